@@ -1,0 +1,50 @@
+# The two commands users need: `make compare` (the main job) and `make test` (the tests).
+# Everything else they need is set up here: the release build and the Python venv.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PYTHON_BOOTSTRAP ?= python3
+VENV := python_impl/.venv
+VENV_PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.requirements-installed
+SCENARIOS ?=
+ARGS ?=
+
+.PHONY: all build venv compare quick test test-rust test-python lint clean
+
+all: build
+
+build: venv
+	$(CARGO) build --release --workspace --bins
+
+# The venv is (re)built when missing or when requirements.txt changes.
+venv: $(VENV_STAMP)
+$(VENV_STAMP): python_impl/requirements.txt
+	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "error: $(PYTHON_BOOTSTRAP) not found: install Python 3.11+ (e.g. apt-get install python3 python3-venv)"; exit 1; }
+	@test -x $(VENV_PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements.txt
+	@touch $@
+
+# The main job: every scenario in scenarios/, report in results/latest/.
+compare: build
+	./target/release/orchestrator run $(SCENARIOS) $(ARGS)
+
+# A CI-sized run of every scenario.
+quick: build
+	./target/release/orchestrator run --quick $(SCENARIOS) $(ARGS)
+
+test: lint test-rust test-python
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-rust: build
+	$(CARGO) test --workspace
+
+test-python: venv
+	$(VENV_PY) -m pytest python_impl/tests -q
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) results/.cache

@@ -1,0 +1,362 @@
+//! Datasets: x and y as float64 columns, read from `.npy` (shape (2, n), `<f8`, C order: row 0
+//! is x, row 1 is y) or from CSV with a header naming `x` and `y`; written as `.npy`.
+//!
+//! The `.npy` reader reads the payload straight into the two columns: no intermediate buffer, so
+//! the peak memory of a process that loads n points is the 16·n bytes of the data itself.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The points of one regression problem. Invariant: same non-zero length, every value finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+}
+
+/// Why a dataset could not be read or written. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    #[error("{}: line {line}: column '{column}': {message}", path.display())]
+    Cell { path: PathBuf, line: u64, column: String, message: String },
+}
+
+const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+impl Dataset {
+    /// Builds a dataset, checking the invariant.
+    pub fn new(x: Vec<f64>, y: Vec<f64>) -> Result<Self, String> {
+        if x.len() != y.len() {
+            return Err(format!("x has {} values but y has {}", x.len(), y.len()));
+        }
+        if x.is_empty() {
+            return Err("the dataset has no points (n = 0)".into());
+        }
+        for (name, column) in [("x", &x), ("y", &y)] {
+            if let Some(i) = column.iter().position(|v| !v.is_finite()) {
+                return Err(format!("{name}[{i}] is {}: every value must be finite", column[i]));
+            }
+        }
+        Ok(Dataset { x, y })
+    }
+
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Reads `.npy` or `.csv`, chosen by the file's extension.
+    pub fn read(path: &Path) -> Result<Self, DatasetError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("npy") => Self::read_npy(path),
+            Some("csv") => Self::read_csv(path),
+            _ => Err(format_error(path, "unknown dataset format: expected a .npy or .csv file")),
+        }
+    }
+
+    /// Reads a NumPy `.npy` file of dtype `<f8` and shape (2, n) in C order.
+    pub fn read_npy(path: &Path) -> Result<Self, DatasetError> {
+        let mut file = open(path)?;
+        let n = read_npy_header(&mut file, path)?;
+        let mut x = vec![0.0f64; n];
+        let mut y = vec![0.0f64; n];
+        for column in [&mut x, &mut y] {
+            read_f64_le(&mut file, column).map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => format_error(path, format!("truncated: the header promises 2×{n} float64 values")),
+                _ => io_error(path, e),
+            })?;
+        }
+        let mut rest = [0u8; 1];
+        if file.read(&mut rest).map_err(|e| io_error(path, e))? != 0 {
+            return Err(format_error(path, format!("trailing bytes after the 2×{n} float64 values")));
+        }
+        Dataset::new(x, y).map_err(|m| format_error(path, m))
+    }
+
+    /// Reads a CSV file with a header row; the columns named `x` and `y` are used.
+    pub fn read_csv(path: &Path) -> Result<Self, DatasetError> {
+        let file = open(path)?;
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
+        let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+        let column = |name: &str| {
+            headers.iter().position(|h| h == name).ok_or_else(|| {
+                let found: Vec<&str> = headers.iter().collect();
+                format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", ")))
+            })
+        };
+        let (ix, iy) = (column("x")?, column("y")?);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        let mut record = csv::StringRecord::new();
+        while reader.read_record(&mut record).map_err(|e| csv_error(path, e))? {
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            for (index, name, out) in [(ix, "x", &mut x), (iy, "y", &mut y)] {
+                let cell = record.get(index).unwrap_or("");
+                let cell_error = |message: String| DatasetError::Cell { path: path.to_owned(), line, column: name.into(), message };
+                let value: f64 = cell.parse().map_err(|_| cell_error(format!("'{cell}' is not a number")))?;
+                if !value.is_finite() {
+                    return Err(cell_error(format!("'{cell}' is not finite")));
+                }
+                out.push(value);
+            }
+        }
+        Dataset::new(x, y).map_err(|m| format_error(path, m))
+    }
+
+    /// Writes the dataset as `.npy` version 1.0, `<f8`, shape (2, n), C order.
+    pub fn write_npy(&self, path: &Path) -> Result<(), DatasetError> {
+        let write = || -> io::Result<()> {
+            let mut out = BufWriter::new(File::create(path)?);
+            out.write_all(&npy_header(self.len()))?;
+            for column in [&self.x, &self.y] {
+                for v in column.iter() {
+                    out.write_all(&v.to_le_bytes())?;
+                }
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        };
+        write().map_err(|e| io_error(path, e))
+    }
+}
+
+fn open(path: &Path) -> Result<File, DatasetError> {
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if meta.is_dir() {
+        return Err(format_error(path, "is a directory, not a dataset file"));
+    }
+    Ok(file)
+}
+
+fn io_error(path: &Path, source: io::Error) -> DatasetError {
+    DatasetError::Io { path: path.to_owned(), source }
+}
+
+fn format_error(path: &Path, message: impl Into<String>) -> DatasetError {
+    DatasetError::Format { path: path.to_owned(), message: message.into() }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> DatasetError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => io_error(path, e),
+        csv::ErrorKind::Utf8 { pos, .. } => format_error(path, format!("line {}: not valid UTF-8", pos.map_or(0, |p| p.line()))),
+        other => format_error(path, format!("not valid CSV: {other:?}")),
+    }
+}
+
+/// The 1.0 header for a (2, n) `<f8` array, padded so the data starts on a 64-byte boundary.
+fn npy_header(n: usize) -> Vec<u8> {
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': (2, {n}), }}");
+    let unpadded = NPY_MAGIC.len() + 2 + 2 + dict.len() + 1;
+    let padding = (64 - unpadded % 64) % 64;
+    let header_len = dict.len() + padding + 1;
+    let mut out = Vec::with_capacity(unpadded + padding);
+    out.extend_from_slice(NPY_MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header_len as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend(std::iter::repeat_n(b' ', padding));
+    out.push(b'\n');
+    out
+}
+
+/// Reads and checks the header; returns n.
+fn read_npy_header(file: &mut File, path: &Path) -> Result<usize, DatasetError> {
+    let eof_is_format = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof => format_error(path, "truncated: too short for a .npy header"),
+        _ => io_error(path, e),
+    };
+    let mut preamble = [0u8; 8];
+    file.read_exact(&mut preamble).map_err(eof_is_format)?;
+    if &preamble[..6] != NPY_MAGIC {
+        return Err(format_error(path, "not a .npy file (bad magic bytes)"));
+    }
+    let header_len = match preamble[6] {
+        1 => {
+            let mut len = [0u8; 2];
+            file.read_exact(&mut len).map_err(eof_is_format)?;
+            u16::from_le_bytes(len) as usize
+        }
+        2 | 3 => {
+            let mut len = [0u8; 4];
+            file.read_exact(&mut len).map_err(eof_is_format)?;
+            u32::from_le_bytes(len) as usize
+        }
+        v => return Err(format_error(path, format!("unsupported .npy format version {v}.{}", preamble[7]))),
+    };
+    if header_len > 1 << 20 {
+        return Err(format_error(path, format!("implausible .npy header length {header_len}")));
+    }
+    let mut header = vec![0u8; header_len];
+    file.read_exact(&mut header).map_err(eof_is_format)?;
+    let header = String::from_utf8_lossy(&header);
+    parse_npy_dict(&header).map_err(|m| format_error(path, m))
+}
+
+/// Parses `{'descr': '<f8', 'fortran_order': False, 'shape': (2, n), }` loosely but strictly
+/// enough: the three keys must be present with the only values this project accepts.
+fn parse_npy_dict(header: &str) -> Result<usize, String> {
+    let value_after = |key: &str| -> Result<&str, String> {
+        let quoted = [format!("'{key}'"), format!("\"{key}\"")];
+        let start = quoted
+            .iter()
+            .find_map(|k| header.find(k.as_str()).map(|i| i + k.len()))
+            .ok_or_else(|| format!("the .npy header has no '{key}'"))?;
+        let rest = header[start..].trim_start();
+        rest.strip_prefix(':').map(str::trim_start).ok_or_else(|| format!("malformed .npy header near '{key}'"))
+    };
+    let descr = value_after("descr")?;
+    let descr = descr.get(1..).and_then(|d| d.split(['\'', '"']).next()).unwrap_or("");
+    if descr != "<f8" && !(descr == "=f8" && cfg!(target_endian = "little")) {
+        return Err(format!("expected dtype '<f8' (float64 little-endian), found '{descr}'"));
+    }
+    if !value_after("fortran_order")?.starts_with("False") {
+        return Err("expected C order, found fortran_order: True".into());
+    }
+    let shape = value_after("shape")?;
+    let inside = shape.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or("malformed shape in the .npy header")?;
+    let dims: Vec<&str> = inside.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let dims: Vec<usize> =
+        dims.iter().map(|d| d.parse::<usize>().map_err(|_| format!("malformed shape ({inside})"))).collect::<Result<_, _>>()?;
+    match dims.as_slice() {
+        [2, n] => Ok(*n),
+        _ => Err(format!("expected shape (2, n): row 0 x, row 1 y; found ({inside})")),
+    }
+}
+
+/// Fills `out` with little-endian f64 values read straight into its memory.
+fn read_f64_le(reader: &mut impl Read, out: &mut [f64]) -> io::Result<()> {
+    // SAFETY: any bit pattern is a valid f64 and the byte view covers exactly `out`'s memory.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(out)) };
+    reader.read_exact(bytes)?;
+    if cfg!(target_endian = "big") {
+        for v in out.iter_mut() {
+            *v = f64::from_le_bytes(v.to_ne_bytes());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("linreg-dataset-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    fn npy_bytes(dict: &str, payload: &[f64]) -> Vec<u8> {
+        let mut out = NPY_MAGIC.to_vec();
+        out.extend_from_slice(&[1, 0]);
+        out.extend_from_slice(&((dict.len() + 1) as u16).to_le_bytes());
+        out.extend_from_slice(dict.as_bytes());
+        out.push(b'\n');
+        for v in payload {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    fn read_err(name: &str, bytes: &[u8]) -> String {
+        let path = temp_path(name);
+        std::fs::write(&path, bytes).unwrap();
+        Dataset::read(&path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn npy_round_trips_and_the_header_is_aligned() {
+        let d = Dataset::new(vec![1.0, -2.5, 3e300], vec![0.1, 0.2, f64::MIN_POSITIVE]).unwrap();
+        let path = temp_path("round.npy");
+        d.write_npy(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!((bytes.len() - 6 * 8) % 64, 0, "data starts on a 64-byte boundary");
+        assert_eq!(Dataset::read(&path).unwrap(), d);
+    }
+
+    #[test]
+    fn npy_versions_2_and_3_are_read() {
+        let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }\n";
+        let mut bytes = NPY_MAGIC.to_vec();
+        bytes.extend_from_slice(&[2, 0]);
+        bytes.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.extend_from_slice(&1.5f64.to_le_bytes());
+        bytes.extend_from_slice(&2.5f64.to_le_bytes());
+        let path = temp_path("v2.npy");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.5], y: vec![2.5] });
+    }
+
+    #[test]
+    fn bad_npy_files_are_named_and_explained() {
+        let ok = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("magic.npy", b"PK\x03\x04 not numpy".to_vec(), "bad magic"),
+            ("f4.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", &[1.0, 2.0]), "found '<f4'"),
+            ("be.npy", npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2, 2), }", &[1.0, 2.0, 3.0, 4.0]), "found '>f8'"),
+            (
+                "fortran.npy",
+                npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", &[1.0, 2.0, 3.0, 4.0]),
+                "fortran_order",
+            ),
+            ("shape3.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", &[0.0; 6]), "expected shape (2, n)"),
+            ("flat.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", &[0.0; 4]), "expected shape (2, n)"),
+            ("short.npy", npy_bytes(ok, &[1.0, 2.0, 3.0]), "truncated"),
+            ("long.npy", npy_bytes(ok, &[1.0, 2.0, 3.0, 4.0, 5.0]), "trailing bytes"),
+            ("empty.npy", Vec::new(), "truncated"),
+            ("zero.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 0), }", &[]), "n = 0"),
+            ("nan.npy", npy_bytes(ok, &[1.0, f64::NAN, 3.0, 4.0]), "x[1] is NaN"),
+            ("inf.npy", npy_bytes(ok, &[1.0, 2.0, 3.0, f64::INFINITY]), "y[1] is inf"),
+        ];
+        for (name, bytes, want) in cases {
+            let err = read_err(name, &bytes);
+            assert!(err.contains(name) && err.contains(want), "{name}: got '{err}', want '{want}'");
+        }
+    }
+
+    #[test]
+    fn csv_reads_named_columns_in_any_order_and_skips_blank_lines() {
+        let path = temp_path("ok.csv");
+        std::fs::write(&path, "id,y,x\n1,2.0,1\n\n2, 4.5 ,2\n").unwrap();
+        assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.0, 2.0], y: vec![2.0, 4.5] });
+    }
+
+    #[test]
+    fn bad_csv_files_are_named_and_explained() {
+        let cases = [
+            ("nocol.csv", "x,z\n1,2\n", "no column named 'y'"),
+            ("text.csv", "x,y\n1,2\n3,abc\n", "line 3: column 'y': 'abc' is not a number"),
+            ("nan.csv", "x,y\nnan,2\n", "column 'x': 'nan' is not finite"),
+            ("inf.csv", "x,y\n1,inf\n", "'inf' is not finite"),
+            ("header.csv", "x,y\n", "n = 0"),
+            ("missing-cell.csv", "x,y\n1\n", "'' is not a number"),
+            ("bytes.csv", "x,y\n1,\u{fffd}\n", "is not a number"),
+            ("data.txt", "x,y\n1,2\n", "expected a .npy or .csv"),
+        ];
+        for (name, text, want) in cases {
+            let err = read_err(name, text.as_bytes());
+            assert!(err.contains(name) && err.contains(want), "{name}: got '{err}', want '{want}'");
+        }
+    }
+
+    #[test]
+    fn missing_files_and_directories_are_named() {
+        let err = Dataset::read(Path::new("/nonexistent/data.npy")).unwrap_err().to_string();
+        assert!(err.starts_with("/nonexistent/data.npy:"), "{err}");
+        let dir = temp_path("adir.npy");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(Dataset::read(&dir).unwrap_err().to_string().contains("is a directory"));
+    }
+}

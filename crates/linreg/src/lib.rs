@@ -1,0 +1,15 @@
+//! Simple linear regression y = w·x + b fitted by full-batch gradient descent.
+//!
+//! The library behind the `linreg` binary and the orchestrator's accuracy checks: datasets
+//! (`.npy` and CSV), the gradient-descent kernels, the ordinary-least-squares optimum, and the
+//! JSON result line every implementation prints (see docs/protocol.md).
+
+pub mod dataset;
+pub mod fit;
+pub mod ols;
+pub mod protocol;
+
+pub use dataset::{Dataset, DatasetError};
+pub use fit::{fit, mse, Fit, FitStatus, Kernel};
+pub use ols::{ols, Ols};
+pub use protocol::ResultLine;

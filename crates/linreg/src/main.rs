@@ -1,0 +1,111 @@
+//! `linreg`: reads a dataset, fits y = w·x + b by gradient descent, prints one JSON result line.
+//!
+//! Deliberately thin and lean (no runtime, no allocator tricks): its start-up is part of what the
+//! orchestrator measures. Bad input → one line on stderr and exit 2 (docs/protocol.md).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use linreg::protocol::{ResultLine, ResultStatus};
+use linreg::{Dataset, FitStatus, Kernel};
+
+#[derive(Parser)]
+#[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
+struct Args {
+    /// Dataset: .npy (float64, shape (2, n)) or .csv with x and y columns
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Number of epochs (≥ 1)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    epochs: String,
+    /// Learning rate (finite, > 0)
+    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
+    learning_rate: String,
+    /// How the gradient sums are computed
+    #[arg(long, value_name = "NAME", default_value = "scalar")]
+    kernel: String,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("linreg: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: print as clap formats them, exit 0.
+            let _ = e.print();
+            return Ok(());
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad arguments");
+            return Err(first.trim_start_matches("error: ").to_string());
+        }
+    };
+    let epochs = parse_epochs(&args.epochs)?;
+    let learning_rate = parse_learning_rate(&args.learning_rate)?;
+    let kernel = parse_kernel(&args.kernel)?;
+
+    let load_start = Instant::now();
+    let data = Dataset::read(&args.data).map_err(|e| e.to_string())?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
+
+    let train_start = Instant::now();
+    let fit = linreg::fit(&data.x, &data.y, epochs, learning_rate, kernel);
+    let train_seconds = train_start.elapsed().as_secs_f64();
+
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let (status, diverged_at_epoch) = match fit.status {
+        FitStatus::Ok => (ResultStatus::Ok, None),
+        FitStatus::Diverged { at_epoch } => (ResultStatus::Diverged, Some(at_epoch)),
+    };
+    let line = ResultLine {
+        implementation: format!("rust-{kernel}"),
+        n: data.len() as u64,
+        epochs,
+        learning_rate,
+        w: finite(fit.w),
+        b: finite(fit.b),
+        mse: finite(fit.mse),
+        status,
+        epochs_run: fit.epochs_run,
+        diverged_at_epoch,
+        load_seconds,
+        train_seconds,
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", line.to_json()).and_then(|()| stdout.flush()).map_err(|e| format!("cannot write the result to stdout: {e}"))
+}
+
+fn parse_epochs(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if n >= 1 && n <= u64::MAX as i128 => Ok(n as u64),
+        Ok(n) => Err(format!("--epochs must be an integer ≥ 1, got {n}")),
+        Err(_) => Err(format!("--epochs must be an integer ≥ 1, got '{text}'")),
+    }
+}
+
+fn parse_learning_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        _ => Err(format!("--learning-rate must be a finite number > 0, got '{text}'")),
+    }
+}
+
+fn parse_kernel(name: &str) -> Result<Kernel, String> {
+    Kernel::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
+        let known: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
+        format!("--kernel: unknown kernel '{name}' (known: {})", known.join(", "))
+    })
+}

@@ -1,0 +1,117 @@
+//! The one JSON line every implementation prints on stdout (docs/protocol.md), shared by the
+//! `linreg` binary, which writes it, and the orchestrator, which parses and checks it.
+
+use serde::{Deserialize, Serialize};
+
+/// The result line. Non-finite floats travel as `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultLine {
+    pub implementation: String,
+    pub n: u64,
+    pub epochs: u64,
+    pub learning_rate: f64,
+    pub w: Option<f64>,
+    pub b: Option<f64>,
+    pub mse: Option<f64>,
+    pub status: ResultStatus,
+    pub epochs_run: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged_at_epoch: Option<u64>,
+    pub load_seconds: f64,
+    pub train_seconds: f64,
+}
+
+/// What the implementation says of its own fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    Ok,
+    Diverged,
+}
+
+impl ResultLine {
+    /// The line as printed: one JSON object, no trailing newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a ResultLine always serialises")
+    }
+
+    /// Parses a line and checks what serde cannot: non-negative times, `diverged_at_epoch`
+    /// present exactly when diverged, finite w/b/mse when ok.
+    pub fn parse(line: &str) -> Result<Self, String> {
+        let parsed: ResultLine = serde_json::from_str(line.trim()).map_err(|e| format!("not a valid result line: {e}"))?;
+        parsed.check()?;
+        Ok(parsed)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (name, v) in [("load_seconds", self.load_seconds), ("train_seconds", self.train_seconds)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} must be a finite number ≥ 0, got {v}"));
+            }
+        }
+        match (self.status, self.diverged_at_epoch) {
+            (ResultStatus::Ok, Some(_)) => Err("diverged_at_epoch is given but status is \"ok\"".into()),
+            (ResultStatus::Diverged, None) => Err("status is \"diverged\" but diverged_at_epoch is missing".into()),
+            (ResultStatus::Ok, None) if [self.w, self.b, self.mse].iter().any(|v| !v.is_some_and(f64::is_finite)) => {
+                Err("status is \"ok\" but w, b or mse is missing or not finite".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> ResultLine {
+        ResultLine {
+            implementation: "rust-scalar".into(),
+            n: 5,
+            epochs: 1000,
+            learning_rate: 0.01,
+            w: Some(1.995180350672),
+            b: Some(0.1 + 0.2),
+            mse: Some(1e-300),
+            status: ResultStatus::Ok,
+            epochs_run: 1000,
+            diverged_at_epoch: None,
+            load_seconds: 1e-5,
+            train_seconds: 2e-6,
+        }
+    }
+
+    #[test]
+    fn floats_round_trip_exactly() {
+        let l = line();
+        let text = l.to_json();
+        assert!(!text.contains('\n'));
+        assert_eq!(ResultLine::parse(&text).unwrap(), l);
+        assert!(text.contains("0.30000000000000004"), "{text}");
+    }
+
+    #[test]
+    fn diverged_lines_carry_nulls_and_the_epoch() {
+        let mut l = line();
+        l.status = ResultStatus::Diverged;
+        l.diverged_at_epoch = Some(42);
+        l.w = None;
+        let text = l.to_json();
+        assert!(text.contains("\"w\":null") && text.contains("\"status\":\"diverged\""), "{text}");
+        assert_eq!(ResultLine::parse(&text).unwrap(), l);
+    }
+
+    #[test]
+    fn inconsistent_lines_are_rejected() {
+        let mut l = line();
+        l.diverged_at_epoch = Some(3);
+        assert!(ResultLine::parse(&l.to_json()).unwrap_err().contains("diverged_at_epoch"));
+        let mut l = line();
+        l.mse = None;
+        assert!(ResultLine::parse(&l.to_json()).is_err());
+        assert!(ResultLine::parse("{\"w\": 1}").unwrap_err().contains("missing field"));
+        assert!(ResultLine::parse("garbage").is_err());
+        let extra = line().to_json().replace("{", "{\"threads\": 2, ");
+        assert!(ResultLine::parse(&extra).is_ok(), "extra fields are allowed");
+    }
+}
