@@ -83,6 +83,11 @@ impl Dataset {
 
     /// Reads a CSV file with a header row; the columns named `x` and `y` are used.
     pub fn read_csv(path: &Path) -> Result<Self, DatasetError> {
+        Self::read_csv_columns(path, "x", "y")
+    }
+
+    /// Reads a CSV file with a header row, taking x and y from the columns with these names.
+    pub fn read_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<Self, DatasetError> {
         let file = open(path)?;
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
         let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
@@ -92,7 +97,7 @@ impl Dataset {
                 format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", ")))
             })
         };
-        let (ix, iy) = (column("x")?, column("y")?);
+        let (ix, iy) = (column(x_column)?, column(y_column)?);
         let (mut x, mut y) = (Vec::new(), Vec::new());
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record).map_err(|e| csv_error(path, e))? {
@@ -100,7 +105,7 @@ impl Dataset {
                 continue;
             }
             let line = record.position().map_or(0, |p| p.line());
-            for (index, name, out) in [(ix, "x", &mut x), (iy, "y", &mut y)] {
+            for (index, name, out) in [(ix, x_column, &mut x), (iy, y_column, &mut y)] {
                 let cell = record.get(index).unwrap_or("");
                 let cell_error = |message: String| DatasetError::Cell { path: path.to_owned(), line, column: name.into(), message };
                 let value: f64 = cell.parse().map_err(|_| cell_error(format!("'{cell}' is not a number")))?;

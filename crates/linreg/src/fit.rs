@@ -75,12 +75,14 @@ pub struct Fit {
 pub fn fit(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Fit {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     assert!(!x.is_empty(), "a fit needs at least one point");
-    let scale = 2.0 / x.len() as f64;
+    let n = x.len() as f64;
     let (mut w, mut b) = (0.0_f64, 0.0_f64);
     for epoch in 1..=epochs {
         let (sum_ex, sum_e) = kernel.gradient_sums(x, y, w, b);
-        w -= learning_rate * (scale * sum_ex);
-        b -= learning_rate * (scale * sum_e);
+        // 2·(Σ/n), the order `2 * np.mean(...)` rounds in, so every implementation overflows at
+        // the same epoch.
+        w -= learning_rate * (2.0 * (sum_ex / n));
+        b -= learning_rate * (2.0 * (sum_e / n));
         if !(w.is_finite() && b.is_finite()) {
             return Fit { w, b, mse: mse(x, y, w, b), epochs_run: epoch, status: FitStatus::Diverged { at_epoch: epoch } };
         }
