@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build venv compare quick test test-rust test-python lint clean
+.PHONY: all build venv venv-optional compare quick test test-rust test-python lint clean
 
 all: build
 
@@ -25,12 +25,19 @@ $(VENV_STAMP): python_impl/requirements.txt
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements.txt
 	@touch $@
 
+# numba is optional: installed when it can be, skipped with a note in the report when not.
+venv-optional: $(VENV)/.optional-tried
+$(VENV)/.optional-tried: python_impl/requirements-optional.txt $(VENV_STAMP)
+	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements-optional.txt \
+		|| echo "note: optional Python packages (numba) did not install; the report will mark them unavailable"
+	@touch $@
+
 # The main job: every scenario in scenarios/, report in results/latest/.
-compare: build
+compare: build venv-optional
 	./target/release/orchestrator run $(SCENARIOS) $(ARGS)
 
 # A CI-sized run of every scenario.
-quick: build
+quick: build venv-optional
 	./target/release/orchestrator run --quick $(SCENARIOS) $(ARGS)
 
 test: lint test-rust test-python

@@ -1,31 +1,75 @@
-//! Gradient descent: the fit loop shared by every kernel, and the kernels themselves.
+//! Gradient descent: the fit loop shared by every kernel, and the `Kernel` choice.
 //!
-//! A kernel computes the two gradient sums of one epoch, Σ e_i·x_i and Σ e_i; the loop around it
-//! (update, divergence check, final MSE) is the same for all kernels so they differ only in how
-//! they sum.
+//! A kernel (in `crate::kernels`) computes the two gradient sums of one epoch, Σ e_i·x_i and Σ e_i;
+//! the loop around it (update, divergence check, final MSE) is the same for all kernels so they
+//! differ only in how they sum.
 
 use std::fmt;
+use std::num::NonZeroUsize;
+
+use crate::kernels::simd::Isa;
+use crate::kernels::{parallel, scalar, simd};
 
 /// How the per-epoch gradient sums are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
     /// The plain loop: the same algorithm as the NumPy reference, one pass, no tricks.
     Scalar,
+    /// One pass with independent accumulators, as explicit SIMD on this instruction set.
+    Simd(Isa),
+    /// The simd kernel over contiguous chunks on a pool of threads that lives for the whole fit;
+    /// `threads: None` is every core the process may use.
+    Parallel { threads: Option<NonZeroUsize>, isa: Isa },
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 1] = [Kernel::Scalar];
+    /// The names `--kernel` accepts.
+    pub const NAMES: [&'static str; 3] = ["scalar", "simd", "parallel"];
+
+    /// The kernel called `name` as this machine runs it: the best instruction set the CPU has (see
+    /// [`Isa::detect`]) and, for `parallel`, every core the process may use.
+    pub fn by_name(name: &str) -> Option<Kernel> {
+        match name {
+            "scalar" => Some(Kernel::Scalar),
+            "simd" => Some(Kernel::Simd(Isa::detect())),
+            "parallel" => Some(Kernel::Parallel { threads: None, isa: Isa::detect() }),
+            _ => None,
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Scalar => "scalar",
+            Kernel::Simd(_) => "simd",
+            Kernel::Parallel { .. } => "parallel",
         }
     }
 
-    /// (Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i.
-    fn gradient_sums(self, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
+    /// The name with the instruction set the sums run on: "scalar", "simd/avx2-fma",
+    /// "parallel/portable".
+    pub fn label(self) -> String {
         match self {
-            Kernel::Scalar => scalar_sums(x, y, w, b),
+            Kernel::Scalar => self.name().to_string(),
+            Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => format!("{}/{}", self.name(), isa.name()),
+        }
+    }
+
+    /// How many threads sum a dataset of `n` points.
+    pub fn threads_used(self, n: usize) -> usize {
+        match self {
+            Kernel::Scalar | Kernel::Simd(_) => 1,
+            Kernel::Parallel { threads, .. } => parallel::threads_used(n, threads),
+        }
+    }
+
+    /// Runs `body` with this kernel's gradient sums over `x` and `y`: a function from (w, b) to
+    /// (Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i. Whatever the kernel needs for the whole fit
+    /// (the parallel kernel's threads) lives exactly as long as `body`.
+    pub fn with_gradient_sums<R>(self, x: &[f64], y: &[f64], body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
+        match self {
+            Kernel::Scalar => body(&mut |w, b| scalar::gradient_sums(x, y, w, b)),
+            Kernel::Simd(isa) => body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)),
+            Kernel::Parallel { threads, isa } => parallel::with_gradient_sums(x, y, threads, isa, body),
         }
     }
 }
@@ -34,17 +78,6 @@ impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-fn scalar_sums(x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
-    let mut sum_ex = 0.0;
-    let mut sum_e = 0.0;
-    for (&xi, &yi) in x.iter().zip(y) {
-        let e = w * xi + b - yi;
-        sum_ex += e * xi;
-        sum_e += e;
-    }
-    (sum_ex, sum_e)
 }
 
 /// Whether the fit finished or ran away.
@@ -75,10 +108,15 @@ pub struct Fit {
 pub fn fit(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Fit {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     assert!(!x.is_empty(), "a fit needs at least one point");
+    kernel.with_gradient_sums(x, y, |gradient_sums| descend(x, y, epochs, learning_rate, gradient_sums))
+}
+
+/// The loop every kernel shares: update, divergence check, final MSE.
+fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_sums: &mut dyn FnMut(f64, f64) -> (f64, f64)) -> Fit {
     let n = x.len() as f64;
     let (mut w, mut b) = (0.0_f64, 0.0_f64);
     for epoch in 1..=epochs {
-        let (sum_ex, sum_e) = kernel.gradient_sums(x, y, w, b);
+        let (sum_ex, sum_e) = gradient_sums(w, b);
         // 2·(Σ/n), the order `2 * np.mean(...)` rounds in, so every implementation overflows at
         // the same epoch.
         w -= learning_rate * (2.0 * (sum_ex / n));
@@ -110,15 +148,82 @@ mod tests {
         (got - want).abs() / want.abs().max(f64::MIN_POSITIVE)
     }
 
+    fn parallel(threads: usize, isa: Isa) -> Kernel {
+        Kernel::Parallel { threads: Some(NonZeroUsize::new(threads).unwrap()), isa }
+    }
+
+    /// Every kernel on every instruction set, the parallel one on 1, 2 and 3 threads.
+    fn every_kernel() -> Vec<Kernel> {
+        let mut kernels = vec![Kernel::Scalar];
+        for isa in Isa::available() {
+            kernels.push(Kernel::Simd(isa));
+            kernels.extend((1..=3).map(|t| parallel(t, isa)));
+        }
+        kernels
+    }
+
+    fn describe(kernel: Kernel) -> String {
+        format!("{} ({} threads asked)", kernel.label(), if let Kernel::Parallel { threads: Some(t), .. } = kernel { t.get() } else { 1 })
+    }
+
+    /// w and b of `kernel` within 1e-9 relative of the scalar kernel's; the same status and epochs.
+    fn agrees_with_scalar(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Result<(), String> {
+        let want = fit(x, y, epochs, learning_rate, Kernel::Scalar);
+        let got = fit(x, y, epochs, learning_rate, kernel);
+        let what = || format!("{}, n = {}: got {got:?}, scalar {want:?}", describe(kernel), x.len());
+        if got.status != want.status || got.epochs_run != want.epochs_run {
+            return Err(format!("status differs: {}", what()));
+        }
+        if rel_err(got.w, want.w) > 1e-9 || rel_err(got.b, want.b) > 1e-9 {
+            return Err(format!("w or b differ by more than 1e-9 relative: {}", what()));
+        }
+        Ok(())
+    }
+
+    /// A line with noise, x spread over [-10, 10]: lr 0.005 is stable, and w, b stay away from 0.
+    fn noisy_line(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut uniform = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x: Vec<f64> = (0..n).map(|_| 20.0 * uniform() - 10.0).collect();
+        let y = x.iter().map(|&xi| 1.5 * xi + 3.0 + uniform() - 0.5).collect();
+        (x, y)
+    }
+
+    #[test]
+    fn the_avx2_path_is_tested_where_the_cpu_has_it() {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            assert!(every_kernel().iter().any(|k| k.label() == "simd/avx2-fma"));
+        }
+        assert!(every_kernel().iter().any(|k| k.label() == "simd/portable"));
+    }
+
+    #[test]
+    fn kernels_are_found_by_name() {
+        for name in Kernel::NAMES {
+            let kernel = Kernel::by_name(name).unwrap();
+            assert_eq!(kernel.name(), name);
+            assert_eq!(kernel.to_string(), name);
+        }
+        assert_eq!(Kernel::by_name("fast"), None);
+        assert_eq!(Kernel::Scalar.label(), "scalar");
+        assert_eq!(Kernel::Simd(Isa::PORTABLE).label(), "simd/portable");
+        assert_eq!(parallel(2, Isa::PORTABLE).label(), "parallel/portable");
+    }
+
     #[test]
     fn reproduces_the_test_vector() {
-        for kernel in Kernel::ALL {
+        for kernel in every_kernel() {
             let f = fit(&X, &Y, 1000, 0.01, kernel);
-            assert_eq!(f.status, FitStatus::Ok);
-            assert!(rel_err(f.w, 1.995180350672) < 1e-9, "{kernel}: w = {}", f.w);
-            assert!(rel_err(f.b, 0.017400463341) < 1e-9, "{kernel}: b = {}", f.b);
+            let what = describe(kernel);
+            assert_eq!(f.status, FitStatus::Ok, "{what}");
+            assert!(rel_err(f.w, 1.995180350672) < 1e-9, "{what}: w = {}", f.w);
+            assert!(rel_err(f.b, 0.017400463341) < 1e-9, "{what}: b = {}", f.b);
             assert_eq!(f.epochs_run, 1000);
-            assert!(f.mse > 0.0 && f.mse < 1e-3, "mse = {}", f.mse);
+            assert!(f.mse > 0.0 && f.mse < 1e-3, "{what}: mse = {}", f.mse);
         }
     }
 
@@ -135,20 +240,75 @@ mod tests {
     }
 
     #[test]
+    fn every_kernel_diverges_at_the_same_epoch_as_scalar() {
+        let want = fit(&X, &Y, 100_000, 1.0, Kernel::Scalar).status;
+        for kernel in every_kernel() {
+            assert_eq!(fit(&X, &Y, 100_000, 1.0, kernel).status, want, "{}", describe(kernel));
+        }
+        // Larger data, where the AVX2 path sums whole blocks with FMA.
+        for (n, seed) in [(37, 1), (1000, 2), (4099, 3)] {
+            let (x, y) = noisy_line(n, seed);
+            let want = fit(&x, &y, 100_000, 0.5, Kernel::Scalar).status;
+            assert!(matches!(want, FitStatus::Diverged { .. }));
+            for kernel in every_kernel() {
+                assert_eq!(fit(&x, &y, 100_000, 0.5, kernel).status, want, "{}, n = {n}", describe(kernel));
+            }
+        }
+    }
+
+    #[test]
     fn a_single_point_fits() {
-        let f = fit(&[3.0], &[7.0], 5000, 0.01, Kernel::Scalar);
-        assert_eq!(f.status, FitStatus::Ok);
-        assert!((f.w * 3.0 + f.b - 7.0).abs() < 1e-9);
+        for kernel in every_kernel() {
+            let f = fit(&[3.0], &[7.0], 5000, 0.01, kernel);
+            assert_eq!(f.status, FitStatus::Ok);
+            assert!((f.w * 3.0 + f.b - 7.0).abs() < 1e-9, "{}", describe(kernel));
+        }
+    }
+
+    #[test]
+    fn every_kernel_agrees_with_scalar_at_small_lengths() {
+        // 1, 3 and every length around the vector width (4), the AVX2 block (16) and the portable
+        // block (8), where the remainder handling lives.
+        for n in 1..=40 {
+            let (x, y) = noisy_line(n, n as u64);
+            for kernel in every_kernel() {
+                agrees_with_scalar(&x, &y, 300, 0.005, kernel).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_agrees_with_scalar_at_large_n() {
+        let (x, y) = noisy_line(100_003, 7);
+        for kernel in every_kernel() {
+            agrees_with_scalar(&x, &y, 20, 0.005, kernel).unwrap();
+        }
     }
 
     proptest! {
         #[test]
         fn a_fit_is_deterministic(xs in prop::collection::vec(-100.0f64..100.0, 1..200), seed in 0u64..1000) {
             let ys: Vec<f64> = xs.iter().map(|x| 0.5 * x + (seed as f64).sin()).collect();
-            let a = fit(&xs, &ys, 50, 1e-4, Kernel::Scalar);
-            let b = fit(&xs, &ys, 50, 1e-4, Kernel::Scalar);
-            prop_assert_eq!(a.w.to_bits(), b.w.to_bits());
-            prop_assert_eq!(a.b.to_bits(), b.b.to_bits());
+            for kernel in every_kernel().into_iter().filter(|k| !matches!(k, Kernel::Parallel { .. })) {
+                let a = fit(&xs, &ys, 50, 1e-4, kernel);
+                let b = fit(&xs, &ys, 50, 1e-4, kernel);
+                prop_assert_eq!(a.w.to_bits(), b.w.to_bits());
+                prop_assert_eq!(a.b.to_bits(), b.b.to_bits());
+            }
+        }
+
+        #[test]
+        fn the_simd_kernel_agrees_with_scalar(
+            points in prop::collection::vec((-10.0f64..10.0, -1.0f64..1.0), 1..300),
+            slope in prop_oneof![-5.0f64..-0.5, 0.5f64..5.0],
+            intercept in prop_oneof![-5.0f64..-0.5, 0.5f64..5.0],
+            epochs in 20u64..300,
+        ) {
+            let x: Vec<f64> = points.iter().map(|p| p.0).collect();
+            let y: Vec<f64> = points.iter().map(|p| slope * p.0 + intercept + p.1).collect();
+            for isa in Isa::available() {
+                agrees_with_scalar(&x, &y, epochs, 0.005, Kernel::Simd(isa)).map_err(TestCaseError::fail)?;
+            }
         }
 
         /// With x spread over [-1, 1] the problem is well conditioned: GD at lr 0.2 contracts fast
@@ -167,6 +327,27 @@ mod tests {
             prop_assert!((f.w - opt.w).abs() < 1e-8, "w {} vs ols {}", f.w, opt.w);
             prop_assert!((f.b - opt.b).abs() < 1e-8, "b {} vs ols {}", f.b, opt.b);
             prop_assert!(f.mse >= opt.mse - 1e-12);
+        }
+    }
+
+    proptest! {
+        // Each case starts and stops pools: fewer cases keep the suite quick.
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn the_parallel_kernel_agrees_with_scalar(
+            points in prop::collection::vec((-10.0f64..10.0, -1.0f64..1.0), 1..3000),
+            slope in prop_oneof![-5.0f64..-0.5, 0.5f64..5.0],
+            intercept in prop_oneof![-5.0f64..-0.5, 0.5f64..5.0],
+            threads in 1usize..=3,
+        ) {
+            let x: Vec<f64> = points.iter().map(|p| p.0).collect();
+            let y: Vec<f64> = points.iter().map(|p| slope * p.0 + intercept + p.1).collect();
+            for isa in Isa::available() {
+                let kernel = parallel(threads, isa);
+                agrees_with_scalar(&x, &y, 40, 0.005, kernel).map_err(TestCaseError::fail)?;
+                let (a, b) = (fit(&x, &y, 40, 0.005, kernel), fit(&x, &y, 40, 0.005, kernel));
+                prop_assert_eq!((a.w.to_bits(), a.b.to_bits()), (b.w.to_bits(), b.b.to_bits()), "not deterministic");
+            }
         }
     }
 }

@@ -6,10 +6,12 @@
 
 pub mod dataset;
 pub mod fit;
+pub mod kernels;
 pub mod ols;
 pub mod protocol;
 
 pub use dataset::{Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel};
+pub use kernels::simd::Isa;
 pub use ols::{ols, Ols};
 pub use protocol::ResultLine;

@@ -4,6 +4,7 @@
 //! orchestrator measures. Bad input → one line on stderr and exit 2 (docs/protocol.md).
 
 use std::io::Write;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -24,9 +25,13 @@ struct Args {
     /// Learning rate (finite, > 0)
     #[arg(long, value_name = "LR", allow_negative_numbers = true)]
     learning_rate: String,
-    /// How the gradient sums are computed
+    /// How the gradient sums are computed: scalar, simd or parallel. simd and parallel use AVX2+FMA
+    /// when the CPU has them, unless LINREG_FORCE_PORTABLE=1
     #[arg(long, value_name = "NAME", default_value = "scalar")]
     kernel: String,
+    /// Threads of the parallel kernel [default: every core this process may use]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    threads: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -55,7 +60,7 @@ fn run() -> Result<(), String> {
     };
     let epochs = parse_epochs(&args.epochs)?;
     let learning_rate = parse_learning_rate(&args.learning_rate)?;
-    let kernel = parse_kernel(&args.kernel)?;
+    let kernel = parse_kernel(&args.kernel, args.threads.as_deref())?;
 
     let load_start = Instant::now();
     let data = Dataset::read(&args.data).map_err(|e| e.to_string())?;
@@ -72,6 +77,8 @@ fn run() -> Result<(), String> {
     };
     let line = ResultLine {
         implementation: format!("rust-{kernel}"),
+        kernel: Some(kernel.label()),
+        threads: Some(kernel.threads_used(data.len()) as u64),
         n: data.len() as u64,
         epochs,
         learning_rate,
@@ -103,9 +110,15 @@ fn parse_learning_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_kernel(name: &str) -> Result<Kernel, String> {
-    Kernel::ALL.into_iter().find(|k| k.name() == name).ok_or_else(|| {
-        let known: Vec<&str> = Kernel::ALL.iter().map(|k| k.name()).collect();
-        format!("--kernel: unknown kernel '{name}' (known: {})", known.join(", "))
-    })
+fn parse_kernel(name: &str, threads: Option<&str>) -> Result<Kernel, String> {
+    let kernel = Kernel::by_name(name).ok_or_else(|| format!("--kernel: unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", ")))?;
+    match (kernel, threads) {
+        (kernel, None) => Ok(kernel),
+        (Kernel::Parallel { isa, .. }, Some(text)) => Ok(Kernel::Parallel { threads: Some(parse_threads(text)?), isa }),
+        (kernel, Some(_)) => Err(format!("--threads applies to --kernel parallel only, not to '{kernel}'")),
+    }
+}
+
+fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
+    text.trim().parse::<NonZeroUsize>().map_err(|_| format!("--threads must be an integer ≥ 1, got '{text}'"))
 }

@@ -19,6 +19,12 @@ pub struct ResultLine {
     pub diverged_at_epoch: Option<u64>,
     pub load_seconds: f64,
     pub train_seconds: f64,
+    /// Extra (optional, docs/protocol.md): the code that summed, e.g. `simd/avx2-fma`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Extra (optional): how many threads summed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
 }
 
 /// What the implementation says of its own fit.
@@ -78,6 +84,8 @@ mod tests {
             diverged_at_epoch: None,
             load_seconds: 1e-5,
             train_seconds: 2e-6,
+            kernel: None,
+            threads: None,
         }
     }
 
@@ -111,7 +119,20 @@ mod tests {
         assert!(ResultLine::parse(&l.to_json()).is_err());
         assert!(ResultLine::parse("{\"w\": 1}").unwrap_err().contains("missing field"));
         assert!(ResultLine::parse("garbage").is_err());
-        let extra = line().to_json().replace("{", "{\"threads\": 2, ");
+        let extra = line().to_json().replace("{", "{\"cores\": 2, ");
         assert!(ResultLine::parse(&extra).is_ok(), "extra fields are allowed");
+    }
+
+    #[test]
+    fn kernel_and_threads_are_optional() {
+        let plain = line().to_json();
+        assert!(!plain.contains("kernel") && !plain.contains("threads"), "{plain}");
+        assert_eq!(ResultLine::parse(&plain).unwrap().threads, None);
+        let mut l = line();
+        l.kernel = Some("parallel/avx2-fma".into());
+        l.threads = Some(2);
+        let text = l.to_json();
+        assert!(text.contains("\"kernel\":\"parallel/avx2-fma\"") && text.contains("\"threads\":2"), "{text}");
+        assert_eq!(ResultLine::parse(&text).unwrap(), l);
     }
 }

@@ -1,0 +1,92 @@
+//! The `linreg` binary's kernel flags, run as the orchestrator runs it: --kernel, --threads and
+//! LINREG_FORCE_PORTABLE, seen in the JSON line and the exit code.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use linreg::protocol::{ResultLine, ResultStatus};
+use linreg::Dataset;
+
+/// The protocol's test vector as a .npy file, written once per test process.
+fn seed_file() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("linreg-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("seed.npy");
+    if !path.exists() {
+        let data = Dataset::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 4.0, 6.0, 8.0, 10.0]).unwrap();
+        let partial = dir.join(format!("seed.npy.{:?}", std::thread::current().id()));
+        data.write_npy(&partial).unwrap();
+        std::fs::rename(&partial, &path).unwrap();
+    }
+    path
+}
+
+fn linreg(extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let data = seed_file();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_linreg"));
+    command.arg("--data").arg(&data).args(["--epochs", "1000", "--learning-rate", "0.01"]).args(extra);
+    command.env_remove("LINREG_FORCE_PORTABLE").envs(env.iter().copied());
+    command.output().unwrap()
+}
+
+fn result(output: &Output) -> ResultLine {
+    assert!(output.status.success(), "exit {:?}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+    ResultLine::parse(std::str::from_utf8(&output.stdout).unwrap()).unwrap()
+}
+
+fn has_avx2_fma() -> bool {
+    linreg::Isa::avx2_fma().is_some()
+}
+
+#[test]
+fn every_kernel_prints_its_name_code_and_threads() {
+    let best = if has_avx2_fma() { "avx2-fma" } else { "portable" };
+    let cases: [(&[&str], &str, String, u64); 5] = [
+        (&[], "rust-scalar", "scalar".into(), 1),
+        (&["--kernel", "scalar"], "rust-scalar", "scalar".into(), 1),
+        (&["--kernel", "simd"], "rust-simd", format!("simd/{best}"), 1),
+        // 5 points make one chunk: one thread sums them, however many were asked for.
+        (&["--kernel", "parallel"], "rust-parallel", format!("parallel/{best}"), 1),
+        (&["--kernel", "parallel", "--threads", "3"], "rust-parallel", format!("parallel/{best}"), 1),
+    ];
+    for (args, implementation, kernel, threads) in cases {
+        let line = result(&linreg(args, &[]));
+        assert_eq!(line.implementation, implementation, "{args:?}");
+        assert_eq!(line.kernel.as_deref(), Some(kernel.as_str()), "{args:?}");
+        assert_eq!(line.threads, Some(threads), "{args:?}");
+        assert_eq!(line.status, ResultStatus::Ok);
+        let w = line.w.unwrap();
+        assert!((w - 1.995180350672).abs() < 1e-9 * 1.995180350672, "{args:?}: w = {w}");
+    }
+}
+
+#[test]
+fn the_environment_variable_forces_the_portable_code() {
+    for (kernel, label) in [("simd", "simd/portable"), ("parallel", "parallel/portable")] {
+        let line = result(&linreg(&["--kernel", kernel], &[("LINREG_FORCE_PORTABLE", "1")]));
+        assert_eq!(line.kernel.as_deref(), Some(label));
+        assert_eq!(line.implementation, format!("rust-{kernel}"));
+    }
+    if has_avx2_fma() {
+        let line = result(&linreg(&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "0")]));
+        assert_eq!(line.kernel.as_deref(), Some("simd/avx2-fma"), "0 does not force");
+    }
+}
+
+#[test]
+fn bad_kernel_flags_exit_2_with_one_line() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--kernel", "fast"], "unknown kernel 'fast' (known: scalar, simd, parallel)"),
+        (&["--kernel", "parallel", "--threads", "0"], "--threads must be an integer ≥ 1, got '0'"),
+        (&["--kernel", "parallel", "--threads", "-2"], "--threads must be an integer ≥ 1, got '-2'"),
+        (&["--kernel", "simd", "--threads", "2"], "--threads applies to --kernel parallel only"),
+    ];
+    for (args, want) in cases {
+        let output = linreg(args, &[]);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("linreg: error: ") && stderr.contains(want), "{args:?}: {stderr}");
+    }
+}

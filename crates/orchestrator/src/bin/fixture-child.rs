@@ -1,0 +1,160 @@
+//! Test fixture, used only by the orchestrator's tests (crates/orchestrator/tests): a child process
+//! with a known behaviour (memory, CPU, exit, output, signals, descendants) for the runner to
+//! measure from outside. Not part of the product; std + libc only so it starts fast and small.
+//!
+//! Usage: `fixture-child COMMAND [ARGS]`; run without arguments for the list of commands.
+
+use std::io::Write;
+use std::process::{Command, ExitCode};
+use std::str::FromStr;
+use std::time::Duration;
+
+const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
+  alloc MB HOLD_MS       allocate and touch MB mebibytes, hold them HOLD_MS, exit 0
+  busy SECONDS           spin on one core until it has used SECONDS of CPU time
+  sleep SECONDS          sleep
+  crash segv|abort       die by SIGSEGV (a real fault) or SIGABRT
+  exit CODE              exit with CODE
+  garbage                print a line that is not JSON
+  flood MB               write MB mebibytes to stdout and MB to stderr
+  ignore-term SECONDS    ignore SIGTERM, sleep
+  grandchild SECONDS     start a copy of itself that sleeps SECONDS, print its pid, exit at once
+  spawn-wait COMMAND...  run a copy of itself with COMMAND..., wait, exit with its code
+  raise SIGNAL           send itself SIGNAL (a number), then print \"survived\" and exit 0
+  json                   print a valid result line of the implementation protocol
+  env NAME               print the environment variable NAME
+  cwd                    print the working directory
+  affinity               print the CPUs this process may run on";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("fixture-child: {message}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<u8, String> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["alloc", mb, hold_ms] => alloc(parse(mb)?, Duration::from_millis(parse(hold_ms)?)),
+        ["busy", seconds] => busy(seconds_arg(seconds)?),
+        ["sleep", seconds] => std::thread::sleep(seconds_arg(seconds)?),
+        ["crash", "segv"] => crash_segv(),
+        ["crash", "abort"] => std::process::abort(),
+        ["exit", code] => return parse(code),
+        ["garbage"] => println!("this is not a result line {{"),
+        ["flood", mb] => flood(parse(mb)?),
+        ["ignore-term", seconds] => {
+            // SAFETY: setting a signal disposition to SIG_IGN installs no handler code.
+            unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+            std::thread::sleep(seconds_arg(seconds)?);
+        }
+        ["grandchild", seconds] => {
+            let child = Command::new(own_path()?).args(["sleep", seconds]).spawn().map_err(|e| format!("cannot start grandchild: {e}"))?;
+            // Left running on purpose (never waited for): the runner must clean it up.
+            println!("{}", child.id());
+        }
+        ["spawn-wait", rest @ ..] => {
+            let status = Command::new(own_path()?).args(rest).status().map_err(|e| format!("cannot start child: {e}"))?;
+            return Ok(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1));
+        }
+        ["raise", signal] => {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(libc::getpid(), parse(signal)?) };
+            println!("survived");
+        }
+        ["json"] => println!(
+            "{{\"implementation\": \"fixture\", \"n\": 5, \"epochs\": 1000, \"learning_rate\": 0.01, \"w\": 1.995180350672, \
+             \"b\": 0.017400463341, \"mse\": 8.6e-5, \"status\": \"ok\", \"epochs_run\": 1000, \"load_seconds\": 1.2e-5, \
+             \"train_seconds\": 3.1e-6}}"
+        ),
+        ["env", name] => println!("{}", std::env::var(name).unwrap_or_default()),
+        ["cwd"] => println!("{}", std::env::current_dir().map_err(|e| e.to_string())?.display()),
+        ["affinity"] => println!("{}", allowed_cpus()?),
+        _ => return Err(format!("unknown command {args:?}")),
+    }
+    Ok(0)
+}
+
+fn parse<T: FromStr>(text: &str) -> Result<T, String> {
+    text.parse().map_err(|_| format!("not a valid number: {text:?}"))
+}
+
+fn seconds_arg(text: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(parse(text)?).map_err(|e| format!("{text:?}: {e}"))
+}
+
+fn own_path() -> Result<std::path::PathBuf, String> {
+    std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))
+}
+
+fn alloc(mebibytes: usize, hold: Duration) {
+    // vec![1; n] writes every byte, so every page is resident (vec![0; n] would stay untouched).
+    let block = vec![1u8; mebibytes << 20];
+    std::hint::black_box(&block);
+    std::thread::sleep(hold);
+    std::hint::black_box(&block);
+}
+
+/// Spins until this thread has used `duration` of CPU time (not wall time: on a busy machine the
+/// amount of work stays the same, only the wall time stretches).
+fn busy(duration: Duration) {
+    let start = thread_cpu_time();
+    let mut x: u64 = 1;
+    while thread_cpu_time().saturating_sub(start) < duration {
+        for _ in 0..10_000 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407));
+        }
+    }
+}
+
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0))
+}
+
+fn crash_segv() {
+    // A genuine fault (a write to a page mapped PROT_NONE), not a raise(): the runner must see the
+    // kernel-generated SIGSEGV through ptrace and let it kill the process.
+    // SAFETY: mapping a fresh anonymous page has no preconditions; the write faults by design.
+    unsafe {
+        let page = libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        if page == libc::MAP_FAILED {
+            libc::abort();
+        }
+        std::ptr::write_volatile(page.cast::<u8>(), 1);
+    }
+}
+
+fn flood(mebibytes: usize) {
+    let chunk = vec![b'x'; 64 << 10];
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    for _ in 0..(mebibytes << 20) / chunk.len() {
+        // A reader that went away is not this fixture's problem: stop quietly.
+        if out.write_all(&chunk).is_err() || err.write_all(&chunk).is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
+fn allowed_cpus() -> Result<String, String> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most size_of::<cpu_set_t>() bytes.
+    let set = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Err(std::io::Error::last_os_error().to_string());
+        }
+        set
+    };
+    // SAFETY: CPU_ISSET only reads the set; the index is below CPU_SETSIZE.
+    let cpus: Vec<String> =
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).map(|c| c.to_string()).collect();
+    Ok(cpus.join(","))
+}

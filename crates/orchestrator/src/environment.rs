@@ -1,0 +1,171 @@
+//! environment.json: the machine and software a run was measured on, and the conditions during
+//! it (load, sampler overhead), so a reader can judge the numbers.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Environment {
+    pub orchestrator_version: String,
+    pub command_line: Vec<String>,
+    pub started_utc: String,
+    #[serde(default)]
+    pub ended_utc: Option<String>,
+    pub hostname: String,
+    pub cpu_model: String,
+    pub logical_cpus: usize,
+    pub memory_total_bytes: u64,
+    pub kernel: String,
+    pub os: String,
+    /// cpufreq governor of cpu0, when readable.
+    #[serde(default)]
+    pub frequency_governor: Option<String>,
+    /// 1, 5 and 15-minute load averages at start and end.
+    pub load_average_start: [f64; 3],
+    #[serde(default)]
+    pub load_average_end: Option<[f64; 3]>,
+    pub rustc: String,
+    /// The interpreter {python} resolved to, with symlinks followed.
+    pub python_executable: Option<PathBuf>,
+    pub python_version: Option<String>,
+    pub numpy_version: Option<String>,
+    /// The BLAS/LAPACK numpy was built against, as numpy reports it.
+    pub numpy_blas: Option<String>,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    /// CPU time the orchestrator's sampler spent, over the wall time it was sampling: the
+    /// fraction of one core the measurement itself cost.
+    #[serde(default)]
+    pub sampler_cpu_seconds: f64,
+    #[serde(default)]
+    pub sampled_wall_seconds: f64,
+    /// Whether the run was interrupted (SIGINT/SIGTERM) before the plan finished.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// Measured at the start of the run (performance issue): memory read bandwidth, bytes/s.
+    #[serde(default)]
+    pub bandwidth_single_thread_bytes_per_second: Option<f64>,
+    #[serde(default)]
+    pub bandwidth_all_threads_bytes_per_second: Option<f64>,
+    /// Median whole-process wall time of /bin/true: the floor any spawned program pays.
+    #[serde(default)]
+    pub spawn_floor_seconds: Option<f64>,
+}
+
+impl Environment {
+    /// Fraction of one core the sampler cost, when anything was sampled.
+    pub fn sampler_overhead_fraction(&self) -> Option<f64> {
+        (self.sampled_wall_seconds > 0.0).then(|| self.sampler_cpu_seconds / self.sampled_wall_seconds)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting it.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Reads what can be read about the machine and the toolchains. Never fails: an unreadable
+/// fact is recorded as unknown.
+pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environment {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let memory_total_bytes = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
+        .flatten()
+        .map_or(0, |kb| kb * 1024);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())))
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    let python_executable = python.canonicalize().ok();
+    let python_facts = python_facts(python);
+    Environment {
+        orchestrator_version: env!("CARGO_PKG_VERSION").to_string(),
+        command_line,
+        started_utc: utc_now(),
+        ended_utc: None,
+        hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_default(),
+        cpu_model,
+        logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_total_bytes,
+        kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
+        os,
+        frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        load_average_start: load_average().unwrap_or_default(),
+        load_average_end: None,
+        rustc: output_of("rustc", &["--version"], root).unwrap_or_else(|| "unknown".into()),
+        python_executable,
+        python_version: python_facts.as_ref().and_then(|f| f.first().cloned()),
+        numpy_version: python_facts.as_ref().and_then(|f| f.get(1).cloned()).filter(|v| !v.is_empty()),
+        numpy_blas: python_facts.as_ref().and_then(|f| f.get(2).cloned()).filter(|v| !v.is_empty()),
+        git_commit: output_of("git", &["rev-parse", "HEAD"], root),
+        git_dirty: output_of("git", &["status", "--porcelain", "--untracked-files=no"], root).map(|s| !s.is_empty()).or_else(|| {
+            // `git status` prints nothing on a clean tree, which output_of reports as None.
+            Command::new("git").args(["rev-parse", "HEAD"]).current_dir(root).output().ok().filter(|o| o.status.success()).map(|_| false)
+        }),
+        ..Environment::default()
+    }
+}
+
+/// Python version, numpy version and numpy's BLAS, asked of the interpreter itself.
+fn python_facts(python: &Path) -> Option<Vec<String>> {
+    const SCRIPT: &str = "import sys, platform\nprint(platform.python_version())\ntry:\n    import numpy\n    print(numpy.__version__)\n    try:\n        cfg = numpy.show_config(mode='dicts')\n        blas = cfg.get('Build Dependencies', {}).get('blas', {})\n        print(f\"{blas.get('name', '?')} {blas.get('version', '')}\".strip())\n    except Exception:\n        print('')\nexcept ImportError:\n    print('')\n    print('')\n";
+    let out = Command::new(python).args(["-c", SCRIPT]).stdin(std::process::Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn output_of(program: &str, args: &[&str], dir: &Path) -> Option<String> {
+    let out = Command::new(program).args(args).current_dir(dir).stdin(std::process::Stdio::null()).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+pub fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut parts = text.split_whitespace().map(|p| p.parse::<f64>().ok());
+    Some([parts.next()??, parts.next()??, parts.next()??])
+}
+
+/// Now, as an ISO 8601 UTC timestamp with seconds.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format_utc(secs)
+}
+
+/// Seconds since the epoch → "YYYY-MM-DDTHH:MM:SSZ" (civil-from-days, proleptic Gregorian).
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting_matches_known_dates() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

@@ -1,0 +1,16 @@
+//! The orchestrator: scenario YAML → plan → runner (spawn, sample, reap) → raw records →
+//! statistics → report. Each module is one arrow of that flow; `main.rs` only wires them.
+
+pub mod accuracy;
+pub mod claims;
+pub mod compare;
+pub mod datasets;
+pub mod environment;
+pub mod measurement;
+pub mod plan;
+pub mod records;
+pub mod report;
+pub mod runner;
+pub mod sampler;
+pub mod scenario;
+pub mod stats;

@@ -1,0 +1,130 @@
+//! The raw records: one row of raw.csv per run and one row of samples.csv per sample. These are
+//! the only things the runner produces and the only things the report reads, so a report can be
+//! rendered again from a results directory without re-running anything.
+
+use serde::{Deserialize, Serialize};
+
+/// How one run ended, from the orchestrator's point of view. Documented in docs/statuses.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Exit 0 with a valid result line whose status is "ok".
+    Ok,
+    /// Exit 0 with a valid result line whose status is "diverged": a result, not a failure.
+    Diverged,
+    /// Exit code other than 0 (2 = the implementation rejected its input).
+    Failed,
+    /// Killed by a signal it did not ask for (SIGSEGV, SIGABRT, …).
+    Crashed,
+    /// Ran past the scenario's timeout_seconds; the process group was killed.
+    Timeout,
+    /// Killed for exceeding the memory limit.
+    Oom,
+    /// Exit 0 but stdout held no valid result line (garbage, missing or extra-broken JSON).
+    BadOutput,
+    /// The command could not be started (not found, not executable).
+    SpawnFailed,
+    /// The implementation's availability check failed: not run at all.
+    Unavailable,
+    /// The orchestrator was interrupted (SIGINT/SIGTERM) while this run was in progress.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// Runs whose timings describe the implementation doing the job.
+    pub fn is_measurement(self) -> bool {
+        matches!(self, RunStatus::Ok | RunStatus::Diverged)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Diverged => "diverged",
+            RunStatus::Failed => "failed",
+            RunStatus::Crashed => "crashed",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Oom => "oom",
+            RunStatus::BadOutput => "bad_output",
+            RunStatus::SpawnFailed => "spawn_failed",
+            RunStatus::Unavailable => "unavailable",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of raw.csv: one run of one implementation at one scenario point.
+///
+/// Times are seconds, memory bytes. Optional fields are empty in the CSV when unknown (a crashed
+/// run has no w; a run that never started has no rusage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawRecord {
+    pub scenario: String,
+    /// Index of the point within the scenario (0 when there is no sweep).
+    pub point: usize,
+    /// Human label of the point, e.g. "n=1000000 epochs=100".
+    pub point_label: String,
+    pub implementation: String,
+    /// 1-based repetition number among the counted runs (warm-up runs are not recorded).
+    pub repetition: u32,
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    /// Spawn to reaping, monotonic clock.
+    pub wall_seconds: Option<f64>,
+    /// From the kernel (wait4 rusage of the child and its reaped descendants).
+    pub user_seconds: Option<f64>,
+    pub system_seconds: Option<f64>,
+    /// The child's own high-water mark (VmHWM at exit), exact, not inherited from the orchestrator.
+    pub peak_rss_bytes: Option<u64>,
+    pub n: u64,
+    pub epochs: u64,
+    pub learning_rate: f64,
+    pub w: Option<f64>,
+    pub b: Option<f64>,
+    pub mse: Option<f64>,
+    pub epochs_run: Option<u64>,
+    pub diverged_at_epoch: Option<u64>,
+    /// As reported by the implementation itself (inside the process).
+    pub load_seconds: Option<f64>,
+    pub train_seconds: Option<f64>,
+    /// Samples taken during this run, and the CPU the sampler spent taking them.
+    pub samples: u32,
+    pub sampler_cpu_seconds: Option<f64>,
+    /// Unix time (seconds) when the run started, for drift analysis.
+    pub started_unix_seconds: f64,
+    /// For failed runs: the first few hundred bytes of stderr (or of the problem with stdout).
+    pub message: String,
+}
+
+impl RawRecord {
+    /// user + system.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        Some(self.user_seconds? + self.system_seconds?)
+    }
+
+    /// wall − load − train: interpreter start-up, imports, dynamic linking, exit.
+    pub fn startup_seconds(&self) -> Option<f64> {
+        Some(self.wall_seconds? - self.load_seconds? - self.train_seconds?)
+    }
+}
+
+/// One row of samples.csv: the whole process tree of one run at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    pub scenario: String,
+    pub point: usize,
+    pub implementation: String,
+    pub repetition: u32,
+    /// Since spawn.
+    pub t_seconds: f64,
+    /// Sum of the resident set sizes of the tree's processes.
+    pub rss_bytes: u64,
+    /// Cumulative CPU time of the tree (nanosecond schedstat where available).
+    pub cpu_seconds: f64,
+}

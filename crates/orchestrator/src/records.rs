@@ -1,0 +1,181 @@
+//! Reading and writing the raw records of a run directory: raw.csv and samples.csv (appended and
+//! synced run by run, so an interrupted run keeps every finished measurement), and the JSON files
+//! (written atomically: temporary file, fsync, rename).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::measurement::{RawRecord, SampleRecord};
+
+pub const RAW_CSV: &str = "raw.csv";
+pub const SAMPLES_CSV: &str = "samples.csv";
+pub const PLAN_JSON: &str = "plan.json";
+pub const ENVIRONMENT_JSON: &str = "environment.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RecordsError + '_ {
+    move |source| RecordsError::Io { path: path.to_owned(), source }
+}
+
+/// Appends rows of one kind to a CSV file, writing the header once, syncing after each batch.
+pub struct CsvAppender<T> {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+    _row: std::marker::PhantomData<T>,
+}
+
+impl<T: Serialize> CsvAppender<T> {
+    /// Creates the file (with its header) or appends to an existing one.
+    pub fn open(path: &Path) -> Result<Self, RecordsError> {
+        let existing = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err(path))?;
+        let writer = csv::WriterBuilder::new().has_headers(!existing).from_writer(file);
+        Ok(CsvAppender { path: path.to_owned(), writer, _row: std::marker::PhantomData })
+    }
+
+    /// Appends the rows and makes them durable before returning.
+    pub fn append(&mut self, rows: &[T]) -> Result<(), RecordsError> {
+        for row in rows {
+            self.writer.serialize(row).map_err(|e| RecordsError::Parse { path: self.path.clone(), message: e.to_string() })?;
+        }
+        self.writer.flush().map_err(io_err(&self.path))?;
+        self.writer.get_ref().sync_data().map_err(io_err(&self.path))
+    }
+}
+
+/// Reads every complete row. A final row cut short (the process was killed mid-write) is
+/// dropped; any other malformed row is an error naming the line.
+pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordsError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let complete = if text.ends_with('\n') { text.as_str() } else { text.rfind('\n').map_or("", |i| &text[..=i]) };
+    let mut reader = csv::Reader::from_reader(complete.as_bytes());
+    let mut rows = Vec::new();
+    for row in reader.deserialize() {
+        rows.push(row.map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?);
+    }
+    Ok(rows)
+}
+
+pub fn read_raw(run_dir: &Path) -> Result<Vec<RawRecord>, RecordsError> {
+    read_csv(&run_dir.join(RAW_CSV))
+}
+
+/// samples.csv may be absent (nothing was sampled): that reads as no samples.
+pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsError> {
+    let path = run_dir.join(SAMPLES_CSV);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    read_csv(&path)
+}
+
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordsError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    serde_json::from_str(&text).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })
+}
+
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), RecordsError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes the whole file or nothing: a reader never sees half a report.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let write = || -> io::Result<()> {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        RecordsError::Io { path: path.to_owned(), source: e }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measurement::RunStatus;
+
+    fn record(repetition: u32) -> RawRecord {
+        RawRecord {
+            scenario: "seed".into(),
+            point: 0,
+            point_label: "n=5, epochs=1000".into(),
+            implementation: "rust".into(),
+            repetition,
+            status: RunStatus::Ok,
+            exit_code: Some(0),
+            signal: None,
+            wall_seconds: Some(0.001),
+            user_seconds: Some(0.0005),
+            system_seconds: Some(0.0),
+            peak_rss_bytes: Some(1_000_000),
+            n: 5,
+            epochs: 1000,
+            learning_rate: 0.01,
+            w: Some(1.9951803506719779),
+            b: Some(0.1 + 0.2),
+            mse: None,
+            epochs_run: Some(1000),
+            diverged_at_epoch: None,
+            load_seconds: Some(1e-5),
+            train_seconds: Some(2e-6),
+            samples: 3,
+            sampler_cpu_seconds: Some(1e-5),
+            started_unix_seconds: 1.7e9,
+            message: "quoted, \"comma\"\nnewline".into(),
+        }
+    }
+
+    #[test]
+    fn raw_rows_round_trip_exactly_and_append_keeps_one_header() {
+        let dir = std::env::temp_dir().join(format!("records-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(RAW_CSV);
+        let _ = std::fs::remove_file(&path);
+        CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
+        CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
+        let rows: Vec<RawRecord> = read_csv(&path).unwrap();
+        assert_eq!(rows, vec![record(1), record(2)]);
+    }
+
+    #[test]
+    fn a_row_cut_short_is_dropped_not_fatal() {
+        let dir = std::env::temp_dir().join(format!("records-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(RAW_CSV);
+        let _ = std::fs::remove_file(&path);
+        CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("seed,0,\"n=5");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(read_csv::<RawRecord>(&path).unwrap(), vec![record(1)]);
+    }
+
+    #[test]
+    fn atomic_writes_leave_no_temporary_behind() {
+        let dir = std::env::temp_dir().join(format!("records-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.json");
+        write_json_atomic(&path, &vec![1, 2, 3]).unwrap();
+        assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), vec![1, 2, 3]);
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+}

@@ -1,0 +1,588 @@
+//! The sampler: reads a running child's whole process tree from /proc (resident memory, cumulative
+//! CPU) at a fixed interval, and is the run's watchdog: the same thread enforces the timeout,
+//! cancellation and the memory limit by signalling the child's process group.
+//!
+//! It has to be cheap (it shares the machine with what it measures): handles to /proc files stay
+//! open and are re-read with pread, CPU time comes from the kernel's per-process CPU clock (one
+//! syscall, nanoseconds, all threads including exited ones), and the sleep is to absolute
+//! deadlines so ticks do not drift. Its own CPU time is measured and reported with every run.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::runner::CancelToken;
+
+/// The sampling interval when a scenario does not choose one.
+pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
+/// Shorter intervals are raised to this: below it the sampler would cost more than it tells.
+pub const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
+/// How often the watchdog looks when no samples are wanted (timeout, cancellation, memory limit).
+pub const WATCHDOG_INTERVAL: Duration = Duration::from_millis(5);
+
+/// How often the tree is searched for new members by scanning /proc for the process group: always
+/// as the fallback when /proc/PID/task/TID/children does not exist, and rarely as a safety net for
+/// descendants that were orphaned before the children files showed them.
+const SCAN_PERIOD_WITHOUT_CHILDREN_FILES: Duration = Duration::from_millis(10);
+const SCAN_PERIOD_WITH_CHILDREN_FILES: Duration = Duration::from_millis(100);
+/// Task lists are re-read when a process's thread count changes, and at least this often.
+const TASK_LIST_PERIOD: Duration = Duration::from_millis(100);
+
+/// The whole process tree of one run at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Since the instant just before spawn.
+    pub t_seconds: f64,
+    /// Sum of the resident set sizes of the tree's live processes (shared pages count once per
+    /// process, as in every RSS sum).
+    pub rss_bytes: u64,
+    /// Cumulative CPU time of the tree: live processes plus what departed ones had used when last
+    /// seen. Never decreases.
+    pub cpu_seconds: f64,
+}
+
+/// One reading of a [`ProcessTree`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TreeReading {
+    pub rss_bytes: u64,
+    pub cpu_seconds: f64,
+    /// Live processes found in the tree, the root included.
+    pub processes: usize,
+}
+
+/// The process tree rooted at one process: the root, every descendant found through the
+/// /proc/PID/task/TID/children files, and every process of the root's process group.
+///
+/// A process once found stays in the tree until it dies, even if it is re-parented or leaves the
+/// group: its /proc files are held open, which also makes the readings immune to pid reuse (a
+/// handle to a dead process fails with ESRCH rather than reading its successor).
+pub struct ProcessTree {
+    root: libc::pid_t,
+    process_group: libc::pid_t,
+    live: Vec<TrackedProcess>,
+    /// CPU of processes that have left the tree, as last seen, so the tree's total never drops.
+    departed_cpu_ns: u64,
+    /// Pids known not to belong to the tree (checked by a scan), so a scan reads each pid once.
+    outsiders: HashSet<libc::pid_t>,
+    use_children_files: bool,
+    scan_period: Duration,
+    last_scan: Option<Instant>,
+    descendants_seen: bool,
+    buffer: Vec<u8>,
+}
+
+impl ProcessTree {
+    /// Starts tracking `root`, whose process group is `process_group` (the runner makes the child
+    /// a group leader, so both are the child's pid).
+    pub fn new(root: libc::pid_t, process_group: libc::pid_t) -> Self {
+        Self::with_discovery(root, process_group, children_files_supported())
+    }
+
+    fn with_discovery(root: libc::pid_t, process_group: libc::pid_t, use_children_files: bool) -> Self {
+        let scan_period = if use_children_files { SCAN_PERIOD_WITH_CHILDREN_FILES } else { SCAN_PERIOD_WITHOUT_CHILDREN_FILES };
+        let mut tree = ProcessTree {
+            root,
+            process_group,
+            live: Vec::new(),
+            departed_cpu_ns: 0,
+            outsiders: HashSet::new(),
+            use_children_files,
+            scan_period,
+            // With children files the scan is only a safety net: its first, costly round (every
+            // pid of the machine is read once) waits a period rather than compete with the start.
+            last_scan: use_children_files.then(Instant::now),
+            descendants_seen: false,
+            buffer: vec![0; 4096],
+        };
+        if let Ok(root) = TrackedProcess::open(root, use_children_files) {
+            tree.live.push(root);
+        }
+        tree
+    }
+
+    /// Whether any process other than the root has been part of the tree.
+    pub fn descendants_seen(&self) -> bool {
+        self.descendants_seen
+    }
+
+    /// Process file descriptors of the descendants alive at the last reading (the root excluded).
+    pub fn into_descendant_pidfds(self) -> Vec<OwnedFd> {
+        let root = self.root;
+        self.live.into_iter().filter(|p| p.pid != root).filter_map(|p| p.pidfd).collect()
+    }
+
+    /// Finds new members, then reads every live member's resident memory and CPU time.
+    pub fn read(&mut self) -> TreeReading {
+        let now = Instant::now();
+        if self.use_children_files {
+            self.discover_through_children_files(now);
+        }
+        let scan_due = match self.last_scan {
+            Some(last) => now.duration_since(last) >= self.scan_period,
+            None => true,
+        };
+        if scan_due {
+            self.last_scan = Some(now);
+            self.discover_by_scanning_process_group();
+        }
+        let mut reading = TreeReading::default();
+        let mut cpu_ns = self.departed_cpu_ns;
+        let mut index = 0;
+        while index < self.live.len() {
+            match self.live[index].refresh(&mut self.buffer) {
+                Ok(()) => {
+                    let process = &self.live[index];
+                    reading.rss_bytes = reading.rss_bytes.saturating_add(process.rss_bytes);
+                    cpu_ns = cpu_ns.saturating_add(process.cpu_ns);
+                    reading.processes += 1;
+                    index += 1;
+                }
+                Err(_) => {
+                    let gone = self.live.swap_remove(index);
+                    self.departed_cpu_ns = self.departed_cpu_ns.saturating_add(gone.cpu_ns);
+                    cpu_ns = cpu_ns.saturating_add(gone.cpu_ns);
+                }
+            }
+        }
+        reading.cpu_seconds = cpu_ns as f64 * 1e-9;
+        reading
+    }
+
+    fn is_tracked(&self, pid: libc::pid_t) -> bool {
+        self.live.iter().any(|p| p.pid == pid)
+    }
+
+    fn track(&mut self, pid: libc::pid_t) {
+        if let Ok(process) = TrackedProcess::open(pid, self.use_children_files) {
+            self.descendants_seen |= pid != self.root;
+            self.live.push(process);
+        }
+    }
+
+    fn discover_through_children_files(&mut self, now: Instant) {
+        let mut found = Vec::new();
+        // Processes appended during the loop are searched too: a whole new subtree in one tick.
+        let mut index = 0;
+        while index < self.live.len() {
+            found.clear();
+            self.live[index].read_children(now, &mut self.buffer, &mut found);
+            for &pid in &found {
+                if !self.is_tracked(pid) {
+                    self.track(pid);
+                }
+            }
+            index += 1;
+        }
+    }
+
+    fn discover_by_scanning_process_group(&mut self) {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return };
+        let mut outsiders = HashSet::with_capacity(self.outsiders.len());
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse::<libc::pid_t>().ok()) else { continue };
+            if self.outsiders.contains(&pid) {
+                outsiders.insert(pid);
+            } else if !self.is_tracked(pid) {
+                match process_group_of(pid, &mut self.buffer) {
+                    Some(group) if group == self.process_group => self.track(pid),
+                    Some(_) => {
+                        outsiders.insert(pid);
+                    }
+                    None => {}
+                }
+            }
+        }
+        // Only pids still listed are kept: a pid that disappears may come back as another process.
+        self.outsiders = outsiders;
+    }
+}
+
+/// Whether this kernel has /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN).
+fn children_files_supported() -> bool {
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| std::path::Path::new("/proc/thread-self/children").exists())
+}
+
+/// One process of the tree, with its /proc files held open.
+struct TrackedProcess {
+    pid: libc::pid_t,
+    statm: File,
+    /// The kernel's CPU clock of the whole process (all threads, exited ones included), when
+    /// available; /proc/PID/stat ticks otherwise.
+    cpu_clock: Option<libc::clockid_t>,
+    stat: Option<File>,
+    rss_bytes: u64,
+    cpu_ns: u64,
+    tasks: Option<Tasks>,
+    /// Names this very process (not a later one with the same pid), so it can be killed at the
+    /// end of the run even if it left the process group.
+    pidfd: Option<OwnedFd>,
+}
+
+/// The threads of a process, for reading the children each of them forked.
+struct Tasks {
+    /// /proc/PID/task, held open: its link count is 2 + the number of threads, so one fstat tells
+    /// whether the list must be read again.
+    directory: File,
+    link_count: u64,
+    listed_at: Instant,
+    children_files: Vec<File>,
+}
+
+impl TrackedProcess {
+    fn open(pid: libc::pid_t, with_tasks: bool) -> io::Result<Self> {
+        let statm = File::open(format!("/proc/{pid}/statm"))?;
+        let mut cpu_clock: libc::clockid_t = 0;
+        // SAFETY: clock_getcpuclockid only writes the clock id.
+        let cpu_clock = (unsafe { libc::clock_getcpuclockid(pid, &mut cpu_clock) } == 0).then_some(cpu_clock);
+        let stat = if cpu_clock.is_none() { Some(File::open(format!("/proc/{pid}/stat"))?) } else { None };
+        let tasks = if with_tasks { File::open(format!("/proc/{pid}/task")).ok().map(Tasks::new) } else { None };
+        Ok(TrackedProcess { pid, statm, cpu_clock, stat, rss_bytes: 0, cpu_ns: 0, tasks, pidfd: pidfd_open(pid) })
+    }
+
+    /// Reads resident memory and CPU time. An error means the process is gone.
+    fn refresh(&mut self, buffer: &mut Vec<u8>) -> io::Result<()> {
+        let statm = read_at_start(&self.statm, buffer)?;
+        let resident_pages = field(statm, 1).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+        self.rss_bytes = resident_pages.saturating_mul(page_size());
+        let cpu_ns = match (self.cpu_clock, &self.stat) {
+            (Some(clock), _) => clock_ns(clock),
+            (None, Some(stat)) => stat_cpu_ns(read_at_start(stat, buffer)?),
+            (None, None) => None,
+        };
+        // A clock that cannot be read for a process whose statm still can (a zombie) keeps its
+        // last value; CPU time never goes backwards.
+        if let Some(ns) = cpu_ns {
+            self.cpu_ns = self.cpu_ns.max(ns);
+        }
+        Ok(())
+    }
+
+    /// Appends the pids of the children of all of this process's threads.
+    fn read_children(&mut self, now: Instant, buffer: &mut Vec<u8>, found: &mut Vec<libc::pid_t>) {
+        let Some(tasks) = &mut self.tasks else { return };
+        tasks.relist_if_changed(self.pid, now);
+        for file in &tasks.children_files {
+            if let Ok(text) = read_at_start(file, buffer) {
+                numbers(text, found);
+            }
+        }
+    }
+}
+
+impl Tasks {
+    fn new(directory: File) -> Self {
+        Tasks { directory, link_count: 0, listed_at: Instant::now(), children_files: Vec::new() }
+    }
+
+    fn relist_if_changed(&mut self, pid: libc::pid_t, now: Instant) {
+        let link_count = self.directory.metadata().map(|m| m.nlink()).unwrap_or(0);
+        if link_count == self.link_count && now.duration_since(self.listed_at) < TASK_LIST_PERIOD {
+            return;
+        }
+        self.link_count = link_count;
+        self.listed_at = now;
+        let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return };
+        self.children_files = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<libc::pid_t>().ok())
+            .filter_map(|tid| File::open(format!("/proc/{pid}/task/{tid}/children")).ok())
+            .collect();
+    }
+}
+
+/// The whole content of a /proc file, read from offset 0 through a handle kept open. The buffer
+/// is reused without clearing: this runs every tick, so it should cost the syscall and no more.
+fn read_at_start<'a>(file: &File, buffer: &'a mut Vec<u8>) -> io::Result<&'a [u8]> {
+    if buffer.len() < 4096 {
+        buffer.resize(4096, 0);
+    }
+    let mut filled = 0;
+    loop {
+        let n = file.read_at(&mut buffer[filled..], filled as u64)?;
+        filled += n;
+        // /proc files return all they have in one read when the buffer is large enough.
+        if n == 0 || filled < buffer.len() {
+            return Ok(&buffer[..filled]);
+        }
+        buffer.resize(buffer.len() * 2, 0);
+    }
+}
+
+/// The `index`th (from 0) whitespace-separated word of a /proc line, as a number.
+fn field(text: &[u8], index: usize) -> Option<u64> {
+    let mut words = text.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    parse_number(words.nth(index)?)
+}
+
+/// The decimal numbers of a whitespace-separated list such as a children file.
+fn numbers(text: &[u8], out: &mut Vec<libc::pid_t>) {
+    let mut current: Option<libc::pid_t> = None;
+    for &byte in text {
+        if byte.is_ascii_digit() {
+            let digit = libc::pid_t::from(byte - b'0');
+            current = Some(current.unwrap_or(0).saturating_mul(10).saturating_add(digit));
+        } else if let Some(number) = current.take() {
+            out.push(number);
+        }
+    }
+    out.extend(current);
+}
+
+fn parse_number(word: &[u8]) -> Option<u64> {
+    if word.is_empty() || !word.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    word.iter().try_fold(0u64, |n, &digit| n.checked_mul(10)?.checked_add(u64::from(digit - b'0')))
+}
+
+/// The fields of /proc/PID/stat after the command name, which may itself hold spaces and ')'.
+fn stat_fields_after_command(text: &[u8]) -> Option<&[u8]> {
+    let close = text.iter().rposition(|&b| b == b')')?;
+    text.get(close + 1..)
+}
+
+/// utime + stime of /proc/PID/stat (fields 14 and 15), in nanoseconds.
+fn stat_cpu_ns(text: &[u8]) -> Option<u64> {
+    let rest = stat_fields_after_command(text)?;
+    // After the command: state is field 3, so field k is at index k − 3.
+    let ticks = field(rest, 11)?.checked_add(field(rest, 12)?)?;
+    Some(ticks.saturating_mul(1_000_000_000) / clock_ticks_per_second())
+}
+
+fn process_group_of(pid: libc::pid_t, buffer: &mut Vec<u8>) -> Option<libc::pid_t> {
+    let file = File::open(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat_fields_after_command(read_at_start(&file, buffer).ok()?)?;
+    libc::pid_t::try_from(field(rest, 2)?).ok()
+}
+
+fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(u64::try_from(ts.tv_sec).ok()?.saturating_mul(1_000_000_000).saturating_add(u64::try_from(ts.tv_nsec).ok()?))
+}
+
+/// A file descriptor for the process `pid` (pidfd_open, Linux 5.3), immune to pid reuse.
+fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers; on success the result is a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: fd was just returned by the kernel and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// CPU time used so far by the calling thread.
+pub fn thread_cpu_seconds() -> f64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).map_or(0.0, |ns| ns as f64 * 1e-9)
+}
+
+fn page_size() -> u64 {
+    static PAGE_SIZE: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE_SIZE.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096))
+}
+
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *TICKS.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&t| t > 0).unwrap_or(100))
+}
+
+/// What the watchdog is to enforce for one run.
+#[derive(Debug, Clone)]
+pub(crate) struct WatchSettings {
+    /// Record a sample at this interval; None: only watch (every [`WATCHDOG_INTERVAL`]).
+    pub sample_interval: Option<Duration>,
+    pub timeout: Duration,
+    pub kill_grace: Duration,
+    pub memory_limit_bytes: Option<u64>,
+}
+
+/// Why the watchdog signalled the process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Intervention {
+    TimedOut,
+    MemoryLimit,
+    Cancelled,
+}
+
+/// What the sampler thread hands back once the run is over.
+#[derive(Debug, Default)]
+pub(crate) struct WatchReport {
+    pub samples: Vec<Sample>,
+    /// Highest tree RSS seen at any tick (recorded or not).
+    pub max_rss_bytes: Option<u64>,
+    pub descendants_seen: bool,
+    /// Descendants alive at the last tick, to be killed with the rest of the run.
+    pub descendant_pidfds: Vec<OwnedFd>,
+    pub intervention: Option<Intervention>,
+    /// CPU time of the sampler thread itself.
+    pub sampler_cpu_seconds: f64,
+}
+
+/// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick until
+/// `finished` is set (the runner then unparks this thread), enforcing `settings` on the way.
+///
+/// Timeout and cancellation send SIGTERM to the group, then SIGKILL after the grace period; the
+/// memory limit sends SIGKILL at once (a process over its budget gets no time to grow further).
+pub(crate) fn watch(
+    pid: libc::pid_t,
+    start: Instant,
+    settings: &WatchSettings,
+    cancel: &CancelToken,
+    finished: &AtomicBool,
+) -> WatchReport {
+    let cpu_at_start = thread_cpu_seconds();
+    let tick = settings.sample_interval.map_or(WATCHDOG_INTERVAL, |i| i.max(MIN_SAMPLE_INTERVAL));
+    let timeout_at = start.checked_add(settings.timeout);
+    let mut report = WatchReport::default();
+    if settings.sample_interval.is_some() {
+        let expected = settings.timeout.as_secs_f64() / tick.as_secs_f64();
+        report.samples.reserve(if expected.is_finite() { expected.min(65_536.0) as usize } else { 1024 });
+    }
+    let mut tree = ProcessTree::new(pid, pid);
+    let mut sigkill_at: Option<Instant> = None;
+    let mut next_tick: u32 = 0;
+    while !finished.load(Ordering::Acquire) {
+        let reading = tree.read();
+        let now = Instant::now();
+        if reading.processes > 0 {
+            report.max_rss_bytes = Some(report.max_rss_bytes.unwrap_or(0).max(reading.rss_bytes));
+            if settings.sample_interval.is_some() {
+                report.samples.push(Sample {
+                    t_seconds: now.duration_since(start).as_secs_f64(),
+                    rss_bytes: reading.rss_bytes,
+                    cpu_seconds: reading.cpu_seconds,
+                });
+            }
+        }
+
+        if report.intervention.is_none() {
+            let over_memory = settings.memory_limit_bytes.is_some_and(|limit| reading.rss_bytes > limit);
+            if over_memory && signal_group(pid, libc::SIGKILL) {
+                report.intervention = Some(Intervention::MemoryLimit);
+            } else if cancel.is_cancelled() || timeout_at.is_some_and(|at| now >= at) {
+                let why = if cancel.is_cancelled() { Intervention::Cancelled } else { Intervention::TimedOut };
+                if signal_group(pid, libc::SIGTERM) {
+                    report.intervention = Some(why);
+                    sigkill_at = Some(now.checked_add(settings.kill_grace).unwrap_or(now));
+                }
+            }
+        } else if sigkill_at.is_some_and(|at| now >= at) {
+            signal_group(pid, libc::SIGKILL);
+            sigkill_at = None;
+        }
+
+        // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
+        // machine was busy are skipped, not made up in a burst), or to an earlier deadline.
+        let since_start = now.duration_since(start);
+        let ticks_so_far = u32::try_from(since_start.as_nanos() / tick.as_nanos().max(1)).unwrap_or(u32::MAX);
+        next_tick = next_tick.max(ticks_so_far.saturating_add(1));
+        let mut wake = start.checked_add(tick.saturating_mul(next_tick)).or_else(|| now.checked_add(tick)).unwrap_or(now);
+        if report.intervention.is_none() {
+            if let Some(at) = timeout_at {
+                wake = wake.min(at);
+            }
+        }
+        if let Some(at) = sigkill_at {
+            wake = wake.min(at);
+        }
+        sleep_until(wake, finished);
+    }
+    report.descendants_seen = tree.descendants_seen();
+    report.descendant_pidfds = tree.into_descendant_pidfds();
+    report.sampler_cpu_seconds = (thread_cpu_seconds() - cpu_at_start).max(0.0);
+    report
+}
+
+/// Parks until `wake` or until `finished` is set (the runner unparks this thread when it sets it).
+fn sleep_until(wake: Instant, finished: &AtomicBool) {
+    loop {
+        if finished.load(Ordering::Acquire) {
+            return;
+        }
+        let now = Instant::now();
+        if now >= wake {
+            return;
+        }
+        std::thread::park_timeout(wake - now);
+    }
+}
+
+/// Sends `signal` to the process group `group`; false when the group no longer exists.
+pub(crate) fn signal_group(group: libc::pid_t, signal: libc::c_int) -> bool {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(-group, signal) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn stat_parsing_survives_odd_command_names() {
+        let text = b"4242 (a) b (c)) S 1 777 777 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 1 2 3\n";
+        let rest = stat_fields_after_command(text).unwrap();
+        assert_eq!(field(rest, 2), Some(777));
+        assert_eq!(stat_cpu_ns(text), Some(300 * 1_000_000_000 / clock_ticks_per_second()));
+    }
+
+    #[test]
+    fn statm_resident_is_the_second_field() {
+        assert_eq!(field(b"1000 250 100 10 0 300 0\n", 1), Some(250));
+        assert_eq!(field(b"1000 -5", 1), None);
+    }
+
+    #[test]
+    fn children_files_are_lists_of_pids() {
+        let mut pids = Vec::new();
+        numbers(b"12 345 6789 ", &mut pids);
+        numbers(b"", &mut pids);
+        numbers(b"42", &mut pids);
+        assert_eq!(pids, [12, 345, 6789, 42]);
+    }
+
+    /// `sh -c 'sleep 5 & sleep 5 & wait'` in its own process group: a root with two children.
+    fn shell_with_a_child() -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        Command::new("/bin/sh").args(["-c", "sleep 5 & sleep 5 & wait"]).process_group(0).stdin(Stdio::null()).spawn().unwrap()
+    }
+
+    fn find_descendants(use_children_files: bool) {
+        let mut child = shell_with_a_child();
+        let pid = child.id() as libc::pid_t;
+        let mut tree = ProcessTree::with_discovery(pid, pid, use_children_files);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut reading = tree.read();
+        while reading.processes < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            reading = tree.read();
+        }
+        signal_group(pid, libc::SIGKILL);
+        let _ = child.wait();
+        assert_eq!(reading.processes, 3, "sh and its two sleeps");
+        assert!(tree.descendants_seen());
+        assert!(reading.rss_bytes > 0);
+    }
+
+    #[test]
+    fn finds_descendants_through_children_files() {
+        if children_files_supported() {
+            find_descendants(true);
+        }
+    }
+
+    #[test]
+    fn finds_descendants_by_scanning_the_process_group() {
+        find_descendants(false);
+    }
+}

@@ -1,0 +1,119 @@
+//! Scenario loading: the shipped scenarios are valid, and each kind of mistake a user can make
+//! gives one error naming the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use orchestrator::plan;
+use orchestrator::scenario;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn catalogue() -> scenario::ImplementationsFile {
+    scenario::load_implementations(&root().join("scenarios/implementations.yaml")).expect("the shipped catalogue is valid")
+}
+
+#[test]
+fn every_shipped_scenario_is_valid() {
+    let dir = root().join("scenarios");
+    let paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("implementations.yaml"))
+        .collect();
+    assert!(paths.len() >= 3, "{paths:?}");
+    let loaded = plan::load(&paths, &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = loaded.iter().map(|l| l.file.name.value.as_str()).collect();
+    for expected in ["seed", "scaling", "learning-rate"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+}
+
+const GOOD: &str = "name: t
+dataset:
+  inline: {x: [1, 2, 3], y: [2, 4, 6]}
+training: {epochs: 10, learning_rate: 0.01}
+implementations: [rust, python-numpy]
+baseline: python-numpy
+";
+
+/// Loads `text` as a scenario file; returns the error's "line:column: message".
+fn error_of(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("scenario-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    let err = plan::load(&[path.clone()], &catalogue().implementations).err().unwrap_or_else(|| panic!("{name} should be rejected"));
+    assert_eq!(err.file, path, "the error names the file");
+    let shown = err.to_string();
+    assert!(shown.starts_with(&path.display().to_string()), "{shown}");
+    format!("{}:{}: {}", err.line, err.column, err.message)
+}
+
+#[test]
+fn the_good_example_loads() {
+    let dir = std::env::temp_dir().join(format!("scenario-good-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("good.yaml");
+    std::fs::write(&path, GOOD).unwrap();
+    plan::load(&[path], &catalogue().implementations).unwrap();
+}
+
+#[test]
+fn each_mistake_is_located_and_explained() {
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("unknown-field.yaml", GOOD.replace("baseline:", "colour: red\nbaseline:"), "6:1: unknown field `colour`"),
+        ("wrong-type.yaml", GOOD.replace("epochs: 10", "epochs: ten"), "4:20: invalid u64"),
+        ("negative.yaml", GOOD.replace("epochs: 10", "epochs: -5"), "4:20: invalid u64"),
+        ("zero-epochs.yaml", GOOD.replace("epochs: 10", "epochs: 0"), "4:20: epochs must be ≥ 1"),
+        ("bad-lr.yaml", GOOD.replace("learning_rate: 0.01", "learning_rate: -0.1"), "4:39: learning_rate must be a finite number > 0"),
+        ("missing.yaml", GOOD.replace("baseline: python-numpy\n", ""), "missing field `baseline`"),
+        ("empty-list.yaml", GOOD.replace("[rust, python-numpy]", "[]"), "5:18: implementations must list at least one"),
+        ("unknown-impl.yaml", GOOD.replace("[rust, python-numpy]", "[rust, python-numpyy]"), "5:25: unknown implementation 'python-numpyy'"),
+        ("baseline.yaml", GOOD.replace("baseline: python-numpy", "baseline: python-pure"), "6:11: baseline 'python-pure' is not among"),
+        ("twice.yaml", GOOD.replace("[rust, python-numpy]", "[rust, rust]"), "5:25: implementation 'rust' is listed twice"),
+        ("lengths.yaml", GOOD.replace("y: [2, 4, 6]", "y: [2, 4]"), "3:29: y has 2 values but x has 3"),
+        (
+            "placeholder.yaml",
+            format!("{GOOD}define:\n  mine:\n    command: [\"./run\", \"{{dataa}}\"]\n"),
+            "9:24: unknown placeholder {dataa}",
+        ),
+        ("empty-command.yaml", format!("{GOOD}define:\n  mine:\n    command: []\n"), "9:14: command must not be empty"),
+        ("sweep-n.yaml", format!("{GOOD}sweep:\n  - {{n: 100}}\n"), "8:9: n can only be swept over a generated dataset"),
+        ("sweep-empty.yaml", format!("{GOOD}sweep: []\n"), "7:8: sweep must have at least one point"),
+        ("reps.yaml", format!("{GOOD}measure: {{repetitions: 0}}\n"), "7:24: must be ≥ 1"),
+        ("order.yaml", format!("{GOOD}measure: {{order: random}}\n"), "7:18: unknown variant `random`"),
+        (
+            "claim.yaml",
+            format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-pure, at_least: 2}}\n"),
+            "which is not among this scenario's implementations",
+        ),
+        ("claim-bounds.yaml", format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-numpy}}\n"), "needs at_least and/or at_most"),
+        ("duplicate.yaml", format!("{GOOD}name: again\n"), "7:1: duplicate mapping key: name"),
+        ("empty.yaml", String::new(), "1:1: the file is empty"),
+        ("not-yaml.yaml", "name: [unclosed\n".into(), "1:7: expected string scalar"),
+        ("list.yaml", "- 1\n- 2\n".into(), "1:1:"),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, want) in &cases {
+        let got = error_of(name, text);
+        if !got.contains(want) {
+            failures.push(format!("{name}: got '{got}', want '{want}'"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn non_utf8_and_directories_are_named() {
+    let dir = std::env::temp_dir().join(format!("scenario-bytes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bytes.yaml");
+    std::fs::write(&path, b"name: t\ndescription: caf\xe9\n").unwrap();
+    let err = scenario::load_scenario(&path).unwrap_err();
+    assert_eq!((err.line, err.column), (2, 17));
+    assert!(err.message.contains("UTF-8"), "{err}");
+    let err = scenario::load_scenario(&dir).unwrap_err();
+    assert!(err.message.contains("is a directory"), "{err}");
+}
