@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build venv venv-optional compare quick test test-rust test-python lint clean
+.PHONY: all build venv venv-optional compare quick test test-rust test-python test-e2e lint clean
 
 all: build
 
@@ -40,7 +40,7 @@ compare: build venv-optional
 quick: build venv-optional
 	./target/release/orchestrator run --quick $(SCENARIOS) $(ARGS)
 
-test: lint test-rust test-python
+test: lint test-rust test-python test-e2e
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -49,8 +49,22 @@ lint:
 test-rust: build
 	$(CARGO) test --workspace
 
-test-python: venv
+test-python: venv venv-optional
 	$(VENV_PY) -m pytest python_impl/tests -q
+
+# End to end: a --quick run of the seed scenario through the real binaries and scripts, its
+# report re-rendered, and the --check gate exercised (the write-up's claims are expected to fail).
+E2E_RESULTS := target/e2e-results
+test-e2e: build venv-optional
+	rm -rf $(E2E_RESULTS)
+	./target/release/orchestrator validate
+	./target/release/orchestrator run --quick --results $(E2E_RESULTS) scenarios/seed.yaml
+	./target/release/orchestrator report $(E2E_RESULTS)/latest
+	@./target/release/orchestrator report --check $(E2E_RESULTS)/latest >/dev/null; status=$$?; \
+		test $$status -eq 1 || { echo "test-e2e: --check should exit 1 (the write-up's 3-6x claim cannot hold), got $$status"; exit 1; }
+	@for f in raw.csv samples.csv environment.json plan.json summary.csv summary.json report.md charts/seed-wall.png; do \
+		test -s $(E2E_RESULTS)/latest/$$f || { echo "test-e2e: $$f missing or empty"; exit 1; }; done
+	@echo "test-e2e: 1 passed, 0 failed"
 
 clean:
 	$(CARGO) clean

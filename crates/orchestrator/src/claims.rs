@@ -1,1 +1,229 @@
-//! (to be written)
+//! Claims: a scenario's `expect:` entries judged against the measurements. A ratio claim holds
+//! when the whole 95% CI of the ratio lies within its bounds, does not hold when the whole CI lies
+//! outside, and is inconclusive when the CI straddles a bound. A fit claim is exact arithmetic.
+
+use serde::{Deserialize, Serialize};
+
+use crate::measurement::RawRecord;
+use crate::plan::{Claim, ScenarioPlan, TimeMetric};
+use crate::stats::Ratio;
+use crate::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Held,
+    NotHeld,
+    Inconclusive,
+    /// Nothing to judge: an implementation has no measurement at this point.
+    NoData,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Held => "held",
+            Verdict::NotHeld => "not held",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NoData => "no data",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    pub scenario: String,
+    pub point: usize,
+    pub point_label: String,
+    /// The claim in words, e.g. "rust is 3–6× faster than python-numpy (wall time)".
+    pub claim: String,
+    pub source: Option<String>,
+    /// What was measured, in words, e.g. "106× (95% CI 98–112×)".
+    pub measured: String,
+    pub verdict: Verdict,
+}
+
+/// Every claim of the scenario at every point it applies to.
+pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<ClaimResult> {
+    let mut results = Vec::new();
+    for claim in &plan.expect {
+        for point in &summary.points {
+            if claim_point(claim).is_some_and(|p| p != point.index) {
+                continue;
+            }
+            let ratio = |numerator: &str, denominator: &str, figure: fn(&RawRecord) -> Option<f64>, what: &str| {
+                let key = format!("{}/{}/claim/{what}/{numerator}/{denominator}", summary.name, point.index);
+                let rows = |name| summary::rows_of(records, &summary.name, point.index, name);
+                summary::ratio(&rows(numerator), &rows(denominator), figure, &key)
+            };
+            let (claim_text, source, measured, verdict) = judge(claim, point, &ratio);
+            results.push(ClaimResult {
+                scenario: summary.name.clone(),
+                point: point.index,
+                point_label: point.label.clone(),
+                claim: claim_text,
+                source,
+                measured,
+                verdict,
+            });
+        }
+    }
+    results
+}
+
+fn claim_point(claim: &Claim) -> Option<usize> {
+    match claim {
+        Claim::Speedup(c) => c.point,
+        Claim::MemoryRatio(c) => c.point,
+        Claim::Fit(c) => c.point,
+    }
+}
+
+fn find<'a>(point: &'a PointSummary, name: &str) -> Option<&'a ImplementationSummary> {
+    point.implementations.iter().find(|i| i.implementation == name && i.measured())
+}
+
+/// "3–6×", "≥ 3×", "≤ 6×".
+fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
+    match (at_least, at_most) {
+        (Some(lo), Some(hi)) => format!("{}–{}×", trim(lo), trim(hi)),
+        (Some(lo), None) => format!("at least {}×", trim(lo)),
+        (None, Some(hi)) => format!("at most {}×", trim(hi)),
+        (None, None) => "any ×".into(),
+    }
+}
+
+fn trim(v: f64) -> String {
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A ratio with its CI in words: "106× (95% CI 98–112×)".
+pub fn ratio_text(r: &Ratio) -> String {
+    format!("{}× (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
+}
+
+/// Three significant figures, no exponent for ordinary ratios.
+pub fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let magnitude = v.abs();
+    if magnitude >= 100.0 {
+        format!("{v:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{v:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Where a CI lies relative to [at_least, at_most].
+pub fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Option<f64>) -> Verdict {
+    let below = at_least.is_some_and(|lo| high < lo);
+    let above = at_most.is_some_and(|hi| low > hi);
+    if below || above {
+        return Verdict::NotHeld;
+    }
+    let inside = at_least.is_none_or(|lo| low >= lo) && at_most.is_none_or(|hi| high <= hi);
+    if inside {
+        Verdict::Held
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// A ratio of two implementations' figures (numerator name, denominator name, figure, label).
+type RatioOf<'a> = dyn Fn(&str, &str, fn(&RawRecord) -> Option<f64>, &str) -> Option<Ratio> + 'a;
+
+fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, Option<String>, String, Verdict) {
+    match claim {
+        Claim::Speedup(c) => {
+            let metric = match c.metric {
+                TimeMetric::Wall => "wall time",
+                TimeMetric::Cpu => "CPU time",
+                TimeMetric::Train => "training time",
+            };
+            let text = format!("{} is {} faster than {} ({metric})", c.faster, bounds_text(c.at_least, c.at_most), c.than);
+            // Times: the slow one's over the fast one's.
+            let figure: fn(&RawRecord) -> Option<f64> = match c.metric {
+                TimeMetric::Wall => |r| r.wall_seconds,
+                TimeMetric::Cpu => |r| r.cpu_seconds(),
+                TimeMetric::Train => |r| r.train_seconds,
+            };
+            let ratio = match (find(point, &c.faster), find(point, &c.than)) {
+                (Some(_), Some(_)) => ratio(&c.than, &c.faster, figure, metric),
+                _ => None,
+            };
+            let (measured, verdict) = match ratio {
+                Some(r) => (ratio_text(&r), judge_interval(r.ci_low, r.ci_high, c.at_least, c.at_most)),
+                None => ("no measurement of both".into(), Verdict::NoData),
+            };
+            (text, c.source.clone(), measured, verdict)
+        }
+        Claim::MemoryRatio(c) => {
+            let text = format!("{} uses {} less peak memory than {}", c.leaner, bounds_text(c.at_least, c.at_most), c.than);
+            let ratio = match (find(point, &c.leaner), find(point, &c.than)) {
+                (Some(_), Some(_)) => ratio(&c.than, &c.leaner, |r| r.peak_rss_bytes.map(|b| b as f64), "memory"),
+                _ => None,
+            };
+            let (measured, verdict) = match ratio {
+                Some(r) => (ratio_text(&r), judge_interval(r.ci_low, r.ci_high, c.at_least, c.at_most)),
+                None => ("no measurement of both".into(), Verdict::NoData),
+            };
+            (text, c.source.clone(), measured, verdict)
+        }
+        Claim::Fit(c) => {
+            let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
+            let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
+            let Some(found) = find(point, &c.implementation) else {
+                return (text, c.source.clone(), "no measurement".into(), Verdict::NoData);
+            };
+            let mut parts = Vec::new();
+            let mut held = true;
+            for (name, want, got) in [("w", c.w, found.w), ("b", c.b, found.b)] {
+                let Some(want) = want else { continue };
+                match got {
+                    Some(got) => {
+                        held &= (got - want).abs() <= c.tolerance;
+                        parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
+                    }
+                    None => {
+                        held = false;
+                        parts.push(format!("{name} not finite"));
+                    }
+                }
+            }
+            (text, c.source.clone(), parts.join(", "), if held { Verdict::Held } else { Verdict::NotHeld })
+        }
+    }
+}
+
+/// How many claims did not hold.
+pub fn not_held(results: &[ClaimResult]) -> usize {
+    results.iter().filter(|r| r.verdict == Verdict::NotHeld).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interval_is_held_not_held_or_inconclusive() {
+        assert_eq!(judge_interval(3.5, 5.0, Some(3.0), Some(6.0)), Verdict::Held);
+        assert_eq!(judge_interval(90.0, 110.0, Some(3.0), Some(6.0)), Verdict::NotHeld);
+        assert_eq!(judge_interval(1.0, 2.0, Some(3.0), None), Verdict::NotHeld);
+        assert_eq!(judge_interval(2.5, 3.5, Some(3.0), Some(6.0)), Verdict::Inconclusive);
+        assert_eq!(judge_interval(5.5, 6.5, Some(3.0), Some(6.0)), Verdict::Inconclusive);
+        assert_eq!(judge_interval(10.0, 12.0, None, Some(20.0)), Verdict::Held);
+    }
+
+    #[test]
+    fn words_for_bounds_and_ratios() {
+        assert_eq!(bounds_text(Some(3.0), Some(6.0)), "3–6×");
+        assert_eq!(bounds_text(Some(15.0), None), "at least 15×");
+        assert_eq!(ratio_text(&Ratio { estimate: 106.4, ci_low: 98.2, ci_high: 112.0 }), "106× (95% CI 98.2–112×)");
+    }
+}

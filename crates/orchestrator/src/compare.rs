@@ -1,1 +1,157 @@
-//! (to be written)
+//! `orchestrator compare OLD NEW`: for every scenario, point and implementation the two runs
+//! share, the change of each median (wall, CPU, peak RSS, train) as new/old with a bootstrap CI.
+//! A change is a regression only when the whole CI lies above 1 + threshold: the noise of a shared
+//! machine never fails a build, a real slow-down does.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::measurement::RawRecord;
+use crate::records;
+use crate::report::format;
+use crate::stats::{self, Ratio};
+
+/// The figures compared, with how to read them from a run.
+const FIGURES: [(&str, fn(&RawRecord) -> Option<f64>); 4] = [
+    ("wall", |r| r.wall_seconds),
+    ("cpu", |r| r.cpu_seconds()),
+    ("train", |r| r.train_seconds),
+    ("peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64)),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The CI lies entirely above 1 + threshold.
+    Regression,
+    /// The CI lies entirely below 1 − threshold.
+    Improvement,
+    /// Within the threshold, or the CI does not exclude it.
+    NoChange,
+}
+
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub scenario: String,
+    pub point_label: String,
+    pub implementation: String,
+    pub figure: &'static str,
+    pub old_median: f64,
+    pub new_median: f64,
+    /// new / old with its CI.
+    pub ratio: Ratio,
+    pub change: Change,
+}
+
+pub struct Outcome {
+    pub comparisons: Vec<Comparison>,
+    pub regressions: usize,
+    pub text: String,
+}
+
+pub fn classify(ratio: &Ratio, threshold: f64) -> Change {
+    if ratio.ci_low > 1.0 + threshold {
+        Change::Regression
+    } else if ratio.ci_high < 1.0 - threshold {
+        Change::Improvement
+    } else {
+        Change::NoChange
+    }
+}
+
+/// Compares the measured runs of two sets of raw records, matched by scenario, point label and
+/// implementation (labels carry n, epochs and learning rate, so a changed scenario is not
+/// compared with its old self).
+pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comparison> {
+    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+    for r in new.iter().filter(|r| r.status.is_measurement()) {
+        let key = (r.scenario.as_str(), r.point_label.as_str(), r.implementation.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let mut comparisons = Vec::new();
+    for (scenario, label, implementation) in keys {
+        let select = |records: &[RawRecord], figure: fn(&RawRecord) -> Option<f64>| -> Vec<f64> {
+            records
+                .iter()
+                .filter(|r| r.status.is_measurement() && r.scenario == scenario && r.point_label == label && r.implementation == implementation)
+                .filter_map(figure)
+                .filter(|v| v.is_finite())
+                .collect()
+        };
+        for (name, figure) in FIGURES {
+            let (before, after) = (select(old, figure), select(new, figure));
+            let seed = stats::seed_for(&format!("compare/{scenario}/{label}/{implementation}/{name}"));
+            let (Some(ratio), Some(old_median), Some(new_median)) = (stats::ratio_of_medians(&after, &before, seed), stats::median(&before), stats::median(&after)) else {
+                continue;
+            };
+            comparisons.push(Comparison {
+                scenario: scenario.to_string(),
+                point_label: label.to_string(),
+                implementation: implementation.to_string(),
+                figure: name,
+                old_median,
+                new_median,
+                change: classify(&ratio, threshold),
+                ratio,
+            });
+        }
+    }
+    comparisons
+}
+
+pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::Result<Outcome> {
+    let old = records::read_raw(old_dir).with_context(|| format!("reading the old run {}", old_dir.display()))?;
+    let new = records::read_raw(new_dir).with_context(|| format!("reading the new run {}", new_dir.display()))?;
+    let comparisons = compare(&old, &new, threshold);
+    let regressions = comparisons.iter().filter(|c| c.change == Change::Regression).count();
+    let mut text = String::new();
+    let _ = writeln!(text, "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above +{})\n", old_dir.display(), new_dir.display(), format::percent(threshold), format::percent(threshold));
+    let _ = writeln!(text, "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  verdict", "scenario", "point", "implementation", "figure", "old", "new", "change [95% CI]");
+    for c in &comparisons {
+        let show = |v: f64| if c.figure == "peak_rss" { format::bytes(v) } else { format::seconds(v) };
+        let change = format!("{:+.1}% [{:+.1}%, {:+.1}%]", (c.ratio.estimate - 1.0) * 100.0, (c.ratio.ci_low - 1.0) * 100.0, (c.ratio.ci_high - 1.0) * 100.0);
+        let verdict = match c.change {
+            Change::Regression => "REGRESSION",
+            Change::Improvement => "improvement",
+            Change::NoChange => "no change",
+        };
+        let _ = writeln!(text, "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  {verdict}", c.scenario, c.point_label, c.implementation, c.figure, show(c.old_median), show(c.new_median), change);
+    }
+    if comparisons.is_empty() {
+        let _ = writeln!(text, "nothing to compare: the runs share no scenario point and implementation with measurements");
+    }
+    let _ = writeln!(text, "\n{regressions} regression(s)");
+    Ok(Outcome { comparisons, regressions, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measurement::RunStatus;
+    use crate::summary::tests::row;
+
+    fn runs(scale: f64) -> Vec<RawRecord> {
+        (0..20).map(|k| row("rust", k + 1, RunStatus::Ok, scale * (0.010 + 0.0001 * (k % 5) as f64), 0.001, scale * 0.005, 2_000_000)).collect()
+    }
+
+    #[test]
+    fn a_real_slowdown_is_a_regression_and_noise_is_not() {
+        let slower = compare(&runs(1.0), &runs(1.3), 0.05);
+        let wall = slower.iter().find(|c| c.figure == "wall").unwrap();
+        assert_eq!(wall.change, Change::Regression, "{wall:?}");
+        let same = compare(&runs(1.0), &runs(1.01), 0.05);
+        assert!(same.iter().all(|c| c.change == Change::NoChange), "{same:?}");
+        let faster = compare(&runs(1.0), &runs(0.5), 0.05);
+        assert_eq!(faster.iter().find(|c| c.figure == "wall").unwrap().change, Change::Improvement);
+    }
+
+    #[test]
+    fn the_threshold_is_respected() {
+        let ratio = Ratio { estimate: 1.04, ci_low: 1.03, ci_high: 1.05 };
+        assert_eq!(classify(&ratio, 0.05), Change::NoChange);
+        assert_eq!(classify(&ratio, 0.02), Change::Regression);
+    }
+}

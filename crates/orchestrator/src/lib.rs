@@ -3,9 +3,11 @@
 
 pub mod accuracy;
 pub mod claims;
+pub mod cli;
 pub mod compare;
 pub mod datasets;
 pub mod environment;
+pub mod execute;
 pub mod measurement;
 pub mod plan;
 pub mod records;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `orchestrator`: the program behind `make compare`. All of it lives in the library; see cli.rs.
+
+fn main() -> std::process::ExitCode {
+    orchestrator::cli::main()
+}

@@ -82,6 +82,8 @@ pub struct RawRecord {
     pub system_seconds: Option<f64>,
     /// The child's own high-water mark (VmHWM at exit), exact, not inherited from the orchestrator.
     pub peak_rss_bytes: Option<u64>,
+    /// False when the peak could only be sampled (ptrace refused, or no exit stop after SIGKILL).
+    pub peak_rss_exact: Option<bool>,
     pub n: u64,
     pub epochs: u64,
     pub learning_rate: f64,
@@ -93,6 +95,8 @@ pub struct RawRecord {
     /// As reported by the implementation itself (inside the process).
     pub load_seconds: Option<f64>,
     pub train_seconds: Option<f64>,
+    /// Threads the implementation says it summed with (an optional field of the result line).
+    pub threads: Option<u64>,
     /// Samples taken during this run, and the CPU the sampler spent taking them.
     pub samples: u32,
     pub sampler_cpu_seconds: Option<f64>,

@@ -1,1 +1,83 @@
-//! (to be written)
+//! The report: a run directory's raw records → statistics, accuracy and claims → report.md,
+//! summary.csv, summary.json and PNG charts beside them. It never re-runs anything, so
+//! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
+
+pub mod charts;
+pub mod figures;
+pub mod format;
+pub mod markdown;
+pub mod tables;
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::accuracy::{self, PointAccuracy};
+use crate::claims::{self, ClaimResult};
+use crate::environment::Environment;
+use crate::measurement::{RawRecord, SampleRecord};
+use crate::plan::Plan;
+use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
+use crate::summary::{self, RunSummary};
+
+pub const REPORT_MD: &str = "report.md";
+pub const SUMMARY_CSV: &str = "summary.csv";
+pub const SUMMARY_JSON: &str = "summary.json";
+pub const CHARTS_DIR: &str = "charts";
+
+/// Everything the report shows, derived from one run directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub plan: Plan,
+    pub environment: Option<Environment>,
+    pub summary: RunSummary,
+    /// One per scenario, one entry per point.
+    pub accuracy: Vec<Vec<PointAccuracy>>,
+    pub claims: Vec<ClaimResult>,
+    #[serde(skip)]
+    pub records: Vec<RawRecord>,
+    #[serde(skip)]
+    pub samples: Vec<SampleRecord>,
+}
+
+/// What `render` hands back to the command line.
+pub struct Rendered {
+    /// A short table for the terminal.
+    pub terminal_summary: String,
+    pub claims_not_held: usize,
+}
+
+/// Reads a run directory and derives every statistic, without writing anything.
+pub fn analyse(run_dir: &Path) -> anyhow::Result<Report> {
+    if !run_dir.is_dir() {
+        anyhow::bail!("{} is not a run directory", run_dir.display());
+    }
+    let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
+    let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
+    let records = records::read_raw(run_dir).context("the raw records")?;
+    let samples = records::read_samples(run_dir).context("the samples")?;
+    let summary = summary::summarise(&plan, &records, environment.as_ref());
+    let accuracy = plan
+        .scenarios
+        .iter()
+        .zip(&summary.scenarios)
+        .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
+        .collect();
+    let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
+    Ok(Report { plan, environment, summary, accuracy, claims, records, samples })
+}
+
+/// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
+/// atomically), from its raw records.
+pub fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
+    let report = analyse(run_dir)?;
+    records::write_atomic(&run_dir.join(SUMMARY_CSV), &tables::summary_csv(&report)?)?;
+    records::write_json_atomic(&run_dir.join(SUMMARY_JSON), &report)?;
+    let charts_dir = run_dir.join(CHARTS_DIR);
+    std::fs::create_dir_all(&charts_dir).with_context(|| format!("creating {}", charts_dir.display()))?;
+    let figures = figures::draw_all(&report, &charts_dir);
+    let text = markdown::render(&report, &figures);
+    records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
+    Ok(Rendered { terminal_summary: markdown::terminal_summary(&report), claims_not_held: claims::not_held(&report.claims) })
+}

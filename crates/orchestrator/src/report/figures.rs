@@ -1,0 +1,216 @@
+//! Which charts a report has, and the data each shows: the summaries and samples turned into the
+//! plain inputs of `charts`. One colour per implementation across every chart of the run.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::charts::{self, Bar, BarGroup, GroupedBars, LineChart, Palette, PhaseChart, PhaseRow, Reference, RunSamples, Series, TimeSeries, ValueFormat};
+use super::{Report, CHARTS_DIR};
+use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
+
+/// A chart written into the run directory.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub scenario: String,
+    /// Relative to the run directory, for the Markdown link.
+    pub file: String,
+    pub caption: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Figures {
+    pub figures: Vec<Figure>,
+    /// Charts that could not be drawn, and why (reported, never fatal).
+    pub errors: Vec<String>,
+}
+
+/// Draws every chart of the report into `charts_dir`.
+pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
+    let mut names: Vec<String> = Vec::new();
+    for scenario in &report.plan.scenarios {
+        for implementation in &scenario.implementations {
+            if !names.contains(&implementation.name) {
+                names.push(implementation.name.clone());
+            }
+        }
+    }
+    let palette = Palette::new(&names);
+    let mut figures = Figures::default();
+    for (index, scenario) in report.summary.scenarios.iter().enumerate() {
+        let mut draw = |suffix: &str, caption: String, result: &dyn Fn(&Path) -> Result<(), charts::ChartError>| {
+            let file_name = format!("{}-{suffix}.png", scenario.name);
+            match result(&charts_dir.join(&file_name)) {
+                Ok(()) => figures.figures.push(Figure { scenario: scenario.name.clone(), file: format!("{CHARTS_DIR}/{file_name}"), caption }),
+                Err(e) => figures.errors.push(format!("{file_name}: {e}")),
+            }
+        };
+        let measured = |p: &PointSummary| p.implementations.iter().any(ImplementationSummary::measured);
+        if !scenario.points.iter().any(measured) {
+            continue;
+        }
+        let wall = bars(scenario, format!("{}: whole-process wall time (median, 95% CI)", scenario.name), "wall time", ValueFormat::Seconds, |i| i.wall.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))));
+        draw("wall", "Wall time per implementation".into(), &|path| charts::grouped_bars(path, &wall, &palette));
+        let memory = bars(scenario, format!("{}: peak resident memory (median, 95% CI)", scenario.name), "peak RSS", ValueFormat::Bytes, |i| i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))));
+        draw("memory", "Peak memory per implementation".into(), &|path| charts::grouped_bars(path, &memory, &palette));
+        if let Some(timeline) = timeline(report, scenario) {
+            draw("timeline", format!("Memory and CPU over time ({})", timeline.title.rsplit(": ").next().unwrap_or("")), &|path| charts::time_series(path, &timeline, &palette));
+        }
+        let phases = phase_chart(scenario);
+        draw("phases", "Where the time goes: start-up, load, train".into(), &|path| charts::phases(path, &phases, &palette));
+        let distinct_n: BTreeSet<u64> = scenario.points.iter().map(|p| p.n).collect();
+        if distinct_n.len() >= 2 {
+            let scaling = scaling_chart(report, scenario);
+            draw("scaling", "Training cost per point per epoch against n".into(), &|path| charts::lines(path, &scaling, &palette));
+            let memory_lines = memory_scaling_chart(scenario);
+            draw("scaling-memory", "Peak memory against n".into(), &|path| charts::lines(path, &memory_lines, &palette));
+        }
+        if let Some(accuracy) = accuracy_chart(report, index, scenario) {
+            draw("accuracy", "Distance from the least-squares optimum".into(), &|path| charts::grouped_bars(path, &accuracy, &palette));
+        }
+    }
+    figures
+}
+
+fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
+    if scenario.points.len() == 1 {
+        format!("n={}", point.n)
+    } else {
+        point.label.clone()
+    }
+}
+
+fn bars(scenario: &ScenarioSummary, title: String, what: &str, format: ValueFormat, figure: impl Fn(&ImplementationSummary) -> Option<(f64, Option<(f64, f64)>)>) -> GroupedBars {
+    let groups = scenario
+        .points
+        .iter()
+        .map(|point| BarGroup {
+            label: group_label(scenario, point),
+            bars: point.implementations.iter().filter_map(|i| figure(i).map(|(value, ci)| Bar { implementation: i.implementation.clone(), value, ci })).collect(),
+        })
+        .filter(|g| !g.bars.is_empty())
+        .collect();
+    let unit = match format {
+        ValueFormat::Seconds => "seconds",
+        ValueFormat::Bytes => "bytes",
+        ValueFormat::Plain => "",
+    };
+    GroupedBars { title, y_label: format!("{what} ({unit}, log scale when ratios are large)"), groups, log_y: None, value_format: format }
+}
+
+/// The point with the most work (n · epochs), and for each implementation the run whose wall time
+/// is the median one: what a typical run looks like from outside.
+fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
+    let point = scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
+    let mut runs = Vec::new();
+    for i in point.implementations.iter().filter(|i| i.measured()) {
+        let median = i.wall.as_ref()?.median;
+        let typical = report
+            .records
+            .iter()
+            .filter(|r| r.scenario == scenario.name && r.point == point.index && r.implementation == i.implementation && r.status.is_measurement())
+            .min_by(|a, b| (a.wall_seconds.unwrap_or(f64::MAX) - median).abs().total_cmp(&(b.wall_seconds.unwrap_or(f64::MAX) - median).abs()))?;
+        let samples: Vec<(f64, u64, f64)> = report
+            .samples
+            .iter()
+            .filter(|s| s.scenario == scenario.name && s.point == point.index && s.implementation == i.implementation && s.repetition == typical.repetition)
+            .map(|s| (s.t_seconds, s.rss_bytes, s.cpu_seconds))
+            .collect();
+        if !samples.is_empty() {
+            runs.push(RunSamples { implementation: i.implementation.clone(), samples });
+        }
+    }
+    (!runs.is_empty()).then(|| TimeSeries { title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label), runs })
+}
+
+fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
+    let mut rows = Vec::new();
+    for point in &scenario.points {
+        for i in point.implementations.iter().filter(|i| i.measured()) {
+            let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
+            let label = if scenario.points.len() == 1 { i.implementation.clone() } else { format!("{} · {}", group_label(scenario, point), i.implementation) };
+            rows.push(PhaseRow { label, implementation: i.implementation.clone(), startup_seconds: median(&i.startup).max(0.0), load_seconds: median(&i.load), train_seconds: median(&i.train) });
+        }
+    }
+    PhaseChart { title: format!("{}: where the time goes (share of the median wall time)", scenario.name), rows }
+}
+
+fn series_by_implementation(scenario: &ScenarioSummary, figure: impl Fn(&PointSummary, &ImplementationSummary) -> Option<f64>) -> Vec<Series> {
+    let mut names: Vec<&str> = Vec::new();
+    for point in &scenario.points {
+        for i in &point.implementations {
+            if !names.contains(&i.implementation.as_str()) {
+                names.push(&i.implementation);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| Series {
+            implementation: name.to_string(),
+            points: scenario.points.iter().filter_map(|p| p.implementations.iter().find(|i| i.implementation == name).and_then(|i| figure(p, i)).map(|y| (p.n as f64, y))).collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+fn scaling_chart(report: &Report, scenario: &ScenarioSummary) -> LineChart {
+    let mut references = Vec::new();
+    if let Some(e) = &report.environment {
+        for (label, bandwidth) in [("1 thread", e.bandwidth_single_thread_bytes_per_second), ("all threads", e.bandwidth_all_threads_bytes_per_second)] {
+            if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
+                let ns = BYTES_PER_POINT_EPOCH / b * 1e9;
+                references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", super::format::sig3(ns)), y: ns });
+            }
+        }
+    }
+    LineChart {
+        title: format!("{}: training cost per point per epoch", scenario.name),
+        x_label: "n (points)".into(),
+        y_label: "train time per point per epoch (ns)".into(),
+        log_x: true,
+        log_y: true,
+        series: series_by_implementation(scenario, |_, i| i.ns_per_point_epoch),
+        references,
+    }
+}
+
+fn memory_scaling_chart(scenario: &ScenarioSummary) -> LineChart {
+    LineChart {
+        title: format!("{}: peak resident memory against n", scenario.name),
+        x_label: "n (points)".into(),
+        y_label: "peak RSS (MiB)".into(),
+        log_x: true,
+        log_y: true,
+        series: series_by_implementation(scenario, |_, i| i.peak_rss.as_ref().map(|d| d.median / (1024.0 * 1024.0))),
+        references: Vec::new(),
+    }
+}
+
+/// max(|w − w_ols|, |b − b_ols|) per point and implementation, on a log axis.
+fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> Option<GroupedBars> {
+    let accuracy = report.accuracy.get(index)?;
+    let groups: Vec<BarGroup> = scenario
+        .points
+        .iter()
+        .zip(accuracy)
+        .map(|(point, a)| BarGroup {
+            label: group_label(scenario, point),
+            bars: a
+                .implementations
+                .iter()
+                .filter_map(|i| {
+                    let distance = i.w_distance_from_ols?.max(i.b_distance_from_ols?);
+                    Some(Bar { implementation: i.implementation.clone(), value: distance, ci: None })
+                })
+                .collect(),
+        })
+        .filter(|g| !g.bars.is_empty())
+        .collect();
+    (!groups.is_empty()).then(|| GroupedBars {
+        title: format!("{}: distance of the fit from the OLS optimum, max(|Δw|, |Δb|)", scenario.name),
+        y_label: "distance (log scale; 0 drawn at the floor)".into(),
+        groups,
+        log_y: Some(true),
+        value_format: ValueFormat::Plain,
+    })
+}

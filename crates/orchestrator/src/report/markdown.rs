@@ -1,0 +1,397 @@
+//! report.md: the verdict first, then per scenario the measured version of the write-up's table,
+//! where the time goes, the charts, accuracy and claims; then the environment and the notes a
+//! careful reader needs to trust (or distrust) the numbers. Also the short terminal summary.
+
+use std::fmt::Write as _;
+
+use super::figures::Figures;
+use super::format::{self, bytes, parameter, percent, seconds, seconds_with_ci};
+use super::Report;
+use crate::accuracy::PointAccuracy;
+use crate::claims::{ratio_text, Verdict};
+use crate::plan::{Order, ScenarioPlan};
+use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
+
+pub fn render(report: &Report, figures: &Figures) -> String {
+    let mut out = String::new();
+    let started = report.environment.as_ref().map_or("", |e| e.started_utc.as_str());
+    let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
+    let _ = writeln!(out, "Run started {started}. Every figure is a whole process measured from outside (see [Measurement notes](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n");
+    let _ = writeln!(out, "**Verdict.** {}\n", verdict(report));
+    if !report.claims.is_empty() {
+        let count = |v: Verdict| report.claims.iter().filter(|c| c.verdict == v).count();
+        let _ = writeln!(
+            out,
+            "**Claims checked:** {} held, {} not held, {} inconclusive{} — see each scenario's Claims table.\n",
+            count(Verdict::Held),
+            count(Verdict::NotHeld),
+            count(Verdict::Inconclusive),
+            match count(Verdict::NoData) {
+                0 => String::new(),
+                k => format!(", {k} without data"),
+            }
+        );
+    }
+    let _ = writeln!(out, "Scenarios: {}.\n", report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect::<Vec<_>>().join(" · "));
+
+    for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
+        scenario_section(&mut out, report, index, plan, summary, figures);
+    }
+    environment_section(&mut out, report);
+    notes_section(&mut out, report, figures);
+    out
+}
+
+/// One or two sentences answering the question on the first screen: at the smallest point of the
+/// first scenario, how the fastest implementation compares with the baseline in time and memory
+/// and how much of the baseline's time is start-up; and at the largest n, the training cost.
+fn verdict(report: &Report) -> String {
+    let mut sentences = Vec::new();
+    let smallest = report.summary.scenarios.iter().find(|s| s.name == "seed").or_else(|| report.summary.scenarios.first());
+    if let Some(scenario) = smallest {
+        if let Some(point) = scenario.points.iter().min_by_key(|p| p.n) {
+            if let Some(sentence) = small_point_sentence(scenario, point) {
+                sentences.push(sentence);
+            }
+        }
+    }
+    let largest = report.summary.scenarios.iter().flat_map(|s| s.points.iter().map(move |p| (s, p))).filter(|(_, p)| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count() >= 2).max_by_key(|(_, p)| p.n);
+    if let Some((scenario, point)) = largest.filter(|(_, p)| p.n >= 100_000) {
+        let mut costs: Vec<(&ImplementationSummary, f64)> = point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
+        costs.sort_by(|a, b| a.1.total_cmp(&b.1));
+        if let (Some(best), Some(worst)) = (costs.first(), costs.last()) {
+            sentences.push(format!(
+                "At n = {} ({}), training dominates: {} trains at {} ns per point per epoch and {} at {} ({}× apart).",
+                format::count(point.n),
+                scenario.name,
+                best.0.implementation,
+                format::sig3(best.1),
+                worst.0.implementation,
+                format::sig3(worst.1),
+                format::sig3(worst.1 / best.1)
+            ));
+        }
+    }
+    if sentences.is_empty() {
+        "No implementation finished a run: see the statuses below.".into()
+    } else {
+        sentences.join(" ")
+    }
+}
+
+fn small_point_sentence(scenario: &ScenarioSummary, point: &PointSummary) -> Option<String> {
+    let baseline = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured())?;
+    let fastest = point.implementations.iter().filter(|i| i.measured() && i.implementation != scenario.baseline).min_by(|a, b| a.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX).total_cmp(&b.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX)))?;
+    let (fast_wall, base_wall) = (fastest.wall.as_ref()?, baseline.wall.as_ref()?);
+    let speed = fastest.speedup_vs_baseline.as_ref()?;
+    let mut sentence = format!(
+        "At n = {} ({}), {} ran the whole job in {} against {} for {}: {} faster",
+        format::count(point.n),
+        scenario.name,
+        fastest.implementation,
+        seconds(fast_wall.median),
+        seconds(base_wall.median),
+        baseline.implementation,
+        ratio_text(speed)
+    );
+    if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
+        let _ = write!(sentence, ", and peaked at {} of memory against {} ({} less)", bytes(fast_rss.median), bytes(base_rss.median), ratio_text(memory));
+    }
+    sentence.push('.');
+    if let Some(startup) = &baseline.startup {
+        let _ = write!(
+            sentence,
+            " Start-up (interpreter, imports) is {} of {}'s wall time; its training takes {}.",
+            percent(startup.median / base_wall.median),
+            baseline.implementation,
+            baseline.train.as_ref().map_or("—".into(), |t| seconds(t.median))
+        );
+    }
+    Some(sentence)
+}
+
+fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &ScenarioPlan, summary: &ScenarioSummary, figures: &Figures) {
+    let _ = writeln!(out, "<a id=\"scenario-{}\"></a>\n## Scenario `{}`\n", summary.name, summary.name);
+    if !plan.description.is_empty() {
+        let _ = writeln!(out, "{}\n", plan.description);
+    }
+    let m = &plan.measure;
+    let data = plan.points.first().map_or(String::new(), |p| p.data_description.clone());
+    let _ = writeln!(
+        out,
+        "Data: {data}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).\n",
+        m.warmup,
+        m.repetitions,
+        match m.order {
+            Order::Interleaved => "interleaved (A B C A B C …)",
+            Order::Grouped => "grouped (A A … B B …)",
+        },
+        m.sample_interval_ms,
+        m.timeout_seconds,
+        summary.baseline
+    );
+    for point in &summary.points {
+        if summary.points.len() > 1 {
+            let _ = writeln!(out, "### {}\n", point.label);
+        }
+        results_table(out, point);
+        phases_table(out, point, report);
+    }
+    let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();
+    if !mine.is_empty() {
+        let _ = writeln!(out, "### Charts\n");
+        for figure in mine {
+            let _ = writeln!(out, "**{}**\n\n![{}]({})\n", figure.caption, figure.caption, figure.file);
+        }
+    }
+    if let Some(accuracy) = report.accuracy.get(index) {
+        accuracy_section(out, summary, accuracy);
+    }
+    let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
+    if !claims.is_empty() {
+        let _ = writeln!(out, "### Claims\n");
+        let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
+        for c in claims {
+            let verdict = match c.verdict {
+                Verdict::Held => "✅ held",
+                Verdict::NotHeld => "❌ not held",
+                Verdict::Inconclusive => "❔ inconclusive (the CI straddles a bound)",
+                Verdict::NoData => "— no data",
+            };
+            let _ = writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
+        }
+        let _ = writeln!(out);
+    }
+}
+
+fn status_cell(i: &ImplementationSummary) -> String {
+    match i.outcome {
+        Outcome::Ok => "ok".into(),
+        Outcome::Diverged => format!("diverged at epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
+        Outcome::Partial => {
+            let failures: Vec<String> = i.statuses.iter().filter(|(s, _)| *s != "ok" && *s != "diverged").map(|(s, n)| format!("{n} {s}")).collect();
+            format!("⚠ {} of {} runs: {}", i.failed, i.runs + i.failed, failures.join(", "))
+        }
+        Outcome::Failed => format!("❌ {}", i.statuses.keys().next().cloned().unwrap_or_else(|| "failed".into())),
+        Outcome::Unavailable => "unavailable".into(),
+        Outcome::NotRun => "not run".into(),
+    }
+}
+
+fn results_table(out: &mut String, point: &PointSummary) {
+    let _ = writeln!(out, "| implementation | wall median [95% CI] | CPU (user+sys) | peak RSS | speed-up | memory ratio | w | b | status |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    for i in &point.implementations {
+        if i.outcome == Outcome::NotRun {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            i.implementation,
+            i.wall.as_ref().map_or("—".into(), seconds_with_ci),
+            i.cpu.as_ref().map_or("—".into(), |d| seconds(d.median)),
+            i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median)),
+            i.speedup_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
+            i.memory_ratio_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
+            parameter(i.w),
+            parameter(i.b),
+            status_cell(i),
+        );
+    }
+    let _ = writeln!(out);
+    for i in point.implementations.iter().filter(|i| i.message.is_some() && i.outcome != Outcome::Ok) {
+        let message = i.message.as_deref().unwrap_or("").replace('\n', " ");
+        let _ = writeln!(out, "> **{}**: {}\n", i.implementation, message.chars().take(300).collect::<String>());
+    }
+}
+
+fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
+    let measured: Vec<&ImplementationSummary> = point.implementations.iter().filter(|i| i.measured()).collect();
+    if measured.is_empty() {
+        return;
+    }
+    let floor = report.environment.as_ref().and_then(|e| e.spawn_floor_seconds);
+    let _ = writeln!(
+        out,
+        "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train.{}\n",
+        floor.map_or(String::new(), |f| format!(" Spawn floor (/bin/true, measured the same way): {}.", seconds(f)))
+    );
+    let _ = writeln!(out, "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of bandwidth limit | wall / spawn floor |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for i in measured {
+        let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map(|d| d.median);
+        let share = median(&i.startup).zip(median(&i.wall)).map(|(s, w)| percent(s / w)).unwrap_or_else(|| "—".into());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            i.implementation,
+            median(&i.startup).map_or("—".into(), seconds),
+            median(&i.load).map_or("—".into(), seconds),
+            median(&i.train).map_or("—".into(), seconds),
+            share,
+            i.ns_per_point_epoch.map_or("—".into(), format::sig3),
+            i.bandwidth_fraction.map_or("—".into(), |f| format!("{} (limit {} ns{})", percent(f), format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)), if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" })),
+            i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
+    let _ = writeln!(out, "### Accuracy\n");
+    let _ = writeln!(
+        out,
+        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs) and against the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
+    );
+    let _ = writeln!(out, "| point | reference w, b | OLS w, b | implementation | w | b | rel. error vs reference | agrees | |w − w_ols| | |b − b_ols| |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    for (point, a) in summary.points.iter().zip(accuracy) {
+        let reference = match (&a.reference, &a.reference_note) {
+            (Some(r), _) if r.diverged_at_epoch.is_some() => format!("diverged at epoch {}", r.diverged_at_epoch.unwrap_or(0)),
+            (Some(r), _) => format!("{}, {}", parameter(r.w), parameter(r.b)),
+            (None, Some(note)) => note.clone(),
+            (None, None) => "—".into(),
+        };
+        let ols = a.ols.map_or("—".into(), |o| format!("{}, {}", parameter(Some(o.w)), parameter(Some(o.b))));
+        for (k, i) in a.implementations.iter().enumerate() {
+            let (label, reference, ols) = if k == 0 { (point.label.as_str(), reference.as_str(), ols.as_str()) } else { ("", "", "") };
+            let agrees = match i.agrees {
+                Some(true) => format!("✅ within {:e}", a.relative_tolerance),
+                Some(false) if i.diverged_at_epoch.is_some() => "❌ diverged at another epoch".into(),
+                Some(false) => "❌".into(),
+                None => "—".into(),
+            };
+            let (w, b) = match i.diverged_at_epoch {
+                Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into()),
+                None => (parameter(i.w), parameter(i.b)),
+            };
+            let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
+            let _ = writeln!(out, "| {label} | {reference} | {ols} | {} | {w} | {b} | {} | {agrees} | {} | {} |", i.implementation, sci(i.relative_error_vs_reference), sci(i.w_distance_from_ols), sci(i.b_distance_from_ols));
+        }
+        if let Some(d) = a.largest_disagreement {
+            let _ = writeln!(out, "| | | | *largest disagreement between implementations* | | | {d:.2e} | | | |");
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn environment_section(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "## Environment\n");
+    let Some(e) = &report.environment else {
+        let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
+        return;
+    };
+    let rows: Vec<(&str, String)> = vec![
+        ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
+        ("memory", bytes(e.memory_total_bytes as f64)),
+        ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
+        ("frequency governor", e.frequency_governor.clone().unwrap_or_else(|| "not readable (a VM?)".into())),
+        ("load average at start / end", format!("{:?} / {}", e.load_average_start, e.load_average_end.map_or("—".into(), |l| format!("{l:?}")))),
+        ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
+        ("spawn floor (/bin/true)", e.spawn_floor_seconds.map_or("not measured".into(), seconds)),
+        ("rustc", e.rustc.clone()),
+        ("python", format!("{} ({})", e.python_version.clone().unwrap_or_else(|| "not found".into()), e.python_executable.as_ref().map_or("—".into(), |p| p.display().to_string()))),
+        ("numpy, BLAS", format!("{}, {}", e.numpy_version.clone().unwrap_or_else(|| "—".into()), e.numpy_blas.clone().unwrap_or_else(|| "—".into()))),
+        ("git commit", format!("{}{}", e.git_commit.clone().unwrap_or_else(|| "—".into()), if e.git_dirty == Some(true) { " (with uncommitted changes)" } else { "" })),
+        ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
+        ("command", e.command_line.join(" ")),
+    ];
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (k, v) in rows {
+        let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
+    }
+    let _ = writeln!(out);
+}
+
+fn bandwidth_text(e: &crate::environment::Environment) -> String {
+    match (e.bandwidth_single_thread_bytes_per_second, e.bandwidth_all_threads_bytes_per_second) {
+        (Some(one), Some(all)) => format!(
+            "{:.1} GB/s on 1 thread ({} ns/point/epoch), {:.1} GB/s on all threads ({} ns/point/epoch)",
+            one / 1e9,
+            format::sig3(16.0 / one * 1e9),
+            all / 1e9,
+            format::sig3(16.0 / all * 1e9)
+        ),
+        _ => "not measured".into(),
+    }
+}
+
+fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
+    let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
+    let _ = writeln!(out, "- Wall time: monotonic clock from just before spawn to the child being reaped. CPU time: user + system from the kernel (wait4). Peak memory: the child's own VmHWM read at its exit under ptrace — not `ru_maxrss`, which would include the orchestrator's own high-water mark. Memory and CPU over time: the whole process tree, sampled through /proc.");
+    let _ = writeln!(out, "- Speed-up = baseline median / implementation median; its CI is a percentile bootstrap of the ratio of medians (10 000 resamples, seeded: a re-render gives the same numbers).");
+    let mut warnings = Vec::new();
+    if let Some(e) = &report.environment {
+        if let Some(fraction) = e.sampler_overhead_fraction() {
+            let _ = writeln!(out, "- Sampler cost: {} CPU over {} of sampled runs = {} of one core.", seconds(e.sampler_cpu_seconds), seconds(e.sampled_wall_seconds), percent(fraction));
+            if fraction > 0.05 {
+                warnings.push(format!("the sampler used {} of a core, above the 5% budget: raise sample_interval_ms", percent(fraction)));
+            }
+        }
+        let busy = e.load_average_start[0].max(e.load_average_end.map_or(0.0, |l| l[0]));
+        if busy > 0.5 * e.logical_cpus as f64 {
+            warnings.push(format!("the 1-minute load average reached {busy:.2} on {} CPUs: other work shared the machine, expect wider intervals", e.logical_cpus));
+        }
+        if e.frequency_governor.as_deref().is_some_and(|g| g != "performance") {
+            warnings.push(format!("the CPU frequency governor is '{}', not 'performance': clock speed may vary between runs", e.frequency_governor.as_deref().unwrap_or("")));
+        }
+        if e.interrupted {
+            warnings.push("the run was interrupted: some points have fewer runs than planned, or none".into());
+        }
+    }
+    for scenario in &report.summary.scenarios {
+        for point in &scenario.points {
+            for i in &point.implementations {
+                if let Some(wall) = &i.wall {
+                    if !wall.outliers.is_empty() {
+                        warnings.push(format!("{} {} {}: {} of {} wall times are outliers (modified z-score > 3.5); the median resists them", scenario.name, point.label, i.implementation, wall.outliers.len(), wall.count));
+                    }
+                }
+                if i.failed > 0 {
+                    warnings.push(format!("{} {} {}: {} failed run(s) ({})", scenario.name, point.label, i.implementation, i.failed, status_cell(i)));
+                }
+                if i.outcome == Outcome::Unavailable {
+                    warnings.push(format!("{} {}: unavailable — {}", scenario.name, i.implementation, i.message.as_deref().unwrap_or("")));
+                }
+            }
+        }
+    }
+    let inexact = report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)).count();
+    if inexact > 0 {
+        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: ptrace was refused or the exit stop was missed"));
+    }
+    warnings.extend(figures.errors.iter().map(|e| format!("chart not drawn: {e}")));
+    warnings.dedup();
+    if warnings.is_empty() {
+        let _ = writeln!(out, "- No warnings: no outliers, no failed runs, a quiet machine.");
+    }
+    for w in warnings {
+        let _ = writeln!(out, "- ⚠ {w}");
+    }
+    let _ = writeln!(out, "\nRaw records: `raw.csv` (one row per run) and `samples.csv`; per-point statistics: `summary.csv` and `summary.json`. Re-render with `orchestrator report <this directory>`.");
+}
+
+/// The short table printed at the end of a run.
+pub fn terminal_summary(report: &Report) -> String {
+    let mut out = String::new();
+    for scenario in &report.summary.scenarios {
+        for point in &scenario.points {
+            let _ = writeln!(out, "{} · {}", scenario.name, point.label);
+            for i in &point.implementations {
+                if i.outcome == Outcome::NotRun {
+                    continue;
+                }
+                let wall = i.wall.as_ref().map_or("—".into(), |d| seconds(d.median));
+                let rss = i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median));
+                let speed = i.speedup_vs_baseline.map_or(String::new(), |r| format!("{}× vs {}", format::sig3(r.estimate), scenario.baseline));
+                let _ = writeln!(out, "  {:<20} {:>10} {:>11}  {:<28} {}", i.implementation, wall, rss, speed, status_cell(i));
+            }
+        }
+    }
+    let held = report.claims.iter().filter(|c| c.verdict == Verdict::Held).count();
+    if !report.claims.is_empty() {
+        let _ = writeln!(out, "claims: {held} of {} held ({} not held)", report.claims.len(), crate::claims::not_held(&report.claims));
+    }
+    out
+}

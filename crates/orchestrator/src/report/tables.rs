@@ -1,0 +1,115 @@
+//! summary.csv: one row per scenario, point and implementation, for spreadsheets and scripts.
+//! (summary.json is the whole [`Report`] serialised, which holds the same and more.)
+
+use serde::Serialize;
+
+use super::Report;
+
+/// One row of summary.csv. Times in seconds, memory in bytes, empty where unknown.
+#[derive(Debug, Serialize)]
+pub struct SummaryRow<'a> {
+    pub scenario: &'a str,
+    pub point: usize,
+    pub point_label: &'a str,
+    pub implementation: &'a str,
+    pub n: u64,
+    pub epochs: u64,
+    pub learning_rate: f64,
+    pub runs: usize,
+    pub failed: usize,
+    pub status: &'a str,
+    pub wall_median_s: Option<f64>,
+    pub wall_ci_low_s: Option<f64>,
+    pub wall_ci_high_s: Option<f64>,
+    pub wall_mean_s: Option<f64>,
+    pub wall_sd_s: Option<f64>,
+    pub wall_min_s: Option<f64>,
+    pub wall_max_s: Option<f64>,
+    pub wall_mad_s: Option<f64>,
+    pub wall_outliers: Option<usize>,
+    pub cpu_median_s: Option<f64>,
+    pub peak_rss_median_bytes: Option<f64>,
+    pub peak_rss_max_bytes: Option<f64>,
+    pub load_median_s: Option<f64>,
+    pub train_median_s: Option<f64>,
+    pub train_ci_low_s: Option<f64>,
+    pub train_ci_high_s: Option<f64>,
+    pub startup_median_s: Option<f64>,
+    pub ns_per_point_epoch: Option<f64>,
+    pub bandwidth_limit_ns_per_point_epoch: Option<f64>,
+    pub bandwidth_fraction: Option<f64>,
+    pub wall_over_spawn_floor: Option<f64>,
+    pub w: Option<f64>,
+    pub b: Option<f64>,
+    pub mse: Option<f64>,
+    pub diverged_at_epoch: Option<u64>,
+    pub w_ols: Option<f64>,
+    pub b_ols: Option<f64>,
+    pub relative_error_vs_reference: Option<f64>,
+    pub speedup_vs_baseline: Option<f64>,
+    pub speedup_ci_low: Option<f64>,
+    pub speedup_ci_high: Option<f64>,
+    pub memory_ratio_vs_baseline: Option<f64>,
+    pub memory_ratio_ci_low: Option<f64>,
+    pub memory_ratio_ci_high: Option<f64>,
+}
+
+pub fn summary_csv(report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for (s, scenario) in report.summary.scenarios.iter().enumerate() {
+        for (p, point) in scenario.points.iter().enumerate() {
+            let accuracy = report.accuracy.get(s).and_then(|a| a.get(p));
+            for i in &point.implementations {
+                let judged = accuracy.and_then(|a| a.implementations.iter().find(|j| j.implementation == i.implementation));
+                let ols = accuracy.and_then(|a| a.ols);
+                writer.serialize(SummaryRow {
+                    scenario: &scenario.name,
+                    point: point.index,
+                    point_label: &point.label,
+                    implementation: &i.implementation,
+                    n: point.n,
+                    epochs: point.epochs,
+                    learning_rate: point.learning_rate,
+                    runs: i.runs,
+                    failed: i.failed,
+                    status: i.outcome.as_str(),
+                    wall_median_s: i.wall.as_ref().map(|d| d.median),
+                    wall_ci_low_s: i.wall.as_ref().map(|d| d.ci_low),
+                    wall_ci_high_s: i.wall.as_ref().map(|d| d.ci_high),
+                    wall_mean_s: i.wall.as_ref().map(|d| d.mean),
+                    wall_sd_s: i.wall.as_ref().map(|d| d.sd),
+                    wall_min_s: i.wall.as_ref().map(|d| d.min),
+                    wall_max_s: i.wall.as_ref().map(|d| d.max),
+                    wall_mad_s: i.wall.as_ref().map(|d| d.mad),
+                    wall_outliers: i.wall.as_ref().map(|d| d.outliers.len()),
+                    cpu_median_s: i.cpu.as_ref().map(|d| d.median),
+                    peak_rss_median_bytes: i.peak_rss.as_ref().map(|d| d.median),
+                    peak_rss_max_bytes: i.peak_rss.as_ref().map(|d| d.max),
+                    load_median_s: i.load.as_ref().map(|d| d.median),
+                    train_median_s: i.train.as_ref().map(|d| d.median),
+                    train_ci_low_s: i.train.as_ref().map(|d| d.ci_low),
+                    train_ci_high_s: i.train.as_ref().map(|d| d.ci_high),
+                    startup_median_s: i.startup.as_ref().map(|d| d.median),
+                    ns_per_point_epoch: i.ns_per_point_epoch,
+                    bandwidth_limit_ns_per_point_epoch: i.bandwidth_limit_ns_per_point_epoch,
+                    bandwidth_fraction: i.bandwidth_fraction,
+                    wall_over_spawn_floor: i.wall_over_spawn_floor,
+                    w: i.w,
+                    b: i.b,
+                    mse: i.mse,
+                    diverged_at_epoch: i.diverged_at_epoch,
+                    w_ols: ols.map(|o| o.w),
+                    b_ols: ols.map(|o| o.b),
+                    relative_error_vs_reference: judged.and_then(|j| j.relative_error_vs_reference),
+                    speedup_vs_baseline: i.speedup_vs_baseline.map(|r| r.estimate),
+                    speedup_ci_low: i.speedup_vs_baseline.map(|r| r.ci_low),
+                    speedup_ci_high: i.speedup_vs_baseline.map(|r| r.ci_high),
+                    memory_ratio_vs_baseline: i.memory_ratio_vs_baseline.map(|r| r.estimate),
+                    memory_ratio_ci_low: i.memory_ratio_vs_baseline.map(|r| r.ci_low),
+                    memory_ratio_ci_high: i.memory_ratio_vs_baseline.map(|r| r.ci_high),
+                })?;
+            }
+        }
+    }
+    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))?)
+}

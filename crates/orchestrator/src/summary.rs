@@ -1,0 +1,380 @@
+//! The statistics stage: raw records (and the plan they were run from) → one summary per
+//! scenario, point and implementation — distributions of every figure, where the time goes,
+//! training cost per point per epoch, ratios against the baseline with bootstrap CIs, and the
+//! machine's limits beside them. Pure: reads nothing, writes nothing, draws nothing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::environment::Environment;
+use crate::measurement::{RawRecord, RunStatus};
+use crate::plan::{Plan, ScenarioPlan};
+use crate::stats::{self, Distribution, Ratio};
+
+/// Bytes each epoch reads per point (x and y, float64): the memory traffic of one epoch once the
+/// data no longer fits in cache.
+pub const BYTES_PER_POINT_EPOCH: f64 = 16.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub scenarios: Vec<ScenarioSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioSummary {
+    pub name: String,
+    pub baseline: String,
+    pub points: Vec<PointSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointSummary {
+    pub index: usize,
+    pub label: String,
+    pub n: u64,
+    pub epochs: u64,
+    pub learning_rate: f64,
+    pub implementations: Vec<ImplementationSummary>,
+}
+
+/// How an implementation fared at a point, in one word for tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every counted run ended ok.
+    Ok,
+    /// Every counted run reported a diverged fit.
+    Diverged,
+    /// Some runs measured, some did not.
+    Partial,
+    /// No run measured anything.
+    Failed,
+    /// Not run: its availability check failed.
+    Unavailable,
+    /// Not run at this point (sweep `skip`), or not reached (interrupted).
+    NotRun,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Diverged => "diverged",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+            Outcome::Unavailable => "unavailable",
+            Outcome::NotRun => "not run",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImplementationSummary {
+    pub implementation: String,
+    pub outcome: Outcome,
+    /// Counted runs whose figures describe the implementation doing its job (ok or diverged).
+    pub runs: usize,
+    /// Counted runs that ended otherwise.
+    pub failed: usize,
+    /// Runs by status, e.g. {"ok": 28, "timeout": 2}.
+    pub statuses: BTreeMap<String, usize>,
+    /// The first failure's message (or why it was unavailable).
+    pub message: Option<String>,
+    pub wall: Option<Distribution>,
+    /// user + system, from the kernel.
+    pub cpu: Option<Distribution>,
+    pub peak_rss: Option<Distribution>,
+    pub load: Option<Distribution>,
+    pub train: Option<Distribution>,
+    /// wall − load − train, per run.
+    pub startup: Option<Distribution>,
+    /// Median train seconds / (n · epochs run), in nanoseconds.
+    pub ns_per_point_epoch: Option<f64>,
+    /// The fit, from the first measured run (fits are deterministic; `fit_consistent` says
+    /// whether every run agreed bit for bit).
+    pub w: Option<f64>,
+    pub b: Option<f64>,
+    pub mse: Option<f64>,
+    pub fit_consistent: bool,
+    pub diverged_at_epoch: Option<u64>,
+    /// Threads the implementation reported (largest seen), when it says.
+    pub threads: Option<u64>,
+    /// Baseline median wall / this median wall, with a bootstrap CI: > 1 means faster.
+    pub speedup_vs_baseline: Option<Ratio>,
+    /// The same for training time alone.
+    pub train_speedup_vs_baseline: Option<Ratio>,
+    /// Baseline median peak RSS / this median: > 1 means leaner.
+    pub memory_ratio_vs_baseline: Option<Ratio>,
+    /// The memory-bandwidth limit, ns per point per epoch (16 bytes at the measured bandwidth for
+    /// this implementation's thread count), and the share of it reached: limit / measured.
+    pub bandwidth_limit_ns_per_point_epoch: Option<f64>,
+    pub bandwidth_fraction: Option<f64>,
+    /// Median wall / the spawn floor (/bin/true measured the same way).
+    pub wall_over_spawn_floor: Option<f64>,
+}
+
+impl ImplementationSummary {
+    /// Whether this implementation has figures to show.
+    pub fn measured(&self) -> bool {
+        self.wall.is_some()
+    }
+}
+
+/// Summarises every scenario of `plan` from `records`. `environment` supplies the machine's limits
+/// (bandwidth, spawn floor) when they were measured.
+pub fn summarise(plan: &Plan, records: &[RawRecord], environment: Option<&Environment>) -> RunSummary {
+    RunSummary { scenarios: plan.scenarios.iter().map(|s| summarise_scenario(s, records, environment)).collect() }
+}
+
+fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environment: Option<&Environment>) -> ScenarioSummary {
+    let points = scenario
+        .points
+        .iter()
+        .map(|point| {
+            let rows_of = |name: &str| rows_of(records, &scenario.name, point.index, name);
+            let mut implementations: Vec<ImplementationSummary> = scenario
+                .implementations
+                .iter()
+                .map(|implementation| {
+                    let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
+                    summarise_implementation(&implementation.name, &rows_of(&implementation.name), point.n, &key, environment)
+                })
+                .collect();
+            let baseline = rows_of(&scenario.baseline);
+            for summary in &mut implementations {
+                let own = rows_of(&summary.implementation);
+                let key = format!("{}/{}/{}", scenario.name, point.index, summary.implementation);
+                summary.speedup_vs_baseline = ratio(&baseline, &own, |r| r.wall_seconds, &format!("{key}/speedup"));
+                summary.train_speedup_vs_baseline = ratio(&baseline, &own, |r| r.train_seconds, &format!("{key}/train-speedup"));
+                summary.memory_ratio_vs_baseline = ratio(&baseline, &own, |r| r.peak_rss_bytes.map(|b| b as f64), &format!("{key}/memory"));
+            }
+            PointSummary {
+                index: point.index,
+                label: point.label.clone(),
+                n: point.n,
+                epochs: point.epochs,
+                learning_rate: point.learning_rate,
+                implementations,
+            }
+        })
+        .collect();
+    ScenarioSummary { name: scenario.name.clone(), baseline: scenario.baseline.clone(), points }
+}
+
+/// The measured values of one figure over the runs that measured.
+fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -> Vec<f64> {
+    rows.iter().filter(|r| r.status.is_measurement()).filter_map(|r| figure(r)).filter(|v| v.is_finite()).collect()
+}
+
+/// The rows of one implementation at one point of one scenario.
+pub fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
+    records.iter().filter(|r| r.scenario == scenario && r.point == point && r.implementation == implementation).collect()
+}
+
+/// median(figure of numerator rows) / median(figure of denominator rows) with a bootstrap CI,
+/// over the runs that measured; seeded by `key`, so a re-render gives the same interval.
+pub fn ratio(numerator_rows: &[&RawRecord], denominator_rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64> + Copy, key: &str) -> Option<Ratio> {
+    let numerator = values(numerator_rows, figure);
+    let denominator = values(denominator_rows, figure);
+    stats::ratio_of_medians(&numerator, &denominator, stats::seed_for(key))
+}
+
+fn summarise_implementation(name: &str, rows: &[&RawRecord], n: u64, key: &str, environment: Option<&Environment>) -> ImplementationSummary {
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for row in rows {
+        *statuses.entry(row.status.as_str().to_string()).or_default() += 1;
+    }
+    let counted: Vec<&RawRecord> = rows.iter().copied().filter(|r| r.status != RunStatus::Unavailable).collect();
+    let measured: Vec<&RawRecord> = counted.iter().copied().filter(|r| r.status.is_measurement()).collect();
+    let failed = counted.len() - measured.len();
+    let outcome = if rows.iter().any(|r| r.status == RunStatus::Unavailable) && counted.is_empty() {
+        Outcome::Unavailable
+    } else if counted.is_empty() {
+        Outcome::NotRun
+    } else if measured.is_empty() {
+        Outcome::Failed
+    } else if failed > 0 {
+        Outcome::Partial
+    } else if measured.iter().all(|r| r.status == RunStatus::Diverged) {
+        Outcome::Diverged
+    } else {
+        Outcome::Ok
+    };
+    let message = rows.iter().find(|r| !r.status.is_measurement() && !r.message.is_empty()).map(|r| r.message.clone());
+    let describe = |figure: &str, f: &dyn Fn(&RawRecord) -> Option<f64>| stats::describe(&values(&measured, f), stats::seed_for(&format!("{key}/{figure}")));
+    let wall = describe("wall", &|r| r.wall_seconds);
+    let train = describe("train", &|r| r.train_seconds);
+    let first = measured.first();
+    let epochs_run = first.and_then(|r| r.epochs_run).unwrap_or(0);
+    let ns_per_point_epoch = train.as_ref().filter(|_| n > 0 && epochs_run > 0).map(|t| t.median * 1e9 / (n as f64 * epochs_run as f64));
+    let threads = measured.iter().filter_map(|r| r.threads).max();
+    let bandwidth = environment.and_then(|e| {
+        if threads.unwrap_or(1) > 1 {
+            e.bandwidth_all_threads_bytes_per_second
+        } else {
+            e.bandwidth_single_thread_bytes_per_second
+        }
+    });
+    let bandwidth_limit_ns_per_point_epoch = bandwidth.filter(|b| *b > 0.0).map(|b| BYTES_PER_POINT_EPOCH / b * 1e9);
+    let spawn_floor = environment.and_then(|e| e.spawn_floor_seconds).filter(|s| *s > 0.0);
+    let same_bits = |a: Option<f64>, b: Option<f64>| a.map(f64::to_bits) == b.map(f64::to_bits);
+    ImplementationSummary {
+        implementation: name.to_string(),
+        outcome,
+        runs: measured.len(),
+        failed,
+        statuses,
+        message,
+        cpu: describe("cpu", &|r| r.cpu_seconds()),
+        peak_rss: describe("peak_rss", &|r| r.peak_rss_bytes.map(|b| b as f64)),
+        load: describe("load", &|r| r.load_seconds),
+        startup: describe("startup", &|r| r.startup_seconds()),
+        ns_per_point_epoch,
+        w: first.and_then(|r| r.w),
+        b: first.and_then(|r| r.b),
+        mse: first.and_then(|r| r.mse),
+        fit_consistent: measured.iter().all(|r| first.is_some_and(|f| same_bits(r.w, f.w) && same_bits(r.b, f.b))),
+        diverged_at_epoch: first.and_then(|r| r.diverged_at_epoch),
+        threads,
+        speedup_vs_baseline: None,
+        train_speedup_vs_baseline: None,
+        memory_ratio_vs_baseline: None,
+        bandwidth_fraction: bandwidth_limit_ns_per_point_epoch.zip(ns_per_point_epoch).map(|(limit, ns)| limit / ns),
+        bandwidth_limit_ns_per_point_epoch,
+        wall_over_spawn_floor: wall.as_ref().zip(spawn_floor).map(|(w, floor)| w.median / floor),
+        wall,
+        train,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::plan::{AccuracySettings, ImplementationPlan, Measure, Order, PointPlan};
+
+    pub(crate) fn plan_of(implementations: &[&str], baseline: &str) -> Plan {
+        Plan {
+            scenarios: vec![ScenarioPlan {
+                name: "s".into(),
+                description: String::new(),
+                source_file: "s.yaml".into(),
+                baseline: baseline.into(),
+                implementations: implementations
+                    .iter()
+                    .map(|name| ImplementationPlan {
+                        name: name.to_string(),
+                        description: String::new(),
+                        command: vec![],
+                        env: Default::default(),
+                        unavailable: None,
+                        optional: false,
+                    })
+                    .collect(),
+                points: vec![PointPlan {
+                    index: 0,
+                    label: "n=5 epochs=1000 lr=0.01".into(),
+                    n: 5,
+                    epochs: 1000,
+                    learning_rate: 0.01,
+                    data_path: "d.npy".into(),
+                    data_description: String::new(),
+                    skip: vec![],
+                }],
+                measure: Measure {
+                    warmup: 0,
+                    repetitions: 3,
+                    sample_interval_ms: 1,
+                    timeout_seconds: 10.0,
+                    order: Order::Interleaved,
+                    cpus: None,
+                    memory_limit_mb: None,
+                },
+                expect: vec![],
+                accuracy: AccuracySettings::default(),
+            }],
+        }
+    }
+
+    pub(crate) fn row(implementation: &str, repetition: u32, status: RunStatus, wall: f64, load: f64, train: f64, rss: u64) -> RawRecord {
+        let measured = status.is_measurement();
+        RawRecord {
+            scenario: "s".into(),
+            point: 0,
+            point_label: "n=5 epochs=1000 lr=0.01".into(),
+            implementation: implementation.into(),
+            repetition,
+            status,
+            exit_code: Some(0),
+            signal: None,
+            wall_seconds: Some(wall),
+            user_seconds: Some(wall * 0.8),
+            system_seconds: Some(wall * 0.1),
+            peak_rss_bytes: Some(rss),
+            peak_rss_exact: Some(true),
+            n: 5,
+            epochs: 1000,
+            learning_rate: 0.01,
+            w: measured.then_some(1.995180350672),
+            b: measured.then_some(0.017400463341),
+            mse: measured.then_some(1e-4),
+            epochs_run: measured.then_some(1000),
+            diverged_at_epoch: None,
+            load_seconds: measured.then_some(load),
+            train_seconds: measured.then_some(train),
+            threads: None,
+            samples: 0,
+            sampler_cpu_seconds: None,
+            started_unix_seconds: 0.0,
+            message: if measured { String::new() } else { "exit code 2: bad".into() },
+        }
+    }
+
+    #[test]
+    fn medians_phases_ratios_and_costs_follow_the_rows() {
+        let plan = plan_of(&["rust", "python"], "python");
+        let rows = vec![
+            row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 2_000_000),
+            row("rust", 2, RunStatus::Ok, 0.002, 0.0001, 0.0002, 2_000_000),
+            row("rust", 3, RunStatus::Ok, 0.003, 0.0001, 0.0002, 2_000_000),
+            row("python", 1, RunStatus::Ok, 0.100, 0.001, 0.010, 30_000_000),
+            row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
+            row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
+        ];
+        let env = Environment { bandwidth_single_thread_bytes_per_second: Some(16e9), spawn_floor_seconds: Some(0.0005), ..Default::default() };
+        let summary = summarise(&plan, &rows, Some(&env));
+        let point = &summary.scenarios[0].points[0];
+        let rust = &point.implementations[0];
+        let python = &point.implementations[1];
+        assert_eq!(rust.outcome, Outcome::Ok);
+        assert_eq!(python.outcome, Outcome::Partial);
+        assert_eq!((python.runs, python.failed), (2, 1));
+        assert_eq!(python.message.as_deref(), Some("exit code 2: bad"));
+        assert_eq!(rust.wall.as_ref().unwrap().median, 0.002);
+        assert!((rust.startup.as_ref().unwrap().median - 0.0017).abs() < 1e-12);
+        // 0.2 ms over 5 points × 1000 epochs = 40 ns; the limit is 16 B at 16 GB/s = 1 ns.
+        assert!((rust.ns_per_point_epoch.unwrap() - 40.0).abs() < 1e-9);
+        assert!((rust.bandwidth_fraction.unwrap() - 1.0 / 40.0).abs() < 1e-12);
+        assert!((rust.wall_over_spawn_floor.unwrap() - 4.0).abs() < 1e-9);
+        // python's failed run is not a measurement: its median wall is 0.105.
+        let speedup = rust.speedup_vs_baseline.unwrap();
+        assert!((speedup.estimate - 0.105 / 0.002).abs() < 1e-9, "{speedup:?}");
+        assert!(speedup.ci_low <= speedup.estimate && speedup.estimate <= speedup.ci_high);
+        assert!((rust.memory_ratio_vs_baseline.unwrap().estimate - 15.0).abs() < 1e-12);
+        assert!((python.speedup_vs_baseline.unwrap().estimate - 1.0).abs() < 1e-12);
+        assert!(rust.fit_consistent);
+    }
+
+    #[test]
+    fn unavailable_and_not_run_are_told_apart() {
+        let plan = plan_of(&["rust", "numba", "python"], "python");
+        let mut unavailable = row("numba", 0, RunStatus::Unavailable, 0.0, 0.0, 0.0, 0);
+        unavailable.message = "numba missing".into();
+        let summary = summarise(&plan, &[unavailable], None);
+        let implementations = &summary.scenarios[0].points[0].implementations;
+        assert_eq!(implementations[0].outcome, Outcome::NotRun);
+        assert_eq!(implementations[1].outcome, Outcome::Unavailable);
+        assert_eq!(implementations[1].message.as_deref(), Some("numba missing"));
+        assert!(implementations[0].speedup_vs_baseline.is_none());
+    }
+}
