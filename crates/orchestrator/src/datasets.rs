@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use linreg::Dataset;
 
+use crate::rng::SplitMix64;
+
 /// Parameters of a generated dataset: y = slope·x + intercept + noise·N(0, 1), x uniform in
 /// [x_min, x_max], deterministic in seed.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,10 +40,10 @@ impl Generated {
         )
     }
 
-    /// The points. SplitMix64 and Box–Muller, written here so the data never changes with a
-    /// dependency's version.
+    /// The points, from the crate's own SplitMix64 and Box–Muller (see `rng`), so the data never
+    /// changes with a dependency's version.
     pub fn generate(&self) -> Dataset {
-        let mut rng = SplitMix64(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         let n = self.n as usize;
         let mut x = Vec::with_capacity(n);
         let mut y = Vec::with_capacity(n);
@@ -52,29 +54,6 @@ impl Generated {
             y.push(self.slope * xi + self.intercept + self.noise * rng.normal());
         }
         Dataset { x, y }
-    }
-}
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.unit(); // (0, 1]: ln is finite
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod measurement;
 pub mod plan;
 pub mod records;
 pub mod report;
+pub mod rng;
 pub mod runner;
 pub mod sampler;
 pub mod scenario;
