@@ -26,6 +26,9 @@ pub struct Environment {
     #[serde(default)]
     pub load_average_end: Option<[f64; 3]>,
     pub rustc: String,
+    /// {python} as given (the project venv's interpreter by default).
+    #[serde(default)]
+    pub python_command: Option<PathBuf>,
     /// The interpreter {python} resolved to, with symlinks followed.
     pub python_executable: Option<PathBuf>,
     pub python_version: Option<String>,
@@ -100,6 +103,7 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
         load_average_start: load_average().unwrap_or_default(),
         load_average_end: None,
         rustc: output_of("rustc", &["--version"], root).unwrap_or_else(|| "unknown".into()),
+        python_command: Some(python.to_path_buf()),
         python_executable,
         python_version: python_facts.as_ref().and_then(|f| f.first().cloned()),
         numpy_version: python_facts.as_ref().and_then(|f| f.get(1).cloned()).filter(|v| !v.is_empty()),

@@ -244,7 +244,7 @@ fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[Poi
         out,
         "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs) and against the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
     );
-    let _ = writeln!(out, "| point | reference w, b | OLS w, b | implementation | w | b | rel. error vs reference | agrees | |w − w_ols| | |b − b_ols| |");
+    let _ = writeln!(out, "| point | reference w, b | OLS w, b | implementation | w | b | rel. error vs reference | agrees | \\|w − w_ols\\| | \\|b − b_ols\\| |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
     for (point, a) in summary.points.iter().zip(accuracy) {
         let reference = match (&a.reference, &a.reference_note) {
@@ -291,7 +291,15 @@ fn environment_section(out: &mut String, report: &Report) {
         ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
         ("spawn floor (/bin/true)", e.spawn_floor_seconds.map_or("not measured".into(), seconds)),
         ("rustc", e.rustc.clone()),
-        ("python", format!("{} ({})", e.python_version.clone().unwrap_or_else(|| "not found".into()), e.python_executable.as_ref().map_or("—".into(), |p| p.display().to_string()))),
+        (
+            "python",
+            format!(
+                "{} — {{python}} = {} → {}",
+                e.python_version.clone().unwrap_or_else(|| "not found".into()),
+                e.python_command.as_ref().map_or("—".into(), |p| p.display().to_string()),
+                e.python_executable.as_ref().map_or("—".into(), |p| p.display().to_string())
+            ),
+        ),
         ("numpy, BLAS", format!("{}, {}", e.numpy_version.clone().unwrap_or_else(|| "—".into()), e.numpy_blas.clone().unwrap_or_else(|| "—".into()))),
         ("git commit", format!("{}{}", e.git_commit.clone().unwrap_or_else(|| "—".into()), if e.git_dirty == Some(true) { " (with uncommitted changes)" } else { "" })),
         ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
