@@ -72,7 +72,8 @@ pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary
     let tolerance = scenario.accuracy.relative_tolerance;
     let (reference, ols, reference_note) = reference_and_optimum(point);
     let finished: Vec<&ImplementationSummary> = summary.implementations.iter().filter(|s| s.runs > 0).collect();
-    let implementations: Vec<ImplementationAccuracy> = finished.iter().map(|s| judge(s, reference.as_ref(), ols.as_ref(), tolerance)).collect();
+    let implementations: Vec<ImplementationAccuracy> =
+        finished.iter().map(|s| judge(s, reference.as_ref(), ols.as_ref(), tolerance)).collect();
     let mut largest_disagreement: Option<f64> = None;
     for (i, a) in finished.iter().enumerate() {
         for b in &finished[i + 1..] {
@@ -84,7 +85,16 @@ pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary
     }
     let verdicts: Vec<bool> = implementations.iter().filter_map(|i| i.agrees).collect();
     let agree = (!verdicts.is_empty()).then(|| verdicts.iter().all(|&v| v));
-    PointAccuracy { point: point.index, relative_tolerance: tolerance, reference, reference_note, ols, implementations, largest_disagreement, agree }
+    PointAccuracy {
+        point: point.index,
+        relative_tolerance: tolerance,
+        reference,
+        reference_note,
+        ols,
+        implementations,
+        largest_disagreement,
+        agree,
+    }
 }
 
 fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Optimum>, Option<String>) {
@@ -94,7 +104,10 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
     };
     let ols = linreg::ols(&data.x, &data.y).map(|o| Optimum { w: o.w, b: o.b, mse: o.mse });
     if point.n.saturating_mul(point.epochs) > MAX_REFERENCE_POINT_EPOCHS {
-        let note = format!("no reference fit: {} point-epochs is above the {MAX_REFERENCE_POINT_EPOCHS} the report computes", point.n.saturating_mul(point.epochs));
+        let note = format!(
+            "no reference fit: {} point-epochs is above the {MAX_REFERENCE_POINT_EPOCHS} the report computes",
+            point.n.saturating_mul(point.epochs)
+        );
         return (None, ols, Some(note));
     }
     let fit = linreg::fit(&data.x, &data.y, point.epochs, point.learning_rate, linreg::Kernel::Scalar);
@@ -106,7 +119,12 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
     (Some(ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch }), ols, None)
 }
 
-fn judge(summary: &ImplementationSummary, reference: Option<&ReferenceFit>, ols: Option<&Optimum>, tolerance: f64) -> ImplementationAccuracy {
+fn judge(
+    summary: &ImplementationSummary,
+    reference: Option<&ReferenceFit>,
+    ols: Option<&Optimum>,
+    tolerance: f64,
+) -> ImplementationAccuracy {
     let relative_error_vs_reference = reference.and_then(|r| {
         let (w, b, rw, rb) = (summary.w?, summary.b?, r.w?, r.b?);
         Some(relative_difference(w, rw).max(relative_difference(b, rb)))

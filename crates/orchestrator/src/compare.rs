@@ -13,8 +13,11 @@ use crate::records;
 use crate::report::format;
 use crate::stats::{self, Ratio};
 
-/// The figures compared, with how to read them from a run.
-const FIGURES: [(&str, fn(&RawRecord) -> Option<f64>); 4] = [
+/// How to read one figure from a run.
+type Figure = fn(&RawRecord) -> Option<f64>;
+
+/// The figures compared, by name.
+const FIGURES: [(&str, Figure); 4] = [
     ("wall", |r| r.wall_seconds),
     ("cpu", |r| r.cpu_seconds()),
     ("train", |r| r.train_seconds),
@@ -73,10 +76,12 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
     }
     let mut comparisons = Vec::new();
     for (scenario, label, implementation) in keys {
-        let select = |records: &[RawRecord], figure: fn(&RawRecord) -> Option<f64>| -> Vec<f64> {
+        let select = |records: &[RawRecord], figure: Figure| -> Vec<f64> {
             records
                 .iter()
-                .filter(|r| r.status.is_measurement() && r.scenario == scenario && r.point_label == label && r.implementation == implementation)
+                .filter(|r| {
+                    r.status.is_measurement() && r.scenario == scenario && r.point_label == label && r.implementation == implementation
+                })
                 .filter_map(figure)
                 .filter(|v| v.is_finite())
                 .collect()
@@ -84,7 +89,9 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
         for (name, figure) in FIGURES {
             let (before, after) = (select(old, figure), select(new, figure));
             let seed = stats::seed_for(&format!("compare/{scenario}/{label}/{implementation}/{name}"));
-            let (Some(ratio), Some(old_median), Some(new_median)) = (stats::ratio_of_medians(&after, &before, seed), stats::median(&before), stats::median(&after)) else {
+            let (Some(ratio), Some(old_median), Some(new_median)) =
+                (stats::ratio_of_medians(&after, &before, seed), stats::median(&before), stats::median(&after))
+            else {
                 continue;
             };
             comparisons.push(Comparison {
@@ -108,17 +115,43 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
     let comparisons = compare(&old, &new, threshold);
     let regressions = comparisons.iter().filter(|c| c.change == Change::Regression).count();
     let mut text = String::new();
-    let _ = writeln!(text, "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above +{})\n", old_dir.display(), new_dir.display(), format::percent(threshold), format::percent(threshold));
-    let _ = writeln!(text, "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  verdict", "scenario", "point", "implementation", "figure", "old", "new", "change [95% CI]");
+    let _ = writeln!(
+        text,
+        "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above +{})\n",
+        old_dir.display(),
+        new_dir.display(),
+        format::percent(threshold),
+        format::percent(threshold)
+    );
+    let _ = writeln!(
+        text,
+        "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  verdict",
+        "scenario", "point", "implementation", "figure", "old", "new", "change [95% CI]"
+    );
     for c in &comparisons {
         let show = |v: f64| if c.figure == "peak_rss" { format::bytes(v) } else { format::seconds(v) };
-        let change = format!("{:+.1}% [{:+.1}%, {:+.1}%]", (c.ratio.estimate - 1.0) * 100.0, (c.ratio.ci_low - 1.0) * 100.0, (c.ratio.ci_high - 1.0) * 100.0);
+        let change = format!(
+            "{:+.1}% [{:+.1}%, {:+.1}%]",
+            (c.ratio.estimate - 1.0) * 100.0,
+            (c.ratio.ci_low - 1.0) * 100.0,
+            (c.ratio.ci_high - 1.0) * 100.0
+        );
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",
             Change::NoChange => "no change",
         };
-        let _ = writeln!(text, "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  {verdict}", c.scenario, c.point_label, c.implementation, c.figure, show(c.old_median), show(c.new_median), change);
+        let _ = writeln!(
+            text,
+            "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  {verdict}",
+            c.scenario,
+            c.point_label,
+            c.implementation,
+            c.figure,
+            show(c.old_median),
+            show(c.new_median),
+            change
+        );
     }
     if comparisons.is_empty() {
         let _ = writeln!(text, "nothing to compare: the runs share no scenario point and implementation with measurements");
@@ -134,7 +167,9 @@ mod tests {
     use crate::summary::tests::row;
 
     fn runs(scale: f64) -> Vec<RawRecord> {
-        (0..20).map(|k| row("rust", k + 1, RunStatus::Ok, scale * (0.010 + 0.0001 * (k % 5) as f64), 0.001, scale * 0.005, 2_000_000)).collect()
+        (0..20)
+            .map(|k| row("rust", k + 1, RunStatus::Ok, scale * (0.010 + 0.0001 * (k % 5) as f64), 0.001, scale * 0.005, 2_000_000))
+            .collect()
     }
 
     #[test]

@@ -79,7 +79,9 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
         .unwrap_or_else(|| "unknown".into());
     let memory_total_bytes = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
+        .and_then(|m| {
+            m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()))
+        })
         .flatten()
         .map_or(0, |kb| kb * 1024);
     let os = std::fs::read_to_string("/etc/os-release")

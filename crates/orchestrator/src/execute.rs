@@ -184,7 +184,9 @@ pub fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, starte
         },
         Termination::Exited(code) => (RunStatus::Failed, format!("exit code {code}: {}", stderr_tail())),
         Termination::Signaled(signal) => (RunStatus::Crashed, format!("killed by {}: {}", signal_name(*signal), stderr_tail())),
-        Termination::TimedOut => (RunStatus::Timeout, format!("still running after {} s: process group killed", scenario.measure.timeout_seconds)),
+        Termination::TimedOut => {
+            (RunStatus::Timeout, format!("still running after {} s: process group killed", scenario.measure.timeout_seconds))
+        }
         Termination::MemoryLimit => {
             let limit = scenario.measure.memory_limit_mb.unwrap_or(0);
             (RunStatus::Oom, format!("resident memory of the process tree went above memory_limit_mb = {limit}: killed"))

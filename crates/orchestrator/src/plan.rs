@@ -222,7 +222,11 @@ pub fn load(scenario_paths: &[PathBuf], catalogue: &Catalogue) -> Result<Vec<Loa
         let file = scenario::load_scenario(path)?;
         scenario::validate(path, &file, catalogue)?;
         if let Some(other) = loaded.iter().find(|l| l.file.name.value == file.name.value) {
-            return Err(ScenarioError::at(path, &file.name, format!("scenario name '{}' is also used by {}", file.name.value, other.path.display())));
+            return Err(ScenarioError::at(
+                path,
+                &file.name,
+                format!("scenario name '{}' is also used by {}", file.name.value, other.path.display()),
+            ));
         }
         loaded.push(Loaded { path: path.clone(), file });
     }

@@ -86,7 +86,8 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordsError> {
 }
 
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), RecordsError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?;
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
 }

@@ -321,7 +321,11 @@ fn fill_with(template: &str, values: &BTreeMap<&str, String>, partial: bool) -> 
 
 /// Checks what the schema alone cannot: lists not empty, counts positive, names known, sweep
 /// overrides compatible with the dataset, claims naming implementations of this scenario.
-pub fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &BTreeMap<String, Spanned<ImplementationSpec>>) -> Result<(), ScenarioError> {
+pub fn validate(
+    path: &Path,
+    scenario: &ScenarioFile,
+    catalogue: &BTreeMap<String, Spanned<ImplementationSpec>>,
+) -> Result<(), ScenarioError> {
     let err = |spanned_line: (u64, u64), message: String| ScenarioError {
         file: path.to_owned(),
         line: spanned_line.0,
@@ -357,7 +361,11 @@ pub fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &BTreeMap<Strin
     }
     let listed = |name: &str| names.iter().any(|n| n.value == name);
     if !listed(&scenario.baseline.value) {
-        return Err(ScenarioError::at(path, &scenario.baseline, format!("baseline '{}' is not among this scenario's implementations", scenario.baseline.value)));
+        return Err(ScenarioError::at(
+            path,
+            &scenario.baseline,
+            format!("baseline '{}' is not among this scenario's implementations", scenario.baseline.value),
+        ));
     }
     check_training(path, &scenario.training.epochs, &scenario.training.learning_rate)?;
     match &scenario.dataset {
@@ -398,7 +406,11 @@ pub fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &BTreeMap<Strin
                 return Err(ScenarioError::at(path, point, "a sweep point must override at least one of n, epochs, learning_rate"));
             }
             if let Some(name) = p.skip.iter().find(|name| !listed(&name.value)) {
-                return Err(ScenarioError::at(path, name, format!("skip names '{}', which is not among this scenario's implementations", name.value)));
+                return Err(ScenarioError::at(
+                    path,
+                    name,
+                    format!("skip names '{}', which is not among this scenario's implementations", name.value),
+                ));
             }
             if p.skip.iter().any(|name| name.value == scenario.baseline.value) {
                 return Err(ScenarioError::at(path, point, "the baseline cannot be skipped: ratios are taken against it"));
@@ -455,7 +467,10 @@ pub fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &BTreeMap<Strin
             return Err(err(loc(&claim.referenced), format!("claim names '{name}', which is not among this scenario's implementations")));
         }
         if point.is_some_and(|p| p >= points) {
-            return Err(err(loc(&claim.referenced), format!("claim point must be below {points} (the scenario has {points} point(s), counted from 0)")));
+            return Err(err(
+                loc(&claim.referenced),
+                format!("claim point must be below {points} (the scenario has {points} point(s), counted from 0)"),
+            ));
         }
         let bounds = match &claim.value {
             Claim::Speedup(c) => (c.at_least, c.at_most),

@@ -174,13 +174,24 @@ pub fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, imple
 
 /// median(figure of numerator rows) / median(figure of denominator rows) with a bootstrap CI,
 /// over the runs that measured; seeded by `key`, so a re-render gives the same interval.
-pub fn ratio(numerator_rows: &[&RawRecord], denominator_rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64> + Copy, key: &str) -> Option<Ratio> {
+pub fn ratio(
+    numerator_rows: &[&RawRecord],
+    denominator_rows: &[&RawRecord],
+    figure: impl Fn(&RawRecord) -> Option<f64> + Copy,
+    key: &str,
+) -> Option<Ratio> {
     let numerator = values(numerator_rows, figure);
     let denominator = values(denominator_rows, figure);
     stats::ratio_of_medians(&numerator, &denominator, stats::seed_for(key))
 }
 
-fn summarise_implementation(name: &str, rows: &[&RawRecord], n: u64, key: &str, environment: Option<&Environment>) -> ImplementationSummary {
+fn summarise_implementation(
+    name: &str,
+    rows: &[&RawRecord],
+    n: u64,
+    key: &str,
+    environment: Option<&Environment>,
+) -> ImplementationSummary {
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
     for row in rows {
         *statuses.entry(row.status.as_str().to_string()).or_default() += 1;
@@ -202,7 +213,9 @@ fn summarise_implementation(name: &str, rows: &[&RawRecord], n: u64, key: &str, 
         Outcome::Ok
     };
     let message = rows.iter().find(|r| !r.status.is_measurement() && !r.message.is_empty()).map(|r| r.message.clone());
-    let describe = |figure: &str, f: &dyn Fn(&RawRecord) -> Option<f64>| stats::describe(&values(&measured, f), stats::seed_for(&format!("{key}/{figure}")));
+    let describe = |figure: &str, f: &dyn Fn(&RawRecord) -> Option<f64>| {
+        stats::describe(&values(&measured, f), stats::seed_for(&format!("{key}/{figure}")))
+    };
     let wall = describe("wall", &|r| r.wall_seconds);
     let train = describe("train", &|r| r.train_seconds);
     let first = measured.first();
@@ -341,7 +354,8 @@ pub(crate) mod tests {
             row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
             row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
         ];
-        let env = Environment { bandwidth_single_thread_bytes_per_second: Some(16e9), spawn_floor_seconds: Some(0.0005), ..Default::default() };
+        let env =
+            Environment { bandwidth_single_thread_bytes_per_second: Some(16e9), spawn_floor_seconds: Some(0.0005), ..Default::default() };
         let summary = summarise(&plan, &rows, Some(&env));
         let point = &summary.scenarios[0].points[0];
         let rust = &point.implementations[0];

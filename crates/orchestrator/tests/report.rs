@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use orchestrator::measurement::{RawRecord, RunStatus};
-use orchestrator::plan::{AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan, SpeedupClaim, TimeMetric};
+use orchestrator::plan::{
+    AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan, SpeedupClaim, TimeMetric,
+};
 use orchestrator::records::{self, CsvAppender};
 
 fn fresh_dir(name: &str) -> PathBuf {
@@ -17,7 +19,14 @@ fn fresh_dir(name: &str) -> PathBuf {
 }
 
 fn implementation(name: &str) -> ImplementationPlan {
-    ImplementationPlan { name: name.into(), description: String::new(), command: vec!["/bin/true".into()], env: Default::default(), unavailable: None, optional: false }
+    ImplementationPlan {
+        name: name.into(),
+        description: String::new(),
+        command: vec!["/bin/true".into()],
+        env: Default::default(),
+        unavailable: None,
+        optional: false,
+    }
 }
 
 fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
@@ -38,7 +47,15 @@ fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
                 data_description: "inline: 5 points".into(),
                 skip: vec![],
             }],
-            measure: Measure { warmup: 0, repetitions: 5, sample_interval_ms: 1, timeout_seconds: 10.0, order: Order::Interleaved, cpus: None, memory_limit_mb: None },
+            measure: Measure {
+                warmup: 0,
+                repetitions: 5,
+                sample_interval_ms: 1,
+                timeout_seconds: 10.0,
+                order: Order::Interleaved,
+                cpus: None,
+                memory_limit_mb: None,
+            },
             expect: claims,
             accuracy: AccuracySettings::default(),
         }],
@@ -93,11 +110,24 @@ fn write_run(dir: &Path, rust_scale: f64, claims: Vec<Claim>) {
 }
 
 fn orchestrator(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(args).arg("--root").arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+        .args(args)
+        .arg("--root")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .unwrap()
 }
 
 fn speedup(at_least: f64, at_most: f64) -> Claim {
-    Claim::Speedup(SpeedupClaim { faster: "rust".into(), than: "python-numpy".into(), at_least: Some(at_least), at_most: Some(at_most), metric: TimeMetric::Wall, point: None, source: None })
+    Claim::Speedup(SpeedupClaim {
+        faster: "rust".into(),
+        than: "python-numpy".into(),
+        at_least: Some(at_least),
+        at_most: Some(at_most),
+        metric: TimeMetric::Wall,
+        point: None,
+        source: None,
+    })
 }
 
 #[test]
@@ -116,12 +146,44 @@ fn the_report_shows_the_measured_numbers_and_real_charts() {
     assert!(report.contains("1.995180350672"), "{report}");
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     let header = summary.lines().next().unwrap();
-    for column in ["scenario", "point", "implementation", "n", "epochs", "learning_rate", "runs", "failed", "status", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s", "wall_mean_s", "wall_sd_s", "wall_min_s", "wall_max_s", "cpu_median_s", "peak_rss_median_bytes", "peak_rss_max_bytes", "load_median_s", "train_median_s", "startup_median_s", "ns_per_point_epoch", "w", "b", "mse", "w_ols", "b_ols", "speedup_vs_baseline", "memory_ratio_vs_baseline"] {
+    for column in [
+        "scenario",
+        "point",
+        "implementation",
+        "n",
+        "epochs",
+        "learning_rate",
+        "runs",
+        "failed",
+        "status",
+        "wall_median_s",
+        "wall_ci_low_s",
+        "wall_ci_high_s",
+        "wall_mean_s",
+        "wall_sd_s",
+        "wall_min_s",
+        "wall_max_s",
+        "cpu_median_s",
+        "peak_rss_median_bytes",
+        "peak_rss_max_bytes",
+        "load_median_s",
+        "train_median_s",
+        "startup_median_s",
+        "ns_per_point_epoch",
+        "w",
+        "b",
+        "mse",
+        "w_ols",
+        "b_ols",
+        "speedup_vs_baseline",
+        "memory_ratio_vs_baseline",
+    ] {
         assert!(header.split(',').any(|c| c == column), "summary.csv lacks {column}: {header}");
     }
     assert!(summary.contains("seed,0,n=5 epochs=1000 lr=0.01,rust,5,1000,0.01,5,0,ok,0.003,"), "{summary}");
     // Every linked chart exists and is a 1200×800 PNG.
-    let links: Vec<&str> = report.match_indices("](charts/").map(|(i, _)| &report[i + 2..i + 2 + report[i + 2..].find(')').unwrap()]).collect();
+    let links: Vec<&str> =
+        report.match_indices("](charts/").map(|(i, _)| &report[i + 2..i + 2 + report[i + 2..].find(')').unwrap()]).collect();
     assert!(links.len() >= 4, "{links:?}");
     for link in links {
         let bytes = std::fs::read(dir.join(link)).unwrap_or_else(|e| panic!("{link}: {e}"));
@@ -143,7 +205,14 @@ fn check_exits_1_only_when_a_claim_does_not_hold() {
     let out = orchestrator(&["report", "--check", holds.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let fails = fresh_dir("check-fails");
-    let memory = Claim::MemoryRatio(MemoryRatioClaim { leaner: "rust".into(), than: "python-numpy".into(), at_least: Some(100.0), at_most: None, point: None, source: None });
+    let memory = Claim::MemoryRatio(MemoryRatioClaim {
+        leaner: "rust".into(),
+        than: "python-numpy".into(),
+        at_least: Some(100.0),
+        at_most: None,
+        point: None,
+        source: None,
+    });
     write_run(&fails, 1.0, vec![speedup(20.0, 60.0), memory]);
     let out = orchestrator(&["report", "--check", fails.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));

@@ -44,7 +44,8 @@ fn error_of(name: &str, text: &str) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    let err = plan::load(&[path.clone()], &catalogue().implementations).err().unwrap_or_else(|| panic!("{name} should be rejected"));
+    let err =
+        plan::load(std::slice::from_ref(&path), &catalogue().implementations).err().unwrap_or_else(|| panic!("{name} should be rejected"));
     assert_eq!(err.file, path, "the error names the file");
     let shown = err.to_string();
     assert!(shown.starts_with(&path.display().to_string()), "{shown}");
@@ -70,7 +71,11 @@ fn each_mistake_is_located_and_explained() {
         ("bad-lr.yaml", GOOD.replace("learning_rate: 0.01", "learning_rate: -0.1"), "4:39: learning_rate must be a finite number > 0"),
         ("missing.yaml", GOOD.replace("baseline: python-numpy\n", ""), "missing field `baseline`"),
         ("empty-list.yaml", GOOD.replace("[rust, python-numpy]", "[]"), "5:18: implementations must list at least one"),
-        ("unknown-impl.yaml", GOOD.replace("[rust, python-numpy]", "[rust, python-numpyy]"), "5:25: unknown implementation 'python-numpyy'"),
+        (
+            "unknown-impl.yaml",
+            GOOD.replace("[rust, python-numpy]", "[rust, python-numpyy]"),
+            "5:25: unknown implementation 'python-numpyy'",
+        ),
         ("baseline.yaml", GOOD.replace("baseline: python-numpy", "baseline: python-pure"), "6:11: baseline 'python-pure' is not among"),
         ("twice.yaml", GOOD.replace("[rust, python-numpy]", "[rust, rust]"), "5:25: implementation 'rust' is listed twice"),
         ("lengths.yaml", GOOD.replace("y: [2, 4, 6]", "y: [2, 4]"), "3:29: y has 2 values but x has 3"),
@@ -89,7 +94,11 @@ fn each_mistake_is_located_and_explained() {
             format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-pure, at_least: 2}}\n"),
             "which is not among this scenario's implementations",
         ),
-        ("claim-bounds.yaml", format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-numpy}}\n"), "needs at_least and/or at_most"),
+        (
+            "claim-bounds.yaml",
+            format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-numpy}}\n"),
+            "needs at_least and/or at_most",
+        ),
         ("duplicate.yaml", format!("{GOOD}name: again\n"), "7:1: duplicate mapping key: name"),
         ("empty.yaml", String::new(), "1:1: the file is empty"),
         ("not-yaml.yaml", "name: [unclosed\n".into(), "1:7: expected string scalar"),

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::charts::{self, Bar, BarGroup, GroupedBars, LineChart, Palette, PhaseChart, PhaseRow, Reference, RunSamples, Series, TimeSeries, ValueFormat};
+use super::charts::{
+    self, Bar, BarGroup, GroupedBars, LineChart, Palette, PhaseChart, PhaseRow, Reference, RunSamples, Series, TimeSeries, ValueFormat,
+};
 use super::{Report, CHARTS_DIR};
 use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
@@ -40,7 +42,9 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
         let mut draw = |suffix: &str, caption: String, result: &dyn Fn(&Path) -> Result<(), charts::ChartError>| {
             let file_name = format!("{}-{suffix}.png", scenario.name);
             match result(&charts_dir.join(&file_name)) {
-                Ok(()) => figures.figures.push(Figure { scenario: scenario.name.clone(), file: format!("{CHARTS_DIR}/{file_name}"), caption }),
+                Ok(()) => {
+                    figures.figures.push(Figure { scenario: scenario.name.clone(), file: format!("{CHARTS_DIR}/{file_name}"), caption })
+                }
                 Err(e) => figures.errors.push(format!("{file_name}: {e}")),
             }
         };
@@ -48,12 +52,23 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
         if !scenario.points.iter().any(measured) {
             continue;
         }
-        let wall = bars(scenario, format!("{}: whole-process wall time (median, 95% CI)", scenario.name), "wall time", ValueFormat::Seconds, |i| i.wall.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))));
+        let wall = bars(
+            scenario,
+            format!("{}: whole-process wall time (median, 95% CI)", scenario.name),
+            "wall time",
+            ValueFormat::Seconds,
+            |i| i.wall.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))),
+        );
         draw("wall", "Wall time per implementation".into(), &|path| charts::grouped_bars(path, &wall, &palette));
-        let memory = bars(scenario, format!("{}: peak resident memory (median, 95% CI)", scenario.name), "peak RSS", ValueFormat::Bytes, |i| i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))));
+        let memory =
+            bars(scenario, format!("{}: peak resident memory (median, 95% CI)", scenario.name), "peak RSS", ValueFormat::Bytes, |i| {
+                i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high))))
+            });
         draw("memory", "Peak memory per implementation".into(), &|path| charts::grouped_bars(path, &memory, &palette));
         if let Some(timeline) = timeline(report, scenario) {
-            draw("timeline", format!("Memory and CPU over time ({})", timeline.title.rsplit(": ").next().unwrap_or("")), &|path| charts::time_series(path, &timeline, &palette));
+            draw("timeline", format!("Memory and CPU over time ({})", timeline.title.rsplit(": ").next().unwrap_or("")), &|path| {
+                charts::time_series(path, &timeline, &palette)
+            });
         }
         let phases = phase_chart(scenario);
         draw("phases", "Where the time goes: start-up, load, train".into(), &|path| charts::phases(path, &phases, &palette));
@@ -79,13 +94,23 @@ fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
     }
 }
 
-fn bars(scenario: &ScenarioSummary, title: String, what: &str, format: ValueFormat, figure: impl Fn(&ImplementationSummary) -> Option<(f64, Option<(f64, f64)>)>) -> GroupedBars {
+fn bars(
+    scenario: &ScenarioSummary,
+    title: String,
+    what: &str,
+    format: ValueFormat,
+    figure: impl Fn(&ImplementationSummary) -> Option<(f64, Option<(f64, f64)>)>,
+) -> GroupedBars {
     let groups = scenario
         .points
         .iter()
         .map(|point| BarGroup {
             label: group_label(scenario, point),
-            bars: point.implementations.iter().filter_map(|i| figure(i).map(|(value, ci)| Bar { implementation: i.implementation.clone(), value, ci })).collect(),
+            bars: point
+                .implementations
+                .iter()
+                .filter_map(|i| figure(i).map(|(value, ci)| Bar { implementation: i.implementation.clone(), value, ci }))
+                .collect(),
         })
         .filter(|g| !g.bars.is_empty())
         .collect();
@@ -100,26 +125,39 @@ fn bars(scenario: &ScenarioSummary, title: String, what: &str, format: ValueForm
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
 /// is the median one: what a typical run looks like from outside.
 fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
-    let point = scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
+    let point =
+        scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
     let mut runs = Vec::new();
     for i in point.implementations.iter().filter(|i| i.measured()) {
         let median = i.wall.as_ref()?.median;
         let typical = report
             .records
             .iter()
-            .filter(|r| r.scenario == scenario.name && r.point == point.index && r.implementation == i.implementation && r.status.is_measurement())
-            .min_by(|a, b| (a.wall_seconds.unwrap_or(f64::MAX) - median).abs().total_cmp(&(b.wall_seconds.unwrap_or(f64::MAX) - median).abs()))?;
+            .filter(|r| {
+                r.scenario == scenario.name && r.point == point.index && r.implementation == i.implementation && r.status.is_measurement()
+            })
+            .min_by(|a, b| {
+                (a.wall_seconds.unwrap_or(f64::MAX) - median).abs().total_cmp(&(b.wall_seconds.unwrap_or(f64::MAX) - median).abs())
+            })?;
         let samples: Vec<(f64, u64, f64)> = report
             .samples
             .iter()
-            .filter(|s| s.scenario == scenario.name && s.point == point.index && s.implementation == i.implementation && s.repetition == typical.repetition)
+            .filter(|s| {
+                s.scenario == scenario.name
+                    && s.point == point.index
+                    && s.implementation == i.implementation
+                    && s.repetition == typical.repetition
+            })
             .map(|s| (s.t_seconds, s.rss_bytes, s.cpu_seconds))
             .collect();
         if !samples.is_empty() {
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
     }
-    (!runs.is_empty()).then(|| TimeSeries { title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label), runs })
+    (!runs.is_empty()).then(|| TimeSeries {
+        title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label),
+        runs,
+    })
 }
 
 fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
@@ -127,14 +165,27 @@ fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
     for point in &scenario.points {
         for i in point.implementations.iter().filter(|i| i.measured()) {
             let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
-            let label = if scenario.points.len() == 1 { i.implementation.clone() } else { format!("{} · {}", group_label(scenario, point), i.implementation) };
-            rows.push(PhaseRow { label, implementation: i.implementation.clone(), startup_seconds: median(&i.startup).max(0.0), load_seconds: median(&i.load), train_seconds: median(&i.train) });
+            let label = if scenario.points.len() == 1 {
+                i.implementation.clone()
+            } else {
+                format!("{} · {}", group_label(scenario, point), i.implementation)
+            };
+            rows.push(PhaseRow {
+                label,
+                implementation: i.implementation.clone(),
+                startup_seconds: median(&i.startup).max(0.0),
+                load_seconds: median(&i.load),
+                train_seconds: median(&i.train),
+            });
         }
     }
     PhaseChart { title: format!("{}: where the time goes (share of the median wall time)", scenario.name), rows }
 }
 
-fn series_by_implementation(scenario: &ScenarioSummary, figure: impl Fn(&PointSummary, &ImplementationSummary) -> Option<f64>) -> Vec<Series> {
+fn series_by_implementation(
+    scenario: &ScenarioSummary,
+    figure: impl Fn(&PointSummary, &ImplementationSummary) -> Option<f64>,
+) -> Vec<Series> {
     let mut names: Vec<&str> = Vec::new();
     for point in &scenario.points {
         for i in &point.implementations {
@@ -147,7 +198,13 @@ fn series_by_implementation(scenario: &ScenarioSummary, figure: impl Fn(&PointSu
         .into_iter()
         .map(|name| Series {
             implementation: name.to_string(),
-            points: scenario.points.iter().filter_map(|p| p.implementations.iter().find(|i| i.implementation == name).and_then(|i| figure(p, i)).map(|y| (p.n as f64, y))).collect(),
+            points: scenario
+                .points
+                .iter()
+                .filter_map(|p| {
+                    p.implementations.iter().find(|i| i.implementation == name).and_then(|i| figure(p, i)).map(|y| (p.n as f64, y))
+                })
+                .collect(),
         })
         .filter(|s| !s.points.is_empty())
         .collect()
@@ -156,7 +213,9 @@ fn series_by_implementation(scenario: &ScenarioSummary, figure: impl Fn(&PointSu
 fn scaling_chart(report: &Report, scenario: &ScenarioSummary) -> LineChart {
     let mut references = Vec::new();
     if let Some(e) = &report.environment {
-        for (label, bandwidth) in [("1 thread", e.bandwidth_single_thread_bytes_per_second), ("all threads", e.bandwidth_all_threads_bytes_per_second)] {
+        for (label, bandwidth) in
+            [("1 thread", e.bandwidth_single_thread_bytes_per_second), ("all threads", e.bandwidth_all_threads_bytes_per_second)]
+        {
             if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
                 let ns = BYTES_PER_POINT_EPOCH / b * 1e9;
                 references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", super::format::sig3(ns)), y: ns });

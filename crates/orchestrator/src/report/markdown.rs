@@ -32,7 +32,11 @@ pub fn render(report: &Report, figures: &Figures) -> String {
             }
         );
     }
-    let _ = writeln!(out, "Scenarios: {}.\n", report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect::<Vec<_>>().join(" · "));
+    let _ = writeln!(
+        out,
+        "Scenarios: {}.\n",
+        report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect::<Vec<_>>().join(" · ")
+    );
 
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
         scenario_section(&mut out, report, index, plan, summary, figures);
@@ -55,9 +59,16 @@ fn verdict(report: &Report) -> String {
             }
         }
     }
-    let largest = report.summary.scenarios.iter().flat_map(|s| s.points.iter().map(move |p| (s, p))).filter(|(_, p)| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count() >= 2).max_by_key(|(_, p)| p.n);
+    let largest = report
+        .summary
+        .scenarios
+        .iter()
+        .flat_map(|s| s.points.iter().map(move |p| (s, p)))
+        .filter(|(_, p)| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count() >= 2)
+        .max_by_key(|(_, p)| p.n);
     if let Some((scenario, point)) = largest.filter(|(_, p)| p.n >= 100_000) {
-        let mut costs: Vec<(&ImplementationSummary, f64)> = point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
+        let mut costs: Vec<(&ImplementationSummary, f64)> =
+            point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
         costs.sort_by(|a, b| a.1.total_cmp(&b.1));
         if let (Some(best), Some(worst)) = (costs.first(), costs.last()) {
             sentences.push(format!(
@@ -81,7 +92,9 @@ fn verdict(report: &Report) -> String {
 
 fn small_point_sentence(scenario: &ScenarioSummary, point: &PointSummary) -> Option<String> {
     let baseline = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured())?;
-    let fastest = point.implementations.iter().filter(|i| i.measured() && i.implementation != scenario.baseline).min_by(|a, b| a.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX).total_cmp(&b.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX)))?;
+    let fastest = point.implementations.iter().filter(|i| i.measured() && i.implementation != scenario.baseline).min_by(|a, b| {
+        a.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX).total_cmp(&b.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX))
+    })?;
     let (fast_wall, base_wall) = (fastest.wall.as_ref()?, baseline.wall.as_ref()?);
     let speed = fastest.speedup_vs_baseline.as_ref()?;
     let mut sentence = format!(
@@ -95,7 +108,13 @@ fn small_point_sentence(scenario: &ScenarioSummary, point: &PointSummary) -> Opt
         ratio_text(speed)
     );
     if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
-        let _ = write!(sentence, ", and peaked at {} of memory against {} ({} less)", bytes(fast_rss.median), bytes(base_rss.median), ratio_text(memory));
+        let _ = write!(
+            sentence,
+            ", and peaked at {} of memory against {} ({} less)",
+            bytes(fast_rss.median),
+            bytes(base_rss.median),
+            ratio_text(memory)
+        );
     }
     sentence.push('.');
     if let Some(startup) = &baseline.startup {
@@ -158,7 +177,8 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
                 Verdict::Inconclusive => "❔ inconclusive (the CI straddles a bound)",
                 Verdict::NoData => "— no data",
             };
-            let _ = writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
+            let _ =
+                writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
         }
         let _ = writeln!(out);
     }
@@ -169,7 +189,8 @@ fn status_cell(i: &ImplementationSummary) -> String {
         Outcome::Ok => "ok".into(),
         Outcome::Diverged => format!("diverged at epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
         Outcome::Partial => {
-            let failures: Vec<String> = i.statuses.iter().filter(|(s, _)| *s != "ok" && *s != "diverged").map(|(s, n)| format!("{n} {s}")).collect();
+            let failures: Vec<String> =
+                i.statuses.iter().filter(|(s, _)| *s != "ok" && *s != "diverged").map(|(s, n)| format!("{n} {s}")).collect();
             format!("⚠ {} of {} runs: {}", i.failed, i.runs + i.failed, failures.join(", "))
         }
         Outcome::Failed => format!("❌ {}", i.statuses.keys().next().cloned().unwrap_or_else(|| "failed".into())),
@@ -179,7 +200,8 @@ fn status_cell(i: &ImplementationSummary) -> String {
 }
 
 fn results_table(out: &mut String, point: &PointSummary) {
-    let _ = writeln!(out, "| implementation | wall median [95% CI] | CPU (user+sys) | peak RSS | speed-up | memory ratio | w | b | status |");
+    let _ =
+        writeln!(out, "| implementation | wall median [95% CI] | CPU (user+sys) | peak RSS | speed-up | memory ratio | w | b | status |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for i in &point.implementations {
         if i.outcome == Outcome::NotRun {
@@ -217,7 +239,10 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
         "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train.{}\n",
         floor.map_or(String::new(), |f| format!(" Spawn floor (/bin/true, measured the same way): {}.", seconds(f)))
     );
-    let _ = writeln!(out, "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of bandwidth limit | wall / spawn floor |");
+    let _ = writeln!(
+        out,
+        "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of bandwidth limit | wall / spawn floor |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for i in measured {
         let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map(|d| d.median);
@@ -231,7 +256,12 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
             median(&i.train).map_or("—".into(), seconds),
             share,
             i.ns_per_point_epoch.map_or("—".into(), format::sig3),
-            i.bandwidth_fraction.map_or("—".into(), |f| format!("{} (limit {} ns{})", percent(f), format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)), if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" })),
+            i.bandwidth_fraction.map_or("—".into(), |f| format!(
+                "{} (limit {} ns{})",
+                percent(f),
+                format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)),
+                if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" }
+            )),
             i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
         );
     }
@@ -267,7 +297,14 @@ fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[Poi
                 None => (parameter(i.w), parameter(i.b)),
             };
             let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
-            let _ = writeln!(out, "| {label} | {reference} | {ols} | {} | {w} | {b} | {} | {agrees} | {} | {} |", i.implementation, sci(i.relative_error_vs_reference), sci(i.w_distance_from_ols), sci(i.b_distance_from_ols));
+            let _ = writeln!(
+                out,
+                "| {label} | {reference} | {ols} | {} | {w} | {b} | {} | {agrees} | {} | {} |",
+                i.implementation,
+                sci(i.relative_error_vs_reference),
+                sci(i.w_distance_from_ols),
+                sci(i.b_distance_from_ols)
+            );
         }
         if let Some(d) = a.largest_disagreement {
             let _ = writeln!(out, "| | | | *largest disagreement between implementations* | | | {d:.2e} | | | |");
@@ -287,7 +324,10 @@ fn environment_section(out: &mut String, report: &Report) {
         ("memory", bytes(e.memory_total_bytes as f64)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
         ("frequency governor", e.frequency_governor.clone().unwrap_or_else(|| "not readable (a VM?)".into())),
-        ("load average at start / end", format!("{:?} / {}", e.load_average_start, e.load_average_end.map_or("—".into(), |l| format!("{l:?}")))),
+        (
+            "load average at start / end",
+            format!("{:?} / {}", e.load_average_start, e.load_average_end.map_or("—".into(), |l| format!("{l:?}"))),
+        ),
         ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
         ("spawn floor (/bin/true)", e.spawn_floor_seconds.map_or("not measured".into(), seconds)),
         ("rustc", e.rustc.clone()),
@@ -300,8 +340,18 @@ fn environment_section(out: &mut String, report: &Report) {
                 e.python_executable.as_ref().map_or("—".into(), |p| p.display().to_string())
             ),
         ),
-        ("numpy, BLAS", format!("{}, {}", e.numpy_version.clone().unwrap_or_else(|| "—".into()), e.numpy_blas.clone().unwrap_or_else(|| "—".into()))),
-        ("git commit", format!("{}{}", e.git_commit.clone().unwrap_or_else(|| "—".into()), if e.git_dirty == Some(true) { " (with uncommitted changes)" } else { "" })),
+        (
+            "numpy, BLAS",
+            format!("{}, {}", e.numpy_version.clone().unwrap_or_else(|| "—".into()), e.numpy_blas.clone().unwrap_or_else(|| "—".into())),
+        ),
+        (
+            "git commit",
+            format!(
+                "{}{}",
+                e.git_commit.clone().unwrap_or_else(|| "—".into()),
+                if e.git_dirty == Some(true) { " (with uncommitted changes)" } else { "" }
+            ),
+        ),
         ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
         ("command", e.command_line.join(" ")),
     ];
@@ -332,17 +382,29 @@ fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
     let mut warnings = Vec::new();
     if let Some(e) = &report.environment {
         if let Some(fraction) = e.sampler_overhead_fraction() {
-            let _ = writeln!(out, "- Sampler cost: {} CPU over {} of sampled runs = {} of one core.", seconds(e.sampler_cpu_seconds), seconds(e.sampled_wall_seconds), percent(fraction));
+            let _ = writeln!(
+                out,
+                "- Sampler cost: {} CPU over {} of sampled runs = {} of one core.",
+                seconds(e.sampler_cpu_seconds),
+                seconds(e.sampled_wall_seconds),
+                percent(fraction)
+            );
             if fraction > 0.05 {
                 warnings.push(format!("the sampler used {} of a core, above the 5% budget: raise sample_interval_ms", percent(fraction)));
             }
         }
         let busy = e.load_average_start[0].max(e.load_average_end.map_or(0.0, |l| l[0]));
         if busy > 0.5 * e.logical_cpus as f64 {
-            warnings.push(format!("the 1-minute load average reached {busy:.2} on {} CPUs: other work shared the machine, expect wider intervals", e.logical_cpus));
+            warnings.push(format!(
+                "the 1-minute load average reached {busy:.2} on {} CPUs: other work shared the machine, expect wider intervals",
+                e.logical_cpus
+            ));
         }
         if e.frequency_governor.as_deref().is_some_and(|g| g != "performance") {
-            warnings.push(format!("the CPU frequency governor is '{}', not 'performance': clock speed may vary between runs", e.frequency_governor.as_deref().unwrap_or("")));
+            warnings.push(format!(
+                "the CPU frequency governor is '{}', not 'performance': clock speed may vary between runs",
+                e.frequency_governor.as_deref().unwrap_or("")
+            ));
         }
         if e.interrupted {
             warnings.push("the run was interrupted: some points have fewer runs than planned, or none".into());
@@ -353,11 +415,25 @@ fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
             for i in &point.implementations {
                 if let Some(wall) = &i.wall {
                     if !wall.outliers.is_empty() {
-                        warnings.push(format!("{} {} {}: {} of {} wall times are outliers (modified z-score > 3.5); the median resists them", scenario.name, point.label, i.implementation, wall.outliers.len(), wall.count));
+                        warnings.push(format!(
+                            "{} {} {}: {} of {} wall times are outliers (modified z-score > 3.5); the median resists them",
+                            scenario.name,
+                            point.label,
+                            i.implementation,
+                            wall.outliers.len(),
+                            wall.count
+                        ));
                     }
                 }
                 if i.failed > 0 {
-                    warnings.push(format!("{} {} {}: {} failed run(s) ({})", scenario.name, point.label, i.implementation, i.failed, status_cell(i)));
+                    warnings.push(format!(
+                        "{} {} {}: {} failed run(s) ({})",
+                        scenario.name,
+                        point.label,
+                        i.implementation,
+                        i.failed,
+                        status_cell(i)
+                    ));
                 }
                 if i.outcome == Outcome::Unavailable {
                     warnings.push(format!("{} {}: unavailable — {}", scenario.name, i.implementation, i.message.as_deref().unwrap_or("")));
@@ -392,7 +468,8 @@ pub fn terminal_summary(report: &Report) -> String {
                 }
                 let wall = i.wall.as_ref().map_or("—".into(), |d| seconds(d.median));
                 let rss = i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median));
-                let speed = i.speedup_vs_baseline.map_or(String::new(), |r| format!("{}× vs {}", format::sig3(r.estimate), scenario.baseline));
+                let speed =
+                    i.speedup_vs_baseline.map_or(String::new(), |r| format!("{}× vs {}", format::sig3(r.estimate), scenario.baseline));
                 let _ = writeln!(out, "  {:<20} {:>10} {:>11}  {:<28} {}", i.implementation, wall, rss, speed, status_cell(i));
             }
         }

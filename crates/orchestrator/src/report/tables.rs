@@ -111,5 +111,5 @@ pub fn summary_csv(report: &Report) -> anyhow::Result<Vec<u8>> {
             }
         }
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))?)
+    writer.into_inner().map_err(|e| anyhow::anyhow!("writing summary.csv: {e}"))
 }
