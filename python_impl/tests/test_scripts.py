@@ -1,9 +1,11 @@
-"""The three Python implementations against docs/protocol.md, run as the orchestrator runs them.
+"""The Python implementations against docs/protocol.md, run as the orchestrator runs them.
 
 Every test starts a script as a subprocess with this interpreter, so what is checked is the real
-command line, stdout line, stderr line and exit code.
+command line, stdout line, stderr line and exit code. A script whose optional package does not
+import here (linreg_numba.py without numba) has its tests skipped, with the reason.
 """
 
+import importlib
 import json
 import math
 import struct
@@ -20,7 +22,42 @@ SCRIPTS = {
     "linreg_numpy.py": "python-numpy",
     "linreg_numpy_fast.py": "python-numpy-fast",
     "linreg_pure.py": "python-pure",
+    "linreg_numba.py": "python-numba",
 }
+
+# The package each optional script needs, from python_impl/requirements-optional.txt.
+OPTIONAL_PACKAGES = {"linreg_numba.py": "numba"}
+OPTIONAL_INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
+
+
+def _missing_package(script):
+    """The optional package `script` needs that this interpreter cannot import, or None."""
+    package = OPTIONAL_PACKAGES.get(script)
+    if package is None:
+        return None
+    try:
+        importlib.import_module(package)
+    except ImportError:
+        return package
+    return None
+
+
+SKIP_REASONS = {
+    script: f"{package} is not importable (optional: {OPTIONAL_INSTALL_HINT})"
+    for script in SCRIPTS
+    if (package := _missing_package(script)) is not None
+}
+
+
+def runs_here(script):
+    """A mark that skips a test, with the reason, where `script` cannot run."""
+    return pytest.mark.skipif(script in SKIP_REASONS, reason=SKIP_REASONS.get(script, ""))
+
+
+# For the tests of one script: every script, those that cannot run here marked skipped.
+EACH_SCRIPT = [pytest.param(script, marks=runs_here(script)) for script in SCRIPTS]
+# For the tests that compare scripts: those that can run here, the reference (linreg_numpy.py) first.
+RUNNABLE_SCRIPTS = [script for script in SCRIPTS if script not in SKIP_REASONS]
 
 TEST_X = [1.0, 2.0, 3.0, 4.0, 5.0]
 TEST_Y = [2.0, 4.0, 6.0, 8.0, 10.0]
@@ -141,7 +178,7 @@ def assert_close(actual, expected, rel=1e-9):
 # Results
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 @pytest.mark.parametrize("make_data", [vector_npy, vector_csv], ids=["npy", "csv"])
 def test_test_vector(script, make_data, tmp_path):
     data = make_data(tmp_path / ("data." + ("npy" if make_data is vector_npy else "csv")))
@@ -153,7 +190,7 @@ def test_test_vector(script, make_data, tmp_path):
     assert result["mse"] > 0
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 @pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)], ids=["v1", "v2", "v3"])
 def test_npy_format_versions(script, version, tmp_path):
     data = write_npy(tmp_path / "data.npy", np.array([TEST_X, TEST_Y]), version=version)
@@ -162,7 +199,7 @@ def test_npy_format_versions(script, version, tmp_path):
     assert_close(result["b"], TEST_B)
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 def test_hand_written_npy_is_valid(script, tmp_path):
     # The control for the bad-header cases below: unchanged, write_raw_npy makes a good file.
     data = write_raw_npy(tmp_path / "data.npy", TEST_HEADER, TEST_DATA)
@@ -170,7 +207,7 @@ def test_hand_written_npy_is_valid(script, tmp_path):
     assert_close(result["w"], TEST_W)
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 def test_csv_extra_columns_any_order_blank_lines(script, tmp_path):
     text = "\nid, y ,note,x\n\n"
     text += "".join(f"{i}, {y} ,a b,{x}\n   \n" for i, (x, y) in enumerate(zip(TEST_X, TEST_Y)))
@@ -181,7 +218,7 @@ def test_csv_extra_columns_any_order_blank_lines(script, tmp_path):
     assert_close(result["b"], TEST_B)
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 def test_divergence_is_a_result(script, tmp_path):
     result = fit(script, vector_npy(tmp_path / "data.npy"), 1000, 1.0)
     assert result["status"] == "diverged"
@@ -191,11 +228,11 @@ def test_divergence_is_a_result(script, tmp_path):
 
 def test_all_scripts_diverge_at_the_same_epoch(tmp_path):
     data = vector_npy(tmp_path / "data.npy")
-    epochs = {fit(script, data, 1000, 1.0)["diverged_at_epoch"] for script in SCRIPTS}
+    epochs = {fit(script, data, 1000, 1.0)["diverged_at_epoch"] for script in RUNNABLE_SCRIPTS}
     assert len(epochs) == 1, epochs
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 def test_non_finite_final_mse_diverges_at_the_last_epoch(script, tmp_path):
     # w and b stay finite after one small step, but e² overflows: diverged at epoch = epochs.
     data = write_npy(tmp_path / "data.npy", np.array([[1.0, 2.0], [1e200, 2e200]]))
@@ -211,7 +248,7 @@ def test_all_scripts_agree_on_random_data(tmp_path):
     x = rng.uniform(-3.0, 3.0, 1000)
     y = 1.7 * x - 0.4 + rng.normal(0.0, 0.5, 1000)
     data = write_npy(tmp_path / "data.npy", np.array([x, y]))
-    results = [fit(script, data, 50, 0.05) for script in SCRIPTS]
+    results = [fit(script, data, 50, 0.05) for script in RUNNABLE_SCRIPTS]
     reference = results[0]
     assert reference["status"] == "ok"
     for result in results[1:]:
@@ -299,7 +336,7 @@ def assert_one_error_line(proc, script):
     return lines[0]
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 @pytest.mark.parametrize("case", BAD_DATASETS)
 def test_bad_dataset(script, case, tmp_path):
     data = BAD_DATASETS[case](tmp_path)
@@ -308,7 +345,7 @@ def test_bad_dataset(script, case, tmp_path):
     assert f": error: {data}: " in line
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 @pytest.mark.parametrize("case", BAD_ARGUMENTS)
 def test_bad_arguments(script, case, tmp_path):
     args = {"--data": vector_npy(tmp_path / "data.npy"), "--epochs": 10, "--learning-rate": 0.01}
@@ -331,8 +368,37 @@ def test_error_messages_agree_across_scripts(tmp_path):
     """The shared readers give every script the same words for the same problem."""
     data = write_npy(tmp_path / "d.npy", np.array([TEST_X, TEST_Y], dtype=">f8"))
     messages = set()
-    for script in SCRIPTS:
+    for script in RUNNABLE_SCRIPTS:
         proc = run(script, "--data", data, "--epochs", 10, "--learning-rate", 0.01)
         messages.add(assert_one_error_line(proc, script).split(": error: ", 1)[1])
     assert len(messages) == 1, messages
     assert "'<f8'" in messages.pop()
+
+
+# Runs a script (argv[1]) with `import numba` failing as it does where numba is not installed:
+# None in sys.modules makes the import raise ModuleNotFoundError for "numba".
+WITHOUT_NUMBA = (
+    "import os, runpy, sys; sys.modules['numba'] = None; sys.argv = sys.argv[1:]; "
+    "sys.path.insert(0, os.path.dirname(sys.argv[0])); runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def test_numba_not_installed_is_one_error_line(tmp_path):
+    # Runs with or without numba installed: the line a user without it sees.
+    data = vector_npy(tmp_path / "data.npy")
+    proc = run(
+        "linreg_numba.py",
+        *("--data", data, "--epochs", 10, "--learning-rate", 0.01),
+        python_flags=("-c", WITHOUT_NUMBA),
+    )
+    line = assert_one_error_line(proc, "linreg_numba.py")
+    assert line == f"linreg_numba.py: error: numba is not installed: {OPTIONAL_INSTALL_HINT}"
+
+
+@runs_here("linreg_numba.py")
+def test_numba_epochs_beyond_int64_is_bad_input(tmp_path):
+    # The compiled loop counts in int64; the other scripts take any integer (and would run forever).
+    data = vector_npy(tmp_path / "data.npy")
+    proc = run("linreg_numba.py", "--data", data, "--epochs", 2**63, "--learning-rate", 0.01)
+    line = assert_one_error_line(proc, "linreg_numba.py")
+    assert "--epochs" in line
