@@ -114,12 +114,8 @@ fn bars(
         })
         .filter(|g| !g.bars.is_empty())
         .collect();
-    let unit = match format {
-        ValueFormat::Seconds => "seconds",
-        ValueFormat::Bytes => "bytes",
-        ValueFormat::Plain => "",
-    };
-    GroupedBars { title, y_label: format!("{what} ({unit}, log scale when ratios are large)"), groups, log_y: None, value_format: format }
+    let x_label = if scenario.points.len() > 1 { "scenario point".to_string() } else { String::new() };
+    GroupedBars { title, x_label, y_label: what.to_string(), groups, log_y: None, value_format: format }
 }
 
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
@@ -150,6 +146,7 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
             })
             .map(|s| (s.t_seconds, s.rss_bytes, s.cpu_seconds))
             .collect();
+        let samples = thin(samples, typical.wall_seconds.unwrap_or(0.0) / TIMELINE_STEPS);
         if !samples.is_empty() {
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
@@ -158,6 +155,27 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
         title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label),
         runs,
     })
+}
+
+/// A timeline keeps about this many steps per run. The kernel updates another process's CPU
+/// clock in bursts (at scheduler ticks and switches), so over 1 ms steps a CPU rate jumps between
+/// 0% and several hundred percent; over 1/50 of the run it reads as what the process did.
+const TIMELINE_STEPS: f64 = 50.0;
+
+/// Keeps the first sample, then each one at least `min_step_seconds` after the last kept, and the
+/// last sample (the process just before it exited).
+fn thin(samples: Vec<(f64, u64, f64)>, min_step_seconds: f64) -> Vec<(f64, u64, f64)> {
+    let Some(&last) = samples.last() else { return samples };
+    let mut kept: Vec<(f64, u64, f64)> = Vec::new();
+    for sample in samples {
+        if kept.last().is_none_or(|k| sample.0 - k.0 >= min_step_seconds) {
+            kept.push(sample);
+        }
+    }
+    if kept.last() != Some(&last) {
+        kept.push(last);
+    }
+    kept
 }
 
 fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
@@ -226,6 +244,8 @@ fn scaling_chart(report: &Report, scenario: &ScenarioSummary) -> LineChart {
         title: format!("{}: training cost per point per epoch", scenario.name),
         x_label: "n (points)".into(),
         y_label: "train time per point per epoch (ns)".into(),
+        x_format: ValueFormat::Plain,
+        y_format: ValueFormat::Plain,
         log_x: true,
         log_y: true,
         series: series_by_implementation(scenario, |_, i| i.ns_per_point_epoch),
@@ -237,10 +257,12 @@ fn memory_scaling_chart(scenario: &ScenarioSummary) -> LineChart {
     LineChart {
         title: format!("{}: peak resident memory against n", scenario.name),
         x_label: "n (points)".into(),
-        y_label: "peak RSS (MiB)".into(),
+        y_label: "peak RSS".into(),
+        x_format: ValueFormat::Plain,
+        y_format: ValueFormat::Bytes,
         log_x: true,
         log_y: true,
-        series: series_by_implementation(scenario, |_, i| i.peak_rss.as_ref().map(|d| d.median / (1024.0 * 1024.0))),
+        series: series_by_implementation(scenario, |_, i| i.peak_rss.as_ref().map(|d| d.median)),
         references: Vec::new(),
     }
 }
@@ -267,7 +289,8 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
         .collect();
     (!groups.is_empty()).then(|| GroupedBars {
         title: format!("{}: distance of the fit from the OLS optimum, max(|Δw|, |Δb|)", scenario.name),
-        y_label: "distance (log scale; 0 drawn at the floor)".into(),
+        x_label: String::new(),
+        y_label: "max(|w − w_ols|, |b − b_ols|)".into(),
         groups,
         log_y: Some(true),
         value_format: ValueFormat::Plain,
