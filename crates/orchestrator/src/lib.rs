@@ -8,6 +8,7 @@ pub mod datasets;
 pub mod environment;
 pub mod measurement;
 pub mod plan;
+pub mod probes;
 pub mod records;
 pub mod report;
 pub mod runner;
