@@ -240,7 +240,7 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut env = environment::collect(root, &python, std::env::args().collect());
     if !args.no_probes {
         eprintln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
-        probes::fill_environment(&mut env);
+        probe_machine(&mut env);
     }
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     eprintln!("results: {}", run_dir.display());
@@ -347,6 +347,27 @@ fn execute_with_signals(plan: &Plan, root: &Path, run_dir: &Path) -> anyhow::Res
         s => Some(s),
     };
     Ok((totals, signal))
+}
+
+/// The machine's own limits, measured before any run: memory read bandwidth (1 thread and all)
+/// and the spawn floor. A probe that fails is a warning, not a reason to measure nothing.
+fn probe_machine(env: &mut Environment) {
+    match probes::measure_bandwidth() {
+        Ok(bandwidth) => {
+            env.bandwidth_single_thread_bytes_per_second = Some(bandwidth.single_thread_bytes_per_second());
+            env.bandwidth_all_threads_bytes_per_second = Some(bandwidth.all_threads_bytes_per_second());
+            env.bandwidth = Some(bandwidth);
+        }
+        Err(e) => eprintln!("warning: the memory bandwidth could not be measured: {e}"),
+    }
+    let interval = std::time::Duration::from_millis(plan::DEFAULT_SAMPLE_INTERVAL_MS);
+    match probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval)) {
+        Ok(floor) => {
+            env.spawn_floor_seconds = Some(floor.median_wall_seconds);
+            env.spawn_floor = Some(floor);
+        }
+        Err(e) => eprintln!("warning: the spawn floor could not be measured: {e}"),
+    }
 }
 
 fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {

@@ -54,6 +54,11 @@ pub struct Environment {
     /// Median whole-process wall time of /bin/true: the floor any spawned program pays.
     #[serde(default)]
     pub spawn_floor_seconds: Option<f64>,
+    /// The probes in full (best, median and worst of every pass; the spawn floor's spread).
+    #[serde(default)]
+    pub bandwidth: Option<crate::probes::Bandwidth>,
+    #[serde(default)]
+    pub spawn_floor: Option<crate::probes::SpawnFloor>,
 }
 
 impl Environment {
