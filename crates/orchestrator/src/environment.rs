@@ -16,6 +16,10 @@ pub struct Environment {
     pub cpu_model: String,
     pub logical_cpus: usize,
     pub memory_total_bytes: u64,
+    /// The largest CPU cache (usually L3) of cpu0, from sysfs: data larger than this streams from
+    /// memory every epoch, and only then is the bandwidth limit the bound.
+    #[serde(default)]
+    pub largest_cache_bytes: Option<u64>,
     pub kernel: String,
     pub os: String,
     /// cpufreq governor of cpu0, when readable.
@@ -104,6 +108,7 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
         cpu_model,
         logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         memory_total_bytes,
+        largest_cache_bytes: largest_cache_bytes(),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         os,
         frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
@@ -129,6 +134,26 @@ fn python_facts(python: &Path) -> Option<Vec<String>> {
     const SCRIPT: &str = "import sys, platform\nprint(platform.python_version())\ntry:\n    import numpy\n    print(numpy.__version__)\n    try:\n        cfg = numpy.show_config(mode='dicts')\n        blas = cfg.get('Build Dependencies', {}).get('blas', {})\n        print(f\"{blas.get('name', '?')} {blas.get('version', '')}\".strip())\n    except Exception:\n        print('')\nexcept ImportError:\n    print('')\n    print('')\n";
     let out = Command::new(python).args(["-c", SCRIPT]).stdin(std::process::Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
+}
+
+/// The largest of /sys/devices/system/cpu/cpu0/cache/index*/size ("32768K"), in bytes.
+fn largest_cache_bytes() -> Option<u64> {
+    let entries = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("size")).ok())
+        .filter_map(|size| parse_cache_size(size.trim()))
+        .max()
+}
+
+fn parse_cache_size(text: &str) -> Option<u64> {
+    let (digits, multiplier) = match text.chars().last()? {
+        'K' => (&text[..text.len() - 1], 1 << 10),
+        'M' => (&text[..text.len() - 1], 1 << 20),
+        'G' => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(multiplier)
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
@@ -172,6 +197,14 @@ pub fn format_utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_sizes_are_read_with_their_suffix() {
+        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
+        assert_eq!(parse_cache_size("2M"), Some(2 << 20));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        assert_eq!(parse_cache_size("big"), None);
+    }
 
     #[test]
     fn utc_formatting_matches_known_dates() {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::stats;
 
 /// What one point costs an epoch once the data lives in memory: x_i and y_i, one f64 each, read
 /// once. The bandwidth probe streams the same two arrays the same way, so bytes a second divided
@@ -172,7 +173,7 @@ impl StreamArrays {
             bytes_per_pass,
             passes,
             best_bytes_per_second: rates[rates.len() - 1],
-            median_bytes_per_second: median_of_sorted(&rates),
+            median_bytes_per_second: stats::median(&rates).unwrap_or(f64::NAN),
             worst_bytes_per_second: rates[0],
             instruction_set: instruction_set.name().to_owned(),
         })
@@ -402,24 +403,13 @@ pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<Spa
     Ok(SpawnFloor {
         program: program.to_owned(),
         runs,
-        median_wall_seconds: median_of_sorted(&wall_seconds),
+        median_wall_seconds: stats::median(&wall_seconds).unwrap_or(f64::NAN),
         min_wall_seconds: wall_seconds[0],
         max_wall_seconds: wall_seconds[wall_seconds.len() - 1],
-        median_spawn_seconds: (spawn_seconds.len() == runs).then(|| median_of_sorted(&spawn_seconds)),
+        median_spawn_seconds: (spawn_seconds.len() == runs).then(|| stats::median(&spawn_seconds)).flatten(),
         median_peak_rss_bytes: peak_rss_bytes.get(peak_rss_bytes.len() / 2).copied(),
         peak_rss_exact: measured.iter().all(|m| m.peak_rss_exact),
     })
-}
-
-/// The median of a sorted, non-empty slice: the mean of the middle two for an even length.
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let middle = sorted.len() / 2;
-    // `% 2 == 1` rather than `is_multiple_of`, which needs Rust 1.87 (the workspace says 1.80).
-    if sorted.len() % 2 == 1 {
-        sorted[middle]
-    } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    }
 }
 
 #[cfg(test)]
@@ -492,12 +482,6 @@ mod tests {
         let want: f64 = x.iter().zip(&y).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum();
         assert_eq!(portable_read_sum(&x, &y), want);
         assert_eq!(read_sum(StreamIsa::detect(), &x, &y), want);
-    }
-
-    #[test]
-    fn medians() {
-        assert_eq!(median_of_sorted(&[3.0]), 3.0);
-        assert_eq!(median_of_sorted(&[1.0, 2.0, 4.0, 8.0]), 3.0);
     }
 
     #[test]

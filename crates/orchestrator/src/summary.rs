@@ -229,7 +229,11 @@ fn summarise_implementation(
             e.bandwidth_single_thread_bytes_per_second
         }
     });
-    let bandwidth_limit_ns_per_point_epoch = bandwidth.filter(|b| *b > 0.0).map(|b| BYTES_PER_POINT_EPOCH / b * 1e9);
+    // The limit binds only when the data streams from memory: larger than the largest cache (when
+    // unknown, 64 MiB is assumed, above any L3 of these machines).
+    let cache_bytes = environment.and_then(|e| e.largest_cache_bytes).unwrap_or(64 << 20);
+    let from_memory = n as f64 * BYTES_PER_POINT_EPOCH > cache_bytes as f64;
+    let bandwidth_limit_ns_per_point_epoch = bandwidth.filter(|b| *b > 0.0 && from_memory).map(|b| BYTES_PER_POINT_EPOCH / b * 1e9);
     let spawn_floor = environment.and_then(|e| e.spawn_floor_seconds).filter(|s| *s > 0.0);
     let same_bits = |a: Option<f64>, b: Option<f64>| a.map(f64::to_bits) == b.map(f64::to_bits);
     ImplementationSummary {
@@ -354,8 +358,13 @@ pub(crate) mod tests {
             row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
             row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
         ];
-        let env =
-            Environment { bandwidth_single_thread_bytes_per_second: Some(16e9), spawn_floor_seconds: Some(0.0005), ..Default::default() };
+        let env = Environment {
+            bandwidth_single_thread_bytes_per_second: Some(16e9),
+            spawn_floor_seconds: Some(0.0005),
+            // A 64-byte "cache": 5 points (80 bytes) stream from memory.
+            largest_cache_bytes: Some(64),
+            ..Default::default()
+        };
         let summary = summarise(&plan, &rows, Some(&env));
         let point = &summary.scenarios[0].points[0];
         let rust = &point.implementations[0];

@@ -256,12 +256,19 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
             median(&i.train).map_or("—".into(), seconds),
             share,
             i.ns_per_point_epoch.map_or("—".into(), format::sig3),
-            i.bandwidth_fraction.map_or("—".into(), |f| format!(
-                "{} (limit {} ns{})",
-                percent(f),
-                format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)),
-                if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" }
-            )),
+            i.bandwidth_fraction.map_or(
+                if i.ns_per_point_epoch.is_some() && report.environment.as_ref().is_some_and(|e| e.bandwidth.is_some()) {
+                    "in cache".into()
+                } else {
+                    "—".into()
+                },
+                |f| format!(
+                    "{} (limit {} ns{})",
+                    percent(f),
+                    format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)),
+                    if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" }
+                )
+            ),
             i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
         );
     }
