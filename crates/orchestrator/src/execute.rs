@@ -326,7 +326,7 @@ pub fn execute(
                 let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
                 runner::run_measured(&command, &limits_for(scenario), Some(interval), cancel)
             }
-            Err(why) => failed_to_build(why),
+            Err(why) => Measured::not_started(Termination::SpawnFailed(why), 0.0),
         };
         totals.runs += 1;
         totals.sampler_cpu_seconds += measured.sampler_cpu_seconds;
@@ -348,28 +348,6 @@ pub fn execute(
         }
     }
     Ok(totals)
-}
-
-fn failed_to_build(why: String) -> Measured {
-    Measured {
-        termination: Termination::SpawnFailed(why),
-        pid: None,
-        exit_code: None,
-        signal: None,
-        wall_seconds: 0.0,
-        spawn_seconds: None,
-        user_seconds: 0.0,
-        system_seconds: 0.0,
-        peak_rss_bytes: None,
-        peak_rss_exact: false,
-        descendants_seen: false,
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-        stdout_truncated: false,
-        stderr_truncated: false,
-        samples: Vec::new(),
-        sampler_cpu_seconds: 0.0,
-    }
 }
 
 pub fn unix_now() -> f64 {
@@ -494,7 +472,7 @@ mod tests {
     }
 
     fn measured(termination: Termination, stdout: &str, stderr: &str) -> Measured {
-        let mut m = failed_to_build(String::new());
+        let mut m = Measured::not_started(Termination::SpawnFailed(String::new()), 0.0);
         m.termination = termination;
         m.pid = Some(1);
         m.wall_seconds = 0.01;

@@ -159,7 +159,8 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn not_started(termination: Termination, wall_seconds: f64) -> Self {
+    /// A run that never started (or was never tried): no pid, no figures.
+    pub fn not_started(termination: Termination, wall_seconds: f64) -> Self {
         Measured {
             termination,
             pid: None,
