@@ -69,6 +69,7 @@ impl Dataset {
         let mut x = vec![0.0f64; n];
         let mut y = vec![0.0f64; n];
         for column in [&mut x, &mut y] {
+            advise_huge_pages(column);
             read_f64_le(&mut file, column).map_err(|e| match e.kind() {
                 io::ErrorKind::UnexpectedEof => format_error(path, format!("truncated: the header promises 2×{n} float64 values")),
                 _ => io_error(path, e),
@@ -237,6 +238,29 @@ fn parse_npy_dict(header: &str) -> Result<usize, String> {
         [2, n] => Ok(*n),
         _ => Err(format!("expected shape (2, n): row 0 x, row 1 y; found ({inside})")),
     }
+}
+
+/// Asks the kernel to back a large buffer with transparent huge pages before it is first
+/// written. Reading 10^7 points faults in 160 MB: with 4 KiB pages that is 40 000 page faults
+/// (~50 ms here); with 2 MiB pages, 80. NumPy does the same for its large arrays (it madvises
+/// MADV_HUGEPAGE on Linux), which is why np.load of a 160 MB file took 38 ms against our 90 ms
+/// before this. Only advice: where THP is off ("never") nothing changes.
+fn advise_huge_pages(buffer: &mut [f64]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE_PAGE: usize = 2 << 20;
+        let start = buffer.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(buffer);
+        let aligned_start = start.next_multiple_of(HUGE_PAGE);
+        let aligned_end = end / HUGE_PAGE * HUGE_PAGE;
+        if aligned_end > aligned_start {
+            // SAFETY: the range lies inside `buffer`'s own allocation; MADV_HUGEPAGE changes how
+            // pages are backed, never their contents. Failure (EINVAL without THP) is harmless.
+            unsafe { libc::madvise(aligned_start as *mut libc::c_void, aligned_end - aligned_start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// Fills `out` with little-endian f64 values read straight into its memory.

@@ -183,11 +183,9 @@ fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
     for point in &scenario.points {
         for i in point.implementations.iter().filter(|i| i.measured()) {
             let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
-            let label = if scenario.points.len() == 1 {
-                i.implementation.clone()
-            } else {
-                format!("{} · {}", group_label(scenario, point), i.implementation)
-            };
+            // The point: the chart names the implementation itself, and the point only when
+            // there are several.
+            let label = group_label(scenario, point);
             rows.push(PhaseRow {
                 label,
                 implementation: i.implementation.clone(),
