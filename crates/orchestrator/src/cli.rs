@@ -21,7 +21,11 @@ use crate::runner::CancelToken;
 use crate::{compare, probes, report, scenario};
 
 #[derive(Parser)]
-#[command(name = "orchestrator", version, about = "Run every implementation of the same job as a child process, measure it from outside, report")]
+#[command(
+    name = "orchestrator",
+    version,
+    about = "Run every implementation of the same job as a child process, measure it from outside, report"
+)]
 struct Cli {
     /// The project root (holding scenarios/ and python_impl/) [default: found from the current directory]
     #[arg(long, global = true, value_name = "DIR")]
@@ -68,10 +72,10 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Counted runs per implementation and point, overriding the scenarios
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
     repetitions: Option<u32>,
     /// Uncounted runs first, overriding the scenarios
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
     warmup: Option<u32>,
     /// A CI-sized run: few repetitions, points marked `quick: false` left out
     #[arg(long)]
@@ -183,7 +187,13 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let loaded = plan::load(&files, &catalogue.implementations)?;
     for l in &loaded {
         let points = l.file.sweep.as_ref().map_or(1, |s| s.value.len());
-        println!("ok  {}  (scenario '{}', {} implementation(s), {} point(s))", l.path.display(), l.file.name.value, l.file.implementations.value.len(), points);
+        println!(
+            "ok  {}  (scenario '{}', {} implementation(s), {} point(s))",
+            l.path.display(),
+            l.file.name.value,
+            l.file.implementations.value.len(),
+            points
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -202,9 +212,16 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
     let loaded = plan::load(&files, &catalogue.implementations)?;
 
-    let results_dir = args.results.clone().unwrap_or_else(|| root.join("results"));
-    let python = args.python.clone().unwrap_or_else(|| root.join("python_impl/.venv/bin/python"));
-    let bin_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_else(|| root.join("target/release"));
+    // Paths from the command line are relative to the current directory; children run in the root.
+    let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;
+    prepare_results_dir(&results_dir)?;
+    let python = match &args.python {
+        Some(python) if python.components().count() > 1 => absolute(python)?,
+        Some(python) => python.clone(),
+        None => root.join("python_impl/.venv/bin/python"),
+    };
+    let bin_dir =
+        std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_else(|| root.join("target/release"));
     let ctx = PlanContext {
         root: root.to_path_buf(),
         bin_dir,
@@ -216,10 +233,16 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
     refuse_unavailable(&plan, args.keep_going)?;
+    let runs = execute::count_runs(&plan);
+    if runs > MAX_RUNS {
+        bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
+    }
 
     let run_dir = match &args.out {
-        Some(dir) => prepare_out_dir(dir)?,
-        None => execute::create_run_dir(&results_dir).with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?,
+        Some(dir) => prepare_out_dir(&absolute(dir)?)?,
+        None => {
+            execute::create_run_dir(&results_dir).with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?
+        }
     };
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
     records::write_json_atomic(&run_dir.join(PLAN_JSON), &plan)?;
@@ -240,7 +263,8 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
         }
     }
-    let rendered = report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
+    let rendered =
+        report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
     print!("{}", rendered.terminal_summary);
     println!("report: {}", run_dir.join(report::REPORT_MD).display());
     if let Some(signal) = signal {
@@ -257,11 +281,16 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     for scenario in &plan.scenarios {
         for implementation in &scenario.implementations {
             match &implementation.unavailable {
-                Some(why) if !implementation.optional && !problems.iter().any(|(name, _): &(String, String)| name == &implementation.name) => {
+                Some(why)
+                    if !implementation.optional && !problems.iter().any(|(name, _): &(String, String)| name == &implementation.name) =>
+                {
                     problems.push((implementation.name.clone(), why.clone()));
                 }
                 Some(why) if implementation.optional => {
-                    eprintln!("note: optional implementation '{}' is unavailable and will be marked so in the report: {why}", implementation.name)
+                    eprintln!(
+                        "note: optional implementation '{}' is unavailable and will be marked so in the report: {why}",
+                        implementation.name
+                    )
                 }
                 _ => {}
             }
@@ -277,6 +306,21 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     } else {
         bail!("some implementations cannot run:\n{}\n(fix the above, or pass --keep-going to run the others)", list.join("\n"))
     }
+}
+
+/// The most runs one `orchestrator run` makes (the list of them is held in memory).
+const MAX_RUNS: u64 = 1_000_000;
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("the absolute path of {}", path.display()))
+}
+
+/// Creates the results directory and proves it takes writes before anything is prepared or run:
+/// a read-only or full disk is reported now, not after an hour of measuring.
+fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+    execute::check_writable(dir)
+        .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
 }
 
 fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {
@@ -353,7 +397,8 @@ impl Progress {
         let total = execute::schedule(plan).len() as u64;
         let plain = !std::io::stderr().is_terminal();
         let bar = if plain { ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()) } else { ProgressBar::new(total) };
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         Progress { bar, plain, last_point: None }
     }
@@ -372,7 +417,15 @@ impl Progress {
         if self.last_point != Some((event.step.scenario, event.step.point)) {
             self.last_point = Some((event.step.scenario, event.step.point));
             if self.plain {
-                self.say(format!("[{}/{}] {} · point {}/{} · {}", event.index + 1, event.total, event.scenario.name, point.index + 1, event.scenario.points.len(), point.label));
+                self.say(format!(
+                    "[{}/{}] {} · point {}/{} · {}",
+                    event.index + 1,
+                    event.total,
+                    event.scenario.name,
+                    point.index + 1,
+                    event.scenario.points.len(),
+                    point.label
+                ));
             }
         }
         let what = match event.record {
@@ -383,7 +436,10 @@ impl Progress {
         self.bar.inc(1);
         if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
             let first_line = record.message.lines().next().unwrap_or("");
-            self.say(format!("  {} {} {implementation} rep {}: {}: {first_line}", event.scenario.name, point.label, record.repetition, record.status));
+            self.say(format!(
+                "  {} {} {implementation} rep {}: {}: {first_line}",
+                event.scenario.name, point.label, record.repetition, record.status
+            ));
         }
     }
 
