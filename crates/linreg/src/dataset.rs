@@ -66,6 +66,7 @@ impl Dataset {
     pub fn read_npy(path: &Path) -> Result<Self, DatasetError> {
         let mut file = open(path)?;
         let n = read_npy_header(&mut file, path)?;
+        check_payload_length(&mut file, path, n)?;
         let mut x = vec![0.0f64; n];
         let mut y = vec![0.0f64; n];
         for column in [&mut x, &mut y] {
@@ -263,6 +264,25 @@ fn advise_huge_pages(buffer: &mut [f64]) {
     let _ = buffer;
 }
 
+/// A header may promise more values than the file holds (a truncated or forged file): found from
+/// the file's size before 16·n bytes are allocated for them.
+fn check_payload_length(file: &mut File, path: &Path, n: usize) -> Result<(), DatasetError> {
+    use std::io::Seek;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Ok(());
+    }
+    let header_end = file.stream_position().map_err(|e| io_error(path, e))?;
+    let available = meta.len().saturating_sub(header_end);
+    match u64::try_from(n).ok().and_then(|n| n.checked_mul(16)) {
+        Some(promised) if promised <= available => Ok(()),
+        _ => Err(format_error(
+            path,
+            format!("truncated: the header promises 2×{n} float64 values, the file holds {available} bytes of data"),
+        )),
+    }
+}
+
 /// Fills `out` with little-endian f64 values read straight into its memory.
 fn read_f64_le(reader: &mut impl Read, out: &mut [f64]) -> io::Result<()> {
     // SAFETY: any bit pattern is a valid f64 and the byte view covers exactly `out`'s memory.
@@ -345,6 +365,7 @@ mod tests {
             ("short.npy", npy_bytes(ok, &[1.0, 2.0, 3.0]), "truncated"),
             ("long.npy", npy_bytes(ok, &[1.0, 2.0, 3.0, 4.0, 5.0]), "trailing bytes"),
             ("empty.npy", Vec::new(), "truncated"),
+            ("forged.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 999999999999999), }", &[1.0]), "truncated"),
             ("zero.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 0), }", &[]), "n = 0"),
             ("nan.npy", npy_bytes(ok, &[1.0, f64::NAN, 3.0, 4.0]), "x[1] is NaN"),
             ("inf.npy", npy_bytes(ok, &[1.0, 2.0, 3.0, f64::INFINITY]), "y[1] is inf"),

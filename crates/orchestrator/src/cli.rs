@@ -72,10 +72,10 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Counted runs per implementation and point, overriding the scenarios
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
     repetitions: Option<u32>,
     /// Uncounted runs first, overriding the scenarios
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
     warmup: Option<u32>,
     /// A CI-sized run: few repetitions, points marked `quick: false` left out
     #[arg(long)]
@@ -212,8 +212,14 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
     let loaded = plan::load(&files, &catalogue.implementations)?;
 
-    let results_dir = args.results.clone().unwrap_or_else(|| root.join("results"));
-    let python = args.python.clone().unwrap_or_else(|| root.join("python_impl/.venv/bin/python"));
+    // Paths from the command line are relative to the current directory; children run in the root.
+    let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;
+    prepare_results_dir(&results_dir)?;
+    let python = match &args.python {
+        Some(python) if python.components().count() > 1 => absolute(python)?,
+        Some(python) => python.clone(),
+        None => root.join("python_impl/.venv/bin/python"),
+    };
     let bin_dir =
         std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_else(|| root.join("target/release"));
     let ctx = PlanContext {
@@ -227,9 +233,13 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
     refuse_unavailable(&plan, args.keep_going)?;
+    let runs = execute::count_runs(&plan);
+    if runs > MAX_RUNS {
+        bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
+    }
 
     let run_dir = match &args.out {
-        Some(dir) => prepare_out_dir(dir)?,
+        Some(dir) => prepare_out_dir(&absolute(dir)?)?,
         None => {
             execute::create_run_dir(&results_dir).with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?
         }
@@ -296,6 +306,21 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     } else {
         bail!("some implementations cannot run:\n{}\n(fix the above, or pass --keep-going to run the others)", list.join("\n"))
     }
+}
+
+/// The most runs one `orchestrator run` makes (the list of them is held in memory).
+const MAX_RUNS: u64 = 1_000_000;
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("the absolute path of {}", path.display()))
+}
+
+/// Creates the results directory and proves it takes writes before anything is prepared or run:
+/// a read-only or full disk is reported now, not after an hour of measuring.
+fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+    execute::check_writable(dir)
+        .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
 }
 
 fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {

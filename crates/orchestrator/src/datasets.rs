@@ -1,6 +1,7 @@
 //! Preparing the data files every implementation reads: generated, inline and CSV datasets are
 //! all written once as .npy into the cache (results/.cache), keyed by what defines them, before
-//! any timed run. The orchestrator drops the data from its own memory right after writing it.
+//! any timed run; a user's .npy is checked and used where it is. The orchestrator drops the data
+//! from its own memory right after writing (or checking) it.
 
 use std::path::{Path, PathBuf};
 
@@ -88,10 +89,14 @@ fn store(cache_dir: &Path, name: &str, data: impl FnOnce() -> Dataset) -> anyhow
     std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create the dataset cache {}", cache_dir.display()))?;
     let temp = cache_dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let dataset = data();
-    dataset.write_npy(&temp)?;
+    let written = dataset.write_npy(&temp).map_err(anyhow::Error::from);
     drop(dataset);
-    std::fs::rename(&temp, &path).with_context(|| format!("cannot move {} into place", temp.display()))?;
-    Ok(path)
+    // A full disk must not leave half a file behind.
+    let moved = written.and_then(|()| std::fs::rename(&temp, &path).with_context(|| format!("cannot move {} into place", temp.display())));
+    if moved.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    moved.map(|()| path)
 }
 
 pub fn prepare_generated(cache_dir: &Path, spec: &Generated) -> anyhow::Result<Prepared> {
@@ -113,6 +118,15 @@ pub fn prepare_csv(cache_dir: &Path, csv_path: &Path, x_column: &str, y_column: 
     let name = format!("csv-v1-{:016x}.npy", content_key(&data.x, &data.y));
     let path = store(cache_dir, &name, || data)?;
     Ok(Prepared { path, n, description: format!("csv: {} (columns {x_column}, {y_column}), {n} points", csv_path.display()) })
+}
+
+/// Reads and checks the user's .npy now (a wrong dtype, shape or byte order, or a truncated file,
+/// fails before any run); implementations then read the file itself, by its absolute path.
+pub fn prepare_npy(npy_path: &Path) -> anyhow::Result<Prepared> {
+    use anyhow::Context;
+    let n = Dataset::read_npy(npy_path)?.len() as u64;
+    let path = std::path::absolute(npy_path).with_context(|| format!("the absolute path of {}", npy_path.display()))?;
+    Ok(Prepared { description: format!("npy: {}, {n} points", path.display()), path, n })
 }
 
 #[cfg(test)]

@@ -41,12 +41,7 @@ pub fn schedule(plan: &Plan) -> Vec<Step> {
     let mut steps = Vec::new();
     for (s, scenario) in plan.scenarios.iter().enumerate() {
         for (p, point) in scenario.points.iter().enumerate() {
-            let runnable: Vec<usize> = (0..scenario.implementations.len())
-                .filter(|&i| {
-                    let implementation = &scenario.implementations[i];
-                    implementation.unavailable.is_none() && !point.skip.contains(&implementation.name)
-                })
-                .collect();
+            let runnable: Vec<usize> = runnable(scenario, point).collect();
             let m = &scenario.measure;
             let step = |implementation, repetition| Step { scenario: s, point: p, implementation, repetition };
             for _ in 0..m.warmup {
@@ -67,6 +62,24 @@ pub fn schedule(plan: &Plan) -> Vec<Step> {
         }
     }
     steps
+}
+
+/// The implementations (by index) that run at a point: neither skipped there nor unavailable.
+fn runnable<'a>(scenario: &'a ScenarioPlan, point: &'a PointPlan) -> impl Iterator<Item = usize> + 'a {
+    scenario
+        .implementations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.unavailable.is_none() && !point.skip.contains(&i.name))
+        .map(|(index, _)| index)
+}
+
+/// How many steps [`schedule`] lists, without listing them.
+pub fn count_runs(plan: &Plan) -> u64 {
+    let per_point = |scenario: &ScenarioPlan, point| {
+        runnable(scenario, point).count() as u64 * (u64::from(scenario.measure.warmup) + u64::from(scenario.measure.repetitions))
+    };
+    plan.scenarios.iter().map(|scenario| scenario.points.iter().map(|point| per_point(scenario, point)).sum::<u64>()).sum()
 }
 
 /// The command of one step, ready to start.
@@ -374,7 +387,7 @@ pub fn create_run_dir(results_dir: &Path) -> std::io::Result<PathBuf> {
 /// Proves the directory takes writes before the first run (not after an hour of measuring).
 pub fn check_writable(dir: &Path) -> std::io::Result<()> {
     use std::io::Write;
-    let probe = dir.join(".write-probe");
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
     let result = std::fs::File::create(&probe).and_then(|mut f| {
         f.write_all(&[0u8; 4096])?;
         f.sync_all()
@@ -455,6 +468,7 @@ mod tests {
     #[test]
     fn interleaved_rounds_after_warmup_skipping_and_leaving_out_the_unavailable() {
         let steps = schedule(&plan(Order::Interleaved));
+        assert_eq!(count_runs(&plan(Order::Interleaved)), steps.len() as u64);
         assert_eq!(short(&steps), vec![(0, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (0, 0, 2), (0, 1, 2), (1, 0, 0), (1, 0, 1), (1, 0, 2)]);
     }
 

@@ -87,7 +87,7 @@ pub struct Measure {
     /// Pin every child to these CPUs (sched_setaffinity), when given.
     #[serde(default)]
     pub cpus: Option<Vec<usize>>,
-    /// Address-space limit per child (RLIMIT_AS), when given.
+    /// Kill a child whose process tree's resident memory goes above this (status oom), when given.
     #[serde(default)]
     pub memory_limit_mb: Option<u64>,
 }
@@ -264,7 +264,7 @@ pub fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext) -> any
             }
         });
         let warmup = ctx.warmup.unwrap_or_else(|| {
-            let w = m.warmup.unwrap_or(DEFAULT_WARMUP);
+            let w = m.warmup.as_ref().map_or(DEFAULT_WARMUP, |w| w.value);
             if ctx.quick {
                 w.min(1)
             } else {
@@ -334,14 +334,20 @@ fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx
         .envs(&resolved.env)
         .stdin(std::process::Stdio::null())
         .output();
+    // An inline script makes a long command: its start says which check it was.
+    let command = argv.join(" ");
+    let mut shown: String = command.chars().take(80).collect();
+    if shown.len() < command.len() {
+        shown.push('…');
+    }
     match output {
         Ok(out) if out.status.success() => None,
         Ok(out) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-            Some(format!("availability check `{}` failed ({}): {last}{hint}", argv.join(" "), out.status))
+            Some(format!("availability check `{shown}` failed ({}): {last}{hint}", out.status))
         }
-        Err(e) => Some(format!("availability check `{}` could not start: {e}{hint}", argv.join(" "))),
+        Err(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
     }
 }
 
@@ -406,6 +412,7 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
                 let (xc, yc) = (c.x_column.as_deref().unwrap_or("x"), c.y_column.as_deref().unwrap_or("y"));
                 datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc)?
             }
+            DatasetSpec::Npy(npy) => datasets::prepare_npy(&path.parent().unwrap_or(Path::new(".")).join(&npy.path.value))?,
         };
         let epochs = epochs.unwrap_or(base_epochs);
         let learning_rate = learning_rate.unwrap_or(base_lr);

@@ -276,7 +276,14 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
                 let wall_seconds = start.elapsed().as_secs_f64();
                 drop((started_tx, pipes_tx));
                 let _ = (sampler.join(), drainer.join());
-                return Measured::not_started(Termination::SpawnFailed(format!("{program}: {e}")), wall_seconds);
+                // ENOENT for a file that exists: the kernel could not find its #! interpreter.
+                let exists = program.contains('/') && cmd.cwd.join(program).is_file();
+                let why = if e.kind() == io::ErrorKind::NotFound && exists {
+                    " (the file exists: is the interpreter on its #! line missing?)"
+                } else {
+                    ""
+                };
+                return Measured::not_started(Termination::SpawnFailed(format!("{program}: {e}{why}")), wall_seconds);
             }
         };
         // The child is now stopped at its exec (when traced) or running. Pids fit in pid_t.

@@ -22,7 +22,7 @@ use crate::runner::CancelToken;
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
 /// Shorter intervals are raised to this: below it the sampler would cost more than it tells.
 pub const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
-/// How often the watchdog looks when no samples are wanted (timeout, cancellation, memory limit).
+/// How often the watchdog looks (timeout, cancellation, memory limit) when samples are rarer or not wanted.
 pub const WATCHDOG_INTERVAL: Duration = Duration::from_millis(5);
 
 /// How often the tree is searched for new members by scanning /proc for the process group: always
@@ -428,8 +428,10 @@ pub(crate) struct WatchReport {
     pub sampler_cpu_seconds: f64,
 }
 
-/// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick until
-/// `finished` is set (the runner then unparks this thread), enforcing `settings` on the way.
+/// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick (the
+/// sample interval, or [`WATCHDOG_INTERVAL`] when that is shorter) until `finished` is set (the
+/// runner then unparks this thread), enforcing `settings` on the way and keeping a sample once per
+/// sample interval.
 ///
 /// Timeout and cancellation send SIGTERM to the group, then SIGKILL after the grace period; the
 /// memory limit sends SIGKILL at once (a process over its budget gets no time to grow further).
@@ -441,27 +443,31 @@ pub(crate) fn watch(
     finished: &AtomicBool,
 ) -> WatchReport {
     let cpu_at_start = thread_cpu_seconds();
-    let tick = settings.sample_interval.map_or(WATCHDOG_INTERVAL, |i| i.max(MIN_SAMPLE_INTERVAL));
+    let sample_every = settings.sample_interval.map(|i| i.max(MIN_SAMPLE_INTERVAL));
+    // The watchdog looks at least every WATCHDOG_INTERVAL however rare the samples: the memory
+    // limit and a cancellation must not wait for the next sample.
+    let tick = sample_every.map_or(WATCHDOG_INTERVAL, |every| every.min(WATCHDOG_INTERVAL));
     let timeout_at = start.checked_add(settings.timeout);
     let mut report = WatchReport::default();
-    if settings.sample_interval.is_some() {
-        let expected = settings.timeout.as_secs_f64() / tick.as_secs_f64();
+    if let Some(every) = sample_every {
+        let expected = settings.timeout.as_secs_f64() / every.as_secs_f64();
         report.samples.reserve(if expected.is_finite() { expected.min(65_536.0) as usize } else { 1024 });
     }
     let mut tree = ProcessTree::new(pid, pid);
     let mut sigkill_at: Option<Instant> = None;
-    let mut next_tick: u32 = 0;
+    let mut next_sample_at = start;
     while !finished.load(Ordering::Acquire) {
         let reading = tree.read();
         let now = Instant::now();
         if reading.processes > 0 {
             report.max_rss_bytes = Some(report.max_rss_bytes.unwrap_or(0).max(reading.rss_bytes));
-            if settings.sample_interval.is_some() {
+            if let Some(every) = sample_every.filter(|_| now >= next_sample_at) {
                 report.samples.push(Sample {
                     t_seconds: now.duration_since(start).as_secs_f64(),
                     rss_bytes: reading.rss_bytes,
                     cpu_seconds: reading.cpu_seconds,
                 });
+                next_sample_at = next_multiple(start, every, now);
             }
         }
 
@@ -483,10 +489,10 @@ pub(crate) fn watch(
 
         // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
         // machine was busy are skipped, not made up in a burst), or to an earlier deadline.
-        let since_start = now.duration_since(start);
-        let ticks_so_far = u32::try_from(since_start.as_nanos() / tick.as_nanos().max(1)).unwrap_or(u32::MAX);
-        next_tick = next_tick.max(ticks_so_far.saturating_add(1));
-        let mut wake = start.checked_add(tick.saturating_mul(next_tick)).or_else(|| now.checked_add(tick)).unwrap_or(now);
+        let mut wake = next_multiple(start, tick, now);
+        if sample_every.is_some() {
+            wake = wake.min(next_sample_at.max(now));
+        }
         if report.intervention.is_none() {
             if let Some(at) = timeout_at {
                 wake = wake.min(at);
@@ -501,6 +507,13 @@ pub(crate) fn watch(
     report.descendant_pidfds = tree.into_descendant_pidfds();
     report.sampler_cpu_seconds = (thread_cpu_seconds() - cpu_at_start).max(0.0);
     report
+}
+
+/// The first instant after `now` that is a whole number of `every` since `start`.
+fn next_multiple(start: Instant, every: Duration, now: Instant) -> Instant {
+    let periods = now.saturating_duration_since(start).as_nanos() / every.as_nanos().max(1) + 1;
+    let after = u32::try_from(periods).ok().and_then(|k| every.checked_mul(k)).and_then(|d| start.checked_add(d));
+    after.or_else(|| now.checked_add(every)).unwrap_or(now)
 }
 
 /// Parks until `wake` or until `finished` is set (the runner unparks this thread when it sets it).

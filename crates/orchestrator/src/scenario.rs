@@ -18,6 +18,14 @@ use crate::plan::{Claim, Order};
 /// root (the project root).
 pub const PLACEHOLDERS: [&str; 7] = ["data", "epochs", "learning_rate", "n", "python", "bin_dir", "root"];
 
+/// The most repetitions (or warm-up runs) a point may ask for: far beyond any useful benchmark,
+/// and low enough that the list of runs always fits in memory.
+pub const MAX_RUNS_PER_POINT: u32 = 10_000;
+
+/// Scenario and catalogue files larger than this are refused rather than read: a YAML file this
+/// big is not a scenario, and a device such as /dev/zero would never end.
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
 /// One scenario file, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +62,9 @@ pub enum DatasetSpec {
     /// A CSV file (path relative to the scenario file), converted once to .npy so every
     /// implementation reads the same binary data.
     Csv(CsvSpec),
+    /// A .npy file (path relative to the scenario file), checked when the plan is made and then
+    /// read by every implementation as it is.
+    Npy(NpySpec),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +95,12 @@ pub struct CsvSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct NpySpec {
+    pub path: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Training {
     pub epochs: Spanned<u64>,
     pub learning_rate: Spanned<f64>,
@@ -92,7 +109,7 @@ pub struct Training {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureSpec {
-    pub warmup: Option<u32>,
+    pub warmup: Option<Spanned<u32>>,
     pub repetitions: Option<Spanned<u32>>,
     pub sample_interval_ms: Option<Spanned<u64>>,
     pub timeout_seconds: Option<Spanned<f64>>,
@@ -199,12 +216,23 @@ impl ScenarioError {
     }
 }
 
-/// Reads a file as UTF-8 text, with the problems a user can cause named.
+/// Reads a file as UTF-8 text, with the problems a user can cause named. Only regular files of a
+/// sane size are read: a device such as /dev/zero would never end, a FIFO would block.
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
-    if path.is_dir() {
+    use std::io::Read;
+    let cannot_read = |e: std::io::Error| ScenarioError::whole_file(path, format!("cannot read: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot_read)?;
+    if meta.is_dir() {
         return Err(ScenarioError::whole_file(path, "is a directory, expected a YAML file"));
     }
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError::whole_file(path, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(ScenarioError::whole_file(path, "is not a regular file (a device, FIFO or socket), expected a YAML file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ScenarioError::whole_file(path, format!("is larger than {} MiB: not a scenario file", MAX_FILE_BYTES >> 20)));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
@@ -215,13 +243,13 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
 
 /// Parses YAML text into `T`, turning serde-saphyr's error into a located ScenarioError.
 pub fn parse_yaml<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ScenarioError> {
-    if text.trim().is_empty() {
-        return Err(ScenarioError::whole_file(path, "the file is empty"));
+    if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
+        return Err(ScenarioError::whole_file(path, "the file is empty (nothing but blank lines and comments)"));
     }
     let options = serde_saphyr::options! {};
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-        let rendered = e.to_string();
+        let rendered = for_users(&e.to_string());
         let mut lines = rendered.lines();
         let first = lines.next().unwrap_or("invalid YAML");
         // serde-saphyr says "error: line L column C: message"; keep the message only.
@@ -229,6 +257,14 @@ pub fn parse_yaml<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Resu
         let snippet = lines.collect::<Vec<_>>().join("\n").replace("<input>", &path.display().to_string());
         ScenarioError { file: path.to_owned(), line, column, message, snippet }
     })
+}
+
+/// serde-saphyr's advice to programmers, reworded for the person editing the file.
+fn for_users(message: &str) -> String {
+    message.replace(", set DuplicateKeyPolicy in Options if acceptable", "").replace(
+        "multiple YAML documents detected; use from_str_multiple or from_str_multiple_with_options",
+        "a second YAML document starts here: one scenario per file",
+    )
 }
 
 pub fn load_scenario(path: &Path) -> Result<ScenarioFile, ScenarioError> {
@@ -248,6 +284,9 @@ pub fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpec>) -> 
     let spec_value = &spec.value;
     if spec_value.command.value.is_empty() {
         return Err(ScenarioError::at(path, &spec_value.command, "command must not be empty: give the program and its arguments"));
+    }
+    if let Some(check) = spec_value.check.as_ref().filter(|c| c.value.is_empty()) {
+        return Err(ScenarioError::at(path, check, "check must not be empty: give a command, or leave check out"));
     }
     let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref());
     for arg in argvs.flat_map(|argv| argv.value.iter()) {
@@ -388,6 +427,16 @@ pub fn validate(
                 return Err(ScenarioError::at(path, &c.path, "path must not be empty"));
             }
         }
+        DatasetSpec::Npy(npy) => {
+            // Implementations choose the format by the extension (docs/protocol.md).
+            if !npy.path.value.to_ascii_lowercase().ends_with(".npy") {
+                return Err(ScenarioError::at(
+                    path,
+                    &npy.path,
+                    "path must name a .npy file (implementations choose the format by the extension)",
+                ));
+            }
+        }
     }
     if let Some(sweep) = &scenario.sweep {
         if sweep.value.is_empty() {
@@ -427,6 +476,11 @@ pub fn validate(
     for count in [&m.repetitions, &m.quick_repetitions].into_iter().flatten() {
         if count.value == 0 {
             return Err(ScenarioError::at(path, count, "must be ≥ 1"));
+        }
+    }
+    for count in [&m.repetitions, &m.quick_repetitions, &m.warmup].into_iter().flatten() {
+        if count.value > MAX_RUNS_PER_POINT {
+            return Err(ScenarioError::at(path, count, format!("must be at most {MAX_RUNS_PER_POINT}")));
         }
     }
     if let Some(ms) = &m.sample_interval_ms {

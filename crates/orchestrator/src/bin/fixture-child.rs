@@ -22,6 +22,7 @@ const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   spawn-wait COMMAND...  run a copy of itself with COMMAND..., wait, exit with its code
   raise SIGNAL           send itself SIGNAL (a number), then print \"survived\" and exit 0
   json                   print a valid result line of the implementation protocol
+  result N EPOCHS LR     print a valid result line for that point (the orchestrator fills {n} …)
   env NAME               print the environment variable NAME
   cwd                    print the working directory
   affinity               print the CPUs this process may run on";
@@ -72,6 +73,13 @@ fn run(args: &[String]) -> Result<u8, String> {
              \"b\": 0.017400463341, \"mse\": 8.6e-5, \"status\": \"ok\", \"epochs_run\": 1000, \"load_seconds\": 1.2e-5, \
              \"train_seconds\": 3.1e-6}}"
         ),
+        ["result", n, epochs, learning_rate] => {
+            let (n, epochs, learning_rate): (u64, u64, f64) = (parse(n)?, parse(epochs)?, parse(learning_rate)?);
+            println!(
+                "{{\"implementation\": \"fixture\", \"n\": {n}, \"epochs\": {epochs}, \"learning_rate\": {learning_rate:?}, \"w\": 2.0, \
+                 \"b\": 0.0, \"mse\": 0.0, \"status\": \"ok\", \"epochs_run\": {epochs}, \"load_seconds\": 1e-6, \"train_seconds\": 1e-6}}"
+            );
+        }
         ["env", name] => println!("{}", std::env::var(name).unwrap_or_default()),
         ["cwd"] => println!("{}", std::env::current_dir().map_err(|e| e.to_string())?.display()),
         ["affinity"] => println!("{}", allowed_cpus()?),

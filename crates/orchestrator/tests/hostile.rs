@@ -1,0 +1,892 @@
+//! The hostile suite (issue 7): the `orchestrator` binary run as a user runs it, with their YAML,
+//! their data and their programs, against everything that can go wrong. Fixtures are in
+//! tests/hostile/ (see its README). Each test proves one promise: a clear error (file, line and
+//! column; what is missing and the command that fixes it) before anything runs, or a status of its
+//! own in raw.csv; and never a panic, a hang, a process left behind or a finished measurement lost.
+//!
+//! Neither Python nor the release build is needed: implementations are the fixture-child binary
+//! (reached as {bin_dir}/fixture-child, beside the orchestrator) and /bin/cat of canned output.
+//! The few cases that need python3, make or mount say so and skip when those are missing.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use orchestrator::measurement::{RawRecord, RunStatus};
+use orchestrator::{plan, records, scenario};
+use proptest::prelude::*;
+use tempfile::TempDir;
+
+const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
+/// Longer than any run of this suite takes: reaching it means the orchestrator hung.
+const HANG: Duration = Duration::from_secs(60);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the project root")
+}
+
+fn hostile() -> PathBuf {
+    root().join("tests/hostile")
+}
+
+fn scratch() -> TempDir {
+    tempfile::Builder::new().prefix("hostile-").tempdir().expect("a temporary directory")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the orchestrator
+
+/// `orchestrator --root <this project> ARGS`.
+fn orchestrator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Command {
+    let mut command = Command::new(ORCHESTRATOR);
+    command.arg("--root").arg(root()).args(args).stdin(Stdio::null());
+    command
+}
+
+/// `run SCENARIO --results RESULTS --no-probes --warmup 0 --repetitions 1 EXTRA…` (EXTRA may
+/// give other repetitions).
+fn run_args(scenario: &Path, results: &Path, extra: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["run".into(), scenario.into(), "--results".into(), results.into(), "--no-probes".into()];
+    args.extend(["--warmup", "0"].map(OsString::from));
+    if !extra.contains(&"--repetitions") {
+        args.extend(["--repetitions", "1"].map(OsString::from));
+    }
+    args.extend(extra.iter().map(OsString::from));
+    args
+}
+
+/// What one orchestrator invocation did.
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn show(&self) -> String {
+        format!("exit code {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// A started orchestrator, its output going to files (so a flood never blocks it).
+struct Running {
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    started: Instant,
+}
+
+fn start(mut command: Command, dir: &Path) -> Running {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let (stdout, stderr) = (dir.join(format!("orchestrator-{n}.out")), dir.join(format!("orchestrator-{n}.err")));
+    command.stdout(File::create(&stdout).expect("stdout file")).stderr(File::create(&stderr).expect("stderr file"));
+    let child = command.spawn().expect("start the orchestrator");
+    Running { child, stdout, stderr, started: Instant::now() }
+}
+
+impl Running {
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Waits for the exit (failing on a hang, a panic or a death by signal).
+    fn finish(mut self, limit: Duration) -> Outcome {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if self.started.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the orchestrator hung (still running after {limit:?}):\n{}", read_lossy(&self.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let outcome = Outcome { code: status.code(), stdout: read_lossy(&self.stdout), stderr: read_lossy(&self.stderr) };
+        assert!(status.signal().is_none(), "the orchestrator was killed by signal {:?}:\n{}", status.signal(), outcome.show());
+        assert!(!outcome.stderr.contains("panicked"), "the orchestrator panicked:\n{}", outcome.show());
+        outcome
+    }
+}
+
+fn read_lossy(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+}
+
+fn run(command: Command, dir: &Path) -> Outcome {
+    start(command, dir).finish(HANG)
+}
+
+/// The run directories under a results directory (not `latest`, not the cache).
+fn run_dirs(results: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(results) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn only_run_dir(results: &Path) -> PathBuf {
+    let dirs = run_dirs(results);
+    assert_eq!(dirs.len(), 1, "one run directory in {}: {dirs:?}", results.display());
+    dirs[0].clone()
+}
+
+fn rows(run_dir: &Path) -> Vec<RawRecord> {
+    records::read_raw(run_dir).unwrap_or_else(|e| panic!("raw.csv is not valid: {e}"))
+}
+
+fn row<'a>(rows: &'a [RawRecord], implementation: &str) -> &'a RawRecord {
+    rows.iter().find(|r| r.implementation == implementation).unwrap_or_else(|| panic!("no row for {implementation}"))
+}
+
+/// A run directory has no half-written file: every JSON, CSV and Markdown file was renamed into
+/// place whole (or appended and synced), so no temporary is left.
+fn assert_no_temporaries(run_dir: &Path) {
+    let names: Vec<String> = std::fs::read_dir(run_dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-") || n.starts_with(".write-probe")), "{names:?}");
+}
+
+/// A scenario over one dataset (given as YAML) whose implementation reports a valid result for
+/// whatever point it is given.
+fn scenario_over(dir: &Path, dataset: &str) -> PathBuf {
+    let path = dir.join("scenario.yaml");
+    let text = format!(
+        "name: data\ndataset: {dataset}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\nimplementations: [fixture]\nbaseline: fixture\n\
+         define:\n  fixture: {{command: [\"{{bin_dir}}/fixture-child\", \"result\", \"{{n}}\", \"{{epochs}}\", \"{{learning_rate}}\"]}}\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/// Pids of the live processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<i32> {
+    let own = std::process::id() as i32;
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != own)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(marker))
+        })
+        .collect()
+}
+
+/// Neither running nor a zombie.
+fn is_gone(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) }
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario files: never a panic, always file:line:column
+
+/// A valid scenario using most of the schema, anchors and aliases included: the seed of the fuzz.
+const FUZZ_SEED: &str = r#"name: fuzzed
+description: >
+  A valid scenario using most of the schema, mutated by the fuzz test.
+dataset:
+  generate: {n: 100, slope: 2, intercept: 0.5, noise: 0.1, seed: 7, x_min: 0, x_max: 10}
+training:
+  epochs: 100
+  learning_rate: 0.01
+implementations: [&mine mine, rust]
+baseline: *mine
+define:
+  mine:
+    command: ["{bin_dir}/fixture-child", "result", "{n}", "{epochs}", "{learning_rate}"]
+    env: {OMP_NUM_THREADS: "1"}
+    check: ["/bin/true"]
+    hint: it is a fixture
+measure:
+  warmup: 1
+  repetitions: 3
+  quick_repetitions: 2
+  sample_interval_ms: 1
+  timeout_seconds: 10
+  order: grouped
+  memory_limit_mb: 256
+sweep:
+  - {n: 10}
+  - {n: 1000, epochs: 5, skip: [rust], quick: false}
+expect:
+  - speedup: {faster: rust, than: mine, at_least: 1, metric: wall, source: "a test"}
+  - memory_ratio: {leaner: rust, than: mine, at_most: 100, point: 1}
+  - fit: {implementation: mine, w: 2.0, b: 0.5, tolerance: 0.1}
+accuracy:
+  relative_tolerance: 1e-9
+"#;
+
+/// YAML's syntax and the values users get wrong, inserted at random places.
+#[rustfmt::skip]
+const TOKENS: &[&str] = &[
+    "&a ", "*a", "*undefined", "&a [1, *a]", "<<: *mine\n", "{", "}", "[", "]", ": ", "- ", "\n", "\t", "  ", "'", "\"", "!!binary ",
+    "!!str ", "!custom ", "? ", "|\n", ">-\n", "#", "%YAML 1.2\n---\n", "---\n", "...\n", "~", "null", "1e999", "-1", "0x1F",
+    "99999999999999999999999", ".nan", "-.inf", "\u{feff}", "\0", "é", "\u{85}", "\r\n", "name: again\n", "x: [", "repetitions: 0",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    XorByte(usize, u8),
+    Truncate(usize),
+    DuplicateLine(usize),
+    DeleteLine(usize),
+    Insert(usize, &'static str),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::XorByte(at, byte)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(at, token)| Mutation::Insert(at, token)),
+    ]
+}
+
+fn mutate(text: &mut Vec<u8>, mutation: &Mutation) {
+    let mut lines: Vec<Vec<u8>> = text.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    match *mutation {
+        Mutation::XorByte(at, byte) if !text.is_empty() => {
+            let i = at % text.len();
+            text[i] ^= byte;
+        }
+        Mutation::Truncate(at) => text.truncate(at % (text.len() + 1)),
+        Mutation::DuplicateLine(at) if !lines.is_empty() => {
+            let i = at % lines.len();
+            lines.insert(i, lines[i].clone());
+            *text = lines.concat();
+        }
+        Mutation::DeleteLine(at) if !lines.is_empty() => {
+            lines.remove(at % lines.len());
+            *text = lines.concat();
+        }
+        Mutation::Insert(at, token) => {
+            let i = at % (text.len() + 1);
+            text.splice(i..i, token.bytes());
+        }
+        _ => {}
+    }
+}
+
+fn catalogue() -> scenario::ImplementationsFile {
+    scenario::load_implementations(&root().join("scenarios/implementations.yaml")).expect("the shipped catalogue is valid")
+}
+
+#[test]
+fn the_fuzz_seed_is_a_valid_scenario() {
+    let dir = scratch();
+    let path = dir.path().join("seed.yaml");
+    std::fs::write(&path, FUZZ_SEED).unwrap();
+    plan::load(&[path], &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Byte flips, truncations, duplicated or deleted lines and YAML tokens anywhere: loading never
+    /// panics, and every error names the file and a line and column from 1.
+    #[test]
+    fn yaml_fuzz_never_panics_and_always_locates(mutations in prop::collection::vec(mutation(), 1..5)) {
+        let mut text = FUZZ_SEED.as_bytes().to_vec();
+        for m in &mutations {
+            mutate(&mut text, m);
+        }
+        let dir = scratch();
+        let path = dir.path().join("fuzzed.yaml");
+        std::fs::write(&path, &text).unwrap();
+        if let Err(e) = plan::load(std::slice::from_ref(&path), &catalogue().implementations) {
+            prop_assert_eq!(&e.file, &path);
+            prop_assert!(e.line >= 1 && e.column >= 1, "{}", e);
+            prop_assert!(!e.message.trim().is_empty(), "{}", e);
+            prop_assert!(e.to_string().starts_with(&format!("{}:{}:{}: ", path.display(), e.line, e.column)), "{}", e);
+        }
+    }
+}
+
+#[test]
+fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
+    let dir = scratch();
+    let cases = [
+        ("duplicate-key.yaml", "8:1: duplicate mapping key: training"),
+        ("huge-number.yaml", "5:20: invalid u64"),
+        ("huge-float.yaml", "5:39: invalid floating point"),
+        ("huge-repetitions.yaml", "8:24: must be at most 10000"),
+        ("huge-warmup.yaml", "8:19: must be at most 10000"),
+        ("negative-count.yaml", "8:24: invalid u32"),
+        ("nan-inline.yaml", "4:15: every value must be finite"),
+        ("empty-check.yaml", "9:41: check must not be empty"),
+        ("two-documents.yaml", "9:1: a second YAML document starts here"),
+        ("tabs.yaml", "4:2: tabs disallowed"),
+        ("npy-wrong-extension.yaml", "4:15: path must name a .npy file"),
+        ("empty.yaml", "1:1: the file is empty"),
+        ("comments-only.yaml", "1:1: the file is empty"),
+        ("non-utf8.yaml", "2:17: not valid UTF-8"),
+    ];
+    let mut failures = Vec::new();
+    for (name, want) in cases {
+        let path = hostile().join("scenarios").join(name);
+        let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
+        let first = outcome.stderr.lines().next().unwrap_or("");
+        let expected = format!("error: {}:{want}", path.display());
+        if outcome.code != Some(2) || !first.starts_with(&expected) || first.contains("Options") || first.contains("from_str") {
+            failures.push(format!("{name}: want '{expected}…' and exit 2, got:\n{}", outcome.show()));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn directories_devices_and_fifos_are_refused_without_reading_forever() {
+    let dir = scratch();
+    let directory = dir.path().join("a-directory.yaml");
+    std::fs::create_dir(&directory).unwrap();
+    let fifo = dir.path().join("a-fifo.yaml");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let cases = [
+        (directory.clone(), "is a directory"),
+        (PathBuf::from("/dev/zero"), "is not a regular file"),
+        (fifo.clone(), "is not a regular file"),
+        (dir.path().join("missing.yaml"), "cannot read: No such file"),
+    ];
+    for (path, want) in cases {
+        let outcome = start(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path()).finish(Duration::from_secs(10));
+        let expected = format!("error: {}:1:1: {want}", path.display());
+        assert!(outcome.code == Some(2) && outcome.stderr.starts_with(&expected), "want '{expected}':\n{}", outcome.show());
+    }
+}
+
+#[test]
+fn billion_laughs_is_rejected_quickly_in_bounded_memory() {
+    let dir = scratch();
+    for (name, want) in [("billion-laughs.yaml", "2:1: unknown field `a`"), ("billion-laughs-in-a-field.yaml", "6:")] {
+        let path = hostile().join("scenarios").join(name);
+        let mut command = orchestrator([OsStr::new("validate"), path.as_os_str()]);
+        // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
+        unsafe {
+            command.pre_exec(|| {
+                let one_gib = libc::rlimit { rlim_cur: 1 << 30, rlim_max: 1 << 30 };
+                match libc::setrlimit(libc::RLIMIT_AS, &one_gib) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+        }
+        let started = Instant::now();
+        let outcome = start(command, dir.path()).finish(Duration::from_secs(5));
+        let expected = format!("error: {}:{want}", path.display());
+        assert!(outcome.code == Some(2) && outcome.stderr.starts_with(&expected), "want '{expected}':\n{}", outcome.show());
+        assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn run_counts_too_large_for_memory_are_refused_before_anything_runs() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--repetitions", "4294967295"])), dir.path());
+    assert!(outcome.code == Some(2) && outcome.stderr.contains("4294967295 is not in 1..=10000"), "{}", outcome.show());
+
+    // 10000 repetitions and 10000 warm-up runs at 51 points: each number allowed, the product not.
+    let sweep: String = (1..=51).map(|epochs| format!("  - {{epochs: {epochs}}}\n")).collect();
+    std::fs::write(
+        &scenario,
+        format!("{}measure: {{repetitions: 10000, warmup: 10000}}\nsweep:\n{sweep}", std::fs::read_to_string(&scenario).unwrap()),
+    )
+    .unwrap();
+    let outcome = run(orchestrator(&run_args(&scenario, &results, &[])[..5]), dir.path());
+    assert!(outcome.code == Some(2) && outcome.stderr.contains("1020000 runs, more than 1000000"), "{}", outcome.show());
+    assert!(run_dirs(&results).is_empty(), "nothing ran");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: rejected with the file named before any run
+
+/// Runs a scenario over `dataset`; returns the outcome and the results directory.
+fn run_over(dir: &Path, dataset: &str) -> (Outcome, PathBuf) {
+    let results = dir.join("results");
+    let scenario = scenario_over(dir, dataset);
+    (run(orchestrator(run_args(&scenario, &results, &[])), dir), results)
+}
+
+fn assert_rejected_before_any_run(dir: &Path, dataset: &str, file: &Path, want: &str) {
+    let (outcome, results) = run_over(dir, dataset);
+    assert_eq!(outcome.code, Some(2), "{dataset}:\n{}", outcome.show());
+    let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(message.contains(&file.display().to_string()) && message.contains(want), "{dataset}: want '{want}':\n{}", outcome.show());
+    assert!(run_dirs(&results).is_empty(), "{dataset}: nothing may run");
+}
+
+#[test]
+fn bad_csv_is_rejected_before_any_run() {
+    let cases = [
+        ("missing-column.csv", "no column named 'y' in the header (found: x, z)"),
+        ("non-numeric.csv", "line 3: column 'y': 'four' is not a number"),
+        ("nan.csv", "line 3: column 'x': 'NaN' is not finite"),
+        ("inf.csv", "line 3: column 'y': 'inf' is not finite"),
+        ("header-only.csv", "no points (n = 0)"),
+        ("ragged.csv", "line 3: column 'y': '' is not a number"),
+        ("bad-utf8.csv", "line 3: not valid UTF-8"),
+    ];
+    for (name, want) in cases {
+        let dir = scratch();
+        let file = hostile().join("data").join(name);
+        assert_rejected_before_any_run(dir.path(), &format!("{{csv: {{path: \"{}\"}}}}", file.display()), &file, want);
+    }
+}
+
+#[test]
+fn csv_with_blank_lines_or_a_single_row_is_accepted() {
+    for (name, n) in [("blank-lines.csv", 2), ("single-row.csv", 1)] {
+        let dir = scratch();
+        let file = hostile().join("data").join(name);
+        let (outcome, results) = run_over(dir.path(), &format!("{{csv: {{path: \"{}\"}}}}", file.display()));
+        assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+        let rows = rows(&only_run_dir(&results));
+        assert_eq!((rows.len(), rows[0].status, rows[0].n), (1, RunStatus::Ok, n), "{name}: {rows:?}");
+    }
+}
+
+#[test]
+fn csv_with_ten_million_rows_is_accepted() {
+    let dir = scratch();
+    let file = dir.path().join("big.csv");
+    let block: String = (0..1000).map(|i| format!("{i},{}\n", 2 * i)).collect();
+    let mut out = std::io::BufWriter::new(File::create(&file).unwrap());
+    out.write_all(b"x,y\n").unwrap();
+    for _ in 0..10_000 {
+        out.write_all(block.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    let (outcome, results) = run_over(dir.path(), &format!("{{csv: {{path: \"{}\"}}}}", file.display()));
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    assert_eq!((rows[0].status, rows[0].n), (RunStatus::Ok, 10_000_000), "{rows:?}");
+}
+
+#[test]
+fn bad_npy_is_rejected_before_any_run() {
+    let cases = [
+        ("wrong-dtype.npy", "expected dtype '<f8' (float64 little-endian), found '<f4'"),
+        ("big-endian.npy", "found '>f8'"),
+        ("wrong-shape.npy", "expected shape (2, n): row 0 x, row 1 y; found (3, 5)"),
+        ("one-dimensional.npy", "found (10,)"),
+        ("fortran-order.npy", "fortran_order"),
+        ("truncated.npy", "truncated"),
+        // The header promises 2×10^15 values: refused from the file's size, not by allocating 16 PB.
+        ("forged-shape.npy", "truncated: the header promises 2×1000000000000000 float64 values"),
+        ("not-npy.npy", "not a .npy file (bad magic bytes)"),
+    ];
+    for (name, want) in cases {
+        let dir = scratch();
+        let file = hostile().join("data").join(name);
+        assert_rejected_before_any_run(dir.path(), &format!("{{npy: {{path: \"{}\"}}}}", file.display()), &file, want);
+    }
+}
+
+/// A .npy path is relative to the scenario file, whatever the current directory, and the
+/// implementations (which run in the project root) are given it absolute.
+#[test]
+fn good_npy_is_used_as_it_is_from_any_current_directory() {
+    let dir = scratch();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::copy(hostile().join("data/good.npy"), dir.path().join("data/good.npy")).unwrap();
+    scenario_over(dir.path(), "{npy: {path: data/good.npy}}");
+    let mut command = orchestrator(run_args(Path::new("scenario.yaml"), Path::new("results"), &[]));
+    command.current_dir(dir.path());
+    let outcome = run(command, dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let run_dir = only_run_dir(&dir.path().join("results"));
+    let rows = rows(&run_dir);
+    assert_eq!((rows[0].status, rows[0].n), (RunStatus::Ok, 5), "{rows:?}");
+    let plan: plan::Plan = records::read_json(&run_dir.join(records::PLAN_JSON)).unwrap();
+    assert_eq!(plan.scenarios[0].points[0].data_path, dir.path().join("data/good.npy"));
+}
+
+/// `--results` relative to the current directory used to reach the children (who run in the
+/// project root) as a relative path: every implementation failed to find its data.
+#[test]
+fn relative_results_directory_works_from_any_current_directory() {
+    let dir = scratch();
+    let scenario = dir.path().join("scenario.yaml");
+    let text =
+        "name: relative\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [reads-data]\nbaseline: reads-data\ndefine:\n  reads-data:\n    \
+                command: [\"/bin/sh\", \"-c\", 'test -f \"$1\" && exec \"$2\" json', \"sh\", \"{data}\", \"{bin_dir}/fixture-child\"]\n";
+    std::fs::write(&scenario, text).unwrap();
+    let mut command = orchestrator(run_args(Path::new("scenario.yaml"), Path::new("relative/results"), &[]));
+    command.current_dir(dir.path());
+    let outcome = run(command, dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&dir.path().join("relative/results")));
+    assert_eq!(rows[0].status, RunStatus::Ok, "{rows:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools: what is missing, and the command that fixes it
+
+/// An orchestrator whose directory ({bin_dir}) holds no `linreg`: a hard link (or copy) of the
+/// test build in a directory of its own.
+fn orchestrator_without_linreg(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let exe = bin.join("orchestrator");
+    if std::fs::hard_link(ORCHESTRATOR, &exe).is_err() {
+        std::fs::copy(ORCHESTRATOR, &exe).unwrap();
+    }
+    exe
+}
+
+fn run_missing_tools(dir: &Path, extra: &[&str]) -> (Outcome, PathBuf) {
+    let results = dir.join("results");
+    let no_venv = dir.join("no-venv/bin/python");
+    let mut args = run_args(&hostile().join("scenarios/missing-tools.yaml"), &results, &["--python", no_venv.to_str().unwrap()]);
+    args.extend(extra.iter().map(OsString::from));
+    let mut command = Command::new(orchestrator_without_linreg(dir));
+    command.arg("--root").arg(root()).args(args).stdin(Stdio::null());
+    (run(command, dir), results)
+}
+
+#[test]
+fn missing_venv_and_linreg_are_named_with_the_command_that_fixes_them() {
+    let dir = scratch();
+    let (outcome, results) = run_missing_tools(dir.path(), &[]);
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    for want in
+        ["python-numpy:", "no-venv/bin/python not found", "`make venv`", "rust:", "bin/linreg not found", "`make build`", "--keep-going"]
+    {
+        assert!(outcome.stderr.contains(want), "want '{want}':\n{}", outcome.show());
+    }
+    assert!(run_dirs(&results).is_empty(), "nothing may run");
+}
+
+#[test]
+fn keep_going_runs_the_others_and_the_report_marks_the_missing() {
+    let dir = scratch();
+    let (outcome, results) = run_missing_tools(dir.path(), &["--keep-going"]);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let run_dir = only_run_dir(&results);
+    let rows = rows(&run_dir);
+    let (numpy, rust, other) = (row(&rows, "python-numpy"), row(&rows, "rust"), row(&rows, "needs-nothing"));
+    assert!(numpy.status == RunStatus::Unavailable && numpy.message.contains("`make venv`"), "{numpy:?}");
+    assert!(rust.status == RunStatus::Unavailable && rust.message.contains("`make build`"), "{rust:?}");
+    assert_eq!(other.status, RunStatus::Ok, "{other:?}");
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(report.contains("unavailable") && report.contains("`make venv`") && report.contains("`make build`"), "{report}");
+}
+
+/// The first `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+}
+
+#[test]
+fn numpy_missing_or_of_another_version_is_named_with_the_fix() {
+    let Some(python) = on_path("python3") else {
+        eprintln!("note: no python3 on PATH: the NumPy checks are not exercised here");
+        return;
+    };
+    let cases =
+        [("numpy-missing", "No module named 'numpy'"), ("numpy-old", "numpy 1.21.0 is installed but python_impl/requirements.txt pins")];
+    for (fake, want) in cases {
+        let dir = scratch();
+        let results = dir.path().join("results");
+        let args = run_args(&hostile().join("scenarios/missing-tools.yaml"), &results, &["--python", python.to_str().unwrap()]);
+        let mut command = orchestrator(args);
+        command.env("PYTHONPATH", hostile().join("tools").join(fake)).env("PYTHONDONTWRITEBYTECODE", "1");
+        let outcome = run(command, dir.path());
+        let line = outcome.stderr.lines().find(|l| l.contains("python-numpy:")).unwrap_or("");
+        assert!(
+            outcome.code == Some(2) && line.contains(want) && line.contains("`make venv`"),
+            "{fake}: want '{want}':\n{}",
+            outcome.show()
+        );
+        assert!(run_dirs(&results).is_empty(), "nothing may run");
+    }
+}
+
+#[test]
+fn make_venv_without_python3_names_the_fix() {
+    let Some(make) = on_path("make") else {
+        eprintln!("note: no make on PATH: the Makefile's python3 check is not exercised here");
+        return;
+    };
+    let dir = scratch();
+    let venv = dir.path().join("venv");
+    let output = Command::new(make)
+        .arg("-C")
+        .arg(root())
+        .args(["venv", "PYTHON_BOOTSTRAP=no-such-python3-for-hostile-tests"])
+        .arg(format!("VENV={}", venv.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.contains("no-such-python3-for-hostile-tests not found: install Python 3.11+"), "{stdout}");
+    assert!(!venv.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children: each way to fail has its own status; nothing is left behind
+
+#[test]
+fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let outcome = run(orchestrator(run_args(&hostile().join("scenarios/children.yaml"), &results, &[])), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let run_dir = only_run_dir(&results);
+    let rows = rows(&run_dir);
+    assert_eq!(rows.len(), 19, "{rows:#?}");
+    let expected: &[(&str, RunStatus, &str)] = &[
+        ("good", RunStatus::Ok, ""),
+        ("extra-fields", RunStatus::Ok, ""),
+        ("diverged", RunStatus::Diverged, ""),
+        ("segfault", RunStatus::Crashed, "killed by SIGSEGV (11)"),
+        ("abort", RunStatus::Crashed, "killed by SIGABRT (6)"),
+        ("exit-3", RunStatus::Failed, "exit code 3"),
+        ("sleeps", RunStatus::Timeout, "still running after 1 s"),
+        ("ignores-sigterm", RunStatus::Timeout, "still running after 1 s"),
+        ("leaves-grandchild", RunStatus::BadOutput, "not a valid result line"),
+        ("floods-output", RunStatus::BadOutput, "larger than the capture limit"),
+        ("garbage", RunStatus::BadOutput, "not a valid result line"),
+        ("missing-field", RunStatus::BadOutput, "missing field `epochs_run`"),
+        ("nan-literal", RunStatus::BadOutput, "not a valid result line"),
+        ("null-in-ok", RunStatus::BadOutput, "w, b or mse is missing or not finite"),
+        ("infinity", RunStatus::BadOutput, "not a valid result line"),
+        ("two-lines", RunStatus::BadOutput, "2 lines on stdout"),
+        ("cut-short", RunStatus::BadOutput, "EOF while parsing"),
+        ("missing-interpreter", RunStatus::SpawnFailed, "is the interpreter on its #! line missing?"),
+        ("memory-hog", RunStatus::Oom, "memory_limit_mb = 64"),
+    ];
+    let mut failures = Vec::new();
+    for &(implementation, status, want) in expected {
+        let r = row(&rows, implementation);
+        if r.status != status || !r.message.contains(want) {
+            failures.push(format!("{implementation}: want {status} '{want}', got {} '{}'", r.status, r.message));
+        }
+        // Megabytes of output never reach raw.csv.
+        if r.message.len() > 1000 {
+            failures.push(format!("{implementation}: a message of {} bytes", r.message.len()));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert_eq!((row(&rows, "segfault").signal, row(&rows, "exit-3").exit_code), (Some(libc::SIGSEGV), Some(3)));
+    assert_eq!(row(&rows, "diverged").w, None);
+    // SIGTERM was ignored: SIGKILL followed after the 1 s grace period.
+    let stubborn = row(&rows, "ignores-sigterm");
+    assert_eq!(stubborn.signal, Some(libc::SIGKILL));
+    assert!(stubborn.wall_seconds.is_some_and(|w| (1.5..10.0).contains(&w)), "{stubborn:?}");
+    // The grandchild (its pid is the child's only output) was killed and reaped with its group.
+    let grandchild: i32 =
+        row(&rows, "leaves-grandchild").message.rsplit(' ').next().and_then(|p| p.parse().ok()).expect("the grandchild's pid");
+    assert!(is_gone(grandchild), "grandchild {grandchild} is still there");
+    for marker in ["30.0701", "30.0702", "30.0703"] {
+        assert_eq!(processes_with(marker), Vec::<i32>::new(), "processes left behind with {marker}");
+    }
+    assert!(run_dir.join("report.md").is_file());
+    assert_no_temporaries(&run_dir);
+}
+
+/// With samples rare (one a minute), the memory limit and Ctrl-C used to wait for the next
+/// sample: a 256 MiB child ran to its end under a 32 MiB limit, and SIGINT took until the child
+/// ended.
+#[test]
+fn memory_limit_and_interruption_do_not_wait_for_a_rare_sample() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("rare.yaml");
+    let text = "name: rare\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [hog, sleeper]\nbaseline: hog\ndefine:\n  \
+                hog: {command: [\"{bin_dir}/fixture-child\", \"alloc\", \"256\", \"3000\"]}\n  \
+                sleeper: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"30.0704\"]}\n\
+                measure: {sample_interval_ms: 60000, memory_limit_mb: 32, timeout_seconds: 100}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the sleeper to start", Duration::from_secs(30), || !processes_with("30.0704").is_empty());
+    let signalled = Instant::now();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(running.pid(), libc::SIGINT) };
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(5), "SIGINT took {:?}", signalled.elapsed());
+    assert_eq!(outcome.code, Some(130), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    let hog = row(&rows, "hog");
+    assert_eq!(hog.status, RunStatus::Oom, "{hog:?}");
+    assert!(hog.wall_seconds.is_some_and(|w| w < 2.5), "killed well before its 3 s: {hog:?}");
+    assert_eq!(row(&rows, "sleeper").status, RunStatus::Interrupted);
+    assert_eq!(processes_with("30.0704"), Vec::<i32>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interruption, concurrency, and a results directory that cannot take the results
+
+/// Starts a run of a fast implementation and a slow one (a child with a child of its own),
+/// sends `signal` once the fast one's row is in raw.csv and the slow one is running, and checks
+/// what a user is promised.
+fn interrupt_mid_run(signal: i32, marker: &str) {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("interrupted.yaml");
+    let text = format!(
+        "name: interrupted\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
+         fast: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n  \
+         slow: {{command: [\"{{bin_dir}}/fixture-child\", \"spawn-wait\", \"sleep\", \"{marker}\"]}}\n"
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])), dir.path());
+    wait_for("the slow child and its child", Duration::from_secs(30), || processes_with(marker).len() == 2);
+    let run_dir = only_run_dir(&results);
+    assert_eq!(rows(&run_dir).len(), 1, "the fast run's row is written before the slow run starts");
+    let children = processes_with(marker);
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(running.pid(), signal) };
+    let signalled = Instant::now();
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(10), "took {:?} to stop", signalled.elapsed());
+    assert_eq!(outcome.code, Some(128 + signal), "{}", outcome.show());
+
+    let rows = rows(&run_dir);
+    let got: Vec<(&str, u32, RunStatus)> = rows.iter().map(|r| (r.implementation.as_str(), r.repetition, r.status)).collect();
+    assert_eq!(got, [("fast", 1, RunStatus::Ok), ("slow", 1, RunStatus::Interrupted)]);
+    for pid in children {
+        assert!(is_gone(pid), "process {pid} of the interrupted run is still there");
+    }
+    assert_eq!(processes_with(marker), Vec::<i32>::new());
+    let environment = std::fs::read_to_string(run_dir.join(records::ENVIRONMENT_JSON)).unwrap();
+    assert!(environment.contains("\"interrupted\": true"), "{environment}");
+    assert!(run_dir.join("report.md").is_file(), "the report of what exists");
+    assert_no_temporaries(&run_dir);
+    let rendered = run(orchestrator([OsStr::new("report"), run_dir.as_os_str()]), dir.path());
+    assert_eq!(rendered.code, Some(0), "the report renders again from what exists:\n{}", rendered.show());
+}
+
+#[test]
+fn sigint_keeps_finished_rows_kills_the_children_and_exits_130() {
+    interrupt_mid_run(libc::SIGINT, "30.0711");
+}
+
+#[test]
+fn sigterm_keeps_finished_rows_kills_the_children_and_exits_143() {
+    interrupt_mid_run(libc::SIGTERM, "30.0712");
+}
+
+#[test]
+fn two_runs_at_once_into_one_results_directory_never_mix() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("concurrent.yaml");
+    let text = "name: concurrent\ndataset: {generate: {n: 1000, slope: 2, intercept: 0.5, noise: 0.1, seed: 99}}\n\
+                training: {epochs: 1000, learning_rate: 0.01}\nimplementations: [fixture, nap]\nbaseline: fixture\ndefine:\n  \
+                fixture: {command: [\"{bin_dir}/fixture-child\", \"result\", \"{n}\", \"{epochs}\", \"{learning_rate}\"]}\n  \
+                nap: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.2\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let args = run_args(&scenario, &results, &["--repetitions", "3"]);
+    let (a, b) = (start(orchestrator(&args), dir.path()), start(orchestrator(&args), dir.path()));
+    let (a, b) = (a.finish(HANG), b.finish(HANG));
+    assert_eq!((a.code, b.code), (Some(0), Some(0)), "{}\n{}", a.show(), b.show());
+    let dirs = run_dirs(&results);
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    for run_dir in &dirs {
+        let rows = rows(run_dir);
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert!(rows.iter().filter(|r| r.implementation == "fixture").all(|r| r.status == RunStatus::Ok), "{rows:?}");
+        assert_no_temporaries(run_dir);
+    }
+    let latest = results.join("latest");
+    assert!(latest.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(dirs.contains(&latest.canonicalize().unwrap()), "latest is one of the runs");
+    let leftovers: Vec<_> =
+        std::fs::read_dir(&results).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".latest")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn assert_refused_before_any_run(results: &Path, dir: &Path, want: &str) {
+    let scenario = scenario_over(dir, "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    let outcome = run(orchestrator(run_args(&scenario, results, &[])), dir);
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    let message = outcome.stderr.lines().next().unwrap_or("");
+    assert!(
+        message.contains(&format!("results directory {}", results.display())) && message.contains(want),
+        "want '{want}':\n{}",
+        outcome.show()
+    );
+    assert!(!outcome.stderr.lines().any(|l| l.starts_with("results: ")), "no run may start:\n{}", outcome.show());
+}
+
+#[test]
+fn results_under_a_regular_file_are_refused_before_any_run() {
+    let dir = scratch();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert_refused_before_any_run(&file.join("results"), dir.path(), "Not a directory");
+}
+
+/// A tmpfs mounted on `at` with `options`, unmounted when dropped; None where mounting is not
+/// permitted (not root, or a container without CAP_SYS_ADMIN).
+struct Mounted(PathBuf);
+
+impl Mounted {
+    fn tmpfs(at: &Path, options: &str) -> Option<Mounted> {
+        std::fs::create_dir_all(at).ok()?;
+        let status = Command::new("mount").args(["-t", "tmpfs", "-o", options, "tmpfs"]).arg(at).stderr(Stdio::null()).status().ok()?;
+        status.success().then(|| Mounted(at.to_path_buf()))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn read_only_results_directory_is_refused_before_any_run() {
+    let dir = scratch();
+    let Some(mounted) = Mounted::tmpfs(&dir.path().join("ro"), "ro,size=64k") else {
+        eprintln!("note: mounting a tmpfs is not permitted here: the read-only case is not exercised");
+        return;
+    };
+    assert_refused_before_any_run(&mounted.0.join("results"), dir.path(), "Read-only file system");
+}
+
+#[test]
+fn full_results_directory_is_refused_before_any_run() {
+    let dir = scratch();
+    let Some(mounted) = Mounted::tmpfs(&dir.path().join("full"), "size=64k") else {
+        eprintln!("note: mounting a tmpfs is not permitted here: the full-disk case is not exercised");
+        return;
+    };
+    let results = mounted.0.join("results");
+    std::fs::create_dir(&results).unwrap();
+    let mut filler = File::create(mounted.0.join("filler")).unwrap();
+    while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
+    drop(filler);
+    assert_refused_before_any_run(&results, dir.path(), "does not take writes (full or read-only?)");
+}
