@@ -233,6 +233,16 @@ def test_all_scripts_diverge_at_the_same_epoch(tmp_path):
 
 
 @pytest.mark.parametrize("script", EACH_SCRIPT)
+def test_gradient_divides_by_n_before_doubling(script, tmp_path):
+    # Σ e·x = 1.2e308 is finite, 2·Σ would overflow: 2·(Σ/n) keeps epoch 1 finite and the fit
+    # diverges at epoch 2; (2·Σ)/n would diverge at epoch 1 (docs/protocol.md, the algorithm).
+    data = write_npy(tmp_path / "data.npy", np.array([[1e154, 0.0], [-1.2e154, 0.0]]))
+    result = fit(script, data, 10, 1e-10)
+    assert result["status"] == "diverged"
+    assert result["diverged_at_epoch"] == 2
+
+
+@pytest.mark.parametrize("script", EACH_SCRIPT)
 def test_non_finite_final_mse_diverges_at_the_last_epoch(script, tmp_path):
     # w and b stay finite after one small step, but e² overflows: diverged at epoch = epochs.
     data = write_npy(tmp_path / "data.npy", np.array([[1.0, 2.0], [1e200, 2e200]]))

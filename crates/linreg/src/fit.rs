@@ -257,6 +257,16 @@ mod tests {
     }
 
     #[test]
+    fn the_gradient_divides_by_n_before_doubling() {
+        // Σ e·x = 1.2e308 is finite but 2·Σ is not: 2·(Σ/n) keeps the first epoch finite and the fit
+        // diverges at epoch 2, as NumPy's `2 * np.mean(...)` does; (2·Σ)/n would stop at epoch 1.
+        let (x, y) = ([1e154, 0.0], [-1.2e154, 0.0]);
+        for kernel in every_kernel() {
+            assert_eq!(fit(&x, &y, 10, 1e-10, kernel).status, FitStatus::Diverged { at_epoch: 2 }, "{}", describe(kernel));
+        }
+    }
+
+    #[test]
     fn a_single_point_fits() {
         for kernel in every_kernel() {
             let f = fit(&[3.0], &[7.0], 5000, 0.01, kernel);
