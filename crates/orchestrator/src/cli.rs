@@ -89,6 +89,10 @@ struct RunArgs {
     /// Skip measuring the memory bandwidth and the spawn floor at the start
     #[arg(long)]
     no_probes: bool,
+    /// Size of each of the two arrays the bandwidth probe streams; keep it well above the
+    /// largest CPU cache
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    probe_array_mib: u64,
     /// The implementation catalogue [default: scenarios/implementations.yaml]
     #[arg(long, value_name = "FILE")]
     implementations: Option<PathBuf>,
@@ -247,15 +251,12 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
     records::write_json_atomic(&run_dir.join(PLAN_JSON), &plan)?;
 
-    let mut env = environment::collect(root, &python, std::env::args().collect());
-    if !args.no_probes {
-        eprintln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
-        probe_machine(&mut env);
-    }
+    let env = environment::collect(root, &python, std::env::args().collect());
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     eprintln!("results: {}", run_dir.display());
 
-    let (totals, signal) = execute_with_signals(&plan, root, &run_dir)?;
+    let probe = (!args.no_probes).then_some(args.probe_array_mib);
+    let (totals, signal, env) = execute_with_signals(&plan, root, &run_dir, env, probe)?;
 
     finish_environment(&run_dir, env, &totals)?;
     if args.out.is_none() {
@@ -338,12 +339,21 @@ fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 /// Runs the plan on a blocking thread while a tokio task listens for SIGINT and SIGTERM: the first
 /// one cancels the run in progress (its process group is killed), keeps every finished row, and
 /// makes the command exit 128 + signal once the report of what exists is written.
-fn execute_with_signals(plan: &Plan, root: &Path, run_dir: &Path) -> anyhow::Result<(execute::Totals, Option<i32>)> {
+///
+/// The probes run first on the same thread, so a signal during them is caught too: the run then
+/// stops before its first child, and what exists is still reported.
+fn execute_with_signals(
+    plan: &Plan,
+    root: &Path,
+    run_dir: &Path,
+    mut env: Environment,
+    probe_array_mib: Option<u64>,
+) -> anyhow::Result<(execute::Totals, Option<i32>, Environment)> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
     let cancel = CancelToken::new();
     let received = Arc::new(AtomicI32::new(0));
     let (plan, root, run_dir) = (plan.clone(), root.to_path_buf(), run_dir.to_path_buf());
-    let totals = runtime.block_on(async {
+    let (totals, env) = runtime.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
         let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
         let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
@@ -358,26 +368,32 @@ fn execute_with_signals(plan: &Plan, root: &Path, run_dir: &Path) -> anyhow::Res
             watch_cancel.cancel();
         });
         let work = tokio::task::spawn_blocking(move || {
+            if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
+                eprintln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
+                probe_machine(&mut env, array_mib);
+                records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+            }
             let mut progress = Progress::new(&plan);
             let totals = execute::execute(&plan, &root, &run_dir, &cancel, |event| progress.update(event));
             progress.finish();
-            totals
+            anyhow::Ok((totals?, env))
         });
-        let totals = work.await.context("the measuring thread failed")?;
+        let outcome = work.await.context("the measuring thread failed")?;
         listener.abort();
-        anyhow::Ok(totals?)
+        outcome
     })?;
     let signal = match received.load(Ordering::SeqCst) {
         0 => None,
         s => Some(s),
     };
-    Ok((totals, signal))
+    Ok((totals, signal, env))
 }
 
 /// The machine's own limits, measured before any run: memory read bandwidth (1 thread and all)
 /// and the spawn floor. A probe that fails is a warning, not a reason to measure nothing.
-fn probe_machine(env: &mut Environment) {
-    match probes::measure_bandwidth() {
+fn probe_machine(env: &mut Environment, array_mib: u64) {
+    let bytes_per_array = usize::try_from(array_mib << 20).unwrap_or(probes::DEFAULT_BYTES_PER_ARRAY);
+    match probes::measure_bandwidth_with(bytes_per_array) {
         Ok(bandwidth) => {
             env.bandwidth_single_thread_bytes_per_second = Some(bandwidth.single_thread_bytes_per_second());
             env.bandwidth_all_threads_bytes_per_second = Some(bandwidth.all_threads_bytes_per_second());

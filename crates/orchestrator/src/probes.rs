@@ -117,8 +117,15 @@ impl Bandwidth {
 /// default sizes (about 1 s on a quiet machine). One pair of arrays serves both, so the pages are
 /// touched once.
 pub fn measure_bandwidth() -> Result<Bandwidth, ProbeError> {
+    measure_bandwidth_with(DEFAULT_BYTES_PER_ARRAY)
+}
+
+/// [`measure_bandwidth`] with arrays of `bytes_per_array` each: they must be well above the
+/// largest cache to measure memory, and a machine with a huge L3 (or little memory) may need
+/// another size than the default.
+pub fn measure_bandwidth_with(bytes_per_array: usize) -> Result<Bandwidth, ProbeError> {
     let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let arrays = StreamArrays::allocate(DEFAULT_BYTES_PER_ARRAY)?;
+    let arrays = StreamArrays::allocate(bytes_per_array)?;
     let single_thread = arrays.stream(1, DEFAULT_PASSES)?;
     let all_threads = if threads == 1 { single_thread.clone() } else { arrays.stream(threads, DEFAULT_PASSES)? };
     Ok(Bandwidth { threads, single_thread, all_threads })

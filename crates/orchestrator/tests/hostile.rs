@@ -798,6 +798,27 @@ fn sigterm_keeps_finished_rows_kills_the_children_and_exits_143() {
 }
 
 #[test]
+fn sigint_while_the_machine_is_probed_still_ends_with_a_report() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    // The probes (bandwidth, spawn floor) run before the first run: stop in them. Small arrays,
+    // since this binary is a debug build.
+    let mut args: Vec<OsString> = run_args(&scenario, &results, &[]).into_iter().filter(|a| a != "--no-probes").collect();
+    args.extend(["--probe-array-mib", "16"].map(OsString::from));
+    let running = start(orchestrator(args), dir.path());
+    wait_for("the run directory", HANG, || run_dirs(&results).first().is_some_and(|d| d.join("environment.json").exists()));
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGINT) };
+    let outcome = running.finish(HANG);
+    assert_eq!(outcome.code, Some(130), "{}", outcome.show());
+    let run_dir = only_run_dir(&results);
+    assert!(rows(&run_dir).is_empty(), "nothing ran");
+    assert!(run_dir.join("report.md").exists() && run_dir.join("summary.csv").exists(), "{}", outcome.show());
+    assert_no_temporaries(&run_dir);
+}
+
+#[test]
 fn two_runs_at_once_into_one_results_directory_never_mix() {
     let dir = scratch();
     let results = dir.path().join("results");
