@@ -146,7 +146,8 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
             })
             .map(|s| (s.t_seconds, s.rss_bytes, s.cpu_seconds))
             .collect();
-        let samples = thin(samples, typical.wall_seconds.unwrap_or(0.0) / TIMELINE_STEPS);
+        let step = (typical.wall_seconds.unwrap_or(0.0) / TIMELINE_STEPS).max(CPU_CLOCK_STEP_SECONDS);
+        let samples = smooth_cpu(samples, step);
         if !samples.is_empty() {
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
@@ -157,25 +158,44 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
     })
 }
 
-/// A timeline keeps about this many steps per run. The kernel updates another process's CPU
-/// clock in bursts (at scheduler ticks and switches), so over 1 ms steps a CPU rate jumps between
-/// 0% and several hundred percent; over 1/50 of the run it reads as what the process did.
+/// The CPU rate of a timeline is taken over about 1/50 of the run, and never over less than
+/// [`CPU_CLOCK_STEP_SECONDS`].
 const TIMELINE_STEPS: f64 = 50.0;
 
-/// Keeps the first sample, then each one at least `min_step_seconds` after the last kept, and the
-/// last sample (the process just before it exited).
-fn thin(samples: Vec<(f64, u64, f64)>, min_step_seconds: f64) -> Vec<(f64, u64, f64)> {
+/// Another process's CPU clock, read from outside, advances in bursts: on these VMs in ~4 ms steps
+/// (the scheduler tick) per thread, so over 1 ms samples a single-threaded program reads 0%, then
+/// 400%. Each end of a span can be off by a tick: over 10 ms the rate is within about ±80% of a
+/// core, over shorter spans it says more about the kernel than about the program.
+pub const CPU_CLOCK_STEP_SECONDS: f64 = 0.010;
+
+/// Keeps every sample (memory keeps its 1 ms detail) but replaces the cumulative CPU time by its
+/// linear interpolation between knots at least `step_seconds` apart (the first and last samples
+/// always among them), so the chart's Δcpu/Δt is the average rate over each knot span.
+fn smooth_cpu(samples: Vec<(f64, u64, f64)>, step_seconds: f64) -> Vec<(f64, u64, f64)> {
     let Some(&last) = samples.last() else { return samples };
-    let mut kept: Vec<(f64, u64, f64)> = Vec::new();
-    for sample in samples {
-        if kept.last().is_none_or(|k| sample.0 - k.0 >= min_step_seconds) {
-            kept.push(sample);
+    let mut knots: Vec<(f64, f64)> = Vec::new();
+    for &(t, _, cpu) in &samples {
+        if knots.last().is_none_or(|k| t - k.0 >= step_seconds) {
+            knots.push((t, cpu));
         }
     }
-    if kept.last() != Some(&last) {
-        kept.push(last);
+    if knots.last().is_some_and(|k| k.0 < last.0) {
+        knots.push((last.0, last.2));
     }
-    kept
+    let mut span = 0;
+    samples
+        .into_iter()
+        .map(|(t, rss, cpu)| {
+            while span + 2 < knots.len() && t > knots[span + 1].0 {
+                span += 1;
+            }
+            let smoothed = match (knots.get(span), knots.get(span + 1)) {
+                (Some(&(t0, c0)), Some(&(t1, c1))) if t1 > t0 => c0 + (c1 - c0) * ((t - t0) / (t1 - t0)).clamp(0.0, 1.0),
+                _ => cpu,
+            };
+            (t, rss, smoothed)
+        })
+        .collect()
 }
 
 fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
@@ -293,4 +313,24 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
         log_y: Some(true),
         value_format: ValueFormat::Plain,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_is_averaged_over_each_span_and_memory_kept() {
+        // CPU in 4 ms bursts read every 1 ms: 0, 0, 0, 4 ms, 4, 4, 4, 8 ms …
+        let samples: Vec<(f64, u64, f64)> = (0..=12).map(|k| (k as f64 * 1e-3, 1000 + k as u64, (k / 4) as f64 * 4e-3)).collect();
+        let smoothed = smooth_cpu(samples.clone(), 0.004);
+        assert_eq!(smoothed.len(), samples.len());
+        assert!(smoothed.iter().zip(&samples).all(|(a, b)| a.0 == b.0 && a.1 == b.1), "time and memory untouched");
+        for pair in smoothed.windows(2) {
+            let rate = (pair[1].2 - pair[0].2) / (pair[1].0 - pair[0].0);
+            assert!((rate - 1.0).abs() < 1e-9, "one core throughout, got {rate} at t = {}", pair[0].0);
+        }
+        assert_eq!(smooth_cpu(Vec::new(), 0.004), Vec::new());
+        assert_eq!(smooth_cpu(vec![(0.5, 1, 0.2)], 0.004), vec![(0.5, 1, 0.2)]);
+    }
 }

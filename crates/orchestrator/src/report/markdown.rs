@@ -395,6 +395,11 @@ fn bandwidth_text(e: &crate::environment::Environment) -> String {
 fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
     let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
     let _ = writeln!(out, "- Wall time: monotonic clock from just before spawn to the child being reaped. CPU time: user + system from the kernel (wait4). Peak memory: the child's own VmHWM read at its exit under ptrace — not `ru_maxrss`, which would include the orchestrator's own high-water mark. Memory and CPU over time: the whole process tree, sampled through /proc.");
+    let _ = writeln!(
+        out,
+        "- CPU over time (the timeline charts) is averaged over spans of at least {} ms or 1/50 of the run: the kernel advances another process's CPU clock at scheduler ticks, so shorter spans read 0% then several hundred percent. Total CPU time (the tables) is exact.",
+        super::figures::CPU_CLOCK_STEP_SECONDS * 1e3
+    );
     let _ = writeln!(out, "- Speed-up = baseline median / implementation median; its CI is a percentile bootstrap of the ratio of medians (10 000 resamples, seeded: a re-render gives the same numbers).");
     let mut warnings = Vec::new();
     if let Some(e) = &report.environment {
