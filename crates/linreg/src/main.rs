@@ -53,9 +53,12 @@ fn run() -> Result<(), String> {
             return Ok(());
         }
         Err(e) => {
+            // clap's message, without its usage and help lines, on one line: "the following
+            // required arguments were not provided: --data <FILE>".
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("bad arguments");
-            return Err(first.trim_start_matches("error: ").to_string());
+            let message = rendered.split("\n\n").next().unwrap_or("bad arguments");
+            let words: Vec<&str> = message.split_whitespace().collect();
+            return Err(words.join(" ").trim_start_matches("error: ").to_string());
         }
     };
     let epochs = parse_epochs(&args.epochs)?;

@@ -90,3 +90,58 @@ fn bad_kernel_flags_exit_2_with_one_line() {
         assert!(stderr.starts_with("linreg: error: ") && stderr.contains(want), "{args:?}: {stderr}");
     }
 }
+
+/// Every kind of bad input the protocol names (docs/protocol.md): one stderr line naming the
+/// problem (and the file), exit code 2, nothing on stdout.
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!("linreg-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let seed = seed_file().display().to_string();
+    let empty = file("empty.csv", b"x,y\n");
+    let nan = file("nan.csv", b"x,y\n1,2\n3,nan\n");
+    let no_x = file("no-x.csv", b"a,y\n1,2\n");
+    let word = file("word.csv", b"x,y\n1,two\n");
+    let garbage = file("garbage.npy", b"not a numpy file at all");
+    let f4 = file("f4.npy", &{
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let padded = format!("{header:<117}\n");
+        bytes.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(padded.as_bytes());
+        bytes.extend_from_slice(&[0u8; 8]);
+        bytes
+    });
+    let missing = dir.join("missing.npy").display().to_string();
+    let directory = dir.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--data", &missing, "--epochs", "10", "--learning-rate", "0.1"], "missing.npy"),
+        (vec!["--data", &directory, "--epochs", "10", "--learning-rate", "0.1"], "expected a .npy or .csv file"),
+        (vec!["--data", &empty, "--epochs", "10", "--learning-rate", "0.1"], "no points (n = 0)"),
+        (vec!["--data", &nan, "--epochs", "10", "--learning-rate", "0.1"], "not finite"),
+        (vec!["--data", &no_x, "--epochs", "10", "--learning-rate", "0.1"], "no column named 'x'"),
+        (vec!["--data", &word, "--epochs", "10", "--learning-rate", "0.1"], "word.csv"),
+        (vec!["--data", &garbage, "--epochs", "10", "--learning-rate", "0.1"], "garbage.npy"),
+        (vec!["--data", &f4, "--epochs", "10", "--learning-rate", "0.1"], "<f4"),
+        (vec!["--data", &seed, "--epochs", "0", "--learning-rate", "0.1"], "--epochs must be an integer ≥ 1"),
+        (vec!["--data", &seed, "--epochs", "-3", "--learning-rate", "0.1"], "--epochs must be an integer ≥ 1"),
+        (vec!["--data", &seed, "--epochs", "10", "--learning-rate", "0"], "--learning-rate must be a finite number > 0"),
+        (vec!["--data", &seed, "--epochs", "10", "--learning-rate", "-0.1"], "--learning-rate must be a finite number > 0"),
+        (vec!["--data", &seed, "--epochs", "10", "--learning-rate", "inf"], "--learning-rate must be a finite number > 0"),
+        (vec!["--data", &seed, "--epochs", "10", "--learning-rate", "0.1", "--bogus"], "--bogus"),
+        (vec!["--epochs", "10", "--learning-rate", "0.1"], "--data"),
+    ];
+    for (args, want) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_linreg")).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("linreg: error: ") && stderr.contains(want), "{args:?}: want '{want}' in {stderr}");
+    }
+}
