@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::measurement::RawRecord;
 use crate::plan::{Claim, ScenarioPlan, TimeMetric};
 use crate::stats::Ratio;
-use crate::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
+use crate::summary::{self, Figure, ImplementationSummary, PointSummary, ScenarioSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,10 +51,8 @@ pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRe
             if claim_point(claim).is_some_and(|p| p != point.index) {
                 continue;
             }
-            let ratio = |numerator: &str, denominator: &str, figure: fn(&RawRecord) -> Option<f64>, what: &str| {
-                let key = format!("{}/{}/claim/{what}/{numerator}/{denominator}", summary.name, point.index);
-                let rows = |name| summary::rows_of(records, &summary.name, point.index, name);
-                summary::ratio(&rows(numerator), &rows(denominator), figure, &key)
+            let ratio = |numerator: &str, denominator: &str, figure_name: &str, figure: Figure| {
+                summary::ratio_between(records, &summary.name, point.index, numerator, denominator, figure_name, figure)
             };
             let (claim_text, source, measured, verdict) = judge(claim, point, &ratio);
             results.push(ClaimResult {
@@ -135,8 +133,8 @@ pub fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Optio
     }
 }
 
-/// A ratio of two implementations' figures (numerator name, denominator name, figure, label).
-type RatioOf<'a> = dyn Fn(&str, &str, fn(&RawRecord) -> Option<f64>, &str) -> Option<Ratio> + 'a;
+/// A ratio of two implementations' figures (numerator name, denominator name, figure name, figure).
+type RatioOf<'a> = dyn Fn(&str, &str, &str, Figure) -> Option<Ratio> + 'a;
 
 fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, Option<String>, String, Verdict) {
     match claim {
@@ -148,13 +146,13 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, O
             };
             let text = format!("{} is {} faster than {} ({metric})", c.faster, bounds_text(c.at_least, c.at_most), c.than);
             // Times: the slow one's over the fast one's.
-            let figure: fn(&RawRecord) -> Option<f64> = match c.metric {
-                TimeMetric::Wall => |r| r.wall_seconds,
-                TimeMetric::Cpu => |r| r.cpu_seconds(),
-                TimeMetric::Train => |r| r.train_seconds,
+            let (figure_name, figure): (&str, Figure) = match c.metric {
+                TimeMetric::Wall => ("wall", |r| r.wall_seconds),
+                TimeMetric::Cpu => ("cpu", |r| r.cpu_seconds()),
+                TimeMetric::Train => ("train", |r| r.train_seconds),
             };
             let ratio = match (find(point, &c.faster), find(point, &c.than)) {
-                (Some(_), Some(_)) => ratio(&c.than, &c.faster, figure, metric),
+                (Some(_), Some(_)) => ratio(&c.than, &c.faster, figure_name, figure),
                 _ => None,
             };
             let (measured, verdict) = match ratio {
@@ -166,7 +164,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, O
         Claim::MemoryRatio(c) => {
             let text = format!("{} uses {} less peak memory than {}", c.leaner, bounds_text(c.at_least, c.at_most), c.than);
             let ratio = match (find(point, &c.leaner), find(point, &c.than)) {
-                (Some(_), Some(_)) => ratio(&c.than, &c.leaner, |r| r.peak_rss_bytes.map(|b| b as f64), "memory"),
+                (Some(_), Some(_)) => ratio(&c.than, &c.leaner, "peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64)),
                 _ => None,
             };
             let (measured, verdict) = match ratio {
@@ -218,6 +216,34 @@ mod tests {
         assert_eq!(judge_interval(2.5, 3.5, Some(3.0), Some(6.0)), Verdict::Inconclusive);
         assert_eq!(judge_interval(5.5, 6.5, Some(3.0), Some(6.0)), Verdict::Inconclusive);
         assert_eq!(judge_interval(10.0, 12.0, None, Some(20.0)), Verdict::Held);
+    }
+
+    #[test]
+    fn a_claim_quotes_the_same_interval_as_the_results_table() {
+        use crate::measurement::RunStatus;
+        use crate::plan::{Claim, SpeedupClaim};
+        use crate::summary::tests::{plan_of, row};
+        let mut plan = plan_of(&["rust", "python"], "python");
+        plan.scenarios[0].expect.push(Claim::Speedup(SpeedupClaim {
+            faster: "rust".into(),
+            than: "python".into(),
+            at_least: Some(3.0),
+            at_most: Some(6.0),
+            metric: TimeMetric::Wall,
+            point: None,
+            source: None,
+        }));
+        // Spread-out samples: two bootstraps with different seeds would give different intervals.
+        let mut rows = Vec::new();
+        for k in 1..=30u32 {
+            let wobble = f64::from((k * 7919) % 101) / 101.0;
+            rows.push(row("rust", k, RunStatus::Ok, (1.0 + wobble) * 1e-3, 0.0, 0.0, 1));
+            rows.push(row("python", k, RunStatus::Ok, (90.0 + 40.0 * f64::from((k * 104_729) % 97) / 97.0) * 1e-3, 0.0, 0.0, 1));
+        }
+        let summary = crate::summary::summarise(&plan, &rows, None);
+        let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
+        let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
+        assert_eq!(claims[0].measured, ratio_text(&table));
     }
 
     #[test]

@@ -12,9 +12,7 @@ use crate::measurement::RawRecord;
 use crate::records;
 use crate::report::format;
 use crate::stats::{self, Ratio};
-
-/// How to read one figure from a run.
-type Figure = fn(&RawRecord) -> Option<f64>;
+use crate::summary::Figure;
 
 /// The figures compared, by name.
 const FIGURES: [(&str, Figure); 4] = [

@@ -141,13 +141,13 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
                     summarise_implementation(&implementation.name, &rows_of(&implementation.name), point.n, &key, environment)
                 })
                 .collect();
-            let baseline = rows_of(&scenario.baseline);
             for summary in &mut implementations {
-                let own = rows_of(&summary.implementation);
-                let key = format!("{}/{}/{}", scenario.name, point.index, summary.implementation);
-                summary.speedup_vs_baseline = ratio(&baseline, &own, |r| r.wall_seconds, &format!("{key}/speedup"));
-                summary.train_speedup_vs_baseline = ratio(&baseline, &own, |r| r.train_seconds, &format!("{key}/train-speedup"));
-                summary.memory_ratio_vs_baseline = ratio(&baseline, &own, |r| r.peak_rss_bytes.map(|b| b as f64), &format!("{key}/memory"));
+                let against_baseline = |figure_name, figure: Figure| {
+                    ratio_between(records, &scenario.name, point.index, &scenario.baseline, &summary.implementation, figure_name, figure)
+                };
+                summary.speedup_vs_baseline = against_baseline("wall", |r| r.wall_seconds);
+                summary.train_speedup_vs_baseline = against_baseline("train", |r| r.train_seconds);
+                summary.memory_ratio_vs_baseline = against_baseline("peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64));
             }
             PointSummary {
                 index: point.index,
@@ -168,21 +168,29 @@ fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -> Ve
 }
 
 /// The rows of one implementation at one point of one scenario.
-pub fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
+fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
     records.iter().filter(|r| r.scenario == scenario && r.point == point && r.implementation == implementation).collect()
 }
 
-/// median(figure of numerator rows) / median(figure of denominator rows) with a bootstrap CI,
-/// over the runs that measured; seeded by `key`, so a re-render gives the same interval.
-pub fn ratio(
-    numerator_rows: &[&RawRecord],
-    denominator_rows: &[&RawRecord],
-    figure: impl Fn(&RawRecord) -> Option<f64> + Copy,
-    key: &str,
+/// How to read one figure from a run.
+pub type Figure = fn(&RawRecord) -> Option<f64>;
+
+/// median(`figure` of `numerator`'s runs) / median(`figure` of `denominator`'s runs) at one point,
+/// over the runs that measured, with a bootstrap CI. The seed is made from what is compared and
+/// nothing else, so the same ratio gets the same interval wherever the report shows it (the
+/// results table and a claim) and on every re-render.
+pub fn ratio_between(
+    records: &[RawRecord],
+    scenario: &str,
+    point: usize,
+    numerator: &str,
+    denominator: &str,
+    figure_name: &str,
+    figure: Figure,
 ) -> Option<Ratio> {
-    let numerator = values(numerator_rows, figure);
-    let denominator = values(denominator_rows, figure);
-    stats::ratio_of_medians(&numerator, &denominator, stats::seed_for(key))
+    let sample = |name| values(&rows_of(records, scenario, point, name), figure);
+    let key = format!("{scenario}/{point}/{figure_name}/{numerator}/{denominator}");
+    stats::ratio_of_medians(&sample(numerator), &sample(denominator), stats::seed_for(&key))
 }
 
 fn summarise_implementation(
