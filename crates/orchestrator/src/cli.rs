@@ -431,7 +431,7 @@ struct Progress {
 
 impl Progress {
     fn new(plan: &Plan) -> Self {
-        let total = execute::schedule(plan).len() as u64;
+        let total = execute::count_runs(plan);
         let plain = !std::io::stderr().is_terminal();
         let bar = if plain { ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()) } else { ProgressBar::new(total) };
         let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
