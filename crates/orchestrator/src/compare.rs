@@ -12,7 +12,7 @@ use crate::measurement::RawRecord;
 use crate::records;
 use crate::report::format;
 use crate::stats::{self, Ratio};
-use crate::summary::Figure;
+use crate::summary::{self, Figure};
 
 /// The figures compared, by name.
 const FIGURES: [(&str, Figure); 4] = [
@@ -74,15 +74,11 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
     }
     let mut comparisons = Vec::new();
     for (scenario, label, implementation) in keys {
+        // Matched by label, not index: a point's index moves when a sweep is edited.
         let select = |records: &[RawRecord], figure: Figure| -> Vec<f64> {
-            records
-                .iter()
-                .filter(|r| {
-                    r.status.is_measurement() && r.scenario == scenario && r.point_label == label && r.implementation == implementation
-                })
-                .filter_map(figure)
-                .filter(|v| v.is_finite())
-                .collect()
+            let rows: Vec<&RawRecord> =
+                records.iter().filter(|r| r.scenario == scenario && r.point_label == label && r.implementation == implementation).collect();
+            summary::values(&rows, figure)
         };
         for (name, figure) in FIGURES {
             let (before, after) = (select(old, figure), select(new, figure));

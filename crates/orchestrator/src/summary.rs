@@ -163,7 +163,7 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
 }
 
 /// The measured values of one figure over the runs that measured.
-fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -> Vec<f64> {
+pub fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -> Vec<f64> {
     rows.iter().filter(|r| r.status.is_measurement()).filter_map(|r| figure(r)).filter(|v| v.is_finite()).collect()
 }
 

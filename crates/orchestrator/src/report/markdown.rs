@@ -59,14 +59,15 @@ fn verdict(report: &Report) -> String {
             }
         }
     }
+    let costed = |p: &PointSummary| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count();
     let largest = report
         .summary
         .scenarios
         .iter()
         .flat_map(|s| s.points.iter().map(move |p| (s, p)))
-        .filter(|(_, p)| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count() >= 2)
+        .filter(|(_, p)| costed(p) >= 2)
         // The largest n, and there the point comparing the most implementations.
-        .max_by_key(|(_, p)| (p.n, p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count()));
+        .max_by_key(|(_, p)| (p.n, costed(p)));
     if let Some((scenario, point)) = largest.filter(|(_, p)| p.n >= 100_000) {
         let mut costs: Vec<(&ImplementationSummary, f64)> =
             point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
