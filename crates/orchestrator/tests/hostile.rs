@@ -551,13 +551,20 @@ fn relative_results_directory_works_from_any_current_directory() {
 // Tools: what is missing, and the command that fixes it
 
 /// An orchestrator whose directory ({bin_dir}) holds no `linreg`: a hard link (or copy) of the
-/// test build in a directory of its own.
+/// test build in a directory of its own, with the launcher it always has beside it.
 fn orchestrator_without_linreg(dir: &Path) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
+    let link = |from: &Path, to: &Path| {
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to).unwrap();
+        }
+    };
     let exe = bin.join("orchestrator");
-    if std::fs::hard_link(ORCHESTRATOR, &exe).is_err() {
-        std::fs::copy(ORCHESTRATOR, &exe).unwrap();
+    link(Path::new(ORCHESTRATOR), &exe);
+    let launcher = Path::new(ORCHESTRATOR).with_file_name("launcher");
+    if launcher.is_file() {
+        link(&launcher, &bin.join("launcher"));
     }
     exe
 }
