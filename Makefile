@@ -14,14 +14,14 @@ ARGS ?=
 
 all: build
 
-# What is measured is built statically (static-pie glibc): `linreg` starts without the dynamic
+# What is measured is built statically (glibc, non-PIE): `linreg` starts without the dynamic
 # loader, and the launcher that starts every measured run stays small (its fork is what the kernel
 # carries into a child's peak memory). crt-static is given for the host triple explicitly, so that
 # build scripts and proc-macros are still built the ordinary way. Both land in target/release as
 # linreg-static and launcher-static, beside the dynamically linked workspace build.
 RUSTC ?= rustc
 HOST_TRIPLE := $(shell $(RUSTC) -vV 2>/dev/null | sed -n "s/^host: //p")
-STATIC_RUSTFLAGS := -C target-feature=+crt-static
+STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
 
 build: venv
 	$(CARGO) build --release --workspace --bins

@@ -165,8 +165,10 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
 /// The child, between the fork and its exec: its own process group, tied to the launcher's life,
 /// signals as a fresh process has them; then the clock, then execve.
 ///
-/// Everything the last steps touch is touched once beforehand (an execve of an empty path fails at
-/// once), so the high-water mark read just before the clock is the one the exec carries over.
+/// Only libc calls, kept together, so the child touches few pages of this binary: each one it
+/// touches is resident in it and carried into the program's peak. Everything the last steps touch
+/// is touched once beforehand (an execve of an empty path fails at once), so the high-water mark
+/// read just before the clock is the one the exec carries over.
 unsafe fn exec_child(launcher: libc::pid_t, program: &CString, argv: &[*const libc::c_char], handoff: *mut Handoff, held: &libc::sigset_t) -> ! {
     libc::setpgid(0, 0);
     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
@@ -177,15 +179,50 @@ unsafe fn exec_child(launcher: libc::pid_t, program: &CString, argv: &[*const li
     libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     libc::sigprocmask(libc::SIG_SETMASK, held, std::ptr::null_mut());
     let env = environ_ptr();
-    (*handoff).carried_hwm_kib = own_vm_hwm_kib().unwrap_or(0);
+    let mut status = [0u8; 2048];
+    (*handoff).carried_hwm_kib = raw_vm_hwm_kib(&mut status);
     (*handoff).t0_ns = monotonic_ns();
     (*handoff).exec_errno = 0;
     libc::execve(c"".as_ptr(), argv.as_ptr(), env);
-    (*handoff).carried_hwm_kib = own_vm_hwm_kib().unwrap_or(u64::MAX);
+    (*handoff).carried_hwm_kib = raw_vm_hwm_kib(&mut status);
     (*handoff).t0_ns = monotonic_ns();
     libc::execve(program.as_ptr(), argv.as_ptr(), env);
-    (*handoff).exec_errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::ENOEXEC);
+    (*handoff).exec_errno = *libc::__errno_location();
     libc::_exit(127);
+}
+
+/// VmHWM in KiB from /proc/self/status with libc calls only (u64::MAX when it cannot be read, so
+/// that no peak is then taken for the program's own).
+unsafe fn raw_vm_hwm_kib(buffer: &mut [u8; 2048]) -> u64 {
+    let fd = libc::open(c"/proc/self/status".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+    if fd < 0 {
+        return u64::MAX;
+    }
+    let length = libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len());
+    libc::close(fd);
+    if length <= 0 {
+        return u64::MAX;
+    }
+    let text = &buffer[..length as usize];
+    let key = b"VmHWM:";
+    let Some(start) = text.windows(key.len()).position(|w| w == key) else { return u64::MAX };
+    let mut kib: u64 = 0;
+    let mut digits = 0;
+    for &byte in &text[start + key.len()..] {
+        match byte {
+            b'0'..=b'9' => {
+                kib = kib * 10 + u64::from(byte - b'0');
+                digits += 1;
+            }
+            b' ' | b'\t' if digits == 0 => {}
+            _ => break,
+        }
+    }
+    if digits == 0 {
+        u64::MAX
+    } else {
+        kib
+    }
 }
 
 fn environ_ptr() -> *const *const libc::c_char {
@@ -315,17 +352,4 @@ fn monotonic_ns() -> u64 {
 
 fn timeval_us(tv: libc::timeval) -> u64 {
     (tv.tv_sec.max(0) as u64) * 1_000_000 + tv.tv_usec.max(0) as u64
-}
-
-/// VmHWM of this process, from /proc/self/status, without allocating (the child calls it).
-fn own_vm_hwm_kib() -> Option<u64> {
-    let mut buffer = [0u8; 4096];
-    let length = {
-        use std::io::Read;
-        let mut file = std::fs::File::open("/proc/self/status").ok()?;
-        file.read(&mut buffer).ok()?
-    };
-    let text = std::str::from_utf8(&buffer[..length]).ok()?;
-    let line = text.lines().find_map(|line| line.strip_prefix("VmHWM:"))?;
-    line.trim().strip_suffix("kB")?.trim().parse().ok()
 }
