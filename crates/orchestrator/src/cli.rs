@@ -214,7 +214,10 @@ fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
 fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let catalogue = load_catalogue(root, args.implementations.clone())?;
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
-    let loaded = plan::load(&files, &catalogue.implementations)?;
+    let mut loaded = plan::load(&files, &catalogue.implementations)?;
+    if args.scenarios.is_empty() {
+        plan::sort_by_declared_order(&mut loaded);
+    }
 
     // Paths from the command line are relative to the current directory; children run in the root.
     let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;

@@ -7,9 +7,10 @@ use std::process::Command;
 
 use orchestrator::measurement::{RawRecord, RunStatus};
 use orchestrator::plan::{
-    AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan, SpeedupClaim, TimeMetric,
+    AbsoluteClaim, AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan, SpeedupClaim, TimeMetric,
 };
 use orchestrator::records::{self, CsvAppender};
+use orchestrator::report::charts;
 
 fn fresh_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("orchestrator-report-{}-{name}", std::process::id()));
@@ -136,10 +137,25 @@ fn speedup(at_least: f64, at_most: f64) -> Claim {
     })
 }
 
+fn absolute(implementation: &str, at_least: f64, at_most: f64) -> AbsoluteClaim {
+    AbsoluteClaim { implementation: implementation.into(), at_least: Some(at_least), at_most: Some(at_most), point: None, source: None }
+}
+
+/// The write-up's claims, as scenarios/seed.yaml states them.
+fn write_up_claims() -> Vec<Claim> {
+    vec![
+        speedup(3.0, 6.0),
+        Claim::WallMs(absolute("rust", 0.3, 0.8)),
+        Claim::WallMs(absolute("python-numpy", 1.5, 4.0)),
+        Claim::PeakRssMb(absolute("rust", 1.0, 3.0)),
+        Claim::PeakRssMb(absolute("python-numpy", 30.0, 50.0)),
+    ]
+}
+
 #[test]
 fn the_report_shows_the_measured_numbers_and_real_charts() {
     let dir = fresh_dir("render");
-    write_run(&dir, 1.0, vec![speedup(3.0, 6.0)]);
+    write_run(&dir, 1.0, write_up_claims());
     let out = orchestrator(&["report", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
@@ -187,7 +203,7 @@ fn the_report_shows_the_measured_numbers_and_real_charts() {
         assert!(header.split(',').any(|c| c == column), "summary.csv lacks {column}: {header}");
     }
     assert!(summary.contains("seed,0,n=5 epochs=1000 lr=0.01,rust,5,1000,0.01,5,0,ok,0.003,"), "{summary}");
-    // Every linked chart exists and is a 1200×800 PNG.
+    // Every linked chart exists and is a PNG of its size: 1200×800, the headline 1200×520.
     let links: Vec<&str> =
         report.match_indices("](charts/").map(|(i, _)| &report[i + 2..i + 2 + report[i + 2..].find(')').unwrap()]).collect();
     assert!(links.len() >= 4, "{links:?}");
@@ -196,7 +212,8 @@ fn the_report_shows_the_measured_numbers_and_real_charts() {
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{link}");
         let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
         let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-        assert_eq!((width, height), (1200, 800), "{link}");
+        let expected = if link.ends_with("headline.png") { charts::HEADLINE_HEIGHT } else { charts::HEIGHT };
+        assert_eq!((width, height), (charts::WIDTH, expected), "{link}");
     }
     // A re-render gives identical numbers (seeded bootstrap).
     let again = orchestrator(&["report", dir.to_str().unwrap()]);

@@ -13,6 +13,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+mod headline;
+pub use headline::{headline, ClaimedAndMeasured, HeadlineChart, HeadlinePanel, HEADLINE_HEIGHT};
+
 /// Width of every chart, in pixels.
 pub const WIDTH: u32 = 1200;
 /// Height of every chart, in pixels.
@@ -315,8 +318,12 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<TickedAxis, TickedAxis>>;
 
 fn render(path: &Path, draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(), ChartError> {
+    render_sized(path, (WIDTH, HEIGHT), draw)
+}
+
+fn render_sized(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(), ChartError> {
     register_fonts().and(faces().map(|_| ())).map_err(|font| ChartError::Font { path: path.to_path_buf(), font })?;
-    let area = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let area = BitMapBackend::new(path, size).into_drawing_area();
     let drawn = (|| {
         area.fill(&WHITE)?;
         draw(&area)?;

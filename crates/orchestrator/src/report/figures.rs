@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::charts::{
-    self, Bar, BarGroup, GroupedBars, LineChart, Palette, PhaseChart, PhaseRow, Reference, RunSamples, Series, TimeSeries, ValueFormat,
+    self, Bar, BarGroup, ClaimedAndMeasured, GroupedBars, HeadlineChart, HeadlinePanel, LineChart, Palette, PhaseChart, PhaseRow,
+    Reference, RunSamples, Series, TimeSeries, ValueFormat,
 };
 use super::{Report, CHARTS_DIR};
+use crate::plan::Claim;
 use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
 /// A chart written into the run directory.
@@ -21,6 +23,8 @@ pub struct Figure {
 
 #[derive(Debug, Default)]
 pub struct Figures {
+    /// The report's first picture (see [`headline_chart`]).
+    pub headline: Option<Figure>,
     pub figures: Vec<Figure>,
     /// Charts that could not be drawn, and why (reported, never fatal).
     pub errors: Vec<String>,
@@ -38,6 +42,20 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
     }
     let palette = Palette::new(&names);
     let mut figures = Figures::default();
+    if let Some((scenario, point)) = super::headline(report) {
+        let chart = headline_chart(report, scenario, point);
+        let file_name = "headline.png";
+        match charts::headline(&charts_dir.join(file_name), &chart, &palette) {
+            Ok(()) => {
+                figures.headline = Some(Figure {
+                    scenario: scenario.name.clone(),
+                    file: format!("{CHARTS_DIR}/{file_name}"),
+                    caption: chart.title.clone(),
+                })
+            }
+            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
+        }
+    }
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
         let mut draw = |suffix: &str, caption: String, result: &dyn Fn(&Path) -> Result<(), charts::ChartError>| {
             let file_name = format!("{}-{suffix}.png", scenario.name);
@@ -84,6 +102,68 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
         }
     }
     figures
+}
+
+/// The headline: wall time and peak memory of every implementation measured at the headline
+/// point, each beside what the scenario's `wall_ms` and `peak_rss_mb` claims say it should be.
+fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSummary) -> HeadlineChart {
+    let claims: Vec<&Claim> = report
+        .plan
+        .scenarios
+        .iter()
+        .find(|p| p.name == scenario.name)
+        .map(|p| p.expect.iter().collect())
+        .unwrap_or_default();
+    let claimed = |implementation: &str, wall: bool| {
+        claims.iter().find_map(|claim| match claim {
+            Claim::WallMs(c) if wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
+                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), bounds_label(c.at_least, c.at_most, "ms")))
+            }
+            Claim::PeakRssMb(c) if !wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
+                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), bounds_label(c.at_least, c.at_most, "MB")))
+            }
+            _ => None,
+        })
+    };
+    let panel = |title: &str, wall: bool, format: ValueFormat| HeadlinePanel {
+        title: title.to_string(),
+        value_format: format,
+        rows: point
+            .implementations
+            .iter()
+            .filter(|i| i.measured())
+            .map(|i| {
+                let figure = if wall { i.wall.as_ref() } else { i.peak_rss.as_ref() };
+                let claim = claimed(&i.implementation, wall);
+                ClaimedAndMeasured {
+                    implementation: i.implementation.clone(),
+                    claimed: claim.as_ref().map(|(low, high, _)| (*low, *high)),
+                    claimed_label: claim.map_or(String::new(), |(_, _, label)| format!("claimed {label}")),
+                    measured: figure.map(|d| (d.median, d.ci_low, d.ci_high)),
+                }
+            })
+            .collect(),
+    };
+    let claimed_any = claims.iter().any(|c| matches!(c, Claim::WallMs(_) | Claim::PeakRssMb(_)));
+    HeadlineChart {
+        title: format!(
+            "{}, {}: {}",
+            scenario.name,
+            super::short_label(scenario, point),
+            if claimed_any { "claimed (bands) against measured" } else { "measured" }
+        ),
+        panels: vec![panel("Wall time, whole process", true, ValueFormat::Seconds), panel("Peak memory (RSS)", false, ValueFormat::Bytes)],
+    }
+}
+
+/// "0.3–0.8 ms", "≥ 30 MB".
+fn bounds_label(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
+    match (at_least, at_most) {
+        (Some(low), Some(high)) => format!("{low}–{high} {unit}"),
+        (Some(low), None) => format!("≥ {low} {unit}"),
+        (None, Some(high)) => format!("≤ {high} {unit}"),
+        (None, None) => String::new(),
+    }
 }
 
 fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {

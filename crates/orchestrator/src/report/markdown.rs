@@ -16,28 +16,12 @@ pub fn render(report: &Report, figures: &Figures) -> String {
     let mut out = String::new();
     let started = report.environment.as_ref().map_or("", |e| e.started_utc.as_str());
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
-    let _ = writeln!(out, "Run started {started}. Every figure is a whole process measured from outside (see [Measurement notes](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n");
-    let _ = writeln!(out, "**Verdict.** {}\n", verdict(report));
-    if !report.claims.is_empty() {
-        let count = |v: Verdict| report.claims.iter().filter(|c| c.verdict == v).count();
-        let _ = writeln!(
-            out,
-            "**Claims checked:** {} held, {} not held, {} inconclusive{} — see each scenario's Claims table.\n",
-            count(Verdict::Held),
-            count(Verdict::NotHeld),
-            count(Verdict::Inconclusive),
-            match count(Verdict::NoData) {
-                0 => String::new(),
-                k => format!(", {k} without data"),
-            }
-        );
-    }
     let _ = writeln!(
         out,
-        "Scenarios: {}.\n",
-        report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect::<Vec<_>>().join(" · ")
+        "Run started {started}. Whole processes measured from outside ([how](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n"
     );
-
+    answer_section(&mut out, report, figures);
+    contents(&mut out, report);
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
         scenario_section(&mut out, report, index, plan, summary, figures);
     }
@@ -46,93 +30,142 @@ pub fn render(report: &Report, figures: &Figures) -> String {
     out
 }
 
-/// One or two sentences answering the question on the first screen: at the smallest point of the
-/// first scenario, how the fastest implementation compares with the baseline in time and memory
-/// and how much of the baseline's time is start-up; and at the largest n, the training cost.
-fn verdict(report: &Report) -> String {
-    let mut sentences = Vec::new();
-    let smallest = report.summary.scenarios.iter().find(|s| s.name == "seed").or_else(|| report.summary.scenarios.first());
-    if let Some(scenario) = smallest {
-        if let Some(point) = scenario.points.iter().min_by_key(|p| p.n) {
-            if let Some(sentence) = small_point_sentence(scenario, point) {
-                sentences.push(sentence);
-            }
+/// The first screen: the answer in a few short lines, then the headline chart.
+fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
+    let mut lines = Vec::new();
+    if let Some((scenario, point)) = super::headline(report) {
+        lines.extend(small_point_lines(scenario, point));
+        let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == scenario.name).collect();
+        if !claims.is_empty() {
+            let held = claims.iter().filter(|c| c.verdict == Verdict::Held).count();
+            let items: Vec<String> = claims.iter().map(|c| format!("{} {}", verdict_mark(c.verdict), c.short)).collect();
+            lines.push(format!(
+                "**The claims of `{}`: {held} of {} held.** {} ([details](#claims-{}))",
+                scenario.name,
+                claims.len(),
+                items.join(" · "),
+                scenario.name
+            ));
+        }
+        let elsewhere = report.claims.iter().filter(|c| c.scenario != scenario.name).count();
+        if elsewhere > 0 {
+            let held = report.claims.iter().filter(|c| c.scenario != scenario.name && c.verdict == Verdict::Held).count();
+            lines.push(format!("Other scenarios' claims: {held} of {elsewhere} held."));
         }
     }
+    if let Some(line) = large_point_line(report) {
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push("No implementation finished a run: see the statuses below.".into());
+    }
+    for line in lines {
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(out);
+    if let Some(figure) = figures.headline.as_ref() {
+        let _ = writeln!(out, "![{}]({})\n", figure.caption, figure.file);
+    }
+}
+
+fn verdict_mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Held => "✅",
+        Verdict::NotHeld => "❌",
+        Verdict::Inconclusive => "❔",
+        Verdict::NoData => "—",
+    }
+}
+
+/// A table of contents on one line: the scenarios in the order they ran, then the appendices.
+fn contents(out: &mut String, report: &Report) {
+    let mut entries: Vec<String> =
+        report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
+    entries.push("[Environment](#environment)".into());
+    entries.push("[Measurement notes](#measurement-notes)".into());
+    let _ = writeln!(out, "**Contents:** {}\n", entries.join(" · "));
+}
+
+/// At the largest n where at least two implementations have a training cost: the cheapest and
+/// the dearest, and the memory-bandwidth limit beside them.
+fn large_point_line(report: &Report) -> Option<String> {
     let costed = |p: &PointSummary| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count();
-    let largest = report
+    let (scenario, point) = report
         .summary
         .scenarios
         .iter()
         .flat_map(|s| s.points.iter().map(move |p| (s, p)))
         .filter(|(_, p)| costed(p) >= 2)
         // The largest n, and there the point comparing the most implementations.
-        .max_by_key(|(_, p)| (p.n, costed(p)));
-    if let Some((scenario, point)) = largest.filter(|(_, p)| p.n >= 100_000) {
-        let mut costs: Vec<(&ImplementationSummary, f64)> =
-            point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
-        costs.sort_by(|a, b| a.1.total_cmp(&b.1));
-        if let (Some(best), Some(worst)) = (costs.first(), costs.last()) {
-            let limit = best
-                .0
-                .bandwidth_limit_ns_per_point_epoch
-                .map_or(String::new(), |limit| format!(", where memory bandwidth allows {} ns", format::sig3(limit)));
-            sentences.push(format!(
-                "At n = {} ({}), training dominates: {} trains at {} ns per point per epoch{limit}, and {} at {} ({}× slower).",
+        .max_by_key(|(_, p)| (p.n, costed(p)))
+        .filter(|(_, p)| p.n >= 100_000)?;
+    let mut costs: Vec<(&ImplementationSummary, f64)> =
+        point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
+    costs.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (best, worst) = (costs.first()?, costs.last()?);
+    let limit = best
+        .0
+        .bandwidth_limit_ns_per_point_epoch
+        .map_or(String::new(), |limit| format!(" (memory bandwidth allows {} ns)", format::sig3(limit)));
+    Some(format!(
+        "**At n = {} (`{}`) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
+        format::count(point.n),
+        scenario.name,
+        best.0.implementation,
+        format::sig3(best.1),
+        worst.0.implementation,
+        format::sig3(worst.1),
+        format::sig3(worst.1 / best.1)
+    ))
+}
+
+/// Speed, memory and where the time goes, at the headline point: the fastest implementation
+/// against the baseline.
+fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some(baseline) = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured()) else {
+        return lines;
+    };
+    let wall_of = |i: &ImplementationSummary| i.wall.as_ref().map_or(f64::MAX, |d| d.median);
+    let fastest = point
+        .implementations
+        .iter()
+        .filter(|i| i.measured() && i.implementation != scenario.baseline)
+        .min_by(|a, b| wall_of(a).total_cmp(&wall_of(b)));
+    let base_wall = baseline.wall.as_ref().map_or(f64::NAN, |d| d.median);
+    if let Some(fastest) = fastest {
+        if let Some(speed) = &fastest.speedup_vs_baseline {
+            lines.push(format!(
+                "**Speed** at n = {} (`{}`): {} ran the whole job in {} against {} for {}: **{}**.",
                 format::count(point.n),
                 scenario.name,
-                best.0.implementation,
-                format::sig3(best.1),
-                worst.0.implementation,
-                format::sig3(worst.1),
-                format::sig3(worst.1 / best.1)
+                fastest.implementation,
+                seconds(wall_of(fastest)),
+                seconds(base_wall),
+                baseline.implementation,
+                ratio_words(speed, "faster")
+            ));
+        }
+        if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
+            lines.push(format!(
+                "**Memory:** {} peaked at {} against {}: **{}**.",
+                fastest.implementation,
+                bytes(fast_rss.median),
+                bytes(base_rss.median),
+                ratio_words(memory, "less")
             ));
         }
     }
-    if sentences.is_empty() {
-        "No implementation finished a run: see the statuses below.".into()
-    } else {
-        sentences.join(" ")
-    }
-}
-
-fn small_point_sentence(scenario: &ScenarioSummary, point: &PointSummary) -> Option<String> {
-    let baseline = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured())?;
-    let fastest = point.implementations.iter().filter(|i| i.measured() && i.implementation != scenario.baseline).min_by(|a, b| {
-        a.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX).total_cmp(&b.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX))
-    })?;
-    let (fast_wall, base_wall) = (fastest.wall.as_ref()?, baseline.wall.as_ref()?);
-    let speed = fastest.speedup_vs_baseline.as_ref()?;
-    let mut sentence = format!(
-        "At n = {} ({}), {} ran the whole job in {} against {} for {}: {}",
-        format::count(point.n),
-        scenario.name,
-        fastest.implementation,
-        seconds(fast_wall.median),
-        seconds(base_wall.median),
-        baseline.implementation,
-        ratio_words(speed, "faster")
-    );
-    if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
-        let _ = write!(
-            sentence,
-            ", and peaked at {} of memory against {}: {}",
-            bytes(fast_rss.median),
-            bytes(base_rss.median),
-            ratio_words(memory, "less")
-        );
-    }
-    sentence.push('.');
     if let Some(startup) = &baseline.startup {
-        let _ = write!(
-            sentence,
-            " Start-up (process, interpreter, imports) is {} of {}'s wall time; its training takes {}.",
-            percent(startup.median / base_wall.median),
+        lines.push(format!(
+            "**Where the time goes:** start-up (process, interpreter, imports) is {} of {}'s {}; its training takes {}.",
+            percent(startup.median / base_wall),
             baseline.implementation,
+            seconds(base_wall),
             baseline.train.as_ref().map_or("—".into(), |t| seconds(t.median))
-        );
+        ));
     }
-    Some(sentence)
+    lines
 }
 
 /// "44.5× faster (95% CI 43.6–45.8×)".
@@ -179,15 +212,10 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
     }
     let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
     if !claims.is_empty() {
-        let _ = writeln!(out, "### Claims\n");
+        let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", summary.name);
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
         for c in claims {
-            let verdict = match c.verdict {
-                Verdict::Held => "✅ held",
-                Verdict::NotHeld => "❌ not held",
-                Verdict::Inconclusive => "❔ inconclusive (the CI straddles a bound)",
-                Verdict::NoData => "— no data",
-            };
+            let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
             let _ =
                 writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
         }
@@ -211,24 +239,21 @@ fn status_cell(i: &ImplementationSummary) -> String {
 }
 
 fn results_table(out: &mut String, point: &PointSummary) {
-    let _ =
-        writeln!(out, "| implementation | wall median [95% CI] | CPU (user+sys) | peak RSS | speed-up | memory ratio | w | b | status |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| implementation | wall [95% CI] | CPU | peak RSS | speed-up | memory ratio | status |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for i in &point.implementations {
         if i.outcome == Outcome::NotRun {
             continue;
         }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             i.implementation,
             i.wall.as_ref().map_or("—".into(), seconds_with_ci),
             i.cpu.as_ref().map_or("—".into(), |d| seconds(d.median)),
             i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median)),
             i.speedup_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
             i.memory_ratio_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
-            parameter(i.w),
-            parameter(i.b),
             status_cell(i),
         );
     }
@@ -288,44 +313,51 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
 
 fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
     let _ = writeln!(out, "### Accuracy\n");
+    let tolerance = accuracy.first().map_or(String::new(), |a| format!(" (they agree when within {:e})", a.relative_tolerance));
     let _ = writeln!(
         out,
-        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs) and against the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
+        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs){tolerance}, and its distance from the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
     );
-    let _ = writeln!(out, "| point | reference w, b | OLS w, b | implementation | w | b | rel. error vs reference | agrees | \\|w − w_ols\\| | \\|b − b_ols\\| |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| point | fit | w | b | vs reference | \\|w − w_ols\\| | \\|b − b_ols\\| |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
     for (point, a) in summary.points.iter().zip(accuracy) {
-        let reference = match (&a.reference, &a.reference_note) {
-            (Some(r), _) if r.diverged_at_epoch.is_some() => format!("diverged at epoch {}", r.diverged_at_epoch.unwrap_or(0)),
-            (Some(r), _) => format!("{}, {}", parameter(r.w), parameter(r.b)),
-            (None, Some(note)) => note.clone(),
-            (None, None) => "—".into(),
+        let mut label = super::short_label(summary, point);
+        let mut row = |fit: &str, w: String, b: String, versus: String, distances: (String, String)| {
+            let _ = writeln!(out, "| {label} | {fit} | {w} | {b} | {versus} | {} | {} |", distances.0, distances.1);
+            label = String::new();
         };
-        let ols = a.ols.map_or("—".into(), |o| format!("{}, {}", parameter(Some(o.w)), parameter(Some(o.b))));
-        for (k, i) in a.implementations.iter().enumerate() {
-            let (label, reference, ols) = if k == 0 { (point.label.as_str(), reference.as_str(), ols.as_str()) } else { ("", "", "") };
-            let agrees = match i.agrees {
-                Some(true) => format!("✅ within {:e}", a.relative_tolerance),
+        if let Some(o) = a.ols {
+            row("*OLS optimum*", parameter(Some(o.w)), parameter(Some(o.b)), String::new(), (String::new(), String::new()));
+        }
+        match (&a.reference, &a.reference_note) {
+            (Some(r), _) => {
+                let (w, b) = match r.diverged_at_epoch {
+                    Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into()),
+                    None => (parameter(r.w), parameter(r.b)),
+                };
+                row("*reference (in-process)*", w, b, String::new(), (String::new(), String::new()));
+            }
+            (None, Some(note)) => row("*reference*", note.clone(), String::new(), String::new(), (String::new(), String::new())),
+            (None, None) => {}
+        }
+        for i in &a.implementations {
+            let versus = match i.agrees {
+                Some(true) if i.diverged_at_epoch.is_some() => "✅ same epoch".into(),
+                Some(true) => format!("✅ {}", sci(i.relative_error_vs_reference)),
                 Some(false) if i.diverged_at_epoch.is_some() => "❌ diverged at another epoch".into(),
-                Some(false) => "❌".into(),
-                None => "—".into(),
+                Some(false) => format!("❌ {}", sci(i.relative_error_vs_reference)),
+                None => sci(i.relative_error_vs_reference),
             };
-            let (w, b) = match i.diverged_at_epoch {
-                Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into()),
-                None => (parameter(i.w), parameter(i.b)),
+            // A diverged fit's parameters are whatever the last epoch left: no distance means anything.
+            let (w, b, distances) = match i.diverged_at_epoch {
+                Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into(), ("—".into(), "—".into())),
+                None => (parameter(i.w), parameter(i.b), (sci(i.w_distance_from_ols), sci(i.b_distance_from_ols))),
             };
-            let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
-            let _ = writeln!(
-                out,
-                "| {label} | {reference} | {ols} | {} | {w} | {b} | {} | {agrees} | {} | {} |",
-                i.implementation,
-                sci(i.relative_error_vs_reference),
-                sci(i.w_distance_from_ols),
-                sci(i.b_distance_from_ols)
-            );
+            row(&i.implementation, w, b, versus, distances);
         }
         if let Some(d) = a.largest_disagreement {
-            let _ = writeln!(out, "| | | | *largest disagreement between implementations* | | | {d:.2e} | | | |");
+            row("*largest disagreement*", String::new(), String::new(), format!("{d:.2e}"), (String::new(), String::new()));
         }
     }
     let _ = writeln!(out);
