@@ -18,7 +18,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{compare, probes, report, scenario};
+use crate::{compare, eta, probes, report, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -427,11 +427,13 @@ fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::To
 }
 
 /// Progress on stderr: a bar with the scenario, point, implementation, repetition and ETA on a
-/// terminal; plain lines (one per scenario point, and one per failed run) otherwise.
+/// terminal; plain lines (one per scenario point, and one per failed run) otherwise. The ETA
+/// prices the runs left by what finished runs cost ([`eta::Eta`]), not by their count.
 struct Progress {
     bar: ProgressBar,
     plain: bool,
     last_point: Option<(usize, usize)>,
+    eta: eta::Eta,
 }
 
 impl Progress {
@@ -439,10 +441,12 @@ impl Progress {
         let total = execute::count_runs(plan);
         let plain = !std::io::stderr().is_terminal();
         let bar = if plain { ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()) } else { ProgressBar::new(total) };
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Progress { bar, plain, last_point: None }
+        let eta = eta::Eta::new(plan);
+        bar.set_prefix(eta::duration_words(eta.remaining_seconds()));
+        Progress { bar, plain, last_point: None, eta }
     }
 
     fn say(&self, line: String) {
@@ -475,6 +479,8 @@ impl Progress {
             Some(r) => format!("rep {}/{}", r.repetition, event.scenario.measure.repetitions),
         };
         self.bar.set_message(format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label));
+        self.eta.finished(event.step, event.wall_seconds);
+        self.bar.set_prefix(eta::duration_words(self.eta.remaining_seconds()));
         self.bar.inc(1);
         if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
             let first_line = record.message.lines().next().unwrap_or("");

@@ -267,3 +267,47 @@ fn a_directory_that_is_not_a_run_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("plan.json") && stderr.lines().count() <= 3, "{stderr}");
 }
+
+/// Issue 12.17: the ETA prices the runs left by what finished runs of the same point and
+/// implementation cost, and a point not reached yet by n × epochs — not by counting runs.
+#[test]
+fn the_eta_prices_the_runs_left_by_their_cost() {
+    use orchestrator::eta::Eta;
+    use orchestrator::execute::Step;
+    let dir = fresh_dir("eta");
+    let mut plan = plan(&dir.join("unused.npy"), vec![]);
+    let scenario = &mut plan.scenarios[0];
+    scenario.measure.repetitions = 3;
+    let small = scenario.points[0].clone();
+    let point = |index: usize, n: u64, epochs: u64| PointPlan { index, n, epochs, label: format!("n={n}"), ..small.clone() };
+    scenario.points = vec![point(0, 10, 1000), point(1, 1_000_000, 20), point(2, 10_000_000, 20)];
+    let (rust, numpy) = (0, 1);
+    let step = |point, implementation, repetition| Step { scenario: 0, point, implementation, repetition };
+    let mut eta = Eta::new(&plan);
+    for repetition in 1..=3 {
+        eta.finished(step(0, rust, repetition), 0.002);
+        eta.finished(step(0, numpy, repetition), 0.080);
+    }
+    // 6 of 18 runs done in 0.246 s: counting runs would say 0.49 s are left. The 12 runs at 10^6
+    // and 10^7 points are priced from n × epochs instead, at ≥ 1 ns per point-epoch.
+    let counted = 12.0 * 0.246 / 6.0;
+    let before = eta.remaining_seconds();
+    assert!(before > 12.0 * 2e7 * 1e-9 && before > 10.0 * counted, "{before} s left");
+    // One run at 10^7 each: the rest of that point is priced at its measured cost, and the 10^6
+    // point by what 10^7 added per point-epoch over the start-up.
+    eta.finished(step(2, rust, 1), 0.302);
+    eta.finished(step(2, numpy, 1), 2.080);
+    let rate = |at_large: f64, startup: f64| (at_large - startup) / 2e8;
+    let mid = |startup: f64, at_large: f64| startup + 2e7 * rate(at_large, startup);
+    let expected = 2.0 * 0.302 + 2.0 * 2.080 + 3.0 * mid(0.002, 0.302) + 3.0 * mid(0.080, 2.080);
+    let after = eta.remaining_seconds();
+    assert!((after - expected).abs() < 1e-9, "{after} s left, expected {expected}");
+    // Nothing left: nothing to wait for.
+    for (point, repetitions) in [(0, 0..0), (1, 1..4), (2, 2..4)] {
+        for repetition in repetitions {
+            eta.finished(step(point, rust, repetition), 0.1);
+            eta.finished(step(point, numpy, repetition), 0.1);
+        }
+    }
+    assert_eq!(eta.remaining_seconds(), 0.0);
+}

@@ -14,11 +14,11 @@ use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSumma
 
 pub fn render(report: &Report, figures: &Figures) -> String {
     let mut out = String::new();
-    let started = report.environment.as_ref().map_or("", |e| e.started_utc.as_str());
+    let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(
         out,
-        "Run started {started}. Whole processes measured from outside ([how](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n"
+        "{started}Whole processes measured from outside ([how](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n"
     );
     answer_section(&mut out, report, figures);
     contents(&mut out, report);
@@ -197,7 +197,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         if summary.points.len() > 1 {
             let _ = writeln!(out, "### {}\n", point.label);
         }
-        results_table(out, point);
+        results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
     }
     let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();
@@ -216,8 +216,8 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
         for c in claims {
             let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
-            let _ =
-                writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
+            let point = summary.points.iter().find(|p| p.index == c.point).map_or(c.point_label.clone(), |p| super::short_label(summary, p));
+            let _ = writeln!(out, "| {} | {point} | {} | {} | {verdict} |", c.claim, c.source.as_deref().unwrap_or(""), c.measured);
         }
         let _ = writeln!(out);
     }
@@ -238,7 +238,15 @@ fn status_cell(i: &ImplementationSummary) -> String {
     }
 }
 
-fn results_table(out: &mut String, point: &PointSummary) {
+/// A ratio against the baseline with its CI; the baseline's own row says what it is.
+fn ratio_cell(i: &ImplementationSummary, baseline: &str, ratio: Option<&crate::stats::Ratio>) -> String {
+    if i.implementation == baseline {
+        return "baseline".into();
+    }
+    ratio.map_or("—".into(), format::ratio_with_ci)
+}
+
+fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
     let _ = writeln!(out, "| implementation | wall [95% CI] | CPU | peak RSS | speed-up | memory ratio | status |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for i in &point.implementations {
@@ -252,8 +260,8 @@ fn results_table(out: &mut String, point: &PointSummary) {
             i.wall.as_ref().map_or("—".into(), seconds_with_ci),
             i.cpu.as_ref().map_or("—".into(), |d| seconds(d.median)),
             i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median)),
-            i.speedup_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
-            i.memory_ratio_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
+            ratio_cell(i, baseline, i.speedup_vs_baseline.as_ref()),
+            ratio_cell(i, baseline, i.memory_ratio_vs_baseline.as_ref()),
             status_cell(i),
         );
     }
@@ -316,7 +324,7 @@ fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[Poi
     let tolerance = accuracy.first().map_or(String::new(), |a| format!(" (they agree when within {:e})", a.relative_tolerance));
     let _ = writeln!(
         out,
-        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs){tolerance}, and its distance from the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
+        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library, with the same algorithm and epochs{tolerance}, and its distance from the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
     );
     let _ = writeln!(out, "| point | fit | w | b | vs reference | \\|w − w_ols\\| | \\|b − b_ols\\| |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
