@@ -122,6 +122,15 @@ pub fn ratio_text(r: &Ratio) -> String {
     format!("{}× (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
+/// A fitted parameter in a few characters: "1.9952", "0.0174", "-1.319e304".
+fn four_decimals(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// Three significant figures, no exponent for ordinary ratios.
 pub fn sig3(v: f64) -> String {
     if !v.is_finite() {
@@ -201,7 +210,13 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
                 _ => None,
             };
             let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
-            Judged { claim: text, source: c.source.clone(), measured, short: format!("{} {bounds} less memory: {short}", c.leaner), verdict }
+            Judged {
+                claim: text,
+                source: c.source.clone(),
+                measured,
+                short: format!("{} {bounds} less memory: {short}", c.leaner),
+                verdict,
+            }
         }
         Claim::Fit(c) => {
             let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
@@ -224,7 +239,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
                     Some(got) => {
                         held &= (got - want).abs() <= c.tolerance;
                         parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
-                        short_parts.push(format!("{name} = {}", sig3(got)));
+                        short_parts.push(format!("{name} = {}", four_decimals(got)));
                     }
                     None => {
                         held = false;

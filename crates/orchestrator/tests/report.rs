@@ -7,7 +7,8 @@ use std::process::Command;
 
 use orchestrator::measurement::{RawRecord, RunStatus};
 use orchestrator::plan::{
-    AbsoluteClaim, AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan, SpeedupClaim, TimeMetric,
+    AbsoluteClaim, AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan,
+    SpeedupClaim, TimeMetric,
 };
 use orchestrator::records::{self, CsvAppender};
 use orchestrator::report::charts;
@@ -268,6 +269,32 @@ fn a_directory_that_is_not_a_run_is_a_clear_error() {
     assert!(stderr.contains("plan.json") && stderr.lines().count() <= 3, "{stderr}");
 }
 
+/// Issue 12.15: a diverged fit's huge parameter is written in scientific form, never as 305
+/// digits, and its distances from the optimum are "—", not 1.32e304.
+#[test]
+fn a_diverged_fit_is_written_briefly_and_has_no_distance() {
+    let dir = fresh_dir("diverged");
+    write_run(&dir, 1.0, vec![]);
+    let mut rows = records::read_raw(&dir).unwrap();
+    for row in rows.iter_mut().filter(|r| r.implementation == "rust") {
+        row.status = RunStatus::Diverged;
+        row.w = None;
+        row.b = Some(-1.3167775447828928e304);
+        row.diverged_at_epoch = Some(802);
+    }
+    std::fs::remove_file(dir.join(records::RAW_CSV)).unwrap();
+    CsvAppender::open(&dir.join(records::RAW_CSV)).unwrap().append(&rows).unwrap();
+    let out = orchestrator(&["report", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let longest_digits = report.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    assert!(longest_digits < 20, "a number of {longest_digits} digits in {report}");
+    let rust_row = report.lines().find(|l| l.starts_with("|  | rust |")).unwrap_or_else(|| panic!("no accuracy row: {report}"));
+    assert!(rust_row.contains("| -1.317e304 |"), "{rust_row}");
+    assert!(rust_row.ends_with("| — | — |"), "distances of a diverged fit: {rust_row}");
+    assert!(rust_row.contains("diverged at epoch 802"), "{rust_row}");
+}
+
 /// Issue 12.17: the ETA prices the runs left by what finished runs of the same point and
 /// implementation cost, and a point not reached yet by n × epochs — not by counting runs.
 #[test]
@@ -310,4 +337,169 @@ fn the_eta_prices_the_runs_left_by_their_cost() {
         }
     }
     assert_eq!(eta.remaining_seconds(), 0.0);
+}
+
+/// Issue 16: report.html as a reader's browser shows it. Headless Chromium loads the page (of the
+/// end-to-end run when `REPORT_RUN_DIR` names it, else of the fixture run) at 1280 × 900 and at
+/// a phone's 390 × 844, and a probe script added to a copy of the page reports what a reader
+/// would notice: every image decoded, nothing wider than the window, every table within the
+/// 1000-px column, the headline chart inside the first screen.
+#[test]
+fn report_html_reads_well_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED report_html_reads_well_in_a_real_browser: no Chromium found (apt-get install chromium, or set CHROMIUM)");
+        return;
+    };
+    let dir = match std::env::var_os("REPORT_RUN_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let dir = fresh_dir("browser");
+            write_run(&dir, 1.0, write_up_claims());
+            let out = orchestrator(&["report", dir.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            dir
+        }
+    };
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap_or_else(|e| panic!("{}/report.html: {e}", dir.display()));
+    assert!(!page.contains("<script"), "report.html must need no JavaScript");
+    // The probe page sits beside report.html so that the charts' relative links resolve alike.
+    let probe = dir.join(".browser-probe.html");
+    std::fs::write(&probe, page.replace("</body>", &format!("<script>{PROBE_SCRIPT}</script></body>"))).unwrap();
+    for (width, height) in [(1280, 900), (390, 844)] {
+        let seen = probe_in_browser(&browser, &probe, (width, height));
+        eprintln!("{} at {width}×{height}: {seen}", dir.join("report.html").display());
+        let field = |name: &str| &seen[name];
+        assert!(field("images").as_u64().unwrap() >= 4, "{width}px: {seen}");
+        assert_eq!(field("broken"), &serde_json::json!([]), "{width}px: images that did not decode: {seen}");
+        assert!(field("pageOverflowPx").as_f64().unwrap() <= 0.0, "{width}px: the page scrolls sideways: {seen}");
+        let headline = field("headline");
+        assert!(headline["top"].as_f64().is_some(), "{width}px: no headline chart: {seen}");
+        if width == 1280 {
+            assert!(headline["bottom"].as_f64().unwrap() <= height as f64, "the headline chart ends below the first screen: {seen}");
+            assert_eq!(field("wideTables"), &serde_json::json!([]), "tables wider than the 1000-px column: {seen}");
+        } else {
+            assert!(
+                headline["top"].as_f64().unwrap() < height as f64,
+                "{width}px: the headline chart starts below the first screen: {seen}"
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&probe);
+}
+
+/// Runs once the page and its images have loaded; writes its findings into the page as JSON.
+const PROBE_SCRIPT: &str = r#"
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const column = document.querySelector('main').clientWidth;
+  const wide = [...document.querySelectorAll('table')]
+    .filter(t => t.scrollWidth > t.clientWidth + 1 || t.scrollWidth > 1000)
+    .map(t => ({ header: t.querySelector('tr').textContent.trim().slice(0, 60), widthPx: t.scrollWidth }));
+  const headline = document.querySelector('img[src$="headline.png"]');
+  const box = headline ? headline.getBoundingClientRect() : {};
+  const found = {
+    images: images.length,
+    broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
+    pageOverflowPx: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    columnPx: column,
+    wideTables: wide,
+    headline: { top: box.top, bottom: box.bottom },
+  };
+  const out = document.createElement('pre');
+  out.id = 'browser-probe';
+  out.textContent = JSON.stringify(found);
+  document.body.appendChild(out);
+});
+"#;
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The probe's findings at one window size, from the DOM Chromium dumps after the page loaded.
+fn probe_in_browser(browser: &Path, page: &Path, (width, height): (u32, u32)) -> serde_json::Value {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000"])
+        .arg(format!("--window-size={width},{height}"))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", browser.display()));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom
+        .find("<pre id=\"browser-probe\">")
+        .unwrap_or_else(|| panic!("{width}px: the probe did not report (did the page load?): {}", String::from_utf8_lossy(&out.stderr)))
+        + "<pre id=\"browser-probe\">".len();
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let json = dom[start..end].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// Issue 12.16: every series stays inside its plot. A memory trace sampled every millisecond
+/// that swings between two levels (NumPy's temporaries at 10^7 points) once drew miter spikes of
+/// its thick line up through the chart's title; spiky lines did the same.
+#[test]
+fn every_series_is_clipped_to_its_plot_area() {
+    use orchestrator::report::charts::{lines, time_series, LineChart, Palette, RunSamples, Series, TimeSeries, ValueFormat};
+    let dir = fresh_dir("clipping");
+    let palette = Palette::new(&["python-numpy".to_string(), "rust".to_string()]);
+    let swinging: Vec<(f64, u64, f64)> = (0..3000u32)
+        .map(|k| {
+            let rss = if k % 2 == 0 { 410u64 << 20 } else { 330 << 20 };
+            (f64::from(k) * 1e-3, rss, f64::from(k) * 0.5e-3)
+        })
+        .collect();
+    let timeline =
+        TimeSeries { title: "spiky".into(), runs: vec![RunSamples { implementation: "python-numpy".into(), samples: swinging }] };
+    let timeline_png = dir.join("timeline.png");
+    time_series(&timeline_png, &timeline, &palette).unwrap();
+    let zigzag = LineChart {
+        title: "zigzag".into(),
+        x_label: "n".into(),
+        y_label: "y".into(),
+        x_format: ValueFormat::Plain,
+        y_format: ValueFormat::Plain,
+        log_x: false,
+        log_y: false,
+        series: vec![Series {
+            implementation: "python-numpy".into(),
+            points: (0..200).map(|k| (f64::from(k), f64::from(k % 2) * 100.0)).collect(),
+        }],
+        references: vec![],
+    };
+    let lines_png = dir.join("lines.png");
+    lines(&lines_png, &zigzag, &palette).unwrap();
+    let blue = palette.colour("python-numpy");
+    for png in [timeline_png, lines_png] {
+        let (width, rows) = decode_rgb(&png);
+        // The title band (the top 60 px) and the margin right of the plot but left of the legend
+        // must hold none of the series' colour.
+        let strays: Vec<(usize, usize)> = rows
+            .iter()
+            .enumerate()
+            .take(60)
+            .flat_map(|(y, row)| (0..width).filter(move |&x| row[3 * x..3 * x + 3] == [blue.0, blue.1, blue.2]).map(move |x| (x, y)))
+            .collect();
+        assert!(strays.is_empty(), "{}: the series is drawn in the title band at {:?}", png.display(), &strays[..strays.len().min(5)]);
+    }
+}
+
+fn decode_rgb(path: &Path) -> (usize, Vec<Vec<u8>>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    let row_bytes = info.line_size;
+    let rows = buffer[..row_bytes * info.height as usize].chunks(row_bytes).map(<[u8]>::to_vec).collect();
+    (info.width as usize, rows)
 }

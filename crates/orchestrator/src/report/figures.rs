@@ -83,10 +83,8 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
                 i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high))))
             });
         draw("memory", "Peak memory per implementation".into(), &|path| charts::grouped_bars(path, &memory, &palette));
-        if let Some(timeline) = timeline(report, scenario) {
-            draw("timeline", format!("Memory and CPU over time ({})", timeline.title.rsplit(": ").next().unwrap_or("")), &|path| {
-                charts::time_series(path, &timeline, &palette)
-            });
+        if let Some((timeline, point)) = timeline(report, scenario) {
+            draw("timeline", format!("Memory and CPU over time ({point})"), &|path| charts::time_series(path, &timeline, &palette));
         }
         let phases = phase_chart(scenario);
         draw("phases", "Where the time goes: start-up, load, train".into(), &|path| charts::phases(path, &phases, &palette));
@@ -107,13 +105,8 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
 /// The headline: wall time and peak memory of every implementation measured at the headline
 /// point, each beside what the scenario's `wall_ms` and `peak_rss_mb` claims say it should be.
 fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSummary) -> HeadlineChart {
-    let claims: Vec<&Claim> = report
-        .plan
-        .scenarios
-        .iter()
-        .find(|p| p.name == scenario.name)
-        .map(|p| p.expect.iter().collect())
-        .unwrap_or_default();
+    let claims: Vec<&Claim> =
+        report.plan.scenarios.iter().find(|p| p.name == scenario.name).map(|p| p.expect.iter().collect()).unwrap_or_default();
     let claimed = |implementation: &str, wall: bool| {
         claims.iter().find_map(|claim| match claim {
             Claim::WallMs(c) if wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
@@ -167,11 +160,7 @@ fn bounds_label(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> Stri
 }
 
 fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
-    if scenario.points.len() == 1 {
-        format!("n={}", point.n)
-    } else {
-        point.label.clone()
-    }
+    super::short_label(scenario, point)
 }
 
 fn bars(
@@ -200,7 +189,7 @@ fn bars(
 
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
 /// is the median one: what a typical run looks like from outside.
-fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
+fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<(TimeSeries, String)> {
     let point =
         scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
     let mut runs = Vec::new();
@@ -232,9 +221,9 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
     }
-    (!runs.is_empty()).then(|| TimeSeries {
-        title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label),
-        runs,
+    let label = group_label(scenario, point);
+    (!runs.is_empty()).then(|| {
+        (TimeSeries { title: format!("{}, {label}: memory and CPU over time, the median run of each", scenario.name), runs }, label.clone())
     })
 }
 

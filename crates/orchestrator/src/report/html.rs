@@ -4,15 +4,15 @@
 
 use pulldown_cmark::{html, Options, Parser};
 
-/// The stylesheet: GitHub's measures (16 px text, a content column of at most 1000 px, cells
-/// padded 6 px × 13 px), so a table that fits here fits GitHub's rendering of report.md too.
+/// The stylesheet: GitHub's measures (16 px text, cells padded 6 px × 13 px) in a content column
+/// of at most 1000 px, so a table that fits here fits GitHub's rendering of report.md too.
 /// A table wider than the column scrolls inside itself rather than widening the page.
 const STYLESHEET: &str = r#"
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #fff; color: #1f2328;
   font: 16px/1.5 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 1000px; margin: 0 auto; padding: 16px 16px 48px; overflow-wrap: break-word; }
+main { max-width: 1032px; margin: 0 auto; padding: 16px 16px 48px; overflow-wrap: break-word; }
 h1 { font-size: 1.9em; margin: 0.4em 0 0.3em; line-height: 1.25; }
 h2 { font-size: 1.5em; margin: 1.6em 0 0.6em; padding-bottom: 0.3em; border-bottom: 1px solid #d1d9e0; }
 h3 { font-size: 1.2em; margin: 1.4em 0 0.5em; }

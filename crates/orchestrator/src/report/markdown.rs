@@ -79,8 +79,7 @@ fn verdict_mark(verdict: Verdict) -> &'static str {
 
 /// A table of contents on one line: the scenarios in the order they ran, then the appendices.
 fn contents(out: &mut String, report: &Report) {
-    let mut entries: Vec<String> =
-        report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
+    let mut entries: Vec<String> = report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
     entries.push("[Environment](#environment)".into());
     entries.push("[Measurement notes](#measurement-notes)".into());
     let _ = writeln!(out, "**Contents:** {}\n", entries.join(" · "));
@@ -216,7 +215,8 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
         for c in claims {
             let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
-            let point = summary.points.iter().find(|p| p.index == c.point).map_or(c.point_label.clone(), |p| super::short_label(summary, p));
+            let point =
+                summary.points.iter().find(|p| p.index == c.point).map_or(c.point_label.clone(), |p| super::short_label(summary, p));
             let _ = writeln!(out, "| {} | {point} | {} | {} | {verdict} |", c.claim, c.source.as_deref().unwrap_or(""), c.measured);
         }
         let _ = writeln!(out);
@@ -350,19 +350,20 @@ fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[Poi
             (None, None) => {}
         }
         for i in &a.implementations {
-            let versus = match i.agrees {
-                Some(true) if i.diverged_at_epoch.is_some() => "✅ same epoch".into(),
-                Some(true) => format!("✅ {}", sci(i.relative_error_vs_reference)),
-                Some(false) if i.diverged_at_epoch.is_some() => "❌ diverged at another epoch".into(),
-                Some(false) => format!("❌ {}", sci(i.relative_error_vs_reference)),
-                None => sci(i.relative_error_vs_reference),
+            let versus = match (i.agrees, i.diverged_at_epoch) {
+                (Some(true), Some(epoch)) => format!("✅ diverged at epoch {epoch} too"),
+                (Some(false), Some(epoch)) => format!("❌ diverged at epoch {epoch}"),
+                (_, Some(epoch)) => format!("diverged at epoch {epoch}"),
+                (Some(true), None) => format!("✅ {}", sci(i.relative_error_vs_reference)),
+                (Some(false), None) => format!("❌ {}", sci(i.relative_error_vs_reference)),
+                (None, None) => sci(i.relative_error_vs_reference),
             };
-            // A diverged fit's parameters are whatever the last epoch left: no distance means anything.
-            let (w, b, distances) = match i.diverged_at_epoch {
-                Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into(), ("—".into(), "—".into())),
-                None => (parameter(i.w), parameter(i.b), (sci(i.w_distance_from_ols), sci(i.b_distance_from_ols))),
+            // A diverged fit's parameters are whatever its last epoch left: no distance means anything.
+            let distances = match i.diverged_at_epoch {
+                Some(_) => ("—".into(), "—".into()),
+                None => (sci(i.w_distance_from_ols), sci(i.b_distance_from_ols)),
             };
-            row(&i.implementation, w, b, versus, distances);
+            row(&i.implementation, parameter(i.w), parameter(i.b), versus, distances);
         }
         if let Some(d) = a.largest_disagreement {
             row("*largest disagreement*", String::new(), String::new(), format!("{d:.2e}"), (String::new(), String::new()));

@@ -106,8 +106,7 @@ pub fn short_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
     let n = |p: &PointSummary| format!("n={}", format::count(p.n));
     let epochs = |p: &PointSummary| format!("epochs={}", p.epochs);
     let lr = |p: &PointSummary| format!("lr={}", p.learning_rate);
-    let parts: Vec<String> =
-        [n, epochs, lr].into_iter().filter(|value| varies(*value)).map(|value| value(point)).collect();
+    let parts: Vec<String> = [n, epochs, lr].into_iter().filter(|value| varies(*value)).map(|value| value(point)).collect();
     if parts.is_empty() {
         n(point)
     } else {

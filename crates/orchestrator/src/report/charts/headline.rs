@@ -56,7 +56,8 @@ fn draw_headline(area: &Area, chart: &HeadlineChart, palette: &Palette) -> DrawR
     let panel_width_px = (WIDTH_PX - 2 * MARGIN_PX - (panels - 1) * PANEL_GAP_PX) / panels;
     for (index, panel) in chart.panels.iter().enumerate() {
         let left_px = MARGIN_PX + index as i32 * (panel_width_px + PANEL_GAP_PX);
-        let panel_area = area.clone().shrink((left_px, TITLE_BAND_PX), (panel_width_px as u32, (height_px - TITLE_BAND_PX - KEY_BAND_PX) as u32));
+        let panel_area =
+            area.clone().shrink((left_px, TITLE_BAND_PX), (panel_width_px as u32, (height_px - TITLE_BAND_PX - KEY_BAND_PX) as u32));
         draw_panel(area, &panel_area, panel, palette)?;
     }
     draw_key(area, height_px - KEY_BAND_PX / 2)
@@ -130,7 +131,8 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
             let (label_width_px, label_height_px) = (text_width(&value_font, &label), text_height(&value_font));
             let above_px = high_px.min(median_px - MEASURED_RADIUS_PX) - 6 - label_height_px;
             let top_px = if above_px > y_pixels.start { above_px } else { low_px.max(median_px + MEASURED_RADIUS_PX) + 6 };
-            let left_px = (centre_px - label_width_px / 2).clamp(x_pixels.start + 2, (x_pixels.end - label_width_px - 2).max(x_pixels.start));
+            let left_px =
+                (centre_px - label_width_px / 2).clamp(x_pixels.start + 2, (x_pixels.end - label_width_px - 2).max(x_pixels.start));
             let backdrop = [(left_px - 4, top_px - 2), (left_px + label_width_px + 4, top_px + label_height_px + 2)];
             area.draw(&Rectangle::new(backdrop, WHITE.mix(0.85).filled()))?;
             put_text(area, &label, (left_px, top_px), &value_font, TEXT, HPos::Left, VPos::Top)?;
