@@ -392,9 +392,15 @@ const PROBE_SCRIPT: &str = r#"
 window.addEventListener('load', () => {
   const images = [...document.images];
   const column = document.querySelector('main').clientWidth;
-  const wide = [...document.querySelectorAll('table')]
-    .filter(t => t.scrollWidth > t.clientWidth + 1 || t.scrollWidth > 1000)
-    .map(t => ({ header: t.querySelector('tr').textContent.trim().slice(0, 60), widthPx: t.scrollWidth }));
+  // A table's natural width: with no cap it lays out every cell on one line.
+  const natural = t => { t.style.maxWidth = 'none'; const w = t.getBoundingClientRect().width; t.style.maxWidth = ''; return w; };
+  const tables = [...document.querySelectorAll('table')].map(t => ({
+    header: [...t.querySelectorAll('th')].map(h => h.textContent.trim()).join(' | ').slice(0, 80),
+    scrolls: t.scrollWidth > t.clientWidth + 1,
+    naturalPx: Math.round(natural(t)),
+  }));
+  const wide = tables.filter(t => t.scrolls || (t.header.startsWith('implementation') && t.naturalPx > 1000));
+  const widest = tables.reduce((a, t) => (a && a.naturalPx >= t.naturalPx ? a : t), null);
   const headline = document.querySelector('img[src$="headline.png"]');
   const box = headline ? headline.getBoundingClientRect() : {};
   const found = {
@@ -403,6 +409,7 @@ window.addEventListener('load', () => {
     pageOverflowPx: document.documentElement.scrollWidth - document.documentElement.clientWidth,
     columnPx: column,
     wideTables: wide,
+    widestTable: widest,
     headline: { top: box.top, bottom: box.bottom },
   };
   const out = document.createElement('pre');

@@ -50,9 +50,9 @@ pub fn seconds_with_ci(d: &Distribution) -> String {
     }
 }
 
-/// "98.4× [91.0–105×]".
+/// "98.4× [91.0–105]".
 pub fn ratio_with_ci(r: &Ratio) -> String {
-    format!("{}× [{}–{}×]", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
+    format!("{}× [{}–{}]", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
 /// "10^7" for powers of ten, else the number with thin grouping: "250 000".
