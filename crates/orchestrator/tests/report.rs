@@ -510,3 +510,24 @@ fn decode_rgb(path: &Path) -> (usize, Vec<Vec<u8>>) {
     let rows = buffer[..row_bytes * info.height as usize].chunks(row_bytes).map(<[u8]>::to_vec).collect();
     (info.width as usize, rows)
 }
+
+/// Issue 16: a default run (every scenarios/*.yaml, listed by file name) runs and reports the
+/// scenarios in the order they declare — the write-up's case first —, and one without `order:`
+/// after them; scenarios named on the command line keep the order given.
+#[test]
+fn a_default_run_follows_the_order_the_scenarios_declare() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let catalogue = orchestrator::scenario::load_implementations(&root.join("scenarios/implementations.yaml")).unwrap();
+    let dir = fresh_dir("order");
+    let unordered = dir.join("aaa-first-by-name.yaml");
+    let seed = std::fs::read_to_string(root.join("scenarios/seed.yaml")).unwrap();
+    let without_order: String = seed.lines().filter(|l| !l.starts_with("order:")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&unordered, without_order.replacen("name: seed", "name: unordered", 1)).unwrap();
+    let mut files: Vec<PathBuf> = ["kernels", "learning-rate", "scaling", "seed"].iter().map(|n| root.join(format!("scenarios/{n}.yaml"))).collect();
+    files.insert(0, unordered);
+    let mut loaded = orchestrator::plan::load(&files, &catalogue.implementations).unwrap();
+    let names = |loaded: &[orchestrator::plan::Loaded]| loaded.iter().map(|l| l.file.name.value.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&loaded), ["unordered", "kernels", "learning-rate", "scaling", "seed"], "as given");
+    orchestrator::plan::sort_by_declared_order(&mut loaded);
+    assert_eq!(names(&loaded), ["seed", "scaling", "kernels", "learning-rate", "unordered"]);
+}
