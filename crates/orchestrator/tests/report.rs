@@ -523,11 +523,12 @@ fn a_default_run_follows_the_order_the_scenarios_declare() {
     let seed = std::fs::read_to_string(root.join("scenarios/seed.yaml")).unwrap();
     let without_order: String = seed.lines().filter(|l| !l.starts_with("order:")).map(|l| format!("{l}\n")).collect();
     std::fs::write(&unordered, without_order.replacen("name: seed", "name: unordered", 1)).unwrap();
-    let mut files: Vec<PathBuf> = ["kernels", "learning-rate", "scaling", "seed"].iter().map(|n| root.join(format!("scenarios/{n}.yaml"))).collect();
+    let mut files: Vec<PathBuf> =
+        ["kernels", "learning-rate", "scaling", "seed", "startup"].iter().map(|n| root.join(format!("scenarios/{n}.yaml"))).collect();
     files.insert(0, unordered);
     let mut loaded = orchestrator::plan::load(&files, &catalogue.implementations).unwrap();
     let names = |loaded: &[orchestrator::plan::Loaded]| loaded.iter().map(|l| l.file.name.value.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&loaded), ["unordered", "kernels", "learning-rate", "scaling", "seed"], "as given");
+    assert_eq!(names(&loaded), ["unordered", "kernels", "learning-rate", "scaling", "seed", "startup"], "as given");
     orchestrator::plan::sort_by_declared_order(&mut loaded);
-    assert_eq!(names(&loaded), ["seed", "scaling", "kernels", "learning-rate", "unordered"]);
+    assert_eq!(names(&loaded), ["seed", "scaling", "kernels", "learning-rate", "startup", "unordered"]);
 }
