@@ -340,10 +340,10 @@ fn the_eta_prices_the_runs_left_by_their_cost() {
 }
 
 /// Issue 16: report.html as a reader's browser shows it. Headless Chromium loads the page (of the
-/// end-to-end run when `REPORT_RUN_DIR` names it, else of the fixture run) at 1280 × 900 and at
-/// a phone's 390 × 844, and a probe script added to a copy of the page reports what a reader
-/// would notice: every image decoded, nothing wider than the window, every table within the
-/// 1000-px column, the headline chart inside the first screen.
+/// end-to-end run when `REPORT_RUN_DIR` names it, else of the fixture run) in two frames, a
+/// 1280 × 900 window and a phone's 390 × 844, and a probe script added to a copy of the page
+/// reports what a reader would notice: every image decoded, nothing wider than the window, the
+/// tables of results within the 1000-px column, the headline chart inside the first screen.
 #[test]
 fn report_html_reads_well_in_a_real_browser() {
     let Some(browser) = chromium() else {
@@ -362,36 +362,53 @@ fn report_html_reads_well_in_a_real_browser() {
     };
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap_or_else(|e| panic!("{}/report.html: {e}", dir.display()));
     assert!(!page.contains("<script"), "report.html must need no JavaScript");
-    // The probe page sits beside report.html so that the charts' relative links resolve alike.
-    let probe = dir.join(".browser-probe.html");
+    // The probe pages sit beside report.html so that the charts' relative links resolve alike.
+    let (probe, frames) = (dir.join(".browser-probe.html"), dir.join(".browser-frames.html"));
     std::fs::write(&probe, page.replace("</body>", &format!("<script>{PROBE_SCRIPT}</script></body>"))).unwrap();
-    for (width, height) in [(1280, 900), (390, 844)] {
-        let seen = probe_in_browser(&browser, &probe, (width, height));
-        eprintln!("{} at {width}×{height}: {seen}", dir.join("report.html").display());
-        let field = |name: &str| &seen[name];
-        assert!(field("images").as_u64().unwrap() >= 4, "{width}px: {seen}");
-        assert_eq!(field("broken"), &serde_json::json!([]), "{width}px: images that did not decode: {seen}");
-        assert!(field("pageOverflowPx").as_f64().unwrap() <= 0.0, "{width}px: the page scrolls sideways: {seen}");
-        let headline = field("headline");
-        assert!(headline["top"].as_f64().is_some(), "{width}px: no headline chart: {seen}");
-        if width == 1280 {
-            assert!(headline["bottom"].as_f64().unwrap() <= height as f64, "the headline chart ends below the first screen: {seen}");
-            assert_eq!(field("wideTables"), &serde_json::json!([]), "tables wider than the 1000-px column: {seen}");
+    std::fs::write(&frames, FRAMES_PAGE).unwrap();
+    let seen = probe_in_browser(&browser, &frames);
+    let _ = (std::fs::remove_file(&probe), std::fs::remove_file(&frames));
+    assert_eq!(seen.len(), 2, "one report per frame: {seen:?}");
+    for found in &seen {
+        eprintln!("{} in a {}×{} window: {found}", dir.join("report.html").display(), found["width"], found["height"]);
+        let (width, height) = (found["width"].as_f64().unwrap(), found["height"].as_f64().unwrap());
+        assert!(found["images"].as_u64().unwrap() >= 4, "{found}");
+        assert_eq!(found["broken"], serde_json::json!([]), "{width} px: images that did not decode: {found}");
+        assert!(found["pageOverflowPx"].as_f64().unwrap() <= 0.0, "{width} px: the page scrolls sideways: {found}");
+        let headline = &found["headline"];
+        assert!(headline["top"].as_f64().is_some(), "{width} px: no headline chart: {found}");
+        if width >= 1280.0 {
+            assert!(headline["bottom"].as_f64().unwrap() <= height, "the headline chart ends below the first screen: {found}");
+            assert_eq!(found["wideTables"], serde_json::json!([]), "tables wider than the 1000-px column: {found}");
         } else {
-            assert!(
-                headline["top"].as_f64().unwrap() < height as f64,
-                "{width}px: the headline chart starts below the first screen: {seen}"
-            );
+            assert!(headline["top"].as_f64().unwrap() < height, "{width} px: the headline chart starts below the first screen: {found}");
         }
     }
-    let _ = std::fs::remove_file(&probe);
 }
 
-/// Runs once the page and its images have loaded; writes its findings into the page as JSON.
+/// Two frames of the probe page, a desktop window and a phone; each posts its findings here.
+const FRAMES_PAGE: &str = r#"<!DOCTYPE html><html><body><script>
+window.addEventListener('message', event => {
+  const out = document.createElement('pre');
+  out.className = 'browser-probe';
+  out.textContent = event.data;
+  document.body.appendChild(out);
+});
+for (const [width, height] of [[1280, 900], [390, 844]]) {
+  const frame = document.createElement('iframe');
+  frame.src = '.browser-probe.html';
+  frame.width = width;
+  frame.height = height;
+  frame.style.border = '0';
+  document.body.appendChild(frame);
+}
+</script></body></html>
+"#;
+
+/// Runs once the page and its images have loaded; posts its findings to the frames page.
 const PROBE_SCRIPT: &str = r#"
 window.addEventListener('load', () => {
   const images = [...document.images];
-  const column = document.querySelector('main').clientWidth;
   // A table's natural width: with no cap it lays out every cell on one line.
   const natural = t => { t.style.maxWidth = 'none'; const w = t.getBoundingClientRect().width; t.style.maxWidth = ''; return w; };
   const tables = [...document.querySelectorAll('table')].map(t => ({
@@ -399,23 +416,21 @@ window.addEventListener('load', () => {
     scrolls: t.scrollWidth > t.clientWidth + 1,
     naturalPx: Math.round(natural(t)),
   }));
+  // Any table that scrolls sideways, and a results or phases table that would wrap at 1000 px.
   const wide = tables.filter(t => t.scrolls || (t.header.startsWith('implementation') && t.naturalPx > 1000));
   const widest = tables.reduce((a, t) => (a && a.naturalPx >= t.naturalPx ? a : t), null);
   const headline = document.querySelector('img[src$="headline.png"]');
   const box = headline ? headline.getBoundingClientRect() : {};
-  const found = {
+  parent.postMessage(JSON.stringify({
+    width: window.innerWidth,
+    height: window.innerHeight,
     images: images.length,
     broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     pageOverflowPx: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    columnPx: column,
     wideTables: wide,
     widestTable: widest,
     headline: { top: box.top, bottom: box.bottom },
-  };
-  const out = document.createElement('pre');
-  out.id = 'browser-probe';
-  out.textContent = JSON.stringify(found);
-  document.body.appendChild(out);
+  }), '*');
 });
 "#;
 
@@ -430,25 +445,27 @@ fn chromium() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The probe's findings at one window size, from the DOM Chromium dumps after the page loaded.
-fn probe_in_browser(browser: &Path, page: &Path, (width, height): (u32, u32)) -> serde_json::Value {
+/// Every frame's findings, from the DOM Chromium dumps once the page has settled.
+fn probe_in_browser(browser: &Path, page: &Path) -> Vec<serde_json::Value> {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000"])
-        .arg(format!("--window-size={width},{height}"))
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=15000"])
+        .args(["--window-size=1800,1000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", browser.display()));
     let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom
-        .find("<pre id=\"browser-probe\">")
-        .unwrap_or_else(|| panic!("{width}px: the probe did not report (did the page load?): {}", String::from_utf8_lossy(&out.stderr)))
-        + "<pre id=\"browser-probe\">".len();
-    let end = start + dom[start..].find("</pre>").unwrap();
-    let json = dom[start..end].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+    let found: Vec<serde_json::Value> = dom
+        .split("<pre class=\"browser-probe\">")
+        .skip(1)
+        .map(|rest| {
+            let json = rest[..rest.find("</pre>").unwrap()].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+        })
+        .collect();
+    assert!(!found.is_empty(), "the probe did not report (did the page load?): {}", String::from_utf8_lossy(&out.stderr));
+    found
 }
 
 /// Issue 12.16: every series stays inside its plot. A memory trace sampled every millisecond

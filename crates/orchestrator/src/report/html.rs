@@ -13,7 +13,7 @@ const STYLESHEET: &str = r#"
 body { margin: 0; background: #fff; color: #1f2328;
   font: 16px/1.5 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
 main { max-width: 1032px; margin: 0 auto; padding: 16px 16px 48px; overflow-wrap: break-word; }
-h1 { font-size: 1.9em; margin: 0.4em 0 0.3em; line-height: 1.25; }
+h1 { font-size: 1.5em; margin: 0.4em 0 0.3em; line-height: 1.25; }
 h2 { font-size: 1.5em; margin: 1.6em 0 0.6em; padding-bottom: 0.3em; border-bottom: 1px solid #d1d9e0; }
 h3 { font-size: 1.2em; margin: 1.4em 0 0.5em; }
 p, ul, ol, blockquote, table { margin: 0 0 16px; }
@@ -33,7 +33,7 @@ img { display: block; max-width: 100%; height: auto; margin: 8px 0; }
 @media (max-width: 640px) {
   body { font-size: 15px; }
   main { padding: 8px 10px 32px; }
-  h1 { font-size: 1.5em; }
+  h1 { font-size: 1.3em; }
   th, td { padding: 4px 8px; }
 }
 "#;
