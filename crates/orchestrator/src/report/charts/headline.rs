@@ -84,7 +84,8 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
     let (low, high) = log_bounds(min, max, 0.12, 0.12);
     let y = Scale::logarithmic(low, high, panel.value_format);
     let y_area_px = y_area_width(&y) - text_height(&font(AXIS_DESC_FONT_PX)) - 8;
-    let x_area_px = 12 + text_height(&font(TICK_FONT_PX)) + 8;
+    // Two lines under each slot: the implementation, and what was claimed for it.
+    let x_area_px = 12 + text_height(&font(TICK_FONT_PX)) + 6 + text_height(&font(VALUE_FONT_PX)) + 8;
     let mut plot = ChartBuilder::on(panel_area)
         .margin_top(36)
         .margin_right(8)
@@ -107,15 +108,11 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
             let corners = [(slot as f64 + 0.12, bottom), (slot as f64 + 0.88, top)];
             plot.draw_series(std::iter::once(Rectangle::new(corners, tint(colour, 0.72).filled())))?;
             plot.draw_series(std::iter::once(Rectangle::new(corners, colour.stroke_width(2))))?;
-            let band_left_px = plot.backend_coord(&corners[0]).0;
-            let band_bottom_px = plot.backend_coord(&corners[0]).1;
-            let label = ellipsize(&row.claimed_label, x_pixels.end - band_left_px - 4, &label_font);
-            // Under the band when there is room (measured labels go above their dots), else
-            // just inside its bottom.
-            let label_height_px = text_height(&label_font);
-            let label_top_px =
-                if y_pixels.end - band_bottom_px > label_height_px + 6 { band_bottom_px + 4 } else { band_bottom_px - label_height_px - 4 };
-            put_text(area, &label, (band_left_px, label_top_px), &label_font, TEXT, HPos::Left, VPos::Top)?;
+            // The claim is written under the implementation's name, where no mark can cover it.
+            let slot_px = x_pixels.end.saturating_sub(x_pixels.start) / rows.len().max(1) as i32;
+            let label = ellipsize(&row.claimed_label, slot_px - 6, &label_font);
+            let label_top_px = y_pixels.end + 12 + text_height(&font(TICK_FONT_PX));
+            put_text(area, &label, (centre_px, label_top_px), &label_font, MUTED_TEXT, HPos::Center, VPos::Top)?;
         }
         if let Some((median, low, high)) = row.measured {
             let Some(median_axis) = y.to_axis(median) else { continue };
