@@ -1,5 +1,6 @@
-//! Every chart of the report, drawn from plain data into 1200×800 PNG files with plotters.
-//! The report fills the input types below; this module depends on nothing else in the crate.
+//! Every chart of the report, drawn from plain data into 1200×800 PNG files with plotters (the
+//! headline chart, in charts/headline.rs, is 1200×520). The report fills the input types below;
+//! this module depends on nothing else in the crate.
 
 use std::error::Error as StdError;
 use std::ops::Range;

@@ -46,12 +46,11 @@ pub fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result
 
 fn draw_headline(area: &Area, chart: &HeadlineChart, palette: &Palette) -> DrawResult<()> {
     let height_px = HEADLINE_HEIGHT as i32;
+    draw_title(area, &chart.title)?;
     if chart.panels.iter().all(|panel| panel.rows.iter().all(|row| row.measured.is_none())) {
-        draw_title(area, &chart.title)?;
         let centre = (WIDTH_PX / 2, height_px / 2);
         return put_text(area, "no data", centre, &bold_font(36.0), MUTED_TEXT, HPos::Center, VPos::Center);
     }
-    draw_title(area, &chart.title)?;
     let panels = chart.panels.len().max(1) as i32;
     let panel_width_px = (WIDTH_PX - 2 * MARGIN_PX - (panels - 1) * PANEL_GAP_PX) / panels;
     for (index, panel) in chart.panels.iter().enumerate() {
@@ -60,7 +59,8 @@ fn draw_headline(area: &Area, chart: &HeadlineChart, palette: &Palette) -> DrawR
             area.clone().shrink((left_px, TITLE_BAND_PX), (panel_width_px as u32, (height_px - TITLE_BAND_PX - KEY_BAND_PX) as u32));
         draw_panel(area, &panel_area, panel, palette)?;
     }
-    draw_key(area, height_px - KEY_BAND_PX / 2)
+    let claimed = chart.panels.iter().any(|panel| panel.rows.iter().any(|row| row.claimed.is_some()));
+    draw_key(area, height_px - KEY_BAND_PX / 2, claimed)
 }
 
 fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &Palette) -> DrawResult<()> {
@@ -138,19 +138,20 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
     Ok(())
 }
 
-/// What the marks mean, in one line under the panels.
-fn draw_key(area: &Area, centre_y_px: i32) -> DrawResult<()> {
+/// What the marks mean, in one line under the panels (the band only when there are claims).
+fn draw_key(area: &Area, centre_y_px: i32, claimed: bool) -> DrawResult<()> {
     let key_font = font(LEGEND_FONT_PX);
-    let band = "claimed range (the write-up)";
-    let dot = "measured median, 95% CI";
-    let total_px = 30 + 8 + text_width(&key_font, band) + 40 + 2 * MEASURED_RADIUS_PX + 8 + text_width(&key_font, dot);
-    let mut left_px = (WIDTH_PX - total_px) / 2;
-    area.draw(&Rectangle::new([(left_px, centre_y_px - 9), (left_px + 30, centre_y_px + 9)], tint(MUTED_TEXT, 0.72).filled()))?;
-    area.draw(&Rectangle::new([(left_px, centre_y_px - 9), (left_px + 30, centre_y_px + 9)], MUTED_TEXT.stroke_width(2)))?;
-    left_px += 38;
-    put_text(area, band, (left_px, centre_y_px), &key_font, TEXT, HPos::Left, VPos::Center)?;
-    left_px += text_width(&key_font, band) + 40 + MEASURED_RADIUS_PX;
+    let (band, dot) = ("claimed range", "measured median, 95% CI");
+    let band_px = if claimed { 30 + 8 + text_width(&key_font, band) + 40 } else { 0 };
+    let mut left_px = (WIDTH_PX - band_px - 2 * MEASURED_RADIUS_PX - 8 - text_width(&key_font, dot)) / 2;
+    if claimed {
+        let swatch = [(left_px, centre_y_px - 9), (left_px + 30, centre_y_px + 9)];
+        area.draw(&Rectangle::new(swatch, tint(MUTED_TEXT, 0.72).filled()))?;
+        area.draw(&Rectangle::new(swatch, MUTED_TEXT.stroke_width(2)))?;
+        put_text(area, band, (left_px + 38, centre_y_px), &key_font, TEXT, HPos::Left, VPos::Center)?;
+        left_px += band_px;
+    }
+    left_px += MEASURED_RADIUS_PX;
     area.draw(&Circle::new((left_px, centre_y_px), MEASURED_RADIUS_PX, AXIS.filled()))?;
-    left_px += MEASURED_RADIUS_PX + 8;
-    put_text(area, dot, (left_px, centre_y_px), &key_font, TEXT, HPos::Left, VPos::Center)
+    put_text(area, dot, (left_px + MEASURED_RADIUS_PX + 8, centre_y_px), &key_font, TEXT, HPos::Left, VPos::Center)
 }
