@@ -551,3 +551,35 @@ fn a_default_run_follows_the_order_the_scenarios_declare() {
     orchestrator::plan::sort_by_declared_order(&mut loaded);
     assert_eq!(names(&loaded), ["seed", "scaling", "kernels", "learning-rate", "startup", "unordered"]);
 }
+
+/// A `protocol: none` program (/bin/true in scenarios/startup.yaml) has no fit: the opening lines
+/// compare a program that does the job, and the accuracy table leaves it out.
+#[test]
+fn a_program_without_a_fit_is_neither_the_headline_nor_in_the_accuracy_table() {
+    let dir = fresh_dir("protocol-none");
+    write_run(&dir, 1.0, vec![]);
+    let mut plan: Plan = records::read_json(&dir.join(records::PLAN_JSON)).unwrap();
+    let mut bin_true = implementation("bin-true");
+    bin_true.protocol = orchestrator::scenario::Protocol::None;
+    plan.scenarios[0].implementations.insert(0, bin_true);
+    records::write_json_atomic(&dir.join(records::PLAN_JSON), &plan).unwrap();
+    let rows: Vec<RawRecord> = (1..=5u32)
+        .map(|k| RawRecord {
+            w: None,
+            b: None,
+            mse: None,
+            epochs_run: None,
+            load_seconds: None,
+            train_seconds: None,
+            ..record("bin-true", k, 0.5e-3, 1 << 20)
+        })
+        .collect();
+    CsvAppender::open(&dir.join(records::RAW_CSV)).unwrap().append(&rows).unwrap();
+    let out = orchestrator(&["report", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let speed = report.lines().find(|l| l.starts_with("- **Speed**")).unwrap_or_else(|| panic!("{report}"));
+    assert!(speed.contains(": rust ran the whole job"), "{speed}");
+    assert!(report.contains("| bin-true | 500 µs ["), "bin-true is still measured: {report}");
+    assert!(!report.lines().any(|l| l.starts_with("|  | bin-true |")), "no accuracy row for a program without a fit: {report}");
+}

@@ -10,6 +10,7 @@ use super::Report;
 use crate::accuracy::PointAccuracy;
 use crate::claims::Verdict;
 use crate::plan::{Order, ScenarioPlan};
+use crate::scenario::Protocol;
 use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
 
 pub fn render(report: &Report, figures: &Figures) -> String {
@@ -34,7 +35,8 @@ pub fn render(report: &Report, figures: &Figures) -> String {
 fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
     let mut lines = Vec::new();
     if let Some((scenario, point)) = super::headline(report) {
-        lines.extend(small_point_lines(scenario, point));
+        let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
+        lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| fits(plan, name))));
         let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == scenario.name).collect();
         if !claims.is_empty() {
             let held = claims.iter().filter(|c| c.verdict == Verdict::Held).count();
@@ -118,9 +120,15 @@ fn large_point_line(report: &Report) -> Option<String> {
     ))
 }
 
-/// Speed, memory and where the time goes, at the headline point: the fastest implementation
-/// against the baseline.
-fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary) -> Vec<String> {
+/// Whether the implementation fits a line (not a `protocol: none` program such as /bin/true,
+/// measured only for what starting it costs).
+fn fits(plan: &ScenarioPlan, name: &str) -> bool {
+    plan.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None)
+}
+
+/// Speed, memory and where the time goes, at the headline point: the fastest implementation that
+/// does the job against the baseline.
+fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_job: impl Fn(&str) -> bool) -> Vec<String> {
     let mut lines = Vec::new();
     let Some(baseline) = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured()) else {
         return lines;
@@ -129,7 +137,7 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary) -> Vec<St
     let fastest = point
         .implementations
         .iter()
-        .filter(|i| i.measured() && i.implementation != scenario.baseline)
+        .filter(|i| i.measured() && i.implementation != scenario.baseline && does_the_job(&i.implementation))
         .min_by(|a, b| wall_of(a).total_cmp(&wall_of(b)));
     let base_wall = baseline.wall.as_ref().map_or(f64::NAN, |d| d.median);
     if let Some(fastest) = fastest {
@@ -207,7 +215,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         }
     }
     if let Some(accuracy) = report.accuracy.get(index) {
-        accuracy_section(out, summary, accuracy);
+        accuracy_section(out, plan, summary, accuracy);
     }
     let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
     if !claims.is_empty() {
@@ -313,7 +321,7 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
     let _ = writeln!(out);
 }
 
-fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
+fn accuracy_section(out: &mut String, plan: &ScenarioPlan, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
     let _ = writeln!(out, "### Accuracy\n");
     let tolerance = accuracy.first().map_or(String::new(), |a| format!(" (they agree when within {:e})", a.relative_tolerance));
     let _ = writeln!(
@@ -343,7 +351,7 @@ fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[Poi
             (None, Some(note)) => row("*reference*", note.clone(), String::new(), String::new(), (String::new(), String::new())),
             (None, None) => {}
         }
-        for i in &a.implementations {
+        for i in a.implementations.iter().filter(|i| fits(plan, &i.implementation)) {
             let versus = match (i.agrees, i.diverged_at_epoch) {
                 (Some(true), Some(_)) => "✅ diverged, same epoch".into(),
                 (Some(false), Some(epoch)) => format!("❌ diverged at epoch {epoch}"),
