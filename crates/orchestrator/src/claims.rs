@@ -93,7 +93,7 @@ fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
 }
 
 /// "0.3–0.8 ms", "at least 30 MB".
-fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
+pub fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
     match (at_least, at_most) {
         (Some(lo), Some(hi)) => format!("{}–{}{unit}", trim(lo), trim(hi)),
         (Some(lo), None) => format!("at least {}{unit}", trim(lo)),
@@ -103,7 +103,7 @@ fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String 
 }
 
 /// An absolute claim's figure in the claim's own unit: wall time in ms, peak RSS in MB.
-pub fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> Option<(f64, f64, f64)> {
+fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> Option<(f64, f64, f64)> {
     let (d, scale) = match claim {
         Claim::WallMs(_) => (implementation.wall.as_ref()?, 1e3),
         Claim::PeakRssMb(_) => (implementation.peak_rss.as_ref()?, 1e-6),

@@ -9,6 +9,7 @@ use super::charts::{
     Reference, RunSamples, Series, TimeSeries, ValueFormat,
 };
 use super::{Report, CHARTS_DIR};
+use crate::claims;
 use crate::plan::Claim;
 use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
@@ -110,10 +111,10 @@ fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSumm
     let claimed = |implementation: &str, wall: bool| {
         claims.iter().find_map(|claim| match claim {
             Claim::WallMs(c) if wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
-                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), bounds_label(c.at_least, c.at_most, "ms")))
+                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), claims::bounds_in(c.at_least, c.at_most, " ms")))
             }
             Claim::PeakRssMb(c) if !wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
-                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), bounds_label(c.at_least, c.at_most, "MB")))
+                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), claims::bounds_in(c.at_least, c.at_most, " MB")))
             }
             _ => None,
         })
@@ -146,16 +147,6 @@ fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSumm
             if claimed_any { "claimed (bands) against measured" } else { "measured" }
         ),
         panels: vec![panel("Wall time, whole process", true, ValueFormat::Seconds), panel("Peak memory (RSS)", false, ValueFormat::Bytes)],
-    }
-}
-
-/// "0.3–0.8 ms", "≥ 30 MB".
-fn bounds_label(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
-    match (at_least, at_most) {
-        (Some(low), Some(high)) => format!("{low}–{high} {unit}"),
-        (Some(low), None) => format!("≥ {low} {unit}"),
-        (None, Some(high)) => format!("≤ {high} {unit}"),
-        (None, None) => String::new(),
     }
 }
 
