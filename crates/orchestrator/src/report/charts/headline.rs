@@ -95,13 +95,15 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
     draw_axes(area, &mut plot, (None, "", x_area_px), (Some(&y), "", y_area_px))?;
     let (x_pixels, y_pixels) = plot.plotting_area().get_pixel_range();
     let range = y.axis_range();
+    let slot_px = (x_pixels.end - x_pixels.start) / rows.len().max(1) as i32;
     let label_font = font(VALUE_FONT_PX);
     let value_font = bold_font(VALUE_FONT_PX + 1.0);
     for (slot, row) in rows.iter().enumerate() {
         let colour = palette.colour(&row.implementation);
         let centre = slot as f64 + 0.5;
         let centre_px = plot.backend_coord(&(centre, range.start)).0;
-        put_text(area, &row.implementation, (centre_px, y_pixels.end + 10), &font(TICK_FONT_PX), TEXT, HPos::Center, VPos::Top)?;
+        let name = ellipsize(&row.implementation, slot_px - 6, &font(TICK_FONT_PX));
+        put_text(area, &name, (centre_px, y_pixels.end + 10), &font(TICK_FONT_PX), TEXT, HPos::Center, VPos::Top)?;
         if let Some((claimed_low, claimed_high)) = row.claimed {
             let bottom = claimed_low.and_then(|v| y.to_axis(v)).unwrap_or(range.start).clamp(range.start, range.end);
             let top = claimed_high.and_then(|v| y.to_axis(v)).unwrap_or(range.end).clamp(range.start, range.end);
@@ -109,7 +111,6 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
             plot.draw_series(std::iter::once(Rectangle::new(corners, tint(colour, 0.72).filled())))?;
             plot.draw_series(std::iter::once(Rectangle::new(corners, colour.stroke_width(2))))?;
             // The claim is written under the implementation's name, where no mark can cover it.
-            let slot_px = x_pixels.end.saturating_sub(x_pixels.start) / rows.len().max(1) as i32;
             let label = ellipsize(&row.claimed_label, slot_px - 6, &label_font);
             let label_top_px = y_pixels.end + 12 + text_height(&font(TICK_FONT_PX));
             put_text(area, &label, (centre_px, label_top_px), &label_font, MUTED_TEXT, HPos::Center, VPos::Top)?;
@@ -124,12 +125,15 @@ fn draw_panel(area: &Area, panel_area: &Area, panel: &HeadlinePanel, palette: &P
             area.draw(&Circle::new((centre_px, median_px), MEASURED_RADIUS_PX, AXIS.filled()))?;
             // Centred above the CI (below it when the plot ends too soon), on a white backdrop so
             // that a band behind it does not hide it.
-            let label = format!("measured {}", panel.value_format.format(median));
+            // "measured 1.80 ms" when the slot has room, else the value alone (the key says what a dot is).
+            let value = panel.value_format.format(median);
+            let worded = format!("measured {value}");
+            let label = if text_width(&value_font, &worded) <= slot_px - 12 { worded } else { value };
             let (label_width_px, label_height_px) = (text_width(&value_font, &label), text_height(&value_font));
             let above_px = high_px.min(median_px - MEASURED_RADIUS_PX) - 6 - label_height_px;
             let top_px = if above_px > y_pixels.start { above_px } else { low_px.max(median_px + MEASURED_RADIUS_PX) + 6 };
             let left_px =
-                (centre_px - label_width_px / 2).clamp(x_pixels.start + 2, (x_pixels.end - label_width_px - 2).max(x_pixels.start));
+                (centre_px - label_width_px / 2).clamp(x_pixels.start + 6, (x_pixels.end - label_width_px - 6).max(x_pixels.start + 6));
             let backdrop = [(left_px - 4, top_px - 2), (left_px + label_width_px + 4, top_px + label_height_px + 2)];
             area.draw(&Rectangle::new(backdrop, WHITE.mix(0.85).filled()))?;
             put_text(area, &label, (left_px, top_px), &value_font, TEXT, HPos::Left, VPos::Top)?;
