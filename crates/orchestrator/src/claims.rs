@@ -40,8 +40,11 @@ pub struct ClaimResult {
     pub source: Option<String>,
     /// What was measured, in words, e.g. "106× (95% CI 98–112×)".
     pub measured: String,
-    /// Claim and measurement in a few words, for the report's opening lines:
-    /// "rust 3–6× faster: 106×".
+    /// The implementation the claim is about: "rust".
+    #[serde(default)]
+    pub subject: String,
+    /// Claim and measurement in a few words after the subject, for the report's opening lines:
+    /// "3–6× faster: 106×".
     #[serde(default)]
     pub short: String,
     pub verdict: Verdict,
@@ -66,12 +69,22 @@ pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRe
                 claim: claim_text,
                 source,
                 measured,
+                subject: claim_subject(claim).to_string(),
                 short,
                 verdict,
             });
         }
     }
     results
+}
+
+fn claim_subject(claim: &Claim) -> &str {
+    match claim {
+        Claim::Speedup(c) => &c.faster,
+        Claim::MemoryRatio(c) => &c.leaner,
+        Claim::Fit(c) => &c.implementation,
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => &c.implementation,
+    }
 }
 
 fn claim_point(claim: &Claim) -> Option<usize> {
@@ -200,7 +213,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
                 _ => None,
             };
             let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
-            Judged { claim: text, source: c.source.clone(), measured, short: format!("{} {bounds} faster: {short}", c.faster), verdict }
+            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} faster: {short}"), verdict }
         }
         Claim::MemoryRatio(c) => {
             let bounds = bounds_text(c.at_least, c.at_most);
@@ -210,18 +223,12 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
                 _ => None,
             };
             let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
-            Judged {
-                claim: text,
-                source: c.source.clone(),
-                measured,
-                short: format!("{} {bounds} less memory: {short}", c.leaner),
-                verdict,
-            }
+            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} less memory: {short}"), verdict }
         }
         Claim::Fit(c) => {
             let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
             let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
-            let short_claim = format!("{} {}", c.implementation, wanted.join(", "));
+            let short_claim = wanted.join(", ");
             let Some(found) = find(point, &c.implementation) else {
                 return Judged {
                     claim: text,
@@ -261,7 +268,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
                 Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds_in(c.at_least, c.at_most, " ms"))),
                 _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds_in(c.at_least, c.at_most, " MB"))),
             };
-            let short_claim = format!("{} {}", c.implementation, bounds_in(c.at_least, c.at_most, &format!(" {unit}")));
+            let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
             let Some((median, low, high)) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
                 return Judged {
                     claim: text,
