@@ -150,10 +150,6 @@ fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSumm
     }
 }
 
-fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
-    super::short_label(scenario, point)
-}
-
 fn bars(
     scenario: &ScenarioSummary,
     title: String,
@@ -165,7 +161,7 @@ fn bars(
         .points
         .iter()
         .map(|point| BarGroup {
-            label: group_label(scenario, point),
+            label: super::short_label(scenario, point),
             bars: point
                 .implementations
                 .iter()
@@ -212,7 +208,7 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<(TimeSeries, 
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
     }
-    let label = group_label(scenario, point);
+    let label = super::short_label(scenario, point);
     (!runs.is_empty()).then(|| {
         (TimeSeries { title: format!("{}, {label}: memory and CPU over time, the median run of each", scenario.name), runs }, label.clone())
     })
@@ -265,7 +261,7 @@ fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
             let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
             // The point: the chart names the implementation itself, and the point only when
             // there are several.
-            let label = group_label(scenario, point);
+            let label = super::short_label(scenario, point);
             rows.push(PhaseRow {
                 label,
                 implementation: i.implementation.clone(),
@@ -353,7 +349,7 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
         .iter()
         .zip(accuracy)
         .map(|(point, a)| BarGroup {
-            label: group_label(scenario, point),
+            label: super::short_label(scenario, point),
             bars: a
                 .implementations
                 .iter()

@@ -17,10 +17,7 @@ pub fn render(report: &Report, figures: &Figures) -> String {
     let mut out = String::new();
     let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
-    let _ = writeln!(
-        out,
-        "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n"
-    );
+    let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
     answer_section(&mut out, report, figures);
     contents(&mut out, report);
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {

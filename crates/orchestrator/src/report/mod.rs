@@ -1,5 +1,6 @@
-//! The report: a run directory's raw records → statistics, accuracy and claims → report.md,
-//! summary.csv, summary.json and PNG charts beside them. It never re-runs anything, so
+//! The report: a run directory's raw records → statistics, accuracy and claims → report.md (and
+//! report.html, the same text as one web page), summary.csv, summary.json and PNG charts beside
+//! them. It never re-runs anything, so
 //! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
 
 pub mod charts;
