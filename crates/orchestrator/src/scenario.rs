@@ -437,7 +437,11 @@ pub fn validate(
             return Err(ScenarioError::at(path, chain, "an anatomy chain needs at least two steps: each is read against the one before"));
         }
         if let Some(name) = chain.value.iter().find(|n| !listed(&n.value)) {
-            return Err(ScenarioError::at(path, name, format!("anatomy step '{}' is not among this scenario's implementations", name.value)));
+            return Err(ScenarioError::at(
+                path,
+                name,
+                format!("anatomy step '{}' is not among this scenario's implementations", name.value),
+            ));
         }
     }
     check_training(path, &scenario.training.epochs, &scenario.training.learning_rate)?;

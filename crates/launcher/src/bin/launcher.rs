@@ -112,7 +112,8 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
     // SAFETY: a fork of this single-threaded process (no CLONE_VM: the child has its own copy of
     // the memory), with the parent suspended until the child's exec or exit (CLONE_VFORK). The
     // child only makes system calls on data prepared above, then execs or exits.
-    let pid = unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_VFORK | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
+    let pid =
+        unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_VFORK | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
     if pid == 0 {
         // SAFETY: in the child, see above; never returns.
         unsafe { exec_child(launcher, &program, &argv_ptrs, handoff.get(), &held) };
@@ -169,7 +170,13 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
 /// touches is resident in it and carried into the program's peak. Everything the last steps touch
 /// is touched once beforehand (an execve of an empty path fails at once), so the high-water mark
 /// read just before the clock is the one the exec carries over.
-unsafe fn exec_child(launcher: libc::pid_t, program: &CString, argv: &[*const libc::c_char], handoff: *mut Handoff, held: &libc::sigset_t) -> ! {
+unsafe fn exec_child(
+    launcher: libc::pid_t,
+    program: &CString,
+    argv: &[*const libc::c_char],
+    handoff: *mut Handoff,
+    held: &libc::sigset_t,
+) -> ! {
     libc::setpgid(0, 0);
     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
     if libc::getppid() != launcher {
@@ -245,7 +252,9 @@ fn resolve_program(program: &CString) -> CString {
         let candidate = dir.join(std::ffi::OsStr::from_bytes(bytes));
         let Ok(c_candidate) = CString::new(candidate.into_os_string().into_vec()) else { continue };
         // SAFETY: a NUL-terminated path.
-        if unsafe { libc::access(c_candidate.as_ptr(), libc::X_OK) } == 0 && std::fs::metadata(std::ffi::OsStr::from_bytes(c_candidate.as_bytes())).is_ok_and(|m| m.is_file()) {
+        if unsafe { libc::access(c_candidate.as_ptr(), libc::X_OK) } == 0
+            && std::fs::metadata(std::ffi::OsStr::from_bytes(c_candidate.as_bytes())).is_ok_and(|m| m.is_file())
+        {
             return c_candidate;
         }
     }

@@ -167,6 +167,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         results_table(out, point);
         phases_table(out, point, report);
     }
+    super::anatomy::section(out, report, index);
     let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();
     if !mine.is_empty() {
         let _ = writeln!(out, "### Charts\n");
