@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
+use crate::measurement::RawRecord;
 use crate::plan::ScenarioPlan;
+use crate::stats;
 use crate::summary::ScenarioSummary;
 
 /// One step of a chain, at the scenario's first point.
@@ -22,6 +24,9 @@ pub struct AnatomyStep {
     pub added_seconds: f64,
     /// `added_seconds` as a share of the chain's last step.
     pub share_of_whole: f64,
+    /// Median minor page faults of its measured runs (from wait4): each is a page the program
+    /// touched for the first time, so they tell what loading and importing cost in memory work.
+    pub median_minor_faults: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,8 +48,17 @@ impl AnatomyChain {
 
 /// The scenario's anatomy chains, with every step that was measured at its first point; a chain
 /// with fewer than two measured steps is left out.
-pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary) -> Vec<AnatomyChain> {
+pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
     let Some(point) = summary.points.first() else { return Vec::new() };
+    let faults = |name: &str| {
+        let mut values: Vec<f64> = records
+            .iter()
+            .filter(|r| r.scenario == plan.name && r.point == point.index && r.implementation == name && r.status.is_measurement())
+            .filter_map(|r| r.minor_faults.map(|f| f as f64))
+            .collect();
+        values.sort_by(f64::total_cmp);
+        stats::median(&values)
+    };
     plan.anatomy
         .iter()
         .filter_map(|names| {
@@ -78,6 +92,7 @@ pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary) -> Vec<AnatomyChai
                         ci_high_seconds: wall.ci_high,
                         added_seconds: added,
                         share_of_whole: added / whole,
+                        median_minor_faults: faults(name),
                     }
                 })
                 .collect();
@@ -99,6 +114,7 @@ mod tests {
             ci_high_seconds: 0.0,
             added_seconds: added,
             share_of_whole: 0.0,
+            median_minor_faults: None,
         }
     }
 

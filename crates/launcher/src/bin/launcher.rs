@@ -1,3 +1,5 @@
+//! `launcher --exit` does nothing and exits 0 (the static no-op of the spawn-floor probe).
+//!
 //! `launcher PARENT_PID REPORT_FD`, with the child's command line on standard input (NUL-separated
 //! arguments): starts it as the measured child with /dev/null as its standard input, times it and
 //! reaps it, and reports on REPORT_FD (the protocol is in the library, `launcher::Report`). The
@@ -35,6 +37,11 @@ const EXIT_PARENT_GONE: i32 = 3;
 
 fn main() {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // A static program that does nothing: the spawn-floor probe times it beside /bin/true, which
+    // also loads libc dynamically.
+    if args.len() == 1 && args[0] == "--exit" {
+        return;
+    }
     let (parent, report_fd, argv) = match parse_args(&args) {
         Ok(parsed) => parsed,
         Err(message) => {

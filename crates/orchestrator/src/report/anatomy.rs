@@ -20,20 +20,21 @@ pub fn section(out: &mut String, report: &Report, index: usize) {
         let (Some(whole), Some(biggest)) = (chain.whole(), chain.biggest_piece()) else { continue };
         let _ = writeln!(
             out,
-            "| step | what it runs | median wall [95% CI] | adds | share of `{}` |\n|---|---|---|---|---|",
+            "| step | what it runs | median wall [95% CI] | adds | share of `{}` | page faults |\n|---|---|---|---|---|---|",
             whole.implementation
         );
         for step in &chain.steps {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} [{}–{}] | {} | {} |",
+                "| `{}` | {} | {} [{}–{}] | {} | {} | {} |",
                 step.implementation,
                 step.description,
                 seconds(step.median_wall_seconds),
                 seconds(step.ci_low_seconds),
                 seconds(step.ci_high_seconds),
                 signed_seconds(step.added_seconds),
-                percent(step.share_of_whole)
+                percent(step.share_of_whole),
+                step.median_minor_faults.map_or("—".into(), |f| format!("{f:.0}"))
             );
         }
         let _ = writeln!(

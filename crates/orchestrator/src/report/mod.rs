@@ -68,7 +68,8 @@ pub fn analyse(run_dir: &Path) -> anyhow::Result<Report> {
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
-    let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| crate::anatomy::chains(scenario, s)).collect();
+    let anatomy =
+        plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| crate::anatomy::chains(scenario, s, &records)).collect();
     Ok(Report { plan, environment, summary, accuracy, claims, anatomy, records, samples })
 }
 
