@@ -3,6 +3,7 @@
 
 pub mod accuracy;
 pub mod anatomy;
+pub mod binaries;
 pub mod claims;
 pub mod cli;
 pub mod compare;

@@ -350,6 +350,7 @@ fn environment_section(out: &mut String, report: &Report) {
         ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
         ("spawn floor (/bin/true)", spawn_floor_text(e)),
         ("rustc", e.rustc.clone()),
+        ("programs, as linked", binaries_text(e)),
         (
             "python",
             format!(
@@ -394,6 +395,14 @@ fn spawn_floor_text(e: &crate::environment::Environment) -> String {
         ),
         None => format!("{} (median)", seconds(floor)),
     }
+}
+
+fn binaries_text(e: &crate::environment::Environment) -> String {
+    if e.binaries.is_empty() {
+        return "not recorded".into();
+    }
+    let name = |p: &std::path::Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+    e.binaries.iter().map(|b| format!("`{}`: {}", name(&b.path), b.linking)).collect::<Vec<_>>().join("; ")
 }
 
 fn bandwidth_text(e: &crate::environment::Environment) -> String {
