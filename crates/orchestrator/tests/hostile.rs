@@ -662,7 +662,7 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
     let run_dir = only_run_dir(&results);
     let rows = rows(&run_dir);
-    assert_eq!(rows.len(), 19, "{rows:#?}");
+    assert_eq!(rows.len(), 20, "{rows:#?}");
     let expected: &[(&str, RunStatus, &str)] = &[
         ("good", RunStatus::Ok, ""),
         ("extra-fields", RunStatus::Ok, ""),
@@ -683,6 +683,8 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
         ("cut-short", RunStatus::BadOutput, "EOF while parsing"),
         ("missing-interpreter", RunStatus::SpawnFailed, "is the interpreter on its #! line missing?"),
         ("memory-hog", RunStatus::Oom, "memory_limit_mb = 64"),
+        // 17.5 s of training in a run of milliseconds (issue 12, point 7).
+        ("claims-too-long", RunStatus::BadOutput, "train 17.5 s = 17.500012 s, more than the"),
     ];
     let mut failures = Vec::new();
     for &(implementation, status, want) in expected {
