@@ -913,3 +913,33 @@ fn full_results_directory_is_refused_before_any_run() {
     drop(filler);
     assert_refused_before_any_run(&results, dir.path(), "does not take writes (full or read-only?)");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round two (issue 12)
+
+/// A finished quick run of one fixture implementation, in a results directory of its own; returns
+/// its run directory.
+fn quick_run(dir: &Path, name: &str) -> PathBuf {
+    let results = dir.join(format!("results-{name}"));
+    let scenario = dir.join(format!("{name}.yaml"));
+    let text = format!(
+        "name: {name}\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [fixture]\nbaseline: fixture\ndefine:\n  fixture: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n"
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])), dir);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    only_run_dir(&results)
+}
+
+/// Point 11: a CI job comparing against the wrong baseline must not pass.
+#[test]
+fn compare_of_runs_with_nothing_in_common_is_an_error() {
+    let dir = scratch();
+    let (one, other) = (quick_run(dir.path(), "one"), quick_run(dir.path(), "other"));
+    let outcome = run(orchestrator([OsStr::new("compare"), one.as_os_str(), other.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    assert!(outcome.stderr.contains("nothing to compare") && outcome.stderr.contains("no scenario point"), "{}", outcome.show());
+    let same = run(orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str()]), dir.path());
+    assert_eq!(same.code, Some(0), "a run compared with itself has no regression:\n{}", same.show());
+}
