@@ -94,10 +94,25 @@ impl Dataset {
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
         let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
         let column = |name: &str| {
-            headers.iter().position(|h| h == name).ok_or_else(|| {
-                let found: Vec<&str> = headers.iter().collect();
-                format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", ")))
-            })
+            let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
+            match positions.as_slice() {
+                [one] => Ok(*one),
+                [] => {
+                    let found: Vec<&str> = headers.iter().collect();
+                    Err(format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", "))))
+                }
+                many => {
+                    let numbers: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
+                    Err(format_error(
+                        path,
+                        format!(
+                            "column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous",
+                            many.len(),
+                            numbers.join(", ")
+                        ),
+                    ))
+                }
+            }
         };
         let (ix, iy) = (column(x_column)?, column(y_column)?);
         let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -394,6 +409,7 @@ mod tests {
             ("missing-cell.csv", "x,y\n1\n", "'' is not a number"),
             ("bytes.csv", "x,y\n1,\u{fffd}\n", "is not a number"),
             ("data.txt", "x,y\n1,2\n", "expected a .npy or .csv"),
+            ("twice.csv", "y,x,y\n1,2,3\n", "column 'y' appears 2 times in the header (columns 1, 3)"),
         ];
         for (name, text, want) in cases {
             let err = read_err(name, text.as_bytes());

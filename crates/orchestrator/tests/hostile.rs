@@ -451,6 +451,8 @@ fn bad_csv_is_rejected_before_any_run() {
         ("header-only.csv", "no points (n = 0)"),
         ("ragged.csv", "line 3: column 'y': '' is not a number"),
         ("bad-utf8.csv", "line 3: not valid UTF-8"),
+        // Issue 12, point 12: which x is meant?
+        ("duplicate-column.csv", "column 'x' appears 2 times in the header (columns 1, 2)"),
     ];
     for (name, want) in cases {
         let dir = scratch();
