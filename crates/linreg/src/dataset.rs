@@ -151,12 +151,22 @@ impl Dataset {
     }
 }
 
+/// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
+/// block the open itself, and a device such as /dev/zero would never end.
 fn open(path: &Path) -> Result<File, DatasetError> {
+    let refuse = |meta: &std::fs::Metadata| {
+        if meta.is_dir() {
+            Err(format_error(path, "is a directory, not a dataset file"))
+        } else if !meta.is_file() {
+            Err(format_error(path, "is not a regular file (a device, FIFO or socket), not a dataset file"))
+        } else {
+            Ok(())
+        }
+    };
+    refuse(&std::fs::metadata(path).map_err(|e| io_error(path, e))?)?;
     let file = File::open(path).map_err(|e| io_error(path, e))?;
-    let meta = file.metadata().map_err(|e| io_error(path, e))?;
-    if meta.is_dir() {
-        return Err(format_error(path, "is a directory, not a dataset file"));
-    }
+    // Checked again on what was opened, in case the path was replaced in between.
+    refuse(&file.metadata().map_err(|e| io_error(path, e))?)?;
     Ok(file)
 }
 
@@ -424,5 +434,9 @@ mod tests {
         let dir = temp_path("adir.npy");
         std::fs::create_dir_all(&dir).unwrap();
         assert!(Dataset::read(&dir).unwrap_err().to_string().contains("is a directory"));
+        for device in ["/dev/null", "/dev/zero"] {
+            assert!(Dataset::read_csv(Path::new(device)).unwrap_err().to_string().contains("is not a regular file"), "{device}");
+            assert!(Dataset::read_npy(Path::new(device)).unwrap_err().to_string().contains("is not a regular file"), "{device}");
+        }
     }
 }

@@ -945,3 +945,52 @@ fn compare_of_runs_with_nothing_in_common_is_an_error() {
     let same = run(orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str()]), dir.path());
     assert_eq!(same.code, Some(0), "a run compared with itself has no regression:\n{}", same.show());
 }
+
+fn mkfifo(path: &Path) {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Limits the orchestrator's address space, so a reader that never ends fails fast instead of
+/// eating the machine's memory.
+fn limit_memory(command: &mut Command, bytes: u64) {
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            match libc::setrlimit(libc::RLIMIT_AS, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+}
+
+/// Point 6: a FIFO as the CSV hung the orchestrator; /dev/zero ate memory at ~1 GB/s.
+#[test]
+fn data_files_that_are_not_regular_files_are_refused_without_reading() {
+    let dir = scratch();
+    let fifo = dir.path().join("data.csv");
+    mkfifo(&fifo);
+    let fifo_npy = dir.path().join("data.npy");
+    mkfifo(&fifo_npy);
+    let zero_npy = dir.path().join("zero.npy");
+    std::os::unix::fs::symlink("/dev/zero", &zero_npy).unwrap();
+    let cases = [("csv", fifo.clone()), ("csv", PathBuf::from("/dev/zero")), ("npy", fifo_npy), ("npy", zero_npy)];
+    for (format, file) in cases {
+        let results = dir.path().join("results");
+        let scenario = scenario_over(dir.path(), &format!("{{{format}: {{path: \"{}\"}}}}", file.display()));
+        let mut command = orchestrator(run_args(&scenario, &results, &[]));
+        limit_memory(&mut command, 1 << 30);
+        let outcome = start(command, dir.path()).finish(Duration::from_secs(10));
+        let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            outcome.code == Some(2) && message.contains(&file.display().to_string()) && message.contains("is not a regular file"),
+            "{format} {}:\n{}",
+            file.display(),
+            outcome.show()
+        );
+        assert!(run_dirs(&results).is_empty(), "nothing may run");
+    }
+}
