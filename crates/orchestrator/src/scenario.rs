@@ -22,6 +22,27 @@ pub const PLACEHOLDERS: [&str; 7] = ["data", "epochs", "learning_rate", "n", "py
 /// and low enough that the list of runs always fits in memory.
 pub const MAX_RUNS_PER_POINT: u32 = 10_000;
 
+/// The longest scenario or implementation name: names make file names (charts), headings and
+/// table cells, so they are short and plain.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// None when `name` is a valid scenario or implementation name: 1–64 ASCII letters, digits, '.',
+/// '_' or '-', starting with a letter or a digit. Otherwise why not, for a message.
+pub fn name_problem(what: &str, name: &str) -> Option<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let length = name.chars().count();
+    let valid = (1..=MAX_NAME_CHARS).contains(&length) && name.chars().all(plain) && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        return None;
+    }
+    let start = name.chars().take(40).collect::<String>().escape_debug().to_string();
+    let quoted = if length > 40 { format!("'{start}…' ({length} characters)") } else { format!("'{start}'") };
+    Some(format!(
+        "{what} name {quoted} is not valid: use 1–{MAX_NAME_CHARS} letters, digits, '.', '_' or '-', starting with a letter or a \
+         digit (names become file names, headings and table cells)"
+    ))
+}
+
 /// Scenario and catalogue files larger than this are refused rather than read: a YAML file this
 /// big is not a scenario, and a device such as /dev/zero would never end.
 const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -273,10 +294,19 @@ pub fn load_scenario(path: &Path) -> Result<ScenarioFile, ScenarioError> {
 
 pub fn load_implementations(path: &Path) -> Result<ImplementationsFile, ScenarioError> {
     let file: ImplementationsFile = parse_yaml(path, &read_text(path)?)?;
-    for spec in file.implementations.values() {
+    for (name, spec) in &file.implementations {
+        check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
     }
     Ok(file)
+}
+
+/// A map key carries no place of its own: the error points at its value, on the key's line.
+fn check_implementation_name(path: &Path, name: &str, spec: &Spanned<ImplementationSpec>) -> Result<(), ScenarioError> {
+    match name_problem("implementation", name) {
+        Some(problem) => Err(ScenarioError::at(path, spec, problem)),
+        None => Ok(()),
+    }
 }
 
 /// Checks one implementation's templates: non-empty argv, known placeholders only.
@@ -373,10 +403,11 @@ pub fn validate(
         snippet: String::new(),
     };
     let loc = |l: &serde_saphyr::Location| (l.line(), l.column());
-    if scenario.name.value.trim().is_empty() || scenario.name.value.contains(['/', '\\']) {
-        return Err(ScenarioError::at(path, &scenario.name, "name must be non-empty and contain no '/' (it names files)"));
+    if let Some(problem) = name_problem("scenario", &scenario.name.value) {
+        return Err(ScenarioError::at(path, &scenario.name, problem));
     }
-    for spec in scenario.define.values() {
+    for (name, spec) in &scenario.define {
+        check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
     }
     let names = &scenario.implementations.value;
@@ -588,6 +619,18 @@ fn check_generate(path: &Path, g: &GenerateSpec) -> Result<(), ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_short_and_plain() {
+        for good in ["seed", "rust-simd", "python_numpy.2", "A", &"n".repeat(64)] {
+            assert_eq!(name_problem("scenario", good), None, "{good}");
+        }
+        for bad in ["", "-rust", ".hidden", "a|b", "two\nlines", "a/b", "é", "a b", &"n".repeat(65)] {
+            assert!(name_problem("scenario", bad).is_some(), "{bad:?}");
+        }
+        let long = name_problem("scenario", &"n".repeat(300)).unwrap();
+        assert!(long.starts_with(&format!("scenario name '{}…' (300 characters) is not valid", "n".repeat(40))), "{long}");
+    }
 
     #[test]
     fn placeholders_are_found_and_filled() {

@@ -343,6 +343,11 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("empty.yaml", "1:1: the file is empty"),
         ("comments-only.yaml", "1:1: the file is empty"),
         ("non-utf8.yaml", "2:17: not valid UTF-8"),
+        // Issue 12, point 13: names end up in file names, tables and headings.
+        ("long-name.yaml", "2:7: scenario name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…' (300 characters) is not valid"),
+        ("name-with-pipe.yaml", "2:7: scenario name 'a|b' is not valid: use 1–64 letters, digits"),
+        ("implementation-name-newline.yaml", "9:17: implementation name 'two\\nlines' is not valid"),
+        ("empty-implementation-name.yaml", "9:7: implementation name '' is not valid"),
     ];
     let mut failures = Vec::new();
     for (name, want) in cases {
