@@ -202,13 +202,22 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// --check fails when a claim did not hold, and when one could not be judged at all (an
+/// implementation it names has no measurement): a claim nobody checked is not a claim that held.
 fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
-    if check && rendered.claims_not_held > 0 {
-        eprintln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    if !check || rendered.claims_not_held + rendered.claims_without_data == 0 {
+        return ExitCode::SUCCESS;
     }
+    if rendered.claims_not_held > 0 {
+        eprintln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
+    }
+    if rendered.claims_without_data > 0 {
+        eprintln!(
+            "--check: {} claim(s) without data: an implementation they name has no ok or diverged run there (see raw.csv)",
+            rendered.claims_without_data
+        );
+    }
+    ExitCode::from(1)
 }
 
 fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {

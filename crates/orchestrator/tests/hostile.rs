@@ -999,3 +999,24 @@ fn data_files_that_are_not_regular_files_are_refused_without_reading() {
         assert!(run_dirs(&results).is_empty(), "nothing may run");
     }
 }
+
+/// Point 10: a claim the runs cannot judge (the baseline failed every run) used to pass --check.
+#[test]
+fn check_fails_when_a_claim_has_no_data() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("no-data.yaml");
+    let text = "name: no-data\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fails, works]\nbaseline: fails\ndefine:\n  \
+                fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n  \
+                works: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n\
+                expect:\n  - speedup: {faster: works, than: fails, at_least: 1}\n  - memory_ratio: {leaner: works, than: fails, at_least: 1}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--check"])), dir.path());
+    assert_eq!(outcome.code, Some(1), "{}", outcome.show());
+    assert!(outcome.stderr.contains("--check: 2 claim(s) without data"), "{}", outcome.show());
+    let rendered = run(orchestrator([OsStr::new("report"), only_run_dir(&results).as_os_str(), OsStr::new("--check")]), dir.path());
+    assert_eq!(rendered.code, Some(1), "{}", rendered.show());
+    let unchecked = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert_eq!(unchecked.code, Some(0), "without --check a claim never changes the exit code:\n{}", unchecked.show());
+}
