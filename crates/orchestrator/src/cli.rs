@@ -20,6 +20,19 @@ use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
 use crate::{compare, probes, report, scenario};
 
+// Printing never panics (println! does, on a closed pipe): a reader that went away (`| head`,
+// a closed terminal: EPIPE, EIO) loses the lines, never the run. SIGPIPE is ignored by Rust
+// programs, so a write to a closed pipe returns EPIPE rather than killing the process.
+macro_rules! out {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stdout(), $($arg)*); }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stdout(), $($arg)*); }};
+}
+macro_rules! errln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr(), $($arg)*); }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "orchestrator",
@@ -122,7 +135,7 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -139,13 +152,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { files } => validate(&root, files),
         Command::Report { run_dir, check } => {
             let rendered = report::render(&run_dir)?;
-            print!("{}", rendered.terminal_summary);
-            println!("report: {}", run_dir.join(report::REPORT_MD).display());
+            out!("{}", rendered.terminal_summary);
+            outln!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
         }
         Command::Compare { old_run, new_run, threshold } => {
             let outcome = compare::compare_runs(&old_run, &new_run, threshold)?;
-            print!("{}", outcome.text);
+            out!("{}", outcome.text);
             Ok(if outcome.regressions > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
@@ -191,7 +204,7 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let loaded = plan::load(&files, &catalogue.implementations)?;
     for l in &loaded {
         let points = l.file.sweep.as_ref().map_or(1, |s| s.value.len());
-        println!(
+        outln!(
             "ok  {}  (scenario '{}', {} implementation(s), {} point(s))",
             l.path.display(),
             l.file.name.value,
@@ -209,10 +222,10 @@ fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if rendered.claims_not_held > 0 {
-        eprintln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
+        errln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
     }
     if rendered.claims_without_data > 0 {
-        eprintln!(
+        errln!(
             "--check: {} claim(s) without data: an implementation they name has no ok or diverged run there (see raw.csv)",
             rendered.claims_without_data
         );
@@ -262,7 +275,7 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let env = environment::collect(root, &python, std::env::args().collect());
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
-    eprintln!("results: {}", run_dir.display());
+    errln!("results: {}", run_dir.display());
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
     let (totals, signal, env) = execute_with_signals(&plan, root, &run_dir, env, probe)?;
@@ -270,15 +283,15 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     finish_environment(&run_dir, env, &totals)?;
     if args.out.is_none() {
         if let Err(e) = execute::point_latest_at(&results_dir, &run_dir) {
-            eprintln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
+            errln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
         }
     }
     let rendered =
         report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
-    print!("{}", rendered.terminal_summary);
-    println!("report: {}", run_dir.join(report::REPORT_MD).display());
+    out!("{}", rendered.terminal_summary);
+    outln!("report: {}", run_dir.join(report::REPORT_MD).display());
     if let Some(signal) = signal {
-        eprintln!("interrupted: the report covers the runs that finished");
+        errln!("interrupted: the report covers the runs that finished");
         return Ok(ExitCode::from(128 + signal as u8));
     }
     Ok(check_exit(args.check, &rendered))
@@ -297,7 +310,7 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
                     problems.push((implementation.name.clone(), why.clone()));
                 }
                 Some(why) if implementation.optional => {
-                    eprintln!(
+                    errln!(
                         "note: optional implementation '{}' is unavailable and will be marked so in the report: {why}",
                         implementation.name
                     )
@@ -311,7 +324,7 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     }
     let list: Vec<String> = problems.iter().map(|(name, why)| format!("  {name}: {why}")).collect();
     if keep_going {
-        eprintln!("warning: running without these (--keep-going); the report marks them unavailable:\n{}", list.join("\n"));
+        errln!("warning: running without these (--keep-going); the report marks them unavailable:\n{}", list.join("\n"));
         Ok(())
     } else {
         bail!("some implementations cannot run:\n{}\n(fix the above, or pass --keep-going to run the others)", list.join("\n"))
@@ -373,12 +386,12 @@ fn execute_with_signals(
                 _ = terminate.recv() => libc::SIGTERM,
             };
             watch_received.store(signal, Ordering::SeqCst);
-            eprintln!("\n{}: stopping the run in progress and keeping what was measured…", execute::signal_name(signal));
+            errln!("\n{}: stopping the run in progress and keeping what was measured…", execute::signal_name(signal));
             watch_cancel.cancel();
         });
         let work = tokio::task::spawn_blocking(move || {
             if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
-                eprintln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
+                errln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
                 probe_machine(&mut env, array_mib);
                 records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
             }
@@ -408,7 +421,7 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.bandwidth_all_threads_bytes_per_second = Some(bandwidth.all_threads_bytes_per_second());
             env.bandwidth = Some(bandwidth);
         }
-        Err(e) => eprintln!("warning: the memory bandwidth could not be measured: {e}"),
+        Err(e) => errln!("warning: the memory bandwidth could not be measured: {e}"),
     }
     let interval = std::time::Duration::from_millis(plan::DEFAULT_SAMPLE_INTERVAL_MS);
     match probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval)) {
@@ -416,7 +429,7 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.spawn_floor_seconds = Some(floor.median_wall_seconds);
             env.spawn_floor = Some(floor);
         }
-        Err(e) => eprintln!("warning: the spawn floor could not be measured: {e}"),
+        Err(e) => errln!("warning: the spawn floor could not be measured: {e}"),
     }
 }
 
@@ -451,7 +464,7 @@ impl Progress {
 
     fn say(&self, line: String) {
         if self.plain {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
             self.bar.println(line);
         }

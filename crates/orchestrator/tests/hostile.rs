@@ -11,6 +11,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::FromRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -1019,4 +1020,56 @@ fn check_fails_when_a_claim_has_no_data() {
     assert_eq!(rendered.code, Some(1), "{}", rendered.show());
     let unchecked = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
     assert_eq!(unchecked.code, Some(0), "without --check a claim never changes the exit code:\n{}", unchecked.show());
+}
+
+/// Runs `command` with stdout and stderr on a pipe nobody reads (`… 2>&1 | true`, or a terminal
+/// that went away); returns the exit status.
+fn run_into_closed_pipe(mut command: Command) -> std::process::ExitStatus {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into the array we own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors are new and owned here alone; the read end is closed at once.
+    let (read_end, write_end) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    command.stdout(Stdio::from(write_end.try_clone().unwrap())).stderr(Stdio::from(write_end));
+    let mut child = command.spawn().expect("start the orchestrator");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > HANG {
+            let _ = child.kill();
+            panic!("the orchestrator hung with a closed pipe");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Point 2: `orchestrator validate | true` and `run … | head -2` died of a panic ("failed
+/// printing to stdout: Broken pipe"); a run whose output goes nowhere must still finish its rows
+/// and its report.
+#[test]
+fn a_closed_output_pipe_never_stops_a_command() {
+    let dir = scratch();
+    let validate = run_into_closed_pipe(orchestrator(["validate"]));
+    assert_eq!((validate.code(), validate.signal()), (Some(0), None), "validate");
+
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("piped.yaml");
+    let text = "name: piped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fixture, fails]\nbaseline: fixture\ndefine:\n  \
+                fixture: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
+                fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let status = run_into_closed_pipe(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])));
+    assert_eq!((status.code(), status.signal()), (Some(0), None), "run");
+    let run_dir = only_run_dir(&results);
+    assert_eq!(rows(&run_dir).len(), 6, "every row");
+    assert!(run_dir.join("report.md").is_file(), "the report");
+
+    for args in [vec![OsStr::new("compare"), run_dir.as_os_str(), run_dir.as_os_str()], vec![OsStr::new("report"), run_dir.as_os_str()]] {
+        let status = run_into_closed_pipe(orchestrator(&args));
+        assert_eq!((status.code(), status.signal()), (Some(0), None), "{args:?}");
+    }
 }
