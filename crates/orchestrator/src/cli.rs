@@ -123,7 +123,7 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// Exit codes: 0 done, 1 a claim or comparison failed (--check, compare), 2 bad input or a
-/// setup problem, 130/143 interrupted by SIGINT/SIGTERM.
+/// setup problem, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -234,6 +234,7 @@ fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
 }
 
 fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::listen()?;
     let catalogue = load_catalogue(root, args.implementations.clone())?;
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
     let loaded = plan::load(&files, &catalogue.implementations)?;
@@ -278,7 +279,7 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     errln!("results: {}", run_dir.display());
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
-    let (totals, signal, env) = execute_with_signals(&plan, root, &run_dir, env, probe)?;
+    let (totals, env) = execute_plan(&plan, root, &run_dir, env, probe, &signals.cancel)?;
 
     finish_environment(&run_dir, env, &totals)?;
     if args.out.is_none() {
@@ -290,9 +291,9 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
     out!("{}", rendered.terminal_summary);
     outln!("report: {}", run_dir.join(report::REPORT_MD).display());
-    if let Some(signal) = signal {
+    if let Some(signal) = signals.received() {
         errln!("interrupted: the report covers the runs that finished");
-        return Ok(ExitCode::from(128 + signal as u8));
+        return Ok(interrupted_exit(signal));
     }
     Ok(check_exit(args.check, &rendered))
 }
@@ -358,57 +359,80 @@ fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-/// Runs the plan on a blocking thread while a tokio task listens for SIGINT and SIGTERM: the first
-/// one cancels the run in progress (its process group is killed), keeps every finished row, and
-/// makes the command exit 128 + signal once the report of what exists is written.
-///
-/// The probes run first on the same thread, so a signal during them is caught too: the run then
-/// stops before its first child, and what exists is still reported.
-fn execute_with_signals(
+/// SIGINT, SIGTERM and SIGHUP, caught from the start of `run` to its end by a thread of their own.
+/// The first one cancels whatever is in progress — the datasets being prepared, an availability
+/// check, the probes or a run (its process group is killed) — and makes the command exit
+/// 128 + signal once what exists is written. Later ones are caught and ignored.
+struct Signals {
+    cancel: CancelToken,
+    received: Arc<AtomicI32>,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal listener")?;
+        // Registered here, before anything starts: a signal from now on is caught, not fatal.
+        let (mut interrupt, mut terminate, mut hangup) = {
+            let _entered = runtime.enter();
+            (
+                signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+                signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+                signal(SignalKind::hangup()).context("listening for SIGHUP")?,
+            )
+        };
+        let (cancel, received) = (CancelToken::new(), Arc::new(AtomicI32::new(0)));
+        let (watch_cancel, watch_received) = (cancel.clone(), received.clone());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let signal = tokio::select! {
+                        _ = interrupt.recv() => libc::SIGINT,
+                        _ = terminate.recv() => libc::SIGTERM,
+                        _ = hangup.recv() => libc::SIGHUP,
+                    };
+                    watch_received.store(signal, Ordering::SeqCst);
+                    errln!("\n{}: stopping what is in progress and keeping what was measured…", execute::signal_name(signal));
+                    watch_cancel.cancel();
+                })
+            })
+            .context("starting the signal listener")?;
+        Ok(Signals { cancel, received })
+    }
+
+    fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
+        }
+    }
+}
+
+/// 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+fn interrupted_exit(signal: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(128 + signal).unwrap_or(255))
+}
+
+/// Probes the machine (unless told not to), then runs the plan. A signal during the probes is
+/// caught too: the run then stops before its first child, and what exists is still reported.
+fn execute_plan(
     plan: &Plan,
     root: &Path,
     run_dir: &Path,
     mut env: Environment,
     probe_array_mib: Option<u64>,
-) -> anyhow::Result<(execute::Totals, Option<i32>, Environment)> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
-    let cancel = CancelToken::new();
-    let received = Arc::new(AtomicI32::new(0));
-    let (plan, root, run_dir) = (plan.clone(), root.to_path_buf(), run_dir.to_path_buf());
-    let (totals, env) = runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-        let (watch_cancel, watch_received) = (cancel.clone(), received.clone());
-        let listener = tokio::spawn(async move {
-            let signal = tokio::select! {
-                _ = interrupt.recv() => libc::SIGINT,
-                _ = terminate.recv() => libc::SIGTERM,
-            };
-            watch_received.store(signal, Ordering::SeqCst);
-            errln!("\n{}: stopping the run in progress and keeping what was measured…", execute::signal_name(signal));
-            watch_cancel.cancel();
-        });
-        let work = tokio::task::spawn_blocking(move || {
-            if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
-                errln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
-                probe_machine(&mut env, array_mib);
-                records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
-            }
-            let mut progress = Progress::new(&plan);
-            let totals = execute::execute(&plan, &root, &run_dir, &cancel, |event| progress.update(event));
-            progress.finish();
-            anyhow::Ok((totals?, env))
-        });
-        let outcome = work.await.context("the measuring thread failed")?;
-        listener.abort();
-        outcome
-    })?;
-    let signal = match received.load(Ordering::SeqCst) {
-        0 => None,
-        s => Some(s),
-    };
-    Ok((totals, signal, env))
+    cancel: &CancelToken,
+) -> anyhow::Result<(execute::Totals, Environment)> {
+    if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
+        errln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
+        probe_machine(&mut env, array_mib);
+        records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+    }
+    let mut progress = Progress::new(plan);
+    let totals = execute::execute(plan, root, run_dir, cancel, |event| progress.update(event));
+    progress.finish();
+    Ok((totals?, env))
 }
 
 /// The machine's own limits, measured before any run: memory read bandwidth (1 thread and all)

@@ -807,6 +807,13 @@ fn sigterm_keeps_finished_rows_kills_the_children_and_exits_143() {
     interrupt_mid_run(libc::SIGTERM, "30.0712");
 }
 
+/// Issue 12, point 3: closing the terminal used to kill the orchestrator with no report and leave
+/// the measured program's child running.
+#[test]
+fn sighup_is_treated_like_sigterm_and_exits_129() {
+    interrupt_mid_run(libc::SIGHUP, "30.0713");
+}
+
 #[test]
 fn sigint_while_the_machine_is_probed_still_ends_with_a_report() {
     let dir = scratch();
