@@ -137,15 +137,28 @@ impl Dataset {
 
     /// Writes the dataset as `.npy` version 1.0, `<f8`, shape (2, n), C order.
     pub fn write_npy(&self, path: &Path) -> Result<(), DatasetError> {
-        let write = || -> io::Result<()> {
+        self.write_npy_until(path, &|| false).map(|_| ())
+    }
+
+    /// Like [`Dataset::write_npy`], but gives up as soon as `stop` says so (asked every 64 Ki
+    /// values, so a multi-GB file can be interrupted): Ok(false) then, with the file incomplete.
+    pub fn write_npy_until(&self, path: &Path, stop: &dyn Fn() -> bool) -> Result<bool, DatasetError> {
+        const CHUNK_VALUES: usize = 1 << 16;
+        let write = || -> io::Result<bool> {
             let mut out = BufWriter::new(File::create(path)?);
             out.write_all(&npy_header(self.len()))?;
             for column in [&self.x, &self.y] {
-                for v in column.iter() {
-                    out.write_all(&v.to_le_bytes())?;
+                for chunk in column.chunks(CHUNK_VALUES) {
+                    if stop() {
+                        return Ok(false);
+                    }
+                    for v in chunk {
+                        out.write_all(&v.to_le_bytes())?;
+                    }
                 }
             }
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(true)
         };
         write().map_err(|e| io_error(path, e))
     }

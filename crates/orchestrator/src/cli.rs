@@ -257,8 +257,14 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         quick: args.quick,
         repetitions: args.repetitions,
         warmup: args.warmup,
+        cancel: signals.cancel.clone(),
     };
-    let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
+    let built = plan::build(&loaded, &catalogue.implementations, &ctx);
+    if let Some(signal) = signals.received() {
+        errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
+        return Ok(interrupted_exit(signal));
+    }
+    let plan = built?;
     refuse_unavailable(&plan, args.keep_going)?;
     let runs = execute::count_runs(&plan);
     if runs > MAX_RUNS {

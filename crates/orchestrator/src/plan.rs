@@ -183,6 +183,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::datasets::{self, Generated};
+use crate::runner::CancelToken;
 use crate::scenario::{self, DatasetSpec, ImplementationSpec, ScenarioError, ScenarioFile};
 
 /// Defaults for what a scenario's `measure:` leaves out.
@@ -205,6 +206,8 @@ pub struct PlanContext {
     pub quick: bool,
     pub repetitions: Option<u32>,
     pub warmup: Option<u32>,
+    /// Set on SIGINT, SIGTERM or SIGHUP: dataset preparation and availability checks stop.
+    pub cancel: CancelToken,
 }
 
 /// A scenario file parsed and validated, with the catalogue it was checked against.
@@ -394,7 +397,7 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
             continue;
         }
         let prepared = match &file.dataset {
-            DatasetSpec::Inline { x, y } => datasets::prepare_inline(&ctx.cache_dir, &x.value, &y.value)?,
+            DatasetSpec::Inline { x, y } => datasets::prepare_inline(&ctx.cache_dir, &x.value, &y.value, &ctx.cancel)?,
             DatasetSpec::Generate(g) => {
                 let spec = Generated {
                     n: n.unwrap_or(g.n.value),
@@ -405,12 +408,12 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
                     x_min: g.x_min.unwrap_or(datasets::DEFAULT_X_MIN),
                     x_max: g.x_max.unwrap_or(datasets::DEFAULT_X_MAX),
                 };
-                datasets::prepare_generated(&ctx.cache_dir, &spec)?
+                datasets::prepare_generated(&ctx.cache_dir, &spec, &ctx.cancel)?
             }
             DatasetSpec::Csv(c) => {
                 let csv_path = path.parent().unwrap_or(Path::new(".")).join(&c.path.value);
                 let (xc, yc) = (c.x_column.as_deref().unwrap_or("x"), c.y_column.as_deref().unwrap_or("y"));
-                datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc)?
+                datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc, &ctx.cancel)?
             }
             DatasetSpec::Npy(npy) => datasets::prepare_npy(&path.parent().unwrap_or(Path::new(".")).join(&npy.path.value))?,
         };

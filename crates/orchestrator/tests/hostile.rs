@@ -1080,3 +1080,41 @@ fn a_closed_output_pipe_never_stops_a_command() {
         assert_eq!((status.code(), status.signal()), (Some(0), None), "{args:?}");
     }
 }
+
+fn temporaries_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> =
+        entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains(".tmp-")).collect();
+    names.sort();
+    names
+}
+
+/// Point 4: SIGTERM while a large dataset was generated killed the orchestrator silently and left
+/// its `.npy.tmp-PID` in the cache for good. Now: the same exit code as a run, no temporary, and
+/// the temporaries of dead processes are removed by the next run.
+#[test]
+fn a_signal_while_a_dataset_is_prepared_exits_cleanly_and_no_temporary_is_left() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let cache = results.join(".cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let mut gone = Command::new("/bin/true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let (stale, live) = (format!(".gen-old.npy.tmp-{dead}"), format!(".gen-live.npy.tmp-{}", std::process::id()));
+    std::fs::write(cache.join(&stale), "left by a killed run").unwrap();
+    std::fs::write(cache.join(&live), "being written by a live process").unwrap();
+
+    let scenario = scenario_over(dir.path(), "{generate: {n: 20000000, slope: 2, intercept: 0.5, noise: 0.1, seed: 12}}");
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the dataset's temporary file", HANG, || temporaries_in(&cache).iter().any(|n| n.starts_with(".gen-v1-n20000000")));
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGTERM) };
+    let signalled = Instant::now();
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(5), "took {:?} to stop", signalled.elapsed());
+    assert_eq!(outcome.code, Some(143), "{}", outcome.show());
+    assert!(outcome.stderr.contains("nothing ran"), "{}", outcome.show());
+    assert_eq!(temporaries_in(&cache), vec![live], "the run's own temporary and the dead process's are gone");
+    assert!(run_dirs(&results).is_empty(), "nothing ran");
+}
