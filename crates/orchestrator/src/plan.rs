@@ -3,7 +3,9 @@
 //! plan.json in the run directory so the report reads what was run, not today's YAML.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -321,6 +323,12 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
     }
 }
 
+/// How long an availability check may take unless its implementation says otherwise.
+pub const DEFAULT_CHECK_TIMEOUT_SECONDS: f64 = 60.0;
+
+/// The most of a check's stderr kept (its last line is quoted when it fails).
+const CHECK_STDERR_BYTES: u64 = 64 << 10;
+
 /// None when the implementation can run; otherwise what is missing and how to fix it.
 fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
     let hint = spec.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
@@ -331,26 +339,87 @@ fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx
     let check = spec.check.as_ref()?;
     let globals = global_values(ctx);
     let argv: Vec<String> = check.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect();
-    let output = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .current_dir(&ctx.root)
-        .envs(&resolved.env)
-        .stdin(std::process::Stdio::null())
-        .output();
     // An inline script makes a long command: its start says which check it was.
     let command = argv.join(" ");
     let mut shown: String = command.chars().take(80).collect();
     if shown.len() < command.len() {
         shown.push('…');
     }
-    match output {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
+    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    let _ = writeln!(std::io::stderr(), "checking {}: `{shown}`…", resolved.name);
+    match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
+        CheckEnd::Exited(status, _) if status.success() => None,
+        CheckEnd::Exited(status, stderr) => {
+            let stderr = String::from_utf8_lossy(&stderr);
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-            Some(format!("availability check `{shown}` failed ({}): {last}{hint}", out.status))
+            Some(format!("availability check `{shown}` failed ({status}): {last}{hint}"))
         }
-        Err(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
+        CheckEnd::TimedOut => Some(format!(
+            "availability check `{shown}` did not finish within {timeout_seconds} s (check_timeout_seconds): killed{hint}"
+        )),
+        CheckEnd::Cancelled => Some(format!("availability check `{shown}` was interrupted")),
+        CheckEnd::CouldNotStart(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
+    }
+}
+
+enum CheckEnd {
+    /// With the start of its stderr.
+    Exited(std::process::ExitStatus, Vec<u8>),
+    TimedOut,
+    Cancelled,
+    CouldNotStart(std::io::Error),
+}
+
+/// Runs a check in a process group of its own, killed with everything it started when it ends,
+/// times out or the command is interrupted: a check that hangs must not hang the orchestrator.
+fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext, timeout: Duration) -> CheckEnd {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let Some((program, args)) = argv.split_first() else { return CheckEnd::CouldNotStart(std::io::ErrorKind::InvalidInput.into()) };
+    let spawned = Command::new(program)
+        .args(args)
+        .current_dir(&ctx.root)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return CheckEnd::CouldNotStart(e),
+    };
+    // Read on a thread of its own, so a check writing much never blocks; the rest is drained.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let _ = stderr.by_ref().take(CHECK_STDERR_BYTES).read_to_end(&mut kept);
+            let _ = sender.send(kept);
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        });
+    }
+    let deadline = Instant::now() + timeout;
+    let ended = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if ctx.cancel.is_cancelled() || Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => break None,
+        }
+    };
+    // The group is killed in every case: nothing a check started outlives it. Its id stays
+    // reserved while any member lives, so this never reaches another process.
+    if let Ok(group) = i32::try_from(child.id()) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
+    let _ = child.wait();
+    match ended {
+        Some(status) => CheckEnd::Exited(status, receiver.recv_timeout(Duration::from_millis(250)).unwrap_or_default()),
+        None if ctx.cancel.is_cancelled() => CheckEnd::Cancelled,
+        None => CheckEnd::TimedOut,
     }
 }
 

@@ -185,10 +185,13 @@ pub struct ImplementationSpec {
     /// Added to the inherited environment (e.g. OPENBLAS_NUM_THREADS).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Availability check: a command that must exit 0 (run once, untimed). The program of
-    /// `command` must exist in any case.
+    /// Availability check: a command that must exit 0 (run once, before the runs, not measured,
+    /// within `check_timeout_seconds`). The program of `command` must exist in any case.
     #[serde(default)]
     pub check: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The check is killed (and the implementation unavailable) after this long [default 60].
+    #[serde(default)]
+    pub check_timeout_seconds: Option<Spanned<f64>>,
     /// What to tell the user when the implementation is unavailable, e.g. "run `make build`".
     #[serde(default)]
     pub hint: Option<String>,
@@ -317,6 +320,9 @@ pub fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpec>) -> 
     }
     if let Some(check) = spec_value.check.as_ref().filter(|c| c.value.is_empty()) {
         return Err(ScenarioError::at(path, check, "check must not be empty: give a command, or leave check out"));
+    }
+    if let Some(t) = spec_value.check_timeout_seconds.as_ref().filter(|t| !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0)) {
+        return Err(ScenarioError::at(path, t, "check_timeout_seconds must be > 0 and at most 86400"));
     }
     let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref());
     for arg in argvs.flat_map(|argv| argv.value.iter()) {

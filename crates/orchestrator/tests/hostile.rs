@@ -1118,3 +1118,42 @@ fn a_signal_while_a_dataset_is_prepared_exits_cleanly_and_no_temporary_is_left()
     assert_eq!(temporaries_in(&cache), vec![live], "the run's own temporary and the dead process's are gone");
     assert!(run_dirs(&results).is_empty(), "nothing ran");
 }
+
+/// Point 5: a `check` that hangs hung the orchestrator with no output. Now a line says what is
+/// checked, the check is killed at its time limit (with whatever it started), and the
+/// implementation is unavailable; Ctrl-C during a check stops it at once.
+#[test]
+fn a_check_that_hangs_is_killed_at_its_time_limit() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("hanging-check.yaml");
+    let write = |timeout: &str| {
+        let text = format!(
+            "name: hanging-check\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+             implementations: [hangs]\nbaseline: hangs\ndefine:\n  \
+             hangs: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"], check: [\"{{bin_dir}}/fixture-child\", \"spawn-wait\", \"sleep\", \"30.0721\"], \
+             check_timeout_seconds: {timeout}, hint: see the check}}\n"
+        );
+        std::fs::write(&scenario, text).unwrap();
+    };
+    write("1");
+    let started = Instant::now();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    assert!(outcome.stderr.contains("checking hangs: `") && outcome.stderr.contains("spawn-wait sleep 30.0721`…"), "{}", outcome.show());
+    assert!(outcome.stderr.contains("did not finish within 1 s (check_timeout_seconds): killed — see the check"), "{}", outcome.show());
+    assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
+
+    write("100");
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the check and its child", HANG, || processes_with("30.0721").len() == 2);
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGINT) };
+    let signalled = Instant::now();
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(5), "took {:?} to stop", signalled.elapsed());
+    assert_eq!(outcome.code, Some(130), "{}", outcome.show());
+    assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
+    assert!(run_dirs(&results).is_empty(), "nothing ran");
+}
