@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::environment::{self, Environment};
 use crate::execute::{self, RunEvent};
+use crate::lock::DirLock;
 use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
@@ -271,10 +272,17 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
     }
 
-    let run_dir = match &args.out {
-        Some(dir) => prepare_out_dir(&absolute(dir)?)?,
+    // Held to the end of the run: no other run can write into this directory meanwhile.
+    let (run_dir, _claim) = match &args.out {
+        Some(dir) => {
+            let dir = absolute(dir)?;
+            let claim = DirLock::claim(&dir, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+            (dir, Some(claim))
+        }
         None => {
-            execute::create_run_dir(&results_dir).with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?
+            let dir = execute::create_run_dir(&results_dir)
+                .with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?;
+            (dir, None)
         }
     };
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
@@ -351,18 +359,6 @@ fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the results directory {}", dir.display()))?;
     execute::check_writable(dir)
         .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
-}
-
-fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.next().is_none();
-        if !empty {
-            bail!("--out {}: the directory is not empty (a run never overwrites another)", dir.display());
-        }
-    } else {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    Ok(dir.to_path_buf())
 }
 
 /// SIGINT, SIGTERM and SIGHUP, caught from the start of `run` to its end by a thread of their own.

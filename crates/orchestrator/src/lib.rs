@@ -7,6 +7,7 @@ pub mod cli;
 pub mod compare;
 pub mod datasets;
 pub mod environment;
+pub mod lock;
 pub mod execute;
 pub mod measurement;
 pub mod plan;

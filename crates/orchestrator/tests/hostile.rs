@@ -1157,3 +1157,35 @@ fn a_check_that_hangs_is_killed_at_its_time_limit() {
     assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
     assert!(run_dirs(&results).is_empty(), "nothing ran");
 }
+
+/// Point 1: two runs given the same `--out` both passed the "must be empty" check in about half
+/// of the tries and wrote into one raw.csv. One of them must be refused, every time.
+#[test]
+fn two_runs_given_the_same_out_directory_never_share_it() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    for attempt in 0..4 {
+        let out = dir.path().join(format!("out-{attempt}"));
+        let args = run_args(&scenario, &results, &["--repetitions", "2", "--out", out.to_str().unwrap()]);
+        let (a, b) = (start(orchestrator(&args), dir.path()), start(orchestrator(&args), dir.path()));
+        let (a, b) = (a.finish(HANG), b.finish(HANG));
+        let (winner, loser) = if a.code == Some(0) { (a, b) } else { (b, a) };
+        assert_eq!((winner.code, loser.code), (Some(0), Some(2)), "attempt {attempt}:\n{}\n{}", winner.show(), loser.show());
+        let refusal = loser.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            refusal.contains(&out.display().to_string())
+                && (refusal.contains("another run (pid") || refusal.contains("the directory is not empty")),
+            "attempt {attempt}:\n{}",
+            loser.show()
+        );
+        assert_eq!(rows(&out).len(), 2, "one run's rows, once");
+        assert!(!out.join(".run.lock").exists(), "the claim ends with the run");
+    }
+    // A lock file left by a run that was killed (no process holds it) does not block.
+    let out = dir.path().join("out-stale");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".run.lock"), "4194999").unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--out", out.to_str().unwrap()])), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+}
