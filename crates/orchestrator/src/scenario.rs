@@ -508,6 +508,33 @@ pub fn validate(
                 check_learning_rate(path, lr)?;
             }
         }
+        // The same point twice would be measured twice under one heading, as if it were two.
+        let fixed_n = match &scenario.dataset {
+            DatasetSpec::Generate(g) => Some(g.n.value),
+            _ => None,
+        };
+        let effective = |p: &SweepPoint| {
+            (
+                p.n.as_ref().map(|n| n.value).or(fixed_n),
+                p.epochs.as_ref().map_or(scenario.training.epochs.value, |e| e.value),
+                p.learning_rate.as_ref().map_or(scenario.training.learning_rate.value, |lr| lr.value),
+            )
+        };
+        for (i, point) in sweep.value.iter().enumerate() {
+            let here = effective(&point.value);
+            if let Some(earlier) = sweep.value[..i].iter().position(|other| effective(&other.value) == here) {
+                let (n, epochs, learning_rate) = here;
+                let n = n.map(|n| format!("n={n} ")).unwrap_or_default();
+                return Err(ScenarioError::at(
+                    path,
+                    point,
+                    format!(
+                        "sweep point {i} is the same point as point {earlier} ({n}epochs={epochs} learning_rate={learning_rate}): \
+                         each point is measured once (raise repetitions for more runs)"
+                    ),
+                ));
+            }
+        }
     }
     let m = &scenario.measure;
     for count in [&m.repetitions, &m.quick_repetitions].into_iter().flatten() {

@@ -349,6 +349,8 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("name-with-pipe.yaml", "2:7: scenario name 'a|b' is not valid: use 1–64 letters, digits"),
         ("implementation-name-newline.yaml", "9:17: implementation name 'two\\nlines' is not valid"),
         ("empty-implementation-name.yaml", "9:7: implementation name '' is not valid"),
+        // Point 14: the same point twice would be measured twice under one heading.
+        ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
     ];
     let mut failures = Vec::new();
     for (name, want) in cases {
