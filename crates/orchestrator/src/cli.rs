@@ -203,6 +203,7 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let catalogue = load_catalogue(root, None)?;
     let files = if files.is_empty() { default_scenarios(root)? } else { files };
     let loaded = plan::load(&files, &catalogue.implementations)?;
+    note_overrides(&loaded, &catalogue);
     for l in &loaded {
         let points = l.file.sweep.as_ref().map_or(1, |s| s.value.len());
         outln!(
@@ -214,6 +215,15 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says which catalogue entries a scenario replaces: its results carry the catalogue's name.
+fn note_overrides(loaded: &[plan::Loaded], catalogue: &scenario::ImplementationsFile) {
+    for l in loaded {
+        for name in scenario::overridden(&l.file, &catalogue.implementations) {
+            errln!("note: scenario '{}' replaces the catalogue's '{name}' with its own definition (override: true)", l.file.name.value);
+        }
+    }
 }
 
 /// --check fails when a claim did not hold, and when one could not be judged at all (an
@@ -239,6 +249,7 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let catalogue = load_catalogue(root, args.implementations.clone())?;
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
     let loaded = plan::load(&files, &catalogue.implementations)?;
+    note_overrides(&loaded, &catalogue);
 
     // Paths from the command line are relative to the current directory; children run in the root.
     let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;

@@ -199,6 +199,10 @@ pub struct ImplementationSpec {
     /// implementations whose toolchain may not install everywhere, like numba).
     #[serde(default)]
     pub optional: bool,
+    /// Under a scenario's `define`: true to replace the catalogue's entry of the same name in this
+    /// scenario (without it, reusing a catalogue name is an error).
+    #[serde(default, rename = "override")]
+    pub overrides: bool,
 }
 
 /// A scenario problem with its place in the file.
@@ -291,6 +295,11 @@ fn for_users(message: &str) -> String {
     )
 }
 
+/// The catalogue entries a scenario replaces with its own definitions (`override: true`).
+pub fn overridden<'a>(scenario: &'a ScenarioFile, catalogue: &BTreeMap<String, Spanned<ImplementationSpec>>) -> Vec<&'a str> {
+    scenario.define.keys().filter(|name| catalogue.contains_key(*name)).map(String::as_str).collect()
+}
+
 pub fn load_scenario(path: &Path) -> Result<ScenarioFile, ScenarioError> {
     parse_yaml(path, &read_text(path)?)
 }
@@ -300,6 +309,9 @@ pub fn load_implementations(path: &Path) -> Result<ImplementationsFile, Scenario
     for (name, spec) in &file.implementations {
         check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
+        if spec.value.overrides {
+            return Err(ScenarioError::at(path, spec, "override: true belongs under a scenario's define, not in the catalogue"));
+        }
     }
     Ok(file)
 }
@@ -415,6 +427,17 @@ pub fn validate(
     for (name, spec) in &scenario.define {
         check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
+        // The report would call it by the catalogue's name: replacing an entry must be meant.
+        if catalogue.contains_key(name) && !spec.value.overrides {
+            return Err(ScenarioError::at(
+                path,
+                spec,
+                format!(
+                    "'{name}' is already in the implementation catalogue: give this one another name, or add \
+                     `override: true` to replace the catalogue's '{name}' in this scenario"
+                ),
+            ));
+        }
     }
     let names = &scenario.implementations.value;
     if names.is_empty() {

@@ -350,6 +350,7 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("implementation-name-newline.yaml", "9:17: implementation name 'two\\nlines' is not valid"),
         ("empty-implementation-name.yaml", "9:7: implementation name '' is not valid"),
         // Point 14: the same point twice would be measured twice under one heading.
+        ("define-shadows-catalogue.yaml", "9:9: 'rust' is already in the implementation catalogue: give this one another name, or add"),
         ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
     ];
     let mut failures = Vec::new();
@@ -1190,4 +1191,17 @@ fn two_runs_given_the_same_out_directory_never_share_it() {
     std::fs::write(out.join(".run.lock"), "4194999").unwrap();
     let outcome = run(orchestrator(run_args(&scenario, &results, &["--out", out.to_str().unwrap()])), dir.path());
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+}
+
+/// Point 14: `define: rust` silently replaced the catalogue's rust while the report still called it
+/// rust. It takes an explicit `override: true`, and is then said on every run.
+#[test]
+fn a_definition_replaces_a_catalogue_entry_only_when_it_says_so() {
+    let dir = scratch();
+    let path = dir.path().join("override.yaml");
+    let text = std::fs::read_to_string(hostile().join("scenarios/define-shadows-catalogue.yaml")).unwrap();
+    std::fs::write(&path, text.replace("{command: [\"/bin/true\"]}", "{command: [\"/bin/true\"], override: true}")).unwrap();
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    assert!(outcome.stderr.contains("note: scenario 'hostile' replaces the catalogue's 'rust' with its own definition (override: true)"), "{}", outcome.show());
 }
