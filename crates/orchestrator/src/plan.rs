@@ -223,7 +223,17 @@ type Catalogue = BTreeMap<String, serde_saphyr::Spanned<ImplementationSpec>>;
 /// Parses and validates every scenario against the catalogue. The first problem stops it.
 pub fn load(scenario_paths: &[PathBuf], catalogue: &Catalogue) -> Result<Vec<Loaded>, ScenarioError> {
     let mut loaded: Vec<Loaded> = Vec::new();
+    let same_file = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     for path in scenario_paths {
+        if let Some(other) = loaded.iter().find(|l| same_file(&l.path, path)) {
+            return Err(ScenarioError {
+                file: path.clone(),
+                line: 1,
+                column: 1,
+                message: format!("this scenario file is given twice (also as {}): each scenario runs once", other.path.display()),
+                snippet: String::new(),
+            });
+        }
         let file = scenario::load_scenario(path)?;
         scenario::validate(path, &file, catalogue)?;
         if let Some(other) = loaded.iter().find(|l| l.file.name.value == file.name.value) {

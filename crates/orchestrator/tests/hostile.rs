@@ -1205,3 +1205,15 @@ fn a_definition_replaces_a_catalogue_entry_only_when_it_says_so() {
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
     assert!(outcome.stderr.contains("note: scenario 'hostile' replaces the catalogue's 'rust' with its own definition (override: true)"), "{}", outcome.show());
 }
+
+/// Point 14: the same file given twice was reported as "also used by" itself.
+#[test]
+fn the_same_scenario_file_given_twice_is_named_as_such() {
+    let dir = scratch();
+    let path = hostile().join("scenarios/children.yaml");
+    let again = hostile().join("scenarios/./children.yaml");
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str(), again.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    let expected = format!("error: {}:1:1: this scenario file is given twice (also as {})", again.display(), path.display());
+    assert!(outcome.stderr.starts_with(&expected), "want '{expected}':\n{}", outcome.show());
+}
