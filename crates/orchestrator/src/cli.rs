@@ -287,7 +287,10 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (run_dir, _claim) = match &args.out {
         Some(dir) => {
             let dir = absolute(dir)?;
-            let claim = DirLock::claim(&dir, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+            // `--out X --results X`: the dataset cache just made in X is no earlier run.
+            let is_results_dir = dir.canonicalize().ok().is_some_and(|d| results_dir.canonicalize().ok() == Some(d));
+            let cache = ctx.cache_dir.file_name().filter(|_| is_results_dir);
+            let claim = DirLock::claim(&dir, cache.as_slice()).map_err(|e| anyhow::anyhow!("--out {e}"))?;
             (dir, Some(claim))
         }
         None => {

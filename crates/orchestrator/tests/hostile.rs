@@ -1217,3 +1217,18 @@ fn the_same_scenario_file_given_twice_is_named_as_such() {
     let expected = format!("error: {}:1:1: this scenario file is given twice (also as {})", again.display(), path.display());
     assert!(outcome.stderr.starts_with(&expected), "want '{expected}':\n{}", outcome.show());
 }
+
+/// Point 14: `--results X --out X` was refused as "not empty" because of the dataset cache the
+/// orchestrator had just made in X.
+#[test]
+fn out_may_be_the_results_directory_itself() {
+    let dir = scratch();
+    let same = dir.path().join("same");
+    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    let args = run_args(&scenario, &same, &["--out", same.to_str().unwrap()]);
+    let outcome = run(orchestrator(&args), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    assert_eq!(rows(&same).len(), 1);
+    let again = run(orchestrator(&args), dir.path());
+    assert!(again.code == Some(2) && again.stderr.contains("the directory is not empty"), "a finished run is never overwritten:\n{}", again.show());
+}
