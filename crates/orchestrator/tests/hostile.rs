@@ -1232,3 +1232,15 @@ fn out_may_be_the_results_directory_itself() {
     let again = run(orchestrator(&args), dir.path());
     assert!(again.code == Some(2) && again.stderr.contains("the directory is not empty"), "a finished run is never overwritten:\n{}", again.show());
 }
+
+/// Point 14: "No such file or directory (os error 2): No such file or directory (os error 2)".
+#[test]
+fn an_error_says_its_cause_once() {
+    let dir = scratch();
+    let (outcome, _) = run_over(dir.path(), "{csv: {path: missing.csv}}");
+    let compared = run(orchestrator(["compare", "no-such-run", "no-such-run-either"]), dir.path());
+    for outcome in [outcome, compared] {
+        let line = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(outcome.code == Some(2) && line.matches("No such file or directory").count() == 1, "{}", outcome.show());
+    }
+}
