@@ -227,6 +227,14 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<Res
         [one] => *one,
         many => return Err(format!("{} lines on stdout, expected exactly one result line; first: {}", many.len(), excerpt(many[0]))),
     };
+    // Some tools write one; the protocol's line is plain UTF-8 JSON, and serde's "expected value
+    // at line 1 column 1" would not say what is wrong.
+    if line.starts_with('\u{feff}') {
+        return Err(format!(
+            "the result line starts with a byte-order mark (U+FEFF): write it as plain UTF-8 without a BOM; line: {}",
+            excerpt(line.trim_start_matches('\u{feff}'))
+        ));
+    }
     let parsed = ResultLine::parse(line).map_err(|e| format!("{e}; line: {}", excerpt(line)))?;
     if parsed.n != point.n || parsed.epochs != point.epochs || parsed.learning_rate != point.learning_rate {
         return Err(format!(
@@ -551,6 +559,7 @@ mod tests {
             (&GOOD.replace("\"n\":5", "\"n\":6") as &str, "but the run was n=5"),
             (&GOOD.replace("\"w\":1.99,", "") as &str, "w, b or mse is missing"),
             (&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105") as &str, "more than the 0.010000 s"),
+            (&format!("\u{feff}{GOOD}") as &str, "starts with a byte-order mark"),
         ] {
             let (status, message) = status_of(Termination::Exited(0), stdout, "");
             assert_eq!(status, RunStatus::BadOutput, "{stdout}");

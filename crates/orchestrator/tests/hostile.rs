@@ -673,7 +673,7 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
     let run_dir = only_run_dir(&results);
     let rows = rows(&run_dir);
-    assert_eq!(rows.len(), 20, "{rows:#?}");
+    assert_eq!(rows.len(), 21, "{rows:#?}");
     let expected: &[(&str, RunStatus, &str)] = &[
         ("good", RunStatus::Ok, ""),
         ("extra-fields", RunStatus::Ok, ""),
@@ -696,6 +696,8 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
         ("memory-hog", RunStatus::Oom, "memory_limit_mb = 64"),
         // 17.5 s of training in a run of milliseconds (issue 12, point 7).
         ("claims-too-long", RunStatus::BadOutput, "train 17.5 s = 17.500012 s, more than the"),
+        // Point 14: said as such, not as "expected value at line 1 column 1".
+        ("starts-with-bom", RunStatus::BadOutput, "the result line starts with a byte-order mark (U+FEFF)"),
     ];
     let mut failures = Vec::new();
     for &(implementation, status, want) in expected {
