@@ -124,7 +124,8 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// Exit codes: 0 done, 1 a claim or comparison failed (--check, compare), 2 bad input or a
-/// setup problem, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
+/// setup problem found before anything ran, 3 stopped after runs had started (the results could
+/// not be written: a full disk), 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -137,8 +138,19 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             errln!("error: {}", error_text(&e));
-            ExitCode::from(2)
+            ExitCode::from(if e.downcast_ref::<StoppedPartWay>().is_some() { 3 } else { 2 })
         }
+    }
+}
+
+/// The context of an error after the first run started (exit code 3): the results are
+/// incomplete, unlike an error of exit code 2, found before anything ran.
+#[derive(Debug)]
+struct StoppedPartWay(PathBuf);
+
+impl std::fmt::Display for StoppedPartWay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stopped after runs had started ({} keeps what was written)", self.0.display())
     }
 }
 
@@ -323,16 +335,18 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     errln!("results: {}", run_dir.display());
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
-    let (totals, env) = execute_plan(&plan, root, &run_dir, env, probe, &signals.cancel)?;
+    let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
+    let (totals, env) = execute_plan(&plan, root, &run_dir, env, probe, &signals.cancel).map_err(part_way)?;
 
-    finish_environment(&run_dir, env, &totals)?;
+    finish_environment(&run_dir, env, &totals).map_err(part_way)?;
     if args.out.is_none() {
         if let Err(e) = execute::point_latest_at(&results_dir, &run_dir) {
             errln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
         }
     }
-    let rendered =
-        report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
+    let rendered = report::render(&run_dir)
+        .with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))
+        .map_err(part_way)?;
     out!("{}", rendered.terminal_summary);
     outln!("report: {}", run_dir.join(report::REPORT_MD).display());
     if let Some(signal) = signals.received() {

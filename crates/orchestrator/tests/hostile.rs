@@ -1246,3 +1246,30 @@ fn an_error_says_its_cause_once() {
         assert!(outcome.code == Some(2) && line.matches("No such file or directory").count() == 1, "{}", outcome.show());
     }
 }
+
+/// Point 14: a disk that fills up mid-run exited 2, which says "before anything ran". It is 3:
+/// stopped after runs had started, what was written kept.
+#[test]
+fn a_disk_that_fills_up_mid_run_exits_3() {
+    let dir = scratch();
+    let Some(mounted) = Mounted::tmpfs(&dir.path().join("filling"), "size=1m") else {
+        eprintln!("note: mounting a tmpfs is not permitted here: the disk-full-mid-run case is not exercised");
+        return;
+    };
+    let results = mounted.0.join("results");
+    let scenario = dir.path().join("filling.yaml");
+    let text = "name: filling\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
+                fast: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
+                slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.3\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &["--repetitions", "20"])), dir.path());
+    wait_for("the first row", HANG, || run_dirs(&results).first().is_some_and(|d| records::read_raw(d).is_ok_and(|r| !r.is_empty())));
+    let mut filler = File::create(mounted.0.join("filler")).unwrap();
+    while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
+    let outcome = running.finish(HANG);
+    drop(filler);
+    assert_eq!(outcome.code, Some(3), "{}", outcome.show());
+    let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(message.contains("stopped after runs had started") && message.contains("No space left on device"), "{}", outcome.show());
+}
