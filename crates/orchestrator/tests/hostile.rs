@@ -350,6 +350,7 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("implementation-name-newline.yaml", "9:17: implementation name 'two\\nlines' is not valid"),
         ("empty-implementation-name.yaml", "9:7: implementation name '' is not valid"),
         // Point 14: the same point twice would be measured twice under one heading.
+        ("quoted-not-a-number.yaml", "4:20: invalid u64"),
         ("define-shadows-catalogue.yaml", "9:9: 'rust' is already in the implementation catalogue: give this one another name, or add"),
         ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
     ];
@@ -1272,4 +1273,18 @@ fn a_disk_that_fills_up_mid_run_exits_3() {
     assert_eq!(outcome.code, Some(3), "{}", outcome.show());
     let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
     assert!(message.contains("stopped after runs had started") && message.contains("No space left on device"), "{}", outcome.show());
+}
+
+/// Point 14: quoted numbers (`epochs: "1000"`) are read as the numbers they spell, as the README
+/// now says; a quoted value that is not a number is an error (in the list above).
+#[test]
+fn quoted_numbers_are_read_as_numbers() {
+    let dir = scratch();
+    let path = hostile().join("scenarios/quoted-numbers.yaml");
+    let loaded = plan::load(std::slice::from_ref(&path), &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
+    let training = &loaded[0].file.training;
+    assert_eq!((training.epochs.value, training.learning_rate.value), (1000, 0.01));
+    assert_eq!(loaded[0].file.measure.repetitions.as_ref().map(|r| r.value), Some(3));
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
 }
