@@ -1288,3 +1288,29 @@ fn quoted_numbers_are_read_as_numbers() {
     let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
 }
+
+/// Point 14 (documented in docs/statuses.md): a stopped orchestrator (SIGSTOP, or Ctrl-Z)
+/// stops watching, not the measured program, which runs in a process group of its own; once
+/// continued, the run finishes normally, and its wall time includes the pause.
+#[test]
+fn a_stopped_orchestrator_finishes_its_run_once_continued() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("stopped.yaml");
+    let text = "name: stopped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [slow]\nbaseline: slow\ndefine:\n  \
+                slow: {command: [\"/bin/sh\", \"-c\", 'sleep 0.5071; exec \"$0\" json', \"{bin_dir}/fixture-child\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the slow child", HANG, || !processes_with("0.5071").is_empty());
+    // SAFETY: kill only sends signals to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: as above.
+    unsafe { libc::kill(running.pid(), libc::SIGCONT) };
+    let outcome = running.finish(HANG);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    assert_eq!(rows[0].status, RunStatus::Ok, "{rows:?}");
+    assert!(rows[0].wall_seconds.is_some_and(|w| w >= 1.4), "the pause is in the wall time: {rows:?}");
+}
