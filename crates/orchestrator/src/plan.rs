@@ -364,9 +364,9 @@ fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
             Some(format!("availability check `{shown}` failed ({status}): {last}{hint}"))
         }
-        CheckEnd::TimedOut => Some(format!(
-            "availability check `{shown}` did not finish within {timeout_seconds} s (check_timeout_seconds): killed{hint}"
-        )),
+        CheckEnd::TimedOut => {
+            Some(format!("availability check `{shown}` did not finish within {timeout_seconds} s (check_timeout_seconds): killed{hint}"))
+        }
         CheckEnd::Cancelled => Some(format!("availability check `{shown}` was interrupted")),
         CheckEnd::CouldNotStart(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
     }

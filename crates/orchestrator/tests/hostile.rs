@@ -1206,7 +1206,11 @@ fn a_definition_replaces_a_catalogue_entry_only_when_it_says_so() {
     std::fs::write(&path, text.replace("{command: [\"/bin/true\"]}", "{command: [\"/bin/true\"], override: true}")).unwrap();
     let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
-    assert!(outcome.stderr.contains("note: scenario 'hostile' replaces the catalogue's 'rust' with its own definition (override: true)"), "{}", outcome.show());
+    assert!(
+        outcome.stderr.contains("note: scenario 'hostile' replaces the catalogue's 'rust' with its own definition (override: true)"),
+        "{}",
+        outcome.show()
+    );
 }
 
 /// Point 14: the same file given twice was reported as "also used by" itself.
@@ -1233,7 +1237,11 @@ fn out_may_be_the_results_directory_itself() {
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
     assert_eq!(rows(&same).len(), 1);
     let again = run(orchestrator(&args), dir.path());
-    assert!(again.code == Some(2) && again.stderr.contains("the directory is not empty"), "a finished run is never overwritten:\n{}", again.show());
+    assert!(
+        again.code == Some(2) && again.stderr.contains("the directory is not empty"),
+        "a finished run is never overwritten:\n{}",
+        again.show()
+    );
 }
 
 /// Point 14: "No such file or directory (os error 2): No such file or directory (os error 2)".
@@ -1259,7 +1267,8 @@ fn a_disk_that_fills_up_mid_run_exits_3() {
     };
     let results = mounted.0.join("results");
     let scenario = dir.path().join("filling.yaml");
-    let text = "name: filling\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+    let text =
+        "name: filling\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
                 implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
                 fast: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
                 slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.3\"]}\n";
@@ -1297,7 +1306,8 @@ fn a_stopped_orchestrator_finishes_its_run_once_continued() {
     let dir = scratch();
     let results = dir.path().join("results");
     let scenario = dir.path().join("stopped.yaml");
-    let text = "name: stopped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+    let text =
+        "name: stopped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
                 implementations: [slow]\nbaseline: slow\ndefine:\n  \
                 slow: {command: [\"/bin/sh\", \"-c\", 'sleep 0.5071; exec \"$0\" json', \"{bin_dir}/fixture-child\"]}\n";
     std::fs::write(&scenario, text).unwrap();
