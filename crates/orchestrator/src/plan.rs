@@ -356,7 +356,7 @@ fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx
         shown.push('…');
     }
     let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
-    let _ = writeln!(std::io::stderr(), "checking {}: `{shown}`…", resolved.name);
+    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", resolved.name);
     match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
         CheckEnd::Exited(status, _) if status.success() => None,
         CheckEnd::Exited(status, stderr) => {

@@ -1147,7 +1147,7 @@ fn a_check_that_hangs_is_killed_at_its_time_limit() {
     let outcome = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert_eq!(outcome.code, Some(2), "{}", outcome.show());
-    assert!(outcome.stderr.contains("checking hangs: `") && outcome.stderr.contains("spawn-wait sleep 30.0721`…"), "{}", outcome.show());
+    assert!(outcome.stderr.contains("checking hangs (`") && outcome.stderr.contains("spawn-wait sleep 30.0721`)…"), "{}", outcome.show());
     assert!(outcome.stderr.contains("did not finish within 1 s (check_timeout_seconds): killed — see the check"), "{}", outcome.show());
     assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
 
