@@ -1164,13 +1164,24 @@ fn a_check_that_hangs_is_killed_at_its_time_limit() {
     assert!(run_dirs(&results).is_empty(), "nothing ran");
 }
 
+/// A scenario whose one implementation fails at once, for tests where the status does not matter:
+/// its report has no charts, which a debug build takes seconds to draw.
+fn failing_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("failing.yaml");
+    let text =
+        "name: failing\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fails]\nbaseline: fails\ndefine:\n  fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n";
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Point 1: two runs given the same `--out` both passed the "must be empty" check in about half
 /// of the tries and wrote into one raw.csv. One of them must be refused, every time.
 #[test]
 fn two_runs_given_the_same_out_directory_never_share_it() {
     let dir = scratch();
     let results = dir.path().join("results");
-    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    let scenario = failing_scenario(dir.path());
     for attempt in 0..4 {
         let out = dir.path().join(format!("out-{attempt}"));
         let args = run_args(&scenario, &results, &["--repetitions", "2", "--out", out.to_str().unwrap()]);
@@ -1231,7 +1242,7 @@ fn the_same_scenario_file_given_twice_is_named_as_such() {
 fn out_may_be_the_results_directory_itself() {
     let dir = scratch();
     let same = dir.path().join("same");
-    let scenario = scenario_over(dir.path(), "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
+    let scenario = failing_scenario(dir.path());
     let args = run_args(&scenario, &same, &["--out", same.to_str().unwrap()]);
     let outcome = run(orchestrator(&args), dir.path());
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
