@@ -306,6 +306,8 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = built?;
     refuse_unavailable(&plan, args.keep_going)?;
+    // Every run is started by the launcher: without it nothing can be measured.
+    crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
     let runs = execute::count_runs(&plan);
     if runs > MAX_RUNS {
         bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
