@@ -596,9 +596,15 @@ fn missing_venv_and_linreg_are_named_with_the_command_that_fixes_them() {
     let dir = scratch();
     let (outcome, results) = run_missing_tools(dir.path(), &[]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.show());
-    for want in
-        ["python-numpy:", "no-venv/bin/python not found", "`make venv`", "rust:", "bin/linreg-static not found", "`make build`", "--keep-going"]
-    {
+    for want in [
+        "python-numpy:",
+        "no-venv/bin/python not found",
+        "`make venv`",
+        "rust:",
+        "bin/linreg-static not found",
+        "`make build`",
+        "--keep-going",
+    ] {
         assert!(outcome.stderr.contains(want), "want '{want}':\n{}", outcome.show());
     }
     assert!(run_dirs(&results).is_empty(), "nothing may run");
