@@ -420,15 +420,18 @@ impl Signals {
     fn listen() -> anyhow::Result<Signals> {
         use tokio::signal::unix::{signal, SignalKind};
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal listener")?;
-        // Registered here, before anything starts: a signal from now on is caught, not fatal.
-        let (mut interrupt, mut terminate, mut hangup) = {
+        // Registered here, before anything starts: a signal from now on is caught, not fatal. A
+        // signal ignored on entry stays ignored (`nohup`, a background job of a script).
+        let listen = |kind: SignalKind, number: i32| -> anyhow::Result<Option<tokio::signal::unix::Signal>> {
+            if is_ignored(number) {
+                return Ok(None);
+            }
             let _entered = runtime.enter();
-            (
-                signal(SignalKind::interrupt()).context("listening for SIGINT")?,
-                signal(SignalKind::terminate()).context("listening for SIGTERM")?,
-                signal(SignalKind::hangup()).context("listening for SIGHUP")?,
-            )
+            Ok(Some(signal(kind).with_context(|| format!("listening for {}", execute::signal_name(number)))?))
         };
+        let mut interrupt = listen(SignalKind::interrupt(), libc::SIGINT)?;
+        let mut terminate = listen(SignalKind::terminate(), libc::SIGTERM)?;
+        let mut hangup = listen(SignalKind::hangup(), libc::SIGHUP)?;
         let (cancel, received) = (CancelToken::new(), Arc::new(AtomicI32::new(0)));
         let (watch_cancel, watch_received) = (cancel.clone(), received.clone());
         std::thread::Builder::new()
@@ -436,9 +439,9 @@ impl Signals {
             .spawn(move || {
                 runtime.block_on(async move {
                     let signal = tokio::select! {
-                        _ = interrupt.recv() => libc::SIGINT,
-                        _ = terminate.recv() => libc::SIGTERM,
-                        _ = hangup.recv() => libc::SIGHUP,
+                        _ = delivered(&mut interrupt) => libc::SIGINT,
+                        _ = delivered(&mut terminate) => libc::SIGTERM,
+                        _ = delivered(&mut hangup) => libc::SIGHUP,
                     };
                     watch_received.store(signal, Ordering::SeqCst);
                     errln!("\n{}: stopping what is in progress and keeping what was measured…", execute::signal_name(signal));
@@ -454,6 +457,25 @@ impl Signals {
             0 => None,
             signal => Some(signal),
         }
+    }
+}
+
+/// Whether `signal` is ignored (SIG_IGN), as `nohup` leaves SIGHUP.
+fn is_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with no new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// The next delivery of a signal listened for; never, for one left ignored.
+async fn delivered(listener: &mut Option<tokio::signal::unix::Signal>) {
+    match listener {
+        Some(listener) => {
+            listener.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -833,6 +833,35 @@ fn sighup_is_treated_like_sigterm_and_exits_129() {
     interrupt_mid_run(libc::SIGHUP, "30.0715");
 }
 
+/// Under `nohup` (SIGHUP ignored on entry) a closed terminal must not stop the run: a signal
+/// ignored by whoever started the orchestrator stays ignored.
+#[test]
+fn sighup_ignored_on_entry_stays_ignored() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("nohup.yaml");
+    let text = "name: nohup\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [slow]\nbaseline: slow\ndefine:\n  slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.7716\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let mut command = orchestrator(run_args(&scenario, &results, &[]));
+    // SAFETY: signal() is async-signal-safe; SIG_IGN installs no handler code.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let running = start(command, dir.path());
+    wait_for("the slow child", HANG, || !processes_with("0.7716").is_empty());
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGHUP) };
+    let outcome = running.finish(HANG);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_ne!(rows[0].status, RunStatus::Interrupted, "{rows:?}");
+}
+
 #[test]
 fn sigint_while_the_machine_is_probed_still_ends_with_a_report() {
     let dir = scratch();
