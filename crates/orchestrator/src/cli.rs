@@ -19,7 +19,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{compare, probes, report, scenario};
+use crate::{compare, import_profile, probes, report, scenario};
 
 // Printing never panics (println! does, on a closed pipe): a reader that went away (`| head`,
 // a closed terminal: EPIPE, EIO) loses the lines, never the run. SIGPIPE is ignored by Rust
@@ -524,6 +524,9 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.spawn_floor = Some(floor);
         }
         Err(e) => errln!("warning: the spawn floor could not be measured: {e}"),
+    }
+    if let (Some(python), Some(_)) = (env.python_command.clone(), env.numpy_version.as_ref()) {
+        env.numpy_import_profile = import_profile::profile(&python, "numpy");
     }
 }
 
