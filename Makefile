@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e test-browser lint clean
+.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e test-browser lint bench-engine clean
 
 all: build
 
@@ -91,6 +91,11 @@ test-browser: test-e2e
 	else \
 		echo "test-browser: SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM=/path/to/chrome)"; \
 	fi
+
+# The measurement engine against hyperfine -N and /usr/bin/time -v on the same commands,
+# interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
+bench-engine: build
+	bash tests/benchmarks/engine_vs_hyperfine.sh
 
 clean:
 	$(CARGO) clean

@@ -24,7 +24,8 @@
 //!   escape; the output pipes it may hold are then abandoned after a short grace period.
 //! - If this process dies, even by SIGKILL, the launcher gets SIGTERM (PR_SET_PDEATHSIG) and kills
 //!   the child's process group, and the child gets SIGKILL if the launcher dies.
-//! - A child that stops itself (SIGSTOP, SIGTSTP) stays stopped until the timeout kills it.
+//! - A child that stops itself (SIGSTOP, SIGTSTP) is continued at once by the launcher (SIGCONT to
+//!   its group): a stopped program measures nothing.
 //!
 //! When the child has descendants, the peak is the larger of ru_maxrss (which covers the
 //! descendants it waited for) and the largest sampled RSS of the whole tree (a sum over processes,
@@ -221,11 +222,8 @@ fn find_launcher() -> Result<PathBuf, String> {
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate this executable to find the launcher: {e}"))?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    let candidates: Vec<PathBuf> = [Some(dir), dir.parent()]
-        .into_iter()
-        .flatten()
-        .flat_map(|d| ["launcher-static", "launcher"].map(|name| d.join(name)))
-        .collect();
+    let candidates: Vec<PathBuf> =
+        [Some(dir), dir.parent()].into_iter().flatten().flat_map(|d| ["launcher-static", "launcher"].map(|name| d.join(name))).collect();
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
         format!("the launcher binary that starts every measured run is missing (looked for launcher-static and launcher in {}): build it with `make build`", dir.display())
     })
@@ -257,7 +255,9 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
     become_subreaper();
     let (report_read, report_write) = match pipe() {
         Ok(ends) => ends,
-        Err(e) => return Measured::not_started(Termination::SpawnFailed(format!("{program}: cannot create the {REPORT_FD_NAME} pipe: {e}")), 0.0),
+        Err(e) => {
+            return Measured::not_started(Termination::SpawnFailed(format!("{program}: cannot create the {REPORT_FD_NAME} pipe: {e}")), 0.0)
+        }
     };
 
     let report_fd = report_write.as_raw_fd();

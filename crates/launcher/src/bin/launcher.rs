@@ -1,3 +1,5 @@
+//! `launcher --exit` does nothing and exits 0 (the static no-op of the spawn-floor probe).
+//!
 //! `launcher PARENT_PID REPORT_FD`, with the child's command line on standard input (NUL-separated
 //! arguments): starts it as the measured child with /dev/null as its standard input, times it and
 //! reaps it, and reports on REPORT_FD (the protocol is in the library, `launcher::Report`). The
@@ -35,6 +37,11 @@ const EXIT_PARENT_GONE: i32 = 3;
 
 fn main() {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // A static program that does nothing: the spawn-floor probe times it beside /bin/true, which
+    // also loads libc dynamically.
+    if args.len() == 1 && args[0] == "--exit" {
+        return;
+    }
     let (parent, report_fd, argv) = match parse_args(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -112,7 +119,8 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
     // SAFETY: a fork of this single-threaded process (no CLONE_VM: the child has its own copy of
     // the memory), with the parent suspended until the child's exec or exit (CLONE_VFORK). The
     // child only makes system calls on data prepared above, then execs or exits.
-    let pid = unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_VFORK | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
+    let pid =
+        unsafe { libc::syscall(libc::SYS_clone, (libc::CLONE_VFORK | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
     if pid == 0 {
         // SAFETY: in the child, see above; never returns.
         unsafe { exec_child(launcher, &program, &argv_ptrs, handoff.get(), &held) };
@@ -169,7 +177,13 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
 /// touches is resident in it and carried into the program's peak. Everything the last steps touch
 /// is touched once beforehand (an execve of an empty path fails at once), so the high-water mark
 /// read just before the clock is the one the exec carries over.
-unsafe fn exec_child(launcher: libc::pid_t, program: &CString, argv: &[*const libc::c_char], handoff: *mut Handoff, held: &libc::sigset_t) -> ! {
+unsafe fn exec_child(
+    launcher: libc::pid_t,
+    program: &CString,
+    argv: &[*const libc::c_char],
+    handoff: *mut Handoff,
+    held: &libc::sigset_t,
+) -> ! {
     libc::setpgid(0, 0);
     libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
     if libc::getppid() != launcher {
@@ -245,7 +259,9 @@ fn resolve_program(program: &CString) -> CString {
         let candidate = dir.join(std::ffi::OsStr::from_bytes(bytes));
         let Ok(c_candidate) = CString::new(candidate.into_os_string().into_vec()) else { continue };
         // SAFETY: a NUL-terminated path.
-        if unsafe { libc::access(c_candidate.as_ptr(), libc::X_OK) } == 0 && std::fs::metadata(std::ffi::OsStr::from_bytes(c_candidate.as_bytes())).is_ok_and(|m| m.is_file()) {
+        if unsafe { libc::access(c_candidate.as_ptr(), libc::X_OK) } == 0
+            && std::fs::metadata(std::ffi::OsStr::from_bytes(c_candidate.as_bytes())).is_ok_and(|m| m.is_file())
+        {
             return c_candidate;
         }
     }

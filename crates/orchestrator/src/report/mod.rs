@@ -1,8 +1,9 @@
 //! The report: a run directory's raw records → statistics, accuracy and claims → report.md (and
 //! report.html, the same text as one web page), summary.csv, summary.json and PNG charts beside
-//! them. It never re-runs anything, so
-//! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
+//! them. It never re-runs anything, so `orchestrator report RUN_DIR` and the end of
+//! `orchestrator run` are the same code.
 
+pub mod anatomy;
 pub mod charts;
 pub mod figures;
 pub mod format;
@@ -38,6 +39,8 @@ pub struct Report {
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<PointAccuracy>>,
     pub claims: Vec<ClaimResult>,
+    /// One per scenario: its start-up anatomy chains (empty for most).
+    pub anatomy: Vec<Vec<crate::anatomy::AnatomyChain>>,
     #[serde(skip)]
     pub records: Vec<RawRecord>,
     #[serde(skip)]
@@ -49,6 +52,7 @@ pub struct Rendered {
     /// A short table for the terminal.
     pub terminal_summary: String,
     pub claims_not_held: usize,
+    pub claims_without_data: usize,
 }
 
 /// Reads a run directory and derives every statistic, without writing anything.
@@ -68,7 +72,9 @@ pub fn analyse(run_dir: &Path) -> anyhow::Result<Report> {
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
-    Ok(Report { plan, environment, summary, accuracy, claims, records, samples })
+    let anatomy =
+        plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| crate::anatomy::chains(scenario, s, &records)).collect();
+    Ok(Report { plan, environment, summary, accuracy, claims, anatomy, records, samples })
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
@@ -83,7 +89,11 @@ pub fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
     records::write_atomic(&run_dir.join(REPORT_HTML), html::render(&text).as_bytes())?;
-    Ok(Rendered { terminal_summary: markdown::terminal_summary(&report), claims_not_held: claims::not_held(&report.claims) })
+    Ok(Rendered {
+        terminal_summary: markdown::terminal_summary(&report),
+        claims_not_held: claims::not_held(&report.claims),
+        claims_without_data: claims::without_data(&report.claims),
+    })
 }
 
 /// The scenario and point the report opens with: the first scenario (in run order) that makes
