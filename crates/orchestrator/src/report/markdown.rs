@@ -34,6 +34,10 @@ fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
     if let Some((scenario, point)) = super::headline(report) {
         let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
         lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| fits(plan, name))));
+        // Where start-up goes, piece by piece, when the run measured the start-up anatomy.
+        if let Some(piece) = super::anatomy::biggest_piece_sentence(report) {
+            lines.push(format!("**The biggest piece:** {piece}."));
+        }
         let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == scenario.name).collect();
         if !claims.is_empty() {
             let held = claims.iter().filter(|c| c.verdict == Verdict::Held).count();
