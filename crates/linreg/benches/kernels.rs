@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use linreg::kernels::parallel;
-use linreg::{Isa, Kernel};
+use linreg::{Isa, Kernel, Threads};
 
 const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
 
 /// Every kernel worth comparing on this machine: the simd and parallel kernels on each instruction
 /// set the CPU has, parallel on every core.
 fn kernels() -> Vec<Kernel> {
-    let threads = Some(parallel::default_threads());
+    let threads = Threads::Exactly(parallel::default_threads());
     let mut kernels = vec![Kernel::Scalar];
     for isa in Isa::available().into_iter().rev() {
         kernels.push(Kernel::Simd(isa));
