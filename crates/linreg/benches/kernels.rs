@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use linreg::kernels::parallel;
 use linreg::{Isa, Kernel, Threads};
 
-const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
+const SIZES: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// Every kernel worth comparing on this machine: the simd and parallel kernels on each instruction
 /// set the CPU has, parallel on every core.

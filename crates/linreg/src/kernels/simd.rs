@@ -106,19 +106,33 @@ impl fmt::Display for Isa {
 /// (Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i. With AVX-512 or AVX2+FMA, w·x_i + b and the
 /// products are fused multiply-adds (one rounding instead of two), so the sums differ from the scalar kernel's in
 /// the last bits, as they do anyway from summing in a different order.
+///
+/// The vector code starts where x reaches a cache-line (64-byte) boundary, the points before it go
+/// to the scalar code: a load that straddles two lines costs two, and the allocator's 16-byte
+/// alignment would make every 64-byte load straddle one, and every other 32-byte one. Measured on
+/// Zen 5 at 10^4 points: AVX2 0.089 → 0.075 ns a point; AVX-512 in L1 (10^3 points) about 0.08 →
+/// 0.037. y usually shares x's alignment (both come from the same allocator); where it does not,
+/// its loads straddle and only speed suffers. So the sums also depend on where x lies modulo 64
+/// bytes, in the last bits (as they depend on the instruction set).
 pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
-    match isa.0 {
-        IsaKind::Portable => portable_sums(x, y, w, b),
+    let vector_sums: fn(&[f64], &[f64], f64, f64) -> (f64, f64) = match isa.0 {
+        IsaKind::Portable => return portable_sums(x, y, w, b),
         // SAFETY: an `Isa` of this kind is only made by `Isa::avx2_fma`, after the CPU reported both
-        // AVX2 and FMA; the lengths are equal (asserted above).
+        // AVX2 and FMA; the lengths are equal (asserted above, and split at the same index below).
         #[cfg(target_arch = "x86_64")]
-        IsaKind::Avx2Fma => unsafe { avx2::gradient_sums(x, y, w, b) },
+        IsaKind::Avx2Fma => |x, y, w, b| unsafe { avx2::gradient_sums(x, y, w, b) },
         // SAFETY: as above, made only by `Isa::avx512` after the CPU reported AVX-512F.
         #[cfg(target_arch = "x86_64")]
-        IsaKind::Avx512 => unsafe { avx512::gradient_sums(x, y, w, b) },
-    }
+        IsaKind::Avx512 => |x, y, w, b| unsafe { avx512::gradient_sums(x, y, w, b) },
+    };
+    let head = x.as_ptr().align_offset(CACHE_LINE_BYTES).min(x.len());
+    let (head_ex, head_e) = super::scalar::gradient_sums(&x[..head], &y[..head], w, b);
+    let (body_ex, body_e) = vector_sums(&x[head..], &y[head..], w, b);
+    (head_ex + body_ex, head_e + body_e)
 }
+
+const CACHE_LINE_BYTES: usize = 64;
 
 /// Independent accumulators of the portable code: enough to hide the add latency. Measured on
 /// x86_64 (rustc 1.95, baseline SSE2): LLVM does not turn the lanes into vectors, it pairs each
