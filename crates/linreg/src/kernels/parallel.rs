@@ -1,34 +1,38 @@
 //! The `parallel` kernel: the `simd` kernel over fixed blocks of points, shared out among threads
-//! that live for the whole fit and meet once an epoch at a barrier that spins briefly, then sleeps.
+//! that live for the whole fit and meet once an epoch, waiting by spinning briefly, then sleeping.
 //!
 //! **Blocks, not halves.** The data is cut into blocks of [`BLOCK_POINTS`]; each thread owns a
 //! contiguous run of them (so a block stays in the same core's L2 from one epoch to the next) and
-//! claims its own first, then any left in the others' runs. A thread the hypervisor or another
-//! process keeps off its CPU therefore costs the epoch at most the block it is in, not its whole
-//! share: on a shared 2-vCPU VM the kernel degrades to the single-thread speed instead of waiting.
-//! Each block's sums go to a slot of their own and the calling thread adds the slots in block order,
-//! so the result depends on n alone — not on the thread count, nor on which thread summed what.
+//! claims its own first, then any left in the others' runs. The calling thread, once nothing is left
+//! to claim, waits about one block's time for blocks still in flight and then sums any still
+//! missing itself. So a worker that the hypervisor or another process keeps off its CPU costs the
+//! epoch about one block, not its share: on a busy 2-vCPU VM the kernel falls back to about the
+//! single-thread speed instead of waiting for a descheduled thread. A block sums to the same bits
+//! whoever sums it, and the calling thread adds the blocks in block order, so the result depends on
+//! n alone: not on the thread count, nor on which thread summed what, nor on timing.
 //!
-//! **One meeting an epoch.** The calling thread publishes (w, b) and an epoch number, sums blocks
-//! itself, then waits until every block of the epoch is counted done; the workers wait for the next
-//! epoch number. No second barrier: a worker that finishes early simply waits for the next epoch.
-//! Every wait spins on one atomic for [`SPIN_ROUNDS`] rounds and only then parks (a futex on
-//! Linux); whoever publishes checks the sleeper's flag and unparks it only if it sleeps, so in the
-//! steady state an epoch makes no system call at all.
+//! **One meeting an epoch.** The calling thread publishes (w, b) and an epoch number and sums
+//! blocks itself; workers wait for the next epoch number. There is no second barrier and the
+//! calling thread never sleeps inside an epoch. A worker spins on the epoch number for
+//! [`SPIN_ROUNDS`] rounds and only then parks (a futex on Linux); the calling thread checks its
+//! flag and unparks it only if it sleeps and epochs are long enough for that to pay
+//! ([`WAKE_WORTH`]), so in the steady state an epoch makes no system call.
 //!
 //! Why spin at all, and why so briefly: on this Firecracker/KVM guest a parked thread's vCPU halts,
 //! and waking it is a futex wake plus an IPI through the hypervisor: 11–70 µs an epoch measured for
-//! the old two-futex barrier, more than a whole epoch's work below ~10^5 points. Spinning forever is
-//! no better: when the other vCPU is busy with another process, a waiter that spins burns the time
-//! slice its partner needs, and a long `pause` loop makes KVM's pause filter exit to the host and
-//! yield the vCPU, which is what made an earlier spin of 16k `pause`s then a condvar erratic (26–115
-//! ms at 10^4 points, 1000 epochs). A bound of a few microseconds covers the wait of an epoch where
-//! both threads run, and gives the CPU up soon when they do not.
+//! the old barrier (two futex crossings an epoch), more than a whole epoch's work below ~10^5
+//! points. Spinning without bound is no better: when the other vCPU is busy with another process,
+//! a waiter that spins burns the time slice its partner needs, and a long `pause` loop makes KVM's
+//! pause filter exit to the host and give the vCPU away, which is the likely reason an earlier
+//! spin of 16k `pause`s (~0.7 ms here) then a condvar was erratic (26–115 ms at 10^4 points, 1000
+//! epochs). A bound of ~10 µs covers the wait of an epoch where both threads run, and gives the
+//! CPU up soon when they do not.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, OnceLock};
 use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 use super::simd::{self, Isa};
 
@@ -45,9 +49,10 @@ pub const BLOCK_POINTS: usize = 16_384;
 /// at 10^5 points (7 blocks, L2-resident) two threads already pay.
 pub const AUTO_MIN_POINTS: usize = 4 * BLOCK_POINTS;
 
-/// Rounds of a wait that spin (one `pause` each, ~40 ns on Zen 5) before the thread parks: ~10 µs.
-/// See the module comment for why the bound is short.
-const SPIN_ROUNDS: u32 = 256;
+/// Rounds of a wait that spin (one `pause` each, 42 ns measured on Zen 5) before the thread parks:
+/// ~20 µs, more than the calling thread's end of an epoch (about one block plus adding the blocks)
+/// when both threads run. See the module comment for why the bound is short.
+const SPIN_ROUNDS: u32 = 512;
 
 /// Bits of a cursor or a progress word that hold a block index or count; the rest hold the epoch
 /// number (mod 2^40), so that a thread that slept through a whole epoch cannot claim a block of a
@@ -151,15 +156,37 @@ fn with_blocks<R>(
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
         let _stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
+        let mut last_epoch = Duration::ZERO;
         body(&mut |w, b| {
             epoch += 1;
-            pool.start_epoch(epoch, w, b, &workers);
-            let done_here = pool.sum_blocks(0, epoch, w, b, &work);
-            pool.wait_for_epoch(epoch, done_here);
-            pool.total()
+            let epoch_start = Instant::now();
+            pool.start_epoch(epoch, w, b, &workers, last_epoch >= WAKE_WORTH);
+            let summing_start = Instant::now();
+            let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
+            // About one block's time: what a worker that is running needs at most to finish the
+            // block it holds.
+            let patience = summing_start.elapsed() / summed_here.max(1) + PATIENCE_SLACK;
+            let total = pool.total(epoch, w, b, &work, patience);
+            last_epoch = epoch_start.elapsed();
+            total
         })
     })
 }
+
+/// The calling thread wakes a parked worker only when the last epoch took at least this long. A
+/// futex wake costs the waker ~8 µs here and the worker runs ~14 µs after it (the scratch
+/// measurement in the commit that set this: p50 of 2000 wakes, 2-vCPU Zen 5 Firecracker guest), so
+/// for shorter epochs waking would cost more than the help; the worker then rejoins by itself
+/// within [`PARK_TIMEOUT`].
+const WAKE_WORTH: Duration = Duration::from_micros(50);
+
+/// A parked worker wakes by itself this often to see whether epochs are running (see
+/// [`WAKE_WORTH`]); the cost, a timer interrupt, falls on its own vCPU, not the calling thread.
+const PARK_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// Added to the calling thread's wait for blocks in flight: a few cache-line round trips between
+/// cores, so that a worker finishing at the same moment is not summed over again.
+const PATIENCE_SLACK: Duration = Duration::from_micros(2);
 
 /// The data and how it is cut into blocks.
 struct Work<'a> {
@@ -182,8 +209,12 @@ impl Work<'_> {
 
     /// What the pool computes, on the calling thread alone: block sums added in block order.
     fn sum_in_order(&self, w: f64, b: f64) -> (f64, f64) {
-        (0..self.blocks()).map(|block| self.block_sums(block, w, b)).fold((0.0, 0.0), |(ex, e), (bex, be)| (ex + bex, e + be))
+        (0..self.blocks()).map(|block| self.block_sums(block, w, b)).fold((0.0, 0.0), add)
     }
+}
+
+fn add((ex, e): (f64, f64), (more_ex, more_e): (f64, f64)) -> (f64, f64) {
+    (ex + more_ex, e + more_e)
 }
 
 /// A value alone on its pair of cache lines (the adjacent-line prefetcher pulls lines in pairs), so
@@ -199,14 +230,14 @@ struct Pool {
     cursors: Vec<Padded<AtomicU64>>,
     /// Per thread: where its run of blocks ends.
     run_ends: Vec<usize>,
-    /// Per thread: blocks it finished this epoch, tagged; and whether it is parked.
-    progress: Vec<Padded<Progress>>,
-    /// Per block: its (Σ e·x, Σ e) of the current epoch.
-    partials: Vec<[AtomicU64; 2]>,
-    /// The calling thread parks while waiting for the last blocks; the worker that finishes them
-    /// wakes it.
-    caller: Thread,
-    caller_parked: Padded<AtomicBool>,
+    /// Per thread: whether it is parked, waiting for an epoch.
+    parked: Vec<Padded<AtomicBool>>,
+    /// Per block: which thread summed it, tagged with the epoch it summed it in.
+    summed_by: Vec<AtomicU64>,
+    /// Per thread, per block: its (Σ e·x, Σ e). Each thread writes only its own row, so a worker
+    /// that wakes late and finishes a block of an epoch long gone overwrites nothing anyone reads:
+    /// `summed_by` names the row to read, and is tagged.
+    partials: Vec<Vec<[AtomicU64; 2]>>,
 }
 
 struct Go {
@@ -214,12 +245,6 @@ struct Go {
     w: AtomicU64,
     b: AtomicU64,
     stop: AtomicBool,
-}
-
-#[derive(Default)]
-struct Progress {
-    done: AtomicU64,
-    parked: AtomicBool,
 }
 
 fn tag(epoch: u64) -> u64 {
@@ -232,16 +257,15 @@ fn tag_of(word: u64) -> u64 {
 
 impl Pool {
     fn new(blocks: usize, threads: usize) -> Pool {
-        let run_start = |t: usize| blocks * t / threads;
+        let run_end = |t: usize| blocks * (t + 1) / threads;
         Pool {
             go: Padded(Go { epoch: AtomicU64::new(0), w: AtomicU64::new(0), b: AtomicU64::new(0), stop: AtomicBool::new(false) }),
             // Epoch 0 is never run: every run starts exhausted.
-            cursors: (0..threads).map(|t| Padded(AtomicU64::new(run_start(t + 1) as u64))).collect(),
-            run_ends: (0..threads).map(|t| run_start(t + 1)).collect(),
-            progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
-            partials: (0..blocks).map(|_| [AtomicU64::new(0), AtomicU64::new(0)]).collect(),
-            caller: std::thread::current(),
-            caller_parked: Padded(AtomicBool::new(false)),
+            cursors: (0..threads).map(|t| Padded(AtomicU64::new(run_end(t) as u64))).collect(),
+            run_ends: (0..threads).map(run_end).collect(),
+            parked: (0..threads).map(|_| Padded(AtomicBool::new(false))).collect(),
+            summed_by: (0..blocks).map(|_| AtomicU64::new(0)).collect(),
+            partials: (0..threads).map(|_| (0..blocks).map(|_| [AtomicU64::new(0), AtomicU64::new(0)]).collect()).collect(),
         }
     }
 
@@ -254,17 +278,17 @@ impl Pool {
     }
 
     /// Calling thread: rewinds every run, then publishes (w, b) and the epoch, and wakes workers
-    /// that parked. The runs are rewound first: a worker that sees the new (w, b) also sees the
+    /// that parked if `wake`. The runs are rewound first: a worker that sees the new (w, b) also sees the
     /// new cursors, so it cannot claim a block of this epoch with stale parameters or vice versa.
-    fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread]) {
+    fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) {
         for (t, cursor) in self.cursors.iter().enumerate() {
             cursor.0.store(tag(epoch) | self.run_start(t) as u64, Ordering::Relaxed);
         }
         self.go.0.w.store(w.to_bits(), Ordering::Release);
         self.go.0.b.store(b.to_bits(), Ordering::Release);
         self.go.0.epoch.store(epoch, Ordering::SeqCst);
-        for (progress, worker) in self.progress[1..].iter().zip(workers) {
-            if progress.0.parked.load(Ordering::SeqCst) {
+        for (parked, worker) in self.parked[1..].iter().zip(workers) {
+            if wake && parked.0.load(Ordering::SeqCst) {
                 worker.unpark();
             }
         }
@@ -272,22 +296,25 @@ impl Pool {
 
     /// Claims and sums blocks of `epoch`, thread `t`'s own run first, then what is left of the
     /// others'; returns how many it summed.
-    fn sum_blocks(&self, t: usize, epoch: u64, w: f64, b: f64, work: &Work) -> u64 {
+    fn sum_blocks(&self, t: usize, epoch: u64, w: f64, b: f64, work: &Work) -> u32 {
         let threads = self.cursors.len();
-        let mut done = 0u64;
+        let mut summed = 0;
         for victim in (t..threads).chain(0..t) {
             while let Some(block) = self.claim(victim, epoch) {
-                let (sum_ex, sum_e) = work.block_sums(block, w, b);
-                self.partials[block][0].store(sum_ex.to_bits(), Ordering::Relaxed);
-                self.partials[block][1].store(sum_e.to_bits(), Ordering::Relaxed);
-                done += 1;
-                if t != 0 {
-                    // Publishes the partials above to the calling thread (it reads `done` first).
-                    self.progress[t].0.done.store(tag(epoch) | done, Ordering::SeqCst);
-                }
+                let sums = work.block_sums(block, w, b);
+                self.record(t, block, epoch, sums);
+                summed += 1;
             }
         }
-        done
+        summed
+    }
+
+    fn record(&self, t: usize, block: usize, epoch: u64, (sum_ex, sum_e): (f64, f64)) {
+        let slot = &self.partials[t][block];
+        slot[0].store(sum_ex.to_bits(), Ordering::Relaxed);
+        slot[1].store(sum_e.to_bits(), Ordering::Relaxed);
+        // Publishes the two stores above to whoever reads this tag.
+        self.summed_by[block].store(tag(epoch) | t as u64, Ordering::Release);
     }
 
     /// The next unclaimed block of thread `victim`'s run in `epoch`, if any.
@@ -305,36 +332,36 @@ impl Pool {
             }
         }
     }
-
-    /// Blocks of `epoch` finished so far, the calling thread's `done_here` included.
-    fn done(&self, epoch: u64, done_here: u64) -> u64 {
-        let by_workers: u64 = self.progress[1..]
-            .iter()
-            .map(|p| p.0.done.load(Ordering::SeqCst))
-            .filter(|&word| tag_of(word) == tag(epoch))
-            .map(|word| word & INDEX_MASK)
-            .sum();
-        done_here + by_workers
+    /// Calling thread, once nothing is left to claim: the block sums added in block order, each
+    /// read from the row of the thread that summed it this epoch. Blocks still in flight are
+    /// waited for until `patience` has passed, then summed here: their worker is off its CPU.
+    fn total(&self, epoch: u64, w: f64, b: f64, work: &Work, patience: Duration) -> (f64, f64) {
+        let deadline = Instant::now() + patience;
+        let mut patient = true;
+        let mut total = (0.0, 0.0);
+        for (block, summed_by) in self.summed_by.iter().enumerate() {
+            let sums = loop {
+                let word = summed_by.load(Ordering::Acquire);
+                if tag_of(word) == tag(epoch) {
+                    let [sum_ex, sum_e] = &self.partials[(word & INDEX_MASK) as usize][block];
+                    break (f64::from_bits(sum_ex.load(Ordering::Relaxed)), f64::from_bits(sum_e.load(Ordering::Relaxed)));
+                }
+                if !patient || Instant::now() >= deadline {
+                    patient = false;
+                    break work.block_sums(block, w, b);
+                }
+                std::hint::spin_loop();
+            };
+            total = add(total, sums);
+        }
+        total
     }
 
-    /// Calling thread: waits until every block of `epoch` is summed.
-    fn wait_for_epoch(&self, epoch: u64, done_here: u64) {
-        let blocks = self.partials.len() as u64;
-        wait_until(&self.caller_parked.0, || self.done(epoch, done_here) == blocks);
-    }
-
-    /// Calling thread, after [`Pool::wait_for_epoch`]: the block sums added in block order.
-    fn total(&self) -> (f64, f64) {
-        self.partials.iter().fold((0.0, 0.0), |(ex, e), [pex, pe]| {
-            (ex + f64::from_bits(pex.load(Ordering::Relaxed)), e + f64::from_bits(pe.load(Ordering::Relaxed)))
-        })
-    }
-
-    /// Worker `t`'s life: wait for an epoch, help sum it, wake the calling thread if it sleeps.
+    /// Worker `t`'s life: wait for an epoch, help sum it, again.
     fn serve(&self, t: usize, work: &Work) {
         let mut seen = 0u64;
         loop {
-            wait_until(&self.progress[t].0.parked, || self.go.0.epoch.load(Ordering::SeqCst) != seen);
+            wait_until(&self.parked[t].0, || self.go.0.epoch.load(Ordering::SeqCst) != seen);
             seen = self.go.0.epoch.load(Ordering::Acquire);
             if self.go.0.stop.load(Ordering::Acquire) {
                 return;
@@ -344,16 +371,15 @@ impl Pool {
             // A worker that woke late may read a later epoch's (w, b) than `seen`: then the cursors
             // it sees are that epoch's too (rewound before (w, b) were stored), tagged other than
             // `seen`, and it claims nothing.
-            if self.sum_blocks(t, seen, w, b, work) > 0 && self.caller_parked.0.load(Ordering::SeqCst) {
-                self.caller.unpark();
-            }
+            self.sum_blocks(t, seen, w, b, work);
         }
     }
 }
 
-/// Spins on `ready` for [`SPIN_ROUNDS`], then parks until it holds. `parked` is the waiter's flag:
-/// set (sequentially consistent) before its last look, so that whoever makes `ready` true either is
-/// seen by that look or sees the flag and unparks the waiter.
+/// Spins on `ready` for [`SPIN_ROUNDS`], then parks until it holds, waking every [`PARK_TIMEOUT`]
+/// to look again. `parked` is the waiter's flag: set (sequentially consistent) before its last
+/// look, so that whoever makes `ready` true either is seen by that look or sees the flag and may
+/// unpark the waiter.
 fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
     for _ in 0..SPIN_ROUNDS {
         if ready() {
@@ -367,10 +393,14 @@ fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
             parked.store(false, Ordering::Relaxed);
             return;
         }
-        std::thread::park();
+        std::thread::park_timeout(PARK_TIMEOUT);
         parked.store(false, Ordering::Relaxed);
-        if ready() {
-            return;
+        // Spin again before parking again: epochs may be running that nobody wakes us for.
+        for _ in 0..SPIN_ROUNDS {
+            if ready() {
+                return;
+            }
+            std::hint::spin_loop();
         }
     }
 }
@@ -391,7 +421,6 @@ impl Drop for StopOnDrop<'_> {
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
