@@ -7,6 +7,9 @@ the ratios the issue's targets are about. Standard library only.
 
     cargo build --release -p linreg --bins --examples
     python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
+
+A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
+(scenarios/kernels.yaml: 50 epochs at 10^6, 20 at 10^7) beside the long ones.
 """
 
 import argparse
@@ -49,6 +52,8 @@ def write_npy(path, n, seed):
 
 
 def command(variant, data, epochs):
+    variant, _, fixed_epochs = variant.partition("@")
+    epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
         return [str(RELEASE / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
     return [str(RELEASE / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
@@ -80,8 +85,8 @@ def main():
             for v in variants:
                 out = subprocess.run(command(v, datasets[n], epochs[n]), capture_output=True, text=True, check=True)
                 line = json.loads(out.stdout)
-                ns[(n, v)].append(line["train_seconds"] / (n * epochs[n]) * 1e9)
-                print(f"raw,{rep},{n},{epochs[n]},{v},{line['kernel']},{line['threads']},{line['train_seconds']:.6f}", file=sys.stderr)
+                ns[(n, v)].append(line["train_seconds"] / (n * line["epochs"]) * 1e9)
+                print(f"raw,{rep},{n},{line['epochs']},{v},{line['kernel']},{line['threads']},{line['train_seconds']:.6f}", file=sys.stderr)
     print(f"# load after: {os.getloadavg()}", file=sys.stderr)
 
     print("n,epochs," + ",".join(f"{v} median [min-max] ns" for v in variants))
@@ -95,7 +100,9 @@ def main():
     print("\nratios of medians (time / time):")
     for n in sizes:
         parts = []
-        for a, b in [("parallel-auto", "simd"), ("parallel-2", "reference"), ("simd", "simd-avx2")]:
+        pairs = [("parallel-auto", "simd"), ("parallel-2", "reference"), ("simd", "simd-avx2")]
+        pairs += [(v, v.partition("@")[0]) for v in variants if "@" in v]
+        for a, b in pairs:
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
         print(f"  n = {n}: " + ", ".join(parts))

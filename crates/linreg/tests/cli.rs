@@ -85,7 +85,8 @@ fn an_isa_the_cpu_lacks_is_refused_in_one_line() {
 
 #[test]
 fn bad_kernel_flags_exit_2_with_one_line() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 9] = [
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&[&str], Env, &str); 9] = [
         (&["--kernel", "fast"], &[], "unknown kernel 'fast' (known: scalar, simd, parallel)"),
         (&["--kernel", "parallel", "--threads", "0"], &[], "--threads must be 'auto' or an integer ≥ 1, got '0'"),
         (&["--kernel", "parallel", "--threads", "-2"], &[], "--threads must be 'auto' or an integer ≥ 1, got '-2'"),

@@ -43,11 +43,17 @@ use super::simd::{self, Isa};
 /// every vector block (32 points for AVX-512).
 pub const BLOCK_POINTS: usize = 16_384;
 
-/// `--threads auto` uses one thread below this many points, every core from it on. Measured on the
-/// 2-vCPU EPYC (Zen 5) VM, 2 threads against 1, standalone `linreg` runs (see the table in the
-/// commit that set it and the bench `reference` group): below 2 blocks there is nothing to share;
-/// at 10^5 points (7 blocks, L2-resident) two threads already pay.
-pub const AUTO_MIN_POINTS: usize = 4 * BLOCK_POINTS;
+/// `--threads auto` uses one thread below this many points, every core from it on: 1 MiB of x and
+/// y, one core's L2 on the Zen 5 this was measured on. Below it one core keeps the data in its L2
+/// and a second thread gains at most ~25% on a quiet machine and loses on a busy one; from it on,
+/// split over two cores, the data fits both L2s and two threads are ~2× faster. Measured in
+/// process, best 2 ms batch of 21, interleaved (`reference_kernel --best-of 21 ...`, load average
+/// 5–6 from other tenants), simd vs 2 threads, ns per point per epoch: 1.7·10^4 (2 blocks) 0.076
+/// vs 0.084; 2.5·10^4 0.065 vs 0.057; 3.3·10^4 0.059 vs 0.049; 5·10^4 0.072 vs 0.052; 6.6·10^4
+/// 0.096 vs 0.045; 10^5 0.119 vs 0.045. Medians of the same batches, what a busy machine gives:
+/// two threads slower at 1.7·10^4, 2.5·10^4 and 3.3·10^4 (0.091 vs 0.078, 0.071 vs 0.070, 0.069 vs
+/// 0.064), faster at 6.6·10^4 (0.074 vs 0.100), even at 10^5 (0.124 vs 0.127).
+pub const AUTO_MIN_POINTS: usize = (1 << 20) / 16;
 
 /// Rounds of a wait that spin (one `pause` each, 42 ns measured on Zen 5) before the thread parks:
 /// ~20 µs, more than the calling thread's end of an epoch (about one block plus adding the blocks)

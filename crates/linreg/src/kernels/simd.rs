@@ -116,7 +116,7 @@ impl fmt::Display for Isa {
 /// bytes, in the last bits (as they depend on the instruction set).
 pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
-    let vector_sums: fn(&[f64], &[f64], f64, f64) -> (f64, f64) = match isa.0 {
+    let vector_sums: SumsFn = match isa.0 {
         IsaKind::Portable => return portable_sums(x, y, w, b),
         // SAFETY: an `Isa` of this kind is only made by `Isa::avx2_fma`, after the CPU reported both
         // AVX2 and FMA; the lengths are equal (asserted above, and split at the same index below).
@@ -133,6 +133,9 @@ pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f6
 }
 
 const CACHE_LINE_BYTES: usize = 64;
+
+/// A summing function of one instruction set: (x, y, w, b) → (Σ e·x, Σ e).
+type SumsFn = fn(&[f64], &[f64], f64, f64) -> (f64, f64);
 
 /// Independent accumulators of the portable code: enough to hide the add latency. Measured on
 /// x86_64 (rustc 1.95, baseline SSE2): LLVM does not turn the lanes into vectors, it pairs each
