@@ -501,6 +501,28 @@ mod tests {
         assert!(outcome.is_err());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Random data and lengths on pools of 1–4 threads with small blocks: the same bits as one
+        /// thread, and the scalar kernel's sums within what reordering can change.
+        #[test]
+        fn pools_agree_with_one_thread_and_with_scalar(
+            points in proptest::collection::vec((-1e3f64..1e3, -1e3f64..1e3), 1..2000),
+            w in -10.0f64..10.0, b in -10.0f64..10.0, threads in 2usize..=4,
+        ) {
+            let (x, y): (Vec<f64>, Vec<f64>) = points.into_iter().unzip();
+            let scalar = super::super::scalar::gradient_sums(&x, &y, w, b);
+            let magnitude: f64 = x.iter().zip(&y).map(|(&xi, &yi)| ((w * xi).abs() + b.abs() + yi.abs()) * (1.0 + xi.abs())).sum();
+            for isa in Isa::available() {
+                let one = with_blocks(&x, &y, exactly(1), isa, 32, |sums| sums(w, b));
+                let pool = with_blocks(&x, &y, exactly(threads), isa, 32, |sums| (0..3).map(|_| sums(w, b)).last());
+                proptest::prop_assert_eq!(pool, Some(one), "{} threads, {}", threads, isa);
+                let tolerance = 4.0 * f64::EPSILON * x.len() as f64 * magnitude;
+                proptest::prop_assert!((one.0 - scalar.0).abs() <= tolerance && (one.1 - scalar.1).abs() <= tolerance);
+            }
+        }
+    }
+
     #[test]
     fn many_short_epochs_with_more_threads_than_cpus_finish() {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
