@@ -60,12 +60,12 @@ pub const AUTO_MIN_POINTS: usize = (1 << 20) / 16;
 /// when both threads run. See the module comment for why the bound is short.
 const SPIN_ROUNDS: u32 = 512;
 
-/// Bits of a cursor or a progress word that hold a block index or count; the rest hold the epoch
-/// number (mod 2^40), so that a thread that slept through a whole epoch cannot claim a block of a
-/// later one with the parameters of an earlier one.
+/// Bits of a cursor (a block index) or of a `summed_by` word (a thread index) below the epoch
+/// number (mod 2^40) that tags them, so that a thread that slept through an epoch can neither claim
+/// a block of a later one with the parameters of an earlier one, nor have its late sums read.
 const INDEX_BITS: u32 = 24;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
-/// At most 2^24 − 1 blocks, so that an index or count one past the last still fits: [`block_len`]
+/// At most 2^24 − 1 blocks, so that an index one past the last still fits: [`block_len`]
 /// grows the blocks for data larger than that many × BLOCK_POINTS.
 const MAX_BLOCKS: usize = (1 << INDEX_BITS) - 1;
 
@@ -180,8 +180,8 @@ fn with_blocks<R>(
 }
 
 /// The calling thread wakes a parked worker only when the last epoch took at least this long. A
-/// futex wake costs the waker ~8 µs here and the worker runs ~14 µs after it (the scratch
-/// measurement in the commit that set this: p50 of 2000 wakes, 2-vCPU Zen 5 Firecracker guest), so
+/// futex wake costs the waker ~8 µs here and the worker runs ~14 µs after it (medians of 2000
+/// park/unpark round trips to a parked thread, 2-vCPU Zen 5 Firecracker guest, 2026-12-01), so
 /// for shorter epochs waking would cost more than the help; the worker then rejoins by itself
 /// within [`PARK_TIMEOUT`].
 const WAKE_WORTH: Duration = Duration::from_micros(50);
