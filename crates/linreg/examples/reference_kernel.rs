@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use linreg::kernels::simd;
-use linreg::protocol::{ResultLine, ResultStatus};
-use linreg::{Dataset, FitStatus, Isa, Kernel, Threads};
+use linreg::protocol::ResultLine;
+use linreg::{Dataset, Isa, Kernel, Threads};
 
 fn main() -> ExitCode {
     match run() {
@@ -104,26 +104,13 @@ fn run() -> Result<(), String> {
         (fit, start.elapsed().as_secs_f64())
     });
 
-    let (status, diverged_at_epoch) = match fit.status {
-        FitStatus::Ok => (ResultStatus::Ok, None),
-        FitStatus::Diverged { at_epoch } => (ResultStatus::Diverged, Some(at_epoch)),
-    };
-    let finite = |v: f64| v.is_finite().then_some(v);
     let line = ResultLine {
         implementation: "reference-spin".into(),
         kernel: Some(format!("reference/{isa}")),
         threads: Some(2),
-        n: data.len() as u64,
-        epochs,
-        learning_rate,
-        w: finite(fit.w),
-        b: finite(fit.b),
-        mse: finite(fit.mse),
-        status,
-        epochs_run: fit.epochs_run,
-        diverged_at_epoch,
         load_seconds,
         train_seconds,
+        ..ResultLine::of_fit(&fit, data.len(), epochs, learning_rate)
     };
     println!("{}", line.to_json());
     Ok(())

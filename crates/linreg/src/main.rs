@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use linreg::protocol::{ResultLine, ResultStatus};
-use linreg::{Dataset, FitStatus, Isa, Kernel, Threads};
+use linreg::protocol::ResultLine;
+use linreg::{Dataset, Isa, Kernel, Threads};
 
 #[derive(Parser)]
 #[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
@@ -88,26 +88,13 @@ fn run() -> Result<(), String> {
         (fit, train_start.elapsed().as_secs_f64())
     });
 
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let (status, diverged_at_epoch) = match fit.status {
-        FitStatus::Ok => (ResultStatus::Ok, None),
-        FitStatus::Diverged { at_epoch } => (ResultStatus::Diverged, Some(at_epoch)),
-    };
     let line = ResultLine {
         implementation: format!("rust-{kernel}"),
         kernel: Some(kernel.label()),
         threads: Some(kernel.threads_used(data.len()) as u64),
-        n: data.len() as u64,
-        epochs,
-        learning_rate,
-        w: finite(fit.w),
-        b: finite(fit.b),
-        mse: finite(fit.mse),
-        status,
-        epochs_run: fit.epochs_run,
-        diverged_at_epoch,
         load_seconds,
         train_seconds,
+        ..ResultLine::of_fit(&fit, data.len(), epochs, learning_rate)
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", line.to_json()).and_then(|()| stdout.flush()).map_err(|e| format!("cannot write the result to stdout: {e}"))
