@@ -1,8 +1,10 @@
-//! One epoch's gradient sums for every kernel at n = 10^3, 10^5, 10^7, in process: the view beside
-//! the orchestrator's whole-process one. `cargo bench -p linreg`; throughput is points a second.
+//! One epoch's gradient sums for every kernel at n = 10^3 … 10^7, in process: the view beside the
+//! orchestrator's whole-process one. `cargo bench -p linreg`; throughput is points a second. The
+//! standalone runs of the same kernels, and the two-thread reference, are benches/standalone.py.
 //!
-//! 10^3 points (16 KB) live in L1/L2, 10^5 (1.6 MB) in L3, 10^7 (160 MB) only in memory, where
-//! every kernel that keeps up is bounded by the memory bandwidth (16 bytes a point).
+//! 10^3 points (16 KB) live in L1, 10^4 (160 KB) in L2, 10^5 (1.6 MB) in L2 when split over two
+//! cores and in L3 on one, 10^6 (16 MB) in L3, 10^7 (160 MB) only in memory, where every kernel
+//! that keeps up is bounded by the memory bandwidth (16 bytes a point).
 
 use std::hint::black_box;
 use std::time::Duration;
