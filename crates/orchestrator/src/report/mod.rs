@@ -2,6 +2,7 @@
 //! summary.csv, summary.json and PNG charts beside them. It never re-runs anything, so
 //! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
 
+pub mod anatomy;
 pub mod charts;
 pub mod figures;
 pub mod format;
@@ -35,6 +36,8 @@ pub struct Report {
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<PointAccuracy>>,
     pub claims: Vec<ClaimResult>,
+    /// One per scenario: its start-up anatomy chains (empty for most).
+    pub anatomy: Vec<Vec<crate::anatomy::AnatomyChain>>,
     #[serde(skip)]
     pub records: Vec<RawRecord>,
     #[serde(skip)]
@@ -46,6 +49,7 @@ pub struct Rendered {
     /// A short table for the terminal.
     pub terminal_summary: String,
     pub claims_not_held: usize,
+    pub claims_without_data: usize,
 }
 
 /// Reads a run directory and derives every statistic, without writing anything.
@@ -65,7 +69,9 @@ pub fn analyse(run_dir: &Path) -> anyhow::Result<Report> {
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
-    Ok(Report { plan, environment, summary, accuracy, claims, records, samples })
+    let anatomy =
+        plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| crate::anatomy::chains(scenario, s, &records)).collect();
+    Ok(Report { plan, environment, summary, accuracy, claims, anatomy, records, samples })
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
@@ -79,5 +85,9 @@ pub fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
     let figures = figures::draw_all(&report, &charts_dir);
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
-    Ok(Rendered { terminal_summary: markdown::terminal_summary(&report), claims_not_held: claims::not_held(&report.claims) })
+    Ok(Rendered {
+        terminal_summary: markdown::terminal_summary(&report),
+        claims_not_held: claims::not_held(&report.claims),
+        claims_without_data: claims::without_data(&report.claims),
+    })
 }
