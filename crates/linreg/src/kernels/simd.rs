@@ -104,14 +104,14 @@ impl fmt::Display for Isa {
 }
 
 /// (Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i. With AVX-512 or AVX2+FMA, w·x_i + b and the
-/// products are fused multiply-adds (one rounding instead of two), so the sums differ from the scalar kernel's in
-/// the last bits, as they do anyway from summing in a different order.
+/// products are fused multiply-adds (one rounding instead of two), so the sums differ from the
+/// scalar kernel's in the last bits, as they do anyway from summing in a different order.
 ///
 /// The vector code starts where x reaches a cache-line (64-byte) boundary, the points before it go
 /// to the scalar code: a load that straddles two lines costs two, and the allocator's 16-byte
 /// alignment would make every 64-byte load straddle one, and every other 32-byte one. Measured on
-/// Zen 5 at 10^4 points: AVX2 0.089 → 0.075 ns a point; AVX-512 in L1 (10^3 points) about 0.08 →
-/// 0.037. y usually shares x's alignment (both come from the same allocator); where it does not,
+/// Zen 5, x and y both 16 bytes past a line: AVX2 at 10^4 points 0.089 → 0.075 ns a point; AVX-512
+/// at 10^3 (in L1) 0.058 → 0.040. y usually shares x's alignment (both come from the same allocator); where it does not,
 /// its loads straddle and only speed suffers. So the sums also depend on where x lies modulo 64
 /// bytes, in the last bits (as they depend on the instruction set).
 pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
