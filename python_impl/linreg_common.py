@@ -43,6 +43,25 @@ def fail(path, message):
     sys.exit(2)
 
 
+def import_optional(name):
+    """Import the optional package `name` (python_impl/requirements-optional.txt), or fail with one
+    line and exit 2 where it is missing or cannot load."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        # Not installed is an expected state (the package is optional); one that is there but
+        # cannot load (a missing llvmlite, a NumPy it does not support) is not, so its own message
+        # stays on the line.
+        if error.name == name:
+            fail(None, f"{name} is not installed: {OPTIONAL_INSTALL_HINT}")
+        fail(None, f"{name} cannot be imported ({error}): {OPTIONAL_INSTALL_HINT}")
+
+
+OPTIONAL_INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line
 
