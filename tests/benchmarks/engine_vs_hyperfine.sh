@@ -5,6 +5,7 @@
 #   CPU time    against hyperfine's user + system
 # and /bin/true measured after the orchestrator generated a 10^7-point dataset (its own RSS is
 # then ~200 MB: a parent's high-water mark must not leak into the child's peak).
+# Runs are grouped (each command back to back), as hyperfine runs them.
 # A benchmark, not a test: it prints the figures and the ratios; the README records them.
 # Usage: make bench-engine   (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
@@ -30,7 +31,7 @@ define:
   bin-true: {command: ["/bin/true"], protocol: none}
   linreg: {command: [$(printf '"%s", ' $LINREG | sed 's/, $//')], protocol: none}
   numpy: {command: [$(printf '"%s", ' $NUMPY | sed 's/, $//')], protocol: none}
-measure: {warmup: 5, repetitions: $RUNS, sample_interval_ms: 1}
+measure: {warmup: 5, repetitions: $RUNS, sample_interval_ms: 1, order: grouped}
 YAML
 cat > "$work/big.yaml" <<YAML
 name: big-parent

@@ -29,7 +29,9 @@ pub struct Started {
     pub carried_hwm_kib: u64,
 }
 
-/// The last report: the child was reaped. Every figure is the kernel's, from wait4.
+/// The last report: the child was reaped. Every figure is the kernel's, from wait4, less what
+/// the child had spent before its execve (the launcher's steps after the fork, measured by the
+/// child with getrusage just before the exec): the program's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Exited {
     /// CLOCK_MONOTONIC from just before the child was created to just after it was reaped.

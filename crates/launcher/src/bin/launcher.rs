@@ -103,6 +103,9 @@ struct Handoff {
     t0_ns: u64,
     carried_hwm_kib: u64,
     exec_errno: i32,
+    /// The child's own rusage just before its execve: the fork's aftermath and the steps above,
+    /// which are the launcher's work, not the program's, and are subtracted from what wait4 says.
+    before_exec: libc::rusage,
 }
 
 /// Starts, waits and measures; returns the last report line, or an exit code and message.
@@ -133,9 +136,9 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
     }
     let pid = pid as libc::pid_t;
     // SAFETY: the child has exec'd or exited: nothing writes the page any more.
-    let (t0_ns, carried_hwm_kib, exec_errno) = unsafe {
+    let (t0_ns, carried_hwm_kib, exec_errno, before_exec) = unsafe {
         let h = handoff.get();
-        ((*h).t0_ns, (*h).carried_hwm_kib, (*h).exec_errno)
+        ((*h).t0_ns, (*h).carried_hwm_kib, (*h).exec_errno, (*h).before_exec)
     };
     if exec_errno != 0 {
         restore_signal_mask(&held);
@@ -157,16 +160,18 @@ fn run(parent: libc::pid_t, argv: &[CString], report: &mut std::fs::File) -> Res
     })?;
     let wall_ns = monotonic_ns().saturating_sub(t0_ns);
     CHILD.store(0, Ordering::Release);
+    // What the child spent before its execve was the launcher's doing: only the program's own.
+    let own = |after: i64, before: i64| after.saturating_sub(before).max(0) as u64;
     Ok(Report::Exited(Exited {
         wall_ns,
         status,
-        user_us: timeval_us(usage.ru_utime),
-        system_us: timeval_us(usage.ru_stime),
+        user_us: timeval_us(usage.ru_utime).saturating_sub(timeval_us(before_exec.ru_utime)),
+        system_us: timeval_us(usage.ru_stime).saturating_sub(timeval_us(before_exec.ru_stime)),
         max_rss_kib: usage.ru_maxrss.max(0) as u64,
-        minor_faults: usage.ru_minflt.max(0) as u64,
-        major_faults: usage.ru_majflt.max(0) as u64,
-        voluntary_switches: usage.ru_nvcsw.max(0) as u64,
-        involuntary_switches: usage.ru_nivcsw.max(0) as u64,
+        minor_faults: own(usage.ru_minflt, before_exec.ru_minflt),
+        major_faults: own(usage.ru_majflt, before_exec.ru_majflt),
+        voluntary_switches: own(usage.ru_nvcsw, before_exec.ru_nvcsw),
+        involuntary_switches: own(usage.ru_nivcsw, before_exec.ru_nivcsw),
     }))
 }
 
@@ -195,10 +200,12 @@ unsafe fn exec_child(
     let env = environ_ptr();
     let mut status = [0u8; 2048];
     (*handoff).carried_hwm_kib = raw_vm_hwm_kib(&mut status);
+    libc::getrusage(libc::RUSAGE_SELF, &mut (*handoff).before_exec);
     (*handoff).t0_ns = monotonic_ns();
     (*handoff).exec_errno = 0;
     libc::execve(c"".as_ptr(), argv.as_ptr(), env);
     (*handoff).carried_hwm_kib = raw_vm_hwm_kib(&mut status);
+    libc::getrusage(libc::RUSAGE_SELF, &mut (*handoff).before_exec);
     (*handoff).t0_ns = monotonic_ns();
     libc::execve(program.as_ptr(), argv.as_ptr(), env);
     (*handoff).exec_errno = *libc::__errno_location();
@@ -270,6 +277,8 @@ fn resolve_program(program: &CString) -> CString {
 
 /// One page of memory shared with the child across the fork.
 struct SharedPage(*mut Handoff);
+
+const _: () = assert!(std::mem::size_of::<Handoff>() <= 4096, "the handoff fits in the shared page");
 
 impl SharedPage {
     fn new() -> Result<Self, std::io::Error> {
