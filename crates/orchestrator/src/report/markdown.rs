@@ -75,8 +75,8 @@ fn verdict(report: &Report) -> String {
         if let (Some(best), Some(worst)) = (costs.first(), costs.last()) {
             let limit = best
                 .0
-                .bandwidth_limit_ns_per_point_epoch
-                .map_or(String::new(), |limit| format!(", where memory bandwidth allows {} ns", format::sig3(limit)));
+                .limit_ns_per_point_epoch
+                .map_or(String::new(), |limit| format!(", where the machine's limit is {} ns", format::sig3(limit)));
             sentences.push(format!(
                 "At n = {} ({}), training dominates: {} trains at {} ns per point per epoch{limit}, and {} at {} ({}× slower).",
                 format::count(point.n),
@@ -252,7 +252,7 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of bandwidth limit | wall / spawn floor |"
+        "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of the machine's limit | wall / spawn floor |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for i in measured {
@@ -267,19 +267,13 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
             median(&i.train).map_or("—".into(), seconds),
             share,
             i.ns_per_point_epoch.map_or("—".into(), format::sig3),
-            i.bandwidth_fraction.map_or(
-                if i.ns_per_point_epoch.is_some() && report.environment.as_ref().is_some_and(|e| e.bandwidth.is_some()) {
-                    "in cache".into()
-                } else {
-                    "—".into()
-                },
-                |f| format!(
-                    "{} (limit {} ns{})",
-                    percent(f),
-                    format::sig3(i.bandwidth_limit_ns_per_point_epoch.unwrap_or(f64::NAN)),
-                    if i.threads.unwrap_or(1) > 1 { ", all threads" } else { "" }
-                )
-            ),
+            i.fraction_of_limit.zip(i.limit_ns_per_point_epoch).map_or("—".into(), |(fraction, limit)| format!(
+                "{} (limit {} ns, {}{})",
+                percent(fraction),
+                format::sig3(limit),
+                i.limit_bound.map_or("", |b| b.as_str()),
+                i.threads.filter(|t| *t > 1).map_or(String::new(), |t| format!(", {t} threads"))
+            )),
             i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
         );
     }
