@@ -235,5 +235,23 @@ mod tests {
             floor.median_peak_rss_bytes,
             floor.peak_rss_exact,
         );
+        // The fixture child is built beside the test binary's directory (target/release/deps/..).
+        let fixture_child = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.join("fixture-child")));
+        match fixture_child.filter(|path| path.is_file()) {
+            Some(child) => {
+                let started = Instant::now();
+                let cost = measure_sampler_cost(&child, sample_interval.unwrap_or(Duration::from_millis(1))).expect("the busy child runs");
+                let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
+                println!(
+                    "sampler cost on {} busy threads: {:+.1}% (median of {} pairs: {}), {:.2} s",
+                    cost.threads,
+                    cost.slowdown_fraction() * 100.0,
+                    cost.pairs.len(),
+                    ratios.join(", "),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            None => println!("sampler cost: build fixture-child first (cargo build --release --bins)"),
+        }
     }
 }

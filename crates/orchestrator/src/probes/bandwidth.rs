@@ -27,9 +27,9 @@ pub const DEFAULT_SAMPLES: usize = 9;
 /// for the clock and the barrier's wake-ups to be small beside it.
 pub const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 1e-3;
 
-/// Each thread's chunk starts on a multiple of this many points, as the parallel kernel's chunks
-/// do, so every thread runs the same whole-block loop and only the last has a tail.
-const CHUNK_ALIGN_POINTS: usize = 16;
+/// Working sets are whole blocks of this many points, and each thread's chunk starts on one: the
+/// widest loop's block (8 accumulators of 8 lanes), so that only the last thread ever has a tail.
+const CHUNK_ALIGN_POINTS: usize = 64;
 
 /// Every thread gets at least this many blocks of [`CHUNK_ALIGN_POINTS`]; a size too small for that
 /// is left out of the all-threads curve (it would time the barrier, not the memory).
@@ -106,10 +106,10 @@ impl BandwidthCurve {
 }
 
 /// Working-set sizes from `min` to `max` bytes, `per_octave` a doubling, each a whole number of
-/// [`CHUNK_ALIGN_POINTS`]-point blocks; `max` (rounded the same way) is always the last.
+/// [`CHUNK_ALIGN_POINTS`]-point blocks (the nearest); `max` (rounded the same way) is always the last.
 pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) -> Vec<u64> {
     let block_bytes = (CHUNK_ALIGN_POINTS * BYTES_PER_POINT) as u64;
-    let round = |bytes: f64| ((bytes as u64) / block_bytes).max(1) * block_bytes;
+    let round = |bytes: f64| ((bytes / block_bytes as f64).round() as u64).max(1) * block_bytes;
     let max = round(max_bytes as f64);
     let mut sizes = Vec::new();
     let step = 2f64.powf(1.0 / f64::from(per_octave.max(1)));
@@ -125,8 +125,10 @@ pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) ->
     sizes
 }
 
-/// Measures the curve: the arrays are allocated once at the largest size (pages touched before any
-/// timing), and each size streams a prefix of both.
+/// Measures the curve: one buffer is allocated once at the largest size (pages touched before any
+/// timing), and a working set of m points is its first 16·m bytes, x then y, laid out as NumPy
+/// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
+/// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
 pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
@@ -134,8 +136,7 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
     if settings.samples == 0 || max_points < CHUNK_ALIGN_POINTS {
         return Err(ProbeError::NothingToMeasure { threads, passes: settings.samples });
     }
-    let x = touched(max_points, 1.0)?;
-    let y = touched(max_points, 0.25)?;
+    let buffer = touched(2 * max_points)?;
 
     let sizes = working_set_sizes(settings.min_working_set_bytes, max_points * BYTES_PER_POINT, settings.sizes_per_octave);
     let thread_counts: &[usize] = if threads == 1 { &[1] } else { &[1, threads] };
@@ -143,7 +144,9 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
     // Bytes a second expected at the next size, per thread count: sizes ascend and bandwidth only
     // falls with size, so the last size's rate makes the next size's samples at least as long as
     // the target.
-    let first_guess = calibrate(isa, &x[..sizes[0] as usize / BYTES_PER_POINT], &y[..sizes[0] as usize / BYTES_PER_POINT]);
+    let columns = |points: usize| buffer[..2 * points].split_at(points);
+    let (x, y) = columns(sizes[0] as usize / BYTES_PER_POINT);
+    let first_guess = calibrate(isa, x, y);
     let mut expected: Vec<f64> = thread_counts.iter().map(|&t| first_guess * t as f64).collect();
     for &size in &sizes {
         let points = size as usize / BYTES_PER_POINT;
@@ -153,13 +156,11 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
             }
             let passes = passes_for(size, expected[k], settings.target_sample_seconds);
             let bounds = chunk_bounds(points, t);
+            let (x, y) = columns(points);
             let seconds = time_together(t, settings.samples, |i| {
                 let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
-                for _ in 0..passes {
-                    // black_box on the slices and the sum: the optimiser may neither skip the loads
-                    // nor hoist the pass out of the loop as the same computation repeated.
-                    black_box(read_sum(isa, black_box(xs), black_box(ys)));
-                }
+                // black_box on the slices and the sum: the optimiser may not skip the loads.
+                black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
             })?;
             let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
             expected[k] = bytes_per_second.best;
@@ -182,31 +183,38 @@ fn passes_for(working_set_bytes: u64, bytes_per_second: f64, target_seconds: f64
 }
 
 /// A first estimate of the bytes a second over a small working set, on this thread: passes are
-/// doubled until they take a measurable time.
+/// doubled until they take a measurable time, and the loop runs for [`WARM_UP_SECONDS`] in all, so
+/// the core has left any idle state and the first size is measured like the others (without this,
+/// the first size read half the bandwidth of the next one here, right after the pages were
+/// touched).
 fn calibrate(isa: Isa, x: &[f64], y: &[f64]) -> f64 {
     let bytes = (x.len() * BYTES_PER_POINT) as f64;
+    let warm_up = Instant::now();
     let mut passes = 1u64;
     loop {
         let start = Instant::now();
-        for _ in 0..passes {
-            black_box(read_sum(isa, black_box(x), black_box(y)));
-        }
+        black_box(read_sum(isa, black_box(x), black_box(y), passes));
         let seconds = start.elapsed().as_secs_f64();
-        if seconds >= 1e-4 || passes >= 1 << 20 {
+        if seconds < 1e-4 && passes < 1 << 30 {
+            passes *= 2;
+        } else if warm_up.elapsed().as_secs_f64() >= WARM_UP_SECONDS || seconds >= WARM_UP_SECONDS {
             return bytes * passes as f64 / seconds.max(1e-9);
         }
-        passes *= 2;
     }
 }
 
-/// A vector of `points` copies of `value`, every page written: the page faults (and the kernel
-/// zeroing each page) happen here rather than inside the timed passes.
-fn touched(points: usize, value: f64) -> Result<Vec<f64>, ProbeError> {
+/// How long the calibration keeps the core busy before the first timed sample.
+const WARM_UP_SECONDS: f64 = 0.02;
+
+/// A vector of `points` values, every page written: the page faults (and the kernel zeroing each
+/// page) happen here rather than inside the timed passes.
+fn touched(points: usize) -> Result<Vec<f64>, ProbeError> {
     let bytes = points * std::mem::size_of::<f64>();
     let mut values: Vec<f64> = Vec::new();
     values.try_reserve_exact(points).map_err(|_| ProbeError::Allocation { bytes })?;
     advise_huge_pages(values.as_ptr() as usize, bytes);
-    values.resize(points, value);
+    // Any values do: the loop only has to read them. Small integers keep every sum exact.
+    values.extend((0..points).map(|i| (i % 8) as f64));
     Ok(values)
 }
 
@@ -229,21 +237,23 @@ fn chunk_bounds(points: usize, threads: usize) -> Vec<usize> {
     (0..threads).map(|i| per_thread * i / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS).chain([points]).collect()
 }
 
-/// Σ (x_i·c + y_i): every element of both arrays read once, with half the arithmetic of the
-/// gradient kernel (one fused multiply-add and one add a point against two of each, each on its own
-/// execution port), so the loop is bound by the loads and never by arithmetic.
-fn read_sum(isa: Isa, x: &[f64], y: &[f64]) -> f64 {
+/// Σ (x_i·c + y_i) over `passes` passes: every element of both arrays read once a pass, with half
+/// the arithmetic of the gradient kernel (one fused multiply-add and one add a point against two of
+/// each, each on its own execution port), so the loop is bound by the loads and never by
+/// arithmetic. The sums carry across passes and are reduced once at the end: over a working set
+/// that fits in L1, a reduction every pass would cost as much as the pass.
+fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
     debug_assert_eq!(x.len(), y.len());
     match isa {
-        Isa::Portable => portable_read_sum(x, y),
+        Isa::Portable => portable_read_sum(x, y, passes),
         // SAFETY: `Isa::widest` chose these only after the CPU reported the features; the slices
         // have the same length (both are the same range of equal-length arrays).
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { x86::avx2_read_sum(x, y) },
+        Isa::Avx2Fma => unsafe { x86::avx2_read_sum(x, y, passes) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::avx512_read_sum(x, y) },
+        Isa::Avx512 => unsafe { x86::avx512_read_sum(x, y, passes) },
         #[cfg(not(target_arch = "x86_64"))]
-        Isa::Avx2Fma | Isa::Avx512 => portable_read_sum(x, y),
+        Isa::Avx2Fma | Isa::Avx512 => portable_read_sum(x, y, passes),
     }
 }
 
@@ -251,17 +261,25 @@ fn read_sum(isa: Isa, x: &[f64], y: &[f64]) -> f64 {
 /// would make this loop slower than memory on a fast machine.
 const PORTABLE_LANES: usize = 8;
 
-fn portable_read_sum(x: &[f64], y: &[f64]) -> f64 {
+fn portable_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
     let mut sums = [0.0f64; PORTABLE_LANES];
-    let mut x_blocks = x.chunks_exact(PORTABLE_LANES);
-    let mut y_blocks = y.chunks_exact(PORTABLE_LANES);
-    for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
-        for k in 0..PORTABLE_LANES {
-            sums[k] += xb[k] * STREAM_SCALE + yb[k];
+    let mut tail = 0.0;
+    for _ in 0..passes {
+        let mut x_blocks = x.chunks_exact(PORTABLE_LANES);
+        let mut y_blocks = y.chunks_exact(PORTABLE_LANES);
+        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
+            for k in 0..PORTABLE_LANES {
+                sums[k] += xb[k] * STREAM_SCALE + yb[k];
+            }
         }
+        tail += tail_sum(x_blocks.remainder(), y_blocks.remainder());
     }
-    let tail: f64 = x_blocks.remainder().iter().zip(y_blocks.remainder()).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum();
     sums.iter().sum::<f64>() + tail
+}
+
+/// The points after the last whole block, one at a time.
+fn tail_sum(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -276,19 +294,20 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2 and FMA, and `x` and `y` must have the same length.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn avx2_read_sum(x: &[f64], y: &[f64]) -> f64 {
+    pub(super) unsafe fn avx2_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
         const WIDTH: usize = 4;
         const BLOCK: usize = WIDTH * AVX2_ACCUMULATORS;
         let scale = _mm256_set1_pd(super::STREAM_SCALE);
         let mut sums = [_mm256_setzero_pd(); AVX2_ACCUMULATORS];
-        let mut x_blocks = x.chunks_exact(BLOCK);
-        let mut y_blocks = y.chunks_exact(BLOCK);
-        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
-            for (k, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are in
-                // bounds; loadu has no alignment requirement.
-                let (x_v, y_v) = unsafe { (_mm256_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm256_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
-                *sum = _mm256_add_pd(*sum, _mm256_fmadd_pd(x_v, scale, y_v));
+        let whole = x.len() / BLOCK * BLOCK;
+        for _ in 0..passes {
+            for (xb, yb) in x[..whole].chunks_exact(BLOCK).zip(y[..whole].chunks_exact(BLOCK)) {
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are
+                    // in bounds; loadu has no alignment requirement.
+                    let (x_v, y_v) = unsafe { (_mm256_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm256_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
+                    *sum = _mm256_add_pd(*sum, _mm256_fmadd_pd(x_v, scale, y_v));
+                }
             }
         }
         let mut lanes = [0.0f64; WIDTH];
@@ -298,29 +317,30 @@ mod x86 {
             unsafe { _mm256_storeu_pd(part.as_mut_ptr(), sum) };
             lanes.iter_mut().zip(part).for_each(|(lane, p)| *lane += p);
         }
-        lanes.iter().sum::<f64>() + super::portable_read_sum(x_blocks.remainder(), y_blocks.remainder())
+        lanes.iter().sum::<f64>() + super::tail_sum(&x[whole..], &y[whole..]) * passes as f64
     }
 
     /// # Safety
     /// The CPU must support AVX-512F, and `x` and `y` must have the same length.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn avx512_read_sum(x: &[f64], y: &[f64]) -> f64 {
+    pub(super) unsafe fn avx512_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
         const WIDTH: usize = 8;
         const BLOCK: usize = WIDTH * AVX512_ACCUMULATORS;
         let scale = _mm512_set1_pd(super::STREAM_SCALE);
         let mut sums = [_mm512_setzero_pd(); AVX512_ACCUMULATORS];
-        let mut x_blocks = x.chunks_exact(BLOCK);
-        let mut y_blocks = y.chunks_exact(BLOCK);
-        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
-            for (k, sum) in sums.iter_mut().enumerate() {
-                // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are in
-                // bounds; loadu has no alignment requirement.
-                let (x_v, y_v) = unsafe { (_mm512_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm512_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
-                *sum = _mm512_add_pd(*sum, _mm512_fmadd_pd(x_v, scale, y_v));
+        let whole = x.len() / BLOCK * BLOCK;
+        for _ in 0..passes {
+            for (xb, yb) in x[..whole].chunks_exact(BLOCK).zip(y[..whole].chunks_exact(BLOCK)) {
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are
+                    // in bounds; loadu has no alignment requirement.
+                    let (x_v, y_v) = unsafe { (_mm512_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm512_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
+                    *sum = _mm512_add_pd(*sum, _mm512_fmadd_pd(x_v, scale, y_v));
+                }
             }
         }
         let total: f64 = sums.iter().map(|&s| _mm512_reduce_add_pd(s)).sum();
-        total + super::portable_read_sum(x_blocks.remainder(), y_blocks.remainder())
+        total + super::tail_sum(&x[whole..], &y[whole..]) * passes as f64
     }
 }
 
@@ -337,9 +357,9 @@ mod tests {
         assert_eq!(sizes.len(), 31, "{sizes:?}");
         for pair in sizes.windows(2) {
             let ratio = pair[1] as f64 / pair[0] as f64;
-            assert!((1.38..=1.45).contains(&ratio), "{pair:?}");
+            assert!((1.3..=1.5).contains(&ratio), "{pair:?}");
         }
-        assert!(sizes.iter().all(|s| s % 256 == 0));
+        assert!(sizes.iter().all(|s| s % 1024 == 0));
         // A largest size below the smallest: only the largest.
         assert_eq!(working_set_sizes(16 << 10, 4096, 2), vec![4096]);
     }
@@ -374,7 +394,7 @@ mod tests {
 
     #[test]
     fn chunks_cover_every_point_once_on_aligned_starts() {
-        for (points, threads) in [(16, 1), (32, 2), (1000, 2), (1001, 3), (4096, 7)] {
+        for (points, threads) in [(64, 1), (128, 2), (1000, 2), (1001, 3), (4096, 7)] {
             let bounds = chunk_bounds(points, threads);
             assert_eq!(bounds.len(), threads + 1);
             assert_eq!((bounds[0], bounds[threads]), (0, points));
@@ -392,7 +412,8 @@ mod tests {
         let y: Vec<f64> = (0..1003).map(|i| (i % 5) as f64).collect();
         let want: f64 = x.iter().zip(&y).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum();
         for isa in Isa::available() {
-            assert_eq!(read_sum(isa, &x, &y), want, "{isa:?}");
+            assert_eq!(read_sum(isa, &x, &y, 1), want, "{isa:?}");
+            assert_eq!(read_sum(isa, &x, &y, 3), 3.0 * want, "{isa:?}");
         }
     }
 }
