@@ -6,6 +6,7 @@ pub mod charts;
 pub mod figures;
 pub mod format;
 pub mod markdown;
+pub mod roofline;
 pub mod tables;
 
 use std::path::Path;
