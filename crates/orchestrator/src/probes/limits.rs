@@ -45,7 +45,10 @@ pub struct MachineLimits<'a> {
 impl MachineLimits<'_> {
     /// The read bandwidth (best sample) for a working set of this many bytes on `threads` threads:
     /// one thread's curve for 1, the all-threads curve for all of them; for a count in between, t
-    /// times one thread's bandwidth but never more than all threads draw.
+    /// times one thread's bandwidth but never more than all threads draw. Several threads are
+    /// never held to less than one thread reaches: on a busy machine the all-threads probe can
+    /// read lower than the one-thread probe, and a limit must not be slower than what one thread
+    /// showed it can do.
     pub fn bytes_per_second(&self, working_set_bytes: f64, threads: usize) -> Option<f64> {
         let curve = self.bandwidth?;
         let single = interpolate(&curve.single_thread, working_set_bytes);
@@ -80,10 +83,14 @@ impl MachineLimits<'_> {
 
 /// A rate on `threads` of `all` threads from the one-thread and all-threads rates.
 fn between_thread_counts(threads: usize, all: usize, single: Option<f64>, everything: Option<f64>) -> Option<f64> {
+    let every = match (single, everything) {
+        (Some(one), Some(every)) => Some(every.max(one)),
+        (one, every) => every.or(one),
+    };
     match threads {
         0 | 1 => single,
-        t if t >= all => everything.or(single),
-        t => match (single, everything) {
+        t if t >= all => every,
+        t => match (single, every) {
             (Some(one), Some(every)) => Some((one * t as f64).min(every)),
             (one, every) => every.or(one),
         },
@@ -190,5 +197,8 @@ pub(crate) mod tests {
         assert_eq!(between_thread_counts(3, 8, Some(10.0), Some(50.0)), Some(30.0));
         assert_eq!(between_thread_counts(6, 8, Some(10.0), Some(50.0)), Some(50.0));
         assert_eq!(between_thread_counts(8, 8, Some(10.0), None), Some(10.0));
+        // All threads measured slower than one (a busy machine): one thread's rate holds.
+        assert_eq!(between_thread_counts(2, 2, Some(10.0), Some(8.0)), Some(10.0));
+        assert_eq!(between_thread_counts(2, 4, Some(10.0), Some(8.0)), Some(10.0));
     }
 }
