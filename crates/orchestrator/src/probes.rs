@@ -163,7 +163,8 @@ mod tests {
         // 64 MiB an array: above glibc's largest mmap threshold (32 MiB), so the arrays are mapped
         // on their own and unmapped on drop, as the default 256 MiB ones are. One size only.
         let bytes = 128 << 20;
-        let settings = CurveSettings { min_working_set_bytes: bytes, max_working_set_bytes: bytes, samples: 1, ..CurveSettings::up_to(bytes) };
+        let settings =
+            CurveSettings { min_working_set_bytes: bytes, max_working_set_bytes: bytes, samples: 1, ..CurveSettings::up_to(bytes) };
         let before = vm_rss_bytes();
         bandwidth::measure_curve(&settings).expect("the probe runs");
         let after = vm_rss_bytes();
@@ -202,12 +203,22 @@ mod tests {
         let started = Instant::now();
         let curve = measure_bandwidth_curve(DEFAULT_BYTES_PER_ARRAY).expect("the bandwidth probe runs");
         let curve_seconds = started.elapsed().as_secs_f64();
-        println!("bandwidth curve ({}): {curve_seconds:.2} s, VmRSS {} MiB before, {} MiB after", curve.instruction_set.name(), rss_before >> 20, vm_rss_bytes() >> 20);
+        println!(
+            "bandwidth curve ({}): {curve_seconds:.2} s, VmRSS {} MiB before, {} MiB after",
+            curve.instruction_set.name(),
+            rss_before >> 20,
+            vm_rss_bytes() >> 20
+        );
         println!("  working set | 1 thread best / median / worst GB/s | {} threads best / median / worst GB/s", curve.threads);
         for one in &curve.single_thread {
             let all = curve.all_threads.iter().find(|a| a.working_set_bytes == one.working_set_bytes);
             let gb = |s: &Spread| format!("{:.1} / {:.1} / {:.1}", s.best / 1e9, s.median / 1e9, s.worst / 1e9);
-            println!("  {:>10} KiB | {} | {}", one.working_set_bytes >> 10, gb(&one.bytes_per_second), all.map_or("—".into(), |a| gb(&a.bytes_per_second)));
+            println!(
+                "  {:>10} KiB | {} | {}",
+                one.working_set_bytes >> 10,
+                gb(&one.bytes_per_second),
+                all.map_or("—".into(), |a| gb(&a.bytes_per_second))
+            );
         }
         let started = Instant::now();
         let ceiling = measure_compute_ceiling().expect("the compute probe runs");
@@ -240,7 +251,8 @@ mod tests {
         match fixture_child.filter(|path| path.is_file()) {
             Some(child) => {
                 let started = Instant::now();
-                let cost = measure_sampler_cost(&child, sample_interval.unwrap_or(Duration::from_millis(1))).expect("the busy child runs");
+                let cost = measure_sampler_cost(&child, Duration::from_millis(crate::plan::DEFAULT_SAMPLE_INTERVAL_MS))
+                    .expect("the busy child runs");
                 let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
                 println!(
                     "sampler cost on {} busy threads: {:+.1}% (median of {} pairs: {}), {:.2} s",

@@ -397,7 +397,8 @@ pub(crate) mod tests {
     #[test]
     fn the_limit_follows_the_threads_an_implementation_reports() {
         let plan = plan_of(&["serial", "parallel"], "serial");
-        let mut rows = vec![row("serial", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("parallel", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
+        let mut rows =
+            vec![row("serial", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("parallel", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
         rows[1].threads = Some(2);
         let (curve, ceiling) = crate::probes::limits::tests::machine();
         let env = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
@@ -408,7 +409,10 @@ pub(crate) mod tests {
         assert!((point.implementations[1].limit_ns_per_point_epoch.unwrap() - 0.5).abs() < 1e-12);
         // Without probes there is no limit, and no fraction.
         let unprobed = summarise(&plan, &rows, Some(&Environment::default()));
-        assert!(unprobed.scenarios[0].points[0].implementations.iter().all(|i| i.limit_ns_per_point_epoch.is_none() && i.fraction_of_limit.is_none()));
+        assert!(unprobed.scenarios[0].points[0]
+            .implementations
+            .iter()
+            .all(|i| i.limit_ns_per_point_epoch.is_none() && i.fraction_of_limit.is_none()));
     }
 
     #[test]

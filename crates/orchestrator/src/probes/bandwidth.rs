@@ -164,7 +164,12 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
             })?;
             let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
             expected[k] = bytes_per_second.best;
-            curves[k].push(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples: settings.samples, bytes_per_second });
+            curves[k].push(BandwidthAtSize {
+                working_set_bytes: size,
+                passes_per_sample: passes,
+                samples: settings.samples,
+                bytes_per_second,
+            });
         }
     }
     let all_threads = curves.pop().unwrap_or_default();

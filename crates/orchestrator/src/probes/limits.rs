@@ -123,7 +123,12 @@ pub(crate) mod tests {
     use crate::probes::isa::Isa;
 
     fn at(bytes: u64, rate: f64) -> BandwidthAtSize {
-        BandwidthAtSize { working_set_bytes: bytes, passes_per_sample: 1, samples: 1, bytes_per_second: Spread { best: rate, median: rate, worst: rate } }
+        BandwidthAtSize {
+            working_set_bytes: bytes,
+            passes_per_sample: 1,
+            samples: 1,
+            bytes_per_second: Spread { best: rate, median: rate, worst: rate },
+        }
     }
 
     /// A machine with a 1 MiB cache at 100 GB/s (one thread) and memory at 16 GB/s beyond 4 MiB;

@@ -76,9 +76,8 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
     }
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let program = fixture_child.display().to_string();
-    let command_of = |units: u64, rounds: u64| {
-        [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec()
-    };
+    let command_of =
+        |units: u64, rounds: u64| [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec();
     let cancel = CancelToken::new();
     let run = |argv: &[String], interval: Duration| -> Result<(f64, f64), ProbeError> {
         let command = ChildCommand::new(argv.iter().cloned(), "/");

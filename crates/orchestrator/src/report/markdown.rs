@@ -331,7 +331,7 @@ fn environment_section(out: &mut String, report: &Report) {
         let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
         return;
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
         ("memory", bytes(e.memory_total_bytes as f64)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
@@ -367,6 +367,8 @@ fn environment_section(out: &mut String, report: &Report) {
         ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
         ("command", e.command_line.join(" ")),
     ];
+    let after_spawn_floor = rows.iter().position(|(k, _)| k.starts_with("spawn floor")).map_or(rows.len(), |p| p + 1);
+    rows.splice(after_spawn_floor..after_spawn_floor, super::roofline::environment_rows(e));
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in rows {
         let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));

@@ -12,7 +12,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::charts::{ChartError, Palette, ValueFormat};
+use super::format::sig3;
 use super::Report;
+use crate::environment::Environment;
 use crate::probes::{BandwidthAtSize, BYTES_PER_POINT};
 use crate::summary::ScenarioSummary;
 
@@ -76,7 +78,8 @@ pub fn chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
             .map(|s| (s.working_set_bytes as f64, BYTES_PER_POINT as f64 / s.bytes_per_second.best * 1e9))
             .collect()
     };
-    let mut bandwidth = vec![LimitLine { label: "reading the data, 1 thread".into(), all_threads: false, points: ns_of(&curve.single_thread) }];
+    let mut bandwidth =
+        vec![LimitLine { label: "reading the data, 1 thread".into(), all_threads: false, points: ns_of(&curve.single_thread) }];
     if curve.threads > 1 {
         bandwidth.push(LimitLine {
             label: format!("reading the data, {} threads", curve.threads),
@@ -87,7 +90,11 @@ pub fn chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
     let mut compute = Vec::new();
     if let Some(ceiling) = &environment.compute_ceiling {
         let isa = ceiling.instruction_set.name();
-        compute.push(ComputeLine { label: format!("arithmetic ({isa}), 1 thread"), all_threads: false, ns_per_point: ceiling.ns_per_point(false) });
+        compute.push(ComputeLine {
+            label: format!("arithmetic ({isa}), 1 thread"),
+            all_threads: false,
+            ns_per_point: ceiling.ns_per_point(false),
+        });
         if ceiling.threads > 1 {
             compute.push(ComputeLine {
                 label: format!("arithmetic ({isa}), {} threads", ceiling.threads),
@@ -123,17 +130,77 @@ pub fn chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
             c.label = format!("{} ({t} threads)", c.implementation);
         }
     }
-    let mut n: Vec<u64> = scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.ns_per_point_epoch.is_some())).map(|p| p.n).collect();
+    let mut n: Vec<u64> =
+        scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.ns_per_point_epoch.is_some())).map(|p| p.n).collect();
     n.sort_unstable();
     n.dedup();
-    Some(Roofline {
-        title: format!("{}: training cost against the machine's limit", scenario.name),
-        bandwidth,
-        compute,
-        costs,
-        n,
-    })
+    Some(Roofline { title: format!("{}: training cost against the machine's limit", scenario.name), bandwidth, compute, costs, n })
 }
+
+/// The environment table's rows about the machine's limits and the instrument's cost, beside the
+/// memory bandwidth and spawn floor rows.
+pub fn environment_rows(e: &Environment) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(curve) = &e.bandwidth_curve {
+        let (first, last) = (curve.single_thread.first(), curve.single_thread.last());
+        let span = first.zip(last).map_or(String::new(), |(a, b)| {
+            format!(
+                " from {} to {}",
+                ValueFormat::Bytes.format(a.working_set_bytes as f64),
+                ValueFormat::Bytes.format(b.working_set_bytes as f64)
+            )
+        });
+        let samples = curve.single_thread.first().map_or(0, |a| a.samples);
+        rows.push((
+            "read bandwidth against working set",
+            format!(
+                "{} sizes{span}, 1 and {} threads, {}, best of {samples} samples each (best, median and worst in environment.json; the roofline chart shows them)",
+                curve.single_thread.len(),
+                curve.threads,
+                curve.instruction_set.name()
+            ),
+        ));
+    }
+    if let Some(c) = &e.compute_ceiling {
+        rows.push((
+            "compute ceiling (2 FMA + 2 adds a point)",
+            format!(
+                "{}: {:.0} GFLOP/s on 1 thread ({} ns/point), {:.0} GFLOP/s on {} threads ({} ns/point)",
+                c.instruction_set.name(),
+                c.single_thread_flops_per_second.best / 1e9,
+                sig3(c.ns_per_point(false)),
+                c.all_threads_flops_per_second.best / 1e9,
+                c.threads,
+                sig3(c.ns_per_point(true))
+            ),
+        ));
+    }
+    if let Some(cost) = &e.sampler_cost {
+        let ratios: Vec<f64> = cost.pairs.iter().map(|p| p.ratio()).collect();
+        let (low, high) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        rows.push((
+            "sampler's cost on a child using every CPU",
+            format!(
+                "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} busy threads in barrier-separated rounds; pairs {}–{}×){}",
+                cost.slowdown_fraction() * 100.0,
+                sig3(cost.default_interval_ms),
+                sig3(cost.sparse_interval_ms),
+                cost.pairs.len(),
+                cost.threads,
+                sig3(low),
+                sig3(high),
+                if cost.slowdown_fraction() >= SAMPLER_COST_BUDGET { ": above the 3% budget" } else { "" }
+            ),
+        ));
+    }
+    if let Some(seconds) = e.probe_seconds {
+        rows.push(("the probes took", format!("{seconds:.1} s")));
+    }
+    rows
+}
+
+/// How much the sampler may slow a child that uses every CPU.
+const SAMPLER_COST_BUDGET: f64 = 0.03;
 
 type DrawResult<T> = Result<T, Box<dyn StdError + Send + Sync>>;
 
@@ -228,7 +295,11 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
 
 /// Log ranges with room around everything drawn.
 fn ranges(chart: &Roofline) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
-    let xs = chart.bandwidth.iter().flat_map(|l| l.points.iter().map(|p| p.0)).chain(chart.costs.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
+    let xs = chart
+        .bandwidth
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .chain(chart.costs.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
     let ys = chart
         .bandwidth
         .iter()
@@ -326,7 +397,6 @@ fn compact(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::Environment;
     use crate::plan::Plan;
     use crate::summary::{self, RunSummary};
 
