@@ -13,14 +13,16 @@ use super::ProbeError;
 use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
-/// The baseline's sampling: one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
+/// The baseline's sampling: at most one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
 pub const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Pairs of runs; the median ratio over them is the figure.
-pub const DEFAULT_PAIRS: usize = 5;
+/// Pairs of runs; the median ratio over them is the figure. Many short pairs rather than a few long
+/// ones: on a shared machine one pair can be off by 20% either way, and the median of nine is
+/// steadier than the median of five.
+pub const DEFAULT_PAIRS: usize = 9;
 
-/// How long each child works, about: a hundred wake-ups at 1 ms, short enough for the probe.
-const TARGET_CHILD_SECONDS: f64 = 0.1;
+/// How long each child works, about: sixty wake-ups at 1 ms, short enough for the probe.
+const TARGET_CHILD_SECONDS: f64 = 0.06;
 
 /// How long each of the child's rounds lasts, about: an epoch of a parallel kernel over 10^6 points.
 const TARGET_ROUND_SECONDS: f64 = 5e-4;

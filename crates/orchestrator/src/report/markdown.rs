@@ -367,8 +367,8 @@ fn environment_section(out: &mut String, report: &Report) {
         ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
         ("command", e.command_line.join(" ")),
     ];
-    let after_spawn_floor = rows.iter().position(|(k, _)| k.starts_with("spawn floor")).map_or(rows.len(), |p| p + 1);
-    rows.splice(after_spawn_floor..after_spawn_floor, super::roofline::environment_rows(e));
+    let after_bandwidth = rows.iter().position(|(k, _)| k.starts_with("memory bandwidth")).map_or(rows.len(), |p| p + 1);
+    rows.splice(after_bandwidth..after_bandwidth, super::roofline::environment_rows(e));
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in rows {
         let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
