@@ -79,7 +79,7 @@ pub fn measure_compute_ceiling() -> Result<ComputeCeiling, ProbeError> {
 }
 
 /// What sampling at `default_interval` costs a child using every CPU, against sparse sampling:
-/// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.06 s runs of `fixture_child spin`.
+/// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.05 s runs of `fixture_child spin`.
 pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration) -> Result<SamplerCost, ProbeError> {
     sampler_cost::measure_sampler_cost(fixture_child, default_interval, sampler_cost::DEFAULT_PAIRS)
 }

@@ -18,11 +18,11 @@ pub const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Pairs of runs; the median ratio over them is the figure. Many short pairs rather than a few long
 /// ones: on a shared machine one pair can be off by 20% either way, and the median of nine is
-/// steadier than the median of five.
-pub const DEFAULT_PAIRS: usize = 9;
+/// steadier than the median of three.
+pub const DEFAULT_PAIRS: usize = 7;
 
-/// How long each child works, about: sixty wake-ups at 1 ms, short enough for the probe.
-const TARGET_CHILD_SECONDS: f64 = 0.06;
+/// How long each child works, about: fifty wake-ups at 1 ms, short enough for the probe.
+const TARGET_CHILD_SECONDS: f64 = 0.05;
 
 /// How long each of the child's rounds lasts, about: an epoch of a parallel kernel over 10^6 points.
 const TARGET_ROUND_SECONDS: f64 = 5e-4;

@@ -25,6 +25,9 @@ const PLOT_WIDTH: u32 = 850;
 const FONT: &str = "sans-serif";
 const REGULAR_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
+/// Each implementation's markers sit this factor along the log x axis from the previous one's.
+const DODGE: f64 = 1.07;
+
 const LIMIT_COLOUR: RGBColor = RGBColor(0x22, 0x22, 0x22);
 const COMPUTE_COLOUR: RGBColor = RGBColor(0x99, 0x99, 0x99);
 const GUIDE_COLOUR: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
@@ -183,8 +186,8 @@ pub fn environment_rows(e: &Environment) -> Vec<(&'static str, String)> {
             format!(
                 "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} busy threads in barrier-separated rounds; pairs {}–{}×){}",
                 cost.slowdown_fraction() * 100.0,
-                sig3(cost.default_interval_ms),
-                sig3(cost.sparse_interval_ms),
+                compact(cost.default_interval_ms),
+                compact(cost.sparse_interval_ms),
                 cost.pairs.len(),
                 cost.threads,
                 sig3(low),
@@ -244,7 +247,7 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
     plot.configure_mesh()
         .x_desc("working set = 16 bytes × n (x and y, float64)")
         .y_desc("train time per point per epoch (lower is faster)")
-        .x_label_formatter(&|v| ValueFormat::Bytes.format(*v).replace(".00", "").replace(".0 ", " "))
+        .x_label_formatter(&|v| bytes_label(*v))
         .y_label_formatter(&|v| format!("{} ns", compact(*v)))
         .label_style((FONT, 16).into_font().color(&TEXT_COLOUR))
         .axis_desc_style((FONT, 18).into_font().color(&TEXT_COLOUR))
@@ -283,11 +286,16 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
             plot.draw_series(DashedLineSeries::new([last, (x_range.end, last.1)], 2, 5, thin))?;
         }
     }
-    for costs in &chart.costs {
+    // Implementations at the same n are set a little apart (a few percent of the size, in order)
+    // so that none hides another; a faint line joins each one's sizes.
+    let count = chart.costs.len() as f64;
+    for (k, costs) in chart.costs.iter().enumerate() {
         let colour = palette.colour(&costs.implementation);
-        plot.draw_series(LineSeries::new(costs.points.iter().copied(), colour.stroke_width(2)))?;
-        plot.draw_series(costs.points.iter().map(|&p| Circle::new(p, 7, colour.filled())))?;
-        plot.draw_series(costs.points.iter().map(|&p| Circle::new(p, 7, WHITE.stroke_width(1))))?;
+        let dodge = DODGE.powf(k as f64 - (count - 1.0) / 2.0);
+        let points: Vec<(f64, f64)> = costs.points.iter().map(|&(x, y)| (x * dodge, y)).collect();
+        plot.draw_series(LineSeries::new(points.iter().copied(), colour.mix(0.45).stroke_width(1)))?;
+        plot.draw_series(points.iter().map(|&p| Circle::new(p, 7, colour.filled())))?;
+        plot.draw_series(points.iter().map(|&p| Circle::new(p, 7, WHITE.stroke_width(1))))?;
     }
 
     draw_legend(&legend_area, chart, palette)
@@ -358,6 +366,7 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
         "point ÷ the read bandwidth measured at",
         "that working set; arithmetic: 2 FMA + 2",
         "adds a point at the compute ceiling.",
+        "Markers at one n are set slightly apart.",
     ] {
         area.draw(&Text::new(line, (x0, y + 4), note.clone()))?;
         y += 18;
@@ -367,7 +376,7 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
     y += 26;
     for costs in &chart.costs {
         let colour = palette.colour(&costs.implementation);
-        area.draw(&PathElement::new([(x0, y + 8), (x0 + swatch, y + 8)], colour.stroke_width(2)))?;
+        area.draw(&PathElement::new([(x0, y + 8), (x0 + swatch, y + 8)], colour.mix(0.45).stroke_width(1)))?;
         area.draw(&Circle::new((x0 + swatch / 2, y + 8), 7, colour.filled()))?;
         area.draw(&Text::new(costs.label.clone(), (x0 + swatch + 8, y), text.clone()))?;
         y += 26;
@@ -383,6 +392,15 @@ fn byte_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
 /// 1, 2 and 5 in every decade of the range.
 fn decade_ticks(range: &std::ops::Range<f64>) -> Vec<f64> {
     (-4..6).flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e))).filter(|v| range.contains(v)).collect()
+}
+
+/// 16 KiB, 1.41 MiB, 512 MiB: binary units without trailing zeros.
+fn bytes_label(bytes: f64) -> String {
+    let text = ValueFormat::Bytes.format(bytes);
+    match text.split_once(' ') {
+        Some((number, unit)) if number.contains('.') => format!("{} {unit}", number.trim_end_matches('0').trim_end_matches('.')),
+        _ => text,
+    }
 }
 
 /// 0.05, 0.3, 2, 10, 10k, 1M: as few digits as a tick needs.
@@ -453,5 +471,8 @@ mod tests {
         assert_eq!(compact(0.05), "0.05");
         assert_eq!(compact(2.0), "2");
         assert_eq!(compact(10_000.0), "10k");
+        assert_eq!(bytes_label(16384.0), "16 KiB");
+        assert_eq!(bytes_label(1.5 * 1048576.0), "1.5 MiB");
+        assert_eq!(bytes_label(64.0), "64 B");
     }
 }
