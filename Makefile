@@ -10,12 +10,27 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build venv venv-optional compare quick test test-rust test-python test-e2e lint clean
+.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e lint clean
 
 all: build
 
+# What is measured is built statically (glibc, non-PIE): `linreg` starts without the dynamic
+# loader, and the launcher that starts every measured run stays small (its fork is what the kernel
+# carries into a child's peak memory). crt-static is given for the host triple explicitly, so that
+# build scripts and proc-macros are still built the ordinary way. Both land in target/release as
+# linreg-static and launcher-static, beside the dynamically linked workspace build.
+RUSTC ?= rustc
+HOST_TRIPLE := $(shell $(RUSTC) -vV 2>/dev/null | sed -n "s/^host: //p")
+STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
+
 build: venv
 	$(CARGO) build --release --workspace --bins
+	$(MAKE) --no-print-directory build-static
+
+build-static:
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --release -p linreg -p launcher --target $(HOST_TRIPLE)
+	install -m 755 target/$(HOST_TRIPLE)/release/linreg target/release/linreg-static
+	install -m 755 target/$(HOST_TRIPLE)/release/launcher target/release/launcher-static
 
 # The venv is (re)built when missing or when requirements.txt changes.
 venv: $(VENV_STAMP)
@@ -46,8 +61,9 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+# The tests measure through the static launcher that `make build` installs, as real runs do.
 test-rust: build
-	$(CARGO) test --workspace
+	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --workspace
 
 test-python: venv venv-optional
 	$(VENV_PY) -m pytest python_impl/tests -q

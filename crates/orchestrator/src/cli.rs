@@ -18,7 +18,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{compare, probes, report, scenario};
+use crate::{binaries, compare, import_profile, probes, report, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -237,6 +237,8 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
     refuse_unavailable(&plan, args.keep_going)?;
+    // Every run is started by the launcher: without it nothing can be measured.
+    crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
     let runs = execute::count_runs(&plan);
     if runs > MAX_RUNS {
         bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
@@ -251,7 +253,8 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
     records::write_json_atomic(&run_dir.join(PLAN_JSON), &plan)?;
 
-    let env = environment::collect(root, &python, std::env::args().collect());
+    let mut env = environment::collect(root, &python, std::env::args().collect());
+    env.binaries = measured_binaries(&plan);
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     eprintln!("results: {}", run_dir.display());
 
@@ -277,6 +280,24 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Stops before anything runs when an implementation that is not optional cannot run, naming
 /// what is missing and the command that fixes it (unless --keep-going).
+/// How each program the plan runs is linked (the first word of each command, PATH resolved),
+/// the launcher included: part of what is measured.
+fn measured_binaries(plan: &Plan) -> Vec<binaries::Binary> {
+    let mut programs: Vec<PathBuf> = crate::runner::launcher_path().map(Path::to_path_buf).into_iter().collect();
+    for implementation in plan.scenarios.iter().flat_map(|s| &s.implementations) {
+        let Some(program) = implementation.command.first() else { continue };
+        let path = if program.contains('/') {
+            Some(PathBuf::from(program))
+        } else {
+            std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()))
+        };
+        if let Some(path) = path.filter(|p| !programs.contains(p)) {
+            programs.push(path);
+        }
+    }
+    programs.iter().map(|p| binaries::inspect(p)).collect()
+}
+
 fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for scenario in &plan.scenarios {
@@ -414,6 +435,9 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.spawn_floor = Some(floor);
         }
         Err(e) => eprintln!("warning: the spawn floor could not be measured: {e}"),
+    }
+    if let (Some(python), Some(_)) = (env.python_command.clone(), env.numpy_version.as_ref()) {
+        env.numpy_import_profile = import_profile::profile(&python, "numpy");
     }
     // The busy child is the workspace's fixture, built beside the orchestrator.
     match std::env::current_exe().map(|exe| exe.with_file_name("fixture-child")) {

@@ -70,6 +70,13 @@ pub struct Environment {
     pub spawn_floor: Option<probes::SpawnFloor>,
     #[serde(default)]
     pub probe_seconds: Option<f64>,
+    /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numpy_import_profile: Option<crate::import_profile::ImportProfile>,
+    /// How the launcher and each measured program are linked (static, or through which dynamic
+    /// loader): part of every start-up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<crate::binaries::Binary>,
 }
 
 impl Environment {

@@ -13,6 +13,7 @@ use crate::measurement::{RawRecord, RunStatus, SampleRecord};
 use crate::plan::{self, ImplementationPlan, Order, Plan, PointPlan, ScenarioPlan};
 use crate::records::{CsvAppender, RecordsError, RAW_CSV, SAMPLES_CSV};
 use crate::runner::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
+use crate::scenario::Protocol;
 
 /// How much of stderr (its end) or of a bad stdout is kept in a failed run's message.
 const MESSAGE_BYTES: usize = 600;
@@ -140,6 +141,10 @@ fn empty_record(
         system_seconds: None,
         peak_rss_bytes: None,
         peak_rss_exact: None,
+        minor_faults: None,
+        major_faults: None,
+        voluntary_switches: None,
+        involuntary_switches: None,
         n: point.n,
         epochs: point.epochs,
         learning_rate: point.learning_rate,
@@ -173,11 +178,17 @@ pub fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, starte
         row.system_seconds = Some(measured.system_seconds);
         row.peak_rss_bytes = measured.peak_rss_bytes;
         row.peak_rss_exact = Some(measured.peak_rss_exact);
+        row.minor_faults = measured.minor_faults;
+        row.major_faults = measured.major_faults;
+        row.voluntary_switches = measured.voluntary_switches;
+        row.involuntary_switches = measured.involuntary_switches;
         row.samples = u32::try_from(measured.samples.len()).unwrap_or(u32::MAX);
         row.sampler_cpu_seconds = Some(measured.sampler_cpu_seconds);
     }
     let stderr_tail = || tail_text(&measured.stderr, MESSAGE_BYTES);
     let (status, message) = match &measured.termination {
+        // Any command: its exit code alone decides, nothing is read from its output.
+        Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
         Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point) {
             Ok(line) => {
                 row.w = line.w;
@@ -419,6 +430,7 @@ mod tests {
             env: BTreeMap::new(),
             unavailable: None,
             optional: false,
+            protocol: Default::default(),
         }
     }
 
@@ -457,6 +469,7 @@ mod tests {
                 },
                 expect: Vec::new(),
                 accuracy: AccuracySettings::default(),
+                anatomy: Vec::new(),
             }],
         }
     }

@@ -2,12 +2,15 @@
 //! statistics → report. Each module is one arrow of that flow; `main.rs` only wires them.
 
 pub mod accuracy;
+pub mod anatomy;
+pub mod binaries;
 pub mod claims;
 pub mod cli;
 pub mod compare;
 pub mod datasets;
 pub mod environment;
 pub mod execute;
+pub mod import_profile;
 pub mod measurement;
 pub mod plan;
 pub mod probes;

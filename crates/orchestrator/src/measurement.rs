@@ -80,10 +80,22 @@ pub struct RawRecord {
     /// From the kernel (wait4 rusage of the child and its reaped descendants).
     pub user_seconds: Option<f64>,
     pub system_seconds: Option<f64>,
-    /// The child's own high-water mark (VmHWM at exit), exact, not inherited from the orchestrator.
+    /// The child's own high-water mark (wait4's ru_maxrss, started from a small launcher so nothing
+    /// of the orchestrator's is carried into it).
     pub peak_rss_bytes: Option<u64>,
-    /// False when the peak could only be sampled (ptrace refused, or no exit stop after SIGKILL).
+    /// False when the peak could only be sampled (the program stayed below the few hundred KiB the
+    /// launcher's fork carried into it, or its end was not reported).
     pub peak_rss_exact: Option<bool>,
+    /// Page faults and context switches of the child and its reaped descendants (wait4 rusage).
+    /// Empty in run directories written before they were recorded.
+    #[serde(default)]
+    pub minor_faults: Option<u64>,
+    #[serde(default)]
+    pub major_faults: Option<u64>,
+    #[serde(default)]
+    pub voluntary_switches: Option<u64>,
+    #[serde(default)]
+    pub involuntary_switches: Option<u64>,
     pub n: u64,
     pub epochs: u64,
     pub learning_rate: f64,

@@ -28,6 +28,9 @@ pub struct ScenarioPlan {
     #[serde(default)]
     pub expect: Vec<Claim>,
     pub accuracy: AccuracySettings,
+    /// Start-up anatomy chains (implementation names), empty for most scenarios.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anatomy: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,9 @@ pub struct ImplementationPlan {
     /// Unavailable is acceptable: the run goes on without it.
     #[serde(default)]
     pub optional: bool,
+    /// Whether its stdout holds a result line (absent in plans written before it existed).
+    #[serde(default, skip_serializing_if = "Protocol::is_default")]
+    pub protocol: Protocol,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,7 +189,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::datasets::{self, Generated};
-use crate::scenario::{self, DatasetSpec, ImplementationSpec, ScenarioError, ScenarioFile};
+use crate::scenario::{self, DatasetSpec, ImplementationSpec, Protocol, ScenarioError, ScenarioFile};
 
 /// Defaults for what a scenario's `measure:` leaves out.
 pub const DEFAULT_WARMUP: u32 = 2;
@@ -292,6 +298,7 @@ pub fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext) -> any
                 .accuracy
                 .as_ref()
                 .map_or_else(AccuracySettings::default, |a| AccuracySettings { relative_tolerance: a.relative_tolerance.value }),
+            anatomy: file.anatomy.iter().map(|chain| chain.value.iter().map(|n| n.value.clone()).collect()).collect(),
         });
     }
     Ok(Plan { scenarios })
@@ -315,6 +322,7 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
         env: spec.env.clone(),
         unavailable: None,
         optional: spec.optional,
+        protocol: spec.protocol,
     }
 }
 

@@ -94,14 +94,19 @@ pub struct SpawnFloor {
     pub median_wall_seconds: f64,
     pub min_wall_seconds: f64,
     pub max_wall_seconds: f64,
-    /// The median of the part before the program's own code ran (fork, exec, the tracer letting
-    /// it go); None unless every run was traced.
+    /// The median time from the child's execve until the launcher resumed (the exec replacing the
+    /// image; an upper bound, as the launcher may wait for a CPU).
     pub median_spawn_seconds: Option<f64>,
     /// The median peak RSS (the upper of the middle two for an even count): a check of the memory
     /// method, since `true` needs ~1 MiB.
     pub median_peak_rss_bytes: Option<u64>,
-    /// Every run's peak came from VmHWM at exit rather than from sampling.
+    /// Every run's peak was the program's own ru_maxrss rather than sampled.
     pub peak_rss_exact: bool,
+    /// The same for a statically linked program that does nothing (`launcher --exit`): exec and
+    /// exit without the dynamic loader. `median_wall_seconds` minus this is what loading libc
+    /// dynamically costs /bin/true.
+    #[serde(default)]
+    pub static_noop_median_wall_seconds: Option<f64>,
 }
 
 /// Runs `true` a few times untimed, then `runs` times through the runner with the given sample
@@ -142,7 +147,27 @@ pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<Spa
         median_spawn_seconds: (spawn_seconds.len() == runs).then(|| stats::median(&spawn_seconds)).flatten(),
         median_peak_rss_bytes: peak_rss_bytes.get(peak_rss_bytes.len() / 2).copied(),
         peak_rss_exact: measured.iter().all(|m| m.peak_rss_exact),
+        static_noop_median_wall_seconds: static_noop_median(runs, sample_interval, &limits, &cancel),
     })
+}
+
+/// The median wall time of `launcher --exit` run `runs` times (after the same warm-up), when the
+/// launcher is found and every run exits 0.
+fn static_noop_median(runs: usize, sample_interval: Option<Duration>, limits: &RunLimits, cancel: &CancelToken) -> Option<f64> {
+    let launcher = runner::launcher_path().ok()?;
+    let command = ChildCommand::new([launcher.display().to_string(), "--exit".to_string()], "/");
+    let mut walls = Vec::with_capacity(runs);
+    for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
+        let result = runner::run_measured(&command, limits, sample_interval, cancel);
+        if result.termination != Termination::Exited(0) {
+            return None;
+        }
+        if run >= SPAWN_FLOOR_WARMUP_RUNS {
+            walls.push(result.wall_seconds);
+        }
+    }
+    walls.sort_by(f64::total_cmp);
+    stats::median(&walls)
 }
 
 #[cfg(test)]

@@ -1,46 +1,48 @@
 //! The runner: starts one implementation as a child process and measures it from outside — wall
-//! time, CPU time from the kernel's rusage, the child's own peak memory, its output, and samples of
-//! its process tree — while enforcing the timeout, the memory limit and cancellation.
+//! time, CPU time and peak memory from the kernel's rusage, page faults and context switches, its
+//! output, and samples of its process tree — while enforcing the timeout, the memory limit and
+//! cancellation.
 //!
-//! [`run_measured`] blocks until the child is reaped; call it from a dedicated thread (for example
+//! The child is not created by this (large, multi-threaded) process but by the `launcher` binary
+//! (crates/launcher), started afresh for every run: the launcher forks itself, the child takes the
+//! clock immediately before its execve, and the launcher reaps it with wait4 and takes the clock
+//! again. So the measured interval holds the program and its reaping only, and wait4's ru_maxrss
+//! is the program's own peak: the kernel carries the old image's high-water mark across exec
+//! (hyperfine issue #86), and the launcher's fork is a few hundred KiB, which the launcher measures
+//! and reports (`carried_hwm_kib`): a peak above it is exact, and is flagged when it is not. No
+//! ptrace is involved.
+//!
+//! [`run_measured`] blocks until the run is over; call it from a dedicated thread (for example
 //! tokio's `spawn_blocking`). Caveats for the caller, all consequences of measuring from outside:
 //!
-//! - The child is traced (ptrace) by the thread that calls [`run_measured`], so that thread stays
-//!   inside the call until the child is gone, and nothing else in the process may wait for
-//!   arbitrary children (`waitpid(-1, …)`): it could steal the child's exit status.
+//! - Nothing else in the process may wait for arbitrary children (`waitpid(-1, …)`): it could steal
+//!   the launcher's exit status or an orphan's.
 //! - The process becomes a child subreaper (PR_SET_CHILD_SUBREAPER) on the first call, so that
 //!   descendants orphaned by a child are re-parented to it and can be killed and reaped here: at
 //!   the end of a run, the child's process group and every descendant the sampler saw are killed.
 //!   Only a descendant that left the process group (setsid) before the sampler ever saw it can
 //!   escape; the output pipes it may hold are then abandoned after a short grace period.
-//! - Job-control stops (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are not honoured while a child is
-//!   measured: a traced child in a group-stop could not be woken by SIGCONT, and a stopped child
-//!   would measure nothing useful anyway. Every other signal reaches the child unchanged.
+//! - If this process dies, even by SIGKILL, the launcher gets SIGTERM (PR_SET_PDEATHSIG) and kills
+//!   the child's process group, and the child gets SIGKILL if the launcher dies.
+//! - A child that stops itself (SIGSTOP, SIGTSTP) stays stopped until the timeout kills it.
 //!
-//! Peak memory: `ru_maxrss` from wait4 cannot be used, because the kernel carries the high-water
-//! mark of the forking process across exec (hyperfine issue #86): a 200 MB parent starting
-//! /bin/true reads ≈ 205 MB. So the child is made to stop at its exit (PTRACE_EVENT_EXIT), where
-//! its own VmHWM is read from /proc/PID/status. When ptrace is not permitted, or the exit stop is
-//! not reported (some kernels skip it when a fatal signal is pending, e.g. when another thread
-//! began the exit), the peak falls back to the largest sampled tree RSS and `peak_rss_exact` is
-//! false. When the child has descendants, the peak is the
-//! larger of its VmHWM and the largest sampled RSS of the whole tree (a sum over processes, which
-//! counts shared pages once per process and misses what happens between samples). The same
-//! applies when the child execs another program (a wrapper script, `env`, a pyenv shim): VmHWM
-//! belongs to the last image, so the samples of the earlier ones are taken into account.
+//! When the child has descendants, the peak is the larger of ru_maxrss (which covers the
+//! descendants it waited for) and the largest sampled RSS of the whole tree (a sum over processes,
+//! which counts shared pages once per process and misses what happens between samples).
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::FileExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Once};
+use std::sync::{mpsc, Arc, Once, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use launcher::{Exited, Report, Started};
 
 use crate::sampler::{self, Intervention, Sample, WatchReport, WatchSettings};
 
@@ -115,8 +117,8 @@ pub enum Termination {
     Cancelled,
     /// Could not be started: the program and the OS error (not found, not executable, bad cwd…).
     SpawnFailed(String),
-    /// Started, but its exit status could not be collected (wait4 failed: something else in the
-    /// process waited for it). Times and memory are then unreliable.
+    /// Started, but its end could not be measured (the launcher died or could not wait for it).
+    /// Times and memory are then unknown.
     WaitFailed(String),
 }
 
@@ -130,21 +132,25 @@ pub struct Measured {
     pub exit_code: Option<i32>,
     /// The signal that killed the process, when one did (even one the runner sent).
     pub signal: Option<i32>,
-    /// Monotonic clock, from just before spawn to the child being reaped.
+    /// Monotonic clock, from immediately before the child's execve to the child being reaped.
     pub wall_seconds: f64,
-    /// The part of `wall_seconds` before the child's own program started: fork (whose cost grows
-    /// with this process's memory), exec, and the tracer letting the new image run. None when the
-    /// child was not traced. `wall_seconds − spawn_seconds` is the program's own run time.
+    /// From the start of `wall_seconds` until the launcher resumed after the child's exec had
+    /// replaced its image (an upper bound of the exec's own cost: the launcher may wait for a CPU).
     pub spawn_seconds: Option<f64>,
     /// From the kernel (wait4 rusage): the child and the descendants it waited for.
     pub user_seconds: f64,
     pub system_seconds: f64,
-    /// The child's own high-water mark (VmHWM at exit), or the largest sampled tree RSS; see the
+    /// The child's own high-water mark (ru_maxrss), or the largest sampled tree RSS; see the
     /// module documentation.
     pub peak_rss_bytes: Option<u64>,
-    /// True when `peak_rss_bytes` includes the child's VmHWM read at its exit; false when it is
-    /// only the largest sampled RSS (ptrace not permitted, or no exit stop, e.g. after SIGKILL).
+    /// True when `peak_rss_bytes` is the kernel's ru_maxrss and above what the launcher's fork
+    /// carried into it; false when it is only sampled or could be the launcher's.
     pub peak_rss_exact: bool,
+    /// From the kernel (wait4 rusage), like the CPU times; None when the run did not end normally.
+    pub minor_faults: Option<u64>,
+    pub major_faults: Option<u64>,
+    pub voluntary_switches: Option<u64>,
+    pub involuntary_switches: Option<u64>,
     /// Processes other than the child were seen in its tree: the peak then includes their sampled
     /// RSS.
     pub descendants_seen: bool,
@@ -172,6 +178,10 @@ impl Measured {
             system_seconds: 0.0,
             peak_rss_bytes: None,
             peak_rss_exact: false,
+            minor_faults: None,
+            major_faults: None,
+            voluntary_switches: None,
+            involuntary_switches: None,
             descendants_seen: false,
             stdout: Vec::new(),
             stderr: Vec::new(),
@@ -189,6 +199,34 @@ const OUTPUT_GRACE: Duration = Duration::from_millis(250);
 /// After the run, how long to wait for the killed leftovers of the process group to disappear.
 const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 const READ_CHUNK_BYTES: usize = 64 << 10;
+
+/// The environment variable naming the launcher binary, overriding the search next to this
+/// executable.
+pub const LAUNCHER_ENV: &str = "ORCHESTRATOR_LAUNCHER";
+/// The descriptor on which the launcher writes its report (`launcher::Report` lines).
+const REPORT_FD_NAME: &str = "report";
+
+/// Where the launcher is: `$ORCHESTRATOR_LAUNCHER`, else `launcher-static` (what `make build`
+/// installs) or `launcher` next to this executable or in its parent directory (where cargo puts
+/// binaries for test executables in `deps/`). Looked up once.
+pub fn launcher_path() -> Result<&'static Path, String> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    FOUND.get_or_init(find_launcher).as_ref().map(PathBuf::as_path).map_err(Clone::clone)
+}
+
+fn find_launcher() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(LAUNCHER_ENV) {
+        let path = PathBuf::from(path);
+        return if path.is_file() { Ok(path) } else { Err(format!("{LAUNCHER_ENV}={} is not a file", path.display())) };
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate this executable to find the launcher: {e}"))?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidates: Vec<PathBuf> =
+        [Some(dir), dir.parent()].into_iter().flatten().flat_map(|d| ["launcher-static", "launcher"].map(|name| d.join(name))).collect();
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        format!("the launcher binary that starts every measured run is missing (looked for launcher-static and launcher in {}): build it with `make build`", dir.display())
+    })
+}
 
 /// Runs `cmd` to completion under `limits` and measures it; see the module documentation.
 ///
@@ -209,13 +247,28 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
         Ok(set) => set,
         Err(message) => return Measured::not_started(Termination::SpawnFailed(format!("{program}: {message}")), 0.0),
     };
+    let launcher_path = match launcher_path() {
+        Ok(path) => path,
+        Err(message) => return Measured::not_started(Termination::SpawnFailed(message), 0.0),
+    };
     become_subreaper();
+    let (report_read, report_write) = match pipe() {
+        Ok(ends) => ends,
+        Err(e) => {
+            return Measured::not_started(Termination::SpawnFailed(format!("{program}: cannot create the {REPORT_FD_NAME} pipe: {e}")), 0.0)
+        }
+    };
 
-    let mut command = Command::new(program);
-    command.args(&cmd.argv[1..]).envs(&cmd.env).current_dir(&cmd.cwd);
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let report_fd = report_write.as_raw_fd();
+    let mut command = Command::new(launcher_path);
+    command.arg(std::process::id().to_string()).arg(report_fd.to_string()).envs(&cmd.env).current_dir(&cmd.cwd);
+    // The command line goes to the launcher's standard input (it gives the child /dev/null). The
+    // launcher has a process group of its own, so a Ctrl-C at the terminal reaches only the
+    // orchestrator, which then stops the run in order.
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let command_line: Vec<u8> = cmd.argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
     // SAFETY: the closure runs between fork and exec, so it may only make async-signal-safe calls:
-    // sched_setaffinity and ptrace are plain syscalls, and the cpu set was built before the fork.
+    // sched_setaffinity and fcntl are plain syscalls, and the cpu set was built before the fork.
     unsafe {
         command.pre_exec(move || {
             if let Some(set) = &cpu_set {
@@ -223,9 +276,10 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
                     return Err(io::Error::last_os_error());
                 }
             }
-            // Not fatal when refused (EPERM: ptrace forbidden here, or this process is itself
-            // traced): the child then runs untraced and its peak memory comes from sampling.
-            libc::ptrace(libc::PTRACE_TRACEME, 0, std::ptr::null_mut::<libc::c_void>(), std::ptr::null_mut::<libc::c_void>());
+            // The report pipe is the one descriptor the launcher inherits beyond its stdio.
+            if libc::fcntl(report_fd, libc::F_SETFD, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
             Ok(())
         });
     }
@@ -242,8 +296,7 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
     let max_capture_bytes = limits.max_capture_bytes;
 
     thread::scope(|scope| {
-        // The helper threads exist before the child does, so nothing but the spawn itself sits
-        // between the start of the clock and the child running.
+        // The helper threads exist before the child does, so they are not started while it runs.
         let (started_tx, started_rx) = mpsc::channel::<(libc::pid_t, Instant)>();
         let (pipes_tx, pipes_rx) = mpsc::channel::<(OwnedFd, OwnedFd)>();
         let sampler = thread::Builder::new().name("run-sampler".into()).spawn_scoped(scope, move || match started_rx.recv() {
@@ -269,68 +322,151 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
             }
         };
 
-        let start = Instant::now();
-        let mut child = match command.spawn() {
+        let spawned = command.spawn();
+        drop(report_write);
+        let mut launcher = match spawned {
             Ok(child) => child,
             Err(e) => {
-                let wall_seconds = start.elapsed().as_secs_f64();
                 drop((started_tx, pipes_tx));
                 let _ = (sampler.join(), drainer.join());
-                // ENOENT for a file that exists: the kernel could not find its #! interpreter.
-                let exists = program.contains('/') && cmd.cwd.join(program).is_file();
-                let why = if e.kind() == io::ErrorKind::NotFound && exists {
-                    " (the file exists: is the interpreter on its #! line missing?)"
-                } else {
-                    ""
-                };
-                return Measured::not_started(Termination::SpawnFailed(format!("{program}: {e}{why}")), wall_seconds);
+                return Measured::not_started(Termination::SpawnFailed(format!("{}: {e}", launcher_path.display())), 0.0);
             }
         };
-        // The child is now stopped at its exec (when traced) or running. Pids fit in pid_t.
-        let pid = child.id() as libc::pid_t;
-        let status_file = File::open(format!("/proc/{pid}/status")).ok();
-        let _ = started_tx.send((pid, start));
-        if let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) {
+        if let (Some(stdout), Some(stderr)) = (launcher.stdout.take(), launcher.stderr.take()) {
             let _ = pipes_tx.send((stdout.into(), stderr.into()));
         }
         drop(pipes_tx);
+        // A launcher that died at once closes the pipe: its end is read below.
+        if let Some(mut stdin) = launcher.stdin.take() {
+            let _ = io::Write::write_all(&mut stdin, &command_line);
+        }
+        let mut reports = BufReader::new(File::from(report_read));
 
-        let reaped = trace_until_reaped(pid, status_file.as_ref());
-        let wall_seconds = start.elapsed().as_secs_f64();
+        let started = match read_report(&mut reports) {
+            Some(Report::Started(started)) => started,
+            first => {
+                drop(started_tx);
+                let launcher_end = reap(&mut launcher);
+                output_over.store(true, Ordering::Release);
+                let _ = (sampler.join(), drainer.join());
+                return Measured::not_started(Termination::SpawnFailed(not_started_reason(program, &cmd.cwd, first, &launcher_end)), 0.0);
+            }
+        };
+        let _ = started_tx.send((started.pid, instant_of(started.t0_ns)));
+        let last = read_report(&mut reports);
+        let launcher_end = reap(&mut launcher);
         run_over.store(true, Ordering::Release);
         sampler.thread().unpark();
         let report = sampler.join().unwrap_or_default();
-        kill_and_reap_leftovers(pid, &report.descendant_pidfds);
+        kill_and_reap_leftovers(started.pid, &report.descendant_pidfds);
         output_over.store(true, Ordering::Release);
         let output = drainer.join().unwrap_or_default();
-        // `child` is dropped without std's wait: it was reaped above with wait4.
-        drop(child);
-
-        assemble(program, pid, start, wall_seconds, reaped, report, output)
+        let exited = match last {
+            Some(Report::Exited(exited)) => Ok(exited),
+            other => Err(lost_reason(started.pid, other, &launcher_end)),
+        };
+        assemble(started, exited, report, output)
     })
 }
 
-/// The record of a run that was started, from what the tracer, the sampler and the output thread
+/// The next report line; None at end of file or for a line that is not a report.
+fn read_report(reports: &mut impl BufRead) -> Option<Report> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reports.read_line(&mut line) {
+            Ok(0) => return None,
+            Ok(_) => return Report::parse(line.trim_end_matches('\n')).ok(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Waits for the launcher itself; says how it ended when that was not a normal exit.
+fn reap(launcher: &mut Child) -> Result<(), String> {
+    match launcher.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("the launcher (pid {}) {}", launcher.id(), describe_exit(status))),
+        Err(e) => Err(format!("cannot wait for the launcher (pid {}): {e}", launcher.id())),
+    }
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => "ended".to_string(),
+    }
+}
+
+/// Why the program never ran, from the launcher's first report.
+fn not_started_reason(program: &str, cwd: &Path, first: Option<Report>, launcher_end: &Result<(), String>) -> String {
+    match first {
+        Some(Report::SpawnFailed { errno }) => {
+            let error = io::Error::from_raw_os_error(errno);
+            // ENOENT for a file that exists: the kernel could not find its #! interpreter.
+            let exists = program.contains('/') && cwd.join(program).is_file();
+            let why = if errno == libc::ENOENT && exists { " (the file exists: is the interpreter on its #! line missing?)" } else { "" };
+            format!("{program}: {error}{why}")
+        }
+        Some(Report::Error { message }) => format!("{program}: the launcher failed: {message}"),
+        _ => match launcher_end {
+            Err(how) => format!("{program}: {how} before starting it"),
+            Ok(()) => format!("{program}: the launcher reported nothing"),
+        },
+    }
+}
+
+/// Why a started run has no figures, from the launcher's last report.
+fn lost_reason(pid: libc::pid_t, last: Option<Report>, launcher_end: &Result<(), String>) -> String {
+    let how = match (last, launcher_end) {
+        (Some(Report::Error { message }), _) => format!("the launcher failed: {message}"),
+        (_, Err(how)) => how.clone(),
+        (_, Ok(())) => "the launcher reported no end".to_string(),
+    };
+    format!("{how} while pid {pid} ran; it was killed, and its times and memory are lost")
+}
+
+/// The Instant of a CLOCK_MONOTONIC reading (std's Instant is that clock on Linux).
+fn instant_of(monotonic_ns: u64) -> Instant {
+    let now = Instant::now();
+    let ago = self::monotonic_ns().saturating_sub(monotonic_ns);
+    now.checked_sub(Duration::from_nanos(ago)).unwrap_or(now)
+}
+
+fn monotonic_ns() -> u64 {
+    // SAFETY: timespec is plain data, written by clock_gettime.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// A pipe whose ends are closed on exec (the write end is handed to the launcher explicitly).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    unsafe { Ok((std::os::fd::FromRawFd::from_raw_fd(fds[0]), std::os::fd::FromRawFd::from_raw_fd(fds[1]))) }
+}
+
+/// The record of a run that was started, from what the launcher, the sampler and the output thread
 /// each saw.
-fn assemble(
-    program: &str,
-    pid: libc::pid_t,
-    start: Instant,
-    wall_seconds: f64,
-    reaped: io::Result<Reaped>,
-    report: WatchReport,
-    [stdout, stderr]: [Captured; 2],
-) -> Measured {
-    let spawn_seconds = reaped.as_ref().ok().and_then(|r| r.program_started_at).map(|at| at.duration_since(start).as_secs_f64());
-    let later_exec_seen = reaped.as_ref().is_ok_and(|r| r.later_exec_seen);
-    let (termination, exit_code, signal, rusage, vm_hwm_bytes) = match reaped {
-        Ok(r) => {
-            let (exit_code, signal) = if libc::WIFEXITED(r.wait_status) {
-                (Some(libc::WEXITSTATUS(r.wait_status)), None)
-            } else {
-                (None, Some(libc::WTERMSIG(r.wait_status)))
-            };
-            let termination = match (report.intervention, exit_code, signal) {
+fn assemble(started: Started, exited: Result<Exited, String>, report: WatchReport, [stdout, stderr]: [Captured; 2]) -> Measured {
+    let pid = started.pid;
+    let mut measured = Measured::not_started(Termination::WaitFailed(String::new()), 0.0);
+    measured.pid = Some(pid);
+    measured.spawn_seconds = Some(started.spawn_ns as f64 * 1e-9);
+    match exited {
+        Ok(exited) => {
+            let status = exited.status;
+            let (exit_code, signal) =
+                if libc::WIFEXITED(status) { (Some(libc::WEXITSTATUS(status)), None) } else { (None, Some(libc::WTERMSIG(status))) };
+            measured.termination = match (report.intervention, exit_code, signal) {
                 (Some(Intervention::TimedOut), _, _) => Termination::TimedOut,
                 (Some(Intervention::MemoryLimit), _, _) => Termination::MemoryLimit,
                 (Some(Intervention::Cancelled), _, _) => Termination::Cancelled,
@@ -338,34 +474,38 @@ fn assemble(
                 (None, _, Some(signal)) => Termination::Signaled(signal),
                 (None, None, None) => Termination::WaitFailed("no exit status".into()),
             };
-            (termination, exit_code, signal, Some(r.rusage), r.vm_hwm_bytes)
+            measured.exit_code = exit_code;
+            measured.signal = signal;
+            measured.wall_seconds = exited.wall_ns as f64 * 1e-9;
+            measured.user_seconds = exited.user_us as f64 * 1e-6;
+            measured.system_seconds = exited.system_us as f64 * 1e-6;
+            let own = exited.peak_is_programs_own(&started);
+            let kernel_peak = exited.max_rss_kib.saturating_mul(1024);
+            let sampled = report.max_rss_bytes.unwrap_or(0);
+            (measured.peak_rss_bytes, measured.peak_rss_exact) = match (own, report.descendants_seen) {
+                (true, true) => (Some(kernel_peak.max(sampled)), true),
+                (true, false) => (Some(kernel_peak), true),
+                // The program stayed below what the fork carried: only the samples are its own.
+                (false, _) => (report.max_rss_bytes.or(Some(kernel_peak)), false),
+            };
+            measured.minor_faults = Some(exited.minor_faults);
+            measured.major_faults = Some(exited.major_faults);
+            measured.voluntary_switches = Some(exited.voluntary_switches);
+            measured.involuntary_switches = Some(exited.involuntary_switches);
         }
-        Err(e) => (Termination::WaitFailed(format!("waiting for {program} (pid {pid}): {e}")), None, None, None, None),
-    };
-    let (peak_rss_bytes, peak_rss_exact) = match vm_hwm_bytes {
-        Some(hwm) if report.descendants_seen || later_exec_seen => (Some(hwm.max(report.max_rss_bytes.unwrap_or(0))), true),
-        Some(hwm) => (Some(hwm), true),
-        None => (report.max_rss_bytes, false),
-    };
-    Measured {
-        termination,
-        pid: Some(pid),
-        exit_code,
-        signal,
-        wall_seconds,
-        spawn_seconds,
-        user_seconds: rusage.map_or(0.0, |r| timeval_seconds(r.ru_utime)),
-        system_seconds: rusage.map_or(0.0, |r| timeval_seconds(r.ru_stime)),
-        peak_rss_bytes,
-        peak_rss_exact,
-        descendants_seen: report.descendants_seen,
-        stdout: stdout.bytes,
-        stderr: stderr.bytes,
-        stdout_truncated: stdout.truncated,
-        stderr_truncated: stderr.truncated,
-        samples: report.samples,
-        sampler_cpu_seconds: report.sampler_cpu_seconds,
+        Err(why) => {
+            measured.termination = Termination::WaitFailed(why);
+            measured.peak_rss_bytes = report.max_rss_bytes;
+        }
     }
+    measured.descendants_seen = report.descendants_seen;
+    measured.stdout = stdout.bytes;
+    measured.stderr = stderr.bytes;
+    measured.stdout_truncated = stdout.truncated;
+    measured.stderr_truncated = stderr.truncated;
+    measured.samples = report.samples;
+    measured.sampler_cpu_seconds = report.sampler_cpu_seconds;
+    measured
 }
 
 fn check_directory(path: &Path) -> io::Result<()> {
@@ -409,112 +549,6 @@ fn become_subreaper() {
             libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong)
         };
     });
-}
-
-/// The child's end, as seen by its tracer.
-struct Reaped {
-    wait_status: libc::c_int,
-    rusage: libc::rusage,
-    /// VmHWM read at the exit stop, when there was one.
-    vm_hwm_bytes: Option<u64>,
-    /// When the child was let go from its stop after exec: its program starts running then.
-    program_started_at: Option<Instant>,
-    /// The program exec'd another (a wrapper script): VmHWM is then the last image's only.
-    later_exec_seen: bool,
-}
-
-/// Waits for the child (traced by this thread, or not) until it is reaped, handling its ptrace
-/// stops on the way: options at the first stop, the exec SIGTRAP swallowed, later exec events
-/// noted, VmHWM read at the exit stop, every other signal passed on (job-control stops excepted,
-/// see the module docs).
-fn trace_until_reaped(pid: libc::pid_t, status_file: Option<&File>) -> io::Result<Reaped> {
-    let mut options_set = false;
-    let mut exec_trap_seen = false;
-    let mut vm_hwm_bytes = None;
-    let mut program_started_at = None;
-    let mut later_exec_seen = false;
-    loop {
-        let mut wait_status: libc::c_int = 0;
-        // SAFETY: rusage is plain data.
-        let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: wait4 writes only the status and the rusage.
-        if unsafe { libc::wait4(pid, &mut wait_status, libc::__WALL, &mut rusage) } < 0 {
-            let error = io::Error::last_os_error();
-            if error.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(error);
-        }
-        if libc::WIFEXITED(wait_status) || libc::WIFSIGNALED(wait_status) {
-            return Ok(Reaped { wait_status, rusage, vm_hwm_bytes, program_started_at, later_exec_seen });
-        }
-        if !libc::WIFSTOPPED(wait_status) {
-            continue;
-        }
-        if !options_set {
-            options_set = true;
-            // TRACEEXEC turns later execs (wrapper scripts, `env`, pyenv shims) into event stops;
-            // without it each would raise a SIGTRAP. Failure only loses the exact peak.
-            let options = libc::PTRACE_O_TRACEEXIT | libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACEEXEC;
-            ptrace(libc::PTRACE_SETOPTIONS, pid, options as usize);
-        }
-        let signal = libc::WSTOPSIG(wait_status);
-        let event = (wait_status >> 16) & 0xff;
-        let inject = if event == libc::PTRACE_EVENT_EXIT {
-            vm_hwm_bytes = read_vm_hwm(pid, status_file);
-            0
-        } else if event != 0 {
-            later_exec_seen |= event == libc::PTRACE_EVENT_EXEC;
-            0
-        } else if signal == libc::SIGTRAP && !exec_trap_seen {
-            // PTRACE_TRACEME makes a successful exec raise SIGTRAP; it is ours, not the child's.
-            exec_trap_seen = true;
-            program_started_at = Some(Instant::now());
-            0
-        } else if is_group_stop(pid) || matches!(signal, libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU) {
-            0
-        } else {
-            signal
-        };
-        // ESRCH (killed meanwhile, e.g. by SIGKILL) is fine: the next wait4 reports the death.
-        ptrace(libc::PTRACE_CONT, pid, inject as usize);
-    }
-}
-
-fn ptrace(request: libc::c_uint, pid: libc::pid_t, data: usize) -> bool {
-    // SAFETY: the requests used here (SETOPTIONS, CONT, GETSIGINFO with a valid buffer) take an
-    // integer or a pointer to memory we own as data and touch nothing else of ours.
-    unsafe { libc::ptrace(request, pid, std::ptr::null_mut::<libc::c_void>(), data as *mut libc::c_void) == 0 }
-}
-
-/// A stop without signal information is a group-stop (the child stopping by job control), not a
-/// signal-delivery-stop.
-fn is_group_stop(pid: libc::pid_t) -> bool {
-    // SAFETY: siginfo_t is plain data; PTRACE_GETSIGINFO writes one into the buffer we own.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let ok = ptrace(libc::PTRACE_GETSIGINFO, pid, std::ptr::addr_of_mut!(info) as usize);
-    !ok && io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL)
-}
-
-/// VmHWM from /proc/PID/status, in bytes, through the handle opened at spawn when there is one.
-fn read_vm_hwm(pid: libc::pid_t, status_file: Option<&File>) -> Option<u64> {
-    let mut buffer = vec![0u8; 8192];
-    let length = match status_file {
-        Some(file) => file.read_at(&mut buffer, 0).ok()?,
-        None => File::open(format!("/proc/{pid}/status")).and_then(|mut f| f.read(&mut buffer)).ok()?,
-    };
-    parse_vm_hwm(buffer.get(..length)?)
-}
-
-fn parse_vm_hwm(status: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(status).ok()?;
-    let line = text.lines().find_map(|line| line.strip_prefix("VmHWM:"))?;
-    let kibibytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
-    kibibytes.checked_mul(1024)
-}
-
-fn timeval_seconds(tv: libc::timeval) -> f64 {
-    tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6
 }
 
 /// Kills whatever is left of the run — the child's process group, and every descendant the
@@ -621,13 +655,6 @@ fn drain_output(pipes: [OwnedFd; 2], max_bytes: usize, run_over: &AtomicBool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn vm_hwm_is_read_in_bytes() {
-        let status = b"Name:\ttrue\nVmPeak:\t    2600 kB\nVmHWM:\t     988 kB\nVmRSS:\t     988 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(988 * 1024));
-        assert_eq!(parse_vm_hwm(b"Name:\tx\n"), None);
-    }
 
     #[test]
     fn capture_keeps_the_first_bytes_and_flags_the_rest() {

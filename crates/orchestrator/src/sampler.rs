@@ -153,6 +153,21 @@ impl ProcessTree {
         reading
     }
 
+    /// The proportional set size of the live members, summed (/proc/PID/smaps_rollup): pages
+    /// shared between processes are divided among them, where an RSS sum counts them once per
+    /// process. Costly (the kernel walks every mapping), so read only when the RSS sum is over the
+    /// memory limit. A member that cannot be read has just exited (its memory is gone); None
+    /// when no member can be read (no smaps_rollup on this kernel).
+    pub fn pss_bytes(&mut self) -> Option<u64> {
+        let pss_kib = |pid: libc::pid_t| -> Option<u64> {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            let line = text.lines().find_map(|line| line.strip_prefix("Pss:"))?;
+            line.trim().strip_suffix("kB")?.trim().parse().ok()
+        };
+        let read: Vec<u64> = self.live.iter().filter_map(|p| pss_kib(p.pid)).collect();
+        (!read.is_empty()).then(|| read.iter().fold(0u64, |total, kib| total.saturating_add(kib.saturating_mul(1024))))
+    }
+
     fn is_tracked(&self, pid: libc::pid_t) -> bool {
         self.live.iter().any(|p| p.pid == pid)
     }
@@ -472,7 +487,12 @@ pub(crate) fn watch(
         }
 
         if report.intervention.is_none() {
-            let over_memory = settings.memory_limit_bytes.is_some_and(|limit| reading.rss_bytes > limit);
+            // An RSS sum counts the pages processes share once per process (200 forked children of
+            // one parent would "use" 200 times its libraries): over the limit with several
+            // processes, the proportional set size decides.
+            let over_memory = settings.memory_limit_bytes.is_some_and(|limit| {
+                reading.rss_bytes > limit && (reading.processes <= 1 || tree.pss_bytes().is_none_or(|pss| pss > limit))
+            });
             if over_memory && signal_group(pid, libc::SIGKILL) {
                 report.intervention = Some(Intervention::MemoryLimit);
             } else if cancel.is_cancelled() || timeout_at.is_some_and(|at| now >= at) {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::plan::{Claim, Order};
@@ -49,6 +49,10 @@ pub struct ScenarioFile {
     pub expect: Vec<Spanned<Claim>>,
     #[serde(default)]
     pub accuracy: Option<AccuracySpec>,
+    /// Start-up anatomy: chains of implementations, each step measured as a program of its own,
+    /// so that each step's cost is its median minus the one before it (scenarios/startup.yaml).
+    #[serde(default)]
+    pub anatomy: Vec<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Where the points come from.
@@ -175,6 +179,28 @@ pub struct ImplementationSpec {
     /// implementations whose toolchain may not install everywhere, like numba).
     #[serde(default)]
     pub optional: bool,
+    /// What the program prints: the result line of docs/protocol.md (the default), or nothing
+    /// the orchestrator reads (`none`: any command, measured like the others, its exit code alone
+    /// deciding ok or failed).
+    #[serde(default)]
+    pub protocol: Protocol,
+}
+
+/// How a program's run is judged beyond its exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// One JSON result line on stdout (docs/protocol.md): fit, phases, status.
+    #[default]
+    Linreg,
+    /// Nothing is read from the program: exit 0 is ok. No fit and no phases.
+    None,
+}
+
+impl Protocol {
+    pub fn is_default(&self) -> bool {
+        *self == Protocol::Linreg
+    }
 }
 
 /// A scenario problem with its place in the file.
@@ -405,6 +431,18 @@ pub fn validate(
             &scenario.baseline,
             format!("baseline '{}' is not among this scenario's implementations", scenario.baseline.value),
         ));
+    }
+    for chain in &scenario.anatomy {
+        if chain.value.len() < 2 {
+            return Err(ScenarioError::at(path, chain, "an anatomy chain needs at least two steps: each is read against the one before"));
+        }
+        if let Some(name) = chain.value.iter().find(|n| !listed(&n.value)) {
+            return Err(ScenarioError::at(
+                path,
+                name,
+                format!("anatomy step '{}' is not among this scenario's implementations", name.value),
+            ));
+        }
     }
     check_training(path, &scenario.training.epochs, &scenario.training.learning_rate)?;
     match &scenario.dataset {

@@ -289,6 +289,7 @@ pub(crate) mod tests {
                         env: Default::default(),
                         unavailable: None,
                         optional: false,
+                        protocol: Default::default(),
                     })
                     .collect(),
                 points: vec![PointPlan {
@@ -312,6 +313,7 @@ pub(crate) mod tests {
                 },
                 expect: vec![],
                 accuracy: AccuracySettings::default(),
+                anatomy: Vec::new(),
             }],
         }
     }
@@ -332,6 +334,10 @@ pub(crate) mod tests {
             system_seconds: Some(wall * 0.1),
             peak_rss_bytes: Some(rss),
             peak_rss_exact: Some(true),
+            minor_faults: Some(60),
+            major_faults: Some(0),
+            voluntary_switches: Some(1),
+            involuntary_switches: Some(0),
             n: 5,
             epochs: 1000,
             learning_rate: 0.01,

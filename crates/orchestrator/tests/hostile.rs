@@ -551,13 +551,20 @@ fn relative_results_directory_works_from_any_current_directory() {
 // Tools: what is missing, and the command that fixes it
 
 /// An orchestrator whose directory ({bin_dir}) holds no `linreg`: a hard link (or copy) of the
-/// test build in a directory of its own.
+/// test build in a directory of its own, with the launcher it always has beside it.
 fn orchestrator_without_linreg(dir: &Path) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
+    let link = |from: &Path, to: &Path| {
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to).unwrap();
+        }
+    };
     let exe = bin.join("orchestrator");
-    if std::fs::hard_link(ORCHESTRATOR, &exe).is_err() {
-        std::fs::copy(ORCHESTRATOR, &exe).unwrap();
+    link(Path::new(ORCHESTRATOR), &exe);
+    let launcher = Path::new(ORCHESTRATOR).with_file_name("launcher");
+    if launcher.is_file() {
+        link(&launcher, &bin.join("launcher"));
     }
     exe
 }
@@ -910,4 +917,101 @@ fn full_results_directory_is_refused_before_any_run() {
     while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
     drop(filler);
     assert_refused_before_any_run(&results, dir.path(), "does not take writes (full or read-only?)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurement engine: the launcher, any command, the orchestrator's own death
+
+/// A scenario whose implementations are given as (name, command YAML, protocol) triples.
+fn commands_scenario(dir: &Path, name: &str, implementations: &[(&str, &str)], measure: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let names: Vec<&str> = implementations.iter().map(|(n, _)| *n).collect();
+    let defines: String = implementations.iter().map(|(n, spec)| format!("  {n}: {spec}\n")).collect();
+    let text = format!(
+        "name: {name}\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [{}]\nbaseline: {}\ndefine:\n{defines}measure: {measure}\n",
+        names.join(", "),
+        names[0]
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn any_command_is_measured_with_protocol_none_and_its_exit_code_decides() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = commands_scenario(
+        dir.path(),
+        "any",
+        &[
+            ("quiet", r#"{command: ["/bin/true"], protocol: none}"#),
+            ("chatty", r#"{command: ["/bin/echo", "not a result line"], protocol: none}"#),
+            ("failing", r#"{command: ["/bin/false"], protocol: none}"#),
+            ("strict", r#"{command: ["/bin/echo", "not a result line"]}"#),
+        ],
+        "{timeout_seconds: 10}",
+    );
+    let outcome = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    for name in ["quiet", "chatty"] {
+        let r = row(&rows, name);
+        assert_eq!(r.status, RunStatus::Ok, "{r:?}");
+        assert!(r.wall_seconds.is_some_and(|w| w > 0.0) && r.peak_rss_bytes.is_some_and(|p| p > 0), "measured like any other: {r:?}");
+        assert!(r.w.is_none() && r.load_seconds.is_none() && r.train_seconds.is_none(), "no fit, no phases: {r:?}");
+        assert!(r.minor_faults.is_some_and(|f| f > 0), "page faults recorded: {r:?}");
+    }
+    assert_eq!(row(&rows, "failing").status, RunStatus::Failed);
+    assert_eq!(row(&rows, "strict").status, RunStatus::BadOutput, "without protocol: none the result line is required");
+}
+
+#[test]
+fn a_missing_launcher_is_refused_before_anything_runs() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let lonely = bin.join("orchestrator");
+    std::fs::copy(ORCHESTRATOR, &lonely).unwrap();
+    let scenario = commands_scenario(dir.path(), "lonely", &[("quiet", r#"{command: ["/bin/true"], protocol: none}"#)], "{}");
+    let mut command = Command::new(&lonely);
+    command.arg("--root").arg(root()).args(run_args(&scenario, &results, &[])).stdin(Stdio::null()).env_remove("ORCHESTRATOR_LAUNCHER");
+    let outcome = run(command, dir.path());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    assert!(outcome.stderr.contains("launcher") && outcome.stderr.contains("make build"), "{}", outcome.show());
+    assert!(run_dirs(&results).is_empty(), "nothing may run");
+}
+
+#[test]
+fn sigkill_of_the_orchestrator_takes_the_measured_process_group_down() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let marker = "30.0713";
+    let slow = format!(r#"{{command: ["{{bin_dir}}/fixture-child", "spawn-wait", "sleep", "{marker}"], protocol: none}}"#);
+    let scenario = commands_scenario(dir.path(), "killed", &[("slow", &slow)], "{timeout_seconds: 60}");
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the slow child and its child", Duration::from_secs(30), || processes_with(marker).len() == 2);
+    let mut child = running.child;
+    child.kill().expect("SIGKILL the orchestrator");
+    let _ = child.wait();
+    // Nothing survives a SIGKILL unaided: the launcher's parent-death signal kills the group.
+    wait_for("the measured processes to die with the orchestrator", Duration::from_secs(5), || processes_with(marker).is_empty());
+}
+
+#[test]
+fn the_memory_limit_counts_shared_pages_once_not_once_per_process() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    // 100 sleeping processes: their RSS sum is ~100 MiB (each maps the same libc), their
+    // proportional set sizes ~10–20 MiB.
+    let forks = r#"{command: ["/bin/sh", "-c", "for i in $(seq 100); do sleep 1.5 & done; wait"], protocol: none}"#;
+    let hog = r#"{command: ["{bin_dir}/fixture-child", "alloc", "80", "500"], protocol: none}"#;
+    let scenario = commands_scenario(dir.path(), "shared", &[("forks", forks), ("hog", hog)], "{memory_limit_mb: 50, timeout_seconds: 30}");
+    let outcome = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    let forks = row(&rows, "forks");
+    assert_eq!(forks.status, RunStatus::Ok, "shared pages counted once per process: {forks:?}");
+    assert_eq!(row(&rows, "hog").status, RunStatus::Oom, "80 MiB of its own is over 50");
 }

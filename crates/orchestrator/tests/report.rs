@@ -26,6 +26,7 @@ fn implementation(name: &str) -> ImplementationPlan {
         env: Default::default(),
         unavailable: None,
         optional: false,
+        protocol: Default::default(),
     }
 }
 
@@ -58,6 +59,7 @@ fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
             },
             expect: claims,
             accuracy: AccuracySettings::default(),
+            anatomy: Vec::new(),
         }],
     }
 }
@@ -77,6 +79,10 @@ fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> RawReco
         system_seconds: Some(wall * 0.05),
         peak_rss_bytes: Some(rss),
         peak_rss_exact: Some(true),
+        minor_faults: Some(60),
+        major_faults: Some(0),
+        voluntary_switches: Some(1),
+        involuntary_switches: Some(0),
         n: 5,
         epochs: 1000,
         learning_rate: 0.01,

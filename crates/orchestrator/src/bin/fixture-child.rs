@@ -25,6 +25,8 @@ const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   grandchild SECONDS     start a copy of itself that sleeps SECONDS, print its pid, exit at once
   spawn-wait COMMAND...  run a copy of itself with COMMAND..., wait, exit with its code
   raise SIGNAL           send itself SIGNAL (a number), then print \"survived\" and exit 0
+  kill-parent SECONDS    start a grandchild that sleeps SECONDS, print its pid, SIGKILL this
+                         process's parent (the launcher), then sleep SECONDS
   json                   print a valid result line of the implementation protocol
   result N EPOCHS LR     print a valid result line for that point (the orchestrator fills {n} …)
   env NAME               print the environment variable NAME
@@ -67,6 +69,14 @@ fn run(args: &[String]) -> Result<u8, String> {
         ["spawn-wait", rest @ ..] => {
             let status = Command::new(own_path()?).args(rest).status().map_err(|e| format!("cannot start child: {e}"))?;
             return Ok(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1));
+        }
+        ["kill-parent", seconds] => {
+            let child = Command::new(own_path()?).args(["sleep", seconds]).spawn().map_err(|e| format!("cannot start grandchild: {e}"))?;
+            println!("{}", child.id());
+            std::io::stdout().flush().map_err(|e| e.to_string())?;
+            // SAFETY: kill and getppid have no memory-safety preconditions.
+            unsafe { libc::kill(libc::getppid(), libc::SIGKILL) };
+            std::thread::sleep(seconds_arg(seconds)?);
         }
         ["raise", signal] => {
             // SAFETY: kill has no memory-safety preconditions.

@@ -70,6 +70,15 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
                 charts::time_series(path, &timeline, &palette)
             });
         }
+        for (number, chain) in report.anatomy.get(index).into_iter().flatten().enumerate() {
+            if let Some(anatomy) = super::anatomy::chart(&scenario.name, chain) {
+                let caption = format!(
+                    "Start-up anatomy of {}",
+                    anatomy.title.split("the pieces of ").nth(1).unwrap_or("").trim_end_matches(" (median, 95% CI)")
+                );
+                draw(&format!("anatomy-{}", number + 1), caption, &|path| charts::grouped_bars(path, &anatomy, &palette));
+            }
+        }
         let phases = phase_chart(scenario);
         draw("phases", "Where the time goes: start-up, load, train".into(), &|path| charts::phases(path, &phases, &palette));
         let distinct_n: BTreeSet<u64> = scenario.points.iter().map(|p| p.n).collect();

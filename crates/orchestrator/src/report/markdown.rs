@@ -167,6 +167,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         results_table(out, point);
         phases_table(out, point, report);
     }
+    super::anatomy::section(out, report, index);
     let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();
     if !mine.is_empty() {
         let _ = writeln!(out, "### Charts\n");
@@ -341,8 +342,9 @@ fn environment_section(out: &mut String, report: &Report) {
             format!("{:?} / {}", e.load_average_start, e.load_average_end.map_or("—".into(), |l| format!("{l:?}"))),
         ),
         ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
-        ("spawn floor (/bin/true)", e.spawn_floor_seconds.map_or("not measured".into(), seconds)),
+        ("spawn floor (/bin/true)", spawn_floor_text(e)),
         ("rustc", e.rustc.clone()),
+        ("programs, as linked", binaries_text(e)),
         (
             "python",
             format!(
@@ -376,6 +378,29 @@ fn environment_section(out: &mut String, report: &Report) {
     let _ = writeln!(out);
 }
 
+/// The floor and what it is made of: the exec and exit of a static program, and the dynamic
+/// loading /bin/true adds to them.
+fn spawn_floor_text(e: &crate::environment::Environment) -> String {
+    let Some(floor) = e.spawn_floor_seconds else { return "not measured".into() };
+    match e.spawn_floor.as_ref().and_then(|f| f.static_noop_median_wall_seconds) {
+        Some(noop) => format!(
+            "{} (median): a static no-op takes {} (exec and exit), so loading libc dynamically adds {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
+            seconds(floor),
+            seconds(noop),
+            seconds(floor - noop)
+        ),
+        None => format!("{} (median)", seconds(floor)),
+    }
+}
+
+fn binaries_text(e: &crate::environment::Environment) -> String {
+    if e.binaries.is_empty() {
+        return "not recorded".into();
+    }
+    let name = |p: &std::path::Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+    e.binaries.iter().map(|b| format!("`{}`: {}", name(&b.path), b.linking)).collect::<Vec<_>>().join("; ")
+}
+
 fn bandwidth_text(e: &crate::environment::Environment) -> String {
     match (e.bandwidth_single_thread_bytes_per_second, e.bandwidth_all_threads_bytes_per_second) {
         (Some(one), Some(all)) => format!(
@@ -391,7 +416,7 @@ fn bandwidth_text(e: &crate::environment::Environment) -> String {
 
 fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
     let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
-    let _ = writeln!(out, "- Wall time: monotonic clock from just before spawn to the child being reaped. CPU time: user + system from the kernel (wait4). Peak memory: the child's own VmHWM read at its exit under ptrace — not `ru_maxrss`, which would include the orchestrator's own high-water mark. Memory and CPU over time: the whole process tree, sampled through /proc.");
+    let _ = writeln!(out, "- Wall time: monotonic clock from the child's execve (taken by the child itself) to the child being reaped by a small static launcher, which starts every run so the orchestrator's own size costs nothing. CPU time, page faults and context switches: the kernel's rusage (wait4). Peak memory: the child's ru_maxrss — its own, since the launcher's fork carries only a few hundred KiB into it (measured every run; a peak not above it is marked inexact). Memory and CPU over time: the whole process tree, sampled through /proc.");
     let _ = writeln!(
         out,
         "- CPU over time (the timeline charts) is averaged over spans of at least {} ms or 1/50 of the run: the kernel advances another process's CPU clock at scheduler ticks, so shorter spans read 0% then several hundred percent. Total CPU time (the tables) is exact.",
@@ -462,7 +487,7 @@ fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
     }
     let inexact = report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)).count();
     if inexact > 0 {
-        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: ptrace was refused or the exit stop was missed"));
+        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: the program stayed below what the launcher's fork carried into it, or its end was not reported"));
     }
     warnings.extend(figures.errors.iter().map(|e| format!("chart not drawn: {e}")));
     warnings.dedup();

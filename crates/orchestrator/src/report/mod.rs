@@ -2,6 +2,7 @@
 //! summary.csv, summary.json and PNG charts beside them. It never re-runs anything, so
 //! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
 
+pub mod anatomy;
 pub mod charts;
 pub mod figures;
 pub mod format;
@@ -36,6 +37,8 @@ pub struct Report {
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<PointAccuracy>>,
     pub claims: Vec<ClaimResult>,
+    /// One per scenario: its start-up anatomy chains (empty for most).
+    pub anatomy: Vec<Vec<crate::anatomy::AnatomyChain>>,
     #[serde(skip)]
     pub records: Vec<RawRecord>,
     #[serde(skip)]
@@ -66,7 +69,9 @@ pub fn analyse(run_dir: &Path) -> anyhow::Result<Report> {
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
-    Ok(Report { plan, environment, summary, accuracy, claims, records, samples })
+    let anatomy =
+        plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| crate::anatomy::chains(scenario, s, &records)).collect();
+    Ok(Report { plan, environment, summary, accuracy, claims, anatomy, records, samples })
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
