@@ -425,6 +425,7 @@ mod tests {
             summary,
             accuracy: vec![],
             claims: vec![],
+            anatomy: vec![],
             records: vec![],
             samples: vec![],
         }
