@@ -190,11 +190,16 @@ mod tests {
         let bytes = 128 << 20;
         let settings =
             CurveSettings { min_working_set_bytes: bytes, max_working_set_bytes: bytes, samples: 1, ..CurveSettings::up_to(bytes) };
-        let before = vm_rss_bytes();
-        bandwidth::measure_curve(&settings).expect("the probe runs");
-        let after = vm_rss_bytes();
-        // Other tests run in this process at the same time; they hold a few MiB at most.
-        assert!(after < before + bytes as u64 / 4, "VmRSS {before} bytes before, {after} after");
+        // Other tests run in this process at the same time and may hold memory for a moment:
+        // a leak shows in every attempt, another test's allocation in one at most.
+        let growth: Vec<u64> = (0..3)
+            .map(|_| {
+                let before = vm_rss_bytes();
+                bandwidth::measure_curve(&settings).expect("the probe runs");
+                vm_rss_bytes().saturating_sub(before)
+            })
+            .collect();
+        assert!(growth.iter().any(|g| *g < bytes as u64 / 4), "VmRSS grew by {growth:?} bytes");
     }
 
     #[test]
