@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e lint clean
+.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e lint bench-engine clean
 
 all: build
 
@@ -81,6 +81,11 @@ test-e2e: build venv-optional
 	@for f in raw.csv samples.csv environment.json plan.json summary.csv summary.json report.md charts/seed-wall.png; do \
 		test -s $(E2E_RESULTS)/latest/$$f || { echo "test-e2e: $$f missing or empty"; exit 1; }; done
 	@echo "test-e2e: 1 passed, 0 failed"
+
+# The measurement engine against hyperfine -N and /usr/bin/time -v on the same commands,
+# interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
+bench-engine: build
+	bash tests/benchmarks/engine_vs_hyperfine.sh
 
 clean:
 	$(CARGO) clean

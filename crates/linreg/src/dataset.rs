@@ -94,10 +94,25 @@ impl Dataset {
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
         let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
         let column = |name: &str| {
-            headers.iter().position(|h| h == name).ok_or_else(|| {
-                let found: Vec<&str> = headers.iter().collect();
-                format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", ")))
-            })
+            let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
+            match positions.as_slice() {
+                [one] => Ok(*one),
+                [] => {
+                    let found: Vec<&str> = headers.iter().collect();
+                    Err(format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", "))))
+                }
+                many => {
+                    let numbers: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
+                    Err(format_error(
+                        path,
+                        format!(
+                            "column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous",
+                            many.len(),
+                            numbers.join(", ")
+                        ),
+                    ))
+                }
+            }
         };
         let (ix, iy) = (column(x_column)?, column(y_column)?);
         let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -122,26 +137,49 @@ impl Dataset {
 
     /// Writes the dataset as `.npy` version 1.0, `<f8`, shape (2, n), C order.
     pub fn write_npy(&self, path: &Path) -> Result<(), DatasetError> {
-        let write = || -> io::Result<()> {
+        self.write_npy_until(path, &|| false).map(|_| ())
+    }
+
+    /// Like [`Dataset::write_npy`], but gives up as soon as `stop` says so (asked every 64 Ki
+    /// values, so a multi-GB file can be interrupted): Ok(false) then, with the file incomplete.
+    pub fn write_npy_until(&self, path: &Path, stop: &dyn Fn() -> bool) -> Result<bool, DatasetError> {
+        const CHUNK_VALUES: usize = 1 << 16;
+        let write = || -> io::Result<bool> {
             let mut out = BufWriter::new(File::create(path)?);
             out.write_all(&npy_header(self.len()))?;
             for column in [&self.x, &self.y] {
-                for v in column.iter() {
-                    out.write_all(&v.to_le_bytes())?;
+                for chunk in column.chunks(CHUNK_VALUES) {
+                    if stop() {
+                        return Ok(false);
+                    }
+                    for v in chunk {
+                        out.write_all(&v.to_le_bytes())?;
+                    }
                 }
             }
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(true)
         };
         write().map_err(|e| io_error(path, e))
     }
 }
 
+/// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
+/// block the open itself, and a device such as /dev/zero would never end.
 fn open(path: &Path) -> Result<File, DatasetError> {
+    let refuse = |meta: &std::fs::Metadata| {
+        if meta.is_dir() {
+            Err(format_error(path, "is a directory, not a dataset file"))
+        } else if !meta.is_file() {
+            Err(format_error(path, "is not a regular file (a device, FIFO or socket), not a dataset file"))
+        } else {
+            Ok(())
+        }
+    };
+    refuse(&std::fs::metadata(path).map_err(|e| io_error(path, e))?)?;
     let file = File::open(path).map_err(|e| io_error(path, e))?;
-    let meta = file.metadata().map_err(|e| io_error(path, e))?;
-    if meta.is_dir() {
-        return Err(format_error(path, "is a directory, not a dataset file"));
-    }
+    // Checked again on what was opened, in case the path was replaced in between.
+    refuse(&file.metadata().map_err(|e| io_error(path, e))?)?;
     Ok(file)
 }
 
@@ -394,6 +432,7 @@ mod tests {
             ("missing-cell.csv", "x,y\n1\n", "'' is not a number"),
             ("bytes.csv", "x,y\n1,\u{fffd}\n", "is not a number"),
             ("data.txt", "x,y\n1,2\n", "expected a .npy or .csv"),
+            ("twice.csv", "y,x,y\n1,2,3\n", "column 'y' appears 2 times in the header (columns 1, 3)"),
         ];
         for (name, text, want) in cases {
             let err = read_err(name, text.as_bytes());
@@ -408,5 +447,9 @@ mod tests {
         let dir = temp_path("adir.npy");
         std::fs::create_dir_all(&dir).unwrap();
         assert!(Dataset::read(&dir).unwrap_err().to_string().contains("is a directory"));
+        for device in ["/dev/null", "/dev/zero"] {
+            assert!(Dataset::read_csv(Path::new(device)).unwrap_err().to_string().contains("is not a regular file"), "{device}");
+            assert!(Dataset::read_npy(Path::new(device)).unwrap_err().to_string().contains("is not a regular file"), "{device}");
+        }
     }
 }

@@ -204,6 +204,11 @@ pub fn not_held(results: &[ClaimResult]) -> usize {
     results.iter().filter(|r| r.verdict == Verdict::NotHeld).count()
 }
 
+/// How many claims could not be judged: an implementation they name has no measurement there.
+pub fn without_data(results: &[ClaimResult]) -> usize {
+    results.iter().filter(|r| r.verdict == Verdict::NoData).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,11 +14,25 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::environment::{self, Environment};
 use crate::execute::{self, RunEvent};
+use crate::lock::DirLock;
 use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
 use crate::{binaries, compare, import_profile, probes, report, scenario};
+
+// Printing never panics (println! does, on a closed pipe): a reader that went away (`| head`,
+// a closed terminal: EPIPE, EIO) loses the lines, never the run. SIGPIPE is ignored by Rust
+// programs, so a write to a closed pipe returns EPIPE rather than killing the process.
+macro_rules! out {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stdout(), $($arg)*); }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stdout(), $($arg)*); }};
+}
+macro_rules! errln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr(), $($arg)*); }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -110,7 +124,8 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// Exit codes: 0 done, 1 a claim or comparison failed (--check, compare), 2 bad input or a
-/// setup problem, 130/143 interrupted by SIGINT/SIGTERM.
+/// setup problem found before anything ran, 3 stopped after runs had started (the results could
+/// not be written: a full disk), 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -122,10 +137,37 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            errln!("error: {}", error_text(&e));
+            ExitCode::from(if e.downcast_ref::<StoppedPartWay>().is_some() { 3 } else { 2 })
         }
     }
+}
+
+/// The context of an error after the first run started (exit code 3): the results are
+/// incomplete, unlike an error of exit code 2, found before anything ran.
+#[derive(Debug)]
+struct StoppedPartWay(PathBuf);
+
+impl std::fmt::Display for StoppedPartWay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stopped after runs had started ({} keeps what was written)", self.0.display())
+    }
+}
+
+/// The error and its causes, each said once: a library error that shows its source in its own
+/// message (a path and its I/O error) is not followed by that source again.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -139,13 +181,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { files } => validate(&root, files),
         Command::Report { run_dir, check } => {
             let rendered = report::render(&run_dir)?;
-            print!("{}", rendered.terminal_summary);
-            println!("report: {}", run_dir.join(report::REPORT_MD).display());
+            out!("{}", rendered.terminal_summary);
+            outln!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
         }
         Command::Compare { old_run, new_run, threshold } => {
             let outcome = compare::compare_runs(&old_run, &new_run, threshold)?;
-            print!("{}", outcome.text);
+            out!("{}", outcome.text);
             Ok(if outcome.regressions > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
@@ -189,9 +231,10 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let catalogue = load_catalogue(root, None)?;
     let files = if files.is_empty() { default_scenarios(root)? } else { files };
     let loaded = plan::load(&files, &catalogue.implementations)?;
+    note_overrides(&loaded, &catalogue);
     for l in &loaded {
         let points = l.file.sweep.as_ref().map_or(1, |s| s.value.len());
-        println!(
+        outln!(
             "ok  {}  (scenario '{}', {} implementation(s), {} point(s))",
             l.path.display(),
             l.file.name.value,
@@ -202,19 +245,39 @@ fn validate(root: &Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
-    if check && rendered.claims_not_held > 0 {
-        eprintln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+/// Says which catalogue entries a scenario replaces: its results carry the catalogue's name.
+fn note_overrides(loaded: &[plan::Loaded], catalogue: &scenario::ImplementationsFile) {
+    for l in loaded {
+        for name in scenario::overridden(&l.file, &catalogue.implementations) {
+            errln!("note: scenario '{}' replaces the catalogue's '{name}' with its own definition (override: true)", l.file.name.value);
+        }
     }
 }
 
+/// --check fails when a claim did not hold, and when one could not be judged at all (an
+/// implementation it names has no measurement): a claim nobody checked is not a claim that held.
+fn check_exit(check: bool, rendered: &report::Rendered) -> ExitCode {
+    if !check || rendered.claims_not_held + rendered.claims_without_data == 0 {
+        return ExitCode::SUCCESS;
+    }
+    if rendered.claims_not_held > 0 {
+        errln!("--check: {} claim(s) did not hold (see the Claims section of the report)", rendered.claims_not_held);
+    }
+    if rendered.claims_without_data > 0 {
+        errln!(
+            "--check: {} claim(s) without data: an implementation they name has no ok or diverged run there (see raw.csv)",
+            rendered.claims_without_data
+        );
+    }
+    ExitCode::from(1)
+}
+
 fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::listen()?;
     let catalogue = load_catalogue(root, args.implementations.clone())?;
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
     let loaded = plan::load(&files, &catalogue.implementations)?;
+    note_overrides(&loaded, &catalogue);
 
     // Paths from the command line are relative to the current directory; children run in the root.
     let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;
@@ -234,8 +297,14 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         quick: args.quick,
         repetitions: args.repetitions,
         warmup: args.warmup,
+        cancel: signals.cancel.clone(),
     };
-    let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
+    let built = plan::build(&loaded, &catalogue.implementations, &ctx);
+    if let Some(signal) = signals.received() {
+        errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
+        return Ok(interrupted_exit(signal));
+    }
+    let plan = built?;
     refuse_unavailable(&plan, args.keep_going)?;
     // Every run is started by the launcher: without it nothing can be measured.
     crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
@@ -244,10 +313,20 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
     }
 
-    let run_dir = match &args.out {
-        Some(dir) => prepare_out_dir(&absolute(dir)?)?,
+    // Held to the end of the run: no other run can write into this directory meanwhile.
+    let (run_dir, _claim) = match &args.out {
+        Some(dir) => {
+            let dir = absolute(dir)?;
+            // `--out X --results X`: the dataset cache just made in X is no earlier run.
+            let is_results_dir = dir.canonicalize().ok().is_some_and(|d| results_dir.canonicalize().ok() == Some(d));
+            let cache = ctx.cache_dir.file_name().filter(|_| is_results_dir);
+            let claim = DirLock::claim(&dir, cache.as_slice()).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+            (dir, Some(claim))
+        }
         None => {
-            execute::create_run_dir(&results_dir).with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?
+            let dir = execute::create_run_dir(&results_dir)
+                .with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?;
+            (dir, None)
         }
     };
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
@@ -256,24 +335,26 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut env = environment::collect(root, &python, std::env::args().collect());
     env.binaries = measured_binaries(&plan);
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
-    eprintln!("results: {}", run_dir.display());
+    errln!("results: {}", run_dir.display());
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
-    let (totals, signal, env) = execute_with_signals(&plan, root, &run_dir, env, probe)?;
+    let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
+    let (totals, env) = execute_plan(&plan, root, &run_dir, env, probe, &signals.cancel).map_err(part_way)?;
 
-    finish_environment(&run_dir, env, &totals)?;
+    finish_environment(&run_dir, env, &totals).map_err(part_way)?;
     if args.out.is_none() {
         if let Err(e) = execute::point_latest_at(&results_dir, &run_dir) {
-            eprintln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
+            errln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
         }
     }
-    let rendered =
-        report::render(&run_dir).with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))?;
-    print!("{}", rendered.terminal_summary);
-    println!("report: {}", run_dir.join(report::REPORT_MD).display());
-    if let Some(signal) = signal {
-        eprintln!("interrupted: the report covers the runs that finished");
-        return Ok(ExitCode::from(128 + signal as u8));
+    let rendered = report::render(&run_dir)
+        .with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))
+        .map_err(part_way)?;
+    out!("{}", rendered.terminal_summary);
+    outln!("report: {}", run_dir.join(report::REPORT_MD).display());
+    if let Some(signal) = signals.received() {
+        errln!("interrupted: the report covers the runs that finished");
+        return Ok(interrupted_exit(signal));
     }
     Ok(check_exit(args.check, &rendered))
 }
@@ -309,7 +390,7 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
                     problems.push((implementation.name.clone(), why.clone()));
                 }
                 Some(why) if implementation.optional => {
-                    eprintln!(
+                    errln!(
                         "note: optional implementation '{}' is unavailable and will be marked so in the report: {why}",
                         implementation.name
                     )
@@ -323,7 +404,7 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     }
     let list: Vec<String> = problems.iter().map(|(name, why)| format!("  {name}: {why}")).collect();
     if keep_going {
-        eprintln!("warning: running without these (--keep-going); the report marks them unavailable:\n{}", list.join("\n"));
+        errln!("warning: running without these (--keep-going); the report marks them unavailable:\n{}", list.join("\n"));
         Ok(())
     } else {
         bail!("some implementations cannot run:\n{}\n(fix the above, or pass --keep-going to run the others)", list.join("\n"))
@@ -345,69 +426,102 @@ fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
 }
 
-fn prepare_out_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    if dir.exists() {
-        let empty = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.next().is_none();
-        if !empty {
-            bail!("--out {}: the directory is not empty (a run never overwrites another)", dir.display());
-        }
-    } else {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    Ok(dir.to_path_buf())
+/// SIGINT, SIGTERM and SIGHUP, caught from the start of `run` to its end by a thread of their own.
+/// The first one cancels whatever is in progress — the datasets being prepared, an availability
+/// check, the probes or a run (its process group is killed) — and makes the command exit
+/// 128 + signal once what exists is written. Later ones are caught and ignored.
+struct Signals {
+    cancel: CancelToken,
+    received: Arc<AtomicI32>,
 }
 
-/// Runs the plan on a blocking thread while a tokio task listens for SIGINT and SIGTERM: the first
-/// one cancels the run in progress (its process group is killed), keeps every finished row, and
-/// makes the command exit 128 + signal once the report of what exists is written.
-///
-/// The probes run first on the same thread, so a signal during them is caught too: the run then
-/// stops before its first child, and what exists is still reported.
-fn execute_with_signals(
+impl Signals {
+    fn listen() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal listener")?;
+        // Registered here, before anything starts: a signal from now on is caught, not fatal. A
+        // signal ignored on entry stays ignored (`nohup`, a background job of a script).
+        let listen = |kind: SignalKind, number: i32| -> anyhow::Result<Option<tokio::signal::unix::Signal>> {
+            if is_ignored(number) {
+                return Ok(None);
+            }
+            let _entered = runtime.enter();
+            Ok(Some(signal(kind).with_context(|| format!("listening for {}", execute::signal_name(number)))?))
+        };
+        let mut interrupt = listen(SignalKind::interrupt(), libc::SIGINT)?;
+        let mut terminate = listen(SignalKind::terminate(), libc::SIGTERM)?;
+        let mut hangup = listen(SignalKind::hangup(), libc::SIGHUP)?;
+        let (cancel, received) = (CancelToken::new(), Arc::new(AtomicI32::new(0)));
+        let (watch_cancel, watch_received) = (cancel.clone(), received.clone());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let signal = tokio::select! {
+                        _ = delivered(&mut interrupt) => libc::SIGINT,
+                        _ = delivered(&mut terminate) => libc::SIGTERM,
+                        _ = delivered(&mut hangup) => libc::SIGHUP,
+                    };
+                    watch_received.store(signal, Ordering::SeqCst);
+                    errln!("\n{}: stopping what is in progress and keeping what was measured…", execute::signal_name(signal));
+                    watch_cancel.cancel();
+                })
+            })
+            .context("starting the signal listener")?;
+        Ok(Signals { cancel, received })
+    }
+
+    fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
+        }
+    }
+}
+
+/// Whether `signal` is ignored (SIG_IGN), as `nohup` leaves SIGHUP.
+fn is_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with no new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// The next delivery of a signal listened for; never, for one left ignored.
+async fn delivered(listener: &mut Option<tokio::signal::unix::Signal>) {
+    match listener {
+        Some(listener) => {
+            listener.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+fn interrupted_exit(signal: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(128 + signal).unwrap_or(255))
+}
+
+/// Probes the machine (unless told not to), then runs the plan. A signal during the probes is
+/// caught too: the run then stops before its first child, and what exists is still reported.
+fn execute_plan(
     plan: &Plan,
     root: &Path,
     run_dir: &Path,
     mut env: Environment,
     probe_array_mib: Option<u64>,
-) -> anyhow::Result<(execute::Totals, Option<i32>, Environment)> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
-    let cancel = CancelToken::new();
-    let received = Arc::new(AtomicI32::new(0));
-    let (plan, root, run_dir) = (plan.clone(), root.to_path_buf(), run_dir.to_path_buf());
-    let (totals, env) = runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-        let (watch_cancel, watch_received) = (cancel.clone(), received.clone());
-        let listener = tokio::spawn(async move {
-            let signal = tokio::select! {
-                _ = interrupt.recv() => libc::SIGINT,
-                _ = terminate.recv() => libc::SIGTERM,
-            };
-            watch_received.store(signal, Ordering::SeqCst);
-            eprintln!("\n{}: stopping the run in progress and keeping what was measured…", execute::signal_name(signal));
-            watch_cancel.cancel();
-        });
-        let work = tokio::task::spawn_blocking(move || {
-            if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
-                eprintln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
-                probe_machine(&mut env, array_mib);
-                records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
-            }
-            let mut progress = Progress::new(&plan);
-            let totals = execute::execute(&plan, &root, &run_dir, &cancel, |event| progress.update(event));
-            progress.finish();
-            anyhow::Ok((totals?, env))
-        });
-        let outcome = work.await.context("the measuring thread failed")?;
-        listener.abort();
-        outcome
-    })?;
-    let signal = match received.load(Ordering::SeqCst) {
-        0 => None,
-        s => Some(s),
-    };
-    Ok((totals, signal, env))
+    cancel: &CancelToken,
+) -> anyhow::Result<(execute::Totals, Environment)> {
+    if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
+        errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
+        probe_machine(&mut env, array_mib);
+        records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+    }
+    let mut progress = Progress::new(plan);
+    let totals = execute::execute(plan, root, run_dir, cancel, |event| progress.update(event));
+    progress.finish();
+    Ok((totals?, env))
 }
 
 /// The machine's own limits, measured before any run: read bandwidth against working-set size (1
@@ -422,11 +536,11 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.bandwidth_all_threads_bytes_per_second = curve.memory_bytes_per_second(true);
             env.bandwidth_curve = Some(curve);
         }
-        Err(e) => eprintln!("warning: the memory bandwidth could not be measured: {e}"),
+        Err(e) => errln!("warning: the memory bandwidth could not be measured: {e}"),
     }
     match probes::measure_compute_ceiling() {
         Ok(ceiling) => env.compute_ceiling = Some(ceiling),
-        Err(e) => eprintln!("warning: the compute ceiling could not be measured: {e}"),
+        Err(e) => errln!("warning: the compute ceiling could not be measured: {e}"),
     }
     let interval = std::time::Duration::from_millis(plan::DEFAULT_SAMPLE_INTERVAL_MS);
     match probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval)) {
@@ -434,7 +548,7 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
             env.spawn_floor_seconds = Some(floor.median_wall_seconds);
             env.spawn_floor = Some(floor);
         }
-        Err(e) => eprintln!("warning: the spawn floor could not be measured: {e}"),
+        Err(e) => errln!("warning: the spawn floor could not be measured: {e}"),
     }
     if let (Some(python), Some(_)) = (env.python_command.clone(), env.numpy_version.as_ref()) {
         env.numpy_import_profile = import_profile::profile(&python, "numpy");
@@ -443,9 +557,9 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
     match std::env::current_exe().map(|exe| exe.with_file_name("fixture-child")) {
         Ok(child) if child.is_file() => match probes::measure_sampler_cost(&child, interval) {
             Ok(cost) => env.sampler_cost = Some(cost),
-            Err(e) => eprintln!("warning: the sampler's cost could not be measured: {e}"),
+            Err(e) => errln!("warning: the sampler's cost could not be measured: {e}"),
         },
-        _ => eprintln!("note: no fixture-child beside the orchestrator (`make build` builds it): the sampler's cost is not measured"),
+        _ => errln!("note: no fixture-child beside the orchestrator (`make build` builds it): the sampler's cost is not measured"),
     }
     env.probe_seconds = Some(started.elapsed().as_secs_f64());
 }
@@ -481,7 +595,7 @@ impl Progress {
 
     fn say(&self, line: String) {
         if self.plain {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
             self.bar.println(line);
         }

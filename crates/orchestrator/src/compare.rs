@@ -107,6 +107,15 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
     let old = records::read_raw(old_dir).with_context(|| format!("reading the old run {}", old_dir.display()))?;
     let new = records::read_raw(new_dir).with_context(|| format!("reading the new run {}", new_dir.display()))?;
     let comparisons = compare(&old, &new, threshold);
+    // Nothing in common is a wrong pair of runs (a CI job given the wrong baseline), not a pass.
+    if comparisons.is_empty() {
+        anyhow::bail!(
+            "nothing to compare: {} and {} share no scenario point and implementation with measurements \
+             (the same scenario name, point label and implementation, with ok or diverged runs in both)",
+            old_dir.display(),
+            new_dir.display()
+        );
+    }
     let regressions = comparisons.iter().filter(|c| c.change == Change::Regression).count();
     let mut text = String::new();
     let _ = writeln!(
@@ -146,9 +155,6 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
             show(c.new_median),
             change
         );
-    }
-    if comparisons.is_empty() {
-        let _ = writeln!(text, "nothing to compare: the runs share no scenario point and implementation with measurements");
     }
     let _ = writeln!(text, "\n{regressions} regression(s)");
     Ok(Outcome { comparisons, regressions, text })

@@ -3,11 +3,13 @@
 //! any timed run; a user's .npy is checked and used where it is. The orchestrator drops the data
 //! from its own memory right after writing (or checking) it.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use linreg::Dataset;
 
 use crate::rng::SplitMix64;
+use crate::runner::CancelToken;
 
 /// Parameters of a generated dataset: y = slope·x + intercept + noise·N(0, 1), x uniform in
 /// [x_min, x_max], deterministic in seed.
@@ -44,17 +46,26 @@ impl Generated {
     /// The points, from the crate's own SplitMix64 and Box–Muller (see `rng`), so the data never
     /// changes with a dependency's version.
     pub fn generate(&self) -> Dataset {
+        self.generate_until(&|| false).expect("never asked to stop")
+    }
+
+    /// Like [`Generated::generate`], but gives up (None) as soon as `stop` says so, asked every
+    /// 64 Ki points: generating 10^8 points takes seconds, and a Ctrl-C must not wait for them.
+    pub fn generate_until(&self, stop: &dyn Fn() -> bool) -> Option<Dataset> {
         let mut rng = SplitMix64::new(self.seed);
         let n = self.n as usize;
         let mut x = Vec::with_capacity(n);
         let mut y = Vec::with_capacity(n);
         let span = self.x_max - self.x_min;
-        for _ in 0..n {
+        for i in 0..n {
+            if i % (1 << 16) == 0 && stop() {
+                return None;
+            }
             let xi = self.x_min + span * rng.unit();
             x.push(xi);
             y.push(self.slope * xi + self.intercept + self.noise * rng.normal());
         }
-        Dataset { x, y }
+        Some(Dataset { x, y })
     }
 }
 
@@ -79,44 +90,88 @@ pub struct Prepared {
 }
 
 /// Writes `data` to `cache_dir/name` unless it is already there; atomic (temporary + rename),
-/// so two runs preparing the same file never see half of it.
-fn store(cache_dir: &Path, name: &str, data: impl FnOnce() -> Dataset) -> anyhow::Result<PathBuf> {
+/// so two runs preparing the same file never see half of it. Interruptible: once `cancel` is set
+/// the generation or the write stops and the temporary is removed.
+fn store(
+    cache_dir: &Path,
+    name: &str,
+    what: &str,
+    cancel: &CancelToken,
+    data: impl FnOnce(&dyn Fn() -> bool) -> Option<Dataset>,
+) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
     let path = cache_dir.join(name);
     if path.exists() {
         return Ok(path);
     }
     std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create the dataset cache {}", cache_dir.display()))?;
-    let temp = cache_dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let dataset = data();
-    let written = dataset.write_npy(&temp).map_err(anyhow::Error::from);
-    drop(dataset);
-    // A full disk must not leave half a file behind.
-    let moved = written.and_then(|()| std::fs::rename(&temp, &path).with_context(|| format!("cannot move {} into place", temp.display())));
-    if moved.is_err() {
+    remove_stale_temporaries(cache_dir);
+    let temp = cache_dir.join(format!(".{name}{TEMPORARY_MARK}{}", std::process::id()));
+    let stop = || cancel.is_cancelled();
+    let interrupted = || anyhow::anyhow!("interrupted while preparing {what}");
+    let _ = writeln!(std::io::stderr(), "preparing {what} (once, into {})…", cache_dir.display());
+    let prepared = (|| {
+        // Created first, so that the temporary names the work in progress from its start.
+        std::fs::File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+        let dataset = data(&stop).ok_or_else(interrupted)?;
+        let finished = dataset.write_npy_until(&temp, &stop)?;
+        drop(dataset);
+        if !finished {
+            return Err(interrupted());
+        }
+        std::fs::rename(&temp, &path).with_context(|| format!("cannot move {} into place", temp.display()))
+    })();
+    // An interruption or a full disk must not leave part of a file behind.
+    if prepared.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    moved.map(|()| path)
+    prepared.map(|()| path)
 }
 
-pub fn prepare_generated(cache_dir: &Path, spec: &Generated) -> anyhow::Result<Prepared> {
-    let path = store(cache_dir, &spec.cache_name(), || spec.generate())?;
+/// What marks a temporary in the cache: `.NAME.tmp-PID`.
+const TEMPORARY_MARK: &str = ".tmp-";
+
+/// Removes the temporaries that processes no longer alive left in the cache (a run killed by
+/// SIGKILL, a machine that lost power): each can be gigabytes, and no one else would remove it.
+/// A temporary of a live process (another run preparing the same file) is left alone.
+fn remove_stale_temporaries(cache_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(name) = file_name.to_str() else { continue };
+        let Some(pid) = name.strip_prefix('.').and_then(|n| n.rsplit_once(TEMPORARY_MARK)).and_then(|(_, pid)| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid > 0 && !process_exists(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks whether the process exists; EPERM means it does (another user's).
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
+}
+
+pub fn prepare_generated(cache_dir: &Path, spec: &Generated, cancel: &CancelToken) -> anyhow::Result<Prepared> {
+    let path = store(cache_dir, &spec.cache_name(), &format!("the dataset n={}", spec.n), cancel, |stop| spec.generate_until(stop))?;
     Ok(Prepared { path, n: spec.n, description: spec.describe() })
 }
 
-pub fn prepare_inline(cache_dir: &Path, x: &[f64], y: &[f64]) -> anyhow::Result<Prepared> {
+pub fn prepare_inline(cache_dir: &Path, x: &[f64], y: &[f64], cancel: &CancelToken) -> anyhow::Result<Prepared> {
     let data = Dataset::new(x.to_vec(), y.to_vec()).map_err(anyhow::Error::msg)?;
     let name = format!("inline-v1-{:016x}.npy", content_key(x, y));
-    let path = store(cache_dir, &name, || data)?;
+    let path = store(cache_dir, &name, "the inline dataset", cancel, |_| Some(data))?;
     Ok(Prepared { path, n: x.len() as u64, description: format!("inline: {} points written in the scenario", x.len()) })
 }
 
 /// Reads and checks the user's CSV now (a bad cell fails before any run) and converts it.
-pub fn prepare_csv(cache_dir: &Path, csv_path: &Path, x_column: &str, y_column: &str) -> anyhow::Result<Prepared> {
+pub fn prepare_csv(cache_dir: &Path, csv_path: &Path, x_column: &str, y_column: &str, cancel: &CancelToken) -> anyhow::Result<Prepared> {
     let data = Dataset::read_csv_columns(csv_path, x_column, y_column)?;
     let n = data.len() as u64;
     let name = format!("csv-v1-{:016x}.npy", content_key(&data.x, &data.y));
-    let path = store(cache_dir, &name, || data)?;
+    let path = store(cache_dir, &name, &format!("{} as .npy", csv_path.display()), cancel, |_| Some(data))?;
     Ok(Prepared { path, n, description: format!("csv: {} (columns {x_column}, {y_column}), {n} points", csv_path.display()) })
 }
 
@@ -153,18 +208,37 @@ mod tests {
     fn prepared_files_are_cached_and_read_back() {
         let dir = std::env::temp_dir().join(format!("datasets-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let p = prepare_generated(&dir, &spec(100, 1)).unwrap();
+        let go = CancelToken::new();
+        let p = prepare_generated(&dir, &spec(100, 1), &go).unwrap();
         let modified = p.path.metadata().unwrap().modified().unwrap();
-        let again = prepare_generated(&dir, &spec(100, 1)).unwrap();
+        let again = prepare_generated(&dir, &spec(100, 1), &go).unwrap();
         assert_eq!(again.path, p.path);
         assert_eq!(again.path.metadata().unwrap().modified().unwrap(), modified, "not rewritten");
         assert_eq!(Dataset::read(&p.path).unwrap(), spec(100, 1).generate());
-        let inline = prepare_inline(&dir, &[1.0, 2.0], &[2.0, 4.0]).unwrap();
+        let inline = prepare_inline(&dir, &[1.0, 2.0], &[2.0, 4.0], &go).unwrap();
         assert_eq!(Dataset::read(&inline.path).unwrap().y, vec![2.0, 4.0]);
         let csv = dir.join("d.csv");
         std::fs::write(&csv, "a,b\n1,3\n2,5\n").unwrap();
-        let c = prepare_csv(&dir, &csv, "a", "b").unwrap();
+        let c = prepare_csv(&dir, &csv, "a", "b", &go).unwrap();
         assert_eq!(Dataset::read(&c.path).unwrap().y, vec![3.0, 5.0]);
-        assert!(prepare_csv(&dir, &csv, "x", "y").unwrap_err().to_string().contains("no column named 'x'"));
+        assert!(prepare_csv(&dir, &csv, "x", "y", &go).unwrap_err().to_string().contains("no column named 'x'"));
+    }
+
+    #[test]
+    fn an_interrupted_preparation_leaves_nothing_and_stale_temporaries_go() {
+        let dir = std::env::temp_dir().join(format!("datasets-cancel-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // i32::MAX is above any pid_max: no process has it.
+        std::fs::write(dir.join(format!(".old.npy{TEMPORARY_MARK}{}", i32::MAX)), "").unwrap();
+        let mine = format!(".mine.npy{TEMPORARY_MARK}{}", std::process::id());
+        std::fs::write(dir.join(&mine), "").unwrap();
+        let stopped = CancelToken::new();
+        stopped.cancel();
+        let err = prepare_generated(&dir, &spec(1000, 1), &stopped).unwrap_err().to_string();
+        assert!(err.contains("interrupted while preparing the dataset n=1000"), "{err}");
+        let left: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(left, vec![mine]);
+        assert_eq!(spec(10, 3).generate_until(&|| true), None);
     }
 }

@@ -189,7 +189,9 @@ pub fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, starte
     let (status, message) = match &measured.termination {
         // Any command: its exit code alone decides, nothing is read from its output.
         Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
-        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point) {
+        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point)
+            .and_then(|line| check_times(line, measured.wall_seconds))
+        {
             Ok(line) => {
                 row.w = line.w;
                 row.b = line.b;
@@ -236,6 +238,14 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<Res
         [one] => *one,
         many => return Err(format!("{} lines on stdout, expected exactly one result line; first: {}", many.len(), excerpt(many[0]))),
     };
+    // Some tools write one; the protocol's line is plain UTF-8 JSON, and serde's "expected value
+    // at line 1 column 1" would not say what is wrong.
+    if line.starts_with('\u{feff}') {
+        return Err(format!(
+            "the result line starts with a byte-order mark (U+FEFF): write it as plain UTF-8 without a BOM; line: {}",
+            excerpt(line.trim_start_matches('\u{feff}'))
+        ));
+    }
     let parsed = ResultLine::parse(line).map_err(|e| format!("{e}; line: {}", excerpt(line)))?;
     if parsed.n != point.n || parsed.epochs != point.epochs || parsed.learning_rate != point.learning_rate {
         return Err(format!(
@@ -247,6 +257,25 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<Res
         return Err(format!("status ok but epochs_run = {} (asked for {})", parsed.epochs_run, point.epochs));
     }
     Ok(parsed)
+}
+
+/// How far load + train may exceed the wall time measured from outside before the result line is
+/// refused: the child's clock and ours tick differently (1 ms, and 1% of the wall time).
+const CLOCK_SLACK_SECONDS: f64 = 1e-3;
+const CLOCK_SLACK_FRACTION: f64 = 0.01;
+
+/// A result line cannot claim more time than the whole process took: its phases would come out
+/// negative (a start-up of −17 s) in the report.
+fn check_times(line: ResultLine, wall_seconds: f64) -> Result<ResultLine, String> {
+    let claimed = line.load_seconds + line.train_seconds;
+    if claimed > wall_seconds * (1.0 + CLOCK_SLACK_FRACTION) + CLOCK_SLACK_SECONDS {
+        return Err(format!(
+            "the result line claims load {} s + train {} s = {claimed:.6} s, more than the {wall_seconds:.6} s the whole \
+             process took (measured from outside): its clock or its figures are wrong",
+            line.load_seconds, line.train_seconds
+        ));
+    }
+    Ok(line)
 }
 
 fn excerpt(text: &str) -> String {
@@ -277,6 +306,7 @@ pub fn signal_name(signal: i32) -> String {
         libc::SIGKILL => "SIGKILL",
         libc::SIGTERM => "SIGTERM",
         libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
         libc::SIGBUS => "SIGBUS",
         libc::SIGFPE => "SIGFPE",
         libc::SIGILL => "SIGILL",
@@ -541,11 +571,20 @@ mod tests {
             (&format!("{GOOD}\n{GOOD}\n") as &str, "2 lines on stdout"),
             (&GOOD.replace("\"n\":5", "\"n\":6") as &str, "but the run was n=5"),
             (&GOOD.replace("\"w\":1.99,", "") as &str, "w, b or mse is missing"),
+            (&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105") as &str, "more than the 0.010000 s"),
+            (&format!("\u{feff}{GOOD}") as &str, "starts with a byte-order mark"),
         ] {
             let (status, message) = status_of(Termination::Exited(0), stdout, "");
             assert_eq!(status, RunStatus::BadOutput, "{stdout}");
             assert!(message.contains(want), "{stdout}: {message}");
         }
+    }
+
+    #[test]
+    fn load_and_train_may_exceed_the_wall_time_only_by_the_clock_slack() {
+        // 10 ms measured from outside; 10.5 ms claimed is within 1 ms + 1%.
+        let within = GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0095");
+        assert_eq!(status_of(Termination::Exited(0), &within, "").0, RunStatus::Ok);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod datasets;
 pub mod environment;
 pub mod execute;
 pub mod import_profile;
+pub mod lock;
 pub mod measurement;
 pub mod plan;
 pub mod probes;

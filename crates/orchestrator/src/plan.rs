@@ -3,7 +3,9 @@
 //! plan.json in the run directory so the report reads what was run, not today's YAML.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +191,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::datasets::{self, Generated};
+use crate::runner::CancelToken;
 use crate::scenario::{self, DatasetSpec, ImplementationSpec, Protocol, ScenarioError, ScenarioFile};
 
 /// Defaults for what a scenario's `measure:` leaves out.
@@ -211,6 +214,8 @@ pub struct PlanContext {
     pub quick: bool,
     pub repetitions: Option<u32>,
     pub warmup: Option<u32>,
+    /// Set on SIGINT, SIGTERM or SIGHUP: dataset preparation and availability checks stop.
+    pub cancel: CancelToken,
 }
 
 /// A scenario file parsed and validated, with the catalogue it was checked against.
@@ -224,7 +229,17 @@ type Catalogue = BTreeMap<String, serde_saphyr::Spanned<ImplementationSpec>>;
 /// Parses and validates every scenario against the catalogue. The first problem stops it.
 pub fn load(scenario_paths: &[PathBuf], catalogue: &Catalogue) -> Result<Vec<Loaded>, ScenarioError> {
     let mut loaded: Vec<Loaded> = Vec::new();
+    let same_file = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     for path in scenario_paths {
+        if let Some(other) = loaded.iter().find(|l| same_file(&l.path, path)) {
+            return Err(ScenarioError {
+                file: path.clone(),
+                line: 1,
+                column: 1,
+                message: format!("this scenario file is given twice (also as {}): each scenario runs once", other.path.display()),
+                snippet: String::new(),
+            });
+        }
         let file = scenario::load_scenario(path)?;
         scenario::validate(path, &file, catalogue)?;
         if let Some(other) = loaded.iter().find(|l| l.file.name.value == file.name.value) {
@@ -326,6 +341,12 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
     }
 }
 
+/// How long an availability check may take unless its implementation says otherwise.
+pub const DEFAULT_CHECK_TIMEOUT_SECONDS: f64 = 60.0;
+
+/// The most of a check's stderr kept (its last line is quoted when it fails).
+const CHECK_STDERR_BYTES: u64 = 64 << 10;
+
 /// None when the implementation can run; otherwise what is missing and how to fix it.
 fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
     let hint = spec.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
@@ -336,26 +357,87 @@ fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx
     let check = spec.check.as_ref()?;
     let globals = global_values(ctx);
     let argv: Vec<String> = check.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect();
-    let output = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .current_dir(&ctx.root)
-        .envs(&resolved.env)
-        .stdin(std::process::Stdio::null())
-        .output();
     // An inline script makes a long command: its start says which check it was.
     let command = argv.join(" ");
     let mut shown: String = command.chars().take(80).collect();
     if shown.len() < command.len() {
         shown.push('…');
     }
-    match output {
-        Ok(out) if out.status.success() => None,
-        Ok(out) => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
+    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", resolved.name);
+    match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
+        CheckEnd::Exited(status, _) if status.success() => None,
+        CheckEnd::Exited(status, stderr) => {
+            let stderr = String::from_utf8_lossy(&stderr);
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-            Some(format!("availability check `{shown}` failed ({}): {last}{hint}", out.status))
+            Some(format!("availability check `{shown}` failed ({status}): {last}{hint}"))
         }
-        Err(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
+        CheckEnd::TimedOut => {
+            Some(format!("availability check `{shown}` did not finish within {timeout_seconds} s (check_timeout_seconds): killed{hint}"))
+        }
+        CheckEnd::Cancelled => Some(format!("availability check `{shown}` was interrupted")),
+        CheckEnd::CouldNotStart(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
+    }
+}
+
+enum CheckEnd {
+    /// With the start of its stderr.
+    Exited(std::process::ExitStatus, Vec<u8>),
+    TimedOut,
+    Cancelled,
+    CouldNotStart(std::io::Error),
+}
+
+/// Runs a check in a process group of its own, killed with everything it started when it ends,
+/// times out or the command is interrupted: a check that hangs must not hang the orchestrator.
+fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext, timeout: Duration) -> CheckEnd {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let Some((program, args)) = argv.split_first() else { return CheckEnd::CouldNotStart(std::io::ErrorKind::InvalidInput.into()) };
+    let spawned = Command::new(program)
+        .args(args)
+        .current_dir(&ctx.root)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return CheckEnd::CouldNotStart(e),
+    };
+    // Read on a thread of its own, so a check writing much never blocks; the rest is drained.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let _ = stderr.by_ref().take(CHECK_STDERR_BYTES).read_to_end(&mut kept);
+            let _ = sender.send(kept);
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        });
+    }
+    let deadline = Instant::now() + timeout;
+    let ended = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if ctx.cancel.is_cancelled() || Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => break None,
+        }
+    };
+    // The group is killed in every case: nothing a check started outlives it. Its id stays
+    // reserved while any member lives, so this never reaches another process.
+    if let Ok(group) = i32::try_from(child.id()) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
+    let _ = child.wait();
+    match ended {
+        Some(status) => CheckEnd::Exited(status, receiver.recv_timeout(Duration::from_millis(250)).unwrap_or_default()),
+        None if ctx.cancel.is_cancelled() => CheckEnd::Cancelled,
+        None => CheckEnd::TimedOut,
     }
 }
 
@@ -402,7 +484,7 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
             continue;
         }
         let prepared = match &file.dataset {
-            DatasetSpec::Inline { x, y } => datasets::prepare_inline(&ctx.cache_dir, &x.value, &y.value)?,
+            DatasetSpec::Inline { x, y } => datasets::prepare_inline(&ctx.cache_dir, &x.value, &y.value, &ctx.cancel)?,
             DatasetSpec::Generate(g) => {
                 let spec = Generated {
                     n: n.unwrap_or(g.n.value),
@@ -413,12 +495,12 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
                     x_min: g.x_min.unwrap_or(datasets::DEFAULT_X_MIN),
                     x_max: g.x_max.unwrap_or(datasets::DEFAULT_X_MAX),
                 };
-                datasets::prepare_generated(&ctx.cache_dir, &spec)?
+                datasets::prepare_generated(&ctx.cache_dir, &spec, &ctx.cancel)?
             }
             DatasetSpec::Csv(c) => {
                 let csv_path = path.parent().unwrap_or(Path::new(".")).join(&c.path.value);
                 let (xc, yc) = (c.x_column.as_deref().unwrap_or("x"), c.y_column.as_deref().unwrap_or("y"));
-                datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc)?
+                datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc, &ctx.cancel)?
             }
             DatasetSpec::Npy(npy) => datasets::prepare_npy(&path.parent().unwrap_or(Path::new(".")).join(&npy.path.value))?,
         };

@@ -24,7 +24,8 @@
 //!   escape; the output pipes it may hold are then abandoned after a short grace period.
 //! - If this process dies, even by SIGKILL, the launcher gets SIGTERM (PR_SET_PDEATHSIG) and kills
 //!   the child's process group, and the child gets SIGKILL if the launcher dies.
-//! - A child that stops itself (SIGSTOP, SIGTSTP) stays stopped until the timeout kills it.
+//! - A child that stops itself (SIGSTOP, SIGTSTP) is continued at once by the launcher (SIGCONT to
+//!   its group): a stopped program measures nothing.
 //!
 //! When the child has descendants, the peak is the larger of ru_maxrss (which covers the
 //! descendants it waited for) and the largest sampled RSS of the whole tree (a sum over processes,

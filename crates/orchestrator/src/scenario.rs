@@ -22,6 +22,27 @@ pub const PLACEHOLDERS: [&str; 7] = ["data", "epochs", "learning_rate", "n", "py
 /// and low enough that the list of runs always fits in memory.
 pub const MAX_RUNS_PER_POINT: u32 = 10_000;
 
+/// The longest scenario or implementation name: names make file names (charts), headings and
+/// table cells, so they are short and plain.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// None when `name` is a valid scenario or implementation name: 1–64 ASCII letters, digits, '.',
+/// '_' or '-', starting with a letter or a digit. Otherwise why not, for a message.
+pub fn name_problem(what: &str, name: &str) -> Option<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let length = name.chars().count();
+    let valid = (1..=MAX_NAME_CHARS).contains(&length) && name.chars().all(plain) && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        return None;
+    }
+    let start = name.chars().take(40).collect::<String>().escape_debug().to_string();
+    let quoted = if length > 40 { format!("'{start}…' ({length} characters)") } else { format!("'{start}'") };
+    Some(format!(
+        "{what} name {quoted} is not valid: use 1–{MAX_NAME_CHARS} letters, digits, '.', '_' or '-', starting with a letter or a \
+         digit (names become file names, headings and table cells)"
+    ))
+}
+
 /// Scenario and catalogue files larger than this are refused rather than read: a YAML file this
 /// big is not a scenario, and a device such as /dev/zero would never end.
 const MAX_FILE_BYTES: u64 = 16 << 20;
@@ -168,10 +189,13 @@ pub struct ImplementationSpec {
     /// Added to the inherited environment (e.g. OPENBLAS_NUM_THREADS).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Availability check: a command that must exit 0 (run once, untimed). The program of
-    /// `command` must exist in any case.
+    /// Availability check: a command that must exit 0 (run once, before the runs, not measured,
+    /// within `check_timeout_seconds`). The program of `command` must exist in any case.
     #[serde(default)]
     pub check: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The check is killed (and the implementation unavailable) after this long [default 60].
+    #[serde(default)]
+    pub check_timeout_seconds: Option<Spanned<f64>>,
     /// What to tell the user when the implementation is unavailable, e.g. "run `make build`".
     #[serde(default)]
     pub hint: Option<String>,
@@ -184,6 +208,10 @@ pub struct ImplementationSpec {
     /// deciding ok or failed).
     #[serde(default)]
     pub protocol: Protocol,
+    /// Under a scenario's `define`: true to replace the catalogue's entry of the same name in this
+    /// scenario (without it, reusing a catalogue name is an error).
+    #[serde(default, rename = "override")]
+    pub overrides: bool,
 }
 
 /// How a program's run is judged beyond its exit code.
@@ -293,16 +321,33 @@ fn for_users(message: &str) -> String {
     )
 }
 
+/// The catalogue entries a scenario replaces with its own definitions (`override: true`).
+pub fn overridden<'a>(scenario: &'a ScenarioFile, catalogue: &BTreeMap<String, Spanned<ImplementationSpec>>) -> Vec<&'a str> {
+    scenario.define.keys().filter(|name| catalogue.contains_key(*name)).map(String::as_str).collect()
+}
+
 pub fn load_scenario(path: &Path) -> Result<ScenarioFile, ScenarioError> {
     parse_yaml(path, &read_text(path)?)
 }
 
 pub fn load_implementations(path: &Path) -> Result<ImplementationsFile, ScenarioError> {
     let file: ImplementationsFile = parse_yaml(path, &read_text(path)?)?;
-    for spec in file.implementations.values() {
+    for (name, spec) in &file.implementations {
+        check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
+        if spec.value.overrides {
+            return Err(ScenarioError::at(path, spec, "override: true belongs under a scenario's define, not in the catalogue"));
+        }
     }
     Ok(file)
+}
+
+/// A map key carries no place of its own: the error points at its value, on the key's line.
+fn check_implementation_name(path: &Path, name: &str, spec: &Spanned<ImplementationSpec>) -> Result<(), ScenarioError> {
+    match name_problem("implementation", name) {
+        Some(problem) => Err(ScenarioError::at(path, spec, problem)),
+        None => Ok(()),
+    }
 }
 
 /// Checks one implementation's templates: non-empty argv, known placeholders only.
@@ -313,6 +358,9 @@ pub fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpec>) -> 
     }
     if let Some(check) = spec_value.check.as_ref().filter(|c| c.value.is_empty()) {
         return Err(ScenarioError::at(path, check, "check must not be empty: give a command, or leave check out"));
+    }
+    if let Some(t) = spec_value.check_timeout_seconds.as_ref().filter(|t| !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0)) {
+        return Err(ScenarioError::at(path, t, "check_timeout_seconds must be > 0 and at most 86400"));
     }
     let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref());
     for arg in argvs.flat_map(|argv| argv.value.iter()) {
@@ -399,11 +447,23 @@ pub fn validate(
         snippet: String::new(),
     };
     let loc = |l: &serde_saphyr::Location| (l.line(), l.column());
-    if scenario.name.value.trim().is_empty() || scenario.name.value.contains(['/', '\\']) {
-        return Err(ScenarioError::at(path, &scenario.name, "name must be non-empty and contain no '/' (it names files)"));
+    if let Some(problem) = name_problem("scenario", &scenario.name.value) {
+        return Err(ScenarioError::at(path, &scenario.name, problem));
     }
-    for spec in scenario.define.values() {
+    for (name, spec) in &scenario.define {
+        check_implementation_name(path, name, spec)?;
         check_implementation(path, spec)?;
+        // The report would call it by the catalogue's name: replacing an entry must be meant.
+        if catalogue.contains_key(name) && !spec.value.overrides {
+            return Err(ScenarioError::at(
+                path,
+                spec,
+                format!(
+                    "'{name}' is already in the implementation catalogue: give this one another name, or add \
+                     `override: true` to replace the catalogue's '{name}' in this scenario"
+                ),
+            ));
+        }
     }
     let names = &scenario.implementations.value;
     if names.is_empty() {
@@ -507,6 +567,33 @@ pub fn validate(
             }
             if let Some(lr) = &p.learning_rate {
                 check_learning_rate(path, lr)?;
+            }
+        }
+        // The same point twice would be measured twice under one heading, as if it were two.
+        let fixed_n = match &scenario.dataset {
+            DatasetSpec::Generate(g) => Some(g.n.value),
+            _ => None,
+        };
+        let effective = |p: &SweepPoint| {
+            (
+                p.n.as_ref().map(|n| n.value).or(fixed_n),
+                p.epochs.as_ref().map_or(scenario.training.epochs.value, |e| e.value),
+                p.learning_rate.as_ref().map_or(scenario.training.learning_rate.value, |lr| lr.value),
+            )
+        };
+        for (i, point) in sweep.value.iter().enumerate() {
+            let here = effective(&point.value);
+            if let Some(earlier) = sweep.value[..i].iter().position(|other| effective(&other.value) == here) {
+                let (n, epochs, learning_rate) = here;
+                let n = n.map(|n| format!("n={n} ")).unwrap_or_default();
+                return Err(ScenarioError::at(
+                    path,
+                    point,
+                    format!(
+                        "sweep point {i} is the same point as point {earlier} ({n}epochs={epochs} learning_rate={learning_rate}): \
+                         each point is measured once (raise repetitions for more runs)"
+                    ),
+                ));
             }
         }
     }
@@ -626,6 +713,18 @@ fn check_generate(path: &Path, g: &GenerateSpec) -> Result<(), ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_short_and_plain() {
+        for good in ["seed", "rust-simd", "python_numpy.2", "A", &"n".repeat(64)] {
+            assert_eq!(name_problem("scenario", good), None, "{good}");
+        }
+        for bad in ["", "-rust", ".hidden", "a|b", "two\nlines", "a/b", "é", "a b", &"n".repeat(65)] {
+            assert!(name_problem("scenario", bad).is_some(), "{bad:?}");
+        }
+        let long = name_problem("scenario", &"n".repeat(300)).unwrap();
+        assert!(long.starts_with(&format!("scenario name '{}…' (300 characters) is not valid", "n".repeat(40))), "{long}");
+    }
 
     #[test]
     fn placeholders_are_found_and_filled() {

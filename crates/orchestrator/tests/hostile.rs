@@ -11,6 +11,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::FromRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -343,6 +344,15 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("empty.yaml", "1:1: the file is empty"),
         ("comments-only.yaml", "1:1: the file is empty"),
         ("non-utf8.yaml", "2:17: not valid UTF-8"),
+        // Issue 12, point 13: names end up in file names, tables and headings.
+        ("long-name.yaml", "2:7: scenario name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…' (300 characters) is not valid"),
+        ("name-with-pipe.yaml", "2:7: scenario name 'a|b' is not valid: use 1–64 letters, digits"),
+        ("implementation-name-newline.yaml", "9:17: implementation name 'two\\nlines' is not valid"),
+        ("empty-implementation-name.yaml", "9:7: implementation name '' is not valid"),
+        // Point 14: the same point twice would be measured twice under one heading.
+        ("quoted-not-a-number.yaml", "4:20: invalid u64"),
+        ("define-shadows-catalogue.yaml", "9:9: 'rust' is already in the implementation catalogue: give this one another name, or add"),
+        ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
     ];
     let mut failures = Vec::new();
     for (name, want) in cases {
@@ -451,6 +461,8 @@ fn bad_csv_is_rejected_before_any_run() {
         ("header-only.csv", "no points (n = 0)"),
         ("ragged.csv", "line 3: column 'y': '' is not a number"),
         ("bad-utf8.csv", "line 3: not valid UTF-8"),
+        // Issue 12, point 12: which x is meant?
+        ("duplicate-column.csv", "column 'x' appears 2 times in the header (columns 1, 2)"),
     ];
     for (name, want) in cases {
         let dir = scratch();
@@ -584,9 +596,15 @@ fn missing_venv_and_linreg_are_named_with_the_command_that_fixes_them() {
     let dir = scratch();
     let (outcome, results) = run_missing_tools(dir.path(), &[]);
     assert_eq!(outcome.code, Some(2), "{}", outcome.show());
-    for want in
-        ["python-numpy:", "no-venv/bin/python not found", "`make venv`", "rust:", "bin/linreg not found", "`make build`", "--keep-going"]
-    {
+    for want in [
+        "python-numpy:",
+        "no-venv/bin/python not found",
+        "`make venv`",
+        "rust:",
+        "bin/linreg-static not found",
+        "`make build`",
+        "--keep-going",
+    ] {
         assert!(outcome.stderr.contains(want), "want '{want}':\n{}", outcome.show());
     }
     assert!(run_dirs(&results).is_empty(), "nothing may run");
@@ -669,7 +687,7 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
     assert_eq!(outcome.code, Some(0), "{}", outcome.show());
     let run_dir = only_run_dir(&results);
     let rows = rows(&run_dir);
-    assert_eq!(rows.len(), 19, "{rows:#?}");
+    assert_eq!(rows.len(), 21, "{rows:#?}");
     let expected: &[(&str, RunStatus, &str)] = &[
         ("good", RunStatus::Ok, ""),
         ("extra-fields", RunStatus::Ok, ""),
@@ -690,6 +708,10 @@ fn every_way_a_child_can_fail_gets_its_own_status_and_leaves_nothing_behind() {
         ("cut-short", RunStatus::BadOutput, "EOF while parsing"),
         ("missing-interpreter", RunStatus::SpawnFailed, "is the interpreter on its #! line missing?"),
         ("memory-hog", RunStatus::Oom, "memory_limit_mb = 64"),
+        // 17.5 s of training in a run of milliseconds (issue 12, point 7).
+        ("claims-too-long", RunStatus::BadOutput, "train 17.5 s = 17.500012 s, more than the"),
+        // Point 14: said as such, not as "expected value at line 1 column 1".
+        ("starts-with-bom", RunStatus::BadOutput, "the result line starts with a byte-order mark (U+FEFF)"),
     ];
     let mut failures = Vec::new();
     for &(implementation, status, want) in expected {
@@ -802,6 +824,42 @@ fn sigint_keeps_finished_rows_kills_the_children_and_exits_130() {
 #[test]
 fn sigterm_keeps_finished_rows_kills_the_children_and_exits_143() {
     interrupt_mid_run(libc::SIGTERM, "30.0712");
+}
+
+/// Issue 12, point 3: closing the terminal used to kill the orchestrator with no report and leave
+/// the measured program's child running.
+#[test]
+fn sighup_is_treated_like_sigterm_and_exits_129() {
+    interrupt_mid_run(libc::SIGHUP, "30.0715");
+}
+
+/// Under `nohup` (SIGHUP ignored on entry) a closed terminal must not stop the run: a signal
+/// ignored by whoever started the orchestrator stays ignored.
+#[test]
+fn sighup_ignored_on_entry_stays_ignored() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("nohup.yaml");
+    let text = "name: nohup\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [slow]\nbaseline: slow\ndefine:\n  slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.7716\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let mut command = orchestrator(run_args(&scenario, &results, &[]));
+    // SAFETY: signal() is async-signal-safe; SIG_IGN installs no handler code.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let running = start(command, dir.path());
+    wait_for("the slow child", HANG, || !processes_with("0.7716").is_empty());
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGHUP) };
+    let outcome = running.finish(HANG);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_ne!(rows[0].status, RunStatus::Interrupted, "{rows:?}");
 }
 
 #[test]
@@ -917,6 +975,408 @@ fn full_results_directory_is_refused_before_any_run() {
     while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
     drop(filler);
     assert_refused_before_any_run(&results, dir.path(), "does not take writes (full or read-only?)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round two (issue 12)
+
+/// A finished quick run of one fixture implementation, in a results directory of its own; returns
+/// its run directory.
+fn quick_run(dir: &Path, name: &str) -> PathBuf {
+    let results = dir.join(format!("results-{name}"));
+    let scenario = dir.join(format!("{name}.yaml"));
+    let text = format!(
+        "name: {name}\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [fixture]\nbaseline: fixture\ndefine:\n  fixture: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n"
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])), dir);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    only_run_dir(&results)
+}
+
+/// Point 11: a CI job comparing against the wrong baseline must not pass.
+#[test]
+fn compare_of_runs_with_nothing_in_common_is_an_error() {
+    let dir = scratch();
+    let (one, other) = (quick_run(dir.path(), "one"), quick_run(dir.path(), "other"));
+    let outcome = run(orchestrator([OsStr::new("compare"), one.as_os_str(), other.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    assert!(outcome.stderr.contains("nothing to compare") && outcome.stderr.contains("no scenario point"), "{}", outcome.show());
+    let same = run(orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str()]), dir.path());
+    assert_eq!(same.code, Some(0), "a run compared with itself has no regression:\n{}", same.show());
+}
+
+fn mkfifo(path: &Path) {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Limits the orchestrator's address space, so a reader that never ends fails fast instead of
+/// eating the machine's memory.
+fn limit_memory(command: &mut Command, bytes: u64) {
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            match libc::setrlimit(libc::RLIMIT_AS, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+}
+
+/// Point 6: a FIFO as the CSV hung the orchestrator; /dev/zero ate memory at ~1 GB/s.
+#[test]
+fn data_files_that_are_not_regular_files_are_refused_without_reading() {
+    let dir = scratch();
+    let fifo = dir.path().join("data.csv");
+    mkfifo(&fifo);
+    let fifo_npy = dir.path().join("data.npy");
+    mkfifo(&fifo_npy);
+    let zero_npy = dir.path().join("zero.npy");
+    std::os::unix::fs::symlink("/dev/zero", &zero_npy).unwrap();
+    let cases = [("csv", fifo.clone()), ("csv", PathBuf::from("/dev/zero")), ("npy", fifo_npy), ("npy", zero_npy)];
+    for (format, file) in cases {
+        let results = dir.path().join("results");
+        let scenario = scenario_over(dir.path(), &format!("{{{format}: {{path: \"{}\"}}}}", file.display()));
+        let mut command = orchestrator(run_args(&scenario, &results, &[]));
+        limit_memory(&mut command, 1 << 30);
+        let outcome = start(command, dir.path()).finish(Duration::from_secs(10));
+        let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            outcome.code == Some(2) && message.contains(&file.display().to_string()) && message.contains("is not a regular file"),
+            "{format} {}:\n{}",
+            file.display(),
+            outcome.show()
+        );
+        assert!(run_dirs(&results).is_empty(), "nothing may run");
+    }
+}
+
+/// Point 10: a claim the runs cannot judge (the baseline failed every run) used to pass --check.
+#[test]
+fn check_fails_when_a_claim_has_no_data() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("no-data.yaml");
+    let text = "name: no-data\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fails, works]\nbaseline: fails\ndefine:\n  \
+                fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n  \
+                works: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n\
+                expect:\n  - speedup: {faster: works, than: fails, at_least: 1}\n  - memory_ratio: {leaner: works, than: fails, at_least: 1}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--check"])), dir.path());
+    assert_eq!(outcome.code, Some(1), "{}", outcome.show());
+    assert!(outcome.stderr.contains("--check: 2 claim(s) without data"), "{}", outcome.show());
+    let rendered = run(orchestrator([OsStr::new("report"), only_run_dir(&results).as_os_str(), OsStr::new("--check")]), dir.path());
+    assert_eq!(rendered.code, Some(1), "{}", rendered.show());
+    let unchecked = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert_eq!(unchecked.code, Some(0), "without --check a claim never changes the exit code:\n{}", unchecked.show());
+}
+
+/// Runs `command` with stdout and stderr on a pipe nobody reads (`… 2>&1 | true`, or a terminal
+/// that went away); returns the exit status.
+fn run_into_closed_pipe(mut command: Command) -> std::process::ExitStatus {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into the array we own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors are new and owned here alone; the read end is closed at once.
+    let (read_end, write_end) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    command.stdout(Stdio::from(write_end.try_clone().unwrap())).stderr(Stdio::from(write_end));
+    let mut child = command.spawn().expect("start the orchestrator");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > HANG {
+            let _ = child.kill();
+            panic!("the orchestrator hung with a closed pipe");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Point 2: `orchestrator validate | true` and `run … | head -2` died of a panic ("failed
+/// printing to stdout: Broken pipe"); a run whose output goes nowhere must still finish its rows
+/// and its report.
+#[test]
+fn a_closed_output_pipe_never_stops_a_command() {
+    let dir = scratch();
+    let validate = run_into_closed_pipe(orchestrator(["validate"]));
+    assert_eq!((validate.code(), validate.signal()), (Some(0), None), "validate");
+
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("piped.yaml");
+    let text = "name: piped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fixture, fails]\nbaseline: fixture\ndefine:\n  \
+                fixture: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
+                fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let status = run_into_closed_pipe(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])));
+    assert_eq!((status.code(), status.signal()), (Some(0), None), "run");
+    let run_dir = only_run_dir(&results);
+    assert_eq!(rows(&run_dir).len(), 6, "every row");
+    assert!(run_dir.join("report.md").is_file(), "the report");
+
+    for args in [vec![OsStr::new("compare"), run_dir.as_os_str(), run_dir.as_os_str()], vec![OsStr::new("report"), run_dir.as_os_str()]] {
+        let status = run_into_closed_pipe(orchestrator(&args));
+        assert_eq!((status.code(), status.signal()), (Some(0), None), "{args:?}");
+    }
+}
+
+fn temporaries_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> =
+        entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains(".tmp-")).collect();
+    names.sort();
+    names
+}
+
+/// Point 4: SIGTERM while a large dataset was generated killed the orchestrator silently and left
+/// its `.npy.tmp-PID` in the cache for good. Now: the same exit code as a run, no temporary, and
+/// the temporaries of dead processes are removed by the next run.
+#[test]
+fn a_signal_while_a_dataset_is_prepared_exits_cleanly_and_no_temporary_is_left() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let cache = results.join(".cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let mut gone = Command::new("/bin/true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let (stale, live) = (format!(".gen-old.npy.tmp-{dead}"), format!(".gen-live.npy.tmp-{}", std::process::id()));
+    std::fs::write(cache.join(&stale), "left by a killed run").unwrap();
+    std::fs::write(cache.join(&live), "being written by a live process").unwrap();
+
+    let scenario = scenario_over(dir.path(), "{generate: {n: 20000000, slope: 2, intercept: 0.5, noise: 0.1, seed: 12}}");
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the dataset's temporary file", HANG, || temporaries_in(&cache).iter().any(|n| n.starts_with(".gen-v1-n20000000")));
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGTERM) };
+    let signalled = Instant::now();
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(5), "took {:?} to stop", signalled.elapsed());
+    assert_eq!(outcome.code, Some(143), "{}", outcome.show());
+    assert!(outcome.stderr.contains("nothing ran"), "{}", outcome.show());
+    assert_eq!(temporaries_in(&cache), vec![live], "the run's own temporary and the dead process's are gone");
+    assert!(run_dirs(&results).is_empty(), "nothing ran");
+}
+
+/// Point 5: a `check` that hangs hung the orchestrator with no output. Now a line says what is
+/// checked, the check is killed at its time limit (with whatever it started), and the
+/// implementation is unavailable; Ctrl-C during a check stops it at once.
+#[test]
+fn a_check_that_hangs_is_killed_at_its_time_limit() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("hanging-check.yaml");
+    let write = |timeout: &str| {
+        let text = format!(
+            "name: hanging-check\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+             implementations: [hangs]\nbaseline: hangs\ndefine:\n  \
+             hangs: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"], check: [\"{{bin_dir}}/fixture-child\", \"spawn-wait\", \"sleep\", \"30.0721\"], \
+             check_timeout_seconds: {timeout}, hint: see the check}}\n"
+        );
+        std::fs::write(&scenario, text).unwrap();
+    };
+    write("1");
+    let started = Instant::now();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    assert!(outcome.stderr.contains("checking hangs (`") && outcome.stderr.contains("spawn-wait sleep 30.0721`)…"), "{}", outcome.show());
+    assert!(outcome.stderr.contains("did not finish within 1 s (check_timeout_seconds): killed — see the check"), "{}", outcome.show());
+    assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
+
+    write("100");
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the check and its child", HANG, || processes_with("30.0721").len() == 2);
+    // SAFETY: kill only sends a signal to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGINT) };
+    let signalled = Instant::now();
+    let outcome = running.finish(HANG);
+    assert!(signalled.elapsed() < Duration::from_secs(5), "took {:?} to stop", signalled.elapsed());
+    assert_eq!(outcome.code, Some(130), "{}", outcome.show());
+    assert_eq!(processes_with("30.0721"), Vec::<i32>::new(), "the check and its child are gone");
+    assert!(run_dirs(&results).is_empty(), "nothing ran");
+}
+
+/// A scenario whose one implementation fails at once, for tests where the status does not matter:
+/// its report has no charts, which a debug build takes seconds to draw.
+fn failing_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("failing.yaml");
+    let text =
+        "name: failing\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fails]\nbaseline: fails\ndefine:\n  fails: {command: [\"{bin_dir}/fixture-child\", \"exit\", \"3\"]}\n";
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Point 1: two runs given the same `--out` both passed the "must be empty" check in about half
+/// of the tries and wrote into one raw.csv. One of them must be refused, every time.
+#[test]
+fn two_runs_given_the_same_out_directory_never_share_it() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = failing_scenario(dir.path());
+    for attempt in 0..4 {
+        let out = dir.path().join(format!("out-{attempt}"));
+        let args = run_args(&scenario, &results, &["--repetitions", "2", "--out", out.to_str().unwrap()]);
+        let (a, b) = (start(orchestrator(&args), dir.path()), start(orchestrator(&args), dir.path()));
+        let (a, b) = (a.finish(HANG), b.finish(HANG));
+        let (winner, loser) = if a.code == Some(0) { (a, b) } else { (b, a) };
+        assert_eq!((winner.code, loser.code), (Some(0), Some(2)), "attempt {attempt}:\n{}\n{}", winner.show(), loser.show());
+        let refusal = loser.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(
+            refusal.contains(&out.display().to_string())
+                && (refusal.contains("another run (pid") || refusal.contains("the directory is not empty")),
+            "attempt {attempt}:\n{}",
+            loser.show()
+        );
+        assert_eq!(rows(&out).len(), 2, "one run's rows, once");
+        assert!(!out.join(".run.lock").exists(), "the claim ends with the run");
+    }
+    // A lock file left by a run that was killed (no process holds it) does not block.
+    let out = dir.path().join("out-stale");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".run.lock"), "4194999").unwrap();
+    let outcome = run(orchestrator(run_args(&scenario, &results, &["--out", out.to_str().unwrap()])), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+}
+
+/// Point 14: `define: rust` silently replaced the catalogue's rust while the report still called it
+/// rust. It takes an explicit `override: true`, and is then said on every run.
+#[test]
+fn a_definition_replaces_a_catalogue_entry_only_when_it_says_so() {
+    let dir = scratch();
+    let path = dir.path().join("override.yaml");
+    let text = std::fs::read_to_string(hostile().join("scenarios/define-shadows-catalogue.yaml")).unwrap();
+    std::fs::write(&path, text.replace("{command: [\"/bin/true\"]}", "{command: [\"/bin/true\"], override: true}")).unwrap();
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    assert!(
+        outcome.stderr.contains("note: scenario 'hostile' replaces the catalogue's 'rust' with its own definition (override: true)"),
+        "{}",
+        outcome.show()
+    );
+}
+
+/// Point 14: the same file given twice was reported as "also used by" itself.
+#[test]
+fn the_same_scenario_file_given_twice_is_named_as_such() {
+    let dir = scratch();
+    let path = hostile().join("scenarios/children.yaml");
+    let again = hostile().join("scenarios/./children.yaml");
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str(), again.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(2), "{}", outcome.show());
+    let expected = format!("error: {}:1:1: this scenario file is given twice (also as {})", again.display(), path.display());
+    assert!(outcome.stderr.starts_with(&expected), "want '{expected}':\n{}", outcome.show());
+}
+
+/// Point 14: `--results X --out X` was refused as "not empty" because of the dataset cache the
+/// orchestrator had just made in X.
+#[test]
+fn out_may_be_the_results_directory_itself() {
+    let dir = scratch();
+    let same = dir.path().join("same");
+    let scenario = failing_scenario(dir.path());
+    let args = run_args(&scenario, &same, &["--out", same.to_str().unwrap()]);
+    let outcome = run(orchestrator(&args), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    assert_eq!(rows(&same).len(), 1);
+    let again = run(orchestrator(&args), dir.path());
+    assert!(
+        again.code == Some(2) && again.stderr.contains("the directory is not empty"),
+        "a finished run is never overwritten:\n{}",
+        again.show()
+    );
+}
+
+/// Point 14: "No such file or directory (os error 2): No such file or directory (os error 2)".
+#[test]
+fn an_error_says_its_cause_once() {
+    let dir = scratch();
+    let (outcome, _) = run_over(dir.path(), "{csv: {path: missing.csv}}");
+    let compared = run(orchestrator(["compare", "no-such-run", "no-such-run-either"]), dir.path());
+    for outcome in [outcome, compared] {
+        let line = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+        assert!(outcome.code == Some(2) && line.matches("No such file or directory").count() == 1, "{}", outcome.show());
+    }
+}
+
+/// Point 14: a disk that fills up mid-run exited 2, which says "before anything ran". It is 3:
+/// stopped after runs had started, what was written kept.
+#[test]
+fn a_disk_that_fills_up_mid_run_exits_3() {
+    let dir = scratch();
+    let Some(mounted) = Mounted::tmpfs(&dir.path().join("filling"), "size=1m") else {
+        eprintln!("note: mounting a tmpfs is not permitted here: the disk-full-mid-run case is not exercised");
+        return;
+    };
+    let results = mounted.0.join("results");
+    let scenario = dir.path().join("filling.yaml");
+    let text =
+        "name: filling\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
+                fast: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
+                slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.3\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &["--repetitions", "20"])), dir.path());
+    wait_for("the first row", HANG, || run_dirs(&results).first().is_some_and(|d| records::read_raw(d).is_ok_and(|r| !r.is_empty())));
+    let mut filler = File::create(mounted.0.join("filler")).unwrap();
+    while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
+    let outcome = running.finish(HANG);
+    drop(filler);
+    assert_eq!(outcome.code, Some(3), "{}", outcome.show());
+    let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(message.contains("stopped after runs had started") && message.contains("No space left on device"), "{}", outcome.show());
+}
+
+/// Point 14: quoted numbers (`epochs: "1000"`) are read as the numbers they spell, as the README
+/// now says; a quoted value that is not a number is an error (in the list above).
+#[test]
+fn quoted_numbers_are_read_as_numbers() {
+    let dir = scratch();
+    let path = hostile().join("scenarios/quoted-numbers.yaml");
+    let loaded = plan::load(std::slice::from_ref(&path), &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
+    let training = &loaded[0].file.training;
+    assert_eq!((training.epochs.value, training.learning_rate.value), (1000, 0.01));
+    assert_eq!(loaded[0].file.measure.repetitions.as_ref().map(|r| r.value), Some(3));
+    let outcome = run(orchestrator([OsStr::new("validate"), path.as_os_str()]), dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+}
+
+/// Point 14 (documented in docs/statuses.md): a stopped orchestrator (SIGSTOP, or Ctrl-Z)
+/// stops watching, not the measured program or its launcher, which run in process groups of their
+/// own; once continued, the run finishes normally, its wall time the program's own (the launcher
+/// timed it), without the pause.
+#[test]
+fn a_stopped_orchestrator_finishes_its_run_once_continued() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = dir.path().join("stopped.yaml");
+    let text =
+        "name: stopped\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
+                implementations: [slow]\nbaseline: slow\ndefine:\n  \
+                slow: {command: [\"/bin/sh\", \"-c\", 'sleep 0.5071; exec \"$0\" json', \"{bin_dir}/fixture-child\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let running = start(orchestrator(run_args(&scenario, &results, &[])), dir.path());
+    wait_for("the slow child", HANG, || !processes_with("0.5071").is_empty());
+    // SAFETY: kill only sends signals to the orchestrator we started.
+    unsafe { libc::kill(running.pid(), libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: as above.
+    unsafe { libc::kill(running.pid(), libc::SIGCONT) };
+    let outcome = running.finish(HANG);
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    let rows = rows(&only_run_dir(&results));
+    assert_eq!(rows[0].status, RunStatus::Ok, "{rows:?}");
+    assert!(rows[0].wall_seconds.is_some_and(|w| (0.5..1.4).contains(&w)), "the 1.5 s pause is not in the wall time: {rows:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ pub struct Rendered {
     /// A short table for the terminal.
     pub terminal_summary: String,
     pub claims_not_held: usize,
+    pub claims_without_data: usize,
 }
 
 /// Reads a run directory and derives every statistic, without writing anything.
@@ -85,5 +86,9 @@ pub fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
     let figures = figures::draw_all(&report, &charts_dir);
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
-    Ok(Rendered { terminal_summary: markdown::terminal_summary(&report), claims_not_held: claims::not_held(&report.claims) })
+    Ok(Rendered {
+        terminal_summary: markdown::terminal_summary(&report),
+        claims_not_held: claims::not_held(&report.claims),
+        claims_without_data: claims::without_data(&report.claims),
+    })
 }

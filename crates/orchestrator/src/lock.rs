@@ -1,0 +1,120 @@
+//! The claim on a run directory given with `--out`: an exclusive lock (flock) on a lock file in
+//! it, held for the whole run, taken before the directory is checked to be empty. Two runs given
+//! the same directory can then never both write into it, and a lock left by a run that was
+//! killed is no lock at all: the kernel releases it with the process.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The lock file's name in a claimed directory; it holds the pid of the run holding it.
+pub const LOCK_FILE: &str = ".run.lock";
+
+/// Why a directory could not be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("{}: another run{} is writing into this directory", dir.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    InUse { dir: PathBuf, pid: Option<u32> },
+    #[error("{}: the directory is not empty (a run never overwrites another)", dir.display())]
+    NotEmpty { dir: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A directory claimed for one run; the claim ends (and the lock file goes) when it is dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    path: PathBuf,
+    file: File,
+}
+
+impl DirLock {
+    /// Claims `dir` (created when missing) for one run: it must be empty, but for the lock file
+    /// and the entries named in `ignored` (the run's own dataset cache when `--out` is also the
+    /// results directory), and no other run may hold it.
+    pub fn claim(dir: &Path, ignored: &[&OsStr]) -> Result<DirLock, ClaimError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ClaimError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = File::options().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
+        // SAFETY: flock on a descriptor this function owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(ClaimError::InUse { dir: dir.to_path_buf(), pid: text.trim().parse().ok() });
+            }
+            return Err(ClaimError::Io { path, source: error });
+        }
+        let lock = DirLock { path, file };
+        let others = std::fs::read_dir(dir)
+            .map_err(io(dir))?
+            .flatten()
+            .any(|e| e.file_name() != LOCK_FILE && !ignored.contains(&e.file_name().as_os_str()));
+        if others {
+            // Dropped: the lock file goes, and the directory is left as it was found.
+            return Err(ClaimError::NotEmpty { dir: dir.to_path_buf() });
+        }
+        let mut file = &lock.file;
+        let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+        written.map_err(io(&lock.path))?;
+        Ok(lock)
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Only the file this claim locked: another run may have made a new one since.
+        let same = |a: &std::fs::Metadata, b: &std::fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        if let (Ok(held), Ok(named)) = (self.file.metadata(), std::fs::metadata(&self.path)) {
+            if same(&held, &named) {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("lock-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_directory_is_claimed_once_and_released_when_dropped() {
+        let dir = scratch("once");
+        let first = DirLock::claim(&dir, &[]).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(), std::process::id().to_string());
+        match DirLock::claim(&dir, &[]) {
+            Err(ClaimError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("{other:?}"),
+        }
+        drop(first);
+        assert!(!dir.join(LOCK_FILE).exists());
+        // A lock file nobody holds (its run was killed) is no obstacle.
+        std::fs::write(dir.join(LOCK_FILE), "99999999").unwrap();
+        let again = DirLock::claim(&dir, &[]).unwrap();
+        drop(again);
+    }
+
+    #[test]
+    fn a_directory_with_anything_else_in_it_is_refused_and_left_as_it_was() {
+        let dir = scratch("full");
+        std::fs::create_dir_all(dir.join(".cache")).unwrap();
+        assert!(DirLock::claim(&dir, &[OsStr::new(".cache")]).is_ok());
+        std::fs::write(dir.join("raw.csv"), "").unwrap();
+        assert!(matches!(DirLock::claim(&dir, &[OsStr::new(".cache")]), Err(ClaimError::NotEmpty { .. })));
+        assert!(!dir.join(LOCK_FILE).exists());
+    }
+}
