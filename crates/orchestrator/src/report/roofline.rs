@@ -147,11 +147,7 @@ pub fn environment_rows(e: &Environment) -> Vec<(&'static str, String)> {
     if let Some(curve) = &e.bandwidth_curve {
         let (first, last) = (curve.single_thread.first(), curve.single_thread.last());
         let span = first.zip(last).map_or(String::new(), |(a, b)| {
-            format!(
-                " from {} to {}",
-                ValueFormat::Bytes.format(a.working_set_bytes as f64),
-                ValueFormat::Bytes.format(b.working_set_bytes as f64)
-            )
+            format!(" from {} to {}", bytes_label(a.working_set_bytes as f64), bytes_label(b.working_set_bytes as f64))
         });
         let samples = curve.single_thread.first().map_or(0, |a| a.samples);
         rows.push((
