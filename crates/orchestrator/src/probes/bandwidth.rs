@@ -20,12 +20,19 @@ pub const DEFAULT_MIN_WORKING_SET_BYTES: usize = 16 << 10;
 /// Sizes per doubling: enough to see each cache's edge, few enough to keep the probe short.
 pub const DEFAULT_SIZES_PER_OCTAVE: u32 = 2;
 
-/// Timed samples at each size and thread count (best, median and worst are kept).
+/// Timed samples at each size and thread count (best, median and worst are kept), when the budget
+/// allows; never fewer than [`MIN_SAMPLES`].
 pub const DEFAULT_SAMPLES: usize = 7;
+const MIN_SAMPLES: usize = 3;
+
+/// The whole curve, touching the pages included, should take about this long at most: on a quiet
+/// 2-vCPU VM it needs about 1.5 s with every sample; on a busy one the samples stretch (a thread
+/// waits for a CPU at every barrier) and the later sizes get fewer of them instead.
+pub const DEFAULT_BUDGET_SECONDS: f64 = 3.0;
 
 /// A sample repeats passes over a small working set until it lasts about this long: long enough
-/// for the clock and the barrier's wake-ups to be small beside it.
-pub const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 5e-4;
+/// for the clock and the skew of the threads' wake-ups from the barrier to be small beside it.
+pub const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 1.5e-3;
 
 /// Working sets are whole blocks of this many points, and each thread's chunk starts on one: the
 /// widest loop's block (8 accumulators of 8 lanes), so that only the last thread ever has a tail.
@@ -51,6 +58,7 @@ pub struct CurveSettings {
     pub sizes_per_octave: u32,
     pub samples: usize,
     pub target_sample_seconds: f64,
+    pub budget_seconds: f64,
 }
 
 impl CurveSettings {
@@ -62,6 +70,7 @@ impl CurveSettings {
             sizes_per_octave: DEFAULT_SIZES_PER_OCTAVE,
             samples: DEFAULT_SAMPLES,
             target_sample_seconds: DEFAULT_TARGET_SAMPLE_SECONDS,
+            budget_seconds: DEFAULT_BUDGET_SECONDS,
         }
     }
 }
@@ -130,6 +139,7 @@ pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) ->
 /// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
 /// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
 pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
+    let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
     let max_points = settings.max_working_set_bytes / BYTES_PER_POINT;
@@ -148,33 +158,39 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
     let (x, y) = columns(sizes[0] as usize / BYTES_PER_POINT);
     let first_guess = calibrate(isa, x, y);
     let mut expected: Vec<f64> = thread_counts.iter().map(|&t| first_guess * t as f64).collect();
-    for &size in &sizes {
-        let points = size as usize / BYTES_PER_POINT;
-        for (k, &t) in thread_counts.iter().enumerate() {
-            if points < t * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
-                continue;
-            }
-            let passes = passes_for(size, expected[k], settings.target_sample_seconds);
-            let bounds = chunk_bounds(points, t);
-            let (x, y) = columns(points);
-            let seconds = time_together(t, settings.samples, |i| {
-                let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
-                // black_box on the slices and the sum: the optimiser may not skip the loads.
-                black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
-            })?;
-            let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
-            expected[k] = bytes_per_second.best;
-            curves[k].push(BandwidthAtSize {
-                working_set_bytes: size,
-                passes_per_sample: passes,
-                samples: settings.samples,
-                bytes_per_second,
-            });
-        }
+    let measurements: Vec<(u64, usize)> = sizes
+        .iter()
+        .flat_map(|&size| (0..thread_counts.len()).map(move |k| (size, k)))
+        .filter(|&(size, k)| size as usize / BYTES_PER_POINT >= thread_counts[k] * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD)
+        .collect();
+    for (done, &(size, k)) in measurements.iter().enumerate() {
+        let (points, t) = (size as usize / BYTES_PER_POINT, thread_counts[k]);
+        let passes = passes_for(size, expected[k], settings.target_sample_seconds);
+        // This measurement's share of what is left of the budget, in samples of the expected length.
+        let left = (settings.budget_seconds - started.elapsed().as_secs_f64()).max(0.0) / (measurements.len() - done) as f64;
+        let samples = samples_within(left, size as f64 * passes as f64 / expected[k], settings.samples);
+        let bounds = chunk_bounds(points, t);
+        let (x, y) = columns(points);
+        let seconds = time_together(t, samples, |i| {
+            let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
+            // black_box on the slices and the sum: the optimiser may not skip the loads.
+            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+        })?;
+        let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
+        expected[k] = bytes_per_second.best;
+        curves[k].push(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples, bytes_per_second });
     }
     let all_threads = curves.pop().unwrap_or_default();
     let single_thread = if threads == 1 { all_threads.clone() } else { curves.pop().unwrap_or_default() };
     Ok(BandwidthCurve { instruction_set: isa, threads, single_thread, all_threads })
+}
+
+/// As many samples of `sample_seconds` as fit in `budget_seconds`, between [`MIN_SAMPLES`] (or
+/// `most`, if fewer) and `most`.
+fn samples_within(budget_seconds: f64, sample_seconds: f64, most: usize) -> usize {
+    let fit = budget_seconds / sample_seconds;
+    let fit = if fit.is_finite() { fit.floor().min(most as f64) as usize } else { most };
+    fit.clamp(MIN_SAMPLES.min(most), most)
 }
 
 /// Passes a sample needs to last `target_seconds` at `bytes_per_second`: at least one.
@@ -391,6 +407,7 @@ mod tests {
             sizes_per_octave: 1,
             samples: 3,
             target_sample_seconds: 1e-4,
+            budget_seconds: 10.0,
         };
         let curve = measure_curve(&settings).expect("a small probe runs");
         assert_eq!(curve.single_thread.len(), 7, "16 KiB … 1 MiB by doublings");
@@ -402,6 +419,15 @@ mod tests {
         }
         assert!(curve.single_thread.windows(2).all(|p| p[0].working_set_bytes < p[1].working_set_bytes));
         assert!(curve.memory_bytes_per_second(true).is_some());
+    }
+
+    #[test]
+    fn samples_fit_the_budget_within_their_bounds() {
+        assert_eq!(samples_within(1.0, 0.1, 7), 7);
+        assert_eq!(samples_within(0.5, 0.1, 7), 5);
+        assert_eq!(samples_within(0.0, 0.1, 7), MIN_SAMPLES);
+        assert_eq!(samples_within(0.0, 0.1, 2), 2);
+        assert_eq!(samples_within(1.0, 0.0, 7), 7);
     }
 
     #[test]

@@ -22,8 +22,10 @@ pub const FLOPS_PER_POINT: f64 = (2 * FMAS_PER_POINT + ADDS_PER_POINT) as f64;
 /// Timed samples at each thread count.
 pub const DEFAULT_SAMPLES: usize = 9;
 
-/// How long each sample lasts, about.
-const TARGET_SAMPLE_SECONDS: f64 = 2e-3;
+/// How long each sample lasts, about: long beside the skew between threads starting a sample
+/// (their wake-ups from the barrier, up to a millisecond or so on a busy VM), which a sample's
+/// window includes.
+const TARGET_SAMPLE_SECONDS: f64 = 1e-2;
 
 /// The compute ceiling on one thread and on all threads, in floating-point operations a second
 /// (divide by [`FLOPS_PER_POINT`] for points a second).
@@ -46,8 +48,8 @@ impl ComputeCeiling {
     }
 }
 
-/// Measures the ceiling with [`DEFAULT_SAMPLES`] samples on one thread and on every thread this
-/// process may use; each thread works on its own registers, nothing is shared.
+/// Measures the ceiling with `samples` samples on one thread and on every thread this process may
+/// use; each thread works on its own registers, nothing is shared.
 pub fn measure_ceiling(samples: usize) -> Result<ComputeCeiling, ProbeError> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
