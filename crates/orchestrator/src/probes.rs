@@ -50,6 +50,8 @@ const SPAWN_FLOOR_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum ProbeError {
     #[error("the probe needs at least one thread and one sample (got {threads} threads, {passes} samples)")]
     NothingToMeasure { threads: usize, passes: usize },
+    #[error("the bandwidth probe needs a working set of at least {min_bytes} bytes (got {bytes})")]
+    WorkingSetTooSmall { bytes: usize, min_bytes: usize },
     #[error("cannot allocate {bytes} bytes for the bandwidth probe")]
     Allocation { bytes: usize },
     #[error("cannot start a probe thread: {0}")]
@@ -206,7 +208,7 @@ mod tests {
     fn nothing_to_measure_is_an_error() {
         let no_samples = CurveSettings { samples: 0, ..CurveSettings::up_to(1 << 20) };
         assert!(matches!(bandwidth::measure_curve(&no_samples), Err(ProbeError::NothingToMeasure { .. })));
-        assert!(matches!(bandwidth::measure_curve(&CurveSettings::up_to(64)), Err(ProbeError::NothingToMeasure { .. })));
+        assert!(matches!(bandwidth::measure_curve(&CurveSettings::up_to(64)), Err(ProbeError::WorkingSetTooSmall { .. })));
         assert!(matches!(spawn_floor(0, None), Err(ProbeError::NoRuns)));
     }
 

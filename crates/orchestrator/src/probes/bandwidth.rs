@@ -143,8 +143,12 @@ pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeEr
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
     let max_points = settings.max_working_set_bytes / BYTES_PER_POINT;
-    if settings.samples == 0 || max_points < CHUNK_ALIGN_POINTS {
+    if settings.samples == 0 {
         return Err(ProbeError::NothingToMeasure { threads, passes: settings.samples });
+    }
+    if max_points < CHUNK_ALIGN_POINTS {
+        let min_bytes = CHUNK_ALIGN_POINTS * BYTES_PER_POINT;
+        return Err(ProbeError::WorkingSetTooSmall { bytes: settings.max_working_set_bytes, min_bytes });
     }
     let buffer = touched(2 * max_points, threads)?;
 
