@@ -97,23 +97,44 @@ fn between_thread_counts(threads: usize, all: usize, single: Option<f64>, everyt
     }
 }
 
-/// The best bandwidth at `working_set_bytes`, linear in log(bytes) and log(rate) between the two
-/// measured sizes around it, and the nearest measured size's beyond either end. None for an empty
-/// curve.
+/// The bandwidth the limit is read from at each measured size: the best sample there, or the best
+/// at any larger size when that is higher. Interference only ever slows a sample down, and a
+/// working set is never slower to read than a larger one that holds it (whatever cache holds the
+/// larger holds the smaller), so a dip below a larger size's figure is the machine being busy, not
+/// its limit. Ascending by size.
+pub fn envelope(curve: &[BandwidthAtSize]) -> Vec<(f64, f64)> {
+    let mut fastest_beyond = 0.0f64;
+    let mut points: Vec<(f64, f64)> = curve
+        .iter()
+        .rev()
+        .map(|s| {
+            fastest_beyond = fastest_beyond.max(s.bytes_per_second.best);
+            (s.working_set_bytes as f64, fastest_beyond)
+        })
+        .collect();
+    points.reverse();
+    points
+}
+
+/// The bandwidth at `working_set_bytes` from the [`envelope`]: linear in log(bytes) and log(rate)
+/// between the two measured sizes around it, and the nearest measured size's beyond either end.
+/// None for an empty curve.
 pub fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<f64> {
-    let (first, last) = (curve.first()?, curve.last()?);
-    if working_set_bytes <= first.working_set_bytes as f64 {
-        return Some(first.bytes_per_second.best);
+    let points = envelope(curve);
+    let (first, last) = (points.first()?, points.last()?);
+    if working_set_bytes <= first.0 {
+        return Some(first.1);
     }
-    if working_set_bytes >= last.working_set_bytes as f64 {
-        return Some(last.bytes_per_second.best);
+    if working_set_bytes >= last.0 {
+        return Some(last.1);
     }
-    let upper = curve.iter().position(|s| s.working_set_bytes as f64 >= working_set_bytes)?;
-    let (a, b) = (&curve[upper - 1], &curve[upper]);
-    let (x0, x1) = ((a.working_set_bytes as f64).ln(), (b.working_set_bytes as f64).ln());
-    let (y0, y1) = (a.bytes_per_second.best.ln(), b.bytes_per_second.best.ln());
-    let t = (working_set_bytes.ln() - x0) / (x1 - x0);
-    Some((y0 + t * (y1 - y0)).exp())
+    let upper = points.iter().position(|p| p.0 >= working_set_bytes)?;
+    let ((x0, y0), (x1, y1)) = (points[upper - 1], points[upper]);
+    if x1 == working_set_bytes {
+        return Some(y1);
+    }
+    let t = (working_set_bytes.ln() - x0.ln()) / (x1.ln() - x0.ln());
+    Some((y0.ln() + t * (y1.ln() - y0.ln())).exp())
 }
 
 #[cfg(test)]
@@ -169,6 +190,14 @@ pub(crate) mod tests {
         let mid = interpolate(one, (2u64 << 20) as f64).unwrap();
         assert!((mid - (100e9f64 * 16e9).sqrt()).abs() < 1e-3 * mid, "{mid}");
         assert_eq!(interpolate(&[], 1.0), None);
+    }
+
+    #[test]
+    fn a_dip_below_a_larger_size_is_lifted_to_it() {
+        let curve = [at(1 << 10, 100e9), at(2 << 10, 50e9), at(4 << 10, 80e9), at(8 << 10, 10e9)];
+        let rates: Vec<f64> = envelope(&curve).iter().map(|p| p.1).collect();
+        assert_eq!(rates, [100e9, 80e9, 80e9, 10e9]);
+        assert_eq!(interpolate(&curve, (2u64 << 10) as f64), Some(80e9));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::charts::{ChartError, Palette, ValueFormat};
 use super::format::sig3;
 use super::Report;
 use crate::environment::Environment;
+use crate::probes::limits::envelope;
 use crate::probes::{BandwidthAtSize, BYTES_PER_POINT};
 use crate::summary::ScenarioSummary;
 
@@ -39,7 +40,7 @@ const MUTED_TEXT: RGBColor = RGBColor(0x66, 0x66, 0x66);
 pub struct Roofline {
     pub title: String,
     /// One line per thread count: (working-set bytes, least ns a point an epoch) at each measured
-    /// size, ascending.
+    /// size, ascending, with the samples it was read from.
     pub bandwidth: Vec<LimitLine>,
     /// One horizontal line per thread count: the arithmetic's least ns a point an epoch.
     pub compute: Vec<ComputeLine>,
@@ -52,7 +53,10 @@ pub struct Roofline {
 pub struct LimitLine {
     pub label: String,
     pub all_threads: bool,
+    /// The limit: the bandwidth envelope (see [`envelope`]) as ns a point an epoch.
     pub points: Vec<(f64, f64)>,
+    /// The best sample at each size as measured, drawn as dots under the line.
+    pub measured: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,21 +78,20 @@ pub struct Costs {
 pub fn chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
     let environment = report.environment.as_ref()?;
     let curve = environment.bandwidth_curve.as_ref()?;
-    let ns_of = |sizes: &[BandwidthAtSize]| -> Vec<(f64, f64)> {
-        sizes
+    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
+    let line = |label: String, all_threads: bool, sizes: &[BandwidthAtSize]| LimitLine {
+        label,
+        all_threads,
+        points: envelope(sizes).into_iter().filter(|p| p.1 > 0.0).map(|(bytes, rate)| (bytes, ns(rate))).collect(),
+        measured: sizes
             .iter()
             .filter(|s| s.bytes_per_second.best > 0.0)
-            .map(|s| (s.working_set_bytes as f64, BYTES_PER_POINT as f64 / s.bytes_per_second.best * 1e9))
-            .collect()
+            .map(|s| (s.working_set_bytes as f64, ns(s.bytes_per_second.best)))
+            .collect(),
     };
-    let mut bandwidth =
-        vec![LimitLine { label: "reading the data, 1 thread".into(), all_threads: false, points: ns_of(&curve.single_thread) }];
+    let mut bandwidth = vec![line("reading the data, 1 thread".into(), false, &curve.single_thread)];
     if curve.threads > 1 {
-        bandwidth.push(LimitLine {
-            label: format!("reading the data, {} threads", curve.threads),
-            all_threads: true,
-            points: ns_of(&curve.all_threads),
-        });
+        bandwidth.push(line(format!("reading the data, {} threads", curve.threads), true, &curve.all_threads));
     }
     let mut compute = Vec::new();
     if let Some(ceiling) = &environment.compute_ceiling {
@@ -274,7 +277,8 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
         } else {
             plot.draw_series(LineSeries::new(line.points.iter().copied(), style))?;
         }
-        plot.draw_series(line.points.iter().map(|&p| Circle::new(p, 2, LIMIT_COLOUR.filled())))?;
+        let dot = if line.all_threads { LIMIT_COLOUR.mix(0.45).filled() } else { LIMIT_COLOUR.filled() };
+        plot.draw_series(line.measured.iter().map(|&p| Circle::new(p, 3, dot)))?;
         // Beyond the measured sizes the limit is the nearest measured one's: dotted.
         if let (Some(&first), Some(&last)) = (line.points.first(), line.points.last()) {
             let thin = LIMIT_COLOUR.mix(0.5).stroke_width(1);
@@ -362,6 +366,9 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
         "point ÷ the read bandwidth measured at",
         "that working set; arithmetic: 2 FMA + 2",
         "adds a point at the compute ceiling.",
+        "Dots: the best sample at each size. A dip",
+        "below a larger size's figure is the machine",
+        "being busy: the line keeps the larger.",
         "Markers at one n are set slightly apart.",
     ] {
         area.draw(&Text::new(line, (x0, y + 4), note.clone()))?;
