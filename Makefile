@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e lint bench-engine clean
+.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e test-browser lint bench-engine clean
 
 all: build
 
@@ -50,12 +50,13 @@ $(VENV)/.optional-tried: python_impl/requirements-optional.txt $(VENV_STAMP)
 # The main job: every scenario in scenarios/, report in results/latest/.
 compare: build venv-optional
 	./target/release/orchestrator run $(SCENARIOS) $(ARGS)
+	@echo "open the report: file://$(CURDIR)/results/latest/report.html"
 
 # A CI-sized run of every scenario.
 quick: build venv-optional
 	./target/release/orchestrator run --quick $(SCENARIOS) $(ARGS)
 
-test: lint test-rust test-python test-e2e
+test: lint test-rust test-python test-e2e test-browser
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -78,9 +79,18 @@ test-e2e: build venv-optional
 	./target/release/orchestrator report $(E2E_RESULTS)/latest
 	@./target/release/orchestrator report --check $(E2E_RESULTS)/latest >/dev/null; status=$$?; \
 		test $$status -eq 1 || { echo "test-e2e: --check should exit 1 (the write-up's 3-6x claim cannot hold), got $$status"; exit 1; }
-	@for f in raw.csv samples.csv environment.json plan.json summary.csv summary.json report.md charts/seed-wall.png; do \
+	@for f in raw.csv samples.csv environment.json plan.json summary.csv summary.json report.md report.html charts/headline.png charts/seed-wall.png; do \
 		test -s $(E2E_RESULTS)/latest/$$f || { echo "test-e2e: $$f missing or empty"; exit 1; }; done
 	@echo "test-e2e: 1 passed, 0 failed"
+
+# report.html of the end-to-end run in headless Chromium: every image decoded, nothing wider than
+# 1280 px, every results table within 1000 px, the headline chart on the first screen.
+test-browser: test-e2e
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || test -n "$$CHROMIUM"; then \
+		REPORT_RUN_DIR=$(CURDIR)/$(E2E_RESULTS)/latest $(CARGO) test -q -p orchestrator --test report report_html_reads_well_in_a_real_browser -- --nocapture; \
+	else \
+		echo "test-browser: SKIPPED: no Chromium installed (apt-get install chromium, or set CHROMIUM=/path/to/chrome)"; \
+	fi
 
 # The measurement engine against hyperfine -N and /usr/bin/time -v on the same commands,
 # interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.

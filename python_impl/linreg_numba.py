@@ -16,16 +16,7 @@ import math
 
 import linreg_common as common
 
-INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
-
-try:
-    import numba
-except ImportError as error:
-    # Not installed is an expected state (numba is optional); a numba that is there but cannot load
-    # (a missing llvmlite, a NumPy it does not support) is not, so its own message stays on the line.
-    if error.name == "numba":
-        common.fail(None, f"numba is not installed: {INSTALL_HINT}")
-    common.fail(None, f"numba cannot be imported ({error}): {INSTALL_HINT}")
+numba = common.import_optional("numba")
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 
 Every test starts a script as a subprocess with this interpreter, so what is checked is the real
 command line, stdout line, stderr line and exit code. A script whose optional package does not
-import here (linreg_numba.py without numba) has its tests skipped, with the reason.
+import here (the numba scripts without numba) has its tests skipped, with the reason.
 """
 
 import importlib
@@ -23,10 +23,12 @@ SCRIPTS = {
     "linreg_numpy_fast.py": "python-numpy-fast",
     "linreg_pure.py": "python-pure",
     "linreg_numba.py": "python-numba",
+    "linreg_numba_fast.py": "python-numba-fast",
 }
 
 # The package each optional script needs, from python_impl/requirements-optional.txt.
-OPTIONAL_PACKAGES = {"linreg_numba.py": "numba"}
+OPTIONAL_PACKAGES = {"linreg_numba.py": "numba", "linreg_numba_fast.py": "numba"}
+NUMBA_SCRIPTS = ["linreg_numba.py", "linreg_numba_fast.py"]
 OPTIONAL_INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
 
 
@@ -393,22 +395,38 @@ WITHOUT_NUMBA = (
 )
 
 
-def test_numba_not_installed_is_one_error_line(tmp_path):
+@pytest.mark.parametrize("script", NUMBA_SCRIPTS)
+def test_numba_not_installed_is_one_error_line(script, tmp_path):
     # Runs with or without numba installed: the line a user without it sees.
     data = vector_npy(tmp_path / "data.npy")
     proc = run(
-        "linreg_numba.py",
+        script,
         *("--data", data, "--epochs", 10, "--learning-rate", 0.01),
         python_flags=("-c", WITHOUT_NUMBA),
     )
-    line = assert_one_error_line(proc, "linreg_numba.py")
-    assert line == f"linreg_numba.py: error: numba is not installed: {OPTIONAL_INSTALL_HINT}"
+    line = assert_one_error_line(proc, script)
+    assert line == f"{script}: error: numba is not installed: {OPTIONAL_INSTALL_HINT}"
 
 
-@runs_here("linreg_numba.py")
-def test_numba_epochs_beyond_int64_is_bad_input(tmp_path):
+@pytest.mark.parametrize("script", [pytest.param(s, marks=runs_here(s)) for s in NUMBA_SCRIPTS])
+def test_numba_epochs_beyond_int64_is_bad_input(script, tmp_path):
     # The compiled loop counts in int64; the other scripts take any integer (and would run forever).
     data = vector_npy(tmp_path / "data.npy")
-    proc = run("linreg_numba.py", "--data", data, "--epochs", 2**63, "--learning-rate", 0.01)
-    line = assert_one_error_line(proc, "linreg_numba.py")
+    proc = run(script, "--data", data, "--epochs", 2**63, "--learning-rate", 0.01)
+    line = assert_one_error_line(proc, script)
     assert "--epochs" in line
+
+
+@runs_here("linreg_numba_fast.py")
+@pytest.mark.parametrize("n", [1000, 100_003])
+def test_numba_fast_agrees_with_the_reference_on_random_data(n, tmp_path):
+    # Fast-math reorders the sums (vector lanes, one partial sum per thread): not bit for bit, but
+    # within 1e-9 of the reference, at a size where every thread and vector lane takes part.
+    rng = np.random.default_rng(n)
+    x = rng.uniform(-3.0, 3.0, n)
+    y = 1.7 * x - 0.4 + rng.normal(0.0, 0.5, n)
+    data = write_npy(tmp_path / "data.npy", np.array([x, y]))
+    reference = fit("linreg_numpy.py", data, 200, 0.05)
+    fast = fit("linreg_numba_fast.py", data, 200, 0.05)
+    for field in ("w", "b", "mse"):
+        assert_close(fast[field], reference[field])

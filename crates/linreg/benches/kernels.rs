@@ -1,22 +1,24 @@
-//! One epoch's gradient sums for every kernel at n = 10^3, 10^5, 10^7, in process: the view beside
-//! the orchestrator's whole-process one. `cargo bench -p linreg`; throughput is points a second.
+//! One epoch's gradient sums for every kernel at n = 10^3 … 10^7, in process: the view beside the
+//! orchestrator's whole-process one. `cargo bench -p linreg`; throughput is points a second. The
+//! standalone runs of the same kernels, and the two-thread reference, are benches/standalone.py.
 //!
-//! 10^3 points (16 KB) live in L1/L2, 10^5 (1.6 MB) in L3, 10^7 (160 MB) only in memory, where
-//! every kernel that keeps up is bounded by the memory bandwidth (16 bytes a point).
+//! 10^3 points (16 KB) live in L1, 10^4 (160 KB) in L2, 10^5 (1.6 MB) in L2 when split over two
+//! cores and in L3 on one, 10^6 (16 MB) in L3, 10^7 (160 MB) only in memory, where every kernel
+//! that keeps up is bounded by the memory bandwidth (16 bytes a point).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use linreg::kernels::parallel;
-use linreg::{Isa, Kernel};
+use linreg::{Isa, Kernel, Threads};
 
-const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
+const SIZES: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// Every kernel worth comparing on this machine: the simd and parallel kernels on each instruction
 /// set the CPU has, parallel on every core.
 fn kernels() -> Vec<Kernel> {
-    let threads = Some(parallel::default_threads());
+    let threads = Threads::Exactly(parallel::default_threads());
     let mut kernels = vec![Kernel::Scalar];
     for isa in Isa::available().into_iter().rev() {
         kernels.push(Kernel::Simd(isa));

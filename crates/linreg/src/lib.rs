@@ -12,6 +12,7 @@ pub mod protocol;
 
 pub use dataset::{Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel};
-pub use kernels::simd::Isa;
+pub use kernels::parallel::Threads;
+pub use kernels::simd::{Isa, IsaError};
 pub use ols::{ols, Ols};
 pub use protocol::ResultLine;

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use linreg::protocol::{ResultLine, ResultStatus};
-use linreg::{Dataset, FitStatus, Kernel};
+use linreg::protocol::ResultLine;
+use linreg::{Dataset, Isa, Kernel, Threads};
 
 #[derive(Parser)]
 #[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
@@ -25,14 +25,22 @@ struct Args {
     /// Learning rate (finite, > 0)
     #[arg(long, value_name = "LR", allow_negative_numbers = true)]
     learning_rate: String,
-    /// How the gradient sums are computed: scalar, simd or parallel. simd and parallel use AVX2+FMA
-    /// when the CPU has them, unless LINREG_FORCE_PORTABLE=1
+    /// How the gradient sums are computed: scalar, simd or parallel
     #[arg(long, value_name = "NAME", default_value = "scalar")]
     kernel: String,
-    /// Threads of the parallel kernel [default: every core this process may use]
+    /// Instruction set of the simd and parallel kernels: avx512, avx2 (AVX2+FMA) or portable
+    /// [default: the widest this CPU has]
+    #[arg(long, value_name = "ISA")]
+    isa: Option<String>,
+    /// Threads of the parallel kernel: auto (one below 65 536 points, every core from there) or N
+    /// [default: auto]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     threads: Option<String>,
 }
+
+/// Replaced by `--isa portable`; refused rather than ignored, so that a script that still sets it
+/// does not silently measure other code than it asks for.
+const RETIRED_FORCE_PORTABLE_ENV: &str = "LINREG_FORCE_PORTABLE";
 
 fn main() -> ExitCode {
     match run() {
@@ -63,36 +71,30 @@ fn run() -> Result<(), String> {
     };
     let epochs = parse_epochs(&args.epochs)?;
     let learning_rate = parse_learning_rate(&args.learning_rate)?;
-    let kernel = parse_kernel(&args.kernel, args.threads.as_deref())?;
+    if std::env::var_os(RETIRED_FORCE_PORTABLE_ENV).is_some() {
+        return Err(format!("{RETIRED_FORCE_PORTABLE_ENV} is no longer read: use --isa portable"));
+    }
+    let kernel = parse_kernel(&args.kernel, args.isa.as_deref(), args.threads.as_deref())?;
 
     let load_start = Instant::now();
     let data = Dataset::read(&args.data).map_err(|e| e.to_string())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
 
-    let train_start = Instant::now();
-    let fit = linreg::fit(&data.x, &data.y, epochs, learning_rate, kernel);
-    let train_seconds = train_start.elapsed().as_secs_f64();
+    // The clock starts inside: the parallel kernel's threads are started and waiting by then, so
+    // train_seconds is the epochs alone (docs/protocol.md), however few there are.
+    let (fit, train_seconds) = kernel.with_gradient_sums(&data.x, &data.y, |gradient_sums| {
+        let train_start = Instant::now();
+        let fit = linreg::fit::descend(&data.x, &data.y, epochs, learning_rate, gradient_sums);
+        (fit, train_start.elapsed().as_secs_f64())
+    });
 
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let (status, diverged_at_epoch) = match fit.status {
-        FitStatus::Ok => (ResultStatus::Ok, None),
-        FitStatus::Diverged { at_epoch } => (ResultStatus::Diverged, Some(at_epoch)),
-    };
     let line = ResultLine {
         implementation: format!("rust-{kernel}"),
         kernel: Some(kernel.label()),
         threads: Some(kernel.threads_used(data.len()) as u64),
-        n: data.len() as u64,
-        epochs,
-        learning_rate,
-        w: finite(fit.w),
-        b: finite(fit.b),
-        mse: finite(fit.mse),
-        status,
-        epochs_run: fit.epochs_run,
-        diverged_at_epoch,
         load_seconds,
         train_seconds,
+        ..ResultLine::of_fit(&fit, data.len(), epochs, learning_rate)
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", line.to_json()).and_then(|()| stdout.flush()).map_err(|e| format!("cannot write the result to stdout: {e}"))
@@ -113,15 +115,31 @@ fn parse_learning_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_kernel(name: &str, threads: Option<&str>) -> Result<Kernel, String> {
+fn parse_kernel(name: &str, isa: Option<&str>, threads: Option<&str>) -> Result<Kernel, String> {
     let kernel = Kernel::by_name(name).ok_or_else(|| format!("--kernel: unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", ")))?;
+    let kernel = match (kernel, isa) {
+        (kernel, None) => kernel,
+        (Kernel::Simd(_), Some(text)) => Kernel::Simd(parse_isa(text)?),
+        (Kernel::Parallel { threads, .. }, Some(text)) => Kernel::Parallel { threads, isa: parse_isa(text)? },
+        (kernel, Some(_)) => return Err(format!("--isa applies to --kernel simd and parallel only, not to '{kernel}'")),
+    };
     match (kernel, threads) {
         (kernel, None) => Ok(kernel),
-        (Kernel::Parallel { isa, .. }, Some(text)) => Ok(Kernel::Parallel { threads: Some(parse_threads(text)?), isa }),
+        (Kernel::Parallel { isa, .. }, Some(text)) => Ok(Kernel::Parallel { threads: parse_threads(text)?, isa }),
         (kernel, Some(_)) => Err(format!("--threads applies to --kernel parallel only, not to '{kernel}'")),
     }
 }
 
-fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
-    text.trim().parse::<NonZeroUsize>().map_err(|_| format!("--threads must be an integer ≥ 1, got '{text}'"))
+fn parse_isa(text: &str) -> Result<Isa, String> {
+    Isa::by_name(text.trim()).map_err(|e| format!("--isa: {e}"))
+}
+
+fn parse_threads(text: &str) -> Result<Threads, String> {
+    if text.trim() == "auto" {
+        return Ok(Threads::Auto);
+    }
+    text.trim()
+        .parse::<NonZeroUsize>()
+        .map(Threads::Exactly)
+        .map_err(|_| format!("--threads must be 'auto' or an integer ≥ 1, got '{text}'"))
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fit::{Fit, FitStatus};
+
 /// The result line. Non-finite floats travel as `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultLine {
@@ -19,7 +21,7 @@ pub struct ResultLine {
     pub diverged_at_epoch: Option<u64>,
     pub load_seconds: f64,
     pub train_seconds: f64,
-    /// Extra (optional, docs/protocol.md): the code that summed, e.g. `simd/avx2-fma`.
+    /// Extra (optional, docs/protocol.md): the code that summed, e.g. `simd/avx512`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
     /// Extra (optional): how many threads summed.
@@ -36,6 +38,33 @@ pub enum ResultStatus {
 }
 
 impl ResultLine {
+    /// The line for `fit` of `n` points: its w, b, mse (null where not finite), status and epochs.
+    /// Who fitted, with what, and how long it took are left for the caller to fill in:
+    /// `ResultLine { implementation, load_seconds, train_seconds, ..ResultLine::of_fit(..) }`.
+    pub fn of_fit(fit: &Fit, n: usize, epochs: u64, learning_rate: f64) -> ResultLine {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let (status, diverged_at_epoch) = match fit.status {
+            FitStatus::Ok => (ResultStatus::Ok, None),
+            FitStatus::Diverged { at_epoch } => (ResultStatus::Diverged, Some(at_epoch)),
+        };
+        ResultLine {
+            implementation: String::new(),
+            n: n as u64,
+            epochs,
+            learning_rate,
+            w: finite(fit.w),
+            b: finite(fit.b),
+            mse: finite(fit.mse),
+            status,
+            epochs_run: fit.epochs_run,
+            diverged_at_epoch,
+            load_seconds: 0.0,
+            train_seconds: 0.0,
+            kernel: None,
+            threads: None,
+        }
+    }
+
     /// The line as printed: one JSON object, no trailing newline.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a ResultLine always serialises")
@@ -69,6 +98,19 @@ impl ResultLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fit_becomes_a_line_that_parses() {
+        let ok = Fit { w: 2.0, b: 0.5, mse: 1e-3, epochs_run: 10, status: FitStatus::Ok };
+        let line = ResultLine { implementation: "x".into(), ..ResultLine::of_fit(&ok, 5, 10, 0.01) };
+        assert_eq!(ResultLine::parse(&line.to_json()), Ok(line));
+
+        let diverged = Fit { w: f64::INFINITY, b: 3.0, mse: f64::NAN, epochs_run: 4, status: FitStatus::Diverged { at_epoch: 4 } };
+        let line = ResultLine::of_fit(&diverged, 5, 10, 0.01);
+        assert_eq!((line.w, line.b, line.mse), (None, Some(3.0), None));
+        assert_eq!((line.status, line.diverged_at_epoch, line.epochs_run), (ResultStatus::Diverged, Some(4), 4));
+        assert!(ResultLine::parse(&line.to_json()).is_ok());
+    }
 
     fn line() -> ResultLine {
         ResultLine {

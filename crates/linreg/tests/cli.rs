@@ -1,5 +1,5 @@
-//! The `linreg` binary's kernel flags, run as the orchestrator runs it: --kernel, --threads and
-//! LINREG_FORCE_PORTABLE, seen in the JSON line and the exit code.
+//! The `linreg` binary's kernel flags, run as the orchestrator runs it: --kernel, --isa and
+//! --threads, seen in the JSON line and the exit code.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -34,20 +34,17 @@ fn result(output: &Output) -> ResultLine {
     ResultLine::parse(std::str::from_utf8(&output.stdout).unwrap()).unwrap()
 }
 
-fn has_avx2_fma() -> bool {
-    linreg::Isa::avx2_fma().is_some()
-}
-
 #[test]
 fn every_kernel_prints_its_name_code_and_threads() {
-    let best = if has_avx2_fma() { "avx2-fma" } else { "portable" };
-    let cases: [(&[&str], &str, String, u64); 5] = [
+    let best = linreg::Isa::detect().name();
+    let cases: [(&[&str], &str, String, u64); 6] = [
         (&[], "rust-scalar", "scalar".into(), 1),
         (&["--kernel", "scalar"], "rust-scalar", "scalar".into(), 1),
         (&["--kernel", "simd"], "rust-simd", format!("simd/{best}"), 1),
         // 5 points make one chunk: one thread sums them, however many were asked for.
         (&["--kernel", "parallel"], "rust-parallel", format!("parallel/{best}"), 1),
         (&["--kernel", "parallel", "--threads", "3"], "rust-parallel", format!("parallel/{best}"), 1),
+        (&["--kernel", "parallel", "--threads", "auto"], "rust-parallel", format!("parallel/{best}"), 1),
     ];
     for (args, implementation, kernel, threads) in cases {
         let line = result(&linreg(args, &[]));
@@ -61,28 +58,47 @@ fn every_kernel_prints_its_name_code_and_threads() {
 }
 
 #[test]
-fn the_environment_variable_forces_the_portable_code() {
-    for (kernel, label) in [("simd", "simd/portable"), ("parallel", "parallel/portable")] {
-        let line = result(&linreg(&["--kernel", kernel], &[("LINREG_FORCE_PORTABLE", "1")]));
-        assert_eq!(line.kernel.as_deref(), Some(label));
-        assert_eq!(line.implementation, format!("rust-{kernel}"));
+fn isa_forces_each_instruction_set_the_cpu_has() {
+    for isa in linreg::Isa::available() {
+        for kernel in ["simd", "parallel"] {
+            let line = result(&linreg(&["--kernel", kernel, "--isa", isa.name()], &[]));
+            assert_eq!(line.kernel.as_deref(), Some(format!("{kernel}/{}", isa.name()).as_str()));
+            let w = line.w.unwrap();
+            assert!((w - 1.995180350672).abs() < 1e-9 * 1.995180350672, "{kernel} {isa}: w = {w}");
+        }
     }
-    if has_avx2_fma() {
-        let line = result(&linreg(&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "0")]));
-        assert_eq!(line.kernel.as_deref(), Some("simd/avx2-fma"), "0 does not force");
+}
+
+#[test]
+fn an_isa_the_cpu_lacks_is_refused_in_one_line() {
+    for (isa, feature) in [("avx512", linreg::Isa::avx512()), ("avx2", linreg::Isa::avx2_fma())] {
+        if feature.is_some() {
+            continue;
+        }
+        let output = linreg(&["--kernel", "simd", "--isa", isa], &[]);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("--isa: this CPU cannot run {isa}")), "{stderr}");
     }
 }
 
 #[test]
 fn bad_kernel_flags_exit_2_with_one_line() {
-    let cases: [(&[&str], &str); 4] = [
-        (&["--kernel", "fast"], "unknown kernel 'fast' (known: scalar, simd, parallel)"),
-        (&["--kernel", "parallel", "--threads", "0"], "--threads must be an integer ≥ 1, got '0'"),
-        (&["--kernel", "parallel", "--threads", "-2"], "--threads must be an integer ≥ 1, got '-2'"),
-        (&["--kernel", "simd", "--threads", "2"], "--threads applies to --kernel parallel only"),
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&[&str], Env, &str); 9] = [
+        (&["--kernel", "fast"], &[], "unknown kernel 'fast' (known: scalar, simd, parallel)"),
+        (&["--kernel", "parallel", "--threads", "0"], &[], "--threads must be 'auto' or an integer ≥ 1, got '0'"),
+        (&["--kernel", "parallel", "--threads", "-2"], &[], "--threads must be 'auto' or an integer ≥ 1, got '-2'"),
+        (&["--kernel", "simd", "--threads", "2"], &[], "--threads applies to --kernel parallel only"),
+        (&["--kernel", "simd", "--isa", "sse9"], &[], "--isa: unknown instruction set 'sse9' (known: avx512, avx2, portable)"),
+        (&["--kernel", "simd", "--isa", ""], &[], "--isa: unknown instruction set ''"),
+        (&["--isa", "portable"], &[], "--isa applies to --kernel simd and parallel only, not to 'scalar'"),
+        (&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "1")], "LINREG_FORCE_PORTABLE is no longer read: use --isa portable"),
+        (&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "0")], "LINREG_FORCE_PORTABLE is no longer read"),
     ];
-    for (args, want) in cases {
-        let output = linreg(args, &[]);
+    for (args, env, want) in cases {
+        let output = linreg(args, env);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(output.stdout.is_empty(), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -40,6 +40,13 @@ pub struct ClaimResult {
     pub source: Option<String>,
     /// What was measured, in words, e.g. "106× (95% CI 98–112×)".
     pub measured: String,
+    /// The implementation the claim is about: "rust".
+    #[serde(default)]
+    pub subject: String,
+    /// Claim and measurement in a few words after the subject, for the report's opening lines:
+    /// "3–6× faster: 106×".
+    #[serde(default)]
+    pub short: String,
     pub verdict: Verdict,
 }
 
@@ -54,7 +61,7 @@ pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRe
             let ratio = |numerator: &str, denominator: &str, figure_name: &str, figure: Figure| {
                 summary::ratio_between(records, &summary.name, point.index, numerator, denominator, figure_name, figure)
             };
-            let (claim_text, source, measured, verdict) = judge(claim, point, &ratio);
+            let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio);
             results.push(ClaimResult {
                 scenario: summary.name.clone(),
                 point: point.index,
@@ -62,6 +69,8 @@ pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRe
                 claim: claim_text,
                 source,
                 measured,
+                subject: claim_subject(claim).to_string(),
+                short,
                 verdict,
             });
         }
@@ -69,11 +78,21 @@ pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRe
     results
 }
 
+fn claim_subject(claim: &Claim) -> &str {
+    match claim {
+        Claim::Speedup(c) => &c.faster,
+        Claim::MemoryRatio(c) => &c.leaner,
+        Claim::Fit(c) => &c.implementation,
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => &c.implementation,
+    }
+}
+
 fn claim_point(claim: &Claim) -> Option<usize> {
     match claim {
         Claim::Speedup(c) => c.point,
         Claim::MemoryRatio(c) => c.point,
         Claim::Fit(c) => c.point,
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => c.point,
     }
 }
 
@@ -83,12 +102,27 @@ fn find<'a>(point: &'a PointSummary, name: &str) -> Option<&'a ImplementationSum
 
 /// "3–6×", "≥ 3×", "≤ 6×".
 fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
+    bounds_in(at_least, at_most, "×")
+}
+
+/// "0.3–0.8 ms", "at least 30 MB".
+pub fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
     match (at_least, at_most) {
-        (Some(lo), Some(hi)) => format!("{}–{}×", trim(lo), trim(hi)),
-        (Some(lo), None) => format!("at least {}×", trim(lo)),
-        (None, Some(hi)) => format!("at most {}×", trim(hi)),
-        (None, None) => "any ×".into(),
+        (Some(lo), Some(hi)) => format!("{}–{}{unit}", trim(lo), trim(hi)),
+        (Some(lo), None) => format!("at least {}{unit}", trim(lo)),
+        (None, Some(hi)) => format!("at most {}{unit}", trim(hi)),
+        (None, None) => format!("any{unit}"),
     }
+}
+
+/// An absolute claim's figure in the claim's own unit: wall time in ms, peak RSS in MB.
+fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> Option<(f64, f64, f64)> {
+    let (d, scale) = match claim {
+        Claim::WallMs(_) => (implementation.wall.as_ref()?, 1e3),
+        Claim::PeakRssMb(_) => (implementation.peak_rss.as_ref()?, 1e-6),
+        _ => return None,
+    };
+    Some((d.median * scale, d.ci_low * scale, d.ci_high * scale))
 }
 
 fn trim(v: f64) -> String {
@@ -99,6 +133,15 @@ fn trim(v: f64) -> String {
 /// A ratio with its CI in words: "106× (95% CI 98–112×)".
 pub fn ratio_text(r: &Ratio) -> String {
     format!("{}× (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
+}
+
+/// A fitted parameter in a few characters: "1.9952", "0.0174", "-1.319e304".
+fn four_decimals(v: f64) -> String {
+    if v.abs() >= 1e6 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 /// Three significant figures, no exponent for ordinary ratios.
@@ -136,7 +179,20 @@ pub fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Optio
 /// A ratio of two implementations' figures (numerator name, denominator name, figure name, figure).
 type RatioOf<'a> = dyn Fn(&str, &str, &str, Figure) -> Option<Ratio> + 'a;
 
-fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, Option<String>, String, Verdict) {
+/// One claim judged at one point.
+struct Judged {
+    claim: String,
+    source: Option<String>,
+    measured: String,
+    short: String,
+    verdict: Verdict,
+}
+
+fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
+    let ratio_measured = |r: Option<Ratio>, at_least, at_most| match r {
+        Some(r) => (ratio_text(&r), format!("{}×", sig3(r.estimate)), judge_interval(r.ci_low, r.ci_high, at_least, at_most)),
+        None => ("no measurement of both".into(), "no data".into(), Verdict::NoData),
+    };
     match claim {
         Claim::Speedup(c) => {
             let metric = match c.metric {
@@ -144,7 +200,8 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, O
                 TimeMetric::Cpu => "CPU time",
                 TimeMetric::Train => "training time",
             };
-            let text = format!("{} is {} faster than {} ({metric})", c.faster, bounds_text(c.at_least, c.at_most), c.than);
+            let bounds = bounds_text(c.at_least, c.at_most);
+            let text = format!("{} is {bounds} faster than {} ({metric})", c.faster, c.than);
             // Times: the slow one's over the fast one's.
             let (figure_name, figure): (&str, Figure) = match c.metric {
                 TimeMetric::Wall => ("wall", |r| r.wall_seconds),
@@ -155,31 +212,33 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, O
                 (Some(_), Some(_)) => ratio(&c.than, &c.faster, figure_name, figure),
                 _ => None,
             };
-            let (measured, verdict) = match ratio {
-                Some(r) => (ratio_text(&r), judge_interval(r.ci_low, r.ci_high, c.at_least, c.at_most)),
-                None => ("no measurement of both".into(), Verdict::NoData),
-            };
-            (text, c.source.clone(), measured, verdict)
+            let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
+            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} faster: {short}"), verdict }
         }
         Claim::MemoryRatio(c) => {
-            let text = format!("{} uses {} less peak memory than {}", c.leaner, bounds_text(c.at_least, c.at_most), c.than);
+            let bounds = bounds_text(c.at_least, c.at_most);
+            let text = format!("{} uses {bounds} less peak memory than {}", c.leaner, c.than);
             let ratio = match (find(point, &c.leaner), find(point, &c.than)) {
                 (Some(_), Some(_)) => ratio(&c.than, &c.leaner, "peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64)),
                 _ => None,
             };
-            let (measured, verdict) = match ratio {
-                Some(r) => (ratio_text(&r), judge_interval(r.ci_low, r.ci_high, c.at_least, c.at_most)),
-                None => ("no measurement of both".into(), Verdict::NoData),
-            };
-            (text, c.source.clone(), measured, verdict)
+            let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
+            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} less memory: {short}"), verdict }
         }
         Claim::Fit(c) => {
             let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
             let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
+            let short_claim = wanted.join(", ");
             let Some(found) = find(point, &c.implementation) else {
-                return (text, c.source.clone(), "no measurement".into(), Verdict::NoData);
+                return Judged {
+                    claim: text,
+                    source: c.source.clone(),
+                    measured: "no measurement".into(),
+                    short: format!("{short_claim}: no data"),
+                    verdict: Verdict::NoData,
+                };
             };
-            let mut parts = Vec::new();
+            let (mut parts, mut short_parts) = (Vec::new(), Vec::new());
             let mut held = true;
             for (name, want, got) in [("w", c.w, found.w), ("b", c.b, found.b)] {
                 let Some(want) = want else { continue };
@@ -187,14 +246,45 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> (String, O
                     Some(got) => {
                         held &= (got - want).abs() <= c.tolerance;
                         parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
+                        short_parts.push(format!("{name} = {}", four_decimals(got)));
                     }
                     None => {
                         held = false;
                         parts.push(format!("{name} not finite"));
+                        short_parts.push(format!("{name} not finite"));
                     }
                 }
             }
-            (text, c.source.clone(), parts.join(", "), if held { Verdict::Held } else { Verdict::NotHeld })
+            Judged {
+                claim: text,
+                source: c.source.clone(),
+                measured: parts.join(", "),
+                short: format!("{short_claim}: {}", short_parts.join(", ")),
+                verdict: if held { Verdict::Held } else { Verdict::NotHeld },
+            }
+        }
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => {
+            let (unit, text) = match claim {
+                Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds_in(c.at_least, c.at_most, " ms"))),
+                _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds_in(c.at_least, c.at_most, " MB"))),
+            };
+            let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
+            let Some((median, low, high)) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
+                return Judged {
+                    claim: text,
+                    source: c.source.clone(),
+                    measured: "no measurement".into(),
+                    short: format!("{short_claim}: no data"),
+                    verdict: Verdict::NoData,
+                };
+            };
+            Judged {
+                claim: text,
+                source: c.source.clone(),
+                measured: format!("{} {unit} (95% CI {}–{} {unit})", sig3(median), sig3(low), sig3(high)),
+                short: format!("{short_claim}: {} {unit}", sig3(median)),
+                verdict: judge_interval(low, high, c.at_least, c.at_most),
+            }
         }
     }
 }

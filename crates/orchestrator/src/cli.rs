@@ -19,7 +19,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{binaries, compare, import_profile, probes, report, scenario};
+use crate::{binaries, compare, eta, import_profile, probes, report, scenario};
 
 // Printing never panics (println! does, on a closed pipe): a reader that went away (`| head`,
 // a closed terminal: EPIPE, EIO) loses the lines, never the run. SIGPIPE is ignored by Rust
@@ -276,7 +276,10 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::listen()?;
     let catalogue = load_catalogue(root, args.implementations.clone())?;
     let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
-    let loaded = plan::load(&files, &catalogue.implementations)?;
+    let mut loaded = plan::load(&files, &catalogue.implementations)?;
+    if args.scenarios.is_empty() {
+        plan::sort_by_declared_order(&mut loaded);
+    }
     note_overrides(&loaded, &catalogue);
 
     // Paths from the command line are relative to the current directory; children run in the root.
@@ -575,11 +578,13 @@ fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::To
 }
 
 /// Progress on stderr: a bar with the scenario, point, implementation, repetition and ETA on a
-/// terminal; plain lines (one per scenario point, and one per failed run) otherwise.
+/// terminal; plain lines (one per scenario point, and one per failed run) otherwise. The ETA
+/// prices the runs left by what finished runs cost ([`eta::Eta`]), not by their count.
 struct Progress {
     bar: ProgressBar,
     plain: bool,
     last_point: Option<(usize, usize)>,
+    eta: eta::Eta,
 }
 
 impl Progress {
@@ -587,10 +592,12 @@ impl Progress {
         let total = execute::count_runs(plan);
         let plain = !std::io::stderr().is_terminal();
         let bar = if plain { ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()) } else { ProgressBar::new(total) };
-        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Progress { bar, plain, last_point: None }
+        let eta = eta::Eta::new(plan);
+        bar.set_prefix(eta::duration_words(eta.remaining_seconds()));
+        Progress { bar, plain, last_point: None, eta }
     }
 
     fn say(&self, line: String) {
@@ -623,6 +630,8 @@ impl Progress {
             Some(r) => format!("rep {}/{}", r.repetition, event.scenario.measure.repetitions),
         };
         self.bar.set_message(format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label));
+        self.eta.finished(event.step, event.wall_seconds);
+        self.bar.set_prefix(eta::duration_words(self.eta.remaining_seconds()));
         self.bar.inc(1);
         if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
             let first_line = record.message.lines().next().unwrap_or("");

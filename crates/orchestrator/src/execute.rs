@@ -66,7 +66,7 @@ pub fn schedule(plan: &Plan) -> Vec<Step> {
 }
 
 /// The implementations (by index) that run at a point: neither skipped there nor unavailable.
-fn runnable<'a>(scenario: &'a ScenarioPlan, point: &'a PointPlan) -> impl Iterator<Item = usize> + 'a {
+pub fn runnable<'a>(scenario: &'a ScenarioPlan, point: &'a PointPlan) -> impl Iterator<Item = usize> + 'a {
     scenario
         .implementations
         .iter()

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compare;
 pub mod datasets;
 pub mod environment;
+pub mod eta;
 pub mod execute;
 pub mod import_profile;
 pub mod lock;

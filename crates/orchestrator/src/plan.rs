@@ -123,6 +123,10 @@ pub enum Claim {
     MemoryRatio(MemoryRatioClaim),
     /// `implementation`'s w and b are within `tolerance` (absolute) of the given values.
     Fit(FitClaim),
+    /// `implementation`'s median whole-process wall time lies within [at_least, at_most] ms.
+    WallMs(AbsoluteClaim),
+    /// `implementation`'s median peak RSS lies within [at_least, at_most] MB (10^6 bytes).
+    PeakRssMb(AbsoluteClaim),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +181,21 @@ pub struct FitClaim {
     #[serde(default)]
     pub b: Option<f64>,
     pub tolerance: f64,
+    #[serde(default)]
+    pub point: Option<usize>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A bound on one implementation's own figure, in the unit its claim kind names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsoluteClaim {
+    pub implementation: String,
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    #[serde(default)]
+    pub at_most: Option<f64>,
     #[serde(default)]
     pub point: Option<usize>,
     #[serde(default)]
@@ -252,6 +271,12 @@ pub fn load(scenario_paths: &[PathBuf], catalogue: &Catalogue) -> Result<Vec<Loa
         loaded.push(Loaded { path: path.clone(), file });
     }
     Ok(loaded)
+}
+
+/// The order of a default run: by each scenario's `order:`, the ones without after, ties kept in
+/// the order given (file name). Scenarios named on the command line keep the user's order.
+pub fn sort_by_declared_order(loaded: &mut [Loaded]) {
+    loaded.sort_by_key(|l| l.file.order.map_or((1, 0), |order| (0, order)));
 }
 
 /// Resolves implementations, prepares every dataset (untimed) and expands sweeps into points.

@@ -54,6 +54,10 @@ pub struct ScenarioFile {
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: String,
+    /// Where the scenario comes in a default run (every scenarios/*.yaml) and its report: lower
+    /// first, absent after every declared one, ties by file name.
+    #[serde(default)]
+    pub order: Option<u32>,
     pub dataset: DatasetSpec,
     pub training: Training,
     /// Which implementations to run, by name (from implementations.yaml or `define`).
@@ -641,6 +645,7 @@ pub fn validate(
             Claim::Speedup(c) => (vec![&c.faster, &c.than], c.point),
             Claim::MemoryRatio(c) => (vec![&c.leaner, &c.than], c.point),
             Claim::Fit(c) => (vec![&c.implementation], c.point),
+            Claim::WallMs(c) | Claim::PeakRssMb(c) => (vec![&c.implementation], c.point),
         };
         if let Some(name) = names.into_iter().find(|n| !listed(n)) {
             return Err(err(loc(&claim.referenced), format!("claim names '{name}', which is not among this scenario's implementations")));
@@ -654,6 +659,7 @@ pub fn validate(
         let bounds = match &claim.value {
             Claim::Speedup(c) => (c.at_least, c.at_most),
             Claim::MemoryRatio(c) => (c.at_least, c.at_most),
+            Claim::WallMs(c) | Claim::PeakRssMb(c) => (c.at_least, c.at_most),
             Claim::Fit(c) => {
                 if !(c.tolerance.is_finite() && c.tolerance >= 0.0) || (c.w.is_none() && c.b.is_none()) {
                     return Err(err(loc(&claim.referenced), "a fit claim needs w and/or b, and a finite tolerance ≥ 0".into()));

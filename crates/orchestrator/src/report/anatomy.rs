@@ -66,15 +66,17 @@ pub fn section(out: &mut String, report: &Report, index: usize) {
 
 /// The one sentence the seed verdict borrows: the biggest piece of the first chain's whole.
 pub fn biggest_piece_sentence(report: &Report) -> Option<String> {
-    let chain = report.anatomy.iter().flatten().next()?;
+    let (index, chain) = report.anatomy.iter().enumerate().find_map(|(index, chains)| chains.first().map(|c| (index, c)))?;
+    let scenario = &report.plan.scenarios.get(index)?.name;
     let (whole, biggest) = (chain.whole()?, chain.biggest_piece()?);
     Some(format!(
-        "the biggest piece of `{}`'s {} is `{}` ({}, {} of it; scenario `startup`)",
+        "of `{}`'s {}, `{}` adds the most: {} ({} of it; scenario `{}`)",
         whole.implementation,
         seconds(whole.median_wall_seconds),
         biggest.implementation,
         signed_seconds(biggest.added_seconds),
-        percent(biggest.share_of_whole)
+        percent(biggest.share_of_whole),
+        scenario
     ))
 }
 

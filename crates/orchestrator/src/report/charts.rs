@@ -1,5 +1,6 @@
-//! Every chart of the report, drawn from plain data into 1200×800 PNG files with plotters.
-//! The report fills the input types below; this module depends on nothing else in the crate.
+//! Every chart of the report, drawn from plain data into 1200×800 PNG files with plotters (the
+//! headline chart, in charts/headline.rs, is 1200×520). The report fills the input types below;
+//! this module depends on nothing else in the crate.
 
 use std::error::Error as StdError;
 use std::ops::Range;
@@ -12,6 +13,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+
+mod headline;
+pub use headline::{headline, ClaimedAndMeasured, HeadlineChart, HeadlinePanel, HEADLINE_HEIGHT};
 
 /// Width of every chart, in pixels.
 pub const WIDTH: u32 = 1200;
@@ -315,8 +319,12 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<TickedAxis, TickedAxis>>;
 
 fn render(path: &Path, draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(), ChartError> {
+    render_sized(path, (WIDTH, HEIGHT), draw)
+}
+
+fn render_sized(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(), ChartError> {
     register_fonts().and(faces().map(|_| ())).map_err(|font| ChartError::Font { path: path.to_path_buf(), font })?;
-    let area = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let area = BitMapBackend::new(path, size).into_drawing_area();
     let drawn = (|| {
         area.fill(&WHITE)?;
         draw(&area)?;
@@ -573,8 +581,8 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
             let mapped: Vec<Option<(f64, f64)>> = points.iter().map(|&(px, py)| Some((x.to_axis(px)?, y.to_axis(py)?))).collect();
             for segment in mapped.split(Option::is_none) {
                 let segment: Vec<(f64, f64)> = segment.iter().flatten().copied().collect();
-                plot.draw_series(LineSeries::new(segment.iter().copied(), colour.stroke_width(3)))?;
                 let segment_px: Vec<(i32, i32)> = segment.iter().map(|point| plot.backend_coord(point)).collect();
+                draw_clipped_polyline(area, &segment_px, (&x_pixels, &y_pixels), colour.stroke_width(3))?;
                 for &point_px in &segment_px {
                     draw_marker(area, point_px, marker, colour, 6)?;
                 }
@@ -594,6 +602,49 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
         put_text(area, &label, (left_px, top_px), &label_font, REFERENCE_LINE, HPos::Left, VPos::Top)?;
     }
     draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+}
+
+/// Draws a polyline as separate segments, each clipped to the plot's pixel ranges: a series never
+/// leaves its plot area, and without joins a thick line grows no miter spikes where it turns
+/// sharply (a memory trace sampled every millisecond turns sharply all the time).
+fn draw_clipped_polyline(area: &Area, polyline_px: &[(i32, i32)], clip: (&Range<i32>, &Range<i32>), style: ShapeStyle) -> DrawResult<()> {
+    let mut points: Vec<(i32, i32)> = polyline_px.to_vec();
+    points.dedup();
+    for pair in points.windows(2) {
+        if let Some((start, end)) = clip_segment(pair[0], pair[1], clip) {
+            area.draw(&PathElement::new(vec![start, end], style))?;
+        }
+    }
+    Ok(())
+}
+
+/// The part of the segment from `a` to `b` inside the rectangle (Liang–Barsky), if any.
+fn clip_segment(a: (i32, i32), b: (i32, i32), (x_range, y_range): (&Range<i32>, &Range<i32>)) -> Option<((i32, i32), (i32, i32))> {
+    let (x0, y0) = (f64::from(a.0), f64::from(a.1));
+    let (dx, dy) = (f64::from(b.0) - x0, f64::from(b.1) - y0);
+    let (mut enter, mut leave) = (0.0_f64, 1.0_f64);
+    let edges = [
+        (-dx, x0 - f64::from(x_range.start)),
+        (dx, f64::from(x_range.end) - x0),
+        (-dy, y0 - f64::from(y_range.start)),
+        (dy, f64::from(y_range.end) - y0),
+    ];
+    for (p, q) in edges {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else if p < 0.0 {
+            enter = enter.max(q / p);
+        } else {
+            leave = leave.min(q / p);
+        }
+    }
+    if enter > leave {
+        return None;
+    }
+    let at = |share: f64| ((x0 + share * dx).round() as i32, (y0 + share * dy).round() as i32);
+    Some((at(enter), at(leave)))
 }
 
 /// Pixels along a polyline, a few apart: enough to tell whether a label would hide it.
@@ -736,12 +787,13 @@ fn draw_time_series(area: &Area, chart: &TimeSeries, palette: &Palette) -> DrawR
                 .zip([(&trace.memory, &memory), (&trace.cpu_percent, &cpu)])
                 .map(|(plot, (values, scale))| (plot, values, scale))
             {
-                let mapped: Vec<(f64, f64)> =
-                    values.iter().filter_map(|&(t, value)| Some((time.to_axis(t)?, scale.to_axis(value)?))).collect();
-                plot.draw_series(LineSeries::new(mapped.iter().copied(), colour.stroke_width(3)))?;
+                let mapped_px: Vec<(i32, i32)> =
+                    values.iter().filter_map(|&(t, value)| Some(plot.backend_coord(&(time.to_axis(t)?, scale.to_axis(value)?)))).collect();
+                let pixels = plot.plotting_area().get_pixel_range();
+                draw_clipped_polyline(area, &mapped_px, (&pixels.0, &pixels.1), colour.stroke_width(3))?;
                 // The marker sits on the last sample: where the process was last seen alive.
-                if let Some(last) = mapped.last() {
-                    draw_marker(area, plot.backend_coord(last), marker, colour, 6)?;
+                if let Some(&last) = mapped_px.last() {
+                    draw_marker(area, last, marker, colour, 6)?;
                 }
             }
         }

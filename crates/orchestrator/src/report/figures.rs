@@ -5,9 +5,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::charts::{
-    self, Bar, BarGroup, GroupedBars, LineChart, Palette, PhaseChart, PhaseRow, Reference, RunSamples, Series, TimeSeries, ValueFormat,
+    self, Bar, BarGroup, ClaimedAndMeasured, GroupedBars, HeadlineChart, HeadlinePanel, LineChart, Palette, PhaseChart, PhaseRow,
+    Reference, RunSamples, Series, TimeSeries, ValueFormat,
 };
 use super::{Report, CHARTS_DIR};
+use crate::claims;
+use crate::plan::Claim;
 use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
 /// A chart written into the run directory.
@@ -21,6 +24,8 @@ pub struct Figure {
 
 #[derive(Debug, Default)]
 pub struct Figures {
+    /// The report's first picture (see [`headline_chart`]).
+    pub headline: Option<Figure>,
     pub figures: Vec<Figure>,
     /// Charts that could not be drawn, and why (reported, never fatal).
     pub errors: Vec<String>,
@@ -38,6 +43,20 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
     }
     let palette = Palette::new(&names);
     let mut figures = Figures::default();
+    if let Some((scenario, point)) = super::headline(report) {
+        let chart = headline_chart(report, scenario, point);
+        let file_name = "headline.png";
+        match charts::headline(&charts_dir.join(file_name), &chart, &palette) {
+            Ok(()) => {
+                figures.headline = Some(Figure {
+                    scenario: scenario.name.clone(),
+                    file: format!("{CHARTS_DIR}/{file_name}"),
+                    caption: chart.title.clone(),
+                })
+            }
+            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
+        }
+    }
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
         let mut draw = |suffix: &str, caption: String, result: &dyn Fn(&Path) -> Result<(), charts::ChartError>| {
             let file_name = format!("{}-{suffix}.png", scenario.name);
@@ -65,10 +84,8 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
                 i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high))))
             });
         draw("memory", "Peak memory per implementation".into(), &|path| charts::grouped_bars(path, &memory, &palette));
-        if let Some(timeline) = timeline(report, scenario) {
-            draw("timeline", format!("Memory and CPU over time ({})", timeline.title.rsplit(": ").next().unwrap_or("")), &|path| {
-                charts::time_series(path, &timeline, &palette)
-            });
+        if let Some((timeline, point)) = timeline(report, scenario) {
+            draw("timeline", format!("Memory and CPU over time ({point})"), &|path| charts::time_series(path, &timeline, &palette));
         }
         for (number, chain) in report.anatomy.get(index).into_iter().flatten().enumerate() {
             if let Some(anatomy) = super::anatomy::chart(&scenario.name, chain) {
@@ -100,11 +117,50 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
     figures
 }
 
-fn group_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
-    if scenario.points.len() == 1 {
-        format!("n={}", point.n)
-    } else {
-        point.label.clone()
+/// The headline: wall time and peak memory of every implementation measured at the headline
+/// point, each beside what the scenario's `wall_ms` and `peak_rss_mb` claims say it should be.
+fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSummary) -> HeadlineChart {
+    let claims: Vec<&Claim> =
+        report.plan.scenarios.iter().find(|p| p.name == scenario.name).map(|p| p.expect.iter().collect()).unwrap_or_default();
+    let claimed = |implementation: &str, wall: bool| {
+        claims.iter().find_map(|claim| match claim {
+            Claim::WallMs(c) if wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
+                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), claims::bounds_in(c.at_least, c.at_most, " ms")))
+            }
+            Claim::PeakRssMb(c) if !wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
+                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), claims::bounds_in(c.at_least, c.at_most, " MB")))
+            }
+            _ => None,
+        })
+    };
+    let panel = |title: &str, wall: bool, format: ValueFormat| HeadlinePanel {
+        title: title.to_string(),
+        value_format: format,
+        rows: point
+            .implementations
+            .iter()
+            .filter(|i| i.measured())
+            .map(|i| {
+                let figure = if wall { i.wall.as_ref() } else { i.peak_rss.as_ref() };
+                let claim = claimed(&i.implementation, wall);
+                ClaimedAndMeasured {
+                    implementation: i.implementation.clone(),
+                    claimed: claim.as_ref().map(|(low, high, _)| (*low, *high)),
+                    claimed_label: claim.map_or(String::new(), |(_, _, label)| format!("claimed {label}")),
+                    measured: figure.map(|d| (d.median, d.ci_low, d.ci_high)),
+                }
+            })
+            .collect(),
+    };
+    let claimed_any = claims.iter().any(|c| matches!(c, Claim::WallMs(_) | Claim::PeakRssMb(_)));
+    HeadlineChart {
+        title: format!(
+            "{}, {}: {}",
+            scenario.name,
+            super::short_label(scenario, point),
+            if claimed_any { "claimed (bands) against measured" } else { "measured" }
+        ),
+        panels: vec![panel("Wall time, whole process", true, ValueFormat::Seconds), panel("Peak memory (RSS)", false, ValueFormat::Bytes)],
     }
 }
 
@@ -119,7 +175,7 @@ fn bars(
         .points
         .iter()
         .map(|point| BarGroup {
-            label: group_label(scenario, point),
+            label: super::short_label(scenario, point),
             bars: point
                 .implementations
                 .iter()
@@ -134,7 +190,7 @@ fn bars(
 
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
 /// is the median one: what a typical run looks like from outside.
-fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
+fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<(TimeSeries, String)> {
     let point =
         scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
     let mut runs = Vec::new();
@@ -166,9 +222,9 @@ fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<TimeSeries> {
             runs.push(RunSamples { implementation: i.implementation.clone(), samples });
         }
     }
-    (!runs.is_empty()).then(|| TimeSeries {
-        title: format!("{}: memory and CPU over time, the median run of each: {}", scenario.name, point.label),
-        runs,
+    let label = super::short_label(scenario, point);
+    (!runs.is_empty()).then(|| {
+        (TimeSeries { title: format!("{}, {label}: memory and CPU over time, the median run of each", scenario.name), runs }, label.clone())
     })
 }
 
@@ -219,7 +275,7 @@ fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
             let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
             // The point: the chart names the implementation itself, and the point only when
             // there are several.
-            let label = group_label(scenario, point);
+            let label = super::short_label(scenario, point);
             rows.push(PhaseRow {
                 label,
                 implementation: i.implementation.clone(),
@@ -307,7 +363,7 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
         .iter()
         .zip(accuracy)
         .map(|(point, a)| BarGroup {
-            label: group_label(scenario, point),
+            label: super::short_label(scenario, point),
             bars: a
                 .implementations
                 .iter()

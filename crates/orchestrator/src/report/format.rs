@@ -37,14 +37,22 @@ pub fn sig3(v: f64) -> String {
     crate::claims::sig3(v)
 }
 
-/// "1.23 ms [1.20–1.31]" — the median and its 95% CI, in the median's unit.
+/// "1.23 ms [1.20–1.31]" — the median and its 95% CI, the unit written once when all three share
+/// it ("998 µs [990 µs–1.01 ms]" when they do not).
 pub fn seconds_with_ci(d: &Distribution) -> String {
-    format!("{} [{}–{}]", seconds(d.median), seconds(d.ci_low), seconds(d.ci_high))
+    let [median, low, high] = [d.median, d.ci_low, d.ci_high].map(seconds);
+    let unit = |text: &str| text.rsplit(' ').next().unwrap_or("").to_string();
+    if unit(&low) == unit(&median) && unit(&high) == unit(&median) {
+        let number = |text: &str| text.rsplit_once(' ').map_or(text.to_string(), |(n, _)| n.to_string());
+        format!("{median} [{}–{}]", number(&low), number(&high))
+    } else {
+        format!("{median} [{low}–{high}]")
+    }
 }
 
-/// "98.4× [91.0–105×]".
+/// "98.4× [91.0–105]".
 pub fn ratio_with_ci(r: &Ratio) -> String {
-    format!("{}× [{}–{}×]", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
+    format!("{}× [{}–{}]", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
 /// "10^7" for powers of ten, else the number with thin grouping: "250 000".
@@ -76,9 +84,14 @@ pub fn percent(fraction: f64) -> String {
     }
 }
 
-/// A float with its full precision trimmed to 12 significant digits, for fitted parameters.
+/// Parameters at or beyond this magnitude (a diverged fit's, say) are written in scientific form.
+const PARAMETER_SCIENTIFIC_ABOVE: f64 = 1e6;
+
+/// A float with 12 decimals, trailing zeros trimmed, for fitted parameters; a huge one (a diverged
+/// fit's) in scientific form, "1.319e304", not as 305 digits.
 pub fn parameter(v: Option<f64>) -> String {
     match v {
+        Some(v) if v.is_finite() && v.abs() >= PARAMETER_SCIENTIFIC_ABOVE => format!("{v:.3e}"),
         Some(v) if v.is_finite() => format!("{v:.12}").trim_end_matches('0').trim_end_matches('.').to_string(),
         Some(v) => format!("{v}"),
         None => "—".into(),
@@ -99,11 +112,27 @@ mod tests {
         assert_eq!(bytes(31_457_280.0), "30.0 MiB");
         assert_eq!(bytes(10_240.0), "10.0 KiB");
         assert_eq!(count(10_000_000), "10^7");
+        let d = |median, ci_low, ci_high| Distribution {
+            count: 3,
+            median,
+            mean: median,
+            sd: 0.0,
+            min: ci_low,
+            max: ci_high,
+            mad: 0.0,
+            ci_low,
+            ci_high,
+            outliers: Vec::new(),
+        };
+        assert_eq!(seconds_with_ci(&d(1.8e-3, 1.78e-3, 1.83e-3)), "1.80 ms [1.78–1.83]");
+        assert_eq!(seconds_with_ci(&d(998e-6, 990e-6, 1.01e-3)), "998 µs [990 µs–1.01 ms]");
         assert_eq!(count(5), "5");
         assert_eq!(count(250_000), "250 000");
         assert_eq!(percent(0.973), "97%");
         assert_eq!(percent(0.042), "4.2%");
         assert_eq!(parameter(Some(1.9951803506719779)), "1.995180350672");
         assert_eq!(parameter(None), "—");
+        assert_eq!(parameter(Some(-1.3189e304)), "-1.319e304");
+        assert_eq!(parameter(Some(123_456.5)), "123456.5");
     }
 }

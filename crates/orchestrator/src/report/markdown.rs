@@ -10,34 +10,16 @@ use super::Report;
 use crate::accuracy::PointAccuracy;
 use crate::claims::Verdict;
 use crate::plan::{Order, ScenarioPlan};
+use crate::scenario::Protocol;
 use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
 
 pub fn render(report: &Report, figures: &Figures) -> String {
     let mut out = String::new();
-    let started = report.environment.as_ref().map_or("", |e| e.started_utc.as_str());
+    let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
-    let _ = writeln!(out, "Run started {started}. Every figure is a whole process measured from outside (see [Measurement notes](#measurement-notes)); medians with 95% bootstrap confidence intervals in brackets.\n");
-    let _ = writeln!(out, "**Verdict.** {}\n", verdict(report));
-    if !report.claims.is_empty() {
-        let count = |v: Verdict| report.claims.iter().filter(|c| c.verdict == v).count();
-        let _ = writeln!(
-            out,
-            "**Claims checked:** {} held, {} not held, {} inconclusive{} — see each scenario's Claims table.\n",
-            count(Verdict::Held),
-            count(Verdict::NotHeld),
-            count(Verdict::Inconclusive),
-            match count(Verdict::NoData) {
-                0 => String::new(),
-                k => format!(", {k} without data"),
-            }
-        );
-    }
-    let _ = writeln!(
-        out,
-        "Scenarios: {}.\n",
-        report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect::<Vec<_>>().join(" · ")
-    );
-
+    let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
+    answer_section(&mut out, report, figures);
+    contents(&mut out, report);
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
         scenario_section(&mut out, report, index, plan, summary, figures);
     }
@@ -46,93 +28,161 @@ pub fn render(report: &Report, figures: &Figures) -> String {
     out
 }
 
-/// One or two sentences answering the question on the first screen: at the smallest point of the
-/// first scenario, how the fastest implementation compares with the baseline in time and memory
-/// and how much of the baseline's time is start-up; and at the largest n, the training cost.
-fn verdict(report: &Report) -> String {
-    let mut sentences = Vec::new();
-    let smallest = report.summary.scenarios.iter().find(|s| s.name == "seed").or_else(|| report.summary.scenarios.first());
-    if let Some(scenario) = smallest {
-        if let Some(point) = scenario.points.iter().min_by_key(|p| p.n) {
-            if let Some(sentence) = small_point_sentence(scenario, point) {
-                sentences.push(sentence);
+/// The first screen: the answer in a few short lines, then the headline chart.
+fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
+    let mut lines = Vec::new();
+    if let Some((scenario, point)) = super::headline(report) {
+        let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
+        lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| fits(plan, name))));
+        // Where start-up goes, piece by piece, when the run measured the start-up anatomy.
+        if let Some(piece) = super::anatomy::biggest_piece_sentence(report) {
+            lines.push(format!("**The biggest piece:** {piece}."));
+        }
+        let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == scenario.name).collect();
+        if !claims.is_empty() {
+            let held = claims.iter().filter(|c| c.verdict == Verdict::Held).count();
+            // Claims that read and fare alike (w ≈ 2 for rust and for numpy) share one item.
+            let mut items: Vec<(Verdict, Vec<&str>, &str)> = Vec::new();
+            for c in &claims {
+                match items.iter_mut().find(|(verdict, _, short)| *verdict == c.verdict && *short == c.short) {
+                    Some((_, subjects, _)) => subjects.push(&c.subject),
+                    None => items.push((c.verdict, vec![&c.subject], &c.short)),
+                }
             }
+            let items: Vec<String> = items
+                .iter()
+                .map(|(verdict, subjects, short)| format!("{} {} {short}", verdict_mark(*verdict), subjects.join(", ")))
+                .collect();
+            lines.push(format!(
+                "**The claims of `{}`: {held} of {} held.** {} ([details](#claims-{}))",
+                scenario.name,
+                claims.len(),
+                items.join(" · "),
+                scenario.name
+            ));
+        }
+        let elsewhere = report.claims.iter().filter(|c| c.scenario != scenario.name).count();
+        if elsewhere > 0 {
+            let held = report.claims.iter().filter(|c| c.scenario != scenario.name && c.verdict == Verdict::Held).count();
+            lines.push(format!("Other scenarios' claims: {held} of {elsewhere} held."));
         }
     }
+    if let Some(line) = large_point_line(report) {
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push("No implementation finished a run: see the statuses below.".into());
+    }
+    for line in lines {
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(out);
+    if let Some(figure) = figures.headline.as_ref() {
+        let _ = writeln!(out, "![{}]({})\n", figure.caption, figure.file);
+    }
+}
+
+fn verdict_mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Held => "✅",
+        Verdict::NotHeld => "❌",
+        Verdict::Inconclusive => "❔",
+        Verdict::NoData => "—",
+    }
+}
+
+/// A table of contents on one line: the scenarios in the order they ran, then the appendices.
+fn contents(out: &mut String, report: &Report) {
+    let mut entries: Vec<String> = report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
+    entries.push("[Environment](#environment)".into());
+    entries.push("[Measurement notes](#measurement-notes)".into());
+    let _ = writeln!(out, "**Contents:** {}\n", entries.join(" · "));
+}
+
+/// At the largest n where at least two implementations have a training cost: the cheapest and
+/// the dearest, and the machine's limit beside them.
+fn large_point_line(report: &Report) -> Option<String> {
     let costed = |p: &PointSummary| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count();
-    let largest = report
+    let (scenario, point) = report
         .summary
         .scenarios
         .iter()
         .flat_map(|s| s.points.iter().map(move |p| (s, p)))
         .filter(|(_, p)| costed(p) >= 2)
         // The largest n, and there the point comparing the most implementations.
-        .max_by_key(|(_, p)| (p.n, costed(p)));
-    if let Some((scenario, point)) = largest.filter(|(_, p)| p.n >= 100_000) {
-        let mut costs: Vec<(&ImplementationSummary, f64)> =
-            point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
-        costs.sort_by(|a, b| a.1.total_cmp(&b.1));
-        if let (Some(best), Some(worst)) = (costs.first(), costs.last()) {
-            let limit = best
-                .0
-                .limit_ns_per_point_epoch
-                .map_or(String::new(), |limit| format!(", where the machine's limit is {} ns", format::sig3(limit)));
-            sentences.push(format!(
-                "At n = {} ({}), training dominates: {} trains at {} ns per point per epoch{limit}, and {} at {} ({}× slower).",
+        .max_by_key(|(_, p)| (p.n, costed(p)))
+        .filter(|(_, p)| p.n >= 100_000)?;
+    let mut costs: Vec<(&ImplementationSummary, f64)> =
+        point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
+    costs.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (best, worst) = (costs.first()?, costs.last()?);
+    let limit =
+        best.0.limit_ns_per_point_epoch.map_or(String::new(), |limit| format!(" (the machine's limit is {} ns)", format::sig3(limit)));
+    Some(format!(
+        "**At n = {} (`{}`) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
+        format::count(point.n),
+        scenario.name,
+        best.0.implementation,
+        format::sig3(best.1),
+        worst.0.implementation,
+        format::sig3(worst.1),
+        format::sig3(worst.1 / best.1)
+    ))
+}
+
+/// Whether the implementation fits a line (not a `protocol: none` program such as /bin/true,
+/// measured only for what starting it costs).
+fn fits(plan: &ScenarioPlan, name: &str) -> bool {
+    plan.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None)
+}
+
+/// Speed, memory and where the time goes, at the headline point: the fastest implementation that
+/// does the job against the baseline.
+fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_job: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Some(baseline) = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured()) else {
+        return lines;
+    };
+    let wall_of = |i: &ImplementationSummary| i.wall.as_ref().map_or(f64::MAX, |d| d.median);
+    let fastest = point
+        .implementations
+        .iter()
+        .filter(|i| i.measured() && i.implementation != scenario.baseline && does_the_job(&i.implementation))
+        .min_by(|a, b| wall_of(a).total_cmp(&wall_of(b)));
+    let base_wall = baseline.wall.as_ref().map_or(f64::NAN, |d| d.median);
+    if let Some(fastest) = fastest {
+        if let Some(speed) = &fastest.speedup_vs_baseline {
+            lines.push(format!(
+                "**Speed** at n = {} (`{}`): {} ran the whole job in {} against {} for {}: **{}**.",
                 format::count(point.n),
                 scenario.name,
-                best.0.implementation,
-                format::sig3(best.1),
-                worst.0.implementation,
-                format::sig3(worst.1),
-                format::sig3(worst.1 / best.1)
+                fastest.implementation,
+                seconds(wall_of(fastest)),
+                seconds(base_wall),
+                baseline.implementation,
+                ratio_words(speed, "faster")
+            ));
+        }
+        if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
+            lines.push(format!(
+                "**Memory:** {} peaked at {} against {}: **{}**.",
+                fastest.implementation,
+                bytes(fast_rss.median),
+                bytes(base_rss.median),
+                ratio_words(memory, "less")
             ));
         }
     }
-    if sentences.is_empty() {
-        "No implementation finished a run: see the statuses below.".into()
-    } else {
-        sentences.join(" ")
-    }
-}
-
-fn small_point_sentence(scenario: &ScenarioSummary, point: &PointSummary) -> Option<String> {
-    let baseline = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured())?;
-    let fastest = point.implementations.iter().filter(|i| i.measured() && i.implementation != scenario.baseline).min_by(|a, b| {
-        a.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX).total_cmp(&b.wall.as_ref().map(|d| d.median).unwrap_or(f64::MAX))
-    })?;
-    let (fast_wall, base_wall) = (fastest.wall.as_ref()?, baseline.wall.as_ref()?);
-    let speed = fastest.speedup_vs_baseline.as_ref()?;
-    let mut sentence = format!(
-        "At n = {} ({}), {} ran the whole job in {} against {} for {}: {}",
-        format::count(point.n),
-        scenario.name,
-        fastest.implementation,
-        seconds(fast_wall.median),
-        seconds(base_wall.median),
-        baseline.implementation,
-        ratio_words(speed, "faster")
-    );
-    if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
-        let _ = write!(
-            sentence,
-            ", and peaked at {} of memory against {}: {}",
-            bytes(fast_rss.median),
-            bytes(base_rss.median),
-            ratio_words(memory, "less")
-        );
-    }
-    sentence.push('.');
     if let Some(startup) = &baseline.startup {
-        let _ = write!(
-            sentence,
-            " Start-up (process, interpreter, imports) is {} of {}'s wall time; its training takes {}.",
-            percent(startup.median / base_wall.median),
+        lines.push(format!(
+            "**Where the time goes:** start-up (process, interpreter, imports) is {} of {}'s {}; its training takes {}.",
+            percent(startup.median / base_wall),
             baseline.implementation,
+            seconds(base_wall),
             baseline.train.as_ref().map_or("—".into(), |t| seconds(t.median))
-        );
+        ));
     }
-    Some(sentence)
+    lines
 }
 
 /// "44.5× faster (95% CI 43.6–45.8×)".
@@ -164,7 +214,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
         if summary.points.len() > 1 {
             let _ = writeln!(out, "### {}\n", point.label);
         }
-        results_table(out, point);
+        results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
     }
     super::anatomy::section(out, report, index);
@@ -180,17 +230,13 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
     }
     let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
     if !claims.is_empty() {
-        let _ = writeln!(out, "### Claims\n");
+        let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", summary.name);
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
         for c in claims {
-            let verdict = match c.verdict {
-                Verdict::Held => "✅ held",
-                Verdict::NotHeld => "❌ not held",
-                Verdict::Inconclusive => "❔ inconclusive (the CI straddles a bound)",
-                Verdict::NoData => "— no data",
-            };
-            let _ =
-                writeln!(out, "| {} | {} | {} | {} | {verdict} |", c.claim, c.point_label, c.source.as_deref().unwrap_or(""), c.measured);
+            let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
+            let point =
+                summary.points.iter().find(|p| p.index == c.point).map_or(c.point_label.clone(), |p| super::short_label(summary, p));
+            let _ = writeln!(out, "| {} | {point} | {} | {} | {verdict} |", c.claim, c.source.as_deref().unwrap_or(""), c.measured);
         }
         let _ = writeln!(out);
     }
@@ -199,7 +245,7 @@ fn scenario_section(out: &mut String, report: &Report, index: usize, plan: &Scen
 fn status_cell(i: &ImplementationSummary) -> String {
     match i.outcome {
         Outcome::Ok => "ok".into(),
-        Outcome::Diverged => format!("diverged at epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
+        Outcome::Diverged => format!("diverged, epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
         Outcome::Partial => {
             let failures: Vec<String> =
                 i.statuses.iter().filter(|(s, _)| *s != "ok" && *s != "diverged").map(|(s, n)| format!("{n} {s}")).collect();
@@ -211,25 +257,30 @@ fn status_cell(i: &ImplementationSummary) -> String {
     }
 }
 
-fn results_table(out: &mut String, point: &PointSummary) {
-    let _ =
-        writeln!(out, "| implementation | wall median [95% CI] | CPU (user+sys) | peak RSS | speed-up | memory ratio | w | b | status |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+/// A ratio against the baseline with its CI; the baseline's own row says what it is.
+fn ratio_cell(i: &ImplementationSummary, baseline: &str, ratio: Option<&crate::stats::Ratio>) -> String {
+    if i.implementation == baseline {
+        return "baseline".into();
+    }
+    ratio.map_or("—".into(), format::ratio_with_ci)
+}
+
+fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
+    let _ = writeln!(out, "| implementation | wall [95% CI] | CPU | peak RSS | speed-up | memory ratio | status |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     for i in &point.implementations {
         if i.outcome == Outcome::NotRun {
             continue;
         }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             i.implementation,
             i.wall.as_ref().map_or("—".into(), seconds_with_ci),
             i.cpu.as_ref().map_or("—".into(), |d| seconds(d.median)),
             i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median)),
-            i.speedup_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
-            i.memory_ratio_vs_baseline.as_ref().map_or("—".into(), format::ratio_with_ci),
-            parameter(i.w),
-            parameter(i.b),
+            ratio_cell(i, baseline, i.speedup_vs_baseline.as_ref()),
+            ratio_cell(i, baseline, i.memory_ratio_vs_baseline.as_ref()),
             status_cell(i),
         );
     }
@@ -248,12 +299,12 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
     let floor = report.environment.as_ref().and_then(|e| e.spawn_floor_seconds);
     let _ = writeln!(
         out,
-        "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train.{}\n",
+        "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train; ns/point/epoch is the training time per point per epoch, against the machine's limit at that n: the larger of reading its 16 bytes at the bandwidth measured for a working set of that size and its arithmetic at the compute ceiling, for the threads it used (the roofline chart shows both).{}\n",
         floor.map_or(String::new(), |f| format!(" Spawn floor (/bin/true, measured the same way): {}.", seconds(f)))
     );
     let _ = writeln!(
         out,
-        "| implementation | start-up | load | train | start-up share | train ns/point/epoch | % of the machine's limit | wall / spawn floor |"
+        "| implementation | start-up | load | train | start-up % | ns/point/epoch | % of the machine's limit | × spawn floor |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for i in measured {
@@ -283,44 +334,49 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
 
 fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
     let _ = writeln!(out, "### Accuracy\n");
+    let tolerance = accuracy.first().map_or(String::new(), |a| format!(" (they agree when within {:e})", a.relative_tolerance));
     let _ = writeln!(
         out,
-        "Each implementation's fit against the reference gradient descent computed in-process by the linreg library (same algorithm, same epochs) and against the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
+        "Each implementation's fit against the reference, gradient descent computed in-process by the linreg library with the same algorithm and epochs{tolerance}, and its distance from the exact least-squares optimum (OLS). A large distance from OLS with agreement between implementations means the epochs did not converge, not that anyone is wrong.\n"
     );
-    let _ = writeln!(out, "| point | reference w, b | OLS w, b | implementation | w | b | rel. error vs reference | agrees | \\|w − w_ols\\| | \\|b − b_ols\\| |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| point | fit | w | b | vs reference | \\|w − w_ols\\| | \\|b − b_ols\\| |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
     for (point, a) in summary.points.iter().zip(accuracy) {
-        let reference = match (&a.reference, &a.reference_note) {
-            (Some(r), _) if r.diverged_at_epoch.is_some() => format!("diverged at epoch {}", r.diverged_at_epoch.unwrap_or(0)),
-            (Some(r), _) => format!("{}, {}", parameter(r.w), parameter(r.b)),
-            (None, Some(note)) => note.clone(),
-            (None, None) => "—".into(),
+        let mut label = super::short_label(summary, point);
+        let mut row = |fit: &str, w: String, b: String, versus: String, distances: (String, String)| {
+            let _ = writeln!(out, "| {label} | {fit} | {w} | {b} | {versus} | {} | {} |", distances.0, distances.1);
+            label = String::new();
         };
-        let ols = a.ols.map_or("—".into(), |o| format!("{}, {}", parameter(Some(o.w)), parameter(Some(o.b))));
-        for (k, i) in a.implementations.iter().enumerate() {
-            let (label, reference, ols) = if k == 0 { (point.label.as_str(), reference.as_str(), ols.as_str()) } else { ("", "", "") };
-            let agrees = match i.agrees {
-                Some(true) => format!("✅ within {:e}", a.relative_tolerance),
-                Some(false) if i.diverged_at_epoch.is_some() => "❌ diverged at another epoch".into(),
-                Some(false) => "❌".into(),
-                None => "—".into(),
-            };
-            let (w, b) = match i.diverged_at_epoch {
-                Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into()),
-                None => (parameter(i.w), parameter(i.b)),
-            };
-            let sci = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2e}"));
-            let _ = writeln!(
-                out,
-                "| {label} | {reference} | {ols} | {} | {w} | {b} | {} | {agrees} | {} | {} |",
-                i.implementation,
-                sci(i.relative_error_vs_reference),
-                sci(i.w_distance_from_ols),
-                sci(i.b_distance_from_ols)
-            );
+        if let Some(o) = a.ols {
+            row("*OLS optimum*", parameter(Some(o.w)), parameter(Some(o.b)), String::new(), (String::new(), String::new()));
         }
-        if let Some(d) = a.largest_disagreement {
-            let _ = writeln!(out, "| | | | *largest disagreement between implementations* | | | {d:.2e} | | | |");
+        match (&a.reference, &a.reference_note) {
+            (Some(r), _) => {
+                let (w, b) = match r.diverged_at_epoch {
+                    Some(epoch) => (format!("diverged at epoch {epoch}"), "—".into()),
+                    None => (parameter(r.w), parameter(r.b)),
+                };
+                row("*reference*", w, b, String::new(), (String::new(), String::new()));
+            }
+            (None, Some(note)) => row("*reference*", note.clone(), String::new(), String::new(), (String::new(), String::new())),
+            (None, None) => {}
+        }
+        for i in &a.implementations {
+            let versus = match (i.agrees, i.diverged_at_epoch) {
+                (Some(true), Some(_)) => "✅ diverged, same epoch".into(),
+                (Some(false), Some(epoch)) => format!("❌ diverged at epoch {epoch}"),
+                (_, Some(epoch)) => format!("diverged at epoch {epoch}"),
+                (Some(true), None) => format!("✅ {}", sci(i.relative_error_vs_reference)),
+                (Some(false), None) => format!("❌ {}", sci(i.relative_error_vs_reference)),
+                (None, None) => sci(i.relative_error_vs_reference),
+            };
+            // A diverged fit's parameters are whatever its last epoch left: no distance means anything.
+            let distances = match i.diverged_at_epoch {
+                Some(_) => ("—".into(), "—".into()),
+                None => (sci(i.w_distance_from_ols), sci(i.b_distance_from_ols)),
+            };
+            row(&i.implementation, parameter(i.w), parameter(i.b), versus, distances);
         }
     }
     let _ = writeln!(out);

@@ -1,11 +1,13 @@
-//! The report: a run directory's raw records → statistics, accuracy and claims → report.md,
-//! summary.csv, summary.json and PNG charts beside them. It never re-runs anything, so
-//! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
+//! The report: a run directory's raw records → statistics, accuracy and claims → report.md (and
+//! report.html, the same text as one web page), summary.csv, summary.json and PNG charts beside
+//! them. It never re-runs anything, so `orchestrator report RUN_DIR` and the end of
+//! `orchestrator run` are the same code.
 
 pub mod anatomy;
 pub mod charts;
 pub mod figures;
 pub mod format;
+pub mod html;
 pub mod markdown;
 pub mod roofline;
 pub mod tables;
@@ -21,9 +23,10 @@ use crate::environment::Environment;
 use crate::measurement::{RawRecord, SampleRecord};
 use crate::plan::Plan;
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
-use crate::summary::{self, RunSummary};
+use crate::summary::{self, PointSummary, RunSummary, ScenarioSummary};
 
 pub const REPORT_MD: &str = "report.md";
+pub const REPORT_HTML: &str = "report.html";
 pub const SUMMARY_CSV: &str = "summary.csv";
 pub const SUMMARY_JSON: &str = "summary.json";
 pub const CHARTS_DIR: &str = "charts";
@@ -86,9 +89,39 @@ pub fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
     let figures = figures::draw_all(&report, &charts_dir);
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
+    records::write_atomic(&run_dir.join(REPORT_HTML), html::render(&text).as_bytes())?;
     Ok(Rendered {
         terminal_summary: markdown::terminal_summary(&report),
         claims_not_held: claims::not_held(&report.claims),
         claims_without_data: claims::without_data(&report.claims),
     })
+}
+
+/// The scenario and point the report opens with: the first scenario (in run order) that makes
+/// claims, else the first; there the point of its first claim, else its smallest n.
+pub fn headline(report: &Report) -> Option<(&ScenarioSummary, &PointSummary)> {
+    let scenarios = &report.summary.scenarios;
+    let scenario = scenarios.iter().find(|s| report.claims.iter().any(|c| c.scenario == s.name)).or_else(|| scenarios.first())?;
+    let measured = |p: &&PointSummary| p.implementations.iter().any(|i| i.measured());
+    let claimed = report.claims.iter().find(|c| c.scenario == scenario.name).map(|c| c.point);
+    let point = claimed
+        .and_then(|index| scenario.points.iter().find(|p| p.index == index))
+        .filter(measured)
+        .or_else(|| scenario.points.iter().filter(measured).min_by_key(|p| p.n))?;
+    Some((scenario, point))
+}
+
+/// A point named by what sets it apart from the scenario's other points: "n=10^7 epochs=10",
+/// "lr=0.05"; a scenario's only point by its n.
+pub fn short_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
+    let varies = |value: fn(&PointSummary) -> String| scenario.points.iter().any(|p| value(p) != value(point));
+    let n = |p: &PointSummary| format!("n={}", format::count(p.n));
+    let epochs = |p: &PointSummary| format!("epochs={}", p.epochs);
+    let lr = |p: &PointSummary| format!("lr={}", p.learning_rate);
+    let parts: Vec<String> = [n, epochs, lr].into_iter().filter(|value| varies(*value)).map(|value| value(point)).collect();
+    if parts.is_empty() {
+        n(point)
+    } else {
+        parts.join(" ")
+    }
 }

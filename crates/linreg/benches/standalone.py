@@ -1,0 +1,115 @@
+"""Standalone `linreg` runs of every kernel variant at 10^2 … 10^7 points: the table of issue 13.
+
+Each run is a fresh process with enough epochs (about 10^9 point-epochs, at least 20) for the
+kernel to dominate train_seconds; variants are interleaved (A B C A B C …) so drift on a shared
+machine hits them alike. Prints ns per point per epoch (median, min–max over the repetitions) and
+the ratios the issue's targets are about. Standard library only.
+
+    cargo build --release -p linreg --bins --examples
+    python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
+
+A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
+(scenarios/kernels.yaml: 50 epochs at 10^6, 20 at 10^7) beside the long ones.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import struct
+import subprocess
+import sys
+from array import array
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+RELEASE = ROOT / "target" / "release"
+
+# name → extra linreg arguments; "reference" is the spin-only two-thread yardstick (examples/).
+VARIANTS = {
+    "simd": ["--kernel", "simd"],
+    "simd-avx2": ["--kernel", "simd", "--isa", "avx2"],
+    "simd-portable": ["--kernel", "simd", "--isa", "portable"],
+    "parallel-auto": ["--kernel", "parallel"],
+    "parallel-2": ["--kernel", "parallel", "--threads", "2"],
+    "reference": None,
+}
+POINT_EPOCHS = 1e9
+# The reference spins without bound: below this, on a busy machine, a run of 10^6 short epochs can
+# take minutes. It is the yardstick of the targets at 10^6 and 10^7 anyway.
+REFERENCE_MIN_N = 10_000
+
+
+def write_npy(path, n, seed):
+    """A noisy line y = 2x + 0.5, x in [0, 10): .npy, float64, shape (2, n)."""
+    rng = random.Random(seed)
+    x = array("d", (10.0 * rng.random() for _ in range(n)))
+    y = array("d", (2.0 * xi + 0.5 + rng.gauss(0.0, 0.1) for xi in x))
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': (2, {n}), }}"
+    header = header.ljust(127 - len(b"\x93NUMPY\x01\x00\x00\x00")) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
+        x.tofile(f)
+        y.tofile(f)
+
+
+def command(variant, data, epochs):
+    variant, _, fixed_epochs = variant.partition("@")
+    epochs = int(fixed_epochs or epochs)
+    if VARIANTS[variant] is None:
+        return [str(RELEASE / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
+    return [str(RELEASE / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--sizes", default="1e2,1e3,1e4,3e4,1e5,3e5,1e6,1e7")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--epochs", type=int, help="the same epochs at every size (default: ~1e9 point-epochs)")
+    parser.add_argument("--data-dir", default=str(ROOT / "target" / "standalone-bench"))
+    args = parser.parse_args()
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    variants = args.variants.split(",")
+    os.makedirs(args.data_dir, exist_ok=True)
+
+    datasets = {}
+    for n in sizes:
+        datasets[n] = Path(args.data_dir) / f"line-{n}.npy"
+        if not datasets[n].exists():
+            write_npy(datasets[n], n, seed=n)
+    epochs = {n: args.epochs or int(min(2e6, max(20, POINT_EPOCHS / n))) for n in sizes}
+
+    runs = [(n, v) for n in sizes for v in variants if not (v.startswith("reference") and n < REFERENCE_MIN_N)]
+    ns = {run: [] for run in runs}
+    print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
+    for rep in range(args.repetitions):
+        for n, v in runs:
+            out = subprocess.run(command(v, datasets[n], epochs[n]), capture_output=True, text=True, check=True)
+            line = json.loads(out.stdout)
+            ns[(n, v)].append(line["train_seconds"] / (n * line["epochs"]) * 1e9)
+            print(f"raw,{rep},{n},{line['epochs']},{v},{line['kernel']},{line['threads']},{line['train_seconds']:.6f}", file=sys.stderr)
+    print(f"# load after: {os.getloadavg()}", file=sys.stderr)
+
+    print("n,epochs," + ",".join(f"{v} median [min-max] ns" for v in variants))
+    for n in sizes:
+        cells = []
+        for v in variants:
+            values = ns.get((n, v))
+            cells.append(f"{statistics.median(values):.4f} [{min(values):.4f}-{max(values):.4f}]" if values else "-")
+        print(f"{n},{epochs[n]}," + ",".join(cells))
+    med = {key: statistics.median(values) for key, values in ns.items()}
+    print("\nratios of medians (time / time):")
+    for n in sizes:
+        parts = []
+        pairs = [("parallel-auto", "simd"), ("parallel-2", "reference"), ("simd", "simd-avx2")]
+        pairs += [(v, v.partition("@")[0]) for v in variants if "@" in v]
+        for a, b in pairs:
+            if (n, a) in med and (n, b) in med:
+                parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
+        print(f"  n = {n}: " + ", ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+//! The yardstick for the parallel kernel: the same epochs on two halves of the data, two threads
+//! that spin on each other without ever sleeping, and nothing else (no blocks, no stealing). What
+//! two well-synchronised threads can do on this machine when they have it to themselves; it loses
+//! badly when they do not, which is why the real kernel does not spin forever.
+//!
+//! Prints the protocol's result line (implementation "reference-spin"), so the standalone bench
+//! (benches/standalone.py) times it like `linreg`:
+//!
+//!     cargo run --release -p linreg --example reference_kernel -- DATA.npy EPOCHS LEARNING_RATE [ISA]
+//!
+//! and, with `--best-of ROUNDS N...`, compares it in process with the simd and parallel kernels
+//! (see [`best_of`]).
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use linreg::kernels::simd;
+use linreg::protocol::ResultLine;
+use linreg::{Dataset, Isa, Kernel, Threads};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("reference_kernel: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[repr(align(128))]
+struct Padded(AtomicU64);
+
+/// Runs `body` with the reference's gradient sums over `x` and `y`: halves on two threads that spin.
+fn with_spinning_pair<R>(x: &[f64], y: &[f64], isa: Isa, body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
+    let half = (x.len() / 2).next_multiple_of(32).min(x.len());
+    let (own_x, other_x) = x.split_at(half);
+    let (own_y, other_y) = y.split_at(half);
+    let go = Padded(AtomicU64::new(0));
+    let params = [AtomicU64::new(0), AtomicU64::new(0)];
+    let done = Padded(AtomicU64::new(0));
+    let partial = [AtomicU64::new(0), AtomicU64::new(0)];
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut seen = 0;
+            loop {
+                let epoch = loop {
+                    let epoch = go.0.load(Ordering::Acquire);
+                    if epoch != seen {
+                        break epoch;
+                    }
+                    std::hint::spin_loop();
+                };
+                if epoch == u64::MAX {
+                    return;
+                }
+                seen = epoch;
+                let (w, b) = (f64::from_bits(params[0].load(Ordering::Relaxed)), f64::from_bits(params[1].load(Ordering::Relaxed)));
+                let (ex, e) = simd::gradient_sums(isa, other_x, other_y, w, b);
+                partial[0].store(ex.to_bits(), Ordering::Relaxed);
+                partial[1].store(e.to_bits(), Ordering::Relaxed);
+                done.0.store(epoch, Ordering::Release);
+            }
+        });
+        let mut epoch = 0;
+        let result = body(&mut |w: f64, b: f64| {
+            epoch += 1;
+            params[0].store(w.to_bits(), Ordering::Relaxed);
+            params[1].store(b.to_bits(), Ordering::Relaxed);
+            go.0.store(epoch, Ordering::Release);
+            let (ex, e) = simd::gradient_sums(isa, own_x, own_y, w, b);
+            while done.0.load(Ordering::Acquire) != epoch {
+                std::hint::spin_loop();
+            }
+            (ex + f64::from_bits(partial[0].load(Ordering::Relaxed)), e + f64::from_bits(partial[1].load(Ordering::Relaxed)))
+        });
+        go.0.store(u64::MAX, Ordering::Release);
+        result
+    })
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--best-of") {
+        return best_of(&args[1..]);
+    }
+    let [data, epochs, learning_rate, rest @ ..] = args.as_slice() else {
+        return Err(USAGE.into());
+    };
+    let epochs: u64 = epochs.parse().map_err(|_| format!("bad epochs '{epochs}'"))?;
+    let learning_rate: f64 = learning_rate.parse().map_err(|_| format!("bad learning rate '{learning_rate}'"))?;
+    let isa = match rest.first() {
+        Some(name) => Isa::by_name(name).map_err(|e| e.to_string())?,
+        None => Isa::detect(),
+    };
+    let load_start = Instant::now();
+    let data = Dataset::read(std::path::Path::new(data)).map_err(|e| e.to_string())?;
+    let load_seconds = load_start.elapsed().as_secs_f64();
+
+    let (fit, train_seconds) = with_spinning_pair(&data.x, &data.y, isa, |sums| {
+        let start = Instant::now();
+        let fit = linreg::fit::descend(&data.x, &data.y, epochs, learning_rate, sums);
+        (fit, start.elapsed().as_secs_f64())
+    });
+
+    let line = ResultLine {
+        implementation: "reference-spin".into(),
+        kernel: Some(format!("reference/{isa}")),
+        threads: Some(2),
+        load_seconds,
+        train_seconds,
+        ..ResultLine::of_fit(&fit, data.len(), epochs, learning_rate)
+    };
+    println!("{}", line.to_json());
+    Ok(())
+}
+
+const USAGE: &str = "usage: reference_kernel DATA.npy EPOCHS LEARNING_RATE [ISA] | reference_kernel --best-of ROUNDS N...";
+
+/// `--best-of ROUNDS N...`: in one process, for each n, batches of epochs of every variant
+/// interleaved ROUNDS times; prints the best and the median batch in ns per point per epoch. The
+/// best batch is what the machine does when nothing else runs, even on a busy machine: the figure
+/// to compare kernels by when a quiet machine is not to be had.
+fn best_of(args: &[String]) -> Result<(), String> {
+    let [rounds, sizes @ ..] = args else {
+        return Err(USAGE.into());
+    };
+    let rounds: usize = rounds.parse().map_err(|_| format!("bad rounds '{rounds}'"))?;
+    let isa = Isa::detect();
+    let two = Threads::Exactly(std::num::NonZeroUsize::new(2).ok_or("2 is not zero")?);
+    // None is the reference.
+    let mut variants: Vec<(String, Option<Kernel>)> = vec![(format!("simd/{isa}"), Some(Kernel::Simd(isa)))];
+    if let Some(avx2) = Isa::avx2_fma().filter(|&avx2| avx2 != isa) {
+        variants.push(("simd/avx2".into(), Some(Kernel::Simd(avx2))));
+    }
+    variants.push(("parallel/auto".into(), Some(Kernel::Parallel { threads: Threads::Auto, isa })));
+    variants.push(("parallel/2".into(), Some(Kernel::Parallel { threads: two, isa })));
+    variants.push(("reference/2".into(), None));
+    println!("n,variant,threads,best_ns,median_ns");
+    for size in sizes {
+        let n: usize = size.parse::<f64>().map_err(|_| format!("bad n '{size}'"))? as usize;
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.618).fract() * 10.0).collect();
+        let y: Vec<f64> = x.iter().enumerate().map(|(i, &xi)| 2.0 * xi + 0.5 + ((i as f64 * 0.37).sin() * 0.1)).collect();
+        // A batch of ~2 ms of single-thread work, at least 3 epochs.
+        let epochs = ((2e-3 / (n as f64 * 0.1e-9)) as u64).clamp(3, 200_000);
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        for _ in 0..rounds {
+            for (k, (_, kernel)) in variants.iter().enumerate() {
+                let batch = |sums: &mut dyn FnMut(f64, f64) -> (f64, f64)| {
+                    let start = Instant::now();
+                    linreg::fit::descend(&x, &y, epochs, 1e-4, sums);
+                    start.elapsed().as_secs_f64() / (n as f64 * epochs as f64) * 1e9
+                };
+                times[k].push(match kernel {
+                    Some(kernel) => kernel.with_gradient_sums(&x, &y, batch),
+                    None => with_spinning_pair(&x, &y, isa, batch),
+                });
+            }
+        }
+        for (k, (name, kernel)) in variants.iter().enumerate() {
+            let mut t = times[k].clone();
+            t.sort_by(f64::total_cmp);
+            let threads = kernel.map_or(2, |k| k.threads_used(n));
+            println!("{n},{name},{threads},{:.4},{:.4}", t[0], t[t.len() / 2]);
+        }
+    }
+    Ok(())
+}
