@@ -2,7 +2,8 @@
 //! and a sample lasts from the first thread starting it to the last one finishing it — the slowest
 //! thread sets the pace, as it does for a parallel kernel's epoch.
 
-use std::sync::{mpsc, Barrier};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ where
     if threads == 0 || samples == 0 {
         return Err(ProbeError::NothingToMeasure { threads, passes: samples });
     }
-    let barrier = Barrier::new(threads);
+    let barrier = SpinBarrier::new(threads);
     let per_thread: Vec<Vec<(Instant, Instant)>> = thread::scope(|scope| {
         // Each thread waits for a go before it first meets the barrier: if a later thread cannot
         // be started, the senders are dropped and the started ones return instead of waiting
@@ -72,6 +73,44 @@ where
         .collect())
 }
 
+/// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
+/// here), and the last thread to wake would start its part of every sample that much late, which a
+/// sample's window counts. The probe's threads are busy between samples anyway. After a while of
+/// spinning a thread yields, so that on a machine with fewer free CPUs than threads the one it
+/// waits for can run.
+struct SpinBarrier {
+    parties: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+/// Spins before each yield while waiting.
+const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+
+impl SpinBarrier {
+    fn new(parties: usize) -> Self {
+        SpinBarrier { parties, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0) }
+    }
+
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.store(generation.wrapping_add(1), Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            spins += 1;
+            if spins % SPINS_BEFORE_YIELD == 0 {
+                thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
 /// The fastest, median and slowest rate over a probe's samples, in units of what was done per
 /// second. The fastest is the figure to compare against: on a shared machine interference (other
 /// processes, frequency dips) only ever slows a sample down, so the fastest sample is the closest
@@ -101,7 +140,6 @@ impl Spread {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn every_thread_runs_every_sample_plus_a_warm_up() {
@@ -115,6 +153,26 @@ mod tests {
         assert!(seconds.iter().all(|s| s.is_finite() && *s >= 0.0));
         assert!(matches!(time_together(0, 1, |_| ()), Err(ProbeError::NothingToMeasure { .. })));
         assert!(matches!(time_together(1, 0, |_| ()), Err(ProbeError::NothingToMeasure { .. })));
+    }
+
+    #[test]
+    fn the_spin_barrier_lets_no_thread_run_ahead() {
+        let (barrier, rounds) = (SpinBarrier::new(3), 200);
+        let done = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+        thread::scope(|scope| {
+            for me in 0..3 {
+                let (barrier, done) = (&barrier, &done);
+                scope.spawn(move || {
+                    for round in 0..rounds {
+                        // Nobody has finished more rounds than this thread when it passes.
+                        assert!(done.iter().all(|d| d.load(Ordering::SeqCst) <= round + 1));
+                        done[me].fetch_add(1, Ordering::SeqCst);
+                        barrier.wait();
+                    }
+                });
+            }
+        });
+        assert!(done.iter().all(|d| d.load(Ordering::SeqCst) == rounds));
     }
 
     #[test]
