@@ -102,7 +102,7 @@ impl SpinBarrier {
         let mut spins = 0u32;
         while self.generation.load(Ordering::Acquire) == generation {
             spins += 1;
-            if spins % SPINS_BEFORE_YIELD == 0 {
+            if spins.is_multiple_of(SPINS_BEFORE_YIELD) {
                 thread::yield_now();
             } else {
                 std::hint::spin_loop();
