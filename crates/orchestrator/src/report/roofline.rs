@@ -152,7 +152,9 @@ pub fn environment_rows(e: &Environment) -> Vec<(&'static str, String)> {
         let span = first.zip(last).map_or(String::new(), |(a, b)| {
             format!(" from {} to {}", bytes_label(a.working_set_bytes as f64), bytes_label(b.working_set_bytes as f64))
         });
-        let samples = curve.single_thread.first().map_or(0, |a| a.samples);
+        let counts = curve.single_thread.iter().chain(&curve.all_threads).map(|a| a.samples);
+        let (fewest, most) = counts.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+        let samples = if fewest == most { most.to_string() } else { format!("{fewest}–{most}") };
         rows.push((
             "read bandwidth against working set",
             format!(
