@@ -47,13 +47,25 @@ impl DirLock {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let error = std::io::Error::last_os_error();
             if error.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                return Err(ClaimError::InUse { dir: dir.to_path_buf(), pid: text.trim().parse().ok() });
+                // The holder writes its pid just after it locks: give it a moment to appear.
+                let mut pid = None;
+                for _ in 0..20 {
+                    let mut text = String::new();
+                    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+                    pid = text.trim().parse().ok();
+                    if pid.is_some() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                return Err(ClaimError::InUse { dir: dir.to_path_buf(), pid });
             }
             return Err(ClaimError::Io { path, source: error });
         }
         let lock = DirLock { path, file };
+        let mut file = &lock.file;
+        let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+        written.map_err(io(&lock.path))?;
         let others = std::fs::read_dir(dir)
             .map_err(io(dir))?
             .flatten()
@@ -62,9 +74,6 @@ impl DirLock {
             // Dropped: the lock file goes, and the directory is left as it was found.
             return Err(ClaimError::NotEmpty { dir: dir.to_path_buf() });
         }
-        let mut file = &lock.file;
-        let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
-        written.map_err(io(&lock.path))?;
         Ok(lock)
     }
 }
