@@ -309,8 +309,12 @@ def _number_or_null(value):
     return value if math.isfinite(value) else None
 
 
-def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds):
-    """The protocol's JSON line. json writes floats with repr, so they round-trip exactly."""
+def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds, threads=None):
+    """The protocol's JSON line. json writes floats with repr, so they round-trip exactly.
+
+    threads: how many threads trained, for a script that uses more than one (the orchestrator
+    sets its training cost against the machine's limit for that many threads).
+    """
     diverged = not all(math.isfinite(v) for v in (fit.w, fit.b, fit.mse))
     result = {
         "implementation": implementation,
@@ -327,6 +331,8 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
         result["diverged_at_epoch"] = fit.epochs_run
     result["load_seconds"] = load_seconds
     result["train_seconds"] = train_seconds
+    if threads is not None:
+        result["threads"] = threads
     return json.dumps(result, allow_nan=False)
 
 
@@ -334,11 +340,12 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
 # The main of every script
 
 
-def run(implementation, load, train, description=None):
+def run(implementation, load, train, description=None, threads=None):
     """Parse the command line, load, train, print the result line; exit 2 on bad input.
 
     load(path) -> (x, y), two sequences of equal length n >= 1, raising InputError or OSError.
     train(x, y, epochs, learning_rate) -> Fit.
+    threads: how many threads train, when more than one (reported in the result line).
     """
     args = parse_args(description=description)
 
@@ -356,7 +363,7 @@ def run(implementation, load, train, description=None):
     train_seconds = time.perf_counter() - started
 
     line = result_line(
-        implementation, len(x), args.epochs, args.learning_rate, fit, load_seconds, train_seconds
+        implementation, len(x), args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

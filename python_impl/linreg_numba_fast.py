@@ -93,4 +93,5 @@ def train(x, y, epochs, learning_rate):
 
 
 if __name__ == "__main__":
-    common.run(IMPLEMENTATION, load, train, description=__doc__)
+    # The prange reduction runs on numba's whole thread pool: the result line says how many.
+    common.run(IMPLEMENTATION, load, train, description=__doc__, threads=numba.get_num_threads())

@@ -100,11 +100,11 @@ struct RunArgs {
     /// Run the other implementations when one that is not optional is unavailable
     #[arg(long)]
     keep_going: bool,
-    /// Skip measuring the memory bandwidth and the spawn floor at the start
+    /// Skip measuring the machine (bandwidth, compute ceiling, spawn floor, sampler cost) at the start
     #[arg(long)]
     no_probes: bool,
-    /// Size of each of the two arrays the bandwidth probe streams; keep it well above the
-    /// largest CPU cache
+    /// Size of each of the two arrays the bandwidth probe streams at its largest working set; keep
+    /// it well above the largest CPU cache
     #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     probe_array_mib: u64,
     /// The implementation catalogue [default: scenarios/implementations.yaml]
@@ -517,7 +517,7 @@ fn execute_plan(
     cancel: &CancelToken,
 ) -> anyhow::Result<(execute::Totals, Environment)> {
     if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
-        errln!("measuring the machine: memory bandwidth and the spawn floor (--no-probes skips this)…");
+        errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
         probe_machine(&mut env, array_mib);
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
@@ -527,17 +527,23 @@ fn execute_plan(
     Ok((totals?, env))
 }
 
-/// The machine's own limits, measured before any run: memory read bandwidth (1 thread and all)
-/// and the spawn floor. A probe that fails is a warning, not a reason to measure nothing.
+/// The machine's own limits, measured before any run: read bandwidth against working-set size (1
+/// thread and all), the compute ceiling, the spawn floor and the sampler's cost on a child using
+/// every CPU. A probe that fails is a warning, not a reason to measure nothing.
 fn probe_machine(env: &mut Environment, array_mib: u64) {
+    let started = std::time::Instant::now();
     let bytes_per_array = usize::try_from(array_mib << 20).unwrap_or(probes::DEFAULT_BYTES_PER_ARRAY);
-    match probes::measure_bandwidth_with(bytes_per_array) {
-        Ok(bandwidth) => {
-            env.bandwidth_single_thread_bytes_per_second = Some(bandwidth.single_thread_bytes_per_second());
-            env.bandwidth_all_threads_bytes_per_second = Some(bandwidth.all_threads_bytes_per_second());
-            env.bandwidth = Some(bandwidth);
+    match probes::measure_bandwidth_curve(bytes_per_array) {
+        Ok(curve) => {
+            env.bandwidth_single_thread_bytes_per_second = curve.memory_bytes_per_second(false);
+            env.bandwidth_all_threads_bytes_per_second = curve.memory_bytes_per_second(true);
+            env.bandwidth_curve = Some(curve);
         }
         Err(e) => errln!("warning: the memory bandwidth could not be measured: {e}"),
+    }
+    match probes::measure_compute_ceiling() {
+        Ok(ceiling) => env.compute_ceiling = Some(ceiling),
+        Err(e) => errln!("warning: the compute ceiling could not be measured: {e}"),
     }
     let interval = std::time::Duration::from_millis(plan::DEFAULT_SAMPLE_INTERVAL_MS);
     match probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval)) {
@@ -550,6 +556,15 @@ fn probe_machine(env: &mut Environment, array_mib: u64) {
     if let (Some(python), Some(_)) = (env.python_command.clone(), env.numpy_version.as_ref()) {
         env.numpy_import_profile = import_profile::profile(&python, "numpy");
     }
+    // The busy child is the workspace's fixture, built beside the orchestrator.
+    match std::env::current_exe().map(|exe| exe.with_file_name("fixture-child")) {
+        Ok(child) if child.is_file() => match probes::measure_sampler_cost(&child, interval) {
+            Ok(cost) => env.sampler_cost = Some(cost),
+            Err(e) => errln!("warning: the sampler's cost could not be measured: {e}"),
+        },
+        _ => errln!("note: no fixture-child beside the orchestrator (`make build` builds it): the sampler's cost is not measured"),
+    }
+    env.probe_seconds = Some(started.elapsed().as_secs_f64());
 }
 
 fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {

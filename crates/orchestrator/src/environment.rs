@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::probes;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Environment {
     pub orchestrator_version: String,
@@ -16,10 +18,6 @@ pub struct Environment {
     pub cpu_model: String,
     pub logical_cpus: usize,
     pub memory_total_bytes: u64,
-    /// The largest CPU cache (usually L3) of cpu0, from sysfs: data larger than this streams from
-    /// memory every epoch, and only then is the bandwidth limit the bound.
-    #[serde(default)]
-    pub largest_cache_bytes: Option<u64>,
     pub kernel: String,
     pub os: String,
     /// cpufreq governor of cpu0, when readable.
@@ -50,7 +48,8 @@ pub struct Environment {
     /// Whether the run was interrupted (SIGINT/SIGTERM) before the plan finished.
     #[serde(default)]
     pub interrupted: bool,
-    /// Measured at the start of the run (performance issue): memory read bandwidth, bytes/s.
+    /// Measured at the start of the run: memory read bandwidth (the best sample at the largest
+    /// working set of `bandwidth_curve`), bytes/s.
     #[serde(default)]
     pub bandwidth_single_thread_bytes_per_second: Option<f64>,
     #[serde(default)]
@@ -58,11 +57,19 @@ pub struct Environment {
     /// Median whole-process wall time of /bin/true: the floor any spawned program pays.
     #[serde(default)]
     pub spawn_floor_seconds: Option<f64>,
-    /// The probes in full (best, median and worst of every pass; the spawn floor's spread).
+    /// The probes in full: read bandwidth at every working-set size (best, median and worst of its
+    /// samples), the compute ceiling, the sampler's cost on a child using every CPU, the spawn
+    /// floor's spread, and how long all of it took.
     #[serde(default)]
-    pub bandwidth: Option<crate::probes::Bandwidth>,
+    pub bandwidth_curve: Option<probes::BandwidthCurve>,
     #[serde(default)]
-    pub spawn_floor: Option<crate::probes::SpawnFloor>,
+    pub compute_ceiling: Option<probes::ComputeCeiling>,
+    #[serde(default)]
+    pub sampler_cost: Option<probes::SamplerCost>,
+    #[serde(default)]
+    pub spawn_floor: Option<probes::SpawnFloor>,
+    #[serde(default)]
+    pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numpy_import_profile: Option<crate::import_profile::ImportProfile>,
@@ -76,6 +83,11 @@ impl Environment {
     /// Fraction of one core the sampler cost, when anything was sampled.
     pub fn sampler_overhead_fraction(&self) -> Option<f64> {
         (self.sampled_wall_seconds > 0.0).then(|| self.sampler_cpu_seconds / self.sampled_wall_seconds)
+    }
+
+    /// What the probes measured of the machine's limits (nothing when they did not run).
+    pub fn limits(&self) -> probes::MachineLimits<'_> {
+        probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref() }
     }
 }
 
@@ -115,7 +127,6 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
         cpu_model,
         logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         memory_total_bytes,
-        largest_cache_bytes: largest_cache_bytes(),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         os,
         frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
@@ -141,26 +152,6 @@ fn python_facts(python: &Path) -> Option<Vec<String>> {
     const SCRIPT: &str = "import sys, platform\nprint(platform.python_version())\ntry:\n    import numpy\n    print(numpy.__version__)\n    try:\n        cfg = numpy.show_config(mode='dicts')\n        blas = cfg.get('Build Dependencies', {}).get('blas', {})\n        print(f\"{blas.get('name', '?')} {blas.get('version', '')}\".strip())\n    except Exception:\n        print('')\nexcept ImportError:\n    print('')\n    print('')\n";
     let out = Command::new(python).args(["-c", SCRIPT]).stdin(std::process::Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
-}
-
-/// The largest of /sys/devices/system/cpu/cpu0/cache/index*/size ("32768K"), in bytes.
-fn largest_cache_bytes() -> Option<u64> {
-    let entries = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
-    entries
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("size")).ok())
-        .filter_map(|size| parse_cache_size(size.trim()))
-        .max()
-}
-
-fn parse_cache_size(text: &str) -> Option<u64> {
-    let (digits, multiplier) = match text.chars().last()? {
-        'K' => (&text[..text.len() - 1], 1 << 10),
-        'M' => (&text[..text.len() - 1], 1 << 20),
-        'G' => (&text[..text.len() - 1], 1 << 30),
-        _ => (text, 1),
-    };
-    digits.parse::<u64>().ok()?.checked_mul(multiplier)
 }
 
 fn read_trimmed(path: &str) -> Option<String> {
@@ -204,14 +195,6 @@ pub fn format_utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cache_sizes_are_read_with_their_suffix() {
-        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
-        assert_eq!(parse_cache_size("2M"), Some(2 << 20));
-        assert_eq!(parse_cache_size("512"), Some(512));
-        assert_eq!(parse_cache_size("big"), None);
-    }
 
     #[test]
     fn utc_formatting_matches_known_dates() {

@@ -1,7 +1,7 @@
 //! The statistics stage: raw records (and the plan they were run from) → one summary per
 //! scenario, point and implementation — distributions of every figure, where the time goes,
 //! training cost per point per epoch, ratios against the baseline with bootstrap CIs, and the
-//! machine's limits beside them. Pure: reads nothing, writes nothing, draws nothing.
+//! machine's limit at every point beside them. Pure: reads nothing, writes nothing, draws nothing.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::environment::Environment;
 use crate::measurement::{RawRecord, RunStatus};
 use crate::plan::{Plan, ScenarioPlan};
+use crate::probes::LimitBound;
 use crate::stats::{self, Distribution, Ratio};
 
-/// Bytes each epoch reads per point (x and y, float64): the memory traffic of one epoch once the
-/// data no longer fits in cache.
-pub const BYTES_PER_POINT_EPOCH: f64 = 16.0;
+/// Bytes each epoch reads per point (x and y, float64).
+pub const BYTES_PER_POINT_EPOCH: f64 = crate::probes::BYTES_PER_POINT as f64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -106,10 +106,13 @@ pub struct ImplementationSummary {
     pub train_speedup_vs_baseline: Option<Ratio>,
     /// Baseline median peak RSS / this median: > 1 means leaner.
     pub memory_ratio_vs_baseline: Option<Ratio>,
-    /// The memory-bandwidth limit, ns per point per epoch (16 bytes at the measured bandwidth for
-    /// this implementation's thread count), and the share of it reached: limit / measured.
-    pub bandwidth_limit_ns_per_point_epoch: Option<f64>,
-    pub bandwidth_fraction: Option<f64>,
+    /// The machine's limit, ns per point per epoch, for the threads this implementation used: the
+    /// larger of 16 bytes at the bandwidth measured for a working set of 16·n bytes and the epoch's
+    /// arithmetic at the compute ceiling (see [`crate::probes::limits`]); `limit_bound` says which.
+    pub limit_ns_per_point_epoch: Option<f64>,
+    pub limit_bound: Option<LimitBound>,
+    /// The share of the limit reached: limit / measured ns per point per epoch (1 is the limit).
+    pub fraction_of_limit: Option<f64>,
     /// Median wall / the spawn floor (/bin/true measured the same way).
     pub wall_over_spawn_floor: Option<f64>,
 }
@@ -230,18 +233,9 @@ fn summarise_implementation(
     let epochs_run = first.and_then(|r| r.epochs_run).unwrap_or(0);
     let ns_per_point_epoch = train.as_ref().filter(|_| n > 0 && epochs_run > 0).map(|t| t.median * 1e9 / (n as f64 * epochs_run as f64));
     let threads = measured.iter().filter_map(|r| r.threads).max();
-    let bandwidth = environment.and_then(|e| {
-        if threads.unwrap_or(1) > 1 {
-            e.bandwidth_all_threads_bytes_per_second
-        } else {
-            e.bandwidth_single_thread_bytes_per_second
-        }
-    });
-    // The limit binds only when the data streams from memory: larger than the largest cache (when
-    // unknown, 64 MiB is assumed, above any L3 of these machines).
-    let cache_bytes = environment.and_then(|e| e.largest_cache_bytes).unwrap_or(64 << 20);
-    let from_memory = n as f64 * BYTES_PER_POINT_EPOCH > cache_bytes as f64;
-    let bandwidth_limit_ns_per_point_epoch = bandwidth.filter(|b| *b > 0.0 && from_memory).map(|b| BYTES_PER_POINT_EPOCH / b * 1e9);
+    // An implementation that does not say how many threads it used is taken to use one.
+    let thread_count = threads.map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
+    let limit = environment.and_then(|e| e.limits().at(n, thread_count));
     let spawn_floor = environment.and_then(|e| e.spawn_floor_seconds).filter(|s| *s > 0.0);
     let same_bits = |a: Option<f64>, b: Option<f64>| a.map(f64::to_bits) == b.map(f64::to_bits);
     ImplementationSummary {
@@ -265,8 +259,9 @@ fn summarise_implementation(
         speedup_vs_baseline: None,
         train_speedup_vs_baseline: None,
         memory_ratio_vs_baseline: None,
-        bandwidth_fraction: bandwidth_limit_ns_per_point_epoch.zip(ns_per_point_epoch).map(|(limit, ns)| limit / ns),
-        bandwidth_limit_ns_per_point_epoch,
+        limit_ns_per_point_epoch: limit.map(|l| l.ns_per_point_epoch),
+        limit_bound: limit.map(|l| l.bound),
+        fraction_of_limit: limit.zip(ns_per_point_epoch).map(|(limit, ns)| limit.ns_per_point_epoch / ns),
         wall_over_spawn_floor: wall.as_ref().zip(spawn_floor).map(|(w, floor)| w.median / floor),
         wall,
         train,
@@ -372,11 +367,11 @@ pub(crate) mod tests {
             row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
             row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
         ];
+        let (curve, ceiling) = crate::probes::limits::tests::machine();
         let env = Environment {
-            bandwidth_single_thread_bytes_per_second: Some(16e9),
             spawn_floor_seconds: Some(0.0005),
-            // A 64-byte "cache": 5 points (80 bytes) stream from memory.
-            largest_cache_bytes: Some(64),
+            bandwidth_curve: Some(curve),
+            compute_ceiling: Some(ceiling),
             ..Default::default()
         };
         let summary = summarise(&plan, &rows, Some(&env));
@@ -389,9 +384,12 @@ pub(crate) mod tests {
         assert_eq!(python.message.as_deref(), Some("exit code 2: bad"));
         assert_eq!(rust.wall.as_ref().unwrap().median, 0.002);
         assert!((rust.startup.as_ref().unwrap().median - 0.0017).abs() < 1e-12);
-        // 0.2 ms over 5 points × 1000 epochs = 40 ns; the limit is 16 B at 16 GB/s = 1 ns.
+        // 0.2 ms over 5 points × 1000 epochs = 40 ns; 80 bytes are in cache, where the arithmetic
+        // (1 ns a point on one thread) is the limit.
         assert!((rust.ns_per_point_epoch.unwrap() - 40.0).abs() < 1e-9);
-        assert!((rust.bandwidth_fraction.unwrap() - 1.0 / 40.0).abs() < 1e-12);
+        assert_eq!(rust.limit_bound, Some(LimitBound::Compute));
+        assert!((rust.limit_ns_per_point_epoch.unwrap() - 1.0).abs() < 1e-12);
+        assert!((rust.fraction_of_limit.unwrap() - 1.0 / 40.0).abs() < 1e-12);
         assert!((rust.wall_over_spawn_floor.unwrap() - 4.0).abs() < 1e-9);
         // python's failed run is not a measurement: its median wall is 0.105.
         let speedup = rust.speedup_vs_baseline.unwrap();
@@ -400,6 +398,27 @@ pub(crate) mod tests {
         assert!((rust.memory_ratio_vs_baseline.unwrap().estimate - 15.0).abs() < 1e-12);
         assert!((python.speedup_vs_baseline.unwrap().estimate - 1.0).abs() < 1e-12);
         assert!(rust.fit_consistent);
+    }
+
+    #[test]
+    fn the_limit_follows_the_threads_an_implementation_reports() {
+        let plan = plan_of(&["serial", "parallel"], "serial");
+        let mut rows =
+            vec![row("serial", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("parallel", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
+        rows[1].threads = Some(2);
+        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let env = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
+        let summary = summarise(&plan, &rows, Some(&env));
+        let point = &summary.scenarios[0].points[0];
+        // One thread: 1 ns of arithmetic a point; two: 0.5 ns.
+        assert!((point.implementations[0].limit_ns_per_point_epoch.unwrap() - 1.0).abs() < 1e-12);
+        assert!((point.implementations[1].limit_ns_per_point_epoch.unwrap() - 0.5).abs() < 1e-12);
+        // Without probes there is no limit, and no fraction.
+        let unprobed = summarise(&plan, &rows, Some(&Environment::default()));
+        assert!(unprobed.scenarios[0].points[0]
+            .implementations
+            .iter()
+            .all(|i| i.limit_ns_per_point_epoch.is_none() && i.fraction_of_limit.is_none()));
     }
 
     #[test]

@@ -12,6 +12,10 @@ use std::time::Duration;
 const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   alloc MB HOLD_MS       allocate and touch MB mebibytes, hold them HOLD_MS, exit 0
   busy SECONDS           spin on one core until it has used SECONDS of CPU time
+  spin THREADS UNITS ROUNDS
+                         THREADS threads each do UNITS units of arithmetic (about 1 µs each)
+                         in ROUNDS rounds, all meeting at a barrier after each round, like a
+                         parallel kernel's epochs; print the seconds the work took
   sleep SECONDS          sleep
   crash segv|abort       die by SIGSEGV (a real fault) or SIGABRT
   exit CODE              exit with CODE
@@ -45,6 +49,7 @@ fn run(args: &[String]) -> Result<u8, String> {
     match words.as_slice() {
         ["alloc", mb, hold_ms] => alloc(parse(mb)?, Duration::from_millis(parse(hold_ms)?)),
         ["busy", seconds] => busy(seconds_arg(seconds)?),
+        ["spin", threads, units, rounds] => println!("{}", spin(parse(threads)?, parse(units)?, parse(rounds)?)?),
         ["sleep", seconds] => std::thread::sleep(seconds_arg(seconds)?),
         ["crash", "segv"] => crash_segv(),
         ["crash", "abort"] => std::process::abort(),
@@ -129,6 +134,38 @@ fn busy(duration: Duration) {
         }
     }
 }
+
+/// A fixed amount of work on `threads` threads, in `rounds` barrier-separated rounds: the seconds
+/// from the start to the last thread finishing. Used to measure what sampling costs a child that
+/// keeps every CPU busy.
+fn spin(threads: usize, units: u64, rounds: u64) -> Result<f64, String> {
+    if threads == 0 || rounds == 0 {
+        return Err("spin needs at least one thread and one round".into());
+    }
+    let barrier = std::sync::Barrier::new(threads);
+    let start = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let barrier = &barrier;
+            scope.spawn(move || {
+                let mut x = thread as u64 + 1;
+                for round in 0..rounds {
+                    // The units spread evenly over the rounds, the remainder in the first ones.
+                    let units_this_round = units / rounds + u64::from(round < units % rounds);
+                    for _ in 0..units_this_round * SPIN_STEPS_PER_UNIT {
+                        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407));
+                    }
+                    barrier.wait();
+                }
+                std::hint::black_box(x);
+            });
+        }
+    });
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// One unit of `spin`: a chain of dependent multiply-adds, about 1 µs on a current core.
+const SPIN_STEPS_PER_UNIT: u64 = 250;
 
 fn thread_cpu_time() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };

@@ -105,6 +105,11 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
             let memory_lines = memory_scaling_chart(scenario);
             draw("scaling-memory", "Peak memory against n".into(), &|path| charts::lines(path, &memory_lines, &palette));
         }
+        if let Some(roofline) = super::roofline::chart(report, scenario) {
+            draw("roofline", "Training cost against the machine's limit at each working-set size".into(), &|path| {
+                super::roofline::draw(path, &roofline, &palette)
+            });
+        }
         if let Some(accuracy) = accuracy_chart(report, index, scenario) {
             draw("accuracy", "Distance from the least-squares optimum".into(), &|path| charts::grouped_bars(path, &accuracy, &palette));
         }

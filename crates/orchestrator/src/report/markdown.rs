@@ -100,7 +100,7 @@ fn contents(out: &mut String, report: &Report) {
 }
 
 /// At the largest n where at least two implementations have a training cost: the cheapest and
-/// the dearest, and the memory-bandwidth limit beside them.
+/// the dearest, and the machine's limit beside them.
 fn large_point_line(report: &Report) -> Option<String> {
     let costed = |p: &PointSummary| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count();
     let (scenario, point) = report
@@ -116,10 +116,8 @@ fn large_point_line(report: &Report) -> Option<String> {
         point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
     costs.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (best, worst) = (costs.first()?, costs.last()?);
-    let limit = best
-        .0
-        .bandwidth_limit_ns_per_point_epoch
-        .map_or(String::new(), |limit| format!(" (memory bandwidth allows {} ns)", format::sig3(limit)));
+    let limit =
+        best.0.limit_ns_per_point_epoch.map_or(String::new(), |limit| format!(" (the machine's limit is {} ns)", format::sig3(limit)));
     Some(format!(
         "**At n = {} (`{}`) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
         format::count(point.n),
@@ -301,12 +299,13 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
     let floor = report.environment.as_ref().and_then(|e| e.spawn_floor_seconds);
     let _ = writeln!(
         out,
-        "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train; ns/point/epoch is the training time per point per epoch, against what reading its 16 bytes costs at the measured memory bandwidth{}.{}\n",
-        report.environment.as_ref().and_then(limits_text).unwrap_or_default(),
+        "Where the time goes (medians): start-up = wall − load − train, as each implementation times its own load and train; ns/point/epoch is the training time per point per epoch, against the machine's limit at that n: the larger of reading its 16 bytes at the bandwidth measured for a working set of that size and its arithmetic at the compute ceiling, for the threads it used (the roofline chart shows both).{}\n",
         floor.map_or(String::new(), |f| format!(" Spawn floor (/bin/true, measured the same way): {}.", seconds(f)))
     );
-    let _ =
-        writeln!(out, "| implementation | start-up | load | train | start-up % | ns/point/epoch | % of bandwidth limit | × spawn floor |");
+    let _ = writeln!(
+        out,
+        "| implementation | start-up | load | train | start-up % | ns/point/epoch | % of the machine's limit | × spawn floor |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     for i in measured {
         let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map(|d| d.median);
@@ -320,14 +319,13 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
             median(&i.train).map_or("—".into(), seconds),
             share,
             i.ns_per_point_epoch.map_or("—".into(), format::sig3),
-            i.bandwidth_fraction.map_or(
-                if i.ns_per_point_epoch.is_some() && report.environment.as_ref().is_some_and(|e| e.bandwidth.is_some()) {
-                    "in cache".into()
-                } else {
-                    "—".into()
-                },
-                |f| format!("{}{}", percent(f), if i.threads.unwrap_or(1) > 1 { " (all threads)" } else { "" })
-            ),
+            i.fraction_of_limit.zip(i.limit_ns_per_point_epoch).map_or("—".into(), |(fraction, limit)| format!(
+                "{} (limit {} ns, {}{})",
+                percent(fraction),
+                format::sig3(limit),
+                i.limit_bound.map_or("", |b| b.as_str()),
+                i.threads.filter(|t| *t > 1).map_or(String::new(), |t| format!(", {t} threads"))
+            )),
             i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
         );
     }
@@ -390,7 +388,7 @@ fn environment_section(out: &mut String, report: &Report) {
         let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
         return;
     };
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
         ("memory", bytes(e.memory_total_bytes as f64)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
@@ -427,21 +425,13 @@ fn environment_section(out: &mut String, report: &Report) {
         ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
         ("command", e.command_line.join(" ")),
     ];
+    let after_bandwidth = rows.iter().position(|(k, _)| k.starts_with("memory bandwidth")).map_or(rows.len(), |p| p + 1);
+    rows.splice(after_bandwidth..after_bandwidth, super::roofline::environment_rows(e));
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in rows {
         let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
     }
     let _ = writeln!(out);
-}
-
-/// " (0.412 ns on 1 thread, 0.336 ns on all)": the limits the bandwidth column is a share of.
-fn limits_text(e: &crate::environment::Environment) -> Option<String> {
-    let ns = |bandwidth: Option<f64>| bandwidth.filter(|b| *b > 0.0).map(|b| format::sig3(crate::summary::BYTES_PER_POINT_EPOCH / b * 1e9));
-    Some(format!(
-        " ({} ns on 1 thread, {} ns on all)",
-        ns(e.bandwidth_single_thread_bytes_per_second)?,
-        ns(e.bandwidth_all_threads_bytes_per_second)?
-    ))
 }
 
 /// The floor and what it is made of: the exec and exit of a static program, and the dynamic

@@ -9,6 +9,7 @@ pub mod figures;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod roofline;
 pub mod tables;
 
 use std::path::Path;

@@ -1,0 +1,468 @@
+//! Read bandwidth against working-set size, on one thread and on all: the same two arrays (x and y,
+//! as a dataset's columns) streamed over prefixes from below the L1 size to far beyond the largest
+//! cache, so each cache level and memory show up as a plateau on the curve. The curve, not a cache
+//! size the OS reports, decides where a dataset's epoch streams from: a VM may report a 260 MiB L3
+//! while 160 MB streams at memory speed.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::harness::{time_together, Spread};
+use super::isa::Isa;
+use super::{ProbeError, BYTES_PER_POINT};
+
+/// The smallest working set probed (both arrays together): half of the smallest L1 data cache of
+/// current x86 and ARM cores, so the first point of the curve is served by L1.
+pub const DEFAULT_MIN_WORKING_SET_BYTES: usize = 16 << 10;
+
+/// Sizes per doubling: enough to see each cache's edge, few enough to keep the probe short.
+pub const DEFAULT_SIZES_PER_OCTAVE: u32 = 2;
+
+/// Timed samples at each size and thread count (best, median and worst are kept), when the budget
+/// allows; never fewer than [`MIN_SAMPLES`].
+pub const DEFAULT_SAMPLES: usize = 7;
+const MIN_SAMPLES: usize = 3;
+
+/// The whole curve, touching the pages included, should take about this long at most: on a quiet
+/// 2-vCPU VM it needs about 1.5 s with every sample; on a busy one the samples stretch (a thread
+/// waits for a CPU at every barrier) and the later sizes get fewer of them instead.
+pub const DEFAULT_BUDGET_SECONDS: f64 = 3.0;
+
+/// A sample repeats passes over a small working set until it lasts about this long: long enough
+/// for the clock and the skew of the threads' wake-ups from the barrier to be small beside it.
+pub const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 1.5e-3;
+
+/// Working sets are whole blocks of this many points, and each thread's chunk starts on one: the
+/// widest loop's block (8 accumulators of 8 lanes), so that only the last thread ever has a tail.
+const CHUNK_ALIGN_POINTS: usize = 64;
+
+/// Every thread gets at least this many blocks of [`CHUNK_ALIGN_POINTS`]; a size too small for that
+/// is left out of the all-threads curve (it would time the barrier, not the memory).
+const MIN_BLOCKS_PER_THREAD: usize = 4;
+
+/// Multiplies x in the streaming sum: any value works, the loop only has to read every element.
+const STREAM_SCALE: f64 = 0.5;
+
+/// Huge pages, as the implementations get them: `linreg` and NumPy both ask for transparent huge
+/// pages for large arrays, and with 4 KiB pages the hardware prefetchers stop at every page edge.
+const HUGE_PAGE_BYTES: usize = 2 << 20;
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveSettings {
+    pub min_working_set_bytes: usize,
+    /// The largest working set, both arrays together: it must be well beyond the largest cache.
+    pub max_working_set_bytes: usize,
+    pub sizes_per_octave: u32,
+    pub samples: usize,
+    pub target_sample_seconds: f64,
+    pub budget_seconds: f64,
+}
+
+impl CurveSettings {
+    /// The defaults, up to `max_working_set_bytes`.
+    pub fn up_to(max_working_set_bytes: usize) -> Self {
+        CurveSettings {
+            min_working_set_bytes: DEFAULT_MIN_WORKING_SET_BYTES,
+            max_working_set_bytes,
+            sizes_per_octave: DEFAULT_SIZES_PER_OCTAVE,
+            samples: DEFAULT_SAMPLES,
+            target_sample_seconds: DEFAULT_TARGET_SAMPLE_SECONDS,
+            budget_seconds: DEFAULT_BUDGET_SECONDS,
+        }
+    }
+}
+
+/// The read bandwidth at one working-set size and thread count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandwidthAtSize {
+    /// Both arrays together: `BYTES_PER_POINT` × points, as a dataset of that many points.
+    pub working_set_bytes: u64,
+    /// Passes over the whole working set in each timed sample.
+    pub passes_per_sample: u64,
+    pub samples: usize,
+    pub bytes_per_second: Spread,
+}
+
+/// Read bandwidth against working-set size, ascending, on one thread and on every thread this
+/// process may use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandwidthCurve {
+    pub instruction_set: Isa,
+    /// The thread count of `all_threads`: `available_parallelism` (affinity and cgroup quota
+    /// included).
+    pub threads: usize,
+    pub single_thread: Vec<BandwidthAtSize>,
+    pub all_threads: Vec<BandwidthAtSize>,
+}
+
+impl BandwidthCurve {
+    /// The curve for one thread (`false`) or all threads (`true`).
+    pub fn curve(&self, all_threads: bool) -> &[BandwidthAtSize] {
+        if all_threads {
+            &self.all_threads
+        } else {
+            &self.single_thread
+        }
+    }
+
+    /// The best rate at the largest working set: what memory gives when nothing is cached.
+    pub fn memory_bytes_per_second(&self, all_threads: bool) -> Option<f64> {
+        self.curve(all_threads).last().map(|s| s.bytes_per_second.best)
+    }
+}
+
+/// Working-set sizes from `min` to `max` bytes, `per_octave` a doubling, each a whole number of
+/// [`CHUNK_ALIGN_POINTS`]-point blocks (the nearest); `max` (rounded the same way) is always the last.
+pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) -> Vec<u64> {
+    let block_bytes = (CHUNK_ALIGN_POINTS * BYTES_PER_POINT) as u64;
+    let round = |bytes: f64| ((bytes / block_bytes as f64).round() as u64).max(1) * block_bytes;
+    let max = round(max_bytes as f64);
+    let mut sizes = Vec::new();
+    let step = 2f64.powf(1.0 / f64::from(per_octave.max(1)));
+    let mut bytes = min_bytes.max(1) as f64;
+    while round(bytes) < max {
+        let size = round(bytes);
+        if sizes.last() != Some(&size) {
+            sizes.push(size);
+        }
+        bytes *= step;
+    }
+    sizes.push(max);
+    sizes
+}
+
+/// Measures the curve: one buffer is allocated once at the largest size (pages touched before any
+/// timing), and a working set of m points is its first 16·m bytes, x then y, laid out as NumPy
+/// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
+/// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
+pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
+    let started = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let isa = Isa::widest();
+    let max_points = settings.max_working_set_bytes / BYTES_PER_POINT;
+    if settings.samples == 0 {
+        return Err(ProbeError::NothingToMeasure { threads, passes: settings.samples });
+    }
+    if max_points < CHUNK_ALIGN_POINTS {
+        let min_bytes = CHUNK_ALIGN_POINTS * BYTES_PER_POINT;
+        return Err(ProbeError::WorkingSetTooSmall { bytes: settings.max_working_set_bytes, min_bytes });
+    }
+    let buffer = touched(2 * max_points, threads)?;
+
+    let sizes = working_set_sizes(settings.min_working_set_bytes, max_points * BYTES_PER_POINT, settings.sizes_per_octave);
+    let thread_counts: &[usize] = if threads == 1 { &[1] } else { &[1, threads] };
+    let mut curves: Vec<Vec<BandwidthAtSize>> = vec![Vec::new(); thread_counts.len()];
+    // Bytes a second expected at the next size, per thread count: sizes ascend and bandwidth only
+    // falls with size, so the last size's rate makes the next size's samples at least as long as
+    // the target.
+    let columns = |points: usize| buffer[..2 * points].split_at(points);
+    let (x, y) = columns(sizes[0] as usize / BYTES_PER_POINT);
+    let first_guess = calibrate(isa, x, y);
+    let mut expected: Vec<f64> = thread_counts.iter().map(|&t| first_guess * t as f64).collect();
+    let measurements: Vec<(u64, usize)> = sizes
+        .iter()
+        .flat_map(|&size| (0..thread_counts.len()).map(move |k| (size, k)))
+        .filter(|&(size, k)| size as usize / BYTES_PER_POINT >= thread_counts[k] * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD)
+        .collect();
+    for (done, &(size, k)) in measurements.iter().enumerate() {
+        let (points, t) = (size as usize / BYTES_PER_POINT, thread_counts[k]);
+        let passes = passes_for(size, expected[k], settings.target_sample_seconds);
+        // This measurement's share of what is left of the budget, in samples of the expected length.
+        let left = (settings.budget_seconds - started.elapsed().as_secs_f64()).max(0.0) / (measurements.len() - done) as f64;
+        let samples = samples_within(left, size as f64 * passes as f64 / expected[k], settings.samples);
+        let bounds = chunk_bounds(points, t);
+        let (x, y) = columns(points);
+        let seconds = time_together(t, samples, |i| {
+            let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
+            // black_box on the slices and the sum: the optimiser may not skip the loads.
+            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+        })?;
+        let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
+        expected[k] = bytes_per_second.best;
+        curves[k].push(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples, bytes_per_second });
+    }
+    let all_threads = curves.pop().unwrap_or_default();
+    let single_thread = if threads == 1 { all_threads.clone() } else { curves.pop().unwrap_or_default() };
+    Ok(BandwidthCurve { instruction_set: isa, threads, single_thread, all_threads })
+}
+
+/// As many samples of `sample_seconds` as fit in `budget_seconds`, between [`MIN_SAMPLES`] (or
+/// `most`, if fewer) and `most`.
+fn samples_within(budget_seconds: f64, sample_seconds: f64, most: usize) -> usize {
+    let fit = budget_seconds / sample_seconds;
+    let fit = if fit.is_finite() { fit.floor().min(most as f64) as usize } else { most };
+    fit.clamp(MIN_SAMPLES.min(most), most)
+}
+
+/// Passes a sample needs to last `target_seconds` at `bytes_per_second`: at least one.
+fn passes_for(working_set_bytes: u64, bytes_per_second: f64, target_seconds: f64) -> u64 {
+    let passes = (target_seconds * bytes_per_second / working_set_bytes as f64).ceil();
+    if passes.is_finite() && passes >= 1.0 {
+        passes as u64
+    } else {
+        1
+    }
+}
+
+/// A first estimate of the bytes a second over a small working set, on this thread: passes are
+/// doubled until they take a measurable time, and the loop runs for [`WARM_UP_SECONDS`] in all, so
+/// the core has left any idle state and the first size is measured like the others (without this,
+/// the first size read half the bandwidth of the next one here, right after the pages were
+/// touched).
+fn calibrate(isa: Isa, x: &[f64], y: &[f64]) -> f64 {
+    let bytes = (x.len() * BYTES_PER_POINT) as f64;
+    let warm_up = Instant::now();
+    let mut passes = 1u64;
+    loop {
+        let start = Instant::now();
+        black_box(read_sum(isa, black_box(x), black_box(y), passes));
+        let seconds = start.elapsed().as_secs_f64();
+        if seconds < 1e-4 && passes < 1 << 30 {
+            passes *= 2;
+        } else if warm_up.elapsed().as_secs_f64() >= WARM_UP_SECONDS || seconds >= WARM_UP_SECONDS {
+            return bytes * passes as f64 / seconds.max(1e-9);
+        }
+    }
+}
+
+/// How long the calibration keeps the core busy before the first timed sample.
+const WARM_UP_SECONDS: f64 = 0.02;
+
+/// A vector of `points` values, every page written: the page faults (and the kernel zeroing each
+/// page) happen here rather than inside the timed passes. Written by `threads` threads at once: on
+/// the VM this was written on, faulting in 512 MiB of fresh huge pages took 1.5–2.3 s on one
+/// thread when the memory was new to the VM, and 0.1 s when a probe had just freed it.
+fn touched(points: usize, threads: usize) -> Result<Vec<f64>, ProbeError> {
+    let bytes = points * std::mem::size_of::<f64>();
+    let mut values: Vec<f64> = Vec::new();
+    values.try_reserve_exact(points).map_err(|_| ProbeError::Allocation { bytes })?;
+    advise_huge_pages(values.as_ptr() as usize, bytes);
+    let per_thread = points.div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        for (k, chunk) in values.spare_capacity_mut()[..points].chunks_mut(per_thread).enumerate() {
+            scope.spawn(move || {
+                // Any values do: the loop only has to read them. Small integers keep sums exact.
+                for (i, value) in chunk.iter_mut().enumerate() {
+                    value.write(((k * per_thread + i) % 8) as f64);
+                }
+            });
+        }
+    });
+    // SAFETY: the first `points` elements of the spare capacity (reserved above) were all
+    // written by the threads, which the scope has joined.
+    unsafe { values.set_len(points) };
+    Ok(values)
+}
+
+/// Asks for transparent huge pages over the whole 2 MiB pages inside `[start, start + bytes)`. A
+/// hint: where the kernel refuses (THP disabled, too little contiguous memory) nothing changes.
+fn advise_huge_pages(start: usize, bytes: usize) {
+    let aligned_start = start.next_multiple_of(HUGE_PAGE_BYTES);
+    let aligned_end = (start + bytes) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+    if aligned_end > aligned_start {
+        // SAFETY: the range lies inside an allocation this module owns and has not yet touched;
+        // MADV_HUGEPAGE changes how it is backed, never its contents or validity.
+        unsafe { libc::madvise(aligned_start as *mut libc::c_void, aligned_end - aligned_start, libc::MADV_HUGEPAGE) };
+    }
+}
+
+/// The start of each thread's chunk, and `points` at the end: chunks of near-equal size, each
+/// starting on a multiple of [`CHUNK_ALIGN_POINTS`] (non-empty when points ≥ threads × that).
+fn chunk_bounds(points: usize, threads: usize) -> Vec<usize> {
+    let per_thread = points / threads;
+    (0..threads).map(|i| per_thread * i / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS).chain([points]).collect()
+}
+
+/// Σ (x_i·c + y_i) over `passes` passes: every element of both arrays read once a pass, with half
+/// the arithmetic of the gradient kernel (one fused multiply-add and one add a point against two of
+/// each, each on its own execution port), so the loop is bound by the loads and never by
+/// arithmetic. The sums carry across passes and are reduced once at the end: over a working set
+/// that fits in L1, a reduction every pass would cost as much as the pass.
+fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
+    debug_assert_eq!(x.len(), y.len());
+    match isa {
+        Isa::Portable => portable_read_sum(x, y, passes),
+        // SAFETY: `Isa::widest` chose these only after the CPU reported the features; the slices
+        // have the same length (both are the same range of equal-length arrays).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { x86::avx2_read_sum(x, y, passes) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::avx512_read_sum(x, y, passes) },
+        #[cfg(not(target_arch = "x86_64"))]
+        Isa::Avx2Fma | Isa::Avx512 => portable_read_sum(x, y, passes),
+    }
+}
+
+/// Eight independent sums hide the add latency; one dependent chain of adds, ~4 cycles a point,
+/// would make this loop slower than memory on a fast machine.
+const PORTABLE_LANES: usize = 8;
+
+fn portable_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
+    let mut sums = [0.0f64; PORTABLE_LANES];
+    let mut tail = 0.0;
+    for _ in 0..passes {
+        let mut x_blocks = x.chunks_exact(PORTABLE_LANES);
+        let mut y_blocks = y.chunks_exact(PORTABLE_LANES);
+        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
+            for k in 0..PORTABLE_LANES {
+                sums[k] += xb[k] * STREAM_SCALE + yb[k];
+            }
+        }
+        tail += tail_sum(x_blocks.remainder(), y_blocks.remainder());
+    }
+    sums.iter().sum::<f64>() + tail
+}
+
+/// The points after the last whole block, one at a time.
+fn tail_sum(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Independent accumulators of each width: enough to hide the add latency, so the core could
+    /// stream faster than any cache level feeds it.
+    const AVX2_ACCUMULATORS: usize = 4;
+    const AVX512_ACCUMULATORS: usize = 8;
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA, and `x` and `y` must have the same length.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn avx2_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
+        const WIDTH: usize = 4;
+        const BLOCK: usize = WIDTH * AVX2_ACCUMULATORS;
+        let scale = _mm256_set1_pd(super::STREAM_SCALE);
+        let mut sums = [_mm256_setzero_pd(); AVX2_ACCUMULATORS];
+        let whole = x.len() / BLOCK * BLOCK;
+        for _ in 0..passes {
+            for (xb, yb) in x[..whole].chunks_exact(BLOCK).zip(y[..whole].chunks_exact(BLOCK)) {
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are
+                    // in bounds; loadu has no alignment requirement.
+                    let (x_v, y_v) = unsafe { (_mm256_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm256_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
+                    *sum = _mm256_add_pd(*sum, _mm256_fmadd_pd(x_v, scale, y_v));
+                }
+            }
+        }
+        let mut lanes = [0.0f64; WIDTH];
+        for sum in sums {
+            let mut part = [0.0f64; WIDTH];
+            // SAFETY: `part` has room for exactly WIDTH f64; storeu has no alignment requirement.
+            unsafe { _mm256_storeu_pd(part.as_mut_ptr(), sum) };
+            lanes.iter_mut().zip(part).for_each(|(lane, p)| *lane += p);
+        }
+        lanes.iter().sum::<f64>() + super::tail_sum(&x[whole..], &y[whole..]) * passes as f64
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512F, and `x` and `y` must have the same length.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn avx512_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
+        const WIDTH: usize = 8;
+        const BLOCK: usize = WIDTH * AVX512_ACCUMULATORS;
+        let scale = _mm512_set1_pd(super::STREAM_SCALE);
+        let mut sums = [_mm512_setzero_pd(); AVX512_ACCUMULATORS];
+        let whole = x.len() / BLOCK * BLOCK;
+        for _ in 0..passes {
+            for (xb, yb) in x[..whole].chunks_exact(BLOCK).zip(y[..whole].chunks_exact(BLOCK)) {
+                for (k, sum) in sums.iter_mut().enumerate() {
+                    // SAFETY: both blocks hold BLOCK values, so the WIDTH values from k·WIDTH are
+                    // in bounds; loadu has no alignment requirement.
+                    let (x_v, y_v) = unsafe { (_mm512_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm512_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
+                    *sum = _mm512_add_pd(*sum, _mm512_fmadd_pd(x_v, scale, y_v));
+                }
+            }
+        }
+        let total: f64 = sums.iter().map(|&s| _mm512_reduce_add_pd(s)).sum();
+        total + super::tail_sum(&x[whole..], &y[whole..]) * passes as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_log_spaced_whole_blocks_ending_at_the_largest() {
+        let sizes = working_set_sizes(16 << 10, 512 << 20, 2);
+        assert_eq!(sizes.first(), Some(&(16 << 10)));
+        assert_eq!(sizes.last(), Some(&(512 << 20)));
+        // 16 KiB → 512 MiB is 15 doublings: 2 a doubling, and the end.
+        assert_eq!(sizes.len(), 31, "{sizes:?}");
+        for pair in sizes.windows(2) {
+            let ratio = pair[1] as f64 / pair[0] as f64;
+            assert!((1.3..=1.5).contains(&ratio), "{pair:?}");
+        }
+        assert!(sizes.iter().all(|s| s % 1024 == 0));
+        // A largest size below the smallest: only the largest.
+        assert_eq!(working_set_sizes(16 << 10, 4096, 2), vec![4096]);
+    }
+
+    #[test]
+    fn a_small_curve_is_positive_finite_and_ordered() {
+        let settings = CurveSettings {
+            min_working_set_bytes: 16 << 10,
+            max_working_set_bytes: (1 << 20) + 8 * 16,
+            sizes_per_octave: 1,
+            samples: 3,
+            target_sample_seconds: 1e-4,
+            budget_seconds: 10.0,
+        };
+        let curve = measure_curve(&settings).expect("a small probe runs");
+        assert_eq!(curve.single_thread.len(), 7, "16 KiB … 1 MiB by doublings");
+        for at in curve.single_thread.iter().chain(&curve.all_threads) {
+            let s = at.bytes_per_second;
+            assert!(s.worst.is_finite() && s.worst > 0.0, "{at:?}");
+            assert!(s.worst <= s.median && s.median <= s.best, "{at:?}");
+            assert!(at.passes_per_sample >= 1);
+        }
+        assert!(curve.single_thread.windows(2).all(|p| p[0].working_set_bytes < p[1].working_set_bytes));
+        assert!(curve.memory_bytes_per_second(true).is_some());
+    }
+
+    #[test]
+    fn samples_fit_the_budget_within_their_bounds() {
+        assert_eq!(samples_within(1.0, 0.1, 7), 7);
+        assert_eq!(samples_within(0.5, 0.1, 7), 5);
+        assert_eq!(samples_within(0.0, 0.1, 7), MIN_SAMPLES);
+        assert_eq!(samples_within(0.0, 0.1, 2), 2);
+        assert_eq!(samples_within(1.0, 0.0, 7), 7);
+    }
+
+    #[test]
+    fn passes_fill_the_target_and_never_drop_to_zero() {
+        assert_eq!(passes_for(1000, 1e9, 1e-3), 1000);
+        assert_eq!(passes_for(1 << 30, 1e9, 1e-3), 1);
+        assert_eq!(passes_for(1000, f64::NAN, 1e-3), 1);
+    }
+
+    #[test]
+    fn chunks_cover_every_point_once_on_aligned_starts() {
+        for (points, threads) in [(64, 1), (128, 2), (1000, 2), (1001, 3), (4096, 7)] {
+            let bounds = chunk_bounds(points, threads);
+            assert_eq!(bounds.len(), threads + 1);
+            assert_eq!((bounds[0], bounds[threads]), (0, points));
+            for pair in bounds.windows(2) {
+                assert!(pair[0] < pair[1], "{points} points on {threads} threads: {bounds:?}");
+                assert_eq!(pair[0] % CHUNK_ALIGN_POINTS, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn every_loop_sums_the_same() {
+        // Small integers and halves: every partial sum is exact, so the order does not matter.
+        let x: Vec<f64> = (0..1003).map(|i| (i % 7) as f64).collect();
+        let y: Vec<f64> = (0..1003).map(|i| (i % 5) as f64).collect();
+        let want: f64 = x.iter().zip(&y).map(|(&xi, &yi)| xi * STREAM_SCALE + yi).sum();
+        for isa in Isa::available() {
+            assert_eq!(read_sum(isa, &x, &y, 1), want, "{isa:?}");
+            assert_eq!(read_sum(isa, &x, &y, 3), 3.0 * want, "{isa:?}");
+        }
+    }
+}

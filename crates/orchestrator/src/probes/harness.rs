@@ -1,0 +1,183 @@
+//! Timing work on several threads at once: every thread starts each sample together (a barrier),
+//! and a sample lasts from the first thread starting it to the last one finishing it — the slowest
+//! thread sets the pace, as it does for a parallel kernel's epoch.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::ProbeError;
+use crate::stats;
+
+/// The seconds each of `samples` samples took, `work(thread_index)` running once per sample on each
+/// of `threads` threads. Each thread runs `work` once untimed first: its data reaches its caches
+/// (or its pages are touched from its core) and the clock ramps up.
+pub(super) fn time_together<W>(threads: usize, samples: usize, work: W) -> Result<Vec<f64>, ProbeError>
+where
+    W: Fn(usize) + Sync,
+{
+    if threads == 0 || samples == 0 {
+        return Err(ProbeError::NothingToMeasure { threads, passes: samples });
+    }
+    let barrier = SpinBarrier::new(threads);
+    let per_thread: Vec<Vec<(Instant, Instant)>> = thread::scope(|scope| {
+        // Each thread waits for a go before it first meets the barrier: if a later thread cannot
+        // be started, the senders are dropped and the started ones return instead of waiting
+        // forever for a party that will never come.
+        let mut goes = Vec::with_capacity(threads);
+        let mut handles = Vec::with_capacity(threads);
+        for index in 0..threads {
+            let (go, wait_for_go) = mpsc::channel::<()>();
+            let (barrier, work) = (&barrier, &work);
+            let spawned = thread::Builder::new().name("machine-probe".into()).spawn_scoped(scope, move || {
+                wait_for_go.recv().ok().map(|()| {
+                    work(index);
+                    (0..samples)
+                        .map(|_| {
+                            barrier.wait();
+                            let start = Instant::now();
+                            work(index);
+                            (start, Instant::now())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            });
+            match spawned {
+                Ok(handle) => {
+                    goes.push(go);
+                    handles.push(handle);
+                }
+                Err(e) => return Err(ProbeError::ThreadStart(e)),
+            }
+        }
+        for go in &goes {
+            // A send fails only if that thread is gone already; its join below reports it.
+            let _ = go.send(());
+        }
+        handles.into_iter().map(|h| h.join().ok().flatten().ok_or(ProbeError::ThreadPanicked)).collect()
+    })?;
+
+    Ok((0..samples)
+        .map(|sample| {
+            let windows = per_thread.iter().map(|w| w[sample]);
+            let first_start = windows.clone().map(|(start, _)| start).min();
+            let last_end = windows.map(|(_, end)| end).max();
+            match (first_start, last_end) {
+                (Some(start), Some(end)) => end.saturating_duration_since(start).as_secs_f64(),
+                _ => 0.0,
+            }
+        })
+        .collect())
+}
+
+/// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
+/// here), and the last thread to wake would start its part of every sample that much late, which a
+/// sample's window counts. The probe's threads are busy between samples anyway. After a while of
+/// spinning a thread yields, so that on a machine with fewer free CPUs than threads the one it
+/// waits for can run.
+struct SpinBarrier {
+    parties: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+/// Spins before each yield while waiting.
+const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+
+impl SpinBarrier {
+    fn new(parties: usize) -> Self {
+        SpinBarrier { parties, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0) }
+    }
+
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.store(generation.wrapping_add(1), Ordering::Release);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            spins += 1;
+            if spins.is_multiple_of(SPINS_BEFORE_YIELD) {
+                thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// The fastest, median and slowest rate over a probe's samples, in units of what was done per
+/// second. The fastest is the figure to compare against: on a shared machine interference (other
+/// processes, frequency dips) only ever slows a sample down, so the fastest sample is the closest
+/// estimate of what the hardware can do (the STREAM convention). The median and the slowest show
+/// how far the machine was from that while probed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub best: f64,
+    pub median: f64,
+    pub worst: f64,
+}
+
+impl Spread {
+    /// `amount` done in each sample of `seconds` (non-empty). A sample is never shorter than the
+    /// clock's resolution: the floor keeps a rate finite.
+    pub(super) fn of_rates(amount: f64, seconds: &[f64]) -> Spread {
+        let mut rates: Vec<f64> = seconds.iter().map(|s| amount / s.max(1e-9)).collect();
+        rates.sort_by(f64::total_cmp);
+        Spread {
+            best: rates.last().copied().unwrap_or(f64::NAN),
+            median: stats::median(&rates).unwrap_or(f64::NAN),
+            worst: rates.first().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_thread_runs_every_sample_plus_a_warm_up() {
+        let calls = AtomicUsize::new(0);
+        let seconds = time_together(3, 4, |_| {
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .expect("threads start");
+        assert_eq!(seconds.len(), 4);
+        assert_eq!(calls.load(Ordering::Relaxed), 3 * (4 + 1));
+        assert!(seconds.iter().all(|s| s.is_finite() && *s >= 0.0));
+        assert!(matches!(time_together(0, 1, |_| ()), Err(ProbeError::NothingToMeasure { .. })));
+        assert!(matches!(time_together(1, 0, |_| ()), Err(ProbeError::NothingToMeasure { .. })));
+    }
+
+    #[test]
+    fn the_spin_barrier_lets_no_thread_run_ahead() {
+        let (barrier, rounds) = (SpinBarrier::new(3), 200);
+        let done = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+        thread::scope(|scope| {
+            for me in 0..3 {
+                let (barrier, done) = (&barrier, &done);
+                scope.spawn(move || {
+                    for round in 0..rounds {
+                        // Nobody has finished more rounds than this thread when it passes.
+                        assert!(done.iter().all(|d| d.load(Ordering::SeqCst) <= round + 1));
+                        done[me].fetch_add(1, Ordering::SeqCst);
+                        barrier.wait();
+                    }
+                });
+            }
+        });
+        assert!(done.iter().all(|d| d.load(Ordering::SeqCst) == rounds));
+    }
+
+    #[test]
+    fn spread_orders_rates_and_takes_the_median() {
+        let spread = Spread::of_rates(10.0, &[2.0, 1.0, 5.0]);
+        assert_eq!((spread.best, spread.median, spread.worst), (10.0, 5.0, 2.0));
+    }
+}

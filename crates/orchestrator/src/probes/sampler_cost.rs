@@ -1,0 +1,147 @@
+//! What the sampler costs a child that keeps every CPU busy: the sampler's wake-ups must run on
+//! some CPU, and when all of them are the child's, one of its threads is preempted — and a parallel
+//! kernel waits at each barrier for its slowest thread. Measured as pairs of runs of a fixed amount
+//! of barrier-synchronised work on one thread per CPU, once sampled at the default interval and
+//! once sampled sparsely, in alternating order so that drift of a shared machine hits both alike.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::ProbeError;
+use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::stats;
+
+/// The baseline's sampling: at most one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
+pub const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Pairs of runs; the median ratio over them is the figure. Many short pairs rather than a few long
+/// ones: on a shared machine one pair can be off by 20% either way, and the median of nine is
+/// steadier than the median of three.
+pub const DEFAULT_PAIRS: usize = 7;
+
+/// How long each child works, about: fifty wake-ups at 1 ms, short enough for the probe.
+const TARGET_CHILD_SECONDS: f64 = 0.05;
+
+/// How long each of the child's rounds lasts, about: an epoch of a parallel kernel over 10^6 points.
+const TARGET_ROUND_SECONDS: f64 = 5e-4;
+
+/// The calibration run: a guess at the work, then scaled to [`TARGET_CHILD_SECONDS`].
+const CALIBRATION_UNITS: u64 = 20_000;
+const CALIBRATION_ROUNDS: u64 = 40;
+
+/// No child should come near this; one that does is stuck.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One pair: the child's own seconds of work under each sampling interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SamplerPair {
+    pub default_seconds: f64,
+    pub sparse_seconds: f64,
+    /// The sampler's own CPU time in the default-interval run.
+    pub default_sampler_cpu_seconds: f64,
+}
+
+impl SamplerPair {
+    /// > 1: sampling at the default interval slowed the child down.
+    pub fn ratio(&self) -> f64 {
+        self.default_seconds / self.sparse_seconds
+    }
+}
+
+/// The sampler's cost on a child using every CPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplerCost {
+    /// The child: `fixture-child spin THREADS UNITS ROUNDS`.
+    pub command: Vec<String>,
+    pub threads: usize,
+    pub default_interval_ms: f64,
+    pub sparse_interval_ms: f64,
+    pub pairs: Vec<SamplerPair>,
+    /// The median over pairs of default seconds / sparse seconds.
+    pub median_ratio: f64,
+}
+
+impl SamplerCost {
+    /// How much the default interval slowed the child: 0.03 is 3% longer.
+    pub fn slowdown_fraction(&self) -> f64 {
+        self.median_ratio - 1.0
+    }
+}
+
+/// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs on
+/// one thread per CPU this process may use, through the same runner as every implementation.
+pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pairs: usize) -> Result<SamplerCost, ProbeError> {
+    if pairs == 0 {
+        return Err(ProbeError::NoRuns);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let program = fixture_child.display().to_string();
+    let command_of =
+        |units: u64, rounds: u64| [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec();
+    let cancel = CancelToken::new();
+    let run = |argv: &[String], interval: Duration| -> Result<(f64, f64), ProbeError> {
+        let command = ChildCommand::new(argv.iter().cloned(), "/");
+        let measured = runner::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), &cancel);
+        if measured.termination != Termination::Exited(0) {
+            return Err(ProbeError::SamplerCostRun { program: program.clone(), termination: measured.termination });
+        }
+        let text = String::from_utf8_lossy(&measured.stdout);
+        let seconds = text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0);
+        let seconds = seconds.ok_or_else(|| ProbeError::SamplerCostOutput { program: program.clone(), output: text.trim().to_owned() })?;
+        Ok((seconds, measured.sampler_cpu_seconds))
+    };
+
+    let (calibration_seconds, _) = run(&command_of(CALIBRATION_UNITS, CALIBRATION_ROUNDS), SPARSE_INTERVAL)?;
+    let units = ((CALIBRATION_UNITS as f64 * TARGET_CHILD_SECONDS / calibration_seconds) as u64).max(1);
+    let rounds = ((TARGET_CHILD_SECONDS / TARGET_ROUND_SECONDS) as u64).clamp(1, units);
+    let argv = command_of(units, rounds);
+
+    let mut measured = Vec::with_capacity(pairs);
+    for pair in 0..pairs {
+        // A B, B A, A B …: a trend over the probe favours neither.
+        let (default, sparse) = if pair % 2 == 0 {
+            let default = run(&argv, default_interval)?;
+            (default, run(&argv, SPARSE_INTERVAL)?)
+        } else {
+            let sparse = run(&argv, SPARSE_INTERVAL)?;
+            (run(&argv, default_interval)?, sparse)
+        };
+        measured.push(SamplerPair { default_seconds: default.0, sparse_seconds: sparse.0, default_sampler_cpu_seconds: default.1 });
+    }
+    let ratios: Vec<f64> = measured.iter().map(SamplerPair::ratio).collect();
+    Ok(SamplerCost {
+        command: argv,
+        threads,
+        default_interval_ms: default_interval.as_secs_f64() * 1e3,
+        sparse_interval_ms: SPARSE_INTERVAL.as_secs_f64() * 1e3,
+        median_ratio: stats::median(&ratios).unwrap_or(f64::NAN),
+        pairs: measured,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ratio_is_default_over_sparse() {
+        let pair = SamplerPair { default_seconds: 0.103, sparse_seconds: 0.1, default_sampler_cpu_seconds: 0.001 };
+        assert!((pair.ratio() - 1.03).abs() < 1e-12);
+        let cost = SamplerCost {
+            command: vec![],
+            threads: 2,
+            default_interval_ms: 1.0,
+            sparse_interval_ms: 100.0,
+            pairs: vec![pair],
+            median_ratio: pair.ratio(),
+        };
+        assert!((cost.slowdown_fraction() - 0.03).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_pairs_is_an_error() {
+        assert!(matches!(measure_sampler_cost(Path::new("/nonexistent"), Duration::from_millis(1), 0), Err(ProbeError::NoRuns)));
+    }
+}
