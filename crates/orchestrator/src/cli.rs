@@ -18,7 +18,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{compare, import_profile, probes, report, scenario};
+use crate::{compare, import_profile, merge, probes, report, scenario, shard};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Unite the run directories of `run --shard` (one per machine) into one run directory and
+    /// its report; refuses shards of different plans, duplicated and missing shards
+    Merge(merge::MergeArgs),
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {
         old_run: PathBuf,
@@ -99,6 +102,14 @@ struct RunArgs {
     /// The Python interpreter for {python} [default: python_impl/.venv/bin/python]
     #[arg(long, value_name = "FILE")]
     python: Option<PathBuf>,
+    /// Run only shard K of N of the plan's scenario points (numbered from 1, e.g. 2/4), or `auto`
+    /// from a Slurm array or a Kubernetes Indexed Job (docs/scale.md); merge the shards with
+    /// `orchestrator merge`
+    #[arg(long, value_name = "K/N|auto")]
+    shard: Option<String>,
+    /// The number of shards, with --shard auto in a Kubernetes Indexed Job (its completions)
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -142,6 +153,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", rendered.terminal_summary);
             println!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
+        }
+        Command::Merge(args) => {
+            let out = prepare_out_dir(&absolute(&args.out)?)?;
+            merge::merge_command(&args, &out, std::env::args().collect())
         }
         Command::Compare { old_run, new_run, threshold } => {
             let outcome = compare::compare_runs(&old_run, &new_run, threshold)?;
@@ -236,6 +251,18 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup,
     };
     let plan = plan::build(&loaded, &catalogue.implementations, &ctx)?;
+    let catalogue_path = args.implementations.clone().unwrap_or_else(|| root.join("scenarios").join("implementations.yaml"));
+    let options = shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup };
+    let fingerprint = shard::fingerprint(root, &catalogue_path, &files, options)?;
+    let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
+    let (plan, shard_block) = match shard_ref {
+        Some(s) => {
+            let (part, block) = shard::select(&plan, s, &fingerprint);
+            eprintln!("shard {s}: {} of the plan's {} scenario point(s)", block.points.len(), block.partition.len());
+            (part, Some(block))
+        }
+        None => (plan, None),
+    };
     refuse_unavailable(&plan, args.keep_going)?;
     // Every run is started by the launcher: without it nothing can be measured.
     crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
@@ -251,9 +278,11 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
-    records::write_json_atomic(&run_dir.join(PLAN_JSON), &plan)?;
+    records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block })?;
 
-    let env = environment::collect(root, &python, std::env::args().collect());
+    let mut env = environment::collect(root, &python, std::env::args().collect());
+    env.plan_fingerprint = Some(fingerprint);
+    env.shard = shard_ref;
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     eprintln!("results: {}", run_dir.display());
 

@@ -66,6 +66,16 @@ pub struct Environment {
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numpy_import_profile: Option<crate::import_profile::ImportProfile>,
+    /// SHA-256 of the scenario files, the catalogue, the git commit and the plan's options: runs
+    /// and shards of the same plan share it (shard.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_fingerprint: Option<String>,
+    /// This run is shard K/N of its plan (`run --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardRef>,
+    /// This run directory was merged from shards: every shard's machine and points (merge.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<crate::merge::Merged>,
 }
 
 impl Environment {

@@ -6,6 +6,7 @@ pub mod anatomy;
 pub mod charts;
 pub mod figures;
 pub mod format;
+pub mod machines;
 pub mod markdown;
 pub mod tables;
 
