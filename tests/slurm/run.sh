@@ -45,7 +45,7 @@ marker="LINREG_SLURM_TEST=$tmp"
 ours() {
     local p
     for p in /proc/[0-9]*; do
-        tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qxF "$marker" && echo "${p#/proc/}"
+        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "$marker" && echo "${p#/proc/}"
     done
     return 0
 }

@@ -54,6 +54,19 @@ enum Command {
     /// Unite the run directories of `run --shard` (one per machine) into one run directory and
     /// its report; refuses shards of different plans, duplicated and missing shards
     Merge(merge::MergeArgs),
+    /// Set full runs from different machines side by side: per point each implementation's median
+    /// on each machine, the machine-to-machine ratio, and whether each claim holds on every machine
+    Machines {
+        /// Run directories, one per machine (the first is the reference for the ratios)
+        #[arg(required = true, num_args = 2.., value_name = "RUN_DIR")]
+        runs: Vec<PathBuf>,
+        /// Where machines.md, machines.json and the chart are written
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Exit 1 when a claim does not hold on every machine
+        #[arg(long)]
+        check: bool,
+    },
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {
         old_run: PathBuf,
@@ -157,6 +170,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => {
             let out = prepare_out_dir(&absolute(&args.out)?)?;
             merge::merge_command(&args, &out, std::env::args().collect())
+        }
+        Command::Machines { runs, out, check } => {
+            let across = crate::across::analyse(&runs)?;
+            let text = crate::across::render(&across, &out)?;
+            print!("{text}");
+            println!("report: {}", out.join(crate::across::ACROSS_MD).display());
+            Ok(if check && !crate::across::all_hold(&across) { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Compare { old_run, new_run, threshold } => {
             let outcome = compare::compare_runs(&old_run, &new_run, threshold)?;

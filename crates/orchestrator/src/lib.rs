@@ -2,6 +2,7 @@
 //! statistics → report. Each module is one arrow of that flow; `main.rs` only wires them.
 
 pub mod accuracy;
+pub mod across;
 pub mod anatomy;
 pub mod claims;
 pub mod cli;

@@ -60,7 +60,8 @@ pub struct MachineRun {
     pub shard: ShardRef,
     /// The shard's run directory as given to `merge`.
     pub source: PathBuf,
-    pub points: Vec<PointKey>,
+    /// The points it ran, with their labels, in plan order.
+    pub points: Vec<AssignedPoint>,
     /// The shard's environment.json (None when it was missing).
     pub environment: Option<Environment>,
 }
@@ -261,7 +262,7 @@ pub fn merged_environment(shards: &[Shard], missing: &[(ShardRef, Vec<AssignedPo
             .map(|s| MachineRun {
                 shard: s.block.shard(),
                 source: s.dir.clone(),
-                points: s.block.points.clone(),
+                points: s.block.partition.iter().filter(|a| a.shard == s.block.index).cloned().collect(),
                 environment: s.environment.clone(),
             })
             .collect(),

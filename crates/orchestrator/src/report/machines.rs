@@ -27,7 +27,7 @@ pub fn section(out: &mut String, e: &Environment) {
             "| shard | machine | CPU | memory bandwidth, 1 thread | spawn floor | started (UTC) | points |\n|---|---|---|---|---|---|---|"
         );
         for m in &merged.machines {
-            let points: Vec<String> = m.points.iter().map(ToString::to_string).collect();
+            let points: Vec<String> = m.points.iter().map(|p| format!("{} ({})", p.key, p.label)).collect();
             let (host, cpu, bandwidth, floor, started) = match &m.environment {
                 Some(env) => (
                     env.hostname.clone(),
