@@ -161,7 +161,7 @@ pub fn compare(run_dirs: &[PathBuf], reports: &[Report]) -> Across {
                     implementation: i.implementation.clone(),
                     wall: on_each.iter().map(|x| x.and_then(|x| x.wall.clone())).collect(),
                     ratio_to_first,
-                    speedup_vs_baseline: on_each.iter().map(|x| x.and_then(|x| x.speedup_vs_baseline.clone())).collect(),
+                    speedup_vs_baseline: on_each.iter().map(|x| x.and_then(|x| x.speedup_vs_baseline)).collect(),
                 }
             })
             .collect::<Vec<_>>();
@@ -317,7 +317,7 @@ pub fn markdown(across: &Across, chart: Option<&str>) -> String {
         let per: Vec<String> = names
             .iter()
             .zip(&h.speedup)
-            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), |r| ratio_with_ci(r))))
+            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), ratio_with_ci)))
             .collect();
         let _ = writeln!(
             out,

@@ -167,10 +167,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
         }
-        Command::Merge(args) => {
-            let out = prepare_out_dir(&absolute(&args.out)?)?;
-            merge::merge_command(&args, &out, std::env::args().collect())
-        }
+        Command::Merge(args) => merge::merge_command(&args, std::env::args().collect(), |out| prepare_out_dir(&absolute(out)?)),
         Command::Machines { runs, out, check } => {
             let across = crate::across::analyse(&runs)?;
             let text = crate::across::render(&across, &out)?;

@@ -285,8 +285,13 @@ pub fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> an
     Ok(())
 }
 
-/// Reads, checks, writes and renders; `out` exists and is empty.
-pub fn merge_command(args: &MergeArgs, out: &Path, command_line: Vec<String>) -> anyhow::Result<ExitCode> {
+/// Reads and checks the shards, then (only then) makes the output directory with `prepare_out`
+/// (which refuses one that is not empty), writes and renders.
+pub fn merge_command(
+    args: &MergeArgs,
+    command_line: Vec<String>,
+    prepare_out: impl FnOnce(&Path) -> anyhow::Result<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let mut shards = args
         .shards
         .iter()
@@ -295,6 +300,7 @@ pub fn merge_command(args: &MergeArgs, out: &Path, command_line: Vec<String>) ->
     let missing = check(&mut shards, args.allow_partial)?;
     let plan = merged_plan(&shards);
     let env = merged_environment(&shards, &missing, command_line);
+    let out = &prepare_out(&args.out)?;
     write(out, &shards, &plan, &env)?;
     for shard in &shards {
         let host = shard.environment.as_ref().map_or("an unknown machine", |e| e.hostname.as_str());

@@ -184,6 +184,7 @@ fn merge_refuses_duplicates_gaps_and_other_plans_and_renders_a_partial_merge_on_
     let text = String::from_utf8_lossy(&twice.stderr).into_owned();
     assert_eq!(twice.status.code(), Some(2), "{}", show(&twice));
     assert!(text.contains("shard 1/3 is given twice") && text.contains(&one.display().to_string()), "{text}");
+    assert!(!scratch.join("twice").exists(), "a refused merge created its output directory");
 
     let gap = merge(&[one, three], &scratch.join("gap"), &[]);
     let text = String::from_utf8_lossy(&gap.stderr).into_owned();
