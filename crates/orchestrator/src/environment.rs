@@ -75,7 +75,7 @@ pub struct Environment {
     pub shard: Option<crate::shard::ShardRef>,
     /// This run directory was merged from shards: every shard's machine and points (merge.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged: Option<crate::merge::Merged>,
+    pub merged: Option<Merged>,
 }
 
 impl Environment {
@@ -83,6 +83,37 @@ impl Environment {
     pub fn sampler_overhead_fraction(&self) -> Option<f64> {
         (self.sampled_wall_seconds > 0.0).then(|| self.sampler_cpu_seconds / self.sampled_wall_seconds)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A run merged from shards measured on several machines (`orchestrator merge`).
+
+/// In a merged run's environment.json: where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Merged {
+    pub fingerprint: String,
+    pub shard_count: u32,
+    /// One per shard merged, by shard number.
+    pub machines: Vec<MachineRun>,
+    /// Points of the plan that no shard given ran (only with --allow-partial), with their shard.
+    #[serde(default)]
+    pub missing: Vec<crate::shard::AssignedPoint>,
+    /// Whether every machine has the same CPU, CPU count and memory: only then are the
+    /// machine's limits (bandwidth, spawn floor) at the top of environment.json true of every
+    /// point; otherwise they are left out there and kept per machine.
+    pub machines_alike: bool,
+}
+
+/// One shard merged: its machine and the points it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineRun {
+    pub shard: crate::shard::ShardRef,
+    /// The shard's run directory as given to `merge`.
+    pub source: PathBuf,
+    /// The points it ran, with their labels, in plan order.
+    pub points: Vec<crate::shard::AssignedPoint>,
+    /// The shard's environment.json (None when it was missing).
+    pub environment: Option<Environment>,
 }
 
 // ---------------------------------------------------------------------------------------------

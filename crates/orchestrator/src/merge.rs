@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 
-use crate::environment::{self, Environment};
+use crate::environment::{self, Environment, MachineRun, Merged};
 use crate::measurement::{RawRecord, SampleRecord};
 use crate::plan::{Plan, ScenarioPlan};
 use crate::records::{self, CsvAppender, ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
@@ -36,34 +35,6 @@ pub struct MergeArgs {
     /// Exit 1 when a scenario's claim does not hold
     #[arg(long)]
     pub check: bool,
-}
-
-/// In a merged run's environment.json: where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Merged {
-    pub fingerprint: String,
-    pub shard_count: u32,
-    /// One per shard merged, by shard number.
-    pub machines: Vec<MachineRun>,
-    /// Points of the plan that no shard given ran (only with --allow-partial), with their shard.
-    #[serde(default)]
-    pub missing: Vec<AssignedPoint>,
-    /// Whether every machine has the same CPU, CPU count and memory: only then are the
-    /// machine's limits (bandwidth, spawn floor) at the top of environment.json true of every
-    /// point; otherwise they are left out there and kept per machine.
-    pub machines_alike: bool,
-}
-
-/// One shard merged: its machine and the points it ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MachineRun {
-    pub shard: ShardRef,
-    /// The shard's run directory as given to `merge`.
-    pub source: PathBuf,
-    /// The points it ran, with their labels, in plan order.
-    pub points: Vec<AssignedPoint>,
-    /// The shard's environment.json (None when it was missing).
-    pub environment: Option<Environment>,
 }
 
 #[derive(Debug, thiserror::Error)]
