@@ -173,7 +173,7 @@ grep -q "Merged from 2 of 2 shard(s)" "$merged/report.md" || fail "the merged re
 python3 - "$tmp/run" <<'PY' || fail "the merged run does not match the plan"
 import csv, json, sys, pathlib
 run = pathlib.Path(sys.argv[1])
-shards = sorted(run.glob("shard-*"))
+shards = sorted((run / "shards").glob("task-*"))
 assert len(shards) == 2, f"expected 2 shard directories, found {[s.name for s in shards]}"
 blocks = [json.loads((s / "plan.json").read_text())["shard"] for s in shards]
 assert sorted(b["index"] for b in blocks) == [1, 2], blocks
