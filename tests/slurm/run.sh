@@ -5,6 +5,7 @@
 # each ran by one shard, the shards one after the other on the one node), and everything torn
 # down: no daemon, job step or file is left behind, and nothing is written to /etc.
 #
+# TEST_SLURM_KEEP=DIR keeps a copy of the run (shards, merged report, job logs) in DIR.
 # Needs root (the daemons and apt-get). Exits 77 when it cannot run here (not root, no Slurm and
 # no apt-get), after saying why; 0 when it passed; 1 when it failed.
 set -euo pipefail
@@ -70,6 +71,9 @@ teardown() {
         status=1
     else
         say "torn down: munged, slurmctld and slurmd stopped, no job step left"
+    fi
+    if [[ -n ${TEST_SLURM_KEEP:-} && -d $tmp/run ]]; then
+        mkdir -p "$TEST_SLURM_KEEP" && cp -a "$tmp/run/." "$TEST_SLURM_KEEP/" && say "kept the run in $TEST_SLURM_KEEP"
     fi
     rm -rf "$tmp"
     exit "$status"
