@@ -290,3 +290,92 @@ pub fn merge_command(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard of a plan with one scenario "s" of `points` points, of which it holds `held`;
+    /// `numba_available` says whether its machine could run the optional implementation.
+    fn shard(index: u32, held: &[usize], points: usize, numba_available: bool, cpu: &str) -> Shard {
+        let point = |i: usize| {
+            serde_json::json!({"index": i, "label": format!("n={i}"), "n": 10, "epochs": 1, "learning_rate": 0.01,
+                "data_path": "d.npy", "data_description": ""})
+        };
+        let scenario = serde_json::json!({
+            "name": "s", "description": "", "source_file": "s.yaml", "baseline": "rust",
+            "implementations": [
+                {"name": "rust", "command": ["linreg"]},
+                {"name": "numba", "command": ["python"], "optional": true, "unavailable": if numba_available { None } else { Some("no numba") }},
+            ],
+            "points": held.iter().map(|&i| point(i)).collect::<Vec<_>>(),
+            "measure": {"warmup": 0, "repetitions": 1, "sample_interval_ms": 1, "timeout_seconds": 10.0, "order": "interleaved"},
+            "accuracy": {"relative_tolerance": 1e-9},
+        });
+        let plan: Plan = serde_json::from_value(serde_json::json!({"scenarios": [scenario]})).expect("a plan");
+        let key = |i: usize| PointKey { scenario: "s".into(), point: i };
+        let partition = (0..points)
+            .map(|i| AssignedPoint {
+                key: key(i),
+                label: format!("n={i}"),
+                estimated_cost_ns: 1,
+                shard: if held.contains(&i) { index } else { 3 - index },
+            })
+            .collect();
+        let block = ShardBlock { index, count: 2, fingerprint: "f".repeat(64), points: held.iter().map(|&i| key(i)).collect(), partition };
+        let environment = Environment {
+            hostname: format!("node{index}"),
+            cpu_model: cpu.into(),
+            started_utc: format!("2026-01-0{index}T00:00:00Z"),
+            bandwidth_single_thread_bytes_per_second: Some(4e10),
+            spawn_floor_seconds: Some(1e-3),
+            ..Environment::default()
+        };
+        Shard {
+            dir: PathBuf::from(format!("shard-{index}")),
+            plan,
+            block,
+            environment: Some(environment),
+            raw: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_merged_plan_has_every_point_in_order_and_what_ran_anywhere_counts_as_available() {
+        let mut shards = vec![shard(2, &[1, 2], 4, true, "A"), shard(1, &[0, 3], 4, false, "A")];
+        assert!(check(&mut shards, false).expect("they fit").is_empty());
+        let plan = merged_plan(&shards);
+        let indices: Vec<usize> = plan.scenarios[0].points.iter().map(|p| p.index).collect();
+        assert_eq!(indices, vec![0, 1, 2, 3]);
+        assert_eq!(plan.scenarios[0].implementations[1].unavailable, None, "numba ran on node2");
+    }
+
+    #[test]
+    fn machines_that_differ_keep_their_limits_to_themselves() {
+        let shards = vec![shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "Xeon")];
+        let env = merged_environment(&shards, &[], vec!["merge".into()]);
+        assert_eq!(env.hostname, "node1, node2");
+        assert!(env.cpu_model.contains("EPYC") && env.cpu_model.contains("Xeon"), "{}", env.cpu_model);
+        assert_eq!((env.bandwidth_single_thread_bytes_per_second, env.spawn_floor_seconds), (None, None));
+        assert_eq!(env.started_utc, "2026-01-01T00:00:00Z");
+        let merged = env.merged.expect("a merged block");
+        assert!(!merged.machines_alike);
+        assert_eq!(merged.machines[1].environment.as_ref().and_then(|e| e.bandwidth_single_thread_bytes_per_second), Some(4e10));
+        assert_eq!(merged.machines[1].points.iter().map(|p| p.key.point).collect::<Vec<_>>(), vec![1]);
+
+        let alike = merged_environment(&[shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "EPYC")], &[], Vec::new());
+        assert_eq!(alike.spawn_floor_seconds, Some(1e-3));
+        assert!(alike.merged.is_some_and(|m| m.machines_alike));
+    }
+
+    #[test]
+    fn a_missing_shard_is_named_with_its_points() {
+        let mut shards = vec![shard(1, &[0, 2], 3, true, "A")];
+        let Err(error) = check(&mut shards, false) else { panic!("a missing shard was accepted") };
+        let text = error.to_string();
+        assert!(text.contains("shard 2/2: s#1 (n=1)") && text.contains("--allow-partial"), "{text}");
+        let missing = check(&mut shards, true).expect("allowed");
+        assert_eq!(missing.len(), 1);
+    }
+}
