@@ -167,7 +167,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
         }
-        Command::Merge(args) => merge::merge_command(&args, std::env::args().collect(), |out| prepare_out_dir(&absolute(out)?)),
+        Command::Merge(args) => {
+            let (out, rendered) = merge::merge_command(&args, std::env::args().collect(), |out| prepare_out_dir(&absolute(out)?))?;
+            print!("{}", rendered.terminal_summary);
+            println!("report: {}", out.join(report::REPORT_MD).display());
+            Ok(check_exit(args.check, &rendered))
+        }
         Command::Machines { runs, out, check } => {
             let across = crate::across::analyse(&runs)?;
             let text = crate::across::render(&across, &out)?;
