@@ -397,6 +397,22 @@ pub fn markdown(across: &Across, chart: Option<&str>) -> String {
     out
 }
 
+/// The words of a point's label that tell it from the scenario's other points ("lr=0.025" in a
+/// learning-rate sweep at one n); the first word ("n=…") when the scenario has one point.
+fn distinguishing_label(headline: &Headline, all: &[Headline]) -> String {
+    let siblings: Vec<&str> = all.iter().filter(|h| h.scenario == headline.scenario).map(|h| h.point_label.as_str()).collect();
+    let words: Vec<&str> = headline
+        .point_label
+        .split_whitespace()
+        .filter(|word| siblings.len() < 2 || !siblings.iter().all(|label| label.split_whitespace().any(|w| w == *word)))
+        .collect();
+    if words.is_empty() || siblings.len() < 2 {
+        headline.point_label.split_whitespace().next().unwrap_or("").to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
 /// One group per point with a headline, one bar per machine: the speed-up with its CI.
 pub fn headline_chart(across: &Across, path: &Path) -> Result<(), charts::ChartError> {
     let names: Vec<String> = across.machines.iter().map(|m| m.label.clone()).collect();
@@ -404,7 +420,7 @@ pub fn headline_chart(across: &Across, path: &Path) -> Result<(), charts::ChartE
         .headlines
         .iter()
         .map(|h| BarGroup {
-            label: format!("{} {}", h.scenario, h.point_label.split_whitespace().next().unwrap_or("")),
+            label: format!("{} {}", h.scenario, distinguishing_label(h, &across.headlines)),
             bars: names
                 .iter()
                 .zip(&h.speedup)

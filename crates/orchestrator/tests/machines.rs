@@ -105,3 +105,36 @@ fn runs_of_two_machines_are_set_side_by_side_with_their_claims_and_a_chart() {
     let one = orchestrator(&["machines".as_ref(), a.as_os_str(), "--out".as_ref(), out2.as_os_str()]);
     assert_eq!(one.status.code(), Some(2), "{}", show(&one));
 }
+
+/// The committed merged run (tests/fixtures/machines): it still renders, its report says which
+/// shard ran which point, and set beside itself every machine-to-machine ratio is exactly 1 and
+/// the headline is rust against python-numpy.
+#[test]
+fn the_committed_merged_run_renders_and_compares_with_itself() {
+    let scratch = tempfile::Builder::new().prefix("machines-fixture-").tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/machines/epyc-vm-2vcpu");
+    let copy = scratch.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in ["plan.json", "environment.json", "raw.csv"] {
+        std::fs::copy(fixture.join(file), copy.join(file)).unwrap();
+    }
+    let rendered = orchestrator(&["report".as_ref(), copy.as_os_str()]);
+    assert!(rendered.status.success(), "{}", show(&rendered));
+    let report = std::fs::read_to_string(copy.join("report.md")).unwrap();
+    assert!(report.contains("Merged from 2 of 2 shard(s)") && report.contains("seed#0 (n=5 epochs=1000 lr=0.01)"), "{report}");
+
+    let out = scratch.path().join("across");
+    let result = orchestrator(&["machines".as_ref(), fixture.as_os_str(), copy.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+    assert!(result.status.success(), "{}", show(&result));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("machines.json")).unwrap()).unwrap();
+    let points = json["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    for point in points {
+        for implementation in point["implementations"].as_array().unwrap() {
+            assert_eq!(implementation["ratio_to_first"][1]["estimate"].as_f64(), Some(1.0), "{implementation}");
+        }
+    }
+    let headlines = json["headlines"].as_array().unwrap();
+    assert!(headlines.iter().all(|h| h["faster"] == "rust" && h["baseline"] == "python-numpy"), "{headlines:?}");
+    assert!(headlines.iter().all(|h| h["faster_everywhere"] == true), "{headlines:?}");
+}
