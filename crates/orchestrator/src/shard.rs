@@ -183,8 +183,8 @@ pub fn estimated_cost_ns(scenario: &ScenarioPlan, point: &PointPlan) -> u64 {
 
 /// Greedy longest-processing-time: the costliest item first, each to the shard with the least
 /// estimated work so far (ties: the one holding fewer items, then the lower shard; equal costs:
-/// plan order). Returns each item's
-/// shard, counted from 0. Deterministic, and with `shards` ≥ 1 every item is in exactly one shard.
+/// plan order). Returns each item's shard, counted from 0. Deterministic, and every item is in
+/// exactly one shard (`shards` = 0 counts as 1).
 pub fn partition(costs: &[u64], shards: usize) -> Vec<usize> {
     let shards = shards.max(1);
     let mut order: Vec<usize> = (0..costs.len()).collect();
