@@ -100,3 +100,11 @@ bench-engine: build
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV) results/.cache
+
+# A real one-node Slurm (Debian's packages, installed when missing; needs root): a 2-shard --quick
+# run as an array job plus the dependent merge, checked and torn down (tests/slurm/run.sh). Says
+# SKIPPED and exits 0 where it cannot run; TEST_SLURM_REQUIRED=1 makes that a failure.
+.PHONY: test-slurm
+test-slurm: build venv-optional
+	@tests/slurm/run.sh; status=$$?; \
+		if [ $$status -eq 77 ]; then [ -z "$(TEST_SLURM_REQUIRED)" ] || exit 1; elif [ $$status -ne 0 ]; then exit $$status; fi

@@ -19,7 +19,7 @@ use crate::measurement::RunStatus;
 use crate::plan::{self, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::runner::CancelToken;
-use crate::{binaries, compare, eta, import_profile, probes, report, scenario};
+use crate::{binaries, compare, eta, import_profile, merge, probes, report, scenario, shard};
 
 // Printing never panics (println! does, on a closed pipe): a reader that went away (`| head`,
 // a closed terminal: EPIPE, EIO) loses the lines, never the run. SIGPIPE is ignored by Rust
@@ -62,6 +62,22 @@ enum Command {
         /// A run directory, e.g. results/latest
         run_dir: PathBuf,
         /// Exit 1 when a scenario's claim does not hold
+        #[arg(long)]
+        check: bool,
+    },
+    /// Unite the run directories of `run --shard` (one per machine) into one run directory and
+    /// its report; refuses shards of different plans, duplicated and missing shards
+    Merge(merge::MergeArgs),
+    /// Set full runs from different machines side by side: per point each implementation's median
+    /// on each machine, the machine-to-machine ratio, and whether each claim holds on every machine
+    Machines {
+        /// Run directories, one per machine (the first is the reference for the ratios)
+        #[arg(required = true, num_args = 2.., value_name = "RUN_DIR")]
+        runs: Vec<PathBuf>,
+        /// Where machines.md, machines.json and the chart are written
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Exit 1 when a claim does not hold on every machine
         #[arg(long)]
         check: bool,
     },
@@ -113,6 +129,14 @@ struct RunArgs {
     /// The Python interpreter for {python} [default: python_impl/.venv/bin/python]
     #[arg(long, value_name = "FILE")]
     python: Option<PathBuf>,
+    /// Run only shard K of N of the plan's scenario points (numbered from 1, e.g. 2/4), or `auto`
+    /// from a Slurm array or a Kubernetes Indexed Job (docs/scale.md); merge the shards with
+    /// `orchestrator merge`
+    #[arg(long, value_name = "K/N|auto")]
+    shard: Option<String>,
+    /// The number of shards, with --shard auto in a Kubernetes Indexed Job (its completions)
+    #[arg(long, value_name = "N")]
+    shard_count: Option<u32>,
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -184,6 +208,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out!("{}", rendered.terminal_summary);
             outln!("report: {}", run_dir.join(report::REPORT_MD).display());
             Ok(check_exit(check, &rendered))
+        }
+        Command::Merge(args) => {
+            // The output directory is claimed once the shards are checked, and held while it is written.
+            let mut claim = None;
+            let (out, rendered) = merge::merge_command(&args, std::env::args().collect(), |out| {
+                let dir = absolute(out)?;
+                claim = Some(DirLock::claim(&dir, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?);
+                Ok(dir)
+            })?;
+            drop(claim);
+            print!("{}", rendered.terminal_summary);
+            outln!("report: {}", out.join(report::REPORT_MD).display());
+            Ok(check_exit(args.check, &rendered))
+        }
+        Command::Machines { runs, out, check } => {
+            let across = crate::across::analyse(&runs)?;
+            let text = crate::across::render(&across, &out)?;
+            print!("{text}");
+            outln!("report: {}", out.join(crate::across::ACROSS_MD).display());
+            Ok(if check && !crate::across::all_hold(&across) { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Compare { old_run, new_run, threshold } => {
             let outcome = compare::compare_runs(&old_run, &new_run, threshold)?;
@@ -308,6 +352,18 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(interrupted_exit(signal));
     }
     let plan = built?;
+    let catalogue_path = args.implementations.clone().unwrap_or_else(|| root.join("scenarios").join("implementations.yaml"));
+    let options = shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup };
+    let fingerprint = shard::fingerprint(root, &catalogue_path, &files, options)?;
+    let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
+    let (plan, shard_block) = match shard_ref {
+        Some(s) => {
+            let (part, block) = shard::select(&plan, s, &fingerprint);
+            errln!("shard {s}: {} of the plan's {} scenario point(s)", block.points.len(), block.partition.len());
+            (part, Some(block))
+        }
+        None => (plan, None),
+    };
     refuse_unavailable(&plan, args.keep_going)?;
     // Every run is started by the launcher: without it nothing can be measured.
     crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
@@ -333,10 +389,12 @@ fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
-    records::write_json_atomic(&run_dir.join(PLAN_JSON), &plan)?;
+    records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block })?;
 
     let mut env = environment::collect(root, &python, std::env::args().collect());
     env.binaries = measured_binaries(&plan);
+    env.plan_fingerprint = Some(fingerprint);
+    env.shard = shard_ref;
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     errln!("results: {}", run_dir.display());
 

@@ -77,6 +77,16 @@ pub struct Environment {
     /// loader): part of every start-up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub binaries: Vec<crate::binaries::Binary>,
+    /// SHA-256 of the scenario files, the catalogue, the git commit and the plan's options: runs
+    /// and shards of the same plan share it (shard.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_fingerprint: Option<String>,
+    /// This run is shard K/N of its plan (`run --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardRef>,
+    /// This run directory was merged from shards: every shard's machine and points (merge.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<Merged>,
 }
 
 impl Environment {
@@ -89,6 +99,37 @@ impl Environment {
     pub fn limits(&self) -> probes::MachineLimits<'_> {
         probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref() }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A run merged from shards measured on several machines (`orchestrator merge`).
+
+/// In a merged run's environment.json: where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Merged {
+    pub fingerprint: String,
+    pub shard_count: u32,
+    /// One per shard merged, by shard number.
+    pub machines: Vec<MachineRun>,
+    /// Points of the plan that no shard given ran (only with --allow-partial), with their shard.
+    #[serde(default)]
+    pub missing: Vec<crate::shard::AssignedPoint>,
+    /// Whether every machine has the same CPU, CPU count and memory: only then are the
+    /// machine's limits (bandwidth, spawn floor) at the top of environment.json true of every
+    /// point; otherwise they are left out there and kept per machine.
+    pub machines_alike: bool,
+}
+
+/// One shard merged: its machine and the points it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineRun {
+    pub shard: crate::shard::ShardRef,
+    /// The shard's run directory as given to `merge`.
+    pub source: PathBuf,
+    /// The points it ran, with their labels, in plan order.
+    pub points: Vec<crate::shard::AssignedPoint>,
+    /// The shard's environment.json (None when it was missing).
+    pub environment: Option<Environment>,
 }
 
 // ---------------------------------------------------------------------------------------------

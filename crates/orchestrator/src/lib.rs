@@ -2,11 +2,13 @@
 //! statistics → report. Each module is one arrow of that flow; `main.rs` only wires them.
 
 pub mod accuracy;
+pub mod across;
 pub mod anatomy;
 pub mod binaries;
 pub mod claims;
 pub mod cli;
 pub mod compare;
+pub mod console;
 pub mod datasets;
 pub mod environment;
 pub mod eta;
@@ -14,6 +16,7 @@ pub mod execute;
 pub mod import_profile;
 pub mod lock;
 pub mod measurement;
+pub mod merge;
 pub mod plan;
 pub mod probes;
 pub mod records;
@@ -22,5 +25,6 @@ pub mod rng;
 pub mod runner;
 pub mod sampler;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod summary;

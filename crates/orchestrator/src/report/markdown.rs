@@ -432,6 +432,7 @@ fn environment_section(out: &mut String, report: &Report) {
         let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
     }
     let _ = writeln!(out);
+    super::machines::section(out, e);
 }
 
 /// The floor and what it is made of: the exec and exit of a static program, and the dynamic

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod figures;
 pub mod format;
 pub mod html;
+pub mod machines;
 pub mod markdown;
 pub mod roofline;
 pub mod tables;

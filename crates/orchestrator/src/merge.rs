@@ -1,0 +1,385 @@
+//! `orchestrator merge`: the run directories of `run --shard K/N` (one per machine) united into
+//! one run directory — plan.json with every point, raw.csv and samples.csv of every shard, and
+//! environment.json keeping each shard's machine and the points it ran — and its report.
+//!
+//! The shards must come from one plan (the same fingerprint and shard count), each at most once,
+//! and together cover the plan; `--allow-partial` renders what exists and names what is missing.
+//! Nothing is re-measured, and every ratio inside a point is still taken between runs of one
+//! machine: a point is never split between shards.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::environment::{self, Environment, MachineRun, Merged};
+use crate::measurement::{RawRecord, SampleRecord};
+use crate::plan::{Plan, ScenarioPlan};
+use crate::records::{self, CsvAppender, ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
+use crate::report;
+use crate::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
+
+/// The command line of `orchestrator merge` (wired in cli.rs).
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' run directories (each written by `orchestrator run --shard K/N`)
+    #[arg(required = true, value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
+    /// The merged run directory (must not exist or be empty)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Render what exists when shards are missing, and say which points are missing
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Exit 1 when a scenario's claim does not hold
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("{}: not a shard: its plan.json has no shard block (it was not run with --shard K/N)", dir.display())]
+    NotAShard { dir: PathBuf },
+    #[error("the shards come from different plans: {} has fingerprint {} but {} has {} (other scenario files, catalogue, git commit or options; run every shard from one checkout with the same arguments)", first.display(), shard::short(first_fingerprint), other.display(), shard::short(other_fingerprint))]
+    DifferentPlans { first: PathBuf, first_fingerprint: String, other: PathBuf, other_fingerprint: String },
+    #[error("the shards split the plan differently: {} is shard {first_shard} but {} is shard {other_shard}", first.display(), other.display())]
+    DifferentCounts { first: PathBuf, first_shard: ShardRef, other: PathBuf, other_shard: ShardRef },
+    #[error("shard {shard} is given twice: {} and {}", first.display(), other.display())]
+    Duplicate { shard: ShardRef, first: PathBuf, other: PathBuf },
+    #[error("the shards disagree about which points each holds: {} and {} (same fingerprint, another orchestrator version?)", first.display(), other.display())]
+    PartitionDisagrees { first: PathBuf, other: PathBuf },
+    #[error("{}: raw.csv has rows of {key}, which is not one of this shard's points", dir.display())]
+    ForeignRows { dir: PathBuf, key: PointKey },
+    #[error("{}", missing_text(missing))]
+    Missing { missing: Vec<(ShardRef, Vec<AssignedPoint>)> },
+}
+
+fn missing_text(missing: &[(ShardRef, Vec<AssignedPoint>)]) -> String {
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|(shard, points)| {
+            let names: Vec<String> = points.iter().map(|p| format!("{} ({})", p.key, p.label)).collect();
+            let held = if names.is_empty() { "no points".to_string() } else { names.join(", ") };
+            format!("  shard {shard}: {held}")
+        })
+        .collect();
+    format!(
+        "{} shard(s) missing:\n{}\n(give every shard's run directory, or pass --allow-partial to render what exists)",
+        missing.len(),
+        lines.join("\n")
+    )
+}
+
+/// One shard's run directory, read.
+pub struct Shard {
+    pub dir: PathBuf,
+    pub plan: Plan,
+    pub block: ShardBlock,
+    pub environment: Option<Environment>,
+    pub raw: Vec<RawRecord>,
+    pub samples: Vec<SampleRecord>,
+}
+
+pub fn load_shard(dir: &Path) -> anyhow::Result<Shard> {
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a run directory", dir.display());
+    }
+    let file: PlanFile = records::read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
+    let block = file.shard.ok_or_else(|| MergeError::NotAShard { dir: dir.to_path_buf() })?;
+    let environment = match records::read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {
+        Ok(env) => Some(env),
+        Err(e) => {
+            crate::console::errln(format_args!("warning: {e}: the machine of shard {} is unknown", block.shard()));
+            None
+        }
+    };
+    let raw = records::read_raw(dir).context("the shard's raw records")?;
+    let samples = records::read_samples(dir).context("the shard's samples")?;
+    for row in &raw {
+        let key = PointKey { scenario: row.scenario.clone(), point: row.point };
+        if !block.points.contains(&key) {
+            return Err(MergeError::ForeignRows { dir: dir.to_path_buf(), key }.into());
+        }
+    }
+    Ok(Shard { dir: dir.to_path_buf(), plan: file.plan, block, environment, raw, samples })
+}
+
+/// Checks that the shards belong together; returns the points of the missing shards (an error
+/// unless `allow_partial`). The shards come back sorted by shard number.
+pub fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<(ShardRef, Vec<AssignedPoint>)>, MergeError> {
+    shards.sort_by_key(|s| s.block.index);
+    let Some(first) = shards.first() else { return Ok(Vec::new()) };
+    for other in shards.iter() {
+        if other.block.fingerprint != first.block.fingerprint {
+            return Err(MergeError::DifferentPlans {
+                first: first.dir.clone(),
+                first_fingerprint: first.block.fingerprint.clone(),
+                other: other.dir.clone(),
+                other_fingerprint: other.block.fingerprint.clone(),
+            });
+        }
+        if other.block.count != first.block.count {
+            return Err(MergeError::DifferentCounts {
+                first: first.dir.clone(),
+                first_shard: first.block.shard(),
+                other: other.dir.clone(),
+                other_shard: other.block.shard(),
+            });
+        }
+        if other.block.partition != first.block.partition {
+            return Err(MergeError::PartitionDisagrees { first: first.dir.clone(), other: other.dir.clone() });
+        }
+    }
+    for pair in shards.windows(2) {
+        if pair[0].block.index == pair[1].block.index {
+            return Err(MergeError::Duplicate { shard: pair[0].block.shard(), first: pair[0].dir.clone(), other: pair[1].dir.clone() });
+        }
+    }
+    let present: BTreeSet<u32> = shards.iter().map(|s| s.block.index).collect();
+    let count = first.block.count;
+    let missing: Vec<(ShardRef, Vec<AssignedPoint>)> = (1..=count)
+        .filter(|index| !present.contains(index))
+        .map(|index| (ShardRef { index, count }, first.block.partition.iter().filter(|a| a.shard == index).cloned().collect()))
+        .collect();
+    if !missing.is_empty() && !allow_partial {
+        return Err(MergeError::Missing { missing });
+    }
+    Ok(missing)
+}
+
+/// The plan of the merged run: every scenario with the points the shards ran, in the whole
+/// plan's order. An implementation counts as available when it was available on any machine
+/// (its rows say where it was not).
+pub fn merged_plan(shards: &[Shard]) -> Plan {
+    let Some(first) = shards.first() else { return Plan { scenarios: Vec::new() } };
+    let mut names: Vec<&str> = Vec::new();
+    for assigned in &first.block.partition {
+        if !names.contains(&assigned.key.scenario.as_str()) {
+            names.push(&assigned.key.scenario);
+        }
+    }
+    // Scenarios without any point (every point `quick: false` in a --quick run) are in every shard.
+    for scenario in shards.iter().flat_map(|s| &s.plan.scenarios) {
+        if !names.contains(&scenario.name.as_str()) {
+            names.push(&scenario.name);
+        }
+    }
+    let scenarios = names
+        .iter()
+        .filter_map(|name| {
+            let parts: Vec<&ScenarioPlan> = shards.iter().filter_map(|s| s.plan.scenarios.iter().find(|p| p.name == *name)).collect();
+            let mut scenario = (*parts.first()?).clone();
+            scenario.points = parts.iter().flat_map(|p| p.points.iter().cloned()).collect();
+            scenario.points.sort_by_key(|p| p.index);
+            for implementation in &mut scenario.implementations {
+                let available_somewhere =
+                    parts.iter().any(|p| p.implementations.iter().any(|i| i.name == implementation.name && i.unavailable.is_none()));
+                if available_somewhere {
+                    implementation.unavailable = None;
+                }
+            }
+            Some(scenario)
+        })
+        .collect();
+    Plan { scenarios }
+}
+
+/// The merged run's environment: the first shard's, with every machine kept under `merged`.
+/// Where the machines differ, the machine-wide figures at the top are left out (unknown) rather
+/// than one machine's shown beside another's points.
+pub fn merged_environment(shards: &[Shard], missing: &[(ShardRef, Vec<AssignedPoint>)], command_line: Vec<String>) -> Environment {
+    let environments: Vec<&Environment> = shards.iter().filter_map(|s| s.environment.as_ref()).collect();
+    let mut env = environments.first().map(|e| (*e).clone()).unwrap_or_default();
+    let unique = |values: Vec<String>| -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for v in values {
+            if !seen.contains(&v) {
+                seen.push(v);
+            }
+        }
+        seen
+    };
+    let machines_alike = environments.windows(2).all(|w| {
+        w[0].cpu_model == w[1].cpu_model && w[0].logical_cpus == w[1].logical_cpus && w[0].memory_total_bytes == w[1].memory_total_bytes
+    });
+    let hostnames = unique(environments.iter().map(|e| e.hostname.clone()).collect());
+    env.hostname = hostnames.join(", ");
+    if !machines_alike {
+        env.cpu_model = format!("several: {}", unique(environments.iter().map(|e| e.cpu_model.clone()).collect()).join("; "));
+        env.bandwidth_single_thread_bytes_per_second = None;
+        env.bandwidth_all_threads_bytes_per_second = None;
+        env.bandwidth_curve = None;
+        env.compute_ceiling = None;
+        env.sampler_cost = None;
+        env.spawn_floor_seconds = None;
+        env.spawn_floor = None;
+        env.numpy_import_profile = None;
+    }
+    env.command_line = command_line;
+    env.started_utc = environments.iter().map(|e| e.started_utc.clone()).min().unwrap_or_else(environment::utc_now);
+    env.ended_utc = environments.iter().filter_map(|e| e.ended_utc.clone()).max();
+    env.interrupted = environments.iter().any(|e| e.interrupted);
+    env.git_dirty = environments.iter().filter_map(|e| e.git_dirty).reduce(|a, b| a || b);
+    env.sampler_cpu_seconds = environments.iter().map(|e| e.sampler_cpu_seconds).sum();
+    env.sampled_wall_seconds = environments.iter().map(|e| e.sampled_wall_seconds).sum();
+    env.shard = None;
+    let first_block = shards.first().map(|s| &s.block);
+    env.plan_fingerprint = first_block.map(|b| b.fingerprint.clone());
+    env.merged = first_block.map(|block| Merged {
+        fingerprint: block.fingerprint.clone(),
+        shard_count: block.count,
+        machines: shards
+            .iter()
+            .map(|s| MachineRun {
+                shard: s.block.shard(),
+                source: s.dir.clone(),
+                points: s.block.partition.iter().filter(|a| a.shard == s.block.index).cloned().collect(),
+                environment: s.environment.clone(),
+            })
+            .collect(),
+        missing: missing.iter().flat_map(|(_, points)| points.iter().cloned()).collect(),
+        machines_alike,
+    });
+    env
+}
+
+/// Writes the merged run directory (plan.json, environment.json, raw.csv, samples.csv) into `out`.
+pub fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> anyhow::Result<()> {
+    records::write_json_atomic(&out.join(PLAN_JSON), &PlanFile { plan: plan.clone(), shard: None })?;
+    records::write_json_atomic(&out.join(ENVIRONMENT_JSON), env)?;
+    let mut raw = CsvAppender::<RawRecord>::open(&out.join(RAW_CSV))?;
+    let mut samples = CsvAppender::<SampleRecord>::open(&out.join(SAMPLES_CSV))?;
+    for shard in shards {
+        raw.append(&shard.raw)?;
+        samples.append(&shard.samples)?;
+    }
+    Ok(())
+}
+
+/// Reads and checks the shards, then (only then) makes the output directory with `prepare_out`
+/// (which refuses one that is not empty), writes the merged run and renders its report. Returns
+/// the output directory and what the report found.
+pub fn merge_command(
+    args: &MergeArgs,
+    command_line: Vec<String>,
+    prepare_out: impl FnOnce(&Path) -> anyhow::Result<PathBuf>,
+) -> anyhow::Result<(PathBuf, report::Rendered)> {
+    let mut shards = args
+        .shards
+        .iter()
+        .map(|dir| load_shard(dir).with_context(|| format!("shard {}", dir.display())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let missing = check(&mut shards, args.allow_partial)?;
+    let plan = merged_plan(&shards);
+    let env = merged_environment(&shards, &missing, command_line);
+    let out = prepare_out(&args.out)?;
+    write(&out, &shards, &plan, &env)?;
+    for shard in &shards {
+        let host = shard.environment.as_ref().map_or("an unknown machine", |e| e.hostname.as_str());
+        crate::console::errln(format_args!(
+            "shard {} ({}, {} point(s)) from {}",
+            shard.block.shard(),
+            host,
+            shard.block.points.len(),
+            shard.dir.display()
+        ));
+    }
+    if !missing.is_empty() {
+        crate::console::errln(format_args!(
+            "warning (--allow-partial): {}",
+            missing_text(&missing).lines().take(missing.len() + 1).collect::<Vec<_>>().join("\n")
+        ));
+    }
+    let rendered =
+        report::render(&out).with_context(|| format!("rendering the merged report (the merged records are in {})", out.display()))?;
+    Ok((out, rendered))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard of a plan with one scenario "s" of `points` points, of which it holds `held`;
+    /// `numba_available` says whether its machine could run the optional implementation.
+    fn shard(index: u32, held: &[usize], points: usize, numba_available: bool, cpu: &str) -> Shard {
+        let point = |i: usize| {
+            serde_json::json!({"index": i, "label": format!("n={i}"), "n": 10, "epochs": 1, "learning_rate": 0.01,
+                "data_path": "d.npy", "data_description": ""})
+        };
+        let scenario = serde_json::json!({
+            "name": "s", "description": "", "source_file": "s.yaml", "baseline": "rust",
+            "implementations": [
+                {"name": "rust", "command": ["linreg"]},
+                {"name": "numba", "command": ["python"], "optional": true, "unavailable": if numba_available { None } else { Some("no numba") }},
+            ],
+            "points": held.iter().map(|&i| point(i)).collect::<Vec<_>>(),
+            "measure": {"warmup": 0, "repetitions": 1, "sample_interval_ms": 1, "timeout_seconds": 10.0, "order": "interleaved"},
+            "accuracy": {"relative_tolerance": 1e-9},
+        });
+        let plan: Plan = serde_json::from_value(serde_json::json!({"scenarios": [scenario]})).expect("a plan");
+        let key = |i: usize| PointKey { scenario: "s".into(), point: i };
+        let partition = (0..points)
+            .map(|i| AssignedPoint {
+                key: key(i),
+                label: format!("n={i}"),
+                estimated_cost_ns: 1,
+                shard: if held.contains(&i) { index } else { 3 - index },
+            })
+            .collect();
+        let block = ShardBlock { index, count: 2, fingerprint: "f".repeat(64), points: held.iter().map(|&i| key(i)).collect(), partition };
+        let environment = Environment {
+            hostname: format!("node{index}"),
+            cpu_model: cpu.into(),
+            started_utc: format!("2026-01-0{index}T00:00:00Z"),
+            bandwidth_single_thread_bytes_per_second: Some(4e10),
+            spawn_floor_seconds: Some(1e-3),
+            ..Environment::default()
+        };
+        Shard {
+            dir: PathBuf::from(format!("shard-{index}")),
+            plan,
+            block,
+            environment: Some(environment),
+            raw: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_merged_plan_has_every_point_in_order_and_what_ran_anywhere_counts_as_available() {
+        let mut shards = vec![shard(2, &[1, 2], 4, true, "A"), shard(1, &[0, 3], 4, false, "A")];
+        assert!(check(&mut shards, false).expect("they fit").is_empty());
+        let plan = merged_plan(&shards);
+        let indices: Vec<usize> = plan.scenarios[0].points.iter().map(|p| p.index).collect();
+        assert_eq!(indices, vec![0, 1, 2, 3]);
+        assert_eq!(plan.scenarios[0].implementations[1].unavailable, None, "numba ran on node2");
+    }
+
+    #[test]
+    fn machines_that_differ_keep_their_limits_to_themselves() {
+        let shards = vec![shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "Xeon")];
+        let env = merged_environment(&shards, &[], vec!["merge".into()]);
+        assert_eq!(env.hostname, "node1, node2");
+        assert!(env.cpu_model.contains("EPYC") && env.cpu_model.contains("Xeon"), "{}", env.cpu_model);
+        assert_eq!((env.bandwidth_single_thread_bytes_per_second, env.spawn_floor_seconds), (None, None));
+        assert_eq!(env.started_utc, "2026-01-01T00:00:00Z");
+        let merged = env.merged.expect("a merged block");
+        assert!(!merged.machines_alike);
+        assert_eq!(merged.machines[1].environment.as_ref().and_then(|e| e.bandwidth_single_thread_bytes_per_second), Some(4e10));
+        assert_eq!(merged.machines[1].points.iter().map(|p| p.key.point).collect::<Vec<_>>(), vec![1]);
+
+        let alike = merged_environment(&[shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "EPYC")], &[], Vec::new());
+        assert_eq!(alike.spawn_floor_seconds, Some(1e-3));
+        assert!(alike.merged.is_some_and(|m| m.machines_alike));
+    }
+
+    #[test]
+    fn a_missing_shard_is_named_with_its_points() {
+        let mut shards = vec![shard(1, &[0, 2], 3, true, "A")];
+        let Err(error) = check(&mut shards, false) else { panic!("a missing shard was accepted") };
+        let text = error.to_string();
+        assert!(text.contains("shard 2/2: s#1 (n=1)") && text.contains("--allow-partial"), "{text}");
+        let missing = check(&mut shards, true).expect("allowed");
+        assert_eq!(missing.len(), 1);
+    }
+}
