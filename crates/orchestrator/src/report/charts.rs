@@ -58,7 +58,7 @@ const UNKNOWN_IMPLEMENTATION: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 /// Okabe–Ito, the colour-blind-safe palette, in an order that keeps the first four far apart.
 /// Its yellow (#F0E442) is left out: thin lines and labels in it vanish on white.
-const OKABE_ITO: [RGBColor; 7] = [
+const IMPLEMENTATION_COLOURS: [RGBColor; 12] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -66,6 +66,13 @@ const OKABE_ITO: [RGBColor; 7] = [
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x00, 0x00), // black
+    // A run of every scenario has a dozen implementations: five more of Paul Tol's muted scheme,
+    // dark enough on white, so no two implementations share a colour.
+    RGBColor(0x88, 0x22, 0x55), // wine
+    RGBColor(0x33, 0x22, 0x88), // indigo
+    RGBColor(0x99, 0x99, 0x33), // olive
+    RGBColor(0x44, 0xAA, 0x99), // teal
+    RGBColor(0xAA, 0x44, 0x99), // purple
 ];
 
 /// Why a chart could not be written.
@@ -177,7 +184,7 @@ impl Palette {
 
     /// The implementation's colour; a name the palette was not given gets neutral grey.
     pub fn colour(&self, name: &str) -> RGBColor {
-        self.position(name).map_or(UNKNOWN_IMPLEMENTATION, |index| OKABE_ITO[index % OKABE_ITO.len()])
+        self.position(name).map_or(UNKNOWN_IMPLEMENTATION, |index| IMPLEMENTATION_COLOURS[index % IMPLEMENTATION_COLOURS.len()])
     }
 
     fn position(&self, name: &str) -> Option<usize> {
@@ -2031,7 +2038,7 @@ mod tests {
         assert_eq!(palette.colour("python-numpy"), RGBColor(0x00, 0x72, 0xB2));
         assert_eq!(palette.colour("python-pure"), RGBColor(0x00, 0x9E, 0x73));
         assert_eq!(palette.colour("unknown"), UNKNOWN_IMPLEMENTATION);
-        assert!(OKABE_ITO.iter().all(|colour| *colour != RGBColor(0xF0, 0xE4, 0x42)));
+        assert!(IMPLEMENTATION_COLOURS.iter().all(|colour| *colour != RGBColor(0xF0, 0xE4, 0x42)));
         assert_eq!(palette.ordered(["python-pure", "other", "rust"]), names(&["rust", "python-pure", "other"]));
     }
 
