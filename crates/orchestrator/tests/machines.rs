@@ -23,7 +23,9 @@ fn show(out: &Output) -> String {
 }
 
 fn write_scenarios(dir: &Path) -> (PathBuf, PathBuf) {
-    let quick = r#"{command: ["{bin_dir}/fixture-child", "result", "{n}", "{epochs}", "{learning_rate}"]}"#;
+    // Named `rust` on purpose (the verdict compares rust with the baseline): it replaces the
+    // catalogue's entry, which a definition must say.
+    let quick = r#"{command: ["{bin_dir}/fixture-child", "result", "{n}", "{epochs}", "{learning_rate}"], override: true}"#;
     let slow = r#"{command: ["{bin_dir}/fixture-child", "sleep", "0.02"], protocol: none}"#;
     let speed = dir.join("speed.yaml");
     std::fs::write(
