@@ -119,6 +119,29 @@ mod tests {
     }
 
     #[test]
+    fn each_step_adds_its_median_minus_the_one_before_and_unmeasured_steps_are_left_out() {
+        use crate::measurement::RunStatus;
+        use crate::summary::tests::{plan_of, row};
+        let mut plan = plan_of(&["floor", "interpreter", "numpy", "script", "missing"], "script");
+        plan.scenarios[0].anatomy = vec![vec!["floor".into(), "interpreter".into(), "missing".into(), "numpy".into(), "script".into()]];
+        let walls = [("floor", 0.001), ("interpreter", 0.010), ("numpy", 0.060), ("script", 0.080)];
+        let records: Vec<RawRecord> =
+            walls.iter().flat_map(|&(name, wall)| (1..=3).map(move |rep| row(name, rep, RunStatus::Ok, wall, 0.0, 0.0, 1 << 20))).collect();
+        let summary = crate::summary::summarise(&plan, &records, None);
+        let chains = chains(&plan.scenarios[0], &summary.scenarios[0], &records);
+        assert_eq!(chains.len(), 1);
+        let added: Vec<(&str, f64)> = chains[0].steps.iter().map(|s| (s.implementation.as_str(), s.added_seconds)).collect();
+        let expected = [("floor", 0.001), ("interpreter", 0.009), ("numpy", 0.050), ("script", 0.020)];
+        assert_eq!(added.len(), expected.len(), "{added:?}");
+        for ((name, got), (want_name, want)) in added.iter().zip(expected) {
+            assert_eq!(*name, want_name);
+            assert!((got - want).abs() < 1e-12, "{name}: {got} against {want}");
+        }
+        assert!((chains[0].steps[2].share_of_whole - 0.625).abs() < 1e-12);
+        assert_eq!(chains[0].biggest_piece().map(|s| s.implementation.as_str()), Some("numpy"));
+    }
+
+    #[test]
     fn the_biggest_piece_is_the_largest_addition_not_the_largest_total() {
         let chain =
             AnatomyChain { steps: vec![step("bin-true", 0.0006), step("python", 0.009), step("numpy", 0.090), step("script", 0.03)] };

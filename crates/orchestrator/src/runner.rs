@@ -214,8 +214,6 @@ const READ_CHUNK_BYTES: usize = 64 << 10;
 /// The environment variable naming the launcher binary, overriding the search next to this
 /// executable.
 pub const LAUNCHER_ENV: &str = "ORCHESTRATOR_LAUNCHER";
-/// The descriptor on which the launcher writes its report (`launcher::Report` lines).
-const REPORT_FD_NAME: &str = "report";
 
 /// Where the launcher is: `$ORCHESTRATOR_LAUNCHER`, else `launcher-static` (what `make build`
 /// installs) or `launcher` next to this executable or in its parent directory (where cargo puts
@@ -266,7 +264,10 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
     let (report_read, report_write) = match pipe() {
         Ok(ends) => ends,
         Err(e) => {
-            return Measured::not_started(Termination::SpawnFailed(format!("{program}: cannot create the {REPORT_FD_NAME} pipe: {e}")), 0.0)
+            return Measured::not_started(
+                Termination::SpawnFailed(format!("{program}: cannot create the launcher's report pipe: {e}")),
+                0.0,
+            )
         }
     };
 

@@ -304,28 +304,29 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
     );
     let _ = writeln!(
         out,
-        "| implementation | start-up | load | train | start-up % | ns/point/epoch | % of the machine's limit | × spawn floor |"
+        "| implementation | start-up | load | train | start-up % | ns/point/epoch | limit (ns) | % of limit | × spawn floor |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for i in measured {
         let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map(|d| d.median);
         let share = median(&i.startup).zip(median(&i.wall)).map(|(s, w)| percent(s / w)).unwrap_or_else(|| "—".into());
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             i.implementation,
             median(&i.startup).map_or("—".into(), seconds),
             median(&i.load).map_or("—".into(), seconds),
             median(&i.train).map_or("—".into(), seconds),
             share,
             i.ns_per_point_epoch.map_or("—".into(), format::sig3),
-            i.fraction_of_limit.zip(i.limit_ns_per_point_epoch).map_or("—".into(), |(fraction, limit)| format!(
-                "{} (limit {} ns, {}{})",
-                percent(fraction),
+            // Short cells, so the table fits a 1000-px column: what bounds the limit (bandwidth,
+            // compute) is in the summary files and on the roofline chart.
+            i.limit_ns_per_point_epoch.map_or("—".into(), |limit| format!(
+                "{}{}",
                 format::sig3(limit),
-                i.limit_bound.map_or("", |b| b.as_str()),
-                i.threads.filter(|t| *t > 1).map_or(String::new(), |t| format!(", {t} threads"))
+                i.threads.filter(|t| *t > 1).map_or(String::new(), |t| format!(" ({t} thr.)"))
             )),
+            i.fraction_of_limit.map_or("—".into(), percent),
             i.wall_over_spawn_floor.map_or("—".into(), |r| format!("{}×", format::sig3(r))),
         );
     }
