@@ -123,16 +123,8 @@ pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<Spa
     let limits = RunLimits::with_timeout(SPAWN_FLOOR_TIMEOUT);
     let cancel = CancelToken::new();
 
-    let mut measured = Vec::with_capacity(runs);
-    for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
-        let result = runner::run_measured(&command, &limits, sample_interval, &cancel);
-        if result.termination != Termination::Exited(0) {
-            return Err(ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination: result.termination });
-        }
-        if run >= SPAWN_FLOOR_WARMUP_RUNS {
-            measured.push(result);
-        }
-    }
+    let measured = run_after_warmup(&command, runs, sample_interval, &limits, &cancel)
+        .map_err(|(run, termination)| ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination })?;
 
     let mut wall_seconds: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
     wall_seconds.sort_by(f64::total_cmp);
@@ -158,18 +150,32 @@ pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<Spa
 fn static_noop_median(runs: usize, sample_interval: Option<Duration>, limits: &RunLimits, cancel: &CancelToken) -> Option<f64> {
     let launcher = runner::launcher_path().ok()?;
     let command = ChildCommand::new([launcher.display().to_string(), "--exit".to_string()], "/");
-    let mut walls = Vec::with_capacity(runs);
-    for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
-        let result = runner::run_measured(&command, limits, sample_interval, cancel);
-        if result.termination != Termination::Exited(0) {
-            return None;
-        }
-        if run >= SPAWN_FLOOR_WARMUP_RUNS {
-            walls.push(result.wall_seconds);
-        }
-    }
+    let measured = run_after_warmup(&command, runs, sample_interval, limits, cancel).ok()?;
+    let mut walls: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
     walls.sort_by(f64::total_cmp);
     stats::median(&walls)
+}
+
+/// Runs `command` [`SPAWN_FLOOR_WARMUP_RUNS`] times untimed, then `runs` times, through the
+/// runner; the counted runs, or the index and ending of the first run that did not exit 0.
+fn run_after_warmup(
+    command: &ChildCommand,
+    runs: usize,
+    sample_interval: Option<Duration>,
+    limits: &RunLimits,
+    cancel: &CancelToken,
+) -> Result<Vec<runner::Measured>, (usize, Termination)> {
+    let mut measured = Vec::with_capacity(runs);
+    for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
+        let result = runner::run_measured(command, limits, sample_interval, cancel);
+        if result.termination != Termination::Exited(0) {
+            return Err((run, result.termination));
+        }
+        if run >= SPAWN_FLOOR_WARMUP_RUNS {
+            measured.push(result);
+        }
+    }
+    Ok(measured)
 }
 
 #[cfg(test)]
