@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{PointPlan, ScenarioPlan};
-use crate::scenario::Protocol;
 use crate::summary::{ImplementationSummary, PointSummary};
 
 /// Reference fits above this much work (points × epochs) are skipped: the report must stay quick
@@ -73,8 +72,8 @@ pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary
     let tolerance = scenario.accuracy.relative_tolerance;
     let (reference, ols, reference_note) = reference_and_optimum(point);
     // Programs that print no result line (protocol: none) have no fit to judge.
-    let fits = |name: &str| scenario.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None);
-    let finished: Vec<&ImplementationSummary> = summary.implementations.iter().filter(|s| s.runs > 0 && fits(&s.implementation)).collect();
+    let finished: Vec<&ImplementationSummary> =
+        summary.implementations.iter().filter(|s| s.runs > 0 && scenario.has_fit(&s.implementation)).collect();
     let implementations: Vec<ImplementationAccuracy> =
         finished.iter().map(|s| judge(s, reference.as_ref(), ols.as_ref(), tolerance)).collect();
     let mut largest_disagreement: Option<f64> = None;

@@ -35,6 +35,14 @@ pub struct ScenarioPlan {
     pub anatomy: Vec<Vec<String>>,
 }
 
+impl ScenarioPlan {
+    /// Whether `name` prints a result line with a fit (not a `protocol: none` program such as
+    /// /bin/true, measured only for what starting it costs). Unknown names count as fitting.
+    pub fn has_fit(&self, name: &str) -> bool {
+        self.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImplementationPlan {
     pub name: String,

@@ -10,7 +10,6 @@ use super::Report;
 use crate::accuracy::PointAccuracy;
 use crate::claims::Verdict;
 use crate::plan::{Order, ScenarioPlan};
-use crate::scenario::Protocol;
 use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
 
 pub fn render(report: &Report, figures: &Figures) -> String {
@@ -33,7 +32,7 @@ fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
     let mut lines = Vec::new();
     if let Some((scenario, point)) = super::headline(report) {
         let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
-        lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| fits(plan, name))));
+        lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| plan.has_fit(name))));
         // Where start-up goes, piece by piece, when the run measured the start-up anatomy.
         if let Some(piece) = super::anatomy::biggest_piece_sentence(report) {
             lines.push(format!("**The biggest piece:** {piece}."));
@@ -128,12 +127,6 @@ fn large_point_line(report: &Report) -> Option<String> {
         format::sig3(worst.1),
         format::sig3(worst.1 / best.1)
     ))
-}
-
-/// Whether the implementation fits a line (not a `protocol: none` program such as /bin/true,
-/// measured only for what starting it costs).
-fn fits(plan: &ScenarioPlan, name: &str) -> bool {
-    plan.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None)
 }
 
 /// Speed, memory and where the time goes, at the headline point: the fastest implementation that
