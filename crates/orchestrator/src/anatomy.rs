@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::measurement::RawRecord;
 use crate::plan::ScenarioPlan;
 use crate::stats;
-use crate::summary::ScenarioSummary;
+use crate::summary::{self, ScenarioSummary};
 
 /// One step of a chain, at the scenario's first point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,9 +51,9 @@ impl AnatomyChain {
 pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
     let Some(point) = summary.points.first() else { return Vec::new() };
     let faults = |name: &str| {
-        let mut values: Vec<f64> = records
-            .iter()
-            .filter(|r| r.scenario == plan.name && r.point == point.index && r.implementation == name && r.status.is_measurement())
+        let mut values: Vec<f64> = summary::rows_of(records, &plan.name, point.index, name)
+            .into_iter()
+            .filter(|r| r.status.is_measurement())
             .filter_map(|r| r.minor_faults.map(|f| f as f64))
             .collect();
         values.sort_by(f64::total_cmp);

@@ -171,7 +171,7 @@ pub fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -
 }
 
 /// The rows of one implementation at one point of one scenario.
-fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
+pub(crate) fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
     records.iter().filter(|r| r.scenario == scenario && r.point == point && r.implementation == implementation).collect()
 }
 
