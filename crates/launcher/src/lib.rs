@@ -15,6 +15,15 @@
 
 use std::fmt;
 
+/// CLOCK_MONOTONIC in nanoseconds: the clock of every time in the reports, read the same way by
+/// the launcher, its child and the orchestrator.
+pub fn monotonic_ns() -> u64 {
+    // SAFETY: timespec is plain data, written by clock_gettime.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
 /// The first report: the child exists and its exec has replaced the launcher's image in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Started {

@@ -455,15 +455,8 @@ fn lost_reason(pid: libc::pid_t, last: Option<Report>, launcher_end: &Result<(),
 /// The Instant of a CLOCK_MONOTONIC reading (std's Instant is that clock on Linux).
 fn instant_of(monotonic_ns: u64) -> Instant {
     let now = Instant::now();
-    let ago = self::monotonic_ns().saturating_sub(monotonic_ns);
+    let ago = launcher::monotonic_ns().saturating_sub(monotonic_ns);
     now.checked_sub(Duration::from_nanos(ago)).unwrap_or(now)
-}
-
-fn monotonic_ns() -> u64 {
-    // SAFETY: timespec is plain data, written by clock_gettime.
-    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
 /// A pipe whose ends are closed on exec (the write end is handed to the launcher explicitly).

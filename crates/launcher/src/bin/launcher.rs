@@ -25,7 +25,7 @@ use std::os::fd::FromRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use launcher::{Exited, Report, Started};
+use launcher::{monotonic_ns, Exited, Report, Started};
 
 /// The measured child's pid once it exists: the signal handler kills its group.
 static CHILD: AtomicI32 = AtomicI32::new(0);
@@ -366,13 +366,6 @@ fn wait_for(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage), std::io::Er
             return Err(error);
         }
     }
-}
-
-fn monotonic_ns() -> u64 {
-    // SAFETY: timespec is plain data, written by clock_gettime.
-    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
 fn timeval_us(tv: libc::timeval) -> u64 {
