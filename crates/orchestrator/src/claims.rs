@@ -188,6 +188,19 @@ struct Judged {
     verdict: Verdict,
 }
 
+impl Judged {
+    /// A claim whose implementation has no measurement at the point.
+    fn no_data(claim: String, source: &Option<String>, short_claim: &str) -> Judged {
+        Judged {
+            claim,
+            source: source.clone(),
+            measured: "no measurement".into(),
+            short: format!("{short_claim}: no data"),
+            verdict: Verdict::NoData,
+        }
+    }
+}
+
 fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
     let ratio_measured = |r: Option<Ratio>, at_least, at_most| match r {
         Some(r) => (ratio_text(&r), format!("{}×", sig3(r.estimate)), judge_interval(r.ci_low, r.ci_high, at_least, at_most)),
@@ -230,13 +243,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
             let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
             let short_claim = wanted.join(", ");
             let Some(found) = find(point, &c.implementation) else {
-                return Judged {
-                    claim: text,
-                    source: c.source.clone(),
-                    measured: "no measurement".into(),
-                    short: format!("{short_claim}: no data"),
-                    verdict: Verdict::NoData,
-                };
+                return Judged::no_data(text, &c.source, &short_claim);
             };
             let (mut parts, mut short_parts) = (Vec::new(), Vec::new());
             let mut held = true;
@@ -270,13 +277,7 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
             };
             let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
             let Some((median, low, high)) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
-                return Judged {
-                    claim: text,
-                    source: c.source.clone(),
-                    measured: "no measurement".into(),
-                    short: format!("{short_claim}: no data"),
-                    verdict: Verdict::NoData,
-                };
+                return Judged::no_data(text, &c.source, &short_claim);
             };
             Judged {
                 claim: text,
