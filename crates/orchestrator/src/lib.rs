@@ -15,6 +15,7 @@ pub mod eta;
 pub mod execute;
 pub mod import_profile;
 pub mod lock;
+pub mod measure;
 pub mod measurement;
 pub mod merge;
 pub mod plan;
@@ -22,9 +23,12 @@ pub mod probes;
 pub mod records;
 pub mod report;
 pub mod rng;
-pub mod runner;
-pub mod sampler;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
 pub mod summary;
+
+#[doc(hidden)]
+pub mod runner {
+    pub use crate::measure::*;
+} // LAYOUT-SHIM
