@@ -16,13 +16,15 @@ pub mod execute;
 pub mod import_profile;
 pub mod lock;
 pub mod measure;
-pub mod measurement;
-pub mod merge;
+pub(crate) mod merge_command;
 pub mod plan;
 pub mod probes;
 pub mod records;
+// LAYOUT-SHIM: the allow goes once report, lock, across and cli take their file names from run_dir.
 pub mod report;
 pub mod rng;
+#[allow(dead_code)]
+pub(crate) mod run_dir;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
@@ -31,4 +33,14 @@ pub mod summary;
 #[doc(hidden)]
 pub mod runner {
     pub use crate::measure::*;
+} // LAYOUT-SHIM
+
+#[doc(hidden)]
+pub mod measurement {
+    pub use crate::records::{RawRecord, RunStatus, SampleRecord};
+} // LAYOUT-SHIM
+
+#[doc(hidden)]
+pub(crate) mod merge {
+    pub(crate) use crate::merge_command::*;
 } // LAYOUT-SHIM

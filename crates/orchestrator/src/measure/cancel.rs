@@ -17,7 +17,7 @@ impl CancelToken {
         self.0.store(true, Ordering::Release);
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
 }

@@ -70,7 +70,7 @@ pub struct Measured {
 
 impl Measured {
     /// A run that never started (or was never tried): no pid, no figures.
-    pub fn not_started(termination: Termination, wall_seconds: f64) -> Self {
+    pub(crate) fn not_started(termination: Termination, wall_seconds: f64) -> Self {
         Measured {
             termination,
             pid: None,

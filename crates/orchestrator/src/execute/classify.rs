@@ -1,110 +1,21 @@
-//! Executing a plan: the order of the runs (warm-ups, then repetitions, interleaved or grouped),
-//! each run measured by the runner, classified into a [`RawRecord`] and appended to raw.csv and
-//! samples.csv as soon as it ends, so an interrupted run keeps every finished measurement.
-//!
-//! This is the arrow plan → runner → raw records; it knows nothing of statistics or the report.
-
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+//! What a run's measurement says: its status (from the termination and the result line on
+//! stdout), its figures and, for a failure, a message saying what went wrong — one raw.csv row —
+//! and its samples.csv rows.
 
 use linreg::protocol::{ResultLine, ResultStatus};
 
-use crate::measurement::{RawRecord, RunStatus, SampleRecord};
-use crate::plan::{self, ImplementationPlan, Order, Plan, PointPlan, ScenarioPlan};
-use crate::records::{CsvAppender, RecordsError, RAW_CSV, SAMPLES_CSV};
-use crate::runner::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
+use super::schedule::Step;
+use crate::measure::{Measured, Termination};
+use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
+use crate::records::{RawRecord, RunStatus, SampleRecord};
 use crate::scenario::Protocol;
 
 /// How much of stderr (its end) or of a bad stdout is kept in a failed run's message.
 const MESSAGE_BYTES: usize = 600;
 
-/// One run to make: which scenario, point and implementation, and whether it counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    pub scenario: usize,
-    pub point: usize,
-    pub implementation: usize,
-    /// 0 for a warm-up run (not recorded), 1.. for counted repetitions.
-    pub repetition: u32,
-}
-
-impl Step {
-    pub fn is_warmup(&self) -> bool {
-        self.repetition == 0
-    }
-}
-
-/// Every run of a scenario point, in the order they are made: `warmup` rounds then `repetitions`
-/// rounds; within a round every implementation once (interleaved: A B C A B C …), or every
-/// implementation's runs back to back (grouped: A A A B B B …). Skipped implementations are left
-/// out; unavailable ones too (they get one `unavailable` row instead, see [`unavailable_rows`]).
-pub fn schedule(plan: &Plan) -> Vec<Step> {
-    let mut steps = Vec::new();
-    for (s, scenario) in plan.scenarios.iter().enumerate() {
-        for (p, point) in scenario.points.iter().enumerate() {
-            let runnable: Vec<usize> = runnable(scenario, point).collect();
-            let m = &scenario.measure;
-            let step = |implementation, repetition| Step { scenario: s, point: p, implementation, repetition };
-            for _ in 0..m.warmup {
-                steps.extend(runnable.iter().map(|&i| step(i, 0)));
-            }
-            match m.order {
-                Order::Interleaved => {
-                    for repetition in 1..=m.repetitions {
-                        steps.extend(runnable.iter().map(|&i| step(i, repetition)));
-                    }
-                }
-                Order::Grouped => {
-                    for &i in &runnable {
-                        steps.extend((1..=m.repetitions).map(|repetition| step(i, repetition)));
-                    }
-                }
-            }
-        }
-    }
-    steps
-}
-
-/// The implementations (by index) that run at a point: neither skipped there nor unavailable.
-pub fn runnable<'a>(scenario: &'a ScenarioPlan, point: &'a PointPlan) -> impl Iterator<Item = usize> + 'a {
-    scenario
-        .implementations
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.unavailable.is_none() && !point.skip.contains(&i.name))
-        .map(|(index, _)| index)
-}
-
-/// How many steps [`schedule`] lists, without listing them.
-pub fn count_runs(plan: &Plan) -> u64 {
-    let per_point = |scenario: &ScenarioPlan, point| {
-        runnable(scenario, point).count() as u64 * (u64::from(scenario.measure.warmup) + u64::from(scenario.measure.repetitions))
-    };
-    plan.scenarios.iter().map(|scenario| scenario.points.iter().map(|point| per_point(scenario, point)).sum::<u64>()).sum()
-}
-
-/// The command of one step, ready to start.
-pub fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, String> {
-    let scenario = &plan.scenarios[step.scenario];
-    let implementation = &scenario.implementations[step.implementation];
-    let point = &scenario.points[step.point];
-    let argv = plan::command_for(implementation, point)?;
-    let mut command = ChildCommand::new(argv, root);
-    command.env = implementation.env.clone();
-    Ok(command)
-}
-
-/// The limits every run of a scenario gets.
-pub fn limits_for(scenario: &ScenarioPlan) -> RunLimits {
-    let mut limits = RunLimits::with_timeout(Duration::from_secs_f64(scenario.measure.timeout_seconds));
-    limits.memory_limit_bytes = scenario.measure.memory_limit_mb.map(|mb| mb.saturating_mul(1 << 20));
-    limits.cpus = scenario.measure.cpus.clone();
-    limits
-}
-
 /// One `unavailable` row per point for every implementation that could not run, so the report
 /// can say which and why.
-pub fn unavailable_rows(plan: &Plan, now_unix_seconds: f64) -> Vec<RawRecord> {
+pub(crate) fn unavailable_rows(plan: &Plan, now_unix_seconds: f64) -> Vec<RawRecord> {
     let mut rows = Vec::new();
     for scenario in &plan.scenarios {
         for implementation in &scenario.implementations {
@@ -165,7 +76,7 @@ fn empty_record(
 
 /// Turns what the runner measured into a raw.csv row: the status (from the termination and the
 /// result line), the figures, and for failures a message saying what went wrong.
-pub fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
+pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
     let point = &scenario.points[step.point];
     let implementation = &scenario.implementations[step.implementation];
     let started = measured.pid.is_some();
@@ -299,7 +210,7 @@ fn tail_text(bytes: &[u8], max_bytes: usize) -> String {
     }
 }
 
-pub fn signal_name(signal: i32) -> String {
+pub(crate) fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGSEGV => "SIGSEGV",
         libc::SIGABRT => "SIGABRT",
@@ -317,7 +228,7 @@ pub fn signal_name(signal: i32) -> String {
 }
 
 /// The samples.csv rows of one counted run.
-pub fn sample_rows(record: &RawRecord, measured: &Measured) -> Vec<SampleRecord> {
+pub(crate) fn sample_rows(record: &RawRecord, measured: &Measured) -> Vec<SampleRecord> {
     measured
         .samples
         .iter()
@@ -333,193 +244,11 @@ pub fn sample_rows(record: &RawRecord, measured: &Measured) -> Vec<SampleRecord>
         .collect()
 }
 
-/// What the caller sees of each run as it ends (for progress display).
-pub struct RunEvent<'a> {
-    pub step: Step,
-    pub index: usize,
-    pub total: usize,
-    pub scenario: &'a ScenarioPlan,
-    /// None for a warm-up.
-    pub record: Option<&'a RawRecord>,
-    pub wall_seconds: f64,
-}
-
-/// What a whole execution produced, besides the files.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Totals {
-    pub runs: usize,
-    pub sampler_cpu_seconds: f64,
-    pub sampled_wall_seconds: f64,
-    pub interrupted: bool,
-}
-
-/// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
-/// before the next starts. Stops early (marking the run in progress `interrupted`) once `cancel`
-/// is set.
-pub fn execute(
-    plan: &Plan,
-    root: &Path,
-    run_dir: &Path,
-    cancel: &CancelToken,
-    mut on_event: impl FnMut(RunEvent<'_>),
-) -> Result<Totals, RecordsError> {
-    let mut raw = CsvAppender::<RawRecord>::open(&run_dir.join(RAW_CSV))?;
-    let mut samples = CsvAppender::<SampleRecord>::open(&run_dir.join(SAMPLES_CSV))?;
-    raw.append(&unavailable_rows(plan, unix_now()))?;
-    let steps = schedule(plan);
-    let mut totals = Totals::default();
-    for (index, &step) in steps.iter().enumerate() {
-        if cancel.is_cancelled() {
-            totals.interrupted = true;
-            break;
-        }
-        let scenario = &plan.scenarios[step.scenario];
-        let started_unix_seconds = unix_now();
-        let measured = match child_command(plan, step, root) {
-            Ok(command) => {
-                let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
-                runner::run_measured(&command, &limits_for(scenario), Some(interval), cancel)
-            }
-            Err(why) => Measured::not_started(Termination::SpawnFailed(why), 0.0),
-        };
-        totals.runs += 1;
-        totals.sampler_cpu_seconds += measured.sampler_cpu_seconds;
-        totals.sampled_wall_seconds += if measured.pid.is_some() { measured.wall_seconds } else { 0.0 };
-        let record = classify(scenario, step, &measured, started_unix_seconds);
-        if record.status == RunStatus::Interrupted {
-            totals.interrupted = true;
-        }
-        if !step.is_warmup() || record.status == RunStatus::Interrupted {
-            raw.append(std::slice::from_ref(&record))?;
-            if !step.is_warmup() {
-                samples.append(&sample_rows(&record, &measured))?;
-            }
-        }
-        let shown = (!step.is_warmup()).then_some(&record);
-        on_event(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds: measured.wall_seconds });
-        if totals.interrupted {
-            break;
-        }
-    }
-    Ok(totals)
-}
-
-pub fn unix_now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// A fresh run directory under `results_dir`, named by the UTC time (with a suffix when two runs
-/// start in the same second), created exclusively so two runs never share one.
-pub fn create_run_dir(results_dir: &Path) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(results_dir)?;
-    let stamp = crate::environment::utc_now().replace(':', "-");
-    for attempt in 1..1000 {
-        let name = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
-        let dir = results_dir.join(name);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("could not find a free run directory name"))
-}
-
-/// Proves the directory takes writes before the first run (not after an hour of measuring).
-pub fn check_writable(dir: &Path) -> std::io::Result<()> {
-    use std::io::Write;
-    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
-    let result = std::fs::File::create(&probe).and_then(|mut f| {
-        f.write_all(&[0u8; 4096])?;
-        f.sync_all()
-    });
-    let _ = std::fs::remove_file(&probe);
-    result
-}
-
-/// Points `results_dir/latest` at `run_dir`, atomically (a new symlink renamed over the old).
-pub fn point_latest_at(results_dir: &Path, run_dir: &Path) -> std::io::Result<()> {
-    let target = run_dir.file_name().map(PathBuf::from).unwrap_or_else(|| run_dir.to_path_buf());
-    let temp = results_dir.join(format!(".latest-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    std::os::unix::fs::symlink(&target, &temp)?;
-    std::fs::rename(&temp, results_dir.join("latest"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{AccuracySettings, Measure};
-    use std::collections::BTreeMap;
-
-    fn implementation(name: &str) -> ImplementationPlan {
-        ImplementationPlan {
-            name: name.into(),
-            description: String::new(),
-            command: vec!["/bin/true".into()],
-            env: BTreeMap::new(),
-            unavailable: None,
-            optional: false,
-            protocol: Default::default(),
-        }
-    }
-
-    fn point(index: usize, skip: &[&str]) -> PointPlan {
-        PointPlan {
-            index,
-            label: format!("p{index}"),
-            n: 5,
-            epochs: 1000,
-            learning_rate: 0.01,
-            data_path: "d.npy".into(),
-            data_description: String::new(),
-            skip: skip.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    fn plan(order: Order) -> Plan {
-        let mut c = implementation("c");
-        c.unavailable = Some("missing".into());
-        Plan {
-            scenarios: vec![ScenarioPlan {
-                name: "s".into(),
-                description: String::new(),
-                source_file: "s.yaml".into(),
-                baseline: "a".into(),
-                implementations: vec![implementation("a"), implementation("b"), c],
-                points: vec![point(0, &[]), point(1, &["b"])],
-                measure: Measure {
-                    warmup: 1,
-                    repetitions: 2,
-                    sample_interval_ms: 1,
-                    timeout_seconds: 5.0,
-                    order,
-                    cpus: None,
-                    memory_limit_mb: None,
-                },
-                expect: Vec::new(),
-                accuracy: AccuracySettings::default(),
-                anatomy: Vec::new(),
-            }],
-        }
-    }
-
-    fn short(steps: &[Step]) -> Vec<(usize, usize, u32)> {
-        steps.iter().map(|s| (s.point, s.implementation, s.repetition)).collect()
-    }
-
-    #[test]
-    fn interleaved_rounds_after_warmup_skipping_and_leaving_out_the_unavailable() {
-        let steps = schedule(&plan(Order::Interleaved));
-        assert_eq!(count_runs(&plan(Order::Interleaved)), steps.len() as u64);
-        assert_eq!(short(&steps), vec![(0, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (0, 0, 2), (0, 1, 2), (1, 0, 0), (1, 0, 1), (1, 0, 2)]);
-    }
-
-    #[test]
-    fn grouped_runs_each_implementation_back_to_back() {
-        let steps = schedule(&plan(Order::Grouped));
-        assert_eq!(short(&steps)[..6], [(0, 0, 0), (0, 1, 0), (0, 0, 1), (0, 0, 2), (0, 1, 1), (0, 1, 2)]);
-    }
+    use crate::execute::schedule::tests::plan;
+    use crate::plan::Order;
 
     #[test]
     fn unavailable_implementations_get_one_row_per_point() {
@@ -592,18 +321,5 @@ mod tests {
         let long = format!("{}\nlast line\n", "x".repeat(2000));
         assert_eq!(tail_text(long.as_bytes(), 50), "last line");
         assert_eq!(tail_text(b"", 50), "(stderr empty)");
-    }
-
-    #[test]
-    fn run_directories_are_distinct_and_latest_moves() {
-        let dir = std::env::temp_dir().join(format!("execute-dirs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let a = create_run_dir(&dir).unwrap();
-        let b = create_run_dir(&dir).unwrap();
-        assert_ne!(a, b);
-        check_writable(&a).unwrap();
-        point_latest_at(&dir, &a).unwrap();
-        point_latest_at(&dir, &b).unwrap();
-        assert_eq!(std::fs::canonicalize(dir.join("latest")).unwrap(), std::fs::canonicalize(&b).unwrap());
     }
 }
