@@ -117,7 +117,7 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
                     ResultStatus::Diverged => (RunStatus::Diverged, String::new()),
                 }
             }
-            Err(problem) => (RunStatus::BadOutput, problem),
+            Err(problem) => (RunStatus::BadOutput, problem.to_string()),
         },
         Termination::Exited(code) => (RunStatus::Failed, format!("exit code {code}: {}", stderr_tail())),
         Termination::Signaled(signal) => (RunStatus::Crashed, format!("killed by {}: {}", signal_name(*signal), stderr_tail())),
@@ -137,35 +137,70 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
     row
 }
 
+/// Why a run that exited 0 has no usable result line: the message of its raw.csv row.
+#[derive(Debug, thiserror::Error)]
+enum BadOutput {
+    #[error("stdout was larger than the capture limit: expected exactly one JSON line")]
+    Truncated,
+    #[error("stdout is not valid UTF-8")]
+    NotUtf8,
+    #[error("no result line on stdout (docs/protocol.md)")]
+    NoLine,
+    #[error("{count} lines on stdout, expected exactly one result line; first: {first}")]
+    ManyLines { count: usize, first: String },
+    #[error("the result line starts with a byte-order mark (U+FEFF): write it as plain UTF-8 without a BOM; line: {line}")]
+    ByteOrderMark { line: String },
+    /// The protocol's own check failed (not JSON, a field missing, …).
+    #[error("{problem}; line: {line}")]
+    Invalid { problem: String, line: String },
+    #[error(
+        "the result line is for n={} epochs={} learning_rate={}, but the run was n={} epochs={} learning_rate={}",
+        line.n, line.epochs, line.learning_rate, run.n, run.epochs, run.learning_rate
+    )]
+    OtherPoint { line: PointParameters, run: PointParameters },
+    #[error("status ok but epochs_run = {epochs_run} (asked for {epochs})")]
+    EpochsShort { epochs_run: u64, epochs: u64 },
+    #[error(
+        "the result line claims load {load_seconds} s + train {train_seconds} s = {claimed_seconds:.6} s, more than the \
+         {wall_seconds:.6} s the whole process took (measured from outside): its clock or its figures are wrong"
+    )]
+    MoreThanTheWallTime { load_seconds: f64, train_seconds: f64, claimed_seconds: f64, wall_seconds: f64 },
+}
+
+/// What a point is run on, as a result line repeats it.
+#[derive(Debug)]
+struct PointParameters {
+    n: u64,
+    epochs: u64,
+    learning_rate: f64,
+}
+
 /// The one result line on stdout, parsed and checked against the point it was run on.
-fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<ResultLine, String> {
+fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<ResultLine, BadOutput> {
     if truncated {
-        return Err("stdout was larger than the capture limit: expected exactly one JSON line".into());
+        return Err(BadOutput::Truncated);
     }
-    let text = std::str::from_utf8(stdout).map_err(|_| "stdout is not valid UTF-8".to_string())?;
+    let text = std::str::from_utf8(stdout).map_err(|_| BadOutput::NotUtf8)?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let line = match lines.as_slice() {
-        [] => return Err("no result line on stdout (docs/protocol.md)".into()),
+        [] => return Err(BadOutput::NoLine),
         [one] => *one,
-        many => return Err(format!("{} lines on stdout, expected exactly one result line; first: {}", many.len(), excerpt(many[0]))),
+        many => return Err(BadOutput::ManyLines { count: many.len(), first: excerpt(many[0]) }),
     };
     // Some tools write one; the protocol's line is plain UTF-8 JSON, and serde's "expected value
     // at line 1 column 1" would not say what is wrong.
     if line.starts_with('\u{feff}') {
-        return Err(format!(
-            "the result line starts with a byte-order mark (U+FEFF): write it as plain UTF-8 without a BOM; line: {}",
-            excerpt(line.trim_start_matches('\u{feff}'))
-        ));
+        return Err(BadOutput::ByteOrderMark { line: excerpt(line.trim_start_matches('\u{feff}')) });
     }
-    let parsed = ResultLine::parse(line).map_err(|e| format!("{e}; line: {}", excerpt(line)))?;
+    let parsed = ResultLine::parse(line).map_err(|problem| BadOutput::Invalid { problem, line: excerpt(line) })?;
     if parsed.n != point.n || parsed.epochs != point.epochs || parsed.learning_rate != point.learning_rate {
-        return Err(format!(
-            "the result line is for n={} epochs={} learning_rate={}, but the run was n={} epochs={} learning_rate={}",
-            parsed.n, parsed.epochs, parsed.learning_rate, point.n, point.epochs, point.learning_rate
-        ));
+        return Err(BadOutput::OtherPoint {
+            line: PointParameters { n: parsed.n, epochs: parsed.epochs, learning_rate: parsed.learning_rate },
+            run: PointParameters { n: point.n, epochs: point.epochs, learning_rate: point.learning_rate },
+        });
     }
     if parsed.status == ResultStatus::Ok && parsed.epochs_run != point.epochs {
-        return Err(format!("status ok but epochs_run = {} (asked for {})", parsed.epochs_run, point.epochs));
+        return Err(BadOutput::EpochsShort { epochs_run: parsed.epochs_run, epochs: point.epochs });
     }
     Ok(parsed)
 }
@@ -177,14 +212,15 @@ const CLOCK_SLACK_FRACTION: f64 = 0.01;
 
 /// A result line cannot claim more time than the whole process took: its phases would come out
 /// negative (a start-up of −17 s) in the report.
-fn check_times(line: ResultLine, wall_seconds: f64) -> Result<ResultLine, String> {
+fn check_times(line: ResultLine, wall_seconds: f64) -> Result<ResultLine, BadOutput> {
     let claimed = line.load_seconds + line.train_seconds;
     if claimed > wall_seconds * (1.0 + CLOCK_SLACK_FRACTION) + CLOCK_SLACK_SECONDS {
-        return Err(format!(
-            "the result line claims load {} s + train {} s = {claimed:.6} s, more than the {wall_seconds:.6} s the whole \
-             process took (measured from outside): its clock or its figures are wrong",
-            line.load_seconds, line.train_seconds
-        ));
+        return Err(BadOutput::MoreThanTheWallTime {
+            load_seconds: line.load_seconds,
+            train_seconds: line.train_seconds,
+            claimed_seconds: claimed,
+            wall_seconds,
+        });
     }
     Ok(line)
 }
@@ -307,6 +343,22 @@ mod tests {
             assert_eq!(status, RunStatus::BadOutput, "{stdout}");
             assert!(message.contains(want), "{stdout}: {message}");
         }
+    }
+
+    #[test]
+    fn bad_output_messages_read_in_full() {
+        let message = |stdout: &str| status_of(Termination::Exited(0), stdout, "").1;
+        assert_eq!(
+            message(&GOOD.replace("\"n\":5", "\"n\":6")),
+            "the result line is for n=6 epochs=1000 learning_rate=0.01, but the run was n=5 epochs=1000 learning_rate=0.01"
+        );
+        assert_eq!(
+            message(&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105")),
+            "the result line claims load 0.001 s + train 0.0105 s = 0.011500 s, more than the 0.010000 s the whole process took \
+             (measured from outside): its clock or its figures are wrong"
+        );
+        assert_eq!(message("a\nb\n"), "2 lines on stdout, expected exactly one result line; first: a");
+        assert_eq!(message(&GOOD.replace("\"epochs_run\":1000", "\"epochs_run\":7")), "status ok but epochs_run = 7 (asked for 1000)");
     }
 
     #[test]
