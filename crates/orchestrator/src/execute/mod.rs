@@ -15,12 +15,13 @@ use crate::plan::{self, Plan, ScenarioPlan};
 use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 
-/// Where the run directory's operations were before run_dir.rs (cli.rs calls them here).
-pub(crate) use crate::run_dir::{check_writable, create_run_dir, point_latest_at};
 pub(crate) use classify::signal_name;
 use classify::{classify, sample_rows, unavailable_rows};
 pub use schedule::Step;
-pub(crate) use schedule::{count_runs, runnable, schedule}; // LAYOUT-SHIM
+pub(crate) use schedule::{count_runs, runnable, schedule};
+
+// LAYOUT-SHIM: cli.rs calls the run directory's operations here, where they were before run_dir.rs.
+pub(crate) use crate::run_dir::{check_writable, create_run_dir, point_latest_at};
 
 /// The command of one step, ready to start.
 fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, String> {

@@ -30,7 +30,6 @@
 //! When the child has descendants, the peak is the larger of ru_maxrss (which covers the
 //! descendants it waited for) and the largest sampled RSS of the whole tree (a sum over processes,
 //! which counts shared pages once per process and misses what happens between samples).
-
 //!
 //! The files, one concern each: [`command`] (what to run, under which limits), [`launcher`]
 //! (starting the launcher, reading its reports), [`watchdog`] (the helper thread that enforces the
