@@ -15,16 +15,31 @@ pub mod eta;
 pub mod execute;
 pub mod import_profile;
 pub mod lock;
-pub mod measurement;
-pub mod merge;
+pub mod measure;
+pub(crate) mod merge_command;
 pub mod plan;
 pub mod probes;
 pub mod records;
 pub mod report;
 pub mod rng;
-pub mod runner;
-pub mod sampler;
+#[allow(dead_code)] // LAYOUT-SHIM: until report, lock, across and cli take their file names from run_dir
+pub(crate) mod run_dir;
 pub mod scenario;
 pub mod shard;
 pub mod stats;
 pub mod summary;
+
+#[doc(hidden)]
+pub mod runner {
+    pub use crate::measure::*;
+} // LAYOUT-SHIM
+
+#[doc(hidden)]
+pub mod measurement {
+    pub use crate::records::{RawRecord, RunStatus, SampleRecord};
+} // LAYOUT-SHIM
+
+#[doc(hidden)]
+pub(crate) mod merge {
+    pub(crate) use crate::merge_command::*;
+} // LAYOUT-SHIM

@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use orchestrator::measurement::{RawRecord, RunStatus};
+use orchestrator::records::{RawRecord, RunStatus};
 use orchestrator::{plan, records, scenario};
 use proptest::prelude::*;
 use tempfile::TempDir;

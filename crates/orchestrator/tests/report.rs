@@ -5,12 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use orchestrator::measurement::{RawRecord, RunStatus};
 use orchestrator::plan::{
     AbsoluteClaim, AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan,
     SpeedupClaim, TimeMetric,
 };
-use orchestrator::records::{self, CsvAppender};
+use orchestrator::records::{self, CsvAppender, RawRecord, RunStatus};
 use orchestrator::report::charts;
 
 fn fresh_dir(name: &str) -> PathBuf {

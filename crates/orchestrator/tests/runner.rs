@@ -8,8 +8,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use orchestrator::runner::{run_measured, CancelToken, ChildCommand, Measured, RunLimits, Termination};
-use orchestrator::sampler::DEFAULT_SAMPLE_INTERVAL;
+use orchestrator::measure::{run_measured, CancelToken, ChildCommand, Measured, RunLimits, Termination, DEFAULT_SAMPLE_INTERVAL};
 
 const MIB: u64 = 1 << 20;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use orchestrator::measurement::RawRecord;
+use orchestrator::records::RawRecord;
 use orchestrator::shard::{PlanFile, PointKey};
 use orchestrator::{environment::Environment, records};
 use tempfile::TempDir;

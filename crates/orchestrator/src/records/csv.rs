@@ -1,32 +1,15 @@
-//! Reading and writing the raw records of a run directory: raw.csv and samples.csv (appended and
-//! synced run by run, so an interrupted run keeps every finished measurement), and the JSON files
-//! (written atomically: temporary file, fsync, rename).
+//! raw.csv and samples.csv: appended and synced run by run, so an interrupted run keeps every
+//! finished measurement, and read back with a final row cut short dropped.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::measurement::{RawRecord, SampleRecord};
-
-pub const RAW_CSV: &str = "raw.csv";
-pub const SAMPLES_CSV: &str = "samples.csv";
-pub const PLAN_JSON: &str = "plan.json";
-pub const ENVIRONMENT_JSON: &str = "environment.json";
-
-#[derive(Debug, thiserror::Error)]
-pub enum RecordsError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{}: {message}", path.display())]
-    Parse { path: PathBuf, message: String },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RecordsError + '_ {
-    move |source| RecordsError::Io { path: path.to_owned(), source }
-}
+use super::error::{io_err, RecordsError};
+use super::{RawRecord, SampleRecord};
+use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 
 /// Appends rows of one kind to a CSV file, writing the header once, syncing after each batch.
 pub struct CsvAppender<T> {
@@ -56,7 +39,7 @@ impl<T: Serialize> CsvAppender<T> {
 
 /// Reads every complete row. A final row cut short (the process was killed mid-write) is
 /// dropped; any other malformed row is an error naming the line.
-pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordsError> {
+pub(crate) fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordsError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     let complete = if text.ends_with('\n') { text.as_str() } else { text.rfind('\n').map_or("", |i| &text[..=i]) };
     let mut reader = csv::Reader::from_reader(complete.as_bytes());
@@ -72,7 +55,7 @@ pub fn read_raw(run_dir: &Path) -> Result<Vec<RawRecord>, RecordsError> {
 }
 
 /// samples.csv may be absent (nothing was sampled): that reads as no samples.
-pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsError> {
+pub(crate) fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsError> {
     let path = run_dir.join(SAMPLES_CSV);
     if !path.exists() {
         return Ok(Vec::new());
@@ -80,38 +63,11 @@ pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsError> {
     read_csv(&path)
 }
 
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    serde_json::from_str(&text).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })
-}
-
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), RecordsError> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?;
-    text.push('\n');
-    write_atomic(path, text.as_bytes())
-}
-
-/// Writes the whole file or nothing: a reader never sees half a report.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        RecordsError::Io { path: path.to_owned(), source: e }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measurement::RunStatus;
+    use crate::records::RunStatus;
+    use crate::run_dir::RAW_CSV;
 
     fn record(repetition: u32) -> RawRecord {
         RawRecord {
@@ -173,16 +129,5 @@ mod tests {
         text.push_str("seed,0,\"n=5");
         std::fs::write(&path, text).unwrap();
         assert_eq!(read_csv::<RawRecord>(&path).unwrap(), vec![record(1)]);
-    }
-
-    #[test]
-    fn atomic_writes_leave_no_temporary_behind() {
-        let dir = std::env::temp_dir().join(format!("records-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("x.json");
-        write_json_atomic(&path, &vec![1, 2, 3]).unwrap();
-        assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), vec![1, 2, 3]);
-        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names.len(), 1, "{names:?}");
     }
 }

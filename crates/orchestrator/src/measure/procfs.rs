@@ -1,29 +1,20 @@
-//! The sampler: reads a running child's whole process tree from /proc (resident memory, cumulative
-//! CPU) at a fixed interval, and is the run's watchdog: the same thread enforces the timeout,
-//! cancellation and the memory limit by signalling the child's process group.
+//! Reading a running child's whole process tree from /proc: resident memory and cumulative CPU of
+//! the root, of every descendant found through the children files, and of every member of its
+//! process group.
 //!
 //! It has to be cheap (it shares the machine with what it measures): handles to /proc files stay
-//! open and are re-read with pread, CPU time comes from the kernel's per-process CPU clock (one
-//! syscall, nanoseconds, all threads including exited ones), and the sleep is to absolute
-//! deadlines so ticks do not drift. Its own CPU time is measured and reported with every run.
+//! open and are re-read with pread, and CPU time comes from the kernel's per-process CPU clock (one
+//! syscall, nanoseconds, all threads including exited ones).
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::runner::CancelToken;
-
-/// The sampling interval when a scenario does not choose one.
-pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
-/// Shorter intervals are raised to this: below it the sampler would cost more than it tells.
-pub const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
-/// How often the watchdog looks (timeout, cancellation, memory limit) when samples are rarer or not wanted.
-pub const WATCHDOG_INTERVAL: Duration = Duration::from_millis(5);
+use super::sys;
 
 /// How often the tree is searched for new members by scanning /proc for the process group: always
 /// as the fallback when /proc/PID/task/TID/children does not exist, and rarely as a safety net for
@@ -33,26 +24,13 @@ const SCAN_PERIOD_WITH_CHILDREN_FILES: Duration = Duration::from_millis(100);
 /// Task lists are re-read when a process's thread count changes, and at least this often.
 const TASK_LIST_PERIOD: Duration = Duration::from_millis(100);
 
-/// The whole process tree of one run at one instant.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sample {
-    /// Since the instant just before spawn.
-    pub t_seconds: f64,
-    /// Sum of the resident set sizes of the tree's live processes (shared pages count once per
-    /// process, as in every RSS sum).
-    pub rss_bytes: u64,
-    /// Cumulative CPU time of the tree: live processes plus what departed ones had used when last
-    /// seen. Never decreases.
-    pub cpu_seconds: f64,
-}
-
 /// One reading of a [`ProcessTree`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct TreeReading {
-    pub rss_bytes: u64,
-    pub cpu_seconds: f64,
+pub(crate) struct TreeReading {
+    pub(crate) rss_bytes: u64,
+    pub(crate) cpu_seconds: f64,
     /// Live processes found in the tree, the root included.
-    pub processes: usize,
+    pub(crate) processes: usize,
 }
 
 /// The process tree rooted at one process: the root, every descendant found through the
@@ -61,7 +39,7 @@ pub struct TreeReading {
 /// A process once found stays in the tree until it dies, even if it is re-parented or leaves the
 /// group: its /proc files are held open, which also makes the readings immune to pid reuse (a
 /// handle to a dead process fails with ESRCH rather than reading its successor).
-pub struct ProcessTree {
+pub(crate) struct ProcessTree {
     root: libc::pid_t,
     process_group: libc::pid_t,
     live: Vec<TrackedProcess>,
@@ -79,7 +57,7 @@ pub struct ProcessTree {
 impl ProcessTree {
     /// Starts tracking `root`, whose process group is `process_group` (the runner makes the child
     /// a group leader, so both are the child's pid).
-    pub fn new(root: libc::pid_t, process_group: libc::pid_t) -> Self {
+    pub(crate) fn new(root: libc::pid_t, process_group: libc::pid_t) -> Self {
         Self::with_discovery(root, process_group, children_files_supported())
     }
 
@@ -106,18 +84,18 @@ impl ProcessTree {
     }
 
     /// Whether any process other than the root has been part of the tree.
-    pub fn descendants_seen(&self) -> bool {
+    pub(crate) fn descendants_seen(&self) -> bool {
         self.descendants_seen
     }
 
     /// Process file descriptors of the descendants alive at the last reading (the root excluded).
-    pub fn into_descendant_pidfds(self) -> Vec<OwnedFd> {
+    pub(crate) fn into_descendant_pidfds(self) -> Vec<OwnedFd> {
         let root = self.root;
         self.live.into_iter().filter(|p| p.pid != root).filter_map(|p| p.pidfd).collect()
     }
 
     /// Finds new members, then reads every live member's resident memory and CPU time.
-    pub fn read(&mut self) -> TreeReading {
+    pub(crate) fn read(&mut self) -> TreeReading {
         let now = Instant::now();
         if self.use_children_files {
             self.discover_through_children_files(now);
@@ -158,7 +136,7 @@ impl ProcessTree {
     /// process. Costly (the kernel walks every mapping), so read only when the RSS sum is over the
     /// memory limit. A member that cannot be read has just exited (its memory is gone); None
     /// when no member can be read (no smaps_rollup on this kernel).
-    pub fn pss_bytes(&mut self) -> Option<u64> {
+    pub(crate) fn pss_bytes(&mut self) -> Option<u64> {
         let pss_kib = |pid: libc::pid_t| -> Option<u64> {
             let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
             let line = text.lines().find_map(|line| line.strip_prefix("Pss:"))?;
@@ -252,21 +230,19 @@ struct Tasks {
 impl TrackedProcess {
     fn open(pid: libc::pid_t, with_tasks: bool) -> io::Result<Self> {
         let statm = File::open(format!("/proc/{pid}/statm"))?;
-        let mut cpu_clock: libc::clockid_t = 0;
-        // SAFETY: clock_getcpuclockid only writes the clock id.
-        let cpu_clock = (unsafe { libc::clock_getcpuclockid(pid, &mut cpu_clock) } == 0).then_some(cpu_clock);
+        let cpu_clock = sys::process_cpu_clock(pid);
         let stat = if cpu_clock.is_none() { Some(File::open(format!("/proc/{pid}/stat"))?) } else { None };
         let tasks = if with_tasks { File::open(format!("/proc/{pid}/task")).ok().map(Tasks::new) } else { None };
-        Ok(TrackedProcess { pid, statm, cpu_clock, stat, rss_bytes: 0, cpu_ns: 0, tasks, pidfd: pidfd_open(pid) })
+        Ok(TrackedProcess { pid, statm, cpu_clock, stat, rss_bytes: 0, cpu_ns: 0, tasks, pidfd: sys::pidfd_open(pid) })
     }
 
     /// Reads resident memory and CPU time. An error means the process is gone.
     fn refresh(&mut self, buffer: &mut Vec<u8>) -> io::Result<()> {
         let statm = read_at_start(&self.statm, buffer)?;
         let resident_pages = field(statm, 1).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
-        self.rss_bytes = resident_pages.saturating_mul(page_size());
+        self.rss_bytes = resident_pages.saturating_mul(sys::page_size());
         let cpu_ns = match (self.cpu_clock, &self.stat) {
-            (Some(clock), _) => clock_ns(clock),
+            (Some(clock), _) => sys::clock_ns(clock),
             (None, Some(stat)) => stat_cpu_ns(read_at_start(stat, buffer)?),
             (None, None) => None,
         };
@@ -367,202 +343,13 @@ fn stat_cpu_ns(text: &[u8]) -> Option<u64> {
     let rest = stat_fields_after_command(text)?;
     // After the command: state is field 3, so field k is at index k − 3.
     let ticks = field(rest, 11)?.checked_add(field(rest, 12)?)?;
-    Some(ticks.saturating_mul(1_000_000_000) / clock_ticks_per_second())
+    Some(ticks.saturating_mul(1_000_000_000) / sys::clock_ticks_per_second())
 }
 
 fn process_group_of(pid: libc::pid_t, buffer: &mut Vec<u8>) -> Option<libc::pid_t> {
     let file = File::open(format!("/proc/{pid}/stat")).ok()?;
     let rest = stat_fields_after_command(read_at_start(&file, buffer).ok()?)?;
     libc::pid_t::try_from(field(rest, 2)?).ok()
-}
-
-fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime only writes the timespec.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-        return None;
-    }
-    Some(u64::try_from(ts.tv_sec).ok()?.saturating_mul(1_000_000_000).saturating_add(u64::try_from(ts.tv_nsec).ok()?))
-}
-
-/// A file descriptor for the process `pid` (pidfd_open, Linux 5.3), immune to pid reuse.
-fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes two integers; on success the result is a new descriptor we own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
-    // SAFETY: fd was just returned by the kernel and nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// CPU time used so far by the calling thread.
-pub fn thread_cpu_seconds() -> f64 {
-    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).map_or(0.0, |ns| ns as f64 * 1e-9)
-}
-
-fn page_size() -> u64 {
-    static PAGE_SIZE: OnceLock<u64> = OnceLock::new();
-    // SAFETY: sysconf has no preconditions.
-    *PAGE_SIZE.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096))
-}
-
-fn clock_ticks_per_second() -> u64 {
-    static TICKS: OnceLock<u64> = OnceLock::new();
-    // SAFETY: sysconf has no preconditions.
-    *TICKS.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&t| t > 0).unwrap_or(100))
-}
-
-/// What the watchdog is to enforce for one run.
-#[derive(Debug, Clone)]
-pub(crate) struct WatchSettings {
-    /// Record a sample at this interval; None: only watch (every [`WATCHDOG_INTERVAL`]).
-    pub sample_interval: Option<Duration>,
-    pub timeout: Duration,
-    pub kill_grace: Duration,
-    pub memory_limit_bytes: Option<u64>,
-}
-
-/// Why the watchdog signalled the process group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Intervention {
-    TimedOut,
-    MemoryLimit,
-    Cancelled,
-}
-
-/// What the sampler thread hands back once the run is over.
-#[derive(Debug, Default)]
-pub(crate) struct WatchReport {
-    pub samples: Vec<Sample>,
-    /// Highest tree RSS seen at any tick (recorded or not).
-    pub max_rss_bytes: Option<u64>,
-    pub descendants_seen: bool,
-    /// Descendants alive at the last tick, to be killed with the rest of the run.
-    pub descendant_pidfds: Vec<OwnedFd>,
-    pub intervention: Option<Intervention>,
-    /// CPU time of the sampler thread itself.
-    pub sampler_cpu_seconds: f64,
-}
-
-/// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick (the
-/// sample interval, or [`WATCHDOG_INTERVAL`] when that is shorter) until `finished` is set (the
-/// runner then unparks this thread), enforcing `settings` on the way and keeping a sample once per
-/// sample interval.
-///
-/// Timeout and cancellation send SIGTERM to the group, then SIGKILL after the grace period; the
-/// memory limit sends SIGKILL at once (a process over its budget gets no time to grow further).
-pub(crate) fn watch(
-    pid: libc::pid_t,
-    start: Instant,
-    settings: &WatchSettings,
-    cancel: &CancelToken,
-    finished: &AtomicBool,
-) -> WatchReport {
-    let cpu_at_start = thread_cpu_seconds();
-    let sample_every = settings.sample_interval.map(|i| i.max(MIN_SAMPLE_INTERVAL));
-    // The watchdog looks at least every WATCHDOG_INTERVAL however rare the samples: the memory
-    // limit and a cancellation must not wait for the next sample.
-    let tick = sample_every.map_or(WATCHDOG_INTERVAL, |every| every.min(WATCHDOG_INTERVAL));
-    let timeout_at = start.checked_add(settings.timeout);
-    let mut report = WatchReport::default();
-    if let Some(every) = sample_every {
-        let expected = settings.timeout.as_secs_f64() / every.as_secs_f64();
-        report.samples.reserve(if expected.is_finite() { expected.min(65_536.0) as usize } else { 1024 });
-    }
-    // The first look waits one tick: opening another process's /proc files while it execs and
-    // loads contends with it (measured: a /bin/true looked at from its first microsecond took
-    // 0.13 ms longer), and a program that ends within a tick has nothing to sample.
-    let first_look = next_multiple(start, tick, start);
-    sleep_until(first_look, finished);
-    if finished.load(Ordering::Acquire) {
-        report.sampler_cpu_seconds = (thread_cpu_seconds() - cpu_at_start).max(0.0);
-        return report;
-    }
-    let mut tree = ProcessTree::new(pid, pid);
-    let mut sigkill_at: Option<Instant> = None;
-    let mut next_sample_at = first_look;
-    while !finished.load(Ordering::Acquire) {
-        let reading = tree.read();
-        let now = Instant::now();
-        if reading.processes > 0 {
-            report.max_rss_bytes = Some(report.max_rss_bytes.unwrap_or(0).max(reading.rss_bytes));
-            if let Some(every) = sample_every.filter(|_| now >= next_sample_at) {
-                report.samples.push(Sample {
-                    t_seconds: now.duration_since(start).as_secs_f64(),
-                    rss_bytes: reading.rss_bytes,
-                    cpu_seconds: reading.cpu_seconds,
-                });
-                next_sample_at = next_multiple(start, every, now);
-            }
-        }
-
-        if report.intervention.is_none() {
-            // An RSS sum counts the pages processes share once per process (200 forked children of
-            // one parent would "use" 200 times its libraries): over the limit with several
-            // processes, the proportional set size decides.
-            let over_memory = settings.memory_limit_bytes.is_some_and(|limit| {
-                reading.rss_bytes > limit && (reading.processes <= 1 || tree.pss_bytes().is_none_or(|pss| pss > limit))
-            });
-            if over_memory && signal_group(pid, libc::SIGKILL) {
-                report.intervention = Some(Intervention::MemoryLimit);
-            } else if cancel.is_cancelled() || timeout_at.is_some_and(|at| now >= at) {
-                let why = if cancel.is_cancelled() { Intervention::Cancelled } else { Intervention::TimedOut };
-                if signal_group(pid, libc::SIGTERM) {
-                    report.intervention = Some(why);
-                    sigkill_at = Some(now.checked_add(settings.kill_grace).unwrap_or(now));
-                }
-            }
-        } else if sigkill_at.is_some_and(|at| now >= at) {
-            signal_group(pid, libc::SIGKILL);
-            sigkill_at = None;
-        }
-
-        // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
-        // machine was busy are skipped, not made up in a burst), or to an earlier deadline.
-        let mut wake = next_multiple(start, tick, now);
-        if sample_every.is_some() {
-            wake = wake.min(next_sample_at.max(now));
-        }
-        if report.intervention.is_none() {
-            if let Some(at) = timeout_at {
-                wake = wake.min(at);
-            }
-        }
-        if let Some(at) = sigkill_at {
-            wake = wake.min(at);
-        }
-        sleep_until(wake, finished);
-    }
-    report.descendants_seen = tree.descendants_seen();
-    report.descendant_pidfds = tree.into_descendant_pidfds();
-    report.sampler_cpu_seconds = (thread_cpu_seconds() - cpu_at_start).max(0.0);
-    report
-}
-
-/// The first instant after `now` that is a whole number of `every` since `start`.
-fn next_multiple(start: Instant, every: Duration, now: Instant) -> Instant {
-    let periods = now.saturating_duration_since(start).as_nanos() / every.as_nanos().max(1) + 1;
-    let after = u32::try_from(periods).ok().and_then(|k| every.checked_mul(k)).and_then(|d| start.checked_add(d));
-    after.or_else(|| now.checked_add(every)).unwrap_or(now)
-}
-
-/// Parks until `wake` or until `finished` is set (the runner unparks this thread when it sets it).
-pub(crate) fn sleep_until(wake: Instant, finished: &AtomicBool) {
-    loop {
-        if finished.load(Ordering::Acquire) {
-            return;
-        }
-        let now = Instant::now();
-        if now >= wake {
-            return;
-        }
-        std::thread::park_timeout(wake - now);
-    }
-}
-
-/// Sends `signal` to the process group `group`; false when the group no longer exists.
-pub(crate) fn signal_group(group: libc::pid_t, signal: libc::c_int) -> bool {
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(-group, signal) == 0 }
 }
 
 #[cfg(test)]
@@ -575,7 +362,7 @@ mod tests {
         let text = b"4242 (a) b (c)) S 1 777 777 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 1 2 3\n";
         let rest = stat_fields_after_command(text).unwrap();
         assert_eq!(field(rest, 2), Some(777));
-        assert_eq!(stat_cpu_ns(text), Some(300 * 1_000_000_000 / clock_ticks_per_second()));
+        assert_eq!(stat_cpu_ns(text), Some(300 * 1_000_000_000 / sys::clock_ticks_per_second()));
     }
 
     #[test]
@@ -609,7 +396,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
             reading = tree.read();
         }
-        signal_group(pid, libc::SIGKILL);
+        sys::signal_group(pid, libc::SIGKILL);
         let _ = child.wait();
         assert_eq!(reading.processes, 3, "sh and its two sleeps");
         assert!(tree.descendants_seen());

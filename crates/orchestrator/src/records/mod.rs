@@ -1,8 +1,24 @@
 //! The raw records: one row of raw.csv per run and one row of samples.csv per sample. These are
 //! the only things the runner produces and the only things the report reads, so a report can be
 //! rendered again from a results directory without re-running anything.
+//!
+//! The types are here; [`csv`] and [`json`] read and write a run directory's files, [`merge`]
+//! unites the run directories of the shards of one plan.
+
+mod csv;
+mod error;
+mod json;
+pub(crate) mod merge;
 
 use serde::{Deserialize, Serialize};
+
+pub(crate) use self::csv::read_samples;
+pub use self::csv::{read_raw, CsvAppender};
+pub use self::error::RecordsError;
+pub(crate) use self::json::write_atomic;
+pub use self::json::{read_json, write_json_atomic};
+/// The records' file names (defined with every other name of a run directory in run_dir).
+pub use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
 
 /// How one run ended, from the orchestrator's point of view. Documented in docs/statuses.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -32,11 +48,11 @@ pub enum RunStatus {
 
 impl RunStatus {
     /// Runs whose timings describe the implementation doing the job.
-    pub fn is_measurement(self) -> bool {
+    pub(crate) fn is_measurement(self) -> bool {
         matches!(self, RunStatus::Ok | RunStatus::Diverged)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunStatus::Ok => "ok",
             RunStatus::Diverged => "diverged",
@@ -120,12 +136,12 @@ pub struct RawRecord {
 
 impl RawRecord {
     /// user + system.
-    pub fn cpu_seconds(&self) -> Option<f64> {
+    pub(crate) fn cpu_seconds(&self) -> Option<f64> {
         Some(self.user_seconds? + self.system_seconds?)
     }
 
     /// wall − load − train: interpreter start-up, imports, dynamic linking, exit.
-    pub fn startup_seconds(&self) -> Option<f64> {
+    pub(crate) fn startup_seconds(&self) -> Option<f64> {
         Some(self.wall_seconds? - self.load_seconds? - self.train_seconds?)
     }
 }

@@ -1,6 +1,6 @@
-//! `orchestrator merge`: the run directories of `run --shard K/N` (one per machine) united into
-//! one run directory — plan.json with every point, raw.csv and samples.csv of every shard, and
-//! environment.json keeping each shard's machine and the points it ran — and its report.
+//! Uniting the run directories of `run --shard K/N` (one per machine) into one run: plan.json
+//! with every point, raw.csv and samples.csv of every shard, and environment.json keeping each
+//! shard's machine and the points it ran. Rendering its report is the merge command's part.
 //!
 //! The shards must come from one plan (the same fingerprint and shard count), each at most once,
 //! and together cover the plan; `--allow-partial` renders what exists and names what is missing.
@@ -12,32 +12,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::{read_json, read_raw, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
 use crate::environment::{self, Environment, MachineRun, Merged};
-use crate::measurement::{RawRecord, SampleRecord};
 use crate::plan::{Plan, ScenarioPlan};
-use crate::records::{self, CsvAppender, ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
-use crate::report;
+use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
 use crate::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 
-/// The command line of `orchestrator merge` (wired in cli.rs).
-#[derive(Debug, clap::Args)]
-pub struct MergeArgs {
-    /// The shards' run directories (each written by `orchestrator run --shard K/N`)
-    #[arg(required = true, value_name = "DIR")]
-    pub shards: Vec<PathBuf>,
-    /// The merged run directory (must not exist or be empty)
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Render what exists when shards are missing, and say which points are missing
-    #[arg(long)]
-    pub allow_partial: bool,
-    /// Exit 1 when a scenario's claim does not hold
-    #[arg(long)]
-    pub check: bool,
+/// A shard that was not given, and the points it holds.
+#[derive(Debug, Clone)]
+pub(crate) struct MissingShard {
+    pub(crate) shard: ShardRef,
+    pub(crate) points: Vec<AssignedPoint>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("{}: not a shard: its plan.json has no shard block (it was not run with --shard K/N)", dir.display())]
     NotAShard { dir: PathBuf },
     #[error("the shards come from different plans: {} has fingerprint {} but {} has {} (other scenario files, catalogue, git commit or options; run every shard from one checkout with the same arguments)", first.display(), shard::short(first_fingerprint), other.display(), shard::short(other_fingerprint))]
@@ -51,13 +40,13 @@ pub enum MergeError {
     #[error("{}: raw.csv has rows of {key}, which is not one of this shard's points", dir.display())]
     ForeignRows { dir: PathBuf, key: PointKey },
     #[error("{}", missing_text(missing))]
-    Missing { missing: Vec<(ShardRef, Vec<AssignedPoint>)> },
+    Missing { missing: Vec<MissingShard> },
 }
 
-fn missing_text(missing: &[(ShardRef, Vec<AssignedPoint>)]) -> String {
+pub(crate) fn missing_text(missing: &[MissingShard]) -> String {
     let lines: Vec<String> = missing
         .iter()
-        .map(|(shard, points)| {
+        .map(|MissingShard { shard, points }| {
             let names: Vec<String> = points.iter().map(|p| format!("{} ({})", p.key, p.label)).collect();
             let held = if names.is_empty() { "no points".to_string() } else { names.join(", ") };
             format!("  shard {shard}: {held}")
@@ -71,7 +60,7 @@ fn missing_text(missing: &[(ShardRef, Vec<AssignedPoint>)]) -> String {
 }
 
 /// One shard's run directory, read.
-pub struct Shard {
+pub(crate) struct Shard {
     pub dir: PathBuf,
     pub plan: Plan,
     pub block: ShardBlock,
@@ -80,21 +69,22 @@ pub struct Shard {
     pub samples: Vec<SampleRecord>,
 }
 
-pub fn load_shard(dir: &Path) -> anyhow::Result<Shard> {
+/// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine).
+pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Result<Shard> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a run directory", dir.display());
     }
-    let file: PlanFile = records::read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
+    let file: PlanFile = read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
     let block = file.shard.ok_or_else(|| MergeError::NotAShard { dir: dir.to_path_buf() })?;
-    let environment = match records::read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {
+    let environment = match read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {
         Ok(env) => Some(env),
         Err(e) => {
-            crate::console::errln(format_args!("warning: {e}: the machine of shard {} is unknown", block.shard()));
+            warn(format!("warning: {e}: the machine of shard {} is unknown", block.shard()));
             None
         }
     };
-    let raw = records::read_raw(dir).context("the shard's raw records")?;
-    let samples = records::read_samples(dir).context("the shard's samples")?;
+    let raw = read_raw(dir).context("the shard's raw records")?;
+    let samples = read_samples(dir).context("the shard's samples")?;
     for row in &raw {
         let key = PointKey { scenario: row.scenario.clone(), point: row.point };
         if !block.points.contains(&key) {
@@ -106,7 +96,7 @@ pub fn load_shard(dir: &Path) -> anyhow::Result<Shard> {
 
 /// Checks that the shards belong together; returns the points of the missing shards (an error
 /// unless `allow_partial`). The shards come back sorted by shard number.
-pub fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<(ShardRef, Vec<AssignedPoint>)>, MergeError> {
+pub(crate) fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<MissingShard>, MergeError> {
     shards.sort_by_key(|s| s.block.index);
     let Some(first) = shards.first() else { return Ok(Vec::new()) };
     for other in shards.iter() {
@@ -137,9 +127,12 @@ pub fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<(ShardRef,
     }
     let present: BTreeSet<u32> = shards.iter().map(|s| s.block.index).collect();
     let count = first.block.count;
-    let missing: Vec<(ShardRef, Vec<AssignedPoint>)> = (1..=count)
+    let missing: Vec<MissingShard> = (1..=count)
         .filter(|index| !present.contains(index))
-        .map(|index| (ShardRef { index, count }, first.block.partition.iter().filter(|a| a.shard == index).cloned().collect()))
+        .map(|index| MissingShard {
+            shard: ShardRef { index, count },
+            points: first.block.partition.iter().filter(|a| a.shard == index).cloned().collect(),
+        })
         .collect();
     if !missing.is_empty() && !allow_partial {
         return Err(MergeError::Missing { missing });
@@ -150,7 +143,7 @@ pub fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<(ShardRef,
 /// The plan of the merged run: every scenario with the points the shards ran, in the whole
 /// plan's order. An implementation counts as available when it was available on any machine
 /// (its rows say where it was not).
-pub fn merged_plan(shards: &[Shard]) -> Plan {
+pub(crate) fn merged_plan(shards: &[Shard]) -> Plan {
     let Some(first) = shards.first() else { return Plan { scenarios: Vec::new() } };
     let mut names: Vec<&str> = Vec::new();
     for assigned in &first.block.partition {
@@ -187,7 +180,7 @@ pub fn merged_plan(shards: &[Shard]) -> Plan {
 /// The merged run's environment: the first shard's, with every machine kept under `merged`.
 /// Where the machines differ, the machine-wide figures at the top are left out (unknown) rather
 /// than one machine's shown beside another's points.
-pub fn merged_environment(shards: &[Shard], missing: &[(ShardRef, Vec<AssignedPoint>)], command_line: Vec<String>) -> Environment {
+pub(crate) fn merged_environment(shards: &[Shard], missing: &[MissingShard], command_line: Vec<String>) -> Environment {
     let environments: Vec<&Environment> = shards.iter().filter_map(|s| s.environment.as_ref()).collect();
     let mut env = environments.first().map(|e| (*e).clone()).unwrap_or_default();
     let unique = |values: Vec<String>| -> Vec<String> {
@@ -237,16 +230,16 @@ pub fn merged_environment(shards: &[Shard], missing: &[(ShardRef, Vec<AssignedPo
                 environment: s.environment.clone(),
             })
             .collect(),
-        missing: missing.iter().flat_map(|(_, points)| points.iter().cloned()).collect(),
+        missing: missing.iter().flat_map(|m| m.points.iter().cloned()).collect(),
         machines_alike,
     });
     env
 }
 
 /// Writes the merged run directory (plan.json, environment.json, raw.csv, samples.csv) into `out`.
-pub fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> anyhow::Result<()> {
-    records::write_json_atomic(&out.join(PLAN_JSON), &PlanFile { plan: plan.clone(), shard: None })?;
-    records::write_json_atomic(&out.join(ENVIRONMENT_JSON), env)?;
+pub(crate) fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> anyhow::Result<()> {
+    write_json_atomic(&out.join(PLAN_JSON), &PlanFile { plan: plan.clone(), shard: None })?;
+    write_json_atomic(&out.join(ENVIRONMENT_JSON), env)?;
     let mut raw = CsvAppender::<RawRecord>::open(&out.join(RAW_CSV))?;
     let mut samples = CsvAppender::<SampleRecord>::open(&out.join(SAMPLES_CSV))?;
     for shard in shards {
@@ -254,45 +247,6 @@ pub fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> an
         samples.append(&shard.samples)?;
     }
     Ok(())
-}
-
-/// Reads and checks the shards, then (only then) makes the output directory with `prepare_out`
-/// (which refuses one that is not empty), writes the merged run and renders its report. Returns
-/// the output directory and what the report found.
-pub fn merge_command(
-    args: &MergeArgs,
-    command_line: Vec<String>,
-    prepare_out: impl FnOnce(&Path) -> anyhow::Result<PathBuf>,
-) -> anyhow::Result<(PathBuf, report::Rendered)> {
-    let mut shards = args
-        .shards
-        .iter()
-        .map(|dir| load_shard(dir).with_context(|| format!("shard {}", dir.display())))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let missing = check(&mut shards, args.allow_partial)?;
-    let plan = merged_plan(&shards);
-    let env = merged_environment(&shards, &missing, command_line);
-    let out = prepare_out(&args.out)?;
-    write(&out, &shards, &plan, &env)?;
-    for shard in &shards {
-        let host = shard.environment.as_ref().map_or("an unknown machine", |e| e.hostname.as_str());
-        crate::console::errln(format_args!(
-            "shard {} ({}, {} point(s)) from {}",
-            shard.block.shard(),
-            host,
-            shard.block.points.len(),
-            shard.dir.display()
-        ));
-    }
-    if !missing.is_empty() {
-        crate::console::errln(format_args!(
-            "warning (--allow-partial): {}",
-            missing_text(&missing).lines().take(missing.len() + 1).collect::<Vec<_>>().join("\n")
-        ));
-    }
-    let rendered =
-        report::render(&out).with_context(|| format!("rendering the merged report (the merged records are in {})", out.display()))?;
-    Ok((out, rendered))
 }
 
 #[cfg(test)]

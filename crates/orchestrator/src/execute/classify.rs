@@ -1,0 +1,377 @@
+//! What a run's measurement says: its status (from the termination and the result line on
+//! stdout), its figures and, for a failure, a message saying what went wrong — one raw.csv row —
+//! and its samples.csv rows.
+
+use linreg::protocol::{ResultLine, ResultStatus};
+
+use super::schedule::Step;
+use crate::measure::{Measured, Termination};
+use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
+use crate::records::{RawRecord, RunStatus, SampleRecord};
+use crate::scenario::Protocol;
+
+/// How much of stderr (its end) or of a bad stdout is kept in a failed run's message.
+const MESSAGE_BYTES: usize = 600;
+
+/// One `unavailable` row per point for every implementation that could not run, so the report
+/// can say which and why.
+pub(crate) fn unavailable_rows(plan: &Plan, now_unix_seconds: f64) -> Vec<RawRecord> {
+    let mut rows = Vec::new();
+    for scenario in &plan.scenarios {
+        for implementation in &scenario.implementations {
+            let Some(why) = &implementation.unavailable else { continue };
+            for point in &scenario.points {
+                let mut row = empty_record(scenario, point, implementation, 0, RunStatus::Unavailable, now_unix_seconds);
+                row.message = why.clone();
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
+fn empty_record(
+    scenario: &ScenarioPlan,
+    point: &PointPlan,
+    implementation: &ImplementationPlan,
+    repetition: u32,
+    status: RunStatus,
+    started_unix_seconds: f64,
+) -> RawRecord {
+    RawRecord {
+        scenario: scenario.name.clone(),
+        point: point.index,
+        point_label: point.label.clone(),
+        implementation: implementation.name.clone(),
+        repetition,
+        status,
+        exit_code: None,
+        signal: None,
+        wall_seconds: None,
+        user_seconds: None,
+        system_seconds: None,
+        peak_rss_bytes: None,
+        peak_rss_exact: None,
+        minor_faults: None,
+        major_faults: None,
+        voluntary_switches: None,
+        involuntary_switches: None,
+        n: point.n,
+        epochs: point.epochs,
+        learning_rate: point.learning_rate,
+        w: None,
+        b: None,
+        mse: None,
+        epochs_run: None,
+        diverged_at_epoch: None,
+        load_seconds: None,
+        train_seconds: None,
+        threads: None,
+        samples: 0,
+        sampler_cpu_seconds: None,
+        started_unix_seconds,
+        message: String::new(),
+    }
+}
+
+/// Turns what the runner measured into a raw.csv row: the status (from the termination and the
+/// result line), the figures, and for failures a message saying what went wrong.
+pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
+    let point = &scenario.points[step.point];
+    let implementation = &scenario.implementations[step.implementation];
+    let started = measured.pid.is_some();
+    let mut row = empty_record(scenario, point, implementation, step.repetition, RunStatus::Ok, started_unix_seconds);
+    row.exit_code = measured.exit_code;
+    row.signal = measured.signal;
+    if started {
+        row.wall_seconds = Some(measured.wall_seconds);
+        row.user_seconds = Some(measured.user_seconds);
+        row.system_seconds = Some(measured.system_seconds);
+        row.peak_rss_bytes = measured.peak_rss_bytes;
+        row.peak_rss_exact = Some(measured.peak_rss_exact);
+        row.minor_faults = measured.minor_faults;
+        row.major_faults = measured.major_faults;
+        row.voluntary_switches = measured.voluntary_switches;
+        row.involuntary_switches = measured.involuntary_switches;
+        row.samples = u32::try_from(measured.samples.len()).unwrap_or(u32::MAX);
+        row.sampler_cpu_seconds = Some(measured.sampler_cpu_seconds);
+    }
+    let stderr_tail = || tail_text(&measured.stderr, MESSAGE_BYTES);
+    let (status, message) = match &measured.termination {
+        // Any command: its exit code alone decides, nothing is read from its output.
+        Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
+        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point)
+            .and_then(|line| check_times(line, measured.wall_seconds))
+        {
+            Ok(line) => {
+                row.w = line.w;
+                row.b = line.b;
+                row.mse = line.mse;
+                row.epochs_run = Some(line.epochs_run);
+                row.diverged_at_epoch = line.diverged_at_epoch;
+                row.load_seconds = Some(line.load_seconds);
+                row.train_seconds = Some(line.train_seconds);
+                row.threads = line.threads;
+                match line.status {
+                    ResultStatus::Ok => (RunStatus::Ok, String::new()),
+                    ResultStatus::Diverged => (RunStatus::Diverged, String::new()),
+                }
+            }
+            Err(problem) => (RunStatus::BadOutput, problem.to_string()),
+        },
+        Termination::Exited(code) => (RunStatus::Failed, format!("exit code {code}: {}", stderr_tail())),
+        Termination::Signaled(signal) => (RunStatus::Crashed, format!("killed by {}: {}", signal_name(*signal), stderr_tail())),
+        Termination::TimedOut => {
+            (RunStatus::Timeout, format!("still running after {} s: process group killed", scenario.measure.timeout_seconds))
+        }
+        Termination::MemoryLimit => {
+            let limit = scenario.measure.memory_limit_mb.unwrap_or(0);
+            (RunStatus::Oom, format!("resident memory of the process tree went above memory_limit_mb = {limit}: killed"))
+        }
+        Termination::Cancelled => (RunStatus::Interrupted, "the orchestrator was interrupted during this run".to_string()),
+        Termination::SpawnFailed(why) => (RunStatus::SpawnFailed, why.clone()),
+        Termination::WaitFailed(why) => (RunStatus::Failed, why.clone()),
+    };
+    row.status = status;
+    row.message = message.trim().to_string();
+    row
+}
+
+/// Why a run that exited 0 has no usable result line: the message of its raw.csv row.
+#[derive(Debug, thiserror::Error)]
+enum BadOutput {
+    #[error("stdout was larger than the capture limit: expected exactly one JSON line")]
+    Truncated,
+    #[error("stdout is not valid UTF-8")]
+    NotUtf8,
+    #[error("no result line on stdout (docs/protocol.md)")]
+    NoLine,
+    #[error("{count} lines on stdout, expected exactly one result line; first: {first}")]
+    ManyLines { count: usize, first: String },
+    #[error("the result line starts with a byte-order mark (U+FEFF): write it as plain UTF-8 without a BOM; line: {line}")]
+    ByteOrderMark { line: String },
+    /// The protocol's own check failed (not JSON, a field missing, …).
+    #[error("{problem}; line: {line}")]
+    Invalid { problem: String, line: String },
+    #[error(
+        "the result line is for n={} epochs={} learning_rate={}, but the run was n={} epochs={} learning_rate={}",
+        line.n, line.epochs, line.learning_rate, run.n, run.epochs, run.learning_rate
+    )]
+    OtherPoint { line: PointParameters, run: PointParameters },
+    #[error("status ok but epochs_run = {epochs_run} (asked for {epochs})")]
+    EpochsShort { epochs_run: u64, epochs: u64 },
+    #[error(
+        "the result line claims load {load_seconds} s + train {train_seconds} s = {claimed_seconds:.6} s, more than the \
+         {wall_seconds:.6} s the whole process took (measured from outside): its clock or its figures are wrong"
+    )]
+    MoreThanTheWallTime { load_seconds: f64, train_seconds: f64, claimed_seconds: f64, wall_seconds: f64 },
+}
+
+/// What a point is run on, as a result line repeats it.
+#[derive(Debug)]
+struct PointParameters {
+    n: u64,
+    epochs: u64,
+    learning_rate: f64,
+}
+
+/// The one result line on stdout, parsed and checked against the point it was run on.
+fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<ResultLine, BadOutput> {
+    if truncated {
+        return Err(BadOutput::Truncated);
+    }
+    let text = std::str::from_utf8(stdout).map_err(|_| BadOutput::NotUtf8)?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let line = match lines.as_slice() {
+        [] => return Err(BadOutput::NoLine),
+        [one] => *one,
+        many => return Err(BadOutput::ManyLines { count: many.len(), first: excerpt(many[0]) }),
+    };
+    // Some tools write one; the protocol's line is plain UTF-8 JSON, and serde's "expected value
+    // at line 1 column 1" would not say what is wrong.
+    if line.starts_with('\u{feff}') {
+        return Err(BadOutput::ByteOrderMark { line: excerpt(line.trim_start_matches('\u{feff}')) });
+    }
+    let parsed = ResultLine::parse(line).map_err(|problem| BadOutput::Invalid { problem, line: excerpt(line) })?;
+    if parsed.n != point.n || parsed.epochs != point.epochs || parsed.learning_rate != point.learning_rate {
+        return Err(BadOutput::OtherPoint {
+            line: PointParameters { n: parsed.n, epochs: parsed.epochs, learning_rate: parsed.learning_rate },
+            run: PointParameters { n: point.n, epochs: point.epochs, learning_rate: point.learning_rate },
+        });
+    }
+    if parsed.status == ResultStatus::Ok && parsed.epochs_run != point.epochs {
+        return Err(BadOutput::EpochsShort { epochs_run: parsed.epochs_run, epochs: point.epochs });
+    }
+    Ok(parsed)
+}
+
+/// How far load + train may exceed the wall time measured from outside before the result line is
+/// refused: the child's clock and ours tick differently (1 ms, and 1% of the wall time).
+const CLOCK_SLACK_SECONDS: f64 = 1e-3;
+const CLOCK_SLACK_FRACTION: f64 = 0.01;
+
+/// A result line cannot claim more time than the whole process took: its phases would come out
+/// negative (a start-up of −17 s) in the report.
+fn check_times(line: ResultLine, wall_seconds: f64) -> Result<ResultLine, BadOutput> {
+    let claimed = line.load_seconds + line.train_seconds;
+    if claimed > wall_seconds * (1.0 + CLOCK_SLACK_FRACTION) + CLOCK_SLACK_SECONDS {
+        return Err(BadOutput::MoreThanTheWallTime {
+            load_seconds: line.load_seconds,
+            train_seconds: line.train_seconds,
+            claimed_seconds: claimed,
+            wall_seconds,
+        });
+    }
+    Ok(line)
+}
+
+fn excerpt(text: &str) -> String {
+    let mut cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+/// The last `max_bytes` of `bytes`, as text, from a line start when possible.
+fn tail_text(bytes: &[u8], max_bytes: usize) -> String {
+    let start = bytes.len().saturating_sub(max_bytes);
+    let text = String::from_utf8_lossy(&bytes[start..]);
+    let text = if start > 0 { text.split_once('\n').map_or(&*text, |(_, rest)| rest).to_string() } else { text.into_owned() };
+    let text = text.trim();
+    if text.is_empty() {
+        "(stderr empty)".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+pub(crate) fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => return format!("signal {signal}"),
+    };
+    format!("{name} ({signal})")
+}
+
+/// The samples.csv rows of one counted run.
+pub(crate) fn sample_rows(record: &RawRecord, measured: &Measured) -> Vec<SampleRecord> {
+    measured
+        .samples
+        .iter()
+        .map(|s| SampleRecord {
+            scenario: record.scenario.clone(),
+            point: record.point,
+            implementation: record.implementation.clone(),
+            repetition: record.repetition,
+            t_seconds: s.t_seconds,
+            rss_bytes: s.rss_bytes,
+            cpu_seconds: s.cpu_seconds,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execute::schedule::tests::plan;
+    use crate::plan::Order;
+
+    #[test]
+    fn unavailable_implementations_get_one_row_per_point() {
+        let rows = unavailable_rows(&plan(Order::Interleaved), 1.0);
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.status == RunStatus::Unavailable && r.implementation == "c" && r.message == "missing"));
+    }
+
+    fn measured(termination: Termination, stdout: &str, stderr: &str) -> Measured {
+        let mut m = Measured::not_started(Termination::SpawnFailed(String::new()), 0.0);
+        m.termination = termination;
+        m.pid = Some(1);
+        m.wall_seconds = 0.01;
+        m.stdout = stdout.as_bytes().to_vec();
+        m.stderr = stderr.as_bytes().to_vec();
+        m
+    }
+
+    const GOOD: &str = r#"{"implementation":"x","n":5,"epochs":1000,"learning_rate":0.01,"w":1.99,"b":0.017,"mse":1e-4,"status":"ok","epochs_run":1000,"load_seconds":0.001,"train_seconds":0.002}"#;
+
+    fn status_of(termination: Termination, stdout: &str, stderr: &str) -> (RunStatus, String) {
+        let p = plan(Order::Interleaved);
+        let step = Step { scenario: 0, point: 0, implementation: 0, repetition: 1 };
+        let row = classify(&p.scenarios[0], step, &measured(termination, stdout, stderr), 0.0);
+        (row.status, row.message)
+    }
+
+    #[test]
+    fn every_ending_gets_its_status_and_a_message() {
+        assert_eq!(status_of(Termination::Exited(0), &format!("{GOOD}\n"), ""), (RunStatus::Ok, String::new()));
+        let diverged = GOOD.replace("\"ok\"", "\"diverged\"").replace("\"epochs_run\":1000", "\"epochs_run\":7,\"diverged_at_epoch\":7");
+        assert_eq!(status_of(Termination::Exited(0), &diverged, "").0, RunStatus::Diverged);
+        let (status, message) = status_of(Termination::Exited(2), "", "linreg: error: d.npy: bad magic\n");
+        assert_eq!(status, RunStatus::Failed);
+        assert!(message.contains("exit code 2") && message.contains("bad magic"), "{message}");
+        assert_eq!(status_of(Termination::Signaled(libc::SIGSEGV), "", "").0, RunStatus::Crashed);
+        assert!(status_of(Termination::Signaled(libc::SIGSEGV), "", "").1.contains("SIGSEGV"));
+        assert_eq!(status_of(Termination::TimedOut, "", "").0, RunStatus::Timeout);
+        assert_eq!(status_of(Termination::MemoryLimit, "", "").0, RunStatus::Oom);
+        assert_eq!(status_of(Termination::Cancelled, "", "").0, RunStatus::Interrupted);
+        assert_eq!(status_of(Termination::SpawnFailed("nope".into()), "", "").0, RunStatus::SpawnFailed);
+    }
+
+    #[test]
+    fn bad_output_is_explained() {
+        for (stdout, want) in [
+            ("", "no result line"),
+            ("garbage\n", "not a valid result line"),
+            (&format!("{GOOD}\n{GOOD}\n") as &str, "2 lines on stdout"),
+            (&GOOD.replace("\"n\":5", "\"n\":6") as &str, "but the run was n=5"),
+            (&GOOD.replace("\"w\":1.99,", "") as &str, "w, b or mse is missing"),
+            (&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105") as &str, "more than the 0.010000 s"),
+            (&format!("\u{feff}{GOOD}") as &str, "starts with a byte-order mark"),
+        ] {
+            let (status, message) = status_of(Termination::Exited(0), stdout, "");
+            assert_eq!(status, RunStatus::BadOutput, "{stdout}");
+            assert!(message.contains(want), "{stdout}: {message}");
+        }
+    }
+
+    #[test]
+    fn bad_output_messages_read_in_full() {
+        let message = |stdout: &str| status_of(Termination::Exited(0), stdout, "").1;
+        assert_eq!(
+            message(&GOOD.replace("\"n\":5", "\"n\":6")),
+            "the result line is for n=6 epochs=1000 learning_rate=0.01, but the run was n=5 epochs=1000 learning_rate=0.01"
+        );
+        assert_eq!(
+            message(&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105")),
+            "the result line claims load 0.001 s + train 0.0105 s = 0.011500 s, more than the 0.010000 s the whole process took \
+             (measured from outside): its clock or its figures are wrong"
+        );
+        assert_eq!(message("a\nb\n"), "2 lines on stdout, expected exactly one result line; first: a");
+        assert_eq!(message(&GOOD.replace("\"epochs_run\":1000", "\"epochs_run\":7")), "status ok but epochs_run = 7 (asked for 1000)");
+    }
+
+    #[test]
+    fn load_and_train_may_exceed_the_wall_time_only_by_the_clock_slack() {
+        // 10 ms measured from outside; 10.5 ms claimed is within 1 ms + 1%.
+        let within = GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0095");
+        assert_eq!(status_of(Termination::Exited(0), &within, "").0, RunStatus::Ok);
+    }
+
+    #[test]
+    fn stderr_tails_start_at_a_line() {
+        let long = format!("{}\nlast line\n", "x".repeat(2000));
+        assert_eq!(tail_text(long.as_bytes(), 50), "last line");
+        assert_eq!(tail_text(b"", 50), "(stderr empty)");
+    }
+}

@@ -1,0 +1,118 @@
+//! Executing a plan: the runs in their order ([`schedule`]), each measured (measure), classified
+//! into a [`RawRecord`] ([`classify`]) and appended to raw.csv and samples.csv as soon as it ends,
+//! so an interrupted run keeps every finished measurement.
+//!
+//! This is the arrow plan → runner → raw records; it knows nothing of statistics or the report.
+
+mod classify;
+mod schedule;
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::measure::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
+use crate::plan::{self, Plan, ScenarioPlan};
+use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
+use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
+
+pub(crate) use classify::signal_name;
+use classify::{classify, sample_rows, unavailable_rows};
+pub use schedule::Step;
+pub(crate) use schedule::{count_runs, runnable, schedule};
+
+// LAYOUT-SHIM: cli.rs calls the run directory's operations here, where they were before run_dir.rs.
+pub(crate) use crate::run_dir::{check_writable, create_run_dir, point_latest_at};
+
+/// The command of one step, ready to start.
+fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, String> {
+    let scenario = &plan.scenarios[step.scenario];
+    let implementation = &scenario.implementations[step.implementation];
+    let point = &scenario.points[step.point];
+    let argv = plan::command_for(implementation, point)?;
+    let mut command = ChildCommand::new(argv, root);
+    command.env = implementation.env.clone();
+    Ok(command)
+}
+
+/// The limits every run of a scenario gets.
+fn limits_for(scenario: &ScenarioPlan) -> RunLimits {
+    let mut limits = RunLimits::with_timeout(Duration::from_secs_f64(scenario.measure.timeout_seconds));
+    limits.memory_limit_bytes = scenario.measure.memory_limit_mb.map(|mb| mb.saturating_mul(1 << 20));
+    limits.cpus = scenario.measure.cpus.clone();
+    limits
+}
+
+/// What the caller sees of each run as it ends (for progress display).
+pub(crate) struct RunEvent<'a> {
+    pub step: Step,
+    pub index: usize,
+    pub total: usize,
+    pub scenario: &'a ScenarioPlan,
+    /// None for a warm-up.
+    pub record: Option<&'a RawRecord>,
+    pub wall_seconds: f64,
+}
+
+/// What a whole execution produced, besides the files.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Totals {
+    pub runs: usize,
+    pub sampler_cpu_seconds: f64,
+    pub sampled_wall_seconds: f64,
+    pub interrupted: bool,
+}
+
+/// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
+/// before the next starts. Stops early (marking the run in progress `interrupted`) once `cancel`
+/// is set.
+pub(crate) fn execute(
+    plan: &Plan,
+    root: &Path,
+    run_dir: &Path,
+    cancel: &CancelToken,
+    mut on_event: impl FnMut(RunEvent<'_>),
+) -> Result<Totals, RecordsError> {
+    let mut raw = CsvAppender::<RawRecord>::open(&run_dir.join(RAW_CSV))?;
+    let mut samples = CsvAppender::<SampleRecord>::open(&run_dir.join(SAMPLES_CSV))?;
+    raw.append(&unavailable_rows(plan, unix_now()))?;
+    let steps = schedule(plan);
+    let mut totals = Totals::default();
+    for (index, &step) in steps.iter().enumerate() {
+        if cancel.is_cancelled() {
+            totals.interrupted = true;
+            break;
+        }
+        let scenario = &plan.scenarios[step.scenario];
+        let started_unix_seconds = unix_now();
+        let measured = match child_command(plan, step, root) {
+            Ok(command) => {
+                let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
+                measure::run_measured(&command, &limits_for(scenario), Some(interval), cancel)
+            }
+            Err(why) => Measured::not_started(Termination::SpawnFailed(why), 0.0),
+        };
+        totals.runs += 1;
+        totals.sampler_cpu_seconds += measured.sampler_cpu_seconds;
+        totals.sampled_wall_seconds += if measured.pid.is_some() { measured.wall_seconds } else { 0.0 };
+        let record = classify(scenario, step, &measured, started_unix_seconds);
+        if record.status == RunStatus::Interrupted {
+            totals.interrupted = true;
+        }
+        if !step.is_warmup() || record.status == RunStatus::Interrupted {
+            raw.append(std::slice::from_ref(&record))?;
+            if !step.is_warmup() {
+                samples.append(&sample_rows(&record, &measured))?;
+            }
+        }
+        let shown = (!step.is_warmup()).then_some(&record);
+        on_event(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds: measured.wall_seconds });
+        if totals.interrupted {
+            break;
+        }
+    }
+    Ok(totals)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,177 @@
+//! Every raw libc call of the measurement engine, each behind a small safe function, so that the
+//! `unsafe` blocks and their SAFETY arguments sit in one file.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Once, OnceLock};
+
+/// The two ends of a pipe.
+pub(crate) struct Pipe {
+    pub read: OwnedFd,
+    pub write: OwnedFd,
+}
+
+/// A pipe whose ends are closed on exec (the write end is handed to the launcher explicitly).
+pub(crate) fn pipe() -> io::Result<Pipe> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    unsafe { Ok(Pipe { read: OwnedFd::from_raw_fd(fds[0]), write: OwnedFd::from_raw_fd(fds[1]) }) }
+}
+
+/// Why a list of CPUs cannot be pinned to.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CpuSetError {
+    #[error("the list of CPUs to pin to is empty")]
+    Empty,
+    #[error("cannot read this process's CPU affinity: {0}")]
+    Unreadable(io::Error),
+    #[error("CPU {0} is not available to this process")]
+    Unavailable(usize),
+}
+
+/// The affinity mask for `cpus`, checked against the CPUs this process may use, so a bad list is
+/// reported by name rather than as EINVAL from inside the fork.
+pub(crate) fn cpu_set_for(cpus: &[usize]) -> Result<libc::cpu_set_t, CpuSetError> {
+    if cpus.is_empty() {
+        return Err(CpuSetError::Empty);
+    }
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size; the CPU_*
+    // macros only touch the set, with indices checked below CPU_SETSIZE.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return Err(CpuSetError::Unreadable(io::Error::last_os_error()));
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus {
+            if cpu >= libc::CPU_SETSIZE as usize || !libc::CPU_ISSET(cpu, &allowed) {
+                return Err(CpuSetError::Unavailable(cpu));
+            }
+            libc::CPU_SET(cpu, &mut set);
+        }
+        Ok(set)
+    }
+}
+
+/// Pins the calling process to `set`. Async-signal-safe (a plain syscall): may run between fork
+/// and exec.
+pub(crate) fn set_affinity(set: &libc::cpu_set_t) -> io::Result<()> {
+    // SAFETY: sched_setaffinity reads the set we own, of the size given.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Lets `fd` survive exec (clears FD_CLOEXEC). Async-signal-safe (a plain syscall): may run between
+/// fork and exec.
+pub(crate) fn keep_across_exec(fd: libc::c_int) -> io::Result<()> {
+    // SAFETY: fcntl(F_SETFD) only changes the descriptor's flags.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets the capacity of the pipe behind `fd`; failure only leaves the default size.
+pub(crate) fn set_pipe_size(fd: &impl AsRawFd, bytes: libc::c_int) {
+    // SAFETY: fcntl on a pipe this process owns.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, bytes) };
+}
+
+/// Makes this process a child subreaper (once; later calls do nothing).
+pub(crate) fn become_subreaper() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) only sets a flag on this process. Failure is
+        // tolerated: orphans then go to init, and the clean-up only waits for them to vanish.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong)
+        };
+    });
+}
+
+/// Sends `signal` to the process group `group`; false when the group no longer exists.
+pub(crate) fn signal_group(group: libc::pid_t, signal: libc::c_int) -> bool {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(-group, signal) == 0 }
+}
+
+/// Reaps every dead member of the process group `group` that is a child of this process, without
+/// waiting.
+pub(crate) fn reap_dead_of_group(group: libc::pid_t) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: waitpid only writes the status. Only members of this group are waited for.
+    while unsafe { libc::waitpid(-group, &mut status, libc::WNOHANG | libc::__WALL) } > 0 {}
+}
+
+/// A file descriptor for the process `pid` (pidfd_open, Linux 5.3), immune to pid reuse.
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers; on success the result is a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: fd was just returned by the kernel and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends `signal` to the process behind `pidfd`; false when it no longer exists.
+pub(crate) fn pidfd_signal(pidfd: &OwnedFd, signal: libc::c_int) -> bool {
+    // SAFETY: pidfd_send_signal with a null siginfo reads nothing of ours.
+    unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0) == 0 }
+}
+
+/// Reaps the process behind `pidfd` if it is a dead child of this process.
+pub(crate) fn reap_if_ours(pidfd: &OwnedFd) -> bool {
+    // SAFETY: siginfo_t is plain data; waitid writes one into the buffer we own.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let options = libc::WEXITED | libc::WNOHANG | libc::__WALL;
+    // SAFETY: as above; the pidfd is valid for the duration of the call.
+    let reaped = unsafe { libc::waitid(libc::P_PIDFD, pidfd.as_raw_fd() as libc::id_t, &mut info, options) } == 0;
+    // SAFETY: after a successful waitid the siginfo holds SIGCHLD fields (si_pid 0: not yet dead).
+    reaped && unsafe { info.si_pid() } != 0
+}
+
+/// Waits up to `timeout_ms` for one of `fds` to be ready; the number ready.
+pub(crate) fn poll(fds: &mut [libc::pollfd], timeout_ms: libc::c_int) -> io::Result<usize> {
+    // SAFETY: poll reads and writes only the pollfd array we own, of the length given.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    usize::try_from(ready).map_err(|_| io::Error::last_os_error())
+}
+
+/// The kernel's CPU clock of the whole process `pid` (all threads, exited ones included).
+pub(crate) fn process_cpu_clock(pid: libc::pid_t) -> Option<libc::clockid_t> {
+    let mut cpu_clock: libc::clockid_t = 0;
+    // SAFETY: clock_getcpuclockid only writes the clock id.
+    (unsafe { libc::clock_getcpuclockid(pid, &mut cpu_clock) } == 0).then_some(cpu_clock)
+}
+
+/// The reading of `clock`, in nanoseconds.
+pub(crate) fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime only writes the timespec.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return None;
+    }
+    Some(u64::try_from(ts.tv_sec).ok()?.saturating_mul(1_000_000_000).saturating_add(u64::try_from(ts.tv_nsec).ok()?))
+}
+
+/// CPU time used so far by the calling thread.
+pub(crate) fn thread_cpu_seconds() -> f64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).map_or(0.0, |ns| ns as f64 * 1e-9)
+}
+
+pub(crate) fn page_size() -> u64 {
+    static PAGE_SIZE: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE_SIZE.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096))
+}
+
+pub(crate) fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *TICKS.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&t| t > 0).unwrap_or(100))
+}

@@ -1,0 +1,16 @@
+//! The error of reading or writing a run directory's records: which file, and what went wrong.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RecordsError + '_ {
+    move |source| RecordsError::Io { path: path.to_owned(), source }
+}

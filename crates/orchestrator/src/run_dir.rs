@@ -1,0 +1,89 @@
+//! The run directory: the name of every file in it and in the results directory around it, and
+//! the operations on those directories (a fresh run directory, proof that it takes writes, the
+//! `latest` link).
+
+use std::path::{Path, PathBuf};
+
+/// One row per run (records::RawRecord), appended as each run ends.
+pub const RAW_CSV: &str = "raw.csv";
+/// One row per sample of a run's process tree (records::SampleRecord).
+pub const SAMPLES_CSV: &str = "samples.csv";
+/// The plan that was run (plan::PlanFile: the plan and, for a shard, its shard block).
+pub const PLAN_JSON: &str = "plan.json";
+/// The machine and the run's circumstances (environment::Environment).
+pub const ENVIRONMENT_JSON: &str = "environment.json";
+/// The report, rendered from the four files above.
+pub const REPORT_MD: &str = "report.md";
+pub const REPORT_HTML: &str = "report.html";
+pub const SUMMARY_CSV: &str = "summary.csv";
+pub const SUMMARY_JSON: &str = "summary.json";
+/// The report's PNG charts.
+pub const CHARTS_DIR: &str = "charts";
+/// The lock file in a directory claimed with `--out`; it holds the pid of the run holding it.
+pub const LOCK_FILE: &str = ".run.lock";
+
+/// In the results directory: the link to the newest run directory.
+pub const LATEST: &str = "latest";
+/// In the results directory: the generated datasets, kept between runs.
+pub const DATASET_CACHE: &str = ".cache";
+
+/// In the output directory of `orchestrator machines`: the comparison across machines.
+pub const MACHINES_MD: &str = "machines.md";
+pub const MACHINES_JSON: &str = "machines.json";
+pub const MACHINES_HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
+
+/// A fresh run directory under `results_dir`, named by the UTC time (with a suffix when two runs
+/// start in the same second), created exclusively so two runs never share one.
+pub(crate) fn create_run_dir(results_dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(results_dir)?;
+    let stamp = crate::environment::utc_now().replace(':', "-");
+    for attempt in 1..1000 {
+        let name = if attempt == 1 { stamp.clone() } else { format!("{stamp}-{attempt}") };
+        let dir = results_dir.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("could not find a free run directory name"))
+}
+
+/// Proves the directory takes writes before the first run (not after an hour of measuring).
+pub(crate) fn check_writable(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    let result = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 4096])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    result
+}
+
+/// Points `results_dir/latest` at `run_dir`, atomically (a new symlink renamed over the old).
+pub(crate) fn point_latest_at(results_dir: &Path, run_dir: &Path) -> std::io::Result<()> {
+    let target = run_dir.file_name().map(PathBuf::from).unwrap_or_else(|| run_dir.to_path_buf());
+    let temp = results_dir.join(format!(".latest-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    std::os::unix::fs::symlink(&target, &temp)?;
+    std::fs::rename(&temp, results_dir.join(LATEST))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_directories_are_distinct_and_latest_moves() {
+        let dir = std::env::temp_dir().join(format!("execute-dirs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let a = create_run_dir(&dir).unwrap();
+        let b = create_run_dir(&dir).unwrap();
+        assert_ne!(a, b);
+        check_writable(&a).unwrap();
+        point_latest_at(&dir, &a).unwrap();
+        point_latest_at(&dir, &b).unwrap();
+        assert_eq!(std::fs::canonicalize(dir.join(LATEST)).unwrap(), std::fs::canonicalize(&b).unwrap());
+    }
+}
