@@ -8,13 +8,9 @@ pub mod binaries;
 pub mod claims;
 pub mod cli;
 pub mod compare;
-pub mod console;
-pub mod datasets;
 pub mod environment;
-pub mod eta;
 pub mod execute;
 pub mod import_profile;
-pub mod lock;
 pub mod measurement;
 pub mod merge;
 pub mod plan;
@@ -25,6 +21,15 @@ pub mod rng;
 pub mod runner;
 pub mod sampler;
 pub mod scenario;
-pub mod shard;
 pub mod stats;
 pub mod summary;
+
+// LAYOUT-SHIM: old paths of moved modules, for the files of the other branches until the merge.
+#[doc(hidden)]
+pub(crate) mod console {
+    pub(crate) use crate::cli::console::errln; // LAYOUT-SHIM
+}
+#[doc(hidden)]
+pub mod shard {
+    pub use crate::plan::shard::*; // LAYOUT-SHIM
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use orchestrator::measurement::RawRecord;
-use orchestrator::shard::{PlanFile, PointKey};
+use orchestrator::plan::shard::{PlanFile, PointKey};
 use orchestrator::{environment::Environment, records};
 use tempfile::TempDir;
 
