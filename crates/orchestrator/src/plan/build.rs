@@ -31,13 +31,10 @@ pub fn load(scenario_paths: &[PathBuf], catalogue: &Catalogue) -> Result<Vec<Loa
     let same_file = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     for path in scenario_paths {
         if let Some(other) = loaded.iter().find(|l| same_file(&l.path, path)) {
-            return Err(ScenarioError {
-                file: path.clone(),
-                line: 1,
-                column: 1,
-                message: format!("this scenario file is given twice (also as {}): each scenario runs once", other.path.display()),
-                snippet: String::new(),
-            });
+            return Err(ScenarioError::whole_file(
+                path,
+                format!("this scenario file is given twice (also as {}): each scenario runs once", other.path.display()),
+            ));
         }
         let file = scenario::load_scenario(path)?;
         scenario::validate(path, &file, catalogue)?;
