@@ -298,7 +298,7 @@ fn a_diverged_fit_is_written_briefly_and_has_no_distance() {
 /// implementation cost, and a point not reached yet by n × epochs — not by counting runs.
 #[test]
 fn the_eta_prices_the_runs_left_by_their_cost() {
-    use orchestrator::eta::Eta;
+    use orchestrator::cli::progress::Eta;
     use orchestrator::execute::Step;
     let dir = fresh_dir("eta");
     let mut plan = plan(&dir.join("unused.npy"), vec![]);

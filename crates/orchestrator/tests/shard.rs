@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use orchestrator::plan::shard::{PlanFile, PointKey};
 use orchestrator::records::RawRecord;
-use orchestrator::shard::{PlanFile, PointKey};
 use orchestrator::{environment::Environment, records};
 use tempfile::TempDir;
 

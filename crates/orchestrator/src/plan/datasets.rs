@@ -12,31 +12,28 @@ use crate::rng::SplitMix64;
 use crate::runner::CancelToken;
 
 /// Parameters of a generated dataset: y = slope·x + intercept + noise·N(0, 1), x uniform in
-/// [x_min, x_max], deterministic in seed.
+/// [x_min, x_max] (defaults: the scenario schema's), deterministic in seed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Generated {
-    pub n: u64,
-    pub slope: f64,
-    pub intercept: f64,
-    pub noise: f64,
-    pub seed: u64,
-    pub x_min: f64,
-    pub x_max: f64,
+pub(crate) struct Generated {
+    pub(crate) n: u64,
+    pub(crate) slope: f64,
+    pub(crate) intercept: f64,
+    pub(crate) noise: f64,
+    pub(crate) seed: u64,
+    pub(crate) x_min: f64,
+    pub(crate) x_max: f64,
 }
-
-pub const DEFAULT_X_MIN: f64 = 0.0;
-pub const DEFAULT_X_MAX: f64 = 10.0;
 
 impl Generated {
     /// A file name that changes whenever the data would (the v1 marks the generator's algorithm).
-    pub fn cache_name(&self) -> String {
+    pub(crate) fn cache_name(&self) -> String {
         format!(
             "gen-v1-n{}-slope{}-intercept{}-noise{}-seed{}-x{}_{}.npy",
             self.n, self.slope, self.intercept, self.noise, self.seed, self.x_min, self.x_max
         )
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "generated: n={} y = {}·x + {} + {}·N(0,1), x uniform in [{}, {}], seed {}",
             self.n, self.slope, self.intercept, self.noise, self.x_min, self.x_max, self.seed
@@ -44,14 +41,9 @@ impl Generated {
     }
 
     /// The points, from the crate's own SplitMix64 and Box–Muller (see `rng`), so the data never
-    /// changes with a dependency's version.
-    pub fn generate(&self) -> Dataset {
-        self.generate_until(&|| false).expect("never asked to stop")
-    }
-
-    /// Like [`Generated::generate`], but gives up (None) as soon as `stop` says so, asked every
+    /// changes with a dependency's version. Gives up (None) as soon as `stop` says so, asked every
     /// 64 Ki points: generating 10^8 points takes seconds, and a Ctrl-C must not wait for them.
-    pub fn generate_until(&self, stop: &dyn Fn() -> bool) -> Option<Dataset> {
+    pub(crate) fn generate_until(&self, stop: &dyn Fn() -> bool) -> Option<Dataset> {
         let mut rng = SplitMix64::new(self.seed);
         let n = self.n as usize;
         let mut x = Vec::with_capacity(n);
@@ -83,10 +75,10 @@ fn content_key(x: &[f64], y: &[f64]) -> u64 {
 
 /// A prepared data file and what it holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prepared {
-    pub path: PathBuf,
-    pub n: u64,
-    pub description: String,
+pub(crate) struct Prepared {
+    pub(crate) path: PathBuf,
+    pub(crate) n: u64,
+    pub(crate) description: String,
 }
 
 /// Writes `data` to `cache_dir/name` unless it is already there; atomic (temporary + rename),
@@ -154,12 +146,12 @@ fn process_exists(pid: i32) -> bool {
     unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
 }
 
-pub fn prepare_generated(cache_dir: &Path, spec: &Generated, cancel: &CancelToken) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare_generated(cache_dir: &Path, spec: &Generated, cancel: &CancelToken) -> anyhow::Result<Prepared> {
     let path = store(cache_dir, &spec.cache_name(), &format!("the dataset n={}", spec.n), cancel, |stop| spec.generate_until(stop))?;
     Ok(Prepared { path, n: spec.n, description: spec.describe() })
 }
 
-pub fn prepare_inline(cache_dir: &Path, x: &[f64], y: &[f64], cancel: &CancelToken) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare_inline(cache_dir: &Path, x: &[f64], y: &[f64], cancel: &CancelToken) -> anyhow::Result<Prepared> {
     let data = Dataset::new(x.to_vec(), y.to_vec()).map_err(anyhow::Error::msg)?;
     let name = format!("inline-v1-{:016x}.npy", content_key(x, y));
     let path = store(cache_dir, &name, "the inline dataset", cancel, |_| Some(data))?;
@@ -167,7 +159,13 @@ pub fn prepare_inline(cache_dir: &Path, x: &[f64], y: &[f64], cancel: &CancelTok
 }
 
 /// Reads and checks the user's CSV now (a bad cell fails before any run) and converts it.
-pub fn prepare_csv(cache_dir: &Path, csv_path: &Path, x_column: &str, y_column: &str, cancel: &CancelToken) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare_csv(
+    cache_dir: &Path,
+    csv_path: &Path,
+    x_column: &str,
+    y_column: &str,
+    cancel: &CancelToken,
+) -> anyhow::Result<Prepared> {
     let data = Dataset::read_csv_columns(csv_path, x_column, y_column)?;
     let n = data.len() as u64;
     let name = format!("csv-v1-{:016x}.npy", content_key(&data.x, &data.y));
@@ -177,7 +175,7 @@ pub fn prepare_csv(cache_dir: &Path, csv_path: &Path, x_column: &str, y_column: 
 
 /// Reads and checks the user's .npy now (a wrong dtype, shape or byte order, or a truncated file,
 /// fails before any run); implementations then read the file itself, by its absolute path.
-pub fn prepare_npy(npy_path: &Path) -> anyhow::Result<Prepared> {
+pub(crate) fn prepare_npy(npy_path: &Path) -> anyhow::Result<Prepared> {
     use anyhow::Context;
     let n = Dataset::read_npy(npy_path)?.len() as u64;
     let path = std::path::absolute(npy_path).with_context(|| format!("the absolute path of {}", npy_path.display()))?;
@@ -190,6 +188,12 @@ mod tests {
 
     fn spec(n: u64, seed: u64) -> Generated {
         Generated { n, slope: 2.0, intercept: 0.5, noise: 0.1, seed, x_min: 0.0, x_max: 10.0 }
+    }
+
+    impl Generated {
+        fn generate(&self) -> Dataset {
+            self.generate_until(&|| false).expect("never asked to stop")
+        }
     }
 
     #[test]

@@ -8,26 +8,25 @@
 //! is handed from one to another: the cost estimate depends only on what the fingerprint covers
 //! (never on which implementations happen to be installed on a machine) and is integer arithmetic.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::plan::{Plan, PointPlan, ScenarioPlan};
+use super::{Plan, PointPlan, ScenarioPlan};
 
 /// The most shards a plan is split into.
-pub const MAX_SHARDS: u32 = 10_000;
+pub(crate) const MAX_SHARDS: u32 = 10_000;
 
 /// Estimated cost of one run, before any training: starting the program (an interpreter and its
 /// imports for Python, tens of milliseconds; ~2 ms for Rust) and reaping it. Nanoseconds.
-pub const STARTUP_NS_PER_RUN: u64 = 50_000_000;
+pub(crate) const STARTUP_NS_PER_RUN: u64 = 50_000_000;
 /// Estimated training cost per point per epoch, nanoseconds (idiomatic NumPy takes ~4 ns, the
 /// Rust kernels ~0.4 ns: 2 ns is between, and only the ratios between points matter).
-pub const TRAIN_NS_PER_POINT_EPOCH: u64 = 2;
+pub(crate) const TRAIN_NS_PER_POINT_EPOCH: u64 = 2;
 /// Estimated loading cost per data point (a 16-byte row read from the page cache), nanoseconds.
-pub const LOAD_NS_PER_POINT: u64 = 3;
+pub(crate) const LOAD_NS_PER_POINT: u64 = 3;
 
 /// One shard of N: `index` counts from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +42,7 @@ impl fmt::Display for ShardRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShardError {
+pub(crate) enum ShardError {
     #[error("--shard '{text}': {problem} (expected K/N with 1 ≤ K ≤ N ≤ {MAX_SHARDS}, shards numbered from 1, e.g. --shard 2/4; or --shard auto)")]
     Syntax { text: String, problem: String },
     #[error("--shard auto: {0}")]
@@ -53,7 +52,7 @@ pub enum ShardError {
 }
 
 /// Parses `K/N` strictly: two decimal numbers, nothing else (no sign, space or leading zero).
-pub fn parse_shard(text: &str) -> Result<ShardRef, ShardError> {
+pub(crate) fn parse_shard(text: &str) -> Result<ShardRef, ShardError> {
     let syntax = |problem: &str| ShardError::Syntax { text: text.to_string(), problem: problem.to_string() };
     let (k, n) = text.split_once('/').ok_or_else(|| syntax("no '/'"))?;
     let number = |part: &str, what: &str| -> Result<u32, ShardError> {
@@ -85,7 +84,7 @@ pub fn parse_shard(text: &str) -> Result<ShardRef, ShardError> {
 /// `--array=1-4` both give shards 1/4 … 4/4), then a Kubernetes Indexed Job
 /// (`JOB_COMPLETION_INDEX`, 0-based, with the count from `--shard-count`). `env` looks up a
 /// variable (the process environment in real use).
-pub fn resolve(
+pub(crate) fn resolve(
     shard: Option<&str>,
     shard_count: Option<u32>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -172,7 +171,7 @@ pub struct AssignedPoint {
 /// Estimated wall time of every run of a point, nanoseconds: runs × (start-up + loading +
 /// training), with runs = implementations not skipped there × (warm-up + repetitions). Every
 /// implementation counts, available on this machine or not, so all machines agree.
-pub fn estimated_cost_ns(scenario: &ScenarioPlan, point: &PointPlan) -> u64 {
+pub(crate) fn estimated_cost_ns(scenario: &ScenarioPlan, point: &PointPlan) -> u64 {
     let implementations = scenario.implementations.iter().filter(|i| !point.skip.contains(&i.name)).count() as u64;
     let runs = implementations.saturating_mul(u64::from(scenario.measure.warmup) + u64::from(scenario.measure.repetitions));
     let per_run = STARTUP_NS_PER_RUN
@@ -185,7 +184,7 @@ pub fn estimated_cost_ns(scenario: &ScenarioPlan, point: &PointPlan) -> u64 {
 /// estimated work so far (ties: the one holding fewer items, then the lower shard; equal costs:
 /// plan order). Returns each item's shard, counted from 0. Deterministic, and every item is in
 /// exactly one shard (`shards` = 0 counts as 1).
-pub fn partition(costs: &[u64], shards: usize) -> Vec<usize> {
+pub(crate) fn partition(costs: &[u64], shards: usize) -> Vec<usize> {
     let shards = shards.max(1);
     let mut order: Vec<usize> = (0..costs.len()).collect();
     order.sort_by(|&a, &b| costs[b].cmp(&costs[a]).then(a.cmp(&b)));
@@ -202,7 +201,7 @@ pub fn partition(costs: &[u64], shards: usize) -> Vec<usize> {
 }
 
 /// Every point of the plan, in plan order, with the shard that runs it.
-pub fn assign(plan: &Plan, count: u32) -> Vec<AssignedPoint> {
+pub(crate) fn assign(plan: &Plan, count: u32) -> Vec<AssignedPoint> {
     let points: Vec<(PointKey, String, u64)> = plan
         .scenarios
         .iter()
@@ -221,7 +220,7 @@ pub fn assign(plan: &Plan, count: u32) -> Vec<AssignedPoint> {
 
 /// The plan restricted to the points in `keep`; scenarios left without a point are dropped (one
 /// that had none to begin with is kept, so one shard of one is exactly the plan).
-pub fn restrict(plan: &Plan, keep: &dyn Fn(&PointKey) -> bool) -> Plan {
+pub(crate) fn restrict(plan: &Plan, keep: &dyn Fn(&PointKey) -> bool) -> Plan {
     let scenarios = plan
         .scenarios
         .iter()
@@ -248,13 +247,13 @@ pub struct ShardBlock {
 }
 
 impl ShardBlock {
-    pub fn shard(&self) -> ShardRef {
+    pub(crate) fn shard(&self) -> ShardRef {
         ShardRef { index: self.index, count: self.count }
     }
 }
 
 /// This shard's part of the plan and its `shard` block.
-pub fn select(plan: &Plan, shard: ShardRef, fingerprint: &str) -> (Plan, ShardBlock) {
+pub(crate) fn select(plan: &Plan, shard: ShardRef, fingerprint: &str) -> (Plan, ShardBlock) {
     let partition = assign(plan, shard.count);
     let mine: Vec<PointKey> = partition.iter().filter(|a| a.shard == shard.index).map(|a| a.key.clone()).collect();
     let restricted = restrict(plan, &|key| mine.contains(key));
@@ -277,16 +276,16 @@ pub struct PlanFile {
 
 /// What decides a plan, besides the files: the command line's overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanOptions {
-    pub quick: bool,
-    pub repetitions: Option<u32>,
-    pub warmup: Option<u32>,
+pub(crate) struct PlanOptions {
+    pub(crate) quick: bool,
+    pub(crate) repetitions: Option<u32>,
+    pub(crate) warmup: Option<u32>,
 }
 
 /// SHA-256 (hex) over the catalogue's and the scenario files' names and contents, in the order
 /// given, the git commit of the project root (or "no git") and the options that change the plan.
 /// Paths are left out (each machine has its checkout elsewhere); file names are kept.
-pub fn fingerprint(root: &Path, catalogue: &Path, scenarios: &[PathBuf], options: PlanOptions) -> anyhow::Result<String> {
+pub(crate) fn fingerprint(root: &Path, catalogue: &Path, scenarios: &[PathBuf], options: PlanOptions) -> anyhow::Result<String> {
     use anyhow::Context;
     let mut hasher = Sha256::new();
     hasher.update(b"linreg-bench plan fingerprint v1\n");
@@ -314,17 +313,8 @@ fn git_commit(root: &Path) -> Option<String> {
 }
 
 /// The first 12 hex digits, for messages.
-pub fn short(fingerprint: &str) -> &str {
+pub(crate) fn short(fingerprint: &str) -> &str {
     fingerprint.get(..12).unwrap_or(fingerprint)
-}
-
-/// Points by shard, for messages: "shard 2/3: seed#0, scaling#1".
-pub fn points_by_shard(partition: &[AssignedPoint]) -> BTreeMap<u32, Vec<&PointKey>> {
-    let mut by_shard: BTreeMap<u32, Vec<&PointKey>> = BTreeMap::new();
-    for a in partition {
-        by_shard.entry(a.shard).or_default().push(&a.key);
-    }
-    by_shard
 }
 
 #[cfg(test)]

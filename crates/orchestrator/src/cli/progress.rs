@@ -1,12 +1,17 @@
-//! The progress bar's estimate of the time left. Runs differ in cost by five orders of magnitude
+//! Progress on stderr while the plan runs: a bar on a terminal, plain lines otherwise, and its
+//! estimate of the time left. Runs differ in cost by five orders of magnitude
 //! (a 5-point fit against a 10^7-point one), so counting runs says little: each remaining run is
 //! priced at the measured cost of the finished runs of the same point and implementation, and a
 //! point not yet reached at that implementation's start-up plus its measured cost per point-epoch
 //! times n × epochs.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
-use crate::execute::{self, Step};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::execute::{self, RunEvent, Step};
+use crate::measurement::RunStatus;
 use crate::plan::Plan;
 
 /// The cost per point-epoch assumed before any implementation has shown its own: between NumPy's
@@ -32,9 +37,18 @@ impl Runs {
     }
 }
 
+/// Which runs, by their indices in the plan (ordered as the plan runs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunsOf {
+    scenario: usize,
+    point: usize,
+    implementation: usize,
+}
+
+/// The time left of a plan, priced by what its finished runs cost.
 #[derive(Debug, Clone)]
 pub struct Eta {
-    runs: BTreeMap<(usize, usize, usize), Runs>,
+    runs: BTreeMap<RunsOf, Runs>,
 }
 
 impl Eta {
@@ -51,7 +65,7 @@ impl Eta {
                         finished: 0,
                         seconds: 0.0,
                     };
-                    runs.insert((s, p, i), entry);
+                    runs.insert(RunsOf { scenario: s, point: p, implementation: i }, entry);
                 }
             }
         }
@@ -60,7 +74,7 @@ impl Eta {
 
     /// One run ended after `wall_seconds` (warm-ups count: they cost the same).
     pub fn finished(&mut self, step: Step, wall_seconds: f64) {
-        if let Some(runs) = self.runs.get_mut(&(step.scenario, step.point, step.implementation)) {
+        if let Some(runs) = self.runs.get_mut(&RunsOf { scenario: step.scenario, point: step.point, implementation: step.implementation }) {
             runs.finished += 1;
             if wall_seconds.is_finite() && wall_seconds >= 0.0 {
                 runs.seconds += wall_seconds;
@@ -106,12 +120,82 @@ impl Eta {
 }
 
 /// "45s", "3m 20s", "1h 05m": what a progress bar shows.
-pub fn duration_words(seconds: f64) -> String {
+fn duration_words(seconds: f64) -> String {
     let total = seconds.max(0.0).round() as u64;
     match total {
         0..60 => format!("{total}s"),
         60..3600 => format!("{}m {:02}s", total / 60, total % 60),
         _ => format!("{}h {:02}m", total / 3600, total % 3600 / 60),
+    }
+}
+
+/// Progress on stderr: a bar with the scenario, point, implementation, repetition and ETA on a
+/// terminal; plain lines (one per scenario point, and one per failed run) otherwise. The ETA
+/// prices the runs left by what finished runs cost ([`Eta`]), not by their count.
+pub(super) struct Progress {
+    bar: ProgressBar,
+    plain: bool,
+    last_point: Option<(usize, usize)>,
+    eta: Eta,
+}
+
+impl Progress {
+    pub(super) fn new(plan: &Plan) -> Self {
+        let total = execute::count_runs(plan);
+        let plain = !std::io::stderr().is_terminal();
+        let bar = if plain { ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden()) } else { ProgressBar::new(total) };
+        let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {prefix} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        let eta = Eta::new(plan);
+        bar.set_prefix(duration_words(eta.remaining_seconds()));
+        Progress { bar, plain, last_point: None, eta }
+    }
+
+    fn say(&self, line: String) {
+        if self.plain {
+            errln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    pub(super) fn update(&mut self, event: RunEvent<'_>) {
+        let point = &event.scenario.points[event.step.point];
+        let implementation = &event.scenario.implementations[event.step.implementation].name;
+        if self.last_point != Some((event.step.scenario, event.step.point)) {
+            self.last_point = Some((event.step.scenario, event.step.point));
+            if self.plain {
+                self.say(format!(
+                    "[{}/{}] {} · point {}/{} · {}",
+                    event.index + 1,
+                    event.total,
+                    event.scenario.name,
+                    point.index + 1,
+                    event.scenario.points.len(),
+                    point.label
+                ));
+            }
+        }
+        let what = match event.record {
+            None => "warm-up".to_string(),
+            Some(r) => format!("rep {}/{}", r.repetition, event.scenario.measure.repetitions),
+        };
+        self.bar.set_message(format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label));
+        self.eta.finished(event.step, event.wall_seconds);
+        self.bar.set_prefix(duration_words(self.eta.remaining_seconds()));
+        self.bar.inc(1);
+        if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
+            let first_line = record.message.lines().next().unwrap_or("");
+            self.say(format!(
+                "  {} {} {implementation} rep {}: {}: {first_line}",
+                event.scenario.name, point.label, record.repetition, record.status
+            ));
+        }
+    }
+
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }
 

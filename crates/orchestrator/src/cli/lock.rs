@@ -11,11 +11,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The lock file's name in a claimed directory; it holds the pid of the run holding it.
-pub const LOCK_FILE: &str = ".run.lock";
+pub(crate) const LOCK_FILE: &str = ".run.lock";
 
 /// Why a directory could not be claimed.
 #[derive(Debug, thiserror::Error)]
-pub enum ClaimError {
+pub(crate) enum ClaimError {
     #[error("{}: another run{} is writing into this directory", dir.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     InUse { dir: PathBuf, pid: Option<u32> },
     #[error("{}: the directory is not empty (a run never overwrites another)", dir.display())]
@@ -26,7 +26,7 @@ pub enum ClaimError {
 
 /// A directory claimed for one run; the claim ends (and the lock file goes) when it is dropped.
 #[derive(Debug)]
-pub struct DirLock {
+pub(crate) struct DirLock {
     path: PathBuf,
     file: File,
 }
@@ -35,7 +35,7 @@ impl DirLock {
     /// Claims `dir` (created when missing) for one run: it must be empty, but for the lock file
     /// and the entries named in `ignored` (the run's own dataset cache when `--out` is also the
     /// results directory), and no other run may hold it.
-    pub fn claim(dir: &Path, ignored: &[&OsStr]) -> Result<DirLock, ClaimError> {
+    pub(crate) fn claim(dir: &Path, ignored: &[&OsStr]) -> Result<DirLock, ClaimError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ClaimError::Io { path, source }

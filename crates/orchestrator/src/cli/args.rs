@@ -1,0 +1,120 @@
+//! The command line's arguments (clap): the subcommands and their options, nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{merge, scenario};
+
+#[derive(Parser)]
+#[command(
+    name = "orchestrator",
+    version,
+    about = "Run every implementation of the same job as a child process, measure it from outside, report"
+)]
+pub(super) struct Cli {
+    /// The project root (holding scenarios/ and python_impl/) [default: found from the current directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(super) root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(super) enum Command {
+    /// Run scenarios (default: every scenarios/*.yaml) and write results/<UTC time>/ with its report
+    Run(RunArgs),
+    /// Check scenario files (default: all) without running anything
+    Validate {
+        /// Scenario files
+        files: Vec<PathBuf>,
+    },
+    /// Render report.md, summary.csv, summary.json and the charts again from a run directory's raw records
+    Report {
+        /// A run directory, e.g. results/latest
+        run_dir: PathBuf,
+        /// Exit 1 when a scenario's claim does not hold
+        #[arg(long)]
+        check: bool,
+    },
+    /// Unite the run directories of `run --shard` (one per machine) into one run directory and
+    /// its report; refuses shards of different plans, duplicated and missing shards
+    Merge(merge::MergeArgs),
+    /// Set full runs from different machines side by side: per point each implementation's median
+    /// on each machine, the machine-to-machine ratio, and whether each claim holds on every machine
+    Machines {
+        /// Run directories, one per machine (the first is the reference for the ratios)
+        #[arg(required = true, num_args = 2.., value_name = "RUN_DIR")]
+        runs: Vec<PathBuf>,
+        /// Where machines.md, machines.json and the chart are written
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Exit 1 when a claim does not hold on every machine
+        #[arg(long)]
+        check: bool,
+    },
+    /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
+    Compare {
+        old_run: PathBuf,
+        new_run: PathBuf,
+        /// A change counts as a regression only when its CI lies entirely beyond this (e.g. 5%)
+        #[arg(long, default_value = "5%", value_parser = parse_percent)]
+        threshold: f64,
+    },
+}
+
+#[derive(Args)]
+pub(super) struct RunArgs {
+    /// Scenario files [default: every scenarios/*.yaml but implementations.yaml]
+    pub(super) scenarios: Vec<PathBuf>,
+    /// Where run directories are created
+    #[arg(long, value_name = "DIR")]
+    pub(super) results: Option<PathBuf>,
+    /// Write into this directory instead of results/<UTC time> (must not exist or be empty)
+    #[arg(long, value_name = "DIR")]
+    pub(super) out: Option<PathBuf>,
+    /// Counted runs per implementation and point, overriding the scenarios
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
+    pub(super) repetitions: Option<u32>,
+    /// Uncounted runs first, overriding the scenarios
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=i64::from(scenario::MAX_RUNS_PER_POINT)))]
+    pub(super) warmup: Option<u32>,
+    /// A CI-sized run: few repetitions, points marked `quick: false` left out
+    #[arg(long)]
+    pub(super) quick: bool,
+    /// Exit 1 when a scenario's claim does not hold
+    #[arg(long)]
+    pub(super) check: bool,
+    /// Run the other implementations when one that is not optional is unavailable
+    #[arg(long)]
+    pub(super) keep_going: bool,
+    /// Skip measuring the machine (bandwidth, compute ceiling, spawn floor, sampler cost) at the start
+    #[arg(long)]
+    pub(super) no_probes: bool,
+    /// Size of each of the two arrays the bandwidth probe streams at its largest working set; keep
+    /// it well above the largest CPU cache
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub(super) probe_array_mib: u64,
+    /// The implementation catalogue [default: scenarios/implementations.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub(super) implementations: Option<PathBuf>,
+    /// The Python interpreter for {python} [default: python_impl/.venv/bin/python]
+    #[arg(long, value_name = "FILE")]
+    pub(super) python: Option<PathBuf>,
+    /// Run only shard K of N of the plan's scenario points (numbered from 1, e.g. 2/4), or `auto`
+    /// from a Slurm array or a Kubernetes Indexed Job (docs/scale.md); merge the shards with
+    /// `orchestrator merge`
+    #[arg(long, value_name = "K/N|auto")]
+    pub(super) shard: Option<String>,
+    /// The number of shards, with --shard auto in a Kubernetes Indexed Job (its completions)
+    #[arg(long, value_name = "N")]
+    pub(super) shard_count: Option<u32>,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
+        _ => Err(format!("expected a percentage such as 5%, got '{text}'")),
+    }
+}

@@ -1,0 +1,278 @@
+//! `orchestrator run`: scenarios loaded, the plan built (and sharded), the results directory and
+//! the run directory set up, the machine probed, the plan executed and the report rendered.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use super::args::RunArgs;
+use super::lock::DirLock;
+use super::probe::probe_machine;
+use super::progress::Progress;
+use super::project::{absolute, default_scenarios, load_catalogue, note_overrides};
+use super::signals::Signals;
+use super::{check_exit, interrupted_exit, StoppedPartWay};
+use crate::environment::{self, Environment};
+use crate::plan::shard::{self, ShardBlock, ShardRef};
+use crate::plan::{self, Loaded, Plan, PlanContext};
+use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
+use crate::runner::CancelToken;
+use crate::scenario::ImplementationsFile;
+use crate::{binaries, execute, report};
+
+/// The most runs one `orchestrator run` makes (the list of them is held in memory).
+const MAX_RUNS: u64 = 1_000_000;
+
+pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::listen()?;
+    let scenarios = load_scenarios(root, &args)?;
+
+    // Paths from the command line are relative to the current directory; children run in the root.
+    let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;
+    prepare_results_dir(&results_dir)?;
+    let ctx = plan_context(root, &args, &results_dir, &signals.cancel)?;
+    let built = plan::build(&scenarios.loaded, &scenarios.catalogue.implementations, &ctx);
+    if let Some(signal) = signals.received() {
+        errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
+        return Ok(interrupted_exit(signal));
+    }
+    let sharded = shard_plan(root, &args, &scenarios.files, built?)?;
+    check_runnable(&sharded.plan, args.keep_going)?;
+
+    // Held to the end of the run: no other run can write into this directory meanwhile.
+    let claimed = claim_run_dir(&args, &results_dir, &ctx)?;
+    let run_dir = &claimed.path;
+    let (plan, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded)?;
+
+    let probe = (!args.no_probes).then_some(args.probe_array_mib);
+    let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
+    let (totals, env) = execute_plan(&plan, root, run_dir, env, probe, &signals.cancel).map_err(part_way)?;
+
+    finish_environment(run_dir, env, &totals).map_err(part_way)?;
+    if args.out.is_none() {
+        if let Err(e) = execute::point_latest_at(&results_dir, run_dir) {
+            errln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
+        }
+    }
+    let rendered = report::render(run_dir)
+        .with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))
+        .map_err(part_way)?;
+    out!("{}", rendered.terminal_summary);
+    outln!("report: {}", run_dir.join(report::REPORT_MD).display());
+    if let Some(signal) = signals.received() {
+        errln!("interrupted: the report covers the runs that finished");
+        return Ok(interrupted_exit(signal));
+    }
+    Ok(check_exit(args.check, &rendered))
+}
+
+/// The scenario files to run, parsed and validated against the catalogue.
+struct Scenarios {
+    catalogue: ImplementationsFile,
+    /// As given, or every scenarios/*.yaml.
+    files: Vec<PathBuf>,
+    /// In the order they run: the user's, or by each scenario's `order:` in a default run.
+    loaded: Vec<Loaded>,
+}
+
+fn load_scenarios(root: &Path, args: &RunArgs) -> anyhow::Result<Scenarios> {
+    let catalogue = load_catalogue(root, args.implementations.clone())?;
+    let files = if args.scenarios.is_empty() { default_scenarios(root)? } else { args.scenarios.clone() };
+    let mut loaded = plan::load(&files, &catalogue.implementations)?;
+    if args.scenarios.is_empty() {
+        plan::sort_by_declared_order(&mut loaded);
+    }
+    note_overrides(&loaded, &catalogue);
+    Ok(Scenarios { catalogue, files, loaded })
+}
+
+/// Where the plan's files are and what the command line overrides.
+fn plan_context(root: &Path, args: &RunArgs, results_dir: &Path, cancel: &CancelToken) -> anyhow::Result<PlanContext> {
+    let python = match &args.python {
+        Some(python) if python.components().count() > 1 => absolute(python)?,
+        Some(python) => python.clone(),
+        None => root.join("python_impl/.venv/bin/python"),
+    };
+    let bin_dir =
+        std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_else(|| root.join("target/release"));
+    Ok(PlanContext {
+        root: root.to_path_buf(),
+        bin_dir,
+        python,
+        cache_dir: results_dir.join(".cache"),
+        quick: args.quick,
+        repetitions: args.repetitions,
+        warmup: args.warmup,
+        cancel: cancel.clone(),
+    })
+}
+
+/// The plan this run executes: the whole plan, or its shard's part with the `shard` block.
+struct ShardedPlan {
+    plan: Plan,
+    fingerprint: String,
+    shard: Option<ShardRef>,
+    block: Option<ShardBlock>,
+}
+
+fn shard_plan(root: &Path, args: &RunArgs, files: &[PathBuf], plan: Plan) -> anyhow::Result<ShardedPlan> {
+    let catalogue_path = args.implementations.clone().unwrap_or_else(|| root.join("scenarios").join("implementations.yaml"));
+    let options = shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup };
+    let fingerprint = shard::fingerprint(root, &catalogue_path, files, options)?;
+    let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
+    let (plan, shard_block) = match shard_ref {
+        Some(s) => {
+            let (part, block) = shard::select(&plan, s, &fingerprint);
+            errln!("shard {s}: {} of the plan's {} scenario point(s)", block.points.len(), block.partition.len());
+            (part, Some(block))
+        }
+        None => (plan, None),
+    };
+    Ok(ShardedPlan { plan, fingerprint, shard: shard_ref, block: shard_block })
+}
+
+/// Stops before anything runs when the plan cannot run: an implementation missing, no
+/// launcher, too many runs.
+fn check_runnable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
+    refuse_unavailable(plan, keep_going)?;
+    // Every run is started by the launcher: without it nothing can be measured.
+    crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
+    let runs = execute::count_runs(plan);
+    if runs > MAX_RUNS {
+        bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
+    }
+    Ok(())
+}
+
+/// The run directory, and the claim on it when it was given with `--out`.
+struct RunDir {
+    path: PathBuf,
+    _claim: Option<DirLock>,
+}
+
+/// `--out`, claimed, or a new results/<UTC time>; either proved to take writes.
+fn claim_run_dir(args: &RunArgs, results_dir: &Path, ctx: &PlanContext) -> anyhow::Result<RunDir> {
+    let (run_dir, claim) = match &args.out {
+        Some(dir) => {
+            let dir = absolute(dir)?;
+            // `--out X --results X`: the dataset cache just made in X is no earlier run.
+            let is_results_dir = dir.canonicalize().ok().is_some_and(|d| results_dir.canonicalize().ok() == Some(d));
+            let cache = ctx.cache_dir.file_name().filter(|_| is_results_dir);
+            let claim = DirLock::claim(&dir, cache.as_slice()).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+            (dir, Some(claim))
+        }
+        None => {
+            let dir = execute::create_run_dir(results_dir)
+                .with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?;
+            (dir, None)
+        }
+    };
+    execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
+    Ok(RunDir { path: run_dir, _claim: claim })
+}
+
+/// plan.json and a first environment.json, written before the first run.
+fn write_plan_and_environment(root: &Path, python: &Path, run_dir: &Path, sharded: ShardedPlan) -> anyhow::Result<(Plan, Environment)> {
+    let ShardedPlan { plan, fingerprint, shard: shard_ref, block: shard_block } = sharded;
+    records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block })?;
+
+    let mut env = environment::collect(root, python, std::env::args().collect());
+    env.binaries = measured_binaries(&plan);
+    env.plan_fingerprint = Some(fingerprint);
+    env.shard = shard_ref;
+    records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+    errln!("results: {}", run_dir.display());
+    Ok((plan, env))
+}
+
+/// How each program the plan runs is linked (the first word of each command, PATH resolved),
+/// the launcher included: part of what is measured.
+fn measured_binaries(plan: &Plan) -> Vec<binaries::Binary> {
+    let mut programs: Vec<PathBuf> = crate::runner::launcher_path().map(Path::to_path_buf).into_iter().collect();
+    for implementation in plan.scenarios.iter().flat_map(|s| &s.implementations) {
+        let Some(program) = implementation.command.first() else { continue };
+        let path = if program.contains('/') {
+            Some(PathBuf::from(program))
+        } else {
+            std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()))
+        };
+        if let Some(path) = path.filter(|p| !programs.contains(p)) {
+            programs.push(path);
+        }
+    }
+    programs.iter().map(|p| binaries::inspect(p)).collect()
+}
+
+/// Stops before anything runs when an implementation that is not optional cannot run, naming
+/// what is missing and the command that fixes it (unless --keep-going).
+fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    for scenario in &plan.scenarios {
+        for implementation in &scenario.implementations {
+            match &implementation.unavailable {
+                Some(why)
+                    if !implementation.optional && !problems.iter().any(|(name, _): &(String, String)| name == &implementation.name) =>
+                {
+                    problems.push((implementation.name.clone(), why.clone()));
+                }
+                Some(why) if implementation.optional => {
+                    errln!(
+                        "note: optional implementation '{}' is unavailable and will be marked so in the report: {why}",
+                        implementation.name
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.iter().map(|(name, why)| format!("  {name}: {why}")).collect();
+    if keep_going {
+        errln!("warning: running without these (--keep-going); the report marks them unavailable:\n{}", list.join("\n"));
+        Ok(())
+    } else {
+        bail!("some implementations cannot run:\n{}\n(fix the above, or pass --keep-going to run the others)", list.join("\n"))
+    }
+}
+
+/// Creates the results directory and proves it takes writes before anything is prepared or run:
+/// a read-only or full disk is reported now, not after an hour of measuring.
+fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+    execute::check_writable(dir)
+        .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
+}
+
+/// Probes the machine (unless told not to), then runs the plan. A signal during the probes is
+/// caught too: the run then stops before its first child, and what exists is still reported.
+fn execute_plan(
+    plan: &Plan,
+    root: &Path,
+    run_dir: &Path,
+    mut env: Environment,
+    probe_array_mib: Option<u64>,
+    cancel: &CancelToken,
+) -> anyhow::Result<(execute::Totals, Environment)> {
+    if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
+        errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
+        probe_machine(&mut env, array_mib);
+        records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+    }
+    let mut progress = Progress::new(plan);
+    let totals = execute::execute(plan, root, run_dir, cancel, |event| progress.update(event));
+    progress.finish();
+    Ok((totals?, env))
+}
+
+fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {
+    env.ended_utc = Some(environment::utc_now());
+    env.load_average_end = environment::load_average();
+    env.sampler_cpu_seconds = totals.sampler_cpu_seconds;
+    env.sampled_wall_seconds = totals.sampled_wall_seconds;
+    env.interrupted = totals.interrupted;
+    records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Availability checks, made before anything runs: the program of each implementation must exist,
+//! and its `check` command must exit 0 within its time, run in a process group killed with
+//! everything it started.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::context::{global_values, PlanContext};
+use super::ImplementationPlan;
+use crate::scenario::{self, ImplementationSpec};
+
+/// How long an availability check may take unless its implementation says otherwise.
+const DEFAULT_CHECK_TIMEOUT_SECONDS: f64 = 60.0;
+
+/// The most of a check's stderr kept (its last line is quoted when it fails).
+const CHECK_STDERR_BYTES: u64 = 64 << 10;
+
+/// None when the implementation can run; otherwise what is missing and how to fix it.
+pub(super) fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
+    let hint = spec.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+    let program = resolved.command.first()?;
+    if let Err(why) = find_program(program, &ctx.root) {
+        return Some(format!("{why}{hint}"));
+    }
+    let check = spec.check.as_ref()?;
+    let globals = global_values(ctx);
+    let argv: Vec<String> = check.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect();
+    // An inline script makes a long command: its start says which check it was.
+    let command = argv.join(" ");
+    let mut shown: String = command.chars().take(80).collect();
+    if shown.len() < command.len() {
+        shown.push('…');
+    }
+    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", resolved.name);
+    match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
+        CheckEnd::Exited(status, _) if status.success() => None,
+        CheckEnd::Exited(status, stderr) => {
+            let stderr = String::from_utf8_lossy(&stderr);
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            Some(format!("availability check `{shown}` failed ({status}): {last}{hint}"))
+        }
+        CheckEnd::TimedOut => {
+            Some(format!("availability check `{shown}` did not finish within {timeout_seconds} s (check_timeout_seconds): killed{hint}"))
+        }
+        CheckEnd::Cancelled => Some(format!("availability check `{shown}` was interrupted")),
+        CheckEnd::CouldNotStart(e) => Some(format!("availability check `{shown}` could not start: {e}{hint}")),
+    }
+}
+
+enum CheckEnd {
+    /// With the start of its stderr.
+    Exited(std::process::ExitStatus, Vec<u8>),
+    TimedOut,
+    Cancelled,
+    CouldNotStart(std::io::Error),
+}
+
+/// Runs a check in a process group of its own, killed with everything it started when it ends,
+/// times out or the command is interrupted: a check that hangs must not hang the orchestrator.
+fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext, timeout: Duration) -> CheckEnd {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let Some((program, args)) = argv.split_first() else { return CheckEnd::CouldNotStart(std::io::ErrorKind::InvalidInput.into()) };
+    let spawned = Command::new(program)
+        .args(args)
+        .current_dir(&ctx.root)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return CheckEnd::CouldNotStart(e),
+    };
+    // Read on a thread of its own, so a check writing much never blocks; the rest is drained.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let _ = stderr.by_ref().take(CHECK_STDERR_BYTES).read_to_end(&mut kept);
+            let _ = sender.send(kept);
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        });
+    }
+    let deadline = Instant::now() + timeout;
+    let ended = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if ctx.cancel.is_cancelled() || Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => break None,
+        }
+    };
+    // The group is killed in every case: nothing a check started outlives it. Its id stays
+    // reserved while any member lives, so this never reaches another process.
+    if let Ok(group) = i32::try_from(child.id()) {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
+    let _ = child.wait();
+    match ended {
+        Some(status) => CheckEnd::Exited(status, receiver.recv_timeout(Duration::from_millis(250)).unwrap_or_default()),
+        None if ctx.cancel.is_cancelled() => CheckEnd::Cancelled,
+        None => CheckEnd::TimedOut,
+    }
+}
+
+/// Why the program of a command cannot be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ProgramNotFound {
+    #[error("{} not found or not executable", .0.display())]
+    NotExecutable(PathBuf),
+    #[error("'{0}' not found on PATH")]
+    NotOnPath(String),
+}
+
+/// A program given with a '/' must exist (relative to the root); a bare name must be on PATH.
+fn find_program(program: &str, root: &Path) -> Result<PathBuf, ProgramNotFound> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false);
+    if program.contains('/') {
+        let path = root.join(program);
+        return if executable(&path) { Ok(path) } else { Err(ProgramNotFound::NotExecutable(path)) };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| executable(p))
+        .ok_or_else(|| ProgramNotFound::NotOnPath(program.to_string()))
+}

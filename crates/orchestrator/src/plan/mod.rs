@@ -1,0 +1,125 @@
+//! The plan: scenarios resolved into exactly what will run — implementations with their command
+//! templates, points with their dataset files, measurement settings and claims. Written to
+//! plan.json in the run directory so the report reads what was run, not today's YAML.
+//!
+//! This file holds the plan.json types; `build` makes a plan from validated scenario files,
+//! `availability` checks each implementation can run, `datasets` prepares the data files and
+//! `shard` splits a plan over machines.
+
+mod availability;
+mod build;
+mod context;
+mod datasets;
+pub mod shard;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::Protocol;
+pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Order, SpeedupClaim, TimeMetric};
+pub(crate) use build::{build, command_for, DEFAULT_SAMPLE_INTERVAL_MS};
+pub use build::{load, sort_by_declared_order, Loaded};
+pub(crate) use context::PlanContext;
+
+/// Everything one `orchestrator run` does, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub scenarios: Vec<ScenarioPlan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioPlan {
+    pub name: String,
+    pub description: String,
+    /// The YAML file it came from.
+    pub source_file: PathBuf,
+    /// Ratios (speed-up, memory ratio) are taken against this implementation.
+    pub baseline: String,
+    /// In the order they are run within a round.
+    pub implementations: Vec<ImplementationPlan>,
+    pub points: Vec<PointPlan>,
+    pub measure: Measure,
+    #[serde(default)]
+    pub expect: Vec<Claim>,
+    pub accuracy: AccuracySettings,
+    /// Start-up anatomy chains (implementation names), empty for most scenarios.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anatomy: Vec<Vec<String>>,
+}
+
+impl ScenarioPlan {
+    /// Whether `name` prints a result line with a fit (not a `protocol: none` program such as
+    /// /bin/true, measured only for what starting it costs). Unknown names count as fitting.
+    pub(crate) fn has_fit(&self, name: &str) -> bool {
+        self.implementations.iter().find(|i| i.name == name).is_none_or(|i| i.protocol != Protocol::None)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImplementationPlan {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// argv template; placeholders {data} {epochs} {learning_rate} {n} are filled per point,
+    /// {python} {bin_dir} {root} already resolved.
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Why it will not run (its availability check failed), or None when it is available.
+    #[serde(default)]
+    pub unavailable: Option<String>,
+    /// Unavailable is acceptable: the run goes on without it.
+    #[serde(default)]
+    pub optional: bool,
+    /// Whether its stdout holds a result line (absent in plans written before it existed).
+    #[serde(default, skip_serializing_if = "Protocol::is_default")]
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointPlan {
+    pub index: usize,
+    /// e.g. "n=1000000 epochs=100 lr=0.01"
+    pub label: String,
+    pub n: u64,
+    pub epochs: u64,
+    pub learning_rate: f64,
+    /// The dataset file every implementation reads at this point (.npy in results/.cache, or the
+    /// user's CSV).
+    pub data_path: PathBuf,
+    /// Where the data came from, e.g. "generated: n=1000 slope=2 intercept=0.5 noise=0.1 seed=42".
+    pub data_description: String,
+    /// Implementations not run at this point.
+    #[serde(default)]
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measure {
+    /// Uncounted runs before the counted ones, per implementation and point.
+    pub warmup: u32,
+    pub repetitions: u32,
+    pub sample_interval_ms: u64,
+    pub timeout_seconds: f64,
+    pub order: Order,
+    /// Pin every child to these CPUs (sched_setaffinity), when given.
+    #[serde(default)]
+    pub cpus: Option<Vec<usize>>,
+    /// Kill a child whose process tree's resident memory goes above this (status oom), when given.
+    #[serde(default)]
+    pub memory_limit_mb: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccuracySettings {
+    /// Implementations agree when |a − b| ≤ relative_tolerance · max(|a|, |b|, 1e-12).
+    pub relative_tolerance: f64,
+}
+
+impl Default for AccuracySettings {
+    fn default() -> Self {
+        AccuracySettings { relative_tolerance: 1e-9 }
+    }
+}

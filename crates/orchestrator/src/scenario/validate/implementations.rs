@@ -1,0 +1,103 @@
+//! The `define:`, `implementations:` and `baseline:` sections, and the checks every
+//! implementation gets, in the catalogue as under `define`: its name and its argv templates.
+
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use super::listed;
+use super::name::name_problem;
+use crate::scenario::error::ScenarioError;
+use crate::scenario::schema::{Catalogue, ImplementationSpec, ScenarioFile, PLACEHOLDERS};
+use crate::scenario::template::placeholders_in;
+
+/// A map key carries no place of its own: the error points at its value, on the key's line.
+pub(crate) fn check_implementation_name(path: &Path, name: &str, spec: &Spanned<ImplementationSpec>) -> Result<(), ScenarioError> {
+    match name_problem("implementation", name) {
+        Some(problem) => Err(ScenarioError::at(path, spec, problem)),
+        None => Ok(()),
+    }
+}
+
+/// Checks one implementation's templates: non-empty argv, known placeholders only.
+pub(crate) fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpec>) -> Result<(), ScenarioError> {
+    let spec_value = &spec.value;
+    if spec_value.command.value.is_empty() {
+        return Err(ScenarioError::at(path, &spec_value.command, "command must not be empty: give the program and its arguments"));
+    }
+    if let Some(check) = spec_value.check.as_ref().filter(|c| c.value.is_empty()) {
+        return Err(ScenarioError::at(path, check, "check must not be empty: give a command, or leave check out"));
+    }
+    if let Some(t) = spec_value.check_timeout_seconds.as_ref().filter(|t| !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0)) {
+        return Err(ScenarioError::at(path, t, "check_timeout_seconds must be > 0 and at most 86400"));
+    }
+    let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref());
+    for arg in argvs.flat_map(|argv| argv.value.iter()) {
+        for name in placeholders_in(&arg.value).map_err(|m| ScenarioError::at(path, arg, m.to_string()))? {
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(ScenarioError::at(path, arg, format!("unknown placeholder {{{name}}} (known: {})", braced(&PLACEHOLDERS))));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn braced(names: &[&str]) -> String {
+    names.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Implementations defined in the scenario: valid, and replacing a catalogue entry only when meant.
+pub(super) fn check_define(path: &Path, scenario: &ScenarioFile, catalogue: &Catalogue) -> Result<(), ScenarioError> {
+    for (name, spec) in &scenario.define {
+        check_implementation_name(path, name, spec)?;
+        check_implementation(path, spec)?;
+        // The report would call it by the catalogue's name: replacing an entry must be meant.
+        if catalogue.contains_key(name) && !spec.value.overrides {
+            return Err(ScenarioError::at(
+                path,
+                spec,
+                format!(
+                    "'{name}' is already in the implementation catalogue: give this one another name, or add \
+                     `override: true` to replace the catalogue's '{name}' in this scenario"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The implementations to run: at least one, each known, none twice.
+pub(super) fn check_implementations(path: &Path, scenario: &ScenarioFile, catalogue: &Catalogue) -> Result<(), ScenarioError> {
+    let names = &scenario.implementations.value;
+    if names.is_empty() {
+        return Err(ScenarioError::at(path, &scenario.implementations, "implementations must list at least one implementation"));
+    }
+    let known = |name: &str| scenario.define.contains_key(name) || catalogue.contains_key(name);
+    let known_list = || {
+        let mut all: Vec<&str> = catalogue.keys().chain(scenario.define.keys()).map(String::as_str).collect();
+        all.sort();
+        all.dedup();
+        all.join(", ")
+    };
+    for (i, name) in names.iter().enumerate() {
+        if !known(&name.value) {
+            return Err(ScenarioError::at(path, name, format!("unknown implementation '{}' (known: {})", name.value, known_list())));
+        }
+        if names[..i].iter().any(|other| other.value == name.value) {
+            return Err(ScenarioError::at(path, name, format!("implementation '{}' is listed twice", name.value)));
+        }
+    }
+    Ok(())
+}
+
+/// Ratios are taken against the baseline: it must be run.
+pub(super) fn check_baseline(path: &Path, scenario: &ScenarioFile) -> Result<(), ScenarioError> {
+    if !listed(scenario, &scenario.baseline.value) {
+        return Err(ScenarioError::at(
+            path,
+            &scenario.baseline,
+            format!("baseline '{}' is not among this scenario's implementations", scenario.baseline.value),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! The `measure:` section: counts, the sample interval, the timeout, CPUs and the memory limit
+//! within their ranges.
+
+use std::path::Path;
+
+use crate::scenario::error::ScenarioError;
+use crate::scenario::schema::{MeasureSpec, MAX_RUNS_PER_POINT};
+
+pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
+    for count in [&m.repetitions, &m.quick_repetitions].into_iter().flatten() {
+        if count.value == 0 {
+            return Err(ScenarioError::at(path, count, "must be ≥ 1"));
+        }
+    }
+    for count in [&m.repetitions, &m.quick_repetitions, &m.warmup].into_iter().flatten() {
+        if count.value > MAX_RUNS_PER_POINT {
+            return Err(ScenarioError::at(path, count, format!("must be at most {MAX_RUNS_PER_POINT}")));
+        }
+    }
+    if let Some(ms) = &m.sample_interval_ms {
+        if ms.value == 0 || ms.value > 60_000 {
+            return Err(ScenarioError::at(path, ms, "sample_interval_ms must be between 1 and 60000"));
+        }
+    }
+    if let Some(t) = &m.timeout_seconds {
+        if !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0) {
+            return Err(ScenarioError::at(path, t, "timeout_seconds must be > 0 and at most 86400"));
+        }
+    }
+    if let Some(cpus) = &m.cpus {
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cpus.value.is_empty() || cpus.value.iter().any(|&c| c >= 1024) {
+            return Err(ScenarioError::at(path, cpus, format!("cpus must list CPU numbers (this machine has 0–{})", available - 1)));
+        }
+    }
+    if let Some(mb) = &m.memory_limit_mb {
+        if mb.value == 0 {
+            return Err(ScenarioError::at(path, mb, "memory_limit_mb must be ≥ 1"));
+        }
+    }
+    Ok(())
+}
