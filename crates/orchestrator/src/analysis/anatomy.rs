@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
+use crate::analysis::summary::{self, ScenarioSummary};
 use crate::measurement::RawRecord;
 use crate::plan::ScenarioPlan;
 use crate::stats;
-use crate::summary::{self, ScenarioSummary};
 
 /// One step of a chain, at the scenario's first point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -120,14 +120,14 @@ mod tests {
 
     #[test]
     fn each_step_adds_its_median_minus_the_one_before_and_unmeasured_steps_are_left_out() {
+        use crate::analysis::summary::tests::{plan_of, row};
         use crate::measurement::RunStatus;
-        use crate::summary::tests::{plan_of, row};
         let mut plan = plan_of(&["floor", "interpreter", "numpy", "script", "missing"], "script");
         plan.scenarios[0].anatomy = vec![vec!["floor".into(), "interpreter".into(), "missing".into(), "numpy".into(), "script".into()]];
         let walls = [("floor", 0.001), ("interpreter", 0.010), ("numpy", 0.060), ("script", 0.080)];
         let records: Vec<RawRecord> =
             walls.iter().flat_map(|&(name, wall)| (1..=3).map(move |rep| row(name, rep, RunStatus::Ok, wall, 0.0, 0.0, 1 << 20))).collect();
-        let summary = crate::summary::summarise(&plan, &records, None);
+        let summary = crate::analysis::summary::summarise(&plan, &records, None);
         let chains = chains(&plan.scenarios[0], &summary.scenarios[0], &records);
         assert_eq!(chains.len(), 1);
         let added: Vec<(&str, f64)> = chains[0].steps.iter().map(|s| (s.implementation.as_str(), s.added_seconds)).collect();

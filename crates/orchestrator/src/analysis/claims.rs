@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::summary::{self, Figure, ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::measurement::RawRecord;
 use crate::plan::{Claim, ScenarioPlan, TimeMetric};
 use crate::stats::Ratio;
-use crate::summary::{self, Figure, ImplementationSummary, PointSummary, ScenarioSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -316,9 +316,9 @@ mod tests {
 
     #[test]
     fn a_claim_quotes_the_same_interval_as_the_results_table() {
+        use crate::analysis::summary::tests::{plan_of, row};
         use crate::measurement::RunStatus;
         use crate::plan::{Claim, SpeedupClaim};
-        use crate::summary::tests::{plan_of, row};
         let mut plan = plan_of(&["rust", "python"], "python");
         plan.scenarios[0].expect.push(Claim::Speedup(SpeedupClaim {
             faster: "rust".into(),
@@ -336,7 +336,7 @@ mod tests {
             rows.push(row("rust", k, RunStatus::Ok, (1.0 + wobble) * 1e-3, 0.0, 0.0, 1));
             rows.push(row("python", k, RunStatus::Ok, (90.0 + 40.0 * f64::from((k * 104_729) % 97) / 97.0) * 1e-3, 0.0, 0.0, 1));
         }
-        let summary = crate::summary::summarise(&plan, &rows, None);
+        let summary = crate::analysis::summary::summarise(&plan, &rows, None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
         let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
         assert_eq!(claims[0].measured, ratio_text(&table));

@@ -140,8 +140,8 @@ pub fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::probes::harness::Spread;
-    use crate::probes::isa::Isa;
+    use crate::environment::probes::harness::Spread;
+    use crate::environment::probes::isa::Isa;
 
     fn at(bytes: u64, rate: f64) -> BandwidthAtSize {
         BandwidthAtSize {

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::claims::Verdict;
+use crate::analysis::claims::Verdict;
+use crate::analysis::summary;
 use crate::report::{self, Report};
 use crate::stats::{self, Distribution, Ratio};
-use crate::summary;
 
 /// One machine's run.
 #[derive(Debug, Clone, Serialize)]

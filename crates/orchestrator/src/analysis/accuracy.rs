@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::summary::{ImplementationSummary, PointSummary};
 use crate::plan::{PointPlan, ScenarioPlan};
-use crate::summary::{ImplementationSummary, PointSummary};
 
 /// Reference fits above this much work (points × epochs) are skipped: the report must stay quick
 /// to render (about 1 ns a point-epoch here, so this is ~2 s at most).
@@ -153,9 +153,9 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::tests::{plan_of, row};
+    use crate::analysis::summary::{summarise, Outcome};
     use crate::measurement::RunStatus;
-    use crate::summary::tests::{plan_of, row};
-    use crate::summary::{summarise, Outcome};
 
     fn seed_file() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("accuracy-test-{}", std::process::id()));

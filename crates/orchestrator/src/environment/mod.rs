@@ -1,11 +1,13 @@
 //! environment.json: the machine and software a run was measured on, and the conditions during
 //! it (load, sampler overhead), so a reader can judge the numbers.
 
+pub mod binaries;
+pub mod import_profile;
+pub mod probes;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-
-use crate::probes;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Environment {
@@ -72,11 +74,11 @@ pub struct Environment {
     pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub numpy_import_profile: Option<crate::import_profile::ImportProfile>,
+    pub numpy_import_profile: Option<import_profile::ImportProfile>,
     /// How the launcher and each measured program are linked (static, or through which dynamic
     /// loader): part of every start-up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub binaries: Vec<crate::binaries::Binary>,
+    pub binaries: Vec<binaries::Binary>,
     /// SHA-256 of the scenario files, the catalogue, the git commit and the plan's options: runs
     /// and shards of the same plan share it (shard.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::analysis::summary::{self, Figure};
 use crate::measurement::RawRecord;
 use crate::records;
 use crate::report::format;
 use crate::stats::{self, Ratio};
-use crate::summary::{self, Figure};
 
 /// The figures compared, by name.
 const FIGURES: [(&str, Figure); 4] = [
@@ -163,8 +163,8 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::tests::row;
     use crate::measurement::RunStatus;
-    use crate::summary::tests::row;
 
     fn runs(scale: f64) -> Vec<RawRecord> {
         (0..20)

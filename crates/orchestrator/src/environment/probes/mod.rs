@@ -233,7 +233,7 @@ mod tests {
     }
 
     /// The figures for this machine, for a person to read:
-    /// `cargo test -p orchestrator --release --lib probes::tests::print_this_machines_limits -- --ignored --nocapture`.
+    /// `cargo test -p orchestrator --release --lib environment::probes::tests::print_this_machines_limits -- --ignored --nocapture`.
     #[test]
     #[ignore = "takes seconds and prints measurements; run by hand"]
     fn print_this_machines_limits() {

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::environment::probes::LimitBound;
 use crate::environment::Environment;
 use crate::measurement::{RawRecord, RunStatus};
 use crate::plan::{Plan, ScenarioPlan};
-use crate::probes::LimitBound;
 use crate::stats::{self, Distribution, Ratio};
 
 /// Bytes each epoch reads per point (x and y, float64).
-pub const BYTES_PER_POINT_EPOCH: f64 = crate::probes::BYTES_PER_POINT as f64;
+pub const BYTES_PER_POINT_EPOCH: f64 = crate::environment::probes::BYTES_PER_POINT as f64;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -108,7 +108,7 @@ pub struct ImplementationSummary {
     pub memory_ratio_vs_baseline: Option<Ratio>,
     /// The machine's limit, ns per point per epoch, for the threads this implementation used: the
     /// larger of 16 bytes at the bandwidth measured for a working set of 16·n bytes and the epoch's
-    /// arithmetic at the compute ceiling (see [`crate::probes::limits`]); `limit_bound` says which.
+    /// arithmetic at the compute ceiling (see [`crate::environment::probes::limits`]); `limit_bound` says which.
     pub limit_ns_per_point_epoch: Option<f64>,
     pub limit_bound: Option<LimitBound>,
     /// The share of the limit reached: limit / measured ns per point per epoch (1 is the limit).
@@ -367,7 +367,7 @@ pub(crate) mod tests {
             row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
             row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
         ];
-        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let env = Environment {
             spawn_floor_seconds: Some(0.0005),
             bandwidth_curve: Some(curve),
@@ -406,7 +406,7 @@ pub(crate) mod tests {
         let mut rows =
             vec![row("serial", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("parallel", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
         rows[1].threads = Some(2);
-        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let env = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
         let summary = summarise(&plan, &rows, Some(&env));
         let point = &summary.scenarios[0].points[0];
