@@ -1,6 +1,10 @@
 //! The orchestrator: scenario YAML → plan → runner (spawn, sample, reap) → raw records →
 //! statistics → report. Each module is one arrow of that flow; `main.rs` only wires them.
 
+// LAYOUT-SHIM: report/ still shows the pub(crate) analysis types through pub items; removed when
+// the branches are merged and report/ is pub(crate) too.
+#![allow(private_interfaces)]
+
 pub(crate) mod analysis;
 pub mod cli;
 pub mod console;
@@ -23,39 +27,32 @@ pub mod stats;
 
 // LAYOUT-SHIM: the old paths of the modules moved into analysis/ and environment/, for the files
 // that still use them; removed when the branches are merged.
-#[doc(hidden)]
-pub mod accuracy {
-    pub use crate::analysis::accuracy::*;
+pub(crate) mod accuracy {
+    pub(crate) use crate::analysis::accuracy::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod across {
-    pub use crate::analysis::across::*;
+pub(crate) mod across {
+    pub(crate) use crate::analysis::across::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod anatomy {
-    pub use crate::analysis::anatomy::*;
+pub(crate) mod anatomy {
+    pub(crate) use crate::analysis::anatomy::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod claims {
-    pub use crate::analysis::claims::*;
+pub(crate) mod claims {
+    pub(crate) use crate::analysis::claims::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod compare {
-    pub use crate::analysis::compare::*;
+pub(crate) mod compare {
+    pub(crate) use crate::analysis::compare::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod summary {
-    pub use crate::analysis::summary::*;
+pub(crate) mod summary {
+    pub(crate) use crate::analysis::summary::*;
+    /// LAYOUT-SHIM: report/figures.rs's name for [`crate::environment::probes::BYTES_PER_POINT`].
+    pub(crate) const BYTES_PER_POINT_EPOCH: f64 = crate::environment::probes::BYTES_PER_POINT as f64;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod binaries {
-    pub use crate::environment::binaries::*;
+pub(crate) mod binaries {
+    pub(crate) use crate::environment::binaries::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod import_profile {
-    pub use crate::environment::import_profile::*;
+pub(crate) mod import_profile {
+    pub(crate) use crate::environment::import_profile::*;
 } // LAYOUT-SHIM
-#[doc(hidden)]
-pub mod probes {
-    pub use crate::environment::probes::*;
+pub(crate) mod probes {
+    pub(crate) use crate::environment::probes::*;
 } // LAYOUT-SHIM

@@ -10,10 +10,10 @@ use crate::plan::{PointPlan, ScenarioPlan};
 
 /// Reference fits above this much work (points × epochs) are skipped: the report must stay quick
 /// to render (about 1 ns a point-epoch here, so this is ~2 s at most).
-pub const MAX_REFERENCE_POINT_EPOCHS: u64 = 2_000_000_000;
+pub(crate) const MAX_REFERENCE_POINT_EPOCHS: u64 = 2_000_000_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointAccuracy {
+pub(crate) struct PointAccuracy {
     pub point: usize,
     pub relative_tolerance: f64,
     /// Gradient descent computed in-process; None when the data file is gone or the fit too big.
@@ -30,7 +30,7 @@ pub struct PointAccuracy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ReferenceFit {
+pub(crate) struct ReferenceFit {
     pub w: Option<f64>,
     pub b: Option<f64>,
     pub mse: Option<f64>,
@@ -38,14 +38,14 @@ pub struct ReferenceFit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Optimum {
+pub(crate) struct Optimum {
     pub w: f64,
     pub b: f64,
     pub mse: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImplementationAccuracy {
+pub(crate) struct ImplementationAccuracy {
     pub implementation: String,
     pub w: Option<f64>,
     pub b: Option<f64>,
@@ -63,12 +63,12 @@ pub struct ImplementationAccuracy {
 }
 
 /// |a − b| / max(|a|, |b|, 1e-12).
-pub fn relative_difference(a: f64, b: f64) -> f64 {
+pub(crate) fn relative_difference(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
 }
 
 /// The accuracy of every implementation at one point.
-pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary) -> PointAccuracy {
+pub(crate) fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary) -> PointAccuracy {
     let tolerance = scenario.accuracy.relative_tolerance;
     let (reference, ols, reference_note) = reference_and_optimum(point);
     // Programs that print no result line (protocol: none) have no fit to judge.

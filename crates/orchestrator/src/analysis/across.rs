@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::metric::Metric;
 use crate::analysis::claims::Verdict;
 use crate::analysis::summary;
 use crate::report::{self, Report};
@@ -17,7 +18,7 @@ use crate::stats::{self, Distribution, Ratio};
 
 /// One machine's run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Machine {
+pub(crate) struct Machine {
     /// How the tables name it: the host name, made unique with "#k" when two runs share one.
     pub label: String,
     pub run_dir: PathBuf,
@@ -29,7 +30,7 @@ pub struct Machine {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AcrossImplementation {
+pub(crate) struct AcrossImplementation {
     pub implementation: String,
     /// Median wall time with its CI, one per machine (None: not measured there).
     pub wall: Vec<Option<Distribution>>,
@@ -40,7 +41,7 @@ pub struct AcrossImplementation {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AcrossPoint {
+pub(crate) struct AcrossPoint {
     pub scenario: String,
     pub label: String,
     pub baseline: String,
@@ -48,7 +49,7 @@ pub struct AcrossPoint {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AcrossClaim {
+pub(crate) struct AcrossClaim {
     pub scenario: String,
     pub point_label: String,
     pub claim: String,
@@ -59,7 +60,7 @@ pub struct AcrossClaim {
 
 /// The headline: `faster` against the scenario's baseline at one point, on each machine.
 #[derive(Debug, Clone, Serialize)]
-pub struct Headline {
+pub(crate) struct Headline {
     pub scenario: String,
     pub point_label: String,
     pub faster: String,
@@ -70,7 +71,7 @@ pub struct Headline {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Across {
+pub(crate) struct Across {
     pub machines: Vec<Machine>,
     /// Whether every run has the same plan fingerprint (same files, commit and options).
     pub same_plan: bool,
@@ -83,7 +84,7 @@ pub struct Across {
 }
 
 /// Reads every run directory (at least two) and sets them side by side.
-pub fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
+pub(crate) fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
     use anyhow::Context;
     if run_dirs.len() < 2 {
         anyhow::bail!("give at least two run directories, one per machine");
@@ -96,7 +97,7 @@ pub fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
 }
 
 /// The comparison of already analysed runs (one per machine, in the order given).
-pub fn compare(run_dirs: &[PathBuf], reports: &[Report]) -> Across {
+pub(crate) fn compare(run_dirs: &[PathBuf], reports: &[Report]) -> Across {
     let machines = machines(run_dirs, reports);
     let fingerprints: Vec<Option<&String>> =
         reports.iter().map(|r| r.environment.as_ref().and_then(|e| e.plan_fingerprint.as_ref())).collect();
@@ -148,7 +149,7 @@ pub fn compare(run_dirs: &[PathBuf], reports: &[Report]) -> Across {
                             .iter()
                             .filter(|row| row.scenario == s.name && row.point == p.index && row.implementation == i.implementation)
                             .collect();
-                        summary::values(&rows, |row| row.wall_seconds)
+                        summary::values(&rows, Metric::Wall)
                     })
                     .collect();
                 let ratio_to_first = walls
@@ -248,17 +249,17 @@ fn headline(point: &AcrossPoint) -> Option<Headline> {
 }
 
 /// Whether everything that was claimed holds on every machine (for --check).
-pub fn all_hold(across: &Across) -> bool {
+pub(crate) fn all_hold(across: &Across) -> bool {
     across.claims.iter().all(|c| c.held_everywhere)
 }
 
 /// The file names `render` writes into its output directory.
-pub const ACROSS_MD: &str = "machines.md";
-pub const ACROSS_JSON: &str = "machines.json";
-pub const HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
+pub(crate) const ACROSS_MD: &str = "machines.md";
+pub(crate) const ACROSS_JSON: &str = "machines.json";
+pub(crate) const HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
 
 /// Writes machines.md, machines.json and the headline chart into `out` (created when missing).
-pub fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
+pub(crate) fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
     use anyhow::Context;
     std::fs::create_dir_all(out.join("charts")).with_context(|| format!("creating {}", out.join("charts").display()))?;
     crate::records::write_json_atomic(&out.join(ACROSS_JSON), across)?;
@@ -287,7 +288,7 @@ fn cell(text: &str) -> String {
 }
 
 /// machines.md: the machines, the verdict, the claims, then every point.
-pub fn markdown(across: &Across, chart: Option<&str>) -> String {
+pub(crate) fn markdown(across: &Across, chart: Option<&str>) -> String {
     let mut out = String::new();
     let names: Vec<&str> = across.machines.iter().map(|m| m.label.as_str()).collect();
     let _ = writeln!(out, "# Across machines\n");
@@ -414,7 +415,7 @@ fn distinguishing_label(headline: &Headline, all: &[Headline]) -> String {
 }
 
 /// One group per point with a headline, one bar per machine: the speed-up with its CI.
-pub fn headline_chart(across: &Across, path: &Path) -> Result<(), charts::ChartError> {
+pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts::ChartError> {
     let names: Vec<String> = across.machines.iter().map(|m| m.label.clone()).collect();
     let groups = across
         .headlines

@@ -12,7 +12,7 @@ use crate::stats;
 
 /// One step of a chain, at the scenario's first point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnatomyStep {
+pub(crate) struct AnatomyStep {
     pub implementation: String,
     pub description: String,
     pub median_wall_seconds: f64,
@@ -30,25 +30,25 @@ pub struct AnatomyStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnatomyChain {
+pub(crate) struct AnatomyChain {
     pub steps: Vec<AnatomyStep>,
 }
 
 impl AnatomyChain {
     /// The whole program the chain explains: its last step.
-    pub fn whole(&self) -> Option<&AnatomyStep> {
+    pub(crate) fn whole(&self) -> Option<&AnatomyStep> {
         self.steps.last()
     }
 
     /// The step that adds the most.
-    pub fn biggest_piece(&self) -> Option<&AnatomyStep> {
+    pub(crate) fn biggest_piece(&self) -> Option<&AnatomyStep> {
         self.steps.iter().max_by(|a, b| a.added_seconds.total_cmp(&b.added_seconds))
     }
 }
 
 /// The scenario's anatomy chains, with every step that was measured at its first point; a chain
 /// with fewer than two measured steps is left out.
-pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
+pub(crate) fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
     let Some(point) = summary.points.first() else { return Vec::new() };
     let faults = |name: &str| {
         let mut values: Vec<f64> = summary::rows_of(records, &plan.name, point.index, name)

@@ -8,4 +8,5 @@ pub(crate) mod across;
 pub(crate) mod anatomy;
 pub(crate) mod claims;
 pub(crate) mod compare;
+pub(crate) mod metric;
 pub(crate) mod summary;
