@@ -32,7 +32,11 @@ pub(crate) mod accuracy {
 } // LAYOUT-SHIM
 pub(crate) mod across {
     pub(crate) use crate::analysis::across::*;
+    pub(crate) use crate::report_across::*;
 } // LAYOUT-SHIM
+  // LAYOUT-SHIM: report/across.rs is report::across, declared in report/mod.rs when merged.
+#[path = "report/across.rs"]
+pub(crate) mod report_across;
 pub(crate) mod anatomy {
     pub(crate) use crate::analysis::anatomy::*;
 } // LAYOUT-SHIM
