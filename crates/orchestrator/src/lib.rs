@@ -18,45 +18,54 @@ pub mod merge;
 pub mod plan;
 pub mod records;
 pub mod report;
-pub mod rng;
+pub(crate) mod rng;
 pub mod runner;
 pub mod sampler;
 pub mod scenario;
 pub mod shard;
-pub mod stats;
+pub(crate) mod stats;
 
-// LAYOUT-SHIM: the old paths of the modules moved into analysis/ and environment/, for the files
-// that still use them; removed when the branches are merged.
+// LAYOUT-SHIM (every module below): the old paths of the modules moved into analysis/ and
+// environment/, for the files that still use them; removed when the branches are merged.
+// LAYOUT-SHIM: crate::accuracy
 pub(crate) mod accuracy {
     pub(crate) use crate::analysis::accuracy::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::across
 pub(crate) mod across {
     pub(crate) use crate::analysis::across::*;
     pub(crate) use crate::report_across::*;
-} // LAYOUT-SHIM
-  // LAYOUT-SHIM: report/across.rs is report::across, declared in report/mod.rs when merged.
-#[path = "report/across.rs"]
-pub(crate) mod report_across;
+}
+// LAYOUT-SHIM: crate::anatomy
 pub(crate) mod anatomy {
     pub(crate) use crate::analysis::anatomy::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::claims
 pub(crate) mod claims {
     pub(crate) use crate::analysis::claims::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::compare
 pub(crate) mod compare {
     pub(crate) use crate::analysis::compare::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::summary
 pub(crate) mod summary {
     pub(crate) use crate::analysis::summary::*;
-    /// LAYOUT-SHIM: report/figures.rs's name for [`crate::environment::probes::BYTES_PER_POINT`].
+    /// report/figures.rs's name for [`crate::environment::probes::BYTES_PER_POINT`].
     pub(crate) const BYTES_PER_POINT_EPOCH: f64 = crate::environment::probes::BYTES_PER_POINT as f64;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::binaries
 pub(crate) mod binaries {
     pub(crate) use crate::environment::binaries::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::import_profile
 pub(crate) mod import_profile {
     pub(crate) use crate::environment::import_profile::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: crate::probes
 pub(crate) mod probes {
     pub(crate) use crate::environment::probes::*;
-} // LAYOUT-SHIM
+}
+// LAYOUT-SHIM: report/across.rs is `report::across`, to be declared in report/mod.rs when merged.
+#[path = "report/across.rs"]
+pub(crate) mod report_across;

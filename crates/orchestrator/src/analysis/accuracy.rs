@@ -70,7 +70,7 @@ pub(crate) fn relative_difference(a: f64, b: f64) -> f64 {
 /// The accuracy of every implementation at one point.
 pub(crate) fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary) -> PointAccuracy {
     let tolerance = scenario.accuracy.relative_tolerance;
-    let (reference, ols, reference_note) = reference_and_optimum(point);
+    let Benchmarks { reference, ols, reference_note } = reference_and_optimum(point);
     // Programs that print no result line (protocol: none) have no fit to judge.
     let finished: Vec<&ImplementationSummary> =
         summary.implementations.iter().filter(|s| s.runs > 0 && scenario.has_fit(&s.implementation)).collect();
@@ -99,10 +99,19 @@ pub(crate) fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &Point
     }
 }
 
-fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Optimum>, Option<String>) {
+/// What a point's fits are set against: the reference fit (or why there is none) and the optimum.
+struct Benchmarks {
+    reference: Option<ReferenceFit>,
+    ols: Option<Optimum>,
+    reference_note: Option<String>,
+}
+
+fn reference_and_optimum(point: &PointPlan) -> Benchmarks {
     let data = match linreg::Dataset::read(&point.data_path) {
         Ok(data) => data,
-        Err(e) => return (None, None, Some(format!("the dataset could not be read again ({e})"))),
+        Err(e) => {
+            return Benchmarks { reference: None, ols: None, reference_note: Some(format!("the dataset could not be read again ({e})")) }
+        }
     };
     let ols = linreg::ols(&data.x, &data.y).map(|o| Optimum { w: o.w, b: o.b, mse: o.mse });
     if point.n.saturating_mul(point.epochs) > MAX_REFERENCE_POINT_EPOCHS {
@@ -110,7 +119,7 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
             "no reference fit: {} point-epochs is above the {MAX_REFERENCE_POINT_EPOCHS} the report computes",
             point.n.saturating_mul(point.epochs)
         );
-        return (None, ols, Some(note));
+        return Benchmarks { reference: None, ols, reference_note: Some(note) };
     }
     let fit = linreg::fit(&data.x, &data.y, point.epochs, point.learning_rate, linreg::Kernel::Scalar);
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -118,7 +127,8 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
         linreg::FitStatus::Ok => None,
         linreg::FitStatus::Diverged { at_epoch } => Some(at_epoch),
     };
-    (Some(ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch }), ols, None)
+    let reference = ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch };
+    Benchmarks { reference: Some(reference), ols, reference_note: None }
 }
 
 fn judge(

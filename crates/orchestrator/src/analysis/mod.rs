@@ -1,7 +1,7 @@
 //! The analysis stage: raw records and the plan they were run from → summaries with bootstrap
 //! CIs, accuracy against a reference fit, claims judged, start-up anatomy, comparisons of two runs
-//! and of runs on several machines. Pure arithmetic over what was recorded: nothing here runs or
-//! draws anything.
+//! and of runs on several machines. It reads run directories and computes; it runs, writes and
+//! draws nothing.
 
 pub(crate) mod accuracy;
 pub(crate) mod across;
