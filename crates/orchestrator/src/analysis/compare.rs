@@ -25,7 +25,7 @@ pub(crate) enum Change {
     /// The CI lies entirely below 1 − threshold.
     Improvement,
     /// Within the threshold, or the CI does not exclude it.
-    NoChange,
+    Unchanged,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub(crate) fn classify(ratio: &Ratio, threshold: f64) -> Change {
     } else if ratio.ci_high < 1.0 - threshold {
         Change::Improvement
     } else {
-        Change::NoChange
+        Change::Unchanged
     }
 }
 
@@ -140,7 +140,7 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",
-            Change::NoChange => "no change",
+            Change::Unchanged => "no change",
         };
         let _ = writeln!(
             text,
@@ -176,7 +176,7 @@ mod tests {
         let wall = slower.iter().find(|c| c.metric == Metric::Wall).unwrap();
         assert_eq!(wall.change, Change::Regression, "{wall:?}");
         let same = compare(&runs(1.0), &runs(1.01), 0.05);
-        assert!(same.iter().all(|c| c.change == Change::NoChange), "{same:?}");
+        assert!(same.iter().all(|c| c.change == Change::Unchanged), "{same:?}");
         let faster = compare(&runs(1.0), &runs(0.5), 0.05);
         assert_eq!(faster.iter().find(|c| c.metric == Metric::Wall).unwrap().change, Change::Improvement);
     }
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn the_threshold_is_respected() {
         let ratio = Ratio { estimate: 1.04, ci_low: 1.03, ci_high: 1.05 };
-        assert_eq!(classify(&ratio, 0.05), Change::NoChange);
+        assert_eq!(classify(&ratio, 0.05), Change::Unchanged);
         assert_eq!(classify(&ratio, 0.02), Change::Regression);
     }
 }
