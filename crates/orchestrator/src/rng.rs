@@ -5,16 +5,16 @@
 /// SplitMix64 (Steele, Lea & Flood 2014): one 64-bit word of state, fast, and good enough for
 /// synthetic data and resampling. Not for anything security-related.
 #[derive(Debug, Clone)]
-pub struct SplitMix64 {
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -23,7 +23,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1): the top 53 bits, so every value is exactly representable.
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
@@ -32,14 +32,14 @@ impl SplitMix64 {
     /// bootstrap of a few thousand resamples can see, and it keeps the loop branch-free.
     ///
     /// Panics when `n` is 0: there is no value to return, and it is a caller's bug.
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         assert!(n > 0, "SplitMix64::below(0): empty range");
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
     /// Standard normal by Box–Muller, using only the cosine branch (one normal per two uniforms)
     /// so each call depends on nothing but the state.
-    pub fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.unit(); // (0, 1]: ln is finite
         let u2 = self.unit();
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()

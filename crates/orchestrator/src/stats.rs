@@ -15,12 +15,12 @@
 use crate::rng::SplitMix64;
 
 /// Confidence level of every interval the report prints.
-pub const CONFIDENCE: f64 = 0.95;
+pub(crate) const CONFIDENCE: f64 = 0.95;
 /// Bootstrap resamples per interval: enough that the 2.5% and 97.5% percentiles of the
 /// resampled medians are stable to well under the spread of the data.
-pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
+pub(crate) const BOOTSTRAP_RESAMPLES: usize = 10_000;
 /// Modified z-score beyond which a value is an outlier (Iglewicz & Hoaglin's recommendation).
-pub const OUTLIER_Z: f64 = 3.5;
+pub(crate) const OUTLIER_Z: f64 = 3.5;
 
 /// Modified z-score scale: 0.6745 is the 0.75 quantile of the standard normal, so
 /// 0.6745·(x − median)/MAD is a z-score for normal data.
@@ -35,7 +35,7 @@ const MAX_DROPPED_FRACTION: f64 = 0.1;
 
 /// A stable seed from a key such as "seed/0/rust/wall" (FNV-1a 64 over the key's bytes), so
 /// rendering the same raw records twice gives bit-identical intervals.
-pub fn seed_for(key: &str) -> u64 {
+pub(crate) fn seed_for(key: &str) -> u64 {
     const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const FNV_PRIME: u64 = 0x0000_0100_0000_01B3;
     key.bytes().fold(FNV_OFFSET_BASIS, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME))
@@ -62,7 +62,7 @@ fn median_in_place(buffer: &mut [f64]) -> f64 {
 
 /// The median; the mean of the two middle values when the count is even. None when there are no
 /// finite values.
-pub fn median(values: &[f64]) -> Option<f64> {
+pub(crate) fn median(values: &[f64]) -> Option<f64> {
     let mut buffer = finite(values);
     if buffer.is_empty() {
         return None;
@@ -72,7 +72,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 
 /// Raw (unscaled) median absolute deviation from the median. Multiply by 1.4826 to estimate σ
 /// for normal data; the report shows it raw. None when there are no finite values.
-pub fn mad(values: &[f64]) -> Option<f64> {
+pub(crate) fn mad(values: &[f64]) -> Option<f64> {
     let center = median(values)?;
     let mut deviations: Vec<f64> = values.iter().filter(|v| v.is_finite()).map(|v| (v - center).abs()).collect();
     Some(median_in_place(&mut deviations))
@@ -83,7 +83,7 @@ pub fn mad(values: &[f64]) -> Option<f64> {
 /// equal MAD is 0, so the mean absolute deviation from the median stands in:
 /// z = (x − median)/(1.253314·MeanAD). When that is 0 too, every value is equal and none is an
 /// outlier.
-pub fn outliers(values: &[f64]) -> Vec<usize> {
+pub(crate) fn outliers(values: &[f64]) -> Vec<usize> {
     let (Some(center), Some(median_absolute_deviation)) = (median(values), mad(values)) else {
         return Vec::new();
     };
@@ -132,7 +132,7 @@ fn is_valid_level(confidence: f64) -> bool {
 /// replacement, drawn from a generator seeded with `seed`; returns (low, high) at `confidence`
 /// (e.g. 0.95). A single value gives (v, v). None when there are no finite values, `resamples` is
 /// 0, or `confidence` is not strictly between 0 and 1.
-pub fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: usize, seed: u64) -> Option<(f64, f64)> {
+pub(crate) fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: usize, seed: u64) -> Option<(f64, f64)> {
     let sample = finite(values);
     if sample.is_empty() || resamples == 0 || !is_valid_level(confidence) {
         return None;
@@ -152,7 +152,7 @@ pub fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: usize, se
 
 /// Summary of one sample (one metric of one implementation at one point of one scenario).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Distribution {
+pub(crate) struct Distribution {
     /// Finite values summarised; non-finite ones are left out of every field below.
     pub count: usize,
     pub median: f64,
@@ -173,7 +173,7 @@ pub struct Distribution {
 /// Everything above for one sample, with [`CONFIDENCE`] and [`BOOTSTRAP_RESAMPLES`]. Non-finite
 /// values are ignored; None when no finite value remains. Pass a seed from [`seed_for`] so a
 /// re-render reproduces the interval exactly.
-pub fn describe(values: &[f64], seed: u64) -> Option<Distribution> {
+pub(crate) fn describe(values: &[f64], seed: u64) -> Option<Distribution> {
     let sample = finite(values);
     let count = sample.len();
     let median = median(&sample)?;
@@ -190,18 +190,10 @@ pub fn describe(values: &[f64], seed: u64) -> Option<Distribution> {
 
 /// A ratio of medians with its bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     pub estimate: f64,
     pub ci_low: f64,
     pub ci_high: f64,
-}
-
-impl Ratio {
-    /// Whether `value` lies outside the interval: `compare` calls a change real when the interval
-    /// of new/old excludes 1.
-    pub fn excludes(&self, value: f64) -> bool {
-        value < self.ci_low || value > self.ci_high
-    }
 }
 
 /// median(numerator) / median(denominator) with a [`CONFIDENCE`] percentile bootstrap interval
@@ -211,13 +203,13 @@ impl Ratio {
 /// `compare` uses `ratio_of_medians(new, old)`. None when either sample has no finite values,
 /// when the denominator's median is 0, or when more than a tenth of the resamples have a zero
 /// denominator median (those resamples are dropped; see `MAX_DROPPED_FRACTION`).
-pub fn ratio_of_medians(numerator: &[f64], denominator: &[f64], seed: u64) -> Option<Ratio> {
+pub(crate) fn ratio_of_medians(numerator: &[f64], denominator: &[f64], seed: u64) -> Option<Ratio> {
     ratio_of_medians_with(numerator, denominator, CONFIDENCE, BOOTSTRAP_RESAMPLES, seed)
 }
 
 /// [`ratio_of_medians`] at a chosen `confidence` and number of `resamples`. Also None when
 /// `resamples` is 0 or `confidence` is not strictly between 0 and 1.
-pub fn ratio_of_medians_with(numerator: &[f64], denominator: &[f64], confidence: f64, resamples: usize, seed: u64) -> Option<Ratio> {
+pub(crate) fn ratio_of_medians_with(numerator: &[f64], denominator: &[f64], confidence: f64, resamples: usize, seed: u64) -> Option<Ratio> {
     let numerator = finite(numerator);
     let denominator = finite(denominator);
     let estimate = median(&numerator)? / nonzero(median(&denominator)?)?;
@@ -250,6 +242,11 @@ fn nonzero(value: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `value` lies outside the ratio's interval: what the coverage tests count.
+    fn excludes(ratio: &Ratio, value: f64) -> bool {
+        value < ratio.ci_low || value > ratio.ci_high
+    }
 
     /// Exponential with rate 1 by inverse transform; its median is ln 2. 1 − u is in (0, 1], so
     /// the logarithm is finite.
@@ -470,8 +467,8 @@ mod tests {
             let fast = lognormal_sample(&mut rng, 30, 0.2);
             let ratio = ratio_of_medians_with(&slow, &fast, CONFIDENCE, resamples, trial).unwrap();
             assert_eq!(ratio.estimate, median(&slow).unwrap() / median(&fast).unwrap());
-            assert!(ratio.excludes(1.0), "trial {trial}: {ratio:?}");
-            covered += usize::from(!ratio.excludes(factor));
+            assert!(excludes(&ratio, 1.0), "trial {trial}: {ratio:?}");
+            covered += usize::from(!excludes(&ratio, factor));
         }
         let coverage = covered as f64 / trials as f64;
         eprintln!("ratio CI coverage {coverage:.4} over {trials} trials");
@@ -484,7 +481,7 @@ mod tests {
         let old = lognormal_sample(&mut rng, 30, 0.2);
         let new = lognormal_sample(&mut rng, 30, 0.2);
         let ratio = ratio_of_medians(&new, &old, 1).unwrap();
-        assert!(!ratio.excludes(1.0), "{ratio:?}");
+        assert!(!excludes(&ratio, 1.0), "{ratio:?}");
     }
 
     #[test]

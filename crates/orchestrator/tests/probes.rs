@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use orchestrator::probes::sampler_cost;
+use orchestrator::environment::probes::sampler_cost;
 
 const FIXTURE_CHILD: &str = env!("CARGO_BIN_EXE_fixture-child");
 

@@ -4,11 +4,11 @@
 //! what the sampler costs a child that uses every CPU, and the spawn floor (the whole-process time
 //! of a program that does nothing, measured exactly as the implementations are).
 
-pub mod bandwidth;
-pub mod compute;
+pub(crate) mod bandwidth;
+pub(crate) mod compute;
 mod harness;
-pub mod isa;
-pub mod limits;
+pub(crate) mod isa;
+pub(crate) mod limits;
 pub mod sampler_cost;
 
 use std::path::Path;
@@ -17,11 +17,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use bandwidth::{BandwidthAtSize, BandwidthCurve, CurveSettings};
+pub(crate) use bandwidth::CurveSettings;
+pub use bandwidth::{BandwidthAtSize, BandwidthCurve};
 pub use compute::ComputeCeiling;
 pub use harness::Spread;
 pub use isa::Isa;
-pub use limits::{Limit, LimitBound, MachineLimits};
+pub(crate) use limits::{LimitBound, MachineLimits};
 pub use sampler_cost::SamplerCost;
 
 use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
@@ -30,14 +31,14 @@ use crate::stats;
 /// What one point costs an epoch once the data lives in memory: x_i and y_i, one f64 each, read
 /// once. The bandwidth probe streams the same two arrays the same way, so bytes a second divided
 /// by this is the most points a second any kernel can reach.
-pub const BYTES_PER_POINT: usize = 2 * std::mem::size_of::<f64>();
+pub(crate) const BYTES_PER_POINT: usize = 2 * std::mem::size_of::<f64>();
 
 /// 256 MiB an array, 512 MiB both: the largest working set of the bandwidth curve, 16× the 32 MiB
 /// L3 of the EPYC this was written on and well beyond any desktop or server L3 of today.
-pub const DEFAULT_BYTES_PER_ARRAY: usize = 256 << 20;
+pub(crate) const DEFAULT_BYTES_PER_ARRAY: usize = 256 << 20;
 
 /// Whole-process runs the spawn floor is the median of, after [`SPAWN_FLOOR_WARMUP_RUNS`].
-pub const DEFAULT_SPAWN_FLOOR_RUNS: usize = 50;
+pub(crate) const DEFAULT_SPAWN_FLOOR_RUNS: usize = 50;
 
 /// Untimed runs first, so the program's pages are in the page cache and the first fork of a large
 /// orchestrator does not count.
@@ -71,18 +72,18 @@ pub enum ProbeError {
 /// The bandwidth curve up to two arrays of `bytes_per_array` each, with the default sizes and
 /// samples: about 1.5 s on a quiet machine. The largest working set must be well beyond the
 /// largest cache; a machine with a huge cache (or little memory) may need another than the default.
-pub fn measure_bandwidth_curve(bytes_per_array: usize) -> Result<BandwidthCurve, ProbeError> {
+pub(crate) fn measure_bandwidth_curve(bytes_per_array: usize) -> Result<BandwidthCurve, ProbeError> {
     bandwidth::measure_curve(&CurveSettings::up_to(2 * bytes_per_array))
 }
 
 /// The compute ceiling of the epoch's arithmetic, with the default samples: a few tens of ms.
-pub fn measure_compute_ceiling() -> Result<ComputeCeiling, ProbeError> {
+pub(crate) fn measure_compute_ceiling() -> Result<ComputeCeiling, ProbeError> {
     compute::measure_ceiling(compute::DEFAULT_SAMPLES)
 }
 
 /// What sampling at `default_interval` costs a child using every CPU, against sparse sampling:
 /// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.05 s runs of `fixture_child spin`.
-pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration) -> Result<SamplerCost, ProbeError> {
+pub(crate) fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration) -> Result<SamplerCost, ProbeError> {
     sampler_cost::measure_sampler_cost(fixture_child, default_interval, sampler_cost::DEFAULT_PAIRS)
 }
 
@@ -114,7 +115,7 @@ pub struct SpawnFloor {
 /// Runs `true` a few times untimed, then `runs` times through the runner with the given sample
 /// interval (pass the one the real runs use: sampling costs the child a little) and summarises
 /// the wall times. Any run that does not exit with status 0 is an error.
-pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<SpawnFloor, ProbeError> {
+pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<SpawnFloor, ProbeError> {
     if runs == 0 {
         return Err(ProbeError::NoRuns);
     }
@@ -124,7 +125,7 @@ pub fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<Spa
     let cancel = CancelToken::new();
 
     let measured = run_after_warmup(&command, runs, sample_interval, &limits, &cancel)
-        .map_err(|(run, termination)| ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination })?;
+        .map_err(|FailedRun { run, termination }| ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination })?;
 
     let mut wall_seconds: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
     wall_seconds.sort_by(f64::total_cmp);
@@ -156,20 +157,27 @@ fn static_noop_median(runs: usize, sample_interval: Option<Duration>, limits: &R
     stats::median(&walls)
 }
 
+/// The first run of a probe's program that did not exit 0: its index (warm-up runs counted) and
+/// how it ended.
+struct FailedRun {
+    run: usize,
+    termination: Termination,
+}
+
 /// Runs `command` [`SPAWN_FLOOR_WARMUP_RUNS`] times untimed, then `runs` times, through the
-/// runner; the counted runs, or the index and ending of the first run that did not exit 0.
+/// runner; the counted runs, or the first run that did not exit 0.
 fn run_after_warmup(
     command: &ChildCommand,
     runs: usize,
     sample_interval: Option<Duration>,
     limits: &RunLimits,
     cancel: &CancelToken,
-) -> Result<Vec<runner::Measured>, (usize, Termination)> {
+) -> Result<Vec<runner::Measured>, FailedRun> {
     let mut measured = Vec::with_capacity(runs);
     for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
         let result = runner::run_measured(command, limits, sample_interval, cancel);
         if result.termination != Termination::Exited(0) {
-            return Err((run, result.termination));
+            return Err(FailedRun { run, termination: result.termination });
         }
         if run >= SPAWN_FLOOR_WARMUP_RUNS {
             measured.push(result);
@@ -233,7 +241,7 @@ mod tests {
     }
 
     /// The figures for this machine, for a person to read:
-    /// `cargo test -p orchestrator --release --lib probes::tests::print_this_machines_limits -- --ignored --nocapture`.
+    /// `cargo test -p orchestrator --release --lib environment::probes::tests::print_this_machines_limits -- --ignored --nocapture`.
     #[test]
     #[ignore = "takes seconds and prints measurements; run by hand"]
     fn print_this_machines_limits() {

@@ -15,28 +15,33 @@ use super::{ProbeError, BYTES_PER_POINT};
 
 /// The smallest working set probed (both arrays together): half of the smallest L1 data cache of
 /// current x86 and ARM cores, so the first point of the curve is served by L1.
-pub const DEFAULT_MIN_WORKING_SET_BYTES: usize = 16 << 10;
+pub(crate) const DEFAULT_MIN_WORKING_SET_BYTES: usize = 16 << 10;
 
 /// Sizes per doubling: enough to see each cache's edge, few enough to keep the probe short.
-pub const DEFAULT_SIZES_PER_OCTAVE: u32 = 2;
+pub(crate) const DEFAULT_SIZES_PER_OCTAVE: u32 = 2;
 
 /// Timed samples at each size and thread count (best, median and worst are kept), when the budget
 /// allows; never fewer than [`MIN_SAMPLES`].
-pub const DEFAULT_SAMPLES: usize = 7;
+pub(crate) const DEFAULT_SAMPLES: usize = 7;
 const MIN_SAMPLES: usize = 3;
 
 /// The whole curve, touching the pages included, should take about this long at most: on a quiet
 /// 2-vCPU VM it needs about 1.5 s with every sample; on a busy one the samples stretch (a thread
 /// waits for a CPU at every barrier) and the later sizes get fewer of them instead.
-pub const DEFAULT_BUDGET_SECONDS: f64 = 3.0;
+pub(crate) const DEFAULT_BUDGET_SECONDS: f64 = 3.0;
 
 /// A sample repeats passes over a small working set until it lasts about this long: long enough
 /// for the clock and the skew of the threads' wake-ups from the barrier to be small beside it.
-pub const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 1.5e-3;
+pub(crate) const DEFAULT_TARGET_SAMPLE_SECONDS: f64 = 1.5e-3;
+
+/// The widest loop's shape (AVX-512): f64 lanes a vector, and independent vector sums, enough to
+/// hide the add latency so the core could stream faster than any cache level feeds it.
+const AVX512_WIDTH: usize = 8;
+const AVX512_ACCUMULATORS: usize = 8;
 
 /// Working sets are whole blocks of this many points, and each thread's chunk starts on one: the
 /// widest loop's block (8 accumulators of 8 lanes), so that only the last thread ever has a tail.
-const CHUNK_ALIGN_POINTS: usize = 64;
+const CHUNK_ALIGN_POINTS: usize = AVX512_WIDTH * AVX512_ACCUMULATORS;
 
 /// Every thread gets at least this many blocks of [`CHUNK_ALIGN_POINTS`]; a size too small for that
 /// is left out of the all-threads curve (it would time the barrier, not the memory).
@@ -51,7 +56,7 @@ const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// What to measure.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CurveSettings {
+pub(crate) struct CurveSettings {
     pub min_working_set_bytes: usize,
     /// The largest working set, both arrays together: it must be well beyond the largest cache.
     pub max_working_set_bytes: usize,
@@ -63,7 +68,7 @@ pub struct CurveSettings {
 
 impl CurveSettings {
     /// The defaults, up to `max_working_set_bytes`.
-    pub fn up_to(max_working_set_bytes: usize) -> Self {
+    pub(crate) fn up_to(max_working_set_bytes: usize) -> Self {
         CurveSettings {
             min_working_set_bytes: DEFAULT_MIN_WORKING_SET_BYTES,
             max_working_set_bytes,
@@ -100,7 +105,7 @@ pub struct BandwidthCurve {
 
 impl BandwidthCurve {
     /// The curve for one thread (`false`) or all threads (`true`).
-    pub fn curve(&self, all_threads: bool) -> &[BandwidthAtSize] {
+    pub(crate) fn curve(&self, all_threads: bool) -> &[BandwidthAtSize] {
         if all_threads {
             &self.all_threads
         } else {
@@ -109,14 +114,14 @@ impl BandwidthCurve {
     }
 
     /// The best rate at the largest working set: what memory gives when nothing is cached.
-    pub fn memory_bytes_per_second(&self, all_threads: bool) -> Option<f64> {
+    pub(crate) fn memory_bytes_per_second(&self, all_threads: bool) -> Option<f64> {
         self.curve(all_threads).last().map(|s| s.bytes_per_second.best)
     }
 }
 
 /// Working-set sizes from `min` to `max` bytes, `per_octave` a doubling, each a whole number of
 /// [`CHUNK_ALIGN_POINTS`]-point blocks (the nearest); `max` (rounded the same way) is always the last.
-pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) -> Vec<u64> {
+pub(crate) fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) -> Vec<u64> {
     let block_bytes = (CHUNK_ALIGN_POINTS * BYTES_PER_POINT) as u64;
     let round = |bytes: f64| ((bytes / block_bytes as f64).round() as u64).max(1) * block_bytes;
     let max = round(max_bytes as f64);
@@ -138,7 +143,7 @@ pub fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: u32) ->
 /// timing), and a working set of m points is its first 16·m bytes, x then y, laid out as NumPy
 /// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
 /// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
-pub fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
+pub(crate) fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
@@ -325,10 +330,11 @@ fn tail_sum(x: &[f64], y: &[f64]) -> f64 {
 mod x86 {
     use std::arch::x86_64::*;
 
-    /// Independent accumulators of each width: enough to hide the add latency, so the core could
-    /// stream faster than any cache level feeds it.
+    use super::{AVX512_ACCUMULATORS, AVX512_WIDTH};
+
+    /// Independent accumulators of the AVX2 loop: enough to hide the add latency, so the core
+    /// could stream faster than any cache level feeds it.
     const AVX2_ACCUMULATORS: usize = 4;
-    const AVX512_ACCUMULATORS: usize = 8;
 
     /// # Safety
     /// The CPU must support AVX2 and FMA, and `x` and `y` must have the same length.
@@ -363,7 +369,7 @@ mod x86 {
     /// The CPU must support AVX-512F, and `x` and `y` must have the same length.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn avx512_read_sum(x: &[f64], y: &[f64], passes: u64) -> f64 {
-        const WIDTH: usize = 8;
+        const WIDTH: usize = AVX512_WIDTH;
         const BLOCK: usize = WIDTH * AVX512_ACCUMULATORS;
         let scale = _mm512_set1_pd(super::STREAM_SCALE);
         let mut sums = [_mm512_setzero_pd(); AVX512_ACCUMULATORS];

@@ -12,9 +12,9 @@ use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
 /// How many times the import is profiled: single runs vary by tens of percent per module.
-pub const PROFILE_RUNS: usize = 5;
+pub(crate) const PROFILE_RUNS: usize = 5;
 /// How many modules the report lists.
-pub const SLOWEST_SHOWN: usize = 10;
+pub(crate) const SLOWEST_SHOWN: usize = 10;
 const PROFILE_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,25 +38,25 @@ pub struct ModuleImport {
 }
 
 /// Profiles `import MODULE` with `python`; None when it cannot be run or prints no profile.
-pub fn profile(python: &Path, module: &str) -> Option<ImportProfile> {
+pub(crate) fn profile(python: &Path, module: &str) -> Option<ImportProfile> {
     let command =
         ChildCommand::new([python.display().to_string(), "-X".into(), "importtime".into(), "-c".into(), format!("import {module}")], "/");
     let limits = RunLimits::with_timeout(PROFILE_TIMEOUT);
-    let mut per_module: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut per_module: BTreeMap<String, ModuleTimes> = BTreeMap::new();
     for _ in 0..PROFILE_RUNS {
         let measured = runner::run_measured(&command, &limits, None, &CancelToken::new());
         if measured.termination != Termination::Exited(0) {
             return None;
         }
         for line in parse(&String::from_utf8_lossy(&measured.stderr)) {
-            let entry = per_module.entry(line.name).or_default();
-            entry.0.push(line.self_seconds);
-            entry.1.push(line.cumulative_seconds);
+            let times = per_module.entry(line.name).or_default();
+            times.own.push(line.self_seconds);
+            times.cumulative.push(line.cumulative_seconds);
         }
     }
     let mut modules: Vec<ModuleImport> = per_module
         .into_iter()
-        .filter_map(|(name, (own, cumulative))| {
+        .filter_map(|(name, ModuleTimes { own, cumulative })| {
             Some(ModuleImport { name, self_seconds: stats::median(&sorted(own))?, cumulative_seconds: stats::median(&sorted(cumulative))? })
         })
         .collect();
@@ -64,6 +64,13 @@ pub fn profile(python: &Path, module: &str) -> Option<ImportProfile> {
     modules.sort_by(|a, b| b.self_seconds.total_cmp(&a.self_seconds).then_with(|| a.name.cmp(&b.name)));
     modules.truncate(SLOWEST_SHOWN);
     Some(ImportProfile { module: module.to_string(), runs: PROFILE_RUNS, total_seconds, slowest: modules })
+}
+
+/// One module's self and cumulative seconds, one of each a profiled run.
+#[derive(Default)]
+struct ModuleTimes {
+    own: Vec<f64>,
+    cumulative: Vec<f64>,
 }
 
 fn sorted(mut values: Vec<f64>) -> Vec<f64> {

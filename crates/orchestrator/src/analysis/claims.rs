@@ -4,14 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::metric::Metric;
+use crate::analysis::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::measurement::RawRecord;
-use crate::plan::{Claim, ScenarioPlan, TimeMetric};
+use crate::plan::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, ScenarioPlan, SpeedupClaim, TimeMetric};
 use crate::stats::Ratio;
-use crate::summary::{self, Figure, ImplementationSummary, PointSummary, ScenarioSummary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Held,
     NotHeld,
     Inconclusive,
@@ -20,7 +21,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Held => "held",
             Verdict::NotHeld => "not held",
@@ -31,7 +32,7 @@ impl Verdict {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClaimResult {
+pub(crate) struct ClaimResult {
     pub scenario: String,
     pub point: usize,
     pub point_label: String,
@@ -51,15 +52,15 @@ pub struct ClaimResult {
 }
 
 /// Every claim of the scenario at every point it applies to.
-pub fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<ClaimResult> {
+pub(crate) fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<ClaimResult> {
     let mut results = Vec::new();
     for claim in &plan.expect {
         for point in &summary.points {
             if claim_point(claim).is_some_and(|p| p != point.index) {
                 continue;
             }
-            let ratio = |numerator: &str, denominator: &str, figure_name: &str, figure: Figure| {
-                summary::ratio_between(records, &summary.name, point.index, numerator, denominator, figure_name, figure)
+            let ratio = |numerator: &str, denominator: &str, metric: Metric| {
+                summary::ratio_between(records, &summary.name, point.index, numerator, denominator, metric)
             };
             let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio);
             results.push(ClaimResult {
@@ -106,7 +107,7 @@ fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
 }
 
 /// "0.3–0.8 ms", "at least 30 MB".
-pub fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
+pub(crate) fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
     match (at_least, at_most) {
         (Some(lo), Some(hi)) => format!("{}–{}{unit}", trim(lo), trim(hi)),
         (Some(lo), None) => format!("at least {}{unit}", trim(lo)),
@@ -115,14 +116,21 @@ pub fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> Str
     }
 }
 
+/// A median and its CI in an absolute claim's own unit.
+struct InClaimUnit {
+    median: f64,
+    ci_low: f64,
+    ci_high: f64,
+}
+
 /// An absolute claim's figure in the claim's own unit: wall time in ms, peak RSS in MB.
-fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> Option<(f64, f64, f64)> {
+fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> Option<InClaimUnit> {
     let (d, scale) = match claim {
         Claim::WallMs(_) => (implementation.wall.as_ref()?, 1e3),
         Claim::PeakRssMb(_) => (implementation.peak_rss.as_ref()?, 1e-6),
         _ => return None,
     };
-    Some((d.median * scale, d.ci_low * scale, d.ci_high * scale))
+    Some(InClaimUnit { median: d.median * scale, ci_low: d.ci_low * scale, ci_high: d.ci_high * scale })
 }
 
 fn trim(v: f64) -> String {
@@ -131,7 +139,7 @@ fn trim(v: f64) -> String {
 }
 
 /// A ratio with its CI in words: "106× (95% CI 98–112×)".
-pub fn ratio_text(r: &Ratio) -> String {
+pub(crate) fn ratio_text(r: &Ratio) -> String {
     format!("{}× (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
@@ -145,7 +153,7 @@ fn four_decimals(v: f64) -> String {
 }
 
 /// Three significant figures, no exponent for ordinary ratios.
-pub fn sig3(v: f64) -> String {
+pub(crate) fn sig3(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");
     }
@@ -162,7 +170,7 @@ pub fn sig3(v: f64) -> String {
 }
 
 /// Where a CI lies relative to [at_least, at_most].
-pub fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Option<f64>) -> Verdict {
+pub(crate) fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Option<f64>) -> Verdict {
     let below = at_least.is_some_and(|lo| high < lo);
     let above = at_most.is_some_and(|hi| low > hi);
     if below || above {
@@ -176,8 +184,8 @@ pub fn judge_interval(low: f64, high: f64, at_least: Option<f64>, at_most: Optio
     }
 }
 
-/// A ratio of two implementations' figures (numerator name, denominator name, figure name, figure).
-type RatioOf<'a> = dyn Fn(&str, &str, &str, Figure) -> Option<Ratio> + 'a;
+/// A ratio of two implementations' medians of one metric (numerator name, denominator name).
+type RatioOf<'a> = dyn Fn(&str, &str, Metric) -> Option<Ratio> + 'a;
 
 /// One claim judged at one point.
 struct Judged {
@@ -202,101 +210,132 @@ impl Judged {
 }
 
 fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
-    let ratio_measured = |r: Option<Ratio>, at_least, at_most| match r {
-        Some(r) => (ratio_text(&r), format!("{}×", sig3(r.estimate)), judge_interval(r.ci_low, r.ci_high, at_least, at_most)),
-        None => ("no measurement of both".into(), "no data".into(), Verdict::NoData),
-    };
     match claim {
-        Claim::Speedup(c) => {
-            let metric = match c.metric {
-                TimeMetric::Wall => "wall time",
-                TimeMetric::Cpu => "CPU time",
-                TimeMetric::Train => "training time",
-            };
-            let bounds = bounds_text(c.at_least, c.at_most);
-            let text = format!("{} is {bounds} faster than {} ({metric})", c.faster, c.than);
-            // Times: the slow one's over the fast one's.
-            let (figure_name, figure): (&str, Figure) = match c.metric {
-                TimeMetric::Wall => ("wall", |r| r.wall_seconds),
-                TimeMetric::Cpu => ("cpu", |r| r.cpu_seconds()),
-                TimeMetric::Train => ("train", |r| r.train_seconds),
-            };
-            let ratio = match (find(point, &c.faster), find(point, &c.than)) {
-                (Some(_), Some(_)) => ratio(&c.than, &c.faster, figure_name, figure),
-                _ => None,
-            };
-            let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
-            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} faster: {short}"), verdict }
-        }
-        Claim::MemoryRatio(c) => {
-            let bounds = bounds_text(c.at_least, c.at_most);
-            let text = format!("{} uses {bounds} less peak memory than {}", c.leaner, c.than);
-            let ratio = match (find(point, &c.leaner), find(point, &c.than)) {
-                (Some(_), Some(_)) => ratio(&c.than, &c.leaner, "peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64)),
-                _ => None,
-            };
-            let (measured, short, verdict) = ratio_measured(ratio, c.at_least, c.at_most);
-            Judged { claim: text, source: c.source.clone(), measured, short: format!("{bounds} less memory: {short}"), verdict }
-        }
-        Claim::Fit(c) => {
-            let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
-            let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
-            let short_claim = wanted.join(", ");
-            let Some(found) = find(point, &c.implementation) else {
-                return Judged::no_data(text, &c.source, &short_claim);
-            };
-            let (mut parts, mut short_parts) = (Vec::new(), Vec::new());
-            let mut held = true;
-            for (name, want, got) in [("w", c.w, found.w), ("b", c.b, found.b)] {
-                let Some(want) = want else { continue };
-                match got {
-                    Some(got) => {
-                        held &= (got - want).abs() <= c.tolerance;
-                        parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
-                        short_parts.push(format!("{name} = {}", four_decimals(got)));
-                    }
-                    None => {
-                        held = false;
-                        parts.push(format!("{name} not finite"));
-                        short_parts.push(format!("{name} not finite"));
-                    }
-                }
+        Claim::Speedup(c) => judge_speedup(c, point, ratio),
+        Claim::MemoryRatio(c) => judge_memory_ratio(c, point, ratio),
+        Claim::Fit(c) => judge_fit(c, point),
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => judge_absolute(claim, c, point),
+    }
+}
+
+/// A ratio set against a claim's bounds: in words, in a few words, and the verdict.
+struct RatioJudged {
+    measured: String,
+    short: String,
+    verdict: Verdict,
+}
+
+fn judge_ratio(ratio: Option<Ratio>, at_least: Option<f64>, at_most: Option<f64>) -> RatioJudged {
+    match ratio {
+        Some(r) => RatioJudged {
+            measured: ratio_text(&r),
+            short: format!("{}×", sig3(r.estimate)),
+            verdict: judge_interval(r.ci_low, r.ci_high, at_least, at_most),
+        },
+        None => RatioJudged { measured: "no measurement of both".into(), short: "no data".into(), verdict: Verdict::NoData },
+    }
+}
+
+fn judge_speedup(c: &SpeedupClaim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
+    let metric_words = match c.metric {
+        TimeMetric::Wall => "wall time",
+        TimeMetric::Cpu => "CPU time",
+        TimeMetric::Train => "training time",
+    };
+    let bounds = bounds_text(c.at_least, c.at_most);
+    let text = format!("{} is {bounds} faster than {} ({metric_words})", c.faster, c.than);
+    // Times: the slow one's over the fast one's.
+    let ratio = match (find(point, &c.faster), find(point, &c.than)) {
+        (Some(_), Some(_)) => ratio(&c.than, &c.faster, Metric::from(c.metric)),
+        _ => None,
+    };
+    let judged = judge_ratio(ratio, c.at_least, c.at_most);
+    Judged {
+        claim: text,
+        source: c.source.clone(),
+        measured: judged.measured,
+        short: format!("{bounds} faster: {}", judged.short),
+        verdict: judged.verdict,
+    }
+}
+
+fn judge_memory_ratio(c: &MemoryRatioClaim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
+    let bounds = bounds_text(c.at_least, c.at_most);
+    let text = format!("{} uses {bounds} less peak memory than {}", c.leaner, c.than);
+    let ratio = match (find(point, &c.leaner), find(point, &c.than)) {
+        (Some(_), Some(_)) => ratio(&c.than, &c.leaner, Metric::PeakRss),
+        _ => None,
+    };
+    let judged = judge_ratio(ratio, c.at_least, c.at_most);
+    Judged {
+        claim: text,
+        source: c.source.clone(),
+        measured: judged.measured,
+        short: format!("{bounds} less memory: {}", judged.short),
+        verdict: judged.verdict,
+    }
+}
+
+fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {
+    let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
+    let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
+    let short_claim = wanted.join(", ");
+    let Some(found) = find(point, &c.implementation) else {
+        return Judged::no_data(text, &c.source, &short_claim);
+    };
+    let (mut parts, mut short_parts) = (Vec::new(), Vec::new());
+    let mut held = true;
+    for (name, want, got) in [("w", c.w, found.w), ("b", c.b, found.b)] {
+        let Some(want) = want else { continue };
+        match got {
+            Some(got) => {
+                held &= (got - want).abs() <= c.tolerance;
+                parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
+                short_parts.push(format!("{name} = {}", four_decimals(got)));
             }
-            Judged {
-                claim: text,
-                source: c.source.clone(),
-                measured: parts.join(", "),
-                short: format!("{short_claim}: {}", short_parts.join(", ")),
-                verdict: if held { Verdict::Held } else { Verdict::NotHeld },
+            None => {
+                held = false;
+                parts.push(format!("{name} not finite"));
+                short_parts.push(format!("{name} not finite"));
             }
         }
-        Claim::WallMs(c) | Claim::PeakRssMb(c) => {
-            let (unit, text) = match claim {
-                Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds_in(c.at_least, c.at_most, " ms"))),
-                _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds_in(c.at_least, c.at_most, " MB"))),
-            };
-            let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
-            let Some((median, low, high)) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
-                return Judged::no_data(text, &c.source, &short_claim);
-            };
-            Judged {
-                claim: text,
-                source: c.source.clone(),
-                measured: format!("{} {unit} (95% CI {}–{} {unit})", sig3(median), sig3(low), sig3(high)),
-                short: format!("{short_claim}: {} {unit}", sig3(median)),
-                verdict: judge_interval(low, high, c.at_least, c.at_most),
-            }
-        }
+    }
+    Judged {
+        claim: text,
+        source: c.source.clone(),
+        measured: parts.join(", "),
+        short: format!("{short_claim}: {}", short_parts.join(", ")),
+        verdict: if held { Verdict::Held } else { Verdict::NotHeld },
+    }
+}
+
+/// A wall-time (ms) or peak-memory (MB) claim: `claim` says which, `c` holds its bounds.
+fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary) -> Judged {
+    let (unit, text) = match claim {
+        Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds_in(c.at_least, c.at_most, " ms"))),
+        _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds_in(c.at_least, c.at_most, " MB"))),
+    };
+    let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
+    let Some(value) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
+        return Judged::no_data(text, &c.source, &short_claim);
+    };
+    let InClaimUnit { median, ci_low: low, ci_high: high } = value;
+    Judged {
+        claim: text,
+        source: c.source.clone(),
+        measured: format!("{} {unit} (95% CI {}–{} {unit})", sig3(median), sig3(low), sig3(high)),
+        short: format!("{short_claim}: {} {unit}", sig3(median)),
+        verdict: judge_interval(low, high, c.at_least, c.at_most),
     }
 }
 
 /// How many claims did not hold.
-pub fn not_held(results: &[ClaimResult]) -> usize {
+pub(crate) fn not_held(results: &[ClaimResult]) -> usize {
     results.iter().filter(|r| r.verdict == Verdict::NotHeld).count()
 }
 
 /// How many claims could not be judged: an implementation they name has no measurement there.
-pub fn without_data(results: &[ClaimResult]) -> usize {
+pub(crate) fn without_data(results: &[ClaimResult]) -> usize {
     results.iter().filter(|r| r.verdict == Verdict::NoData).count()
 }
 
@@ -316,9 +355,9 @@ mod tests {
 
     #[test]
     fn a_claim_quotes_the_same_interval_as_the_results_table() {
+        use crate::analysis::summary::tests::{plan_of, row};
         use crate::measurement::RunStatus;
         use crate::plan::{Claim, SpeedupClaim};
-        use crate::summary::tests::{plan_of, row};
         let mut plan = plan_of(&["rust", "python"], "python");
         plan.scenarios[0].expect.push(Claim::Speedup(SpeedupClaim {
             faster: "rust".into(),
@@ -336,7 +375,7 @@ mod tests {
             rows.push(row("rust", k, RunStatus::Ok, (1.0 + wobble) * 1e-3, 0.0, 0.0, 1));
             rows.push(row("python", k, RunStatus::Ok, (90.0 + 40.0 * f64::from((k * 104_729) % 97) / 97.0) * 1e-3, 0.0, 0.0, 1));
         }
-        let summary = crate::summary::summarise(&plan, &rows, None);
+        let summary = crate::analysis::summary::summarise(&plan, &rows, None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
         let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
         assert_eq!(claims[0].measured, ratio_text(&table));

@@ -16,28 +16,27 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// The widest the CPU reports: AVX-512F, else AVX2 with FMA, else portable code.
-    pub fn widest() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                return Isa::Avx2Fma;
-            }
+    /// The widest the CPU reports: AVX-512F, else AVX2 with FMA, else portable code. The CPU is
+    /// asked through linreg's detection, the one the kernels under test use, so both always agree
+    /// on what this machine has.
+    pub(crate) fn widest() -> Isa {
+        if linreg::Isa::avx512().is_some() {
+            Isa::Avx512
+        } else if linreg::Isa::avx2_fma().is_some() {
+            Isa::Avx2Fma
+        } else {
+            Isa::Portable
         }
-        Isa::Portable
     }
 
     /// Every instruction set this CPU can run, narrowest first (for tests that compare them).
     #[cfg(test)]
-    pub fn available() -> Vec<Isa> {
+    pub(crate) fn available() -> Vec<Isa> {
         let widest = Isa::widest();
         [Isa::Portable, Isa::Avx2Fma, Isa::Avx512].into_iter().filter(|isa| *isa <= widest).collect()
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Isa::Portable => "portable",
             Isa::Avx2Fma => "avx2-fma",

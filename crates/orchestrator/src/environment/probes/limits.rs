@@ -12,7 +12,7 @@ use super::BYTES_PER_POINT;
 /// Which of the two limits binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LimitBound {
+pub(crate) enum LimitBound {
     /// Moving the data: the bandwidth at the working set's size.
     Bandwidth,
     /// The arithmetic: the compute ceiling.
@@ -20,7 +20,7 @@ pub enum LimitBound {
 }
 
 impl LimitBound {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LimitBound::Bandwidth => "bandwidth",
             LimitBound::Compute => "compute",
@@ -30,14 +30,14 @@ impl LimitBound {
 
 /// The least an epoch can cost a point, and why.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limit {
+pub(crate) struct Limit {
     pub ns_per_point_epoch: f64,
     pub bound: LimitBound,
 }
 
 /// What was measured of the machine; either part may be missing.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MachineLimits<'a> {
+pub(crate) struct MachineLimits<'a> {
     pub bandwidth: Option<&'a BandwidthCurve>,
     pub compute: Option<&'a ComputeCeiling>,
 }
@@ -49,7 +49,7 @@ impl MachineLimits<'_> {
     /// never held to less than one thread reaches: on a busy machine the all-threads probe can
     /// read lower than the one-thread probe, and a limit must not be slower than what one thread
     /// showed it can do.
-    pub fn bytes_per_second(&self, working_set_bytes: f64, threads: usize) -> Option<f64> {
+    pub(crate) fn bytes_per_second(&self, working_set_bytes: f64, threads: usize) -> Option<f64> {
         let curve = self.bandwidth?;
         let single = interpolate(&curve.single_thread, working_set_bytes);
         let all = interpolate(&curve.all_threads, working_set_bytes);
@@ -57,7 +57,7 @@ impl MachineLimits<'_> {
     }
 
     /// Floating-point operations a second (best sample) on `threads` threads, scaled the same way.
-    pub fn flops_per_second(&self, threads: usize) -> Option<f64> {
+    pub(crate) fn flops_per_second(&self, threads: usize) -> Option<f64> {
         let ceiling = self.compute?;
         let single = Some(ceiling.single_thread_flops_per_second.best);
         let all = Some(ceiling.all_threads_flops_per_second.best);
@@ -67,7 +67,7 @@ impl MachineLimits<'_> {
     /// The limit for an epoch over `n` points on `threads` threads: the larger of the time to read
     /// [`BYTES_PER_POINT`] a point at the bandwidth of a 16·n-byte working set and the time of the
     /// arithmetic at the compute ceiling. None when neither was measured.
-    pub fn at(&self, n: u64, threads: usize) -> Option<Limit> {
+    pub(crate) fn at(&self, n: u64, threads: usize) -> Option<Limit> {
         let bytes = n as f64 * BYTES_PER_POINT as f64;
         let bandwidth_ns = self.bytes_per_second(bytes, threads).filter(|b| *b > 0.0).map(|b| BYTES_PER_POINT as f64 / b * 1e9);
         let flops_per_point = self.compute.map(|c| c.flops_per_point);
@@ -102,7 +102,7 @@ fn between_thread_counts(threads: usize, all: usize, single: Option<f64>, everyt
 /// working set is never slower to read than a larger one that holds it (whatever cache holds the
 /// larger holds the smaller), so a dip below a larger size's figure is the machine being busy, not
 /// its limit. Ascending by size.
-pub fn envelope(curve: &[BandwidthAtSize]) -> Vec<(f64, f64)> {
+pub(crate) fn envelope(curve: &[BandwidthAtSize]) -> Vec<(f64, f64)> {
     let mut fastest_beyond = 0.0f64;
     let mut points: Vec<(f64, f64)> = curve
         .iter()
@@ -119,7 +119,7 @@ pub fn envelope(curve: &[BandwidthAtSize]) -> Vec<(f64, f64)> {
 /// The bandwidth at `working_set_bytes` from the [`envelope`]: linear in log(bytes) and log(rate)
 /// between the two measured sizes around it, and the nearest measured size's beyond either end.
 /// None for an empty curve.
-pub fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<f64> {
+pub(crate) fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<f64> {
     let points = envelope(curve);
     let (first, last) = (points.first()?, points.last()?);
     if working_set_bytes <= first.0 {
@@ -140,8 +140,8 @@ pub fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::probes::harness::Spread;
-    use crate::probes::isa::Isa;
+    use crate::environment::probes::harness::Spread;
+    use crate::environment::probes::isa::Isa;
 
     fn at(bytes: u64, rate: f64) -> BandwidthAtSize {
         BandwidthAtSize {

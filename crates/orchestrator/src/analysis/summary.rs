@@ -5,31 +5,29 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::metric::Metric;
+use crate::environment::probes::LimitBound;
 use crate::environment::Environment;
 use crate::measurement::{RawRecord, RunStatus};
 use crate::plan::{Plan, ScenarioPlan};
-use crate::probes::LimitBound;
 use crate::stats::{self, Distribution, Ratio};
 
-/// Bytes each epoch reads per point (x and y, float64).
-pub const BYTES_PER_POINT_EPOCH: f64 = crate::probes::BYTES_PER_POINT as f64;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     pub scenarios: Vec<ScenarioSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioSummary {
+pub(crate) struct ScenarioSummary {
     pub name: String,
     pub baseline: String,
     pub points: Vec<PointSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointSummary {
+pub(crate) struct PointSummary {
     pub index: usize,
     pub label: String,
     pub n: u64,
@@ -41,7 +39,7 @@ pub struct PointSummary {
 /// How an implementation fared at a point, in one word for tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Every counted run ended ok.
     Ok,
     /// Every counted run reported a diverged fit.
@@ -57,7 +55,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Diverged => "diverged",
@@ -70,7 +68,7 @@ impl Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImplementationSummary {
+pub(crate) struct ImplementationSummary {
     pub implementation: String,
     pub outcome: Outcome,
     /// Counted runs whose figures describe the implementation doing its job (ok or diverged).
@@ -78,6 +76,11 @@ pub struct ImplementationSummary {
     /// Counted runs that ended otherwise.
     pub failed: usize,
     /// Runs by status, e.g. {"ok": 28, "timeout": 2}.
+    #[serde(rename = "statuses")]
+    pub status_counts: StatusCounts,
+    /// LAYOUT-SHIM: the same counts keyed by name, for report/markdown.rs's status cell until it
+    /// reads `status_counts`; removed when the branches are merged.
+    #[serde(skip)]
     pub statuses: BTreeMap<String, usize>,
     /// The first failure's message (or why it was unavailable).
     pub message: Option<String>,
@@ -108,7 +111,7 @@ pub struct ImplementationSummary {
     pub memory_ratio_vs_baseline: Option<Ratio>,
     /// The machine's limit, ns per point per epoch, for the threads this implementation used: the
     /// larger of 16 bytes at the bandwidth measured for a working set of 16·n bytes and the epoch's
-    /// arithmetic at the compute ceiling (see [`crate::probes::limits`]); `limit_bound` says which.
+    /// arithmetic at the compute ceiling (see [`crate::environment::probes::limits`]); `limit_bound` says which.
     pub limit_ns_per_point_epoch: Option<f64>,
     pub limit_bound: Option<LimitBound>,
     /// The share of the limit reached: limit / measured ns per point per epoch (1 is the limit).
@@ -117,16 +120,50 @@ pub struct ImplementationSummary {
     pub wall_over_spawn_floor: Option<f64>,
 }
 
+/// Runs by status. Listed, and written to summary.json, in the order of the statuses' names
+/// ("bad_output" … "unavailable"), as they always have been.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct StatusCounts(BTreeMap<RunStatus, usize>);
+
+impl StatusCounts {
+    fn of(rows: &[&RawRecord]) -> StatusCounts {
+        let mut counts = BTreeMap::new();
+        for row in rows {
+            *counts.entry(row.status).or_default() += 1;
+        }
+        StatusCounts(counts)
+    }
+
+    /// Each status that occurred with its count, in the order of the statuses' names.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RunStatus, usize)> {
+        let mut counts: Vec<(RunStatus, usize)> = self.0.iter().map(|(status, count)| (*status, *count)).collect();
+        counts.sort_by_key(|(status, _)| status.as_str());
+        counts.into_iter()
+    }
+}
+
+impl Serialize for StatusCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusCounts {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::deserialize(deserializer).map(StatusCounts)
+    }
+}
+
 impl ImplementationSummary {
     /// Whether this implementation has figures to show.
-    pub fn measured(&self) -> bool {
+    pub(crate) fn measured(&self) -> bool {
         self.wall.is_some()
     }
 }
 
 /// Summarises every scenario of `plan` from `records`. `environment` supplies the machine's limits
 /// (bandwidth, spawn floor) when they were measured.
-pub fn summarise(plan: &Plan, records: &[RawRecord], environment: Option<&Environment>) -> RunSummary {
+pub(crate) fn summarise(plan: &Plan, records: &[RawRecord], environment: Option<&Environment>) -> RunSummary {
     RunSummary { scenarios: plan.scenarios.iter().map(|s| summarise_scenario(s, records, environment)).collect() }
 }
 
@@ -145,12 +182,11 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
                 })
                 .collect();
             for summary in &mut implementations {
-                let against_baseline = |figure_name, figure: Figure| {
-                    ratio_between(records, &scenario.name, point.index, &scenario.baseline, &summary.implementation, figure_name, figure)
-                };
-                summary.speedup_vs_baseline = against_baseline("wall", |r| r.wall_seconds);
-                summary.train_speedup_vs_baseline = against_baseline("train", |r| r.train_seconds);
-                summary.memory_ratio_vs_baseline = against_baseline("peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64));
+                let against_baseline =
+                    |metric| ratio_between(records, &scenario.name, point.index, &scenario.baseline, &summary.implementation, metric);
+                summary.speedup_vs_baseline = against_baseline(Metric::Wall);
+                summary.train_speedup_vs_baseline = against_baseline(Metric::Train);
+                summary.memory_ratio_vs_baseline = against_baseline(Metric::PeakRss);
             }
             PointSummary {
                 index: point.index,
@@ -166,8 +202,8 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
 }
 
 /// The measured values of one figure over the runs that measured.
-pub fn values(rows: &[&RawRecord], figure: impl Fn(&RawRecord) -> Option<f64>) -> Vec<f64> {
-    rows.iter().filter(|r| r.status.is_measurement()).filter_map(|r| figure(r)).filter(|v| v.is_finite()).collect()
+pub(crate) fn values(rows: &[&RawRecord], metric: Metric) -> Vec<f64> {
+    rows.iter().filter(|r| r.status.is_measurement()).filter_map(|r| metric.of(r)).filter(|v| v.is_finite()).collect()
 }
 
 /// The rows of one implementation at one point of one scenario.
@@ -175,24 +211,20 @@ pub(crate) fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize
     records.iter().filter(|r| r.scenario == scenario && r.point == point && r.implementation == implementation).collect()
 }
 
-/// How to read one figure from a run.
-pub type Figure = fn(&RawRecord) -> Option<f64>;
-
-/// median(`figure` of `numerator`'s runs) / median(`figure` of `denominator`'s runs) at one point,
+/// median(`metric` of `numerator`'s runs) / median(`metric` of `denominator`'s runs) at one point,
 /// over the runs that measured, with a bootstrap CI. The seed is made from what is compared and
 /// nothing else, so the same ratio gets the same interval wherever the report shows it (the
 /// results table and a claim) and on every re-render.
-pub fn ratio_between(
+pub(crate) fn ratio_between(
     records: &[RawRecord],
     scenario: &str,
     point: usize,
     numerator: &str,
     denominator: &str,
-    figure_name: &str,
-    figure: Figure,
+    metric: Metric,
 ) -> Option<Ratio> {
-    let sample = |name| values(&rows_of(records, scenario, point, name), figure);
-    let key = format!("{scenario}/{point}/{figure_name}/{numerator}/{denominator}");
+    let sample = |name| values(&rows_of(records, scenario, point, name), metric);
+    let key = format!("{scenario}/{point}/{metric}/{numerator}/{denominator}");
     stats::ratio_of_medians(&sample(numerator), &sample(denominator), stats::seed_for(&key))
 }
 
@@ -203,10 +235,8 @@ fn summarise_implementation(
     key: &str,
     environment: Option<&Environment>,
 ) -> ImplementationSummary {
-    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
-    for row in rows {
-        *statuses.entry(row.status.as_str().to_string()).or_default() += 1;
-    }
+    let status_counts = StatusCounts::of(rows);
+    let statuses = status_counts.iter().map(|(status, count)| (status.as_str().to_string(), count)).collect();
     let counted: Vec<&RawRecord> = rows.iter().copied().filter(|r| r.status != RunStatus::Unavailable).collect();
     let measured: Vec<&RawRecord> = counted.iter().copied().filter(|r| r.status.is_measurement()).collect();
     let failed = counted.len() - measured.len();
@@ -224,11 +254,9 @@ fn summarise_implementation(
         Outcome::Ok
     };
     let message = rows.iter().find(|r| !r.status.is_measurement() && !r.message.is_empty()).map(|r| r.message.clone());
-    let describe = |figure: &str, f: &dyn Fn(&RawRecord) -> Option<f64>| {
-        stats::describe(&values(&measured, f), stats::seed_for(&format!("{key}/{figure}")))
-    };
-    let wall = describe("wall", &|r| r.wall_seconds);
-    let train = describe("train", &|r| r.train_seconds);
+    let describe = |metric: Metric| stats::describe(&values(&measured, metric), stats::seed_for(&format!("{key}/{metric}")));
+    let wall = describe(Metric::Wall);
+    let train = describe(Metric::Train);
     let first = measured.first();
     let epochs_run = first.and_then(|r| r.epochs_run).unwrap_or(0);
     let ns_per_point_epoch = train.as_ref().filter(|_| n > 0 && epochs_run > 0).map(|t| t.median * 1e9 / (n as f64 * epochs_run as f64));
@@ -243,12 +271,13 @@ fn summarise_implementation(
         outcome,
         runs: measured.len(),
         failed,
+        status_counts,
         statuses,
         message,
-        cpu: describe("cpu", &|r| r.cpu_seconds()),
-        peak_rss: describe("peak_rss", &|r| r.peak_rss_bytes.map(|b| b as f64)),
-        load: describe("load", &|r| r.load_seconds),
-        startup: describe("startup", &|r| r.startup_seconds()),
+        cpu: describe(Metric::Cpu),
+        peak_rss: describe(Metric::PeakRss),
+        load: describe(Metric::Load),
+        startup: describe(Metric::Startup),
         ns_per_point_epoch,
         w: first.and_then(|r| r.w),
         b: first.and_then(|r| r.b),
@@ -367,7 +396,7 @@ pub(crate) mod tests {
             row("python", 2, RunStatus::Ok, 0.110, 0.001, 0.010, 30_000_000),
             row("python", 3, RunStatus::Failed, 0.5, 0.0, 0.0, 1),
         ];
-        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let env = Environment {
             spawn_floor_seconds: Some(0.0005),
             bandwidth_curve: Some(curve),
@@ -406,7 +435,7 @@ pub(crate) mod tests {
         let mut rows =
             vec![row("serial", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("parallel", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
         rows[1].threads = Some(2);
-        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let env = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
         let summary = summarise(&plan, &rows, Some(&env));
         let point = &summary.scenarios[0].points[0];

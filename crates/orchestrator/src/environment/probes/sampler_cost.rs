@@ -14,12 +14,12 @@ use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
 /// The baseline's sampling: at most one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
-pub const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Pairs of runs; the median ratio over them is the figure. Many short pairs rather than a few long
 /// ones: on a shared machine one pair can be off by 20% either way, and the median of nine is
 /// steadier than the median of three.
-pub const DEFAULT_PAIRS: usize = 7;
+pub(crate) const DEFAULT_PAIRS: usize = 7;
 
 /// How long each child works, about: fifty wake-ups at 1 ms, short enough for the probe.
 const TARGET_CHILD_SECONDS: f64 = 0.05;
@@ -50,6 +50,12 @@ impl SamplerPair {
     }
 }
 
+/// One run of the busy child: its own seconds of work and what the sampler spent on it.
+struct ChildRun {
+    seconds: f64,
+    sampler_cpu_seconds: f64,
+}
+
 /// The sampler's cost on a child using every CPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SamplerCost {
@@ -65,7 +71,7 @@ pub struct SamplerCost {
 
 impl SamplerCost {
     /// How much the default interval slowed the child: 0.03 is 3% longer.
-    pub fn slowdown_fraction(&self) -> f64 {
+    pub(crate) fn slowdown_fraction(&self) -> f64 {
         self.median_ratio - 1.0
     }
 }
@@ -81,7 +87,7 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
     let command_of =
         |units: u64, rounds: u64| [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec();
     let cancel = CancelToken::new();
-    let run = |argv: &[String], interval: Duration| -> Result<(f64, f64), ProbeError> {
+    let run = |argv: &[String], interval: Duration| -> Result<ChildRun, ProbeError> {
         let command = ChildCommand::new(argv.iter().cloned(), "/");
         let measured = runner::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), &cancel);
         if measured.termination != Termination::Exited(0) {
@@ -90,10 +96,10 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
         let text = String::from_utf8_lossy(&measured.stdout);
         let seconds = text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0);
         let seconds = seconds.ok_or_else(|| ProbeError::SamplerCostOutput { program: program.clone(), output: text.trim().to_owned() })?;
-        Ok((seconds, measured.sampler_cpu_seconds))
+        Ok(ChildRun { seconds, sampler_cpu_seconds: measured.sampler_cpu_seconds })
     };
 
-    let (calibration_seconds, _) = run(&command_of(CALIBRATION_UNITS, CALIBRATION_ROUNDS), SPARSE_INTERVAL)?;
+    let calibration_seconds = run(&command_of(CALIBRATION_UNITS, CALIBRATION_ROUNDS), SPARSE_INTERVAL)?.seconds;
     let units = ((CALIBRATION_UNITS as f64 * TARGET_CHILD_SECONDS / calibration_seconds) as u64).max(1);
     let rounds = ((TARGET_CHILD_SECONDS / TARGET_ROUND_SECONDS) as u64).clamp(1, units);
     let argv = command_of(units, rounds);
@@ -108,7 +114,11 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
             let sparse = run(&argv, SPARSE_INTERVAL)?;
             (run(&argv, default_interval)?, sparse)
         };
-        measured.push(SamplerPair { default_seconds: default.0, sparse_seconds: sparse.0, default_sampler_cpu_seconds: default.1 });
+        measured.push(SamplerPair {
+            default_seconds: default.seconds,
+            sparse_seconds: sparse.seconds,
+            default_sampler_cpu_seconds: default.sampler_cpu_seconds,
+        });
     }
     let ratios: Vec<f64> = measured.iter().map(SamplerPair::ratio).collect();
     Ok(SamplerCost {

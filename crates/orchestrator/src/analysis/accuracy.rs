@@ -5,15 +5,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::summary::{ImplementationSummary, PointSummary};
 use crate::plan::{PointPlan, ScenarioPlan};
-use crate::summary::{ImplementationSummary, PointSummary};
 
 /// Reference fits above this much work (points × epochs) are skipped: the report must stay quick
 /// to render (about 1 ns a point-epoch here, so this is ~2 s at most).
-pub const MAX_REFERENCE_POINT_EPOCHS: u64 = 2_000_000_000;
+pub(crate) const MAX_REFERENCE_POINT_EPOCHS: u64 = 2_000_000_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointAccuracy {
+pub(crate) struct PointAccuracy {
     pub point: usize,
     pub relative_tolerance: f64,
     /// Gradient descent computed in-process; None when the data file is gone or the fit too big.
@@ -30,7 +30,7 @@ pub struct PointAccuracy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ReferenceFit {
+pub(crate) struct ReferenceFit {
     pub w: Option<f64>,
     pub b: Option<f64>,
     pub mse: Option<f64>,
@@ -38,14 +38,14 @@ pub struct ReferenceFit {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Optimum {
+pub(crate) struct Optimum {
     pub w: f64,
     pub b: f64,
     pub mse: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImplementationAccuracy {
+pub(crate) struct ImplementationAccuracy {
     pub implementation: String,
     pub w: Option<f64>,
     pub b: Option<f64>,
@@ -63,14 +63,14 @@ pub struct ImplementationAccuracy {
 }
 
 /// |a − b| / max(|a|, |b|, 1e-12).
-pub fn relative_difference(a: f64, b: f64) -> f64 {
+pub(crate) fn relative_difference(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-12)
 }
 
 /// The accuracy of every implementation at one point.
-pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary) -> PointAccuracy {
+pub(crate) fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary) -> PointAccuracy {
     let tolerance = scenario.accuracy.relative_tolerance;
-    let (reference, ols, reference_note) = reference_and_optimum(point);
+    let Benchmarks { reference, ols, reference_note } = reference_and_optimum(point);
     // Programs that print no result line (protocol: none) have no fit to judge.
     let finished: Vec<&ImplementationSummary> =
         summary.implementations.iter().filter(|s| s.runs > 0 && scenario.has_fit(&s.implementation)).collect();
@@ -99,10 +99,19 @@ pub fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &PointSummary
     }
 }
 
-fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Optimum>, Option<String>) {
+/// What a point's fits are set against: the reference fit (or why there is none) and the optimum.
+struct Benchmarks {
+    reference: Option<ReferenceFit>,
+    ols: Option<Optimum>,
+    reference_note: Option<String>,
+}
+
+fn reference_and_optimum(point: &PointPlan) -> Benchmarks {
     let data = match linreg::Dataset::read(&point.data_path) {
         Ok(data) => data,
-        Err(e) => return (None, None, Some(format!("the dataset could not be read again ({e})"))),
+        Err(e) => {
+            return Benchmarks { reference: None, ols: None, reference_note: Some(format!("the dataset could not be read again ({e})")) }
+        }
     };
     let ols = linreg::ols(&data.x, &data.y).map(|o| Optimum { w: o.w, b: o.b, mse: o.mse });
     if point.n.saturating_mul(point.epochs) > MAX_REFERENCE_POINT_EPOCHS {
@@ -110,7 +119,7 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
             "no reference fit: {} point-epochs is above the {MAX_REFERENCE_POINT_EPOCHS} the report computes",
             point.n.saturating_mul(point.epochs)
         );
-        return (None, ols, Some(note));
+        return Benchmarks { reference: None, ols, reference_note: Some(note) };
     }
     let fit = linreg::fit(&data.x, &data.y, point.epochs, point.learning_rate, linreg::Kernel::Scalar);
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -118,7 +127,8 @@ fn reference_and_optimum(point: &PointPlan) -> (Option<ReferenceFit>, Option<Opt
         linreg::FitStatus::Ok => None,
         linreg::FitStatus::Diverged { at_epoch } => Some(at_epoch),
     };
-    (Some(ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch }), ols, None)
+    let reference = ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch };
+    Benchmarks { reference: Some(reference), ols, reference_note: None }
 }
 
 fn judge(
@@ -153,9 +163,9 @@ fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::tests::{plan_of, row};
+    use crate::analysis::summary::{summarise, Outcome};
     use crate::measurement::RunStatus;
-    use crate::summary::tests::{plan_of, row};
-    use crate::summary::{summarise, Outcome};
 
     fn seed_file() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("accuracy-test-{}", std::process::id()));

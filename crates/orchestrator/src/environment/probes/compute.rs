@@ -13,14 +13,14 @@ use super::isa::Isa;
 use super::ProbeError;
 
 /// Fused multiply-adds a point an epoch: w·x + b, and Σ e·x.
-pub const FMAS_PER_POINT: u32 = 2;
+pub(crate) const FMAS_PER_POINT: u32 = 2;
 /// Adds (and subtractions) a point an epoch: − y, and Σ e.
-pub const ADDS_PER_POINT: u32 = 2;
+pub(crate) const ADDS_PER_POINT: u32 = 2;
 /// Floating-point operations a point an epoch, an FMA counting as two.
-pub const FLOPS_PER_POINT: f64 = (2 * FMAS_PER_POINT + ADDS_PER_POINT) as f64;
+pub(crate) const FLOPS_PER_POINT: f64 = (2 * FMAS_PER_POINT + ADDS_PER_POINT) as f64;
 
 /// Timed samples at each thread count.
-pub const DEFAULT_SAMPLES: usize = 9;
+pub(crate) const DEFAULT_SAMPLES: usize = 9;
 
 /// How long each sample lasts, about: long beside the skew between threads starting a sample
 /// (their wake-ups from the barrier, up to a millisecond or so on a busy VM), which a sample's
@@ -42,7 +42,7 @@ pub struct ComputeCeiling {
 
 impl ComputeCeiling {
     /// The least an epoch's arithmetic can cost a point, at the best sample, in ns.
-    pub fn ns_per_point(&self, all_threads: bool) -> f64 {
+    pub(crate) fn ns_per_point(&self, all_threads: bool) -> f64 {
         let flops = if all_threads { self.all_threads_flops_per_second.best } else { self.single_thread_flops_per_second.best };
         self.flops_per_point / flops * 1e9
     }
@@ -50,7 +50,7 @@ impl ComputeCeiling {
 
 /// Measures the ceiling with `samples` samples on one thread and on every thread this process may
 /// use; each thread works on its own registers, nothing is shared.
-pub fn measure_ceiling(samples: usize) -> Result<ComputeCeiling, ProbeError> {
+pub(crate) fn measure_ceiling(samples: usize) -> Result<ComputeCeiling, ProbeError> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
     let iterations = calibrate(isa);

@@ -8,36 +8,32 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::metric::{Metric, Unit};
+use crate::analysis::summary;
 use crate::measurement::RawRecord;
 use crate::records;
 use crate::report::format;
 use crate::stats::{self, Ratio};
-use crate::summary::{self, Figure};
 
-/// The figures compared, by name.
-const FIGURES: [(&str, Figure); 4] = [
-    ("wall", |r| r.wall_seconds),
-    ("cpu", |r| r.cpu_seconds()),
-    ("train", |r| r.train_seconds),
-    ("peak_rss", |r| r.peak_rss_bytes.map(|b| b as f64)),
-];
+/// The figures compared, in the order they are listed.
+const METRICS: [Metric; 4] = [Metric::Wall, Metric::Cpu, Metric::Train, Metric::PeakRss];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// The CI lies entirely above 1 + threshold.
     Regression,
     /// The CI lies entirely below 1 − threshold.
     Improvement,
     /// Within the threshold, or the CI does not exclude it.
-    NoChange,
+    Unchanged,
 }
 
 #[derive(Debug, Clone)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub scenario: String,
     pub point_label: String,
     pub implementation: String,
-    pub figure: &'static str,
+    pub metric: Metric,
     pub old_median: f64,
     pub new_median: f64,
     /// new / old with its CI.
@@ -45,26 +41,25 @@ pub struct Comparison {
     pub change: Change,
 }
 
-pub struct Outcome {
-    pub comparisons: Vec<Comparison>,
+pub(crate) struct Outcome {
     pub regressions: usize,
     pub text: String,
 }
 
-pub fn classify(ratio: &Ratio, threshold: f64) -> Change {
+pub(crate) fn classify(ratio: &Ratio, threshold: f64) -> Change {
     if ratio.ci_low > 1.0 + threshold {
         Change::Regression
     } else if ratio.ci_high < 1.0 - threshold {
         Change::Improvement
     } else {
-        Change::NoChange
+        Change::Unchanged
     }
 }
 
 /// Compares the measured runs of two sets of raw records, matched by scenario, point label and
 /// implementation (labels carry n, epochs and learning rate, so a changed scenario is not
 /// compared with its old self).
-pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comparison> {
+pub(crate) fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comparison> {
     let mut keys: Vec<(&str, &str, &str)> = Vec::new();
     for r in new.iter().filter(|r| r.status.is_measurement()) {
         let key = (r.scenario.as_str(), r.point_label.as_str(), r.implementation.as_str());
@@ -75,14 +70,14 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
     let mut comparisons = Vec::new();
     for (scenario, label, implementation) in keys {
         // Matched by label, not index: a point's index moves when a sweep is edited.
-        let select = |records: &[RawRecord], figure: Figure| -> Vec<f64> {
+        let select = |records: &[RawRecord], metric: Metric| -> Vec<f64> {
             let rows: Vec<&RawRecord> =
                 records.iter().filter(|r| r.scenario == scenario && r.point_label == label && r.implementation == implementation).collect();
-            summary::values(&rows, figure)
+            summary::values(&rows, metric)
         };
-        for (name, figure) in FIGURES {
-            let (before, after) = (select(old, figure), select(new, figure));
-            let seed = stats::seed_for(&format!("compare/{scenario}/{label}/{implementation}/{name}"));
+        for metric in METRICS {
+            let (before, after) = (select(old, metric), select(new, metric));
+            let seed = stats::seed_for(&format!("compare/{scenario}/{label}/{implementation}/{metric}"));
             let (Some(ratio), Some(old_median), Some(new_median)) =
                 (stats::ratio_of_medians(&after, &before, seed), stats::median(&before), stats::median(&after))
             else {
@@ -92,7 +87,7 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
                 scenario: scenario.to_string(),
                 point_label: label.to_string(),
                 implementation: implementation.to_string(),
-                figure: name,
+                metric,
                 old_median,
                 new_median,
                 change: classify(&ratio, threshold),
@@ -103,7 +98,7 @@ pub fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comp
     comparisons
 }
 
-pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::Result<Outcome> {
+pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::Result<Outcome> {
     let old = records::read_raw(old_dir).with_context(|| format!("reading the old run {}", old_dir.display()))?;
     let new = records::read_raw(new_dir).with_context(|| format!("reading the new run {}", new_dir.display()))?;
     let comparisons = compare(&old, &new, threshold);
@@ -132,7 +127,10 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
         "scenario", "point", "implementation", "figure", "old", "new", "change [95% CI]"
     );
     for c in &comparisons {
-        let show = |v: f64| if c.figure == "peak_rss" { format::bytes(v) } else { format::seconds(v) };
+        let show = |v: f64| match c.metric.unit() {
+            Unit::Bytes => format::bytes(v),
+            Unit::Seconds => format::seconds(v),
+        };
         let change = format!(
             "{:+.1}% [{:+.1}%, {:+.1}%]",
             (c.ratio.estimate - 1.0) * 100.0,
@@ -142,7 +140,7 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",
-            Change::NoChange => "no change",
+            Change::Unchanged => "no change",
         };
         let _ = writeln!(
             text,
@@ -150,21 +148,21 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
             c.scenario,
             c.point_label,
             c.implementation,
-            c.figure,
+            c.metric,
             show(c.old_median),
             show(c.new_median),
             change
         );
     }
     let _ = writeln!(text, "\n{regressions} regression(s)");
-    Ok(Outcome { comparisons, regressions, text })
+    Ok(Outcome { regressions, text })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::tests::row;
     use crate::measurement::RunStatus;
-    use crate::summary::tests::row;
 
     fn runs(scale: f64) -> Vec<RawRecord> {
         (0..20)
@@ -175,18 +173,18 @@ mod tests {
     #[test]
     fn a_real_slowdown_is_a_regression_and_noise_is_not() {
         let slower = compare(&runs(1.0), &runs(1.3), 0.05);
-        let wall = slower.iter().find(|c| c.figure == "wall").unwrap();
+        let wall = slower.iter().find(|c| c.metric == Metric::Wall).unwrap();
         assert_eq!(wall.change, Change::Regression, "{wall:?}");
         let same = compare(&runs(1.0), &runs(1.01), 0.05);
-        assert!(same.iter().all(|c| c.change == Change::NoChange), "{same:?}");
+        assert!(same.iter().all(|c| c.change == Change::Unchanged), "{same:?}");
         let faster = compare(&runs(1.0), &runs(0.5), 0.05);
-        assert_eq!(faster.iter().find(|c| c.figure == "wall").unwrap().change, Change::Improvement);
+        assert_eq!(faster.iter().find(|c| c.metric == Metric::Wall).unwrap().change, Change::Improvement);
     }
 
     #[test]
     fn the_threshold_is_respected() {
         let ratio = Ratio { estimate: 1.04, ci_low: 1.03, ci_high: 1.05 };
-        assert_eq!(classify(&ratio, 0.05), Change::NoChange);
+        assert_eq!(classify(&ratio, 0.05), Change::Unchanged);
         assert_eq!(classify(&ratio, 0.02), Change::Regression);
     }
 }

@@ -5,14 +5,14 @@
 
 use serde::Serialize;
 
+use crate::analysis::summary::{self, ScenarioSummary};
 use crate::measurement::RawRecord;
 use crate::plan::ScenarioPlan;
 use crate::stats;
-use crate::summary::{self, ScenarioSummary};
 
 /// One step of a chain, at the scenario's first point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnatomyStep {
+pub(crate) struct AnatomyStep {
     pub implementation: String,
     pub description: String,
     pub median_wall_seconds: f64,
@@ -30,25 +30,25 @@ pub struct AnatomyStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AnatomyChain {
+pub(crate) struct AnatomyChain {
     pub steps: Vec<AnatomyStep>,
 }
 
 impl AnatomyChain {
     /// The whole program the chain explains: its last step.
-    pub fn whole(&self) -> Option<&AnatomyStep> {
+    pub(crate) fn whole(&self) -> Option<&AnatomyStep> {
         self.steps.last()
     }
 
     /// The step that adds the most.
-    pub fn biggest_piece(&self) -> Option<&AnatomyStep> {
+    pub(crate) fn biggest_piece(&self) -> Option<&AnatomyStep> {
         self.steps.iter().max_by(|a, b| a.added_seconds.total_cmp(&b.added_seconds))
     }
 }
 
 /// The scenario's anatomy chains, with every step that was measured at its first point; a chain
 /// with fewer than two measured steps is left out.
-pub fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
+pub(crate) fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
     let Some(point) = summary.points.first() else { return Vec::new() };
     let faults = |name: &str| {
         let mut values: Vec<f64> = summary::rows_of(records, &plan.name, point.index, name)
@@ -120,14 +120,14 @@ mod tests {
 
     #[test]
     fn each_step_adds_its_median_minus_the_one_before_and_unmeasured_steps_are_left_out() {
+        use crate::analysis::summary::tests::{plan_of, row};
         use crate::measurement::RunStatus;
-        use crate::summary::tests::{plan_of, row};
         let mut plan = plan_of(&["floor", "interpreter", "numpy", "script", "missing"], "script");
         plan.scenarios[0].anatomy = vec![vec!["floor".into(), "interpreter".into(), "missing".into(), "numpy".into(), "script".into()]];
         let walls = [("floor", 0.001), ("interpreter", 0.010), ("numpy", 0.060), ("script", 0.080)];
         let records: Vec<RawRecord> =
             walls.iter().flat_map(|&(name, wall)| (1..=3).map(move |rep| row(name, rep, RunStatus::Ok, wall, 0.0, 0.0, 1 << 20))).collect();
-        let summary = crate::summary::summarise(&plan, &records, None);
+        let summary = crate::analysis::summary::summarise(&plan, &records, None);
         let chains = chains(&plan.scenarios[0], &summary.scenarios[0], &records);
         assert_eq!(chains.len(), 1);
         let added: Vec<(&str, f64)> = chains[0].steps.iter().map(|s| (s.implementation.as_str(), s.added_seconds)).collect();

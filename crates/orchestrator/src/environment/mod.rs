@@ -1,11 +1,13 @@
 //! environment.json: the machine and software a run was measured on, and the conditions during
 //! it (load, sampler overhead), so a reader can judge the numbers.
 
+pub(crate) mod binaries;
+pub(crate) mod import_profile;
+pub mod probes;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-
-use crate::probes;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Environment {
@@ -72,11 +74,11 @@ pub struct Environment {
     pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub numpy_import_profile: Option<crate::import_profile::ImportProfile>,
+    pub numpy_import_profile: Option<import_profile::ImportProfile>,
     /// How the launcher and each measured program are linked (static, or through which dynamic
     /// loader): part of every start-up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub binaries: Vec<crate::binaries::Binary>,
+    pub binaries: Vec<binaries::Binary>,
     /// SHA-256 of the scenario files, the catalogue, the git commit and the plan's options: runs
     /// and shards of the same plan share it (shard.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,12 +93,12 @@ pub struct Environment {
 
 impl Environment {
     /// Fraction of one core the sampler cost, when anything was sampled.
-    pub fn sampler_overhead_fraction(&self) -> Option<f64> {
+    pub(crate) fn sampler_overhead_fraction(&self) -> Option<f64> {
         (self.sampled_wall_seconds > 0.0).then(|| self.sampler_cpu_seconds / self.sampled_wall_seconds)
     }
 
     /// What the probes measured of the machine's limits (nothing when they did not run).
-    pub fn limits(&self) -> probes::MachineLimits<'_> {
+    pub(crate) fn limits(&self) -> probes::MachineLimits<'_> {
         probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref() }
     }
 }
@@ -140,7 +142,7 @@ use std::process::Command;
 
 /// Reads what can be read about the machine and the toolchains. Never fails: an unreadable
 /// fact is recorded as unknown.
-pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environment {
+pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environment {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -176,9 +178,9 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
         rustc: output_of("rustc", &["--version"], root).unwrap_or_else(|| "unknown".into()),
         python_command: Some(python.to_path_buf()),
         python_executable,
-        python_version: python_facts.as_ref().and_then(|f| f.first().cloned()),
-        numpy_version: python_facts.as_ref().and_then(|f| f.get(1).cloned()).filter(|v| !v.is_empty()),
-        numpy_blas: python_facts.as_ref().and_then(|f| f.get(2).cloned()).filter(|v| !v.is_empty()),
+        python_version: python_facts.version,
+        numpy_version: python_facts.numpy_version,
+        numpy_blas: python_facts.numpy_blas,
         git_commit: output_of("git", &["rev-parse", "HEAD"], root),
         git_dirty: output_of("git", &["status", "--porcelain", "--untracked-files=no"], root).map(|s| !s.is_empty()).or_else(|| {
             // `git status` prints nothing on a clean tree, which output_of reports as None.
@@ -188,8 +190,23 @@ pub fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environ
     }
 }
 
+/// What the interpreter says of itself; each None when it could not say.
+#[derive(Default)]
+struct PythonFacts {
+    version: Option<String>,
+    numpy_version: Option<String>,
+    numpy_blas: Option<String>,
+}
+
 /// Python version, numpy version and numpy's BLAS, asked of the interpreter itself.
-fn python_facts(python: &Path) -> Option<Vec<String>> {
+fn python_facts(python: &Path) -> PythonFacts {
+    let Some(lines) = python_fact_lines(python) else { return PythonFacts::default() };
+    let non_empty = |k: usize| lines.get(k).cloned().filter(|v| !v.is_empty());
+    PythonFacts { version: lines.first().cloned(), numpy_version: non_empty(1), numpy_blas: non_empty(2) }
+}
+
+/// The lines the fact script prints: Python's version, numpy's (empty without numpy), its BLAS.
+fn python_fact_lines(python: &Path) -> Option<Vec<String>> {
     const SCRIPT: &str = "import sys, platform\nprint(platform.python_version())\ntry:\n    import numpy\n    print(numpy.__version__)\n    try:\n        cfg = numpy.show_config(mode='dicts')\n        blas = cfg.get('Build Dependencies', {}).get('blas', {})\n        print(f\"{blas.get('name', '?')} {blas.get('version', '')}\".strip())\n    except Exception:\n        print('')\nexcept ImportError:\n    print('')\n    print('')\n";
     let out = Command::new(python).args(["-c", SCRIPT]).stdin(std::process::Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
@@ -205,20 +222,20 @@ fn output_of(program: &str, args: &[&str], dir: &Path) -> Option<String> {
     (out.status.success() && !text.is_empty()).then_some(text)
 }
 
-pub fn load_average() -> Option<[f64; 3]> {
+pub(crate) fn load_average() -> Option<[f64; 3]> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     let mut parts = text.split_whitespace().map(|p| p.parse::<f64>().ok());
     Some([parts.next()??, parts.next()??, parts.next()??])
 }
 
 /// Now, as an ISO 8601 UTC timestamp with seconds.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     format_utc(secs)
 }
 
 /// Seconds since the epoch → "YYYY-MM-DDTHH:MM:SSZ" (civil-from-days, proleptic Gregorian).
-pub fn format_utc(secs: u64) -> String {
+pub(crate) fn format_utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;

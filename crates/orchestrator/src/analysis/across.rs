@@ -1,0 +1,259 @@
+//! Across machines: full run directories of the same scenarios measured on different machines,
+//! set side by side point by point — each implementation's median wall time on each machine with
+//! its CI, the ratio of each machine to the first, and whether each claim and the headline
+//! speed-up (Rust against the scenario's baseline) hold on every machine.
+//!
+//! Points are matched by scenario name and point label, so runs of different commits (or a run
+//! and a merged sharded run) can be set side by side; a point missing on a machine is named.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::metric::Metric;
+use super::Analysis;
+use crate::analysis::claims::Verdict;
+use crate::analysis::summary;
+use crate::stats::{self, Distribution, Ratio};
+
+/// One machine's run.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Machine {
+    /// How the tables name it: the host name, made unique with "#k" when two runs share one.
+    pub label: String,
+    pub run_dir: PathBuf,
+    pub hostname: String,
+    pub cpu_model: String,
+    pub logical_cpus: usize,
+    pub plan_fingerprint: Option<String>,
+    pub git_commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AcrossImplementation {
+    pub implementation: String,
+    /// Median wall time with its CI, one per machine (None: not measured there).
+    pub wall: Vec<Option<Distribution>>,
+    /// This machine's median wall over the first machine's, one per machine (the first is 1).
+    pub ratio_to_first: Vec<Option<Ratio>>,
+    /// Speed-up over the scenario's baseline on each machine.
+    pub speedup_vs_baseline: Vec<Option<Ratio>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AcrossPoint {
+    pub scenario: String,
+    pub label: String,
+    pub baseline: String,
+    pub implementations: Vec<AcrossImplementation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AcrossClaim {
+    pub scenario: String,
+    pub point_label: String,
+    pub claim: String,
+    /// One per machine: what was measured and the verdict (None: the claim was not judged there).
+    pub measured: Vec<Option<(String, Verdict)>>,
+    pub held_everywhere: bool,
+}
+
+/// The headline: `faster` against the scenario's baseline at one point, on each machine.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Headline {
+    pub scenario: String,
+    pub point_label: String,
+    pub faster: String,
+    pub baseline: String,
+    pub speedup: Vec<Option<Ratio>>,
+    /// The whole CI above 1 on every machine.
+    pub faster_everywhere: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Across {
+    pub machines: Vec<Machine>,
+    /// Whether every run has the same plan fingerprint (same files, commit and options).
+    pub same_plan: bool,
+    /// Points measured on every machine, in the first machine's order.
+    pub points: Vec<AcrossPoint>,
+    /// Points not in every run: "scenario · label: only on A, B".
+    pub unmatched: Vec<String>,
+    pub claims: Vec<AcrossClaim>,
+    pub headlines: Vec<Headline>,
+}
+
+/// Reads every run directory (at least two) and sets them side by side.
+pub(crate) fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
+    use anyhow::Context;
+    if run_dirs.len() < 2 {
+        anyhow::bail!("give at least two run directories, one per machine");
+    }
+    let runs: Vec<Analysis> = run_dirs
+        .iter()
+        .map(|dir| super::analyse(dir).with_context(|| format!("run directory {}", dir.display())))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(compare(run_dirs, &runs))
+}
+
+/// The comparison of already analysed runs (one per machine, in the order given).
+pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
+    let machines = machines(run_dirs, runs);
+    let fingerprints: Vec<Option<&String>> =
+        runs.iter().map(|r| r.environment.as_ref().and_then(|e| e.plan_fingerprint.as_ref())).collect();
+    let same_plan = fingerprints.iter().all(|f| f.is_some() && *f == fingerprints[0]);
+
+    let mut points = Vec::new();
+    let mut unmatched = Vec::new();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in runs {
+        for s in &r.summary.scenarios {
+            for p in &s.points {
+                let key = (s.name.clone(), p.label.clone());
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    for (scenario, label) in &keys {
+        let found: Vec<Option<(&summary::ScenarioSummary, &summary::PointSummary)>> = runs
+            .iter()
+            .map(|r| {
+                r.summary
+                    .scenarios
+                    .iter()
+                    .find(|s| &s.name == scenario)
+                    .and_then(|s| s.points.iter().find(|p| &p.label == label).map(|p| (s, p)))
+            })
+            .collect();
+        if found.iter().any(Option::is_none) {
+            let on: Vec<&str> = found.iter().zip(&machines).filter(|(f, _)| f.is_some()).map(|(_, m)| m.label.as_str()).collect();
+            unmatched.push(format!("{scenario} · {label}: only on {}", on.join(", ")));
+            continue;
+        }
+        let found: Vec<(&summary::ScenarioSummary, &summary::PointSummary)> = found.into_iter().flatten().collect();
+        let (first_scenario, first_point) = found[0];
+        let implementations =
+            first_point.implementations.iter().map(|i| implementation_across(runs, &found, scenario, label, &i.implementation)).collect();
+        points.push(AcrossPoint {
+            scenario: scenario.clone(),
+            label: label.clone(),
+            baseline: first_scenario.baseline.clone(),
+            implementations,
+        });
+    }
+
+    let claims = claims_across(runs);
+    let headlines = points.iter().filter_map(headline).collect();
+    Across { machines, same_plan, points, unmatched, claims, headlines }
+}
+
+/// One implementation of a point found on every machine (`found`: the point's scenario and
+/// summary on each, in the order of `runs`).
+fn implementation_across(
+    runs: &[Analysis],
+    found: &[(&summary::ScenarioSummary, &summary::PointSummary)],
+    scenario: &str,
+    label: &str,
+    implementation: &str,
+) -> AcrossImplementation {
+    let on_each: Vec<Option<&summary::ImplementationSummary>> =
+        found.iter().map(|(_, p)| p.implementations.iter().find(|x| x.implementation == implementation)).collect();
+    let walls: Vec<Vec<f64>> = runs
+        .iter()
+        .zip(found)
+        .map(|(r, (s, p))| {
+            let rows: Vec<&crate::measurement::RawRecord> = r
+                .records
+                .iter()
+                .filter(|row| row.scenario == s.name && row.point == p.index && row.implementation == implementation)
+                .collect();
+            summary::values(&rows, Metric::Wall)
+        })
+        .collect();
+    let ratio_to_first = walls
+        .iter()
+        .map(|w| stats::ratio_of_medians(w, &walls[0], stats::seed_for(&format!("across/{scenario}/{label}/{implementation}"))))
+        .collect();
+    AcrossImplementation {
+        implementation: implementation.to_string(),
+        wall: on_each.iter().map(|x| x.and_then(|x| x.wall.clone())).collect(),
+        ratio_to_first,
+        speedup_vs_baseline: on_each.iter().map(|x| x.and_then(|x| x.speedup_vs_baseline)).collect(),
+    }
+}
+
+fn machines(run_dirs: &[PathBuf], runs: &[Analysis]) -> Vec<Machine> {
+    let mut machines: Vec<Machine> = run_dirs
+        .iter()
+        .zip(runs)
+        .map(|(dir, r)| {
+            let e = r.environment.clone().unwrap_or_default();
+            Machine {
+                label: if e.hostname.is_empty() { "unknown".into() } else { e.hostname.clone() },
+                run_dir: dir.clone(),
+                hostname: e.hostname,
+                cpu_model: e.cpu_model,
+                logical_cpus: e.logical_cpus,
+                plan_fingerprint: e.plan_fingerprint,
+                git_commit: e.git_commit,
+            }
+        })
+        .collect();
+    let labels: Vec<String> = machines.iter().map(|m| m.label.clone()).collect();
+    for (k, machine) in machines.iter_mut().enumerate() {
+        if labels.iter().filter(|l| **l == labels[k]).count() > 1 {
+            machine.label = format!("{}#{}", labels[k], k + 1);
+        }
+    }
+    machines
+}
+
+/// Every claim judged on any machine, with its verdict on each.
+fn claims_across(runs: &[Analysis]) -> Vec<AcrossClaim> {
+    let mut out: Vec<AcrossClaim> = Vec::new();
+    for (m, r) in runs.iter().enumerate() {
+        for c in &r.claims {
+            let index = match out.iter().position(|a| a.scenario == c.scenario && a.point_label == c.point_label && a.claim == c.claim) {
+                Some(index) => index,
+                None => {
+                    out.push(AcrossClaim {
+                        scenario: c.scenario.clone(),
+                        point_label: c.point_label.clone(),
+                        claim: c.claim.clone(),
+                        measured: vec![None; runs.len()],
+                        held_everywhere: false,
+                    });
+                    out.len() - 1
+                }
+            };
+            out[index].measured[m] = Some((c.measured.clone(), c.verdict));
+        }
+    }
+    for claim in &mut out {
+        claim.held_everywhere = claim.measured.iter().all(|m| matches!(m, Some((_, Verdict::Held))));
+    }
+    out
+}
+
+/// Rust (the implementation named "rust", else the first that is not the baseline) against the
+/// baseline at one point.
+fn headline(point: &AcrossPoint) -> Option<Headline> {
+    let candidates: Vec<&AcrossImplementation> = point.implementations.iter().filter(|i| i.implementation != point.baseline).collect();
+    let faster = candidates.iter().find(|i| i.implementation == "rust").or_else(|| candidates.first())?;
+    let faster_everywhere = faster.speedup_vs_baseline.iter().all(|r| r.as_ref().is_some_and(|r| r.ci_low > 1.0));
+    Some(Headline {
+        scenario: point.scenario.clone(),
+        point_label: point.label.clone(),
+        faster: faster.implementation.clone(),
+        baseline: point.baseline.clone(),
+        speedup: faster.speedup_vs_baseline.clone(),
+        faster_everywhere,
+    })
+}
+
+/// Whether everything that was claimed holds on every machine (for --check).
+pub(crate) fn all_hold(across: &Across) -> bool {
+    across.claims.iter().all(|c| c.held_everywhere)
+}

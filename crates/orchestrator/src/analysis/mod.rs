@@ -1,0 +1,61 @@
+//! The analysis stage: raw records and the plan they were run from → summaries with bootstrap
+//! CIs, accuracy against a reference fit, claims judged, start-up anatomy, comparisons of two runs
+//! and of runs on several machines. It reads run directories and computes; it runs, writes and
+//! draws nothing.
+
+pub(crate) mod accuracy;
+pub(crate) mod across;
+pub(crate) mod anatomy;
+pub(crate) mod claims;
+pub(crate) mod compare;
+pub(crate) mod metric;
+pub(crate) mod summary;
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::environment::Environment;
+use crate::measurement::{RawRecord, SampleRecord};
+use crate::plan::Plan;
+use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
+
+/// Everything derived from one run directory: what its report shows.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Analysis {
+    pub plan: Plan,
+    pub environment: Option<Environment>,
+    pub summary: summary::RunSummary,
+    /// One per scenario, one entry per point.
+    pub accuracy: Vec<Vec<accuracy::PointAccuracy>>,
+    pub claims: Vec<claims::ClaimResult>,
+    /// One per scenario: its start-up anatomy chains (empty for most).
+    pub anatomy: Vec<Vec<anatomy::AnatomyChain>>,
+    #[serde(skip)]
+    pub records: Vec<RawRecord>,
+    #[serde(skip)]
+    #[allow(dead_code)] // LAYOUT-SHIM: read once report/ takes its Report from here (report::analyse today).
+    pub samples: Vec<SampleRecord>,
+}
+
+/// Reads a run directory and derives every statistic, without writing anything.
+pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
+    if !run_dir.is_dir() {
+        anyhow::bail!("{} is not a run directory", run_dir.display());
+    }
+    let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
+    let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
+    let records = records::read_raw(run_dir).context("the raw records")?;
+    let samples = records::read_samples(run_dir).context("the samples")?;
+    let summary = summary::summarise(&plan, &records, environment.as_ref());
+    let accuracy = plan
+        .scenarios
+        .iter()
+        .zip(&summary.scenarios)
+        .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
+        .collect();
+    let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
+    let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
+    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples })
+}

@@ -1,0 +1,220 @@
+//! machines.md, machines.json and the headline chart of `orchestrator machines`: the runs of several
+//! machines set side by side (analysis/across.rs) in words and one picture.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::analysis::across::{Across, Headline};
+use crate::report::charts::{self, Bar, BarGroup, GroupedBars, Palette, ValueFormat};
+use crate::report::format::{ratio_with_ci, seconds_with_ci};
+
+/// The file names `render` writes into its output directory.
+pub(crate) const ACROSS_MD: &str = "machines.md";
+pub(crate) const ACROSS_JSON: &str = "machines.json";
+pub(crate) const HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
+
+/// Writes machines.md, machines.json and the headline chart into `out` (created when missing).
+pub(crate) fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    std::fs::create_dir_all(out.join("charts")).with_context(|| format!("creating {}", out.join("charts").display()))?;
+    crate::records::write_json_atomic(&out.join(ACROSS_JSON), across)?;
+    let chart = match headline_chart(across, &out.join(HEADLINE_CHART)) {
+        Ok(()) => Some(HEADLINE_CHART),
+        Err(e) => {
+            crate::console::errln(format_args!("warning: the headline chart could not be drawn: {e}"));
+            None
+        }
+    };
+    let text = markdown(across, chart);
+    crate::records::write_atomic(&out.join(ACROSS_MD), text.as_bytes())?;
+    Ok(text)
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// machines.md: the machines, the verdict, the claims, then every point.
+pub(crate) fn markdown(across: &Across, chart: Option<&str>) -> String {
+    let mut out = String::new();
+    let names: Vec<&str> = across.machines.iter().map(|m| m.label.as_str()).collect();
+    machines_section(&mut out, across);
+    verdict_section(&mut out, across, &names, chart);
+    claims_section(&mut out, across, &names);
+    points_section(&mut out, across, &names);
+    unmatched_section(&mut out, across);
+    out
+}
+
+/// The machines, and whether they ran one plan.
+fn machines_section(out: &mut String, across: &Across) {
+    let _ = writeln!(out, "# Across machines\n");
+    let _ = writeln!(out, "| machine | CPU | run directory | plan | git commit |\n|---|---|---|---|---|");
+    for m in &across.machines {
+        let _ = writeln!(
+            out,
+            "| {} | {} ({} logical CPUs) | {} | {} | {} |",
+            cell(&m.label),
+            cell(&m.cpu_model),
+            m.logical_cpus,
+            cell(&m.run_dir.display().to_string()),
+            m.plan_fingerprint.as_deref().map_or("—", crate::shard::short),
+            m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c))
+        );
+    }
+    let _ = writeln!(out);
+    if !across.same_plan {
+        let _ = writeln!(out, "The runs do not share one plan fingerprint (other scenario files, commit or options): points are matched by scenario and label, and what differs is theirs to explain.\n");
+    }
+}
+
+/// The headline speed-up at each point, on every machine.
+fn verdict_section(out: &mut String, across: &Across, names: &[&str], chart: Option<&str>) {
+    let _ = writeln!(out, "## Verdict\n");
+    if across.headlines.is_empty() {
+        let _ = writeln!(out, "No point has an implementation to set against its baseline.\n");
+    }
+    for h in &across.headlines {
+        let per: Vec<String> = names
+            .iter()
+            .zip(&h.speedup)
+            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), ratio_with_ci)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- **{} · {}**: {} against {}: {} — faster on every machine: **{}**",
+            h.scenario,
+            h.point_label,
+            h.faster,
+            h.baseline,
+            per.join("; "),
+            if h.faster_everywhere { "yes" } else { "no" }
+        );
+    }
+    if let Some(chart) = chart {
+        let _ = writeln!(out, "\n![headline speed-up per machine]({chart})");
+    }
+    let _ = writeln!(out);
+}
+
+/// Every claim with its verdict on each machine.
+fn claims_section(out: &mut String, across: &Across, names: &[&str]) {
+    if !across.claims.is_empty() {
+        let _ = writeln!(out, "## Claims on every machine\n");
+        let header: Vec<String> = names.iter().map(|n| cell(n)).collect();
+        let _ = writeln!(
+            out,
+            "| scenario · point | claim | {} | on every machine |\n|---|---|{}---|",
+            header.join(" | "),
+            "---|".repeat(names.len())
+        );
+        for c in &across.claims {
+            let verdicts: Vec<String> = c
+                .measured
+                .iter()
+                .map(|m| m.as_ref().map_or("not judged".into(), |(measured, v)| format!("{}: {}", v.as_str(), cell(measured))))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} · {} | {} | {} | {} |",
+                cell(&c.scenario),
+                cell(&c.point_label),
+                cell(&c.claim),
+                verdicts.join(" | "),
+                if c.held_everywhere { "held" } else { "**no**" }
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// Every point: wall times on each machine and their ratios to the first.
+fn points_section(out: &mut String, across: &Across, names: &[&str]) {
+    let _ = writeln!(out, "## Every point\n");
+    let _ = writeln!(
+        out,
+        "Median wall time [95% CI] on each machine, and each machine's median over the first's ({}) with its CI.\n",
+        names.first().unwrap_or(&"—")
+    );
+    for p in &across.points {
+        let _ = writeln!(out, "### {} · {}\n", p.scenario, p.label);
+        let walls: Vec<String> = names.iter().map(|n| cell(n)).collect();
+        let ratios: Vec<String> = names.iter().skip(1).map(|n| format!("{} / {}", cell(n), cell(names[0]))).collect();
+        let _ = writeln!(
+            out,
+            "| implementation | {} | {} |\n|---|{}",
+            walls.join(" | "),
+            ratios.join(" | "),
+            "---|".repeat(names.len() * 2 - 1)
+        );
+        for i in &p.implementations {
+            let wall: Vec<String> = i.wall.iter().map(|d| d.as_ref().map_or("—".into(), seconds_with_ci)).collect();
+            let ratio: Vec<String> = i.ratio_to_first.iter().skip(1).map(|r| r.as_ref().map_or("—".into(), ratio_with_ci)).collect();
+            let _ = writeln!(out, "| {} | {} | {} |", cell(&i.implementation), wall.join(" | "), ratio.join(" | "));
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// The points some machine did not run.
+fn unmatched_section(out: &mut String, across: &Across) {
+    if !across.unmatched.is_empty() {
+        let _ = writeln!(out, "## Not on every machine\n");
+        for u in &across.unmatched {
+            let _ = writeln!(out, "- {}", cell(u));
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// The words of a point's label that tell it from the scenario's other points ("lr=0.025" in a
+/// learning-rate sweep at one n); the first word ("n=…") when the scenario has one point.
+fn distinguishing_label(headline: &Headline, all: &[Headline]) -> String {
+    let siblings: Vec<&str> = all.iter().filter(|h| h.scenario == headline.scenario).map(|h| h.point_label.as_str()).collect();
+    let words: Vec<&str> = headline
+        .point_label
+        .split_whitespace()
+        .filter(|word| siblings.len() < 2 || !siblings.iter().all(|label| label.split_whitespace().any(|w| w == *word)))
+        .collect();
+    if words.is_empty() || siblings.len() < 2 {
+        headline.point_label.split_whitespace().next().unwrap_or("").to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// One group per point with a headline, one bar per machine: the speed-up with its CI.
+pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts::ChartError> {
+    let names: Vec<String> = across.machines.iter().map(|m| m.label.clone()).collect();
+    let groups = across
+        .headlines
+        .iter()
+        .map(|h| BarGroup {
+            label: format!("{} {}", h.scenario, distinguishing_label(h, &across.headlines)),
+            bars: names
+                .iter()
+                .zip(&h.speedup)
+                .map(|(name, r)| Bar {
+                    implementation: name.clone(),
+                    value: r.as_ref().map_or(f64::NAN, |r| r.estimate),
+                    ci: r.as_ref().map(|r| (r.ci_low, r.ci_high)),
+                })
+                .collect(),
+        })
+        .collect();
+    let faster: Vec<&str> = across.headlines.iter().map(|h| h.faster.as_str()).collect();
+    let baselines: Vec<&str> = across.headlines.iter().map(|h| h.baseline.as_str()).collect();
+    let pair = match (faster.first(), baselines.first()) {
+        (Some(f), Some(b)) if faster.iter().all(|x| x == f) && baselines.iter().all(|x| x == b) => format!("{f} over {b}"),
+        _ => "headline implementation over the baseline".to_string(),
+    };
+    let chart = GroupedBars {
+        title: format!("Speed-up of {pair} (wall time), per machine"),
+        x_label: "scenario point".into(),
+        y_label: "speed-up (×, 95% CI)".into(),
+        groups,
+        log_y: None,
+        value_format: ValueFormat::Plain,
+    };
+    charts::grouped_bars(path, &chart, &Palette::new(&names))
+}
