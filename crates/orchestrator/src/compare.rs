@@ -8,9 +8,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::format;
 use crate::measurement::RawRecord;
 use crate::records;
-use crate::report::format;
 use crate::stats::{self, Ratio};
 use crate::summary::{self, Figure};
 
@@ -133,12 +133,7 @@ pub fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::R
     );
     for c in &comparisons {
         let show = |v: f64| if c.figure == "peak_rss" { format::bytes(v) } else { format::seconds(v) };
-        let change = format!(
-            "{:+.1}% [{:+.1}%, {:+.1}%]",
-            (c.ratio.estimate - 1.0) * 100.0,
-            (c.ratio.ci_low - 1.0) * 100.0,
-            (c.ratio.ci_high - 1.0) * 100.0
-        );
+        let change = format::change_with_ci(c.ratio.estimate, c.ratio.ci_low, c.ratio.ci_high);
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",

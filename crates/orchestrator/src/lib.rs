@@ -3,6 +3,7 @@
 
 pub mod accuracy;
 pub mod across;
+pub(crate) mod analyse;
 pub mod anatomy;
 pub mod binaries;
 pub mod claims;
@@ -13,6 +14,7 @@ pub mod datasets;
 pub mod environment;
 pub mod eta;
 pub mod execute;
+pub(crate) mod format;
 pub mod import_profile;
 pub mod lock;
 pub mod measurement;

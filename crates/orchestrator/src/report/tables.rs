@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use super::Report;
+use crate::analyse::Report;
 
 /// One row of summary.csv. Times in seconds, memory in bytes, empty where unknown.
 #[derive(Debug, Serialize)]
-pub struct SummaryRow<'a> {
+pub(crate) struct SummaryRow<'a> {
     pub scenario: &'a str,
     pub point: usize,
     pub point_label: &'a str,
@@ -55,7 +55,7 @@ pub struct SummaryRow<'a> {
     pub memory_ratio_ci_high: Option<f64>,
 }
 
-pub fn summary_csv(report: &Report) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn summary_csv(report: &Report) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for (s, scenario) in report.summary.scenarios.iter().enumerate() {
         for (p, point) in scenario.points.iter().enumerate() {

@@ -2,7 +2,20 @@
 //! panel, and in it per implementation the claimed range as a band beside the measured median
 //! with its 95% CI, so the gap between claim and measurement is seen before it is read.
 
-use super::*;
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::axes::{draw_axes, y_area_width};
+use super::marks::draw_error_bar;
+use super::scale::{log_bounds, max_of, min_of, Scale, TickedAxis};
+use super::text::{bold_font, ellipsize, font, put_text, text_height, text_width};
+use super::{
+    draw_title, render_sized, tint, Area, Chart, ChartError, DrawResult, Palette, AXIS, AXIS_DESC_FONT_PX, LEGEND_FONT_PX, MARGIN_PX,
+    MUTED_TEXT, TEXT, TICK_FONT_PX, TITLE_BAND_PX, VALUE_FONT_PX, WIDTH, WIDTH_PX,
+};
+use crate::format::ValueFormat;
 
 /// Height of the headline chart: wider than tall, so that it sits on a report's first screen.
 pub const HEADLINE_HEIGHT: u32 = 520;
@@ -42,6 +55,12 @@ pub struct ClaimedAndMeasured {
 /// Draws the headline chart, `WIDTH` × [`HEADLINE_HEIGHT`].
 pub fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result<(), ChartError> {
     render_sized(path, (WIDTH, HEADLINE_HEIGHT), |area| draw_headline(area, chart, palette))
+}
+
+impl Chart for HeadlineChart {
+    fn draw(&self, path: &Path, palette: &Palette) -> Result<(), ChartError> {
+        headline(path, self, palette)
+    }
 }
 
 fn draw_headline(area: &Area, chart: &HeadlineChart, palette: &Palette) -> DrawResult<()> {
