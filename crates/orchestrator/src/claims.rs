@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::{self, four_decimals, sig3};
+use crate::format::{self, bounds, four_decimals, sig3};
 use crate::measurement::RawRecord;
 use crate::plan::{Claim, ScenarioPlan, TimeMetric};
 use crate::stats::Ratio;
@@ -103,7 +103,7 @@ fn find<'a>(point: &'a PointSummary, name: &str) -> Option<&'a ImplementationSum
 
 /// "3–6×", "≥ 3×", "≤ 6×".
 fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
-    format::bounds(at_least, at_most, "×")
+    bounds(at_least, at_most, "×")
 }
 
 /// An absolute claim's figure in the claim's own unit: wall time in ms, peak RSS in MB.
@@ -231,12 +231,10 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
         }
         Claim::WallMs(c) | Claim::PeakRssMb(c) => {
             let (unit, text) = match claim {
-                Claim::WallMs(_) => {
-                    ("ms", format!("{} takes {} (wall time)", c.implementation, format::bounds(c.at_least, c.at_most, " ms")))
-                }
-                _ => ("MB", format!("{} peaks at {} of memory", c.implementation, format::bounds(c.at_least, c.at_most, " MB"))),
+                Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds(c.at_least, c.at_most, " ms"))),
+                _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds(c.at_least, c.at_most, " MB"))),
             };
-            let short_claim = format::bounds(c.at_least, c.at_most, &format!(" {unit}"));
+            let short_claim = bounds(c.at_least, c.at_most, &format!(" {unit}"));
             let Some((median, low, high)) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
                 return Judged::no_data(text, &c.source, &short_claim);
             };

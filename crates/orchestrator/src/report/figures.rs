@@ -18,48 +18,27 @@ use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES
 
 /// A chart written into the run directory.
 #[derive(Debug, Clone)]
-pub struct Figure {
-    pub scenario: String,
+pub(crate) struct Figure {
+    pub(crate) scenario: String,
     /// Relative to the run directory, for the Markdown link.
-    pub file: String,
-    pub caption: String,
+    pub(crate) file: String,
+    pub(crate) caption: String,
 }
 
 #[derive(Debug, Default)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// The report's first picture (see [`headline_chart`]).
-    pub headline: Option<Figure>,
-    pub figures: Vec<Figure>,
+    pub(crate) headline: Option<Figure>,
+    pub(crate) figures: Vec<Figure>,
     /// Charts that could not be drawn, and why (reported, never fatal).
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
 }
 
 /// Draws every chart of the report into `charts_dir`.
-pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
-    let mut names: Vec<String> = Vec::new();
-    for scenario in &report.plan.scenarios {
-        for implementation in &scenario.implementations {
-            if !names.contains(&implementation.name) {
-                names.push(implementation.name.clone());
-            }
-        }
-    }
-    let palette = Palette::new(&names);
+pub(crate) fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
+    let palette = run_palette(report);
     let mut figures = Figures::default();
-    if let Some((scenario, point)) = super::headline(report) {
-        let chart = headline_chart(report, scenario, point);
-        let file_name = "headline.png";
-        match chart.draw(&charts_dir.join(file_name), &palette) {
-            Ok(()) => {
-                figures.headline = Some(Figure {
-                    scenario: scenario.name.clone(),
-                    file: format!("{CHARTS_DIR}/{file_name}"),
-                    caption: chart.title.clone(),
-                })
-            }
-            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
-        }
-    }
+    draw_headline(report, charts_dir, &palette, &mut figures);
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
         let mut draw = |suffix: &str, caption: String, chart: &dyn Chart| {
             let file_name = format!("{}-{suffix}.png", scenario.name);
@@ -116,6 +95,37 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
         }
     }
     figures
+}
+
+/// One colour per implementation, in the order the plan first names them, for every chart of the run.
+fn run_palette(report: &Report) -> Palette {
+    let mut names: Vec<String> = Vec::new();
+    for scenario in &report.plan.scenarios {
+        for implementation in &scenario.implementations {
+            if !names.contains(&implementation.name) {
+                names.push(implementation.name.clone());
+            }
+        }
+    }
+    Palette::new(&names)
+}
+
+/// The report's first picture, at the headline point (see [`super::headline`]), when there is one.
+fn draw_headline(report: &Report, charts_dir: &Path, palette: &Palette, figures: &mut Figures) {
+    if let Some((scenario, point)) = super::headline(report) {
+        let chart = headline_chart(report, scenario, point);
+        let file_name = "headline.png";
+        match chart.draw(&charts_dir.join(file_name), palette) {
+            Ok(()) => {
+                figures.headline = Some(Figure {
+                    scenario: scenario.name.clone(),
+                    file: format!("{CHARTS_DIR}/{file_name}"),
+                    caption: chart.title.clone(),
+                })
+            }
+            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
+        }
+    }
 }
 
 /// The headline: wall time and peak memory of every implementation measured at the headline
@@ -237,7 +247,7 @@ const TIMELINE_STEPS: f64 = 50.0;
 /// (the scheduler tick) per thread, so over 1 ms samples a single-threaded program reads 0%, then
 /// 400%. Each end of a span can be off by a tick: over 10 ms the rate is within about ±80% of a
 /// core, over shorter spans it says more about the kernel than about the program.
-pub const CPU_CLOCK_STEP_SECONDS: f64 = 0.010;
+pub(crate) const CPU_CLOCK_STEP_SECONDS: f64 = 0.010;
 
 /// Keeps every sample (memory keeps its 1 ms detail) but replaces the cumulative CPU time by its
 /// linear interpolation between knots at least `step_seconds` apart (the first and last samples

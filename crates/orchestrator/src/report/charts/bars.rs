@@ -12,8 +12,8 @@ use super::marks::draw_error_bar;
 use super::scale::{linear_bounds, log_bounds, max_of, min_of, round_down_125, wants_log, Scale, TickedAxis};
 use super::text::{draw_text, ellipsize, font, put_text, text_height, text_width, wrap, Direction, Font};
 use super::{
-    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, AXIS_DESC_FONT_PX, HEIGHT_PX, LEGEND_GAP_PX, MARGIN_PX,
-    MUTED_TEXT, PLOT_RIGHT_PAD_PX, PLOT_TOP_PAD_PX, TEXT, TICK_FONT_PX, TITLE_BAND_PX, VALUE_FONT_PX, WIDTH_PX,
+    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, Plot, AXIS_DESC_FONT_PX, HEIGHT_PX, LEGEND_GAP_PX,
+    MARGIN_PX, MUTED_TEXT, PLOT_RIGHT_PAD_PX, PLOT_TOP_PAD_PX, TEXT, TICK_FONT_PX, TITLE_BAND_PX, VALUE_FONT_PX, WIDTH_PX,
 };
 use crate::format::ValueFormat;
 
@@ -113,6 +113,22 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
 
     let (x_pixels, y_pixels) = plot.plotting_area().get_pixel_range();
     let bar_base = if log { layout.y.axis_range().start } else { layout.y.clamped(0.0) };
+    draw_bars(area, &mut plot, chart, palette, &implementations, &layout, bar_base)?;
+    draw_group_labels(area, &plot, &layout, bar_base)?;
+    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+}
+
+/// Each bar in its group's slot for its implementation, with its error bar and value label.
+fn draw_bars(
+    area: &Area,
+    plot: &mut Plot,
+    chart: &GroupedBars,
+    palette: &Palette,
+    implementations: &[String],
+    layout: &BarsLayout,
+    bar_base: f64,
+) -> DrawResult<()> {
+    let y_pixels = plot.plotting_area().get_pixel_range().1;
     let slot_width = 0.8 / implementations.len().max(1) as f64;
     let value_font = font(VALUE_FONT_PX);
     for (group_index, group) in chart.groups.iter().enumerate() {
@@ -142,7 +158,11 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
             draw_value_label(area, &label, (centre_px, label_bottom_px - 6), layout.rotate_values)?;
         }
     }
+    Ok(())
+}
 
+fn draw_group_labels(area: &Area, plot: &Plot, layout: &BarsLayout, bar_base: f64) -> DrawResult<()> {
+    let y_pixels = plot.plotting_area().get_pixel_range().1;
     // Group labels are drawn by hand so that long ones wrap within their group instead of colliding.
     let line_px = text_height(&layout.group_font) + 4;
     for (group_index, lines) in layout.group_lines.iter().enumerate() {
@@ -152,7 +172,7 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
             put_text(area, line, (centre_px, top_px), &layout.group_font, TEXT, HPos::Center, VPos::Top)?;
         }
     }
-    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+    Ok(())
 }
 
 fn bars_layout(

@@ -10,10 +10,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::axes::{axis_description, draw_axes, x_area_height, y_area_width};
 use super::legend::{draw_legend, legend_width, LegendEntry, Swatch};
 use super::marks::{draw_clipped_polyline, draw_marker};
-use super::scale::{fitted_scale, max_of, min_of};
+use super::scale::{fitted_scale, max_of, min_of, Scale};
 use super::text::{ellipsize, font, put_text, text_height, text_width};
 use super::{
-    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, LEGEND_GAP_PX, MARGIN_PX, PLOT_RIGHT_PAD_PX,
+    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, Plot, LEGEND_GAP_PX, MARGIN_PX, PLOT_RIGHT_PAD_PX,
     PLOT_TOP_PAD_PX, REFERENCE_LINE, TITLE_BAND_PX, VALUE_FONT_PX,
 };
 use crate::format::ValueFormat;
@@ -107,8 +107,34 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
         draw_dashed_line(area, (x_pixels.start, x_pixels.end), *level_px)?;
     }
 
+    let drawn_px = draw_series(area, &plot, chart, palette, &implementations, (&x, &y))?;
+
+    // Labels go on top, where they hide the fewest drawn pixels.
+    let label_font = font(VALUE_FONT_PX);
+    for (reference, level_px) in levels_px {
+        let label = ellipsize(&reference.label, x_pixels.end - x_pixels.start - 16, &label_font);
+        let size_px = (text_width(&label_font, &label), text_height(&label_font));
+        let (left_px, top_px) = reference_label_place(level_px, (&x_pixels, &y_pixels), size_px, &drawn_px);
+        let backdrop = [(left_px - 4, top_px - 2), (left_px + size_px.0 + 4, top_px + size_px.1 + 2)];
+        area.draw(&Rectangle::new(backdrop, WHITE.mix(0.85).filled()))?;
+        put_text(area, &label, (left_px, top_px), &label_font, REFERENCE_LINE, HPos::Left, VPos::Top)?;
+    }
+    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+}
+
+/// Each implementation's series as lines with markers, broken where a point cannot be placed;
+/// returns the pixels drawn, for placing the reference labels.
+fn draw_series(
+    area: &Area,
+    plot: &Plot,
+    chart: &LineChart,
+    palette: &Palette,
+    implementations: &[String],
+    (x, y): (&Scale, &Scale),
+) -> DrawResult<Vec<(i32, i32)>> {
+    let (x_pixels, y_pixels) = plot.plotting_area().get_pixel_range();
     let mut drawn_px: Vec<(i32, i32)> = Vec::new();
-    for name in &implementations {
+    for name in implementations {
         let colour = palette.colour(name);
         let marker = palette.marker(name);
         for series in chart.series.iter().filter(|series| series.implementation == *name) {
@@ -126,18 +152,7 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
             }
         }
     }
-
-    // Labels go on top, where they hide the fewest drawn pixels.
-    let label_font = font(VALUE_FONT_PX);
-    for (reference, level_px) in levels_px {
-        let label = ellipsize(&reference.label, x_pixels.end - x_pixels.start - 16, &label_font);
-        let size_px = (text_width(&label_font, &label), text_height(&label_font));
-        let (left_px, top_px) = reference_label_place(level_px, (&x_pixels, &y_pixels), size_px, &drawn_px);
-        let backdrop = [(left_px - 4, top_px - 2), (left_px + size_px.0 + 4, top_px + size_px.1 + 2)];
-        area.draw(&Rectangle::new(backdrop, WHITE.mix(0.85).filled()))?;
-        put_text(area, &label, (left_px, top_px), &label_font, REFERENCE_LINE, HPos::Left, VPos::Top)?;
-    }
-    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+    Ok(drawn_px)
 }
 
 /// Pixels along a polyline, a few apart: enough to tell whether a label would hide it.

@@ -1,6 +1,7 @@
 //! Memory and CPU over time for one scenario point: resident memory (top) and CPU utilisation
 //! (bottom) against time since spawn, one representative run per implementation.
 
+use std::ops::Range;
 use std::path::Path;
 
 use plotters::prelude::*;
@@ -12,7 +13,7 @@ use super::marks::{draw_clipped_polyline, draw_marker};
 use super::scale::{log_bounds, max_of, min_of, Scale};
 use super::text::{font, put_text, text_height, wrap};
 use super::{
-    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, AUTO_LOG_RATIO, LEGEND_GAP_PX, LEGEND_PAD_PX,
+    draw_no_data, draw_title, render, Area, Chart, ChartError, DrawResult, Palette, Plot, AUTO_LOG_RATIO, LEGEND_GAP_PX, LEGEND_PAD_PX,
     LEGEND_ROW_PX, MARGIN_PX, MUTED_TEXT, PLOT_RIGHT_PAD_PX, PLOT_TOP_PAD_PX, TITLE_BAND_PX, VALUE_FONT_PX,
 };
 use crate::format::ValueFormat;
@@ -50,36 +51,9 @@ struct RunTrace {
 }
 
 fn draw_time_series(area: &Area, chart: &TimeSeries, palette: &Palette) -> DrawResult<()> {
-    let traces: Vec<RunTrace> = chart
-        .runs
-        .iter()
-        .map(|run| {
-            let mut samples: Vec<(f64, u64, f64)> = run.samples.iter().copied().filter(|(t, _, _)| t.is_finite() && *t >= 0.0).collect();
-            samples.sort_by(|a, b| a.0.total_cmp(&b.0));
-            RunTrace {
-                implementation: run.implementation.clone(),
-                memory: samples.iter().map(|&(t, rss_bytes, _)| (t, rss_bytes as f64)).collect(),
-                cpu_percent: cpu_utilisation_percent(&samples),
-            }
-        })
-        .filter(|trace| !trace.memory.is_empty())
-        .collect();
-    let ends: Vec<f64> = traces.iter().filter_map(|trace| trace.memory.last()).map(|point| point.0).collect();
-    let positive_times: Vec<f64> = traces.iter().flat_map(|trace| &trace.memory).map(|point| point.0).filter(|&t| t > 0.0).collect();
-    let (Some(shortest_end), Some(longest_end)) = (min_of(&ends), max_of(&ends)) else {
+    let traces = run_traces(chart);
+    let Some((time, log_time)) = time_scale(&traces) else {
         return draw_no_data(area, &chart.title, "no samples to draw");
-    };
-
-    // Python runs last ~100 ms and Rust ~1 ms: on a linear axis the Rust run would be a sliver at
-    // the left edge. A log time axis gives every decade the same width, so both runs read in full;
-    // runs of similar length keep the more familiar linear axis.
-    let log_time = longest_end > AUTO_LOG_RATIO * shortest_end.max(f64::MIN_POSITIVE) && !positive_times.is_empty();
-    let time = match min_of(&positive_times) {
-        Some(first) if log_time => {
-            let (low, high) = log_bounds(first, longest_end, 0.03, 0.03);
-            Scale::logarithmic(low, high, ValueFormat::Seconds)
-        }
-        _ => Scale::linear(0.0, if longest_end > 0.0 { longest_end * 1.03 } else { 1e-3 }, ValueFormat::Seconds, 8),
     };
     let memory_max = traces.iter().flat_map(|trace| &trace.memory).map(|point| point.1).fold(0.0, f64::max);
     let memory = Scale::linear(0.0, if memory_max > 0.0 { memory_max * 1.08 } else { 1024.0 * 1024.0 }, ValueFormat::Bytes, 5);
@@ -122,13 +96,69 @@ fn draw_time_series(area: &Area, chart: &TimeSeries, palette: &Palette) -> DrawR
         plots.push(plot);
     }
 
-    for name in &implementations {
+    draw_traces(area, &mut plots, &traces, &implementations, palette, (&time, &memory, &cpu))?;
+    let (x_pixels, y_pixels) = plots[0].plotting_area().get_pixel_range();
+    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)?;
+    draw_marker_note(area, (&x_pixels, &y_pixels), legend_px, entries.len())
+}
+
+/// A run's samples, finite and in time order, as memory and CPU utilisation over time; runs
+/// without samples are left out.
+fn run_traces(chart: &TimeSeries) -> Vec<RunTrace> {
+    chart
+        .runs
+        .iter()
+        .map(|run| {
+            let mut samples: Vec<(f64, u64, f64)> = run.samples.iter().copied().filter(|(t, _, _)| t.is_finite() && *t >= 0.0).collect();
+            samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+            RunTrace {
+                implementation: run.implementation.clone(),
+                memory: samples.iter().map(|&(t, rss_bytes, _)| (t, rss_bytes as f64)).collect(),
+                cpu_percent: cpu_utilisation_percent(&samples),
+            }
+        })
+        .filter(|trace| !trace.memory.is_empty())
+        .collect()
+}
+
+/// The time axis over every trace, and whether it is logarithmic; `None` without samples.
+fn time_scale(traces: &[RunTrace]) -> Option<(Scale, bool)> {
+    let ends: Vec<f64> = traces.iter().filter_map(|trace| trace.memory.last()).map(|point| point.0).collect();
+    let positive_times: Vec<f64> = traces.iter().flat_map(|trace| &trace.memory).map(|point| point.0).filter(|&t| t > 0.0).collect();
+    let (Some(shortest_end), Some(longest_end)) = (min_of(&ends), max_of(&ends)) else {
+        return None;
+    };
+
+    // Python runs last ~100 ms and Rust ~1 ms: on a linear axis the Rust run would be a sliver at
+    // the left edge. A log time axis gives every decade the same width, so both runs read in full;
+    // runs of similar length keep the more familiar linear axis.
+    let log_time = longest_end > AUTO_LOG_RATIO * shortest_end.max(f64::MIN_POSITIVE) && !positive_times.is_empty();
+    let time = match min_of(&positive_times) {
+        Some(first) if log_time => {
+            let (low, high) = log_bounds(first, longest_end, 0.03, 0.03);
+            Scale::logarithmic(low, high, ValueFormat::Seconds)
+        }
+        _ => Scale::linear(0.0, if longest_end > 0.0 { longest_end * 1.03 } else { 1e-3 }, ValueFormat::Seconds, 8),
+    };
+    Some((time, log_time))
+}
+
+/// Each implementation's traces in both panels (memory above, CPU below), a marker on the last sample.
+fn draw_traces(
+    area: &Area,
+    plots: &mut [Plot],
+    traces: &[RunTrace],
+    implementations: &[String],
+    palette: &Palette,
+    (time, memory, cpu): (&Scale, &Scale, &Scale),
+) -> DrawResult<()> {
+    for name in implementations {
         let colour = palette.colour(name);
         let marker = palette.marker(name);
         for trace in traces.iter().filter(|trace| trace.implementation == *name) {
             for (plot, values, scale) in plots
                 .iter_mut()
-                .zip([(&trace.memory, &memory), (&trace.cpu_percent, &cpu)])
+                .zip([(&trace.memory, memory), (&trace.cpu_percent, cpu)])
                 .map(|(plot, (values, scale))| (plot, values, scale))
             {
                 let mapped_px: Vec<(i32, i32)> =
@@ -142,10 +172,13 @@ fn draw_time_series(area: &Area, chart: &TimeSeries, palette: &Palette) -> DrawR
             }
         }
     }
-    let (x_pixels, y_pixels) = plots[0].plotting_area().get_pixel_range();
-    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)?;
+    Ok(())
+}
+
+/// Under the legend: what the marker on each trace means.
+fn draw_marker_note(area: &Area, (x_pixels, y_pixels): (&Range<i32>, &Range<i32>), legend_px: i32, entries: usize) -> DrawResult<()> {
     let note_font = font(VALUE_FONT_PX);
-    let note_top_px = y_pixels.start + 2 * LEGEND_PAD_PX + (entries.len() as i32 + 1) * LEGEND_ROW_PX + 16;
+    let note_top_px = y_pixels.start + 2 * LEGEND_PAD_PX + (entries as i32 + 1) * LEGEND_ROW_PX + 16;
     let note = "marker: last sample before exit";
     let note_left_px = x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX;
     for (index, line) in wrap(note, legend_px - 8, &note_font).iter().enumerate() {
