@@ -1,9 +1,9 @@
 //! The axes of a plot: the grid and axis lines from plotters' mesh, the tick labels and axis
 //! descriptions in the charts' own text (see text.rs), and the room they take.
 //!
-//! The mesh draws no label of its own (its formatter returns ""): plotters would write them with
-//! its own text, whose spacing text.rs exists to avoid, and cannot turn a y description with our
-//! text either.
+//! The mesh is plotters' own, but it is handed label formatters that return "" and the labels
+//! and descriptions are drawn here: the mesh would write them with plotters' text, whose glyph
+//! placement and line height text.rs explains and avoids.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

@@ -19,36 +19,36 @@ use crate::format::ValueFormat;
 
 /// Grouped bars: groups along x (e.g. one per scenario point), one bar per implementation in each.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GroupedBars {
-    pub title: String,
+pub(crate) struct GroupedBars {
+    pub(crate) title: String,
     /// What the groups are, e.g. "scenario point"; empty for none.
-    pub x_label: String,
+    pub(crate) x_label: String,
     /// What the bars measure, with its unit, e.g. "median wall time (s)".
-    pub y_label: String,
-    pub groups: Vec<BarGroup>,
+    pub(crate) y_label: String,
+    pub(crate) groups: Vec<BarGroup>,
     /// `None` chooses by itself: log when the largest value is more than 30× the smallest.
     /// On a log axis, bars whose value is zero or negative are not drawn; their label remains.
-    pub log_y: Option<bool>,
-    pub value_format: ValueFormat,
+    pub(crate) log_y: Option<bool>,
+    pub(crate) value_format: ValueFormat,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BarGroup {
-    pub label: String,
-    pub bars: Vec<Bar>,
+pub(crate) struct BarGroup {
+    pub(crate) label: String,
+    pub(crate) bars: Vec<Bar>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
-    pub implementation: String,
+pub(crate) struct Bar {
+    pub(crate) implementation: String,
     /// NaN draws no bar and the label "n/a".
-    pub value: f64,
+    pub(crate) value: f64,
     /// Confidence interval (low, high), drawn as an error bar.
-    pub ci: Option<(f64, f64)>,
+    pub(crate) ci: Option<(f64, f64)>,
 }
 
 /// Draws grouped bars, with error bars for confidence intervals and a value above each bar.
-pub fn grouped_bars(path: &Path, chart: &GroupedBars, palette: &Palette) -> Result<(), ChartError> {
+pub(crate) fn grouped_bars(path: &Path, chart: &GroupedBars, palette: &Palette) -> Result<(), ChartError> {
     render(path, |area| draw_grouped_bars(area, chart, palette))
 }
 

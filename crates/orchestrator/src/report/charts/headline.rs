@@ -27,33 +27,33 @@ const MEASURED_RADIUS_PX: i32 = 8;
 
 /// One panel per figure, side by side.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HeadlineChart {
-    pub title: String,
-    pub panels: Vec<HeadlinePanel>,
+pub(crate) struct HeadlineChart {
+    pub(crate) title: String,
+    pub(crate) panels: Vec<HeadlinePanel>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct HeadlinePanel {
+pub(crate) struct HeadlinePanel {
     /// e.g. "Wall time, whole process".
-    pub title: String,
-    pub value_format: ValueFormat,
-    pub rows: Vec<ClaimedAndMeasured>,
+    pub(crate) title: String,
+    pub(crate) value_format: ValueFormat,
+    pub(crate) rows: Vec<ClaimedAndMeasured>,
 }
 
 /// One implementation in a panel: what was claimed for it (if anything) and what was measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClaimedAndMeasured {
-    pub implementation: String,
+pub(crate) struct ClaimedAndMeasured {
+    pub(crate) implementation: String,
     /// The claimed bounds; a missing bound runs to the edge of the plot.
-    pub claimed: Option<(Option<f64>, Option<f64>)>,
+    pub(crate) claimed: Option<(Option<f64>, Option<f64>)>,
     /// Written beside the band, e.g. "claimed 0.3–0.8 ms".
-    pub claimed_label: String,
+    pub(crate) claimed_label: String,
     /// (median, CI low, CI high).
-    pub measured: Option<(f64, f64, f64)>,
+    pub(crate) measured: Option<(f64, f64, f64)>,
 }
 
 /// Draws the headline chart, `WIDTH` × [`HEADLINE_HEIGHT`].
-pub fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result<(), ChartError> {
+pub(crate) fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result<(), ChartError> {
     render_sized(path, (WIDTH, HEADLINE_HEIGHT), |area| draw_headline(area, chart, palette))
 }
 

@@ -1,5 +1,7 @@
 //! The legend: a panel right of the plot, one swatch (a block, or a line with its marker) and
-//! name per implementation, so it never covers data.
+//! name per implementation, so it never covers data. Hand-written because plotters' own series
+//! labels (`configure_series_labels`) are drawn inside the plotting area, over the data, and in
+//! plotters' text.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};

@@ -1,5 +1,5 @@
 //! Every chart of the report, drawn from plain data into PNG files with plotters. What all
-//! charts share — sizes, fonts, colours, the palette, the error type, the [`Chart`] trait and the
+//! charts share — sizes, fonts, colours, the palette, the error type, the `Chart` trait and the
 //! writing of a file — lives here; each chart kind is one file beside it, with its input type, so
 //! a new kind is one new file (and its `mod` line). This module depends on nothing in the crate
 //! but `format` (and the roofline on the probes' bytes per point).

@@ -17,25 +17,25 @@ use crate::format::ValueFormat;
 
 /// Where the time goes: one 100% bar per row, split into start-up, load and train.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PhaseChart {
-    pub title: String,
-    pub rows: Vec<PhaseRow>,
+pub(crate) struct PhaseChart {
+    pub(crate) title: String,
+    pub(crate) rows: Vec<PhaseRow>,
 }
 
 /// One (group, implementation) row. The three phases add up to the wall time written beside the bar;
 /// a negative phase (noise in a difference of medians) counts as zero.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PhaseRow {
+pub(crate) struct PhaseRow {
     /// The group, e.g. "n=5"; shown only when the chart has more than one group.
-    pub label: String,
-    pub implementation: String,
-    pub startup_seconds: f64,
-    pub load_seconds: f64,
-    pub train_seconds: f64,
+    pub(crate) label: String,
+    pub(crate) implementation: String,
+    pub(crate) startup_seconds: f64,
+    pub(crate) load_seconds: f64,
+    pub(crate) train_seconds: f64,
 }
 
 /// Draws one horizontal 100% bar per row, split into start-up, load and train.
-pub fn phases(path: &Path, chart: &PhaseChart, palette: &Palette) -> Result<(), ChartError> {
+pub(crate) fn phases(path: &Path, chart: &PhaseChart, palette: &Palette) -> Result<(), ChartError> {
     render(path, |area| draw_phases(area, chart, palette))
 }
 

@@ -28,41 +28,41 @@ const GUIDE_COLOUR: RGBColor = RGBColor(0xE4, 0xE4, 0xE4);
 
 /// What the chart shows, in plain numbers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Roofline {
-    pub title: String,
+pub(crate) struct Roofline {
+    pub(crate) title: String,
     /// One line per thread count: (working-set bytes, least ns a point an epoch) at each measured
     /// size, ascending, with the samples it was read from.
-    pub bandwidth: Vec<LimitLine>,
+    pub(crate) bandwidth: Vec<LimitLine>,
     /// One horizontal line per thread count: the arithmetic's least ns a point an epoch.
-    pub compute: Vec<ComputeLine>,
-    pub costs: Vec<Costs>,
+    pub(crate) compute: Vec<ComputeLine>,
+    pub(crate) costs: Vec<Costs>,
     /// The scenario's n, for the guides along the top.
-    pub n: Vec<u64>,
+    pub(crate) n: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LimitLine {
-    pub label: String,
-    pub all_threads: bool,
-    /// The limit: the bandwidth envelope (see [`envelope`]) as ns a point an epoch.
-    pub points: Vec<(f64, f64)>,
+pub(crate) struct LimitLine {
+    pub(crate) label: String,
+    pub(crate) all_threads: bool,
+    /// The limit: the bandwidth envelope (see [`crate::probes::limits::envelope`]) as ns a point an epoch.
+    pub(crate) points: Vec<(f64, f64)>,
     /// The best sample at each size as measured, drawn as dots under the line.
-    pub measured: Vec<(f64, f64)>,
+    pub(crate) measured: Vec<(f64, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ComputeLine {
-    pub label: String,
-    pub all_threads: bool,
-    pub ns_per_point: f64,
+pub(crate) struct ComputeLine {
+    pub(crate) label: String,
+    pub(crate) all_threads: bool,
+    pub(crate) ns_per_point: f64,
 }
 
 /// One implementation's training cost at each n: (16·n bytes, ns a point an epoch).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Costs {
-    pub implementation: String,
-    pub label: String,
-    pub points: Vec<(f64, f64)>,
+pub(crate) struct Costs {
+    pub(crate) implementation: String,
+    pub(crate) label: String,
+    pub(crate) points: Vec<(f64, f64)>,
 }
 
 /// Draws the chart as a PNG.
