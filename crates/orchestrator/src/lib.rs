@@ -5,10 +5,12 @@
 // the branches are merged and report/ is pub(crate) too.
 #![allow(private_interfaces)]
 
+pub(crate) mod analyse;
 pub(crate) mod analysis;
 pub mod cli;
 pub mod environment;
 pub mod execute;
+pub(crate) mod format;
 pub mod measure;
 pub(crate) mod merge_command;
 pub mod plan;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metric::Metric;
 use crate::analysis::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
+use crate::format::{self, bounds, four_decimals, sig3};
 use crate::measurement::RawRecord;
 use crate::plan::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, ScenarioPlan, SpeedupClaim, TimeMetric};
 use crate::stats::Ratio;
@@ -103,17 +104,7 @@ fn find<'a>(point: &'a PointSummary, name: &str) -> Option<&'a ImplementationSum
 
 /// "3–6×", "≥ 3×", "≤ 6×".
 fn bounds_text(at_least: Option<f64>, at_most: Option<f64>) -> String {
-    bounds_in(at_least, at_most, "×")
-}
-
-/// "0.3–0.8 ms", "at least 30 MB".
-pub(crate) fn bounds_in(at_least: Option<f64>, at_most: Option<f64>, unit: &str) -> String {
-    match (at_least, at_most) {
-        (Some(lo), Some(hi)) => format!("{}–{}{unit}", trim(lo), trim(hi)),
-        (Some(lo), None) => format!("at least {}{unit}", trim(lo)),
-        (None, Some(hi)) => format!("at most {}{unit}", trim(hi)),
-        (None, None) => format!("any{unit}"),
-    }
+    bounds(at_least, at_most, "×")
 }
 
 /// A median and its CI in an absolute claim's own unit.
@@ -131,42 +122,6 @@ fn claimed_unit_value(claim: &Claim, implementation: &ImplementationSummary) -> 
         _ => return None,
     };
     Some(InClaimUnit { median: d.median * scale, ci_low: d.ci_low * scale, ci_high: d.ci_high * scale })
-}
-
-fn trim(v: f64) -> String {
-    let text = format!("{v:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A ratio with its CI in words: "106× (95% CI 98–112×)".
-pub(crate) fn ratio_text(r: &Ratio) -> String {
-    format!("{}× (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
-}
-
-/// A fitted parameter in a few characters: "1.9952", "0.0174", "-1.319e304".
-fn four_decimals(v: f64) -> String {
-    if v.abs() >= 1e6 {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
-/// Three significant figures, no exponent for ordinary ratios.
-pub(crate) fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let magnitude = v.abs();
-    if magnitude >= 100.0 {
-        format!("{v:.0}")
-    } else if magnitude >= 10.0 {
-        format!("{v:.1}")
-    } else if magnitude >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
 }
 
 /// Where a CI lies relative to [at_least, at_most].
@@ -228,7 +183,7 @@ struct RatioJudged {
 fn judge_ratio(ratio: Option<Ratio>, at_least: Option<f64>, at_most: Option<f64>) -> RatioJudged {
     match ratio {
         Some(r) => RatioJudged {
-            measured: ratio_text(&r),
+            measured: format::ratio_with_ci_in_words(r.estimate, r.ci_low, r.ci_high, ""),
             short: format!("{}×", sig3(r.estimate)),
             verdict: judge_interval(r.ci_low, r.ci_high, at_least, at_most),
         },
@@ -312,10 +267,10 @@ fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {
 /// A wall-time (ms) or peak-memory (MB) claim: `claim` says which, `c` holds its bounds.
 fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary) -> Judged {
     let (unit, text) = match claim {
-        Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds_in(c.at_least, c.at_most, " ms"))),
-        _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds_in(c.at_least, c.at_most, " MB"))),
+        Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds(c.at_least, c.at_most, " ms"))),
+        _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds(c.at_least, c.at_most, " MB"))),
     };
-    let short_claim = bounds_in(c.at_least, c.at_most, &format!(" {unit}"));
+    let short_claim = bounds(c.at_least, c.at_most, &format!(" {unit}"));
     let Some(value) = find(point, &c.implementation).and_then(|i| claimed_unit_value(claim, i)) else {
         return Judged::no_data(text, &c.source, &short_claim);
     };
@@ -378,13 +333,12 @@ mod tests {
         let summary = crate::analysis::summary::summarise(&plan, &rows, None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
         let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
-        assert_eq!(claims[0].measured, ratio_text(&table));
+        assert_eq!(claims[0].measured, format::ratio_with_ci_in_words(table.estimate, table.ci_low, table.ci_high, ""));
     }
 
     #[test]
     fn words_for_bounds_and_ratios() {
         assert_eq!(bounds_text(Some(3.0), Some(6.0)), "3–6×");
         assert_eq!(bounds_text(Some(15.0), None), "at least 15×");
-        assert_eq!(ratio_text(&Ratio { estimate: 106.4, ci_low: 98.2, ci_high: 112.0 }), "106× (95% CI 98.2–112×)");
     }
 }

@@ -10,9 +10,9 @@ use anyhow::Context;
 
 use super::metric::{Metric, Unit};
 use crate::analysis::summary;
+use crate::format;
 use crate::measurement::RawRecord;
 use crate::records;
-use crate::report::format;
 use crate::stats::{self, Ratio};
 
 /// The figures compared, in the order they are listed.
@@ -131,12 +131,7 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
             Unit::Bytes => format::bytes(v),
             Unit::Seconds => format::seconds(v),
         };
-        let change = format!(
-            "{:+.1}% [{:+.1}%, {:+.1}%]",
-            (c.ratio.estimate - 1.0) * 100.0,
-            (c.ratio.ci_low - 1.0) * 100.0,
-            (c.ratio.ci_high - 1.0) * 100.0
-        );
+        let change = format::change_with_ci(c.ratio.estimate, c.ratio.ci_low, c.ratio.ci_high);
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",

@@ -4,12 +4,12 @@
 use std::fmt::Write as _;
 
 use super::charts::{Bar, BarGroup, GroupedBars, ValueFormat};
-use super::format::{percent, seconds};
-use super::Report;
+use crate::analyse::Report;
 use crate::anatomy::AnatomyChain;
+use crate::format::{percent, seconds, signed_seconds};
 
 /// The Markdown section for scenario `index`, empty when it has no anatomy.
-pub fn section(out: &mut String, report: &Report, index: usize) {
+pub(crate) fn section(out: &mut String, report: &Report, index: usize) {
     let Some(chains) = report.anatomy.get(index).filter(|c| !c.is_empty()) else { return };
     let _ = writeln!(out, "### Start-up anatomy\n");
     let _ = writeln!(
@@ -65,7 +65,7 @@ pub fn section(out: &mut String, report: &Report, index: usize) {
 }
 
 /// The one sentence the seed verdict borrows: the biggest piece of the first chain's whole.
-pub fn biggest_piece_sentence(report: &Report) -> Option<String> {
+pub(crate) fn biggest_piece_sentence(report: &Report) -> Option<String> {
     let (index, chain) = report.anatomy.iter().enumerate().find_map(|(index, chains)| chains.first().map(|c| (index, c)))?;
     let scenario = &report.plan.scenarios.get(index)?.name;
     let (whole, biggest) = (chain.whole()?, chain.biggest_piece()?);
@@ -80,18 +80,10 @@ pub fn biggest_piece_sentence(report: &Report) -> Option<String> {
     ))
 }
 
-fn signed_seconds(s: f64) -> String {
-    if s < 0.0 {
-        format!("−{}", seconds(-s))
-    } else {
-        format!("+{}", seconds(s))
-    }
-}
-
 /// One chart per chain: each step's whole-process median with its CI, in the chain's order, so
 /// the step between two bars is what the second adds (log scale when they differ by orders of
 /// magnitude, as µs of exec and 100 ms of import do).
-pub fn chart(scenario_name: &str, chain: &AnatomyChain) -> Option<GroupedBars> {
+pub(crate) fn chart(scenario_name: &str, chain: &AnatomyChain) -> Option<GroupedBars> {
     let whole = chain.whole()?;
     let bars = chain
         .steps

@@ -5,62 +5,44 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::charts::{
-    self, Bar, BarGroup, ClaimedAndMeasured, GroupedBars, HeadlineChart, HeadlinePanel, LineChart, Palette, PhaseChart, PhaseRow,
-    Reference, RunSamples, Series, TimeSeries, ValueFormat,
+    Bar, BarGroup, Chart, ClaimedAndMeasured, ComputeLine, Costs, GroupedBars, HeadlineChart, HeadlinePanel, LimitLine, LineChart, Palette,
+    PhaseChart, PhaseRow, Reference, Roofline, RunSamples, Series, TimeSeries, ValueFormat,
 };
-use super::{Report, CHARTS_DIR};
-use crate::claims;
+use super::CHARTS_DIR;
+use crate::analyse::Report;
+use crate::format;
 use crate::plan::Claim;
+use crate::probes::limits::envelope;
+use crate::probes::{BandwidthAtSize, BYTES_PER_POINT};
 use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
 /// A chart written into the run directory.
 #[derive(Debug, Clone)]
-pub struct Figure {
-    pub scenario: String,
+pub(crate) struct Figure {
+    pub(crate) scenario: String,
     /// Relative to the run directory, for the Markdown link.
-    pub file: String,
-    pub caption: String,
+    pub(crate) file: String,
+    pub(crate) caption: String,
 }
 
 #[derive(Debug, Default)]
-pub struct Figures {
+pub(crate) struct Figures {
     /// The report's first picture (see [`headline_chart`]).
-    pub headline: Option<Figure>,
-    pub figures: Vec<Figure>,
+    pub(crate) headline: Option<Figure>,
+    pub(crate) figures: Vec<Figure>,
     /// Charts that could not be drawn, and why (reported, never fatal).
-    pub errors: Vec<String>,
+    pub(crate) errors: Vec<String>,
 }
 
 /// Draws every chart of the report into `charts_dir`.
-pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
-    let mut names: Vec<String> = Vec::new();
-    for scenario in &report.plan.scenarios {
-        for implementation in &scenario.implementations {
-            if !names.contains(&implementation.name) {
-                names.push(implementation.name.clone());
-            }
-        }
-    }
-    let palette = Palette::new(&names);
+pub(crate) fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
+    let palette = run_palette(report);
     let mut figures = Figures::default();
-    if let Some((scenario, point)) = super::headline(report) {
-        let chart = headline_chart(report, scenario, point);
-        let file_name = "headline.png";
-        match charts::headline(&charts_dir.join(file_name), &chart, &palette) {
-            Ok(()) => {
-                figures.headline = Some(Figure {
-                    scenario: scenario.name.clone(),
-                    file: format!("{CHARTS_DIR}/{file_name}"),
-                    caption: chart.title.clone(),
-                })
-            }
-            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
-        }
-    }
+    draw_headline(report, charts_dir, &palette, &mut figures);
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
-        let mut draw = |suffix: &str, caption: String, result: &dyn Fn(&Path) -> Result<(), charts::ChartError>| {
+        let mut draw = |suffix: &str, caption: String, chart: &dyn Chart| {
             let file_name = format!("{}-{suffix}.png", scenario.name);
-            match result(&charts_dir.join(&file_name)) {
+            match chart.draw(&charts_dir.join(&file_name), &palette) {
                 Ok(()) => {
                     figures.figures.push(Figure { scenario: scenario.name.clone(), file: format!("{CHARTS_DIR}/{file_name}"), caption })
                 }
@@ -78,14 +60,14 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
             ValueFormat::Seconds,
             |i| i.wall.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high)))),
         );
-        draw("wall", "Wall time per implementation".into(), &|path| charts::grouped_bars(path, &wall, &palette));
+        draw("wall", "Wall time per implementation".into(), &wall);
         let memory =
             bars(scenario, format!("{}: peak resident memory (median, 95% CI)", scenario.name), "peak RSS", ValueFormat::Bytes, |i| {
                 i.peak_rss.as_ref().map(|d| (d.median, Some((d.ci_low, d.ci_high))))
             });
-        draw("memory", "Peak memory per implementation".into(), &|path| charts::grouped_bars(path, &memory, &palette));
+        draw("memory", "Peak memory per implementation".into(), &memory);
         if let Some((timeline, point)) = timeline(report, scenario) {
-            draw("timeline", format!("Memory and CPU over time ({point})"), &|path| charts::time_series(path, &timeline, &palette));
+            draw("timeline", format!("Memory and CPU over time ({point})"), &timeline);
         }
         for (number, chain) in report.anatomy.get(index).into_iter().flatten().enumerate() {
             if let Some(anatomy) = super::anatomy::chart(&scenario.name, chain) {
@@ -93,28 +75,57 @@ pub fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
                     "Start-up anatomy of {}",
                     anatomy.title.split("the pieces of ").nth(1).unwrap_or("").trim_end_matches(" (median, 95% CI)")
                 );
-                draw(&format!("anatomy-{}", number + 1), caption, &|path| charts::grouped_bars(path, &anatomy, &palette));
+                draw(&format!("anatomy-{}", number + 1), caption, &anatomy);
             }
         }
         let phases = phase_chart(scenario);
-        draw("phases", "Where the time goes: start-up, load, train".into(), &|path| charts::phases(path, &phases, &palette));
+        draw("phases", "Where the time goes: start-up, load, train".into(), &phases);
         let distinct_n: BTreeSet<u64> = scenario.points.iter().map(|p| p.n).collect();
         if distinct_n.len() >= 2 {
             let scaling = scaling_chart(report, scenario);
-            draw("scaling", "Training cost per point per epoch against n".into(), &|path| charts::lines(path, &scaling, &palette));
+            draw("scaling", "Training cost per point per epoch against n".into(), &scaling);
             let memory_lines = memory_scaling_chart(scenario);
-            draw("scaling-memory", "Peak memory against n".into(), &|path| charts::lines(path, &memory_lines, &palette));
+            draw("scaling-memory", "Peak memory against n".into(), &memory_lines);
         }
-        if let Some(roofline) = super::roofline::chart(report, scenario) {
-            draw("roofline", "Training cost against the machine's limit at each working-set size".into(), &|path| {
-                super::roofline::draw(path, &roofline, &palette)
-            });
+        if let Some(roofline) = roofline_chart(report, scenario) {
+            draw("roofline", "Training cost against the machine's limit at each working-set size".into(), &roofline);
         }
         if let Some(accuracy) = accuracy_chart(report, index, scenario) {
-            draw("accuracy", "Distance from the least-squares optimum".into(), &|path| charts::grouped_bars(path, &accuracy, &palette));
+            draw("accuracy", "Distance from the least-squares optimum".into(), &accuracy);
         }
     }
     figures
+}
+
+/// One colour per implementation, in the order the plan first names them, for every chart of the run.
+fn run_palette(report: &Report) -> Palette {
+    let mut names: Vec<String> = Vec::new();
+    for scenario in &report.plan.scenarios {
+        for implementation in &scenario.implementations {
+            if !names.contains(&implementation.name) {
+                names.push(implementation.name.clone());
+            }
+        }
+    }
+    Palette::new(&names)
+}
+
+/// The report's first picture, at the headline point (see [`super::headline`]), when there is one.
+fn draw_headline(report: &Report, charts_dir: &Path, palette: &Palette, figures: &mut Figures) {
+    if let Some((scenario, point)) = super::headline(report) {
+        let chart = headline_chart(report, scenario, point);
+        let file_name = "headline.png";
+        match chart.draw(&charts_dir.join(file_name), palette) {
+            Ok(()) => {
+                figures.headline = Some(Figure {
+                    scenario: scenario.name.clone(),
+                    file: format!("{CHARTS_DIR}/{file_name}"),
+                    caption: chart.title.clone(),
+                })
+            }
+            Err(e) => figures.errors.push(format!("{file_name}: {e}")),
+        }
+    }
 }
 
 /// The headline: wall time and peak memory of every implementation measured at the headline
@@ -125,10 +136,10 @@ fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSumm
     let claimed = |implementation: &str, wall: bool| {
         claims.iter().find_map(|claim| match claim {
             Claim::WallMs(c) if wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
-                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), claims::bounds_in(c.at_least, c.at_most, " ms")))
+                Some((c.at_least.map(|v| v * 1e-3), c.at_most.map(|v| v * 1e-3), format::bounds(c.at_least, c.at_most, " ms")))
             }
             Claim::PeakRssMb(c) if !wall && c.implementation == implementation && c.point.is_none_or(|p| p == point.index) => {
-                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), claims::bounds_in(c.at_least, c.at_most, " MB")))
+                Some((c.at_least.map(|v| v * 1e6), c.at_most.map(|v| v * 1e6), format::bounds(c.at_least, c.at_most, " MB")))
             }
             _ => None,
         })
@@ -236,7 +247,7 @@ const TIMELINE_STEPS: f64 = 50.0;
 /// (the scheduler tick) per thread, so over 1 ms samples a single-threaded program reads 0%, then
 /// 400%. Each end of a span can be off by a tick: over 10 ms the rate is within about ±80% of a
 /// core, over shorter spans it says more about the kernel than about the program.
-pub const CPU_CLOCK_STEP_SECONDS: f64 = 0.010;
+pub(crate) const CPU_CLOCK_STEP_SECONDS: f64 = 0.010;
 
 /// Keeps every sample (memory keeps its 1 ms detail) but replaces the cumulative CPU time by its
 /// linear interpolation between knots at least `step_seconds` apart (the first and last samples
@@ -324,7 +335,7 @@ fn scaling_chart(report: &Report, scenario: &ScenarioSummary) -> LineChart {
         {
             if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
                 let ns = BYTES_PER_POINT_EPOCH / b * 1e9;
-                references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", super::format::sig3(ns)), y: ns });
+                references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", format::sig3(ns)), y: ns });
             }
         }
     }
@@ -385,9 +396,81 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
     })
 }
 
+/// The roofline chart's data for a scenario, when the bandwidth curve was measured and something trained.
+fn roofline_chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
+    let environment = report.environment.as_ref()?;
+    let curve = environment.bandwidth_curve.as_ref()?;
+    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
+    let line = |label: String, all_threads: bool, sizes: &[BandwidthAtSize]| LimitLine {
+        label,
+        all_threads,
+        points: envelope(sizes).into_iter().filter(|p| p.1 > 0.0).map(|(bytes, rate)| (bytes, ns(rate))).collect(),
+        measured: sizes
+            .iter()
+            .filter(|s| s.bytes_per_second.best > 0.0)
+            .map(|s| (s.working_set_bytes as f64, ns(s.bytes_per_second.best)))
+            .collect(),
+    };
+    let mut bandwidth = vec![line("reading the data, 1 thread".into(), false, &curve.single_thread)];
+    if curve.threads > 1 {
+        bandwidth.push(line(format!("reading the data, {} threads", curve.threads), true, &curve.all_threads));
+    }
+    let mut compute = Vec::new();
+    if let Some(ceiling) = &environment.compute_ceiling {
+        let isa = ceiling.instruction_set.name();
+        compute.push(ComputeLine {
+            label: format!("arithmetic ({isa}), 1 thread"),
+            all_threads: false,
+            ns_per_point: ceiling.ns_per_point(false),
+        });
+        if ceiling.threads > 1 {
+            compute.push(ComputeLine {
+                label: format!("arithmetic ({isa}), {} threads", ceiling.threads),
+                all_threads: true,
+                ns_per_point: ceiling.ns_per_point(true),
+            });
+        }
+    }
+    let mut costs: Vec<Costs> = Vec::new();
+    for point in &scenario.points {
+        for i in &point.implementations {
+            let Some(ns) = i.ns_per_point_epoch.filter(|ns| *ns > 0.0) else { continue };
+            let at = (point.n as f64 * BYTES_PER_POINT as f64, ns);
+            match costs.iter_mut().find(|c| c.implementation == i.implementation) {
+                Some(c) => c.points.push(at),
+                None => costs.push(Costs { implementation: i.implementation.clone(), label: i.implementation.clone(), points: vec![at] }),
+            }
+        }
+    }
+    if costs.is_empty() {
+        return None;
+    }
+    for c in &mut costs {
+        c.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let threads = scenario
+            .points
+            .iter()
+            .flat_map(|p| &p.implementations)
+            .filter(|i| i.implementation == c.implementation)
+            .filter_map(|i| i.threads)
+            .max();
+        if let Some(t) = threads.filter(|t| *t > 1) {
+            c.label = format!("{} ({t} threads)", c.implementation);
+        }
+    }
+    let mut n: Vec<u64> =
+        scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.ns_per_point_epoch.is_some())).map(|p| p.n).collect();
+    n.sort_unstable();
+    n.dedup();
+    Some(Roofline { title: format!("{}: training cost against the machine's limit", scenario.name), bandwidth, compute, costs, n })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::environment::Environment;
+    use crate::plan::Plan;
+    use crate::summary::{self, RunSummary};
 
     #[test]
     fn cpu_is_averaged_over_each_span_and_memory_kept() {
@@ -402,5 +485,54 @@ mod tests {
         }
         assert_eq!(smooth_cpu(Vec::new(), 0.004), Vec::new());
         assert_eq!(smooth_cpu(vec![(0.5, 1, 0.2)], 0.004), vec![(0.5, 1, 0.2)]);
+    }
+
+    fn report_with(environment: Option<Environment>, summary: RunSummary) -> Report {
+        Report {
+            plan: Plan { scenarios: vec![] },
+            environment,
+            summary,
+            accuracy: vec![],
+            claims: vec![],
+            anatomy: vec![],
+            records: vec![],
+            samples: vec![],
+        }
+    }
+
+    #[test]
+    fn the_chart_has_both_limits_and_every_cost_and_is_drawn() {
+        let plan = summary::tests::plan_of(&["rust", "python"], "python");
+        let mut rows = vec![
+            summary::tests::row("rust", 1, crate::measurement::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1),
+            summary::tests::row("python", 1, crate::measurement::RunStatus::Ok, 0.1, 0.001, 0.01, 1),
+        ];
+        rows[0].threads = Some(2);
+        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let environment = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
+        let summary = summary::summarise(&plan, &rows, Some(&environment));
+        let report = report_with(Some(environment), summary);
+        let roofline = roofline_chart(&report, &report.summary.scenarios[0]).expect("a chart");
+        assert_eq!(roofline.bandwidth.len(), 2);
+        assert_eq!(roofline.compute.len(), 2);
+        // 16 B at 100 GB/s at 1 MiB on one thread.
+        assert_eq!(roofline.bandwidth[0].points[0], ((1u64 << 20) as f64, 0.16));
+        assert_eq!(roofline.costs.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["rust (2 threads)", "python"]);
+        assert_eq!(roofline.costs[0].points, vec![(80.0, 40.0)]);
+        assert_eq!(roofline.n, vec![5]);
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("roofline.png");
+        roofline.draw(&path, &Palette::new(&["rust".into(), "python".into()])).expect("drawn");
+        assert!(std::fs::metadata(&path).expect("written").len() > 1000);
+    }
+
+    #[test]
+    fn no_curve_no_chart() {
+        let plan = summary::tests::plan_of(&["rust"], "rust");
+        let rows = vec![summary::tests::row("rust", 1, crate::measurement::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
+        let summary = summary::summarise(&plan, &rows, None);
+        let report = report_with(Some(Environment::default()), summary);
+        assert!(roofline_chart(&report, &report.summary.scenarios[0]).is_none());
     }
 }

@@ -39,7 +39,7 @@ img { display: block; max-width: 100%; height: auto; margin: 8px 0; }
 "#;
 
 /// The whole page for `markdown` (report.md's text).
-pub fn render(markdown: &str) -> String {
+pub(crate) fn render(markdown: &str) -> String {
     let title = markdown.lines().find_map(|line| line.strip_prefix("# ")).unwrap_or("linreg-bench report");
     let mut body = String::with_capacity(markdown.len() * 2);
     html::push_html(&mut body, Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH));

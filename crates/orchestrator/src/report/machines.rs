@@ -4,11 +4,11 @@
 
 use std::fmt::Write as _;
 
-use super::format::{seconds, sig3};
 use crate::environment::Environment;
+use crate::format::{seconds, sig3};
 
 /// Appends the "Machines" part of the environment section (nothing for an ordinary run).
-pub fn section(out: &mut String, e: &Environment) {
+pub(crate) fn section(out: &mut String, e: &Environment) {
     if let Some(merged) = &e.merged {
         let _ = writeln!(
             out,

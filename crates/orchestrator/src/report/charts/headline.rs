@@ -2,7 +2,20 @@
 //! panel, and in it per implementation the claimed range as a band beside the measured median
 //! with its 95% CI, so the gap between claim and measurement is seen before it is read.
 
-use super::*;
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::axes::{draw_axes, y_area_width};
+use super::marks::draw_error_bar;
+use super::scale::{log_bounds, max_of, min_of, Scale, TickedAxis};
+use super::text::{bold_font, ellipsize, font, put_text, text_height, text_width};
+use super::{
+    draw_title, render_sized, tint, Area, Chart, ChartError, DrawResult, Palette, AXIS, AXIS_DESC_FONT_PX, LEGEND_FONT_PX, MARGIN_PX,
+    MUTED_TEXT, TEXT, TICK_FONT_PX, TITLE_BAND_PX, VALUE_FONT_PX, WIDTH, WIDTH_PX,
+};
+use crate::format::ValueFormat;
 
 /// Height of the headline chart: wider than tall, so that it sits on a report's first screen.
 pub const HEADLINE_HEIGHT: u32 = 520;
@@ -14,34 +27,40 @@ const MEASURED_RADIUS_PX: i32 = 8;
 
 /// One panel per figure, side by side.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HeadlineChart {
-    pub title: String,
-    pub panels: Vec<HeadlinePanel>,
+pub(crate) struct HeadlineChart {
+    pub(crate) title: String,
+    pub(crate) panels: Vec<HeadlinePanel>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct HeadlinePanel {
+pub(crate) struct HeadlinePanel {
     /// e.g. "Wall time, whole process".
-    pub title: String,
-    pub value_format: ValueFormat,
-    pub rows: Vec<ClaimedAndMeasured>,
+    pub(crate) title: String,
+    pub(crate) value_format: ValueFormat,
+    pub(crate) rows: Vec<ClaimedAndMeasured>,
 }
 
 /// One implementation in a panel: what was claimed for it (if anything) and what was measured.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClaimedAndMeasured {
-    pub implementation: String,
+pub(crate) struct ClaimedAndMeasured {
+    pub(crate) implementation: String,
     /// The claimed bounds; a missing bound runs to the edge of the plot.
-    pub claimed: Option<(Option<f64>, Option<f64>)>,
+    pub(crate) claimed: Option<(Option<f64>, Option<f64>)>,
     /// Written beside the band, e.g. "claimed 0.3–0.8 ms".
-    pub claimed_label: String,
+    pub(crate) claimed_label: String,
     /// (median, CI low, CI high).
-    pub measured: Option<(f64, f64, f64)>,
+    pub(crate) measured: Option<(f64, f64, f64)>,
 }
 
 /// Draws the headline chart, `WIDTH` × [`HEADLINE_HEIGHT`].
-pub fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result<(), ChartError> {
+pub(crate) fn headline(path: &Path, chart: &HeadlineChart, palette: &Palette) -> Result<(), ChartError> {
     render_sized(path, (WIDTH, HEADLINE_HEIGHT), |area| draw_headline(area, chart, palette))
+}
+
+impl Chart for HeadlineChart {
+    fn draw(&self, path: &Path, palette: &Palette) -> Result<(), ChartError> {
+        headline(path, self, palette)
+    }
 }
 
 fn draw_headline(area: &Area, chart: &HeadlineChart, palette: &Palette) -> DrawResult<()> {

@@ -1,0 +1,160 @@
+//! The environment section: the machine, its measured limits (bandwidth, compute ceiling, the
+//! spawn floor, the sampler's cost), the toolchain and the command, then where it ran.
+
+use std::fmt::Write as _;
+
+use crate::analyse::Report;
+use crate::environment::Environment;
+use crate::format::{self, bytes, compact, seconds, sig3};
+
+pub(super) fn environment_section(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "## Environment\n");
+    let Some(e) = &report.environment else {
+        let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
+        return;
+    };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
+        ("memory", bytes(e.memory_total_bytes as f64)),
+        ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
+        ("frequency governor", e.frequency_governor.clone().unwrap_or_else(|| "not readable (a VM?)".into())),
+        (
+            "load average at start / end",
+            format!("{:?} / {}", e.load_average_start, e.load_average_end.map_or("—".into(), |l| format!("{l:?}"))),
+        ),
+        ("memory bandwidth (read, 16 B/point)", bandwidth_text(e)),
+        ("spawn floor (/bin/true)", spawn_floor_text(e)),
+        ("rustc", e.rustc.clone()),
+        ("programs, as linked", binaries_text(e)),
+        (
+            "python",
+            format!(
+                "{} — {{python}} = {} → {}",
+                e.python_version.clone().unwrap_or_else(|| "not found".into()),
+                e.python_command.as_ref().map_or("—".into(), |p| p.display().to_string()),
+                e.python_executable.as_ref().map_or("—".into(), |p| p.display().to_string())
+            ),
+        ),
+        (
+            "numpy, BLAS",
+            format!("{}, {}", e.numpy_version.clone().unwrap_or_else(|| "—".into()), e.numpy_blas.clone().unwrap_or_else(|| "—".into())),
+        ),
+        (
+            "git commit",
+            format!(
+                "{}{}",
+                e.git_commit.clone().unwrap_or_else(|| "—".into()),
+                if e.git_dirty == Some(true) { " (with uncommitted changes)" } else { "" }
+            ),
+        ),
+        ("started / ended (UTC)", format!("{} / {}", e.started_utc, e.ended_utc.clone().unwrap_or_else(|| "—".into()))),
+        ("command", e.command_line.join(" ")),
+    ];
+    let after_bandwidth = rows.iter().position(|(k, _)| k.starts_with("memory bandwidth")).map_or(rows.len(), |p| p + 1);
+    rows.splice(after_bandwidth..after_bandwidth, limits_rows(e));
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (k, v) in rows {
+        let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
+    }
+    let _ = writeln!(out);
+    crate::report::machines::section(out, e);
+}
+
+/// The floor and what it is made of: the exec and exit of a static program, and the dynamic
+/// loading /bin/true adds to them.
+fn spawn_floor_text(e: &Environment) -> String {
+    let Some(floor) = e.spawn_floor_seconds else { return "not measured".into() };
+    match e.spawn_floor.as_ref().and_then(|f| f.static_noop_median_wall_seconds) {
+        Some(noop) => format!(
+            "{} (median): a static no-op takes {} (exec and exit), so loading libc dynamically adds {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
+            seconds(floor),
+            seconds(noop),
+            seconds(floor - noop)
+        ),
+        None => format!("{} (median)", seconds(floor)),
+    }
+}
+
+fn binaries_text(e: &Environment) -> String {
+    if e.binaries.is_empty() {
+        return "not recorded".into();
+    }
+    let name = |p: &std::path::Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+    e.binaries.iter().map(|b| format!("`{}`: {}", name(&b.path), b.linking)).collect::<Vec<_>>().join("; ")
+}
+
+fn bandwidth_text(e: &Environment) -> String {
+    match (e.bandwidth_single_thread_bytes_per_second, e.bandwidth_all_threads_bytes_per_second) {
+        (Some(one), Some(all)) => format!(
+            "{:.1} GB/s on 1 thread ({} ns/point/epoch), {:.1} GB/s on all threads ({} ns/point/epoch)",
+            one / 1e9,
+            format::sig3(16.0 / one * 1e9),
+            all / 1e9,
+            format::sig3(16.0 / all * 1e9)
+        ),
+        _ => "not measured".into(),
+    }
+}
+
+/// The environment table's rows about the machine's limits and the instrument's cost, beside the
+/// memory bandwidth and spawn floor rows.
+fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(curve) = &e.bandwidth_curve {
+        let (first, last) = (curve.single_thread.first(), curve.single_thread.last());
+        let span = first.zip(last).map_or(String::new(), |(a, b)| {
+            format!(" from {} to {}", format::bytes_compact(a.working_set_bytes as f64), format::bytes_compact(b.working_set_bytes as f64))
+        });
+        let counts = curve.single_thread.iter().chain(&curve.all_threads).map(|a| a.samples);
+        let (fewest, most) = counts.fold((usize::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+        let samples = if fewest == most { most.to_string() } else { format!("{fewest}–{most}") };
+        rows.push((
+            "read bandwidth against working set",
+            format!(
+                "{} sizes{span}, 1 and {} threads, {}, best of {samples} samples each (best, median and worst in environment.json; the roofline chart shows them)",
+                curve.single_thread.len(),
+                curve.threads,
+                curve.instruction_set.name()
+            ),
+        ));
+    }
+    if let Some(c) = &e.compute_ceiling {
+        rows.push((
+            "compute ceiling (2 FMA + 2 adds a point)",
+            format!(
+                "{}: {:.0} GFLOP/s on 1 thread ({} ns/point), {:.0} GFLOP/s on {} threads ({} ns/point)",
+                c.instruction_set.name(),
+                c.single_thread_flops_per_second.best / 1e9,
+                sig3(c.ns_per_point(false)),
+                c.all_threads_flops_per_second.best / 1e9,
+                c.threads,
+                sig3(c.ns_per_point(true))
+            ),
+        ));
+    }
+    if let Some(cost) = &e.sampler_cost {
+        let ratios: Vec<f64> = cost.pairs.iter().map(|p| p.ratio()).collect();
+        let (low, high) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        rows.push((
+            "sampler's cost on a child using every CPU",
+            format!(
+                "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} busy threads in barrier-separated rounds; pairs {}–{}×){}",
+                cost.slowdown_fraction() * 100.0,
+                compact(cost.default_interval_ms),
+                compact(cost.sparse_interval_ms),
+                cost.pairs.len(),
+                cost.threads,
+                sig3(low),
+                sig3(high),
+                if cost.slowdown_fraction() >= SAMPLER_COST_BUDGET { ": above the 3% budget" } else { "" }
+            ),
+        ));
+    }
+    if let Some(seconds) = e.probe_seconds {
+        rows.push(("the probes took", format!("{seconds:.1} s")));
+    }
+    rows
+}
+
+/// How much the sampler may slow a child that uses every CPU.
+const SAMPLER_COST_BUDGET: f64 = 0.03;

@@ -1,0 +1,113 @@
+//! The measurement notes: how each figure was measured, the sampler's cost, and every warning a
+//! careful reader needs (a busy machine, outliers, failed runs, inexact peaks, charts not drawn).
+
+use std::fmt::Write as _;
+
+use super::status_cell;
+use crate::analyse::Report;
+use crate::environment::Environment;
+use crate::format::{percent, seconds};
+use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
+use crate::summary::Outcome;
+
+pub(super) fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
+    let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
+    let _ = writeln!(out, "- Wall time: monotonic clock from the child's execve (taken by the child itself) to the child being reaped by a small static launcher, which starts every run so the orchestrator's own size costs nothing. CPU time, page faults and context switches: the kernel's rusage (wait4). Peak memory: the child's ru_maxrss — its own, since the launcher's fork carries only a few hundred KiB into it (measured every run; a peak not above it is marked inexact). Memory and CPU over time: the whole process tree, sampled through /proc.");
+    let _ = writeln!(
+        out,
+        "- CPU over time (the timeline charts) is averaged over spans of at least {} ms or 1/50 of the run: the kernel advances another process's CPU clock at scheduler ticks, so shorter spans read 0% then several hundred percent. Total CPU time (the tables) is exact.",
+        CPU_CLOCK_STEP_SECONDS * 1e3
+    );
+    let _ = writeln!(out, "- Speed-up = baseline median / implementation median; its CI is a percentile bootstrap of the ratio of medians (10 000 resamples, seeded: a re-render gives the same numbers).");
+    let mut warnings = Vec::new();
+    if let Some(e) = &report.environment {
+        warnings.extend(machine_notes(out, e));
+    }
+    warnings.extend(point_warnings(report));
+    let inexact = report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)).count();
+    if inexact > 0 {
+        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: the program stayed below what the launcher's fork carried into it, or its end was not reported"));
+    }
+    warnings.extend(figures.errors.iter().map(|e| format!("chart not drawn: {e}")));
+    warnings.dedup();
+    if warnings.is_empty() {
+        let _ = writeln!(out, "- No warnings: no outliers, no failed runs, a quiet machine.");
+    }
+    for w in warnings {
+        let _ = writeln!(out, "- ⚠ {w}");
+    }
+    let _ = writeln!(out, "\nRaw records: `raw.csv` (one row per run) and `samples.csv`; per-point statistics: `summary.csv` and `summary.json`. Re-render with `orchestrator report <this directory>`.");
+}
+
+/// Writes the sampler's cost, and returns the warnings about the machine: a sampler over its
+/// budget, a busy machine, a governor that lets the clock vary, an interrupted run.
+fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(fraction) = e.sampler_overhead_fraction() {
+        let _ = writeln!(
+            out,
+            "- Sampler cost: {} CPU over {} of sampled runs = {} of one core.",
+            seconds(e.sampler_cpu_seconds),
+            seconds(e.sampled_wall_seconds),
+            percent(fraction)
+        );
+        if fraction > 0.05 {
+            warnings.push(format!("the sampler used {} of a core, above the 5% budget: raise sample_interval_ms", percent(fraction)));
+        }
+    }
+    let busy = e.load_average_start[0].max(e.load_average_end.map_or(0.0, |l| l[0]));
+    if busy > 0.5 * e.logical_cpus as f64 {
+        warnings.push(format!(
+            "the 1-minute load average reached {busy:.2} on {} CPUs: other work shared the machine, expect wider intervals",
+            e.logical_cpus
+        ));
+    }
+    if e.frequency_governor.as_deref().is_some_and(|g| g != "performance") {
+        warnings.push(format!(
+            "the CPU frequency governor is '{}', not 'performance': clock speed may vary between runs",
+            e.frequency_governor.as_deref().unwrap_or("")
+        ));
+    }
+    if e.interrupted {
+        warnings.push("the run was interrupted: some points have fewer runs than planned, or none".into());
+    }
+    warnings
+}
+
+/// Per scenario point and implementation: outliers among the wall times, failed runs, and an
+/// implementation that was unavailable.
+fn point_warnings(report: &Report) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for scenario in &report.summary.scenarios {
+        for point in &scenario.points {
+            for i in &point.implementations {
+                if let Some(wall) = &i.wall {
+                    if !wall.outliers.is_empty() {
+                        warnings.push(format!(
+                            "{} {} {}: {} of {} wall times are outliers (modified z-score > 3.5); the median resists them",
+                            scenario.name,
+                            point.label,
+                            i.implementation,
+                            wall.outliers.len(),
+                            wall.count
+                        ));
+                    }
+                }
+                if i.failed > 0 {
+                    warnings.push(format!(
+                        "{} {} {}: {} failed run(s) ({})",
+                        scenario.name,
+                        point.label,
+                        i.implementation,
+                        i.failed,
+                        status_cell(i)
+                    ));
+                }
+                if i.outcome == Outcome::Unavailable {
+                    warnings.push(format!("{} {}: unavailable — {}", scenario.name, i.implementation, i.message.as_deref().unwrap_or("")));
+                }
+            }
+        }
+    }
+    warnings
+}
