@@ -165,7 +165,7 @@ mod tests {
     use super::*;
     use crate::analysis::summary::tests::{plan_of, row};
     use crate::analysis::summary::{summarise, Outcome};
-    use crate::measurement::RunStatus;
+    use crate::records::RunStatus;
 
     fn seed_file() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("accuracy-test-{}", std::process::id()));

@@ -164,7 +164,7 @@ fn implementation_across(
         .iter()
         .zip(found)
         .map(|(r, (s, p))| {
-            let rows: Vec<&crate::measurement::RawRecord> = r
+            let rows: Vec<&crate::records::RawRecord> = r
                 .records
                 .iter()
                 .filter(|row| row.scenario == s.name && row.point == p.index && row.implementation == implementation)

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::analysis::summary::{self, ScenarioSummary};
-use crate::measurement::RawRecord;
 use crate::plan::ScenarioPlan;
+use crate::records::RawRecord;
 use crate::stats;
 
 /// One step of a chain, at the scenario's first point.
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn each_step_adds_its_median_minus_the_one_before_and_unmeasured_steps_are_left_out() {
         use crate::analysis::summary::tests::{plan_of, row};
-        use crate::measurement::RunStatus;
+        use crate::records::RunStatus;
         let mut plan = plan_of(&["floor", "interpreter", "numpy", "script", "missing"], "script");
         plan.scenarios[0].anatomy = vec![vec!["floor".into(), "interpreter".into(), "missing".into(), "numpy".into(), "script".into()]];
         let walls = [("floor", 0.001), ("interpreter", 0.010), ("numpy", 0.060), ("script", 0.080)];

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::metric::Metric;
 use crate::analysis::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::format::{self, bounds, four_decimals, sig3};
-use crate::measurement::RawRecord;
 use crate::plan::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, ScenarioPlan, SpeedupClaim, TimeMetric};
+use crate::records::RawRecord;
 use crate::stats::Ratio;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,8 +311,8 @@ mod tests {
     #[test]
     fn a_claim_quotes_the_same_interval_as_the_results_table() {
         use crate::analysis::summary::tests::{plan_of, row};
-        use crate::measurement::RunStatus;
         use crate::plan::{Claim, SpeedupClaim};
+        use crate::records::RunStatus;
         let mut plan = plan_of(&["rust", "python"], "python");
         plan.scenarios[0].expect.push(Claim::Speedup(SpeedupClaim {
             faster: "rust".into(),

@@ -11,8 +11,8 @@ use anyhow::Context;
 use super::metric::{Metric, Unit};
 use crate::analysis::summary;
 use crate::format;
-use crate::measurement::RawRecord;
 use crate::records;
+use crate::records::RawRecord;
 use crate::stats::{self, Ratio};
 
 /// The figures compared, in the order they are listed.
@@ -157,7 +157,7 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
 mod tests {
     use super::*;
     use crate::analysis::summary::tests::row;
-    use crate::measurement::RunStatus;
+    use crate::records::RunStatus;
 
     fn runs(scale: f64) -> Vec<RawRecord> {
         (0..20)

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use crate::measurement::RawRecord;
 use crate::plan::TimeMetric;
+use crate::records::RawRecord;
 
 /// One figure of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -17,9 +17,9 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::environment::Environment;
-use crate::measurement::{RawRecord, SampleRecord};
 use crate::plan::Plan;
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
+use crate::records::{RawRecord, SampleRecord};
 
 /// Everything derived from one run directory: what its report shows.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +35,6 @@ pub(crate) struct Analysis {
     #[serde(skip)]
     pub records: Vec<RawRecord>,
     #[serde(skip)]
-    #[allow(dead_code)] // LAYOUT-SHIM: read once report/ takes its Report from here (report::analyse today).
     pub samples: Vec<SampleRecord>,
 }
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::metric::Metric;
 use crate::environment::probes::LimitBound;
 use crate::environment::Environment;
-use crate::measurement::{RawRecord, RunStatus};
 use crate::plan::{Plan, ScenarioPlan};
+use crate::records::{RawRecord, RunStatus};
 use crate::stats::{self, Distribution, Ratio};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,10 +78,6 @@ pub(crate) struct ImplementationSummary {
     /// Runs by status, e.g. {"ok": 28, "timeout": 2}.
     #[serde(rename = "statuses")]
     pub status_counts: StatusCounts,
-    /// LAYOUT-SHIM: the same counts keyed by name, for report/markdown.rs's status cell until it
-    /// reads `status_counts`; removed when the branches are merged.
-    #[serde(skip)]
-    pub statuses: BTreeMap<String, usize>,
     /// The first failure's message (or why it was unavailable).
     pub message: Option<String>,
     pub wall: Option<Distribution>,
@@ -236,7 +232,6 @@ fn summarise_implementation(
     environment: Option<&Environment>,
 ) -> ImplementationSummary {
     let status_counts = StatusCounts::of(rows);
-    let statuses = status_counts.iter().map(|(status, count)| (status.as_str().to_string(), count)).collect();
     let counted: Vec<&RawRecord> = rows.iter().copied().filter(|r| r.status != RunStatus::Unavailable).collect();
     let measured: Vec<&RawRecord> = counted.iter().copied().filter(|r| r.status.is_measurement()).collect();
     let failed = counted.len() - measured.len();
@@ -272,7 +267,6 @@ fn summarise_implementation(
         runs: measured.len(),
         failed,
         status_counts,
-        statuses,
         message,
         cpu: describe(Metric::Cpu),
         peak_rss: describe(Metric::PeakRss),

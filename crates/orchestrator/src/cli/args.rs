@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{merge, scenario};
+use crate::scenario;
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +39,7 @@ pub(super) enum Command {
     },
     /// Unite the run directories of `run --shard` (one per machine) into one run directory and
     /// its report; refuses shards of different plans, duplicated and missing shards
-    Merge(merge::MergeArgs),
+    Merge(super::merge::MergeArgs),
     /// Set full runs from different machines side by side: per point each implementation's median
     /// on each machine, the machine-to-machine ratio, and whether each claim holds on every machine
     Machines {

@@ -11,7 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// The lock file's name in a claimed directory; it holds the pid of the run holding it.
-pub(crate) const LOCK_FILE: &str = ".run.lock";
+pub(crate) use crate::run_dir::LOCK_FILE;
 
 /// Why a directory could not be claimed.
 #[derive(Debug, thiserror::Error)]

@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::across;
+use crate::analysis::across;
+use crate::report;
 
 pub(super) fn machines(runs: &[PathBuf], out: &Path, check: bool) -> anyhow::Result<ExitCode> {
     let set = across::analyse(runs)?;
-    let text = across::render(&set, out)?;
-    print!("{text}");
-    outln!("report: {}", out.join(across::ACROSS_MD).display());
+    let text = report::across::render(&set, out)?;
+    out!("{text}");
+    outln!("report: {}", out.join(crate::run_dir::MACHINES_MD).display());
     Ok(super::failure_exit(check && !across::all_hold(&set)))
 }

@@ -4,8 +4,6 @@
 //! and errors into exit codes, and nothing already measured is lost on the way.
 
 // First, so that its printing macros (out!, outln!, errln!) are in scope in every file below.
-#[macro_use]
-pub(crate) mod console;
 
 mod args;
 mod compare;

@@ -2,7 +2,8 @@
 //! results go into environment.json. A probe that fails is a warning.
 
 use crate::environment::Environment;
-use crate::{import_profile, plan, probes};
+use crate::environment::{import_profile, probes};
+use crate::plan;
 
 /// The machine's own limits, measured before any run: read bandwidth against working-set size (1
 /// thread and all), the compute ceiling, the spawn floor and the sampler's cost on a child using

@@ -11,8 +11,8 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::execute::{self, RunEvent, Step};
-use crate::measurement::RunStatus;
 use crate::plan::Plan;
+use crate::records::RunStatus;
 
 /// The cost per point-epoch assumed before any implementation has shown its own: between NumPy's
 /// and plain Python's here, so an unseen large point is not priced at nothing.

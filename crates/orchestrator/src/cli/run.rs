@@ -13,13 +13,14 @@ use super::progress::Progress;
 use super::project::{absolute, default_scenarios, load_catalogue, note_overrides};
 use super::signals::Signals;
 use super::{check_exit, interrupted_exit, StoppedPartWay};
+use crate::environment::binaries;
 use crate::environment::{self, Environment};
+use crate::measure::CancelToken;
 use crate::plan::shard::{self, ShardBlock, ShardRef};
 use crate::plan::{self, Loaded, Plan, PlanContext};
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
-use crate::runner::CancelToken;
 use crate::scenario::ImplementationsFile;
-use crate::{binaries, execute, report};
+use crate::{execute, report, run_dir};
 
 /// The most runs one `orchestrator run` makes (the list of them is held in memory).
 const MAX_RUNS: u64 = 1_000_000;
@@ -51,8 +52,8 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 
     finish_environment(run_dir, env, &totals).map_err(part_way)?;
     if args.out.is_none() {
-        if let Err(e) = execute::point_latest_at(&results_dir, run_dir) {
-            errln!("warning: could not point {} at this run: {e}", results_dir.join("latest").display());
+        if let Err(e) = run_dir::point_latest_at(&results_dir, run_dir) {
+            errln!("warning: could not point {} at this run: {e}", results_dir.join(run_dir::LATEST).display());
         }
     }
     let rendered = report::render(run_dir)
@@ -100,7 +101,7 @@ fn plan_context(root: &Path, args: &RunArgs, results_dir: &Path, cancel: &Cancel
         root: root.to_path_buf(),
         bin_dir,
         python,
-        cache_dir: results_dir.join(".cache"),
+        cache_dir: results_dir.join(run_dir::DATASET_CACHE),
         quick: args.quick,
         repetitions: args.repetitions,
         warmup: args.warmup,
@@ -137,7 +138,7 @@ fn shard_plan(root: &Path, args: &RunArgs, files: &[PathBuf], plan: Plan) -> any
 fn check_runnable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     refuse_unavailable(plan, keep_going)?;
     // Every run is started by the launcher: without it nothing can be measured.
-    crate::runner::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
+    crate::measure::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
     let runs = execute::count_runs(plan);
     if runs > MAX_RUNS {
         bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
@@ -163,12 +164,12 @@ fn claim_run_dir(args: &RunArgs, results_dir: &Path, ctx: &PlanContext) -> anyho
             (dir, Some(claim))
         }
         None => {
-            let dir = execute::create_run_dir(results_dir)
+            let dir = run_dir::create_run_dir(results_dir)
                 .with_context(|| format!("cannot create a run directory in {}", results_dir.display()))?;
             (dir, None)
         }
     };
-    execute::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
+    run_dir::check_writable(&run_dir).with_context(|| format!("{} does not take writes (full or read-only?)", run_dir.display()))?;
     Ok(RunDir { path: run_dir, _claim: claim })
 }
 
@@ -189,7 +190,7 @@ fn write_plan_and_environment(root: &Path, python: &Path, run_dir: &Path, sharde
 /// How each program the plan runs is linked (the first word of each command, PATH resolved),
 /// the launcher included: part of what is measured.
 fn measured_binaries(plan: &Plan) -> Vec<binaries::Binary> {
-    let mut programs: Vec<PathBuf> = crate::runner::launcher_path().map(Path::to_path_buf).into_iter().collect();
+    let mut programs: Vec<PathBuf> = crate::measure::launcher_path().map(Path::to_path_buf).into_iter().collect();
     for implementation in plan.scenarios.iter().flat_map(|s| &s.implementations) {
         let Some(program) = implementation.command.first() else { continue };
         let path = if program.contains('/') {
@@ -242,7 +243,7 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
 /// a read-only or full disk is reported now, not after an hour of measuring.
 fn prepare_results_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the results directory {}", dir.display()))?;
-    execute::check_writable(dir)
+    run_dir::check_writable(dir)
         .with_context(|| format!("the results directory {} does not take writes (full or read-only?)", dir.display()))
 }
 

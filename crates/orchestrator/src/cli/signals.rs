@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::execute;
-use crate::runner::CancelToken;
+use crate::measure::CancelToken;
 
 /// SIGINT, SIGTERM and SIGHUP, caught from the start of `run` to its end by a thread of their own.
 /// The first one cancels whatever is in progress — the datasets being prepared, an availability

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
 /// How many times the import is profiled: single runs vary by tens of percent per module.
@@ -44,7 +44,7 @@ pub(crate) fn profile(python: &Path, module: &str) -> Option<ImportProfile> {
     let limits = RunLimits::with_timeout(PROFILE_TIMEOUT);
     let mut per_module: BTreeMap<String, ModuleTimes> = BTreeMap::new();
     for _ in 0..PROFILE_RUNS {
-        let measured = runner::run_measured(&command, &limits, None, &CancelToken::new());
+        let measured = measure::run_measured(&command, &limits, None, &CancelToken::new());
         if measured.termination != Termination::Exited(0) {
             return None;
         }

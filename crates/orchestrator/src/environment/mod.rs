@@ -85,7 +85,7 @@ pub struct Environment {
     pub plan_fingerprint: Option<String>,
     /// This run is shard K/N of its plan (`run --shard`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::shard::ShardRef>,
+    pub shard: Option<crate::plan::shard::ShardRef>,
     /// This run directory was merged from shards: every shard's machine and points (merge.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
@@ -115,7 +115,7 @@ pub struct Merged {
     pub machines: Vec<MachineRun>,
     /// Points of the plan that no shard given ran (only with --allow-partial), with their shard.
     #[serde(default)]
-    pub missing: Vec<crate::shard::AssignedPoint>,
+    pub missing: Vec<crate::plan::shard::AssignedPoint>,
     /// Whether every machine has the same CPU, CPU count and memory: only then are the
     /// machine's limits (bandwidth, spawn floor) at the top of environment.json true of every
     /// point; otherwise they are left out there and kept per machine.
@@ -125,11 +125,11 @@ pub struct Merged {
 /// One shard merged: its machine and the points it ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MachineRun {
-    pub shard: crate::shard::ShardRef,
+    pub shard: crate::plan::shard::ShardRef,
     /// The shard's run directory as given to `merge`.
     pub source: PathBuf,
     /// The points it ran, with their labels, in plan order.
-    pub points: Vec<crate::shard::AssignedPoint>,
+    pub points: Vec<crate::plan::shard::AssignedPoint>,
     /// The shard's environment.json (None when it was missing).
     pub environment: Option<Environment>,
 }

@@ -20,9 +20,6 @@ use classify::{classify, sample_rows, unavailable_rows};
 pub use schedule::Step;
 pub(crate) use schedule::{count_runs, runnable, schedule};
 
-// LAYOUT-SHIM: cli.rs calls the run directory's operations here, where they were before run_dir.rs.
-pub(crate) use crate::run_dir::{check_writable, create_run_dir, point_latest_at};
-
 /// The command of one step, ready to start.
 fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, String> {
     let scenario = &plan.scenarios[step.scenario];

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::runner::CancelToken;
+use crate::measure::CancelToken;
 
 /// Where things are, and the command line's overrides.
 #[derive(Debug, Clone)]

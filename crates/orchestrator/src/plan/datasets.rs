@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use linreg::Dataset;
 
+use crate::measure::CancelToken;
 use crate::rng::SplitMix64;
-use crate::runner::CancelToken;
 
 /// Parameters of a generated dataset: y = slope·x + intercept + noise·N(0, 1), x uniform in
 /// [x_min, x_max] (defaults: the scenario schema's), deterministic in seed.

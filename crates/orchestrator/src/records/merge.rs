@@ -14,9 +14,9 @@ use anyhow::Context;
 
 use super::{read_json, read_raw, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
 use crate::environment::{self, Environment, MachineRun, Merged};
+use crate::plan::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 use crate::plan::{Plan, ScenarioPlan};
 use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
-use crate::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 
 /// A shard that was not given, and the points it holds.
 #[derive(Debug, Clone)]

@@ -5,28 +5,27 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::analysis::across::{Across, Headline};
+use crate::format;
 use crate::report::charts::{self, Bar, BarGroup, GroupedBars, Palette, ValueFormat};
-use crate::report::format::{ratio_with_ci, seconds_with_ci};
+use crate::stats::{Distribution, Ratio};
 
-/// The file names `render` writes into its output directory.
-pub(crate) const ACROSS_MD: &str = "machines.md";
-pub(crate) const ACROSS_JSON: &str = "machines.json";
-pub(crate) const HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
+use crate::run_dir::{MACHINES_HEADLINE_CHART, MACHINES_JSON, MACHINES_MD};
 
 /// Writes machines.md, machines.json and the headline chart into `out` (created when missing).
 pub(crate) fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
     use anyhow::Context;
-    std::fs::create_dir_all(out.join("charts")).with_context(|| format!("creating {}", out.join("charts").display()))?;
-    crate::records::write_json_atomic(&out.join(ACROSS_JSON), across)?;
-    let chart = match headline_chart(across, &out.join(HEADLINE_CHART)) {
-        Ok(()) => Some(HEADLINE_CHART),
+    std::fs::create_dir_all(out.join(crate::run_dir::CHARTS_DIR))
+        .with_context(|| format!("creating {}", out.join(crate::run_dir::CHARTS_DIR).display()))?;
+    crate::records::write_json_atomic(&out.join(MACHINES_JSON), across)?;
+    let chart = match headline_chart(across, &out.join(MACHINES_HEADLINE_CHART)) {
+        Ok(()) => Some(MACHINES_HEADLINE_CHART),
         Err(e) => {
             crate::console::errln(format_args!("warning: the headline chart could not be drawn: {e}"));
             None
         }
     };
     let text = markdown(across, chart);
-    crate::records::write_atomic(&out.join(ACROSS_MD), text.as_bytes())?;
+    crate::records::write_atomic(&out.join(MACHINES_MD), text.as_bytes())?;
     Ok(text)
 }
 
@@ -58,7 +57,7 @@ fn machines_section(out: &mut String, across: &Across) {
             cell(&m.cpu_model),
             m.logical_cpus,
             cell(&m.run_dir.display().to_string()),
-            m.plan_fingerprint.as_deref().map_or("—", crate::shard::short),
+            m.plan_fingerprint.as_deref().map_or("—", crate::plan::shard::short),
             m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c))
         );
     }
@@ -217,4 +216,12 @@ pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts:
         value_format: ValueFormat::Plain,
     };
     charts::grouped_bars(path, &chart, &Palette::new(&names))
+}
+
+fn ratio_with_ci(r: &Ratio) -> String {
+    format::ratio_with_ci_in_brackets(r.estimate, r.ci_low, r.ci_high)
+}
+
+fn seconds_with_ci(d: &Distribution) -> String {
+    format::seconds_with_ci(d.median, d.ci_low, d.ci_high)
 }

@@ -4,12 +4,12 @@
 use std::fmt::Write as _;
 
 use super::charts::{Bar, BarGroup, GroupedBars, ValueFormat};
-use crate::analyse::Report;
-use crate::anatomy::AnatomyChain;
+use crate::analysis::anatomy::AnatomyChain;
+use crate::analysis::Analysis;
 use crate::format::{percent, seconds, signed_seconds};
 
 /// The Markdown section for scenario `index`, empty when it has no anatomy.
-pub(crate) fn section(out: &mut String, report: &Report, index: usize) {
+pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
     let Some(chains) = report.anatomy.get(index).filter(|c| !c.is_empty()) else { return };
     let _ = writeln!(out, "### Start-up anatomy\n");
     let _ = writeln!(
@@ -65,7 +65,7 @@ pub(crate) fn section(out: &mut String, report: &Report, index: usize) {
 }
 
 /// The one sentence the seed verdict borrows: the biggest piece of the first chain's whole.
-pub(crate) fn biggest_piece_sentence(report: &Report) -> Option<String> {
+pub(crate) fn biggest_piece_sentence(report: &Analysis) -> Option<String> {
     let (index, chain) = report.anatomy.iter().enumerate().find_map(|(index, chains)| chains.first().map(|c| (index, c)))?;
     let scenario = &report.plan.scenarios.get(index)?.name;
     let (whole, biggest) = (chain.whole()?, chain.biggest_piece()?);

@@ -9,12 +9,12 @@ use super::charts::{
     PhaseChart, PhaseRow, Reference, Roofline, RunSamples, Series, TimeSeries, ValueFormat,
 };
 use super::CHARTS_DIR;
-use crate::analyse::Report;
+use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
+use crate::analysis::Analysis;
+use crate::environment::probes::limits::envelope;
+use crate::environment::probes::{BandwidthAtSize, BYTES_PER_POINT};
 use crate::format;
 use crate::plan::Claim;
-use crate::probes::limits::envelope;
-use crate::probes::{BandwidthAtSize, BYTES_PER_POINT};
-use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary, BYTES_PER_POINT_EPOCH};
 
 /// A chart written into the run directory.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub(crate) struct Figures {
 }
 
 /// Draws every chart of the report into `charts_dir`.
-pub(crate) fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
+pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path) -> Figures {
     let palette = run_palette(report);
     let mut figures = Figures::default();
     draw_headline(report, charts_dir, &palette, &mut figures);
@@ -98,7 +98,7 @@ pub(crate) fn draw_all(report: &Report, charts_dir: &Path) -> Figures {
 }
 
 /// One colour per implementation, in the order the plan first names them, for every chart of the run.
-fn run_palette(report: &Report) -> Palette {
+fn run_palette(report: &Analysis) -> Palette {
     let mut names: Vec<String> = Vec::new();
     for scenario in &report.plan.scenarios {
         for implementation in &scenario.implementations {
@@ -111,7 +111,7 @@ fn run_palette(report: &Report) -> Palette {
 }
 
 /// The report's first picture, at the headline point (see [`super::headline`]), when there is one.
-fn draw_headline(report: &Report, charts_dir: &Path, palette: &Palette, figures: &mut Figures) {
+fn draw_headline(report: &Analysis, charts_dir: &Path, palette: &Palette, figures: &mut Figures) {
     if let Some((scenario, point)) = super::headline(report) {
         let chart = headline_chart(report, scenario, point);
         let file_name = "headline.png";
@@ -130,7 +130,7 @@ fn draw_headline(report: &Report, charts_dir: &Path, palette: &Palette, figures:
 
 /// The headline: wall time and peak memory of every implementation measured at the headline
 /// point, each beside what the scenario's `wall_ms` and `peak_rss_mb` claims say it should be.
-fn headline_chart(report: &Report, scenario: &ScenarioSummary, point: &PointSummary) -> HeadlineChart {
+fn headline_chart(report: &Analysis, scenario: &ScenarioSummary, point: &PointSummary) -> HeadlineChart {
     let claims: Vec<&Claim> =
         report.plan.scenarios.iter().find(|p| p.name == scenario.name).map(|p| p.expect.iter().collect()).unwrap_or_default();
     let claimed = |implementation: &str, wall: bool| {
@@ -201,7 +201,7 @@ fn bars(
 
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
 /// is the median one: what a typical run looks like from outside.
-fn timeline(report: &Report, scenario: &ScenarioSummary) -> Option<(TimeSeries, String)> {
+fn timeline(report: &Analysis, scenario: &ScenarioSummary) -> Option<(TimeSeries, String)> {
     let point =
         scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.measured())).max_by_key(|p| p.n.saturating_mul(p.epochs))?;
     let mut runs = Vec::new();
@@ -327,14 +327,14 @@ fn series_by_implementation(
         .collect()
 }
 
-fn scaling_chart(report: &Report, scenario: &ScenarioSummary) -> LineChart {
+fn scaling_chart(report: &Analysis, scenario: &ScenarioSummary) -> LineChart {
     let mut references = Vec::new();
     if let Some(e) = &report.environment {
         for (label, bandwidth) in
             [("1 thread", e.bandwidth_single_thread_bytes_per_second), ("all threads", e.bandwidth_all_threads_bytes_per_second)]
         {
             if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
-                let ns = BYTES_PER_POINT_EPOCH / b * 1e9;
+                let ns = BYTES_PER_POINT as f64 / b * 1e9;
                 references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", format::sig3(ns)), y: ns });
             }
         }
@@ -367,7 +367,7 @@ fn memory_scaling_chart(scenario: &ScenarioSummary) -> LineChart {
 }
 
 /// max(|w − w_ols|, |b − b_ols|) per point and implementation, on a log axis.
-fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> Option<GroupedBars> {
+fn accuracy_chart(report: &Analysis, index: usize, scenario: &ScenarioSummary) -> Option<GroupedBars> {
     let accuracy = report.accuracy.get(index)?;
     let groups: Vec<BarGroup> = scenario
         .points
@@ -397,7 +397,7 @@ fn accuracy_chart(report: &Report, index: usize, scenario: &ScenarioSummary) -> 
 }
 
 /// The roofline chart's data for a scenario, when the bandwidth curve was measured and something trained.
-fn roofline_chart(report: &Report, scenario: &ScenarioSummary) -> Option<Roofline> {
+fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofline> {
     let environment = report.environment.as_ref()?;
     let curve = environment.bandwidth_curve.as_ref()?;
     let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
@@ -468,9 +468,9 @@ fn roofline_chart(report: &Report, scenario: &ScenarioSummary) -> Option<Rooflin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::{self, RunSummary};
     use crate::environment::Environment;
     use crate::plan::Plan;
-    use crate::summary::{self, RunSummary};
 
     #[test]
     fn cpu_is_averaged_over_each_span_and_memory_kept() {
@@ -487,8 +487,8 @@ mod tests {
         assert_eq!(smooth_cpu(vec![(0.5, 1, 0.2)], 0.004), vec![(0.5, 1, 0.2)]);
     }
 
-    fn report_with(environment: Option<Environment>, summary: RunSummary) -> Report {
-        Report {
+    fn report_with(environment: Option<Environment>, summary: RunSummary) -> Analysis {
+        Analysis {
             plan: Plan { scenarios: vec![] },
             environment,
             summary,
@@ -504,11 +504,11 @@ mod tests {
     fn the_chart_has_both_limits_and_every_cost_and_is_drawn() {
         let plan = summary::tests::plan_of(&["rust", "python"], "python");
         let mut rows = vec![
-            summary::tests::row("rust", 1, crate::measurement::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1),
-            summary::tests::row("python", 1, crate::measurement::RunStatus::Ok, 0.1, 0.001, 0.01, 1),
+            summary::tests::row("rust", 1, crate::records::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1),
+            summary::tests::row("python", 1, crate::records::RunStatus::Ok, 0.1, 0.001, 0.01, 1),
         ];
         rows[0].threads = Some(2);
-        let (curve, ceiling) = crate::probes::limits::tests::machine();
+        let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let environment = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
         let summary = summary::summarise(&plan, &rows, Some(&environment));
         let report = report_with(Some(environment), summary);
@@ -530,7 +530,7 @@ mod tests {
     #[test]
     fn no_curve_no_chart() {
         let plan = summary::tests::plan_of(&["rust"], "rust");
-        let rows = vec![summary::tests::row("rust", 1, crate::measurement::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
+        let rows = vec![summary::tests::row("rust", 1, crate::records::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
         let summary = summary::summarise(&plan, &rows, None);
         let report = report_with(Some(Environment::default()), summary);
         assert!(roofline_chart(&report, &report.summary.scenarios[0]).is_none());

@@ -15,7 +15,7 @@ pub(crate) fn section(out: &mut String, e: &Environment) {
             "### Machines\n\nMerged from {} of {} shard(s) of plan `{}`. Each scenario point ran on one machine, so every ratio within a point is between runs of the same machine and run.{}\n",
             merged.machines.len(),
             merged.shard_count,
-            crate::shard::short(&merged.fingerprint),
+            crate::plan::shard::short(&merged.fingerprint),
             if merged.machines_alike {
                 ""
             } else {
@@ -59,7 +59,7 @@ pub(crate) fn section(out: &mut String, e: &Environment) {
         let _ = writeln!(
             out,
             "This run is shard {shard} of plan `{}`: it holds only its share of the scenario points. Unite the shards with `orchestrator merge`.\n",
-            e.plan_fingerprint.as_deref().map_or("?", crate::shard::short)
+            e.plan_fingerprint.as_deref().map_or("?", crate::plan::shard::short)
         );
     }
 }

@@ -3,6 +3,7 @@
 //! beside them. It only renders: it never re-runs anything nor computes a statistic, so
 //! `orchestrator report RUN_DIR` and the end of `orchestrator run` are the same code.
 
+pub(crate) mod across;
 pub(crate) mod anatomy;
 pub mod charts;
 pub(crate) mod figures;
@@ -15,35 +16,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::summary::{PointSummary, ScenarioSummary};
-use crate::{claims, records};
+use crate::analysis::summary::{PointSummary, ScenarioSummary};
+use crate::analysis::{claims, Analysis};
+use crate::records;
 
-// The analysis moved to crate::analyse; across.rs still reaches it as report::{analyse, Report}.
-#[doc(hidden)]
-pub(crate) use crate::analyse::analyse; // LAYOUT-SHIM
-pub use crate::analyse::Report; // LAYOUT-SHIM (`pub` for across::compare; this file uses it too)
-
-/// The number formats moved to crate::format, which takes plain numbers; across.rs still uses
-/// these two, on the statistics' types, by their old path.
-#[doc(hidden)]
-pub(crate) mod format {
-    // LAYOUT-SHIM
-    use crate::stats::{Distribution, Ratio};
-
-    pub(crate) fn ratio_with_ci(r: &Ratio) -> String {
-        crate::format::ratio_with_ci_in_brackets(r.estimate, r.ci_low, r.ci_high)
-    }
-
-    pub(crate) fn seconds_with_ci(d: &Distribution) -> String {
-        crate::format::seconds_with_ci(d.median, d.ci_low, d.ci_high)
-    }
-}
-
-pub(crate) const REPORT_MD: &str = "report.md";
-pub(crate) const REPORT_HTML: &str = "report.html";
-pub(crate) const SUMMARY_CSV: &str = "summary.csv";
-pub(crate) const SUMMARY_JSON: &str = "summary.json";
-pub(crate) const CHARTS_DIR: &str = "charts";
+pub(crate) use crate::run_dir::{CHARTS_DIR, REPORT_HTML, REPORT_MD, SUMMARY_CSV, SUMMARY_JSON};
 
 /// What `render` hands back to the command line (`pub` while merge::merge_command returns it).
 pub struct Rendered {
@@ -56,7 +33,7 @@ pub struct Rendered {
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
 /// atomically), from its raw records.
 pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
-    let report = crate::analyse::analyse(run_dir)?;
+    let report = crate::analysis::analyse(run_dir)?;
     records::write_atomic(&run_dir.join(SUMMARY_CSV), &tables::summary_csv(&report)?)?;
     records::write_json_atomic(&run_dir.join(SUMMARY_JSON), &report)?;
     let charts_dir = run_dir.join(CHARTS_DIR);
@@ -74,7 +51,7 @@ pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
 
 /// The scenario and point the report opens with: the first scenario (in run order) that makes
 /// claims, else the first; there the point of its first claim, else its smallest n.
-pub(crate) fn headline(report: &Report) -> Option<(&ScenarioSummary, &PointSummary)> {
+pub(crate) fn headline(report: &Analysis) -> Option<(&ScenarioSummary, &PointSummary)> {
     let scenarios = &report.summary.scenarios;
     let scenario = scenarios.iter().find(|s| report.claims.iter().any(|c| c.scenario == s.name)).or_else(|| scenarios.first())?;
     let measured = |p: &&PointSummary| p.implementations.iter().any(|i| i.measured());

@@ -1,9 +1,9 @@
 //! summary.csv: one row per scenario, point and implementation, for spreadsheets and scripts.
-//! (summary.json is the whole [`Report`] serialised, which holds the same and more.)
+//! (summary.json is the whole [`Analysis`] serialised, which holds the same and more.)
 
 use serde::Serialize;
 
-use crate::analyse::Report;
+use crate::analysis::Analysis;
 
 /// One row of summary.csv. Times in seconds, memory in bytes, empty where unknown.
 #[derive(Debug, Serialize)]
@@ -55,7 +55,7 @@ pub(crate) struct SummaryRow<'a> {
     pub(crate) memory_ratio_ci_high: Option<f64>,
 }
 
-pub(crate) fn summary_csv(report: &Report) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn summary_csv(report: &Analysis) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for (s, scenario) in report.summary.scenarios.iter().enumerate() {
         for (p, point) in scenario.points.iter().enumerate() {

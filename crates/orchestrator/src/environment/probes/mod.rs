@@ -25,7 +25,7 @@ pub use isa::Isa;
 pub(crate) use limits::{LimitBound, MachineLimits};
 pub use sampler_cost::SamplerCost;
 
-use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
 /// What one point costs an epoch once the data lives in memory: x_i and y_i, one f64 each, read
@@ -88,7 +88,7 @@ pub(crate) fn measure_sampler_cost(fixture_child: &Path, default_interval: Durat
 }
 
 /// The whole-process wall time of a program that does nothing: the least any implementation's
-/// wall time can be, measured through [`runner::run_measured`] exactly as implementations are.
+/// wall time can be, measured through [`measure::run_measured`] exactly as implementations are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpawnFloor {
     /// What was run: /bin/true, or `true` from PATH.
@@ -149,7 +149,7 @@ pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Res
 /// The median wall time of `launcher --exit` run `runs` times (after the same warm-up), when the
 /// launcher is found and every run exits 0.
 fn static_noop_median(runs: usize, sample_interval: Option<Duration>, limits: &RunLimits, cancel: &CancelToken) -> Option<f64> {
-    let launcher = runner::launcher_path().ok()?;
+    let launcher = measure::launcher_path().ok()?;
     let command = ChildCommand::new([launcher.display().to_string(), "--exit".to_string()], "/");
     let measured = run_after_warmup(&command, runs, sample_interval, limits, cancel).ok()?;
     let mut walls: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
@@ -172,10 +172,10 @@ fn run_after_warmup(
     sample_interval: Option<Duration>,
     limits: &RunLimits,
     cancel: &CancelToken,
-) -> Result<Vec<runner::Measured>, FailedRun> {
+) -> Result<Vec<measure::Measured>, FailedRun> {
     let mut measured = Vec::with_capacity(runs);
     for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
-        let result = runner::run_measured(command, limits, sample_interval, cancel);
+        let result = measure::run_measured(command, limits, sample_interval, cancel);
         if result.termination != Termination::Exited(0) {
             return Err(FailedRun { run, termination: result.termination });
         }

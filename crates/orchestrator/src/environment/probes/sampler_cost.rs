@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::ProbeError;
-use crate::runner::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
 
 /// The baseline's sampling: at most one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
@@ -89,7 +89,7 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
     let cancel = CancelToken::new();
     let run = |argv: &[String], interval: Duration| -> Result<ChildRun, ProbeError> {
         let command = ChildCommand::new(argv.iter().cloned(), "/");
-        let measured = runner::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), &cancel);
+        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), &cancel);
         if measured.termination != Termination::Exited(0) {
             return Err(ProbeError::SamplerCostRun { program: program.clone(), termination: measured.termination });
         }

@@ -13,8 +13,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{render, Chart, ChartError, DrawResult, Palette, MUTED_TEXT, PLOTTERS_FONT, TEXT};
+use crate::environment::probes::BYTES_PER_POINT;
 use crate::format::{bytes_compact, compact};
-use crate::probes::BYTES_PER_POINT;
 
 /// The plot takes this much of the width; the legend the rest.
 const PLOT_WIDTH: u32 = 850;
@@ -44,7 +44,7 @@ pub(crate) struct Roofline {
 pub(crate) struct LimitLine {
     pub(crate) label: String,
     pub(crate) all_threads: bool,
-    /// The limit: the bandwidth envelope (see [`crate::probes::limits::envelope`]) as ns a point an epoch.
+    /// The limit: the bandwidth envelope (see [`crate::environment::probes::limits::envelope`]) as ns a point an epoch.
     pub(crate) points: Vec<(f64, f64)>,
     /// The best sample at each size as measured, drawn as dots under the line.
     pub(crate) measured: Vec<(f64, f64)>,

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::accuracy::PointAccuracy;
+use crate::analysis::accuracy::PointAccuracy;
+use crate::analysis::summary::ScenarioSummary;
 use crate::format::{parameter, scientific};
-use crate::summary::ScenarioSummary;
 
 pub(super) fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
     let _ = writeln!(out, "### Accuracy\n");

@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 
 use super::verdict_mark;
-use crate::analyse::Report;
-use crate::summary::ScenarioSummary;
+use crate::analysis::summary::ScenarioSummary;
+use crate::analysis::Analysis;
 
 /// The "Claims" table of one scenario, nothing when it makes none.
-pub(super) fn claims_section(out: &mut String, report: &Report, summary: &ScenarioSummary) {
+pub(super) fn claims_section(out: &mut String, report: &Analysis, summary: &ScenarioSummary) {
     let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
     if !claims.is_empty() {
         let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", summary.name);

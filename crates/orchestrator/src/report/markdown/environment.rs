@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-use crate::analyse::Report;
+use crate::analysis::Analysis;
 use crate::environment::Environment;
 use crate::format::{self, bytes, compact, seconds, sig3};
 
-pub(super) fn environment_section(out: &mut String, report: &Report) {
+pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
     let Some(e) = &report.environment else {
         let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");

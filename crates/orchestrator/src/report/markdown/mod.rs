@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 
 use super::figures::Figures;
-use crate::analyse::Report;
-use crate::claims::Verdict;
-use crate::summary::{ImplementationSummary, Outcome};
+use crate::analysis::claims::Verdict;
+use crate::analysis::summary::{ImplementationSummary, Outcome};
+use crate::analysis::Analysis;
 
 mod accuracy;
 mod claims;
@@ -20,7 +20,7 @@ mod terminal;
 
 pub(crate) use terminal::terminal_summary;
 
-pub(crate) fn render(report: &Report, figures: &Figures) -> String {
+pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let mut out = String::new();
     let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
@@ -50,10 +50,10 @@ fn status_cell(i: &ImplementationSummary) -> String {
         Outcome::Diverged => format!("diverged, epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
         Outcome::Partial => {
             let failures: Vec<String> =
-                i.statuses.iter().filter(|(s, _)| *s != "ok" && *s != "diverged").map(|(s, n)| format!("{n} {s}")).collect();
+                i.status_counts.iter().filter(|(s, _)| !s.is_measurement()).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
             format!("⚠ {} of {} runs: {}", i.failed, i.runs + i.failed, failures.join(", "))
         }
-        Outcome::Failed => format!("❌ {}", i.statuses.keys().next().cloned().unwrap_or_else(|| "failed".into())),
+        Outcome::Failed => format!("❌ {}", i.status_counts.iter().next().map_or("failed", |(s, _)| s.as_str())),
         Outcome::Unavailable => "unavailable".into(),
         Outcome::NotRun => "not run".into(),
     }

@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use super::status_cell;
-use crate::analyse::Report;
+use crate::analysis::summary::Outcome;
+use crate::analysis::Analysis;
 use crate::environment::Environment;
 use crate::format::{percent, seconds};
 use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
-use crate::summary::Outcome;
 
-pub(super) fn notes_section(out: &mut String, report: &Report, figures: &Figures) {
+pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figures) {
     let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
     let _ = writeln!(out, "- Wall time: monotonic clock from the child's execve (taken by the child itself) to the child being reaped by a small static launcher, which starts every run so the orchestrator's own size costs nothing. CPU time, page faults and context switches: the kernel's rusage (wait4). Peak memory: the child's ru_maxrss — its own, since the launcher's fork carries only a few hundred KiB into it (measured every run; a peak not above it is marked inexact). Memory and CPU over time: the whole process tree, sampled through /proc.");
     let _ = writeln!(
@@ -76,7 +76,7 @@ fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
 
 /// Per scenario point and implementation: outliers among the wall times, failed runs, and an
 /// implementation that was unavailable.
-fn point_warnings(report: &Report) -> Vec<String> {
+fn point_warnings(report: &Analysis) -> Vec<String> {
     let mut warnings = Vec::new();
     for scenario in &report.summary.scenarios {
         for point in &scenario.points {

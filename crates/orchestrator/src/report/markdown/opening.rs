@@ -4,14 +4,14 @@
 use std::fmt::Write as _;
 
 use super::verdict_mark;
-use crate::analyse::Report;
-use crate::claims::Verdict;
+use crate::analysis::claims::Verdict;
+use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
+use crate::analysis::Analysis;
 use crate::format::{self, bytes, percent, seconds};
 use crate::report::figures::Figures;
-use crate::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
 
 /// The first screen: the answer in a few short lines, then the headline chart.
-pub(super) fn answer_section(out: &mut String, report: &Report, figures: &Figures) {
+pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figures) {
     let mut lines = Vec::new();
     if let Some((scenario, point)) = crate::report::headline(report) {
         let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
@@ -65,7 +65,7 @@ pub(super) fn answer_section(out: &mut String, report: &Report, figures: &Figure
 }
 
 /// A table of contents on one line: the scenarios in the order they ran, then the appendices.
-pub(super) fn contents(out: &mut String, report: &Report) {
+pub(super) fn contents(out: &mut String, report: &Analysis) {
     let mut entries: Vec<String> = report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
     entries.push("[Environment](#environment)".into());
     entries.push("[Measurement notes](#measurement-notes)".into());
@@ -74,7 +74,7 @@ pub(super) fn contents(out: &mut String, report: &Report) {
 
 /// At the largest n where at least two implementations have a training cost: the cheapest and
 /// the dearest, and the machine's limit beside them.
-fn large_point_line(report: &Report) -> Option<String> {
+fn large_point_line(report: &Analysis) -> Option<String> {
     let costed = |p: &PointSummary| p.implementations.iter().filter(|i| i.ns_per_point_epoch.is_some()).count();
     let (scenario, point) = report
         .summary

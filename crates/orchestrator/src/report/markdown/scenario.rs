@@ -4,15 +4,15 @@
 use std::fmt::Write as _;
 
 use super::status_cell;
-use crate::analyse::Report;
+use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
+use crate::analysis::Analysis;
 use crate::format::{self, bytes, percent, seconds, seconds_with_ci};
 use crate::plan::{Order, ScenarioPlan};
 use crate::report::figures::Figures;
-use crate::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
 
 pub(super) fn scenario_section(
     out: &mut String,
-    report: &Report,
+    report: &Analysis,
     index: usize,
     plan: &ScenarioPlan,
     summary: &ScenarioSummary,
@@ -92,7 +92,7 @@ fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
     }
 }
 
-fn phases_table(out: &mut String, point: &PointSummary, report: &Report) {
+fn phases_table(out: &mut String, point: &PointSummary, report: &Analysis) {
     let measured: Vec<&ImplementationSummary> = point.implementations.iter().filter(|i| i.measured()).collect();
     if measured.is_empty() {
         return;

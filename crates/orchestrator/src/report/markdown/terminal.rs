@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 
 use super::status_cell;
-use crate::analyse::Report;
-use crate::claims::Verdict;
+use crate::analysis::claims::Verdict;
+use crate::analysis::summary::Outcome;
+use crate::analysis::Analysis;
 use crate::format::{self, bytes, seconds};
-use crate::summary::Outcome;
 
 /// The short table printed at the end of a run.
-pub(crate) fn terminal_summary(report: &Report) -> String {
+pub(crate) fn terminal_summary(report: &Analysis) -> String {
     let mut out = String::new();
     for scenario in &report.summary.scenarios {
         for point in &scenario.points {
@@ -29,7 +29,12 @@ pub(crate) fn terminal_summary(report: &Report) -> String {
     }
     let held = report.claims.iter().filter(|c| c.verdict == Verdict::Held).count();
     if !report.claims.is_empty() {
-        let _ = writeln!(out, "claims: {held} of {} held ({} not held)", report.claims.len(), crate::claims::not_held(&report.claims));
+        let _ = writeln!(
+            out,
+            "claims: {held} of {} held ({} not held)",
+            report.claims.len(),
+            crate::analysis::claims::not_held(&report.claims)
+        );
     }
     out
 }
