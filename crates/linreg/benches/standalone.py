@@ -9,7 +9,7 @@ the ratios the issue's targets are about. Standard library only.
     python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
 
 A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
-(scenarios/kernels.yaml: 50 epochs at 10^6, 20 at 10^7) beside the long ones.
+(scenarios/kernels.yaml: 200 epochs at 10^6, 20 at 10^7) beside the long ones.
 """
 
 import argparse

@@ -30,3 +30,5 @@ pub(crate) mod rng;
 pub(crate) mod run_dir;
 pub mod scenario;
 pub(crate) mod stats;
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -8,6 +8,9 @@
 //! (reached as {bin_dir}/fixture-child, beside the orchestrator) and /bin/cat of canned output.
 //! The few cases that need python3, make or mount say so and skip when those are missing.
 
+mod common;
+
+use common::{catalogue, root, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -19,17 +22,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use orchestrator::records::{RawRecord, RunStatus};
-use orchestrator::{plan, records, scenario};
+use orchestrator::{plan, records};
 use proptest::prelude::*;
 use tempfile::TempDir;
 
-const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
 /// Longer than any run of this suite takes: reaching it means the orchestrator hung.
 const HANG: Duration = Duration::from_secs(60);
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the project root")
-}
 
 fn hostile() -> PathBuf {
     root().join("tests/hostile")
@@ -289,10 +287,6 @@ fn mutate(text: &mut Vec<u8>, mutation: &Mutation) {
         }
         _ => {}
     }
-}
-
-fn catalogue() -> scenario::ImplementationsFile {
-    scenario::load_implementations(&root().join("scenarios/implementations.yaml")).expect("the shipped catalogue is valid")
 }
 
 #[test]

@@ -2,14 +2,11 @@
 //! runs of this machine, and one with a scenario fewer), through the binary. Implementations are
 //! the fixture-child binary: a quick one and one that sleeps, so the speed-up is certain.
 
+mod common;
+
+use common::{root, ORCHESTRATOR};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the project root")
-}
 
 fn orchestrator(args: &[&std::ffi::OsStr]) -> Output {
     let out =

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use orchestrator::plan::{
-    AbsoluteClaim, AccuracySettings, Claim, ImplementationPlan, Measure, MemoryRatioClaim, Order, Plan, PointPlan, ScenarioPlan,
-    SpeedupClaim, TimeMetric,
-};
+mod common;
+
+use common::{implementation, plan, record};
+use orchestrator::plan::{AbsoluteClaim, Claim, MemoryRatioClaim, Plan, PointPlan, SpeedupClaim, TimeMetric};
 use orchestrator::records::{self, CsvAppender, RawRecord, RunStatus};
 use orchestrator::report::charts;
 
@@ -17,89 +17,6 @@ fn fresh_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn implementation(name: &str) -> ImplementationPlan {
-    ImplementationPlan {
-        name: name.into(),
-        description: String::new(),
-        command: vec!["/bin/true".into()],
-        env: Default::default(),
-        unavailable: None,
-        optional: false,
-        protocol: Default::default(),
-    }
-}
-
-fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
-    Plan {
-        scenarios: vec![ScenarioPlan {
-            name: "seed".into(),
-            description: "A fixture.".into(),
-            source_file: "seed.yaml".into(),
-            baseline: "python-numpy".into(),
-            implementations: vec![implementation("rust"), implementation("python-numpy")],
-            points: vec![PointPlan {
-                index: 0,
-                label: "n=5 epochs=1000 lr=0.01".into(),
-                n: 5,
-                epochs: 1000,
-                learning_rate: 0.01,
-                data_path: data.to_path_buf(),
-                data_description: "inline: 5 points".into(),
-                skip: vec![],
-            }],
-            measure: Measure {
-                warmup: 0,
-                repetitions: 5,
-                sample_interval_ms: 1,
-                timeout_seconds: 10.0,
-                order: Order::Interleaved,
-                cpus: None,
-                memory_limit_mb: None,
-            },
-            expect: claims,
-            accuracy: AccuracySettings::default(),
-            anatomy: Vec::new(),
-        }],
-    }
-}
-
-fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> RawRecord {
-    RawRecord {
-        scenario: "seed".into(),
-        point: 0,
-        point_label: "n=5 epochs=1000 lr=0.01".into(),
-        implementation: implementation.into(),
-        repetition,
-        status: RunStatus::Ok,
-        exit_code: Some(0),
-        signal: None,
-        wall_seconds: Some(wall),
-        user_seconds: Some(wall * 0.9),
-        system_seconds: Some(wall * 0.05),
-        peak_rss_bytes: Some(rss),
-        peak_rss_exact: Some(true),
-        minor_faults: Some(60),
-        major_faults: Some(0),
-        voluntary_switches: Some(1),
-        involuntary_switches: Some(0),
-        n: 5,
-        epochs: 1000,
-        learning_rate: 0.01,
-        w: Some(1.9951803506719779),
-        b: Some(0.01740046334100799),
-        mse: Some(8.6e-5),
-        epochs_run: Some(1000),
-        diverged_at_epoch: None,
-        load_seconds: Some(wall * 0.01),
-        train_seconds: Some(wall * 0.1),
-        threads: None,
-        samples: 0,
-        sampler_cpu_seconds: Some(1e-5),
-        started_unix_seconds: 1.8e9,
-        message: String::new(),
-    }
 }
 
 /// A run directory: rust at 2.98 … 3.02 ms (median 3 ms) times `rust_scale`, numpy at 100 … 104 ms

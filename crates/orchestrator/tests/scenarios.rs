@@ -1,18 +1,13 @@
 //! Scenario loading: the shipped scenarios are valid, and each kind of mistake a user can make
 //! gives one error naming the file, line and column.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{catalogue, root};
+use std::path::PathBuf;
 
 use orchestrator::plan;
 use orchestrator::scenario;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn catalogue() -> scenario::ImplementationsFile {
-    scenario::load_implementations(&root().join("scenarios/implementations.yaml")).expect("the shipped catalogue is valid")
-}
 
 #[test]
 fn every_shipped_scenario_is_valid() {

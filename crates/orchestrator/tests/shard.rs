@@ -4,6 +4,9 @@
 //! missing). Implementations are the fixture-child binary, so neither Python nor the release
 //! build is needed.
 
+mod common;
+
+use common::{root, ORCHESTRATOR};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,12 +15,6 @@ use orchestrator::plan::shard::{PlanFile, PointKey};
 use orchestrator::records::RawRecord;
 use orchestrator::{environment::Environment, records};
 use tempfile::TempDir;
-
-const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the project root")
-}
 
 /// Two scenarios: a sweep of four points (one `quick: false`, one skipping an implementation) and
 /// a single point of inline data; 4 points in a --quick run.

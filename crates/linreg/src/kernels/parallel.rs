@@ -167,7 +167,8 @@ fn with_blocks<R>(
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
         let _stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
-        let mut last_epoch = Duration::ZERO;
+        // The first epoch always wakes a parked worker: its length is not known yet.
+        let mut last_epoch = Duration::MAX;
         body(&mut |w, b| {
             epoch += 1;
             let epoch_start = Instant::now();

@@ -294,88 +294,32 @@ fn summarise_implementation(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::plan::{AccuracySettings, ImplementationPlan, Measure, Order, PointPlan};
+    use crate::plan::{ImplementationPlan, Order};
+    use crate::testutil;
 
     pub(crate) fn plan_of(implementations: &[&str], baseline: &str) -> Plan {
-        Plan {
-            scenarios: vec![ScenarioPlan {
-                name: "s".into(),
-                description: String::new(),
-                source_file: "s.yaml".into(),
-                baseline: baseline.into(),
-                implementations: implementations
-                    .iter()
-                    .map(|name| ImplementationPlan {
-                        name: name.to_string(),
-                        description: String::new(),
-                        command: vec![],
-                        env: Default::default(),
-                        unavailable: None,
-                        optional: false,
-                        protocol: Default::default(),
-                    })
-                    .collect(),
-                points: vec![PointPlan {
-                    index: 0,
-                    label: "n=5 epochs=1000 lr=0.01".into(),
-                    n: 5,
-                    epochs: 1000,
-                    learning_rate: 0.01,
-                    data_path: "d.npy".into(),
-                    data_description: String::new(),
-                    skip: vec![],
-                }],
-                measure: Measure {
-                    warmup: 0,
-                    repetitions: 3,
-                    sample_interval_ms: 1,
-                    timeout_seconds: 10.0,
-                    order: Order::Interleaved,
-                    cpus: None,
-                    memory_limit_mb: None,
-                },
-                expect: vec![],
-                accuracy: AccuracySettings::default(),
-                anatomy: Vec::new(),
-            }],
-        }
+        let implementations =
+            implementations.iter().map(|name| ImplementationPlan { command: vec![], ..testutil::implementation(name) }).collect();
+        testutil::plan(implementations, baseline, vec![testutil::point(0)], testutil::measure(3, Order::Interleaved))
     }
 
     pub(crate) fn row(implementation: &str, repetition: u32, status: RunStatus, wall: f64, load: f64, train: f64, rss: u64) -> RawRecord {
         let measured = status.is_measurement();
+        let fit = testutil::record(implementation, repetition);
         RawRecord {
-            scenario: "s".into(),
-            point: 0,
-            point_label: "n=5 epochs=1000 lr=0.01".into(),
-            implementation: implementation.into(),
-            repetition,
             status,
-            exit_code: Some(0),
-            signal: None,
             wall_seconds: Some(wall),
             user_seconds: Some(wall * 0.8),
             system_seconds: Some(wall * 0.1),
             peak_rss_bytes: Some(rss),
-            peak_rss_exact: Some(true),
-            minor_faults: Some(60),
-            major_faults: Some(0),
-            voluntary_switches: Some(1),
-            involuntary_switches: Some(0),
-            n: 5,
-            epochs: 1000,
-            learning_rate: 0.01,
-            w: measured.then_some(1.995180350672),
-            b: measured.then_some(0.017400463341),
-            mse: measured.then_some(1e-4),
-            epochs_run: measured.then_some(1000),
-            diverged_at_epoch: None,
+            w: fit.w.filter(|_| measured),
+            b: fit.b.filter(|_| measured),
+            mse: fit.mse.filter(|_| measured),
+            epochs_run: fit.epochs_run.filter(|_| measured),
             load_seconds: measured.then_some(load),
             train_seconds: measured.then_some(train),
-            threads: None,
-            samples: 0,
-            sampler_cpu_seconds: None,
-            started_unix_seconds: 0.0,
             message: if measured { String::new() } else { "exit code 2: bad".into() },
+            ..testutil::record(implementation, repetition)
         }
     }
 

@@ -71,62 +71,21 @@ pub(crate) fn count_runs(plan: &Plan) -> u64 {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::plan::ImplementationPlan;
-    use crate::plan::{AccuracySettings, Measure};
-    use std::collections::BTreeMap;
-
-    fn implementation(name: &str) -> ImplementationPlan {
-        ImplementationPlan {
-            name: name.into(),
-            description: String::new(),
-            command: vec!["/bin/true".into()],
-            env: BTreeMap::new(),
-            unavailable: None,
-            optional: false,
-            protocol: Default::default(),
-        }
-    }
+    use crate::plan::Measure;
+    use crate::testutil;
 
     fn point(index: usize, skip: &[&str]) -> PointPlan {
-        PointPlan {
-            index,
-            label: format!("p{index}"),
-            n: 5,
-            epochs: 1000,
-            learning_rate: 0.01,
-            data_path: "d.npy".into(),
-            data_description: String::new(),
-            skip: skip.iter().map(|s| s.to_string()).collect(),
-        }
+        PointPlan { label: format!("p{index}"), skip: skip.iter().map(|s| s.to_string()).collect(), ..testutil::point(index) }
     }
 
     /// A plan of one scenario "s": implementations a, b and c (unavailable), points 0 and 1 (b
     /// skipped at 1), one warm-up and two repetitions.
     pub(in crate::execute) fn plan(order: Order) -> Plan {
-        let mut c = implementation("c");
+        let mut c = testutil::implementation("c");
         c.unavailable = Some("missing".into());
-        Plan {
-            scenarios: vec![ScenarioPlan {
-                name: "s".into(),
-                description: String::new(),
-                source_file: "s.yaml".into(),
-                baseline: "a".into(),
-                implementations: vec![implementation("a"), implementation("b"), c],
-                points: vec![point(0, &[]), point(1, &["b"])],
-                measure: Measure {
-                    warmup: 1,
-                    repetitions: 2,
-                    sample_interval_ms: 1,
-                    timeout_seconds: 5.0,
-                    order,
-                    cpus: None,
-                    memory_limit_mb: None,
-                },
-                expect: Vec::new(),
-                accuracy: AccuracySettings::default(),
-                anatomy: Vec::new(),
-            }],
-        }
+        let implementations = vec![testutil::implementation("a"), testutil::implementation("b"), c];
+        let measure = Measure { warmup: 1, timeout_seconds: 5.0, ..testutil::measure(2, order) };
+        testutil::plan(implementations, "a", vec![point(0, &[]), point(1, &["b"])], measure)
     }
 
     fn short(steps: &[Step]) -> Vec<(usize, usize, u32)> {

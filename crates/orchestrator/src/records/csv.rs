@@ -66,43 +66,23 @@ pub(crate) fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::RunStatus;
     use crate::run_dir::RAW_CSV;
 
+    /// A run whose numbers do not survive a careless float format, and a message that needs quoting.
     fn record(repetition: u32) -> RawRecord {
         RawRecord {
             scenario: "seed".into(),
-            point: 0,
             point_label: "n=5, epochs=1000".into(),
-            implementation: "rust".into(),
-            repetition,
-            status: RunStatus::Ok,
-            exit_code: Some(0),
-            signal: None,
-            wall_seconds: Some(0.001),
             user_seconds: Some(0.0005),
             system_seconds: Some(0.0),
-            peak_rss_bytes: Some(1_000_000),
-            peak_rss_exact: Some(true),
-            minor_faults: Some(60),
-            major_faults: Some(0),
-            voluntary_switches: Some(1),
-            involuntary_switches: Some(0),
-            n: 5,
-            epochs: 1000,
-            learning_rate: 0.01,
             w: Some(1.9951803506719779),
             b: Some(0.1 + 0.2),
             mse: None,
-            epochs_run: Some(1000),
-            diverged_at_epoch: None,
-            load_seconds: Some(1e-5),
-            train_seconds: Some(2e-6),
-            threads: None,
             samples: 3,
             sampler_cpu_seconds: Some(1e-5),
             started_unix_seconds: 1.7e9,
             message: "quoted, \"comma\"\nnewline".into(),
+            ..crate::testutil::record("rust", repetition)
         }
     }
 

@@ -1,0 +1,106 @@
+//! What the integration tests share: the project root, the orchestrator binary, the shipped
+//! catalogue, and builders of plans and raw records (a test changes what it is about with struct
+//! update syntax). Each test file uses a part of it, hence `allow(dead_code)`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use orchestrator::plan::{AccuracySettings, Claim, ImplementationPlan, Measure, Order, Plan, PointPlan, ScenarioPlan};
+use orchestrator::records::{RawRecord, RunStatus};
+use orchestrator::scenario;
+
+/// The binary under test.
+pub const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
+
+/// The project root (holding scenarios/ and python_impl/).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the project root")
+}
+
+/// scenarios/implementations.yaml, as shipped.
+pub fn catalogue() -> scenario::ImplementationsFile {
+    scenario::load_implementations(&root().join("scenarios/implementations.yaml")).expect("the shipped catalogue is valid")
+}
+
+pub fn implementation(name: &str) -> ImplementationPlan {
+    ImplementationPlan {
+        name: name.into(),
+        description: String::new(),
+        command: vec!["/bin/true".into()],
+        env: Default::default(),
+        unavailable: None,
+        optional: false,
+        protocol: Default::default(),
+    }
+}
+
+pub fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
+    Plan {
+        scenarios: vec![ScenarioPlan {
+            name: "seed".into(),
+            description: "A fixture.".into(),
+            source_file: "seed.yaml".into(),
+            baseline: "python-numpy".into(),
+            implementations: vec![implementation("rust"), implementation("python-numpy")],
+            points: vec![PointPlan {
+                index: 0,
+                label: "n=5 epochs=1000 lr=0.01".into(),
+                n: 5,
+                epochs: 1000,
+                learning_rate: 0.01,
+                data_path: data.to_path_buf(),
+                data_description: "inline: 5 points".into(),
+                skip: vec![],
+            }],
+            measure: Measure {
+                warmup: 0,
+                repetitions: 5,
+                sample_interval_ms: 1,
+                timeout_seconds: 10.0,
+                order: Order::Interleaved,
+                cpus: None,
+                memory_limit_mb: None,
+            },
+            expect: claims,
+            accuracy: AccuracySettings::default(),
+            anatomy: Vec::new(),
+        }],
+    }
+}
+
+pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> RawRecord {
+    RawRecord {
+        scenario: "seed".into(),
+        point: 0,
+        point_label: "n=5 epochs=1000 lr=0.01".into(),
+        implementation: implementation.into(),
+        repetition,
+        status: RunStatus::Ok,
+        exit_code: Some(0),
+        signal: None,
+        wall_seconds: Some(wall),
+        user_seconds: Some(wall * 0.9),
+        system_seconds: Some(wall * 0.05),
+        peak_rss_bytes: Some(rss),
+        peak_rss_exact: Some(true),
+        minor_faults: Some(60),
+        major_faults: Some(0),
+        voluntary_switches: Some(1),
+        involuntary_switches: Some(0),
+        n: 5,
+        epochs: 1000,
+        learning_rate: 0.01,
+        w: Some(1.9951803506719779),
+        b: Some(0.01740046334100799),
+        mse: Some(8.6e-5),
+        epochs_run: Some(1000),
+        diverged_at_epoch: None,
+        load_seconds: Some(wall * 0.01),
+        train_seconds: Some(wall * 0.1),
+        threads: None,
+        samples: 0,
+        sampler_cpu_seconds: Some(1e-5),
+        started_unix_seconds: 1.8e9,
+        message: String::new(),
+    }
+}
