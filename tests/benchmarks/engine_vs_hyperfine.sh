@@ -7,6 +7,7 @@
 # then ~200 MB: a parent's high-water mark must not leak into the child's peak).
 # Runs are grouped (each command back to back), as hyperfine runs them.
 # A benchmark, not a test: it prints the figures and the ratios; the README records them.
+# Each round's orchestrator run also runs the probes, whose spawn floor is set against hyperfine's /bin/true.
 # Usage: make bench-engine   (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,7 +48,7 @@ YAML
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
   hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$round.json" /bin/true "$LINREG" "$NUMPY" >/dev/null 2>&1
-  "$ORCH" run --no-probes --results "$work/results" --out "$work/orch-$round" "$work/engine.yaml" >/dev/null
+  "$ORCH" run --results "$work/results" --out "$work/orch-$round" "$work/engine.yaml" >/dev/null
   echo "round $round done (load $(cut -d' ' -f1 /proc/loadavg))"
 done
 "$ORCH" run --no-probes --results "$work/results" --out "$work/big" "$work/big.yaml" >/dev/null
@@ -96,5 +97,8 @@ print(f"{'bin-true':10} {med(or_peak['bin-true'])/2**20:8.3f} MiB (no dataset in
 big = [int(x["peak_rss_bytes"]) for x in orch_rows(f"{work}/big", "bin-true")]
 exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
 print(f"{'bin-true':10} {med(big)/2**20:8.3f} MiB after generating 10^7 points (max {max(big)/2**20:.3f}; exact in {exact.count('true')}/{len(exact)} runs)")
-env = json.load(open(f"{work}/orch-1/environment.json"))
+floors = [json.load(open(f"{work}/orch-{r}/environment.json"))["spawn_floor_seconds"] for r in range(1, rounds + 1)]
+h = med(hf_wall["bin-true"])
+print(f"\nspawn floor (environment.json, the probes of each round): median {med(floors)*1e3:.3f} ms [{min(floors)*1e3:.3f}–{max(floors)*1e3:.3f}]"
+      f" against hyperfine's /bin/true {h*1e3:.3f} ms: {med(floors)/h:.3f}")
 PY
