@@ -254,6 +254,16 @@ pub(crate) fn compact(value: f64) -> String {
     format!("{number}{suffix}")
 }
 
+/// "45s", "3m 20s", "1h 05m": what a progress bar shows.
+pub(crate) fn duration_words(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    match total {
+        0..60 => format!("{total}s"),
+        60..3600 => format!("{}m {:02}s", total / 60, total % 60),
+        _ => format!("{}h {:02}m", total / 3600, total % 3600 / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +381,13 @@ mod tests {
         assert_eq!(bytes_compact(16384.0), "16 KiB");
         assert_eq!(bytes_compact(1.5 * 1048576.0), "1.5 MiB");
         assert_eq!(bytes_compact(64.0), "64 B");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_words(0.4), "0s");
+        assert_eq!(duration_words(45.0), "45s");
+        assert_eq!(duration_words(200.0), "3m 20s");
+        assert_eq!(duration_words(3900.0), "1h 05m");
     }
 }

@@ -173,22 +173,25 @@ fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
     }
 }
 
-/// A ratio set against a claim's bounds: in words, in a few words, and the verdict.
-struct RatioJudged {
-    measured: String,
-    short: String,
-    verdict: Verdict,
-}
-
-fn judge_ratio(ratio: Option<Ratio>, at_least: Option<f64>, at_most: Option<f64>) -> RatioJudged {
-    match ratio {
-        Some(r) => RatioJudged {
-            measured: format::ratio_with_ci_in_words(r.estimate, r.ci_low, r.ci_high, ""),
-            short: format!("{}×", sig3(r.estimate)),
-            verdict: judge_interval(r.ci_low, r.ci_high, at_least, at_most),
-        },
-        None => RatioJudged { measured: "no measurement of both".into(), short: "no data".into(), verdict: Verdict::NoData },
-    }
+/// A ratio claim judged: `claim` in words, `short_claim` its few words; the ratio (None when
+/// either side has no measurement) set against the bounds.
+fn judged_ratio(
+    claim: String,
+    source: &Option<String>,
+    short_claim: String,
+    ratio: Option<Ratio>,
+    at_least: Option<f64>,
+    at_most: Option<f64>,
+) -> Judged {
+    let (measured, short, verdict) = match ratio {
+        Some(r) => (
+            format::ratio_with_ci_in_words(r.estimate, r.ci_low, r.ci_high, ""),
+            format!("{}×", sig3(r.estimate)),
+            judge_interval(r.ci_low, r.ci_high, at_least, at_most),
+        ),
+        None => ("no measurement of both".into(), "no data".into(), Verdict::NoData),
+    };
+    Judged { claim, source: source.clone(), measured, short: format!("{short_claim}: {short}"), verdict }
 }
 
 fn judge_speedup(c: &SpeedupClaim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
@@ -204,14 +207,7 @@ fn judge_speedup(c: &SpeedupClaim, point: &PointSummary, ratio: &RatioOf<'_>) ->
         (Some(_), Some(_)) => ratio(&c.than, &c.faster, Metric::from(c.metric)),
         _ => None,
     };
-    let judged = judge_ratio(ratio, c.at_least, c.at_most);
-    Judged {
-        claim: text,
-        source: c.source.clone(),
-        measured: judged.measured,
-        short: format!("{bounds} faster: {}", judged.short),
-        verdict: judged.verdict,
-    }
+    judged_ratio(text, &c.source, format!("{bounds} faster"), ratio, c.at_least, c.at_most)
 }
 
 fn judge_memory_ratio(c: &MemoryRatioClaim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
@@ -221,14 +217,7 @@ fn judge_memory_ratio(c: &MemoryRatioClaim, point: &PointSummary, ratio: &RatioO
         (Some(_), Some(_)) => ratio(&c.than, &c.leaner, Metric::PeakRss),
         _ => None,
     };
-    let judged = judge_ratio(ratio, c.at_least, c.at_most);
-    Judged {
-        claim: text,
-        source: c.source.clone(),
-        measured: judged.measured,
-        short: format!("{bounds} less memory: {}", judged.short),
-        verdict: judged.verdict,
-    }
+    judged_ratio(text, &c.source, format!("{bounds} less memory"), ratio, c.at_least, c.at_most)
 }
 
 fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {

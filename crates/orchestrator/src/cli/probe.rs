@@ -3,7 +3,6 @@
 
 use crate::environment::Environment;
 use crate::environment::{import_profile, probes};
-use crate::plan;
 
 /// The machine's own limits, measured before any run: the spawn floor, read bandwidth against
 /// working-set size (1 thread and all), the compute ceiling and the sampler's cost on a child
@@ -14,7 +13,7 @@ pub(super) fn probe_machine(env: &mut Environment, array_mib: u64) {
     // bandwidth and compute probes it read 10% above hyperfine's /bin/true (0.574 against 0.521
     // ms, median of 5 probes); first, 0.975–1.028× in 5 probes alternating with hyperfine (AMD
     // EPYC 2-vCPU VM, the same hour).
-    let interval = std::time::Duration::from_millis(plan::DEFAULT_SAMPLE_INTERVAL_MS);
+    let interval = crate::measure::DEFAULT_SAMPLE_INTERVAL;
     match probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval)) {
         Ok(floor) => {
             env.spawn_floor_seconds = Some(floor.median_wall_seconds);

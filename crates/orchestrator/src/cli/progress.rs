@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::execute::{self, RunEvent, Step};
+use crate::format;
 use crate::plan::Plan;
 use crate::records::RunStatus;
 
@@ -119,16 +120,6 @@ impl Eta {
     }
 }
 
-/// "45s", "3m 20s", "1h 05m": what a progress bar shows.
-fn duration_words(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
-    match total {
-        0..60 => format!("{total}s"),
-        60..3600 => format!("{}m {:02}s", total / 60, total % 60),
-        _ => format!("{}h {:02}m", total / 3600, total % 3600 / 60),
-    }
-}
-
 /// Progress on stderr: a bar with the scenario, point, implementation, repetition and ETA on a
 /// terminal; plain lines (one per scenario point, and one per failed run) otherwise. The ETA
 /// prices the runs left by what finished runs cost ([`Eta`]), not by their count.
@@ -148,7 +139,7 @@ impl Progress {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         let eta = Eta::new(plan);
-        bar.set_prefix(duration_words(eta.remaining_seconds()));
+        bar.set_prefix(format::duration_words(eta.remaining_seconds()));
         Progress { bar, plain, last_point: None, eta }
     }
 
@@ -183,7 +174,7 @@ impl Progress {
         };
         self.bar.set_message(format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label));
         self.eta.finished(event.step, event.wall_seconds);
-        self.bar.set_prefix(duration_words(self.eta.remaining_seconds()));
+        self.bar.set_prefix(format::duration_words(self.eta.remaining_seconds()));
         self.bar.inc(1);
         if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
             let first_line = record.message.lines().next().unwrap_or("");
@@ -196,18 +187,5 @@ impl Progress {
 
     pub(super) fn finish(&self) {
         self.bar.finish_and_clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_in_words() {
-        assert_eq!(duration_words(0.4), "0s");
-        assert_eq!(duration_words(45.0), "45s");
-        assert_eq!(duration_words(200.0), "3m 20s");
-        assert_eq!(duration_words(3900.0), "1h 05m");
     }
 }

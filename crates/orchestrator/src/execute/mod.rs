@@ -14,6 +14,7 @@ use crate::measure::{self, CancelToken, ChildCommand, Measured, RunLimits, Termi
 use crate::plan::{self, Plan, ScenarioPlan};
 use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
+use crate::scenario::TemplateError;
 
 pub(crate) use classify::signal_name;
 use classify::{classify, sample_rows, unavailable_rows};
@@ -21,7 +22,7 @@ pub use schedule::Step;
 pub(crate) use schedule::{count_runs, runnable, schedule};
 
 /// The command of one step, ready to start.
-fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, String> {
+fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, TemplateError> {
     let scenario = &plan.scenarios[step.scenario];
     let implementation = &scenario.implementations[step.implementation];
     let point = &scenario.points[step.point];
@@ -86,7 +87,7 @@ pub(crate) fn execute(
                 let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
                 measure::run_measured(&command, &limits_for(scenario), Some(interval), cancel)
             }
-            Err(why) => Measured::not_started(Termination::SpawnFailed(why), 0.0),
+            Err(why) => Measured::not_started(Termination::SpawnFailed(why.to_string()), 0.0),
         };
         totals.runs += 1;
         totals.sampler_cpu_seconds += measured.sampler_cpu_seconds;

@@ -16,7 +16,8 @@ use crate::scenario::{self, Catalogue, DatasetSpec, ImplementationSpec, Scenario
 const DEFAULT_WARMUP: u32 = 2;
 const DEFAULT_REPETITIONS: u32 = 10;
 const DEFAULT_QUICK_REPETITIONS: u32 = 3;
-pub(crate) const DEFAULT_SAMPLE_INTERVAL_MS: u64 = 1;
+/// `sample_interval_ms` when a scenario gives none: the sampler's own default.
+const DEFAULT_SAMPLE_INTERVAL_MS: u64 = crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64;
 const DEFAULT_TIMEOUT_SECONDS: f64 = 120.0;
 
 /// A scenario file parsed and validated, with the catalogue it was checked against.
@@ -207,12 +208,12 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
 }
 
 /// The argv of one run: the implementation's template with the point's values filled in.
-pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan) -> Result<Vec<String>, String> {
+pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan) -> Result<Vec<String>, scenario::TemplateError> {
     let values = BTreeMap::from([
         ("data", point.data_path.display().to_string()),
         ("epochs", point.epochs.to_string()),
         ("learning_rate", format!("{:?}", point.learning_rate)),
         ("n", point.n.to_string()),
     ]);
-    implementation.command.iter().map(|a| scenario::fill(a, &values).map_err(|e| e.to_string())).collect()
+    implementation.command.iter().map(|a| scenario::fill(a, &values)).collect()
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Protocol;
 pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Order, SpeedupClaim, TimeMetric};
-pub(crate) use build::{build, command_for, DEFAULT_SAMPLE_INTERVAL_MS};
+pub(crate) use build::{build, command_for};
 pub use build::{load, sort_by_declared_order, Loaded};
 pub(crate) use context::PlanContext;
 

@@ -18,5 +18,5 @@ pub use schema::{
     AbsoluteClaim, AccuracySpec, Catalogue, Claim, CsvSpec, DatasetSpec, FitClaim, GenerateSpec, ImplementationSpec, ImplementationsFile,
     MeasureSpec, MemoryRatioClaim, NpySpec, Order, Protocol, ScenarioFile, SpeedupClaim, SweepPoint, TimeMetric, Training,
 };
-pub(crate) use template::{fill, fill_partial};
+pub(crate) use template::{fill, fill_partial, TemplateError};
 pub(crate) use validate::validate;

@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn spawn_floor_of_true_is_small_and_measured_like_a_real_run() {
-        let floor = spawn_floor(5, Some(Duration::from_millis(crate::plan::DEFAULT_SAMPLE_INTERVAL_MS))).expect("true runs");
+        let floor = spawn_floor(5, Some(crate::measure::DEFAULT_SAMPLE_INTERVAL)).expect("true runs");
         assert_eq!(floor.runs, 5);
         for seconds in [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds] {
             assert!(seconds.is_finite() && seconds > 0.0, "{seconds} s");
@@ -282,7 +282,7 @@ mod tests {
             ceiling.ns_per_point(true),
             started.elapsed().as_secs_f64()
         );
-        let sample_interval = Some(Duration::from_millis(crate::plan::DEFAULT_SAMPLE_INTERVAL_MS));
+        let sample_interval = Some(crate::measure::DEFAULT_SAMPLE_INTERVAL);
         let floor = spawn_floor(DEFAULT_SPAWN_FLOOR_RUNS, sample_interval).expect("true runs");
         println!(
             "spawn floor ({}, {} runs): median {:.3} ms, min {:.3}, max {:.3}, spawn part {:?} ms, peak RSS {:?} bytes (exact: {})",
@@ -300,8 +300,7 @@ mod tests {
         match fixture_child.filter(|path| path.is_file()) {
             Some(child) => {
                 let started = Instant::now();
-                let cost = measure_sampler_cost(&child, Duration::from_millis(crate::plan::DEFAULT_SAMPLE_INTERVAL_MS))
-                    .expect("the busy child runs");
+                let cost = measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL).expect("the busy child runs");
                 let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
                 println!(
                     "sampler cost on {} busy threads: {:+.1}% (median of {} pairs: {}), {:.2} s",
