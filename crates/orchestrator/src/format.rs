@@ -264,6 +264,46 @@ pub(crate) fn duration_words(seconds: f64) -> String {
     }
 }
 
+/// A bandwidth in GB/s with one decimal: "91.3 GB/s".
+pub(crate) fn gigabytes_per_second(bytes_per_second: f64) -> String {
+    format!("{:.1} GB/s", bytes_per_second / 1e9)
+}
+
+/// A compute rate in whole GFLOP/s: "203 GFLOP/s".
+pub(crate) fn gigaflops(flops_per_second: f64) -> String {
+    format!("{:.0} GFLOP/s", flops_per_second / 1e9)
+}
+
+/// A duration of seconds with one decimal, for what takes seconds: "3.5 s".
+pub(crate) fn seconds_one_decimal(s: f64) -> String {
+    format!("{s:.1} s")
+}
+
+/// A load average as the kernel shows it: "1.32".
+pub(crate) fn load_average(load: f64) -> String {
+    format!("{load:.2}")
+}
+
+/// A median of counts, rounded to a whole number: "2637".
+pub(crate) fn whole(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+/// A share rounded to a whole percent, "<1%" below half a percent: a label on a bar.
+pub(crate) fn whole_percent(percent: f64) -> String {
+    if percent < 0.5 {
+        "<1%".to_string()
+    } else {
+        format!("{percent:.0}%")
+    }
+}
+
+/// A fitted parameter exactly enough to compare bits (12 decimals) and how far it is from a wanted
+/// value: "1.995180350672 (off by 4.820e-3)".
+pub(crate) fn parameter_off_by(got: f64, want: f64) -> String {
+    format!("{got:.12} (off by {:.3e})", (got - want).abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +429,17 @@ mod tests {
         assert_eq!(duration_words(45.0), "45s");
         assert_eq!(duration_words(200.0), "3m 20s");
         assert_eq!(duration_words(3900.0), "1h 05m");
+    }
+
+    #[test]
+    fn rates_loads_counts_and_exact_parameters() {
+        assert_eq!(gigabytes_per_second(91.34e9), "91.3 GB/s");
+        assert_eq!(gigaflops(203.4e9), "203 GFLOP/s");
+        assert_eq!(seconds_one_decimal(3.46), "3.5 s");
+        assert_eq!(load_average(1.3249), "1.32");
+        assert_eq!(whole(2636.6), "2637");
+        assert_eq!(whole_percent(0.4), "<1%");
+        assert_eq!(whole_percent(66.5), "66%");
+        assert_eq!(parameter_off_by(1.995180350672, 2.0), "1.995180350672 (off by 4.820e-3)");
     }
 }

@@ -234,7 +234,7 @@ fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {
         match got {
             Some(got) => {
                 held &= (got - want).abs() <= c.tolerance;
-                parts.push(format!("{name} = {got:.12} (off by {:.3e})", (got - want).abs()));
+                parts.push(format!("{name} = {}", format::parameter_off_by(got, want)));
                 short_parts.push(format!("{name} = {}", four_decimals(got)));
             }
             None => {

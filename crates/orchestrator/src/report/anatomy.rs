@@ -34,7 +34,7 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
                 seconds(step.ci_high_seconds),
                 signed_seconds(step.added_seconds),
                 percent(step.share_of_whole),
-                step.median_minor_faults.map_or("—".into(), |f| format!("{f:.0}"))
+                step.median_minor_faults.map_or("—".into(), crate::format::whole)
             );
         }
         let _ = writeln!(

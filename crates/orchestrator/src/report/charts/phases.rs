@@ -255,7 +255,7 @@ fn draw_row_bar(
         plot.draw_series(std::iter::once(Rectangle::new([(start, bar_bottom), (end, bar_top)], fill.filled())))?;
         // White edges keep adjacent shades apart.
         plot.draw_series(std::iter::once(Rectangle::new([(start, bar_bottom), (end, bar_top)], WHITE.stroke_width(1))))?;
-        let label = if percent < 0.5 { "<1%".to_string() } else { format!("{percent:.0}%") };
+        let label = crate::format::whole_percent(percent);
         let left_px = plot.backend_coord(&(start, bar_top)).0;
         let right_px = plot.backend_coord(&(end, bar_top)).0;
         if right_px - left_px >= text_width(&segment_font, &label) + 8 {

@@ -86,10 +86,10 @@ fn binaries_text(e: &Environment) -> String {
 fn bandwidth_text(e: &Environment) -> String {
     match (e.bandwidth_single_thread_bytes_per_second, e.bandwidth_all_threads_bytes_per_second) {
         (Some(one), Some(all)) => format!(
-            "{:.1} GB/s on 1 thread ({} ns/point/epoch), {:.1} GB/s on all threads ({} ns/point/epoch)",
-            one / 1e9,
+            "{} on 1 thread ({} ns/point/epoch), {} on all threads ({} ns/point/epoch)",
+            format::gigabytes_per_second(one),
             format::sig3(16.0 / one * 1e9),
-            all / 1e9,
+            format::gigabytes_per_second(all),
             format::sig3(16.0 / all * 1e9)
         ),
         _ => "not measured".into(),
@@ -122,11 +122,11 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         rows.push((
             "compute ceiling (2 FMA + 2 adds a point)",
             format!(
-                "{}: {:.0} GFLOP/s on 1 thread ({} ns/point), {:.0} GFLOP/s on {} threads ({} ns/point)",
+                "{}: {} on 1 thread ({} ns/point), {} on {} threads ({} ns/point)",
                 c.instruction_set.name(),
-                c.single_thread_flops_per_second.best / 1e9,
+                format::gigaflops(c.single_thread_flops_per_second.best),
                 sig3(c.ns_per_point(false)),
-                c.all_threads_flops_per_second.best / 1e9,
+                format::gigaflops(c.all_threads_flops_per_second.best),
                 c.threads,
                 sig3(c.ns_per_point(true))
             ),
@@ -151,7 +151,7 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         ));
     }
     if let Some(seconds) = e.probe_seconds {
-        rows.push(("the probes took", format!("{seconds:.1} s")));
+        rows.push(("the probes took", format::seconds_one_decimal(seconds)));
     }
     rows
 }

@@ -7,7 +7,7 @@ use super::status_cell;
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
-use crate::format::{percent, seconds};
+use crate::format::{self, percent, seconds};
 use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
 
 pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figures) {
@@ -58,7 +58,8 @@ fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
     let busy = e.load_average_start[0].max(e.load_average_end.map_or(0.0, |l| l[0]));
     if busy > 0.5 * e.logical_cpus as f64 {
         warnings.push(format!(
-            "the 1-minute load average reached {busy:.2} on {} CPUs: other work shared the machine, expect wider intervals",
+            "the 1-minute load average reached {} on {} CPUs: other work shared the machine, expect wider intervals",
+            format::load_average(busy),
             e.logical_cpus
         ));
     }
