@@ -48,9 +48,14 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
-/// The lines before the file's `#[cfg(test)]` module (tests sit at the end of a file here).
+/// The lines before the file's inline `#[cfg(test)] mod … {` (tests sit at the end of a file
+/// here); a `#[cfg(test)]` on anything else does not end the code.
 fn code_lines(source: &Source) -> &[String] {
-    let end = source.lines.iter().position(|line| line.trim() == "#[cfg(test)]").unwrap_or(source.lines.len());
+    let opens_test_module = |pair: &[String]| {
+        let module = pair[1].trim_start_matches("pub(crate) ").trim_start_matches("pub(super) ").trim_start_matches("pub ");
+        pair[0] == "#[cfg(test)]" && module.starts_with("mod ") && module.ends_with('{')
+    };
+    let end = source.lines.windows(2).position(opens_test_module).unwrap_or(source.lines.len());
     &source.lines[..end]
 }
 
@@ -266,4 +271,10 @@ fn the_checker_sees_a_cycle_and_a_long_function() {
     let body: String = (0..MAX_FN_LINES).map(|i| format!("    let x{i} = {i};\n")).collect();
     let long = source("long", &format!("//! d\nfn long() {{\n{body}}}\nfn short() {{\n}}\n"));
     assert_eq!(long_functions(&long), vec![format!("long.rs:2 fn long is {} lines", MAX_FN_LINES + 2)]);
+
+    // A `#[cfg(test)]` item before it does not hide it; a test module does.
+    let after_test_item = source("item", &format!("//! e\n#[cfg(test)]\nfn helper() {{}}\nfn long() {{\n{body}}}\n"));
+    assert_eq!(long_functions(&after_test_item).len(), 1);
+    let in_tests = source("tests", &format!("//! f\n#[cfg(test)]\nmod tests {{\nfn long() {{\n{body}}}\n}}\n"));
+    assert!(long_functions(&in_tests).is_empty());
 }
