@@ -75,8 +75,12 @@ fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
     warnings
 }
 
-/// Per scenario point and implementation: outliers among the wall times, failed runs, and an
-/// implementation that was unavailable.
+/// A training cost this far past the measured limit is worth a word: a few percent is the
+/// probes' own spread.
+const ABOVE_LIMIT: f64 = 1.05;
+
+/// Per scenario point and implementation: outliers among the wall times, failed runs, a training
+/// cost past the measured limit, and an implementation that was unavailable.
 fn point_warnings(report: &Analysis) -> Vec<String> {
     let mut warnings = Vec::new();
     for scenario in &report.summary.scenarios {
@@ -104,6 +108,17 @@ fn point_warnings(report: &Analysis) -> Vec<String> {
                         status_cell(i)
                     ));
                 }
+                if let Some(fraction) = i.fraction_of_limit.filter(|f| *f > ABOVE_LIMIT) {
+                    warnings.push(format!(
+                        "{} {} {}: trained at {} of the machine's limit: the limit is the best the probes read at this working-set \
+                         size before the runs, so these runs got more bandwidth than the probes did; read it as a measurement, \
+                         not a bound",
+                        scenario.name,
+                        point.label,
+                        i.implementation,
+                        percent(fraction)
+                    ));
+                }
                 if i.outcome == Outcome::Unavailable {
                     warnings.push(format!("{} {}: unavailable — {}", scenario.name, i.implementation, i.message.as_deref().unwrap_or("")));
                 }
@@ -111,4 +126,34 @@ fn point_warnings(report: &Analysis) -> Vec<String> {
         }
     }
     warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::summary::{self, tests::plan_of, tests::row};
+    use crate::records::RunStatus;
+
+    #[test]
+    fn a_cost_past_the_measured_limit_is_pointed_out_and_a_cost_near_it_is_not() {
+        let plan = plan_of(&["rust", "python"], "python");
+        let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("python", 1, RunStatus::Ok, 0.1, 0.001, 0.01, 1)];
+        let mut summary = summary::summarise(&plan, &rows, None);
+        let implementations = &mut summary.scenarios[0].points[0].implementations;
+        implementations[0].fraction_of_limit = Some(1.49);
+        implementations[1].fraction_of_limit = Some(1.04);
+        let analysis = Analysis {
+            plan,
+            environment: None,
+            summary,
+            accuracy: vec![],
+            claims: vec![],
+            anatomy: vec![],
+            records: rows,
+            samples: vec![],
+        };
+        let warnings: Vec<String> = point_warnings(&analysis).into_iter().filter(|w| w.contains("of the machine's limit")).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("s n=5 epochs=1000 lr=0.01 rust: trained at 149% of the machine's limit"), "{}", warnings[0]);
+    }
 }
