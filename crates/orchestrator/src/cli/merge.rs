@@ -14,7 +14,7 @@ use crate::console;
 use crate::records::merge::{check, load_shard, merged_environment, merged_plan, missing_text, write};
 use crate::report;
 
-/// The command line of `orchestrator merge` (wired in cli.rs).
+/// The command line of `orchestrator merge` (wired in cli/args.rs).
 #[derive(Debug, clap::Args)]
 pub(crate) struct MergeArgs {
     /// The shards' run directories (each written by `orchestrator run --shard K/N`)

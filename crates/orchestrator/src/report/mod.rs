@@ -22,8 +22,8 @@ use crate::records;
 
 pub(crate) use crate::run_dir::{CHARTS_DIR, REPORT_HTML, REPORT_MD, SUMMARY_CSV, SUMMARY_JSON};
 
-/// What `render` hands back to the command line (`pub` while merge::merge_command returns it).
-pub struct Rendered {
+/// What `render` hands back to the command line.
+pub(crate) struct Rendered {
     /// A short table for the terminal.
     pub terminal_summary: String,
     pub claims_not_held: usize,
