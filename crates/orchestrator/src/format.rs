@@ -1,7 +1,9 @@
 //! Every human-readable number the orchestrator writes, defined once: durations, bytes, counts,
 //! percentages, ratios with their CIs (two styles, both named below), fitted parameters, claim
-//! bounds, and the value and tick labels of the charts. It takes plain numbers and depends on
-//! nothing else in the crate, so every stage may use it.
+//! bounds, and the value and tick labels of the charts. It takes plain numbers, or a statistics
+//! [`Ratio`], and depends on nothing else in the crate, so every stage may use it.
+
+use crate::stats::Ratio;
 
 /// "850 µs", "1.23 ms", "112 ms", "1.52 s": three significant figures.
 pub(crate) fn seconds(s: f64) -> String {
@@ -72,20 +74,21 @@ pub(crate) fn seconds_with_ci(median: f64, ci_low: f64, ci_high: f64) -> String 
 }
 
 /// A ratio with its CI for a table cell: "98.4× [91.0–105]".
-pub(crate) fn ratio_with_ci_in_brackets(estimate: f64, ci_low: f64, ci_high: f64) -> String {
-    format!("{}× [{}–{}]", sig3(estimate), sig3(ci_low), sig3(ci_high))
+pub(crate) fn ratio_with_ci_in_brackets(r: &Ratio) -> String {
+    format!("{}× [{}–{}]", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
 /// A ratio with its CI in a sentence, `word` (if any) after the ratio: "44.5× faster (95% CI
 /// 43.6–45.8×)", and with no word "106× (95% CI 98.2–112×)".
-pub(crate) fn ratio_with_ci_in_words(estimate: f64, ci_low: f64, ci_high: f64, word: &str) -> String {
+pub(crate) fn ratio_with_ci_in_words(r: &Ratio, word: &str) -> String {
     let word = if word.is_empty() { String::new() } else { format!(" {word}") };
-    format!("{}×{word} (95% CI {}–{}×)", sig3(estimate), sig3(ci_low), sig3(ci_high))
+    format!("{}×{word} (95% CI {}–{}×)", sig3(r.estimate), sig3(r.ci_low), sig3(r.ci_high))
 }
 
 /// A ratio new/old as a signed change with its CI: "+3.2% [+1.0%, +5.5%]".
-pub(crate) fn change_with_ci(estimate: f64, ci_low: f64, ci_high: f64) -> String {
-    format!("{:+.1}% [{:+.1}%, {:+.1}%]", (estimate - 1.0) * 100.0, (ci_low - 1.0) * 100.0, (ci_high - 1.0) * 100.0)
+pub(crate) fn change_with_ci(r: &Ratio) -> String {
+    let change = |ratio: f64| (ratio - 1.0) * 100.0;
+    format!("{:+.1}% [{:+.1}%, {:+.1}%]", change(r.estimate), change(r.ci_low), change(r.ci_high))
 }
 
 /// "10^7" for powers of ten, else the number with thin grouping: "250 000".
@@ -350,11 +353,12 @@ mod tests {
 
     #[test]
     fn a_ratio_with_its_ci_in_either_style() {
-        assert_eq!(ratio_with_ci_in_brackets(98.4, 91.0, 105.2), "98.4× [91.0–105]");
-        assert_eq!(ratio_with_ci_in_words(106.4, 98.2, 112.0, ""), "106× (95% CI 98.2–112×)");
-        assert_eq!(ratio_with_ci_in_words(44.5, 43.6, 45.8, "faster"), "44.5× faster (95% CI 43.6–45.8×)");
-        assert_eq!(change_with_ci(1.032, 1.01, 1.055), "+3.2% [+1.0%, +5.5%]");
-        assert_eq!(change_with_ci(0.9, 0.85, 0.95), "-10.0% [-15.0%, -5.0%]");
+        let ratio = |estimate, ci_low, ci_high| Ratio { estimate, ci_low, ci_high };
+        assert_eq!(ratio_with_ci_in_brackets(&ratio(98.4, 91.0, 105.2)), "98.4× [91.0–105]");
+        assert_eq!(ratio_with_ci_in_words(&ratio(106.4, 98.2, 112.0), ""), "106× (95% CI 98.2–112×)");
+        assert_eq!(ratio_with_ci_in_words(&ratio(44.5, 43.6, 45.8), "faster"), "44.5× faster (95% CI 43.6–45.8×)");
+        assert_eq!(change_with_ci(&ratio(1.032, 1.01, 1.055)), "+3.2% [+1.0%, +5.5%]");
+        assert_eq!(change_with_ci(&ratio(0.9, 0.85, 0.95)), "-10.0% [-15.0%, -5.0%]");
     }
 
     #[test]

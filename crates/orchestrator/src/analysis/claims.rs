@@ -185,7 +185,7 @@ fn judged_ratio(
 ) -> Judged {
     let (measured, short, verdict) = match ratio {
         Some(r) => (
-            format::ratio_with_ci_in_words(r.estimate, r.ci_low, r.ci_high, ""),
+            format::ratio_with_ci_in_words(&r, ""),
             format!("{}×", sig3(r.estimate)),
             judge_interval(r.ci_low, r.ci_high, at_least, at_most),
         ),
@@ -322,7 +322,7 @@ mod tests {
         let summary = crate::analysis::summary::summarise(&plan, &rows, None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
         let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
-        assert_eq!(claims[0].measured, format::ratio_with_ci_in_words(table.estimate, table.ci_low, table.ci_high, ""));
+        assert_eq!(claims[0].measured, format::ratio_with_ci_in_words(&table, ""));
     }
 
     #[test]

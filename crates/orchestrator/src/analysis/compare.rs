@@ -131,7 +131,7 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
             Unit::Bytes => format::bytes(v),
             Unit::Seconds => format::seconds(v),
         };
-        let change = format::change_with_ci(c.ratio.estimate, c.ratio.ci_low, c.ratio.ci_high);
+        let change = format::change_with_ci(&c.ratio);
         let verdict = match c.change {
             Change::Regression => "REGRESSION",
             Change::Improvement => "improvement",

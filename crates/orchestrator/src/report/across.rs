@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::analysis::across::{Across, Headline};
 use crate::format;
 use crate::report::charts::{self, Bar, BarGroup, GroupedBars, Palette, ValueFormat};
-use crate::stats::{Distribution, Ratio};
 
 use crate::run_dir::{MACHINES_HEADLINE_CHART, MACHINES_JSON, MACHINES_MD};
 
@@ -77,7 +76,7 @@ fn verdict_section(out: &mut String, across: &Across, names: &[&str], chart: Opt
         let per: Vec<String> = names
             .iter()
             .zip(&h.speedup)
-            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), ratio_with_ci)))
+            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), format::ratio_with_ci_in_brackets)))
             .collect();
         let _ = writeln!(
             out,
@@ -147,8 +146,10 @@ fn points_section(out: &mut String, across: &Across, names: &[&str]) {
             "---|".repeat(names.len() * 2 - 1)
         );
         for i in &p.implementations {
-            let wall: Vec<String> = i.wall.iter().map(|d| d.as_ref().map_or("—".into(), seconds_with_ci)).collect();
-            let ratio: Vec<String> = i.ratio_to_first.iter().skip(1).map(|r| r.as_ref().map_or("—".into(), ratio_with_ci)).collect();
+            let wall: Vec<String> =
+                i.wall.iter().map(|d| d.as_ref().map_or("—".into(), |d| format::seconds_with_ci(d.median, d.ci_low, d.ci_high))).collect();
+            let ratio: Vec<String> =
+                i.ratio_to_first.iter().skip(1).map(|r| r.as_ref().map_or("—".into(), format::ratio_with_ci_in_brackets)).collect();
             let _ = writeln!(out, "| {} | {} | {} |", cell(&i.implementation), wall.join(" | "), ratio.join(" | "));
         }
         let _ = writeln!(out);
@@ -216,12 +217,4 @@ pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts:
         value_format: ValueFormat::Plain,
     };
     charts::grouped_bars(path, &chart, &Palette::new(&names))
-}
-
-fn ratio_with_ci(r: &Ratio) -> String {
-    format::ratio_with_ci_in_brackets(r.estimate, r.ci_low, r.ci_high)
-}
-
-fn seconds_with_ci(d: &Distribution) -> String {
-    format::seconds_with_ci(d.median, d.ci_low, d.ci_high)
 }

@@ -127,7 +127,7 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
                 seconds(wall_of(fastest)),
                 seconds(base_wall),
                 baseline.implementation,
-                format::ratio_with_ci_in_words(speed.estimate, speed.ci_low, speed.ci_high, "faster")
+                format::ratio_with_ci_in_words(speed, "faster")
             ));
         }
         if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
@@ -136,7 +136,7 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
                 fastest.implementation,
                 bytes(fast_rss.median),
                 bytes(base_rss.median),
-                format::ratio_with_ci_in_words(memory.estimate, memory.ci_low, memory.ci_high, "less")
+                format::ratio_with_ci_in_words(memory, "less")
             ));
         }
     }

@@ -63,7 +63,7 @@ fn ratio_cell(i: &ImplementationSummary, baseline: &str, ratio: Option<&crate::s
     if i.implementation == baseline {
         return "baseline".into();
     }
-    ratio.map_or("—".into(), |r| format::ratio_with_ci_in_brackets(r.estimate, r.ci_low, r.ci_high))
+    ratio.map_or("—".into(), format::ratio_with_ci_in_brackets)
 }
 
 fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
