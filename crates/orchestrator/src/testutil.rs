@@ -33,6 +33,7 @@ pub(crate) fn point(index: usize) -> PointPlan {
         data_path: "d.npy".into(),
         data_description: String::new(),
         skip: vec![],
+        reference: None,
     }
 }
 

@@ -1,16 +1,13 @@
 //! Accuracy: for each scenario point, each implementation's fit against the reference gradient
-//! descent computed here by the linreg library (same algorithm, scalar kernel), against the
+//! descent computed by the linreg library when the run was planned (same algorithm, scalar kernel), against the
 //! other implementations, and against the exact optimum (ordinary least squares), so a reader sees
 //! both whether the implementations agree and whether the chosen epochs converged.
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::summary::{ImplementationSummary, PointSummary};
-use crate::plan::{PointPlan, ScenarioPlan};
-
-/// Reference fits above this much work (points × epochs) are skipped: the report must stay quick
-/// to render (about 1 ns a point-epoch here, so this is ~2 s at most).
-pub(crate) const MAX_REFERENCE_POINT_EPOCHS: u64 = 2_000_000_000;
+use crate::plan::references;
+use crate::plan::{Optimum, PointPlan, PointReference, ReferenceFit, ScenarioPlan};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PointAccuracy {
@@ -27,21 +24,6 @@ pub(crate) struct PointAccuracy {
     pub largest_disagreement: Option<f64>,
     /// Every implementation within the tolerance of the reference (and of each other).
     pub agree: Option<bool>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ReferenceFit {
-    pub w: Option<f64>,
-    pub b: Option<f64>,
-    pub mse: Option<f64>,
-    pub diverged_at_epoch: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Optimum {
-    pub w: f64,
-    pub b: f64,
-    pub mse: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,36 +81,17 @@ pub(crate) fn assess(scenario: &ScenarioPlan, point: &PointPlan, summary: &Point
     }
 }
 
-/// What a point's fits are set against: the reference fit (or why there is none) and the optimum.
+/// What a point's fits are set against: the reference kept in plan.json, or (for a plan written
+/// before it was kept) one computed now from the data file, when that is still there.
+fn reference_and_optimum(point: &PointPlan) -> Benchmarks {
+    let PointReference { fit, ols, note } = point.reference.clone().unwrap_or_else(|| references::compute(point));
+    Benchmarks { reference: fit, ols, reference_note: note }
+}
+
 struct Benchmarks {
     reference: Option<ReferenceFit>,
     ols: Option<Optimum>,
     reference_note: Option<String>,
-}
-
-fn reference_and_optimum(point: &PointPlan) -> Benchmarks {
-    let data = match linreg::Dataset::read(&point.data_path) {
-        Ok(data) => data,
-        Err(e) => {
-            return Benchmarks { reference: None, ols: None, reference_note: Some(format!("the dataset could not be read again ({e})")) }
-        }
-    };
-    let ols = linreg::ols(&data.x, &data.y).map(|o| Optimum { w: o.w, b: o.b, mse: o.mse });
-    if point.n.saturating_mul(point.epochs) > MAX_REFERENCE_POINT_EPOCHS {
-        let note = format!(
-            "no reference fit: {} point-epochs is above the {MAX_REFERENCE_POINT_EPOCHS} the report computes",
-            point.n.saturating_mul(point.epochs)
-        );
-        return Benchmarks { reference: None, ols, reference_note: Some(note) };
-    }
-    let fit = linreg::fit(&data.x, &data.y, point.epochs, point.learning_rate, linreg::Kernel::Scalar);
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let diverged_at_epoch = match fit.status {
-        linreg::FitStatus::Ok => None,
-        linreg::FitStatus::Diverged { at_epoch } => Some(at_epoch),
-    };
-    let reference = ReferenceFit { w: finite(fit.w), b: finite(fit.b), mse: finite(fit.mse), diverged_at_epoch };
-    Benchmarks { reference: Some(reference), ols, reference_note: None }
 }
 
 fn judge(

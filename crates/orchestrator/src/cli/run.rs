@@ -38,8 +38,9 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
         return Ok(interrupted_exit(signal));
     }
-    let sharded = shard_plan(root, &args, &scenarios.files, built?)?;
+    let mut sharded = shard_plan(root, &args, &scenarios.files, built?)?;
     check_runnable(&sharded.plan, args.keep_going)?;
+    plan::references::attach(&mut sharded.plan, &signals.cancel);
 
     // Held to the end of the run: no other run can write into this directory meanwhile.
     let claimed = claim_run_dir(&args, &results_dir, &ctx)?;

@@ -17,6 +17,31 @@ const DEFAULT_CHECK_TIMEOUT_SECONDS: f64 = 60.0;
 /// The most of a check's stderr kept (its last line is quoted when it fails).
 const CHECK_STDERR_BYTES: u64 = 64 << 10;
 
+/// Longest command shown in a "checking …" line or an error, in characters.
+const SHOWN_COMMAND_CHARS: usize = 80;
+
+/// A check's command as a user reads it: whole when short; otherwise the program by its file name
+/// (where the project lies decides how long its directory is, not which check this is), and an
+/// inline script cut with "…" (its start says which check it was).
+fn shown_command(argv: &[String]) -> String {
+    let whole = argv.join(" ");
+    if whole.chars().count() <= SHOWN_COMMAND_CHARS {
+        return whole;
+    }
+    let mut parts: Vec<String> = argv.to_vec();
+    if let Some(program) = parts.first_mut() {
+        if let Some(name) = Path::new(program.as_str()).file_name().filter(|_| program.contains('/')) {
+            *program = format!("…/{}", name.to_string_lossy());
+        }
+    }
+    let command = parts.join(" ");
+    let mut shown: String = command.chars().take(SHOWN_COMMAND_CHARS).collect();
+    if shown.chars().count() < command.chars().count() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// None when the implementation can run; otherwise what is missing and how to fix it.
 pub(super) fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
     let hint = spec.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
@@ -27,12 +52,7 @@ pub(super) fn check_available(resolved: &ImplementationPlan, spec: &Implementati
     let check = spec.check.as_ref()?;
     let globals = global_values(ctx);
     let argv: Vec<String> = check.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect();
-    // An inline script makes a long command: its start says which check it was.
-    let command = argv.join(" ");
-    let mut shown: String = command.chars().take(80).collect();
-    if shown.len() < command.len() {
-        shown.push('…');
-    }
+    let shown = shown_command(&argv);
     let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
     let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", resolved.name);
     match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
@@ -134,4 +154,34 @@ fn find_program(program: &str, root: &Path) -> Result<PathBuf, ProgramNotFound> 
         .map(|dir| dir.join(program))
         .find(|p| executable(p))
         .ok_or_else(|| ProgramNotFound::NotOnPath(program.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_command;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn a_short_check_is_shown_whole() {
+        assert_eq!(shown_command(&argv(&["/bin/check", "--quick"])), "/bin/check --quick");
+    }
+
+    #[test]
+    fn a_long_project_path_does_not_hide_the_checks_arguments() {
+        // A checkout under /var/tmp/ci-local.XXXXXX/… once cut the arguments off the line.
+        let deep = format!("/var/tmp/ci-local.Ab12Cd/{}/target/debug/fixture-child", "project/sub".repeat(6));
+        let shown = shown_command(&argv(&[&deep, "spawn-wait", "sleep", "30.0721"]));
+        assert_eq!(shown, "…/fixture-child spawn-wait sleep 30.0721");
+    }
+
+    #[test]
+    fn a_long_inline_script_is_cut_with_an_ellipsis() {
+        let script = "import numpy; ".repeat(20);
+        let shown = shown_command(&argv(&["/usr/bin/python3", "-c", &script]));
+        assert_eq!(shown.chars().count(), 81, "{shown}");
+        assert!(shown.starts_with("…/python3 -c import numpy;") && shown.ends_with('…'), "{shown}");
+    }
 }

@@ -202,6 +202,7 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
             data_path: prepared.path,
             data_description: prepared.description,
             skip,
+            reference: None,
         });
     }
     Ok(points)

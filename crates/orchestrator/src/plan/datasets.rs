@@ -33,6 +33,29 @@ impl Generated {
         )
     }
 
+    /// The parameters back from a cache file name (the inverse of `cache_name`), so that a run
+    /// made before plans kept their references can still be judged where the file is gone.
+    pub(crate) fn from_cache_name(name: &str) -> Option<Generated> {
+        let rest = name.strip_prefix("gen-v1-n")?.strip_suffix(".npy")?;
+        let (n, rest) = rest.split_once("-slope")?;
+        let (slope, rest) = rest.split_once("-intercept")?;
+        let (intercept, rest) = rest.split_once("-noise")?;
+        let (noise, rest) = rest.split_once("-seed")?;
+        let (seed, rest) = rest.split_once("-x")?;
+        let (x_min, x_max) = rest.split_once('_')?;
+        let spec = Generated {
+            n: n.parse().ok()?,
+            slope: slope.parse().ok()?,
+            intercept: intercept.parse().ok()?,
+            noise: noise.parse().ok()?,
+            seed: seed.parse().ok()?,
+            x_min: x_min.parse().ok()?,
+            x_max: x_max.parse().ok()?,
+        };
+        // Only a name this version writes, exactly: anything else is not a generated dataset.
+        (spec.cache_name() == name).then_some(spec)
+    }
+
     pub(crate) fn describe(&self) -> String {
         format!(
             "generated: n={} y = {}·x + {} + {}·N(0,1), x uniform in [{}, {}], seed {}",
@@ -206,6 +229,15 @@ mod tests {
         assert!((fit.w - 2.0).abs() < 0.01 && (fit.b - 0.5).abs() < 0.02, "{fit:?}");
         let residual_sd = fit.mse.sqrt();
         assert!((residual_sd - 0.1).abs() < 0.005, "noise sd {residual_sd}");
+    }
+
+    #[test]
+    fn a_cache_name_gives_back_its_parameters() {
+        let spec = Generated { n: 1000, slope: 2.0, intercept: -0.5, noise: 0.1, seed: 42, x_min: -1.5, x_max: 10.0 };
+        assert_eq!(Generated::from_cache_name(&spec.cache_name()), Some(spec));
+        for name in ["inline-v1-f1c6358e3fe69c7d.npy", "gen-v2-n10-slope2-intercept0.5-noise0.1-seed42-x0_10.npy", "gen-v1-n10.npy"] {
+            assert_eq!(Generated::from_cache_name(name), None, "{name}");
+        }
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! plan.json in the run directory so the report reads what was run, not today's YAML.
 //!
 //! This file holds the plan.json types; `build` makes a plan from validated scenario files,
-//! `availability` checks each implementation can run, `datasets` prepares the data files and
-//! `shard` splits a plan over machines.
+//! `availability` checks each implementation can run, `datasets` prepares the data files, `references`
+//! computes what each point's fits are judged against and `shard` splits a plan over machines.
 
 mod availability;
 mod build;
 mod context;
 mod datasets;
+pub(crate) mod references;
 pub mod shard;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Orde
 pub(crate) use build::{build, command_for};
 pub use build::{load, sort_by_declared_order, Loaded};
 pub(crate) use context::PlanContext;
+pub use references::{Optimum, PointReference, ReferenceFit};
 
 /// Everything one `orchestrator run` does, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +96,10 @@ pub struct PointPlan {
     /// Implementations not run at this point.
     #[serde(default)]
     pub skip: Vec<String>,
+    /// What the fits are judged against, computed when the run was planned (absent in plans
+    /// written before it was kept: the report then reads the data file again, if it is there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<PointReference>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -51,6 +51,7 @@ pub fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
                 data_path: data.to_path_buf(),
                 data_description: "inline: 5 points".into(),
                 skip: vec![],
+                reference: None,
             }],
             measure: Measure {
                 warmup: 0,
