@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The measurement engine against the reference tools, on the same commands, interleaved:
-#   wall time   against `hyperfine -N` (median of medians over ROUNDS rounds, A B A B …)
+#   wall time   against `hyperfine -N`: rounds alternate (hyperfine, then the orchestrator, on the
+#               same commands); each round gives one ratio of medians, and the figure is the median
+#               of the round ratios with its 95% confidence interval (distribution-free, from order
+#               statistics). Rounds go on, MIN_ROUNDS at least and MAX_ROUNDS at most, until the
+#               interval of /bin/true and of linreg is within ±3% of its median.
 #   peak memory against `/usr/bin/time -v` (median of RUNS runs each)
 #   CPU time    against hyperfine's user + system
 # and /bin/true measured after the orchestrator generated a 10^7-point dataset (its own RSS is
@@ -11,7 +15,9 @@
 # Usage: make bench-engine   (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROUNDS=${ROUNDS:-5}
+MIN_ROUNDS=${MIN_ROUNDS:-8}
+MAX_ROUNDS=${MAX_ROUNDS:-30}
+HALF_WIDTH=${HALF_WIDTH:-0.03}
 RUNS=${RUNS:-100}
 ORCH=./target/release/orchestrator
 PY=python_impl/.venv/bin/python
@@ -45,11 +51,17 @@ define:
 measure: {warmup: 3, repetitions: 30}
 YAML
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for round in $(seq "$ROUNDS"); do
-  hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$round.json" /bin/true "$LINREG" "$NUMPY" >/dev/null 2>&1
-  "$ORCH" run --results "$work/results" --out "$work/orch-$round" "$work/engine.yaml" >/dev/null
-  echo "round $round done (load $(cut -d' ' -f1 /proc/loadavg))"
+cpu() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
+echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu family'), model $(cpu model), stepping $(cpu stepping)), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+ROUNDS=0
+while :; do
+  ROUNDS=$((ROUNDS + 1))
+  hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$ROUNDS.json" /bin/true "$LINREG" "$NUMPY" >/dev/null 2>&1
+  "$ORCH" run --results "$work/results" --out "$work/orch-$ROUNDS" "$work/engine.yaml" >/dev/null
+  echo "round $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))"
+  [ "$ROUNDS" -lt "$MIN_ROUNDS" ] && continue
+  [ "$ROUNDS" -ge "$MAX_ROUNDS" ] && break
+  python3 tests/benchmarks/engine_ratios.py "$work" "$ROUNDS" --converged "$HALF_WIDTH" && break
 done
 "$ORCH" run --no-probes --results "$work/results" --out "$work/big" "$work/big.yaml" >/dev/null
 for i in $(seq 20); do
@@ -59,46 +71,4 @@ for i in $(seq 20); do
   done
 done
 
-python3 - "$work" "$ROUNDS" <<'PY'
-import json, statistics, sys, glob, csv
-work, rounds = sys.argv[1], int(sys.argv[2])
-names = {"/bin/true": "bin-true", "linreg": "linreg", "numpy": "numpy"}
-def hf_key(command):
-    return "bin-true" if command == "/bin/true" else ("linreg" if "linreg-static" in command else "numpy")
-def orch_rows(directory, implementation):
-    with open(f"{directory}/raw.csv") as f:
-        return [r for r in csv.DictReader(f) if r["implementation"] == implementation and r["status"] == "ok"]
-hf_wall, hf_cpu, or_wall, or_cpu, or_peak = {}, {}, {}, {}, {}
-for r in range(1, rounds + 1):
-    for result in json.load(open(f"{work}/hf-{r}.json"))["results"]:
-        k = hf_key(result["command"])
-        hf_wall.setdefault(k, []).append(result["median"])
-        hf_cpu.setdefault(k, []).append(result["user"] + result["system"])
-    for k in ("bin-true", "linreg", "numpy"):
-        rows = orch_rows(f"{work}/orch-{r}", k)
-        or_wall.setdefault(k, []).append(statistics.median(float(x["wall_seconds"]) for x in rows))
-        or_cpu.setdefault(k, []).append(statistics.mean(float(x["user_seconds"]) + float(x["system_seconds"]) for x in rows))
-        or_peak.setdefault(k, []).extend(int(x["peak_rss_bytes"]) for x in rows)
-med = statistics.median
-print(f"\nwall time, median of {rounds} round medians (spread: min–max of the round medians)")
-print(f"{'command':10} {'hyperfine -N':>22} {'orchestrator':>22} {'ratio':>7}")
-for k in ("bin-true", "linreg", "numpy"):
-    h, o = hf_wall[k], or_wall[k]
-    print(f"{k:10} {med(h)*1e3:8.3f} ms [{min(h)*1e3:.3f}–{max(h)*1e3:.3f}] {med(o)*1e3:8.3f} ms [{min(o)*1e3:.3f}–{max(o)*1e3:.3f}] {med(o)/med(h):7.3f}")
-print("\nCPU user+system (mean per run), orchestrator / hyperfine")
-for k in ("bin-true", "linreg", "numpy"):
-    print(f"{k:10} {med(hf_cpu[k])*1e3:8.3f} ms {med(or_cpu[k])*1e3:8.3f} ms {med(or_cpu[k])/med(hf_cpu[k]):7.3f}")
-print("\npeak RSS, median: orchestrator against /usr/bin/time -v (20 runs)")
-for k in ("linreg", "numpy"):
-    t = med(int(open(p).read().split()[-1]) * 1024 for p in glob.glob(f"{work}/time-{k}-*"))
-    o = med(or_peak[k])
-    print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")
-print(f"{'bin-true':10} {med(or_peak['bin-true'])/2**20:8.3f} MiB (no dataset in the parent)")
-big = [int(x["peak_rss_bytes"]) for x in orch_rows(f"{work}/big", "bin-true")]
-exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
-print(f"{'bin-true':10} {med(big)/2**20:8.3f} MiB after generating 10^7 points (max {max(big)/2**20:.3f}; exact in {exact.count('true')}/{len(exact)} runs)")
-floors = [json.load(open(f"{work}/orch-{r}/environment.json"))["spawn_floor_seconds"] for r in range(1, rounds + 1)]
-h = med(hf_wall["bin-true"])
-print(f"\nspawn floor (environment.json, the probes of each round): median {med(floors)*1e3:.3f} ms [{min(floors)*1e3:.3f}–{max(floors)*1e3:.3f}]"
-      f" against hyperfine's /bin/true {h*1e3:.3f} ms: {med(floors)/h:.3f}")
-PY
+python3 tests/benchmarks/engine_ratios.py "$work" "$ROUNDS"
