@@ -34,6 +34,7 @@ pub(crate) fn point(index: usize) -> PointPlan {
         data_description: String::new(),
         skip: vec![],
         reference: None,
+        fits: BTreeMap::new(),
     }
 }
 
@@ -56,6 +57,7 @@ pub(crate) fn plan(implementations: Vec<ImplementationPlan>, baseline: &str, poi
             expect: vec![],
             accuracy: AccuracySettings::default(),
             anatomy: Vec::new(),
+            highlight: Vec::new(),
         }],
     }
 }
@@ -92,6 +94,14 @@ pub(crate) fn record(implementation: &str, repetition: u32) -> RawRecord {
         load_seconds: Some(1e-5),
         train_seconds: Some(2e-6),
         threads: None,
+        fits: None,
+        fit_first_seconds: None,
+        fit_warm_min_seconds: None,
+        fit_warm_median_seconds: None,
+        fit_warm_p99_seconds: None,
+        fit_warm_max_seconds: None,
+        fit_warm_mean_seconds: None,
+        device: None,
         samples: 0,
         sampler_cpu_seconds: None,
         started_unix_seconds: 0.0,

@@ -199,6 +199,10 @@ fn judge_speedup(c: &SpeedupClaim, point: &PointSummary, ratio: &RatioOf<'_>) ->
         TimeMetric::Wall => "wall time",
         TimeMetric::Cpu => "CPU time",
         TimeMetric::Train => "training time",
+        TimeMetric::WarmMedian => "median warm fit",
+        TimeMetric::WarmP99 => "99th percentile of the warm fits",
+        TimeMetric::FirstFit => "first fit",
+        TimeMetric::OneOff => "as a one-off script: start-up, load, one fit",
     };
     let bounds = bounds_text(c.at_least, c.at_most);
     let text = format!("{} is {bounds} faster than {} ({metric_words})", c.faster, c.than);

@@ -1,5 +1,6 @@
 //! `orchestrator compare OLD NEW`: for every scenario, point and implementation the two runs
-//! share, the change of each median (wall, CPU, peak RSS, train) as new/old with a bootstrap CI.
+//! share, the change of each median (wall, CPU, peak RSS, train, and with warm fits the warm
+//! median and p99) as new/old with a bootstrap CI.
 //! A change is a regression only when the whole CI lies above 1 + threshold: the noise of a shared
 //! machine never fails a build, a real slow-down does.
 
@@ -15,8 +16,9 @@ use crate::records;
 use crate::records::RawRecord;
 use crate::stats::{self, Ratio};
 
-/// The figures compared, in the order they are listed.
-const METRICS: [Metric; 4] = [Metric::Wall, Metric::Cpu, Metric::Train, Metric::PeakRss];
+/// The figures compared, in the order they are listed (the per-fit ones only where both runs made
+/// warm fits).
+const METRICS: [Metric; 6] = [Metric::Wall, Metric::Cpu, Metric::Train, Metric::PeakRss, Metric::FitWarmMedian, Metric::FitWarmP99];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Change {

@@ -1,4 +1,5 @@
-//! The figures measured of every run (wall, CPU, train, load, start-up, peak RSS): for each its
+//! The figures measured of every run (wall, CPU, train, load, start-up, peak RSS, and with warm
+//! fits the first fit, the warm median and p99, the one-off process): for each its
 //! one name, how it is read from a raw record, and its unit. The name seeds every bootstrap of
 //! that figure, so it is spelled here once and nowhere else.
 
@@ -22,6 +23,14 @@ pub(crate) enum Metric {
     Startup,
     /// The child's high-water mark of resident memory.
     PeakRss,
+    /// With `--fits K`: the first fit, as the implementation timed it.
+    FitFirst,
+    /// With `--fits K`: the median of the run's warm fits (2..K).
+    FitWarmMedian,
+    /// With `--fits K`: the 99th percentile of the run's warm fits.
+    FitWarmP99,
+    /// With `--fits K`: wall − train + the first fit, the process as a one-off script.
+    OneOff,
 }
 
 /// What a metric's values count.
@@ -42,6 +51,10 @@ impl Metric {
             Metric::Load => "load",
             Metric::Startup => "startup",
             Metric::PeakRss => "peak_rss",
+            Metric::FitFirst => "fit_first",
+            Metric::FitWarmMedian => "fit_warm_median",
+            Metric::FitWarmP99 => "fit_warm_p99",
+            Metric::OneOff => "one_off",
         }
     }
 
@@ -54,13 +67,25 @@ impl Metric {
             Metric::Load => record.load_seconds,
             Metric::Startup => record.startup_seconds(),
             Metric::PeakRss => record.peak_rss_bytes.map(|b| b as f64),
+            Metric::FitFirst => record.fit_first_seconds,
+            Metric::FitWarmMedian => record.fit_warm_median_seconds,
+            Metric::FitWarmP99 => record.fit_warm_p99_seconds,
+            Metric::OneOff => record.one_off_seconds(),
         }
     }
 
     pub(crate) fn unit(self) -> Unit {
         match self {
             Metric::PeakRss => Unit::Bytes,
-            Metric::Wall | Metric::Cpu | Metric::Train | Metric::Load | Metric::Startup => Unit::Seconds,
+            Metric::Wall
+            | Metric::Cpu
+            | Metric::Train
+            | Metric::Load
+            | Metric::Startup
+            | Metric::FitFirst
+            | Metric::FitWarmMedian
+            | Metric::FitWarmP99
+            | Metric::OneOff => Unit::Seconds,
         }
     }
 }
@@ -78,6 +103,10 @@ impl From<TimeMetric> for Metric {
             TimeMetric::Wall => Metric::Wall,
             TimeMetric::Cpu => Metric::Cpu,
             TimeMetric::Train => Metric::Train,
+            TimeMetric::WarmMedian => Metric::FitWarmMedian,
+            TimeMetric::WarmP99 => Metric::FitWarmP99,
+            TimeMetric::FirstFit => Metric::FitFirst,
+            TimeMetric::OneOff => Metric::OneOff,
         }
     }
 }
@@ -88,8 +117,22 @@ mod tests {
 
     #[test]
     fn the_names_that_seed_the_bootstraps_never_change() {
-        let all = [Metric::Wall, Metric::Cpu, Metric::Train, Metric::Load, Metric::Startup, Metric::PeakRss];
+        let all = [
+            Metric::Wall,
+            Metric::Cpu,
+            Metric::Train,
+            Metric::Load,
+            Metric::Startup,
+            Metric::PeakRss,
+            Metric::FitFirst,
+            Metric::FitWarmMedian,
+            Metric::FitWarmP99,
+            Metric::OneOff,
+        ];
         let names: Vec<String> = all.iter().map(Metric::to_string).collect();
-        assert_eq!(names, ["wall", "cpu", "train", "load", "startup", "peak_rss"]);
+        assert_eq!(
+            names,
+            ["wall", "cpu", "train", "load", "startup", "peak_rss", "fit_first", "fit_warm_median", "fit_warm_p99", "one_off"]
+        );
     }
 }

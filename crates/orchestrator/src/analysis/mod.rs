@@ -8,6 +8,7 @@ pub(crate) mod across;
 pub(crate) mod anatomy;
 pub(crate) mod claims;
 pub(crate) mod compare;
+pub(crate) mod fits;
 pub(crate) mod metric;
 pub(crate) mod summary;
 
@@ -47,7 +48,8 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
     let records = records::read_raw(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
-    let summary = summary::summarise(&plan, &records, environment.as_ref());
+    let mut summary = summary::summarise(&plan, &records, environment.as_ref());
+    add_steady_memory(&mut summary, &records, &samples);
     let accuracy = plan
         .scenarios
         .iter()
@@ -57,4 +59,19 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
     Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples })
+}
+
+/// Each warm-fits summary's memory held while the fits ran, from the samples.
+fn add_steady_memory(summary: &mut summary::RunSummary, records: &[RawRecord], samples: &[SampleRecord]) {
+    let by_run = fits::SamplesByRun::new(samples);
+    for scenario in &mut summary.scenarios {
+        for point in &mut scenario.points {
+            for implementation in &mut point.implementations {
+                if let Some(fits) = implementation.fits.as_mut() {
+                    let runs = summary::rows_of(records, &scenario.name, point.index, &implementation.implementation);
+                    fits.steady_rss_bytes = by_run.steady_rss(&runs);
+                }
+            }
+        }
+    }
 }

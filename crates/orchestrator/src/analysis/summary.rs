@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::fits::{self, FitsSummary};
 use super::metric::Metric;
 use crate::environment::probes::LimitBound;
 use crate::environment::Environment;
@@ -88,7 +89,8 @@ pub(crate) struct ImplementationSummary {
     pub train: Option<Distribution>,
     /// wall − load − train, per run.
     pub startup: Option<Distribution>,
-    /// Median train seconds / (n · epochs run), in nanoseconds.
+    /// Median train seconds / (n · epochs run), in nanoseconds; with warm fits, the median warm
+    /// fit's (the first fit's when there is no warm one).
     pub ns_per_point_epoch: Option<f64>,
     /// The fit, from the first measured run (fits are deterministic; `fit_consistent` says
     /// whether every run agreed bit for bit).
@@ -114,6 +116,9 @@ pub(crate) struct ImplementationSummary {
     pub fraction_of_limit: Option<f64>,
     /// Median wall / the spawn floor (/bin/true measured the same way).
     pub wall_over_spawn_floor: Option<f64>,
+    /// Warm, repeated fits, when the runs made them (`--fits K`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fits: Option<FitsSummary>,
 }
 
 /// Runs by status. Listed, and written to summary.json, in the order of the statuses' names
@@ -183,6 +188,11 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
                 summary.speedup_vs_baseline = against_baseline(Metric::Wall);
                 summary.train_speedup_vs_baseline = against_baseline(Metric::Train);
                 summary.memory_ratio_vs_baseline = against_baseline(Metric::PeakRss);
+                let (warm, one_off) = (against_baseline(Metric::FitWarmMedian), against_baseline(Metric::OneOff));
+                if let Some(fits) = summary.fits.as_mut() {
+                    fits.warm_speedup_vs_baseline = warm;
+                    fits.one_off_speedup_vs_baseline = one_off;
+                }
             }
             PointSummary {
                 index: point.index,
@@ -254,8 +264,14 @@ fn summarise_implementation(
     let train = describe(Metric::Train);
     let first = measured.first();
     let epochs_run = first.and_then(|r| r.epochs_run).unwrap_or(0);
-    let ns_per_point_epoch = train.as_ref().filter(|_| n > 0 && epochs_run > 0).map(|t| t.median * 1e9 / (n as f64 * epochs_run as f64));
     let threads = measured.iter().filter_map(|r| r.threads).max();
+    let fits = fits::summarise(&measured, key, threads);
+    // With warm fits, train_seconds is the sum of K fits: the cost of one is the warm median.
+    let one_fit = match &fits {
+        Some(f) => f.warm_median.as_ref().or(f.first.as_ref()).map(|d| d.median),
+        None => train.as_ref().map(|t| t.median),
+    };
+    let ns_per_point_epoch = one_fit.filter(|_| n > 0 && epochs_run > 0).map(|t| t * 1e9 / (n as f64 * epochs_run as f64));
     // An implementation that does not say how many threads it used is taken to use one.
     let thread_count = threads.map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
     let limit = environment.and_then(|e| e.limits().at(n, thread_count));
@@ -288,6 +304,7 @@ fn summarise_implementation(
         wall_over_spawn_floor: wall.as_ref().zip(spawn_floor).map(|(w, floor)| w.median / floor),
         wall,
         train,
+        fits,
     }
 }
 

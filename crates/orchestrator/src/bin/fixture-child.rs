@@ -28,7 +28,10 @@ const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   kill-parent SECONDS    start a grandchild that sleeps SECONDS, print its pid, SIGKILL this
                          process's parent (the launcher), then sleep SECONDS
   json                   print a valid result line of the implementation protocol
-  result N EPOCHS LR     print a valid result line for that point (the orchestrator fills {n} …)
+  result N EPOCHS LR [--fits K] [--device NAME]
+                         print a valid result line for that point (the orchestrator fills {n} …);
+                         with --fits, K timed \"fits\" of busy work (the first five times longer,
+                         as if compiled at the first call) and the per-fit fields of the protocol
   env NAME               print the environment variable NAME
   cwd                    print the working directory
   affinity               print the CPUs this process may run on";
@@ -88,11 +91,16 @@ fn run(args: &[String]) -> Result<u8, String> {
              \"b\": 0.017400463341, \"mse\": 8.6e-5, \"status\": \"ok\", \"epochs_run\": 1000, \"load_seconds\": 1.2e-5, \
              \"train_seconds\": 3.1e-6}}"
         ),
-        ["result", n, epochs, learning_rate] => {
+        ["result", n, epochs, learning_rate, flags @ ..] => {
             let (n, epochs, learning_rate): (u64, u64, f64) = (parse(n)?, parse(epochs)?, parse(learning_rate)?);
+            let (fits, device) = result_flags(flags)?;
+            let (train_seconds, extra) = match fits {
+                Some(fits) => timed_fits(fits, device),
+                None => (1e-6, String::new()),
+            };
             println!(
                 "{{\"implementation\": \"fixture\", \"n\": {n}, \"epochs\": {epochs}, \"learning_rate\": {learning_rate:?}, \"w\": 2.0, \
-                 \"b\": 0.0, \"mse\": 0.0, \"status\": \"ok\", \"epochs_run\": {epochs}, \"load_seconds\": 1e-6, \"train_seconds\": 1e-6}}"
+                 \"b\": 0.0, \"mse\": 0.0, \"status\": \"ok\", \"epochs_run\": {epochs}, \"load_seconds\": 1e-6, \"train_seconds\": {train_seconds:?}{extra}}}"
             );
         }
         ["env", name] => println!("{}", std::env::var(name).unwrap_or_default()),
@@ -101,6 +109,55 @@ fn run(args: &[String]) -> Result<u8, String> {
         _ => return Err(format!("unknown command {args:?}")),
     }
     Ok(0)
+}
+
+/// `--fits K` and `--device NAME`, in any order, after `result`'s point.
+fn result_flags<'a>(flags: &[&'a str]) -> Result<(Option<u64>, Option<&'a str>), String> {
+    let (mut fits, mut device) = (None, None);
+    for pair in flags.chunks(2) {
+        match pair {
+            ["--fits", k] => fits = Some(parse::<u64>(k)?).filter(|k| *k >= 1).map(Some).ok_or("--fits must be ≥ 1")?,
+            ["--device", name] => device = Some(*name),
+            _ => return Err(format!("unknown flags {pair:?}")),
+        }
+    }
+    Ok((fits, device))
+}
+
+/// K fits of busy work timed by the monotonic clock, the first five times longer: the training
+/// time (their sum) and the per-fit fields of docs/protocol.md, as `,"name": value` pairs.
+fn timed_fits(fits: u64, device: Option<&str>) -> (f64, String) {
+    let mut times: Vec<f64> = (0..fits)
+        .map(|k| {
+            let start = std::time::Instant::now();
+            let mut x: u64 = k + 1;
+            for _ in 0..if k == 0 { 250_000 } else { 50_000 } {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407));
+            }
+            std::hint::black_box(x);
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    let train_seconds: f64 = times.iter().sum();
+    let mut extra = format!(",\"fits\": {fits}, \"fit_first_seconds\": {:?}", times[0]);
+    let warm = &mut times[1..];
+    if !warm.is_empty() {
+        warm.sort_by(f64::total_cmp);
+        let m = warm.len();
+        let median = if m % 2 == 1 { warm[m / 2] } else { (warm[m / 2 - 1] + warm[m / 2]) / 2.0 };
+        let p99 = warm[((0.99 * m as f64).ceil() as usize).max(1) - 1];
+        let mean = warm.iter().sum::<f64>() / m as f64;
+        extra.push_str(&format!(
+            ",\"fit_warm_min_seconds\": {:?}, \"fit_warm_median_seconds\": {median:?}, \"fit_warm_p99_seconds\": {p99:?}, \
+             \"fit_warm_max_seconds\": {:?}, \"fit_warm_mean_seconds\": {mean:?}",
+            warm[0],
+            warm[m - 1]
+        ));
+    }
+    if let Some(device) = device {
+        extra.push_str(&format!(",\"device\": {device:?}"));
+    }
+    (train_seconds, extra)
 }
 
 fn parse<T: FromStr>(text: &str) -> Result<T, String> {

@@ -4,6 +4,7 @@
 
 use linreg::protocol::{ResultLine, ResultStatus};
 
+use super::fits::{self, Extras, FitsProblem};
 use super::schedule::Step;
 use crate::measure::{Measured, Termination};
 use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
@@ -67,6 +68,14 @@ fn empty_record(
         load_seconds: None,
         train_seconds: None,
         threads: None,
+        fits: None,
+        fit_first_seconds: None,
+        fit_warm_min_seconds: None,
+        fit_warm_median_seconds: None,
+        fit_warm_p99_seconds: None,
+        fit_warm_max_seconds: None,
+        fit_warm_mean_seconds: None,
+        device: None,
         samples: 0,
         sampler_cpu_seconds: None,
         started_unix_seconds,
@@ -100,10 +109,11 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
     let (status, message) = match &measured.termination {
         // Any command: its exit code alone decides, nothing is read from its output.
         Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
-        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point)
-            .and_then(|line| check_times(line, measured.wall_seconds))
+        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point, &implementation.name)
+            .and_then(|(line, extras)| Ok((check_times(line, measured.wall_seconds)?, extras)))
         {
-            Ok(line) => {
+            Ok((line, extras)) => {
+                keep_extras(&mut row, extras);
                 row.w = line.w;
                 row.b = line.b;
                 row.mse = line.mse;
@@ -137,6 +147,21 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
     row
 }
 
+/// The per-fit figures and the device of a result line, into its raw.csv row.
+fn keep_extras(row: &mut RawRecord, Extras { per_fit, device }: Extras) {
+    row.device = device;
+    let Some(per_fit) = per_fit else { return };
+    row.fits = Some(per_fit.fits);
+    row.fit_first_seconds = Some(per_fit.first_seconds);
+    if let Some(warm) = per_fit.warm {
+        row.fit_warm_min_seconds = Some(warm.min_seconds);
+        row.fit_warm_median_seconds = Some(warm.median_seconds);
+        row.fit_warm_p99_seconds = Some(warm.p99_seconds);
+        row.fit_warm_max_seconds = Some(warm.max_seconds);
+        row.fit_warm_mean_seconds = Some(warm.mean_seconds);
+    }
+}
+
 /// Why a run that exited 0 has no usable result line: the message of its raw.csv row.
 #[derive(Debug, thiserror::Error)]
 enum BadOutput {
@@ -165,6 +190,9 @@ enum BadOutput {
          {wall_seconds:.6} s the whole process took (measured from outside): its clock or its figures are wrong"
     )]
     MoreThanTheWallTime { load_seconds: f64, train_seconds: f64, claimed_seconds: f64, wall_seconds: f64 },
+    /// Its per-fit fields (`--fits K`) cannot be true.
+    #[error(transparent)]
+    Fits(#[from] FitsProblem),
 }
 
 /// What a point is run on, as a result line repeats it.
@@ -175,8 +203,9 @@ struct PointParameters {
     learning_rate: f64,
 }
 
-/// The one result line on stdout, parsed and checked against the point it was run on.
-fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<ResultLine, BadOutput> {
+/// The one result line on stdout, parsed and checked against the point it was run on (and the
+/// fits `implementation` was asked for there).
+fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan, implementation: &str) -> Result<(ResultLine, Extras), BadOutput> {
     if truncated {
         return Err(BadOutput::Truncated);
     }
@@ -202,7 +231,8 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan) -> Result<Res
     if parsed.status == ResultStatus::Ok && parsed.epochs_run != point.epochs {
         return Err(BadOutput::EpochsShort { epochs_run: parsed.epochs_run, epochs: point.epochs });
     }
-    Ok(parsed)
+    let extras = fits::read(line, point.fits_of(implementation), parsed.train_seconds)?;
+    Ok((parsed, extras))
 }
 
 /// How far load + train may exceed the wall time measured from outside before the result line is
@@ -366,6 +396,44 @@ mod tests {
         // 10 ms measured from outside; 10.5 ms claimed is within 1 ms + 1%.
         let within = GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0095");
         assert_eq!(status_of(Termination::Exited(0), &within, "").0, RunStatus::Ok);
+    }
+
+    /// Implementation a asked for 5 fits at point 0; the line its program prints, with `fields`.
+    fn fits_status(fields: &str, implementation: usize) -> RawRecord {
+        let mut p = plan(Order::Interleaved);
+        p.scenarios[0].points[0].fits.insert("a".into(), 5);
+        let line = GOOD.replace("\"train_seconds\":0.002", &format!("\"train_seconds\":0.0095{fields}"));
+        let step = Step { scenario: 0, point: 0, implementation, repetition: 1 };
+        classify(&p.scenarios[0], step, &measured(Termination::Exited(0), &line, ""), 0.0)
+    }
+
+    #[test]
+    fn per_fit_fields_are_kept_when_the_run_asked_for_them() {
+        use crate::execute::fits::tests::FIVE_FITS;
+        let row = fits_status(&format!(",{FIVE_FITS},\"device\":\"cpu:0\""), 0);
+        assert_eq!((row.status, row.message.as_str()), (RunStatus::Ok, ""));
+        assert_eq!((row.fits, row.fit_first_seconds, row.device.as_deref()), (Some(5), Some(0.003), Some("cpu:0")));
+        let warm = [row.fit_warm_min_seconds, row.fit_warm_median_seconds, row.fit_warm_p99_seconds, row.fit_warm_max_seconds];
+        assert_eq!(warm, [Some(0.001), Some(0.0015), Some(0.002), Some(0.002)]);
+        assert_eq!(row.fit_warm_mean_seconds, Some(0.00155));
+        // b was not asked for fits: whatever per-fit fields its line has are not its run's.
+        let other = fits_status(&format!(",{FIVE_FITS}"), 1);
+        assert_eq!((other.status, other.fits, other.fit_first_seconds), (RunStatus::Ok, None, None));
+    }
+
+    #[test]
+    fn per_fit_fields_that_cannot_be_true_are_bad_output() {
+        use crate::execute::fits::tests::FIVE_FITS;
+        for (fields, want) in [
+            (String::new(), "the run asked for --fits 5 but the result line has no `fits` field"),
+            (format!(",{}", FIVE_FITS.replace("\"fits\":5", "\"fits\":4")), "reports fits = 4, but the run asked for --fits 5"),
+            (format!(",{}", FIVE_FITS.replace("\"fit_warm_max_seconds\":0.002", "\"fit_warm_max_seconds\":0.0019")), "out of order"),
+        ] {
+            let row = fits_status(&fields, 0);
+            assert_eq!(row.status, RunStatus::BadOutput, "{fields}");
+            assert!(row.message.contains(want), "{fields}: {}", row.message);
+            assert_eq!(row.fits, None, "nothing of a refused line is kept");
+        }
     }
 
     #[test]

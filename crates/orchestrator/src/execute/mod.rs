@@ -5,6 +5,7 @@
 //! This is the arrow plan → runner → raw records; it knows nothing of statistics or the report.
 
 mod classify;
+mod fits;
 mod schedule;
 
 use std::path::Path;

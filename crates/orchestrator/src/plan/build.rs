@@ -10,7 +10,10 @@ use super::availability::check_available;
 use super::context::{global_values, PlanContext};
 use super::datasets::{self, Generated};
 use super::{AccuracySettings, ImplementationPlan, Measure, Plan, PointPlan, ScenarioPlan};
-use crate::scenario::{self, Catalogue, DatasetSpec, ImplementationSpec, ScenarioError, ScenarioFile, DEFAULT_X_MAX, DEFAULT_X_MIN};
+use crate::scenario::{
+    self, Catalogue, DatasetSpec, FitsSpec, ImplementationSpec, Protocol, ScenarioError, ScenarioFile, DEFAULT_QUICK_FITS, DEFAULT_X_MAX,
+    DEFAULT_X_MIN,
+};
 
 /// Defaults for what a scenario's `measure:` leaves out.
 const DEFAULT_WARMUP: u32 = 2;
@@ -76,7 +79,10 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
                 Ok(ImplementationPlan { unavailable, ..resolved })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let points = build_points(path, file, ctx).with_context(|| format!("{}: preparing the dataset", path.display()))?;
+        let follows_protocol: Vec<&str> =
+            implementations.iter().filter(|i| i.protocol != Protocol::None).map(|i| i.name.as_str()).collect();
+        let points =
+            build_points(path, file, &follows_protocol, ctx).with_context(|| format!("{}: preparing the dataset", path.display()))?;
         let m = &file.measure;
         let repetitions = ctx.repetitions.unwrap_or_else(|| {
             let full = m.repetitions.as_ref().map_or(DEFAULT_REPETITIONS, |r| r.value);
@@ -117,6 +123,7 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
                 .as_ref()
                 .map_or_else(AccuracySettings::default, |a| AccuracySettings { relative_tolerance: a.relative_tolerance.value }),
             anatomy: file.anatomy.iter().map(|chain| chain.value.iter().map(|n| n.value.clone()).collect()).collect(),
+            highlight: file.highlight.iter().map(|name| name.value.clone()).collect(),
         });
     }
     Ok(Plan { scenarios })
@@ -136,20 +143,21 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
 }
 
 /// What one point of a sweep (or the single point of a scenario without one) sets.
-struct PointOverrides {
+struct PointOverrides<'a> {
     n: Option<u64>,
     epochs: Option<u64>,
     learning_rate: Option<f64>,
     /// Run by --quick.
     in_quick: bool,
     skip: Vec<String>,
+    fits: Option<&'a FitsSpec>,
 }
 
-fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::Result<Vec<PointPlan>> {
+fn build_points(path: &Path, file: &ScenarioFile, follows_protocol: &[&str], ctx: &PlanContext) -> anyhow::Result<Vec<PointPlan>> {
     let base_epochs = file.training.epochs.value;
     let base_lr = file.training.learning_rate.value;
     let overrides: Vec<PointOverrides> = match &file.sweep {
-        None => vec![PointOverrides { n: None, epochs: None, learning_rate: None, in_quick: true, skip: Vec::new() }],
+        None => vec![PointOverrides { n: None, epochs: None, learning_rate: None, in_quick: true, skip: Vec::new(), fits: None }],
         Some(sweep) => sweep
             .value
             .iter()
@@ -161,12 +169,15 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
                     learning_rate: p.learning_rate.as_ref().map(|v| v.value),
                     in_quick: p.quick,
                     skip: p.skip.iter().map(|s| s.value.clone()).collect(),
+                    fits: p.fits.as_ref().map(|f| &f.value),
                 }
             })
             .collect(),
     };
     let mut points = Vec::new();
-    for (index, PointOverrides { n, epochs, learning_rate, in_quick, skip }) in overrides.into_iter().enumerate() {
+    let scenario_fits = file.training.fits.as_ref().map(|f| &f.value);
+    let quick_fits = ctx.quick.then(|| file.training.quick_fits.as_ref().map_or(DEFAULT_QUICK_FITS, |q| q.value));
+    for (index, PointOverrides { n, epochs, learning_rate, in_quick, skip, fits }) in overrides.into_iter().enumerate() {
         if ctx.quick && !in_quick {
             continue;
         }
@@ -201,6 +212,11 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
             learning_rate,
             data_path: prepared.path,
             data_description: prepared.description,
+            fits: scenario::fits_at_point(scenario_fits, fits, follows_protocol)
+                .into_iter()
+                .filter(|(name, _)| !skip.contains(name))
+                .map(|(name, count)| (name, quick_fits.map_or(count, |cap| count.min(cap))))
+                .collect(),
             skip,
             reference: None,
         });
@@ -208,7 +224,8 @@ fn build_points(path: &Path, file: &ScenarioFile, ctx: &PlanContext) -> anyhow::
     Ok(points)
 }
 
-/// The argv of one run: the implementation's template with the point's values filled in.
+/// The argv of one run: the implementation's template with the point's values filled in, and
+/// `--fits K` after it when the point asks this implementation for K fits.
 pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan) -> Result<Vec<String>, scenario::TemplateError> {
     let values = BTreeMap::from([
         ("data", point.data_path.display().to_string()),
@@ -216,5 +233,9 @@ pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan
         ("learning_rate", format!("{:?}", point.learning_rate)),
         ("n", point.n.to_string()),
     ]);
-    implementation.command.iter().map(|a| scenario::fill(a, &values)).collect()
+    let mut argv = implementation.command.iter().map(|a| scenario::fill(a, &values)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(fits) = point.fits.get(&implementation.name) {
+        argv.extend(["--fits".to_string(), fits.to_string()]);
+    }
+    Ok(argv)
 }

@@ -49,9 +49,17 @@ pub struct ScenarioPlan {
     /// Start-up anatomy chains (implementation names), empty for most scenarios.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anatomy: Vec<Vec<String>>,
+    /// Implementations the verdict on warm fits places against the winners (`highlight:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub highlight: Vec<String>,
 }
 
 impl ScenarioPlan {
+    /// Whether any run of the scenario makes warm, repeated fits (`fits:`).
+    pub(crate) fn has_fits(&self) -> bool {
+        self.points.iter().any(|p| !p.fits.is_empty())
+    }
+
     /// Whether `name` prints a result line with a fit (not a `protocol: none` program such as
     /// /bin/true, measured only for what starting it costs). Unknown names count as fitting.
     pub(crate) fn has_fit(&self, name: &str) -> bool {
@@ -100,6 +108,17 @@ pub struct PointPlan {
     /// written before it was kept: the report then reads the data file again, if it is there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<PointReference>,
+    /// Fits per run, by implementation (`--fits K`, docs/protocol.md); the others make one fit
+    /// and are not given the flag. Absent in plans written before it existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fits: BTreeMap<String, u64>,
+}
+
+impl PointPlan {
+    /// The fits `implementation` makes in each run at this point, when it was asked for them.
+    pub(crate) fn fits_of(&self, implementation: &str) -> Option<u64> {
+        self.fits.get(implementation).copied()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

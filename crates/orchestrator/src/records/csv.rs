@@ -68,8 +68,24 @@ mod tests {
     use super::*;
     use crate::run_dir::RAW_CSV;
 
-    /// A run whose numbers do not survive a careless float format, and a message that needs quoting.
+    /// A run of warm fits whose numbers do not survive a careless float format, and texts that
+    /// need quoting.
     fn record(repetition: u32) -> RawRecord {
+        RawRecord {
+            fits: Some(101),
+            fit_first_seconds: Some(0.25),
+            fit_warm_min_seconds: Some(1.25e-6),
+            fit_warm_median_seconds: Some((0.1 + 0.2) * 1e-6),
+            fit_warm_p99_seconds: Some(2e-6),
+            fit_warm_max_seconds: Some(3.5e-6),
+            fit_warm_mean_seconds: Some(1.4e-6),
+            device: Some("gpu (NVIDIA A100, \"40GB\")".into()),
+            ..one_fit(repetition)
+        }
+    }
+
+    /// The same run as a process that fits once.
+    fn one_fit(repetition: u32) -> RawRecord {
         RawRecord {
             scenario: "seed".into(),
             point_label: "n=5, epochs=1000".into(),
@@ -96,6 +112,29 @@ mod tests {
         CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
         let rows: Vec<RawRecord> = read_csv(&path).unwrap();
         assert_eq!(rows, vec![record(1), record(2)]);
+    }
+
+    /// raw.csv of a run made before a column existed: the column reads as empty.
+    #[test]
+    fn rows_written_before_the_per_fit_columns_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(RAW_CSV);
+        CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut table: Vec<Vec<String>> =
+            csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+        let header: Vec<String> = csv::Reader::from_reader(text.as_bytes()).headers().unwrap().iter().map(String::from).collect();
+        let newer = |name: &str| name.starts_with("fit") || name == "device";
+        let keep: Vec<usize> = (0..header.len()).filter(|&i| !newer(&header[i])).collect();
+        assert_eq!(header.len() - keep.len(), 8, "{header:?}");
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(keep.iter().map(|&i| &header[i])).unwrap();
+        for row in &mut table {
+            writer.write_record(keep.iter().map(|&i| &row[i])).unwrap();
+        }
+        std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
+        let rows: Vec<RawRecord> = read_csv(&path).unwrap();
+        assert_eq!(rows, vec![one_fit(1)]);
     }
 
     #[test]

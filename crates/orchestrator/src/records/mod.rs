@@ -125,6 +125,28 @@ pub struct RawRecord {
     pub train_seconds: Option<f64>,
     /// Threads the implementation says it summed with (an optional field of the result line).
     pub threads: Option<u64>,
+    /// Warm, repeated fits (`--fits K`, docs/protocol.md), as the implementation timed them: K,
+    /// the first fit, and the minimum, median, 99th percentile (nearest rank), maximum and mean of
+    /// fits 2..K (those only when K ≥ 2). Empty for a run without `--fits` and in run directories
+    /// written before they were recorded.
+    #[serde(default)]
+    pub fits: Option<u64>,
+    #[serde(default)]
+    pub fit_first_seconds: Option<f64>,
+    #[serde(default)]
+    pub fit_warm_min_seconds: Option<f64>,
+    #[serde(default)]
+    pub fit_warm_median_seconds: Option<f64>,
+    #[serde(default)]
+    pub fit_warm_p99_seconds: Option<f64>,
+    #[serde(default)]
+    pub fit_warm_max_seconds: Option<f64>,
+    #[serde(default)]
+    pub fit_warm_mean_seconds: Option<f64>,
+    /// Where the fits ran, when the implementation says (an optional field of the result line,
+    /// e.g. JAX's `cpu:0`): text, shown as text.
+    #[serde(default)]
+    pub device: Option<String>,
     /// Samples taken during this run, and the CPU the sampler spent taking them.
     pub samples: u32,
     pub sampler_cpu_seconds: Option<f64>,
@@ -143,6 +165,12 @@ impl RawRecord {
     /// wall − load − train: interpreter start-up, imports, dynamic linking, exit.
     pub(crate) fn startup_seconds(&self) -> Option<f64> {
         Some(self.wall_seconds? - self.load_seconds? - self.train_seconds?)
+    }
+
+    /// The whole process as a one-off script would be, from a run of warm fits: wall − train +
+    /// the first fit (start-up, loading and one cold fit).
+    pub(crate) fn one_off_seconds(&self) -> Option<f64> {
+        Some(self.wall_seconds? - self.train_seconds? + self.fit_first_seconds?)
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::charts::{
-    Bar, BarGroup, Chart, ClaimedAndMeasured, ComputeLine, Costs, GroupedBars, HeadlineChart, HeadlinePanel, LimitLine, LineChart, Palette,
-    PhaseChart, PhaseRow, Reference, Roofline, RunSamples, Series, TimeSeries, ValueFormat,
+    Bar, BarGroup, Chart, ClaimedAndMeasured, ComputeLine, Costs, GroupedBars, HeadlineChart, HeadlinePanel, Latency, LatencyChart,
+    LatencyGroup, LimitLine, LineChart, Palette, PhaseChart, PhaseRow, Reference, Roofline, RunSamples, Series, TimeSeries, ValueFormat,
 };
 use super::CHARTS_DIR;
 use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
@@ -90,11 +90,43 @@ pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path) -> Figures {
         if let Some(roofline) = roofline_chart(report, scenario) {
             draw("roofline", "Training cost against the machine's limit at each working-set size".into(), &roofline);
         }
+        if let Some(latency) = latency_chart(scenario) {
+            draw("latency", "Time of one fit: the first, and the warm ones from fastest to slowest".into(), &latency);
+        }
         if let Some(accuracy) = accuracy_chart(report, index, scenario) {
             draw("accuracy", "Distance from the least-squares optimum".into(), &accuracy);
         }
     }
     figures
+}
+
+/// Each implementation's per-fit latency at each point where its runs made warm fits.
+fn latency_chart(scenario: &ScenarioSummary) -> Option<LatencyChart> {
+    let groups: Vec<LatencyGroup> = scenario
+        .points
+        .iter()
+        .map(|point| LatencyGroup {
+            label: super::short_label(scenario, point),
+            columns: point
+                .implementations
+                .iter()
+                .filter_map(|i| {
+                    let fits = i.fits.as_ref()?;
+                    let median_of = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(f64::NAN, |d| d.median);
+                    Some(Latency {
+                        implementation: i.implementation.clone(),
+                        fastest: fits.warm_min_seconds.unwrap_or(f64::NAN),
+                        median: median_of(&fits.warm_median),
+                        p99: median_of(&fits.warm_p99),
+                        slowest: fits.warm_max_seconds.unwrap_or(f64::NAN),
+                        first: median_of(&fits.first),
+                    })
+                })
+                .collect(),
+        })
+        .filter(|group| !group.columns.is_empty())
+        .collect();
+    (!groups.is_empty()).then(|| LatencyChart { title: format!("{}: time of one fit", scenario.name), groups })
 }
 
 /// One colour per implementation, in the order the plan first names them, for every chart of the run.

@@ -1,9 +1,12 @@
-//! summary.csv: one row per scenario, point and implementation, for spreadsheets and scripts.
+//! summary.csv: one row per scenario, point and implementation, for spreadsheets and scripts,
+//! the columns of warm, repeated fits last (empty for runs without them).
 //! (summary.json is the whole [`Analysis`] serialised, which holds the same and more.)
 
 use serde::Serialize;
 
+use crate::analysis::fits::FitsSummary;
 use crate::analysis::Analysis;
+use crate::stats::{Distribution, Ratio};
 
 /// One row of summary.csv. Times in seconds, memory in bytes, empty where unknown.
 #[derive(Debug, Serialize)]
@@ -55,6 +58,68 @@ pub(crate) struct SummaryRow<'a> {
     pub(crate) memory_ratio_ci_high: Option<f64>,
 }
 
+/// The warm-fit columns of a summary.csv row: K, and medians over the runs with their CIs.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct FitsColumns {
+    pub(crate) fits: Option<u64>,
+    pub(crate) fit_first_median_s: Option<f64>,
+    pub(crate) fit_warm_median_s: Option<f64>,
+    pub(crate) fit_warm_median_ci_low_s: Option<f64>,
+    pub(crate) fit_warm_median_ci_high_s: Option<f64>,
+    pub(crate) fit_warm_p99_s: Option<f64>,
+    pub(crate) fit_warm_p99_ci_low_s: Option<f64>,
+    pub(crate) fit_warm_p99_ci_high_s: Option<f64>,
+    pub(crate) fit_warm_min_s: Option<f64>,
+    pub(crate) fit_warm_max_s: Option<f64>,
+    pub(crate) first_over_warm: Option<f64>,
+    pub(crate) fits_per_second_per_core: Option<f64>,
+    pub(crate) one_off_median_s: Option<f64>,
+    pub(crate) steady_rss_bytes: Option<f64>,
+    pub(crate) warm_speedup_vs_baseline: Option<f64>,
+    pub(crate) warm_speedup_ci_low: Option<f64>,
+    pub(crate) warm_speedup_ci_high: Option<f64>,
+    pub(crate) one_off_speedup_vs_baseline: Option<f64>,
+    pub(crate) one_off_speedup_ci_low: Option<f64>,
+    pub(crate) one_off_speedup_ci_high: Option<f64>,
+    /// Where the fits ran, as the implementation said (space-separated when several).
+    pub(crate) devices: String,
+}
+
+impl FitsColumns {
+    fn of(f: &FitsSummary) -> FitsColumns {
+        let median = |d: &Option<Distribution>| d.as_ref().map(|d| d.median);
+        let ci = |d: &Option<Distribution>| (d.as_ref().map(|d| d.ci_low), d.as_ref().map(|d| d.ci_high));
+        let ratio = |r: &Option<Ratio>| (r.map(|r| r.estimate), r.map(|r| r.ci_low), r.map(|r| r.ci_high));
+        let (fit_warm_median_ci_low_s, fit_warm_median_ci_high_s) = ci(&f.warm_median);
+        let (fit_warm_p99_ci_low_s, fit_warm_p99_ci_high_s) = ci(&f.warm_p99);
+        let (warm_speedup_vs_baseline, warm_speedup_ci_low, warm_speedup_ci_high) = ratio(&f.warm_speedup_vs_baseline);
+        let (one_off_speedup_vs_baseline, one_off_speedup_ci_low, one_off_speedup_ci_high) = ratio(&f.one_off_speedup_vs_baseline);
+        FitsColumns {
+            fits: Some(f.fits),
+            fit_first_median_s: median(&f.first),
+            fit_warm_median_s: median(&f.warm_median),
+            fit_warm_median_ci_low_s,
+            fit_warm_median_ci_high_s,
+            fit_warm_p99_s: median(&f.warm_p99),
+            fit_warm_p99_ci_low_s,
+            fit_warm_p99_ci_high_s,
+            fit_warm_min_s: f.warm_min_seconds,
+            fit_warm_max_s: f.warm_max_seconds,
+            first_over_warm: median(&f.first_over_warm),
+            fits_per_second_per_core: f.fits_per_second_per_core,
+            one_off_median_s: median(&f.one_off),
+            steady_rss_bytes: f.steady_rss_bytes,
+            warm_speedup_vs_baseline,
+            warm_speedup_ci_low,
+            warm_speedup_ci_high,
+            one_off_speedup_vs_baseline,
+            one_off_speedup_ci_low,
+            one_off_speedup_ci_high,
+            devices: f.devices.join(" "),
+        }
+    }
+}
+
 pub(crate) fn summary_csv(report: &Analysis) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for (s, scenario) in report.summary.scenarios.iter().enumerate() {
@@ -63,7 +128,7 @@ pub(crate) fn summary_csv(report: &Analysis) -> anyhow::Result<Vec<u8>> {
             for i in &point.implementations {
                 let judged = accuracy.and_then(|a| a.implementations.iter().find(|j| j.implementation == i.implementation));
                 let ols = accuracy.and_then(|a| a.ols);
-                writer.serialize(SummaryRow {
+                let row = SummaryRow {
                     scenario: &scenario.name,
                     point: point.index,
                     point_label: &point.label,
@@ -109,7 +174,9 @@ pub(crate) fn summary_csv(report: &Analysis) -> anyhow::Result<Vec<u8>> {
                     memory_ratio_vs_baseline: i.memory_ratio_vs_baseline.map(|r| r.estimate),
                     memory_ratio_ci_low: i.memory_ratio_vs_baseline.map(|r| r.ci_low),
                     memory_ratio_ci_high: i.memory_ratio_vs_baseline.map(|r| r.ci_high),
-                })?;
+                };
+                // A tuple of structs is one row, the header the names of both in order.
+                writer.serialize((row, i.fits.as_ref().map(FitsColumns::of).unwrap_or_default()))?;
             }
         }
     }

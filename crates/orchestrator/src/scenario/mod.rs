@@ -6,12 +6,15 @@
 //! nothing from the rest of the crate.
 
 mod error;
+mod fits;
 mod load;
 mod schema;
 mod template;
 mod validate;
 
 pub use error::ScenarioError;
+pub use fits::FitsSpec;
+pub(crate) use fits::{fits_at_point, DEFAULT_QUICK_FITS};
 pub use load::{load_implementations, load_scenario};
 pub(crate) use schema::{overridden, DEFAULT_X_MAX, DEFAULT_X_MIN, MAX_RUNS_PER_POINT};
 pub use schema::{

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
+use super::fits::FitsSpec;
+
 /// Placeholders a command template may use. Filled per point: data, epochs, learning_rate, n.
 /// Filled once: python (the project venv's interpreter), bin_dir (where `linreg` was built),
 /// root (the project root).
@@ -54,6 +56,10 @@ pub struct ScenarioFile {
     /// so that each step's cost is its median minus the one before it (scenarios/startup.yaml).
     #[serde(default)]
     pub anatomy: Vec<Spanned<Vec<Spanned<String>>>>,
+    /// Implementations the report's verdict on warm fits sets against the winners, whatever their
+    /// rank (the production scenario: Python calling Rust, JAX).
+    #[serde(default)]
+    pub highlight: Vec<Spanned<String>>,
 }
 
 /// Where the points come from.
@@ -109,6 +115,14 @@ pub struct NpySpec {
 pub struct Training {
     pub epochs: Spanned<u64>,
     pub learning_rate: Spanned<f64>,
+    /// Fits per run, each from w = b = 0 on the data loaded once (`--fits K` appended to the
+    /// command): a count for every implementation that follows the protocol, or one per
+    /// implementation. Absent: one fit, no `--fits`.
+    #[serde(default)]
+    pub fits: Option<Spanned<FitsSpec>>,
+    /// The most fits any run makes with --quick (default [`super::fits::DEFAULT_QUICK_FITS`]).
+    #[serde(default)]
+    pub quick_fits: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -139,6 +153,9 @@ pub struct SweepPoint {
     /// Implementations not run at this point (e.g. plain Python at 10^7 points).
     #[serde(default)]
     pub skip: Vec<Spanned<String>>,
+    /// Fits per run at this point, over the scenario's for the implementations it names.
+    #[serde(default)]
+    pub fits: Option<Spanned<FitsSpec>>,
 }
 
 fn yes() -> bool {
@@ -227,7 +244,8 @@ pub enum Order {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Claim {
     /// `faster` is at least `at_least` (and at most `at_most`) times faster than `than`, by median
-    /// wall time (or `metric: cpu` / `metric: train`).
+    /// wall time (or `metric: cpu`, `train`, or with fits `warm_median`, `warm_p99`, `first_fit`,
+    /// `one_off`).
     Speedup(SpeedupClaim),
     /// `leaner` uses at least `at_least` times less peak memory than `than`.
     MemoryRatio(MemoryRatioClaim),
@@ -265,6 +283,38 @@ pub enum TimeMetric {
     Wall,
     Cpu,
     Train,
+    /// With fits: the median of a run's warm fits (2..K).
+    WarmMedian,
+    /// With fits: the 99th percentile of a run's warm fits.
+    WarmP99,
+    /// With fits: the run's first fit.
+    FirstFit,
+    /// With fits: the process as a one-off script would be, start-up + load + the first fit.
+    OneOff,
+}
+
+impl TimeMetric {
+    /// As written in a scenario.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TimeMetric::Wall => "wall",
+            TimeMetric::Cpu => "cpu",
+            TimeMetric::Train => "train",
+            TimeMetric::WarmMedian => "warm_median",
+            TimeMetric::WarmP99 => "warm_p99",
+            TimeMetric::FirstFit => "first_fit",
+            TimeMetric::OneOff => "one_off",
+        }
+    }
+
+    /// Whether the figure comes from the per-fit fields, and how many fits a run needs for it.
+    pub(crate) fn fits_needed(self) -> Option<u64> {
+        match self {
+            TimeMetric::Wall | TimeMetric::Cpu | TimeMetric::Train => None,
+            TimeMetric::FirstFit | TimeMetric::OneOff => Some(1),
+            TimeMetric::WarmMedian | TimeMetric::WarmP99 => Some(2),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

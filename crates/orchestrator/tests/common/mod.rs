@@ -52,6 +52,7 @@ pub fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
                 data_description: "inline: 5 points".into(),
                 skip: vec![],
                 reference: None,
+                fits: Default::default(),
             }],
             measure: Measure {
                 warmup: 0,
@@ -65,6 +66,7 @@ pub fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
             expect: claims,
             accuracy: AccuracySettings::default(),
             anatomy: Vec::new(),
+            highlight: Vec::new(),
         }],
     }
 }
@@ -99,6 +101,14 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         load_seconds: Some(wall * 0.01),
         train_seconds: Some(wall * 0.1),
         threads: None,
+        fits: None,
+        fit_first_seconds: None,
+        fit_warm_min_seconds: None,
+        fit_warm_median_seconds: None,
+        fit_warm_p99_seconds: None,
+        fit_warm_max_seconds: None,
+        fit_warm_mean_seconds: None,
+        device: None,
         samples: 0,
         sampler_cpu_seconds: Some(1e-5),
         started_unix_seconds: 1.8e9,

@@ -13,6 +13,7 @@ use crate::analysis::Analysis;
 mod accuracy;
 mod claims;
 mod environment;
+mod fits;
 mod notes;
 mod opening;
 mod scenario;
@@ -26,6 +27,7 @@ pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
     opening::answer_section(&mut out, report, figures);
+    fits::verdict(&mut out, report);
     opening::contents(&mut out, report);
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
         scenario::scenario_section(&mut out, report, index, plan, summary, figures);

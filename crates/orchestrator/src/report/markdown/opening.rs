@@ -15,7 +15,10 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
     let mut lines = Vec::new();
     if let Some((scenario, point)) = crate::report::headline(report) {
         let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
-        lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| plan.has_fit(name))));
+        // A run of warm fits counts K of them in its whole process: the verdict on fits speaks for it.
+        if plan.is_none_or(|plan| !plan.has_fits()) {
+            lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| plan.has_fit(name))));
+        }
         // Where start-up goes, piece by piece, when the run measured the start-up anatomy.
         if let Some(piece) = crate::report::anatomy::biggest_piece_sentence(report) {
             lines.push(format!("**The biggest piece:** {piece}."));
@@ -48,6 +51,9 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
             let held = report.claims.iter().filter(|c| c.scenario != scenario.name && c.verdict == Verdict::Held).count();
             lines.push(format!("Other scenarios' claims: {held} of {elsewhere} held."));
         }
+    }
+    if let Some(line) = super::fits::opening_line(report) {
+        lines.push(line);
     }
     if let Some(line) = large_point_line(report) {
         lines.push(line);

@@ -37,6 +37,7 @@ pub(super) fn scenario_section(
         m.timeout_seconds,
         summary.baseline
     );
+    super::fits::results_note(out, plan);
     for point in &summary.points {
         if summary.points.len() > 1 {
             let _ = writeln!(out, "### {}\n", point.label);
@@ -45,6 +46,7 @@ pub(super) fn scenario_section(
         phases_table(out, point, report);
     }
     crate::report::anatomy::section(out, report, index);
+    super::fits::section(out, plan, summary);
     let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();
     if !mine.is_empty() {
         let _ = writeln!(out, "### Charts\n");

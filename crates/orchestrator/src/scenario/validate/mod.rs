@@ -6,6 +6,7 @@ mod accuracy;
 mod anatomy;
 mod dataset;
 mod expect;
+mod fits;
 mod implementations;
 mod measure;
 mod name;
@@ -32,7 +33,8 @@ pub(crate) fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &Catalog
     sweep::check(path, scenario)?;
     measure::check(path, &scenario.measure)?;
     accuracy::check(path, scenario.accuracy.as_ref())?;
-    expect::check(path, scenario)
+    expect::check(path, scenario)?;
+    fits::check(path, scenario, catalogue)
 }
 
 /// Whether `name` is among the scenario's `implementations:`.
