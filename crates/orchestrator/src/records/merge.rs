@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{read_json, read_raw, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
+use super::{read_json, read_raw_rows, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
 use crate::environment::{self, Environment, MachineRun, Merged};
 use crate::plan::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 use crate::plan::{Plan, ScenarioPlan};
@@ -71,8 +71,9 @@ pub(crate) struct Shard {
     pub samples: Vec<SampleRecord>,
 }
 
-/// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine).
-pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Result<Shard> {
+/// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine, a
+/// last line cut short).
+pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a run directory", dir.display());
     }
@@ -85,8 +86,12 @@ pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Resul
             None
         }
     };
-    let raw = read_raw(dir).context("the shard's raw records")?;
+    let raw = read_raw_rows(dir).context("the shard's raw records")?;
     let samples = read_samples(dir).context("the shard's samples")?;
+    for cut in raw.cut_short.iter().chain(&samples.cut_short) {
+        warn(format!("warning: {cut}"));
+    }
+    let (raw, samples) = (raw.rows, samples.rows);
     for row in &raw {
         let key = PointKey { scenario: row.scenario.clone(), point: row.point };
         if !block.points.contains(&key) {
