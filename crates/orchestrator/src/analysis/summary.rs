@@ -189,7 +189,7 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
                     let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
                     let planned = if implementation.runs_at(point) { scenario.measure.repetitions as usize } else { 0 };
                     let rows = rows_of(&implementation.name);
-                    summarise_implementation(&implementation.name, &rows, (point.n, planned), &key, environment)
+                    summarise_implementation(&implementation.name, &rows, point.n, planned, &key, environment)
                 })
                 .collect();
             for summary in &mut implementations {
@@ -243,7 +243,8 @@ pub(crate) fn ratio_between(
 fn summarise_implementation(
     name: &str,
     rows: &[&RawRecord],
-    (n, planned): (u64, usize),
+    n: u64,
+    planned: usize,
     key: &str,
     environment: Option<&Environment>,
 ) -> ImplementationSummary {
