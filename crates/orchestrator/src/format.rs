@@ -43,13 +43,27 @@ pub(crate) fn bytes(b: f64) -> String {
     }
 }
 
-/// Three significant figures, no exponent for ordinary ratios.
+/// Numbers at or beyond these magnitudes are written in scientific form ("1.00e300", "2.50e-7"):
+/// nothing measured is that large or small, but a hand-edited raw.csv can say so, and 301 digits
+/// or "0.000" would hide what it says.
+const SCIENTIFIC_FROM: f64 = 1e6;
+const SCIENTIFIC_BELOW: f64 = 1e-3;
+
+fn is_absurd(v: f64) -> bool {
+    let magnitude = v.abs();
+    magnitude >= SCIENTIFIC_FROM || (magnitude > 0.0 && magnitude < SCIENTIFIC_BELOW)
+}
+
+/// Three significant figures, no exponent for ordinary ratios (an absurd magnitude in
+/// scientific form).
 pub(crate) fn sig3(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");
     }
     let magnitude = v.abs();
-    if magnitude >= 100.0 {
+    if is_absurd(v) {
+        format!("{v:.2e}")
+    } else if magnitude >= 100.0 {
         format!("{v:.0}")
     } else if magnitude >= 10.0 {
         format!("{v:.1}")
@@ -87,8 +101,15 @@ pub(crate) fn ratio_with_ci_in_words(r: &Ratio, word: &str) -> String {
 
 /// A ratio new/old as a signed change with its CI: "+3.2% [+1.0%, +5.5%]".
 pub(crate) fn change_with_ci(r: &Ratio) -> String {
-    let change = |ratio: f64| (ratio - 1.0) * 100.0;
-    format!("{:+.1}% [{:+.1}%, {:+.1}%]", change(r.estimate), change(r.ci_low), change(r.ci_high))
+    let change = |ratio: f64| {
+        let percent = (ratio - 1.0) * 100.0;
+        if percent.abs() >= SCIENTIFIC_FROM {
+            format!("{percent:+.2e}%")
+        } else {
+            format!("{percent:+.1}%")
+        }
+    };
+    format!("{} [{}, {}]", change(r.estimate), change(r.ci_low), change(r.ci_high))
 }
 
 /// "10^7" for powers of ten, else the number with thin grouping: "250 000".
@@ -113,10 +134,21 @@ pub(crate) fn percent(fraction: f64) -> String {
         return "—".into();
     }
     let p = fraction * 100.0;
-    if p.abs() >= 10.0 {
+    if is_absurd(p) {
+        format!("{p:.2e}%")
+    } else if p.abs() >= 10.0 {
         format!("{p:.0}%")
     } else {
-        format!("{}%", sig3(p).trim_end_matches('0').trim_end_matches('.'))
+        format!("{}%", trim_zeros(&sig3(p)))
+    }
+}
+
+/// "2.50" → "2.5", "3.00" → "3"; a number in scientific form ("1.00e10") is left as it is.
+fn trim_zeros(number: &str) -> &str {
+    if number.contains('.') && !number.contains('e') {
+        number.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        number
     }
 }
 
@@ -224,9 +256,11 @@ impl ValueFormat {
             let text = format!("{:.1e}", value / divisor).replace(".0e", "e");
             return format!("{text}{suffix}");
         }
+        if (value / divisor).abs() >= SCIENTIFIC_FROM {
+            return format!("{:.1e}{suffix}", value / divisor);
+        }
         let digits = format!("{:.2}", value / divisor);
-        let digits = if digits.contains('.') { digits.trim_end_matches('0').trim_end_matches('.') } else { &digits };
-        format!("{digits}{suffix}")
+        format!("{}{suffix}", trim_zeros(&digits))
     }
 }
 
@@ -235,6 +269,12 @@ fn significant_digits(value: f64, digits: i32) -> String {
         return format!("{value}");
     }
     let magnitude = value.abs().log10().floor() as i32;
+    // In its unit, a label's value is between 1 and 1000 (a chart's small distances, 1e-7, are
+    // written out): only what no run measures is written in scientific form.
+    if !(-9..9).contains(&magnitude) {
+        let decimals = (digits - 1).max(0) as usize;
+        return format!("{value:.decimals$e}");
+    }
     let decimals = (digits - 1 - magnitude).max(0) as usize;
     format!("{value:.decimals$}")
 }
@@ -243,18 +283,18 @@ fn significant_digits(value: f64, digits: i32) -> String {
 pub(crate) fn bytes_compact(bytes: f64) -> String {
     let text = ValueFormat::Bytes.format(bytes);
     match text.split_once(' ') {
-        Some((number, unit)) if number.contains('.') => format!("{} {unit}", number.trim_end_matches('0').trim_end_matches('.')),
-        _ => text,
+        Some((number, unit)) => format!("{} {unit}", trim_zeros(number)),
+        None => text,
     }
 }
 
 /// 0.05, 0.3, 2, 10, 10k, 1M: as few digits as a tick needs.
 pub(crate) fn compact(value: f64) -> String {
     let text = ValueFormat::Plain.format(value);
-    let split = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+    // The suffix (k, M, G) is the letters at the end; an exponent's "e" is followed by digits.
+    let split = text.rfind(|c: char| !c.is_ascii_alphabetic()).map_or(0, |i| i + 1);
     let (number, suffix) = text.split_at(split);
-    let number = if number.contains('.') { number.trim_end_matches('0').trim_end_matches('.') } else { number };
-    format!("{number}{suffix}")
+    format!("{}{suffix}", trim_zeros(number))
 }
 
 /// "45s", "3m 20s", "1h 05m": what a progress bar shows.
@@ -343,6 +383,22 @@ mod tests {
         assert_eq!(sig3(1.995), "2.00");
         assert_eq!(sig3(0.012_34), "0.012");
         assert_eq!(sig3(f64::NAN), "NaN");
+        assert_eq!(sig3(0.0), "0.000");
+    }
+
+    #[test]
+    fn absurd_magnitudes_are_written_in_scientific_form() {
+        assert_eq!(sig3(1e300), "1.00e300");
+        assert_eq!(sig3(-2.5e-301), "-2.50e-301");
+        assert_eq!(seconds(1e300), "1.00e300 s");
+        assert_eq!(percent(1e10), "1.00e12%");
+        assert_eq!(percent(2.5e-12), "2.50e-10%");
+        assert_eq!(change_with_ci(&Ratio { estimate: 1e10, ci_low: 1e10, ci_high: 1e10 }), "+1.00e12% [+1.00e12%, +1.00e12%]");
+        assert_eq!(ValueFormat::Seconds.format(1e300), "1.00e300 s");
+        assert_eq!(ValueFormat::Seconds.format_short(1e300), "1.0e300 s");
+        assert_eq!(bytes_compact(1.1e25), "1.00e13 TiB");
+        assert_eq!(compact(1e300), "1.00e291G");
+        assert_eq!(compact(2.5e4), "25k");
     }
 
     #[test]

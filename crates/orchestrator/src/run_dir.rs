@@ -61,13 +61,28 @@ pub(crate) fn check_writable(dir: &Path) -> std::io::Result<()> {
     result
 }
 
-/// Points `results_dir/latest` at `run_dir`, atomically (a new symlink renamed over the old).
+/// Points `results_dir/latest` at `run_dir`, atomically (a new symlink renamed over the old). A
+/// `latest` that is not a symlink is the user's own (a file, a directory): it is left as it is,
+/// and the error says so. No temporary link is left behind either way.
 pub(crate) fn point_latest_at(results_dir: &Path, run_dir: &Path) -> std::io::Result<()> {
+    let latest = results_dir.join(LATEST);
+    match std::fs::symlink_metadata(&latest) {
+        Ok(found) if !found.file_type().is_symlink() => {
+            let what = if found.is_dir() { "a directory" } else { "a file" };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("it is {what}, not a link a run made: left as it is (rename it to have `latest` follow the runs)"),
+            ));
+        }
+        _ => {}
+    }
     let target = run_dir.file_name().map(PathBuf::from).unwrap_or_else(|| run_dir.to_path_buf());
     let temp = results_dir.join(format!(".latest-{}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     std::os::unix::fs::symlink(&target, &temp)?;
-    std::fs::rename(&temp, results_dir.join(LATEST))
+    std::fs::rename(&temp, latest).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
 }
 
 #[cfg(test)]
@@ -85,5 +100,21 @@ mod tests {
         point_latest_at(&dir, &a).unwrap();
         point_latest_at(&dir, &b).unwrap();
         assert_eq!(std::fs::canonicalize(dir.join(LATEST)).unwrap(), std::fs::canonicalize(&b).unwrap());
+    }
+
+    #[test]
+    fn a_latest_that_is_no_link_is_left_alone() {
+        let dir = std::env::temp_dir().join(format!("execute-latest-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let run = create_run_dir(&dir).unwrap();
+        std::fs::write(dir.join(LATEST), "mine").unwrap();
+        let error = point_latest_at(&dir, &run).unwrap_err().to_string();
+        assert!(error.contains("it is a file") && error.contains("left as it is"), "{error}");
+        assert_eq!(std::fs::read_to_string(dir.join(LATEST)).unwrap(), "mine");
+        std::fs::remove_file(dir.join(LATEST)).unwrap();
+        std::fs::create_dir(dir.join(LATEST)).unwrap();
+        assert!(point_latest_at(&dir, &run).unwrap_err().to_string().contains("it is a directory"));
+        let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(!names.iter().any(|n| n.starts_with(".latest")), "{names:?}");
     }
 }

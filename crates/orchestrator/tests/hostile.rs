@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{catalogue, root, ORCHESTRATOR};
+use common::{catalogue, root, Outcome, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -57,19 +57,6 @@ fn run_args(scenario: &Path, results: &Path, extra: &[&str]) -> Vec<OsString> {
     }
     args.extend(extra.iter().map(OsString::from));
     args
-}
-
-/// What one orchestrator invocation did.
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn show(&self) -> String {
-        format!("exit code {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
 }
 
 /// A started orchestrator, its output going to files (so a flood never blocks it).

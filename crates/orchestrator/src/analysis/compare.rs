@@ -46,6 +46,8 @@ pub(crate) struct Comparison {
 pub(crate) struct Outcome {
     pub regressions: usize,
     pub text: String,
+    /// A last line of either raw.csv cut short and left out, for stderr.
+    pub warnings: Vec<String>,
 }
 
 pub(crate) fn classify(ratio: &Ratio, threshold: f64) -> Change {
@@ -101,8 +103,10 @@ pub(crate) fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> V
 }
 
 pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> anyhow::Result<Outcome> {
-    let old = records::read_raw(old_dir).with_context(|| format!("reading the old run {}", old_dir.display()))?;
-    let new = records::read_raw(new_dir).with_context(|| format!("reading the new run {}", new_dir.display()))?;
+    let old = records::read_raw_rows(old_dir).with_context(|| format!("reading the old run {}", old_dir.display()))?;
+    let new = records::read_raw_rows(new_dir).with_context(|| format!("reading the new run {}", new_dir.display()))?;
+    let warnings = old.cut_short.iter().chain(&new.cut_short).map(|cut| format!("warning: {cut}")).collect();
+    let (old, new) = (old.rows, new.rows);
     let comparisons = compare(&old, &new, threshold);
     // Nothing in common is a wrong pair of runs (a CI job given the wrong baseline), not a pass.
     if comparisons.is_empty() {
@@ -152,7 +156,7 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
         );
     }
     let _ = writeln!(text, "\n{regressions} regression(s)");
-    Ok(Outcome { regressions, text })
+    Ok(Outcome { regressions, text, warnings })
 }
 
 #[cfg(test)]

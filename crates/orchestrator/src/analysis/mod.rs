@@ -11,6 +11,7 @@ pub(crate) mod compare;
 pub(crate) mod fits;
 pub(crate) mod metric;
 pub(crate) mod summary;
+pub(crate) mod unplanned;
 
 use std::path::Path;
 
@@ -20,7 +21,7 @@ use serde::Serialize;
 use crate::environment::Environment;
 use crate::plan::Plan;
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
-use crate::records::{RawRecord, SampleRecord};
+use crate::records::{CutShort, RawRecord, SampleRecord};
 
 /// Everything derived from one run directory: what its report shows.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +38,20 @@ pub(crate) struct Analysis {
     pub records: Vec<RawRecord>,
     #[serde(skip)]
     pub samples: Vec<SampleRecord>,
+    /// The last line of raw.csv or samples.csv, when it was cut short and left out.
+    #[serde(skip)]
+    pub cut_short: Vec<CutShort>,
+    /// Rows the plan does not name, left out.
+    #[serde(skip)]
+    pub unplanned: Vec<unplanned::Unplanned>,
+}
+
+impl Analysis {
+    /// What the command says on stderr about the records: a line cut short, rows left out.
+    pub(crate) fn record_warnings(&self) -> Vec<String> {
+        let cut = self.cut_short.iter().map(|c| format!("warning: {c}"));
+        cut.chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
+    }
 }
 
 /// Reads a run directory and derives every statistic, without writing anything.
@@ -46,8 +61,11 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     }
     let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
     let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
-    let records = records::read_raw(run_dir).context("the raw records")?;
+    let raw = records::read_raw_rows(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
+    let cut_short = raw.cut_short.into_iter().chain(samples.cut_short).collect();
+    let (records, samples) = (raw.rows, samples.rows);
+    let unplanned = unplanned::unplanned(&plan, &records);
     let mut summary = summary::summarise(&plan, &records, environment.as_ref());
     add_steady_memory(&mut summary, &records, &samples);
     let accuracy = plan
@@ -58,7 +76,7 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
-    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples })
+    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples, cut_short, unplanned })
 }
 
 /// Each warm-fits summary's memory held while the fits ran, from the samples.

@@ -76,6 +76,10 @@ pub(crate) struct ImplementationSummary {
     pub runs: usize,
     /// Counted runs that ended otherwise.
     pub failed: usize,
+    /// Counted runs the plan asked for that have no row: the run was stopped part-way (killed,
+    /// interrupted) or raw.csv lost rows. Absent from summary.json when none is missing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub missing_runs: usize,
     /// Runs by status, e.g. {"ok": 28, "timeout": 2}.
     #[serde(rename = "statuses")]
     pub status_counts: StatusCounts,
@@ -160,6 +164,15 @@ impl ImplementationSummary {
     pub(crate) fn measured(&self) -> bool {
         self.wall.is_some()
     }
+
+    /// The counted runs the plan asked for here.
+    pub(crate) fn planned_runs(&self) -> usize {
+        self.runs + self.failed + self.missing_runs
+    }
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// Summarises every scenario of `plan` from `records`. `environment` supplies the machine's limits
@@ -179,7 +192,9 @@ fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environmen
                 .iter()
                 .map(|implementation| {
                     let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
-                    summarise_implementation(&implementation.name, &rows_of(&implementation.name), point.n, &key, environment)
+                    let planned = if implementation.runs_at(point) { scenario.measure.repetitions as usize } else { 0 };
+                    let rows = rows_of(&implementation.name);
+                    summarise_implementation(&implementation.name, &rows, point.n, planned, &key, environment)
                 })
                 .collect();
             for summary in &mut implementations {
@@ -234,15 +249,19 @@ pub(crate) fn ratio_between(
     stats::ratio_of_medians(&sample(numerator), &sample(denominator), stats::seed_for(&key))
 }
 
+/// One implementation at a point of `n` values where the plan asked for `planned` counted runs.
 fn summarise_implementation(
     name: &str,
     rows: &[&RawRecord],
     n: u64,
+    planned: usize,
     key: &str,
     environment: Option<&Environment>,
 ) -> ImplementationSummary {
     let status_counts = StatusCounts::of(rows);
     let counted: Vec<&RawRecord> = rows.iter().copied().filter(|r| r.status != RunStatus::Unavailable).collect();
+    // Unavailable where it ran (a merged run's machine without it): nothing was to be run there.
+    let planned = if rows.iter().any(|r| r.status == RunStatus::Unavailable) { 0 } else { planned };
     let measured: Vec<&RawRecord> = counted.iter().copied().filter(|r| r.status.is_measurement()).collect();
     let failed = counted.len() - measured.len();
     let outcome = if rows.iter().any(|r| r.status == RunStatus::Unavailable) && counted.is_empty() {
@@ -282,6 +301,7 @@ fn summarise_implementation(
         outcome,
         runs: measured.len(),
         failed,
+        missing_runs: planned.saturating_sub(counted.len()),
         status_counts,
         message,
         cpu: describe(Metric::Cpu),
@@ -364,7 +384,7 @@ pub(crate) mod tests {
         let python = &point.implementations[1];
         assert_eq!(rust.outcome, Outcome::Ok);
         assert_eq!(python.outcome, Outcome::Partial);
-        assert_eq!((python.runs, python.failed), (2, 1));
+        assert_eq!((python.runs, python.failed, python.missing_runs), (2, 1, 0));
         assert_eq!(python.message.as_deref(), Some("exit code 2: bad"));
         assert_eq!(rust.wall.as_ref().unwrap().median, 0.002);
         assert!((rust.startup.as_ref().unwrap().median - 0.0017).abs() < 1e-12);
@@ -403,6 +423,23 @@ pub(crate) mod tests {
             .implementations
             .iter()
             .all(|i| i.limit_ns_per_point_epoch.is_none() && i.fraction_of_limit.is_none()));
+    }
+
+    #[test]
+    fn runs_the_plan_asked_for_without_a_row_are_missing() {
+        let plan = plan_of(&["rust", "python"], "python");
+        let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("rust", 2, RunStatus::Failed, 0.001, 0.0, 0.0, 1)];
+        let summary = summarise(&plan, &rows, None);
+        let [rust, python] = &summary.scenarios[0].points[0].implementations[..] else { panic!("two implementations") };
+        assert_eq!((rust.runs, rust.failed, rust.missing_runs, rust.planned_runs()), (1, 1, 1, 3));
+        assert_eq!((python.runs, python.missing_runs, python.outcome), (0, 3, Outcome::NotRun));
+        // Written to summary.json only when some are missing.
+        let json = serde_json::to_value(&summary).unwrap();
+        let first = &json["scenarios"][0]["points"][0]["implementations"];
+        assert_eq!((first[0]["missing_runs"].as_u64(), first[1]["missing_runs"].as_u64()), (Some(1), Some(3)));
+        let all_three: Vec<RawRecord> = (1..=3).map(|k| row("rust", k, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)).collect();
+        let json = serde_json::to_string(&summarise(&plan_of(&["rust"], "rust"), &all_three, None)).unwrap();
+        assert!(!json.contains("missing_runs"), "{json}");
     }
 
     #[test]

@@ -78,7 +78,6 @@ pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         Ok(dir)
     })?;
     drop(claim);
-    out!("{}", rendered.terminal_summary);
-    outln!("report: {}", out.join(report::REPORT_MD).display());
+    super::show_rendered(&rendered, &out);
     Ok(super::check_exit(args.check, &rendered))
 }

@@ -89,6 +89,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What a command that rendered a report prints: what the records held that the report left out
+/// (stderr), the short table and where the report is.
+fn show_rendered(rendered: &crate::report::Rendered, run_dir: &std::path::Path) {
+    for warning in &rendered.warnings {
+        errln!("{warning}");
+    }
+    out!("{}", rendered.terminal_summary);
+    outln!("report: {}", run_dir.join(crate::report::REPORT_MD).display());
+}
+
 /// --check fails when a claim did not hold, and when one could not be judged at all (an
 /// implementation it names has no measurement): a claim nobody checked is not a claim that held.
 fn check_exit(check: bool, rendered: &crate::report::Rendered) -> ExitCode {

@@ -7,7 +7,6 @@ use crate::report;
 
 pub(super) fn report(run_dir: &Path, check: bool) -> anyhow::Result<ExitCode> {
     let rendered = report::render(run_dir)?;
-    out!("{}", rendered.terminal_summary);
-    outln!("report: {}", run_dir.join(report::REPORT_MD).display());
+    super::show_rendered(&rendered, run_dir);
     Ok(super::check_exit(check, &rendered))
 }

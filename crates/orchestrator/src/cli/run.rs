@@ -57,16 +57,23 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             errln!("warning: could not point {} at this run: {e}", results_dir.join(run_dir::LATEST).display());
         }
     }
-    let rendered = report::render(run_dir)
-        .with_context(|| format!("rendering the report (the raw records are safe in {})", run_dir.display()))
-        .map_err(part_way)?;
-    out!("{}", rendered.terminal_summary);
-    outln!("report: {}", run_dir.join(report::REPORT_MD).display());
+    let rendered = report::render(run_dir).with_context(|| rendering_failed(run_dir)).map_err(part_way)?;
+    super::show_rendered(&rendered, run_dir);
     if let Some(signal) = signals.received() {
         errln!("interrupted: the report covers the runs that finished");
         return Ok(interrupted_exit(signal));
     }
     Ok(check_exit(args.check, &rendered))
+}
+
+/// What a report that could not be rendered leaves: raw.csv, said only if it is there.
+fn rendering_failed(run_dir: &Path) -> String {
+    let raw = run_dir.join(records::RAW_CSV);
+    if raw.is_file() {
+        format!("rendering the report (the raw records are in {})", raw.display())
+    } else {
+        format!("rendering the report ({} is missing: deleted from outside the orchestrator?)", raw.display())
+    }
 }
 
 /// The scenario files to run, parsed and validated against the catalogue.
@@ -266,7 +273,11 @@ fn execute_plan(
     let mut progress = Progress::new(plan);
     let totals = execute::execute(plan, root, run_dir, cancel, |event| progress.update(event));
     progress.finish();
-    Ok((totals?, env))
+    let totals = totals?;
+    for note in &totals.record_notes {
+        errln!("warning: {note}");
+    }
+    Ok((totals, env))
 }
 
 fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {

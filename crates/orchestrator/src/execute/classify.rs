@@ -8,7 +8,7 @@ use super::fits::{self, Extras, FitsProblem};
 use super::schedule::Step;
 use crate::measure::{Measured, Termination};
 use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
-use crate::records::{RawRecord, RunStatus, SampleRecord};
+use crate::records::{ImpossibleValue, RawRecord, RunStatus, SampleRecord};
 use crate::scenario::Protocol;
 
 /// How much of stderr (its end) or of a bad stdout is kept in a failed run's message.
@@ -111,22 +111,12 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
         Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
         Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point, &implementation.name)
             .and_then(|(line, extras)| Ok((check_times(line, measured.wall_seconds)?, extras)))
-        {
-            Ok((line, extras)) => {
+            .and_then(|(line, extras)| {
+                let status = fill_result(&mut row, line)?;
                 keep_extras(&mut row, extras);
-                row.w = line.w;
-                row.b = line.b;
-                row.mse = line.mse;
-                row.epochs_run = Some(line.epochs_run);
-                row.diverged_at_epoch = line.diverged_at_epoch;
-                row.load_seconds = Some(line.load_seconds);
-                row.train_seconds = Some(line.train_seconds);
-                row.threads = line.threads;
-                match line.status {
-                    ResultStatus::Ok => (RunStatus::Ok, String::new()),
-                    ResultStatus::Diverged => (RunStatus::Diverged, String::new()),
-                }
-            }
+                Ok(status)
+            }) {
+            Ok(status) => (status, String::new()),
             Err(problem) => (RunStatus::BadOutput, problem.to_string()),
         },
         Termination::Exited(code) => (RunStatus::Failed, format!("exit code {code}: {}", stderr_tail())),
@@ -162,6 +152,30 @@ fn keep_extras(row: &mut RawRecord, Extras { per_fit, device }: Extras) {
     }
 }
 
+/// Copies the result line's figures into the row, unless one of them is impossible (a negative
+/// mse, a divergence at epoch 0, a trillion threads: records::check); returns the run's status.
+fn fill_result(row: &mut RawRecord, line: ResultLine) -> Result<RunStatus, BadOutput> {
+    let filled = RawRecord {
+        w: line.w,
+        b: line.b,
+        mse: line.mse,
+        epochs_run: Some(line.epochs_run),
+        diverged_at_epoch: line.diverged_at_epoch,
+        load_seconds: Some(line.load_seconds),
+        train_seconds: Some(line.train_seconds),
+        threads: line.threads,
+        ..row.clone()
+    };
+    if let Some(impossible) = filled.impossible_result() {
+        return Err(BadOutput::Impossible(impossible));
+    }
+    *row = filled;
+    Ok(match line.status {
+        ResultStatus::Ok => RunStatus::Ok,
+        ResultStatus::Diverged => RunStatus::Diverged,
+    })
+}
+
 /// Why a run that exited 0 has no usable result line: the message of its raw.csv row.
 #[derive(Debug, thiserror::Error)]
 enum BadOutput {
@@ -193,6 +207,8 @@ enum BadOutput {
     /// Its per-fit fields (`--fits K`) cannot be true.
     #[error(transparent)]
     Fits(#[from] FitsProblem),
+    #[error("the result line says {0}")]
+    Impossible(ImpossibleValue),
 }
 
 /// What a point is run on, as a result line repeats it.
@@ -368,6 +384,8 @@ mod tests {
             (&GOOD.replace("\"w\":1.99,", "") as &str, "w, b or mse is missing"),
             (&GOOD.replace("\"train_seconds\":0.002", "\"train_seconds\":0.0105") as &str, "more than the 0.010000 s"),
             (&format!("\u{feff}{GOOD}") as &str, "starts with a byte-order mark"),
+            (&GOOD.replace("\"mse\":1e-4", "\"mse\":-1e-4") as &str, "mse = -0.0001: must be a finite number ≥ 0"),
+            (&GOOD.replace("}", ",\"threads\":0}") as &str, "threads = 0: must be between 1 and 65536"),
         ] {
             let (status, message) = status_of(Termination::Exited(0), stdout, "");
             assert_eq!(status, RunStatus::BadOutput, "{stdout}");

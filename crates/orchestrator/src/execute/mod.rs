@@ -53,12 +53,15 @@ pub(crate) struct RunEvent<'a> {
 }
 
 /// What a whole execution produced, besides the files.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Totals {
     pub runs: usize,
     pub sampler_cpu_seconds: f64,
     pub sampled_wall_seconds: f64,
     pub interrupted: bool,
+    /// What happened to raw.csv and samples.csv from outside (a measured program deleted them)
+    /// and how they were kept whole.
+    pub record_notes: Vec<String>,
 }
 
 /// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
@@ -109,6 +112,7 @@ pub(crate) fn execute(
             break;
         }
     }
+    totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
     Ok(totals)
 }
 

@@ -52,12 +52,7 @@ pub(crate) fn schedule(plan: &Plan) -> Vec<Step> {
 
 /// The implementations (by index) that run at a point: neither skipped there nor unavailable.
 pub(crate) fn runnable<'a>(scenario: &'a ScenarioPlan, point: &'a PointPlan) -> impl Iterator<Item = usize> + 'a {
-    scenario
-        .implementations
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.unavailable.is_none() && !point.skip.contains(&i.name))
-        .map(|(index, _)| index)
+    scenario.implementations.iter().enumerate().filter(|(_, i)| i.runs_at(point)).map(|(index, _)| index)
 }
 
 /// How many steps [`schedule`] lists, without listing them.

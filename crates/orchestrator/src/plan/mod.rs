@@ -67,6 +67,13 @@ impl ScenarioPlan {
     }
 }
 
+impl ImplementationPlan {
+    /// Whether it runs at `point`: neither skipped there nor unavailable.
+    pub(crate) fn runs_at(&self, point: &PointPlan) -> bool {
+        self.unavailable.is_none() && !point.skip.contains(&self.name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImplementationPlan {
     pub name: String,

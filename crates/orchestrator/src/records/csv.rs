@@ -1,64 +1,234 @@
 //! raw.csv and samples.csv: appended and synced run by run, so an interrupted run keeps every
-//! finished measurement, and read back with a final row cut short dropped.
+//! finished measurement (and kept whole if a measured program deletes them), and read back with
+//! every value checked and a final row cut short left out, and said.
 
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::check::Checked;
 use super::error::{io_err, RecordsError};
 use super::{RawRecord, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 
 /// Appends rows of one kind to a CSV file, writing the header once, syncing after each batch.
+///
+/// The file is watched between batches: a measured program that deletes or replaces it (it runs
+/// as the same user) does not take the rows with it. The orchestrator's descriptor still holds
+/// every byte written, so the file is written again from it, and [`CsvAppender::take_notes`]
+/// says so.
 pub struct CsvAppender<T> {
     path: PathBuf,
     writer: csv::Writer<File>,
+    /// Bytes written and synced so far: the file cannot be shorter unless cut from outside.
+    written: u64,
+    notes: Vec<String>,
     _row: std::marker::PhantomData<T>,
 }
 
 impl<T: Serialize> CsvAppender<T> {
     /// Creates the file (with its header) or appends to an existing one.
     pub fn open(path: &Path) -> Result<Self, RecordsError> {
-        let existing = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(io_err(path))?;
-        let writer = csv::WriterBuilder::new().has_headers(!existing).from_writer(file);
-        Ok(CsvAppender { path: path.to_owned(), writer, _row: std::marker::PhantomData })
+        let file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io_err(path))?;
+        let written = file.metadata().map_err(io_err(path))?.len();
+        Ok(CsvAppender {
+            path: path.to_owned(),
+            writer: writer_of(file, written),
+            written,
+            notes: Vec::new(),
+            _row: std::marker::PhantomData,
+        })
     }
 
     /// Appends the rows and makes them durable before returning.
     pub fn append(&mut self, rows: &[T]) -> Result<(), RecordsError> {
+        self.keep_in_place()?;
         for row in rows {
             self.writer.serialize(row).map_err(|e| RecordsError::Parse { path: self.path.clone(), message: e.to_string() })?;
         }
         self.writer.flush().map_err(io_err(&self.path))?;
-        self.writer.get_ref().sync_data().map_err(io_err(&self.path))
+        let file = self.writer.get_ref();
+        file.sync_data().map_err(io_err(&self.path))?;
+        self.written = file.metadata().map_err(io_err(&self.path))?.len();
+        Ok(())
+    }
+
+    /// What happened to the file from outside since the last call (deleted, replaced; written
+    /// again), one sentence each.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// Writes the file again from the open descriptor when its name no longer leads to it (deleted
+    /// or replaced); refuses to go on when it was cut short, since rows would be lost unsaid.
+    fn keep_in_place(&mut self) -> Result<(), RecordsError> {
+        let path = &self.path;
+        let mine = self.writer.get_ref().metadata().map_err(io_err(path))?;
+        if mine.len() < self.written {
+            let message = format!(
+                "cut from {} to {} bytes from outside the orchestrator during the run (by a measured program?): the rows it held are lost",
+                self.written,
+                mine.len()
+            );
+            return Err(RecordsError::Altered { path: path.clone(), message });
+        }
+        let what = match std::fs::symlink_metadata(path) {
+            Ok(there) if there.dev() == mine.dev() && there.ino() == mine.ino() => return Ok(()),
+            Ok(_) => "replaced",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "deleted",
+            Err(e) => return Err(RecordsError::Io { path: path.clone(), source: e }),
+        };
+        let file = self.writer.get_ref().try_clone().map_err(io_err(path))?;
+        let restored = rewrite_from(file, path).map_err(io_err(path))?;
+        self.writer = writer_of(restored, self.written);
+        self.notes.push(format!(
+            "{} was {what} during the run (by a measured program?): written again from the orchestrator's open copy, no row lost",
+            path.display()
+        ));
+        Ok(())
     }
 }
 
-/// Reads every complete row. A final row cut short (the process was killed mid-write) is
-/// dropped; any other malformed row is an error naming the line.
-pub(crate) fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    let complete = if text.ends_with('\n') { text.as_str() } else { text.rfind('\n').map_or("", |i| &text[..=i]) };
-    let mut reader = csv::Reader::from_reader(complete.as_bytes());
-    let mut rows = Vec::new();
-    for row in reader.deserialize() {
-        rows.push(row.map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })?);
+/// A CSV writer appending to `file`, writing the header first when the file is empty.
+fn writer_of(file: File, length: u64) -> csv::Writer<File> {
+    csv::WriterBuilder::new().has_headers(length == 0).from_writer(file)
+}
+
+/// Copies everything `from` holds into a new file renamed to `path` (its directory made again if
+/// it was deleted too), and opens that for appending.
+fn rewrite_from(mut from: File, path: &Path) -> std::io::Result<File> {
+    use std::io::{Seek, SeekFrom};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
     }
-    Ok(rows)
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = path.with_file_name(format!(".{file_name}.restore-{}", std::process::id()));
+    let mut copy = || -> std::io::Result<()> {
+        let mut to = File::create(&temp)?;
+        from.seek(SeekFrom::Start(0))?;
+        std::io::copy(&mut from, &mut to)?;
+        to.sync_all()?;
+        std::fs::rename(&temp, path)
+    };
+    copy().inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })?;
+    OpenOptions::new().read(true).append(true).open(path)
+}
+
+/// The rows of a records file, and its last line when that was cut short (left out, not fatal).
+#[derive(Debug)]
+pub(crate) struct CsvRows<T> {
+    pub rows: Vec<T>,
+    pub cut_short: Option<CutShort>,
+}
+
+/// A last line cut short: the run was stopped while writing it (killed, or the disk filled).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CutShort {
+    pub path: PathBuf,
+    /// 1-based, the header being line 1.
+    pub line: u64,
+    /// What the line held (at most 200 characters).
+    pub text: String,
+}
+
+impl std::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: line {} is cut short (the run was stopped while writing it?) and is left out; the complete rows before it count. The line: {}",
+            self.path.display(),
+            self.line,
+            self.text
+        )
+    }
+}
+
+/// Reads every complete row. A last row cut short (the process was killed mid-write: no newline
+/// at the end, or the end inside a quoted field) is left out and returned as [`CutShort`]; any
+/// other malformed row, or a value no run can have ([`Checked`]), is an error naming the line
+/// and the column.
+pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<CsvRows<T>, RecordsError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let error = |line: u64, message: String| RecordsError::Parse { path: path.to_owned(), message: format!("line {line}: {message}") };
+    let mut complete = if text.ends_with('\n') { text.len() } else { text.rfind('\n').map_or(0, |i| i + 1) };
+    if text[..complete].bytes().filter(|&b| b == b'"').count() % 2 == 1 {
+        // The last line ends inside a quoted field (a message with a newline): its row goes on
+        // past the end.
+        complete = last_row_start(&text[..complete]);
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(&text.as_bytes()[..complete]);
+    let headers = reader.headers().map_err(|e| error(1, e.to_string()))?.clone();
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(|e| error(e.position().map_or(0, |p| p.line()), e.to_string()))? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != headers.len() {
+            return Err(error(line, format!("{} fields where the header has {}", record.len(), headers.len())));
+        }
+        let row: T = record.deserialize(Some(&headers)).map_err(|e| error(line, field_problem(&e, &headers)))?;
+        if let Some(bad) = row.impossible_value() {
+            let written = headers.iter().position(|h| h == bad.column).and_then(|i| record.get(i)).unwrap_or(&bad.value);
+            return Err(error(
+                line,
+                format!("column {}: \"{written}\" is impossible: {} (correct or delete that row)", bad.column, bad.rule),
+            ));
+        }
+        rows.push(row);
+    }
+    let cut_short = (complete < text.len()).then(|| CutShort {
+        path: path.to_owned(),
+        line: text[..complete].matches('\n').count() as u64 + 1,
+        text: text[complete..]
+            .chars()
+            .take(200)
+            .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
+            .collect(),
+    });
+    Ok(CsvRows { rows, cut_short })
+}
+
+/// Where the last row of `text` starts (0 when there is none).
+fn last_row_start(text: &str) -> usize {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    let mut start = 0;
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        start = record.position().map_or(start, |p| p.byte() as usize);
+    }
+    start
+}
+
+/// "column wall_seconds: invalid float literal", from csv's "CSV deserialize error: record 3 (line
+/// 4, byte 1021): field 9: invalid float literal".
+fn field_problem(error: &csv::Error, headers: &csv::StringRecord) -> String {
+    match error.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let column = err.field().and_then(|i| headers.get(i as usize)).map_or(String::new(), |name| format!("column {name}: "));
+            format!("{column}{}", err.kind())
+        }
+        _ => error.to_string(),
+    }
 }
 
 pub fn read_raw(run_dir: &Path) -> Result<Vec<RawRecord>, RecordsError> {
+    read_raw_rows(run_dir).map(|read| read.rows)
+}
+
+/// raw.csv's rows, and its last line if that was cut short.
+pub(crate) fn read_raw_rows(run_dir: &Path) -> Result<CsvRows<RawRecord>, RecordsError> {
     read_csv(&run_dir.join(RAW_CSV))
 }
 
 /// samples.csv may be absent (nothing was sampled): that reads as no samples.
-pub(crate) fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>, RecordsError> {
+pub(crate) fn read_samples(run_dir: &Path) -> Result<CsvRows<SampleRecord>, RecordsError> {
     let path = run_dir.join(SAMPLES_CSV);
     if !path.exists() {
-        return Ok(Vec::new());
+        return Ok(CsvRows { rows: Vec::new(), cut_short: None });
     }
     read_csv(&path)
 }
@@ -102,16 +272,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn raw_rows_round_trip_exactly_and_append_keeps_one_header() {
-        let dir = std::env::temp_dir().join(format!("records-test-{}", std::process::id()));
+    /// The path of a raw.csv, not there yet, in a directory of this test's own (`name`-PID).
+    fn fresh_raw_csv(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(RAW_CSV);
         let _ = std::fs::remove_file(&path);
-        CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
-        CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
-        let rows: Vec<RawRecord> = read_csv(&path).unwrap();
-        assert_eq!(rows, vec![record(1), record(2)]);
+        path
     }
 
     /// raw.csv of a run made before a column existed: the column reads as empty.
@@ -133,20 +300,59 @@ mod tests {
             writer.write_record(keep.iter().map(|&i| &row[i])).unwrap();
         }
         std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
-        let rows: Vec<RawRecord> = read_csv(&path).unwrap();
+        let rows: Vec<RawRecord> = read_csv(&path).unwrap().rows;
         assert_eq!(rows, vec![one_fit(1)]);
     }
 
     #[test]
-    fn a_row_cut_short_is_dropped_not_fatal() {
-        let dir = std::env::temp_dir().join(format!("records-cut-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(RAW_CSV);
-        let _ = std::fs::remove_file(&path);
+    fn raw_rows_round_trip_exactly_and_append_keeps_one_header() {
+        let path = fresh_raw_csv("records-test");
         CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text.push_str("seed,0,\"n=5");
-        std::fs::write(&path, text).unwrap();
-        assert_eq!(read_csv::<RawRecord>(&path).unwrap(), vec![record(1)]);
+        CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
+        let read = read_csv::<RawRecord>(&path).unwrap();
+        assert_eq!((read.rows, read.cut_short), (vec![record(1), record(2)], None));
+    }
+
+    #[test]
+    fn a_row_cut_short_is_left_out_and_said_not_fatal() {
+        let path = fresh_raw_csv("records-cut");
+        CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
+        let whole = std::fs::read_to_string(&path).unwrap();
+        // Cut in the first line of the message (a line of the file, but not a whole row), then
+        // in its second line.
+        let inside_the_message = whole.find("newline").unwrap();
+        for cut in [inside_the_message, whole.len() - 3] {
+            std::fs::write(&path, format!("{whole}{}", &whole[whole.find('\n').unwrap() + 1..cut])).unwrap();
+            let read = read_csv::<RawRecord>(&path).unwrap();
+            assert_eq!(read.rows, vec![record(1)]);
+            let cut_short = read.cut_short.expect("the cut row is said");
+            // The header is line 1, the first row (its message holds a newline) lines 2–3.
+            assert_eq!(cut_short.line, 4);
+            assert!(cut_short.text.starts_with("seed,0,") && !cut_short.text.contains('\n'), "{cut_short:?}");
+        }
+        // A short row followed by another is no cut: it is an error naming its line.
+        std::fs::write(&path, format!("{whole}seed,0\n{}", &whole[whole.find('\n').unwrap() + 1..])).unwrap();
+        let error = read_csv::<RawRecord>(&path).unwrap_err().to_string();
+        assert!(error.contains("line 4: 2 fields where the header has"), "{error}");
+    }
+
+    #[test]
+    fn a_file_deleted_or_replaced_while_appending_is_written_again_whole() {
+        let path = fresh_raw_csv("records-deleted");
+        let mut appender = CsvAppender::open(&path).unwrap();
+        appender.append(&[record(1)]).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        appender.append(&[record(2)]).unwrap();
+        let other = path.with_file_name("other.csv");
+        std::fs::write(&other, "not mine\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        appender.append(&[record(3)]).unwrap();
+        assert_eq!(read_csv::<RawRecord>(&path).unwrap().rows, vec![record(1), record(2), record(3)]);
+        let notes = appender.take_notes();
+        assert!(notes.len() == 2 && notes[0].contains("was deleted") && notes[1].contains("was replaced"), "{notes:?}");
+        // Cut short from outside: the rows are gone, and that is an error, not a silence.
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(10).unwrap();
+        let error = appender.append(&[record(4)]).unwrap_err().to_string();
+        assert!(error.contains("the rows it held are lost"), "{error}");
     }
 }

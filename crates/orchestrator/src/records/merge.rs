@@ -7,12 +7,12 @@
 //! Nothing is re-measured, and every ratio inside a point is still taken between runs of one
 //! machine: a point is never split between shards.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{read_json, read_raw, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
+use super::{read_json, read_raw_rows, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
 use crate::environment::{self, Environment, MachineRun, Merged};
 use crate::plan::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 use crate::plan::{Plan, ScenarioPlan};
@@ -39,6 +39,8 @@ pub(crate) enum MergeError {
     PartitionDisagrees { first: PathBuf, other: PathBuf },
     #[error("{}: raw.csv has rows of {key}, which is not one of this shard's points", dir.display())]
     ForeignRows { dir: PathBuf, key: PointKey },
+    #[error("{}: its plan.json claims point {key}, {whose}: a point is merged from the one shard that ran it, never from two (was plan.json edited by hand?)", dir.display())]
+    PointClaimed { dir: PathBuf, key: PointKey, whose: String },
     #[error("{}", missing_text(missing))]
     Missing { missing: Vec<MissingShard> },
 }
@@ -69,8 +71,9 @@ pub(crate) struct Shard {
     pub samples: Vec<SampleRecord>,
 }
 
-/// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine).
-pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Result<Shard> {
+/// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine, a
+/// last line cut short).
+pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a run directory", dir.display());
     }
@@ -83,8 +86,12 @@ pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Resul
             None
         }
     };
-    let raw = read_raw(dir).context("the shard's raw records")?;
+    let raw = read_raw_rows(dir).context("the shard's raw records")?;
     let samples = read_samples(dir).context("the shard's samples")?;
+    for cut in raw.cut_short.iter().chain(&samples.cut_short) {
+        warn(format!("warning: {cut}"));
+    }
+    let (raw, samples) = (raw.rows, samples.rows);
     for row in &raw {
         let key = PointKey { scenario: row.scenario.clone(), point: row.point };
         if !block.points.contains(&key) {
@@ -125,6 +132,7 @@ pub(crate) fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<Mis
             return Err(MergeError::Duplicate { shard: pair[0].block.shard(), first: pair[0].dir.clone(), other: pair[1].dir.clone() });
         }
     }
+    check_points(shards)?;
     let present: BTreeSet<u32> = shards.iter().map(|s| s.block.index).collect();
     let count = first.block.count;
     let missing: Vec<MissingShard> = (1..=count)
@@ -138,6 +146,36 @@ pub(crate) fn check(shards: &mut [Shard], allow_partial: bool) -> Result<Vec<Mis
         return Err(MergeError::Missing { missing });
     }
     Ok(missing)
+}
+
+/// Every point a shard claims (in its shard block or its plan) is one the partition gives it, and
+/// no two shards claim one point: a plan.json edited by hand would otherwise merge a point's rows
+/// twice, or put the point twice in the merged plan.
+fn check_points(shards: &[Shard]) -> Result<(), MergeError> {
+    let mut claimed_by: BTreeMap<PointKey, &Path> = BTreeMap::new();
+    for shard in shards {
+        let in_plan =
+            shard.plan.scenarios.iter().flat_map(|s| s.points.iter().map(|p| PointKey { scenario: s.name.clone(), point: p.index }));
+        let claims: BTreeSet<PointKey> = shard.block.points.iter().cloned().chain(in_plan).collect();
+        for key in claims {
+            let owner = shard.block.partition.iter().find(|a| a.key == key).map(|a| a.shard);
+            let whose = match (claimed_by.get(&key), owner) {
+                (Some(other), _) => format!("which {} claims too", other.display()),
+                (None, None) => "which is not in the plan".to_string(),
+                (None, Some(index)) if index != shard.block.index => {
+                    let runner =
+                        shards.iter().find(|s| s.block.index == index).map_or(String::new(), |s| format!(" ({})", s.dir.display()));
+                    format!("which the plan gives to shard {}{runner}", ShardRef { index, count: shard.block.count })
+                }
+                (None, Some(_)) => {
+                    claimed_by.insert(key, &shard.dir);
+                    continue;
+                }
+            };
+            return Err(MergeError::PointClaimed { dir: shard.dir.clone(), key, whose });
+        }
+    }
+    Ok(())
 }
 
 /// The plan of the merged run: every scenario with the points the shards ran, in the whole

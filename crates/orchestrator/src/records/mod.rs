@@ -2,9 +2,11 @@
 //! the only things the runner produces and the only things the report reads, so a report can be
 //! rendered again from a results directory without re-running anything.
 //!
-//! The types are here; [`csv`] and [`json`] read and write a run directory's files, [`merge`]
-//! unites the run directories of the shards of one plan.
+//! The types are here; [`csv`] and [`json`] read and write a run directory's files, [`check`]
+//! says which values a row cannot hold, [`merge`] unites the run directories of the shards of one
+//! plan.
 
+mod check;
 mod csv;
 mod error;
 mod json;
@@ -12,8 +14,9 @@ pub(crate) mod merge;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use self::csv::read_samples;
+pub(crate) use self::check::ImpossibleValue;
 pub use self::csv::{read_raw, CsvAppender};
+pub(crate) use self::csv::{read_raw_rows, read_samples, CutShort};
 pub use self::error::RecordsError;
 pub(crate) use self::json::write_atomic;
 pub use self::json::{read_json, write_json_atomic};

@@ -529,6 +529,8 @@ mod tests {
             anatomy: vec![],
             records: vec![],
             samples: vec![],
+            cut_short: vec![],
+            unplanned: vec![],
         }
     }
 

@@ -28,6 +28,9 @@ pub(crate) struct Rendered {
     pub terminal_summary: String,
     pub claims_not_held: usize,
     pub claims_without_data: usize,
+    /// What the records held that the report left out (a last line cut short, rows the plan does
+    /// not name), for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
@@ -46,6 +49,7 @@ pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
         terminal_summary: markdown::terminal_summary(&report),
         claims_not_held: claims::not_held(&report.claims),
         claims_without_data: claims::without_data(&report.claims),
+        warnings: report.record_warnings(),
     })
 }
 

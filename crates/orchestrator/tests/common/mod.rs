@@ -115,3 +115,25 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         message: String::new(),
     }
 }
+
+/// What one orchestrator invocation did.
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    pub fn of(output: &std::process::Output) -> Outcome {
+        Outcome {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Everything it said, for a failed assertion.
+    pub fn show(&self) -> String {
+        format!("exit code {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}

@@ -18,6 +18,7 @@ mod notes;
 mod opening;
 mod scenario;
 mod terminal;
+mod warnings;
 
 pub(crate) use terminal::terminal_summary;
 
@@ -26,6 +27,7 @@ pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
+    warnings::warnings_section(&mut out, report);
     opening::answer_section(&mut out, report, figures);
     fits::verdict(&mut out, report);
     opening::contents(&mut out, report);
@@ -46,7 +48,16 @@ fn verdict_mark(verdict: Verdict) -> &'static str {
     }
 }
 
+/// The outcome in a few words, and how many of the planned runs have a row when some have none.
 fn status_cell(i: &ImplementationSummary) -> String {
+    let outcome = outcome_cell(i);
+    if i.missing_runs == 0 {
+        return outcome;
+    }
+    format!("{outcome} ({} of {} runs)", i.planned_runs() - i.missing_runs, i.planned_runs())
+}
+
+fn outcome_cell(i: &ImplementationSummary) -> String {
     match i.outcome {
         Outcome::Ok => "ok".into(),
         Outcome::Diverged => format!("diverged, epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),

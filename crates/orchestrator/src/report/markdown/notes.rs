@@ -151,6 +151,8 @@ mod tests {
             anatomy: vec![],
             records: rows,
             samples: vec![],
+            cut_short: vec![],
+            unplanned: vec![],
         };
         let warnings: Vec<String> = point_warnings(&analysis).into_iter().filter(|w| w.contains("of the machine's limit")).collect();
         assert_eq!(warnings.len(), 1, "{warnings:?}");

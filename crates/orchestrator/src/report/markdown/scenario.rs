@@ -26,7 +26,7 @@ pub(super) fn scenario_section(
     let data = plan.points.first().map_or(String::new(), |p| p.data_description.clone());
     let _ = writeln!(
         out,
-        "Data: {data}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).\n",
+        "Data: {data}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).{}\n",
         m.warmup,
         m.repetitions,
         match m.order {
@@ -35,7 +35,8 @@ pub(super) fn scenario_section(
         },
         m.sample_interval_ms,
         m.timeout_seconds,
-        summary.baseline
+        summary.baseline,
+        super::warnings::shortfall([summary]).map_or(String::new(), |shortfall| format!(" **Incomplete: {shortfall}.**"))
     );
     super::fits::results_note(out, plan);
     for point in &summary.points {

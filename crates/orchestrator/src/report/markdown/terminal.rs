@@ -12,6 +12,9 @@ use crate::format::{self, bytes, seconds};
 /// The short table printed at the end of a run.
 pub(crate) fn terminal_summary(report: &Analysis) -> String {
     let mut out = String::new();
+    if let Some(shortfall) = super::warnings::shortfall(&report.summary.scenarios) {
+        let _ = writeln!(out, "⚠ incomplete run: {shortfall} (the report's first lines say which)");
+    }
     for scenario in &report.summary.scenarios {
         for point in &scenario.points {
             let _ = writeln!(out, "{} · {}", scenario.name, point.label);

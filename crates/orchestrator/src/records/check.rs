@@ -1,0 +1,114 @@
+//! The values a record can hold: durations finite and not negative (a wall time above zero), a
+//! fit's figures finite with an mse ≥ 0, epochs within those asked for, a thread count a machine
+//! can have. Defined once: a run's result line is classified with it (execute::classify), and every
+//! row of raw.csv and samples.csv is checked with it when read back (records::csv).
+
+use super::{RawRecord, SampleRecord};
+
+/// More threads than any machine runs (the largest have a few thousand hardware threads): a
+/// result line claiming more is wrong.
+pub(crate) const MAX_THREADS: u64 = 1 << 16;
+
+/// A field holding a value it cannot hold, e.g. `mse = -1: must be a finite number ≥ 0`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{column} = {value}: {rule}")]
+pub(crate) struct ImpossibleValue {
+    /// The field's name: its raw.csv column, and its name in the result line.
+    pub column: &'static str,
+    pub value: String,
+    pub rule: String,
+}
+
+/// A row of a records file that knows which of its values are impossible.
+pub(crate) trait Checked {
+    /// The first impossible value, if any.
+    fn impossible_value(&self) -> Option<ImpossibleValue>;
+}
+
+fn impossible(column: &'static str, value: impl ToString, rule: impl Into<String>) -> Option<ImpossibleValue> {
+    Some(ImpossibleValue { column, value: value.to_string(), rule: rule.into() })
+}
+
+/// Seconds of CPU, of a phase or of the clock: finite, ≥ 0.
+fn not_negative(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
+    value.filter(|v| !(v.is_finite() && *v >= 0.0)).and_then(|v| impossible(column, v, "must be a finite number ≥ 0"))
+}
+
+fn finite(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
+    value.filter(|v| !v.is_finite()).and_then(|v| impossible(column, v, "must be a finite number"))
+}
+
+impl RawRecord {
+    /// The result line's figures of this row (w, b, mse, epochs, threads), checked against the
+    /// epochs the run asked for.
+    pub(crate) fn impossible_result(&self) -> Option<ImpossibleValue> {
+        let epochs = self.epochs;
+        finite("w", self.w)
+            .or_else(|| finite("b", self.b))
+            .or_else(|| not_negative("mse", self.mse))
+            .or_else(|| {
+                let past = self.epochs_run.filter(|&e| e > epochs);
+                past.and_then(|e| impossible("epochs_run", e, format!("must be at most the epochs asked for ({epochs})")))
+            })
+            .or_else(|| {
+                let outside = self.diverged_at_epoch.filter(|e| !(1..=epochs).contains(e));
+                outside.and_then(|e| impossible("diverged_at_epoch", e, format!("must be between 1 and the epochs asked for ({epochs})")))
+            })
+            .or_else(|| {
+                let outside = self.threads.filter(|t| !(1..=MAX_THREADS).contains(t));
+                outside.and_then(|t| impossible("threads", t, format!("must be between 1 and {MAX_THREADS}")))
+            })
+    }
+}
+
+impl Checked for RawRecord {
+    fn impossible_value(&self) -> Option<ImpossibleValue> {
+        self.wall_seconds
+            .filter(|w| !(w.is_finite() && *w > 0.0))
+            .and_then(|w| impossible("wall_seconds", w, "must be a finite number > 0"))
+            .or_else(|| not_negative("user_seconds", self.user_seconds))
+            .or_else(|| not_negative("system_seconds", self.system_seconds))
+            .or_else(|| not_negative("load_seconds", self.load_seconds))
+            .or_else(|| not_negative("train_seconds", self.train_seconds))
+            .or_else(|| not_negative("sampler_cpu_seconds", self.sampler_cpu_seconds))
+            .or_else(|| not_negative("started_unix_seconds", Some(self.started_unix_seconds)))
+            .or_else(|| finite("learning_rate", Some(self.learning_rate)))
+            .or_else(|| self.impossible_result())
+    }
+}
+
+impl Checked for SampleRecord {
+    fn impossible_value(&self) -> Option<ImpossibleValue> {
+        not_negative("t_seconds", Some(self.t_seconds)).or_else(|| not_negative("cpu_seconds", Some(self.cpu_seconds)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil;
+
+    #[test]
+    fn every_impossible_value_is_named_and_possible_ones_pass() {
+        let good = testutil::record("rust", 1);
+        assert_eq!(good.impossible_value(), None, "{good:?}");
+        let zero_cpu = RawRecord { user_seconds: Some(0.0), threads: Some(MAX_THREADS), diverged_at_epoch: Some(1000), ..good.clone() };
+        assert_eq!(zero_cpu.impossible_value(), None);
+        for (row, column) in [
+            (RawRecord { wall_seconds: Some(f64::NAN), ..good.clone() }, "wall_seconds"),
+            (RawRecord { wall_seconds: Some(0.0), ..good.clone() }, "wall_seconds"),
+            (RawRecord { system_seconds: Some(-1e-9), ..good.clone() }, "system_seconds"),
+            (RawRecord { train_seconds: Some(f64::INFINITY), ..good.clone() }, "train_seconds"),
+            (RawRecord { b: Some(f64::NEG_INFINITY), ..good.clone() }, "b"),
+            (RawRecord { mse: Some(-1.0), ..good.clone() }, "mse"),
+            (RawRecord { epochs_run: Some(1001), ..good.clone() }, "epochs_run"),
+            (RawRecord { diverged_at_epoch: Some(0), ..good.clone() }, "diverged_at_epoch"),
+            (RawRecord { threads: Some(0), ..good.clone() }, "threads"),
+            (RawRecord { threads: Some(1_000_000_000_000), ..good.clone() }, "threads"),
+        ] {
+            assert_eq!(row.impossible_value().map(|bad| bad.column), Some(column), "{row:?}");
+        }
+        let message = RawRecord { mse: Some(-1.0), ..good }.impossible_value().map(|bad| bad.to_string());
+        assert_eq!(message.as_deref(), Some("mse = -1: must be a finite number ≥ 0"));
+    }
+}

@@ -1,0 +1,98 @@
+//! The report's first lines when its records are not what the plan asked for: a run stopped
+//! part-way (how many of the planned runs have a row, per point and implementation), rows the plan
+//! does not name, a last line cut short. Said before anything else, since every figure below
+//! depends on it; and the same count in a scenario's description and in the terminal.
+
+use std::fmt::Write as _;
+
+use crate::analysis::summary::ScenarioSummary;
+use crate::analysis::unplanned::Lacks;
+use crate::analysis::Analysis;
+
+/// At most this many points (or groups of rows left out) are listed; the rest are counted.
+const LISTED: usize = 6;
+
+/// "5 of the 12 planned runs have a row", when some counted runs of these scenarios have none.
+pub(super) fn shortfall<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioSummary>) -> Option<String> {
+    let implementations = scenarios.into_iter().flat_map(|s| &s.points).flat_map(|p| &p.implementations);
+    let (missing, planned) = implementations.fold((0, 0), |(missing, planned), i| (missing + i.missing_runs, planned + i.planned_runs()));
+    (missing > 0).then(|| format!("{} of the {planned} planned runs have a row", planned - missing))
+}
+
+/// The warnings, one list item each: the first items of the first screen's list (which follows at
+/// once); nothing when the records are whole.
+pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
+    let mut lines = Vec::new();
+    if let Some(shortfall) = shortfall(&report.summary.scenarios) {
+        lines.push(format!(
+            "⚠ **Incomplete run: {shortfall}** (the run was stopped part-way, or raw.csv lost rows); every figure below is of the \
+             runs that exist. {}.",
+            missing_by_point(report)
+        ));
+    }
+    if !report.unplanned.is_empty() {
+        let rows: usize = report.unplanned.iter().map(|u| u.rows).sum();
+        let named: Vec<String> = report
+            .unplanned
+            .iter()
+            .map(|u| {
+                let what = match u.lacks {
+                    Lacks::Scenario => format!("scenario {}", plain(&u.scenario)),
+                    Lacks::Point => format!("point #{} in {}", u.point, plain(&u.scenario)),
+                    Lacks::Implementation => format!("implementation {} in {}", plain(&u.implementation), plain(&u.scenario)),
+                };
+                format!("{what} ({} row(s) of {} at #{})", u.rows, plain(&u.implementation), u.point)
+            })
+            .collect();
+        lines.push(format!(
+            "⚠ **{rows} row(s) of raw.csv are left out**: the plan has no {}.",
+            listed(&named, |more| format!("and {more} more"))
+        ));
+    }
+    for cut in &report.cut_short {
+        let file = cut.path.file_name().map_or(String::new(), |name| name.to_string_lossy().into_owned());
+        lines.push(format!("⚠ {} line {} was cut short (the run was stopped while writing it) and is left out.", plain(&file), cut.line));
+    }
+    for line in &lines {
+        let _ = writeln!(out, "- {line}");
+    }
+}
+
+/// "Runs with a row: `seed` n=5: rust 3 of 6, python-numpy 2 of 6".
+fn missing_by_point(report: &Analysis) -> String {
+    let mut points = Vec::new();
+    for scenario in &report.summary.scenarios {
+        for point in &scenario.points {
+            let short: Vec<String> = point
+                .implementations
+                .iter()
+                .filter(|i| i.missing_runs > 0)
+                .map(|i| format!("{} {} of {}", i.implementation, i.planned_runs() - i.missing_runs, i.planned_runs()))
+                .collect();
+            if !short.is_empty() {
+                points.push(format!("`{}` {}: {}", scenario.name, crate::report::short_label(scenario, point), short.join(", ")));
+            }
+        }
+    }
+    format!("Runs with a row: {}", listed(&points, |more| format!("{more} more point(s)")))
+}
+
+/// The first [`LISTED`] items, joined, and how many more there are.
+fn listed(items: &[String], more: impl Fn(usize) -> String) -> String {
+    let mut text = items.iter().take(LISTED).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > LISTED {
+        let _ = write!(text, "; {}", more(items.len() - LISTED));
+    }
+    text
+}
+
+/// A name from raw.csv (which anyone can edit) as code when it is a plain name, else only said to
+/// be there: it never reaches the report as markup.
+fn plain(name: &str) -> String {
+    let is_plain = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if is_plain {
+        format!("`{name}`")
+    } else {
+        "(a name with other characters)".to_string()
+    }
+}

@@ -1,0 +1,468 @@
+//! Hostile records (issue 23, points 5–12): run directories and shards damaged or edited by hand,
+//! measured programs that lie about their results or vandalise the run directory, and a results
+//! directory whose `latest` is the user's own. Each test proves a promise of docs/statuses.md:
+//! nothing measured is lost or counted twice, an impossible value is refused naming the file, line
+//! and column, and whatever is incomplete or left out is said.
+//!
+//! Run directories and shards are written here with known rows; the runs use the fixture-child
+//! binary and /bin/cat of result lines written here, so neither Python nor the release build is
+//! needed.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{plan, record, root, Outcome, ORCHESTRATOR};
+use orchestrator::plan::shard::{AssignedPoint, PlanFile, PointKey, ShardBlock};
+use orchestrator::plan::{Plan, PointPlan};
+use orchestrator::records::{self, CsvAppender, RawRecord, RunStatus, SampleRecord};
+use tempfile::TempDir;
+
+fn scratch() -> TempDir {
+    tempfile::Builder::new().prefix("hostile-records-").tempdir().expect("a temporary directory")
+}
+
+/// `orchestrator --root <this project> ARGS`, run to its end.
+fn orchestrator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Outcome {
+    let mut command = Command::new(ORCHESTRATOR);
+    command.arg("--root").arg(root()).args(args).stdin(Stdio::null());
+    for name in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX"] {
+        command.env_remove(name);
+    }
+    let outcome = Outcome::of(&command.output().expect("start the orchestrator"));
+    assert!(!outcome.stderr.contains("panicked"), "the orchestrator panicked:\n{}", outcome.show());
+    outcome
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run directories and shards written by hand
+
+/// The fixture's dataset (the write-up's five points), written into `dir`.
+fn dataset(dir: &Path) -> PathBuf {
+    let data = dir.join("seed.npy");
+    linreg::Dataset::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 4.0, 6.0, 8.0, 10.0]).unwrap().write_npy(&data).unwrap();
+    data
+}
+
+/// rust at about 3 ms and python-numpy at about 100 ms, `rust` and `numpy` runs (repetitions 1…).
+fn runs(rust: u32, numpy: u32) -> Vec<RawRecord> {
+    let rust_rows = (1..=rust).map(|k| record("rust", k, (2.97 + 0.01 * f64::from(k)) * 1e-3, 2 << 20));
+    rust_rows.chain((1..=numpy).map(|k| record("python-numpy", k, f64::from(99 + k) * 1e-3, 30 << 20))).collect()
+}
+
+/// A run directory of the fixture plan (common::plan) asking for `repetitions` runs of each
+/// implementation, holding `rows` in raw.csv; no environment.json, as after a run killed early.
+fn write_run(dir: &Path, repetitions: u32, rows: &[RawRecord]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut plan = plan(&dataset(dir), vec![]);
+    plan.scenarios[0].measure.repetitions = repetitions;
+    records::write_json_atomic(&dir.join(records::PLAN_JSON), &plan).unwrap();
+    CsvAppender::open(&dir.join(records::RAW_CSV)).unwrap().append(rows).unwrap();
+}
+
+fn append_text(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+}
+
+/// Sets one field of a CSV file: line `line` (1 is the header), column `column`, to `text`.
+fn set_field(path: &Path, line: usize, column: &str, text: &str) {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    let mut lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let index = lines[0].iter().position(|name| name == column).unwrap_or_else(|| panic!("no column {column}"));
+    let mut fields: Vec<String> = lines[line - 1].iter().map(str::to_owned).collect();
+    fields[index] = text.to_owned();
+    lines[line - 1] = csv::StringRecord::from(fields);
+    let mut writer = csv::Writer::from_path(path).unwrap();
+    for fields in &lines {
+        writer.write_record(fields).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+fn key(point: usize) -> PointKey {
+    PointKey { scenario: "seed".into(), point }
+}
+
+/// The fixture plan with a second point, n=6, and 2 runs of each implementation per point.
+fn two_point_plan(data: &Path) -> Plan {
+    let mut plan = plan(data, vec![]);
+    let scenario = &mut plan.scenarios[0];
+    scenario.measure.repetitions = 2;
+    let second = PointPlan { index: 1, label: "n=6 epochs=1000 lr=0.01".into(), n: 6, ..scenario.points[0].clone() };
+    scenario.points.push(second);
+    plan
+}
+
+/// Both implementations' 2 runs at `point` of the two-point plan.
+fn point_rows(point: usize) -> Vec<RawRecord> {
+    let label = if point == 0 { "n=5 epochs=1000 lr=0.01" } else { "n=6 epochs=1000 lr=0.01" };
+    runs(2, 2).into_iter().map(|r| RawRecord { point, point_label: label.into(), n: 5 + point as u64, ..r }).collect()
+}
+
+/// Shards 1/2 (point 0) and 2/2 (point 1) of the two-point plan, as `run --shard K/2` leaves
+/// them (without environment.json: the merge warns that their machines are unknown).
+fn write_shards(dir: &Path) -> [PathBuf; 2] {
+    let whole = two_point_plan(&dataset(dir));
+    let partition: Vec<AssignedPoint> = whole.scenarios[0]
+        .points
+        .iter()
+        .map(|p| AssignedPoint { key: key(p.index), label: p.label.clone(), estimated_cost_ns: 1, shard: p.index as u32 + 1 })
+        .collect();
+    [1u32, 2].map(|index| {
+        let point = index as usize - 1;
+        let shard = dir.join(format!("shard-{index}"));
+        std::fs::create_dir_all(&shard).unwrap();
+        let mut plan = whole.clone();
+        plan.scenarios[0].points.retain(|p| p.index == point);
+        let block = ShardBlock { index, count: 2, fingerprint: "f".repeat(64), points: vec![key(point)], partition: partition.clone() };
+        records::write_json_atomic(&shard.join(records::PLAN_JSON), &PlanFile { plan, shard: Some(block) }).unwrap();
+        CsvAppender::open(&shard.join(records::RAW_CSV)).unwrap().append(&point_rows(point)).unwrap();
+        shard
+    })
+}
+
+fn merge(shards: &[PathBuf], out: &Path) -> Outcome {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("merge")];
+    args.extend(shards.iter().map(|s| s.as_os_str()));
+    args.extend([OsStr::new("--out"), out.as_os_str()]);
+    orchestrator(args)
+}
+
+fn summary_runs(run_dir: &Path) -> Vec<(String, u64)> {
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
+    let implementations = summary["summary"]["scenarios"][0]["points"][0]["implementations"].as_array().cloned().unwrap_or_default();
+    implementations.iter().map(|i| (i["implementation"].as_str().unwrap_or("").to_owned(), i["runs"].as_u64().unwrap_or(0))).collect()
+}
+
+/// The longest run of digits in `text`: a number written out in full has hundreds.
+fn longest_digits(text: &str) -> usize {
+    text.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0)
+}
+
+/// The report's first screen: everything before its table of contents.
+fn first_screen(run_dir: &Path) -> String {
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    report.split("**Contents:**").next().unwrap_or_default().to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Point 5: a last line cut short
+
+#[test]
+fn a_half_written_last_line_is_named_and_the_complete_rows_still_count() {
+    let dir = scratch();
+    let run = dir.path().join("run");
+    write_run(&run, 5, &runs(5, 5));
+    // The header is line 1, the ten rows lines 2–11: the run was killed writing line 12.
+    append_text(&run.join(records::RAW_CSV), "seed,0,\"n=5 epochs=10");
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let warning = out.stderr.lines().find(|l| l.contains("raw.csv")).unwrap_or_else(|| panic!("no word of the cut line:\n{}", out.show()));
+    assert!(warning.contains("line 12") && warning.contains("seed,0,\"n=5 epochs=10"), "{warning}");
+    assert_eq!(summary_runs(&run), vec![("rust".into(), 5), ("python-numpy".into(), 5)]);
+    assert!(first_screen(&run).contains("line 12"), "{}", first_screen(&run));
+    // compare reads it the same way.
+    let whole = dir.path().join("whole");
+    write_run(&whole, 5, &runs(5, 5));
+    let out = orchestrator([OsStr::new("compare"), whole.as_os_str(), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(out.stderr.lines().any(|l| l.contains("raw.csv") && l.contains("line 12")), "{}", out.show());
+
+    let shards = write_shards(dir.path());
+    append_text(&shards[1].join(records::RAW_CSV), "seed,1,\"n=6");
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let cut = shards[1].join(records::RAW_CSV).display().to_string();
+    let warning = out.stderr.lines().find(|l| l.contains(&cut)).unwrap_or_else(|| panic!("no word of the cut line:\n{}", out.show()));
+    assert!(warning.contains("line 6") && warning.contains("seed,1,\"n=6"), "{warning}");
+    assert_eq!(records::read_raw(&merged).unwrap().len(), 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Point 6: impossible measured values; absurd magnitudes
+
+#[test]
+fn impossible_measured_values_are_refused_naming_file_line_and_column() {
+    let dir = scratch();
+    let cases = [
+        ("wall_seconds", "NaN"),
+        ("wall_seconds", "inf"),
+        ("wall_seconds", "1e309"),
+        ("wall_seconds", "-0.004"),
+        ("wall_seconds", "0"),
+        ("user_seconds", "-1"),
+        ("system_seconds", "NaN"),
+        ("load_seconds", "inf"),
+        ("train_seconds", "-0.1"),
+        ("sampler_cpu_seconds", "NaN"),
+        ("started_unix_seconds", "-inf"),
+        ("w", "NaN"),
+        ("mse", "-0.001"),
+        ("epochs_run", "5000"),
+        ("diverged_at_epoch", "0"),
+        ("threads", "0"),
+    ];
+    let mut failures = Vec::new();
+    for (case, (column, value)) in cases.iter().enumerate() {
+        let run = dir.path().join(format!("run-{case}"));
+        write_run(&run, 5, &runs(5, 5));
+        set_field(&run.join(records::RAW_CSV), 4, column, value);
+        let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+        let named = ["raw.csv", "line 4", column, value].iter().all(|part| out.stderr.contains(part));
+        if out.code != Some(2) || !named {
+            failures.push(format!("{column} = {value}: {}", out.show()));
+        }
+    }
+    // samples.csv is read the same way.
+    let run = dir.path().join("run-samples");
+    write_run(&run, 5, &runs(5, 5));
+    let sample = |t_seconds| SampleRecord {
+        scenario: "seed".into(),
+        point: 0,
+        implementation: "rust".into(),
+        repetition: 1,
+        t_seconds,
+        rss_bytes: 1 << 20,
+        cpu_seconds: 1e-3,
+    };
+    CsvAppender::open(&run.join(records::SAMPLES_CSV)).unwrap().append(&[sample(0.001), sample(f64::NAN)]).unwrap();
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    if out.code != Some(2) || !["samples.csv", "line 3", "t_seconds"].iter().all(|part| out.stderr.contains(part)) {
+        failures.push(format!("samples.csv t_seconds = NaN: {}", out.show()));
+    }
+    // And merge refuses a shard with one, before writing anything.
+    let shards = write_shards(dir.path());
+    set_field(&shards[1].join(records::RAW_CSV), 3, "wall_seconds", "NaN");
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    if out.code != Some(2) || !["raw.csv", "line 3", "wall_seconds"].iter().all(|part| out.stderr.contains(part)) {
+        failures.push(format!("merge of wall_seconds = NaN: {}", out.show()));
+    }
+    assert!(!merged.join(records::RAW_CSV).exists(), "the merge wrote its output");
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn absurd_but_finite_magnitudes_are_written_briefly() {
+    let dir = scratch();
+    let run = dir.path().join("run");
+    let rows: Vec<RawRecord> =
+        runs(5, 5).into_iter().map(|r| if r.implementation == "rust" { record("rust", r.repetition, 1e300, 1 << 20) } else { r }).collect();
+    write_run(&run, 5, &rows);
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(longest_digits(&report) < 20, "a number of {} digits in\n{report}", longest_digits(&report));
+    assert!(longest_digits(&out.stdout) < 20, "a number of {} digits in\n{}", longest_digits(&out.stdout), out.stdout);
+    // The speed-up of 10^-301 is not written as 0.
+    let rust = report.lines().find(|l| l.starts_with("| rust |")).unwrap_or_else(|| panic!("no rust row in\n{report}"));
+    assert!(rust.contains("e-301×"), "{rust}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Point 7: a shard claiming another shard's point
+
+#[test]
+fn a_shard_claiming_another_shards_point_is_refused() {
+    let dir = scratch();
+    let shards = write_shards(dir.path());
+    let edit = |shard: &Path, change: &dyn Fn(&mut PlanFile)| {
+        let mut file: PlanFile = records::read_json(&shard.join(records::PLAN_JSON)).unwrap();
+        change(&mut file);
+        records::write_json_atomic(&shard.join(records::PLAN_JSON), &file).unwrap();
+    };
+    let point_1 = two_point_plan(&dir.path().join("seed.npy")).scenarios[0].points[1].clone();
+    // Shard 1 says it holds point 1 as well, and has copies of its rows.
+    edit(&shards[0], &|file| {
+        file.shard.as_mut().unwrap().points.push(key(1));
+        file.plan.scenarios[0].points.push(point_1.clone());
+    });
+    CsvAppender::open(&shards[0].join(records::RAW_CSV)).unwrap().append(&point_rows(1)).unwrap();
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("seed#1") && out.stderr.contains("shard-1") && out.stderr.contains("shard-2"), "{}", out.show());
+    assert!(!merged.join(records::RAW_CSV).exists(), "the merge wrote its output");
+
+    // Its plan alone claiming the point (the shard block as it was) is refused too: the merged
+    // plan would have that point twice.
+    edit(&shards[0], &|file| file.shard.as_mut().unwrap().points.retain(|k| k.point == 0));
+    std::fs::remove_file(shards[0].join(records::RAW_CSV)).unwrap();
+    CsvAppender::open(&shards[0].join(records::RAW_CSV)).unwrap().append(&point_rows(0)).unwrap();
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("seed#1") && out.stderr.contains("shard-1"), "{}", out.show());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points 8 and 9: a run killed part-way; rows of an implementation the plan does not name
+
+#[test]
+fn a_run_killed_part_way_is_reported_incomplete_on_the_first_screen() {
+    let dir = scratch();
+    let run = dir.path().join("run");
+    // 6 runs of each planned; the orchestrator was killed (SIGKILL) after 3 of rust's, 2 of numpy's.
+    write_run(&run, 6, &runs(3, 2));
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let first = first_screen(&run);
+    for want in ["Incomplete run", "5 of the 12 planned runs", "rust 3 of 6", "python-numpy 2 of 6"] {
+        assert!(first.contains(want), "'{want}' is not on the first screen:\n{first}");
+    }
+    assert!(out.stdout.contains("incomplete") && out.stdout.contains("5 of the 12 planned runs"), "{}", out.show());
+    // The counts shown are the rows that exist, not the plan's.
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    let described = report.lines().find(|l| l.contains("counted run(s)")).unwrap_or_else(|| panic!("{report}"));
+    assert!(described.contains("5 of the 12 planned runs"), "{described}");
+    let rust = report.lines().find(|l| l.starts_with("| rust |")).unwrap_or_else(|| panic!("no rust row in\n{report}"));
+    assert!(rust.contains("3 of 6 runs"), "{rust}");
+
+    // A complete run says nothing of the kind.
+    let complete = dir.path().join("complete");
+    write_run(&complete, 5, &runs(5, 5));
+    let out = orchestrator([OsStr::new("report"), complete.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(!std::fs::read_to_string(complete.join("report.md")).unwrap().contains("incomplete"));
+}
+
+#[test]
+fn rows_the_plan_does_not_name_are_reported_as_left_out() {
+    let dir = scratch();
+    let run = dir.path().join("run");
+    let mut rows = runs(5, 5);
+    rows.extend((1..=3).map(|k| record("julia", k, 0.01, 1 << 20)));
+    rows.push(RawRecord { scenario: "ghost".into(), ..record("rust", 1, 0.01, 1 << 20) });
+    write_run(&run, 5, &rows);
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let said = |text: &str| text.contains("julia") && text.contains("ghost") && text.contains("left out");
+    assert!(said(&out.stderr), "{}", out.show());
+    assert!(said(&first_screen(&run)), "{}", first_screen(&run));
+    assert!(first_screen(&run).contains("4 row(s)"), "{}", first_screen(&run));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points 10–12: runs with a hostile child or a hostile results directory
+
+/// A scenario on the write-up's five points: `fixture` (a valid result line) as the baseline,
+/// and the other implementations defined by `define` (YAML lines "name: {command: […]}").
+fn scenario(dir: &Path, others: &[(&str, String)]) -> PathBuf {
+    let names: Vec<&str> = std::iter::once("fixture").chain(others.iter().map(|(name, _)| *name)).collect();
+    let mut text = format!(
+        "name: hostile\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [{}]\nbaseline: fixture\ndefine:\n  fixture: {{command: [\"{{bin_dir}}/fixture-child\", \"result\", \"{{n}}\", \"{{epochs}}\", \"{{learning_rate}}\"]}}\n",
+        names.join(", ")
+    );
+    for (name, definition) in others {
+        text.push_str(&format!("  {name}: {definition}\n"));
+    }
+    let path = dir.join("hostile.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `run SCENARIO --results RESULTS --no-probes --warmup 0 --repetitions N EXTRA…`.
+fn run(scenario: &Path, results: &Path, repetitions: u32, extra: &[&OsStr]) -> Outcome {
+    let repetitions = repetitions.to_string();
+    let mut args: Vec<&OsStr> = vec![OsStr::new("run"), scenario.as_os_str(), OsStr::new("--results"), results.as_os_str()];
+    args.extend(["--no-probes", "--warmup", "0", "--repetitions", &repetitions].map(OsStr::new));
+    args.extend(extra);
+    orchestrator(args)
+}
+
+fn yaml_string(path: &Path) -> String {
+    serde_json::to_string(&path.display().to_string()).unwrap()
+}
+
+#[test]
+fn a_child_that_deletes_raw_csv_loses_no_row() {
+    let dir = scratch();
+    let out_dir = dir.path().join("run");
+    let files = [records::RAW_CSV, records::SAMPLES_CSV].map(|name| yaml_string(&out_dir.join(name)));
+    let vandal = format!("{{command: [\"/bin/rm\", \"-f\", {}, {}], protocol: none}}", files[0], files[1]);
+    let scenario = scenario(dir.path(), &[("vandal", vandal)]);
+    let out = run(&scenario, &dir.path().join("results"), 3, &[OsStr::new("--out"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let rows = records::read_raw(&out_dir).unwrap_or_else(|e| panic!("{e}\n{}", out.show()));
+    let count = |name: &str| rows.iter().filter(|r| r.implementation == name && r.status == RunStatus::Ok).count();
+    assert_eq!((count("fixture"), count("vandal")), (3, 3), "{rows:#?}");
+    assert!(out.stderr.contains("raw.csv") && out.stderr.contains("deleted"), "{}", out.show());
+    assert!(out_dir.join("report.md").is_file());
+    assert_eq!(summary_runs(&out_dir), vec![("fixture".into(), 3), ("vandal".into(), 3)]);
+}
+
+#[test]
+fn a_latest_of_the_users_own_is_left_alone_and_no_temporary_link_is_left() {
+    let dir = scratch();
+    let scenario = scenario(dir.path(), &[]);
+    // A regular file named latest: kept as it is.
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::write(results.join("latest"), "my notes\n").unwrap();
+    let out = run(&scenario, &results, 1, &[]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let latest = std::fs::symlink_metadata(results.join("latest")).unwrap();
+    assert!(latest.is_file(), "latest is no longer the user's file");
+    assert_eq!(std::fs::read_to_string(results.join("latest")).unwrap(), "my notes\n");
+    assert!(out.stderr.contains("latest") && out.stderr.contains("left"), "{}", out.show());
+
+    // A directory named latest: kept, and no .latest-PID link is left beside it.
+    let results = dir.path().join("results-2");
+    std::fs::create_dir_all(results.join("latest")).unwrap();
+    for _ in 0..2 {
+        let out = run(&scenario, &results, 1, &[]);
+        assert_eq!(out.code, Some(0), "{}", out.show());
+        assert!(out.stderr.contains("latest") && out.stderr.contains("left"), "{}", out.show());
+    }
+    let names: Vec<String> = std::fs::read_dir(&results).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.starts_with(".latest")), "{names:?}");
+    assert!(std::fs::symlink_metadata(results.join("latest")).unwrap().is_dir());
+}
+
+#[test]
+fn a_result_line_with_impossible_values_is_bad_output() {
+    let dir = scratch();
+    let line = |fields: &str| {
+        format!(
+            "{{\"implementation\":\"x\",\"n\":5,\"epochs\":1000,\"learning_rate\":0.01,{fields},\"load_seconds\":0,\"train_seconds\":0}}\n"
+        )
+    };
+    let ok = |extra: &str| line(&format!("\"w\":1.99,\"b\":0.017,\"mse\":1e-4,\"status\":\"ok\",\"epochs_run\":1000{extra}"));
+    let diverged = |epochs_run: u64, at: u64| {
+        line(&format!("\"w\":null,\"b\":null,\"mse\":null,\"status\":\"diverged\",\"epochs_run\":{epochs_run},\"diverged_at_epoch\":{at}"))
+    };
+    let cases = [
+        ("negative-mse", line("\"w\":1.99,\"b\":0.017,\"mse\":-1,\"status\":\"ok\",\"epochs_run\":1000"), "mse"),
+        ("diverged-at-zero", diverged(0, 0), "diverged_at_epoch"),
+        ("diverged-past-the-end", diverged(1000, 1001), "diverged_at_epoch"),
+        ("ran-past-the-end", diverged(1001, 7), "epochs_run"),
+        ("no-threads", ok(",\"threads\":0"), "threads"),
+        ("a-trillion-threads", ok(",\"threads\":1000000000000"), "threads"),
+    ];
+    let others: Vec<(&str, String)> = cases
+        .iter()
+        .map(|(name, text, _)| {
+            let file = dir.path().join(format!("{name}.json"));
+            std::fs::write(&file, text).unwrap();
+            (*name, format!("{{command: [\"/bin/cat\", {}]}}", yaml_string(&file)))
+        })
+        .collect();
+    let scenario = scenario(dir.path(), &others);
+    let out_dir = dir.path().join("run");
+    let out = run(&scenario, &dir.path().join("results"), 1, &[OsStr::new("--out"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let rows = records::read_raw(&out_dir).unwrap();
+    let mut failures = Vec::new();
+    for (name, _, field) in cases {
+        let row = rows.iter().find(|r| r.implementation == name).unwrap_or_else(|| panic!("no row of {name}: {rows:#?}"));
+        if row.status != RunStatus::BadOutput || !row.message.contains(field) {
+            failures.push(format!("{name}: want bad_output naming {field}, got {} '{}'", row.status, row.message));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(rows.iter().any(|r| r.implementation == "fixture" && r.status == RunStatus::Ok));
+}
