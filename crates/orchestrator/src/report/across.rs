@@ -72,7 +72,10 @@ fn machines_section(out: &mut String, across: &Across) {
 fn identity_text(machine: &Machine) -> String {
     match &machine.identity {
         Some(identity) => identity.describe_with_source(),
-        None => "not recorded (environment.json predates the machine identity, and no lscpu.txt is beside it)".to_string(),
+        None => {
+            "not recorded (environment.json is missing or predates the machine identity, and no lscpu.txt or cpuinfo-cpu0.txt is beside it)"
+                .to_string()
+        }
     }
 }
 
@@ -211,10 +214,9 @@ fn distinguishing_label(headline: &Headline, all: &[Headline]) -> String {
         .filter(|word| siblings.len() < 2 || !siblings.iter().all(|label| has(label, word)))
         .collect();
     let chosen: Vec<&str> = match words.first() {
-        None => headline.point_label.split_whitespace().take(1).collect(),
-        _ if siblings.len() < 2 => headline.point_label.split_whitespace().take(1).collect(),
-        Some(first) if siblings.iter().filter(|label| has(label, first)).count() == 1 => vec![*first],
-        Some(_) => words,
+        Some(first) if siblings.len() >= 2 && siblings.iter().filter(|label| has(label, first)).count() == 1 => vec![*first],
+        Some(_) if siblings.len() >= 2 => words,
+        _ => headline.point_label.split_whitespace().take(1).collect(),
     };
     let compact = |word: &str| match word.strip_prefix("n=").and_then(|n| n.parse::<u64>().ok()) {
         Some(n) => format!("n={}", format::count(n)),
