@@ -30,8 +30,8 @@ pub struct Environment {
     /// from `machine` when the run started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine_label: Option<String>,
-    /// Written by runs before `machine` existed (until commit f895b70): the largest cache of cpu0,
-    /// usually the L3. Read only to label such runs.
+    /// Written by orchestrators older than commit f895b70 (which dropped it): the largest cache
+    /// of cpu0, usually the L3. Read only to label such runs.
     #[serde(default, rename = "largest_cache_bytes", skip_serializing_if = "Option::is_none")]
     pub legacy_largest_cache_bytes: Option<u64>,
     pub kernel: String,
