@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-static venv venv-optional compare quick test test-rust test-python test-e2e test-browser lint bench-engine clean
+.PHONY: all build build-static venv venv-optional compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine clean
 
 all: build
 
@@ -55,6 +55,24 @@ compare: build venv-optional
 # A CI-sized run of every scenario.
 quick: build venv-optional
 	./target/release/orchestrator run --quick $(SCENARIOS) $(ARGS)
+
+# The gallery (docs/gallery/README.md): one full default run per CPU kind in docs/machines/<label>/.
+# gallery-run, on the new machine: `make compare`'s run, then its plan.json, environment.json,
+# raw.csv and summary.csv copied into docs/machines/<the run's machine label>/ (LABEL=... names
+# the machine instead). It refuses a folder that exists: remove it to replace that machine's run.
+# gallery-page: docs/gallery/machines.md and its chart from every run in docs/machines/.
+GALLERY_RUNS := docs/machines
+gallery-run: build venv-optional
+	./target/release/orchestrator run $(if $(LABEL),--machine-label $(LABEL)) $(ARGS)
+	@label=$$(sed -n 's/^ *"machine_label": *"\([^"]*\)".*/\1/p' results/latest/environment.json | head -n 1); \
+	test -n "$$label" || { echo "gallery-run: results/latest/environment.json names no machine_label"; exit 1; }; \
+	dest=$(GALLERY_RUNS)/$$label; \
+	if [ -e "$$dest" ]; then echo "gallery-run: $$dest exists: this machine kind is in the gallery already (remove the folder to replace its run)"; exit 1; fi; \
+	mkdir -p "$$dest" && cp results/latest/plan.json results/latest/environment.json results/latest/raw.csv results/latest/summary.csv "$$dest"/ && \
+	echo "gallery-run: added $$dest; run make gallery-page, then commit both"
+
+gallery-page: build
+	./target/release/orchestrator machines $(GALLERY_RUNS)/* --out docs/gallery
 
 test: lint test-rust test-python test-e2e test-browser
 

@@ -5,6 +5,10 @@
 //!
 //! Points are matched by scenario name and point label, so runs of different commits (or a run
 //! and a merged sharded run) can be set side by side; a point missing on a machine is named.
+//!
+//! A verdict holds on every machine only where it was judged on every machine: a claim with no
+//! data on a machine (its scenario or an implementation not measured there) is "not judged" there,
+//! which is neither held nor failed.
 
 use std::path::PathBuf;
 
@@ -14,19 +18,63 @@ use super::metric::Metric;
 use super::Analysis;
 use crate::analysis::claims::Verdict;
 use crate::analysis::summary;
+use crate::environment::machine::MachineIdentity;
 use crate::stats::{self, Distribution, Ratio};
+
+/// A run directory given to `machines`, with the label the command line gives it (`LABEL=DIR`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MachineRunDir {
+    pub label: Option<String>,
+    pub dir: PathBuf,
+}
 
 /// One machine's run.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Machine {
-    /// How the tables name it: the host name, made unique with "#k" when two runs share one.
+    /// How the tables name it: the label given with its run directory, else the run's own
+    /// (environment.json's, or derived: Environment::label), made unique with "#k" when two runs
+    /// share one.
     pub label: String,
     pub run_dir: PathBuf,
     pub hostname: String,
     pub cpu_model: String,
     pub logical_cpus: usize,
+    pub memory_total_bytes: u64,
+    /// The CPU's identity, when environment.json or the files beside the run hold it.
+    pub identity: Option<MachineIdentity>,
     pub plan_fingerprint: Option<String>,
     pub git_commit: Option<String>,
+}
+
+/// Whether a verdict holds on every machine, and where not: judged and failed, judged and
+/// inconclusive, or not judged at all (no data there). It holds everywhere only when all three
+/// are empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct Everywhere {
+    pub not_held_on: Vec<String>,
+    pub inconclusive_on: Vec<String>,
+    pub not_judged_on: Vec<String>,
+}
+
+impl Everywhere {
+    /// Each machine's verdict (None: not judged there), in the order of `machines`.
+    pub(crate) fn of(machines: &[Machine], verdicts: &[Option<Verdict>]) -> Everywhere {
+        let mut everywhere = Everywhere::default();
+        for (machine, verdict) in machines.iter().zip(verdicts) {
+            let list = match verdict {
+                Some(Verdict::Held) => continue,
+                Some(Verdict::NotHeld) => &mut everywhere.not_held_on,
+                Some(Verdict::Inconclusive) => &mut everywhere.inconclusive_on,
+                Some(Verdict::NoData) | None => &mut everywhere.not_judged_on,
+            };
+            list.push(machine.label.clone());
+        }
+        everywhere
+    }
+
+    pub(crate) fn held(&self) -> bool {
+        self.not_held_on.is_empty() && self.inconclusive_on.is_empty() && self.not_judged_on.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +103,7 @@ pub(crate) struct AcrossClaim {
     pub claim: String,
     /// One per machine: what was measured and the verdict (None: the claim was not judged there).
     pub measured: Vec<Option<(String, Verdict)>>,
-    pub held_everywhere: bool,
+    pub everywhere: Everywhere,
 }
 
 /// The headline: `faster` against the scenario's baseline at one point, on each machine.
@@ -66,8 +114,9 @@ pub(crate) struct Headline {
     pub faster: String,
     pub baseline: String,
     pub speedup: Vec<Option<Ratio>>,
-    /// The whole CI above 1 on every machine.
-    pub faster_everywhere: bool,
+    /// Faster where the whole CI is above 1, slower (not held) where it is below, inconclusive
+    /// where it holds 1, not judged where not measured.
+    pub faster_everywhere: Everywhere,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,20 +133,20 @@ pub(crate) struct Across {
 }
 
 /// Reads every run directory (at least two) and sets them side by side.
-pub(crate) fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
+pub(crate) fn analyse(run_dirs: &[MachineRunDir]) -> anyhow::Result<Across> {
     use anyhow::Context;
     if run_dirs.len() < 2 {
         anyhow::bail!("give at least two run directories, one per machine");
     }
     let runs: Vec<Analysis> = run_dirs
         .iter()
-        .map(|dir| super::analyse(dir).with_context(|| format!("run directory {}", dir.display())))
+        .map(|run| super::analyse(&run.dir).with_context(|| format!("run directory {}", run.dir.display())))
         .collect::<anyhow::Result<_>>()?;
     Ok(compare(run_dirs, &runs))
 }
 
 /// The comparison of already analysed runs (one per machine, in the order given).
-pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
+pub(crate) fn compare(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Across {
     let machines = machines(run_dirs, runs);
     let fingerprints: Vec<Option<&String>> =
         runs.iter().map(|r| r.environment.as_ref().and_then(|e| e.plan_fingerprint.as_ref())).collect();
@@ -144,8 +193,8 @@ pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
         });
     }
 
-    let claims = claims_across(runs);
-    let headlines = points.iter().filter_map(headline).collect();
+    let claims = claims_across(runs, &machines);
+    let headlines = points.iter().filter_map(|p| headline(p, &machines)).collect();
     Across { machines, same_plan, points, unmatched, claims, headlines }
 }
 
@@ -184,18 +233,21 @@ fn implementation_across(
     }
 }
 
-fn machines(run_dirs: &[PathBuf], runs: &[Analysis]) -> Vec<Machine> {
+fn machines(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Vec<Machine> {
     let mut machines: Vec<Machine> = run_dirs
         .iter()
         .zip(runs)
-        .map(|(dir, r)| {
+        .map(|(run, r)| {
+            let own_label = r.environment.as_ref().map_or_else(|| "unknown".to_string(), |e| e.label());
             let e = r.environment.clone().unwrap_or_default();
             Machine {
-                label: if e.hostname.is_empty() { "unknown".into() } else { e.hostname.clone() },
-                run_dir: dir.clone(),
+                label: run.label.clone().unwrap_or(own_label),
+                run_dir: run.dir.clone(),
                 hostname: e.hostname,
                 cpu_model: e.cpu_model,
                 logical_cpus: e.logical_cpus,
+                memory_total_bytes: e.memory_total_bytes,
+                identity: e.machine,
                 plan_fingerprint: e.plan_fingerprint,
                 git_commit: e.git_commit,
             }
@@ -211,7 +263,7 @@ fn machines(run_dirs: &[PathBuf], runs: &[Analysis]) -> Vec<Machine> {
 }
 
 /// Every claim judged on any machine, with its verdict on each.
-fn claims_across(runs: &[Analysis]) -> Vec<AcrossClaim> {
+fn claims_across(runs: &[Analysis], machines: &[Machine]) -> Vec<AcrossClaim> {
     let mut out: Vec<AcrossClaim> = Vec::new();
     for (m, r) in runs.iter().enumerate() {
         for c in &r.claims {
@@ -223,7 +275,7 @@ fn claims_across(runs: &[Analysis]) -> Vec<AcrossClaim> {
                         point_label: c.point_label.clone(),
                         claim: c.claim.clone(),
                         measured: vec![None; runs.len()],
-                        held_everywhere: false,
+                        everywhere: Everywhere::default(),
                     });
                     out.len() - 1
                 }
@@ -232,17 +284,29 @@ fn claims_across(runs: &[Analysis]) -> Vec<AcrossClaim> {
         }
     }
     for claim in &mut out {
-        claim.held_everywhere = claim.measured.iter().all(|m| matches!(m, Some((_, Verdict::Held))));
+        let verdicts: Vec<Option<Verdict>> = claim.measured.iter().map(|m| m.as_ref().map(|(_, v)| *v)).collect();
+        claim.everywhere = Everywhere::of(machines, &verdicts);
     }
     out
 }
 
 /// Rust (the implementation named "rust", else the first that is not the baseline) against the
 /// baseline at one point.
-fn headline(point: &AcrossPoint) -> Option<Headline> {
+fn headline(point: &AcrossPoint, machines: &[Machine]) -> Option<Headline> {
     let candidates: Vec<&AcrossImplementation> = point.implementations.iter().filter(|i| i.implementation != point.baseline).collect();
     let faster = candidates.iter().find(|i| i.implementation == "rust").or_else(|| candidates.first())?;
-    let faster_everywhere = faster.speedup_vs_baseline.iter().all(|r| r.as_ref().is_some_and(|r| r.ci_low > 1.0));
+    let verdicts: Vec<Option<Verdict>> = faster
+        .speedup_vs_baseline
+        .iter()
+        .map(|r| {
+            r.as_ref().map(|r| match (r.ci_low > 1.0, r.ci_high < 1.0) {
+                (true, _) => Verdict::Held,
+                (_, true) => Verdict::NotHeld,
+                _ => Verdict::Inconclusive,
+            })
+        })
+        .collect();
+    let faster_everywhere = Everywhere::of(machines, &verdicts);
     Some(Headline {
         scenario: point.scenario.clone(),
         point_label: point.label.clone(),
@@ -253,7 +317,39 @@ fn headline(point: &AcrossPoint) -> Option<Headline> {
     })
 }
 
-/// Whether everything that was claimed holds on every machine (for --check).
+/// Whether everything that was claimed was judged and held on every machine (for --check: a
+/// claim not judged on a machine is not a claim that held there).
 pub(crate) fn all_hold(across: &Across) -> bool {
-    across.claims.iter().all(|c| c.held_everywhere)
+    across.claims.iter().all(|c| c.everywhere.held())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(label: &str) -> Machine {
+        Machine {
+            label: label.into(),
+            run_dir: PathBuf::from(label),
+            hostname: String::new(),
+            cpu_model: String::new(),
+            logical_cpus: 2,
+            memory_total_bytes: 0,
+            identity: None,
+            plan_fingerprint: None,
+            git_commit: None,
+        }
+    }
+
+    #[test]
+    fn a_verdict_holds_everywhere_only_where_it_was_judged_everywhere() {
+        let machines: Vec<Machine> = ["a", "b", "c", "d"].iter().map(|l| machine(l)).collect();
+        let held = Everywhere::of(&machines, &[Some(Verdict::Held); 4]);
+        assert!(held.held());
+        let unjudged = Everywhere::of(&machines, &[Some(Verdict::Held), None, Some(Verdict::NoData), Some(Verdict::Held)]);
+        assert!(!unjudged.held(), "not judged on b and c is not held everywhere");
+        assert_eq!(unjudged, Everywhere { not_judged_on: vec!["b".into(), "c".into()], ..Everywhere::default() });
+        let mixed = Everywhere::of(&machines, &[Some(Verdict::NotHeld), Some(Verdict::Inconclusive), None, Some(Verdict::Held)]);
+        assert_eq!((mixed.not_held_on, mixed.inconclusive_on, mixed.not_judged_on), (vec!["a".into()], vec!["b".into()], vec!["c".into()]));
+    }
 }

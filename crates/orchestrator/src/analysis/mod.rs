@@ -60,7 +60,13 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         anyhow::bail!("{} is not a run directory", run_dir.display());
     }
     let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
-    let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
+    let environment = records::read_json::<Environment>(&run_dir.join(ENVIRONMENT_JSON)).ok().map(|mut e| {
+        // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
+        if e.machine.is_none() {
+            e.machine = crate::environment::machine::from_files_beside(run_dir);
+        }
+        e
+    });
     let raw = records::read_raw_rows(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
     let cut_short = raw.cut_short.into_iter().chain(samples.cut_short).collect();

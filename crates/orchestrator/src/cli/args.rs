@@ -43,8 +43,9 @@ pub(super) enum Command {
     /// Set full runs from different machines side by side: per point each implementation's median
     /// on each machine, the machine-to-machine ratio, and whether each claim holds on every machine
     Machines {
-        /// Run directories, one per machine (the first is the reference for the ratios)
-        #[arg(required = true, num_args = 2.., value_name = "RUN_DIR")]
+        /// Run directories, one per machine (the first is the reference for the ratios); LABEL=DIR
+        /// names a machine instead of the label its environment.json gives or implies
+        #[arg(required = true, num_args = 2.., value_name = "[LABEL=]RUN_DIR")]
         runs: Vec<PathBuf>,
         /// Where machines.md, machines.json and the chart are written
         #[arg(long, value_name = "DIR")]
@@ -109,6 +110,13 @@ pub(super) struct RunArgs {
     /// The number of shards, with --shard auto in a Kubernetes Indexed Job (its completions)
     #[arg(long, value_name = "N")]
     pub(super) shard_count: Option<u32>,
+    /// The machine's name in reports, instead of the one derived from its CPU (e.g. zen3-2c-32m)
+    #[arg(long, value_name = "LABEL", value_parser = parse_machine_label)]
+    pub(super) machine_label: Option<String>,
+}
+
+fn parse_machine_label(text: &str) -> Result<String, String> {
+    crate::environment::machine::check_label(text).map(|()| text.to_string())
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {

@@ -50,7 +50,7 @@ pub(crate) fn merge_command(
     let out = prepare_out(&args.out)?;
     write(&out, &shards, &plan, &env)?;
     for shard in &shards {
-        let host = shard.environment.as_ref().map_or("an unknown machine", |e| e.hostname.as_str());
+        let host = shard.environment.as_ref().map_or_else(|| "an unknown machine".to_string(), |e| e.label());
         console::errln(format_args!(
             "shard {} ({}, {} point(s)) from {}",
             shard.block.shard(),

@@ -45,7 +45,7 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Held to the end of the run: no other run can write into this directory meanwhile.
     let claimed = claim_run_dir(&args, &results_dir, &ctx)?;
     let run_dir = &claimed.path;
-    let (plan, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded)?;
+    let (plan, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded, args.machine_label.clone())?;
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
     let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
@@ -182,11 +182,17 @@ fn claim_run_dir(args: &RunArgs, results_dir: &Path, ctx: &PlanContext) -> anyho
 }
 
 /// plan.json and a first environment.json, written before the first run.
-fn write_plan_and_environment(root: &Path, python: &Path, run_dir: &Path, sharded: ShardedPlan) -> anyhow::Result<(Plan, Environment)> {
+fn write_plan_and_environment(
+    root: &Path,
+    python: &Path,
+    run_dir: &Path,
+    sharded: ShardedPlan,
+    machine_label: Option<String>,
+) -> anyhow::Result<(Plan, Environment)> {
     let ShardedPlan { plan, fingerprint, shard: shard_ref, block: shard_block } = sharded;
     records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block })?;
 
-    let mut env = environment::collect(root, python, std::env::args().collect());
+    let mut env = environment::collect(root, python, std::env::args().collect(), machine_label);
     env.binaries = measured_binaries(&plan);
     env.plan_fingerprint = Some(fingerprint);
     env.shard = shard_ref;

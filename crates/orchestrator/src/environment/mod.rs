@@ -3,6 +3,8 @@
 
 pub(crate) mod binaries;
 pub(crate) mod import_profile;
+pub mod machine;
+pub(crate) mod microarch;
 pub mod probes;
 
 use std::path::PathBuf;
@@ -20,6 +22,18 @@ pub struct Environment {
     pub cpu_model: String,
     pub logical_cpus: usize,
     pub memory_total_bytes: u64,
+    /// What CPU this is: vendor, family, model, stepping, microarchitecture, SIMD extensions,
+    /// cpu0's caches, hypervisor (machine.rs). Runs before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<machine::MachineIdentity>,
+    /// The machine's name in every report (`zen3-2c-32m`): `run --machine-label`, else derived
+    /// from `machine` when the run started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_label: Option<String>,
+    /// Written by orchestrators older than commit f895b70 (which dropped it): the largest cache
+    /// of cpu0, usually the L3. Read only to label such runs.
+    #[serde(default, rename = "largest_cache_bytes", skip_serializing_if = "Option::is_none")]
+    pub legacy_largest_cache_bytes: Option<u64>,
     pub kernel: String,
     pub os: String,
     /// cpufreq governor of cpu0, when readable.
@@ -97,6 +111,21 @@ impl Environment {
         (self.sampled_wall_seconds > 0.0).then(|| self.sampler_cpu_seconds / self.sampled_wall_seconds)
     }
 
+    /// The machine's label: the one recorded, else derived from its identity, else — for an
+    /// environment.json older than the identity — from what it holds: the vendor in the CPU's
+    /// model name, the logical CPUs, the largest cache, and `-avx512` when the probes used it.
+    pub(crate) fn label(&self) -> String {
+        // A label recorded by hand-edited or hostile JSON that is not a plain label is ignored.
+        if let Some(label) = self.machine_label.as_ref().filter(|l| machine::check_label(l).is_ok()) {
+            return label.clone();
+        }
+        if let Some(identity) = &self.machine {
+            return identity.label(self.logical_cpus);
+        }
+        let avx512 = self.compute_ceiling.as_ref().is_some_and(|c| c.instruction_set == probes::Isa::Avx512);
+        machine::label_from_parts(machine::vendor_slug(&self.cpu_model), self.logical_cpus, self.legacy_largest_cache_bytes, avx512)
+    }
+
     /// What the probes measured of the machine's limits (nothing when they did not run).
     pub(crate) fn limits(&self) -> probes::MachineLimits<'_> {
         probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref() }
@@ -142,7 +171,7 @@ use std::process::Command;
 
 /// Reads what can be read about the machine and the toolchains. Never fails: an unreadable
 /// fact is recorded as unknown.
-pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> Environment {
+pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>, machine_label: Option<String>) -> Environment {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
         .lines()
@@ -161,6 +190,8 @@ pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> 
         .unwrap_or_else(|| std::env::consts::OS.to_string());
     let python_executable = python.canonicalize().ok();
     let python_facts = python_facts(python);
+    let identity = machine::collect();
+    let logical_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Environment {
         orchestrator_version: env!("CARGO_PKG_VERSION").to_string(),
         command_line,
@@ -168,8 +199,10 @@ pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>) -> 
         ended_utc: None,
         hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_default(),
         cpu_model,
-        logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        logical_cpus,
         memory_total_bytes,
+        machine_label: Some(machine_label.unwrap_or_else(|| identity.label(logical_cpus))),
+        machine: Some(identity),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         os,
         frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),

@@ -230,12 +230,22 @@ pub(crate) fn merged_environment(shards: &[Shard], missing: &[MissingShard], com
         }
         seen
     };
+    // Alike: the same CPU model, count, memory and identity (two "AMD EPYC" VMs can be a Zen 1
+    // and a Zen 5), whatever each identity was read from.
+    let identity = |e: &Environment| e.machine.clone().map(|m| environment::machine::MachineIdentity { source: String::new(), ..m });
     let machines_alike = environments.windows(2).all(|w| {
-        w[0].cpu_model == w[1].cpu_model && w[0].logical_cpus == w[1].logical_cpus && w[0].memory_total_bytes == w[1].memory_total_bytes
+        w[0].cpu_model == w[1].cpu_model
+            && w[0].logical_cpus == w[1].logical_cpus
+            && w[0].memory_total_bytes == w[1].memory_total_bytes
+            && identity(w[0]) == identity(w[1])
+            && w[0].label() == w[1].label()
     });
     let hostnames = unique(environments.iter().map(|e| e.hostname.clone()).collect());
     env.hostname = hostnames.join(", ");
     if !machines_alike {
+        let labels = unique(environments.iter().map(|e| e.label()).collect()).join("+");
+        env.machine_label = Some(if environment::machine::check_label(&labels).is_ok() { labels } else { "several-machines".into() });
+        env.machine = None;
         env.cpu_model = format!("several: {}", unique(environments.iter().map(|e| e.cpu_model.clone()).collect()).join("; "));
         env.bandwidth_single_thread_bytes_per_second = None;
         env.bandwidth_all_threads_bytes_per_second = None;
@@ -349,9 +359,10 @@ mod tests {
 
     #[test]
     fn machines_that_differ_keep_their_limits_to_themselves() {
-        let shards = vec![shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "Xeon")];
+        let shards = vec![shard(1, &[0], 2, true, "AMD EPYC"), shard(2, &[1], 2, true, "Intel Xeon")];
         let env = merged_environment(&shards, &[], vec!["merge".into()]);
         assert_eq!(env.hostname, "node1, node2");
+        assert_eq!(env.machine_label.as_deref(), Some("amd-0c+intel-0c"), "each machine's label, neither alone");
         assert!(env.cpu_model.contains("EPYC") && env.cpu_model.contains("Xeon"), "{}", env.cpu_model);
         assert_eq!((env.bandwidth_single_thread_bytes_per_second, env.spawn_floor_seconds), (None, None));
         assert_eq!(env.started_utc, "2026-01-01T00:00:00Z");
@@ -363,6 +374,22 @@ mod tests {
         let alike = merged_environment(&[shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "EPYC")], &[], Vec::new());
         assert_eq!(alike.spawn_floor_seconds, Some(1e-3));
         assert!(alike.merged.is_some_and(|m| m.machines_alike));
+    }
+
+    #[test]
+    fn two_vms_with_one_model_name_but_different_cpus_are_not_alike() {
+        // Both "AMD EPYC" with 2 CPUs to the guest: a Zen 1 (family 23) and a Zen 3 (family 25).
+        let mut shards = vec![shard(1, &[0], 2, true, "AMD EPYC"), shard(2, &[1], 2, true, "AMD EPYC")];
+        for (shard, family) in shards.iter_mut().zip([23, 25]) {
+            let text = format!("vendor_id: AuthenticAMD\ncpu family: {family}\nmodel: 1\n");
+            let env = shard.environment.as_mut().unwrap();
+            env.logical_cpus = 2;
+            env.machine = Some(environment::machine::parse(&text, "test"));
+        }
+        let env = merged_environment(&shards, &[], Vec::new());
+        assert!(env.merged.as_ref().is_some_and(|m| !m.machines_alike));
+        assert_eq!(env.machine_label.as_deref(), Some("zen1-2c+zen3-2c"));
+        assert_eq!(env.spawn_floor_seconds, None, "one machine's floor is not the other's");
     }
 
     #[test]

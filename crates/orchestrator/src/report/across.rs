@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::analysis::across::{Across, Headline};
+use crate::analysis::across::{Across, Everywhere, Headline, Machine};
 use crate::format;
 use crate::report::charts::{self, Bar, BarGroup, GroupedBars, Palette, ValueFormat};
 
@@ -47,14 +47,16 @@ pub(crate) fn markdown(across: &Across, chart: Option<&str>) -> String {
 /// The machines, and whether they ran one plan.
 fn machines_section(out: &mut String, across: &Across) {
     let _ = writeln!(out, "# Across machines\n");
-    let _ = writeln!(out, "| machine | CPU | run directory | plan | git commit |\n|---|---|---|---|---|");
+    let _ = writeln!(out, "| machine | CPU | what it is | run directory | plan | git commit |\n|---|---|---|---|---|---|");
     for m in &across.machines {
         let _ = writeln!(
             out,
-            "| {} | {} ({} logical CPUs) | {} | {} | {} |",
+            "| {} | {} ({} logical CPUs, {} memory) | {} | {} | {} | {} |",
             cell(&m.label),
             cell(&m.cpu_model),
             m.logical_cpus,
+            format::bytes(m.memory_total_bytes as f64),
+            cell(&identity_text(m)),
             cell(&m.run_dir.display().to_string()),
             m.plan_fingerprint.as_deref().map_or("—", crate::plan::shard::short),
             m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c))
@@ -63,6 +65,39 @@ fn machines_section(out: &mut String, across: &Across) {
     let _ = writeln!(out);
     if !across.same_plan {
         let _ = writeln!(out, "The runs do not share one plan fingerprint (other scenario files, commit or options): points are matched by scenario and label, and what differs is theirs to explain.\n");
+    }
+}
+
+/// The CPU's identity and where it was read, or why it is unknown.
+fn identity_text(machine: &Machine) -> String {
+    match &machine.identity {
+        Some(identity) => identity.describe_with_source(),
+        None => {
+            "not recorded (environment.json is missing or predates the machine identity, and no lscpu.txt or cpuinfo-cpu0.txt is beside it)"
+                .to_string()
+        }
+    }
+}
+
+/// Where a verdict held on every machine and where not: `yes` when it did everywhere, else
+/// "**no** (not held on A; not judged on B)", or without the **no** when it failed nowhere.
+fn everywhere_text(everywhere: &Everywhere, yes: &str) -> String {
+    if everywhere.held() {
+        return yes.to_string();
+    }
+    let parts: Vec<String> = [
+        ("not held on", &everywhere.not_held_on),
+        ("inconclusive on", &everywhere.inconclusive_on),
+        ("not judged on", &everywhere.not_judged_on),
+    ]
+    .iter()
+    .filter(|(_, machines)| !machines.is_empty())
+    .map(|(words, machines)| format!("{words} {}", machines.join(", ")))
+    .collect();
+    if everywhere.not_held_on.is_empty() {
+        parts.join("; ")
+    } else {
+        format!("**no** ({})", parts.join("; "))
     }
 }
 
@@ -80,13 +115,13 @@ fn verdict_section(out: &mut String, across: &Across, names: &[&str], chart: Opt
             .collect();
         let _ = writeln!(
             out,
-            "- **{} · {}**: {} against {}: {} — faster on every machine: **{}**",
+            "- **{} · {}**: {} against {}: {} — faster on every machine: {}",
             h.scenario,
             h.point_label,
             h.faster,
             h.baseline,
             per.join("; "),
-            if h.faster_everywhere { "yes" } else { "no" }
+            everywhere_text(&h.faster_everywhere, "**yes**")
         );
     }
     if let Some(chart) = chart {
@@ -119,7 +154,7 @@ fn claims_section(out: &mut String, across: &Across, names: &[&str]) {
                 cell(&c.point_label),
                 cell(&c.claim),
                 verdicts.join(" | "),
-                if c.held_everywhere { "held" } else { "**no**" }
+                cell(&everywhere_text(&c.everywhere, "held"))
             );
         }
         let _ = writeln!(out);
@@ -168,19 +203,26 @@ fn unmatched_section(out: &mut String, across: &Across) {
 }
 
 /// The words of a point's label that tell it from the scenario's other points ("lr=0.025" in a
-/// learning-rate sweep at one n); the first word ("n=…") when the scenario has one point.
+/// learning-rate sweep at one n; only the first when it alone does: "n=10^5", not "n=10^5
+/// epochs=100"); the first word ("n=…") when the scenario has one point. Sizes as powers of ten.
 fn distinguishing_label(headline: &Headline, all: &[Headline]) -> String {
     let siblings: Vec<&str> = all.iter().filter(|h| h.scenario == headline.scenario).map(|h| h.point_label.as_str()).collect();
+    let has = |label: &str, word: &str| label.split_whitespace().any(|w| w == word);
     let words: Vec<&str> = headline
         .point_label
         .split_whitespace()
-        .filter(|word| siblings.len() < 2 || !siblings.iter().all(|label| label.split_whitespace().any(|w| w == *word)))
+        .filter(|word| siblings.len() < 2 || !siblings.iter().all(|label| has(label, word)))
         .collect();
-    if words.is_empty() || siblings.len() < 2 {
-        headline.point_label.split_whitespace().next().unwrap_or("").to_string()
-    } else {
-        words.join(" ")
-    }
+    let chosen: Vec<&str> = match words.first() {
+        Some(first) if siblings.len() >= 2 && siblings.iter().filter(|label| has(label, first)).count() == 1 => vec![*first],
+        Some(_) if siblings.len() >= 2 => words,
+        _ => headline.point_label.split_whitespace().take(1).collect(),
+    };
+    let compact = |word: &str| match word.strip_prefix("n=").and_then(|n| n.parse::<u64>().ok()) {
+        Some(n) => format!("n={}", format::count(n)),
+        None => word.to_string(),
+    };
+    chosen.iter().map(|w| compact(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// One group per point with a headline, one bar per machine: the speed-up with its CI.
@@ -215,6 +257,49 @@ pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts:
         groups,
         log_y: None,
         value_format: ValueFormat::Plain,
+        legend_title: "Machine",
     };
     charts::grouped_bars(path, &chart, &Palette::new(&names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headline(scenario: &str, point_label: &str) -> Headline {
+        Headline {
+            scenario: scenario.into(),
+            point_label: point_label.into(),
+            faster: "rust".into(),
+            baseline: "python-numpy".into(),
+            speedup: Vec::new(),
+            faster_everywhere: Everywhere::default(),
+        }
+    }
+
+    #[test]
+    fn chart_groups_are_named_by_the_least_that_tells_a_point_apart() {
+        let all = [
+            headline("seed", "n=5 epochs=1000 lr=0.01"),
+            headline("scaling", "n=10 epochs=1000 lr=0.01"),
+            headline("scaling", "n=100000 epochs=100 lr=0.01"),
+            headline("sweep", "n=200 epochs=1000 lr=0.01"),
+            headline("sweep", "n=200 epochs=1000 lr=0.05"),
+            headline("grid", "n=200 epochs=10 lr=0.01"),
+            headline("grid", "n=200 epochs=20 lr=0.01"),
+            headline("grid", "n=400 epochs=10 lr=0.01"),
+        ];
+        let names: Vec<String> = all.iter().map(|h| distinguishing_label(h, &all)).collect();
+        assert_eq!(names, ["n=5", "n=10", "n=10^5", "lr=0.01", "lr=0.05", "n=200 epochs=10", "n=200 epochs=20", "n=400"]);
+    }
+
+    #[test]
+    fn a_claim_held_wherever_judged_is_not_a_no() {
+        let machines = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let unjudged = Everywhere { not_judged_on: machines(&["b"]), ..Everywhere::default() };
+        assert_eq!(everywhere_text(&unjudged, "held"), "not judged on b");
+        let failed = Everywhere { not_held_on: machines(&["a"]), not_judged_on: machines(&["b", "c"]), ..Everywhere::default() };
+        assert_eq!(everywhere_text(&failed, "held"), "**no** (not held on a; not judged on b, c)");
+        assert_eq!(everywhere_text(&Everywhere::default(), "**yes**"), "**yes**");
+    }
 }

@@ -101,5 +101,6 @@ pub(crate) fn chart(scenario_name: &str, chain: &AnatomyChain) -> Option<Grouped
         groups: vec![BarGroup { label: chain.steps.iter().map(|s| s.implementation.as_str()).collect::<Vec<_>>().join(" → "), bars }],
         log_y: None,
         value_format: ValueFormat::Seconds,
+        legend_title: "Implementation",
     })
 }

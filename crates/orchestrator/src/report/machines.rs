@@ -30,7 +30,7 @@ pub(crate) fn section(out: &mut String, e: &Environment) {
             let points: Vec<String> = m.points.iter().map(|p| format!("{} ({})", p.key, p.label)).collect();
             let (host, cpu, bandwidth, floor, started) = match &m.environment {
                 Some(env) => (
-                    env.hostname.clone(),
+                    format!("{} (host {})", env.label(), env.hostname),
                     format!("{} ({} logical CPUs)", env.cpu_model, env.logical_cpus),
                     env.bandwidth_single_thread_bytes_per_second.map_or("not measured".into(), |b| format!("{} GB/s", sig3(b / 1e9))),
                     env.spawn_floor_seconds.map_or("not measured".into(), seconds),

@@ -30,6 +30,8 @@ pub(crate) struct GroupedBars {
     /// On a log axis, bars whose value is zero or negative are not drawn; their label remains.
     pub(crate) log_y: Option<bool>,
     pub(crate) value_format: ValueFormat,
+    /// What the bars of a group are, the legend's title: "Implementation", or "Machine".
+    pub(crate) legend_title: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +91,7 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
         .iter()
         .map(|name| LegendEntry { label: name.clone(), colour: palette.colour(name), swatch: Swatch::Block })
         .collect();
-    let legend_px = legend_width(&entries, "Implementation");
+    let legend_px = legend_width(&entries, chart.legend_title);
 
     let value_labels: Vec<String> =
         chart.groups.iter().flat_map(|group| &group.bars).map(|bar| chart.value_format.format(bar.value)).collect();
@@ -115,7 +117,7 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
     let bar_base = if log { layout.y.axis_range().start } else { layout.y.clamped(0.0) };
     draw_bars(area, &mut plot, chart, palette, &implementations, &layout, bar_base)?;
     draw_group_labels(area, &plot, &layout, bar_base)?;
-    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, "Implementation", &entries)
+    draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, chart.legend_title, &entries)
 }
 
 /// Each bar in its group's slot for its implementation, with its error bar and value label.

@@ -260,6 +260,7 @@ mod tests {
             }],
             log_y: None,
             value_format: ValueFormat::Seconds,
+            legend_title: "Implementation",
         }
     }
 
@@ -279,6 +280,7 @@ mod tests {
             }],
             log_y: None,
             value_format: ValueFormat::Bytes,
+            legend_title: "Implementation",
         }
     }
 
@@ -303,6 +305,7 @@ mod tests {
                 .collect(),
             log_y: None,
             value_format: ValueFormat::Seconds,
+            legend_title: "Implementation",
         }
     }
 
@@ -591,6 +594,7 @@ mod tests {
         let tiny_and_huge = GroupedBars {
             groups: vec![BarGroup { label: "n=5".to_string(), bars: vec![bar("rust", 1e-300, None), bar("python-numpy", 1e300, None)] }],
             value_format: ValueFormat::Plain,
+            legend_title: "Implementation",
             ..seed_wall_time()
         };
         grouped_bars(&dir.path().join("range.png"), &tiny_and_huge, &palette).unwrap_or_else(|error| panic!("{error}"));

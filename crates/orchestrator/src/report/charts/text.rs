@@ -196,11 +196,18 @@ pub(super) fn wrap(text: &str, max_width_px: i32, font: &Font) -> Vec<String> {
         if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
         }
+        // A word wider than the line is cut after its last hyphen that fits ("learning-" /
+        // "rate"), else between two characters.
         for character in word.chars() {
             line.push(character);
             if text_width(font, &line) > max_width_px && line.chars().count() > 1 {
                 line.pop();
-                lines.push(std::mem::replace(&mut line, character.to_string()));
+                let rest = match line.rfind('-') {
+                    Some(at) if at + 1 < line.len() => line.split_off(at + 1),
+                    _ => String::new(),
+                };
+                lines.push(std::mem::replace(&mut line, rest));
+                line.push(character);
             }
         }
     }
@@ -224,5 +231,7 @@ mod tests {
         assert!(lines.iter().all(|line| text_width(&group_font, line) <= 120), "{lines:?}");
         let cut = wrap("averyveryveryverylongwordwithoutspaces", 60, &group_font);
         assert!(cut.len() > 1 && cut.iter().all(|line| text_width(&group_font, line) <= 60), "{cut:?}");
+        let width = text_width(&group_font, "learning-ra");
+        assert_eq!(wrap("learning-rate lr=0.01", width, &group_font), ["learning-", "rate", "lr=0.01"]);
     }
 }

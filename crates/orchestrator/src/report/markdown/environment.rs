@@ -15,6 +15,7 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     };
     let mut rows: Vec<(&str, String)> = vec![
         ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
+        ("machine", machine_text(e)),
         ("memory", bytes(e.memory_total_bytes as f64)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
         ("frequency governor", e.frequency_governor.clone().unwrap_or_else(|| "not readable (a VM?)".into())),
@@ -58,6 +59,15 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     }
     let _ = writeln!(out);
     crate::report::machines::section(out, e);
+}
+
+/// The machine's label and what the CPU is, or what the label was derived from.
+fn machine_text(e: &Environment) -> String {
+    match &e.machine {
+        Some(identity) => format!("{}: {}", e.label(), identity.describe_with_source()),
+        None if e.merged.is_some() => format!("{} (each shard's machine is below)", e.label()),
+        None => format!("{} (environment.json predates the machine identity: the label is derived from the CPU model, its count and what the probes saw)", e.label()),
+    }
 }
 
 /// The floor and what it is made of: the exec and exit of a static program, and the dynamic
