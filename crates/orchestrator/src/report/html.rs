@@ -98,7 +98,7 @@ fn only_own_markup(events: Vec<Event>) -> Vec<Event> {
 
 /// `<a id="…">` with a plain id, or `</a>`: the anchors the report writes before its sections.
 fn is_own_anchor(html: &str) -> bool {
-    let plain = |id: &str| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let plain = |id: &str| !id.is_empty() && super::escape::id(id) == id;
     html == "</a>" || html.strip_prefix("<a id=\"").and_then(|rest| rest.strip_suffix("\">")).is_some_and(plain)
 }
 
