@@ -603,7 +603,8 @@ fn keep_going_runs_the_others_and_the_report_marks_the_missing() {
     assert!(rust.status == RunStatus::Unavailable && rust.message.contains("`make build`"), "{rust:?}");
     assert_eq!(other.status, RunStatus::Ok, "{other:?}");
     let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
-    assert!(report.contains("unavailable") && report.contains("`make venv`") && report.contains("`make build`"), "{report}");
+    // The hints are the catalogue's text, shown as typed (backticks escaped, never code).
+    assert!(report.contains("unavailable") && report.contains("\\`make venv\\`") && report.contains("\\`make build\\`"), "{report}");
 }
 
 /// The first `name` on PATH.

@@ -283,7 +283,13 @@ fn excerpt(text: &str) -> String {
 fn tail_text(bytes: &[u8], max_bytes: usize) -> String {
     let start = bytes.len().saturating_sub(max_bytes);
     let text = String::from_utf8_lossy(&bytes[start..]);
-    let text = if start > 0 { text.split_once('\n').map_or(&*text, |(_, rest)| rest).to_string() } else { text.into_owned() };
+    // The tail starts at a line when one starts within it; a last line longer than the tail is
+    // its end, marked as cut (it is not "empty").
+    let text = match text.split_once('\n') {
+        _ if start == 0 => text.into_owned(),
+        Some((_, rest)) if !rest.trim().is_empty() => rest.to_string(),
+        _ => format!("…{}", text.trim_start()),
+    };
     let text = text.trim();
     if text.is_empty() {
         "(stderr empty)".to_string()
@@ -459,5 +465,7 @@ mod tests {
         let long = format!("{}\nlast line\n", "x".repeat(2000));
         assert_eq!(tail_text(long.as_bytes(), 50), "last line");
         assert_eq!(tail_text(b"", 50), "(stderr empty)");
+        let one_long_line = format!("first\n{}z\n", "y".repeat(2000));
+        assert_eq!(tail_text(one_long_line.as_bytes(), 50), format!("…{}z", "y".repeat(48)));
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::analysis::across::{Across, Everywhere, Headline, Machine};
 use crate::format;
 use crate::report::charts::{self, Bar, BarGroup, GroupedBars, Palette, ValueFormat};
+use crate::report::escape::text;
 
 use crate::run_dir::{MACHINES_HEADLINE_CHART, MACHINES_JSON, MACHINES_MD};
 
@@ -26,10 +27,6 @@ pub(crate) fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
     let text = markdown(across, chart);
     crate::records::write_atomic(&out.join(MACHINES_MD), text.as_bytes())?;
     Ok(text)
-}
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
 }
 
 /// machines.md: the machines, the verdict, the claims, then every point.
@@ -52,14 +49,14 @@ fn machines_section(out: &mut String, across: &Across) {
         let _ = writeln!(
             out,
             "| {} | {} ({} logical CPUs, {} memory) | {} | {} | {} | {} |",
-            cell(&m.label),
-            cell(&m.cpu_model),
+            text(&m.label),
+            text(&m.cpu_model),
             m.logical_cpus,
             format::bytes(m.memory_total_bytes as f64),
-            cell(&identity_text(m)),
-            cell(&m.run_dir.display().to_string()),
-            m.plan_fingerprint.as_deref().map_or("—", crate::plan::shard::short),
-            m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c))
+            text(&identity_text(m)),
+            text(&m.run_dir.display().to_string()),
+            text(m.plan_fingerprint.as_deref().map_or("—", crate::plan::shard::short)),
+            text(m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c)))
         );
     }
     let _ = writeln!(out);
@@ -92,7 +89,7 @@ fn everywhere_text(everywhere: &Everywhere, yes: &str) -> String {
     ]
     .iter()
     .filter(|(_, machines)| !machines.is_empty())
-    .map(|(words, machines)| format!("{words} {}", machines.join(", ")))
+    .map(|(words, machines)| format!("{words} {}", machines.iter().map(|m| text(m).to_string()).collect::<Vec<_>>().join(", ")))
     .collect();
     if everywhere.not_held_on.is_empty() {
         parts.join("; ")
@@ -111,15 +108,15 @@ fn verdict_section(out: &mut String, across: &Across, names: &[&str], chart: Opt
         let per: Vec<String> = names
             .iter()
             .zip(&h.speedup)
-            .map(|(name, r)| format!("{name} {}", r.as_ref().map_or("not measured".into(), format::ratio_with_ci_in_brackets)))
+            .map(|(name, r)| format!("{} {}", text(name), r.as_ref().map_or("not measured".into(), format::ratio_with_ci_in_brackets)))
             .collect();
         let _ = writeln!(
             out,
             "- **{} · {}**: {} against {}: {} — faster on every machine: {}",
-            h.scenario,
-            h.point_label,
-            h.faster,
-            h.baseline,
+            text(&h.scenario),
+            text(&h.point_label),
+            text(&h.faster),
+            text(&h.baseline),
             per.join("; "),
             everywhere_text(&h.faster_everywhere, "**yes**")
         );
@@ -134,7 +131,7 @@ fn verdict_section(out: &mut String, across: &Across, names: &[&str], chart: Opt
 fn claims_section(out: &mut String, across: &Across, names: &[&str]) {
     if !across.claims.is_empty() {
         let _ = writeln!(out, "## Claims on every machine\n");
-        let header: Vec<String> = names.iter().map(|n| cell(n)).collect();
+        let header: Vec<String> = names.iter().map(|n| text(n).to_string()).collect();
         let _ = writeln!(
             out,
             "| scenario · point | claim | {} | on every machine |\n|---|---|{}---|",
@@ -145,16 +142,16 @@ fn claims_section(out: &mut String, across: &Across, names: &[&str]) {
             let verdicts: Vec<String> = c
                 .measured
                 .iter()
-                .map(|m| m.as_ref().map_or("not judged".into(), |(measured, v)| format!("{}: {}", v.as_str(), cell(measured))))
+                .map(|m| m.as_ref().map_or("not judged".into(), |(measured, v)| format!("{}: {}", v.as_str(), text(measured))))
                 .collect();
             let _ = writeln!(
                 out,
                 "| {} · {} | {} | {} | {} |",
-                cell(&c.scenario),
-                cell(&c.point_label),
-                cell(&c.claim),
+                text(&c.scenario),
+                text(&c.point_label),
+                text(&c.claim),
                 verdicts.join(" | "),
-                cell(&everywhere_text(&c.everywhere, "held"))
+                everywhere_text(&c.everywhere, "held")
             );
         }
         let _ = writeln!(out);
@@ -167,12 +164,12 @@ fn points_section(out: &mut String, across: &Across, names: &[&str]) {
     let _ = writeln!(
         out,
         "Median wall time [95% CI] on each machine, and each machine's median over the first's ({}) with its CI.\n",
-        names.first().unwrap_or(&"—")
+        text(names.first().unwrap_or(&"—"))
     );
     for p in &across.points {
-        let _ = writeln!(out, "### {} · {}\n", p.scenario, p.label);
-        let walls: Vec<String> = names.iter().map(|n| cell(n)).collect();
-        let ratios: Vec<String> = names.iter().skip(1).map(|n| format!("{} / {}", cell(n), cell(names[0]))).collect();
+        let _ = writeln!(out, "### {} · {}\n", text(&p.scenario), text(&p.label));
+        let walls: Vec<String> = names.iter().map(|n| text(n).to_string()).collect();
+        let ratios: Vec<String> = names.iter().skip(1).map(|n| format!("{} / {}", text(n), text(names[0]))).collect();
         let _ = writeln!(
             out,
             "| implementation | {} | {} |\n|---|{}",
@@ -185,7 +182,7 @@ fn points_section(out: &mut String, across: &Across, names: &[&str]) {
                 i.wall.iter().map(|d| d.as_ref().map_or("—".into(), |d| format::seconds_with_ci(d.median, d.ci_low, d.ci_high))).collect();
             let ratio: Vec<String> =
                 i.ratio_to_first.iter().skip(1).map(|r| r.as_ref().map_or("—".into(), format::ratio_with_ci_in_brackets)).collect();
-            let _ = writeln!(out, "| {} | {} | {} |", cell(&i.implementation), wall.join(" | "), ratio.join(" | "));
+            let _ = writeln!(out, "| {} | {} | {} |", text(&i.implementation), wall.join(" | "), ratio.join(" | "));
         }
         let _ = writeln!(out);
     }
@@ -196,7 +193,7 @@ fn unmatched_section(out: &mut String, across: &Across) {
     if !across.unmatched.is_empty() {
         let _ = writeln!(out, "## Not on every machine\n");
         for u in &across.unmatched {
-            let _ = writeln!(out, "- {}", cell(u));
+            let _ = writeln!(out, "- {}", text(u));
         }
         let _ = writeln!(out);
     }

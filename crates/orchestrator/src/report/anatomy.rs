@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::charts::{Bar, BarGroup, GroupedBars, ValueFormat};
+use super::escape::{code, text};
 use crate::analysis::anatomy::AnatomyChain;
 use crate::analysis::Analysis;
 use crate::format::{percent, seconds, signed_seconds};
@@ -20,15 +21,15 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
         let (Some(whole), Some(biggest)) = (chain.whole(), chain.biggest_piece()) else { continue };
         let _ = writeln!(
             out,
-            "| step | what it runs | median wall [95% CI] | adds | share of `{}` | page faults |\n|---|---|---|---|---|---|",
-            whole.implementation
+            "| step | what it runs | median wall [95% CI] | adds | share of {} | page faults |\n|---|---|---|---|---|---|",
+            code(&whole.implementation)
         );
         for step in &chain.steps {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} [{}–{}] | {} | {} | {} |",
-                step.implementation,
-                step.description,
+                "| {} | {} | {} [{}–{}] | {} | {} | {} |",
+                code(&step.implementation),
+                text(&step.description),
                 seconds(step.median_wall_seconds),
                 seconds(step.ci_low_seconds),
                 seconds(step.ci_high_seconds),
@@ -39,10 +40,10 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
         }
         let _ = writeln!(
             out,
-            "\nThe biggest piece of `{}`'s {} is `{}`: {} ({}).\n",
-            whole.implementation,
+            "\nThe biggest piece of {}'s {} is {}: {} ({}).\n",
+            code(&whole.implementation),
             seconds(whole.median_wall_seconds),
-            biggest.implementation,
+            code(&biggest.implementation),
             signed_seconds(biggest.added_seconds),
             percent(biggest.share_of_whole)
         );
@@ -50,15 +51,15 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
     if let Some(profile) = report.environment.as_ref().and_then(|e| e.numpy_import_profile.as_ref()) {
         let _ = writeln!(
             out,
-            "`import {}` takes {} by Python's own account (`python -X importtime`, median of {} runs; the interpreter's start-up is not included). Its {} slowest modules by their own time:\n",
-            profile.module,
+            "{} takes {} by Python's own account (`python -X importtime`, median of {} runs; the interpreter's start-up is not included). Its {} slowest modules by their own time:\n",
+            code(&format!("import {}", profile.module)),
             seconds(profile.total_seconds),
             profile.runs,
             profile.slowest.len()
         );
         let _ = writeln!(out, "| module | self | cumulative |\n|---|---|---|");
         for module in &profile.slowest {
-            let _ = writeln!(out, "| `{}` | {} | {} |", module.name, seconds(module.self_seconds), seconds(module.cumulative_seconds));
+            let _ = writeln!(out, "| {} | {} | {} |", code(&module.name), seconds(module.self_seconds), seconds(module.cumulative_seconds));
         }
         let _ = writeln!(out);
     }
@@ -70,13 +71,13 @@ pub(crate) fn biggest_piece_sentence(report: &Analysis) -> Option<String> {
     let scenario = &report.plan.scenarios.get(index)?.name;
     let (whole, biggest) = (chain.whole()?, chain.biggest_piece()?);
     Some(format!(
-        "of `{}`'s {}, `{}` adds the most: {} ({} of it; scenario `{}`)",
-        whole.implementation,
+        "of {}'s {}, {} adds the most: {} ({} of it; scenario {})",
+        code(&whole.implementation),
         seconds(whole.median_wall_seconds),
-        biggest.implementation,
+        code(&biggest.implementation),
         signed_seconds(biggest.added_seconds),
         percent(biggest.share_of_whole),
-        scenario
+        code(scenario)
     ))
 }
 

@@ -6,16 +6,17 @@ use std::fmt::Write as _;
 
 use crate::environment::Environment;
 use crate::format::{seconds, sig3};
+use crate::report::escape::{code, text};
 
 /// Appends the "Machines" part of the environment section (nothing for an ordinary run).
 pub(crate) fn section(out: &mut String, e: &Environment) {
     if let Some(merged) = &e.merged {
         let _ = writeln!(
             out,
-            "### Machines\n\nMerged from {} of {} shard(s) of plan `{}`. Each scenario point ran on one machine, so every ratio within a point is between runs of the same machine and run.{}\n",
+            "### Machines\n\nMerged from {} of {} shard(s) of plan {}. Each scenario point ran on one machine, so every ratio within a point is between runs of the same machine and run.{}\n",
             merged.machines.len(),
             merged.shard_count,
-            crate::plan::shard::short(&merged.fingerprint),
+            code(crate::plan::shard::short(&merged.fingerprint)),
             if merged.machines_alike {
                 ""
             } else {
@@ -47,19 +48,19 @@ pub(crate) fn section(out: &mut String, e: &Environment) {
                 started,
                 if points.is_empty() { "none".into() } else { points.join(", ") },
             ];
-            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+            let cells: Vec<String> = row.iter().map(|c| text(c).to_string()).collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
         let _ = writeln!(out);
         if !merged.missing.is_empty() {
             let missing: Vec<String> = merged.missing.iter().map(|p| format!("{} ({}, shard {})", p.key, p.label, p.shard)).collect();
-            let _ = writeln!(out, "**Missing** (merged with --allow-partial): {}.\n", missing.join(", "));
+            let _ = writeln!(out, "**Missing** (merged with --allow-partial): {}.\n", text(&missing.join(", ")));
         }
     } else if let Some(shard) = e.shard {
         let _ = writeln!(
             out,
-            "This run is shard {shard} of plan `{}`: it holds only its share of the scenario points. Unite the shards with `orchestrator merge`.\n",
-            e.plan_fingerprint.as_deref().map_or("?", crate::plan::shard::short)
+            "This run is shard {shard} of plan {}: it holds only its share of the scenario points. Unite the shards with `orchestrator merge`.\n",
+            code(e.plan_fingerprint.as_deref().map_or("?", crate::plan::shard::short))
         );
     }
 }

@@ -6,10 +6,12 @@
 pub(crate) mod across;
 pub(crate) mod anatomy;
 pub mod charts;
+pub(crate) mod escape;
 pub(crate) mod figures;
 pub(crate) mod html;
 pub(crate) mod machines;
 pub(crate) mod markdown;
+pub(crate) mod marks;
 pub(crate) mod tables;
 
 use std::path::Path;

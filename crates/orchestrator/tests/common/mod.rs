@@ -3,6 +3,8 @@
 //! update syntax). Each test file uses a part of it, hence `allow(dead_code)`.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use orchestrator::plan::{AccuracySettings, Claim, ImplementationPlan, Measure, Order, Plan, PointPlan, ScenarioPlan};

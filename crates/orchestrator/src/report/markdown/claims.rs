@@ -3,24 +3,32 @@
 
 use std::fmt::Write as _;
 
-use super::verdict_mark;
 use crate::analysis::summary::ScenarioSummary;
 use crate::analysis::Analysis;
+use crate::report::escape::{id, text};
+use crate::report::marks::Mark;
 
 /// The "Claims" table of one scenario, nothing when it makes none.
 pub(super) fn claims_section(out: &mut String, report: &Analysis, summary: &ScenarioSummary) {
     let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == summary.name).collect();
     if !claims.is_empty() {
-        let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", summary.name);
+        let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", id(&summary.name));
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
         for c in claims {
-            let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
             let point = summary
                 .points
                 .iter()
                 .find(|p| p.index == c.point)
                 .map_or(c.point_label.clone(), |p| crate::report::short_label(summary, p));
-            let _ = writeln!(out, "| {} | {point} | {} | {} | {verdict} |", c.claim, c.source.as_deref().unwrap_or(""), c.measured);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                text(&c.claim),
+                text(&point),
+                text(c.source.as_deref().unwrap_or("")),
+                text(&c.measured),
+                Mark::of_verdict(c.verdict)
+            );
         }
         let _ = writeln!(out);
     }

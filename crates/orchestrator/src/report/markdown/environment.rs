@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
 use crate::format::{self, bytes, compact, seconds, sig3};
+use crate::report::escape::text;
 
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
@@ -13,6 +14,7 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
         let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
         return;
     };
+    // Each row in plain words, every value shown as text (a CPU model or a path is the machine's).
     let mut rows: Vec<(&str, String)> = vec![
         ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
         ("machine", machine_text(e)),
@@ -55,7 +57,7 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     rows.splice(after_bandwidth..after_bandwidth, limits_rows(e));
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in rows {
-        let _ = writeln!(out, "| {k} | {} |", v.replace('|', "\\|"));
+        let _ = writeln!(out, "| {k} | {} |", text(&v));
     }
     let _ = writeln!(out);
     crate::report::machines::section(out, e);
@@ -90,7 +92,7 @@ fn binaries_text(e: &Environment) -> String {
         return "not recorded".into();
     }
     let name = |p: &std::path::Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
-    e.binaries.iter().map(|b| format!("`{}`: {}", name(&b.path), b.linking)).collect::<Vec<_>>().join("; ")
+    e.binaries.iter().map(|b| format!("{}: {}", name(&b.path), b.linking)).collect::<Vec<_>>().join("; ")
 }
 
 fn bandwidth_text(e: &Environment) -> String {

@@ -5,8 +5,9 @@
 
 use std::fmt::Write as _;
 
+use super::escape::text;
 use super::figures::Figures;
-use crate::analysis::claims::Verdict;
+use super::marks::Mark;
 use crate::analysis::summary::{ImplementationSummary, Outcome};
 use crate::analysis::Analysis;
 
@@ -24,7 +25,7 @@ pub(crate) use terminal::terminal_summary;
 
 pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let mut out = String::new();
-    let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
+    let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", text(&e.started_utc)));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
     warnings::warnings_section(&mut out, report);
@@ -39,12 +40,12 @@ pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     out
 }
 
-fn verdict_mark(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Held => "✅",
-        Verdict::NotHeld => "❌",
-        Verdict::Inconclusive => "❔",
-        Verdict::NoData => "—",
+/// An implementation's outcome at a point, in Markdown: a mark when runs failed, then the detail.
+fn outcome_cell(i: &ImplementationSummary) -> String {
+    match status(i) {
+        (Some(mark), detail) if detail.is_empty() => mark.to_string(),
+        (Some(mark), detail) => format!("{mark} {}", text(&detail)),
+        (None, detail) => text(&detail).to_string(),
     }
 }
 
@@ -57,17 +58,30 @@ fn status_cell(i: &ImplementationSummary) -> String {
     format!("{outcome} ({} of {} runs)", i.planned_runs() - i.missing_runs, i.planned_runs())
 }
 
-fn outcome_cell(i: &ImplementationSummary) -> String {
+/// The same in plain words, for the terminal and for sentences of the notes.
+fn status_words(i: &ImplementationSummary) -> String {
+    match status(i) {
+        (Some(mark), detail) if detail.is_empty() => mark.word().to_string(),
+        (Some(mark), detail) => format!("{}: {detail}", mark.word()),
+        (None, detail) => detail,
+    }
+}
+
+fn status(i: &ImplementationSummary) -> (Option<Mark>, String) {
     match i.outcome {
-        Outcome::Ok => "ok".into(),
-        Outcome::Diverged => format!("diverged, epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string())),
+        Outcome::Ok => (None, "ok".into()),
+        Outcome::Diverged => (None, format!("diverged, epoch {}", i.diverged_at_epoch.map_or("?".into(), |e| e.to_string()))),
         Outcome::Partial => {
             let failures: Vec<String> =
                 i.status_counts.iter().filter(|(s, _)| !s.is_measurement()).map(|(s, n)| format!("{n} {}", s.as_str())).collect();
-            format!("⚠ {} of {} runs: {}", i.failed, i.runs + i.failed, failures.join(", "))
+            (Some(Mark::Partial), format!("{} of {} runs failed ({})", i.failed, i.runs + i.failed, failures.join(", ")))
         }
-        Outcome::Failed => format!("❌ {}", i.status_counts.iter().next().map_or("failed", |(s, _)| s.as_str())),
-        Outcome::Unavailable => "unavailable".into(),
-        Outcome::NotRun => "not run".into(),
+        // "failed" says it all for a run that exited non-zero; others say how (timeout, crashed, …).
+        Outcome::Failed => match i.status_counts.iter().next().map(|(s, _)| s.as_str()) {
+            Some(how) if how != Mark::Failed.word() => (Some(Mark::Failed), how.to_string()),
+            _ => (Some(Mark::Failed), String::new()),
+        },
+        Outcome::Unavailable => (None, "unavailable".into()),
+        Outcome::NotRun => (None, "not run".into()),
     }
 }

@@ -3,12 +3,14 @@
 
 use std::fmt::Write as _;
 
-use super::status_cell;
+use super::status_words;
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
 use crate::format::{self, percent, seconds};
+use crate::report::escape::text;
 use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
+use crate::report::marks::Mark;
 
 pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figures) {
     let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
@@ -34,7 +36,7 @@ pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figur
         let _ = writeln!(out, "- No warnings: no outliers, no failed runs, a quiet machine.");
     }
     for w in warnings {
-        let _ = writeln!(out, "- ⚠ {w}");
+        let _ = writeln!(out, "- {} {}", Mark::Warning, text(&w));
     }
     let _ = writeln!(out, "\nRaw records: `raw.csv` (one row per run) and `samples.csv`; per-point statistics: `summary.csv` and `summary.json`. Re-render with `orchestrator report <this directory>`.");
 }
@@ -105,7 +107,7 @@ fn point_warnings(report: &Analysis) -> Vec<String> {
                         point.label,
                         i.implementation,
                         i.failed,
-                        status_cell(i)
+                        status_words(i)
                     ));
                 }
                 if let Some(fraction) = i.fraction_of_limit.filter(|f| *f > ABOVE_LIMIT) {

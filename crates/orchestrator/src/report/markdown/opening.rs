@@ -3,12 +3,13 @@
 
 use std::fmt::Write as _;
 
-use super::verdict_mark;
 use crate::analysis::claims::Verdict;
 use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
 use crate::format::{self, bytes, percent, seconds};
+use crate::report::escape::{code, id, text};
 use crate::report::figures::Figures;
+use crate::report::marks::Mark;
 
 /// The first screen: the answer in a few short lines, then the headline chart.
 pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figures) {
@@ -36,14 +37,14 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
             }
             let items: Vec<String> = items
                 .iter()
-                .map(|(verdict, subjects, short)| format!("{} {} {short}", verdict_mark(*verdict), subjects.join(", ")))
+                .map(|(verdict, subjects, short)| format!("{} {} {}", Mark::of_verdict(*verdict), text(&subjects.join(", ")), text(short)))
                 .collect();
             lines.push(format!(
-                "**The claims of `{}`: {held} of {} held.** {} ([details](#claims-{}))",
-                scenario.name,
+                "**The claims of {}: {held} of {} held.** {} ([details](#claims-{}))",
+                code(&scenario.name),
                 claims.len(),
                 items.join(" · "),
-                scenario.name
+                id(&scenario.name)
             ));
         }
         let elsewhere = report.claims.iter().filter(|c| c.scenario != scenario.name).count();
@@ -66,13 +67,14 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
     }
     let _ = writeln!(out);
     if let Some(figure) = figures.headline.as_ref() {
-        let _ = writeln!(out, "![{}]({})\n", figure.caption, figure.file);
+        let _ = writeln!(out, "![{}]({})\n", text(&figure.caption), figure.file);
     }
 }
 
 /// A table of contents on one line: the scenarios in the order they ran, then the appendices.
 pub(super) fn contents(out: &mut String, report: &Analysis) {
-    let mut entries: Vec<String> = report.summary.scenarios.iter().map(|s| format!("[{0}](#scenario-{0})", s.name)).collect();
+    let mut entries: Vec<String> =
+        report.summary.scenarios.iter().map(|s| format!("[{}](#scenario-{})", text(&s.name), id(&s.name))).collect();
     entries.push("[Environment](#environment)".into());
     entries.push("[Measurement notes](#measurement-notes)".into());
     let _ = writeln!(out, "**Contents:** {}\n", entries.join(" · "));
@@ -98,12 +100,12 @@ fn large_point_line(report: &Analysis) -> Option<String> {
     let limit =
         best.0.limit_ns_per_point_epoch.map_or(String::new(), |limit| format!(" (the machine's limit is {} ns)", format::sig3(limit)));
     Some(format!(
-        "**At n = {} (`{}`) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
+        "**At n = {} ({}) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
         format::count(point.n),
-        scenario.name,
-        best.0.implementation,
+        code(&scenario.name),
+        text(&best.0.implementation),
         format::sig3(best.1),
-        worst.0.implementation,
+        text(&worst.0.implementation),
         format::sig3(worst.1),
         format::sig3(worst.1 / best.1)
     ))
@@ -126,20 +128,20 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
     if let Some(fastest) = fastest {
         if let Some(speed) = &fastest.speedup_vs_baseline {
             lines.push(format!(
-                "**Speed** at n = {} (`{}`): {} ran the whole job in {} against {} for {}: **{}**.",
+                "**Speed** at n = {} ({}): {} ran the whole job in {} against {} for {}: **{}**.",
                 format::count(point.n),
-                scenario.name,
-                fastest.implementation,
+                code(&scenario.name),
+                text(&fastest.implementation),
                 seconds(wall_of(fastest)),
                 seconds(base_wall),
-                baseline.implementation,
+                text(&baseline.implementation),
                 format::ratio_with_ci_in_words(speed, "faster")
             ));
         }
         if let (Some(memory), Some(fast_rss), Some(base_rss)) = (&fastest.memory_ratio_vs_baseline, &fastest.peak_rss, &baseline.peak_rss) {
             lines.push(format!(
                 "**Memory:** {} peaked at {} against {}: **{}**.",
-                fastest.implementation,
+                text(&fastest.implementation),
                 bytes(fast_rss.median),
                 bytes(base_rss.median),
                 format::ratio_with_ci_in_words(memory, "less")
@@ -150,7 +152,7 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
         lines.push(format!(
             "**Where the time goes:** start-up (process, interpreter, imports) is {} of {}'s {}; its training takes {}.",
             percent(startup.median / base_wall),
-            baseline.implementation,
+            text(&baseline.implementation),
             seconds(base_wall),
             baseline.train.as_ref().map_or("—".into(), |t| seconds(t.median))
         ));

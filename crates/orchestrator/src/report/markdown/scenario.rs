@@ -8,6 +8,7 @@ use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary, Sce
 use crate::analysis::Analysis;
 use crate::format::{self, bytes, percent, seconds, seconds_with_ci};
 use crate::plan::{Order, ScenarioPlan};
+use crate::report::escape::{code, id, paragraphs, text};
 use crate::report::figures::Figures;
 
 pub(super) fn scenario_section(
@@ -18,15 +19,16 @@ pub(super) fn scenario_section(
     summary: &ScenarioSummary,
     figures: &Figures,
 ) {
-    let _ = writeln!(out, "<a id=\"scenario-{}\"></a>\n## Scenario `{}`\n", summary.name, summary.name);
-    if !plan.description.is_empty() {
-        let _ = writeln!(out, "{}\n", plan.description);
+    let _ = writeln!(out, "<a id=\"scenario-{}\"></a>\n## Scenario {}\n", id(&summary.name), code(&summary.name));
+    if !plan.description.trim().is_empty() {
+        let _ = writeln!(out, "{}\n", paragraphs(&plan.description));
     }
     let m = &plan.measure;
     let data = plan.points.first().map_or(String::new(), |p| p.data_description.clone());
     let _ = writeln!(
         out,
-        "Data: {data}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).{}\n",
+        "Data: {}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).{}\n",
+        text(&data),
         m.warmup,
         m.repetitions,
         match m.order {
@@ -35,13 +37,13 @@ pub(super) fn scenario_section(
         },
         m.sample_interval_ms,
         m.timeout_seconds,
-        summary.baseline,
-        super::warnings::shortfall([summary]).map_or(String::new(), |shortfall| format!(" **Incomplete: {shortfall}.**"))
+        text(&summary.baseline),
+        super::warnings::shortfall([summary]).map_or(String::new(), |shortfall| format!(" **Incomplete: {}.**", text(&shortfall)))
     );
     super::fits::results_note(out, plan);
     for point in &summary.points {
         if summary.points.len() > 1 {
-            let _ = writeln!(out, "### {}\n", point.label);
+            let _ = writeln!(out, "### {}\n", text(&point.label));
         }
         results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
@@ -52,7 +54,8 @@ pub(super) fn scenario_section(
     if !mine.is_empty() {
         let _ = writeln!(out, "### Charts\n");
         for figure in mine {
-            let _ = writeln!(out, "**{}**\n\n![{}]({})\n", figure.caption, figure.caption, figure.file);
+            let caption = text(&figure.caption);
+            let _ = writeln!(out, "**{caption}**\n\n![{caption}]({})\n", figure.file);
         }
     }
     if let Some(accuracy) = report.accuracy.get(index) {
@@ -79,7 +82,7 @@ fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            i.implementation,
+            text(&i.implementation),
             i.wall.as_ref().map_or("—".into(), |d| seconds_with_ci(d.median, d.ci_low, d.ci_high)),
             i.cpu.as_ref().map_or("—".into(), |d| seconds(d.median)),
             i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median)),
@@ -90,8 +93,8 @@ fn results_table(out: &mut String, point: &PointSummary, baseline: &str) {
     }
     let _ = writeln!(out);
     for i in point.implementations.iter().filter(|i| i.message.is_some() && i.outcome != Outcome::Ok) {
-        let message = i.message.as_deref().unwrap_or("").replace('\n', " ");
-        let _ = writeln!(out, "> **{}**: {}\n", i.implementation, message.chars().take(300).collect::<String>());
+        let message: String = i.message.as_deref().unwrap_or("").chars().take(300).collect();
+        let _ = writeln!(out, "> **{}**: {}\n", text(&i.implementation), text(&message));
     }
 }
 
@@ -117,7 +120,7 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Analysis) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            i.implementation,
+            text(&i.implementation),
             median(&i.startup).map_or("—".into(), seconds),
             median(&i.load).map_or("—".into(), seconds),
             median(&i.train).map_or("—".into(), seconds),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::status_cell;
+use super::status_words;
 use crate::analysis::claims::Verdict;
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
@@ -13,7 +13,7 @@ use crate::format::{self, bytes, seconds};
 pub(crate) fn terminal_summary(report: &Analysis) -> String {
     let mut out = String::new();
     if let Some(shortfall) = super::warnings::shortfall(&report.summary.scenarios) {
-        let _ = writeln!(out, "⚠ incomplete run: {shortfall} (the report's first lines say which)");
+        let _ = writeln!(out, "warning: incomplete run: {shortfall} (the report's first lines say which)");
     }
     for scenario in &report.summary.scenarios {
         for point in &scenario.points {
@@ -26,7 +26,7 @@ pub(crate) fn terminal_summary(report: &Analysis) -> String {
                 let rss = i.peak_rss.as_ref().map_or("—".into(), |d| bytes(d.median));
                 let speed =
                     i.speedup_vs_baseline.map_or(String::new(), |r| format!("{}× vs {}", format::sig3(r.estimate), scenario.baseline));
-                let _ = writeln!(out, "  {:<20} {:>10} {:>11}  {:<28} {}", i.implementation, wall, rss, speed, status_cell(i));
+                let _ = writeln!(out, "  {:<20} {:>10} {:>11}  {:<28} {}", i.implementation, wall, rss, speed, status_words(i));
             }
         }
     }

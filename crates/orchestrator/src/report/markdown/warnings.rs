@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use crate::analysis::summary::ScenarioSummary;
 use crate::analysis::unplanned::Lacks;
 use crate::analysis::Analysis;
+use crate::report::marks::Mark;
 
 /// At most this many points (or groups of rows left out) are listed; the rest are counted.
 const LISTED: usize = 6;
@@ -25,8 +26,9 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
     let mut lines = Vec::new();
     if let Some(shortfall) = shortfall(&report.summary.scenarios) {
         lines.push(format!(
-            "⚠ **Incomplete run: {shortfall}** (the run was stopped part-way, or raw.csv lost rows); every figure below is of the \
+            "{} **Incomplete run: {shortfall}** (the run was stopped part-way, or raw.csv lost rows); every figure below is of the \
              runs that exist. {}.",
+            Mark::Warning,
             missing_by_point(report)
         ));
     }
@@ -45,13 +47,19 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
             })
             .collect();
         lines.push(format!(
-            "⚠ **{rows} row(s) of raw.csv are left out**: the plan has no {}.",
+            "{} **{rows} row(s) of raw.csv are left out**: the plan has no {}.",
+            Mark::Warning,
             listed(&named, |more| format!("and {more} more"))
         ));
     }
     for cut in &report.cut_short {
         let file = cut.path.file_name().map_or(String::new(), |name| name.to_string_lossy().into_owned());
-        lines.push(format!("⚠ {} line {} was cut short (the run was stopped while writing it) and is left out.", plain(&file), cut.line));
+        lines.push(format!(
+            "{} {} line {} was cut short (the run was stopped while writing it) and is left out.",
+            Mark::Warning,
+            plain(&file),
+            cut.line
+        ));
     }
     for line in &lines {
         let _ = writeln!(out, "- {line}");
