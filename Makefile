@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-static venv venv-optional compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine clean
+.PHONY: all build build-static venv venv-optional python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine clean
 
 all: build
 
@@ -32,20 +32,49 @@ build-static:
 	install -m 755 target/$(HOST_TRIPLE)/release/linreg target/release/linreg-static
 	install -m 755 target/$(HOST_TRIPLE)/release/launcher target/release/launcher-static
 
-# The venv is (re)built when missing or when requirements.txt changes.
-venv: $(VENV_STAMP)
+# The venv is (re)built when missing or when requirements.txt changes; then the Rust extension
+# (python-rust) is built into it.
+venv: $(VENV_STAMP) python-ext
 $(VENV_STAMP): python_impl/requirements.txt
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "error: $(PYTHON_BOOTSTRAP) not found: install Python 3.11+ (e.g. apt-get install python3 python3-venv)"; exit 1; }
 	@test -x $(VENV_PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements.txt
 	@touch $@
 
-# numba is optional: installed when it can be, skipped with a note in the report when not.
-venv-optional: $(VENV)/.optional-tried
+# numba and jax are optional, each on its own: installed when it can be, skipped with a note in
+# the report when not.
+venv-optional: $(VENV)/.optional-tried $(VENV)/.jax-tried
 $(VENV)/.optional-tried: python_impl/requirements-optional.txt $(VENV_STAMP)
 	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements-optional.txt \
 		|| echo "note: optional Python packages (numba) did not install; the report will mark them unavailable"
 	@touch $@
+$(VENV)/.jax-tried: python_impl/requirements-jax.txt $(VENV_STAMP)
+	@$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements-jax.txt \
+		|| echo "note: jax did not install; the report will mark python-jax unavailable"
+	@touch $@
+
+# python-rust: the extension module linreg_py (crates/linreg-py, PyO3 + rust-numpy) built by
+# maturin as a wheel and installed into the venv (no network beyond PyPI for maturin and
+# crates.io for the crates). Rebuilt when the Rust library or the binding changes. Where cargo or
+# maturin is missing it says what, leaves the stamp out (so the next make tries again) and goes
+# on: the report then marks python-rust unavailable.
+EXT_STAMP := $(VENV)/.linreg-py-installed
+EXT_WHEELS := target/wheels
+EXT_SOURCES := $(shell find crates/linreg/src crates/linreg-py/src -name '*.rs') \
+	crates/linreg/Cargo.toml crates/linreg-py/Cargo.toml crates/linreg-py/pyproject.toml \
+	crates/linreg-py/linreg_py.pyi Cargo.toml Cargo.lock python_impl/requirements-build.txt
+python-ext: $(EXT_STAMP)
+$(EXT_STAMP): $(EXT_SOURCES) $(VENV_STAMP)
+	@if ! command -v $(CARGO) >/dev/null; then \
+		echo "note: $(CARGO) not found: python-rust (the Rust extension linreg_py) is not built and the report will mark it unavailable; install Rust (rustup) and run make venv"; \
+	elif ! $(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements-build.txt; then \
+		echo "note: maturin (python_impl/requirements-build.txt) did not install: python-rust is not built and the report will mark it unavailable"; \
+	else \
+		rm -f $(EXT_WHEELS)/linreg_py-*.whl && \
+		$(VENV)/bin/maturin build --quiet --manifest-path crates/linreg-py/Cargo.toml --interpreter $(VENV_PY) --out $(EXT_WHEELS) && \
+		$(VENV_PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-index --force-reinstall $(EXT_WHEELS)/linreg_py-*.whl && \
+		touch $@; \
+	fi
 
 # The main job: every scenario in scenarios/, report in results/latest/.
 compare: build venv-optional

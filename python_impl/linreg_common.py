@@ -1,4 +1,5 @@
-"""What the three Python implementations share: the command line, dataset reading, the result line.
+"""What the Python implementations share: the command line, dataset reading, the timed fits
+(`--fits K`) and their statistics, the result line.
 
 Standard library only, so that linreg_pure.py never pays for NumPy. The contract (flags, formats,
 errors, the one JSON line, exit codes) is docs/protocol.md; this module is its Python side.
@@ -17,7 +18,8 @@ from collections import namedtuple
 
 # What a training loop returns. `epochs_run` is the epoch it stopped at; a fit whose w, b or mse is
 # not finite is diverged, and then epochs_run is also diverged_at_epoch (see the protocol).
-Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run"])
+# `kernel` and `threads`, where a fit knows them (python-rust), go into the result line.
+Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads"], defaults=[None, None])
 
 NPY_MAGIC = b"\x93NUMPY"
 NPY_DTYPE = "<f8"
@@ -43,11 +45,12 @@ def fail(path, message):
     sys.exit(2)
 
 
-def import_optional(name):
-    """Import the optional package `name` (python_impl/requirements-optional.txt), or fail with one
-    line and exit 2 where it is missing or cannot load."""
+def import_optional(name, hint=None):
+    """Import the optional package `name`, or fail with one line and exit 2 where it is missing or
+    cannot load. hint: how to install it (default: python_impl/requirements-optional.txt)."""
     import importlib
 
+    hint = hint or OPTIONAL_INSTALL_HINT
     try:
         return importlib.import_module(name)
     except ImportError as error:
@@ -55,8 +58,8 @@ def import_optional(name):
         # cannot load (a missing llvmlite, a NumPy it does not support) is not, so its own message
         # stays on the line.
         if error.name == name:
-            fail(None, f"{name} is not installed: {OPTIONAL_INSTALL_HINT}")
-        fail(None, f"{name} cannot be imported ({error}): {OPTIONAL_INSTALL_HINT}")
+            fail(None, f"{name} is not installed: {hint}")
+        fail(None, f"{name} cannot be imported ({error}): {hint}")
 
 
 OPTIONAL_INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
@@ -73,7 +76,8 @@ class _OneLineParser(argparse.ArgumentParser):
         fail(None, message)
 
 
-def _epochs(text):
+def _count(text):
+    """--epochs N and --fits K: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:
@@ -93,15 +97,24 @@ def _learning_rate(text):
     return value
 
 
-def parse_args(argv=None, description=None):
+def parse_args(argv=None, description=None, add_arguments=None):
+    """The protocol's flags; add_arguments(parser), if given, adds a script's own."""
     # --help shows the first line of the script's docstring.
     summary = description.strip().splitlines()[0] if description else None
     parser = _OneLineParser(prog=prog_name(), description=summary, allow_abbrev=False)
     parser.add_argument("--data", required=True, metavar="FILE", help="dataset, .npy or .csv")
-    parser.add_argument("--epochs", required=True, type=_epochs, metavar="N", help="integer >= 1")
+    parser.add_argument("--epochs", required=True, type=_count, metavar="N", help="integer >= 1")
     parser.add_argument(
         "--learning-rate", required=True, type=_learning_rate, metavar="LR", help="finite number > 0"
     )
+    parser.add_argument(
+        "--fits",
+        type=_count,
+        metavar="K",
+        help="fit K times on the data loaded once, each timed; the result line then carries the per-fit times",
+    )
+    if add_arguments is not None:
+        add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -301,6 +314,97 @@ def _check_row(row, line, x_index, y_index):
 
 
 # ---------------------------------------------------------------------------------------------
+# Repeated fits (--fits K): each fit's time, the first apart, the warm ones bucketed
+
+# Warm times go into a log-linear histogram, not a list, as crates/linreg/src/fit_times.rs does
+# (to the nanosecond): buckets 1 ns wide below 2^10 ns, then 2^-10 of their value. Min, max, mean
+# and the sum are exact; median and p99 are their bucket's middle, within 0.1% of the exact value.
+EXACT_BITS = 10
+
+
+def bucket_floor(nanos):
+    """The start of the bucket `nanos` falls in: all but its top EXACT_BITS bits cleared."""
+    shift = max(nanos.bit_length() - EXACT_BITS, 0)
+    return nanos >> shift << shift
+
+
+def _bucket_middle(floor):
+    shift = max(floor.bit_length() - EXACT_BITS, 0)
+    return float(floor) + float((1 << shift) - 1) / 2.0
+
+
+class FitTimes:
+    """Each fit's time in integer nanoseconds (time.perf_counter_ns), recorded as the fits run."""
+
+    def __init__(self):
+        self.first_nanos = None
+        self.warm_count = 0
+        self.warm_sum_nanos = 0
+        self.warm_min_nanos = None
+        self.warm_max_nanos = None
+        self.warm_buckets = {}
+
+    def record(self, nanos):
+        if self.first_nanos is None:
+            self.first_nanos = nanos
+            return
+        self.warm_count += 1
+        self.warm_sum_nanos += nanos
+        self.warm_min_nanos = nanos if self.warm_min_nanos is None else min(self.warm_min_nanos, nanos)
+        self.warm_max_nanos = nanos if self.warm_max_nanos is None else max(self.warm_max_nanos, nanos)
+        floor = bucket_floor(nanos)
+        self.warm_buckets[floor] = self.warm_buckets.get(floor, 0) + 1
+
+    def count(self):
+        return (self.first_nanos is not None) + self.warm_count
+
+    def total_seconds(self):
+        """The sum of every fit's time: the protocol's train_seconds."""
+        return float((self.first_nanos or 0) + self.warm_sum_nanos) / 1e9
+
+    def stats(self):
+        """The result line's per-fit fields, in the protocol's order (empty when nothing ran)."""
+        if self.first_nanos is None:
+            return {}
+        stats = {"fits": self.count(), "fit_first_seconds": self.first_nanos / 1e9}
+        m = self.warm_count
+        if m == 0:
+            return stats
+        if m % 2:
+            median = self._warm_rank((m + 1) // 2)
+        else:
+            median = (self._warm_rank(m // 2) + self._warm_rank(m // 2 + 1)) / 2.0
+        stats["fit_warm_min_seconds"] = self.warm_min_nanos / 1e9
+        stats["fit_warm_median_seconds"] = median / 1e9
+        stats["fit_warm_p99_seconds"] = self._warm_rank((99 * m + 99) // 100) / 1e9
+        stats["fit_warm_max_seconds"] = self.warm_max_nanos / 1e9
+        stats["fit_warm_mean_seconds"] = float(self.warm_sum_nanos) / m / 1e9
+        return stats
+
+    def _warm_rank(self, rank):
+        """The rank-th smallest warm time (1-based) in ns: its bucket's middle, within min and max."""
+        seen = 0
+        middle = float(self.warm_max_nanos)
+        for floor in sorted(self.warm_buckets):
+            seen += self.warm_buckets[floor]
+            if seen >= rank:
+                middle = _bucket_middle(floor)
+                break
+        return min(max(middle, float(self.warm_min_nanos)), float(self.warm_max_nanos))
+
+
+def timed_fits(fit_once, fits):
+    """Runs fit_once() `fits` times, each timed by the monotonic clock; (the last Fit, FitTimes)."""
+    times = FitTimes()
+    clock = time.perf_counter_ns
+    for _ in range(fits):
+        started = clock()
+        fit = fit_once()
+        times.record(clock() - started)
+    return fit, times
+
+
+# ---------------------------------------------------------------------------------------------
 # The result line
 
 
@@ -309,11 +413,13 @@ def _number_or_null(value):
     return value if math.isfinite(value) else None
 
 
-def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds, threads=None):
+def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds, threads=None, extra=None):
     """The protocol's JSON line. json writes floats with repr, so they round-trip exactly.
 
     threads: how many threads trained, for a script that uses more than one (the orchestrator
-    sets its training cost against the machine's limit for that many threads).
+    sets its training cost against the machine's limit for that many threads); the fit's own
+    `threads` wins where it has one. extra: more fields, after the protocol's (per-fit times, a
+    device name).
     """
     diverged = not all(math.isfinite(v) for v in (fit.w, fit.b, fit.mse))
     result = {
@@ -331,8 +437,12 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
         result["diverged_at_epoch"] = fit.epochs_run
     result["load_seconds"] = load_seconds
     result["train_seconds"] = train_seconds
+    if fit.kernel is not None:
+        result["kernel"] = fit.kernel
+    threads = fit.threads if fit.threads is not None else threads
     if threads is not None:
         result["threads"] = threads
+    result.update(extra or {})
     return json.dumps(result, allow_nan=False)
 
 
@@ -340,14 +450,20 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
 # The main of every script
 
 
-def run(implementation, load, train, description=None, threads=None):
-    """Parse the command line, load, train, print the result line; exit 2 on bad input.
+def run(implementation, load, train=None, description=None, threads=None, prepare=None, extra=None, add_arguments=None):
+    """Parse the command line, load, fit (once, or K times with --fits K), print the result line;
+    exit 2 on bad input.
 
     load(path) -> (x, y), two sequences of equal length n >= 1, raising InputError or OSError.
-    train(x, y, epochs, learning_rate) -> Fit.
+    train(x, y, epochs, learning_rate) -> Fit: one fit from w = b = 0.
+    prepare(x, y, args) -> fit_once: instead of train, for a script that must do something once
+        after loading and before the clocks start (JAX compiles, so compilation counts as
+        start-up: wall - load - train) or reads its own flags (add_arguments(parser) adds them);
+        fit_once() runs one fit and returns its Fit.
     threads: how many threads train, when more than one (reported in the result line).
+    extra: more fields for the result line (python-jax's device).
     """
-    args = parse_args(description=description)
+    args = parse_args(description=description, add_arguments=add_arguments)
 
     started = time.perf_counter()
     try:
@@ -358,12 +474,17 @@ def run(implementation, load, train, description=None, threads=None):
         fail(args.data, error.strerror or error)
     load_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    fit = train(x, y, args.epochs, args.learning_rate)
-    train_seconds = time.perf_counter() - started
+    if prepare is None:
+        fit_once = lambda: train(x, y, args.epochs, args.learning_rate)  # noqa: E731
+    else:
+        fit_once = prepare(x, y, args)
+    fit, times = timed_fits(fit_once, args.fits or 1)
 
+    # Without --fits the line is as it always was: no per-fit fields.
+    fields = times.stats() if args.fits is not None else {}
+    fields.update(extra or {})
     line = result_line(
-        implementation, len(x), args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads
+        implementation, len(x), args.epochs, args.learning_rate, fit, load_seconds, times.total_seconds(), threads, fields
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

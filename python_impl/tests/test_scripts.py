@@ -24,12 +24,27 @@ SCRIPTS = {
     "linreg_pure.py": "python-pure",
     "linreg_numba.py": "python-numba",
     "linreg_numba_fast.py": "python-numba-fast",
+    "linreg_rust.py": "python-rust",
+    "linreg_jax.py": "python-jax",
 }
 
-# The package each optional script needs, from python_impl/requirements-optional.txt.
-OPTIONAL_PACKAGES = {"linreg_numba.py": "numba", "linreg_numba_fast.py": "numba"}
+# The module each optional script needs: numba and jax from PyPI (python_impl/requirements-
+# optional.txt, requirements-jax.txt), linreg_py built from crates/linreg-py by `make venv`.
+OPTIONAL_PACKAGES = {
+    "linreg_numba.py": "numba",
+    "linreg_numba_fast.py": "numba",
+    "linreg_rust.py": "linreg_py",
+    "linreg_jax.py": "jax",
+}
 NUMBA_SCRIPTS = ["linreg_numba.py", "linreg_numba_fast.py"]
 OPTIONAL_INSTALL_HINT = "pip install -r python_impl/requirements-optional.txt"
+# What each optional script tells a user who lacks its module.
+MISSING_MODULE_HINTS = {
+    "linreg_numba.py": OPTIONAL_INSTALL_HINT,
+    "linreg_numba_fast.py": OPTIONAL_INSTALL_HINT,
+    "linreg_rust.py": "build it with `make venv` (needs cargo and maturin: python_impl/requirements-build.txt)",
+    "linreg_jax.py": "pip install -r python_impl/requirements-jax.txt",
+}
 
 
 def _missing_package(script):
@@ -45,7 +60,7 @@ def _missing_package(script):
 
 
 SKIP_REASONS = {
-    script: f"{package} is not importable (optional: {OPTIONAL_INSTALL_HINT})"
+    script: f"{package} is not importable (optional: {MISSING_MODULE_HINTS[script]})"
     for script in SCRIPTS
     if (package := _missing_package(script)) is not None
 }
@@ -387,29 +402,34 @@ def test_error_messages_agree_across_scripts(tmp_path):
     assert "'<f8'" in messages.pop()
 
 
-# Runs a script (argv[1]) with `import numba` failing as it does where numba is not installed:
-# None in sys.modules makes the import raise ModuleNotFoundError for "numba".
-WITHOUT_NUMBA = (
-    "import os, runpy, sys; sys.modules['numba'] = None; sys.argv = sys.argv[1:]; "
+# Runs a script (argv[2]) with `import MODULE` (argv[1]) failing as it does where the module is not
+# installed: None in sys.modules makes the import raise ModuleNotFoundError for that name.
+WITHOUT_MODULE = (
+    "import os, runpy, sys; sys.modules[sys.argv[1]] = None; sys.argv = sys.argv[2:]; "
     "sys.path.insert(0, os.path.dirname(sys.argv[0])); runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
 
-@pytest.mark.parametrize("script", NUMBA_SCRIPTS)
-def test_numba_not_installed_is_one_error_line(script, tmp_path):
-    # Runs with or without numba installed: the line a user without it sees.
+@pytest.mark.parametrize("script", OPTIONAL_PACKAGES)
+def test_optional_module_not_installed_is_one_error_line(script, tmp_path):
+    # Runs with or without the module installed: the line a user without it sees.
     data = vector_npy(tmp_path / "data.npy")
-    proc = run(
-        script,
-        *("--data", data, "--epochs", 10, "--learning-rate", 0.01),
-        python_flags=("-c", WITHOUT_NUMBA),
+    module = OPTIONAL_PACKAGES[script]
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_MODULE, module, str(PYTHON_IMPL / script)]
+        + ["--data", str(data), "--epochs", "10", "--learning-rate", "0.01"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     line = assert_one_error_line(proc, script)
-    assert line == f"{script}: error: numba is not installed: {OPTIONAL_INSTALL_HINT}"
+    assert line == f"{script}: error: {module} is not installed: {MISSING_MODULE_HINTS[script]}"
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, marks=runs_here(s)) for s in NUMBA_SCRIPTS])
-def test_numba_epochs_beyond_int64_is_bad_input(script, tmp_path):
+@pytest.mark.parametrize(
+    "script", [pytest.param(s, marks=runs_here(s)) for s in NUMBA_SCRIPTS + ["linreg_jax.py"]]
+)
+def test_int64_epochs_beyond_int64_is_bad_input(script, tmp_path):
     # The compiled loop counts in int64; the other scripts take any integer (and would run forever).
     data = vector_npy(tmp_path / "data.npy")
     proc = run(script, "--data", data, "--epochs", 2**63, "--learning-rate", 0.01)

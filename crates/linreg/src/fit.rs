@@ -36,6 +36,23 @@ impl Kernel {
         }
     }
 
+    /// This kernel on instruction set `isa`; None for the scalar kernel, which has no choice.
+    pub fn with_isa(self, isa: Isa) -> Option<Kernel> {
+        match self {
+            Kernel::Scalar => None,
+            Kernel::Simd(_) => Some(Kernel::Simd(isa)),
+            Kernel::Parallel { threads, .. } => Some(Kernel::Parallel { threads, isa }),
+        }
+    }
+
+    /// This kernel on `threads` threads; None for the kernels that sum on one.
+    pub fn with_threads(self, threads: Threads) -> Option<Kernel> {
+        match self {
+            Kernel::Scalar | Kernel::Simd(_) => None,
+            Kernel::Parallel { isa, .. } => Some(Kernel::Parallel { threads, isa }),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Scalar => "scalar",

@@ -6,12 +6,14 @@
 
 pub mod dataset;
 pub mod fit;
+pub mod fit_times;
 pub mod kernels;
 pub mod ols;
 pub mod protocol;
 
 pub use dataset::{Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel};
+pub use fit_times::{FitStats, FitTimes};
 pub use kernels::parallel::Threads;
 pub use kernels::simd::{Isa, IsaError};
 pub use ols::{ols, Ols};

@@ -3,6 +3,7 @@
 //! Deliberately thin and lean (no runtime, no allocator tricks): its start-up is part of what the
 //! orchestrator measures. Bad input → one line on stderr and exit 2 (docs/protocol.md).
 
+use std::hint::black_box;
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use linreg::protocol::ResultLine;
-use linreg::{Dataset, Isa, Kernel, Threads};
+use linreg::{Dataset, FitStats, FitTimes, Isa, Kernel, Threads};
 
 #[derive(Parser)]
 #[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
@@ -36,6 +37,10 @@ struct Args {
     /// [default: auto]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     threads: Option<String>,
+    /// Fits to run on the data loaded once, each from w = b = 0 and timed apart (≥ 1); the
+    /// result line then carries the per-fit times [default: 1, without them]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    fits: Option<String>,
 }
 
 /// Replaced by `--isa portable`; refused rather than ignored, so that a script that still sets it
@@ -69,23 +74,35 @@ fn run() -> Result<(), String> {
             return Err(words.join(" ").trim_start_matches("error: ").to_string());
         }
     };
-    let epochs = parse_epochs(&args.epochs)?;
+    let epochs = parse_count("--epochs", &args.epochs)?;
     let learning_rate = parse_learning_rate(&args.learning_rate)?;
     if std::env::var_os(RETIRED_FORCE_PORTABLE_ENV).is_some() {
         return Err(format!("{RETIRED_FORCE_PORTABLE_ENV} is no longer read: use --isa portable"));
     }
     let kernel = parse_kernel(&args.kernel, args.isa.as_deref(), args.threads.as_deref())?;
+    let fits = args.fits.as_deref().map(|text| parse_count("--fits", text)).transpose()?;
 
     let load_start = Instant::now();
     let data = Dataset::read(&args.data).map_err(|e| e.to_string())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
 
-    // The clock starts inside: the parallel kernel's threads are started and waiting by then, so
-    // train_seconds is the epochs alone (docs/protocol.md), however few there are.
-    let (fit, train_seconds) = kernel.with_gradient_sums(&data.x, &data.y, |gradient_sums| {
-        let train_start = Instant::now();
-        let fit = linreg::fit::descend(&data.x, &data.y, epochs, learning_rate, gradient_sums);
-        (fit, train_start.elapsed().as_secs_f64())
+    // The clocks start inside: the parallel kernel's threads are started and waiting by then, so
+    // train_seconds is the epochs alone (docs/protocol.md), however few there are. With --fits
+    // the threads serve every fit, as a long-lived service's would.
+    let (fit, times) = kernel.with_gradient_sums(&data.x, &data.y, |gradient_sums| {
+        let mut times = FitTimes::new();
+        let mut timed_fit = || {
+            let start = Instant::now();
+            // black_box: fits 1..K-1 are not used, and must not be optimised away.
+            let fit = black_box(linreg::fit::descend(black_box(&data.x), black_box(&data.y), epochs, learning_rate, gradient_sums));
+            times.record(start.elapsed());
+            fit
+        };
+        let mut fit = timed_fit();
+        for _ in 1..fits.unwrap_or(1) {
+            fit = timed_fit();
+        }
+        (fit, times)
     });
 
     let line = ResultLine {
@@ -93,18 +110,20 @@ fn run() -> Result<(), String> {
         kernel: Some(kernel.label()),
         threads: Some(kernel.threads_used(data.len()) as u64),
         load_seconds,
-        train_seconds,
+        train_seconds: times.total_seconds(),
+        per_fit: if fits.is_some() { times.stats() } else { FitStats::default() },
         ..ResultLine::of_fit(&fit, data.len(), epochs, learning_rate)
     };
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", line.to_json()).and_then(|()| stdout.flush()).map_err(|e| format!("cannot write the result to stdout: {e}"))
 }
 
-fn parse_epochs(text: &str) -> Result<u64, String> {
+/// `--epochs N` or `--fits K`: an integer ≥ 1.
+fn parse_count(flag: &str, text: &str) -> Result<u64, String> {
     match text.trim().parse::<i128>() {
         Ok(n) if n >= 1 && n <= u64::MAX as i128 => Ok(n as u64),
-        Ok(n) => Err(format!("--epochs must be an integer ≥ 1, got {n}")),
-        Err(_) => Err(format!("--epochs must be an integer ≥ 1, got '{text}'")),
+        Ok(n) => Err(format!("{flag} must be an integer ≥ 1, got {n}")),
+        Err(_) => Err(format!("{flag} must be an integer ≥ 1, got '{text}'")),
     }
 }
 
@@ -116,18 +135,19 @@ fn parse_learning_rate(text: &str) -> Result<f64, String> {
 }
 
 fn parse_kernel(name: &str, isa: Option<&str>, threads: Option<&str>) -> Result<Kernel, String> {
-    let kernel = Kernel::by_name(name).ok_or_else(|| format!("--kernel: unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", ")))?;
-    let kernel = match (kernel, isa) {
-        (kernel, None) => kernel,
-        (Kernel::Simd(_), Some(text)) => Kernel::Simd(parse_isa(text)?),
-        (Kernel::Parallel { threads, .. }, Some(text)) => Kernel::Parallel { threads, isa: parse_isa(text)? },
-        (kernel, Some(_)) => return Err(format!("--isa applies to --kernel simd and parallel only, not to '{kernel}'")),
-    };
-    match (kernel, threads) {
-        (kernel, None) => Ok(kernel),
-        (Kernel::Parallel { isa, .. }, Some(text)) => Ok(Kernel::Parallel { threads: parse_threads(text)?, isa }),
-        (kernel, Some(_)) => Err(format!("--threads applies to --kernel parallel only, not to '{kernel}'")),
+    let mut kernel =
+        Kernel::by_name(name).ok_or_else(|| format!("--kernel: unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", ")))?;
+    if let Some(text) = isa {
+        kernel = kernel
+            .with_isa(parse_isa(text)?)
+            .ok_or_else(|| format!("--isa applies to --kernel simd and parallel only, not to '{kernel}'"))?;
     }
+    if let Some(text) = threads {
+        kernel = kernel
+            .with_threads(parse_threads(text)?)
+            .ok_or_else(|| format!("--threads applies to --kernel parallel only, not to '{kernel}'"))?;
+    }
+    Ok(kernel)
 }
 
 fn parse_isa(text: &str) -> Result<Isa, String> {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{Fit, FitStatus};
+use crate::fit_times::FitStats;
 
 /// The result line. Non-finite floats travel as `null`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,10 @@ pub struct ResultLine {
     /// Extra (optional): how many threads summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<u64>,
+    /// With `--fits K` (docs/protocol.md): the count, the first fit's time and the warm fits'
+    /// statistics; absent without it.
+    #[serde(flatten)]
+    pub per_fit: FitStats,
 }
 
 /// What the implementation says of its own fit.
@@ -62,6 +67,7 @@ impl ResultLine {
             train_seconds: 0.0,
             kernel: None,
             threads: None,
+            per_fit: FitStats::default(),
         }
     }
 
@@ -71,7 +77,7 @@ impl ResultLine {
     }
 
     /// Parses a line and checks what serde cannot: non-negative times, `diverged_at_epoch`
-    /// present exactly when diverged, finite w/b/mse when ok.
+    /// present exactly when diverged, finite w/b/mse when ok, the per-fit fields consistent.
     pub fn parse(line: &str) -> Result<Self, String> {
         let parsed: ResultLine = serde_json::from_str(line.trim()).map_err(|e| format!("not a valid result line: {e}"))?;
         parsed.check()?;
@@ -84,6 +90,7 @@ impl ResultLine {
                 return Err(format!("{name} must be a finite number ≥ 0, got {v}"));
             }
         }
+        self.per_fit.check()?;
         match (self.status, self.diverged_at_epoch) {
             (ResultStatus::Ok, Some(_)) => Err("diverged_at_epoch is given but status is \"ok\"".into()),
             (ResultStatus::Diverged, None) => Err("status is \"diverged\" but diverged_at_epoch is missing".into()),
@@ -128,6 +135,7 @@ mod tests {
             train_seconds: 2e-6,
             kernel: None,
             threads: None,
+            per_fit: FitStats::default(),
         }
     }
 
@@ -199,5 +207,32 @@ mod tests {
         let text = l.to_json();
         assert!(text.contains("\"kernel\":\"parallel/avx2-fma\"") && text.contains("\"threads\":2"), "{text}");
         assert_eq!(ResultLine::parse(&text).unwrap(), l);
+    }
+
+    #[test]
+    fn per_fit_fields_are_absent_without_fits_and_round_trip_with_them() {
+        let plain = line().to_json();
+        assert!(!plain.contains("fit"), "{plain}");
+        let mut times = crate::FitTimes::new();
+        for nanos in [5_000, 1_234_567, 1_000, 3_000] {
+            times.record(std::time::Duration::from_nanos(nanos));
+        }
+        let l = ResultLine { per_fit: times.stats(), ..line() };
+        let text = l.to_json();
+        for field in [
+            "fits\":4",
+            "fit_first_seconds",
+            "fit_warm_min_seconds",
+            "fit_warm_median_seconds",
+            "fit_warm_p99_seconds",
+            "fit_warm_max_seconds",
+            "fit_warm_mean_seconds",
+        ] {
+            assert!(text.contains(field), "{field} in {text}");
+        }
+        assert_eq!(ResultLine::parse(&text).unwrap(), l);
+        // A line whose per-fit fields contradict each other is not a result.
+        let broken = text.replace("\"fits\":4", "\"fits\":1");
+        assert!(ResultLine::parse(&broken).unwrap_err().contains("fits is 1"), "{broken}");
     }
 }

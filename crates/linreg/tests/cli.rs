@@ -161,3 +161,66 @@ fn bad_input_exits_2_with_one_line_naming_the_problem() {
         assert!(stderr.starts_with("linreg: error: ") && stderr.contains(want), "{args:?}: want '{want}' in {stderr}");
     }
 }
+
+/// `--fits K` (docs/protocol.md): K fits of the data loaded once, the last one reported, the
+/// per-fit fields present exactly when the flag is.
+#[test]
+fn fits_repeats_the_fit_and_reports_each_fits_time() {
+    for kernel in ["scalar", "simd", "parallel"] {
+        let once = result(&linreg(&["--kernel", kernel], &[]));
+        assert_eq!(once.per_fit, linreg::FitStats::default(), "no per-fit fields without --fits");
+
+        let line = result(&linreg(&["--kernel", kernel, "--fits", "7"], &[]));
+        // Every fit starts from w = b = 0 (to 1e-12, not bit for bit: the SIMD sums depend on where
+        // the data lies modulo 64 bytes, which may change from run to run).
+        for (got, want) in [(line.w, once.w), (line.b, once.b), (line.mse, once.mse)] {
+            let (got, want) = (got.unwrap(), want.unwrap());
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{kernel}: {got} after 7 fits, {want} after one");
+        }
+        let stats = &line.per_fit;
+        assert_eq!(stats.fits, Some(7), "{kernel}");
+        let warm = [stats.fit_warm_min_seconds, stats.fit_warm_median_seconds, stats.fit_warm_p99_seconds, stats.fit_warm_max_seconds];
+        let [low, median, p99, high] = warm.map(|v| v.unwrap_or_else(|| panic!("{kernel}: {stats:?}")));
+        assert!(low > 0.0 && low <= median && median <= p99 && p99 <= high, "{kernel}: {stats:?}");
+        let mean = stats.fit_warm_mean_seconds.unwrap();
+        assert!(low <= mean && mean <= high, "{kernel}: {stats:?}");
+        // train_seconds is the sum of the fits.
+        let sum = stats.fit_first_seconds.unwrap() + 6.0 * mean;
+        assert!((line.train_seconds - sum).abs() <= 1e-9 * sum, "{kernel}: {} vs {sum}", line.train_seconds);
+
+        let single = result(&linreg(&["--kernel", kernel, "--fits", "1"], &[]));
+        assert_eq!(single.per_fit.fits, Some(1));
+        assert_eq!(single.per_fit.fit_first_seconds, Some(single.train_seconds));
+        assert_eq!(single.per_fit.fit_warm_median_seconds, None);
+    }
+}
+
+#[test]
+fn every_fit_of_a_diverging_run_diverges_at_the_same_epoch() {
+    let data = seed_file();
+    let run = |extra: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_linreg"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--epochs", "1000", "--learning-rate", "1"])
+            .args(extra)
+            .output()
+            .unwrap();
+        result(&output)
+    };
+    let (once, thrice) = (run(&[]), run(&["--fits", "3"]));
+    assert_eq!(once.status, ResultStatus::Diverged);
+    assert_eq!((thrice.status, thrice.diverged_at_epoch), (once.status, once.diverged_at_epoch));
+}
+
+#[test]
+fn bad_fits_exits_2_with_one_line() {
+    for value in ["0", "-3", "abc", "1.5", ""] {
+        let output = linreg(&["--fits", value], &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{value}: {stderr}");
+        assert!(output.stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("linreg: error: --fits must be an integer ≥ 1, got"), "{value}: {stderr}");
+    }
+}

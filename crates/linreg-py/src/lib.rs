@@ -1,0 +1,225 @@
+//! `linreg_py`: the `linreg` library's gradient descent for Python, on float64 NumPy arrays it
+//! borrows (never copies), with the GIL released while it trains.
+//!
+//! A thin shell, as in pydantic-core or polars: Python arguments are checked and converted here,
+//! every problem becomes a Python exception (TypeError for a wrong type or dtype, ValueError for a
+//! wrong value, layout or length), and the algorithm is `linreg::fit`, the same code the `linreg`
+//! binary runs. The type stub is `linreg_py.pyi` beside this crate's pyproject.toml.
+
+use std::num::NonZeroUsize;
+
+use linreg::{FitStatus, Isa, Kernel, Threads};
+use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt, PyString};
+
+/// The outcome of a fit, as the protocol's result line has it (docs/protocol.md).
+#[pyclass(frozen, get_all, module = "linreg_py")]
+struct Fit {
+    w: f64,
+    b: f64,
+    /// (1/n)·Σ e_i² with the final w and b (NaN or inf when diverged).
+    mse: f64,
+    /// "ok" or "diverged".
+    status: &'static str,
+    epochs_run: u64,
+    /// The 1-based epoch at which w, b or the final mse stopped being finite; None when ok.
+    diverged_at_epoch: Option<u64>,
+    /// The code that summed, e.g. "simd/avx512".
+    kernel: String,
+    /// How many threads summed.
+    threads: usize,
+    /// The addresses of the x and y buffers the fit read: equal to NumPy's own
+    /// (`arr.__array_interface__['data'][0]`), which shows nothing was copied.
+    data_addresses: (usize, usize),
+}
+
+#[pymethods]
+impl Fit {
+    fn __repr__(&self) -> String {
+        format!(
+            "Fit(w={:?}, b={:?}, mse={:?}, status={:?}, epochs_run={}, diverged_at_epoch={:?}, kernel={:?}, threads={})",
+            self.w, self.b, self.mse, self.status, self.epochs_run, self.diverged_at_epoch, self.kernel, self.threads
+        )
+    }
+}
+
+/// Fits y = w·x + b from w = b = 0 by `epochs` full-batch gradient-descent steps.
+///
+/// x and y: one-dimensional, C-contiguous, aligned float64 NumPy arrays of the same length ≥ 1,
+/// every value finite; read in place (a read-only array is fine). The GIL is released while the
+/// epochs run: do not write to x or y from another thread meanwhile.
+#[pyfunction]
+#[pyo3(signature = (x, y, epochs, learning_rate, *, kernel = "scalar", isa = None, threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    epochs: &Bound<'_, PyAny>,
+    learning_rate: &Bound<'_, PyAny>,
+    kernel: &str,
+    isa: Option<&str>,
+    threads: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Fit> {
+    let x = float64_vector("x", x)?;
+    let y = float64_vector("y", y)?;
+    let (x, y) = (contiguous("x", &x)?, contiguous("y", &y)?);
+    if x.len() != y.len() {
+        return Err(PyValueError::new_err(format!("x and y must have the same length, got {} and {}", x.len(), y.len())));
+    }
+    if x.is_empty() {
+        return Err(PyValueError::new_err("x and y are empty: a fit needs at least one point"));
+    }
+    let epochs = positive_epochs(epochs)?;
+    let learning_rate = positive_learning_rate(learning_rate)?;
+    let kernel = choose_kernel(kernel, isa, threads)?;
+
+    // Checking the data is a pass over it, done with the GIL released too.
+    let outcome = py.detach(|| {
+        first_non_finite("x", x)
+            .or_else(|| first_non_finite("y", y))
+            .map_or_else(|| Ok(linreg::fit(x, y, epochs, learning_rate, kernel)), Err)
+    });
+    let fit = outcome.map_err(PyValueError::new_err)?;
+    let diverged_at_epoch = match fit.status {
+        FitStatus::Ok => None,
+        FitStatus::Diverged { at_epoch } => Some(at_epoch),
+    };
+    Ok(Fit {
+        w: fit.w,
+        b: fit.b,
+        mse: fit.mse,
+        status: if diverged_at_epoch.is_some() { "diverged" } else { "ok" },
+        epochs_run: fit.epochs_run,
+        diverged_at_epoch,
+        kernel: kernel.label(),
+        threads: kernel.threads_used(x.len()),
+        data_addresses: (x.as_ptr() as usize, y.as_ptr() as usize),
+    })
+}
+
+/// `value` as a borrowed one-dimensional float64 array, or the TypeError / ValueError that says
+/// what it is instead.
+fn float64_vector<'py>(name: &str, value: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray1<'py, f64>> {
+    let Ok(array) = value.cast::<PyUntypedArray>() else {
+        let kind = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "an unknown type".into());
+        return Err(PyTypeError::new_err(format!("{name} must be a NumPy array (numpy.ndarray) of float64, got {kind}")));
+    };
+    if array.ndim() != 1 {
+        return Err(PyValueError::new_err(format!("{name} must be one-dimensional, got shape {:?}", array.shape())));
+    }
+    let dtype = array.dtype();
+    if !dtype.is_equiv_to(&numpy::dtype::<f64>(value.py())) {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must have dtype float64 (native byte order), got {dtype}: convert it with {name}.astype(numpy.float64)"
+        )));
+    }
+    let array = value.cast::<PyArray1<f64>>().map_err(|e| PyTypeError::new_err(format!("{name}: {e}")))?;
+    array.try_readonly().map_err(|e| PyValueError::new_err(format!("{name} cannot be read: {e}")))
+}
+
+/// The array's memory as a slice, or the ValueError that says why it is not one.
+fn contiguous<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
+    let untyped = array.as_untyped();
+    if !untyped.is_c_contiguous() {
+        let strides = untyped.strides();
+        return Err(PyValueError::new_err(format!(
+            "{name} must be contiguous, got a strided view (strides {strides:?} bytes): pass numpy.ascontiguousarray({name})"
+        )));
+    }
+    if !untyped.is_aligned() {
+        return Err(PyValueError::new_err(format!("{name} must be aligned to 8 bytes: pass numpy.array({name}) to copy it")));
+    }
+    array.as_slice().map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
+}
+
+/// The message for the first value of `values` that is NaN or infinite, if any.
+fn first_non_finite(name: &str, values: &[f64]) -> Option<String> {
+    // Chunk by chunk, a branch-free test the compiler vectorises; the index only on failure.
+    if values.chunks(1024).all(|chunk| chunk.iter().fold(true, |finite, v| finite & v.is_finite())) {
+        return None;
+    }
+    let index = values.iter().position(|v| !v.is_finite())?;
+    Some(format!("{name}[{index}] is not finite ({})", values[index]))
+}
+
+fn positive_epochs(value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let wrong = || format!("epochs must be an integer ≥ 1, got {}", shown(value));
+    if !is_int(value) {
+        return Err(PyTypeError::new_err(wrong()));
+    }
+    match value.extract::<i128>() {
+        Ok(n) if n >= 1 && n <= u64::MAX as i128 => Ok(n as u64),
+        _ => Err(PyValueError::new_err(wrong())),
+    }
+}
+
+fn positive_learning_rate(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let wrong = || format!("learning_rate must be a finite number > 0, got {}", shown(value));
+    if value.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(wrong()));
+    }
+    match value.extract::<f64>() {
+        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        Ok(_) => Err(PyValueError::new_err(wrong())),
+        Err(_) => Err(PyTypeError::new_err(wrong())),
+    }
+}
+
+/// The kernel as `linreg --kernel K --isa I --threads T` would choose it.
+fn choose_kernel(name: &str, isa: Option<&str>, threads: Option<&Bound<'_, PyAny>>) -> PyResult<Kernel> {
+    let mut kernel = Kernel::by_name(name)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", "))))?;
+    if let Some(isa) = isa {
+        let isa = Isa::by_name(isa).map_err(|e| PyValueError::new_err(format!("isa: {e}")))?;
+        kernel = kernel
+            .with_isa(isa)
+            .ok_or_else(|| PyValueError::new_err(format!("isa applies to the simd and parallel kernels only, not to '{kernel}'")))?;
+    }
+    if let Some(threads) = threads {
+        let threads = thread_count(threads)?;
+        kernel = kernel
+            .with_threads(threads)
+            .ok_or_else(|| PyValueError::new_err(format!("threads applies to the parallel kernel only, not to '{kernel}'")))?;
+    }
+    Ok(kernel)
+}
+
+/// "auto" or an integer ≥ 1.
+fn thread_count(value: &Bound<'_, PyAny>) -> PyResult<Threads> {
+    let wrong = || format!("threads must be 'auto' or an integer ≥ 1, got {}", shown(value));
+    if let Ok(text) = value.cast::<PyString>() {
+        return match text.to_str()? {
+            "auto" => Ok(Threads::Auto),
+            _ => Err(PyValueError::new_err(wrong())),
+        };
+    }
+    if !is_int(value) {
+        return Err(PyTypeError::new_err(wrong()));
+    }
+    match value.extract::<i128>() {
+        // More threads than a usize counts are as many as there are blocks anyway.
+        Ok(n) if n >= 1 => Ok(Threads::Exactly(usize::try_from(n).ok().and_then(NonZeroUsize::new).unwrap_or(NonZeroUsize::MAX))),
+        _ => Err(PyValueError::new_err(wrong())),
+    }
+}
+
+/// An int, not a bool (which Python counts as one).
+fn is_int(value: &Bound<'_, PyAny>) -> bool {
+    value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>()
+}
+
+/// The value as Python's repr() shows it, for a message.
+fn shown(value: &Bound<'_, PyAny>) -> String {
+    value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "an unprintable value".into())
+}
+
+#[pymodule]
+fn linreg_py(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(fit, module)?)?;
+    module.add_class::<Fit>()?;
+    module.add("KERNELS", Kernel::NAMES.to_vec())?;
+    Ok(())
+}

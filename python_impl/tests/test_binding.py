@@ -1,0 +1,196 @@
+"""linreg_py, the Rust extension module (crates/linreg-py), called directly: the protocol's test
+vector on every kernel, NumPy's memory read in place, a clear exception for every bad argument,
+and the GIL released while it trains. Skipped, with the reason, where the module is not built."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from test_scripts import SKIP_REASONS, TEST_B, TEST_W, TEST_X, TEST_Y, assert_close
+
+if "linreg_rust.py" in SKIP_REASONS:
+    pytest.skip(SKIP_REASONS["linreg_rust.py"], allow_module_level=True)
+
+import linreg_py  # noqa: E402
+
+X = np.array(TEST_X)
+Y = np.array(TEST_Y)
+
+
+def address(array):
+    return array.__array_interface__["data"][0]
+
+
+def kernel_choices():
+    """Every kernel, on every instruction set this CPU runs, the parallel one on 1, 2 and 3 threads."""
+    choices = [{"kernel": "scalar"}, {"kernel": "simd"}, {"kernel": "parallel"}]
+    for isa in ("avx512", "avx2", "portable"):
+        try:
+            linreg_py.fit(X, Y, 1, 0.01, kernel="simd", isa=isa)
+        except ValueError as error:
+            assert "this CPU cannot run" in str(error)
+            continue
+        choices.append({"kernel": "simd", "isa": isa})
+        choices += [{"kernel": "parallel", "isa": isa, "threads": t} for t in (1, 2, 3, "auto")]
+    return choices
+
+
+@pytest.mark.parametrize("options", kernel_choices(), ids=str)
+def test_test_vector_on_every_kernel(options):
+    result = linreg_py.fit(X, Y, 1000, 0.01, **options)
+    assert result.status == "ok"
+    assert result.diverged_at_epoch is None
+    assert result.epochs_run == 1000
+    assert_close(result.w, TEST_W)
+    assert_close(result.b, TEST_B)
+    assert 0 < result.mse < 1e-3
+    assert result.kernel.startswith(options["kernel"])
+    assert result.threads == 1  # 5 points are one block
+
+
+def test_agrees_with_the_numpy_reference_on_random_data():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-10, 10, 100_003)
+    y = 1.5 * x + 3 + rng.uniform(-0.5, 0.5, x.size)
+    w = b = 0.0
+    for _ in range(20):  # linreg_numpy.py's loop
+        error = w * x + b - y
+        w, b = w - 0.005 * (2 * np.mean(error * x)), b - 0.005 * (2 * np.mean(error))
+    for kernel in ("scalar", "simd", "parallel"):
+        result = linreg_py.fit(x, y, 20, 0.005, kernel=kernel, **({"threads": 2} if kernel == "parallel" else {}))
+        assert_close(result.w, w)
+        assert_close(result.b, b)
+    assert result.threads == 2  # 100 003 points are 7 blocks
+
+
+def test_divergence_is_a_result_at_the_same_epoch_on_every_kernel():
+    epochs = set()
+    for kernel in ("scalar", "simd", "parallel"):
+        result = linreg_py.fit(X, Y, 100_000, 1.0, kernel=kernel)
+        assert result.status == "diverged"
+        assert result.epochs_run == result.diverged_at_epoch < 1000
+        epochs.add(result.diverged_at_epoch)
+    assert len(epochs) == 1
+
+
+# -------------------------------------------------------------------------------------------
+# Zero copy: the fit reads NumPy's own buffers
+
+
+def test_the_fit_reads_the_arrays_in_place():
+    x, y = np.arange(1.0, 100_001.0), np.ones(100_000)
+    assert linreg_py.fit(x, y, 1, 1e-12).data_addresses == (address(x), address(y))
+
+
+def test_the_rows_of_a_loaded_dataset_are_read_in_place(tmp_path):
+    # What the python-rust script passes: the two rows of np.load's (2, n) array.
+    np.save(tmp_path / "data.npy", np.array([TEST_X, TEST_Y]))
+    data = np.load(tmp_path / "data.npy")
+    x, y = data
+    result = linreg_py.fit(x, y, 1000, 0.01)
+    assert result.data_addresses == (address(data), address(data) + 5 * 8)
+    assert_close(result.w, TEST_W)
+
+
+def test_a_read_only_array_is_fine():
+    x, y = X.copy(), Y.copy()
+    x.flags.writeable = False
+    y.flags.writeable = False
+    result = linreg_py.fit(x, y, 1000, 0.01)
+    assert result.data_addresses == (address(x), address(y))
+    assert_close(result.w, TEST_W)
+    # A read-only buffer NumPy did not allocate (bytes) too.
+    x_bytes = np.frombuffer(X.tobytes(), dtype=np.float64)
+    assert not x_bytes.flags.writeable
+    assert linreg_py.fit(x_bytes, Y, 1, 0.01).data_addresses[0] == address(x_bytes)
+
+
+# -------------------------------------------------------------------------------------------
+# Bad arguments: a Python exception that says what is wrong, never a crash
+
+BAD_ARRAYS = {
+    "strided x": (lambda: (np.arange(1.0, 11.0)[::2], Y), ValueError, "x must be contiguous"),
+    "reversed y": (lambda: (X, Y[::-1]), ValueError, "y must be contiguous"),
+    "float32 x": (lambda: (X.astype(np.float32), Y), TypeError, "x must have dtype float64"),
+    "int64 y": (lambda: (X, Y.astype(np.int64)), TypeError, "y must have dtype float64"),
+    "big-endian x": (lambda: (X.astype(">f8"), Y), TypeError, "x must have dtype float64"),
+    "list x": (lambda: (TEST_X, Y), TypeError, "x must be a NumPy array"),
+    "2-D x": (lambda: (np.array([TEST_X, TEST_Y]), Y), ValueError, "x must be one-dimensional, got shape [2, 5]"),
+    "0-D y": (lambda: (X, np.float64(2.0)), TypeError, "y must be a NumPy array"),
+    "misaligned x": (lambda: (np.zeros(41, np.uint8)[1:].view(np.float64), Y), ValueError, "x must be aligned"),
+    "different lengths": (lambda: (X, Y[:4]), ValueError, "same length, got 5 and 4"),
+    "empty": (lambda: (np.zeros(0), np.zeros(0)), ValueError, "empty"),
+    "nan in x": (lambda: (np.array([1.0, 2.0, np.nan, 4.0, 5.0]), Y), ValueError, "x[2] is not finite (NaN)"),
+    "inf in y": (lambda: (X, np.array([2.0, 4.0, 6.0, 8.0, -np.inf])), ValueError, "y[4] is not finite (-inf)"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARRAYS)
+def test_bad_arrays_raise_a_clear_exception(case):
+    make, exception, message = BAD_ARRAYS[case]
+    x, y = make()
+    with pytest.raises(exception, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        linreg_py.fit(x, y, 10, 0.01)
+
+
+BAD_OPTIONS = {
+    "epochs 0": ({"epochs": 0}, ValueError, "epochs must be an integer ≥ 1, got 0"),
+    "epochs -5": ({"epochs": -5}, ValueError, "epochs must be an integer ≥ 1"),
+    "epochs 2**64": ({"epochs": 2**64}, ValueError, "epochs must be an integer ≥ 1"),
+    "epochs 1.5": ({"epochs": 1.5}, TypeError, "epochs must be an integer"),
+    "epochs True": ({"epochs": True}, TypeError, "epochs must be an integer"),
+    "learning rate 0": ({"learning_rate": 0.0}, ValueError, "learning_rate must be a finite number > 0"),
+    "learning rate -0.1": ({"learning_rate": -0.1}, ValueError, "learning_rate must be a finite number > 0"),
+    "learning rate nan": ({"learning_rate": float("nan")}, ValueError, "learning_rate must be a finite number > 0"),
+    "learning rate inf": ({"learning_rate": float("inf")}, ValueError, "learning_rate must be a finite number > 0"),
+    "learning rate text": ({"learning_rate": "0.1"}, TypeError, "learning_rate must be a finite number > 0"),
+    "unknown kernel": ({"kernel": "fast"}, ValueError, "unknown kernel 'fast' \\(known: scalar, simd, parallel\\)"),
+    "isa on scalar": ({"isa": "portable"}, ValueError, "isa applies to the simd and parallel kernels only"),
+    "unknown isa": ({"kernel": "simd", "isa": "sse9"}, ValueError, "unknown instruction set 'sse9'"),
+    "threads on simd": ({"kernel": "simd", "threads": 2}, ValueError, "threads applies to the parallel kernel only"),
+    "threads 0": ({"kernel": "parallel", "threads": 0}, ValueError, "threads must be 'auto' or an integer ≥ 1"),
+    "threads many": ({"kernel": "parallel", "threads": "many"}, ValueError, "threads must be 'auto' or an integer"),
+    "threads 1.5": ({"kernel": "parallel", "threads": 1.5}, TypeError, "threads must be 'auto' or an integer"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OPTIONS)
+def test_bad_options_raise_a_clear_exception(case):
+    options, exception, message = BAD_OPTIONS[case]
+    arguments = {"epochs": 10, "learning_rate": 0.01, **options}
+    with pytest.raises(exception, match=message):
+        linreg_py.fit(X, Y, **arguments)
+
+
+# -------------------------------------------------------------------------------------------
+# The GIL
+
+
+def test_the_gil_is_released_while_it_trains():
+    # A Python thread keeps noting the time. Were the GIL held for the whole fit, it could not run
+    # between the fit's start and end; with the GIL released it notes times well inside.
+    x = np.linspace(-1.0, 1.0, 200_000)
+    y = 2 * x + 1
+    noted, stop = [], threading.Event()
+
+    def note_times():
+        while not stop.is_set():
+            noted.append(time.perf_counter())
+            time.sleep(0.0005)
+
+    worker = threading.Thread(target=note_times)
+    worker.start()
+    try:
+        while not noted:  # the worker runs before the fit starts
+            time.sleep(0.001)
+        start = time.perf_counter()
+        linreg_py.fit(x, y, 3000, 0.1, kernel="scalar")
+        end = time.perf_counter()
+    finally:
+        stop.set()
+        worker.join()
+    margin = (end - start) / 10
+    inside = [t for t in noted if start + margin < t < end - margin]
+    assert inside, f"the worker noted no time during the fit's {end - start:.3f} s"
