@@ -15,6 +15,7 @@ mod claims;
 mod environment;
 mod notes;
 mod opening;
+mod partial;
 mod scenario;
 mod terminal;
 
@@ -25,6 +26,9 @@ pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let started = report.environment.as_ref().map_or(String::new(), |e| format!("Run started {}. ", e.started_utc));
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
+    if let Some(note) = partial::partial_note(report) {
+        let _ = writeln!(out, "{note}\n");
+    }
     opening::answer_section(&mut out, report, figures);
     opening::contents(&mut out, report);
     for (index, (plan, summary)) in report.plan.scenarios.iter().zip(&report.summary.scenarios).enumerate() {
