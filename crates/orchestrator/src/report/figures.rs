@@ -495,6 +495,7 @@ mod tests {
             accuracy: vec![],
             claims: vec![],
             anatomy: vec![],
+            repeated: vec![],
             records: vec![],
             samples: vec![],
         }

@@ -12,6 +12,7 @@ use crate::analysis::Analysis;
 
 mod accuracy;
 mod claims;
+mod conditions;
 mod environment;
 mod notes;
 mod opening;
