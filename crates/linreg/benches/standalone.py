@@ -5,7 +5,7 @@ kernel to dominate train_seconds; variants are interleaved (A B C A B C …) so 
 machine hits them alike. Prints ns per point per epoch (median, min–max over the repetitions) and
 the ratios the issue's targets are about. Standard library only.
 
-    cargo build --release -p linreg --bins --examples
+    cargo build --profile measured -p linreg --bins --examples
     python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
 
 A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
@@ -24,7 +24,8 @@ from array import array
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-RELEASE = ROOT / "target" / "release"
+# The `measured` profile (Cargo.toml): the settings of the `linreg` that `make compare` measures.
+MEASURED = ROOT / "target" / "measured"
 
 # name → extra linreg arguments; "reference" is the spin-only two-thread yardstick (examples/).
 VARIANTS = {
@@ -58,8 +59,8 @@ def command(variant, data, epochs):
     variant, _, fixed_epochs = variant.partition("@")
     epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
-        return [str(RELEASE / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
-    return [str(RELEASE / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
+        return [str(MEASURED / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
+    return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
 
 
 def main():

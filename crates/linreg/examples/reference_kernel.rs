@@ -6,7 +6,7 @@
 //! Prints the protocol's result line (implementation "reference-spin"), so the standalone bench
 //! (benches/standalone.py) times it like `linreg`:
 //!
-//!     cargo run --release -p linreg --example reference_kernel -- DATA.npy EPOCHS LEARNING_RATE [ISA]
+//!     cargo run --profile measured -p linreg --example reference_kernel -- DATA.npy EPOCHS LEARNING_RATE [ISA]
 //!
 //! and, with `--best-of ROUNDS N...`, compares it in process with the simd and parallel kernels
 //! (see [`best_of`]).

@@ -8,6 +8,7 @@ pub(crate) mod across;
 pub(crate) mod anatomy;
 pub(crate) mod claims;
 pub(crate) mod compare;
+pub(crate) mod conditions;
 pub(crate) mod fits;
 pub(crate) mod metric;
 pub(crate) mod summary;
@@ -34,6 +35,9 @@ pub(crate) struct Analysis {
     pub claims: Vec<claims::ClaimResult>,
     /// One per scenario: its start-up anatomy chains (empty for most).
     pub anatomy: Vec<Vec<anatomy::AnatomyChain>>,
+    /// Programs measured in more than one scenario (the same command on the same data), compared.
+    #[serde(skip)]
+    pub repeated: Vec<conditions::Repeated>,
     #[serde(skip)]
     pub records: Vec<RawRecord>,
     #[serde(skip)]
@@ -82,7 +86,8 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
-    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples, cut_short, unplanned })
+    let repeated = conditions::repeated(&plan, &summary, &records, environment.as_ref());
+    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, repeated, records, samples, cut_short, unplanned })
 }
 
 /// Each warm-fits summary's memory held while the fits ran, from the samples.

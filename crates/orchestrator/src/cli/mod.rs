@@ -6,6 +6,7 @@
 // First, so that its printing macros (out!, outln!, errln!) are in scope in every file below.
 
 mod args;
+mod between;
 mod compare;
 mod lock;
 mod machines;

@@ -143,7 +143,7 @@ impl Progress {
         Progress { bar, plain, last_point: None, eta }
     }
 
-    fn say(&self, line: String) {
+    pub(super) fn say(&self, line: String) {
         if self.plain {
             errln!("{line}");
         } else {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 
 use super::args::RunArgs;
+use super::between::Between;
 use super::lock::DirLock;
 use super::probe::probe_machine;
 use super::progress::Progress;
@@ -15,6 +16,7 @@ use super::signals::Signals;
 use super::{check_exit, interrupted_exit, StoppedPartWay};
 use crate::environment::binaries;
 use crate::environment::{self, Environment};
+use crate::execute::Event;
 use crate::measure::CancelToken;
 use crate::plan::shard::{self, ShardBlock, ShardRef};
 use crate::plan::{self, Loaded, Plan, PlanContext};
@@ -277,13 +279,18 @@ fn execute_plan(
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);
-    let totals = execute::execute(plan, root, run_dir, cancel, |event| progress.update(event));
+    let mut between = Between { run_dir, plan, env };
+    let totals = execute::execute(plan, root, run_dir, cancel, |event| match event {
+        Event::ScenarioStarts(scenario) => between.scenario_starts(scenario, &progress),
+        Event::Run(run) => progress.update(run),
+        Event::ScenarioEnds { index, scenario } => between.scenario_ends(index, scenario, &progress),
+    });
     progress.finish();
     let totals = totals?;
     for note in &totals.record_notes {
         errln!("warning: {note}");
     }
-    Ok((totals, env))
+    Ok((totals, between.env))
 }
 
 fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {

@@ -103,6 +103,23 @@ pub struct Environment {
     /// This run directory was merged from shards: every shard's machine and points (merge.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<Merged>,
+    /// Each scenario's start and end as the run reached them, with the load average then: the
+    /// report compares a program measured in two scenarios under these conditions, and a run
+    /// that has not finished them all is reported as partial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<ScenarioConditions>,
+}
+
+/// One scenario of a run: when it started and ended, and the 1-, 5- and 15-minute load averages
+/// then (read before its first run and after its last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioConditions {
+    pub scenario: String,
+    pub started_utc: String,
+    pub load_average_start: Option<[f64; 3]>,
+    /// None while it runs, and for good when the run stopped before its end.
+    pub ended_utc: Option<String>,
+    pub load_average_end: Option<[f64; 3]>,
 }
 
 impl Environment {
@@ -124,6 +141,30 @@ impl Environment {
         }
         let avx512 = self.compute_ceiling.as_ref().is_some_and(|c| c.instruction_set == probes::Isa::Avx512);
         machine::label_from_parts(machine::vendor_slug(&self.cpu_model), self.logical_cpus, self.legacy_largest_cache_bytes, avx512)
+    }
+
+    /// Records that `scenario` starts now, with the load average.
+    pub(crate) fn scenario_started(&mut self, scenario: &str) {
+        self.scenarios.push(ScenarioConditions {
+            scenario: scenario.to_string(),
+            started_utc: utc_now(),
+            load_average_start: load_average(),
+            ended_utc: None,
+            load_average_end: None,
+        });
+    }
+
+    /// Records that `scenario` (started last) ended now, with the load average.
+    pub(crate) fn scenario_ended(&mut self, scenario: &str) {
+        if let Some(c) = self.scenarios.iter_mut().rev().find(|c| c.scenario == scenario) {
+            c.ended_utc = Some(utc_now());
+            c.load_average_end = load_average();
+        }
+    }
+
+    /// Whether the run recorded `scenario`'s end.
+    pub(crate) fn scenario_finished(&self, scenario: &str) -> bool {
+        self.scenarios.iter().any(|c| c.scenario == scenario && c.ended_utc.is_some())
     }
 
     /// What the probes measured of the machine's limits (nothing when they did not run).

@@ -52,6 +52,36 @@ pub(crate) struct RunEvent<'a> {
     pub wall_seconds: f64,
 }
 
+/// What the caller hears as the plan runs, in order: each scenario's start, its runs as they end,
+/// its end. A scenario without runs (all unavailable or skipped) starts and ends at once; one cut
+/// short by an interruption never ends.
+pub(crate) enum Event<'a> {
+    ScenarioStarts(&'a ScenarioPlan),
+    Run(RunEvent<'a>),
+    /// Scenario `index` of the plan made its last run; nothing of the next has started.
+    ScenarioEnds {
+        index: usize,
+        scenario: &'a ScenarioPlan,
+    },
+}
+
+/// Announces what brings the run to scenario `target` (the plan's length: its end): the scenario
+/// under way ends, those in between (without runs) start and end, and `target` starts.
+fn move_to<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_event: &mut dyn FnMut(Event<'p>)) {
+    let first = under_way.map_or(0, |u| u + 1);
+    if let Some(index) = under_way.take() {
+        on_event(Event::ScenarioEnds { index, scenario: &plan.scenarios[index] });
+    }
+    for index in first..target.min(plan.scenarios.len()) {
+        on_event(Event::ScenarioStarts(&plan.scenarios[index]));
+        on_event(Event::ScenarioEnds { index, scenario: &plan.scenarios[index] });
+    }
+    if let Some(scenario) = plan.scenarios.get(target) {
+        on_event(Event::ScenarioStarts(scenario));
+        *under_way = Some(target);
+    }
+}
+
 /// What a whole execution produced, besides the files.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Totals {
@@ -65,24 +95,29 @@ pub(crate) struct Totals {
 }
 
 /// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
-/// before the next starts. Stops early (marking the run in progress `interrupted`) once `cancel`
-/// is set.
+/// before the next starts, and telling `on_event` of each run and each scenario's start and end
+/// (between two scenarios nothing runs until it returns). Stops early (marking the run in
+/// progress `interrupted`) once `cancel` is set.
 pub(crate) fn execute(
     plan: &Plan,
     root: &Path,
     run_dir: &Path,
     cancel: &CancelToken,
-    mut on_event: impl FnMut(RunEvent<'_>),
+    mut on_event: impl FnMut(Event<'_>),
 ) -> Result<Totals, RecordsError> {
     let mut raw = CsvAppender::<RawRecord>::open(&run_dir.join(RAW_CSV))?;
     let mut samples = CsvAppender::<SampleRecord>::open(&run_dir.join(SAMPLES_CSV))?;
     raw.append(&unavailable_rows(plan, unix_now()))?;
     let steps = schedule(plan);
     let mut totals = Totals::default();
+    let mut under_way = None;
     for (index, &step) in steps.iter().enumerate() {
         if cancel.is_cancelled() {
             totals.interrupted = true;
             break;
+        }
+        if under_way != Some(step.scenario) {
+            move_to(plan, step.scenario, &mut under_way, &mut on_event);
         }
         let scenario = &plan.scenarios[step.scenario];
         let started_unix_seconds = unix_now();
@@ -107,12 +142,15 @@ pub(crate) fn execute(
             }
         }
         let shown = (!step.is_warmup()).then_some(&record);
-        on_event(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds: measured.wall_seconds });
+        on_event(Event::Run(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds: measured.wall_seconds }));
         if totals.interrupted {
             break;
         }
     }
     totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
+    if !totals.interrupted {
+        move_to(plan, plan.scenarios.len(), &mut under_way, &mut on_event);
+    }
     Ok(totals)
 }
 

@@ -264,6 +264,9 @@ pub(crate) fn merged_environment(shards: &[Shard], missing: &[MissingShard], com
     env.sampler_cpu_seconds = environments.iter().map(|e| e.sampler_cpu_seconds).sum();
     env.sampled_wall_seconds = environments.iter().map(|e| e.sampled_wall_seconds).sum();
     env.shard = None;
+    // Each shard's scenarios ran on its own machine at its own time: they stay with its
+    // environment under `merged`, not beside another machine's points.
+    env.scenarios = Vec::new();
     let first_block = shards.first().map(|s| &s.block);
     env.plan_fingerprint = first_block.map(|b| b.fingerprint.clone());
     env.merged = first_block.map(|block| Merged {

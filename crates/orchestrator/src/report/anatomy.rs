@@ -65,11 +65,23 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
     }
 }
 
-/// The one sentence the seed verdict borrows: the biggest piece of the first chain's whole.
-pub(crate) fn biggest_piece_sentence(report: &Analysis) -> Option<String> {
+/// The one sentence the seed verdict borrows: the biggest piece of the first chain's whole. The
+/// whole's own wall time is left out when `quoted` says the verdict already gave that program's
+/// figure (from another scenario): one program, one figure.
+pub(crate) fn biggest_piece_sentence(report: &Analysis, quoted: impl Fn(&str) -> bool) -> Option<String> {
     let (index, chain) = report.anatomy.iter().enumerate().find_map(|(index, chains)| chains.first().map(|c| (index, c)))?;
     let scenario = &report.plan.scenarios.get(index)?.name;
     let (whole, biggest) = (chain.whole()?, chain.biggest_piece()?);
+    if quoted(&whole.implementation) {
+        return Some(format!(
+            "`{}` adds the most to `{}`: {}, {} of its wall time in scenario `{}`",
+            biggest.implementation,
+            whole.implementation,
+            signed_seconds(biggest.added_seconds),
+            percent(biggest.share_of_whole),
+            scenario
+        ));
+    }
     Some(format!(
         "of {}'s {}, {} adds the most: {} ({} of it; scenario {})",
         code(&whole.implementation),

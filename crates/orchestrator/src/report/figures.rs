@@ -528,6 +528,7 @@ mod tests {
             accuracy: vec![],
             claims: vec![],
             anatomy: vec![],
+            repeated: vec![],
             records: vec![],
             samples: vec![],
             cut_short: vec![],

@@ -13,10 +13,12 @@ use crate::analysis::Analysis;
 
 mod accuracy;
 mod claims;
+mod conditions;
 mod environment;
 mod fits;
 mod notes;
 mod opening;
+mod partial;
 mod scenario;
 mod terminal;
 mod warnings;
@@ -29,6 +31,9 @@ pub(crate) fn render(report: &Analysis, figures: &Figures) -> String {
     let _ = writeln!(out, "# Rust vs Python/NumPy: linear regression by gradient descent — measured\n");
     let _ = writeln!(out, "{started}Whole processes measured from outside ([how](#measurement-notes)); medians [95% bootstrap CI].\n");
     warnings::warnings_section(&mut out, report);
+    if let Some(note) = partial::partial_note(report) {
+        let _ = writeln!(out, "{note}\n");
+    }
     opening::answer_section(&mut out, report, figures);
     fits::verdict(&mut out, report);
     opening::contents(&mut out, report);

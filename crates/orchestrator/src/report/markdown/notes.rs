@@ -7,7 +7,7 @@ use super::status_words;
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
-use crate::format::{self, percent, seconds};
+use crate::format::{percent, seconds};
 use crate::report::escape::text;
 use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
 use crate::report::marks::Mark;
@@ -57,14 +57,7 @@ fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
             warnings.push(format!("the sampler used {} of a core, above the 5% budget: raise sample_interval_ms", percent(fraction)));
         }
     }
-    let busy = e.load_average_start[0].max(e.load_average_end.map_or(0.0, |l| l[0]));
-    if busy > 0.5 * e.logical_cpus as f64 {
-        warnings.push(format!(
-            "the 1-minute load average reached {} on {} CPUs: other work shared the machine, expect wider intervals",
-            format::load_average(busy),
-            e.logical_cpus
-        ));
-    }
+    warnings.extend(super::conditions::busy_machine_warning(e));
     if e.frequency_governor.as_deref().is_some_and(|g| g != "performance") {
         warnings.push(format!(
             "the CPU frequency governor is '{}', not 'performance': clock speed may vary between runs",
@@ -151,6 +144,7 @@ mod tests {
             accuracy: vec![],
             claims: vec![],
             anatomy: vec![],
+            repeated: vec![],
             records: rows,
             samples: vec![],
             cut_short: vec![],

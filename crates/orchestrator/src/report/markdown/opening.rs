@@ -17,13 +17,18 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
     if let Some((scenario, point)) = crate::report::headline(report) {
         let plan = report.plan.scenarios.iter().find(|p| p.name == scenario.name);
         // A run of warm fits counts K of them in its whole process: the verdict on fits speaks for it.
+        let mut quoted: Vec<&str> = Vec::new();
         if plan.is_none_or(|plan| !plan.has_fits()) {
-            lines.extend(small_point_lines(scenario, point, |name| plan.is_none_or(|plan| plan.has_fit(name))));
+            let (small, names) = small_point_lines(scenario, point, |name| plan.is_none_or(|plan| plan.has_fit(name)));
+            lines.extend(small);
+            quoted = names;
         }
-        // Where start-up goes, piece by piece, when the run measured the start-up anatomy.
-        if let Some(piece) = crate::report::anatomy::biggest_piece_sentence(report) {
+        // Where start-up goes, piece by piece, when the run measured the start-up anatomy; a
+        // program quoted above is not given a second figure from another scenario.
+        if let Some(piece) = crate::report::anatomy::biggest_piece_sentence(report, |name| quoted.contains(&name)) {
             lines.push(format!("**The biggest piece:** {piece}."));
         }
+        lines.extend(super::conditions::opening_lines(report, scenario, point.index));
         let claims: Vec<_> = report.claims.iter().filter(|c| c.scenario == scenario.name).collect();
         if !claims.is_empty() {
             let held = claims.iter().filter(|c| c.verdict == Verdict::Held).count();
@@ -112,12 +117,17 @@ fn large_point_line(report: &Analysis) -> Option<String> {
 }
 
 /// Speed, memory and where the time goes, at the headline point: the fastest implementation that
-/// does the job against the baseline.
-fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_job: impl Fn(&str) -> bool) -> Vec<String> {
+/// does the job against the baseline. Also the implementations whose wall time they quote.
+fn small_point_lines<'a>(
+    scenario: &'a ScenarioSummary,
+    point: &'a PointSummary,
+    does_the_job: impl Fn(&str) -> bool,
+) -> (Vec<String>, Vec<&'a str>) {
     let mut lines = Vec::new();
     let Some(baseline) = point.implementations.iter().find(|i| i.implementation == scenario.baseline && i.measured()) else {
-        return lines;
+        return (lines, Vec::new());
     };
+    let mut quoted = vec![baseline.implementation.as_str()];
     let wall_of = |i: &ImplementationSummary| i.wall.as_ref().map_or(f64::MAX, |d| d.median);
     let fastest = point
         .implementations
@@ -126,6 +136,7 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
         .min_by(|a, b| wall_of(a).total_cmp(&wall_of(b)));
     let base_wall = baseline.wall.as_ref().map_or(f64::NAN, |d| d.median);
     if let Some(fastest) = fastest {
+        quoted.push(&fastest.implementation);
         if let Some(speed) = &fastest.speedup_vs_baseline {
             lines.push(format!(
                 "**Speed** at n = {} ({}): {} ran the whole job in {} against {} for {}: **{}**.",
@@ -157,5 +168,5 @@ fn small_point_lines(scenario: &ScenarioSummary, point: &PointSummary, does_the_
             baseline.train.as_ref().map_or("—".into(), |t| seconds(t.median))
         ));
     }
-    lines
+    (lines, quoted)
 }

@@ -48,6 +48,9 @@ pub(super) fn scenario_section(
         results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
     }
+    if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary) {
+        let _ = writeln!(out, "{paragraph}");
+    }
     crate::report::anatomy::section(out, report, index);
     super::fits::section(out, plan, summary);
     let mine: Vec<_> = figures.figures.iter().filter(|f| f.scenario == summary.name).collect();

@@ -1,0 +1,60 @@
+//! Between two scenarios of a run: each scenario's start and end recorded in environment.json with
+//! the load average then, and after each scenario but the last the report so far rendered, so
+//! report.html can be read while the rest runs (and stays, saying it is partial, if the run is
+//! stopped later). All of it happens between two runs, never while a child is measured.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::progress::Progress;
+use crate::environment::Environment;
+use crate::plan::{Plan, ScenarioPlan};
+use crate::records::{self, ENVIRONMENT_JSON};
+use crate::report;
+
+/// A report that takes longer than this to render says how long it took.
+const WORTH_SAYING_SECONDS: f64 = 1.0;
+
+pub(super) struct Between<'a> {
+    pub(super) run_dir: &'a Path,
+    pub(super) plan: &'a Plan,
+    pub(super) env: Environment,
+}
+
+impl Between<'_> {
+    pub(super) fn scenario_starts(&mut self, scenario: &ScenarioPlan, progress: &Progress) {
+        self.env.scenario_started(&scenario.name);
+        self.save(progress);
+    }
+
+    pub(super) fn scenario_ends(&mut self, index: usize, scenario: &ScenarioPlan, progress: &Progress) {
+        self.env.scenario_ended(&scenario.name);
+        self.save(progress);
+        let to_go = self.plan.scenarios.len().saturating_sub(index + 1);
+        if to_go == 0 {
+            return;
+        }
+        let started = Instant::now();
+        let rendered = report::render(self.run_dir);
+        let took = started.elapsed().as_secs_f64();
+        let took =
+            if took > WORTH_SAYING_SECONDS { format!(", rendered in {}", crate::format::seconds_one_decimal(took)) } else { String::new() };
+        match rendered {
+            Ok(_) => progress.say(format!(
+                "report so far: {} ({} done; {to_go} scenario{} to go{took})",
+                self.run_dir.join(report::REPORT_HTML).display(),
+                scenario.name,
+                if to_go == 1 { "" } else { "s" }
+            )),
+            Err(e) => progress.say(format!("warning: the report so far could not be rendered ({e:#}); the run goes on")),
+        }
+    }
+
+    /// environment.json as it stands; a failure to write it is said, and the run goes on (its
+    /// rows are what matters, and the run's end writes the file again).
+    fn save(&self, progress: &Progress) {
+        if let Err(e) = records::write_json_atomic(&self.run_dir.join(ENVIRONMENT_JSON), &self.env) {
+            progress.say(format!("warning: could not update {ENVIRONMENT_JSON}: {e:#}"));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The machine's conditions where the figures are quoted: a program measured in two scenarios
+//! (the same command on the same data) compared in each scenario's section and, when its figures
+//! disagree beyond their CIs, on the first screen with the load and the time of each; and the
+//! busy-machine warning, on the first screen and in the notes.
+
+use crate::analysis::conditions::{self, LoadReading, Measurement};
+use crate::analysis::summary::ScenarioSummary;
+use crate::analysis::Analysis;
+use crate::environment::Environment;
+use crate::format::{self, seconds, seconds_with_ci};
+
+/// "the 1-minute load average reached 2.50 on 2 CPUs at the end of the run", when the machine
+/// was busy.
+fn busy_machine_fact(e: &Environment) -> Option<String> {
+    let busy = conditions::busy_machine(e)?;
+    let when = match busy.when {
+        LoadReading::RunStart => "at the start of the run",
+        LoadReading::RunEnd => "at the end of the run",
+    };
+    Some(format!("the 1-minute load average reached {} on {} CPUs {when}", format::load_average(busy.load_average), busy.cpus))
+}
+
+/// The measurement notes' warning of a busy machine.
+pub(super) fn busy_machine_warning(e: &Environment) -> Option<String> {
+    busy_machine_fact(e).map(|fact| format!("{fact}: other work shared the machine, expect wider intervals"))
+}
+
+/// The first screen's lines about the conditions: the busy-machine warning, and for each other
+/// scenario that measured a program of the headline point with a CI apart from its own, one line
+/// saying so (the opening quotes the headline scenario's figure).
+pub(super) fn opening_lines(report: &Analysis, headline: &ScenarioSummary, point: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(fact) = report.environment.as_ref().and_then(busy_machine_fact) {
+        lines.push(format!("**Busy machine:** {fact}: expect wider intervals ([notes](#measurement-notes))."));
+    }
+    // (headline measurement, the other scenario's) whose CIs do not overlap.
+    let mut apart: Vec<(&Measurement, &Measurement)> = Vec::new();
+    for group in &report.repeated {
+        let Some(here) = group.measurements.iter().find(|m| m.scenario == headline.name && m.point == point) else { continue };
+        apart.extend(group.measurements.iter().filter(|o| o.scenario != headline.name && !o.agrees_with(here)).map(|o| (here, o)));
+    }
+    let others = report.plan.scenarios.iter().map(|s| s.name.as_str()).filter(|name| apart.iter().any(|(_, o)| o.scenario == *name));
+    for other in others {
+        let pairs: Vec<&(&Measurement, &Measurement)> = apart.iter().filter(|(_, o)| o.scenario == other).collect();
+        let figures: Vec<String> =
+            pairs.iter().map(|(here, o)| format!("{} {}, not {}", o.implementation, wall(o), seconds(here.median_wall_seconds))).collect();
+        let (here, o) = pairs[0];
+        lines.push(format!(
+            "**Measured again in `{other}`{}:** {}; the CIs do not overlap: the machine had changed{}.",
+            time_between(here, o).map_or(String::new(), |t| format!(", {t}")),
+            figures.join("; "),
+            loads(here, o).map_or(String::new(), |l| format!(" ({l})"))
+        ));
+    }
+    lines
+}
+
+/// Under a scenario's results: each of its programs measured in another scenario of the run,
+/// the figures side by side and whether their CIs overlap; None when none was.
+pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary) -> Option<String> {
+    let mut items = Vec::new();
+    for group in &report.repeated {
+        for here in group.measurements.iter().filter(|m| m.scenario == scenario.name) {
+            for other in group.measurements.iter().filter(|o| o.scenario != scenario.name) {
+                let verdict = if here.agrees_with(other) {
+                    "their CIs overlap".to_string()
+                } else {
+                    "**their CIs do not overlap**: the machine's conditions changed between them".to_string()
+                };
+                items.push(format!(
+                    "{}{} took {} here against {} in `{}`{}{}: {verdict}",
+                    here.implementation,
+                    point_of(scenario, here),
+                    wall(here),
+                    wall(other),
+                    other.scenario,
+                    time_between(here, other).map_or(String::new(), |t| format!(", measured {t}")),
+                    loads(here, other).map_or(String::new(), |l| format!(" ({l})"))
+                ));
+            }
+        }
+    }
+    (!items.is_empty()).then(|| format!("**Measured in other scenarios too** (the same command on the same data): {}.\n", items.join("; ")))
+}
+
+fn wall(m: &Measurement) -> String {
+    seconds_with_ci(m.median_wall_seconds, m.ci_low_seconds, m.ci_high_seconds)
+}
+
+/// " at n=10^4" when the scenario has more than one point.
+fn point_of(scenario: &ScenarioSummary, m: &Measurement) -> String {
+    let point = scenario.points.iter().find(|p| p.index == m.point).filter(|_| scenario.points.len() > 1);
+    point.map_or(String::new(), |p| format!(" at {}", crate::report::short_label(scenario, p)))
+}
+
+/// "3m 10s later" (or earlier): how far apart the two sets of runs were.
+fn time_between(here: &Measurement, other: &Measurement) -> Option<String> {
+    let gap = other.at_unix_seconds? - here.at_unix_seconds?;
+    let direction = if gap >= 0.0 { "later" } else { "earlier" };
+    Some(format!("{} {direction}", format::duration_words(gap.abs())))
+}
+
+/// "1-minute load average 0.80→0.95 during `seed`, 2.10→2.50 during `startup`", when the run
+/// recorded each scenario's (a scenario cut short has only its start).
+fn loads(here: &Measurement, other: &Measurement) -> Option<String> {
+    let during = |m: &Measurement| -> Option<String> {
+        let start = format::load_average(m.load_at_start?);
+        Some(match m.load_at_end {
+            Some(end) => format!("{start}→{} during `{}`", format::load_average(end), m.scenario),
+            None => format!("{start} at the start of `{}`", m.scenario),
+        })
+    };
+    Some(format!("1-minute load average {}, {}", during(here)?, during(other)?))
+}
