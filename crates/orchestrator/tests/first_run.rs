@@ -111,7 +111,7 @@ fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() 
         first.contains("- **Busy machine:** the 1-minute load average reached 2.50 on 2 CPUs at the end of the run: expect"),
         "{first}"
     );
-    assert!(report.contains("- ⚠ the 1-minute load average reached 2.50 on 2 CPUs at the end of the run"), "{report}");
+    assert!(report.contains("- **warning** the 1-minute load average reached 2.50 on 2 CPUs at the end of the run"), "{report}");
 
     // Where startup's figures are quoted, its section says the same.
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];

@@ -451,7 +451,10 @@ mod tests {
         for (fields, want) in [
             (String::new(), "the run asked for --fits 5 but the result line has no `fits` field"),
             (format!(",{}", FIVE_FITS.replace("\"fits\":5", "\"fits\":4")), "reports fits = 4, but the run asked for --fits 5"),
-            (format!(",{}", FIVE_FITS.replace("\"fit_warm_max_seconds\":0.002", "\"fit_warm_max_seconds\":0.0019")), "out of order"),
+            (
+                format!(",{}", FIVE_FITS.replace("\"fit_warm_max_seconds\":0.002", "\"fit_warm_max_seconds\":0.0019")),
+                "min ≤ median ≤ p99 ≤ max",
+            ),
         ] {
             let row = fits_status(&fields, 0);
             assert_eq!(row.status, RunStatus::BadOutput, "{fields}");
