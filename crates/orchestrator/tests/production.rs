@@ -204,7 +204,14 @@ fn impossible_per_fit_fields_are_bad_output_with_the_reason() {
         )
     };
     let cases = [
-        ("wrong-count", line("\"fits\": 4, \"fit_first_seconds\": 0.0001"), "reports fits = 4, but the run asked for --fits 6"),
+        (
+            "wrong-count",
+            line(
+                "\"fits\": 4, \"fit_first_seconds\": 0.0001, \"fit_warm_min_seconds\": 0.0001, \"fit_warm_median_seconds\": 0.0001, \
+                 \"fit_warm_p99_seconds\": 0.0001, \"fit_warm_max_seconds\": 0.0001, \"fit_warm_mean_seconds\": 0.0001",
+            ),
+            "reports fits = 4, but the run asked for --fits 6",
+        ),
         ("no-fields", line("\"kernel\": \"x\""), "has no `fits` field"),
         (
             "disorder",
@@ -212,7 +219,7 @@ fn impossible_per_fit_fields_are_bad_output_with_the_reason() {
                 "\"fits\": 6, \"fit_first_seconds\": 0.0001, \"fit_warm_min_seconds\": 0.0002, \"fit_warm_median_seconds\": 0.0001, \
                  \"fit_warm_p99_seconds\": 0.0002, \"fit_warm_max_seconds\": 0.0002, \"fit_warm_mean_seconds\": 0.00015",
             ),
-            "out of order",
+            "min ≤ median ≤ p99 ≤ max",
         ),
         (
             "too-long",
