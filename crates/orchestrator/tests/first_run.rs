@@ -88,13 +88,19 @@ fn write_two_scenario_run(dir: &Path, startup_ms: f64) {
     records::write_json_atomic(&dir.join(records::ENVIRONMENT_JSON), &environment).unwrap();
 }
 
-#[test]
-fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() {
+/// [`write_two_scenario_run`] rendered: its directory and report.md.
+fn render_two_scenario_run(startup_ms: f64) -> (tempfile::TempDir, String) {
     let dir = scratch();
-    write_two_scenario_run(dir.path(), 85.0);
+    write_two_scenario_run(dir.path(), startup_ms);
     let out = orchestrator(&["report".as_ref(), dir.path().as_os_str()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    (dir, report)
+}
+
+#[test]
+fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() {
+    let (dir, report) = render_two_scenario_run(85.0);
     let first = first_screen(&report);
 
     // The opening quotes seed's figure; startup's appears once, in the line that says why.
@@ -123,11 +129,7 @@ fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() 
 
 #[test]
 fn one_program_measured_alike_in_two_scenarios_is_compared_without_alarm() {
-    let dir = scratch();
-    write_two_scenario_run(dir.path(), 76.0);
-    let out = orchestrator(&["report".as_ref(), dir.path().as_os_str()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let (_dir, report) = render_two_scenario_run(76.0);
     assert!(!first_screen(&report).contains("Measured again"), "{report}");
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];
     assert!(startup.contains("python-numpy took 76.5 ms [") && startup.contains("their CIs overlap"), "{startup}");
