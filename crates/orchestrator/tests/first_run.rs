@@ -107,9 +107,9 @@ fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() 
     assert!(first.contains("76.5 ms for python-numpy"), "{first}");
     let again: Vec<&str> = first.lines().filter(|l| l.contains("85.5 ms")).collect();
     assert_eq!(again.len(), 1, "startup's figure once on the first screen: {first}");
-    assert!(again[0].starts_with("- **Measured again in `startup`, 2m 10s later:** python-numpy 85.5 ms ["), "{}", again[0]);
-    let why = ", not 76.5 ms; the CIs do not overlap: the machine had changed \
-               (1-minute load average 0.80→0.90 during `seed`, 2.10→2.50 during `startup`).";
+    let conditions = "(2m 10s later; 1-minute load average 0.80→0.90 during `seed`, 2.10→2.50 during `startup`)";
+    assert!(again[0].starts_with(&format!("- **Measured again in `startup`** {conditions}: python-numpy 85.5 ms [")), "{}", again[0]);
+    let why = ", not 76.5 ms — the CIs do not overlap, so the machine's conditions, not the program, made the difference.";
     assert!(again[0].ends_with(why), "{}", again[0]);
     assert!(first.contains("`python-import-numpy` adds the most to `python-numpy`: +"), "no second figure for python-numpy: {first}");
     // The busy machine is on the first screen, not only in the notes.
@@ -121,8 +121,12 @@ fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() 
 
     // Where startup's figures are quoted, its section says the same.
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];
-    assert!(startup.contains("python-numpy took 85.5 ms [") && startup.contains("in `seed`, measured 2m 10s earlier"), "{startup}");
-    assert!(startup.contains("**their CIs do not overlap**: the machine's conditions changed between them"), "{startup}");
+    assert!(startup.contains("**Also measured in `seed`** (2m 10s earlier; 1-minute load average 2.10→2.50 during `startup`"), "{startup}");
+    assert!(
+        startup.contains("python-numpy 76.5 ms [76.2–76.8] there, 85.5 ms [85.2–85.8] here: **their CIs do not overlap**."),
+        "{startup}"
+    );
+    assert!(startup.contains("the machine's conditions, not the program, made the difference"), "{startup}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("Measured again in <code>startup</code>"), "report.html says it too");
 }
@@ -132,7 +136,8 @@ fn one_program_measured_alike_in_two_scenarios_is_compared_without_alarm() {
     let (_dir, report) = render_two_scenario_run(76.0);
     assert!(!first_screen(&report).contains("Measured again"), "{report}");
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];
-    assert!(startup.contains("python-numpy took 76.5 ms [") && startup.contains("their CIs overlap"), "{startup}");
+    assert!(startup.contains("python-numpy 76.5 ms [76.2–76.8] there, 76.5 ms [76.2–76.8] here: their CIs overlap."), "{startup}");
+    assert!(!startup.contains("made the difference"), "{startup}");
 }
 
 // ---------------------------------------------------------------------------------------------
