@@ -88,22 +88,28 @@ fn write_two_scenario_run(dir: &Path, startup_ms: f64) {
     records::write_json_atomic(&dir.join(records::ENVIRONMENT_JSON), &environment).unwrap();
 }
 
-#[test]
-fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() {
+/// [`write_two_scenario_run`] rendered: its directory and report.md.
+fn render_two_scenario_run(startup_ms: f64) -> (tempfile::TempDir, String) {
     let dir = scratch();
-    write_two_scenario_run(dir.path(), 85.0);
+    write_two_scenario_run(dir.path(), startup_ms);
     let out = orchestrator(&["report".as_ref(), dir.path().as_os_str()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    (dir, report)
+}
+
+#[test]
+fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() {
+    let (dir, report) = render_two_scenario_run(85.0);
     let first = first_screen(&report);
 
     // The opening quotes seed's figure; startup's appears once, in the line that says why.
     assert!(first.contains("76.5 ms for python-numpy"), "{first}");
     let again: Vec<&str> = first.lines().filter(|l| l.contains("85.5 ms")).collect();
     assert_eq!(again.len(), 1, "startup's figure once on the first screen: {first}");
-    assert!(again[0].starts_with("- **Measured again in `startup`, 2m 10s later:** python-numpy 85.5 ms ["), "{}", again[0]);
-    let why = ", not 76.5 ms; the CIs do not overlap: the machine had changed \
-               (1-minute load average 0.80→0.90 during `seed`, 2.10→2.50 during `startup`).";
+    let conditions = "(2m 10s later; 1-minute load average 0.80→0.90 during `seed`, 2.10→2.50 during `startup`)";
+    assert!(again[0].starts_with(&format!("- **Measured again in `startup`** {conditions}: python-numpy 85.5 ms [")), "{}", again[0]);
+    let why = ", not 76.5 ms — the CIs do not overlap, so the machine's conditions, not the program, made the difference.";
     assert!(again[0].ends_with(why), "{}", again[0]);
     assert!(first.contains("`python-import-numpy` adds the most to `python-numpy`: +"), "no second figure for python-numpy: {first}");
     // The busy machine is on the first screen, not only in the notes.
@@ -115,22 +121,23 @@ fn one_program_measured_apart_in_two_scenarios_gets_one_figure_and_the_reason() 
 
     // Where startup's figures are quoted, its section says the same.
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];
-    assert!(startup.contains("python-numpy took 85.5 ms [") && startup.contains("in `seed`, measured 2m 10s earlier"), "{startup}");
-    assert!(startup.contains("**their CIs do not overlap**: the machine's conditions changed between them"), "{startup}");
+    assert!(startup.contains("**Also measured in `seed`** (2m 10s earlier; 1-minute load average 2.10→2.50 during `startup`"), "{startup}");
+    assert!(
+        startup.contains("python-numpy 76.5 ms [76.2–76.8] there, 85.5 ms [85.2–85.8] here: **their CIs do not overlap**."),
+        "{startup}"
+    );
+    assert!(startup.contains("the machine's conditions, not the program, made the difference"), "{startup}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("Measured again in <code>startup</code>"), "report.html says it too");
 }
 
 #[test]
 fn one_program_measured_alike_in_two_scenarios_is_compared_without_alarm() {
-    let dir = scratch();
-    write_two_scenario_run(dir.path(), 76.0);
-    let out = orchestrator(&["report".as_ref(), dir.path().as_os_str()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let (_dir, report) = render_two_scenario_run(76.0);
     assert!(!first_screen(&report).contains("Measured again"), "{report}");
     let startup = &report[report.find("## Scenario `startup`").unwrap()..];
-    assert!(startup.contains("python-numpy took 76.5 ms [") && startup.contains("their CIs overlap"), "{startup}");
+    assert!(startup.contains("python-numpy 76.5 ms [76.2–76.8] there, 76.5 ms [76.2–76.8] here: their CIs overlap."), "{startup}");
+    assert!(!startup.contains("made the difference"), "{startup}");
 }
 
 // ---------------------------------------------------------------------------------------------

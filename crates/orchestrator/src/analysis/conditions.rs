@@ -32,8 +32,6 @@ pub(crate) struct Measurement {
 pub(crate) struct Repeated {
     /// In the order the plan ran them.
     pub measurements: Vec<Measurement>,
-    /// Whether every wall-time CI shares a value with every other: one figure describes them.
-    pub agree: bool,
 }
 
 impl Measurement {
@@ -82,15 +80,7 @@ pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, records: &[RawRecord],
             }
         }
     }
-    groups
-        .into_iter()
-        .filter(|(_, measurements)| measurements.len() > 1)
-        .map(|(_, measurements)| {
-            let highest_low = measurements.iter().map(|m| m.ci_low_seconds).fold(f64::MIN, f64::max);
-            let lowest_high = measurements.iter().map(|m| m.ci_high_seconds).fold(f64::MAX, f64::min);
-            Repeated { agree: highest_low <= lowest_high, measurements }
-        })
-        .collect()
+    groups.into_iter().filter(|(_, measurements)| measurements.len() > 1).map(|(_, measurements)| Repeated { measurements }).collect()
 }
 
 /// When the load average was read.
@@ -171,9 +161,8 @@ mod tests {
         let summary = summary::summarise(&plan, &records, Some(&environment));
         let found = repeated(&plan, &summary, &records, Some(&environment));
         assert_eq!(found.len(), 1, "only python runs twice: {found:?}");
-        let python = &found[0];
-        assert!(!python.agree, "80 ms and 100 ms with tight CIs disagree: {python:?}");
-        let (seed, startup) = (&python.measurements[0], &python.measurements[1]);
+        let (seed, startup) = (&found[0].measurements[0], &found[0].measurements[1]);
+        assert!(!seed.agrees_with(startup), "80 ms and 100 ms with tight CIs disagree: {found:?}");
         assert_eq!((seed.scenario.as_str(), startup.scenario.as_str()), ("seed", "startup"));
         assert_eq!((seed.load_at_start, seed.load_at_end), (Some(0.5), Some(0.9)));
         assert_eq!((startup.load_at_start, startup.load_at_end), (Some(2.0), Some(2.5)));
@@ -184,7 +173,7 @@ mod tests {
         records.extend(rows("startup", "python", 0.080, 1180.0));
         let summary = summary::summarise(&plan, &records, None);
         let found = repeated(&plan, &summary, &records, None);
-        assert!(found[0].agree, "{found:?}");
+        assert!(found[0].measurements[0].agrees_with(&found[0].measurements[1]), "{found:?}");
         assert_eq!(found[0].measurements[0].load_at_start, None, "no conditions recorded");
     }
 

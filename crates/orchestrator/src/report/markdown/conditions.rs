@@ -46,41 +46,46 @@ pub(super) fn opening_lines(report: &Analysis, headline: &ScenarioSummary, point
             pairs.iter().map(|(here, o)| format!("{} {}, not {}", o.implementation, wall(o), seconds(here.median_wall_seconds))).collect();
         let (here, o) = pairs[0];
         lines.push(format!(
-            "**Measured again in `{other}`{}:** {}; the CIs do not overlap: the machine had changed{}.",
-            time_between(here, o).map_or(String::new(), |t| format!(", {t}")),
-            figures.join("; "),
-            loads(here, o).map_or(String::new(), |l| format!(" ({l})"))
+            "**Measured again in `{other}`**{}: {} — the CIs do not overlap, so the machine's conditions, not the program, made the difference.",
+            when_and_load(here, o),
+            figures.join("; ")
         ));
     }
     lines
 }
 
-/// Under a scenario's results: each of its programs measured in another scenario of the run,
-/// the figures side by side and whether their CIs overlap; None when none was.
+/// Under a scenario's results: per other scenario that measured some of its programs (the same
+/// command on the same data), the figures side by side and whether their CIs overlap; None when
+/// there is none.
 pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary) -> Option<String> {
-    let mut items = Vec::new();
+    // (this scenario's measurement, the other scenario's), in the order of the groups.
+    let mut pairs: Vec<(&Measurement, &Measurement)> = Vec::new();
     for group in &report.repeated {
         for here in group.measurements.iter().filter(|m| m.scenario == scenario.name) {
-            for other in group.measurements.iter().filter(|o| o.scenario != scenario.name) {
-                let verdict = if here.agrees_with(other) {
-                    "their CIs overlap".to_string()
-                } else {
-                    "**their CIs do not overlap**: the machine's conditions changed between them".to_string()
-                };
-                items.push(format!(
-                    "{}{} took {} here against {} in `{}`{}{}: {verdict}",
-                    here.implementation,
-                    point_of(scenario, here),
-                    wall(here),
-                    wall(other),
-                    other.scenario,
-                    time_between(here, other).map_or(String::new(), |t| format!(", measured {t}")),
-                    loads(here, other).map_or(String::new(), |l| format!(" ({l})"))
-                ));
-            }
+            pairs.extend(group.measurements.iter().filter(|o| o.scenario != scenario.name).map(|o| (here, o)));
         }
     }
-    (!items.is_empty()).then(|| format!("**Measured in other scenarios too** (the same command on the same data): {}.\n", items.join("; ")))
+    let others = report.plan.scenarios.iter().map(|s| s.name.as_str()).filter(|name| pairs.iter().any(|(_, o)| o.scenario == *name));
+    let mut lines = Vec::new();
+    for other in others {
+        let mine: Vec<&(&Measurement, &Measurement)> = pairs.iter().filter(|(_, o)| o.scenario == other).collect();
+        let items: Vec<String> = mine
+            .iter()
+            .map(|(here, o)| {
+                let verdict = if here.agrees_with(o) { "their CIs overlap" } else { "**their CIs do not overlap**" };
+                format!("{}{} {} there, {} here: {verdict}", here.implementation, point_of(scenario, here), wall(o), wall(here))
+            })
+            .collect();
+        let apart = mine.iter().any(|(here, o)| !here.agrees_with(o));
+        let (here, o) = mine[0];
+        lines.push(format!(
+            "**Also measured in `{other}`**{}, the same command on the same data: {}.{}\n",
+            when_and_load(here, o),
+            items.join("; "),
+            if apart { " Where the CIs do not overlap, the machine's conditions, not the program, made the difference." } else { "" }
+        ));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn wall(m: &Measurement) -> String {
@@ -91,6 +96,17 @@ fn wall(m: &Measurement) -> String {
 fn point_of(scenario: &ScenarioSummary, m: &Measurement) -> String {
     let point = scenario.points.iter().find(|p| p.index == m.point).filter(|_| scenario.points.len() > 1);
     point.map_or(String::new(), |p| format!(" at {}", crate::report::short_label(scenario, p)))
+}
+
+/// " (3m 10s later; 1-minute load average …)": what is known of the other measurement's
+/// conditions against this one's, empty when nothing is.
+fn when_and_load(here: &Measurement, other: &Measurement) -> String {
+    let known: Vec<String> = [time_between(here, other), loads(here, other)].into_iter().flatten().collect();
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", known.join("; "))
+    }
 }
 
 /// "3m 10s later" (or earlier): how far apart the two sets of runs were.

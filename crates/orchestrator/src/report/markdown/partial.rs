@@ -22,7 +22,7 @@ pub(super) fn partial_note(report: &Analysis) -> Option<String> {
     if to_run.is_empty() {
         return None;
     }
-    let done = if done.is_empty() { "no scenario finished yet".to_string() } else { format!("finished: {}", done.join(", ")) };
+    let done = if done.is_empty() { "no scenario finished".to_string() } else { format!("finished: {}", done.join(", ")) };
     Some(if running {
         format!(
             "**Partial report** — the run had not finished when this was written ({done}; still to run: {}); a run rewrites it after each scenario.",
@@ -31,4 +31,54 @@ pub(super) fn partial_note(report: &Analysis) -> Option<String> {
     } else {
         format!("**Partial report** — the run was interrupted ({done}; not finished: {}).", to_run.join(", "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::summary;
+    use crate::environment::{Environment, ScenarioConditions};
+    use crate::plan::{Order, Plan, ScenarioPlan};
+    use crate::testutil;
+
+    /// Scenarios a and b; `ended` of them recorded as finished.
+    fn report(ended_utc: Option<&str>, interrupted: bool, ended: &[&str]) -> Analysis {
+        let one =
+            testutil::plan(vec![testutil::implementation("x")], "x", vec![testutil::point(0)], testutil::measure(1, Order::Interleaved));
+        let scenario = |name: &str| ScenarioPlan { name: name.into(), ..one.scenarios[0].clone() };
+        let plan = Plan { scenarios: vec![scenario("a"), scenario("b")] };
+        let conditions = ["a", "b"].map(|name| ScenarioConditions {
+            scenario: name.into(),
+            started_utc: "2027-01-01T00:00:00Z".into(),
+            load_average_start: None,
+            ended_utc: ended.contains(&name).then(|| "2027-01-01T00:01:00Z".into()),
+            load_average_end: None,
+        });
+        let environment =
+            Environment { ended_utc: ended_utc.map(String::from), interrupted, scenarios: conditions.to_vec(), ..Environment::default() };
+        Analysis {
+            summary: summary::summarise(&plan, &[], None),
+            plan,
+            environment: Some(environment),
+            accuracy: vec![],
+            claims: vec![],
+            anatomy: vec![],
+            repeated: vec![],
+            records: vec![],
+            samples: vec![],
+        }
+    }
+
+    #[test]
+    fn a_report_says_it_is_partial_until_the_run_has_ended_every_scenario() {
+        let finished = report(Some("2027-01-01T00:02:00Z"), false, &["a", "b"]);
+        assert_eq!(partial_note(&finished), None);
+        let running = partial_note(&report(None, false, &["a"])).unwrap();
+        assert!(running.contains("not finished when this was written (finished: `a`; still to run: `b`)"), "{running}");
+        let interrupted = partial_note(&report(Some("2027-01-01T00:02:00Z"), true, &[])).unwrap();
+        assert_eq!(interrupted, "**Partial report** — the run was interrupted (no scenario finished; not finished: `a`, `b`).");
+        let mut old = report(None, false, &[]);
+        old.environment.as_mut().unwrap().scenarios.clear();
+        assert_eq!(partial_note(&old).as_deref(), Some("**Partial report** — the run had not finished when this was written."));
+    }
 }
