@@ -432,7 +432,7 @@ fn compare_parses_its_threshold_strictly_and_prints_its_sign_once() {
     let dir = scratch();
     let one = finished_run(dir.path(), "one");
     let compare = |threshold: &str| {
-        orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str(), OsStr::new("--threshold"), OsStr::new(threshold)])
+        orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str(), format!("--threshold={threshold}").as_ref()])
     };
     for bad in ["5%%", "-0%", "-5%", "+5%", "5 %", "%5", "5%5", "1e1%", "inf%", "NaN", ".%", ""] {
         let outcome = run(compare(bad), dir.path());

@@ -115,11 +115,11 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above +{})\n",
+        "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above {})\n",
         old_dir.display(),
         new_dir.display(),
         format::percent(threshold),
-        format::percent(threshold)
+        format::signed_percent(threshold)
     );
     let _ = writeln!(
         text,
