@@ -83,7 +83,8 @@ pub(crate) struct Across {
     pub headlines: Vec<Headline>,
 }
 
-/// Reads every run directory (at least two) and sets them side by side.
+/// Reads every run directory (at least two, each once) and sets them side by side; runs that
+/// share no point are an error, as for `compare`: a wrong pair of runs, not a comparison.
 pub(crate) fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
     use anyhow::Context;
     if run_dirs.len() < 2 {
@@ -93,7 +94,25 @@ pub(crate) fn analyse(run_dirs: &[PathBuf]) -> anyhow::Result<Across> {
         .iter()
         .map(|dir| super::analyse(dir).with_context(|| format!("run directory {}", dir.display())))
         .collect::<anyhow::Result<_>>()?;
-    Ok(compare(run_dirs, &runs))
+    let canonical: Vec<Option<PathBuf>> = run_dirs.iter().map(|dir| dir.canonicalize().ok()).collect();
+    for (k, dir) in run_dirs.iter().enumerate() {
+        if let Some(first) = (0..k).find(|&j| canonical[j].is_some() && canonical[j] == canonical[k]) {
+            anyhow::bail!(
+                "{} is given twice (also as {}): a run set beside itself is not a second machine",
+                dir.display(),
+                run_dirs[first].display()
+            );
+        }
+    }
+    let across = compare(run_dirs, &runs);
+    if across.points.is_empty() {
+        let names: Vec<String> = run_dirs.iter().map(|d| d.display().to_string()).collect();
+        anyhow::bail!(
+            "nothing to compare: {} share no scenario point (the same scenario name and point label on every machine)",
+            names.join(", ")
+        );
+    }
+    Ok(across)
 }
 
 /// The comparison of already analysed runs (one per machine, in the order given).
