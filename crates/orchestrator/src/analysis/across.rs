@@ -81,6 +81,9 @@ pub(crate) struct Across {
     pub unmatched: Vec<String>,
     pub claims: Vec<AcrossClaim>,
     pub headlines: Vec<Headline>,
+    /// What could not be read of a run but did not stop the comparison (see Analysis::warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Reads every run directory (at least two, each once) and sets them side by side; runs that
@@ -165,7 +168,8 @@ pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
 
     let claims = claims_across(runs);
     let headlines = points.iter().filter_map(headline).collect();
-    Across { machines, same_plan, points, unmatched, claims, headlines }
+    let warnings = runs.iter().flat_map(Analysis::warnings).collect();
+    Across { machines, same_plan, points, unmatched, claims, headlines, warnings }
 }
 
 /// One implementation of a point found on every machine (`found`: the point's scenario and

@@ -26,6 +26,10 @@ use crate::records::{RawRecord, SampleRecord};
 pub(crate) struct Analysis {
     pub plan: Plan,
     pub environment: Option<Environment>,
+    /// Why environment.json could not be used when it is there (unreadable, or not an
+    /// environment: `null`, `[]`, a field of the wrong type); None when it is absent or fine.
+    #[serde(skip)]
+    pub environment_problem: Option<String>,
     pub summary: summary::RunSummary,
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<accuracy::PointAccuracy>>,
@@ -44,7 +48,7 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         anyhow::bail!("{} is not a run directory", run_dir.display());
     }
     let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
-    let environment: Option<Environment> = records::read_json(&run_dir.join(ENVIRONMENT_JSON)).ok();
+    let (environment, environment_problem) = read_environment(run_dir);
     let records = records::read_raw(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
     let summary = summary::summarise(&plan, &records, environment.as_ref());
@@ -56,5 +60,22 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
-    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, records, samples })
+    Ok(Analysis { plan, environment, environment_problem, summary, accuracy, claims, anatomy, records, samples })
+}
+
+/// environment.json, or why it cannot be used: only its absence goes without a word (the run
+/// directory of a hand-made run may have none), anything else is named.
+fn read_environment(run_dir: &Path) -> (Option<Environment>, Option<String>) {
+    match records::read_json(&run_dir.join(ENVIRONMENT_JSON)) {
+        Ok(environment) => (Some(environment), None),
+        Err(records::RecordsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => (None, None),
+        Err(problem) => (None, Some(problem.to_string())),
+    }
+}
+
+impl Analysis {
+    /// What the command line warns of before the report (which says the same).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        self.environment_problem.iter().map(|problem| format!("warning: {problem}: the machine is unknown")).collect()
+    }
 }

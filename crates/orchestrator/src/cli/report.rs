@@ -7,6 +7,9 @@ use crate::report;
 
 pub(super) fn report(run_dir: &Path, check: bool) -> anyhow::Result<ExitCode> {
     let rendered = report::render(run_dir)?;
+    for warning in &rendered.warnings {
+        errln!("{warning}");
+    }
     out!("{}", rendered.terminal_summary);
     outln!("report: {}", run_dir.join(report::REPORT_MD).display());
     Ok(super::check_exit(check, &rendered))

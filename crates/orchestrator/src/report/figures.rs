@@ -491,6 +491,7 @@ mod tests {
         Analysis {
             plan: Plan { scenarios: vec![] },
             environment,
+            environment_problem: None,
             summary,
             accuracy: vec![],
             claims: vec![],

@@ -28,6 +28,8 @@ pub(crate) struct Rendered {
     pub terminal_summary: String,
     pub claims_not_held: usize,
     pub claims_without_data: usize,
+    /// What could not be read but did not stop the report (environment.json of the wrong shape).
+    pub warnings: Vec<String>,
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
@@ -46,6 +48,7 @@ pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
         terminal_summary: markdown::terminal_summary(&report),
         claims_not_held: claims::not_held(&report.claims),
         claims_without_data: claims::without_data(&report.claims),
+        warnings: report.warnings(),
     })
 }
 

@@ -10,7 +10,10 @@ use crate::format::{self, bytes, compact, seconds, sig3};
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
     let Some(e) = &report.environment else {
-        let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
+        match &report.environment_problem {
+            Some(problem) => _ = writeln!(out, "environment.json could not be read ({problem}): the machine is unknown.\n"),
+            None => _ = writeln!(out, "environment.json is missing: the machine is unknown.\n"),
+        }
         return;
     };
     let mut rows: Vec<(&str, String)> = vec![

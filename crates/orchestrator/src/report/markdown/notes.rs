@@ -145,6 +145,7 @@ mod tests {
         let analysis = Analysis {
             plan,
             environment: None,
+            environment_problem: None,
             summary,
             accuracy: vec![],
             claims: vec![],
