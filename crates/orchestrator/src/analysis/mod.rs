@@ -44,9 +44,7 @@ pub(crate) struct Analysis {
 
 /// Reads a run directory and derives every statistic, without writing anything.
 pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
-    if !run_dir.is_dir() {
-        anyhow::bail!("{} is not a run directory", run_dir.display());
-    }
+    crate::run_dir::check_readable(run_dir)?;
     let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
     let (environment, environment_problem) = read_environment(run_dir);
     let records = records::read_raw(run_dir).context("the raw records")?;

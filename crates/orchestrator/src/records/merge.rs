@@ -71,9 +71,7 @@ pub(crate) struct Shard {
 
 /// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine).
 pub(crate) fn load_shard(dir: &Path, warn: impl FnOnce(String)) -> anyhow::Result<Shard> {
-    if !dir.is_dir() {
-        anyhow::bail!("{} is not a run directory", dir.display());
-    }
+    crate::run_dir::check_readable(dir)?;
     let file: PlanFile = read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
     let block = file.shard.ok_or_else(|| MergeError::NotAShard { dir: dir.to_path_buf() })?;
     let environment = match read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {
