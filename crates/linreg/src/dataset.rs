@@ -176,7 +176,11 @@ fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv:
                 let numbers: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
                 Err(format_error(
                     path,
-                    format!("column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous", many.len(), numbers.join(", ")),
+                    format!(
+                        "column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous",
+                        many.len(),
+                        numbers.join(", ")
+                    ),
                 ))
             }
         }

@@ -259,7 +259,7 @@ fn execute_plan(
 ) -> anyhow::Result<(execute::Totals, Environment)> {
     if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
         errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
-        probe_machine(&mut env, array_mib);
+        probe_machine(&mut env, array_mib, cancel);
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);

@@ -63,9 +63,9 @@ use ::launcher::{Report, Started};
 pub use cancel::CancelToken;
 pub use command::{ChildCommand, RunLimits};
 pub(crate) use launcher::launcher_path;
-pub(crate) use sys::cpu_set_for;
 pub use measured::{Measured, Termination};
 pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
+pub(crate) use sys::cpu_set_for;
 
 use output::{Output, OutputPipes};
 use sys::Pipe;
