@@ -34,13 +34,16 @@ pub(crate) struct Figures {
     pub(crate) errors: Vec<String>,
 }
 
-/// Draws every chart of the report into `charts_dir`.
-pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path) -> Figures {
+/// Draws every chart of the report into `charts_dir`; once `stop` says so, draws no more.
+pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> bool) -> Figures {
     let palette = run_palette(report);
     let mut figures = Figures::default();
     draw_headline(report, charts_dir, &palette, &mut figures);
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
         let mut draw = |suffix: &str, caption: String, chart: &dyn Chart| {
+            if stop() {
+                return;
+            }
             let file_name = format!("{}-{suffix}.png", scenario.name);
             match chart.draw(&charts_dir.join(&file_name), &palette) {
                 Ok(()) => {

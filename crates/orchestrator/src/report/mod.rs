@@ -35,21 +35,33 @@ pub(crate) struct Rendered {
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
 /// atomically), from its raw records.
 pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
+    render_until(run_dir, &|| false)?.context("the report was stopped")
+}
+
+/// [`render`], given up (None) as soon as `stop` says so: between the files, and between the
+/// charts. What was written by then is left to the caller (merge renders in a staging directory).
+pub(crate) fn render_until(run_dir: &Path, stop: &dyn Fn() -> bool) -> anyhow::Result<Option<Rendered>> {
     let report = crate::analysis::analyse(run_dir)?;
+    if stop() {
+        return Ok(None);
+    }
     records::write_atomic(&run_dir.join(SUMMARY_CSV), &tables::summary_csv(&report)?)?;
     records::write_json_atomic(&run_dir.join(SUMMARY_JSON), &report)?;
     let charts_dir = run_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir).with_context(|| format!("creating {}", charts_dir.display()))?;
-    let figures = figures::draw_all(&report, &charts_dir);
+    let figures = figures::draw_all(&report, &charts_dir, stop);
+    if stop() {
+        return Ok(None);
+    }
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
     records::write_atomic(&run_dir.join(REPORT_HTML), html::render(&text).as_bytes())?;
-    Ok(Rendered {
+    Ok(Some(Rendered {
         terminal_summary: markdown::terminal_summary(&report),
         claims_not_held: claims::not_held(&report.claims),
         claims_without_data: claims::without_data(&report.claims),
         warnings: report.warnings(),
-    })
+    }))
 }
 
 /// The scenario and point the report opens with: the first scenario (in run order) that makes
