@@ -12,14 +12,13 @@
 mod common;
 
 use std::ffi::{OsStr, OsString};
-use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::{root, ORCHESTRATOR};
+use common::{orchestrator, root, start, Outcome};
 use orchestrator::records::{self, RunStatus};
 use tempfile::TempDir;
 
@@ -30,89 +29,8 @@ fn scratch() -> TempDir {
     tempfile::Builder::new().prefix("hostile-cli-").tempdir().expect("a temporary directory")
 }
 
-/// `orchestrator --root <this project> ARGS`, its standard input closed.
-fn orchestrator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Command {
-    let mut command = Command::new(ORCHESTRATOR);
-    command.arg("--root").arg(root()).args(args).stdin(Stdio::null());
-    command
-}
-
-/// What one orchestrator invocation did.
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn show(&self) -> String {
-        format!("exit code {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-/// A started orchestrator, its output going to files (read while it runs, and never blocking it).
-struct Started {
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-fn start(mut command: Command, dir: &Path, name: &str) -> Started {
-    let (stdout, stderr) = (dir.join(format!("{name}.out")), dir.join(format!("{name}.err")));
-    command.stdout(File::create(&stdout).expect("stdout file")).stderr(File::create(&stderr).expect("stderr file"));
-    Started { child: command.spawn().expect("start the orchestrator"), stdout, stderr }
-}
-
-fn read_lossy(path: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
-}
-
-impl Started {
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    fn signal(&self, signal: i32) {
-        // SAFETY: kill only sends a signal to the orchestrator this test started.
-        unsafe { libc::kill(self.pid(), signal) };
-    }
-
-    /// Waits until its stderr holds `text`; false when it exited first.
-    fn wait_for_stderr(&mut self, text: &str) -> bool {
-        let deadline = Instant::now() + HANG;
-        while !read_lossy(&self.stderr).contains(text) {
-            if self.child.try_wait().expect("try_wait").is_some() {
-                return read_lossy(&self.stderr).contains(text);
-            }
-            assert!(Instant::now() < deadline, "waited {HANG:?} for '{text}':\n{}", read_lossy(&self.stderr));
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        true
-    }
-
-    /// Waits for the exit, failing on a hang, a panic or a death by signal.
-    fn finish(mut self) -> Outcome {
-        let deadline = Instant::now() + HANG;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the orchestrator hung:\n{}", read_lossy(&self.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let outcome = Outcome { code: status.code(), stdout: read_lossy(&self.stdout), stderr: read_lossy(&self.stderr) };
-        assert!(status.signal().is_none(), "killed by signal {:?}:\n{}", status.signal(), outcome.show());
-        assert!(!outcome.stderr.contains("panicked"), "the orchestrator panicked:\n{}", outcome.show());
-        outcome
-    }
-}
-
 fn run(command: Command, dir: &Path) -> Outcome {
-    start(command, dir, "orchestrator").finish()
+    start(command, dir).finish(HANG)
 }
 
 /// A scenario file `name`.yaml in `dir`: `dataset` and `extra` (YAML lines) around one
@@ -241,14 +159,14 @@ fn sigterm_during_merge_says_so_and_leaves_no_half_written_out() {
     let out = dir.path().join("merged");
     let merge = || orchestrator([OsStr::new("merge"), shards[0].as_os_str(), shards[1].as_os_str(), OsStr::new("--out"), out.as_os_str()]);
     // The shards are listed once they are read and checked, before the report is rendered.
-    let mut merging = start(merge(), dir.path(), "merge");
-    assert!(merging.wait_for_stderr("shard 2/2 ("), "the merge lists its shards");
+    let mut merging = start(merge(), dir.path());
+    assert!(merging.wait_for_stderr("shard 2/2 (", HANG), "the merge lists its shards");
     // Stopped while the signal is sent, so that it arrives while the merge is still at work.
     merging.signal(libc::SIGSTOP);
     let still_merging = merging.child.try_wait().expect("try_wait").is_none();
     merging.signal(libc::SIGTERM);
     merging.signal(libc::SIGCONT);
-    let outcome = merging.finish();
+    let outcome = merging.finish(HANG);
     assert!(still_merging, "the merge ended before the signal could be sent:\n{}", outcome.show());
     assert_eq!(outcome.code, Some(143), "{}", outcome.show());
     assert!(outcome.stderr.contains("SIGTERM") && outcome.stderr.contains("nothing was written"), "{}", outcome.show());
@@ -267,10 +185,10 @@ fn sigterm_while_the_machine_is_probed_stops_the_probes() {
     let file = scenario(dir.path(), "probed", FIVE_POINTS, "\"json\"", "");
     let results = dir.path().join("results");
     let args = [OsStr::new("run"), file.as_os_str(), OsStr::new("--out"), out.as_os_str(), OsStr::new("--results"), results.as_os_str()];
-    let mut running = start(orchestrator(args.iter().chain(&[OsStr::new("--probe-array-mib"), OsStr::new("16")])), dir.path(), "probed");
-    assert!(running.wait_for_stderr("measuring the machine"), "the probes start");
+    let mut running = start(orchestrator(args.iter().chain(&[OsStr::new("--probe-array-mib"), OsStr::new("16")])), dir.path());
+    assert!(running.wait_for_stderr("measuring the machine", HANG), "the probes start");
     running.signal(libc::SIGTERM);
-    let outcome = running.finish();
+    let outcome = running.finish(HANG);
     assert_eq!(outcome.code, Some(143), "{}", outcome.show());
     let environment: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(records::ENVIRONMENT_JSON)).unwrap()).expect("environment.json");
