@@ -6,10 +6,12 @@
 //! Points are matched by scenario name and point label, so runs of different commits (or a run
 //! and a merged sharded run) can be set side by side; a point missing on a machine is named.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::index::{self, AtPoint, Grouped};
 use super::metric::Metric;
 use super::Analysis;
 use crate::analysis::claims::Verdict;
@@ -127,40 +129,40 @@ pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
 
     let mut points = Vec::new();
     let mut unmatched = Vec::new();
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for r in runs {
-        for s in &r.summary.scenarios {
-            for p in &s.points {
-                let key = (s.name.clone(), p.label.clone());
-                if !keys.contains(&key) {
-                    keys.push(key);
+    // Every run's points by (scenario, label), the first of each kept; the keys in the order the
+    // runs first name them.
+    let (mut keys, mut seen): (Vec<(&str, &str)>, HashSet<(&str, &str)>) = (Vec::new(), HashSet::new());
+    let on_each: Vec<HashMap<(&str, &str), FoundPoint>> = runs
+        .iter()
+        .map(|r| {
+            let mut found = HashMap::new();
+            for s in &r.summary.scenarios {
+                for p in &s.points {
+                    let key = (s.name.as_str(), p.label.as_str());
+                    found.entry(key).or_insert((s, p));
+                    if seen.insert(key) {
+                        keys.push(key);
+                    }
                 }
             }
-        }
-    }
-    for (scenario, label) in &keys {
-        let found: Vec<Option<(&summary::ScenarioSummary, &summary::PointSummary)>> = runs
-            .iter()
-            .map(|r| {
-                r.summary
-                    .scenarios
-                    .iter()
-                    .find(|s| &s.name == scenario)
-                    .and_then(|s| s.points.iter().find(|p| &p.label == label).map(|p| (s, p)))
-            })
-            .collect();
+            found
+        })
+        .collect();
+    let rows: Vec<Grouped<AtPoint>> = runs.iter().map(|r| index::by_point(&r.records)).collect();
+    for &(scenario, label) in &keys {
+        let found: Vec<Option<FoundPoint>> = on_each.iter().map(|points| points.get(&(scenario, label)).copied()).collect();
         if found.iter().any(Option::is_none) {
             let on: Vec<&str> = found.iter().zip(&machines).filter(|(f, _)| f.is_some()).map(|(_, m)| m.label.as_str()).collect();
             unmatched.push(format!("{scenario} · {label}: only on {}", on.join(", ")));
             continue;
         }
-        let found: Vec<(&summary::ScenarioSummary, &summary::PointSummary)> = found.into_iter().flatten().collect();
+        let found: Vec<FoundPoint> = found.into_iter().flatten().collect();
         let (first_scenario, first_point) = found[0];
         let implementations =
-            first_point.implementations.iter().map(|i| implementation_across(runs, &found, scenario, label, &i.implementation)).collect();
+            first_point.implementations.iter().map(|i| implementation_across(&rows, &found, scenario, label, &i.implementation)).collect();
         points.push(AcrossPoint {
-            scenario: scenario.clone(),
-            label: label.clone(),
+            scenario: scenario.to_string(),
+            label: label.to_string(),
             baseline: first_scenario.baseline.clone(),
             implementations,
         });
@@ -172,28 +174,24 @@ pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
     Across { machines, same_plan, points, unmatched, claims, headlines, warnings }
 }
 
+/// A point of one run: its scenario's summary and its own.
+type FoundPoint<'a> = (&'a summary::ScenarioSummary, &'a summary::PointSummary);
+
 /// One implementation of a point found on every machine (`found`: the point's scenario and
-/// summary on each, in the order of `runs`).
+/// summary on each, in the order of the runs, whose rows are `rows`).
 fn implementation_across(
-    runs: &[Analysis],
-    found: &[(&summary::ScenarioSummary, &summary::PointSummary)],
+    rows: &[Grouped<AtPoint>],
+    found: &[FoundPoint],
     scenario: &str,
     label: &str,
     implementation: &str,
 ) -> AcrossImplementation {
     let on_each: Vec<Option<&summary::ImplementationSummary>> =
         found.iter().map(|(_, p)| p.implementations.iter().find(|x| x.implementation == implementation)).collect();
-    let walls: Vec<Vec<f64>> = runs
+    let walls: Vec<Vec<f64>> = rows
         .iter()
         .zip(found)
-        .map(|(r, (s, p))| {
-            let rows: Vec<&crate::records::RawRecord> = r
-                .records
-                .iter()
-                .filter(|row| row.scenario == s.name && row.point == p.index && row.implementation == implementation)
-                .collect();
-            summary::values(&rows, Metric::Wall)
-        })
+        .map(|(rows, (s, p))| summary::values(rows.rows(&(&s.name, p.index, implementation)), Metric::Wall))
         .collect();
     let ratio_to_first = walls
         .iter()
@@ -236,11 +234,13 @@ fn machines(run_dirs: &[PathBuf], runs: &[Analysis]) -> Vec<Machine> {
 /// Every claim judged on any machine, with its verdict on each.
 fn claims_across(runs: &[Analysis]) -> Vec<AcrossClaim> {
     let mut out: Vec<AcrossClaim> = Vec::new();
+    let mut positions: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (m, r) in runs.iter().enumerate() {
         for c in &r.claims {
-            let index = match out.iter().position(|a| a.scenario == c.scenario && a.point_label == c.point_label && a.claim == c.claim) {
-                Some(index) => index,
+            let index = match positions.get(&(c.scenario.as_str(), c.point_label.as_str(), c.claim.as_str())) {
+                Some(&index) => index,
                 None => {
+                    positions.insert((c.scenario.as_str(), c.point_label.as_str(), c.claim.as_str()), out.len());
                     out.push(AcrossClaim {
                         scenario: c.scenario.clone(),
                         point_label: c.point_label.clone(),

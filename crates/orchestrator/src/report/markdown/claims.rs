@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::verdict_mark;
-use crate::analysis::summary::ScenarioSummary;
+use crate::analysis::summary::{PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
 
 /// The "Claims" table of one scenario, nothing when it makes none.
@@ -13,13 +13,11 @@ pub(super) fn claims_section(out: &mut String, report: &Analysis, summary: &Scen
     if !claims.is_empty() {
         let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", summary.name);
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
+        let labels = crate::report::ShortLabels::of(summary);
+        let points: std::collections::HashMap<usize, &PointSummary> = summary.points.iter().map(|p| (p.index, p)).collect();
         for c in claims {
             let verdict = format!("{} {}", verdict_mark(c.verdict), c.verdict.as_str());
-            let point = summary
-                .points
-                .iter()
-                .find(|p| p.index == c.point)
-                .map_or(c.point_label.clone(), |p| crate::report::short_label(summary, p));
+            let point = points.get(&c.point).map_or(c.point_label.clone(), |p| labels.label(p));
             let _ = writeln!(out, "| {} | {point} | {} | {} | {verdict} |", c.claim, c.source.as_deref().unwrap_or(""), c.measured);
         }
         let _ = writeln!(out);
