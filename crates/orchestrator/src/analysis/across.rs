@@ -131,7 +131,8 @@ pub(crate) fn compare(run_dirs: &[PathBuf], runs: &[Analysis]) -> Across {
     let mut unmatched = Vec::new();
     // Every run's points by (scenario, label), the first of each kept; the keys in the order the
     // runs first name them.
-    let (mut keys, mut seen): (Vec<(&str, &str)>, HashSet<(&str, &str)>) = (Vec::new(), HashSet::new());
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    let mut seen = HashSet::new();
     let on_each: Vec<HashMap<(&str, &str), FoundPoint>> = runs
         .iter()
         .map(|r| {
