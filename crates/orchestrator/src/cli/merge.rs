@@ -50,9 +50,10 @@ pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let existed = out.exists();
     let claim = DirLock::claim(&out, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?;
     let staging = Staging::beside(&out)?;
-    let rendered = write_and_render(&staging.path, &shards, &missing, &|| signals.received().is_some())
-        .with_context(|| format!("merging into {}", out.display()))?;
-    let Some(rendered) = rendered else {
+    let stop = || signals.received().is_some();
+    let rendered = write_and_render(&staging.path, &shards, &missing, &stop).with_context(|| format!("merging into {}", out.display()))?;
+    // A signal after the last check still stops it: nothing has reached --out yet.
+    let Some(rendered) = rendered.filter(|_| !stop()) else {
         drop((staging, claim));
         if !existed {
             let _ = std::fs::remove_dir(&out);
