@@ -64,9 +64,7 @@ impl Dataset {
 
     /// Reads a NumPy `.npy` file of dtype `<f8` and shape (2, n) in C order.
     pub fn read_npy(path: &Path) -> Result<Self, DatasetError> {
-        let mut file = open(path)?;
-        let n = read_npy_header(&mut file, path)?;
-        check_payload_length(&mut file, path, n)?;
+        let (mut file, n) = open_npy(path)?;
         let mut x = vec![0.0f64; n];
         let mut y = vec![0.0f64; n];
         for column in [&mut x, &mut y] {
@@ -90,31 +88,7 @@ impl Dataset {
 
     /// Reads a CSV file with a header row, taking x and y from the columns with these names.
     pub fn read_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<Self, DatasetError> {
-        let file = open(path)?;
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
-        let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
-        let column = |name: &str| {
-            let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
-            match positions.as_slice() {
-                [one] => Ok(*one),
-                [] => {
-                    let found: Vec<&str> = headers.iter().collect();
-                    Err(format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", "))))
-                }
-                many => {
-                    let numbers: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
-                    Err(format_error(
-                        path,
-                        format!(
-                            "column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous",
-                            many.len(),
-                            numbers.join(", ")
-                        ),
-                    ))
-                }
-            }
-        };
-        let (ix, iy) = (column(x_column)?, column(y_column)?);
+        let (mut reader, ix, iy) = open_csv_columns(path, x_column, y_column)?;
         let (mut x, mut y) = (Vec::new(), Vec::new());
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record).map_err(|e| csv_error(path, e))? {
@@ -133,6 +107,19 @@ impl Dataset {
             }
         }
         Dataset::new(x, y).map_err(|m| format_error(path, m))
+    }
+
+    /// Checks what can be checked of a CSV file without reading its rows: a regular file (a FIFO
+    /// is never opened) whose header names each of the two columns exactly once.
+    pub fn check_csv_header(path: &Path, x_column: &str, y_column: &str) -> Result<(), DatasetError> {
+        open_csv_columns(path, x_column, y_column).map(drop)
+    }
+
+    /// Checks what can be checked of a `.npy` file without reading its values: a regular file, a
+    /// header of the dtype, shape and order this project reads, and the size the header promises.
+    /// Returns n.
+    pub fn check_npy_header(path: &Path) -> Result<usize, DatasetError> {
+        open_npy(path).map(|(_, n)| n)
     }
 
     /// Writes the dataset as `.npy` version 1.0, `<f8`, shape (2, n), C order.
@@ -162,6 +149,44 @@ impl Dataset {
         };
         write().map_err(|e| io_error(path, e))
     }
+}
+
+/// A `.npy` file past its header, checked, and its n.
+fn open_npy(path: &Path) -> Result<(File, usize), DatasetError> {
+    let mut file = open(path)?;
+    let n = read_npy_header(&mut file, path)?;
+    check_payload_length(&mut file, path, n)?;
+    Ok((file, n))
+}
+
+/// A CSV reader past the header, and the positions of the two columns, each named exactly once.
+fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv::Reader<File>, usize, usize), DatasetError> {
+    let file = open(path)?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
+    let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+    let column = |name: &str| {
+        let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
+        match positions.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let found: Vec<&str> = headers.iter().collect();
+                Err(format_error(path, format!("no column named '{name}' in the header (found: {})", found.join(", "))))
+            }
+            many => {
+                let numbers: Vec<String> = many.iter().map(|i| (i + 1).to_string()).collect();
+                Err(format_error(
+                    path,
+                    format!(
+                        "column '{name}' appears {} times in the header (columns {}): which one to use is ambiguous",
+                        many.len(),
+                        numbers.join(", ")
+                    ),
+                ))
+            }
+        }
+    };
+    let (ix, iy) = (column(x_column)?, column(y_column)?);
+    Ok((reader, ix, iy))
 }
 
 /// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
@@ -437,6 +462,25 @@ mod tests {
         for (name, text, want) in cases {
             let err = read_err(name, text.as_bytes());
             assert!(err.contains(name) && err.contains(want), "{name}: got '{err}', want '{want}'");
+        }
+    }
+
+    #[test]
+    fn headers_are_checked_without_reading_the_rows() {
+        let csv = temp_path("header-only-check.csv");
+        std::fs::write(&csv, "x,y\n1,not a number\n").unwrap();
+        Dataset::check_csv_header(&csv, "x", "y").expect("the header is fine; the rows are not read");
+        std::fs::write(&csv, "x,x,y\n").unwrap();
+        let message = Dataset::check_csv_header(&csv, "x", "y").unwrap_err().to_string();
+        assert!(message.contains("column 'x' appears 2 times"), "{message}");
+        let npy = temp_path("header-only-check.npy");
+        Dataset::new(vec![1.0, 2.0], vec![3.0, 4.0]).unwrap().write_npy(&npy).unwrap();
+        assert_eq!(Dataset::check_npy_header(&npy).unwrap(), 2);
+        let bytes = std::fs::read(&npy).unwrap();
+        std::fs::write(&npy, &bytes[..bytes.len() - 8]).unwrap();
+        assert!(Dataset::check_npy_header(&npy).unwrap_err().to_string().contains("truncated"));
+        for device in ["/dev/null", "/dev/zero"] {
+            assert!(Dataset::check_csv_header(Path::new(device), "x", "y").unwrap_err().to_string().contains("is not a regular file"));
         }
     }
 

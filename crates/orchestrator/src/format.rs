@@ -128,12 +128,14 @@ pub(crate) fn count(n: u64) -> String {
     out
 }
 
-/// A percentage with no more precision than it deserves: "97%", "4.2%", "0.31%".
+/// A percentage with no more precision than it deserves: "97%", "4.2%", "0.31%" (and "0%", never
+/// "-0%").
 pub(crate) fn percent(fraction: f64) -> String {
     if !fraction.is_finite() {
         return "—".into();
     }
-    let p = fraction * 100.0;
+    // + 0.0 turns −0 into 0.
+    let p = fraction * 100.0 + 0.0;
     if is_absurd(p) {
         format!("{p:.2e}%")
     } else if p.abs() >= 10.0 {
@@ -150,6 +152,12 @@ fn trim_zeros(number: &str) -> &str {
     } else {
         number
     }
+}
+
+/// A percentage with its sign, written once: "+5%", "-2.5%", "+0%".
+pub(crate) fn signed_percent(fraction: f64) -> String {
+    let sign = if fraction < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", percent(fraction.abs()))
 }
 
 /// Parameters at or beyond this magnitude (a diverged fit's, say) are written in scientific form.
@@ -431,6 +439,10 @@ mod tests {
         assert_eq!(percent(0.042), "4.2%");
         assert_eq!(percent(0.0031), "0.31%");
         assert_eq!(percent(f64::NAN), "—");
+        assert_eq!(percent(-0.0), "0%");
+        assert_eq!(signed_percent(0.05), "+5%");
+        assert_eq!(signed_percent(-0.025), "-2.5%");
+        assert_eq!(signed_percent(-0.0), "+0%");
     }
 
     #[test]

@@ -32,6 +32,19 @@ pub const MACHINES_MD: &str = "machines.md";
 pub const MACHINES_JSON: &str = "machines.json";
 pub const MACHINES_HEADLINE_CHART: &str = "charts/headline-speedup-by-machine.png";
 
+/// Checks that `dir` is a directory this process can list, before its files are read: a path
+/// that does not exist, is not a directory, or cannot be reached or listed (permission denied, a
+/// loop of symbolic links) is named with what went wrong.
+pub(crate) fn check_readable(dir: &Path) -> anyhow::Result<()> {
+    let named = |e: std::io::Error| anyhow::anyhow!("{}: {e}", dir.display());
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!("{} does not exist", dir.display()),
+        Err(e) => Err(named(e)),
+        Ok(meta) if !meta.is_dir() => anyhow::bail!("{} is not a run directory (not a directory)", dir.display()),
+        Ok(_) => std::fs::read_dir(dir).map(drop).map_err(named),
+    }
+}
+
 /// A fresh run directory under `results_dir`, named by the UTC time (with a suffix when two runs
 /// start in the same second), created exclusively so two runs never share one.
 pub(crate) fn create_run_dir(results_dir: &Path) -> std::io::Result<PathBuf> {
@@ -88,6 +101,28 @@ pub(crate) fn point_latest_at(results_dir: &Path, run_dir: &Path) -> std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_directory_that_cannot_be_read_is_named_with_its_error() {
+        let dir = std::env::temp_dir().join(format!("run-dir-readable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        check_readable(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, "").unwrap();
+        let looped = dir.join("loop");
+        std::os::unix::fs::symlink(&looped, &looped).unwrap();
+        for (path, want) in [
+            (dir.join("absent"), "absent does not exist"),
+            (file.clone(), "file is not a run directory (not a directory)"),
+            (file.join("below"), "below: Not a directory"),
+            (looped, "loop: Too many levels of symbolic links"),
+        ] {
+            let message = check_readable(&path).unwrap_err().to_string();
+            assert!(message.contains(want), "{message}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn run_directories_are_distinct_and_latest_moves() {

@@ -102,6 +102,7 @@ pub(crate) fn outliers(values: &[f64]) -> Vec<usize> {
 
 /// The `p`-quantile (0 ≤ p ≤ 1) of sorted values by linear interpolation (type 7; see the top of
 /// this file).
+#[cfg(test)]
 fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
     debug_assert!(!sorted.is_empty() && (0.0..=1.0).contains(&p));
     let position = (sorted.len() - 1) as f64 * p;
@@ -110,17 +111,74 @@ fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[lower] + (position - lower as f64) * (sorted[upper] - sorted[lower])
 }
 
-/// The equal-tailed `confidence` interval of a bootstrap distribution; reorders it.
-fn percentile_interval(estimates: &mut [f64], confidence: f64) -> (f64, f64) {
-    estimates.sort_unstable_by(f64::total_cmp);
-    let tail = (1.0 - confidence) / 2.0;
-    (percentile_of_sorted(estimates, tail), percentile_of_sorted(estimates, 1.0 - tail))
+/// The `p`-quantile (0 ≤ p ≤ 1) of non-empty values, as [`percentile_of_sorted`] gives it of the
+/// values sorted, found by selecting the two order statistics it needs (linear time, against a
+/// sort's n log n: the interval of every bootstrap is found this way); reorders the values.
+fn percentile_by_selection(values: &mut [f64], p: f64) -> f64 {
+    debug_assert!(!values.is_empty() && (0.0..=1.0).contains(&p));
+    let position = (values.len() - 1) as f64 * p;
+    let lower = position.floor() as usize;
+    let (_, &mut at_lower, above) = values.select_nth_unstable_by(lower, f64::total_cmp);
+    let at_upper = above.iter().copied().min_by(f64::total_cmp).unwrap_or(at_lower);
+    at_lower + (position - lower as f64) * (at_upper - at_lower)
 }
 
-/// Fills `buffer` with a resample (with replacement) of `sample`; `sample` must not be empty.
-fn resample_into(buffer: &mut [f64], sample: &[f64], rng: &mut SplitMix64) {
-    for slot in buffer.iter_mut() {
-        *slot = sample[rng.below(sample.len())];
+/// The equal-tailed `confidence` interval of a bootstrap distribution; reorders it.
+fn percentile_interval(estimates: &mut [f64], confidence: f64) -> (f64, f64) {
+    let tail = (1.0 - confidence) / 2.0;
+    (percentile_by_selection(estimates, tail), percentile_by_selection(estimates, 1.0 - tail))
+}
+
+/// A sample ready to be resampled many times: its values in order, the rank of each value (ties
+/// by position), and a count per rank. A resample draws positions exactly as copying the drawn
+/// values would (`len` calls of `below(len)`), but counts their ranks instead, so its median is
+/// read off the counts: the same draws and bit for bit the same median as selecting among copied
+/// values, in a pass over the counts rather than a selection over a copy (three times faster at
+/// 10 values, twice at 10 000).
+struct Resampler {
+    sorted: Vec<f64>,
+    rank: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+impl Resampler {
+    /// `sample` must not be empty, nor hold more than u32::MAX values.
+    fn new(sample: &[f64]) -> Resampler {
+        let mut order: Vec<usize> = (0..sample.len()).collect();
+        order.sort_unstable_by(|&a, &b| sample[a].total_cmp(&sample[b]).then(a.cmp(&b)));
+        let mut rank = vec![0u32; sample.len()];
+        for (r, &position) in order.iter().enumerate() {
+            rank[position] = r as u32;
+        }
+        Resampler { sorted: order.iter().map(|&position| sample[position]).collect(), rank, counts: vec![0; sample.len()] }
+    }
+
+    /// The median of one resample (with replacement, as many values as the sample holds).
+    fn resample_median(&mut self, rng: &mut SplitMix64) -> f64 {
+        let count = self.rank.len();
+        for _ in 0..count {
+            self.counts[self.rank[rng.below(count)] as usize] += 1;
+        }
+        // The values at positions (count − 1)/2 and count/2 from 0 of the resample in order: the
+        // middle one twice for an odd count, the two middle ones for an even count.
+        let (lower_position, upper_position) = ((count - 1) / 2, count / 2);
+        let (mut rank, mut below) = (0usize, self.counts[0] as usize);
+        while below <= lower_position {
+            rank += 1;
+            below += self.counts[rank] as usize;
+        }
+        let lower_middle = self.sorted[rank];
+        while below <= upper_position {
+            rank += 1;
+            below += self.counts[rank] as usize;
+        }
+        let upper_middle = self.sorted[rank];
+        self.counts.fill(0);
+        if count % 2 == 1 {
+            upper_middle
+        } else {
+            (lower_middle + upper_middle) / 2.0
+        }
     }
 }
 
@@ -141,12 +199,8 @@ pub(crate) fn bootstrap_median_ci(values: &[f64], confidence: f64, resamples: us
         return Some((sample[0], sample[0]));
     }
     let mut rng = SplitMix64::new(seed);
-    let mut buffer = vec![0.0; sample.len()];
-    let mut medians = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        resample_into(&mut buffer, &sample, &mut rng);
-        medians.push(median_in_place(&mut buffer));
-    }
+    let mut resampler = Resampler::new(&sample);
+    let mut medians: Vec<f64> = (0..resamples).map(|_| resampler.resample_median(&mut rng)).collect();
     Some(percentile_interval(&mut medians, confidence))
 }
 
@@ -217,14 +271,13 @@ pub(crate) fn ratio_of_medians_with(numerator: &[f64], denominator: &[f64], conf
         return None;
     }
     let mut rng = SplitMix64::new(seed);
-    let mut numerator_buffer = vec![0.0; numerator.len()];
-    let mut denominator_buffer = vec![0.0; denominator.len()];
+    let (mut numerator, mut denominator) = (Resampler::new(&numerator), Resampler::new(&denominator));
     let mut ratios = Vec::with_capacity(resamples);
     for _ in 0..resamples {
-        resample_into(&mut numerator_buffer, &numerator, &mut rng);
-        resample_into(&mut denominator_buffer, &denominator, &mut rng);
-        if let Some(denominator_median) = nonzero(median_in_place(&mut denominator_buffer)) {
-            ratios.push(median_in_place(&mut numerator_buffer) / denominator_median);
+        // Both resamples drawn first, numerator then denominator, whatever the denominator's median.
+        let numerator_median = numerator.resample_median(&mut rng);
+        if let Some(denominator_median) = nonzero(denominator.resample_median(&mut rng)) {
+            ratios.push(numerator_median / denominator_median);
         }
     }
     let dropped = resamples - ratios.len();
@@ -256,6 +309,28 @@ mod tests {
 
     fn exponential_sample(rng: &mut SplitMix64, count: usize) -> Vec<f64> {
         (0..count).map(|_| exponential(rng)).collect()
+    }
+
+    /// A resample's median by counting ranks is the median of the same draws copied out, bit for
+    /// bit: odd and even sizes, ties, negative zero, one value.
+    #[test]
+    fn counting_ranks_gives_the_median_of_the_copied_draws() {
+        let mut values = SplitMix64::new(3);
+        let mut samples: Vec<Vec<f64>> = (1..=40).map(|count| (0..count).map(|_| (values.unit() * 8.0).floor() - 2.0).collect()).collect();
+        samples.push(vec![0.0, -0.0, 0.0, -0.0]);
+        samples.push(exponential_sample(&mut values, 1001));
+        for sample in samples {
+            let (mut counted, mut copied) = (SplitMix64::new(17), SplitMix64::new(17));
+            let mut resampler = Resampler::new(&sample);
+            let mut buffer = vec![0.0; sample.len()];
+            for _ in 0..200 {
+                let by_counting = resampler.resample_median(&mut counted);
+                for slot in buffer.iter_mut() {
+                    *slot = sample[copied.below(sample.len())];
+                }
+                assert_eq!(by_counting.to_bits(), median_in_place(&mut buffer).to_bits(), "{sample:?}");
+            }
+        }
     }
 
     #[test]
@@ -406,6 +481,17 @@ mod tests {
         let mut estimates: Vec<f64> = (0..=100).rev().map(f64::from).collect();
         let (low, high) = percentile_interval(&mut estimates, 0.95);
         assert!((low - 2.5).abs() < 1e-9 && (high - 97.5).abs() < 1e-9, "({low}, {high})");
+        // Selection gives what the sort gives, bit for bit, ties and both zeros included.
+        let mut rng = SplitMix64::new(8);
+        for count in 1..60 {
+            let values: Vec<f64> = (0..count).map(|_| [(rng.unit() * 6.0).floor(), -0.0, 0.0][rng.below(3)]).collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            for p in [0.0, 0.025, 0.3, 0.5, 0.975, 1.0] {
+                let selected = percentile_by_selection(&mut values.clone(), p);
+                assert_eq!(selected.to_bits(), percentile_of_sorted(&sorted, p).to_bits(), "{values:?} at {p}");
+            }
+        }
     }
 
     /// The interval must do its job: for samples of 30 from a skewed distribution (exponential,

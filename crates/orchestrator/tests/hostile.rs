@@ -10,15 +10,14 @@
 
 mod common;
 
-use common::{catalogue, root, Outcome, ORCHESTRATOR};
+use common::{catalogue, orchestrator, root, start, Outcome, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orchestrator::records::{RawRecord, RunStatus};
@@ -40,13 +39,6 @@ fn scratch() -> TempDir {
 // ---------------------------------------------------------------------------------------------
 // Running the orchestrator
 
-/// `orchestrator --root <this project> ARGS`.
-fn orchestrator(args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Command {
-    let mut command = Command::new(ORCHESTRATOR);
-    command.arg("--root").arg(root()).args(args).stdin(Stdio::null());
-    command
-}
-
 /// `run SCENARIO --results RESULTS --no-probes --warmup 0 --repetitions 1 EXTRA…` (EXTRA may
 /// give other repetitions).
 fn run_args(scenario: &Path, results: &Path, extra: &[&str]) -> Vec<OsString> {
@@ -57,52 +49,6 @@ fn run_args(scenario: &Path, results: &Path, extra: &[&str]) -> Vec<OsString> {
     }
     args.extend(extra.iter().map(OsString::from));
     args
-}
-
-/// A started orchestrator, its output going to files (so a flood never blocks it).
-struct Running {
-    child: Child,
-    stdout: PathBuf,
-    stderr: PathBuf,
-    started: Instant,
-}
-
-fn start(mut command: Command, dir: &Path) -> Running {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNT.fetch_add(1, Ordering::Relaxed);
-    let (stdout, stderr) = (dir.join(format!("orchestrator-{n}.out")), dir.join(format!("orchestrator-{n}.err")));
-    command.stdout(File::create(&stdout).expect("stdout file")).stderr(File::create(&stderr).expect("stderr file"));
-    let child = command.spawn().expect("start the orchestrator");
-    Running { child, stdout, stderr, started: Instant::now() }
-}
-
-impl Running {
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    /// Waits for the exit (failing on a hang, a panic or a death by signal).
-    fn finish(mut self, limit: Duration) -> Outcome {
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if self.started.elapsed() > limit {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("the orchestrator hung (still running after {limit:?}):\n{}", read_lossy(&self.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let outcome = Outcome { code: status.code(), stdout: read_lossy(&self.stdout), stderr: read_lossy(&self.stderr) };
-        assert!(status.signal().is_none(), "the orchestrator was killed by signal {:?}:\n{}", status.signal(), outcome.show());
-        assert!(!outcome.stderr.contains("panicked"), "the orchestrator panicked:\n{}", outcome.show());
-        outcome
-    }
-}
-
-fn read_lossy(path: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
 }
 
 fn run(command: Command, dir: &Path) -> Outcome {

@@ -15,7 +15,8 @@
 //!
 //! The child gets a process group of its own (its pid), SIGPIPE at its default disposition (Rust's
 //! runtime ignores it) and an empty signal mask; it inherits this process's environment, working
-//! directory, CPU affinity and standard streams, which the orchestrator set up. The orchestrator's
+//! directory, CPU affinity and standard streams, which the orchestrator set up, and no other
+//! descriptor: whatever the orchestrator's caller left open is closed at the exec. The orchestrator's
 //! death (even by SIGKILL) reaches this process as SIGTERM (PR_SET_PDEATHSIG), which kills the
 //! child's process group before exiting; the child itself gets SIGKILL if the launcher dies.
 
@@ -55,7 +56,8 @@ fn main() {
     let mut report = unsafe { std::fs::File::from_raw_fd(report_fd) };
     // SAFETY: fcntl on a descriptor we own.
     unsafe { libc::fcntl(report_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    let code = match run(parent, &argv, &mut report) {
+    let closed = close_on_exec_above_stderr();
+    let code = match closed.and_then(|()| run(parent, &argv, &mut report)) {
         Ok(line) => {
             let _ = writeln!(report, "{line}");
             EXIT_REPORTED
@@ -95,6 +97,25 @@ fn parse_args(args: &[OsString]) -> Result<(libc::pid_t, libc::c_int, Vec<CStrin
         return Err(format!("/dev/null as standard input: {}", std::io::Error::last_os_error()));
     }
     Ok((parent, report_fd, argv))
+}
+
+/// Marks every descriptor but the standard streams close-on-exec, so the measured program starts
+/// with those three only, whatever the orchestrator's caller left open (the write end of a pipe
+/// would keep its reader waiting until the program ends). close_range(2) does it in one call
+/// (Linux 5.11); before that, each descriptor listed in /proc/self/fd gets FD_CLOEXEC.
+fn close_on_exec_above_stderr() -> Result<(), (i32, String)> {
+    // The system call, not glibc's wrapper (2.34): the launcher is linked statically.
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets a flag on this process's descriptors.
+    if unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) } == 0 {
+        return Ok(());
+    }
+    let listing = std::fs::read_dir("/proc/self/fd").map_err(|e| (EXIT_USAGE, format!("/proc/self/fd: {e}")))?;
+    for fd in listing.flatten().filter_map(|e| e.file_name().to_str()?.parse::<libc::c_int>().ok()).filter(|&fd| fd > 2) {
+        // SAFETY: fcntl(F_SETFD) only changes a descriptor's flags (the listing's own descriptor
+        // is close-on-exec already).
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(())
 }
 
 /// What the child tells the launcher through a shared page before (or instead of) its exec.

@@ -145,7 +145,7 @@ mod tests {
         let mut off = row("python", 1, RunStatus::Ok, 0.1, 0.0, 0.0, 1);
         off.w = Some(1.995180350672 * (1.0 + 1e-6));
         let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0, 0.0, 1), off];
-        let summary = summarise(&plan, &rows, None);
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let point_summary = &summary.scenarios[0].points[0];
         assert_eq!(point_summary.implementations[0].outcome, Outcome::Ok);
         let accuracy = assess(&plan.scenarios[0], &plan.scenarios[0].points[0], point_summary);
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn a_missing_dataset_is_a_note_not_an_error() {
         let plan = plan_of(&["rust"], "rust");
-        let summary = summarise(&plan, &[row("rust", 1, RunStatus::Ok, 0.001, 0.0, 0.0, 1)], None);
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&[row("rust", 1, RunStatus::Ok, 0.001, 0.0, 0.0, 1)]), None);
         let accuracy = assess(&plan.scenarios[0], &plan.scenarios[0].points[0], &summary.scenarios[0].points[0]);
         assert!(accuracy.reference.is_none() && accuracy.reference_note.is_some());
         assert_eq!(accuracy.agree, None);

@@ -10,10 +10,12 @@
 //! data on a machine (its scenario or an implementation not measured there) is "not judged" there,
 //! which is neither held nor failed.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::index::{self, AtPoint, Grouped};
 use super::metric::Metric;
 use super::Analysis;
 use crate::analysis::claims::Verdict;
@@ -130,9 +132,13 @@ pub(crate) struct Across {
     pub unmatched: Vec<String>,
     pub claims: Vec<AcrossClaim>,
     pub headlines: Vec<Headline>,
+    /// What could not be read of a run but did not stop the comparison (see Analysis::warnings).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
-/// Reads every run directory (at least two) and sets them side by side.
+/// Reads every run directory (at least two, each once) and sets them side by side; runs that
+/// share no point are an error, as for `compare`: a wrong pair of runs, not a comparison.
 pub(crate) fn analyse(run_dirs: &[MachineRunDir]) -> anyhow::Result<Across> {
     use anyhow::Context;
     if run_dirs.len() < 2 {
@@ -142,7 +148,25 @@ pub(crate) fn analyse(run_dirs: &[MachineRunDir]) -> anyhow::Result<Across> {
         .iter()
         .map(|run| super::analyse(&run.dir).with_context(|| format!("run directory {}", run.dir.display())))
         .collect::<anyhow::Result<_>>()?;
-    Ok(compare(run_dirs, &runs))
+    let canonical: Vec<Option<PathBuf>> = run_dirs.iter().map(|run| run.dir.canonicalize().ok()).collect();
+    for (k, run) in run_dirs.iter().enumerate() {
+        if let Some(first) = (0..k).find(|&j| canonical[j].is_some() && canonical[j] == canonical[k]) {
+            anyhow::bail!(
+                "{} is given twice (also as {}): a run set beside itself is not a second machine",
+                run.dir.display(),
+                run_dirs[first].dir.display()
+            );
+        }
+    }
+    let across = compare(run_dirs, &runs);
+    if across.points.is_empty() {
+        let names: Vec<String> = run_dirs.iter().map(|run| run.dir.display().to_string()).collect();
+        anyhow::bail!(
+            "nothing to compare: {} share no scenario point (the same scenario name and point label on every machine)",
+            names.join(", ")
+        );
+    }
+    Ok(across)
 }
 
 /// The comparison of already analysed runs (one per machine, in the order given).
@@ -154,40 +178,41 @@ pub(crate) fn compare(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Across {
 
     let mut points = Vec::new();
     let mut unmatched = Vec::new();
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for r in runs {
-        for s in &r.summary.scenarios {
-            for p in &s.points {
-                let key = (s.name.clone(), p.label.clone());
-                if !keys.contains(&key) {
-                    keys.push(key);
+    // Every run's points by (scenario, label), the first of each kept; the keys in the order the
+    // runs first name them.
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    let mut seen = HashSet::new();
+    let on_each: Vec<HashMap<(&str, &str), FoundPoint>> = runs
+        .iter()
+        .map(|r| {
+            let mut found = HashMap::new();
+            for s in &r.summary.scenarios {
+                for p in &s.points {
+                    let key = (s.name.as_str(), p.label.as_str());
+                    found.entry(key).or_insert((s, p));
+                    if seen.insert(key) {
+                        keys.push(key);
+                    }
                 }
             }
-        }
-    }
-    for (scenario, label) in &keys {
-        let found: Vec<Option<(&summary::ScenarioSummary, &summary::PointSummary)>> = runs
-            .iter()
-            .map(|r| {
-                r.summary
-                    .scenarios
-                    .iter()
-                    .find(|s| &s.name == scenario)
-                    .and_then(|s| s.points.iter().find(|p| &p.label == label).map(|p| (s, p)))
-            })
-            .collect();
+            found
+        })
+        .collect();
+    let rows: Vec<Grouped<AtPoint>> = runs.iter().map(|r| index::by_point(&r.records)).collect();
+    for &(scenario, label) in &keys {
+        let found: Vec<Option<FoundPoint>> = on_each.iter().map(|points| points.get(&(scenario, label)).copied()).collect();
         if found.iter().any(Option::is_none) {
             let on: Vec<&str> = found.iter().zip(&machines).filter(|(f, _)| f.is_some()).map(|(_, m)| m.label.as_str()).collect();
             unmatched.push(format!("{scenario} · {label}: only on {}", on.join(", ")));
             continue;
         }
-        let found: Vec<(&summary::ScenarioSummary, &summary::PointSummary)> = found.into_iter().flatten().collect();
+        let found: Vec<FoundPoint> = found.into_iter().flatten().collect();
         let (first_scenario, first_point) = found[0];
         let implementations =
-            first_point.implementations.iter().map(|i| implementation_across(runs, &found, scenario, label, &i.implementation)).collect();
+            first_point.implementations.iter().map(|i| implementation_across(&rows, &found, scenario, label, &i.implementation)).collect();
         points.push(AcrossPoint {
-            scenario: scenario.clone(),
-            label: label.clone(),
+            scenario: scenario.to_string(),
+            label: label.to_string(),
             baseline: first_scenario.baseline.clone(),
             implementations,
         });
@@ -195,31 +220,28 @@ pub(crate) fn compare(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Across {
 
     let claims = claims_across(runs, &machines);
     let headlines = points.iter().filter_map(|p| headline(p, &machines)).collect();
-    Across { machines, same_plan, points, unmatched, claims, headlines }
+    let warnings = runs.iter().flat_map(Analysis::warnings).collect();
+    Across { machines, same_plan, points, unmatched, claims, headlines, warnings }
 }
 
+/// A point of one run: its scenario's summary and its own.
+type FoundPoint<'a> = (&'a summary::ScenarioSummary, &'a summary::PointSummary);
+
 /// One implementation of a point found on every machine (`found`: the point's scenario and
-/// summary on each, in the order of `runs`).
+/// summary on each, in the order of the runs, whose rows are `rows`).
 fn implementation_across(
-    runs: &[Analysis],
-    found: &[(&summary::ScenarioSummary, &summary::PointSummary)],
+    rows: &[Grouped<AtPoint>],
+    found: &[FoundPoint],
     scenario: &str,
     label: &str,
     implementation: &str,
 ) -> AcrossImplementation {
     let on_each: Vec<Option<&summary::ImplementationSummary>> =
         found.iter().map(|(_, p)| p.implementations.iter().find(|x| x.implementation == implementation)).collect();
-    let walls: Vec<Vec<f64>> = runs
+    let walls: Vec<Vec<f64>> = rows
         .iter()
         .zip(found)
-        .map(|(r, (s, p))| {
-            let rows: Vec<&crate::records::RawRecord> = r
-                .records
-                .iter()
-                .filter(|row| row.scenario == s.name && row.point == p.index && row.implementation == implementation)
-                .collect();
-            summary::values(&rows, Metric::Wall)
-        })
+        .map(|(rows, (s, p))| summary::values(rows.rows(&(&s.name, p.index, implementation)), Metric::Wall))
         .collect();
     let ratio_to_first = walls
         .iter()
@@ -265,11 +287,13 @@ fn machines(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Vec<Machine> {
 /// Every claim judged on any machine, with its verdict on each.
 fn claims_across(runs: &[Analysis], machines: &[Machine]) -> Vec<AcrossClaim> {
     let mut out: Vec<AcrossClaim> = Vec::new();
+    let mut positions: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (m, r) in runs.iter().enumerate() {
         for c in &r.claims {
-            let index = match out.iter().position(|a| a.scenario == c.scenario && a.point_label == c.point_label && a.claim == c.claim) {
-                Some(index) => index,
+            let index = match positions.get(&(c.scenario.as_str(), c.point_label.as_str(), c.claim.as_str())) {
+                Some(&index) => index,
                 None => {
+                    positions.insert((c.scenario.as_str(), c.point_label.as_str(), c.claim.as_str()), out.len());
                     out.push(AcrossClaim {
                         scenario: c.scenario.clone(),
                         point_label: c.point_label.clone(),

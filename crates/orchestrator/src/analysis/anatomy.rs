@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::analysis::summary::{self, ScenarioSummary};
+use super::index::{AtPoint, Grouped};
+use crate::analysis::summary::ScenarioSummary;
 use crate::plan::ScenarioPlan;
-use crate::records::RawRecord;
 use crate::stats;
 
 /// One step of a chain, at the scenario's first point.
@@ -48,11 +48,12 @@ impl AnatomyChain {
 
 /// The scenario's anatomy chains, with every step that was measured at its first point; a chain
 /// with fewer than two measured steps is left out.
-pub(crate) fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<AnatomyChain> {
+pub(crate) fn chains(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &Grouped<AtPoint>) -> Vec<AnatomyChain> {
     let Some(point) = summary.points.first() else { return Vec::new() };
     let faults = |name: &str| {
-        let mut values: Vec<f64> = summary::rows_of(records, &plan.name, point.index, name)
-            .into_iter()
+        let mut values: Vec<f64> = records
+            .rows(&(&plan.name, point.index, name))
+            .iter()
             .filter(|r| r.status.is_measurement())
             .filter_map(|r| r.minor_faults.map(|f| f as f64))
             .collect();
@@ -125,8 +126,9 @@ mod tests {
         let mut plan = plan_of(&["floor", "interpreter", "numpy", "script", "missing"], "script");
         plan.scenarios[0].anatomy = vec![vec!["floor".into(), "interpreter".into(), "missing".into(), "numpy".into(), "script".into()]];
         let walls = [("floor", 0.001), ("interpreter", 0.010), ("numpy", 0.060), ("script", 0.080)];
-        let records: Vec<RawRecord> =
+        let records: Vec<crate::records::RawRecord> =
             walls.iter().flat_map(|&(name, wall)| (1..=3).map(move |rep| row(name, rep, RunStatus::Ok, wall, 0.0, 0.0, 1 << 20))).collect();
+        let records = crate::analysis::index::by_point(&records);
         let summary = crate::analysis::summary::summarise(&plan, &records, None);
         let chains = chains(&plan.scenarios[0], &summary.scenarios[0], &records);
         assert_eq!(chains.len(), 1);

@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::index::{AtPoint, Grouped};
 use super::metric::Metric;
 use crate::analysis::summary::{self, ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::format::{self, bounds, four_decimals, sig3};
 use crate::plan::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, ScenarioPlan, SpeedupClaim, TimeMetric};
-use crate::records::RawRecord;
 use crate::stats::Ratio;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,32 +52,34 @@ pub(crate) struct ClaimResult {
     pub verdict: Verdict,
 }
 
-/// Every claim of the scenario at every point it applies to.
-pub(crate) fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &[RawRecord]) -> Vec<ClaimResult> {
-    let mut results = Vec::new();
-    for claim in &plan.expect {
-        for point in &summary.points {
-            if claim_point(claim).is_some_and(|p| p != point.index) {
-                continue;
-            }
-            let ratio = |numerator: &str, denominator: &str, metric: Metric| {
-                summary::ratio_between(records, &summary.name, point.index, numerator, denominator, metric)
-            };
-            let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio);
-            results.push(ClaimResult {
-                scenario: summary.name.clone(),
-                point: point.index,
-                point_label: point.label.clone(),
-                claim: claim_text,
-                source,
-                measured,
-                subject: claim_subject(claim).to_string(),
-                short,
-                verdict,
-            });
+/// Every claim of the scenario at every point it applies to (judged on every CPU: a claim without
+/// a point is judged at each of thousands of points).
+pub(crate) fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &Grouped<AtPoint>) -> Vec<ClaimResult> {
+    let judged: Vec<(&Claim, &PointSummary)> = plan
+        .expect
+        .iter()
+        .flat_map(|claim| {
+            summary.points.iter().filter(move |point| claim_point(claim).is_none_or(|p| p == point.index)).map(move |point| (claim, point))
+        })
+        .collect();
+    let judge_one = |&(claim, point): &(&Claim, &PointSummary)| {
+        let ratio = |numerator: &str, denominator: &str, metric: Metric| {
+            summary::ratio_between(records, &summary.name, point.index, numerator, denominator, metric)
+        };
+        let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio);
+        ClaimResult {
+            scenario: summary.name.clone(),
+            point: point.index,
+            point_label: point.label.clone(),
+            claim: claim_text,
+            source,
+            measured,
+            subject: claim_subject(claim).to_string(),
+            short,
+            verdict,
         }
-    }
-    results
+    };
+    super::parallel::map(&judged, judge_one, || ())
 }
 
 fn claim_subject(claim: &Claim) -> &str {
@@ -323,9 +325,9 @@ mod tests {
             rows.push(row("rust", k, RunStatus::Ok, (1.0 + wobble) * 1e-3, 0.0, 0.0, 1));
             rows.push(row("python", k, RunStatus::Ok, (90.0 + 40.0 * f64::from((k * 104_729) % 97) / 97.0) * 1e-3, 0.0, 0.0, 1));
         }
-        let summary = crate::analysis::summary::summarise(&plan, &rows, None);
+        let summary = crate::analysis::summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
-        let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &rows);
+        let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &crate::analysis::index::by_point(&rows));
         assert_eq!(claims[0].measured, format::ratio_with_ci_in_words(&table, ""));
     }
 

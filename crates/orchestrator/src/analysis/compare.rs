@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::metric::{Metric, Unit};
+use crate::analysis::index::Grouped;
 use crate::analysis::summary;
 use crate::format;
 use crate::records;
@@ -64,23 +65,17 @@ pub(crate) fn classify(ratio: &Ratio, threshold: f64) -> Change {
 /// implementation (labels carry n, epochs and learning rate, so a changed scenario is not
 /// compared with its old self).
 pub(crate) fn compare(old: &[RawRecord], new: &[RawRecord], threshold: f64) -> Vec<Comparison> {
-    let mut keys: Vec<(&str, &str, &str)> = Vec::new();
-    for r in new.iter().filter(|r| r.status.is_measurement()) {
-        let key = (r.scenario.as_str(), r.point_label.as_str(), r.implementation.as_str());
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
+    // Matched by label, not index: a point's index moves when a sweep is edited.
+    fn key(r: &RawRecord) -> (&str, &str, &str) {
+        (r.scenario.as_str(), r.point_label.as_str(), r.implementation.as_str())
     }
+    let (old_rows, new_rows) = (Grouped::new(old, |r| Some(key(r))), Grouped::new(new, |r| Some(key(r))));
+    let measured = Grouped::new(new, |r| r.status.is_measurement().then(|| key(r)));
     let mut comparisons = Vec::new();
-    for (scenario, label, implementation) in keys {
-        // Matched by label, not index: a point's index moves when a sweep is edited.
-        let select = |records: &[RawRecord], metric: Metric| -> Vec<f64> {
-            let rows: Vec<&RawRecord> =
-                records.iter().filter(|r| r.scenario == scenario && r.point_label == label && r.implementation == implementation).collect();
-            summary::values(&rows, metric)
-        };
+    for &(scenario, label, implementation) in measured.keys() {
+        let k = (scenario, label, implementation);
         for metric in METRICS {
-            let (before, after) = (select(old, metric), select(new, metric));
+            let (before, after) = (summary::values(old_rows.rows(&k), metric), summary::values(new_rows.rows(&k), metric));
             let seed = stats::seed_for(&format!("compare/{scenario}/{label}/{implementation}/{metric}"));
             let (Some(ratio), Some(old_median), Some(new_median)) =
                 (stats::ratio_of_medians(&after, &before, seed), stats::median(&before), stats::median(&after))
@@ -121,11 +116,11 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64) -> an
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above +{})\n",
+        "old: {}\nnew: {}\nthreshold: {} (a regression is a change whose whole 95% CI is above {})\n",
         old_dir.display(),
         new_dir.display(),
         format::percent(threshold),
-        format::percent(threshold)
+        format::signed_percent(threshold)
     );
     let _ = writeln!(
         text,

@@ -158,7 +158,7 @@ mod tests {
         records.extend(rows("startup", "python", 0.100, 1180.0));
         let environment =
             Environment { scenarios: vec![conditions("seed", 0.5, 0.9), conditions("startup", 2.0, 2.5)], ..Environment::default() };
-        let summary = summary::summarise(&plan, &records, Some(&environment));
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), Some(&environment));
         let found = repeated(&plan, &summary, &records, Some(&environment));
         assert_eq!(found.len(), 1, "only python runs twice: {found:?}");
         let (seed, startup) = (&found[0].measurements[0], &found[0].measurements[1]);
@@ -171,7 +171,7 @@ mod tests {
         // The same figures within each other's CIs agree.
         let mut records = rows("seed", "python", 0.080, 1000.0);
         records.extend(rows("startup", "python", 0.080, 1180.0));
-        let summary = summary::summarise(&plan, &records, None);
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), None);
         let found = repeated(&plan, &summary, &records, None);
         assert!(found[0].measurements[0].agrees_with(&found[0].measurements[1]), "{found:?}");
         assert_eq!(found[0].measurements[0].load_at_start, None, "no conditions recorded");
@@ -183,7 +183,7 @@ mod tests {
         plan.scenarios[1].points[0].data_path = "other.npy".into();
         let mut records = rows("seed", "python", 0.080, 1000.0);
         records.extend(rows("startup", "python", 0.100, 1180.0));
-        let summary = summary::summarise(&plan, &records, None);
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), None);
         assert_eq!(repeated(&plan, &summary, &records, None), vec![]);
         let mut plan = two_scenarios();
         plan.scenarios[1].implementations[0].command.push("--other".into());

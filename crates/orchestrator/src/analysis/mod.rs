@@ -10,7 +10,9 @@ pub(crate) mod claims;
 pub(crate) mod compare;
 pub(crate) mod conditions;
 pub(crate) mod fits;
+pub(crate) mod index;
 pub(crate) mod metric;
+mod parallel;
 pub(crate) mod summary;
 pub(crate) mod unplanned;
 
@@ -29,6 +31,10 @@ use crate::records::{CutShort, RawRecord, SampleRecord};
 pub(crate) struct Analysis {
     pub plan: Plan,
     pub environment: Option<Environment>,
+    /// Why environment.json could not be used when it is there (unreadable, or not an
+    /// environment: `null`, `[]`, a field of the wrong type); None when it is absent or fine.
+    #[serde(skip)]
+    pub environment_problem: Option<String>,
     pub summary: summary::RunSummary,
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<accuracy::PointAccuracy>>,
@@ -50,57 +56,88 @@ pub(crate) struct Analysis {
     pub unplanned: Vec<unplanned::Unplanned>,
 }
 
-impl Analysis {
-    /// What the command says on stderr about the records: a line cut short, rows left out.
-    pub(crate) fn record_warnings(&self) -> Vec<String> {
-        let cut = self.cut_short.iter().map(|c| format!("warning: {c}"));
-        cut.chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
-    }
-}
+/// From this many rows of raw.csv on, the report says at once that it takes a while (seconds on a
+/// 2-CPU machine: 12 bootstraps of 10 000 resamples per implementation and point), and the
+/// statistics' progress follows.
+const MANY_ROWS: usize = 20_000;
 
 /// Reads a run directory and derives every statistic, without writing anything.
 pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
-    if !run_dir.is_dir() {
-        anyhow::bail!("{} is not a run directory", run_dir.display());
-    }
+    crate::run_dir::check_readable(run_dir)?;
     let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
-    let environment = records::read_json::<Environment>(&run_dir.join(ENVIRONMENT_JSON)).ok().map(|mut e| {
-        // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
-        if e.machine.is_none() {
-            e.machine = crate::environment::machine::from_files_beside(run_dir);
-        }
-        e
-    });
+    let (mut environment, environment_problem) = read_environment(run_dir);
+    // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
+    if let Some(e) = environment.as_mut().filter(|e| e.machine.is_none()) {
+        e.machine = crate::environment::machine::from_files_beside(run_dir);
+    }
     let raw = records::read_raw_rows(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
     let cut_short = raw.cut_short.into_iter().chain(samples.cut_short).collect();
     let (records, samples) = (raw.rows, samples.rows);
+    if records.len() >= MANY_ROWS {
+        errln!("report: {} runs in raw.csv; their statistics take a while (progress below)…", records.len());
+    }
     let unplanned = unplanned::unplanned(&plan, &records);
-    let mut summary = summary::summarise(&plan, &records, environment.as_ref());
-    add_steady_memory(&mut summary, &records, &samples);
+    let grouped = index::by_point(&records);
+    let mut summary = summary::summarise(&plan, &grouped, environment.as_ref());
+    add_steady_memory(&mut summary, &grouped, &samples);
     let accuracy = plan
         .scenarios
         .iter()
         .zip(&summary.scenarios)
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
-    let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &records)).collect();
-    let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &records)).collect();
+    let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &grouped)).collect();
+    let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &grouped)).collect();
+    drop(grouped);
     let repeated = conditions::repeated(&plan, &summary, &records, environment.as_ref());
-    Ok(Analysis { plan, environment, summary, accuracy, claims, anatomy, repeated, records, samples, cut_short, unplanned })
+    Ok(Analysis {
+        plan,
+        environment,
+        environment_problem,
+        summary,
+        accuracy,
+        claims,
+        anatomy,
+        repeated,
+        records,
+        samples,
+        cut_short,
+        unplanned,
+    })
 }
 
 /// Each warm-fits summary's memory held while the fits ran, from the samples.
-fn add_steady_memory(summary: &mut summary::RunSummary, records: &[RawRecord], samples: &[SampleRecord]) {
+fn add_steady_memory(summary: &mut summary::RunSummary, rows: &index::Grouped<index::AtPoint>, samples: &[SampleRecord]) {
     let by_run = fits::SamplesByRun::new(samples);
     for scenario in &mut summary.scenarios {
         for point in &mut scenario.points {
             for implementation in &mut point.implementations {
                 if let Some(fits) = implementation.fits.as_mut() {
-                    let runs = summary::rows_of(records, &scenario.name, point.index, &implementation.implementation);
-                    fits.steady_rss_bytes = by_run.steady_rss(&runs);
+                    let runs = rows.rows(&(&scenario.name, point.index, &implementation.implementation));
+                    fits.steady_rss_bytes = by_run.steady_rss(runs);
                 }
             }
         }
+    }
+}
+
+/// environment.json, or why it cannot be used: only its absence goes without a word (the run
+/// directory of a hand-made run may have none), anything else is named.
+fn read_environment(run_dir: &Path) -> (Option<Environment>, Option<String>) {
+    match records::read_json(&run_dir.join(ENVIRONMENT_JSON)) {
+        Ok(environment) => (Some(environment), None),
+        Err(records::RecordsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => (None, None),
+        Err(problem) => (None, Some(problem.to_string())),
+    }
+}
+
+impl Analysis {
+    /// What the command says on stderr before the report (which says the same): environment.json
+    /// that could not be used, a line of the records cut short, rows the plan does not name.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let environment = self.environment_problem.iter().map(|problem| format!("warning: {problem}: the machine is unknown"));
+        let cut = self.cut_short.iter().map(|c| format!("warning: {c}"));
+        environment.chain(cut).chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
     }
 }

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::fits::{self, FitsSummary};
+use super::index::{AtPoint, Grouped};
 use super::metric::Metric;
+use super::parallel;
 use crate::environment::probes::LimitBound;
 use crate::environment::Environment;
-use crate::plan::{Plan, ScenarioPlan};
+use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
 use crate::records::{RawRecord, RunStatus};
 use crate::stats::{self, Distribution, Ratio};
 
@@ -175,40 +177,52 @@ fn is_zero(count: &usize) -> bool {
     *count == 0
 }
 
-/// Summarises every scenario of `plan` from `records`. `environment` supplies the machine's limits
-/// (bandwidth, spawn floor) when they were measured.
-pub(crate) fn summarise(plan: &Plan, records: &[RawRecord], environment: Option<&Environment>) -> RunSummary {
-    RunSummary { scenarios: plan.scenarios.iter().map(|s| summarise_scenario(s, records, environment)).collect() }
+/// Summarises every scenario of `plan` from its rows (grouped by point). `environment` supplies
+/// the machine's limits (bandwidth, spawn floor) when they were measured. The points'
+/// implementations are summarised on every CPU, and the progress said on stderr when it takes long.
+pub(crate) fn summarise(plan: &Plan, rows: &Grouped<AtPoint>, environment: Option<&Environment>) -> RunSummary {
+    let pairs: usize = plan.scenarios.iter().map(|s| s.points.len() * s.implementations.len()).sum();
+    let progress = crate::console::Progress::new("statistics", pairs, "implementations at a point");
+    RunSummary { scenarios: plan.scenarios.iter().map(|s| summarise_scenario(s, rows, environment, &progress)).collect() }
 }
 
-fn summarise_scenario(scenario: &ScenarioPlan, records: &[RawRecord], environment: Option<&Environment>) -> ScenarioSummary {
+fn summarise_scenario(
+    scenario: &ScenarioPlan,
+    records: &Grouped<AtPoint>,
+    environment: Option<&Environment>,
+    progress: &crate::console::Progress,
+) -> ScenarioSummary {
+    let pairs: Vec<(&PointPlan, &ImplementationPlan)> = scenario
+        .points
+        .iter()
+        .flat_map(|point| scenario.implementations.iter().map(move |implementation| (point, implementation)))
+        .collect();
+    let summarised = parallel::map(
+        &pairs,
+        |&(point, implementation)| {
+            let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
+            let rows = records.rows(&(&scenario.name, point.index, &implementation.name));
+            let planned = if implementation.runs_at(point) { scenario.measure.repetitions as usize } else { 0 };
+            let mut summary = summarise_implementation(&implementation.name, rows, point.n, planned, &key, environment);
+            let against_baseline =
+                |metric| ratio_between(records, &scenario.name, point.index, &scenario.baseline, &implementation.name, metric);
+            summary.speedup_vs_baseline = against_baseline(Metric::Wall);
+            summary.train_speedup_vs_baseline = against_baseline(Metric::Train);
+            summary.memory_ratio_vs_baseline = against_baseline(Metric::PeakRss);
+            if let Some(fits) = summary.fits.as_mut() {
+                fits.warm_speedup_vs_baseline = against_baseline(Metric::FitWarmMedian);
+                fits.one_off_speedup_vs_baseline = against_baseline(Metric::OneOff);
+            }
+            summary
+        },
+        || progress.advance(),
+    );
+    let mut summarised = summarised.into_iter();
     let points = scenario
         .points
         .iter()
         .map(|point| {
-            let rows_of = |name: &str| rows_of(records, &scenario.name, point.index, name);
-            let mut implementations: Vec<ImplementationSummary> = scenario
-                .implementations
-                .iter()
-                .map(|implementation| {
-                    let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
-                    let planned = if implementation.runs_at(point) { scenario.measure.repetitions as usize } else { 0 };
-                    let rows = rows_of(&implementation.name);
-                    summarise_implementation(&implementation.name, &rows, point.n, planned, &key, environment)
-                })
-                .collect();
-            for summary in &mut implementations {
-                let against_baseline =
-                    |metric| ratio_between(records, &scenario.name, point.index, &scenario.baseline, &summary.implementation, metric);
-                summary.speedup_vs_baseline = against_baseline(Metric::Wall);
-                summary.train_speedup_vs_baseline = against_baseline(Metric::Train);
-                summary.memory_ratio_vs_baseline = against_baseline(Metric::PeakRss);
-                let (warm, one_off) = (against_baseline(Metric::FitWarmMedian), against_baseline(Metric::OneOff));
-                if let Some(fits) = summary.fits.as_mut() {
-                    fits.warm_speedup_vs_baseline = warm;
-                    fits.one_off_speedup_vs_baseline = one_off;
-                }
-            }
+            let implementations: Vec<ImplementationSummary> = summarised.by_ref().take(scenario.implementations.len()).collect();
             PointSummary {
                 index: point.index,
                 label: point.label.clone(),
@@ -227,24 +241,19 @@ pub(crate) fn values(rows: &[&RawRecord], metric: Metric) -> Vec<f64> {
     rows.iter().filter(|r| r.status.is_measurement()).filter_map(|r| metric.of(r)).filter(|v| v.is_finite()).collect()
 }
 
-/// The rows of one implementation at one point of one scenario.
-pub(crate) fn rows_of<'a>(records: &'a [RawRecord], scenario: &str, point: usize, implementation: &str) -> Vec<&'a RawRecord> {
-    records.iter().filter(|r| r.scenario == scenario && r.point == point && r.implementation == implementation).collect()
-}
-
 /// median(`metric` of `numerator`'s runs) / median(`metric` of `denominator`'s runs) at one point,
 /// over the runs that measured, with a bootstrap CI. The seed is made from what is compared and
 /// nothing else, so the same ratio gets the same interval wherever the report shows it (the
 /// results table and a claim) and on every re-render.
 pub(crate) fn ratio_between(
-    records: &[RawRecord],
+    records: &Grouped<AtPoint>,
     scenario: &str,
     point: usize,
     numerator: &str,
     denominator: &str,
     metric: Metric,
 ) -> Option<Ratio> {
-    let sample = |name| values(&rows_of(records, scenario, point, name), metric);
+    let sample = |name| values(records.rows(&(scenario, point, name)), metric);
     let key = format!("{scenario}/{point}/{metric}/{numerator}/{denominator}");
     stats::ratio_of_medians(&sample(numerator), &sample(denominator), stats::seed_for(&key))
 }
@@ -378,7 +387,7 @@ pub(crate) mod tests {
             compute_ceiling: Some(ceiling),
             ..Default::default()
         };
-        let summary = summarise(&plan, &rows, Some(&env));
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&rows), Some(&env));
         let point = &summary.scenarios[0].points[0];
         let rust = &point.implementations[0];
         let python = &point.implementations[1];
@@ -412,13 +421,13 @@ pub(crate) mod tests {
         rows[1].threads = Some(2);
         let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let env = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
-        let summary = summarise(&plan, &rows, Some(&env));
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&rows), Some(&env));
         let point = &summary.scenarios[0].points[0];
         // One thread: 1 ns of arithmetic a point; two: 0.5 ns.
         assert!((point.implementations[0].limit_ns_per_point_epoch.unwrap() - 1.0).abs() < 1e-12);
         assert!((point.implementations[1].limit_ns_per_point_epoch.unwrap() - 0.5).abs() < 1e-12);
         // Without probes there is no limit, and no fraction.
-        let unprobed = summarise(&plan, &rows, Some(&Environment::default()));
+        let unprobed = summarise(&plan, &crate::analysis::index::by_point(&rows), Some(&Environment::default()));
         assert!(unprobed.scenarios[0].points[0]
             .implementations
             .iter()
@@ -429,7 +438,7 @@ pub(crate) mod tests {
     fn runs_the_plan_asked_for_without_a_row_are_missing() {
         let plan = plan_of(&["rust", "python"], "python");
         let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("rust", 2, RunStatus::Failed, 0.001, 0.0, 0.0, 1)];
-        let summary = summarise(&plan, &rows, None);
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let [rust, python] = &summary.scenarios[0].points[0].implementations[..] else { panic!("two implementations") };
         assert_eq!((rust.runs, rust.failed, rust.missing_runs, rust.planned_runs()), (1, 1, 1, 3));
         assert_eq!((python.runs, python.missing_runs, python.outcome), (0, 3, Outcome::NotRun));
@@ -438,7 +447,8 @@ pub(crate) mod tests {
         let first = &json["scenarios"][0]["points"][0]["implementations"];
         assert_eq!((first[0]["missing_runs"].as_u64(), first[1]["missing_runs"].as_u64()), (Some(1), Some(3)));
         let all_three: Vec<RawRecord> = (1..=3).map(|k| row("rust", k, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)).collect();
-        let json = serde_json::to_string(&summarise(&plan_of(&["rust"], "rust"), &all_three, None)).unwrap();
+        let json =
+            serde_json::to_string(&summarise(&plan_of(&["rust"], "rust"), &crate::analysis::index::by_point(&all_three), None)).unwrap();
         assert!(!json.contains("missing_runs"), "{json}");
     }
 
@@ -447,7 +457,7 @@ pub(crate) mod tests {
         let plan = plan_of(&["rust", "numba", "python"], "python");
         let mut unavailable = row("numba", 0, RunStatus::Unavailable, 0.0, 0.0, 0.0, 0);
         unavailable.message = "numba missing".into();
-        let summary = summarise(&plan, &[unavailable], None);
+        let summary = summarise(&plan, &crate::analysis::index::by_point(&[unavailable]), None);
         let implementations = &summary.scenarios[0].points[0].implementations;
         assert_eq!(implementations[0].outcome, Outcome::NotRun);
         assert_eq!(implementations[1].outcome, Outcome::Unavailable);

@@ -34,7 +34,9 @@ const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
                          as if compiled at the first call) and the per-fit fields of the protocol
   env NAME               print the environment variable NAME
   cwd                    print the working directory
-  affinity               print the CPUs this process may run on";
+  affinity               print the CPUs this process may run on
+  fds                    print a valid result line (as json does) when only the standard streams
+                         are open, else list the open descriptors on stderr and exit 1";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -106,6 +108,14 @@ fn run(args: &[String]) -> Result<u8, String> {
         ["env", name] => println!("{}", std::env::var(name).unwrap_or_default()),
         ["cwd"] => println!("{}", std::env::current_dir().map_err(|e| e.to_string())?.display()),
         ["affinity"] => println!("{}", allowed_cpus()?),
+        ["fds"] => {
+            let open = open_descriptors()?;
+            if open != [0, 1, 2] {
+                eprintln!("open descriptors: {open:?}");
+                return Ok(1);
+            }
+            return run(&["json".to_string()]);
+        }
         _ => return Err(format!("unknown command {args:?}")),
     }
     Ok(0)
@@ -269,4 +279,16 @@ fn allowed_cpus() -> Result<String, String> {
     let cpus: Vec<String> =
         (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).map(|c| c.to_string()).collect();
     Ok(cpus.join(","))
+}
+
+/// The descriptors open in this process, from /proc/self/fd, less the one listing them.
+fn open_descriptors() -> Result<Vec<i32>, String> {
+    let listing = std::fs::read_dir("/proc/self/fd").map_err(|e| format!("/proc/self/fd: {e}"))?;
+    let mut open: Vec<i32> = listing
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).map_or(true, |target| !target.ends_with("fd")))
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    open.sort_unstable();
+    Ok(open)
 }

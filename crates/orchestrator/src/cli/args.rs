@@ -119,10 +119,29 @@ fn parse_machine_label(text: &str) -> Result<String, String> {
     crate::environment::machine::check_label(text).map(|()| text.to_string())
 }
 
+/// A threshold: a plain decimal number of percent, the sign left out (a threshold is a size), the
+/// `%` optional and single: "5%", "2.5", "0%". Everything else is refused, not read loosely.
 fn parse_percent(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%');
+    let number = text.strip_suffix('%').unwrap_or(text);
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    let plain = digits > 0 && number.chars().all(|c| c.is_ascii_digit() || c == '.') && number.matches('.').count() <= 1;
     match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
+        Ok(v) if plain && v.is_finite() => Ok(v / 100.0),
         _ => Err(format!("expected a percentage such as 5%, got '{text}'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_percent;
+
+    #[test]
+    fn thresholds_are_plain_percentages() {
+        for (text, fraction) in [("5%", 0.05), ("5", 0.05), ("0%", 0.0), ("2.5%", 0.025), ("10.%", 0.1), (".5%", 0.005)] {
+            assert_eq!(parse_percent(text), Ok(fraction), "{text}");
+        }
+        for text in ["5%%", "-0%", "-5%", "+5%", "5 %", " 5%", "%5", "5%5", "1e1%", "inf%", "NaN", ".%", "%", "", "1.2.3%", "0x5%"] {
+            assert!(parse_percent(text).is_err(), "'{text}' was accepted");
+        }
     }
 }

@@ -10,6 +10,9 @@ use crate::report;
 pub(super) fn machines(runs: &[PathBuf], out: &Path, check: bool) -> anyhow::Result<ExitCode> {
     let runs = runs.iter().map(|arg| run_dir_argument(arg)).collect::<anyhow::Result<Vec<_>>>()?;
     let set = across::analyse(&runs)?;
+    for warning in &set.warnings {
+        errln!("{warning}");
+    }
     let text = report::across::render(&set, out)?;
     out!("{text}");
     outln!("report: {}", out.join(crate::run_dir::MACHINES_MD).display());

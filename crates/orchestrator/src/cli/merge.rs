@@ -1,17 +1,18 @@
 //! `orchestrator merge`: its command line, and the command itself — the shards read, checked and
-//! united (records::merge), written into the output directory (claimed only once the shards are
-//! checked, and held while it is written), and the report rendered.
+//! united (records::merge), written and rendered in a staging directory beside the output
+//! directory, then moved into it (claimed only once the shards are checked, and held while it is
+//! written). A signal stops it at once, says so, and leaves the output directory as it was found.
 
-use std::process::ExitCode;
-
-use super::lock::DirLock;
-use super::project::absolute;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::lock::DirLock;
+use super::project::absolute;
+use super::signals::Signals;
 use crate::console;
-use crate::records::merge::{check, load_shard, merged_environment, merged_plan, missing_text, write};
+use crate::records::merge::{check, load_shard, merged_environment, merged_plan, missing_text, write, MissingShard, Shard};
 use crate::report;
 
 /// The command line of `orchestrator merge` (wired in cli/args.rs).
@@ -31,25 +32,51 @@ pub(crate) struct MergeArgs {
     pub check: bool,
 }
 
-/// Reads and checks the shards, then (only then) makes the output directory with `prepare_out`
-/// (which refuses one that is not empty), writes the merged run and renders its report. Returns
-/// the output directory and what the report found.
-pub(crate) fn merge_command(
-    args: &MergeArgs,
-    command_line: Vec<String>,
-    prepare_out: impl FnOnce(&Path) -> anyhow::Result<PathBuf>,
-) -> anyhow::Result<(PathBuf, report::Rendered)> {
+/// Reads and checks the shards, then (only then) claims the output directory (which must be
+/// empty), writes the merged run and renders its report in a staging directory, and moves them
+/// into the output directory.
+pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let signals = Signals::listen()?;
     let mut shards = args
         .shards
         .iter()
         .map(|dir| load_shard(dir, |warning| console::errln(format_args!("{warning}"))).with_context(|| format!("shard {}", dir.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let missing = check(&mut shards, args.allow_partial)?;
-    let plan = merged_plan(&shards);
-    let env = merged_environment(&shards, &missing, command_line);
-    let out = prepare_out(&args.out)?;
-    write(&out, &shards, &plan, &env)?;
-    for shard in &shards {
+    let out = absolute(&args.out)?;
+    if let Some(signal) = signals.received() {
+        return Ok(interrupted(signal, &out));
+    }
+    let existed = out.exists();
+    let claim = DirLock::claim(&out, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?;
+    let staging = Staging::beside(&out)?;
+    let stop = || signals.received().is_some();
+    let rendered = write_and_render(&staging.path, &shards, &missing, &stop).with_context(|| format!("merging into {}", out.display()))?;
+    // A signal after the last check still stops it: nothing has reached --out yet.
+    let Some(rendered) = rendered.filter(|_| !stop()) else {
+        drop((staging, claim));
+        if !existed {
+            let _ = std::fs::remove_dir(&out);
+        }
+        return Ok(interrupted(signals.received().unwrap_or(libc::SIGTERM), &out));
+    };
+    staging.move_into(&out)?;
+    drop(claim);
+    super::show_rendered(&rendered, &out);
+    Ok(super::check_exit(args.check, &rendered))
+}
+
+/// Writes the merged run into `dir` and renders its report there; None once `stop` says so.
+fn write_and_render(
+    dir: &Path,
+    shards: &[Shard],
+    missing: &[MissingShard],
+    stop: &dyn Fn() -> bool,
+) -> anyhow::Result<Option<report::Rendered>> {
+    let plan = merged_plan(shards);
+    let env = merged_environment(shards, missing, std::env::args().collect());
+    write(dir, shards, &plan, &env)?;
+    for shard in shards {
         let host = shard.environment.as_ref().map_or_else(|| "an unknown machine".to_string(), |e| e.label());
         console::errln(format_args!(
             "shard {} ({}, {} point(s)) from {}",
@@ -60,24 +87,48 @@ pub(crate) fn merge_command(
         ));
     }
     if !missing.is_empty() {
-        console::errln(format_args!(
-            "warning (--allow-partial): {}",
-            missing_text(&missing).lines().take(missing.len() + 1).collect::<Vec<_>>().join("\n")
-        ));
+        let text = missing_text(missing).lines().take(missing.len() + 1).collect::<Vec<_>>().join("\n");
+        console::errln(format_args!("warning (--allow-partial): {text}"));
     }
-    let rendered =
-        report::render(&out).with_context(|| format!("rendering the merged report (the merged records are in {})", out.display()))?;
-    Ok((out, rendered))
+    report::render_until(dir, stop).context("rendering the merged report")
 }
 
-pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
-    let mut claim = None;
-    let (out, rendered) = merge_command(args, std::env::args().collect(), |out| {
-        let dir = absolute(out)?;
-        claim = Some(DirLock::claim(&dir, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?);
-        Ok(dir)
-    })?;
-    drop(claim);
-    super::show_rendered(&rendered, &out);
-    Ok(super::check_exit(args.check, &rendered))
+/// What a signal leaves: a message, and the exit code 128 + signal.
+fn interrupted(signal: i32, out: &Path) -> ExitCode {
+    errln!("{}: the merge was interrupted; nothing was written to {}", crate::execute::signal_name(signal), out.display());
+    super::interrupted_exit(signal)
+}
+
+/// A directory beside the output directory (`.NAME.merging-PID`, on the same file system) where
+/// the merged run is written and rendered; removed when dropped, so nothing of an interrupted or
+/// failed merge is left.
+struct Staging {
+    path: PathBuf,
+}
+
+impl Staging {
+    fn beside(out: &Path) -> anyhow::Result<Staging> {
+        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let path = out.with_file_name(format!(".{name}.merging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir(&path).with_context(|| format!("creating the staging directory {}", path.display()))?;
+        Ok(Staging { path })
+    }
+
+    /// Moves every entry into `out` (each a rename), then removes the staging directory.
+    fn move_into(self, out: &Path) -> anyhow::Result<()> {
+        let entries = std::fs::read_dir(&self.path).with_context(|| format!("listing {}", self.path.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", self.path.display()))?;
+            let target = out.join(entry.file_name());
+            std::fs::rename(entry.path(), &target).with_context(|| format!("moving the merged run into {}", target.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }

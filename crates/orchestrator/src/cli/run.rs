@@ -24,12 +24,11 @@ use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::scenario::ImplementationsFile;
 use crate::{execute, report, run_dir};
 
-/// The most runs one `orchestrator run` makes (the list of them is held in memory).
-const MAX_RUNS: u64 = 1_000_000;
-
 pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::listen()?;
     let scenarios = load_scenarios(root, &args)?;
+    // Before any dataset is prepared: a plan over the cap, a CPU or a data file that is not there.
+    plan::check(&scenarios.loaded, plan_options(&args), args.shard.is_none())?;
 
     // Paths from the command line are relative to the current directory; children run in the root.
     let results_dir = absolute(&args.results.clone().unwrap_or_else(|| root.join("results")))?;
@@ -127,10 +126,14 @@ struct ShardedPlan {
     block: Option<ShardBlock>,
 }
 
+/// What the command line overrides of the scenarios' plan.
+fn plan_options(args: &RunArgs) -> shard::PlanOptions {
+    shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup }
+}
+
 fn shard_plan(root: &Path, args: &RunArgs, files: &[PathBuf], plan: Plan) -> anyhow::Result<ShardedPlan> {
     let catalogue_path = args.implementations.clone().unwrap_or_else(|| root.join("scenarios").join("implementations.yaml"));
-    let options = shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup };
-    let fingerprint = shard::fingerprint(root, &catalogue_path, files, options)?;
+    let fingerprint = shard::fingerprint(root, &catalogue_path, files, plan_options(args))?;
     let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
     let (plan, shard_block) = match shard_ref {
         Some(s) => {
@@ -149,11 +152,8 @@ fn check_runnable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     refuse_unavailable(plan, keep_going)?;
     // Every run is started by the launcher: without it nothing can be measured.
     crate::measure::launcher_path().map_err(|message| anyhow::anyhow!(message))?;
-    let runs = execute::count_runs(plan);
-    if runs > MAX_RUNS {
-        bail!("the scenarios ask for {runs} runs, more than {MAX_RUNS}: lower repetitions, warmup or the number of sweep points");
-    }
-    Ok(())
+    // Counted before the datasets were prepared for a whole plan; a shard's part is known now.
+    plan::check_run_count(execute::count_runs(plan), "this shard's part of the plan")
 }
 
 /// The run directory, and the claim on it when it was given with `--out`.
@@ -275,7 +275,7 @@ fn execute_plan(
 ) -> anyhow::Result<(execute::Totals, Environment)> {
     if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
         errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
-        probe_machine(&mut env, array_mib);
+        probe_machine(&mut env, array_mib, cancel);
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);

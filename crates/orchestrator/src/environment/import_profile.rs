@@ -37,14 +37,15 @@ pub struct ModuleImport {
     pub cumulative_seconds: f64,
 }
 
-/// Profiles `import MODULE` with `python`; None when it cannot be run or prints no profile.
-pub(crate) fn profile(python: &Path, module: &str) -> Option<ImportProfile> {
+/// Profiles `import MODULE` with `python`; None when it cannot be run, prints no profile, or
+/// `cancel` stops it.
+pub(crate) fn profile(python: &Path, module: &str, cancel: &CancelToken) -> Option<ImportProfile> {
     let command =
         ChildCommand::new([python.display().to_string(), "-X".into(), "importtime".into(), "-c".into(), format!("import {module}")], "/");
     let limits = RunLimits::with_timeout(PROFILE_TIMEOUT);
     let mut per_module: BTreeMap<String, ModuleTimes> = BTreeMap::new();
     for _ in 0..PROFILE_RUNS {
-        let measured = measure::run_measured(&command, &limits, None, &CancelToken::new());
+        let measured = measure::run_measured(&command, &limits, None, cancel);
         if measured.termination != Termination::Exited(0) {
             return None;
         }

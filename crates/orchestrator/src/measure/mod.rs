@@ -65,6 +65,7 @@ pub use command::{ChildCommand, RunLimits};
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
+pub(crate) use sys::cpu_set_for;
 
 use output::{Output, OutputPipes};
 use sys::Pipe;

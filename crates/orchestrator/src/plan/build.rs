@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::availability::check_available;
 use super::context::{global_values, PlanContext};
 use super::datasets::{self, Generated};
+use super::shard::PlanOptions;
 use super::{AccuracySettings, ImplementationPlan, Measure, Plan, PointPlan, ScenarioPlan};
 use crate::scenario::{
     self, Catalogue, DatasetSpec, FitsSpec, ImplementationSpec, Protocol, ScenarioError, ScenarioFile, DEFAULT_QUICK_FITS, DEFAULT_X_MAX,
@@ -84,23 +85,8 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
         let points =
             build_points(path, file, &follows_protocol, ctx).with_context(|| format!("{}: preparing the dataset", path.display()))?;
         let m = &file.measure;
-        let repetitions = ctx.repetitions.unwrap_or_else(|| {
-            let full = m.repetitions.as_ref().map_or(DEFAULT_REPETITIONS, |r| r.value);
-            let quick = m.quick_repetitions.as_ref().map_or(DEFAULT_QUICK_REPETITIONS, |r| r.value);
-            if ctx.quick {
-                quick.min(full)
-            } else {
-                full
-            }
-        });
-        let warmup = ctx.warmup.unwrap_or_else(|| {
-            let w = m.warmup.as_ref().map_or(DEFAULT_WARMUP, |w| w.value);
-            if ctx.quick {
-                w.min(1)
-            } else {
-                w
-            }
-        });
+        let options = PlanOptions { quick: ctx.quick, repetitions: ctx.repetitions, warmup: ctx.warmup };
+        let (warmup, repetitions) = run_counts(file, options);
         scenarios.push(ScenarioPlan {
             name: file.name.value.clone(),
             description: file.description.trim().to_string(),
@@ -127,6 +113,31 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
         });
     }
     Ok(Plan { scenarios })
+}
+
+/// The warm-up runs and the counted runs of each implementation at each point of `file`: the
+/// command line's, else the scenario's (its quick ones with --quick, and at most one warm-up),
+/// else the defaults.
+pub(crate) fn run_counts(file: &ScenarioFile, options: PlanOptions) -> (u32, u32) {
+    let m = &file.measure;
+    let repetitions = options.repetitions.unwrap_or_else(|| {
+        let full = m.repetitions.as_ref().map_or(DEFAULT_REPETITIONS, |r| r.value);
+        let quick = m.quick_repetitions.as_ref().map_or(DEFAULT_QUICK_REPETITIONS, |r| r.value);
+        if options.quick {
+            quick.min(full)
+        } else {
+            full
+        }
+    });
+    let warmup = options.warmup.unwrap_or_else(|| {
+        let w = m.warmup.as_ref().map_or(DEFAULT_WARMUP, |w| w.value);
+        if options.quick {
+            w.min(1)
+        } else {
+            w
+        }
+    });
+    (warmup, repetitions)
 }
 
 fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanContext) -> ImplementationPlan {
@@ -196,11 +207,11 @@ fn build_points(path: &Path, file: &ScenarioFile, follows_protocol: &[&str], ctx
                 datasets::prepare_generated(&ctx.cache_dir, &spec, &ctx.cancel)?
             }
             DatasetSpec::Csv(c) => {
-                let csv_path = path.parent().unwrap_or(Path::new(".")).join(&c.path.value);
+                let csv_path = beside(path, &c.path.value);
                 let (xc, yc) = (c.x_column.as_deref().unwrap_or("x"), c.y_column.as_deref().unwrap_or("y"));
                 datasets::prepare_csv(&ctx.cache_dir, &csv_path, xc, yc, &ctx.cancel)?
             }
-            DatasetSpec::Npy(npy) => datasets::prepare_npy(&path.parent().unwrap_or(Path::new(".")).join(&npy.path.value))?,
+            DatasetSpec::Npy(npy) => datasets::prepare_npy(&beside(path, &npy.path.value))?,
         };
         let epochs = epochs.unwrap_or(base_epochs);
         let learning_rate = learning_rate.unwrap_or(base_lr);
@@ -222,6 +233,11 @@ fn build_points(path: &Path, file: &ScenarioFile, follows_protocol: &[&str], ctx
         });
     }
     Ok(points)
+}
+
+/// A data file's path as a scenario gives it: relative to the scenario file.
+pub(super) fn beside(scenario: &Path, data: &str) -> PathBuf {
+    scenario.parent().unwrap_or(Path::new(".")).join(data)
 }
 
 /// The argv of one run: the implementation's template with the point's values filled in, and

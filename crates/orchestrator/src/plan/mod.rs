@@ -2,12 +2,14 @@
 //! templates, points with their dataset files, measurement settings and claims. Written to
 //! plan.json in the run directory so the report reads what was run, not today's YAML.
 //!
-//! This file holds the plan.json types; `build` makes a plan from validated scenario files,
-//! `availability` checks each implementation can run, `datasets` prepares the data files, `references`
-//! computes what each point's fits are judged against and `shard` splits a plan over machines.
+//! This file holds the plan.json types; `check` finds what can be found before a plan is built,
+//! `build` makes a plan from validated scenario files, `availability` checks each implementation
+//! can run, `datasets` prepares the data files, `references` computes what each point's fits are
+//! judged against and `shard` splits a plan over machines.
 
 mod availability;
 mod build;
+mod check;
 mod context;
 mod datasets;
 pub(crate) mod references;
@@ -22,6 +24,7 @@ use crate::scenario::Protocol;
 pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Order, SpeedupClaim, TimeMetric};
 pub(crate) use build::{build, command_for};
 pub use build::{load, sort_by_declared_order, Loaded};
+pub(crate) use check::{check, check_run_count};
 pub(crate) use context::PlanContext;
 pub use references::{Optimum, PointReference, ReferenceFit};
 

@@ -123,7 +123,12 @@ fn auto(shard_count: Option<u32>, env: &dyn Fn(&str) -> Option<String>) -> Resul
         let count = number("SLURM_ARRAY_TASK_COUNT")?
             .ok_or_else(|| ShardError::Auto("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not".into()))?;
         let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-        let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+        // Slurm never sets a step of 0 (`--array=0-3:0` is refused); read as 1 it would hide a
+        // broken environment, and every task would claim the first shards.
+        let step = match number("SLURM_ARRAY_TASK_STEP")? {
+            Some(0) => return Err(ShardError::Auto("SLURM_ARRAY_TASK_STEP=0 is not a step (Slurm's array steps are ≥ 1)".into())),
+            step => step.unwrap_or(1),
+        };
         let source = format!("Slurm array task {id} (min {min}, step {step}, count {count})");
         if id < min || (id - min) % step != 0 {
             return Err(ShardError::Auto(format!("{source}: the task id is not on the array's range")));
@@ -374,6 +379,8 @@ mod tests {
         assert_eq!(resolve(Some("auto"), None, &stepped), Ok(Some(ShardRef { index: 3, count: 3 })));
         let gap = env_of(&[("SLURM_ARRAY_TASK_ID", "7"), ("SLURM_ARRAY_TASK_COUNT", "3"), ("SLURM_ARRAY_TASK_MIN", "1")]);
         assert!(resolve(Some("auto"), None, &gap).unwrap_err().to_string().contains("contiguous"));
+        let no_step = env_of(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", "2"), ("SLURM_ARRAY_TASK_STEP", "0")]);
+        assert!(resolve(Some("auto"), None, &no_step).unwrap_err().to_string().contains("SLURM_ARRAY_TASK_STEP=0 is not a step"));
         let no_count = env_of(&[("SLURM_ARRAY_TASK_ID", "1")]);
         assert!(resolve(Some("auto"), None, &no_count).unwrap_err().to_string().contains("SLURM_ARRAY_TASK_COUNT"));
         let disagree = env_of(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", "2")]);

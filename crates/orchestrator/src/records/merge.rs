@@ -74,9 +74,7 @@ pub(crate) struct Shard {
 /// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine, a
 /// last line cut short).
 pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
-    if !dir.is_dir() {
-        anyhow::bail!("{} is not a run directory", dir.display());
-    }
+    crate::run_dir::check_readable(dir)?;
     let file: PlanFile = read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
     let block = file.shard.ok_or_else(|| MergeError::NotAShard { dir: dir.to_path_buf() })?;
     let environment = match read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {

@@ -34,13 +34,16 @@ pub(crate) struct Figures {
     pub(crate) errors: Vec<String>,
 }
 
-/// Draws every chart of the report into `charts_dir`.
-pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path) -> Figures {
+/// Draws every chart of the report into `charts_dir`; once `stop` says so, draws no more.
+pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> bool) -> Figures {
     let palette = run_palette(report);
     let mut figures = Figures::default();
     draw_headline(report, charts_dir, &palette, &mut figures);
     for (index, scenario) in report.summary.scenarios.iter().enumerate() {
         let mut draw = |suffix: &str, caption: String, chart: &dyn Chart| {
+            if stop() {
+                return;
+            }
             let file_name = format!("{}-{suffix}.png", scenario.name);
             match chart.draw(&charts_dir.join(&file_name), &palette) {
                 Ok(()) => {
@@ -214,11 +217,12 @@ fn bars(
     format: ValueFormat,
     figure: impl Fn(&ImplementationSummary) -> Option<(f64, Option<(f64, f64)>)>,
 ) -> GroupedBars {
+    let labels = super::ShortLabels::of(scenario);
     let groups = scenario
         .points
         .iter()
         .map(|point| BarGroup {
-            label: super::short_label(scenario, point),
+            label: labels.label(point),
             bars: point
                 .implementations
                 .iter()
@@ -313,12 +317,13 @@ fn smooth_cpu(samples: Vec<(f64, u64, f64)>, step_seconds: f64) -> Vec<(f64, u64
 
 fn phase_chart(scenario: &ScenarioSummary) -> PhaseChart {
     let mut rows = Vec::new();
+    let labels = super::ShortLabels::of(scenario);
     for point in &scenario.points {
         for i in point.implementations.iter().filter(|i| i.measured()) {
             let median = |d: &Option<crate::stats::Distribution>| d.as_ref().map_or(0.0, |d| d.median);
             // The point: the chart names the implementation itself, and the point only when
             // there are several.
-            let label = super::short_label(scenario, point);
+            let label = labels.label(point);
             rows.push(PhaseRow {
                 label,
                 implementation: i.implementation.clone(),
@@ -401,12 +406,13 @@ fn memory_scaling_chart(scenario: &ScenarioSummary) -> LineChart {
 /// max(|w − w_ols|, |b − b_ols|) per point and implementation, on a log axis.
 fn accuracy_chart(report: &Analysis, index: usize, scenario: &ScenarioSummary) -> Option<GroupedBars> {
     let accuracy = report.accuracy.get(index)?;
+    let labels = super::ShortLabels::of(scenario);
     let groups: Vec<BarGroup> = scenario
         .points
         .iter()
         .zip(accuracy)
         .map(|(point, a)| BarGroup {
-            label: super::short_label(scenario, point),
+            label: labels.label(point),
             bars: a
                 .implementations
                 .iter()
@@ -524,6 +530,7 @@ mod tests {
         Analysis {
             plan: Plan { scenarios: vec![] },
             environment,
+            environment_problem: None,
             summary,
             accuracy: vec![],
             claims: vec![],
@@ -546,7 +553,7 @@ mod tests {
         rows[0].threads = Some(2);
         let (curve, ceiling) = crate::environment::probes::limits::tests::machine();
         let environment = Environment { bandwidth_curve: Some(curve), compute_ceiling: Some(ceiling), ..Default::default() };
-        let summary = summary::summarise(&plan, &rows, Some(&environment));
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), Some(&environment));
         let report = report_with(Some(environment), summary);
         let roofline = roofline_chart(&report, &report.summary.scenarios[0]).expect("a chart");
         assert_eq!(roofline.bandwidth.len(), 2);
@@ -567,7 +574,7 @@ mod tests {
     fn no_curve_no_chart() {
         let plan = summary::tests::plan_of(&["rust"], "rust");
         let rows = vec![summary::tests::row("rust", 1, crate::records::RunStatus::Ok, 0.001, 0.0001, 0.0002, 1)];
-        let summary = summary::summarise(&plan, &rows, None);
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let report = report_with(Some(Environment::default()), summary);
         assert!(roofline_chart(&report, &report.summary.scenarios[0]).is_none());
     }

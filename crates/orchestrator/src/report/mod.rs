@@ -31,28 +31,51 @@ pub(crate) struct Rendered {
     pub claims_not_held: usize,
     pub claims_without_data: usize,
     /// What the records held that the report left out (a last line cut short, rows the plan does
-    /// not name), for stderr.
+    /// not name) and what could not be read but did not stop the report (environment.json of the
+    /// wrong shape), for stderr.
     pub warnings: Vec<String>,
 }
 
 /// Writes summary.csv, summary.json, the charts and report.md into `run_dir` (each file
 /// atomically), from its raw records.
 pub(crate) fn render(run_dir: &Path) -> anyhow::Result<Rendered> {
+    render_until(run_dir, &|| false)?.context("the report was stopped")
+}
+
+/// [`render`], given up (None) as soon as `stop` says so: between the files, and between the
+/// charts. What was written by then is left to the caller (merge renders in a staging directory).
+/// A report that takes long (a run of many points) says on stderr which step it is at.
+pub(crate) fn render_until(run_dir: &Path, stop: &dyn Fn() -> bool) -> anyhow::Result<Option<Rendered>> {
+    let started = std::time::Instant::now();
+    let step = |what: &str| {
+        if started.elapsed() >= crate::console::Progress::QUIET {
+            errln!("report: {what} ({:.0} s so far)…", started.elapsed().as_secs_f64());
+        }
+    };
     let report = crate::analysis::analyse(run_dir)?;
+    if stop() {
+        return Ok(None);
+    }
+    step("writing summary.csv and summary.json");
     records::write_atomic(&run_dir.join(SUMMARY_CSV), &tables::summary_csv(&report)?)?;
     records::write_json_atomic(&run_dir.join(SUMMARY_JSON), &report)?;
     let charts_dir = run_dir.join(CHARTS_DIR);
     std::fs::create_dir_all(&charts_dir).with_context(|| format!("creating {}", charts_dir.display()))?;
-    let figures = figures::draw_all(&report, &charts_dir);
+    step("drawing the charts");
+    let figures = figures::draw_all(&report, &charts_dir, stop);
+    if stop() {
+        return Ok(None);
+    }
+    step("writing report.md and report.html");
     let text = markdown::render(&report, &figures);
     records::write_atomic(&run_dir.join(REPORT_MD), text.as_bytes())?;
     records::write_atomic(&run_dir.join(REPORT_HTML), html::render(&text).as_bytes())?;
-    Ok(Rendered {
+    Ok(Some(Rendered {
         terminal_summary: markdown::terminal_summary(&report),
         claims_not_held: claims::not_held(&report.claims),
         claims_without_data: claims::without_data(&report.claims),
-        warnings: report.record_warnings(),
-    })
+        warnings: report.warnings(),
+    }))
 }
 
 /// The scenario and point the report opens with: the first scenario (in run order) that makes
@@ -73,16 +96,35 @@ pub(crate) fn headline(report: &Analysis) -> Option<(&ScenarioSummary, &PointSum
 }
 
 /// A point named by what sets it apart from the scenario's other points: "n=10^7 epochs=10",
-/// "lr=0.05"; a scenario's only point by its n.
+/// "lr=0.05"; a scenario's only point by its n. (For every point of a scenario, [`ShortLabels`].)
 pub(crate) fn short_label(scenario: &ScenarioSummary, point: &PointSummary) -> String {
-    let varies = |value: fn(&PointSummary) -> String| scenario.points.iter().any(|p| value(p) != value(point));
-    let n = |p: &PointSummary| format!("n={}", crate::format::count(p.n));
-    let epochs = |p: &PointSummary| format!("epochs={}", p.epochs);
-    let lr = |p: &PointSummary| format!("lr={}", p.learning_rate);
-    let parts: Vec<String> = [n, epochs, lr].into_iter().filter(|value| varies(*value)).map(|value| value(point)).collect();
-    if parts.is_empty() {
-        n(point)
-    } else {
-        parts.join(" ")
+    ShortLabels::of(scenario).label(point)
+}
+
+/// The short labels of a scenario's points, with what varies between its points found once (a
+/// scenario may have thousands of points).
+pub(crate) struct ShortLabels {
+    /// The parts of a label that differ between points: n, epochs, learning rate.
+    varying: Vec<fn(&PointSummary) -> String>,
+}
+
+impl ShortLabels {
+    pub(crate) fn of(scenario: &ScenarioSummary) -> ShortLabels {
+        let n = |p: &PointSummary| format!("n={}", crate::format::count(p.n));
+        let epochs = |p: &PointSummary| format!("epochs={}", p.epochs);
+        let lr = |p: &PointSummary| format!("lr={}", p.learning_rate);
+        let parts: [fn(&PointSummary) -> String; 3] = [n, epochs, lr];
+        let varies = |value: &fn(&PointSummary) -> String| {
+            let mut values = scenario.points.iter().map(value);
+            values.next().is_some_and(|first| values.any(|other| other != first))
+        };
+        ShortLabels { varying: parts.into_iter().filter(varies).collect() }
+    }
+
+    pub(crate) fn label(&self, point: &PointSummary) -> String {
+        if self.varying.is_empty() {
+            return format!("n={}", crate::format::count(point.n));
+        }
+        self.varying.iter().map(|part| part(point)).collect::<Vec<_>>().join(" ")
     }
 }

@@ -1,11 +1,17 @@
-//! What the integration tests share: the project root, the orchestrator binary, the shipped
-//! catalogue, and builders of plans and raw records (a test changes what it is about with struct
-//! update syntax). Each test file uses a part of it, hence `allow(dead_code)`.
+//! What the integration tests share: the project root, the orchestrator binary (started with its
+//! output going to files, and what it did), the shipped catalogue, and builders of plans and raw
+//! records (a test changes what it is about with struct update syntax). Each test file uses a part
+//! of it, hence `allow(dead_code)`.
 #![allow(dead_code)]
 
 pub mod browser;
 
+use std::fs::File;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use orchestrator::plan::{AccuracySettings, Claim, ImplementationPlan, Measure, Order, Plan, PointPlan, ScenarioPlan};
 use orchestrator::records::{RawRecord, RunStatus};
@@ -118,6 +124,16 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// An orchestrator started by a test
+
+/// `orchestrator --root <this project> ARGS`, its standard input closed.
+pub fn orchestrator(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) -> Command {
+    let mut command = Command::new(ORCHESTRATOR);
+    command.arg("--root").arg(root()).args(args).stdin(std::process::Stdio::null());
+    command
+}
+
 /// What one orchestrator invocation did.
 pub struct Outcome {
     pub code: Option<i32>,
@@ -138,4 +154,68 @@ impl Outcome {
     pub fn show(&self) -> String {
         format!("exit code {:?}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
+}
+
+/// A started orchestrator, its output going to files (so a flood never blocks it).
+pub struct Running {
+    pub child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    started: Instant,
+}
+
+pub fn start(mut command: Command, dir: &Path) -> Running {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let (stdout, stderr) = (dir.join(format!("orchestrator-{n}.out")), dir.join(format!("orchestrator-{n}.err")));
+    command.stdout(File::create(&stdout).expect("stdout file")).stderr(File::create(&stderr).expect("stderr file"));
+    let child = command.spawn().expect("start the orchestrator");
+    Running { child, stdout, stderr, started: Instant::now() }
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `signal` to the orchestrator.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill only sends a signal to the orchestrator this test started.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    /// Waits until its stderr holds `text` (at most `limit`); false when it exited first.
+    pub fn wait_for_stderr(&mut self, text: &str, limit: Duration) -> bool {
+        while !read_lossy(&self.stderr).contains(text) {
+            if self.child.try_wait().expect("try_wait").is_some() {
+                return read_lossy(&self.stderr).contains(text);
+            }
+            assert!(self.started.elapsed() < limit, "waited {limit:?} for '{text}':\n{}", read_lossy(&self.stderr));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        true
+    }
+
+    /// Waits for the exit (failing on a hang, a panic or a death by signal).
+    pub fn finish(mut self, limit: Duration) -> Outcome {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if self.started.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the orchestrator hung (still running after {limit:?}):\n{}", read_lossy(&self.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let outcome = Outcome { code: status.code(), stdout: read_lossy(&self.stdout), stderr: read_lossy(&self.stderr) };
+        assert!(status.signal().is_none(), "the orchestrator was killed by signal {:?}:\n{}", status.signal(), outcome.show());
+        assert!(!outcome.stderr.contains("panicked"), "the orchestrator panicked:\n{}", outcome.show());
+        outcome
+    }
+}
+
+pub fn read_lossy(path: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::harness::{time_together, Spread};
 use super::isa::Isa;
 use super::{ProbeError, BYTES_PER_POINT};
+use crate::measure::CancelToken;
 
 /// The smallest working set probed (both arrays together): half of the smallest L1 data cache of
 /// current x86 and ARM cores, so the first point of the curve is served by L1.
@@ -143,7 +144,8 @@ pub(crate) fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: 
 /// timing), and a working set of m points is its first 16·m bytes, x then y, laid out as NumPy
 /// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
 /// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
-pub(crate) fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, ProbeError> {
+/// `cancel` stops it between two sizes.
+pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> Result<BandwidthCurve, ProbeError> {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let isa = Isa::widest();
@@ -173,6 +175,7 @@ pub(crate) fn measure_curve(settings: &CurveSettings) -> Result<BandwidthCurve, 
         .filter(|&(size, k)| size as usize / BYTES_PER_POINT >= thread_counts[k] * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD)
         .collect();
     for (done, &(size, k)) in measurements.iter().enumerate() {
+        super::stop_if_cancelled(cancel)?;
         let (points, t) = (size as usize / BYTES_PER_POINT, thread_counts[k]);
         let passes = passes_for(size, expected[k], settings.target_sample_seconds);
         // This measurement's share of what is left of the budget, in samples of the expected length.
@@ -419,7 +422,7 @@ mod tests {
             target_sample_seconds: 1e-4,
             budget_seconds: 10.0,
         };
-        let curve = measure_curve(&settings).expect("a small probe runs");
+        let curve = measure_curve(&settings, &CancelToken::new()).expect("a small probe runs");
         assert_eq!(curve.single_thread.len(), 7, "16 KiB … 1 MiB by doublings");
         for at in curve.single_thread.iter().chain(&curve.all_threads) {
             let s = at.bytes_per_second;

@@ -70,24 +70,39 @@ pub enum ProbeError {
     SamplerCostRun { program: String, termination: Termination },
     #[error("sampler cost: {program} printed {output:?}, not its seconds of work")]
     SamplerCostOutput { program: String, output: String },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Stops a probe between two of its steps once the run is interrupted (SIGINT, SIGTERM, SIGHUP).
+pub(crate) fn stop_if_cancelled(cancel: &CancelToken) -> Result<(), ProbeError> {
+    if cancel.is_cancelled() {
+        return Err(ProbeError::Interrupted);
+    }
+    Ok(())
 }
 
 /// The bandwidth curve up to two arrays of `bytes_per_array` each, with the default sizes and
 /// samples: about 1.5 s on a quiet machine. The largest working set must be well beyond the
 /// largest cache; a machine with a huge cache (or little memory) may need another than the default.
-pub(crate) fn measure_bandwidth_curve(bytes_per_array: usize) -> Result<BandwidthCurve, ProbeError> {
-    bandwidth::measure_curve(&CurveSettings::up_to(2 * bytes_per_array))
+pub(crate) fn measure_bandwidth_curve(bytes_per_array: usize, cancel: &CancelToken) -> Result<BandwidthCurve, ProbeError> {
+    bandwidth::measure_curve(&CurveSettings::up_to(2 * bytes_per_array), cancel)
 }
 
 /// The compute ceiling of the epoch's arithmetic, with the default samples: a few tens of ms.
-pub(crate) fn measure_compute_ceiling() -> Result<ComputeCeiling, ProbeError> {
+pub(crate) fn measure_compute_ceiling(cancel: &CancelToken) -> Result<ComputeCeiling, ProbeError> {
+    stop_if_cancelled(cancel)?;
     compute::measure_ceiling(compute::DEFAULT_SAMPLES)
 }
 
 /// What sampling at `default_interval` costs a child using every CPU, against sparse sampling:
 /// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.05 s runs of `fixture_child spin`.
-pub(crate) fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration) -> Result<SamplerCost, ProbeError> {
-    sampler_cost::measure_sampler_cost(fixture_child, default_interval, sampler_cost::DEFAULT_PAIRS)
+pub(crate) fn measure_sampler_cost(
+    fixture_child: &Path,
+    default_interval: Duration,
+    cancel: &CancelToken,
+) -> Result<SamplerCost, ProbeError> {
+    sampler_cost::measure_sampler_cost(fixture_child, default_interval, sampler_cost::DEFAULT_PAIRS, cancel)
 }
 
 /// The whole-process wall time of a program that does nothing: the least any implementation's
@@ -117,18 +132,21 @@ pub struct SpawnFloor {
 
 /// Runs `true` a few times untimed, then `runs` times through the runner with the given sample
 /// interval (pass the one the real runs use: sampling costs the child a little) and summarises
-/// the wall times. Any run that does not exit with status 0 is an error.
-pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Result<SpawnFloor, ProbeError> {
+/// the wall times. Any run that does not exit with status 0 is an error; `cancel` stops it.
+pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>, cancel: &CancelToken) -> Result<SpawnFloor, ProbeError> {
     if runs == 0 {
         return Err(ProbeError::NoRuns);
     }
     let program = if Path::new("/bin/true").exists() { "/bin/true" } else { "true" };
     let command = ChildCommand::new([program], "/");
     let limits = RunLimits::with_timeout(SPAWN_FLOOR_TIMEOUT);
-    let cancel = CancelToken::new();
-
-    let measured = run_after_warmup(&command, runs, sample_interval, &limits, &cancel)
-        .map_err(|FailedRun { run, termination }| ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination })?;
+    let measured = run_after_warmup(&command, runs, sample_interval, &limits, cancel).map_err(|FailedRun { run, termination }| {
+        if termination == Termination::Cancelled {
+            ProbeError::Interrupted
+        } else {
+            ProbeError::SpawnFloorRun { program: program.to_owned(), run, termination }
+        }
+    })?;
 
     let mut wall_seconds: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
     wall_seconds.sort_by(f64::total_cmp);
@@ -145,8 +163,9 @@ pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>) -> Res
         median_spawn_seconds: (spawn_seconds.len() == runs).then(|| stats::median(&spawn_seconds)).flatten(),
         median_peak_rss_bytes: peak_rss_bytes.get(peak_rss_bytes.len() / 2).copied(),
         peak_rss_exact: measured.iter().all(|m| m.peak_rss_exact),
-        static_noop_median_wall_seconds: static_noop_median(runs, sample_interval, &limits, &cancel),
+        static_noop_median_wall_seconds: static_noop_median(runs, sample_interval, &limits, cancel),
     })
+    .and_then(|floor| stop_if_cancelled(cancel).map(|()| floor))
 }
 
 /// The median wall time of `launcher --exit` run `runs` times (after the same warm-up), when the
@@ -214,7 +233,7 @@ mod tests {
         let growth: Vec<u64> = (0..3)
             .map(|_| {
                 let before = vm_rss_bytes();
-                bandwidth::measure_curve(&settings).expect("the probe runs");
+                bandwidth::measure_curve(&settings, &CancelToken::new()).expect("the probe runs");
                 vm_rss_bytes().saturating_sub(before)
             })
             .collect();
@@ -224,14 +243,15 @@ mod tests {
     #[test]
     fn nothing_to_measure_is_an_error() {
         let no_samples = CurveSettings { samples: 0, ..CurveSettings::up_to(1 << 20) };
-        assert!(matches!(bandwidth::measure_curve(&no_samples), Err(ProbeError::NothingToMeasure { .. })));
-        assert!(matches!(bandwidth::measure_curve(&CurveSettings::up_to(64)), Err(ProbeError::WorkingSetTooSmall { .. })));
-        assert!(matches!(spawn_floor(0, None), Err(ProbeError::NoRuns)));
+        let go = CancelToken::new();
+        assert!(matches!(bandwidth::measure_curve(&no_samples, &go), Err(ProbeError::NothingToMeasure { .. })));
+        assert!(matches!(bandwidth::measure_curve(&CurveSettings::up_to(64), &go), Err(ProbeError::WorkingSetTooSmall { .. })));
+        assert!(matches!(spawn_floor(0, None, &go), Err(ProbeError::NoRuns)));
     }
 
     #[test]
     fn spawn_floor_of_true_is_small_and_measured_like_a_real_run() {
-        let floor = spawn_floor(5, Some(crate::measure::DEFAULT_SAMPLE_INTERVAL)).expect("true runs");
+        let floor = spawn_floor(5, Some(crate::measure::DEFAULT_SAMPLE_INTERVAL), &CancelToken::new()).expect("true runs");
         assert_eq!(floor.runs, 5);
         for seconds in [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds] {
             assert!(seconds.is_finite() && seconds > 0.0, "{seconds} s");
@@ -250,7 +270,8 @@ mod tests {
     fn print_this_machines_limits() {
         let rss_before = vm_rss_bytes();
         let started = Instant::now();
-        let curve = measure_bandwidth_curve(DEFAULT_BYTES_PER_ARRAY).expect("the bandwidth probe runs");
+        let go = CancelToken::new();
+        let curve = measure_bandwidth_curve(DEFAULT_BYTES_PER_ARRAY, &go).expect("the bandwidth probe runs");
         let curve_seconds = started.elapsed().as_secs_f64();
         println!(
             "bandwidth curve ({}): {curve_seconds:.2} s, VmRSS {} MiB before, {} MiB after",
@@ -270,7 +291,7 @@ mod tests {
             );
         }
         let started = Instant::now();
-        let ceiling = measure_compute_ceiling().expect("the compute probe runs");
+        let ceiling = measure_compute_ceiling(&go).expect("the compute probe runs");
         println!(
             "compute ceiling ({}, {} flops a point): {:.1} GFLOP/s on 1 thread ({:.3} ns/point), {:.1} on {} ({:.3} ns/point); {:.2} s",
             ceiling.instruction_set.name(),
@@ -283,7 +304,7 @@ mod tests {
             started.elapsed().as_secs_f64()
         );
         let sample_interval = Some(crate::measure::DEFAULT_SAMPLE_INTERVAL);
-        let floor = spawn_floor(DEFAULT_SPAWN_FLOOR_RUNS, sample_interval).expect("true runs");
+        let floor = spawn_floor(DEFAULT_SPAWN_FLOOR_RUNS, sample_interval, &go).expect("true runs");
         println!(
             "spawn floor ({}, {} runs): median {:.3} ms, min {:.3}, max {:.3}, spawn part {:?} ms, peak RSS {:?} bytes (exact: {})",
             floor.program,
@@ -300,7 +321,7 @@ mod tests {
         match fixture_child.filter(|path| path.is_file()) {
             Some(child) => {
                 let started = Instant::now();
-                let cost = measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL).expect("the busy child runs");
+                let cost = measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL, &go).expect("the busy child runs");
                 let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
                 println!(
                     "sampler cost on {} busy threads: {:+.1}% (median of {} pairs: {}), {:.2} s",

@@ -77,8 +77,14 @@ impl SamplerCost {
 }
 
 /// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs on
-/// one thread per CPU this process may use, through the same runner as every implementation.
-pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pairs: usize) -> Result<SamplerCost, ProbeError> {
+/// one thread per CPU this process may use, through the same runner as every implementation;
+/// `cancel` stops it (the child running is killed).
+pub fn measure_sampler_cost(
+    fixture_child: &Path,
+    default_interval: Duration,
+    pairs: usize,
+    cancel: &CancelToken,
+) -> Result<SamplerCost, ProbeError> {
     if pairs == 0 {
         return Err(ProbeError::NoRuns);
     }
@@ -86,10 +92,10 @@ pub fn measure_sampler_cost(fixture_child: &Path, default_interval: Duration, pa
     let program = fixture_child.display().to_string();
     let command_of =
         |units: u64, rounds: u64| [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec();
-    let cancel = CancelToken::new();
     let run = |argv: &[String], interval: Duration| -> Result<ChildRun, ProbeError> {
         let command = ChildCommand::new(argv.iter().cloned(), "/");
-        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), &cancel);
+        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), cancel);
+        super::stop_if_cancelled(cancel)?;
         if measured.termination != Termination::Exited(0) {
             return Err(ProbeError::SamplerCostRun { program: program.clone(), termination: measured.termination });
         }
@@ -152,6 +158,9 @@ mod tests {
 
     #[test]
     fn no_pairs_is_an_error() {
-        assert!(matches!(measure_sampler_cost(Path::new("/nonexistent"), Duration::from_millis(1), 0), Err(ProbeError::NoRuns)));
+        assert!(matches!(
+            measure_sampler_cost(Path::new("/nonexistent"), Duration::from_millis(1), 0, &CancelToken::new()),
+            Err(ProbeError::NoRuns)
+        ));
     }
 }

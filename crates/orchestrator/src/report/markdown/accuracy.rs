@@ -21,8 +21,9 @@ pub(super) fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accu
     let _ = writeln!(out, "| point | fit | w | b | vs reference | \\|w − w_ols\\| | \\|b − b_ols\\| |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     let sci = scientific;
+    let labels = crate::report::ShortLabels::of(summary);
     for (point, a) in summary.points.iter().zip(accuracy) {
-        let mut label = text(&crate::report::short_label(summary, point)).to_string();
+        let mut label = text(&labels.label(point)).to_string();
         let mut row = |fit: &str, w: String, b: String, versus: String, distances: (String, String)| {
             let _ = writeln!(out, "| {label} | {fit} | {w} | {b} | {versus} | {} | {} |", distances.0, distances.1);
             label = String::new();

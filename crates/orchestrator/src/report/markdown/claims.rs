@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::summary::ScenarioSummary;
+use crate::analysis::summary::{PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
 use crate::report::escape::{id, text};
 use crate::report::marks::Mark;
@@ -14,12 +14,10 @@ pub(super) fn claims_section(out: &mut String, report: &Analysis, summary: &Scen
     if !claims.is_empty() {
         let _ = writeln!(out, "<a id=\"claims-{}\"></a>\n### Claims\n", id(&summary.name));
         let _ = writeln!(out, "| claim | point | source | measured | verdict |\n|---|---|---|---|---|");
+        let labels = crate::report::ShortLabels::of(summary);
+        let points: std::collections::HashMap<usize, &PointSummary> = summary.points.iter().map(|p| (p.index, p)).collect();
         for c in claims {
-            let point = summary
-                .points
-                .iter()
-                .find(|p| p.index == c.point)
-                .map_or(c.point_label.clone(), |p| crate::report::short_label(summary, p));
+            let point = points.get(&c.point).map_or(c.point_label.clone(), |p| labels.label(p));
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",

@@ -11,7 +11,10 @@ use crate::report::escape::text;
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
     let Some(e) = &report.environment else {
-        let _ = writeln!(out, "environment.json is missing: the machine is unknown.\n");
+        match &report.environment_problem {
+            Some(problem) => _ = writeln!(out, "environment.json could not be read ({problem}): the machine is unknown.\n"),
+            None => _ = writeln!(out, "environment.json is missing: the machine is unknown.\n"),
+        }
         return;
     };
     // Each row in plain words, every value shown as text (a CPU model or a path is the machine's).

@@ -133,13 +133,14 @@ mod tests {
     fn a_cost_past_the_measured_limit_is_pointed_out_and_a_cost_near_it_is_not() {
         let plan = plan_of(&["rust", "python"], "python");
         let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("python", 1, RunStatus::Ok, 0.1, 0.001, 0.01, 1)];
-        let mut summary = summary::summarise(&plan, &rows, None);
+        let mut summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let implementations = &mut summary.scenarios[0].points[0].implementations;
         implementations[0].fraction_of_limit = Some(1.49);
         implementations[1].fraction_of_limit = Some(1.04);
         let analysis = Analysis {
             plan,
             environment: None,
+            environment_problem: None,
             summary,
             accuracy: vec![],
             claims: vec![],

@@ -57,7 +57,7 @@ mod tests {
         let environment =
             Environment { ended_utc: ended_utc.map(String::from), interrupted, scenarios: conditions.to_vec(), ..Environment::default() };
         Analysis {
-            summary: summary::summarise(&plan, &[], None),
+            summary: summary::summarise(&plan, &crate::analysis::index::by_point(&[]), None),
             plan,
             environment: Some(environment),
             accuracy: vec![],
@@ -66,6 +66,9 @@ mod tests {
             repeated: vec![],
             records: vec![],
             samples: vec![],
+            environment_problem: None,
+            cut_short: vec![],
+            unplanned: vec![],
         }
     }
 
