@@ -345,6 +345,47 @@ fn rows_the_plan_does_not_name_are_reported_as_left_out() {
     assert!(first_screen(&run).contains("4 row(s)"), "{}", first_screen(&run));
 }
 
+/// A plan.json edited by hand (or a run directory from someone else) whose scenario or
+/// implementation name is a path: chart files are named after scenarios, so `../../x` would write
+/// outside the run directory. Such a plan is refused, naming the file and the name, and nothing is
+/// written anywhere.
+#[test]
+fn a_plan_whose_names_are_paths_is_refused_and_nothing_is_written_outside_the_run() {
+    for (what, edit) in [("scenario", "scenario"), ("implementation", "implementation")] {
+        let dir = scratch();
+        let run = dir.path().join("deep/run");
+        write_run(&run, 5, &runs(5, 5));
+        let plan_path = run.join(records::PLAN_JSON);
+        let mut plan: Plan = serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+        if edit == "scenario" {
+            plan.scenarios[0].name = "../../escaped".into();
+        } else {
+            plan.scenarios[0].implementations[0].name = "../../escaped".into();
+        }
+        records::write_json_atomic(&plan_path, &plan).unwrap();
+        let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+        assert_eq!(out.code, Some(2), "{what}: {}", out.show());
+        assert!(out.stderr.contains("plan.json") && out.stderr.contains("'../../escaped'"), "{what}: {}", out.show());
+        let mut written: Vec<PathBuf> = walk(dir.path()).into_iter().filter(|p| !p.starts_with(&run)).collect();
+        written.retain(|p| p.is_file());
+        assert!(written.is_empty(), "{what}: written outside the run directory: {written:?}");
+        assert!(!run.join("report.md").exists() && !run.join("charts").exists(), "{what}: a report of a refused plan");
+    }
+}
+
+/// Every path under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Points 10–12: runs with a hostile child or a hostile results directory
 

@@ -64,7 +64,9 @@ const MANY_ROWS: usize = 20_000;
 /// Reads a run directory and derives every statistic, without writing anything.
 pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     crate::run_dir::check_readable(run_dir)?;
-    let plan: Plan = records::read_json(&run_dir.join(PLAN_JSON)).context("the run's plan (plan.json)")?;
+    let plan_path = run_dir.join(PLAN_JSON);
+    let plan: Plan = records::read_json(&plan_path).context("the run's plan (plan.json)")?;
+    plan.check_names().map_err(|problem| anyhow::anyhow!("{}: {problem}", plan_path.display()))?;
     let (mut environment, environment_problem) = read_environment(run_dir);
     // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
     if let Some(e) = environment.as_mut().filter(|e| e.machine.is_none()) {

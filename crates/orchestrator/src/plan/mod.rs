@@ -34,6 +34,27 @@ pub struct Plan {
     pub scenarios: Vec<ScenarioPlan>,
 }
 
+impl Plan {
+    /// Checks what a plan read back from a run directory must hold before anything is named after
+    /// it: scenario and implementation names follow the scenario files' rule (chart files are
+    /// named after scenarios, so a hand-edited `../x` would write outside the run directory). The
+    /// first problem, for a message.
+    pub(crate) fn check_names(&self) -> Result<(), String> {
+        use crate::scenario::name_problem;
+        for scenario in &self.scenarios {
+            if let Some(problem) = name_problem("scenario", &scenario.name) {
+                return Err(problem);
+            }
+            let implementations = scenario.implementations.iter().map(|i| &i.name);
+            let named = implementations.chain(std::iter::once(&scenario.baseline)).chain(scenario.anatomy.iter().flatten());
+            if let Some(problem) = named.chain(&scenario.highlight).find_map(|name| name_problem("implementation", name)) {
+                return Err(format!("scenario '{}': {problem}", scenario.name));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioPlan {
     pub name: String,

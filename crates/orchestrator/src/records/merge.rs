@@ -76,6 +76,7 @@ pub(crate) struct Shard {
 pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
     crate::run_dir::check_readable(dir)?;
     let file: PlanFile = read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
+    file.plan.check_names().map_err(|problem| anyhow::anyhow!("{}: {problem}", dir.join(PLAN_JSON).display()))?;
     let block = file.shard.ok_or_else(|| MergeError::NotAShard { dir: dir.to_path_buf() })?;
     let environment = match read_json::<Environment>(&dir.join(ENVIRONMENT_JSON)) {
         Ok(env) => Some(env),

@@ -22,4 +22,4 @@ pub use schema::{
     MeasureSpec, MemoryRatioClaim, NpySpec, Order, Protocol, ScenarioFile, SpeedupClaim, SweepPoint, TimeMetric, Training,
 };
 pub(crate) use template::{fill, fill_partial, TemplateError};
-pub(crate) use validate::validate;
+pub(crate) use validate::{name_problem, validate};

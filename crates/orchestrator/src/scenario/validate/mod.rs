@@ -19,6 +19,7 @@ use super::error::ScenarioError;
 use super::schema::{Catalogue, ScenarioFile};
 
 pub(crate) use implementations::{check_implementation, check_implementation_name};
+pub(crate) use name::name_problem;
 
 /// Checks a parsed scenario against the catalogue, section by section in the order of the file's
 /// dependencies: names before what refers to them.
