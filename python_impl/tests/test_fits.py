@@ -48,8 +48,11 @@ def test_k_fits_carry_count_first_and_warm_statistics(script, tmp_path):
     low, median, p99, high, mean = (result[f] for f in WARM_FIELDS)
     assert low <= median <= p99 <= high
     assert low <= mean <= high
-    # train_seconds is the sum of the fits: the first plus 6 warm ones of that mean.
-    assert math.isclose(result["train_seconds"], result["fit_first_seconds"] + 6 * mean, rel_tol=1e-9)
+    # train_seconds is the whole loop: the fits (the first plus 6 warm ones of that mean) and
+    # the recording between them, which costs microseconds, not the 50 ms allowed here.
+    fitted = result["fit_first_seconds"] + 6 * mean
+    assert fitted <= result["train_seconds"] * (1 + 1e-9)
+    assert result["train_seconds"] - fitted < 0.05
 
 
 @pytest.mark.parametrize("script", EACH_SCRIPT)

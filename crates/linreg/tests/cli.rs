@@ -184,9 +184,10 @@ fn fits_repeats_the_fit_and_reports_each_fits_time() {
         assert!(low > 0.0 && low <= median && median <= p99 && p99 <= high, "{kernel}: {stats:?}");
         let mean = stats.fit_warm_mean_seconds.unwrap();
         assert!(low <= mean && mean <= high, "{kernel}: {stats:?}");
-        // train_seconds is the sum of the fits.
+        // train_seconds is the whole loop: the fits and the recording between them (nanoseconds,
+        // not the 50 ms allowed here).
         let sum = stats.fit_first_seconds.unwrap() + 6.0 * mean;
-        assert!((line.train_seconds - sum).abs() <= 1e-9 * sum, "{kernel}: {} vs {sum}", line.train_seconds);
+        assert!(sum <= line.train_seconds * (1.0 + 1e-9) && line.train_seconds - sum < 0.05, "{kernel}: {} vs {sum}", line.train_seconds);
 
         let single = result(&linreg(&["--kernel", kernel, "--fits", "1"], &[]));
         assert_eq!(single.per_fit.fits, Some(1));

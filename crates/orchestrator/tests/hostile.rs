@@ -717,7 +717,18 @@ fn interrupt_mid_run(signal: i32, marker: &str) {
          slow: {{command: [\"{{bin_dir}}/fixture-child\", \"spawn-wait\", \"sleep\", \"{marker}\"]}}\n"
     );
     std::fs::write(&scenario, text).unwrap();
-    let running = start(orchestrator(run_args(&scenario, &results, &["--repetitions", "3"])), dir.path());
+    let mut command = orchestrator(run_args(&scenario, &results, &["--repetitions", "3"]));
+    // The signal's default disposition, whatever the test was started with (under nohup SIGHUP is
+    // ignored, and an orchestrator rightly keeps it so: sighup_ignored_on_entry_stays_ignored).
+    // SAFETY: signal() is async-signal-safe; SIG_DFL installs no handler code.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(move || {
+            libc::signal(signal, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let running = start(command, dir.path());
     wait_for("the slow child and its child", Duration::from_secs(30), || processes_with(marker).len() == 2);
     let run_dir = only_run_dir(&results);
     assert_eq!(rows(&run_dir).len(), 1, "the fast run's row is written before the slow run starts");
