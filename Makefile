@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-measured venv venv-optional python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine clean
+.PHONY: all build build-measured venv venv-optional python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-python-rust clean
 
 all: build
 
@@ -119,7 +119,7 @@ test-rust: build
 	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --workspace
 
 test-python: venv venv-optional
-	$(VENV_PY) -m pytest python_impl/tests -q
+	$(VENV_PY) -m pytest python_impl/tests -q -n auto
 
 # End to end: a --quick run of the seed scenario through the real binaries and scripts, its
 # report re-rendered, and the --check gate exercised (the write-up's claims are expected to fail).
@@ -150,6 +150,12 @@ test-browser: test-e2e
 # interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
 bench-engine: build
 	bash tests/benchmarks/engine_vs_hyperfine.sh
+
+# Python calling the Rust kernels (python-rust) against the same kernels in the linreg binary at
+# 10^6 and 10^7 points, and python-numpy's peak memory beside them (a benchmark: its report says
+# whether python-rust trains within 10% of the binary; nothing is asserted).
+bench-python-rust: build venv-optional
+	./target/release/orchestrator run tests/benchmarks/python-rust.yaml $(ARGS)
 
 clean:
 	$(CARGO) clean
