@@ -88,7 +88,7 @@ const UNKNOWN_IMPLEMENTATION: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 /// Okabe–Ito, the colour-blind-safe palette, in an order that keeps the first four far apart.
 /// Its yellow (#F0E442) is left out: thin lines and labels in it vanish on white.
-const IMPLEMENTATION_COLOURS: [RGBColor; 12] = [
+const IMPLEMENTATION_COLOURS: [RGBColor; 15] = [
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -96,13 +96,18 @@ const IMPLEMENTATION_COLOURS: [RGBColor; 12] = [
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x00, 0x00), // black
-    // A run of every scenario has a dozen implementations: five more of Paul Tol's muted scheme,
+    // A run of every scenario has a dozen implementations and more: Paul Tol's muted scheme,
     // dark enough on white, so no two implementations share a colour.
     RGBColor(0x88, 0x22, 0x55), // wine
     RGBColor(0x33, 0x22, 0x88), // indigo
     RGBColor(0x99, 0x99, 0x33), // olive
     RGBColor(0x44, 0xAA, 0x99), // teal
     RGBColor(0xAA, 0x44, 0x99), // purple
+    // With the production scenario a run has fourteen (python-rust and python-jax): three more of
+    // the same scheme.
+    RGBColor(0x11, 0x77, 0x33), // green
+    RGBColor(0xCC, 0x66, 0x77), // rose
+    RGBColor(0x66, 0x11, 0x00), // brown
 ];
 
 /// Why a chart could not be written.
