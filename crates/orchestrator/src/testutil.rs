@@ -19,6 +19,7 @@ pub(crate) fn implementation(name: &str) -> ImplementationPlan {
         unavailable: None,
         optional: false,
         protocol: Default::default(),
+        pending: None,
     }
 }
 

@@ -241,3 +241,98 @@ fn a_finished_run_is_not_partial() {
     assert_eq!(ended, [("first", true), ("second", true)]);
     assert!(environment.scenarios.iter().all(|c| c.load_average_start.is_some() && c.load_average_end.is_some()));
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the first scenario does not need is built after it
+
+/// The second scenario runs `late`, not built when the run starts (its check fails) but made by
+/// its `prepare` command, and `broken`, whose prepare command fails: `late` is prepared after
+/// the first scenario's report, before the second scenario starts, and measured; `broken` is
+/// marked unavailable with the reason, in raw.csv, plan.json and the report; the first scenario
+/// never waits for either.
+#[test]
+fn what_the_first_scenario_does_not_need_is_prepared_after_it() {
+    let dir = scratch();
+    let first = scenario_file(dir.path(), "first", 1, "\"json\"");
+    let built = dir.path().join("built");
+    let second = dir.path().join("second.yaml");
+    let text = format!(
+        r#"name: second
+order: 2
+dataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}
+training: {{epochs: 1000, learning_rate: 0.01}}
+implementations: [child, late, broken]
+baseline: child
+define:
+  child: {{command: ["{{bin_dir}}/fixture-child", "json"]}}
+  late:
+    command: ["{{bin_dir}}/fixture-child", "json"]
+    check: ["/bin/sh", "-c", "test -e '{built}'"]
+    prepare: ["/bin/sh", "-c", "printf 'made by %s\\n' late; touch '{built}'"]
+  broken:
+    command: ["{{bin_dir}}/fixture-child", "json"]
+    check: ["/bin/sh", "-c", "exit 1"]
+    prepare: ["/bin/sh", "-c", "printf 'no %s here\\n' compiler; exit 3"]
+    hint: install the compiler
+    optional: true
+"#,
+        built = built.display()
+    );
+    std::fs::write(&second, text).unwrap();
+    let results = dir.path().join("results");
+    let out = orchestrator(&[
+        "run".as_ref(),
+        first.as_os_str(),
+        second.as_os_str(),
+        "--results".as_ref(),
+        results.as_os_str(),
+        "--no-probes".as_ref(),
+        "--warmup".as_ref(),
+        "0".as_ref(),
+        "--repetitions".as_ref(),
+        "2".as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(built.exists(), "late's prepare command ran");
+
+    // In this order: the plan says what will be prepared, the first scenario's report is
+    // written, then each prepare command runs (its output on stderr, not stdout), then the
+    // second scenario.
+    let at = |text: &str| stderr.find(text).unwrap_or_else(|| panic!("`{text}` in: {stderr}"));
+    let order = [
+        at("note: 'late' is not ready"),
+        at("(first done; 1 scenario to go"),
+        at("preparing late for second"),
+        at("made by late"),
+        at("late is ready"),
+        at("preparing broken for second"),
+        at("no compiler here"),
+        at("warning: broken stays unavailable"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order: {order:?} in: {stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("made by late"), "a prepare command's output goes to stderr");
+
+    let run_dir = results.join("latest");
+    let raw = std::fs::read_to_string(run_dir.join(records::RAW_CSV)).unwrap();
+    let rows = |implementation: &str, status: &str| {
+        raw.lines().filter(|l| l.starts_with("second,") && l.contains(&format!(",{implementation},")) && l.contains(status)).count()
+    };
+    assert_eq!(rows("late", ",ok,"), 2, "late measured after it was prepared: {raw}");
+    assert_eq!(rows("broken", ",unavailable,"), 1, "{raw}");
+    assert!(raw.contains("exit status: 3") && raw.contains("install the compiler"), "the reason and the hint: {raw}");
+
+    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join(records::PLAN_JSON)).unwrap()).unwrap();
+    let implementation =
+        |name: &str| plan["scenarios"][1]["implementations"].as_array().unwrap().iter().find(|i| i["name"] == name).cloned().unwrap();
+    assert!(implementation("late")["unavailable"].is_null());
+    assert!(implementation("broken")["unavailable"].as_str().is_some_and(|why| why.contains("exit status: 3")), "{plan}");
+
+    let environment: Environment =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join(records::ENVIRONMENT_JSON)).unwrap()).unwrap();
+    let prepared: Vec<(&str, &str, bool)> =
+        environment.prepared.iter().map(|p| (p.implementation.as_str(), p.before_scenario.as_str(), p.unavailable.is_none())).collect();
+    assert_eq!(prepared, [("late", "second", true), ("broken", "second", false)]);
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(report.contains("broken") && report.contains("install the compiler"), "the report says why broken did not run: {report}");
+}

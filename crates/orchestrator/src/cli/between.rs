@@ -1,4 +1,5 @@
-//! Between two scenarios of a run: each scenario's start and end recorded in environment.json with
+//! Between two scenarios of a run: the prepare commands of pending implementations run (said, and
+//! recorded in environment.json), each scenario's start and end recorded in environment.json with
 //! the load average then, and after each scenario but the last the report so far rendered, so
 //! report.html can be read while the rest runs (and stays, saying it is partial, if the run is
 //! stopped later). All of it happens between two runs, never while a child is measured.
@@ -7,8 +8,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::progress::Progress;
-use crate::environment::Environment;
-use crate::plan::{Plan, ScenarioPlan};
+use crate::environment::{self, Environment, PreparedImplementation};
+use crate::plan::{ImplementationPlan, Pending, Plan, ScenarioPlan};
 use crate::records::{self, ENVIRONMENT_JSON};
 use crate::report;
 
@@ -19,9 +20,56 @@ pub(super) struct Between<'a> {
     pub(super) run_dir: &'a Path,
     pub(super) plan: &'a Plan,
     pub(super) env: Environment,
+    /// When the prepare command under way started.
+    pub(super) started_preparing: Option<String>,
 }
 
 impl Between<'_> {
+    /// A pending implementation's prepare command starts: said, and the bar hidden for its output.
+    pub(super) fn preparing(
+        &mut self,
+        implementation: &ImplementationPlan,
+        pending: &Pending,
+        scenario: &ScenarioPlan,
+        progress: &mut Progress,
+    ) {
+        progress.pause();
+        progress.say(format!(
+            "preparing {} for {}: `{}` (between two scenarios, nothing is measured meanwhile)…",
+            implementation.name,
+            scenario.name,
+            pending.prepare.join(" ")
+        ));
+        self.started_preparing = Some(environment::utc_now());
+    }
+
+    /// … and ended: said, recorded in environment.json, and the bar shown again.
+    pub(super) fn prepared(
+        &mut self,
+        implementation: &ImplementationPlan,
+        pending: &Pending,
+        scenario: &ScenarioPlan,
+        seconds: f64,
+        unavailable: Option<String>,
+        progress: &mut Progress,
+    ) {
+        let took = crate::format::seconds_one_decimal(seconds);
+        match &unavailable {
+            None => progress.say(format!("{} is ready ({took}); {} starts", implementation.name, scenario.name)),
+            Some(why) => progress.say(format!("warning: {} stays unavailable ({took}): {why}", implementation.name)),
+        }
+        self.env.prepared.push(PreparedImplementation {
+            implementation: implementation.name.clone(),
+            command: pending.prepare.clone(),
+            before_scenario: scenario.name.clone(),
+            started_utc: self.started_preparing.take().unwrap_or_else(environment::utc_now),
+            seconds,
+            unavailable,
+        });
+        self.save(progress);
+        progress.resume();
+    }
+
     pub(super) fn scenario_starts(&mut self, scenario: &ScenarioPlan, progress: &Progress) {
         self.env.scenario_started(&scenario.name);
         self.save(progress);

@@ -83,6 +83,13 @@ impl Eta {
         }
     }
 
+    /// A planned run that will not be made: no longer left to do.
+    pub fn left_out(&mut self, step: Step) {
+        if let Some(runs) = self.runs.get_mut(&RunsOf { scenario: step.scenario, point: step.point, implementation: step.implementation }) {
+            runs.planned = runs.planned.saturating_sub(1);
+        }
+    }
+
     /// The estimated seconds until every planned run has ended.
     pub fn remaining_seconds(&self) -> f64 {
         // Per implementation, from its finished points: start-up is its cheapest point's mean run,
@@ -182,6 +189,27 @@ impl Progress {
                 "  {} {} {implementation} rep {}: {}: {first_line}",
                 event.scenario.name, point.label, record.repetition, record.status
             ));
+        }
+    }
+
+    /// A planned run left out (its implementation could not be prepared): counted as done.
+    pub(super) fn left_out(&mut self, step: Step) {
+        self.eta.left_out(step);
+        self.bar.set_prefix(format::duration_words(self.eta.remaining_seconds()));
+        self.bar.inc(1);
+    }
+
+    /// Hides the bar while another program writes to the terminal (a prepare command).
+    pub(super) fn pause(&self) {
+        if !self.plain {
+            self.bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+    }
+
+    /// Shows the bar again after [`Progress::pause`].
+    pub(super) fn resume(&self) {
+        if !self.plain {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
     }
 

@@ -46,11 +46,12 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     // Held to the end of the run: no other run can write into this directory meanwhile.
     let claimed = claim_run_dir(&args, &results_dir, &ctx)?;
     let run_dir = &claimed.path;
-    let (plan, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded, args.machine_label.clone())?;
+    let (plan, shard_block, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded, args.machine_label.clone())?;
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
     let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
     let (totals, env) = execute_plan(&plan, root, run_dir, env, probe, &signals.cancel).map_err(part_way)?;
+    record_prepared(plan, shard_block, &totals, run_dir).map_err(part_way)?;
 
     finish_environment(run_dir, env, &totals).map_err(part_way)?;
     if args.out.is_none() {
@@ -190,9 +191,9 @@ fn write_plan_and_environment(
     run_dir: &Path,
     sharded: ShardedPlan,
     machine_label: Option<String>,
-) -> anyhow::Result<(Plan, Environment)> {
+) -> anyhow::Result<(Plan, Option<ShardBlock>, Environment)> {
     let ShardedPlan { plan, fingerprint, shard: shard_ref, block: shard_block } = sharded;
-    records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block })?;
+    records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan: plan.clone(), shard: shard_block.clone() })?;
 
     let mut env = environment::collect(root, python, std::env::args().collect(), machine_label);
     env.binaries = measured_binaries(&plan);
@@ -200,7 +201,24 @@ fn write_plan_and_environment(
     env.shard = shard_ref;
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     errln!("results: {}", run_dir.display());
-    Ok((plan, env))
+    Ok((plan, shard_block, env))
+}
+
+/// plan.json written again when a pending implementation stayed unavailable after its prepare
+/// command, so that it says so (as for one unavailable from the start).
+fn record_prepared(mut plan: Plan, shard_block: Option<ShardBlock>, totals: &execute::Totals, run_dir: &Path) -> anyhow::Result<()> {
+    let mut changed = false;
+    for implementation in plan.scenarios.iter_mut().flat_map(|s| s.implementations.iter_mut()) {
+        let Some(pending) = &implementation.pending else { continue };
+        if let Some(Some(why)) = totals.prepared.get(&pending.key) {
+            implementation.unavailable = Some(why.clone());
+            changed = true;
+        }
+    }
+    if changed {
+        records::write_json_atomic(&run_dir.join(PLAN_JSON), &shard::PlanFile { plan, shard: shard_block })?;
+    }
+    Ok(())
 }
 
 /// How each program the plan runs is linked (the first word of each command, PATH resolved),
@@ -225,6 +243,7 @@ fn measured_binaries(plan: &Plan) -> Vec<binaries::Binary> {
 /// what is missing and the command that fixes it (unless --keep-going).
 fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
     let mut problems = Vec::new();
+    let mut noted: Vec<String> = Vec::new();
     for scenario in &plan.scenarios {
         for implementation in &scenario.implementations {
             match &implementation.unavailable {
@@ -232,6 +251,16 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
                     if !implementation.optional && !problems.iter().any(|(name, _): &(String, String)| name == &implementation.name) =>
                 {
                     problems.push((implementation.name.clone(), why.clone()));
+                }
+                None if implementation.pending.is_some() && !noted.contains(&implementation.name) => {
+                    noted.push(implementation.name.clone());
+                    let pending = implementation.pending.as_ref().map(|p| (p.prepare.join(" "), p.why.as_str())).unwrap_or_default();
+                    errln!(
+                        "note: '{}' is not ready ({}); `{}` will prepare it before the first scenario that runs it",
+                        implementation.name,
+                        pending.1,
+                        pending.0
+                    )
                 }
                 Some(why) if implementation.optional => {
                     errln!(
@@ -279,10 +308,15 @@ fn execute_plan(
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);
-    let mut between = Between { run_dir, plan, env };
+    let mut between = Between { run_dir, plan, env, started_preparing: None };
     let totals = execute::execute(plan, root, run_dir, cancel, |event| match event {
+        Event::Preparing { implementation, pending, scenario } => between.preparing(implementation, pending, scenario, &mut progress),
+        Event::Prepared { implementation, pending, scenario, seconds, unavailable } => {
+            between.prepared(implementation, pending, scenario, seconds, unavailable, &mut progress)
+        }
         Event::ScenarioStarts(scenario) => between.scenario_starts(scenario, &progress),
         Event::Run(run) => progress.update(run),
+        Event::LeftOut(step) => progress.left_out(step),
         Event::ScenarioEnds { index, scenario } => between.scenario_ends(index, scenario, &progress),
     });
     progress.finish();

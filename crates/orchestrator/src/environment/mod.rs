@@ -108,6 +108,23 @@ pub struct Environment {
     /// that has not finished them all is reported as partial.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scenarios: Vec<ScenarioConditions>,
+    /// The implementations made available during the run by their `prepare` command (built or
+    /// installed between two scenarios, nothing measured meanwhile), in the order they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prepared: Vec<PreparedImplementation>,
+}
+
+/// One pending implementation's prepare command, run between two scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreparedImplementation {
+    pub implementation: String,
+    pub command: Vec<String>,
+    /// The scenario it was prepared for (the first that runs it), which started after it.
+    pub before_scenario: String,
+    pub started_utc: String,
+    pub seconds: f64,
+    /// None when the implementation could run afterwards, otherwise why not.
+    pub unavailable: Option<String>,
 }
 
 /// One scenario of a run: when it started and ended, and the 1-, 5- and 15-minute load averages

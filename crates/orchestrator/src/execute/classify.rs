@@ -21,14 +21,24 @@ pub(crate) fn unavailable_rows(plan: &Plan, now_unix_seconds: f64) -> Vec<RawRec
     for scenario in &plan.scenarios {
         for implementation in &scenario.implementations {
             let Some(why) = &implementation.unavailable else { continue };
-            for point in &scenario.points {
-                let mut row = empty_record(scenario, point, implementation, 0, RunStatus::Unavailable, now_unix_seconds);
-                row.message = why.clone();
-                rows.push(row);
-            }
+            rows.extend(unavailable_rows_of(scenario, implementation, why, now_unix_seconds));
         }
     }
     rows
+}
+
+/// The `unavailable` rows of one implementation of one scenario, one per point.
+pub(crate) fn unavailable_rows_of(
+    scenario: &ScenarioPlan,
+    implementation: &ImplementationPlan,
+    why: &str,
+    now_unix_seconds: f64,
+) -> Vec<RawRecord> {
+    let row = |point| RawRecord {
+        message: why.to_string(),
+        ..empty_record(scenario, point, implementation, 0, RunStatus::Unavailable, now_unix_seconds)
+    };
+    scenario.points.iter().map(row).collect()
 }
 
 fn empty_record(

@@ -8,17 +8,18 @@ mod classify;
 mod fits;
 mod schedule;
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::measure::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
-use crate::plan::{self, Plan, ScenarioPlan};
+use crate::plan::{self, ImplementationPlan, Pending, Plan, ScenarioPlan};
 use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 use crate::scenario::TemplateError;
 
 pub(crate) use classify::signal_name;
-use classify::{classify, sample_rows, unavailable_rows};
+use classify::{classify, sample_rows, unavailable_rows, unavailable_rows_of};
 pub use schedule::Step;
 pub(crate) use schedule::{count_runs, runnable, schedule};
 
@@ -52,12 +53,29 @@ pub(crate) struct RunEvent<'a> {
     pub wall_seconds: f64,
 }
 
-/// What the caller hears as the plan runs, in order: each scenario's start, its runs as they end,
-/// its end. A scenario without runs (all unavailable or skipped) starts and ends at once; one cut
-/// short by an interruption never ends.
+/// What the caller hears as the plan runs, in order: each scenario's start (after the prepare
+/// commands of its pending implementations), its runs as they end, its end. A scenario without
+/// runs (all unavailable or skipped) starts and ends at once; one cut short by an interruption
+/// never ends.
 pub(crate) enum Event<'a> {
+    /// A pending implementation's prepare command starts (before `scenario` starts).
+    Preparing {
+        implementation: &'a ImplementationPlan,
+        pending: &'a Pending,
+        scenario: &'a ScenarioPlan,
+    },
+    /// … and ended after `seconds`: `unavailable` is None when the implementation runs now.
+    Prepared {
+        implementation: &'a ImplementationPlan,
+        pending: &'a Pending,
+        scenario: &'a ScenarioPlan,
+        seconds: f64,
+        unavailable: Option<String>,
+    },
     ScenarioStarts(&'a ScenarioPlan),
     Run(RunEvent<'a>),
+    /// A planned run not made: its implementation could not be prepared.
+    LeftOut(Step),
     /// Scenario `index` of the plan made its last run; nothing of the next has started.
     ScenarioEnds {
         index: usize,
@@ -65,9 +83,9 @@ pub(crate) enum Event<'a> {
     },
 }
 
-/// Announces what brings the run to scenario `target` (the plan's length: its end): the scenario
-/// under way ends, those in between (without runs) start and end, and `target` starts.
-fn move_to<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_event: &mut dyn FnMut(Event<'p>)) {
+/// Announces what ends before scenario `target` (the plan's length: its end): the scenario under
+/// way ends, and those in between (without runs) start and end.
+fn end_before<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_event: &mut dyn FnMut(Event<'p>)) {
     let first = under_way.map_or(0, |u| u + 1);
     if let Some(index) = under_way.take() {
         on_event(Event::ScenarioEnds { index, scenario: &plan.scenarios[index] });
@@ -76,10 +94,45 @@ fn move_to<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_
         on_event(Event::ScenarioStarts(&plan.scenarios[index]));
         on_event(Event::ScenarioEnds { index, scenario: &plan.scenarios[index] });
     }
-    if let Some(scenario) = plan.scenarios.get(target) {
-        on_event(Event::ScenarioStarts(scenario));
-        *under_way = Some(target);
+}
+
+/// Runs the prepare command of each pending implementation of `scenario` not prepared yet (one
+/// per key), and writes the `unavailable` rows of those that stay unavailable. Nothing is
+/// measured meanwhile. Stops at once when the run is interrupted (no rows for what it cut short).
+fn prepare_for<'p>(
+    scenario: &'p ScenarioPlan,
+    root: &Path,
+    cancel: &CancelToken,
+    prepared: &mut BTreeMap<String, Option<String>>,
+    raw: &mut CsvAppender<RawRecord>,
+    on_event: &mut dyn FnMut(Event<'p>),
+) -> Result<(), RecordsError> {
+    for implementation in &scenario.implementations {
+        let Some(pending) = &implementation.pending else { continue };
+        if !prepared.contains_key(&pending.key) {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            on_event(Event::Preparing { implementation, pending, scenario });
+            let started = Instant::now();
+            let unavailable = plan::prepare(implementation, pending, root, cancel);
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            on_event(Event::Prepared { implementation, pending, scenario, seconds, unavailable: unavailable.clone() });
+            prepared.insert(pending.key.clone(), unavailable);
+        }
+        if let Some(Some(why)) = prepared.get(&pending.key) {
+            raw.append(&unavailable_rows_of(scenario, implementation, why, unix_now()))?;
+        }
     }
+    Ok(())
+}
+
+/// Whether `implementation` was pending and its prepare command left it unavailable.
+fn left_unavailable(implementation: &ImplementationPlan, prepared: &BTreeMap<String, Option<String>>) -> bool {
+    implementation.pending.as_ref().is_some_and(|p| matches!(prepared.get(&p.key), Some(Some(_))))
 }
 
 /// What a whole execution produced, besides the files.
@@ -92,6 +145,8 @@ pub(crate) struct Totals {
     /// What happened to raw.csv and samples.csv from outside (a measured program deleted them)
     /// and how they were kept whole.
     pub record_notes: Vec<String>,
+    /// The pending implementations prepared, by key: None when they ran, else why not.
+    pub prepared: BTreeMap<String, Option<String>>,
 }
 
 /// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
@@ -116,10 +171,21 @@ pub(crate) fn execute(
             totals.interrupted = true;
             break;
         }
-        if under_way != Some(step.scenario) {
-            move_to(plan, step.scenario, &mut under_way, &mut on_event);
-        }
         let scenario = &plan.scenarios[step.scenario];
+        if under_way != Some(step.scenario) {
+            end_before(plan, step.scenario, &mut under_way, &mut on_event);
+            prepare_for(scenario, root, cancel, &mut totals.prepared, &mut raw, &mut on_event)?;
+            if cancel.is_cancelled() {
+                totals.interrupted = true;
+                break;
+            }
+            on_event(Event::ScenarioStarts(scenario));
+            under_way = Some(step.scenario);
+        }
+        if left_unavailable(&scenario.implementations[step.implementation], &totals.prepared) {
+            on_event(Event::LeftOut(step));
+            continue;
+        }
         let started_unix_seconds = unix_now();
         let measured = match child_command(plan, step, root) {
             Ok(command) => {
@@ -149,7 +215,7 @@ pub(crate) fn execute(
     }
     totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
     if !totals.interrupted {
-        move_to(plan, plan.scenarios.len(), &mut under_way, &mut on_event);
+        end_before(plan, plan.scenarios.len(), &mut under_way, &mut on_event);
     }
     Ok(totals)
 }

@@ -1,6 +1,7 @@
 //! Availability checks, made before anything runs: the program of each implementation must exist,
 //! and its `check` command must exit 0 within its time, run in a process group killed with
-//! everything it started.
+//! everything it started. An implementation that fails them but has a `prepare` command is
+//! pending: [`prepare`] runs that command later in the run, then the check again.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::context::{global_values, PlanContext};
-use super::ImplementationPlan;
+use super::{ImplementationPlan, Pending};
+use crate::measure::CancelToken;
 use crate::scenario::{self, ImplementationSpec};
 
 /// How long an availability check may take unless its implementation says otherwise.
@@ -42,20 +44,80 @@ fn shown_command(argv: &[String]) -> String {
     shown
 }
 
+/// How long a prepare command may take unless its implementation says otherwise.
+const DEFAULT_PREPARE_TIMEOUT_SECONDS: f64 = 1800.0;
+
 /// None when the implementation can run; otherwise what is missing and how to fix it.
 pub(super) fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
-    let hint = spec.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
-    let program = resolved.command.first()?;
-    if let Err(why) = find_program(program, &ctx.root) {
+    let check = filled(spec.check.as_ref().map(|c| &c.value), ctx);
+    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    availability(resolved, check.as_deref(), timeout_seconds, spec.hint.as_deref(), &ctx.root, &ctx.cancel)
+}
+
+/// What [`prepare`] needs to make an unavailable implementation available later in the run, when
+/// its catalogue entry has a `prepare` command.
+pub(super) fn pending(why: String, spec: &ImplementationSpec, key: String, ctx: &PlanContext) -> Option<Pending> {
+    let prepare = filled(spec.prepare.as_ref().map(|c| &c.value), ctx)?;
+    Some(Pending {
+        why,
+        prepare,
+        prepare_timeout_seconds: spec.prepare_timeout_seconds.as_ref().map_or(DEFAULT_PREPARE_TIMEOUT_SECONDS, |t| t.value),
+        check: filled(spec.check.as_ref().map(|c| &c.value), ctx),
+        check_timeout_seconds: spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value),
+        hint: spec.hint.clone(),
+        key,
+    })
+}
+
+/// An argv template with the run's placeholders ({python}, {root}, {bin_dir}) filled.
+fn filled(template: Option<&Vec<serde_saphyr::Spanned<String>>>, ctx: &PlanContext) -> Option<Vec<String>> {
+    let globals = global_values(ctx);
+    template.map(|argv| argv.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect())
+}
+
+/// Runs a pending implementation's prepare command (its output shown on stderr, its time
+/// limited), then checks it again: None when it can run now, otherwise why not.
+pub(crate) fn prepare(implementation: &ImplementationPlan, pending: &Pending, root: &Path, cancel: &CancelToken) -> Option<String> {
+    let shown = shown_command(&pending.prepare);
+    let timeout_seconds = pending.prepare_timeout_seconds;
+    let why = match run_command(&pending.prepare, &BTreeMap::new(), root, cancel, Duration::from_secs_f64(timeout_seconds), Output::Shown) {
+        CheckEnd::Exited(status, _) if status.success() => {
+            return availability(
+                implementation,
+                pending.check.as_deref(),
+                pending.check_timeout_seconds,
+                pending.hint.as_deref(),
+                root,
+                cancel,
+            )
+            .map(|why| format!("still unavailable after `{shown}`: {why}"));
+        }
+        CheckEnd::Exited(status, _) => format!("`{shown}` failed ({status}; its output is in the run's log)"),
+        CheckEnd::TimedOut => format!("`{shown}` did not finish within {timeout_seconds} s (prepare_timeout_seconds): killed"),
+        CheckEnd::Cancelled => format!("`{shown}` was interrupted"),
+        CheckEnd::CouldNotStart(e) => format!("`{shown}` could not start: {e}"),
+    };
+    Some(format!("{why}; before it, {}", pending.why))
+}
+
+/// None when `implementation`'s program exists and its check (if any) exits 0 in time.
+fn availability(
+    implementation: &ImplementationPlan,
+    check: Option<&[String]>,
+    timeout_seconds: f64,
+    hint: Option<&str>,
+    root: &Path,
+    cancel: &CancelToken,
+) -> Option<String> {
+    let hint = hint.map(|h| format!(" — {h}")).unwrap_or_default();
+    let program = implementation.command.first()?;
+    if let Err(why) = find_program(program, root) {
         return Some(format!("{why}{hint}"));
     }
-    let check = spec.check.as_ref()?;
-    let globals = global_values(ctx);
-    let argv: Vec<String> = check.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect();
-    let shown = shown_command(&argv);
-    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
-    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", resolved.name);
-    match run_check(&argv, &resolved.env, ctx, Duration::from_secs_f64(timeout_seconds)) {
+    let argv = check?;
+    let shown = shown_command(argv);
+    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", implementation.name);
+    match run_command(argv, &implementation.env, root, cancel, Duration::from_secs_f64(timeout_seconds), Output::Captured) {
         CheckEnd::Exited(status, _) if status.success() => None,
         CheckEnd::Exited(status, stderr) => {
             let stderr = String::from_utf8_lossy(&stderr);
@@ -70,6 +132,15 @@ pub(super) fn check_available(resolved: &ImplementationPlan, spec: &Implementati
     }
 }
 
+/// Where a command's output goes: a check's stderr is kept (its last line says why it failed),
+/// its stdout dropped; a prepare command's both go to the orchestrator's stderr, for the user
+/// to follow (stdout stays the orchestrator's own).
+#[derive(Clone, Copy)]
+enum Output {
+    Captured,
+    Shown,
+}
+
 enum CheckEnd {
     /// With the start of its stderr.
     Exited(std::process::ExitStatus, Vec<u8>),
@@ -78,20 +149,32 @@ enum CheckEnd {
     CouldNotStart(std::io::Error),
 }
 
-/// Runs a check in a process group of its own, killed with everything it started when it ends,
-/// times out or the command is interrupted: a check that hangs must not hang the orchestrator.
-fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext, timeout: Duration) -> CheckEnd {
+/// Runs a check or a prepare command in a process group of its own, killed with everything it
+/// started when it ends, times out or the run is interrupted: a command that hangs must not hang
+/// the orchestrator.
+fn run_command(
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    root: &Path,
+    cancel: &CancelToken,
+    timeout: Duration,
+    output: Output,
+) -> CheckEnd {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     let Some((program, args)) = argv.split_first() else { return CheckEnd::CouldNotStart(std::io::ErrorKind::InvalidInput.into()) };
+    let (stdout, stderr) = match output {
+        Output::Captured => (Stdio::null(), Stdio::piped()),
+        Output::Shown => (Stdio::from(std::io::stderr()), Stdio::inherit()),
+    };
     let spawned = Command::new(program)
         .args(args)
-        .current_dir(&ctx.root)
+        .current_dir(root)
         .envs(env)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .process_group(0)
         .spawn();
     let mut child = match spawned {
@@ -112,7 +195,7 @@ fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext,
     let ended = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if ctx.cancel.is_cancelled() || Instant::now() >= deadline => break None,
+            Ok(None) if cancel.is_cancelled() || Instant::now() >= deadline => break None,
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(_) => break None,
         }
@@ -126,7 +209,7 @@ fn run_check(argv: &[String], env: &BTreeMap<String, String>, ctx: &PlanContext,
     let _ = child.wait();
     match ended {
         Some(status) => CheckEnd::Exited(status, receiver.recv_timeout(Duration::from_millis(250)).unwrap_or_default()),
-        None if ctx.cancel.is_cancelled() => CheckEnd::Cancelled,
+        None if cancel.is_cancelled() => CheckEnd::Cancelled,
         None => CheckEnd::TimedOut,
     }
 }

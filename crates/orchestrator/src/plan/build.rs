@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::availability::check_available;
+use super::availability::{self, check_available};
 use super::context::{global_values, PlanContext};
 use super::datasets::{self, Generated};
 use super::shard::PlanOptions;
@@ -76,8 +76,11 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
                 let resolved = resolve_implementation(name, spec, ctx);
                 // Same name, same catalogue entry: check once. Inline definitions are checked on their own.
                 let key = if file.define.contains_key(name) { format!("{}::{name}", file.name.value) } else { name.clone() };
-                let unavailable = availability.entry(key).or_insert_with(|| check_available(&resolved, spec, ctx)).clone();
-                Ok(ImplementationPlan { unavailable, ..resolved })
+                let unavailable = availability.entry(key.clone()).or_insert_with(|| check_available(&resolved, spec, ctx)).clone();
+                // Not available yet, but it can be prepared later in the run: it counts as runnable.
+                let pending = unavailable.clone().and_then(|why| availability::pending(why, spec, key, ctx));
+                let unavailable = unavailable.filter(|_| pending.is_none());
+                Ok(ImplementationPlan { unavailable, pending, ..resolved })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let follows_protocol: Vec<&str> =
@@ -150,6 +153,7 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
         unavailable: None,
         optional: spec.optional,
         protocol: spec.protocol,
+        pending: None,
     }
 }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Protocol;
 pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Order, SpeedupClaim, TimeMetric};
+pub(crate) use availability::prepare;
 pub(crate) use build::{build, command_for};
 pub use build::{load, sort_by_declared_order, Loaded};
 pub(crate) use check::{check, check_run_count};
@@ -117,6 +118,30 @@ pub struct ImplementationPlan {
     /// Whether its stdout holds a result line (absent in plans written before it existed).
     #[serde(default, skip_serializing_if = "Protocol::is_default")]
     pub protocol: Protocol,
+    /// Not available when the run was planned, but its `prepare` command can make it so: that
+    /// runs before the first scenario that runs it (see [`Pending`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// An implementation that was not available when the run was planned and has a `prepare`
+/// command: the command runs once, between two scenarios (never while a child is measured),
+/// right before the first scenario that runs the implementation; then its check is made again.
+/// Until then it counts as runnable; if it is still not available, its runs are left out and
+/// its rows say why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Why it was not available when the run was planned.
+    pub why: String,
+    /// The prepare command, placeholders filled.
+    pub prepare: Vec<String>,
+    pub prepare_timeout_seconds: f64,
+    /// The availability check made again after `prepare` (its program must exist in any case).
+    pub check: Option<Vec<String>>,
+    pub check_timeout_seconds: f64,
+    pub hint: Option<String>,
+    /// Implementations with the same key (the same catalogue entry) are prepared once.
+    pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -193,6 +193,15 @@ pub struct ImplementationSpec {
     /// The check is killed (and the implementation unavailable) after this long [default 60].
     #[serde(default)]
     pub check_timeout_seconds: Option<Spanned<f64>>,
+    /// What makes the implementation available when its check fails (builds or installs it):
+    /// run once, not measured, between two scenarios, right before the first scenario that runs
+    /// the implementation, never while a child is measured; then the check is made again. So a
+    /// first run measures what is ready (the seed scenario) before it builds what is not.
+    #[serde(default)]
+    pub prepare: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The prepare command is killed (and the implementation unavailable) after this long [default 1800].
+    #[serde(default)]
+    pub prepare_timeout_seconds: Option<Spanned<f64>>,
     /// What to tell the user when the implementation is unavailable, e.g. "run `make build`".
     #[serde(default)]
     pub hint: Option<String>,

@@ -39,6 +39,7 @@ pub fn implementation(name: &str) -> ImplementationPlan {
         unavailable: None,
         optional: false,
         protocol: Default::default(),
+        pending: None,
     }
 }
 

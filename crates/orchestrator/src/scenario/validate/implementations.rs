@@ -31,7 +31,14 @@ pub(crate) fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpe
     if let Some(t) = spec_value.check_timeout_seconds.as_ref().filter(|t| !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0)) {
         return Err(ScenarioError::at(path, t, "check_timeout_seconds must be > 0 and at most 86400"));
     }
-    let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref());
+    if let Some(prepare) = spec_value.prepare.as_ref().filter(|c| c.value.is_empty()) {
+        return Err(ScenarioError::at(path, prepare, "prepare must not be empty: give a command, or leave prepare out"));
+    }
+    if let Some(t) = spec_value.prepare_timeout_seconds.as_ref().filter(|t| !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0))
+    {
+        return Err(ScenarioError::at(path, t, "prepare_timeout_seconds must be > 0 and at most 86400"));
+    }
+    let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref()).chain(spec_value.prepare.as_ref());
     for arg in argvs.flat_map(|argv| argv.value.iter()) {
         for name in placeholders_in(&arg.value).map_err(|m| ScenarioError::at(path, arg, m.to_string()))? {
             if !PLACEHOLDERS.contains(&name) {
