@@ -1,10 +1,11 @@
 """The figures of `make bench-engine` (tests/benchmarks/engine_vs_hyperfine.sh) from its work folder.
 
-Wall time: each round ran `hyperfine -N` and then the orchestrator on the same commands, so each
-round gives one ratio (orchestrator median / hyperfine median, taken minutes apart at most). The
-figure is the median of the round ratios with a distribution-free 95% confidence interval for that
-median (order statistics: the ranks whose binomial coverage is at least 95%), so a reader sees
-whether 1.03 is inside the noise of this machine or not.
+Wall time: each round ran `hyperfine -N` and the orchestrator on one command back to back (the
+order alternating), so each round gives one ratio (orchestrator median / hyperfine median, taken
+within a second of each other for /bin/true and linreg). The figure is the median of the round
+ratios with a distribution-free 95% confidence interval for that median (order statistics: the
+ranks whose binomial coverage is at least 95%), so a reader sees whether 1.03 is inside the noise
+of this machine or not.
 
     engine_ratios.py WORK ROUNDS                      print every figure
     engine_ratios.py WORK ROUNDS --converged 0.03     exit 0 when the wall-time intervals of
@@ -20,12 +21,6 @@ import sys
 
 COMMANDS = ("bin-true", "linreg", "numpy")
 med = statistics.median
-
-
-def hf_key(command):
-    if command == "/bin/true":
-        return "bin-true"
-    return "linreg" if "linreg-static" in command else "numpy"
 
 
 def orch_rows(directory, implementation):
@@ -48,14 +43,19 @@ def median_interval(values, confidence=0.95):
 
 
 def load(work, rounds):
+    """Each command's figures, round by round, over the rounds it has (numpy has fewer)."""
     figures = {"hf_wall": {}, "hf_cpu": {}, "or_wall": {}, "or_cpu": {}, "or_peak": {}}
-    for r in range(1, rounds + 1):
-        for result in json.load(open(f"{work}/hf-{r}.json"))["results"]:
-            k = hf_key(result["command"])
+    for k in COMMANDS:
+        for r in range(1, rounds + 1):
+            try:
+                result = json.load(open(f"{work}/hf-{k}-{r}.json"))["results"][0]
+                rows = orch_rows(f"{work}/orch-{k}-{r}", k)
+            except FileNotFoundError:
+                break
+            if not rows:
+                break
             figures["hf_wall"].setdefault(k, []).append(result["median"])
             figures["hf_cpu"].setdefault(k, []).append(result["user"] + result["system"])
-        for k in COMMANDS:
-            rows = orch_rows(f"{work}/orch-{r}", k)
             figures["or_wall"].setdefault(k, []).append(med(float(x["wall_seconds"]) for x in rows))
             figures["or_cpu"].setdefault(k, []).append(statistics.mean(float(x["user_seconds"]) + float(x["system_seconds"]) for x in rows))
             figures["or_peak"].setdefault(k, []).extend(int(x["peak_rss_bytes"]) for x in rows)
@@ -63,12 +63,14 @@ def load(work, rounds):
 
 
 def round_ratios(figures, k):
-    return [o / h for o, h in zip(figures["or_wall"][k], figures["hf_wall"][k])]
+    return [o / h for o, h in zip(figures["or_wall"].get(k, []), figures["hf_wall"].get(k, []))]
 
 
 def converged(figures, half_width):
     for k in ("bin-true", "linreg"):
         ratios = round_ratios(figures, k)
+        if not ratios:
+            return False
         low, high = median_interval(ratios)
         centre = med(ratios)
         if high > centre * (1 + half_width) or low < centre * (1 - half_width):
@@ -77,34 +79,39 @@ def converged(figures, half_width):
 
 
 def print_wall(figures, rounds):
-    print(f"\nwall time: orchestrator / hyperfine -N, per round (rounds alternate), {rounds} rounds")
-    print(f"{'command':10} {'hyperfine (median)':>18} {'orchestrator':>14} {'ratio: median [95% CI]':>26} {'rounds min–max':>16}")
+    print(f"\nwall time: orchestrator / hyperfine -N, one command a round, both tools back to back (order alternating), up to {rounds} rounds")
+    print(f"{'command':10} {'rounds':>6} {'hyperfine (median)':>18} {'orchestrator':>14} {'ratio: median [95% CI]':>26} {'rounds min–max':>16}")
     for k in COMMANDS:
         ratios = round_ratios(figures, k)
+        if not ratios:
+            print(f"{k:10} no complete round")
+            continue
         low, high = median_interval(ratios)
         h, o = med(figures["hf_wall"][k]), med(figures["or_wall"][k])
-        print(f"{k:10} {h*1e3:15.3f} ms {o*1e3:11.3f} ms {med(ratios):12.3f} [{low:.3f}–{high:.3f}] {min(ratios):8.3f}–{max(ratios):.3f}")
+        print(f"{k:10} {len(ratios):6} {h*1e3:15.3f} ms {o*1e3:11.3f} ms {med(ratios):12.3f} [{low:.3f}–{high:.3f}] {min(ratios):8.3f}–{max(ratios):.3f}")
 
 
 def print_rest(figures, work, rounds):
     print("\nCPU user+system (mean per run), orchestrator / hyperfine")
-    for k in COMMANDS:
+    for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
         h, o = med(figures["hf_cpu"][k]), med(figures["or_cpu"][k])
         print(f"{k:10} {h*1e3:8.3f} ms {o*1e3:8.3f} ms {o/h:7.3f}")
     print("\npeak RSS, median: orchestrator against /usr/bin/time -v (20 runs)")
-    for k in ("linreg", "numpy"):
+    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and glob.glob(f"{work}/time-{k}-*")):
         t = med(int(open(p).read().split()[-1]) * 1024 for p in glob.glob(f"{work}/time-{k}-*"))
         o = med(figures["or_peak"][k])
         print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")
-    print(f"{'bin-true':10} {med(figures['or_peak']['bin-true'])/2**20:8.3f} MiB (no dataset in the parent)")
-    big = [int(x["peak_rss_bytes"]) for x in orch_rows(f"{work}/big", "bin-true")]
-    exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
-    print(f"{'bin-true':10} {med(big)/2**20:8.3f} MiB after generating 10^7 points (max {max(big)/2**20:.3f}; exact in {exact.count('true')}/{len(exact)} runs)")
-    floors = [json.load(open(f"{work}/orch-{r}/environment.json"))["spawn_floor_seconds"] for r in range(1, rounds + 1)]
-    ratios = [f / h for f, h in zip(floors, figures["hf_wall"]["bin-true"])]
-    low, high = median_interval(ratios)
-    print(f"\nspawn floor (the probes of each round) / hyperfine's /bin/true of the same round: {med(ratios):.3f} [95% CI {low:.3f}–{high:.3f}]"
-          f" (floor median {med(floors)*1e3:.3f} ms)")
+    if "bin-true" in figures["or_peak"]:
+        print(f"{'bin-true':10} {med(figures['or_peak']['bin-true'])/2**20:8.3f} MiB (no dataset in the parent)")
+    if glob.glob(f"{work}/big/raw.csv"):
+        big = [int(x["peak_rss_bytes"]) for x in orch_rows(f"{work}/big", "bin-true")]
+        exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
+        print(f"{'bin-true':10} {med(big)/2**20:8.3f} MiB after generating 10^7 points (max {max(big)/2**20:.3f}; exact in {exact.count('true')}/{len(exact)} runs)")
+    if glob.glob(f"{work}/probes/environment.json") and glob.glob(f"{work}/hf-probes.json"):
+        floor = json.load(open(f"{work}/probes/environment.json")).get("spawn_floor_seconds")
+        true = json.load(open(f"{work}/hf-probes.json"))["results"][0]["median"]
+        if floor:
+            print(f"\nspawn floor (the probes) / hyperfine's /bin/true right after: {floor / true:.3f} (floor {floor*1e3:.3f} ms, /bin/true {true*1e3:.3f} ms)")
 
 
 def main(argv):

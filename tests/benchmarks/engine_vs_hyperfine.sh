@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# The measurement engine against the reference tools, on the same commands, interleaved:
-#   wall time   against `hyperfine -N`: rounds alternate (hyperfine, then the orchestrator, on the
-#               same commands); each round gives one ratio of medians, and the figure is the median
-#               of the round ratios with its 95% confidence interval (distribution-free, from order
-#               statistics). Rounds go on, MIN_ROUNDS at least and MAX_ROUNDS at most, until the
-#               interval of /bin/true and of linreg is within ±3% of its median.
-#   peak memory against `/usr/bin/time -v` (median of RUNS runs each)
+# The measurement engine against the reference tools, on the same commands:
+#   wall time   against `hyperfine -N`: for each command, rounds of RUNS runs by hyperfine and RUNS
+#               by the orchestrator back to back (the order alternating from round to round, so a
+#               drift of the machine's speed counts against each tool alike); each round gives one
+#               ratio of medians, and the figure is the median of the round ratios with its 95%
+#               confidence interval (distribution-free, from order statistics). A round lasts under
+#               a second for /bin/true and linreg: the two tools measure the machine in the same
+#               state, which rounds of several commands, seconds apart, did not (their ratios
+#               ranged 0.76–1.34 on a 2-vCPU Zen 3). Rounds go on, MIN_ROUNDS at least and
+#               MAX_ROUNDS at most, until the intervals of /bin/true and of linreg are within ±3%
+#               of their medians; python-numpy gets NUMPY_ROUNDS rounds.
+#   peak memory against `/usr/bin/time -v` (median of 20 runs each)
 #   CPU time    against hyperfine's user + system
+#   spawn floor the probes' (one orchestrator run with probes) against hyperfine's /bin/true
+#               measured right after it
 # and /bin/true measured after the orchestrator generated a 10^7-point dataset (its own RSS is
 # then ~200 MB: a parent's high-water mark must not leak into the child's peak).
-# Runs are grouped (each command back to back), as hyperfine runs them.
 # A benchmark, not a test: it prints the figures and the ratios; the README records them.
-# Each round's orchestrator run also runs the probes, whose spawn floor is set against hyperfine's /bin/true.
 # Usage: make bench-engine   (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MIN_ROUNDS=${MIN_ROUNDS:-8}
-MAX_ROUNDS=${MAX_ROUNDS:-30}
+MIN_ROUNDS=${MIN_ROUNDS:-20}
+MAX_ROUNDS=${MAX_ROUNDS:-300}
+NUMPY_ROUNDS=${NUMPY_ROUNDS:-10}
 HALF_WIDTH=${HALF_WIDTH:-0.03}
-RUNS=${RUNS:-100}
+RUNS=${RUNS:-50}
 ORCH=./target/release/orchestrator
 PY=python_impl/.venv/bin/python
 command -v hyperfine >/dev/null || { echo "bench-engine: hyperfine is not installed (apt-get install hyperfine)"; exit 2; }
@@ -28,18 +34,20 @@ printf 'x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n' > "$work/seed.csv"
 LINREG="$PWD/target/release/linreg-static --data $work/seed.csv --epochs 1000 --learning-rate 0.01 --kernel scalar"
 NUMPY="$PWD/$PY $PWD/python_impl/linreg_numpy.py --data $work/seed.csv --epochs 1000 --learning-rate 0.01"
 
-cat > "$work/engine.yaml" <<YAML
-name: engine
+# One scenario per command: a round measures one command with both tools, back to back.
+for name in bin-true linreg numpy; do
+  case $name in bin-true) cmd=/bin/true ;; linreg) cmd=$LINREG ;; numpy) cmd=$NUMPY ;; esac
+  cat > "$work/$name.yaml" <<YAML
+name: engine-$name
 dataset: {csv: {path: $work/seed.csv}}
 training: {epochs: 1000, learning_rate: 0.01}
-implementations: [bin-true, linreg, numpy]
-baseline: bin-true
+implementations: [$name]
+baseline: $name
 define:
-  bin-true: {command: ["/bin/true"], protocol: none}
-  linreg: {command: [$(printf '"%s", ' $LINREG | sed 's/, $//')], protocol: none}
-  numpy: {command: [$(printf '"%s", ' $NUMPY | sed 's/, $//')], protocol: none}
+  $name: {command: [$(printf '"%s", ' $cmd | sed 's/, $//')], protocol: none}
 measure: {warmup: 5, repetitions: $RUNS, sample_interval_ms: 1, order: grouped}
 YAML
+done
 cat > "$work/big.yaml" <<YAML
 name: big-parent
 dataset: {generate: {n: 10000000, slope: 2, intercept: 0.5, noise: 0.1, seed: 1}}
@@ -53,13 +61,25 @@ YAML
 
 cpu() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu family'), model $(cpu model), stepping $(cpu stepping)), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says.
+round() {
+  local name=$1 r=$2 cmd=$3
+  local hf=(hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$name-$r.json" "$cmd")
+  local or=("$ORCH" run --no-probes --results "$work/results" --out "$work/orch-$name-$r" "$work/$name.yaml")
+  if [ $((r % 2)) -eq 1 ]; then "${hf[@]}" >/dev/null 2>&1; "${or[@]}" >/dev/null 2>&1
+  else "${or[@]}" >/dev/null 2>&1; "${hf[@]}" >/dev/null 2>&1; fi
+}
+"$ORCH" run --results "$work/results" --out "$work/probes" "$work/bin-true.yaml" >/dev/null 2>&1
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-probes.json" /bin/true >/dev/null 2>&1
 ROUNDS=0
 while :; do
   ROUNDS=$((ROUNDS + 1))
-  hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$ROUNDS.json" /bin/true "$LINREG" "$NUMPY" >/dev/null 2>&1
-  "$ORCH" run --results "$work/results" --out "$work/orch-$ROUNDS" "$work/engine.yaml" >/dev/null
-  echo "round $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))"
+  round bin-true "$ROUNDS" /bin/true
+  round linreg "$ROUNDS" "$LINREG"
+  [ "$ROUNDS" -le "$NUMPY_ROUNDS" ] && round numpy "$ROUNDS" "$NUMPY"
+  [ $((ROUNDS % 10)) -eq 0 ] && echo "round $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))"
   [ "$ROUNDS" -lt "$MIN_ROUNDS" ] && continue
+  [ "$ROUNDS" -lt "$NUMPY_ROUNDS" ] && continue
   [ "$ROUNDS" -ge "$MAX_ROUNDS" ] && break
   python3 tests/benchmarks/engine_ratios.py "$work" "$ROUNDS" --converged "$HALF_WIDTH" && break
 done

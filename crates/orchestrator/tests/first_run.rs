@@ -301,7 +301,7 @@ define:
     // second scenario.
     let at = |text: &str| stderr.find(text).unwrap_or_else(|| panic!("`{text}` in: {stderr}"));
     let order = [
-        at("note: 'late' is not ready"),
+        at("note: 'late' is not built or installed yet"),
         at("(first done; 1 scenario to go"),
         at("preparing late for second"),
         at("made by late"),

@@ -254,12 +254,10 @@ fn refuse_unavailable(plan: &Plan, keep_going: bool) -> anyhow::Result<()> {
                 }
                 None if implementation.pending.is_some() && !noted.contains(&implementation.name) => {
                     noted.push(implementation.name.clone());
-                    let pending = implementation.pending.as_ref().map(|p| (p.prepare.join(" "), p.why.as_str())).unwrap_or_default();
+                    let prepare = implementation.pending.as_ref().map(|p| p.prepare.join(" ")).unwrap_or_default();
                     errln!(
-                        "note: '{}' is not ready ({}); `{}` will prepare it before the first scenario that runs it",
-                        implementation.name,
-                        pending.1,
-                        pending.0
+                        "note: '{}' is not built or installed yet: `{prepare}` will prepare it right before the first scenario that runs it",
+                        implementation.name
                     )
                 }
                 Some(why) if implementation.optional => {
