@@ -78,11 +78,12 @@ fn fit(
 
     // Checking the data is a pass over it, done with the GIL released too.
     let outcome = py.detach(|| {
-        first_non_finite("x", x)
-            .or_else(|| first_non_finite("y", y))
-            .map_or_else(|| Ok(linreg::fit(x, y, epochs, learning_rate, kernel)), Err)
+        first_non_finite("x", x).or_else(|| first_non_finite("y", y)).map_or_else(
+            || Ok(kernel.with_gradient_sums_on_threads(x, y, |sums| linreg::fit::descend(x, y, epochs, learning_rate, sums))),
+            Err,
+        )
     });
-    let fit = outcome.map_err(PyValueError::new_err)?;
+    let (fit, threads) = outcome.map_err(PyValueError::new_err)?;
     let diverged_at_epoch = match fit.status {
         FitStatus::Ok => None,
         FitStatus::Diverged { at_epoch } => Some(at_epoch),
@@ -95,7 +96,7 @@ fn fit(
         epochs_run: fit.epochs_run,
         diverged_at_epoch,
         kernel: kernel.label(),
-        threads: kernel.threads_used(x.len()),
+        threads,
         data_addresses: (x.as_ptr() as usize, y.as_ptr() as usize),
     })
 }

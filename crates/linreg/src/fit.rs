@@ -70,7 +70,8 @@ impl Kernel {
         }
     }
 
-    /// How many threads sum a dataset of `n` points.
+    /// How many threads may sum a dataset of `n` points (the parallel kernel's `auto` may settle
+    /// on one: [`Kernel::with_gradient_sums_on_threads`] says what it used).
     pub fn threads_used(self, n: usize) -> usize {
         match self {
             Kernel::Scalar | Kernel::Simd(_) => 1,
@@ -83,13 +84,27 @@ impl Kernel {
     /// (the parallel kernel's threads) is ready before `body` starts and lives exactly as long as
     /// it, so a caller that starts its clock inside `body` times the epochs alone.
     pub fn with_gradient_sums<R>(self, x: &[f64], y: &[f64], body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
+        self.with_gradient_sums_on_threads(x, y, body).0
+    }
+
+    /// [`Kernel::with_gradient_sums`], and the threads the epochs ran on: with `--threads auto`
+    /// the parallel kernel measures its first epochs on one thread and on every core and keeps
+    /// the faster, so how many it used is known only afterwards.
+    pub fn with_gradient_sums_on_threads<R>(
+        self,
+        x: &[f64],
+        y: &[f64],
+        body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
+    ) -> (R, usize) {
         match self {
-            Kernel::Scalar => body(&mut |w, b| scalar::gradient_sums(x, y, w, b)),
-            Kernel::Simd(isa) => body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)),
+            Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), 1),
+            Kernel::Simd(isa) => (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1),
             // Data of one block is summed by the simd kernel alone; said here, not only inside
             // `parallel`, so that `body` is inlined with the sums as for `Simd`: at 100 points
             // (~30 ns an epoch) going through the pool's function cost ~60% more.
-            Kernel::Parallel { isa, .. } if x.len() <= parallel::BLOCK_POINTS => body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)),
+            Kernel::Parallel { isa, .. } if x.len() <= parallel::BLOCK_POINTS => {
+                (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1)
+            }
             Kernel::Parallel { threads, isa } => parallel::with_gradient_sums(x, y, threads, isa, body),
         }
     }

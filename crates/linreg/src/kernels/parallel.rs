@@ -43,17 +43,24 @@ use super::simd::{self, Isa};
 /// every vector block (32 points for AVX-512).
 pub const BLOCK_POINTS: usize = 16_384;
 
-/// `--threads auto` uses one thread below this many points, every core from it on: 1 MiB of x and
-/// y, one core's L2 on the Zen 5 this was measured on. Below it one core keeps the data in its L2
-/// and a second thread gains at most ~25% on a quiet machine and loses on a busy one; from it on,
-/// split over two cores, the data fits both L2s and two threads are ~2× faster. Measured in
-/// process, best 2 ms batch of 21, interleaved (`reference_kernel --best-of 21 ...`, load average
-/// 5–6 from other tenants), simd vs 2 threads, ns per point per epoch: 1.7·10^4 (2 blocks) 0.076
-/// vs 0.084; 2.5·10^4 0.065 vs 0.057; 3.3·10^4 0.059 vs 0.049; 5·10^4 0.072 vs 0.052; 6.6·10^4
-/// 0.096 vs 0.045; 10^5 0.119 vs 0.045. Medians of the same batches, what a busy machine gives:
-/// two threads slower at 1.7·10^4, 2.5·10^4 and 3.3·10^4 (0.091 vs 0.078, 0.071 vs 0.070, 0.069 vs
-/// 0.064), faster at 6.6·10^4 (0.074 vs 0.100), even at 10^5 (0.124 vs 0.127).
-pub const AUTO_MIN_POINTS: usize = (1 << 20) / 16;
+/// `--threads auto` decides between one thread and every core by measuring, at the start of each
+/// fit: with two blocks or more, the pool starts, and its first epochs alternate between the pool
+/// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each); the faster by median wins for
+/// the rest of the fit. The sums are the same bits either way (blocks added in block order).
+/// Measured, not a size: where a second thread starts to pay depends on the core's caches and on
+/// what it costs to meet once an epoch, which differ from CPU to CPU and from a quiet machine to a
+/// busy one. The size that was used before, 65 536 points (1 MiB, one core's L2 on the Zen 5 it
+/// was found on), left 1.6–1.9× on the table on a 2-vCPU Zen 3 (512 KiB L2) between 26 000 and
+/// 66 000 points, where two threads were already faster (`standalone.py`, 5 interleaved runs of
+/// 10^9 point-epochs: 0.121 vs 0.193 ns at 26 000 points, 0.127 vs 0.236 at 33 000).
+pub const CALIBRATION_EPOCHS: usize = 8;
+
+/// An epoch that takes this long on the pool is long enough for the pool to pay whatever meeting
+/// once an epoch costs (a futex wake and an IPI through the hypervisor: ~22 µs measured, see
+/// [`WAKE_WORTH`]), and a worker kept off its CPU costs it one block at most (the calling thread
+/// sums what is late): `auto` keeps the pool without trying one thread, so a fit of few long
+/// epochs (10^6 points and more) spends none of them alone.
+const LONG_EPOCH: Duration = Duration::from_micros(100);
 
 /// Rounds of a wait that spin (one `pause` each, 42 ns measured on Zen 5) before the thread parks:
 /// ~20 µs, more than the calling thread's end of an epoch (about one block plus adding the blocks)
@@ -72,7 +79,8 @@ const MAX_BLOCKS: usize = (1 << INDEX_BITS) - 1;
 /// How many threads the parallel kernel may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Threads {
-    /// One thread below [`AUTO_MIN_POINTS`], every core this process may use from there on.
+    /// Every core this process may use, or one thread when the fit's first epochs measure one
+    /// faster (see [`CALIBRATION_EPOCHS`]).
     Auto,
     /// At most this many (fewer when there are fewer blocks than threads).
     Exactly(NonZeroUsize),
@@ -96,32 +104,117 @@ fn block_len(n: usize, min_len: usize) -> usize {
     }
 }
 
-/// How many threads a fit of `n` points uses: one per block at most. `Threads::Auto` asks
-/// [`default_threads`] only when n is large enough for it to matter.
+/// How many threads a fit of `n` points may use: one per block at most (`Threads::Auto` may then
+/// settle on one: [`with_gradient_sums`] says what it used).
 pub fn threads_used(n: usize, threads: Threads) -> usize {
     threads_for(n, threads, BLOCK_POINTS)
 }
 
 fn threads_for(n: usize, threads: Threads, min_block_len: usize) -> usize {
     let blocks = n.div_ceil(block_len(n, min_block_len)).max(1);
+    if blocks == 1 {
+        return 1;
+    }
     let wanted = match threads {
-        Threads::Auto if n < AUTO_MIN_POINTS => 1,
         Threads::Auto => default_threads().get(),
         Threads::Exactly(t) => t.get(),
     };
     wanted.min(blocks)
 }
 
+/// Whether an epoch runs on the pool or on the calling thread alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Pool,
+    Alone,
+}
+
+/// `Threads::Auto`'s choice, epoch by epoch: [`CALIBRATION_EPOCHS`] on the pool, then as many
+/// on the calling thread alone, then the faster by median stays. The first [`SETTLING_EPOCHS`] of
+/// each are not counted: they bring the data into the caches the other way round (alternating
+/// epoch by epoch measured neither way: each alone epoch evicted the pool's halves from the L2s,
+/// and `auto` chose one thread at 66 000 points, where two are 1.8× faster). An epoch of the
+/// pool that takes [`LONG_EPOCH`] or more settles it on the pool at once.
+#[derive(Debug, Clone)]
+struct Chooser {
+    epochs: usize,
+    pool: Vec<Duration>,
+    alone: Vec<Duration>,
+    chosen: Option<Mode>,
+}
+
+/// One thread is kept only when its median epoch is this much faster than the pool's: a few
+/// calibration epochs on a 2-vCPU VM differ by more than 10% from noise alone, and with two
+/// blocks or more the pool is the faster on a quiet machine (it chose one thread at 66 000
+/// points in some runs without this margin).
+const ALONE_MARGIN: f64 = 0.9;
+
+/// Epochs at the start of each half of the calibration that are not counted.
+const SETTLING_EPOCHS: usize = 2;
+
+impl Chooser {
+    fn new() -> Chooser {
+        Chooser { epochs: 0, pool: Vec::with_capacity(CALIBRATION_EPOCHS), alone: Vec::with_capacity(CALIBRATION_EPOCHS), chosen: None }
+    }
+
+    /// A choice made already (`Threads::Exactly`: the pool, always).
+    fn settled(mode: Mode) -> Chooser {
+        Chooser { epochs: 0, pool: Vec::new(), alone: Vec::new(), chosen: Some(mode) }
+    }
+
+    fn next(&self) -> Mode {
+        match self.chosen {
+            Some(mode) => mode,
+            None if self.epochs < CALIBRATION_EPOCHS => Mode::Pool,
+            None => Mode::Alone,
+        }
+    }
+
+    fn record(&mut self, mode: Mode, took: Duration) {
+        if self.chosen.is_some() {
+            return;
+        }
+        let counted = self.epochs % CALIBRATION_EPOCHS >= SETTLING_EPOCHS;
+        self.epochs += 1;
+        match mode {
+            Mode::Pool if took >= LONG_EPOCH => self.chosen = Some(Mode::Pool),
+            Mode::Pool if counted => self.pool.push(took),
+            Mode::Alone if counted => self.alone.push(took),
+            _ => {}
+        }
+        if self.chosen.is_none() && self.epochs >= 2 * CALIBRATION_EPOCHS {
+            let (pool, alone) = (median(&mut self.pool), median(&mut self.alone));
+            self.chosen = Some(if alone.as_secs_f64() < ALONE_MARGIN * pool.as_secs_f64() { Mode::Alone } else { Mode::Pool });
+        }
+    }
+
+    /// The threads the fit ran on: the pool's unless it settled on the calling thread alone.
+    fn threads(&self, pool_threads: usize) -> usize {
+        if self.chosen == Some(Mode::Alone) {
+            1
+        } else {
+            pool_threads
+        }
+    }
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or(Duration::MAX)
+}
+
 /// Runs `body` with a function from (w, b) to one epoch's (Σ e_i·x_i, Σ e_i), computed by
 /// `threads_used(n, threads)` threads that are started and running before `body` is called (so a
-/// caller that times inside `body` times the epochs alone) and stopped after it returns.
+/// caller that times inside `body` times the epochs alone) and stopped after it returns. Returns
+/// what `body` returned and the threads the epochs ran on (with `Threads::Auto`, one when its
+/// first epochs measured the calling thread alone faster).
 pub fn with_gradient_sums<R>(
     x: &[f64],
     y: &[f64],
     threads: Threads,
     isa: Isa,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
-) -> R {
+) -> (R, usize) {
     with_blocks(x, y, threads, isa, BLOCK_POINTS, body)
 }
 
@@ -134,19 +227,21 @@ fn with_blocks<R>(
     isa: Isa,
     min_block_len: usize,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
-) -> R {
+) -> (R, usize) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     let block_len = block_len(x.len(), min_block_len);
+    let requested = threads;
     let threads = threads_for(x.len(), threads, min_block_len);
     let work = Work { x, y, isa, block_len };
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
-        return body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b));
+        return (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1);
     }
     if threads == 1 {
-        return body(&mut |w, b| work.sum_in_order(w, b));
+        return (body(&mut |w, b| work.sum_in_order(w, b)), 1);
     }
+    let mut chooser = if requested == Threads::Auto { Chooser::new() } else { Chooser::settled(Mode::Pool) };
 
     let pool = Pool::new(work.blocks(), threads);
     let started = Barrier::new(threads);
@@ -169,19 +264,31 @@ fn with_blocks<R>(
         let mut epoch = 0u64;
         // The first epoch always wakes a parked worker: its length is not known yet.
         let mut last_epoch = Duration::MAX;
-        body(&mut |w, b| {
-            epoch += 1;
+        let result = body(&mut |w, b| {
+            let mode = chooser.next();
             let epoch_start = Instant::now();
-            pool.start_epoch(epoch, w, b, &workers, last_epoch >= WAKE_WORTH);
-            let summing_start = Instant::now();
-            let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
-            // About one block's time: what a worker that is running needs at most to finish the
-            // block it holds.
-            let patience = summing_start.elapsed() / summed_here.max(1) + PATIENCE_SLACK;
-            let total = pool.total(epoch, w, b, &work, patience);
-            last_epoch = epoch_start.elapsed();
+            let total = match mode {
+                // The workers are not called: they spin a little, then park, as between fits.
+                Mode::Alone => work.sum_in_order(w, b),
+                Mode::Pool => {
+                    epoch += 1;
+                    pool.start_epoch(epoch, w, b, &workers, last_epoch >= WAKE_WORTH);
+                    let summing_start = Instant::now();
+                    let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
+                    // About one block's time: what a worker that is running needs at most to
+                    // finish the block it holds.
+                    let patience = summing_start.elapsed() / summed_here.max(1) + PATIENCE_SLACK;
+                    pool.total(epoch, w, b, &work, patience)
+                }
+            };
+            let took = epoch_start.elapsed();
+            if mode == Mode::Pool {
+                last_epoch = took;
+            }
+            chooser.record(mode, took);
             total
-        })
+        });
+        (result, chooser.threads(threads))
     })
 }
 
@@ -442,14 +549,74 @@ mod tests {
     }
 
     #[test]
-    fn small_data_uses_fewer_threads_and_auto_one_below_the_threshold() {
+    fn small_data_uses_fewer_threads_and_auto_at_most_every_core() {
         assert_eq!(threads_used(5, exactly(3)), 1);
         assert_eq!(threads_used(BLOCK_POINTS, exactly(2)), 1, "one block");
+        assert_eq!(threads_used(BLOCK_POINTS, Threads::Auto), 1, "one block");
         assert_eq!(threads_used(BLOCK_POINTS + 1, exactly(2)), 2);
         assert_eq!(threads_used(3 * BLOCK_POINTS, exactly(8)), 3);
-        assert_eq!(threads_used(AUTO_MIN_POINTS - 1, Threads::Auto), 1);
+        assert_eq!(threads_used(BLOCK_POINTS + 1, Threads::Auto), default_threads().get().min(2));
         assert_eq!(threads_used(10_000_000, Threads::Auto), default_threads().get());
         assert_eq!(threads_for(40, exactly(3), 16), 3);
+    }
+
+    fn micros(values: &[u64]) -> Vec<Duration> {
+        values.iter().map(|&v| Duration::from_micros(v)).collect()
+    }
+
+    /// Feeds `pool` and `alone` epoch times to a chooser in the order it asks for them.
+    fn choose(pool: &[u64], alone: &[u64]) -> Chooser {
+        let (mut pool, mut alone) = (micros(pool).into_iter(), micros(alone).into_iter());
+        let mut chooser = Chooser::new();
+        for _ in 0..2 * CALIBRATION_EPOCHS {
+            let mode = chooser.next();
+            let took = match mode {
+                Mode::Pool => pool.next(),
+                Mode::Alone => alone.next(),
+            };
+            chooser.record(mode, took.expect("the chooser asks for no more than it said"));
+        }
+        chooser
+    }
+
+    #[test]
+    fn auto_times_the_pool_then_one_thread_and_keeps_the_faster_by_median() {
+        let mut chooser = Chooser::new();
+        for _ in 0..CALIBRATION_EPOCHS {
+            assert_eq!((chooser.next(), chooser.chosen), (Mode::Pool, None), "the pool first");
+            chooser.record(Mode::Pool, Duration::from_micros(10));
+        }
+        assert_eq!(chooser.next(), Mode::Alone);
+        // The pool faster in most epochs, one outlier each way, its settling epochs slow: the pool.
+        let faster_pool = choose(&[80, 80, 5, 6, 90, 5, 6, 5], &[9, 9, 2, 9, 10, 9, 9, 9]);
+        assert_eq!((faster_pool.chosen, faster_pool.threads(2)), (Some(Mode::Pool), 2));
+        // A busy second CPU: the pool waits for its worker in most epochs.
+        let busy = choose(&[30, 40, 8, 35, 50, 30, 45, 33], &[30, 30, 9, 10, 9, 9, 8, 9]);
+        assert_eq!((busy.chosen, busy.next(), busy.threads(2)), (Some(Mode::Alone), Mode::Alone, 1));
+    }
+
+    #[test]
+    fn a_long_epoch_on_the_pool_settles_it_at_once() {
+        let mut chooser = Chooser::new();
+        chooser.record(Mode::Pool, LONG_EPOCH);
+        assert_eq!((chooser.chosen, chooser.next()), (Some(Mode::Pool), Mode::Pool));
+        chooser.record(Mode::Alone, Duration::from_nanos(1));
+        assert_eq!(chooser.chosen, Some(Mode::Pool), "a choice made stays");
+    }
+
+    #[test]
+    fn auto_sums_bit_for_bit_like_one_thread_through_and_after_its_calibration() {
+        let (x, y) = data(1003);
+        let epochs = |sums: &mut dyn FnMut(f64, f64) -> (f64, f64)| {
+            (0..3 * CALIBRATION_EPOCHS).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
+        };
+        for isa in Isa::available() {
+            let (want, one) = with_blocks(&x, &y, exactly(1), isa, 32, epochs);
+            let (got, used) = with_blocks(&x, &y, Threads::Auto, isa, 32, epochs);
+            assert_eq!(got, want, "{isa}");
+            assert_eq!(one, 1);
+            assert!(used == 1 || used == default_threads().get(), "{used} threads");
+        }
     }
 
     #[test]
@@ -471,10 +638,13 @@ mod tests {
     fn any_thread_count_sums_bit_for_bit_like_one() {
         let (x, y) = data(1003);
         for isa in Isa::available() {
-            let want = with_blocks(&x, &y, exactly(1), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
+            let (want, _) =
+                with_blocks(&x, &y, exactly(1), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
             for t in 2..=4 {
-                let got = with_blocks(&x, &y, exactly(t), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
+                let (got, used) =
+                    with_blocks(&x, &y, exactly(t), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
                 assert_eq!(got, want, "{t} threads, {isa}");
+                assert_eq!(used, t, "an exact count is never second-guessed");
             }
         }
     }
@@ -483,7 +653,7 @@ mod tests {
     fn block_order_sums_agree_with_one_pass() {
         let (x, y) = data(100_003);
         let isa = Isa::detect();
-        let (ex, e) = with_gradient_sums(&x, &y, exactly(2), isa, |sums| sums(0.5, -0.25));
+        let ((ex, e), _) = with_gradient_sums(&x, &y, exactly(2), isa, |sums| sums(0.5, -0.25));
         let (want_ex, want_e) = super::super::scalar::gradient_sums(&x, &y, 0.5, -0.25);
         assert!((ex - want_ex).abs() <= 1e-9 * want_ex.abs(), "{ex} vs {want_ex}");
         assert!((e - want_e).abs() <= 1e-9 * want_e.abs().max(1.0), "{e} vs {want_e}");
@@ -492,7 +662,7 @@ mod tests {
     #[test]
     fn a_body_that_never_sums_still_stops_the_workers() {
         let x = vec![1.0; 100];
-        assert_eq!(with_blocks(&x, &x, exactly(3), Isa::PORTABLE, 16, |_| 42), 42);
+        assert_eq!(with_blocks(&x, &x, exactly(3), Isa::PORTABLE, 16, |_| 42), (42, 3));
     }
 
     #[test]
@@ -520,8 +690,8 @@ mod tests {
             let scalar = super::super::scalar::gradient_sums(&x, &y, w, b);
             let magnitude: f64 = x.iter().zip(&y).map(|(&xi, &yi)| ((w * xi).abs() + b.abs() + yi.abs()) * (1.0 + xi.abs())).sum();
             for isa in Isa::available() {
-                let one = with_blocks(&x, &y, exactly(1), isa, 32, |sums| sums(w, b));
-                let pool = with_blocks(&x, &y, exactly(threads), isa, 32, |sums| (0..3).map(|_| sums(w, b)).last());
+                let (one, _) = with_blocks(&x, &y, exactly(1), isa, 32, |sums| sums(w, b));
+                let (pool, _) = with_blocks(&x, &y, exactly(threads), isa, 32, |sums| (0..3).map(|_| sums(w, b)).last());
                 proptest::prop_assert_eq!(pool, Some(one), "{} threads, {}", threads, isa);
                 let tolerance = 4.0 * f64::EPSILON * x.len() as f64 * magnitude;
                 proptest::prop_assert!((one.0 - scalar.0).abs() <= tolerance && (one.1 - scalar.1).abs() <= tolerance);
@@ -534,7 +704,7 @@ mod tests {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
         let (x, y) = data(640);
         let want = Work { x: &x, y: &y, isa: Isa::PORTABLE, block_len: 16 }.sum_in_order(0.3, 0.2);
-        let got = with_blocks(&x, &y, exactly(8), Isa::PORTABLE, 16, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
+        let (got, _) = with_blocks(&x, &y, exactly(8), Isa::PORTABLE, 16, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
         assert_eq!(got, Some(want));
     }
 }
