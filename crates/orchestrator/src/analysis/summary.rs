@@ -11,7 +11,7 @@ use super::fits::{self, FitsSummary};
 use super::index::{AtPoint, Grouped};
 use super::metric::Metric;
 use super::parallel;
-use crate::environment::probes::LimitBound;
+use crate::environment::probes::{LimitBound, MachineLimits};
 use crate::environment::Environment;
 use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
 use crate::records::{RawRecord, RunStatus};
@@ -203,7 +203,8 @@ fn summarise_scenario(
             let key = format!("{}/{}/{}", scenario.name, point.index, implementation.name);
             let rows = records.rows(&(&scenario.name, point.index, &implementation.name));
             let planned = if implementation.runs_at(point) { scenario.measure.repetitions as usize } else { 0 };
-            let mut summary = summarise_implementation(&implementation.name, rows, point.n, planned, &key, environment);
+            let limits = environment.map(|e| e.limits_at(&scenario.name, point.index));
+            let mut summary = summarise_implementation(&implementation.name, rows, point.n, planned, &key, environment, limits);
             let against_baseline =
                 |metric| ratio_between(records, &scenario.name, point.index, &scenario.baseline, &implementation.name, metric);
             summary.speedup_vs_baseline = against_baseline(Metric::Wall);
@@ -266,6 +267,7 @@ fn summarise_implementation(
     planned: usize,
     key: &str,
     environment: Option<&Environment>,
+    limits: Option<MachineLimits<'_>>,
 ) -> ImplementationSummary {
     let status_counts = StatusCounts::of(rows);
     let counted: Vec<&RawRecord> = rows.iter().copied().filter(|r| r.status != RunStatus::Unavailable).collect();
@@ -302,7 +304,7 @@ fn summarise_implementation(
     let ns_per_point_epoch = one_fit.filter(|_| n > 0 && epochs_run > 0).map(|t| t * 1e9 / (n as f64 * epochs_run as f64));
     // An implementation that does not say how many threads it used is taken to use one.
     let thread_count = threads.map_or(1, |t| usize::try_from(t).unwrap_or(usize::MAX));
-    let limit = environment.and_then(|e| e.limits().at(n, thread_count));
+    let limit = limits.and_then(|l| l.at(n, thread_count));
     let spawn_floor = environment.and_then(|e| e.spawn_floor_seconds).filter(|s| *s > 0.0);
     let same_bits = |a: Option<f64>, b: Option<f64>| a.map(f64::to_bits) == b.map(f64::to_bits);
     ImplementationSummary {

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::progress::Progress;
-use crate::environment::{self, Environment, PreparedImplementation};
-use crate::plan::{ImplementationPlan, Pending, Plan, ScenarioPlan};
+use crate::environment::{self, probes, Environment, PointLimitProbe, PreparedImplementation};
+use crate::measure::CancelToken;
+use crate::plan::{ImplementationPlan, Pending, Plan, PointPlan, ScenarioPlan};
 use crate::records::{self, ENVIRONMENT_JSON};
 use crate::report;
 
@@ -22,7 +23,13 @@ pub(super) struct Between<'a> {
     pub(super) env: Environment,
     /// When the prepare command under way started.
     pub(super) started_preparing: Option<String>,
+    /// Whether the limit of each point is measured right before it (the probes run).
+    pub(super) probe_points: bool,
 }
+
+/// Points smaller than this get no bandwidth probe of their own: their epochs are too short for a
+/// limit to say anything (start-up and the loop's overhead decide), and they keep the curve's.
+const PROBED_POINT_MIN_N: u64 = 1024;
 
 impl Between<'_> {
     /// A pending implementation's prepare command starts: said, and the bar hidden for its output.
@@ -68,6 +75,32 @@ impl Between<'_> {
         });
         self.save(progress);
         progress.resume();
+    }
+
+    /// A point starts: the read bandwidth at its working set is measured first (untimed, nothing
+    /// else of ours running), so its limit is the machine as it is now.
+    pub(super) fn point_starts(&mut self, scenario: &ScenarioPlan, point: &PointPlan, cancel: &CancelToken, progress: &Progress) {
+        if !self.probe_points || point.n < PROBED_POINT_MIN_N || cancel.is_cancelled() {
+            return;
+        }
+        let Ok(points) = usize::try_from(point.n) else { return };
+        match probes::measure_at_point(points, cancel) {
+            Ok(Some(bandwidth)) => {
+                self.env.point_bandwidth.push(PointLimitProbe {
+                    scenario: scenario.name.clone(),
+                    point: point.index,
+                    measured_utc: environment::utc_now(),
+                    bandwidth,
+                });
+                self.save(progress);
+            }
+            Ok(None) => {}
+            Err(e) if cancel.is_cancelled() => drop(e),
+            Err(e) => progress.say(format!(
+                "warning: the bandwidth at {} could not be measured ({e}); its limit is the start-of-run curve's",
+                point.label
+            )),
+        }
     }
 
     pub(super) fn scenario_starts(&mut self, scenario: &ScenarioPlan, progress: &Progress) {

@@ -306,13 +306,14 @@ fn execute_plan(
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);
-    let mut between = Between { run_dir, plan, env, started_preparing: None };
+    let mut between = Between { run_dir, plan, env, started_preparing: None, probe_points: probe_array_mib.is_some() };
     let totals = execute::execute(plan, root, run_dir, cancel, |event| match event {
         Event::Preparing { implementation, pending, scenario } => between.preparing(implementation, pending, scenario, &mut progress),
         Event::Prepared { implementation, pending, scenario, seconds, unavailable } => {
             between.prepared(implementation, pending, scenario, seconds, unavailable, &mut progress)
         }
         Event::ScenarioStarts(scenario) => between.scenario_starts(scenario, &progress),
+        Event::PointStarts { scenario, point } => between.point_starts(scenario, point, cancel, &progress),
         Event::Run(run) => progress.update(run),
         Event::LeftOut(step) => progress.left_out(step),
         Event::ScenarioEnds { index, scenario } => between.scenario_ends(index, scenario, &progress),

@@ -112,6 +112,20 @@ pub struct Environment {
     /// installed between two scenarios, nothing measured meanwhile), in the order they were.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prepared: Vec<PreparedImplementation>,
+    /// The read bandwidth at each scenario point's own working set, measured right before the
+    /// point ran (points of 1 024 values or more, when the probes run): the limit of that point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub point_bandwidth: Vec<PointLimitProbe>,
+}
+
+/// [`probes::PointBandwidth`] of one scenario point, and when it was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointLimitProbe {
+    pub scenario: String,
+    pub point: usize,
+    pub measured_utc: String,
+    #[serde(flatten)]
+    pub bandwidth: probes::PointBandwidth,
 }
 
 /// One pending implementation's prepare command, run between two scenarios.
@@ -184,9 +198,20 @@ impl Environment {
         self.scenarios.iter().any(|c| c.scenario == scenario && c.ended_utc.is_some())
     }
 
+    /// The bandwidth measured right before scenario `scenario`'s point `point`, if it was.
+    pub(crate) fn point_bandwidth(&self, scenario: &str, point: usize) -> Option<&probes::PointBandwidth> {
+        self.point_bandwidth.iter().rev().find(|p| p.scenario == scenario && p.point == point).map(|p| &p.bandwidth)
+    }
+
+    /// The limits at one scenario point: the bandwidth measured right before it when it was,
+    /// else the start-of-run curve's.
+    pub(crate) fn limits_at(&self, scenario: &str, point: usize) -> probes::MachineLimits<'_> {
+        probes::MachineLimits { at_point: self.point_bandwidth(scenario, point), ..self.limits() }
+    }
+
     /// What the probes measured of the machine's limits (nothing when they did not run).
     pub(crate) fn limits(&self) -> probes::MachineLimits<'_> {
-        probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref() }
+        probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref(), at_point: None }
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::measure::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
-use crate::plan::{self, ImplementationPlan, Pending, Plan, ScenarioPlan};
+use crate::plan::{self, ImplementationPlan, Pending, Plan, PointPlan, ScenarioPlan};
 use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 use crate::scenario::TemplateError;
@@ -73,6 +73,11 @@ pub(crate) enum Event<'a> {
         unavailable: Option<String>,
     },
     ScenarioStarts(&'a ScenarioPlan),
+    /// The first run of a point is about to start.
+    PointStarts {
+        scenario: &'a ScenarioPlan,
+        point: &'a PointPlan,
+    },
     Run(RunEvent<'a>),
     /// A planned run not made: its implementation could not be prepared.
     LeftOut(Step),
@@ -166,6 +171,7 @@ pub(crate) fn execute(
     let steps = schedule(plan);
     let mut totals = Totals::default();
     let mut under_way = None;
+    let mut point_under_way = None;
     for (index, &step) in steps.iter().enumerate() {
         if cancel.is_cancelled() {
             totals.interrupted = true;
@@ -185,6 +191,10 @@ pub(crate) fn execute(
         if left_unavailable(&scenario.implementations[step.implementation], &totals.prepared) {
             on_event(Event::LeftOut(step));
             continue;
+        }
+        if point_under_way != Some((step.scenario, step.point)) {
+            point_under_way = Some((step.scenario, step.point));
+            on_event(Event::PointStarts { scenario, point: &scenario.points[step.point] });
         }
         let started_unix_seconds = unix_now();
         let measured = match child_command(plan, step, root) {

@@ -13,6 +13,7 @@ use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSumm
 use crate::analysis::Analysis;
 use crate::environment::probes::limits::envelope;
 use crate::environment::probes::{BandwidthAtSize, BYTES_PER_POINT};
+use crate::environment::Environment;
 use crate::format;
 use crate::plan::Claim;
 
@@ -435,6 +436,20 @@ fn accuracy_chart(report: &Analysis, index: usize, scenario: &ScenarioSummary) -
     })
 }
 
+/// The limits measured right before each point of `scenario` (best samples): (working-set bytes,
+/// ns a point an epoch, all threads).
+fn point_limits(environment: &Environment, scenario: &str) -> Vec<(f64, f64, bool)> {
+    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
+    environment
+        .point_bandwidth
+        .iter()
+        .filter(|p| p.scenario == scenario)
+        .flat_map(|p| std::iter::once((&p.bandwidth.single_thread, false)).chain(p.bandwidth.all_threads.as_ref().map(|a| (a, true))))
+        .filter(|(s, _)| s.bytes_per_second.best > 0.0)
+        .map(|(s, all)| (s.working_set_bytes as f64, ns(s.bytes_per_second.best), all))
+        .collect()
+}
+
 /// The roofline chart's data for a scenario, when the bandwidth curve was measured and something trained.
 fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofline> {
     let environment = report.environment.as_ref()?;
@@ -501,7 +516,15 @@ fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofl
         scenario.points.iter().filter(|p| p.implementations.iter().any(|i| i.ns_per_point_epoch.is_some())).map(|p| p.n).collect();
     n.sort_unstable();
     n.dedup();
-    Some(Roofline { title: format!("{}: training cost against the machine's limit", scenario.name), bandwidth, compute, costs, n })
+    let at_points = point_limits(environment, &scenario.name);
+    Some(Roofline {
+        title: format!("{}: training cost against the machine's limit", scenario.name),
+        bandwidth,
+        compute,
+        costs,
+        n,
+        at_points,
+    })
 }
 
 #[cfg(test)]

@@ -197,6 +197,54 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
     Ok(BandwidthCurve { instruction_set: isa, threads, single_thread, all_threads })
 }
 
+/// The read bandwidth at one scenario point's working set, measured right before the point runs
+/// (between two runs, nothing else of ours running): the curve's loop and layout over 16·n bytes
+/// (n rounded down to whole blocks of [`CHUNK_ALIGN_POINTS`]), on one thread and on every
+/// thread, [`DEFAULT_SAMPLES`] samples each, best, median and worst kept. The limit of a point is
+/// then the machine as it was when the point ran, not as it was at the start of the run: on a
+/// shared 2-vCPU VM the start-of-run curve put the same 10^7-point limit at 0.455 ns in one run and
+/// 0.662 ns in another, the same day. None for a working set too small to time (below
+/// [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
+pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Option<PointBandwidth>, ProbeError> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let points = points / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS;
+    if points < CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
+        return Ok(None);
+    }
+    let isa = Isa::widest();
+    let buffer = touched(2 * points, threads)?;
+    let (x, y) = buffer.split_at(points);
+    let size = (points * BYTES_PER_POINT) as u64;
+    let first_guess = calibrate(isa, x, y);
+    let at = |t: usize| -> Result<Option<BandwidthAtSize>, ProbeError> {
+        super::stop_if_cancelled(cancel)?;
+        if points < t * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
+            return Ok(None);
+        }
+        let passes = passes_for(size, first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS);
+        let bounds = chunk_bounds(points, t);
+        let seconds = time_together(t, DEFAULT_SAMPLES, |i| {
+            let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
+            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+        })?;
+        let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
+        Ok(Some(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples: DEFAULT_SAMPLES, bytes_per_second }))
+    };
+    let Some(single_thread) = at(1)? else { return Ok(None) };
+    let all_threads = if threads > 1 { at(threads)? } else { None };
+    Ok(Some(PointBandwidth { threads, single_thread, all_threads }))
+}
+
+/// [`measure_at_point`]'s figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointBandwidth {
+    /// The thread count of `all_threads`.
+    pub threads: usize,
+    pub single_thread: BandwidthAtSize,
+    /// None on one CPU, or for a working set too small to share out.
+    pub all_threads: Option<BandwidthAtSize>,
+}
+
 /// As many samples of `sample_seconds` as fit in `budget_seconds`, between [`MIN_SAMPLES`] (or
 /// `most`, if fewer) and `most`.
 fn samples_within(budget_seconds: f64, sample_seconds: f64, most: usize) -> usize {

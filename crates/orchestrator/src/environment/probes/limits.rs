@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bandwidth::{BandwidthAtSize, BandwidthCurve};
+use super::bandwidth::{BandwidthAtSize, BandwidthCurve, PointBandwidth};
 use super::compute::ComputeCeiling;
 use super::BYTES_PER_POINT;
 
@@ -35,11 +35,14 @@ pub(crate) struct Limit {
     pub bound: LimitBound,
 }
 
-/// What was measured of the machine; either part may be missing.
+/// What was measured of the machine; any part may be missing.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct MachineLimits<'a> {
     pub bandwidth: Option<&'a BandwidthCurve>,
     pub compute: Option<&'a ComputeCeiling>,
+    /// The bandwidth at the point's own working set, measured right before it ran: used instead
+    /// of the curve when present.
+    pub at_point: Option<&'a PointBandwidth>,
 }
 
 impl MachineLimits<'_> {
@@ -50,6 +53,11 @@ impl MachineLimits<'_> {
     /// read lower than the one-thread probe, and a limit must not be slower than what one thread
     /// showed it can do.
     pub(crate) fn bytes_per_second(&self, working_set_bytes: f64, threads: usize) -> Option<f64> {
+        if let Some(point) = self.at_point {
+            let single = Some(point.single_thread.bytes_per_second.best);
+            let all = point.all_threads.as_ref().map(|a| a.bytes_per_second.best);
+            return between_thread_counts(threads, point.threads, single, all);
+        }
         let curve = self.bandwidth?;
         let single = interpolate(&curve.single_thread, working_set_bytes);
         let all = interpolate(&curve.all_threads, working_set_bytes);
@@ -203,7 +211,7 @@ pub(crate) mod tests {
     #[test]
     fn the_limit_is_the_larger_of_moving_the_data_and_the_arithmetic() {
         let (curve, ceiling) = machine();
-        let limits = MachineLimits { bandwidth: Some(&curve), compute: Some(&ceiling) };
+        let limits = MachineLimits { bandwidth: Some(&curve), compute: Some(&ceiling), at_point: None };
         // 10^4 points = 160 kB, in cache: 16 B at 100 GB/s = 0.16 ns, but the arithmetic needs 1 ns.
         let small = limits.at(10_000, 1).unwrap();
         assert_eq!(small.bound, LimitBound::Compute);
@@ -214,10 +222,10 @@ pub(crate) mod tests {
         assert_eq!(large.bound, LimitBound::Bandwidth);
         assert!((large.ns_per_point_epoch - 16.0 / 24.0).abs() < 1e-12);
         // Only one part measured: that part.
-        let only_bandwidth = MachineLimits { bandwidth: Some(&curve), compute: None };
+        let only_bandwidth = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: None };
         assert_eq!(only_bandwidth.at(10_000, 1).unwrap().bound, LimitBound::Bandwidth);
         assert!((only_bandwidth.at(10_000, 1).unwrap().ns_per_point_epoch - 0.16).abs() < 1e-12);
-        let only_compute = MachineLimits { bandwidth: None, compute: Some(&ceiling) };
+        let only_compute = MachineLimits { bandwidth: None, compute: Some(&ceiling), at_point: None };
         assert_eq!(only_compute.at(10_000_000, 2).map(|l| l.bound), Some(LimitBound::Compute));
         assert!(MachineLimits::default().at(5, 1).is_none());
     }
@@ -234,5 +242,24 @@ pub(crate) mod tests {
         // All threads measured slower than one (a busy machine): one thread's rate holds.
         assert_eq!(between_thread_counts(2, 2, Some(10.0), Some(8.0)), Some(10.0));
         assert_eq!(between_thread_counts(2, 4, Some(10.0), Some(8.0)), Some(10.0));
+    }
+
+    #[test]
+    fn a_point_measured_right_before_it_ran_is_held_to_its_own_bandwidth() {
+        use super::super::bandwidth::PointBandwidth;
+        let (curve, _) = machine();
+        let at = |rate: f64| BandwidthAtSize {
+            working_set_bytes: 16_000,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: Spread { best: rate, median: rate / 2.0, worst: rate / 4.0 },
+        };
+        let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)) };
+        let limits = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: Some(&point) };
+        // 16 bytes a point at the best sample: 1 ns on one thread, 0.5 ns on two.
+        assert!((limits.at(1000, 1).unwrap().ns_per_point_epoch - 1.0).abs() < 1e-12);
+        assert!((limits.at(1000, 2).unwrap().ns_per_point_epoch - 0.5).abs() < 1e-12);
+        let without = MachineLimits { at_point: None, ..limits };
+        assert_ne!(without.at(1000, 1), limits.at(1000, 1), "the curve otherwise");
     }
 }

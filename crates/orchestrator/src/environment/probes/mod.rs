@@ -17,8 +17,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub(crate) use bandwidth::measure_at_point;
 pub(crate) use bandwidth::CurveSettings;
-pub use bandwidth::{BandwidthAtSize, BandwidthCurve};
+pub use bandwidth::{BandwidthAtSize, BandwidthCurve, PointBandwidth};
 pub use compute::ComputeCeiling;
 pub use harness::Spread;
 pub use isa::Isa;

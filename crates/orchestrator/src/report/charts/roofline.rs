@@ -38,6 +38,9 @@ pub(crate) struct Roofline {
     pub(crate) costs: Vec<Costs>,
     /// The scenario's n, for the guides along the top.
     pub(crate) n: Vec<u64>,
+    /// The limits measured right before each point, at its own working set (best sample):
+    /// (working-set bytes, ns a point an epoch, all threads).
+    pub(crate) at_points: Vec<(f64, f64, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +143,7 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
             plot.draw_series(DashedLineSeries::new([last, (x_range.end, last.1)], 2, 5, thin))?;
         }
     }
+    plot.draw_series(point_limit_crosses(chart))?;
     // Implementations at the same n are set a little apart (a few percent of the size, in order)
     // so that none hides another; a faint line joins each one's sizes.
     let count = chart.costs.len() as f64;
@@ -155,6 +159,12 @@ fn draw_on(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, palet
     draw_legend(&legend_area, chart, palette)
 }
 
+/// The limits measured right before each point, as crosses over the curve's lines (pale: all
+/// threads).
+fn point_limit_crosses(chart: &Roofline) -> impl Iterator<Item = Cross<(f64, f64), i32>> + '_ {
+    chart.at_points.iter().map(|&(x, ns, all)| Cross::new((x, ns), 7, LIMIT_COLOUR.mix(if all { 0.55 } else { 1.0 }).stroke_width(3)))
+}
+
 /// Log ranges with room around everything drawn.
 fn ranges(chart: &Roofline) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     let xs = chart
@@ -166,6 +176,7 @@ fn ranges(chart: &Roofline) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         .bandwidth
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
+        .chain(chart.at_points.iter().map(|p| p.1))
         .chain(chart.compute.iter().map(|c| c.ns_per_point))
         .chain(chart.costs.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
     let bounds = |values: &mut dyn Iterator<Item = f64>| {
@@ -212,6 +223,13 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
             area.draw(&PathElement::new([(x0, y + 8), (x0 + swatch, y + 8)], style))?;
         }
         area.draw(&Text::new(line.label.clone(), (x0 + swatch + 8, y), text.clone()))?;
+        y += 24;
+    }
+    if !chart.at_points.is_empty() {
+        area.draw(&Cross::new((x0 + swatch / 2, y + 8), 7, LIMIT_COLOUR.stroke_width(3)))?;
+        area.draw(&Text::new("measured right before each point", (x0 + swatch + 8, y), text.clone()))?;
+        y += 20;
+        area.draw(&Text::new("(best; pale: all threads): its limit", (x0 + swatch + 8, y), note.clone()))?;
         y += 24;
     }
     for line in [

@@ -47,6 +47,7 @@ pub(super) fn scenario_section(
         }
         results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
+        super::limit_note::point(out, &summary.name, point, report);
     }
     if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary) {
         let _ = writeln!(out, "{paragraph}");
