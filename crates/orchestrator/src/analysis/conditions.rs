@@ -83,24 +83,44 @@ pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, records: &[RawRecord],
     groups.into_iter().filter(|(_, measurements)| measurements.len() > 1).map(|(_, measurements)| Repeated { measurements }).collect()
 }
 
-/// When the load average was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What says the machine was busy.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum LoadReading {
+    /// The 1-minute load average at the run's start (runs that did not measure the share).
     RunStart,
+    /// … or at its end.
     RunEnd,
+    /// The share of every CPU's time that other processes used during the run.
+    OtherWork,
 }
 
-/// The machine was busy: its 1-minute load average reached more than half its CPUs.
+/// The machine was busy: other processes used more than [`BUSY_OTHER_SHARE`] of its CPUs during
+/// the run, or (for runs that did not measure that) its 1-minute load average reached more than
+/// half its CPUs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct BusyMachine {
+    /// The load average, or the share of CPU time (0–1) with `LoadReading::OtherWork`.
     pub load_average: f64,
     pub cpus: usize,
     pub when: LoadReading,
 }
 
-/// The busier of the load averages at the run's start and end, when it is above half the CPUs:
-/// other work shared the machine, so the intervals are wider than they would be on a quiet one.
+/// Other processes' share of every CPU above which a run is said to have shared the machine: a
+/// tenth of it takes a few percent off a measured program's time now and then.
+pub(crate) const BUSY_OTHER_SHARE: f64 = 0.10;
+
+/// Busy when other processes used more than [`BUSY_OTHER_SHARE`] of the CPUs during the run;
+/// where that was not measured, the busier of the load averages at the run's start and end above
+/// half the CPUs (a lagging figure: a build that ended a minute before still shows in it). Other
+/// work shared the machine, so the intervals are wider than they would be on a quiet one.
 pub(crate) fn busy_machine(e: &Environment) -> Option<BusyMachine> {
+    if let Some(share) = e.other_cpu_share {
+        return (share > BUSY_OTHER_SHARE).then_some(BusyMachine {
+            load_average: share,
+            cpus: e.logical_cpus,
+            when: LoadReading::OtherWork,
+        });
+    }
     let start = (e.load_average_start[0], LoadReading::RunStart);
     let end = e.load_average_end.map(|l| (l[0], LoadReading::RunEnd));
     let (load_average, when) = end.filter(|(load, _)| *load > start.0).unwrap_or(start);
@@ -201,6 +221,11 @@ mod tests {
         assert_eq!(busy_machine(&quiet), None);
         let busy_at_end = Environment { load_average_end: Some([2.5, 0.0, 0.0]), ..quiet.clone() };
         assert_eq!(busy_machine(&busy_at_end), Some(BusyMachine { load_average: 2.5, cpus: 2, when: LoadReading::RunEnd }));
+        // Measured, the share of CPU time others used decides, whatever the lagging load says.
+        let after_a_build = Environment { other_cpu_share: Some(0.02), ..busy_at_end.clone() };
+        assert_eq!(busy_machine(&after_a_build), None);
+        let shared = Environment { other_cpu_share: Some(0.3), ..quiet.clone() };
+        assert_eq!(busy_machine(&shared), Some(BusyMachine { load_average: 0.3, cpus: 2, when: LoadReading::OtherWork }));
         let busy_at_start = Environment { load_average_start: [1.2, 0.0, 0.0], load_average_end: None, ..quiet };
         assert_eq!(busy_machine(&busy_at_start).map(|b| b.when), Some(LoadReading::RunStart));
     }

@@ -15,6 +15,7 @@ use super::project::{absolute, default_scenarios, load_catalogue, note_overrides
 use super::signals::Signals;
 use super::{check_exit, interrupted_exit, StoppedPartWay};
 use crate::environment::binaries;
+use crate::environment::other_work::CpuSnapshot;
 use crate::environment::{self, Environment};
 use crate::execute::Event;
 use crate::measure::CancelToken;
@@ -50,10 +51,11 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let probe = (!args.no_probes).then_some(args.probe_array_mib);
     let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
+    let cpu_at_start = CpuSnapshot::take();
     let (totals, env) = execute_plan(&plan, root, run_dir, env, probe, &signals.cancel).map_err(part_way)?;
     record_prepared(plan, shard_block, &totals, run_dir).map_err(part_way)?;
 
-    finish_environment(run_dir, env, &totals).map_err(part_way)?;
+    finish_environment(run_dir, env, &totals, cpu_at_start).map_err(part_way)?;
     if args.out.is_none() {
         if let Err(e) = run_dir::point_latest_at(&results_dir, run_dir) {
             errln!("warning: could not point {} at this run: {e}", results_dir.join(run_dir::LATEST).display());
@@ -326,9 +328,15 @@ fn execute_plan(
     Ok((totals, between.env))
 }
 
-fn finish_environment(run_dir: &Path, mut env: Environment, totals: &execute::Totals) -> anyhow::Result<()> {
+fn finish_environment(
+    run_dir: &Path,
+    mut env: Environment,
+    totals: &execute::Totals,
+    cpu_at_start: Option<CpuSnapshot>,
+) -> anyhow::Result<()> {
     env.ended_utc = Some(environment::utc_now());
     env.load_average_end = environment::load_average();
+    env.other_cpu_share = cpu_at_start.and_then(|s| s.other_share_since());
     env.sampler_cpu_seconds = totals.sampler_cpu_seconds;
     env.sampled_wall_seconds = totals.sampled_wall_seconds;
     env.interrupted = totals.interrupted;

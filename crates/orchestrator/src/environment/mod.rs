@@ -5,6 +5,7 @@ pub(crate) mod binaries;
 pub(crate) mod import_profile;
 pub mod machine;
 pub(crate) mod microarch;
+pub(crate) mod other_work;
 pub mod probes;
 
 use std::path::PathBuf;
@@ -43,6 +44,10 @@ pub struct Environment {
     pub load_average_start: [f64; 3],
     #[serde(default)]
     pub load_average_end: Option<[f64; 3]>,
+    /// The share of every CPU's time that other processes used while the run went on, 0–1 (see
+    /// `other_work`): what the busy-machine warning is about, when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_cpu_share: Option<f64>,
     pub rustc: String,
     /// {python} as given (the project venv's interpreter by default).
     #[serde(default)]

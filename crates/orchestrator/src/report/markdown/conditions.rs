@@ -16,6 +16,13 @@ fn busy_machine_fact(e: &Environment) -> Option<String> {
     let when = match busy.when {
         LoadReading::RunStart => "at the start of the run",
         LoadReading::RunEnd => "at the end of the run",
+        LoadReading::OtherWork => {
+            return Some(format!(
+                "other processes used {} of the {} CPUs' time while the run went on (not counting its own runs, probes and builds)",
+                format::percent(busy.load_average),
+                busy.cpus
+            ))
+        }
     };
     Some(format!("the 1-minute load average reached {} on {} CPUs {when}", format::load_average(busy.load_average), busy.cpus))
 }
