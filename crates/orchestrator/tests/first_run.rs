@@ -162,6 +162,14 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// `orchestrator run FIRST SECOND --results RESULTS --no-probes ARGS…`, its output kept.
+fn run_two(first: &Path, second: &Path, results: &Path, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<&std::ffi::OsStr> =
+        vec!["run".as_ref(), first.as_os_str(), second.as_os_str(), "--results".as_ref(), results.as_os_str(), "--no-probes".as_ref()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+    orchestrator(&all)
+}
+
 fn scenario_file(dir: &Path, name: &str, order: u32, argv: &str) -> PathBuf {
     let path = dir.join(format!("{name}.yaml"));
     let text = format!(
@@ -220,16 +228,7 @@ fn a_finished_run_is_not_partial() {
     let first = scenario_file(dir.path(), "first", 1, "\"json\"");
     let second = scenario_file(dir.path(), "second", 2, "\"json\"");
     let results = dir.path().join("results");
-    let out = orchestrator(&[
-        "run".as_ref(),
-        first.as_os_str(),
-        second.as_os_str(),
-        "--results".as_ref(),
-        results.as_os_str(),
-        "--no-probes".as_ref(),
-        "--repetitions".as_ref(),
-        "2".as_ref(),
-    ]);
+    let out = run_two(&first, &second, &results, &["--repetitions", "2"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("report so far:").count(), 1, "after the first scenario, not after the last: {stderr}");
@@ -280,18 +279,7 @@ define:
     );
     std::fs::write(&second, text).unwrap();
     let results = dir.path().join("results");
-    let out = orchestrator(&[
-        "run".as_ref(),
-        first.as_os_str(),
-        second.as_os_str(),
-        "--results".as_ref(),
-        results.as_os_str(),
-        "--no-probes".as_ref(),
-        "--warmup".as_ref(),
-        "0".as_ref(),
-        "--repetitions".as_ref(),
-        "2".as_ref(),
-    ]);
+    let out = run_two(&first, &second, &results, &["--warmup", "0", "--repetitions", "2"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(built.exists(), "late's prepare command ran");
