@@ -63,6 +63,21 @@ def command(variant, data, epochs):
     return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
 
 
+def cpu_identity():
+    """The CPU as /proc/cpuinfo names it, with its family, model and stepping (the figures belong
+    to one CPU kind), and the CPUs this process may use."""
+    fields = {}
+    try:
+        for line in open("/proc/cpuinfo"):
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        return "unknown CPU"
+    name = fields.get("model name", "unknown CPU")
+    return (f"{name} (vendor {fields.get('vendor_id', '?')}, family {fields.get('cpu family', '?')}, "
+            f"model {fields.get('model', '?')}, stepping {fields.get('stepping', '?')}), {len(os.sched_getaffinity(0))} CPUs")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=5)
@@ -85,6 +100,7 @@ def main():
     runs = [(n, v) for n in sizes for v in variants if not (v.startswith("reference") and n < REFERENCE_MIN_N)]
     ns = {run: [] for run in runs}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
+    print(f"# machine: {cpu_identity()}")
     for rep in range(args.repetitions):
         for n, v in runs:
             out = subprocess.run(command(v, datasets[n], epochs[n]), capture_output=True, text=True, check=True)
