@@ -255,6 +255,11 @@ pub(crate) fn merged_environment(shards: &[Shard], missing: &[MissingShard], com
         env.spawn_floor = None;
         env.numpy_import_profile = None;
     }
+    // Each point's own limit was measured by the shard that ran it, on its machine: all are kept.
+    env.point_bandwidth = environments.iter().flat_map(|e| e.point_bandwidth.iter().cloned()).collect();
+    env.prepared = environments.iter().flat_map(|e| e.prepared.iter().cloned()).collect();
+    // The busiest shard's share of other work: what the merged figures went through at worst.
+    env.other_cpu_share = environments.iter().filter_map(|e| e.other_cpu_share).reduce(f64::max);
     env.command_line = command_line;
     env.started_utc = environments.iter().map(|e| e.started_utc.clone()).min().unwrap_or_else(environment::utc_now);
     env.ended_utc = environments.iter().filter_map(|e| e.ended_utc.clone()).max();
@@ -376,6 +381,24 @@ mod tests {
         let alike = merged_environment(&[shard(1, &[0], 2, true, "EPYC"), shard(2, &[1], 2, true, "EPYC")], &[], Vec::new());
         assert_eq!(alike.spawn_floor_seconds, Some(1e-3));
         assert!(alike.merged.is_some_and(|m| m.machines_alike));
+    }
+
+    #[test]
+    fn each_points_own_limit_and_the_busiest_shards_share_of_other_work_are_kept() {
+        use crate::environment::probes::{BandwidthAtSize, PointBandwidth, Spread};
+        use crate::environment::PointLimitProbe;
+        let mut shards = vec![shard(1, &[0], 2, true, "AMD EPYC"), shard(2, &[1], 2, true, "Intel Xeon")];
+        for (index, shard) in shards.iter_mut().enumerate() {
+            let env = shard.environment.as_mut().unwrap();
+            let rate = Spread { best: 1e10, median: 9e9, worst: 8e9 };
+            let single_thread = BandwidthAtSize { working_set_bytes: 160, passes_per_sample: 1, samples: 7, bytes_per_second: rate };
+            let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None };
+            env.point_bandwidth = vec![PointLimitProbe { scenario: "s".into(), point: index, measured_utc: String::new(), bandwidth }];
+            env.other_cpu_share = Some(0.05 * (index + 1) as f64);
+        }
+        let env = merged_environment(&shards, &[], Vec::new());
+        assert!(env.point_bandwidth("s", 0).is_some() && env.point_bandwidth("s", 1).is_some(), "both shards' points");
+        assert_eq!(env.other_cpu_share, Some(0.1));
     }
 
     #[test]
