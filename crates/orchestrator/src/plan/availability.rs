@@ -49,21 +49,27 @@ const DEFAULT_PREPARE_TIMEOUT_SECONDS: f64 = 1800.0;
 
 /// None when the implementation can run; otherwise what is missing and how to fix it.
 pub(super) fn check_available(resolved: &ImplementationPlan, spec: &ImplementationSpec, ctx: &PlanContext) -> Option<String> {
-    let check = filled(spec.check.as_ref().map(|c| &c.value), ctx);
-    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    let (check, timeout_seconds) = check_of(spec, ctx);
     availability(resolved, check.as_deref(), timeout_seconds, spec.hint.as_deref(), &ctx.root, &ctx.cancel)
+}
+
+/// The implementation's check command, placeholders filled, and how long it may take.
+fn check_of(spec: &ImplementationSpec, ctx: &PlanContext) -> (Option<Vec<String>>, f64) {
+    let timeout_seconds = spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value);
+    (filled(spec.check.as_ref().map(|c| &c.value), ctx), timeout_seconds)
 }
 
 /// What [`prepare`] needs to make an unavailable implementation available later in the run, when
 /// its catalogue entry has a `prepare` command.
 pub(super) fn pending(why: String, spec: &ImplementationSpec, key: String, ctx: &PlanContext) -> Option<Pending> {
     let prepare = filled(spec.prepare.as_ref().map(|c| &c.value), ctx)?;
+    let (check, check_timeout_seconds) = check_of(spec, ctx);
     Some(Pending {
         why,
         prepare,
         prepare_timeout_seconds: spec.prepare_timeout_seconds.as_ref().map_or(DEFAULT_PREPARE_TIMEOUT_SECONDS, |t| t.value),
-        check: filled(spec.check.as_ref().map(|c| &c.value), ctx),
-        check_timeout_seconds: spec.check_timeout_seconds.as_ref().map_or(DEFAULT_CHECK_TIMEOUT_SECONDS, |t| t.value),
+        check,
+        check_timeout_seconds,
         hint: spec.hint.clone(),
         key,
     })

@@ -12,7 +12,7 @@ use super::CHARTS_DIR;
 use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
 use crate::environment::probes::limits::envelope;
-use crate::environment::probes::{BandwidthAtSize, BYTES_PER_POINT};
+use crate::environment::probes::{ns_per_point, BandwidthAtSize, BYTES_PER_POINT};
 use crate::environment::Environment;
 use crate::format;
 use crate::plan::Claim;
@@ -372,7 +372,7 @@ fn scaling_chart(report: &Analysis, scenario: &ScenarioSummary) -> LineChart {
             [("1 thread", e.bandwidth_single_thread_bytes_per_second), ("all threads", e.bandwidth_all_threads_bytes_per_second)]
         {
             if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
-                let ns = BYTES_PER_POINT as f64 / b * 1e9;
+                let ns = ns_per_point(b);
                 references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", format::sig3(ns)), y: ns });
             }
         }
@@ -439,14 +439,13 @@ fn accuracy_chart(report: &Analysis, index: usize, scenario: &ScenarioSummary) -
 /// The limits measured right before each point of `scenario` (best samples): (working-set bytes,
 /// ns a point an epoch, all threads).
 fn point_limits(environment: &Environment, scenario: &str) -> Vec<(f64, f64, bool)> {
-    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
     environment
         .point_bandwidth
         .iter()
         .filter(|p| p.scenario == scenario)
         .flat_map(|p| std::iter::once((&p.bandwidth.single_thread, false)).chain(p.bandwidth.all_threads.as_ref().map(|a| (a, true))))
         .filter(|(s, _)| s.bytes_per_second.best > 0.0)
-        .map(|(s, all)| (s.working_set_bytes as f64, ns(s.bytes_per_second.best), all))
+        .map(|(s, all)| (s.working_set_bytes as f64, ns_per_point(s.bytes_per_second.best), all))
         .collect()
 }
 
@@ -454,15 +453,14 @@ fn point_limits(environment: &Environment, scenario: &str) -> Vec<(f64, f64, boo
 fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofline> {
     let environment = report.environment.as_ref()?;
     let curve = environment.bandwidth_curve.as_ref()?;
-    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
     let line = |label: String, all_threads: bool, sizes: &[BandwidthAtSize]| LimitLine {
         label,
         all_threads,
-        points: envelope(sizes).into_iter().filter(|p| p.1 > 0.0).map(|(bytes, rate)| (bytes, ns(rate))).collect(),
+        points: envelope(sizes).into_iter().filter(|p| p.1 > 0.0).map(|(bytes, rate)| (bytes, ns_per_point(rate))).collect(),
         measured: sizes
             .iter()
             .filter(|s| s.bytes_per_second.best > 0.0)
-            .map(|s| (s.working_set_bytes as f64, ns(s.bytes_per_second.best)))
+            .map(|s| (s.working_set_bytes as f64, ns_per_point(s.bytes_per_second.best)))
             .collect(),
     };
     let mut bandwidth = vec![line("reading the data, 1 thread".into(), false, &curve.single_thread)];

@@ -77,7 +77,7 @@ impl MachineLimits<'_> {
     /// arithmetic at the compute ceiling. None when neither was measured.
     pub(crate) fn at(&self, n: u64, threads: usize) -> Option<Limit> {
         let bytes = n as f64 * BYTES_PER_POINT as f64;
-        let bandwidth_ns = self.bytes_per_second(bytes, threads).filter(|b| *b > 0.0).map(|b| BYTES_PER_POINT as f64 / b * 1e9);
+        let bandwidth_ns = self.bytes_per_second(bytes, threads).filter(|b| *b > 0.0).map(super::ns_per_point);
         let flops_per_point = self.compute.map(|c| c.flops_per_point);
         let compute_ns = self.flops_per_second(threads).zip(flops_per_point).filter(|(f, _)| *f > 0.0).map(|(f, per)| per / f * 1e9);
         match (bandwidth_ns, compute_ns) {

@@ -34,6 +34,11 @@ use crate::stats;
 /// by this is the most points a second any kernel can reach.
 pub(crate) const BYTES_PER_POINT: usize = 2 * std::mem::size_of::<f64>();
 
+/// The least time a point an epoch can take, in ns, reading its [`BYTES_PER_POINT`] at this rate.
+pub(crate) fn ns_per_point(bytes_per_second: f64) -> f64 {
+    BYTES_PER_POINT as f64 / bytes_per_second * 1e9
+}
+
 /// 256 MiB an array, 512 MiB both: the largest working set of the bandwidth curve, 16× the 32 MiB
 /// L3 of the EPYC this was written on and well beyond any desktop or server L3 of today.
 pub(crate) const DEFAULT_BYTES_PER_ARRAY: usize = 256 << 20;

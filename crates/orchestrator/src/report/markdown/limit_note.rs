@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::summary::{Outcome, PointSummary};
 use crate::analysis::Analysis;
-use crate::environment::probes::{BandwidthAtSize, BYTES_PER_POINT};
+use crate::environment::probes::{ns_per_point, BandwidthAtSize};
 use crate::format::{self, percent};
 use crate::report::escape::text;
 
@@ -16,13 +16,12 @@ const ABOVE_LIMIT: f64 = 1.05;
 pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, report: &Analysis) {
     let rows: Vec<_> = point.implementations.iter().filter(|i| i.measured() && i.limit_ns_per_point_epoch.is_some()).collect();
     let Some(environment) = report.environment.as_ref().filter(|_| !rows.is_empty()) else { return };
-    let ns = |rate: f64| BYTES_PER_POINT as f64 / rate * 1e9;
     let spread = |s: &BandwidthAtSize| {
         format!(
             "{} ns (median {}, worst {}; {} samples)",
-            format::sig3(ns(s.bytes_per_second.best)),
-            format::sig3(ns(s.bytes_per_second.median)),
-            format::sig3(ns(s.bytes_per_second.worst)),
+            format::sig3(ns_per_point(s.bytes_per_second.best)),
+            format::sig3(ns_per_point(s.bytes_per_second.median)),
+            format::sig3(ns_per_point(s.bytes_per_second.worst)),
             s.samples
         )
     };
