@@ -181,16 +181,10 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
         // This measurement's share of what is left of the budget, in samples of the expected length.
         let left = (settings.budget_seconds - started.elapsed().as_secs_f64()).max(0.0) / (measurements.len() - done) as f64;
         let samples = samples_within(left, size as f64 * passes as f64 / expected[k], settings.samples);
-        let bounds = chunk_bounds(points, t);
         let (x, y) = columns(points);
-        let seconds = time_together(t, samples, |i| {
-            let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
-            // black_box on the slices and the sum: the optimiser may not skip the loads.
-            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
-        })?;
-        let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
-        expected[k] = bytes_per_second.best;
-        curves[k].push(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples, bytes_per_second });
+        let measured = measure_size(isa, x, y, t, passes, samples)?;
+        expected[k] = measured.bytes_per_second.best;
+        curves[k].push(measured);
     }
     let all_threads = curves.pop().unwrap_or_default();
     let single_thread = if threads == 1 { all_threads.clone() } else { curves.pop().unwrap_or_default() };
@@ -222,13 +216,7 @@ pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Op
             return Ok(None);
         }
         let passes = passes_for(size, first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS);
-        let bounds = chunk_bounds(points, t);
-        let seconds = time_together(t, DEFAULT_SAMPLES, |i| {
-            let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
-            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
-        })?;
-        let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
-        Ok(Some(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples: DEFAULT_SAMPLES, bytes_per_second }))
+        measure_size(isa, x, y, t, passes, DEFAULT_SAMPLES).map(Some)
     };
     let Some(single_thread) = at(1)? else { return Ok(None) };
     let all_threads = if threads > 1 { at(threads)? } else { None };
@@ -243,6 +231,20 @@ pub struct PointBandwidth {
     pub single_thread: BandwidthAtSize,
     /// None on one CPU, or for a working set too small to share out.
     pub all_threads: Option<BandwidthAtSize>,
+}
+
+/// `samples` timed samples of `passes` passes over x and y (one working set), shared out among
+/// `t` threads in aligned chunks, as bytes a second.
+fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: usize) -> Result<BandwidthAtSize, ProbeError> {
+    let bounds = chunk_bounds(x.len(), t);
+    let seconds = time_together(t, samples, |i| {
+        let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
+        // black_box on the slices and the sum: the optimiser may not skip the loads.
+        black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+    })?;
+    let size = (x.len() * BYTES_PER_POINT) as u64;
+    let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, &seconds);
+    Ok(BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples, bytes_per_second })
 }
 
 /// As many samples of `sample_seconds` as fit in `budget_seconds`, between [`MIN_SAMPLES`] (or
