@@ -42,7 +42,7 @@ def fit(
     learning_rate: float,
     *,
     kernel: Literal["scalar", "simd", "parallel"] = "scalar",
-    isa: Literal["avx512", "avx2", "portable"] | None = None,
+    isa: Literal["auto", "avx512", "avx2", "portable"] | None = None,
     threads: int | Literal["auto"] | None = None,
 ) -> Fit:
     """Fits y = w·x + b from w = b = 0 by `epochs` full-batch gradient-descent steps.
@@ -51,8 +51,9 @@ def fit(
     value finite, read in place (never copied; a read-only array is fine). The GIL is released
     while the epochs run: do not write to x or y from another thread meanwhile.
 
-    kernel, isa, threads: as the `linreg` binary's --kernel, --isa (default: the widest this CPU
-    has) and --threads (parallel only; default "auto").
+    kernel, isa, threads: as the `linreg` binary's --kernel, --isa (default "auto": the fastest
+    of this CPU's vector instruction sets, timed on the data in the first epoch; Fit.kernel names
+    the one used) and --threads (parallel only; default "auto").
 
     Raises TypeError for a value that is not an ndarray, not float64 (native byte order), or an
     epochs / learning_rate / threads of the wrong type; ValueError for the wrong shape, a strided

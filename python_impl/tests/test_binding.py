@@ -65,6 +65,16 @@ def test_agrees_with_the_numpy_reference_on_random_data():
     assert result.threads == 2  # 100 003 points are 7 blocks
 
 
+def test_auto_names_the_instruction_set_it_chose_and_sums_like_it():
+    x = np.linspace(-1.0, 1.0, 50_000)
+    y = 2 * x + 1 + 0.01 * np.sin(np.arange(x.size))
+    chosen = linreg_py.fit(x, y, 30, 0.1, kernel="simd", isa="auto")
+    kernel, isa = chosen.kernel.split("/")
+    assert kernel == "simd" and isa in ("avx512", "avx2", "portable")
+    named = linreg_py.fit(x, y, 30, 0.1, kernel="simd", isa=isa)
+    assert (chosen.w, chosen.b) == (named.w, named.b)
+
+
 def test_divergence_is_a_result_at_the_same_epoch_on_every_kernel():
     epochs = set()
     for kernel in ("scalar", "simd", "parallel"):
@@ -148,7 +158,7 @@ BAD_OPTIONS = {
     "learning rate text": ({"learning_rate": "0.1"}, TypeError, "learning_rate must be a finite number > 0"),
     "unknown kernel": ({"kernel": "fast"}, ValueError, "unknown kernel 'fast' \\(known: scalar, simd, parallel\\)"),
     "isa on scalar": ({"isa": "portable"}, ValueError, "isa applies to the simd and parallel kernels only"),
-    "unknown isa": ({"kernel": "simd", "isa": "sse9"}, ValueError, "unknown instruction set 'sse9'"),
+    "unknown isa": ({"kernel": "simd", "isa": "sse9"}, ValueError, "unknown instruction set 'sse9' \\(known: auto, "),
     "threads on simd": ({"kernel": "simd", "threads": 2}, ValueError, "threads applies to the parallel kernel only"),
     "threads 0": ({"kernel": "parallel", "threads": 0}, ValueError, "threads must be 'auto' or an integer ≥ 1"),
     "threads many": ({"kernel": "parallel", "threads": "many"}, ValueError, "threads must be 'auto' or an integer"),

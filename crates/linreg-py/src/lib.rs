@@ -8,7 +8,7 @@
 
 use std::num::NonZeroUsize;
 
-use linreg::{FitStatus, Isa, Kernel, Threads};
+use linreg::{FitStatus, IsaChoice, Kernel, Threads};
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -78,12 +78,11 @@ fn fit(
 
     // Checking the data is a pass over it, done with the GIL released too.
     let outcome = py.detach(|| {
-        first_non_finite("x", x).or_else(|| first_non_finite("y", y)).map_or_else(
-            || Ok(kernel.with_gradient_sums_on_threads(x, y, |sums| linreg::fit::descend(x, y, epochs, learning_rate, sums))),
-            Err,
-        )
+        first_non_finite("x", x)
+            .or_else(|| first_non_finite("y", y))
+            .map_or_else(|| Ok(kernel.with_gradient_sums_ran(x, y, |sums| linreg::fit::descend(x, y, epochs, learning_rate, sums))), Err)
     });
-    let (fit, threads) = outcome.map_err(PyValueError::new_err)?;
+    let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
     let diverged_at_epoch = match fit.status {
         FitStatus::Ok => None,
         FitStatus::Diverged { at_epoch } => Some(at_epoch),
@@ -95,8 +94,8 @@ fn fit(
         status: if diverged_at_epoch.is_some() { "diverged" } else { "ok" },
         epochs_run: fit.epochs_run,
         diverged_at_epoch,
-        kernel: kernel.label(),
-        threads,
+        kernel: ran.label(kernel),
+        threads: ran.threads,
         data_addresses: (x.as_ptr() as usize, y.as_ptr() as usize),
     })
 }
@@ -174,7 +173,7 @@ fn choose_kernel(name: &str, isa: Option<&str>, threads: Option<&Bound<'_, PyAny
     let mut kernel = Kernel::by_name(name)
         .ok_or_else(|| PyValueError::new_err(format!("unknown kernel '{name}' (known: {})", Kernel::NAMES.join(", "))))?;
     if let Some(isa) = isa {
-        let isa = Isa::by_name(isa).map_err(|e| PyValueError::new_err(format!("isa: {e}")))?;
+        let isa = IsaChoice::by_name(isa).map_err(|e| PyValueError::new_err(format!("isa: {e}")))?;
         kernel = kernel
             .with_isa(isa)
             .ok_or_else(|| PyValueError::new_err(format!("isa applies to the simd and parallel kernels only, not to '{kernel}'")))?;

@@ -11,16 +11,21 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use linreg::kernels::parallel;
-use linreg::{Isa, Kernel, Threads};
+use linreg::{Isa, IsaChoice, Kernel, Threads};
 
 const SIZES: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// Every kernel worth comparing on this machine: the simd and parallel kernels on each instruction
-/// set the CPU has, parallel on every core.
+/// set the CPU has, parallel on every core; and where the CPU has two vector sets, `--isa auto`
+/// beside them, which should match the faster of the two at each size.
 fn kernels() -> Vec<Kernel> {
     let threads = Threads::Exactly(parallel::default_threads());
     let mut kernels = vec![Kernel::Scalar];
-    for isa in Isa::available().into_iter().rev() {
+    let mut choices: Vec<IsaChoice> = Isa::available().into_iter().rev().map(IsaChoice::Only).collect();
+    if Isa::avx512().is_some() {
+        choices.push(IsaChoice::Fastest);
+    }
+    for isa in choices {
         kernels.push(Kernel::Simd(isa));
         kernels.push(Kernel::Parallel { threads, isa });
     }

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use linreg::kernels::simd;
 use linreg::protocol::ResultLine;
-use linreg::{Dataset, Isa, Kernel, Threads};
+use linreg::{Dataset, Isa, IsaChoice, Kernel, Threads};
 
 fn main() -> ExitCode {
     match run() {
@@ -130,12 +130,15 @@ fn best_of(args: &[String]) -> Result<(), String> {
     let isa = Isa::detect();
     let two = Threads::Exactly(std::num::NonZeroUsize::new(2).ok_or("2 is not zero")?);
     // None is the reference.
-    let mut variants: Vec<(String, Option<Kernel>)> = vec![(format!("simd/{isa}"), Some(Kernel::Simd(isa)))];
+    let only = IsaChoice::Only(isa);
+    let mut variants: Vec<(String, Option<Kernel>)> = vec![(format!("simd/{isa}"), Some(Kernel::Simd(only)))];
     if let Some(avx2) = Isa::avx2_fma().filter(|&avx2| avx2 != isa) {
-        variants.push(("simd/avx2".into(), Some(Kernel::Simd(avx2))));
+        // Two vector sets: `--isa auto` beside each, to check that it picks the faster.
+        variants.push(("simd/avx2".into(), Some(Kernel::Simd(IsaChoice::Only(avx2)))));
+        variants.push(("simd/auto".into(), Some(Kernel::Simd(IsaChoice::Fastest))));
     }
-    variants.push(("parallel/auto".into(), Some(Kernel::Parallel { threads: Threads::Auto, isa })));
-    variants.push(("parallel/2".into(), Some(Kernel::Parallel { threads: two, isa })));
+    variants.push(("parallel/auto".into(), Some(Kernel::Parallel { threads: Threads::Auto, isa: only })));
+    variants.push(("parallel/2".into(), Some(Kernel::Parallel { threads: two, isa: only })));
     variants.push(("reference/2".into(), None));
     println!("n,variant,threads,best_ns,median_ns");
     for size in sizes {

@@ -6,9 +6,11 @@
 
 use std::fmt;
 
+use crate::kernels::isa_choice::{IsaChoice, Picker};
 use crate::kernels::parallel::{self, Threads};
 use crate::kernels::scalar;
-use crate::kernels::simd::{self, Isa};
+use crate::kernels::simd;
+pub use crate::kernels::Ran;
 
 /// How the per-epoch gradient sums are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,28 +18,41 @@ pub enum Kernel {
     /// The plain loop: the same algorithm as the NumPy reference, one pass, no tricks.
     Scalar,
     /// One pass with independent accumulators, as explicit SIMD on this instruction set.
-    Simd(Isa),
+    Simd(IsaChoice),
     /// The simd kernel over blocks of points on a pool of threads that lives for the whole fit.
-    Parallel { threads: Threads, isa: Isa },
+    Parallel { threads: Threads, isa: IsaChoice },
+}
+
+impl Ran {
+    /// `kernel`'s name with the instruction set its sums ran on: "scalar", "simd/avx2",
+    /// "parallel/portable".
+    pub fn label(&self, kernel: Kernel) -> String {
+        match self.isa {
+            Some(isa) => format!("{}/{}", kernel.name(), isa.name()),
+            None => kernel.name().to_string(),
+        }
+    }
 }
 
 impl Kernel {
     /// The names `--kernel` accepts.
     pub const NAMES: [&'static str; 3] = ["scalar", "simd", "parallel"];
 
-    /// The kernel called `name` as this machine runs it by default: the widest instruction set the
-    /// CPU has (see [`Isa::detect`]) and, for `parallel`, `--threads auto`.
+    /// The kernel called `name` as this machine runs it by default: the fastest of the CPU's vector
+    /// instruction sets on the fit's data (see [`IsaChoice::Fastest`]) and, for `parallel`,
+    /// `--threads auto`.
     pub fn by_name(name: &str) -> Option<Kernel> {
         match name {
             "scalar" => Some(Kernel::Scalar),
-            "simd" => Some(Kernel::Simd(Isa::detect())),
-            "parallel" => Some(Kernel::Parallel { threads: Threads::Auto, isa: Isa::detect() }),
+            "simd" => Some(Kernel::Simd(IsaChoice::Fastest)),
+            "parallel" => Some(Kernel::Parallel { threads: Threads::Auto, isa: IsaChoice::Fastest }),
             _ => None,
         }
     }
 
-    /// This kernel on instruction set `isa`; None for the scalar kernel, which has no choice.
-    pub fn with_isa(self, isa: Isa) -> Option<Kernel> {
+    /// This kernel on instruction set `isa` (or `auto`); None for the scalar kernel, which has no
+    /// choice.
+    pub fn with_isa(self, isa: IsaChoice) -> Option<Kernel> {
         match self {
             Kernel::Scalar => None,
             Kernel::Simd(_) => Some(Kernel::Simd(isa)),
@@ -61,8 +76,8 @@ impl Kernel {
         }
     }
 
-    /// The name with the instruction set the sums run on: "scalar", "simd/avx512",
-    /// "parallel/portable".
+    /// The name with the instruction set as asked: "scalar", "simd/avx512", "parallel/auto"
+    /// (what `auto` chose is in [`Ran::label`]).
     pub fn label(self) -> String {
         match self {
             Kernel::Scalar => self.name().to_string(),
@@ -71,7 +86,7 @@ impl Kernel {
     }
 
     /// How many threads may sum a dataset of `n` points (the parallel kernel's `auto` may settle
-    /// on one: [`Kernel::with_gradient_sums_on_threads`] says what it used).
+    /// on one: [`Kernel::with_gradient_sums_ran`] says what it used).
     pub fn threads_used(self, n: usize) -> usize {
         match self {
             Kernel::Scalar | Kernel::Simd(_) => 1,
@@ -84,28 +99,30 @@ impl Kernel {
     /// (the parallel kernel's threads) is ready before `body` starts and lives exactly as long as
     /// it, so a caller that starts its clock inside `body` times the epochs alone.
     pub fn with_gradient_sums<R>(self, x: &[f64], y: &[f64], body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
-        self.with_gradient_sums_on_threads(x, y, body).0
+        self.with_gradient_sums_ran(x, y, body).0
     }
 
-    /// [`Kernel::with_gradient_sums`], and the threads the epochs ran on: with `--threads auto`
-    /// the parallel kernel measures its first epochs on one thread and on every core and keeps
-    /// the faster, so how many it used is known only afterwards.
-    pub fn with_gradient_sums_on_threads<R>(
+    /// [`Kernel::with_gradient_sums`], and what the epochs ran on: the threads and instruction set
+    /// that `auto` chose by timing the first epochs are known only afterwards. What the choosing
+    /// takes is inside those epochs, so a caller's clock counts it.
+    pub fn with_gradient_sums_ran<R>(
         self,
         x: &[f64],
         y: &[f64],
         body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
-    ) -> (R, usize) {
+    ) -> (R, Ran) {
         match self {
-            Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), 1),
-            Kernel::Simd(isa) => (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1),
-            // Data of one block is summed by the simd kernel alone; said here, not only inside
-            // `parallel`, so that `body` is inlined with the sums as for `Simd`: at 100 points
-            // (~30 ns an epoch) going through the pool's function cost ~60% more.
-            Kernel::Parallel { isa, .. } if x.len() <= parallel::BLOCK_POINTS => {
-                (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1)
+            Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), Ran { threads: 1, isa: None }),
+            Kernel::Parallel { threads, isa } if x.len() > parallel::BLOCK_POINTS => parallel::with_gradient_sums(x, y, threads, isa, body),
+            // One pass on the calling thread: the simd kernel, and the parallel one on data of one
+            // block, said here and not only inside `parallel` so that `body` is inlined with the
+            // sums: at 100 points (~30 ns an epoch) going through the pool's function cost ~60% more.
+            Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
+                // The choice is timed on what a thread of the parallel kernel sums: one block.
+                let mut picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS);
+                let result = body(&mut |w, b| simd::gradient_sums(picker.isa(w, b), x, y, w, b));
+                (result, Ran { threads: 1, isa: Some(picker.used()) })
             }
-            Kernel::Parallel { threads, isa } => parallel::with_gradient_sums(x, y, threads, isa, body),
         }
     }
 }
@@ -176,6 +193,7 @@ pub fn mse(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::simd::Isa;
     use proptest::prelude::*;
 
     const X: [f64; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
@@ -186,14 +204,18 @@ mod tests {
     }
 
     fn parallel(threads: usize, isa: Isa) -> Kernel {
-        Kernel::Parallel { threads: Threads::Exactly(std::num::NonZeroUsize::new(threads).unwrap()), isa }
+        Kernel::Parallel { threads: Threads::Exactly(std::num::NonZeroUsize::new(threads).unwrap()), isa: IsaChoice::Only(isa) }
+    }
+
+    fn simd(isa: Isa) -> Kernel {
+        Kernel::Simd(IsaChoice::Only(isa))
     }
 
     /// Every kernel on every instruction set, the parallel one on 1, 2 and 3 threads.
     fn every_kernel() -> Vec<Kernel> {
         let mut kernels = vec![Kernel::Scalar];
         for isa in Isa::available() {
-            kernels.push(Kernel::Simd(isa));
+            kernels.push(simd(isa));
             kernels.extend((1..=3).map(|t| parallel(t, isa)));
         }
         kernels
@@ -257,8 +279,37 @@ mod tests {
         }
         assert_eq!(Kernel::by_name("fast"), None);
         assert_eq!(Kernel::Scalar.label(), "scalar");
-        assert_eq!(Kernel::Simd(Isa::PORTABLE).label(), "simd/portable");
+        assert_eq!(simd(Isa::PORTABLE).label(), "simd/portable");
+        assert_eq!(Kernel::by_name("parallel").map(Kernel::label).as_deref(), Some("parallel/auto"));
         assert_eq!(parallel(2, Isa::PORTABLE).label(), "parallel/portable");
+    }
+
+    #[test]
+    fn auto_sums_the_same_bits_as_the_instruction_set_it_reports() {
+        for n in [5, 1003, 3 * parallel::BLOCK_POINTS + 7] {
+            let (x, y) = noisy_line(n, 11);
+            for kernel in [Kernel::by_name("simd").unwrap(), Kernel::by_name("parallel").unwrap()] {
+                let (got, ran) = kernel.with_gradient_sums_ran(&x, &y, |sums| descend(&x, &y, 30, 0.005, sums));
+                let isa = ran.isa.expect("a vector kernel names its instruction set");
+                let named = kernel.with_isa(IsaChoice::Only(isa)).unwrap().with_threads(Threads::Exactly(ran.threads.try_into().unwrap()));
+                let want = fit(&x, &y, 30, 0.005, named.unwrap_or(simd(isa)));
+                assert_eq!((got.w.to_bits(), got.b.to_bits()), (want.w.to_bits(), want.b.to_bits()), "{}, n = {n}", ran.label(kernel));
+            }
+        }
+    }
+
+    /// The same with two candidates on any CPU (its widest vectors and the portable code), so that
+    /// a choice is really timed and made here, not only on a CPU with two vector sets.
+    #[test]
+    fn a_timed_choice_sums_the_bits_of_the_set_it_chose() {
+        let (x, y) = noisy_line(20_000, 5);
+        for _ in 0..3 {
+            let mut picker = Picker::among(vec![Isa::detect(), Isa::PORTABLE], &x, &y, parallel::BLOCK_POINTS);
+            let got = descend(&x, &y, 20, 0.005, &mut |w, b| simd::gradient_sums(picker.isa(w, b), &x, &y, w, b));
+            let isa = picker.used();
+            let want = fit(&x, &y, 20, 0.005, simd(isa));
+            assert_eq!((got.w.to_bits(), got.b.to_bits()), (want.w.to_bits(), want.b.to_bits()), "{isa}");
+        }
     }
 
     #[test]
@@ -364,7 +415,7 @@ mod tests {
             let x: Vec<f64> = points.iter().map(|p| p.0).collect();
             let y: Vec<f64> = points.iter().map(|p| slope * p.0 + intercept + p.1).collect();
             for isa in Isa::available() {
-                agrees_with_scalar(&x, &y, epochs, 0.005, Kernel::Simd(isa)).map_err(TestCaseError::fail)?;
+                agrees_with_scalar(&x, &y, epochs, 0.005, simd(isa)).map_err(TestCaseError::fail)?;
             }
         }
 

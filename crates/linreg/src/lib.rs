@@ -12,8 +12,9 @@ pub mod ols;
 pub mod protocol;
 
 pub use dataset::{Dataset, DatasetError};
-pub use fit::{fit, mse, Fit, FitStatus, Kernel};
+pub use fit::{fit, mse, Fit, FitStatus, Kernel, Ran};
 pub use fit_times::{FitStats, FitTimes};
+pub use kernels::isa_choice::IsaChoice;
 pub use kernels::parallel::Threads;
 pub use kernels::simd::{Isa, IsaError};
 pub use ols::{ols, Ols};

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use linreg::protocol::ResultLine;
-use linreg::{Dataset, FitStats, FitTimes, Isa, Kernel, Threads};
+use linreg::{Dataset, FitStats, FitTimes, IsaChoice, Kernel, Threads};
 
 #[derive(Parser)]
 #[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
@@ -29,8 +29,9 @@ struct Args {
     /// How the gradient sums are computed: scalar, simd or parallel
     #[arg(long, value_name = "NAME", default_value = "scalar")]
     kernel: String,
-    /// Instruction set of the simd and parallel kernels: avx512, avx2 (AVX2+FMA) or portable
-    /// [default: the widest this CPU has]
+    /// Instruction set of the simd and parallel kernels: auto (the fastest of the CPU's vector
+    /// sets on the first block of the data, timed in the first epoch), avx512, avx2 (AVX2+FMA) or
+    /// portable [default: auto]
     #[arg(long, value_name = "ISA")]
     isa: Option<String>,
     /// Threads of the parallel kernel: auto (every core from two blocks of 16 384 points on, unless
@@ -90,7 +91,7 @@ fn run() -> Result<(), String> {
     // The clocks start inside: the parallel kernel's threads are started and waiting by then, so
     // train_seconds is the epochs alone (docs/protocol.md), however few there are. With --fits
     // the threads serve every fit, as a long-lived service's would.
-    let ((fit, times), threads) = kernel.with_gradient_sums_on_threads(&data.x, &data.y, |gradient_sums| {
+    let ((fit, times), ran) = kernel.with_gradient_sums_ran(&data.x, &data.y, |gradient_sums| {
         let mut times = FitTimes::new();
         let mut timed_fit = || {
             let start = Instant::now();
@@ -114,8 +115,8 @@ fn run() -> Result<(), String> {
 
     let line = ResultLine {
         implementation: format!("rust-{kernel}"),
-        kernel: Some(kernel.label()),
-        threads: Some(threads as u64),
+        kernel: Some(ran.label(kernel)),
+        threads: Some(ran.threads as u64),
         load_seconds,
         train_seconds,
         per_fit: if fits.is_some() { times.stats() } else { FitStats::default() },
@@ -157,8 +158,8 @@ fn parse_kernel(name: &str, isa: Option<&str>, threads: Option<&str>) -> Result<
     Ok(kernel)
 }
 
-fn parse_isa(text: &str) -> Result<Isa, String> {
-    Isa::by_name(text.trim()).map_err(|e| format!("--isa: {e}"))
+fn parse_isa(text: &str) -> Result<IsaChoice, String> {
+    IsaChoice::by_name(text.trim()).map_err(|e| format!("--isa: {e}"))
 }
 
 fn parse_threads(text: &str) -> Result<Threads, String> {

@@ -67,6 +67,9 @@ fn isa_forces_each_instruction_set_the_cpu_has() {
             assert!((w - 1.995180350672).abs() < 1e-9 * 1.995180350672, "{kernel} {isa}: w = {w}");
         }
     }
+    // auto, the default, names what it chose: on 5 points, too few to time, the widest.
+    let line = result(&linreg(&["--kernel", "simd", "--isa", "auto"], &[]));
+    assert_eq!(line.kernel, Some(format!("simd/{}", linreg::Isa::detect().name())));
 }
 
 #[test]
@@ -91,7 +94,7 @@ fn bad_kernel_flags_exit_2_with_one_line() {
         (&["--kernel", "parallel", "--threads", "0"], &[], "--threads must be 'auto' or an integer ≥ 1, got '0'"),
         (&["--kernel", "parallel", "--threads", "-2"], &[], "--threads must be 'auto' or an integer ≥ 1, got '-2'"),
         (&["--kernel", "simd", "--threads", "2"], &[], "--threads applies to --kernel parallel only"),
-        (&["--kernel", "simd", "--isa", "sse9"], &[], "--isa: unknown instruction set 'sse9' (known: avx512, avx2, portable)"),
+        (&["--kernel", "simd", "--isa", "sse9"], &[], "--isa: unknown instruction set 'sse9' (known: auto, avx512, avx2, portable)"),
         (&["--kernel", "simd", "--isa", ""], &[], "--isa: unknown instruction set ''"),
         (&["--isa", "portable"], &[], "--isa applies to --kernel simd and parallel only, not to 'scalar'"),
         (&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "1")], "LINREG_FORCE_PORTABLE is no longer read: use --isa portable"),

@@ -34,7 +34,9 @@ use std::sync::{Barrier, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
+use super::isa_choice::{IsaChoice, Picker};
 use super::simd::{self, Isa};
+use super::Ran;
 
 /// Points in a block: 256 KiB of x and y, 1–2 µs of summing in cache, 4–8 µs from memory. Large
 /// enough that claiming a block (one compare-and-swap on the thread's own cache line) and storing
@@ -206,15 +208,16 @@ fn median(times: &mut [Duration]) -> Duration {
 /// Runs `body` with a function from (w, b) to one epoch's (Σ e_i·x_i, Σ e_i), computed by
 /// `threads_used(n, threads)` threads that are started and running before `body` is called (so a
 /// caller that times inside `body` times the epochs alone) and stopped after it returns. Returns
-/// what `body` returned and the threads the epochs ran on (with `Threads::Auto`, one when its
-/// first epochs measured the calling thread alone faster).
+/// what `body` returned and what the epochs ran on (with `Threads::Auto`, one thread when its
+/// first epochs measured the calling thread alone faster; with `IsaChoice::Fastest`, the
+/// instruction set its first epoch measured fastest on one block).
 pub fn with_gradient_sums<R>(
     x: &[f64],
     y: &[f64],
     threads: Threads,
-    isa: Isa,
+    isa: IsaChoice,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
-) -> (R, usize) {
+) -> (R, Ran) {
     with_blocks(x, y, threads, isa, BLOCK_POINTS, body)
 }
 
@@ -224,28 +227,35 @@ fn with_blocks<R>(
     x: &[f64],
     y: &[f64],
     threads: Threads,
-    isa: Isa,
+    isa: IsaChoice,
     min_block_len: usize,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
-) -> (R, usize) {
+) -> (R, Ran) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     let block_len = block_len(x.len(), min_block_len);
     let requested = threads;
     let threads = threads_for(x.len(), threads, min_block_len);
-    let work = Work { x, y, isa, block_len };
+    // Timed on one block, what each thread sums at a time.
+    let mut picker = Picker::new(isa, x, y, block_len);
+    let work = Work { x, y, isa: OnceLock::new(), block_len };
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
-        return (body(&mut |w, b| simd::gradient_sums(isa, x, y, w, b)), 1);
+        let result = body(&mut |w, b| simd::gradient_sums(picker.isa(w, b), x, y, w, b));
+        return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
     if threads == 1 {
-        return (body(&mut |w, b| work.sum_in_order(w, b)), 1);
+        let result = body(&mut |w, b| {
+            work.isa.get_or_init(|| picker.isa(w, b));
+            work.sum_in_order(w, b)
+        });
+        return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
     let mut chooser = if requested == Threads::Auto { Chooser::new() } else { Chooser::settled(Mode::Pool) };
 
     let pool = Pool::new(work.blocks(), threads);
     let started = Barrier::new(threads);
-    std::thread::scope(|scope| {
+    let (result, threads) = std::thread::scope(|scope| {
         let workers: Vec<Thread> = (1..threads)
             .map(|t| {
                 let (pool, work, started) = (&pool, &work, &started);
@@ -265,6 +275,9 @@ fn with_blocks<R>(
         // The first epoch always wakes a parked worker: its length is not known yet.
         let mut last_epoch = Duration::MAX;
         let result = body(&mut |w, b| {
+            // Chosen before the first epoch is published (workers read it only after), and
+            // outside the epoch's clock, so that it does not sway the choice of threads.
+            work.isa.get_or_init(|| picker.isa(w, b));
             let mode = chooser.next();
             let epoch_start = Instant::now();
             let total = match mode {
@@ -289,7 +302,8 @@ fn with_blocks<R>(
             total
         });
         (result, chooser.threads(threads))
-    })
+    });
+    (result, Ran { threads, isa: Some(picker.used()) })
 }
 
 /// The calling thread wakes a parked worker only when the last epoch took at least this long. A
@@ -311,7 +325,8 @@ const PATIENCE_SLACK: Duration = Duration::from_micros(2);
 struct Work<'a> {
     x: &'a [f64],
     y: &'a [f64],
-    isa: Isa,
+    /// Set by the calling thread in the first epoch, before it publishes it (see [`IsaChoice`]).
+    isa: OnceLock<Isa>,
     block_len: usize,
 }
 
@@ -323,7 +338,8 @@ impl Work<'_> {
     fn block_sums(&self, block: usize, w: f64, b: f64) -> (f64, f64) {
         let start = block * self.block_len;
         let end = (start + self.block_len).min(self.x.len());
-        simd::gradient_sums(self.isa, &self.x[start..end], &self.y[start..end], w, b)
+        let isa = *self.isa.get().expect("the instruction set is chosen before the first epoch is published");
+        simd::gradient_sums(isa, &self.x[start..end], &self.y[start..end], w, b)
     }
 
     /// What the pool computes, on the calling thread alone: block sums added in block order.
@@ -611,11 +627,11 @@ mod tests {
             (0..3 * CALIBRATION_EPOCHS).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
         };
         for isa in Isa::available() {
-            let (want, one) = with_blocks(&x, &y, exactly(1), isa, 32, epochs);
-            let (got, used) = with_blocks(&x, &y, Threads::Auto, isa, 32, epochs);
+            let (want, one) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, epochs);
+            let (got, used) = with_blocks(&x, &y, Threads::Auto, IsaChoice::Only(isa), 32, epochs);
             assert_eq!(got, want, "{isa}");
-            assert_eq!(one, 1);
-            assert!(used == 1 || used == default_threads().get(), "{used} threads");
+            assert_eq!(one, Ran { threads: 1, isa: Some(isa) });
+            assert!(used.threads == 1 || used.threads == default_threads().get(), "{used:?}");
         }
     }
 
@@ -638,13 +654,15 @@ mod tests {
     fn any_thread_count_sums_bit_for_bit_like_one() {
         let (x, y) = data(1003);
         for isa in Isa::available() {
-            let (want, _) =
-                with_blocks(&x, &y, exactly(1), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
+            let (want, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, |sums| {
+                (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
+            });
             for t in 2..=4 {
-                let (got, used) =
-                    with_blocks(&x, &y, exactly(t), isa, 32, |sums| (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>());
+                let (got, used) = with_blocks(&x, &y, exactly(t), IsaChoice::Only(isa), 32, |sums| {
+                    (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
+                });
                 assert_eq!(got, want, "{t} threads, {isa}");
-                assert_eq!(used, t, "an exact count is never second-guessed");
+                assert_eq!(used, Ran { threads: t, isa: Some(isa) }, "an exact count is never second-guessed");
             }
         }
     }
@@ -653,7 +671,7 @@ mod tests {
     fn block_order_sums_agree_with_one_pass() {
         let (x, y) = data(100_003);
         let isa = Isa::detect();
-        let ((ex, e), _) = with_gradient_sums(&x, &y, exactly(2), isa, |sums| sums(0.5, -0.25));
+        let ((ex, e), _) = with_gradient_sums(&x, &y, exactly(2), IsaChoice::Only(isa), |sums| sums(0.5, -0.25));
         let (want_ex, want_e) = super::super::scalar::gradient_sums(&x, &y, 0.5, -0.25);
         assert!((ex - want_ex).abs() <= 1e-9 * want_ex.abs(), "{ex} vs {want_ex}");
         assert!((e - want_e).abs() <= 1e-9 * want_e.abs().max(1.0), "{e} vs {want_e}");
@@ -662,14 +680,15 @@ mod tests {
     #[test]
     fn a_body_that_never_sums_still_stops_the_workers() {
         let x = vec![1.0; 100];
-        assert_eq!(with_blocks(&x, &x, exactly(3), Isa::PORTABLE, 16, |_| 42), (42, 3));
+        let (result, ran) = with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, |_| 42);
+        assert_eq!((result, ran.threads), (42, 3));
     }
 
     #[test]
     fn a_body_that_panics_stops_the_workers_and_passes_the_panic_on() {
         let x = vec![1.0; 100];
         let outcome = std::panic::catch_unwind(|| {
-            with_blocks(&x, &x, exactly(3), Isa::PORTABLE, 16, |sums| {
+            with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, |sums| {
                 sums(1.0, 1.0);
                 panic!("in the body")
             })
@@ -690,8 +709,8 @@ mod tests {
             let scalar = super::super::scalar::gradient_sums(&x, &y, w, b);
             let magnitude: f64 = x.iter().zip(&y).map(|(&xi, &yi)| ((w * xi).abs() + b.abs() + yi.abs()) * (1.0 + xi.abs())).sum();
             for isa in Isa::available() {
-                let (one, _) = with_blocks(&x, &y, exactly(1), isa, 32, |sums| sums(w, b));
-                let (pool, _) = with_blocks(&x, &y, exactly(threads), isa, 32, |sums| (0..3).map(|_| sums(w, b)).last());
+                let (one, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, |sums| sums(w, b));
+                let (pool, _) = with_blocks(&x, &y, exactly(threads), IsaChoice::Only(isa), 32, |sums| (0..3).map(|_| sums(w, b)).last());
                 proptest::prop_assert_eq!(pool, Some(one), "{} threads, {}", threads, isa);
                 let tolerance = 4.0 * f64::EPSILON * x.len() as f64 * magnitude;
                 proptest::prop_assert!((one.0 - scalar.0).abs() <= tolerance && (one.1 - scalar.1).abs() <= tolerance);
@@ -703,8 +722,8 @@ mod tests {
     fn many_short_epochs_with_more_threads_than_cpus_finish() {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
         let (x, y) = data(640);
-        let want = Work { x: &x, y: &y, isa: Isa::PORTABLE, block_len: 16 }.sum_in_order(0.3, 0.2);
-        let (got, _) = with_blocks(&x, &y, exactly(8), Isa::PORTABLE, 16, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
+        let want = Work { x: &x, y: &y, isa: OnceLock::from(Isa::PORTABLE), block_len: 16 }.sum_in_order(0.3, 0.2);
+        let (got, _) = with_blocks(&x, &y, exactly(8), IsaChoice::Only(Isa::PORTABLE), 16, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
         assert_eq!(got, Some(want));
     }
 }

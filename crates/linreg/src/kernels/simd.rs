@@ -31,6 +31,9 @@ enum IsaKind {
 pub enum IsaError {
     #[error("unknown instruction set '{0}' (known: {known})", known = Isa::NAMES.join(", "))]
     Unknown(String),
+    /// As `Unknown`, where "auto" is accepted too (`--isa`, see `IsaChoice`).
+    #[error("unknown instruction set '{0}' (known: auto, {known})", known = Isa::NAMES.join(", "))]
+    UnknownChoice(String),
     #[error("this CPU cannot run {0} (it has: {have})", have = Isa::available().iter().map(|isa| isa.name()).collect::<Vec<_>>().join(", "))]
     Unsupported(&'static str),
 }

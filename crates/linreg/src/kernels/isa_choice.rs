@@ -1,0 +1,217 @@
+//! Which instruction set the `simd` and `parallel` kernels sum with when none is named: the
+//! fastest on the fit's own data, measured at the start of its first epoch.
+//!
+//! The widest vectors are not always the fastest: on a Zen 5, AVX-512 summed 4–9% slower than
+//! AVX2 between 4 000 and 20 000 points, and which one wins depends on the core (how it splits
+//! 512-bit operations, its load ports, its clocks under wide vectors), so no rule written on one
+//! CPU holds on the next. When the CPU has more than one vector instruction set, the first call to
+//! the sums therefore times each of them on the first points of the data (one block of the
+//! parallel kernel: the unit its threads sum, 256 KiB, in every core's L2 met so far) at that
+//! epoch's own (w, b), and the fit keeps the fastest for all its epochs. So every sum of a fit comes
+//! from one instruction set — the same bits as naming that one with `--isa` — and the time the
+//! choice takes is inside the first epoch, counted in the training time like any other.
+//!
+//! A CPU with one vector instruction set (AVX2 alone, as on the Zen 1 and Zen 3 met so far) has
+//! nothing to choose and times nothing. The portable code is never a candidate where vectors exist:
+//! it has been slower than AVX2 at every size on every CPU measured.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use super::simd::{self, Isa, IsaError};
+
+/// The instruction set a kernel sums with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IsaChoice {
+    /// The fastest on this data of the vector instruction sets the CPU has, measured (the
+    /// default; `--isa auto`).
+    Fastest,
+    /// This one, whatever its speed (`--isa avx2`, …).
+    Only(Isa),
+}
+
+impl IsaChoice {
+    /// The names `--isa` accepts: "auto" and those of [`Isa::NAMES`].
+    pub fn by_name(name: &str) -> Result<IsaChoice, IsaError> {
+        match name {
+            "auto" => Ok(IsaChoice::Fastest),
+            _ => Isa::by_name(name).map(IsaChoice::Only).map_err(|e| match e {
+                IsaError::Unknown(name) => IsaError::UnknownChoice(name),
+                other => other,
+            }),
+        }
+    }
+
+    /// "auto", or the instruction set's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsaChoice::Fastest => "auto",
+            IsaChoice::Only(isa) => isa.name(),
+        }
+    }
+}
+
+/// Timed rounds of each candidate, after one untimed round that brings the points into the cache.
+/// The candidates take turns within a round, so a slow moment of the machine falls on all of them.
+const ROUNDS: usize = 3;
+
+/// A narrower instruction set replaces the widest only when its best round is at least this much
+/// faster: the best of three rounds of a few microseconds still differs by a few percent from
+/// noise alone on a shared 2-vCPU VM, and on a tie the widest does more work per instruction.
+const NARROWER_MARGIN: f64 = 0.95;
+
+/// With fewer points than this, most of the data is the scalar code's (the head before the first
+/// cache line and the tail after the last whole block of the widest loop, 32 points): nothing to
+/// choose, the widest is kept without timing.
+const MIN_POINTS: usize = 64;
+
+/// Chooses once, at the first call of [`Picker::isa`], and answers the same ever after.
+#[derive(Debug, Clone)]
+pub struct Picker<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    /// Widest first; never empty.
+    candidates: Vec<Isa>,
+    chosen: Option<Isa>,
+}
+
+impl<'a> Picker<'a> {
+    /// For `choice` on `x` and `y`, timing at most their first `sample_len` points.
+    pub fn new(choice: IsaChoice, x: &'a [f64], y: &'a [f64], sample_len: usize) -> Picker<'a> {
+        match choice {
+            IsaChoice::Only(isa) => Picker::among(vec![isa], x, y, sample_len),
+            IsaChoice::Fastest => Picker::among(vector_isas_widest_first(), x, y, sample_len),
+        }
+    }
+
+    /// Among `candidates`, widest first (the tests give it the portable code as a second one, to
+    /// time two on a CPU that has one vector instruction set).
+    pub(crate) fn among(candidates: Vec<Isa>, x: &'a [f64], y: &'a [f64], sample_len: usize) -> Picker<'a> {
+        assert!(!candidates.is_empty(), "a choice needs a candidate");
+        let len = x.len().min(y.len()).min(sample_len.max(MIN_POINTS));
+        let chosen = (candidates.len() == 1 || len < MIN_POINTS).then(|| candidates[0]);
+        Picker { x: &x[..len], y: &y[..len], candidates, chosen }
+    }
+
+    /// The instruction set to sum this epoch with: at the first call, measured at (w, b).
+    #[inline]
+    pub fn isa(&mut self, w: f64, b: f64) -> Isa {
+        match self.chosen {
+            Some(isa) => isa,
+            None => self.calibrate(w, b),
+        }
+    }
+
+    /// What the fit used: the choice made, or the widest if the sums were never called.
+    pub fn used(&self) -> Isa {
+        self.chosen.unwrap_or(self.candidates[0])
+    }
+
+    #[cold]
+    fn calibrate(&mut self, w: f64, b: f64) -> Isa {
+        let mut best = vec![Duration::MAX; self.candidates.len()];
+        for round in 0..=ROUNDS {
+            for (isa, best) in self.candidates.iter().zip(&mut best) {
+                let start = Instant::now();
+                black_box(simd::gradient_sums(*isa, black_box(self.x), black_box(self.y), w, b));
+                if round > 0 {
+                    *best = (*best).min(start.elapsed());
+                }
+            }
+        }
+        let isa = keep(&self.candidates, &best);
+        self.chosen = Some(isa);
+        isa
+    }
+}
+
+/// The vector instruction sets this CPU has, widest first; the portable code where it has none.
+fn vector_isas_widest_first() -> Vec<Isa> {
+    let vectors: Vec<Isa> = Isa::available().into_iter().rev().filter(|&isa| isa != Isa::PORTABLE).collect();
+    if vectors.is_empty() {
+        vec![Isa::PORTABLE]
+    } else {
+        vectors
+    }
+}
+
+/// The rule, apart from the clock: the widest (first) unless the fastest of the others took at most
+/// [`NARROWER_MARGIN`] of its best time.
+fn keep(candidates: &[Isa], best: &[Duration]) -> Isa {
+    let widest = best[0].as_secs_f64();
+    let fastest = (1..candidates.len()).min_by_key(|&i| best[i]);
+    match fastest {
+        Some(i) if best[i].as_secs_f64() <= NARROWER_MARGIN * widest => candidates[i],
+        _ => candidates[0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn micros(values: &[u64]) -> Vec<Duration> {
+        values.iter().map(|&v| Duration::from_micros(v)).collect()
+    }
+
+    fn two() -> Vec<Isa> {
+        // Two distinct candidates on any CPU: the widest vectors it has, then the portable code.
+        vec![Isa::detect(), Isa::PORTABLE]
+    }
+
+    #[test]
+    fn the_widest_stays_unless_another_is_clearly_faster() {
+        let isas = two();
+        assert_eq!(keep(&isas, &micros(&[100, 120])), isas[0]);
+        assert_eq!(keep(&isas, &micros(&[100, 97])), isas[0], "3% is within the noise");
+        assert_eq!(keep(&isas, &micros(&[100, 95])), isas[1]);
+        assert_eq!(keep(&isas[..1], &micros(&[100])), isas[0]);
+        let three = vec![isas[0], isas[1], isas[1]];
+        assert_eq!(keep(&three, &micros(&[100, 90, 80])), isas[1], "the fastest of the others");
+    }
+
+    #[test]
+    fn names_are_auto_or_an_instruction_set() {
+        assert_eq!(IsaChoice::by_name("auto"), Ok(IsaChoice::Fastest));
+        assert_eq!(IsaChoice::by_name("portable"), Ok(IsaChoice::Only(Isa::PORTABLE)));
+        assert_eq!(IsaChoice::by_name("sse9"), Err(IsaError::UnknownChoice("sse9".into())));
+        assert!(IsaChoice::by_name("sse9").unwrap_err().to_string().contains("known: auto, avx512, avx2, portable"));
+        assert_eq!(IsaChoice::Fastest.name(), "auto");
+    }
+
+    #[test]
+    fn a_named_set_or_a_single_candidate_is_used_without_timing() {
+        let x = vec![1.0; 10_000];
+        let picker = Picker::new(IsaChoice::Only(Isa::PORTABLE), &x, &x, 16_384);
+        assert_eq!(picker.chosen, Some(Isa::PORTABLE));
+        let widest = *vector_isas_widest_first().first().expect("a candidate");
+        let picker = Picker::new(IsaChoice::Fastest, &x, &x, 16_384);
+        assert_eq!(picker.used(), widest);
+        if vector_isas_widest_first().len() == 1 {
+            assert_eq!(picker.chosen, Some(widest), "nothing to time");
+        }
+        let few = Picker::among(two(), &x[..MIN_POINTS - 1], &x[..MIN_POINTS - 1], 16_384);
+        assert_eq!(few.chosen, Some(two()[0]), "too few points to time");
+    }
+
+    #[test]
+    fn the_choice_is_made_once_on_the_first_points_and_kept() {
+        let x: Vec<f64> = (0..50_000).map(|i| (i as f64 * 0.37).sin()).collect();
+        let y: Vec<f64> = x.iter().map(|xi| 2.0 * xi + 0.5).collect();
+        let mut picker = Picker::among(two(), &x, &y, 4096);
+        assert_eq!(picker.x.len(), 4096, "times the first block only");
+        assert_eq!(picker.chosen, None);
+        let first = picker.isa(0.1, 0.2);
+        assert!(two().contains(&first));
+        assert_eq!((picker.isa(5.0, 5.0), picker.used()), (first, first));
+    }
+
+    #[test]
+    fn where_there_are_vectors_portable_is_no_candidate() {
+        let candidates = vector_isas_widest_first();
+        assert_eq!(candidates[0], Isa::detect(), "the widest first");
+        if Isa::detect() != Isa::PORTABLE {
+            assert!(!candidates.contains(&Isa::PORTABLE));
+        }
+    }
+}
