@@ -270,7 +270,7 @@ fn with_blocks<R>(
             .collect();
         started.wait();
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
-        let _stop = StopOnDrop { pool: &pool, workers: &workers };
+        let stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
         // The first epoch always wakes a parked worker: its length is not known yet.
         let mut last_epoch = Duration::MAX;
@@ -303,7 +303,13 @@ fn with_blocks<R>(
                 // threads in 200-epoch fits (Zen 3, `reference_kernel --best-of`).
                 Mode::Alone => Duration::MAX,
             };
+            let settling = chooser.chosen.is_none();
             chooser.record(mode, took);
+            if settling && chooser.chosen == Some(Mode::Alone) {
+                // Settled on the calling thread: the workers return now rather than wake every
+                // PARK_TIMEOUT for the rest of the fit to look for epochs that will not come.
+                stop.now();
+            }
             total
         });
         (result, chooser.threads(threads))
@@ -551,14 +557,21 @@ struct StopOnDrop<'a> {
     workers: &'a [Thread],
 }
 
-impl Drop for StopOnDrop<'_> {
-    fn drop(&mut self) {
+impl StopOnDrop<'_> {
+    /// Tells the workers to return and wakes them; once is enough, again is harmless.
+    fn now(&self) {
         let go = &self.pool.go.0;
         go.stop.store(true, Ordering::Release);
         go.epoch.fetch_add(1, Ordering::SeqCst);
         for worker in self.workers {
             worker.unpark();
         }
+    }
+}
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.now();
     }
 }
 #[cfg(test)]
