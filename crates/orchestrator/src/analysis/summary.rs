@@ -99,7 +99,8 @@ pub(crate) struct ImplementationSummary {
     /// fit's (the first fit's when there is no warm one).
     pub ns_per_point_epoch: Option<f64>,
     /// The fit, from the first measured run (fits are deterministic; `fit_consistent` says
-    /// whether every run agreed bit for bit).
+    /// whether every run agreed bit for bit: a Rust kernel on `--isa auto` may choose another
+    /// instruction set in another run on a CPU with two vector sets, and its last bits differ).
     pub w: Option<f64>,
     pub b: Option<f64>,
     pub mse: Option<f64>,
