@@ -10,6 +10,12 @@ the ratios the issue's targets are about. Standard library only.
 
 A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
 (scenarios/kernels.yaml: 200 epochs at 10^6, 20 at 10^7) beside the long ones.
+
+With the orchestrator built (`make build`), each repetition at each size starts with
+`orchestrator limit N` — the probe a run of `make compare` makes before a point, the read bandwidth
+of the epoch's own working set and the compute ceiling — and every run is then put against that
+limit for the threads it used, as the report's "% of limit" is (the limit's best samples against
+the run's time): the check of "at least 90% of the limit at every n" anyone can run on their CPU.
 """
 
 import argparse
@@ -26,6 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 # The `measured` profile (Cargo.toml): the settings of the `linreg` that `make compare` measures.
 MEASURED = ROOT / "target" / "measured"
+# Its `limit` command measures the limit each point is set against in a report.
+ORCHESTRATOR = ROOT / "target" / "release" / "orchestrator"
+# Below this the orchestrator measures no limit of a point's own (its epochs are too short).
+LIMIT_MIN_N = 1024
 
 # name → extra linreg arguments; "reference" is the spin-only two-thread yardstick (examples/).
 VARIANTS = {
@@ -63,6 +73,41 @@ def command(variant, data, epochs):
     return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
 
 
+def measure_limits(n):
+    """{threads: limit line} from `orchestrator limit n`, measured now (nothing else of ours running)."""
+    out = subprocess.run([str(ORCHESTRATOR), "limit", str(n)], capture_output=True, text=True, check=True)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    return {line["threads"]: line for line in lines}
+
+
+def spread(values, fmt):
+    return f"{fmt(statistics.median(values))} [{fmt(min(values))}-{fmt(max(values))}]"
+
+
+def print_limits(sizes, variants, limits, percent):
+    """The limits measured before each repetition and each variant's share of its own limit."""
+    print("\n% of the limit (limit ns / run ns, the report's \"% of limit\": the probe's best samples right before"
+          " the repetition, for the threads the run used), median [min-max] over repetitions:")
+    for n in sizes:
+        measured = limits.get(n)
+        if not measured:
+            continue
+        by_threads = {}
+        for probe in measured:
+            for threads, line in probe.items():
+                by_threads.setdefault(threads, []).append(line)
+        parts = []
+        for threads, lines in sorted(by_threads.items()):
+            best = spread([line["limit_ns"] for line in lines], lambda v: f"{v:.4f}")
+            median = spread([line["bandwidth_ns_median"] for line in lines], lambda v: f"{v:.4f}")
+            parts.append(f"{threads} thr. {best} ns ({lines[0]['bound']}; the probe's median sample {median})")
+        print(f"  n = {n}: limit " + "; ".join(parts))
+        for v in variants:
+            values = percent.get((n, v))
+            if values:
+                print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}")
+
+
 def cpu_identity():
     """The CPU as /proc/cpuinfo names it, with its family, model and stepping (the figures belong
     to one CPU kind), and the CPUs this process may use."""
@@ -85,6 +130,7 @@ def main():
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--epochs", type=int, help="the same epochs at every size (default: ~1e9 point-epochs)")
     parser.add_argument("--data-dir", default=str(ROOT / "target" / "standalone-bench"))
+    parser.add_argument("--no-limits", action="store_true", help="skip `orchestrator limit` before each repetition")
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     variants = args.variants.split(",")
@@ -99,13 +145,25 @@ def main():
 
     runs = [(n, v) for n in sizes for v in variants if not (v.startswith("reference") and n < REFERENCE_MIN_N)]
     ns = {run: [] for run in runs}
+    with_limits = not args.no_limits and ORCHESTRATOR.is_file()
+    if not args.no_limits and not with_limits:
+        print(f"# no {ORCHESTRATOR} (`make build`): no limits, no % of limit", file=sys.stderr)
+    limits, percent = {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
     for rep in range(args.repetitions):
+        probed = None
         for n, v in runs:
+            if with_limits and n >= LIMIT_MIN_N and probed != n:
+                limits.setdefault(n, []).append(measure_limits(n))
+                probed = n
             out = subprocess.run(command(v, datasets[n], epochs[n]), capture_output=True, text=True, check=True)
             line = json.loads(out.stdout)
-            ns[(n, v)].append(line["train_seconds"] / (n * line["epochs"]) * 1e9)
+            ns_per_point = line["train_seconds"] / (n * line["epochs"]) * 1e9
+            ns[(n, v)].append(ns_per_point)
+            limit = limits[n][-1].get(line["threads"]) if probed == n else None
+            if limit:
+                percent.setdefault((n, v), []).append(100.0 * limit["limit_ns"] / ns_per_point)
             print(f"raw,{rep},{n},{line['epochs']},{v},{line['kernel']},{line['threads']},{line['train_seconds']:.6f}", file=sys.stderr)
     print(f"# load after: {os.getloadavg()}", file=sys.stderr)
 
@@ -126,6 +184,8 @@ def main():
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
         print(f"  n = {n}: " + ", ".join(parts))
+    if with_limits:
+        print_limits(sizes, variants, limits, percent)
 
 
 if __name__ == "__main__":

@@ -40,3 +40,34 @@ fn a_child_that_is_not_the_fixture_is_an_error() {
     let result = sampler_cost::measure_sampler_cost(Path::new("/bin/true"), Duration::from_millis(1), 1, &CancelToken::new());
     assert!(result.is_err(), "{result:?}");
 }
+
+/// `orchestrator limit N`: one JSON line for one thread and one for all (on more than one CPU),
+/// each limit the slower of the bandwidth's best sample and the arithmetic; too few points to time
+/// is one clear error, exit 2. The figures are a debug build's: only their relations are checked.
+#[test]
+fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all() {
+    let out = Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", "4096", "20000"]).output().expect("the orchestrator runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    assert_eq!(lines.len(), if cpus > 1 { 4 } else { 2 }, "{lines:?}");
+    for line in &lines {
+        let number = |key: &str| line[key].as_f64().unwrap_or_else(|| panic!("{key} in {line}"));
+        assert!([4096, 20000].contains(&line["points"].as_u64().unwrap()), "{line}");
+        assert!([1, cpus as u64].contains(&line["threads"].as_u64().unwrap()), "{line}");
+        let (best, median, worst) = (number("bandwidth_ns_best"), number("bandwidth_ns_median"), number("bandwidth_ns_worst"));
+        assert!(best > 0.0 && best <= median && median <= worst, "{line}");
+        let compute = number("compute_ns");
+        let limit = number("limit_ns");
+        // Several threads are never held to less than one thread showed (the report's rule), so
+        // the limit may be faster than this thread count's own probe, never slower.
+        assert!(limit >= compute && limit <= best.max(compute), "{line}");
+        assert_eq!(line["bound"], if limit == compute { "compute" } else { "bandwidth" }, "{line}");
+    }
+
+    let too_few = Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", "10"]).output().expect("the orchestrator runs");
+    assert_eq!(too_few.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&too_few.stderr);
+    assert!(message.contains("10 points: too few"), "{message}");
+}

@@ -54,6 +54,14 @@ pub(super) enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Measure the limit a run sets beside each point, on its own: the read bandwidth of an
+    /// epoch's working set (16 bytes a point) and the compute ceiling, in ns a point per epoch, on
+    /// one thread and on all; one JSON line each (for benchmarks outside the orchestrator)
+    Limit {
+        /// Point counts, e.g. 10000 1000000
+        #[arg(required = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        points: Vec<u64>,
+    },
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {
         old_run: PathBuf,

@@ -1,4 +1,4 @@
-//! The command line: `run`, `validate`, `report`, `merge`, `machines` and `compare`, each wired
+//! The command line: `run`, `validate`, `report`, `merge`, `machines`, `compare` and `limit`, each wired
 //! from its arguments to library calls in a file of its own (scenario → plan → execute → records
 //! → report). Errors a user can cause end here as one message; this file alone turns outcomes
 //! and errors into exit codes, and nothing already measured is lost on the way.
@@ -8,6 +8,7 @@
 mod args;
 mod between;
 mod compare;
+mod limit;
 mod lock;
 mod machines;
 mod merge;
@@ -75,18 +76,22 @@ fn error_text(error: &anyhow::Error) -> String {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let root = match cli.root {
-        Some(root) => root,
-        None => project::find_root()?,
+    // Only `run` and `validate` read the project (its scenarios and catalogue).
+    let root = |root: Option<PathBuf>| -> anyhow::Result<PathBuf> {
+        let root = match root {
+            Some(root) => root,
+            None => project::find_root()?,
+        };
+        root.canonicalize().with_context(|| format!("project root {}", root.display()))
     };
-    let root = root.canonicalize().with_context(|| format!("project root {}", root.display()))?;
     match cli.command {
-        Command::Run(args) => run::run(&root, args),
-        Command::Validate { files } => validate::validate(&root, files),
+        Command::Run(args) => run::run(&root(cli.root)?, args),
+        Command::Validate { files } => validate::validate(&root(cli.root)?, files),
         Command::Report { run_dir, check } => report::report(&run_dir, check),
         Command::Merge(args) => merge::merge(&args),
         Command::Machines { runs, out, check } => machines::machines(&runs, &out, check),
         Command::Compare { old_run, new_run, threshold } => compare::compare(&old_run, &new_run, threshold),
+        Command::Limit { points } => limit::limit(&points),
     }
 }
 

@@ -1,0 +1,67 @@
+//! `orchestrator limit N...`: the limit a run sets beside each point, measured on its own, so a
+//! benchmark outside the orchestrator (crates/linreg/benches/standalone.py) can put its kernels
+//! against the same figure the report uses: the compute ceiling once, then for each N the read
+//! bandwidth of its own working set (the probe a run makes right before a point), combined as
+//! the report combines them. One JSON object a line on stdout, for one thread and for all.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::environment::probes::{self, MachineLimits};
+use crate::measure::CancelToken;
+
+/// One line: the limit of an epoch over `points` points on `threads` threads, in ns a point.
+#[derive(Serialize)]
+struct LimitLine {
+    points: u64,
+    threads: usize,
+    /// What the report's "% of limit" divides by: the best samples, the slower of the bandwidth's
+    /// and the arithmetic's.
+    limit_ns: f64,
+    bound: &'static str,
+    /// The bandwidth probe's own spread at this working set on these threads: how steady the
+    /// machine was. (On several threads the limit is never slower than one thread's best.)
+    bandwidth_ns_best: f64,
+    bandwidth_ns_median: f64,
+    bandwidth_ns_worst: f64,
+    compute_ns: Option<f64>,
+}
+
+pub(super) fn limit(points: &[u64]) -> anyhow::Result<ExitCode> {
+    let cancel = CancelToken::new();
+    let compute = match probes::compute::measure_ceiling(probes::compute::DEFAULT_SAMPLES) {
+        Ok(ceiling) => Some(ceiling),
+        Err(e) => {
+            errln!("warning: the compute ceiling could not be measured ({e}); the limits are the bandwidth's alone");
+            None
+        }
+    };
+    for &n in points {
+        let size = usize::try_from(n).map_err(|_| anyhow::anyhow!("{n} points: too many for this machine's address space"))?;
+        let bandwidth = probes::measure_at_point(size, &cancel)
+            .map_err(|e| anyhow::anyhow!("the bandwidth at {n} points could not be measured: {e}"))?
+            .ok_or_else(|| anyhow::anyhow!("{n} points: too few to time a pass over (the probe needs at least a few blocks a thread)"))?;
+        let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
+        let mut thread_counts = vec![(1, &bandwidth.single_thread)];
+        if let Some(all) = &bandwidth.all_threads {
+            thread_counts.push((bandwidth.threads, all));
+        }
+        for (threads, measured) in thread_counts {
+            let Some(limit) = limits.at(n, threads) else { continue };
+            let spread = &measured.bytes_per_second;
+            let line = LimitLine {
+                points: n,
+                threads,
+                limit_ns: limit.ns_per_point_epoch,
+                bound: limit.bound.as_str(),
+                bandwidth_ns_best: probes::ns_per_point(spread.best),
+                bandwidth_ns_median: probes::ns_per_point(spread.median),
+                bandwidth_ns_worst: probes::ns_per_point(spread.worst),
+                compute_ns: compute.as_ref().map(|c| c.ns_per_point(threads > 1)),
+            };
+            outln!("{}", serde_json::to_string(&line)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
