@@ -1,8 +1,10 @@
 """Standalone `linreg` runs of every kernel variant at 10^2 … 10^7 points: the table of issue 13.
 
 Each run is a fresh process with enough epochs (about 10^9 point-epochs, at least 20) for the
-kernel to dominate train_seconds; variants are interleaved (A B C A B C …) so drift on a shared
-machine hits them alike. Prints ns per point per epoch (median, min–max over the repetitions) and
+kernel to dominate train_seconds; variants are interleaved, their order turned by one each
+repetition (A B C, B C A, C A B …), so drift on a shared machine hits them alike and none is always
+first (on a 2-vCPU Zen 3 the run right after the limit's probe read 5-8% faster: the same code,
+simd and parallel-auto at 10^4, swapped its lead with the order). Prints ns per point per epoch (median, min–max over the repetitions) and
 the ratios the issue's targets are about. Standard library only.
 
     cargo build --profile measured -p linreg --bins --examples
@@ -71,6 +73,16 @@ def command(variant, data, epochs):
     if VARIANTS[variant] is None:
         return [str(MEASURED / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
     return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
+
+
+def rotated(runs, by):
+    """The runs, size by size, with each size's variants turned left `by` places."""
+    out = []
+    for n in dict.fromkeys(n for n, _ in runs):
+        variants = [v for m, v in runs if m == n]
+        k = by % len(variants)
+        out += [(n, v) for v in variants[k:] + variants[:k]]
+    return out
 
 
 def measure_limits(n):
@@ -153,7 +165,7 @@ def main():
     print(f"# machine: {cpu_identity()}")
     for rep in range(args.repetitions):
         probed = None
-        for n, v in runs:
+        for n, v in rotated(runs, rep):
             if with_limits and n >= LIMIT_MIN_N and probed != n:
                 limits.setdefault(n, []).append(measure_limits(n))
                 probed = n
