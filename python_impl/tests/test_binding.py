@@ -62,7 +62,7 @@ def test_agrees_with_the_numpy_reference_on_random_data():
         result = linreg_py.fit(x, y, 20, 0.005, kernel=kernel, **({"threads": 2} if kernel == "parallel" else {}))
         assert_close(result.w, w)
         assert_close(result.b, b)
-    assert result.threads == 2  # 100 003 points are 7 blocks
+    assert result.threads == 2  # 100 003 points are several blocks
 
 
 def test_auto_names_the_instruction_set_it_chose_and_sums_like_it():

@@ -113,7 +113,7 @@ impl Kernel {
     ) -> (R, Ran) {
         match self {
             Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), Ran { threads: 1, isa: None }),
-            Kernel::Parallel { threads, isa } if x.len() > parallel::BLOCK_POINTS => parallel::with_gradient_sums(x, y, threads, isa, body),
+            Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => parallel::with_gradient_sums(x, y, threads, isa, body),
             // One pass on the calling thread: the simd kernel, and the parallel one on data of one
             // block, said here and not only inside `parallel` so that `body` is inlined with the
             // sums: at 100 points (~30 ns an epoch) going through the pool's function cost ~60% more.
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn auto_sums_the_same_bits_as_the_instruction_set_it_reports() {
-        for n in [5, 1003, 3 * parallel::BLOCK_POINTS + 7] {
+        for n in [5, 1003, 10_000, 3 * parallel::BLOCK_POINTS + 7] {
             let (x, y) = noisy_line(n, 11);
             for kernel in [Kernel::by_name("simd").unwrap(), Kernel::by_name("parallel").unwrap()] {
                 let (got, ran) = kernel.with_gradient_sums_ran(&x, &y, |sums| descend(&x, &y, 30, 0.005, sums));

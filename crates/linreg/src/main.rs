@@ -34,7 +34,7 @@ struct Args {
     /// portable [default: auto]
     #[arg(long, value_name = "ISA")]
     isa: Option<String>,
-    /// Threads of the parallel kernel: auto (every core from two blocks of 16 384 points on, unless
+    /// Threads of the parallel kernel: auto (every core from 4 096 points on, unless
     /// its first epochs measure one thread faster) or N
     /// [default: auto]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
