@@ -305,43 +305,48 @@ fn with_blocks<R>(
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
         let stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
+        // The calling thread's share of the last pool epoch, the time it summed blocks itself.
         // The first epoch always wakes a parked worker: its length is not known yet.
-        let mut last_epoch = Duration::MAX;
+        let mut own_share = Duration::MAX;
         let result = body(&mut |w, b| {
             // Chosen before the first epoch is published (workers read it only after), and
             // outside the epoch's clock, so that it does not sway the choice of threads.
             work.isa.get_or_init(|| picker.isa(w, b));
             let mode = chooser.next();
-            let epoch_start = Instant::now();
+            // The clock is read only where something depends on it: a read costs ~35 ns here
+            // (Zen 3 VM), and at 5 000 points, an epoch of ~0.8 µs, the two reads an epoch of
+            // an `auto` fit settled on one thread made it 10% slower than the simd kernel.
+            let calibrating = chooser.chosen.is_none();
+            let epoch_start = calibrating.then(Instant::now);
             let total = match mode {
                 // The workers are not called: they spin a little, then park, as between fits.
-                Mode::Alone => work.sum_in_order(w, b),
+                Mode::Alone => {
+                    // The workers spin a few µs, then park: the next epoch on the pool must wake
+                    // them, or it waits for their own timeout (up to PARK_TIMEOUT, 1 ms) while the
+                    // calling thread sums alone. Unwoken, `auto` at 10^5 points ran 27% slower
+                    // than two threads in 200-epoch fits (Zen 3, `reference_kernel --best-of`).
+                    own_share = Duration::MAX;
+                    work.sum_in_order(w, b)
+                }
                 Mode::Pool => {
                     epoch += 1;
-                    pool.start_epoch(epoch, w, b, &workers, last_epoch >= WAKE_WORTH);
+                    pool.start_epoch(epoch, w, b, &workers, own_share >= WAKE_WORTH);
                     let summing_start = Instant::now();
                     let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
+                    own_share = summing_start.elapsed();
                     // About one block's time: what a worker that is running needs at most to
                     // finish the block it holds.
-                    let patience = summing_start.elapsed() / summed_here.max(1) + PATIENCE_SLACK;
+                    let patience = own_share / summed_here.max(1) + PATIENCE_SLACK;
                     pool.total(epoch, w, b, &work, patience)
                 }
             };
-            let took = epoch_start.elapsed();
-            last_epoch = match mode {
-                Mode::Pool => took,
-                // The workers spin a few µs, then park: the next epoch on the pool must wake them,
-                // or it waits for their own timeout (up to PARK_TIMEOUT, 1 ms) while the calling
-                // thread sums alone. Unwoken, `auto` at 10^5 points ran 27% slower than two
-                // threads in 200-epoch fits (Zen 3, `reference_kernel --best-of`).
-                Mode::Alone => Duration::MAX,
-            };
-            let settling = chooser.chosen.is_none();
-            chooser.record(mode, took);
-            if settling && chooser.chosen == Some(Mode::Alone) {
-                // Settled on the calling thread: the workers return now rather than wake every
-                // PARK_TIMEOUT for the rest of the fit to look for epochs that will not come.
-                stop.now();
+            if let Some(start) = epoch_start {
+                chooser.record(mode, start.elapsed());
+                if chooser.chosen == Some(Mode::Alone) {
+                    // Settled on the calling thread: the workers return now rather than wake every
+                    // PARK_TIMEOUT for the rest of the fit to look for epochs that will not come.
+                    stop.now();
+                }
             }
             total
         });
@@ -350,7 +355,8 @@ fn with_blocks<R>(
     (result, Ran { threads, isa: Some(picker.used()) })
 }
 
-/// The calling thread wakes a parked worker only when the last epoch took at least this long. A
+/// The calling thread wakes a parked worker only when its own share of the last epoch (the blocks
+/// it summed itself) took at least this long, or after epochs alone. A
 /// futex wake costs the waker ~8 µs here and the worker runs ~14 µs after it (medians of 2000
 /// park/unpark round trips to a parked thread, 2-vCPU Zen 5 Firecracker guest, 2026-12-01), so
 /// for shorter epochs waking would cost more than the help; the worker then rejoins by itself
@@ -515,7 +521,8 @@ impl Pool {
     /// read from the row of the thread that summed it this epoch. Blocks still in flight are
     /// waited for until `patience` has passed, then summed here: their worker is off its CPU.
     fn total(&self, epoch: u64, w: f64, b: f64, work: &Work, patience: Duration) -> (f64, f64) {
-        let deadline = Instant::now() + patience;
+        // Read the clock only once a block is found missing: in most epochs none is.
+        let mut deadline = None;
         let mut patient = true;
         let mut total = (0.0, 0.0);
         for (block, summed_by) in self.summed_by.iter().enumerate() {
@@ -525,7 +532,7 @@ impl Pool {
                     let [sum_ex, sum_e] = &self.partials[(word & INDEX_MASK) as usize][block];
                     break (f64::from_bits(sum_ex.load(Ordering::Relaxed)), f64::from_bits(sum_e.load(Ordering::Relaxed)));
                 }
-                if !patient || Instant::now() >= deadline {
+                if !patient || Instant::now() >= *deadline.get_or_insert_with(|| Instant::now() + patience) {
                     patient = false;
                     break work.block_sums(block, w, b);
                 }
