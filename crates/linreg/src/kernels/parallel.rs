@@ -31,8 +31,8 @@
 //! CPU up soon when they do not.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Barrier, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -287,21 +287,21 @@ fn with_blocks<R>(
     let mut chooser = if requested == Threads::Auto { Chooser::new() } else { Chooser::settled(Mode::Pool) };
 
     let pool = Pool::new(work.blocks(), threads);
-    let started = Barrier::new(threads);
+    let running = AtomicUsize::new(0);
     let (result, threads) = std::thread::scope(|scope| {
         let workers: Vec<Thread> = (1..threads)
             .map(|t| {
-                let (pool, work, started) = (&pool, &work, &started);
+                let (pool, work, running) = (&pool, &work, &running);
                 scope
                     .spawn(move || {
-                        started.wait();
+                        running.fetch_add(1, Ordering::Release);
                         pool.serve(t, work);
                     })
                     .thread()
                     .clone()
             })
             .collect();
-        started.wait();
+        wait_for_workers(&running, threads - 1);
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
         let stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
@@ -561,6 +561,25 @@ impl Pool {
         }
     }
 }
+
+/// The calling thread spins until `workers` workers run, for [`START_PATIENCE`] at most. Behind a
+/// barrier, the last to arrive went on at once while the others were still being woken (a futex
+/// wake and an IPI to a halted vCPU, tens of µs here): at 10^4 points `auto`'s 16 calibration
+/// epochs (~30 µs) were over before the worker ran, the pool measured as slow as one thread
+/// (1.7–3.6 µs an epoch against 1.6–3.5 alone, where two threads take ~1.2 µs once running), and
+/// `auto` kept one thread in most fits (Zen 3). A worker later than the bound is not waited for:
+/// the kernel sums what a missing worker does not.
+fn wait_for_workers(running: &AtomicUsize, workers: usize) {
+    let start = Instant::now();
+    while running.load(Ordering::Acquire) < workers && start.elapsed() < START_PATIENCE {
+        for _ in 0..64 {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// How long the calling thread waits for its workers to start before the first epoch.
+const START_PATIENCE: Duration = Duration::from_millis(10);
 
 /// Spins on `ready` for [`SPIN_ROUNDS`], then parks until it holds, waking every [`PARK_TIMEOUT`]
 /// to look again. `parked` is the waiter's flag: set (sequentially consistent) before its last
