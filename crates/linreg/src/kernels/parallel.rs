@@ -134,9 +134,14 @@ const VECTOR_BLOCK_POINTS: usize = 32;
 /// epochs spend finding that out.
 const NOMINAL_PER_SMALLEST: usize = 8;
 
+/// How many blocks `n` points make, with blocks of up to `nominal_len` (see [`block_len`]).
+fn block_count(n: usize, nominal_len: usize) -> usize {
+    n.div_ceil(block_len(n, nominal_len)).max(1)
+}
+
 /// Whether `n` points make more than one block (else the parallel kernel is the simd kernel).
 pub fn splits(n: usize) -> bool {
-    n.div_ceil(block_len(n, BLOCK_POINTS)) > 1
+    block_count(n, BLOCK_POINTS) > 1
 }
 
 /// How many threads a fit of `n` points may use: one per block at most (`Threads::Auto` may then
@@ -146,7 +151,7 @@ pub fn threads_used(n: usize, threads: Threads) -> usize {
 }
 
 fn threads_for(n: usize, threads: Threads, nominal_block_len: usize) -> usize {
-    let blocks = n.div_ceil(block_len(n, nominal_block_len)).max(1);
+    let blocks = block_count(n, nominal_block_len);
     if blocks == 1 {
         return 1;
     }
@@ -563,11 +568,12 @@ impl Pool {
 }
 
 /// The calling thread spins until `workers` workers run, for [`START_PATIENCE`] at most. Behind a
-/// barrier, the last to arrive went on at once while the others were still being woken (a futex
-/// wake and an IPI to a halted vCPU, tens of µs here): at 10^4 points `auto`'s 16 calibration
-/// epochs (~30 µs) were over before the worker ran, the pool measured as slow as one thread
-/// (1.7–3.6 µs an epoch against 1.6–3.5 alone, where two threads take ~1.2 µs once running), and
-/// `auto` kept one thread in most fits (Zen 3). A worker later than the bound is not waited for:
+/// barrier the last to arrive goes on at once while the others are still being woken (a futex
+/// wake and an IPI to a halted vCPU, tens of µs here), so `auto`'s 16 calibration epochs of ~1 µs
+/// could be over before the worker ran: at 5 000 points `auto` kept one thread in 11 of 15 fits
+/// behind the barrier, in 1 of 15 with this wait (Zen 3, interleaved). It does not cure all: in
+/// some fits at 10^4 the worker, instrumented, summed its block in the first epoch and none in the
+/// next 38 (it had parked; see [`WAKE_WORTH`]). A worker later than the bound is not waited for:
 /// the kernel sums what a missing worker does not.
 fn wait_for_workers(running: &AtomicUsize, workers: usize) {
     let start = Instant::now();
