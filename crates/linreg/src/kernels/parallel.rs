@@ -294,11 +294,16 @@ fn with_blocks<R>(
     let pool = Pool::new(work.blocks(), threads);
     let running = AtomicUsize::new(0);
     let (result, threads) = std::thread::scope(|scope| {
+        let caller_cpu = current_cpu();
         let workers: Vec<Thread> = (1..threads)
             .map(|t| {
                 let (pool, work, running) = (&pool, &work, &running);
                 scope
                     .spawn(move || {
+                        // Linux often starts a new thread on its parent's CPU (6 of 12 fits at
+                        // 10^4 points here): it then takes turns with the calling thread until
+                        // the load balancer moves it, milliseconds later. See `leave_cpu`.
+                        leave_cpu(caller_cpu);
                         running.fetch_add(1, Ordering::Release);
                         pool.serve(t, work);
                     })
@@ -310,9 +315,10 @@ fn with_blocks<R>(
         // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
         let stop = StopOnDrop { pool: &pool, workers: &workers };
         let mut epoch = 0u64;
-        // The calling thread's share of the last pool epoch, the time it summed blocks itself.
-        // The first epoch always wakes a parked worker: its length is not known yet.
-        let mut own_share = Duration::MAX;
+        // What parked workers have cost the calling thread since it last woke them: the time it
+        // summed blocks itself in pool epochs that found a worker parked (see [`WAKE_WORTH`]).
+        // The first epoch always wakes a parked worker: nothing is known yet.
+        let mut owed = Duration::MAX;
         let result = body(&mut |w, b| {
             // Chosen before the first epoch is published (workers read it only after), and
             // outside the epoch's clock, so that it does not sway the choice of threads.
@@ -330,15 +336,17 @@ fn with_blocks<R>(
                     // them, or it waits for their own timeout (up to PARK_TIMEOUT, 1 ms) while the
                     // calling thread sums alone. Unwoken, `auto` at 10^5 points ran 27% slower
                     // than two threads in 200-epoch fits (Zen 3, `reference_kernel --best-of`).
-                    own_share = Duration::MAX;
+                    owed = Duration::MAX;
                     work.sum_in_order(w, b)
                 }
                 Mode::Pool => {
                     epoch += 1;
-                    pool.start_epoch(epoch, w, b, &workers, own_share >= WAKE_WORTH);
+                    let wake = owed >= WAKE_WORTH;
+                    let any_parked = pool.start_epoch(epoch, w, b, &workers, wake);
                     let summing_start = Instant::now();
                     let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
-                    own_share = summing_start.elapsed();
+                    let own_share = summing_start.elapsed();
+                    owed = if any_parked && !wake { owed.saturating_add(own_share) } else { Duration::ZERO };
                     // About one block's time: what a worker that is running needs at most to
                     // finish the block it holds.
                     let patience = own_share / summed_here.max(1) + PATIENCE_SLACK;
@@ -360,12 +368,16 @@ fn with_blocks<R>(
     (result, Ran { threads, isa: Some(picker.used()) })
 }
 
-/// The calling thread wakes a parked worker only when its own share of the last epoch (the blocks
-/// it summed itself) took at least this long, or after epochs alone. A
-/// futex wake costs the waker ~8 µs here and the worker runs ~14 µs after it (medians of 2000
-/// park/unpark round trips to a parked thread, 2-vCPU Zen 5 Firecracker guest, 2026-12-01), so
-/// for shorter epochs waking would cost more than the help; the worker then rejoins by itself
-/// within [`PARK_TIMEOUT`].
+/// The calling thread wakes a parked worker once the time it summed blocks itself, over the pool
+/// epochs since it last woke them that found a worker parked, reaches this, and at the first pool
+/// epoch after epochs alone. A futex wake costs the waker ~8 µs here and the worker runs ~14 µs
+/// after it (medians of 2000 park/unpark round trips to a parked thread, 2-vCPU Zen 5 Firecracker
+/// guest, 2026-12-01), so waking costs the calling thread at most 8 µs in every 50 µs it sums
+/// alone, and a worker that parked (its CPU was taken from it for longer than its spin) is back
+/// within ~50 µs of work rather than at its own [`PARK_TIMEOUT`]: with 1 µs epochs (10^4 points)
+/// waking only where one epoch took 50 µs left the worker asleep for ~600 epochs a park, and it
+/// missed 3–13% of the epochs of a 10^5-epoch fit (1–6% with the time added up; instrumented,
+/// 2-vCPU Zen 3, 4 fits each).
 const WAKE_WORTH: Duration = Duration::from_micros(50);
 
 /// A parked worker wakes by itself this often to see whether epochs are running (see
@@ -470,7 +482,8 @@ impl Pool {
     /// Calling thread: rewinds every run, then publishes (w, b) and the epoch, and wakes workers
     /// that parked if `wake`. The runs are rewound first: a worker that sees the new (w, b) also sees the
     /// new cursors, so it cannot claim a block of this epoch with stale parameters or vice versa.
-    fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) {
+    fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) -> bool {
+        let mut any_parked = false;
         for (t, cursor) in self.cursors.iter().enumerate() {
             cursor.0.store(tag(epoch) | self.run_start(t) as u64, Ordering::Relaxed);
         }
@@ -478,10 +491,14 @@ impl Pool {
         self.go.0.b.store(b.to_bits(), Ordering::Release);
         self.go.0.epoch.store(epoch, Ordering::SeqCst);
         for (parked, worker) in self.parked[1..].iter().zip(workers) {
-            if wake && parked.0.load(Ordering::SeqCst) {
-                worker.unpark();
+            if parked.0.load(Ordering::SeqCst) {
+                any_parked = true;
+                if wake {
+                    worker.unpark();
+                }
             }
         }
+        any_parked
     }
 
     /// Claims and sums blocks of `epoch`, thread `t`'s own run first, then what is left of the
@@ -571,10 +588,9 @@ impl Pool {
 /// barrier the last to arrive goes on at once while the others are still being woken (a futex
 /// wake and an IPI to a halted vCPU, tens of µs here), so `auto`'s 16 calibration epochs of ~1 µs
 /// could be over before the worker ran: at 5 000 points `auto` kept one thread in 11 of 15 fits
-/// behind the barrier, in 1 of 15 with this wait (Zen 3, interleaved). It does not cure all: in
-/// some fits at 10^4 the worker, instrumented, summed its block in the first epoch and none in the
-/// next 38 (it had parked; see [`WAKE_WORTH`]). A worker later than the bound is not waited for:
-/// the kernel sums what a missing worker does not.
+/// behind the barrier, in 1 of 15 with this wait (Zen 3, interleaved). A worker later than the
+/// bound is not waited for: the kernel sums what a missing worker does not. Workers count
+/// themselves running once they are off the calling thread's CPU ([`leave_cpu`]).
 fn wait_for_workers(running: &AtomicUsize, workers: usize) {
     let start = Instant::now();
     while running.load(Ordering::Acquire) < workers && start.elapsed() < START_PATIENCE {
@@ -582,6 +598,50 @@ fn wait_for_workers(running: &AtomicUsize, workers: usize) {
             std::hint::spin_loop();
         }
     }
+}
+
+/// The CPU the calling thread runs on, if the system says.
+fn current_cpu() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: no arguments; -1 on failure.
+        usize::try_from(unsafe { libc::sched_getcpu() }).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// Moves the calling thread off `cpu` if it runs there and may run elsewhere, without pinning it:
+/// its affinity is narrowed to the other CPUs (the kernel migrates it before the call returns),
+/// then given back whole, and a running thread is not moved back while its CPU is its own. For a
+/// worker started on the calling thread's CPU. Instrumented (2-vCPU Zen 3, family 25 model 1,
+/// 10^4 points, 10^5 epochs on two threads), such a worker summed both blocks of the first epoch
+/// (it had the CPU, the calling thread waited), then parked and woke on its timeout on the same
+/// CPU again and again until the balancer moved it after 560–1 700 epochs; `auto`'s calibration,
+/// its first 16 epochs, then measured two threads no faster than one, and kept one thread in 5 of
+/// 31 short fits at 10^4 points and 14 of 31 at 5 000 (0 and 7 with this move; 2 000 and 4 000
+/// epochs, interleaved). Elsewhere than Linux, nothing.
+fn leave_cpu(cpu: Option<usize>) {
+    #[cfg(target_os = "linux")]
+    if let Some(cpu) = cpu.filter(|&cpu| current_cpu() == Some(cpu) && cpu < libc::CPU_SETSIZE as usize) {
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: cpu_set_t is plain bits; both calls get its size and a pointer to one.
+        unsafe {
+            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
+                return;
+            }
+            let mut elsewhere = allowed;
+            libc::CPU_CLR(cpu, &mut elsewhere);
+            if libc::CPU_COUNT(&elsewhere) > 0 && libc::sched_setaffinity(0, size, &elsewhere) == 0 {
+                libc::sched_setaffinity(0, size, &allowed);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
 }
 
 /// How long the calling thread waits for its workers to start before the first epoch.
@@ -821,6 +881,35 @@ mod tests {
                 proptest::prop_assert!((one.0 - scalar.0).abs() <= tolerance && (one.1 - scalar.1).abs() <= tolerance);
             }
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_leaves_a_cpu_it_shares_and_keeps_its_affinity() {
+        let mask = || {
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: as in `leave_cpu`.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                assert_eq!(libc::sched_getaffinity(0, size, &mut set), 0);
+                (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect::<Vec<_>>()
+            }
+        };
+        std::thread::spawn(move || {
+            let (before, here) = (mask(), current_cpu().expect("Linux names the CPU"));
+            leave_cpu(Some(here));
+            let now = current_cpu();
+            assert_eq!(mask(), before, "the affinity is given back whole");
+            if before.len() > 1 {
+                assert_ne!(now, Some(here), "moved off CPU {here}; allowed {before:?}");
+            }
+            // Not on that CPU: nothing changes.
+            let elsewhere = before.iter().copied().find(|&c| Some(c) != now);
+            leave_cpu(elsewhere);
+            assert_eq!(mask(), before);
+        })
+        .join()
+        .expect("the test thread passes");
     }
 
     #[test]

@@ -391,7 +391,13 @@ mod tests {
         for (index, shard) in shards.iter_mut().enumerate() {
             let env = shard.environment.as_mut().unwrap();
             let rate = Spread { best: 1e10, median: 9e9, worst: 8e9 };
-            let single_thread = BandwidthAtSize { working_set_bytes: 160, passes_per_sample: 1, samples: 7, bytes_per_second: rate };
+            let single_thread = BandwidthAtSize {
+                working_set_bytes: 160,
+                passes_per_sample: 1,
+                samples: 7,
+                bytes_per_second: rate,
+                meets_every_pass: false,
+            };
             let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None };
             env.point_bandwidth = vec![PointLimitProbe { scenario: "s".into(), point: index, measured_utc: String::new(), bandwidth }];
             env.other_cpu_share = Some(0.05 * (index + 1) as f64);

@@ -2,7 +2,7 @@
 //! and a sample lasts from the first thread starting it to the last one finishing it — the slowest
 //! thread sets the pace, as it does for a parallel kernel's epoch.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
@@ -71,6 +71,30 @@ where
             }
         })
         .collect())
+}
+
+/// [`time_together`] with `passes` calls of `pass` a sample on each thread, the threads meeting
+/// after every one: each stores what its pass returned on cache lines of its own, all wait at a
+/// spinning barrier, and thread 0 adds the stored values, as a parallel gradient-descent kernel
+/// gathers its threads' sums once an epoch before the next can start.
+pub(super) fn time_meeting_every_pass<P>(threads: usize, samples: usize, passes: u64, pass: P) -> Result<Vec<f64>, ProbeError>
+where
+    P: Fn(usize) -> f64 + Sync,
+{
+    /// A value on its own pair of cache lines (the adjacent-line prefetcher pulls lines in pairs).
+    #[repr(align(128))]
+    struct OwnLines(AtomicU64);
+    let barrier = SpinBarrier::new(threads);
+    let sums: Vec<OwnLines> = (0..threads).map(|_| OwnLines(AtomicU64::new(0))).collect();
+    time_together(threads, samples, |i| {
+        for _ in 0..passes {
+            sums[i].0.store(pass(i).to_bits(), Ordering::Relaxed);
+            barrier.wait();
+            if i == 0 {
+                std::hint::black_box(sums.iter().map(|s| f64::from_bits(s.0.load(Ordering::Relaxed))).sum::<f64>());
+            }
+        }
+    })
 }
 
 /// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
@@ -173,6 +197,28 @@ mod tests {
             }
         });
         assert!(done.iter().all(|d| d.load(Ordering::SeqCst) == rounds));
+    }
+
+    #[test]
+    fn threads_meeting_every_pass_never_run_a_pass_ahead() {
+        let (threads, samples, passes) = (3, 2, 50);
+        let done = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+        let ahead = AtomicUsize::new(0);
+        let seconds = time_meeting_every_pass(threads, samples, passes, |me| {
+            let mine = done[me].load(Ordering::SeqCst);
+            // Every other thread has finished this thread's passes so far, and at most one more.
+            // Counted, not asserted here: a thread that panicked would leave the others waiting.
+            if !done.iter().all(|d| (mine..=mine + 1).contains(&d.load(Ordering::SeqCst))) {
+                ahead.fetch_add(1, Ordering::SeqCst);
+            }
+            done[me].fetch_add(1, Ordering::SeqCst);
+            1.0
+        })
+        .expect("threads start");
+        assert_eq!(ahead.load(Ordering::SeqCst), 0);
+        assert_eq!(seconds.len(), samples);
+        // A warm-up call and `samples` timed ones, `passes` passes each.
+        assert!(done.iter().all(|d| d.load(Ordering::SeqCst) == (samples + 1) * passes as usize));
     }
 
     #[test]

@@ -157,6 +157,7 @@ pub(crate) mod tests {
             passes_per_sample: 1,
             samples: 1,
             bytes_per_second: Spread { best: rate, median: rate, worst: rate },
+            meets_every_pass: false,
         }
     }
 
@@ -253,6 +254,7 @@ pub(crate) mod tests {
             passes_per_sample: 1,
             samples: 7,
             bytes_per_second: Spread { best: rate, median: rate / 2.0, worst: rate / 4.0 },
+            meets_every_pass: false,
         };
         let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)) };
         let limits = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: Some(&point) };

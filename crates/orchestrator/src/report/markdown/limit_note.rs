@@ -32,7 +32,10 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     };
     let source = match environment.point_bandwidth(scenario, point.index) {
         Some(measured) => {
-            let all = measured.all_threads.as_ref().map_or(String::new(), |a| format!("; {} threads {}", measured.threads, spread(a)));
+            let all = measured.all_threads.as_ref().map_or(String::new(), |a| {
+                let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
+                format!("; {} threads{meeting} {}", measured.threads, spread(a))
+            });
             format!(
                 "Limit at this point: the read bandwidth of its own working set ({}), measured right before its first run: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
                 format::bytes_compact(measured.single_thread.working_set_bytes as f64),
