@@ -521,6 +521,10 @@ fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofl
         compute,
         costs,
         n,
+        at_points_meet_every_pass: environment
+            .point_bandwidth
+            .iter()
+            .any(|p| p.scenario == scenario.name && p.bandwidth.all_threads.as_ref().is_some_and(|a| a.meets_every_pass)),
         at_points,
     })
 }

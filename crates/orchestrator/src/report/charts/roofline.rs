@@ -41,6 +41,9 @@ pub(crate) struct Roofline {
     /// The limits measured right before each point, at its own working set (best sample):
     /// (working-set bytes, ns a point an epoch, all threads).
     pub(crate) at_points: Vec<(f64, f64, bool)>,
+    /// Whether the all-threads limits among them were measured with the threads meeting after
+    /// every pass, as the kernels' threads meet once an epoch (runs since 2026-12-04).
+    pub(crate) at_points_meet_every_pass: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -230,6 +233,10 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
         area.draw(&Text::new("measured right before each point", (x0 + swatch + 8, y), text.clone()))?;
         y += 20;
         area.draw(&Text::new("(best; pale: all threads): its limit", (x0 + swatch + 8, y), note.clone()))?;
+        if chart.at_points_meet_every_pass {
+            y += 18;
+            area.draw(&Text::new("(the threads meeting after every pass)", (x0 + swatch + 8, y), note.clone()))?;
+        }
         y += 24;
     }
     for line in [
