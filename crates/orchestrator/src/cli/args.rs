@@ -56,7 +56,8 @@ pub(super) enum Command {
     },
     /// Measure the limit a run sets beside each point, on its own: the read bandwidth of an
     /// epoch's working set (16 bytes a point) and the compute ceiling, in ns a point per epoch, on
-    /// one thread and on all; one JSON line each (for benchmarks outside the orchestrator)
+    /// one thread and on all (meeting after every pass, as a parallel epoch must); one JSON line
+    /// each (for benchmarks outside the orchestrator)
     Limit {
         /// Point counts, e.g. 10000 1000000
         #[arg(required = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
