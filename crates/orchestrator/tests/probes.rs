@@ -71,3 +71,41 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
     let message = String::from_utf8_lossy(&too_few.stderr);
     assert!(message.contains("10 points: too few"), "{message}");
 }
+
+/// A run that probes its points measures each one right before its first run and again after its
+/// last, before the next point starts, and holds it to the union of both: environment.json keeps
+/// both probes, and the report says so under the point's phases table.
+#[test]
+fn each_point_is_probed_before_its_first_run_and_after_its_last() {
+    let dir = tempfile::Builder::new().prefix("probes-").tempdir().expect("a temporary directory");
+    let scenario = dir.path().join("bracketed.yaml");
+    let text = "name: bracketed\ndataset: {generate: {n: 2048, slope: 2, intercept: 0.5, noise: 0.1, seed: 5}}\n\
+                training: {epochs: 10, learning_rate: 0.01}\nimplementations: [fixture]\nbaseline: fixture\n\
+                sweep: [{n: 2048}, {n: 4096}, {n: 100}]\ndefine:\n  \
+                fixture: {command: [\"{bin_dir}/fixture-child\", \"result\", \"{n}\", \"{epochs}\", \"{learning_rate}\"]}\n";
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("run");
+    let status = Command::new(env!("CARGO_BIN_EXE_orchestrator"))
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .args(["--probe-array-mib", "16", "--warmup", "0", "--repetitions", "2"])
+        .output()
+        .expect("the orchestrator runs");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let environment: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("environment.json")).unwrap()).expect("environment.json");
+    let probes = environment["point_bandwidth"].as_array().expect("point_bandwidth");
+    // n = 100 is below the probed size: two points, one record each.
+    assert_eq!(probes.iter().map(|p| p["point"].as_u64().unwrap()).collect::<Vec<_>>(), [0, 1], "{probes:?}");
+    for probe in probes {
+        let both = probe["probes"].as_array().unwrap_or_else(|| panic!("two probes: {probe}"));
+        assert_eq!(both.len(), 2, "{probe}");
+        assert!(probe["measured_after_utc"].is_string(), "{probe}");
+        let best = |p: &serde_json::Value| p["single_thread"]["bytes_per_second"]["best"].as_f64().unwrap();
+        assert_eq!(best(probe), best(&both[0]).max(best(&both[1])), "the limit is the better probe's: {probe}");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert_eq!(report.matches("measured right before its first run and again after its last").count(), 2, "{report}");
+}

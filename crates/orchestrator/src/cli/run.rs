@@ -316,6 +316,7 @@ fn execute_plan(
         }
         Event::ScenarioStarts(scenario) => between.scenario_starts(scenario, &progress),
         Event::PointStarts { scenario, point } => between.point_starts(scenario, point, cancel, &progress),
+        Event::PointEnds { scenario, point } => between.point_ends(scenario, point, cancel, &progress),
         Event::Run(run) => progress.update(run),
         Event::LeftOut(step) => progress.left_out(step),
         Event::ScenarioEnds { index, scenario } => between.scenario_ends(index, scenario, &progress),

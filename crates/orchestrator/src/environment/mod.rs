@@ -128,9 +128,32 @@ pub struct Environment {
 pub struct PointLimitProbe {
     pub scenario: String,
     pub point: usize,
+    /// When the first probe was made (before the point's first run, if it was).
     pub measured_utc: String,
+    /// The point's limit: its one probe's figures, or the union of `probes` when there are more.
     #[serde(flatten)]
     pub bandwidth: probes::PointBandwidth,
+    /// Each probe, in order, when the point was probed more than once: before its first run and
+    /// after its last (since 2026-12-04; earlier records have one probe and no list).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<probes::PointBandwidth>,
+    /// When the probe after the point's last run was made, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured_after_utc: Option<String>,
+}
+
+impl PointLimitProbe {
+    /// Adds a probe made after the point's last run: `bandwidth` becomes the union of both.
+    pub(crate) fn add_after(&mut self, after: probes::PointBandwidth, measured_utc: String) {
+        if self.probes.is_empty() {
+            self.probes.push(self.bandwidth.clone());
+        }
+        self.probes.push(after);
+        if let Some(union) = probes::PointBandwidth::union(&self.probes) {
+            self.bandwidth = union;
+        }
+        self.measured_after_utc = Some(measured_utc);
+    }
 }
 
 /// One pending implementation's prepare command, run between two scenarios.
@@ -203,9 +226,20 @@ impl Environment {
         self.scenarios.iter().any(|c| c.scenario == scenario && c.ended_utc.is_some())
     }
 
-    /// The bandwidth measured right before scenario `scenario`'s point `point`, if it was.
+    /// The bandwidth measured at scenario `scenario`'s point `point` (right before it, and after it
+    /// when it was), if it was.
     pub(crate) fn point_bandwidth(&self, scenario: &str, point: usize) -> Option<&probes::PointBandwidth> {
-        self.point_bandwidth.iter().rev().find(|p| p.scenario == scenario && p.point == point).map(|p| &p.bandwidth)
+        self.point_probe(scenario, point).map(|p| &p.bandwidth)
+    }
+
+    /// The record of the probes of scenario `scenario`'s point `point`, if it was probed.
+    pub(crate) fn point_probe(&self, scenario: &str, point: usize) -> Option<&PointLimitProbe> {
+        self.point_bandwidth.iter().rev().find(|p| p.scenario == scenario && p.point == point)
+    }
+
+    /// The same, to add a probe to.
+    pub(crate) fn point_probe_mut(&mut self, scenario: &str, point: usize) -> Option<&mut PointLimitProbe> {
+        self.point_bandwidth.iter_mut().rev().find(|p| p.scenario == scenario && p.point == point)
     }
 
     /// The limits at one scenario point: the bandwidth measured right before it when it was,

@@ -78,6 +78,11 @@ pub(crate) enum Event<'a> {
         scenario: &'a ScenarioPlan,
         point: &'a PointPlan,
     },
+    /// The last run of a point has ended (before its scenario ends; not in an interrupted run).
+    PointEnds {
+        scenario: &'a ScenarioPlan,
+        point: &'a PointPlan,
+    },
     Run(RunEvent<'a>),
     /// A planned run not made: its implementation could not be prepared.
     LeftOut(Step),
@@ -90,6 +95,14 @@ pub(crate) enum Event<'a> {
 
 /// Announces what ends before scenario `target` (the plan's length: its end): the scenario under
 /// way ends, and those in between (without runs) start and end.
+/// Says that the point under way, if any, made its last run.
+fn end_point<'p>(plan: &'p Plan, point: Option<(usize, usize)>, on_event: &mut dyn FnMut(Event<'p>)) {
+    if let Some((s, p)) = point {
+        let scenario = &plan.scenarios[s];
+        on_event(Event::PointEnds { scenario, point: &scenario.points[p] });
+    }
+}
+
 fn end_before<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_event: &mut dyn FnMut(Event<'p>)) {
     let first = under_way.map_or(0, |u| u + 1);
     if let Some(index) = under_way.take() {
@@ -178,6 +191,9 @@ pub(crate) fn execute(
             break;
         }
         let scenario = &plan.scenarios[step.scenario];
+        if point_under_way.is_some_and(|under_way| under_way != (step.scenario, step.point)) {
+            end_point(plan, point_under_way.take(), &mut on_event);
+        }
         if under_way != Some(step.scenario) {
             end_before(plan, step.scenario, &mut under_way, &mut on_event);
             prepare_for(scenario, root, cancel, &mut totals.prepared, &mut raw, &mut on_event)?;
@@ -225,6 +241,7 @@ pub(crate) fn execute(
     }
     totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
     if !totals.interrupted {
+        end_point(plan, point_under_way, &mut on_event);
         end_before(plan, plan.scenarios.len(), &mut under_way, &mut on_event);
     }
     Ok(totals)

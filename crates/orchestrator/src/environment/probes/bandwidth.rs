@@ -242,6 +242,42 @@ pub struct PointBandwidth {
     pub all_threads: Option<BandwidthAtSize>,
 }
 
+impl PointBandwidth {
+    /// Several probes of one point taken as one (see [`BandwidthAtSize::union`]): a point probed
+    /// before its first run and after its last is held to the best either saw. None without probes.
+    pub(crate) fn union(probes: &[PointBandwidth]) -> Option<PointBandwidth> {
+        let first = probes.first()?;
+        let single: Vec<&BandwidthAtSize> = probes.iter().map(|p| &p.single_thread).collect();
+        let all: Vec<&BandwidthAtSize> = probes.iter().filter_map(|p| p.all_threads.as_ref()).collect();
+        Some(PointBandwidth {
+            threads: first.threads,
+            single_thread: BandwidthAtSize::union(&single)?,
+            all_threads: BandwidthAtSize::union(&all),
+        })
+    }
+}
+
+impl BandwidthAtSize {
+    /// Probes of one working set taken as one: the best of their best samples, the worst of their
+    /// worst, the median of their medians (each probe's own samples are not kept), every sample
+    /// counted; meeting after every pass only if every probe did. None without probes.
+    fn union(probes: &[&BandwidthAtSize]) -> Option<BandwidthAtSize> {
+        let first = *probes.first()?;
+        let medians: Vec<f64> = probes.iter().map(|p| p.bytes_per_second.median).collect();
+        Some(BandwidthAtSize {
+            working_set_bytes: first.working_set_bytes,
+            passes_per_sample: first.passes_per_sample,
+            samples: probes.iter().map(|p| p.samples).sum(),
+            bytes_per_second: Spread {
+                best: probes.iter().map(|p| p.bytes_per_second.best).fold(f64::NEG_INFINITY, f64::max),
+                median: crate::stats::median(&medians).unwrap_or(first.bytes_per_second.median),
+                worst: probes.iter().map(|p| p.bytes_per_second.worst).fold(f64::INFINITY, f64::min),
+            },
+            meets_every_pass: probes.iter().all(|p| p.meets_every_pass),
+        })
+    }
+}
+
 /// `samples` timed samples of `passes` passes over x and y (one working set), shared out among
 /// `t` threads in aligned chunks, as bytes a second.
 fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: usize) -> Result<BandwidthAtSize, ProbeError> {
@@ -558,6 +594,25 @@ mod tests {
         let three = measure_meeting_every_pass(Isa::Portable, &x, &x, 3, 4, 2).expect("three threads start");
         assert_eq!((three.meets_every_pass, three.passes_per_sample, three.samples, three.working_set_bytes), (true, 4, 2, 1024 * 16));
         assert!(three.bytes_per_second.worst > 0.0 && three.bytes_per_second.best.is_finite());
+    }
+
+    #[test]
+    fn probes_of_one_point_unite_into_the_best_the_worst_and_the_median_of_medians() {
+        let at = |best: f64, median: f64, worst: f64, meets_every_pass: bool| BandwidthAtSize {
+            working_set_bytes: 160_000,
+            passes_per_sample: 9,
+            samples: 7,
+            bytes_per_second: Spread { best, median, worst },
+            meets_every_pass,
+        };
+        let before = PointBandwidth { threads: 2, single_thread: at(10.0, 8.0, 5.0, false), all_threads: Some(at(18.0, 16.0, 12.0, true)) };
+        let after = PointBandwidth { threads: 2, single_thread: at(12.0, 11.0, 9.0, false), all_threads: None };
+        let both = PointBandwidth::union(&[before.clone(), after]).expect("two probes");
+        assert_eq!(both.single_thread.bytes_per_second, Spread { best: 12.0, median: 9.5, worst: 5.0 });
+        assert_eq!((both.single_thread.samples, both.single_thread.passes_per_sample), (14, 9));
+        assert_eq!(both.all_threads, before.all_threads, "only one probe shared the point out");
+        assert_eq!(PointBandwidth::union(std::slice::from_ref(&before)), Some(before));
+        assert_eq!(PointBandwidth::union(&[]), None);
     }
 
     #[test]

@@ -30,14 +30,20 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
             s.samples
         )
     };
-    let source = match environment.point_bandwidth(scenario, point.index) {
-        Some(measured) => {
+    let source = match environment.point_probe(scenario, point.index) {
+        Some(probe) => {
+            let measured = &probe.bandwidth;
+            let when = if probe.probes.len() > 1 {
+                "measured right before its first run and again after its last (both probes together: the best of their best samples, the median of their medians)"
+            } else {
+                "measured right before its first run"
+            };
             let all = measured.all_threads.as_ref().map_or(String::new(), |a| {
                 let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
                 format!("; {} threads{meeting} {}", measured.threads, spread(a))
             });
             format!(
-                "Limit at this point: the read bandwidth of its own working set ({}), measured right before its first run: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
+                "Limit at this point: the read bandwidth of its own working set ({}), {when}: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
                 format::bytes_compact(measured.single_thread.working_set_bytes as f64),
                 spread(&measured.single_thread)
             )
