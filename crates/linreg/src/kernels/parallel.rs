@@ -51,7 +51,8 @@ use super::Ran;
 /// run of blocks, so what stays in a core's cache from one epoch to the next does not depend on the
 /// block's size, and the size is no property of one CPU's caches. Measured (2-vCPU Zen 3, family
 /// 25 model 1, 15 paired rounds of 10^9 point-epochs at 10^5, 10^6 and 10^7 points, medians of the
-/// pairs' ratios against 16 384): 8 192 and 32 768 level within noise (0.93–1.04×), 65 536 slower
+/// pairs' ratios against 16 384): 8 192 and 32 768 within 0.93–1.04× (8 192 then 0.98–1.00× in 41
+/// more pairs at 3·10^5 and 10^6: level), 65 536 slower
 /// at 10^6 (1.04× on two threads, 1.21× with `auto`): coarser blocks leave more of an epoch's end
 /// to one thread when the other is held up.
 pub const BLOCK_POINTS: usize = 16_384;
