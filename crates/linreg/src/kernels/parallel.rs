@@ -352,7 +352,6 @@ fn with_blocks<R>(
                 }
                 Mode::Pool => {
                     epoch += 1;
-                    let owed_before = owed;
                     let wake = owed >= WAKE_WORTH;
                     let any_parked = pool.start_epoch(epoch, w, b, &workers, wake);
                     // Timed where a parked worker's cost is added up, and every RETIME_EPOCHS
@@ -360,15 +359,13 @@ fn with_blocks<R>(
                     // epoch at 10^4 points.
                     let summing_start = (any_parked || epoch % RETIME_EPOCHS == 1).then(Instant::now);
                     let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
-                    owed = Duration::ZERO;
-                    if let Some(start) = summing_start {
-                        let own_share = start.elapsed();
-                        if any_parked && !wake {
-                            owed = owed_before.saturating_add(own_share);
-                        }
-                        if summed_here > 0 {
-                            block_time = own_share / summed_here;
-                        }
+                    let own_share = summing_start.map(|start| start.elapsed());
+                    owed = match own_share {
+                        Some(share) if any_parked && !wake => owed.saturating_add(share),
+                        _ => Duration::ZERO,
+                    };
+                    if let Some(share) = own_share.filter(|_| summed_here > 0) {
+                        block_time = share / summed_here;
                     }
                     // About one block's time: what a worker that is running needs at most to
                     // finish the block it holds.
@@ -506,7 +503,7 @@ impl Pool {
     }
 
     /// Calling thread: rewinds every run, then publishes (w, b) and the epoch, and wakes workers
-    /// that parked if `wake`. The runs are rewound first: a worker that sees the new (w, b) also sees the
+    /// that parked if `wake`; returns whether any worker was parked. The runs are rewound first: a worker that sees the new (w, b) also sees the
     /// new cursors, so it cannot claim a block of this epoch with stale parameters or vice versa.
     fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) -> bool {
         let mut any_parked = false;

@@ -81,14 +81,7 @@ impl Between<'_> {
     /// else of ours running), so its limit is the machine as it is now.
     pub(super) fn point_starts(&mut self, scenario: &ScenarioPlan, point: &PointPlan, cancel: &CancelToken, progress: &Progress) {
         let Some(bandwidth) = self.probe(point, cancel, progress) else { return };
-        self.env.point_bandwidth.push(PointLimitProbe {
-            scenario: scenario.name.clone(),
-            point: point.index,
-            measured_utc: environment::utc_now(),
-            bandwidth,
-            probes: Vec::new(),
-            measured_after_utc: None,
-        });
+        self.env.point_bandwidth.push(PointLimitProbe::first(&scenario.name, point.index, bandwidth, environment::utc_now()));
         self.save(progress);
     }
 
@@ -103,14 +96,12 @@ impl Between<'_> {
         let measured_utc = environment::utc_now();
         match self.env.point_probe_mut(&scenario.name, point.index) {
             Some(before) => before.add_after(after, measured_utc),
-            None => self.env.point_bandwidth.push(PointLimitProbe {
-                scenario: scenario.name.clone(),
-                point: point.index,
-                measured_utc: measured_utc.clone(),
-                bandwidth: after,
-                probes: Vec::new(),
-                measured_after_utc: Some(measured_utc),
-            }),
+            // Not probed before its first run (the probe failed): this one is its only.
+            None => {
+                let mut only = PointLimitProbe::first(&scenario.name, point.index, after, measured_utc.clone());
+                only.measured_after_utc = Some(measured_utc);
+                self.env.point_bandwidth.push(only);
+            }
         }
         self.save(progress);
     }

@@ -143,6 +143,11 @@ pub struct PointLimitProbe {
 }
 
 impl PointLimitProbe {
+    /// The first probe of scenario `scenario`'s point `point`, made at `measured_utc`.
+    pub(crate) fn first(scenario: &str, point: usize, bandwidth: probes::PointBandwidth, measured_utc: String) -> PointLimitProbe {
+        PointLimitProbe { scenario: scenario.to_string(), point, measured_utc, bandwidth, probes: Vec::new(), measured_after_utc: None }
+    }
+
     /// Adds a probe made after the point's last run: `bandwidth` becomes the union of both.
     pub(crate) fn add_after(&mut self, after: probes::PointBandwidth, measured_utc: String) {
         if self.probes.is_empty() {

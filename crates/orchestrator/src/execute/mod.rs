@@ -93,8 +93,6 @@ pub(crate) enum Event<'a> {
     },
 }
 
-/// Announces what ends before scenario `target` (the plan's length: its end): the scenario under
-/// way ends, and those in between (without runs) start and end.
 /// Says that the point under way, if any, made its last run.
 fn end_point<'p>(plan: &'p Plan, point: Option<(usize, usize)>, on_event: &mut dyn FnMut(Event<'p>)) {
     if let Some((s, p)) = point {
@@ -103,6 +101,8 @@ fn end_point<'p>(plan: &'p Plan, point: Option<(usize, usize)>, on_event: &mut d
     }
 }
 
+/// Announces what ends before scenario `target` (the plan's length: its end): the scenario under
+/// way ends, and those in between (without runs) start and end.
 fn end_before<'p>(plan: &'p Plan, target: usize, under_way: &mut Option<usize>, on_event: &mut dyn FnMut(Event<'p>)) {
     let first = under_way.map_or(0, |u| u + 1);
     if let Some(index) = under_way.take() {

@@ -399,14 +399,7 @@ mod tests {
                 meets_every_pass: false,
             };
             let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None };
-            env.point_bandwidth = vec![PointLimitProbe {
-                scenario: "s".into(),
-                point: index,
-                measured_utc: String::new(),
-                bandwidth,
-                probes: Vec::new(),
-                measured_after_utc: None,
-            }];
+            env.point_bandwidth = vec![PointLimitProbe::first("s", index, bandwidth, String::new())];
             env.other_cpu_share = Some(0.05 * (index + 1) as f64);
         }
         let env = merged_environment(&shards, &[], Vec::new());
