@@ -53,7 +53,7 @@ fn gradient_sums(c: &mut Criterion) {
         group.sample_size(if n >= 10_000_000 { 10 } else { 30 });
         for kernel in kernels() {
             let id = BenchmarkId::new(format!("{}/{}t", kernel.label(), kernel.threads_used(n)), n);
-            kernel.with_gradient_sums(&x, &y, |sums| {
+            kernel.with_gradient_sums(&x, &y, u64::MAX, |sums| {
                 group.bench_function(id, |bencher| bencher.iter(|| sums(black_box(0.4), black_box(0.1))));
             });
         }

@@ -156,7 +156,7 @@ fn best_of(args: &[String]) -> Result<(), String> {
                     start.elapsed().as_secs_f64() / (n as f64 * epochs as f64) * 1e9
                 };
                 times[k].push(match kernel {
-                    Some(kernel) => kernel.with_gradient_sums(&x, &y, batch),
+                    Some(kernel) => kernel.with_gradient_sums(&x, &y, epochs, batch),
                     None => with_spinning_pair(&x, &y, isa, batch),
                 });
             }

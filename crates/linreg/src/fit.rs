@@ -98,8 +98,17 @@ impl Kernel {
     /// (Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i. Whatever the kernel needs for the whole fit
     /// (the parallel kernel's threads) is ready before `body` starts and lives exactly as long as
     /// it, so a caller that starts its clock inside `body` times the epochs alone.
-    pub fn with_gradient_sums<R>(self, x: &[f64], y: &[f64], body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
-        self.with_gradient_sums_ran(x, y, body).0
+    ///
+    /// `epochs` is how many times `body` will call the sums (`u64::MAX` when unknown): `auto`'s
+    /// choice of instruction set is timed for a share of the fit that long.
+    pub fn with_gradient_sums<R>(
+        self,
+        x: &[f64],
+        y: &[f64],
+        epochs: u64,
+        body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
+    ) -> R {
+        self.with_gradient_sums_ran(x, y, epochs, body).0
     }
 
     /// [`Kernel::with_gradient_sums`], and what the epochs ran on: the threads and instruction set
@@ -109,17 +118,20 @@ impl Kernel {
         self,
         x: &[f64],
         y: &[f64],
+        epochs: u64,
         body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
     ) -> (R, Ran) {
         match self {
             Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), Ran { threads: 1, isa: None }),
-            Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => parallel::with_gradient_sums(x, y, threads, isa, body),
+            Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
+                parallel::with_gradient_sums(x, y, threads, isa, epochs, body)
+            }
             // One pass on the calling thread: the simd kernel, and the parallel one on data of one
             // block, said here and not only inside `parallel` so that `body` is inlined with the
             // sums: at 100 points (~30 ns an epoch) going through the pool's function cost ~60% more.
             Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
                 // The choice is timed on what a thread of the parallel kernel sums: one block.
-                let mut picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS);
+                let mut picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs);
                 let result = body(&mut |w, b| simd::gradient_sums(picker.isa(w, b), x, y, w, b));
                 (result, Ran { threads: 1, isa: Some(picker.used()) })
             }
@@ -161,7 +173,7 @@ pub struct Fit {
 pub fn fit(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Fit {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     assert!(!x.is_empty(), "a fit needs at least one point");
-    kernel.with_gradient_sums(x, y, |gradient_sums| descend(x, y, epochs, learning_rate, gradient_sums))
+    kernel.with_gradient_sums(x, y, epochs, |gradient_sums| descend(x, y, epochs, learning_rate, gradient_sums))
 }
 
 /// The loop every kernel shares: update, divergence check, final MSE. [`fit`] is this inside
@@ -289,7 +301,7 @@ mod tests {
         for n in [5, 1003, 10_000, 3 * parallel::BLOCK_POINTS + 7] {
             let (x, y) = noisy_line(n, 11);
             for kernel in [Kernel::by_name("simd").unwrap(), Kernel::by_name("parallel").unwrap()] {
-                let (got, ran) = kernel.with_gradient_sums_ran(&x, &y, |sums| descend(&x, &y, 30, 0.005, sums));
+                let (got, ran) = kernel.with_gradient_sums_ran(&x, &y, 30, |sums| descend(&x, &y, 30, 0.005, sums));
                 let isa = ran.isa.expect("a vector kernel names its instruction set");
                 let named = kernel.with_isa(IsaChoice::Only(isa)).unwrap().with_threads(Threads::Exactly(ran.threads.try_into().unwrap()));
                 let want = fit(&x, &y, 30, 0.005, named.unwrap_or(simd(isa)));
@@ -304,7 +316,7 @@ mod tests {
     fn a_timed_choice_sums_the_bits_of_the_set_it_chose() {
         let (x, y) = noisy_line(20_000, 5);
         for _ in 0..3 {
-            let mut picker = Picker::among(vec![Isa::detect(), Isa::PORTABLE], &x, &y, parallel::BLOCK_POINTS);
+            let mut picker = Picker::among(vec![Isa::detect(), Isa::PORTABLE], &x, &y, parallel::BLOCK_POINTS, 20);
             let got = descend(&x, &y, 20, 0.005, &mut |w, b| simd::gradient_sums(picker.isa(w, b), &x, &y, w, b));
             let isa = picker.used();
             let want = fit(&x, &y, 20, 0.005, simd(isa));

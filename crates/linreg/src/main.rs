@@ -91,7 +91,7 @@ fn run() -> Result<(), String> {
     // The clocks start inside: the parallel kernel's threads are started and waiting by then, so
     // train_seconds is the epochs alone (docs/protocol.md), however few there are. With --fits
     // the threads serve every fit, as a long-lived service's would.
-    let ((fit, times), ran) = kernel.with_gradient_sums_ran(&data.x, &data.y, |gradient_sums| {
+    let ((fit, times), ran) = kernel.with_gradient_sums_ran(&data.x, &data.y, epochs.saturating_mul(fits.unwrap_or(1)), |gradient_sums| {
         let mut times = FitTimes::new();
         let mut timed_fit = || {
             let start = Instant::now();

@@ -11,10 +11,17 @@
 //! from one instruction set — the same bits as naming that one with `--isa` — and the time the
 //! choice takes is inside the first epoch, counted in the training time like any other.
 //!
-//! A CPU with one vector instruction set (AVX2 alone, as on the Zen 1 and Zen 3 met so far) has
-//! nothing to choose and times nothing. The portable code is never a candidate where vectors exist:
-//! it has been slower than AVX2 at every size on every CPU measured.
-
+//! How long it times depends on how long the fit will be, because the fastest set does too. On an
+//! Intel Emerald Rapids (family 6 model 207) AVX-512 summed 10^4 points at 0.33–0.44 ns a point
+//! for the first 0.3–0.5 ms of a process and at 0.17 ns from ~0.6 ms on, while AVX2 ran at
+//! 0.25 → 0.20 ns throughout: the core brings its 512-bit units up to speed (and changes its
+//! clock) only once they are in use. A choice timed over a few microseconds, as it first was, saw
+//! only the warm-up, and kept AVX2 for fits that ran 17% faster on AVX-512. So while a narrower
+//! set leads, the candidates take turns until the choosing has taken [`SHARE`] of the fit's
+//! estimated time (its epochs at the widest set's first timed pace), at most [`LONGEST`]: a short
+//! fit, over before any warm-up ends, gets the set that is fastest for it (AVX2 there), a long one
+//! the set that is fastest once warm — the best round of each, wherever in the window it fell.
+//! Where the widest leads after [`ROUNDS`] rounds it is kept at once (see [`enough`]).
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -51,9 +58,19 @@ impl IsaChoice {
     }
 }
 
-/// Timed rounds of each candidate, after one untimed round that brings the points into the cache.
-/// The candidates take turns within a round, so a slow moment of the machine falls on all of them.
+/// The fewest timed rounds of each candidate, after one untimed round that brings the points into
+/// the cache. The candidates take turns within a round, so a slow moment of the machine falls on
+/// all of them.
 const ROUNDS: usize = 3;
+
+/// The share of a fit's estimated time the choosing may take (beyond [`ROUNDS`] rounds): enough,
+/// on a fit of 10^4 points and 10 000 epochs, to time past the Emerald Rapids' AVX-512 warm-up
+/// (~0.6 ms of a ~17 ms fit, estimated at ~35 ms from the widest's first, slow, round).
+const SHARE: f64 = 0.02;
+
+/// The longest the choosing takes, however long the fit: a bound on what it can waste, thirty
+/// times the longest warm-up measured (Emerald Rapids, ~0.6 ms).
+const LONGEST: Duration = Duration::from_millis(20);
 
 /// A narrower instruction set replaces the widest only when its best round is at least this much
 /// faster: the best of three rounds of a few microseconds still differs by a few percent from
@@ -73,24 +90,32 @@ pub struct Picker<'a> {
     /// Widest first; never empty.
     candidates: Vec<Isa>,
     chosen: Option<Isa>,
+    /// How many times the fit will sum as many points as the sample holds (its epochs times the
+    /// data's length over the sample's): what the choosing's budget is a share of.
+    sample_passes: f64,
+    /// Rounds timed by the choosing (0 until it has been made, or when nothing was timed).
+    timed_rounds: usize,
 }
 
 impl<'a> Picker<'a> {
-    /// For `choice` on `x` and `y`, timing at most their first `sample_len` points.
-    pub fn new(choice: IsaChoice, x: &'a [f64], y: &'a [f64], sample_len: usize) -> Picker<'a> {
+    /// For `choice` on `x` and `y`, timing at most their first `sample_len` points, for a fit of
+    /// `epochs` passes over them (`u64::MAX` when unknown: the choosing then takes [`LONGEST`]).
+    pub fn new(choice: IsaChoice, x: &'a [f64], y: &'a [f64], sample_len: usize, epochs: u64) -> Picker<'a> {
         match choice {
-            IsaChoice::Only(isa) => Picker::among(vec![isa], x, y, sample_len),
-            IsaChoice::Fastest => Picker::among(vector_isas_widest_first(), x, y, sample_len),
+            IsaChoice::Only(isa) => Picker::among(vec![isa], x, y, sample_len, epochs),
+            IsaChoice::Fastest => Picker::among(vector_isas_widest_first(), x, y, sample_len, epochs),
         }
     }
 
     /// Among `candidates`, widest first (the tests give it the portable code as a second one, to
     /// time two on a CPU that has one vector instruction set).
-    pub(crate) fn among(candidates: Vec<Isa>, x: &'a [f64], y: &'a [f64], sample_len: usize) -> Picker<'a> {
+    pub(crate) fn among(candidates: Vec<Isa>, x: &'a [f64], y: &'a [f64], sample_len: usize, epochs: u64) -> Picker<'a> {
         assert!(!candidates.is_empty(), "a choice needs a candidate");
-        let len = x.len().min(y.len()).min(sample_len.max(MIN_POINTS));
+        let whole = x.len().min(y.len());
+        let len = whole.min(sample_len.max(MIN_POINTS));
         let chosen = (candidates.len() == 1 || len < MIN_POINTS).then(|| candidates[0]);
-        Picker { x: &x[..len], y: &y[..len], candidates, chosen }
+        let sample_passes = epochs as f64 * whole as f64 / len.max(1) as f64;
+        Picker { x: &x[..len], y: &y[..len], candidates, chosen, sample_passes, timed_rounds: 0 }
     }
 
     /// The instruction set to sum this epoch with: at the first call, measured at (w, b).
@@ -110,19 +135,43 @@ impl<'a> Picker<'a> {
     #[cold]
     fn calibrate(&mut self, w: f64, b: f64) -> Isa {
         let mut best = vec![Duration::MAX; self.candidates.len()];
-        for round in 0..=ROUNDS {
+        let start = Instant::now();
+        let mut budget = Duration::ZERO;
+        for round in 0.. {
             for (isa, best) in self.candidates.iter().zip(&mut best) {
-                let start = Instant::now();
+                let round_start = Instant::now();
                 black_box(simd::gradient_sums(*isa, black_box(self.x), black_box(self.y), w, b));
                 if round > 0 {
-                    *best = (*best).min(start.elapsed());
+                    *best = (*best).min(round_start.elapsed());
                 }
+            }
+            self.timed_rounds = round;
+            if round == 1 {
+                budget = budget_for(best[0], self.sample_passes);
+            }
+            if enough(round, keep(&self.candidates, &best) == self.candidates[0], start.elapsed(), budget) {
+                break;
             }
         }
         let isa = keep(&self.candidates, &best);
         self.chosen = Some(isa);
         isa
     }
+}
+
+/// Whether the choosing has timed enough: [`ROUNDS`] rounds, and then either the widest leads or
+/// the budget is spent. A warm-up only ever makes the widest look slower than it will be (its units
+/// are the ones brought up to speed), so once it leads, timing longer cannot change the choice;
+/// only a narrower set in the lead has to hold it past the warm-up.
+fn enough(round: usize, widest_leads: bool, elapsed: Duration, budget: Duration) -> bool {
+    round >= ROUNDS && (widest_leads || elapsed >= budget)
+}
+
+/// How long the choosing may go on: [`SHARE`] of `sample_passes` rounds like the widest's first
+/// timed one, at most [`LONGEST`].
+fn budget_for(widest_round: Duration, sample_passes: f64) -> Duration {
+    let estimate = widest_round.as_secs_f64() * sample_passes;
+    Duration::from_secs_f64((SHARE * estimate).min(LONGEST.as_secs_f64()))
 }
 
 /// The vector instruction sets this CPU has, widest first; the portable code where it has none.
@@ -182,15 +231,15 @@ mod tests {
     #[test]
     fn a_named_set_or_a_single_candidate_is_used_without_timing() {
         let x = vec![1.0; 10_000];
-        let picker = Picker::new(IsaChoice::Only(Isa::PORTABLE), &x, &x, 16_384);
+        let picker = Picker::new(IsaChoice::Only(Isa::PORTABLE), &x, &x, 16_384, 100);
         assert_eq!(picker.chosen, Some(Isa::PORTABLE));
         let widest = *vector_isas_widest_first().first().expect("a candidate");
-        let picker = Picker::new(IsaChoice::Fastest, &x, &x, 16_384);
+        let picker = Picker::new(IsaChoice::Fastest, &x, &x, 16_384, 100);
         assert_eq!(picker.used(), widest);
         if vector_isas_widest_first().len() == 1 {
             assert_eq!(picker.chosen, Some(widest), "nothing to time");
         }
-        let few = Picker::among(two(), &x[..MIN_POINTS - 1], &x[..MIN_POINTS - 1], 16_384);
+        let few = Picker::among(two(), &x[..MIN_POINTS - 1], &x[..MIN_POINTS - 1], 16_384, 100);
         assert_eq!(few.chosen, Some(two()[0]), "too few points to time");
     }
 
@@ -198,12 +247,51 @@ mod tests {
     fn the_choice_is_made_once_on_the_first_points_and_kept() {
         let x: Vec<f64> = (0..50_000).map(|i| (i as f64 * 0.37).sin()).collect();
         let y: Vec<f64> = x.iter().map(|xi| 2.0 * xi + 0.5).collect();
-        let mut picker = Picker::among(two(), &x, &y, 4096);
+        let mut picker = Picker::among(two(), &x, &y, 4096, 100);
         assert_eq!(picker.x.len(), 4096, "times the first block only");
         assert_eq!(picker.chosen, None);
         let first = picker.isa(0.1, 0.2);
         assert!(two().contains(&first));
         assert_eq!((picker.isa(5.0, 5.0), picker.used()), (first, first));
+    }
+
+    #[test]
+    fn the_choosing_stops_when_the_widest_leads_or_the_budget_is_spent() {
+        let (short, long) = (Duration::from_micros(5), Duration::from_millis(5));
+        assert!(!enough(ROUNDS - 1, true, long, short), "never fewer than ROUNDS rounds");
+        assert!(enough(ROUNDS, true, short, long), "the widest leads: done");
+        assert!(!enough(ROUNDS, false, short, long), "a narrower one leads: on until the budget");
+        assert!(enough(ROUNDS + 7, false, long, short));
+    }
+
+    #[test]
+    fn a_long_fit_is_chosen_for_over_a_longer_time_than_a_short_one() {
+        // The portable code as the "widest" and the CPU's vectors as a second candidate: the second
+        // leads wherever vectors exist, so the choosing runs to its budget.
+        let x: Vec<f64> = (0..4096).map(|i| (i as f64 * 0.37).sin()).collect();
+        let candidates = vec![Isa::PORTABLE, Isa::detect()];
+        let mut short = Picker::among(candidates.clone(), &x, &x, 4096, 1);
+        short.isa(0.1, 0.2);
+        assert_eq!(short.timed_rounds, ROUNDS, "a one-epoch fit: the fewest rounds");
+        let mut long = Picker::among(candidates, &x, &x, 4096, u64::MAX);
+        let start = Instant::now();
+        let chosen = long.isa(0.1, 0.2);
+        if chosen != Isa::PORTABLE {
+            assert!(start.elapsed() >= LONGEST, "an endless fit the second candidate leads: timed for the longest");
+            assert!(long.timed_rounds > ROUNDS);
+        }
+        let mut widest_first = Picker::among(vec![Isa::detect(), Isa::PORTABLE], &x, &x, 4096, u64::MAX);
+        if widest_first.isa(0.1, 0.2) == Isa::detect() && Isa::detect() != Isa::PORTABLE {
+            assert_eq!(widest_first.timed_rounds, ROUNDS, "the widest leads: no longer than needed");
+        }
+    }
+
+    #[test]
+    fn the_budget_is_a_share_of_the_fit_up_to_the_longest() {
+        let round = Duration::from_micros(10);
+        assert_eq!(budget_for(round, 1000.0), Duration::from_secs_f64(SHARE * 10e-3));
+        assert_eq!(budget_for(round, 1e12), LONGEST);
+        assert_eq!(budget_for(round, 0.0), Duration::ZERO);
     }
 
     #[test]

@@ -263,9 +263,10 @@ pub fn with_gradient_sums<R>(
     y: &[f64],
     threads: Threads,
     isa: IsaChoice,
+    epochs: u64,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
 ) -> (R, Ran) {
-    with_blocks(x, y, threads, isa, BLOCK_POINTS, body)
+    with_blocks(x, y, threads, isa, BLOCK_POINTS, epochs, body)
 }
 
 /// [`with_gradient_sums`] with blocks of up to `nominal_block_len` points (see [`block_len`]):
@@ -276,6 +277,7 @@ fn with_blocks<R>(
     threads: Threads,
     isa: IsaChoice,
     nominal_block_len: usize,
+    epochs: u64,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
 ) -> (R, Ran) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
@@ -283,7 +285,7 @@ fn with_blocks<R>(
     let requested = threads;
     let threads = threads_for(x.len(), threads, nominal_block_len);
     // Timed on one block, what each thread sums at a time.
-    let mut picker = Picker::new(isa, x, y, block_len);
+    let mut picker = Picker::new(isa, x, y, block_len, epochs);
     let work = Work { x, y, isa: OnceLock::new(), block_len };
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
@@ -798,8 +800,8 @@ mod tests {
             (0..3 * CALIBRATION_EPOCHS).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
         };
         for isa in Isa::available() {
-            let (want, one) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, epochs);
-            let (got, used) = with_blocks(&x, &y, Threads::Auto, IsaChoice::Only(isa), 32, epochs);
+            let (want, one) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, 1, epochs);
+            let (got, used) = with_blocks(&x, &y, Threads::Auto, IsaChoice::Only(isa), 32, 1, epochs);
             assert_eq!(got, want, "{isa}");
             assert_eq!(one, Ran { threads: 1, isa: Some(isa) });
             assert!(used.threads == 1 || used.threads == default_threads().get(), "{used:?}");
@@ -842,11 +844,11 @@ mod tests {
     fn any_thread_count_sums_bit_for_bit_like_one() {
         let (x, y) = data(1003);
         for isa in Isa::available() {
-            let (want, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, |sums| {
+            let (want, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, 1, |sums| {
                 (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
             });
             for t in 2..=4 {
-                let (got, used) = with_blocks(&x, &y, exactly(t), IsaChoice::Only(isa), 32, |sums| {
+                let (got, used) = with_blocks(&x, &y, exactly(t), IsaChoice::Only(isa), 32, 1, |sums| {
                     (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
                 });
                 assert_eq!(got, want, "{t} threads, {isa}");
@@ -859,7 +861,7 @@ mod tests {
     fn block_order_sums_agree_with_one_pass() {
         let (x, y) = data(100_003);
         let isa = Isa::detect();
-        let ((ex, e), _) = with_gradient_sums(&x, &y, exactly(2), IsaChoice::Only(isa), |sums| sums(0.5, -0.25));
+        let ((ex, e), _) = with_gradient_sums(&x, &y, exactly(2), IsaChoice::Only(isa), 1, |sums| sums(0.5, -0.25));
         let (want_ex, want_e) = super::super::scalar::gradient_sums(&x, &y, 0.5, -0.25);
         assert!((ex - want_ex).abs() <= 1e-9 * want_ex.abs(), "{ex} vs {want_ex}");
         assert!((e - want_e).abs() <= 1e-9 * want_e.abs().max(1.0), "{e} vs {want_e}");
@@ -868,7 +870,7 @@ mod tests {
     #[test]
     fn a_body_that_never_sums_still_stops_the_workers() {
         let x = vec![1.0; 100];
-        let (result, ran) = with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, |_| 42);
+        let (result, ran) = with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, 1, |_| 42);
         assert_eq!((result, ran.threads), (42, 3));
     }
 
@@ -876,7 +878,7 @@ mod tests {
     fn a_body_that_panics_stops_the_workers_and_passes_the_panic_on() {
         let x = vec![1.0; 100];
         let outcome = std::panic::catch_unwind(|| {
-            with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, |sums| {
+            with_blocks(&x, &x, exactly(3), IsaChoice::Only(Isa::PORTABLE), 16, 1, |sums| {
                 sums(1.0, 1.0);
                 panic!("in the body")
             })
@@ -897,8 +899,8 @@ mod tests {
             let scalar = super::super::scalar::gradient_sums(&x, &y, w, b);
             let magnitude: f64 = x.iter().zip(&y).map(|(&xi, &yi)| ((w * xi).abs() + b.abs() + yi.abs()) * (1.0 + xi.abs())).sum();
             for isa in Isa::available() {
-                let (one, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, |sums| sums(w, b));
-                let (pool, _) = with_blocks(&x, &y, exactly(threads), IsaChoice::Only(isa), 32, |sums| (0..3).map(|_| sums(w, b)).last());
+                let (one, _) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, 1, |sums| sums(w, b));
+                let (pool, _) = with_blocks(&x, &y, exactly(threads), IsaChoice::Only(isa), 32, 1, |sums| (0..3).map(|_| sums(w, b)).last());
                 proptest::prop_assert_eq!(pool, Some(one), "{} threads, {}", threads, isa);
                 let tolerance = 4.0 * f64::EPSILON * x.len() as f64 * magnitude;
                 proptest::prop_assert!((one.0 - scalar.0).abs() <= tolerance && (one.1 - scalar.1).abs() <= tolerance);
@@ -940,7 +942,8 @@ mod tests {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
         let (x, y) = data(640);
         let want = Work { x: &x, y: &y, isa: OnceLock::from(Isa::PORTABLE), block_len: 16 }.sum_in_order(0.3, 0.2);
-        let (got, _) = with_blocks(&x, &y, exactly(8), IsaChoice::Only(Isa::PORTABLE), 16, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
+        let (got, _) =
+            with_blocks(&x, &y, exactly(8), IsaChoice::Only(Isa::PORTABLE), 16, 1, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
         assert_eq!(got, Some(want));
     }
 }
