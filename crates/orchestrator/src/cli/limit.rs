@@ -58,7 +58,8 @@ pub(super) fn limit(points: &[u64]) -> anyhow::Result<ExitCode> {
                 bandwidth_ns_best: probes::ns_per_point(spread.best),
                 bandwidth_ns_median: probes::ns_per_point(spread.median),
                 bandwidth_ns_worst: probes::ns_per_point(spread.worst),
-                compute_ns: compute.as_ref().map(|c| c.ns_per_point(threads > 1)),
+                // The ceiling the limit used: never slower on all threads than on one.
+                compute_ns: limits.compute_ns(threads),
             };
             outln!("{}", serde_json::to_string(&line)?);
         }

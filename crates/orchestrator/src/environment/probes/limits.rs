@@ -72,14 +72,20 @@ impl MachineLimits<'_> {
         between_thread_counts(threads, ceiling.threads, single, all)
     }
 
+    /// The arithmetic of a point at the compute ceiling on `threads` threads, scaled as
+    /// [`MachineLimits::flops_per_second`] scales it: what [`MachineLimits::at`] sets beside the bandwidth.
+    pub(crate) fn compute_ns(&self, threads: usize) -> Option<f64> {
+        let flops_per_point = self.compute.map(|c| c.flops_per_point);
+        self.flops_per_second(threads).zip(flops_per_point).filter(|(f, _)| *f > 0.0).map(|(f, per)| per / f * 1e9)
+    }
+
     /// The limit for an epoch over `n` points on `threads` threads: the larger of the time to read
     /// [`BYTES_PER_POINT`] a point at the bandwidth of a 16·n-byte working set and the time of the
     /// arithmetic at the compute ceiling. None when neither was measured.
     pub(crate) fn at(&self, n: u64, threads: usize) -> Option<Limit> {
         let bytes = n as f64 * BYTES_PER_POINT as f64;
         let bandwidth_ns = self.bytes_per_second(bytes, threads).filter(|b| *b > 0.0).map(super::ns_per_point);
-        let flops_per_point = self.compute.map(|c| c.flops_per_point);
-        let compute_ns = self.flops_per_second(threads).zip(flops_per_point).filter(|(f, _)| *f > 0.0).map(|(f, per)| per / f * 1e9);
+        let compute_ns = self.compute_ns(threads);
         match (bandwidth_ns, compute_ns) {
             (Some(b), Some(c)) if c > b => Some(Limit { ns_per_point_epoch: c, bound: LimitBound::Compute }),
             (Some(b), _) => Some(Limit { ns_per_point_epoch: b, bound: LimitBound::Bandwidth }),
