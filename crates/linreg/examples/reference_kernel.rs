@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use linreg::kernels::simd;
 use linreg::protocol::ResultLine;
-use linreg::{Dataset, Isa, IsaChoice, Kernel, Threads};
+use linreg::{Columns, Isa, IsaChoice, Kernel, Threads};
 
 fn main() -> ExitCode {
     match run() {
@@ -95,12 +95,12 @@ fn run() -> Result<(), String> {
         None => Isa::detect(),
     };
     let load_start = Instant::now();
-    let data = Dataset::read(std::path::Path::new(data)).map_err(|e| e.to_string())?;
+    let data = Columns::read(std::path::Path::new(data)).map_err(|e| e.to_string())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
 
-    let (fit, train_seconds) = with_spinning_pair(&data.x, &data.y, isa, |sums| {
+    let (fit, train_seconds) = with_spinning_pair(data.x(), data.y(), isa, |sums| {
         let start = Instant::now();
-        let fit = linreg::fit::descend(&data.x, &data.y, epochs, learning_rate, sums);
+        let fit = linreg::fit::descend(data.x(), data.y(), epochs, learning_rate, sums);
         (fit, start.elapsed().as_secs_f64())
     });
 

@@ -11,7 +11,7 @@ pub mod kernels;
 pub mod ols;
 pub mod protocol;
 
-pub use dataset::{Dataset, DatasetError};
+pub use dataset::{Columns, Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel, Ran};
 pub use fit_times::{FitStats, FitTimes};
 pub use kernels::isa_choice::IsaChoice;

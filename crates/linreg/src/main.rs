@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use linreg::protocol::ResultLine;
-use linreg::{Dataset, FitStats, FitTimes, IsaChoice, Kernel, Threads};
+use linreg::{Columns, FitStats, FitTimes, IsaChoice, Kernel, Threads};
 
 #[derive(Parser)]
 #[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
@@ -85,18 +85,20 @@ fn run() -> Result<(), String> {
     let fits = args.fits.as_deref().map(|text| parse_count("--fits", text)).transpose()?;
 
     let load_start = Instant::now();
-    let data = Dataset::read(&args.data).map_err(|e| e.to_string())?;
+    let data = Columns::read(&args.data).map_err(|e| e.to_string())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
 
     // The clocks start inside: the parallel kernel's threads are started and waiting by then, so
     // train_seconds is the epochs alone (docs/protocol.md), however few there are. With --fits
     // the threads serve every fit, as a long-lived service's would.
-    let ((fit, times), ran) = kernel.with_gradient_sums_ran(&data.x, &data.y, epochs.saturating_mul(fits.unwrap_or(1)), |gradient_sums| {
+    let (x, y) = (data.x(), data.y());
+    let all_epochs = epochs.saturating_mul(fits.unwrap_or(1));
+    let ((fit, times), ran) = kernel.with_gradient_sums_ran(x, y, all_epochs, |gradient_sums| {
         let mut times = FitTimes::new();
         let mut timed_fit = || {
             let start = Instant::now();
             // black_box: fits 1..K-1 are not used, and must not be optimised away.
-            let fit = black_box(linreg::fit::descend(black_box(&data.x), black_box(&data.y), epochs, learning_rate, gradient_sums));
+            let fit = black_box(linreg::fit::descend(black_box(x), black_box(y), epochs, learning_rate, gradient_sums));
             times.record(start.elapsed());
             fit
         };
