@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary};
 use crate::analysis::Analysis;
 use crate::environment::probes::{ns_per_point, BandwidthAtSize};
+use crate::environment::PointLimitProbe;
 use crate::format::{self, percent};
 use crate::report::escape::text;
 
@@ -33,11 +34,7 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     let source = match environment.point_probe(scenario, point.index) {
         Some(probe) => {
             let measured = &probe.bandwidth;
-            let when = if probe.probes.len() > 1 {
-                "measured right before its first run and again after its last (both probes together: the best of their best samples, the median of their medians)"
-            } else {
-                "measured right before its first run"
-            };
+            let when = probed_when(probe);
             let all = measured.all_threads.as_ref().map_or(String::new(), |a| {
                 let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
                 format!("; {} threads{meeting} {}", measured.threads, spread(a))
@@ -65,6 +62,16 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     }
     if let Some(line) = at_limit_in_the_fastest_run(&rows) {
         let _ = writeln!(out, "{line}\n");
+    }
+}
+
+/// When the point's limit was measured, from its record: before its first run and after its last,
+/// or only one of the two (a probe that failed leaves the other alone).
+fn probed_when(probe: &PointLimitProbe) -> &'static str {
+    match (probe.probes.len() > 1, probe.measured_after_utc.is_some()) {
+        (true, _) => "measured right before its first run and again after its last (both probes together: the best of their best samples, the median of their medians)",
+        (false, true) => "measured after its last run (the probe before its first could not be made)",
+        (false, false) => "measured right before its first run",
     }
 }
 
@@ -100,6 +107,25 @@ mod tests {
     use super::*;
     use crate::analysis::summary::{self, tests::plan_of, tests::row};
     use crate::records::RunStatus;
+
+    #[test]
+    fn the_limit_line_says_which_probes_were_made() {
+        let at = BandwidthAtSize {
+            working_set_bytes: 1 << 20,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
+            meets_every_pass: false,
+        };
+        let bandwidth = crate::environment::probes::PointBandwidth { threads: 1, single_thread: at, all_threads: None };
+        let mut probe = PointLimitProbe::first("s", 0, bandwidth.clone(), "before".into());
+        assert_eq!(probed_when(&probe), "measured right before its first run");
+        probe.add_after(bandwidth.clone(), "after".into());
+        assert!(probed_when(&probe).starts_with("measured right before its first run and again after its last"));
+        let mut only_after = PointLimitProbe::first("s", 0, bandwidth, "after".into());
+        only_after.measured_after_utc = Some("after".into());
+        assert_eq!(probed_when(&only_after), "measured after its last run (the probe before its first could not be made)");
+    }
 
     #[test]
     fn a_row_at_the_limit_only_in_its_fastest_run_is_named_with_both() {
