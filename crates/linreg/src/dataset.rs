@@ -61,10 +61,9 @@ impl Dataset {
 
     /// Reads `.npy` or `.csv`, chosen by the file's extension.
     pub fn read(path: &Path) -> Result<Self, DatasetError> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("npy") => Self::read_npy(path),
-            Some("csv") => Self::read_csv(path),
-            _ => Err(format_error(path, "unknown dataset format: expected a .npy or .csv file")),
+        match Format::of(path)? {
+            Format::Npy => Self::read_npy(path),
+            Format::Csv => Self::read_csv(path),
         }
     }
 
@@ -147,6 +146,22 @@ impl Dataset {
     }
 }
 
+/// The formats a dataset is read from, by the file's extension.
+enum Format {
+    Npy,
+    Csv,
+}
+
+impl Format {
+    fn of(path: &Path) -> Result<Format, DatasetError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("npy") => Ok(Format::Npy),
+            Some("csv") => Ok(Format::Csv),
+            _ => Err(format_error(path, "unknown dataset format: expected a .npy or .csv file")),
+        }
+    }
+}
+
 /// The payload of an opened `.npy` file (see [`open_npy`]) into its two columns, each as long as
 /// the header's n, and nothing left after them.
 fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) -> Result<(), DatasetError> {
@@ -187,15 +202,17 @@ impl Columns {
     /// Reads `.npy` straight into the layout (no second copy, the same peak as [`Dataset::read`]);
     /// `.csv` through a [`Dataset`], then copied.
     pub fn read(path: &Path) -> Result<Self, DatasetError> {
-        if path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("npy")) {
-            let (mut file, n) = open_npy(path)?;
-            let mut columns = Columns::zeros(n);
-            let (x, y) = columns.both_mut();
-            read_npy_columns(&mut file, path, x, y)?;
-            Dataset::check(columns.x(), columns.y()).map_err(|m| format_error(path, m))?;
-            return Ok(columns);
+        match Format::of(path)? {
+            Format::Npy => {
+                let (mut file, n) = open_npy(path)?;
+                let mut columns = Columns::zeros(n);
+                let (x, y) = columns.both_mut();
+                read_npy_columns(&mut file, path, x, y)?;
+                Dataset::check(columns.x(), columns.y()).map_err(|m| format_error(path, m))?;
+                Ok(columns)
+            }
+            Format::Csv => Dataset::read_csv(path).map(|data| Columns::from(&data)),
         }
-        Dataset::read(path).map(|data| Columns::from(&data))
     }
 
     fn zeros(n: usize) -> Columns {

@@ -52,9 +52,8 @@ use super::Ran;
 /// block's size, and the size is no property of one CPU's caches. Measured (2-vCPU Zen 3, family
 /// 25 model 1, 15 paired rounds of 10^9 point-epochs at 10^5, 10^6 and 10^7 points, medians of the
 /// pairs' ratios against 16 384): 8 192 and 32 768 within 0.93–1.04× (8 192 then 0.98–1.00× in 41
-/// more pairs at 3·10^5 and 10^6: level), 65 536 slower
-/// at 10^6 (1.04× on two threads, 1.21× with `auto`): coarser blocks leave more of an epoch's end
-/// to one thread when the other is held up.
+/// more pairs at 3·10^5 and 10^6: level), 65 536 slower at 10^6 (1.04× on two threads, 1.21× with
+/// `auto`): coarser blocks leave more of an epoch's end to one thread when the other is held up.
 pub const BLOCK_POINTS: usize = 16_384;
 
 /// `--threads auto` decides between one thread and every core by measuring, at the start of each
@@ -505,8 +504,9 @@ impl Pool {
     }
 
     /// Calling thread: rewinds every run, then publishes (w, b) and the epoch, and wakes workers
-    /// that parked if `wake`; returns whether any worker was parked. The runs are rewound first: a worker that sees the new (w, b) also sees the
-    /// new cursors, so it cannot claim a block of this epoch with stale parameters or vice versa.
+    /// that parked if `wake`; returns whether any worker was parked. The runs are rewound first: a
+    /// worker that sees the new (w, b) also sees the new cursors, so it cannot claim a block of
+    /// this epoch with stale parameters or vice versa.
     fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) -> bool {
         let mut any_parked = false;
         for (t, cursor) in self.cursors.iter().enumerate() {
