@@ -38,7 +38,7 @@ build-core: venv-base
 	$(MAKE) --no-print-directory build-measured
 
 build-measured:
-	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile measured -p linreg -p launcher --target $(HOST_TRIPLE)
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile measured -p linreg -p launcher --features launcher/bin --target $(HOST_TRIPLE)
 	install -D -m 755 target/$(HOST_TRIPLE)/measured/linreg target/release/linreg-static
 	install -D -m 755 target/$(HOST_TRIPLE)/measured/launcher target/release/launcher-static
 
@@ -130,6 +130,8 @@ test: lint test-rust test-python test-e2e test-browser
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	# The launcher binary is no_std and built only with its `bin` feature, in a profile that aborts.
+	$(CARGO) clippy -p launcher --features bin --profile measured -- -D warnings
 
 # The tests measure through the static launcher that `make build` installs, as real runs do.
 test-rust: build

@@ -2,9 +2,10 @@
 //! descriptor and the orchestrator reads back. One definition for both sides.
 //!
 //! The launcher is started once per measured run as `launcher PARENT_PID REPORT_FD PROGRAM
-//! [ARGS…]`. It creates the child (a fork of itself, which is small, suspended until the child's
-//! exec: CLONE_VFORK without shared memory), the child takes the clock immediately before execve,
-//! the launcher waits for it with wait4, takes the clock again and reports, one line each:
+//! [ARGS…]`. It creates the child as posix_spawn does (sharing the launcher's memory, which is
+//! small, suspended until the child's exec: CLONE_VM | CLONE_VFORK), the child takes the clock
+//! immediately before execve, the launcher waits for it with wait4, takes the clock again and
+//! reports, one line each:
 //!
 //! - `started pid=… t0_ns=… spawn_ns=… carried_hwm_kib=…` once the child's exec has begun;
 //! - `spawn_failed errno=…` when it could not be started (and then nothing else);
@@ -12,14 +13,25 @@
 //! - `error message=…` when the launcher itself could not do its job.
 //!
 //! Values are decimal integers, except `message`, which runs to the end of the line.
+//!
+//! `no_std` (with `alloc`): the launcher binary is built without the standard library, so that its
+//! own memory, which the child shares until its exec, stays small.
 
-use std::fmt;
+#![no_std]
+
+extern crate alloc;
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock of every time in the reports, read the same way by
 /// the launcher, its child and the orchestrator.
 pub fn monotonic_ns() -> u64 {
     // SAFETY: timespec is plain data, written by clock_gettime.
-    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    let mut now: libc::timespec = unsafe { core::mem::zeroed() };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
     now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
@@ -33,8 +45,9 @@ pub struct Started {
     pub t0_ns: u64,
     /// From `t0_ns` to the kernel releasing the launcher during the exec (the old image gone).
     pub spawn_ns: u64,
-    /// The child's VmHWM just before its execve: the high-water mark the kernel carries into its
-    /// ru_maxrss across the exec. A peak above it is the program's own.
+    /// The child's VmHWM just before its execve (the launcher's own, whose memory it shares): the
+    /// high-water mark the kernel carries into its ru_maxrss across the exec. A peak above it is
+    /// the program's own.
     pub carried_hwm_kib: u64,
 }
 
@@ -111,7 +124,7 @@ impl fmt::Display for ParseError {
     }
 }
 
-impl std::error::Error for ParseError {}
+impl core::error::Error for ParseError {}
 
 impl Report {
     /// Reads one line (without its newline).
@@ -162,7 +175,7 @@ impl<'a> Fields<'a> {
         Ok(Fields { line, pairs })
     }
 
-    fn get<T: std::str::FromStr>(&self, key: &str) -> Result<T, ParseError> {
+    fn get<T: core::str::FromStr>(&self, key: &str) -> Result<T, ParseError> {
         let value = self.pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
         let value = value.ok_or_else(|| ParseError(format!("no {key} in {:?}", self.line)))?;
         value.parse().map_err(|_| ParseError(format!("{key}={value:?} is not a number in {:?}", self.line)))
@@ -172,6 +185,7 @@ impl<'a> Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn every_report_reads_back_as_written() {

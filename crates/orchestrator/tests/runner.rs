@@ -72,7 +72,7 @@ fn true_peak_is_its_own_not_inherited_from_a_200_mb_parent() {
     // The premise: the ordinary method reports the parent's memory.
     assert!(naive > 150 * MIB, "naive ru_maxrss {naive} should include the parent's 200 MiB");
     assert_eq!(measured.termination, Termination::Exited(0));
-    assert!(measured.peak_rss_exact, "the launcher's fork should carry less than /bin/true's own peak");
+    assert!(measured.peak_rss_exact, "the launcher should carry less than /bin/true's own peak");
     let peak = measured.peak_rss_bytes.expect("a peak");
     assert!(peak > 0 && peak <= 2 * MIB, "peak {peak} bytes");
 }

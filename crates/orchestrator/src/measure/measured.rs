@@ -47,7 +47,7 @@ pub struct Measured {
     /// The child's own high-water mark (ru_maxrss), or the largest sampled tree RSS; see the
     /// module documentation.
     pub peak_rss_bytes: Option<u64>,
-    /// True when `peak_rss_bytes` is the kernel's ru_maxrss and above what the launcher's fork
+    /// True when `peak_rss_bytes` is the kernel's ru_maxrss and above what the launcher
     /// carried into it; false when it is only sampled or could be the launcher's.
     pub peak_rss_exact: bool,
     /// From the kernel (wait4 rusage), like the CPU times; None when the run did not end normally.
@@ -129,7 +129,7 @@ pub(crate) fn assemble(started: Started, exited: Result<Exited, String>, report:
             (measured.peak_rss_bytes, measured.peak_rss_exact) = match (own, report.descendants_seen) {
                 (true, true) => (Some(kernel_peak.max(sampled)), true),
                 (true, false) => (Some(kernel_peak), true),
-                // The program stayed below what the fork carried: only the samples are its own.
+                // The program stayed below what the launcher carried: only the samples are its own.
                 (false, _) => (report.max_rss_bytes.or(Some(kernel_peak)), false),
             };
             measured.minor_faults = Some(exited.minor_faults);

@@ -4,13 +4,14 @@
 //! cancellation.
 //!
 //! The child is not created by this (large, multi-threaded) process but by the `launcher` binary
-//! (crates/launcher), started afresh for every run: the launcher forks itself, the child takes the
-//! clock immediately before its execve, and the launcher reaps it with wait4 and takes the clock
-//! again. So the measured interval holds the program and its reaping only, and wait4's ru_maxrss
-//! is the program's own peak: the kernel carries the old image's high-water mark across exec
-//! (hyperfine issue #86), and the launcher's fork is a few hundred KiB, which the launcher measures
-//! and reports (`carried_hwm_kib`): a peak above it is exact, and is flagged when it is not. No
-//! ptrace is involved.
+//! (crates/launcher), started afresh for every run: the launcher creates the child as posix_spawn
+//! does (sharing its memory until the exec), the child takes the clock immediately before its
+//! execve, and the launcher reaps it with wait4 and takes the clock again. So the measured interval
+//! holds the program and its reaping only, and wait4's ru_maxrss is the program's own peak: the
+//! kernel carries the old image's high-water mark across exec (hyperfine issue #86), and the
+//! launcher (static, without Rust's standard library) holds about 0.7 MiB, which it measures and
+//! reports (`carried_hwm_kib`): a peak above it is exact, and is flagged when it is not. No ptrace
+//! is involved.
 //!
 //! [`run_measured`] blocks until the run is over; call it from a dedicated thread (for example
 //! tokio's `spawn_blocking`). Caveats for the caller, all consequences of measuring from outside:
