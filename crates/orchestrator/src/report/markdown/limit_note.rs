@@ -47,7 +47,7 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
         }
         None => "Limit at this point: the bandwidth curve measured at the start of the run (best samples).".to_string(),
     };
-    let _ = writeln!(out, "{source}\n");
+    let _ = writeln!(out, "{source} {}\n", fit_passes(point.epochs));
     let above: Vec<String> = rows
         .iter()
         .filter(|i| i.outcome == Outcome::Ok)
@@ -100,6 +100,15 @@ fn at_limit_in_the_fastest_run(rows: &[&ImplementationSummary]) -> Option<String
             named.join("; ")
         )
     })
+}
+
+/// Why the table's limit is a little above a pass's: a fit also computes its final MSE, one more
+/// pass over the data inside its training time (docs/protocol.md).
+fn fit_passes(epochs: u64) -> String {
+    format!(
+        "A fit reads the data once an epoch and once more for its final MSE, inside its training time: the table's limit is {} passes over {epochs} epochs.",
+        epochs.saturating_add(1)
+    )
 }
 
 #[cfg(test)]
