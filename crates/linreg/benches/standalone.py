@@ -39,7 +39,8 @@ ORCHESTRATOR = ROOT / "target" / "release" / "orchestrator"
 # Below this the orchestrator measures no limit of a point's own (its epochs are too short).
 LIMIT_MIN_N = 1024
 
-# name → extra linreg arguments; "reference" is the spin-only two-thread yardstick (examples/).
+# name → extra linreg arguments; "reference" and "reference-symmetric" are the two-thread
+# yardsticks of examples/reference_kernel.rs (REFERENCE_FLAGS).
 VARIANTS = {
     "simd": ["--kernel", "simd"],
     "simd-avx2": ["--kernel", "simd", "--isa", "avx2"],
@@ -47,7 +48,11 @@ VARIANTS = {
     "parallel-auto": ["--kernel", "parallel"],
     "parallel-2": ["--kernel", "parallel", "--threads", "2"],
     "reference": None,
+    "reference-symmetric": None,
 }
+# The examples/reference_kernel yardsticks: its spinning pair driven by the fit on the calling
+# thread, as the parallel kernel is, and the fit itself on two threads that both take every step.
+REFERENCE_FLAGS = {"reference": [], "reference-symmetric": ["--symmetric"]}
 POINT_EPOCHS = 1e9
 # The reference spins without bound: below this, on a busy machine, a run of 10^6 short epochs can
 # take minutes. It is the yardstick of the targets at 10^6 and 10^7 anyway.
@@ -71,7 +76,7 @@ def command(variant, data, epochs):
     variant, _, fixed_epochs = variant.partition("@")
     epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
-        return [str(MEASURED / "examples" / "reference_kernel"), str(data), str(epochs), "1e-4"]
+        return [str(MEASURED / "examples" / "reference_kernel"), *REFERENCE_FLAGS[variant], str(data), str(epochs), "1e-4"]
     return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(epochs), "--learning-rate", "1e-4", *VARIANTS[variant]]
 
 

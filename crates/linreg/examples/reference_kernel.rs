@@ -8,13 +8,21 @@
 //!
 //!     cargo run --profile measured -p linreg --example reference_kernel -- DATA.npy EPOCHS LEARNING_RATE [ISA]
 //!
-//! and, with `--best-of ROUNDS N...`, compares it in process with the simd and parallel kernels
-//! (see [`best_of`]).
+//! With `--symmetric` first, the fit itself runs on the two threads ("reference-symmetric"): each
+//! sums its half, the two exchange their sums, and each adds them in the same order and takes the
+//! same step, so an epoch costs one meeting and no message from a caller — the synchronisation of
+//! the bandwidth probe's threads meeting after every pass, which `orchestrator limit` measures.
+//! The spinning pair, like the parallel kernel, is driven by the fit on the calling thread: the
+//! caller sends (w, b), waits for the other half's sums, and only then can send the next (w, b).
+//!
+//! With `--best-of ROUNDS N...`, it compares the spinning pair in process with the simd and
+//! parallel kernels (see [`best_of`]).
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use linreg::fit::{finish, step, Fit, FitStatus};
 use linreg::kernels::simd;
 use linreg::protocol::ResultLine;
 use linreg::{Columns, Isa, IsaChoice, Kernel, Threads};
@@ -80,10 +88,87 @@ fn with_spinning_pair<R>(x: &[f64], y: &[f64], isa: Isa, body: impl FnOnce(&mut 
     })
 }
 
+/// The two halves' sums of one epoch, and the epoch: one thread's post to the other.
+#[repr(align(128))]
+struct Post {
+    sum_ex: AtomicU64,
+    sum_e: AtomicU64,
+    epoch: AtomicU64,
+}
+
+impl Post {
+    fn new() -> Post {
+        Post { sum_ex: AtomicU64::new(0), sum_e: AtomicU64::new(0), epoch: AtomicU64::new(0) }
+    }
+
+    fn publish(&self, (sum_ex, sum_e): (f64, f64), epoch: u64) {
+        self.sum_ex.store(sum_ex.to_bits(), Ordering::Relaxed);
+        self.sum_e.store(sum_e.to_bits(), Ordering::Relaxed);
+        self.epoch.store(epoch, Ordering::Release);
+    }
+
+    fn wait_for(&self, epoch: u64) -> (f64, f64) {
+        while self.epoch.load(Ordering::Acquire) != epoch {
+            std::hint::spin_loop();
+        }
+        (f64::from_bits(self.sum_ex.load(Ordering::Relaxed)), f64::from_bits(self.sum_e.load(Ordering::Relaxed)))
+    }
+}
+
+/// The fit on two threads that both take every step (see the module comment); returns it and the
+/// seconds of its epochs and final MSE, the helper thread already running when the clock starts.
+/// The halves are added half 0 first, as the spinning pair adds them: the same w and b, bit for bit.
+fn symmetric_pair_fit(x: &[f64], y: &[f64], isa: Isa, epochs: u64, learning_rate: f64) -> (Fit, f64) {
+    let half = (x.len() / 2).next_multiple_of(32).min(x.len());
+    let halves = [(&x[..half], &y[..half]), (&x[half..], &y[half..])];
+    let n = x.len() as f64;
+    // Per thread, per epoch's parity: a thread is at most one epoch ahead of the other (it waits
+    // for the other's post of each epoch), so two slots are never both in use.
+    let posts = [[Post::new(), Post::new()], [Post::new(), Post::new()]];
+    let ready = Padded(AtomicU64::new(0));
+    let descend_half = |t: usize| -> (f64, f64, u64) {
+        let (xs, ys) = halves[t];
+        let (mut w, mut b) = (0.0_f64, 0.0_f64);
+        for epoch in 1..=epochs {
+            let mine = simd::gradient_sums(isa, xs, ys, w, b);
+            let slot = (epoch % 2) as usize;
+            posts[t][slot].publish(mine, epoch);
+            let other = posts[1 - t][slot].wait_for(epoch);
+            let ((ex0, e0), (ex1, e1)) = if t == 0 { (mine, other) } else { (other, mine) };
+            (w, b) = step(w, b, (ex0 + ex1, e0 + e1), n, learning_rate);
+            if !(w.is_finite() && b.is_finite()) {
+                return (w, b, epoch);
+            }
+        }
+        (w, b, epochs)
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            ready.0.store(1, Ordering::Release);
+            descend_half(1)
+        });
+        while ready.0.load(Ordering::Acquire) == 0 {
+            std::hint::spin_loop();
+        }
+        let start = Instant::now();
+        let (w, b, epochs_run) = descend_half(0);
+        let fit = if epochs_run < epochs || !(w.is_finite() && b.is_finite()) {
+            Fit { w, b, mse: linreg::mse(x, y, w, b), epochs_run, status: FitStatus::Diverged { at_epoch: epochs_run } }
+        } else {
+            finish(x, y, w, b, epochs)
+        };
+        (fit, start.elapsed().as_secs_f64())
+    })
+}
+
 fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--best-of") {
         return best_of(&args[1..]);
+    }
+    let symmetric = args.first().map(String::as_str) == Some("--symmetric");
+    if symmetric {
+        args.remove(0);
     }
     let [data, epochs, learning_rate, rest @ ..] = args.as_slice() else {
         return Err(USAGE.into());
@@ -98,14 +183,18 @@ fn run() -> Result<(), String> {
     let data = Columns::read(std::path::Path::new(data)).map_err(|e| e.to_string())?;
     let load_seconds = load_start.elapsed().as_secs_f64();
 
-    let (fit, train_seconds) = with_spinning_pair(data.x(), data.y(), isa, |sums| {
-        let start = Instant::now();
-        let fit = linreg::fit::descend(data.x(), data.y(), epochs, learning_rate, sums);
-        (fit, start.elapsed().as_secs_f64())
-    });
+    let (fit, train_seconds) = if symmetric {
+        symmetric_pair_fit(data.x(), data.y(), isa, epochs, learning_rate)
+    } else {
+        with_spinning_pair(data.x(), data.y(), isa, |sums| {
+            let start = Instant::now();
+            let fit = linreg::fit::descend(data.x(), data.y(), epochs, learning_rate, sums);
+            (fit, start.elapsed().as_secs_f64())
+        })
+    };
 
     let line = ResultLine {
-        implementation: "reference-spin".into(),
+        implementation: if symmetric { "reference-symmetric" } else { "reference-spin" }.into(),
         kernel: Some(format!("reference/{isa}")),
         threads: Some(2),
         load_seconds,
@@ -116,7 +205,7 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-const USAGE: &str = "usage: reference_kernel DATA.npy EPOCHS LEARNING_RATE [ISA] | reference_kernel --best-of ROUNDS N...";
+const USAGE: &str = "usage: reference_kernel [--symmetric] DATA.npy EPOCHS LEARNING_RATE [ISA] | reference_kernel --best-of ROUNDS N...";
 
 /// `--best-of ROUNDS N...`: in one process, for each n, batches of epochs of every variant
 /// interleaved ROUNDS times; prints the best and the median batch in ns per point per epoch. The

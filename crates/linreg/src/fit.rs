@@ -182,15 +182,22 @@ pub fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_s
     let n = x.len() as f64;
     let (mut w, mut b) = (0.0_f64, 0.0_f64);
     for epoch in 1..=epochs {
-        let (sum_ex, sum_e) = gradient_sums(w, b);
-        // 2·(Σ/n), the order `2 * np.mean(...)` rounds in, so every implementation overflows at
-        // the same epoch.
-        w -= learning_rate * (2.0 * (sum_ex / n));
-        b -= learning_rate * (2.0 * (sum_e / n));
+        (w, b) = step(w, b, gradient_sums(w, b), n, learning_rate);
         if !(w.is_finite() && b.is_finite()) {
             return Fit { w, b, mse: mse(x, y, w, b), epochs_run: epoch, status: FitStatus::Diverged { at_epoch: epoch } };
         }
     }
+    finish(x, y, w, b, epochs)
+}
+
+/// One gradient-descent step from an epoch's (Σ e·x, Σ e) over `n` points: 2·(Σ/n), the order
+/// `2 * np.mean(...)` rounds in, so every implementation overflows at the same epoch.
+pub fn step(w: f64, b: f64, (sum_ex, sum_e): (f64, f64), n: f64, learning_rate: f64) -> (f64, f64) {
+    (w - learning_rate * (2.0 * (sum_ex / n)), b - learning_rate * (2.0 * (sum_e / n)))
+}
+
+/// The fit after its last epoch: its final MSE, and diverged if that is not finite.
+pub fn finish(x: &[f64], y: &[f64], w: f64, b: f64, epochs: u64) -> Fit {
     let final_mse = mse(x, y, w, b);
     let status = if final_mse.is_finite() { FitStatus::Ok } else { FitStatus::Diverged { at_epoch: epochs } };
     Fit { w, b, mse: final_mse, epochs_run: epochs, status }
