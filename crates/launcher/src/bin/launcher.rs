@@ -64,6 +64,11 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     if args.len() == 1 && args[0].to_bytes() == b"--exit" {
         return 0;
     }
+    // A closed report pipe must be an error the launcher acts on (EPIPE: it then kills the child's
+    // process group), not its death by SIGPIPE, which the orchestrator's spawn resets to default.
+    // (Rust's runtime did this while the launcher had one; the child gets the default back.)
+    // SAFETY: signal() with SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let (parent, report_fd, argv) = match parse_args(&args) {
         Ok(parsed) => parsed,
         Err(message) => {
@@ -362,8 +367,9 @@ unsafe fn exec_child(launcher: libc::pid_t, program: &CString, argv: &[*const c_
     if libc::getppid() != launcher {
         libc::_exit(EXIT_PARENT_GONE);
     }
-    // The launcher's handlers are its own: a signal before the exec acts as on a fresh process.
-    // (The child has a copy of the handler table: no CLONE_SIGHAND.)
+    // The launcher's handlers and its ignored SIGPIPE are its own (an ignored signal stays ignored
+    // across exec): a signal before the exec acts as on a fresh process. The child has a copy of
+    // the handler table (no CLONE_SIGHAND).
     for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGPIPE] {
         libc::signal(signal, libc::SIG_DFL);
     }

@@ -154,3 +154,44 @@ pub(crate) fn instant_of(monotonic_ns: u64) -> Instant {
     let ago = launcher::monotonic_ns().saturating_sub(monotonic_ns);
     now.checked_sub(Duration::from_nanos(ago)).unwrap_or(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The launcher as the runs use it (`make build`'s static one under `make test`).
+    fn launcher() -> &'static Path {
+        launcher_path().expect("the launcher binary (make build)")
+    }
+
+    #[test]
+    fn a_launcher_whose_report_pipe_is_closed_kills_the_child_and_exits_by_itself() {
+        let dir = std::env::temp_dir().join(format!("launcher-epipe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let alive = dir.join("alive");
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let report_fd = writer.as_raw_fd();
+        let mut command = Command::new(launcher());
+        command.arg(std::process::id().to_string()).arg(report_fd.to_string()).stdin(Stdio::piped());
+        // SAFETY: fcntl in the child between fork and exec.
+        unsafe { command.pre_exec(move || sys::keep_across_exec(report_fd)) };
+        let mut child = command.spawn().unwrap();
+        // A child that, left alive, leaves a file behind after a second.
+        let script = format!("sleep 1; echo alive > {}", alive.display());
+        child.stdin.take().unwrap().write_all(&command_line(&["sh".into(), "-c".into(), script])).unwrap();
+        let status = child.wait().unwrap();
+        // Its first report could not be written: it says so by its exit code (EXIT_PARENT_GONE),
+        // not by dying of SIGPIPE, and it has killed what it started.
+        assert_eq!((status.code(), status.signal()), (Some(3), None), "{status:?}");
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!alive.exists(), "the child outlived its launcher");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
