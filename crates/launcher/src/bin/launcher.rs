@@ -32,6 +32,7 @@
 
 extern crate alloc;
 
+use alloc::ffi::CString;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -156,30 +157,6 @@ fn describe_errno(errno: c_int) -> String {
     out
 }
 
-/// An owned NUL-terminated string.
-struct CString(Vec<u8>);
-
-impl CString {
-    /// `bytes` with a NUL appended; None when they hold a NUL.
-    fn new(bytes: &[u8]) -> Option<CString> {
-        if bytes.contains(&0) {
-            return None;
-        }
-        let mut owned = Vec::with_capacity(bytes.len() + 1);
-        owned.extend_from_slice(bytes);
-        owned.push(0);
-        Some(CString(owned))
-    }
-
-    fn as_ptr(&self) -> *const c_char {
-        self.0.as_ptr().cast()
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.0[..self.0.len() - 1]
-    }
-}
-
 fn parse_args(args: &[&CStr]) -> Result<(libc::pid_t, c_int, Vec<CString>), String> {
     let number = |index: usize, what: &str| -> Result<i32, String> {
         let text = args.get(index).and_then(|a| a.to_str().ok()).ok_or_else(|| alloc::format!("missing {what}"))?;
@@ -285,7 +262,7 @@ struct ChildPlan<'a> {
 fn run(parent: libc::pid_t, argv: &[CString], report_fd: c_int) -> Result<Report, Failure> {
     tie_to_parent(parent)?;
     let program = resolve_program(&argv[0]);
-    let mut argv_ptrs: Vec<*const c_char> = argv.iter().map(CString::as_ptr).collect();
+    let mut argv_ptrs: Vec<*const c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_ptrs.push(core::ptr::null());
     let stack = ChildStack::new().map_err(|errno| (EXIT_USAGE, alloc::format!("mmap: {}", describe_errno(errno))))?;
     // SAFETY: rusage is plain data.
@@ -437,7 +414,7 @@ fn environ_ptr() -> *const *const libc::c_char {
 fn resolve_program(program: &CString) -> CString {
     let name = program.as_bytes();
     if name.contains(&b'/') {
-        return CString(program.0.clone());
+        return program.clone();
     }
     // SAFETY: getenv returns a NUL-terminated string or null; nothing in this process sets the
     // environment.
@@ -450,7 +427,7 @@ fn resolve_program(program: &CString) -> CString {
         candidate.extend_from_slice(dir);
         candidate.push(b'/');
         candidate.extend_from_slice(name);
-        let Some(candidate) = CString::new(&candidate) else { continue };
+        let Ok(candidate) = CString::new(candidate) else { continue };
         // SAFETY: a NUL-terminated path; stat writes into plain data.
         let is_executable_file = unsafe {
             let mut meta: libc::stat = core::mem::zeroed();
@@ -462,7 +439,7 @@ fn resolve_program(program: &CString) -> CString {
             return candidate;
         }
     }
-    CString(program.0.clone())
+    program.clone()
 }
 
 /// The child's stack: an anonymous mapping, of which it touches a few pages.
