@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use linreg::fit::{finish, step, Fit, FitStatus};
+use linreg::fit::{diverged, finish, step, Fit};
 use linreg::kernels::simd;
 use linreg::protocol::ResultLine;
 use linreg::{Columns, Isa, IsaChoice, Kernel, Threads};
@@ -126,7 +126,8 @@ fn symmetric_pair_fit(x: &[f64], y: &[f64], isa: Isa, epochs: u64, learning_rate
     // for the other's post of each epoch), so two slots are never both in use.
     let posts = [[Post::new(), Post::new()], [Post::new(), Post::new()]];
     let ready = Padded(AtomicU64::new(0));
-    let descend_half = |t: usize| -> (f64, f64, u64) {
+    // (w, b) after the last epoch run, and the epoch they stopped being finite after, if any.
+    let descend_half = |t: usize| -> (f64, f64, Option<u64>) {
         let (xs, ys) = halves[t];
         let (mut w, mut b) = (0.0_f64, 0.0_f64);
         for epoch in 1..=epochs {
@@ -137,10 +138,10 @@ fn symmetric_pair_fit(x: &[f64], y: &[f64], isa: Isa, epochs: u64, learning_rate
             let ((ex0, e0), (ex1, e1)) = if t == 0 { (mine, other) } else { (other, mine) };
             (w, b) = step(w, b, (ex0 + ex1, e0 + e1), n, learning_rate);
             if !(w.is_finite() && b.is_finite()) {
-                return (w, b, epoch);
+                return (w, b, Some(epoch));
             }
         }
-        (w, b, epochs)
+        (w, b, None)
     };
     std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -151,11 +152,9 @@ fn symmetric_pair_fit(x: &[f64], y: &[f64], isa: Isa, epochs: u64, learning_rate
             std::hint::spin_loop();
         }
         let start = Instant::now();
-        let (w, b, epochs_run) = descend_half(0);
-        let fit = if epochs_run < epochs || !(w.is_finite() && b.is_finite()) {
-            Fit { w, b, mse: linreg::mse(x, y, w, b), epochs_run, status: FitStatus::Diverged { at_epoch: epochs_run } }
-        } else {
-            finish(x, y, w, b, epochs)
+        let fit = match descend_half(0) {
+            (w, b, Some(epoch)) => diverged(x, y, w, b, epoch),
+            (w, b, None) => finish(x, y, w, b, epochs),
         };
         (fit, start.elapsed().as_secs_f64())
     })

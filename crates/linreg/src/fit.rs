@@ -184,7 +184,7 @@ pub fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_s
     for epoch in 1..=epochs {
         (w, b) = step(w, b, gradient_sums(w, b), n, learning_rate);
         if !(w.is_finite() && b.is_finite()) {
-            return Fit { w, b, mse: mse(x, y, w, b), epochs_run: epoch, status: FitStatus::Diverged { at_epoch: epoch } };
+            return diverged(x, y, w, b, epoch);
         }
     }
     finish(x, y, w, b, epochs)
@@ -194,6 +194,11 @@ pub fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_s
 /// `2 * np.mean(...)` rounds in, so every implementation overflows at the same epoch.
 pub fn step(w: f64, b: f64, (sum_ex, sum_e): (f64, f64), n: f64, learning_rate: f64) -> (f64, f64) {
     (w - learning_rate * (2.0 * (sum_ex / n)), b - learning_rate * (2.0 * (sum_e / n)))
+}
+
+/// The fit stopped after `epoch`, where w or b stopped being finite.
+pub fn diverged(x: &[f64], y: &[f64], w: f64, b: f64, epoch: u64) -> Fit {
+    Fit { w, b, mse: mse(x, y, w, b), epochs_run: epoch, status: FitStatus::Diverged { at_epoch: epoch } }
 }
 
 /// The fit after its last epoch: its final MSE, and diverged if that is not finite.
