@@ -116,8 +116,8 @@ impl fmt::Display for Isa {
 /// Zen 5, x and y both 16 bytes past a line: AVX2 at 10^4 points 0.089 → 0.075 ns a point; AVX-512
 /// at 10^3 (in L1) 0.058 → 0.040. The `linreg` binary reads its data as [`crate::Columns`], where y
 /// shares x's offset within a line; where a caller's y does not, its loads straddle and only speed
-/// suffers. So the sums also depend on where x lies modulo 64
-/// bytes, in the last bits (as they depend on the instruction set).
+/// suffers. So the sums also depend on where x lies modulo 64 bytes, in the last bits (as they
+/// depend on the instruction set).
 pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     let vector_sums: SumsFn = match isa.0 {
