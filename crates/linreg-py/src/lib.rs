@@ -78,10 +78,9 @@ fn fit(
 
     // Checking the data is a pass over it, done with the GIL released too.
     let outcome = py.detach(|| {
-        first_non_finite("x", x).or_else(|| first_non_finite("y", y)).map_or_else(
-            || Ok(kernel.with_gradient_sums_ran(x, y, epochs, |sums| linreg::fit::descend(x, y, epochs, learning_rate, sums))),
-            Err,
-        )
+        first_non_finite("x", x)
+            .or_else(|| first_non_finite("y", y))
+            .map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate))), Err)
     });
     let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
     let diverged_at_epoch = match fit.status {

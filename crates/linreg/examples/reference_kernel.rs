@@ -12,10 +12,11 @@
 //! sums its half, the two exchange their sums, and each adds them in the same order and takes the
 //! same step, so an epoch costs one meeting and no message from a caller — the synchronisation of
 //! the bandwidth probe's threads meeting after every pass, which `orchestrator limit` measures.
-//! The spinning pair, like the parallel kernel, is driven by the fit on the calling thread: the
-//! caller sends (w, b), waits for the other half's sums, and only then can send the next (w, b).
+//! The spinning pair is driven by the fit on the calling thread, as the parallel kernel's epochs
+//! were until it took the symmetric way: the caller sends (w, b), waits for the other half's sums,
+//! and only then can send the next (w, b).
 //!
-//! With `--best-of ROUNDS N...`, it compares the spinning pair in process with the simd and
+//! With `--best-of ROUNDS N...`, it compares both references in process with the simd and
 //! parallel kernels (see [`best_of`]).
 
 use std::process::ExitCode;
@@ -228,6 +229,7 @@ fn best_of(args: &[String]) -> Result<(), String> {
     variants.push(("parallel/auto".into(), Some(Kernel::Parallel { threads: Threads::Auto, isa: only })));
     variants.push(("parallel/2".into(), Some(Kernel::Parallel { threads: two, isa: only })));
     variants.push(("reference/2".into(), None));
+    variants.push(("reference-symmetric/2".into(), None));
     println!("n,variant,threads,best_ns,median_ns");
     for size in sizes {
         let n: usize = size.parse::<f64>().map_err(|_| format!("bad n '{size}'"))? as usize;
@@ -235,18 +237,29 @@ fn best_of(args: &[String]) -> Result<(), String> {
         let y: Vec<f64> = x.iter().enumerate().map(|(i, &xi)| 2.0 * xi + 0.5 + ((i as f64 * 0.37).sin() * 0.1)).collect();
         // A batch of ~2 ms of single-thread work, at least 3 epochs.
         let epochs = ((2e-3 / (n as f64 * 0.1e-9)) as u64).clamp(3, 200_000);
+        let per_point_epoch = |seconds: f64| seconds / (n as f64 * epochs as f64) * 1e9;
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
         for _ in 0..rounds {
-            for (k, (_, kernel)) in variants.iter().enumerate() {
-                let batch = |sums: &mut dyn FnMut(f64, f64) -> (f64, f64)| {
-                    let start = Instant::now();
-                    linreg::fit::descend(&x, &y, epochs, 1e-4, sums);
-                    start.elapsed().as_secs_f64() / (n as f64 * epochs as f64) * 1e9
+            for (k, (name, kernel)) in variants.iter().enumerate() {
+                // Each a whole fit (its final MSE included), its threads started before the clock.
+                let seconds = match kernel {
+                    Some(kernel) => {
+                        kernel
+                            .with_fits(&x, &y, epochs, |fit| {
+                                let start = Instant::now();
+                                fit(epochs, 1e-4);
+                                start.elapsed().as_secs_f64()
+                            })
+                            .0
+                    }
+                    None if name.starts_with("reference-symmetric") => symmetric_pair_fit(&x, &y, isa, epochs, 1e-4).1,
+                    None => with_spinning_pair(&x, &y, isa, |sums| {
+                        let start = Instant::now();
+                        linreg::fit::descend(&x, &y, epochs, 1e-4, sums);
+                        start.elapsed().as_secs_f64()
+                    }),
                 };
-                times[k].push(match kernel {
-                    Some(kernel) => kernel.with_gradient_sums(&x, &y, epochs, batch),
-                    None => with_spinning_pair(&x, &y, isa, batch),
-                });
+                times[k].push(per_point_epoch(seconds));
             }
         }
         for (k, (name, kernel)) in variants.iter().enumerate() {

@@ -10,6 +10,7 @@ use crate::kernels::isa_choice::{IsaChoice, Picker};
 use crate::kernels::parallel::{self, Threads};
 use crate::kernels::scalar;
 use crate::kernels::simd;
+use crate::kernels::squared_errors::squared_errors;
 pub use crate::kernels::Ran;
 
 /// How the per-epoch gradient sums are computed.
@@ -139,6 +140,32 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// Runs `body` with a function from (epochs, learning rate) to a fit of `x` and `y` by this
+    /// kernel: [`descend`] with the kernel's sums, or, on the parallel kernel's pool, a descent
+    /// every thread takes (each adds up every epoch and takes the step itself, so no thread waits
+    /// for another's message to start an epoch: the same w and b, bit for bit). The threads live
+    /// as in [`Kernel::with_gradient_sums`], and `epochs` is as there. Returns what `body`
+    /// returned and what the fits ran on.
+    pub fn with_fits<R>(self, x: &[f64], y: &[f64], epochs: u64, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Fit) -> R) -> (R, Ran) {
+        match self {
+            Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
+                parallel::with_descent(x, y, threads, isa, epochs, step, |descent| {
+                    body(&mut |epochs, learning_rate| {
+                        let end = descent(epochs, learning_rate);
+                        match end.squared_errors {
+                            Some(sum) if !end.diverged => ended(end.w, end.b, sum / x.len() as f64, epochs),
+                            _ => diverged(x, y, end.w, end.b, end.epochs_run),
+                        }
+                    })
+                })
+            }
+            _ => self
+                .with_gradient_sums_ran(x, y, epochs, |sums| body(&mut |epochs, learning_rate| descend(x, y, epochs, learning_rate, sums))),
+        }
+    }
+}
+
 impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -173,11 +200,12 @@ pub struct Fit {
 pub fn fit(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Fit {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     assert!(!x.is_empty(), "a fit needs at least one point");
-    kernel.with_gradient_sums(x, y, epochs, |gradient_sums| descend(x, y, epochs, learning_rate, gradient_sums))
+    kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0
 }
 
-/// The loop every kernel shares: update, divergence check, final MSE. [`fit`] is this inside
-/// [`Kernel::with_gradient_sums`]; the `linreg` binary calls the two itself to time this alone.
+/// The loop every kernel shares: update, divergence check, final MSE, with `gradient_sums` from
+/// a kernel ([`Kernel::with_gradient_sums`]). The parallel kernel's pool runs the same loop on
+/// every thread ([`Kernel::with_fits`]).
 pub fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_sums: &mut dyn FnMut(f64, f64) -> (f64, f64)) -> Fit {
     let n = x.len() as f64;
     let (mut w, mut b) = (0.0_f64, 0.0_f64);
@@ -203,77 +231,19 @@ pub fn diverged(x: &[f64], y: &[f64], w: f64, b: f64, epoch: u64) -> Fit {
 
 /// The fit after its last epoch: its final MSE, and diverged if that is not finite.
 pub fn finish(x: &[f64], y: &[f64], w: f64, b: f64, epochs: u64) -> Fit {
-    let final_mse = mse(x, y, w, b);
+    ended(w, b, mse(x, y, w, b), epochs)
+}
+
+/// The fit after its last epoch, its final MSE known: diverged if that is not finite.
+fn ended(w: f64, b: f64, final_mse: f64, epochs: u64) -> Fit {
     let status = if final_mse.is_finite() { FitStatus::Ok } else { FitStatus::Diverged { at_epoch: epochs } };
     Fit { w, b, mse: final_mse, epochs_run: epochs, status }
 }
 
-/// Interleaved partial sums of [`mse`]: two AVX-512 registers, four AVX2 ones, eight SSE2 ones,
-/// enough independent additions to hide their latency on any of them.
-const MSE_LANES: usize = 16;
-
-/// Mean squared error (1/n)·Σ (w·x_i + b − y_i)².
-///
-/// Summed in [`MSE_LANES`] interleaved partial sums, added in a fixed order at the end, compiled
-/// for the widest vector set the CPU has: the same operations in the same order on every machine,
-/// so the same bits (no fused multiply-add: Rust never contracts). One running sum waited on every
-/// addition's latency, which made this pass — part of every fit's time, after its last epoch
-/// (docs/protocol.md) — slower than an epoch of the vector kernels. On an Emerald Rapids (family
-/// 6 model 207, AVX-512), one process timing each in turn: 0.70–0.96 ns a point at 10^4 against
-/// 0.20–0.23 for an epoch of rust-simd; summed in lanes, 0.30. At 10^7, where memory is the limit,
-/// 1.41 → 1.30 ns against 0.95–0.97 an epoch: there the pass stays (a fit of 20 epochs is 21 passes
-/// over the data, which the report's limit counts).
+/// Mean squared error (1/n)·Σ (w·x_i + b − y_i)²: the sum in [`squared_errors`], the same bits on
+/// every machine.
 pub fn mse(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F.
-            return unsafe { mse_avx512(x, y, w, b) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
-            return unsafe { mse_avx2(x, y, w, b) };
-        }
-    }
-    mse_in_lanes(x, y, w, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn mse_avx512(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
-    mse_in_lanes(x, y, w, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn mse_avx2(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
-    mse_in_lanes(x, y, w, b)
-}
-
-#[inline(always)]
-fn mse_in_lanes(x: &[f64], y: &[f64], w: f64, b: f64) -> f64 {
-    let squared_error = |xi: f64, yi: f64| {
-        let e = w * xi + b - yi;
-        e * e
-    };
-    let mut partial = [0.0_f64; MSE_LANES];
-    let (x_chunks, y_chunks) = (x.chunks_exact(MSE_LANES), y.chunks_exact(MSE_LANES));
-    let (x_tail, y_tail) = (x_chunks.remainder(), y_chunks.remainder());
-    for (xc, yc) in x_chunks.zip(y_chunks) {
-        for lane in 0..MSE_LANES {
-            partial[lane] += squared_error(xc[lane], yc[lane]);
-        }
-    }
-    let tail: f64 = x_tail.iter().zip(y_tail).map(|(&xi, &yi)| squared_error(xi, yi)).sum();
-    // Halves added pairwise, lane i with lane i + width: a fixed tree.
-    let mut width = MSE_LANES / 2;
-    while width > 0 {
-        for lane in 0..width {
-            partial[lane] += partial[lane + width];
-        }
-        width /= 2;
-    }
-    (partial[0] + tail) / x.len() as f64
+    squared_errors(x, y, w, b) / x.len() as f64
 }
 
 #[cfg(test)]
@@ -281,30 +251,6 @@ mod tests {
     use super::*;
     use crate::kernels::simd::Isa;
     use proptest::prelude::*;
-
-    #[test]
-    fn mse_has_the_same_bits_on_every_instruction_set_and_the_plain_sum_s_value() {
-        let x: Vec<f64> = (0..1037).map(|i| (i as f64 * 0.37).sin() * 10.0).collect();
-        let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| 2.0 * v + 0.5 + (i as f64 * 0.11).cos()).collect();
-        for len in [1, 7, 15, 16, 17, 33, 1037] {
-            let (x, y) = (&x[..len], &y[..len]);
-            let portable = mse_in_lanes(x, y, 1.9, 0.4);
-            assert_eq!(mse(x, y, 1.9, 0.4).to_bits(), portable.to_bits(), "n = {len}");
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2.
-                    assert_eq!(unsafe { mse_avx2(x, y, 1.9, 0.4) }.to_bits(), portable.to_bits(), "avx2, n = {len}");
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has AVX-512F.
-                    assert_eq!(unsafe { mse_avx512(x, y, 1.9, 0.4) }.to_bits(), portable.to_bits(), "avx512, n = {len}");
-                }
-            }
-            let plain = x.iter().zip(y).map(|(&xi, &yi)| (1.9 * xi + 0.4 - yi).powi(2)).sum::<f64>() / len as f64;
-            assert!(rel_err(portable, plain) < 1e-13, "n = {len}: {portable} vs {plain}");
-        }
-    }
 
     const X: [f64; 5] = [1.0, 2.0, 3.0, 4.0, 5.0];
     const Y: [f64; 5] = [2.0, 4.0, 6.0, 8.0, 10.0];
@@ -349,6 +295,10 @@ mod tests {
         }
         if rel_err(got.w, want.w) > 1e-9 || rel_err(got.b, want.b) > 1e-9 {
             return Err(format!("w or b differ by more than 1e-9 relative: {}", what()));
+        }
+        // The parallel kernel sums the final MSE's squared errors on its pool, block by block.
+        if rel_err(got.mse, want.mse) > 1e-9 && (got.mse - want.mse).abs() > 1e-12 {
+            return Err(format!("the final MSE differs by more than 1e-9 relative: {}", what()));
         }
         Ok(())
     }

@@ -93,12 +93,12 @@ fn run() -> Result<(), String> {
     // the threads serve every fit, as a long-lived service's would.
     let (x, y) = (data.x(), data.y());
     let all_epochs = epochs.saturating_mul(fits.unwrap_or(1));
-    let ((fit, times), ran) = kernel.with_gradient_sums_ran(x, y, all_epochs, |gradient_sums| {
+    let ((fit, times), ran) = kernel.with_fits(x, y, all_epochs, |descend| {
         let mut times = FitTimes::new();
         let mut timed_fit = || {
             let start = Instant::now();
             // black_box: fits 1..K-1 are not used, and must not be optimised away.
-            let fit = black_box(linreg::fit::descend(black_box(x), black_box(y), epochs, learning_rate, gradient_sums));
+            let fit = black_box(descend(black_box(epochs), black_box(learning_rate)));
             times.record(start.elapsed());
             fit
         };

@@ -5,6 +5,7 @@ pub mod isa_choice;
 pub mod parallel;
 pub mod scalar;
 pub mod simd;
+pub mod squared_errors;
 
 use simd::Isa;
 

@@ -1,24 +1,49 @@
 //! The `parallel` kernel: the `simd` kernel over fixed blocks of points, shared out among threads
-//! that live for the whole fit and meet once an epoch, waiting by spinning briefly, then sleeping.
+//! that live for the whole fit and, in a fit, each take every step of the descent themselves.
 //!
 //! **Blocks, not halves.** The data is cut into blocks of about [`BLOCK_POINTS`], their count a
-//! multiple of the cores (see [`block_len`]); each thread owns a
-//! contiguous run of them (so a block stays in the same core's L2 from one epoch to the next) and
-//! claims its own first, then any left in the others' runs. The calling thread, once nothing is left
-//! to claim, waits about one block's time for blocks still in flight and then sums any still
-//! missing itself. So a worker that the hypervisor or another process keeps off its CPU costs the
-//! epoch about one block, not its share: on a busy 2-vCPU VM the kernel falls back to about the
-//! single-thread speed instead of waiting for a descheduled thread. A block sums to the same bits
-//! whoever sums it, and the calling thread adds the blocks in block order, so the result depends on
-//! n and the machine's core count alone: not on the thread count asked for, nor on which thread
-//! summed what, nor on timing.
+//! multiple of the cores (see [`block_len`]); each thread owns a contiguous run of them (so a block
+//! stays in the same core's L2 from one epoch to the next) and claims its own first, then any left
+//! in the others' runs. A thread, once nothing is left to claim, waits about one block's time for
+//! blocks still in flight and then sums any still missing itself. So a thread that the hypervisor
+//! or another process keeps off its CPU costs the epoch about one block, not its share: on a busy
+//! 2-vCPU VM the kernel falls back to about the single-thread speed instead of waiting for a
+//! descheduled thread. A block sums to the same bits whoever sums it, and the blocks are added in
+//! block order, so the result depends on n and the machine's core count alone: not on the thread
+//! count asked for, nor on which thread summed what, nor on timing.
 //!
-//! **One meeting an epoch.** The calling thread publishes (w, b) and an epoch number and sums
-//! blocks itself; workers wait for the next epoch number. There is no second barrier and the
-//! calling thread never sleeps inside an epoch. A worker spins on the epoch number for
-//! [`SPIN_ROUNDS`] rounds and only then parks (a futex on Linux); the calling thread checks its
-//! flag and unparks it only if it sleeps and epochs are long enough for that to pay
-//! ([`WAKE_WORTH`]), so in the steady state an epoch makes no system call.
+//! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
+//! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
+//! sums its blocks, records their sums tagged with the epoch, adds up all the blocks' sums in block
+//! order (the same bits on every thread) and takes the step itself. An epoch costs a thread one look
+//! at the others' records, one cache line crossing between cores on the critical path, where an
+//! epoch driven by the calling thread costs several in a row: it publishes (w, b), the worker
+//! fetches them, sums, records, the calling thread fetches the record, and only then can the next
+//! epoch start. Measured on an Emerald Rapids (family 6 model 207, 2-vCPU KVM guest,
+//! `benches/standalone.py`, 7 repetitions, % of the two-thread limit probed before each): driven by
+//! the calling thread 64% at 10^4 points and 73% at 2·10^4; every thread stepping 87–96% and 90–91%
+//! (`reference_kernel --symmetric`, two halves and nothing else, 98–104% and 98–101%).
+//!
+//! No thread is told that an epoch began: cursors and records carry their epoch. The first thread
+//! to claim from a run in a new epoch rewinds it (forward only), and a thread reads a record only
+//! when its tag is the epoch it adds up. A thread kept off its CPU finds, back on it, a later
+//! epoch's tag on a cursor or a record, and catches up from the progress (epoch, w, b) of the
+//! thread furthest on, which every thread publishes before it claims anything of an epoch. Each
+//! thread keeps two records a block, by the epoch's parity: a thread is at most one epoch ahead of
+//! any thread still reading its records, unless it summed that thread's blocks itself, and then
+//! the reader sees the tag change under it (a seqlock) and catches up. The final MSE's squared
+//! errors are one more numbered pass over the blocks.
+//!
+//! [`with_gradient_sums`] keeps an epoch driven by the calling thread, for callers that are not a
+//! gradient descent (the criterion bench, the tests): a run of one epoch without a step, published
+//! every epoch, whose blocks the calling thread adds up.
+//!
+//! **Waiting.** Inside a run of epochs no thread sleeps: every wait is for a block in flight,
+//! bounded by one block's time. Between runs (and between driven epochs) a worker spins on the
+//! run's number for [`SPIN_ROUNDS`] rounds and only then parks (a futex on Linux); the calling
+//! thread checks its flag and unparks it when it publishes a run (for driven epochs, only if
+//! epochs are long enough for that to pay, [`WAKE_WORTH`]), so in the steady state an epoch makes
+//! no system call.
 //!
 //! Why spin at all, and why so briefly: on this Firecracker/KVM guest a parked thread's vCPU halts,
 //! and waking it is a futex wake plus an IPI through the hypervisor: 11–70 µs an epoch measured for
@@ -31,13 +56,14 @@
 //! CPU up soon when they do not.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::isa_choice::{IsaChoice, Picker};
 use super::simd::{self, Isa};
+use super::squared_errors::squared_errors;
 use super::Ran;
 
 /// Points in a block at most (see [`block_len`]): 256 KiB of x and y, 1–2 µs of summing in cache,
@@ -210,6 +236,20 @@ impl Chooser {
         Chooser { epochs: 0, pool: Vec::new(), alone: Vec::new(), chosen: Some(mode) }
     }
 
+    /// `Threads::Auto` measures; an exact count is the pool, always.
+    fn for_threads(threads: Threads) -> Chooser {
+        if threads == Threads::Auto {
+            Chooser::new()
+        } else {
+            Chooser::settled(Mode::Pool)
+        }
+    }
+
+    /// While calibrating: the epochs left before the mode [`Chooser::next`] gives changes.
+    fn epochs_left_in_mode(&self) -> u64 {
+        (CALIBRATION_EPOCHS - self.epochs % CALIBRATION_EPOCHS) as u64
+    }
+
     fn next(&self) -> Mode {
         match self.chosen {
             Some(mode) => mode,
@@ -251,12 +291,31 @@ fn median(times: &mut [Duration]) -> Duration {
     times.get(times.len() / 2).copied().unwrap_or(Duration::MAX)
 }
 
+/// One gradient-descent step: from (w, b), an epoch's (Σ e·x, Σ e), n and the learning rate to the
+/// next (w, b). The fit's own (`fit::step`), given to the pool so that every thread takes it.
+pub type Step = fn(f64, f64, (f64, f64), f64, f64) -> (f64, f64);
+
+/// How a descent on the pool ended: (w, b) after its last epoch, how many epochs ran, whether
+/// w or b stopped being finite after the last of them, and, if they did not, Σ (w·x + b − y)² at
+/// the end (the final MSE's sum, summed by the pool too: blocks added in block order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Descent {
+    pub w: f64,
+    pub b: f64,
+    pub epochs_run: u64,
+    pub diverged: bool,
+    pub squared_errors: Option<f64>,
+}
+
 /// Runs `body` with a function from (w, b) to one epoch's (Σ e_i·x_i, Σ e_i), computed by
 /// `threads_used(n, threads)` threads that are started and running before `body` is called (so a
 /// caller that times inside `body` times the epochs alone) and stopped after it returns. Returns
 /// what `body` returned and what the epochs ran on (with `Threads::Auto`, one thread when its
 /// first epochs measured the calling thread alone faster; with `IsaChoice::Fastest`, the
 /// instruction set its first epoch measured fastest on one block).
+///
+/// The calling thread drives every epoch (see the module comment): for a caller that is not a
+/// gradient descent. A fit is faster through [`with_descent`].
 pub fn with_gradient_sums<R>(
     x: &[f64],
     y: &[f64],
@@ -268,8 +327,44 @@ pub fn with_gradient_sums<R>(
     with_blocks(x, y, threads, isa, BLOCK_POINTS, epochs, body)
 }
 
-/// [`with_gradient_sums`] with blocks of up to `nominal_block_len` points (see [`block_len`]):
-/// small blocks let the tests run many threads on little data.
+/// Runs `body` with a function from (epochs, learning rate) to a gradient descent of that many
+/// epochs from w = b = 0 by `step`, every thread of the pool taking every step (see the module
+/// comment); the threads as in [`with_gradient_sums`], and the same sums, the same bits. `epochs`
+/// is how many epochs all the descents take together (`u64::MAX` when unknown).
+pub fn with_descent<R>(
+    x: &[f64],
+    y: &[f64],
+    threads: Threads,
+    isa: IsaChoice,
+    epochs: u64,
+    step: Step,
+    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R,
+) -> (R, Ran) {
+    descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, epochs), step, body)
+}
+
+/// The data cut into blocks of up to `nominal_block_len` points (see [`block_len`]; small blocks
+/// let the tests run many threads on little data), the instruction set's picker, and how many
+/// threads it may use.
+struct Prepared<'a> {
+    work: Work<'a>,
+    picker: Picker<'a>,
+    threads: usize,
+    requested: Threads,
+}
+
+fn prepare<'a>(x: &'a [f64], y: &'a [f64], threads: Threads, isa: IsaChoice, nominal_block_len: usize, epochs: u64) -> Prepared<'a> {
+    assert_eq!(x.len(), y.len(), "x and y must have the same length");
+    let block_len = block_len(x.len(), nominal_block_len);
+    Prepared {
+        work: Work { x, y, isa: OnceLock::new(), block_len },
+        // Timed on one block, what each thread sums at a time.
+        picker: Picker::new(isa, x, y, block_len, epochs),
+        threads: threads_for(x.len(), threads, nominal_block_len),
+        requested: threads,
+    }
+}
+
 fn with_blocks<R>(
     x: &[f64],
     y: &[f64],
@@ -279,13 +374,7 @@ fn with_blocks<R>(
     epochs: u64,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
 ) -> (R, Ran) {
-    assert_eq!(x.len(), y.len(), "x and y must have the same length");
-    let block_len = block_len(x.len(), nominal_block_len);
-    let requested = threads;
-    let threads = threads_for(x.len(), threads, nominal_block_len);
-    // Timed on one block, what each thread sums at a time.
-    let mut picker = Picker::new(isa, x, y, block_len, epochs);
-    let work = Work { x, y, isa: OnceLock::new(), block_len };
+    let Prepared { work, mut picker, threads, requested } = prepare(x, y, threads, isa, nominal_block_len, epochs);
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
@@ -299,38 +388,15 @@ fn with_blocks<R>(
         });
         return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
-    let mut chooser = if requested == Threads::Auto { Chooser::new() } else { Chooser::settled(Mode::Pool) };
-
-    let pool = Pool::new(work.blocks(), threads);
-    let running = AtomicUsize::new(0);
-    let (result, threads) = std::thread::scope(|scope| {
-        let caller_cpu = current_cpu();
-        let workers: Vec<Thread> = (1..threads)
-            .map(|t| {
-                let (pool, work, running) = (&pool, &work, &running);
-                scope
-                    .spawn(move || {
-                        // Linux often starts a new thread on its parent's CPU (6 of 12 fits at
-                        // 10^4 points here): it then takes turns with the calling thread until
-                        // the load balancer moves it, milliseconds later. See `leave_cpu`.
-                        leave_cpu(caller_cpu);
-                        running.fetch_add(1, Ordering::Release);
-                        pool.serve(t, work);
-                    })
-                    .thread()
-                    .clone()
-            })
-            .collect();
-        wait_for_workers(&running, threads - 1);
-        // Dropped after `body` returns (or unwinds): tells the workers to return and wakes them.
-        let stop = StopOnDrop { pool: &pool, workers: &workers };
+    let mut chooser = Chooser::for_threads(requested);
+    let (result, threads) = on_pool(&work, threads, None, |pool, workers, stop| {
         let mut epoch = 0u64;
         // What parked workers have cost the calling thread since it last woke them: the time it
         // summed blocks itself in pool epochs that found a worker parked (see [`WAKE_WORTH`]).
         // The first epoch always wakes a parked worker: nothing is known yet.
         let mut owed = Duration::MAX;
-        // The calling thread's time a block, from the last epoch it timed.
-        let mut block_time = Duration::ZERO;
+        // The calling thread's time a block (from the last epoch it timed) and its sums.
+        let mut mine = Mine::new(work.blocks());
         let result = body(&mut |w, b| {
             // Chosen before the first epoch is published (workers read it only after), and
             // outside the epoch's clock, so that it does not sway the choice of threads.
@@ -354,23 +420,26 @@ fn with_blocks<R>(
                 Mode::Pool => {
                     epoch += 1;
                     let wake = owed >= WAKE_WORTH;
-                    let any_parked = pool.start_epoch(epoch, w, b, &workers, wake);
+                    let span = Span { first: epoch, epochs: 1, w, b, learning_rate: None, then_squared_errors: false };
+                    let any_parked = pool.publish(&span, workers, wake);
                     // Timed where a parked worker's cost is added up, and every RETIME_EPOCHS
-                    // to keep `block_time` current; else the two clock reads would be ~7% of an
+                    // to keep its time a block current; else the two clock reads would be ~7% of an
                     // epoch at 10^4 points.
                     let summing_start = (any_parked || epoch % RETIME_EPOCHS == 1).then(Instant::now);
-                    let summed_here = pool.sum_blocks(0, epoch, w, b, &work);
+                    // The calling thread publishes every epoch: no thread is ever ahead of it.
+                    let at = At { pass: Pass::Gradient, epoch, w, b };
+                    let summed_here = pool.sum_blocks(0, &mut mine, at).unwrap_or(0);
                     let own_share = summing_start.map(|start| start.elapsed());
                     owed = match own_share {
                         Some(share) if any_parked && !wake => owed.saturating_add(share),
                         _ => Duration::ZERO,
                     };
                     if let Some(share) = own_share.filter(|_| summed_here > 0) {
-                        block_time = share / summed_here;
+                        mine.block_time = share / summed_here;
                     }
                     // About one block's time: what a worker that is running needs at most to
                     // finish the block it holds.
-                    pool.total(epoch, w, b, &work, block_time + PATIENCE_SLACK)
+                    pool.total(0, &mut mine, at).unwrap_or_else(|Behind| work.sum_in_order(w, b))
                 }
             };
             if let Some(start) = epoch_start {
@@ -386,6 +455,135 @@ fn with_blocks<R>(
         (result, chooser.threads(threads))
     });
     (result, Ran { threads, isa: Some(picker.used()) })
+}
+
+fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R) -> (R, Ran) {
+    let Prepared { work, mut picker, threads, requested } = prepared;
+    let (x, y) = (work.x, work.y);
+    let n = x.len() as f64;
+    if work.blocks() == 1 || threads == 1 {
+        let result = body(&mut |epochs, learning_rate| {
+            let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
+            let sums = |w, b| if work.blocks() == 1 { simd::gradient_sums(isa, x, y, w, b) } else { work.sum_in_order(w, b) };
+            let end = descend_alone(sums, (0.0, 0.0), epochs, |w, b, sums| step(w, b, sums, n, learning_rate), None);
+            work.with_squared_errors(end)
+        });
+        return (result, Ran { threads: 1, isa: Some(picker.used()) });
+    }
+    let mut chooser = Chooser::for_threads(requested);
+    let (result, threads) = on_pool(&work, threads, Some(step), |pool, workers, stop| {
+        // The pool's epochs are numbered across descents: the numbers tag cursors and records.
+        let mut next_epoch = 1u64;
+        let mut mine = Mine::new(work.blocks());
+        let result = body(&mut |epochs, learning_rate| {
+            // A descent's first epoch is at w = b = 0, where `descend` would have chosen.
+            work.isa.get_or_init(|| picker.isa(0.0, 0.0));
+            let mut at = Descent { w: 0.0, b: 0.0, epochs_run: 0, diverged: false, squared_errors: None };
+            loop {
+                let mode = chooser.next();
+                let mut times = chooser.chosen.is_none().then(Vec::new);
+                // While `auto` calibrates, a run of epochs ends where its mode does.
+                let left = epochs - at.epochs_run;
+                let len = if times.is_some() { chooser.epochs_left_in_mode().min(left) } else { left };
+                // The last run of epochs ends with the final MSE's pass.
+                let last = len == left;
+                let ran = match mode {
+                    Mode::Pool => {
+                        let span = Span {
+                            first: next_epoch,
+                            epochs: len,
+                            w: at.w,
+                            b: at.b,
+                            learning_rate: Some(learning_rate),
+                            then_squared_errors: last,
+                        };
+                        // The pass after the last epoch takes the next number.
+                        next_epoch += len + 1;
+                        pool.publish(&span, workers, true);
+                        pool.descend_span(0, &span, &mut mine, times.as_mut())
+                    }
+                    Mode::Alone => {
+                        let end = descend_alone(
+                            |w, b| work.sum_in_order(w, b),
+                            (at.w, at.b),
+                            len,
+                            |w, b, sums| step(w, b, sums, n, learning_rate),
+                            times.as_mut(),
+                        );
+                        if last {
+                            work.with_squared_errors(end)
+                        } else {
+                            end
+                        }
+                    }
+                };
+                at = Descent { epochs_run: at.epochs_run + ran.epochs_run, ..ran };
+                for took in times.into_iter().flatten() {
+                    chooser.record(mode, took);
+                }
+                if chooser.chosen == Some(Mode::Alone) {
+                    // As in `with_blocks`: the workers return rather than wake for nothing.
+                    stop.now();
+                }
+                if last || at.diverged {
+                    return at;
+                }
+            }
+        });
+        (result, chooser.threads(threads))
+    });
+    (result, Ran { threads, isa: Some(picker.used()) })
+}
+
+/// `epochs` steps from (w, b) on the calling thread alone, each epoch's time pushed to `times`.
+fn descend_alone(
+    mut sums: impl FnMut(f64, f64) -> (f64, f64),
+    (mut w, mut b): (f64, f64),
+    epochs: u64,
+    step: impl Fn(f64, f64, (f64, f64)) -> (f64, f64),
+    mut times: Option<&mut Vec<Duration>>,
+) -> Descent {
+    for epoch in 1..=epochs {
+        let start = times.is_some().then(Instant::now);
+        (w, b) = step(w, b, sums(w, b));
+        if let (Some(times), Some(start)) = (times.as_deref_mut(), start) {
+            times.push(start.elapsed());
+        }
+        if !(w.is_finite() && b.is_finite()) {
+            return Descent { w, b, epochs_run: epoch, diverged: true, squared_errors: None };
+        }
+    }
+    Descent { w, b, epochs_run: epochs, diverged: false, squared_errors: None }
+}
+
+/// Starts a pool of `threads` over `work` (the calling thread is thread 0), runs `run` with it
+/// once every worker runs, and stops the workers when `run` returns or unwinds.
+fn on_pool<R>(work: &Work, threads: usize, step: Option<Step>, run: impl FnOnce(&Pool, &[Thread], &StopOnDrop) -> R) -> R {
+    let pool = Pool::new(work, threads, step);
+    let running = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let caller_cpu = current_cpu();
+        let workers: Vec<Thread> = (1..threads)
+            .map(|t| {
+                let (pool, running) = (&pool, &running);
+                scope
+                    .spawn(move || {
+                        // Linux often starts a new thread on its parent's CPU (6 of 12 fits at
+                        // 10^4 points here): it then takes turns with the calling thread until
+                        // the load balancer moves it, milliseconds later. See `leave_cpu`.
+                        leave_cpu(caller_cpu);
+                        running.fetch_add(1, Ordering::Release);
+                        pool.serve(t);
+                    })
+                    .thread()
+                    .clone()
+            })
+            .collect();
+        wait_for_workers(&running, threads - 1);
+        // Dropped after `run` returns (or unwinds): tells the workers to return and wakes them.
+        let stop = StopOnDrop { pool: &pool, workers: &workers };
+        run(&pool, &workers, &stop)
+    })
 }
 
 /// The calling thread wakes a parked worker once the time it summed blocks itself, over the pool
@@ -412,6 +610,10 @@ const RETIME_EPOCHS: u64 = 16;
 /// cores, so that a worker finishing at the same moment is not summed over again.
 const PATIENCE_SLACK: Duration = Duration::from_micros(2);
 
+/// Looks at a missing block's record before a thread starts its clock (see
+/// [`Pool::await_owner`]): at 40–60 ns a `pause`, a few µs, more than most epochs wait.
+const QUICK_LOOKS: u32 = 64;
+
 /// The data and how it is cut into blocks.
 struct Work<'a> {
     x: &'a [f64],
@@ -427,16 +629,48 @@ impl Work<'_> {
     }
 
     fn block_sums(&self, block: usize, w: f64, b: f64) -> (f64, f64) {
+        let (x, y) = self.block(block);
+        let isa = *self.isa.get().expect("the instruction set is chosen before the first epoch is published");
+        simd::gradient_sums(isa, x, y, w, b)
+    }
+
+    fn block(&self, block: usize) -> (&[f64], &[f64]) {
         let start = block * self.block_len;
         let end = (start + self.block_len).min(self.x.len());
-        let isa = *self.isa.get().expect("the instruction set is chosen before the first epoch is published");
-        simd::gradient_sums(isa, &self.x[start..end], &self.y[start..end], w, b)
+        (&self.x[start..end], &self.y[start..end])
+    }
+
+    /// What a pass sums over a block: the gradient sums, or the squared errors (and a zero).
+    fn pass_sums(&self, pass: Pass, block: usize, w: f64, b: f64) -> (f64, f64) {
+        match pass {
+            Pass::Gradient => self.block_sums(block, w, b),
+            Pass::SquaredErrors => {
+                let (x, y) = self.block(block);
+                (squared_errors(x, y, w, b), 0.0)
+            }
+        }
+    }
+
+    /// `end` with its squared errors summed on the calling thread alone, block by block in
+    /// order as the pool sums them, unless it diverged.
+    fn with_squared_errors(&self, end: Descent) -> Descent {
+        let sum =
+            || (0..self.blocks()).map(|block| self.pass_sums(Pass::SquaredErrors, block, end.w, end.b).0).fold(0.0, |s, more| s + more);
+        Descent { squared_errors: (!end.diverged).then(sum), ..end }
     }
 
     /// What the pool computes, on the calling thread alone: block sums added in block order.
     fn sum_in_order(&self, w: f64, b: f64) -> (f64, f64) {
         (0..self.blocks()).map(|block| self.block_sums(block, w, b)).fold((0.0, 0.0), add)
     }
+}
+
+/// What a numbered pass over the blocks sums: an epoch's gradient sums, or the squared errors at
+/// the end of a descent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Gradient,
+    SquaredErrors,
 }
 
 fn add((ex, e): (f64, f64), (more_ex, more_e): (f64, f64)) -> (f64, f64) {
@@ -448,51 +682,283 @@ fn add((ex, e): (f64, f64), (more_ex, more_e): (f64, f64)) -> (f64, f64) {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// What the threads share. Thread 0 is the calling thread.
-struct Pool {
-    /// The epoch the calling thread last published, and its (w, b).
-    go: Padded<Go>,
-    /// Per thread: the next block of its own run, tagged with the epoch (see [`INDEX_BITS`]).
-    cursors: Vec<Padded<AtomicU64>>,
-    /// Per thread: where its run of blocks ends.
-    run_ends: Vec<usize>,
-    /// Per thread: whether it is parked, waiting for an epoch.
-    parked: Vec<Padded<AtomicBool>>,
-    /// Per block: which thread summed it, tagged with the epoch it summed it in.
-    summed_by: Vec<AtomicU64>,
-    /// Per thread, per block: its (Σ e·x, Σ e). Each thread writes only its own row, so a worker
-    /// that wakes late and finishes a block of an epoch long gone overwrites nothing anyone reads:
-    /// `summed_by` names the row to read, and is tagged.
-    partials: Vec<Vec<[AtomicU64; 2]>>,
+/// A run of epochs the calling thread gives the pool: one epoch of sums it drives, or a descent
+/// every thread takes.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// The pool's number of its first epoch.
+    first: u64,
+    epochs: u64,
+    /// At the first epoch.
+    w: f64,
+    b: f64,
+    /// None: the workers sum their blocks of one epoch and the calling thread adds them up
+    /// ([`with_gradient_sums`]); Some: every thread adds up every epoch and takes the step.
+    learning_rate: Option<f64>,
+    /// After the last epoch of a descent that stayed finite, a pass of squared errors,
+    /// numbered [`Span::end`].
+    then_squared_errors: bool,
 }
 
+impl Span {
+    fn end(&self) -> u64 {
+        self.first + self.epochs
+    }
+}
+
+/// The calling thread's last span, behind a sequence number (a seqlock: odd while it is being
+/// written) that the workers wait on.
 struct Go {
-    epoch: AtomicU64,
+    seq: AtomicU64,
+    first: AtomicU64,
+    epochs: AtomicU64,
     w: AtomicU64,
     b: AtomicU64,
+    learning_rate: AtomicU64,
+    steps: AtomicBool,
+    then_squared_errors: AtomicBool,
     stop: AtomicBool,
 }
 
-fn tag(epoch: u64) -> u64 {
-    epoch << INDEX_BITS
-}
+impl Go {
+    /// Calling thread only.
+    fn write(&self, span: &Span) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.first.store(span.first, Ordering::Relaxed);
+        self.epochs.store(span.epochs, Ordering::Relaxed);
+        self.w.store(span.w.to_bits(), Ordering::Relaxed);
+        self.b.store(span.b.to_bits(), Ordering::Relaxed);
+        self.learning_rate.store(span.learning_rate.unwrap_or(0.0).to_bits(), Ordering::Relaxed);
+        self.steps.store(span.learning_rate.is_some(), Ordering::Relaxed);
+        self.then_squared_errors.store(span.then_squared_errors, Ordering::Relaxed);
+        // Sequentially consistent: see `wait_until`.
+        self.seq.store(seq + 2, Ordering::SeqCst);
+    }
 
-fn tag_of(word: u64) -> u64 {
-    word & !INDEX_MASK
-}
-
-impl Pool {
-    fn new(blocks: usize, threads: usize) -> Pool {
-        let run_end = |t: usize| blocks * (t + 1) / threads;
-        Pool {
-            go: Padded(Go { epoch: AtomicU64::new(0), w: AtomicU64::new(0), b: AtomicU64::new(0), stop: AtomicBool::new(false) }),
-            // Epoch 0 is never run: every run starts exhausted.
-            cursors: (0..threads).map(|t| Padded(AtomicU64::new(run_end(t) as u64))).collect(),
-            run_ends: (0..threads).map(run_end).collect(),
-            parked: (0..threads).map(|_| Padded(AtomicBool::new(false))).collect(),
-            summed_by: (0..blocks).map(|_| AtomicU64::new(0)).collect(),
-            partials: (0..threads).map(|_| (0..blocks).map(|_| [AtomicU64::new(0), AtomicU64::new(0)]).collect()).collect(),
+    /// The last span published, whole, and its sequence number.
+    fn read(&self) -> (u64, Span) {
+        loop {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq.is_multiple_of(2) {
+                let learning_rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
+                let span = Span {
+                    first: self.first.load(Ordering::Relaxed),
+                    epochs: self.epochs.load(Ordering::Relaxed),
+                    w: f64::from_bits(self.w.load(Ordering::Relaxed)),
+                    b: f64::from_bits(self.b.load(Ordering::Relaxed)),
+                    learning_rate: self.steps.load(Ordering::Relaxed).then_some(learning_rate),
+                    then_squared_errors: self.then_squared_errors.load(Ordering::Relaxed),
+                };
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == seq {
+                    return (seq, span);
+                }
+            }
+            std::hint::spin_loop();
         }
+    }
+}
+
+/// Where a thread is in a descent: the epoch it sums and the (w, b) it sums it at, published
+/// before it claims or records anything of that epoch, so a thread that finds a later epoch's
+/// mark can catch up from here. A seqlock: one writer, readers retry a torn read.
+#[derive(Default)]
+struct Progress {
+    seq: AtomicU64,
+    epoch: AtomicU64,
+    w: AtomicU64,
+    b: AtomicU64,
+}
+
+impl Progress {
+    fn write(&self, epoch: u64, w: f64, b: f64) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.epoch.store(epoch, Ordering::Relaxed);
+        self.w.store(w.to_bits(), Ordering::Relaxed);
+        self.b.store(b.to_bits(), Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+
+    fn read(&self) -> (u64, f64, f64) {
+        loop {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq.is_multiple_of(2) {
+                let epoch = self.epoch.load(Ordering::Relaxed);
+                let (w, b) = (f64::from_bits(self.w.load(Ordering::Relaxed)), f64::from_bits(self.b.load(Ordering::Relaxed)));
+                fence(Ordering::Acquire);
+                if self.seq.load(Ordering::Relaxed) == seq {
+                    return (epoch, w, b);
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// One block's sums of one epoch, in the row of the thread that summed it, tagged with the epoch.
+/// Written by that thread alone; [`Record::BUSY`] while it writes, so a reader that overlaps a
+/// rewrite sees the tag change and does not use the values.
+#[repr(align(32))]
+#[derive(Default)]
+struct Record {
+    epoch: AtomicU64,
+    sum_ex: AtomicU64,
+    sum_e: AtomicU64,
+}
+
+/// What a record holds for the epoch asked about.
+enum Seen {
+    Sums((f64, f64)),
+    /// An earlier epoch's, or none yet.
+    Earlier,
+    /// A later epoch's: its writer is ahead of the reader.
+    Later,
+}
+
+impl Record {
+    const BUSY: u64 = u64::MAX;
+
+    fn write(&self, epoch: u64, (sum_ex, sum_e): (f64, f64)) {
+        self.epoch.store(Record::BUSY, Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.sum_ex.store(sum_ex.to_bits(), Ordering::Relaxed);
+        self.sum_e.store(sum_e.to_bits(), Ordering::Relaxed);
+        self.epoch.store(epoch, Ordering::Release);
+    }
+
+    fn read(&self, epoch: u64) -> Seen {
+        let tag = self.epoch.load(Ordering::Acquire);
+        if tag == Record::BUSY || tag < epoch {
+            return Seen::Earlier;
+        }
+        if tag > epoch {
+            return Seen::Later;
+        }
+        let sums = (f64::from_bits(self.sum_ex.load(Ordering::Relaxed)), f64::from_bits(self.sum_e.load(Ordering::Relaxed)));
+        fence(Ordering::Acquire);
+        // Rewritten while read: only ever for a later epoch.
+        if self.epoch.load(Ordering::Relaxed) == epoch {
+            Seen::Sums(sums)
+        } else {
+            Seen::Later
+        }
+    }
+}
+
+/// A thread found a later epoch's mark (a record or a cursor): it fell behind the others.
+struct Behind;
+
+/// What claiming a block found.
+enum Claim {
+    Block(usize),
+    /// Every block of the run is claimed for this epoch.
+    Done,
+    /// The run's cursor is at a later epoch.
+    Later,
+}
+
+/// Which pass over the blocks, which epoch, at which (w, b): what a block is summed for.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    pass: Pass,
+    epoch: u64,
+    w: f64,
+    b: f64,
+}
+
+/// What a thread keeps to itself: its time to sum one block, retimed every [`RETIME_EPOCHS`]
+/// (how long it waits for a block in flight before it sums the block itself), and the sums of
+/// the blocks it summed, tagged with the epoch, so that it adds them up without reading its own
+/// records back (3% of an epoch at 10^4 points on two threads, Emerald Rapids).
+struct Mine {
+    block_time: Duration,
+    epochs: u64,
+    sums: Vec<(u64, (f64, f64))>,
+}
+
+impl Mine {
+    fn new(blocks: usize) -> Mine {
+        // Epoch 0 is never run.
+        Mine { block_time: Duration::ZERO, epochs: 0, sums: vec![(0, (0.0, 0.0)); blocks] }
+    }
+
+    fn patience(&self) -> Duration {
+        self.block_time + PATIENCE_SLACK
+    }
+}
+
+/// What the threads share. Thread 0 is the calling thread.
+struct Pool<'a> {
+    work: &'a Work<'a>,
+    step: Option<Step>,
+    go: Padded<Go>,
+    /// Per thread: the next block of its own run, tagged with the epoch (see [`INDEX_BITS`]).
+    /// Rewound by the first thread to claim from it in a later epoch.
+    cursors: Vec<Padded<AtomicU64>>,
+    /// Per thread: where its run of blocks ends.
+    run_ends: Vec<usize>,
+    /// Per block: the thread whose run it is in.
+    owners: Vec<usize>,
+    /// Per thread: whether it is parked, waiting for a span.
+    parked: Vec<Padded<AtomicBool>>,
+    /// Per thread, per epoch's parity, per block. A thread is at most one epoch ahead of any
+    /// thread still reading its records, unless it summed that thread's blocks itself; then the
+    /// reader sees the tag change.
+    records: Vec<Record>,
+    /// Per thread, in a descent.
+    progress: Vec<Padded<Progress>>,
+}
+
+fn cursor_word(epoch: u64, block: usize) -> u64 {
+    (epoch << INDEX_BITS) | block as u64
+}
+
+/// How the epoch in a cursor's word (its low 64 − [`INDEX_BITS`] bits) stands to `epoch`.
+fn cursor_epoch_order(word: u64, epoch: u64) -> std::cmp::Ordering {
+    const EPOCH_BITS: u32 = 64 - INDEX_BITS;
+    let ahead = (word >> INDEX_BITS).wrapping_sub(epoch) & ((1 << EPOCH_BITS) - 1);
+    match ahead {
+        0 => std::cmp::Ordering::Equal,
+        a if a < 1 << (EPOCH_BITS - 1) => std::cmp::Ordering::Greater,
+        _ => std::cmp::Ordering::Less,
+    }
+}
+
+impl<'a> Pool<'a> {
+    fn new(work: &'a Work<'a>, threads: usize, step: Option<Step>) -> Pool<'a> {
+        let blocks = work.blocks();
+        let run_end = |t: usize| blocks * (t + 1) / threads;
+        let run_ends: Vec<usize> = (0..threads).map(run_end).collect();
+        Pool {
+            work,
+            step,
+            go: Padded(Go {
+                seq: AtomicU64::new(0),
+                first: AtomicU64::new(0),
+                epochs: AtomicU64::new(0),
+                w: AtomicU64::new(0),
+                b: AtomicU64::new(0),
+                learning_rate: AtomicU64::new(0),
+                steps: AtomicBool::new(false),
+                then_squared_errors: AtomicBool::new(false),
+                stop: AtomicBool::new(false),
+            }),
+            // Epoch 0 is never run: every run starts exhausted.
+            cursors: run_ends.iter().map(|&end| Padded(AtomicU64::new(cursor_word(0, end)))).collect(),
+            owners: (0..blocks).map(|block| run_ends.partition_point(|&end| end <= block)).collect(),
+            run_ends,
+            parked: (0..threads).map(|_| Padded(AtomicBool::new(false))).collect(),
+            records: (0..threads * 2 * blocks).map(|_| Record::default()).collect(),
+            progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
+        }
+    }
+
+    fn threads(&self) -> usize {
+        self.cursors.len()
     }
 
     fn run_start(&self, t: usize) -> usize {
@@ -503,18 +969,16 @@ impl Pool {
         }
     }
 
-    /// Calling thread: rewinds every run, then publishes (w, b) and the epoch, and wakes workers
-    /// that parked if `wake`; returns whether any worker was parked. The runs are rewound first: a
-    /// worker that sees the new (w, b) also sees the new cursors, so it cannot claim a block of
-    /// this epoch with stale parameters or vice versa.
-    fn start_epoch(&self, epoch: u64, w: f64, b: f64, workers: &[Thread], wake: bool) -> bool {
+    fn record(&self, t: usize, epoch: u64, block: usize) -> &Record {
+        let blocks = self.owners.len();
+        &self.records[(t * 2 + (epoch % 2) as usize) * blocks + block]
+    }
+
+    /// Calling thread: publishes `span` and wakes the workers that parked if `wake`; returns
+    /// whether any had.
+    fn publish(&self, span: &Span, workers: &[Thread], wake: bool) -> bool {
+        self.go.0.write(span);
         let mut any_parked = false;
-        for (t, cursor) in self.cursors.iter().enumerate() {
-            cursor.0.store(tag(epoch) | self.run_start(t) as u64, Ordering::Relaxed);
-        }
-        self.go.0.w.store(w.to_bits(), Ordering::Release);
-        self.go.0.b.store(b.to_bits(), Ordering::Release);
-        self.go.0.epoch.store(epoch, Ordering::SeqCst);
         for (parked, worker) in self.parked[1..].iter().zip(workers) {
             if parked.0.load(Ordering::SeqCst) {
                 any_parked = true;
@@ -526,85 +990,244 @@ impl Pool {
         any_parked
     }
 
-    /// Claims and sums blocks of `epoch`, thread `t`'s own run first, then what is left of the
-    /// others'; returns how many it summed.
-    fn sum_blocks(&self, t: usize, epoch: u64, w: f64, b: f64, work: &Work) -> u32 {
-        let threads = self.cursors.len();
+    /// Claims and sums blocks: thread `t`'s own run, then, when runs are longer than a block,
+    /// what is left of the others' (a run of one block is in flight by the time another thread
+    /// could take it). Returns how many it summed.
+    fn sum_blocks(&self, t: usize, mine: &mut Mine, at: At) -> Result<u32, Behind> {
+        let threads = self.threads();
+        let own = self.run_start(t);
+        if self.run_ends[t] - own == 1 {
+            // A run of one block is its owner's without a claim (a locked instruction an epoch,
+            // up to 4% of one at 10^4 points): another thread takes it only after its patience,
+            // and then both sum it, to the same bits.
+            self.sum_block(t, mine, own, at);
+            return Ok(1);
+        }
+        let others = if self.owners.len() >= 2 * threads { threads } else { 1 };
         let mut summed = 0;
-        for victim in (t..threads).chain(0..t) {
-            while let Some(block) = self.claim(victim, epoch) {
-                let sums = work.block_sums(block, w, b);
-                self.record(t, block, epoch, sums);
-                summed += 1;
+        for victim in (t..threads).chain(0..t).take(others) {
+            loop {
+                match self.claim(victim, at.epoch) {
+                    Claim::Block(block) => {
+                        self.sum_block(t, mine, block, at);
+                        summed += 1;
+                    }
+                    Claim::Done => break,
+                    Claim::Later => return Err(Behind),
+                }
             }
         }
-        summed
+        Ok(summed)
     }
 
-    fn record(&self, t: usize, block: usize, epoch: u64, (sum_ex, sum_e): (f64, f64)) {
-        let slot = &self.partials[t][block];
-        slot[0].store(sum_ex.to_bits(), Ordering::Relaxed);
-        slot[1].store(sum_e.to_bits(), Ordering::Relaxed);
-        // Publishes the two stores above to whoever reads this tag.
-        self.summed_by[block].store(tag(epoch) | t as u64, Ordering::Release);
+    /// Thread `t` sums `block`, records the sums and keeps them.
+    fn sum_block(&self, t: usize, mine: &mut Mine, block: usize, at: At) -> (f64, f64) {
+        let sums = self.work.pass_sums(at.pass, block, at.w, at.b);
+        self.record(t, at.epoch, block).write(at.epoch, sums);
+        mine.sums[block] = (at.epoch, sums);
+        sums
     }
 
-    /// The next unclaimed block of thread `victim`'s run in `epoch`, if any.
-    fn claim(&self, victim: usize, epoch: u64) -> Option<usize> {
+    /// The next unclaimed block of thread `victim`'s run in `epoch`. The first claim of an epoch
+    /// rewinds the run (forward only: a thread that fell behind never rewinds a later epoch's).
+    fn claim(&self, victim: usize, epoch: u64) -> Claim {
         let cursor = &self.cursors[victim].0;
-        let mut current = cursor.load(Ordering::Relaxed);
+        let (start, end) = (self.run_start(victim), self.run_ends[victim]);
+        let mut current = cursor.load(Ordering::Acquire);
         loop {
-            let block = (current & INDEX_MASK) as usize;
-            if tag_of(current) != tag(epoch) || block >= self.run_ends[victim] {
-                return None;
+            let block = match cursor_epoch_order(current, epoch) {
+                std::cmp::Ordering::Greater => return Claim::Later,
+                std::cmp::Ordering::Less => start,
+                std::cmp::Ordering::Equal => (current & INDEX_MASK) as usize,
+            };
+            if block >= end {
+                return Claim::Done;
             }
-            match cursor.compare_exchange_weak(current, current + 1, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return Some(block),
+            match cursor.compare_exchange_weak(current, cursor_word(epoch, block + 1), Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Claim::Block(block),
                 Err(actual) => current = actual,
             }
         }
     }
-    /// Calling thread, once nothing is left to claim: the block sums added in block order, each
-    /// read from the row of the thread that summed it this epoch. Blocks still in flight are
-    /// waited for until `patience` has passed, then summed here: their worker is off its CPU.
-    fn total(&self, epoch: u64, w: f64, b: f64, work: &Work, patience: Duration) -> (f64, f64) {
-        // Read the clock only once a block is found missing: in most epochs none is.
-        let mut deadline = None;
-        let mut patient = true;
+
+    /// `block`'s sums of `epoch`, from its run's owner's row or, if another thread summed it,
+    /// from that one's.
+    fn read(&self, block: usize, epoch: u64) -> Seen {
+        let owner = self.owners[block];
+        let mut later = false;
+        for t in std::iter::once(owner).chain((0..self.threads()).filter(|&t| t != owner)) {
+            match self.record(t, epoch, block).read(epoch) {
+                Seen::Sums(sums) => return Seen::Sums(sums),
+                Seen::Later => later = true,
+                Seen::Earlier => {}
+            }
+        }
+        if later {
+            Seen::Later
+        } else {
+            Seen::Earlier
+        }
+    }
+
+    /// Thread `t`, once nothing is left to claim: the blocks' sums added in block order,
+    /// whoever summed each. A block still missing after the thread's patience (its thread is
+    /// off its CPU) is claimed, or summed again if in flight, here.
+    fn total(&self, t: usize, mine: &mut Mine, at: At) -> Result<(f64, f64), Behind> {
         let mut total = (0.0, 0.0);
-        for (block, summed_by) in self.summed_by.iter().enumerate() {
-            let sums = loop {
-                let word = summed_by.load(Ordering::Acquire);
-                if tag_of(word) == tag(epoch) {
-                    let [sum_ex, sum_e] = &self.partials[(word & INDEX_MASK) as usize][block];
-                    break (f64::from_bits(sum_ex.load(Ordering::Relaxed)), f64::from_bits(sum_e.load(Ordering::Relaxed)));
-                }
-                if !patient || Instant::now() >= *deadline.get_or_insert_with(|| Instant::now() + patience) {
-                    patient = false;
-                    break work.block_sums(block, w, b);
-                }
-                std::hint::spin_loop();
+        let mut deadline = None;
+        for block in 0..self.owners.len() {
+            let sums = match mine.sums[block] {
+                (epoch, sums) if epoch == at.epoch => sums,
+                _ => match self.await_owner(block, at.epoch) {
+                    Some(Seen::Sums(sums)) => sums,
+                    Some(Seen::Later) => return Err(Behind),
+                    _ => self.await_any(t, mine, block, at, &mut deadline)?,
+                },
             };
             total = add(total, sums);
         }
-        total
+        Ok(total)
     }
 
-    /// Worker `t`'s life: wait for an epoch, help sum it, again.
-    fn serve(&self, t: usize, work: &Work) {
-        let mut seen = 0u64;
+    /// `block`'s record in its owner's row, looked at up to [`QUICK_LOOKS`] times: the wait of
+    /// most epochs, for the other thread's last block. One line a look and no clock, so that the
+    /// record is seen as soon as it lands. None if it is still missing.
+    fn await_owner(&self, block: usize, epoch: u64) -> Option<Seen> {
+        let record = self.record(self.owners[block], epoch, block);
+        for _ in 0..QUICK_LOOKS {
+            match record.read(epoch) {
+                Seen::Earlier => std::hint::spin_loop(),
+                seen => return Some(seen),
+            }
+        }
+        None
+    }
+
+    /// `block`'s sums from any row, waited for until `deadline` (set at the first block that
+    /// needs it, the thread's patience from then), then taken.
+    fn await_any(&self, t: usize, mine: &mut Mine, block: usize, at: At, deadline: &mut Option<Instant>) -> Result<(f64, f64), Behind> {
+        let deadline = *deadline.get_or_insert_with(|| Instant::now() + mine.patience());
         loop {
-            wait_until(&self.parked[t].0, || self.go.0.epoch.load(Ordering::SeqCst) != seen);
-            seen = self.go.0.epoch.load(Ordering::Acquire);
+            match self.read(block, at.epoch) {
+                Seen::Sums(sums) => return Ok(sums),
+                Seen::Later => return Err(Behind),
+                Seen::Earlier => {}
+            }
+            if Instant::now() >= deadline {
+                return self.take(t, mine, block, at);
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Thread `t` claims and sums what is left of `block`'s run, and then `block` itself if it
+    /// is still missing (in flight on a thread off its CPU); returns `block`'s sums.
+    fn take(&self, t: usize, mine: &mut Mine, block: usize, at: At) -> Result<(f64, f64), Behind> {
+        loop {
+            let claimed = match self.claim(self.owners[block], at.epoch) {
+                Claim::Block(claimed) => claimed,
+                Claim::Done => match self.read(block, at.epoch) {
+                    Seen::Sums(sums) => return Ok(sums),
+                    Seen::Later => return Err(Behind),
+                    Seen::Earlier => block,
+                },
+                Claim::Later => return Err(Behind),
+            };
+            let sums = self.sum_block(t, mine, claimed, at);
+            if claimed == block {
+                return Ok(sums);
+            }
+        }
+    }
+
+    /// Thread `t`'s part in `span`, a descent: every epoch it sums blocks, adds up all of them and
+    /// takes the step, as every other thread does; the result is the same bits on every thread.
+    /// A thread that finds itself behind (it was off its CPU while the others went on) catches up
+    /// from the furthest thread's progress. Pushes each epoch's time to `times` if given.
+    fn descend_span(&self, t: usize, span: &Span, mine: &mut Mine, mut times: Option<&mut Vec<Duration>>) -> Descent {
+        let (Some(learning_rate), Some(step)) = (span.learning_rate, self.step) else {
+            unreachable!("a descent's span has a learning rate and its pool a step");
+        };
+        let n = self.work.x.len() as f64;
+        let (mut epoch, mut w, mut b) = (span.first, span.w, span.b);
+        let mut diverged = false;
+        while epoch < span.end() {
+            self.progress[t].0.write(epoch, w, b);
+            let epoch_start = times.is_some().then(Instant::now);
+            mine.epochs += 1;
+            let summing_start = (mine.epochs % RETIME_EPOCHS == 1).then(Instant::now);
+            let at = At { pass: Pass::Gradient, epoch, w, b };
+            let summed = self.sum_blocks(t, mine, at);
+            if let (Some(start), Ok(summed @ 1..)) = (summing_start, &summed) {
+                mine.block_time = start.elapsed() / *summed;
+            }
+            match summed.and_then(|_| self.total(t, mine, at)) {
+                Ok(sums) => {
+                    (w, b) = step(w, b, sums, n, learning_rate);
+                    epoch += 1;
+                    if let (Some(times), Some(start)) = (times.as_deref_mut(), epoch_start) {
+                        times.push(start.elapsed());
+                    }
+                    diverged = !(w.is_finite() && b.is_finite());
+                }
+                Err(Behind) => {
+                    let (furthest, at_w, at_b) = self.furthest(t);
+                    if furthest > span.end() {
+                        // The others are in a later span: this one is over.
+                        break;
+                    }
+                    if furthest > epoch {
+                        (epoch, w, b) = (furthest, at_w, at_b);
+                        diverged = !(w.is_finite() && b.is_finite());
+                    }
+                }
+            }
+            if diverged {
+                break;
+            }
+        }
+        self.progress[t].0.write(epoch, w, b);
+        let end = Descent { w, b, epochs_run: epoch.min(span.end()) - span.first, diverged, squared_errors: None };
+        if diverged || epoch != span.end() || !span.then_squared_errors {
+            return end;
+        }
+        // Numbered `span.end()`, as every thread finds it: a thread behind here is behind a later
+        // span, which only a worker can be; the calling thread then sums it alone.
+        let at = At { pass: Pass::SquaredErrors, epoch, w, b };
+        let sum = self.sum_blocks(t, mine, at).and_then(|_| self.total(t, mine, at)).map(|(sum, _)| sum);
+        match sum {
+            Ok(sum) => Descent { squared_errors: Some(sum), ..end },
+            Err(Behind) => self.work.with_squared_errors(end),
+        }
+    }
+
+    /// The progress of the thread furthest on, other than `t`.
+    fn furthest(&self, t: usize) -> (u64, f64, f64) {
+        (0..self.threads())
+            .filter(|&other| other != t)
+            .map(|other| self.progress[other].0.read())
+            .max_by_key(|&(epoch, _, _)| epoch)
+            .unwrap_or((0, 0.0, 0.0))
+    }
+
+    /// Worker `t`'s life: wait for a span, take part in it, again.
+    fn serve(&self, t: usize) {
+        let mut seen = 0u64;
+        let mut mine = Mine::new(self.owners.len());
+        loop {
+            wait_until(&self.parked[t].0, || self.go.0.seq.load(Ordering::SeqCst) != seen);
+            let (seq, span) = self.go.0.read();
+            seen = seq;
             if self.go.0.stop.load(Ordering::Acquire) {
                 return;
             }
-            let w = f64::from_bits(self.go.0.w.load(Ordering::Acquire));
-            let b = f64::from_bits(self.go.0.b.load(Ordering::Acquire));
-            // A worker that woke late may read a later epoch's (w, b) than `seen`: then the cursors
-            // it sees are that epoch's too (rewound before (w, b) were stored), tagged other than
-            // `seen`, and it claims nothing.
-            self.sum_blocks(t, seen, w, b, work);
+            if span.learning_rate.is_some() {
+                self.descend_span(t, &span, &mut mine, None);
+            } else {
+                // Found behind: the calling thread has gone on to a later epoch and sums this
+                // one's blocks itself.
+                let _ = self.sum_blocks(t, &mut mine, At { pass: Pass::Gradient, epoch: span.first, w: span.w, b: span.b });
+            }
         }
     }
 }
@@ -702,8 +1325,9 @@ fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
 }
 
 /// Tells the workers to return and wakes them: a last epoch with `stop` set.
+/// Tells the workers to return and wakes them.
 struct StopOnDrop<'a> {
-    pool: &'a Pool,
+    pool: &'a Pool<'a>,
     workers: &'a [Thread],
 }
 
@@ -712,7 +1336,8 @@ impl StopOnDrop<'_> {
     fn now(&self) {
         let go = &self.pool.go.0;
         go.stop.store(true, Ordering::Release);
-        go.epoch.fetch_add(1, Ordering::SeqCst);
+        // A new sequence number, even: the workers wake, read the span and see `stop`.
+        go.seq.fetch_add(2, Ordering::SeqCst);
         for worker in self.workers {
             worker.unpark();
         }
@@ -935,6 +1560,84 @@ mod tests {
         })
         .join()
         .expect("the test thread passes");
+    }
+
+    fn step(w: f64, b: f64, (sum_ex, sum_e): (f64, f64), n: f64, learning_rate: f64) -> (f64, f64) {
+        (w - learning_rate * (2.0 * (sum_ex / n)), b - learning_rate * (2.0 * (sum_e / n)))
+    }
+
+    /// `descents` of (epochs, learning rate) one after another on a pool, and the same on the
+    /// calling thread alone, summing the pool's blocks in order.
+    fn descents_on(x: &[f64], y: &[f64], threads: Threads, block: usize, descents: &[(u64, f64)]) -> (Vec<Descent>, Vec<Descent>, Ran) {
+        let isa = IsaChoice::Only(Isa::PORTABLE);
+        let (got, ran) =
+            descend_blocks(prepare(x, y, threads, isa, block, 1), step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
+        let work = Work { x, y, isa: OnceLock::from(Isa::PORTABLE), block_len: block_len(x.len(), block) };
+        let n = x.len() as f64;
+        let want = descents
+            .iter()
+            .map(|&(epochs, lr)| {
+                work.with_squared_errors(descend_alone(
+                    |w, b| work.sum_in_order(w, b),
+                    (0.0, 0.0),
+                    epochs,
+                    |w, b, s| step(w, b, s, n, lr),
+                    None,
+                ))
+            })
+            .collect();
+        (got, want, ran)
+    }
+
+    fn bits(descents: &[Descent]) -> Vec<(u64, u64, u64, bool, Option<u64>)> {
+        descents.iter().map(|d| (d.w.to_bits(), d.b.to_bits(), d.epochs_run, d.diverged, d.squared_errors.map(f64::to_bits))).collect()
+    }
+
+    #[test]
+    fn every_thread_of_a_descent_takes_the_steps_one_thread_takes() {
+        let (x, y) = data(1003);
+        // Repeated descents on one pool, one of no epochs and one of one.
+        let descents = [(300, 1e-3), (0, 1e-3), (1, 1e-3), (57, 2e-3)];
+        for threads in [2, 3, 4] {
+            let (got, want, ran) = descents_on(&x, &y, exactly(threads), 32, &descents);
+            assert_eq!(bits(&got), bits(&want), "{threads} threads");
+            assert_eq!(ran.threads, threads);
+            // A block a thread.
+            let n = 32 * threads.next_multiple_of(default_threads().get());
+            let (got, want, _) = descents_on(&x[..n], &y[..n], exactly(threads), 32, &descents);
+            assert_eq!(bits(&got), bits(&want), "{threads} threads, {n} points");
+        }
+        let (got, want, _) = descents_on(&x, &y, Threads::Auto, 32, &descents);
+        assert_eq!(bits(&got), bits(&want), "auto");
+    }
+
+    #[test]
+    fn a_descent_diverges_at_the_same_epoch_on_every_pool() {
+        let (x, y) = data(1003);
+        let descents = [(10_000, 0.5), (20, 1e-3)];
+        for threads in [2, 4] {
+            let (got, want, _) = descents_on(&x, &y, exactly(threads), 32, &descents);
+            assert!(want[0].diverged && want[0].epochs_run < 10_000 && want[0].squared_errors.is_none(), "{:?}", want[0]);
+            assert!(want[1].squared_errors.is_some_and(f64::is_finite), "{:?}", want[1]);
+            assert_eq!(bits(&got), bits(&want), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn threads_that_fall_behind_catch_up_and_every_descent_keeps_its_bits() {
+        // Oversubscribed: 8 threads on few CPUs are often off them, so threads fall epochs
+        // behind, find later marks, catch up from the others' progress, and sum blocks of
+        // threads that are away; 1-µs epochs make it happen thousands of times.
+        let (x, y) = data(640);
+        let descents = [(3000, 1e-3), (2000, 1e-3), (5, 1e-3)];
+        for _ in 0..3 {
+            let (got, want, _) = descents_on(&x, &y, exactly(8), 16, &descents);
+            assert_eq!(bits(&got), bits(&want));
+            // A block a thread: every run is its owner's without a claim, taken only by patience.
+            let (got, want, ran) = descents_on(&x[..128], &y[..128], exactly(8), 16, &descents);
+            assert_eq!(ran.threads, 8);
+            assert_eq!(bits(&got), bits(&want), "a block a thread");
+        }
     }
 
     #[test]
