@@ -20,9 +20,10 @@
 //! epoch driven by the calling thread costs several in a row: it publishes (w, b), the worker
 //! fetches them, sums, records, the calling thread fetches the record, and only then can the next
 //! epoch start. Measured on an Emerald Rapids (family 6 model 207, 2-vCPU KVM guest,
-//! `benches/standalone.py`, 7 repetitions, % of the two-thread limit probed before each): driven by
-//! the calling thread 64% at 10^4 points and 73% at 2·10^4; every thread stepping 87–96% and 90–91%
-//! (`reference_kernel --symmetric`, two halves and nothing else, 98–104% and 98–101%).
+//! `benches/standalone.py`, medians of 7–11 repetitions, % of the two-thread limit probed before
+//! each): driven by the calling thread 64% at 10^4 points and 73% at 2·10^4; every thread
+//! stepping 96% and 94% (`reference_kernel --symmetric`, two halves and nothing else, 101% and
+//! 94% in the same run).
 //!
 //! No thread is told that an epoch began: cursors and records carry their epoch. The first thread
 //! to claim from a run in a new epoch rewinds it (forward only), and a thread reads a record only
