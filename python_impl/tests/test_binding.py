@@ -104,6 +104,18 @@ def test_the_rows_of_a_loaded_dataset_are_read_in_place(tmp_path):
     assert_close(result.w, TEST_W)
 
 
+def test_the_script_loads_y_onto_x_s_line_offset_and_copies_only_then(tmp_path):
+    import linreg_rust
+
+    for n, in_place in ((1003, False), (1000, True)):
+        rows = np.array([np.arange(n, dtype=np.float64), np.arange(n, dtype=np.float64) * 2.0 + 1.0])
+        np.save(tmp_path / "data.npy", rows)
+        x, y = linreg_rust.load(tmp_path / "data.npy")
+        assert (address(y) - address(x)) % 64 == 0, n
+        assert (address(y) - address(x) == n * 8) == in_place, n
+        assert np.array_equal(x, rows[0]) and np.array_equal(y, rows[1])
+
+
 def test_a_read_only_array_is_fine():
     x, y = X.copy(), Y.copy()
     x.flags.writeable = False
