@@ -138,9 +138,7 @@ impl Kernel {
             }
         }
     }
-}
 
-impl Kernel {
     /// Runs `body` with a function from (epochs, learning rate) to a fit of `x` and `y` by this
     /// kernel: [`descend`] with the kernel's sums, or, on the parallel kernel's pool, a descent
     /// every thread takes (each adds up every epoch and takes the step itself, so no thread waits
