@@ -811,6 +811,13 @@ struct Record {
     sum_e: AtomicU64,
 }
 
+/// Records on one pair of cache lines (the adjacent-line prefetcher's unit, as [`Padded`]).
+const RECORDS_A_PAIR: usize = 128 / std::mem::size_of::<Record>();
+
+#[repr(align(128))]
+#[derive(Default)]
+struct RecordPair([Record; RECORDS_A_PAIR]);
+
 /// What a record holds for the epoch asked about.
 enum Seen {
     Sums((f64, f64)),
@@ -908,8 +915,9 @@ struct Pool<'a> {
     parked: Vec<Padded<AtomicBool>>,
     /// Per thread, per epoch's parity, per block. A thread is at most one epoch ahead of any
     /// thread still reading its records, unless it summed that thread's blocks itself; then the
-    /// reader sees the tag change.
-    records: Vec<Record>,
+    /// reader sees the tag change. Each row a whole number of [`RecordPair`]s, so that no line
+    /// (nor pair of lines) holds two threads' records, wherever the allocator puts the rows.
+    records: Vec<RecordPair>,
     /// Per thread, in a descent.
     progress: Vec<Padded<Progress>>,
 }
@@ -953,7 +961,7 @@ impl<'a> Pool<'a> {
             owners: (0..blocks).map(|block| run_ends.partition_point(|&end| end <= block)).collect(),
             run_ends,
             parked: (0..threads).map(|_| Padded(AtomicBool::new(false))).collect(),
-            records: (0..threads * 2 * blocks).map(|_| Record::default()).collect(),
+            records: (0..threads * 2 * blocks.div_ceil(RECORDS_A_PAIR)).map(|_| RecordPair::default()).collect(),
             progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
         }
     }
@@ -971,8 +979,8 @@ impl<'a> Pool<'a> {
     }
 
     fn record(&self, t: usize, epoch: u64, block: usize) -> &Record {
-        let blocks = self.owners.len();
-        &self.records[(t * 2 + (epoch % 2) as usize) * blocks + block]
+        let row = (t * 2 + (epoch % 2) as usize) * self.owners.len().div_ceil(RECORDS_A_PAIR);
+        &self.records[row + block / RECORDS_A_PAIR].0[block % RECORDS_A_PAIR]
     }
 
     /// Calling thread: publishes `span` and wakes the workers that parked if `wake`; returns
