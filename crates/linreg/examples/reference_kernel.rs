@@ -41,9 +41,14 @@ fn main() -> ExitCode {
 #[repr(align(128))]
 struct Padded(AtomicU64);
 
+/// Where both references cut the data: half, rounded up to a whole AVX-512 block (32 points).
+fn half_of(n: usize) -> usize {
+    (n / 2).next_multiple_of(32).min(n)
+}
+
 /// Runs `body` with the reference's gradient sums over `x` and `y`: halves on two threads that spin.
 fn with_spinning_pair<R>(x: &[f64], y: &[f64], isa: Isa, body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R) -> R {
-    let half = (x.len() / 2).next_multiple_of(32).min(x.len());
+    let half = half_of(x.len());
     let (own_x, other_x) = x.split_at(half);
     let (own_y, other_y) = y.split_at(half);
     let go = Padded(AtomicU64::new(0));
@@ -120,7 +125,7 @@ impl Post {
 /// seconds of its epochs and final MSE, the helper thread already running when the clock starts.
 /// The halves are added half 0 first, as the spinning pair adds them: the same w and b, bit for bit.
 fn symmetric_pair_fit(x: &[f64], y: &[f64], isa: Isa, epochs: u64, learning_rate: f64) -> (Fit, f64) {
-    let half = (x.len() / 2).next_multiple_of(32).min(x.len());
+    let half = half_of(x.len());
     let halves = [(&x[..half], &y[..half]), (&x[half..], &y[half..])];
     let n = x.len() as f64;
     // Per thread, per epoch's parity: a thread is at most one epoch ahead of the other (it waits

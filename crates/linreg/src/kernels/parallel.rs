@@ -707,10 +707,42 @@ impl Span {
     }
 }
 
-/// The calling thread's last span, behind a sequence number (a seqlock: odd while it is being
-/// written) that the workers wait on.
+/// A sequence number for values written by one thread and read by others (a seqlock): odd while
+/// they are being written, so that a reader retries a read that overlapped a write.
+#[derive(Default)]
+struct Seq(AtomicU64);
+
+impl Seq {
+    /// Writer only: `store` (relaxed stores) between the two steps of the number, the last one
+    /// with `published` (`SeqCst` where a parked reader's flag is checked after it).
+    fn write(&self, published: Ordering, store: impl FnOnce()) {
+        let seq = self.0.load(Ordering::Relaxed);
+        self.0.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        store();
+        self.0.store(seq + 2, published);
+    }
+
+    /// What `load` (relaxed loads) read while no write overlapped it, and the sequence number.
+    fn read<T>(&self, load: impl Fn() -> T) -> (u64, T) {
+        loop {
+            let seq = self.0.load(Ordering::Acquire);
+            if seq.is_multiple_of(2) {
+                let value = load();
+                fence(Ordering::Acquire);
+                if self.0.load(Ordering::Relaxed) == seq {
+                    return (seq, value);
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// The calling thread's last span, behind the sequence number the workers wait on.
+#[derive(Default)]
 struct Go {
-    seq: AtomicU64,
+    seq: Seq,
     first: AtomicU64,
     epochs: AtomicU64,
     w: AtomicU64,
@@ -724,50 +756,37 @@ struct Go {
 impl Go {
     /// Calling thread only.
     fn write(&self, span: &Span) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.first.store(span.first, Ordering::Relaxed);
-        self.epochs.store(span.epochs, Ordering::Relaxed);
-        self.w.store(span.w.to_bits(), Ordering::Relaxed);
-        self.b.store(span.b.to_bits(), Ordering::Relaxed);
-        self.learning_rate.store(span.learning_rate.unwrap_or(0.0).to_bits(), Ordering::Relaxed);
-        self.steps.store(span.learning_rate.is_some(), Ordering::Relaxed);
-        self.then_squared_errors.store(span.then_squared_errors, Ordering::Relaxed);
         // Sequentially consistent: see `wait_until`.
-        self.seq.store(seq + 2, Ordering::SeqCst);
+        self.seq.write(Ordering::SeqCst, || {
+            self.first.store(span.first, Ordering::Relaxed);
+            self.epochs.store(span.epochs, Ordering::Relaxed);
+            self.w.store(span.w.to_bits(), Ordering::Relaxed);
+            self.b.store(span.b.to_bits(), Ordering::Relaxed);
+            self.learning_rate.store(span.learning_rate.unwrap_or(0.0).to_bits(), Ordering::Relaxed);
+            self.steps.store(span.learning_rate.is_some(), Ordering::Relaxed);
+            self.then_squared_errors.store(span.then_squared_errors, Ordering::Relaxed);
+        });
     }
 
     /// The last span published, whole, and its sequence number.
     fn read(&self) -> (u64, Span) {
-        loop {
-            let seq = self.seq.load(Ordering::Acquire);
-            if seq.is_multiple_of(2) {
-                let learning_rate = f64::from_bits(self.learning_rate.load(Ordering::Relaxed));
-                let span = Span {
-                    first: self.first.load(Ordering::Relaxed),
-                    epochs: self.epochs.load(Ordering::Relaxed),
-                    w: f64::from_bits(self.w.load(Ordering::Relaxed)),
-                    b: f64::from_bits(self.b.load(Ordering::Relaxed)),
-                    learning_rate: self.steps.load(Ordering::Relaxed).then_some(learning_rate),
-                    then_squared_errors: self.then_squared_errors.load(Ordering::Relaxed),
-                };
-                fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == seq {
-                    return (seq, span);
-                }
-            }
-            std::hint::spin_loop();
-        }
+        self.seq.read(|| Span {
+            first: self.first.load(Ordering::Relaxed),
+            epochs: self.epochs.load(Ordering::Relaxed),
+            w: f64::from_bits(self.w.load(Ordering::Relaxed)),
+            b: f64::from_bits(self.b.load(Ordering::Relaxed)),
+            learning_rate: self.steps.load(Ordering::Relaxed).then(|| f64::from_bits(self.learning_rate.load(Ordering::Relaxed))),
+            then_squared_errors: self.then_squared_errors.load(Ordering::Relaxed),
+        })
     }
 }
 
 /// Where a thread is in a descent: the epoch it sums and the (w, b) it sums it at, published
 /// before it claims or records anything of that epoch, so a thread that finds a later epoch's
-/// mark can catch up from here. A seqlock: one writer, readers retry a torn read.
+/// mark can catch up from here. One writer, its thread.
 #[derive(Default)]
 struct Progress {
-    seq: AtomicU64,
+    seq: Seq,
     epoch: AtomicU64,
     w: AtomicU64,
     b: AtomicU64,
@@ -775,28 +794,16 @@ struct Progress {
 
 impl Progress {
     fn write(&self, epoch: u64, w: f64, b: f64) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.epoch.store(epoch, Ordering::Relaxed);
-        self.w.store(w.to_bits(), Ordering::Relaxed);
-        self.b.store(b.to_bits(), Ordering::Relaxed);
-        self.seq.store(seq + 2, Ordering::Release);
+        self.seq.write(Ordering::Release, || {
+            self.epoch.store(epoch, Ordering::Relaxed);
+            self.w.store(w.to_bits(), Ordering::Relaxed);
+            self.b.store(b.to_bits(), Ordering::Relaxed);
+        });
     }
 
     fn read(&self) -> (u64, f64, f64) {
-        loop {
-            let seq = self.seq.load(Ordering::Acquire);
-            if seq.is_multiple_of(2) {
-                let epoch = self.epoch.load(Ordering::Relaxed);
-                let (w, b) = (f64::from_bits(self.w.load(Ordering::Relaxed)), f64::from_bits(self.b.load(Ordering::Relaxed)));
-                fence(Ordering::Acquire);
-                if self.seq.load(Ordering::Relaxed) == seq {
-                    return (epoch, w, b);
-                }
-            }
-            std::hint::spin_loop();
-        }
+        let load = |value: &AtomicU64| f64::from_bits(value.load(Ordering::Relaxed));
+        self.seq.read(|| (self.epoch.load(Ordering::Relaxed), load(&self.w), load(&self.b))).1
     }
 }
 
@@ -945,17 +952,7 @@ impl<'a> Pool<'a> {
         Pool {
             work,
             step,
-            go: Padded(Go {
-                seq: AtomicU64::new(0),
-                first: AtomicU64::new(0),
-                epochs: AtomicU64::new(0),
-                w: AtomicU64::new(0),
-                b: AtomicU64::new(0),
-                learning_rate: AtomicU64::new(0),
-                steps: AtomicBool::new(false),
-                then_squared_errors: AtomicBool::new(false),
-                stop: AtomicBool::new(false),
-            }),
+            go: Padded(Go::default()),
             // Epoch 0 is never run: every run starts exhausted.
             cursors: run_ends.iter().map(|&end| Padded(AtomicU64::new(cursor_word(0, end)))).collect(),
             owners: (0..blocks).map(|block| run_ends.partition_point(|&end| end <= block)).collect(),
@@ -1224,7 +1221,7 @@ impl<'a> Pool<'a> {
         let mut seen = 0u64;
         let mut mine = Mine::new(self.owners.len());
         loop {
-            wait_until(&self.parked[t].0, || self.go.0.seq.load(Ordering::SeqCst) != seen);
+            wait_until(&self.parked[t].0, || self.go.0.seq.0.load(Ordering::SeqCst) != seen);
             let (seq, span) = self.go.0.read();
             seen = seq;
             if self.go.0.stop.load(Ordering::Acquire) {
@@ -1346,7 +1343,7 @@ impl StopOnDrop<'_> {
         let go = &self.pool.go.0;
         go.stop.store(true, Ordering::Release);
         // A new sequence number, even: the workers wake, read the span and see `stop`.
-        go.seq.fetch_add(2, Ordering::SeqCst);
+        go.seq.0.fetch_add(2, Ordering::SeqCst);
         for worker in self.workers {
             worker.unpark();
         }
