@@ -9,13 +9,15 @@
 //! or another process keeps off its CPU costs the epoch about one block, not its share: on a busy
 //! 2-vCPU VM the kernel falls back to about the single-thread speed instead of waiting for a
 //! descheduled thread. A block sums to the same bits whoever sums it, and the blocks are added in
-//! block order, so the result depends on n and the machine's core count alone: not on the thread
-//! count asked for, nor on which thread summed what, nor on timing.
+//! one order (block order within a group of consecutive blocks a core, then the groups in order;
+//! see `group_len`), so the result depends on n and the machine's core count alone: not on the
+//! thread count asked for, nor on which thread summed what, nor on timing.
 //!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
 //! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
-//! sums its blocks, records their sums tagged with the epoch, adds up all the blocks' sums in block
-//! order (the same bits on every thread) and takes the step itself. An epoch costs a thread one look
+//! sums its blocks, records their sums tagged with the epoch (and its group's total, when it
+//! summed the whole group), adds up all the blocks' sums in that order (the same bits on every
+//! thread) and takes the step itself. An epoch costs a thread one look
 //! at the others' records, one cache line crossing between cores on the critical path, where an
 //! epoch driven by the calling thread costs several in a row: it publishes (w, b), the worker
 //! fetches them, sums, records, the calling thread fetches the record, and only then can the next
@@ -86,7 +88,8 @@ pub const BLOCK_POINTS: usize = 16_384;
 /// `--threads auto` decides between one thread and every core by measuring, at the start of each
 /// fit: with two blocks or more, the pool starts, and its first epochs alternate between the pool
 /// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each); the faster by median wins for
-/// the rest of the fit. The sums are the same bits either way (blocks added in block order).
+/// the rest of the fit. The sums are the same bits either way (blocks added in the pool's order,
+/// `Work::add_in_order`).
 /// Measured, not a size: where a second thread starts to pay depends on the core's caches and on
 /// what it costs to meet once an epoch, which differ from CPU to CPU and from a quiet machine to a
 /// busy one. The size that was used before, 65 536 points (1 MiB, one core's L2 on the Zen 5 it
@@ -298,7 +301,7 @@ pub type Step = fn(f64, f64, (f64, f64), f64, f64) -> (f64, f64);
 
 /// How a descent on the pool ended: (w, b) after its last epoch, how many epochs ran, whether
 /// w or b stopped being finite after the last of them, and, if they did not, Σ (w·x + b − y)² at
-/// the end (the final MSE's sum, summed by the pool too: blocks added in block order).
+/// the end (the final MSE's sum, summed by the pool too: blocks added in the pool's order).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Descent {
     pub w: f64,
@@ -341,12 +344,13 @@ pub fn with_descent<R>(
     step: Step,
     body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R,
 ) -> (R, Ran) {
-    descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, epochs), step, body)
+    descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs), step, body)
 }
 
 /// The data cut into blocks of up to `nominal_block_len` points (see [`block_len`]; small blocks
-/// let the tests run many threads on little data), the instruction set's picker, and how many
-/// threads it may use.
+/// let the tests run many threads on little data) and grouped by `cores` (see [`group_len`]:
+/// this machine's, or more in tests, so that many threads each sum a group), the instruction
+/// set's picker, and how many threads it may use.
 struct Prepared<'a> {
     work: Work<'a>,
     picker: Picker<'a>,
@@ -354,11 +358,19 @@ struct Prepared<'a> {
     requested: Threads,
 }
 
-fn prepare<'a>(x: &'a [f64], y: &'a [f64], threads: Threads, isa: IsaChoice, nominal_block_len: usize, epochs: u64) -> Prepared<'a> {
+fn prepare<'a>(
+    x: &'a [f64],
+    y: &'a [f64],
+    threads: Threads,
+    isa: IsaChoice,
+    nominal_block_len: usize,
+    cores: usize,
+    epochs: u64,
+) -> Prepared<'a> {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     let block_len = block_len(x.len(), nominal_block_len);
     Prepared {
-        work: Work { x, y, isa: OnceLock::new(), block_len },
+        work: Work::new(x, y, OnceLock::new(), block_len, cores),
         // Timed on one block, what each thread sums at a time.
         picker: Picker::new(isa, x, y, block_len, epochs),
         threads: threads_for(x.len(), threads, nominal_block_len),
@@ -375,7 +387,7 @@ fn with_blocks<R>(
     epochs: u64,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
 ) -> (R, Ran) {
-    let Prepared { work, mut picker, threads, requested } = prepare(x, y, threads, isa, nominal_block_len, epochs);
+    let Prepared { work, mut picker, threads, requested } = prepare(x, y, threads, isa, nominal_block_len, default_threads().get(), epochs);
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
@@ -612,21 +624,60 @@ const RETIME_EPOCHS: u64 = 16;
 const PATIENCE_SLACK: Duration = Duration::from_micros(2);
 
 /// Looks at a missing block's record before a thread starts its clock (see
-/// [`Pool::await_owner`]): at 40–60 ns a `pause`, a few µs, more than most epochs wait.
+/// [`await_record`]): at 40–60 ns a `pause`, a few µs, more than most epochs wait.
 const QUICK_LOOKS: u32 = 64;
 
-/// The data and how it is cut into blocks.
+/// The data and how it is cut into blocks, and the blocks into groups.
 struct Work<'a> {
     x: &'a [f64],
     y: &'a [f64],
     /// Set by the calling thread in the first epoch, before it publishes it (see [`IsaChoice`]).
     isa: OnceLock<Isa>,
     block_len: usize,
+    /// Blocks a group (see [`group_len`]).
+    group_len: usize,
 }
 
-impl Work<'_> {
+/// Blocks a group: the pool adds the blocks' sums in block order within each group of
+/// consecutive blocks, then the groups' totals in order. One group a core when the blocks divide
+/// evenly among the cores (their count is a multiple of them from two nominal blocks on, see
+/// [`block_len`]), else a group a block. Like the blocks, a property of n and the machine alone,
+/// so every thread count adds the same way, to the same bits. Why groups: a thread that sums a
+/// whole group itself, as each does when the pool has a thread a core, records the group's total
+/// too, and the others read that one record instead of each of its blocks': at 5·10^4–10^5 points
+/// on two threads (4–8 blocks) the blocks' records cost the kernel 4–6% of an epoch against
+/// the same fit with a block a thread (Emerald Rapids, family 6 model 207, `reference_kernel
+/// --best-of`).
+fn group_len(blocks: usize, cores: usize) -> usize {
+    if blocks > cores && blocks.is_multiple_of(cores) {
+        blocks / cores
+    } else {
+        1
+    }
+}
+
+impl<'a> Work<'a> {
+    fn new(x: &'a [f64], y: &'a [f64], isa: OnceLock<Isa>, block_len: usize, cores: usize) -> Work<'a> {
+        let blocks = x.len().div_ceil(block_len).max(1);
+        Work { x, y, isa, block_len, group_len: group_len(blocks, cores) }
+    }
+
     fn blocks(&self) -> usize {
         self.x.len().div_ceil(self.block_len).max(1)
+    }
+
+    fn groups(&self) -> usize {
+        self.blocks() / self.group_len
+    }
+
+    fn group_blocks(&self, group: usize) -> std::ops::Range<usize> {
+        group * self.group_len..(group + 1) * self.group_len
+    }
+
+    /// The blocks' sums, `sums(block)`, added in the pool's order: in block order within each
+    /// group, then the groups' totals in order.
+    fn add_in_order(&self, mut sums: impl FnMut(usize) -> (f64, f64)) -> (f64, f64) {
+        (0..self.groups()).map(|group| self.group_blocks(group).map(&mut sums).fold((0.0, 0.0), add)).fold((0.0, 0.0), add)
     }
 
     fn block_sums(&self, block: usize, w: f64, b: f64) -> (f64, f64) {
@@ -655,14 +706,13 @@ impl Work<'_> {
     /// `end` with its squared errors summed on the calling thread alone, block by block in
     /// order as the pool sums them, unless it diverged.
     fn with_squared_errors(&self, end: Descent) -> Descent {
-        let sum =
-            || (0..self.blocks()).map(|block| self.pass_sums(Pass::SquaredErrors, block, end.w, end.b).0).fold(0.0, |s, more| s + more);
+        let sum = || self.add_in_order(|block| self.pass_sums(Pass::SquaredErrors, block, end.w, end.b)).0;
         Descent { squared_errors: (!end.diverged).then(sum), ..end }
     }
 
-    /// What the pool computes, on the calling thread alone: block sums added in block order.
+    /// What the pool computes, on the calling thread alone: block sums added in the pool's order.
     fn sum_in_order(&self, w: f64, b: f64) -> (f64, f64) {
-        (0..self.blocks()).map(|block| self.block_sums(block, w, b)).fold((0.0, 0.0), add)
+        self.add_in_order(|block| self.block_sums(block, w, b))
     }
 }
 
@@ -886,23 +936,30 @@ struct At {
 }
 
 /// What a thread keeps to itself: its time to sum one block, retimed every [`RETIME_EPOCHS`]
-/// (how long it waits for a block in flight before it sums the block itself), and the sums of
-/// the blocks it summed, tagged with the epoch, so that it adds them up without reading its own
-/// records back (3% of an epoch at 10^4 points on two threads, Emerald Rapids).
+/// (how long it waits for a block in flight before it sums the block itself), the sums of the
+/// blocks it summed, tagged with the epoch, so that it adds them up without reading its own
+/// records back (3% of an epoch at 10^4 points on two threads, Emerald Rapids), and whether its
+/// last look at another's run found blocks left to take (see [`Pool::sum_blocks`]).
 struct Mine {
     block_time: Duration,
     epochs: u64,
     sums: Vec<(u64, (f64, f64))>,
+    steal_at_once: bool,
 }
 
 impl Mine {
     fn new(blocks: usize) -> Mine {
         // Epoch 0 is never run.
-        Mine { block_time: Duration::ZERO, epochs: 0, sums: vec![(0, (0.0, 0.0)); blocks] }
+        Mine { block_time: Duration::ZERO, epochs: 0, sums: vec![(0, (0.0, 0.0)); blocks], steal_at_once: false }
     }
 
     fn patience(&self) -> Duration {
         self.block_time + PATIENCE_SLACK
+    }
+
+    /// `blocks`' sums added in block order, if this thread summed every one of them in `epoch`.
+    fn group_total(&self, blocks: std::ops::Range<usize>, epoch: u64) -> Option<(f64, f64)> {
+        self.sums[blocks].iter().try_fold((0.0, 0.0), |total, &(tag, sums)| (tag == epoch).then(|| add(total, sums)))
     }
 }
 
@@ -925,6 +982,9 @@ struct Pool<'a> {
     /// reader sees the tag change. Each row a whole number of [`RecordPair`]s, so that no line
     /// (nor pair of lines) holds two threads' records, wherever the allocator puts the rows.
     records: Vec<RecordPair>,
+    /// Per thread, per epoch's parity, per group: the group's total, recorded by a thread that
+    /// summed every block of the group itself (see [`group_len`]); laid out as `records`.
+    group_records: Vec<RecordPair>,
     /// Per thread, in a descent.
     progress: Vec<Padded<Progress>>,
 }
@@ -944,6 +1004,26 @@ fn cursor_epoch_order(word: u64, epoch: u64) -> std::cmp::Ordering {
     }
 }
 
+/// In `rows` (per thread, per epoch's parity, `len` records each, a whole number of
+/// [`RecordPair`]s), thread `t`'s record `index` of `epoch`.
+fn row_record(rows: &[RecordPair], len: usize, t: usize, epoch: u64, index: usize) -> &Record {
+    let row = (t * 2 + (epoch % 2) as usize) * len.div_ceil(RECORDS_A_PAIR);
+    &rows[row + index / RECORDS_A_PAIR].0[index % RECORDS_A_PAIR]
+}
+
+/// `record` looked at up to [`QUICK_LOOKS`] times for `epoch`'s sums: the wait of most epochs,
+/// for the other thread's last block. One line a look and no clock, so that the record is seen
+/// as soon as it lands. None if it is still missing.
+fn await_record(record: &Record, epoch: u64) -> Option<Seen> {
+    for _ in 0..QUICK_LOOKS {
+        match record.read(epoch) {
+            Seen::Earlier => std::hint::spin_loop(),
+            seen => return Some(seen),
+        }
+    }
+    None
+}
+
 impl<'a> Pool<'a> {
     fn new(work: &'a Work<'a>, threads: usize, step: Option<Step>) -> Pool<'a> {
         let blocks = work.blocks();
@@ -959,6 +1039,7 @@ impl<'a> Pool<'a> {
             run_ends,
             parked: (0..threads).map(|_| Padded(AtomicBool::new(false))).collect(),
             records: (0..threads * 2 * blocks.div_ceil(RECORDS_A_PAIR)).map(|_| RecordPair::default()).collect(),
+            group_records: (0..threads * 2 * work.groups().div_ceil(RECORDS_A_PAIR)).map(|_| RecordPair::default()).collect(),
             progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
         }
     }
@@ -976,8 +1057,11 @@ impl<'a> Pool<'a> {
     }
 
     fn record(&self, t: usize, epoch: u64, block: usize) -> &Record {
-        let row = (t * 2 + (epoch % 2) as usize) * self.owners.len().div_ceil(RECORDS_A_PAIR);
-        &self.records[row + block / RECORDS_A_PAIR].0[block % RECORDS_A_PAIR]
+        row_record(&self.records, self.owners.len(), t, epoch, block)
+    }
+
+    fn group_record(&self, t: usize, epoch: u64, group: usize) -> &Record {
+        row_record(&self.group_records, self.work.groups(), t, epoch, group)
     }
 
     /// Calling thread: publishes `span` and wakes the workers that parked if `wake`; returns
@@ -999,6 +1083,17 @@ impl<'a> Pool<'a> {
     /// Claims and sums blocks: thread `t`'s own run, then, when runs are longer than a block,
     /// what is left of the others' (a run of one block is in flight by the time another thread
     /// could take it). Returns how many it summed.
+    ///
+    /// Before it looks at another's cursor, a thread waits a few looks ([`await_record`]) for the
+    /// record of that run's last block (its group's, where it has one), unless its last look at a
+    /// run found blocks to take: a look at the cursor shares its line, and the owner's next
+    /// claim must then take it back from the other core, on its way through the epoch. Stealing
+    /// at once cost 4% of an epoch at 5·10^4 points on two threads (two blocks a run, a run
+    /// rarely a block behind the other), yet at 10^6 (31 blocks a run) waiting first cost 2–3%:
+    /// there a run often has blocks left when the other finishes. Measured on an Emerald Rapids
+    /// (family 6 model 207, `reference_kernel --best-of`, ratio to the symmetric reference,
+    /// 10–15 alternating rounds of four builds): 0.93 → 0.97 at 5·10^4 with groups and this
+    /// wait, 0.98 → 0.99 at 10^5, level at 10^6.
     fn sum_blocks(&self, t: usize, mine: &mut Mine, at: At) -> Result<u32, Behind> {
         let threads = self.threads();
         let own = self.run_start(t);
@@ -1012,25 +1107,58 @@ impl<'a> Pool<'a> {
         let others = if self.owners.len() >= 2 * threads { threads } else { 1 };
         let mut summed = 0;
         for victim in (t..threads).chain(0..t).take(others) {
+            if victim != t && !mine.steal_at_once {
+                match await_record(self.run_record(victim, at.epoch), at.epoch) {
+                    Some(Seen::Sums(_)) => continue,
+                    Some(Seen::Later) => return Err(Behind),
+                    _ => {}
+                }
+            }
+            let mut stole = false;
             loop {
                 match self.claim(victim, at.epoch) {
                     Claim::Block(block) => {
                         self.sum_block(t, mine, block, at);
                         summed += 1;
+                        stole = victim != t;
                     }
                     Claim::Done => break,
                     Claim::Later => return Err(Behind),
                 }
             }
+            if victim != t {
+                mine.steal_at_once = stole;
+            }
         }
         Ok(summed)
     }
 
-    /// Thread `t` sums `block`, records the sums and keeps them.
+    /// The record a thread adding up reads for the last block of `victim`'s run in `epoch`: its
+    /// group's, when the run ends a group that lies in it, else the block's own. Claims go in
+    /// order, so once it holds that epoch's sums nothing of the run is left to claim.
+    fn run_record(&self, victim: usize, epoch: u64) -> &Record {
+        let last = self.run_ends[victim] - 1;
+        let group = last / self.work.group_len;
+        let blocks = self.work.group_blocks(group);
+        if self.work.group_len > 1 && blocks.start >= self.run_start(victim) && blocks.end == last + 1 {
+            self.group_record(victim, epoch, group)
+        } else {
+            self.record(victim, epoch, last)
+        }
+    }
+
+    /// Thread `t` sums `block`, records the sums and keeps them; and records its group's total
+    /// when `block` ends a group whose every block `t` has summed in this epoch.
     fn sum_block(&self, t: usize, mine: &mut Mine, block: usize, at: At) -> (f64, f64) {
         let sums = self.work.pass_sums(at.pass, block, at.w, at.b);
         self.record(t, at.epoch, block).write(at.epoch, sums);
         mine.sums[block] = (at.epoch, sums);
+        let group = block / self.work.group_len;
+        if self.work.group_len > 1 && block + 1 == self.work.group_blocks(group).end {
+            if let Some(total) = mine.group_total(self.work.group_blocks(group), at.epoch) {
+                self.group_record(t, at.epoch, group).write(at.epoch, total);
+            }
+        }
         sums
     }
 
@@ -1075,38 +1203,53 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Thread `t`, once nothing is left to claim: the blocks' sums added in block order,
-    /// whoever summed each. A block still missing after the thread's patience (its thread is
-    /// off its CPU) is claimed, or summed again if in flight, here.
+    /// Thread `t`, once nothing is left to claim: the blocks' sums added in the pool's order
+    /// (see [`Work::add_in_order`]), whoever summed each: a group's total from its own sums or
+    /// from its owner's group record, else block by block. A block still missing after the
+    /// thread's patience (its thread is off its CPU) is claimed, or summed again if in flight,
+    /// here.
     fn total(&self, t: usize, mine: &mut Mine, at: At) -> Result<(f64, f64), Behind> {
         let mut total = (0.0, 0.0);
         let mut deadline = None;
-        for block in 0..self.owners.len() {
-            let sums = match mine.sums[block] {
-                (epoch, sums) if epoch == at.epoch => sums,
-                _ => match self.await_owner(block, at.epoch) {
-                    Some(Seen::Sums(sums)) => sums,
+        for group in 0..self.work.groups() {
+            let blocks = self.work.group_blocks(group);
+            let whole = if self.work.group_len == 1 {
+                None
+            } else if let Some(sums) = mine.group_total(blocks.clone(), at.epoch) {
+                Some(sums)
+            } else {
+                match await_record(self.group_record(self.owners[blocks.start], at.epoch, group), at.epoch) {
+                    Some(Seen::Sums(sums)) => Some(sums),
                     Some(Seen::Later) => return Err(Behind),
-                    _ => self.await_any(t, mine, block, at, &mut deadline)?,
-                },
+                    _ => None,
+                }
+            };
+            let sums = match whole {
+                Some(sums) => sums,
+                None => {
+                    let mut sums = (0.0, 0.0);
+                    for block in blocks {
+                        sums = add(sums, self.block_total(t, mine, block, at, &mut deadline)?);
+                    }
+                    sums
+                }
             };
             total = add(total, sums);
         }
         Ok(total)
     }
 
-    /// `block`'s record in its owner's row, looked at up to [`QUICK_LOOKS`] times: the wait of
-    /// most epochs, for the other thread's last block. One line a look and no clock, so that the
-    /// record is seen as soon as it lands. None if it is still missing.
-    fn await_owner(&self, block: usize, epoch: u64) -> Option<Seen> {
-        let record = self.record(self.owners[block], epoch, block);
-        for _ in 0..QUICK_LOOKS {
-            match record.read(epoch) {
-                Seen::Earlier => std::hint::spin_loop(),
-                seen => return Some(seen),
-            }
+    /// `block`'s sums of `at`'s epoch, whoever summed them: the thread's own, its owner's
+    /// record, or any (see [`Pool::await_any`]).
+    fn block_total(&self, t: usize, mine: &mut Mine, block: usize, at: At, deadline: &mut Option<Instant>) -> Result<(f64, f64), Behind> {
+        match mine.sums[block] {
+            (epoch, sums) if epoch == at.epoch => Ok(sums),
+            _ => match await_record(self.record(self.owners[block], at.epoch, block), at.epoch) {
+                Some(Seen::Sums(sums)) => Ok(sums),
+                Some(Seen::Later) => Err(Behind),
+                _ => self.await_any(t, mine, block, at, deadline),
+            },
         }
-        None
     }
 
     /// `block`'s sums from any row, waited for until `deadline` (set at the first block that
@@ -1575,10 +1718,22 @@ mod tests {
     /// `descents` of (epochs, learning rate) one after another on a pool, and the same on the
     /// calling thread alone, summing the pool's blocks in order.
     fn descents_on(x: &[f64], y: &[f64], threads: Threads, block: usize, descents: &[(u64, f64)]) -> (Vec<Descent>, Vec<Descent>, Ran) {
+        descents_grouped_by(default_threads().get(), x, y, threads, block, descents)
+    }
+
+    /// [`descents_on`] with the blocks grouped by `cores` cores.
+    fn descents_grouped_by(
+        cores: usize,
+        x: &[f64],
+        y: &[f64],
+        threads: Threads,
+        block: usize,
+        descents: &[(u64, f64)],
+    ) -> (Vec<Descent>, Vec<Descent>, Ran) {
         let isa = IsaChoice::Only(Isa::PORTABLE);
-        let (got, ran) =
-            descend_blocks(prepare(x, y, threads, isa, block, 1), step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
-        let work = Work { x, y, isa: OnceLock::from(Isa::PORTABLE), block_len: block_len(x.len(), block) };
+        let prepared = prepare(x, y, threads, isa, block, cores, 1);
+        let (got, ran) = descend_blocks(prepared, step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
+        let work = Work::new(x, y, OnceLock::from(Isa::PORTABLE), block_len(x.len(), block), cores);
         let n = x.len() as f64;
         let want = descents
             .iter()
@@ -1643,14 +1798,33 @@ mod tests {
             let (got, want, ran) = descents_on(&x[..128], &y[..128], exactly(8), 16, &descents);
             assert_eq!(ran.threads, 8);
             assert_eq!(bits(&got), bits(&want), "a block a thread");
+            // A group a thread (40 blocks grouped by 8 cores): the threads read the others'
+            // group records, written and overwritten while they fall behind and catch up.
+            let (got, want, _) = descents_grouped_by(8, &x, &y, exactly(8), 16, &descents);
+            assert_eq!(bits(&got), bits(&want), "a group a thread");
         }
+    }
+
+    #[test]
+    fn blocks_are_grouped_a_core_when_they_divide_evenly() {
+        assert_eq!(group_len(8, 2), 4);
+        assert_eq!(group_len(40, 8), 5);
+        assert_eq!(group_len(3, 1), 3, "one core: one group");
+        assert_eq!(group_len(2, 2), 1, "a block a core");
+        assert_eq!(group_len(6, 4), 1, "uneven: a group a block");
+        let (x, y) = data(1003);
+        let work = Work::new(&x, &y, OnceLock::from(Isa::PORTABLE), 32, 2);
+        assert_eq!((work.blocks(), work.groups(), work.group_blocks(1)), (32, 2, 16..32));
+        let block = |k: usize| work.block_sums(k, 0.5, -0.25);
+        let half = |blocks: std::ops::Range<usize>| blocks.map(block).fold((0.0, 0.0), add);
+        assert_eq!(work.sum_in_order(0.5, -0.25), add(add((0.0, 0.0), half(0..16)), half(16..32)));
     }
 
     #[test]
     fn many_short_epochs_with_more_threads_than_cpus_finish() {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
         let (x, y) = data(640);
-        let want = Work { x: &x, y: &y, isa: OnceLock::from(Isa::PORTABLE), block_len: 16 }.sum_in_order(0.3, 0.2);
+        let want = Work::new(&x, &y, OnceLock::from(Isa::PORTABLE), 16, default_threads().get()).sum_in_order(0.3, 0.2);
         let (got, _) =
             with_blocks(&x, &y, exactly(8), IsaChoice::Only(Isa::PORTABLE), 16, 1, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
         assert_eq!(got, Some(want));
