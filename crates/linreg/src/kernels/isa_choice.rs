@@ -174,7 +174,7 @@ fn enough(round: usize, widest_leads: bool, elapsed: Duration, budget: Duration)
 
 /// How long the choosing may go on: [`SHARE`] of `sample_passes` rounds like the widest's first
 /// timed one, at most [`LONGEST`].
-fn budget_for(widest_round: Duration, sample_passes: f64) -> Duration {
+pub(crate) fn budget_for(widest_round: Duration, sample_passes: f64) -> Duration {
     let estimate = widest_round.as_secs_f64() * sample_passes;
     Duration::from_secs_f64((SHARE * estimate).min(LONGEST.as_secs_f64()))
 }

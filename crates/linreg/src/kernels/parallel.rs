@@ -64,7 +64,7 @@ use std::sync::OnceLock;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use super::isa_choice::{IsaChoice, Picker};
+use super::isa_choice::{budget_for, IsaChoice, Picker};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
 use super::Ran;
@@ -87,9 +87,9 @@ pub const BLOCK_POINTS: usize = 16_384;
 
 /// `--threads auto` decides between one thread and every core by measuring, at the start of each
 /// fit: with two blocks or more, the pool starts, and its first epochs alternate between the pool
-/// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each); the faster by median wins for
-/// the rest of the fit. The sums are the same bits either way (blocks added in the pool's order,
-/// `Work::add_in_order`).
+/// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each, in rounds while one thread leads:
+/// see `Chooser`); the faster by median wins for the rest of the fit. The sums are the same bits
+/// either way (blocks added in the pool's order, `Work::add_in_order`).
 /// Measured, not a size: where a second thread starts to pay depends on the core's caches and on
 /// what it costs to meet once an epoch, which differ from CPU to CPU and from a quiet machine to a
 /// busy one. The size that was used before, 65 536 points (1 MiB, one core's L2 on the Zen 5 it
@@ -207,17 +207,33 @@ enum Mode {
     Alone,
 }
 
-/// `Threads::Auto`'s choice, epoch by epoch: [`CALIBRATION_EPOCHS`] on the pool, then as many
-/// on the calling thread alone, then the faster by median stays. The first [`SETTLING_EPOCHS`] of
-/// each are not counted: they bring the data into the caches the other way round (alternating
-/// epoch by epoch measured neither way: each alone epoch evicted the pool's halves from the L2s,
-/// and `auto` chose one thread at 66 000 points, where two are 1.8× faster). An epoch of the
+/// `Threads::Auto`'s choice, epoch by epoch, in rounds: [`CALIBRATION_EPOCHS`] on the pool, then
+/// as many on the calling thread alone. The first [`SETTLING_EPOCHS`] of each are not counted:
+/// they bring the data into the caches the other way round (alternating epoch by epoch measured
+/// neither way: each alone epoch evicted the pool's halves from the L2s, and `auto` chose one
+/// thread at 66 000 points, where two are 1.8× faster). After a round the pool stays unless one
+/// thread's best round (by median) is [`ALONE_MARGIN`] faster than the pool's; while it is, the
+/// rounds go on until they have taken a share of the fit's estimated time alone (the instruction
+/// set choice's share, `isa_choice::budget_for`), since the pool, like the widest vectors, can
+/// be slow only at first: its worker's core brings its vector units up to speed once they are in
+/// use, so the worker keeps them busy while it waits during the calibration ([`Pool::warm_up`]).
+/// One round of two threads then ran no faster than one (6–9 µs against 6.0–6.4 µs an
+/// epoch at 5·10^4 points, 3.5 µs once warm) and `auto` kept one thread in 6–10 of 20 fits at
+/// 2·10^4 and 5·10^4 points (Emerald Rapids, family 6 model 207, AVX-512). An epoch of the
 /// pool that takes [`LONG_EPOCH`] or more settles it on the pool at once.
 #[derive(Debug, Clone)]
 struct Chooser {
+    /// Epochs recorded while calibrating.
     epochs: usize,
+    /// This round's counted epochs.
     pool: Vec<Duration>,
     alone: Vec<Duration>,
+    /// The best round's median of each, so far.
+    best_pool: Duration,
+    best_alone: Duration,
+    /// The calibration's time so far, and the fit's epochs (its budget is a share of them).
+    spent: Duration,
+    fit_epochs: u64,
     chosen: Option<Mode>,
 }
 
@@ -231,19 +247,29 @@ const ALONE_MARGIN: f64 = 0.9;
 const SETTLING_EPOCHS: usize = 2;
 
 impl Chooser {
-    fn new() -> Chooser {
-        Chooser { epochs: 0, pool: Vec::with_capacity(CALIBRATION_EPOCHS), alone: Vec::with_capacity(CALIBRATION_EPOCHS), chosen: None }
+    /// For a fit of `fit_epochs` epochs (`u64::MAX` when unknown).
+    fn new(fit_epochs: u64) -> Chooser {
+        Chooser {
+            epochs: 0,
+            pool: Vec::with_capacity(CALIBRATION_EPOCHS),
+            alone: Vec::with_capacity(CALIBRATION_EPOCHS),
+            best_pool: Duration::MAX,
+            best_alone: Duration::MAX,
+            spent: Duration::ZERO,
+            fit_epochs,
+            chosen: None,
+        }
     }
 
     /// A choice made already (`Threads::Exactly`: the pool, always).
     fn settled(mode: Mode) -> Chooser {
-        Chooser { epochs: 0, pool: Vec::new(), alone: Vec::new(), chosen: Some(mode) }
+        Chooser { chosen: Some(mode), ..Chooser::new(0) }
     }
 
     /// `Threads::Auto` measures; an exact count is the pool, always.
-    fn for_threads(threads: Threads) -> Chooser {
+    fn for_threads(threads: Threads, fit_epochs: u64) -> Chooser {
         if threads == Threads::Auto {
-            Chooser::new()
+            Chooser::new(fit_epochs)
         } else {
             Chooser::settled(Mode::Pool)
         }
@@ -257,7 +283,7 @@ impl Chooser {
     fn next(&self) -> Mode {
         match self.chosen {
             Some(mode) => mode,
-            None if self.epochs < CALIBRATION_EPOCHS => Mode::Pool,
+            None if (self.epochs / CALIBRATION_EPOCHS).is_multiple_of(2) => Mode::Pool,
             None => Mode::Alone,
         }
     }
@@ -268,15 +294,24 @@ impl Chooser {
         }
         let counted = self.epochs % CALIBRATION_EPOCHS >= SETTLING_EPOCHS;
         self.epochs += 1;
+        self.spent += took;
         match mode {
             Mode::Pool if took >= LONG_EPOCH => self.chosen = Some(Mode::Pool),
             Mode::Pool if counted => self.pool.push(took),
             Mode::Alone if counted => self.alone.push(took),
             _ => {}
         }
-        if self.chosen.is_none() && self.epochs >= 2 * CALIBRATION_EPOCHS {
-            let (pool, alone) = (median(&mut self.pool), median(&mut self.alone));
-            self.chosen = Some(if alone.as_secs_f64() < ALONE_MARGIN * pool.as_secs_f64() { Mode::Alone } else { Mode::Pool });
+        if self.chosen.is_none() && self.epochs.is_multiple_of(2 * CALIBRATION_EPOCHS) {
+            self.best_pool = self.best_pool.min(median(&mut self.pool));
+            self.best_alone = self.best_alone.min(median(&mut self.alone));
+            self.pool.clear();
+            self.alone.clear();
+            let alone_leads = self.best_alone.as_secs_f64() < ALONE_MARGIN * self.best_pool.as_secs_f64();
+            if !alone_leads {
+                self.chosen = Some(Mode::Pool);
+            } else if self.spent >= budget_for(self.best_alone, self.fit_epochs as f64) {
+                self.chosen = Some(Mode::Alone);
+            }
         }
     }
 
@@ -356,6 +391,8 @@ struct Prepared<'a> {
     picker: Picker<'a>,
     threads: usize,
     requested: Threads,
+    /// The fit's epochs, all its descents together (`u64::MAX` when unknown).
+    epochs: u64,
 }
 
 fn prepare<'a>(
@@ -375,6 +412,7 @@ fn prepare<'a>(
         picker: Picker::new(isa, x, y, block_len, epochs),
         threads: threads_for(x.len(), threads, nominal_block_len),
         requested: threads,
+        epochs,
     }
 }
 
@@ -387,7 +425,8 @@ fn with_blocks<R>(
     epochs: u64,
     body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
 ) -> (R, Ran) {
-    let Prepared { work, mut picker, threads, requested } = prepare(x, y, threads, isa, nominal_block_len, default_threads().get(), epochs);
+    let Prepared { work, mut picker, threads, requested, epochs } =
+        prepare(x, y, threads, isa, nominal_block_len, default_threads().get(), epochs);
     if work.blocks() == 1 {
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
@@ -401,8 +440,8 @@ fn with_blocks<R>(
         });
         return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
-    let mut chooser = Chooser::for_threads(requested);
-    let (result, threads) = on_pool(&work, threads, None, |pool, workers, stop| {
+    let mut chooser = Chooser::for_threads(requested, epochs);
+    let (result, threads) = on_pool(&work, threads, None, picker.used(), |pool, workers, stop| {
         let mut epoch = 0u64;
         // What parked workers have cost the calling thread since it last woke them: the time it
         // summed blocks itself in pool epochs that found a worker parked (see [`WAKE_WORTH`]).
@@ -434,7 +473,7 @@ fn with_blocks<R>(
                     epoch += 1;
                     let wake = owed >= WAKE_WORTH;
                     let span = Span { first: epoch, epochs: 1, w, b, learning_rate: None, then_squared_errors: false };
-                    let any_parked = pool.publish(&span, workers, wake);
+                    let any_parked = pool.publish(&span, workers, wake, chooser.chosen.is_none());
                     // Timed where a parked worker's cost is added up, and every RETIME_EPOCHS
                     // to keep its time a block current; else the two clock reads would be ~7% of an
                     // epoch at 10^4 points.
@@ -471,7 +510,7 @@ fn with_blocks<R>(
 }
 
 fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R) -> (R, Ran) {
-    let Prepared { work, mut picker, threads, requested } = prepared;
+    let Prepared { work, mut picker, threads, requested, epochs: fit_epochs } = prepared;
     let (x, y) = (work.x, work.y);
     let n = x.len() as f64;
     if work.blocks() == 1 || threads == 1 {
@@ -483,8 +522,8 @@ fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn 
         });
         return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
-    let mut chooser = Chooser::for_threads(requested);
-    let (result, threads) = on_pool(&work, threads, Some(step), |pool, workers, stop| {
+    let mut chooser = Chooser::for_threads(requested, fit_epochs);
+    let (result, threads) = on_pool(&work, threads, Some(step), picker.used(), |pool, workers, stop| {
         // The pool's epochs are numbered across descents: the numbers tag cursors and records.
         let mut next_epoch = 1u64;
         let mut mine = Mine::new(work.blocks());
@@ -512,7 +551,7 @@ fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn 
                         };
                         // The pass after the last epoch takes the next number.
                         next_epoch += len + 1;
-                        pool.publish(&span, workers, true);
+                        pool.publish(&span, workers, true, chooser.chosen.is_none());
                         pool.descend_span(0, &span, &mut mine, times.as_mut())
                     }
                     Mode::Alone => {
@@ -571,8 +610,8 @@ fn descend_alone(
 
 /// Starts a pool of `threads` over `work` (the calling thread is thread 0), runs `run` with it
 /// once every worker runs, and stops the workers when `run` returns or unwinds.
-fn on_pool<R>(work: &Work, threads: usize, step: Option<Step>, run: impl FnOnce(&Pool, &[Thread], &StopOnDrop) -> R) -> R {
-    let pool = Pool::new(work, threads, step);
+fn on_pool<R>(work: &Work, threads: usize, step: Option<Step>, warm_isa: Isa, run: impl FnOnce(&Pool, &[Thread], &StopOnDrop) -> R) -> R {
+    let pool = Pool::new(work, threads, step, warm_isa);
     let running = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let caller_cpu = current_cpu();
@@ -801,6 +840,9 @@ struct Go {
     steps: AtomicBool,
     then_squared_errors: AtomicBool,
     stop: AtomicBool,
+    /// Whether a waiting worker warms up ([`Pool::warm_up`]): until the first span, and while
+    /// `auto` calibrates.
+    warm: AtomicBool,
 }
 
 impl Go {
@@ -967,6 +1009,9 @@ impl Mine {
 struct Pool<'a> {
     work: &'a Work<'a>,
     step: Option<Step>,
+    /// The instruction set a worker sums with while it waits for the first span (see
+    /// [`Pool::warm_up`]): the one the fit will most likely use, the widest unless one is named.
+    warm_isa: Isa,
     go: Padded<Go>,
     /// Per thread: the next block of its own run, tagged with the epoch (see [`INDEX_BITS`]).
     /// Rewound by the first thread to claim from it in a later epoch.
@@ -1025,14 +1070,15 @@ fn await_record(record: &Record, epoch: u64) -> Option<Seen> {
 }
 
 impl<'a> Pool<'a> {
-    fn new(work: &'a Work<'a>, threads: usize, step: Option<Step>) -> Pool<'a> {
+    fn new(work: &'a Work<'a>, threads: usize, step: Option<Step>, warm_isa: Isa) -> Pool<'a> {
         let blocks = work.blocks();
         let run_end = |t: usize| blocks * (t + 1) / threads;
         let run_ends: Vec<usize> = (0..threads).map(run_end).collect();
         Pool {
             work,
             step,
-            go: Padded(Go::default()),
+            warm_isa,
+            go: Padded(Go { warm: AtomicBool::new(true), ..Go::default() }),
             // Epoch 0 is never run: every run starts exhausted.
             cursors: run_ends.iter().map(|&end| Padded(AtomicU64::new(cursor_word(0, end)))).collect(),
             owners: (0..blocks).map(|block| run_ends.partition_point(|&end| end <= block)).collect(),
@@ -1066,7 +1112,8 @@ impl<'a> Pool<'a> {
 
     /// Calling thread: publishes `span` and wakes the workers that parked if `wake`; returns
     /// whether any had.
-    fn publish(&self, span: &Span, workers: &[Thread], wake: bool) -> bool {
+    fn publish(&self, span: &Span, workers: &[Thread], wake: bool, calibrating: bool) -> bool {
+        self.go.0.warm.store(calibrating, Ordering::Relaxed);
         self.go.0.write(span);
         let mut any_parked = false;
         for (parked, worker) in self.parked[1..].iter().zip(workers) {
@@ -1359,11 +1406,31 @@ impl<'a> Pool<'a> {
             .unwrap_or((0, 0.0, 0.0))
     }
 
+    /// Worker `t`, while it waits for the span after `seen` before the first span and while
+    /// `auto` calibrates (for [`START_PATIENCE`] at most): sums the first block of its run over
+    /// and over, the sums unused, so that its core's vector units are up to speed when the pool's
+    /// epochs are timed and it is awake, not parked, when they start. The calling thread is
+    /// meanwhile choosing the instruction set (in the first epoch, see [`IsaChoice`]) or summing
+    /// epochs alone. Without it, the pool's first epochs ran in the worker core's AVX-512 warm-up,
+    /// no faster than the calling thread alone (6–9 µs against 6.0–6.4 µs at 5·10^4 points; 3.5 µs
+    /// once warm), and a worker parked during the calibration's epochs alone missed the next
+    /// epochs on the pool (a wake takes longer than eight of them), so `auto` kept one thread in
+    /// 6–15 of 20 fits at 2·10^4 and 5·10^4 points (Emerald Rapids, family 6 model 207).
+    fn warm_up(&self, t: usize, seen: u64) {
+        let start = Instant::now();
+        let (x, y) = self.work.block(self.run_start(t));
+        let go = &self.go.0;
+        while go.seq.0.load(Ordering::Acquire) == seen && go.warm.load(Ordering::Relaxed) && start.elapsed() < START_PATIENCE {
+            std::hint::black_box(simd::gradient_sums(self.warm_isa, x, y, 0.0, 0.0));
+        }
+    }
+
     /// Worker `t`'s life: wait for a span, take part in it, again.
     fn serve(&self, t: usize) {
         let mut seen = 0u64;
         let mut mine = Mine::new(self.owners.len());
         loop {
+            self.warm_up(t, seen);
             wait_until(&self.parked[t].0, || self.go.0.seq.0.load(Ordering::SeqCst) != seen);
             let (seq, span) = self.go.0.read();
             seen = seq;
@@ -1527,40 +1594,65 @@ mod tests {
         values.iter().map(|&v| Duration::from_micros(v)).collect()
     }
 
-    /// Feeds `pool` and `alone` epoch times to a chooser in the order it asks for them.
-    fn choose(pool: &[u64], alone: &[u64]) -> Chooser {
-        let (mut pool, mut alone) = (micros(pool).into_iter(), micros(alone).into_iter());
-        let mut chooser = Chooser::new();
-        for _ in 0..2 * CALIBRATION_EPOCHS {
-            let mode = chooser.next();
-            let took = match mode {
-                Mode::Pool => pool.next(),
-                Mode::Alone => alone.next(),
-            };
-            chooser.record(mode, took.expect("the chooser asks for no more than it said"));
+    /// Feeds rounds of `(pool, alone)` epoch times to a chooser for a fit of `fit_epochs`, in the
+    /// order it asks for them.
+    fn choose(fit_epochs: u64, rounds: &[(&[u64], &[u64])]) -> Chooser {
+        let mut chooser = Chooser::new(fit_epochs);
+        for &(pool, alone) in rounds {
+            let (mut pool, mut alone) = (micros(pool).into_iter(), micros(alone).into_iter());
+            for _ in 0..2 * CALIBRATION_EPOCHS {
+                let mode = chooser.next();
+                let took = match mode {
+                    Mode::Pool => pool.next(),
+                    Mode::Alone => alone.next(),
+                };
+                chooser.record(mode, took.expect("the chooser asks for no more than it said"));
+            }
         }
         chooser
     }
 
     #[test]
     fn auto_times_the_pool_then_one_thread_and_keeps_the_faster_by_median() {
-        let mut chooser = Chooser::new();
+        let mut chooser = Chooser::new(1000);
         for _ in 0..CALIBRATION_EPOCHS {
             assert_eq!((chooser.next(), chooser.chosen), (Mode::Pool, None), "the pool first");
             chooser.record(Mode::Pool, Duration::from_micros(10));
         }
         assert_eq!(chooser.next(), Mode::Alone);
         // The pool faster in most epochs, one outlier each way, its settling epochs slow: the pool.
-        let faster_pool = choose(&[80, 80, 5, 6, 90, 5, 6, 5], &[9, 9, 2, 9, 10, 9, 9, 9]);
+        let faster_pool = choose(1000, &[(&[80, 80, 5, 6, 90, 5, 6, 5], &[9, 9, 2, 9, 10, 9, 9, 9])]);
         assert_eq!((faster_pool.chosen, faster_pool.threads(2)), (Some(Mode::Pool), 2));
-        // A busy second CPU: the pool waits for its worker in most epochs.
-        let busy = choose(&[30, 40, 8, 35, 50, 30, 45, 33], &[30, 30, 9, 10, 9, 9, 8, 9]);
-        assert_eq!((busy.chosen, busy.next(), busy.threads(2)), (Some(Mode::Alone), Mode::Alone, 1));
+        // A busy second CPU: the pool waits for its worker in most epochs. A short fit's share
+        // (1 000 epochs of ~9 µs: 180 µs) is spent in one round.
+        let busy = (&[30, 40, 8, 35, 50, 30, 45, 33][..], &[30, 30, 9, 10, 9, 9, 8, 9][..]);
+        let chooser = choose(1000, &[busy]);
+        assert_eq!((chooser.chosen, chooser.next(), chooser.threads(2)), (Some(Mode::Alone), Mode::Alone, 1));
+    }
+
+    #[test]
+    fn while_one_thread_leads_auto_times_more_rounds_within_its_share_of_the_fit() {
+        let slow_pool = (&[30, 30, 10, 10, 11, 10, 10, 10][..], &[9, 9, 6, 6, 6, 6, 6, 6][..]);
+        let warm_pool = (&[5, 5, 3, 3, 3, 3, 3, 3][..], &[6, 6, 6, 6, 6, 6, 6, 6][..]);
+        // A long fit: one thread leads after the first round, so another is timed, and the pool,
+        // warm by then, is kept.
+        let chooser = choose(1_000_000, &[slow_pool]);
+        assert_eq!((chooser.chosen, chooser.next()), (None, Mode::Pool), "another round");
+        let chooser = choose(1_000_000, &[slow_pool, warm_pool]);
+        assert_eq!(chooser.chosen, Some(Mode::Pool));
+        // Rounds go on only while one thread leads, up to the share: 2% of 10^6 epochs of 6 µs
+        // is 120 ms, more than the longest, 20 ms: 115 rounds of 175 µs.
+        let mut rounds = vec![slow_pool; 114];
+        let chooser = choose(1_000_000, &rounds);
+        assert_eq!(chooser.chosen, None);
+        rounds.push(slow_pool);
+        let chooser = choose(1_000_000, &rounds);
+        assert_eq!(chooser.chosen, Some(Mode::Alone), "{:?} spent", chooser.spent);
     }
 
     #[test]
     fn a_long_epoch_on_the_pool_settles_it_at_once() {
-        let mut chooser = Chooser::new();
+        let mut chooser = Chooser::new(u64::MAX);
         chooser.record(Mode::Pool, LONG_EPOCH);
         assert_eq!((chooser.chosen, chooser.next()), (Some(Mode::Pool), Mode::Pool));
         chooser.record(Mode::Alone, Duration::from_nanos(1));
