@@ -5,7 +5,9 @@ kernel to dominate train_seconds; variants are interleaved, their order turned b
 repetition (A B C, B C A, C A B …), so drift on a shared machine hits them alike and none is always
 first (on a 2-vCPU Zen 3 the run right after the limit's probe read 5-8% faster: the same code,
 simd and parallel-auto at 10^4, swapped its lead with the order). Prints ns per point per epoch (median, min–max over the repetitions) and
-the ratios the issue's targets are about. Standard library only.
+the ratios the issue's targets are about, and what each variant's runs used (threads, kernel and
+instruction set: where `auto` chose one thread, or an instruction set, in some runs only, it says
+so). Standard library only.
 
     cargo build --profile measured -p linreg --bins --examples
     python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
@@ -29,6 +31,7 @@ import struct
 import subprocess
 import sys
 from array import array
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -125,6 +128,23 @@ def print_limits(sizes, variants, limits, percent):
                 print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}")
 
 
+def print_ran_on(sizes, variants, ran_on):
+    """What each variant's runs used: threads, kernel and instruction set, with how many runs each.
+    `auto` choices show here and nowhere else: "% of the limit" is against the limit of the threads
+    a run used, so a fit that settled on one thread where two were faster reads as near its limit
+    (on an Emerald Rapids `auto` kept one thread in 4-6 of 11 fits at 2*10^4-5*10^4 points, and
+    only these counts showed it)."""
+    print("\nwhat the runs used (threads, kernel/instruction set: runs):")
+    for n in sizes:
+        parts = []
+        for v in variants:
+            used = ran_on.get((n, v))
+            if used:
+                mixed = " (MIXED)" if len(used) > 1 else ""
+                parts.append(f"{v}: " + ", ".join(f"{what} x{count}" for what, count in used.most_common()) + mixed)
+        print(f"  n = {n}: " + "; ".join(parts))
+
+
 def cpu_identity():
     """The CPU as /proc/cpuinfo names it, with its family, model and stepping (the figures belong
     to one CPU kind), and the CPUs this process may use."""
@@ -165,7 +185,7 @@ def main():
     with_limits = not args.no_limits and ORCHESTRATOR.is_file()
     if not args.no_limits and not with_limits:
         print(f"# no {ORCHESTRATOR} (`make build`): no limits, no % of limit", file=sys.stderr)
-    limits, percent = {}, {}
+    limits, percent, ran_on = {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
     for rep in range(args.repetitions):
@@ -178,6 +198,7 @@ def main():
             line = json.loads(out.stdout)
             ns_per_point = line["train_seconds"] / (n * line["epochs"]) * 1e9
             ns[(n, v)].append(ns_per_point)
+            ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}"] += 1
             limit = limits[n][-1].get(line["threads"]) if probed == n else None
             if limit:
                 # As the report does: the fit's limit counts its final MSE, one more pass than its
@@ -198,12 +219,13 @@ def main():
     print("\nratios of medians (time / time):")
     for n in sizes:
         parts = []
-        pairs = [("parallel-auto", "simd"), ("parallel-2", "reference"), ("simd", "simd-avx2")]
+        pairs = [("parallel-auto", "simd"), ("parallel-auto", "parallel-2"), ("parallel-2", "reference"), ("simd", "simd-avx2")]
         pairs += [(v, v.partition("@")[0]) for v in variants if "@" in v]
         for a, b in pairs:
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
         print(f"  n = {n}: " + ", ".join(parts))
+    print_ran_on(sizes, variants, ran_on)
     if with_limits:
         print_limits(sizes, variants, limits, percent)
 
