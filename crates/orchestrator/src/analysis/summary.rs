@@ -109,6 +109,13 @@ pub(crate) struct ImplementationSummary {
     pub diverged_at_epoch: Option<u64>,
     /// Threads the implementation reported (largest seen), when it says.
     pub threads: Option<u64>,
+    /// Measured runs that reported fewer threads than `threads`, and the fewest: a kernel that
+    /// chooses its threads by timing (`--threads auto`) and settled on fewer in some runs. Every
+    /// run is held to the limit of `threads`. Absent from summary.json when there are none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub runs_on_fewer_threads: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fewest_threads: Option<u64>,
     /// Baseline median wall / this median wall, with a bootstrap CI: > 1 means faster.
     pub speedup_vs_baseline: Option<Ratio>,
     /// The same for training time alone.
@@ -264,6 +271,13 @@ pub(crate) fn ratio_between(
     stats::ratio_of_medians(&sample(numerator), &sample(denominator), stats::seed_for(&key))
 }
 
+/// The most threads any of `measured` reported, how many reported fewer, and the fewest of those.
+fn threads_reported(measured: &[&RawRecord]) -> (Option<u64>, usize, Option<u64>) {
+    let most = measured.iter().filter_map(|r| r.threads).max();
+    let fewer: Vec<u64> = measured.iter().filter_map(|r| r.threads).filter(|t| most.is_some_and(|m| *t < m)).collect();
+    (most, fewer.len(), fewer.iter().copied().min())
+}
+
 /// One implementation at a point of `n` values where the plan asked for `planned` counted runs.
 fn summarise_implementation(
     name: &str,
@@ -299,7 +313,7 @@ fn summarise_implementation(
     let train = describe(Metric::Train);
     let first = measured.first();
     let epochs_run = first.and_then(|r| r.epochs_run).unwrap_or(0);
-    let threads = measured.iter().filter_map(|r| r.threads).max();
+    let (threads, runs_on_fewer_threads, fewest_threads) = threads_reported(&measured);
     let fits = fits::summarise(&measured, key, threads);
     // With warm fits, train_seconds is the sum of K fits: the cost of one is the warm median.
     let one_fit = match &fits {
@@ -331,6 +345,8 @@ fn summarise_implementation(
         fit_consistent: measured.iter().all(|r| first.is_some_and(|f| same_bits(r.w, f.w) && same_bits(r.b, f.b))),
         diverged_at_epoch: first.and_then(|r| r.diverged_at_epoch),
         threads,
+        runs_on_fewer_threads,
+        fewest_threads,
         speedup_vs_baseline: None,
         train_speedup_vs_baseline: None,
         memory_ratio_vs_baseline: None,

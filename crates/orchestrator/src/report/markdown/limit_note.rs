@@ -1,7 +1,8 @@
 //! Under each point's phases table: which limit its rows are held to — the bandwidth measured
 //! right before the point ran, with its spread, or the start-of-run curve's — why any row that
-//! was measured faster than its limit (above 105% of it) could be, and which rows reached the
-//! limit in their fastest run though not in their median one.
+//! was measured faster than its limit (above 105% of it) could be, which rows reached the
+//! limit in their fastest run though not in their median one, and which ran on fewer threads in
+//! some runs than the limit they are held to counts.
 
 use std::fmt::Write as _;
 
@@ -63,6 +64,40 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     if let Some(line) = at_limit_in_the_fastest_run(&rows) {
         let _ = writeln!(out, "{line}\n");
     }
+    if let Some(line) = on_fewer_threads(&rows) {
+        let _ = writeln!(out, "{line}\n");
+    }
+}
+
+/// The rows some of whose runs reported fewer threads than the row's limit counts (the most any
+/// of its runs reported). Such a run cannot reach that limit, and its row's "% of limit" says so
+/// without saying why; in a benchmark's own summary that counted each run against its own
+/// threads, `--threads auto` settling on one thread where two were 1.6× faster read as near its
+/// limit (Emerald Rapids, 4–6 of 11 fits at 2·10^4–5·10^4 points) and only the threads each run
+/// reported showed it.
+fn on_fewer_threads(rows: &[&ImplementationSummary]) -> Option<String> {
+    let named: Vec<String> = rows
+        .iter()
+        .filter(|i| i.runs_on_fewer_threads > 0)
+        .filter_map(|i| {
+            let (most, fewest) = (i.threads?, i.fewest_threads?);
+            let threads = |t: u64| if t == 1 { "1 thread".to_string() } else { format!("{t} threads") };
+            Some(format!(
+                "**{}** on {} in {} of {} runs (its limit counts {})",
+                text(&i.implementation),
+                threads(fewest),
+                i.runs_on_fewer_threads,
+                i.runs,
+                threads(most)
+            ))
+        })
+        .collect();
+    (!named.is_empty()).then(|| {
+        format!(
+            "> On fewer threads in some runs: {}. The implementation chose them itself (a Rust kernel's `--threads auto` times its first epochs on the pool and alone); those runs read low against the limit of all its threads.",
+            named.join("; ")
+        )
+    })
 }
 
 /// When the point's limit was measured, from its record: before its first run and after its last,
@@ -115,7 +150,7 @@ fn fit_passes(epochs: u64) -> String {
 mod tests {
     use super::*;
     use crate::analysis::summary::{self, tests::plan_of, tests::row};
-    use crate::records::RunStatus;
+    use crate::records::{RawRecord, RunStatus};
 
     #[test]
     fn the_limit_line_says_which_probes_were_made() {
@@ -134,6 +169,30 @@ mod tests {
         let mut only_after = PointLimitProbe::first("s", 0, bandwidth, "after".into());
         only_after.measured_after_utc = Some("after".into());
         assert_eq!(probed_when(&only_after), "measured after its last run (the probe before its first could not be made)");
+    }
+
+    #[test]
+    fn a_row_whose_runs_used_fewer_threads_is_named_with_how_many() {
+        let plan = plan_of(&["rust-parallel", "numpy"], "numpy");
+        // rust-parallel on 2 threads in two runs and on 1 in the third; numpy always on 1 (as
+        // reported by neither: no threads at all).
+        let rows: Vec<_> = [("rust-parallel", Some(2)), ("rust-parallel", Some(1)), ("rust-parallel", Some(2))]
+            .iter()
+            .enumerate()
+            .map(|(k, (name, threads))| RawRecord { threads: *threads, ..row(name, k as u32 + 1, RunStatus::Ok, 1.1, 0.01, 1.0, 1) })
+            .chain((1..=3).map(|k| row("numpy", k, RunStatus::Ok, 11.0, 0.01, 10.0, 1)))
+            .collect();
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let implementations = &summary.scenarios[0].points[0].implementations;
+        let parallel = &implementations[0];
+        assert_eq!((parallel.threads, parallel.runs_on_fewer_threads, parallel.fewest_threads), (Some(2), 1, Some(1)));
+        assert_eq!((implementations[1].runs_on_fewer_threads, implementations[1].fewest_threads), (0, None));
+        let line = on_fewer_threads(&implementations.iter().collect::<Vec<_>>()).expect("rust-parallel is named");
+        assert!(line.contains("**rust-parallel** on 1 thread in 1 of 3 runs (its limit counts 2 threads)"), "{line}");
+        assert!(!line.contains("numpy"), "{line}");
+        let same: Vec<_> = rows.iter().map(|r| RawRecord { threads: r.threads.map(|_| 2), ..r.clone() }).collect();
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&same), None);
+        assert_eq!(on_fewer_threads(&summary.scenarios[0].points[0].implementations.iter().collect::<Vec<_>>()), None);
     }
 
     #[test]
