@@ -16,6 +16,13 @@ use crate::report::escape::text;
 /// Above this fraction of its limit a row gets a line saying why it can be.
 const ABOVE_LIMIT: f64 = 1.05;
 
+/// Above this ratio between a point's probe before its runs and its probe after them (their best
+/// samples, either thread count), the note says that the machine's speed moved while the point
+/// ran: on an Emerald Rapids (family 6 model 207) the probe before the kernels scenario's 10^4
+/// point read 0.092 ns a point on one thread, the one after 0.109, and standalone probes that
+/// evening 0.117 ± 0.001; rust-simd's runs between them, 0.121 ns, read "76% of the limit".
+const PROBES_DISAGREE: f64 = 1.10;
+
 /// A row whose median run is below this fraction of its limit and whose fastest run is not is
 /// named with both: at the limit when the machine let it, the median held back by the machine.
 const AT_LIMIT: f64 = 0.90;
@@ -49,6 +56,9 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
         None => "Limit at this point: the bandwidth curve measured at the start of the run (best samples).".to_string(),
     };
     let _ = writeln!(out, "{source} {}\n", fit_passes(point.epochs));
+    if let Some(line) = environment.point_probe(scenario, point.index).and_then(probes_disagree) {
+        let _ = writeln!(out, "{line}\n");
+    }
     let above: Vec<String> = rows
         .iter()
         .filter(|i| i.outcome == Outcome::Ok)
@@ -96,6 +106,32 @@ fn on_fewer_threads(rows: &[&ImplementationSummary]) -> Option<String> {
         format!(
             "> On fewer threads in some runs: {}. The implementation chose them itself (a Rust kernel's `--threads auto` times its first epochs on the pool and alone); those runs read low against the limit of all its threads.",
             named.join("; ")
+        )
+    })
+}
+
+/// The line saying that the probes before and after the point's runs disagree by more than
+/// [`PROBES_DISAGREE`], with their best samples, if they do.
+fn probes_disagree(probe: &PointLimitProbe) -> Option<String> {
+    let [before, after] = probe.probes.as_slice() else { return None };
+    let best = |s: &BandwidthAtSize| ns_per_point(s.bytes_per_second.best);
+    let apart = |label: String, before: &BandwidthAtSize, after: &BandwidthAtSize| {
+        let (before, after) = (best(before), best(after));
+        (before.max(after) > PROBES_DISAGREE * before.min(after))
+            .then(|| format!("{label} {} ns before, {} after", format::sig3(before), format::sig3(after)))
+    };
+    let all = before.all_threads.as_ref().zip(after.all_threads.as_ref());
+    let parts: Vec<String> = [
+        apart("1 thread".into(), &before.single_thread, &after.single_thread),
+        all.and_then(|(b, a)| apart(format!("{} threads", before.threads), b, a)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "> The probes before and after this point's runs disagree: {}. The machine's speed moved while the point ran (on a shared VM its clock and its neighbours change); the limit is the faster probe, which the runs between may not have had.",
+            parts.join("; ")
         )
     })
 }
@@ -151,6 +187,38 @@ mod tests {
     use super::*;
     use crate::analysis::summary::{self, tests::plan_of, tests::row};
     use crate::records::{RawRecord, RunStatus};
+
+    #[test]
+    fn probes_that_disagree_are_named_with_both_figures() {
+        let at = |bytes_per_second: f64| BandwidthAtSize {
+            working_set_bytes: 1 << 20,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: crate::environment::probes::Spread {
+                best: bytes_per_second,
+                median: bytes_per_second,
+                worst: bytes_per_second,
+            },
+            meets_every_pass: false,
+        };
+        let probe_of = |before: f64, after: f64| {
+            let bandwidth = |single: f64| crate::environment::probes::PointBandwidth {
+                threads: 2,
+                single_thread: at(single),
+                all_threads: Some(at(1.5e11)),
+            };
+            let mut probe = PointLimitProbe::first("s", 0, bandwidth(before), "before".into());
+            probe.add_after(bandwidth(after), "after".into());
+            probe
+        };
+        // 16 bytes a point: 1.6e11 B/s is 0.1 ns, 1.28e11 B/s 0.125 ns (25% apart).
+        let line = probes_disagree(&probe_of(1.6e11, 1.28e11)).expect("25% apart");
+        assert!(line.contains("1 thread 0.100 ns before, 0.125 after"), "{line}");
+        assert!(!line.contains("2 threads"), "the all-threads probes agree: {line}");
+        assert_eq!(probes_disagree(&probe_of(1.6e11, 1.5e11)), None, "7% apart");
+        let only_before = PointLimitProbe::first("s", 0, probe_of(1.6e11, 1.0e11).bandwidth, "before".into());
+        assert_eq!(probes_disagree(&only_before), None, "one probe");
+    }
 
     #[test]
     fn the_limit_line_says_which_probes_were_made() {
