@@ -104,7 +104,7 @@ fn on_fewer_threads(rows: &[&ImplementationSummary]) -> Option<String> {
         .collect();
     (!named.is_empty()).then(|| {
         format!(
-            "> On fewer threads in some runs: {}. The implementation chose them itself (a Rust kernel's `--threads auto` times its first epochs on the pool and alone); those runs read low against the limit of all its threads.",
+            "> On fewer threads in some runs: {}. Each run reports the threads it used (a Rust kernel's `--threads auto` chooses them by timing its first epochs on the pool and alone); those runs read low against the limit of all the threads.",
             named.join("; ")
         )
     })
