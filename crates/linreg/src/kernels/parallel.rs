@@ -1058,15 +1058,16 @@ fn row_record(rows: &[RecordPair], len: usize, t: usize, epoch: u64, index: usiz
 
 /// `record` looked at up to [`QUICK_LOOKS`] times for `epoch`'s sums: the wait of most epochs,
 /// for the other thread's last block. One line a look and no clock, so that the record is seen
-/// as soon as it lands. None if it is still missing.
-fn await_record(record: &Record, epoch: u64) -> Option<Seen> {
+/// as soon as it lands. None if it is still missing; [`Behind`] if a later epoch's is there.
+fn await_record(record: &Record, epoch: u64) -> Result<Option<(f64, f64)>, Behind> {
     for _ in 0..QUICK_LOOKS {
         match record.read(epoch) {
+            Seen::Sums(sums) => return Ok(Some(sums)),
+            Seen::Later => return Err(Behind),
             Seen::Earlier => std::hint::spin_loop(),
-            seen => return Some(seen),
         }
     }
-    None
+    Ok(None)
 }
 
 impl<'a> Pool<'a> {
@@ -1154,12 +1155,8 @@ impl<'a> Pool<'a> {
         let others = if self.owners.len() >= 2 * threads { threads } else { 1 };
         let mut summed = 0;
         for victim in (t..threads).chain(0..t).take(others) {
-            if victim != t && !mine.steal_at_once {
-                match await_record(self.run_record(victim, at.epoch), at.epoch) {
-                    Some(Seen::Sums(_)) => continue,
-                    Some(Seen::Later) => return Err(Behind),
-                    _ => {}
-                }
+            if victim != t && !mine.steal_at_once && await_record(self.run_record(victim, at.epoch), at.epoch)?.is_some() {
+                continue;
             }
             let mut stole = false;
             loop {
@@ -1201,8 +1198,9 @@ impl<'a> Pool<'a> {
         self.record(t, at.epoch, block).write(at.epoch, sums);
         mine.sums[block] = (at.epoch, sums);
         let group = block / self.work.group_len;
-        if self.work.group_len > 1 && block + 1 == self.work.group_blocks(group).end {
-            if let Some(total) = mine.group_total(self.work.group_blocks(group), at.epoch) {
+        let blocks = self.work.group_blocks(group);
+        if self.work.group_len > 1 && block + 1 == blocks.end {
+            if let Some(total) = mine.group_total(blocks, at.epoch) {
                 self.group_record(t, at.epoch, group).write(at.epoch, total);
             }
         }
@@ -1265,11 +1263,7 @@ impl<'a> Pool<'a> {
             } else if let Some(sums) = mine.group_total(blocks.clone(), at.epoch) {
                 Some(sums)
             } else {
-                match await_record(self.group_record(self.owners[blocks.start], at.epoch, group), at.epoch) {
-                    Some(Seen::Sums(sums)) => Some(sums),
-                    Some(Seen::Later) => return Err(Behind),
-                    _ => None,
-                }
+                await_record(self.group_record(self.owners[blocks.start], at.epoch, group), at.epoch)?
             };
             let sums = match whole {
                 Some(sums) => sums,
@@ -1291,10 +1285,9 @@ impl<'a> Pool<'a> {
     fn block_total(&self, t: usize, mine: &mut Mine, block: usize, at: At, deadline: &mut Option<Instant>) -> Result<(f64, f64), Behind> {
         match mine.sums[block] {
             (epoch, sums) if epoch == at.epoch => Ok(sums),
-            _ => match await_record(self.record(self.owners[block], at.epoch, block), at.epoch) {
-                Some(Seen::Sums(sums)) => Ok(sums),
-                Some(Seen::Later) => Err(Behind),
-                _ => self.await_any(t, mine, block, at, deadline),
+            _ => match await_record(self.record(self.owners[block], at.epoch, block), at.epoch)? {
+                Some(sums) => Ok(sums),
+                None => self.await_any(t, mine, block, at, deadline),
             },
         }
     }
