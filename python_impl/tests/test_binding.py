@@ -2,25 +2,26 @@
 vector on every kernel, NumPy's memory read in place, a clear exception for every bad argument,
 and the GIL released while it trains. Skipped, with the reason, where the module is not built."""
 
+import sys
 import threading
 import time
 
 import numpy as np
 import pytest
 
-from test_scripts import SKIP_REASONS, TEST_B, TEST_W, TEST_X, TEST_Y, assert_close
+from test_scripts import PYTHON_IMPL, SKIP_REASONS, TEST_B, TEST_W, TEST_X, TEST_Y, assert_close
 
 if "linreg_rust.py" in SKIP_REASONS:
     pytest.skip(SKIP_REASONS["linreg_rust.py"], allow_module_level=True)
 
 import linreg_py  # noqa: E402
 
+sys.path.insert(0, str(PYTHON_IMPL))
+import linreg_rust  # noqa: E402
+from linreg_rust import address  # noqa: E402
+
 X = np.array(TEST_X)
 Y = np.array(TEST_Y)
-
-
-def address(array):
-    return array.__array_interface__["data"][0]
 
 
 def kernel_choices():
@@ -105,8 +106,6 @@ def test_the_rows_of_a_loaded_dataset_are_read_in_place(tmp_path):
 
 
 def test_the_script_loads_y_onto_x_s_line_offset_and_copies_only_then(tmp_path):
-    import linreg_rust
-
     for n, in_place in ((1003, False), (1000, True)):
         rows = np.array([np.arange(n, dtype=np.float64), np.arange(n, dtype=np.float64) * 2.0 + 1.0])
         np.save(tmp_path / "data.npy", rows)
