@@ -43,7 +43,7 @@
 //!
 //! **Waiting.** Inside a run of epochs no thread sleeps: every wait is for a block in flight,
 //! bounded by one block's time. Between runs (and between driven epochs) a worker spins on the
-//! run's number for [`SPIN_ROUNDS`] rounds and only then parks (a futex on Linux); the calling
+//! run's number for [`SPIN_WAIT`] and only then parks (a futex on Linux); the calling
 //! thread checks its flag and unparks it when it publishes a run (for driven epochs, only if
 //! epochs are long enough for that to pay, [`WAKE_WORTH`]), so in the steady state an epoch makes
 //! no system call.
@@ -55,7 +55,7 @@
 //! a waiter that spins burns the time slice its partner needs, and a long `pause` loop makes KVM's
 //! pause filter exit to the host and give the vCPU away, which is the likely reason an earlier
 //! spin of 16k `pause`s (~0.7 ms here) then a condvar was erratic (26–115 ms at 10^4 points, 1000
-//! epochs). A bound of ~10 µs covers the wait of an epoch where both threads run, and gives the
+//! epochs). A bound of ~20 µs covers the wait of an epoch where both threads run, and gives the
 //! CPU up soon when they do not.
 
 use std::num::NonZeroUsize;
@@ -105,10 +105,10 @@ pub const CALIBRATION_EPOCHS: usize = 8;
 /// epochs (10^6 points and more) spends none of them alone.
 const LONG_EPOCH: Duration = Duration::from_micros(100);
 
-/// Rounds of a wait that spin (one `pause` each, 42 ns measured on Zen 5) before the thread parks:
-/// ~20 µs, more than the calling thread's end of an epoch (about one block plus adding the blocks)
-/// when both threads run. See the module comment for why the bound is short.
-const SPIN_ROUNDS: u32 = 512;
+/// How long a waiting worker spins before it parks: more than the calling thread's end of an
+/// epoch (about one block plus adding the blocks) when both threads run. See the module comment
+/// for why the bound is short. Spun in `pause`s, as many as fit in it ([`pauses_in`]).
+const SPIN_WAIT: Duration = Duration::from_micros(20);
 
 /// Bits of a cursor (a block index) or of a `summed_by` word (a thread index) below the epoch
 /// number (mod 2^40) that tags them, so that a thread that slept through an epoch can neither claim
@@ -662,9 +662,42 @@ const RETIME_EPOCHS: u64 = 16;
 /// cores, so that a worker finishing at the same moment is not summed over again.
 const PATIENCE_SLACK: Duration = Duration::from_micros(2);
 
-/// Looks at a missing block's record before a thread starts its clock (see
-/// [`await_record`]): at 40–60 ns a `pause`, a few µs, more than most epochs wait.
-const QUICK_LOOKS: u32 = 64;
+/// How long a thread looks at a missing record, a `pause` between looks, before it does
+/// anything else (see [`await_sums`]): before it looks at another's cursor to steal, before it
+/// reads a group's blocks one by one, before it starts its clock. About half a block's time at
+/// 10^5 points; measured (Emerald Rapids, family 6 model 207, `linreg` processes at 10^5 points on
+/// two threads, 21 alternating rounds): waits of 0.2 µs and 0.8 µs level, 3.4 µs 3.5% slower.
+/// A time, not a count: a `pause` takes 11 ns on that CPU and 42 ns on a Zen 5, and the 64 looks
+/// this once was waited 0.8 µs on the one and ~3 µs on the other.
+const QUICK_WAIT: Duration = Duration::from_nanos(800);
+
+/// `pause`s a round and rounds of them timed, the fastest counting (see [`pause_time`]).
+const PAUSES_A_ROUND: u32 = 128;
+const PAUSE_ROUNDS: usize = 3;
+
+/// One `pause` (`std::hint::spin_loop`) on this CPU, measured once a process, when the first pool
+/// starts: the fastest of a few rounds (4–16 µs in all), so that a round cut by an interrupt does
+/// not count. Waits are given as times ([`QUICK_WAIT`], [`SPIN_WAIT`]) and looked or spun in
+/// pauses, a count that depends on the CPU by a factor of four.
+fn pause_time() -> Duration {
+    static PAUSE: OnceLock<Duration> = OnceLock::new();
+    *PAUSE.get_or_init(|| {
+        let round = || {
+            let start = Instant::now();
+            for _ in 0..PAUSES_A_ROUND {
+                std::hint::spin_loop();
+            }
+            start.elapsed()
+        };
+        (0..PAUSE_ROUNDS).map(|_| round()).min().unwrap_or_default() / PAUSES_A_ROUND
+    })
+}
+
+/// The `pause`s that fit in `wait` on this CPU, one at least.
+fn pauses_in(wait: Duration) -> u32 {
+    let pauses = wait.as_nanos() / pause_time().as_nanos().max(1);
+    u32::try_from(pauses).unwrap_or(u32::MAX).max(1)
+}
 
 /// The data and how it is cut into blocks, and the blocks into groups.
 struct Work<'a> {
@@ -1003,6 +1036,11 @@ impl Mine {
     fn group_total(&self, blocks: std::ops::Range<usize>, epoch: u64) -> Option<(f64, f64)> {
         self.sums[blocks].iter().try_fold((0.0, 0.0), |total, &(tag, sums)| (tag == epoch).then(|| add(total, sums)))
     }
+
+    /// Whether this thread summed any of `blocks` in `epoch`.
+    fn summed_any(&self, blocks: std::ops::Range<usize>, epoch: u64) -> bool {
+        self.sums[blocks].iter().any(|&(tag, _)| tag == epoch)
+    }
 }
 
 /// What the threads share. Thread 0 is the calling thread.
@@ -1032,6 +1070,10 @@ struct Pool<'a> {
     group_records: Vec<RecordPair>,
     /// Per thread, in a descent.
     progress: Vec<Padded<Progress>>,
+    /// Looks a thread waits for a record ([`QUICK_WAIT`]) and rounds a waiting worker spins
+    /// before it parks ([`SPIN_WAIT`]), in `pause`s on this CPU.
+    quick_looks: u32,
+    spin_rounds: u32,
 }
 
 fn cursor_word(epoch: u64, block: usize) -> u64 {
@@ -1056,12 +1098,13 @@ fn row_record(rows: &[RecordPair], len: usize, t: usize, epoch: u64, index: usiz
     &rows[row + index / RECORDS_A_PAIR].0[index % RECORDS_A_PAIR]
 }
 
-/// `record` looked at up to [`QUICK_LOOKS`] times for `epoch`'s sums: the wait of most epochs,
-/// for the other thread's last block. One line a look and no clock, so that the record is seen
-/// as soon as it lands. None if it is still missing; [`Behind`] if a later epoch's is there.
-fn await_record(record: &Record, epoch: u64) -> Result<Option<(f64, f64)>, Behind> {
-    for _ in 0..QUICK_LOOKS {
-        match record.read(epoch) {
+/// Sums looked for up to `looks` times (`look`: a record's [`Record::read`] for the epoch, or a
+/// few), a `pause` between looks: the wait of most epochs, for the other thread's last block.
+/// One line a look and no clock, so that the record is seen as soon as it lands. None if they
+/// are still missing; [`Behind`] if a later epoch's are there.
+fn await_sums(looks: u32, look: impl Fn() -> Seen) -> Result<Option<(f64, f64)>, Behind> {
+    for _ in 0..looks {
+        match look() {
             Seen::Sums(sums) => return Ok(Some(sums)),
             Seen::Later => return Err(Behind),
             Seen::Earlier => std::hint::spin_loop(),
@@ -1088,6 +1131,8 @@ impl<'a> Pool<'a> {
             records: (0..threads * 2 * blocks.div_ceil(RECORDS_A_PAIR)).map(|_| RecordPair::default()).collect(),
             group_records: (0..threads * 2 * work.groups().div_ceil(RECORDS_A_PAIR)).map(|_| RecordPair::default()).collect(),
             progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
+            quick_looks: pauses_in(QUICK_WAIT),
+            spin_rounds: pauses_in(SPIN_WAIT),
         }
     }
 
@@ -1132,7 +1177,7 @@ impl<'a> Pool<'a> {
     /// what is left of the others' (a run of one block is in flight by the time another thread
     /// could take it). Returns how many it summed.
     ///
-    /// Before it looks at another's cursor, a thread waits a few looks ([`await_record`]) for the
+    /// Before it looks at another's cursor, a thread waits a few looks ([`await_sums`]) for the
     /// record of that run's last block (its group's, where it has one), unless its last look at a
     /// run found blocks to take: a look at the cursor shares its line, and the owner's next
     /// claim must then take it back from the other core, on its way through the epoch. Stealing
@@ -1155,7 +1200,10 @@ impl<'a> Pool<'a> {
         let others = if self.owners.len() >= 2 * threads { threads } else { 1 };
         let mut summed = 0;
         for victim in (t..threads).chain(0..t).take(others) {
-            if victim != t && !mine.steal_at_once && await_record(self.run_record(victim, at.epoch), at.epoch)?.is_some() {
+            if victim != t
+                && !mine.steal_at_once
+                && await_sums(self.quick_looks, || self.run_record(victim, at.epoch).read(at.epoch))?.is_some()
+            {
                 continue;
             }
             let mut stole = false;
@@ -1229,13 +1277,14 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// `block`'s sums of `epoch`, from its run's owner's row or, if another thread summed it,
-    /// from that one's.
-    fn read(&self, block: usize, epoch: u64) -> Seen {
+    /// `block`'s sums of `epoch`, as recorded by a thread other than `t` (which keeps its own,
+    /// [`Mine`]): from its run's owner's row or, if another thread summed it, from that one's. On
+    /// two threads, one record: the other thread's.
+    fn read_others(&self, t: usize, block: usize, epoch: u64) -> Seen {
         let owner = self.owners[block];
         let mut later = false;
-        for t in std::iter::once(owner).chain((0..self.threads()).filter(|&t| t != owner)) {
-            match self.record(t, epoch, block).read(epoch) {
+        for row in std::iter::once(owner).chain((0..self.threads()).filter(|&row| row != owner)).filter(|&row| row != t) {
+            match self.record(row, epoch, block).read(epoch) {
                 Seen::Sums(sums) => return Seen::Sums(sums),
                 Seen::Later => later = true,
                 Seen::Earlier => {}
@@ -1253,6 +1302,14 @@ impl<'a> Pool<'a> {
     /// from its owner's group record, else block by block. A block still missing after the
     /// thread's patience (its thread is off its CPU) is claimed, or summed again if in flight,
     /// here.
+    ///
+    /// A group that `t` summed in part, with another thread (one took blocks of the other's run),
+    /// has no total recorded, and is read block by block at once. Before, both threads waited
+    /// their quick looks for a group total nobody writes, and the owner looked for the block
+    /// taken from it in its own row: a steal left its victim further behind, so that the next
+    /// epoch's look found it late again. 400–3 000 steals a fit of 10^4 epochs at 10^5 points on
+    /// two threads, 30–330 since, and the fit 5–8% faster (Emerald Rapids, family 6 model 207,
+    /// `linreg` processes, 15–21 alternating rounds).
     fn total(&self, t: usize, mine: &mut Mine, at: At) -> Result<(f64, f64), Behind> {
         let mut total = (0.0, 0.0);
         let mut deadline = None;
@@ -1262,8 +1319,11 @@ impl<'a> Pool<'a> {
                 None
             } else if let Some(sums) = mine.group_total(blocks.clone(), at.epoch) {
                 Some(sums)
+            } else if mine.summed_any(blocks.clone(), at.epoch) {
+                // Shared between this thread and another: nobody records the group's total.
+                None
             } else {
-                await_record(self.group_record(self.owners[blocks.start], at.epoch, group), at.epoch)?
+                await_sums(self.quick_looks, || self.group_record(self.owners[blocks.start], at.epoch, group).read(at.epoch))?
             };
             let sums = match whole {
                 Some(sums) => sums,
@@ -1280,24 +1340,25 @@ impl<'a> Pool<'a> {
         Ok(total)
     }
 
-    /// `block`'s sums of `at`'s epoch, whoever summed them: the thread's own, its owner's
-    /// record, or any (see [`Pool::await_any`]).
+    /// `block`'s sums of `at`'s epoch, whoever summed them: the thread's own, or another's
+    /// record (see [`Pool::read_others`], [`Pool::await_any`]). A block of the thread's own run
+    /// that it did not sum was taken by another: on two threads, the one row it looks at.
     fn block_total(&self, t: usize, mine: &mut Mine, block: usize, at: At, deadline: &mut Option<Instant>) -> Result<(f64, f64), Behind> {
         match mine.sums[block] {
             (epoch, sums) if epoch == at.epoch => Ok(sums),
-            _ => match await_record(self.record(self.owners[block], at.epoch, block), at.epoch)? {
+            _ => match await_sums(self.quick_looks, || self.read_others(t, block, at.epoch))? {
                 Some(sums) => Ok(sums),
                 None => self.await_any(t, mine, block, at, deadline),
             },
         }
     }
 
-    /// `block`'s sums from any row, waited for until `deadline` (set at the first block that
+    /// `block`'s sums from another's row, waited for until `deadline` (set at the first block that
     /// needs it, the thread's patience from then), then taken.
     fn await_any(&self, t: usize, mine: &mut Mine, block: usize, at: At, deadline: &mut Option<Instant>) -> Result<(f64, f64), Behind> {
         let deadline = *deadline.get_or_insert_with(|| Instant::now() + mine.patience());
         loop {
-            match self.read(block, at.epoch) {
+            match self.read_others(t, block, at.epoch) {
                 Seen::Sums(sums) => return Ok(sums),
                 Seen::Later => return Err(Behind),
                 Seen::Earlier => {}
@@ -1315,7 +1376,7 @@ impl<'a> Pool<'a> {
         loop {
             let claimed = match self.claim(self.owners[block], at.epoch) {
                 Claim::Block(claimed) => claimed,
-                Claim::Done => match self.read(block, at.epoch) {
+                Claim::Done => match self.read_others(t, block, at.epoch) {
                     Seen::Sums(sums) => return Ok(sums),
                     Seen::Later => return Err(Behind),
                     Seen::Earlier => block,
@@ -1424,7 +1485,7 @@ impl<'a> Pool<'a> {
         let mut mine = Mine::new(self.owners.len());
         loop {
             self.warm_up(t, seen);
-            wait_until(&self.parked[t].0, || self.go.0.seq.0.load(Ordering::SeqCst) != seen);
+            wait_until(&self.parked[t].0, self.spin_rounds, || self.go.0.seq.0.load(Ordering::SeqCst) != seen);
             let (seq, span) = self.go.0.read();
             seen = seq;
             if self.go.0.stop.load(Ordering::Acquire) {
@@ -1504,12 +1565,12 @@ fn leave_cpu(cpu: Option<usize>) {
 /// How long the calling thread waits for its workers to start before the first epoch.
 const START_PATIENCE: Duration = Duration::from_millis(10);
 
-/// Spins on `ready` for [`SPIN_ROUNDS`], then parks until it holds, waking every [`PARK_TIMEOUT`]
+/// Spins on `ready` for `rounds` `pause`s ([`SPIN_WAIT`]), then parks until it holds, waking every [`PARK_TIMEOUT`]
 /// to look again. `parked` is the waiter's flag: set (sequentially consistent) before its last
 /// look, so that whoever makes `ready` true either is seen by that look or sees the flag and may
 /// unpark the waiter.
-fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
-    for _ in 0..SPIN_ROUNDS {
+fn wait_until(parked: &AtomicBool, rounds: u32, ready: impl Fn() -> bool) {
+    for _ in 0..rounds {
         if ready() {
             return;
         }
@@ -1524,7 +1585,7 @@ fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
         std::thread::park_timeout(PARK_TIMEOUT);
         parked.store(false, Ordering::Relaxed);
         // Spin again before parking again: epochs may be running that nobody wakes us for.
-        for _ in 0..SPIN_ROUNDS {
+        for _ in 0..rounds {
             if ready() {
                 return;
             }
@@ -1533,7 +1594,6 @@ fn wait_until(parked: &AtomicBool, ready: impl Fn() -> bool) {
     }
 }
 
-/// Tells the workers to return and wakes them: a last epoch with `stop` set.
 /// Tells the workers to return and wakes them.
 struct StopOnDrop<'a> {
     pool: &'a Pool<'a>,
@@ -1903,6 +1963,37 @@ mod tests {
         let block = |k: usize| work.block_sums(k, 0.5, -0.25);
         let half = |blocks: std::ops::Range<usize>| blocks.map(block).fold((0.0, 0.0), add);
         assert_eq!(work.sum_in_order(0.5, -0.25), add(add((0.0, 0.0), half(0..16)), half(16..32)));
+    }
+
+    #[test]
+    fn a_group_two_threads_shared_is_added_from_its_blocks_without_waiting_for_a_total() {
+        // Two runs of four blocks, a group each; thread 1 takes the last block of thread 0's run.
+        // Nobody then records group 0's total: each thread reads its blocks at once, thread 0
+        // its own taken block from thread 1's row. Looks without end, so that a wait for a
+        // record that never comes would not end either; it is run apart and given 10 s.
+        let (x, y) = data(128);
+        let (x, y): (&'static [f64], &'static [f64]) = (x.leak(), y.leak());
+        let work: &'static Work<'static> = Box::leak(Box::new(Work::new(x, y, OnceLock::from(Isa::PORTABLE), 16, 2)));
+        let mut pool = Pool::new(work, 2, None, Isa::PORTABLE);
+        assert_eq!((work.blocks(), work.group_len, &pool.run_ends[..]), (8, 4, &[4, 8][..]));
+        pool.quick_looks = u32::MAX;
+        let pool: &'static Pool<'static> = Box::leak(Box::new(pool));
+        let at = At { pass: Pass::Gradient, epoch: 1, w: 0.5, b: -0.25 };
+        let (mut zero, mut one) = (Mine::new(8), Mine::new(8));
+        for block in 0..3 {
+            pool.sum_block(0, &mut zero, block, at);
+        }
+        for block in 3..8 {
+            pool.sum_block(1, &mut one, block, at);
+        }
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let totals = (pool.total(0, &mut zero, at).ok(), pool.total(1, &mut one, at).ok());
+            sender.send(totals).ok();
+        });
+        let totals = receiver.recv_timeout(Duration::from_secs(10)).expect("the totals come without waiting for a group's");
+        let want = Some(work.sum_in_order(at.w, at.b));
+        assert_eq!(totals, (want, want));
     }
 
     #[test]
