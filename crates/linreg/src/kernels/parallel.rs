@@ -1565,10 +1565,10 @@ fn leave_cpu(cpu: Option<usize>) {
 /// How long the calling thread waits for its workers to start before the first epoch.
 const START_PATIENCE: Duration = Duration::from_millis(10);
 
-/// Spins on `ready` for `rounds` `pause`s ([`SPIN_WAIT`]), then parks until it holds, waking every [`PARK_TIMEOUT`]
-/// to look again. `parked` is the waiter's flag: set (sequentially consistent) before its last
-/// look, so that whoever makes `ready` true either is seen by that look or sees the flag and may
-/// unpark the waiter.
+/// Spins on `ready` for `rounds` `pause`s ([`SPIN_WAIT`]), then parks until it holds, waking
+/// every [`PARK_TIMEOUT`] to look again. `parked` is the waiter's flag: set (sequentially
+/// consistent) before its last look, so that whoever makes `ready` true either is seen by that
+/// look or sees the flag and may unpark the waiter.
 fn wait_until(parked: &AtomicBool, rounds: u32, ready: impl Fn() -> bool) {
     for _ in 0..rounds {
         if ready() {
