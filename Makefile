@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-python-rust clean
 
 all: build
 
@@ -169,6 +169,15 @@ test-browser: test-e2e
 # interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
 bench-engine: build
 	bash tests/benchmarks/engine_vs_hyperfine.sh
+
+# The Rust kernels against the limit a report sets beside each point, outside a report, on the CPU
+# at hand (crates/linreg/benches/standalone.py; a benchmark: it prints the CPU, ns a point an epoch,
+# % of the limit probed before each repetition and what each run used; it asserts nothing). About
+# 8 minutes with nothing else running; KERNEL_ARGS replaces its sizes, variants or repetitions.
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7 --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11
+bench-kernels: build-core
+	$(CARGO) build --profile measured -p linreg --bins --examples
+	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)
 
 # Python calling the Rust kernels (python-rust) against the same kernels in the linreg binary at
 # 10^6 and 10^7 points, and python-numpy's peak memory beside them (a benchmark: its report says

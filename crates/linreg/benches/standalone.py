@@ -219,12 +219,12 @@ def main():
     print("\nratios of medians (time / time):")
     for n in sizes:
         parts = []
-        pairs = [("parallel-auto", "simd"), ("parallel-auto", "parallel-2"), ("parallel-2", "reference"), ("simd", "simd-avx2")]
+        pairs = [("parallel-auto", "simd"), ("parallel-auto", "parallel-2"), ("parallel-2", "reference"), ("parallel-2", "reference-symmetric"), ("simd", "simd-avx2")]
         pairs += [(v, v.partition("@")[0]) for v in variants if "@" in v]
         for a, b in pairs:
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
-        print(f"  n = {n}: " + ", ".join(parts))
+        print(f"  n = {n}: " + (", ".join(parts) or "(no two variants of a pair ran)"))
     print_ran_on(sizes, variants, ran_on)
     if with_limits:
         print_limits(sizes, variants, limits, percent)
