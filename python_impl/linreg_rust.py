@@ -10,7 +10,7 @@ This is the pattern of polars or pydantic-core: Python for the glue, compiled co
 Optional: the module is built by `make venv` where cargo and maturin are available.
 
 The kernel is `parallel` with `--threads auto`, the fastest of the `linreg` binary (every core
-from 4 096 points on, unless its first epochs measure one thread faster); `--kernel scalar|simd|parallel` picks another. Each
+from 4 096 points on, unless, in a fit of 400 epochs or more, its first epochs measure one thread faster); `--kernel scalar|simd|parallel` picks another. Each
 fit is one call, so the parallel kernel starts its threads in every fit (the `linreg` binary
 starts them once, before its clock).
 

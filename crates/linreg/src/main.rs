@@ -34,8 +34,8 @@ struct Args {
     /// portable [default: auto]
     #[arg(long, value_name = "ISA")]
     isa: Option<String>,
-    /// Threads of the parallel kernel: auto (every core from 4 096 points on, unless
-    /// its first epochs measure one thread faster) or N
+    /// Threads of the parallel kernel: auto (every core from 4 096 points on, unless, in a
+    /// fit of 400 epochs or more, its first epochs measure one thread faster) or N
     /// [default: auto]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     threads: Option<String>,

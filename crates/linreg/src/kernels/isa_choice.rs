@@ -71,7 +71,7 @@ const ROUNDS: usize = 3;
 /// The share of a fit's estimated time the choosing may take (beyond [`ROUNDS`] rounds): enough,
 /// on a fit of 10^4 points and 10 000 epochs, to time past the Emerald Rapids' AVX-512 warm-up
 /// (~0.6 ms of a ~17 ms fit, estimated at ~35 ms from the widest's first, slow, round).
-const SHARE: f64 = 0.02;
+pub(crate) const SHARE: f64 = 0.02;
 
 /// The longest the choosing takes, however long the fit: a bound on what it can waste, thirty
 /// times the longest warm-up measured (Emerald Rapids, ~0.6 ms).
