@@ -2004,19 +2004,34 @@ mod tests {
         assert_eq!(work.sum_in_order(0.5, -0.25), add(add((0.0, 0.0), half(0..16)), half(16..32)));
     }
 
+    /// A pool of two threads (not started) over `n` points in blocks of `block`, grouped by two
+    /// cores, its quick looks `quick_looks` if given: for tests that play its threads' parts by
+    /// hand. Leaked with its data, so that a part can run on a thread of its own.
+    fn pool_of_two(n: usize, block: usize, quick_looks: Option<u32>) -> &'static Pool<'static> {
+        let (x, y) = data(n);
+        let work = Box::leak(Box::new(Work::new(x.leak(), y.leak(), OnceLock::from(Isa::PORTABLE), block, 2)));
+        let mut pool = Pool::new(work, 2, None, Isa::PORTABLE);
+        pool.quick_looks = quick_looks.unwrap_or(pool.quick_looks);
+        Box::leak(Box::new(pool))
+    }
+
+    /// `part`'s result, run on a thread of its own and given 10 s: a wait that does not end fails
+    /// the test (`expecting` says what should have come) instead of hanging it.
+    fn within_10_s<T: Send + 'static>(expecting: &str, part: impl FnOnce() -> T + Send + 'static) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(part()).ok());
+        receiver.recv_timeout(Duration::from_secs(10)).expect(expecting)
+    }
+
     #[test]
     fn a_group_two_threads_shared_is_added_from_its_blocks_without_waiting_for_a_total() {
         // Two runs of four blocks, a group each; thread 1 takes the last block of thread 0's run.
         // Nobody then records group 0's total: each thread reads its blocks at once, thread 0
         // its own taken block from thread 1's row. Looks without end, so that a wait for a
         // record that never comes would not end either; it is run apart and given 10 s.
-        let (x, y) = data(128);
-        let (x, y): (&'static [f64], &'static [f64]) = (x.leak(), y.leak());
-        let work: &'static Work<'static> = Box::leak(Box::new(Work::new(x, y, OnceLock::from(Isa::PORTABLE), 16, 2)));
-        let mut pool = Pool::new(work, 2, None, Isa::PORTABLE);
+        let pool = pool_of_two(128, 16, Some(u32::MAX));
+        let work = pool.work;
         assert_eq!((work.blocks(), work.group_len, &pool.run_ends[..]), (8, 4, &[4, 8][..]));
-        pool.quick_looks = u32::MAX;
-        let pool: &'static Pool<'static> = Box::leak(Box::new(pool));
         let at = At { pass: Pass::Gradient, epoch: 1, w: 0.5, b: -0.25 };
         let (mut zero, mut one) = (Mine::new(8), Mine::new(8));
         for block in 0..3 {
@@ -2025,12 +2040,9 @@ mod tests {
         for block in 3..8 {
             pool.sum_block(1, &mut one, block, at);
         }
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let totals = (pool.total(0, &mut zero, at).ok(), pool.total(1, &mut one, at).ok());
-            sender.send(totals).ok();
+        let totals = within_10_s("the totals come without waiting for a group's", move || {
+            (pool.total(0, &mut zero, at).ok(), pool.total(1, &mut one, at).ok())
         });
-        let totals = receiver.recv_timeout(Duration::from_secs(10)).expect("the totals come without waiting for a group's");
         let want = Some(work.sum_in_order(at.w, at.b));
         assert_eq!(totals, (want, want));
     }
@@ -2041,14 +2053,11 @@ mod tests {
         // nothing timed yet (2 µs); once it has taken the block, it takes the next at once even
         // with an hour's patience, until a quick look finds thread 1's record again. Run apart
         // and given 10 s, as a wait of an hour would not end.
-        let (x, y) = data(64);
-        let (x, y): (&'static [f64], &'static [f64]) = (x.leak(), y.leak());
-        let work: &'static Work<'static> = Box::leak(Box::new(Work::new(x, y, OnceLock::from(Isa::PORTABLE), 32, 2)));
-        let pool: &'static Pool<'static> = Box::leak(Box::new(Pool::new(work, 2, None, Isa::PORTABLE)));
+        let pool = pool_of_two(64, 32, None);
+        let work = pool.work;
         assert_eq!((work.blocks(), &pool.run_ends[..]), (2, &[1, 2][..]));
         let at = |epoch| At { pass: Pass::Gradient, epoch, w: 0.5, b: -0.25 };
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let epochs = within_10_s("a block taken once is taken at once after", move || {
             let (mut zero, mut one) = (Mine::new(2), Mine::new(2));
             let epoch = |zero: &mut Mine, epoch| {
                 pool.sum_block(0, zero, 0, at(epoch));
@@ -2059,9 +2068,8 @@ mod tests {
             let second = epoch(&mut zero, 2);
             pool.sum_block(1, &mut one, 1, at(3));
             let back = epoch(&mut zero, 3);
-            sender.send([first, second, back]).ok();
+            [first, second, back]
         });
-        let epochs = receiver.recv_timeout(Duration::from_secs(10)).expect("a block taken once is taken at once after");
         let sums = Some(work.sum_in_order(0.5, -0.25));
         assert_eq!(epochs, [(sums, true), (sums, true), (sums, false)]);
     }
