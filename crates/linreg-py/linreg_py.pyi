@@ -52,8 +52,8 @@ def fit(
     while the epochs run: do not write to x or y from another thread meanwhile.
 
     kernel, isa, threads: as the `linreg` binary's --kernel, --isa (default "auto": the fastest
-    of this CPU's vector instruction sets, timed on the data in the first epoch; Fit.kernel names
-    the one used) and --threads (parallel only; default "auto").
+    of this CPU's vector instruction sets, timed on the data in the first epoch past the widest
+    set's warm-up, the widest in a fit too short for that; Fit.kernel names the one used) and --threads (parallel only; default "auto").
 
     Raises TypeError for a value that is not an ndarray, not float64 (native byte order), or an
     epochs / learning_rate / threads of the wrong type; ValueError for the wrong shape, a strided

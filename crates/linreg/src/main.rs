@@ -30,8 +30,9 @@ struct Args {
     #[arg(long, value_name = "NAME", default_value = "scalar")]
     kernel: String,
     /// Instruction set of the simd and parallel kernels: auto (the fastest of the CPU's vector
-    /// sets on the first block of the data, timed in the first epoch), avx512, avx2 (AVX2+FMA) or
-    /// portable [default: auto]
+    /// sets on the first block of the data, timed in the first epoch past the widest set's
+    /// warm-up; the widest in a fit too short for that), avx512, avx2 (AVX2+FMA) or portable
+    /// [default: auto]
     #[arg(long, value_name = "ISA")]
     isa: Option<String>,
     /// Threads of the parallel kernel: auto (every core from 4 096 points on, unless, in a

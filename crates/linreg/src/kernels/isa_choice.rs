@@ -11,17 +11,24 @@
 //! from one instruction set — the same bits as naming that one with `--isa` — and the time the
 //! choice takes is inside the first epoch, counted in the training time like any other.
 //!
-//! How long it times depends on how long the fit will be, because the fastest set does too. On an
-//! Intel Emerald Rapids (family 6 model 207) AVX-512 summed 10^4 points at 0.33–0.44 ns a point
-//! for the first 0.3–0.5 ms of a process and at 0.17 ns from ~0.6 ms on, while AVX2 ran at
-//! 0.25 → 0.20 ns throughout: the core brings its 512-bit units up to speed (and changes its
-//! clock) only once they are in use. A choice timed over a few microseconds, as it first was, saw
-//! only the warm-up, and kept AVX2 for fits that ran 17% faster on AVX-512. So while a narrower
-//! set leads, the candidates take turns until the choosing has taken [`SHARE`] of the fit's
-//! estimated time (its epochs at the widest set's first timed pace), at most [`LONGEST`]: a short
-//! fit, over before any warm-up ends, gets the set that is fastest for it (AVX2 there), a long one
-//! the set that is fastest once warm — the best round of each, wherever in the window it fell.
-//! Where the widest leads after [`ROUNDS`] rounds it is kept at once (see [`enough`]).
+//! The widest set also starts slow. On an Intel Emerald Rapids (family 6 model 207) AVX-512 summed
+//! 10–80% slower than AVX2 for the first 50–150 µs of the choosing (up to 400 µs in 2 of 10
+//! processes at 10^4 points), and 12–33% faster in every process from then on: the core brings its
+//! 512-bit units up to speed (and changes its clock) only once they are in use. A lead a narrower
+//! set shows before then is the widest's warm-up, not its speed — and it misled the choice that
+//! used to time a short fit over a share of it (64 µs at 10^5 points × 100 epochs): that choice
+//! kept AVX2 in about half such fits, which ran 15–30% slower than on AVX-512, as every fit of
+//! 1 000 to 10^6 points did however short (on this CPU no fit measured ran faster on AVX2 by more
+//! than the noise). So the rounds timed in the first [`WARM_UP`] are forgotten once it has passed,
+//! and a fit too short to afford the choosing past it — [`SHARE`] of the fit's estimated time
+//! (its epochs at the widest set's first timed pace), at most [`LONGEST`] — keeps the widest
+//! without a race: a warm-up only ever makes the widest look slower than it will be, so where the
+//! choosing cannot see past it, what it sees is no evidence against the widest. A long fit times
+//! the sets in turns until its budget is spent, and keeps the best after the warm-up; where the
+//! widest leads after [`ROUNDS`] rounds it is kept at once (see [`enough`]). The cost of this rule
+//! falls on a CPU whose narrower set really is faster: on a Zen 5, AVX2 summed 4–9% faster between
+//! 4 000 and 20 000 points (in long runs), and a fit there estimated under 25 ms (at the widest's
+//! first pace) now keeps AVX-512 without timing AVX2.
 //!
 //! A CPU with one vector instruction set (AVX2 alone, as on the Zen 1 and Zen 3 met so far) has
 //! nothing to choose and times nothing. The portable code is never a candidate where vectors exist:
@@ -68,13 +75,19 @@ impl IsaChoice {
 /// all of them.
 const ROUNDS: usize = 3;
 
-/// The share of a fit's estimated time the choosing may take (beyond [`ROUNDS`] rounds): enough,
-/// on a fit of 10^4 points and 10 000 epochs, to time past the Emerald Rapids' AVX-512 warm-up
-/// (~0.6 ms of a ~17 ms fit, estimated at ~35 ms from the widest's first, slow, round).
+/// The share of a fit's estimated time the choosing may take (beyond [`ROUNDS`] rounds).
 pub(crate) const SHARE: f64 = 0.02;
 
-/// The longest the choosing takes, however long the fit: a bound on what it can waste, thirty
-/// times the longest warm-up measured (Emerald Rapids, ~0.6 ms).
+/// How long the choosing runs before a round counts: the longest warm-up of the widest set
+/// measured (Emerald Rapids, 400 µs; 50–150 µs in most processes), with a margin. A warm-up can
+/// only be measured by running through it, which is the cost a short fit cannot pay, so this is a
+/// bound taken from the CPUs met rather than a calibration; a CPU whose warm-up is longer would
+/// show as a narrower set chosen in long fits that then run slower on it than on the widest
+/// (`standalone.py --variants simd,simd-avx2` compares the two on any CPU).
+const WARM_UP: Duration = Duration::from_micros(500);
+
+/// The longest the choosing takes, however long the fit: a bound on what it can waste, forty
+/// times [`WARM_UP`].
 const LONGEST: Duration = Duration::from_millis(20);
 
 /// A narrower instruction set replaces the widest only when its best round is at least this much
@@ -98,7 +111,7 @@ pub struct Picker<'a> {
     /// How many times the fit will sum as many points as the sample holds (its epochs times the
     /// data's length over the sample's): what the choosing's budget is a share of.
     sample_passes: f64,
-    /// Rounds timed by the choosing (0 until it has been made, or when nothing was timed).
+    /// Rounds of the choosing's race (0 until it has been made, or when no race was run).
     timed_rounds: usize,
 }
 
@@ -139,35 +152,75 @@ impl<'a> Picker<'a> {
 
     #[cold]
     fn calibrate(&mut self, w: f64, b: f64) -> Isa {
-        let mut best = vec![Duration::MAX; self.candidates.len()];
         let start = Instant::now();
-        let mut budget = Duration::ZERO;
-        for round in 0.. {
-            for (isa, best) in self.candidates.iter().zip(&mut best) {
-                let round_start = Instant::now();
-                black_box(simd::gradient_sums(*isa, black_box(self.x), black_box(self.y), w, b));
-                if round > 0 {
-                    *best = (*best).min(round_start.elapsed());
-                }
-            }
-            self.timed_rounds = round;
-            if round == 1 {
-                budget = budget_for(best[0], self.sample_passes);
-            }
-            if enough(round, keep(&self.candidates, &best) == self.candidates[0], start.elapsed(), budget) {
-                break;
-            }
-        }
-        let isa = keep(&self.candidates, &best);
+        let widest = self.candidates[0];
+        self.time(widest, w, b); // brings the points into the cache
+        let budget = budget_for(self.time(widest, w, b), self.sample_passes);
+        let isa = if budget < WARM_UP { widest } else { self.race(start, budget, w, b) };
         self.chosen = Some(isa);
         isa
     }
+
+    /// The candidates in turns, from `start`, until [`enough`] says the choosing may stop.
+    fn race(&mut self, start: Instant, budget: Duration, w: f64, b: f64) -> Isa {
+        let mut tally = Tally::new(self.candidates.len());
+        let mut times = vec![Duration::ZERO; self.candidates.len()];
+        loop {
+            for (isa, time) in self.candidates.iter().zip(&mut times) {
+                *time = self.time(*isa, w, b);
+            }
+            self.timed_rounds += 1;
+            tally.add(&times, start.elapsed());
+            let leader = keep(&self.candidates, &tally.best);
+            if enough(tally.counted, leader == self.candidates[0], start.elapsed(), budget) {
+                return leader;
+            }
+        }
+    }
+
+    /// One sum of the sample on `isa`, timed.
+    fn time(&self, isa: Isa, w: f64, b: f64) -> Duration {
+        let round_start = Instant::now();
+        black_box(simd::gradient_sums(isa, black_box(self.x), black_box(self.y), w, b));
+        round_start.elapsed()
+    }
 }
 
-/// Whether the choosing has timed enough: [`ROUNDS`] rounds, and then either the widest leads or
-/// the budget is spent. A warm-up only ever makes the widest look slower than it will be (its units
-/// are the ones brought up to speed), so once it leads, timing longer cannot change the choice;
-/// only a narrower set in the lead has to hold it past the warm-up.
+/// The rounds of a race that count: each candidate's best time since the warm-up.
+#[derive(Debug)]
+struct Tally {
+    best: Vec<Duration>,
+    /// Rounds in `best`.
+    counted: usize,
+    past_warm_up: bool,
+}
+
+impl Tally {
+    fn new(candidates: usize) -> Tally {
+        Tally { best: vec![Duration::MAX; candidates], counted: 0, past_warm_up: false }
+    }
+
+    /// Adds a round's times (one a candidate), ended `elapsed` into the choosing. The round that
+    /// ends past [`WARM_UP`] is the warm-up's last: it and those before are forgotten.
+    fn add(&mut self, times: &[Duration], elapsed: Duration) {
+        if !self.past_warm_up && elapsed >= WARM_UP {
+            self.past_warm_up = true;
+            self.best.fill(Duration::MAX);
+            self.counted = 0;
+            return;
+        }
+        for (best, time) in self.best.iter_mut().zip(times) {
+            *best = (*best).min(*time);
+        }
+        self.counted += 1;
+    }
+}
+
+/// Whether the choosing has timed enough: [`ROUNDS`] counted rounds, and then either the widest
+/// leads or the budget is spent. A warm-up only ever makes the widest look slower than it will be
+/// (its units are the ones brought up to speed), so once it leads, timing longer cannot change the
+/// choice; only a narrower set in the lead has to hold it past the warm-up (the budget of a fit
+/// that races is never shorter than [`WARM_UP`]).
 fn enough(round: usize, widest_leads: bool, elapsed: Duration, budget: Duration) -> bool {
     round >= ROUNDS && (widest_leads || elapsed >= budget)
 }
@@ -276,8 +329,8 @@ mod tests {
         let x: Vec<f64> = (0..4096).map(|i| (i as f64 * 0.37).sin()).collect();
         let candidates = vec![Isa::PORTABLE, Isa::detect()];
         let mut short = Picker::among(candidates.clone(), &x, &x, 4096, 1);
-        short.isa(0.1, 0.2);
-        assert_eq!(short.timed_rounds, ROUNDS, "a one-epoch fit: the fewest rounds");
+        assert_eq!(short.isa(0.1, 0.2), Isa::PORTABLE, "a one-epoch fit cannot see past a warm-up: the widest");
+        assert_eq!(short.timed_rounds, 0, "and no race");
         let mut long = Picker::among(candidates, &x, &x, 4096, u64::MAX);
         let start = Instant::now();
         let chosen = long.isa(0.1, 0.2);
@@ -289,6 +342,25 @@ mod tests {
         if widest_first.isa(0.1, 0.2) == Isa::detect() && Isa::detect() != Isa::PORTABLE {
             assert_eq!(widest_first.timed_rounds, ROUNDS, "the widest leads: no longer than needed");
         }
+    }
+
+    #[test]
+    fn a_lead_seen_only_during_the_warm_up_is_forgotten() {
+        // The narrower set (second) leads by 20% for the first 400 µs, the widest by 20% after.
+        let isas = two();
+        let mut tally = Tally::new(2);
+        for elapsed in (10..400).step_by(10) {
+            tally.add(&micros(&[100, 80]), Duration::from_micros(elapsed));
+        }
+        assert_eq!(keep(&isas, &tally.best), isas[1], "during the warm-up the narrower looks faster");
+        tally.add(&micros(&[100, 80]), WARM_UP);
+        assert_eq!(tally.counted, 0, "the warm-up's rounds are forgotten once it has passed");
+        assert!(!enough(tally.counted, true, WARM_UP, WARM_UP), "and the rounds after it are yet to come");
+        for step in 1..=ROUNDS as u64 {
+            tally.add(&micros(&[80, 100]), WARM_UP + Duration::from_micros(10 * step));
+        }
+        assert_eq!(keep(&isas, &tally.best), isas[0]);
+        assert!(enough(tally.counted, true, WARM_UP, WARM_UP));
     }
 
     #[test]
