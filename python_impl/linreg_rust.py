@@ -10,9 +10,12 @@ This is the pattern of polars or pydantic-core: Python for the glue, compiled co
 Optional: the module is built by `make venv` where cargo and maturin are available.
 
 The kernel is `parallel` with `--threads auto`, the fastest of the `linreg` binary (every core
-from 4 096 points on, unless, in a fit of 400 epochs or more, its first epochs measure one thread faster); `--kernel scalar|simd|parallel` picks another. Each
-fit is one call, so the parallel kernel starts its threads in every fit (the `linreg` binary
-starts them once, before its clock).
+from 4 096 points on, unless, in a fit of 400 epochs or more, its first epochs measure one thread
+faster); `--kernel scalar|simd|parallel` picks another. One fit is one call of `linreg_py.fit`,
+as a one-off script would make it: the parallel kernel starts its threads inside the timed call.
+With `--fits K` the fits are a service's: a `linreg_py.Trainer`, started before the clock, copies
+the data once and keeps the threads and `auto`'s choices between its fits, as the `linreg` binary
+keeps them under `--fits K`.
 
     python linreg_rust.py --data FILE.npy|FILE.csv --epochs N --learning-rate LR [--kernel K]
 """
@@ -69,12 +72,18 @@ def add_arguments(parser):
 
 
 def train(x, y, epochs, learning_rate, kernel=DEFAULT_KERNEL):
-    fit = linreg_py.fit(x, y, epochs, learning_rate, kernel=kernel)
+    return as_fit(linreg_py.fit(x, y, epochs, learning_rate, kernel=kernel))
+
+
+def as_fit(fit):
     return common.Fit(fit.w, fit.b, fit.mse, fit.epochs_run, kernel=fit.kernel, threads=fit.threads)
 
 
 def prepare(x, y, args):
-    return lambda: train(x, y, args.epochs, args.learning_rate, args.kernel)
+    if args.fits is None:
+        return lambda: train(x, y, args.epochs, args.learning_rate, args.kernel)
+    trainer = linreg_py.Trainer(x, y, kernel=args.kernel, epochs=args.epochs * args.fits)
+    return lambda: as_fit(trainer.fit(args.epochs, args.learning_rate))
 
 
 if __name__ == "__main__":

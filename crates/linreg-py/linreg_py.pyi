@@ -53,10 +53,49 @@ def fit(
 
     kernel, isa, threads: as the `linreg` binary's --kernel, --isa (default "auto": the fastest
     of this CPU's vector instruction sets, timed on the data in the first epoch past the widest
-    set's warm-up, the widest in a fit too short for that; Fit.kernel names the one used) and --threads (parallel only; default "auto").
+    set's warm-up, the widest in a fit too short for that; Fit.kernel names the one used) and
+    --threads (parallel only; default "auto").
+
+    Each call starts and stops the parallel kernel's threads and makes auto's choices anew; a
+    service fitting the same data again and again keeps them in a Trainer.
 
     Raises TypeError for a value that is not an ndarray, not float64 (native byte order), or an
     epochs / learning_rate / threads of the wrong type; ValueError for the wrong shape, a strided
     or misaligned array, different lengths, no points, a NaN or infinite value, epochs < 1, a
     learning rate that is not a finite number > 0, or an unknown kernel, isa or thread count.
     """
+
+class Trainer:
+    """Fits of one dataset on threads that live as long as the trainer, as a long-lived service
+    keeps them between requests (the `linreg` binary's --fits K does the same within a process).
+
+    Trainer(x, y, *, kernel, isa, threads, epochs): x and y as for fit(), checked and copied once
+    (later writes to them do not reach the trainer; Fit.data_addresses names its copy); kernel,
+    isa and threads as for fit(). epochs, when given, is how many epochs all the trainer's fits
+    will take together: auto's choices, made in the first fit, take a share of that, else their
+    longest (20 ms each at most). Returns once the kernel's threads run. Raises as fit() does for
+    bad arguments.
+
+    A context manager: `with Trainer(x, y, kernel="parallel") as t: t.fit(100, 0.01)` closes it on
+    exit. One fit runs at a time; several Python threads may ask.
+    """
+
+    def __init__(
+        self,
+        x: npt.NDArray[np.float64],
+        y: npt.NDArray[np.float64],
+        *,
+        kernel: Literal["scalar", "simd", "parallel"] = "scalar",
+        isa: Literal["auto", "avx512", "avx2", "portable"] | None = None,
+        threads: int | Literal["auto"] | None = None,
+        epochs: int | None = None,
+    ) -> None: ...
+    def fit(self, epochs: int, learning_rate: float) -> Fit:
+        """One fit of `epochs` epochs from w = b = 0 on the trainer's threads, the GIL released
+        meanwhile. Raises TypeError / ValueError for bad arguments, RuntimeError once closed."""
+    def close(self) -> None:
+        """Stops the trainer's threads; closing twice is harmless."""
+    def __enter__(self) -> "Trainer": ...
+    def __exit__(self, kind: object, value: object, traceback: object) -> bool: ...
+    def __len__(self) -> int:
+        """The number of points."""

@@ -215,3 +215,75 @@ def test_the_gil_is_released_while_it_trains():
     margin = (end - start) / 10
     inside = [t for t in noted if start + margin < t < end - margin]
     assert inside, f"the worker noted no time during the fit's {end - start:.3f} s"
+
+
+# -------------------------------------------------------------------------------------------
+# Trainer: the threads kept between fits
+
+
+@pytest.mark.parametrize("options", [{"kernel": "scalar"}, {"kernel": "simd"}, {"kernel": "parallel", "threads": 2}], ids=str)
+def test_a_trainer_fits_as_fit_does_again_and_again(options):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-10, 10, 40_000)
+    y = 1.5 * x + 3 + rng.uniform(-0.5, 0.5, x.size)
+    with linreg_py.Trainer(x, y, epochs=90, **options) as trainer:
+        assert len(trainer) == x.size
+        fits = [trainer.fit(epochs, 0.005) for epochs in (30, 30, 20)]
+    once = [linreg_py.fit(x, y, epochs, 0.005, **options) for epochs in (30, 20)]
+    for got, want in zip(fits, [once[0], once[0], once[1]]):
+        assert got.epochs_run == want.epochs_run and got.status == "ok"
+        assert_close(got.w, want.w)
+        assert_close(got.b, want.b)
+        assert got.kernel.split("/")[0] == options["kernel"]
+        assert got.threads == (2 if options["kernel"] == "parallel" else 1)
+    assert (fits[0].w, fits[0].b) == (fits[1].w, fits[1].b), "the same fit twice: the same bits"
+    # Its own copy of the data, y on x's line offset.
+    copy_x, copy_y = fits[0].data_addresses
+    assert copy_x != address(x) and (copy_y - copy_x) % 64 == 0
+
+
+def test_a_trainer_keeps_its_copy_and_refuses_fits_once_closed():
+    x, y = X.copy(), Y.copy()
+    trainer = linreg_py.Trainer(x, y)
+    x[:] = np.nan  # after the copy: the trainer does not see it
+    result = trainer.fit(1000, 0.01)
+    assert_close(result.w, TEST_W)
+    assert_close(result.b, TEST_B)
+    trainer.close()
+    trainer.close()
+    with pytest.raises(RuntimeError, match="the trainer is closed"):
+        trainer.fit(1, 0.01)
+
+
+@pytest.mark.parametrize("case", ["nan in x", "different lengths", "float32 x", "empty"])
+def test_a_trainer_refuses_bad_arrays_as_fit_does(case):
+    make, exception, message = BAD_ARRAYS[case]
+    x, y = make()
+    with pytest.raises(exception, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        linreg_py.Trainer(x, y)
+
+
+def test_a_trainer_refuses_bad_options_and_bad_requests():
+    with pytest.raises(ValueError, match="unknown kernel"):
+        linreg_py.Trainer(X, Y, kernel="fast")
+    with pytest.raises(ValueError, match="epochs must be an integer ≥ 1, got 0"):
+        linreg_py.Trainer(X, Y, epochs=0)
+    with linreg_py.Trainer(X, Y, kernel="simd") as trainer:
+        for options, exception, message in (BAD_OPTIONS["epochs 0"], BAD_OPTIONS["learning rate nan"], BAD_OPTIONS["epochs 1.5"]):
+            arguments = {"epochs": 10, "learning_rate": 0.01, **options}
+            with pytest.raises(exception, match=message):
+                trainer.fit(**arguments)
+        assert trainer.fit(10, 0.01).epochs_run == 10, "a refused request leaves the trainer working"
+
+
+def test_several_python_threads_may_ask_one_trainer():
+    results = []
+    with linreg_py.Trainer(X, Y, kernel="parallel") as trainer:
+        askers = [threading.Thread(target=lambda: results.append(trainer.fit(1000, 0.01))) for _ in range(4)]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join()
+    assert len(results) == 4
+    assert len({(r.w, r.b) for r in results}) == 1
+    assert_close(results[0].w, TEST_W)

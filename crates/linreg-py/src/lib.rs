@@ -4,13 +4,15 @@
 //! A thin shell, as in pydantic-core or polars: Python arguments are checked and converted here,
 //! every problem becomes a Python exception (TypeError for a wrong type or dtype, ValueError for a
 //! wrong value, layout or length), and the algorithm is `linreg::fit`, the same code the `linreg`
-//! binary runs. The type stub is `linreg_py.pyi` beside this crate's pyproject.toml.
+//! binary runs; `Trainer` is `linreg::Trainer`, its threads kept between fits. The type stub is
+//! `linreg_py.pyi` beside this crate's pyproject.toml.
 
 use std::num::NonZeroUsize;
+use std::sync::{Mutex, MutexGuard};
 
-use linreg::{FitStatus, IsaChoice, Kernel, Threads};
+use linreg::{Columns, FitStatus, IsaChoice, Kernel, Ran, Threads};
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString};
 
@@ -45,6 +47,31 @@ impl Fit {
     }
 }
 
+impl Fit {
+    fn new(fit: linreg::Fit, ran: Ran, kernel: Kernel, data_addresses: (usize, usize)) -> Fit {
+        let diverged_at_epoch = match fit.status {
+            FitStatus::Ok => None,
+            FitStatus::Diverged { at_epoch } => Some(at_epoch),
+        };
+        Fit {
+            w: fit.w,
+            b: fit.b,
+            mse: fit.mse,
+            status: if diverged_at_epoch.is_some() { "diverged" } else { "ok" },
+            epochs_run: fit.epochs_run,
+            diverged_at_epoch,
+            kernel: ran.label(kernel),
+            threads: ran.threads,
+            data_addresses,
+        }
+    }
+}
+
+/// Where `x` and `y` lie, for [`Fit::data_addresses`].
+fn addresses(x: &[f64], y: &[f64]) -> (usize, usize) {
+    (x.as_ptr() as usize, y.as_ptr() as usize)
+}
+
 /// Fits y = w·x + b from w = b = 0 by `epochs` full-batch gradient-descent steps.
 ///
 /// x and y: one-dimensional, C-contiguous, aligned float64 NumPy arrays of the same length ≥ 1,
@@ -63,6 +90,111 @@ fn fit(
     isa: Option<&str>,
     threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Fit> {
+    with_points(x, y, |x, y| {
+        let epochs = positive_epochs(epochs)?;
+        let learning_rate = positive_learning_rate(learning_rate)?;
+        let kernel = choose_kernel(kernel, isa, threads)?;
+        // Checking the data is a pass over it, done with the GIL released too.
+        let outcome = py.detach(|| {
+            first_non_finite("x", x)
+                .or_else(|| first_non_finite("y", y))
+                .map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0), Err)
+        });
+        let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
+        Ok(Fit::new(fit, ran, kernel, addresses(x, y)))
+    })
+}
+
+/// Fits of one dataset on threads that live as long as the trainer: what a long-lived service
+/// keeps between requests (see `linreg::Trainer`).
+///
+/// x and y as for `fit`, copied once when the trainer starts (later writes to them do not reach
+/// it); `epochs`, when given, is how many epochs all its fits will take together, the budget of
+/// `auto`'s choices (a share of it), else they take their longest (20 ms each at most) in the
+/// first fit.
+#[pyclass(frozen, module = "linreg_py")]
+struct Trainer {
+    inner: Mutex<linreg::Trainer>,
+    kernel: Kernel,
+    /// Where the trainer's copy of x and y lies (what its fits read).
+    addresses: (usize, usize),
+}
+
+#[pymethods]
+impl Trainer {
+    #[new]
+    #[pyo3(signature = (x, y, *, kernel = "scalar", isa = None, threads = None, epochs = None))]
+    fn new(
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        kernel: &str,
+        isa: Option<&str>,
+        threads: Option<&Bound<'_, PyAny>>,
+        epochs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Trainer> {
+        with_points(x, y, |x, y| {
+            let kernel = choose_kernel(kernel, isa, threads)?;
+            let epochs = epochs.map(positive_epochs).transpose()?.unwrap_or(u64::MAX);
+            let started = py.detach(|| {
+                let data = match first_non_finite("x", x).or_else(|| first_non_finite("y", y)) {
+                    Some(message) => return Err(PyValueError::new_err(message)),
+                    None => Columns::copied(x, y).map_err(PyValueError::new_err)?,
+                };
+                linreg::Trainer::start(data, kernel, epochs).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+            })?;
+            let addresses = addresses(started.data().x(), started.data().y());
+            Ok(Trainer { inner: Mutex::new(started), kernel, addresses })
+        })
+    }
+
+    /// One fit of `epochs` epochs from w = b = 0 on the calling thread, the trainer's pool's
+    /// thread 0; the GIL is released meanwhile. Raises RuntimeError once the trainer is closed.
+    fn fit(&self, py: Python<'_>, epochs: &Bound<'_, PyAny>, learning_rate: &Bound<'_, PyAny>) -> PyResult<Fit> {
+        let epochs = positive_epochs(epochs)?;
+        let learning_rate = positive_learning_rate(learning_rate)?;
+        let (fit, ran) = py.detach(|| self.locked()?.fit(epochs, learning_rate).map_err(|e| PyRuntimeError::new_err(e.to_string())))?;
+        Ok(Fit::new(fit, ran, self.kernel, self.addresses))
+    }
+
+    /// Stops the trainer's threads; later fits raise RuntimeError. Closing twice is harmless.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.locked().map(|mut trainer| trainer.close()))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _kind: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        self.close(py).map(|()| false)
+    }
+
+    /// The number of points.
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self.locked()?.data().len())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Trainer(kernel={:?}, data_addresses={:?})", self.kernel.to_string(), self.addresses)
+    }
+}
+
+impl Trainer {
+    fn locked(&self) -> PyResult<MutexGuard<'_, linreg::Trainer>> {
+        self.inner.lock().map_err(|_| PyRuntimeError::new_err("the trainer failed in another thread"))
+    }
+}
+
+/// `x` and `y` as slices of the same non-zero length, for `body`; or the TypeError / ValueError
+/// that says what is wrong with them.
+fn with_points<R>(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, body: impl FnOnce(&[f64], &[f64]) -> PyResult<R>) -> PyResult<R> {
     let x = float64_vector("x", x)?;
     let y = float64_vector("y", y)?;
     let (x, y) = (contiguous("x", &x)?, contiguous("y", &y)?);
@@ -72,32 +204,7 @@ fn fit(
     if x.is_empty() {
         return Err(PyValueError::new_err("x and y are empty: a fit needs at least one point"));
     }
-    let epochs = positive_epochs(epochs)?;
-    let learning_rate = positive_learning_rate(learning_rate)?;
-    let kernel = choose_kernel(kernel, isa, threads)?;
-
-    // Checking the data is a pass over it, done with the GIL released too.
-    let outcome = py.detach(|| {
-        first_non_finite("x", x)
-            .or_else(|| first_non_finite("y", y))
-            .map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate))), Err)
-    });
-    let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
-    let diverged_at_epoch = match fit.status {
-        FitStatus::Ok => None,
-        FitStatus::Diverged { at_epoch } => Some(at_epoch),
-    };
-    Ok(Fit {
-        w: fit.w,
-        b: fit.b,
-        mse: fit.mse,
-        status: if diverged_at_epoch.is_some() { "diverged" } else { "ok" },
-        epochs_run: fit.epochs_run,
-        diverged_at_epoch,
-        kernel: ran.label(kernel),
-        threads: ran.threads,
-        data_addresses: (x.as_ptr() as usize, y.as_ptr() as usize),
-    })
+    body(x, y)
 }
 
 /// `value` as a borrowed one-dimensional float64 array, or the TypeError / ValueError that says
@@ -220,6 +327,7 @@ fn shown(value: &Bound<'_, PyAny>) -> String {
 fn linreg_py(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(fit, module)?)?;
     module.add_class::<Fit>()?;
+    module.add_class::<Trainer>()?;
     module.add("KERNELS", Kernel::NAMES.to_vec())?;
     Ok(())
 }

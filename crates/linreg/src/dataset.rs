@@ -215,6 +215,22 @@ impl Columns {
         }
     }
 
+    /// A copy of `x` and `y` in the layout, checked as a [`Dataset`] is (same non-zero length,
+    /// every value finite): the message says what is wrong.
+    pub fn copied(x: &[f64], y: &[f64]) -> Result<Columns, String> {
+        Dataset::check(x, y)?;
+        Ok(Columns::copy_of(x, y))
+    }
+
+    /// `x` and `y`, of the same length, in the layout.
+    fn copy_of(x: &[f64], y: &[f64]) -> Columns {
+        let mut columns = Columns::zeros(x.len());
+        let (to_x, to_y) = columns.both_mut();
+        to_x.copy_from_slice(x);
+        to_y.copy_from_slice(y);
+        columns
+    }
+
     fn zeros(n: usize) -> Columns {
         Columns { values: vec![0.0; n.next_multiple_of(LINE_VALUES) + n], n }
     }
@@ -248,11 +264,7 @@ impl Columns {
 
 impl From<&Dataset> for Columns {
     fn from(data: &Dataset) -> Columns {
-        let mut columns = Columns::zeros(data.len());
-        let (x, y) = columns.both_mut();
-        x.copy_from_slice(&data.x);
-        y.copy_from_slice(&data.y);
-        columns
+        Columns::copy_of(&data.x, &data.y)
     }
 }
 
@@ -513,13 +525,15 @@ mod tests {
             let csv = temp_path(&format!("columns-{n}.csv"));
             let rows: String = d.x.iter().zip(&d.y).map(|(x, y)| format!("{x},{y}\n")).collect();
             std::fs::write(&csv, format!("x,y\n{rows}")).unwrap();
-            for path in [&npy, &csv] {
-                let c = Columns::read(path).unwrap();
-                assert_eq!((c.x(), c.y(), c.len()), (&d.x[..], &d.y[..], n), "{}", path.display());
+            let copied = Columns::copied(&d.x, &d.y).unwrap();
+            for (c, from) in [(Columns::read(&npy).unwrap(), "npy"), (Columns::read(&csv).unwrap(), "csv"), (copied, "copied")] {
+                assert_eq!((c.x(), c.y(), c.len()), (&d.x[..], &d.y[..], n), "{from}");
                 let apart = c.y().as_ptr() as usize - c.x().as_ptr() as usize;
-                assert_eq!(apart % 64, 0, "n = {n}: y starts {apart} bytes after x");
+                assert_eq!(apart % 64, 0, "n = {n}, {from}: y starts {apart} bytes after x");
             }
         }
+        assert_eq!(Columns::copied(&[1.0], &[f64::INFINITY]), Err("y[0] is inf: every value must be finite".into()));
+        assert_eq!(Columns::copied(&[1.0, 2.0], &[1.0]), Err("x has 2 values but y has 1".into()));
         let path = temp_path("columns-nan.npy");
         let mut bytes = npy_header(2);
         for v in [1.0, 2.0, 3.0, f64::NAN] {

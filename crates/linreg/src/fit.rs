@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::kernels::isa_choice::{IsaChoice, Picker};
-use crate::kernels::parallel::{self, Threads};
+use crate::kernels::parallel::{self, Descent, Threads};
 use crate::kernels::scalar;
 use crate::kernels::simd;
 use crate::kernels::squared_errors::squared_errors;
@@ -123,43 +123,83 @@ impl Kernel {
         body: impl FnOnce(&mut dyn FnMut(f64, f64) -> (f64, f64)) -> R,
     ) -> (R, Ran) {
         match self {
-            Kernel::Scalar => (body(&mut |w, b| scalar::gradient_sums(x, y, w, b)), Ran { threads: 1, isa: None }),
             Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
                 parallel::with_gradient_sums(x, y, threads, isa, epochs, body)
             }
             // One pass on the calling thread: the simd kernel, and the parallel one on data of one
             // block, said here and not only inside `parallel` so that `body` is inlined with the
             // sums: at 100 points (~30 ns an epoch) going through the pool's function cost ~60% more.
-            Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
-                // The choice is timed on what a thread of the parallel kernel sums: one block.
-                let mut picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs);
-                let result = body(&mut |w, b| simd::gradient_sums(picker.isa(w, b), x, y, w, b));
-                (result, Ran { threads: 1, isa: Some(picker.used()) })
+            _ => {
+                let mut alone = Alone::new(self, x, y, epochs);
+                (body(&mut |w, b| alone.sums(w, b)), alone.ran())
             }
         }
     }
 
     /// Runs `body` with a function from (epochs, learning rate) to a fit of `x` and `y` by this
-    /// kernel: [`descend`] with the kernel's sums, or, on the parallel kernel's pool, a descent
-    /// every thread takes (each adds up every epoch and takes the step itself, so no thread waits
-    /// for another's message to start an epoch: the same w and b, bit for bit). The threads live
-    /// as in [`Kernel::with_gradient_sums`], and `epochs` is as there. Returns what `body`
-    /// returned and what the fits ran on.
-    pub fn with_fits<R>(self, x: &[f64], y: &[f64], epochs: u64, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Fit) -> R) -> (R, Ran) {
+    /// kernel and what the fits so far ran on: [`descend`] with the kernel's sums, or, on the
+    /// parallel kernel's pool, a descent every thread takes (each adds up every epoch and takes
+    /// the step itself, so no thread waits for another's message to start an epoch: the same w
+    /// and b, bit for bit). The threads live as in [`Kernel::with_gradient_sums`], and `epochs` is
+    /// as there. Returns what `body` returned and what the fits ran on.
+    pub fn with_fits<R>(
+        self,
+        x: &[f64],
+        y: &[f64],
+        epochs: u64,
+        body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Fit, Ran)) -> R,
+    ) -> (R, Ran) {
         match self {
             Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
                 parallel::with_descent(x, y, threads, isa, epochs, step, |descent| {
                     body(&mut |epochs, learning_rate| {
-                        let end = descent(epochs, learning_rate);
-                        match end.squared_errors {
-                            Some(sum) if !end.diverged => ended(end.w, end.b, sum / x.len() as f64, epochs),
-                            _ => diverged(x, y, end.w, end.b, end.epochs_run),
-                        }
+                        let (end, ran) = descent(epochs, learning_rate);
+                        (of_descent(x, y, end, epochs), ran)
                     })
                 })
             }
-            _ => self
-                .with_gradient_sums_ran(x, y, epochs, |sums| body(&mut |epochs, learning_rate| descend(x, y, epochs, learning_rate, sums))),
+            _ => {
+                let mut alone = Alone::new(self, x, y, epochs);
+                let result = body(&mut |epochs, learning_rate| {
+                    let fit = descend(x, y, epochs, learning_rate, &mut |w, b| alone.sums(w, b));
+                    (fit, alone.ran())
+                });
+                (result, alone.ran())
+            }
+        }
+    }
+}
+
+/// The sums of a kernel on the calling thread alone: the scalar loop, or the simd kernel on the
+/// instruction set its picker chooses (timed on what a thread of the parallel kernel sums: one
+/// block).
+enum Alone<'a> {
+    Scalar { x: &'a [f64], y: &'a [f64] },
+    Simd { x: &'a [f64], y: &'a [f64], picker: Picker<'a> },
+}
+
+impl<'a> Alone<'a> {
+    fn new(kernel: Kernel, x: &'a [f64], y: &'a [f64], epochs: u64) -> Alone<'a> {
+        match kernel {
+            Kernel::Scalar => Alone::Scalar { x, y },
+            Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
+                Alone::Simd { x, y, picker: Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs) }
+            }
+        }
+    }
+
+    #[inline]
+    fn sums(&mut self, w: f64, b: f64) -> (f64, f64) {
+        match self {
+            Alone::Scalar { x, y } => scalar::gradient_sums(x, y, w, b),
+            Alone::Simd { x, y, picker } => simd::gradient_sums(picker.isa(w, b), x, y, w, b),
+        }
+    }
+
+    fn ran(&self) -> Ran {
+        match self {
+            Alone::Scalar { .. } => Ran { threads: 1, isa: None },
+            Alone::Simd { picker, .. } => Ran { threads: 1, isa: Some(picker.used()) },
         }
     }
 }
@@ -198,7 +238,7 @@ pub struct Fit {
 pub fn fit(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, kernel: Kernel) -> Fit {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     assert!(!x.is_empty(), "a fit needs at least one point");
-    kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0
+    kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate).0).0
 }
 
 /// The loop every kernel shares: update, divergence check, final MSE, with `gradient_sums` from
@@ -233,6 +273,14 @@ pub fn finish(x: &[f64], y: &[f64], w: f64, b: f64, epochs: u64) -> Fit {
 }
 
 /// The fit after its last epoch, its final MSE known: diverged if that is not finite.
+/// The fit a descent of `epochs` epochs on the parallel kernel's pool ended in.
+pub(crate) fn of_descent(x: &[f64], y: &[f64], end: Descent, epochs: u64) -> Fit {
+    match end.squared_errors {
+        Some(sum) if !end.diverged => ended(end.w, end.b, sum / x.len() as f64, epochs),
+        _ => diverged(x, y, end.w, end.b, end.epochs_run),
+    }
+}
+
 fn ended(w: f64, b: f64, final_mse: f64, epochs: u64) -> Fit {
     let status = if final_mse.is_finite() { FitStatus::Ok } else { FitStatus::Diverged { at_epoch: epochs } };
     Fit { w, b, mse: final_mse, epochs_run: epochs, status }

@@ -1,8 +1,9 @@
 //! Simple linear regression y = w·x + b fitted by full-batch gradient descent.
 //!
 //! The library behind the `linreg` binary and the orchestrator's accuracy checks: datasets
-//! (`.npy` and CSV), the gradient-descent kernels, the ordinary-least-squares optimum, and the
-//! JSON result line every implementation prints (see docs/protocol.md).
+//! (`.npy` and CSV), the gradient-descent kernels, a trainer that keeps them between fits, the
+//! ordinary-least-squares optimum, and the JSON result line every implementation prints (see
+//! docs/protocol.md).
 
 pub mod dataset;
 pub mod fit;
@@ -10,6 +11,7 @@ pub mod fit_times;
 pub mod kernels;
 pub mod ols;
 pub mod protocol;
+pub mod trainer;
 
 pub use dataset::{Columns, Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel, Ran};
@@ -19,3 +21,4 @@ pub use kernels::parallel::Threads;
 pub use kernels::simd::{Isa, IsaError};
 pub use ols::{ols, Ols};
 pub use protocol::ResultLine;
+pub use trainer::{Trainer, TrainerError};

@@ -99,7 +99,7 @@ fn run() -> Result<(), String> {
         let mut timed_fit = || {
             let start = Instant::now();
             // black_box: fits 1..K-1 are not used, and must not be optimised away.
-            let fit = black_box(descend(black_box(epochs), black_box(learning_rate)));
+            let (fit, _) = black_box(descend(black_box(epochs), black_box(learning_rate)));
             times.record(start.elapsed());
             fit
         };

@@ -60,14 +60,15 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
-use std::thread::Thread;
+use std::sync::{Arc, OnceLock};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use super::isa_choice::{budget_for, IsaChoice, Picker, SHARE};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
 use super::Ran;
+use crate::dataset::Columns;
 
 /// Points in a block at most (see [`block_len`]): 256 KiB of x and y, 1–2 µs of summing in cache,
 /// 4–8 µs from memory. Large
@@ -381,8 +382,9 @@ pub fn with_gradient_sums<R>(
 
 /// Runs `body` with a function from (epochs, learning rate) to a gradient descent of that many
 /// epochs from w = b = 0 by `step`, every thread of the pool taking every step (see the module
-/// comment); the threads as in [`with_gradient_sums`], and the same sums, the same bits. `epochs`
-/// is how many epochs all the descents take together (`u64::MAX` when unknown).
+/// comment), and what the descents so far ran on; the threads as in [`with_gradient_sums`], and
+/// the same sums, the same bits. `epochs` is how many epochs all the descents take together
+/// (`u64::MAX` when unknown).
 pub fn with_descent<R>(
     x: &[f64],
     y: &[f64],
@@ -390,7 +392,7 @@ pub fn with_descent<R>(
     isa: IsaChoice,
     epochs: u64,
     step: Step,
-    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R,
+    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R,
 ) -> (R, Ran) {
     descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs), step, body)
 }
@@ -522,7 +524,7 @@ fn with_blocks<R>(
     (result, Ran { threads, isa: Some(picker.used()) })
 }
 
-fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> Descent) -> R) -> (R, Ran) {
+fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R) -> (R, Ran) {
     let Prepared { work, mut picker, threads, requested, epochs: fit_epochs } = prepared;
     let (x, y) = (work.x, work.y);
     let n = x.len() as f64;
@@ -531,73 +533,187 @@ fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn 
             let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
             let sums = |w, b| if work.blocks() == 1 { simd::gradient_sums(isa, x, y, w, b) } else { work.sum_in_order(w, b) };
             let end = descend_alone(sums, (0.0, 0.0), epochs, |w, b, sums| step(w, b, sums, n, learning_rate), None);
-            work.with_squared_errors(end)
+            (work.with_squared_errors(end), Ran { threads: 1, isa: Some(isa) })
         });
         return (result, Ran { threads: 1, isa: Some(picker.used()) });
     }
-    let mut chooser = Chooser::for_threads(requested, fit_epochs);
-    let (result, threads) = on_pool(&work, threads, Some(step), picker.used(), |pool, workers, stop| {
-        // The pool's epochs are numbered across descents: the numbers tag cursors and records.
-        let mut next_epoch = 1u64;
-        let mut mine = Mine::new(work.blocks());
-        let result = body(&mut |epochs, learning_rate| {
-            // A descent's first epoch is at w = b = 0, where `descend` would have chosen.
-            work.isa.get_or_init(|| picker.isa(0.0, 0.0));
-            let mut at = Descent { w: 0.0, b: 0.0, epochs_run: 0, diverged: false, squared_errors: None };
-            loop {
-                let mode = chooser.next();
-                let mut times = chooser.chosen.is_none().then(Vec::new);
-                // While `auto` calibrates, a run of epochs ends where its mode does.
-                let left = epochs - at.epochs_run;
-                let len = if times.is_some() { chooser.epochs_left_in_mode().min(left) } else { left };
-                // The last run of epochs ends with the final MSE's pass.
-                let last = len == left;
-                let ran = match mode {
-                    Mode::Pool => {
-                        let span = Span {
-                            first: next_epoch,
-                            epochs: len,
-                            w: at.w,
-                            b: at.b,
-                            learning_rate: Some(learning_rate),
-                            then_squared_errors: last,
-                        };
-                        // The pass after the last epoch takes the next number.
-                        next_epoch += len + 1;
-                        pool.publish(&span, workers, true, chooser.chosen.is_none());
-                        pool.descend_span(0, &span, &mut mine, times.as_mut())
+    let warm_isa = picker.used();
+    on_pool(&work, threads, Some(step), warm_isa, |pool, workers, _stop| {
+        let mut descender = Descender::new(picker, requested, fit_epochs, step, threads, work.blocks());
+        let result = body(&mut |epochs, learning_rate| descender.descend(pool, workers, epochs, learning_rate));
+        (result, descender.ran())
+    })
+}
+
+/// What a fit's descents on a pool carry from one to the next: the instruction set's picker,
+/// `auto`'s choice of threads, the calling thread's record of its blocks, and the numbering of
+/// the pool's epochs (the numbers tag cursors and records).
+struct Descender<'a> {
+    picker: Picker<'a>,
+    chooser: Chooser,
+    mine: Mine,
+    next_epoch: u64,
+    step: Step,
+    /// The pool's threads, the calling thread's included.
+    threads: usize,
+}
+
+impl<'a> Descender<'a> {
+    fn new(picker: Picker<'a>, requested: Threads, fit_epochs: u64, step: Step, threads: usize, blocks: usize) -> Descender<'a> {
+        Descender { picker, chooser: Chooser::for_threads(requested, fit_epochs), mine: Mine::new(blocks), next_epoch: 1, step, threads }
+    }
+
+    /// A descent of `epochs` epochs from w = b = 0, the calling thread as `pool`'s thread 0 and
+    /// `workers` its others, and what the descents so far ran on.
+    fn descend(&mut self, pool: &Pool, workers: &[Thread], epochs: u64, learning_rate: f64) -> (Descent, Ran) {
+        let (work, step) = (pool.work, self.step);
+        let n = work.x.len() as f64;
+        // A descent's first epoch is at w = b = 0, where `descend` would have chosen.
+        work.isa.get_or_init(|| self.picker.isa(0.0, 0.0));
+        let mut at = Descent { w: 0.0, b: 0.0, epochs_run: 0, diverged: false, squared_errors: None };
+        loop {
+            let chooser = &mut self.chooser;
+            let mode = chooser.next();
+            let mut times = chooser.chosen.is_none().then(Vec::new);
+            // While `auto` calibrates, a run of epochs ends where its mode does.
+            let left = epochs - at.epochs_run;
+            let len = if times.is_some() { chooser.epochs_left_in_mode().min(left) } else { left };
+            // The last run of epochs ends with the final MSE's pass.
+            let last = len == left;
+            let ran = match mode {
+                Mode::Pool => {
+                    let span = Span {
+                        first: self.next_epoch,
+                        epochs: len,
+                        w: at.w,
+                        b: at.b,
+                        learning_rate: Some(learning_rate),
+                        then_squared_errors: last,
+                    };
+                    // The pass after the last epoch takes the next number.
+                    self.next_epoch += len + 1;
+                    pool.publish(&span, workers, true, chooser.chosen.is_none());
+                    pool.descend_span(0, &span, &mut self.mine, times.as_mut())
+                }
+                Mode::Alone => {
+                    let end = descend_alone(
+                        |w, b| work.sum_in_order(w, b),
+                        (at.w, at.b),
+                        len,
+                        |w, b, sums| step(w, b, sums, n, learning_rate),
+                        times.as_mut(),
+                    );
+                    if last {
+                        work.with_squared_errors(end)
+                    } else {
+                        end
                     }
-                    Mode::Alone => {
-                        let end = descend_alone(
-                            |w, b| work.sum_in_order(w, b),
-                            (at.w, at.b),
-                            len,
-                            |w, b, sums| step(w, b, sums, n, learning_rate),
-                            times.as_mut(),
-                        );
-                        if last {
-                            work.with_squared_errors(end)
-                        } else {
-                            end
-                        }
-                    }
-                };
-                at = Descent { epochs_run: at.epochs_run + ran.epochs_run, ..ran };
-                for took in times.into_iter().flatten() {
-                    chooser.record(mode, took);
                 }
-                if chooser.chosen == Some(Mode::Alone) {
-                    // As in `with_blocks`: the workers return rather than wake for nothing.
-                    stop.now();
-                }
-                if last || at.diverged {
-                    return at;
-                }
+            };
+            at = Descent { epochs_run: at.epochs_run + ran.epochs_run, ..ran };
+            for took in times.into_iter().flatten() {
+                chooser.record(mode, took);
             }
-        });
-        (result, chooser.threads(threads))
-    });
-    (result, Ran { threads, isa: Some(picker.used()) })
+            if chooser.chosen == Some(Mode::Alone) {
+                // As in `with_blocks`: the workers return rather than wake for nothing.
+                stop_workers(pool, workers);
+            }
+            if last || at.diverged {
+                return (at, self.ran());
+            }
+        }
+    }
+
+    fn ran(&self) -> Ran {
+        Ran { threads: self.chooser.threads(self.threads), isa: Some(self.picker.used()) }
+    }
+}
+
+/// Whether a fit of `n` points with `threads` runs on a pool (else on the calling thread alone).
+pub(crate) fn runs_on_a_pool(n: usize, threads: Threads) -> bool {
+    threads_used(n, threads) > 1
+}
+
+/// A pool over data it holds, whose workers live until it is dropped: a fitting service's (see
+/// `crate::trainer`), where [`with_descent`]'s live for one call. Each descent's calling thread is
+/// the pool's thread 0, as there, so a request is never handed to another thread to run: what a
+/// fit costs a service is what it costs the `linreg` binary between its `--fits`.
+pub(crate) struct StandingPool {
+    // Dropped before `standing`: the picker in it borrows the data there.
+    descender: Descender<'static>,
+    workers: Vec<Thread>,
+    handles: Vec<JoinHandle<()>>,
+    standing: Arc<Standing>,
+}
+
+/// What the workers share with the calling thread. Fields drop in order: the pool borrows the
+/// work, and both borrow the data.
+struct Standing {
+    pool: Pool<'static>,
+    /// Held, not read: what the pool borrows.
+    _work: Arc<Work<'static>>,
+    running: AtomicUsize,
+    /// Held, not read: what the work and the descender's picker borrow.
+    _data: Arc<Columns>,
+}
+
+impl StandingPool {
+    /// Starts `threads` on `data` (at least two: see [`runs_on_a_pool`]) as [`with_descent`] does,
+    /// for descents of `epochs` epochs together (`u64::MAX` when unknown); returns once the
+    /// workers run, or the error of a thread that could not start.
+    pub(crate) fn start(data: Arc<Columns>, threads: Threads, isa: IsaChoice, epochs: u64, step: Step) -> std::io::Result<StandingPool> {
+        // SAFETY: the slices point into `data`'s buffer, which nothing mutates (an `Arc<Columns>`
+        // lends no `&mut`) and which lives as long as what borrows it: the pool and the work in
+        // `Standing`, dropped before its `data`, and the descender's picker, dropped before the
+        // `standing` that holds `data`.
+        let (x, y): (&'static [f64], &'static [f64]) = unsafe { (extended(data.x()), extended(data.y())) };
+        let Prepared { work, picker, threads, requested, epochs } =
+            prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs);
+        let blocks = work.blocks();
+        let work = Arc::new(work);
+        // SAFETY: the work lives in `Standing` after the pool that borrows it, never moved (an Arc).
+        let work_ref: &'static Work<'static> = unsafe { &*Arc::as_ptr(&work) };
+        let pool = Pool::new(work_ref, threads, Some(step), picker.used());
+        let standing = Arc::new(Standing { pool, _work: work, running: AtomicUsize::new(0), _data: data });
+        let descender = Descender::new(picker, requested, epochs, step, threads, blocks);
+        let mut started = StandingPool { descender, workers: Vec::new(), handles: Vec::new(), standing };
+        let caller_cpu = current_cpu();
+        for t in 1..threads {
+            let shared = Arc::clone(&started.standing);
+            let spawned = std::thread::Builder::new()
+                .name("linreg-pool".into())
+                .spawn(move || shared.pool.serve_off(caller_cpu, &shared.running, t))?;
+            started.workers.push(spawned.thread().clone());
+            started.handles.push(spawned);
+        }
+        wait_for_workers(&started.standing.running, threads - 1);
+        Ok(started)
+    }
+
+    /// A descent of `epochs` epochs from w = b = 0, the calling thread the pool's thread 0, and
+    /// what the descents so far ran on.
+    pub(crate) fn descend(&mut self, epochs: u64, learning_rate: f64) -> (Descent, Ran) {
+        self.descender.descend(&self.standing.pool, &self.workers, epochs, learning_rate)
+    }
+}
+
+impl Drop for StandingPool {
+    fn drop(&mut self) {
+        stop_workers(&self.standing.pool, &self.workers);
+        for handle in self.handles.drain(..) {
+            // A worker that panicked has nothing left to clean up.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// `values` as borrowed for ever.
+///
+/// # Safety
+/// The caller keeps the memory alive and unmutated for as long as the result is used.
+unsafe fn extended(values: &[f64]) -> &'static [f64] {
+    // SAFETY: as the caller promises.
+    unsafe { std::slice::from_raw_parts(values.as_ptr(), values.len()) }
 }
 
 /// `epochs` steps from (w, b) on the calling thread alone, each epoch's time pushed to `times`.
@@ -631,17 +747,7 @@ fn on_pool<R>(work: &Work, threads: usize, step: Option<Step>, warm_isa: Isa, ru
         let workers: Vec<Thread> = (1..threads)
             .map(|t| {
                 let (pool, running) = (&pool, &running);
-                scope
-                    .spawn(move || {
-                        // Linux often starts a new thread on its parent's CPU (6 of 12 fits at
-                        // 10^4 points here): it then takes turns with the calling thread until
-                        // the load balancer moves it, milliseconds later. See `leave_cpu`.
-                        leave_cpu(caller_cpu);
-                        running.fetch_add(1, Ordering::Release);
-                        pool.serve(t);
-                    })
-                    .thread()
-                    .clone()
+                scope.spawn(move || pool.serve_off(caller_cpu, running, t)).thread().clone()
             })
             .collect();
         wait_for_workers(&running, threads - 1);
@@ -1507,6 +1613,17 @@ impl<'a> Pool<'a> {
         }
     }
 
+    /// Worker `t`'s life on a thread of its own, started by a thread that ran on `caller_cpu`:
+    /// off that CPU, counted in `running`, then [`Pool::serve`].
+    fn serve_off(&self, caller_cpu: Option<usize>, running: &AtomicUsize, t: usize) {
+        // Linux often starts a new thread on its parent's CPU (6 of 12 fits at 10^4 points here):
+        // it then takes turns with the calling thread until the load balancer moves it,
+        // milliseconds later. See `leave_cpu`.
+        leave_cpu(caller_cpu);
+        running.fetch_add(1, Ordering::Release);
+        self.serve(t);
+    }
+
     /// Worker `t`'s life: wait for a span, take part in it, again.
     fn serve(&self, t: usize) {
         let mut seen = 0u64;
@@ -1593,10 +1710,18 @@ fn leave_cpu(cpu: Option<usize>) {
 /// How long the calling thread waits for its workers to start before the first epoch.
 const START_PATIENCE: Duration = Duration::from_millis(10);
 
+/// Timed parks ([`PARK_TIMEOUT`]) a waiting worker takes before it parks until woken: after ~16 ms
+/// with nothing to do it is idle, not between epochs, and its wake-ups would cost CPU for nothing.
+/// Whoever has work for it wakes it anyway (a span always, an epoch once the calling thread has
+/// summed [`WAKE_WORTH`] alone), and so does the pool's end. An idle `Trainer` at 10^5 points
+/// took 64 ms of CPU a second with timed parks alone (Emerald Rapids, 3 s idle after a fit), a
+/// wake-up and a [`SPIN_WAIT`] every millisecond.
+const TIMED_PARKS: u32 = 16;
+
 /// Spins on `ready` for `rounds` `pause`s ([`SPIN_WAIT`]), then parks until it holds, waking
-/// every [`PARK_TIMEOUT`] to look again. `parked` is the waiter's flag: set (sequentially
-/// consistent) before its last look, so that whoever makes `ready` true either is seen by that
-/// look or sees the flag and may unpark the waiter.
+/// every [`PARK_TIMEOUT`] to look again, [`TIMED_PARKS`] times, then only when woken. `parked`
+/// is the waiter's flag: set (sequentially consistent) before its last look, so that whoever
+/// makes `ready` true either is seen by that look or sees the flag and may unpark the waiter.
 fn wait_until(parked: &AtomicBool, rounds: u32, ready: impl Fn() -> bool) {
     for _ in 0..rounds {
         if ready() {
@@ -1604,13 +1729,19 @@ fn wait_until(parked: &AtomicBool, rounds: u32, ready: impl Fn() -> bool) {
         }
         std::hint::spin_loop();
     }
+    let mut parks = 0u32;
     loop {
         parked.store(true, Ordering::SeqCst);
         if ready() {
             parked.store(false, Ordering::Relaxed);
             return;
         }
-        std::thread::park_timeout(PARK_TIMEOUT);
+        if parks < TIMED_PARKS {
+            parks += 1;
+            std::thread::park_timeout(PARK_TIMEOUT);
+        } else {
+            std::thread::park();
+        }
         parked.store(false, Ordering::Relaxed);
         // Spin again before parking again: epochs may be running that nobody wakes us for.
         for _ in 0..rounds {
@@ -1629,15 +1760,19 @@ struct StopOnDrop<'a> {
 }
 
 impl StopOnDrop<'_> {
-    /// Tells the workers to return and wakes them; once is enough, again is harmless.
     fn now(&self) {
-        let go = &self.pool.go.0;
-        go.stop.store(true, Ordering::Release);
-        // A new sequence number, even: the workers wake, read the span and see `stop`.
-        go.seq.0.fetch_add(2, Ordering::SeqCst);
-        for worker in self.workers {
-            worker.unpark();
-        }
+        stop_workers(self.pool, self.workers);
+    }
+}
+
+/// Tells `pool`'s workers to return and wakes them; once is enough, again is harmless.
+fn stop_workers(pool: &Pool, workers: &[Thread]) {
+    let go = &pool.go.0;
+    go.stop.store(true, Ordering::Release);
+    // A new sequence number, even: the workers wake, read the span and see `stop`.
+    go.seq.0.fetch_add(2, Ordering::SeqCst);
+    for worker in workers {
+        worker.unpark();
     }
 }
 
@@ -1916,7 +2051,10 @@ mod tests {
         let isa = IsaChoice::Only(Isa::PORTABLE);
         // Of unknown length, so that `auto` calibrates.
         let prepared = prepare(x, y, threads, isa, block, cores, u64::MAX);
-        let (got, ran) = descend_blocks(prepared, step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
+        let (got, ran): (Vec<(Descent, Ran)>, Ran) =
+            descend_blocks(prepared, step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
+        assert_eq!(got.last().map(|&(_, last)| last), Some(ran), "the last descent ran on what the whole did");
+        let got = got.into_iter().map(|(descent, _)| descent).collect();
         let work = Work::new(x, y, OnceLock::from(Isa::PORTABLE), block_len(x.len(), block), cores);
         let n = x.len() as f64;
         let want = descents

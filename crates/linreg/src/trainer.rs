@@ -1,0 +1,187 @@
+//! A fitting service: the data copied in once, the kernel's threads started once, then fits on
+//! request, each from w = b = 0 — what a long-lived process calling the kernel keeps between
+//! requests, as the `linreg` binary keeps it between its `--fits`. Without it, each call of
+//! [`crate::fit`] from a service starts and stops the parallel kernel's threads and makes `auto`'s
+//! choices again inside the call.
+//!
+//! A fit runs on the thread that asks for it, as thread 0 of the trainer's pool where the kernel
+//! has one: a request handed to a thread of the trainer's own and its reply handed back cost two
+//! wake-ups, ~10 µs a fit at 10^4 points on a 2-vCPU VM, more than a tenth of such a fit.
+
+use std::sync::Arc;
+
+use crate::dataset::Columns;
+use crate::fit::{self, Fit, Kernel, Ran};
+use crate::kernels::isa_choice::IsaChoice;
+use crate::kernels::parallel::{self, StandingPool};
+
+/// Why a trainer could not start or fit.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrainerError {
+    #[error("epochs must be at least 1")]
+    NoEpochs,
+    #[error("the learning rate must be a finite number > 0, got {0}")]
+    LearningRate(String),
+    #[error("the trainer is closed")]
+    Closed,
+    #[error("cannot start the trainer's threads: {0}")]
+    Start(String),
+}
+
+/// Fits of one dataset by one kernel, on threads that live as long as the trainer.
+pub struct Trainer {
+    kernel: Kernel,
+    data: Arc<Columns>,
+    /// None once closed.
+    engine: Option<Engine>,
+}
+
+enum Engine {
+    /// A kernel without a pool (scalar, simd, parallel on one block or one thread): each fit a
+    /// call of [`Kernel::with_fits`], `epochs` the first's budget for `auto`'s choice of
+    /// instruction set, which the later fits then name (the same sums, the same bits).
+    Calls {
+        kernel: Kernel,
+        epochs: u64,
+    },
+    Pool(Box<StandingPool>),
+}
+
+impl Trainer {
+    /// Starts fitting `data` with `kernel`, for fits of `epochs` epochs together (`u64::MAX` when
+    /// unknown: `auto`'s choices, made in the first fit, then take their longest, 20 ms each at
+    /// most, as their budget is a share of the whole). Returns once the kernel's threads run, so
+    /// a caller's clock around [`Trainer::fit`] times the fit alone.
+    pub fn start(data: Columns, kernel: Kernel, epochs: u64) -> Result<Trainer, TrainerError> {
+        let data = Arc::new(data);
+        let engine = match kernel {
+            Kernel::Parallel { threads, isa } if parallel::runs_on_a_pool(data.len(), threads) => {
+                let pool = StandingPool::start(Arc::clone(&data), threads, isa, epochs, fit::step);
+                Engine::Pool(Box::new(pool.map_err(|e| TrainerError::Start(e.to_string()))?))
+            }
+            _ => Engine::Calls { kernel, epochs },
+        };
+        Ok(Trainer { kernel, data, engine: Some(engine) })
+    }
+
+    /// One fit of `epochs` epochs from w = b = 0 at `learning_rate`, and what it ran on.
+    pub fn fit(&mut self, epochs: u64, learning_rate: f64) -> Result<(Fit, Ran), TrainerError> {
+        if epochs == 0 {
+            return Err(TrainerError::NoEpochs);
+        }
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err(TrainerError::LearningRate(learning_rate.to_string()));
+        }
+        let (x, y) = (self.data.x(), self.data.y());
+        match self.engine.as_mut().ok_or(TrainerError::Closed)? {
+            Engine::Calls { kernel, epochs: budget } => {
+                let ((fit, ran), _) = kernel.with_fits(x, y, *budget, |fit| fit(epochs, learning_rate));
+                if let Some(named) = ran.isa.and_then(|isa| kernel.with_isa(IsaChoice::Only(isa))) {
+                    *kernel = named;
+                }
+                Ok((fit, ran))
+            }
+            Engine::Pool(pool) => {
+                let (end, ran) = pool.descend(epochs, learning_rate);
+                Ok((fit::of_descent(x, y, end, epochs), ran))
+            }
+        }
+    }
+
+    /// Stops the trainer's threads; later fits are refused. Closing twice is harmless.
+    pub fn close(&mut self) {
+        self.engine = None;
+    }
+
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// The trainer's copy of the data: what its fits read.
+    pub fn data(&self) -> &Columns {
+        &self.data
+    }
+}
+
+impl std::fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer").field("kernel", &self.kernel).field("n", &self.data.len()).field("open", &self.engine.is_some()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::fit;
+    use crate::kernels::isa_choice::IsaChoice;
+    use crate::kernels::parallel::Threads;
+    use std::num::NonZeroUsize;
+
+    fn line(n: usize) -> Columns {
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.618).fract() * 10.0).collect();
+        let y: Vec<f64> = x.iter().enumerate().map(|(i, &xi)| 2.0 * xi + 0.5 + (i as f64 * 0.37).sin() * 0.1).collect();
+        Columns::copied(&x, &y).expect("a valid line")
+    }
+
+    #[test]
+    fn each_fit_is_the_one_fit_would_give_bit_for_bit() {
+        let two = Threads::Exactly(NonZeroUsize::new(2).expect("2 > 0"));
+        for kernel in [Kernel::Scalar, Kernel::Simd(IsaChoice::Fastest), Kernel::Parallel { threads: two, isa: IsaChoice::Fastest }] {
+            for n in [5, 40_000] {
+                let mut trainer = Trainer::start(line(n), kernel, u64::MAX).expect("starts");
+                let mut ran_before = None;
+                for (epochs, learning_rate) in [(50, 0.01), (7, 0.02), (50, 0.01)] {
+                    let (got, ran) = trainer.fit(epochs, learning_rate).expect("fits");
+                    // The same instruction set as the trainer's, for the same bits.
+                    let named = match (kernel, ran.isa) {
+                        (Kernel::Simd(_), Some(isa)) => Kernel::Simd(IsaChoice::Only(isa)),
+                        (Kernel::Parallel { threads, .. }, Some(isa)) => Kernel::Parallel { threads, isa: IsaChoice::Only(isa) },
+                        (other, _) => other,
+                    };
+                    // On the trainer's own copy: where the vectors start in it decides the order
+                    // of the sums.
+                    let data = trainer.data();
+                    assert_eq!(got, fit(data.x(), data.y(), epochs, learning_rate, named), "{kernel:?} at n = {n}");
+                    assert_eq!(ran.threads, if n > 5 && matches!(kernel, Kernel::Parallel { .. }) { 2 } else { 1 });
+                    assert!(ran_before.is_none_or(|before| before == ran), "a choice, once made, is kept");
+                    ran_before = Some(ran);
+                }
+                trainer.close();
+                trainer.close();
+                assert_eq!(trainer.fit(1, 0.01), Err(TrainerError::Closed), "closing twice is harmless");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_requests_are_refused_and_the_trainer_goes_on() {
+        let mut trainer = Trainer::start(line(100), Kernel::Scalar, 10).expect("starts");
+        assert_eq!(trainer.fit(0, 0.01), Err(TrainerError::NoEpochs));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(trainer.fit(1, bad), Err(TrainerError::LearningRate(bad.to_string())));
+        }
+        assert_eq!(trainer.fit(3, 0.01).map(|(fit, _)| fit.epochs_run), Ok(3));
+        assert_eq!((trainer.data().len(), trainer.kernel()), (100, Kernel::Scalar));
+    }
+
+    #[test]
+    fn a_pool_trainer_can_be_asked_from_another_thread_and_dropped_open() {
+        let two = Threads::Exactly(NonZeroUsize::new(2).expect("2 > 0"));
+        let trainer = Trainer::start(line(40_000), Kernel::Parallel { threads: two, isa: IsaChoice::Fastest }, u64::MAX).expect("starts");
+        // The fits run on the thread that asks, as the pool's thread 0: any thread, one at a time.
+        let asked = std::thread::spawn(move || {
+            let mut trainer = trainer;
+            trainer.fit(10, 0.01).map(|(fit, ran)| (fit.epochs_run, ran.threads))
+        });
+        assert_eq!(asked.join().expect("no panic"), Ok((10, 2)));
+    }
+
+    #[test]
+    fn auto_threads_choose_in_the_first_fits_and_keep_the_choice() {
+        // Fits of 200 epochs, 4 000 together: `auto` calibrates (its rule needs 400), once.
+        let trainer = Trainer::start(line(40_000), Kernel::Parallel { threads: Threads::Auto, isa: IsaChoice::Fastest }, 4000);
+        let mut trainer = trainer.expect("starts");
+        let rans: Vec<Ran> = (0..20).map(|_| trainer.fit(200, 0.01).expect("fits").1).collect();
+        assert!(rans.windows(2).skip(1).all(|pair| pair[0] == pair[1]), "{rans:?}");
+    }
+}
