@@ -116,6 +116,8 @@ fn fit(
 struct Trainer {
     inner: Mutex<linreg::Trainer>,
     kernel: Kernel,
+    /// The number of points (kept apart, so that `len` does not wait for a fit in progress).
+    n: usize,
     /// Where the trainer's copy of x and y lies (what its fits read).
     addresses: (usize, usize),
 }
@@ -144,7 +146,7 @@ impl Trainer {
                 linreg::Trainer::start(data, kernel, epochs).map_err(|e| PyRuntimeError::new_err(e.to_string()))
             })?;
             let addresses = addresses(started.data().x(), started.data().y());
-            Ok(Trainer { inner: Mutex::new(started), kernel, addresses })
+            Ok(Trainer { inner: Mutex::new(started), kernel, n: x.len(), addresses })
         })
     }
 
@@ -177,8 +179,8 @@ impl Trainer {
     }
 
     /// The number of points.
-    fn __len__(&self) -> PyResult<usize> {
-        Ok(self.locked()?.data().len())
+    fn __len__(&self) -> usize {
+        self.n
     }
 
     fn __repr__(&self) -> String {

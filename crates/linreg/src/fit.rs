@@ -272,7 +272,6 @@ pub fn finish(x: &[f64], y: &[f64], w: f64, b: f64, epochs: u64) -> Fit {
     ended(w, b, mse(x, y, w, b), epochs)
 }
 
-/// The fit after its last epoch, its final MSE known: diverged if that is not finite.
 /// The fit a descent of `epochs` epochs on the parallel kernel's pool ended in.
 pub(crate) fn of_descent(x: &[f64], y: &[f64], end: Descent, epochs: u64) -> Fit {
     match end.squared_errors {
@@ -281,6 +280,7 @@ pub(crate) fn of_descent(x: &[f64], y: &[f64], end: Descent, epochs: u64) -> Fit
     }
 }
 
+/// The fit after its last epoch, its final MSE known: diverged if that is not finite.
 fn ended(w: f64, b: f64, final_mse: f64, epochs: u64) -> Fit {
     let status = if final_mse.is_finite() { FitStatus::Ok } else { FitStatus::Diverged { at_epoch: epochs } };
     Fit { w, b, mse: final_mse, epochs_run: epochs, status }

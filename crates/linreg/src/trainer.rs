@@ -5,8 +5,10 @@
 //! choices again inside the call.
 //!
 //! A fit runs on the thread that asks for it, as thread 0 of the trainer's pool where the kernel
-//! has one: a request handed to a thread of the trainer's own and its reply handed back cost two
-//! wake-ups, ~10 µs a fit at 10^4 points on a 2-vCPU VM, more than a tenth of such a fit.
+//! has one. Handed to a thread of the trainer's own, each request and its reply cost a wake-up,
+//! and the pool's worker parked between fits: from Python, on a 2-vCPU Emerald Rapids VM, a fit
+//! of 10^4 points × 100 epochs took 180 µs that way against 83 µs on the calling thread (the
+//! `linreg` binary's warm fits: 80 µs), and one of 5 points 31 µs against 25.
 
 use std::sync::Arc;
 

@@ -41,9 +41,14 @@
 //! gradient descent (the criterion bench, the tests): a run of one epoch without a step, published
 //! every epoch, whose blocks the calling thread adds up.
 //!
+//! The pool of [`with_descent`] lives for one call (its threads are scoped); a [`StandingPool`]
+//! owns its data and keeps its workers until dropped, for a fitting service (`crate::trainer`),
+//! each descent's calling thread its thread 0 as there.
+//!
 //! **Waiting.** Inside a run of epochs no thread sleeps: every wait is for a block in flight,
 //! bounded by one block's time. Between runs (and between driven epochs) a worker spins on the
-//! run's number for [`SPIN_WAIT`] and only then parks (a futex on Linux); the calling
+//! run's number for [`SPIN_WAIT`] and only then parks (a futex on Linux; after [`TIMED_PARKS`]
+//! of them with nothing to do, until woken); the calling
 //! thread checks its flag and unparks it when it publishes a run (for driven epochs, only if
 //! epochs are long enough for that to pay, [`WAKE_WORTH`]), so in the steady state an epoch makes
 //! no system call.
