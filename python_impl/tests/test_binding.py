@@ -287,3 +287,14 @@ def test_several_python_threads_may_ask_one_trainer():
     assert len(results) == 4
     assert len({(r.w, r.b) for r in results}) == 1
     assert_close(results[0].w, TEST_W)
+
+
+def test_check_finite_false_skips_the_check_and_still_never_crashes():
+    x = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    with pytest.raises(ValueError, match=r"x\[2\] is not finite"):
+        linreg_py.fit(x, Y, 10, 0.01)
+    for kernel in ("scalar", "simd", "parallel"):
+        result = linreg_py.fit(x, Y, 10, 0.01, kernel=kernel, check_finite=False)
+        assert result.status == "diverged" and result.diverged_at_epoch == 1
+    same = linreg_py.fit(X, Y, 1000, 0.01, kernel="simd", check_finite=False)
+    assert (same.w, same.b) == (linreg_py.fit(X, Y, 1000, 0.01, kernel="simd").w, linreg_py.fit(X, Y, 1000, 0.01, kernel="simd").b)

@@ -76,9 +76,11 @@ fn addresses(x: &[f64], y: &[f64]) -> (usize, usize) {
 ///
 /// x and y: one-dimensional, C-contiguous, aligned float64 NumPy arrays of the same length ≥ 1,
 /// every value finite; read in place (a read-only array is fine). The GIL is released while the
-/// epochs run: do not write to x or y from another thread meanwhile.
+/// epochs run: do not write to x or y from another thread meanwhile. `check_finite=False` skips
+/// the check that every value is finite, a pass over the data, for a caller that made it already
+/// (a NaN or infinite value then gives a diverged fit or a NaN, never a crash).
 #[pyfunction]
-#[pyo3(signature = (x, y, epochs, learning_rate, *, kernel = "scalar", isa = None, threads = None))]
+#[pyo3(signature = (x, y, epochs, learning_rate, *, kernel = "scalar", isa = None, threads = None, check_finite = true))]
 #[allow(clippy::too_many_arguments)]
 fn fit(
     py: Python<'_>,
@@ -89,6 +91,7 @@ fn fit(
     kernel: &str,
     isa: Option<&str>,
     threads: Option<&Bound<'_, PyAny>>,
+    check_finite: bool,
 ) -> PyResult<Fit> {
     with_points(x, y, |x, y| {
         let epochs = positive_epochs(epochs)?;
@@ -96,9 +99,8 @@ fn fit(
         let kernel = choose_kernel(kernel, isa, threads)?;
         // Checking the data is a pass over it, done with the GIL released too.
         let outcome = py.detach(|| {
-            first_non_finite("x", x)
-                .or_else(|| first_non_finite("y", y))
-                .map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0), Err)
+            let non_finite = if check_finite { first_non_finite("x", x).or_else(|| first_non_finite("y", y)) } else { None };
+            non_finite.map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0), Err)
         });
         let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
         Ok(Fit::new(fit, ran, kernel, addresses(x, y)))
