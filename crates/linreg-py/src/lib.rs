@@ -10,7 +10,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, MutexGuard};
 
-use linreg::{Columns, FitStatus, IsaChoice, Kernel, Ran, Threads};
+use linreg::{dataset, Columns, FitStatus, IsaChoice, Kernel, Ran, Threads};
 use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -99,7 +99,7 @@ fn fit(
         let kernel = choose_kernel(kernel, isa, threads)?;
         // Checking the data is a pass over it, done with the GIL released too.
         let outcome = py.detach(|| {
-            let non_finite = if check_finite { first_non_finite("x", x).or_else(|| first_non_finite("y", y)) } else { None };
+            let non_finite = if check_finite { first_non_finite(x, y) } else { None };
             non_finite.map_or_else(|| Ok(kernel.with_fits(x, y, epochs, |fit| fit(epochs, learning_rate)).0), Err)
         });
         let (fit, ran) = outcome.map_err(PyValueError::new_err)?;
@@ -141,10 +141,8 @@ impl Trainer {
             let kernel = choose_kernel(kernel, isa, threads)?;
             let epochs = epochs.map(positive_epochs).transpose()?.unwrap_or(u64::MAX);
             let started = py.detach(|| {
-                let data = match first_non_finite("x", x).or_else(|| first_non_finite("y", y)) {
-                    Some(message) => return Err(PyValueError::new_err(message)),
-                    None => Columns::copied(x, y).map_err(PyValueError::new_err)?,
-                };
+                // The copy checks every value; only a failure takes a second pass, for fit()'s message.
+                let data = Columns::copied(x, y).map_err(|message| PyValueError::new_err(first_non_finite(x, y).unwrap_or(message)))?;
                 linreg::Trainer::start(data, kernel, epochs).map_err(|e| PyRuntimeError::new_err(e.to_string()))
             })?;
             let addresses = addresses(started.data().x(), started.data().y());
@@ -246,14 +244,11 @@ fn contiguous<'a>(name: &str, array: &'a PyReadonlyArray1<'_, f64>) -> PyResult<
     array.as_slice().map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
 }
 
-/// The message for the first value of `values` that is NaN or infinite, if any.
-fn first_non_finite(name: &str, values: &[f64]) -> Option<String> {
-    // Chunk by chunk, a branch-free test the compiler vectorises; the index only on failure.
-    if values.chunks(1024).all(|chunk| chunk.iter().fold(true, |finite, v| finite & v.is_finite())) {
-        return None;
-    }
-    let index = values.iter().position(|v| !v.is_finite())?;
-    Some(format!("{name}[{index}] is not finite ({})", values[index]))
+/// The message for the first value of x, then of y, that is NaN or infinite, if any.
+fn first_non_finite(x: &[f64], y: &[f64]) -> Option<String> {
+    [("x", x), ("y", y)].into_iter().find_map(|(name, values)| {
+        dataset::first_non_finite(values).map(|index| format!("{name}[{index}] is not finite ({})", values[index]))
+    })
 }
 
 fn positive_epochs(value: &Bound<'_, PyAny>) -> PyResult<u64> {
