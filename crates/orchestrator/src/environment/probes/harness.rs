@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -99,17 +99,25 @@ where
 
 /// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
 /// here), and the last thread to wake would start its part of every sample that much late, which a
-/// sample's window counts. The probe's threads are busy between samples anyway. After a while of
-/// spinning a thread yields, so that on a machine with fewer free CPUs than threads the one it
-/// waits for can run.
+/// sample's window counts. The probe's threads are busy between samples anyway. After
+/// [`SPIN_BEFORE_YIELD`] of spinning a thread yields, so that on a machine with fewer free CPUs than
+/// threads the one it waits for can run.
 struct SpinBarrier {
     parties: usize,
     arrived: AtomicUsize,
     generation: AtomicUsize,
 }
 
-/// Spins before each yield while waiting.
-const SPINS_BEFORE_YIELD: u32 = 1 << 14;
+/// How long a waiting thread spins before each yield: a time, not a count of `pause`s, whose length
+/// is the CPU's (from a few cycles to ~140 by Intel's and AMD's manuals; 16 384 of them, the
+/// count this was before, took ~0.7 ms on an Emerald Rapids). Longer than any wait of two threads
+/// that both run (a pass of the largest working set is a few ms, the threads within a few percent
+/// of each other), short enough that a thread whose partner was descheduled gives its CPU up soon.
+const SPIN_BEFORE_YIELD: Duration = Duration::from_micros(50);
+
+/// `pause`s between two looks at the clock while waiting: a clock read costs about as much as tens
+/// of them, and the first look only starts the wait's clock, so a short wait reads it at most once.
+const PAUSES_A_LOOK: u32 = 128;
 
 impl SpinBarrier {
     fn new(parties: usize) -> Self {
@@ -124,13 +132,17 @@ impl SpinBarrier {
             return;
         }
         let mut spins = 0u32;
+        let mut spinning_since = None;
         while self.generation.load(Ordering::Acquire) == generation {
-            spins += 1;
-            if spins.is_multiple_of(SPINS_BEFORE_YIELD) {
-                thread::yield_now();
-            } else {
-                std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(PAUSES_A_LOOK) {
+                let now = Instant::now();
+                if now.duration_since(*spinning_since.get_or_insert(now)) >= SPIN_BEFORE_YIELD {
+                    thread::yield_now();
+                    spinning_since = Some(Instant::now());
+                }
             }
+            std::hint::spin_loop();
         }
     }
 }
