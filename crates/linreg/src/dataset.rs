@@ -489,10 +489,9 @@ fn read_f64_le(reader: &mut impl Read, out: &mut [f64]) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("linreg-dataset-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
+    /// A scratch directory of the test's own, removed (with all in it) when dropped.
+    fn scratch() -> tempfile::TempDir {
+        tempfile::Builder::new().prefix("linreg-dataset-test-").tempdir().unwrap()
     }
 
     fn npy_bytes(dict: &str, payload: &[f64]) -> Vec<u8> {
@@ -508,7 +507,8 @@ mod tests {
     }
 
     fn read_err(name: &str, bytes: &[u8]) -> String {
-        let path = temp_path(name);
+        let dir = scratch();
+        let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         Dataset::read(&path).unwrap_err().to_string()
     }
@@ -516,7 +516,8 @@ mod tests {
     #[test]
     fn npy_round_trips_and_the_header_is_aligned() {
         let d = Dataset::new(vec![1.0, -2.5, 3e300], vec![0.1, 0.2, f64::MIN_POSITIVE]).unwrap();
-        let path = temp_path("round.npy");
+        let dir = scratch();
+        let path = dir.path().join("round.npy");
         d.write_npy(&path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!((bytes.len() - 6 * 8) % 64, 0, "data starts on a 64-byte boundary");
@@ -525,13 +526,14 @@ mod tests {
 
     #[test]
     fn columns_hold_the_same_points_with_y_on_x_s_line_offset() {
+        let dir = scratch();
         for n in [1, 5, 7, 8, 9, 1000, 10_000] {
             let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
             let y: Vec<f64> = (0..n).map(|i| 1.0 - i as f64).collect();
             let d = Dataset::new(x, y).unwrap();
-            let npy = temp_path(&format!("columns-{n}.npy"));
+            let npy = dir.path().join(format!("columns-{n}.npy"));
             d.write_npy(&npy).unwrap();
-            let csv = temp_path(&format!("columns-{n}.csv"));
+            let csv = dir.path().join(format!("columns-{n}.csv"));
             let rows: String = d.x.iter().zip(&d.y).map(|(x, y)| format!("{x},{y}\n")).collect();
             std::fs::write(&csv, format!("x,y\n{rows}")).unwrap();
             let copied = Columns::copied(&d.x, &d.y).unwrap();
@@ -548,7 +550,7 @@ mod tests {
         long[2900] = f64::NAN;
         assert_eq!(first_non_finite(&long), Some(1500), "the first, in the second chunk");
         assert_eq!(Columns::copied(&[1.0, 2.0], &[1.0]), Err("x has 2 values but y has 1".into()));
-        let path = temp_path("columns-nan.npy");
+        let path = dir.path().join("columns-nan.npy");
         let mut bytes = npy_header(2);
         for v in [1.0, 2.0, 3.0, f64::NAN] {
             bytes.extend_from_slice(&v.to_le_bytes());
@@ -567,7 +569,8 @@ mod tests {
         bytes.extend_from_slice(dict.as_bytes());
         bytes.extend_from_slice(&1.5f64.to_le_bytes());
         bytes.extend_from_slice(&2.5f64.to_le_bytes());
-        let path = temp_path("v2.npy");
+        let dir = scratch();
+        let path = dir.path().join("v2.npy");
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.5], y: vec![2.5] });
     }
@@ -602,7 +605,8 @@ mod tests {
 
     #[test]
     fn csv_reads_named_columns_in_any_order_and_skips_blank_lines() {
-        let path = temp_path("ok.csv");
+        let dir = scratch();
+        let path = dir.path().join("ok.csv");
         std::fs::write(&path, "id,y,x\n1,2.0,1\n\n2, 4.5 ,2\n").unwrap();
         assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.0, 2.0], y: vec![2.0, 4.5] });
     }
@@ -628,13 +632,14 @@ mod tests {
 
     #[test]
     fn headers_are_checked_without_reading_the_rows() {
-        let csv = temp_path("header-only-check.csv");
+        let dir = scratch();
+        let csv = dir.path().join("header-only-check.csv");
         std::fs::write(&csv, "x,y\n1,not a number\n").unwrap();
         Dataset::check_csv_header(&csv, "x", "y").expect("the header is fine; the rows are not read");
         std::fs::write(&csv, "x,x,y\n").unwrap();
         let message = Dataset::check_csv_header(&csv, "x", "y").unwrap_err().to_string();
         assert!(message.contains("column 'x' appears 2 times"), "{message}");
-        let npy = temp_path("header-only-check.npy");
+        let npy = dir.path().join("header-only-check.npy");
         Dataset::new(vec![1.0, 2.0], vec![3.0, 4.0]).unwrap().write_npy(&npy).unwrap();
         assert_eq!(Dataset::check_npy_header(&npy).unwrap(), 2);
         let bytes = std::fs::read(&npy).unwrap();
@@ -649,7 +654,8 @@ mod tests {
     fn missing_files_and_directories_are_named() {
         let err = Dataset::read(Path::new("/nonexistent/data.npy")).unwrap_err().to_string();
         assert!(err.starts_with("/nonexistent/data.npy:"), "{err}");
-        let dir = temp_path("adir.npy");
+        let tmp = scratch();
+        let dir = tmp.path().join("adir.npy");
         std::fs::create_dir_all(&dir).unwrap();
         assert!(Dataset::read(&dir).unwrap_err().to_string().contains("is a directory"));
         for device in ["/dev/null", "/dev/zero"] {

@@ -4,25 +4,22 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use tempfile::TempDir;
+
 use linreg::protocol::{ResultLine, ResultStatus};
 use linreg::Dataset;
 
-/// The protocol's test vector as a .npy file, written once per test process.
-fn seed_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("linreg-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("seed.npy");
-    if !path.exists() {
-        let data = Dataset::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 4.0, 6.0, 8.0, 10.0]).unwrap();
-        let partial = dir.join(format!("seed.npy.{:?}", std::thread::current().id()));
-        data.write_npy(&partial).unwrap();
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
+/// The protocol's test vector as a .npy file, in a directory of its own that is removed when the
+/// returned TempDir is dropped: keep it until the binary reading the file has exited.
+fn seed_file() -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix("linreg-cli-test-").tempdir().unwrap();
+    let path = dir.path().join("seed.npy");
+    Dataset::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 4.0, 6.0, 8.0, 10.0]).unwrap().write_npy(&path).unwrap();
+    (dir, path)
 }
 
 fn linreg(extra: &[&str], env: &[(&str, &str)]) -> Output {
-    let data = seed_file();
+    let (_dir, data) = seed_file();
     let mut command = Command::new(env!("CARGO_BIN_EXE_linreg"));
     command.arg("--data").arg(&data).args(["--epochs", "1000", "--learning-rate", "0.01"]).args(extra);
     command.env_remove("LINREG_FORCE_PORTABLE").envs(env.iter().copied());
@@ -114,14 +111,15 @@ fn bad_kernel_flags_exit_2_with_one_line() {
 /// problem (and the file), exit code 2, nothing on stdout.
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_problem() {
-    let dir = std::env::temp_dir().join(format!("linreg-cli-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("linreg-cli-bad-").tempdir().unwrap();
+    let dir = scratch.path();
     let file = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         path.display().to_string()
     };
-    let seed = seed_file().display().to_string();
+    let (_seed_dir, seed) = seed_file();
+    let seed = seed.display().to_string();
     let empty = file("empty.csv", b"x,y\n");
     let nan = file("nan.csv", b"x,y\n1,2\n3,nan\n");
     let no_x = file("no-x.csv", b"a,y\n1,2\n");
@@ -201,7 +199,7 @@ fn fits_repeats_the_fit_and_reports_each_fits_time() {
 
 #[test]
 fn every_fit_of_a_diverging_run_diverges_at_the_same_epoch() {
-    let data = seed_file();
+    let (_dir, data) = seed_file();
     let run = |extra: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_linreg"))
             .arg("--data")

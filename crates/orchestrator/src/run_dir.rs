@@ -104,10 +104,9 @@ mod tests {
 
     #[test]
     fn a_run_directory_that_cannot_be_read_is_named_with_its_error() {
-        let dir = std::env::temp_dir().join(format!("run-dir-readable-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        check_readable(&dir).unwrap();
+        let scratch = tempfile::Builder::new().prefix("run-dir-readable-").tempdir().unwrap();
+        let dir = scratch.path();
+        check_readable(dir).unwrap();
         let file = dir.join("file");
         std::fs::write(&file, "").unwrap();
         let looped = dir.join("loop");
@@ -121,13 +120,13 @@ mod tests {
             let message = check_readable(&path).unwrap_err().to_string();
             assert!(message.contains(want), "{message}");
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn run_directories_are_distinct_and_latest_moves() {
-        let dir = std::env::temp_dir().join(format!("execute-dirs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // A results directory not there yet, inside a scratch directory removed on drop.
+        let scratch = tempfile::Builder::new().prefix("execute-dirs-").tempdir().unwrap();
+        let dir = scratch.path().join("results");
         let a = create_run_dir(&dir).unwrap();
         let b = create_run_dir(&dir).unwrap();
         assert_ne!(a, b);
@@ -139,8 +138,8 @@ mod tests {
 
     #[test]
     fn a_latest_that_is_no_link_is_left_alone() {
-        let dir = std::env::temp_dir().join(format!("execute-latest-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let scratch = tempfile::Builder::new().prefix("execute-latest-").tempdir().unwrap();
+        let dir = scratch.path().join("results");
         let run = create_run_dir(&dir).unwrap();
         std::fs::write(dir.join(LATEST), "mine").unwrap();
         let error = point_latest_at(&dir, &run).unwrap_err().to_string();

@@ -12,11 +12,9 @@ use orchestrator::plan::{AbsoluteClaim, Claim, MemoryRatioClaim, Plan, PointPlan
 use orchestrator::records::{self, CsvAppender, RawRecord, RunStatus};
 use orchestrator::report::charts;
 
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orchestrator-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// An empty directory of this test's own, removed (with all in it) when the TempDir is dropped.
+fn fresh_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("orchestrator-report-{name}-")).tempdir().unwrap()
 }
 
 /// A run directory: rust at 2.98 … 3.02 ms (median 3 ms) times `rust_scale`, numpy at 100 … 104 ms
@@ -71,8 +69,9 @@ fn write_up_claims() -> Vec<Claim> {
 
 #[test]
 fn the_report_shows_the_measured_numbers_and_real_charts() {
-    let dir = fresh_dir("render");
-    write_run(&dir, 1.0, write_up_claims());
+    let scratch = fresh_dir("render");
+    let dir = scratch.path();
+    write_run(dir, 1.0, write_up_claims());
     let out = orchestrator(&["report", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
@@ -140,11 +139,13 @@ fn the_report_shows_the_measured_numbers_and_real_charts() {
 
 #[test]
 fn check_exits_1_only_when_a_claim_does_not_hold() {
-    let holds = fresh_dir("check-holds");
-    write_run(&holds, 1.0, vec![speedup(20.0, 60.0)]);
+    let holds_dir = fresh_dir("check-holds");
+    let holds = holds_dir.path();
+    write_run(holds, 1.0, vec![speedup(20.0, 60.0)]);
     let out = orchestrator(&["report", "--check", holds.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let fails = fresh_dir("check-fails");
+    let fails_dir = fresh_dir("check-fails");
+    let fails = fails_dir.path();
     let memory = Claim::MemoryRatio(MemoryRatioClaim {
         leaner: "rust".into(),
         than: "python-numpy".into(),
@@ -153,7 +154,7 @@ fn check_exits_1_only_when_a_claim_does_not_hold() {
         point: None,
         source: None,
     });
-    write_run(&fails, 1.0, vec![speedup(20.0, 60.0), memory]);
+    write_run(fails, 1.0, vec![speedup(20.0, 60.0), memory]);
     let out = orchestrator(&["report", "--check", fails.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 claim(s) did not hold"));
@@ -161,12 +162,15 @@ fn check_exits_1_only_when_a_claim_does_not_hold() {
 
 #[test]
 fn compare_exits_1_on_a_regression_and_0_without() {
-    let old = fresh_dir("compare-old");
-    write_run(&old, 1.0, vec![]);
-    let same = fresh_dir("compare-same");
-    write_run(&same, 1.0, vec![]);
-    let slower = fresh_dir("compare-slower");
-    write_run(&slower, 2.0, vec![]);
+    let old_dir = fresh_dir("compare-old");
+    let old = old_dir.path();
+    write_run(old, 1.0, vec![]);
+    let same_dir = fresh_dir("compare-same");
+    let same = same_dir.path();
+    write_run(same, 1.0, vec![]);
+    let slower_dir = fresh_dir("compare-slower");
+    let slower = slower_dir.path();
+    write_run(slower, 2.0, vec![]);
     let out = orchestrator(&["compare", old.to_str().unwrap(), same.to_str().unwrap(), "--threshold", "5%"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let out = orchestrator(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--threshold", "5%"]);
@@ -178,7 +182,8 @@ fn compare_exits_1_on_a_regression_and_0_without() {
 
 #[test]
 fn a_directory_that_is_not_a_run_is_a_clear_error() {
-    let dir = fresh_dir("not-a-run");
+    let scratch = fresh_dir("not-a-run");
+    let dir = scratch.path();
     let out = orchestrator(&["report", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -189,9 +194,10 @@ fn a_directory_that_is_not_a_run_is_a_clear_error() {
 /// digits, and its distances from the optimum are "—", not 1.32e304.
 #[test]
 fn a_diverged_fit_is_written_briefly_and_has_no_distance() {
-    let dir = fresh_dir("diverged");
-    write_run(&dir, 1.0, vec![]);
-    let mut rows = records::read_raw(&dir).unwrap();
+    let scratch = fresh_dir("diverged");
+    let dir = scratch.path();
+    write_run(dir, 1.0, vec![]);
+    let mut rows = records::read_raw(dir).unwrap();
     for row in rows.iter_mut().filter(|r| r.implementation == "rust") {
         row.status = RunStatus::Diverged;
         row.w = None;
@@ -217,7 +223,8 @@ fn a_diverged_fit_is_written_briefly_and_has_no_distance() {
 fn the_eta_prices_the_runs_left_by_their_cost() {
     use orchestrator::cli::progress::Eta;
     use orchestrator::execute::Step;
-    let dir = fresh_dir("eta");
+    let scratch = fresh_dir("eta");
+    let dir = scratch.path();
     let mut plan = plan(&dir.join("unused.npy"), vec![]);
     let scenario = &mut plan.scenarios[0];
     scenario.measure.repetitions = 3;
@@ -268,14 +275,16 @@ fn report_html_reads_well_in_a_real_browser() {
         eprintln!("SKIPPED report_html_reads_well_in_a_real_browser: no Chromium found (apt-get install chromium, or set CHROMIUM)");
         return;
     };
-    let dir = match std::env::var_os("REPORT_RUN_DIR") {
-        Some(dir) => PathBuf::from(dir),
+    // The scratch run (when there is one) is removed when `_scratch` is dropped, after the browser.
+    let (dir, _scratch) = match std::env::var_os("REPORT_RUN_DIR") {
+        Some(dir) => (PathBuf::from(dir), None),
         None => {
-            let dir = fresh_dir("browser");
+            let scratch = fresh_dir("browser");
+            let dir = scratch.path().to_path_buf();
             write_run(&dir, 1.0, write_up_claims());
             let out = orchestrator(&["report", dir.to_str().unwrap()]);
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            dir
+            (dir, Some(scratch))
         }
     };
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap_or_else(|e| panic!("{}/report.html: {e}", dir.display()));
@@ -378,7 +387,8 @@ fn probe_in_browser(browser: &Path, page: &Path) -> Vec<serde_json::Value> {
 #[test]
 fn every_series_is_clipped_to_its_plot_area() {
     use orchestrator::report::charts::{lines, time_series, LineChart, Palette, RunSamples, Series, TimeSeries, ValueFormat};
-    let dir = fresh_dir("clipping");
+    let scratch = fresh_dir("clipping");
+    let dir = scratch.path();
     let palette = Palette::new(&["python-numpy".to_string(), "rust".to_string()]);
     let swinging: Vec<(f64, u64, f64)> = (0..3000u32)
         .map(|k| {
@@ -439,7 +449,8 @@ fn decode_rgb(path: &Path) -> (usize, Vec<Vec<u8>>) {
 fn a_default_run_follows_the_order_the_scenarios_declare() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let catalogue = orchestrator::scenario::load_implementations(&root.join("scenarios/implementations.yaml")).unwrap();
-    let dir = fresh_dir("order");
+    let scratch = fresh_dir("order");
+    let dir = scratch.path();
     let unordered = dir.join("aaa-first-by-name.yaml");
     let seed = std::fs::read_to_string(root.join("scenarios/seed.yaml")).unwrap();
     let without_order: String = seed.lines().filter(|l| !l.starts_with("order:")).map(|l| format!("{l}\n")).collect();
@@ -458,8 +469,9 @@ fn a_default_run_follows_the_order_the_scenarios_declare() {
 /// compare a program that does the job, and the accuracy table leaves it out.
 #[test]
 fn a_program_without_a_fit_is_neither_the_headline_nor_in_the_accuracy_table() {
-    let dir = fresh_dir("protocol-none");
-    write_run(&dir, 1.0, vec![]);
+    let scratch = fresh_dir("protocol-none");
+    let dir = scratch.path();
+    write_run(dir, 1.0, vec![]);
     let mut plan: Plan = records::read_json(&dir.join(records::PLAN_JSON)).unwrap();
     let mut bin_true = implementation("bin-true");
     bin_true.protocol = orchestrator::scenario::Protocol::None;

@@ -30,8 +30,10 @@ fn chart_names(dir: &Path) -> Vec<String> {
 #[test]
 fn a_saved_run_re_renders_byte_for_byte() {
     let saved = fixture();
-    let dir = std::env::temp_dir().join(format!("orchestrator-rerender-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // The run directory (not there yet: copy_inputs makes it) inside a scratch directory removed
+    // on drop, after the report has been rendered and compared.
+    let scratch = tempfile::Builder::new().prefix("orchestrator-rerender-").tempdir().unwrap();
+    let dir = scratch.path().join("run");
     copy_inputs(&saved, &dir);
 
     let output = Command::new(env!("CARGO_BIN_EXE_orchestrator")).arg("report").arg(&dir).output().unwrap();
@@ -49,5 +51,5 @@ fn a_saved_run_re_renders_byte_for_byte() {
     }
     assert_eq!(chart_names(&dir), chart_names(&saved), "the set of charts changed");
     assert!(differing.is_empty(), "re-rendered outputs differ from the saved run: {differing:?}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    scratch.close().unwrap();
 }

@@ -35,9 +35,8 @@ baseline: python-numpy
 
 /// Loads `text` as a scenario file; returns the error's "line:column: message".
 fn error_of(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("scenario-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    let dir = tempfile::Builder::new().prefix("scenario-tests-").tempdir().unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     let err =
         plan::load(std::slice::from_ref(&path), &catalogue().implementations).err().unwrap_or_else(|| panic!("{name} should be rejected"));
@@ -49,9 +48,8 @@ fn error_of(name: &str, text: &str) -> String {
 
 #[test]
 fn the_good_example_loads() {
-    let dir = std::env::temp_dir().join(format!("scenario-good-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("good.yaml");
+    let dir = tempfile::Builder::new().prefix("scenario-good-").tempdir().unwrap();
+    let path = dir.path().join("good.yaml");
     std::fs::write(&path, GOOD).unwrap();
     plan::load(&[path], &catalogue().implementations).unwrap();
 }
@@ -111,13 +109,12 @@ fn each_mistake_is_located_and_explained() {
 
 #[test]
 fn non_utf8_and_directories_are_named() {
-    let dir = std::env::temp_dir().join(format!("scenario-bytes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("bytes.yaml");
+    let dir = tempfile::Builder::new().prefix("scenario-bytes-").tempdir().unwrap();
+    let path = dir.path().join("bytes.yaml");
     std::fs::write(&path, b"name: t\ndescription: caf\xe9\n").unwrap();
     let err = scenario::load_scenario(&path).unwrap_err();
     assert_eq!((err.line, err.column), (2, 17));
     assert!(err.message.contains("UTF-8"), "{err}");
-    let err = scenario::load_scenario(&dir).unwrap_err();
+    let err = scenario::load_scenario(dir.path()).unwrap_err();
     assert!(err.message.contains("is a directory"), "{err}");
 }

@@ -130,18 +130,20 @@ mod tests {
     use crate::analysis::summary::{summarise, Outcome};
     use crate::records::RunStatus;
 
-    fn seed_file() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("accuracy-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("seed.npy");
+    /// The protocol's test vector as a .npy file, in a directory removed when the returned
+    /// TempDir is dropped.
+    fn seed_file() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::Builder::new().prefix("accuracy-test-").tempdir().unwrap();
+        let path = dir.path().join("seed.npy");
         linreg::Dataset::new(vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 4.0, 6.0, 8.0, 10.0]).unwrap().write_npy(&path).unwrap();
-        path
+        (dir, path)
     }
 
     #[test]
     fn the_test_vector_agrees_and_shows_it_has_not_converged() {
         let mut plan = plan_of(&["rust", "python"], "python");
-        plan.scenarios[0].points[0].data_path = seed_file();
+        let (_seed_dir, seed) = seed_file();
+        plan.scenarios[0].points[0].data_path = seed;
         let mut off = row("python", 1, RunStatus::Ok, 0.1, 0.0, 0.0, 1);
         off.w = Some(1.995180350672 * (1.0 + 1e-6));
         let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0, 0.0, 1), off];

@@ -94,15 +94,17 @@ impl Drop for DirLock {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lock-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
+    /// A directory not there yet (`DirLock::claim` makes it), inside a scratch directory that is
+    /// removed when the returned TempDir is dropped.
+    fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let scratch = tempfile::Builder::new().prefix(&format!("lock-{name}-")).tempdir().unwrap();
+        let dir = scratch.path().join("results");
+        (scratch, dir)
     }
 
     #[test]
     fn a_directory_is_claimed_once_and_released_when_dropped() {
-        let dir = scratch("once");
+        let (_scratch, dir) = scratch("once");
         let first = DirLock::claim(&dir, &[]).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(), std::process::id().to_string());
         match DirLock::claim(&dir, &[]) {
@@ -119,7 +121,7 @@ mod tests {
 
     #[test]
     fn a_directory_with_anything_else_in_it_is_refused_and_left_as_it_was() {
-        let dir = scratch("full");
+        let (_scratch, dir) = scratch("full");
         std::fs::create_dir_all(dir.join(".cache")).unwrap();
         assert!(DirLock::claim(&dir, &[OsStr::new(".cache")]).is_ok());
         std::fs::write(dir.join("raw.csv"), "").unwrap();

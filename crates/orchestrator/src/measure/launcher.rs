@@ -172,9 +172,9 @@ mod tests {
 
     #[test]
     fn a_launcher_whose_report_pipe_is_closed_kills_the_child_and_exits_by_itself() {
-        let dir = std::env::temp_dir().join(format!("launcher-epipe-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let alive = dir.join("alive");
+        // Kept until the end: the child, were it left alive, would write into it.
+        let dir = tempfile::Builder::new().prefix("launcher-epipe-").tempdir().unwrap();
+        let alive = dir.path().join("alive");
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let report_fd = writer.as_raw_fd();
@@ -192,6 +192,6 @@ mod tests {
         assert_eq!((status.code(), status.signal()), (Some(3), None), "{status:?}");
         std::thread::sleep(Duration::from_secs(2));
         assert!(!alive.exists(), "the child outlived its launcher");
-        std::fs::remove_dir_all(&dir).unwrap();
+        dir.close().unwrap();
     }
 }

@@ -242,8 +242,9 @@ mod tests {
 
     #[test]
     fn prepared_files_are_cached_and_read_back() {
-        let dir = std::env::temp_dir().join(format!("datasets-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // A cache directory not there yet, inside a scratch directory removed on drop.
+        let scratch = tempfile::Builder::new().prefix("datasets-test-").tempdir().unwrap();
+        let dir = scratch.path().join("cache");
         let go = CancelToken::new();
         let p = prepare_generated(&dir, &spec(100, 1), &go).unwrap();
         let modified = p.path.metadata().unwrap().modified().unwrap();
@@ -262,18 +263,17 @@ mod tests {
 
     #[test]
     fn an_interrupted_preparation_leaves_nothing_and_stale_temporaries_go() {
-        let dir = std::env::temp_dir().join(format!("datasets-cancel-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new().prefix("datasets-cancel-").tempdir().unwrap();
+        let dir = scratch.path();
         // i32::MAX is above any pid_max: no process has it.
         std::fs::write(dir.join(format!(".old.npy{TEMPORARY_MARK}{}", i32::MAX)), "").unwrap();
         let mine = format!(".mine.npy{TEMPORARY_MARK}{}", std::process::id());
         std::fs::write(dir.join(&mine), "").unwrap();
         let stopped = CancelToken::new();
         stopped.cancel();
-        let err = prepare_generated(&dir, &spec(1000, 1), &stopped).unwrap_err().to_string();
+        let err = prepare_generated(dir, &spec(1000, 1), &stopped).unwrap_err().to_string();
         assert!(err.contains("interrupted while preparing the dataset n=1000"), "{err}");
-        let left: Vec<String> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let left: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(left, vec![mine]);
         assert_eq!(spec(10, 3).generate_until(&|| true), None);
     }

@@ -272,13 +272,12 @@ mod tests {
         }
     }
 
-    /// The path of a raw.csv, not there yet, in a directory of this test's own (`name`-PID).
-    fn fresh_raw_csv(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(RAW_CSV);
-        let _ = std::fs::remove_file(&path);
-        path
+    /// The path of a raw.csv, not there yet, in a directory of this test's own (`name`-…),
+    /// removed when the returned TempDir is dropped.
+    fn fresh_raw_csv(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new().prefix(&format!("{name}-")).tempdir().unwrap();
+        let path = dir.path().join(RAW_CSV);
+        (dir, path)
     }
 
     /// raw.csv of a run made before a column existed: the column reads as empty.
@@ -306,7 +305,7 @@ mod tests {
 
     #[test]
     fn raw_rows_round_trip_exactly_and_append_keeps_one_header() {
-        let path = fresh_raw_csv("records-test");
+        let (_dir, path) = fresh_raw_csv("records-test");
         CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
         CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
         let read = read_csv::<RawRecord>(&path).unwrap();
@@ -315,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_row_cut_short_is_left_out_and_said_not_fatal() {
-        let path = fresh_raw_csv("records-cut");
+        let (_dir, path) = fresh_raw_csv("records-cut");
         CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
         let whole = std::fs::read_to_string(&path).unwrap();
         // Cut in the first line of the message (a line of the file, but not a whole row), then
@@ -338,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_file_deleted_or_replaced_while_appending_is_written_again_whole() {
-        let path = fresh_raw_csv("records-deleted");
+        let (_dir, path) = fresh_raw_csv("records-deleted");
         let mut appender = CsvAppender::open(&path).unwrap();
         appender.append(&[record(1)]).unwrap();
         std::fs::remove_file(&path).unwrap();

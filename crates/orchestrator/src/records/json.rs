@@ -44,12 +44,12 @@ mod tests {
 
     #[test]
     fn atomic_writes_leave_no_temporary_behind() {
-        let dir = std::env::temp_dir().join(format!("records-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::Builder::new().prefix("records-atomic-").tempdir().unwrap();
+        let dir = scratch.path();
         let path = dir.join("x.json");
         write_json_atomic(&path, &vec![1, 2, 3]).unwrap();
         assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), vec![1, 2, 3]);
-        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 }
