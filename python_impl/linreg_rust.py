@@ -58,8 +58,9 @@ def load(path):
     a multiple of 8, and then the vector loads of one of them straddle two lines: python-rust's
     simd kernel took 0.169 ns a point an epoch at 10 003 points against 0.122 at 10 000 (Emerald
     Rapids, family 6 model 207, 7 runs each, medians). Then the two are copied into one buffer,
-    y on x's offset, the layout the `linreg` binary gives its own columns; the copy is part of
-    the load, as it is there.
+    y on x's offset, as the `linreg` binary lays out its own columns (it also starts x on a line,
+    so its sums may differ from these in the last bits); the copy is part of the load, as it is
+    there.
     """
     x, y = numpy_load(path)
     if (address(y) - address(x)) % LINE_BYTES == 0:

@@ -180,23 +180,28 @@ fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) 
     Ok(())
 }
 
-/// A dataset laid out for the kernels: x and y in one buffer, y starting at the same offset within
-/// a 64-byte cache line as x, so that once the vector code has brought x to a line (see
-/// `kernels::simd`), y's loads are on lines too. Two vectors of their own do not promise that:
-/// glibc places an allocation below its mmap threshold (128 KiB, 16 384 points) wherever its heap
-/// has room, and at 10^3 and 10^4 points x and y came out 16 or 32 bytes apart modulo 64, so every
-/// 64-byte load of y read two lines; on an Emerald Rapids the simd kernel summed 10^4 points at
-/// 0.169 ns a point then, against 0.123 at 2·10^4, where both columns were mmapped alike. Same
-/// memory as a [`Dataset`] (16 bytes a point and at most 7 values of padding).
-#[derive(Debug, Clone, PartialEq)]
+/// A dataset laid out for the kernels: x and y in one buffer, each starting on a 64-byte cache
+/// line, so the vector code (see `kernels::simd`) loads whole lines from their first point. Two
+/// vectors of their own do not promise that: glibc places an allocation below its mmap threshold
+/// (128 KiB, 16 384 points) wherever its heap has room, and at 10^3 and 10^4 points x and y came
+/// out 16 or 32 bytes apart modulo 64, so every 64-byte load of y read two lines; on an Emerald
+/// Rapids the simd kernel summed 10^4 points at 0.169 ns a point then, against 0.123 at 2·10^4,
+/// where both columns were mmapped alike. x on a line too (not only y on x's offset) makes the
+/// simd kernel's sums the same bits wherever the allocator put the buffer: its scalar head before
+/// the first line is empty, so the binary, a clone and python-rust's trainer agree bit for bit.
+/// Same memory as a [`Dataset`] (16 bytes a point and at most 15 values of padding).
+#[derive(Debug)]
 pub struct Columns {
-    /// x, padding up to a multiple of [`LINE_VALUES`], then y.
+    /// Up to 7 values of padding before x's line, x, padding to a multiple of [`LINE_VALUES`], y.
     values: Vec<f64>,
+    /// Where x starts in `values`: its first index on a cache line.
+    start: usize,
     n: usize,
 }
 
 /// f64 values in a 64-byte cache line.
 const LINE_VALUES: usize = 8;
+const LINE_BYTES: usize = 64;
 
 impl Columns {
     /// Reads `.npy` straight into the layout (no second copy, the same peak as [`Dataset::read`]);
@@ -231,26 +236,30 @@ impl Columns {
         columns
     }
 
+    /// The buffer is never resized, so where x's line starts in it stays where it was found.
     fn zeros(n: usize) -> Columns {
-        Columns { values: vec![0.0; n.next_multiple_of(LINE_VALUES) + n], n }
+        let values = vec![0.0; LINE_VALUES - 1 + n.next_multiple_of(LINE_VALUES) + n];
+        // align_offset may answer usize::MAX where it cannot tell; x then starts where it lies.
+        let start = Some(values.as_ptr().align_offset(LINE_BYTES)).filter(|&s| s < LINE_VALUES).unwrap_or(0);
+        Columns { values, start, n }
     }
 
     fn y_start(&self) -> usize {
-        self.n.next_multiple_of(LINE_VALUES)
+        self.start + self.n.next_multiple_of(LINE_VALUES)
     }
 
     fn both_mut(&mut self) -> (&mut [f64], &mut [f64]) {
-        let (n, y_start) = (self.n, self.y_start());
+        let (start, n, y_start) = (self.start, self.n, self.y_start());
         let (x, rest) = self.values.split_at_mut(y_start);
-        (&mut x[..n], &mut rest[..n])
+        (&mut x[start..start + n], &mut rest[..n])
     }
 
     pub fn x(&self) -> &[f64] {
-        &self.values[..self.n]
+        &self.values[self.start..self.start + self.n]
     }
 
     pub fn y(&self) -> &[f64] {
-        &self.values[self.y_start()..]
+        &self.values[self.y_start()..self.y_start() + self.n]
     }
 
     pub fn len(&self) -> usize {
@@ -259,6 +268,20 @@ impl Columns {
 
     pub fn is_empty(&self) -> bool {
         self.n == 0
+    }
+}
+
+/// A clone is laid out afresh (its buffer lies elsewhere, its lines at another index).
+impl Clone for Columns {
+    fn clone(&self) -> Columns {
+        Columns::copy_of(self.x(), self.y())
+    }
+}
+
+/// The same points, wherever they lie.
+impl PartialEq for Columns {
+    fn eq(&self, other: &Columns) -> bool {
+        self.x() == other.x() && self.y() == other.y()
     }
 }
 
@@ -525,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn columns_hold_the_same_points_with_y_on_x_s_line_offset() {
+    fn columns_hold_the_same_points_with_x_and_y_on_cache_lines() {
         let dir = scratch();
         for n in [1, 5, 7, 8, 9, 1000, 10_000] {
             let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
@@ -539,8 +562,13 @@ mod tests {
             let copied = Columns::copied(&d.x, &d.y).unwrap();
             for (c, from) in [(Columns::read(&npy).unwrap(), "npy"), (Columns::read(&csv).unwrap(), "csv"), (copied, "copied")] {
                 assert_eq!((c.x(), c.y(), c.len()), (&d.x[..], &d.y[..], n), "{from}");
-                let apart = c.y().as_ptr() as usize - c.x().as_ptr() as usize;
-                assert_eq!(apart % 64, 0, "n = {n}, {from}: y starts {apart} bytes after x");
+                for (column, name) in [(c.x(), "x"), (c.y(), "y")] {
+                    let offset = column.as_ptr() as usize % 64;
+                    assert_eq!(offset, 0, "n = {n}, {from}: {name} starts {offset} bytes into a line");
+                }
+                let clone = c.clone();
+                assert_eq!((clone.x().as_ptr() as usize % 64, clone.y().as_ptr() as usize % 64), (0, 0), "a clone of {from}");
+                assert_eq!(clone, c);
             }
         }
         assert_eq!(Columns::copied(&[1.0], &[f64::INFINITY]), Err("y[0] is inf: every value must be finite".into()));

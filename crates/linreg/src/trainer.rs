@@ -140,10 +140,11 @@ mod tests {
                         (Kernel::Parallel { threads, .. }, Some(isa)) => Kernel::Parallel { threads, isa: IsaChoice::Only(isa) },
                         (other, _) => other,
                     };
-                    // On the trainer's own copy: where the vectors start in it decides the order
-                    // of the sums.
-                    let data = trainer.data();
-                    assert_eq!(got, fit(data.x(), data.y(), epochs, learning_rate, named), "{kernel:?} at n = {n}");
+                    // On another copy of the points, elsewhere in memory: a `Columns` starts x and y
+                    // on cache lines wherever it lies, so the vector sums run in the same order.
+                    let elsewhere = line(n);
+                    assert_ne!(elsewhere.x().as_ptr(), trainer.data().x().as_ptr());
+                    assert_eq!(got, fit(elsewhere.x(), elsewhere.y(), epochs, learning_rate, named), "{kernel:?} at n = {n}");
                     assert_eq!(ran.threads, if n > 5 && matches!(kernel, Kernel::Parallel { .. }) { 2 } else { 1 });
                     assert!(ran_before.is_none_or(|before| before == ran), "a choice, once made, is kept");
                     ran_before = Some(ran);

@@ -126,10 +126,10 @@ impl fmt::Display for Isa {
 /// to the scalar code: a load that straddles two lines costs two, and the allocator's 16-byte
 /// alignment would make every 64-byte load straddle one, and every other 32-byte one. Measured on
 /// Zen 5, x and y both 16 bytes past a line: AVX2 at 10^4 points 0.089 → 0.075 ns a point; AVX-512
-/// at 10^3 (in L1) 0.058 → 0.040. The `linreg` binary reads its data as [`crate::Columns`], where y
-/// shares x's offset within a line; where a caller's y does not, its loads straddle and only speed
-/// suffers. So the sums also depend on where x lies modulo 64 bytes, in the last bits (as they
-/// depend on the instruction set).
+/// at 10^3 (in L1) 0.058 → 0.040. The `linreg` binary reads its data as [`crate::Columns`], where x
+/// and y both start on a line (no head); where a caller's y does not share x's offset within a
+/// line, its loads straddle and only speed suffers. So the sums also depend on where x lies modulo
+/// 64 bytes, in the last bits (as they depend on the instruction set), except in a `Columns`.
 ///
 /// Data that leaves not one whole vector past the head (fewer than 8 points with AVX-512 or the
 /// portable code, 4 with AVX2, wherever they lie) is the scalar kernel's: the same loop, the same
