@@ -189,7 +189,7 @@ fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) 
 /// where both columns were mmapped alike. x on a line too (not only y on x's offset) makes the
 /// simd kernel's sums the same bits wherever the allocator put the buffer: its scalar head before
 /// the first line is empty, so the binary, a clone and python-rust's trainer agree bit for bit.
-/// Same memory as a [`Dataset`] (16 bytes a point and at most 15 values of padding).
+/// Same memory as a [`Dataset`] (16 bytes a point and at most 14 values of padding).
 #[derive(Debug)]
 pub struct Columns {
     /// Up to 7 values of padding before x's line, x, padding to a multiple of [`LINE_VALUES`], y.

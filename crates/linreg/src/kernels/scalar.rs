@@ -1,5 +1,6 @@
 //! The `scalar` kernel: the plain loop, the same algorithm as the NumPy reference, one pass, no
-//! tricks. Its sums are the reference the other kernels are tested against.
+//! tricks but one that changes no result (`unpaired`: how the compiler may lay out the two sums).
+//! Its sums are the reference the other kernels are tested against.
 
 use super::unpaired;
 
