@@ -7,6 +7,7 @@ Modules used by only one dataset format (ast, csv) are imported where needed, to
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -484,16 +485,21 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
     load_seconds = time.perf_counter() - started
 
     if prepare is None:
-        fit_once = lambda: train(x, y, args.epochs, args.learning_rate)  # noqa: E731
+        fit_once = functools.partial(train, x, y, args.epochs, args.learning_rate)
     else:
         fit_once = prepare(x, y, args)
+    # From here on the script holds what its fits need (fit_once keeps it), not the loaded arrays
+    # as well: a service that copied the data into its own form (python-rust's trainer, JAX's
+    # device buffers) would not keep NumPy's beside it, and its memory while fitting shows that.
+    n = len(x)
+    del x, y
     fit, times, train_seconds = timed_fits(fit_once, args.fits or 1)
 
     # Without --fits the line is as it always was: no per-fit fields.
     fields = times.stats() if args.fits is not None else {}
     fields.update(extra or {})
     line = result_line(
-        implementation, len(x), args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads, fields
+        implementation, n, args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads, fields
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -154,3 +154,31 @@ def test_large_times_are_within_a_thousandth_and_within_min_and_max():
 def test_buckets_keep_the_top_ten_bits():
     assert [common.bucket_floor(n) for n in (0, 1023, 1025, 1026, 123_456_789)] == [0, 1023, 1024, 1026, 123_338_752]
     assert common.bucket_floor(2**64 - 1) == (2**64 - 1) >> 54 << 54
+
+
+def test_a_prepared_service_holds_what_its_fits_need_not_the_loaded_arrays(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import weakref
+
+    loaded = []
+
+    def load(path):
+        x, y = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([2.0, 4.0, 6.0, 8.0, 10.0])
+        loaded.extend([weakref.ref(x), weakref.ref(y)])
+        return x, y
+
+    def prepare(x, y, args):
+        kept = (x.copy(), y.copy())  # the script's own form of the data, as a trainer's copy
+
+        def fit_once():
+            # By the first fit the loader's arrays are gone: only the copy is held.
+            assert all(ref() is None for ref in loaded), "run() still holds the loaded arrays"
+            return common.Fit(float(kept[0][0]), 0.0, 0.0, args.epochs)
+
+        return fit_once
+
+    data = tmp_path / "unused.npy"
+    monkeypatch.setattr(sys, "argv", ["script", "--data", str(data), "--epochs", "3", "--learning-rate", "0.1", "--fits", "2"])
+    common.run("test-service", load, prepare=prepare)
+    result = json.loads(capsys.readouterr().out)
+    assert (result["n"], result["fits"], result["w"]) == (5, 2, 1.0)
