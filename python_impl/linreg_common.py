@@ -469,7 +469,8 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
     prepare(x, y, args) -> fit_once: instead of train, for a script that must do something once
         after loading and before the clocks start (JAX compiles, so compilation counts as
         start-up: wall - load - train) or reads its own flags (add_arguments(parser) adds them);
-        fit_once() runs one fit and returns its Fit.
+        fit_once() runs one fit and returns its Fit (or any object with Fit's fields, as
+        python-rust's `linreg_py.Fit`).
     threads: how many threads train, when more than one (reported in the result line).
     extra: more fields for the result line (python-jax's device).
     """
