@@ -268,7 +268,7 @@ fn positive_learning_rate(value: &Bound<'_, PyAny>) -> PyResult<f64> {
         return Err(PyTypeError::new_err(wrong()));
     }
     match value.extract::<f64>() {
-        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        Ok(lr) if linreg::fit::is_valid_learning_rate(lr) => Ok(lr),
         Ok(_) => Err(PyValueError::new_err(wrong())),
         Err(_) => Err(PyTypeError::new_err(wrong())),
     }

@@ -256,6 +256,13 @@ pub fn descend(x: &[f64], y: &[f64], epochs: u64, learning_rate: f64, gradient_s
     finish(x, y, w, b, epochs)
 }
 
+/// Whether `learning_rate` is one a fit takes: finite and > 0. The one rule behind every entry
+/// point's check (`--learning-rate`, `linreg_py`, [`crate::Trainer::fit`]), each with its own
+/// message.
+pub fn is_valid_learning_rate(learning_rate: f64) -> bool {
+    learning_rate.is_finite() && learning_rate > 0.0
+}
+
 /// One gradient-descent step from an epoch's (Σ e·x, Σ e) over `n` points: 2·(Σ/n), the order
 /// `2 * np.mean(...)` rounds in, so every implementation overflows at the same epoch. b is kept in
 /// a register of its own (`kernels::unpaired`): w and b packed in one cost a small fit

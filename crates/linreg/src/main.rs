@@ -140,7 +140,7 @@ fn parse_count(flag: &str, text: &str) -> Result<u64, String> {
 
 fn parse_learning_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        Ok(lr) if linreg::fit::is_valid_learning_rate(lr) => Ok(lr),
         _ => Err(format!("--learning-rate must be a finite number > 0, got '{text}'")),
     }
 }

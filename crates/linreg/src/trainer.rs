@@ -71,7 +71,7 @@ impl Trainer {
         if epochs == 0 {
             return Err(TrainerError::NoEpochs);
         }
-        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+        if !fit::is_valid_learning_rate(learning_rate) {
             return Err(TrainerError::LearningRate(learning_rate.to_string()));
         }
         let (x, y) = (self.data.x(), self.data.y());
@@ -135,11 +135,7 @@ mod tests {
                 for (epochs, learning_rate) in [(50, 0.01), (7, 0.02), (50, 0.01)] {
                     let (got, ran) = trainer.fit(epochs, learning_rate).expect("fits");
                     // The same instruction set as the trainer's, for the same bits.
-                    let named = match (kernel, ran.isa) {
-                        (Kernel::Simd(_), Some(isa)) => Kernel::Simd(IsaChoice::Only(isa)),
-                        (Kernel::Parallel { threads, .. }, Some(isa)) => Kernel::Parallel { threads, isa: IsaChoice::Only(isa) },
-                        (other, _) => other,
-                    };
+                    let named = ran.isa.and_then(|isa| kernel.with_isa(IsaChoice::Only(isa))).unwrap_or(kernel);
                     // On another copy of the points, elsewhere in memory: a `Columns` starts x and y
                     // on cache lines wherever it lies, so the vector sums run in the same order.
                     let elsewhere = line(n);
