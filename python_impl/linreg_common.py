@@ -467,12 +467,15 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
     load(path) -> (x, y), two sequences of equal length n >= 1, raising InputError or OSError.
     train(x, y, epochs, learning_rate) -> Fit: one fit from w = b = 0.
     prepare(x, y, args) -> fit_once: instead of train, for a script that must do something once
-        after loading and before the clocks start (JAX compiles, so compilation counts as
-        start-up: wall - load - train) or reads its own flags (add_arguments(parser) adds them);
+        after loading and before the clocks start (numba and JAX import and compile there, so
+        that counts as start-up: wall - load - train) or reads its own flags (add_arguments(parser) adds them);
         fit_once() runs one fit and returns its Fit (or any object with Fit's fields, as
         python-rust's `linreg_py.Fit`).
     threads: how many threads train, when more than one (reported in the result line).
-    extra: more fields for the result line (python-jax's device).
+    extra: more fields for the result line, or a function returning them, called once prepare
+        has run (python-jax names its device, and imports jax only in prepare).
+    Bad input (the command line, the data) is reported before prepare: a script that imports a
+    large package or compiles does that in prepare, so a wrong path costs no second of it.
     """
     args = parse_args(description=description, add_arguments=add_arguments)
 
@@ -498,7 +501,7 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
 
     # Without --fits the line is as it always was: no per-fit fields.
     fields = times.stats() if args.fits is not None else {}
-    fields.update(extra or {})
+    fields.update((extra() if callable(extra) else extra) or {})
     line = result_line(
         implementation, n, args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads, fields
     )

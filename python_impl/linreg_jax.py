@@ -11,31 +11,36 @@ The loop runs while `epoch < epochs` and w and b are finite: the protocol's dive
 XLA sums in an order of its own (vectorised, tree-shaped), so the results agree with the
 reference to about 1e-13, not bit for bit.
 
-The function is compiled ahead of time for the dataset's shape (`jit(...).lower(...).compile()`)
-after loading and before the clocks start, and the data is put on the device then: compilation
-and the transfer count as start-up (wall - load - train), like numba's; train_seconds is the
-compiled fits alone, each one call and the wait for its result.
+jax is imported, the function compiled ahead of time for the dataset's shape
+(`jit(...).lower(...).compile()`) and the data put on the device after loading and before the
+clocks start: the import, compilation and the transfer count as start-up (wall - load - train),
+like numba's; train_seconds is the compiled fits alone, each one call and the wait for its
+result. Bad input is reported before jax is imported (a second of it).
 
     python linreg_jax.py --data FILE.npy|FILE.csv --epochs N --learning-rate LR
 """
 
-import linreg_common as common
-
-jax = common.import_optional("jax", hint="pip install -r python_impl/requirements-jax.txt")
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+import linreg_common as common
 from linreg_numpy import load  # reading is not what this variant is about
 
 IMPLEMENTATION = "python-jax"
 MAX_EPOCHS = 2**63 - 1  # the int64 epoch counter
 
 
+def import_jax():
+    """jax, computing in float64."""
+    jax = common.import_optional("jax", hint="pip install -r python_impl/requirements-jax.txt")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
 def descend(x, y, epochs, learning_rate):
     """(w, b, mse, epochs_run) of one fit; traced by JAX, so plain jnp code."""
+    from jax import lax
+    from jax import numpy as jnp
+
     n = x.shape[0]
 
     def running(state):
@@ -45,7 +50,6 @@ def descend(x, y, epochs, learning_rate):
     def epoch_step(state):
         epoch, w, b = state
         e = w * x + b - y
-        # 2·(S/n), not (2·S)/n: the same rounding and overflow point as NumPy's 2·np.mean.
         w = w - learning_rate * (2.0 * (jnp.sum(e * x) / n))
         b = b - learning_rate * (2.0 * (jnp.sum(e) / n))
         return epoch + 1, w, b
@@ -57,10 +61,11 @@ def descend(x, y, epochs, learning_rate):
 
 
 def prepare(x, y, args):
-    """Puts the data on the device and compiles the fit for it: start-up, before the clocks."""
+    """Imports jax, puts the data on the device and compiles the fit for it: start-up, before the
+    clocks."""
     if args.epochs > MAX_EPOCHS:
-        # The other scripts take any integer; this one's loop counter is an int64.
         common.fail(None, f"argument --epochs: invalid value '{args.epochs}': expected at most {MAX_EPOCHS}")
+    jax = import_jax()
     operands = (jax.device_put(x), jax.device_put(y), np.int64(args.epochs), np.float64(args.learning_rate))
     compiled = jax.jit(descend).lower(*operands).compile()
 
@@ -73,10 +78,10 @@ def prepare(x, y, args):
 
 def device_name():
     """The device JAX runs on by default: 'cpu', or e.g. 'gpu (NVIDIA A100-SXM4-40GB)'."""
-    device = jax.devices()[0]
+    device = import_jax().devices()[0]
     kind = str(device.device_kind)
     return device.platform if kind.lower() == device.platform.lower() else f"{device.platform} ({kind})"
 
 
 if __name__ == "__main__":
-    common.run(IMPLEMENTATION, load, prepare=prepare, description=__doc__, extra={"device": device_name()})
+    common.run(IMPLEMENTATION, load, prepare=prepare, description=__doc__, extra=lambda: {"device": device_name()})

@@ -13,22 +13,20 @@ no value is ever NaN or infinite, and so delete the divergence check (`math.isfi
 overflow without a trace; a diverging fit must still say at which epoch it diverged. The rest
 (`reassoc`, `contract`, `arcp`, `nsz`, `afn`) is what makes the loop fast.
 
-Like linreg_numba.py it compiles afresh in every run (no cache=True), eagerly at import from an
-explicit signature, and calls the compiled code once before the clocks start, which also starts
-numba's thread pool: compilation and thread start-up count as start-up, train_seconds times the
-epochs alone.
+Like linreg_numba.py it compiles afresh in every run (no cache=True), from an explicit signature
+once the command line and the data have been read (`prepare`), and calls the compiled code once
+before the clocks start, which also starts numba's thread pool: compilation and thread start-up
+count as start-up, train_seconds times the epochs alone.
 
     python linreg_numba_fast.py --data FILE.npy|FILE.csv --epochs N --learning-rate LR
 """
 
+import functools
 import math
-
-import linreg_common as common
-
-numba = common.import_optional("numba")
 
 import numpy as np
 
+import linreg_common as common
 from linreg_numpy import load  # reading is not what this variant tunes
 
 IMPLEMENTATION = "python-numba-fast"
@@ -41,57 +39,67 @@ DESCEND_SIGNATURE = "Tuple((float64, float64, float64, int64))(float64[::1], flo
 MAX_EPOCHS = 2**63 - 1  # the int64 in the signature
 
 
-@numba.njit(SUMS_SIGNATURE, fastmath=FAST_MATH, parallel=True)
-def gradient_sums(x, y, w, b):
-    """(Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i, reduced over numba's threads."""
-    sum_ex = 0.0
-    sum_e = 0.0
-    for i in numba.prange(x.shape[0]):
-        e = w * x[i] + b - y[i]
-        sum_ex += e * x[i]
-        sum_e += e
-    return sum_ex, sum_e
+def compile_descend():
+    """Imports numba, compiles the fit and starts numba's threads: start-up, after the input is
+    known to be good. Returns the compiled fit and the number of threads its sums run on."""
+    numba = common.import_optional("numba")
+    prange = numba.prange
+
+    @numba.njit(SUMS_SIGNATURE, fastmath=FAST_MATH, parallel=True)
+    def gradient_sums(x, y, w, b):
+        """(Σ e_i·x_i, Σ e_i) with e_i = w·x_i + b − y_i, reduced over numba's threads."""
+        sum_ex = 0.0
+        sum_e = 0.0
+        for i in prange(x.shape[0]):
+            e = w * x[i] + b - y[i]
+            sum_ex += e * x[i]
+            sum_e += e
+        return sum_ex, sum_e
+
+    # The loop around the sums is plain (no fast-math): the update and the divergence check round
+    # and overflow exactly as in every other implementation.
+    @numba.njit(DESCEND_SIGNATURE)
+    def descend(x, y, epochs, learning_rate):
+        n = x.shape[0]
+        w = 0.0
+        b = 0.0
+        # Counted from 0 so that epochs = MAX_EPOCHS cannot overflow the loop bound; reported 1-based.
+        for epoch_index in range(epochs):
+            sum_ex, sum_e = gradient_sums(x, y, w, b)
+            # 2·(S/n), not (2·S)/n: the same rounding and overflow point as NumPy's 2·np.mean.
+            w -= learning_rate * (2.0 * (sum_ex / n))
+            b -= learning_rate * (2.0 * (sum_e / n))
+            if not (math.isfinite(w) and math.isfinite(b)):
+                return w, b, math.nan, epoch_index + 1
+
+        sum_e2 = 0.0
+        for i in range(n):
+            e = w * x[i] + b - y[i]
+            sum_e2 += e * e
+        return w, b, sum_e2 / n, epochs
+
+    # One call before the clocks start: the dispatcher's first-call cost (see linreg_numba.py) and
+    # the start of numba's thread pool, which would otherwise land in the first epoch.
+    descend(np.zeros(1), np.zeros(1), 1, 1.0)
+    return descend, numba.get_num_threads()
 
 
-# The loop around the sums is plain (no fast-math): the update and the divergence check round and
-# overflow exactly as in every other implementation.
-@numba.njit(DESCEND_SIGNATURE)
-def descend(x, y, epochs, learning_rate):
-    n = x.shape[0]
-    w = 0.0
-    b = 0.0
-    # Counted from 0 so that epochs = MAX_EPOCHS cannot overflow the loop bound; reported 1-based.
-    for epoch_index in range(epochs):
-        sum_ex, sum_e = gradient_sums(x, y, w, b)
-        # 2·(S/n), not (2·S)/n: the same rounding and overflow point as NumPy's 2·np.mean.
-        w -= learning_rate * (2.0 * (sum_ex / n))
-        b -= learning_rate * (2.0 * (sum_e / n))
-        if not (math.isfinite(w) and math.isfinite(b)):
-            return w, b, math.nan, epoch_index + 1
-
-    sum_e2 = 0.0
-    for i in range(n):
-        e = w * x[i] + b - y[i]
-        sum_e2 += e * e
-    return w, b, sum_e2 / n, epochs
-
-
-# One call before the clocks start: the dispatcher's first-call cost (see linreg_numba.py) and the
-# start of numba's thread pool, which would otherwise land in the first epoch.
-descend(np.zeros(1), np.zeros(1), 1, 1.0)
-
-
-def train(x, y, epochs, learning_rate):
-    if epochs > MAX_EPOCHS:
+def prepare(x, y, args):
+    """Checks what the compiled loop can count, then compiles it: one fit a call from then on."""
+    if args.epochs > MAX_EPOCHS:
         # The other scripts take any integer; this one would stop with an OverflowError traceback.
-        common.fail(None, f"argument --epochs: invalid value '{epochs}': expected at most {MAX_EPOCHS}")
+        common.fail(None, f"argument --epochs: invalid value '{args.epochs}': expected at most {MAX_EPOCHS}")
+    descend, threads = compile_descend()
     # The compiled signature takes C-contiguous float64; load() already gives that, so no copy.
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    w, b, mse, epochs_run = descend(x, y, epochs, learning_rate)
-    return common.Fit(w, b, mse, epochs_run)
+    return functools.partial(fit, descend, threads, x, y, args.epochs, args.learning_rate)
+
+
+def fit(descend, threads, x, y, epochs, learning_rate):
+    # The prange reduction runs on numba's whole thread pool: the result line says how many.
+    return common.Fit(*descend(x, y, epochs, learning_rate), threads=threads)
 
 
 if __name__ == "__main__":
-    # The prange reduction runs on numba's whole thread pool: the result line says how many.
-    common.run(IMPLEMENTATION, load, train, description=__doc__, threads=numba.get_num_threads())
+    common.run(IMPLEMENTATION, load, prepare=prepare, description=__doc__)

@@ -426,6 +426,27 @@ def test_optional_module_not_installed_is_one_error_line(script, tmp_path):
     assert line == f"{script}: error: {module} is not installed: {MISSING_MODULE_HINTS[script]}"
 
 
+@pytest.mark.parametrize("script", NUMBA_SCRIPTS + ["linreg_jax.py"])
+@pytest.mark.parametrize("bad", ["path", "argument"])
+def test_bad_input_is_reported_before_the_large_package_is_imported(script, bad, tmp_path):
+    # numba and jax take about a second and 160 MiB to import (and numba then compiles): a wrong path
+    # or flag is reported without them. With the package unimportable, the line is still the input's.
+    data = vector_npy(tmp_path / "data.npy")
+    argv = {
+        "path": ["--data", str(tmp_path / "missing.npy"), "--epochs", "10", "--learning-rate", "0.01"],
+        "argument": ["--data", str(data), "--epochs", "0", "--learning-rate", "0.01"],
+    }[bad]
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_MODULE, OPTIONAL_PACKAGES[script], str(PYTHON_IMPL / script)] + argv,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = assert_one_error_line(proc, script)
+    assert ("missing.npy: " if bad == "path" else "--epochs") in line, line
+    assert "not installed" not in line
+
+
 @pytest.mark.parametrize(
     "script", [pytest.param(s, marks=runs_here(s)) for s in NUMBA_SCRIPTS + ["linreg_jax.py"]]
 )
