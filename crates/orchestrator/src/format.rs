@@ -335,6 +335,15 @@ pub(crate) fn load_average(load: f64) -> String {
     format!("{load:.2}")
 }
 
+/// A count of something, in the singular for one: "1 thread", "2 threads".
+pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A median of counts, rounded to a whole number: "2637".
 pub(crate) fn whole(v: f64) -> String {
     format!("{v:.0}")
@@ -423,6 +432,13 @@ mod tests {
         assert_eq!(ratio_with_ci_in_words(&ratio(44.5, 43.6, 45.8), "faster"), "44.5× faster (95% CI 43.6–45.8×)");
         assert_eq!(change_with_ci(&ratio(1.032, 1.01, 1.055)), "+3.2% [+1.0%, +5.5%]");
         assert_eq!(change_with_ci(&ratio(0.9, 0.85, 0.95)), "-10.0% [-15.0%, -5.0%]");
+    }
+
+    #[test]
+    fn a_count_of_one_is_singular() {
+        assert_eq!(counted(1, "thread", "threads"), "1 thread");
+        assert_eq!(counted(2, "thread", "threads"), "2 threads");
+        assert_eq!(counted(0, "logical CPU", "logical CPUs"), "0 logical CPUs");
     }
 
     #[test]

@@ -102,8 +102,8 @@ pub struct RawRecord {
     /// The child's own high-water mark (wait4's ru_maxrss, started from a small launcher so nothing
     /// of the orchestrator's is carried into it).
     pub peak_rss_bytes: Option<u64>,
-    /// False when the peak could only be sampled (the program stayed below the few hundred KiB the
-    /// launcher's fork carried into it, or its end was not reported).
+    /// False when the peak could only be sampled (the program stayed below the high-water mark the
+    /// launcher carried into it, or its end was not reported).
     pub peak_rss_exact: Option<bool>,
     /// Page faults and context switches of the child and its reaped descendants (wait4 rusage).
     /// Empty in run directories written before they were recorded.

@@ -19,7 +19,7 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     };
     // Each row in plain words, every value shown as text (a CPU model or a path is the machine's).
     let mut rows: Vec<(&str, String)> = vec![
-        ("CPU", format!("{} ({} logical CPUs)", e.cpu_model, e.logical_cpus)),
+        ("CPU", format!("{} ({})", e.cpu_model, format::counted(e.logical_cpus as u64, "logical CPU", "logical CPUs"))),
         ("machine", machine_text(e)),
         ("memory", bytes(e.memory_total_bytes as f64)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
@@ -126,9 +126,9 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         rows.push((
             "read bandwidth against working set",
             format!(
-                "{} sizes{span}, 1 and {} threads, {}, best of {samples} samples each (best, median and worst in environment.json; the roofline chart shows them)",
+                "{} sizes{span}, {}, {}, best of {samples} samples each (best, median and worst in environment.json; the roofline chart shows them)",
                 curve.single_thread.len(),
-                curve.threads,
+                if curve.threads == 1 { "1 thread".to_string() } else { format!("1 and {} threads", curve.threads) },
                 curve.instruction_set.name()
             ),
         ));
@@ -137,13 +137,20 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         rows.push((
             "compute ceiling (2 FMA + 2 adds a point)",
             format!(
-                "{}: {} on 1 thread ({} ns/point), {} on {} threads ({} ns/point)",
+                "{}: {} on 1 thread ({} ns/point){}",
                 c.instruction_set.name(),
                 format::gigaflops(c.single_thread_flops_per_second.best),
                 sig3(c.ns_per_point(false)),
-                format::gigaflops(c.all_threads_flops_per_second.best),
-                c.threads,
-                sig3(c.ns_per_point(true))
+                if c.threads > 1 {
+                    format!(
+                        ", {} on {} threads ({} ns/point)",
+                        format::gigaflops(c.all_threads_flops_per_second.best),
+                        c.threads,
+                        sig3(c.ns_per_point(true))
+                    )
+                } else {
+                    String::new()
+                }
             ),
         ));
     }
@@ -153,12 +160,12 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         rows.push((
             "sampler's cost on a child using every CPU",
             format!(
-                "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} busy threads in barrier-separated rounds; pairs {}–{}×){}",
+                "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds; pairs {}–{}×){}",
                 cost.slowdown_fraction() * 100.0,
                 compact(cost.default_interval_ms),
                 compact(cost.sparse_interval_ms),
                 cost.pairs.len(),
-                cost.threads,
+                format::counted(cost.threads as u64, "busy thread", "busy threads"),
                 sig3(low),
                 sig3(high),
                 if cost.slowdown_fraction() >= SAMPLER_COST_BUDGET { ": above the 3% budget" } else { "" }

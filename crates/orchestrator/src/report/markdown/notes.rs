@@ -14,7 +14,7 @@ use crate::report::marks::Mark;
 
 pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figures) {
     let _ = writeln!(out, "<a id=\"measurement-notes\"></a>\n## Measurement notes\n");
-    let _ = writeln!(out, "- Wall time: monotonic clock from the child's execve (taken by the child itself) to the child being reaped by a small static launcher, which starts every run so the orchestrator's own size costs nothing. CPU time, page faults and context switches: the kernel's rusage (wait4). Peak memory: the child's ru_maxrss — its own, since the launcher's fork carries only a few hundred KiB into it (measured every run; a peak not above it is marked inexact). Memory and CPU over time: the whole process tree, sampled through /proc.");
+    let _ = writeln!(out, "- Wall time: monotonic clock from the child's execve (taken by the child itself) to the child being reaped by a small static launcher, which starts every run so the orchestrator's own size costs nothing. CPU time, page faults and context switches: the kernel's rusage (wait4). Peak memory: the child's ru_maxrss — its own, since the launcher, which shares its memory with the child until the exec, carries under 1 MiB into it (the carried mark is measured every run; a peak not above it is marked inexact). Memory and CPU over time: the whole process tree, sampled through /proc.");
     let _ = writeln!(
         out,
         "- CPU over time (the timeline charts) is averaged over spans of at least {} ms or 1/50 of the run: the kernel advances another process's CPU clock at scheduler ticks, so shorter spans read 0% then several hundred percent. Total CPU time (the tables) is exact.",
@@ -28,7 +28,7 @@ pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figur
     warnings.extend(point_warnings(report));
     let inexact = report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)).count();
     if inexact > 0 {
-        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: the program stayed below what the launcher's fork carried into it, or its end was not reported"));
+        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: the program stayed below the mark the launcher carried into it, or its end was not reported"));
     }
     warnings.extend(figures.errors.iter().map(|e| format!("chart not drawn: {e}")));
     warnings.dedup();
