@@ -181,7 +181,12 @@ enum Alone<'a> {
 impl<'a> Alone<'a> {
     fn new(kernel: Kernel, x: &'a [f64], y: &'a [f64], epochs: u64) -> Alone<'a> {
         match kernel {
-            Kernel::Scalar => Alone::Scalar { x, y },
+            Kernel::Scalar => {
+                // The vector kernels ask the CPU what it has while choosing; the final MSE's pass
+                // asks too, and must not do it first inside the clock.
+                crate::kernels::detect_cpu_features();
+                Alone::Scalar { x, y }
+            }
             Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
                 Alone::Simd { x, y, picker: Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs) }
             }

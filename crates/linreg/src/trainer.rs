@@ -55,6 +55,8 @@ impl Trainer {
     /// most, as their budget is a share of the whole). Returns once the kernel's threads run, so
     /// a caller's clock around [`Trainer::fit`] times the fit alone.
     pub fn start(data: Columns, kernel: Kernel, epochs: u64) -> Result<Trainer, TrainerError> {
+        // Here rather than in the first fit, whose kernel would ask as it sets up.
+        crate::kernels::detect_cpu_features();
         let data = Arc::new(data);
         let engine = match kernel {
             Kernel::Parallel { threads, isa } if parallel::runs_on_a_pool(data.len(), threads) => {
