@@ -21,7 +21,8 @@ all: build
 # crt-static is given for the host triple explicitly, so that build scripts and proc-macros are
 # still built the ordinary way. The start-up scenario also measures `linreg` linked dynamically
 # (the same profile, no crt-static). All three land beside the orchestrator in target/release, as
-# linreg-static, launcher-static and linreg-dynamic, where the scenarios' {bin_dir} points.
+# linreg-static, launcher-static and linreg-dynamic, where the scenarios' {bin_dir} points, with
+# exec-noop: a program without any library that only exits (the start-up scenario's first step).
 RUSTC ?= rustc
 HOST_TRIPLE := $(shell $(RUSTC) -vV 2>/dev/null | sed -n "s/^host: //p")
 STATIC_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
@@ -41,6 +42,7 @@ build-measured:
 	RUSTFLAGS="$(STATIC_RUSTFLAGS)" $(CARGO) build --profile measured -p linreg -p launcher --features launcher/bin --target $(HOST_TRIPLE)
 	install -D -m 755 target/$(HOST_TRIPLE)/measured/linreg target/release/linreg-static
 	install -D -m 755 target/$(HOST_TRIPLE)/measured/launcher target/release/launcher-static
+	install -D -m 755 target/$(HOST_TRIPLE)/measured/exec-noop target/release/exec-noop
 
 # `linreg` linked dynamically, for the start-up scenario only.
 build-dynamic:

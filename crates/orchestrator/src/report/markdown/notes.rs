@@ -26,9 +26,8 @@ pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figur
         warnings.extend(machine_notes(out, e));
     }
     warnings.extend(point_warnings(report));
-    let inexact = report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)).count();
-    if inexact > 0 {
-        warnings.push(format!("{inexact} run(s) have a sampled (not exact) peak RSS: the program stayed below the mark the launcher carried into it, or its end was not reported"));
+    if let Some(warning) = inexact_peaks(report) {
+        warnings.push(warning);
     }
     warnings.extend(figures.errors.iter().map(|e| format!("chart not drawn: {e}")));
     warnings.dedup();
@@ -39,6 +38,27 @@ pub(super) fn notes_section(out: &mut String, report: &Analysis, figures: &Figur
         let _ = writeln!(out, "- {} {}", Mark::Warning, text(&w));
     }
     let _ = writeln!(out, "\nRaw records: `raw.csv` (one row per run) and `samples.csv`; per-point statistics: `summary.csv` and `summary.json`. Re-render with `orchestrator report <this directory>`.");
+}
+
+/// The runs whose peak RSS is sampled, not exact, counted by implementation (a no-op is smaller
+/// than the mark the launcher carries into every child, so all its runs are): None when there
+/// are none.
+fn inexact_peaks(report: &Analysis) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for record in report.records.iter().filter(|r| r.status.is_measurement() && r.peak_rss_exact == Some(false)) {
+        match counts.iter_mut().find(|(name, _)| *name == record.implementation) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((&record.implementation, 1)),
+        }
+    }
+    let total: usize = counts.iter().map(|(_, count)| count).sum();
+    (total > 0).then(|| {
+        let named: Vec<String> = counts.iter().map(|(name, count)| format!("{name} {count}")).collect();
+        format!(
+            "{total} run(s) have a sampled (not exact) peak RSS ({}): the program stayed below the mark the launcher carried into it (a program that does nothing does), or its end was not reported",
+            named.join(", ")
+        )
+    })
 }
 
 /// Writes the sampler's cost, and returns the warnings about the machine: a sampler over its
@@ -129,15 +149,8 @@ mod tests {
     use crate::analysis::summary::{self, tests::plan_of, tests::row};
     use crate::records::RunStatus;
 
-    #[test]
-    fn a_cost_past_the_measured_limit_is_pointed_out_and_a_cost_near_it_is_not() {
-        let plan = plan_of(&["rust", "python"], "python");
-        let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("python", 1, RunStatus::Ok, 0.1, 0.001, 0.01, 1)];
-        let mut summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
-        let implementations = &mut summary.scenarios[0].points[0].implementations;
-        implementations[0].fraction_of_limit = Some(1.49);
-        implementations[1].fraction_of_limit = Some(1.04);
-        let analysis = Analysis {
+    fn analysis(plan: crate::plan::Plan, rows: Vec<crate::records::RawRecord>, summary: summary::RunSummary) -> Analysis {
+        Analysis {
             plan,
             environment: None,
             environment_problem: None,
@@ -150,9 +163,38 @@ mod tests {
             samples: vec![],
             cut_short: vec![],
             unplanned: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn a_cost_past_the_measured_limit_is_pointed_out_and_a_cost_near_it_is_not() {
+        let plan = plan_of(&["rust", "python"], "python");
+        let rows = vec![row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1), row("python", 1, RunStatus::Ok, 0.1, 0.001, 0.01, 1)];
+        let mut summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let implementations = &mut summary.scenarios[0].points[0].implementations;
+        implementations[0].fraction_of_limit = Some(1.49);
+        implementations[1].fraction_of_limit = Some(1.04);
+        let analysis = analysis(plan, rows, summary);
         let warnings: Vec<String> = point_warnings(&analysis).into_iter().filter(|w| w.contains("of the machine's limit")).collect();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].starts_with("s n=5 epochs=1000 lr=0.01 rust: trained at 149% of the machine's limit"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn inexact_peaks_are_counted_by_implementation() {
+        let plan = plan_of(&["noop", "rust"], "rust");
+        let mut rows: Vec<_> = (1..=3).map(|k| row("noop", k, RunStatus::Ok, 0.0001, 0.0, 0.0, 1)).collect();
+        rows.push(row("rust", 1, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1));
+        rows.push(row("rust", 2, RunStatus::Ok, 0.001, 0.0001, 0.0002, 1));
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.peak_rss_exact = Some(i == 3);
+        }
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let warning = inexact_peaks(&analysis(plan.clone(), rows.clone(), summary.clone())).expect("4 runs are inexact");
+        assert!(warning.starts_with("4 run(s) have a sampled (not exact) peak RSS (noop 3, rust 1): "), "{warning}");
+        for r in &mut rows {
+            r.peak_rss_exact = Some(true);
+        }
+        assert_eq!(inexact_peaks(&analysis(plan, rows, summary)), None);
     }
 }
