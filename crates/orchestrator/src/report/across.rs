@@ -255,6 +255,7 @@ pub(crate) fn headline_chart(across: &Across, path: &Path) -> Result<(), charts:
         log_y: None,
         value_format: ValueFormat::Plain,
         legend_title: "Machine",
+        in_given_order: false,
     };
     charts::grouped_bars(path, &chart, &Palette::new(&names))
 }

@@ -115,5 +115,6 @@ pub(crate) fn chart(scenario_name: &str, chain: &AnatomyChain) -> Option<Grouped
         log_y: None,
         value_format: ValueFormat::Seconds,
         legend_title: "Implementation",
+        in_given_order: true,
     })
 }

@@ -233,7 +233,16 @@ fn bars(
         .filter(|g| !g.bars.is_empty())
         .collect();
     let x_label = if scenario.points.len() > 1 { "scenario point".to_string() } else { String::new() };
-    GroupedBars { title, x_label, y_label: what.to_string(), groups, log_y: None, value_format: format, legend_title: "Implementation" }
+    GroupedBars {
+        title,
+        x_label,
+        y_label: what.to_string(),
+        groups,
+        log_y: None,
+        value_format: format,
+        legend_title: "Implementation",
+        in_given_order: false,
+    }
 }
 
 /// The point with the most work (n · epochs), and for each implementation the run whose wall time
@@ -433,6 +442,7 @@ fn accuracy_chart(report: &Analysis, index: usize, scenario: &ScenarioSummary) -
         log_y: Some(true),
         value_format: ValueFormat::Plain,
         legend_title: "Implementation",
+        in_given_order: false,
     })
 }
 

@@ -32,6 +32,9 @@ pub(crate) struct GroupedBars {
     pub(crate) value_format: ValueFormat,
     /// What the bars of a group are, the legend's title: "Implementation", or "Machine".
     pub(crate) legend_title: &'static str,
+    /// Bars (and the legend) in the order the groups give them, as a start-up anatomy's chain
+    /// steps must be; otherwise in the palette's order, the same on every chart of a report.
+    pub(crate) in_given_order: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +75,7 @@ struct BarsLayout {
 }
 
 fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> DrawResult<()> {
-    let implementations = palette.ordered(chart.groups.iter().flat_map(|group| &group.bars).map(|bar| bar.implementation.as_str()));
+    let implementations = bar_order(chart, palette);
     let all_values: Vec<f64> = chart
         .groups
         .iter()
@@ -118,6 +121,21 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
     draw_bars(area, &mut plot, chart, palette, &implementations, &layout, bar_base)?;
     draw_group_labels(area, &plot, &layout, bar_base)?;
     draw_legend(area, x_pixels.end + PLOT_RIGHT_PAD_PX + LEGEND_GAP_PX, y_pixels.start, legend_px, chart.legend_title, &entries)
+}
+
+/// The implementations of the bars, each once, in the order their slots and legend take.
+fn bar_order(chart: &GroupedBars, palette: &Palette) -> Vec<String> {
+    let names = chart.groups.iter().flat_map(|group| &group.bars).map(|bar| bar.implementation.as_str());
+    if !chart.in_given_order {
+        return palette.ordered(names);
+    }
+    let mut unique: Vec<String> = Vec::new();
+    for name in names {
+        if !unique.iter().any(|seen| seen == name) {
+            unique.push(name.to_string());
+        }
+    }
+    unique
 }
 
 /// Each bar in its group's slot for its implementation, with its error bar and value label.
@@ -239,5 +257,32 @@ fn draw_value_label(area: &Area, label: &str, (centre_px, bottom_px): (i32, i32)
         draw_text(area, label, (centre_px, bottom_px), &value_font, TEXT, (HPos::Center, VPos::Bottom), Direction::Upward)
     } else {
         put_text(area, label, (centre_px, bottom_px), &value_font, TEXT, HPos::Center, VPos::Bottom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::ValueFormat;
+
+    #[test]
+    fn bars_follow_the_palette_unless_the_chart_keeps_its_own_order() {
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        // The report's palette puts the whole (python-numpy) before the steps that make it up.
+        let palette = Palette::new(&names(&["python-numpy", "exec-only", "bin-true"]));
+        let bar = |name: &str| Bar { implementation: name.to_string(), value: 1.0, ci: None };
+        let mut chart = GroupedBars {
+            title: String::new(),
+            x_label: String::new(),
+            y_label: String::new(),
+            groups: vec![BarGroup { label: String::new(), bars: vec![bar("exec-only"), bar("bin-true"), bar("python-numpy")] }],
+            log_y: None,
+            value_format: ValueFormat::Seconds,
+            legend_title: "Implementation",
+            in_given_order: false,
+        };
+        assert_eq!(bar_order(&chart, &palette), names(&["python-numpy", "exec-only", "bin-true"]));
+        chart.in_given_order = true;
+        assert_eq!(bar_order(&chart, &palette), names(&["exec-only", "bin-true", "python-numpy"]));
     }
 }

@@ -266,6 +266,7 @@ mod tests {
             log_y: None,
             value_format: ValueFormat::Seconds,
             legend_title: "Implementation",
+            in_given_order: false,
         }
     }
 
@@ -286,6 +287,7 @@ mod tests {
             log_y: None,
             value_format: ValueFormat::Bytes,
             legend_title: "Implementation",
+            in_given_order: false,
         }
     }
 
@@ -311,6 +313,7 @@ mod tests {
             log_y: None,
             value_format: ValueFormat::Seconds,
             legend_title: "Implementation",
+            in_given_order: false,
         }
     }
 
@@ -600,6 +603,7 @@ mod tests {
             groups: vec![BarGroup { label: "n=5".to_string(), bars: vec![bar("rust", 1e-300, None), bar("python-numpy", 1e300, None)] }],
             value_format: ValueFormat::Plain,
             legend_title: "Implementation",
+            in_given_order: false,
             ..seed_wall_time()
         };
         grouped_bars(&dir.path().join("range.png"), &tiny_and_huge, &palette).unwrap_or_else(|error| panic!("{error}"));
