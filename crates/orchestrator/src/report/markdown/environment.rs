@@ -81,7 +81,7 @@ fn spawn_floor_text(e: &Environment) -> String {
     let Some(floor) = e.spawn_floor_seconds else { return "not measured".into() };
     match e.spawn_floor.as_ref().and_then(|f| f.static_noop_median_wall_seconds) {
         Some(noop) => format!(
-            "{} (median): a static no-op takes {} (exec and exit), so loading libc dynamically adds {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
+            "{} (median): a static no-op linked with glibc takes {} (exec, exit and the C library's start-up, which the startup scenario takes apart), so loading libc dynamically adds {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
             seconds(floor),
             seconds(noop),
             seconds(floor - noop)
