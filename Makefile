@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-python-rust clean
 
 all: build
 
@@ -48,6 +48,18 @@ build-measured:
 build-dynamic:
 	$(CARGO) build --profile measured -p linreg --bin linreg
 	install -D -m 755 target/measured/linreg target/release/linreg-dynamic
+
+# `linreg` linked statically against musl instead of glibc, for the start-up scenario only
+# (rust-musl): glibc's start-up asks the CPU its cache sizes through dozens of CPUIDs, each a
+# hypervisor exit in a VM, and musl's does not. The target's standard library comes from rustup
+# (`rustup target add`, which needs rustup's server); where it cannot be had, the report marks
+# rust-musl unavailable with this command's error. Non-PIE, as linreg-static.
+MUSL_TRIPLE := $(patsubst %-linux-gnu,%-linux-musl,$(HOST_TRIPLE))
+build-musl:
+	@command -v rustup >/dev/null || { echo "error: rustup not found: it installs Rust's musl target, which rust-musl needs"; exit 1; }
+	@rustup target list --installed | grep -qx '$(MUSL_TRIPLE)' || timeout 300 rustup target add $(MUSL_TRIPLE)
+	RUSTFLAGS="-C relocation-model=static" $(CARGO) build --profile measured -p linreg --bin linreg --target $(MUSL_TRIPLE)
+	install -D -m 755 target/$(MUSL_TRIPLE)/measured/linreg target/release/linreg-musl
 
 # The venv is (re)built when missing or when requirements.txt changes; then the Rust extension
 # (python-rust) is built into it.
@@ -99,7 +111,8 @@ $(EXT_STAMP): $(EXT_SOURCES) $(VENV_STAMP)
 # The main job: every scenario in scenarios/, report in results/latest/. What the seed scenario
 # does not need is built here only once it exists (so that a change is rebuilt before it is
 # measured); on a first run the orchestrator builds it after the seed scenario (see build-core).
-DEFERRED := $(if $(wildcard target/release/linreg-dynamic),build-dynamic) $(if $(wildcard $(EXT_STAMP)),python-ext) \
+DEFERRED := $(if $(wildcard target/release/linreg-dynamic),build-dynamic) $(if $(wildcard target/release/linreg-musl),build-musl) \
+	$(if $(wildcard $(EXT_STAMP)),python-ext) \
 	$(if $(wildcard $(VENV)/.optional-tried),venv-numba) $(if $(wildcard $(VENV)/.jax-tried),venv-jax)
 compare: build-core $(DEFERRED)
 	./target/release/orchestrator run $(SCENARIOS) $(ARGS)
