@@ -57,7 +57,7 @@ build-dynamic:
 MUSL_TRIPLE := $(patsubst %-linux-gnu,%-linux-musl,$(HOST_TRIPLE))
 build-musl:
 	@command -v rustup >/dev/null || { echo "error: rustup not found: it installs Rust's musl target, which rust-musl needs"; exit 1; }
-	@rustup target list --installed | grep -qx '$(MUSL_TRIPLE)' || timeout 300 rustup target add $(MUSL_TRIPLE)
+	@rustup target list --installed | grep -qx '$(MUSL_TRIPLE)' || timeout 120 rustup target add $(MUSL_TRIPLE)
 	RUSTFLAGS="-C relocation-model=static" $(CARGO) build --profile measured -p linreg --bin linreg --target $(MUSL_TRIPLE)
 	install -D -m 755 target/$(MUSL_TRIPLE)/measured/linreg target/release/linreg-musl
 
