@@ -19,7 +19,8 @@ from collections import namedtuple
 
 # What a training loop returns. `epochs_run` is the epoch it stopped at; a fit whose w, b or mse is
 # not finite is diverged, and then epochs_run is also diverged_at_epoch (see the protocol).
-# `kernel` and `threads`, where a fit knows them (python-rust), go into the result line.
+# `kernel` and `threads`, where a fit knows them (python-rust; python-numba-fast's threads), go
+# into the result line.
 Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads"], defaults=[None, None])
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -44,6 +45,14 @@ def fail(path, message):
     sys.stderr.write(f"{prog_name()}: error: {where}{message}\n")
     sys.stderr.flush()
     sys.exit(2)
+
+
+def refuse_epochs_above(epochs, most):
+    """Bad input (one line, exit 2) when `epochs` exceeds `most`: for a script whose compiled loop
+    counts epochs in an int64 (numba, JAX), where a larger count would stop with an OverflowError
+    traceback. The other scripts take any integer."""
+    if epochs > most:
+        fail(None, f"argument --epochs: invalid value '{epochs}': expected at most {most}")
 
 
 def import_optional(name, hint=None):
@@ -423,13 +432,12 @@ def _number_or_null(value):
     return value if math.isfinite(value) else None
 
 
-def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds, threads=None, extra=None):
+def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, train_seconds, extra=None):
     """The protocol's JSON line. json writes floats with repr, so they round-trip exactly.
 
-    threads: how many threads trained, for a script that uses more than one (the orchestrator
-    sets its training cost against the machine's limit for that many threads); the fit's own
-    `threads` wins where it has one. extra: more fields, after the protocol's (per-fit times, a
-    device name).
+    The fit's `threads`, where it has them, say how many threads trained (the orchestrator sets
+    its training cost against the machine's limit for that many threads). extra: more fields,
+    after the protocol's (per-fit times, a device name).
     """
     diverged = not all(math.isfinite(v) for v in (fit.w, fit.b, fit.mse))
     result = {
@@ -449,9 +457,8 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
     result["train_seconds"] = train_seconds
     if fit.kernel is not None:
         result["kernel"] = fit.kernel
-    threads = fit.threads if fit.threads is not None else threads
-    if threads is not None:
-        result["threads"] = threads
+    if fit.threads is not None:
+        result["threads"] = fit.threads
     result.update(extra or {})
     return json.dumps(result, allow_nan=False)
 
@@ -460,7 +467,7 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
 # The main of every script
 
 
-def run(implementation, load, train=None, description=None, threads=None, prepare=None, extra=None, add_arguments=None):
+def run(implementation, load, train=None, description=None, prepare=None, extra=None, add_arguments=None):
     """Parse the command line, load, fit (once, or K times with --fits K), print the result line;
     exit 2 on bad input.
 
@@ -471,9 +478,9 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
         that counts as start-up: wall - load - train) or reads its own flags (add_arguments(parser) adds them);
         fit_once() runs one fit and returns its Fit (or any object with Fit's fields, as
         python-rust's `linreg_py.Fit`).
-    threads: how many threads train, when more than one (reported in the result line).
-    extra: more fields for the result line, or a function returning them, called once prepare
-        has run (python-jax names its device, and imports jax only in prepare).
+    extra: a function returning more fields for the result line, called once prepare has run
+        (python-jax names its device, and imports jax only in prepare). A fit that ran on more
+        than one thread says how many in its Fit's `threads`.
     Bad input (the command line, the data) is reported before prepare: a script that imports a
     large package or compiles does that in prepare, so a wrong path costs no second of it.
     """
@@ -501,9 +508,9 @@ def run(implementation, load, train=None, description=None, threads=None, prepar
 
     # Without --fits the line is as it always was: no per-fit fields.
     fields = times.stats() if args.fits is not None else {}
-    fields.update((extra() if callable(extra) else extra) or {})
+    fields.update(extra() if extra is not None else {})
     line = result_line(
-        implementation, n, args.epochs, args.learning_rate, fit, load_seconds, train_seconds, threads, fields
+        implementation, n, args.epochs, args.learning_rate, fit, load_seconds, train_seconds, fields
     )
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

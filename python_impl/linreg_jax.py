@@ -50,6 +50,7 @@ def descend(x, y, epochs, learning_rate):
     def epoch_step(state):
         epoch, w, b = state
         e = w * x + b - y
+        # 2·(S/n), not (2·S)/n: the same rounding and overflow point as NumPy's 2·np.mean.
         w = w - learning_rate * (2.0 * (jnp.sum(e * x) / n))
         b = b - learning_rate * (2.0 * (jnp.sum(e) / n))
         return epoch + 1, w, b
@@ -63,8 +64,7 @@ def descend(x, y, epochs, learning_rate):
 def prepare(x, y, args):
     """Imports jax, puts the data on the device and compiles the fit for it: start-up, before the
     clocks."""
-    if args.epochs > MAX_EPOCHS:
-        common.fail(None, f"argument --epochs: invalid value '{args.epochs}': expected at most {MAX_EPOCHS}")
+    common.refuse_epochs_above(args.epochs, MAX_EPOCHS)
     jax = import_jax()
     operands = (jax.device_put(x), jax.device_put(y), np.int64(args.epochs), np.float64(args.learning_rate))
     compiled = jax.jit(descend).lower(*operands).compile()

@@ -71,9 +71,7 @@ def compile_descend():
 
 def prepare(x, y, args):
     """Checks what the compiled loop can count, then compiles it: one fit a call from then on."""
-    if args.epochs > MAX_EPOCHS:
-        # The other scripts take any integer; this one would stop with an OverflowError traceback.
-        common.fail(None, f"argument --epochs: invalid value '{args.epochs}': expected at most {MAX_EPOCHS}")
+    common.refuse_epochs_above(args.epochs, MAX_EPOCHS)
     descend = compile_descend()
     # The compiled signature takes C-contiguous float64; load() already gives that, so no copy.
     x = np.ascontiguousarray(x, dtype=np.float64)
