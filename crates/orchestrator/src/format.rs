@@ -344,6 +344,11 @@ pub(crate) fn counted(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// "1 thread", "2 threads".
+pub(crate) fn threads(n: u64) -> String {
+    counted(n, "thread", "threads")
+}
+
 /// A median of counts, rounded to a whole number: "2637".
 pub(crate) fn whole(v: f64) -> String {
     format!("{v:.0}")

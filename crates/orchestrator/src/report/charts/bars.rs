@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axes::{axis_description, draw_axes, y_area_width};
+use super::first_appearances;
 use super::legend::{draw_legend, legend_width, LegendEntry, Swatch};
 use super::marks::draw_error_bar;
 use super::scale::{linear_bounds, log_bounds, max_of, min_of, round_down_125, wants_log, Scale, TickedAxis};
@@ -126,16 +127,11 @@ fn draw_grouped_bars(area: &Area, chart: &GroupedBars, palette: &Palette) -> Dra
 /// The implementations of the bars, each once, in the order their slots and legend take.
 fn bar_order(chart: &GroupedBars, palette: &Palette) -> Vec<String> {
     let names = chart.groups.iter().flat_map(|group| &group.bars).map(|bar| bar.implementation.as_str());
-    if !chart.in_given_order {
-        return palette.ordered(names);
+    if chart.in_given_order {
+        first_appearances(names)
+    } else {
+        palette.ordered(names)
     }
-    let mut unique: Vec<String> = Vec::new();
-    for name in names {
-        if !unique.iter().any(|seen| seen == name) {
-            unique.push(name.to_string());
-        }
-    }
-    unique
 }
 
 /// Each bar in its group's slot for its implementation, with its error bar and value label.

@@ -158,15 +158,21 @@ impl Palette {
 
     /// Distinct names in palette order; names the palette does not know follow in order of appearance.
     fn ordered<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-        let mut unique: Vec<&str> = Vec::new();
-        for name in names {
-            if !unique.contains(&name) {
-                unique.push(name);
-            }
-        }
+        let mut unique = first_appearances(names);
         unique.sort_by_key(|name| self.position(name).unwrap_or(usize::MAX));
-        unique.into_iter().map(str::to_string).collect()
+        unique
     }
+}
+
+/// Distinct names, in the order they first appear.
+fn first_appearances<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for name in names {
+        if !unique.iter().any(|seen| seen == name) {
+            unique.push(name.to_string());
+        }
+    }
+    unique
 }
 
 type DrawResult<T> = Result<T, Box<dyn StdError + Send + Sync>>;

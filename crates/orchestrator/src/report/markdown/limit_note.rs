@@ -45,7 +45,7 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
             let when = probed_when(probe);
             let all = measured.all_threads.as_ref().map_or(String::new(), |a| {
                 let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
-                format!("; {}{meeting} {}", format::counted(measured.threads as u64, "thread", "threads"), spread(a))
+                format!("; {}{meeting} {}", format::threads(measured.threads as u64), spread(a))
             });
             format!(
                 "Limit at this point: the read bandwidth of its own working set ({}), {when}: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
@@ -91,14 +91,13 @@ fn on_fewer_threads(rows: &[&ImplementationSummary]) -> Option<String> {
         .filter(|i| i.runs_on_fewer_threads > 0)
         .filter_map(|i| {
             let (most, fewest) = (i.threads?, i.fewest_threads?);
-            let threads = |t: u64| format::counted(t, "thread", "threads");
             Some(format!(
                 "**{}** on {} in {} of {} runs (its limit counts {})",
                 text(&i.implementation),
-                threads(fewest),
+                format::threads(fewest),
                 i.runs_on_fewer_threads,
                 i.runs,
-                threads(most)
+                format::threads(most)
             ))
         })
         .collect();
@@ -123,7 +122,7 @@ fn probes_disagree(probe: &PointLimitProbe) -> Option<String> {
     let all = before.all_threads.as_ref().zip(after.all_threads.as_ref());
     let parts: Vec<String> = [
         apart("1 thread".into(), &before.single_thread, &after.single_thread),
-        all.and_then(|(b, a)| apart(format::counted(before.threads as u64, "thread", "threads"), b, a)),
+        all.and_then(|(b, a)| apart(format::threads(before.threads as u64), b, a)),
     ]
     .into_iter()
     .flatten()
