@@ -2,7 +2,8 @@
 //! as a dataset's columns) streamed over prefixes from below the L1 size to far beyond the largest
 //! cache, so each cache level and memory show up as a plateau on the curve. The curve, not a cache
 //! size the OS reports, decides where a dataset's epoch streams from: a VM may report a 260 MiB L3
-//! while 160 MB streams at memory speed.
+//! of which it holds a changing share (on an Emerald Rapids guest 160 MB streamed between the L3's
+//! speed and the memory's, depending on its history: see `limits::cache_edge`).
 
 use std::hint::black_box;
 use std::time::Instant;

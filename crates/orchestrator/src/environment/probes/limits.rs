@@ -151,6 +151,40 @@ pub(crate) fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> 
     Some((y0.ln() + t * (y1.ln() - y0.ln())).exp())
 }
 
+/// Where a working set lies on a cache's edge: the curve's bandwidth at half the size and at twice
+/// it, as ns a point, when they are [`EDGE_RATIO`] or more apart (None elsewhere, or without a
+/// curve). There an epoch streams as fast as the share of its data the cache holds at that moment,
+/// and that share has a history: it builds up over the passes a process makes over the data, and
+/// whatever ran before or runs beside takes it back. On an Emerald Rapids (family 6 model 207,
+/// 2-vCPU KVM guest, 260 MiB L3 reported; 2026-12-05) the curve fell from 0.59 ns a point at 80 MiB
+/// to 0.89 ns at 320 MiB, and at 10^7 points (153 MiB) a fresh `linreg` process's passes sped up
+/// from 10.4 ms to 6.4–8.5 ms over its first 40 (at 640 MiB: 44 ms every pass); its first fit of
+/// 20 epochs took 1.19× (one thread) and 1.53× (two) the time of its next three on the same data,
+/// against 1.00–1.01× at 4·10^7 points and 1.03–1.10× at 10^6 (8 processes each, medians); and
+/// `orchestrator limit 10000000` read 0.93–0.99 ns (one thread) in a process of its own, 0.60 after
+/// probing 16 and 64 MB first. So at such a point neither the probes nor the runs are the machine's
+/// one speed there, and a fit of few epochs in a fresh process reads low against the probe's best.
+pub(crate) fn cache_edge(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<CacheEdge> {
+    let below = interpolate(curve, working_set_bytes / 2.0)?;
+    let beyond = interpolate(curve, working_set_bytes * 2.0)?;
+    (beyond > 0.0 && below >= EDGE_RATIO * beyond)
+        .then(|| CacheEdge { half_size_ns: super::ns_per_point(below), twice_size_ns: super::ns_per_point(beyond) })
+}
+
+/// How much faster the curve must read at half a working set than at twice it for the working set
+/// to count as on a cache's edge. At the default scenarios' points on the three machines of the
+/// gallery the ratio is 1.5–3.9 where a cache ends within the factor of four (the Emerald Rapids'
+/// L1 on two threads at 10^4 points, its L2 at 10^5 and its L3 at 10^7, the Zen 3's L3 at 10^6,
+/// the Zen 1's at 10^6 on two threads) and 1.00–1.26 elsewhere: a plateau's own unevenness.
+const EDGE_RATIO: f64 = 1.3;
+
+/// The curve around a working set on a cache's edge ([`cache_edge`]), ns a point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CacheEdge {
+    pub half_size_ns: f64,
+    pub twice_size_ns: f64,
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -205,6 +239,18 @@ pub(crate) mod tests {
         let mid = interpolate(one, (2u64 << 20) as f64).unwrap();
         assert!((mid - (100e9f64 * 16e9).sqrt()).abs() < 1e-3 * mid, "{mid}");
         assert_eq!(interpolate(&[], 1.0), None);
+    }
+
+    #[test]
+    fn a_working_set_between_two_plateaus_is_on_a_cache_edge_and_one_on_a_plateau_is_not() {
+        let (curve, _) = machine();
+        let one = &curve.single_thread;
+        // 2 MiB: half of it on the 1 MiB cache plateau (100 GB/s), twice it in memory (16 GB/s).
+        let edge = cache_edge(one, (2u64 << 20) as f64).expect("between the plateaus");
+        assert!((edge.half_size_ns - 0.16).abs() < 1e-9 && (edge.twice_size_ns - 1.0).abs() < 1e-9, "{edge:?}");
+        assert_eq!(cache_edge(one, (64u64 << 20) as f64), None, "in memory: 16 GB/s either side");
+        assert_eq!(cache_edge(one, (256u64 << 10) as f64), None, "in the cache: 100 GB/s either side");
+        assert_eq!(cache_edge(&[], 1e6), None);
     }
 
     #[test]

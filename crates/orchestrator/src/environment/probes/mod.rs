@@ -23,7 +23,7 @@ pub use bandwidth::{BandwidthAtSize, BandwidthCurve, PointBandwidth};
 pub use compute::ComputeCeiling;
 pub use harness::Spread;
 pub use isa::Isa;
-pub(crate) use limits::{LimitBound, MachineLimits};
+pub(crate) use limits::{cache_edge, LimitBound, MachineLimits};
 pub use sampler_cost::SamplerCost;
 
 use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
