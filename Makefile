@@ -211,3 +211,27 @@ clean:
 test-slurm: build venv-optional
 	@tests/slurm/run.sh; status=$$?; \
 		if [ $$status -eq 77 ]; then [ -z "$(TEST_SLURM_REQUIRED)" ] || exit 1; elif [ $$status -ne 0 ]; then exit $$status; fi
+
+# The workspace on a CPU without x86's vector code, from an x86_64 machine: clippy for aarch64
+# Linux (every crate but the extension, whose build needs the target's Python), then the library
+# tests of linreg and the orchestrator compiled for aarch64 and run under qemu-user (the portable
+# kernel, the parallel kernel's threads, the instruction-set choice with nothing to choose, the
+# probes, the analysis and the report). Runs started by those tests go through this machine's own
+# static launcher (`make build`), as qemu-user hands an exec to the host; tests that start the
+# aarch64 `linreg` binary itself need binfmt_misc and are left out. Needs rustup (the aarch64
+# target is added on first use), a cross C compiler and qemu-user (Debian: apt-get install
+# gcc-aarch64-linux-gnu qemu-user). Not part of `make test`: about 6 minutes.
+AARCH64 := aarch64-unknown-linux-gnu
+AARCH64_ENV := CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64 \
+	QEMU_LD_PREFIX=/usr/aarch64-linux-gnu \
+	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static
+.PHONY: check-aarch64
+check-aarch64: build-measured
+	@for tool in rustup aarch64-linux-gnu-gcc qemu-aarch64; do \
+		command -v $$tool >/dev/null || { echo "error: $$tool not found (Debian: apt-get install gcc-aarch64-linux-gnu qemu-user; rustup from rustup.rs)"; exit 1; }; done
+	@rustup target list --installed | grep -qx '$(AARCH64)' || timeout 120 rustup target add $(AARCH64)
+	$(AARCH64_ENV) $(CARGO) clippy --target $(AARCH64) -p linreg -p launcher -p orchestrator --all-targets -- -D warnings
+	$(AARCH64_ENV) $(CARGO) clippy --target $(AARCH64) -p launcher --features bin --profile measured -- -D warnings
+	$(AARCH64_ENV) $(CARGO) test --target $(AARCH64) -p linreg -p orchestrator --lib
