@@ -151,8 +151,10 @@ fn warm(f: &FitsSummary) -> Option<&Distribution> {
     f.warm_median.as_ref()
 }
 
-/// The implementation with the lowest median of `figure` at the point.
-fn winner(point: &PointSummary, figure: FitsFigure) -> Option<(&ImplementationSummary, &FitsSummary, f64)> {
+/// The implementation with the lowest median of `figure` at the point, with that median.
+type Winner<'a> = (&'a ImplementationSummary, &'a FitsSummary, f64);
+
+fn winner(point: &PointSummary, figure: FitsFigure) -> Option<Winner<'_>> {
     point
         .implementations
         .iter()
@@ -163,24 +165,57 @@ fn winner(point: &PointSummary, figure: FitsFigure) -> Option<(&ImplementationSu
         .min_by(|a, b| a.2.total_cmp(&b.2))
 }
 
-/// One line for the report's first screen: who wins each view, at which sizes.
+/// The others whose `figure` cannot be told from the winner's: their 95% CI reaches into the
+/// winner's (its low end at or below the winner's high end), fastest first. Naming one winner
+/// among them would claim a difference the runs do not show: in the Emerald Rapids gallery run
+/// rust-simd "won" the 5-point script at 1.37 ms [1.31–1.45] over rust's 1.39 [1.36–1.59] and
+/// rust-parallel's 1.40 [1.30–1.65], and python-rust the 10^6 service at 26.5 ms [24.9–27.2] over
+/// rust-parallel's 27.2 [25.9–28.4].
+fn level_with<'a>(point: &'a PointSummary, figure: FitsFigure, (winner, _, _): Winner<'_>) -> Vec<(&'a ImplementationSummary, f64)> {
+    let Some(best) = winner.fits.as_ref().and_then(figure) else { return Vec::new() };
+    let mut level: Vec<(&ImplementationSummary, f64)> = point
+        .implementations
+        .iter()
+        .filter(|i| i.implementation != winner.implementation && i.measured())
+        .filter_map(|i| figure(i.fits.as_ref()?).filter(|d| d.ci_low <= best.ci_high).map(|d| (i, d.median)))
+        .collect();
+    level.sort_by(|a, b| a.1.total_cmp(&b.1));
+    level
+}
+
+/// "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// One line for the report's first screen: who wins each view, at which sizes (with the
+/// implementations level with the winner, [`level_with`]).
 pub(super) fn opening_line(report: &Analysis) -> Option<String> {
     let (_, summary) = fits_scenario(report)?;
     let winners = |figure: FitsFigure| {
         let mut by_winner: Vec<(String, Vec<String>)> = Vec::new();
         for point in &summary.points {
-            let Some((i, _, _)) = winner(point, figure) else { continue };
+            let Some(won) = winner(point, figure) else { continue };
+            let level: Vec<String> = level_with(point, figure, won).iter().map(|(i, _)| i.implementation.clone()).collect();
+            let name = match level.is_empty() {
+                true => format!("**{}**", won.0.implementation),
+                false => format!("**{}** (level with {})", won.0.implementation, and_list(&level)),
+            };
             let size = format::count(point.n);
-            match by_winner.iter_mut().find(|(name, _)| *name == i.implementation) {
+            match by_winner.iter_mut().find(|(named, _)| *named == name) {
                 Some((_, sizes)) => sizes.push(size),
-                None => by_winner.push((i.implementation.clone(), vec![size])),
+                None => by_winner.push((name, vec![size])),
             }
         }
-        let each: Vec<String> = by_winner.iter().map(|(name, sizes)| format!("**{name}** at n = {}", sizes.join(", "))).collect();
-        match each.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-            None => "—".into(),
+        let each: Vec<String> = by_winner.iter().map(|(name, sizes)| format!("{name} at n = {}", sizes.join(", "))).collect();
+        if each.is_empty() {
+            "—".into()
+        } else {
+            and_list(&each)
         }
     };
     Some(format!(
@@ -203,14 +238,34 @@ pub(super) fn verdict(out: &mut String, report: &Analysis) {
     for point in &summary.points {
         let (Some(script), Some(service)) = (winner(point, one_off), winner(point, warm)) else { continue };
         let baseline = point.implementations.iter().find(|i| i.implementation == summary.baseline);
+        let (script_level, service_level) = (level_with(point, one_off, script), level_with(point, warm, service));
         let mut parts = vec![
-            format!("script: {}", winner_text(script, baseline, (one_off, false), |f| f.one_off_speedup_vs_baseline.as_ref())),
-            format!("service: {}", winner_text(service, baseline, (warm, true), |f| f.warm_speedup_vs_baseline.as_ref())),
+            format!(
+                "script: {}{}",
+                winner_text(script, baseline, (one_off, false), |f| f.one_off_speedup_vs_baseline.as_ref()),
+                level_text(&script_level)
+            ),
+            format!(
+                "service: {}{}",
+                winner_text(service, baseline, (warm, true), |f| f.warm_speedup_vs_baseline.as_ref()),
+                level_text(&service_level)
+            ),
         ];
-        parts.extend(plan.highlight.iter().filter_map(|name| highlight_text(point, name, script, service)));
+        parts.extend(
+            plan.highlight.iter().filter_map(|name| highlight_text(point, name, (script, &script_level), (service, &service_level))),
+        );
         let _ = writeln!(out, "- **n = {}:** {}", format::count(point.n), parts.join(" · "));
     }
     let _ = writeln!(out);
+}
+
+/// "; level with rust 1.39 ms and rust-parallel 1.40 ms (95% CIs overlap)", or nothing.
+fn level_text(level: &[(&ImplementationSummary, f64)]) -> String {
+    if level.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = level.iter().map(|(i, median)| format!("{} {}", i.implementation, seconds(*median))).collect();
+    format!("; level with {} (95% CIs overlap)", and_list(&named))
 }
 
 /// "**rust** 612 µs, 133× faster (95% CI …) than python-numpy: 81.2 ms", by `figure`; with
@@ -238,12 +293,13 @@ fn winner_text(
     text
 }
 
-/// Where one highlighted implementation stands at a point: against each view's winner.
+/// Where one highlighted implementation stands at a point: against each view's winner, and
+/// whether it is level with it.
 fn highlight_text(
     point: &PointSummary,
     name: &str,
-    script: (&ImplementationSummary, &FitsSummary, f64),
-    service: (&ImplementationSummary, &FitsSummary, f64),
+    script: (Winner<'_>, &[(&ImplementationSummary, f64)]),
+    service: (Winner<'_>, &[(&ImplementationSummary, f64)]),
 ) -> Option<String> {
     let i = point.implementations.iter().find(|i| i.implementation == name)?;
     let Some(f) = i.fits.as_ref().filter(|_| i.measured()) else {
@@ -252,10 +308,12 @@ fn highlight_text(
             outcome => Some(format!("{name}: {}", outcome.as_str())),
         };
     };
-    let against = |figure: FitsFigure, (winner, _, best): (&ImplementationSummary, &FitsSummary, f64)| {
+    let against = |figure: FitsFigure, ((winner, _, best), level): (Winner<'_>, &[(&ImplementationSummary, f64)])| {
         let Some(mine) = figure(f) else { return "—".to_string() };
         if winner.implementation == name {
             format!("{} (the winner)", seconds(mine.median))
+        } else if level.iter().any(|(i, _)| i.implementation == name) {
+            format!("{} ({}× the winner's, level with it)", seconds(mine.median), sig3(mine.median / best))
         } else {
             format!("{} ({}× the winner's)", seconds(mine.median), sig3(mine.median / best))
         }
@@ -266,6 +324,41 @@ fn highlight_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::summary::{self, tests::plan_of, tests::row};
+    use crate::records::{RawRecord, RunStatus};
+
+    #[test]
+    fn implementations_whose_intervals_reach_the_winners_are_named_level_with_it() {
+        let plan = plan_of(&["rust", "python-rust", "numpy"], "numpy");
+        // Warm medians a run (3 runs each): rust 1.00–1.02 ms, python-rust 1.015–1.03 ms (its
+        // interval reaches into rust's), numpy 2.0–2.2 ms.
+        let medians_by_name =
+            [("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]), ("numpy", [2.0e-3, 2.1e-3, 2.2e-3])];
+        let rows: Vec<RawRecord> = medians_by_name
+            .iter()
+            .flat_map(|(name, medians)| {
+                medians.iter().enumerate().map(move |(k, median)| RawRecord {
+                    fits: Some(101),
+                    fit_first_seconds: Some(2.0 * median),
+                    fit_warm_median_seconds: Some(*median),
+                    fit_warm_p99_seconds: Some(1.5 * median),
+                    ..row(name, k as u32 + 1, RunStatus::Ok, 0.5, 0.01, 101.0 * median, 1)
+                })
+            })
+            .collect();
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let point = &summary.scenarios[0].points[0];
+        let won = winner(point, warm).expect("a winner");
+        assert_eq!(won.0.implementation, "rust");
+        let level = level_with(point, warm, won);
+        let names: Vec<&str> = level.iter().map(|(i, _)| i.implementation.as_str()).collect();
+        assert_eq!(names, ["python-rust"], "numpy's interval lies far above");
+        assert_eq!(level_text(&level), "; level with python-rust 1.02 ms (95% CIs overlap)");
+        let line = highlight_text(point, "python-rust", (won, &level), (won, &level)).expect("highlighted");
+        assert!(line.contains("1.02 ms (1.01× the winner's, level with it)"), "{line}");
+        assert_eq!(level_text(&[]), "");
+        assert_eq!(and_list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+    }
 
     #[test]
     fn a_device_name_is_text_in_one_cell() {
