@@ -151,9 +151,10 @@ fn warm(f: &FitsSummary) -> Option<&Distribution> {
     f.warm_median.as_ref()
 }
 
-/// The implementation with the lowest median of `figure` at the point, with that median.
+/// An implementation, its warm-fits summary and its median of a figure.
 type Winner<'a> = (&'a ImplementationSummary, &'a FitsSummary, f64);
 
+/// The implementation with the lowest median of `figure` at the point.
 fn winner(point: &PointSummary, figure: FitsFigure) -> Option<Winner<'_>> {
     point
         .implementations
