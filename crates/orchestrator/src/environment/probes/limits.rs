@@ -159,10 +159,11 @@ pub(crate) fn interpolate(curve: &[BandwidthAtSize], working_set_bytes: f64) -> 
 /// 2-vCPU KVM guest, 260 MiB L3 reported; 2026-12-05) the curve fell from 0.59 ns a point at 80 MiB
 /// to 0.89 ns at 320 MiB, and at 10^7 points (153 MiB) a fresh `linreg` process's passes sped up
 /// from 10.4 ms to 6.4–8.5 ms over its first 40 (at 640 MiB: 44 ms every pass); its first fit of
-/// 20 epochs took 1.19× (one thread) and 1.53× (two) the time of its next three on the same data,
-/// against 1.00–1.01× at 4·10^7 points and 1.03–1.10× at 10^6 (8 processes each, medians); and
-/// `orchestrator limit 10000000` read 0.93–0.99 ns (one thread) in a process of its own, 0.60 after
-/// probing 16 and 64 MB first. So at such a point neither the probes nor the runs are the machine's
+/// 20 epochs took 1.11–1.19× (one thread) and 1.43–1.53× (two) the time of its next three on the
+/// same data, against 1.00–1.02× at 4·10^7 points and 1.03–1.10× at 10^6 (8 processes each,
+/// medians, two batches); and `orchestrator limit 10000000` read 0.93–0.99 ns (one thread) in a
+/// process of its own, 0.60 after probing 16 and 64 MB first, 0.76–0.79 in its own process again
+/// half an hour later. So at such a point neither the probes nor the runs are the machine's
 /// one speed there, and a fit of few epochs in a fresh process reads low against the probe's best.
 pub(crate) fn cache_edge(curve: &[BandwidthAtSize], working_set_bytes: f64) -> Option<CacheEdge> {
     let below = interpolate(curve, working_set_bytes / 2.0)?;
