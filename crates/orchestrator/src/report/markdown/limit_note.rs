@@ -148,7 +148,10 @@ fn probes_disagree(probe: &PointLimitProbe) -> Option<String> {
 /// first's time.
 fn on_a_cache_edge(curve: &BandwidthCurve, n: u64) -> Option<String> {
     let bytes = n as f64 * BYTES_PER_POINT as f64;
-    let parts: Vec<String> = [(false, "1 thread".to_string()), (true, format::threads(curve.threads as u64))]
+    // The start-of-run curve's threads do not meet after each pass (a point's probe does): its
+    // all-threads figures can then lie below the point's two-thread limit, and the line says why.
+    let apart = if curve.all_threads.iter().any(|s| !s.meets_every_pass) { ", not meeting after each pass" } else { "" };
+    let parts: Vec<String> = [(false, "1 thread".to_string()), (true, format!("{}{apart}", format::threads(curve.threads as u64)))]
         .into_iter()
         .filter(|(all, _)| !*all || curve.threads > 1)
         .filter_map(|(all, label)| {
@@ -260,7 +263,7 @@ mod tests {
         let line = on_a_cache_edge(&curve, (2u64 << 20) / 16).expect("2 MiB lies between the plateaus");
         assert!(line.contains("(2 MiB)"), "{line}");
         assert!(line.contains("1 thread: 0.160 ns a point at half its size, 1.00 at twice it"), "{line}");
-        assert!(line.contains("2 threads: 0.080 ns a point at half its size, 0.667 at twice it"), "{line}");
+        assert!(line.contains("2 threads, not meeting after each pass: 0.080 ns a point at half its size, 0.667 at twice it"), "{line}");
         assert_eq!(on_a_cache_edge(&curve, (64u64 << 20) / 16), None, "in memory");
         assert_eq!(on_a_cache_edge(&curve, 1000), None, "in the cache");
         let one_thread = BandwidthCurve { threads: 1, all_threads: Vec::new(), ..curve };
