@@ -1,8 +1,9 @@
 //! Under each point's phases table: which limit its rows are held to — the bandwidth measured
 //! right before the point ran, with its spread, or the start-of-run curve's — why any row that
 //! was measured faster than its limit (above 105% of it) could be, which rows reached the
-//! limit in their fastest run though not in their median one, and which ran on fewer threads in
-//! some runs than the limit they are held to counts.
+//! limit in their fastest run though not in their median one, which ran on fewer threads in
+//! some runs than the limit they are held to counts, and whether the point's working set lies on
+//! a cache's edge, where its limit and its runs depend on their histories.
 
 use std::fmt::Write as _;
 
