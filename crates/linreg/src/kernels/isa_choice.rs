@@ -30,6 +30,11 @@
 //! 4 000 and 20 000 points (in long runs), and a fit there estimated under 25 ms (at the widest's
 //! first pace) now keeps AVX-512 without timing AVX2.
 //!
+//! A sample too small to time in one sum (a few hundred points) is summed several times a round,
+//! each sum waiting for the one before as an epoch waits for its step ([`SHORTEST_ROUND`]): timed
+//! one sum at a time, a race of fits of 64–128 points timed the clock, and `auto` kept AVX-512
+//! where AVX2 fitted 10% faster. So a long service of small fits chooses too; from 8 points on.
+//!
 //! A CPU with one vector instruction set (AVX2 alone, as on the Zen 1 and Zen 3 met so far) has
 //! nothing to choose and times nothing. The portable code is never a candidate where vectors exist:
 //! it has been slower than AVX2 at every size on every CPU measured.
@@ -95,10 +100,28 @@ const LONGEST: Duration = Duration::from_millis(20);
 /// noise alone on a shared 2-vCPU VM, and on a tie the widest does more work per instruction.
 const NARROWER_MARGIN: f64 = 0.95;
 
-/// With fewer points than this, most of the data is the scalar code's (the head before the first
-/// cache line and the tail after the last whole block of the widest loop, 32 points): nothing to
-/// choose, the widest is kept without timing.
-const MIN_POINTS: usize = 64;
+/// With fewer points than this (one AVX-512 vector), the widest set's sums are the scalar code's
+/// (`simd::gradient_sums`): the widest is kept without timing. From here on the sets differ even
+/// where most points fall outside the widest loop's blocks: on an Emerald Rapids (family 6 model
+/// 207; services of 300 fits × 1 000 epochs, `--isa` named, medians of 5 processes) AVX2 fitted 8
+/// points in 23.4 µs against AVX-512's 29.6, 64 in 30.2 against 33.6, 128 in 36.4 against 40.2, and
+/// AVX-512 led from 256 points (50.0 against 51.5; 1 000: 120 against 149): its reduction, 8 lanes
+/// to AVX2's 4, costs a fit of few points more than its wider loads save. (This was 64, when the
+/// race timed one sum a round; see [`SHORTEST_ROUND`].)
+const MIN_POINTS: usize = 8;
+
+/// The shortest a timed round may be: a round of one sum of a few dozen points takes tens of
+/// nanoseconds, as long as the clock reads around it (20–35 ns each in the VMs met), and its times
+/// were then the clock's: in services of 300 fits of 128 points × 1 000 epochs on an Emerald Rapids
+/// (family 6 model 207), where AVX2 fitted in 36.4 µs and AVX-512 in 40.6, `auto` kept AVX-512
+/// in 3 of 3 processes. Shorter sums are repeated within a round until it lasts this long.
+const SHORTEST_ROUND: Duration = Duration::from_micros(1);
+
+/// Sums a round needs to last [`SHORTEST_ROUND`], one sum having taken `one_sum` (at most 2^16).
+fn repeats_for(one_sum: Duration) -> u32 {
+    let ratio = SHORTEST_ROUND.as_secs_f64() / one_sum.as_secs_f64().max(1e-9);
+    ratio.ceil().clamp(1.0, 65_536.0) as u32
+}
 
 /// Chooses once, at the first call of [`Picker::isa`], and answers the same ever after.
 #[derive(Debug, Clone)]
@@ -113,6 +136,9 @@ pub struct Picker<'a> {
     sample_passes: f64,
     /// Rounds of the choosing's race (0 until it has been made, or when no race was run).
     timed_rounds: usize,
+    /// Sums of the sample a timed round makes: more than one where one sum is too short to time
+    /// (see [`SHORTEST_ROUND`]), the same for every candidate.
+    repeats: u32,
 }
 
 impl<'a> Picker<'a> {
@@ -133,7 +159,7 @@ impl<'a> Picker<'a> {
         let len = whole.min(sample_len.max(MIN_POINTS));
         let chosen = (candidates.len() == 1 || len < MIN_POINTS).then(|| candidates[0]);
         let sample_passes = epochs as f64 * whole as f64 / len.max(1) as f64;
-        Picker { x: &x[..len], y: &y[..len], candidates, chosen, sample_passes, timed_rounds: 0 }
+        Picker { x: &x[..len], y: &y[..len], candidates, chosen, sample_passes, timed_rounds: 0, repeats: 1 }
     }
 
     /// The instruction set to sum this epoch with: at the first call, measured at (w, b).
@@ -155,7 +181,10 @@ impl<'a> Picker<'a> {
         let start = Instant::now();
         let widest = self.candidates[0];
         self.time(widest, w, b); // brings the points into the cache
-        let budget = budget_for(self.time(widest, w, b), self.sample_passes);
+        let one_sum = self.time(widest, w, b);
+        self.repeats = repeats_for(one_sum);
+        let round = if self.repeats > 1 { self.time(widest, w, b) } else { one_sum };
+        let budget = budget_for(round / self.repeats, self.sample_passes);
         let isa = if budget < WARM_UP { widest } else { self.race(start, budget, w, b) };
         self.chosen = Some(isa);
         isa
@@ -178,10 +207,18 @@ impl<'a> Picker<'a> {
         }
     }
 
-    /// One sum of the sample on `isa`, timed.
+    /// [`Picker::repeats`] sums of the sample on `isa`, timed together. Each sum waits for the one
+    /// before (its w is w + 0 × the sums before, which no compiler may fold away), as an epoch
+    /// waits for the step its sums give: independent sums overlap their reductions, and a race
+    /// of them timed the widest set's throughput where a fit pays its latency.
     fn time(&self, isa: Isa, w: f64, b: f64) -> Duration {
         let round_start = Instant::now();
-        black_box(simd::gradient_sums(isa, black_box(self.x), black_box(self.y), w, b));
+        let mut chained = w;
+        for _ in 0..self.repeats {
+            let (sum_ex, sum_e) = simd::gradient_sums(isa, black_box(self.x), black_box(self.y), chained, b);
+            chained = w + (sum_ex + sum_e) * 0.0;
+        }
+        black_box(chained);
         round_start.elapsed()
     }
 }
@@ -338,9 +375,13 @@ mod tests {
             assert!(start.elapsed() >= LONGEST, "an endless fit the second candidate leads: timed for the longest");
             assert!(long.timed_rounds > ROUNDS);
         }
+        // The widest leading stops the race at ROUNDS counted rounds (`enough`, tested above); how
+        // many rounds that takes here depends on whether a round crossed the warm-up's end, whose
+        // rounds are forgotten (on a busy machine, tests running beside this one, it did: 5 rounds
+        // in 3 of 12 runs), so only the least is certain.
         let mut widest_first = Picker::among(vec![Isa::detect(), Isa::PORTABLE], &x, &x, 4096, u64::MAX);
         if widest_first.isa(0.1, 0.2) == Isa::detect() && Isa::detect() != Isa::PORTABLE {
-            assert_eq!(widest_first.timed_rounds, ROUNDS, "the widest leads: no longer than needed");
+            assert!(widest_first.timed_rounds >= ROUNDS, "{} rounds", widest_first.timed_rounds);
         }
     }
 
@@ -361,6 +402,19 @@ mod tests {
         }
         assert_eq!(keep(&isas, &tally.best), isas[0]);
         assert!(enough(tally.counted, true, WARM_UP, WARM_UP));
+    }
+
+    #[test]
+    fn a_round_too_short_to_time_repeats_its_sum_until_it_is_not() {
+        assert_eq!(repeats_for(Duration::from_micros(2)), 1);
+        assert_eq!(repeats_for(SHORTEST_ROUND), 1);
+        assert_eq!(repeats_for(Duration::from_nanos(30)), 34);
+        assert_eq!(repeats_for(Duration::ZERO), 1000, "a clock that did not move: as if 1 ns");
+        // A one-epoch fit of a few points: no race, but its first timed round sets the repeats.
+        let x: Vec<f64> = (0..16).map(|i| i as f64).collect();
+        let mut picker = Picker::among(two(), &x, &x, 4096, 1);
+        assert_eq!(picker.isa(0.1, 0.2), two()[0]);
+        assert!(picker.repeats >= 1 && picker.timed_rounds == 0, "{} repeats, {} rounds", picker.repeats, picker.timed_rounds);
     }
 
     #[test]
