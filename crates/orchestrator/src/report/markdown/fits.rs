@@ -172,8 +172,8 @@ fn winner(point: &PointSummary, figure: FitsFigure) -> Option<Winner<'_>> {
 /// rust-simd "won" the 5-point script at 1.37 ms [1.31–1.45] over rust's 1.39 [1.36–1.59] and
 /// rust-parallel's 1.40 [1.30–1.65], and python-rust the 10^6 service at 26.5 ms [24.9–27.2] over
 /// rust-parallel's 27.2 [25.9–28.4].
-fn level_with<'a>(point: &'a PointSummary, figure: FitsFigure, (winner, _, _): Winner<'_>) -> Vec<(&'a ImplementationSummary, f64)> {
-    let Some(best) = winner.fits.as_ref().and_then(figure) else { return Vec::new() };
+fn level_with<'a>(point: &'a PointSummary, figure: FitsFigure, (winner, fits, _): Winner<'_>) -> Vec<(&'a ImplementationSummary, f64)> {
+    let Some(best) = figure(fits) else { return Vec::new() };
     let mut level: Vec<(&ImplementationSummary, f64)> = point
         .implementations
         .iter()
