@@ -49,6 +49,10 @@ build-dynamic:
 	$(CARGO) build --profile measured -p linreg --bin linreg
 	install -D -m 755 target/measured/linreg target/release/linreg-dynamic
 
+# Adds rustup's standard library for the target $(1) unless it is installed (its download bounded
+# at 2 minutes): for build-musl and check-aarch64.
+rustup_target = @rustup target list --installed | grep -qx '$(1)' || timeout 120 rustup target add $(1)
+
 # `linreg` linked statically against musl instead of glibc, for the start-up scenario only
 # (rust-musl): glibc's start-up asks the CPU its cache sizes through dozens of CPUIDs, each a
 # hypervisor exit in a VM, and musl's does not. The target's standard library comes from rustup
@@ -57,7 +61,7 @@ build-dynamic:
 MUSL_TRIPLE := $(patsubst %-linux-gnu,%-linux-musl,$(HOST_TRIPLE))
 build-musl:
 	@command -v rustup >/dev/null || { echo "error: rustup not found: it installs Rust's musl target, which rust-musl needs"; exit 1; }
-	@rustup target list --installed | grep -qx '$(MUSL_TRIPLE)' || timeout 120 rustup target add $(MUSL_TRIPLE)
+	$(call rustup_target,$(MUSL_TRIPLE))
 	RUSTFLAGS="-C relocation-model=static" $(CARGO) build --profile measured -p linreg --bin linreg --target $(MUSL_TRIPLE)
 	install -D -m 755 target/$(MUSL_TRIPLE)/measured/linreg target/release/linreg-musl
 
@@ -231,7 +235,7 @@ AARCH64_ENV := CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
 check-aarch64: build-measured
 	@for tool in rustup aarch64-linux-gnu-gcc qemu-aarch64; do \
 		command -v $$tool >/dev/null || { echo "error: $$tool not found (Debian: apt-get install gcc-aarch64-linux-gnu qemu-user; rustup from rustup.rs)"; exit 1; }; done
-	@rustup target list --installed | grep -qx '$(AARCH64)' || timeout 120 rustup target add $(AARCH64)
+	$(call rustup_target,$(AARCH64))
 	$(AARCH64_ENV) $(CARGO) clippy --target $(AARCH64) -p linreg -p launcher -p orchestrator --all-targets -- -D warnings
 	$(AARCH64_ENV) $(CARGO) clippy --target $(AARCH64) -p launcher --features bin --profile measured -- -D warnings
 	$(AARCH64_ENV) $(CARGO) test --target $(AARCH64) -p linreg -p orchestrator --lib
