@@ -108,4 +108,15 @@ fn each_point_is_probed_before_its_first_run_and_after_its_last() {
     }
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert_eq!(report.matches("measured right before its first run and again after its last").count(), 2, "{report}");
+
+    // The machine's probes also time a CPUID (x86_64 only), and the environment table says so.
+    let cpuid = &environment["cpuid_cost"];
+    if cfg!(target_arch = "x86_64") {
+        let median = cpuid["median_seconds"].as_f64().unwrap_or_else(|| panic!("a CPUID's cost: {cpuid}"));
+        assert!(median > 0.0 && cpuid["best_seconds"].as_f64().unwrap() <= median, "{cpuid}");
+        let row = report.lines().find(|l| l.starts_with("| one CPUID instruction | ")).unwrap_or_else(|| panic!("{report}"));
+        assert!(row.contains("batches of 100 calls of leaf 4") && row.contains("exits to the hypervisor"), "{row}");
+    } else {
+        assert!(cpuid.is_null() && !report.contains("| one CPUID instruction |"), "{cpuid}");
+    }
 }

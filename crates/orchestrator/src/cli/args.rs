@@ -102,9 +102,10 @@ pub(super) struct RunArgs {
     #[arg(long)]
     pub(super) no_probes: bool,
     /// Size of each of the two arrays the bandwidth probe streams at its largest working set; keep
-    /// it well above the largest CPU cache
-    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
-    pub(super) probe_array_mib: u64,
+    /// it well above the largest CPU cache [default: twice the last-level cache, a power of two, at
+    /// least 256]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub(super) probe_array_mib: Option<u64>,
     /// The implementation catalogue [default: scenarios/implementations.yaml]
     #[arg(long, value_name = "FILE")]
     pub(super) implementations: Option<PathBuf>,

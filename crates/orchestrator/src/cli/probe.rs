@@ -31,6 +31,7 @@ fn probe_all(env: &mut Environment, array_mib: u64, cancel: &CancelToken) -> Res
         env.spawn_floor_seconds = Some(floor.median_wall_seconds);
         env.spawn_floor = Some(floor);
     }
+    env.cpuid_cost = warn_unless_interrupted("a CPUID's cost", probes::cpuid::measure(cancel))?.flatten();
     let bytes_per_array = usize::try_from(array_mib << 20).unwrap_or(probes::DEFAULT_BYTES_PER_ARRAY);
     if let Some(curve) = warn_unless_interrupted("the memory bandwidth", probes::measure_bandwidth_curve(bytes_per_array, cancel))? {
         env.bandwidth_single_thread_bytes_per_second = curve.memory_bytes_per_second(false);

@@ -89,6 +89,10 @@ pub struct Environment {
     pub sampler_cost: Option<probes::SamplerCost>,
     #[serde(default)]
     pub spawn_floor: Option<probes::SpawnFloor>,
+    /// What one CPUID instruction costs (a hypervisor's exit in a VM): part of every start-up.
+    /// Runs before 2026-12-05 have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuid_cost: Option<probes::CpuidCost>,
     #[serde(default)]
     pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.

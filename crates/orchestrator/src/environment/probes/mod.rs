@@ -6,6 +6,7 @@
 
 pub(crate) mod bandwidth;
 pub(crate) mod compute;
+pub(crate) mod cpuid;
 mod harness;
 pub(crate) mod isa;
 pub(crate) mod limits;
@@ -21,6 +22,7 @@ pub(crate) use bandwidth::measure_at_point;
 pub(crate) use bandwidth::CurveSettings;
 pub use bandwidth::{BandwidthAtSize, BandwidthCurve, PointBandwidth};
 pub use compute::ComputeCeiling;
+pub use cpuid::CpuidCost;
 pub use harness::Spread;
 pub use isa::Isa;
 pub(crate) use limits::{cache_edge, LimitBound, MachineLimits};
@@ -39,9 +41,25 @@ pub(crate) fn ns_per_point(bytes_per_second: f64) -> f64 {
     BYTES_PER_POINT as f64 / bytes_per_second * 1e9
 }
 
-/// 256 MiB an array, 512 MiB both: the largest working set of the bandwidth curve, 16× the 32 MiB
-/// L3 of the EPYC this was written on and well beyond any desktop or server L3 of today.
+/// 256 MiB an array, 512 MiB both: the least largest working set of the bandwidth curve (16× the
+/// 32 MiB L3 of the EPYC this was written on); [`default_array_mib`] grows it on a machine with a
+/// larger last-level cache.
 pub(crate) const DEFAULT_BYTES_PER_ARRAY: usize = 256 << 20;
+
+/// The size of each of the bandwidth curve's two arrays at its largest working set when a run
+/// names none (`--probe-array-mib`), in MiB: twice the last-level cache this machine reports, a
+/// power of two, so that the largest working set is at least four times the cache; never less than
+/// [`DEFAULT_BYTES_PER_ARRAY`], never more than an eighth of the memory (unless that is less than
+/// the default). Found on an Emerald Rapids VM whose L3 is 300 MiB: with the fixed 512 MiB the
+/// curve (one thread) still fell from 0.871 to 0.911 ns a point between 362 and 512 MiB, and
+/// probes up to 2 GiB read 512 MiB 5–6% faster than 2 GiB (1.118 against 1.181 ns and 1.219
+/// against 1.290, a busy hour; 2026-12-05). The curve's two more octaves cost ~2.6 s of probing.
+pub(crate) fn default_array_mib(last_level_cache_bytes: Option<u64>, memory_bytes: u64) -> u64 {
+    let least = DEFAULT_BYTES_PER_ARRAY as u64;
+    let wanted =
+        last_level_cache_bytes.map_or(least, |llc| llc.saturating_mul(2).checked_next_power_of_two().unwrap_or(u64::MAX)).max(least);
+    wanted.min((memory_bytes / 8).max(least)) >> 20
+}
 
 /// Whole-process runs the spawn floor is the median of, after [`SPAWN_FLOOR_WARMUP_RUNS`]: ~0.1 s
 /// each for /bin/true and the static no-op. With 50 the median of two probes a minute apart
@@ -253,6 +271,19 @@ mod tests {
         assert!(matches!(bandwidth::measure_curve(&no_samples, &go), Err(ProbeError::NothingToMeasure { .. })));
         assert!(matches!(bandwidth::measure_curve(&CurveSettings::up_to(64), &go), Err(ProbeError::WorkingSetTooSmall { .. })));
         assert!(matches!(spawn_floor(0, None, &go), Err(ProbeError::NoRuns)));
+    }
+
+    #[test]
+    fn the_largest_working_set_is_four_times_the_last_level_cache() {
+        const MIB: u64 = 1 << 20;
+        const GIB: u64 = 1 << 30;
+        assert_eq!(default_array_mib(Some(32 * MIB), 24 * GIB), 256, "a 32 MiB L3: the default");
+        assert_eq!(default_array_mib(None, 24 * GIB), 256, "no cache known: the default");
+        assert_eq!(default_array_mib(Some(300 * MIB), 24 * GIB), 1024, "300 MiB: 600 rounded up");
+        assert_eq!(default_array_mib(Some(256 * MIB), 24 * GIB), 512, "a power of two already");
+        assert_eq!(default_array_mib(Some(2 * GIB), 8 * GIB), 1024, "at most an eighth of the memory");
+        assert_eq!(default_array_mib(Some(300 * MIB), GIB), 256, "a small machine keeps the default");
+        assert_eq!(default_array_mib(Some(u64::MAX), u64::MAX), (u64::MAX / 8) >> 20, "no overflow");
     }
 
     #[test]

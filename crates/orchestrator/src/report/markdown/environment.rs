@@ -1,5 +1,6 @@
 //! The environment section: the machine, its measured limits (bandwidth, compute ceiling, the
-//! spawn floor, the sampler's cost), the toolchain and the command, then where it ran.
+//! spawn floor and a CPUID's cost, the sampler's cost), the toolchain and the command, then where
+//! it ran.
 
 use std::fmt::Write as _;
 
@@ -58,6 +59,10 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     ];
     let after_bandwidth = rows.iter().position(|(k, _)| k.starts_with("memory bandwidth")).map_or(rows.len(), |p| p + 1);
     rows.splice(after_bandwidth..after_bandwidth, limits_rows(e));
+    if let Some(cpuid) = cpuid_text(e) {
+        let after_floor = rows.iter().position(|(k, _)| k.starts_with("spawn floor")).map_or(rows.len(), |p| p + 1);
+        rows.insert(after_floor, ("one CPUID instruction", cpuid));
+    }
     let _ = writeln!(out, "| | |\n|---|---|");
     for (k, v) in rows {
         let _ = writeln!(out, "| {k} | {} |", text(&v));
@@ -88,6 +93,20 @@ fn spawn_floor_text(e: &Environment) -> String {
         ),
         None => format!("{} (median)", seconds(floor)),
     }
+}
+
+/// What a CPUID costs, and why it matters to a start-up; None for a run that did not measure it.
+fn cpuid_text(e: &Environment) -> Option<String> {
+    let cost = e.cpuid_cost.as_ref()?;
+    Some(format!(
+        "{} (median of {} batches of {} calls of leaf {}; best {}, worst {}). A program's start-up runs dozens (glibc asks the CPU its caches, Rust's standard library its features); in a virtual machine each one exits to the hypervisor, whose answer costs what the host makes it cost: the startup scenario (its libc-static step against exec-only) shows what they add to a process",
+        seconds(cost.median_seconds),
+        cost.batches,
+        cost.calls_per_batch,
+        cost.leaf,
+        seconds(cost.best_seconds),
+        seconds(cost.worst_seconds)
+    ))
 }
 
 fn binaries_text(e: &Environment) -> String {
