@@ -245,6 +245,10 @@ fn committed_runs_from_two_different_cpus_are_told_apart() {
     assert!(zen["caches"].as_array().unwrap().iter().any(|c| c["level"] == 3 && c["size_bytes"] == 8 << 20), "{zen}");
     assert!(across["machines"][1]["identity"].is_null());
     assert!(text.contains("Zen (AuthenticAMD family 23 model 1 stepping 2); AVX2, FMA, no AVX-512F"), "{text}");
+    // What starting a program costs there: the run's spawn floor; a CPUID's cost is newer than it.
+    let zen1_row = text.lines().find(|l| l.starts_with("| zen1-2c-8m |")).unwrap_or_else(|| panic!("{text}"));
+    assert!(zen1_row.contains("| `/bin/true` 641 µs; one CPUID not measured |"), "{zen1_row}");
+    assert_eq!(across["machines"][0]["spawn_floor_seconds"].as_f64().map(|s| (s * 1e6).round()), Some(641.0));
 
     // The fixture is a --quick run: claims on absolute figures were not judged there.
     let row = claim_row(&text, "rust takes 0.3–0.8 ms");

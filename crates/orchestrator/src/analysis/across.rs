@@ -46,6 +46,10 @@ pub(crate) struct Machine {
     pub identity: Option<MachineIdentity>,
     pub plan_fingerprint: Option<String>,
     pub git_commit: Option<String>,
+    /// What starting any program costs there: /bin/true's median whole-process time, and one
+    /// CPUID instruction (the hypervisor's price in a VM; runs before 2026-12-05 have none).
+    pub spawn_floor_seconds: Option<f64>,
+    pub cpuid_seconds: Option<f64>,
 }
 
 /// Whether a verdict holds on every machine, and where not: judged and failed, judged and
@@ -272,6 +276,8 @@ fn machines(run_dirs: &[MachineRunDir], runs: &[Analysis]) -> Vec<Machine> {
                 identity: e.machine,
                 plan_fingerprint: e.plan_fingerprint,
                 git_commit: e.git_commit,
+                spawn_floor_seconds: e.spawn_floor_seconds,
+                cpuid_seconds: e.cpuid_cost.map(|c| c.median_seconds),
             }
         })
         .collect();
@@ -362,6 +368,8 @@ mod tests {
             identity: None,
             plan_fingerprint: None,
             git_commit: None,
+            spawn_floor_seconds: None,
+            cpuid_seconds: None,
         }
     }
 

@@ -44,16 +44,20 @@ pub(crate) fn markdown(across: &Across, chart: Option<&str>) -> String {
 /// The machines, and whether they ran one plan.
 fn machines_section(out: &mut String, across: &Across) {
     let _ = writeln!(out, "# Across machines\n");
-    let _ = writeln!(out, "| machine | CPU | what it is | run directory | plan | git commit |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| machine | CPU | what it is | starting a program | run directory | plan | git commit |\n|---|---|---|---|---|---|---|"
+    );
     for m in &across.machines {
         let _ = writeln!(
             out,
-            "| {} | {} ({} logical CPUs, {} memory) | {} | {} | {} | {} |",
+            "| {} | {} ({} logical CPUs, {} memory) | {} | {} | {} | {} | {} |",
             text(&m.label),
             text(&m.cpu_model),
             m.logical_cpus,
             format::bytes(m.memory_total_bytes as f64),
             text(&identity_text(m)),
+            start_up_text(m),
             text(&m.run_dir.display().to_string()),
             text(m.plan_fingerprint.as_deref().map_or("—", crate::plan::shard::short)),
             text(m.git_commit.as_deref().map_or("—", |c| c.get(..12).unwrap_or(c)))
@@ -63,6 +67,13 @@ fn machines_section(out: &mut String, across: &Across) {
     if !across.same_plan {
         let _ = writeln!(out, "The runs do not share one plan fingerprint (other scenario files, commit or options): points are matched by scenario and label, and what differs is theirs to explain.\n");
     }
+}
+
+/// What starting any program costs on the machine: the spawn floor and a CPUID, where measured.
+fn start_up_text(machine: &Machine) -> String {
+    let floor = machine.spawn_floor_seconds.map_or_else(|| "not measured".to_string(), format::seconds);
+    let cpuid = machine.cpuid_seconds.map_or_else(|| "not measured".to_string(), format::seconds);
+    format!("`/bin/true` {floor}; one CPUID {cpuid}")
 }
 
 /// The CPU's identity and where it was read, or why it is unknown.
@@ -299,5 +310,24 @@ mod tests {
         let failed = Everywhere { not_held_on: machines(&["a"]), not_judged_on: machines(&["b", "c"]), ..Everywhere::default() };
         assert_eq!(everywhere_text(&failed, "held"), "**no** (not held on a; not judged on b, c)");
         assert_eq!(everywhere_text(&Everywhere::default(), "**yes**"), "**yes**");
+    }
+
+    #[test]
+    fn starting_a_program_names_the_spawn_floor_and_a_cpuid_where_measured() {
+        let machine = |floor, cpuid| Machine {
+            label: "m".into(),
+            run_dir: "m".into(),
+            hostname: String::new(),
+            cpu_model: String::new(),
+            logical_cpus: 2,
+            memory_total_bytes: 0,
+            identity: None,
+            plan_fingerprint: None,
+            git_commit: None,
+            spawn_floor_seconds: floor,
+            cpuid_seconds: cpuid,
+        };
+        assert_eq!(start_up_text(&machine(Some(3.73e-4), Some(1.45e-6))), "`/bin/true` 373 µs; one CPUID 1.45 µs");
+        assert_eq!(start_up_text(&machine(None, None)), "`/bin/true` not measured; one CPUID not measured");
     }
 }
