@@ -354,10 +354,12 @@ pub(crate) fn all_hold(across: &Across) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn machine(label: &str) -> Machine {
+    /// A machine of that label and nothing else known; tests change what they are about with
+    /// struct update syntax.
+    pub(crate) fn machine(label: &str) -> Machine {
         Machine {
             label: label.into(),
             run_dir: PathBuf::from(label),

@@ -314,19 +314,8 @@ mod tests {
 
     #[test]
     fn starting_a_program_names_the_spawn_floor_and_a_cpuid_where_measured() {
-        let machine = |floor, cpuid| Machine {
-            label: "m".into(),
-            run_dir: "m".into(),
-            hostname: String::new(),
-            cpu_model: String::new(),
-            logical_cpus: 2,
-            memory_total_bytes: 0,
-            identity: None,
-            plan_fingerprint: None,
-            git_commit: None,
-            spawn_floor_seconds: floor,
-            cpuid_seconds: cpuid,
-        };
+        let machine =
+            |floor, cpuid| Machine { spawn_floor_seconds: floor, cpuid_seconds: cpuid, ..crate::analysis::across::tests::machine("m") };
         assert_eq!(start_up_text(&machine(Some(3.73e-4), Some(1.45e-6))), "`/bin/true` 373 µs; one CPUID 1.45 µs");
         assert_eq!(start_up_text(&machine(None, None)), "`/bin/true` not measured; one CPUID not measured");
     }
