@@ -7,6 +7,14 @@ ratios with a distribution-free 95% confidence interval for that median (order s
 ranks whose binomial coverage is at least 95%), so a reader sees whether 1.03 is inside the noise
 of this machine or not.
 
+Beside it, the same figure from each round's lower quartile (the 25th percentile of each tool's
+runs in the round) instead of its median. What the instrument costs, it costs every run; what a
+shared host costs comes and goes: on a 2-vCPU Emerald Rapids guest (family 6 model 207, 300 MiB
+L3) NumPy's seed run switched between ~100 and ~155 ms from one run to the next, in spells of one
+to dozens of runs, under either tool, so a round's median was one state or the other depending on
+the mix its 50 runs met, and 10 rounds' median ratio read 1.09–1.16 with an interval 0.3 wide.
+The lower quartile stays in the faster state unless three quarters of a round's runs are slow.
+
     engine_ratios.py WORK ROUNDS                      print every figure
     engine_ratios.py WORK ROUNDS --converged 0.03     exit 0 when the wall-time intervals of
                                                       bin-true and linreg are within ±3%
@@ -42,9 +50,14 @@ def median_interval(values, confidence=0.95):
     return xs[best - 1], xs[m - best]
 
 
+def lower_quartile(values):
+    """The 25th percentile (statistics' "inclusive" method: interpolated between order statistics)."""
+    return statistics.quantiles(values, n=4, method="inclusive")[0] if len(values) > 1 else values[0]
+
+
 def load(work, rounds):
     """Each command's figures, round by round, over the rounds it has (numpy has fewer)."""
-    figures = {"hf_wall": {}, "hf_cpu": {}, "or_wall": {}, "or_cpu": {}, "or_peak": {}}
+    figures = {"hf_wall": {}, "hf_cpu": {}, "or_wall": {}, "or_cpu": {}, "or_peak": {}, "hf_q1": {}, "or_q1": {}}
     for k in COMMANDS:
         for r in range(1, rounds + 1):
             try:
@@ -57,13 +70,17 @@ def load(work, rounds):
             figures["hf_wall"].setdefault(k, []).append(result["median"])
             figures["hf_cpu"].setdefault(k, []).append(result["user"] + result["system"])
             figures["or_wall"].setdefault(k, []).append(med(float(x["wall_seconds"]) for x in rows))
+            figures["hf_q1"].setdefault(k, []).append(lower_quartile(result["times"]))
+            figures["or_q1"].setdefault(k, []).append(lower_quartile([float(x["wall_seconds"]) for x in rows]))
             figures["or_cpu"].setdefault(k, []).append(statistics.mean(float(x["user_seconds"]) + float(x["system_seconds"]) for x in rows))
             figures["or_peak"].setdefault(k, []).extend(int(x["peak_rss_bytes"]) for x in rows)
     return figures
 
 
-def round_ratios(figures, k):
-    return [o / h for o, h in zip(figures["or_wall"].get(k, []), figures["hf_wall"].get(k, []))]
+def round_ratios(figures, k, statistic="wall"):
+    """Each round's orchestrator / hyperfine ratio of its runs' medians ("wall") or lower
+    quartiles ("q1")."""
+    return [o / h for o, h in zip(figures[f"or_{statistic}"].get(k, []), figures[f"hf_{statistic}"].get(k, []))]
 
 
 def converged(figures, half_width):
@@ -80,15 +97,46 @@ def converged(figures, half_width):
 
 def print_wall(figures, rounds):
     print(f"\nwall time: orchestrator / hyperfine -N, one command a round, both tools back to back (order alternating), up to {rounds} rounds")
-    print(f"{'command':10} {'rounds':>6} {'hyperfine (median)':>18} {'orchestrator':>14} {'ratio: median [95% CI]':>26} {'rounds min–max':>16}")
+    print(f"{'command':10} {'rounds':>6} {'hyperfine':>18} {'orchestrator':>14} {'ratio: median [95% CI]':>26} {'rounds min–max':>16}")
+    for statistic, label in (("wall", "each round's median run"), ("q1", "each round's lower quartile (robust to a host that switches speed within a round)")):
+        print(f"  {label}:")
+        for k in COMMANDS:
+            ratios = round_ratios(figures, k, statistic)
+            if not ratios:
+                print(f"{k:10} no complete round")
+                continue
+            low, high = median_interval(ratios)
+            h, o = med(figures[f"hf_{statistic}"][k]), med(figures[f"or_{statistic}"][k])
+            print(f"{k:10} {len(ratios):6} {h*1e3:15.3f} ms {o*1e3:11.3f} ms {med(ratios):12.3f} [{low:.3f}–{high:.3f}] {min(ratios):8.3f}–{max(ratios):.3f}")
+
+
+def round_cpus(work):
+    """{(command, round): CPU} of a pinned bench (engine_vs_hyperfine.sh's round-cpus), else {}."""
+    try:
+        with open(f"{work}/round-cpus") as f:
+            return {(k, int(r)): int(c) for k, r, c in (line.split() for line in f if line.strip())}
+    except FileNotFoundError:
+        return {}
+
+
+def print_by_cpu(figures, work):
+    """Each tool's round medians CPU by CPU, when the rounds were pinned: whether this machine's
+    CPUs run the same command at one speed (on a shared guest they need not)."""
+    cpus = round_cpus(work)
+    if not cpus:
+        return
+    print("\nwall time CPU by CPU (rounds pinned to one CPU each, in turn): medians of the rounds' medians")
     for k in COMMANDS:
-        ratios = round_ratios(figures, k)
-        if not ratios:
-            print(f"{k:10} no complete round")
-            continue
-        low, high = median_interval(ratios)
-        h, o = med(figures["hf_wall"][k]), med(figures["or_wall"][k])
-        print(f"{k:10} {len(ratios):6} {h*1e3:15.3f} ms {o*1e3:11.3f} ms {med(ratios):12.3f} [{low:.3f}–{high:.3f}] {min(ratios):8.3f}–{max(ratios):.3f}")
+        by_cpu = {}
+        for r, (h, o) in enumerate(zip(figures["hf_wall"].get(k, []), figures["or_wall"].get(k, [])), start=1):
+            if (k, r) in cpus:
+                by_cpu.setdefault(cpus[(k, r)], []).append((h, o))
+        parts = [
+            f"CPU {c}: hyperfine {med(h for h, _ in v)*1e3:.3f} ms, orchestrator {med(o for _, o in v)*1e3:.3f} ms, ratio {med(o / h for h, o in v):.3f} ({len(v)} rounds)"
+            for c, v in sorted(by_cpu.items())
+        ]
+        if parts:
+            print(f"{k:10} " + "; ".join(parts))
 
 
 def print_rest(figures, work, rounds):
@@ -120,6 +168,7 @@ def main(argv):
     if len(argv) > 3 and argv[3] == "--converged":
         return 0 if converged(figures, float(argv[4])) else 1
     print_wall(figures, rounds)
+    print_by_cpu(figures, work)
     print_rest(figures, work, rounds)
     return 0
 

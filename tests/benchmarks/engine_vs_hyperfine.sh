@@ -10,6 +10,16 @@
 #               ranged 0.76–1.34 on a 2-vCPU Zen 3). Rounds go on, MIN_ROUNDS at least and
 #               MAX_ROUNDS at most, until the intervals of /bin/true and of linreg are within ±3%
 #               of their medians; python-numpy gets NUMPY_ROUNDS rounds.
+#               Each round runs on one CPU, the next round on the next (PIN=1, the default): the
+#               child of either tool, and the tool's own waiting process (hyperfine; the
+#               orchestrator's launcher), pinned there (`taskset`, the scenario's `cpus:`). The
+#               vCPUs of a shared guest need not run at one speed: on a 2-vCPU Emerald Rapids
+#               guest (family 6 model 207, 300 MiB L3) /bin/true took 258-285 µs from exec to exit
+#               on one vCPU and 279-436 µs on the other in the same minute (scheduler tracepoints,
+#               `perf record -e sched:*`), and unpinned, the orchestrator's children had run on
+#               both (21 and 34 of 55) and hyperfine's on one (55 of 55): the ratio then says
+#               where the scheduler put the children as much as what the tool costs. PIN=0 leaves
+#               the placement to the scheduler, as before.
 #   peak memory against `/usr/bin/time -v` (median of 20 runs each)
 #   CPU time    against hyperfine's user + system
 #   spawn floor the probes' (one orchestrator run with probes) against hyperfine's /bin/true
@@ -25,6 +35,8 @@ MAX_ROUNDS=${MAX_ROUNDS:-300}
 NUMPY_ROUNDS=${NUMPY_ROUNDS:-10}
 HALF_WIDTH=${HALF_WIDTH:-0.03}
 RUNS=${RUNS:-50}
+PIN=${PIN:-1}
+CPUS=($(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))'))
 ORCH=./target/release/orchestrator
 PY=python_impl/.venv/bin/python
 command -v hyperfine >/dev/null || { echo "bench-engine: hyperfine is not installed (apt-get install hyperfine)"; exit 2; }
@@ -34,19 +46,24 @@ printf 'x,y\n1,2\n2,4\n3,6\n4,8\n5,10\n' > "$work/seed.csv"
 LINREG="$PWD/target/release/linreg-static --data $work/seed.csv --epochs 1000 --learning-rate 0.01 --kernel scalar"
 NUMPY="$PWD/$PY $PWD/python_impl/linreg_numpy.py --data $work/seed.csv --epochs 1000 --learning-rate 0.01"
 
-# One scenario per command: a round measures one command with both tools, back to back.
-for name in bin-true linreg numpy; do
-  case $name in bin-true) cmd=/bin/true ;; linreg) cmd=$LINREG ;; numpy) cmd=$NUMPY ;; esac
-  cat > "$work/$name.yaml" <<YAML
-name: engine-$name
+# One scenario per command (and per CPU when pinned): a round measures one command with both
+# tools, back to back.
+scenario() {  # scenario NAME CMD [CPU]
+  cat <<YAML
+name: engine-$1
 dataset: {csv: {path: $work/seed.csv}}
 training: {epochs: 1000, learning_rate: 0.01}
-implementations: [$name]
-baseline: $name
+implementations: [$1]
+baseline: $1
 define:
-  $name: {command: [$(printf '"%s", ' $cmd | sed 's/, $//')], protocol: none}
-measure: {warmup: 5, repetitions: $RUNS, sample_interval_ms: 1, order: grouped}
+  $1: {command: [$(printf '"%s", ' $2 | sed 's/, $//')], protocol: none}
+measure: {warmup: 5, repetitions: $RUNS, sample_interval_ms: 1, order: grouped${3:+, cpus: [$3]}}
 YAML
+}
+for name in bin-true linreg numpy; do
+  case $name in bin-true) cmd=/bin/true ;; linreg) cmd=$LINREG ;; numpy) cmd=$NUMPY ;; esac
+  scenario "$name" "$cmd" > "$work/$name.yaml"
+  for c in "${CPUS[@]}"; do scenario "$name" "$cmd" "$c" > "$work/$name-cpu$c.yaml"; done
 done
 cat > "$work/big.yaml" <<YAML
 name: big-parent
@@ -61,11 +78,18 @@ YAML
 
 cpu() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu family'), model $(cpu model), stepping $(cpu stepping)), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-# round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says.
+[ "$PIN" = 1 ] && echo "rounds pinned to CPUs ${CPUS[*]} in turn (PIN=0: unpinned)"
+# round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says,
+# on the R-th CPU in turn when pinned (kept in round-cpus for engine_ratios.py).
 round() {
-  local name=$1 r=$2 cmd=$3
-  local hf=(hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$name-$r.json" "$cmd")
-  local or=("$ORCH" run --no-probes --results "$work/results" --out "$work/orch-$name-$r" "$work/$name.yaml")
+  local name=$1 r=$2 cmd=$3 pin=() scenario=$work/$1.yaml
+  if [ "$PIN" = 1 ]; then
+    local cpu=${CPUS[$(( (r - 1) % ${#CPUS[@]} ))]}
+    pin=(taskset -c "$cpu") scenario=$work/$name-cpu$cpu.yaml
+    echo "$name $r $cpu" >> "$work/round-cpus"
+  fi
+  local hf=("${pin[@]}" hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-$name-$r.json" "$cmd")
+  local or=("$ORCH" run --no-probes --results "$work/results" --out "$work/orch-$name-$r" "$scenario")
   if [ $((r % 2)) -eq 1 ]; then "${hf[@]}" >/dev/null 2>&1; "${or[@]}" >/dev/null 2>&1
   else "${or[@]}" >/dev/null 2>&1; "${hf[@]}" >/dev/null 2>&1; fi
 }

@@ -192,6 +192,10 @@ pub(crate) fn execute(
         }
         let scenario = &plan.scenarios[step.scenario];
         if point_under_way.is_some_and(|under_way| under_way != (step.scenario, step.point)) {
+            // The point's rows to the disk now, between points, not between its runs (see
+            // CsvAppender: an fdatasync slows the run right after it).
+            raw.sync()?;
+            samples.sync()?;
             end_point(plan, point_under_way.take(), &mut on_event);
         }
         if under_way != Some(step.scenario) {
@@ -239,6 +243,8 @@ pub(crate) fn execute(
             break;
         }
     }
+    raw.sync()?;
+    samples.sync()?;
     totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
     if !totals.interrupted {
         end_point(plan, point_under_way, &mut on_event);

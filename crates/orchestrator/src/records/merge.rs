@@ -301,6 +301,8 @@ pub(crate) fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment
         raw.append(&shard.raw)?;
         samples.append(&shard.samples)?;
     }
+    raw.sync()?;
+    samples.sync()?;
     Ok(())
 }
 
