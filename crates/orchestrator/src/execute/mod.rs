@@ -192,10 +192,7 @@ pub(crate) fn execute(
         }
         let scenario = &plan.scenarios[step.scenario];
         if point_under_way.is_some_and(|under_way| under_way != (step.scenario, step.point)) {
-            // The point's rows to the disk now, between points, not between its runs (see
-            // CsvAppender: an fdatasync slows the run right after it).
-            raw.sync()?;
-            samples.sync()?;
+            sync_rows(&mut raw, &mut samples)?;
             end_point(plan, point_under_way.take(), &mut on_event);
         }
         if under_way != Some(step.scenario) {
@@ -243,14 +240,20 @@ pub(crate) fn execute(
             break;
         }
     }
-    raw.sync()?;
-    samples.sync()?;
+    sync_rows(&mut raw, &mut samples)?;
     totals.record_notes = raw.take_notes().into_iter().chain(samples.take_notes()).collect();
     if !totals.interrupted {
         end_point(plan, point_under_way, &mut on_event);
         end_before(plan, plan.scenarios.len(), &mut under_way, &mut on_event);
     }
     Ok(totals)
+}
+
+/// The rows so far to the disk: at the end of a point and of the run, never between two runs of
+/// a point (see [`CsvAppender`]: an fdatasync can slow the run right after it).
+fn sync_rows(raw: &mut CsvAppender<RawRecord>, samples: &mut CsvAppender<SampleRecord>) -> Result<(), RecordsError> {
+    raw.sync()?;
+    samples.sync()
 }
 
 fn unix_now() -> f64 {
