@@ -139,6 +139,26 @@ def print_by_cpu(figures, work):
             print(f"{k:10} " + "; ".join(parts))
 
 
+def print_by_speed(figures):
+    """The round ratios of the faster and the slower half of the rounds (by hyperfine's median):
+    whether what the orchestrator adds depends on the state the machine was in. On a 2-vCPU
+    Emerald Rapids guest (family 6 model 207, 300 MiB L3) the orchestrator read 5-11% over
+    hyperfine in two runs where `/bin/true` took ~0.33 ms, and at or below it in three where it
+    took ~0.5 ms (docs/targets.md)."""
+    print("\nround ratios by the machine's speed in the round (hyperfine's median below or above the median of the rounds)")
+    for k in ("bin-true", "linreg"):
+        pairs = list(zip(figures["hf_wall"].get(k, []), figures["or_wall"].get(k, [])))
+        if len(pairs) < 4:
+            continue
+        cut = med(h for h, _ in pairs)
+        fast = [o / h for h, o in pairs if h <= cut]
+        slow = [o / h for h, o in pairs if h > cut]
+        print(
+            f"{k:10} faster rounds (hyperfine ≤ {cut*1e3:.3f} ms): {med(fast):.3f} ({len(fast)} rounds); "
+            f"slower rounds: {med(slow):.3f} ({len(slow)} rounds)"
+        )
+
+
 def print_rest(figures, work, rounds):
     print("\nCPU user+system (mean per run), orchestrator / hyperfine")
     for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
@@ -169,6 +189,7 @@ def main(argv):
         return 0 if converged(figures, float(argv[4])) else 1
     print_wall(figures, rounds)
     print_by_cpu(figures, work)
+    print_by_speed(figures)
     print_rest(figures, work, rounds)
     return 0
 
