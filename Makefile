@@ -186,7 +186,7 @@ test-browser: test-e2e
 
 # The measurement engine against hyperfine -N and /usr/bin/time -v on the same commands,
 # interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
-# Each round is pinned to one CPU, the CPUs in turn (PIN=0: unpinned); the ratios come from the
+# Each round is pinned to one CPU, two rounds on each in turn (PIN=0: unpinned); the ratios come from the
 # rounds' medians and, beside them, their lower quartiles.
 bench-engine: build
 	bash tests/benchmarks/engine_vs_hyperfine.sh

@@ -10,7 +10,7 @@
 #               ranged 0.76–1.34 on a 2-vCPU Zen 3). Rounds go on, MIN_ROUNDS at least and
 #               MAX_ROUNDS at most, until the intervals of /bin/true and of linreg are within ±3%
 #               of their medians; python-numpy gets NUMPY_ROUNDS rounds.
-#               Each round runs on one CPU, the next round on the next (PIN=1, the default): the
+#               Each round runs on one CPU, two rounds on each in turn (PIN=1, the default): the
 #               child of either tool, and the tool's own waiting process (hyperfine; the
 #               orchestrator's launcher), pinned there (`taskset`, the scenario's `cpus:`). The
 #               vCPUs of a shared guest need not run at one speed: on a 2-vCPU Emerald Rapids
@@ -80,11 +80,12 @@ cpu() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu family'), model $(cpu model), stepping $(cpu stepping)), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$PIN" = 1 ] && echo "rounds pinned to CPUs ${CPUS[*]} in turn (PIN=0: unpinned)"
 # round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says,
-# on the R-th CPU in turn when pinned (kept in round-cpus for engine_ratios.py).
+# when pinned on the CPUs in turn, two rounds each, so that each CPU sees both orders (kept in
+# round-cpus for engine_ratios.py).
 round() {
   local name=$1 r=$2 cmd=$3 pin=() scenario=$work/$1.yaml
   if [ "$PIN" = 1 ]; then
-    local cpu=${CPUS[$(( (r - 1) % ${#CPUS[@]} ))]}
+    local cpu=${CPUS[$(( (r - 1) / 2 % ${#CPUS[@]} ))]}
     pin=(taskset -c "$cpu") scenario=$work/$name-cpu$cpu.yaml
     echo "$name $r $cpu" >> "$work/round-cpus"
   fi
