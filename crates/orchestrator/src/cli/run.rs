@@ -49,11 +49,12 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let run_dir = &claimed.path;
     let (plan, shard_block, env) = write_plan_and_environment(root, &ctx.python, run_dir, sharded, args.machine_label.clone())?;
 
-    let array_mib = args.probe_array_mib.unwrap_or_else(|| {
-        let llc = env.machine.as_ref().and_then(|m| m.last_level_cache_bytes());
-        crate::environment::probes::default_array_mib(llc, env.memory_total_bytes)
+    let probe = (!args.no_probes).then(|| {
+        args.probe_array_mib.unwrap_or_else(|| {
+            let llc = env.machine.as_ref().and_then(|m| m.last_level_cache_bytes());
+            crate::environment::probes::default_array_mib(llc, env.memory_total_bytes)
+        })
     });
-    let probe = (!args.no_probes).then_some(array_mib);
     let part_way = |e: anyhow::Error| e.context(StoppedPartWay(run_dir.clone()));
     let cpu_at_start = CpuSnapshot::take();
     let (totals, env) = execute_plan(&plan, root, run_dir, env, probe, &signals.cancel).map_err(part_way)?;
