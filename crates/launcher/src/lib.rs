@@ -1,8 +1,9 @@
-//! The launcher's report protocol: the lines the `launcher` binary writes on its report
-//! descriptor and the orchestrator reads back. One definition for both sides.
+//! The launcher's report protocol: the lines the `launcher` binary writes on its report socket
+//! (its standard input, on which the program's command line came) and the orchestrator reads back.
+//! One definition for both sides.
 //!
-//! The launcher is started once per measured run as `launcher PARENT_PID REPORT_FD PROGRAM
-//! [ARGS…]`. It creates the child as posix_spawn does (sharing the launcher's memory, which is
+//! The launcher is started once per measured run as `launcher PARENT_PID [CPUS]`, the program's
+//! command line on its standard input. It creates the child as posix_spawn does (sharing the launcher's memory, which is
 //! small, suspended until the child's exec: CLONE_VM | CLONE_VFORK), the child takes the clock
 //! immediately before execve, the launcher waits for it with wait4, takes the clock again and
 //! reports, one line each:

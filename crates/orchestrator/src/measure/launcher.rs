@@ -3,7 +3,8 @@
 //! when it reported something else.
 
 use std::io::{self, BufRead};
-use std::os::fd::RawFd;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -13,7 +14,6 @@ use std::time::{Duration, Instant};
 use launcher::Report;
 
 use super::command::ChildCommand;
-use super::sys;
 
 /// The environment variable naming the launcher binary, overriding the search next to this
 /// executable.
@@ -50,27 +50,21 @@ fn find_launcher() -> Result<PathBuf, LauncherError> {
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| LauncherError::Missing(dir.to_path_buf()))
 }
 
-/// The launcher's command for `cmd`: it is told this process's pid and the descriptor of the pipe
-/// it reports on, which is the one descriptor it inherits beyond its stdio; it is pinned to
-/// `cpu_set` (its child inherits that).
-pub(crate) fn command(launcher: &Path, cmd: &ChildCommand, report_fd: RawFd, cpu_set: Option<libc::cpu_set_t>) -> Command {
+/// The launcher's command for `cmd`: it is told this process's pid and the CPUs to pin itself (and
+/// so the child) to, and gets its end of the report socket as its standard input, the command line
+/// coming on it and the reports going back. No code runs between fork and exec, so the standard
+/// library starts it with posix_spawn: the child shares this process's memory until its exec
+/// instead of copying its page tables, which the exec would then tear down.
+pub(crate) fn command(launcher: &Path, cmd: &ChildCommand, socket: UnixStream, cpus: Option<&[usize]>) -> Command {
     let mut command = Command::new(launcher);
-    command.arg(std::process::id().to_string()).arg(report_fd.to_string()).envs(&cmd.env).current_dir(&cmd.cwd);
-    // The command line goes to the launcher's standard input (it gives the child /dev/null). The
-    // launcher has a process group of its own, so a Ctrl-C at the terminal reaches only the
-    // orchestrator, which then stops the run in order.
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    // SAFETY: the closure runs between fork and exec, so it may only make async-signal-safe calls:
-    // sched_setaffinity and fcntl are plain syscalls, and the cpu set was built before the fork.
-    unsafe {
-        command.pre_exec(move || {
-            if let Some(set) = &cpu_set {
-                sys::set_affinity(set)?;
-            }
-            // The report pipe is the one descriptor the launcher inherits beyond its stdio.
-            sys::keep_across_exec(report_fd)
-        });
+    command.arg(std::process::id().to_string());
+    if let Some(cpus) = cpus {
+        command.arg(cpus.iter().map(usize::to_string).collect::<Vec<_>>().join(","));
     }
+    command.envs(&cmd.env).current_dir(&cmd.cwd);
+    // The launcher has a process group of its own, so a Ctrl-C at the terminal reaches only the
+    // orchestrator, which then stops the run in order.
+    command.stdin(Stdio::from(OwnedFd::from(socket))).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     command
 }
 
@@ -158,8 +152,7 @@ pub(crate) fn instant_of(monotonic_ns: u64) -> Instant {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
-    use std::os::fd::AsRawFd;
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
@@ -171,21 +164,17 @@ mod tests {
     }
 
     #[test]
-    fn a_launcher_whose_report_pipe_is_closed_kills_the_child_and_exits_by_itself() {
+    fn a_launcher_whose_report_socket_is_closed_kills_the_child_and_exits_by_itself() {
         // Kept until the end: the child, were it left alive, would write into it.
         let dir = tempfile::Builder::new().prefix("launcher-epipe-").tempdir().unwrap();
         let alive = dir.path().join("alive");
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let report_fd = writer.as_raw_fd();
-        let mut command = Command::new(launcher());
-        command.arg(std::process::id().to_string()).arg(report_fd.to_string()).stdin(Stdio::piped());
-        // SAFETY: fcntl in the child between fork and exec.
-        unsafe { command.pre_exec(move || sys::keep_across_exec(report_fd)) };
-        let mut child = command.spawn().unwrap();
+        let (mut ours, theirs) = UnixStream::pair().unwrap();
+        let mut child =
+            Command::new(launcher()).arg(std::process::id().to_string()).stdin(Stdio::from(OwnedFd::from(theirs))).spawn().unwrap();
         // A child that, left alive, leaves a file behind after a second.
         let script = format!("sleep 1; echo alive > {}", alive.display());
-        child.stdin.take().unwrap().write_all(&command_line(&["sh".into(), "-c".into(), script])).unwrap();
+        ours.write_all(&command_line(&["sh".into(), "-c".into(), script])).unwrap();
+        drop(ours);
         let status = child.wait().unwrap();
         // Its first report could not be written: it says so by its exit code (EXIT_PARENT_GONE),
         // not by dying of SIGPIPE, and it has killed what it started.

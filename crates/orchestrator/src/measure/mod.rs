@@ -49,9 +49,9 @@ mod sampler;
 mod sys;
 mod watchdog;
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader};
-use std::os::fd::AsRawFd;
+use std::net::Shutdown;
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,15 +69,26 @@ pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
 pub(crate) use sys::cpu_set_for;
 
 use output::{Output, OutputPipes};
-use sys::Pipe;
 use watchdog::{WatchReport, WatchSettings};
 
-/// How long after handing the command line to the launcher this process stays off its pipes: it
-/// then reads the launcher's first report and starts watching, and the output thread starts
-/// reading. Measured here (2-vCPU VM): /bin/true took 0.70 ms through the orchestrator when a
-/// thread blocked on the report pipe was woken as the child started, 0.56 ms with this pause,
-/// against 0.50 ms under hyperfine. The timeout and cancellation are enforced 2 ms late at most;
-/// the output pipes are enlarged to [`PIPE_BYTES`] so a chatty child does not block meanwhile.
+/// How long after handing the command line to the launcher this process stays off its pipes,
+/// unless the launcher ends sooner: it then reads the launcher's first report and starts
+/// watching, and the output thread starts reading. The timeout and cancellation are enforced
+/// 2 ms late at most; the output pipes are enlarged to [`PIPE_BYTES`] so a chatty child does not
+/// block meanwhile.
+///
+/// Off the pipes, because a thread blocked on one is woken by the launcher's first report as the
+/// child starts, and competes with it: /bin/true took 0.70 ms through the orchestrator then,
+/// 0.56 ms with this pause, against 0.50 ms under hyperfine (2-vCPU VM). Unless the launcher
+/// ends sooner, because time between runs slows the run that follows: with a plain 2 ms sleep,
+/// every run of a short program came after such a pause. Measured on an Emerald Rapids guest
+/// (family 6 model 207, 2 vCPUs, 300 MiB L3) by tests/benchmarks/idle_before_run.sh (a minimal
+/// spawner, /bin/true pinned to one CPU, 6 rounds of 60 runs a mode; medians of the rounds'
+/// ratios to runs back to back): idle 0.1 ms before each run 1.10, 1 ms 1.18, 2 ms 1.31; 1 ms
+/// spent busy 1.15, 2 MiB written 1.19 (a reading that fits, not checked further: whatever runs
+/// meanwhile, here or elsewhere on the host, takes the caches). The launcher exits right after its last report, so the wait ends then: on the same
+/// host the orchestrator's /bin/true read 0.959 of its time with the sleep (16 rotated rounds,
+/// faster in 11), one run's start to the next's 1.50 ms instead of 3.78.
 const QUIET_START: Duration = Duration::from_millis(2);
 /// The output pipes' capacity (F_SETPIPE_SZ; the kernel's default limit for unprivileged users).
 const PIPE_BYTES: libc::c_int = 1 << 20;
@@ -105,13 +116,14 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
     })
 }
 
-/// A run ready to start: the launcher's command, its report pipe and what it is to be sent.
+/// A run ready to start: the launcher's command, this side of its report socket and what it is to
+/// be sent.
 struct Prepared<'a> {
     program: &'a str,
     cwd: &'a Path,
     launcher: &'static Path,
     command: Command,
-    report: Pipe,
+    report: UnixStream,
     command_line: Vec<u8>,
 }
 
@@ -127,14 +139,16 @@ fn prepare<'a>(cmd: &'a ChildCommand, limits: &RunLimits, cancel: &CancelToken) 
     if let Err(e) = check_directory(&cmd.cwd) {
         return Err(Termination::SpawnFailed(format!("{program}: working directory {}: {e}", cmd.cwd.display())));
     }
-    let cpu_set = match limits.cpus.as_deref().map(sys::cpu_set_for).transpose() {
-        Ok(set) => set,
-        Err(error) => return Err(Termination::SpawnFailed(format!("{program}: {error}"))),
-    };
+    // The launcher pins itself; the list is checked here, where a bad one can be said clearly.
+    let cpus = limits.cpus.as_deref();
+    if let Some(Err(error)) = cpus.map(sys::cpu_set_for) {
+        return Err(Termination::SpawnFailed(format!("{program}: {error}")));
+    }
     let launcher = launcher_path().map_err(|error| Termination::SpawnFailed(error.to_string()))?;
     sys::become_subreaper();
-    let report = sys::pipe().map_err(|e| Termination::SpawnFailed(format!("{program}: cannot create the launcher's report pipe: {e}")))?;
-    let command = launcher::command(launcher, cmd, report.write.as_raw_fd(), cpu_set);
+    let (report, launchers_end) =
+        UnixStream::pair().map_err(|e| Termination::SpawnFailed(format!("{program}: cannot create the launcher's report socket: {e}")))?;
+    let command = launcher::command(launcher, cmd, launchers_end, cpus);
     Ok(Prepared { program, cwd: &cmd.cwd, launcher, command, report, command_line: launcher::command_line(&cmd.argv) })
 }
 
@@ -212,10 +226,12 @@ impl<'scope> Helpers<'scope> {
 /// Starts the launcher, hands its output to the reader and the child to the watchdog, and waits
 /// for the run to end.
 fn run_through_launcher(prepared: Prepared<'_>, helpers: Helpers<'_>, flags: &RunFlags) -> Measured {
-    let Prepared { program, cwd, launcher: launcher_path, mut command, report, command_line } = prepared;
+    let Prepared { program, cwd, launcher: launcher_path, mut command, mut report, command_line } = prepared;
     let Helpers { started: started_tx, pipes: pipes_tx, watchdog, reader } = helpers;
     let spawned = command.spawn();
-    drop(report.write);
+    // The command held the launcher's end of the socket: now the launcher's alone, so the
+    // reports end when the launcher does.
+    drop(command);
     let mut launcher = match spawned {
         Ok(child) => child,
         Err(e) => {
@@ -225,22 +241,19 @@ fn run_through_launcher(prepared: Prepared<'_>, helpers: Helpers<'_>, flags: &Ru
         }
     };
     hand_over_output(&mut launcher, pipes_tx);
-    // A launcher that died at once closes the pipe: its end is read below.
-    if let Some(mut stdin) = launcher.stdin.take() {
-        let _ = io::Write::write_all(&mut stdin, &command_line);
-    }
-    let mut reports = BufReader::new(File::from(report.read));
-    // Nothing of this process waits on the launcher's pipes while a short program runs: a
-    // thread blocked there would be woken by the launcher's report (or the child's exit) and
-    // compete with them for a CPU. See [`QUIET_START`].
-    thread::sleep(QUIET_START);
+    // The command line, then end-of-file on it. A launcher that died at once fails the write: its
+    // end is read below.
+    let _ = io::Write::write_all(&mut report, &command_line);
+    let _ = report.shutdown(Shutdown::Write);
+    let mut reports = BufReader::new(report);
+    wait_out_quiet_start(&launcher);
 
     let started = match launcher::read_report(&mut reports) {
         Some(Report::Started(started)) => started,
         first => {
             drop(started_tx);
             let launcher_end = launcher::reap(&mut launcher);
-            flags.output_over.store(true, Ordering::Release);
+            end_output(flags, &reader);
             let _ = (watchdog.join(), reader.join());
             let why = launcher::not_started_reason(program, cwd, first, &launcher_end);
             return Measured::not_started(Termination::SpawnFailed(why), 0.0);
@@ -261,6 +274,25 @@ fn hand_over_output(launcher: &mut Child, reader: mpsc::Sender<OutputPipes>) {
 
 /// Reads the launcher's last report and reaps it, stops the watchdog, kills and reaps what is left
 /// of the tree, collects the output and puts the measurement together.
+/// Until the launcher has exited (a short program ended and was reported) or [`QUIET_START`] has
+/// passed, whichever comes first; a plain sleep where pidfds are missing (Linux before 5.3).
+fn wait_out_quiet_start(launcher: &Child) {
+    let pidfd = libc::pid_t::try_from(launcher.id()).ok().and_then(sys::pidfd_open);
+    match pidfd {
+        Some(pidfd) => {
+            sys::wait_readable(&pidfd, QUIET_START);
+        }
+        None => thread::sleep(QUIET_START),
+    }
+}
+
+/// The run is over: the output thread drains what is left without waiting out the quiet start,
+/// so that the next run follows at once (an idle pause before a run slows it: [`QUIET_START`]).
+fn end_output(flags: &RunFlags, reader: &ScopedJoinHandle<'_, Output>) {
+    flags.output_over.store(true, Ordering::Release);
+    reader.thread().unpark();
+}
+
 fn wait_for_the_end(
     started: Started,
     reports: &mut impl BufRead,
@@ -275,7 +307,7 @@ fn wait_for_the_end(
     watchdog.thread().unpark();
     let report = watchdog.join().unwrap_or_default();
     cleanup::kill_and_reap_leftovers(started.pid, &report.descendant_pidfds);
-    flags.output_over.store(true, Ordering::Release);
+    end_output(flags, &reader);
     let output = reader.join().unwrap_or_default();
     let exited = match last {
         Some(Report::Exited(exited)) => Ok(exited),

@@ -4,23 +4,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Once, OnceLock};
-
-/// The two ends of a pipe.
-pub(crate) struct Pipe {
-    pub read: OwnedFd,
-    pub write: OwnedFd,
-}
-
-/// A pipe whose ends are closed on exec (the write end is handed to the launcher explicitly).
-pub(crate) fn pipe() -> io::Result<Pipe> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 writes two descriptors into the array we own.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and are owned by nobody else.
-    unsafe { Ok(Pipe { read: OwnedFd::from_raw_fd(fds[0]), write: OwnedFd::from_raw_fd(fds[1]) }) }
-}
+use std::time::{Duration, Instant};
 
 /// Why a list of CPUs cannot be pinned to.
 #[derive(Debug, thiserror::Error)]
@@ -55,26 +39,6 @@ pub(crate) fn cpu_set_for(cpus: &[usize]) -> Result<libc::cpu_set_t, CpuSetError
         }
         Ok(set)
     }
-}
-
-/// Pins the calling process to `set`. Async-signal-safe (a plain syscall): may run between fork
-/// and exec.
-pub(crate) fn set_affinity(set: &libc::cpu_set_t) -> io::Result<()> {
-    // SAFETY: sched_setaffinity reads the set we own, of the size given.
-    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Lets `fd` survive exec (clears FD_CLOEXEC). Async-signal-safe (a plain syscall): may run between
-/// fork and exec.
-pub(crate) fn keep_across_exec(fd: libc::c_int) -> io::Result<()> {
-    // SAFETY: fcntl(F_SETFD) only changes the descriptor's flags.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Sets the capacity of the pipe behind `fd`; failure only leaves the default size.
@@ -116,6 +80,29 @@ pub(crate) fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
     // SAFETY: fd was just returned by the kernel and nothing else owns it.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Waits until `fd` is readable (a pidfd: its process has ended) or `timeout` has passed, through
+/// interruptions; false when the time ran out or the wait failed.
+pub(crate) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let ts = libc::timespec { tv_sec: left.as_secs() as libc::time_t, tv_nsec: left.subsec_nanos() as libc::c_long };
+        let mut fds = [libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        // SAFETY: ppoll reads and writes only the pollfd array we own and reads the timespec; no
+        // signal mask is given.
+        let ready = unsafe { libc::ppoll(fds.as_mut_ptr(), 1, &ts, std::ptr::null()) };
+        if ready > 0 {
+            return true;
+        }
+        if ready == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return false;
+        }
+    }
 }
 
 /// Sends `signal` to the process behind `pidfd`; false when it no longer exists.
@@ -174,4 +161,33 @@ pub(crate) fn clock_ticks_per_second() -> u64 {
     static TICKS: OnceLock<u64> = OnceLock::new();
     // SAFETY: sysconf has no preconditions.
     *TICKS.get_or_init(|| u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&t| t > 0).unwrap_or(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn pidfd_of(child: &std::process::Child) -> OwnedFd {
+        pidfd_open(libc::pid_t::try_from(child.id()).expect("a pid")).expect("pidfd_open (Linux 5.3)")
+    }
+
+    #[test]
+    fn a_pidfd_is_readable_once_its_process_has_ended_and_not_before() {
+        let mut alive = Command::new("/bin/sleep").arg("30").stdin(Stdio::null()).spawn().expect("sleep starts");
+        let alive_fd = pidfd_of(&alive);
+        assert!(!wait_readable(&alive_fd, Duration::from_millis(20)), "a sleeping process has not ended");
+        alive.kill().expect("kill");
+        assert!(wait_readable(&alive_fd, Duration::from_secs(10)), "a killed process has ended");
+        alive.wait().expect("reaped");
+
+        let mut done = Command::new("/bin/true").stdin(Stdio::null()).spawn().expect("true starts");
+        let done_fd = pidfd_of(&done);
+        // Unreaped (a zombie) or not, its end is there to be seen.
+        assert!(wait_readable(&done_fd, Duration::from_secs(10)));
+        done.wait().expect("reaped");
+        assert!(wait_readable(&done_fd, Duration::from_millis(1)), "and stays readable once reaped");
+    }
 }
