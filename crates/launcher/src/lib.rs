@@ -3,10 +3,10 @@
 //! One definition for both sides.
 //!
 //! The launcher is started once per measured run as `launcher PARENT_PID [CPUS]`, the program's
-//! command line on its standard input. It creates the child as posix_spawn does (sharing the launcher's memory, which is
-//! small, suspended until the child's exec: CLONE_VM | CLONE_VFORK), the child takes the clock
-//! immediately before execve, the launcher waits for it with wait4, takes the clock again and
-//! reports, one line each:
+//! command line on its standard input. It creates the child as posix_spawn does (sharing the
+//! launcher's memory, which is small, suspended until the child's exec: CLONE_VM | CLONE_VFORK),
+//! the child takes the clock immediately before execve, the launcher waits for it with wait4,
+//! takes the clock again and reports, one line each:
 //!
 //! - `started pid=… t0_ns=… spawn_ns=… carried_hwm_kib=…` once the child's exec has begun;
 //! - `spawn_failed errno=…` when it could not be started (and then nothing else);

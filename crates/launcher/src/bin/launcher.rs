@@ -26,8 +26,9 @@
 //! it again when wait4 returns. Nothing but the program and its reaping lies between the two.
 //!
 //! The child gets a process group of its own (its pid), SIGPIPE at its default disposition and an
-//! empty signal mask; it inherits this process's environment, working directory, CPU affinity and
-//! standard streams, which the orchestrator set up, and no other descriptor: whatever the
+//! empty signal mask; it inherits this process's environment, working directory and standard
+//! output and error, which the orchestrator set up, and CPU affinity (CPUS), and no other
+//! descriptor (standard input is /dev/null): whatever the
 //! orchestrator's caller left open is closed at the exec. The orchestrator's death (even by
 //! SIGKILL) reaches this process as SIGTERM (PR_SET_PDEATHSIG), which kills the child's process
 //! group before exiting; the child itself gets SIGKILL if the launcher dies.

@@ -86,9 +86,10 @@ use watchdog::{WatchReport, WatchSettings};
 /// spawner, /bin/true pinned to one CPU, 6 rounds of 60 runs a mode; medians of the rounds'
 /// ratios to runs back to back): idle 0.1 ms before each run 1.10, 1 ms 1.18, 2 ms 1.31; 1 ms
 /// spent busy 1.15, 2 MiB written 1.19 (a reading that fits, not checked further: whatever runs
-/// meanwhile, here or elsewhere on the host, takes the caches). The launcher exits right after its last report, so the wait ends then: on the same
-/// host the orchestrator's /bin/true read 0.959 of its time with the sleep (16 rotated rounds,
-/// faster in 11), one run's start to the next's 1.50 ms instead of 3.78.
+/// meanwhile, here or elsewhere on the host, takes the caches). The launcher exits right after
+/// its last report, so the wait ends then: on the same host the orchestrator's /bin/true read
+/// 0.959 of its time with the sleep (16 rotated rounds, faster in 11), one run's start to the
+/// next's 1.50 ms instead of 3.78.
 const QUIET_START: Duration = Duration::from_millis(2);
 /// The output pipes' capacity (F_SETPIPE_SZ; the kernel's default limit for unprivileged users).
 const PIPE_BYTES: libc::c_int = 1 << 20;
@@ -272,8 +273,6 @@ fn hand_over_output(launcher: &mut Child, reader: mpsc::Sender<OutputPipes>) {
     }
 }
 
-/// Reads the launcher's last report and reaps it, stops the watchdog, kills and reaps what is left
-/// of the tree, collects the output and puts the measurement together.
 /// Until the launcher has exited (a short program ended and was reported) or [`QUIET_START`] has
 /// passed, whichever comes first; a plain sleep where pidfds are missing (Linux before 5.3).
 fn wait_out_quiet_start(launcher: &Child) {
@@ -293,6 +292,8 @@ fn end_output(flags: &RunFlags, reader: &ScopedJoinHandle<'_, Output>) {
     reader.thread().unpark();
 }
 
+/// Reads the launcher's last report and reaps it, stops the watchdog, kills and reaps what is left
+/// of the tree, collects the output and puts the measurement together.
 fn wait_for_the_end(
     started: Started,
     reports: &mut impl BufRead,
