@@ -66,7 +66,7 @@ pub use command::{ChildCommand, RunLimits};
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
-pub(crate) use sys::cpu_set_for;
+pub(crate) use sys::check_cpus;
 
 use output::{Output, OutputPipes};
 use watchdog::{WatchReport, WatchSettings};
@@ -142,7 +142,7 @@ fn prepare<'a>(cmd: &'a ChildCommand, limits: &RunLimits, cancel: &CancelToken) 
     }
     // The launcher pins itself; the list is checked here, where a bad one can be said clearly.
     let cpus = limits.cpus.as_deref();
-    if let Some(Err(error)) = cpus.map(sys::cpu_set_for) {
+    if let Some(Err(error)) = cpus.map(sys::check_cpus) {
         return Err(Termination::SpawnFailed(format!("{program}: {error}")));
     }
     let launcher = launcher_path().map_err(|error| Termination::SpawnFailed(error.to_string()))?;

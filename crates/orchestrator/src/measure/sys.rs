@@ -17,27 +17,23 @@ pub(crate) enum CpuSetError {
     Unavailable(usize),
 }
 
-/// The affinity mask for `cpus`, checked against the CPUs this process may use, so a bad list is
-/// reported by name rather than as EINVAL from inside the fork.
-pub(crate) fn cpu_set_for(cpus: &[usize]) -> Result<libc::cpu_set_t, CpuSetError> {
+/// Checks `cpus` against the CPUs this process may use, so that a bad list is reported by name
+/// before the launcher (which pins itself to the list) is started.
+pub(crate) fn check_cpus(cpus: &[usize]) -> Result<(), CpuSetError> {
     if cpus.is_empty() {
         return Err(CpuSetError::Empty);
     }
-    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size; the CPU_*
-    // macros only touch the set, with indices checked below CPU_SETSIZE.
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size; CPU_ISSET only
+    // reads the set, with indices checked below CPU_SETSIZE.
     unsafe {
         let mut allowed: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
             return Err(CpuSetError::Unreadable(io::Error::last_os_error()));
         }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for &cpu in cpus {
-            if cpu >= libc::CPU_SETSIZE as usize || !libc::CPU_ISSET(cpu, &allowed) {
-                return Err(CpuSetError::Unavailable(cpu));
-            }
-            libc::CPU_SET(cpu, &mut set);
+        match cpus.iter().find(|&&cpu| cpu >= libc::CPU_SETSIZE as usize || !libc::CPU_ISSET(cpu, &allowed)) {
+            Some(&cpu) => Err(CpuSetError::Unavailable(cpu)),
+            None => Ok(()),
         }
-        Ok(set)
     }
 }
 

@@ -63,7 +63,7 @@ fn planned_runs(file: &ScenarioFile, options: PlanOptions) -> u64 {
 /// `cpus:` names CPUs this process may run on.
 fn check_cpus(path: &Path, file: &ScenarioFile) -> Result<(), ScenarioError> {
     match &file.measure.cpus {
-        Some(cpus) => crate::measure::cpu_set_for(&cpus.value).map(drop).map_err(|e| ScenarioError::at(path, cpus, format!("cpus: {e}"))),
+        Some(cpus) => crate::measure::check_cpus(&cpus.value).map_err(|e| ScenarioError::at(path, cpus, format!("cpus: {e}"))),
         None => Ok(()),
     }
 }
