@@ -69,9 +69,10 @@ def load(work, rounds):
                 break
             figures["hf_wall"].setdefault(k, []).append(result["median"])
             figures["hf_cpu"].setdefault(k, []).append(result["user"] + result["system"])
-            figures["or_wall"].setdefault(k, []).append(med(float(x["wall_seconds"]) for x in rows))
+            walls = [float(x["wall_seconds"]) for x in rows]
+            figures["or_wall"].setdefault(k, []).append(med(walls))
             figures["hf_q1"].setdefault(k, []).append(lower_quartile(result["times"]))
-            figures["or_q1"].setdefault(k, []).append(lower_quartile([float(x["wall_seconds"]) for x in rows]))
+            figures["or_q1"].setdefault(k, []).append(lower_quartile(walls))
             figures["or_cpu"].setdefault(k, []).append(statistics.mean(float(x["user_seconds"]) + float(x["system_seconds"]) for x in rows))
             figures["or_peak"].setdefault(k, []).extend(int(x["peak_rss_bytes"]) for x in rows)
     return figures
@@ -144,7 +145,8 @@ def print_by_speed(figures):
     whether what the orchestrator adds depends on the state the machine was in. On a 2-vCPU
     Emerald Rapids guest (family 6 model 207, 300 MiB L3) the orchestrator read 5-11% over
     hyperfine in two runs where `/bin/true` took ~0.33 ms, and at or below it in three where it
-    took ~0.5 ms (docs/targets.md)."""
+    took ~0.5 ms: the 2 ms pause it then left before each run (gone since commit 503215d; the
+    faster half of the rounds read 0.92-0.97 after it; docs/targets.md)."""
     print("\nround ratios by the machine's speed in the round (hyperfine's median below or above the median of the rounds)")
     for k in ("bin-true", "linreg"):
         pairs = list(zip(figures["hf_wall"].get(k, []), figures["or_wall"].get(k, [])))
