@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::placement::{Buffer, LINE_VALUES};
+
 /// The points of one regression problem. Invariant: same non-zero length, every value finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -189,19 +191,16 @@ fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) 
 /// where both columns were mmapped alike. x on a line too (not only y on x's offset) makes the
 /// simd kernel's sums the same bits wherever the allocator put the buffer: its scalar head before
 /// the first line is empty, so the binary, a clone and python-rust's trainer agree bit for bit.
-/// Same memory as a [`Dataset`] (16 bytes a point and at most 14 values of padding).
+/// Same memory as a [`Dataset`] (16 bytes a point and at most 14 values of padding), except where
+/// the buffer goes on whole huge pages ([`crate::placement`]: the L2's sets filled evenly at the
+/// price of up to a huge page more resident).
 #[derive(Debug)]
 pub struct Columns {
-    /// Up to 7 values of padding before x's line, x, padding to a multiple of [`LINE_VALUES`], y.
-    values: Vec<f64>,
-    /// Where x starts in `values`: its first index on a cache line.
-    start: usize,
+    /// x, padding to a multiple of [`LINE_VALUES`], y: placed by [`Buffer`] (on a cache line, and
+    /// on whole huge pages from about a third of the L2 up).
+    buffer: Buffer,
     n: usize,
 }
-
-/// f64 values in a 64-byte cache line.
-const LINE_VALUES: usize = 8;
-const LINE_BYTES: usize = 64;
 
 impl Columns {
     /// Reads `.npy` straight into the layout (no second copy, the same peak as [`Dataset::read`]);
@@ -236,30 +235,26 @@ impl Columns {
         columns
     }
 
-    /// The buffer is never resized, so where x's line starts in it stays where it was found.
     fn zeros(n: usize) -> Columns {
-        let values = vec![0.0; LINE_VALUES - 1 + n.next_multiple_of(LINE_VALUES) + n];
-        // align_offset may answer usize::MAX where it cannot tell; x then starts where it lies.
-        let start = Some(values.as_ptr().align_offset(LINE_BYTES)).filter(|&s| s < LINE_VALUES).unwrap_or(0);
-        Columns { values, start, n }
+        Columns { buffer: Buffer::zeroed(n.next_multiple_of(LINE_VALUES) + n), n }
     }
 
     fn y_start(&self) -> usize {
-        self.start + self.n.next_multiple_of(LINE_VALUES)
+        self.n.next_multiple_of(LINE_VALUES)
     }
 
     fn both_mut(&mut self) -> (&mut [f64], &mut [f64]) {
-        let (start, n, y_start) = (self.start, self.n, self.y_start());
-        let (x, rest) = self.values.split_at_mut(y_start);
-        (&mut x[start..start + n], &mut rest[..n])
+        let (n, y_start) = (self.n, self.y_start());
+        let (x, y) = self.buffer.values_mut().split_at_mut(y_start);
+        (&mut x[..n], y)
     }
 
     pub fn x(&self) -> &[f64] {
-        &self.values[self.start..self.start + self.n]
+        &self.buffer.values()[..self.n]
     }
 
     pub fn y(&self) -> &[f64] {
-        &self.values[self.y_start()..self.y_start() + self.n]
+        &self.buffer.values()[self.y_start()..]
     }
 
     pub fn len(&self) -> usize {

@@ -5,11 +5,13 @@
 //! ordinary-least-squares optimum, and the JSON result line every implementation prints (see
 //! docs/protocol.md).
 
+pub mod caches;
 pub mod dataset;
 pub mod fit;
 pub mod fit_times;
 pub mod kernels;
 pub mod ols;
+pub mod placement;
 pub mod protocol;
 pub mod trainer;
 

@@ -9,6 +9,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use linreg::caches::Cache;
+use linreg::caches::{data_cache_bytes, size_in_bytes, sysfs_caches, CPU0_CACHES};
+
 use super::microarch;
 
 /// What the microarchitecture is called when the table does not know the CPU.
@@ -44,15 +47,6 @@ pub struct MachineIdentity {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cache {
-    pub level: u8,
-    /// "Data", "Instruction" or "Unified".
-    pub kind: String,
-    /// One instance's size (what one CPU sees), bytes.
-    pub size_bytes: u64,
-}
-
 impl MachineIdentity {
     /// The microarchitecture's slug when the table knows it ("zen3"), else the vendor's ("amd").
     fn label_head(&self) -> String {
@@ -66,7 +60,7 @@ impl MachineIdentity {
     /// The last-level cache cpu0 sees (the largest unified or data cache of the highest level).
     pub(crate) fn last_level_cache_bytes(&self) -> Option<u64> {
         let level = self.caches.iter().filter(|c| c.kind != "Instruction").map(|c| c.level).max()?;
-        self.caches.iter().filter(|c| c.level == level && c.kind != "Instruction").map(|c| c.size_bytes).max()
+        data_cache_bytes(&self.caches, level)
     }
 
     /// The machine's label: `zen3-2c-32m`, `intel-8c-30m-avx512`.
@@ -184,7 +178,7 @@ fn size_text(bytes: u64) -> String {
 pub(crate) fn collect() -> MachineIdentity {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let mut identity = parse(&cpuinfo, LIVE_SOURCE);
-    identity.caches = sysfs_caches(Path::new("/sys/devices/system/cpu/cpu0/cache"));
+    identity.caches = sysfs_caches(Path::new(CPU0_CACHES));
     let sysfs_hypervisor = std::fs::read_to_string("/sys/hypervisor/type").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     if identity.hypervisor.is_some() {
         identity.hypervisor = cpuid_hypervisor().or(sysfs_hypervisor).or(Some(UNKNOWN.into()));
@@ -262,42 +256,6 @@ fn lscpu_cache_size(value: &str) -> Option<u64> {
         None => 1,
     };
     Some(size_in_bytes(size)? / instances)
-}
-
-/// "32K", "32768K", "1 MiB", "1.5 MiB", "64 KiB" → bytes.
-fn size_in_bytes(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let multiplier: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KiB" | "KB" => 1 << 10,
-        "M" | "MiB" | "MB" => 1 << 20,
-        "G" | "GiB" | "GB" => 1 << 30,
-        _ => return None,
-    };
-    let bytes = number * multiplier as f64;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes.round() as u64)
-}
-
-/// cpu0's caches from sysfs (index*/level, type, size), by level then kind.
-fn sysfs_caches(dir: &Path) -> Vec<Cache> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let read = |path: &Path, name: &str| std::fs::read_to_string(path.join(name)).ok().map(|t| t.trim().to_string());
-    let mut caches: Vec<Cache> = entries
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("index"))
-        .filter_map(|e| {
-            let path = e.path();
-            Some(Cache {
-                level: read(&path, "level")?.parse().ok()?,
-                kind: read(&path, "type")?,
-                size_bytes: size_in_bytes(&read(&path, "size")?)?,
-            })
-        })
-        .collect();
-    caches.sort_by(|a, b| (a.level, &a.kind).cmp(&(b.level, &b.kind)));
-    caches
 }
 
 /// The hypervisor's vendor from CPUID leaf 0x4000_0000 (defined only under a hypervisor, which
@@ -393,7 +351,6 @@ L3 cache:                                8 MiB (1 instance)
         assert_eq!(lscpu_cache_size("1.5 MiB (1 instance)"), Some(3 << 19));
         assert_eq!(lscpu_cache_size("8 MiB (0 instances)"), None);
         assert_eq!(lscpu_cache_size("lots"), None);
-        assert_eq!(size_in_bytes("32768K"), Some(32 << 20));
         assert_eq!(label_from_parts("zen3", 2, Some(32 << 20), false), "zen3-2c-32m");
         assert_eq!(label_from_parts("zen5", 2, Some(32 << 20), true), "zen5-2c-32m-avx512");
         assert_eq!(label_from_parts("intel", 8, Some(1_408 << 10), false), "intel-8c-1408k");

@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use linreg::placement::Buffer;
 use serde::{Deserialize, Serialize};
 
 use super::harness::{time_meeting_every_pass, time_together, Spread};
@@ -51,10 +52,6 @@ const MIN_BLOCKS_PER_THREAD: usize = 4;
 
 /// Multiplies x in the streaming sum: any value works, the loop only has to read every element.
 const STREAM_SCALE: f64 = 0.5;
-
-/// Huge pages, as the implementations get them: `linreg` and NumPy both ask for transparent huge
-/// pages for large arrays, and with 4 KiB pages the hardware prefetchers stop at every page edge.
-const HUGE_PAGE_BYTES: usize = 2 << 20;
 
 /// What to measure.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,8 +160,8 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
         let min_bytes = CHUNK_ALIGN_POINTS * BYTES_PER_POINT;
         return Err(ProbeError::WorkingSetTooSmall { bytes: settings.max_working_set_bytes, min_bytes });
     }
-    let buffer = touched(2 * max_points + LINE_POINTS, threads)?;
-    let buffer = from_a_line(&buffer, 2 * max_points);
+    let buffer = touched(2 * max_points, threads)?;
+    let buffer = buffer.values();
 
     let sizes = working_set_sizes(settings.min_working_set_bytes, max_points * BYTES_PER_POINT, settings.sizes_per_octave);
     let thread_counts: &[usize] = if threads == 1 { &[1] } else { &[1, threads] };
@@ -213,8 +210,8 @@ pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Op
         return Ok(None);
     }
     let isa = Isa::widest();
-    let buffer = touched(2 * points + LINE_POINTS, threads)?;
-    let (x, y) = from_a_line(&buffer, 2 * points).split_at(points);
+    let buffer = touched(2 * points, threads)?;
+    let (x, y) = buffer.values().split_at(points);
     let size = (points * BYTES_PER_POINT) as u64;
     let first_guess = calibrate(isa, x, y);
     let at = |t: usize| -> Result<Option<BandwidthAtSize>, ProbeError> {
@@ -363,57 +360,32 @@ fn calibrate(isa: Isa, x: &[f64], y: &[f64]) -> f64 {
 /// How long the calibration keeps the core busy before the first timed sample.
 const WARM_UP_SECONDS: f64 = 0.02;
 
-/// A vector of `points` values, every page written: the page faults (and the kernel zeroing each
-/// page) happen here rather than inside the timed passes. Written by `threads` threads at once: on
-/// the VM this was written on, faulting in 512 MiB of fresh huge pages took 1.5–2.3 s on one
-/// thread when the memory was new to the VM, and 0.1 s when a probe had just freed it.
-fn touched(points: usize, threads: usize) -> Result<Vec<f64>, ProbeError> {
-    let bytes = points * std::mem::size_of::<f64>();
-    let mut values: Vec<f64> = Vec::new();
-    values.try_reserve_exact(points).map_err(|_| ProbeError::Allocation { bytes })?;
-    advise_huge_pages(values.as_ptr() as usize, bytes);
-    let per_thread = points.div_ceil(threads.max(1)).max(1);
+/// `values` values placed as `linreg` places a dataset of as many ([`Buffer`]: from a cache line,
+/// and on whole huge pages from about a third of the L2 up, so that the probe and the kernels read
+/// memory laid out alike), every page written: the page faults (and the kernel zeroing each page)
+/// happen here rather than inside the timed passes. Written by `threads` threads at once: on the VM
+/// this was written on, faulting in 512 MiB of fresh huge pages took 1.5–2.3 s on one thread when
+/// the memory was new to the VM, and 0.1 s when a probe had just freed it. The kernels' vector
+/// loops start where x reaches a line (see `linreg::kernels::simd`); a probe that reads 64-byte
+/// vectors from 16 bytes past one, as the allocator places a large buffer, reads two lines a load
+/// and reports less than the kernels get: on an Emerald Rapids (AVX-512) the simd kernel ran at
+/// 109–153% of such a limit at 10^4–10^5 points. Every size and chunk here is a whole number of
+/// lines, so y and each thread's chunk start on a line too.
+fn touched(values: usize, threads: usize) -> Result<Buffer, ProbeError> {
+    let bytes = values.saturating_mul(std::mem::size_of::<f64>());
+    let mut buffer = Buffer::try_zeroed(values).ok_or(ProbeError::Allocation { bytes })?;
+    let per_thread = values.div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
-        for (k, chunk) in values.spare_capacity_mut()[..points].chunks_mut(per_thread).enumerate() {
+        for (k, chunk) in buffer.values_mut().chunks_mut(per_thread).enumerate() {
             scope.spawn(move || {
                 // Any values do: the loop only has to read them. Small integers keep sums exact.
                 for (i, value) in chunk.iter_mut().enumerate() {
-                    value.write(((k * per_thread + i) % 8) as f64);
+                    *value = ((k * per_thread + i) % 8) as f64;
                 }
             });
         }
     });
-    // SAFETY: the first `points` elements of the spare capacity (reserved above) were all
-    // written by the threads, which the scope has joined.
-    unsafe { values.set_len(points) };
-    Ok(values)
-}
-
-/// f64 values in a cache line (64 bytes).
-const LINE_POINTS: usize = 8;
-
-/// The `len` values of `buffer` (which holds at least `len` + [`LINE_POINTS`]) from its first
-/// cache-line boundary on. The kernels' vector loops start where x reaches a line (see
-/// `linreg::kernels::simd`); a probe that reads 64-byte vectors from 16 bytes past one, as the
-/// allocator places a large buffer, reads two lines a load and reports less than the kernels get:
-/// on an Emerald Rapids (AVX-512) the simd kernel ran at 109–153% of such a limit at 10^4–10^5
-/// points. Every size and chunk here is a whole number of lines, so y and each thread's chunk
-/// start on a line too.
-fn from_a_line(buffer: &[f64], len: usize) -> &[f64] {
-    let skip = buffer.as_ptr().align_offset(LINE_POINTS * std::mem::size_of::<f64>()).min(LINE_POINTS);
-    &buffer[skip..skip + len]
-}
-
-/// Asks for transparent huge pages over the whole 2 MiB pages inside `[start, start + bytes)`. A
-/// hint: where the kernel refuses (THP disabled, too little contiguous memory) nothing changes.
-fn advise_huge_pages(start: usize, bytes: usize) {
-    let aligned_start = start.next_multiple_of(HUGE_PAGE_BYTES);
-    let aligned_end = (start + bytes) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
-    if aligned_end > aligned_start {
-        // SAFETY: the range lies inside an allocation this module owns and has not yet touched;
-        // MADV_HUGEPAGE changes how it is backed, never its contents or validity.
-        unsafe { libc::madvise(aligned_start as *mut libc::c_void, aligned_end - aligned_start, libc::MADV_HUGEPAGE) };
-    }
+    Ok(buffer)
 }
 
 /// The start of each thread's chunk, and `points` at the end: chunks of near-equal size, each
@@ -534,6 +506,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linreg::placement::LINE_VALUES;
 
     #[test]
     fn sizes_are_log_spaced_whole_blocks_ending_at_the_largest() {
@@ -591,13 +564,14 @@ mod tests {
 
     #[test]
     fn the_columns_start_on_a_cache_line() {
-        let buffer = touched(2 * 1024 + LINE_POINTS, 2).expect("a small buffer");
-        for skew in 0..LINE_POINTS {
-            let (x, y) = from_a_line(&buffer[skew..], 2 * 1000).split_at(1000);
-            assert_eq!(x.as_ptr() as usize % 64, 0, "x, {skew} values in");
-            assert_eq!(y.as_ptr() as usize % 64, 0, "y, {skew} values in");
+        for points in [1024, 50_000, 1 << 20] {
+            let buffer = touched(2 * points, 2).expect("a buffer");
+            let (x, y) = buffer.values().split_at(points);
+            assert_eq!(x.as_ptr() as usize % 64, 0, "x, {points} points");
+            assert_eq!(y.as_ptr() as usize % 64, 0, "y, {points} points");
+            assert!(x.iter().chain(y).enumerate().all(|(i, v)| *v == (i % 8) as f64), "{points} points written");
         }
-        assert_eq!(CHUNK_ALIGN_POINTS % LINE_POINTS, 0, "chunks and sizes are whole lines");
+        assert_eq!(CHUNK_ALIGN_POINTS % LINE_VALUES, 0, "chunks and sizes are whole lines");
     }
 
     #[test]

@@ -1,0 +1,270 @@
+//! Where a buffer of f64 values lies in memory: always from a cache line, and from about a third
+//! of the L2 up, on whole huge pages. Shared by the datasets the kernels read and the probe that
+//! measures their limit, so that both read memory laid out alike.
+//!
+//! Why whole huge pages: an L2 is indexed by physical address and its sets span more than a 4 KiB
+//! page (2 MiB and 16 ways: 2 048 sets of 64 bytes, 128 KiB, so 32 "colours" of page), and which
+//! physical pages the kernel hands a buffer decides how many of its lines land on each set. A pass
+//! that puts more lines on a set than it has ways misses on every one of them, every pass (a cyclic
+//! read defeats LRU), and goes to the L3 for them. With 4 KiB pages that is a draw made anew by
+//! every process: pages placed at random put, on average, 0.6% of a buffer's lines on over-full
+//! sets at half the L2's size, 3% at 0.6 of it and 21% at 0.8 of it (16 ways; 4% at half the size
+//! with 8 ways), and nothing below a third. On whole 2 MiB pages the buffer is physically contiguous
+//! and fills the sets evenly. Measured on an Emerald Rapids (family 6 model 207, 2 MiB 16-way L2,
+//! 2-vCPU KVM guest, 2026-12-05; docs/limits.md has the tables): `linreg --kernel simd` at 10^5
+//! points (1.6 MB, 0.78 of the L2) took 0.16–0.25 ns a point an epoch in its fastest fit on 4 KiB
+//! pages and 0.12–0.18 on whole huge pages, process against process; level at 2·10^4 and 5·10^4
+//! points and beyond the L2.
+//!
+//! The price is memory: a buffer on whole pages is resident in whole pages, up to one huge page
+//! (2 MiB) more than its values, only between a third of the L2 and a few huge pages' size.
+
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::OnceLock;
+
+use crate::caches::{data_cache_bytes, sysfs_caches, CPU0_CACHES};
+
+/// f64 values in a 64-byte cache line.
+pub const LINE_VALUES: usize = 8;
+const LINE_BYTES: usize = 64;
+const VALUE_BYTES: usize = std::mem::size_of::<f64>();
+
+/// Below this size nothing is looked up and no buffer goes on whole pages: the L1 data caches of
+/// x86-64 and Arm cores are indexed within a page, and a third of the smallest L2 of the CPUs this
+/// runs on (512 KiB on a Zen 1–3, 1 MiB on a Zen 5, 2 MiB on an Emerald Rapids) is larger.
+const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
+
+/// The size of a transparent huge page, where Linux has them.
+const HUGE_PAGE_SIZE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
+
+/// `len` f64 values, zero at first, starting on a cache line (on a huge page when on whole pages).
+pub struct Buffer {
+    storage: Storage,
+    start: usize,
+    len: usize,
+}
+
+enum Storage {
+    Heap(Vec<f64>),
+    /// An anonymous mapping of whole huge pages, `bytes` long, that the buffer owns.
+    Mapped {
+        base: NonNull<f64>,
+        bytes: usize,
+    },
+}
+
+// SAFETY: a mapped buffer owns its mapping alone, as a Vec owns its allocation; shared references
+// only read it and the one mutable reference comes through `&mut self`.
+unsafe impl Send for Buffer {}
+// SAFETY: as above.
+unsafe impl Sync for Buffer {}
+
+impl Buffer {
+    /// A buffer of `len` zeros, placed as the machine calls for ([`WholePages`]); aborts when the
+    /// memory cannot be had, as a Vec's allocation does.
+    pub fn zeroed(len: usize) -> Buffer {
+        Buffer::try_zeroed(len).unwrap_or_else(|| {
+            let layout = std::alloc::Layout::array::<f64>(len.saturating_add(LINE_VALUES)).unwrap_or(std::alloc::Layout::new::<f64>());
+            std::alloc::handle_alloc_error(layout)
+        })
+    }
+
+    /// As [`Buffer::zeroed`], None when the memory cannot be had.
+    pub fn try_zeroed(len: usize) -> Option<Buffer> {
+        let bytes = len.checked_mul(VALUE_BYTES)?;
+        whole_pages().filter(|p| p.for_bytes(bytes)).and_then(|p| Buffer::mapped(len, p.page_bytes)).or_else(|| Buffer::heap(len))
+    }
+
+    /// On the heap, from its first cache line.
+    fn heap(len: usize) -> Option<Buffer> {
+        let total = len.checked_add(LINE_VALUES - 1)?;
+        let layout = std::alloc::Layout::array::<f64>(total).ok()?;
+        // SAFETY: the layout's size is not zero (total ≥ 7). Zeroed memory from the allocator (a
+        // large block comes straight from the kernel, untouched until written) holds valid f64
+        // zeros, and a Vec may own it: the global allocator, f64's alignment, capacity = length.
+        let values = unsafe {
+            let pointer = std::alloc::alloc_zeroed(layout).cast::<f64>();
+            if pointer.is_null() {
+                return None;
+            }
+            Vec::from_raw_parts(pointer, total, total)
+        };
+        // align_offset may answer usize::MAX where it cannot tell; the values then start where they lie.
+        let start = Some(values.as_ptr().align_offset(LINE_BYTES)).filter(|&s| s < LINE_VALUES).unwrap_or(0);
+        Some(Buffer { storage: Storage::Heap(values), start, len })
+    }
+
+    /// On whole pages of `page_bytes` (a power of two, a multiple of the base page), advised to be
+    /// huge; None where the mapping fails.
+    #[cfg(target_os = "linux")]
+    fn mapped(len: usize, page_bytes: usize) -> Option<Buffer> {
+        let bytes = len.checked_mul(VALUE_BYTES)?.max(1).checked_next_multiple_of(page_bytes)?;
+        let reserved = bytes.checked_add(page_bytes)?;
+        let (protection, flags) = (libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS);
+        // SAFETY: a new private anonymous mapping that nothing else refers to.
+        let raw = unsafe { libc::mmap(std::ptr::null_mut(), reserved, protection, flags, -1, 0) };
+        if raw == libc::MAP_FAILED {
+            return None;
+        }
+        let head = (raw as usize).next_multiple_of(page_bytes) - raw as usize;
+        let tail = reserved - head - bytes;
+        let base = raw.cast::<u8>().wrapping_add(head);
+        // SAFETY: the two ranges returned lie inside the mapping just made, on base-page
+        // boundaries (the mapping's start is one and `page_bytes` a multiple of one), and outside
+        // the pages kept. MADV_HUGEPAGE changes how the kept pages are backed, never their
+        // contents; where THP is off it fails harmlessly.
+        unsafe {
+            if head > 0 {
+                libc::munmap(raw, head);
+            }
+            if tail > 0 {
+                libc::munmap(base.wrapping_add(bytes).cast(), tail);
+            }
+            libc::madvise(base.cast(), bytes, libc::MADV_HUGEPAGE);
+        }
+        let base = NonNull::new(base.cast::<f64>())?;
+        Some(Buffer { storage: Storage::Mapped { base, bytes }, start: 0, len })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn mapped(_len: usize, _page_bytes: usize) -> Option<Buffer> {
+        None
+    }
+
+    pub fn values(&self) -> &[f64] {
+        match &self.storage {
+            Storage::Heap(values) => &values[self.start..self.start + self.len],
+            // SAFETY: the mapping holds `bytes` ≥ 8·len bytes, zero-filled by the kernel or since
+            // written as f64, and lives as long as `self`.
+            Storage::Mapped { base, .. } => unsafe { std::slice::from_raw_parts(base.as_ptr(), self.len) },
+        }
+    }
+
+    pub fn values_mut(&mut self) -> &mut [f64] {
+        match &mut self.storage {
+            Storage::Heap(values) => &mut values[self.start..self.start + self.len],
+            // SAFETY: as in `values`, and `&mut self` makes this the only reference.
+            Storage::Mapped { base, .. } => unsafe { std::slice::from_raw_parts_mut(base.as_ptr(), self.len) },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the buffer lies on whole (huge) pages of its own rather than on the heap.
+    pub fn on_whole_pages(&self) -> bool {
+        matches!(self.storage, Storage::Mapped { .. })
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Storage::Mapped { base, bytes } = self.storage {
+            // SAFETY: the mapping made in `mapped`, unmapped once, here.
+            unsafe { libc::munmap(base.as_ptr().cast(), bytes) };
+        }
+    }
+}
+
+impl std::fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Buffer").field("len", &self.len).field("on_whole_pages", &self.on_whole_pages()).finish()
+    }
+}
+
+/// From what size a buffer goes on whole huge pages of what size, on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholePages {
+    pub page_bytes: usize,
+    pub from_bytes: usize,
+}
+
+impl WholePages {
+    /// From a third of the L2 (nothing overfills a set below it, see the module's doc), or from
+    /// one huge page where that is smaller or the L2 is not known: a buffer of several huge pages
+    /// is better off on whole ones anyway (fewer faults and TLB misses) and rounding it up costs
+    /// little.
+    pub fn new(page_bytes: usize, l2_bytes: Option<u64>) -> WholePages {
+        let third = l2_bytes.and_then(|b| usize::try_from(b / 3).ok()).unwrap_or(usize::MAX);
+        WholePages { page_bytes, from_bytes: third.min(page_bytes).max(SMALLEST_CONSIDERED_BYTES) }
+    }
+
+    pub fn for_bytes(&self, bytes: usize) -> bool {
+        bytes >= self.from_bytes
+    }
+}
+
+/// This machine's [`WholePages`], read from sysfs once, the first time a buffer is large enough to
+/// ask; None where Linux offers no transparent huge pages.
+pub fn whole_pages() -> Option<WholePages> {
+    static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
+    *WHOLE_PAGES.get_or_init(|| {
+        let text = std::fs::read_to_string(HUGE_PAGE_SIZE_FILE).ok()?;
+        let page_bytes = text.trim().parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
+        Some(WholePages::new(page_bytes, data_cache_bytes(&sysfs_caches(Path::new(CPU0_CACHES)), 2)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HUGE: usize = 2 << 20;
+
+    #[test]
+    fn whole_pages_from_a_third_of_the_l2_never_above_one_page_nor_below_the_l1s() {
+        assert_eq!(WholePages::new(HUGE, Some(2 << 20)).from_bytes, (2 << 20) / 3);
+        assert_eq!(WholePages::new(HUGE, Some(512 << 10)).from_bytes, (512 << 10) / 3);
+        assert_eq!(WholePages::new(HUGE, Some(16 << 20)).from_bytes, HUGE);
+        assert_eq!(WholePages::new(HUGE, None).from_bytes, HUGE);
+        assert_eq!(WholePages::new(HUGE, Some(48 << 10)).from_bytes, SMALLEST_CONSIDERED_BYTES);
+        let emerald_rapids = WholePages::new(HUGE, Some(2 << 20));
+        assert!(!emerald_rapids.for_bytes(40_000 * 16) && emerald_rapids.for_bytes(50_000 * 16));
+    }
+
+    #[test]
+    fn heap_buffers_are_zero_writable_and_start_on_a_line() {
+        for len in [0, 1, 7, 8, 9, 1000, 12_345] {
+            let mut buffer = Buffer::heap(len).unwrap();
+            assert!(!buffer.on_whole_pages());
+            assert_eq!(buffer.len(), len);
+            assert!(buffer.values().iter().all(|v| *v == 0.0));
+            assert_eq!(buffer.values().as_ptr() as usize % LINE_BYTES, 0, "len {len}");
+            buffer.values_mut().iter_mut().enumerate().for_each(|(i, v)| *v = i as f64);
+            assert!(buffer.values().iter().enumerate().all(|(i, v)| *v == i as f64));
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn mapped_buffers_start_on_a_whole_page_and_hold_what_is_written() {
+        for len in [1, 100_000, HUGE / VALUE_BYTES, HUGE / VALUE_BYTES + 1] {
+            let mut buffer = Buffer::mapped(len, HUGE).unwrap();
+            assert!(buffer.on_whole_pages());
+            assert_eq!(buffer.values().as_ptr() as usize % HUGE, 0, "len {len}");
+            assert_eq!(buffer.len(), len);
+            assert!(buffer.values().iter().all(|v| *v == 0.0));
+            buffer.values_mut().iter_mut().enumerate().for_each(|(i, v)| *v = i as f64);
+            let moved = std::thread::spawn(move || buffer.values().iter().enumerate().all(|(i, v)| *v == i as f64));
+            assert!(moved.join().unwrap(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn any_buffer_asked_for_is_zero_on_a_line_whatever_the_machine() {
+        for len in [3, 200_000, 1 << 20] {
+            let buffer = Buffer::zeroed(len);
+            assert_eq!((buffer.len(), buffer.values().as_ptr() as usize % LINE_BYTES), (len, 0));
+            assert!(buffer.values().iter().all(|v| *v == 0.0));
+            let placed = whole_pages().is_some_and(|p| p.for_bytes(len * VALUE_BYTES));
+            assert_eq!(buffer.on_whole_pages(), placed, "len {len}");
+        }
+    }
+}
