@@ -23,7 +23,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::OnceLock;
 
-use crate::caches::{data_cache_bytes, sysfs_caches, CPU0_CACHES};
+use crate::caches::{l2_bytes, small_file, CPU0_CACHES};
 
 /// f64 values in a 64-byte cache line.
 pub const LINE_VALUES: usize = 8;
@@ -73,7 +73,7 @@ impl Buffer {
     /// As [`Buffer::zeroed`], None when the memory cannot be had.
     pub fn try_zeroed(len: usize) -> Option<Buffer> {
         let bytes = len.checked_mul(VALUE_BYTES)?;
-        whole_pages().filter(|p| p.for_bytes(bytes)).and_then(|p| Buffer::mapped(len, p.page_bytes)).or_else(|| Buffer::heap(len))
+        on_whole_pages(bytes, whole_pages).and_then(|p| Buffer::mapped(len, p.page_bytes)).or_else(|| Buffer::heap(len))
     }
 
     /// On the heap, from its first cache line.
@@ -201,14 +201,25 @@ impl WholePages {
     }
 }
 
+/// The whole pages a buffer of `bytes` goes on, if any, by the machine's [`WholePages`] from
+/// `machine`, which is not asked below [`SMALLEST_CONSIDERED_BYTES`]: the seed's 5 points must not
+/// pay sysfs's dozen files at start-up (it did, by mistake, in one gallery run: `linreg`'s load on
+/// 5 points 101 µs).
+fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<WholePages>) -> Option<WholePages> {
+    if bytes < SMALLEST_CONSIDERED_BYTES {
+        return None;
+    }
+    machine().filter(|p| p.for_bytes(bytes))
+}
+
 /// This machine's [`WholePages`], read from sysfs once, the first time a buffer is large enough to
 /// ask; None where Linux offers no transparent huge pages.
 pub fn whole_pages() -> Option<WholePages> {
     static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
     *WHOLE_PAGES.get_or_init(|| {
-        let text = std::fs::read_to_string(HUGE_PAGE_SIZE_FILE).ok()?;
-        let page_bytes = text.trim().parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
-        Some(WholePages::new(page_bytes, data_cache_bytes(&sysfs_caches(Path::new(CPU0_CACHES)), 2)))
+        let text = small_file(Path::new(HUGE_PAGE_SIZE_FILE))?;
+        let page_bytes = text.parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
+        Some(WholePages::new(page_bytes, l2_bytes(Path::new(CPU0_CACHES))))
     })
 }
 
@@ -227,6 +238,17 @@ mod tests {
         assert_eq!(WholePages::new(HUGE, Some(48 << 10)).from_bytes, SMALLEST_CONSIDERED_BYTES);
         let emerald_rapids = WholePages::new(HUGE, Some(2 << 20));
         assert!(!emerald_rapids.for_bytes(40_000 * 16) && emerald_rapids.for_bytes(50_000 * 16));
+    }
+
+    #[test]
+    fn the_machine_is_asked_only_for_buffers_that_could_go_on_whole_pages() {
+        let never = || -> Option<WholePages> { panic!("sysfs read for a small buffer") };
+        assert_eq!(on_whole_pages(0, never), None);
+        assert_eq!(on_whole_pages(SMALLEST_CONSIDERED_BYTES - 1, never), None);
+        let emerald_rapids = || Some(WholePages::new(HUGE, Some(2 << 20)));
+        assert_eq!(on_whole_pages(SMALLEST_CONSIDERED_BYTES, emerald_rapids), None, "below a third of the L2");
+        assert_eq!(on_whole_pages(1 << 20, emerald_rapids), emerald_rapids());
+        assert_eq!(on_whole_pages(1 << 30, || None), None, "no THP");
     }
 
     #[test]
