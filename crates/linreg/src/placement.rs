@@ -203,8 +203,8 @@ impl WholePages {
 
 /// The whole pages a buffer of `bytes` goes on, if any, by the machine's [`WholePages`] from
 /// `machine`, which is not asked below [`SMALLEST_CONSIDERED_BYTES`]: the seed's 5 points must not
-/// pay sysfs's dozen files at start-up (it did, by mistake, in one gallery run: `linreg`'s load on
-/// 5 points 101 µs).
+/// pay for sysfs at start-up (commit c8c8150 asked for every buffer: `linreg`'s load of the seed
+/// data took 101 µs under the orchestrator).
 fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<WholePages>) -> Option<WholePages> {
     if bytes < SMALLEST_CONSIDERED_BYTES {
         return None;
