@@ -2,16 +2,17 @@
 //! orchestrator's whole-process one. `cargo bench -p linreg`; throughput is points a second. The
 //! standalone runs of the same kernels, and the two-thread reference, are benches/standalone.py.
 //!
-//! 10^3 points (16 KB) live in L1, 10^4 (160 KB) in L2, 10^5 (1.6 MB) in L2 when split over two
-//! cores and in L3 on one, 10^6 (16 MB) in L3, 10^7 (160 MB) only in memory, where every kernel
-//! that keeps up is bounded by the memory bandwidth (16 bytes a point).
+//! 10^3 points (16 KB) live in L1, 10^4 (160 KB) in L2, 10^5 (1.6 MB) in a 2 MiB L2 (an Emerald
+//! Rapids) or in two 1 MiB ones when split over two cores (a Zen 5) and in L3 otherwise, 10^6
+//! (16 MB) in L3, 10^7 (160 MB) only in memory, where every kernel that keeps up is bounded by the
+//! memory bandwidth (16 bytes a point).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use linreg::kernels::parallel;
-use linreg::{Isa, IsaChoice, Kernel, Threads};
+use linreg::{Columns, Isa, IsaChoice, Kernel, Threads};
 
 const SIZES: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
@@ -32,28 +33,31 @@ fn kernels() -> Vec<Kernel> {
     kernels
 }
 
-/// A noisy line, x in [-1, 1), from a fixed LCG so every run sums the same data.
-fn data(n: usize) -> (Vec<f64>, Vec<f64>) {
+/// A noisy line, x in [-1, 1), from a fixed LCG so every run sums the same data; laid out as
+/// `linreg` lays out a dataset (`linreg::placement`: from a cache line, on whole huge pages from a
+/// third of the L2 up).
+fn data(n: usize) -> Columns {
     let mut state = 0x853c_49e6_748f_ea9bu64;
     let mut uniform = move || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let x: Vec<f64> = (0..n).map(|_| 2.0 * uniform() - 1.0).collect();
-    let y = x.iter().map(|&xi| 3.0 * xi + 0.5 + 0.1 * (uniform() - 0.5)).collect();
-    (x, y)
+    let y: Vec<f64> = x.iter().map(|&xi| 3.0 * xi + 0.5 + 0.1 * (uniform() - 0.5)).collect();
+    Columns::copied(&x, &y).expect("finite values of equal length")
 }
 
 fn gradient_sums(c: &mut Criterion) {
     let mut group = c.benchmark_group("gradient_sums");
     for n in SIZES {
-        let (x, y) = data(n);
+        let data = data(n);
+        let (x, y) = (data.x(), data.y());
         group.throughput(Throughput::Elements(n as u64));
         // An epoch at 10^7 takes ~10 ms: 10 samples are plenty and keep the whole run to minutes.
         group.sample_size(if n >= 10_000_000 { 10 } else { 30 });
         for kernel in kernels() {
             let id = BenchmarkId::new(format!("{}/{}t", kernel.label(), kernel.threads_used(n)), n);
-            kernel.with_gradient_sums(&x, &y, u64::MAX, |sums| {
+            kernel.with_gradient_sums(x, y, u64::MAX, |sums| {
                 group.bench_function(id, |bencher| bencher.iter(|| sums(black_box(0.4), black_box(0.1))));
             });
         }
