@@ -30,9 +30,10 @@ pub const LINE_VALUES: usize = 8;
 const LINE_BYTES: usize = 64;
 const VALUE_BYTES: usize = std::mem::size_of::<f64>();
 
-/// Below this size nothing is looked up and no buffer goes on whole pages: the L1 data caches of
-/// x86-64 and Arm cores are indexed within a page, and a third of the smallest L2 of the CPUs this
-/// runs on (512 KiB on a Zen 1–3, 1 MiB on a Zen 5, 2 MiB on an Emerald Rapids) is larger.
+/// Below this size nothing is looked up and no buffer goes on whole pages: the L1 data caches of the
+/// x86-64 cores this has met are indexed within a 4 KiB page (48 KiB, 12 ways), and a third of the
+/// smallest L2 among them (512 KiB on a Zen 1–3, 1 MiB on a Zen 5, 2 MiB on an Emerald Rapids) is
+/// larger.
 const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
 
 /// The size of a transparent huge page, where Linux has them.
