@@ -23,6 +23,8 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::OnceLock;
 
+use serde::{Deserialize, Serialize};
+
 use crate::caches::{l2_bytes, small_file, CPU0_CACHES};
 
 /// f64 values in a 64-byte cache line.
@@ -180,8 +182,9 @@ impl std::fmt::Debug for Buffer {
     }
 }
 
-/// From what size a buffer goes on whole huge pages of what size, on this machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// From what size a buffer goes on whole huge pages of what size, on this machine (the
+/// orchestrator keeps it in environment.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WholePages {
     pub page_bytes: usize,
     pub from_bytes: usize,

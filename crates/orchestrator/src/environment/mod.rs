@@ -93,6 +93,11 @@ pub struct Environment {
     /// Runs before 2026-12-05 have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpuid_cost: Option<probes::CpuidCost>,
+    /// Where `linreg` and the limit's probes lay out their data on this machine
+    /// (`linreg::placement`): buffers of `from_bytes` or more on whole huge pages of `page_bytes`.
+    /// None where Linux offers no transparent huge pages, and in runs before 2026-12-05.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whole_pages: Option<linreg::placement::WholePages>,
     #[serde(default)]
     pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
@@ -334,6 +339,7 @@ pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>, mac
         memory_total_bytes,
         machine_label: Some(machine_label.unwrap_or_else(|| identity.label(logical_cpus))),
         machine: Some(identity),
+        whole_pages: linreg::placement::whole_pages(),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         os,
         frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),

@@ -59,6 +59,13 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     ];
     let after_bandwidth = rows.iter().position(|(k, _)| k.starts_with("memory bandwidth")).map_or(rows.len(), |p| p + 1);
     rows.splice(after_bandwidth..after_bandwidth, limits_rows(e));
+    if let Some(placement) = placement_text(e) {
+        let after_limits = rows
+            .iter()
+            .rposition(|(k, _)| k.starts_with("memory bandwidth") || k.starts_with("read bandwidth"))
+            .map_or(rows.len(), |p| p + 1);
+        rows.insert(after_limits, ("data placement", placement));
+    }
     if let Some(cpuid) = cpuid_text(e) {
         let after_floor = rows.iter().position(|(k, _)| k.starts_with("spawn floor")).map_or(rows.len(), |p| p + 1);
         rows.insert(after_floor, ("one CPUID instruction", cpuid));
@@ -93,6 +100,16 @@ fn spawn_floor_text(e: &Environment) -> String {
         ),
         None => format!("{} (median)", seconds(floor)),
     }
+}
+
+/// Where the kernels' data and the probes' buffers lie; None for a run that did not record it.
+fn placement_text(e: &Environment) -> Option<String> {
+    let pages = e.whole_pages.as_ref()?;
+    Some(format!(
+        "buffers of {} or more (a third of the L2, at most one huge page) on whole huge pages of {}, the linreg datasets and the limit's probes alike; smaller ones from a cache line. On 4 KiB pages a buffer near the L2's size gets physical pages that put some of its lines on over-full cache sets, a different share in every process (docs/limits.md)",
+        bytes(pages.from_bytes as f64),
+        bytes(pages.page_bytes as f64)
+    ))
 }
 
 /// What a CPUID costs, and why it matters to a start-up; None for a run that did not measure it.

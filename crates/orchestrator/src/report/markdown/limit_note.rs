@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary};
 use crate::analysis::Analysis;
 use crate::environment::probes::{cache_edge, ns_per_point, BandwidthAtSize, BandwidthCurve, BYTES_PER_POINT};
-use crate::environment::PointLimitProbe;
+use crate::environment::{Environment, PointLimitProbe};
 use crate::format::{self, percent};
 use crate::report::escape::text;
 
@@ -27,6 +27,17 @@ const PROBES_DISAGREE: f64 = 1.10;
 /// A row whose median run is below this fraction of its limit and whose fastest run is not is
 /// named with both: at the limit when the machine let it, the median held back by the machine.
 const AT_LIMIT: f64 = 0.90;
+
+/// ", on whole huge pages as the kernels' data" where the run recorded that the probe's buffer of
+/// `working_set_bytes` lay so (environment.json's `whole_pages`); nothing otherwise.
+fn placed(environment: &Environment, working_set_bytes: u64) -> &'static str {
+    let on_whole_pages = environment.whole_pages.is_some_and(|p| usize::try_from(working_set_bytes).is_ok_and(|b| p.for_bytes(b)));
+    if on_whole_pages {
+        ", on whole huge pages as the kernels' data"
+    } else {
+        ""
+    }
+}
 
 pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, report: &Analysis) {
     let rows: Vec<_> = point.implementations.iter().filter(|i| i.measured() && i.limit_ns_per_point_epoch.is_some()).collect();
@@ -48,9 +59,11 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
                 let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
                 format!("; {}{meeting} {}", format::threads(measured.threads as u64), spread(a))
             });
+            let working_set = measured.single_thread.working_set_bytes;
             format!(
-                "Limit at this point: the read bandwidth of its own working set ({}), {when}: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
-                format::bytes_compact(measured.single_thread.working_set_bytes as f64),
+                "Limit at this point: the read bandwidth of its own working set ({}{}), {when}: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
+                format::bytes_compact(working_set as f64),
+                placed(environment, working_set),
                 spread(&measured.single_thread)
             )
         }
@@ -270,6 +283,15 @@ mod tests {
         let one_thread = BandwidthCurve { threads: 1, all_threads: Vec::new(), ..curve };
         let line = on_a_cache_edge(&one_thread, (2u64 << 20) / 16).expect("one thread's curve");
         assert!(!line.contains("threads"), "{line}");
+    }
+
+    #[test]
+    fn the_limit_line_says_where_the_probe_s_buffer_lay_when_the_run_recorded_it() {
+        let mut environment = Environment::default();
+        assert_eq!(placed(&environment, 1 << 30), "", "a run that did not record it");
+        environment.whole_pages = Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20)));
+        assert_eq!(placed(&environment, 100_000 * 16), ", on whole huge pages as the kernels' data");
+        assert_eq!(placed(&environment, 10_000 * 16), "", "below a third of the L2");
     }
 
     #[test]
