@@ -95,7 +95,8 @@ pub struct Environment {
     pub cpuid_cost: Option<probes::CpuidCost>,
     /// Where `linreg` and the limit's probes lay out their data on this machine
     /// (`linreg::placement`): buffers of `from_bytes` or more on whole huge pages of `page_bytes`.
-    /// None where Linux offers no transparent huge pages, and in runs before 2026-12-05.
+    /// None where Linux offers no transparent huge pages, and in runs made before it was recorded
+    /// (2026-12-05 evening; the gallery's runs among them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole_pages: Option<linreg::placement::WholePages>,
     #[serde(default)]
