@@ -78,8 +78,9 @@ pub(crate) fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Waits until `fd` is readable (a pidfd: its process has ended) or `timeout` has passed, through
-/// interruptions; false when the time ran out or the wait failed.
+/// Waits until `fd` is readable (a pidfd: its process has ended) or `timeout` has passed (in
+/// [`poll`]'s whole milliseconds, rounded up), through interruptions; false when the time ran out
+/// or the wait failed.
 pub(crate) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
@@ -87,16 +88,12 @@ pub(crate) fn wait_readable(fd: &OwnedFd, timeout: Duration) -> bool {
         if left.is_zero() {
             return false;
         }
-        let ts = libc::timespec { tv_sec: left.as_secs() as libc::time_t, tv_nsec: left.subsec_nanos() as libc::c_long };
+        let left_ms = libc::c_int::try_from(left.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
         let mut fds = [libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
-        // SAFETY: ppoll reads and writes only the pollfd array we own and reads the timespec; no
-        // signal mask is given.
-        let ready = unsafe { libc::ppoll(fds.as_mut_ptr(), 1, &ts, std::ptr::null()) };
-        if ready > 0 {
-            return true;
-        }
-        if ready == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return false;
+        match poll(&mut fds, left_ms) {
+            Ok(ready) => return ready > 0,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
         }
     }
 }
