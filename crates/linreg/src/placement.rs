@@ -44,17 +44,14 @@ const HUGE_PAGE_SIZE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd
 /// `len` f64 values, zero at first, starting on a cache line (on a huge page when on whole pages).
 pub struct Buffer {
     storage: Storage,
-    start: usize,
     len: usize,
 }
 
 enum Storage {
-    Heap(Vec<f64>),
+    /// A heap allocation, the values from index `start` (its first cache line).
+    Heap { values: Vec<f64>, start: usize },
     /// An anonymous mapping of whole huge pages, `bytes` long, that the buffer owns.
-    Mapped {
-        base: NonNull<f64>,
-        bytes: usize,
-    },
+    Mapped { base: NonNull<f64>, bytes: usize },
 }
 
 // SAFETY: a mapped buffer owns its mapping alone, as a Vec owns its allocation; shared references
@@ -95,7 +92,7 @@ impl Buffer {
         };
         // align_offset may answer usize::MAX where it cannot tell; the values then start where they lie.
         let start = Some(values.as_ptr().align_offset(LINE_BYTES)).filter(|&s| s < LINE_VALUES).unwrap_or(0);
-        Some(Buffer { storage: Storage::Heap(values), start, len })
+        Some(Buffer { storage: Storage::Heap { values, start }, len })
     }
 
     /// On whole pages of `page_bytes` (a power of two, a multiple of the base page), advised to be
@@ -127,7 +124,7 @@ impl Buffer {
             libc::madvise(base.cast(), bytes, libc::MADV_HUGEPAGE);
         }
         let base = NonNull::new(base.cast::<f64>())?;
-        Some(Buffer { storage: Storage::Mapped { base, bytes }, start: 0, len })
+        Some(Buffer { storage: Storage::Mapped { base, bytes }, len })
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -137,7 +134,7 @@ impl Buffer {
 
     pub fn values(&self) -> &[f64] {
         match &self.storage {
-            Storage::Heap(values) => &values[self.start..self.start + self.len],
+            Storage::Heap { values, start } => &values[*start..*start + self.len],
             // SAFETY: the mapping holds `bytes` ≥ 8·len bytes, zero-filled by the kernel or since
             // written as f64, and lives as long as `self`.
             Storage::Mapped { base, .. } => unsafe { std::slice::from_raw_parts(base.as_ptr(), self.len) },
@@ -146,7 +143,7 @@ impl Buffer {
 
     pub fn values_mut(&mut self) -> &mut [f64] {
         match &mut self.storage {
-            Storage::Heap(values) => &mut values[self.start..self.start + self.len],
+            Storage::Heap { values, start } => &mut values[*start..*start + self.len],
             // SAFETY: as in `values`, and `&mut self` makes this the only reference.
             Storage::Mapped { base, .. } => unsafe { std::slice::from_raw_parts_mut(base.as_ptr(), self.len) },
         }
