@@ -74,6 +74,8 @@ impl Dataset {
         let (mut file, n) = open_npy(path)?;
         let mut x = vec![0.0f64; n];
         let mut y = vec![0.0f64; n];
+        advise_huge_pages(&mut x);
+        advise_huge_pages(&mut y);
         read_npy_columns(&mut file, path, &mut x, &mut y)?;
         Dataset::new(x, y).map_err(|m| format_error(path, m))
     }
@@ -169,7 +171,6 @@ impl Format {
 fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) -> Result<(), DatasetError> {
     let n = x.len();
     for column in [x, y] {
-        advise_huge_pages(column);
         read_f64_le(file, column).map_err(|e| match e.kind() {
             io::ErrorKind::UnexpectedEof => format_error(path, format!("truncated: the header promises 2×{n} float64 values")),
             _ => io_error(path, e),
@@ -452,15 +453,19 @@ fn parse_npy_dict(header: &str) -> Result<usize, String> {
 /// written. Reading 10^7 points faults in 160 MB: with 4 KiB pages that is 40 000 page faults
 /// (~50 ms here); with 2 MiB pages, 80. NumPy does the same for its large arrays (it madvises
 /// MADV_HUGEPAGE on Linux), which is why np.load of a 160 MB file took 38 ms against our 90 ms
-/// before this. Only advice: where THP is off ("never") nothing changes.
+/// before this. Only advice: where THP is off ("never") nothing changes. A [`Dataset`]'s own
+/// vectors only: [`Columns`] lie in a [`Buffer`], already on whole huge pages where they span one.
 fn advise_huge_pages(buffer: &mut [f64]) {
     #[cfg(target_os = "linux")]
     {
-        const HUGE_PAGE: usize = 2 << 20;
+        if std::mem::size_of_val(buffer) < crate::placement::SMALLEST_CONSIDERED_BYTES {
+            return;
+        }
+        let Some(huge_page) = crate::placement::whole_pages().map(|p| p.page_bytes) else { return };
         let start = buffer.as_mut_ptr() as usize;
         let end = start + std::mem::size_of_val(buffer);
-        let aligned_start = start.next_multiple_of(HUGE_PAGE);
-        let aligned_end = end / HUGE_PAGE * HUGE_PAGE;
+        let aligned_start = start.next_multiple_of(huge_page);
+        let aligned_end = end / huge_page * huge_page;
         if aligned_end > aligned_start {
             // SAFETY: the range lies inside `buffer`'s own allocation; MADV_HUGEPAGE changes how
             // pages are backed, never their contents. Failure (EINVAL without THP) is harmless.

@@ -36,7 +36,7 @@ const VALUE_BYTES: usize = std::mem::size_of::<f64>();
 /// x86-64 cores this has met are indexed within a 4 KiB page (48 KiB, 12 ways), and a third of the
 /// smallest L2 among them (512 KiB on a Zen 1–3, 1 MiB on a Zen 5, 2 MiB on an Emerald Rapids) is
 /// larger.
-const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
+pub(crate) const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
 
 /// The size of a transparent huge page, where Linux has them.
 const HUGE_PAGE_SIZE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
