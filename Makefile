@@ -193,9 +193,12 @@ bench-engine: build
 
 # The Rust kernels against the limit a report sets beside each point, outside a report, on the CPU
 # at hand (crates/linreg/benches/standalone.py; a benchmark: it prints the CPU, ns a point an epoch,
-# % of the limit probed before each repetition and what each run used; it asserts nothing). About
-# 8 minutes with nothing else running; KERNEL_ARGS replaces its sizes, variants or repetitions.
-KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7 --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11
+# % of the limit probed before each repetition and what each run used; it asserts nothing). `mem`
+# adds a working set of twice the last-level cache where 10^7 points do not reach beyond it (4·10^7
+# on a 300 MiB L3). 3–8 minutes with nothing else running, by how busy the host is (3 min 10 s with
+# `mem`, builds included, on the 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s,
+# into target/standalone-bench); KERNEL_ARGS replaces its sizes, variants or repetitions.
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)
@@ -226,7 +229,7 @@ test-slurm: build venv-optional
 # static launcher (`make build`), as qemu-user hands an exec to the host; tests that start the
 # aarch64 `linreg` binary itself need binfmt_misc and are left out. Needs rustup (the aarch64
 # target is added on first use), a cross C compiler and qemu-user (Debian: apt-get install
-# gcc-aarch64-linux-gnu qemu-user). Not part of `make test`: about 6 minutes.
+# gcc-aarch64-linux-gnu qemu-user). Not part of `make test`: 4–6 minutes.
 AARCH64 := aarch64-unknown-linux-gnu
 AARCH64_ENV := CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
