@@ -40,6 +40,8 @@ pub(crate) const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
 
 /// The size of a transparent huge page, where Linux has them.
 const HUGE_PAGE_SIZE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
+/// Whether a mapping advised MADV_HUGEPAGE gets them: `always [madvise] never`, the mode in brackets.
+const HUGE_PAGE_MODE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/enabled";
 
 /// `len` f64 values, zero at first, starting on a cache line (on a huge page when on whole pages).
 pub struct Buffer {
@@ -214,14 +216,23 @@ fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<WholePages>) ->
 }
 
 /// This machine's [`WholePages`], read from sysfs once, the first time a buffer is large enough to
-/// ask; None where Linux offers no transparent huge pages.
+/// ask; None where Linux offers no transparent huge pages, or has them off (`never`: a mapping of
+/// whole pages would lie on 4 KiB ones all the same, and the run must not say otherwise).
 pub fn whole_pages() -> Option<WholePages> {
     static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
     *WHOLE_PAGES.get_or_init(|| {
+        if !advice_is_taken(&small_file(Path::new(HUGE_PAGE_MODE_FILE))?) {
+            return None;
+        }
         let text = small_file(Path::new(HUGE_PAGE_SIZE_FILE))?;
         let page_bytes = text.parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
         Some(WholePages::new(page_bytes, l2_bytes(Path::new(CPU0_CACHES))))
     })
+}
+
+/// Whether the transparent huge pages mode (`always [madvise] never`) backs an advised mapping.
+fn advice_is_taken(mode: &str) -> bool {
+    mode.contains("[always]") || mode.contains("[madvise]")
 }
 
 #[cfg(test)]
@@ -239,6 +250,14 @@ mod tests {
         assert_eq!(WholePages::new(HUGE, Some(48 << 10)).from_bytes, SMALLEST_CONSIDERED_BYTES);
         let emerald_rapids = WholePages::new(HUGE, Some(2 << 20));
         assert!(!emerald_rapids.for_bytes(40_000 * 16) && emerald_rapids.for_bytes(50_000 * 16));
+    }
+
+    #[test]
+    fn huge_pages_count_only_where_the_mode_takes_the_advice() {
+        assert!(advice_is_taken("always [madvise] never"));
+        assert!(advice_is_taken("[always] madvise never"));
+        assert!(!advice_is_taken("always madvise [never]"));
+        assert!(!advice_is_taken(""));
     }
 
     #[test]

@@ -111,9 +111,11 @@ fn each_point_is_probed_before_its_first_run_and_after_its_last() {
 
     // Where the data lies is recorded as linreg decides it on this machine, and said in the
     // environment table; these points' buffers (32 and 64 KiB) are below any L2's third.
+    assert!(environment.get("whole_pages").is_some(), "recorded, as null where there are no huge pages");
     let recorded: Option<linreg::placement::WholePages> = serde_json::from_value(environment["whole_pages"].clone()).expect("whole_pages");
     assert_eq!(recorded, linreg::placement::whole_pages());
-    assert_eq!(report.contains("| data placement | "), recorded.is_some(), "{report}");
+    assert!(report.contains("| data placement | "), "{report}");
+    assert_eq!(report.contains("every buffer on 4 KiB pages"), recorded.is_none(), "{report}");
     assert!(!report.contains("on whole huge pages as the kernels' data"), "{report}");
 
     // The machine's probes also time a CPUID (x86_64 only), and the environment table says so.

@@ -94,11 +94,12 @@ pub struct Environment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpuid_cost: Option<probes::CpuidCost>,
     /// Where `linreg` and the limit's probes lay out their data on this machine
-    /// (`linreg::placement`): buffers of `from_bytes` or more on whole huge pages of `page_bytes`.
-    /// None where Linux offers no transparent huge pages, and in runs made before it was recorded
-    /// (2026-12-05 evening; the gallery's runs among them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub whole_pages: Option<linreg::placement::WholePages>,
+    /// (`linreg::placement`): buffers of `from_bytes` or more on whole huge pages of `page_bytes`;
+    /// `Some(None)` (null) where Linux offers no transparent huge pages or has them off, so every
+    /// buffer lies on 4 KiB pages; None (absent) in runs made before it was recorded (2026-12-05
+    /// evening; the gallery's runs among them).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub whole_pages: Option<Option<linreg::placement::WholePages>>,
     #[serde(default)]
     pub probe_seconds: Option<f64>,
     /// Where `import numpy` spends its time (`python -X importtime`), for the start-up anatomy.
@@ -267,6 +268,18 @@ impl Environment {
     pub(crate) fn limits(&self) -> probes::MachineLimits<'_> {
         probes::MachineLimits { bandwidth: self.bandwidth_curve.as_ref(), compute: self.compute_ceiling.as_ref(), at_point: None }
     }
+
+    /// Whether a buffer of `bytes` lay on whole huge pages in this run (false where that was not
+    /// recorded).
+    pub(crate) fn on_whole_pages(&self, bytes: u64) -> bool {
+        self.whole_pages.flatten().is_some_and(|p| usize::try_from(bytes).is_ok_and(|b| p.for_bytes(b)))
+    }
+}
+
+/// A field that is there, even as null, is `Some`: `Some(None)` for null, None only when absent
+/// (with `#[serde(default)]`), so "recorded as nothing" and "not recorded" stay apart.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +353,7 @@ pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>, mac
         memory_total_bytes,
         machine_label: Some(machine_label.unwrap_or_else(|| identity.label(logical_cpus))),
         machine: Some(identity),
-        whole_pages: linreg::placement::whole_pages(),
+        whole_pages: Some(linreg::placement::whole_pages()),
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_default(),
         os,
         frequency_governor: read_trimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
@@ -430,5 +443,21 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn no_huge_pages_and_not_recorded_stay_apart_through_json() {
+        let pages = linreg::placement::WholePages::new(2 << 20, Some(2 << 20));
+        for whole_pages in [None, Some(None), Some(Some(pages))] {
+            let environment = Environment { whole_pages, ..Environment::default() };
+            let json = serde_json::to_value(&environment).unwrap();
+            assert_eq!(json.get("whole_pages").is_some(), whole_pages.is_some(), "{json}");
+            let back: Environment = serde_json::from_value(json).unwrap();
+            assert_eq!(back.whole_pages, whole_pages);
+        }
+        let none = Environment { whole_pages: Some(None), ..Environment::default() };
+        assert!(!none.on_whole_pages(1 << 30), "no huge pages: nothing lay on them");
+        let placed = Environment { whole_pages: Some(Some(pages)), ..Environment::default() };
+        assert!(placed.on_whole_pages(1 << 20) && !placed.on_whole_pages(64 << 10));
     }
 }

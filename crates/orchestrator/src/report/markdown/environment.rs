@@ -104,7 +104,9 @@ fn spawn_floor_text(e: &Environment) -> String {
 
 /// Where the kernels' data and the probes' buffers lie; None for a run that did not record it.
 fn placement_text(e: &Environment) -> Option<String> {
-    let pages = e.whole_pages.as_ref()?;
+    let Some(pages) = e.whole_pages.as_ref()? else {
+        return Some("every buffer on 4 KiB pages (this machine's Linux offers no transparent huge pages, or has them off), from a cache line. A buffer near the L2's size then gets physical pages that put some of its lines on over-full cache sets, a different share in every process: the limits and the kernels near that size vary from process to process (docs/limits.md)".to_string());
+    };
     Some(format!(
         "buffers of {} or more (a third of the L2, at most one huge page) on whole huge pages of {}, the linreg datasets and the limit's probes alike; smaller ones from a cache line. On 4 KiB pages a buffer near the L2's size gets physical pages that put some of its lines on over-full cache sets, a different share in every process (docs/limits.md)",
         bytes(pages.from_bytes as f64),
@@ -216,3 +218,18 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
 
 /// How much the sampler may slow a child that uses every CPU.
 const SAMPLER_COST_BUDGET: f64 = 0.03;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placement_row_says_what_the_run_recorded_and_nothing_where_it_did_not() {
+        let mut e = Environment::default();
+        assert_eq!(placement_text(&e), None, "a run from before the record");
+        e.whole_pages = Some(None);
+        assert!(placement_text(&e).is_some_and(|t| t.starts_with("every buffer on 4 KiB pages")));
+        e.whole_pages = Some(Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20))));
+        assert!(placement_text(&e).is_some_and(|t| t.contains("on whole huge pages of 2")));
+    }
+}

@@ -31,8 +31,7 @@ const AT_LIMIT: f64 = 0.90;
 /// ", on whole huge pages as the kernels' data" where the run recorded that the probe's buffer of
 /// `working_set_bytes` lay so (environment.json's `whole_pages`); nothing otherwise.
 fn placed(environment: &Environment, working_set_bytes: u64) -> &'static str {
-    let on_whole_pages = environment.whole_pages.is_some_and(|p| usize::try_from(working_set_bytes).is_ok_and(|b| p.for_bytes(b)));
-    if on_whole_pages {
+    if environment.on_whole_pages(working_set_bytes) {
         ", on whole huge pages as the kernels' data"
     } else {
         ""
@@ -289,7 +288,7 @@ mod tests {
     fn the_limit_line_says_where_the_probe_s_buffer_lay_when_the_run_recorded_it() {
         let mut environment = Environment::default();
         assert_eq!(placed(&environment, 1 << 30), "", "a run that did not record it");
-        environment.whole_pages = Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20)));
+        environment.whole_pages = Some(Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20))));
         assert_eq!(placed(&environment, 100_000 * 16), ", on whole huge pages as the kernels' data");
         assert_eq!(placed(&environment, 10_000 * 16), "", "below a third of the L2");
     }
