@@ -400,7 +400,7 @@ mod tests {
                 bytes_per_second: rate,
                 meets_every_pass: false,
             };
-            let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None };
+            let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None, huge_page_share: None };
             env.point_bandwidth = vec![PointLimitProbe::first("s", index, bandwidth, String::new())];
             env.other_cpu_share = Some(0.05 * (index + 1) as f64);
         }

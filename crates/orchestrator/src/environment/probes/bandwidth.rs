@@ -228,7 +228,7 @@ pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Op
     };
     let Some(single_thread) = at(1)? else { return Ok(None) };
     let all_threads = if threads > 1 { at(threads)? } else { None };
-    Ok(Some(PointBandwidth { threads, single_thread, all_threads }))
+    Ok(Some(PointBandwidth { threads, single_thread, all_threads, huge_page_share: buffer.huge_page_share() }))
 }
 
 /// [`measure_at_point`]'s figures.
@@ -239,6 +239,11 @@ pub struct PointBandwidth {
     pub single_thread: BandwidthAtSize,
     /// None on one CPU, or for a working set too small to share out.
     pub all_threads: Option<BandwidthAtSize>,
+    /// Where the buffer lay on whole pages: the share of it Linux had backed with huge pages once
+    /// it was written (`linreg::placement::Buffer::huge_page_share`); None on the heap, and in runs
+    /// made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huge_page_share: Option<f64>,
 }
 
 impl PointBandwidth {
@@ -252,6 +257,8 @@ impl PointBandwidth {
             threads: first.threads,
             single_thread: BandwidthAtSize::union(&single)?,
             all_threads: BandwidthAtSize::union(&all),
+            // The least any probe got: the limit may come from either.
+            huge_page_share: probes.iter().filter_map(|p| p.huge_page_share).reduce(f64::min),
         })
     }
 }
@@ -607,8 +614,13 @@ mod tests {
             bytes_per_second: Spread { best, median, worst },
             meets_every_pass,
         };
-        let before = PointBandwidth { threads: 2, single_thread: at(10.0, 8.0, 5.0, false), all_threads: Some(at(18.0, 16.0, 12.0, true)) };
-        let after = PointBandwidth { threads: 2, single_thread: at(12.0, 11.0, 9.0, false), all_threads: None };
+        let before = PointBandwidth {
+            threads: 2,
+            single_thread: at(10.0, 8.0, 5.0, false),
+            all_threads: Some(at(18.0, 16.0, 12.0, true)),
+            huge_page_share: None,
+        };
+        let after = PointBandwidth { threads: 2, single_thread: at(12.0, 11.0, 9.0, false), all_threads: None, huge_page_share: None };
         let both = PointBandwidth::union(&[before.clone(), after]).expect("two probes");
         assert_eq!(both.single_thread.bytes_per_second, Spread { best: 12.0, median: 9.5, worst: 5.0 });
         assert_eq!((both.single_thread.samples, both.single_thread.passes_per_sample), (14, 9));

@@ -309,7 +309,7 @@ pub(crate) mod tests {
             bytes_per_second: Spread { best: rate, median: rate / 2.0, worst: rate / 4.0 },
             meets_every_pass: false,
         };
-        let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)) };
+        let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)), huge_page_share: None };
         let limits = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: Some(&point) };
         // 16 bytes a point at the best sample: 1 ns on one thread, 0.5 ns on two.
         assert!((limits.at(1000, 1).unwrap().ns_per_point_epoch - 1.0).abs() < 1e-12);

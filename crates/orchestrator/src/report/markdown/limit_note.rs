@@ -28,13 +28,22 @@ const PROBES_DISAGREE: f64 = 1.10;
 /// named with both: at the limit when the machine let it, the median held back by the machine.
 const AT_LIMIT: f64 = 0.90;
 
+/// Below this share of huge pages, a buffer laid out on whole pages is said not to have got them.
+const ON_HUGE_PAGES: f64 = 0.99;
+
 /// ", on whole huge pages as the kernels' data" where the run recorded that the probe's buffer of
-/// `working_set_bytes` lay so (environment.json's `whole_pages`); nothing otherwise.
-fn placed(environment: &Environment, working_set_bytes: u64) -> &'static str {
-    if environment.on_whole_pages(working_set_bytes) {
-        ", on whole huge pages as the kernels' data"
-    } else {
-        ""
+/// `working_set_bytes` lay so (environment.json's `whole_pages`) and, where the probe saw it
+/// (`huge_page_share`), Linux backed it so; what share it got when it did not; nothing otherwise.
+fn placed(environment: &Environment, working_set_bytes: u64, huge_page_share: Option<f64>) -> String {
+    if !environment.on_whole_pages(working_set_bytes) {
+        return String::new();
+    }
+    match huge_page_share {
+        Some(share) if share < ON_HUGE_PAGES => format!(
+            ", laid out on whole huge pages as the kernels' data but backed by them for only {} of it (Linux had no more to give: its layout, and the limit's, was partly the draw of 4 KiB pages)",
+            format::percent(share)
+        ),
+        _ => ", on whole huge pages as the kernels' data".to_string(),
     }
 }
 
@@ -62,7 +71,7 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
             format!(
                 "Limit at this point: the read bandwidth of its own working set ({}{}), {when}: 1 thread {}{all}. The limit is the best sample; the median says how steady the machine was.",
                 format::bytes_compact(working_set as f64),
-                placed(environment, working_set),
+                placed(environment, working_set, measured.huge_page_share),
                 spread(&measured.single_thread)
             )
         }
@@ -255,6 +264,7 @@ mod tests {
                 threads: 2,
                 single_thread: at(single),
                 all_threads: Some(at(1.5e11)),
+                huge_page_share: None,
             };
             let mut probe = PointLimitProbe::first("s", 0, bandwidth(before), "before".into());
             probe.add_after(bandwidth(after), "after".into());
@@ -287,10 +297,15 @@ mod tests {
     #[test]
     fn the_limit_line_says_where_the_probe_s_buffer_lay_when_the_run_recorded_it() {
         let mut environment = Environment::default();
-        assert_eq!(placed(&environment, 1 << 30), "", "a run that did not record it");
+        assert_eq!(placed(&environment, 1 << 30, None), "", "a run that did not record it");
         environment.whole_pages = Some(Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20))));
-        assert_eq!(placed(&environment, 100_000 * 16), ", on whole huge pages as the kernels' data");
-        assert_eq!(placed(&environment, 10_000 * 16), "", "below a third of the L2");
+        assert_eq!(placed(&environment, 100_000 * 16, None), ", on whole huge pages as the kernels' data", "a probe from before the share");
+        assert_eq!(placed(&environment, 100_000 * 16, Some(1.0)), ", on whole huge pages as the kernels' data");
+        let partly = placed(&environment, 100_000 * 16, Some(0.5));
+        assert!(partly.starts_with(", laid out on whole huge pages as the kernels' data but backed by them for only 50"), "{partly}");
+        assert_eq!(placed(&environment, 10_000 * 16, Some(1.0)), "", "below a third of the L2");
+        environment.whole_pages = Some(None);
+        assert_eq!(placed(&environment, 100_000 * 16, None), "", "no huge pages on this machine");
     }
 
     #[test]
@@ -302,7 +317,8 @@ mod tests {
             bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
             meets_every_pass: false,
         };
-        let bandwidth = crate::environment::probes::PointBandwidth { threads: 1, single_thread: at, all_threads: None };
+        let bandwidth =
+            crate::environment::probes::PointBandwidth { threads: 1, single_thread: at, all_threads: None, huge_page_share: None };
         let mut probe = PointLimitProbe::first("s", 0, bandwidth.clone(), "before".into());
         assert_eq!(probed_when(&probe), "measured right before its first run");
         probe.add_after(bandwidth.clone(), "after".into());
