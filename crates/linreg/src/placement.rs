@@ -164,37 +164,15 @@ impl Buffer {
         matches!(self.storage, Storage::Mapped { .. })
     }
 
-    /// The share of a buffer on whole pages that Linux backs with huge pages now, by
-    /// /proc/self/smaps (the advice is only advice: with memory fragmented, a fault may get 4 KiB
-    /// pages); pages not yet written count as not backed. None on the heap, or where smaps cannot
-    /// be read. Reads the whole smaps: for a probe, not for a measured program's start-up.
-    pub fn huge_page_share(&self) -> Option<f64> {
-        let Storage::Mapped { base, bytes } = self.storage else { return None };
-        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-        let huge = anon_huge_bytes(&smaps, base.as_ptr() as usize)?;
-        Some((huge as f64 / bytes as f64).min(1.0))
-    }
-}
-
-/// The `AnonHugePages` of the mapping that holds `address`, in bytes, from smaps' text: a header
-/// line `start-end perms …` (hexadecimal) for each mapping, then its `Field:  N kB` lines.
-fn anon_huge_bytes(smaps: &str, address: usize) -> Option<u64> {
-    let mut inside = false;
-    for line in smaps.lines() {
-        let first = line.split_whitespace().next().unwrap_or("");
-        if let Some((start, end)) = first.split_once('-') {
-            if let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) {
-                inside = (start..end).contains(&address);
-                continue;
-            }
-        }
-        if inside {
-            if let Some(kib) = line.strip_prefix("AnonHugePages:") {
-                return kib.trim().strip_suffix("kB")?.trim().parse::<u64>().ok().map(|k| k * 1024);
-            }
+    /// Where a buffer on whole pages lies: its mapping's first byte and length (whole pages), for
+    /// a look at how Linux backs it (the orchestrator's probe reads its huge pages from smaps);
+    /// None on the heap.
+    pub fn mapping(&self) -> Option<(usize, usize)> {
+        match self.storage {
+            Storage::Mapped { base, bytes } => Some((base.as_ptr() as usize, bytes)),
+            Storage::Heap { .. } => None,
         }
     }
-    None
 }
 
 impl Drop for Buffer {
@@ -284,35 +262,12 @@ mod tests {
         assert!(!emerald_rapids.for_bytes(40_000 * 16) && emerald_rapids.for_bytes(50_000 * 16));
     }
 
-    #[test]
-    fn smaps_gives_the_huge_pages_of_the_mapping_that_holds_the_address() {
-        let smaps = "\
-55d0c0a00000-55d0c0c00000 rw-p 00000000 00:00 0 \n\
-Size:               2048 kB\n\
-AnonHugePages:         0 kB\n\
-7f3a00000000-7f3a00600000 rw-p 00000000 00:00 0 \n\
-Size:               6144 kB\n\
-Rss:                6144 kB\n\
-AnonHugePages:      4096 kB\n\
-VmFlags: rd wr mr mw me ac hg\n\
-7ffd1c5e0000-7ffd1c601000 rw-p 00000000 00:00 0                          [stack]\n\
-AnonHugePages:         0 kB\n";
-        assert_eq!(anon_huge_bytes(smaps, 0x7f3a_0000_0000), Some(4 << 20));
-        assert_eq!(anon_huge_bytes(smaps, 0x7f3a_005f_ffff), Some(4 << 20), "the mapping's last byte");
-        assert_eq!(anon_huge_bytes(smaps, 0x7f3a_0060_0000), None, "just past it, in no mapping");
-        assert_eq!(anon_huge_bytes(smaps, 0x55d0_c0b0_0000), Some(0));
-        assert_eq!(anon_huge_bytes("", 0x1000), None);
-    }
-
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_mapped_buffer_reports_its_share_of_huge_pages_and_a_heap_one_none() {
-        let mut buffer = Buffer::mapped(3 * HUGE / VALUE_BYTES, HUGE).unwrap();
-        buffer.values_mut().iter_mut().for_each(|v| *v = 1.0);
-        // How much Linux gives depends on the machine (THP's mode, fragmentation): a share, always.
-        let share = buffer.huge_page_share().expect("smaps readable");
-        assert!((0.0..=1.0).contains(&share), "{share}");
-        assert_eq!(Buffer::heap(1000).unwrap().huge_page_share(), None);
+    fn a_buffer_says_where_its_mapping_lies_and_a_heap_one_none() {
+        let buffer = Buffer::mapped(3 * HUGE / VALUE_BYTES, HUGE).unwrap();
+        assert_eq!(buffer.mapping(), Some((buffer.values().as_ptr() as usize, 3 * HUGE)));
+        assert_eq!(Buffer::heap(1000).unwrap().mapping(), None);
     }
 
     #[test]

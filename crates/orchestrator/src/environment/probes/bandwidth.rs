@@ -228,7 +228,7 @@ pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Op
     };
     let Some(single_thread) = at(1)? else { return Ok(None) };
     let all_threads = if threads > 1 { at(threads)? } else { None };
-    Ok(Some(PointBandwidth { threads, single_thread, all_threads, huge_page_share: buffer.huge_page_share() }))
+    Ok(Some(PointBandwidth { threads, single_thread, all_threads, huge_page_share: super::huge_pages::share(&buffer) }))
 }
 
 /// [`measure_at_point`]'s figures.
@@ -240,7 +240,7 @@ pub struct PointBandwidth {
     /// None on one CPU, or for a working set too small to share out.
     pub all_threads: Option<BandwidthAtSize>,
     /// Where the buffer lay on whole pages: the share of it Linux had backed with huge pages once
-    /// it was written (`linreg::placement::Buffer::huge_page_share`); None on the heap, and in runs
+    /// it was written ([`super::huge_pages::share`]); None on the heap, and in runs
     /// made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huge_page_share: Option<f64>,

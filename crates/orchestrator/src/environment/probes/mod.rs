@@ -8,6 +8,7 @@ pub(crate) mod bandwidth;
 pub(crate) mod compute;
 pub(crate) mod cpuid;
 mod harness;
+pub(crate) mod huge_pages;
 pub(crate) mod isa;
 pub(crate) mod limits;
 pub mod sampler_cost;
