@@ -172,6 +172,26 @@ def print_ran_on(sizes, variants, ran_on):
         print(f"  n = {n}: " + "; ".join(parts))
 
 
+# The kernels' target (README, "Performance targets"): every Rust kernel at this share of its limit
+# or more, by the median over repetitions, at every size from TARGET_MIN_N points.
+TARGET_SHARE = 90.0
+TARGET_MIN_N = 10_000
+
+
+def print_verdict(sizes, variants, percent):
+    """Whether each Rust variant met the kernels' target on this CPU, and where it did not: the
+    figure a run on another CPU is checked by. The references are yardsticks, not judged."""
+    print(f"\ntarget: >= {TARGET_SHARE:.0f}% of the limit (median) at every n >= {TARGET_MIN_N}, on {cpu_identity()}:")
+    for v in variants:
+        if v.startswith("reference"):
+            continue
+        medians = {n: statistics.median(percent[(n, v)]) for n in sizes if n >= TARGET_MIN_N and (n, v) in percent}
+        if not medians:
+            continue
+        short = [f"n = {n} ({p:.0f}%)" for n, p in medians.items() if p < TARGET_SHARE]
+        print(f"  {v}: " + ("met at every n measured" if not short else "NOT met at " + ", ".join(short)))
+
+
 def last_level_cache_bytes():
     """The largest cache CPU 0 reports in sysfs (its size as "32768K"), or None where none does."""
     sizes = []
@@ -309,6 +329,7 @@ def main():
     print_ran_on(sizes, variants, ran_on)
     if with_limits:
         print_limits(sizes, variants, limits, percent)
+        print_verdict(sizes, variants, percent)
         if fit_percent:
             print_fastest_fits(sizes, variants, fit_percent, args.fits)
 
