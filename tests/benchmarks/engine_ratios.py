@@ -161,15 +161,20 @@ def print_by_speed(figures):
         )
 
 
+def time_v_peak(work, k):
+    """The median peak /usr/bin/time -v read for command `k` (its kilobytes, in bytes), or None."""
+    paths = glob.glob(f"{work}/time-{k}-*")
+    return med(int(open(p).read().split()[-1]) * 1024 for p in paths) if paths else None
+
+
 def print_rest(figures, work, rounds):
     print("\nCPU user+system (mean per run), orchestrator / hyperfine")
     for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
         h, o = med(figures["hf_cpu"][k]), med(figures["or_cpu"][k])
         print(f"{k:10} {h*1e3:8.3f} ms {o*1e3:8.3f} ms {o/h:7.3f}")
     print("\npeak RSS, median: orchestrator against /usr/bin/time -v (20 runs)")
-    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and glob.glob(f"{work}/time-{k}-*")):
-        t = med(int(open(p).read().split()[-1]) * 1024 for p in glob.glob(f"{work}/time-{k}-*"))
-        o = med(figures["or_peak"][k])
+    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and time_v_peak(work, k)):
+        t, o = time_v_peak(work, k), med(figures["or_peak"][k])
         print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")
     if "bin-true" in figures["or_peak"]:
         print(f"{'bin-true':10} {med(figures['or_peak']['bin-true'])/2**20:8.3f} MiB (no dataset in the parent)")
@@ -184,6 +189,38 @@ def print_rest(figures, work, rounds):
             print(f"\nspawn floor (the probes) / hyperfine's /bin/true right after: {floor / true:.3f} (floor {floor*1e3:.3f} ms, /bin/true {true*1e3:.3f} ms)")
 
 
+# The targets this bench checks (README, "Performance targets").
+ENGINE_TARGET = 1.03            # orchestrator / hyperfine -N, wall, median of the round ratios
+SEED_OVER_TRUE_TARGET = 1.10    # linreg on the seed data / /bin/true, both under hyperfine
+SEED_PEAK_TARGET = 1.5 * 2**20  # linreg's peak on the seed data
+PEAK_EXACT = 0.005              # within this share of /usr/bin/time -v's peak: the same figure
+
+
+def print_verdict(figures, work):
+    """Each target met or not on this machine, in one line each: what a run on another CPU is read
+    by (the figures above say how sure)."""
+    print("\ntargets on this machine:")
+    for k in ("bin-true", "linreg"):
+        ratios = round_ratios(figures, k)
+        if ratios:
+            low, high = median_interval(ratios)
+            m = med(ratios)
+            verdict = "met" if high <= ENGINE_TARGET else f"met by the median, the CI's top above {ENGINE_TARGET}" if m <= ENGINE_TARGET else "NOT met"
+            print(f"  orchestrator / hyperfine -N <= {ENGINE_TARGET}, {k}: {m:.3f} [{low:.3f}-{high:.3f}]: {verdict}")
+    if figures["hf_wall"].get("linreg") and figures["hf_wall"].get("bin-true"):
+        ratio = med(figures["hf_wall"]["linreg"]) / med(figures["hf_wall"]["bin-true"])
+        print(f"  linreg on the seed data <= {SEED_OVER_TRUE_TARGET} x /bin/true under hyperfine: {ratio:.2f}x: {'met' if ratio <= SEED_OVER_TRUE_TARGET else 'NOT met'}")
+    if figures["or_peak"].get("linreg"):
+        peak = med(figures["or_peak"]["linreg"])
+        print(f"  linreg's peak on the seed data <= {SEED_PEAK_TARGET / 2**20:.1f} MiB: {peak / 2**20:.3f} MiB: {'met' if peak <= SEED_PEAK_TARGET else 'NOT met'}")
+    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and time_v_peak(work, k)):
+        t, o = time_v_peak(work, k), med(figures["or_peak"][k])
+        print(f"  peak exact against /usr/bin/time -v, {k}: {o / t:.4f}: {'met' if abs(o / t - 1) <= PEAK_EXACT else 'NOT met'}")
+    if glob.glob(f"{work}/big/raw.csv"):
+        exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
+        print(f"  /bin/true's peak exact after 10^7 points: {exact.count('true')}/{len(exact)}: {'met' if exact and exact.count('true') == len(exact) else 'NOT met'}")
+
+
 def main(argv):
     work, rounds = argv[1], int(argv[2])
     figures = load(work, rounds)
@@ -193,6 +230,7 @@ def main(argv):
     print_by_cpu(figures, work)
     print_by_speed(figures)
     print_rest(figures, work, rounds)
+    print_verdict(figures, work)
     return 0
 
 
