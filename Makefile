@@ -185,7 +185,8 @@ test-browser: test-e2e
 	fi
 
 # The measurement engine against hyperfine -N and /usr/bin/time -v on the same commands,
-# interleaved (a benchmark: it prints figures and ratios, it asserts nothing). Needs hyperfine.
+# interleaved (a benchmark: it prints figures and ratios and, last, each target met or not on this
+# machine; it asserts nothing). Needs hyperfine.
 # Each round is pinned to one CPU, two rounds on each in turn (PIN=0: unpinned); the ratios come from the
 # rounds' medians and, beside them, their lower quartiles.
 bench-engine: build
