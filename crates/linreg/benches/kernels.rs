@@ -4,8 +4,9 @@
 //!
 //! 10^3 points (16 KB) live in L1, 10^4 (160 KB) in L2, 10^5 (1.6 MB) in a 2 MiB L2 (an Emerald
 //! Rapids) or in two 1 MiB ones when split over two cores (a Zen 5) and in L3 otherwise, 10^6
-//! (16 MB) in L3, 10^7 (160 MB) only in memory, where every kernel that keeps up is bounded by the
-//! memory bandwidth (16 bytes a point).
+//! (16 MB) in L3, 10^7 (160 MB) in memory beyond an L3 of 32 MiB or less, where every kernel that
+//! keeps up is bounded by the memory bandwidth (16 bytes a point); a VM shown 260–300 MiB of L3
+//! keeps part of it cached (`make bench-kernels`' `mem` size goes beyond).
 
 use std::hint::black_box;
 use std::time::Duration;

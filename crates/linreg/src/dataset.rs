@@ -455,13 +455,14 @@ fn parse_npy_dict(header: &str) -> Result<usize, String> {
 /// MADV_HUGEPAGE on Linux), which is why np.load of a 160 MB file took 38 ms against our 90 ms
 /// before this. Only advice: where THP is off ("never") nothing changes. A [`Dataset`]'s own
 /// vectors only: [`Columns`] lie in a [`Buffer`], already on whole huge pages where they span one.
+/// Asked as a [`Buffer`] asks (`placement::on_whole_pages`): a vector with a whole huge page
+/// inside is never below the size from which buffers go on them, and nothing is looked up for a
+/// small one.
 fn advise_huge_pages(buffer: &mut [f64]) {
     #[cfg(target_os = "linux")]
     {
-        if std::mem::size_of_val(buffer) < crate::placement::SMALLEST_CONSIDERED_BYTES {
-            return;
-        }
-        let Some(huge_page) = crate::placement::whole_pages().map(|p| p.page_bytes) else { return };
+        let placed = crate::placement::on_whole_pages(std::mem::size_of_val(buffer), crate::placement::whole_pages);
+        let Some(huge_page) = placed.map(|p| p.page_bytes) else { return };
         let start = buffer.as_mut_ptr() as usize;
         let end = start + std::mem::size_of_val(buffer);
         let aligned_start = start.next_multiple_of(huge_page);

@@ -36,7 +36,7 @@ const VALUE_BYTES: usize = std::mem::size_of::<f64>();
 /// x86-64 cores this has met are indexed within a 4 KiB page (48 KiB, 12 ways), and a third of the
 /// smallest L2 among them (512 KiB on a Zen 1–3, 1 MiB on a Zen 5, 2 MiB on an Emerald Rapids) is
 /// larger.
-pub(crate) const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
+const SMALLEST_CONSIDERED_BYTES: usize = 64 << 10;
 
 /// The size of a transparent huge page, where Linux has them.
 const HUGE_PAGE_SIZE_FILE: &str = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
@@ -161,7 +161,7 @@ impl Buffer {
 
     /// Whether the buffer lies on whole (huge) pages of its own rather than on the heap.
     pub fn on_whole_pages(&self) -> bool {
-        matches!(self.storage, Storage::Mapped { .. })
+        self.mapping().is_some()
     }
 
     /// Where a buffer on whole pages lies: its mapping's first byte and length (whole pages), for
@@ -218,7 +218,7 @@ impl WholePages {
 /// `machine`, which is not asked below [`SMALLEST_CONSIDERED_BYTES`]: the seed's 5 points must not
 /// pay for sysfs at start-up (commit c8c8150 asked for every buffer: `linreg`'s load of the seed
 /// data took 101 µs under the orchestrator).
-fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<WholePages>) -> Option<WholePages> {
+pub(crate) fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<WholePages>) -> Option<WholePages> {
     if bytes < SMALLEST_CONSIDERED_BYTES {
         return None;
     }
