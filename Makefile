@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-placement bench-python-rust clean
 
 all: build
 
@@ -204,6 +204,17 @@ KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7,mem --variants simd,parallel-auto
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)
+
+# What the data's placement (whole huge pages from a third of the L2 up, linreg::placement) is
+# worth on the CPU at hand: the same runs with the data placed and on the heap (`linreg --placement
+# heap`), in the same turns, at fractions of CPU 0's L2 from below the third (where both are on the
+# heap: the control, level) to twice it; prints each repetition's heap ÷ placed time, by the whole
+# run and by the fastest warm fit (a benchmark; it asserts nothing). PLACEMENT_ARGS replaces its
+# sizes, variants or repetitions.
+PLACEMENT_ARGS ?= --sizes l2*0.25,l2*0.5,l2*0.75,l2*0.92,l2*1.25,l2*2 --variants simd,simd+heap,parallel-2,parallel-2+heap --repetitions 9 --fits 5
+bench-placement: build-core
+	$(CARGO) build --profile measured -p linreg --bins --examples
+	python3 crates/linreg/benches/standalone.py $(PLACEMENT_ARGS)
 
 # Python calling the Rust kernels (python-rust) against the same kernels in the linreg binary at
 # 10^6 and 10^7 points, and python-numpy's peak memory beside them (a benchmark: its report says

@@ -17,7 +17,13 @@ so). Standard library only.
     python3 crates/linreg/benches/standalone.py [--repetitions 5] [--sizes 1e2,1e4,1e6,1e7]
 
 A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
-(scenarios/kernels.yaml: 200 epochs at 10^6, 20 at 10^7) beside the long ones.
+(scenarios/kernels.yaml: 200 epochs at 10^6, 20 at 10^7) beside the long ones. `simd+heap` is
+`simd` with its data on the heap (`linreg --placement heap`: 4 KiB pages, as before the data went on
+whole huge pages from a third of the L2 up); with both in a run, each repetition's heap ÷ placed
+time is printed, the absolute comparison docs/limits.md asks for (the limit's probe keeps the
+placed layout, so "% of the limit" of a `+heap` run is against what the machine gives the placed
+one). Sizes may be fractions of CPU 0's L2, `l2*0.5` (16 bytes a point): `make bench-placement`
+runs both layouts across the L2's size on whatever CPU is at hand.
 
 With the orchestrator built (`make build`), each repetition at each size starts with
 `orchestrator limit N` — the probe a run of `make compare` makes before a point, the read bandwidth
@@ -90,10 +96,11 @@ def command(variant, data, epochs, fits=1):
     """The run's command line; with `fits` > 1 (not for the references, which fit once), the same
     epochs in `fits` fits of epochs/fits each (linreg --fits: each fit timed on its own)."""
     variant, _, fixed_epochs = variant.partition("@")
+    variant, _, placement = variant.partition("+")
     epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
         return [str(MEASURED / "examples" / "reference_kernel"), *REFERENCE_FLAGS[variant], str(data), str(epochs), "1e-4"]
-    extra = ["--fits", str(fits)] if fits > 1 else []
+    extra = (["--fits", str(fits)] if fits > 1 else []) + (["--placement", placement] if placement else [])
     per_fit = max(1, epochs // fits)
     return [str(MEASURED / "linreg"), "--data", str(data), "--epochs", str(per_fit), "--learning-rate", "1e-4", *VARIANTS[variant], *extra]
 
@@ -155,6 +162,35 @@ def print_fastest_fits(sizes, variants, fit_percent, fits):
             print(f"  n = {n}: " + "; ".join(parts))
 
 
+def without_placement(variant):
+    """`simd+heap@20` → `simd@20`: the same run with the data where linreg places it."""
+    name, at, epochs = variant.partition("@")
+    return name.partition("+")[0] + at + epochs
+
+
+def print_placement(sizes, variants, ns, fastest):
+    """Each `+heap` variant against its placed twin, repetition by repetition (the two ran in the
+    same turn of the interleaving): time on the heap ÷ time placed, by the whole run and, with
+    --fits, by the fastest warm fit (the host's own spread left out), and in how many repetitions
+    the heap was the slower. Absolute times, not shares of a limit: a probe on the same layout as
+    the kernel would lose what the kernel loses and hide it (docs/limits.md, 1.2*10^5 points)."""
+    pairs = [(v, without_placement(v)) for v in variants if "+" in v and without_placement(v) in variants]
+    if not pairs:
+        return
+    print("\nplacement: time with the data on the heap / placed, per repetition, median [min-max] (slower on the heap in k of m):")
+    for n in sizes:
+        parts = []
+        for heap, placed in pairs:
+            for label, runs in (("run", ns), ("fastest fit", fastest)):
+                a, b = runs.get((n, heap)), runs.get((n, placed))
+                if a and b and len(a) == len(b):
+                    ratios = [x / y for x, y in zip(a, b)]
+                    slower = sum(r > 1 for r in ratios)
+                    parts.append(f"{placed} {label} {spread(ratios, lambda r: f'{r:.3f}')} ({slower} of {len(ratios)})")
+        if parts:
+            print(f"  n = {n}: " + "; ".join(parts))
+
+
 def print_ran_on(sizes, variants, ran_on):
     """What each variant's runs used: threads, kernel and instruction set, with how many runs each.
     `auto` choices show here and nowhere else: "% of the limit" is against the limit of the threads
@@ -180,10 +216,11 @@ TARGET_MIN_N = 10_000
 
 def print_verdict(sizes, variants, percent):
     """Whether each Rust variant met the kernels' target on this CPU, and where it did not: the
-    figure a run on another CPU is checked by. The references are yardsticks, not judged."""
+    figure a run on another CPU is checked by. The references are yardsticks and the `+heap` runs
+    an experiment: neither is judged."""
     print(f"\ntarget: >= {TARGET_SHARE:.0f}% of the limit (median) at every n >= {TARGET_MIN_N}, on {cpu_identity()}:")
     for v in variants:
-        if v.startswith("reference"):
+        if v.startswith("reference") or "+" in v:
             continue
         medians = {n: statistics.median(percent[(n, v)]) for n in sizes if n >= TARGET_MIN_N and (n, v) in percent}
         if not medians:
@@ -192,19 +229,37 @@ def print_verdict(sizes, variants, percent):
         print(f"  {v}: " + ("met at every n measured" if not short else "NOT met at " + ", ".join(short)))
 
 
-def last_level_cache_bytes():
-    """The largest cache CPU 0 reports in sysfs (its size as "32768K"), or None where none does."""
-    sizes = []
+def cpu0_caches():
+    """{level: bytes} of the data (or unified) caches CPU 0 reports in sysfs (sizes as "32768K")."""
+    caches = {}
     for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
         try:
+            level = int((index / "level").read_text())
+            kind = (index / "type").read_text().strip()
             text = (index / "size").read_text().strip()
-        except OSError:
+        except (OSError, ValueError):
             continue
         scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
         digits = text.rstrip("KMG")
-        if digits.isdigit():
-            sizes.append(int(digits) * scale)
-    return max(sizes, default=None)
+        if kind != "Instruction" and digits.isdigit():
+            caches[level] = int(digits) * scale
+    return caches
+
+
+def last_level_cache_bytes():
+    """The largest cache CPU 0 reports in sysfs, or None where none does."""
+    return max(cpu0_caches().values(), default=None)
+
+
+def of_the_l2(fraction):
+    """`l2*0.5`: the points whose 16 bytes each fill this fraction of CPU 0's L2, to two significant
+    digits."""
+    l2 = cpu0_caches().get(2)
+    if l2 is None:
+        sys.exit(f"standalone.py: --sizes l2*{fraction}: CPU 0 reports no L2 in sysfs")
+    wanted = fraction * l2 / 16
+    digits = 10 ** max(0, len(str(int(wanted))) - 2)
+    return max(1, round(wanted / digits) * digits)
 
 
 def beyond_the_cache(sizes):
@@ -230,8 +285,14 @@ def beyond_the_cache(sizes):
 
 
 def parse_sizes(text):
-    """`1e4,1e5,mem`: numbers of points; `mem` adds one working set beyond the last-level cache."""
-    sizes = [int(float(s)) for s in text.split(",") if s != "mem"]
+    """`1e4,1e5,l2*0.5,mem`: numbers of points, fractions of the L2; `mem` adds one working set
+    beyond the last-level cache."""
+    def size(token):
+        try:
+            return of_the_l2(float(token[3:])) if token.startswith("l2*") else int(float(token))
+        except ValueError:
+            sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points, l2*FRACTION or mem")
+    sizes = list(dict.fromkeys(size(s) for s in text.split(",") if s != "mem"))
     if "mem" in text.split(","):
         n = beyond_the_cache(sizes)
         if n is not None:
@@ -282,7 +343,7 @@ def main():
     with_limits = not args.no_limits and ORCHESTRATOR.is_file()
     if not args.no_limits and not with_limits:
         print(f"# no {ORCHESTRATOR} (`make build`): no limits, no % of limit", file=sys.stderr)
-    limits, percent, ran_on, fit_percent = {}, {}, {}, {}
+    limits, percent, ran_on, fit_percent, fastest = {}, {}, {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
     for rep in range(args.repetitions):
@@ -296,6 +357,8 @@ def main():
             fits = line.get("fits") or 1
             ns_per_point = line["train_seconds"] / (n * line["epochs"] * fits) * 1e9
             ns[(n, v)].append(ns_per_point)
+            if line.get("fit_warm_min_seconds"):
+                fastest.setdefault((n, v), []).append(line["fit_warm_min_seconds"] / (n * line["epochs"]) * 1e9)
             ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}"] += 1
             limit = limits[n][-1].get(line["threads"]) if probed == n else None
             if limit:
@@ -304,8 +367,7 @@ def main():
                 fit_limit_ns = limit["limit_ns"] * (line["epochs"] + 1) / line["epochs"]
                 percent.setdefault((n, v), []).append(100.0 * fit_limit_ns / ns_per_point)
                 if line.get("fit_warm_min_seconds"):
-                    fastest_ns = line["fit_warm_min_seconds"] / (n * line["epochs"]) * 1e9
-                    fit_percent.setdefault((n, v), []).append(100.0 * fit_limit_ns / fastest_ns)
+                    fit_percent.setdefault((n, v), []).append(100.0 * fit_limit_ns / fastest[(n, v)][-1])
             print(f"raw,{rep},{n},{line['epochs']},{v},{line['kernel']},{line['threads']},{line['train_seconds']:.6f}", file=sys.stderr)
     print(f"# load after: {os.getloadavg()}", file=sys.stderr)
 
@@ -322,11 +384,13 @@ def main():
         parts = []
         pairs = [("parallel-auto", "simd"), ("parallel-auto", "parallel-2"), ("parallel-2", "reference"), ("parallel-2", "reference-symmetric"), ("simd", "simd-avx2")]
         pairs += [(v, v.partition("@")[0]) for v in variants if "@" in v]
+        pairs += [(v, without_placement(v)) for v in variants if "+" in v]
         for a, b in pairs:
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
         print(f"  n = {n}: " + (", ".join(parts) or "(no two variants of a pair ran)"))
     print_ran_on(sizes, variants, ran_on)
+    print_placement(sizes, variants, ns, fastest)
     if with_limits:
         print_limits(sizes, variants, limits, percent)
         print_verdict(sizes, variants, percent)

@@ -44,6 +44,11 @@ struct Args {
     /// result line then carries the per-fit times [default: 1, without them]
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     fits: Option<String>,
+    /// Where the data lies: auto (from about a third of the L2 up, on whole huge pages of its
+    /// own where Linux has them) or heap (on the allocator's pages, 4 KiB ones: for measuring
+    /// what the placement is worth on this CPU, `make bench-placement`) [default: auto]
+    #[arg(long, value_name = "WHERE")]
+    placement: Option<String>,
 }
 
 /// Replaced by `--isa portable`; refused rather than ignored, so that a script that still sets it
@@ -84,6 +89,9 @@ fn run() -> Result<(), String> {
     }
     let kernel = parse_kernel(&args.kernel, args.isa.as_deref(), args.threads.as_deref())?;
     let fits = args.fits.as_deref().map(|text| parse_count("--fits", text)).transpose()?;
+    if let Some(text) = args.placement.as_deref() {
+        place_data(text)?;
+    }
 
     let load_start = Instant::now();
     let data = Columns::read(&args.data).map_err(|e| e.to_string())?;
@@ -159,6 +167,16 @@ fn parse_kernel(name: &str, isa: Option<&str>, threads: Option<&str>) -> Result<
             .ok_or_else(|| format!("--threads applies to --kernel parallel only, not to '{kernel}'"))?;
     }
     Ok(kernel)
+}
+
+/// `--placement auto|heap`, settled before the data is read.
+fn place_data(text: &str) -> Result<(), String> {
+    match text.trim() {
+        "auto" => Ok(()),
+        "heap" if linreg::placement::keep_on_heap() => Ok(()),
+        "heap" => Err("--placement heap: the data was placed before the flag was read".into()),
+        other => Err(format!("--placement must be 'auto' or 'heap', got '{other}'")),
+    }
 }
 
 fn parse_isa(text: &str) -> Result<IsaChoice, String> {

@@ -17,7 +17,11 @@
 //! points and beyond the L2.
 //!
 //! The price is memory: a buffer on whole pages is resident in whole pages, up to one huge page
-//! (2 MiB) more than its values, only between a third of the L2 and a few huge pages' size.
+//! (2 MiB) more than its values, only between a third of the L2 and a few huge pages' size. And
+//! just past the L2 one thread loses a little: evenly filled, every set is over-full at once, where
+//! pages at random leave some sets under-full that keep their lines (3–7% at 1.2–1.6 × the L2 on
+//! the Emerald Rapids, while two threads on the same buffer gain 1.17× at 1.25 ×). `linreg
+//! --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
 
 use std::path::Path;
 use std::ptr::NonNull;
@@ -225,11 +229,27 @@ pub(crate) fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<Whol
     machine().filter(|p| p.for_bytes(bytes))
 }
 
+/// This process's [`WholePages`]: the machine's, or None once [`keep_on_heap`] has been called.
+static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
+
+/// Puts every buffer this process makes on the heap, on the pages the allocator and the kernel hand
+/// it (4 KiB ones), as before the placement existed: for measuring, on the CPU at hand, what the
+/// placement is worth (`linreg --placement heap`, `make bench-placement`). Called before the
+/// first buffer that could go on whole pages; false when too late (the machine's choice already
+/// made and not the heap), so the caller cannot measure one layout believing it is the other.
+pub fn keep_on_heap() -> bool {
+    keep_on_heap_in(&WHOLE_PAGES)
+}
+
+fn keep_on_heap_in(choice: &OnceLock<Option<WholePages>>) -> bool {
+    choice.set(None).is_ok() || choice.get() == Some(&None)
+}
+
 /// This machine's [`WholePages`], read from sysfs once, the first time a buffer is large enough to
 /// ask; None where Linux offers no transparent huge pages, or has them off (`never`: a mapping of
-/// whole pages would lie on 4 KiB ones all the same, and the run must not say otherwise).
+/// whole pages would lie on 4 KiB ones all the same, and the run must not say otherwise), or where
+/// the process keeps its buffers on the heap ([`keep_on_heap`]).
 pub fn whole_pages() -> Option<WholePages> {
-    static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
     *WHOLE_PAGES.get_or_init(|| {
         if !advice_is_taken(&small_file(Path::new(HUGE_PAGE_MODE_FILE))?) {
             return None;
@@ -268,6 +288,16 @@ mod tests {
         let buffer = Buffer::mapped(3 * HUGE / VALUE_BYTES, HUGE).unwrap();
         assert_eq!(buffer.mapping(), Some((buffer.values().as_ptr() as usize, 3 * HUGE)));
         assert_eq!(Buffer::heap(1000).unwrap().mapping(), None);
+    }
+
+    #[test]
+    fn the_heap_is_kept_only_before_the_machine_has_placed_a_buffer() {
+        let fresh = OnceLock::new();
+        assert!(keep_on_heap_in(&fresh) && keep_on_heap_in(&fresh), "asked twice, the heap both times");
+        assert_eq!(fresh.get(), Some(&None));
+        let placed = OnceLock::from(Some(WholePages::new(HUGE, Some(2 << 20))));
+        assert!(!keep_on_heap_in(&placed), "too late: buffers may already lie on whole pages");
+        assert!(keep_on_heap_in(&OnceLock::from(None)), "a machine without huge pages keeps the heap anyway");
     }
 
     #[test]
