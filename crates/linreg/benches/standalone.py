@@ -162,6 +162,24 @@ def print_fastest_fits(sizes, variants, fit_percent, fits):
             print(f"  n = {n}: " + "; ".join(parts))
 
 
+def check_variant(variant):
+    """Exits with one line where `variant` is not NAME[+heap][@EPOCHS] of a known NAME (the
+    references take no placement: they are not linreg)."""
+    name, _, epochs = variant.partition("@")
+    name, plus, placement = name.partition("+")
+    problem = None
+    if name not in VARIANTS:
+        problem = f"unknown variant '{name}' (known: {', '.join(VARIANTS)})"
+    elif plus and placement not in ("heap", "auto"):
+        problem = f"'+{placement}': the data's placement is +heap or +auto"
+    elif plus and VARIANTS[name] is None:
+        problem = f"'{name}' takes no placement (it is not linreg)"
+    elif epochs and not epochs.isdigit():
+        problem = f"'@{epochs}': epochs are a whole number"
+    if problem:
+        sys.exit(f"standalone.py: --variants {variant}: {problem}")
+
+
 def without_placement(variant):
     """`simd+heap@20` → `simd@20`: the same run with the data where linreg places it."""
     name, at, epochs = variant.partition("@")
@@ -329,6 +347,8 @@ def main():
     args = parser.parse_args()
     sizes = parse_sizes(args.sizes)
     variants = args.variants.split(",")
+    for v in variants:
+        check_variant(v)
     os.makedirs(args.data_dir, exist_ok=True)
 
     datasets = {}
