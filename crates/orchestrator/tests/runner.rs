@@ -113,6 +113,27 @@ fn alloc_100_peak_agrees_with_usr_bin_time() {
 /// must show those 0.5 s (not ours, not zero), and a single thread cannot use more than its wall.
 /// (On an idle machine CPU ≈ wall; with two CPU hogs on the two cores it drops to ~60% of wall,
 /// which says nothing about the runner, so that ratio is printed rather than asserted.)
+/// A child holding 64 MiB laid out as `linreg` lays out its data: looked at once its memory has
+/// settled, its anonymous memory is counted and, where Linux has huge pages to give, most of it lies
+/// on them; not looked at unless asked.
+#[test]
+fn a_settled_child_is_looked_at_for_huge_pages_when_asked() {
+    let _serial = one_at_a_time();
+    let cmd = fixture(&["alloc-placed", "64", "300"]);
+    let mut asked = limits(10.0);
+    asked.look_at_huge_pages = Some(64 << 20);
+    let measured = run(&cmd, &asked);
+    assert_eq!(measured.termination, Termination::Exited(0));
+    let seen = measured.anon_memory.expect("a look once the 64 MiB were written");
+    assert!(seen.anonymous_bytes >= 64 << 20, "{seen:?}");
+    assert!(seen.huge_bytes <= seen.anonymous_bytes, "{seen:?}");
+    if linreg::placement::whole_pages().is_some() {
+        // Fragmented memory may leave a few pages small; most must be huge.
+        assert!(seen.huge_bytes >= 32 << 20, "{seen:?}");
+    }
+    assert_eq!(run(&cmd, &limits(10.0)).anon_memory, None, "not asked");
+}
+
 #[test]
 fn busy_child_cpu_time_is_measured() {
     let _serial = one_at_a_time();

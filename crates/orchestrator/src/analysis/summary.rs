@@ -137,6 +137,12 @@ pub(crate) struct ImplementationSummary {
     /// Warm, repeated fits, when the runs made them (`--fits K`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fits: Option<FitsSummary>,
+    /// Medians over the runs that were looked at (raw.csv's `anon_bytes`, `anon_huge_pages_bytes`):
+    /// the resident anonymous memory and how much of it lay on huge pages while the fit ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anon_median_bytes: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anon_huge_pages_median_bytes: Option<f64>,
 }
 
 /// Runs by status. Listed, and written to summary.json, in the order of the statuses' names
@@ -294,19 +300,7 @@ fn summarise_implementation(
     let planned = if rows.iter().any(|r| r.status == RunStatus::Unavailable) { 0 } else { planned };
     let measured: Vec<&RawRecord> = counted.iter().copied().filter(|r| r.status.is_measurement()).collect();
     let failed = counted.len() - measured.len();
-    let outcome = if rows.iter().any(|r| r.status == RunStatus::Unavailable) && counted.is_empty() {
-        Outcome::Unavailable
-    } else if counted.is_empty() {
-        Outcome::NotRun
-    } else if measured.is_empty() {
-        Outcome::Failed
-    } else if failed > 0 {
-        Outcome::Partial
-    } else if measured.iter().all(|r| r.status == RunStatus::Diverged) {
-        Outcome::Diverged
-    } else {
-        Outcome::Ok
-    };
+    let outcome = outcome_of(rows, &counted, &measured);
     let message = rows.iter().find(|r| !r.status.is_measurement() && !r.message.is_empty()).map(|r| r.message.clone());
     let describe = |metric: Metric| stats::describe(&values(&measured, metric), stats::seed_for(&format!("{key}/{metric}")));
     let wall = describe(Metric::Wall);
@@ -357,12 +351,38 @@ fn summarise_implementation(
         wall,
         train,
         fits,
+        anon_median_bytes: median_of(&measured, |r| r.anon_bytes),
+        anon_huge_pages_median_bytes: median_of(&measured, |r| r.anon_huge_pages_bytes),
     }
 }
 
 /// A pass's limit as the limit of a fit of `epochs` epochs, per epoch: the fit also computes its
 /// final MSE, one more pass over x and y (reading 16 bytes a point like an epoch), inside the time
 /// measured. At 20 epochs that pass is 5% of the work; at 10 000, 0.01%.
+/// How the runs of one implementation at a point fared, from all its `rows`, those `counted` (not
+/// unavailable) and those `measured` (ok or diverged).
+fn outcome_of(rows: &[&RawRecord], counted: &[&RawRecord], measured: &[&RawRecord]) -> Outcome {
+    if rows.iter().any(|r| r.status == RunStatus::Unavailable) && counted.is_empty() {
+        Outcome::Unavailable
+    } else if counted.is_empty() {
+        Outcome::NotRun
+    } else if measured.is_empty() {
+        Outcome::Failed
+    } else if measured.len() < counted.len() {
+        Outcome::Partial
+    } else if measured.iter().all(|r| r.status == RunStatus::Diverged) {
+        Outcome::Diverged
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// The median of a byte count over the runs that have it.
+fn median_of(runs: &[&RawRecord], bytes: impl Fn(&RawRecord) -> Option<u64>) -> Option<f64> {
+    let values: Vec<f64> = runs.iter().filter_map(|r| bytes(r)).map(|b| b as f64).collect();
+    stats::median(&values)
+}
+
 fn limit_of_fit(pass: Limit, epochs: u64) -> Limit {
     let passes_per_epoch = if epochs == 0 { 1.0 } else { (epochs as f64 + 1.0) / epochs as f64 };
     Limit { ns_per_point_epoch: pass.ns_per_point_epoch * passes_per_epoch, ..pass }

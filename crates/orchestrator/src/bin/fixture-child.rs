@@ -1,6 +1,7 @@
 //! Test fixture, used only by the orchestrator's tests (crates/orchestrator/tests): a child process
 //! with a known behaviour (memory, CPU, exit, output, signals, descendants) for the runner to
-//! measure from outside. Not part of the product; std + libc only so it starts fast and small.
+//! measure from outside. Not part of the product; std + libc (and linreg's placement, for
+//! `alloc-placed`) so it starts fast and small.
 //!
 //! Usage: `fixture-child COMMAND [ARGS]`; run without arguments for the list of commands.
 
@@ -11,6 +12,8 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   alloc MB HOLD_MS       allocate and touch MB mebibytes, hold them HOLD_MS, exit 0
+  alloc-placed MB HOLD_MS
+                         the same in a buffer placed as linreg places its data
   busy SECONDS           spin on one core until it has used SECONDS of CPU time
   spin THREADS UNITS ROUNDS
                          THREADS threads each do UNITS units of arithmetic (about 1 µs each)
@@ -53,6 +56,7 @@ fn run(args: &[String]) -> Result<u8, String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["alloc", mb, hold_ms] => alloc(parse(mb)?, Duration::from_millis(parse(hold_ms)?)),
+        ["alloc-placed", mb, hold_ms] => alloc_placed(parse(mb)?, Duration::from_millis(parse(hold_ms)?)),
         ["busy", seconds] => busy(seconds_arg(seconds)?),
         ["spin", threads, units, rounds] => println!("{}", spin(parse(threads)?, parse(units)?, parse(rounds)?)?),
         ["sleep", seconds] => std::thread::sleep(seconds_arg(seconds)?),
@@ -188,6 +192,16 @@ fn alloc(mebibytes: usize, hold: Duration) {
     std::hint::black_box(&block);
     std::thread::sleep(hold);
     std::hint::black_box(&block);
+}
+
+/// As `alloc`, in a buffer placed as `linreg` places its data (on whole huge pages where Linux
+/// has them), every value written.
+fn alloc_placed(mebibytes: usize, hold: Duration) {
+    let mut buffer = linreg::placement::Buffer::zeroed((mebibytes << 20) / 8);
+    buffer.values_mut().fill(1.0);
+    std::hint::black_box(&buffer);
+    std::thread::sleep(hold);
+    std::hint::black_box(&buffer);
 }
 
 /// Spins until this thread has used `duration` of CPU time (not wall time: on a busy machine the

@@ -67,6 +67,8 @@ fn empty_record(
         major_faults: None,
         voluntary_switches: None,
         involuntary_switches: None,
+        anon_bytes: None,
+        anon_huge_pages_bytes: None,
         n: point.n,
         epochs: point.epochs,
         learning_rate: point.learning_rate,
@@ -112,6 +114,8 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
         row.major_faults = measured.major_faults;
         row.voluntary_switches = measured.voluntary_switches;
         row.involuntary_switches = measured.involuntary_switches;
+        row.anon_bytes = measured.anon_memory.map(|m| m.anonymous_bytes);
+        row.anon_huge_pages_bytes = measured.anon_memory.map(|m| m.huge_bytes);
         row.samples = u32::try_from(measured.samples.len()).unwrap_or(u32::MAX);
         row.sampler_cpu_seconds = Some(measured.sampler_cpu_seconds);
     }

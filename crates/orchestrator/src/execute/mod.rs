@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::environment::probes::BYTES_PER_POINT;
 use crate::measure::{self, CancelToken, ChildCommand, Measured, RunLimits, Termination};
 use crate::plan::{self, ImplementationPlan, Pending, Plan, PointPlan, ScenarioPlan};
 use crate::records::{CsvAppender, RawRecord, RecordsError, RunStatus, SampleRecord};
@@ -40,6 +41,14 @@ fn limits_for(scenario: &ScenarioPlan) -> RunLimits {
     limits.memory_limit_bytes = scenario.measure.memory_limit_mb.map(|mb| mb.saturating_mul(1 << 20));
     limits.cpus = scenario.measure.cpus.clone();
     limits
+}
+
+/// The data's size when the runs of a point of `n` points are looked at for huge pages: where
+/// the data ([`BYTES_PER_POINT`] a point) is large enough for `linreg` to put it on whole pages on
+/// this machine; never where Linux has none to give (whole_pages() is then None).
+fn data_that_may_lie_on_huge_pages(n: u64) -> Option<u64> {
+    let bytes = n.saturating_mul(BYTES_PER_POINT as u64);
+    linreg::placement::whole_pages().filter(|p| bytes >= p.from_bytes as u64).map(|_| bytes)
 }
 
 /// What the caller sees of each run as it ends (for progress display).
@@ -217,7 +226,9 @@ pub(crate) fn execute(
         let measured = match child_command(plan, step, root) {
             Ok(command) => {
                 let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
-                measure::run_measured(&command, &limits_for(scenario), Some(interval), cancel)
+                let mut limits = limits_for(scenario);
+                limits.look_at_huge_pages = data_that_may_lie_on_huge_pages(scenario.points[step.point].n);
+                measure::run_measured(&command, &limits, Some(interval), cancel)
             }
             Err(why) => Measured::not_started(Termination::SpawnFailed(why.to_string()), 0.0),
         };

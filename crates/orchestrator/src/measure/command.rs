@@ -33,11 +33,22 @@ pub struct RunLimits {
     pub memory_limit_bytes: Option<u64>,
     /// Pin the child to these CPUs (sched_setaffinity before exec; inherited by its threads).
     pub cpus: Option<Vec<usize>>,
+    /// Look at how much of the child's anonymous memory lies on huge pages once its RSS settles
+    /// (see `huge_pages`), for runs whose data could lie on them: the data's size in bytes.
+    pub look_at_huge_pages: Option<u64>,
 }
 
 impl RunLimits {
-    /// The given timeout, 1 s of grace, 1 MiB of capture per stream, no memory limit, no pinning.
+    /// The given timeout, 1 s of grace, 1 MiB of capture per stream, no memory limit, no pinning,
+    /// no look at huge pages.
     pub fn with_timeout(timeout: Duration) -> Self {
-        RunLimits { timeout, kill_grace: Duration::from_secs(1), max_capture_bytes: 1 << 20, memory_limit_bytes: None, cpus: None }
+        RunLimits {
+            timeout,
+            kill_grace: Duration::from_secs(1),
+            max_capture_bytes: 1 << 20,
+            memory_limit_bytes: None,
+            cpus: None,
+            look_at_huge_pages: None,
+        }
     }
 }

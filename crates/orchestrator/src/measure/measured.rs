@@ -3,6 +3,7 @@
 
 use launcher::{Exited, Started};
 
+use super::huge_pages::AnonMemory;
 use super::output::Output;
 use super::sampler::Sample;
 use super::watchdog::{Intervention, WatchReport};
@@ -66,6 +67,9 @@ pub struct Measured {
     pub samples: Vec<Sample>,
     /// CPU time the sampler thread itself used (CLOCK_THREAD_CPUTIME_ID): the cost of measuring.
     pub sampler_cpu_seconds: f64,
+    /// The child's anonymous memory and how much of it lay on huge pages, when looked at
+    /// ([`super::RunLimits::look_at_huge_pages`]) and the run lasted long enough to settle.
+    pub anon_memory: Option<AnonMemory>,
 }
 
 impl Measured {
@@ -93,6 +97,7 @@ impl Measured {
             stderr_truncated: false,
             samples: Vec::new(),
             sampler_cpu_seconds: 0.0,
+            anon_memory: None,
         }
     }
 }
@@ -149,5 +154,6 @@ pub(crate) fn assemble(started: Started, exited: Result<Exited, String>, report:
     measured.stderr_truncated = stderr.truncated;
     measured.samples = report.samples;
     measured.sampler_cpu_seconds = report.sampler_cpu_seconds;
+    measured.anon_memory = report.anon_memory;
     measured
 }

@@ -32,7 +32,8 @@
 //! descendants it waited for) and the largest sampled RSS of the whole tree (a sum over processes,
 //! which counts shared pages once per process and misses what happens between samples).
 //!
-//! The files, one concern each: [`command`] (what to run, under which limits), [`launcher`]
+//! The files, one concern each: [`command`] (what to run, under which limits), [`huge_pages`]
+//! (where the child's memory lies, looked at once it settles), [`launcher`]
 //! (starting the launcher, reading its reports), [`watchdog`] (the helper thread that enforces the
 //! limits), [`sampler`] (the samples it keeps), [`procfs`] (reading the process tree), [`output`]
 //! (capturing stdout and stderr), [`cleanup`] (killing and reaping what is left), [`measured`] (the
@@ -41,6 +42,7 @@
 mod cancel;
 mod cleanup;
 mod command;
+mod huge_pages;
 mod launcher;
 mod measured;
 mod output;
@@ -63,6 +65,7 @@ use ::launcher::{Report, Started};
 
 pub use cancel::CancelToken;
 pub use command::{ChildCommand, RunLimits};
+pub use huge_pages::AnonMemory;
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
@@ -109,6 +112,7 @@ pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Opt
         timeout: limits.timeout,
         kill_grace: limits.kill_grace,
         memory_limit_bytes: limits.memory_limit_bytes,
+        look_at_huge_pages: limits.look_at_huge_pages,
     };
     let flags = RunFlags::default();
     thread::scope(|scope| match Helpers::start(scope, prepared.program, &settings, cancel, limits.max_capture_bytes, &flags) {

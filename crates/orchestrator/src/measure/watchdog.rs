@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::cancel::CancelToken;
+use super::huge_pages::{AnonMemory, HugePageLooks};
 use super::procfs::{ProcessTree, TreeReading};
 use super::sampler::{next_multiple, Sample, Sampler};
 use super::sys;
@@ -23,6 +24,9 @@ pub(crate) struct WatchSettings {
     pub timeout: Duration,
     pub kill_grace: Duration,
     pub memory_limit_bytes: Option<u64>,
+    /// Look at the child's huge pages when its RSS settles ([`HugePageLooks`]), whose data takes
+    /// this many bytes.
+    pub look_at_huge_pages: Option<u64>,
 }
 
 /// Why the watchdog signalled the process group.
@@ -45,6 +49,8 @@ pub(crate) struct WatchReport {
     pub intervention: Option<Intervention>,
     /// CPU time of the sampler thread itself.
     pub sampler_cpu_seconds: f64,
+    /// The look at the child's anonymous memory that found the most huge pages, when looked.
+    pub anon_memory: Option<AnonMemory>,
 }
 
 /// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick (the
@@ -78,6 +84,7 @@ pub(crate) fn watch(
         return report;
     }
     let mut tree = ProcessTree::new(pid, pid);
+    let mut looks = settings.look_at_huge_pages.map(|data_bytes| HugePageLooks::new(pid, data_bytes));
     sampler.first_due_at(first_look);
     while !finished.load(Ordering::Acquire) {
         let reading = tree.read();
@@ -85,6 +92,9 @@ pub(crate) fn watch(
         if reading.processes > 0 {
             report.max_rss_bytes = Some(report.max_rss_bytes.unwrap_or(0).max(reading.rss_bytes));
             sampler.offer(&reading, now);
+            if let Some(looks) = looks.as_mut() {
+                looks.offer(&reading, now);
+            }
         }
         watchdog.enforce(&reading, &mut tree, cancel, now);
         // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
@@ -93,6 +103,7 @@ pub(crate) fn watch(
         sleep_until(wake, finished);
     }
     report.samples = sampler.into_samples();
+    report.anon_memory = looks.and_then(|l| l.found());
     report.intervention = watchdog.intervention;
     report.descendants_seen = tree.descendants_seen();
     report.descendant_pidfds = tree.into_descendant_pidfds();

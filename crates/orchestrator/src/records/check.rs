@@ -73,6 +73,10 @@ impl Checked for RawRecord {
             .or_else(|| not_negative("sampler_cpu_seconds", self.sampler_cpu_seconds))
             .or_else(|| not_negative("started_unix_seconds", Some(self.started_unix_seconds)))
             .or_else(|| finite("learning_rate", Some(self.learning_rate)))
+            .or_else(|| {
+                let more_than_all = self.anon_huge_pages_bytes.zip(self.anon_bytes).filter(|(huge, all)| huge > all);
+                more_than_all.and_then(|(huge, _)| impossible("anon_huge_pages_bytes", huge, "must be at most anon_bytes"))
+            })
             .or_else(|| self.impossible_result())
     }
 }
@@ -92,7 +96,14 @@ mod tests {
     fn every_impossible_value_is_named_and_possible_ones_pass() {
         let good = testutil::record("rust", 1);
         assert_eq!(good.impossible_value(), None, "{good:?}");
-        let zero_cpu = RawRecord { user_seconds: Some(0.0), threads: Some(MAX_THREADS), diverged_at_epoch: Some(1000), ..good.clone() };
+        let zero_cpu = RawRecord {
+            user_seconds: Some(0.0),
+            threads: Some(MAX_THREADS),
+            diverged_at_epoch: Some(1000),
+            anon_bytes: Some(2 << 20),
+            anon_huge_pages_bytes: Some(2 << 20),
+            ..good.clone()
+        };
         assert_eq!(zero_cpu.impossible_value(), None);
         for (row, column) in [
             (RawRecord { wall_seconds: Some(f64::NAN), ..good.clone() }, "wall_seconds"),
@@ -105,6 +116,7 @@ mod tests {
             (RawRecord { diverged_at_epoch: Some(0), ..good.clone() }, "diverged_at_epoch"),
             (RawRecord { threads: Some(0), ..good.clone() }, "threads"),
             (RawRecord { threads: Some(1_000_000_000_000), ..good.clone() }, "threads"),
+            (RawRecord { anon_bytes: Some(1 << 20), anon_huge_pages_bytes: Some(2 << 20), ..good.clone() }, "anon_huge_pages_bytes"),
         ] {
             assert_eq!(row.impossible_value().map(|bad| bad.column), Some(column), "{row:?}");
         }

@@ -115,6 +115,14 @@ pub struct RawRecord {
     pub voluntary_switches: Option<u64>,
     #[serde(default)]
     pub involuntary_switches: Option<u64>,
+    /// The child's resident anonymous memory and how much of it lay on transparent huge pages,
+    /// looked at in /proc/PID/smaps_rollup once its RSS had settled (measure::huge_pages): only in
+    /// runs whose data could lie on huge pages, and only in a run long enough to settle. Empty
+    /// otherwise and in run directories written before they were recorded.
+    #[serde(default)]
+    pub anon_bytes: Option<u64>,
+    #[serde(default)]
+    pub anon_huge_pages_bytes: Option<u64>,
     pub n: u64,
     pub epochs: u64,
     pub learning_rate: f64,

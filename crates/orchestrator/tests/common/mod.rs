@@ -99,6 +99,8 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         major_faults: Some(0),
         voluntary_switches: Some(1),
         involuntary_switches: Some(0),
+        anon_bytes: None,
+        anon_huge_pages_bytes: None,
         n: 5,
         epochs: 1000,
         learning_rate: 0.01,

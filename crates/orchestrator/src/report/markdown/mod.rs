@@ -16,6 +16,7 @@ mod claims;
 mod conditions;
 mod environment;
 mod fits;
+mod huge_pages;
 mod limit_note;
 mod notes;
 mod opening;

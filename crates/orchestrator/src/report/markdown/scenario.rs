@@ -48,6 +48,7 @@ pub(super) fn scenario_section(
         results_table(out, point, &summary.baseline);
         phases_table(out, point, report);
         super::limit_note::point(out, &summary.name, point, report);
+        super::huge_pages::point(out, point);
     }
     if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary) {
         let _ = writeln!(out, "{paragraph}");
