@@ -83,6 +83,10 @@ fn run(args: &[String]) -> Result<u8, String> {
             let child = Command::new(own_path()?).args(["sleep", seconds]).spawn().map_err(|e| format!("cannot start grandchild: {e}"))?;
             println!("{}", child.id());
             std::io::stdout().flush().map_err(|e| e.to_string())?;
+            // Killed during the run, not before the launcher has reported the start: killed at
+            // once, it sometimes had not (a busy 2-vCPU machine, 1 run in 12), and the run was then
+            // one that never started.
+            std::thread::sleep(Duration::from_millis(100));
             // SAFETY: kill and getppid have no memory-safety preconditions.
             unsafe { libc::kill(libc::getppid(), libc::SIGKILL) };
             std::thread::sleep(seconds_arg(seconds)?);
