@@ -84,7 +84,7 @@ fn run(args: &[String]) -> Result<u8, String> {
             println!("{}", child.id());
             std::io::stdout().flush().map_err(|e| e.to_string())?;
             // Killed during the run, not before the launcher has reported the start: killed at
-            // once, it sometimes had not (a busy 2-vCPU machine, 1 run in 12), and the run was then
+            // once, it sometimes had not (once in 7 runs of tests/runner.rs, 2-vCPU machine), and the run was then
             // one that never started.
             std::thread::sleep(Duration::from_millis(100));
             // SAFETY: kill and getppid have no memory-safety preconditions.
