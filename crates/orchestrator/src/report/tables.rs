@@ -33,6 +33,9 @@ pub(crate) struct SummaryRow<'a> {
     pub(crate) cpu_median_s: Option<f64>,
     pub(crate) peak_rss_median_bytes: Option<f64>,
     pub(crate) peak_rss_max_bytes: Option<f64>,
+    /// The resident anonymous memory and its part on huge pages, medians of the runs looked at.
+    pub(crate) anon_median_bytes: Option<f64>,
+    pub(crate) anon_huge_pages_median_bytes: Option<f64>,
     pub(crate) load_median_s: Option<f64>,
     pub(crate) train_median_s: Option<f64>,
     pub(crate) train_ci_low_s: Option<f64>,
@@ -151,6 +154,8 @@ pub(crate) fn summary_csv(report: &Analysis) -> anyhow::Result<Vec<u8>> {
                     cpu_median_s: i.cpu.as_ref().map(|d| d.median),
                     peak_rss_median_bytes: i.peak_rss.as_ref().map(|d| d.median),
                     peak_rss_max_bytes: i.peak_rss.as_ref().map(|d| d.max),
+                    anon_median_bytes: i.anon_median_bytes,
+                    anon_huge_pages_median_bytes: i.anon_huge_pages_median_bytes,
                     load_median_s: i.load.as_ref().map(|d| d.median),
                     train_median_s: i.train.as_ref().map(|d| d.median),
                     train_ci_low_s: i.train.as_ref().map(|d| d.ci_low),
