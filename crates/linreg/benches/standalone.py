@@ -22,8 +22,11 @@ A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `
 whole huge pages from a third of the L2 up); with both in a run, each repetition's heap ÷ placed
 time is printed, the absolute comparison docs/limits.md asks for (the limit's probe keeps the
 placed layout, so "% of the limit" of a `+heap` run is against what the machine gives the placed
-one). Sizes may be fractions of CPU 0's L2, `l2*0.5` (16 bytes a point): `make bench-placement`
-runs both layouts across the L2's size on whatever CPU is at hand.
+one). Sizes may be fractions of CPU 0's L2, `'l2*0.5'` (16 bytes a point; quoted, as a shell
+would glob it): `make bench-placement` runs both layouts across the L2's size on whatever CPU is
+at hand, and prints the machine's transparent huge page mode (under `always` the heap too gets huge
+pages where a large allocation is aligned to them, and the comparison is no longer against 4 KiB
+pages).
 
 With the orchestrator built (`make build`), each repetition at each size starts with
 `orchestrator limit N` — the probe a run of `make compare` makes before a point, the read bandwidth
@@ -170,12 +173,12 @@ def check_variant(variant):
     problem = None
     if name not in VARIANTS:
         problem = f"unknown variant '{name}' (known: {', '.join(VARIANTS)})"
-    elif plus and placement not in ("heap", "auto"):
-        problem = f"'+{placement}': the data's placement is +heap or +auto"
+    elif plus and placement != "heap":
+        problem = f"'+{placement}': the one placement a variant takes is +heap (without it, linreg places the data)"
     elif plus and VARIANTS[name] is None:
         problem = f"'{name}' takes no placement (it is not linreg)"
-    elif epochs and not epochs.isdigit():
-        problem = f"'@{epochs}': epochs are a whole number"
+    elif epochs and not (epochs.isascii() and epochs.isdigit() and int(epochs) > 0):
+        problem = f"'@{epochs}': epochs are a whole number > 0"
     if problem:
         sys.exit(f"standalone.py: --variants {variant}: {problem}")
 
@@ -277,7 +280,7 @@ def of_the_l2(fraction):
         sys.exit(f"standalone.py: --sizes l2*{fraction}: CPU 0 reports no L2 in sysfs")
     wanted = fraction * l2 / 16
     digits = 10 ** max(0, len(str(int(wanted))) - 2)
-    return max(1, round(wanted / digits) * digits)
+    return round(wanted / digits) * digits
 
 
 def beyond_the_cache(sizes):
@@ -307,15 +310,31 @@ def parse_sizes(text):
     beyond the last-level cache."""
     def size(token):
         try:
-            return of_the_l2(float(token[3:])) if token.startswith("l2*") else int(float(token))
-        except ValueError:
-            sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points, l2*FRACTION or mem")
+            n = of_the_l2(float(token[3:])) if token.startswith("l2*") else int(float(token))
+        except (ValueError, OverflowError):
+            n = 0
+        if n < 1:
+            sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points ≥ 1, l2*FRACTION (> 0) or mem")
+        return n
     sizes = list(dict.fromkeys(size(s) for s in text.split(",") if s != "mem"))
     if "mem" in text.split(","):
         n = beyond_the_cache(sizes)
         if n is not None:
             sizes.append(n)
     return sizes
+
+
+def huge_page_mode():
+    """The transparent huge page mode in force (`madvise`, `always`, `never`), as sysfs brackets it."""
+    try:
+        text = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return "unknown (no sysfs entry)"
+    chosen = text[text.find("[") + 1:text.find("]")] if "[" in text else text.strip()
+    notes = {"madvise": "only advised memory: the heap runs are on 4 KiB pages",
+             "always": "the heap gets huge pages too where aligned: heap is not 4 KiB pages here",
+             "never": "none: both layouts are on 4 KiB pages"}
+    return f"{chosen} ({notes.get(chosen, '?')})"
 
 
 def cpu_identity():
@@ -349,6 +368,8 @@ def main():
     variants = args.variants.split(",")
     for v in variants:
         check_variant(v)
+    if len(set(variants)) < len(variants):
+        sys.exit(f"standalone.py: --variants {args.variants}: a variant is named twice")
     os.makedirs(args.data_dir, exist_ok=True)
 
     datasets = {}
@@ -366,6 +387,8 @@ def main():
     limits, percent, ran_on, fit_percent, fastest = {}, {}, {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
+    if any("+" in v for v in variants):
+        print(f"# transparent huge pages: {huge_page_mode()}")
     for rep in range(args.repetitions):
         probed = None
         for n, v in rotated(runs, rep):

@@ -19,9 +19,9 @@
 //! The price is memory: a buffer on whole pages is resident in whole pages, up to one huge page
 //! (2 MiB) more than its values, only between a third of the L2 and a few huge pages' size. And
 //! just past the L2 one thread loses a little: evenly filled, every set is over-full at once, where
-//! pages at random leave some sets under-full that keep their lines (3–7% at 1.2–1.6 × the L2 on
-//! the Emerald Rapids, while two threads on the same buffer gain 1.17× at 1.25 ×). `linreg
-//! --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
+//! pages at random leave some sets under-full that keep their lines (up to 8% at 1.25–1.6 × the L2
+//! on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain 1.17× at 1.25 ×).
+//! `linreg --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
 
 use std::path::Path;
 use std::ptr::NonNull;
@@ -233,7 +233,8 @@ pub(crate) fn on_whole_pages(bytes: usize, machine: impl FnOnce() -> Option<Whol
 static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
 
 /// Puts every buffer this process makes on the heap, on the pages the allocator and the kernel hand
-/// it (4 KiB ones), as before the placement existed: for measuring, on the CPU at hand, what the
+/// it (4 KiB ones where transparent huge pages are `madvise`; under `always` the kernel gives a
+/// large allocation huge pages where it is aligned to them), as before the placement existed: for measuring, on the CPU at hand, what the
 /// placement is worth (`linreg --placement heap`, `make bench-placement`). Called before the
 /// first buffer that could go on whole pages; false when too late (the machine's choice already
 /// made and not the heap), so the caller cannot measure one layout believing it is the other.

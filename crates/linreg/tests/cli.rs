@@ -246,6 +246,58 @@ fn placement_on_the_heap_fits_the_same_bits() {
     }
 }
 
+/// The AnonHugePages of `linreg --placement <placement>` holding 4·10^5 points (6.4 MB), read from
+/// /proc/PID/smaps_rollup once its anonymous memory holds them; None where smaps_rollup is not
+/// there.
+fn huge_pages_while_fitting(placement: &str) -> Option<u64> {
+    let dir = tempfile::Builder::new().prefix("linreg-cli-huge-").tempdir().unwrap();
+    let path = dir.path().join("line.npy");
+    let n = 400_000;
+    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
+    let y: Vec<f64> = x.iter().map(|x| 2.0 * x + 0.5).collect();
+    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linreg"))
+        .arg("--data")
+        .arg(&path)
+        .args(["--epochs", "100000000", "--learning-rate", "0.01", "--kernel", "simd", "--placement", placement])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let field = |text: &str, name: &str| -> Option<u64> {
+        let rest = text.lines().find_map(|line| line.strip_prefix(name))?;
+        rest.trim().strip_suffix("kB")?.trim().parse::<u64>().ok().map(|kib| kib * 1024)
+    };
+    let mut huge = None;
+    for _ in 0..2000 {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", child.id())) else { break };
+        if field(&text, "Anonymous:").is_some_and(|anonymous| anonymous >= n as u64 * 16) {
+            huge = field(&text, "AnonHugePages:");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    huge
+}
+
+/// `--placement heap` does move the data: where Linux gives huge pages only to the memory advised
+/// to have them (`madvise`), the data on the heap has none, and placed it lies on them.
+#[test]
+fn placement_on_the_heap_leaves_the_data_off_huge_pages() {
+    let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    if !mode.contains("[madvise]") || linreg::placement::whole_pages().is_none() {
+        eprintln!("skipped: transparent huge pages are not in madvise mode here ({})", mode.trim());
+        return;
+    }
+    let (Some(placed), Some(heap)) = (huge_pages_while_fitting("auto"), huge_pages_while_fitting("heap")) else {
+        eprintln!("skipped: no /proc/PID/smaps_rollup");
+        return;
+    };
+    assert!(placed >= 3 << 20, "placed: {placed} bytes on huge pages of 6.4 MB");
+    assert_eq!(heap, 0, "on the heap");
+}
+
 #[test]
 fn bad_fits_exits_2_with_one_line() {
     for value in ["0", "-3", "abc", "1.5", ""] {

@@ -109,10 +109,6 @@ fn alloc_100_peak_agrees_with_usr_bin_time() {
     assert!(peak >= 100.0 * MIB as f64);
 }
 
-/// `busy 0.5` burns 0.5 s of CPU time, however long that takes on a shared machine: the rusage
-/// must show those 0.5 s (not ours, not zero), and a single thread cannot use more than its wall.
-/// (On an idle machine CPU ≈ wall; with two CPU hogs on the two cores it drops to ~60% of wall,
-/// which says nothing about the runner, so that ratio is printed rather than asserted.)
 /// A child holding 64 MiB laid out as `linreg` lays out its data: looked at once its memory has
 /// settled, its anonymous memory is counted and, where Linux has huge pages to give, most of it lies
 /// on them; not looked at unless asked.
@@ -134,6 +130,10 @@ fn a_settled_child_is_looked_at_for_huge_pages_when_asked() {
     assert_eq!(run(&cmd, &limits(10.0)).anon_memory, None, "not asked");
 }
 
+/// `busy 0.5` burns 0.5 s of CPU time, however long that takes on a shared machine: the rusage
+/// must show those 0.5 s (not ours, not zero), and a single thread cannot use more than its wall.
+/// (On an idle machine CPU ≈ wall; with two CPU hogs on the two cores it drops to ~60% of wall,
+/// which says nothing about the runner, so that ratio is printed rather than asserted.)
 #[test]
 fn busy_child_cpu_time_is_measured() {
     let _serial = one_at_a_time();

@@ -356,9 +356,6 @@ fn summarise_implementation(
     }
 }
 
-/// A pass's limit as the limit of a fit of `epochs` epochs, per epoch: the fit also computes its
-/// final MSE, one more pass over x and y (reading 16 bytes a point like an epoch), inside the time
-/// measured. At 20 epochs that pass is 5% of the work; at 10 000, 0.01%.
 /// How the runs of one implementation at a point fared, from all its `rows`, those `counted` (not
 /// unavailable) and those `measured` (ok or diverged).
 fn outcome_of(rows: &[&RawRecord], counted: &[&RawRecord], measured: &[&RawRecord]) -> Outcome {
@@ -383,6 +380,9 @@ fn median_of(runs: &[&RawRecord], bytes: impl Fn(&RawRecord) -> Option<u64>) -> 
     stats::median(&values)
 }
 
+/// A pass's limit as the limit of a fit of `epochs` epochs, per epoch: the fit also computes its
+/// final MSE, one more pass over x and y (reading 16 bytes a point like an epoch), inside the time
+/// measured. At 20 epochs that pass is 5% of the work; at 10 000, 0.01%.
 fn limit_of_fit(pass: Limit, epochs: u64) -> Limit {
     let passes_per_epoch = if epochs == 0 { 1.0 } else { (epochs as f64 + 1.0) / epochs as f64 };
     Limit { ns_per_point_epoch: pass.ns_per_point_epoch * passes_per_epoch, ..pass }

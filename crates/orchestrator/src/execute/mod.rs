@@ -48,7 +48,8 @@ fn limits_for(scenario: &ScenarioPlan) -> RunLimits {
 /// this machine; never where Linux has none to give (whole_pages() is then None).
 fn data_that_may_lie_on_huge_pages(n: u64) -> Option<u64> {
     let bytes = n.saturating_mul(BYTES_PER_POINT as u64);
-    linreg::placement::whole_pages().filter(|p| bytes >= p.from_bytes as u64).map(|_| bytes)
+    let placed = linreg::placement::whole_pages().is_some_and(|p| usize::try_from(bytes).is_ok_and(|b| p.for_bytes(b)));
+    placed.then_some(bytes)
 }
 
 /// What the caller sees of each run as it ends (for progress display).
@@ -269,4 +270,18 @@ fn sync_rows(raw: &mut CsvAppender<RawRecord>, samples: &mut CsvAppender<SampleR
 
 fn unix_now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_that_may_lie_on_huge_pages;
+
+    #[test]
+    fn only_points_whose_data_linreg_would_place_are_looked_at() {
+        assert_eq!(data_that_may_lie_on_huge_pages(5), None, "the seed's 5 points: never");
+        assert_eq!(data_that_may_lie_on_huge_pages(1_000), None, "16 KB: below any L2's third");
+        let ten_million = data_that_may_lie_on_huge_pages(10_000_000);
+        assert_eq!(ten_million.is_some(), linreg::placement::whole_pages().is_some(), "160 MB: wherever Linux has huge pages");
+        assert!(ten_million.is_none_or(|bytes| bytes == 160_000_000));
+    }
 }

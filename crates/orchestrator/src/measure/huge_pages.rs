@@ -7,26 +7,34 @@
 //!
 //! A look walks the child's page tables under its memory map's read lock, so an mmap or munmap of
 //! the child's waits for it: 32 µs for `linreg` holding 640 MB on huge pages, 2.2 ms for the same on
-//! 4 KiB pages (medians of 50 reads, Emerald Rapids family 6 model 207, 2026-12-05). Taken only in
-//! runs whose data
-//! could lie on huge pages at all, and only when the tree's RSS has stopped growing (the same for
-//! [`SETTLED_FOR`]) after growing by half the data's size (at most [`GROWTH_BETWEEN_LOOKS`]) since the last
-//! look: the data loaded, the epochs running. A handful of looks a run; the one that found the most
-//! huge pages is kept.
+//! 4 KiB pages (medians of 50 reads, Emerald Rapids family 6 model 207, 2026-12-05). So a look is
+//! taken only in runs whose data could lie on huge pages at all, and only when the tree's RSS has
+//! stopped growing (the same for [`SETTLED_FOR`]): the first time it does, and again each time it
+//! has grown by half the data's size since the last look, or has grown at all and then stayed the
+//! same for [`LONG_SETTLED_FOR`] (a look in a pause of the loading, with less than half the data
+//! still to come, is followed by one once the epochs run); [`MAX_LOOKS`] at most. The first look may
+//! come before the data is loaded (an interpreter pausing between imports); a later one comes
+//! after it, and the look that found the most huge pages is kept. The looks' cost grows with the
+//! process and falls with the step: a few looks at a few hundred MB, a few dozen small ones where
+//! an interpreter's imports outweigh the data. A run that ends less than [`SETTLED_FOR`] after
+//! loading its data is not looked at (the report names it).
 
 use std::fs::File;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use super::procfs::TreeReading;
+use super::procfs::{smaps_field_bytes, TreeReading};
 
-/// A new look only after the RSS has grown by half the data or this much since the last, whichever
-/// is less (an interpreter's imports grow it in steps; the data is one more, and may be smaller).
-const GROWTH_BETWEEN_LOOKS: u64 = 4 << 20;
+/// At most this many looks a run (each costs the child a wait if it maps or unmaps meanwhile).
+const MAX_LOOKS: u32 = 64;
 /// The RSS has settled when it has not changed for this long: a program filling its data may
 /// pause between two 1 ms ticks (a fault zeroing a huge page, a moment off its CPU), and a look
 /// then would see part of it (seen in a test: 62 of 64 MiB).
 const SETTLED_FOR: Duration = Duration::from_millis(5);
+/// Settled this long after any growth since the last look, the RSS is looked at again: a pause of
+/// 5 ms in the middle of loading is possible on a busy machine (seen in a test: a look at 62 of
+/// 64 MiB), one of 50 ms rare, and the epochs after it keep the RSS still for longer.
+const LONG_SETTLED_FOR: Duration = Duration::from_millis(50);
 
 /// What one look found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +49,7 @@ pub struct AnonMemory {
 pub(crate) struct HugePageLooks {
     pid: libc::pid_t,
     growth_bytes: u64,
+    looks: u32,
     /// The RSS last read and since when it has had that value.
     unchanged: Option<(u64, Instant)>,
     looked_at_rss: Option<u64>,
@@ -50,28 +59,43 @@ pub(crate) struct HugePageLooks {
 impl HugePageLooks {
     /// Looks at `pid`, whose data takes `data_bytes`.
     pub(crate) fn new(pid: libc::pid_t, data_bytes: u64) -> Self {
-        let growth_bytes = (data_bytes / 2).clamp(1, GROWTH_BETWEEN_LOOKS);
-        HugePageLooks { pid, growth_bytes, unchanged: None, looked_at_rss: None, found: None }
+        HugePageLooks { pid, growth_bytes: (data_bytes / 2).max(1), looks: 0, unchanged: None, looked_at_rss: None, found: None }
     }
 
     /// Looks when `reading`, taken at `now`, says the tree's RSS has settled after growing (see
     /// the module).
     pub(crate) fn offer(&mut self, reading: &TreeReading, now: Instant) {
+        if self.due(reading, now) {
+            if let Some(seen) = read_rollup(self.pid) {
+                self.keep(seen);
+            }
+        }
+    }
+
+    /// Whether a look is due now, counted as taken when it is.
+    fn due(&mut self, reading: &TreeReading, now: Instant) -> bool {
         let rss = reading.rss_bytes;
         let since = match self.unchanged {
             Some((same, since)) if same == rss => since,
             _ => now,
         };
         self.unchanged = Some((rss, since));
-        let settled = now.saturating_duration_since(since) >= SETTLED_FOR;
+        let still_for = now.saturating_duration_since(since);
         let grown = self.looked_at_rss.is_none_or(|at| rss >= at.saturating_add(self.growth_bytes));
-        if reading.processes > 0 && settled && grown {
+        let grown_at_all = self.looked_at_rss.is_none_or(|at| rss > at);
+        let settled = (still_for >= SETTLED_FOR && grown) || (still_for >= LONG_SETTLED_FOR && grown_at_all);
+        let due = reading.processes > 0 && settled && self.looks < MAX_LOOKS;
+        if due {
+            self.looks += 1;
             self.looked_at_rss = Some(rss);
-            if let Some(now) = read_rollup(self.pid) {
-                if self.found.is_none_or(|best| now.huge_bytes >= best.huge_bytes) {
-                    self.found = Some(now);
-                }
-            }
+        }
+        due
+    }
+
+    /// Keeps `seen` when it found at least as many huge pages as any look before.
+    fn keep(&mut self, seen: AnonMemory) {
+        if self.found.is_none_or(|best| seen.huge_bytes >= best.huge_bytes) {
+            self.found = Some(seen);
         }
     }
 
@@ -91,14 +115,7 @@ fn read_rollup(pid: libc::pid_t) -> Option<AnonMemory> {
 /// `Anonymous:  N kB` and `AnonHugePages:  N kB` from smaps_rollup's text; None when either is
 /// missing.
 fn parse_rollup(text: &str) -> Option<AnonMemory> {
-    let kib = |field: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|number| number.trim().parse::<u64>().ok())
-            .map(|k| k * 1024)
-    };
-    Some(AnonMemory { anonymous_bytes: kib("Anonymous:")?, huge_bytes: kib("AnonHugePages:")? })
+    Some(AnonMemory { anonymous_bytes: smaps_field_bytes(text, "Anonymous:")?, huge_bytes: smaps_field_bytes(text, "AnonHugePages:")? })
 }
 
 #[cfg(test)]
@@ -125,47 +142,54 @@ ShmemPmdMapped:        0 kB\n";
         TreeReading { rss_bytes: rss_mib << 20, cpu_seconds: 0.0, processes: 1 }
     }
 
-    /// Offers `rss_mib` at `at_ms` after `start`.
-    fn offer(looks: &mut HugePageLooks, start: Instant, at_ms: u64, rss_mib: u64) {
-        looks.offer(&reading(rss_mib), start + Duration::from_millis(at_ms));
+    #[test]
+    fn looks_are_due_when_the_rss_has_settled_after_growing_by_half_the_data() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut looks = HugePageLooks::new(1, 10 << 20);
+        assert!(!looks.due(&reading(10), at(0)));
+        assert!(!looks.due(&reading(12), at(1)), "still growing");
+        assert!(!looks.due(&reading(12), at(5)), "the same for 4 ms: not settled yet");
+        assert!(looks.due(&reading(12), at(6)), "the same for 5 ms: the first look");
+        assert!(!looks.due(&reading(12), at(20)), "looked at this RSS already");
+        assert!(!looks.due(&reading(16), at(21)));
+        assert!(!looks.due(&reading(16), at(30)), "settled, but grown by 4 MiB, less than half the data");
+        assert!(!looks.due(&reading(17), at(31)));
+        assert!(looks.due(&reading(17), at(36)), "grown by half the data and settled: another look");
+        assert!(!looks.due(&reading(18), at(40)));
+        assert!(!looks.due(&reading(18), at(89)), "grown by 1 MiB, still for 49 ms");
+        assert!(looks.due(&reading(18), at(90)), "grown at all and still for 50 ms: another look");
+        assert!(!looks.due(&reading(18), at(200)), "nothing new since");
+
+        let mut capped = HugePageLooks::new(1, 2);
+        let due: usize =
+            (0..2 * MAX_LOOKS as u64).filter(|&k| capped.due(&reading(k), at(6 * k)) || capped.due(&reading(k), at(6 * k + 5))).count();
+        assert_eq!(due, MAX_LOOKS as usize, "never more than MAX_LOOKS looks a run");
     }
 
     #[test]
-    fn looks_come_when_the_rss_has_settled_after_growing() {
-        // This test process's own rollup stands in for a child's.
-        let me = std::process::id() as libc::pid_t;
-        let start = Instant::now();
-        let mut looks = HugePageLooks::new(me, 100 << 20);
-        offer(&mut looks, start, 0, 10);
-        offer(&mut looks, start, 1, 12);
-        offer(&mut looks, start, 2, 12);
-        offer(&mut looks, start, 5, 12);
-        assert_eq!(looks.found(), None, "the same for 4 ms: not settled yet");
-        offer(&mut looks, start, 6, 12);
-        let first = looks.found().expect("the same for 5 ms: settled, a look");
-        assert!(first.huge_bytes <= first.anonymous_bytes || first.anonymous_bytes == 0);
-        looks.found = None;
-        offer(&mut looks, start, 8, 13);
-        offer(&mut looks, start, 20, 13);
-        assert_eq!(looks.found(), None, "settled, but grown by less than GROWTH_BETWEEN_LOOKS");
-        offer(&mut looks, start, 21, 17);
-        offer(&mut looks, start, 30, 17);
-        assert!(looks.found().is_some(), "grown by 5 MiB and settled: another look");
+    fn the_look_with_the_most_huge_pages_is_kept() {
+        let mut looks = HugePageLooks::new(1, 1 << 20);
+        let seen = |anonymous: u64, huge: u64| AnonMemory { anonymous_bytes: anonymous << 20, huge_bytes: huge << 20 };
+        looks.keep(seen(20, 0));
+        looks.keep(seen(40, 16));
+        looks.keep(seen(45, 12));
+        assert_eq!(looks.found(), Some(seen(40, 16)), "a later look with fewer huge pages does not replace it");
+    }
 
-        // Data of 1.6 MB: a look after 0.8 MB of growth.
-        let mut small = HugePageLooks::new(me, 1_600_000);
-        small.looked_at_rss = Some(30 << 20);
-        offer(&mut small, start, 0, 31);
-        offer(&mut small, start, 5, 31);
-        assert!(small.found().is_some(), "grown by 1 MiB, more than half the data");
+    #[test]
+    fn this_process_can_be_looked_at() {
+        // This test process's own rollup stands in for a child's.
+        let me = read_rollup(std::process::id() as libc::pid_t).expect("smaps_rollup of this process");
+        assert!(me.anonymous_bytes > 0 && me.huge_bytes <= me.anonymous_bytes, "{me:?}");
     }
 
     #[test]
     fn a_process_that_is_gone_is_not_looked_at() {
         let mut looks = HugePageLooks::new(i32::MAX, 1 << 30);
         let start = Instant::now();
-        offer(&mut looks, start, 0, 100);
-        offer(&mut looks, start, 10, 100);
+        looks.offer(&reading(100), start);
+        looks.offer(&reading(100), start + Duration::from_millis(10));
         assert_eq!(looks.found(), None);
     }
 }

@@ -137,13 +137,12 @@ impl ProcessTree {
     /// memory limit. A member that cannot be read has just exited (its memory is gone); None
     /// when no member can be read (no smaps_rollup on this kernel).
     pub(crate) fn pss_bytes(&mut self) -> Option<u64> {
-        let pss_kib = |pid: libc::pid_t| -> Option<u64> {
+        let pss = |pid: libc::pid_t| -> Option<u64> {
             let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-            let line = text.lines().find_map(|line| line.strip_prefix("Pss:"))?;
-            line.trim().strip_suffix("kB")?.trim().parse().ok()
+            smaps_field_bytes(&text, "Pss:")
         };
-        let read: Vec<u64> = self.live.iter().filter_map(|p| pss_kib(p.pid)).collect();
-        (!read.is_empty()).then(|| read.iter().fold(0u64, |total, kib| total.saturating_add(kib.saturating_mul(1024))))
+        let read: Vec<u64> = self.live.iter().filter_map(|p| pss(p.pid)).collect();
+        (!read.is_empty()).then(|| read.iter().fold(0u64, |total, bytes| total.saturating_add(*bytes)))
     }
 
     fn is_tracked(&self, pid: libc::pid_t) -> bool {
@@ -306,6 +305,12 @@ fn read_at_start<'a>(file: &File, buffer: &'a mut Vec<u8>) -> io::Result<&'a [u8
 }
 
 /// The `index`th (from 0) whitespace-separated word of a /proc line, as a number.
+/// A `Field:  N kB` line of smaps or smaps_rollup, in bytes; `field` with its colon.
+pub(crate) fn smaps_field_bytes(text: &str, field: &str) -> Option<u64> {
+    let rest = text.lines().find_map(|line| line.strip_prefix(field))?;
+    rest.trim().strip_suffix("kB")?.trim().parse::<u64>().ok().map(|kib| kib.saturating_mul(1024))
+}
+
 fn field(text: &[u8], index: usize) -> Option<u64> {
     let mut words = text.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
     parse_number(words.nth(index)?)

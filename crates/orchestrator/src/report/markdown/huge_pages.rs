@@ -11,7 +11,8 @@ use crate::analysis::summary::PointSummary;
 use crate::environment::probes::BYTES_PER_POINT;
 use crate::format;
 
-/// One sentence for the point, nothing when no run of it was looked at.
+/// One sentence for the point, nothing when no run of it was looked at; the implementations that
+/// ran but were not looked at (runs too short to settle) are named.
 pub(super) fn point(out: &mut String, point: &PointSummary) {
     let parts: Vec<String> = point
         .implementations
@@ -25,10 +26,20 @@ pub(super) fn point(out: &mut String, point: &PointSummary) {
     if parts.is_empty() {
         return;
     }
+    let unseen: Vec<String> = point
+        .implementations
+        .iter()
+        .filter(|i| i.measured() && i.anon_median_bytes.is_none())
+        .map(|i| code(&i.implementation).to_string())
+        .collect();
+    let unseen = match unseen.len() {
+        0 => String::new(),
+        _ => format!(" Not looked at (their runs ended before their memory settled): {}.", unseen.join(", ")),
+    };
     let data = point.n.saturating_mul(BYTES_PER_POINT as u64) as f64;
     let _ = writeln!(
         out,
-        "On huge pages while the fit ran (`AnonHugePages` of the process's anonymous memory, from /proc/PID/smaps_rollup once its memory had settled; medians of the runs; the data is {}): {}.\n",
+        "On huge pages while the fit ran (`AnonHugePages` of the process's anonymous memory, from /proc/PID/smaps_rollup once its memory had settled for 5 ms; medians of the runs looked at; the data is {}): {}.{unseen}\n",
         format::bytes(data),
         parts.join(", ")
     );
@@ -65,7 +76,7 @@ mod tests {
         super::point(&mut out, point);
         assert!(out.contains("`rust-simd` 16.0 MiB of 17.0 MiB, `python-numpy` none of 52.0 MiB."), "{out}");
         assert!(out.contains(&format!("the data is {}", crate::format::bytes(point.n as f64 * 16.0))), "{out}");
-        assert!(!out.contains("python-pure"), "not looked at, not named: {out}");
+        assert!(out.ends_with("Not looked at (their runs ended before their memory settled): `python-pure`.\n\n"), "{out}");
 
         let none: Vec<RawRecord> = (1..=3).map(|k| row("python-pure", k, RunStatus::Ok, 1.0, 0.01, 0.5, 1)).collect();
         let summary = summary::summarise(&plan_of(&["python-pure"], "python-pure"), &by_point(&none), None);
