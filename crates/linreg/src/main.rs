@@ -3,53 +3,18 @@
 //! Deliberately thin and lean (no runtime, no allocator tricks): its start-up is part of what the
 //! orchestrator measures. Bad input → one line on stderr and exit 2 (docs/protocol.md).
 
+mod cli;
+
 use std::hint::black_box;
 use std::io::Write;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
+use cli::Parsed;
+
 use linreg::protocol::ResultLine;
 use linreg::{Columns, FitStats, FitTimes, IsaChoice, Kernel, Threads};
-
-#[derive(Parser)]
-#[command(name = "linreg", version, about = "Fit y = w·x + b by full-batch gradient descent; print one JSON line")]
-struct Args {
-    /// Dataset: .npy (float64, shape (2, n)) or .csv with x and y columns
-    #[arg(long, value_name = "FILE")]
-    data: PathBuf,
-    /// Number of epochs (≥ 1)
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    epochs: String,
-    /// Learning rate (finite, > 0)
-    #[arg(long, value_name = "LR", allow_negative_numbers = true)]
-    learning_rate: String,
-    /// How the gradient sums are computed: scalar, simd or parallel
-    #[arg(long, value_name = "NAME", default_value = "scalar")]
-    kernel: String,
-    /// Instruction set of the simd and parallel kernels: auto (the fastest of the CPU's vector
-    /// sets on the first block of the data, timed in the first epoch past the widest set's
-    /// warm-up; the widest in a fit too short for that), avx512, avx2 (AVX2+FMA) or portable
-    /// [default: auto]
-    #[arg(long, value_name = "ISA")]
-    isa: Option<String>,
-    /// Threads of the parallel kernel: auto (every core from 4 096 points on, unless, in a
-    /// fit of 400 epochs or more, its first epochs measure one thread faster) or N
-    /// [default: auto]
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    threads: Option<String>,
-    /// Fits to run on the data loaded once, each from w = b = 0 and timed apart (≥ 1); the
-    /// result line then carries the per-fit times [default: 1, without them]
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    fits: Option<String>,
-    /// Where the data lies: auto (from about a third of the L2 up, on whole huge pages of its
-    /// own where Linux has them) or heap (on the allocator's pages, 4 KiB ones: for measuring
-    /// what the placement is worth on this CPU, `make bench-placement`) [default: auto]
-    #[arg(long, value_name = "WHERE")]
-    placement: Option<String>,
-}
 
 /// Replaced by `--isa portable`; refused rather than ignored, so that a script that still sets it
 /// does not silently measure other code than it asks for.
@@ -66,20 +31,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version: print as clap formats them, exit 0.
-            let _ = e.print();
+    let args = match cli::parse(std::env::args_os().skip(1))? {
+        Parsed::Run(args) => args,
+        Parsed::Print(text) => {
+            print!("{text}");
             return Ok(());
-        }
-        Err(e) => {
-            // clap's message, without its usage and help lines, on one line: "the following
-            // required arguments were not provided: --data <FILE>".
-            let rendered = e.render().to_string();
-            let message = rendered.split("\n\n").next().unwrap_or("bad arguments");
-            let words: Vec<&str> = message.split_whitespace().collect();
-            return Err(words.join(" ").trim_start_matches("error: ").to_string());
         }
     };
     let epochs = parse_count("--epochs", &args.epochs)?;
@@ -87,7 +43,7 @@ fn run() -> Result<(), String> {
     if std::env::var_os(RETIRED_FORCE_PORTABLE_ENV).is_some() {
         return Err(format!("{RETIRED_FORCE_PORTABLE_ENV} is no longer read: use --isa portable"));
     }
-    let kernel = parse_kernel(&args.kernel, args.isa.as_deref(), args.threads.as_deref())?;
+    let kernel = parse_kernel(args.kernel.as_deref().unwrap_or("scalar"), args.isa.as_deref(), args.threads.as_deref())?;
     let fits = args.fits.as_deref().map(|text| parse_count("--fits", text)).transpose()?;
     if let Some(text) = args.placement.as_deref() {
         place_data(text)?;
