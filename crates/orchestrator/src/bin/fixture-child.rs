@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::{Command, ExitCode};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   alloc MB HOLD_MS       allocate and touch MB mebibytes, hold them HOLD_MS, exit 0
@@ -29,7 +29,8 @@ const USAGE: &str = "usage: fixture-child COMMAND [ARGS]
   spawn-wait COMMAND...  run a copy of itself with COMMAND..., wait, exit with its code
   raise SIGNAL           send itself SIGNAL (a number), then print \"survived\" and exit 0
   kill-parent SECONDS    start a grandchild that sleeps SECONDS, print its pid, SIGKILL this
-                         process's parent (the launcher), then sleep SECONDS
+                         process's parent (the launcher) once it waits for this one, then sleep
+                         SECONDS
   json                   print a valid result line of the implementation protocol
   result N EPOCHS LR [--fits K] [--device NAME]
                          print a valid result line for that point (the orchestrator fills {n} …);
@@ -83,10 +84,7 @@ fn run(args: &[String]) -> Result<u8, String> {
             let child = Command::new(own_path()?).args(["sleep", seconds]).spawn().map_err(|e| format!("cannot start grandchild: {e}"))?;
             println!("{}", child.id());
             std::io::stdout().flush().map_err(|e| e.to_string())?;
-            // Killed during the run, not before the launcher has reported the start: killed at
-            // once, it sometimes had not (once in 7 runs of tests/runner.rs, 2-vCPU machine), and the run was then
-            // one that never started.
-            std::thread::sleep(Duration::from_millis(100));
+            until_the_parent_waits();
             // SAFETY: kill and getppid have no memory-safety preconditions.
             unsafe { libc::kill(libc::getppid(), libc::SIGKILL) };
             std::thread::sleep(seconds_arg(seconds)?);
@@ -196,6 +194,23 @@ fn alloc(mebibytes: usize, hold: Duration) {
     std::hint::black_box(&block);
     std::thread::sleep(hold);
     std::hint::black_box(&block);
+}
+
+/// Returns once this process's parent is blocked in wait4 (its wchan `do_wait`), which the
+/// launcher enters only after reporting the start, or after 2 s where the wchan says nothing.
+/// `kill-parent` must kill the launcher during the run: killed at once, it sometimes had not yet
+/// reported the start (once in 7 runs of tests/runner.rs, 2-vCPU machine), and the run was then
+/// one that never started.
+fn until_the_parent_waits() {
+    // SAFETY: getppid has no preconditions.
+    let wchan = format!("/proc/{}/wchan", unsafe { libc::getppid() });
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if std::fs::read_to_string(&wchan).is_ok_and(|w| w.trim() == "do_wait") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// As `alloc`, in a buffer placed as `linreg` places its data (on whole huge pages where Linux
