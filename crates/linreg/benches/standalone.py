@@ -95,11 +95,17 @@ def write_npy(path, n, seed):
         y.tofile(f)
 
 
+def parts(variant):
+    """`NAME[+PLACEMENT][@EPOCHS]` → (NAME, PLACEMENT or "", EPOCHS or "")."""
+    named, _, epochs = variant.partition("@")
+    name, _, placement = named.partition("+")
+    return name, placement, epochs
+
+
 def command(variant, data, epochs, fits=1):
     """The run's command line; with `fits` > 1 (not for the references, which fit once), the same
     epochs in `fits` fits of epochs/fits each (linreg --fits: each fit timed on its own)."""
-    variant, _, fixed_epochs = variant.partition("@")
-    variant, _, placement = variant.partition("+")
+    variant, placement, fixed_epochs = parts(variant)
     epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
         return [str(MEASURED / "examples" / "reference_kernel"), *REFERENCE_FLAGS[variant], str(data), str(epochs), "1e-4"]
@@ -168,8 +174,8 @@ def print_fastest_fits(sizes, variants, fit_percent, fits):
 def check_variant(variant):
     """Exits with one line where `variant` is not NAME[+heap][@EPOCHS] of a known NAME (the
     references take no placement: they are not linreg)."""
-    name, _, epochs = variant.partition("@")
-    name, plus, placement = name.partition("+")
+    name, placement, epochs = parts(variant)
+    plus = "+" in variant
     problem = None
     if name not in VARIANTS:
         problem = f"unknown variant '{name}' (known: {', '.join(VARIANTS)})"
@@ -185,8 +191,8 @@ def check_variant(variant):
 
 def without_placement(variant):
     """`simd+heap@20` → `simd@20`: the same run with the data where linreg places it."""
-    name, at, epochs = variant.partition("@")
-    return name.partition("+")[0] + at + epochs
+    name, _, epochs = parts(variant)
+    return name + (f"@{epochs}" if epochs else "")
 
 
 def print_placement(sizes, variants, ns, fastest):

@@ -235,8 +235,9 @@ static WHOLE_PAGES: OnceLock<Option<WholePages>> = OnceLock::new();
 
 /// Puts every buffer this process makes on the heap, on the pages the allocator and the kernel hand
 /// it (4 KiB ones where transparent huge pages are `madvise`; under `always` the kernel gives a
-/// large allocation huge pages where it is aligned to them), as before the placement existed: for measuring, on the CPU at hand, what the
-/// placement is worth (`linreg --placement heap`, `make bench-placement`). Called before the
+/// large allocation huge pages where it is aligned to them), as before the placement existed: for
+/// measuring, on the CPU at hand, what the placement is worth (`linreg --placement heap`,
+/// `make bench-placement`). Called before the
 /// first buffer that could go on whole pages; false when too late (the machine's choice already
 /// made and not the heap), so the caller cannot measure one layout believing it is the other.
 pub fn keep_on_heap() -> bool {

@@ -68,6 +68,7 @@ pub use command::{ChildCommand, RunLimits};
 pub use huge_pages::AnonMemory;
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
+pub(crate) use procfs::smaps_field_bytes;
 pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
 pub(crate) use sys::check_cpus;
 

@@ -304,13 +304,13 @@ fn read_at_start<'a>(file: &File, buffer: &'a mut Vec<u8>) -> io::Result<&'a [u8
     }
 }
 
-/// The `index`th (from 0) whitespace-separated word of a /proc line, as a number.
-/// A `Field:  N kB` line of smaps or smaps_rollup, in bytes; `field` with its colon.
+/// The first `Field:  N kB` line of smaps or smaps_rollup text, in bytes; `field` with its colon.
 pub(crate) fn smaps_field_bytes(text: &str, field: &str) -> Option<u64> {
     let rest = text.lines().find_map(|line| line.strip_prefix(field))?;
     rest.trim().strip_suffix("kB")?.trim().parse::<u64>().ok().map(|kib| kib.saturating_mul(1024))
 }
 
+/// The `index`th (from 0) whitespace-separated word of a /proc line, as a number.
 fn field(text: &[u8], index: usize) -> Option<u64> {
     let mut words = text.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
     parse_number(words.nth(index)?)

@@ -7,6 +7,8 @@
 
 use linreg::placement::Buffer;
 
+use crate::measure::smaps_field_bytes;
+
 /// The share of `buffer` that Linux backs with huge pages now (pages not yet written count as
 /// not backed), by /proc/self/smaps; None for a buffer on the heap or where smaps cannot be read.
 pub(crate) fn share(buffer: &Buffer) -> Option<f64> {
@@ -28,10 +30,8 @@ fn anon_huge_bytes(smaps: &str, address: usize) -> Option<u64> {
                 continue;
             }
         }
-        if inside {
-            if let Some(kib) = line.strip_prefix("AnonHugePages:") {
-                return kib.trim().strip_suffix("kB")?.trim().parse::<u64>().ok().map(|k| k * 1024);
-            }
+        if inside && line.starts_with("AnonHugePages:") {
+            return smaps_field_bytes(line, "AnonHugePages:");
         }
     }
     None
