@@ -167,14 +167,23 @@ def time_v_peak(work, k):
     return med(int(open(p).read().split()[-1]) * 1024 for p in paths) if paths else None
 
 
+def peak_pairs(figures, work):
+    """(command, the orchestrator's median peak, /usr/bin/time -v's) where both measured it."""
+    pairs = []
+    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"]):
+        t = time_v_peak(work, k)
+        if t:
+            pairs.append((k, med(figures["or_peak"][k]), t))
+    return pairs
+
+
 def print_rest(figures, work, rounds):
     print("\nCPU user+system (mean per run), orchestrator / hyperfine")
     for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
         h, o = med(figures["hf_cpu"][k]), med(figures["or_cpu"][k])
         print(f"{k:10} {h*1e3:8.3f} ms {o*1e3:8.3f} ms {o/h:7.3f}")
     print("\npeak RSS, median: orchestrator against /usr/bin/time -v (20 runs)")
-    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and time_v_peak(work, k)):
-        t, o = time_v_peak(work, k), med(figures["or_peak"][k])
+    for k, o, t in peak_pairs(figures, work):
         print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")
     if "bin-true" in figures["or_peak"]:
         print(f"{'bin-true':10} {med(figures['or_peak']['bin-true'])/2**20:8.3f} MiB (no dataset in the parent)")
@@ -213,8 +222,7 @@ def print_verdict(figures, work):
     if figures["or_peak"].get("linreg"):
         peak = med(figures["or_peak"]["linreg"])
         print(f"  linreg's peak on the seed data <= {SEED_PEAK_TARGET / 2**20:.1f} MiB: {peak / 2**20:.3f} MiB: {'met' if peak <= SEED_PEAK_TARGET else 'NOT met'}")
-    for k in (k for k in ("linreg", "numpy") if k in figures["or_peak"] and time_v_peak(work, k)):
-        t, o = time_v_peak(work, k), med(figures["or_peak"][k])
+    for k, o, t in peak_pairs(figures, work):
         print(f"  peak exact against /usr/bin/time -v, {k}: {o / t:.4f}: {'met' if abs(o / t - 1) <= PEAK_EXACT else 'NOT met'}")
     if glob.glob(f"{work}/big/raw.csv"):
         exact = [x["peak_rss_exact"] for x in orch_rows(f"{work}/big", "bin-true")]
