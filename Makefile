@@ -194,13 +194,14 @@ bench-engine: build
 
 # The Rust kernels against the limit a report sets beside each point, outside a report, on the CPU
 # at hand (crates/linreg/benches/standalone.py; a benchmark: it prints the CPU, ns a point an epoch,
-# % of the limit probed before each repetition, what each run used and, last, whether each Rust
-# variant met the target of 90% at every n from 10^4, and where not; it asserts nothing). `mem`
-# adds a working set of twice the last-level cache where 10^7 points do not reach beyond it (4·10^7
-# on a 300 MiB L3). 3–8 minutes with nothing else running, by how busy the host is (3 min 10 s with
-# `mem`, builds included, on the 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s,
-# into target/standalone-bench); KERNEL_ARGS replaces its sizes, variants or repetitions.
-KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11
+# % of the limit probed before each repetition, what each run used, whether each Rust variant met
+# the target of 90% at every n from 10^4, and where not, and, last, the kernels' loop timed against
+# the probe's in one process (`--kernel-loop`: a gap in the loop or around it); it asserts nothing.
+# `mem` adds a working set of twice the last-level cache where 10^7 points do not reach beyond it
+# (4·10^7 on a 300 MiB L3). 3–8 minutes with nothing else running, by how busy the host is (3 min 40 s
+# with `mem`, builds included, on the 300 MiB Emerald Rapids host; `mem`'s data is written once,
+# ~45 s, into target/standalone-bench); KERNEL_ARGS replaces its sizes, variants or repetitions.
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)

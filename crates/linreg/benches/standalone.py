@@ -33,6 +33,9 @@ With the orchestrator built (`make build`), each repetition at each size starts 
 of the epoch's own working set and the compute ceiling — and every run is then put against that
 limit for the threads it used, as the report's "% of limit" is (the limit's best samples against
 the run's time, the limit counting the fit's final MSE as one more pass): the check of "at least 90% of the limit at every n" anyone can run on their CPU.
+`--kernel-loop` adds, with each limit, the kernels' own loop timed against the probe's in the
+probe's process (same buffer, threads and meetings, samples alternating): where a run reads below
+its limit, whether its loop loses or what a fit does around it.
 
 `--fits K` runs each linreg variant's epochs as K fits (linreg --fits) and also sets the fastest
 warm fit against the same limit: best stretch against best sample, for a host whose speed changes
@@ -124,9 +127,11 @@ def rotated(runs, by):
     return out
 
 
-def measure_limits(n):
-    """{threads: limit line} from `orchestrator limit n`, measured now (nothing else of ours running)."""
-    out = subprocess.run([str(ORCHESTRATOR), "limit", str(n)], capture_output=True, text=True, check=True)
+def measure_limits(n, kernel_loop=False):
+    """{threads: limit line} from `orchestrator limit n`, measured now (nothing else of ours running);
+    with `kernel_loop`, each line also holds the kernels' loop timed against the probe's."""
+    flags = ["--kernel-loop"] if kernel_loop else []
+    out = subprocess.run([str(ORCHESTRATOR), "limit", *flags, str(n)], capture_output=True, text=True, check=True)
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     return {line["threads"]: line for line in lines}
 
@@ -157,6 +162,28 @@ def print_limits(sizes, variants, limits, percent):
             values = percent.get((n, v))
             if values:
                 print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}")
+
+
+def print_kernel_loops(sizes, limits):
+    """The kernels' own loop against the probe's, timed in one process on the probe's buffer,
+    chunks and meetings (`orchestrator limit --kernel-loop`): where a run reads below its limit and
+    its loop does not, the loss is around the loop (the fit's exchange, step, blocks, process)."""
+    print("\nthe kernels' loop / the probe's loop, in one process (same buffer, threads and meetings; time over"
+          " time, median of 7 alternating pairs a repetition), median [min-max] over repetitions:")
+    for n in sizes:
+        by_threads = {}
+        for probe in limits.get(n, []):
+            for threads, line in probe.items():
+                if line.get("kernel_loop"):
+                    by_threads.setdefault(threads, []).append(line["kernel_loop"])
+        parts = []
+        for threads, loops in sorted(by_threads.items()):
+            ratio = spread([c["kernel_over_probe_median"] for c in loops], lambda v: f"{v:.3f}")
+            kernel = statistics.median(c["kernel_loop_ns_median"] for c in loops)
+            probe = statistics.median(c["probe_loop_ns_median"] for c in loops)
+            parts.append(f"{threads} thr. {ratio} ({kernel:.4f} against {probe:.4f} ns)")
+        if parts:
+            print(f"  n = {n}: " + "; ".join(parts))
 
 
 def print_fastest_fits(sizes, variants, fit_percent, fits):
@@ -369,6 +396,8 @@ def main():
     parser.add_argument("--no-limits", action="store_true", help="skip `orchestrator limit` before each repetition")
     parser.add_argument("--fits", type=int, default=1,
                         help="run each linreg variant's epochs as this many fits and also set its fastest warm fit against the limit")
+    parser.add_argument("--kernel-loop", action="store_true",
+                        help="with each limit, time the kernels' own loop against the probe's in one process (orchestrator limit --kernel-loop)")
     args = parser.parse_args()
     sizes = parse_sizes(args.sizes)
     variants = args.variants.split(",")
@@ -399,7 +428,7 @@ def main():
         probed = None
         for n, v in rotated(runs, rep):
             if with_limits and n >= LIMIT_MIN_N and probed != n:
-                limits.setdefault(n, []).append(measure_limits(n))
+                limits.setdefault(n, []).append(measure_limits(n, args.kernel_loop))
                 probed = n
             out = subprocess.run(command(v, datasets[n], epochs[n], args.fits), capture_output=True, text=True, check=True)
             line = json.loads(out.stdout)
@@ -443,6 +472,8 @@ def main():
     if with_limits:
         print_limits(sizes, variants, limits, percent)
         print_verdict(sizes, variants, percent)
+        if args.kernel_loop:
+            print_kernel_loops(sizes, limits)
         if fit_percent:
             print_fastest_fits(sizes, variants, fit_percent, args.fits)
 

@@ -64,12 +64,35 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
         // the limit may be faster than this thread count's own probe, never slower.
         assert!(limit >= compute && limit <= best.max(compute), "{line}");
         assert_eq!(line["bound"], if limit == compute { "compute" } else { "bandwidth" }, "{line}");
+        assert!(line.get("kernel_loop").is_none(), "only asked for: {line}");
     }
 
     let too_few = Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", "10"]).output().expect("the orchestrator runs");
     assert_eq!(too_few.status.code(), Some(2));
     let message = String::from_utf8_lossy(&too_few.stderr);
     assert!(message.contains("10 points: too few"), "{message}");
+}
+
+/// `orchestrator limit --kernel-loop N`: each line also holds the kernels' loop timed against the
+/// probe's on its threads, in pairs, with the ratio inside its own range. A debug build's figures:
+/// only their relations are checked.
+#[test]
+fn the_limit_command_times_the_kernels_loop_against_the_probes_when_asked() {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", "--kernel-loop", "8192"]).output().expect("the orchestrator runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let loops = &line["kernel_loop"];
+        let number = |key: &str| loops[key].as_f64().unwrap_or_else(|| panic!("{key} in {line}"));
+        assert_eq!(loops["threads"], line["threads"], "{line}");
+        assert_eq!(loops["pairs"].as_u64(), Some(7), "{line}");
+        assert!(number("probe_loop_ns_median") > 0.0 && number("kernel_loop_ns_median") > 0.0, "{line}");
+        let (low, median, high) = (number("kernel_over_probe_min"), number("kernel_over_probe_median"), number("kernel_over_probe_max"));
+        assert!(0.0 < low && low <= median && median <= high && high.is_finite(), "{line}");
+    }
 }
 
 /// A run that probes its points measures each one right before its first run and again after its

@@ -62,6 +62,11 @@ pub(super) enum Command {
         /// Point counts, e.g. 10000 1000000
         #[arg(required = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         points: Vec<u64>,
+        /// Also time the kernels' own loop against the probe's, in this process, on the same
+        /// buffer and threads (samples alternating), and add the two and their ratio to each line:
+        /// whether a fit below its limit loses in its loop or around it
+        #[arg(long)]
+        kernel_loop: bool,
     },
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {

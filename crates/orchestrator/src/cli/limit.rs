@@ -2,12 +2,15 @@
 //! benchmark outside the orchestrator (crates/linreg/benches/standalone.py) can put its kernels
 //! against the same figure the report uses: the compute ceiling once, then for each N the read
 //! bandwidth of its own working set (the probe a run makes right before a point), combined as
-//! the report combines them. One JSON object a line on stdout, for one thread and for all.
+//! the report combines them. One JSON object a line on stdout, for one thread and for all; with
+//! `--kernel-loop`, each line also holds the kernels' own loop timed against the probe's in this
+//! process ([`probes::kernel_loop`]).
 
 use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::environment::probes::kernel_loop::{self, LoopComparison};
 use crate::environment::probes::{self, MachineLimits};
 use crate::measure::CancelToken;
 
@@ -26,9 +29,12 @@ struct LimitLine {
     bandwidth_ns_median: f64,
     bandwidth_ns_worst: f64,
     compute_ns: Option<f64>,
+    /// With `--kernel-loop`: the kernels' loop against the probe's on these threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kernel_loop: Option<LoopComparison>,
 }
 
-pub(super) fn limit(points: &[u64]) -> anyhow::Result<ExitCode> {
+pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<ExitCode> {
     let cancel = CancelToken::new();
     let compute = match probes::compute::measure_ceiling(probes::compute::DEFAULT_SAMPLES) {
         Ok(ceiling) => Some(ceiling),
@@ -42,6 +48,12 @@ pub(super) fn limit(points: &[u64]) -> anyhow::Result<ExitCode> {
         let bandwidth = probes::measure_at_point(size, &cancel)
             .map_err(|e| anyhow::anyhow!("the bandwidth at {n} points could not be measured: {e}"))?
             .ok_or_else(|| anyhow::anyhow!("{n} points: too few to time a pass over (the probe needs at least a few blocks a thread)"))?;
+        let loops = if with_kernel_loop {
+            kernel_loop::compare_at_point(size, kernel_loop::DEFAULT_PAIRS, &cancel)
+                .map_err(|e| anyhow::anyhow!("the kernels' loop at {n} points could not be timed: {e}"))?
+        } else {
+            Vec::new()
+        };
         let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
         let mut thread_counts = vec![(1, &bandwidth.single_thread)];
         if let Some(all) = &bandwidth.all_threads {
@@ -60,6 +72,7 @@ pub(super) fn limit(points: &[u64]) -> anyhow::Result<ExitCode> {
                 bandwidth_ns_worst: probes::ns_per_point(spread.worst),
                 // The ceiling the limit used: never slower on all threads than on one.
                 compute_ns: limits.compute_ns(threads),
+                kernel_loop: loops.iter().find(|c| c.threads == threads).cloned(),
             };
             outln!("{}", serde_json::to_string(&line)?);
         }

@@ -204,31 +204,76 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
 /// 0.662 ns in another, the same day. None for a working set too small to time (below
 /// [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
 pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Option<PointBandwidth>, ProbeError> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let points = points / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS;
-    if points < CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
-        return Ok(None);
-    }
-    let isa = Isa::widest();
-    let buffer = touched(2 * points, threads)?;
-    let (x, y) = buffer.values().split_at(points);
-    let size = (points * BYTES_PER_POINT) as u64;
-    let first_guess = calibrate(isa, x, y);
+    let Some(point) = PointBuffer::new(points)? else { return Ok(None) };
+    let (x, y) = point.columns();
     let at = |t: usize| -> Result<Option<BandwidthAtSize>, ProbeError> {
         super::stop_if_cancelled(cancel)?;
-        if points < t * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
-            return Ok(None);
-        }
-        let passes = passes_for(size, first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS);
+        let Some(passes) = point.passes(t) else { return Ok(None) };
         if t > 1 {
-            measure_meeting_every_pass(isa, x, y, t, passes, DEFAULT_SAMPLES).map(Some)
+            measure_meeting_every_pass(point.isa, x, y, t, passes, DEFAULT_SAMPLES).map(Some)
         } else {
-            measure_size(isa, x, y, t, passes, DEFAULT_SAMPLES).map(Some)
+            measure_size(point.isa, x, y, t, passes, DEFAULT_SAMPLES).map(Some)
         }
     };
     let Some(single_thread) = at(1)? else { return Ok(None) };
-    let all_threads = if threads > 1 { at(threads)? } else { None };
-    Ok(Some(PointBandwidth { threads, single_thread, all_threads, huge_page_share: super::huge_pages::share(&buffer) }))
+    let all_threads = if point.threads > 1 { at(point.threads)? } else { None };
+    Ok(Some(PointBandwidth {
+        threads: point.threads,
+        single_thread,
+        all_threads,
+        huge_page_share: super::huge_pages::share(&point.buffer),
+    }))
+}
+
+/// A point's working set as the probes read it: n rounded down to whole blocks of
+/// [`CHUNK_ALIGN_POINTS`], x then y in one buffer placed as `linreg` places a dataset, every page
+/// written ([`touched`]), and a first estimate of its bandwidth on one thread.
+pub(super) struct PointBuffer {
+    pub threads: usize,
+    pub isa: Isa,
+    buffer: Buffer,
+    points: usize,
+    first_guess: f64,
+}
+
+impl PointBuffer {
+    /// None for a working set too small to time (below [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
+    pub(super) fn new(points: usize) -> Result<Option<PointBuffer>, ProbeError> {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let points = points / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS;
+        if points < CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
+            return Ok(None);
+        }
+        let isa = Isa::widest();
+        let buffer = touched(2 * points, threads)?;
+        let (x, y) = buffer.values().split_at(points);
+        let first_guess = calibrate(isa, x, y);
+        Ok(Some(PointBuffer { threads, isa, buffer, points, first_guess }))
+    }
+
+    /// x and y.
+    pub(super) fn columns(&self) -> (&[f64], &[f64]) {
+        self.buffer.values().split_at(self.points)
+    }
+
+    /// Passes a sample of `t` threads makes (about [`DEFAULT_TARGET_SAMPLE_SECONDS`]); None where
+    /// the working set is too small to share out among them.
+    pub(super) fn passes(&self, t: usize) -> Option<u64> {
+        let size = (self.points * BYTES_PER_POINT) as u64;
+        (self.points >= t * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD)
+            .then(|| passes_for(size, self.first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS))
+    }
+
+    /// Thread `i` of `t`'s share of x and y: the chunks every probe of the point gives it.
+    pub(super) fn chunk(&self, i: usize, t: usize) -> (&[f64], &[f64]) {
+        let (x, y) = self.columns();
+        let bounds = chunk_bounds(x.len(), t);
+        (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]])
+    }
+
+    pub(super) fn points(&self) -> usize {
+        self.points
+    }
 }
 
 /// [`measure_at_point`]'s figures.
@@ -407,7 +452,7 @@ fn chunk_bounds(points: usize, threads: usize) -> Vec<usize> {
 /// each, each on its own execution port), so the loop is bound by the loads and never by
 /// arithmetic. The sums carry across passes and are reduced once at the end: over a working set
 /// that fits in L1, a reduction every pass would cost as much as the pass.
-fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
+pub(super) fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
     debug_assert_eq!(x.len(), y.len());
     match isa {
         Isa::Portable => portable_read_sum(x, y, passes),

@@ -10,6 +10,7 @@ pub(crate) mod cpuid;
 mod harness;
 pub(crate) mod huge_pages;
 pub(crate) mod isa;
+pub(crate) mod kernel_loop;
 pub(crate) mod limits;
 pub mod sampler_cost;
 
