@@ -34,8 +34,9 @@ of the epoch's own working set and the compute ceiling — and every run is then
 limit for the threads it used, as the report's "% of limit" is (the limit's best samples against
 the run's time, the limit counting the fit's final MSE as one more pass): the check of "at least 90% of the limit at every n" anyone can run on their CPU.
 `--kernel-loop` adds, with each limit, the kernels' own loop timed against the probe's in the
-probe's process (same buffer, threads and meetings, samples alternating): where a run reads below
-its limit, whether its loop loses or what a fit does around it.
+probe's process (on the buffer it has just read, same chunks, threads meeting after every pass,
+samples alternating): where a run reads below its limit, whether its loop loses or what a fit
+does around it.
 
 `--fits K` runs each linreg variant's epochs as K fits (linreg --fits) and also sets the fastest
 warm fit against the same limit: best stretch against best sample, for a host whose speed changes
@@ -131,7 +132,10 @@ def measure_limits(n, kernel_loop=False):
     """{threads: limit line} from `orchestrator limit n`, measured now (nothing else of ours running);
     with `kernel_loop`, each line also holds the kernels' loop timed against the probe's."""
     flags = ["--kernel-loop"] if kernel_loop else []
-    out = subprocess.run([str(ORCHESTRATOR), "limit", *flags, str(n)], capture_output=True, text=True, check=True)
+    out = subprocess.run([str(ORCHESTRATOR), "limit", *flags, str(n)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"standalone.py: `orchestrator limit{''.join(' ' + f for f in flags)} {n}` failed: {out.stderr.strip()}"
+                 " (an orchestrator built before the flag? `make build`)")
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     return {line["threads"]: line for line in lines}
 
@@ -165,11 +169,10 @@ def print_limits(sizes, variants, limits, percent):
 
 
 def print_kernel_loops(sizes, limits):
-    """The kernels' own loop against the probe's, timed in one process on the probe's buffer,
+    """The kernels' own loop against the probe's, timed in the probe's process on its buffer,
     chunks and meetings (`orchestrator limit --kernel-loop`): where a run reads below its limit and
     its loop does not, the loss is around the loop (the fit's exchange, step, blocks, process)."""
-    print("\nthe kernels' loop / the probe's loop, in one process (same buffer, threads and meetings; time over"
-          " time, median of 7 alternating pairs a repetition), median [min-max] over repetitions:")
+    rows = []
     for n in sizes:
         by_threads = {}
         for probe in limits.get(n, []):
@@ -181,9 +184,14 @@ def print_kernel_loops(sizes, limits):
             ratio = spread([c["kernel_over_probe_median"] for c in loops], lambda v: f"{v:.3f}")
             kernel = statistics.median(c["kernel_loop_ns_median"] for c in loops)
             probe = statistics.median(c["probe_loop_ns_median"] for c in loops)
-            parts.append(f"{threads} thr. {ratio} ({kernel:.4f} against {probe:.4f} ns)")
+            pairs = statistics.median(c["pairs"] for c in loops)
+            parts.append(f"{threads} thr. {ratio} ({kernel:.4f} against {probe:.4f} ns; {pairs:g} pairs, {loops[0]['instruction_set']})")
         if parts:
-            print(f"  n = {n}: " + "; ".join(parts))
+            rows.append(f"  n = {n}: " + "; ".join(parts))
+    if rows:
+        print("\nthe kernels' loop / the probe's loop, in the probe's process (same buffer, chunks and meetings; time over"
+              " time, the median of alternating pairs a repetition), median [min-max] over repetitions:")
+        print("\n".join(rows))
 
 
 def print_fastest_fits(sizes, variants, fit_percent, fits):
@@ -419,6 +427,8 @@ def main():
     with_limits = not args.no_limits and ORCHESTRATOR.is_file()
     if not args.no_limits and not with_limits:
         print(f"# no {ORCHESTRATOR} (`make build`): no limits, no % of limit", file=sys.stderr)
+    if args.kernel_loop and not with_limits:
+        print("# --kernel-loop is timed with each limit: without limits, no kernels' loop either", file=sys.stderr)
     limits, percent, ran_on, fit_percent, fastest = {}, {}, {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")

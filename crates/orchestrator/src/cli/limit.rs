@@ -10,8 +10,9 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::environment::probes::bandwidth::{self, PointBuffer};
 use crate::environment::probes::kernel_loop::{self, LoopComparison};
-use crate::environment::probes::{self, MachineLimits};
+use crate::environment::probes::{self, MachineLimits, ProbeError};
 use crate::measure::CancelToken;
 
 /// One line: the limit of an epoch over `points` points on `threads` threads, in ns a point.
@@ -45,15 +46,18 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
     };
     for &n in points {
         let size = usize::try_from(n).map_err(|_| anyhow::anyhow!("{n} points: too many for this machine's address space"))?;
-        let bandwidth = probes::measure_at_point(size, &cancel)
-            .map_err(|e| anyhow::anyhow!("the bandwidth at {n} points could not be measured: {e}"))?
-            .ok_or_else(|| anyhow::anyhow!("{n} points: too few to time a pass over (the probe needs at least a few blocks a thread)"))?;
+        let too_few = || anyhow::anyhow!("{n} points: too few to time a pass over (the probe needs at least a few blocks a thread)");
+        let unmeasured = |e: ProbeError| anyhow::anyhow!("the bandwidth at {n} points could not be measured: {e}");
+        let point = PointBuffer::new(size).map_err(unmeasured)?.ok_or_else(too_few)?;
+        let bandwidth = bandwidth::measure_on(&point, &cancel).map_err(unmeasured)?.ok_or_else(too_few)?;
+        // On the buffer the probe has just read: the same pages, chunks and passes.
         let loops = if with_kernel_loop {
-            kernel_loop::compare_at_point(size, kernel_loop::DEFAULT_PAIRS, &cancel)
+            kernel_loop::compare_on(&point, kernel_loop::DEFAULT_PAIRS, &cancel)
                 .map_err(|e| anyhow::anyhow!("the kernels' loop at {n} points could not be timed: {e}"))?
         } else {
             Vec::new()
         };
+        drop(point);
         let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
         let mut thread_counts = vec![(1, &bandwidth.single_thread)];
         if let Some(all) = &bandwidth.all_threads {

@@ -204,7 +204,15 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
 /// 0.662 ns in another, the same day. None for a working set too small to time (below
 /// [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
 pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Option<PointBandwidth>, ProbeError> {
-    let Some(point) = PointBuffer::new(points)? else { return Ok(None) };
+    match PointBuffer::new(points)? {
+        Some(point) => measure_on(&point, cancel),
+        None => Ok(None),
+    }
+}
+
+/// [`measure_at_point`] on a point's buffer made already, so that another measurement
+/// (`kernel_loop`) can read the very same one.
+pub(crate) fn measure_on(point: &PointBuffer, cancel: &CancelToken) -> Result<Option<PointBandwidth>, ProbeError> {
     let (x, y) = point.columns();
     let at = |t: usize| -> Result<Option<BandwidthAtSize>, ProbeError> {
         super::stop_if_cancelled(cancel)?;
@@ -228,9 +236,9 @@ pub(crate) fn measure_at_point(points: usize, cancel: &CancelToken) -> Result<Op
 /// A point's working set as the probes read it: n rounded down to whole blocks of
 /// [`CHUNK_ALIGN_POINTS`], x then y in one buffer placed as `linreg` places a dataset, every page
 /// written ([`touched`]), and a first estimate of its bandwidth on one thread.
-pub(super) struct PointBuffer {
-    pub threads: usize,
-    pub isa: Isa,
+pub(crate) struct PointBuffer {
+    threads: usize,
+    isa: Isa,
     buffer: Buffer,
     points: usize,
     first_guess: f64,
@@ -238,7 +246,7 @@ pub(super) struct PointBuffer {
 
 impl PointBuffer {
     /// None for a working set too small to time (below [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
-    pub(super) fn new(points: usize) -> Result<Option<PointBuffer>, ProbeError> {
+    pub(crate) fn new(points: usize) -> Result<Option<PointBuffer>, ProbeError> {
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         let points = points / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS;
         if points < CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
@@ -251,8 +259,23 @@ impl PointBuffer {
         Ok(Some(PointBuffer { threads, isa, buffer, points, first_guess }))
     }
 
+    /// Every thread this process may use: the probes' "all threads".
+    pub(super) fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The instruction set of the probe's loop.
+    pub(super) fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Points in each array (n rounded down to whole blocks).
+    pub(super) fn points(&self) -> usize {
+        self.points
+    }
+
     /// x and y.
-    pub(super) fn columns(&self) -> (&[f64], &[f64]) {
+    fn columns(&self) -> (&[f64], &[f64]) {
         self.buffer.values().split_at(self.points)
     }
 
@@ -264,16 +287,16 @@ impl PointBuffer {
             .then(|| passes_for(size, self.first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS))
     }
 
-    /// Thread `i` of `t`'s share of x and y: the chunks every probe of the point gives it.
-    pub(super) fn chunk(&self, i: usize, t: usize) -> (&[f64], &[f64]) {
+    /// Each of `t` threads' share of x and y, the chunks the probe gives them ([`chunk_bounds`]).
+    pub(super) fn chunks(&self, t: usize) -> Vec<(&[f64], &[f64])> {
         let (x, y) = self.columns();
-        let bounds = chunk_bounds(x.len(), t);
-        (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]])
+        chunks_of(x, y, t)
     }
+}
 
-    pub(super) fn points(&self) -> usize {
-        self.points
-    }
+/// x and y cut into `t` threads' chunks at [`chunk_bounds`].
+fn chunks_of<'a>(x: &'a [f64], y: &'a [f64], t: usize) -> Vec<(&'a [f64], &'a [f64])> {
+    chunk_bounds(x.len(), t).windows(2).map(|b| (&x[b[0]..b[1]], &y[b[0]..b[1]])).collect()
 }
 
 /// [`measure_at_point`]'s figures.
@@ -332,9 +355,9 @@ impl BandwidthAtSize {
 /// `samples` timed samples of `passes` passes over x and y (one working set), shared out among
 /// `t` threads in aligned chunks, as bytes a second.
 fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: usize) -> Result<BandwidthAtSize, ProbeError> {
-    let bounds = chunk_bounds(x.len(), t);
+    let chunks = chunks_of(x, y, t);
     let seconds = time_together(t, samples, |i| {
-        let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
+        let (xs, ys) = chunks[i];
         // black_box on the slices and the sum: the optimiser may not skip the loads.
         black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
     })?;
@@ -362,11 +385,8 @@ fn measure_meeting_every_pass(
     passes: u64,
     samples: usize,
 ) -> Result<BandwidthAtSize, ProbeError> {
-    let bounds = chunk_bounds(x.len(), t);
-    let seconds = time_meeting_every_pass(t, samples, passes, |i| {
-        let (xs, ys) = (&x[bounds[i]..bounds[i + 1]], &y[bounds[i]..bounds[i + 1]]);
-        read_sum(isa, black_box(xs), black_box(ys), 1)
-    })?;
+    let chunks = chunks_of(x, y, t);
+    let seconds = time_meeting_every_pass(t, samples, passes, |i| one_pass(isa, chunks[i]))?;
     Ok(at_size(x.len(), passes, &seconds, true))
 }
 
@@ -447,12 +467,18 @@ fn chunk_bounds(points: usize, threads: usize) -> Vec<usize> {
     (0..threads).map(|i| per_thread * i / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS).chain([points]).collect()
 }
 
+/// One pass of the probe's loop over a thread's chunk, as the threads meeting after every pass
+/// make it (the optimiser may not skip the loads).
+pub(super) fn one_pass(isa: Isa, (x, y): (&[f64], &[f64])) -> f64 {
+    read_sum(isa, black_box(x), black_box(y), 1)
+}
+
 /// Σ (x_i·c + y_i) over `passes` passes: every element of both arrays read once a pass, with half
 /// the arithmetic of the gradient kernel (one fused multiply-add and one add a point against two of
 /// each, each on its own execution port), so the loop is bound by the loads and never by
 /// arithmetic. The sums carry across passes and are reduced once at the end: over a working set
 /// that fits in L1, a reduction every pass would cost as much as the pass.
-pub(super) fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
+fn read_sum(isa: Isa, x: &[f64], y: &[f64], passes: u64) -> f64 {
     debug_assert_eq!(x.len(), y.len());
     match isa {
         Isa::Portable => portable_read_sum(x, y, passes),
@@ -643,7 +669,9 @@ mod tests {
     fn a_points_limit_on_every_thread_meets_every_pass_and_on_one_does_not() {
         let point = measure_at_point(8192, &CancelToken::new()).expect("a small probe runs").expect("8 192 points are timed");
         assert!(!point.single_thread.meets_every_pass);
-        assert_eq!(point.all_threads.as_ref().map(|a| a.meets_every_pass), (point.threads > 1).then_some(true));
+        // Shared out only among threads that get a few blocks each: on more than 32 CPUs, none.
+        let shared = point.threads > 1 && 8192 >= point.threads * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD;
+        assert_eq!(point.all_threads.as_ref().map(|a| a.meets_every_pass), shared.then_some(true));
         let x = vec![1.0; 1024];
         let three = measure_meeting_every_pass(Isa::Portable, &x, &x, 3, 4, 2).expect("three threads start");
         assert_eq!((three.meets_every_pass, three.passes_per_sample, three.samples, three.working_set_bytes), (true, 4, 2, 1024 * 16));

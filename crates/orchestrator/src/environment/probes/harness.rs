@@ -97,6 +97,26 @@ where
     })
 }
 
+/// `pairs` pairs of one run of `a` and one of `b`, their order turned every pair (A B, B A, A B …):
+/// a trend over the measurement favours neither. The first error stops it.
+pub(super) fn alternating_pairs<T, E>(
+    pairs: usize,
+    mut a: impl FnMut() -> Result<T, E>,
+    mut b: impl FnMut() -> Result<T, E>,
+) -> Result<Vec<(T, T)>, E> {
+    (0..pairs)
+        .map(|pair| {
+            if pair % 2 == 0 {
+                let first = a()?;
+                Ok((first, b()?))
+            } else {
+                let second = b()?;
+                Ok((a()?, second))
+            }
+        })
+        .collect()
+}
+
 /// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
 /// here), and the last thread to wake would start its part of every sample that much late, which a
 /// sample's window counts. The probe's threads are busy between samples anyway. After
@@ -231,6 +251,32 @@ mod tests {
         assert_eq!(seconds.len(), samples);
         // A warm-up call and `samples` timed ones, `passes` passes each.
         assert!(done.iter().all(|d| d.load(Ordering::SeqCst) == (samples + 1) * passes as usize));
+    }
+
+    #[test]
+    fn pairs_alternate_their_order_and_stop_at_the_first_error() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let run = |name: char| {
+            calls.borrow_mut().push(name);
+            Ok::<char, ()>(name)
+        };
+        let pairs = alternating_pairs(3, || run('a'), || run('b')).expect("no error");
+        assert_eq!(pairs, vec![('a', 'b'); 3], "each pair is (a, b), whatever ran first");
+        assert_eq!(calls.into_inner(), vec!['a', 'b', 'b', 'a', 'a', 'b']);
+        let mut runs = 0;
+        let failed = alternating_pairs(
+            4,
+            || {
+                runs += 1;
+                if runs == 3 {
+                    Err("third run")
+                } else {
+                    Ok(())
+                }
+            },
+            || Ok(()),
+        );
+        assert_eq!(failed, Err("third run"));
     }
 
     #[test]

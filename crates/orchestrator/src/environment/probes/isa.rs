@@ -36,6 +36,17 @@ impl Isa {
         [Isa::Portable, Isa::Avx2Fma, Isa::Avx512].into_iter().filter(|isa| *isa <= widest).collect()
     }
 
+    /// The kernels' instruction set of the same kind, to run their loop like for like. The CPU
+    /// has it: [`Isa::widest`] and the narrower ones were found through linreg's own detection.
+    pub(crate) fn for_kernels(self) -> linreg::Isa {
+        let same = match self {
+            Isa::Avx512 => linreg::Isa::avx512(),
+            Isa::Avx2Fma => linreg::Isa::avx2_fma(),
+            Isa::Portable => Some(linreg::Isa::PORTABLE),
+        };
+        same.unwrap_or(linreg::Isa::PORTABLE)
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Isa::Portable => "portable",

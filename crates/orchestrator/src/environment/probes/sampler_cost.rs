@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::harness::alternating_pairs;
 use super::ProbeError;
 use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
 use crate::stats;
@@ -110,22 +111,14 @@ pub fn measure_sampler_cost(
     let rounds = ((TARGET_CHILD_SECONDS / TARGET_ROUND_SECONDS) as u64).clamp(1, units);
     let argv = command_of(units, rounds);
 
-    let mut measured = Vec::with_capacity(pairs);
-    for pair in 0..pairs {
-        // A B, B A, A B …: a trend over the probe favours neither.
-        let (default, sparse) = if pair % 2 == 0 {
-            let default = run(&argv, default_interval)?;
-            (default, run(&argv, SPARSE_INTERVAL)?)
-        } else {
-            let sparse = run(&argv, SPARSE_INTERVAL)?;
-            (run(&argv, default_interval)?, sparse)
-        };
-        measured.push(SamplerPair {
+    let measured: Vec<SamplerPair> = alternating_pairs(pairs, || run(&argv, default_interval), || run(&argv, SPARSE_INTERVAL))?
+        .into_iter()
+        .map(|(default, sparse)| SamplerPair {
             default_seconds: default.seconds,
             sparse_seconds: sparse.seconds,
             default_sampler_cpu_seconds: default.sampler_cpu_seconds,
-        });
-    }
+        })
+        .collect();
     let ratios: Vec<f64> = measured.iter().map(SamplerPair::ratio).collect();
     Ok(SamplerCost {
         command: argv,
