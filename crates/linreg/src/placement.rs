@@ -21,7 +21,7 @@
 //! just past the L2 one thread loses a little: evenly filled, every set is over-full at once, where
 //! pages at random leave some sets under-full that keep their lines (up to 8% at 1.25–1.6 × the L2
 //! on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain 1.01–1.17× at
-//! 1.25 × and 1.5–1.8× at 2 ×).
+//! 1.25 × and 1.5–1.9× at 2 ×).
 //! `linreg --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
 
 use std::path::Path;
