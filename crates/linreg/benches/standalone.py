@@ -347,8 +347,9 @@ def beyond_the_cache(sizes):
 
 
 def parse_sizes(text):
-    """`1e4,1e5,l2*0.5,mem`: numbers of points, fractions of the L2; `mem` adds one working set
-    beyond the last-level cache."""
+    """`1e4,1e5,l2*0.5,mem`: numbers of points, fractions of the L2, in ascending order whatever
+    the order given (where a fraction of the L2 falls depends on the CPU); `mem` adds one working
+    set beyond the last-level cache."""
     def size(token):
         try:
             n = of_the_l2(float(token[3:])) if token.startswith("l2*") else int(float(token))
@@ -357,7 +358,7 @@ def parse_sizes(text):
         if n < 1:
             sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points ≥ 1, l2*FRACTION (> 0) or mem")
         return n
-    sizes = list(dict.fromkeys(size(s) for s in text.split(",") if s != "mem"))
+    sizes = sorted(set(size(s) for s in text.split(",") if s != "mem"))
     if "mem" in text.split(","):
         n = beyond_the_cache(sizes)
         if n is not None:
