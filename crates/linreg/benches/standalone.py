@@ -99,7 +99,7 @@ def write_npy(path, n, seed):
         y.tofile(f)
 
 
-def parts(variant):
+def split_variant(variant):
     """`NAME[+PLACEMENT][@EPOCHS]` → (NAME, PLACEMENT or "", EPOCHS or "")."""
     named, _, epochs = variant.partition("@")
     name, _, placement = named.partition("+")
@@ -109,7 +109,7 @@ def parts(variant):
 def command(variant, data, epochs, fits=1):
     """The run's command line; with `fits` > 1 (not for the references, which fit once), the same
     epochs in `fits` fits of epochs/fits each (linreg --fits: each fit timed on its own)."""
-    variant, placement, fixed_epochs = parts(variant)
+    variant, placement, fixed_epochs = split_variant(variant)
     epochs = int(fixed_epochs or epochs)
     if VARIANTS[variant] is None:
         return [str(MEASURED / "examples" / "reference_kernel"), *REFERENCE_FLAGS[variant], str(data), str(epochs), "1e-4"]
@@ -209,7 +209,7 @@ def print_fastest_fits(sizes, variants, fit_percent, fits):
 def check_variant(variant):
     """Exits with one line where `variant` is not NAME[+heap][@EPOCHS] of a known NAME (the
     references take no placement: they are not linreg)."""
-    name, placement, epochs = parts(variant)
+    name, placement, epochs = split_variant(variant)
     plus = "+" in variant
     problem = None
     if name not in VARIANTS:
@@ -226,7 +226,7 @@ def check_variant(variant):
 
 def without_placement(variant):
     """`simd+heap@20` → `simd@20`: the same run with the data where linreg places it."""
-    name, _, epochs = parts(variant)
+    name, _, epochs = split_variant(variant)
     return name + (f"@{epochs}" if epochs else "")
 
 

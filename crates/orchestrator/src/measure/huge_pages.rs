@@ -19,11 +19,9 @@
 //! an interpreter's imports outweigh the data. A run that ends less than [`SETTLED_FOR`] after
 //! loading its data is not looked at (the report names it).
 
-use std::fs::File;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
-use super::procfs::{smaps_field_bytes, TreeReading};
+use super::procfs::{smaps_field_bytes, smaps_rollup, TreeReading};
 
 /// Between two looks at a settled RSS, it must have grown by half the data or by this much: an
 /// interpreter's imports grow it in many small steps with pauses between (python-numpy at 10^5
@@ -109,12 +107,9 @@ impl HugePageLooks {
     }
 }
 
-/// /proc/PID/smaps_rollup's anonymous memory, None where it cannot be read (the process gone, a
-/// kernel without it, another user's process).
+/// /proc/PID/smaps_rollup's anonymous memory, None where it cannot be read ([`smaps_rollup`]).
 fn read_rollup(pid: libc::pid_t) -> Option<AnonMemory> {
-    let mut text = String::new();
-    File::open(format!("/proc/{pid}/smaps_rollup")).ok()?.read_to_string(&mut text).ok()?;
-    parse_rollup(&text)
+    parse_rollup(&smaps_rollup(pid)?)
 }
 
 /// `Anonymous:  N kB` and `AnonHugePages:  N kB` from smaps_rollup's text; None when either is

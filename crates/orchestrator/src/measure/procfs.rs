@@ -137,10 +137,7 @@ impl ProcessTree {
     /// memory limit. A member that cannot be read has just exited (its memory is gone); None
     /// when no member can be read (no smaps_rollup on this kernel).
     pub(crate) fn pss_bytes(&mut self) -> Option<u64> {
-        let pss = |pid: libc::pid_t| -> Option<u64> {
-            let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-            smaps_field_bytes(&text, "Pss:")
-        };
+        let pss = |pid: libc::pid_t| smaps_field_bytes(&smaps_rollup(pid)?, "Pss:");
         let read: Vec<u64> = self.live.iter().filter_map(|p| pss(p.pid)).collect();
         (!read.is_empty()).then(|| read.iter().fold(0u64, |total, bytes| total.saturating_add(*bytes)))
     }
@@ -302,6 +299,12 @@ fn read_at_start<'a>(file: &File, buffer: &'a mut Vec<u8>) -> io::Result<&'a [u8
         }
         buffer.resize(buffer.len() * 2, 0);
     }
+}
+
+/// /proc/PID/smaps_rollup's text, None where it cannot be read (the process gone, a kernel without
+/// it, another user's process).
+pub(crate) fn smaps_rollup(pid: libc::pid_t) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()
 }
 
 /// The first `Field:  N kB` line of smaps or smaps_rollup text, in bytes; `field` with its colon.
