@@ -36,6 +36,17 @@ pub fn l2_bytes(dir: &Path) -> Option<u64> {
     }
 }
 
+/// The L2's set span: its sets × its line, the bytes after which its set index comes round again
+/// (128 KiB for 2 MiB in 16 ways of 64-byte lines), from `index2`, where [`l2_bytes`] looks first.
+pub fn l2_set_span_bytes(dir: &Path) -> Option<u64> {
+    let index2 = dir.join("index2");
+    let number = |file: &str| small_file(&index2.join(file))?.parse::<u64>().ok().filter(|&v| v > 0);
+    if number("level")? != 2 {
+        return None;
+    }
+    number("number_of_sets")?.checked_mul(number("coherency_line_size")?)
+}
+
 /// One `index*` folder's cache.
 fn cache_in(path: &Path) -> Option<Cache> {
     Some(Cache {
@@ -114,5 +125,25 @@ mod tests {
         assert_eq!(l2_bytes(dir.path()), Some(2 << 20), "found by a scan where index2 is not the L2");
         assert_eq!(data_cache_bytes(&caches, 4), None);
         assert!(sysfs_caches(&dir.path().join("missing")).is_empty());
+    }
+
+    #[test]
+    fn the_l2_set_span_is_its_sets_times_its_line_when_index2_is_the_l2() {
+        let dir = tempfile::tempdir().unwrap();
+        let index2 = dir.path().join("index2");
+        std::fs::create_dir(&index2).unwrap();
+        let write = |name: &str, text: &str| std::fs::write(index2.join(name), format!("{text}\n")).unwrap();
+        for (name, text) in [("level", "2"), ("number_of_sets", "2048"), ("coherency_line_size", "64")] {
+            write(name, text);
+        }
+        assert_eq!(l2_set_span_bytes(dir.path()), Some(128 << 10), "2 MiB, 16 ways");
+        write("number_of_sets", "1024");
+        assert_eq!(l2_set_span_bytes(dir.path()), Some(64 << 10), "512 KiB, 8 ways (Zen 1-3)");
+        write("number_of_sets", "0");
+        assert_eq!(l2_set_span_bytes(dir.path()), None, "no sets: unknown");
+        write("number_of_sets", "1024");
+        write("level", "3");
+        assert_eq!(l2_set_span_bytes(dir.path()), None, "index2 is not the L2");
+        assert_eq!(l2_set_span_bytes(&dir.path().join("missing")), None);
     }
 }

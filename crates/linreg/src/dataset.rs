@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::placement::{Buffer, LINE_VALUES};
+use crate::placement::{second_column_start, Buffer};
 
 /// The points of one regression problem. Invariant: same non-zero length, every value finite.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,14 +193,17 @@ fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) 
 /// simd kernel's sums the same bits wherever the allocator put the buffer: its scalar head before
 /// the first line is empty, so the binary, a clone and python-rust's trainer agree bit for bit.
 /// Same memory as a [`Dataset`] (16 bytes a point and at most 14 values of padding), except where
-/// the buffer goes on whole huge pages ([`crate::placement`]: the L2's sets filled evenly at the
-/// price of up to a huge page more resident).
+/// the buffer goes on whole huge pages ([`crate::placement`]: the L2's sets filled evenly, y half
+/// the L2's set span from x, at the price of up to a huge page and a span more resident).
 #[derive(Debug)]
 pub struct Columns {
-    /// x, padding to a multiple of [`LINE_VALUES`], y: placed by [`Buffer`] (on a cache line, and
-    /// on whole huge pages from about a third of the L2 up).
+    /// x, padding to the next multiple of [`crate::placement::LINE_VALUES`] (on whole pages, to half the L2's set
+    /// span from x), y: placed by [`Buffer`] (on a cache line, and on whole huge pages from about
+    /// a third of the L2 up).
     buffer: Buffer,
     n: usize,
+    /// Where y starts in the buffer ([`second_column_start`]: asked once, when the buffer is made).
+    y_start: usize,
 }
 
 impl Columns {
@@ -237,11 +240,12 @@ impl Columns {
     }
 
     fn zeros(n: usize) -> Columns {
-        Columns { buffer: Buffer::zeroed(n.next_multiple_of(LINE_VALUES) + n), n }
+        let y_start = second_column_start(n);
+        Columns { buffer: Buffer::zeroed(y_start + n), n, y_start }
     }
 
     fn y_start(&self) -> usize {
-        self.n.next_multiple_of(LINE_VALUES)
+        self.y_start
     }
 
     fn both_mut(&mut self) -> (&mut [f64], &mut [f64]) {

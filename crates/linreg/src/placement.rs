@@ -23,6 +23,9 @@
 //! on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain 1.01–1.17× at
 //! 1.25 × and 1.5–1.9× at 2 ×).
 //! `linreg --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
+//!
+//! Two columns in one buffer on whole pages (a dataset's x and y) lie half the L2's set span apart,
+//! so that any thread's run of points fills the sets as evenly as can be ([`second_column_start`]).
 
 use std::path::Path;
 use std::ptr::NonNull;
@@ -30,7 +33,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::caches::{l2_bytes, small_file, CPU0_CACHES};
+use crate::caches::{l2_bytes, l2_set_span_bytes, small_file, CPU0_CACHES};
 
 /// f64 values in a 64-byte cache line.
 pub const LINE_VALUES: usize = 8;
@@ -202,6 +205,11 @@ impl std::fmt::Debug for Buffer {
 pub struct WholePages {
     pub page_bytes: usize,
     pub from_bytes: usize,
+    /// The L2's set span (its sets × its line: bytes after which the set index comes round
+    /// again), where sysfs says it and it fits in a page: the second of two columns starts half
+    /// of it after the first ([`second_column_start`]). None in runs made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_span_bytes: Option<usize>,
 }
 
 impl WholePages {
@@ -211,7 +219,14 @@ impl WholePages {
     /// little.
     pub fn new(page_bytes: usize, l2_bytes: Option<u64>) -> WholePages {
         let third = l2_bytes.and_then(|b| usize::try_from(b / 3).ok()).unwrap_or(usize::MAX);
-        WholePages { page_bytes, from_bytes: third.min(page_bytes).max(SMALLEST_CONSIDERED_BYTES) }
+        WholePages { page_bytes, from_bytes: third.min(page_bytes).max(SMALLEST_CONSIDERED_BYTES), set_span_bytes: None }
+    }
+
+    /// With the L2's set span, kept where it can be used: a power of two of whole cache lines,
+    /// within one page (a page is contiguous in physical memory, which indexes the sets).
+    pub fn with_set_span(self, span_bytes: Option<u64>) -> WholePages {
+        let usable = |&span: &usize| span.is_power_of_two() && span >= 2 * LINE_BYTES && span <= self.page_bytes;
+        WholePages { set_span_bytes: span_bytes.and_then(|b| usize::try_from(b).ok()).filter(usable), ..self }
     }
 
     pub fn for_bytes(&self, bytes: usize) -> bool {
@@ -259,8 +274,46 @@ pub fn whole_pages() -> Option<WholePages> {
         }
         let text = small_file(Path::new(HUGE_PAGE_SIZE_FILE))?;
         let page_bytes = text.parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
-        Some(WholePages::new(page_bytes, l2_bytes(Path::new(CPU0_CACHES))))
+        let caches = Path::new(CPU0_CACHES);
+        Some(WholePages::new(page_bytes, l2_bytes(caches)).with_set_span(l2_set_span_bytes(caches)))
     })
+}
+
+/// Where the second of two columns of `n` values each (x and y) starts in one buffer that holds
+/// both, in values from the first's start: on the first cache line after the first column, or,
+/// where the buffer goes on whole pages and the L2's set span is known ([`WholePages`]), on the
+/// first line from there that lies half a span from the first column's start.
+///
+/// Why half a span: a thread that reads a run of points reads as many lines of x as of y, and
+/// each run, x's and y's, fills the L2's sets evenly but for the sets its last partial round
+/// of the span covers once more. Where those extra sets of x's run and of y's run are the
+/// same, they take two lines more than the rest, and once a run of points nears the L2 they are
+/// over-full while others have ways to spare: a cyclic read misses on every line of an over-full
+/// set, every pass (see the module's doc). Half a span apart, the two extra regions overlap only
+/// as far as they must (where each covers more than half the span), for every run of points at
+/// once: the start of any run is the same distance from the start of x's run as from y's. Right
+/// after x, y's run of a thread's half started `n`·8 bytes on, a distance that depends on n:
+/// at 2.45·10^5 points on two threads, 43% of each thread's sets held 16 lines of its 0.94 of
+/// a 16-way L2, none half a span apart. Measured on an Emerald Rapids (family 6 model 207, 2 MiB
+/// 16-way L2, 128 KiB span; `linreg --kernel parallel --threads 2` processes, 21 alternating
+/// rounds, median ratio): 0.917× the time at 2.45·10^5 points, 0.96× at 2.5·10^5, 0.99× at
+/// 2.55 and 2.6·10^5 (where the layout right after x happened to overlap as little as can be),
+/// level at 10^5 and 10^6. One thread's whole x and y are already as even either way. The price:
+/// up to one span (128 KiB there) more of the buffer, resident as its huge pages are.
+pub fn second_column_start(n: usize) -> usize {
+    let bytes = n.saturating_mul(2 * VALUE_BYTES);
+    second_column_start_on(n, on_whole_pages(bytes, whole_pages))
+}
+
+fn second_column_start_on(n: usize, pages: Option<WholePages>) -> usize {
+    let after = n.next_multiple_of(LINE_VALUES);
+    match pages.and_then(|p| p.set_span_bytes) {
+        Some(span_bytes) => {
+            let span = span_bytes / VALUE_BYTES;
+            after + (span / 2 + span - after % span) % span
+        }
+        None => after,
+    }
 }
 
 /// Whether the transparent huge pages mode (`always [madvise] never`) backs an advised mapping.
@@ -348,6 +401,63 @@ mod tests {
             let moved = std::thread::spawn(move || buffer.values().iter().enumerate().all(|(i, v)| *v == i as f64));
             assert!(moved.join().unwrap(), "len {len}");
         }
+    }
+
+    #[test]
+    fn a_set_span_is_kept_only_where_it_can_be_used() {
+        let pages = WholePages::new(HUGE, Some(2 << 20));
+        assert_eq!(pages.set_span_bytes, None);
+        assert_eq!(pages.with_set_span(Some(128 << 10)).set_span_bytes, Some(128 << 10));
+        for unusable in [None, Some(0), Some(64), Some(96 << 10), Some(4 << 20)] {
+            assert_eq!(pages.with_set_span(unusable).set_span_bytes, None, "{unusable:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_without_a_set_span_reads_back_as_none() {
+        let old: WholePages = serde_json::from_str(r#"{"page_bytes":2097152,"from_bytes":699050}"#).unwrap();
+        assert_eq!(old, WholePages::new(HUGE, Some(2 << 20)));
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("set_span"), "{json}");
+    }
+
+    /// Lines a set gets from thread's run of points `run` of x (from value 0) and of y (from
+    /// `y_start`), `sets` sets of a line each.
+    fn lines_a_set(run: std::ops::Range<usize>, y_start: usize, sets: usize) -> Vec<usize> {
+        let mut counts = vec![0; sets];
+        for line in (run.start / LINE_VALUES)..run.end.div_ceil(LINE_VALUES) {
+            counts[line % sets] += 1;
+            counts[(y_start / LINE_VALUES + line) % sets] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn every_run_of_points_fills_the_l2_sets_as_evenly_as_can_be_half_a_span_apart() {
+        let span = 128 << 10;
+        let sets = span / LINE_BYTES;
+        let placed = WholePages::new(HUGE, Some(2 << 20)).with_set_span(Some(span as u64));
+        let mut uneven_right_after = 0;
+        for n in [100_000, 230_000, 245_000, 250_000, 255_000, 260_000, 1_000_000, 1_000_003] {
+            let start = second_column_start_on(n, Some(placed));
+            assert_eq!((start % LINE_VALUES, start * VALUE_BYTES % span), (0, span / 2), "{n} points");
+            assert!(start >= n && start < n.next_multiple_of(LINE_VALUES) + span / VALUE_BYTES, "{n} points: {start}");
+            for threads in 1..=4 {
+                // Runs of whole vector blocks, as the parallel kernel's and the probe's threads read.
+                let bounds: Vec<usize> = (0..=threads).map(|t| (n * t / threads).next_multiple_of(32).min(n)).collect();
+                for run in bounds.windows(2).map(|w| w[0]..w[1]) {
+                    let spread = |y_start| {
+                        let counts = lines_a_set(run.clone(), y_start, sets);
+                        counts.iter().max().unwrap() - counts.iter().min().unwrap()
+                    };
+                    assert!(spread(start) <= 1, "{n} points, {threads} threads, run {run:?}: {}", spread(start));
+                    uneven_right_after += usize::from(spread(n.next_multiple_of(LINE_VALUES)) > 1);
+                }
+            }
+        }
+        assert!(uneven_right_after > 0, "the layout right after x must be uneven somewhere, or this shows nothing");
+        assert_eq!(second_column_start_on(250_000, None), 250_000, "on the heap, right after x");
+        assert_eq!(second_column_start_on(1001, Some(WholePages::new(HUGE, Some(2 << 20)))), 1008, "no span known: the next line");
     }
 
     #[test]

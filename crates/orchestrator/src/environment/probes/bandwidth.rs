@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use linreg::placement::Buffer;
+use linreg::placement::{second_column_start, Buffer};
 use serde::{Deserialize, Serialize};
 
 use super::harness::{time_meeting_every_pass, time_together, Spread};
@@ -160,16 +160,17 @@ pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> R
         let min_bytes = CHUNK_ALIGN_POINTS * BYTES_PER_POINT;
         return Err(ProbeError::WorkingSetTooSmall { bytes: settings.max_working_set_bytes, min_bytes });
     }
-    let buffer = touched(2 * max_points, threads)?;
-    let buffer = buffer.values();
-
     let sizes = working_set_sizes(settings.min_working_set_bytes, max_points * BYTES_PER_POINT, settings.sizes_per_octave);
+    // Each size's x from the buffer's start and its y where `linreg` would put it for that n.
+    let values = sizes.iter().map(|&size| columns_len(size as usize / BYTES_PER_POINT)).max().unwrap_or(0);
+    let buffer = touched(values, threads)?;
+    let buffer = buffer.values();
     let thread_counts: &[usize] = if threads == 1 { &[1] } else { &[1, threads] };
     let mut curves: Vec<Vec<BandwidthAtSize>> = vec![Vec::new(); thread_counts.len()];
     // Bytes a second expected at the next size, per thread count: sizes ascend and bandwidth only
     // falls with size, so the last size's rate makes the next size's samples at least as long as
     // the target.
-    let columns = |points: usize| buffer[..2 * points].split_at(points);
+    let columns = |points: usize| columns_in(buffer, points);
     let (x, y) = columns(sizes[0] as usize / BYTES_PER_POINT);
     let first_guess = calibrate(isa, x, y);
     let mut expected: Vec<f64> = thread_counts.iter().map(|&t| first_guess * t as f64).collect();
@@ -253,8 +254,8 @@ impl PointBuffer {
             return Ok(None);
         }
         let isa = Isa::widest();
-        let buffer = touched(2 * points, threads)?;
-        let (x, y) = buffer.values().split_at(points);
+        let buffer = touched(columns_len(points), threads)?;
+        let (x, y) = columns_in(buffer.values(), points);
         let first_guess = calibrate(isa, x, y);
         Ok(Some(PointBuffer { threads, isa, buffer, points, first_guess }))
     }
@@ -276,7 +277,7 @@ impl PointBuffer {
 
     /// x and y.
     fn columns(&self) -> (&[f64], &[f64]) {
-        self.buffer.values().split_at(self.points)
+        columns_in(self.buffer.values(), self.points)
     }
 
     /// Passes a sample of `t` threads makes (about [`DEFAULT_TARGET_SAMPLE_SECONDS`]); None where
@@ -292,6 +293,19 @@ impl PointBuffer {
         let (x, y) = self.columns();
         chunks_of(x, y, t)
     }
+}
+
+/// Values a buffer needs for x and y of `points` points laid out as `linreg` lays out a dataset:
+/// x from the start, y from [`second_column_start`] (half the L2's set span from x where the
+/// buffer lies on whole pages).
+fn columns_len(points: usize) -> usize {
+    second_column_start(points) + points
+}
+
+/// x and y of `points` points in `values` (at least [`columns_len`] of them).
+fn columns_in(values: &[f64], points: usize) -> (&[f64], &[f64]) {
+    let y_start = second_column_start(points);
+    (&values[..points], &values[y_start..y_start + points])
 }
 
 /// x and y cut into `t` threads' chunks at [`chunk_bounds`].
@@ -641,10 +655,12 @@ mod tests {
     }
 
     #[test]
-    fn the_columns_start_on_a_cache_line() {
+    fn the_columns_start_on_a_cache_line_where_linreg_puts_them() {
         for points in [1024, 50_000, 1 << 20] {
-            let buffer = touched(2 * points, 2).expect("a buffer");
-            let (x, y) = buffer.values().split_at(points);
+            let buffer = touched(columns_len(points), 2).expect("a buffer");
+            let (x, y) = columns_in(buffer.values(), points);
+            let y_start = (y.as_ptr() as usize - x.as_ptr() as usize) / 8;
+            assert_eq!(y_start, second_column_start(points), "y where linreg puts it, {points} points");
             assert_eq!(x.as_ptr() as usize % 64, 0, "x, {points} points");
             assert_eq!(y.as_ptr() as usize % 64, 0, "y, {points} points");
             assert!(x.iter().chain(y).enumerate().all(|(i, v)| *v == (i % 8) as f64), "{points} points written");

@@ -107,8 +107,15 @@ fn placement_text(e: &Environment) -> Option<String> {
     let Some(pages) = e.whole_pages.as_ref()? else {
         return Some("every buffer on 4 KiB pages (this machine's Linux offers no transparent huge pages, or has them off), from a cache line. A buffer near the L2's size then gets physical pages that put some of its lines on over-full cache sets, a different share in every process: the limits and the kernels near that size vary from process to process (docs/limits.md)".to_string());
     };
+    let y_apart = match pages.set_span_bytes {
+        Some(span) => format!(
+            ", y there half the L2's set span ({} KiB: its sets × its line) from x, so that each thread's run of x and of y fill the sets evenly together",
+            span / 1024
+        ),
+        None => String::new(),
+    };
     Some(format!(
-        "buffers of {} or more (a third of the L2, at most one huge page) on whole huge pages of {}, the linreg datasets and the limit's probes alike; smaller ones from a cache line. On 4 KiB pages a buffer near the L2's size gets physical pages that put some of its lines on over-full cache sets, a different share in every process (docs/limits.md)",
+        "buffers of {} or more (a third of the L2, at most one huge page) on whole huge pages of {}, the linreg datasets and the limit's probes alike{y_apart}; smaller ones from a cache line. On 4 KiB pages a buffer near the L2's size gets physical pages that put some of its lines on over-full cache sets, a different share in every process (docs/limits.md)",
         bytes(pages.from_bytes as f64),
         bytes(pages.page_bytes as f64)
     ))
@@ -229,7 +236,10 @@ mod tests {
         assert_eq!(placement_text(&e), None, "a run from before the record");
         e.whole_pages = Some(None);
         assert!(placement_text(&e).is_some_and(|t| t.starts_with("every buffer on 4 KiB pages")));
-        e.whole_pages = Some(Some(linreg::placement::WholePages::new(2 << 20, Some(2 << 20))));
-        assert!(placement_text(&e).is_some_and(|t| t.contains("on whole huge pages of 2")));
+        let placed = linreg::placement::WholePages::new(2 << 20, Some(2 << 20));
+        e.whole_pages = Some(Some(placed));
+        assert!(placement_text(&e).is_some_and(|t| t.contains("on whole huge pages of 2") && !t.contains("set span")));
+        e.whole_pages = Some(Some(placed.with_set_span(Some(128 << 10))));
+        assert!(placement_text(&e).is_some_and(|t| t.contains("half the L2's set span (128")), "{:?}", placement_text(&e));
     }
 }
