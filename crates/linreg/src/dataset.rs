@@ -197,9 +197,9 @@ fn read_npy_columns(file: &mut File, path: &Path, x: &mut [f64], y: &mut [f64]) 
 /// the L2's set span from x, at the price of up to a huge page and a span more resident).
 #[derive(Debug)]
 pub struct Columns {
-    /// x, padding to the next multiple of [`crate::placement::LINE_VALUES`] (on whole pages, to half the L2's set
-    /// span from x), y: placed by [`Buffer`] (on a cache line, and on whole huge pages from about
-    /// a third of the L2 up).
+    /// x, padding to the next cache line (on whole pages, to the first line that lies half the
+    /// L2's set span from x's start, where the span is known), y: placed by [`Buffer`] (on a cache
+    /// line, and on whole huge pages from about a third of the L2 up).
     buffer: Buffer,
     n: usize,
     /// Where y starts in the buffer ([`second_column_start`]: asked once, when the buffer is made).

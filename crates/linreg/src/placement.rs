@@ -17,11 +17,13 @@
 //! points and beyond the L2.
 //!
 //! The price is memory: a buffer on whole pages is resident in whole pages, up to one huge page
-//! (2 MiB) more than its values, only between a third of the L2 and a few huge pages' size. And
+//! (2 MiB) more than its values (and, for a dataset, the padding that puts y half the L2's set span
+//! from x: up to one span, 128 KiB there), only between a third of the L2 and a few huge pages'
+//! size. And
 //! just past the L2 one thread loses a little: evenly filled, every set is over-full at once, where
 //! pages at random leave some sets under-full that keep their lines (up to 8% at 1.25–1.6 × the L2
 //! on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain 1.01–1.17× at
-//! 1.25 × and 1.5–1.9× at 2 ×).
+//! 1.25 × and 1.5–2.0× at 2 ×).
 //! `linreg --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
 //!
 //! Two columns in one buffer on whole pages (a dataset's x and y) lie half the L2's set span apart,
@@ -291,8 +293,9 @@ pub fn whole_pages() -> Option<WholePages> {
 /// over-full while others have ways to spare: a cyclic read misses on every line of an over-full
 /// set, every pass (see the module's doc). Half a span apart, the two extra regions overlap only
 /// as far as they must (where each covers more than half the span), for every run of points at
-/// once: the start of any run is the same distance from the start of x's run as from y's. Right
-/// after x, y's run of a thread's half started `n`·8 bytes on, a distance that depends on n:
+/// once: x[i] and y[i] lie half a span apart for every i, so the extra regions of any run's x and
+/// y do too. Right after x, y[i] lay n·8 bytes (to a line) after x[i], a distance whose place in
+/// the span depends on n:
 /// at 2.45·10^5 points on two threads, 43% of each thread's sets held 16 lines of its 0.94 of
 /// a 16-way L2, none half a span apart. Measured on an Emerald Rapids (family 6 model 207, 2 MiB
 /// 16-way L2, 128 KiB span; `linreg --kernel parallel --threads 2` processes, 21 alternating
@@ -301,8 +304,15 @@ pub fn whole_pages() -> Option<WholePages> {
 /// level at 10^5 and 10^6. One thread's whole x and y are already as even either way. The price:
 /// up to one span (128 KiB there) more of the buffer, resident as its huge pages are.
 pub fn second_column_start(n: usize) -> usize {
-    let bytes = n.saturating_mul(2 * VALUE_BYTES);
-    second_column_start_on(n, on_whole_pages(bytes, whole_pages))
+    second_column_start_for(n, whole_pages)
+}
+
+/// As [`second_column_start`], on the machine `machine` describes.
+fn second_column_start_for(n: usize, machine: impl FnOnce() -> Option<WholePages>) -> usize {
+    // Decided on the bytes of the buffer with y right after x, the least it can be, so that a
+    // buffer that goes on whole pages at that size always gets the shift (it only grows with it).
+    let bytes = n.next_multiple_of(LINE_VALUES).saturating_add(n).saturating_mul(VALUE_BYTES);
+    second_column_start_on(n, on_whole_pages(bytes, machine))
 }
 
 fn second_column_start_on(n: usize, pages: Option<WholePages>) -> usize {
@@ -458,6 +468,20 @@ mod tests {
         assert!(uneven_right_after > 0, "the layout right after x must be uneven somewhere, or this shows nothing");
         assert_eq!(second_column_start_on(250_000, None), 250_000, "on the heap, right after x");
         assert_eq!(second_column_start_on(1001, Some(WholePages::new(HUGE, Some(2 << 20)))), 1008, "no span known: the next line");
+    }
+
+    #[test]
+    fn y_is_shifted_exactly_where_the_buffer_holding_both_goes_on_whole_pages() {
+        let placed = WholePages::new(HUGE, Some(2 << 20)).with_set_span(Some(128 << 10));
+        // Around the third of the L2, where the decision changes: a buffer of 16·n bytes and one
+        // of up to 7 values more fall on either side of it for a few n.
+        let first = placed.from_bytes / (2 * VALUE_BYTES);
+        for n in first - 16..first + 16 {
+            let start = second_column_start_for(n, || Some(placed));
+            let buffer_placed = placed.for_bytes((start + n) * VALUE_BYTES);
+            let shifted = start != n.next_multiple_of(LINE_VALUES);
+            assert_eq!(shifted, buffer_placed, "{n} points: y at {start}");
+        }
     }
 
     #[test]

@@ -144,9 +144,9 @@ pub(crate) fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: 
 }
 
 /// Measures the curve: one buffer is allocated once at the largest size (pages touched before any
-/// timing), and a working set of m points is its first 16·m bytes, x then y, laid out as NumPy
-/// holds a (2, n) dataset. (Two separate allocations would start x and y at the same offset within
-/// a page, and on some cores their loads then collide in the same L1 bank every cycle.)
+/// timing), and a working set of m points is x from its start and y where `linreg` puts a
+/// dataset's y of m points ([`second_column_start`]: right after x, or half the L2's set span
+/// from it where such a dataset lies on whole pages).
 /// `cancel` stops it between two sizes.
 pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> Result<BandwidthCurve, ProbeError> {
     let started = Instant::now();
