@@ -444,11 +444,16 @@ mod tests {
 
     #[test]
     fn every_run_of_points_fills_the_l2_sets_as_evenly_as_can_be_half_a_span_apart() {
-        let span = 128 << 10;
-        let sets = span / LINE_BYTES;
-        let placed = WholePages::new(HUGE, Some(2 << 20)).with_set_span(Some(span as u64));
         let mut uneven_right_after = 0;
-        for n in [100_000, 230_000, 245_000, 250_000, 255_000, 260_000, 1_000_000, 1_000_003] {
+        // The Emerald Rapids' L2 (2 MiB, 16 ways: 128 KiB) near each thread's L2 on two threads,
+        // and a Zen's (512 KiB, 8 ways: 64 KiB) near its own.
+        let machines = [
+            (2 << 20, 128 << 10, [100_000, 230_000, 245_000, 250_000, 255_000, 260_000, 1_000_000, 1_000_003]),
+            (512 << 10, 64 << 10, [20_000, 50_000, 57_000, 60_000, 61_000, 63_000, 65_000, 250_001]),
+        ];
+        for (n, span, l2) in machines.iter().flat_map(|&(l2, span, sizes)| sizes.map(|n| (n, span, l2))) {
+            let sets = span / LINE_BYTES;
+            let placed = WholePages::new(HUGE, Some(l2)).with_set_span(Some(span as u64));
             let start = second_column_start_on(n, Some(placed));
             assert_eq!((start % LINE_VALUES, start * VALUE_BYTES % span), (0, span / 2), "{n} points");
             assert!(start >= n && start < n.next_multiple_of(LINE_VALUES) + span / VALUE_BYTES, "{n} points: {start}");
