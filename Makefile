@@ -209,13 +209,16 @@ bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)
 
-# What the data's placement (whole huge pages from a third of the L2 up, linreg::placement) is
-# worth on the CPU at hand: the same runs with the data placed and on the heap (`linreg --placement
-# heap`), in the same turns, at fractions of CPU 0's L2 from below the third (where both are on the
-# heap: the control, level) to twice it; prints the median [min–max] of the repetitions' heap ÷
-# placed times, by the whole run and by the fastest warm fit, and the huge page mode (a benchmark;
-# it asserts nothing). PLACEMENT_ARGS replaces its sizes, variants or repetitions.
-PLACEMENT_ARGS ?= --sizes 'l2*0.25,l2*0.5,l2*0.75,l2*0.92,l2*1.25,l2*2' --variants simd,simd+heap,parallel-2,parallel-2+heap --repetitions 9 --fits 5
+# What the data's placement (whole huge pages from a third of the L2 up, y half the L2's set span
+# from x: linreg::placement) is worth on the CPU at hand: the same runs with the data placed, on the
+# heap (`linreg --placement heap`) and, for two threads, on whole pages with y right after x
+# (`--placement adjacent`), in the same turns, at fractions of CPU 0's L2 from below the third
+# (where all are on the heap: the control, level) to twice it, and where two threads' halves with
+# y right after x overlap most in the L2's sets (l2-overlap, 0.94 of each thread's L2 on a 16-way
+# L2); prints the median [min–max] of the repetitions' time ÷ placed time, by the whole run
+# and by the fastest warm fit, and the huge page mode (a benchmark; it asserts nothing).
+# PLACEMENT_ARGS replaces its sizes, variants or repetitions.
+PLACEMENT_ARGS ?= --sizes 'l2*0.25,l2*0.5,l2*0.75,l2*0.92,l2*1.25,l2-overlap,l2*2' --variants simd,simd+heap,parallel-2,parallel-2+heap,parallel-2+adjacent --repetitions 9 --fits 5
 bench-placement: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(PLACEMENT_ARGS)

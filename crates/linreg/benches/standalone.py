@@ -19,14 +19,15 @@ so). Standard library only.
 A variant may carry its own epoch count, `parallel-auto@20`: the short runs of `make compare`
 (scenarios/kernels.yaml: 200 epochs at 10^6, 20 at 10^7) beside the long ones. `simd+heap` is
 `simd` with its data on the heap (`linreg --placement heap`: 4 KiB pages, as before the data went on
-whole huge pages from a third of the L2 up); with both in a run, each repetition's heap ÷ placed
-time is printed, the absolute comparison docs/limits.md asks for (the limit's probe keeps the
-placed layout, so "% of the limit" of a `+heap` run is against what the machine gives the placed
-one). Sizes may be fractions of CPU 0's L2, `'l2*0.5'` (16 bytes a point; quoted, as a shell
-would glob it): `make bench-placement` runs both layouts across the L2's size on whatever CPU is
-at hand, and prints the machine's transparent huge page mode (under `always` the heap too gets huge
-pages where a large allocation is aligned to them, and the comparison is no longer against 4 KiB
-pages).
+whole huge pages from a third of the L2 up), `parallel-2+adjacent` on whole pages with y right
+after x (`--placement adjacent`, as before y moved half the L2's set span from x); with a variant
+and its placed twin in a run, each repetition's time ÷ the placed time is printed, the absolute
+comparison docs/limits.md asks for (the limit's probe keeps the placed layout, so "% of the
+limit" of a `+heap` run is against what the machine gives the placed one). Sizes may be
+fractions of CPU 0's L2, `'l2*0.5'` (16 bytes a point; quoted, as a shell would glob it): `make
+bench-placement` runs the layouts across the L2's size on whatever CPU is at hand, and prints the
+machine's transparent huge page mode (under `always` the heap too gets huge pages where a large
+allocation is aligned to them, and the comparison is no longer against 4 KiB pages).
 
 With the orchestrator built (`make build`), each repetition at each size starts with
 `orchestrator limit N` — the probe a run of `make compare` makes before a point, the read bandwidth
@@ -97,6 +98,10 @@ def write_npy(path, n, seed):
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
         x.tofile(f)
         y.tofile(f)
+
+
+# The placements a linreg variant may name (`linreg --placement`), beside the one it gets by default.
+PLACEMENTS = ("heap", "adjacent")
 
 
 def split_variant(variant):
@@ -207,15 +212,15 @@ def print_fastest_fits(sizes, variants, fit_percent, fits):
 
 
 def check_variant(variant):
-    """Exits with one line where `variant` is not NAME[+heap][@EPOCHS] of a known NAME (the
-    references take no placement: they are not linreg)."""
+    """Exits with one line where `variant` is not NAME[+heap|+adjacent][@EPOCHS] of a known NAME
+    (the references take no placement: they are not linreg)."""
     name, placement, epochs = split_variant(variant)
     plus = "+" in variant
     problem = None
     if name not in VARIANTS:
         problem = f"unknown variant '{name}' (known: {', '.join(VARIANTS)})"
-    elif plus and placement != "heap":
-        problem = f"'+{placement}': the one placement a variant takes is +heap (without it, linreg places the data)"
+    elif plus and placement not in PLACEMENTS:
+        problem = f"'+{placement}': a variant's placement is +heap or +adjacent (without one, linreg places the data)"
     elif plus and VARIANTS[name] is None:
         problem = f"'{name}' takes no placement (it is not linreg)"
     elif epochs and not (epochs.isascii() and epochs.isdigit() and int(epochs) > 0):
@@ -231,24 +236,24 @@ def without_placement(variant):
 
 
 def print_placement(sizes, variants, ns, fastest):
-    """Each `+heap` variant against its placed twin, repetition by repetition (the two ran in the
-    same turn of the interleaving): time on the heap ÷ time placed, by the whole run and, with
-    --fits, by the fastest warm fit (the host's own spread left out), and in how many repetitions
-    the heap was the slower. Absolute times, not shares of a limit: a probe on the same layout as
+    """Each `+heap` or `+adjacent` variant against its placed twin, repetition by repetition (the
+    two ran in the same turn of the interleaving): its time ÷ the time placed, by the whole run and,
+    with --fits, by the fastest warm fit (the host's own spread left out), and in how many
+    repetitions it was the slower. Absolute times, not shares of a limit: a probe on the same layout as
     the kernel would lose what the kernel loses and hide it (docs/limits.md, 1.2*10^5 points)."""
     pairs = [(v, without_placement(v)) for v in variants if "+" in v and without_placement(v) in variants]
     if not pairs:
         return
-    print("\nplacement: time with the data on the heap / placed, per repetition, median [min-max] (slower on the heap in k of m):")
+    print("\nplacement: time with the data on the heap (or adjacent) / placed, per repetition, median [min-max] (slower than placed in k of m):")
     for n in sizes:
         parts = []
-        for heap, placed in pairs:
+        for other, placed in pairs:
             for label, runs in (("run", ns), ("fastest fit", fastest)):
-                a, b = runs.get((n, heap)), runs.get((n, placed))
+                a, b = runs.get((n, other)), runs.get((n, placed))
                 if a and b and len(a) == len(b):
                     ratios = [x / y for x, y in zip(a, b)]
                     slower = sum(r > 1 for r in ratios)
-                    parts.append(f"{placed} {label} {spread(ratios, lambda r: f'{r:.3f}')} ({slower} of {len(ratios)})")
+                    parts.append(f"{other} / {placed} {label} {spread(ratios, lambda r: f'{r:.3f}')} ({slower} of {len(ratios)})")
         if parts:
             print(f"  n = {n}: " + "; ".join(parts))
 
@@ -278,8 +283,8 @@ TARGET_MIN_N = 10_000
 
 def print_verdict(sizes, variants, percent):
     """Whether each Rust variant met the kernels' target on this CPU, and where it did not: the
-    figure a run on another CPU is checked by. The references are yardsticks and the `+heap` runs
-    an experiment: neither is judged."""
+    figure a run on another CPU is checked by. The references are yardsticks and the `+heap` and
+    `+adjacent` runs an experiment: neither is judged."""
     print(f"\ntarget: >= {TARGET_SHARE:.0f}% of the limit (median) at every n >= {TARGET_MIN_N}, on {cpu_identity()}:")
     for v in variants:
         if v.startswith("reference") or "+" in v:
@@ -324,6 +329,26 @@ def of_the_l2(fraction):
     return round(wanted / digits) * digits
 
 
+def where_adjacent_columns_overlap():
+    """`l2-overlap`: the points at which two threads' halves, with y right after x (`linreg
+    --placement adjacent`), put the partial last round of each half's x and of its y on the same
+    L2 sets, so that half of each thread's sets are filled to their last way (one line of the
+    kernel's own in such a set and all its lines miss every pass), and none are with y half the
+    L2's set span from x: the size where the two
+    layouts differ most, (2 − 2/ways) of CPU 0's L2 (2.46·10^5 points on a 2 MiB 16-way L2,
+    5.7·10^4 on a 512 KiB 8-way one). Exact, not rounded: a few lines more or less and the rounds
+    no longer fall alike."""
+    index2 = Path("/sys/devices/system/cpu/cpu0/cache/index2")
+    l2 = cpu0_caches().get(2)
+    try:
+        ways = int((index2 / "ways_of_associativity").read_text())
+    except (OSError, ValueError):
+        ways = 0
+    if l2 is None or ways < 2:
+        sys.exit("standalone.py: --sizes l2-overlap: CPU 0 reports no L2 and its ways in sysfs")
+    return (2 * ways - 2) * (l2 // ways) // 16
+
+
 def beyond_the_cache(sizes):
     """For the `mem` size: the points whose 16 bytes each fill twice the last-level cache (rounded
     up to one significant digit), so one size at least is the memory's, not a cache's. None where
@@ -347,16 +372,19 @@ def beyond_the_cache(sizes):
 
 
 def parse_sizes(text):
-    """`1e4,1e5,l2*0.5,mem`: numbers of points, fractions of the L2, in ascending order whatever
-    the order given (where a fraction of the L2 falls depends on the CPU); `mem` adds one working
-    set beyond the last-level cache."""
+    """`1e4,1e5,l2*0.5,l2-overlap,mem`: numbers of points, fractions of the L2, in ascending order
+    whatever the order given (where a fraction of the L2 falls depends on the CPU); `l2-overlap`
+    the size where y's place matters most (`where_adjacent_columns_overlap`); `mem` adds one
+    working set beyond the last-level cache."""
     def size(token):
+        if token == "l2-overlap":
+            return where_adjacent_columns_overlap()
         try:
             n = of_the_l2(float(token[3:])) if token.startswith("l2*") else int(float(token))
         except (ValueError, OverflowError):
             n = 0
         if n < 1:
-            sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points ≥ 1, l2*FRACTION (> 0) or mem")
+            sys.exit(f"standalone.py: --sizes: '{token}' is not a number of points ≥ 1, l2*FRACTION (> 0), l2-overlap or mem")
         return n
     sizes = sorted(set(size(s) for s in text.split(",") if s != "mem"))
     if "mem" in text.split(","):

@@ -26,8 +26,10 @@ Options:
       --fits <K>            Fits to run on the data loaded once, each from w = b = 0 and timed apart
                             (≥ 1); the result line then carries the per-fit times [default: 1, without them]
       --placement <WHERE>   Where the data lies: auto (from about a third of the L2 up, on whole huge
-                            pages of its own where Linux has them) or heap (on the allocator's pages:
-                            for measuring what the placement is worth, `make bench-placement`) [default: auto]
+                            pages of its own where Linux has them, y half the L2's set span from x),
+                            heap (on the allocator's pages) or adjacent (whole pages, y right after x):
+                            the last two for measuring what the placement is worth, `make
+                            bench-placement` [default: auto]
   -h, --help                Print help
   -V, --version             Print version
 ";

@@ -125,13 +125,14 @@ fn parse_kernel(name: &str, isa: Option<&str>, threads: Option<&str>) -> Result<
     Ok(kernel)
 }
 
-/// `--placement auto|heap`, settled before the data is read.
+/// `--placement auto|heap|adjacent`, settled before the data is read.
 fn place_data(text: &str) -> Result<(), String> {
     match text.trim() {
         "auto" => Ok(()),
         "heap" if linreg::placement::keep_on_heap() => Ok(()),
-        "heap" => Err("--placement heap: the data was placed before the flag was read".into()),
-        other => Err(format!("--placement must be 'auto' or 'heap', got '{other}'")),
+        "adjacent" if linreg::placement::keep_columns_adjacent() => Ok(()),
+        too_late @ ("heap" | "adjacent") => Err(format!("--placement {too_late}: the data was placed before the flag was read")),
+        other => Err(format!("--placement must be 'auto', 'heap' or 'adjacent', got '{other}'")),
     }
 }
 

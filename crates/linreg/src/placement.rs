@@ -262,7 +262,24 @@ pub fn keep_on_heap() -> bool {
 }
 
 fn keep_on_heap_in(choice: &OnceLock<Option<WholePages>>) -> bool {
-    choice.set(None).is_ok() || choice.get() == Some(&None)
+    settle(choice, None)
+}
+
+/// Whether a dataset's y goes right after x on whole pages too: false unless
+/// [`keep_columns_adjacent`] said so before the first dataset on whole pages was laid out.
+static COLUMNS_ADJACENT: OnceLock<bool> = OnceLock::new();
+
+/// Lays every dataset this process puts on whole pages as before [`second_column_start`] moved
+/// its y half the L2's set span from x: y on the line after x. For measuring, on the CPU at hand,
+/// what the move is worth (`linreg --placement adjacent`, `make bench-placement`). Called before
+/// the first such dataset; false when too late, as [`keep_on_heap`].
+pub fn keep_columns_adjacent() -> bool {
+    settle(&COLUMNS_ADJACENT, true)
+}
+
+/// `cell` set to `value` unless it was set already: whether it holds `value` now.
+fn settle<T: PartialEq + Copy>(cell: &OnceLock<T>, value: T) -> bool {
+    *cell.get_or_init(|| value) == value
 }
 
 /// This machine's [`WholePages`], read from sysfs once, the first time a buffer is large enough to
@@ -312,7 +329,8 @@ fn second_column_start_for(n: usize, machine: impl FnOnce() -> Option<WholePages
     // Decided on the bytes of the buffer with y right after x, the least it can be, so that a
     // buffer that goes on whole pages at that size always gets the shift (it only grows with it).
     let bytes = n.next_multiple_of(LINE_VALUES).saturating_add(n).saturating_mul(VALUE_BYTES);
-    second_column_start_on(n, on_whole_pages(bytes, machine))
+    let apart = || !*COLUMNS_ADJACENT.get_or_init(|| false);
+    second_column_start_on(n, on_whole_pages(bytes, machine).filter(|_| apart()))
 }
 
 fn second_column_start_on(n: usize, pages: Option<WholePages>) -> usize {
@@ -364,6 +382,14 @@ mod tests {
         let placed = OnceLock::from(Some(WholePages::new(HUGE, Some(2 << 20))));
         assert!(!keep_on_heap_in(&placed), "too late: buffers may already lie on whole pages");
         assert!(keep_on_heap_in(&OnceLock::from(None)), "a machine without huge pages keeps the heap anyway");
+    }
+
+    #[test]
+    fn adjacent_columns_are_kept_only_before_a_dataset_was_laid_out_apart() {
+        let fresh = OnceLock::new();
+        assert!(settle(&fresh, true) && settle(&fresh, true), "asked twice, adjacent both times");
+        let laid_out = OnceLock::from(false);
+        assert!(!settle(&laid_out, true), "too late: a dataset may already lie apart");
     }
 
     #[test]

@@ -96,8 +96,8 @@ fn bad_kernel_flags_exit_2_with_one_line() {
         (&["--isa", "portable"], &[], "--isa applies to --kernel simd and parallel only, not to 'scalar'"),
         (&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "1")], "LINREG_FORCE_PORTABLE is no longer read: use --isa portable"),
         (&["--kernel", "simd"], &[("LINREG_FORCE_PORTABLE", "0")], "LINREG_FORCE_PORTABLE is no longer read"),
-        (&["--placement", "4k"], &[], "--placement must be 'auto' or 'heap', got '4k'"),
-        (&["--placement", ""], &[], "--placement must be 'auto' or 'heap', got ''"),
+        (&["--placement", "4k"], &[], "--placement must be 'auto', 'heap' or 'adjacent', got '4k'"),
+        (&["--placement", ""], &[], "--placement must be 'auto', 'heap' or 'adjacent', got ''"),
     ];
     for (args, env, want) in cases {
         let output = linreg(args, env);
@@ -217,9 +217,9 @@ fn every_fit_of_a_diverging_run_diverges_at_the_same_epoch() {
     assert_eq!((thrice.status, thrice.diverged_at_epoch), (once.status, once.diverged_at_epoch));
 }
 
-/// `--placement heap` moves the data, never the arithmetic: on 2·10^5 points (3.2 MB, on whole
-/// huge pages wherever Linux has them: above a third of any L2 met and above one huge page) every
-/// kernel fits the same bits from the heap as from its own pages.
+/// `--placement heap` and `adjacent` move the data, never the arithmetic: on 2·10^5 points (3.2 MB,
+/// on whole huge pages wherever Linux has them: above a third of any L2 met and above one huge
+/// page) every kernel fits the same bits from the heap, or with y right after x, as placed.
 #[test]
 fn placement_on_the_heap_fits_the_same_bits() {
     let dir = tempfile::Builder::new().prefix("linreg-cli-placement-").tempdir().unwrap();
@@ -243,6 +243,7 @@ fn placement_on_the_heap_fits_the_same_bits() {
         let placed = fit(kernel, "auto");
         assert_eq!(placed.2, n as u64);
         assert_eq!(fit(kernel, "heap"), placed, "{kernel}");
+        assert_eq!(fit(kernel, "adjacent"), placed, "{kernel}, adjacent");
     }
 }
 
