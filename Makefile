@@ -204,7 +204,7 @@ bench-engine: build
 # running, by how busy the host is (2 min 50 s – 3 min 40 s with `mem`, builds included, on the
 # 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s, into target/standalone-bench);
 # KERNEL_ARGS replaces its sizes, variants or repetitions.
-KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9','l2*3',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)

@@ -6,6 +6,7 @@
 //! speed and the memory's, depending on its history: see `limits::cache_edge`).
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use linreg::placement::{second_column_start, Buffer};
@@ -373,9 +374,32 @@ fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: 
     let seconds = time_together(t, samples, |i| {
         let (xs, ys) = chunks[i];
         // black_box on the slices and the sum: the optimiser may not skip the loads.
-        black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+        if t > 1 {
+            black_box((0..passes).map(|pass| pool_pass(isa, (black_box(xs), black_box(ys)), pass)).sum::<f64>());
+        } else {
+            black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
+        }
     })?;
     Ok(at_size(x.len(), passes, &seconds, false))
+}
+
+/// One pass over a thread's chunk as the parallel kernel's threads read their runs: in blocks of
+/// [`linreg::kernels::parallel::BLOCK_POINTS`], in ascending order in even passes and descending
+/// in odd ones (`pass` numbers them), so that each pass starts on the blocks the last one read
+/// last, the ones the core's L2 still holds. Where two threads' halves pass their L2s, that is
+/// worth 1.2–1.9× to the kernel (docs/limits.md), and a limit read forward only would be one the
+/// kernel beats. The one-thread limit reads forward, as the simd kernel does.
+pub(super) fn pool_pass(isa: Isa, (x, y): (&[f64], &[f64]), pass: u64) -> f64 {
+    let block = linreg::kernels::parallel::BLOCK_POINTS;
+    if x.len() <= block {
+        return one_pass(isa, (x, y));
+    }
+    let blocks = x.chunks(block).zip(y.chunks(block));
+    if pass % 2 == 1 {
+        blocks.rev().map(|b| one_pass(isa, b)).sum()
+    } else {
+        blocks.map(|b| one_pass(isa, b)).sum()
+    }
 }
 
 fn at_size(points: usize, passes: u64, seconds: &[f64], meets_every_pass: bool) -> BandwidthAtSize {
@@ -400,7 +424,14 @@ fn measure_meeting_every_pass(
     samples: usize,
 ) -> Result<BandwidthAtSize, ProbeError> {
     let chunks = chunks_of(x, y, t);
-    let seconds = time_meeting_every_pass(t, samples, passes, |i| one_pass(isa, chunks[i]))?;
+    // Each thread's own count of its passes, for the order of its blocks, on lines of its own.
+    #[repr(align(128))]
+    struct PassCount(AtomicU64);
+    let passes_made: Vec<PassCount> = (0..t).map(|_| PassCount(AtomicU64::new(0))).collect();
+    let seconds = time_meeting_every_pass(t, samples, passes, |i| {
+        let pass = passes_made[i].0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        pool_pass(isa, chunks[i], pass)
+    })?;
     Ok(at_size(x.len(), passes, &seconds, true))
 }
 
@@ -666,6 +697,21 @@ mod tests {
             assert!(x.iter().chain(y).enumerate().all(|(i, v)| *v == (i % 8) as f64), "{points} points written");
         }
         assert_eq!(CHUNK_ALIGN_POINTS % LINE_VALUES, 0, "chunks and sizes are whole lines");
+    }
+
+    #[test]
+    fn a_pool_pass_reads_every_point_once_in_either_order() {
+        let points = 3 * linreg::kernels::parallel::BLOCK_POINTS + 640;
+        let buffer = touched(columns_len(points), 1).expect("a buffer");
+        let (x, y) = columns_in(buffer.values(), points);
+        let isa = Isa::Portable;
+        let whole = one_pass(isa, (x, y));
+        for pass in 0..2 {
+            let sum = pool_pass(isa, (x, y), pass);
+            assert!((sum - whole).abs() <= 1e-9 * whole.abs(), "pass {pass}: {sum} against {whole}");
+        }
+        let small = (&x[..640], &y[..640]);
+        assert_eq!(pool_pass(isa, small, 1), one_pass(isa, small), "less than a block: one pass as it is");
     }
 
     #[test]
