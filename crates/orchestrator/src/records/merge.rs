@@ -399,6 +399,7 @@ mod tests {
                 samples: 7,
                 bytes_per_second: rate,
                 meets_every_pass: false,
+                blocks_back_and_forth: false,
             };
             let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None, huge_page_share: None };
             env.point_bandwidth = vec![PointLimitProbe::first("s", index, bandwidth, String::new())];

@@ -531,12 +531,15 @@ fn roofline_chart(report: &Analysis, scenario: &ScenarioSummary) -> Option<Roofl
         compute,
         costs,
         n,
-        at_points_meet_every_pass: environment
-            .point_bandwidth
-            .iter()
-            .any(|p| p.scenario == scenario.name && p.bandwidth.all_threads.as_ref().is_some_and(|a| a.meets_every_pass)),
+        at_points_meet_every_pass: any_all_threads_probe(environment, &scenario.name, |a| a.meets_every_pass),
+        at_points_back_and_forth: any_all_threads_probe(environment, &scenario.name, |a| a.blocks_back_and_forth),
         at_points,
     })
+}
+
+/// Whether any of the scenario's points' all-threads probes has `property`.
+fn any_all_threads_probe(environment: &Environment, scenario: &str, property: impl Fn(&BandwidthAtSize) -> bool) -> bool {
+    environment.point_bandwidth.iter().any(|p| p.scenario == scenario && p.bandwidth.all_threads.as_ref().is_some_and(&property))
 }
 
 #[cfg(test)]

@@ -94,6 +94,11 @@ pub struct BandwidthAtSize {
     /// curve, and in records written before 2026-12-04.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub meets_every_pass: bool,
+    /// Whether each thread read its chunk as the parallel kernel reads its run, in blocks,
+    /// ascending one pass and descending the next ([`pool_pass`]); false for one thread, and in
+    /// records written before 2026-12-06.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blocks_back_and_forth: bool,
 }
 
 /// Read bandwidth against working-set size, ascending, on one thread and on every thread this
@@ -363,6 +368,7 @@ impl BandwidthAtSize {
                 worst: probes.iter().map(|p| p.bytes_per_second.worst).fold(f64::INFINITY, f64::min),
             },
             meets_every_pass: probes.iter().all(|p| p.meets_every_pass),
+            blocks_back_and_forth: probes.iter().all(|p| p.blocks_back_and_forth),
         })
     }
 }
@@ -380,7 +386,7 @@ fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: 
             black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
         }
     })?;
-    Ok(at_size(x.len(), passes, &seconds, false))
+    Ok(at_size(x.len(), passes, &seconds, false, t > 1))
 }
 
 /// One pass over a thread's chunk as the parallel kernel's threads read their runs: in blocks of
@@ -402,10 +408,17 @@ pub(super) fn pool_pass(isa: Isa, (x, y): (&[f64], &[f64]), pass: u64) -> f64 {
     }
 }
 
-fn at_size(points: usize, passes: u64, seconds: &[f64], meets_every_pass: bool) -> BandwidthAtSize {
+fn at_size(points: usize, passes: u64, seconds: &[f64], meets_every_pass: bool, blocks_back_and_forth: bool) -> BandwidthAtSize {
     let size = (points * BYTES_PER_POINT) as u64;
     let bytes_per_second = Spread::of_rates(size as f64 * passes as f64, seconds);
-    BandwidthAtSize { working_set_bytes: size, passes_per_sample: passes, samples: seconds.len(), bytes_per_second, meets_every_pass }
+    BandwidthAtSize {
+        working_set_bytes: size,
+        passes_per_sample: passes,
+        samples: seconds.len(),
+        bytes_per_second,
+        meets_every_pass,
+        blocks_back_and_forth,
+    }
 }
 
 /// [`measure_size`] with the threads meeting after every pass ([`time_meeting_every_pass`]), as
@@ -432,7 +445,7 @@ fn measure_meeting_every_pass(
         let pass = passes_made[i].0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         pool_pass(isa, chunks[i], pass)
     })?;
-    Ok(at_size(x.len(), passes, &seconds, true))
+    Ok(at_size(x.len(), passes, &seconds, true, true))
 }
 
 /// As many samples of `sample_seconds` as fit in `budget_seconds`, between [`MIN_SAMPLES`] (or
@@ -730,10 +743,16 @@ mod tests {
     #[test]
     fn a_points_limit_on_every_thread_meets_every_pass_and_on_one_does_not() {
         let point = measure_at_point(8192, &CancelToken::new()).expect("a small probe runs").expect("8 192 points are timed");
-        assert!(!point.single_thread.meets_every_pass);
+        assert!(!point.single_thread.meets_every_pass && !point.single_thread.blocks_back_and_forth, "one thread reads forward");
         // Shared out only among threads that get a few blocks each: on more than 32 CPUs, none.
         let shared = point.threads > 1 && 8192 >= point.threads * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD;
-        assert_eq!(point.all_threads.as_ref().map(|a| a.meets_every_pass), shared.then_some(true));
+        assert_eq!(point.all_threads.as_ref().map(|a| (a.meets_every_pass, a.blocks_back_and_forth)), shared.then_some((true, true)));
+        let recorded_before: BandwidthAtSize = serde_json::from_value(serde_json::json!({
+            "working_set_bytes": 16384, "passes_per_sample": 4, "samples": 7,
+            "bytes_per_second": {"best": 2e10, "median": 1.9e10, "worst": 1.5e10}, "meets_every_pass": true
+        }))
+        .expect("a record from before the blocks' order was kept");
+        assert!(!recorded_before.blocks_back_and_forth);
         let x = vec![1.0; 1024];
         let three = measure_meeting_every_pass(Isa::Portable, &x, &x, 3, 4, 2).expect("three threads start");
         assert_eq!((three.meets_every_pass, three.passes_per_sample, three.samples, three.working_set_bytes), (true, 4, 2, 1024 * 16));
@@ -748,6 +767,7 @@ mod tests {
             samples: 7,
             bytes_per_second: Spread { best, median, worst },
             meets_every_pass,
+            blocks_back_and_forth: false,
         };
         let before = PointBandwidth {
             threads: 2,

@@ -199,6 +199,7 @@ pub(crate) mod tests {
             samples: 1,
             bytes_per_second: Spread { best: rate, median: rate, worst: rate },
             meets_every_pass: false,
+            blocks_back_and_forth: false,
         }
     }
 
@@ -308,6 +309,7 @@ pub(crate) mod tests {
             samples: 7,
             bytes_per_second: Spread { best: rate, median: rate / 2.0, worst: rate / 4.0 },
             meets_every_pass: false,
+            blocks_back_and_forth: false,
         };
         let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)), huge_page_share: None };
         let limits = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: Some(&point) };

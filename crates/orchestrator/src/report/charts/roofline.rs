@@ -44,6 +44,9 @@ pub(crate) struct Roofline {
     /// Whether the all-threads limits among them were measured with the threads meeting after
     /// every pass, as the kernels' threads meet once an epoch (runs since 2026-12-04).
     pub(crate) at_points_meet_every_pass: bool,
+    /// Whether they read their blocks ascending one pass and descending the next, as the parallel
+    /// kernel's epochs do (runs from 2026-12-06 on).
+    pub(crate) at_points_back_and_forth: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -236,6 +239,10 @@ fn draw_legend(area: &DrawingArea<BitMapBackend<'_>, Shift>, chart: &Roofline, p
         if chart.at_points_meet_every_pass {
             y += 18;
             area.draw(&Text::new("(the threads meeting after every pass)", (x0 + swatch + 8, y), note.clone()))?;
+        }
+        if chart.at_points_back_and_forth {
+            y += 18;
+            area.draw(&Text::new("(their blocks read back and forth)", (x0 + swatch + 8, y), note.clone()))?;
         }
         y += 24;
     }

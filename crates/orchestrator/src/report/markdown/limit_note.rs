@@ -65,7 +65,12 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
             let when = probed_when(probe);
             let all = measured.all_threads.as_ref().map_or(String::new(), |a| {
                 let meeting = if a.meets_every_pass { " meeting after every pass, as a kernel's threads must once an epoch," } else { "" };
-                format!("; {}{meeting} {}", format::threads(measured.threads as u64), spread(a))
+                let order = if a.blocks_back_and_forth {
+                    " reading their blocks ascending one pass and descending the next, as the parallel kernel's epochs do,"
+                } else {
+                    ""
+                };
+                format!("; {}{meeting}{order} {}", format::threads(measured.threads as u64), spread(a))
             });
             let working_set = measured.single_thread.working_set_bytes;
             format!(
@@ -258,6 +263,7 @@ mod tests {
                 worst: bytes_per_second,
             },
             meets_every_pass: false,
+            blocks_back_and_forth: false,
         };
         let probe_of = |before: f64, after: f64| {
             let bandwidth = |single: f64| crate::environment::probes::PointBandwidth {
@@ -316,6 +322,7 @@ mod tests {
             samples: 7,
             bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
             meets_every_pass: false,
+            blocks_back_and_forth: false,
         };
         let bandwidth =
             crate::environment::probes::PointBandwidth { threads: 1, single_thread: at, all_threads: None, huge_page_share: None };
