@@ -2214,6 +2214,30 @@ mod tests {
     }
 
     #[test]
+    fn a_run_claimed_backwards_says_it_is_done_by_its_group_total_after_its_first_block() {
+        // Two runs of four blocks, a group each. In an odd epoch thread 1 claims 7, 6, 5, 4: the
+        // record a thief looks at holds nothing until block 4, then the group's total; in an even
+        // epoch the same after block 7.
+        let pool = pool_of_two(128, 16, None);
+        let work = pool.work;
+        assert_eq!((work.group_len, &pool.run_ends[..]), (4, &[4, 8][..]));
+        for (epoch, last) in [(1, 4), (2, 7)] {
+            let at = At { pass: Pass::Gradient, epoch, w: 0.5, b: -0.25 };
+            assert!(std::ptr::eq(pool.run_record(1, epoch), pool.group_record(1, epoch, 1)), "epoch {epoch}");
+            let mut mine = Mine::new(8);
+            while let Claim::Block(block) = pool.claim(1, epoch) {
+                let before = pool.run_record(1, epoch).read(epoch);
+                assert!(matches!(before, Seen::Earlier), "epoch {epoch}: a total before block {block}");
+                pool.sum_block(1, &mut mine, block, at);
+                if block == last {
+                    let total = (4..8).map(|b| work.block_sums(b, at.w, at.b)).fold((0.0, 0.0), add);
+                    assert!(matches!(pool.run_record(1, epoch).read(epoch), Seen::Sums(s) if s == total), "epoch {epoch}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_group_two_threads_shared_is_added_from_its_blocks_without_waiting_for_a_total() {
         // Two runs of four blocks, a group each; thread 1 takes the last block of thread 0's run.
         // Nobody then records group 0's total: each thread reads its blocks at once, thread 0

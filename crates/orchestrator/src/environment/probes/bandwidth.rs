@@ -377,16 +377,36 @@ impl BandwidthAtSize {
 /// `t` threads in aligned chunks, as bytes a second.
 fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: usize) -> Result<BandwidthAtSize, ProbeError> {
     let chunks = chunks_of(x, y, t);
+    let order = PassCounts::new(t);
     let seconds = time_together(t, samples, |i| {
         let (xs, ys) = chunks[i];
         // black_box on the slices and the sum: the optimiser may not skip the loads.
         if t > 1 {
-            black_box((0..passes).map(|pass| pool_pass(isa, (black_box(xs), black_box(ys)), pass)).sum::<f64>());
+            black_box((0..passes).map(|_| pool_pass(isa, (black_box(xs), black_box(ys)), order.next(i))).sum::<f64>());
         } else {
             black_box(read_sum(isa, black_box(xs), black_box(ys), passes));
         }
     })?;
     Ok(at_size(x.len(), passes, &seconds, false, t > 1))
+}
+
+/// Each thread's count of the passes it has made, through every sample of a measurement (the
+/// warm-up's included), so that its blocks' order turns every pass, from one sample to the next
+/// too; each on lines of its own.
+struct PassCounts(Vec<PassCount>);
+
+#[repr(align(128))]
+struct PassCount(AtomicU64);
+
+impl PassCounts {
+    fn new(threads: usize) -> PassCounts {
+        PassCounts((0..threads).map(|_| PassCount(AtomicU64::new(0))).collect())
+    }
+
+    /// Thread `i`'s next pass number.
+    fn next(&self, i: usize) -> u64 {
+        self.0[i].0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// One pass over a thread's chunk as the parallel kernel's threads read their runs: in blocks of
@@ -437,14 +457,8 @@ fn measure_meeting_every_pass(
     samples: usize,
 ) -> Result<BandwidthAtSize, ProbeError> {
     let chunks = chunks_of(x, y, t);
-    // Each thread's own count of its passes, for the order of its blocks, on lines of its own.
-    #[repr(align(128))]
-    struct PassCount(AtomicU64);
-    let passes_made: Vec<PassCount> = (0..t).map(|_| PassCount(AtomicU64::new(0))).collect();
-    let seconds = time_meeting_every_pass(t, samples, passes, |i| {
-        let pass = passes_made[i].0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        pool_pass(isa, chunks[i], pass)
-    })?;
+    let order = PassCounts::new(t);
+    let seconds = time_meeting_every_pass(t, samples, passes, |i| pool_pass(isa, chunks[i], order.next(i)))?;
     Ok(at_size(x.len(), passes, &seconds, true, true))
 }
 
