@@ -296,19 +296,35 @@ def print_verdict(sizes, variants, percent):
         print(f"  {v}: " + ("met at every n measured" if not short else "NOT met at " + ", ".join(short)))
 
 
-def cpu0_caches():
-    """{level: bytes} of the data (or unified) caches CPU 0 reports in sysfs (sizes as "32768K")."""
-    caches = {}
-    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+# Where Linux lists CPU 0's caches, one `index*` folder a cache.
+CPU0_CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
+
+
+def cpu0_cache_folders():
+    """{level: sysfs folder} of the data (or unified) caches CPU 0 reports."""
+    folders = {}
+    for index in CPU0_CACHES.glob("index*"):
         try:
             level = int((index / "level").read_text())
             kind = (index / "type").read_text().strip()
-            text = (index / "size").read_text().strip()
         except (OSError, ValueError):
+            continue
+        if kind != "Instruction":
+            folders[level] = index
+    return folders
+
+
+def cpu0_caches():
+    """{level: bytes} of the data (or unified) caches CPU 0 reports in sysfs (sizes as "32768K")."""
+    caches = {}
+    for level, index in cpu0_cache_folders().items():
+        try:
+            text = (index / "size").read_text().strip()
+        except OSError:
             continue
         scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
         digits = text.rstrip("KMG")
-        if kind != "Instruction" and digits.isdigit():
+        if digits.isdigit():
             caches[level] = int(digits) * scale
     return caches
 
@@ -334,15 +350,13 @@ def where_adjacent_columns_overlap():
     --placement adjacent`), put the partial last round of each half's x and of its y on the same
     L2 sets, so that half of each thread's sets are filled to their last way (one line of the
     kernel's own in such a set and all its lines miss every pass), and none are with y half the
-    L2's set span from x: the size where the two
-    layouts differ most, (2 − 2/ways) of CPU 0's L2 (2.46·10^5 points on a 2 MiB 16-way L2,
-    5.7·10^4 on a 512 KiB 8-way one). Exact, not rounded: a few lines more or less and the rounds
-    no longer fall alike."""
-    index2 = Path("/sys/devices/system/cpu/cpu0/cache/index2")
+    L2's set span from x: the size where the two layouts differ most, (2 − 2/ways) of CPU 0's L2
+    (2.46·10^5 points on a 2 MiB 16-way L2, 5.7·10^4 on a 512 KiB 8-way one). Exact, not rounded:
+    a few lines more or less and the rounds no longer fall alike."""
     l2 = cpu0_caches().get(2)
     try:
-        ways = int((index2 / "ways_of_associativity").read_text())
-    except (OSError, ValueError):
+        ways = int((cpu0_cache_folders()[2] / "ways_of_associativity").read_text())
+    except (KeyError, OSError, ValueError):
         ways = 0
     if l2 is None or ways < 2:
         sys.exit("standalone.py: --sizes l2-overlap: CPU 0 reports no L2 and its ways in sysfs")

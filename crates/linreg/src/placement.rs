@@ -19,11 +19,10 @@
 //! The price is memory: a buffer on whole pages is resident in whole pages, up to one huge page
 //! (2 MiB) more than its values (and, for a dataset, the padding that puts y half the L2's set span
 //! from x: up to one span, 128 KiB there), only between a third of the L2 and a few huge pages'
-//! size. And
-//! just past the L2 one thread loses a little: evenly filled, every set is over-full at once, where
-//! pages at random leave some sets under-full that keep their lines (up to 8% at 1.25–1.6 × the L2
-//! on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain 1.01–1.17× at
-//! 1.25 × and 1.5–2.0× at 2 ×).
+//! size. And just past the L2 one thread loses a little: evenly filled, every set is over-full at
+//! once, where pages at random leave some sets under-full that keep their lines (up to 8% at
+//! 1.25–1.6 × the L2 on the Emerald Rapids, 6% at 1.4 ×, while two threads on the same buffer gain
+//! 1.01–1.17× at 1.25 × and 1.5–2.0× at 2 ×).
 //! `linreg --placement heap` ([`keep_on_heap`]) and `make bench-placement` measure both on any CPU.
 //!
 //! Two columns in one buffer on whole pages (a dataset's x and y) lie half the L2's set span apart,
@@ -312,9 +311,8 @@ pub fn whole_pages() -> Option<WholePages> {
 /// as far as they must (where each covers more than half the span), for every run of points at
 /// once: x[i] and y[i] lie half a span apart for every i, so the extra regions of any run's x and
 /// y do too. Right after x, y[i] lay n·8 bytes (to a line) after x[i], a distance whose place in
-/// the span depends on n:
-/// at 2.45·10^5 points on two threads, 43% of each thread's sets held 16 lines of its 0.94 of
-/// a 16-way L2, none half a span apart. Measured on an Emerald Rapids (family 6 model 207, 2 MiB
+/// the span depends on n: at 2.45·10^5 points on two threads, 43% of each thread's sets held 16
+/// lines of its 0.94 of a 16-way L2, none half a span apart. Measured on an Emerald Rapids (family 6 model 207, 2 MiB
 /// 16-way L2, 128 KiB span; `linreg --kernel parallel --threads 2` processes, 21 alternating
 /// rounds, median ratio): 0.917× the time at 2.45·10^5 points, 0.96× at 2.5·10^5, 0.99× at
 /// 2.55 and 2.6·10^5 (where the layout right after x happened to overlap as little as can be),
