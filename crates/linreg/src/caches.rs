@@ -36,6 +36,12 @@ pub fn l2_bytes(dir: &Path) -> Option<u64> {
     }
 }
 
+/// [`l2_bytes`] of [`CPU0_CACHES`], read once a process.
+pub fn cpu0_l2_bytes() -> Option<u64> {
+    static L2: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *L2.get_or_init(|| l2_bytes(Path::new(CPU0_CACHES)))
+}
+
 /// The L2's set span: its sets × its line, the bytes after which its set index comes round again
 /// (128 KiB for 2 MiB in 16 ways of 64-byte lines), from `index2`, where [`l2_bytes`] looks first.
 pub fn l2_set_span_bytes(dir: &Path) -> Option<u64> {

@@ -34,7 +34,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::caches::{l2_bytes, l2_set_span_bytes, small_file, CPU0_CACHES};
+use crate::caches::{cpu0_l2_bytes, l2_set_span_bytes, small_file, CPU0_CACHES};
 
 /// f64 values in a 64-byte cache line.
 pub const LINE_VALUES: usize = 8;
@@ -293,7 +293,7 @@ pub fn whole_pages() -> Option<WholePages> {
         let text = small_file(Path::new(HUGE_PAGE_SIZE_FILE))?;
         let page_bytes = text.parse::<usize>().ok().filter(|b| b.is_power_of_two() && *b >= 4096)?;
         let caches = Path::new(CPU0_CACHES);
-        Some(WholePages::new(page_bytes, l2_bytes(caches)).with_set_span(l2_set_span_bytes(caches)))
+        Some(WholePages::new(page_bytes, cpu0_l2_bytes()).with_set_span(l2_set_span_bytes(caches)))
     })
 }
 

@@ -26,6 +26,15 @@
 //! level below the L2 (10^4–2.46·10^5). The two-thread limit's probe reads its chunks the same way
 //! (the orchestrator's `bandwidth::pool_pass`).
 //!
+//! **Prefetching where a share is past the L2.** A thread whose share of the data is a little
+//! larger than its core's L2 finds, read back and forth, lines missing from all over its share
+//! (this L2 does not evict the least recently used line alone), which no hardware prefetcher
+//! predicts; the gradient loop, four vector operations waiting on each vector of points, keeps
+//! fewer such misses in flight than the bandwidth probe's loop of two, and reached 84–89% of the
+//! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
+//! and without a software prefetch 32 lines ahead and keeps the faster ([`PrefetchChoice`]): the
+//! fit 0.92× the time at 2.8–2.9·10^5 points, level from 3.5·10^5 on. The same bits either way.
+//!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
 //! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
 //! sums its blocks, records their sums tagged with the epoch (and its group's total, when it
@@ -307,9 +316,14 @@ impl Chooser {
         }
     }
 
-    /// While calibrating: the epochs left before the mode [`Chooser::next`] gives changes.
+    /// While calibrating: the epochs to run before the next is recorded. On the pool, the epochs
+    /// left before the mode [`Chooser::next`] gives changes (a run of epochs on the pool is
+    /// published once); alone, one, so that the round can end early ([`Chooser::alone_cannot_lead`]).
     fn epochs_left_in_mode(&self) -> u64 {
-        (CALIBRATION_EPOCHS - self.epochs % CALIBRATION_EPOCHS) as u64
+        match self.next() {
+            Mode::Pool => (CALIBRATION_EPOCHS - self.epochs % CALIBRATION_EPOCHS) as u64,
+            Mode::Alone => 1,
+        }
     }
 
     fn next(&self) -> Mode {
@@ -333,6 +347,9 @@ impl Chooser {
             Mode::Alone if counted => self.alone.push(took),
             _ => {}
         }
+        if mode == Mode::Alone && self.alone_cannot_lead() {
+            self.chosen = Some(Mode::Pool);
+        }
         if self.chosen.is_none() && self.epochs.is_multiple_of(2 * CALIBRATION_EPOCHS) {
             self.best_pool = self.best_pool.min(median(&mut self.pool));
             self.best_alone = self.best_alone.min(median(&mut self.alone));
@@ -345,6 +362,22 @@ impl Chooser {
                 self.chosen = Some(Mode::Alone);
             }
         }
+    }
+
+    /// Whether this round's epochs alone, not all timed yet, can no longer make one thread lead:
+    /// enough of them are too slow for their median to beat the pool's by [`ALONE_MARGIN`], and
+    /// no earlier round led. The round would end on the pool; it ends now, with the epochs alone
+    /// it has left untried. Where one thread's data is past its L2 and each thread's share is in
+    /// its own, an epoch alone takes ~10 times one on the pool (Emerald Rapids, 2.6·10^5 points:
+    /// ~115 µs against ~11), and a round's 8 of them were 2% of a fit of ~3 800 epochs; now 5:
+    /// `auto` against two threads named, 7 alternating rounds of `linreg` processes at 2.6·10^5
+    /// points, 1.028× the time before, 1.009× after (the same choice, the pool, every time).
+    fn alone_cannot_lead(&self) -> bool {
+        let counted = CALIBRATION_EPOCHS - SETTLING_EPOCHS;
+        let pool = self.best_pool.min(median(&mut self.pool.clone()));
+        let bar = ALONE_MARGIN * pool.as_secs_f64();
+        let too_slow = self.alone.iter().filter(|t| t.as_secs_f64() >= bar).count();
+        self.best_alone.as_secs_f64() >= bar && too_slow >= counted - counted / 2
     }
 
     /// The threads the fit ran on: the pool's unless it settled on the calling thread alone.
@@ -891,8 +924,11 @@ impl<'a> Work<'a> {
 
     fn block_sums(&self, block: usize, w: f64, b: f64) -> (f64, f64) {
         let (x, y) = self.block(block);
-        let isa = *self.isa.get().expect("the instruction set is chosen before the first epoch is published");
-        simd::gradient_sums(isa, x, y, w, b)
+        simd::gradient_sums(self.isa(), x, y, w, b)
+    }
+
+    fn isa(&self) -> Isa {
+        *self.isa.get().expect("the instruction set is chosen before the first epoch is published")
     }
 
     fn block(&self, block: usize) -> (&[f64], &[f64]) {
@@ -901,9 +937,14 @@ impl<'a> Work<'a> {
         (&self.x[start..end], &self.y[start..end])
     }
 
-    /// What a pass sums over a block: the gradient sums, or the squared errors (and a zero).
-    fn pass_sums(&self, pass: Pass, block: usize, w: f64, b: f64) -> (f64, f64) {
+    /// What a pass sums over a block: the gradient sums (with software prefetches if `prefetch`,
+    /// the same bits either way), or the squared errors (and a zero).
+    fn pass_sums(&self, pass: Pass, block: usize, w: f64, b: f64, prefetch: bool) -> (f64, f64) {
         match pass {
+            Pass::Gradient if prefetch => {
+                let (x, y) = self.block(block);
+                simd::gradient_sums_prefetching(self.isa(), x, y, w, b)
+            }
             Pass::Gradient => self.block_sums(block, w, b),
             Pass::SquaredErrors => {
                 let (x, y) = self.block(block);
@@ -915,7 +956,7 @@ impl<'a> Work<'a> {
     /// `end` with its squared errors summed on the calling thread alone, block by block in
     /// order as the pool sums them, unless it diverged.
     fn with_squared_errors(&self, end: Descent) -> Descent {
-        let sum = || self.add_in_order(|block| self.pass_sums(Pass::SquaredErrors, block, end.w, end.b)).0;
+        let sum = || self.add_in_order(|block| self.pass_sums(Pass::SquaredErrors, block, end.w, end.b, false)).0;
         Descent { squared_errors: (!end.diverged).then(sum), ..end }
     }
 
@@ -1147,6 +1188,64 @@ struct At {
     b: f64,
 }
 
+/// Whether a thread of a pool sums its blocks with software prefetches
+/// ([`simd::gradient_sums_prefetching`]), chosen by timing the thread's own epochs where its share
+/// of the data is larger than its core's L2 ([`Pool::prefetch_may_pay`]; below it every line is in
+/// the L2 and a prefetch only costs an instruction: 5–8% of an epoch at 10^5 points on two
+/// threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of epochs (one each
+/// way, see [`claim_order`]) take turns, with, without, without, with (so that a drift in the
+/// machine's speed falls on both alike), until each way has [`PREFETCH_TRIALS`] epochs timed; the
+/// one whose median time a block is lower is kept for the pool's life. The sums are the same bits
+/// either way. A choice each thread makes, not a rule about sizes: how much of a share past the L2
+/// misses, and what a miss costs the loop, are the core's.
+///
+/// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
+/// processes before and after, 9 alternating rounds of 10^9 point-epochs, median ratio of times):
+/// 0.969× at 2.7·10^5 points, 0.920× at 2.8·10^5, 0.921× at 2.9·10^5, 0.942× at 3·10^5, 0.978× at
+/// 3.2·10^5, level (0.998–1.010×) at 3.5·10^5, 4·10^5 and 10^6. Why settle first and time eight
+/// pairs each way: the first ~10 epochs of a pool ran 20–80% slower than the rest, and a first
+/// version that timed 4 pairs from the third epoch chose against prefetching in 2 of 3 fits at
+/// 2.8·10^5, where it saves 8%; this one chose it in 12 of 12 fits at 2.8–3.2·10^5 (both threads).
+#[derive(Debug, Default)]
+struct PrefetchChoice {
+    /// Time a block in the epochs timed without and with prefetches.
+    without: Vec<Duration>,
+    with: Vec<Duration>,
+    chosen: Option<bool>,
+}
+
+/// Epochs a thread of a pool sums without prefetches, untimed, before it tries them (see
+/// [`PrefetchChoice`]): the pool's first epochs are slower than the rest.
+const PREFETCH_SETTLING_EPOCHS: u64 = 8;
+
+/// Epochs timed each way before a thread chooses whether to prefetch: 8 pairs.
+const PREFETCH_TRIALS: usize = 16;
+
+impl PrefetchChoice {
+    /// Whether the thread's `epoch`th epoch (counted from 1) prefetches, and whether it is timed.
+    fn for_epoch(&self, epoch: u64) -> (bool, bool) {
+        match self.chosen {
+            Some(prefetch) => (prefetch, false),
+            None if epoch <= PREFETCH_SETTLING_EPOCHS => (false, false),
+            None => {
+                let pair = (epoch - PREFETCH_SETTLING_EPOCHS - 1) / 2;
+                (matches!(pair % 4, 0 | 3), true)
+            }
+        }
+    }
+
+    /// An epoch timed: `per_block`, with or without prefetches.
+    fn record(&mut self, prefetched: bool, per_block: Duration) {
+        if self.chosen.is_some() {
+            return;
+        }
+        if prefetched { &mut self.with } else { &mut self.without }.push(per_block);
+        if self.with.len() >= PREFETCH_TRIALS && self.without.len() >= PREFETCH_TRIALS {
+            self.chosen = Some(median(&mut self.with) < median(&mut self.without));
+        }
+    }
+}
+
 /// What a thread keeps to itself: its time to sum one block, retimed every [`RETIME_EPOCHS`]
 /// (how long it waits for a block in flight before it sums the block itself), the sums of the
 /// blocks it summed, tagged with the epoch, so that it adds them up without reading its own
@@ -1159,12 +1258,23 @@ struct Mine {
     sums: Vec<(u64, (f64, f64))>,
     steal_at_once: bool,
     take_at_once: bool,
+    /// Whether this epoch's blocks are summed with software prefetches, and the choice of it.
+    prefetching: bool,
+    prefetch: PrefetchChoice,
 }
 
 impl Mine {
     fn new(blocks: usize) -> Mine {
         // Epoch 0 is never run.
-        Mine { block_time: Duration::ZERO, epochs: 0, sums: vec![(0, (0.0, 0.0)); blocks], steal_at_once: false, take_at_once: false }
+        Mine {
+            block_time: Duration::ZERO,
+            epochs: 0,
+            sums: vec![(0, (0.0, 0.0)); blocks],
+            steal_at_once: false,
+            take_at_once: false,
+            prefetching: false,
+            prefetch: PrefetchChoice::default(),
+        }
     }
 
     fn patience(&self) -> Duration {
@@ -1213,6 +1323,16 @@ struct Pool<'a> {
     /// before it parks ([`SPIN_WAIT`]), in `pause`s on this CPU.
     quick_looks: u32,
     spin_rounds: u32,
+    /// Whether a thread's share of the data is larger than its core's L2 (or the L2 is unknown):
+    /// where a thread of a descent tries prefetching ([`PrefetchChoice`]).
+    prefetch_may_pay: bool,
+}
+
+/// Whether each of `threads` threads' share of `n` points (16 bytes each: x and y) is larger than
+/// an L2 of `l2_bytes`, or the L2 is unknown.
+fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> bool {
+    let share = (n as u64).saturating_mul(16) / threads.max(1) as u64;
+    l2_bytes.is_none_or(|l2| share > l2)
 }
 
 /// The block at `position` of a run of blocks `run` in the order `epoch` claims them: ascending in
@@ -1284,6 +1404,7 @@ impl<'a> Pool<'a> {
             progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
             quick_looks: pauses_in(QUICK_WAIT),
             spin_rounds: pauses_in(SPIN_WAIT),
+            prefetch_may_pay: share_past_l2(work.x.len(), threads, crate::caches::cpu0_l2_bytes()),
         }
     }
 
@@ -1396,7 +1517,7 @@ impl<'a> Pool<'a> {
     /// when `block` is at an end of the group (where a thread claiming in either order finishes
     /// it) and `t` has summed every block of the group in this epoch.
     fn sum_block(&self, t: usize, mine: &mut Mine, block: usize, at: At) -> (f64, f64) {
-        let sums = self.work.pass_sums(at.pass, block, at.w, at.b);
+        let sums = self.work.pass_sums(at.pass, block, at.w, at.b, mine.prefetching);
         self.record(t, at.epoch, block).write(at.epoch, sums);
         mine.sums[block] = (at.epoch, sums);
         let group = block / self.work.group_len;
@@ -1574,11 +1695,19 @@ impl<'a> Pool<'a> {
             self.progress[t].0.write(epoch, w, b);
             let epoch_start = times.is_some().then(Instant::now);
             mine.epochs += 1;
-            let summing_start = (mine.epochs % RETIME_EPOCHS == 1).then(Instant::now);
+            let (prefetch, trying) = if self.prefetch_may_pay { mine.prefetch.for_epoch(mine.epochs) } else { (false, false) };
+            mine.prefetching = prefetch;
+            let summing_start = (trying || mine.epochs % RETIME_EPOCHS == 1).then(Instant::now);
             let at = At { pass: Pass::Gradient, epoch, w, b };
             let summed = self.sum_blocks(t, mine, at);
             if let (Some(start), Ok(summed @ 1..)) = (summing_start, &summed) {
-                mine.block_time = start.elapsed() / *summed;
+                let per_block = start.elapsed() / *summed;
+                if trying {
+                    mine.prefetch.record(prefetch, per_block);
+                }
+                if mine.epochs % RETIME_EPOCHS == 1 {
+                    mine.block_time = per_block;
+                }
             }
             match summed.and_then(|_| self.total(t, mine, at)) {
                 Ok(sums) => {
@@ -1852,6 +1981,9 @@ mod tests {
         for &(pool, alone) in rounds {
             let (mut pool, mut alone) = (micros(pool).into_iter(), micros(alone).into_iter());
             for _ in 0..2 * CALIBRATION_EPOCHS {
+                if chooser.chosen.is_some() {
+                    break;
+                }
                 let mode = chooser.next();
                 let took = match mode {
                     Mode::Pool => pool.next(),
@@ -1879,6 +2011,23 @@ mod tests {
         let busy = (&[30, 40, 8, 35, 50, 30, 45, 33][..], &[30, 30, 9, 10, 9, 9, 8, 9][..]);
         let chooser = choose(1000, &[busy]);
         assert_eq!((chooser.chosen, chooser.next(), chooser.threads(2)), (Some(Mode::Alone), Mode::Alone, 1));
+    }
+
+    #[test]
+    fn a_round_alone_too_slow_to_lead_ends_as_soon_as_its_median_is_known() {
+        // 8 on the pool (median 10 µs), then alone: 2 settling, and 3 of the 6 counted at or past
+        // 0.9 × 10 µs make the median so: the pool, after 5 epochs alone instead of 8.
+        let mut chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 8, 100, 100, 100])]);
+        assert_eq!((chooser.chosen, chooser.epochs), (Some(Mode::Pool), CALIBRATION_EPOCHS + 6));
+        // Two of the three slow: not known yet, and a fast rest makes one thread lead.
+        chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 5, 5, 5, 5])]);
+        assert_eq!((chooser.chosen, chooser.epochs), (None, 2 * CALIBRATION_EPOCHS), "another round");
+        assert!(chooser.best_alone < chooser.best_pool);
+        // A round after one that led goes to its end, whatever its first epochs alone take.
+        let led = (&[30, 30, 10, 10, 10, 10, 10, 10][..], &[9, 9, 5, 5, 5, 5, 5, 5][..]);
+        let slow = (&[10, 10, 10, 10, 10, 10, 10, 10][..], &[90, 90, 90, 90, 90, 90, 90, 90][..]);
+        chooser = choose(u64::MAX, &[led, slow]);
+        assert_eq!((chooser.chosen, chooser.epochs), (None, 4 * CALIBRATION_EPOCHS));
     }
 
     #[test]
@@ -2286,6 +2435,73 @@ mod tests {
         });
         let sums = Some(work.sum_in_order(0.5, -0.25));
         assert_eq!(epochs, [(sums, true), (sums, true), (sums, false)]);
+    }
+
+    #[test]
+    fn a_thread_tries_prefetching_in_turns_after_settling_and_keeps_the_faster_way() {
+        let plan: Vec<(bool, bool)> = (1..=24).map(|epoch| PrefetchChoice::default().for_epoch(epoch)).collect();
+        assert!(plan[..8].iter().all(|&way| way == (false, false)), "settling: without, untimed: {plan:?}");
+        assert!(plan[8..].iter().all(|&(_, timed)| timed), "{plan:?}");
+        let ways: Vec<bool> = plan[8..].iter().map(|&(prefetch, _)| prefetch).collect();
+        let turn = [true, true, false, false, false, false, true, true];
+        assert_eq!(ways, [turn, turn].concat(), "pairs of epochs: with, without, without, with");
+        for faster in [true, false] {
+            let mut choice = PrefetchChoice::default();
+            let mut epoch = 0;
+            while choice.chosen.is_none() {
+                epoch += 1;
+                let (prefetch, timed) = choice.for_epoch(epoch);
+                if timed {
+                    let per_block = if prefetch == faster { 90 } else { 100 };
+                    choice.record(prefetch, Duration::from_micros(per_block));
+                }
+                assert!(epoch < 100, "no choice after {epoch} epochs");
+            }
+            assert_eq!((choice.chosen, choice.with.len(), choice.without.len()), (Some(faster), PREFETCH_TRIALS, PREFETCH_TRIALS));
+            assert_eq!(epoch, PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64);
+            // Kept, and no longer timed; a late time changes nothing.
+            choice.record(!faster, Duration::ZERO);
+            assert_eq!((choice.for_epoch(epoch + 1), choice.chosen), ((faster, false), Some(faster)));
+        }
+    }
+
+    #[test]
+    fn prefetching_is_tried_where_a_threads_share_is_larger_than_its_l2_or_the_l2_unknown() {
+        let l2 = Some(2 << 20);
+        // 16 bytes a point: two threads' halves of 262 144 points fill 2 MiB L2s exactly.
+        assert!(!share_past_l2(262_144, 2, l2));
+        assert!(share_past_l2(262_146, 2, l2));
+        assert!(!share_past_l2(10_000_000, 128, l2));
+        assert!(share_past_l2(10_000_000, 2, l2));
+        assert!(share_past_l2(1_000, 2, None));
+    }
+
+    #[test]
+    fn a_descent_that_tries_then_keeps_prefetching_sums_the_bits_of_one_that_never_does() {
+        // One thread on a pool, the widest instruction set (whose loop has the prefetches), past
+        // the settling epochs and the trials: whichever way the timing goes, the same bits.
+        let (x, y) = data(1003);
+        let isa = Isa::detect();
+        let work = Work::new(&x, &y, OnceLock::from(isa), 32, 1);
+        let epochs = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64 + 20;
+        let span = Span { first: 1, epochs, w: 0.0, b: 0.0, learning_rate: Some(1e-3), then_squared_errors: true };
+        let n = x.len() as f64;
+        let want = work.with_squared_errors(descend_alone(
+            |w, b| work.sum_in_order(w, b),
+            (0.0, 0.0),
+            epochs,
+            |w, b, s| step(w, b, s, n, 1e-3),
+            None,
+        ));
+        for may_pay in [false, true] {
+            // A pool each: a pool's epochs are numbered once.
+            let mut pool = Pool::new(&work, 1, Some(step), isa);
+            pool.prefetch_may_pay = may_pay;
+            let mut mine = Mine::new(work.blocks());
+            let got = pool.descend_span(0, &span, &mut mine, None);
+            assert_eq!(bits(&[got]), bits(&[want]), "prefetching tried: {may_pay}");
+            assert_eq!(mine.prefetch.chosen.is_some(), may_pay, "{:?}", mine.prefetch);
+        }
     }
 
     #[test]
