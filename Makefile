@@ -200,11 +200,12 @@ bench-engine: build
 # `mem` adds a working set of twice the last-level cache where 10^7 points do not reach beyond it
 # (4·10^7 on a 300 MiB L3); `l2*1.9`, the points whose halves fill 0.95 of each core's L2, the two
 # threads' own L2 edge (2.5·10^5 on a 2 MiB L2, 6.2·10^4 on a 512 KiB one), where the parallel
-# kernel met a cliff on the Emerald Rapids (docs/limits.md). 3–8 minutes with nothing else
-# running, by how busy the host is (2 min 50 s – 3 min 40 s with `mem`, builds included, on the
-# 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s, into target/standalone-bench);
-# KERNEL_ARGS replaces its sizes, variants or repetitions.
-KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9','l2*3',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
+# kernel met a cliff on the Emerald Rapids, and `l2*2.2`, halves 1.1 × each L2 (2.9·10^5 there),
+# where it read 84–89% of its limit before each thread chose whether to prefetch (docs/limits.md).
+# 3–8 minutes with nothing else running, by how busy the host is (3–4 min with `mem`, builds
+# included, on the 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s, into
+# target/standalone-bench); KERNEL_ARGS replaces its sizes, variants or repetitions.
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9','l2*2.2','l2*3',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)
