@@ -264,7 +264,7 @@ def print_ran_on(sizes, variants, ran_on):
     a run used, so a fit that settled on one thread where two were faster reads as near its limit
     (on an Emerald Rapids `auto` kept one thread in 4-6 of 11 fits at 2*10^4-5*10^4 points, and
     only these counts showed it)."""
-    print("\nwhat the runs used (threads, kernel/instruction set: runs):")
+    print("\nwhat the runs used (threads, kernel/instruction set[, threads that chose to prefetch]: runs):")
     for n in sizes:
         parts = []
         for v in variants:
@@ -490,7 +490,8 @@ def main():
             ns[(n, v)].append(ns_per_point)
             if line.get("fit_warm_min_seconds"):
                 fastest.setdefault((n, v), []).append(line["fit_warm_min_seconds"] / (n * line["epochs"]) * 1e9)
-            ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}"] += 1
+            prefetching = f", {line['prefetching_threads']} prefetching" if "prefetching_threads" in line else ""
+            ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}{prefetching}"] += 1
             limit = limits[n][-1].get(line["threads"]) if probed == n else None
             if limit:
                 # As the report does: the fit's limit counts its final MSE, one more pass than its

@@ -203,8 +203,8 @@ impl<'a> Alone<'a> {
 
     fn ran(&self) -> Ran {
         match self {
-            Alone::Scalar { .. } => Ran { threads: 1, isa: None },
-            Alone::Simd { picker, .. } => Ran { threads: 1, isa: Some(picker.used()) },
+            Alone::Scalar { .. } => Ran { threads: 1, isa: None, prefetching: None },
+            Alone::Simd { picker, .. } => Ran { threads: 1, isa: Some(picker.used()), prefetching: None },
         }
     }
 }

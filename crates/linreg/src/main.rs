@@ -84,6 +84,7 @@ fn run() -> Result<(), String> {
         implementation: format!("rust-{kernel}"),
         kernel: Some(ran.label(kernel)),
         threads: Some(ran.threads as u64),
+        prefetching_threads: ran.prefetching.map(|threads| threads as u64),
         load_seconds,
         train_seconds,
         per_fit: if fits.is_some() { times.stats() } else { FitStats::default() },

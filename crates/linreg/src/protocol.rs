@@ -28,6 +28,10 @@ pub struct ResultLine {
     /// Extra (optional): how many threads summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<u64>,
+    /// Extra (optional): of a parallel fit whose threads' shares are past their L2s, how many
+    /// threads chose to sum with software prefetches; absent where none tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetching_threads: Option<u64>,
     /// With `--fits K` (docs/protocol.md): the count, the first fit's time and the warm fits'
     /// statistics; absent without it.
     #[serde(flatten)]
@@ -67,6 +71,7 @@ impl ResultLine {
             train_seconds: 0.0,
             kernel: None,
             threads: None,
+            prefetching_threads: None,
             per_fit: FitStats::default(),
         }
     }
@@ -135,8 +140,17 @@ mod tests {
             train_seconds: 2e-6,
             kernel: None,
             threads: None,
+            prefetching_threads: None,
             per_fit: FitStats::default(),
         }
+    }
+
+    #[test]
+    fn the_prefetching_threads_travel_when_known_and_are_left_out_when_not() {
+        let with = ResultLine { kernel: Some("parallel/avx512".into()), threads: Some(2), prefetching_threads: Some(2), ..line() };
+        assert!(with.to_json().contains(r#""threads":2,"prefetching_threads":2"#), "{}", with.to_json());
+        assert_eq!(ResultLine::parse(&with.to_json()), Ok(with));
+        assert!(!line().to_json().contains("prefetching"), "{}", line().to_json());
     }
 
     #[test]

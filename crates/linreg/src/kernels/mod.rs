@@ -17,6 +17,10 @@ pub struct Ran {
     pub threads: usize,
     /// None for the scalar kernel.
     pub isa: Option<Isa>,
+    /// On a pool whose threads' shares are past their L2s: how many of its threads chose, so
+    /// far, to sum with software prefetches (`parallel::PrefetchChoice`); None where no thread
+    /// tries (no pool, or every share within its L2).
+    pub prefetching: Option<usize>,
 }
 
 /// Asks the CPU now what it has, for a caller setting up fits before their clock starts. std

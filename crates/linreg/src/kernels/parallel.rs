@@ -497,14 +497,14 @@ fn with_blocks<R>(
         // The simd kernel itself, with not even the block loop around it: at 100 points an epoch
         // is ~40 ns, and a few ns of bookkeeping would show.
         let result = body(&mut |w, b| simd::gradient_sums(picker.isa(w, b), x, y, w, b));
-        return (result, Ran { threads: 1, isa: Some(picker.used()) });
+        return (result, Ran { threads: 1, isa: Some(picker.used()), prefetching: None });
     }
     if threads == 1 {
         let result = body(&mut |w, b| {
             work.isa.get_or_init(|| picker.isa(w, b));
             work.sum_in_order(w, b)
         });
-        return (result, Ran { threads: 1, isa: Some(picker.used()) });
+        return (result, Ran { threads: 1, isa: Some(picker.used()), prefetching: None });
     }
     let mut chooser = Chooser::for_threads(requested, epochs);
     let (result, threads) = on_pool(&work, threads, None, picker.used(), |pool, workers, stop| {
@@ -572,7 +572,7 @@ fn with_blocks<R>(
         });
         (result, chooser.threads(threads))
     });
-    (result, Ran { threads, isa: Some(picker.used()) })
+    (result, Ran { threads, isa: Some(picker.used()), prefetching: None })
 }
 
 fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R) -> (R, Ran) {
@@ -584,15 +584,15 @@ fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn 
             let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
             let sums = |w, b| if work.blocks() == 1 { simd::gradient_sums(isa, x, y, w, b) } else { work.sum_in_order(w, b) };
             let end = descend_alone(sums, (0.0, 0.0), epochs, |w, b, sums| step(w, b, sums, n, learning_rate), None);
-            (work.with_squared_errors(end), Ran { threads: 1, isa: Some(isa) })
+            (work.with_squared_errors(end), Ran { threads: 1, isa: Some(isa), prefetching: None })
         });
-        return (result, Ran { threads: 1, isa: Some(picker.used()) });
+        return (result, Ran { threads: 1, isa: Some(picker.used()), prefetching: None });
     }
     let warm_isa = picker.used();
     on_pool(&work, threads, Some(step), warm_isa, |pool, workers, _stop| {
         let mut descender = Descender::new(picker, requested, fit_epochs, step, threads, work.blocks());
         let result = body(&mut |epochs, learning_rate| descender.descend(pool, workers, epochs, learning_rate));
-        (result, descender.ran())
+        (result, descender.ran(pool))
     })
 }
 
@@ -670,13 +670,18 @@ impl<'a> Descender<'a> {
                 stop_workers(pool, workers);
             }
             if last || at.diverged {
-                return (at, self.ran());
+                return (at, self.ran(pool));
             }
         }
     }
 
-    fn ran(&self) -> Ran {
-        Ran { threads: self.chooser.threads(self.threads), isa: Some(self.picker.used()) }
+    fn ran(&self, pool: &Pool) -> Ran {
+        let on_pool = self.chooser.chosen != Some(Mode::Alone);
+        Ran {
+            threads: self.chooser.threads(self.threads),
+            isa: Some(self.picker.used()),
+            prefetching: pool.prefetching_threads().filter(|_| on_pool),
+        }
     }
 }
 
@@ -1326,6 +1331,8 @@ struct Pool<'a> {
     /// Whether a thread's share of the data is larger than its core's L2 (or the L2 is unknown):
     /// where a thread of a descent tries prefetching ([`PrefetchChoice`]).
     prefetch_may_pay: bool,
+    /// Threads that chose to prefetch, for the result line ([`Ran::prefetching`]).
+    prefetching: AtomicUsize,
 }
 
 /// Whether each of `threads` threads' share of `n` points (16 bytes each: x and y) is larger than
@@ -1405,11 +1412,17 @@ impl<'a> Pool<'a> {
             quick_looks: pauses_in(QUICK_WAIT),
             spin_rounds: pauses_in(SPIN_WAIT),
             prefetch_may_pay: share_past_l2(work.x.len(), threads, crate::caches::cpu0_l2_bytes()),
+            prefetching: AtomicUsize::new(0),
         }
     }
 
     fn threads(&self) -> usize {
         self.cursors.len()
+    }
+
+    /// How many threads chose to prefetch so far, where they try (see [`PrefetchChoice`]).
+    fn prefetching_threads(&self) -> Option<usize> {
+        self.prefetch_may_pay.then(|| self.prefetching.load(Ordering::Relaxed))
     }
 
     fn run_start(&self, t: usize) -> usize {
@@ -1704,6 +1717,10 @@ impl<'a> Pool<'a> {
                 let per_block = start.elapsed() / *summed;
                 if trying {
                     mine.prefetch.record(prefetch, per_block);
+                    // Once: a thread tries only until it has chosen.
+                    if mine.prefetch.chosen == Some(true) {
+                        self.prefetching.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 if mine.epochs % RETIME_EPOCHS == 1 {
                     mine.block_time = per_block;
@@ -2079,7 +2096,7 @@ mod tests {
             let (want, one) = with_blocks(&x, &y, exactly(1), IsaChoice::Only(isa), 32, 1, epochs);
             let (got, used) = with_blocks(&x, &y, Threads::Auto, IsaChoice::Only(isa), 32, u64::MAX, epochs);
             assert_eq!(got, want, "{isa}");
-            assert_eq!(one, Ran { threads: 1, isa: Some(isa) });
+            assert_eq!(one, Ran { threads: 1, isa: Some(isa), prefetching: None });
             assert!(used.threads == 1 || used.threads == default_threads().get(), "{used:?}");
         }
     }
@@ -2128,7 +2145,7 @@ mod tests {
                     (0..50).map(|i| sums(i as f64 * 0.01, 1.0)).collect::<Vec<_>>()
                 });
                 assert_eq!(got, want, "{t} threads, {isa}");
-                assert_eq!(used, Ran { threads: t, isa: Some(isa) }, "an exact count is never second-guessed");
+                assert_eq!(used, Ran { threads: t, isa: Some(isa), prefetching: None }, "an exact count is never second-guessed");
             }
         }
     }
@@ -2501,6 +2518,9 @@ mod tests {
             let got = pool.descend_span(0, &span, &mut mine, None);
             assert_eq!(bits(&[got]), bits(&[want]), "prefetching tried: {may_pay}");
             assert_eq!(mine.prefetch.chosen.is_some(), may_pay, "{:?}", mine.prefetch);
+            // What the result line says: the threads that chose to prefetch, where they try.
+            let chose = mine.prefetch.chosen.map(usize::from);
+            assert_eq!(pool.prefetching_threads(), chose);
         }
     }
 
