@@ -183,6 +183,9 @@ mod tests {
         let trainer = Trainer::start(line(40_000), Kernel::Parallel { threads: Threads::Auto, isa: IsaChoice::Fastest }, 4000);
         let mut trainer = trainer.expect("starts");
         let rans: Vec<Ran> = (0..20).map(|_| trainer.fit(200, 0.01).expect("fits").1).collect();
-        assert!(rans.windows(2).skip(1).all(|pair| pair[0] == pair[1]), "{rans:?}");
+        // Threads and instruction set; not `prefetching`, a count the calling thread reads as it
+        // finishes, which a worker choosing late in the first fits could still change.
+        let used = |ran: &Ran| (ran.threads, ran.isa);
+        assert!(rans.windows(2).skip(1).all(|pair| used(&pair[0]) == used(&pair[1])), "{rans:?}");
     }
 }

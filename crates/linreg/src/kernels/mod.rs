@@ -17,9 +17,10 @@ pub struct Ran {
     pub threads: usize,
     /// None for the scalar kernel.
     pub isa: Option<Isa>,
-    /// On a pool whose threads' shares are past their L2s: how many of its threads chose, so
-    /// far, to sum with software prefetches (`parallel::PrefetchChoice`); None where no thread
-    /// tries (no pool, or every share within its L2).
+    /// On a pool of a descent whose threads' shares are past their L2s (or whose L2 is unknown):
+    /// how many of its threads had chosen to sum with software prefetches when the calling
+    /// thread finished (`parallel::PrefetchChoice`); None where no thread tries (no pool, a pool
+    /// of `with_gradient_sums`, every share within its L2) and where `auto` kept one thread.
     pub prefetching: Option<usize>,
 }
 

@@ -27,7 +27,8 @@
 //! (the orchestrator's `bandwidth::pool_pass`).
 //!
 //! **Prefetching where a share is past the L2.** A thread whose share of the data is a little
-//! larger than its core's L2 finds, read back and forth, lines missing from all over its share
+//! larger than its core's L2 finds, read back and forth (in a descent: [`with_descent`] and
+//! [`StandingPool`]; [`with_gradient_sums`] never prefetches), lines missing from all over its share
 //! (this L2 does not evict the least recently used line alone), which no hardware prefetcher
 //! predicts; the gradient loop, four vector operations waiting on each vector of points, keeps
 //! fewer such misses in flight than the bandwidth probe's loop of two, and reached 84–89% of the
@@ -118,8 +119,9 @@ pub const BLOCK_POINTS: usize = 16_384;
 
 /// `--threads auto` decides between one thread and every core by measuring, at the start of each
 /// fit: with two blocks or more, the pool starts, and its first epochs alternate between the pool
-/// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each, in rounds while one thread leads:
-/// see `Chooser`); the faster by median wins for the rest of the fit. The sums are the same bits
+/// and the calling thread alone ([`CALIBRATION_EPOCHS`] of each, fewer alone once they cannot
+/// lead, in rounds while one thread leads: see `Chooser`); the faster by median wins for the rest
+/// of the fit. The sums are the same bits
 /// either way (blocks added in the pool's order, `Work::add_in_order`).
 /// Measured, not a size: where a second thread starts to pay depends on the core's caches and on
 /// what it costs to meet once an epoch, which differ from CPU to CPU and from a quiet machine to a
@@ -239,7 +241,8 @@ enum Mode {
 }
 
 /// `Threads::Auto`'s choice, epoch by epoch, in rounds: [`CALIBRATION_EPOCHS`] on the pool, then
-/// as many on the calling thread alone. The first [`SETTLING_EPOCHS`] of each are not counted:
+/// as many on the calling thread alone (fewer where enough of them are too slow to lead, see
+/// [`Chooser::alone_cannot_lead`]). The first [`SETTLING_EPOCHS`] of each are not counted:
 /// they bring the data into the caches the other way round (alternating epoch by epoch measured
 /// neither way: each alone epoch evicted the pool's halves from the L2s, and `auto` chose one
 /// thread at 66 000 points, where two are 1.8× faster). After a round the pool stays unless one
@@ -366,7 +369,7 @@ impl Chooser {
 
     /// Whether this round's epochs alone, not all timed yet, can no longer make one thread lead:
     /// enough of them are too slow for their median to beat the pool's by [`ALONE_MARGIN`], and
-    /// no earlier round led. The round would end on the pool; it ends now, with the epochs alone
+    /// no earlier round's best alone beats that bar either. The round would end on the pool; it ends now, with the epochs alone
     /// it has left untried. Where one thread's data is past its L2 and each thread's share is in
     /// its own, an epoch alone takes ~10 times one on the pool (Emerald Rapids, 2.6·10^5 points:
     /// ~115 µs against ~11), and a round's 8 of them were 2% of a fit of ~3 800 epochs; now 5:
@@ -1197,11 +1200,12 @@ struct At {
 /// ([`simd::gradient_sums_prefetching`]), chosen by timing the thread's own epochs where its share
 /// of the data is larger than its core's L2 ([`Pool::prefetch_may_pay`]; below it every line is in
 /// the L2 and a prefetch only costs an instruction: 5–8% of an epoch at 10^5 points on two
-/// threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of epochs (one each
-/// way, see [`claim_order`]) take turns, with, without, without, with (so that a drift in the
-/// machine's speed falls on both alike), until each way has [`PREFETCH_TRIALS`] epochs timed; the
-/// one whose median time a block is lower is kept for the pool's life. The sums are the same bits
-/// either way. A choice each thread makes, not a rule about sizes: how much of a share past the L2
+/// threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of timed epochs
+/// (one each way, see [`claim_order`], where runs of epochs are even) take turns, with, without,
+/// without, with (so that a drift in the machine's speed falls on both alike), the first
+/// [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, until each way has [`PREFETCH_TRIALS`];
+/// the one whose median time a block is lower is kept for the pool's life. The sums are the same
+/// bits either way. A choice each thread makes, not a rule about sizes: how much of a share past the L2
 /// misses, and what a miss costs the loop, are the core's.
 ///
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
@@ -1226,14 +1230,23 @@ const PREFETCH_SETTLING_EPOCHS: u64 = 8;
 /// Epochs timed each way before a thread chooses whether to prefetch: 8 pairs.
 const PREFETCH_TRIALS: usize = 16;
 
+/// The first epochs of each run of epochs on the pool, which a thread does not time while it
+/// chooses whether to prefetch: `auto`'s runs on the pool follow its epochs alone, which took the
+/// data through the calling thread's L2, and the first of them are slow for that (see
+/// [`SETTLING_EPOCHS`]); timed, they would fall on one way more than the other.
+const RUN_SETTLING_EPOCHS: u64 = 2;
+
 impl PrefetchChoice {
-    /// Whether the thread's `epoch`th epoch (counted from 1) prefetches, and whether it is timed.
-    fn for_epoch(&self, epoch: u64) -> (bool, bool) {
+    /// Whether the thread's `epoch`th epoch on the pool (counted from 1), the `into_run`th of its
+    /// run of epochs (from 0), prefetches, and whether it is timed. The turns follow the epochs
+    /// timed, not the epochs run: an epoch untimed (a run's first, a thread's catching up) takes
+    /// no one's turn.
+    fn for_epoch(&self, epoch: u64, into_run: u64) -> (bool, bool) {
         match self.chosen {
             Some(prefetch) => (prefetch, false),
-            None if epoch <= PREFETCH_SETTLING_EPOCHS => (false, false),
+            None if epoch <= PREFETCH_SETTLING_EPOCHS || into_run < RUN_SETTLING_EPOCHS => (false, false),
             None => {
-                let pair = (epoch - PREFETCH_SETTLING_EPOCHS - 1) / 2;
+                let pair = (self.with.len() + self.without.len()) / 2;
                 (matches!(pair % 4, 0 | 3), true)
             }
         }
@@ -1708,7 +1721,8 @@ impl<'a> Pool<'a> {
             self.progress[t].0.write(epoch, w, b);
             let epoch_start = times.is_some().then(Instant::now);
             mine.epochs += 1;
-            let (prefetch, trying) = if self.prefetch_may_pay { mine.prefetch.for_epoch(mine.epochs) } else { (false, false) };
+            let (prefetch, trying) =
+                if self.prefetch_may_pay { mine.prefetch.for_epoch(mine.epochs, epoch - span.first) } else { (false, false) };
             mine.prefetching = prefetch;
             let summing_start = (trying || mine.epochs % RETIME_EPOCHS == 1).then(Instant::now);
             let at = At { pass: Pass::Gradient, epoch, w, b };
@@ -2034,7 +2048,10 @@ mod tests {
     fn a_round_alone_too_slow_to_lead_ends_as_soon_as_its_median_is_known() {
         // 8 on the pool (median 10 µs), then alone: 2 settling, and 3 of the 6 counted at or past
         // 0.9 × 10 µs make the median so: the pool, after 5 epochs alone instead of 8.
-        let mut chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 8, 100, 100, 100])]);
+        let mut chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 100, 8, 8, 8])]);
+        assert_eq!((chooser.chosen, chooser.epochs), (Some(Mode::Pool), CALIBRATION_EPOCHS + 5));
+        // One fast among them: the third slow one comes an epoch later.
+        chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 8, 100, 100, 100])]);
         assert_eq!((chooser.chosen, chooser.epochs), (Some(Mode::Pool), CALIBRATION_EPOCHS + 6));
         // Two of the three slow: not known yet, and a fast rest makes one thread lead.
         chooser = choose(u64::MAX, &[(&[30, 30, 10, 10, 10, 10, 10, 10], &[500, 500, 100, 100, 5, 5, 5, 5])]);
@@ -2454,31 +2471,46 @@ mod tests {
         assert_eq!(epochs, [(sums, true), (sums, true), (sums, false)]);
     }
 
+    /// The epochs a thread runs while it chooses, in runs of `run` epochs: (prefetched, timed)
+    /// each, the timed ones recorded at 90 µs a block the `faster` way and 100 the other.
+    fn trials(faster: bool, run: u64) -> (PrefetchChoice, Vec<(bool, bool)>) {
+        let mut choice = PrefetchChoice::default();
+        let mut epochs = Vec::new();
+        for epoch in 1..200 {
+            let (prefetch, timed) = choice.for_epoch(epoch, (epoch - 1) % run);
+            if timed {
+                choice.record(prefetch, Duration::from_micros(if prefetch == faster { 90 } else { 100 }));
+            }
+            epochs.push((prefetch, timed));
+            if choice.chosen.is_some() {
+                break;
+            }
+        }
+        (choice, epochs)
+    }
+
     #[test]
     fn a_thread_tries_prefetching_in_turns_after_settling_and_keeps_the_faster_way() {
-        let plan: Vec<(bool, bool)> = (1..=24).map(|epoch| PrefetchChoice::default().for_epoch(epoch)).collect();
-        assert!(plan[..8].iter().all(|&way| way == (false, false)), "settling: without, untimed: {plan:?}");
-        assert!(plan[8..].iter().all(|&(_, timed)| timed), "{plan:?}");
-        let ways: Vec<bool> = plan[8..].iter().map(|&(prefetch, _)| prefetch).collect();
         let turn = [true, true, false, false, false, false, true, true];
-        assert_eq!(ways, [turn, turn].concat(), "pairs of epochs: with, without, without, with");
         for faster in [true, false] {
-            let mut choice = PrefetchChoice::default();
-            let mut epoch = 0;
-            while choice.chosen.is_none() {
-                epoch += 1;
-                let (prefetch, timed) = choice.for_epoch(epoch);
-                if timed {
-                    let per_block = if prefetch == faster { 90 } else { 100 };
-                    choice.record(prefetch, Duration::from_micros(per_block));
-                }
-                assert!(epoch < 100, "no choice after {epoch} epochs");
-            }
+            // One long run: 8 settling epochs without, untimed, then pairs with, without,
+            // without, with, until 16 each way.
+            let (mut choice, epochs) = trials(faster, u64::MAX);
+            let settling = PREFETCH_SETTLING_EPOCHS as usize;
+            assert!(epochs[..settling].iter().all(|&e| e == (false, false)), "{epochs:?}");
+            let ways: Vec<bool> = epochs[settling..].iter().map(|&(prefetch, timed)| timed.then_some(prefetch).expect("timed")).collect();
+            assert_eq!(ways, [turn; 4].concat());
             assert_eq!((choice.chosen, choice.with.len(), choice.without.len()), (Some(faster), PREFETCH_TRIALS, PREFETCH_TRIALS));
-            assert_eq!(epoch, PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64);
             // Kept, and no longer timed; a late time changes nothing.
             choice.record(!faster, Duration::ZERO);
-            assert_eq!((choice.for_epoch(epoch + 1), choice.chosen), ((faster, false), Some(faster)));
+            assert_eq!((choice.for_epoch(1000, 5), choice.chosen), ((faster, false), Some(faster)));
+            // Runs of 8 (`auto`'s while it calibrates): each run's first 2 epochs untimed, and
+            // the turns go on over them, as if they were not there.
+            let (choice, epochs) = trials(faster, 8);
+            let timed: Vec<bool> = epochs.iter().filter(|&&(_, timed)| timed).map(|&(prefetch, _)| prefetch).collect();
+            assert_eq!(timed, [turn; 4].concat());
+            assert!(epochs.chunks(8).all(|run| run[..2].iter().all(|&e| e == (false, false))), "{epochs:?}");
+            assert_eq!(choice.chosen, Some(faster));
         }
     }
 
@@ -2522,6 +2554,23 @@ mod tests {
             let chose = mine.prefetch.chosen.map(usize::from);
             assert_eq!(pool.prefetching_threads(), chose);
         }
+    }
+
+    #[test]
+    fn two_threads_past_their_l2s_try_prefetching_and_sum_the_bits_of_one() {
+        // Each thread's share 4.8 MB, past any L2 these tests meet (or the L2 unknown: then every
+        // pool tries): both threads settle, take turns, choose, and go on, stealing and taking
+        // where the other is off its CPU; the widest instruction set, whose loop prefetches.
+        let (x, y) = data(600_000);
+        let isa = IsaChoice::Only(Isa::detect());
+        let epochs = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64 + 24;
+        let fit = |threads| with_descent(&x, &y, threads, isa, epochs, step, |descend| descend(epochs, 1e-3));
+        let ((want, _), _) = fit(exactly(1));
+        let ((got, ran), _) = fit(exactly(2));
+        assert_eq!(bits(&[got]), bits(&[want]));
+        let tries = share_past_l2(x.len(), 2, crate::caches::cpu0_l2_bytes());
+        assert_eq!(ran.prefetching.is_some(), tries, "{ran:?}");
+        assert!(ran.prefetching.is_none_or(|threads| threads <= 2), "{ran:?}");
     }
 
     #[test]

@@ -140,8 +140,9 @@ pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f6
     sums_with(isa, x, y, w, b, false)
 }
 
-/// [`gradient_sums`], to the same bits, with a software prefetch of every line of x and y
-/// [`PREFETCH_AHEAD_POINTS`] ahead of the loads (the portable code has none: it is
+/// [`gradient_sums`], to the same bits, with a software prefetch of each line of x and y
+/// [`PREFETCH_AHEAD_POINTS`] ahead of the loads (the first 32 lines of a call are not prefetched,
+/// and the prefetches of its last 32 land past its end: in the parallel kernel, a block's) (the portable code has none: it is
 /// [`gradient_sums`] itself). For data the L2 holds only in part, as the parallel kernel's halves
 /// a little larger than a core's L2, read back and forth: lines missing from all over the L2,
 /// which no hardware prefetcher predicts, and each miss waits with the four vector operations a
@@ -457,8 +458,9 @@ mod tests {
     }
 
     proptest! {
-        /// A prefetch is a hint: the same loads, the same arithmetic, the same bits, at every
-        /// length around the vector blocks and every offset of x within a line (the head).
+        /// A prefetch is a hint: the same loads, the same arithmetic, the same bits, at lengths
+        /// around and past the vector blocks and offsets of x within a line (the head), drawn at
+        /// random.
         #[test]
         fn prefetching_sums_the_same_bits(
             points in prop::collection::vec((-1e3f64..1e3, -1e3f64..1e3), 0..700),
