@@ -1211,7 +1211,9 @@ struct At {
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
 /// processes before and after, 9 alternating rounds of 10^9 point-epochs, median ratio of times):
 /// 0.969× at 2.7·10^5 points, 0.920× at 2.8·10^5, 0.921× at 2.9·10^5, 0.942× at 3·10^5, 0.978× at
-/// 3.2·10^5, level (0.998–1.010×) at 3.5·10^5, 4·10^5 and 10^6. Why settle first and time eight
+/// 3.2·10^5, level (0.998–1.010×) at 3.5·10^5, 4·10^5 and 10^6 (where the threads chose either
+/// way); at 10^7 points in fits of 100 epochs both threads chose it, 0.965× (7 rounds; fits of 20
+/// epochs end before the choice, 1.010×). Why settle first and time eight
 /// pairs each way: the first ~10 epochs of a pool ran 20–80% slower than the rest, and a first
 /// version that timed 4 pairs from the third epoch chose against prefetching in 2 of 3 fits at
 /// 2.8·10^5, where it saves 8%; this one chose it in 12 of 12 fits at 2.8–3.2·10^5 (both threads).
