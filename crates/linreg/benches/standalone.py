@@ -190,12 +190,19 @@ def print_kernel_loops(sizes, limits):
             kernel = statistics.median(c["kernel_loop_ns_median"] for c in loops)
             probe = statistics.median(c["probe_loop_ns_median"] for c in loops)
             pairs = statistics.median(c["pairs"] for c in loops)
-            parts.append(f"{threads} thr. {ratio} ({kernel:.4f} against {probe:.4f} ns; {pairs:g} pairs, {loops[0]['instruction_set']})")
+            part = f"{threads} thr. {ratio} ({kernel:.4f} against {probe:.4f} ns; {pairs:g} rounds, {loops[0]['instruction_set']})"
+            prefetching = [c["prefetching"] for c in loops if c.get("prefetching")]
+            if prefetching:
+                with_ratio = spread([f["kernel_over_probe_median"] for f in prefetching], lambda v: f"{v:.3f}")
+                part += f", with the prefetch {with_ratio}"
+            parts.append(part)
         if parts:
             rows.append(f"  n = {n}: " + "; ".join(parts))
     if rows:
-        print("\nthe kernels' loop / the probe's loop, in the probe's process (same buffer, chunks and meetings; time over"
-              " time, the median of alternating pairs a repetition), median [min-max] over repetitions:")
+        print("\nthe kernels' loop / the probe's loop, in the probe's process (same buffer, chunks, meetings and, on every"
+              " thread, the same order: blocks back and forth; time over time, the median of the rounds a repetition; on"
+              " every thread also the kernels' loop with the prefetch a pool's thread may choose), median [min-max] over"
+              " repetitions:")
         print("\n".join(rows))
 
 

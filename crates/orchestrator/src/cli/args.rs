@@ -63,7 +63,8 @@ pub(super) enum Command {
         #[arg(required = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         points: Vec<u64>,
         /// Also time the kernels' own loop against the probe's, in this process, on the same
-        /// buffer and threads (samples alternating), and add the two and their ratio to each line:
+        /// buffer and threads, in the same order (samples taking turns; on every thread also with
+        /// the prefetch a pool's thread may choose), and add them and their ratios to each line:
         /// whether a fit below its limit loses in its loop or around it
         #[arg(long)]
         kernel_loop: bool,

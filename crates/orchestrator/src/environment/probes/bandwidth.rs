@@ -393,18 +393,18 @@ fn measure_size(isa: Isa, x: &[f64], y: &[f64], t: usize, passes: u64, samples: 
 /// Each thread's count of the passes it has made, through every sample of a measurement (the
 /// warm-up's included), so that its blocks' order turns every pass, from one sample to the next
 /// too; each on lines of its own.
-struct PassCounts(Vec<PassCount>);
+pub(super) struct PassCounts(Vec<PassCount>);
 
 #[repr(align(128))]
 struct PassCount(AtomicU64);
 
 impl PassCounts {
-    fn new(threads: usize) -> PassCounts {
+    pub(super) fn new(threads: usize) -> PassCounts {
         PassCounts((0..threads).map(|_| PassCount(AtomicU64::new(0))).collect())
     }
 
     /// Thread `i`'s next pass number.
-    fn next(&self, i: usize) -> u64 {
+    pub(super) fn next(&self, i: usize) -> u64 {
         self.0[i].0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
@@ -415,16 +415,23 @@ impl PassCounts {
 /// last, the ones the core's L2 still holds. Where two threads' halves pass their L2s, that is
 /// worth 1.2–1.9× to the kernel (docs/limits.md), and a limit read forward only would be one the
 /// kernel beats. The one-thread limit reads forward, as the simd kernel does.
-pub(super) fn pool_pass(isa: Isa, (x, y): (&[f64], &[f64]), pass: u64) -> f64 {
+pub(super) fn pool_pass(isa: Isa, chunk: (&[f64], &[f64]), pass: u64) -> f64 {
+    in_pool_order(chunk, pass, |block| one_pass(isa, block))
+}
+
+/// `sum` of each block of a thread's chunk, in the order [`pool_pass`] reads them in pass `pass`,
+/// added up: the order the kernels' loop is timed in beside the probe's (`kernel_loop`).
+pub(super) fn in_pool_order<'a>((x, y): (&'a [f64], &'a [f64]), pass: u64, sum: impl FnMut((&'a [f64], &'a [f64])) -> f64) -> f64 {
     let block = linreg::kernels::parallel::BLOCK_POINTS;
     if x.len() <= block {
-        return one_pass(isa, (x, y));
+        let mut sum = sum;
+        return sum((x, y));
     }
     let blocks = x.chunks(block).zip(y.chunks(block));
     if pass % 2 == 1 {
-        blocks.rev().map(|b| one_pass(isa, b)).sum()
+        blocks.rev().map(sum).sum()
     } else {
-        blocks.map(|b| one_pass(isa, b)).sum()
+        blocks.map(sum).sum()
     }
 }
 

@@ -117,6 +117,32 @@ pub(super) fn alternating_pairs<T, E>(
         .collect()
 }
 
+/// [`alternating_pairs`] of three: `pairs` rounds of `a`, `b` and `c`, the one that goes first
+/// turning every round, so that each goes first, second and third as often as the others (over a
+/// multiple of three rounds).
+pub(super) fn rotating_triples<T, E>(
+    rounds: usize,
+    mut a: impl FnMut() -> Result<T, E>,
+    mut b: impl FnMut() -> Result<T, E>,
+    mut c: impl FnMut() -> Result<T, E>,
+) -> Result<Vec<(T, T, T)>, E> {
+    (0..rounds)
+        .map(|round| {
+            let mut got: [Option<T>; 3] = [None, None, None];
+            for k in 0..3 {
+                let which = (round + k) % 3;
+                got[which] = Some(match which {
+                    0 => a()?,
+                    1 => b()?,
+                    _ => c()?,
+                });
+            }
+            let [Some(a), Some(b), Some(c)] = got else { unreachable!("each of the three ran once") };
+            Ok((a, b, c))
+        })
+        .collect()
+}
+
 /// A barrier that spins rather than sleeps: a futex wake-up takes tens of microseconds on a VM (70
 /// here), and the last thread to wake would start its part of every sample that much late, which a
 /// sample's window counts. The probe's threads are busy between samples anyway. After
@@ -196,6 +222,20 @@ impl Spread {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn triples_run_each_once_a_round_each_first_in_turn() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let call = |name: char| {
+            calls.borrow_mut().push(name);
+            Ok::<char, ()>(name)
+        };
+        let got = rotating_triples(3, || call('a'), || call('b'), || call('c')).expect("no errors");
+        assert_eq!(got, vec![('a', 'b', 'c'); 3], "each tuple in the closures' order");
+        assert_eq!(calls.into_inner().iter().collect::<String>(), "abcbcacab");
+        let failed = rotating_triples(2, || Ok(1), || Err("b failed"), || Ok(3));
+        assert_eq!(failed, Err("b failed"));
+    }
 
     #[test]
     fn every_thread_runs_every_sample_plus_a_warm_up() {

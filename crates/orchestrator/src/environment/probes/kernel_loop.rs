@@ -1,18 +1,26 @@
 //! The kernels' own loop against the probe's, in one process: on the very buffer a point's probe
-//! has just read, on its threads and their chunks, samples of the two loops alternating. Each pass
+//! has just read, on its threads and their chunks, samples of the loops taking turns. Each pass
 //! is a call and the threads meet after every one, as a fit's epoch and the all-threads probe do
 //! (the one-thread probe instead carries its sums across passes: the comparison's one-thread
-//! figures are its own). Where a fit reads below its point's limit, this tells the loop (the
-//! gradient's arithmetic over the same loads) from everything a fit adds around it (its exchange
-//! of sums, its step, its blocks, its process, the host's speed between the probe and the run),
-//! on whatever CPU runs it: `orchestrator limit --kernel-loop N...`.
+//! figures are its own). On every thread each thread reads its chunk in the order the
+//! all-threads probe and the parallel kernel read theirs (blocks, ascending one pass and
+//! descending the next, [`in_pool_order`]), and the kernels' loop is timed twice, without and
+//! with the software prefetch a thread of the parallel kernel may choose
+//! (`linreg::kernels::simd::gradient_sums_prefetching`); on one thread, forward, as the simd
+//! kernel reads. Where a fit reads below its point's limit, this tells the loop (the gradient's
+//! arithmetic over the same loads, in the same order) from everything a fit adds around it (its
+//! exchange of sums, its step, its process, the host's speed between the probe and the run), on
+//! whatever CPU runs it: `orchestrator limit --kernel-loop N...`. Read forward, as it once was on
+//! every thread, it could not show what the gradient's loop loses just past each thread's L2 read
+//! back and forth (docs/limits.md: 1.12× the probe's loop there on an Emerald Rapids, and
+//! 0.995–1.02× forward).
 
 use std::hint::black_box;
 
 use serde::Serialize;
 
-use super::bandwidth::{one_pass, PointBuffer};
-use super::harness::{alternating_pairs, time_meeting_every_pass};
+use super::bandwidth::{in_pool_order, one_pass, PassCounts, PointBuffer};
+use super::harness::{alternating_pairs, rotating_triples, time_meeting_every_pass};
 use super::isa::Isa;
 use super::ProbeError;
 use crate::measure::CancelToken;
@@ -34,6 +42,9 @@ enum Loop {
     Probe,
     /// `linreg::kernels::simd::gradient_sums`: two fused multiply-adds, a subtract and an add.
     Kernel,
+    /// The same with a software prefetch ahead of the loads
+    /// (`linreg::kernels::simd::gradient_sums_prefetching`).
+    KernelPrefetching,
 }
 
 /// The two loops at one point on one thread count.
@@ -42,7 +53,8 @@ pub struct LoopComparison {
     pub threads: usize,
     /// Both loops': the probe's, and the kernels' of the same kind.
     pub instruction_set: Isa,
-    /// Pairs whose two samples the clock timed (all of them, but for a sample too short to time).
+    /// Rounds (a sample of each loop) whose samples the clock timed (all of them, but for a sample
+    /// too short to time).
     pub pairs: usize,
     /// ns a point a pass, the median over those pairs' samples.
     pub probe_loop_ns_median: f64,
@@ -52,9 +64,26 @@ pub struct LoopComparison {
     pub kernel_over_probe_median: f64,
     pub kernel_over_probe_min: f64,
     pub kernel_over_probe_max: f64,
+    /// On every thread: the kernels' loop with the software prefetch, in the same rounds; absent
+    /// on one thread (the simd kernel never prefetches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefetching: Option<PrefetchingLoop>,
 }
 
-/// The comparison on `point`'s buffer, on one thread and on every thread, `pairs` pairs each (a
+/// A round's seconds: the probe's loop, the kernels', and the kernels' with the prefetch (on every
+/// thread only).
+type Round = (f64, f64, Option<f64>);
+
+/// The kernels' loop with the software prefetch, against the probe's in the same rounds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrefetchingLoop {
+    pub kernel_loop_ns_median: f64,
+    pub kernel_over_probe_median: f64,
+    pub kernel_over_probe_min: f64,
+    pub kernel_over_probe_max: f64,
+}
+
+/// The comparison on `point`'s buffer, on one thread and on every thread, `pairs` rounds each (a
 /// thread count the probe does not share the point out among is left out).
 pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken) -> Result<Vec<LoopComparison>, ProbeError> {
     let isa = point.isa();
@@ -65,18 +94,39 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
         super::stop_if_cancelled(cancel)?;
         let Some(passes) = point.passes(t) else { continue };
         let chunks = point.chunks(t);
+        let gradient = |which: Loop, (x, y): (&[f64], &[f64])| {
+            let (sum_ex, sum_e) = if which == Loop::KernelPrefetching {
+                linreg::kernels::simd::gradient_sums_prefetching(kernels_isa, black_box(x), black_box(y), WEIGHT, BIAS)
+            } else {
+                linreg::kernels::simd::gradient_sums(kernels_isa, black_box(x), black_box(y), WEIGHT, BIAS)
+            };
+            sum_ex + sum_e
+        };
+        let pass = |which: Loop, chunk: (&[f64], &[f64])| match which {
+            Loop::Probe => one_pass(isa, chunk),
+            Loop::Kernel | Loop::KernelPrefetching => gradient(which, chunk),
+        };
+        // One count of passes for every sample, so that each sample starts where the last left
+        // the caches, whichever loop it ran.
+        let order = PassCounts::new(t);
         let sample = |which: Loop| -> Result<f64, ProbeError> {
-            let seconds = time_meeting_every_pass(t, 1, passes, |i| match which {
-                Loop::Probe => one_pass(isa, chunks[i]),
-                Loop::Kernel => {
-                    let (x, y) = chunks[i];
-                    let (sum_ex, sum_e) = linreg::kernels::simd::gradient_sums(kernels_isa, black_box(x), black_box(y), WEIGHT, BIAS);
-                    sum_ex + sum_e
+            let seconds = time_meeting_every_pass(t, 1, passes, |i| {
+                if t == 1 {
+                    pass(which, chunks[i])
+                } else {
+                    in_pool_order(chunks[i], order.next(i), |block| pass(which, block))
                 }
             })?;
             Ok(seconds.first().copied().unwrap_or(f64::NAN))
         };
-        let timed = alternating_pairs(pairs, || sample(Loop::Probe), || sample(Loop::Kernel))?;
+        let timed: Vec<Round> = if t == 1 {
+            alternating_pairs(pairs, || sample(Loop::Probe), || sample(Loop::Kernel))?.into_iter().map(|(p, k)| (p, k, None)).collect()
+        } else {
+            rotating_triples(pairs, || sample(Loop::Probe), || sample(Loop::Kernel), || sample(Loop::KernelPrefetching))?
+                .into_iter()
+                .map(|(p, k, f)| (p, k, Some(f)))
+                .collect()
+        };
         if let Some(comparison) = summarise(t, isa, point.points() as f64 * passes as f64, &timed) {
             compared.push(comparison);
         }
@@ -84,21 +134,40 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
     Ok(compared)
 }
 
-/// Pairs of (probe, kernel) seconds, of `point_passes` point-passes each, as a [`LoopComparison`]:
-/// every figure from the pairs whose two samples were timed; None without one.
-fn summarise(threads: usize, instruction_set: Isa, point_passes: f64, timed: &[(f64, f64)]) -> Option<LoopComparison> {
-    let kept: Vec<(f64, f64)> = timed.iter().copied().filter(|&(p, k)| p > 0.0 && k > 0.0 && p.is_finite() && k.is_finite()).collect();
+/// Rounds of (probe, kernel, kernel with prefetches if timed) seconds, of `point_passes`
+/// point-passes each, as a [`LoopComparison`]: every figure from the rounds whose samples were
+/// all timed; None without one.
+fn summarise(threads: usize, instruction_set: Isa, point_passes: f64, timed: &[Round]) -> Option<LoopComparison> {
+    let timed_ok = |s: f64| s > 0.0 && s.is_finite();
+    let kept: Vec<Round> = timed.iter().copied().filter(|&(p, k, f)| timed_ok(p) && timed_ok(k) && f.is_none_or(timed_ok)).collect();
     let ns = |seconds: Vec<f64>| crate::stats::median(&seconds).map(|s| s / point_passes * 1e9);
-    let ratios: Vec<f64> = kept.iter().map(|&(probe, kernel)| kernel / probe).collect();
+    let against_probe = |of: &dyn Fn(&Round) -> Option<f64>| -> Option<(f64, f64, f64, f64)> {
+        let seconds: Vec<f64> = kept.iter().map(of).collect::<Option<_>>()?;
+        let ratios: Vec<f64> = kept.iter().zip(&seconds).map(|(&(probe, _, _), s)| s / probe).collect();
+        Some((
+            ns(seconds)?,
+            crate::stats::median(&ratios)?,
+            ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ))
+    };
+    let (kernel_ns, median, min, max) = against_probe(&|&(_, k, _)| Some(k))?;
+    let prefetching = against_probe(&|&(_, _, f)| f).map(|(ns, median, min, max)| PrefetchingLoop {
+        kernel_loop_ns_median: ns,
+        kernel_over_probe_median: median,
+        kernel_over_probe_min: min,
+        kernel_over_probe_max: max,
+    });
     Some(LoopComparison {
         threads,
         instruction_set,
         pairs: kept.len(),
-        probe_loop_ns_median: ns(kept.iter().map(|&(p, _)| p).collect())?,
-        kernel_loop_ns_median: ns(kept.iter().map(|&(_, k)| k).collect())?,
-        kernel_over_probe_median: crate::stats::median(&ratios)?,
-        kernel_over_probe_min: ratios.iter().copied().fold(f64::INFINITY, f64::min),
-        kernel_over_probe_max: ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        probe_loop_ns_median: ns(kept.iter().map(|&(p, _, _)| p).collect())?,
+        kernel_loop_ns_median: kernel_ns,
+        kernel_over_probe_median: median,
+        kernel_over_probe_min: min,
+        kernel_over_probe_max: max,
+        prefetching,
     })
 }
 
@@ -108,8 +177,10 @@ mod tests {
 
     #[test]
     fn pairs_give_the_median_ratio_and_its_range_from_the_timed_pairs_only() {
-        // 1 000 point-passes: 1 µs is 1 ns a point a pass.
-        let got = summarise(2, Isa::Portable, 1000.0, &[(1e-6, 1.1e-6), (2e-6, 2.0e-6), (1e-6, 1.3e-6)]).expect("three pairs");
+        // 1 000 point-passes: 1 µs is 1 ns a point a pass. One thread: no prefetching loop.
+        let pairs = |timed: &[(f64, f64)]| timed.iter().map(|&(p, k)| (p, k, None)).collect::<Vec<_>>();
+        let got = summarise(2, Isa::Portable, 1000.0, &pairs(&[(1e-6, 1.1e-6), (2e-6, 2.0e-6), (1e-6, 1.3e-6)])).expect("three pairs");
+        assert_eq!(got.prefetching, None);
         assert_eq!((got.threads, got.instruction_set, got.pairs), (2, Isa::Portable, 3));
         assert!((got.probe_loop_ns_median - 1.0).abs() < 1e-9, "{got:?}");
         assert!((got.kernel_loop_ns_median - 1.3).abs() < 1e-9, "{got:?}");
@@ -117,10 +188,26 @@ mod tests {
         assert!((got.kernel_over_probe_min - 1.0).abs() < 1e-9 && (got.kernel_over_probe_max - 1.3).abs() < 1e-9, "{got:?}");
         assert_eq!(summarise(1, Isa::Portable, 1000.0, &[]), None);
         // A sample the clock could not time takes its pair out of every figure, its partner too.
-        let one = summarise(1, Isa::Portable, 1000.0, &[(0.0, 9e-6), (1e-6, 2e-6), (f64::NAN, 1e-6)]).expect("one pair");
+        let one = summarise(1, Isa::Portable, 1000.0, &pairs(&[(0.0, 9e-6), (1e-6, 2e-6), (f64::NAN, 1e-6)])).expect("one pair");
         assert_eq!(one.pairs, 1);
         assert!((one.probe_loop_ns_median - 1.0).abs() < 1e-9 && (one.kernel_loop_ns_median - 2.0).abs() < 1e-9, "{one:?}");
-        assert_eq!(summarise(1, Isa::Portable, 1000.0, &[(0.0, 1e-6)]), None);
+        assert_eq!(summarise(1, Isa::Portable, 1000.0, &pairs(&[(0.0, 1e-6)])), None);
+    }
+
+    #[test]
+    fn rounds_of_three_give_the_prefetching_loop_against_the_probe_in_the_same_rounds() {
+        let rounds = [(1e-6, 1.2e-6, Some(1.0e-6)), (2e-6, 2.2e-6, Some(2.2e-6)), (1e-6, 1.1e-6, Some(0.9e-6)), (1e-6, 5e-6, Some(0.0))];
+        let got = summarise(2, Isa::Portable, 1000.0, &rounds).expect("three rounds timed");
+        // The last round's prefetching sample was not timed: the round is out of every figure.
+        assert_eq!(got.pairs, 3);
+        assert!((got.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
+        let prefetching = got.prefetching.expect("timed on every thread");
+        assert!((prefetching.kernel_loop_ns_median - 1.0).abs() < 1e-9, "{prefetching:?}");
+        assert!((prefetching.kernel_over_probe_median - 1.0).abs() < 1e-9, "{prefetching:?}");
+        assert!(
+            (prefetching.kernel_over_probe_min - 0.9).abs() < 1e-9 && (prefetching.kernel_over_probe_max - 1.1).abs() < 1e-9,
+            "{prefetching:?}"
+        );
     }
 
     #[test]
@@ -149,6 +236,11 @@ mod tests {
                 c.kernel_over_probe_min <= c.kernel_over_probe_median && c.kernel_over_probe_median <= c.kernel_over_probe_max,
                 "{c:?}"
             );
+            // The prefetching loop on every thread, as the parallel kernel may run it; not on one.
+            assert_eq!(c.prefetching.is_some(), c.threads > 1, "{c:?}");
+            if let Some(f) = &c.prefetching {
+                assert!(f.kernel_loop_ns_median > 0.0 && f.kernel_over_probe_min <= f.kernel_over_probe_max, "{c:?}");
+            }
         }
         assert!(PointBuffer::new(100).expect("too small is no error").is_none());
     }
