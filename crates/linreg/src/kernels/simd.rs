@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use crate::placement::LINE_VALUES;
+
 /// Which code the `simd` kernel sums with. An `Isa` that names vector instructions can only be made
 /// on a CPU that has them (see [`Isa::avx512`], [`Isa::avx2_fma`]): that is what makes calling the
 /// vector code sound.
@@ -141,9 +143,9 @@ pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f6
 }
 
 /// [`gradient_sums`], to the same bits, with a software prefetch of each line of x and y
-/// [`PREFETCH_AHEAD_POINTS`] ahead of the loads (the first 32 lines of a call are not prefetched,
-/// and the prefetches of its last 32 land past its end: in the parallel kernel, a block's) (the portable code has none: it is
-/// [`gradient_sums`] itself). For data the L2 holds only in part, as the parallel kernel's halves
+/// [`PREFETCH_AHEAD_POINTS`] ahead of the loads: the first 32 lines of a call (in the parallel
+/// kernel, a block) are not prefetched, and the prefetches of its last 32 land past its end. The
+/// portable code has none: it is [`gradient_sums`] itself. For data the L2 holds only in part, as the parallel kernel's halves
 /// a little larger than a core's L2, read back and forth: lines missing from all over the L2,
 /// which no hardware prefetcher predicts, and each miss waits with the four vector operations a
 /// vector of points that depend on it, where a lighter loop (the bandwidth probe's two) keeps more
@@ -160,7 +162,7 @@ pub fn gradient_sums_prefetching(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64)
 /// Measured as there, at 2.8·10^5 points: 4 lines ahead 0.98× the time without prefetching, 8
 /// lines 0.95×, 16 0.91×, 32 and 64 0.89× (the bandwidth probe's loop, which prefetching does not
 /// speed up, 0.88×).
-pub const PREFETCH_AHEAD_POINTS: usize = 32 * CACHE_LINE_BYTES / std::mem::size_of::<f64>();
+pub const PREFETCH_AHEAD_POINTS: usize = 32 * LINE_VALUES;
 
 // Where no vector code is compiled in (any CPU but x86_64), every `Isa` is the portable one and
 // the match below always returns: what follows it is then unreachable, by design.
@@ -231,9 +233,8 @@ fn pairwise_sum(a: [f64; PORTABLE_LANES]) -> f64 {
 #[inline(always)]
 fn prefetch_ahead<const POINTS: usize>(x: &[f64], y: &[f64]) {
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    const LINE_POINTS: usize = CACHE_LINE_BYTES / std::mem::size_of::<f64>();
-    for line in 0..POINTS.div_ceil(LINE_POINTS) {
-        let ahead = PREFETCH_AHEAD_POINTS + line * LINE_POINTS;
+    for line in 0..POINTS.div_ceil(LINE_VALUES) {
+        let ahead = PREFETCH_AHEAD_POINTS + line * LINE_VALUES;
         // SAFETY: a prefetch is a hint: it reads nothing into the program and never faults.
         unsafe {
             _mm_prefetch::<_MM_HINT_T0>(x.as_ptr().wrapping_add(ahead).cast());

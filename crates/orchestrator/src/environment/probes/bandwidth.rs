@@ -421,10 +421,9 @@ pub(super) fn pool_pass(isa: Isa, chunk: (&[f64], &[f64]), pass: u64) -> f64 {
 
 /// `sum` of each block of a thread's chunk, in the order [`pool_pass`] reads them in pass `pass`,
 /// added up: the order the kernels' loop is timed in beside the probe's (`kernel_loop`).
-pub(super) fn in_pool_order<'a>((x, y): (&'a [f64], &'a [f64]), pass: u64, sum: impl FnMut((&'a [f64], &'a [f64])) -> f64) -> f64 {
+pub(super) fn in_pool_order<'a>((x, y): (&'a [f64], &'a [f64]), pass: u64, mut sum: impl FnMut((&'a [f64], &'a [f64])) -> f64) -> f64 {
     let block = linreg::kernels::parallel::BLOCK_POINTS;
     if x.len() <= block {
-        let mut sum = sum;
         return sum((x, y));
     }
     let blocks = x.chunks(block).zip(y.chunks(block));

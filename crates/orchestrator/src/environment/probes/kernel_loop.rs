@@ -94,17 +94,14 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
         super::stop_if_cancelled(cancel)?;
         let Some(passes) = point.passes(t) else { continue };
         let chunks = point.chunks(t);
-        let gradient = |which: Loop, (x, y): (&[f64], &[f64])| {
-            let (sum_ex, sum_e) = if which == Loop::KernelPrefetching {
-                linreg::kernels::simd::gradient_sums_prefetching(kernels_isa, black_box(x), black_box(y), WEIGHT, BIAS)
-            } else {
-                linreg::kernels::simd::gradient_sums(kernels_isa, black_box(x), black_box(y), WEIGHT, BIAS)
+        let pass = |which: Loop, (x, y): (&[f64], &[f64])| {
+            let (x, y) = (black_box(x), black_box(y));
+            let (sum_ex, sum_e) = match which {
+                Loop::Probe => return one_pass(isa, (x, y)),
+                Loop::Kernel => linreg::kernels::simd::gradient_sums(kernels_isa, x, y, WEIGHT, BIAS),
+                Loop::KernelPrefetching => linreg::kernels::simd::gradient_sums_prefetching(kernels_isa, x, y, WEIGHT, BIAS),
             };
             sum_ex + sum_e
-        };
-        let pass = |which: Loop, chunk: (&[f64], &[f64])| match which {
-            Loop::Probe => one_pass(isa, chunk),
-            Loop::Kernel | Loop::KernelPrefetching => gradient(which, chunk),
         };
         // One count of passes for every sample, so that each sample starts where the last left
         // the caches, whichever loop it ran.
