@@ -33,8 +33,10 @@
 //! predicts; the gradient loop, four vector operations waiting on each vector of points, keeps
 //! fewer such misses in flight than the bandwidth probe's loop of two, and reached 84–89% of the
 //! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
-//! and without a software prefetch 32 lines ahead and keeps the faster ([`PrefetchChoice`]): the
-//! fit 0.92× the time at 2.8–2.9·10^5 points, level from 3.5·10^5 on. The same bits either way.
+//! and without a software prefetch 32 lines ahead and keeps it only where it was the faster in 12
+//! or more of 16 pairs ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
+//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it costs 2–23% wherever it was tried, and no thread
+//! keeps it there. The same bits either way.
 //!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
 //! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
@@ -1204,9 +1206,18 @@ struct At {
 /// (one each way, see [`claim_order`], where runs of epochs are even) take turns, with, without,
 /// without, with (so that a drift in the machine's speed falls on both alike), the first
 /// [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, until each way has [`PREFETCH_TRIALS`];
-/// the one whose median time a block is lower is kept for the pool's life. The sums are the same
-/// bits either way. A choice each thread makes, not a rule about sizes: how much of a share past the L2
-/// misses, and what a miss costs the loop, are the core's.
+/// the prefetch is kept for the pool's life only where it was the faster in [`PREFETCH_WINS`] or
+/// more of the pairs (the `k`th epoch timed with it against the `k`th without, two epochs apart):
+/// a sign test, which a prefetch that changes nothing passes 4% of the time. The sums are the
+/// same bits either way. A choice each thread makes, not a rule about sizes: how much of a share
+/// past the L2 misses, and what a miss costs the loop, are the core's.
+///
+/// Why a sign test and not the lower median: on a Zen 4 (family 25 model 17, AVX2, 1 MiB L2 a
+/// core) the prefetch costs 2–4% at 1.4·10^5 and 10^7 points and 22% at 10^6 (`linreg --threads 2`
+/// processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
+/// 11 fits at 10^7 (`make bench-kernels` on a busy host) and in 3 of 27 on a quiet one: 16
+/// epochs each way at 2–3 ms an epoch differ by more than 3% from the host alone. The sign test
+/// chose it in none of those 27 fits (the pairs it won: 1–9 of 16).
 ///
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
 /// processes before and after, 9 alternating rounds of 10^9 point-epochs, median ratio of times):
@@ -1219,7 +1230,7 @@ struct At {
 /// 2.8·10^5, where it saves 8%; this one chose it in 12 of 12 fits at 2.8–3.2·10^5 (both threads).
 #[derive(Debug, Default)]
 struct PrefetchChoice {
-    /// Time a block in the epochs timed without and with prefetches.
+    /// Time a block in the epochs timed without and with prefetches, in the order timed.
     without: Vec<Duration>,
     with: Vec<Duration>,
     chosen: Option<bool>,
@@ -1229,8 +1240,35 @@ struct PrefetchChoice {
 /// [`PrefetchChoice`]): the pool's first epochs are slower than the rest.
 const PREFETCH_SETTLING_EPOCHS: u64 = 8;
 
-/// Epochs timed each way before a thread chooses whether to prefetch: 8 pairs.
+/// Epochs timed each way before a thread chooses whether to prefetch: 8 turns of two epochs each
+/// way, 16 pairs.
 const PREFETCH_TRIALS: usize = 16;
+
+/// The pairs of [`PREFETCH_TRIALS`] the prefetch must win to be kept: the fewest that a way
+/// which changes nothing (each pair won or lost at even odds) reaches no more than one time in
+/// [`PREFETCH_CHANCE`] (12 of 16: 3.8%).
+const PREFETCH_WINS: usize = sign_test_wins(PREFETCH_TRIALS as u32, PREFETCH_CHANCE);
+
+/// See [`PREFETCH_WINS`]: one time in 20, a one-sided test at 5%.
+const PREFETCH_CHANCE: u64 = 20;
+
+/// The fewest wins `k` of `pairs` fair coin flips for which the chance of `k` or more is at most
+/// one in `chance`: `chance × Σ_{i≥k} C(pairs, i) ≤ 2^pairs`.
+const fn sign_test_wins(pairs: u32, chance: u64) -> usize {
+    let (mut k, mut tail, mut choose) = (pairs, 0u64, 1u64);
+    // Down from all pairs won: `choose` is C(pairs, k), `tail` Σ_{i>k} C(pairs, i).
+    loop {
+        if chance * (tail + choose) > 1u64 << pairs {
+            return k as usize + 1;
+        }
+        if k == 0 {
+            return 0;
+        }
+        tail += choose;
+        choose = choose * k as u64 / (pairs - k + 1) as u64;
+        k -= 1;
+    }
+}
 
 /// The first epochs of each run of epochs on the pool, which a thread does not time while it
 /// chooses whether to prefetch: `auto`'s runs on the pool follow its epochs alone, which took the
@@ -1261,7 +1299,8 @@ impl PrefetchChoice {
         }
         if prefetched { &mut self.with } else { &mut self.without }.push(per_block);
         if self.with.len() >= PREFETCH_TRIALS && self.without.len() >= PREFETCH_TRIALS {
-            self.chosen = Some(median(&mut self.with) < median(&mut self.without));
+            let wins = self.with.iter().zip(&self.without).filter(|(with, without)| with < without).count();
+            self.chosen = Some(wins >= PREFETCH_WINS);
         }
     }
 }
@@ -2513,6 +2552,25 @@ mod tests {
             assert_eq!(timed, [turn; 4].concat());
             assert!(epochs.chunks(8).all(|run| run[..2].iter().all(|&e| e == (false, false))), "{epochs:?}");
             assert_eq!(choice.chosen, Some(faster));
+        }
+    }
+
+    #[test]
+    fn the_prefetch_is_kept_only_where_it_wins_enough_pairs_not_by_a_lower_median() {
+        assert_eq!(PREFETCH_WINS, 12, "12 of 16: 2517 / 65536 = 3.8% by chance, 11: 10.5%");
+        assert_eq!((sign_test_wins(8, 20), sign_test_wins(1, 2), sign_test_wins(16, 1)), (7, 1, 0));
+        // The prefetch 10% faster in `won` pairs and 1% slower in the rest, in the pairs' order
+        // shuffled by a stride: its median is the lower from 9 wins up, yet only 12 keep it.
+        for won in [0, 9, 11, 12, 16] {
+            let mut choice = PrefetchChoice::default();
+            for pair in 0..PREFETCH_TRIALS {
+                let wins = (pair * 7) % PREFETCH_TRIALS < won;
+                choice.record(false, Duration::from_micros(100));
+                choice.record(true, Duration::from_micros(if wins { 90 } else { 101 }));
+            }
+            let median_lower = median(&mut choice.with.clone()) < median(&mut choice.without.clone());
+            assert_eq!(median_lower, won >= 9, "{won}");
+            assert_eq!(choice.chosen, Some(won >= 12), "{won} pairs won of 16");
         }
     }
 
