@@ -1215,9 +1215,10 @@ struct At {
 /// Why a sign test and not the lower median: on a Zen 4 (family 25 model 17, AVX2, 1 MiB L2 a
 /// core) the prefetch costs 2–4% at 1.4·10^5 and 10^7 points and 22% at 10^6 (`linreg --threads 2`
 /// processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
-/// 11 fits at 10^7 (`make bench-kernels` on a busy host) and in 3 of 27 on a quiet one: 16
-/// epochs each way at 2–3 ms an epoch differ by more than 3% from the host alone. The sign test
-/// chose it in none of those 27 fits (the pairs it won: 1–9 of 16).
+/// 22 fits at 10^7 and 1 of 22 at 1.4·10^5 (`make bench-kernels`, a busy hour) and in 3 of 59
+/// fits at 1.4·10^5–10^7 in a quieter one: 16 epochs each way differ by more than 3% from the
+/// host alone. In 32 of those fits the pairs the prefetch won were logged: 1–9 of 16 (64
+/// choices). The sign test chose it in none of 48 fits at 1.4·10^5, 2·10^5, 10^6 and 10^7.
 ///
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
 /// processes before and after, 9 alternating rounds of 10^9 point-epochs, median ratio of times):
