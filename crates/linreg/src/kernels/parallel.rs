@@ -1217,7 +1217,7 @@ struct At {
 /// processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
 /// 22 fits at 10^7 and 1 of 22 at 1.4·10^5 (`make bench-kernels`, a busy hour) and in 3 of 59
 /// fits at 1.4·10^5–10^7 in a quieter one: 16 epochs each way differ by more than 3% from the
-/// host alone. In 32 of those fits the pairs the prefetch won were logged: 1–9 of 16 (64
+/// host alone. In 32 of those fits the pairs the prefetch won were logged: 0–9 of 16 (64
 /// choices). The sign test chose it in none of 48 fits at 1.4·10^5, 2·10^5, 10^6 and 10^7.
 ///
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
