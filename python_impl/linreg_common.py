@@ -20,8 +20,9 @@ from collections import namedtuple
 # What a training loop returns. `epochs_run` is the epoch it stopped at; a fit whose w, b or mse is
 # not finite is diverged, and then epochs_run is also diverged_at_epoch (see the protocol).
 # `kernel` and `threads`, where a fit knows them (python-rust; python-numba-fast's threads), go
-# into the result line.
-Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads"], defaults=[None, None])
+# into the result line, and python-rust's `prefetching_threads` (how many of the parallel kernel's
+# threads chose to prefetch; see docs/protocol.md) where its threads tried.
+Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads", "prefetching_threads"], defaults=[None, None, None])
 
 NPY_MAGIC = b"\x93NUMPY"
 NPY_DTYPE = "<f8"
@@ -459,6 +460,8 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
         result["kernel"] = fit.kernel
     if fit.threads is not None:
         result["threads"] = fit.threads
+    if fit.prefetching_threads is not None:
+        result["prefetching_threads"] = fit.prefetching_threads
     result.update(extra or {})
     return json.dumps(result, allow_nan=False)
 

@@ -32,6 +32,10 @@ class Fit:
     def threads(self) -> int:
         """How many threads summed."""
     @property
+    def prefetching_threads(self) -> int | None:
+        """How many of the parallel kernel's threads had chosen to prefetch when the fit ended;
+        None where none tried (no pool, or every thread's share within its core's L2)."""
+    @property
     def data_addresses(self) -> tuple[int, int]:
         """Where the x and y buffers the fit read lie: NumPy's own addresses (nothing copied)."""
 

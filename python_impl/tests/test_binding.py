@@ -2,6 +2,7 @@
 vector on every kernel, NumPy's memory read in place, a clear exception for every bad argument,
 and the GIL released while it trains. Skipped, with the reason, where the module is not built."""
 
+import json
 import sys
 import threading
 import time
@@ -17,6 +18,7 @@ if "linreg_rust.py" in SKIP_REASONS:
 import linreg_py  # noqa: E402
 
 sys.path.insert(0, str(PYTHON_IMPL))
+import linreg_common  # noqa: E402
 import linreg_rust  # noqa: E402
 from linreg_rust import address  # noqa: E402
 
@@ -49,6 +51,28 @@ def test_test_vector_on_every_kernel(options):
     assert 0 < result.mse < 1e-3
     assert result.kernel.startswith(options["kernel"])
     assert result.threads == 1  # 5 points are one block
+    assert result.prefetching_threads is None  # no pool: no thread tries to prefetch
+
+
+def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
+    # 2·10^6 points: each of two threads' halves is 16 MB, past any core's L2 (or sysfs names
+    # none), so both try; 60 epochs take them past the trials (8 settling, 32 timed, ~44 in all),
+    # and each chose one way or the other, the same bits either way.
+    x = np.linspace(0.0, 1.0, 2_000_000)
+    y = 2 * x + 1
+    result = linreg_py.fit(x, y, 60, 0.1, kernel="parallel", threads=2)
+    assert result.threads == 2
+    assert result.prefetching_threads in (0, 1, 2)
+    assert f"prefetching_threads={result.prefetching_threads})" in repr(result)
+    single = linreg_py.fit(x, y, 60, 0.1, kernel="simd")
+    assert single.prefetching_threads is None and "prefetching_threads=None" in repr(single)
+    assert_close(result.w, single.w)
+    assert_close(result.b, single.b)
+    # python-rust's result line carries it as the `linreg` binary's does, and leaves it out where
+    # no thread tried.
+    line = json.loads(linreg_common.result_line("python-rust", x.size, 60, 0.1, result, 0.0, 0.0))
+    assert line["prefetching_threads"] == result.prefetching_threads and line["threads"] == 2
+    assert "prefetching_threads" not in json.loads(linreg_common.result_line("python-rust", x.size, 60, 0.1, single, 0.0, 0.0))
 
 
 def test_agrees_with_the_numpy_reference_on_random_data():

@@ -32,6 +32,10 @@ struct Fit {
     kernel: String,
     /// How many threads summed.
     threads: usize,
+    /// How many of the parallel kernel's threads had chosen to prefetch when the fit ended; None
+    /// where none tried (no pool, or every thread's share within its core's L2), as the `linreg`
+    /// result line's `prefetching_threads` (docs/protocol.md).
+    prefetching_threads: Option<usize>,
     /// The addresses of the x and y buffers the fit read: equal to NumPy's own
     /// (`arr.__array_interface__['data'][0]`), which shows nothing was copied.
     data_addresses: (usize, usize),
@@ -41,8 +45,16 @@ struct Fit {
 impl Fit {
     fn __repr__(&self) -> String {
         format!(
-            "Fit(w={:?}, b={:?}, mse={:?}, status={:?}, epochs_run={}, diverged_at_epoch={:?}, kernel={:?}, threads={})",
-            self.w, self.b, self.mse, self.status, self.epochs_run, self.diverged_at_epoch, self.kernel, self.threads
+            "Fit(w={:?}, b={:?}, mse={:?}, status={:?}, epochs_run={}, diverged_at_epoch={:?}, kernel={:?}, threads={}, prefetching_threads={})",
+            self.w,
+            self.b,
+            self.mse,
+            self.status,
+            self.epochs_run,
+            self.diverged_at_epoch,
+            self.kernel,
+            self.threads,
+            self.prefetching_threads.map_or("None".to_string(), |threads| threads.to_string())
         )
     }
 }
@@ -62,6 +74,7 @@ impl Fit {
             diverged_at_epoch,
             kernel: ran.label(kernel),
             threads: ran.threads,
+            prefetching_threads: ran.prefetching,
             data_addresses,
         }
     }
