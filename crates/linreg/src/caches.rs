@@ -42,6 +42,21 @@ pub fn cpu0_l2_bytes() -> Option<u64> {
     *L2.get_or_init(|| l2_bytes(Path::new(CPU0_CACHES)))
 }
 
+/// The size of the L1 data cache in `dir`: from `index0`, where Linux lists it on x86, when it
+/// says level 1 and not instructions; else found among all of them.
+pub fn l1d_bytes(dir: &Path) -> Option<u64> {
+    match cache_in(&dir.join("index0")) {
+        Some(cache) if cache.level == 1 && cache.kind != "Instruction" => Some(cache.size_bytes),
+        _ => data_cache_bytes(&sysfs_caches(dir), 1),
+    }
+}
+
+/// [`l1d_bytes`] of [`CPU0_CACHES`], read once a process.
+pub fn cpu0_l1d_bytes() -> Option<u64> {
+    static L1D: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *L1D.get_or_init(|| l1d_bytes(Path::new(CPU0_CACHES)))
+}
+
 /// The L2's set span: its sets × its line, the bytes after which its set index comes round again
 /// (128 KiB for 2 MiB in 16 ways of 64-byte lines), from `index2`, where [`l2_bytes`] looks first.
 pub fn l2_set_span_bytes(dir: &Path) -> Option<u64> {
@@ -127,8 +142,11 @@ mod tests {
         assert_eq!(found, vec![(1, "Data", 48 << 10), (1, "Instruction", 32 << 10), (2, "Unified", 2 << 20), (3, "Unified", 300 << 20)]);
         assert_eq!(data_cache_bytes(&caches, 2), Some(2 << 20));
         assert_eq!(l2_bytes(dir.path()), Some(2 << 20));
+        assert_eq!(l1d_bytes(dir.path()), Some(48 << 10));
         std::fs::rename(dir.path().join("index2"), dir.path().join("index7")).unwrap();
         assert_eq!(l2_bytes(dir.path()), Some(2 << 20), "found by a scan where index2 is not the L2");
+        std::fs::rename(dir.path().join("index0"), dir.path().join("index9")).unwrap();
+        assert_eq!(l1d_bytes(dir.path()), Some(48 << 10), "found by a scan where index0 is not the L1d");
         assert_eq!(data_cache_bytes(&caches, 4), None);
         assert!(sysfs_caches(&dir.path().join("missing")).is_empty());
     }
