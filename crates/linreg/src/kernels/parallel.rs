@@ -183,8 +183,10 @@ fn block_len(n: usize, nominal_len: usize) -> usize {
     let cores = default_threads().get();
     let blocks = n.div_ceil(nominal_len);
     let blocks = if blocks <= 1 {
-        // Less than one nominal block: a block a core, none shorter than the smallest.
-        let blocks = (n / smallest_block(n, nominal_len)).min(cores);
+        // Less than one nominal block: a block a core, none shorter than the smallest, and two
+        // at least once the data leaves one core's L1d.
+        let blocks = (n / (nominal_len / NOMINAL_PER_SMALLEST).max(1)).min(cores);
+        let blocks = if blocks < 2 && leaves_one_l1d(n) { cores.min(2) } else { blocks };
         if blocks <= 1 {
             return nominal_len;
         }
@@ -198,36 +200,33 @@ fn block_len(n: usize, nominal_len: usize) -> usize {
 /// Blocks start on a whole vector block of the widest instruction set (AVX-512: 4 × 8 points).
 const VECTOR_BLOCK_POINTS: usize = 32;
 
-/// The shortest block for `n` points, less than a nominal block of `nominal_len`: half of what one
-/// core's L1 data cache holds (16 bytes a point: 1 024 points of a 32 KiB L1d, 1 536 of 48 KiB),
-/// so that the data is cut, a block a core, once it no longer fits one core's L1 and each half
-/// still does; never longer than 1/[`NOMINAL_PER_SMALLEST`] of a nominal block, which is also the
-/// shortest where sysfs names no L1d. Measured on a Zen 4 (family 25 model 17, 32 KiB L1d, 2
-/// cores; `linreg --kernel parallel --threads 2` of a build splitting from 1 024 points against
-/// the simd kernel, 9 rounds of 10^9 point-epochs): two threads took 1.25× the time at 1 500
-/// points (24 KiB, in one L1), 1.02× at 2 000 (31 KiB), **0.61×** at 3 000 and **0.56×** at 4 000
-/// (47 and 62 KiB: each half in its L1), where with a floor of 2 048 points a block they had run
-/// on one thread. `n` below two of the shortest an L1d could make (two of 256 points) never asks
-/// sysfs: `linreg` does not read it for the seed's 5 points.
-fn smallest_block(n: usize, nominal_len: usize) -> usize {
-    smallest_block_of(n, nominal_len, crate::caches::cpu0_l1d_bytes)
+/// Whether `n` points (16 bytes each) no longer fit one core's L1 data cache, by sysfs
+/// (`caches::cpu0_l1d_bytes`; unknown: no): there the data is cut in two blocks at least (one a
+/// core, below [`NOMINAL_PER_SMALLEST`]'s floor too), so that each half is summed from its own
+/// core's L1 while one thread would read the whole from its L2. Measured on a Zen 4 (family 25
+/// model 17, 32 KiB L1d, 2 cores; `linreg --kernel parallel --threads 2` of a build cutting from
+/// 1 024 points against the simd kernel, 9 rounds of 10^9 point-epochs): two threads took 1.25×
+/// the time at 1 500 points (24 KiB, in one L1), 1.02× at 2 000 (31 KiB), **0.61×** at 3 000 and
+/// **0.56×** at 4 000 (47 and 62 KiB: each half in its L1), where with the floor alone (blocks of
+/// 2 048 points at least) they had run on one thread. More than two blocks still wait for the
+/// floor: how many threads a meeting of more can pay for there is unmeasured (every CPU measured
+/// has 2). Fewer points than an 8 KiB L1d holds never ask sysfs: `linreg` does not read it for
+/// the seed's 5 points.
+fn leaves_one_l1d(n: usize) -> bool {
+    leaves_l1d(n, crate::caches::cpu0_l1d_bytes)
 }
 
-/// [`smallest_block`] with the L1d's size in bytes from `l1d`, asked only where it could matter.
-fn smallest_block_of(n: usize, nominal_len: usize, l1d: impl FnOnce() -> Option<u64>) -> usize {
-    // Half of an 8 KiB L1d: no x86 CPU of this century has less.
-    const SHORTEST_L1D_HALF: usize = 256;
-    let ceiling = (nominal_len / NOMINAL_PER_SMALLEST).max(1);
-    if n < 2 * SHORTEST_L1D_HALF.min(ceiling) {
-        return ceiling;
-    }
-    let l1d_half = l1d().map(|bytes| usize::try_from(bytes / 32).unwrap_or(usize::MAX));
-    l1d_half.filter(|&half| half >= SHORTEST_L1D_HALF).map_or(ceiling, |half| half.min(ceiling))
+/// [`leaves_one_l1d`] with the L1d's size in bytes from `l1d`, asked only where it could matter.
+fn leaves_l1d(n: usize, l1d: impl FnOnce() -> Option<u64>) -> bool {
+    // No x86 CPU of this century has a smaller L1d.
+    const SMALLEST_L1D_BYTES: u64 = 8 << 10;
+    let bytes = (n as u64).saturating_mul(16);
+    bytes >= SMALLEST_L1D_BYTES && l1d().is_some_and(|l1d| l1d >= SMALLEST_L1D_BYTES && bytes >= l1d)
 }
 
 /// Data of less than one block is still cut, a block a core, down to blocks of 1/8 of
 /// [`BLOCK_POINTS`] at most (2 048 points, 32 KiB: ~0.3 µs of summing in L1, about what one meeting of two
-/// spinning threads costs; shorter where half an L1d is, see [`smallest_block`]), so that `auto` measures whether the cores pay there: at 10^4 points two
+/// spinning threads costs; two blocks from one L1d's worth, see [`leaves_one_l1d`]), so that `auto` measures whether the cores pay there: at 10^4 points two
 /// threads took 0.119 ns a point against one thread's 0.161, at 6 000 points 0.141 against 0.162
 /// (Zen 3, 9 paired rounds of 10^9 point-epochs); with one block up to 16 384 points every fit
 /// below ran on one thread. Below two of the smallest no split can pay what `auto`'s first
@@ -2054,29 +2053,36 @@ mod tests {
     }
 
     #[test]
-    fn the_smallest_block_is_half_an_l1d_and_never_more_than_an_eighth_of_a_nominal_one() {
-        let never = || -> Option<u64> { panic!("sysfs asked for {} points", 511) };
-        let nominal = BLOCK_POINTS;
-        assert_eq!(smallest_block_of(511, nominal, never), nominal / NOMINAL_PER_SMALLEST, "too few points to ask");
-        for (l1d, want) in [(Some(32 << 10), 1024), (Some(48 << 10), 1536), (Some(64 << 10), 2048), (Some(1 << 20), 2048), (None, 2048), (Some(4 << 10), 2048)] {
-            assert_eq!(smallest_block_of(3000, nominal, || l1d), want, "{l1d:?}");
+    fn data_that_leaves_one_l1d_is_cut_in_two() {
+        let never = || -> Option<u64> { panic!("sysfs asked for too few points to matter") };
+        assert!(!leaves_l1d(511, never), "less than the smallest L1d");
+        let l1d = || Some(32 << 10);
+        assert_eq!((leaves_l1d(2047, l1d), leaves_l1d(2048, l1d), leaves_l1d(3000, || Some(48 << 10))), (false, true, false));
+        assert!(!leaves_l1d(100_000, || None), "no L1d named: the floor alone");
+        assert!(!leaves_l1d(100_000, || Some(0)), "a nonsense size: the floor alone");
+        // Where this machine's L1d is known, the cut follows it: one block below, two from it (on
+        // two cores or more), never more than two below the floor's 2 · 2 048 points.
+        if let Some(bytes) = crate::caches::cpu0_l1d_bytes().filter(|b| (8 << 10..64 << 10).contains(b)) {
+            let points = (bytes / 16) as usize;
+            let cores = default_threads().get();
+            assert_eq!(block_count(points - 1, BLOCK_POINTS), 1);
+            assert_eq!(block_count(points, BLOCK_POINTS), cores.min(2));
+            assert_eq!(threads_used(points, Threads::Auto), cores.min(2));
         }
-        // With 32 KiB L1ds on two cores: 2 047 points stay one block, 2 048 are two (one L1's worth).
-        assert_eq!(smallest_block_of(40, 16, || Some(32 << 10)), 2, "a small nominal block keeps its own floor");
-        let blocks = |n: usize| n / smallest_block_of(n, nominal, || Some(32 << 10));
-        assert_eq!((blocks(2047), blocks(2048), blocks(3000)), (1, 2, 2));
     }
 
     #[test]
     fn small_data_uses_fewer_threads_and_auto_at_most_every_core() {
         let cores = default_threads().get();
-        let smallest = smallest_block(BLOCK_POINTS - 1, BLOCK_POINTS);
-        assert!(smallest <= BLOCK_POINTS / NOMINAL_PER_SMALLEST);
+        let smallest = BLOCK_POINTS / NOMINAL_PER_SMALLEST;
         assert_eq!(threads_used(5, exactly(3)), 1);
-        assert_eq!(threads_used(2 * smallest - 1, exactly(2)), 1, "one block");
-        assert!(!splits(2 * smallest - 1));
+        // Below the floor's two blocks, one, unless the data leaves one core's L1d (see
+        // `data_that_leaves_one_l1d_is_cut_in_two`).
+        let one_block = if leaves_one_l1d(2 * smallest - 1) { cores.min(2) } else { 1 };
+        assert_eq!(threads_used(2 * smallest - 1, exactly(2)), one_block.min(2));
+        assert_eq!(splits(2 * smallest - 1), one_block > 1);
         assert_eq!(threads_used(2 * smallest, exactly(2)), cores.min(2), "a block a core");
-        assert_eq!(threads_used(BLOCK_POINTS, Threads::Auto), cores.min(BLOCK_POINTS / smallest), "a block a core");
+        assert_eq!(threads_used(BLOCK_POINTS, Threads::Auto), cores.min(NOMINAL_PER_SMALLEST), "a block a core");
         assert_eq!(threads_used(BLOCK_POINTS + 1, exactly(2)), 2);
         // Three blocks' worth, cut into a multiple of the cores.
         assert_eq!(threads_used(3 * BLOCK_POINTS, exactly(8)), 3usize.next_multiple_of(default_threads().get()).min(8));
