@@ -30,10 +30,7 @@ pub fn sysfs_caches(dir: &Path) -> Vec<Cache> {
 /// that order), when its `level` file says 2; else found among all of them. Three small files in
 /// the usual case, not the dozen a scan reads: `linreg` asks this while loading a dataset.
 pub fn l2_bytes(dir: &Path) -> Option<u64> {
-    match cache_in(&dir.join("index2")) {
-        Some(cache) if cache.level == 2 && cache.kind != "Instruction" => Some(cache.size_bytes),
-        _ => data_cache_bytes(&sysfs_caches(dir), 2),
-    }
+    cache_bytes(dir, "index2", 2)
 }
 
 /// [`l2_bytes`] of [`CPU0_CACHES`], read once a process.
@@ -45,9 +42,15 @@ pub fn cpu0_l2_bytes() -> Option<u64> {
 /// The size of the L1 data cache in `dir`: from `index0`, where Linux lists it on x86, when it
 /// says level 1 and not instructions; else found among all of them.
 pub fn l1d_bytes(dir: &Path) -> Option<u64> {
-    match cache_in(&dir.join("index0")) {
-        Some(cache) if cache.level == 1 && cache.kind != "Instruction" => Some(cache.size_bytes),
-        _ => data_cache_bytes(&sysfs_caches(dir), 1),
+    cache_bytes(dir, "index0", 1)
+}
+
+/// The data (or unified) cache of `level` in `dir`: from the folder `index` where Linux usually
+/// lists it, when that one is it; else found among all of them.
+fn cache_bytes(dir: &Path, index: &str, level: u8) -> Option<u64> {
+    match cache_in(&dir.join(index)) {
+        Some(cache) if cache.level == level && cache.kind != "Instruction" => Some(cache.size_bytes),
+        _ => data_cache_bytes(&sysfs_caches(dir), level),
     }
 }
 
