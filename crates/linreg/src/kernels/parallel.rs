@@ -1239,8 +1239,8 @@ struct At {
 /// past the L2 misses, and what a miss costs the loop, are the core's.
 ///
 /// Why a sign test and not the lower median: on a Zen 4 (family 25 model 17, AVX2, 1 MiB L2 a
-/// core) the prefetch costs 2–4% at 1.4·10^5 and 10^7 points and 22% at 10^6 (`linreg --threads 2`
-/// processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
+/// core) the prefetch costs 0–8% at 1.4·10^5 points, 5–9% at 2·10^5, 22% at 10^6 and 2–4% at
+/// 10^7 (`linreg --threads 2` processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
 /// 22 fits at 10^7 and 1 of 22 at 1.4·10^5 (`make bench-kernels`, a busy hour) and in 3 of 59
 /// fits at 1.4·10^5–10^7 in a quieter one: 16 epochs each way differ by more than 3% from the
 /// host alone. In 32 of those fits the pairs the prefetch won were logged: 0–9 of 16 (64
