@@ -35,7 +35,7 @@
 //! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
 //! and without a software prefetch 32 lines ahead and keeps it only where it was the faster in 12
 //! or more of 16 pairs ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
-//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it costs 2–23% wherever it was tried, and no thread
+//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was tried (0–23% slower), and no thread
 //! keeps it there. The same bits either way.
 //!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
