@@ -35,8 +35,8 @@
 //! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
 //! and without a software prefetch 32 lines ahead and keeps it only where it was the faster in 12
 //! or more of 16 pairs ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
-//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was tried (0–23% slower), and no thread
-//! keeps it there. The same bits either way.
+//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was tried (0–23% slower), and no
+//! thread keeps it there. The same bits either way.
 //!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
 //! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
@@ -200,6 +200,11 @@ fn block_len(n: usize, nominal_len: usize) -> usize {
 /// Blocks start on a whole vector block of the widest instruction set (AVX-512: 4 × 8 points).
 const VECTOR_BLOCK_POINTS: usize = 32;
 
+/// The bytes of `n` points: an f64 of x and one of y each.
+fn data_bytes(n: usize) -> u64 {
+    (n as u64).saturating_mul(2 * std::mem::size_of::<f64>() as u64)
+}
+
 /// Whether `n` points (16 bytes each) no longer fit one core's L1 data cache, by sysfs
 /// (`caches::cpu0_l1d_bytes`; unknown: no): there the data is cut in two blocks at least (one a
 /// core, below [`NOMINAL_PER_SMALLEST`]'s floor too), so that each half is summed from its own
@@ -220,13 +225,14 @@ fn leaves_one_l1d(n: usize) -> bool {
 fn leaves_l1d(n: usize, l1d: impl FnOnce() -> Option<u64>) -> bool {
     // No x86 CPU of this century has a smaller L1d.
     const SMALLEST_L1D_BYTES: u64 = 8 << 10;
-    let bytes = (n as u64).saturating_mul(16);
+    let bytes = data_bytes(n);
     bytes >= SMALLEST_L1D_BYTES && l1d().is_some_and(|l1d| l1d >= SMALLEST_L1D_BYTES && bytes >= l1d)
 }
 
 /// Data of less than one block is still cut, a block a core, down to blocks of 1/8 of
-/// [`BLOCK_POINTS`] at most (2 048 points, 32 KiB: ~0.3 µs of summing in L1, about what one meeting of two
-/// spinning threads costs; two blocks from one L1d's worth, see [`leaves_one_l1d`]), so that `auto` measures whether the cores pay there: at 10^4 points two
+/// [`BLOCK_POINTS`] (2 048 points, 32 KiB: ~0.3 µs of summing in L1, about what one meeting of two
+/// spinning threads costs; two blocks from one L1d's worth, see [`leaves_one_l1d`]), so that
+/// `auto` measures whether the cores pay there: at 10^4 points two
 /// threads took 0.119 ns a point against one thread's 0.161, at 6 000 points 0.141 against 0.162
 /// (Zen 3, 9 paired rounds of 10^9 point-epochs); with one block up to 16 384 points every fit
 /// below ran on one thread. Below two of the smallest no split can pay what `auto`'s first
@@ -1240,11 +1246,12 @@ struct At {
 ///
 /// Why a sign test and not the lower median: on a Zen 4 (family 25 model 17, AVX2, 1 MiB L2 a
 /// core) the prefetch costs 0–8% at 1.4·10^5 points, 5–9% at 2·10^5, 22% at 10^6 and 2–4% at
-/// 10^7 (`linreg --threads 2` processes with it forced on and off), yet by the medians one thread or both chose it in 6 of
-/// 22 fits at 10^7 and 1 of 22 at 1.4·10^5 (`make bench-kernels`, a busy hour) and in 3 of 59
-/// fits at 1.4·10^5–10^7 in a quieter one: 16 epochs each way differ by more than 3% from the
-/// host alone. In 32 of those fits the pairs the prefetch won were logged: 0–9 of 16 (64
-/// choices). The sign test chose it in none of 48 fits at 1.4·10^5, 2·10^5, 10^6 and 10^7.
+/// 10^7 (`linreg --threads 2` processes with it forced on and off), yet by the medians one thread
+/// or both chose it in 6 of 22 fits at 10^7 and 1 of 22 at 1.4·10^5 (`make bench-kernels`, a busy
+/// hour) and in 3 of 59 fits at 1.4·10^5–10^7 in a quieter one: 16 epochs each way differ by more
+/// than 3% from the host alone. In 32 of those fits the pairs the prefetch won were logged: 0–9
+/// of 16 (64 choices). The sign test chose it in none of 48 fits at 1.4·10^5, 2·10^5, 10^6 and
+/// 10^7.
 ///
 /// Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a core; `linreg --threads 2`
 /// processes before and after, 9 alternating rounds of 10^9 point-epochs, median ratio of times):
@@ -1419,7 +1426,7 @@ struct Pool<'a> {
 /// Whether each of `threads` threads' share of `n` points (16 bytes each: x and y) is larger than
 /// an L2 of `l2_bytes`, or the L2 is unknown.
 fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> bool {
-    let share = (n as u64).saturating_mul(16) / threads.max(1) as u64;
+    let share = data_bytes(n) / threads.max(1) as u64;
     l2_bytes.is_none_or(|l2| share > l2)
 }
 
@@ -2078,9 +2085,9 @@ mod tests {
         assert_eq!(threads_used(5, exactly(3)), 1);
         // Below the floor's two blocks, one, unless the data leaves one core's L1d (see
         // `data_that_leaves_one_l1d_is_cut_in_two`).
-        let one_block = if leaves_one_l1d(2 * smallest - 1) { cores.min(2) } else { 1 };
-        assert_eq!(threads_used(2 * smallest - 1, exactly(2)), one_block.min(2));
-        assert_eq!(splits(2 * smallest - 1), one_block > 1);
+        let below_floor = if leaves_one_l1d(2 * smallest - 1) { cores.min(2) } else { 1 };
+        assert_eq!(threads_used(2 * smallest - 1, exactly(2)), below_floor);
+        assert_eq!(splits(2 * smallest - 1), below_floor > 1);
         assert_eq!(threads_used(2 * smallest, exactly(2)), cores.min(2), "a block a core");
         assert_eq!(threads_used(BLOCK_POINTS, Threads::Auto), cores.min(NOMINAL_PER_SMALLEST), "a block a core");
         assert_eq!(threads_used(BLOCK_POINTS + 1, exactly(2)), 2);

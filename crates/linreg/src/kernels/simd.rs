@@ -145,12 +145,12 @@ pub fn gradient_sums(isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f6
 /// [`gradient_sums`], to the same bits, with a software prefetch of each line of x and y
 /// [`PREFETCH_AHEAD_POINTS`] ahead of the loads: the first 32 lines of a call (in the parallel
 /// kernel, a block) are not prefetched, and the prefetches of its last 32 land past its end. The
-/// portable code has none: it is [`gradient_sums`] itself. For data the L2 holds only in part, as the parallel kernel's halves
-/// a little larger than a core's L2, read back and forth: lines missing from all over the L2,
-/// which no hardware prefetcher predicts, and each miss waits with the four vector operations a
-/// vector of points that depend on it, where a lighter loop (the bandwidth probe's two) keeps more
-/// misses in flight. A thread of the parallel kernel chooses it by timing (see
-/// `parallel::PrefetchChoice`). Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a
+/// portable code has none: it is [`gradient_sums`] itself. For data the L2 holds only in part, as
+/// the parallel kernel's halves a little larger than a core's L2, read back and forth: lines
+/// missing from all over the L2, which no hardware prefetcher predicts, and each miss waits with
+/// the four vector operations a vector of points that depend on it, where a lighter loop (the
+/// bandwidth probe's two) keeps more misses in flight. A thread of the parallel kernel chooses it
+/// by timing (see `parallel::PrefetchChoice`). Measured on an Emerald Rapids (family 6 model 207, 2 MiB L2 a
 /// core), two threads each summing its half in blocks back and forth, 5 alternating rounds of 10^9
 /// point-epochs: 0.87× the time at 2.8·10^5 points, 0.91× at 3·10^5, level at 4·10^5 and 10^6, but
 /// 1.05–1.08× at 10^5, where every line is in the L2 and a prefetch is an instruction more a line.
