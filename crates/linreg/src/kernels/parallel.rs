@@ -14,7 +14,7 @@
 //! thread count asked for, nor on which thread summed what, nor on timing.
 //!
 //! **Every other epoch backwards.** Even epochs claim each run's blocks in ascending order, odd
-//! ones in descending order ([`claim_order`]), so that an epoch starts on the blocks the last one
+//! ones in descending order ([`block_at`]), so that an epoch starts on the blocks the last one
 //! read last: the ones its core's L2 still holds. Read forward every epoch, a thread's half larger
 //! than its L2 misses on every line (a cyclic read defeats LRU), and one that just fits misses on
 //! every set that one of the pool's own lines pushes over its ways; read back and forth, it misses
@@ -94,6 +94,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+use super::back_and_forth::block_at;
 use super::isa_choice::{budget_for, IsaChoice, Picker, SHARE};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
@@ -1235,7 +1236,7 @@ struct At {
 /// of the data is larger than its core's L2 ([`Pool::prefetch_may_pay`]; below it every line is in
 /// the L2 and a prefetch only costs an instruction: 5–8% of an epoch at 10^5 points on two
 /// threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of timed epochs
-/// (one each way, see [`claim_order`], where runs of epochs are even) take turns, with, without,
+/// (one each way, see [`block_at`], where runs of epochs are even) take turns, with, without,
 /// without, with (so that a drift in the machine's speed falls on both alike), the first
 /// [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, until each way has [`PREFETCH_TRIALS`];
 /// the prefetch is kept for the pool's life only where it was the faster in [`PREFETCH_WINS`] or
@@ -1430,18 +1431,6 @@ fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> bool {
     l2_bytes.is_none_or(|l2| share > l2)
 }
 
-/// The block at `position` of a run of blocks `run` in the order `epoch` claims them: ascending in
-/// even epochs, descending in odd ones, so that each epoch starts on the blocks the last one
-/// read last, the ones a core's L2 still holds (see the module's doc). Which thread sums a block
-/// and in what order never changes the bits: the sums are added in block order whoever summed them.
-fn claim_order(epoch: u64, run: std::ops::Range<usize>, position: usize) -> usize {
-    if epoch % 2 == 1 {
-        run.start + run.end - 1 - position
-    } else {
-        position
-    }
-}
-
 fn cursor_word(epoch: u64, block: usize) -> u64 {
     (epoch << INDEX_BITS) | block as u64
 }
@@ -1600,11 +1589,11 @@ impl<'a> Pool<'a> {
 
     /// The record a thread adding up reads for the last block of `victim`'s run in `epoch`: its
     /// group's, when the group of the run's last block in the epoch's order lies in the run, else
-    /// the block's own. Claims go in that order ([`claim_order`]), so once it holds that epoch's
+    /// the block's own. Claims go in that order ([`block_at`]), so once it holds that epoch's
     /// sums nothing of the run is left to claim.
     fn run_record(&self, victim: usize, epoch: u64) -> &Record {
         let (start, end) = (self.run_start(victim), self.run_ends[victim]);
-        let last = claim_order(epoch, start..end, end - 1);
+        let last = block_at(epoch, start..end, end - 1);
         let group = last / self.work.group_len;
         let blocks = self.work.group_blocks(group);
         if self.work.group_len > 1 && blocks.start >= start && blocks.end <= end {
@@ -1632,7 +1621,7 @@ impl<'a> Pool<'a> {
     }
 
     /// The next unclaimed block of thread `victim`'s run in `epoch`, in the epoch's order
-    /// ([`claim_order`]: the cursor counts positions, ascending either way). The first claim of an
+    /// ([`block_at`]: the cursor counts positions, ascending either way). The first claim of an
     /// epoch rewinds the run (forward only: a thread that fell behind never rewinds a later
     /// epoch's).
     fn claim(&self, victim: usize, epoch: u64) -> Claim {
@@ -1649,7 +1638,7 @@ impl<'a> Pool<'a> {
                 return Claim::Done;
             }
             match cursor.compare_exchange_weak(current, cursor_word(epoch, block + 1), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return Claim::Block(claim_order(epoch, start..end, block)),
+                Ok(_) => return Claim::Block(block_at(epoch, start..end, block)),
                 Err(actual) => current = actual,
             }
         }

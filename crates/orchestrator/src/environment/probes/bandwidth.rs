@@ -411,10 +411,11 @@ impl PassCounts {
 
 /// One pass over a thread's chunk as the parallel kernel's threads read their runs: in blocks of
 /// [`linreg::kernels::parallel::BLOCK_POINTS`], in ascending order in even passes and descending
-/// in odd ones (`pass` numbers them), so that each pass starts on the blocks the last one read
-/// last, the ones the core's L2 still holds. Where two threads' halves pass their L2s, that is
-/// worth 1.2–1.9× to the kernel (docs/limits.md), and a limit read forward only would be one the
-/// kernel beats. The one-thread limit reads forward, as the simd kernel does.
+/// in odd ones (`pass` numbers them; `linreg::kernels::back_and_forth`, the order the kernel's
+/// threads claim them in), so that each pass starts on the blocks the last one read last, the ones
+/// the core's L2 still holds. Where two threads' halves pass their L2s, that is worth 1.2–1.9× to
+/// the kernel (docs/limits.md), and a limit read forward only would be one the kernel beats. The
+/// one-thread limit reads forward, as the simd kernel does.
 pub(super) fn pool_pass(isa: Isa, chunk: (&[f64], &[f64]), pass: u64) -> f64 {
     in_pool_order(chunk, pass, |block| one_pass(isa, block))
 }
@@ -423,15 +424,8 @@ pub(super) fn pool_pass(isa: Isa, chunk: (&[f64], &[f64]), pass: u64) -> f64 {
 /// added up: the order the kernels' loop is timed in beside the probe's (`kernel_loop`).
 pub(super) fn in_pool_order<'a>((x, y): (&'a [f64], &'a [f64]), pass: u64, mut sum: impl FnMut((&'a [f64], &'a [f64])) -> f64) -> f64 {
     let block = linreg::kernels::parallel::BLOCK_POINTS;
-    if x.len() <= block {
-        return sum((x, y));
-    }
-    let blocks = x.chunks(block).zip(y.chunks(block));
-    if pass % 2 == 1 {
-        blocks.rev().map(sum).sum()
-    } else {
-        blocks.map(sum).sum()
-    }
+    let points = |k: usize| k * block..((k + 1) * block).min(x.len());
+    linreg::kernels::back_and_forth::order(x.len().div_ceil(block).max(1), pass).map(|k| sum((&x[points(k)], &y[points(k)]))).sum()
 }
 
 fn at_size(points: usize, passes: u64, seconds: &[f64], meets_every_pass: bool, blocks_back_and_forth: bool) -> BandwidthAtSize {
