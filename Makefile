@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench-engine bench-kernels bench-placement bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench bench-engine bench-kernels bench-placement bench-python-rust clean
 
 all: build
 
@@ -223,6 +223,13 @@ PLACEMENT_ARGS ?= --sizes 'l2*0.25,l2*0.5,l2*0.75,l2*0.92,l2*1.25,l2-overlap,l2*
 bench-placement: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(PLACEMENT_ARGS)
+
+# The three benchmarks of a CPU new to the gallery, one after the other (never beside each other:
+# each measures the machine): the instrument, the kernels against their limits, the data's placement.
+bench:
+	$(MAKE) bench-engine
+	$(MAKE) bench-kernels
+	$(MAKE) bench-placement
 
 # Python calling the Rust kernels (python-rust) against the same kernels in the linreg binary at
 # 10^6 and 10^7 points, and python-numpy's peak memory beside them (a benchmark: its report says

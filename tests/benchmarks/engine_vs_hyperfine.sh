@@ -20,7 +20,12 @@
 #               both (21 and 34 of 55) and hyperfine's on one (55 of 55): the ratio then says
 #               where the scheduler put the children as much as what the tool costs. PIN=0 leaves
 #               the placement to the scheduler, as before.
-#   peak memory against `/usr/bin/time -v` (median of 20 runs each)
+#   peak memory against `/usr/bin/time -v` (median of 20 runs each, taken among the rounds, a run
+#               or two a round, so that both tools see the machine in the same state: a binary's
+#               peak counts the pages of its file the kernel maps from the page cache, and with
+#               the 20 runs after all the rounds (and after the 10^7-point run) `/usr/bin/time`
+#               once read `linreg` at 1.227 MiB against the rounds' 1.234 on a Zen 4, where
+#               both read 1.238 minutes later)
 #   CPU time    against hyperfine's user + system
 #   spawn floor the probes' (one orchestrator run with probes) against hyperfine's /bin/true
 #               measured right after it
@@ -35,6 +40,7 @@ MAX_ROUNDS=${MAX_ROUNDS:-300}
 NUMPY_ROUNDS=${NUMPY_ROUNDS:-10}
 HALF_WIDTH=${HALF_WIDTH:-0.03}
 RUNS=${RUNS:-50}
+TIME_RUNS=20
 PIN=${PIN:-1}
 CPUS=($(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)))'))
 ORCH=./target/release/orchestrator
@@ -96,12 +102,18 @@ round() {
 }
 "$ORCH" run --results "$work/results" --out "$work/probes" "$work/bin-true.yaml" >/dev/null 2>&1
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-probes.json" /bin/true >/dev/null 2>&1
+# time_v NAME TAG CMD: one run of CMD under /usr/bin/time, its peak kept for engine_ratios.py.
+time_v() { /usr/bin/time -f "%M" -o "$work/time-$1-$2" $3 >/dev/null; }
 ROUNDS=0
 while :; do
   ROUNDS=$((ROUNDS + 1))
   round bin-true "$ROUNDS" /bin/true
   round linreg "$ROUNDS" "$LINREG"
-  [ "$ROUNDS" -le "$NUMPY_ROUNDS" ] && round numpy "$ROUNDS" "$NUMPY"
+  [ "$ROUNDS" -le "$TIME_RUNS" ] && time_v linreg "$ROUNDS" "$LINREG"
+  if [ "$ROUNDS" -le "$NUMPY_ROUNDS" ]; then
+    round numpy "$ROUNDS" "$NUMPY"
+    for k in $(seq "$(( (TIME_RUNS + NUMPY_ROUNDS - 1) / NUMPY_ROUNDS ))"); do time_v numpy "$ROUNDS-$k" "$NUMPY"; done
+  fi
   [ $((ROUNDS % 10)) -eq 0 ] && echo "round $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))"
   [ "$ROUNDS" -lt "$MIN_ROUNDS" ] && continue
   [ "$ROUNDS" -lt "$NUMPY_ROUNDS" ] && continue
@@ -109,11 +121,5 @@ while :; do
   python3 tests/benchmarks/engine_ratios.py "$work" "$ROUNDS" --converged "$HALF_WIDTH" && break
 done
 "$ORCH" run --no-probes --results "$work/results" --out "$work/big" "$work/big.yaml" >/dev/null
-for i in $(seq 20); do
-  for name in linreg numpy; do
-    cmd=$LINREG; [ $name = numpy ] && cmd=$NUMPY
-    /usr/bin/time -f "%M" -o "$work/time-$name-$i" $cmd >/dev/null
-  done
-done
 
 python3 tests/benchmarks/engine_ratios.py "$work" "$ROUNDS"
