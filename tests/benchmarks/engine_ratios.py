@@ -182,7 +182,8 @@ def print_rest(figures, work, rounds):
     for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
         h, o = med(figures["hf_cpu"][k]), med(figures["or_cpu"][k])
         print(f"{k:10} {h*1e3:8.3f} ms {o*1e3:8.3f} ms {o/h:7.3f}")
-    print("\npeak RSS, median: orchestrator against /usr/bin/time -v (20 runs)")
+    runs = {k: len(glob.glob(f"{work}/time-{k}-*")) for k in ("linreg", "numpy")}
+    print(f"\npeak RSS, median: orchestrator against /usr/bin/time -v ({runs['linreg']} and {runs['numpy']} runs of it)")
     for k, o, t in peak_pairs(figures, work):
         print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")
     if "bin-true" in figures["or_peak"]:

@@ -423,6 +423,7 @@ pub(super) fn pool_pass(isa: Isa, chunk: (&[f64], &[f64]), pass: u64) -> f64 {
 /// `sum` of each block of a thread's chunk, in the order [`pool_pass`] reads them in pass `pass`,
 /// added up: the order the kernels' loop is timed in beside the probe's (`kernel_loop`).
 pub(super) fn in_pool_order<'a>((x, y): (&'a [f64], &'a [f64]), pass: u64, mut sum: impl FnMut((&'a [f64], &'a [f64])) -> f64) -> f64 {
+    debug_assert_eq!(x.len(), y.len());
     let block = linreg::kernels::parallel::BLOCK_POINTS;
     let points = |k: usize| k * block..((k + 1) * block).min(x.len());
     linreg::kernels::back_and_forth::order(x.len().div_ceil(block).max(1), pass).map(|k| sum((&x[points(k)], &y[points(k)]))).sum()
