@@ -161,10 +161,15 @@ def print_by_speed(figures):
         )
 
 
+def time_v_peaks(work, k):
+    """Every peak /usr/bin/time -v read for command `k` (its kilobytes, in bytes)."""
+    return [int(open(p).read().split()[-1]) * 1024 for p in glob.glob(f"{work}/time-{k}-*")]
+
+
 def time_v_peak(work, k):
-    """The median peak /usr/bin/time -v read for command `k` (its kilobytes, in bytes), or None."""
-    paths = glob.glob(f"{work}/time-{k}-*")
-    return med(int(open(p).read().split()[-1]) * 1024 for p in paths) if paths else None
+    """The median of [`time_v_peaks`], or None where it took none."""
+    peaks = time_v_peaks(work, k)
+    return med(peaks) if peaks else None
 
 
 def peak_pairs(figures, work):
@@ -182,7 +187,7 @@ def print_rest(figures, work, rounds):
     for k in (k for k in COMMANDS if k in figures["hf_cpu"]):
         h, o = med(figures["hf_cpu"][k]), med(figures["or_cpu"][k])
         print(f"{k:10} {h*1e3:8.3f} ms {o*1e3:8.3f} ms {o/h:7.3f}")
-    runs = {k: len(glob.glob(f"{work}/time-{k}-*")) for k in ("linreg", "numpy")}
+    runs = {k: len(time_v_peaks(work, k)) for k in ("linreg", "numpy")}
     print(f"\npeak RSS, median: orchestrator against /usr/bin/time -v ({runs['linreg']} and {runs['numpy']} runs of it)")
     for k, o, t in peak_pairs(figures, work):
         print(f"{k:10} {o/2**20:8.3f} MiB {t/2**20:8.3f} MiB {o/t:7.3f}")

@@ -22,12 +22,12 @@
 #               the placement to the scheduler, as before.
 #   peak memory against `/usr/bin/time -v` (median of TIME_RUNS = 20 runs each with the default
 #               rounds, taken among the rounds, a run or two a round, so that both tools see the
-#               machine in the same state: a binary's peak counts the pages of its file the
-#               kernel maps from the page cache, which changes over time (`linreg`'s read 1.238
-#               MiB right after a build on a Zen 4 and 1.203 an hour later), and since Linux 6.2
-#               `ru_maxrss`, which both tools read, is a sum of per-CPU counts that lags the
-#               pages held by up to 31 a CPU in each of three counts, by how the child's faults
-#               fell on the CPUs (README, "What is measured, and how"). With the 20 runs after
+#               machine in the same state: a binary's peak moves over time (`linreg`'s read
+#               1.238 MiB right after a build on a Zen 4 and 1.203 an hour later, the cause not
+#               seen from here: which of its file's pages the page cache holds is one candidate),
+#               and since Linux 6.2 `ru_maxrss`, which both tools read, is a sum of per-CPU
+#               counts that lags the pages held by up to 31 a CPU in each of three counts, by how
+#               the child's faults fell on the CPUs (README, "What is measured, and how"). With the 20 runs after
 #               all the rounds `/usr/bin/time` once read `linreg` at 1.227 MiB against the rounds'
 #               1.234; among them, once 1.117 (unpinned) against 1.215 (pinned), and 1.203 against
 #               1.203 in the runs before and after)
