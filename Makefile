@@ -129,7 +129,9 @@ quick: build venv-optional
 # The gallery (docs/gallery/README.md): one full default run per CPU kind in docs/machines/<label>/.
 # gallery-run, on the new machine: `make compare`'s run, then its plan.json, environment.json,
 # raw.csv and summary.csv copied into docs/machines/<the run's machine label>/ (LABEL=... names
-# the machine instead). It refuses a folder that exists: remove it to replace that machine's run.
+# the machine instead), the checkout's absolute paths made relative and the Python interpreter
+# named by its file alone (nothing measured changes; the folder names no path of this machine).
+# It refuses a folder that exists: remove it to replace that machine's run.
 # gallery-page: docs/gallery/machines.md and its chart from every run in docs/machines/.
 GALLERY_RUNS := docs/machines
 gallery-run: build venv-optional
@@ -139,7 +141,8 @@ gallery-run: build venv-optional
 	dest=$(GALLERY_RUNS)/$$label; \
 	if [ -e "$$dest" ]; then echo "gallery-run: $$dest exists: this machine kind is in the gallery already (remove the folder to replace its run)"; exit 1; fi; \
 	mkdir -p "$$dest" && cp results/latest/plan.json results/latest/environment.json results/latest/raw.csv results/latest/summary.csv "$$dest"/ && \
-	echo "gallery-run: added $$dest; run make gallery-page, then commit both"
+	sed -i -e 's#$(CURDIR)/##g' -e 's#"python_executable": "[^"]*/\([^"/]*\)"#"python_executable": "\1"#' "$$dest"/* && \
+	echo "gallery-run: added $$dest (the checkout's paths made relative); run make gallery-page, then commit both"
 
 gallery-page: build
 	./target/release/orchestrator machines $(GALLERY_RUNS)/* --out docs/gallery
