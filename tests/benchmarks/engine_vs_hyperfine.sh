@@ -21,16 +21,18 @@
 #               where the scheduler put the children as much as what the tool costs. PIN=0 leaves
 #               the placement to the scheduler, as before.
 #   peak memory against `/usr/bin/time -v` (median of TIME_RUNS = 20 runs each with the default
-#               rounds, taken among the rounds, a run or two a round, so that both tools see the
-#               machine in the same state: a binary's peak moves over time (`linreg`'s read
-#               1.238 MiB right after a build on a Zen 4 and 1.203 an hour later, the cause not
-#               seen from here: which of its file's pages the page cache holds is one candidate),
-#               and since Linux 6.2 `ru_maxrss`, which both tools read, is a sum of per-CPU
-#               counts that lags the pages held by up to 31 a CPU in each of three counts, by how
-#               the child's faults fell on the CPUs (README, "What is measured, and how"). With the 20 runs after
-#               all the rounds `/usr/bin/time` once read `linreg` at 1.227 MiB against the rounds'
-#               1.234; among them, once 1.117 (unpinned) against 1.215 (pinned), and 1.203 against
-#               1.203 in the runs before and after)
+#               rounds, taken among the rounds, a run or two a round, each pinned to its round's
+#               CPU (PIN=1) as the orchestrator's runs are, so that both tools see the machine in
+#               the same state and their children fault on one CPU alike: a binary's peak moves
+#               over time (`linreg`'s read 1.238 MiB right after a build on a Zen 4 and 1.203 an
+#               hour later, the cause not seen from here: which of its file's pages the page cache
+#               holds is one candidate), and since Linux 6.2 `ru_maxrss`, which both tools read,
+#               is a sum of per-CPU counts that lags the pages held by up to 31 a CPU in each of
+#               three counts, by how the child's faults fell on the CPUs (README, "What is
+#               measured, and how"). With the 20 runs after all the rounds `/usr/bin/time` once
+#               read `linreg` at 1.227 MiB against the rounds' 1.234; among them but unpinned,
+#               once 1.117 against 1.215 (pinned), and 1.203 against 1.203 in the runs before and
+#               after)
 #   CPU time    against hyperfine's user + system
 #   spawn floor the probes' (one orchestrator run with probes) against hyperfine's /bin/true
 #               measured right after it
@@ -93,10 +95,13 @@ echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu f
 # round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says,
 # when pinned on the CPUs in turn, two rounds each, so that each CPU sees both orders (kept in
 # round-cpus for engine_ratios.py).
+# round_cpu R: the CPU round R runs on when pinned.
+round_cpu() { echo "${CPUS[$(( ($1 - 1) / 2 % ${#CPUS[@]} ))]}"; }
 round() {
   local name=$1 r=$2 cmd=$3 pin=() scenario=$work/$1.yaml
   if [ "$PIN" = 1 ]; then
-    local cpu=${CPUS[$(( (r - 1) / 2 % ${#CPUS[@]} ))]}
+    local cpu
+    cpu=$(round_cpu "$r")
     pin=(taskset -c "$cpu") scenario=$work/$name-cpu$cpu.yaml
     echo "$name $r $cpu" >> "$work/round-cpus"
   fi
@@ -107,17 +112,22 @@ round() {
 }
 "$ORCH" run --results "$work/results" --out "$work/probes" "$work/bin-true.yaml" >/dev/null 2>&1
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/hf-probes.json" /bin/true >/dev/null 2>&1
-# time_v NAME TAG CMD: one run of CMD under /usr/bin/time, its peak kept for engine_ratios.py.
-time_v() { /usr/bin/time -f "%M" -o "$work/time-$1-$2" $3 >/dev/null; }
+# time_v NAME TAG R CMD: one run of CMD under /usr/bin/time, its peak kept for engine_ratios.py;
+# pinned as round R's runs are (PIN=1), so that both tools' children fault on one CPU alike.
+time_v() {
+  local pin=()
+  [ "$PIN" = 1 ] && pin=(taskset -c "$(round_cpu "$3")")
+  "${pin[@]}" /usr/bin/time -f "%M" -o "$work/time-$1-$2" $4 >/dev/null
+}
 ROUNDS=0
 while :; do
   ROUNDS=$((ROUNDS + 1))
   round bin-true "$ROUNDS" /bin/true
   round linreg "$ROUNDS" "$LINREG"
-  [ "$ROUNDS" -le "$TIME_RUNS" ] && time_v linreg "$ROUNDS" "$LINREG"
+  [ "$ROUNDS" -le "$TIME_RUNS" ] && time_v linreg "$ROUNDS" "$ROUNDS" "$LINREG"
   if [ "$ROUNDS" -le "$NUMPY_ROUNDS" ]; then
     round numpy "$ROUNDS" "$NUMPY"
-    for k in $(seq "$(( (TIME_RUNS + NUMPY_ROUNDS - 1) / NUMPY_ROUNDS ))"); do time_v numpy "$ROUNDS-$k" "$NUMPY"; done
+    for k in $(seq "$(( (TIME_RUNS + NUMPY_ROUNDS - 1) / NUMPY_ROUNDS ))"); do time_v numpy "$ROUNDS-$k" "$ROUNDS" "$NUMPY"; done
   fi
   [ $((ROUNDS % 10)) -eq 0 ] && echo "round $ROUNDS done (load $(cut -d' ' -f1 /proc/loadavg))"
   [ "$ROUNDS" -lt "$MIN_ROUNDS" ] && continue
