@@ -141,7 +141,8 @@ gallery-run: build venv-optional
 	dest=$(GALLERY_RUNS)/$$label; \
 	if [ -e "$$dest" ]; then echo "gallery-run: $$dest exists: this machine kind is in the gallery already (remove the folder to replace its run)"; exit 1; fi; \
 	mkdir -p "$$dest" && cp results/latest/plan.json results/latest/environment.json results/latest/raw.csv results/latest/summary.csv "$$dest"/ && \
-	sed -i -e 's#$(CURDIR)/##g' -e 's#"python_executable": "[^"]*/\([^"/]*\)"#"python_executable": "\1"#' "$$dest"/* && \
+	{ ROOT='$(CURDIR)/' perl -pi -e 's/\Q$$ENV{ROOT}\E//g; s{"python_executable": "[^"]*/([^"/]*)"}{"python_executable": "$$1"}' "$$dest"/* \
+		|| { rm -rf "$$dest"; echo "gallery-run: the paths of $$dest could not be made relative (perl); nothing kept"; exit 1; }; } && \
 	echo "gallery-run: added $$dest (the checkout's paths made relative); run make gallery-page, then commit both"
 
 gallery-page: build
