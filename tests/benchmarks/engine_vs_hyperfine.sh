@@ -25,8 +25,10 @@
 #               CPU (PIN=1) as the orchestrator's runs are, so that both tools see the machine in
 #               the same state and their children fault on one CPU alike: a binary's peak moves
 #               over time (`linreg`'s read 1.238 MiB right after a build on a Zen 4 and 1.203 an
-#               hour later, the cause not seen from here: which of its file's pages the page cache
-#               holds is one candidate), and since Linux 6.2 `ru_maxrss`, which both tools read,
+#               hour later), as the page cache holds its file: the kernel maps the cached pages
+#               around each fault, as many as the cache's units of it allow (three copies of the
+#               same bytes: 1 204 to 1 332 KiB; README, "What is measured, and how"), and since
+#               Linux 6.2 `ru_maxrss`, which both tools read,
 #               is a sum of per-CPU counts that lags the pages held by up to 31 a CPU in each of
 #               three counts, by how the child's faults fell on the CPUs (README, "What is
 #               measured, and how"). With the 20 runs after all the rounds `/usr/bin/time` once
