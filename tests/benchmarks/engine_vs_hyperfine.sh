@@ -23,18 +23,15 @@
 #   peak memory against `/usr/bin/time -v` (median of TIME_RUNS = 20 runs each with the default
 #               rounds, taken among the rounds, a run or two a round, each pinned to its round's
 #               CPU (PIN=1) as the orchestrator's runs are, so that both tools see the machine in
-#               the same state and their children fault on one CPU alike: a binary's peak moves
-#               over time (`linreg`'s read 1.238 MiB right after a build on a Zen 4 and 1.203 an
-#               hour later), as the page cache holds its file: the kernel maps the cached pages
-#               around each fault, as many as the cache's units of it allow (three copies of the
-#               same bytes: 1 204 to 1 332 KiB; README, "What is measured, and how"), and since
-#               Linux 6.2 `ru_maxrss`, which both tools read,
-#               is a sum of per-CPU counts that lags the pages held by up to 31 a CPU in each of
-#               three counts, by how the child's faults fell on the CPUs (README, "What is
-#               measured, and how"). With the 20 runs after all the rounds `/usr/bin/time` once
-#               read `linreg` at 1.227 MiB against the rounds' 1.234; among them but unpinned,
-#               once 1.117 against 1.215 (pinned), and 1.203 against 1.203 in the runs before and
-#               after)
+#               the same state and their children fault on one CPU alike. Both read the same
+#               counter, and two things move it (README, "What is measured, and how"): the page
+#               cache, as it holds the binary's file (the kernel maps the cached pages around
+#               each fault: three copies of the same `linreg` read 1 204 to 1 332 KiB on a Zen 4),
+#               and since Linux 6.2 the per-CPU counts `ru_maxrss` sums, which lag the pages held
+#               by up to 31 a CPU in each of three counts, by how the child's faults fell on the
+#               CPUs. With the 20 runs after all the rounds `/usr/bin/time` once read `linreg` at
+#               1.227 MiB against the rounds' 1.234; among them but unpinned, once 1.117 against
+#               1.215 (pinned), and 1.203 against 1.203 in the runs before and after)
 #   CPU time    against hyperfine's user + system
 #   spawn floor the probes' (one orchestrator run with probes) against hyperfine's /bin/true
 #               measured right after it
@@ -94,11 +91,11 @@ YAML
 cpu() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "machine: $(cpu 'model name') (vendor $(cpu vendor_id), family $(cpu 'cpu family'), model $(cpu model), stepping $(cpu stepping)), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$PIN" = 1 ] && echo "rounds pinned to CPUs ${CPUS[*]} in turn (PIN=0: unpinned)"
+# round_cpu R: the CPU round R runs on when pinned.
+round_cpu() { echo "${CPUS[$(( ($1 - 1) / 2 % ${#CPUS[@]} ))]}"; }
 # round NAME R CMD: hyperfine and the orchestrator on one command, in the order R's parity says,
 # when pinned on the CPUs in turn, two rounds each, so that each CPU sees both orders (kept in
 # round-cpus for engine_ratios.py).
-# round_cpu R: the CPU round R runs on when pinned.
-round_cpu() { echo "${CPUS[$(( ($1 - 1) / 2 % ${#CPUS[@]} ))]}"; }
 round() {
   local name=$1 r=$2 cmd=$3 pin=() scenario=$work/$1.yaml
   if [ "$PIN" = 1 ]; then
