@@ -19,6 +19,20 @@ pub const SUMMARY_CSV: &str = "summary.csv";
 pub const SUMMARY_JSON: &str = "summary.json";
 /// The report's PNG charts.
 pub const CHARTS_DIR: &str = "charts";
+/// `dir`'s charts folder, made if missing; refused where it is a symbolic link (a run directory
+/// someone sent, re-rendered, would otherwise have its charts written wherever the link points).
+pub fn charts_dir(dir: &Path) -> std::io::Result<PathBuf> {
+    let charts = dir.join(CHARTS_DIR);
+    if std::fs::symlink_metadata(&charts).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other(format!(
+            "{} is a symbolic link: charts are written only inside the run directory (replace the link with a folder)",
+            charts.display()
+        )));
+    }
+    std::fs::create_dir_all(&charts).map_err(|e| std::io::Error::new(e.kind(), format!("creating {}: {e}", charts.display())))?;
+    Ok(charts)
+}
+
 /// The lock file in a directory claimed with `--out`; it holds the pid of the run holding it.
 pub const LOCK_FILE: &str = ".run.lock";
 

@@ -341,6 +341,13 @@ fn a_slurm_array_step_of_zero_is_refused() {
     let outcome = run(command, dir.path());
     assert!(outcome.code == Some(2) && outcome.stderr.contains("SLURM_ARRAY_TASK_STEP=0"), "{}", outcome.show());
     assert!(!out.join("raw.csv").exists(), "nothing ran");
+    // Refused before anything is prepared or checked, as `--shard 1/0` is.
+    assert!(!outcome.stderr.contains("checking") && !outcome.stderr.contains("preparing"), "{}", outcome.show());
+    // A generated dataset, which a plan prepares once it is built: never for a shard that is not.
+    let generated = scenario(dir.path(), "generated", "{generate: {n: 50, slope: 2, intercept: 0.5, noise: 0.1, seed: 1}}", "\"json\"", "");
+    let outcome = run(run_into(&generated, &out, &["--shard", "1/0"]), dir.path());
+    assert!(outcome.code == Some(2) && outcome.stderr.contains("--shard '1/0'"), "{}", outcome.show());
+    assert!(!outcome.stderr.contains("preparing"), "{}", outcome.show());
 }
 
 #[test]

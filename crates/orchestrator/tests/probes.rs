@@ -73,6 +73,14 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
     assert_eq!(too_few.status.code(), Some(2));
     let message = String::from_utf8_lossy(&too_few.stderr);
     assert!(message.contains("10 points: too few"), "{message}");
+
+    // More points than any buffer holds, up to the largest a u64 says: a message, not a panic.
+    for huge in [u64::MAX.to_string(), (1u64 << 63).to_string(), (u64::MAX / 16).to_string()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", &huge]).output().expect("the orchestrator runs");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        assert!(message.contains("more than one buffer can hold") && !message.contains("panicked"), "{message}");
+    }
 }
 
 /// `orchestrator limit --kernel-loop N`: each line also holds the kernels' loop timed against the

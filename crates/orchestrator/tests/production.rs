@@ -130,7 +130,7 @@ fn the_report_opens_with_the_verdict_and_has_the_section_and_its_chart() {
         let line = before_contents.lines().find(|l| l.starts_with(size)).unwrap_or_else(|| panic!("{size} in {report}"));
         assert!(line.contains(" · service: **") && line.contains("(p99 "), "{line}");
         // The highlighted one, where it ran as text: no markup, no extra table cell.
-        assert!(line.contains("jax-like on `cpu:0 <b> x</b>`: script "), "{line}");
+        assert!(line.contains("jax-like on cpu:0 \\<b\\>\\|x\\</b\\>: script "), "{line}");
     }
     let section = report.split("### Warm, repeated fits: one process, many fits").nth(1).expect("the warm-fits section");
     assert!(report.contains("so the whole-process wall time and its speed-up in the tables below count K fits"), "{report}");
@@ -150,7 +150,7 @@ fn the_report_opens_with_the_verdict_and_has_the_section_and_its_chart() {
         .find(|l| l.starts_with("| slow | ") && l.contains(" | baseline | baseline | "))
         .unwrap_or_else(|| panic!("{section}"));
     assert!(slow_row.ends_with(" MiB |"), "memory while fitting, from the samples: {slow_row}");
-    assert!(section.contains("Where the fits ran, as the implementations say: jax-like on `cpu:0 <b> x</b>`."), "{section}");
+    assert!(section.contains("Where the fits ran, as the implementations say: jax-like on cpu:0 \\<b\\>\\|x\\</b\\>."), "{section}");
     assert!(!section.contains("| floor |"), "no fits, no row: {section}");
     assert!(report.contains("fast is at least 0.001× faster than slow (median warm fit)"), "{report}");
 

@@ -53,3 +53,35 @@ fn a_saved_run_re_renders_byte_for_byte() {
     assert!(differing.is_empty(), "re-rendered outputs differ from the saved run: {differing:?}");
     scratch.close().unwrap();
 }
+
+/// A run directory someone sent may hold links where the report writes: each file is replaced
+/// (its link, never the link's target), and a charts folder that is a link is refused.
+#[test]
+fn re_rendering_never_writes_through_a_link() {
+    let scratch = tempfile::Builder::new().prefix("orchestrator-links-").tempdir().unwrap();
+    let (dir, outside) = (scratch.path().join("run"), scratch.path().join("precious.txt"));
+    copy_inputs(&fixture(), &dir);
+    std::fs::write(&outside, "precious").unwrap();
+    std::fs::create_dir(dir.join("charts")).unwrap();
+    let chart = dir.join("charts").join(&chart_names(&fixture())[0]);
+    for link in [dir.join("report.md"), dir.join("summary.csv"), chart.clone()] {
+        std::os::unix::fs::symlink(&outside, link).unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator")).arg("report").arg(&dir).output().unwrap();
+    assert!(output.status.success(), "report failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+    for written in [dir.join("report.md"), dir.join("summary.csv"), chart.clone()] {
+        assert!(std::fs::symlink_metadata(&written).unwrap().is_file(), "{} replaced by a file", written.display());
+    }
+    assert_eq!(&std::fs::read(&chart).unwrap()[..4], b"\x89PNG");
+
+    let elsewhere = scratch.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(dir.join("charts")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("charts")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_orchestrator")).arg("report").arg(&dir).output().unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains("is a symbolic link"), "{message}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written where the link points");
+}

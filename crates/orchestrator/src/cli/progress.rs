@@ -154,7 +154,7 @@ impl Progress {
         if self.plain {
             errln!("{line}");
         } else {
-            self.bar.println(line);
+            self.bar.println(crate::console::terminal_text(&line));
         }
     }
 
@@ -179,7 +179,8 @@ impl Progress {
             None => "warm-up".to_string(),
             Some(r) => format!("rep {}/{}", r.repetition, event.scenario.measure.repetitions),
         };
-        self.bar.set_message(format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label));
+        let message = format!("{} · {} · {implementation} · {what}", event.scenario.name, point.label);
+        self.bar.set_message(crate::console::terminal_text(&message).into_owned());
         self.eta.finished(event.step, event.wall_seconds);
         self.bar.set_prefix(format::duration_words(self.eta.remaining_seconds()));
         self.bar.inc(1);

@@ -28,7 +28,9 @@ use crate::{execute, report, run_dir};
 pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::listen()?;
     let scenarios = load_scenarios(root, &args)?;
-    // Before any dataset is prepared: a plan over the cap, a CPU or a data file that is not there.
+    // Before any dataset is prepared or implementation checked: a shard that cannot be, a plan
+    // over the cap, a CPU or a data file that is not there.
+    let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
     plan::check(&scenarios.loaded, plan_options(&args), args.shard.is_none())?;
 
     // Paths from the command line are relative to the current directory; children run in the root.
@@ -40,7 +42,7 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
         return Ok(interrupted_exit(signal));
     }
-    let mut sharded = shard_plan(root, &args, &scenarios.files, built?)?;
+    let mut sharded = shard_plan(root, &args, &scenarios.files, built?, shard_ref)?;
     check_runnable(&sharded.plan, args.keep_going)?;
     plan::references::attach(&mut sharded.plan, &signals.cancel);
 
@@ -139,10 +141,9 @@ fn plan_options(args: &RunArgs) -> shard::PlanOptions {
     shard::PlanOptions { quick: args.quick, repetitions: args.repetitions, warmup: args.warmup }
 }
 
-fn shard_plan(root: &Path, args: &RunArgs, files: &[PathBuf], plan: Plan) -> anyhow::Result<ShardedPlan> {
+fn shard_plan(root: &Path, args: &RunArgs, files: &[PathBuf], plan: Plan, shard_ref: Option<ShardRef>) -> anyhow::Result<ShardedPlan> {
     let catalogue_path = args.implementations.clone().unwrap_or_else(|| root.join("scenarios").join("implementations.yaml"));
     let fingerprint = shard::fingerprint(root, &catalogue_path, files, plan_options(args))?;
-    let shard_ref = shard::resolve(args.shard.as_deref(), args.shard_count, &|name| std::env::var(name).ok())?;
     let (plan, shard_block) = match shard_ref {
         Some(s) => {
             let (part, block) = shard::select(&plan, s, &fingerprint);

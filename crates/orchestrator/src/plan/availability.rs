@@ -4,7 +4,6 @@
 //! pending: [`prepare`] runs that command later in the run, then the check again.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -122,7 +121,7 @@ fn availability(
     }
     let argv = check?;
     let shown = shown_command(argv);
-    let _ = writeln!(std::io::stderr(), "checking {} (`{shown}`)…", implementation.name);
+    errln!("checking {} (`{shown}`)…", implementation.name);
     match run_command(argv, &implementation.env, root, cancel, Duration::from_secs_f64(timeout_seconds), Output::Captured) {
         CheckEnd::Exited(status, _) if status.success() => None,
         CheckEnd::Exited(status, stderr) => {

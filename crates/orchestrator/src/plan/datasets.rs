@@ -3,7 +3,6 @@
 //! any timed run; a user's .npy is checked and used where it is. The orchestrator drops the data
 //! from its own memory right after writing (or checking) it.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use linreg::Dataset;
@@ -124,7 +123,7 @@ fn store(
     let temp = cache_dir.join(format!(".{name}{TEMPORARY_MARK}{}", std::process::id()));
     let stop = || cancel.is_cancelled();
     let interrupted = || anyhow::anyhow!("interrupted while preparing {what}");
-    let _ = writeln!(std::io::stderr(), "preparing {what} (once, into {})…", cache_dir.display());
+    errln!("preparing {what} (once, into {})…", cache_dir.display());
     let prepared = (|| {
         // Created first, so that the temporary names the work in progress from its start.
         std::fs::File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;

@@ -102,7 +102,10 @@ fn auto(shard_count: Option<u32>, env: &dyn Fn(&str) -> Option<String>) -> Resul
     let number = |name: &str| -> Result<Option<u64>, ShardError> {
         match env(name) {
             None => Ok(None),
-            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| ShardError::Auto(format!("{name}='{v}' is not a whole number"))),
+            Some(v) => v.trim().parse::<u64>().map(Some).map_err(|e| {
+                let problem = if *e.kind() == std::num::IntErrorKind::PosOverflow { "is too large" } else { "is not a whole number" };
+                ShardError::Auto(format!("{name}='{v}' {problem}"))
+            }),
         }
     };
     let checked = |index0: u64, count: u64, source: &str| -> Result<ShardRef, ShardError> {
@@ -385,6 +388,10 @@ mod tests {
         assert!(resolve(Some("auto"), None, &no_count).unwrap_err().to_string().contains("SLURM_ARRAY_TASK_COUNT"));
         let disagree = env_of(&[("SLURM_ARRAY_TASK_ID", "0"), ("SLURM_ARRAY_TASK_COUNT", "2")]);
         assert!(resolve(Some("auto"), Some(3), &disagree).unwrap_err().to_string().contains("--shard-count says 3"));
+        let huge = env_of(&[("SLURM_ARRAY_TASK_ID", "99999999999999999999"), ("SLURM_ARRAY_TASK_COUNT", "2")]);
+        assert!(resolve(Some("auto"), None, &huge).unwrap_err().to_string().contains("'99999999999999999999' is too large"));
+        let word = env_of(&[("SLURM_ARRAY_TASK_ID", "x1"), ("SLURM_ARRAY_TASK_COUNT", "2")]);
+        assert!(resolve(Some("auto"), None, &word).unwrap_err().to_string().contains("'x1' is not a whole number"));
     }
 
     #[test]

@@ -22,12 +22,13 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Rec
     write_atomic(path, text.as_bytes())
 }
 
-/// Writes the whole file or nothing: a reader never sees half a report.
+/// Writes the whole file or nothing: a reader never sees half a report. And never through a link:
+/// the bytes go to a new file beside `path` (created only where no file or link of its name is,
+/// `O_EXCL`) and are renamed over `path`, which replaces whatever entry held the name — a symbolic
+/// link someone left in a run directory they sent is replaced, its target untouched.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = File::create(&temp)?;
+    let (mut file, temp) = new_file_beside(path).map_err(|e| RecordsError::Io { path: path.to_owned(), source: e })?;
+    let mut write = || -> io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
@@ -36,6 +37,26 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError
         let _ = std::fs::remove_file(&temp);
         RecordsError::Io { path: path.to_owned(), source: e }
     })
+}
+
+/// Temporary names this process has tried.
+static TEMPORARIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A file of a name of its own in `path`'s directory (`.name.tmp-PID-K`), made by this call: a
+/// name someone else holds, a link included, is passed over for the next.
+fn new_file_beside(path: &Path) -> io::Result<(File, std::path::PathBuf)> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut last_error = None;
+    for _ in 0..64 {
+        let k = TEMPORARIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = path.with_file_name(format!(".{file_name}.tmp-{}-{k}", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => return Ok((file, temp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free temporary name")))
 }
 
 #[cfg(test)]
@@ -51,5 +72,24 @@ mod tests {
         assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), vec![1, 2, 3]);
         let names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_link_where_a_file_is_written_is_replaced_and_its_target_left_alone() {
+        let scratch = tempfile::Builder::new().prefix("records-link-").tempdir().unwrap();
+        let (dir, outside) = (scratch.path().join("run"), scratch.path().join("precious.txt"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(&outside, "precious").unwrap();
+        let path = dir.join("report.md");
+        std::os::unix::fs::symlink(&outside, &path).unwrap();
+        // Links at the temporary names this process would try first, too.
+        let next = TEMPORARIES.load(std::sync::atomic::Ordering::Relaxed);
+        for k in next..next + 3 {
+            std::os::unix::fs::symlink(&outside, dir.join(format!(".report.md.tmp-{}-{k}", std::process::id()))).unwrap();
+        }
+        write_atomic(&path, b"the report").unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "the report");
     }
 }

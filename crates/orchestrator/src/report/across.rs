@@ -13,9 +13,7 @@ use crate::run_dir::{MACHINES_HEADLINE_CHART, MACHINES_JSON, MACHINES_MD};
 
 /// Writes machines.md, machines.json and the headline chart into `out` (created when missing).
 pub(crate) fn render(across: &Across, out: &Path) -> anyhow::Result<String> {
-    use anyhow::Context;
-    std::fs::create_dir_all(out.join(crate::run_dir::CHARTS_DIR))
-        .with_context(|| format!("creating {}", out.join(crate::run_dir::CHARTS_DIR).display()))?;
+    crate::run_dir::charts_dir(out)?;
     crate::records::write_json_atomic(&out.join(MACHINES_JSON), across)?;
     let chart = match headline_chart(across, &out.join(MACHINES_HEADLINE_CHART)) {
         Ok(()) => Some(MACHINES_HEADLINE_CHART),

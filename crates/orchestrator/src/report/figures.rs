@@ -35,6 +35,14 @@ pub(crate) struct Figures {
     pub(crate) errors: Vec<String>,
 }
 
+/// A scenario's chart file: `<scenario>-<kind>.png`, the kind without a '-' ("scaling_memory",
+/// "anatomy_2"), so that the last '-' of the name always ends the scenario's: scenarios `x` and
+/// `x-scaling` cannot both own `x-scaling-memory.png`, as they did when a kind could hold one.
+fn chart_file_name(scenario: &str, kind: &str) -> String {
+    debug_assert!(!kind.contains('-'), "a chart kind with a '-' makes file names ambiguous: {kind}");
+    format!("{scenario}-{kind}.png")
+}
+
 /// Draws every chart of the report into `charts_dir`; once `stop` says so, draws no more.
 pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> bool) -> Figures {
     let palette = run_palette(report);
@@ -45,7 +53,7 @@ pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> 
             if stop() {
                 return;
             }
-            let file_name = format!("{}-{suffix}.png", scenario.name);
+            let file_name = chart_file_name(&scenario.name, suffix);
             match chart.draw(&charts_dir.join(&file_name), &palette) {
                 Ok(()) => {
                     figures.figures.push(Figure { scenario: scenario.name.clone(), file: format!("{CHARTS_DIR}/{file_name}"), caption })
@@ -79,7 +87,7 @@ pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> 
                     "Start-up anatomy of {}",
                     anatomy.title.split("the pieces of ").nth(1).unwrap_or("").trim_end_matches(" (median, 95% CI)")
                 );
-                draw(&format!("anatomy-{}", number + 1), caption, &anatomy);
+                draw(&format!("anatomy_{}", number + 1), caption, &anatomy);
             }
         }
         let phases = phase_chart(scenario);
@@ -89,7 +97,7 @@ pub(crate) fn draw_all(report: &Analysis, charts_dir: &Path, stop: &dyn Fn() -> 
             let scaling = scaling_chart(report, scenario);
             draw("scaling", "Training cost per point per epoch against n".into(), &scaling);
             let memory_lines = memory_scaling_chart(scenario);
-            draw("scaling-memory", "Peak memory against n".into(), &memory_lines);
+            draw("scaling_memory", "Peak memory against n".into(), &memory_lines);
         }
         if let Some(roofline) = roofline_chart(report, scenario) {
             draw("roofline", "Training cost against the machine's limit at each working-set size".into(), &roofline);
@@ -606,6 +614,13 @@ mod tests {
         let path = dir.path().join("roofline.png");
         roofline.draw(&path, &Palette::new(&["rust".into(), "python".into()])).expect("drawn");
         assert!(std::fs::metadata(&path).expect("written").len() > 1000);
+    }
+
+    #[test]
+    fn scenarios_whose_names_run_into_a_chart_kind_get_files_of_their_own() {
+        assert_ne!(chart_file_name("x", "scaling_memory"), chart_file_name("x-scaling", "memory"));
+        assert_ne!(chart_file_name("x", "anatomy_1"), chart_file_name("x-anatomy", "1"));
+        assert_eq!(chart_file_name("seed", "wall"), "seed-wall.png");
     }
 
     #[test]

@@ -59,8 +59,7 @@ pub(crate) fn render_until(run_dir: &Path, stop: &dyn Fn() -> bool) -> anyhow::R
     step("writing summary.csv and summary.json");
     records::write_atomic(&run_dir.join(SUMMARY_CSV), &tables::summary_csv(&report)?)?;
     records::write_json_atomic(&run_dir.join(SUMMARY_JSON), &report)?;
-    let charts_dir = run_dir.join(CHARTS_DIR);
-    std::fs::create_dir_all(&charts_dir).with_context(|| format!("creating {}", charts_dir.display()))?;
+    let charts_dir = crate::run_dir::charts_dir(run_dir)?;
     step("drawing the charts");
     let figures = figures::draw_all(&report, &charts_dir, stop);
     if stop() {

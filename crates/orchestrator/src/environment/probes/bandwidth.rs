@@ -255,6 +255,11 @@ impl PointBuffer {
     /// None for a working set too small to time (below [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
     pub(crate) fn new(points: usize) -> Result<Option<PointBuffer>, ProbeError> {
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        // No allocation holds more than isize::MAX bytes; below that, the layout's arithmetic
+        // (y placed up to a set span past x) cannot overflow.
+        if points > MOST_POINTS {
+            return Err(ProbeError::TooManyPoints { points });
+        }
         let points = points / CHUNK_ALIGN_POINTS * CHUNK_ALIGN_POINTS;
         if points < CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD {
             return Ok(None);
@@ -300,6 +305,10 @@ impl PointBuffer {
         chunks_of(x, y, t)
     }
 }
+
+/// The most points a [`PointBuffer`] takes: x and y, 16 bytes a point, and room to place y, in
+/// one allocation of at most isize::MAX bytes.
+const MOST_POINTS: usize = isize::MAX as usize / (2 * BYTES_PER_POINT);
 
 /// Values a buffer needs for x and y of `points` points laid out as `linreg` lays out a dataset:
 /// x from the start, y from [`second_column_start`] (half the L2's set span from x where the

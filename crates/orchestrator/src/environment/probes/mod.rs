@@ -84,6 +84,8 @@ pub enum ProbeError {
     WorkingSetTooSmall { bytes: usize, min_bytes: usize },
     #[error("cannot allocate {bytes} bytes for the bandwidth probe")]
     Allocation { bytes: usize },
+    #[error("{points} points are more than one buffer can hold on this machine (x and y take 16 bytes a point)")]
+    TooManyPoints { points: usize },
     #[error("cannot start a probe thread: {0}")]
     ThreadStart(#[source] std::io::Error),
     #[error("a probe thread panicked")]

@@ -8,6 +8,7 @@ use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use image::ImageEncoder as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -183,16 +184,25 @@ fn render(path: &Path, draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(),
     render_sized(path, (WIDTH, HEIGHT), draw)
 }
 
+/// Draws into memory, then writes the PNG at `path` whole or not at all, never through a link
+/// (`records::write_atomic`): a run directory someone sent, re-rendered, cannot make a chart
+/// overwrite a file outside it, and a full disk leaves no empty chart behind.
 fn render_sized(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult<()>) -> Result<(), ChartError> {
     register_fonts().and(faces().map(|_| ())).map_err(|font| ChartError::Font { path: path.to_path_buf(), font })?;
-    let area = BitMapBackend::new(path, size).into_drawing_area();
-    let drawn = (|| {
-        area.fill(&WHITE)?;
-        draw(&area)?;
-        area.present()?;
-        Ok(())
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    let drawn = (|| -> DrawResult<Vec<u8>> {
+        {
+            let area = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+            area.fill(&WHITE)?;
+            draw(&area)?;
+            area.present()?;
+        }
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png).write_image(&pixels, size.0, size.1, image::ColorType::Rgb8)?;
+        Ok(png)
     })();
-    drawn.map_err(|source| ChartError::Draw { path: path.to_path_buf(), source })
+    let png = drawn.map_err(|source| ChartError::Draw { path: path.to_path_buf(), source })?;
+    crate::records::write_atomic(path, &png).map_err(|e| ChartError::Draw { path: path.to_path_buf(), source: Box::new(e) })
 }
 
 /// Registers the embedded fonts with plotters as "sans-serif" once per process; the error names the

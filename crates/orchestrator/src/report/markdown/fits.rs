@@ -11,6 +11,7 @@ use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary, Sce
 use crate::analysis::Analysis;
 use crate::format::{self, bytes, seconds, seconds_with_ci, sig3};
 use crate::plan::ScenarioPlan;
+use crate::report::escape;
 use crate::stats::{Distribution, Ratio};
 
 /// Under a fits scenario's "Data:" line: its whole-process figures count K fits, K its own for
@@ -111,24 +112,24 @@ fn speed_up_table(out: &mut String, rows: &[(&ImplementationSummary, &FitsSummar
     let _ = writeln!(out);
 }
 
-/// " on `cpu:0`": the devices a run named, as code (whatever the program printed is text here).
+/// " on cpu:0": the devices a run named (whatever the program printed is text here).
 fn on_devices(fits: &FitsSummary) -> String {
     if fits.devices.is_empty() {
         return String::new();
     }
-    let names: Vec<String> = fits.devices.iter().map(|d| code_span(d)).collect();
+    let names: Vec<String> = fits.devices.iter().map(|d| device_text(d)).collect();
     format!(" on {}", names.join(", "))
 }
 
-/// `text` as a Markdown code span that stays one cell of a table: no backticks, pipes or
-/// line breaks inside it, so nothing a program printed becomes markup.
-fn code_span(text: &str) -> String {
-    let cleaned: String = text.chars().map(|c| if c == '`' || c == '|' || c.is_control() { ' ' } else { c }).collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
+/// A device's name as text ([`escape::text`]): shown as the characters it is, a pipe or a
+/// backtick included, in a table cell as in a paragraph (a code span would show the backslash
+/// that keeps a pipe in its cell outside a table); control and bidirectional characters as
+/// U+FFFD, as everywhere else in the report.
+fn device_text(text: &str) -> String {
+    if text.trim().is_empty() {
         "(blank)".into()
     } else {
-        format!("`{cleaned}`")
+        escape::text(text.trim()).to_string()
     }
 }
 
@@ -363,8 +364,9 @@ mod tests {
 
     #[test]
     fn a_device_name_is_text_in_one_cell() {
-        assert_eq!(code_span("cpu:0"), "`cpu:0`");
-        assert_eq!(code_span("<b>gpu</b>|`x`\n"), "`<b>gpu</b>  x`");
-        assert_eq!(code_span("``"), "(blank)");
+        assert_eq!(device_text("cpu:0"), "cpu:0");
+        assert_eq!(device_text("<b>gpu</b>|`x`\n"), "\\<b\\>gpu\\</b\\>\\|\\`x\\`");
+        assert_eq!(device_text("cpu\u{202E}gnp.exe\u{2066}x"), "cpu\u{FFFD}gnp.exe\u{FFFD}x");
+        assert_eq!(device_text(" \n"), "(blank)");
     }
 }
