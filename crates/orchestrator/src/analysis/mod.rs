@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::environment::Environment;
 use crate::plan::Plan;
 use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
-use crate::records::{CutShort, RawRecord, SampleRecord};
+use crate::records::{CutShort, RawRecord, SampleRecord, SetAside};
 
 /// Everything derived from one run directory: what its report shows.
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +54,9 @@ pub(crate) struct Analysis {
     /// Rows the plan does not name, left out.
     #[serde(skip)]
     pub unplanned: Vec<unplanned::Unplanned>,
+    /// Rows of raw.csv left out of every statistic: a run's second row, implausible times.
+    #[serde(skip)]
+    pub set_aside: Vec<SetAside>,
 }
 
 /// From this many rows of raw.csv on, the report says at once that it takes a while (seconds on a
@@ -74,8 +77,9 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     }
     let raw = records::read_raw_rows(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;
+    let records = raw.counted();
     let cut_short = raw.cut_short.into_iter().chain(samples.cut_short).collect();
-    let (records, samples) = (raw.rows, samples.rows);
+    let (set_aside, samples) = (raw.set_aside, samples.rows);
     if records.len() >= MANY_ROWS {
         errln!("report: {} runs in raw.csv; their statistics take a while (progress below)…", records.len());
     }
@@ -106,6 +110,7 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         samples,
         cut_short,
         unplanned,
+        set_aside,
     })
 }
 
@@ -136,10 +141,12 @@ fn read_environment(run_dir: &Path) -> (Option<Environment>, Option<String>) {
 
 impl Analysis {
     /// What the command says on stderr before the report (which says the same): environment.json
-    /// that could not be used, a line of the records cut short, rows the plan does not name.
+    /// that could not be used, a line of the records cut short, rows set aside, rows the plan does
+    /// not name.
     pub(crate) fn warnings(&self) -> Vec<String> {
         let environment = self.environment_problem.iter().map(|problem| format!("warning: {problem}: the machine is unknown"));
         let cut = self.cut_short.iter().map(|c| format!("warning: {c}"));
-        environment.chain(cut).chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
+        let set_aside = self.set_aside.iter().map(|s| format!("warning: {s}"));
+        environment.chain(cut).chain(set_aside).chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
     }
 }

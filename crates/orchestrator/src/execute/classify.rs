@@ -265,16 +265,11 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan, implementatio
     Ok((parsed, extras))
 }
 
-/// How far load + train may exceed the wall time measured from outside before the result line is
-/// refused: the child's clock and ours tick differently (1 ms, and 1% of the wall time).
-const CLOCK_SLACK_SECONDS: f64 = 1e-3;
-const CLOCK_SLACK_FRACTION: f64 = 0.01;
-
-/// A result line cannot claim more time than the whole process took: its phases would come out
-/// negative (a start-up of −17 s) in the report.
+/// A result line cannot claim more time than the whole process took (records::check, which
+/// raw.csv read back is held to as well).
 fn check_times(line: ResultLine, wall_seconds: f64) -> Result<ResultLine, BadOutput> {
     let claimed = line.load_seconds + line.train_seconds;
-    if claimed > wall_seconds * (1.0 + CLOCK_SLACK_FRACTION) + CLOCK_SLACK_SECONDS {
+    if crate::records::check::phases_exceed_wall(line.load_seconds, line.train_seconds, wall_seconds) {
         return Err(BadOutput::MoreThanTheWallTime {
             load_seconds: line.load_seconds,
             train_seconds: line.train_seconds,

@@ -5,10 +5,7 @@
 
 use serde::Deserialize;
 
-/// How far the fits may add up beyond `train_seconds` before the line is refused: both are the
-/// implementation's own figures, so only rounding separates them (0.1%, and 1 µs).
-const SUM_SLACK_FRACTION: f64 = 1e-3;
-const SUM_SLACK_SECONDS: f64 = 1e-6;
+use crate::records::check;
 
 /// The longest `device` kept: a name such as `cpu:0` or `cuda:0`, not a document.
 const MAX_DEVICE_CHARS: usize = 100;
@@ -124,8 +121,8 @@ fn per_fit(printed: &Printed, asked: u64, train_seconds: f64) -> Result<PerFit, 
         Some(warm)
     };
     // The fits are the parts of train_seconds: together they cannot take longer.
-    let fits_seconds = first_seconds + warm.map_or(0.0, |w| ((fits - 1) as f64 * w.mean_seconds).max(w.max_seconds));
-    if fits_seconds > train_seconds * (1.0 + SUM_SLACK_FRACTION) + SUM_SLACK_SECONDS {
+    let fits_seconds = check::fits_seconds(fits, first_seconds, warm.map(|w| (w.mean_seconds, w.max_seconds)));
+    if check::fits_exceed_training(fits_seconds, train_seconds) {
         return Err(FitsProblem::LongerThanTraining { fits_seconds, train_seconds });
     }
     Ok(PerFit { fits, first_seconds, warm })

@@ -2,8 +2,13 @@
 //! fit's figures finite with an mse ≥ 0, epochs within those asked for, a thread count a machine
 //! can have. Defined once: a run's result line is classified with it (execute::classify), and every
 //! row of raw.csv and samples.csv is checked with it when read back (records::csv).
+//!
+//! Then the times a run can have together: load + train within the wall time measured from
+//! outside, the fits within the training. A live run whose result line breaks them is refused
+//! (bad_output); a row of raw.csv read back that breaks them is set aside (records::screen).
 
 use super::{RawRecord, SampleRecord};
+use crate::format;
 
 /// More threads than any machine runs (the largest have a few thousand hardware threads): a
 /// result line claiming more is wrong.
@@ -38,7 +43,53 @@ fn finite(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
     value.filter(|v| !v.is_finite()).and_then(|v| impossible(column, v, "must be a finite number"))
 }
 
+/// How far load + train may exceed the wall time measured from outside: the child's clock and
+/// ours tick differently (1 ms, and 1% of the wall time).
+const CLOCK_SLACK_SECONDS: f64 = 1e-3;
+const CLOCK_SLACK_FRACTION: f64 = 0.01;
+
+/// How far the fits may add up beyond `train_seconds`: both are the implementation's own figures,
+/// so only rounding separates them (0.1%, and 1 µs).
+const SUM_SLACK_FRACTION: f64 = 1e-3;
+const SUM_SLACK_SECONDS: f64 = 1e-6;
+
+/// Whether a run's own phases claim more time than the whole process took: its start-up would come
+/// out negative (a start-up of −17 s) in the report.
+pub(crate) fn phases_exceed_wall(load_seconds: f64, train_seconds: f64, wall_seconds: f64) -> bool {
+    load_seconds + train_seconds > wall_seconds * (1.0 + CLOCK_SLACK_FRACTION) + CLOCK_SLACK_SECONDS
+}
+
+/// The least time `fits` fits take by their own figures: the first, and the warm ones (their mean
+/// times their count, and at least the longest).
+pub(crate) fn fits_seconds(fits: u64, first_seconds: f64, warm_mean_and_max: Option<(f64, f64)>) -> f64 {
+    first_seconds + warm_mean_and_max.map_or(0.0, |(mean, max)| (fits.saturating_sub(1) as f64 * mean).max(max))
+}
+
+/// Whether the fits take longer than the training they are the parts of.
+pub(crate) fn fits_exceed_training(fits_seconds: f64, train_seconds: f64) -> bool {
+    fits_seconds > train_seconds * (1.0 + SUM_SLACK_FRACTION) + SUM_SLACK_SECONDS
+}
+
 impl RawRecord {
+    /// Times that each can be but not together: load + train beyond the wall time, the fits
+    /// beyond the training. The first such problem.
+    pub(crate) fn implausible_times(&self) -> Option<ImpossibleValue> {
+        if let (Some(load), Some(train), Some(wall)) = (self.load_seconds, self.train_seconds, self.wall_seconds) {
+            if phases_exceed_wall(load, train, wall) {
+                let rule = format!("more than wall_seconds = {}, the whole process measured from outside", format::seconds(wall));
+                return impossible("load_seconds + train_seconds", format::seconds(load + train), rule);
+            }
+        }
+        let (fits, first, train) = (self.fits?, self.fit_first_seconds?, self.train_seconds?);
+        let warm = self.fit_warm_mean_seconds.zip(self.fit_warm_max_seconds);
+        let fits_seconds = fits_seconds(fits, first, warm);
+        fits_exceed_training(fits_seconds, train).then(|| ImpossibleValue {
+            column: "fit_first_seconds + warm fits",
+            value: format::seconds(fits_seconds),
+            rule: format!("more than train_seconds = {}, which is their sum", format::seconds(train)),
+        })
+    }
+
     /// The result line's figures of this row (w, b, mse, epochs, threads), checked against the
     /// epochs the run asked for.
     pub(crate) fn impossible_result(&self) -> Option<ImpossibleValue> {

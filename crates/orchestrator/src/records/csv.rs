@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::check::Checked;
 use super::error::{io_err, RecordsError};
+use super::screen::{self, SetAside};
 use super::{RawRecord, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 
@@ -147,6 +148,8 @@ fn rewrite_from(mut from: File, path: &Path) -> std::io::Result<File> {
 #[derive(Debug)]
 pub(crate) struct CsvRows<T> {
     pub rows: Vec<T>,
+    /// The line each row starts on (1-based, the header being line 1).
+    pub lines: Vec<u64>,
     pub cut_short: Option<CutShort>,
 }
 
@@ -188,6 +191,7 @@ pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<Csv
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(&text.as_bytes()[..complete]);
     let headers = reader.headers().map_err(|e| error(1, e.to_string()))?.clone();
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(|e| error(e.position().map_or(0, |p| p.line()), e.to_string()))? {
         let line = record.position().map_or(0, |p| p.line());
@@ -203,6 +207,7 @@ pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<Csv
             ));
         }
         rows.push(row);
+        lines.push(line);
     }
     let cut_short = (complete < text.len()).then(|| CutShort {
         path: path.to_owned(),
@@ -213,7 +218,7 @@ pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<Csv
             .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
             .collect(),
     });
-    Ok(CsvRows { rows, cut_short })
+    Ok(CsvRows { rows, lines, cut_short })
 }
 
 /// Where the last row of `text` starts (0 when there is none).
@@ -239,20 +244,55 @@ fn field_problem(error: &csv::Error, headers: &csv::StringRecord) -> String {
     }
 }
 
+/// Every row of raw.csv, as written (none set aside).
 pub fn read_raw(run_dir: &Path) -> Result<Vec<RawRecord>, RecordsError> {
-    read_raw_rows(run_dir).map(|read| read.rows)
+    read_raw_rows(run_dir).map(|read| read.all)
 }
 
-/// raw.csv's rows, and its last line if that was cut short.
-pub(crate) fn read_raw_rows(run_dir: &Path) -> Result<CsvRows<RawRecord>, RecordsError> {
-    read_csv(&run_dir.join(RAW_CSV))
+/// raw.csv read back: every row, those no statistic may count, and its last line if that was cut
+/// short.
+#[derive(Debug)]
+pub(crate) struct RawRows {
+    /// Every complete row, in the file's order.
+    pub all: Vec<RawRecord>,
+    /// The rows of `all` that no statistic may count (records::screen), in the file's order.
+    pub set_aside: Vec<SetAside>,
+    pub cut_short: Option<CutShort>,
+}
+
+impl RawRows {
+    /// The rows the statistics count: every row but those set aside.
+    pub(crate) fn counted(&self) -> Vec<RawRecord> {
+        let mut left_out = self.set_aside.iter().map(|s| s.index).peekable();
+        let mut counted = Vec::with_capacity(self.all.len() - self.set_aside.len());
+        for (index, row) in self.all.iter().enumerate() {
+            if left_out.next_if_eq(&index).is_none() {
+                counted.push(row.clone());
+            }
+        }
+        counted
+    }
+
+    /// What the command says on stderr: each row set aside, and a last line cut short.
+    pub(crate) fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        let set_aside = self.set_aside.iter().map(|s| format!("warning: {s}"));
+        set_aside.chain(self.cut_short.iter().map(|cut| format!("warning: {cut}")))
+    }
+}
+
+/// raw.csv's rows, those set aside, and its last line if that was cut short.
+pub(crate) fn read_raw_rows(run_dir: &Path) -> Result<RawRows, RecordsError> {
+    let path = run_dir.join(RAW_CSV);
+    let CsvRows { rows, lines, cut_short } = read_csv(&path)?;
+    let set_aside = screen::set_aside(&path, &rows, &lines);
+    Ok(RawRows { all: rows, set_aside, cut_short })
 }
 
 /// samples.csv may be absent (nothing was sampled): that reads as no samples.
 pub(crate) fn read_samples(run_dir: &Path) -> Result<CsvRows<SampleRecord>, RecordsError> {
     let path = run_dir.join(SAMPLES_CSV);
     if !path.exists() {
-        return Ok(CsvRows { rows: Vec::new(), cut_short: None });
+        return Ok(CsvRows { rows: Vec::new(), lines: Vec::new(), cut_short: None });
     }
     read_csv(&path)
 }

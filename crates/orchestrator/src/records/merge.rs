@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{read_json, read_raw_rows, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord};
+use super::{read_json, read_raw_rows, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord, Why};
 use crate::environment::{self, Environment, MachineRun, Merged};
 use crate::plan::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 use crate::plan::{Plan, ScenarioPlan};
@@ -37,6 +37,8 @@ pub(crate) enum MergeError {
     Duplicate { shard: ShardRef, first: PathBuf, other: PathBuf },
     #[error("the shards disagree about which points each holds: {} and {} (same fingerprint, another orchestrator version?)", first.display(), other.display())]
     PartitionDisagrees { first: PathBuf, other: PathBuf },
+    #[error("shard {}: raw.csv holds a run twice: {row} (a raw.csv copied into itself, or shards put together by hand?): correct that shard's raw.csv", dir.display())]
+    DuplicatedRun { dir: PathBuf, row: String },
     #[error("{}: raw.csv has rows of {key}, which is not one of this shard's points", dir.display())]
     ForeignRows { dir: PathBuf, key: PointKey },
     #[error("{}: its plan.json claims point {key}, {whose}: a point is merged from the one shard that ran it, never from two (was plan.json edited by hand?)", dir.display())]
@@ -86,11 +88,14 @@ pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Re
         }
     };
     let raw = read_raw_rows(dir).context("the shard's raw records")?;
-    let samples = read_samples(dir).context("the shard's samples")?;
-    for cut in raw.cut_short.iter().chain(&samples.cut_short) {
-        warn(format!("warning: {cut}"));
+    if let Some(second) = raw.set_aside.iter().find(|s| matches!(s.why, Why::Duplicate { .. })) {
+        return Err(MergeError::DuplicatedRun { dir: dir.to_path_buf(), row: second.described() }.into());
     }
-    let (raw, samples) = (raw.rows, samples.rows);
+    let samples = read_samples(dir).context("the shard's samples")?;
+    // Rows with implausible times are kept whole in the merged raw.csv (nothing measured is
+    // dropped), and its report sets them aside again, as this one would.
+    raw.warnings().chain(samples.cut_short.iter().map(|cut| format!("warning: {cut}"))).for_each(&mut warn);
+    let (raw, samples) = (raw.all, samples.rows);
     for row in &raw {
         let key = PointKey { scenario: row.scenario.clone(), point: row.point };
         if !block.points.contains(&key) {

@@ -3,14 +3,17 @@
 //! rendered again from a results directory without re-running anything.
 //!
 //! The types are here; [`csv`] and [`json`] read and write a run directory's files, [`check`]
-//! says which values a row cannot hold, [`merge`] unites the run directories of the shards of one
-//! plan.
+//! says which values a row cannot hold, [`screen`] which rows read back are left out (a second
+//! copy of a run, times no run can have together), [`cell`] keeps their text from being read as
+//! formulas by a spreadsheet, [`merge`] unites the run directories of the shards of one plan.
 
-mod check;
+pub(crate) mod cell;
+pub(crate) mod check;
 mod csv;
 mod error;
 mod json;
 pub(crate) mod merge;
+mod screen;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +23,7 @@ pub(crate) use self::csv::{read_raw_rows, read_samples, CutShort};
 pub use self::error::RecordsError;
 pub(crate) use self::json::write_atomic;
 pub use self::json::{read_json, write_json_atomic};
+pub(crate) use self::screen::{SetAside, Why};
 /// The records' file names (defined with every other name of a run directory in run_dir).
 pub use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
 
@@ -83,11 +87,14 @@ impl std::fmt::Display for RunStatus {
 /// run has no w; a run that never started has no rusage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawRecord {
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub scenario: String,
     /// Index of the point within the scenario (0 when there is no sweep).
     pub point: usize,
     /// Human label of the point, e.g. "n=1000000 epochs=100".
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub point_label: String,
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub implementation: String,
     /// 1-based repetition number among the counted runs (warm-up runs are not recorded).
     pub repetition: u32,
@@ -156,7 +163,7 @@ pub struct RawRecord {
     pub fit_warm_mean_seconds: Option<f64>,
     /// Where the fits ran, when the implementation says (an optional field of the result line,
     /// e.g. JAX's `cpu:0`): text, shown as text.
-    #[serde(default)]
+    #[serde(default, serialize_with = "cell::serialize_optional", deserialize_with = "cell::deserialize_optional")]
     pub device: Option<String>,
     /// Samples taken during this run, and the CPU the sampler spent taking them.
     pub samples: u32,
@@ -164,6 +171,7 @@ pub struct RawRecord {
     /// Unix time (seconds) when the run started, for drift analysis.
     pub started_unix_seconds: f64,
     /// For failed runs: the first few hundred bytes of stderr (or of the problem with stdout).
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub message: String,
 }
 
@@ -188,8 +196,10 @@ impl RawRecord {
 /// One row of samples.csv: the whole process tree of one run at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleRecord {
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub scenario: String,
     pub point: usize,
+    #[serde(serialize_with = "cell::serialize", deserialize_with = "cell::deserialize")]
     pub implementation: String,
     pub repetition: u32,
     /// Since spawn.

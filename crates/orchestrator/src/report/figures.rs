@@ -586,6 +586,7 @@ mod tests {
             samples: vec![],
             cut_short: vec![],
             unplanned: vec![],
+            set_aside: vec![],
         }
     }
 

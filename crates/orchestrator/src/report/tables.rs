@@ -6,14 +6,18 @@ use serde::Serialize;
 
 use crate::analysis::fits::FitsSummary;
 use crate::analysis::Analysis;
+use crate::records::cell;
 use crate::stats::{Distribution, Ratio};
 
 /// One row of summary.csv. Times in seconds, memory in bytes, empty where unknown.
 #[derive(Debug, Serialize)]
 pub(crate) struct SummaryRow<'a> {
+    #[serde(serialize_with = "cell::serialize")]
     pub(crate) scenario: &'a str,
     pub(crate) point: usize,
+    #[serde(serialize_with = "cell::serialize")]
     pub(crate) point_label: &'a str,
+    #[serde(serialize_with = "cell::serialize")]
     pub(crate) implementation: &'a str,
     pub(crate) n: u64,
     pub(crate) epochs: u64,
@@ -85,6 +89,7 @@ pub(crate) struct FitsColumns {
     pub(crate) one_off_speedup_ci_low: Option<f64>,
     pub(crate) one_off_speedup_ci_high: Option<f64>,
     /// Where the fits ran, as the implementation said (space-separated when several).
+    #[serde(serialize_with = "cell::serialize")]
     pub(crate) devices: String,
 }
 

@@ -163,6 +163,7 @@ mod tests {
             samples: vec![],
             cut_short: vec![],
             unplanned: vec![],
+            set_aside: vec![],
         }
     }
 

@@ -69,6 +69,7 @@ mod tests {
             environment_problem: None,
             cut_short: vec![],
             unplanned: vec![],
+            set_aside: vec![],
         }
     }
 

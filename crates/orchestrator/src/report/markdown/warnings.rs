@@ -1,13 +1,15 @@
 //! The report's first lines when its records are not what the plan asked for: a run stopped
 //! part-way (how many of the planned runs have a row, per point and implementation), rows the plan
-//! does not name, a last line cut short. Said before anything else, since every figure below
-//! depends on it; and the same count in a scenario's description and in the terminal.
+//! does not name, rows set aside (a run's second row, implausible times), a last line cut short.
+//! Said before anything else, since every figure below depends on it; and the same count in a
+//! scenario's description and in the terminal.
 
 use std::fmt::Write as _;
 
 use crate::analysis::summary::ScenarioSummary;
 use crate::analysis::unplanned::Lacks;
 use crate::analysis::Analysis;
+use crate::records::Why;
 use crate::report::marks::Mark;
 
 /// At most this many points (or groups of rows left out) are listed; the rest are counted.
@@ -49,6 +51,27 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
         lines.push(format!(
             "{} **{rows} row(s) of raw.csv are left out**: the plan has no {}.",
             Mark::Warning,
+            listed(&named, |more| format!("and {more} more"))
+        ));
+    }
+    if !report.set_aside.is_empty() {
+        let named: Vec<String> = report
+            .set_aside
+            .iter()
+            .map(|s| {
+                let run = format!("{} repetition {} at #{}", plain(&s.implementation), s.repetition, s.point);
+                match &s.why {
+                    Why::Duplicate { first_line, .. } => format!("line {}, a second row of {run} (line {first_line} is kept)", s.line),
+                    // Its column names and figures only: numbers formatted here, nothing copied from the row.
+                    Why::Implausible(problem) => format!("line {}, {run}: {problem}", s.line),
+                }
+            })
+            .collect();
+        lines.push(format!(
+            "{} **{} row(s) of raw.csv are left out of every statistic** (each run counts once; times no run can have \
+             together are not measurements): {}.",
+            Mark::Warning,
+            report.set_aside.len(),
             listed(&named, |more| format!("and {more} more"))
         ));
     }
