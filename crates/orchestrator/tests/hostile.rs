@@ -386,7 +386,10 @@ fn bad_csv_is_rejected_before_any_run() {
         ("nan.csv", "line 3: column 'x': 'NaN' is not finite"),
         ("inf.csv", "line 3: column 'y': 'inf' is not finite"),
         ("header-only.csv", "no points (n = 0)"),
-        ("ragged.csv", "line 3: column 'y': '' is not a number"),
+        ("ragged.csv", "line 3: the row has 1 field, the header 2: too few"),
+        // Decimal commas: 1,5 read as two fields would give x = 1, y = 5.
+        ("decimal-comma.csv", "line 2: the row has 4 fields, the header 2: too many"),
+        ("empty.csv", "no header row (the file is empty or blank)"),
         ("bad-utf8.csv", "line 3: not valid UTF-8"),
         // Issue 12, point 12: which x is meant?
         ("duplicate-column.csv", "column 'x' appears 2 times in the header (columns 1, 2)"),
@@ -440,6 +443,9 @@ fn bad_npy_is_rejected_before_any_run() {
         // The header promises 2×10^15 values: refused from the file's size, not by allocating 16 PB.
         ("forged-shape.npy", "truncated: the header promises 2×1000000000000000 float64 values"),
         ("not-npy.npy", "not a .npy file (bad magic bytes)"),
+        // NumPy would read these otherwise than Rust, or not at all: every Python run would fail.
+        ("duplicate-key.npy", "malformed .npy header: the key 'fortran_order' is given twice"),
+        ("leading-zero.npy", "malformed .npy header: the shape's integer '05' has a leading zero"),
     ];
     for (name, want) in cases {
         let dir = scratch();
