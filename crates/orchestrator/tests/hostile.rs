@@ -280,6 +280,14 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("quoted-not-a-number.yaml", "4:20: invalid u64"),
         ("define-shadows-catalogue.yaml", "9:9: 'rust' is already in the implementation catalogue: give this one another name, or add"),
         ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
+        // What no process can be given as written: refused here, not as a spawn failure of every run.
+        ("argument-nul.yaml", "9:33: the argument 'a\\0b' holds a NUL character"),
+        ("env-nul.yaml", "12:14: env: the value of A, 'x\\0y', holds a NUL character"),
+        ("env-name-with-equals.yaml", "14:14: env: the name 'C=D' holds '='"),
+        ("env-name-empty.yaml", "12:15: env: a variable's name is empty"),
+        // ... nor through a placeholder: {data} is the dataset's path.
+        ("npy-path-nul.yaml", "4:15: the path '../data/good\\0.npy' holds a NUL character"),
+        ("claim-bounds-huge.yaml", "9:5: at_least (1e308) is above at_most (1e-300)"),
     ];
     let mut failures = Vec::new();
     for (name, want) in cases {
