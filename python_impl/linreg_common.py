@@ -260,8 +260,10 @@ def read_csv(path):
             if header is None:
                 raise InputError("empty file: expected a header row with columns x and y")
             x_index, y_index = _xy_columns(header, rows.line_num)
+            width = len(header)
             # The fast path parses and checks a whole row at once; anything odd (a blank line, a
-            # short row, a bad cell) drops to _check_row, which skips the row or says what is wrong.
+            # row of another width, a bad cell) drops to _check_row, which skips the row or says
+            # what is wrong. A wider row is refused too: "1,5,2,5" (decimal commas) is not x = 1.
             for row in rows:
                 try:
                     x_text, y_text = row[x_index], row[y_index]
@@ -270,13 +272,14 @@ def read_csv(path):
                     x_value = y_value = None
                 if (
                     x_value is None
+                    or len(row) != width
                     or not (isfinite(x_value) and isfinite(y_value))
                     or "_" in x_text
                     or "_" in y_text
                 ):
                     if _is_blank(row):
                         continue
-                    _check_row(row, rows.line_num, x_index, y_index)
+                    _check_row(row, rows.line_num, x_index, y_index, width)
                 x.append(x_value)
                 y.append(y_value)
     except UnicodeDecodeError:
@@ -306,11 +309,16 @@ def _xy_columns(header, line):
     return indexes
 
 
-def _check_row(row, line, x_index, y_index):
+def _check_row(row, line, x_index, y_index, width):
     """Raise the precise error for a data row the fast path refused."""
+    if len(row) != width:
+        fields = "1 field" if len(row) == 1 else f"{len(row)} fields"
+        if len(row) > width:
+            problem = "too many (a decimal comma, or a comma too many?)"
+        else:
+            problem = "too few"
+        raise InputError(f"line {line}: the row has {fields}, the header {width}: {problem}")
     for column, index in (("x", x_index), ("y", y_index)):
-        if index >= len(row):
-            raise InputError(f"line {line}: missing column {column}")
         text = row[index]
         try:
             # float() also takes "1_000"; a plain number parser (Rust's, say) does not, nor do we.

@@ -331,6 +331,8 @@ BAD_DATASETS = {
     "csv underscore number": lambda d: write_csv(d / "d.csv", "x,y\n1,2\n1_000,4\n"),
     "csv empty cell": lambda d: write_csv(d / "d.csv", "x,y\n1,2\n,4\n"),
     "csv short row": lambda d: write_csv(d / "d.csv", "x,y\n1,2\n3\n"),
+    "csv long row": lambda d: write_csv(d / "d.csv", "x,y\n1,2\n3,4,\n"),
+    "csv decimal commas": lambda d: write_csv(d / "d.csv", "x,y\n1,5,2,5\n2,5,5,0\n3,5,8,0\n"),
     "csv nan": lambda d: write_csv(d / "d.csv", "x,y\n1,2\nnan,4\n"),
     "csv inf": lambda d: write_csv(d / "d.csv", "x,y\n1,2\n2,inf\n"),
     "csv header only": lambda d: write_csv(d / "d.csv", "x,y\n\n"),

@@ -26,9 +26,14 @@ pub enum DatasetError {
     Format { path: PathBuf, message: String },
     #[error("{}: line {line}: column '{column}': {message}", path.display())]
     Cell { path: PathBuf, line: u64, column: String, message: String },
+    #[error("{}: line {line}: {message}", path.display())]
+    Row { path: PathBuf, line: u64, message: String },
 }
 
 const NPY_MAGIC: &[u8; 6] = b"\x93NUMPY";
+
+/// The longest header NumPy's reader accepts (`numpy.lib.format`'s default `max_header_size`).
+const NPY_MAX_HEADER_BYTES: usize = 10_000;
 
 impl Dataset {
     /// Builds a dataset, checking the invariant.
@@ -87,7 +92,7 @@ impl Dataset {
 
     /// Reads a CSV file with a header row, taking x and y from the columns with these names.
     pub fn read_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<Self, DatasetError> {
-        let (mut reader, ix, iy) = open_csv_columns(path, x_column, y_column)?;
+        let (mut reader, columns) = open_csv_columns(path, x_column, y_column)?;
         let (mut x, mut y) = (Vec::new(), Vec::new());
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record).map_err(|e| csv_error(path, e))? {
@@ -95,8 +100,13 @@ impl Dataset {
                 continue;
             }
             let line = record.position().map_or(0, |p| p.line());
-            for (index, name, out) in [(ix, x_column, &mut x), (iy, y_column, &mut y)] {
-                let cell = record.get(index).unwrap_or("");
+            // A row of another width is not read by position: "1,5,2,5" (decimal commas) would
+            // give x = 1, y = 5 and lose the rest without a word.
+            if record.len() != columns.width {
+                return Err(DatasetError::Row { path: path.to_owned(), line, message: width_problem(record.len(), columns.width) });
+            }
+            for (index, name, out) in [(columns.x, x_column, &mut x), (columns.y, y_column, &mut y)] {
+                let cell = &record[index];
                 let cell_error = |message: String| DatasetError::Cell { path: path.to_owned(), line, column: name.into(), message };
                 let value: f64 = cell.parse().map_err(|_| cell_error(format!("'{cell}' is not a number")))?;
                 if !value.is_finite() {
@@ -308,11 +318,35 @@ fn open_npy(path: &Path) -> Result<(File, usize), DatasetError> {
     Ok((file, n))
 }
 
+/// Where a CSV file's two columns are, and how many fields its header has (every row has as many).
+struct CsvColumns {
+    x: usize,
+    y: usize,
+    width: usize,
+}
+
+/// What is wrong with a row of `fields` fields under a header of `width`.
+fn width_problem(fields: usize, width: usize) -> String {
+    let row = if fields == 1 { "1 field".to_string() } else { format!("{fields} fields") };
+    if fields > width {
+        format!("the row has {row}, the header {width}: too many (a decimal comma, or a comma too many?)")
+    } else {
+        format!("the row has {row}, the header {width}: too few")
+    }
+}
+
 /// A CSV reader past the header, and the positions of the two columns, each named exactly once.
-fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv::Reader<File>, usize, usize), DatasetError> {
+fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv::Reader<File>, CsvColumns), DatasetError> {
     let file = open(path)?;
+    // flexible: a row of another width is refused by read_csv_columns, with its line and widths.
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
     let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+    if headers.iter().all(str::is_empty) {
+        return Err(format_error(
+            path,
+            format!("no header row (the file is empty or blank): expected a header naming the columns '{x_column}' and '{y_column}'"),
+        ));
+    }
     let column = |name: &str| {
         let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
         match positions.as_slice() {
@@ -334,8 +368,8 @@ fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv:
             }
         }
     };
-    let (ix, iy) = (column(x_column)?, column(y_column)?);
-    Ok((reader, ix, iy))
+    let columns = CsvColumns { x: column(x_column)?, y: column(y_column)?, width: headers.len() };
+    Ok((reader, columns))
 }
 
 /// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
@@ -413,8 +447,8 @@ fn read_npy_header(file: &mut File, path: &Path) -> Result<usize, DatasetError> 
         }
         v => return Err(format_error(path, format!("unsupported .npy format version {v}.{}", preamble[7]))),
     };
-    if header_len > 1 << 20 {
-        return Err(format_error(path, format!("implausible .npy header length {header_len}")));
+    if header_len > NPY_MAX_HEADER_BYTES {
+        return Err(format_error(path, format!("a .npy header of {header_len} bytes: NumPy refuses more than {NPY_MAX_HEADER_BYTES}")));
     }
     let mut header = vec![0u8; header_len];
     file.read_exact(&mut header).map_err(eof_is_format)?;
@@ -422,34 +456,180 @@ fn read_npy_header(file: &mut File, path: &Path) -> Result<usize, DatasetError> 
     parse_npy_dict(&header).map_err(|m| format_error(path, m))
 }
 
-/// Parses `{'descr': '<f8', 'fortran_order': False, 'shape': (2, n), }` loosely but strictly
-/// enough: the three keys must be present with the only values this project accepts.
+/// Parses `{'descr': '<f8', 'fortran_order': False, 'shape': (2, n), }`: a Python dict literal
+/// read no more loosely than NumPy reads it (`ast.literal_eval`, then exactly these three keys),
+/// so that no file passes here and fails every Python implementation. What NumPy writes always
+/// parses; a key named twice (Python takes the last), another key, an integer with a leading zero
+/// (a SyntaxError in Python 3) or anything after the closing brace is refused. The dtype is '<f8'
+/// alone, as python_impl's own reader has it ('=f8', which NumPy never writes, is refused there).
 fn parse_npy_dict(header: &str) -> Result<usize, String> {
-    let value_after = |key: &str| -> Result<&str, String> {
-        let quoted = [format!("'{key}'"), format!("\"{key}\"")];
-        let start = quoted
-            .iter()
-            .find_map(|k| header.find(k.as_str()).map(|i| i + k.len()))
-            .ok_or_else(|| format!("the .npy header has no '{key}'"))?;
-        let rest = header[start..].trim_start();
-        rest.strip_prefix(':').map(str::trim_start).ok_or_else(|| format!("malformed .npy header near '{key}'"))
-    };
-    let descr = value_after("descr")?;
-    let descr = descr.get(1..).and_then(|d| d.split(['\'', '"']).next()).unwrap_or("");
-    if descr != "<f8" && !(descr == "=f8" && cfg!(target_endian = "little")) {
-        return Err(format!("expected dtype '<f8' (float64 little-endian), found '{descr}'"));
+    let dict = NpyDict::parse(header).map_err(|m| format!("malformed .npy header: {m}"))?;
+    if dict.descr != "<f8" {
+        return Err(format!("expected dtype '<f8' (float64 little-endian), found '{}'", dict.descr));
     }
-    if !value_after("fortran_order")?.starts_with("False") {
+    if dict.fortran_order {
         return Err("expected C order, found fortran_order: True".into());
     }
-    let shape = value_after("shape")?;
-    let inside = shape.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or("malformed shape in the .npy header")?;
-    let dims: Vec<&str> = inside.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let shown = match dict.shape.as_slice() {
+        [one] => format!("({one},)"),
+        dims => format!("({})", dims.join(", ")),
+    };
     let dims: Vec<usize> =
-        dims.iter().map(|d| d.parse::<usize>().map_err(|_| format!("malformed shape ({inside})"))).collect::<Result<_, _>>()?;
+        dict.shape.iter().map(|d| d.parse::<usize>().map_err(|_| format!("malformed shape {shown}"))).collect::<Result<_, _>>()?;
     match dims.as_slice() {
         [2, n] => Ok(*n),
-        _ => Err(format!("expected shape (2, n): row 0 x, row 1 y; found ({inside})")),
+        _ => Err(format!("expected shape (2, n): row 0 x, row 1 y; found {shown}")),
+    }
+}
+
+/// The three entries of a `.npy` header, as written: the shape's integers as their digits.
+#[derive(Debug, PartialEq)]
+struct NpyDict {
+    descr: String,
+    fortran_order: bool,
+    shape: Vec<String>,
+}
+
+/// A cursor over a header's text, for [`NpyDict::parse`].
+struct HeaderCursor<'a> {
+    rest: &'a str,
+}
+
+impl<'a> HeaderCursor<'a> {
+    /// Skips the whitespace Python allows between tokens inside brackets.
+    fn skip_space(&mut self) {
+        self.rest = self.rest.trim_start_matches([' ', '\t', '\n', '\r']);
+    }
+
+    /// Takes `c` (after any whitespace) if it comes next.
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        match self.rest.strip_prefix(c) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn expect(&mut self, c: char, what: &str) -> Result<(), String> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(format!("expected '{c}' {what}, found {}", self.next_token()))
+        }
+    }
+
+    /// The next few characters up to a space, for a message.
+    fn next_token(&self) -> String {
+        match self.rest.split(char::is_whitespace).next().filter(|token| !token.is_empty()) {
+            None => "the end of the header".into(),
+            Some(token) => format!("'{}'", token.chars().take(12).collect::<String>().escape_debug()),
+        }
+    }
+
+    /// A plain quoted string, '…' or "…", without escapes or prefixes (NumPy writes none).
+    fn string(&mut self) -> Result<&'a str, String> {
+        self.skip_space();
+        let quote = self
+            .rest
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+            .ok_or_else(|| format!("expected a quoted string, found {}", self.next_token()))?;
+        let body = &self.rest[1..];
+        let end = body
+            .find([quote, '\\', '\n'])
+            .filter(|&i| body[i..].starts_with(quote))
+            .ok_or("a string without its closing quote, or with an escape")?;
+        self.rest = &body[end + 1..];
+        Ok(&body[..end])
+    }
+
+    /// A name such as True or False: letters, digits and underscores.
+    fn word(&mut self) -> &'a str {
+        self.skip_space();
+        let end = self.rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(self.rest.len());
+        let (word, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        word
+    }
+
+    /// A tuple of decimal integers written as Python 3 reads them: `()`, `(5,)`, `(2, 5)`,
+    /// `(2, 5,)`. "(5)" is the integer 5 in Python, not a tuple, and NumPy refuses it as a shape.
+    fn int_tuple(&mut self) -> Result<Vec<String>, String> {
+        self.expect('(', "to open the shape")?;
+        let mut items = Vec::new();
+        let mut comma_after_last = false;
+        while !self.eat(')') {
+            if !items.is_empty() && !comma_after_last {
+                return Err(format!("expected ',' or ')' in the shape, found {}", self.next_token()));
+            }
+            let digits = self.word();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "expected an integer in the shape, found {}",
+                    if digits.is_empty() { self.next_token() } else { format!("'{digits}'") }
+                ));
+            }
+            if digits.len() > 1 && digits.starts_with('0') {
+                return Err(format!("the shape's integer '{digits}' has a leading zero, which Python 3 (and so NumPy) refuses"));
+            }
+            items.push(digits.to_string());
+            comma_after_last = self.eat(',');
+        }
+        if items.len() == 1 && !comma_after_last {
+            return Err(format!("the shape ({}) is not a tuple: one dimension is written ({},)", items[0], items[0]));
+        }
+        Ok(items)
+    }
+}
+
+impl NpyDict {
+    /// The dict's text: exactly the three keys, each once, then nothing but whitespace.
+    fn parse(header: &str) -> Result<NpyDict, String> {
+        // literal_eval strips leading spaces and tabs; the padding after the dict is spaces and a newline.
+        let mut cursor = HeaderCursor { rest: header.trim_start_matches([' ', '\t']) };
+        let (mut descr, mut fortran_order, mut shape) = (None, None, None);
+        if !cursor.rest.starts_with('{') || !cursor.eat('{') {
+            return Err(format!("expected a dict, found {}", cursor.next_token()));
+        }
+        let mut comma_after_last = true;
+        while !cursor.eat('}') {
+            if !comma_after_last {
+                return Err(format!("expected ',' or '}}' after an entry, found {}", cursor.next_token()));
+            }
+            let key = cursor.string()?;
+            cursor.expect(':', &format!("after '{key}'"))?;
+            let twice = || format!("the key '{key}' is given twice: which value is meant?");
+            match key {
+                "descr" if descr.is_some() => return Err(twice()),
+                "descr" => descr = Some(cursor.string()?.to_string()),
+                "fortran_order" if fortran_order.is_some() => return Err(twice()),
+                "fortran_order" => {
+                    fortran_order = Some(match cursor.word() {
+                        "True" => true,
+                        "False" => false,
+                        other => return Err(format!("fortran_order must be True or False, found '{other}'")),
+                    })
+                }
+                "shape" if shape.is_some() => return Err(twice()),
+                "shape" => shape = Some(cursor.int_tuple()?),
+                other => return Err(format!("unexpected key '{other}': NumPy reads descr, fortran_order and shape, nothing else")),
+            }
+            comma_after_last = cursor.eat(',');
+        }
+        cursor.skip_space();
+        if !cursor.rest.is_empty() {
+            return Err(format!("{} after the dict's closing brace", cursor.next_token()));
+        }
+        let missing = |key: &str| format!("the key '{key}' is missing");
+        Ok(NpyDict {
+            descr: descr.ok_or_else(|| missing("descr"))?,
+            fortran_order: fortran_order.ok_or_else(|| missing("fortran_order"))?,
+            shape: shape.ok_or_else(|| missing("shape"))?,
+        })
     }
 }
 
@@ -627,12 +807,66 @@ mod tests {
             ("empty.npy", Vec::new(), "truncated"),
             ("forged.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 999999999999999), }", &[1.0]), "truncated"),
             ("zero.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 0), }", &[]), "n = 0"),
+            (
+                "dupkey.npy",
+                npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'fortran_order': True}", &[1.0, 2.0, 3.0, 4.0]),
+                "malformed .npy header: the key 'fortran_order' is given twice",
+            ),
+            (
+                "zero5.npy",
+                npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 02), }", &[1.0, 2.0, 3.0, 4.0]),
+                "the shape's integer '02' has a leading zero",
+            ),
+            (
+                "extra.npy",
+                npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), 'x': 1}", &[1.0, 2.0, 3.0, 4.0]),
+                "unexpected key 'x'",
+            ),
+            ("nokey.npy", npy_bytes("{'descr': '<f8', 'shape': (2, 2)}", &[1.0, 2.0, 3.0, 4.0]), "the key 'fortran_order' is missing"),
+            ("after.npy", npy_bytes(&format!("{ok} 7"), &[1.0, 2.0, 3.0, 4.0]), "'7' after the dict's closing brace"),
+            ("bare.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4), }", &[0.0; 4]), "is not a tuple"),
+            ("int-order.npy", npy_bytes("{'descr': '<f8', 'fortran_order': 0, 'shape': (2, 2), }", &[0.0; 4]), "True or False"),
+            ("long-header.npy", npy_bytes(&format!("{ok}{}", " ".repeat(10_000)), &[1.0, 2.0, 3.0, 4.0]), "NumPy refuses more than 10000"),
             ("nan.npy", npy_bytes(ok, &[1.0, f64::NAN, 3.0, 4.0]), "x[1] is NaN"),
             ("inf.npy", npy_bytes(ok, &[1.0, 2.0, 3.0, f64::INFINITY]), "y[1] is inf"),
         ];
         for (name, bytes, want) in cases {
             let err = read_err(name, &bytes);
             assert!(err.contains(name) && err.contains(want), "{name}: got '{err}', want '{want}'");
+        }
+    }
+
+    #[test]
+    fn npy_headers_as_numpy_writes_them_are_read() {
+        // numpy.lib.format writes the first; the others are what literal_eval also reads.
+        for (dict, n) in [
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 5), }                                  \n", 5),
+            ("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2, 3)}", 3),
+            ("  {'shape':(2,0,),'fortran_order':False,'descr':'<f8'}", 0),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 10), }\t\r\n", 10),
+        ] {
+            assert_eq!(parse_npy_dict(dict), Ok(n), "{dict}");
+        }
+        for dict in
+            ["{'descr': '<f8', 'fortran_order': False, 'shape': (2, 5), }", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 5)}"]
+        {
+            assert_eq!(
+                NpyDict::parse(dict),
+                Ok(NpyDict { descr: "<f8".into(), fortran_order: false, shape: vec!["2".into(), "5".into()] }),
+                "{dict}"
+            );
+        }
+        for (dict, want) in [
+            ("['descr']", "expected a dict"),
+            ("{'descr': '<f8' 'fortran_order': False, 'shape': (2, 5)}", "expected ',' or '}'"),
+            ("{'descr': '<f8',, 'fortran_order': False, 'shape': (2, 5)}", "expected a quoted string"),
+            ("{'descr': '<\\f8', 'fortran_order': False, 'shape': (2, 5)}", "an escape"),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (2 5)}", "expected ',' or ')'"),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 5_0)}", "expected an integer in the shape, found '5_0'"),
+            ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 5)", "expected ',' or '}'"),
+        ] {
+            let message = parse_npy_dict(dict).unwrap_err();
+            assert!(message.starts_with("malformed .npy header: ") && message.contains(want), "{dict}: {message}");
         }
     }
 
@@ -652,7 +886,11 @@ mod tests {
             ("nan.csv", "x,y\nnan,2\n", "column 'x': 'nan' is not finite"),
             ("inf.csv", "x,y\n1,inf\n", "'inf' is not finite"),
             ("header.csv", "x,y\n", "n = 0"),
-            ("missing-cell.csv", "x,y\n1\n", "'' is not a number"),
+            ("missing-cell.csv", "x,y\n1\n", "line 2: the row has 1 field, the header 2: too few"),
+            ("decimal-comma.csv", "x,y\n1,5,2,5\n2,5,5,0\n", "line 2: the row has 4 fields, the header 2: too many"),
+            ("trailing-comma.csv", "x,y\n1,2\n3,4,\n", "line 3: the row has 3 fields, the header 2: too many"),
+            ("empty.csv", "", "no header row (the file is empty or blank)"),
+            ("blank.csv", "\n  \n", "no header row (the file is empty or blank)"),
             ("bytes.csv", "x,y\n1,\u{fffd}\n", "is not a number"),
             ("data.txt", "x,y\n1,2\n", "expected a .npy or .csv"),
             ("twice.csv", "y,x,y\n1,2,3\n", "column 'y' appears 2 times in the header (columns 1, 3)"),

@@ -19,6 +19,23 @@ pub(crate) fn seconds(s: f64) -> String {
     format!("{} {unit}", sig3(value))
 }
 
+/// The most characters a number takes written as Rust writes it ("0.01", "1000",
+/// "0.30000000000000004"); beyond, it is written with an exponent instead.
+const PLAIN_NUMBER_MAX_CHARS: usize = 20;
+
+/// A value exactly, as in a point's label ("lr=0.01"), a message or a file name: Rust's shortest
+/// text that reads back as the same value, "1e308" and "5e-324" rather than 309 digits or 326
+/// characters. Every value that takes at most 20 characters is written as it always was, so
+/// labels compared across runs do not change; distinct values are written differently.
+pub(crate) fn number(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= PLAIN_NUMBER_MAX_CHARS {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// "+1.20 ms", "−850 µs": what a step adds, with its sign (a true minus sign).
 pub(crate) fn signed_seconds(s: f64) -> String {
     if s < 0.0 {
@@ -188,8 +205,14 @@ pub(crate) fn scientific(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.2e}"))
 }
 
-/// At most three decimals, trailing zeros trimmed: "0.3", "15", "2.125".
+/// At most three decimals, trailing zeros trimmed: "0.3", "15", "2.125"; an absurd magnitude with
+/// an exponent, "1e308" rather than 309 digits, "2.5e-7" rather than "0".
 fn three_decimals_trimmed(v: f64) -> String {
+    if v.abs() >= 1e15 || (v != 0.0 && v.abs() < 5e-4) {
+        let text = format!("{v:.3e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", trim_zeros(mantissa));
+    }
     let text = format!("{v:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -374,6 +397,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_are_written_exactly_and_compactly() {
+        // As Rust writes them, as point labels always had them.
+        for (v, text) in
+            [(0.01, "0.01"), (1000.0, "1000"), (0.1 + 0.2, "0.30000000000000004"), (1e-7, "0.0000001"), (-2.5, "-2.5"), (0.0, "0")]
+        {
+            assert_eq!(number(v), text);
+        }
+        // Beyond 20 characters, with an exponent.
+        for (v, text) in [(1e308, "1e308"), (5e-324, "5e-324"), (1e-300, "1e-300"), (-f64::MAX, "-1.7976931348623157e308"), (1e20, "1e20")]
+        {
+            assert_eq!(number(v), text);
+            assert_eq!(text.parse::<f64>(), Ok(v), "reads back");
+        }
+    }
+
+    #[test]
     fn seconds_take_the_unit_that_fits() {
         assert_eq!(seconds(0.000_85), "850 µs");
         assert_eq!(seconds(0.001_234), "1.23 ms");
@@ -485,6 +524,8 @@ mod tests {
         assert_eq!(bounds(Some(15.0), None, "×"), "at least 15×");
         assert_eq!(bounds(None, Some(2.125), " MB"), "at most 2.125 MB");
         assert_eq!(bounds(None, None, "×"), "any×");
+        assert_eq!(bounds(Some(1e308), Some(2.5e-7), "×"), "1e308–2.5e-7×", "not 309 digits, not 0");
+        assert_eq!(bounds(Some(0.001), Some(1e14), " ms"), "0.001–100000000000000 ms");
     }
 
     #[test]

@@ -280,6 +280,14 @@ fn hostile_yaml_files_are_rejected_with_file_line_and_column() {
         ("quoted-not-a-number.yaml", "4:20: invalid u64"),
         ("define-shadows-catalogue.yaml", "9:9: 'rust' is already in the implementation catalogue: give this one another name, or add"),
         ("duplicate-sweep-point.yaml", "11:5: sweep point 2 is the same point as point 0 (n=100 epochs=10 learning_rate=0.01)"),
+        // What no process can be given as written: refused here, not as a spawn failure of every run.
+        ("argument-nul.yaml", "9:33: the argument 'a\\0b' holds a NUL character"),
+        ("env-nul.yaml", "12:14: env: the value of A, 'x\\0y', holds a NUL character"),
+        ("env-name-with-equals.yaml", "14:14: env: the name 'C=D' holds '='"),
+        ("env-name-empty.yaml", "12:15: env: a variable's name is empty"),
+        // ... nor through a placeholder: {data} is the dataset's path.
+        ("npy-path-nul.yaml", "4:15: the path '../data/good\\0.npy' holds a NUL character"),
+        ("claim-bounds-huge.yaml", "9:5: at_least (1e308) is above at_most (1e-300)"),
     ];
     let mut failures = Vec::new();
     for (name, want) in cases {
@@ -386,7 +394,10 @@ fn bad_csv_is_rejected_before_any_run() {
         ("nan.csv", "line 3: column 'x': 'NaN' is not finite"),
         ("inf.csv", "line 3: column 'y': 'inf' is not finite"),
         ("header-only.csv", "no points (n = 0)"),
-        ("ragged.csv", "line 3: column 'y': '' is not a number"),
+        ("ragged.csv", "line 3: the row has 1 field, the header 2: too few"),
+        // Decimal commas: 1,5 read as two fields would give x = 1, y = 5.
+        ("decimal-comma.csv", "line 2: the row has 4 fields, the header 2: too many"),
+        ("empty.csv", "no header row (the file is empty or blank)"),
         ("bad-utf8.csv", "line 3: not valid UTF-8"),
         // Issue 12, point 12: which x is meant?
         ("duplicate-column.csv", "column 'x' appears 2 times in the header (columns 1, 2)"),
@@ -440,6 +451,9 @@ fn bad_npy_is_rejected_before_any_run() {
         // The header promises 2×10^15 values: refused from the file's size, not by allocating 16 PB.
         ("forged-shape.npy", "truncated: the header promises 2×1000000000000000 float64 values"),
         ("not-npy.npy", "not a .npy file (bad magic bytes)"),
+        // NumPy would read these otherwise than Rust, or not at all: every Python run would fail.
+        ("duplicate-key.npy", "malformed .npy header: the key 'fortran_order' is given twice"),
+        ("leading-zero.npy", "malformed .npy header: the shape's integer '05' has a leading zero"),
     ];
     for (name, want) in cases {
         let dir = scratch();

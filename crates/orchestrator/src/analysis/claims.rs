@@ -227,8 +227,9 @@ fn judge_memory_ratio(c: &MemoryRatioClaim, point: &PointSummary, ratio: &RatioO
 }
 
 fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {
-    let wanted: Vec<String> = [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {v}"))).collect();
-    let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), c.tolerance);
+    let wanted: Vec<String> =
+        [("w", c.w), ("b", c.b)].iter().filter_map(|(n, v)| v.map(|v| format!("{n} ≈ {}", format::number(v)))).collect();
+    let text = format!("{}: {} (± {})", c.implementation, wanted.join(", "), format::number(c.tolerance));
     let short_claim = wanted.join(", ");
     let Some(found) = find(point, &c.implementation) else {
         return Judged::no_data(text, &c.source, &short_claim);

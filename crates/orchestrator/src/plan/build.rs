@@ -149,12 +149,18 @@ fn resolve_implementation(name: &str, spec: &ImplementationSpec, ctx: &PlanConte
         name: name.to_string(),
         description: spec.description.trim().to_string(),
         command: spec.command.value.iter().map(|a| scenario::fill_partial(&a.value, &globals)).collect(),
-        env: spec.env.clone(),
+        env: spec.env.iter().map(|(name, value)| (name.clone(), value.value.clone())).collect(),
         unavailable: None,
         optional: spec.optional,
         protocol: spec.protocol,
         pending: None,
     }
+}
+
+/// A point's label, "n=5 epochs=1000 lr=0.01": compared across runs (compare, merge), so an
+/// ordinary value is written as it always was; 5e-324 as that, not as 326 characters.
+pub(crate) fn point_label(n: u64, epochs: u64, learning_rate: f64) -> String {
+    format!("n={n} epochs={epochs} lr={}", crate::format::number(learning_rate))
 }
 
 /// What one point of a sweep (or the single point of a scenario without one) sets.
@@ -221,7 +227,7 @@ fn build_points(path: &Path, file: &ScenarioFile, follows_protocol: &[&str], ctx
         let learning_rate = learning_rate.unwrap_or(base_lr);
         points.push(PointPlan {
             index,
-            label: format!("n={} epochs={} lr={}", prepared.n, epochs, learning_rate),
+            label: point_label(prepared.n, epochs, learning_rate),
             n: prepared.n,
             epochs,
             learning_rate,
@@ -258,4 +264,17 @@ pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan
         argv.extend(["--fits".to_string(), fits.to_string()]);
     }
     Ok(argv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn point_labels_stay_as_they_were_and_short_at_the_extremes() {
+        assert_eq!(point_label(5, 1000, 0.01), crate::testutil::SEED_LABEL);
+        assert_eq!(point_label(10_000_000, 10, 0.05), "n=10000000 epochs=10 lr=0.05");
+        assert_eq!(point_label(10, u64::MAX, 5e-324), "n=10 epochs=18446744073709551615 lr=5e-324");
+        assert_eq!(point_label(10, 1, 1e300), "n=10 epochs=1 lr=1e300");
+    }
 }

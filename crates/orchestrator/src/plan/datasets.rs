@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use linreg::Dataset;
 
+use crate::format;
 use crate::measure::CancelToken;
 use crate::rng::SplitMix64;
 
@@ -25,11 +26,12 @@ pub(crate) struct Generated {
 
 impl Generated {
     /// A file name that changes whenever the data would (the v1 marks the generator's algorithm).
+    /// The values as [`format::number`] writes them: as they always were ("slope2", so the files
+    /// cached before stay found), and 1e-300 with its exponent, so that the name, even with the
+    /// temporary's mark, stays within the 255 bytes a file name may take on Linux.
     pub(crate) fn cache_name(&self) -> String {
-        format!(
-            "gen-v1-n{}-slope{}-intercept{}-noise{}-seed{}-x{}_{}.npy",
-            self.n, self.slope, self.intercept, self.noise, self.seed, self.x_min, self.x_max
-        )
+        let [slope, intercept, noise, x_min, x_max] = [self.slope, self.intercept, self.noise, self.x_min, self.x_max].map(format::number);
+        format!("gen-v1-n{}-slope{slope}-intercept{intercept}-noise{noise}-seed{}-x{x_min}_{x_max}.npy", self.n, self.seed)
     }
 
     /// The parameters back from a cache file name (the inverse of `cache_name`), so that a run
@@ -56,10 +58,8 @@ impl Generated {
     }
 
     pub(crate) fn describe(&self) -> String {
-        format!(
-            "generated: n={} y = {}·x + {} + {}·N(0,1), x uniform in [{}, {}], seed {}",
-            self.n, self.slope, self.intercept, self.noise, self.x_min, self.x_max, self.seed
-        )
+        let [slope, intercept, noise, x_min, x_max] = [self.slope, self.intercept, self.noise, self.x_min, self.x_max].map(format::number);
+        format!("generated: n={} y = {slope}·x + {intercept} + {noise}·N(0,1), x uniform in [{x_min}, {x_max}], seed {}", self.n, self.seed)
     }
 
     /// The points, from the crate's own SplitMix64 and Box–Muller (see `rng`), so the data never
@@ -233,7 +233,33 @@ mod tests {
     #[test]
     fn a_cache_name_gives_back_its_parameters() {
         let spec = Generated { n: 1000, slope: 2.0, intercept: -0.5, noise: 0.1, seed: 42, x_min: -1.5, x_max: 10.0 };
+        assert_eq!(spec.cache_name(), "gen-v1-n1000-slope2-intercept-0.5-noise0.1-seed42-x-1.5_10.npy", "ordinary values as always");
         assert_eq!(Generated::from_cache_name(&spec.cache_name()), Some(spec));
+        // Extreme values: a short name that still gives them back exactly, with room for the
+        // temporary's mark (".NAME.tmp-PID") within Linux's 255 bytes.
+        let tiny = Generated {
+            n: u64::MAX,
+            slope: -f64::MAX,
+            intercept: -1.2345678901234568e-300,
+            noise: 1e-300,
+            seed: u64::MAX,
+            x_min: -f64::MIN_POSITIVE,
+            x_max: 5e-324,
+        };
+        let name = tiny.cache_name();
+        assert_eq!(name, "gen-v1-n18446744073709551615-slope-1.7976931348623157e308-intercept-1.2345678901234568e-300-noise1e-300-seed18446744073709551615-x-2.2250738585072014e-308_5e-324.npy");
+        assert!(format!(".{name}{TEMPORARY_MARK}{}", i32::MAX).len() <= 255, "{name}");
+        assert_eq!(Generated::from_cache_name(&name), Some(tiny.clone()));
+        assert!(
+            tiny.describe().contains("y = -1.7976931348623157e308·x + -1.2345678901234568e-300 + 1e-300·N(0,1)"),
+            "{}",
+            tiny.describe()
+        );
+        assert_ne!(
+            Generated { noise: 1e-300 * (1.0 + f64::EPSILON), ..tiny.clone() }.cache_name(),
+            name,
+            "distinct values, distinct names"
+        );
         for name in ["inline-v1-f1c6358e3fe69c7d.npy", "gen-v2-n10-slope2-intercept0.5-noise0.1-seed42-x0_10.npy", "gen-v1-n10.npy"] {
             assert_eq!(Generated::from_cache_name(name), None, "{name}");
         }

@@ -111,7 +111,7 @@ impl ShortLabels {
     pub(crate) fn of(scenario: &ScenarioSummary) -> ShortLabels {
         let n = |p: &PointSummary| format!("n={}", crate::format::count(p.n));
         let epochs = |p: &PointSummary| format!("epochs={}", p.epochs);
-        let lr = |p: &PointSummary| format!("lr={}", p.learning_rate);
+        let lr = |p: &PointSummary| format!("lr={}", crate::format::number(p.learning_rate));
         let parts: [fn(&PointSummary) -> String; 3] = [n, epochs, lr];
         let varies = |value: &fn(&PointSummary) -> String| {
             let mut values = scenario.points.iter().map(value);

@@ -183,9 +183,10 @@ pub struct ImplementationSpec {
     pub description: String,
     /// argv template, no shell. Placeholders: see [`PLACEHOLDERS`].
     pub command: Spanned<Vec<Spanned<String>>>,
-    /// Added to the inherited environment (e.g. OPENBLAS_NUM_THREADS).
+    /// Added to the inherited environment (e.g. OPENBLAS_NUM_THREADS). Each value keeps its place
+    /// in the file, for the message about a name or value no process can be given.
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, Spanned<String>>,
     /// Availability check: a command that must exit 0 (run once, before the runs, not measured,
     /// within `check_timeout_seconds`). The program of `command` must exist in any case.
     #[serde(default)]

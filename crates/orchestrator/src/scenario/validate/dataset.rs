@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use serde_saphyr::Spanned;
+
 use crate::scenario::error::ScenarioError;
 use crate::scenario::schema::{DatasetSpec, GenerateSpec, DEFAULT_X_MAX, DEFAULT_X_MIN};
 
@@ -26,8 +28,11 @@ pub(super) fn check(path: &Path, dataset: &DatasetSpec) -> Result<(), ScenarioEr
             if c.path.value.is_empty() {
                 return Err(ScenarioError::at(path, &c.path, "path must not be empty"));
             }
+            check_no_nul(path, &c.path)?;
         }
         DatasetSpec::Npy(npy) => {
+            // The path reaches every command through {data}.
+            check_no_nul(path, &npy.path)?;
             // Implementations choose the format by the extension (docs/protocol.md).
             if !npy.path.value.to_ascii_lowercase().ends_with(".npy") {
                 return Err(ScenarioError::at(
@@ -37,6 +42,18 @@ pub(super) fn check(path: &Path, dataset: &DatasetSpec) -> Result<(), ScenarioEr
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// No file's path holds a NUL, and no program could be given one.
+fn check_no_nul(path: &Path, data_path: &Spanned<String>) -> Result<(), ScenarioError> {
+    if data_path.value.contains('\0') {
+        return Err(ScenarioError::at(
+            path,
+            data_path,
+            format!("the path '{}' holds a NUL character (\\0)", data_path.value.escape_debug()),
+        ));
     }
     Ok(())
 }

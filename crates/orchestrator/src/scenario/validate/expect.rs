@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::listed;
+use crate::format;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::schema::{Claim, ScenarioFile};
 
@@ -47,7 +48,9 @@ fn check_claim(path: &Path, scenario: &ScenarioFile, points: usize, claim: &Span
         (lo, hi) if lo.into_iter().chain(hi).any(|v| !(v.is_finite() && v > 0.0)) => {
             return Err(err("at_least and at_most must be finite numbers > 0".into()))
         }
-        (Some(lo), Some(hi)) if lo > hi => return Err(err(format!("at_least ({lo}) is above at_most ({hi})"))),
+        (Some(lo), Some(hi)) if lo > hi => {
+            return Err(err(format!("at_least ({}) is above at_most ({})", format::number(lo), format::number(hi))))
+        }
         _ => {}
     }
     Ok(())

@@ -40,10 +40,46 @@ pub(crate) fn check_implementation(path: &Path, spec: &Spanned<ImplementationSpe
     }
     let argvs = std::iter::once(&spec_value.command).chain(spec_value.check.as_ref()).chain(spec_value.prepare.as_ref());
     for arg in argvs.flat_map(|argv| argv.value.iter()) {
+        // The kernel takes arguments as C strings: the program would get "a" of "a\0b".
+        if arg.value.contains('\0') {
+            return Err(ScenarioError::at(
+                path,
+                arg,
+                format!("the argument '{}' holds a NUL character (\\0), which no program can be given", arg.value.escape_debug()),
+            ));
+        }
         for name in placeholders_in(&arg.value).map_err(|m| ScenarioError::at(path, arg, m.to_string()))? {
             if !PLACEHOLDERS.contains(&name) {
                 return Err(ScenarioError::at(path, arg, format!("unknown placeholder {{{name}}} (known: {})", braced(&PLACEHOLDERS))));
             }
+        }
+    }
+    check_env(path, spec_value)
+}
+
+/// Names and values a process can be given as they are written: a name neither empty nor holding
+/// '=' ("C=D": y would set C to "D=y"), and no NUL anywhere (it cannot cross into a process at all).
+/// A name has no place of its own in the file: the error points at its value, on the name's line.
+fn check_env(path: &Path, spec: &ImplementationSpec) -> Result<(), ScenarioError> {
+    for (name, value) in &spec.env {
+        let shown = name.escape_debug();
+        let problem = if name.is_empty() {
+            Some("env: a variable's name is empty".to_string())
+        } else if name.contains('=') {
+            let cut = name.split('=').next().unwrap_or_default().escape_debug();
+            Some(format!("env: the name '{shown}' holds '=', where a name ends: the program would get a variable '{cut}' instead"))
+        } else if name.contains('\0') {
+            Some(format!("env: the name '{shown}' holds a NUL character (\\0), which no program can be given"))
+        } else if value.value.contains('\0') {
+            Some(format!(
+                "env: the value of {shown}, '{}', holds a NUL character (\\0), which no program can be given",
+                value.value.escape_debug()
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(ScenarioError::at(path, value, problem));
         }
     }
     Ok(())

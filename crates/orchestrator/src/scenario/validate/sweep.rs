@@ -7,6 +7,7 @@ use serde_saphyr::Spanned;
 
 use super::listed;
 use super::training::{check_epochs, check_learning_rate};
+use crate::format;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::schema::{DatasetSpec, ScenarioFile, SweepPoint};
 
@@ -82,8 +83,9 @@ fn check_distinct(path: &Path, scenario: &ScenarioFile, points: &[Spanned<SweepP
                 path,
                 point,
                 format!(
-                    "sweep point {i} is the same point as point {earlier} ({n}epochs={epochs} learning_rate={learning_rate}): \
-                 each point is measured once (raise repetitions for more runs)"
+                    "sweep point {i} is the same point as point {earlier} ({n}epochs={epochs} learning_rate={}): \
+                 each point is measured once (raise repetitions for more runs)",
+                    format::number(learning_rate)
                 ),
             ));
         }
