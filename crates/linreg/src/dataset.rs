@@ -96,7 +96,7 @@ impl Dataset {
         let (mut x, mut y) = (Vec::new(), Vec::new());
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record).map_err(|e| csv_error(path, e))? {
-            if record.iter().all(str::is_empty) {
+            if is_blank(&record) {
                 continue;
             }
             let line = record.position().map_or(0, |p| p.line());
@@ -339,13 +339,19 @@ fn width_problem(fields: usize, width: usize) -> String {
 fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv::Reader<File>, CsvColumns), DatasetError> {
     let file = open(path)?;
     // flexible: a row of another width is refused by read_csv_columns, with its line and widths.
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
-    let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
-    if headers.iter().all(str::is_empty) {
-        return Err(format_error(
-            path,
-            format!("no header row (the file is empty or blank): expected a header naming the columns '{x_column}' and '{y_column}'"),
-        ));
+    // The header is the first line that is not blank, as python_impl reads it.
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).has_headers(false).from_reader(file);
+    let mut headers = csv::StringRecord::new();
+    loop {
+        if !reader.read_record(&mut headers).map_err(|e| csv_error(path, e))? {
+            return Err(format_error(
+                path,
+                format!("no header row (the file is empty or blank): expected a header naming the columns '{x_column}' and '{y_column}'"),
+            ));
+        }
+        if !is_blank(&headers) {
+            break;
+        }
     }
     let column = |name: &str| {
         let positions: Vec<usize> = headers.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
@@ -370,6 +376,13 @@ fn open_csv_columns(path: &Path, x_column: &str, y_column: &str) -> Result<(csv:
     };
     let columns = CsvColumns { x: column(x_column)?, y: column(y_column)?, width: headers.len() };
     Ok((reader, columns))
+}
+
+/// A line with nothing on it but spaces (an empty line never reaches here: the reader skips it).
+/// A line with a comma is not blank: `,` is a row of two empty cells, refused as not numbers, as
+/// python_impl's reader refuses it.
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.len() == 1 && record[0].is_empty()
 }
 
 /// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
@@ -434,6 +447,14 @@ fn read_npy_header(file: &mut File, path: &Path) -> Result<usize, DatasetError> 
     if &preamble[..6] != NPY_MAGIC {
         return Err(format_error(path, "not a .npy file (bad magic bytes)"));
     }
+    // Versions 1.0, 2.0 and 3.0 only, as NumPy and python_impl read: a minor version NumPy has
+    // never written would pass here and fail every Python implementation.
+    if preamble[7] != 0 {
+        return Err(format_error(
+            path,
+            format!("unsupported .npy format version {}.{}: expected 1.0, 2.0 or 3.0", preamble[6], preamble[7]),
+        ));
+    }
     let header_len = match preamble[6] {
         1 => {
             let mut len = [0u8; 2];
@@ -445,7 +466,7 @@ fn read_npy_header(file: &mut File, path: &Path) -> Result<usize, DatasetError> 
             file.read_exact(&mut len).map_err(eof_is_format)?;
             u32::from_le_bytes(len) as usize
         }
-        v => return Err(format_error(path, format!("unsupported .npy format version {v}.{}", preamble[7]))),
+        v => return Err(format_error(path, format!("unsupported .npy format version {v}.0: expected 1.0, 2.0 or 3.0"))),
     };
     if header_len > NPY_MAX_HEADER_BYTES {
         return Err(format_error(path, format!("a .npy header of {header_len} bytes: NumPy refuses more than {NPY_MAX_HEADER_BYTES}")));
@@ -793,6 +814,8 @@ mod tests {
         let ok = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
             ("magic.npy", b"PK\x03\x04 not numpy".to_vec(), "bad magic"),
+            ("minor.npy", [&NPY_MAGIC[..], &[1, 7, 0, 0][..]].concat(), "unsupported .npy format version 1.7"),
+            ("v4.npy", [&NPY_MAGIC[..], &[4, 0, 0, 0][..]].concat(), "unsupported .npy format version 4.0"),
             ("f4.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", &[1.0, 2.0]), "found '<f4'"),
             ("be.npy", npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2, 2), }", &[1.0, 2.0, 3.0, 4.0]), "found '>f8'"),
             (
@@ -876,6 +899,9 @@ mod tests {
         let path = dir.path().join("ok.csv");
         std::fs::write(&path, "id,y,x\n1,2.0,1\n\n2, 4.5 ,2\n").unwrap();
         assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.0, 2.0], y: vec![2.0, 4.5] });
+        // Blank lines before the header too, as python_impl reads them.
+        std::fs::write(&path, "  \n\nx,y\n1,2\n   \n3,4\n").unwrap();
+        assert_eq!(Dataset::read(&path).unwrap(), Dataset { x: vec![1.0, 3.0], y: vec![2.0, 4.0] });
     }
 
     #[test]
@@ -891,6 +917,7 @@ mod tests {
             ("trailing-comma.csv", "x,y\n1,2\n3,4,\n", "line 3: the row has 3 fields, the header 2: too many"),
             ("empty.csv", "", "no header row (the file is empty or blank)"),
             ("blank.csv", "\n  \n", "no header row (the file is empty or blank)"),
+            ("commas.csv", "x,y\n1,2\n,\n", "line 3: column 'x': '' is not a number"),
             ("bytes.csv", "x,y\n1,\u{fffd}\n", "is not a number"),
             ("data.txt", "x,y\n1,2\n", "expected a .npy or .csv"),
             ("twice.csv", "y,x,y\n1,2,3\n", "column 'y' appears 2 times in the header (columns 1, 3)"),

@@ -698,6 +698,7 @@ fn a_row_claiming_more_time_than_its_wall_time_is_left_out_when_read_back() {
     // The row is named (its 2.00e300 s), but no figure is made of it.
     assert!(!["-2.00e300", "−2.00e300", "e305"].iter().any(|nonsense| report.contains(nonsense)), "{report}");
     assert!(first_screen(&run_dir).contains("1 row(s) of raw.csv are left out of every statistic"), "{}", first_screen(&run_dir));
+    assert!(first_screen(&run_dir).contains("or a row is left out for its times (below)"), "{}", first_screen(&run_dir));
 
     let whole = dir.path().join("whole");
     write_run(&whole, 5, &runs(5, 5));

@@ -86,17 +86,22 @@ struct Setup {
     fits: Option<u64>,
     /// The data file's name: for generated, inline and CSV data one made from its content.
     data: Option<String>,
-    /// The command, each path reduced to its file name: two checkouts in different directories
-    /// run the same command.
+    /// The command, each absolute path reduced to its file name: two checkouts in different
+    /// directories run the same command.
     command: Option<Vec<String>>,
     env: Option<BTreeMap<String, String>>,
     /// The CPUs every child was pinned to (None inside: not pinned).
     cpus: Option<Option<Vec<usize>>>,
 }
 
-/// A path's last part ("/a/b/linreg-static" → "linreg-static"); other text as it is.
+/// An absolute path's last part ("/a/b/linreg-static" → "linreg-static"); any other text as it is
+/// (`-c "print(1/2)"` and `-c "print(3/2)"` are different commands, and so are `--model=/a/x` and
+/// `--weights=/b/x`).
 fn file_name(text: &str) -> String {
-    text.rsplit('/').next().unwrap_or(text).to_string()
+    match text.strip_prefix('/') {
+        Some(_) => text.rsplit('/').next().unwrap_or(text).to_string(),
+        None => text.to_string(),
+    }
 }
 
 impl Setup {
@@ -122,7 +127,7 @@ impl Setup {
             epochs: point.epochs,
             learning_rate: point.learning_rate,
             fits: point.fits_of(&implementation.name),
-            data: Some(file_name(&point.data_path.to_string_lossy())),
+            data: point.data_path.file_name().map(|name| name.to_string_lossy().into_owned()),
             command: Some(implementation.command.iter().map(|arg| file_name(arg)).collect()),
             env: Some(implementation.env.clone()),
             cpus: Some(scenario.measure.cpus.clone()),
@@ -356,6 +361,14 @@ mod tests {
 
     fn run(rows: Vec<RawRecord>) -> Run {
         Run { rows, plan: None }
+    }
+
+    #[test]
+    fn only_absolute_paths_in_a_command_are_cut_to_their_file_name() {
+        assert_eq!(file_name("/work/a/target/release/linreg-static"), "linreg-static");
+        assert_ne!(file_name("print(1/2)"), file_name("print(3/2)"));
+        assert_ne!(file_name("--model=/a/x"), file_name("--weights=/b/x"));
+        assert_eq!(file_name("python_impl/linreg_numpy.py"), "python_impl/linreg_numpy.py");
     }
 
     #[test]

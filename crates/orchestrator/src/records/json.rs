@@ -27,7 +27,7 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Rec
 /// `O_EXCL`) and are renamed over `path`, which replaces whatever entry held the name — a symbolic
 /// link someone left in a run directory they sent is replaced, its target untouched.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError> {
-    let (mut file, temp) = new_file_beside(path).map_err(|e| RecordsError::Io { path: path.to_owned(), source: e })?;
+    let (mut file, temp) = new_file_beside(path, &TEMPORARIES).map_err(|e| RecordsError::Io { path: path.to_owned(), source: e })?;
     let mut write = || -> io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
@@ -42,13 +42,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordsError
 /// Temporary names this process has tried.
 static TEMPORARIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// A file of a name of its own in `path`'s directory (`.name.tmp-PID-K`), made by this call: a
-/// name someone else holds, a link included, is passed over for the next.
-fn new_file_beside(path: &Path) -> io::Result<(File, std::path::PathBuf)> {
+/// A file of a name of its own in `path`'s directory (`.name.tmp-PID-K`, K from `names`), made by
+/// this call: a name someone else holds, a link included, is passed over for the next.
+fn new_file_beside(path: &Path, names: &std::sync::atomic::AtomicU64) -> io::Result<(File, std::path::PathBuf)> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut last_error = None;
     for _ in 0..64 {
-        let k = TEMPORARIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let k = names.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temp = path.with_file_name(format!(".{file_name}.tmp-{}-{k}", std::process::id()));
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&temp) {
             Ok(file) => return Ok((file, temp)),
@@ -82,14 +82,20 @@ mod tests {
         std::fs::write(&outside, "precious").unwrap();
         let path = dir.join("report.md");
         std::os::unix::fs::symlink(&outside, &path).unwrap();
-        // Links at the temporary names this process would try first, too.
-        let next = TEMPORARIES.load(std::sync::atomic::Ordering::Relaxed);
-        for k in next..next + 3 {
-            std::os::unix::fs::symlink(&outside, dir.join(format!(".report.md.tmp-{}-{k}", std::process::id()))).unwrap();
-        }
         write_atomic(&path, b"the report").unwrap();
         assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
         assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "the report");
+
+        // Links at the first temporary names too: each is passed over, none written through.
+        let names = std::sync::atomic::AtomicU64::new(0);
+        for k in 0..3 {
+            std::os::unix::fs::symlink(&outside, dir.join(format!(".summary.csv.tmp-{}-{k}", std::process::id()))).unwrap();
+        }
+        let (file, temp) = new_file_beside(&dir.join("summary.csv"), &names).unwrap();
+        drop(file);
+        assert_eq!(temp.file_name().unwrap().to_string_lossy(), format!(".summary.csv.tmp-{}-3", std::process::id()));
+        assert!(std::fs::symlink_metadata(&temp).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
     }
 }

@@ -122,6 +122,9 @@ pub enum ChartError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+    /// Drawn, but not written (a full disk): the records error names the file.
+    #[error("writing chart: {0}")]
+    Write(#[source] crate::records::RecordsError),
 }
 
 /// One colour (and marker shape) per implementation, the same in every chart of a run.
@@ -202,7 +205,7 @@ fn render_sized(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> DrawR
         Ok(png)
     })();
     let png = drawn.map_err(|source| ChartError::Draw { path: path.to_path_buf(), source })?;
-    crate::records::write_atomic(path, &png).map_err(|e| ChartError::Draw { path: path.to_path_buf(), source: Box::new(e) })
+    crate::records::write_atomic(path, &png).map_err(ChartError::Write)
 }
 
 /// Registers the embedded fonts with plotters as "sans-serif" once per process; the error names the

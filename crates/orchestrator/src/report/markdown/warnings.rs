@@ -27,9 +27,15 @@ pub(super) fn shortfall<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioSumm
 pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
     let mut lines = Vec::new();
     if let Some(shortfall) = shortfall(&report.summary.scenarios) {
+        // A row set aside for its times counts as missing: say so, not only a stopped run.
+        let implausible = report.set_aside.iter().any(|s| matches!(s.why, Why::Implausible(_)));
+        let causes = if implausible {
+            "the run was stopped part-way, raw.csv lost rows, or a row is left out for its times (below)"
+        } else {
+            "the run was stopped part-way, or raw.csv lost rows"
+        };
         lines.push(format!(
-            "{} **Incomplete run: {shortfall}** (the run was stopped part-way, or raw.csv lost rows); every figure below is of the \
-             runs that exist. {}.",
+            "{} **Incomplete run: {shortfall}** ({causes}); every figure below is of the runs that exist. {}.",
             Mark::Warning,
             missing_by_point(report)
         ));
