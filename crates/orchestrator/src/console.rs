@@ -30,8 +30,9 @@ pub(crate) fn write_to(to: &mut dyn Write, args: std::fmt::Arguments<'_>, line: 
 /// escape (`\u{1b}`): control characters but the newline and the tab (ESC, which starts colour,
 /// title and cursor sequences; the carriage return and the backspace, which let text overwrite
 /// what precedes it; the C1 controls, U+0080–U+009F, which some terminals read as ESC and a
-/// letter), and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C),
-/// which reorder what follows on the line. Borrowed where nothing needs escaping, as nearly always.
+/// letter), the bidirectional controls ([`reorders_text`]), which reorder what follows on the line,
+/// and the line and paragraph separators (U+2028, U+2029). Borrowed where nothing needs escaping,
+/// as nearly always.
 pub(crate) fn terminal_text(text: &str) -> Cow<'_, str> {
     if !text.chars().any(acts_on_terminal) {
         return Cow::Borrowed(text);
@@ -48,8 +49,14 @@ pub(crate) fn terminal_text(text: &str) -> Cow<'_, str> {
 }
 
 fn acts_on_terminal(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    (c.is_control() && c != '\n' && c != '\t') || reorders_text(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// The bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates
+/// (U+2066–U+2069) and the marks (U+200E, U+200F, U+061C), which could make a figure or a name
+/// read backwards; shown escaped on the terminal and as U+FFFD in the reports.
+pub(crate) fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// `print!` that ignores write errors, its text made [`terminal_text`].
@@ -127,9 +134,9 @@ mod tests {
         let plain = "rust-simd · 10⁶ points\tok: w = 2.0\nnext line";
         assert!(matches!(terminal_text(plain), Cow::Borrowed(_)), "nothing to escape, nothing copied");
         // A title (OSC), a colour (CSI), an overwrite, a C1 CSI and a right-to-left override.
-        let hostile = "a\u{1b}]0;PWNED\u{7}\u{1b}[41mRED\rb\u{8}\u{9b}31m\u{202E}exe.gnp\u{2066}!";
+        let hostile = "a\u{1b}]0;PWNED\u{7}\u{1b}[41mRED\rb\u{8}\u{9b}31m\u{202E}exe.gnp\u{2066}!\u{200F}\u{2028}";
         let shown = terminal_text(hostile);
-        assert_eq!(shown, "a\\u{1b}]0;PWNED\\u{7}\\u{1b}[41mRED\\u{d}b\\u{8}\\u{9b}31m\\u{202e}exe.gnp\\u{2066}!");
+        assert_eq!(shown, "a\\u{1b}]0;PWNED\\u{7}\\u{1b}[41mRED\\u{d}b\\u{8}\\u{9b}31m\\u{202e}exe.gnp\\u{2066}!\\u{200f}\\u{2028}");
         assert!(!shown.chars().any(acts_on_terminal));
         let mut written = Vec::new();
         write_to(&mut written, format_args!("child said: {hostile}"), true);

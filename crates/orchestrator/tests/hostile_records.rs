@@ -345,6 +345,31 @@ fn rows_the_plan_does_not_name_are_reported_as_left_out() {
     assert!(first_screen(&run).contains("4 row(s)"), "{}", first_screen(&run));
 }
 
+/// Rows past the plan's repetitions, or of a point measured with another n, epochs or learning
+/// rate, are not the plan's runs: left out (said so), never counted — five extra rows of 0.5 s
+/// would have moved rust's median from ~3 ms to 500 ms.
+#[test]
+fn rows_past_the_plans_repetitions_or_of_another_setup_are_left_out() {
+    let dir = scratch();
+    let run = dir.path().join("run");
+    // python-numpy's second run is of another point: a learning rate of 0.02 where the plan has 0.01.
+    let mut rows = runs(2, 1);
+    rows.extend((3..=7).map(|k| record("rust", k, 0.5, 1 << 20)));
+    rows.push(RawRecord { learning_rate: 0.02, ..record("python-numpy", 2, 9.0, 1 << 20) });
+    write_run(&run, 2, &rows);
+    let out = orchestrator([OsStr::new("report"), run.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    assert_eq!(summary_runs(&run), vec![("rust".into(), 2), ("python-numpy".into(), 1)]);
+    assert!(out.stderr.contains("5 row(s)") && out.stderr.contains("no such repetition"), "{}", out.show());
+    assert!(out.stderr.contains("no such point with the rows' n, epochs and learning rate"), "{}", out.show());
+    assert!(first_screen(&run).contains("6 row(s) of raw.csv are left out"), "{}", first_screen(&run));
+    // compare counts the same runs.
+    let clean = dir.path().join("clean");
+    write_run(&clean, 2, &runs(2, 2));
+    let out = orchestrator([OsStr::new("compare"), clean.as_os_str(), run.as_os_str()]);
+    assert!(out.stderr.contains("no such repetition") && !out.stdout.contains("REGRESSION"), "{}", out.show());
+}
+
 /// A plan.json edited by hand (or a run directory from someone else) whose scenario or
 /// implementation name is a path: chart files are named after scenarios, so `../../x` would write
 /// outside the run directory. Such a plan is refused, naming the file and the name, and nothing is

@@ -38,7 +38,15 @@ pub(crate) enum Change {
     Improvement,
     /// Within the threshold, or the CI does not exclude it.
     Unchanged,
+    /// Fewer than [`MIN_RUNS`] runs on a side: no verdict (the CI of one run against one is a
+    /// single ratio, as narrow as it is meaningless).
+    TooFewRuns,
 }
+
+/// The fewest runs each side needs for a verdict: with fewer, a bootstrap interval is no more
+/// than the runs' own range (one run each gives a zero-width interval, which called a 2× slower
+/// single run a regression "[+115%, +115%]").
+pub(crate) const MIN_RUNS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Comparison {
@@ -235,12 +243,36 @@ pub(crate) fn compare(old: &Run, new: &Run, threshold: f64) -> Compared {
                 metric,
                 old_median,
                 new_median,
-                change: classify(&ratio, threshold),
+                change: if before.len().min(after.len()) < MIN_RUNS { Change::TooFewRuns } else { classify(&ratio, threshold) },
                 ratio,
             });
         }
     }
     compared
+}
+
+/// One comparison as a line of compare's table.
+fn table_line(c: &Comparison) -> String {
+    let show = |v: f64| match c.metric.unit() {
+        Unit::Bytes => format::bytes(v),
+        Unit::Seconds => format::seconds(v),
+    };
+    let verdict = match c.change {
+        Change::Regression => "REGRESSION",
+        Change::Improvement => "improvement",
+        Change::Unchanged => "no change",
+        Change::TooFewRuns => "too few runs",
+    };
+    format!(
+        "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  {verdict}",
+        c.scenario,
+        c.point_label,
+        c.implementation,
+        c.metric,
+        show(c.old_median),
+        show(c.new_median),
+        format::change_with_ci(&c.ratio)
+    )
 }
 
 /// A run directory's plan.json: None when there is none (a run made before plans were kept);
@@ -268,7 +300,16 @@ fn read_run(dir: &Path, which: &str, warn: &mut impl FnMut(String)) -> anyhow::R
             dir.display()
         ));
     }
-    Ok(Run { rows: raw.counted(), plan })
+    let mut rows = raw.counted();
+    if let Some(plan) = &plan {
+        // Only the runs the plan names, as the report counts them.
+        for unplanned in super::unplanned::unplanned(plan, &rows) {
+            warn(format!("warning: {}: {unplanned}", dir.display()));
+        }
+        let planned = super::unplanned::Planned::new(plan);
+        rows.retain(|r| planned.lacks(r).is_none());
+    }
+    Ok(Run { rows, plan })
 }
 
 /// Compares two run directories; `warn` is told at once (before any error) of rows left out, lines
@@ -315,33 +356,20 @@ pub(crate) fn compare_runs(old_dir: &Path, new_dir: &Path, threshold: f64, mut w
         "scenario", "point", "implementation", "figure", "old", "new", "change [95% CI]"
     );
     for c in &comparisons {
-        let show = |v: f64| match c.metric.unit() {
-            Unit::Bytes => format::bytes(v),
-            Unit::Seconds => format::seconds(v),
-        };
-        let change = format::change_with_ci(&c.ratio);
-        let verdict = match c.change {
-            Change::Regression => "REGRESSION",
-            Change::Improvement => "improvement",
-            Change::Unchanged => "no change",
-        };
-        let _ = writeln!(
-            text,
-            "{:<14} {:<34} {:<18} {:<9} {:>11} {:>11} {:>26}  {verdict}",
-            c.scenario,
-            c.point_label,
-            c.implementation,
-            c.metric,
-            show(c.old_median),
-            show(c.new_median),
-            change
-        );
+        let _ = writeln!(text, "{}", table_line(c));
     }
     if !unlike.is_empty() {
         let _ = writeln!(text, "\nnot comparable (measured differently in the two runs; never a regression):");
         for line in &unlike {
             let _ = writeln!(text, "  {line}");
         }
+    }
+    let too_few = comparisons.iter().filter(|c| c.change == Change::TooFewRuns).count();
+    if too_few > 0 {
+        let _ = writeln!(
+            text,
+            "\n{too_few} figure(s) with fewer than {MIN_RUNS} runs on a side: no verdict (run with --repetitions {MIN_RUNS} or more)"
+        );
     }
     let _ = writeln!(text, "\n{regressions} regression(s)");
     Ok(Outcome { regressions, text })
@@ -361,6 +389,16 @@ mod tests {
 
     fn run(rows: Vec<RawRecord>) -> Run {
         Run { rows, plan: None }
+    }
+
+    #[test]
+    fn one_run_against_one_is_no_verdict_however_far_apart() {
+        let (slow, fast) = (runs(2.0), runs(1.0));
+        for (count, want) in [(1, Change::TooFewRuns), (2, Change::TooFewRuns), (MIN_RUNS, Change::Regression)] {
+            let compared = compare(&run(fast[..count].to_vec()), &run(slow[..count].to_vec()), 0.05);
+            let wall = compared.comparisons.iter().find(|c| c.metric == Metric::Wall).expect("wall compared");
+            assert_eq!(wall.change, want, "{count} run(s) a side: {wall:?}");
+        }
     }
 
     #[test]

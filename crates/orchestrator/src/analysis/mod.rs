@@ -84,6 +84,10 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         errln!("report: {} runs in raw.csv; their statistics take a while (progress below)…", records.len());
     }
     let unplanned = unplanned::unplanned(&plan, &records);
+    // Counted: only the runs the plan names (a repetition past its count would move a median).
+    let planned = unplanned::Planned::new(&plan);
+    let records: Vec<RawRecord> = records.into_iter().filter(|r| planned.lacks(r).is_none()).collect();
+    drop(planned);
     let grouped = index::by_point(&records);
     let mut summary = summary::summarise(&plan, &grouped, environment.as_ref());
     add_steady_memory(&mut summary, &grouped, &samples);

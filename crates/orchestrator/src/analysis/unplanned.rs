@@ -1,12 +1,13 @@
-//! Rows of raw.csv that the plan does not name — a scenario, point or implementation it lacks (a
-//! raw.csv edited or put together by hand, a plan.json edited after the run): left out of every
-//! statistic, and counted here so that the report and the command say so instead of dropping them
-//! without a word.
+//! Rows of raw.csv that the plan does not name — a scenario, point or implementation it lacks, a
+//! repetition past the plan's count, a point measured with another n, epochs or learning rate
+//! than the plan's (a raw.csv edited or put together by hand, a plan.json edited after the run):
+//! left out of every statistic, and counted here so that the report and the command say so instead
+//! of counting or dropping them without a word.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::Plan;
-use crate::records::RawRecord;
+use crate::records::{RawRecord, RunStatus};
 
 /// The rows of one scenario, point and implementation that the plan does not name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,13 +19,18 @@ pub(crate) struct Unplanned {
     pub lacks: Lacks,
 }
 
-/// What the plan lacks for those rows: their scenario, their point, or (at a point it has) their
-/// implementation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the plan lacks for those rows: their scenario, their point, (at a point it has) their
+/// implementation, their repetition (0 but for the one row of an implementation that could not
+/// be prepared, or past the plan's count: seven rows of a run planned
+/// with two would move its median), or their point's n, epochs and learning rate (the plan's point
+/// is another measurement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Lacks {
     Scenario,
     Point,
     Implementation,
+    Repetition,
+    Setup,
 }
 
 impl Lacks {
@@ -33,6 +39,8 @@ impl Lacks {
             Lacks::Scenario => "scenario",
             Lacks::Point => "point",
             Lacks::Implementation => "implementation",
+            Lacks::Repetition => "repetition",
+            Lacks::Setup => "point with the rows' n, epochs and learning rate",
         }
     }
 }
@@ -51,24 +59,55 @@ impl std::fmt::Display for Unplanned {
     }
 }
 
+/// What the plan names, indexed for a test a row.
+pub(crate) struct Planned<'a> {
+    /// Each scenario's planned repetitions.
+    repetitions: BTreeMap<&'a str, u32>,
+    /// Each point's (n, epochs, learning rate's bits).
+    points: BTreeMap<(&'a str, usize), (u64, u64, u64)>,
+    implementations: BTreeSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Planned<'a> {
+    pub(crate) fn new(plan: &'a Plan) -> Planned<'a> {
+        Planned {
+            repetitions: plan.scenarios.iter().map(|s| (s.name.as_str(), s.measure.repetitions)).collect(),
+            points: plan
+                .scenarios
+                .iter()
+                .flat_map(|s| s.points.iter().map(move |p| ((s.name.as_str(), p.index), (p.n, p.epochs, p.learning_rate.to_bits()))))
+                .collect(),
+            implementations: plan
+                .scenarios
+                .iter()
+                .flat_map(|s| s.implementations.iter().map(move |i| (s.name.as_str(), i.name.as_str())))
+                .collect(),
+        }
+    }
+
+    /// What the plan lacks for `row`; None when it names the row's run.
+    pub(crate) fn lacks(&self, row: &RawRecord) -> Option<Lacks> {
+        let Some(&repetitions) = self.repetitions.get(row.scenario.as_str()) else { return Some(Lacks::Scenario) };
+        let Some(&setup) = self.points.get(&(row.scenario.as_str(), row.point)) else { return Some(Lacks::Point) };
+        if !self.implementations.contains(&(row.scenario.as_str(), row.implementation.as_str())) {
+            Some(Lacks::Implementation)
+        } else if !((1..=repetitions).contains(&row.repetition) || (row.repetition == 0 && row.status == RunStatus::Unavailable)) {
+            Some(Lacks::Repetition)
+        } else if setup != (row.n, row.epochs, row.learning_rate.to_bits()) {
+            Some(Lacks::Setup)
+        } else {
+            None
+        }
+    }
+}
+
 /// Every group of rows the plan does not name, in the order of their names.
 pub(crate) fn unplanned(plan: &Plan, records: &[RawRecord]) -> Vec<Unplanned> {
-    let points: BTreeSet<(&str, usize)> =
-        plan.scenarios.iter().flat_map(|s| s.points.iter().map(move |p| (s.name.as_str(), p.index))).collect();
-    let implementations: BTreeSet<(&str, &str)> =
-        plan.scenarios.iter().flat_map(|s| s.implementations.iter().map(move |i| (s.name.as_str(), i.name.as_str()))).collect();
-    let mut groups: BTreeMap<(&str, usize, &str), Unplanned> = BTreeMap::new();
+    let planned = Planned::new(plan);
+    let mut groups: BTreeMap<(&str, usize, &str, Lacks), Unplanned> = BTreeMap::new();
     for row in records {
-        let lacks = if !plan.scenarios.iter().any(|s| s.name == row.scenario) {
-            Lacks::Scenario
-        } else if !points.contains(&(row.scenario.as_str(), row.point)) {
-            Lacks::Point
-        } else if !implementations.contains(&(row.scenario.as_str(), row.implementation.as_str())) {
-            Lacks::Implementation
-        } else {
-            continue;
-        };
-        let group = groups.entry((&row.scenario, row.point, &row.implementation)).or_insert_with(|| Unplanned {
+        let Some(lacks) = planned.lacks(row) else { continue };
+        let group = groups.entry((&row.scenario, row.point, &row.implementation, lacks)).or_insert_with(|| Unplanned {
             scenario: row.scenario.clone(),
             point: row.point,
             implementation: row.implementation.clone(),
@@ -96,6 +135,9 @@ mod tests {
             testutil::record("julia", 2),
             RawRecord { point: 7, ..testutil::record("rust", 1) },
             RawRecord { scenario: "ghost".into(), ..testutil::record("rust", 1) },
+            RawRecord { repetition: 2, ..testutil::record("rust", 1) },
+            RawRecord { repetition: 0, ..testutil::record("rust", 1) },
+            RawRecord { n: 999, ..testutil::record("rust", 1) },
         ];
         let found: Vec<(String, usize, String, usize, Lacks)> =
             unplanned(&plan, &rows).into_iter().map(|u| (u.scenario, u.point, u.implementation, u.rows, u.lacks)).collect();
@@ -104,6 +146,8 @@ mod tests {
             vec![
                 ("ghost".into(), 0, "rust".into(), 1, Lacks::Scenario),
                 ("s".into(), 0, "julia".into(), 2, Lacks::Implementation),
+                ("s".into(), 0, "rust".into(), 2, Lacks::Repetition),
+                ("s".into(), 0, "rust".into(), 1, Lacks::Setup),
                 ("s".into(), 7, "rust".into(), 1, Lacks::Point),
             ]
         );

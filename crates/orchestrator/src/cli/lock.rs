@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The lock file's name in a claimed directory; it holds the pid of the run holding it.
@@ -22,6 +22,8 @@ pub(crate) enum ClaimError {
     NotEmpty { dir: PathBuf },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{} is a symbolic link: a run's lock file is never written through a link (remove it)", path.display())]
+    Link { path: PathBuf },
 }
 
 /// A directory claimed for one run; the claim ends (and the lock file goes) when it is dropped.
@@ -42,7 +44,13 @@ impl DirLock {
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(LOCK_FILE);
-        let mut file = File::options().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
+        // Never through a link: a `.run.lock` link left in a directory would have the pid written
+        // over whatever it points at (O_NOFOLLOW: the open fails on a link instead).
+        let opened = File::options().read(true).write(true).create(true).truncate(false).custom_flags(libc::O_NOFOLLOW).open(&path);
+        let mut file = opened.map_err(|source| match source.raw_os_error() {
+            Some(libc::ELOOP) => ClaimError::Link { path: path.clone() },
+            _ => ClaimError::Io { path: path.clone(), source },
+        })?;
         // SAFETY: flock on a descriptor this function owns.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let error = std::io::Error::last_os_error();
@@ -127,5 +135,18 @@ mod tests {
         std::fs::write(dir.join("raw.csv"), "").unwrap();
         assert!(matches!(DirLock::claim(&dir, &[OsStr::new(".cache")]), Err(ClaimError::NotEmpty { .. })));
         assert!(!dir.join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn a_lock_file_that_is_a_link_is_refused_and_its_target_left_alone() {
+        let (scratch, dir) = scratch("linked");
+        std::fs::create_dir_all(&dir).unwrap();
+        let outside = scratch.path().join("precious.txt");
+        std::fs::write(&outside, "precious").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join(LOCK_FILE)).unwrap();
+        let refused = DirLock::claim(&dir, &[]).unwrap_err();
+        assert!(matches!(refused, ClaimError::Link { .. }), "{refused:?}");
+        assert!(refused.to_string().contains("is a symbolic link"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
     }
 }

@@ -35,7 +35,14 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // Plain text through the console's filter: an argument clap quotes back (`invalid
+            // value '…'`) cannot drive the terminal, whatever was pasted into it.
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                errln!("{}", text.trim_end());
+            } else {
+                outln!("{}", text.trim_end());
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };

@@ -83,8 +83,8 @@ impl fmt::Display for Code<'_> {
 }
 
 /// The characters of `text` on one line: runs of whitespace one space, none at either end;
-/// control characters and those that reorder text (bidirectional overrides and isolates, which
-/// could make a figure read backwards) U+FFFD.
+/// control characters and those that reorder text (`console::reorders_text`: bidirectional
+/// overrides, isolates and marks, which could make a figure read backwards) U+FFFD.
 fn one_line(text: &str) -> Vec<char> {
     let mut chars = Vec::with_capacity(text.len());
     for c in text.chars() {
@@ -92,7 +92,7 @@ fn one_line(text: &str) -> Vec<char> {
             if chars.last().is_some_and(|last| *last != ' ') {
                 chars.push(' ');
             }
-        } else if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+        } else if c.is_control() || crate::console::reorders_text(c) {
             chars.push(char::REPLACEMENT_CHARACTER);
         } else {
             chars.push(c);
@@ -236,6 +236,7 @@ mod tests {
     #[test]
     fn control_and_reordering_characters_are_shown_as_replacement_characters() {
         assert_eq!(text("a\u{1b}[31mb\u{0}c\u{202E}d\u{2066}e\t\r\nf").to_string(), "a\u{FFFD}\\[31mb\u{FFFD}c\u{FFFD}d\u{FFFD}e f");
+        assert_eq!(text("a\u{200F}b\u{061C}c\u{200E}d").to_string(), "a\u{FFFD}b\u{FFFD}c\u{FFFD}d");
     }
 
     #[test]

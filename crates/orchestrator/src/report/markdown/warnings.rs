@@ -50,6 +50,8 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
                     Lacks::Scenario => format!("scenario {}", plain(&u.scenario)),
                     Lacks::Point => format!("point #{} in {}", u.point, plain(&u.scenario)),
                     Lacks::Implementation => format!("implementation {} in {}", plain(&u.implementation), plain(&u.scenario)),
+                    Lacks::Repetition => format!("repetition of that number in {}", plain(&u.scenario)),
+                    Lacks::Setup => format!("point #{} in {} with the rows' n, epochs and learning rate", u.point, plain(&u.scenario)),
                 };
                 format!("{what} ({} row(s) of {} at #{})", u.rows, plain(&u.implementation), u.point)
             })
