@@ -190,6 +190,13 @@ pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<Csv
     }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(&text.as_bytes()[..complete]);
     let headers = reader.headers().map_err(|e| error(1, e.to_string()))?.clone();
+    // The tool writes the header on line 1; a blank one (an edit) would otherwise be read as a
+    // header of one column, and every row called too wide.
+    let blank_header = headers.len() == 1 && headers[0].trim().is_empty();
+    if blank_header && !text[..complete].trim().is_empty() {
+        let line = headers.position().map_or(1, |p| p.line());
+        return Err(error(line, "a blank line where the header of column names should be (the file was edited?)".to_string()));
+    }
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -412,6 +419,10 @@ mod tests {
         std::fs::write(&path, format!("{whole}seed,0\n{}", &whole[whole.find('\n').unwrap() + 1..])).unwrap();
         let error = read_csv::<RawRecord>(&path).unwrap_err().to_string();
         assert!(error.contains("line 4: 2 fields where the header has"), "{error}");
+        // A blank line before the header: said as such, not as rows too wide.
+        std::fs::write(&path, format!("   \n{whole}")).unwrap();
+        let error = read_csv::<RawRecord>(&path).unwrap_err().to_string();
+        assert!(error.contains("line 1: a blank line where the header"), "{error}");
     }
 
     #[test]
