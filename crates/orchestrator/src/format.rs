@@ -213,8 +213,7 @@ fn three_decimals_trimmed(v: f64) -> String {
         let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
         return format!("{}e{exponent}", trim_zeros(mantissa));
     }
-    let text = format!("{v:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    trim_zeros(&format!("{v:.3}")).to_string()
 }
 
 /// A claim's bounds with their unit: "3–6×", "0.3–0.8 ms", "at least 30 MB", "at most 6×".

@@ -303,11 +303,11 @@ fn read_run(dir: &Path, which: &str, warn: &mut impl FnMut(String)) -> anyhow::R
     let mut rows = raw.counted();
     if let Some(plan) = &plan {
         // Only the runs the plan names, as the report counts them.
-        for unplanned in super::unplanned::unplanned(plan, &rows) {
-            warn(format!("warning: {}: {unplanned}", dir.display()));
+        let unplanned;
+        (rows, unplanned) = super::unplanned::split(plan, rows);
+        for group in unplanned {
+            warn(format!("warning: {}: {group}", dir.display()));
         }
-        let planned = super::unplanned::Planned::new(plan);
-        rows.retain(|r| planned.lacks(r).is_none());
     }
     Ok(Run { rows, plan })
 }

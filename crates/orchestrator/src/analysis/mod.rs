@@ -83,11 +83,8 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     if records.len() >= MANY_ROWS {
         errln!("report: {} runs in raw.csv; their statistics take a while (progress below)…", records.len());
     }
-    let unplanned = unplanned::unplanned(&plan, &records);
     // Counted: only the runs the plan names (a repetition past its count would move a median).
-    let planned = unplanned::Planned::new(&plan);
-    let records: Vec<RawRecord> = records.into_iter().filter(|r| planned.lacks(r).is_none()).collect();
-    drop(planned);
+    let (records, unplanned) = unplanned::split(&plan, records);
     let grouped = index::by_point(&records);
     let mut summary = summary::summarise(&plan, &grouped, environment.as_ref());
     add_steady_memory(&mut summary, &grouped, &samples);

@@ -60,7 +60,7 @@ impl std::fmt::Display for Unplanned {
 }
 
 /// What the plan names, indexed for a test a row.
-pub(crate) struct Planned<'a> {
+struct Planned<'a> {
     /// Each scenario's planned repetitions.
     repetitions: BTreeMap<&'a str, u32>,
     /// Each point's (n, epochs, learning rate's bits).
@@ -69,7 +69,7 @@ pub(crate) struct Planned<'a> {
 }
 
 impl<'a> Planned<'a> {
-    pub(crate) fn new(plan: &'a Plan) -> Planned<'a> {
+    fn new(plan: &'a Plan) -> Planned<'a> {
         Planned {
             repetitions: plan.scenarios.iter().map(|s| (s.name.as_str(), s.measure.repetitions)).collect(),
             points: plan
@@ -86,7 +86,7 @@ impl<'a> Planned<'a> {
     }
 
     /// What the plan lacks for `row`; None when it names the row's run.
-    pub(crate) fn lacks(&self, row: &RawRecord) -> Option<Lacks> {
+    fn lacks(&self, row: &RawRecord) -> Option<Lacks> {
         let Some(&repetitions) = self.repetitions.get(row.scenario.as_str()) else { return Some(Lacks::Scenario) };
         let Some(&setup) = self.points.get(&(row.scenario.as_str(), row.point)) else { return Some(Lacks::Point) };
         if !self.implementations.contains(&(row.scenario.as_str(), row.implementation.as_str())) {
@@ -101,13 +101,19 @@ impl<'a> Planned<'a> {
     }
 }
 
-/// Every group of rows the plan does not name, in the order of their names.
-pub(crate) fn unplanned(plan: &Plan, records: &[RawRecord]) -> Vec<Unplanned> {
+/// `records` parted: the rows the plan names (in their order), the ones the statistics count; and
+/// every group of the others, in the order of their names. One test a row, for the report and
+/// `compare` alike.
+pub(crate) fn split(plan: &Plan, records: Vec<RawRecord>) -> (Vec<RawRecord>, Vec<Unplanned>) {
     let planned = Planned::new(plan);
-    let mut groups: BTreeMap<(&str, usize, &str, Lacks), Unplanned> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, usize, String, Lacks), Unplanned> = BTreeMap::new();
+    let mut named = Vec::with_capacity(records.len());
     for row in records {
-        let Some(lacks) = planned.lacks(row) else { continue };
-        let group = groups.entry((&row.scenario, row.point, &row.implementation, lacks)).or_insert_with(|| Unplanned {
+        let Some(lacks) = planned.lacks(&row) else {
+            named.push(row);
+            continue;
+        };
+        let group = groups.entry((row.scenario.clone(), row.point, row.implementation.clone(), lacks)).or_insert_with(|| Unplanned {
             scenario: row.scenario.clone(),
             point: row.point,
             implementation: row.implementation.clone(),
@@ -116,7 +122,7 @@ pub(crate) fn unplanned(plan: &Plan, records: &[RawRecord]) -> Vec<Unplanned> {
         });
         group.rows += 1;
     }
-    groups.into_values().collect()
+    (named, groups.into_values().collect())
 }
 
 #[cfg(test)]
@@ -139,8 +145,10 @@ mod tests {
             RawRecord { repetition: 0, ..testutil::record("rust", 1) },
             RawRecord { n: 999, ..testutil::record("rust", 1) },
         ];
+        let (named, unplanned) = split(&plan, rows.clone());
+        assert_eq!(named, rows[..1], "only the planned run is counted");
         let found: Vec<(String, usize, String, usize, Lacks)> =
-            unplanned(&plan, &rows).into_iter().map(|u| (u.scenario, u.point, u.implementation, u.rows, u.lacks)).collect();
+            unplanned.into_iter().map(|u| (u.scenario, u.point, u.implementation, u.rows, u.lacks)).collect();
         assert_eq!(
             found,
             vec![
@@ -151,6 +159,6 @@ mod tests {
                 ("s".into(), 7, "rust".into(), 1, Lacks::Point),
             ]
         );
-        assert!(unplanned(&plan, &rows[..1]).is_empty());
+        assert!(split(&plan, rows[..1].to_vec()).1.is_empty());
     }
 }
