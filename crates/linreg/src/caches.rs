@@ -2,6 +2,7 @@
 //! and by [`crate::placement`] to decide where a dataset's buffer lies.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +36,13 @@ pub fn l2_bytes(dir: &Path) -> Option<u64> {
 
 /// [`l2_bytes`] of [`CPU0_CACHES`], read once a process.
 pub fn cpu0_l2_bytes() -> Option<u64> {
-    static L2: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-    *L2.get_or_init(|| l2_bytes(Path::new(CPU0_CACHES)))
+    static L2: OnceLock<Option<u64>> = OnceLock::new();
+    read_once(&L2, l2_bytes)
+}
+
+/// What `read` finds in [`CPU0_CACHES`], kept in `cell` after the first time.
+fn read_once(cell: &OnceLock<Option<u64>>, read: fn(&Path) -> Option<u64>) -> Option<u64> {
+    *cell.get_or_init(|| read(Path::new(CPU0_CACHES)))
 }
 
 /// The size of the L1 data cache in `dir`: from `index0`, where Linux lists it on x86, when it
@@ -56,8 +62,8 @@ fn cache_bytes(dir: &Path, index: &str, level: u8) -> Option<u64> {
 
 /// [`l1d_bytes`] of [`CPU0_CACHES`], read once a process.
 pub fn cpu0_l1d_bytes() -> Option<u64> {
-    static L1D: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-    *L1D.get_or_init(|| l1d_bytes(Path::new(CPU0_CACHES)))
+    static L1D: OnceLock<Option<u64>> = OnceLock::new();
+    read_once(&L1D, l1d_bytes)
 }
 
 /// The L2's set span: its sets × its line, the bytes after which its set index comes round again

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::{summary::RunSummary, Analysis};
 use crate::plan::{AccuracySettings, ImplementationPlan, Measure, Order, Plan, PointPlan, ScenarioPlan};
 use crate::records::{RawRecord, RunStatus};
 
@@ -109,5 +110,24 @@ pub(crate) fn record(implementation: &str, repetition: u32) -> RawRecord {
         sampler_cpu_seconds: None,
         started_unix_seconds: 0.0,
         message: String::new(),
+    }
+}
+
+/// An analysis of `plan` with `summary` and nothing else: no environment, no rows, no claims.
+pub(crate) fn analysis(plan: Plan, summary: RunSummary) -> Analysis {
+    Analysis {
+        plan,
+        environment: None,
+        environment_problem: None,
+        summary,
+        accuracy: vec![],
+        claims: vec![],
+        anatomy: vec![],
+        repeated: vec![],
+        records: vec![],
+        samples: vec![],
+        cut_short: vec![],
+        unplanned: vec![],
+        set_aside: vec![],
     }
 }

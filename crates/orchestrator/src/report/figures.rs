@@ -573,21 +573,7 @@ mod tests {
     }
 
     fn report_with(environment: Option<Environment>, summary: RunSummary) -> Analysis {
-        Analysis {
-            plan: Plan { scenarios: vec![] },
-            environment,
-            environment_problem: None,
-            summary,
-            accuracy: vec![],
-            claims: vec![],
-            anatomy: vec![],
-            repeated: vec![],
-            records: vec![],
-            samples: vec![],
-            cut_short: vec![],
-            unplanned: vec![],
-            set_aside: vec![],
-        }
+        Analysis { environment, ..crate::testutil::analysis(Plan { scenarios: vec![] }, summary) }
     }
 
     #[test]

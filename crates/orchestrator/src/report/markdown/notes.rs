@@ -150,21 +150,7 @@ mod tests {
     use crate::records::RunStatus;
 
     fn analysis(plan: crate::plan::Plan, rows: Vec<crate::records::RawRecord>, summary: summary::RunSummary) -> Analysis {
-        Analysis {
-            plan,
-            environment: None,
-            environment_problem: None,
-            summary,
-            accuracy: vec![],
-            claims: vec![],
-            anatomy: vec![],
-            repeated: vec![],
-            records: rows,
-            samples: vec![],
-            cut_short: vec![],
-            unplanned: vec![],
-            set_aside: vec![],
-        }
+        Analysis { records: rows, ..crate::testutil::analysis(plan, summary) }
     }
 
     #[test]

@@ -56,21 +56,8 @@ mod tests {
         });
         let environment =
             Environment { ended_utc: ended_utc.map(String::from), interrupted, scenarios: conditions.to_vec(), ..Environment::default() };
-        Analysis {
-            summary: summary::summarise(&plan, &crate::analysis::index::by_point(&[]), None),
-            plan,
-            environment: Some(environment),
-            accuracy: vec![],
-            claims: vec![],
-            anatomy: vec![],
-            repeated: vec![],
-            records: vec![],
-            samples: vec![],
-            environment_problem: None,
-            cut_short: vec![],
-            unplanned: vec![],
-            set_aside: vec![],
-        }
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&[]), None);
+        Analysis { environment: Some(environment), ..testutil::analysis(plan, summary) }
     }
 
     #[test]
