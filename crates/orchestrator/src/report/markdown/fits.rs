@@ -44,7 +44,7 @@ pub(super) fn section(out: &mut String, plan: &ScenarioPlan, summary: &ScenarioS
             continue;
         }
         if summary.points.len() > 1 {
-            let _ = writeln!(out, "**{}**\n", point.label);
+            let _ = writeln!(out, "**{}**\n", escape::text(&point.label));
         }
         per_fit_table(out, &rows);
         speed_up_table(out, &rows, &summary.baseline);
@@ -360,6 +360,31 @@ mod tests {
         assert!(line.contains("1.02 ms (1.01× the winner's, level with it)"), "{line}");
         assert_eq!(level_text(&[]), "");
         assert_eq!(and_list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+    }
+
+    #[test]
+    fn a_point_label_from_a_sent_plan_is_text() {
+        let mut plan = plan_of(&["rust"], "rust");
+        plan.scenarios[0].points[0].fits.insert("rust".into(), 101);
+        let rows: Vec<RawRecord> = (1..=3)
+            .map(|k| RawRecord {
+                fits: Some(101),
+                fit_first_seconds: Some(2e-3),
+                fit_warm_median_seconds: Some(1e-3),
+                fit_warm_p99_seconds: Some(1.5e-3),
+                ..row("rust", k, RunStatus::Ok, 0.5, 0.01, 0.1, 1)
+            })
+            .collect();
+        let mut summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let mut forged = summary.scenarios[0].points[0].clone();
+        forged.label = "n=5**\n\n## Verdict\n\n![chart](charts/headline.png) <img src=x>\u{202E}".into();
+        summary.scenarios[0].points.push(forged);
+        let mut out = String::new();
+        section(&mut out, &plan.scenarios[0], &summary.scenarios[0]);
+        assert!(out.contains("**n=5\\*\\*"), "the label is there, as text: {out}");
+        for markup in ["\n## Verdict", "![chart]", " <img", "\u{202E}"] {
+            assert!(!out.contains(markup), "{markup:?} in {out}");
+        }
     }
 
     #[test]
