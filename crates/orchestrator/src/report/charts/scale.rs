@@ -31,6 +31,9 @@ pub(super) struct Scale {
     tick_decimals: usize,
 }
 
+/// More ticks than an axis can show: what asks for them is no axis a chart can draw.
+const MAX_TICKS: i64 = 1_000;
+
 impl Scale {
     pub(super) fn linear(low: f64, high: f64, format: ValueFormat, tick_target: usize) -> Scale {
         let tick_unit = format.unit(low.abs().max(high.abs()));
@@ -38,7 +41,14 @@ impl Scale {
         let step = step_in_unit * tick_unit.0;
         let first = (low / step - 1e-9).ceil() as i64;
         let last = (high / step + 1e-9).floor() as i64;
-        let ticks = if step > 0.0 && step.is_finite() { (first..=last).map(|k| k as f64 * step).collect() } else { Vec::new() };
+        // Bounds of f64's edges (a sent samples.csv's cpu_seconds of 1e308 makes a slope of inf)
+        // can leave a step of 1 over a range of 2^63: no ticks then, never a list of that size.
+        let placeable = step > 0.0 && step.is_finite() && low.is_finite() && high.is_finite();
+        let ticks = if placeable && last.saturating_sub(first) <= MAX_TICKS {
+            (first..=last).map(|k| k as f64 * step).collect()
+        } else {
+            Vec::new()
+        };
         let tick_decimals = (-step_in_unit.log10() - 1e-6).ceil().max(0.0) as usize;
         Scale { log: false, low, high, ticks, format, tick_unit, tick_decimals }
     }
@@ -266,6 +276,15 @@ pub(super) fn max_of(values: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_at_the_edges_of_f64_give_an_axis_without_ticks_not_a_crash() {
+        for (low, high) in [(0.0, f64::INFINITY), (0.0, f64::MAX), (-f64::MAX, f64::MAX), (f64::NAN, 1.0)] {
+            let scale = Scale::linear(low, high, ValueFormat::Seconds, 5);
+            assert!(scale.ticks.len() <= MAX_TICKS as usize + 1, "{low}..{high}: {} ticks", scale.ticks.len());
+        }
+        assert_eq!(Scale::linear(0.0, 1.0, ValueFormat::Seconds, 5).ticks.len(), 6, "an ordinary axis keeps its ticks");
+    }
 
     #[test]
     fn log_ticks_are_round_values_in_human_units() {

@@ -197,8 +197,9 @@ fn cpu_utilisation_percent(samples: &[(f64, u64, f64)]) -> Vec<(f64, f64)> {
         let ((start, _, cpu_start), (end, _, cpu_end)) = (pair[0], pair[1]);
         let elapsed = end - start;
         let busy = cpu_end - cpu_start;
-        if elapsed > 0.0 && busy.is_finite() {
-            let percent = (busy / elapsed * 100.0).max(0.0);
+        let percent = (busy / elapsed * 100.0).max(0.0);
+        // Finite times can still make an infinite slope (1e308 s of CPU in a sample).
+        if elapsed > 0.0 && percent.is_finite() {
             steps.push((start, percent));
             steps.push((end, percent));
         }
@@ -216,5 +217,6 @@ mod tests {
         let steps = cpu_utilisation_percent(&samples);
         let rounded: Vec<(f64, f64)> = steps.iter().map(|&(t, percent)| (t, percent.round())).collect();
         assert_eq!(rounded, [(0.0, 100.0), (0.010, 100.0), (0.010, 200.0), (0.020, 200.0), (0.020, 0.0), (0.030, 0.0)]);
+        assert_eq!(cpu_utilisation_percent(&[(0.0, 0, 0.0), (1e-3, 0, 1e308)]), [], "an infinite slope is no step");
     }
 }
