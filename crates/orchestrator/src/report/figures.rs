@@ -141,17 +141,12 @@ fn latency_chart(scenario: &ScenarioSummary) -> Option<LatencyChart> {
     (!groups.is_empty()).then(|| LatencyChart { title: format!("{}: time of one fit", scenario.name), groups })
 }
 
-/// One colour per implementation, in the order the plan first names them, for every chart of the run.
+/// One colour per implementation for every chart of the run, distinct within each scenario
+/// (every chart shows one scenario's implementations), handed out in the order the plan names them.
 fn run_palette(report: &Analysis) -> Palette {
-    let mut names: Vec<String> = Vec::new();
-    for scenario in &report.plan.scenarios {
-        for implementation in &scenario.implementations {
-            if !names.contains(&implementation.name) {
-                names.push(implementation.name.clone());
-            }
-        }
-    }
-    Palette::new(&names)
+    let scenarios: Vec<Vec<String>> =
+        report.plan.scenarios.iter().map(|s| s.implementations.iter().map(|i| i.name.clone()).collect()).collect();
+    Palette::by_group(&scenarios)
 }
 
 /// The report's first picture, at the headline point (see [`super::headline`]), when there is one.
@@ -390,7 +385,10 @@ fn scaling_chart(report: &Analysis, scenario: &ScenarioSummary) -> LineChart {
         {
             if let Some(b) = bandwidth.filter(|b| *b > 0.0) {
                 let ns = ns_per_point(b);
-                references.push(Reference { label: format!("memory-bandwidth limit, {label}: {} ns", format::sig3(ns)), y: ns });
+                // The start of the run's bandwidth curve at its largest size: data past the caches.
+                // A point in a cache can beat it; its own limit is the roofline chart's.
+                let text = format!("memory-bandwidth limit past the caches, {label}: {} ns", format::sig3(ns));
+                references.push(Reference { label: text, y: ns });
             }
         }
     }

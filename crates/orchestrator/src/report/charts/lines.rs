@@ -107,7 +107,7 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
         draw_dashed_line(area, (x_pixels.start, x_pixels.end), *level_px)?;
     }
 
-    let drawn_px = draw_series(area, &plot, chart, palette, &implementations, (&x, &y))?;
+    let mut drawn_px = draw_series(area, &plot, chart, palette, &implementations, (&x, &y))?;
 
     // Labels go on top, where they hide the fewest drawn pixels.
     let label_font = font(VALUE_FONT_PX);
@@ -115,6 +115,9 @@ fn draw_lines(area: &Area, chart: &LineChart, palette: &Palette) -> DrawResult<(
         let label = ellipsize(&reference.label, x_pixels.end - x_pixels.start - 16, &label_font);
         let size_px = (text_width(&label_font, &label), text_height(&label_font));
         let (left_px, top_px) = reference_label_place(level_px, (&x_pixels, &y_pixels), size_px, &drawn_px);
+        // A label placed is drawn pixels too: the next one (two limits a few pixels apart) goes
+        // elsewhere rather than over it.
+        drawn_px.extend(box_pixels((left_px, top_px), size_px));
         let backdrop = [(left_px - 4, top_px - 2), (left_px + size_px.0 + 4, top_px + size_px.1 + 2)];
         area.draw(&Rectangle::new(backdrop, WHITE.mix(0.85).filled()))?;
         put_text(area, &label, (left_px, top_px), &label_font, REFERENCE_LINE, HPos::Left, VPos::Top)?;
@@ -188,6 +191,12 @@ fn reference_label_place(
         .filter(|(_, top)| fits(*top))
         .min_by_key(|place| covered(*place))
         .unwrap_or((right, above.max(y_pixels.start + 2)))
+}
+
+/// Pixels every 2 px over a box of `size_px` at `(left_px, top_px)`: as many as a line drawn
+/// through it would leave, and more, so a label avoids another before any series.
+fn box_pixels((left_px, top_px): (i32, i32), (width_px, height_px): (i32, i32)) -> impl Iterator<Item = (i32, i32)> {
+    (0..=width_px / 2).flat_map(move |i| (0..=height_px / 2).map(move |j| (left_px + 2 * i, top_px + 2 * j)))
 }
 
 fn draw_dashed_line(area: &Area, (left_px, right_px): (i32, i32), y_px: i32) -> DrawResult<()> {

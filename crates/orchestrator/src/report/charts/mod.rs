@@ -131,33 +131,53 @@ pub enum ChartError {
 #[derive(Debug, Clone, Default)]
 pub struct Palette {
     names: Vec<String>,
+    /// Each name's colour and marker, by index into the lists (taken modulo their lengths).
+    slots: Vec<usize>,
 }
 
 impl Palette {
-    /// Colours are handed out in the order of `names`; pass every implementation of the whole run
-    /// so that all charts agree. Repeated names are ignored.
+    /// Colours are handed out in the order of `names`; repeated names are ignored.
     pub fn new(names: &[String]) -> Self {
-        let mut unique: Vec<String> = Vec::with_capacity(names.len());
-        for name in names {
-            if !unique.contains(name) {
-                unique.push(name.clone());
-            }
+        Self::by_group(&[names.to_vec()])
+    }
+
+    /// One colour per name across all `groups` (a run's scenarios), so that all charts agree, and
+    /// distinct within each group (what one chart shows): each name, in order of first
+    /// appearance, takes the first colour no name it shares a group with has taken. A run of
+    /// every scenario names more implementations (17) than there are colours (15), but no
+    /// scenario more than 10: handed out in turn, python-rust and python-jax had rust's and
+    /// python-numpy's colours in the same production chart.
+    pub fn by_group(groups: &[Vec<String>]) -> Self {
+        let names = first_appearances(groups.iter().flatten().map(String::as_str));
+        let mut slots: Vec<usize> = Vec::with_capacity(names.len());
+        for name in &names {
+            let taken: Vec<usize> = names[..slots.len()]
+                .iter()
+                .zip(&slots)
+                .filter(|(other, _)| groups.iter().any(|group| group.contains(name) && group.contains(other)))
+                .map(|(_, slot)| *slot)
+                .collect();
+            slots.push((0..).find(|slot| !taken.contains(slot)).unwrap_or_default());
         }
-        Self { names: unique }
+        Self { names, slots }
     }
 
     /// The implementation's colour; a name the palette was not given gets neutral grey.
     pub fn colour(&self, name: &str) -> RGBColor {
-        self.position(name).map_or(UNKNOWN_IMPLEMENTATION, |index| IMPLEMENTATION_COLOURS[index % IMPLEMENTATION_COLOURS.len()])
+        self.slot(name).map_or(UNKNOWN_IMPLEMENTATION, |slot| IMPLEMENTATION_COLOURS[slot % IMPLEMENTATION_COLOURS.len()])
     }
 
     fn position(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|known| known == name)
     }
 
+    fn slot(&self, name: &str) -> Option<usize> {
+        self.position(name).map(|index| self.slots[index])
+    }
+
     /// Line charts also vary the marker, so that series stay apart even in greyscale print.
     fn marker(&self, name: &str) -> Marker {
-        self.position(name).map_or(Marker::Circle, |index| Marker::ALL[index % Marker::ALL.len()])
+        self.slot(name).map_or(Marker::Circle, |slot| Marker::ALL[slot % Marker::ALL.len()])
     }
 
     /// Distinct names in palette order; names the palette does not know follow in order of appearance.
@@ -658,6 +678,25 @@ mod tests {
         assert_eq!(palette.colour("unknown"), UNKNOWN_IMPLEMENTATION);
         assert!(IMPLEMENTATION_COLOURS.iter().all(|colour| *colour != RGBColor(0xF0, 0xE4, 0x42)));
         assert_eq!(palette.ordered(["python-pure", "other", "rust"]), names(&["rust", "python-pure", "other"]));
+    }
+
+    #[test]
+    fn implementations_of_one_scenario_never_share_a_colour_and_keep_theirs_across_scenarios() {
+        // Two scenarios of 10 and one of 9 (a run of every scenario): 22 names, 15 colours.
+        let group = |prefix: &str, count: usize| -> Vec<String> { (0..count).map(|k| format!("{prefix}{k}")).collect() };
+        let (first, second) = (group("a", 10), [group("b", 8), names(&["a0", "a1"])].concat());
+        let third = [group("c", 4), names(&["b0", "a2", "a3", "python-x", "python-y"])].concat();
+        let groups = [first, second, third];
+        let palette = Palette::by_group(&groups);
+        for group in &groups {
+            let colours: Vec<RGBColor> = group.iter().map(|name| palette.colour(name)).collect();
+            for (k, colour) in colours.iter().enumerate() {
+                assert!(!colours[..k].contains(colour), "{} shares a colour in {group:?}", group[k]);
+            }
+        }
+        let sequential = Palette::new(&groups.concat());
+        assert!(groups[0].iter().all(|name| sequential.colour(name) == palette.colour(name)), "the first group's are the sequence's");
+        assert_eq!(sequential.colour("c0"), sequential.colour("a3"), "handed out in turn, the 19th name had the 4th's colour");
     }
 
     /// Renders every example to $TMPDIR/charts-preview for a person to look at:
