@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::limit_note;
 use crate::analysis::claims::Verdict;
 use crate::analysis::summary::{ImplementationSummary, PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
@@ -102,8 +103,10 @@ fn large_point_line(report: &Analysis) -> Option<String> {
         point.implementations.iter().filter_map(|i| i.ns_per_point_epoch.map(|ns| (i, ns))).collect();
     costs.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (best, worst) = (costs.first()?, costs.last()?);
-    let limit =
-        best.0.limit_ns_per_point_epoch.map_or(String::new(), |limit| format!(" (the machine's limit is {} ns)", format::sig3(limit)));
+    // A limit whose probes disagree is the faster of two machines: the first screen says so, as
+    // the point's own note does (a busy spell's probe before, a quiet one's after).
+    let disagree = report.environment.as_ref().and_then(|e| e.point_probe(&scenario.name, point.index)).and_then(limit_note::disagreement);
+    let limit = limit_phrase(best.0.limit_ns_per_point_epoch, disagree);
     Some(format!(
         "**At n = {} ({}) training dominates:** {} trains at {} ns per point per epoch{limit}, {} at {} ns, {}× slower.",
         format::count(point.n),
@@ -114,6 +117,21 @@ fn large_point_line(report: &Analysis) -> Option<String> {
         format::sig3(worst.1),
         format::sig3(worst.1 / best.1)
     ))
+}
+
+/// " (the machine's limit is 0.207 ns)", and whether it is uncertain: `disagree` says how its
+/// probes disagree ([`limit_note::disagreement`]).
+fn limit_phrase(limit: Option<f64>, disagree: Option<String>) -> String {
+    match (limit, disagree) {
+        (Some(limit), None) => format!(" (the machine's limit is {} ns)", format::sig3(limit)),
+        (Some(limit), Some(apart)) => {
+            format!(
+                " (the machine's limit is {} ns, uncertain: the probes before and after its runs disagree, {apart})",
+                format::sig3(limit)
+            )
+        }
+        (None, _) => String::new(),
+    }
 }
 
 /// Speed, memory and where the time goes, at the headline point: the fastest implementation that
@@ -169,4 +187,21 @@ fn small_point_lines<'a>(
         ));
     }
     (lines, quoted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_whose_probes_disagree_is_called_uncertain_on_the_first_screen() {
+        assert_eq!(limit_phrase(Some(0.207), None), " (the machine's limit is 0.207 ns)");
+        let apart = "2 threads 0.816 ns before, 0.197 after".to_string();
+        let phrase = limit_phrase(Some(0.207), Some(apart));
+        assert!(
+            phrase.contains("0.207 ns, uncertain: the probes before and after its runs disagree, 2 threads 0.816 ns before"),
+            "{phrase}"
+        );
+        assert_eq!(limit_phrase(None, Some("1 thread 1 ns before, 2 after".into())), "");
+    }
 }
