@@ -347,6 +347,39 @@ fn finish_environment(
     env.sampler_cpu_seconds = totals.sampler_cpu_seconds;
     env.sampled_wall_seconds = totals.sampled_wall_seconds;
     env.interrupted = totals.interrupted;
+    env.binaries = env.binaries.into_iter().map(reinspect_unknown).collect();
     records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     Ok(())
+}
+
+/// A program whose linking was unknown at the start looked at again: one a prepare command built
+/// between two scenarios (`make compare` builds linreg-dynamic and linreg-musl before `startup`)
+/// was missing then, and the report called it "unknown (No such file or directory)" beside its
+/// measurements.
+fn reinspect_unknown(binary: binaries::Binary) -> binaries::Binary {
+    if binary.linking.starts_with("unknown") {
+        binaries::inspect(&binary.path)
+    } else {
+        binary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_built_after_the_start_is_looked_at_again_and_a_known_one_is_kept() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("built-later");
+        let missing = binaries::inspect(&path);
+        assert!(missing.linking.starts_with("unknown ("), "{missing:?}");
+        // The test's own executable, an ELF file this build made, stands for the program built.
+        std::fs::copy(std::env::current_exe().expect("this test's executable"), &path).expect("copied");
+        let again = reinspect_unknown(missing);
+        assert!(again.linking == "static" || again.linking.starts_with("dynamic ("), "{again:?}");
+        assert!(again.size_bytes > 0);
+        let kept = binaries::Binary { path: path.clone(), linking: "static".into(), size_bytes: 1 };
+        assert_eq!(reinspect_unknown(kept.clone()), kept, "a known linking is what ran");
+    }
 }
