@@ -5,6 +5,7 @@
 //! scenario's `highlight:` implementations stand against both.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use crate::analysis::fits::FitsSummary;
 use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
@@ -228,6 +229,57 @@ pub(super) fn opening_line(report: &Analysis) -> Option<String> {
     ))
 }
 
+/// The first screen's answer to "which should I pick", from the same winners and level sets as
+/// [`opening_line`]: for each view, the sizes where a Python program (one the plan starts through
+/// a `python…` interpreter) wins or is level with the winner, and those where only a native
+/// program is: e.g. "for a one-off script, a native program at every size measured; for a
+/// long-lived service, a native program at n = 5, 10^3, and a Python program is as fast at
+/// n = 10^5, 10^6 (python-rust, python-numba-fast)".
+pub(super) fn pick_line(report: &Analysis) -> Option<String> {
+    let (plan, summary) = fits_scenario(report)?;
+    let is_python = |name: &str| {
+        let program = plan.implementations.iter().find(|i| i.name == name).and_then(|i| i.command.first());
+        program.and_then(|p| Path::new(p).file_name()).is_some_and(|f| f.to_string_lossy().starts_with("python"))
+    };
+    let choice = |figure: FitsFigure| {
+        // Per side (native, Python): the sizes where it leads or is level, and the names.
+        let mut sides: [(Vec<String>, Vec<String>); 2] = Default::default();
+        for point in &summary.points {
+            let Some(won) = winner(point, figure) else { continue };
+            let best: Vec<&str> = std::iter::once(won.0)
+                .chain(level_with(point, figure, won).into_iter().map(|(i, _)| i))
+                .map(|i| i.implementation.as_str())
+                .collect();
+            let python = best.iter().any(|name| is_python(name));
+            let (sizes, names) = &mut sides[usize::from(python)];
+            sizes.push(format::count(point.n));
+            for name in best.iter().filter(|name| is_python(name) == python).map(|name| escape::text(name).to_string()) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        let [(native, natives), (python, pythons)] = sides;
+        match (native.is_empty(), python.is_empty()) {
+            (_, true) => format!("a native program at every size measured ({})", and_list(&natives)),
+            (true, false) => format!("a Python program is as fast at every size measured ({})", and_list(&pythons)),
+            (false, false) => format!(
+                "a native program at n = {} ({}), and a Python program is as fast at n = {} ({})",
+                native.join(", "),
+                and_list(&natives),
+                python.join(", "),
+                and_list(&pythons)
+            ),
+        }
+    };
+    Some(format!(
+        "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}.",
+        summary.name,
+        choice(one_off),
+        choice(warm)
+    ))
+}
+
 /// After the headline chart: per size, the winner of each view against the baseline, and where
 /// the highlighted implementations stand.
 pub(super) fn verdict(out: &mut String, report: &Analysis) {
@@ -360,6 +412,43 @@ mod tests {
         assert!(line.contains("1.02 ms (1.01× the winner's, level with it)"), "{line}");
         assert_eq!(level_text(&[]), "");
         assert_eq!(and_list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+    }
+
+    /// A production-like analysis of rust (a native program), python-rust and numpy (Python, the
+    /// baseline): three runs each with the given warm medians, the first fit twice the warm one.
+    fn service(medians_by_name: [(&str, [f64; 3]); 3]) -> Analysis {
+        let mut plan = plan_of(&["rust", "python-rust", "numpy"], "numpy");
+        let scenario = &mut plan.scenarios[0];
+        for implementation in &mut scenario.implementations {
+            let program = if implementation.name == "rust" { "/opt/linreg" } else { "/venv/bin/python3.11" };
+            implementation.command = vec![program.into(), "script.py".into()];
+            scenario.points[0].fits.insert(implementation.name.clone(), 101);
+        }
+        let rows: Vec<RawRecord> = medians_by_name
+            .iter()
+            .flat_map(|(name, medians)| {
+                medians.iter().enumerate().map(move |(k, median)| RawRecord {
+                    fits: Some(101),
+                    fit_first_seconds: Some(2.0 * median),
+                    fit_warm_median_seconds: Some(*median),
+                    fit_warm_p99_seconds: Some(1.5 * median),
+                    ..row(name, k as u32 + 1, RunStatus::Ok, if *name == "rust" { 0.1 } else { 0.5 }, 0.01, 101.0 * median, 1)
+                })
+            })
+            .collect();
+        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        crate::testutil::analysis(plan, summary)
+    }
+
+    #[test]
+    fn which_to_pick_names_python_where_it_is_level_with_the_best_and_native_where_not() {
+        let level = service([("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]), ("numpy", [2e-3; 3])]);
+        let line = pick_line(&level).expect("a fits scenario");
+        assert!(line.contains("for a one-off script, a native program at every size measured (rust);"), "{line}");
+        assert!(line.contains("for a long-lived service, a Python program is as fast at every size measured (python-rust)."), "{line}");
+        let apart = service([("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.5e-3, 1.6e-3, 1.7e-3]), ("numpy", [2e-3; 3])]);
+        let line = pick_line(&apart).expect("a fits scenario");
+        assert!(line.contains("for a long-lived service, a native program at every size measured (rust)."), "{line}");
     }
 
     #[test]

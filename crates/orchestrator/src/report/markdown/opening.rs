@@ -62,6 +62,9 @@ pub(super) fn answer_section(out: &mut String, report: &Analysis, figures: &Figu
     if let Some(line) = super::fits::opening_line(report) {
         lines.push(line);
     }
+    if let Some(line) = super::fits::pick_line(report) {
+        lines.push(line);
+    }
     if let Some(line) = large_point_line(report) {
         lines.push(line);
     }
