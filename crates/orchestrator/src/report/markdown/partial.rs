@@ -33,6 +33,16 @@ pub(super) fn partial_note(report: &Analysis) -> Option<String> {
     })
 }
 
+/// Whether `scenario` has yet to run in a run that goes on: its rows are not missing, only not
+/// measured yet, and no warning counts them (a partial report had said "Incomplete run: 180 of
+/// the 825 planned runs have a row (the run was stopped part-way…)" of a run under way).
+pub(super) fn yet_to_run(report: &Analysis, scenario: &str) -> bool {
+    report
+        .environment
+        .as_ref()
+        .is_some_and(|e| e.ended_utc.is_none() && !e.interrupted && !e.scenarios.is_empty() && !e.scenario_finished(scenario))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +81,19 @@ mod tests {
         let mut old = report(None, false, &[]);
         old.environment.as_mut().unwrap().scenarios.clear();
         assert_eq!(partial_note(&old).as_deref(), Some("**Partial report** — the run had not finished when this was written."));
+    }
+
+    #[test]
+    fn a_scenario_still_to_run_is_not_called_incomplete() {
+        // No rows at all: scenario a has finished without them, b has yet to run.
+        let running = report(None, false, &["a"]);
+        assert!(!yet_to_run(&running, "a") && yet_to_run(&running, "b"));
+        let mut warnings = String::new();
+        super::super::warnings::warnings_section(&mut warnings, &running);
+        assert!(warnings.contains("Incomplete run: 0 of the 1 planned runs have a row"), "{warnings}");
+        assert!(warnings.contains("`a`") && !warnings.contains("`b`"), "{warnings}");
+        for ended in [report(Some("2027-01-01T00:02:00Z"), true, &["a"]), report(Some("2027-01-01T00:02:00Z"), false, &["a", "b"])] {
+            assert!(!yet_to_run(&ended, "b"), "an interrupted or finished run has nothing still to run");
+        }
     }
 }

@@ -38,7 +38,9 @@ pub(super) fn scenario_section(
         m.sample_interval_ms,
         m.timeout_seconds,
         text(&summary.baseline),
-        super::warnings::shortfall([summary]).map_or(String::new(), |shortfall| format!(" **Incomplete: {}.**", text(&shortfall)))
+        super::warnings::shortfall([summary])
+            .filter(|_| !super::partial::yet_to_run(report, &summary.name))
+            .map_or(String::new(), |shortfall| format!(" **Incomplete: {}.**", text(&shortfall)))
     );
     super::fits::results_note(out, plan);
     for point in &summary.points {

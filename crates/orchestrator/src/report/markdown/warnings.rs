@@ -26,7 +26,8 @@ pub(super) fn shortfall<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioSumm
 /// once); nothing when the records are whole.
 pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
     let mut lines = Vec::new();
-    if let Some(shortfall) = shortfall(&report.summary.scenarios) {
+    let counted: Vec<&ScenarioSummary> = report.summary.scenarios.iter().filter(|s| !super::partial::yet_to_run(report, &s.name)).collect();
+    if let Some(shortfall) = shortfall(counted.iter().copied()) {
         // A row set aside for its times counts as missing: say so, not only a stopped run.
         let implausible = report.set_aside.iter().any(|s| matches!(s.why, Why::Implausible(_)));
         let causes = if implausible {
@@ -37,7 +38,7 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
         lines.push(format!(
             "{} **Incomplete run: {shortfall}** ({causes}); every figure below is of the runs that exist. {}.",
             Mark::Warning,
-            missing_by_point(report)
+            missing_by_point(&counted)
         ));
     }
     if !report.unplanned.is_empty() {
@@ -98,9 +99,9 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
 }
 
 /// "Runs with a row: `seed` n=5: rust 3 of 6, python-numpy 2 of 6".
-fn missing_by_point(report: &Analysis) -> String {
+fn missing_by_point(scenarios: &[&ScenarioSummary]) -> String {
     let mut points = Vec::new();
-    for scenario in &report.summary.scenarios {
+    for scenario in scenarios {
         for point in &scenario.points {
             let short: Vec<String> = point
                 .implementations
