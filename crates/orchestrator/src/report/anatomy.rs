@@ -38,12 +38,18 @@ pub(crate) fn section(out: &mut String, report: &Analysis, index: usize) {
                 step.median_minor_faults.map_or("—".into(), crate::format::whole)
             );
         }
+        // A step adds over the one before it: said so, since the biggest piece can be the whole
+        // itself ("the biggest piece of rust's 658 µs is rust" read as nonsense).
+        let before = chain.steps.iter().take_while(|s| !std::ptr::eq(*s, biggest)).last();
+        let piece = match before {
+            Some(before) => format!("what {} adds over {}", code(&biggest.implementation), code(&before.implementation)),
+            None => format!("{} alone", code(&biggest.implementation)),
+        };
         let _ = writeln!(
             out,
-            "\nThe biggest piece of {}'s {} is {}: {} ({}).\n",
+            "\nThe biggest piece of {}'s {} is {piece}: {} ({}).\n",
             code(&whole.implementation),
             seconds(whole.median_wall_seconds),
-            code(&biggest.implementation),
             signed_seconds(biggest.added_seconds),
             percent(biggest.share_of_whole)
         );
