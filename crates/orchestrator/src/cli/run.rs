@@ -14,6 +14,7 @@ use super::progress::Progress;
 use super::project::{absolute, default_scenarios, load_catalogue, note_overrides};
 use super::signals::Signals;
 use super::{check_exit, interrupted_exit, StoppedPartWay};
+use crate::analysis::conditions::BUSY_OTHER_SHARE;
 use crate::environment::binaries;
 use crate::environment::other_work::CpuSnapshot;
 use crate::environment::{self, Environment};
@@ -212,6 +213,29 @@ fn write_plan_and_environment(
     Ok((plan, shard_block, env))
 }
 
+/// Said at once rather than only in the report at the end: other processes took more than
+/// [`BUSY_OTHER_SHARE`] of the CPUs while the machine's probes ran (a few seconds, before the
+/// first run; none said where they took less than a second). A reviewer's run beside another
+/// session's busy process found the medians themselves moved (numba's parallel fits 11–16 s),
+/// not only their spread.
+fn warn_if_busy(since: Option<CpuSnapshot>) {
+    if let Some(warning) = busy_warning(since.and_then(|s| s.other_share_since())) {
+        errln!("{warning}");
+    }
+}
+
+/// The warning for other processes' `share` of the CPUs, when above [`BUSY_OTHER_SHARE`].
+fn busy_warning(share: Option<f64>) -> Option<String> {
+    share.filter(|share| *share > BUSY_OTHER_SHARE).map(|share| {
+        format!(
+            "warning: the machine is busy: other processes used {} of its CPUs while it was probed; \
+             its figures will spread more and its medians may move (multi-threaded ones most): for a quieter measurement, \
+             stop what else runs and start again",
+            crate::format::percent(share)
+        )
+    })
+}
+
 /// plan.json written again when a pending implementation stayed unavailable after its prepare
 /// command, so that it says so (as for one unavailable from the start).
 fn record_prepared(mut plan: Plan, shard_block: Option<ShardBlock>, totals: &execute::Totals, run_dir: &Path) -> anyhow::Result<()> {
@@ -310,7 +334,9 @@ fn execute_plan(
 ) -> anyhow::Result<(execute::Totals, Environment)> {
     if let Some(array_mib) = probe_array_mib.filter(|_| !cancel.is_cancelled()) {
         errln!("measuring the machine: bandwidth, compute ceiling, spawn floor, sampler cost (--no-probes skips this)…");
+        let before_probes = CpuSnapshot::take();
         probe_machine(&mut env, array_mib, cancel);
+        warn_if_busy(before_probes);
         records::write_json_atomic(&run_dir.join(ENVIRONMENT_JSON), &env)?;
     }
     let mut progress = Progress::new(plan);
@@ -381,5 +407,13 @@ mod tests {
         assert!(again.size_bytes > 0);
         let kept = binaries::Binary { path: path.clone(), linking: "static".into(), size_bytes: 1 };
         assert_eq!(reinspect_unknown(kept.clone()), kept, "a known linking is what ran");
+    }
+
+    #[test]
+    fn a_busy_machine_is_said_at_once_and_a_quiet_one_not() {
+        let warning = busy_warning(Some(0.44)).expect("44% is busy");
+        assert!(warning.starts_with("warning: the machine is busy: other processes used 44% of its CPUs"), "{warning}");
+        assert_eq!(busy_warning(Some(0.05)), None);
+        assert_eq!(busy_warning(None), None, "not measured: nothing said");
     }
 }
