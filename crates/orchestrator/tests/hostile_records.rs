@@ -738,3 +738,63 @@ fn a_row_claiming_more_time_than_its_wall_time_is_left_out_when_read_back() {
     assert!(out.stderr.contains("load_seconds + train_seconds"), "{}", out.show());
     assert_eq!(records::read_raw(&merged).unwrap().len(), 8, "a row measured was dropped");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round five: what a run directory someone sent holds
+
+/// `orchestrator --root <this project> ARGS` with 1 GiB of address space, stopped (failing the
+/// test) when it runs past a minute: a reader that waits for good or eats memory fails the test
+/// instead of hanging it or the machine.
+fn bounded(args: impl IntoIterator<Item = impl AsRef<OsStr>>, dir: &Path) -> Outcome {
+    let mut command = common::orchestrator(args);
+    common::limit_memory(&mut command, 1 << 30);
+    common::start(command, dir).finish(std::time::Duration::from_secs(60))
+}
+
+fn first_error(outcome: &Outcome) -> &str {
+    outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("")
+}
+
+/// Sets the value at `pointer` (e.g. `/shard/count`) of a JSON file.
+fn set_json(path: &Path, pointer: &str, value: serde_json::Value) {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    *json.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer} in {}", path.display())) = value;
+    std::fs::write(path, serde_json::to_string(&json).unwrap()).unwrap();
+}
+
+/// Round five, finding 1: a shard's plan.json claiming 4 294 967 295 shards had `merge` list that
+/// many missing shards until memory ran out (13 GB; under a limit, an abort), and shard 7 of 2
+/// was taken as it stood ("shard 7/2"). A shard's numbers read back are held to the rules of
+/// `--shard`, naming the file and the field: in plan.json an error; in environment.json, which a
+/// report can go without, a warning and the machine unknown.
+#[test]
+fn shard_numbers_out_of_range_are_refused_naming_the_file_and_the_field() {
+    let dir = scratch();
+    let shards = write_shards(dir.path());
+    let plan_json = shards[0].join(records::PLAN_JSON);
+    let good = std::fs::read_to_string(&plan_json).unwrap();
+    let merged = dir.path().join("merged");
+    for (pointer, value, want) in [
+        ("/shard/count", u64::from(u32::MAX), "shard.count is 4294967295: the shard count must be 1 to 10000"),
+        ("/shard/index", 7, "shard.index is 7: there is no shard 7 of 2"),
+        ("/shard/partition/1/shard", 3, "shard.partition[1].shard is 3: point seed#1 is given to no shard of the 2"),
+    ] {
+        std::fs::write(&plan_json, &good).unwrap();
+        set_json(&plan_json, pointer, value.into());
+        let out = bounded([OsStr::new("merge"), shards[0].as_os_str(), OsStr::new("--out"), merged.as_os_str()], dir.path());
+        let want = format!("{}: {want}", plan_json.display());
+        assert!(out.code == Some(2) && first_error(&out).contains(&want), "{pointer}: want '{want}':\n{}", out.show());
+        assert!(!merged.exists(), "the merge wrote its output");
+    }
+
+    let run_dir = dir.path().join("run");
+    write_run(&run_dir, 5, &runs(5, 5));
+    let environment_json = run_dir.join(records::ENVIRONMENT_JSON);
+    let shard = Some(orchestrator::plan::shard::ShardRef { index: 7, count: 2 });
+    records::write_json_atomic(&environment_json, &orchestrator::environment::Environment { shard, ..Default::default() }).unwrap();
+    let out = bounded([OsStr::new("report"), run_dir.as_os_str()], dir.path());
+    let want = format!("warning: {}: shard.index is 7: there is no shard 7 of 2: the machine is unknown", environment_json.display());
+    assert!(out.code == Some(0) && out.stderr.contains(&want), "want '{want}':\n{}", out.show());
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(!report.contains("shard 7/2"), "{report}");
+}

@@ -22,7 +22,7 @@ pub use self::csv::{read_raw, CsvAppender};
 pub(crate) use self::csv::{read_raw_rows, read_samples, CutShort};
 pub use self::error::RecordsError;
 pub(crate) use self::json::write_atomic;
-pub use self::json::{read_json, write_json_atomic};
+pub use self::json::{read_json, write_json_atomic, CheckedJson};
 pub(crate) use self::screen::{SetAside, Why};
 /// The records' file names (defined with every other name of a run directory in run_dir).
 pub use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};
