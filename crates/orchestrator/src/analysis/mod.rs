@@ -73,7 +73,7 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     let (mut environment, environment_problem) = read_environment(run_dir);
     // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
     if let Some(e) = environment.as_mut().filter(|e| e.machine.is_none()) {
-        e.machine = crate::environment::machine::from_files_beside(run_dir);
+        e.machine = crate::environment::machine::from_files_beside(run_dir, |path| records::read_text(path, records::MAX_TEXT_BYTES).ok());
     }
     let raw = records::read_raw_rows(run_dir).context("the raw records")?;
     let samples = records::read_samples(run_dir).context("the samples")?;

@@ -9,7 +9,8 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{io_err, RecordsError};
+use super::error::RecordsError;
+use super::file::{read_text, MAX_JSON_BYTES};
 use crate::environment::Environment;
 use crate::plan::shard::{PlanFile, ShardBlock};
 use crate::plan::Plan;
@@ -38,9 +39,10 @@ impl CheckedJson for Environment {
     }
 }
 
-/// Reads, parses and checks a JSON file of a run directory.
+/// Reads, parses and checks a JSON file of a run directory (only a regular file, of at most
+/// [`MAX_JSON_BYTES`]: records::file).
 pub fn read_json<T: CheckedJson>(path: &Path) -> Result<T, RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let text = read_text(path, MAX_JSON_BYTES)?;
     let parse_error = |message: String| RecordsError::Parse { path: path.to_owned(), message };
     let value: T = serde_json::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
     match value.problem() {
