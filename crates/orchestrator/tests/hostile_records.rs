@@ -802,7 +802,8 @@ fn shard_numbers_out_of_range_are_refused_naming_the_file_and_the_field() {
 /// Round five, finding 2: a run directory's files were read without a look at what they are: a
 /// FIFO as raw.csv hung every reader for good (the open waits for a writer), environment.json
 /// linked to /dev/zero took 7 GB in 9 s. Each reader refuses at once, naming the file and what it
-/// is; environment.json, which a report can go without, is a warning there.
+/// is; environment.json and samples.csv, which a report can go without, are warnings there, and
+/// merge, which copies every sample, refuses a samples.csv it cannot read.
 #[test]
 fn a_fifo_or_a_device_in_a_run_directory_is_refused_at_once_by_every_reader() {
     let dir = scratch();
@@ -829,10 +830,54 @@ fn a_fifo_or_a_device_in_a_run_directory_is_refused_at_once_by_every_reader() {
     }
 
     std::os::unix::fs::symlink("/dev/zero", two.join(records::ENVIRONMENT_JSON)).unwrap();
+    common::mkfifo(&two.join(records::SAMPLES_CSV));
     let outcome = bounded([OsStr::new("report"), t], dir.path());
-    let want = format!(
-        "warning: {} is not a regular file (a character device, through a symbolic link to /dev/zero)",
-        two.join(records::ENVIRONMENT_JSON).display()
-    );
-    assert!(outcome.code == Some(0) && outcome.stderr.contains(&want), "want '{want}':\n{}", outcome.show());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    for want in [
+        format!(
+            "{} is not a regular file (a character device, through a symbolic link to /dev/zero)",
+            two.join(records::ENVIRONMENT_JSON).display()
+        ),
+        format!("{} is not a regular file (a FIFO)", two.join(records::SAMPLES_CSV).display()),
+        "the report goes without samples".to_string(),
+    ] {
+        assert!(outcome.stderr.lines().any(|l| l.starts_with("warning:") && l.contains(&want)), "want '{want}':\n{}", outcome.show());
+    }
+    assert!(first_screen(&two).contains("samples.csv was not read"), "{}", first_screen(&two));
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let shards = write_shards(&again);
+    common::mkfifo(&shards[1].join(records::SAMPLES_CSV));
+    let outcome =
+        bounded([OsStr::new("merge"), shards[0].as_os_str(), shards[1].as_os_str(), OsStr::new("--out"), out.as_os_str()], dir.path());
+    let want = format!("{} is not a regular file (a FIFO)", shards[1].join(records::SAMPLES_CSV).display());
+    assert!(outcome.code == Some(2) && first_error(&outcome).contains(&want), "want '{want}':\n{}", outcome.show());
+}
+
+/// Round five, finding 3: samples.csv was read whole, and merge held every shard's samples at
+/// once. A merge copies them a batch at a time (here more than one batch), every sample of every
+/// shard, in shard order.
+#[test]
+fn a_merge_copies_every_sample_of_every_shard() {
+    let dir = scratch();
+    let shards = write_shards(dir.path());
+    let sample = |point: usize, k: u32| SampleRecord {
+        scenario: "seed".into(),
+        point,
+        implementation: "rust".into(),
+        repetition: 1,
+        t_seconds: f64::from(k) * 1e-3,
+        rss_bytes: u64::from(k),
+        cpu_seconds: f64::from(k) * 1e-4,
+    };
+    let written: Vec<Vec<SampleRecord>> = vec![(1..=10_000).map(|k| sample(0, k)).collect(), (1..=3).map(|k| sample(1, k)).collect()];
+    for (shard, samples) in shards.iter().zip(&written) {
+        CsvAppender::open(&shard.join(records::SAMPLES_CSV)).unwrap().append(samples).unwrap();
+    }
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let mut reader = csv::Reader::from_path(merged.join(records::SAMPLES_CSV)).unwrap();
+    let read: Vec<SampleRecord> = reader.deserialize().map(Result::unwrap).collect();
+    assert!(read == written.concat(), "{} samples merged of {}", read.len(), written.concat().len());
 }

@@ -390,12 +390,51 @@ pub(crate) fn read_raw_rows(run_dir: &Path) -> Result<RawRows, RecordsError> {
     Ok(RawRows { all: rows, set_aside, cut_short })
 }
 
-/// samples.csv may be absent (nothing was sampled): that reads as no samples.
+/// The most samples a report holds in memory: what a samples.csv someone sent can cost. A sample
+/// held costs about 165 bytes (two names, three figures, its line): measured, `report` of a
+/// samples.csv of 11.9 million one-letter-named samples peaked at 2.0 GB, and with names of 37
+/// characters (the longest 11.9 million rows can have within [`MAX_SAMPLES_CSV_BYTES`]) at 2.3 GB.
+/// A run writes about 1 000 samples a second of runs at the default 1 ms: 12 million are 3⅓ hours
+/// of runs, 28 times a full study (424 000). A run directory with more is reported without its
+/// samples, and says so.
+pub(crate) const MAX_SAMPLES_HELD: usize = 12_000_000;
+
+/// samples.csv read back whole, as a report holds it: at most [`MAX_SAMPLES_HELD`] samples (more
+/// are refused, [`RecordsError::Refused`], before more memory is taken). It may be absent
+/// (nothing was sampled): that reads as no samples.
 pub(crate) fn read_samples(run_dir: &Path) -> Result<CsvRows<SampleRecord>, RecordsError> {
-    match read_csv(&run_dir.join(SAMPLES_CSV), MAX_SAMPLES_CSV_BYTES) {
-        Err(RecordsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            Ok(CsvRows { rows: Vec::new(), lines: Vec::new(), cut_short: None })
+    read_samples_holding(run_dir, MAX_SAMPLES_HELD)
+}
+
+/// [`read_samples`], holding at most `most` samples.
+fn read_samples_holding(run_dir: &Path, most: usize) -> Result<CsvRows<SampleRecord>, RecordsError> {
+    let path = run_dir.join(SAMPLES_CSV);
+    let (mut rows, mut lines) = (Vec::new(), Vec::new());
+    let cut_short = each_sample_in(&path, |row, line| {
+        if rows.len() == most {
+            let message =
+                format!("holds more than {most} samples (over 3 hours of runs sampled every millisecond), more than a report holds in memory: not read");
+            return Err(RecordsError::Refused { path: path.clone(), message });
         }
+        rows.push(row);
+        lines.push(line);
+        Ok(())
+    })?;
+    Ok(CsvRows { rows, lines, cut_short })
+}
+
+/// samples.csv's rows one at a time, each handed to `take` (none when the file is absent), for a
+/// reader that need not hold them all; and its last line if that was cut short.
+pub(crate) fn each_sample(
+    run_dir: &Path,
+    mut take: impl FnMut(SampleRecord) -> Result<(), RecordsError>,
+) -> Result<Option<CutShort>, RecordsError> {
+    each_sample_in(&run_dir.join(SAMPLES_CSV), |row, _| take(row))
+}
+
+fn each_sample_in(path: &Path, take: impl FnMut(SampleRecord, u64) -> Result<(), RecordsError>) -> Result<Option<CutShort>, RecordsError> {
+    match read_rows(path, MAX_SAMPLES_CSV_BYTES, take) {
+        Err(RecordsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
         read => read,
     }
 }
@@ -519,6 +558,39 @@ mod tests {
         std::fs::write(&path, format!("   \n{whole}")).unwrap();
         let error = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap_err().to_string();
         assert!(error.contains("line 1: a blank line where the header"), "{error}");
+    }
+
+    /// A samples.csv of 10 million rows was read whole and held at five times its size (3.2 GB
+    /// for 666 MB): it is read row by row, and a report holds at most MAX_SAMPLES_HELD samples
+    /// (here 3): one with more is refused, before more are held; an absent one is no samples.
+    #[test]
+    fn a_report_holds_a_bounded_number_of_samples() {
+        let dir = tempfile::Builder::new().prefix("records-samples-").tempdir().unwrap();
+        let sample = |k: u32| SampleRecord {
+            scenario: "seed".into(),
+            point: 0,
+            implementation: "rust".into(),
+            repetition: 1,
+            t_seconds: f64::from(k) * 1e-3,
+            rss_bytes: 1 << 20,
+            cpu_seconds: f64::from(k) * 1e-3,
+        };
+        assert!(read_samples_holding(dir.path(), 3).unwrap().rows.is_empty(), "no samples.csv, no samples");
+        let mut appender = CsvAppender::open(&dir.path().join(SAMPLES_CSV)).unwrap();
+        appender.append(&(1..=3).map(sample).collect::<Vec<_>>()).unwrap();
+        assert_eq!(read_samples_holding(dir.path(), 3).unwrap().rows, (1..=3).map(sample).collect::<Vec<_>>());
+        appender.append(&[sample(4)]).unwrap();
+        let error = read_samples_holding(dir.path(), 3).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, RecordsError::Refused { .. }) && text.contains("samples.csv holds more than 3 samples"), "{text}");
+        // Each is handed on, none held, to a reader that needs them one at a time (merge).
+        let mut seen = 0;
+        let cut_short = each_sample(dir.path(), |_| {
+            seen += 1;
+            Ok(())
+        });
+        assert_eq!(cut_short.unwrap(), None);
+        assert_eq!(seen, 4);
     }
 
     /// Bytes that are not UTF-8 made the whole file unreadable ("stream did not contain valid

@@ -24,7 +24,8 @@ pub(crate) const MAX_RAW_CSV_BYTES: u64 = 1 << 30;
 
 /// samples.csv: about 65 bytes a sample, 53 KB a second of runs sampled at the default 1 ms
 /// (27 MB for a full study: 500 s of runs). 1 GiB holds 5½ hours of runs sampled at 1 ms, forty
-/// times a full study. It is read row by row, never whole.
+/// times a full study. It is read row by row, never whole: a report holds at most
+/// records::csv::MAX_SAMPLES_HELD samples of it, a merge copies it a batch at a time.
 pub(crate) const MAX_SAMPLES_CSV_BYTES: u64 = 1 << 30;
 
 /// lscpu.txt and cpuinfo-cpu0.txt saved beside an older run: a few kilobytes.

@@ -20,8 +20,8 @@ mod screen;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use self::check::ImpossibleValue;
+pub(crate) use self::csv::{each_sample, read_raw_rows, read_samples, CsvRows, CutShort};
 pub use self::csv::{read_raw, CsvAppender};
-pub(crate) use self::csv::{read_raw_rows, read_samples, CutShort};
 pub use self::error::RecordsError;
 pub(crate) use self::file::{read_text, MAX_TEXT_BYTES};
 pub(crate) use self::json::write_atomic;
