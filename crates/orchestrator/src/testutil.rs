@@ -119,6 +119,7 @@ pub(crate) fn analysis(plan: Plan, summary: RunSummary) -> Analysis {
         plan,
         environment: None,
         environment_problem: None,
+        samples_problem: None,
         summary,
         accuracy: vec![],
         claims: vec![],

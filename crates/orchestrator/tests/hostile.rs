@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{catalogue, orchestrator, root, start, Outcome, ORCHESTRATOR};
+use common::{catalogue, limit_memory, mkfifo, orchestrator, root, start, Outcome, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -308,9 +308,7 @@ fn directories_devices_and_fifos_are_refused_without_reading_forever() {
     let directory = dir.path().join("a-directory.yaml");
     std::fs::create_dir(&directory).unwrap();
     let fifo = dir.path().join("a-fifo.yaml");
-    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path only.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    mkfifo(&fifo);
     let cases = [
         (directory.clone(), "is a directory"),
         (PathBuf::from("/dev/zero"), "is not a regular file"),
@@ -958,27 +956,6 @@ fn compare_of_runs_with_nothing_in_common_is_an_error() {
     assert!(outcome.stderr.contains("nothing to compare") && outcome.stderr.contains("no scenario point"), "{}", outcome.show());
     let same = run(orchestrator([OsStr::new("compare"), one.as_os_str(), one.as_os_str()]), dir.path());
     assert_eq!(same.code, Some(0), "a run compared with itself has no regression:\n{}", same.show());
-}
-
-fn mkfifo(path: &Path) {
-    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path only.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
-}
-
-/// Limits the orchestrator's address space, so a reader that never ends fails fast instead of
-/// eating the machine's memory.
-fn limit_memory(command: &mut Command, bytes: u64) {
-    // SAFETY: setrlimit is async-signal-safe and touches only the child's limits.
-    unsafe {
-        command.pre_exec(move || {
-            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
-            match libc::setrlimit(libc::RLIMIT_AS, &limit) {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
-            }
-        });
-    }
 }
 
 /// Point 6: a FIFO as the CSV hung the orchestrator; /dev/zero ate memory at ~1 GB/s.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{orchestrator, root, start, Outcome};
+use common::{mkfifo, orchestrator, root, start, Outcome};
 use orchestrator::records::{self, RunStatus};
 use tempfile::TempDir;
 
@@ -81,9 +81,7 @@ fn validate_refuses_what_run_would_refuse_without_reading_whole_datasets() {
     let dir = scratch();
     let data = root().join("tests/hostile/data");
     let fifo = dir.path().join("fifo.csv");
-    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo reads the NUL-terminated path only.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    mkfifo(&fifo);
     let missing = dir.path().join("missing.csv");
     // 51 generated datasets, 20000 runs each: every number allowed, the product over the cap.
     let sweep: String = (1..=51).map(|n| format!("  - {{n: {}}}\n", 100 + n)).collect();

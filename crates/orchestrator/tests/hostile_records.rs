@@ -738,3 +738,146 @@ fn a_row_claiming_more_time_than_its_wall_time_is_left_out_when_read_back() {
     assert!(out.stderr.contains("load_seconds + train_seconds"), "{}", out.show());
     assert_eq!(records::read_raw(&merged).unwrap().len(), 8, "a row measured was dropped");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round five: what a run directory someone sent holds
+
+/// `orchestrator --root <this project> ARGS` with 1 GiB of address space, stopped (failing the
+/// test) when it runs past a minute: a reader that waits for good or eats memory fails the test
+/// instead of hanging it or the machine.
+fn bounded(args: impl IntoIterator<Item = impl AsRef<OsStr>>, dir: &Path) -> Outcome {
+    let mut command = common::orchestrator(args);
+    common::limit_memory(&mut command, 1 << 30);
+    common::start(command, dir).finish(std::time::Duration::from_secs(60))
+}
+
+fn first_error(outcome: &Outcome) -> &str {
+    outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("")
+}
+
+/// Sets the value at `pointer` (e.g. `/shard/count`) of a JSON file.
+fn set_json(path: &Path, pointer: &str, value: serde_json::Value) {
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    *json.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer} in {}", path.display())) = value;
+    std::fs::write(path, serde_json::to_string(&json).unwrap()).unwrap();
+}
+
+/// Round five, finding 1: a shard's plan.json claiming 4 294 967 295 shards had `merge` list that
+/// many missing shards until memory ran out (13 GB; under a limit, an abort), and shard 7 of 2
+/// was taken as it stood ("shard 7/2"). A shard's numbers read back are held to the rules of
+/// `--shard`, naming the file and the field: in plan.json an error; in environment.json, which a
+/// report can go without, a warning and the machine unknown.
+#[test]
+fn shard_numbers_out_of_range_are_refused_naming_the_file_and_the_field() {
+    let dir = scratch();
+    let shards = write_shards(dir.path());
+    let plan_json = shards[0].join(records::PLAN_JSON);
+    let good = std::fs::read_to_string(&plan_json).unwrap();
+    let merged = dir.path().join("merged");
+    for (pointer, value, want) in [
+        ("/shard/count", u64::from(u32::MAX), "shard.count is 4294967295: the shard count must be 1 to 10000"),
+        ("/shard/index", 7, "shard.index is 7: there is no shard 7 of 2"),
+        ("/shard/partition/1/shard", 3, "shard.partition[1].shard is 3: point seed#1 is given to no shard of the 2"),
+    ] {
+        std::fs::write(&plan_json, &good).unwrap();
+        set_json(&plan_json, pointer, value.into());
+        let out = bounded([OsStr::new("merge"), shards[0].as_os_str(), OsStr::new("--out"), merged.as_os_str()], dir.path());
+        let want = format!("{}: {want}", plan_json.display());
+        assert!(out.code == Some(2) && first_error(&out).contains(&want), "{pointer}: want '{want}':\n{}", out.show());
+        assert!(!merged.exists(), "the merge wrote its output");
+    }
+
+    let run_dir = dir.path().join("run");
+    write_run(&run_dir, 5, &runs(5, 5));
+    let environment_json = run_dir.join(records::ENVIRONMENT_JSON);
+    let shard = Some(orchestrator::plan::shard::ShardRef { index: 7, count: 2 });
+    records::write_json_atomic(&environment_json, &orchestrator::environment::Environment { shard, ..Default::default() }).unwrap();
+    let out = bounded([OsStr::new("report"), run_dir.as_os_str()], dir.path());
+    let want = format!("warning: {}: shard.index is 7: there is no shard 7 of 2: the machine is unknown", environment_json.display());
+    assert!(out.code == Some(0) && out.stderr.contains(&want), "want '{want}':\n{}", out.show());
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(!report.contains("shard 7/2"), "{report}");
+}
+
+/// Round five, finding 2: a run directory's files were read without a look at what they are: a
+/// FIFO as raw.csv hung every reader for good (the open waits for a writer), environment.json
+/// linked to /dev/zero took 7 GB in 9 s. Each reader refuses at once, naming the file and what it
+/// is; environment.json and samples.csv, which a report can go without, are warnings there, and
+/// merge, which copies every sample, refuses a samples.csv it cannot read.
+#[test]
+fn a_fifo_or_a_device_in_a_run_directory_is_refused_at_once_by_every_reader() {
+    let dir = scratch();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    write_run(&one, 5, &runs(5, 5));
+    write_run(&two, 5, &runs(5, 5));
+    let shards = write_shards(dir.path());
+    for run_dir in [&one, &shards[0]] {
+        std::fs::remove_file(run_dir.join(records::RAW_CSV)).unwrap();
+        common::mkfifo(&run_dir.join(records::RAW_CSV));
+    }
+    let out = dir.path().join("out");
+    let (o, t, s, u) = (one.as_os_str(), two.as_os_str(), shards[0].as_os_str(), shards[1].as_os_str());
+    let cases: [(Vec<&OsStr>, &Path); 4] = [
+        (vec![OsStr::new("report"), o], &one),
+        (vec![OsStr::new("compare"), t, o], &one),
+        (vec![OsStr::new("machines"), t, o, OsStr::new("--out"), out.as_os_str()], &one),
+        (vec![OsStr::new("merge"), s, u, OsStr::new("--out"), out.as_os_str()], &shards[0]),
+    ];
+    for (args, run_dir) in cases {
+        let outcome = bounded(&args, dir.path());
+        let want = format!("{} is not a regular file (a FIFO)", run_dir.join(records::RAW_CSV).display());
+        assert!(outcome.code == Some(2) && first_error(&outcome).contains(&want), "{args:?}: want '{want}':\n{}", outcome.show());
+    }
+
+    std::os::unix::fs::symlink("/dev/zero", two.join(records::ENVIRONMENT_JSON)).unwrap();
+    common::mkfifo(&two.join(records::SAMPLES_CSV));
+    let outcome = bounded([OsStr::new("report"), t], dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.show());
+    for want in [
+        format!(
+            "{} is not a regular file (a character device, through a symbolic link to /dev/zero)",
+            two.join(records::ENVIRONMENT_JSON).display()
+        ),
+        format!("{} is not a regular file (a FIFO)", two.join(records::SAMPLES_CSV).display()),
+        "the report goes without samples".to_string(),
+    ] {
+        assert!(outcome.stderr.lines().any(|l| l.starts_with("warning:") && l.contains(&want)), "want '{want}':\n{}", outcome.show());
+    }
+    assert!(first_screen(&two).contains("samples.csv was not read"), "{}", first_screen(&two));
+    let again = dir.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let shards = write_shards(&again);
+    common::mkfifo(&shards[1].join(records::SAMPLES_CSV));
+    let outcome =
+        bounded([OsStr::new("merge"), shards[0].as_os_str(), shards[1].as_os_str(), OsStr::new("--out"), out.as_os_str()], dir.path());
+    let want = format!("{} is not a regular file (a FIFO)", shards[1].join(records::SAMPLES_CSV).display());
+    assert!(outcome.code == Some(2) && first_error(&outcome).contains(&want), "want '{want}':\n{}", outcome.show());
+}
+
+/// Round five, finding 3: samples.csv was read whole, and merge held every shard's samples at
+/// once. A merge copies them a batch at a time (here more than one batch), every sample of every
+/// shard, in shard order.
+#[test]
+fn a_merge_copies_every_sample_of_every_shard() {
+    let dir = scratch();
+    let shards = write_shards(dir.path());
+    let sample = |point: usize, k: u32| SampleRecord {
+        scenario: "seed".into(),
+        point,
+        implementation: "rust".into(),
+        repetition: 1,
+        t_seconds: f64::from(k) * 1e-3,
+        rss_bytes: u64::from(k),
+        cpu_seconds: f64::from(k) * 1e-4,
+    };
+    let written: Vec<Vec<SampleRecord>> = vec![(1..=10_000).map(|k| sample(0, k)).collect(), (1..=3).map(|k| sample(1, k)).collect()];
+    for (shard, samples) in shards.iter().zip(&written) {
+        CsvAppender::open(&shard.join(records::SAMPLES_CSV)).unwrap().append(samples).unwrap();
+    }
+    let merged = dir.path().join("merged");
+    let out = merge(&shards, &merged);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let mut reader = csv::Reader::from_path(merged.join(records::SAMPLES_CSV)).unwrap();
+    let read: Vec<SampleRecord> = reader.deserialize().map(Result::unwrap).collect();
+    assert!(read == written.concat(), "{} samples merged of {}", read.len(), written.concat().len());
+}

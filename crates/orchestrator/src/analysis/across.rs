@@ -150,7 +150,13 @@ pub(crate) fn analyse(run_dirs: &[MachineRunDir]) -> anyhow::Result<Across> {
     }
     let runs: Vec<Analysis> = run_dirs
         .iter()
-        .map(|run| super::analyse(&run.dir).with_context(|| format!("run directory {}", run.dir.display())))
+        .map(|run| {
+            let mut analysis = super::analyse(&run.dir).with_context(|| format!("run directory {}", run.dir.display()))?;
+            // Nothing across machines draws a run's samples: let go of each run's before the next
+            // is read.
+            analysis.samples = Vec::new();
+            Ok(analysis)
+        })
         .collect::<anyhow::Result<_>>()?;
     let canonical: Vec<Option<PathBuf>> = run_dirs.iter().map(|run| run.dir.canonicalize().ok()).collect();
     for (k, run) in run_dirs.iter().enumerate() {

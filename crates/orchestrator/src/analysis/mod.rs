@@ -35,6 +35,11 @@ pub(crate) struct Analysis {
     /// environment: `null`, `[]`, a field of the wrong type); None when it is absent or fine.
     #[serde(skip)]
     pub environment_problem: Option<String>,
+    /// Why samples.csv was not read when it is there (not a regular file, larger than any run
+    /// writes, more samples than a report holds): the report goes without samples. None when it
+    /// is absent or read.
+    #[serde(skip)]
+    pub samples_problem: Option<String>,
     pub summary: summary::RunSummary,
     /// One per scenario, one entry per point.
     pub accuracy: Vec<Vec<accuracy::PointAccuracy>>,
@@ -73,10 +78,10 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
     let (mut environment, environment_problem) = read_environment(run_dir);
     // A run older than the machine identity: what lscpu or /proc/cpuinfo saved beside it says.
     if let Some(e) = environment.as_mut().filter(|e| e.machine.is_none()) {
-        e.machine = crate::environment::machine::from_files_beside(run_dir);
+        e.machine = crate::environment::machine::from_files_beside(run_dir, |path| records::read_text(path, records::MAX_TEXT_BYTES).ok());
     }
     let raw = records::read_raw_rows(run_dir).context("the raw records")?;
-    let samples = records::read_samples(run_dir).context("the samples")?;
+    let (samples, samples_problem) = read_samples(run_dir)?;
     let records = raw.counted();
     let cut_short = raw.cut_short.into_iter().chain(samples.cut_short).collect();
     let (set_aside, samples) = (raw.set_aside, samples.rows);
@@ -102,6 +107,7 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         plan,
         environment,
         environment_problem,
+        samples_problem,
         summary,
         accuracy,
         claims,
@@ -140,14 +146,30 @@ fn read_environment(run_dir: &Path) -> (Option<Environment>, Option<String>) {
     }
 }
 
+/// samples.csv, or why the report goes without it: one that is not read at all (not a regular
+/// file, larger than any run writes, more samples than a report holds) is said, as for an absent
+/// one the report has no samples; one that is read and holds a bad row is an error.
+fn read_samples(run_dir: &Path) -> anyhow::Result<(records::CsvRows<SampleRecord>, Option<String>)> {
+    match records::read_samples(run_dir) {
+        Ok(samples) => Ok((samples, None)),
+        Err(refused @ records::RecordsError::Refused { .. }) => {
+            Ok((records::CsvRows { rows: Vec::new(), lines: Vec::new(), cut_short: None }, Some(refused.to_string())))
+        }
+        Err(problem) => Err(problem).context("the samples"),
+    }
+}
+
 impl Analysis {
     /// What the command says on stderr before the report (which says the same): environment.json
-    /// that could not be used, a line of the records cut short, rows set aside, rows the plan does
-    /// not name.
+    /// that could not be used, samples.csv not read, a line of the records cut short, rows set
+    /// aside, rows the plan does not name.
     pub(crate) fn warnings(&self) -> Vec<String> {
         let environment = self.environment_problem.iter().map(|problem| format!("warning: {problem}: the machine is unknown"));
+        let samples = self.samples_problem.iter().map(|problem| {
+            format!("warning: {problem}: the report goes without samples (no chart of memory over time, no steady memory of warm fits)")
+        });
         let cut = self.cut_short.iter().map(|c| format!("warning: {c}"));
         let set_aside = self.set_aside.iter().map(|s| format!("warning: {s}"));
-        environment.chain(cut).chain(set_aside).chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
+        environment.chain(samples).chain(cut).chain(set_aside).chain(self.unplanned.iter().map(|u| format!("warning: {u}"))).collect()
     }
 }

@@ -12,7 +12,7 @@ use super::lock::DirLock;
 use super::project::absolute;
 use super::signals::Signals;
 use crate::console;
-use crate::records::merge::{check, load_shard, merged_environment, merged_plan, missing_text, write, MissingShard, Shard};
+use crate::records::merge::{check, load_shards, merged_environment, merged_plan, missing_text, write, MissingShard, Shard};
 use crate::report;
 
 /// The command line of `orchestrator merge` (wired in cli/args.rs).
@@ -37,11 +37,7 @@ pub(crate) struct MergeArgs {
 /// into the output directory.
 pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::listen()?;
-    let mut shards = args
-        .shards
-        .iter()
-        .map(|dir| load_shard(dir, |warning| console::errln(format_args!("{warning}"))).with_context(|| format!("shard {}", dir.display())))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut shards = load_shards(&args.shards, |warning| console::errln(format_args!("{warning}")))?;
     let missing = check(&mut shards, args.allow_partial)?;
     let out = absolute(&args.out)?;
     if let Some(signal) = signals.received() {
@@ -51,7 +47,8 @@ pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let claim = DirLock::claim(&out, &[]).map_err(|e| anyhow::anyhow!("--out {e}"))?;
     let staging = Staging::beside(&out)?;
     let stop = || signals.received().is_some();
-    let rendered = write_and_render(&staging.path, &shards, &missing, &stop).with_context(|| format!("merging into {}", out.display()))?;
+    let rendered =
+        write_and_render(&staging.path, &mut shards, &missing, &stop).with_context(|| format!("merging into {}", out.display()))?;
     // A signal after the last check still stops it: nothing has reached --out yet.
     let Some(rendered) = rendered.filter(|_| !stop()) else {
         drop((staging, claim));
@@ -69,7 +66,7 @@ pub(super) fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
 /// Writes the merged run into `dir` and renders its report there; None once `stop` says so.
 fn write_and_render(
     dir: &Path,
-    shards: &[Shard],
+    shards: &mut [Shard],
     missing: &[MissingShard],
     stop: &dyn Fn() -> bool,
 ) -> anyhow::Result<Option<report::Rendered>> {

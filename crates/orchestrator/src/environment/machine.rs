@@ -188,10 +188,12 @@ pub(crate) fn collect() -> MachineIdentity {
     identity
 }
 
-/// The identity an older run's folder holds beside it (FILES_BESIDE_A_RUN), if any.
-pub(crate) fn from_files_beside(run_dir: &Path) -> Option<MachineIdentity> {
+/// The identity an older run's folder holds beside it (FILES_BESIDE_A_RUN), if any, each file read
+/// with `read` (the analysis reads a run directory's files only as records::file allows: a run
+/// directory can come from someone else).
+pub(crate) fn from_files_beside(run_dir: &Path, read: impl Fn(&Path) -> Option<String>) -> Option<MachineIdentity> {
     FILES_BESIDE_A_RUN.iter().find_map(|name| {
-        let text = std::fs::read_to_string(run_dir.join(name)).ok()?;
+        let text = read(&run_dir.join(name))?;
         let identity = parse(&text, &format!("{name} beside the run"));
         (!identity.vendor.is_empty()).then_some(identity)
     })

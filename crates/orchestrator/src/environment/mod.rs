@@ -301,6 +301,38 @@ pub struct Merged {
     pub machines_alike: bool,
 }
 
+impl Environment {
+    /// What is wrong with the shards this environment names (this run's, or a merged run's
+    /// shards, their points and the environments kept for them), by the rules `--shard` is read
+    /// with, naming the field; None when nothing is.
+    pub(crate) fn shard_problem(&self) -> Option<String> {
+        self.shard_problem_at("")
+    }
+
+    /// As [`Environment::shard_problem`], for the environment at `at` (empty at the top, else
+    /// ending with a dot).
+    fn shard_problem_at(&self, at: &str) -> Option<String> {
+        use crate::plan::shard::ShardRef;
+        if let Some(problem) = self.shard.and_then(|shard| shard.problem_at(&format!("{at}shard"))) {
+            return Some(problem);
+        }
+        let merged = self.merged.as_ref()?;
+        let count = merged.shard_count;
+        if let Some(problem) = (ShardRef { index: 1, count }).problem_in("", &format!("{at}merged.shard_count")) {
+            return Some(problem);
+        }
+        let machine_problem = merged.machines.iter().enumerate().find_map(|(k, machine)| {
+            let at = format!("{at}merged.machines[{k}]");
+            machine.shard.problem_at(&format!("{at}.shard")).or_else(|| {
+                let points = machine.points.iter().enumerate().find_map(|(j, p)| p.problem_at(&format!("{at}.points[{j}]"), count));
+                points.or_else(|| machine.environment.as_ref().and_then(|e| e.shard_problem_at(&format!("{at}.environment."))))
+            })
+        });
+        machine_problem
+            .or_else(|| merged.missing.iter().enumerate().find_map(|(j, p)| p.problem_at(&format!("{at}merged.missing[{j}]"), count)))
+    }
+}
+
 /// One shard merged: its machine and the points it ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MachineRun {

@@ -41,6 +41,36 @@ impl fmt::Display for ShardRef {
     }
 }
 
+impl ShardRef {
+    /// Which rule of `--shard` (1 ≤ index ≤ count ≤ [`MAX_SHARDS`]) this shard breaks: whether it
+    /// is the count's (else the index's), and what is wrong; None when it keeps them all.
+    fn broken_rule(self) -> Option<(bool, String)> {
+        if self.count == 0 || self.count > MAX_SHARDS {
+            return Some((true, format!("the shard count must be 1 to {MAX_SHARDS}")));
+        }
+        if self.index == 0 {
+            return Some((false, format!("shards are numbered from 1: the first is 1/{}", self.count)));
+        }
+        (self.index > self.count).then(|| (false, format!("there is no shard {} of {}", self.index, self.count)))
+    }
+
+    /// What is wrong with this shard as a file holds it at `at` (e.g. `shard`, or
+    /// `merged.machines[2].shard`), naming the field; None when nothing is. A run directory
+    /// someone sent is held to the rules `--shard` is read with: a shard count of 4 294 967 295 in
+    /// its plan.json had `merge` list that many missing shards until memory ran out, and "shard
+    /// 7/2" was rendered as it stood.
+    pub(crate) fn problem_at(self, at: &str) -> Option<String> {
+        self.problem_in(&format!("{at}.index"), &format!("{at}.count"))
+    }
+
+    /// As [`ShardRef::problem_at`], for a shard whose two numbers a file names otherwise.
+    pub(crate) fn problem_in(self, index_field: &str, count_field: &str) -> Option<String> {
+        let (of_count, problem) = self.broken_rule()?;
+        let (field, value) = if of_count { (count_field, self.count) } else { (index_field, self.index) };
+        Some(format!("{field} is {value}: {problem}"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ShardError {
     #[error("--shard '{text}': {problem} (expected K/N with 1 ≤ K ≤ N ≤ {MAX_SHARDS}, shards numbered from 1, e.g. --shard 2/4; or --shard auto)")]
@@ -64,17 +94,11 @@ pub(crate) fn parse_shard(text: &str) -> Result<ShardRef, ShardError> {
         }
         part.parse::<u32>().map_err(|_| syntax(&format!("the {what} '{part}' is too large")))
     };
-    let (index, count) = (number(k, "shard number")?, number(n, "shard count")?);
-    if count == 0 || count > MAX_SHARDS {
-        return Err(syntax(&format!("the shard count must be 1 to {MAX_SHARDS}")));
+    let shard = ShardRef { index: number(k, "shard number")?, count: number(n, "shard count")? };
+    match shard.broken_rule() {
+        Some((_, problem)) => Err(syntax(&problem)),
+        None => Ok(shard),
     }
-    if index == 0 {
-        return Err(syntax(&format!("shards are numbered from 1: the first is 1/{count}")));
-    }
-    if index > count {
-        return Err(syntax(&format!("there is no shard {index} of {count}")));
-    }
-    Ok(ShardRef { index, count })
 }
 
 /// What `--shard` and `--shard-count` ask for: None without `--shard`.
@@ -176,6 +200,15 @@ pub struct AssignedPoint {
     pub shard: u32,
 }
 
+impl AssignedPoint {
+    /// What is wrong with this point's shard as a file holds it at `at` (e.g.
+    /// `shard.partition[3]`) in a plan of `count` shards; None when it is one of them.
+    pub(crate) fn problem_at(&self, at: &str, count: u32) -> Option<String> {
+        (self.shard == 0 || self.shard > count)
+            .then(|| format!("{at}.shard is {}: point {} is given to no shard of the {count} (1 to {count})", self.shard, self.key))
+    }
+}
+
 /// Estimated wall time of every run of a point, nanoseconds: runs × (start-up + loading +
 /// training), with runs = implementations not skipped there × (warm-up + repetitions). Every
 /// implementation counts, available on this machine or not, so all machines agree.
@@ -257,6 +290,14 @@ pub struct ShardBlock {
 impl ShardBlock {
     pub(crate) fn shard(&self) -> ShardRef {
         ShardRef { index: self.index, count: self.count }
+    }
+
+    /// What is wrong with the block's shard numbers (its own, and each point's of the partition),
+    /// naming the field of plan.json; None when nothing is.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.shard().problem_at("shard").or_else(|| {
+            self.partition.iter().enumerate().find_map(|(k, point)| point.problem_at(&format!("shard.partition[{k}]"), self.count))
+        })
     }
 }
 
@@ -365,6 +406,36 @@ mod tests {
         let message = parse_shard("0/4").unwrap_err().to_string();
         assert!(message.contains("numbered from 1") && message.contains("1/4"), "{message}");
         assert!(parse_shard("5/4").unwrap_err().to_string().contains("no shard 5 of 4"));
+    }
+
+    /// A shard block read back from plan.json is held to the rules `--shard` is read with, and the
+    /// field that breaks them is named.
+    #[test]
+    fn a_shard_block_read_back_is_held_to_the_rules_of_shard() {
+        let block = |index: u32, count: u32, point_shard: u32| ShardBlock {
+            index,
+            count,
+            fingerprint: "f".repeat(64),
+            points: Vec::new(),
+            partition: vec![AssignedPoint {
+                key: PointKey { scenario: "seed".into(), point: 0 },
+                label: "n=5".into(),
+                estimated_cost_ns: 1,
+                shard: point_shard,
+            }],
+        };
+        assert_eq!(block(1, 2, 2).problem(), None);
+        assert_eq!(block(MAX_SHARDS, MAX_SHARDS, 1).problem(), None);
+        for (bad, want) in [
+            (block(1, u32::MAX, 1), "shard.count is 4294967295: the shard count must be 1 to 10000"),
+            (block(1, MAX_SHARDS + 1, 1), "shard.count is 10001: the shard count must be 1 to 10000"),
+            (block(1, 0, 1), "shard.count is 0: the shard count must be 1 to 10000"),
+            (block(7, 2, 1), "shard.index is 7: there is no shard 7 of 2"),
+            (block(0, 2, 1), "shard.index is 0: shards are numbered from 1: the first is 1/2"),
+            (block(1, 2, 3), "shard.partition[0].shard is 3: point seed#0 is given to no shard of the 2 (1 to 2)"),
+        ] {
+            assert_eq!(bad.problem().as_deref(), Some(want));
+        }
     }
 
     #[test]

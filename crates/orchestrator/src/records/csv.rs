@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::check::Checked;
 use super::error::{io_err, RecordsError};
+use super::file::{MAX_RAW_CSV_BYTES, MAX_SAMPLES_CSV_BYTES};
 use super::screen::{self, SetAside};
 use super::{RawRecord, SampleRecord};
 use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
@@ -175,68 +176,162 @@ impl std::fmt::Display for CutShort {
     }
 }
 
-/// Reads every complete row. A last row cut short (the process was killed mid-write: no newline
-/// at the end, or the end inside a quoted field) is left out and returned as [`CutShort`]; any
-/// other malformed row, or a value no run can have ([`Checked`]), is an error naming the line
-/// and the column.
-pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path) -> Result<CsvRows<T>, RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    let error = |line: u64, message: String| RecordsError::Parse { path: path.to_owned(), message: format!("line {line}: {message}") };
-    let mut complete = if text.ends_with('\n') { text.len() } else { text.rfind('\n').map_or(0, |i| i + 1) };
-    if text[..complete].bytes().filter(|&b| b == b'"').count() % 2 == 1 {
-        // The last line ends inside a quoted field (a message with a newline): its row goes on
-        // past the end.
-        complete = last_row_start(&text[..complete]);
-    }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(&text.as_bytes()[..complete]);
-    let headers = reader.headers().map_err(|e| error(1, e.to_string()))?.clone();
-    // The tool writes the header on line 1; a blank one (an edit) would otherwise be read as a
-    // header of one column, and every row called too wide.
-    let blank_header = headers.len() == 1 && headers[0].trim().is_empty();
-    if blank_header && !text[..complete].trim().is_empty() {
-        let line = headers.position().map_or(1, |p| p.line());
-        return Err(error(line, "a blank line where the header of column names should be (the file was edited?)".to_string()));
-    }
-    let mut rows = Vec::new();
-    let mut lines = Vec::new();
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| error(e.position().map_or(0, |p| p.line()), e.to_string()))? {
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != headers.len() {
-            return Err(error(line, format!("{} fields where the header has {}", record.len(), headers.len())));
-        }
-        let row: T = record.deserialize(Some(&headers)).map_err(|e| error(line, field_problem(&e, &headers)))?;
-        if let Some(bad) = row.impossible_value() {
-            let written = headers.iter().position(|h| h == bad.column).and_then(|i| record.get(i)).unwrap_or(&bad.value);
-            return Err(error(
-                line,
-                format!("column {}: \"{written}\" is impossible: {} (correct or delete that row)", bad.column, bad.rule),
-            ));
-        }
+/// Reads every complete row (see [`read_rows`]).
+pub(crate) fn read_csv<T: DeserializeOwned + Checked>(path: &Path, max_bytes: u64) -> Result<CsvRows<T>, RecordsError> {
+    let (mut rows, mut lines) = (Vec::new(), Vec::new());
+    let cut_short = read_rows(path, max_bytes, |row, line| {
         rows.push(row);
         lines.push(line);
-    }
-    let cut_short = (complete < text.len()).then(|| CutShort {
-        path: path.to_owned(),
-        line: text[..complete].matches('\n').count() as u64 + 1,
-        text: text[complete..]
-            .chars()
-            .take(200)
-            .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
-            .collect(),
-    });
+        Ok(())
+    })?;
     Ok(CsvRows { rows, lines, cut_short })
 }
 
-/// Where the last row of `text` starts (0 when there is none).
-fn last_row_start(text: &str) -> usize {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(text.as_bytes());
-    let mut record = csv::ByteRecord::new();
-    let mut start = 0;
-    while reader.read_byte_record(&mut record).unwrap_or(false) {
-        start = record.position().map_or(start, |p| p.byte() as usize);
+/// Reads every complete row, one at a time, and hands it to `take` with its line (an error from
+/// `take` stops the reading): the file is never held whole, and is read only if it is a regular
+/// file of at most `max_bytes` (records::file). A last row cut short (the process was killed
+/// mid-write: no newline at the end, or the end inside a quoted field) is left out and returned as
+/// [`CutShort`]; any other malformed row, or a value no run can have ([`Checked`]), is an error
+/// naming the line and the column.
+fn read_rows<T: DeserializeOwned + Checked>(
+    path: &Path,
+    max_bytes: u64,
+    take: impl FnMut(T, u64) -> Result<(), RecordsError>,
+) -> Result<Option<CutShort>, RecordsError> {
+    let file = super::file::open(path, max_bytes)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).buffer_capacity(1 << 16).from_reader(Tally::new(file));
+    let mut rows = Rows { path, headers: None, blank_header_line: None, take };
+    // Each record is taken once the next one is read: only the last can be cut short, and that
+    // is known at the end of the file.
+    let mut last: Option<csv::ByteRecord> = None;
+    loop {
+        let mut record = csv::ByteRecord::new();
+        if !reader.read_byte_record(&mut record).map_err(|e| rows.csv_error(e))? {
+            break;
+        }
+        if let Some(complete) = last.replace(record) {
+            rows.take(complete)?;
+        }
     }
-    start
+    let Some(last) = last else { return Ok(None) };
+    let tally = reader.get_ref();
+    // The tool ends every row with a newline; one inside a quoted field (an odd number of quotes
+    // before it) is a message's, not the row's end.
+    if tally.last == Some(b'\n') && tally.quotes.is_multiple_of(2) {
+        rows.take(last)?;
+        return Ok(None);
+    }
+    let (line, start) = last.position().map_or((1, 0), |p| (p.line(), p.byte()));
+    let length = tally.bytes.saturating_sub(start);
+    let text = cut_text(reader.into_inner().into_file(), start, length).map_err(io_err(path))?;
+    Ok(Some(CutShort { path: path.to_owned(), line, text }))
+}
+
+/// The rows of a records file as they are read: its header, then each row checked against it and
+/// handed to `take`.
+struct Rows<'a, F> {
+    path: &'a Path,
+    headers: Option<csv::StringRecord>,
+    /// The line of a header left blank: an error once a complete row follows it.
+    blank_header_line: Option<u64>,
+    take: F,
+}
+
+impl<F> Rows<'_, F> {
+    fn error(&self, line: u64, message: String) -> RecordsError {
+        RecordsError::Parse { path: self.path.to_owned(), message: format!("line {line}: {message}") }
+    }
+
+    fn csv_error(&self, error: csv::Error) -> RecordsError {
+        let (line, message) = (error.position().map_or(0, |p| p.line()), error.to_string());
+        match error.into_kind() {
+            csv::ErrorKind::Io(source) => RecordsError::Io { path: self.path.to_owned(), source },
+            _ => self.error(line, message),
+        }
+    }
+
+    /// Takes a complete record: the header first, then a row, checked.
+    fn take<T: DeserializeOwned + Checked>(&mut self, record: csv::ByteRecord) -> Result<(), RecordsError>
+    where
+        F: FnMut(T, u64) -> Result<(), RecordsError>,
+    {
+        let line = record.position().map_or(0, |p| p.line());
+        let record = csv::StringRecord::from_byte_record(record).map_err(|e| {
+            let field =
+                self.headers.as_ref().and_then(|h| h.get(e.utf8_error().field())).map_or(String::new(), |name| format!("column {name}: "));
+            self.error(line, format!("{field}not valid UTF-8"))
+        })?;
+        let Some(headers) = &self.headers else {
+            // The tool writes the header on line 1; a blank one (an edit) would otherwise be read
+            // as a header of one column, and every row called too wide.
+            if record.len() == 1 && record[0].trim().is_empty() {
+                self.blank_header_line = Some(line);
+            }
+            self.headers = Some(record);
+            return Ok(());
+        };
+        if let Some(header_line) = self.blank_header_line {
+            return Err(
+                self.error(header_line, "a blank line where the header of column names should be (the file was edited?)".to_string())
+            );
+        }
+        if record.len() != headers.len() {
+            return Err(self.error(line, format!("{} fields where the header has {}", record.len(), headers.len())));
+        }
+        let row: T = record.deserialize(Some(headers)).map_err(|e| self.error(line, field_problem(&e, headers)))?;
+        if let Some(bad) = row.impossible_value() {
+            let written = headers.iter().position(|h| h == bad.column).and_then(|i| record.get(i)).unwrap_or(&bad.value);
+            let problem = format!("column {}: \"{written}\" is impossible: {} (correct or delete that row)", bad.column, bad.rule);
+            return Err(self.error(line, problem));
+        }
+        (self.take)(row, line)
+    }
+}
+
+/// A reader that counts the double quotes it passes on and keeps the last byte: whether a file
+/// ends with a complete row is known once it is read, without holding it.
+struct Tally<R> {
+    inner: R,
+    quotes: u64,
+    last: Option<u8>,
+    bytes: u64,
+}
+
+impl<R> Tally<R> {
+    fn new(inner: R) -> Self {
+        Tally { inner, quotes: 0, last: None, bytes: 0 }
+    }
+}
+
+impl Tally<std::io::Take<File>> {
+    fn into_file(self) -> File {
+        self.inner.into_inner()
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let read = &buf[..n];
+        self.quotes += read.iter().filter(|&&b| b == b'"').count() as u64;
+        self.last = read.last().copied().or(self.last);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// What a line cut short held, from `start` (at most `length` bytes): its first 200 characters,
+/// control characters written as escapes.
+fn cut_text(mut file: File, start: u64, length: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.take(length.min(800)).read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes)
+        .chars()
+        .take(200)
+        .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
+        .collect())
 }
 
 /// "column wall_seconds: invalid float literal", from csv's "CSV deserialize error: record 3 (line
@@ -290,18 +385,58 @@ impl RawRows {
 /// raw.csv's rows, those set aside, and its last line if that was cut short.
 pub(crate) fn read_raw_rows(run_dir: &Path) -> Result<RawRows, RecordsError> {
     let path = run_dir.join(RAW_CSV);
-    let CsvRows { rows, lines, cut_short } = read_csv(&path)?;
+    let CsvRows { rows, lines, cut_short } = read_csv(&path, MAX_RAW_CSV_BYTES)?;
     let set_aside = screen::set_aside(&path, &rows, &lines);
     Ok(RawRows { all: rows, set_aside, cut_short })
 }
 
-/// samples.csv may be absent (nothing was sampled): that reads as no samples.
+/// The most samples a report holds in memory: what a samples.csv someone sent can cost. A sample
+/// held costs about 165 bytes (two names, three figures, its line): measured, `report` of a
+/// samples.csv of 11.9 million one-letter-named samples peaked at 2.0 GB, and with names of 37
+/// characters (the longest 11.9 million rows can have within [`MAX_SAMPLES_CSV_BYTES`]) at 2.3 GB.
+/// A run writes about 1 000 samples a second of runs at the default 1 ms: 12 million are 3⅓ hours
+/// of runs, 28 times a full study (424 000). A run directory with more is reported without its
+/// samples, and says so.
+pub(crate) const MAX_SAMPLES_HELD: usize = 12_000_000;
+
+/// samples.csv read back whole, as a report holds it: at most [`MAX_SAMPLES_HELD`] samples (more
+/// are refused, [`RecordsError::Refused`], before more memory is taken). It may be absent
+/// (nothing was sampled): that reads as no samples.
 pub(crate) fn read_samples(run_dir: &Path) -> Result<CsvRows<SampleRecord>, RecordsError> {
+    read_samples_holding(run_dir, MAX_SAMPLES_HELD)
+}
+
+/// [`read_samples`], holding at most `most` samples.
+fn read_samples_holding(run_dir: &Path, most: usize) -> Result<CsvRows<SampleRecord>, RecordsError> {
     let path = run_dir.join(SAMPLES_CSV);
-    if !path.exists() {
-        return Ok(CsvRows { rows: Vec::new(), lines: Vec::new(), cut_short: None });
+    let (mut rows, mut lines) = (Vec::new(), Vec::new());
+    let cut_short = each_sample_in(&path, |row, line| {
+        if rows.len() == most {
+            let message =
+                format!("holds more than {most} samples (over 3 hours of runs sampled every millisecond), more than a report holds in memory: not read");
+            return Err(RecordsError::Refused { path: path.clone(), message });
+        }
+        rows.push(row);
+        lines.push(line);
+        Ok(())
+    })?;
+    Ok(CsvRows { rows, lines, cut_short })
+}
+
+/// samples.csv's rows one at a time, each handed to `take` (none when the file is absent), for a
+/// reader that need not hold them all; and its last line if that was cut short.
+pub(crate) fn each_sample(
+    run_dir: &Path,
+    mut take: impl FnMut(SampleRecord) -> Result<(), RecordsError>,
+) -> Result<Option<CutShort>, RecordsError> {
+    each_sample_in(&run_dir.join(SAMPLES_CSV), |row, _| take(row))
+}
+
+fn each_sample_in(path: &Path, take: impl FnMut(SampleRecord, u64) -> Result<(), RecordsError>) -> Result<Option<CutShort>, RecordsError> {
+    match read_rows(path, MAX_SAMPLES_CSV_BYTES, take) {
+        Err(RecordsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        read => read,
     }
-    read_csv(&path)
 }
 
 #[cfg(test)]
@@ -370,7 +505,7 @@ mod tests {
             writer.write_record(keep.iter().map(|&i| &row[i])).unwrap();
         }
         std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
-        let rows: Vec<RawRecord> = read_csv(&path).unwrap().rows;
+        let rows: Vec<RawRecord> = read_csv(&path, MAX_RAW_CSV_BYTES).unwrap().rows;
         assert_eq!(rows, vec![one_fit(1)]);
     }
 
@@ -379,7 +514,7 @@ mod tests {
         let (_dir, path) = fresh_raw_csv("records-test");
         CsvAppender::open(&path).unwrap().append(&[record(1)]).unwrap();
         CsvAppender::open(&path).unwrap().append(&[record(2)]).unwrap();
-        let read = read_csv::<RawRecord>(&path).unwrap();
+        let read = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap();
         assert_eq!((read.rows, read.cut_short), (vec![record(1), record(2)], None));
     }
 
@@ -391,11 +526,11 @@ mod tests {
         let mut appender = CsvAppender::open(&path).unwrap();
         appender.sync().unwrap();
         appender.append(&[record(1)]).unwrap();
-        assert_eq!(read_csv::<RawRecord>(&path).unwrap().rows, vec![record(1)]);
+        assert_eq!(read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap().rows, vec![record(1)]);
         appender.append(&[record(2)]).unwrap();
         appender.sync().unwrap();
         appender.sync().unwrap();
-        assert_eq!(read_csv::<RawRecord>(&path).unwrap().rows, vec![record(1), record(2)]);
+        assert_eq!(read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap().rows, vec![record(1), record(2)]);
     }
 
     #[test]
@@ -408,7 +543,7 @@ mod tests {
         let inside_the_message = whole.find("newline").unwrap();
         for cut in [inside_the_message, whole.len() - 3] {
             std::fs::write(&path, format!("{whole}{}", &whole[whole.find('\n').unwrap() + 1..cut])).unwrap();
-            let read = read_csv::<RawRecord>(&path).unwrap();
+            let read = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap();
             assert_eq!(read.rows, vec![record(1)]);
             let cut_short = read.cut_short.expect("the cut row is said");
             // The header is line 1, the first row (its message holds a newline) lines 2–3.
@@ -417,12 +552,67 @@ mod tests {
         }
         // A short row followed by another is no cut: it is an error naming its line.
         std::fs::write(&path, format!("{whole}seed,0\n{}", &whole[whole.find('\n').unwrap() + 1..])).unwrap();
-        let error = read_csv::<RawRecord>(&path).unwrap_err().to_string();
+        let error = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap_err().to_string();
         assert!(error.contains("line 4: 2 fields where the header has"), "{error}");
         // A blank line before the header: said as such, not as rows too wide.
         std::fs::write(&path, format!("   \n{whole}")).unwrap();
-        let error = read_csv::<RawRecord>(&path).unwrap_err().to_string();
+        let error = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap_err().to_string();
         assert!(error.contains("line 1: a blank line where the header"), "{error}");
+    }
+
+    /// A samples.csv of 10 million rows was read whole and held at five times its size (3.2 GB
+    /// for 666 MB): it is read row by row, and a report holds at most MAX_SAMPLES_HELD samples
+    /// (here 3): one with more is refused, before more are held; an absent one is no samples.
+    #[test]
+    fn a_report_holds_a_bounded_number_of_samples() {
+        let dir = tempfile::Builder::new().prefix("records-samples-").tempdir().unwrap();
+        let sample = |k: u32| SampleRecord {
+            scenario: "seed".into(),
+            point: 0,
+            implementation: "rust".into(),
+            repetition: 1,
+            t_seconds: f64::from(k) * 1e-3,
+            rss_bytes: 1 << 20,
+            cpu_seconds: f64::from(k) * 1e-3,
+        };
+        assert!(read_samples_holding(dir.path(), 3).unwrap().rows.is_empty(), "no samples.csv, no samples");
+        let mut appender = CsvAppender::open(&dir.path().join(SAMPLES_CSV)).unwrap();
+        appender.append(&(1..=3).map(sample).collect::<Vec<_>>()).unwrap();
+        assert_eq!(read_samples_holding(dir.path(), 3).unwrap().rows, (1..=3).map(sample).collect::<Vec<_>>());
+        appender.append(&[sample(4)]).unwrap();
+        let error = read_samples_holding(dir.path(), 3).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, RecordsError::Refused { .. }) && text.contains("samples.csv holds more than 3 samples"), "{text}");
+        // Each is handed on, none held, to a reader that needs them one at a time (merge).
+        let mut seen = 0;
+        let cut_short = each_sample(dir.path(), |_| {
+            seen += 1;
+            Ok(())
+        });
+        assert_eq!(cut_short.unwrap(), None);
+        assert_eq!(seen, 4);
+    }
+
+    /// Bytes that are not UTF-8 made the whole file unreadable ("stream did not contain valid
+    /// UTF-8", no line): read row by row, a complete row's are named with the line and the
+    /// column, and a last row cut in the middle of a character is only cut short.
+    #[test]
+    fn bytes_that_are_not_utf8_are_named_with_their_line_and_column() {
+        let (_dir, path) = fresh_raw_csv("records-utf8");
+        CsvAppender::open(&path).unwrap().append(&[one_fit(1), one_fit(2)]).unwrap();
+        let whole = std::fs::read(&path).unwrap();
+        let mut bytes = whole.clone();
+        bytes.truncate(whole.len() - 3);
+        bytes.extend_from_slice("é".as_bytes().split_at(1).0);
+        std::fs::write(&path, &bytes).unwrap();
+        let read = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap();
+        assert_eq!((read.rows.len(), read.cut_short.map(|c| c.line)), (1, Some(4)));
+        let at = whole.windows(4).position(|w| w == b"rust").unwrap();
+        let mut bytes = whole;
+        bytes[at] = 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let error = read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap_err().to_string();
+        assert!(error.contains("line 2: column implementation: not valid UTF-8"), "{error}");
     }
 
     #[test]
@@ -436,7 +626,7 @@ mod tests {
         std::fs::write(&other, "not mine\n").unwrap();
         std::fs::rename(&other, &path).unwrap();
         appender.append(&[record(3)]).unwrap();
-        assert_eq!(read_csv::<RawRecord>(&path).unwrap().rows, vec![record(1), record(2), record(3)]);
+        assert_eq!(read_csv::<RawRecord>(&path, MAX_RAW_CSV_BYTES).unwrap().rows, vec![record(1), record(2), record(3)]);
         let notes = appender.take_notes();
         assert!(notes.len() == 2 && notes[0].contains("was deleted") && notes[1].contains("was replaced"), "{notes:?}");
         // Cut short from outside: the rows are gone, and that is an error, not a silence.

@@ -9,6 +9,9 @@ pub enum RecordsError {
     Io { path: PathBuf, source: io::Error },
     #[error("{}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
+    /// Not read at all: not a regular file, or larger than any run writes (records::file).
+    #[error("{} {message}", path.display())]
+    Refused { path: PathBuf, message: String },
     /// Changed from outside the orchestrator while it was writing it.
     #[error("{}: {message}", path.display())]
     Altered { path: PathBuf, message: String },

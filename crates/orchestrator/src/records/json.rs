@@ -1,5 +1,6 @@
-//! The JSON files of a run directory (plan.json, environment.json, summary.json): read whole, and
-//! written atomically (temporary file, fsync, rename) so a reader never sees half a file.
+//! The JSON files of a run directory (plan.json, environment.json, summary.json): read whole and
+//! checked, and written atomically (temporary file, fsync, rename) so a reader never sees half a
+//! file.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -8,11 +9,46 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{io_err, RecordsError};
+use super::error::RecordsError;
+use super::file::{read_text, MAX_JSON_BYTES};
+use crate::environment::Environment;
+use crate::plan::shard::{PlanFile, ShardBlock};
+use crate::plan::Plan;
 
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, RecordsError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    serde_json::from_str(&text).map_err(|e| RecordsError::Parse { path: path.to_owned(), message: e.to_string() })
+/// A JSON file of a run directory, checked once parsed by whoever reads it, for what its types
+/// cannot say (a shard 7 of 2, a count of 4 294 967 295 shards): a run directory can come from
+/// someone else.
+pub trait CheckedJson: DeserializeOwned {
+    /// The first value the file cannot hold, naming its field; None when there is none.
+    fn problem(&self) -> Option<String> {
+        None
+    }
+}
+
+impl CheckedJson for Plan {}
+
+impl CheckedJson for PlanFile {
+    fn problem(&self) -> Option<String> {
+        self.shard.as_ref().and_then(ShardBlock::problem)
+    }
+}
+
+impl CheckedJson for Environment {
+    fn problem(&self) -> Option<String> {
+        self.shard_problem()
+    }
+}
+
+/// Reads, parses and checks a JSON file of a run directory (only a regular file, of at most
+/// [`MAX_JSON_BYTES`]: records::file).
+pub fn read_json<T: CheckedJson>(path: &Path) -> Result<T, RecordsError> {
+    let text = read_text(path, MAX_JSON_BYTES)?;
+    let parse_error = |message: String| RecordsError::Parse { path: path.to_owned(), message };
+    let value: T = serde_json::from_str(&text).map_err(|e| parse_error(e.to_string()))?;
+    match value.problem() {
+        Some(problem) => Err(parse_error(problem)),
+        None => Ok(value),
+    }
 }
 
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), RecordsError> {
@@ -63,6 +99,8 @@ fn new_file_beside(path: &Path, names: &std::sync::atomic::AtomicU64) -> io::Res
 mod tests {
     use super::*;
 
+    impl CheckedJson for Vec<i32> {}
+
     #[test]
     fn atomic_writes_leave_no_temporary_behind() {
         let scratch = tempfile::Builder::new().prefix("records-atomic-").tempdir().unwrap();
@@ -72,6 +110,48 @@ mod tests {
         assert_eq!(read_json::<Vec<i32>>(&path).unwrap(), vec![1, 2, 3]);
         let names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    /// A shard numbered out of range, in a shard's plan.json or in any environment.json (its own
+    /// shard, a merged run's shards and the environments kept for them), is refused by whoever
+    /// reads the file, naming it and the field.
+    #[test]
+    fn shards_out_of_range_are_refused_by_every_reader_naming_the_field() {
+        use crate::environment::{MachineRun, Merged};
+        use crate::plan::shard::ShardRef;
+        let scratch = tempfile::Builder::new().prefix("records-shards-").tempdir().unwrap();
+        let plan_json = scratch.path().join("plan.json");
+        let block = ShardBlock { index: 1, count: u32::MAX, fingerprint: "f".repeat(64), points: Vec::new(), partition: Vec::new() };
+        write_json_atomic(&plan_json, &PlanFile { plan: Plan { scenarios: Vec::new() }, shard: Some(block) }).unwrap();
+        let error = read_json::<PlanFile>(&plan_json).unwrap_err().to_string();
+        assert_eq!(error, format!("{}: shard.count is 4294967295: the shard count must be 1 to 10000", plan_json.display()));
+        // The report reads the plan alone, not the shard block.
+        assert!(read_json::<Plan>(&plan_json).is_ok());
+
+        let environment_json = scratch.path().join("environment.json");
+        let shard = |index, count| ShardRef { index, count };
+        let with_shard = |own: ShardRef| Environment { shard: Some(own), ..Environment::default() };
+        let merged = |machine: ShardRef, kept: Option<Environment>| Environment {
+            merged: Some(Merged {
+                fingerprint: "f".repeat(64),
+                shard_count: 2,
+                machines: vec![MachineRun { shard: machine, source: "s".into(), points: Vec::new(), environment: kept }],
+                missing: Vec::new(),
+                machines_alike: true,
+            }),
+            ..Environment::default()
+        };
+        for (environment, want) in [
+            (with_shard(shard(7, 2)), "shard.index is 7: there is no shard 7 of 2"),
+            (merged(shard(3, 2), None), "merged.machines[0].shard.index is 3: there is no shard 3 of 2"),
+            (merged(shard(1, 2), Some(with_shard(shard(1, 0)))), "merged.machines[0].environment.shard.count is 0"),
+        ] {
+            write_json_atomic(&environment_json, &environment).unwrap();
+            let error = read_json::<Environment>(&environment_json).unwrap_err().to_string();
+            assert!(error.starts_with(&format!("{}: {want}", environment_json.display())), "{error}");
+        }
+        write_json_atomic(&environment_json, &merged(shard(2, 2), Some(with_shard(shard(2, 2))))).unwrap();
+        assert!(read_json::<Environment>(&environment_json).is_ok());
     }
 
     #[test]

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{read_json, read_raw_rows, read_samples, write_json_atomic, CsvAppender, RawRecord, SampleRecord, Why};
+use super::file::MAX_RAW_CSV_BYTES;
+use super::{each_sample, read_json, read_raw_rows, write_json_atomic, CsvAppender, RawRecord, SampleRecord, Why};
 use crate::environment::{self, Environment, MachineRun, Merged};
 use crate::plan::shard::{self, AssignedPoint, PlanFile, PointKey, ShardBlock, ShardRef};
 use crate::plan::{Plan, ScenarioPlan};
@@ -70,12 +71,32 @@ pub(crate) struct Shard {
     pub block: ShardBlock,
     pub environment: Option<Environment>,
     pub raw: Vec<RawRecord>,
-    pub samples: Vec<SampleRecord>,
+}
+
+/// Reads every shard's run directory ([`load_shard`]). Shards whose raw.csv files together exceed
+/// what one run's is read back at (records::file) are refused before they are all held in memory:
+/// the merged raw.csv holds them all, and its report could not read it. (Samples are not held:
+/// [`write`] copies them from each shard's samples.csv.)
+pub(crate) fn load_shards(dirs: &[PathBuf], mut warn: impl FnMut(String)) -> anyhow::Result<Vec<Shard>> {
+    let mut raw_bytes = 0u64;
+    let mut shards = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        raw_bytes = raw_bytes.saturating_add(std::fs::metadata(dir.join(RAW_CSV)).map_or(0, |m| m.len()));
+        if raw_bytes > MAX_RAW_CSV_BYTES {
+            anyhow::bail!(
+                "shard {}: the shards' raw.csv files come to more than {} together up to this one, more than one run's raw.csv is read back at: the merged run could not be reported",
+                dir.display(),
+                crate::format::bytes_compact(MAX_RAW_CSV_BYTES as f64)
+            );
+        }
+        shards.push(load_shard(dir, &mut warn).with_context(|| format!("shard {}", dir.display()))?);
+    }
+    Ok(shards)
 }
 
 /// Reads one shard's run directory; `warn` is told what is missing but not fatal (its machine, a
 /// last line cut short).
-pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
+fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Result<Shard> {
     crate::run_dir::check_readable(dir)?;
     let file: PlanFile = read_json(&dir.join(PLAN_JSON)).context("the shard's plan (plan.json)")?;
     file.plan.check_names().map_err(|problem| anyhow::anyhow!("{}: {problem}", dir.join(PLAN_JSON).display()))?;
@@ -91,18 +112,19 @@ pub(crate) fn load_shard(dir: &Path, mut warn: impl FnMut(String)) -> anyhow::Re
     if let Some(second) = raw.set_aside.iter().find(|s| matches!(s.why, Why::Duplicate { .. })) {
         return Err(MergeError::DuplicatedRun { dir: dir.to_path_buf(), row: second.described() }.into());
     }
-    let samples = read_samples(dir).context("the shard's samples")?;
+    // Every sample is checked here, and copied from the file when the merged run is written.
+    let samples_cut_short = each_sample(dir, |_| Ok(())).context("the shard's samples")?;
     // Rows with implausible times are kept whole in the merged raw.csv (nothing measured is
     // dropped), and its report sets them aside again, as this one would.
-    raw.warnings().chain(samples.cut_short.iter().map(|cut| format!("warning: {cut}"))).for_each(&mut warn);
-    let (raw, samples) = (raw.all, samples.rows);
+    raw.warnings().chain(samples_cut_short.iter().map(|cut| format!("warning: {cut}"))).for_each(&mut warn);
+    let raw = raw.all;
     for row in &raw {
         let key = PointKey { scenario: row.scenario.clone(), point: row.point };
         if !block.points.contains(&key) {
             return Err(MergeError::ForeignRows { dir: dir.to_path_buf(), key }.into());
         }
     }
-    Ok(Shard { dir: dir.to_path_buf(), plan: file.plan, block, environment, raw, samples })
+    Ok(Shard { dir: dir.to_path_buf(), plan: file.plan, block, environment, raw })
 }
 
 /// Checks that the shards belong together; returns the points of the missing shards (an error
@@ -296,15 +318,32 @@ pub(crate) fn merged_environment(shards: &[Shard], missing: &[MissingShard], com
     env
 }
 
-/// Writes the merged run directory (plan.json, environment.json, raw.csv, samples.csv) into `out`.
-pub(crate) fn write(out: &Path, shards: &[Shard], plan: &Plan, env: &Environment) -> anyhow::Result<()> {
+/// Samples copied from a shard's samples.csv to the merged one at a time.
+const SAMPLES_A_BATCH: usize = 8192;
+
+/// Writes the merged run directory (plan.json, environment.json, raw.csv, samples.csv) into `out`,
+/// moving each shard's rows into raw.csv (the shards keep none, so the report that follows, which
+/// reads them back, does not hold them twice) and copying its samples a batch at a time: a
+/// merge never holds them all.
+pub(crate) fn write(out: &Path, shards: &mut [Shard], plan: &Plan, env: &Environment) -> anyhow::Result<()> {
     write_json_atomic(&out.join(PLAN_JSON), &PlanFile { plan: plan.clone(), shard: None })?;
     write_json_atomic(&out.join(ENVIRONMENT_JSON), env)?;
     let mut raw = CsvAppender::<RawRecord>::open(&out.join(RAW_CSV))?;
     let mut samples = CsvAppender::<SampleRecord>::open(&out.join(SAMPLES_CSV))?;
+    let mut batch = Vec::with_capacity(SAMPLES_A_BATCH);
     for shard in shards {
-        raw.append(&shard.raw)?;
-        samples.append(&shard.samples)?;
+        raw.append(&std::mem::take(&mut shard.raw))?;
+        each_sample(&shard.dir, |row| {
+            batch.push(row);
+            if batch.len() == SAMPLES_A_BATCH {
+                samples.append(&batch)?;
+                batch.clear();
+            }
+            Ok(())
+        })
+        .with_context(|| format!("copying the samples of shard {}", shard.dir.display()))?;
+        samples.append(&batch)?;
+        batch.clear();
     }
     raw.sync()?;
     samples.sync()?;
@@ -351,14 +390,7 @@ mod tests {
             spawn_floor_seconds: Some(1e-3),
             ..Environment::default()
         };
-        Shard {
-            dir: PathBuf::from(format!("shard-{index}")),
-            plan,
-            block,
-            environment: Some(environment),
-            raw: Vec::new(),
-            samples: Vec::new(),
-        }
+        Shard { dir: PathBuf::from(format!("shard-{index}")), plan, block, environment: Some(environment), raw: Vec::new() }
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //! the only things the runner produces and the only things the report reads, so a report can be
 //! rendered again from a results directory without re-running anything.
 //!
-//! The types are here; [`csv`] and [`json`] read and write a run directory's files, [`check`]
-//! says which values a row cannot hold, [`screen`] which rows read back are left out (a second
-//! copy of a run, times no run can have together), [`cell`] keeps their text from being read as
-//! formulas by a spreadsheet, [`merge`] unites the run directories of the shards of one plan.
+//! The types are here; [`csv`] and [`json`] read and write a run directory's files (reading
+//! through [`file`]: only regular files, of a size a run writes), [`check`] says which values a
+//! row cannot hold, [`screen`] which rows read back are left out (a second copy of a run, times no
+//! run can have together), [`cell`] keeps their text from being read as formulas by a
+//! spreadsheet, [`merge`] unites the run directories of the shards of one plan.
 
 pub(crate) mod cell;
 pub(crate) mod check;
 mod csv;
 mod error;
+mod file;
 mod json;
 pub(crate) mod merge;
 mod screen;
@@ -18,11 +20,12 @@ mod screen;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use self::check::ImpossibleValue;
+pub(crate) use self::csv::{each_sample, read_raw_rows, read_samples, CsvRows, CutShort};
 pub use self::csv::{read_raw, CsvAppender};
-pub(crate) use self::csv::{read_raw_rows, read_samples, CutShort};
 pub use self::error::RecordsError;
+pub(crate) use self::file::{read_text, MAX_TEXT_BYTES};
 pub(crate) use self::json::write_atomic;
-pub use self::json::{read_json, write_json_atomic};
+pub use self::json::{read_json, write_json_atomic, CheckedJson};
 pub(crate) use self::screen::{SetAside, Why};
 /// The records' file names (defined with every other name of a run directory in run_dir).
 pub use crate::run_dir::{ENVIRONMENT_JSON, PLAN_JSON, RAW_CSV, SAMPLES_CSV};

@@ -1,6 +1,7 @@
 //! The report's first lines when its records are not what the plan asked for: a run stopped
 //! part-way (how many of the planned runs have a row, per point and implementation), rows the plan
-//! does not name, rows set aside (a run's second row, implausible times), a last line cut short.
+//! does not name, rows set aside (a run's second row, implausible times), a last line cut short,
+//! samples.csv not read.
 //! Said before anything else, since every figure below depends on it; and the same count in a
 //! scenario's description and in the terminal.
 
@@ -91,6 +92,14 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
             Mark::Warning,
             plain(&file),
             cut.line
+        ));
+    }
+    if report.samples_problem.is_some() {
+        // Why in fixed words: the terminal's warning names the file and what it is.
+        lines.push(format!(
+            "{} samples.csv was not read (not a regular file, larger than any run writes, or more samples than a report holds): \
+             no chart of memory over time, no steady memory of warm fits.",
+            Mark::Warning
         ));
     }
     for line in &lines {
