@@ -23,25 +23,28 @@ pub(super) fn shortfall<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioSumm
     (missing > 0).then(|| format!("{} of the {planned} planned runs have a row", planned - missing))
 }
 
+/// "Incomplete run: …", when some planned runs of the scenarios that have run have no row.
+fn incomplete(report: &Analysis) -> Option<String> {
+    let counted: Vec<&ScenarioSummary> = report.summary.scenarios.iter().filter(|s| !super::partial::yet_to_run(report, &s.name)).collect();
+    let shortfall = shortfall(counted.iter().copied())?;
+    // A row set aside for its times counts as missing: say so, not only a stopped run.
+    let implausible = report.set_aside.iter().any(|s| matches!(s.why, Why::Implausible(_)));
+    let causes = if implausible {
+        "the run was stopped part-way, raw.csv lost rows, or a row is left out for its times (below)"
+    } else {
+        "the run was stopped part-way, or raw.csv lost rows"
+    };
+    Some(format!(
+        "{} **Incomplete run: {shortfall}** ({causes}); every figure below is of the runs that exist. {}.",
+        Mark::Warning,
+        missing_by_point(&counted)
+    ))
+}
+
 /// The warnings, one list item each: the first items of the first screen's list (which follows at
 /// once); nothing when the records are whole.
 pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
-    let mut lines = Vec::new();
-    let counted: Vec<&ScenarioSummary> = report.summary.scenarios.iter().filter(|s| !super::partial::yet_to_run(report, &s.name)).collect();
-    if let Some(shortfall) = shortfall(counted.iter().copied()) {
-        // A row set aside for its times counts as missing: say so, not only a stopped run.
-        let implausible = report.set_aside.iter().any(|s| matches!(s.why, Why::Implausible(_)));
-        let causes = if implausible {
-            "the run was stopped part-way, raw.csv lost rows, or a row is left out for its times (below)"
-        } else {
-            "the run was stopped part-way, or raw.csv lost rows"
-        };
-        lines.push(format!(
-            "{} **Incomplete run: {shortfall}** ({causes}); every figure below is of the runs that exist. {}.",
-            Mark::Warning,
-            missing_by_point(&counted)
-        ));
-    }
+    let mut lines: Vec<String> = incomplete(report).into_iter().collect();
     if !report.unplanned.is_empty() {
         let rows: usize = report.unplanned.iter().map(|u| u.rows).sum();
         let named: Vec<String> = report
