@@ -37,6 +37,7 @@ pub(crate) fn markdown(across: &Across, chart: Option<&str>) -> String {
     claims_section(&mut out, across, &names);
     points_section(&mut out, across, &names);
     unmatched_section(&mut out, across);
+    not_comparable_section(&mut out, across);
     out
 }
 
@@ -209,6 +210,34 @@ fn unmatched_section(out: &mut String, across: &Across) {
     }
 }
 
+/// The points of one scenario and label on every machine that measured something else on some.
+fn not_comparable_section(out: &mut String, across: &Across) {
+    if across.not_comparable.is_empty() {
+        return;
+    }
+    let first = across.machines.first().map_or("—", |m| m.label.as_str());
+    let _ = writeln!(
+        out,
+        "## Not comparable
+"
+    );
+    let _ = writeln!(
+        out,
+        "Points under the same scenario and label on every machine whose plans say they measured something else (another n, \
+         epochs, learning rate, number of fits or data) than on the first machine ({}): not compared, in no table or claim above.\n",
+        text(first)
+    );
+    for p in &across.not_comparable {
+        let claims = if p.claims.is_empty() {
+            String::new()
+        } else {
+            format!(" Its claims, left out: {}.", p.claims.iter().map(|c| text(c).to_string()).collect::<Vec<_>>().join("; "))
+        };
+        let _ = writeln!(out, "- {} · {}: {}.{claims}", text(&p.scenario), text(&p.label), text(&p.differences.join("; ")));
+    }
+    let _ = writeln!(out);
+}
+
 /// The words of each headline's point label that tell it from the scenario's other points
 /// ("lr=0.025" in a learning-rate sweep at one n; only the first when it alone does: "n=10^5", not
 /// "n=10^5 epochs=100"); the first word ("n=…") when the scenario has one point. Sizes as powers
@@ -344,6 +373,18 @@ mod tests {
         let long = |lr: &str| headline("learning-rate", &format!("n=200 epochs=1000 lr={lr} {}", filler.join(" ")));
         let all = [long("0.01"), long("0.05"), headline("seed", "n=5 epochs=1000 lr=0.01")];
         assert_eq!(distinguishing_labels(&all), ["lr=0.01", "lr=0.05", "n=5"]);
+    }
+
+    /// A point measured differently on a machine is in no table, and named with what differs.
+    #[test]
+    fn machines_md_names_the_points_measured_differently_and_compares_them_nowhere() {
+        use crate::analysis::across::tests::{run_dirs, run_of};
+        let a = run_of(&[("n=10", 10), ("n=50", 50)]);
+        let b = run_of(&[("n=10", 1000), ("n=50", 50)]);
+        let text = markdown(&crate::analysis::across::compare(&run_dirs(), &[a, b]), None);
+        assert!(text.contains("## Not comparable") && text.contains("\n- s · n=10: on b: n 10 → 1000.\n"), "{text}");
+        assert!(!text.contains("### s · n=10\n") && !text.contains("**s · n=10**"), "{text}");
+        assert!(text.contains("### s · n=50\n") && text.contains("**s · n=50**"), "{text}");
     }
 
     #[test]
