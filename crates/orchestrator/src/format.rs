@@ -391,6 +391,19 @@ pub(crate) fn parameter_off_by(got: f64, want: f64) -> String {
     format!("{got:.12} (off by {:.3e})", (got - want).abs())
 }
 
+/// `text` quoted for a message: its first `max_chars` characters, escaped ('n=5\tx'), and how
+/// long it is when that cuts it ('n=5 …' (2000000 characters)). For names and labels read from a
+/// file anyone can edit.
+pub(crate) fn quoted_start(text: &str, max_chars: usize) -> String {
+    let length = text.chars().count();
+    let start = text.chars().take(max_chars).collect::<String>().escape_debug().to_string();
+    if length > max_chars {
+        format!("'{start}…' ({length} characters)")
+    } else {
+        format!("'{start}'")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

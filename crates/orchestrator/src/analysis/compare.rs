@@ -22,7 +22,7 @@ use crate::analysis::index::Grouped;
 use crate::analysis::summary;
 use crate::format;
 use crate::plan::shard::PlanFile;
-use crate::plan::Plan;
+use crate::plan::{ImplementationPlan, Plan, PointPlan, ScenarioPlan};
 use crate::records::{self, RawRecord, PLAN_JSON};
 use crate::stats::{self, Ratio};
 
@@ -84,9 +84,10 @@ pub(crate) struct Run {
 }
 
 /// What one implementation's runs at one point measured, as far as the run directory says (None:
-/// not recorded, not checked).
+/// not recorded, not checked). `machines` matches its points by the same notion (see
+/// [`Setup::on_any_machine`]).
 #[derive(Debug, Clone, PartialEq)]
-struct Setup {
+pub(crate) struct Setup {
     n: u64,
     epochs: u64,
     learning_rate: f64,
@@ -130,7 +131,12 @@ impl Setup {
         let point = scenario.and_then(|s| s.points.iter().find(|p| p.index == first.point));
         let implementation = scenario.and_then(|s| s.implementations.iter().find(|i| i.name == first.implementation));
         let (Some(scenario), Some(point), Some(implementation)) = (scenario, point, implementation) else { return Some(from_rows) };
-        Some(Setup {
+        Some(Setup::planned(scenario, point, implementation))
+    }
+
+    /// What the plan says `implementation` measures at `point` of `scenario`.
+    pub(crate) fn planned(scenario: &ScenarioPlan, point: &PointPlan, implementation: &ImplementationPlan) -> Setup {
+        Setup {
             n: point.n,
             epochs: point.epochs,
             learning_rate: point.learning_rate,
@@ -139,12 +145,20 @@ impl Setup {
             command: Some(implementation.command.iter().map(|arg| file_name(arg)).collect()),
             env: Some(implementation.env.clone()),
             cpus: Some(scenario.measure.cpus.clone()),
-        })
+        }
+    }
+
+    /// Only what is measured, whichever machine and checkout measured it: n, epochs, learning
+    /// rate, fits and data. The command, its environment and the pinned CPUs are left unchecked:
+    /// they are the machine's and the commit's (paths, a variable added since, a machine's CPUs),
+    /// and `machines` sets runs of different machines and commits side by side.
+    pub(crate) fn on_any_machine(self) -> Setup {
+        Setup { command: None, env: None, cpus: None, ..self }
     }
 
     /// What differs between `self` (the old run's) and `new`, one phrase each ("fits 2 → 2000");
     /// what only one run recorded is not compared.
-    fn differences(&self, new: &Setup) -> Vec<String> {
+    pub(crate) fn differences(&self, new: &Setup) -> Vec<String> {
         let mut out = Vec::new();
         let mut differ = |what: &str, old: String, new: String| {
             if old != new {

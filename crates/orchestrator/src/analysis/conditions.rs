@@ -3,10 +3,12 @@
 //! times are compared, and where their CIs do not meet, the load average and the time of each
 //! say what changed. Also the busiest the machine was, for the warning on the first screen.
 
+use std::collections::{BTreeMap, HashMap};
+
+use crate::analysis::index::{AtPoint, Grouped};
 use crate::analysis::summary::RunSummary;
 use crate::environment::Environment;
 use crate::plan::{self, Plan};
-use crate::records::RawRecord;
 use crate::stats;
 
 /// One program's wall time at one scenario point, and the conditions it was measured in.
@@ -43,10 +45,13 @@ impl Measurement {
 
 /// Every command (argv and environment, data path and training settings filled in) measured at
 /// more than one scenario point, its measurements compared. A command that cannot be filled in is
-/// left out: it never ran.
-pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, records: &[RawRecord], environment: Option<&Environment>) -> Vec<Repeated> {
-    type Key = (Vec<String>, std::collections::BTreeMap<String, String>);
-    let mut groups: Vec<(Key, Vec<Measurement>)> = Vec::new();
+/// left out: it never ran. Each measurement's rows are looked up in `rows` and its command's group
+/// in a map: a sent plan.json may hold 100 000 points, and searching every row (and every group)
+/// for each of them made a report of 8 000 measured points take minutes.
+pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, rows: &Grouped<AtPoint>, environment: Option<&Environment>) -> Vec<Repeated> {
+    type Key = (Vec<String>, BTreeMap<String, String>);
+    let mut groups: Vec<Vec<Measurement>> = Vec::new();
+    let mut group_of: HashMap<Key, usize> = HashMap::new();
     for (scenario, scenario_summary) in plan.scenarios.iter().zip(&summary.scenarios) {
         let conditions = environment.and_then(|e| e.scenarios.iter().find(|c| c.scenario == scenario.name));
         for (point, point_summary) in scenario.points.iter().zip(&scenario_summary.points) {
@@ -55,9 +60,9 @@ pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, records: &[RawRecord],
                 let (Some(wall), Ok(argv)) = (summary.and_then(|i| i.wall.as_ref()), plan::command_for(implementation, point)) else {
                     continue;
                 };
-                let starts: Vec<f64> = records
+                let starts: Vec<f64> = rows
+                    .rows(&(&scenario.name, point.index, &implementation.name))
                     .iter()
-                    .filter(|r| r.scenario == scenario.name && r.point == point.index && r.implementation == implementation.name)
                     .filter(|r| r.status.is_measurement() && r.started_unix_seconds > 0.0)
                     .map(|r| r.started_unix_seconds)
                     .collect();
@@ -72,15 +77,15 @@ pub(crate) fn repeated(plan: &Plan, summary: &RunSummary, records: &[RawRecord],
                     load_at_start: conditions.and_then(|c| c.load_average_start).map(|l| l[0]),
                     load_at_end: conditions.and_then(|c| c.load_average_end).map(|l| l[0]),
                 };
-                let key = (argv, implementation.env.clone());
-                match groups.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, measurements)) => measurements.push(measurement),
-                    None => groups.push((key, vec![measurement])),
-                }
+                let group = *group_of.entry((argv, implementation.env.clone())).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[group].push(measurement);
             }
         }
     }
-    groups.into_iter().filter(|(_, measurements)| measurements.len() > 1).map(|(_, measurements)| Repeated { measurements }).collect()
+    groups.into_iter().filter(|measurements| measurements.len() > 1).map(|measurements| Repeated { measurements }).collect()
 }
 
 /// What says the machine was busy.
@@ -133,7 +138,7 @@ mod tests {
     use crate::analysis::summary::{self, tests::row};
     use crate::environment::ScenarioConditions;
     use crate::plan::ImplementationPlan;
-    use crate::records::RunStatus;
+    use crate::records::{RawRecord, RunStatus};
     use crate::testutil;
 
     /// Scenarios "seed" and "startup" both running "python" on the same data; "rust" only in seed.
@@ -179,7 +184,7 @@ mod tests {
         let environment =
             Environment { scenarios: vec![conditions("seed", 0.5, 0.9), conditions("startup", 2.0, 2.5)], ..Environment::default() };
         let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), Some(&environment));
-        let found = repeated(&plan, &summary, &records, Some(&environment));
+        let found = repeated(&plan, &summary, &crate::analysis::index::by_point(&records), Some(&environment));
         assert_eq!(found.len(), 1, "only python runs twice: {found:?}");
         let (seed, startup) = (&found[0].measurements[0], &found[0].measurements[1]);
         assert!(!seed.agrees_with(startup), "80 ms and 100 ms with tight CIs disagree: {found:?}");
@@ -192,7 +197,7 @@ mod tests {
         let mut records = rows("seed", "python", 0.080, 1000.0);
         records.extend(rows("startup", "python", 0.080, 1180.0));
         let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), None);
-        let found = repeated(&plan, &summary, &records, None);
+        let found = repeated(&plan, &summary, &crate::analysis::index::by_point(&records), None);
         assert!(found[0].measurements[0].agrees_with(&found[0].measurements[1]), "{found:?}");
         assert_eq!(found[0].measurements[0].load_at_start, None, "no conditions recorded");
     }
@@ -204,10 +209,10 @@ mod tests {
         let mut records = rows("seed", "python", 0.080, 1000.0);
         records.extend(rows("startup", "python", 0.100, 1180.0));
         let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&records), None);
-        assert_eq!(repeated(&plan, &summary, &records, None), vec![]);
+        assert_eq!(repeated(&plan, &summary, &crate::analysis::index::by_point(&records), None), vec![]);
         let mut plan = two_scenarios();
         plan.scenarios[1].implementations[0].command.push("--other".into());
-        assert_eq!(repeated(&plan, &summary, &records, None), vec![]);
+        assert_eq!(repeated(&plan, &summary, &crate::analysis::index::by_point(&records), None), vec![]);
     }
 
     #[test]

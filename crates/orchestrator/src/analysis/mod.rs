@@ -101,8 +101,8 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         .collect();
     let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &grouped)).collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &grouped)).collect();
+    let repeated = conditions::repeated(&plan, &summary, &grouped, environment.as_ref());
     drop(grouped);
-    let repeated = conditions::repeated(&plan, &summary, &records, environment.as_ref());
     Ok(Analysis {
         plan,
         environment,

@@ -8,8 +8,9 @@ use crate::analysis::summary::ScenarioSummary;
 use crate::format::{parameter, scientific};
 use crate::report::escape::text;
 use crate::report::marks::Mark;
+use crate::report::ShortLabels;
 
-pub(super) fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accuracy: &[PointAccuracy]) {
+pub(super) fn accuracy_section(out: &mut String, summary: &ScenarioSummary, labels: &ShortLabels, accuracy: &[PointAccuracy]) {
     let _ = writeln!(out, "### Accuracy\n");
     let tolerance = accuracy.first().map_or(String::new(), |a| {
         format!(" (they agree when within {:e}; a fit that does not is marked {})", a.relative_tolerance, Mark::Differs)
@@ -21,7 +22,6 @@ pub(super) fn accuracy_section(out: &mut String, summary: &ScenarioSummary, accu
     let _ = writeln!(out, "| point | fit | w | b | vs reference | \\|w − w_ols\\| | \\|b − b_ols\\| |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     let sci = scientific;
-    let labels = crate::report::ShortLabels::of(summary);
     for (point, a) in summary.points.iter().zip(accuracy) {
         let mut label = text(&labels.label(point)).to_string();
         let mut row = |fit: &str, w: String, b: String, versus: String, distances: (String, String)| {

@@ -3,11 +3,14 @@
 //! disagree beyond their CIs, on the first screen with the load and the time of each; and the
 //! busy-machine warning, on the first screen and in the notes.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::analysis::conditions::{self, LoadReading, Measurement};
 use crate::analysis::summary::ScenarioSummary;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
 use crate::format::{self, seconds, seconds_with_ci};
+use crate::report::ShortLabels;
 
 /// "the 1-minute load average reached 2.50 on 2 CPUs at the end of the run", when the machine
 /// was busy.
@@ -64,7 +67,7 @@ pub(super) fn opening_lines(report: &Analysis, headline: &ScenarioSummary, point
 /// Under a scenario's results: per other scenario that measured some of its programs (the same
 /// command on the same data), the figures side by side and whether their CIs overlap; None when
 /// there is none.
-pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary) -> Option<String> {
+pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary, labels: &ShortLabels) -> Option<String> {
     // (this scenario's measurement, the other scenario's), in the order of the groups.
     let mut pairs: Vec<(&Measurement, &Measurement)> = Vec::new();
     for group in &report.repeated {
@@ -73,6 +76,7 @@ pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary) 
         }
     }
     let others = report.plan.scenarios.iter().map(|s| s.name.as_str()).filter(|name| pairs.iter().any(|(_, o)| o.scenario == *name));
+    let at = points_at(scenario, labels, &pairs);
     let mut lines = Vec::new();
     for other in others {
         let mine: Vec<&(&Measurement, &Measurement)> = pairs.iter().filter(|(_, o)| o.scenario == other).collect();
@@ -80,7 +84,8 @@ pub(super) fn scenario_paragraph(report: &Analysis, scenario: &ScenarioSummary) 
             .iter()
             .map(|(here, o)| {
                 let verdict = if here.agrees_with(o) { "their CIs overlap" } else { "**their CIs do not overlap**" };
-                format!("{}{} {} there, {} here: {verdict}", here.implementation, point_of(scenario, here), wall(o), wall(here))
+                let point = at.get(&here.point).map_or("", String::as_str);
+                format!("{}{point} {} there, {} here: {verdict}", here.implementation, wall(o), wall(here))
             })
             .collect();
         let apart = mine.iter().any(|(here, o)| !here.agrees_with(o));
@@ -99,10 +104,16 @@ fn wall(m: &Measurement) -> String {
     seconds_with_ci(m.median_wall_seconds, m.ci_low_seconds, m.ci_high_seconds)
 }
 
-/// " at n=10^4" when the scenario has more than one point.
-fn point_of(scenario: &ScenarioSummary, m: &Measurement) -> String {
-    let point = scenario.points.iter().find(|p| p.index == m.point).filter(|_| scenario.points.len() > 1);
-    point.map_or(String::new(), |p| format!(" at {}", crate::report::short_label(scenario, p)))
+/// " at n=10^4" for each point of the scenario's measurements in `pairs`, by point index; none
+/// when the scenario has one point. Looked up, not searched for, for each pair.
+fn points_at(scenario: &ScenarioSummary, labels: &ShortLabels, pairs: &[(&Measurement, &Measurement)]) -> HashMap<usize, String> {
+    if scenario.points.len() < 2 {
+        return HashMap::new();
+    }
+    let measured: HashSet<usize> = pairs.iter().map(|(here, _)| here.point).collect();
+    // Reversed, so that of two points of one index (a hand-edited plan) the first names it.
+    let points = scenario.points.iter().rev().filter(|p| measured.contains(&p.index));
+    points.map(|p| (p.index, format!(" at {}", labels.label(p)))).collect()
 }
 
 /// " (3m 10s later; 1-minute load average …)": what is known of the other measurement's

@@ -10,6 +10,7 @@ use crate::format::{self, bytes, percent, seconds, seconds_with_ci};
 use crate::plan::{Order, ScenarioPlan};
 use crate::report::escape::{code, id, paragraphs, text};
 use crate::report::figures::Figures;
+use crate::report::ShortLabels;
 
 pub(super) fn scenario_section(
     out: &mut String,
@@ -43,6 +44,7 @@ pub(super) fn scenario_section(
             .map_or(String::new(), |shortfall| format!(" **Incomplete: {}.**", text(&shortfall)))
     );
     super::fits::results_note(out, plan);
+    let labels = ShortLabels::of(summary);
     for point in &summary.points {
         if summary.points.len() > 1 {
             let _ = writeln!(out, "### {}\n", text(&point.label));
@@ -52,7 +54,7 @@ pub(super) fn scenario_section(
         super::limit_note::point(out, &summary.name, point, report);
         super::huge_pages::point(out, point);
     }
-    if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary) {
+    if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary, &labels) {
         let _ = writeln!(out, "{paragraph}");
     }
     crate::report::anatomy::section(out, report, index);
@@ -66,9 +68,9 @@ pub(super) fn scenario_section(
         }
     }
     if let Some(accuracy) = report.accuracy.get(index) {
-        super::accuracy::accuracy_section(out, summary, accuracy);
+        super::accuracy::accuracy_section(out, summary, &labels, accuracy);
     }
-    super::claims::claims_section(out, report, summary);
+    super::claims::claims_section(out, report, summary, &labels);
 }
 
 /// A ratio against the baseline with its CI; the baseline's own row says what it is.

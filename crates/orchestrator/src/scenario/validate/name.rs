@@ -14,8 +14,7 @@ pub(crate) fn name_problem(what: &str, name: &str) -> Option<String> {
     if valid {
         return None;
     }
-    let start = name.chars().take(40).collect::<String>().escape_debug().to_string();
-    let quoted = if length > 40 { format!("'{start}…' ({length} characters)") } else { format!("'{start}'") };
+    let quoted = crate::format::quoted_start(name, 40);
     Some(format!(
         "{what} name {quoted} is not valid: use 1–{MAX_NAME_CHARS} letters, digits, '.', '_' or '-', starting with a letter or a \
          digit (names become file names, headings and table cells)"
