@@ -383,24 +383,14 @@ mod tests {
 
     #[test]
     fn implementations_whose_intervals_reach_the_winners_are_named_level_with_it() {
-        let plan = plan_of(&["rust", "python-rust", "numpy"], "numpy");
         // Warm medians a run (3 runs each): rust 1.00–1.02 ms, python-rust 1.015–1.03 ms (its
         // interval reaches into rust's), numpy 2.0–2.2 ms.
-        let medians_by_name =
-            [("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]), ("numpy", [2.0e-3, 2.1e-3, 2.2e-3])];
-        let rows: Vec<RawRecord> = medians_by_name
-            .iter()
-            .flat_map(|(name, medians)| {
-                medians.iter().enumerate().map(move |(k, median)| RawRecord {
-                    fits: Some(101),
-                    fit_first_seconds: Some(2.0 * median),
-                    fit_warm_median_seconds: Some(*median),
-                    fit_warm_p99_seconds: Some(1.5 * median),
-                    ..row(name, k as u32 + 1, RunStatus::Ok, 0.5, 0.01, 101.0 * median, 1)
-                })
-            })
-            .collect();
-        let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
+        let analysis = service([
+            ("rust", [1.00e-3, 1.01e-3, 1.02e-3]),
+            ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]),
+            ("numpy", [2.0e-3, 2.1e-3, 2.2e-3]),
+        ]);
+        let summary = &analysis.summary;
         let point = &summary.scenarios[0].points[0];
         let won = winner(point, warm).expect("a winner");
         assert_eq!(won.0.implementation, "rust");
