@@ -10,6 +10,7 @@ use serde_saphyr::Spanned;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScenarioError {
     pub file: PathBuf,
+    /// 0 for a problem of the whole file (missing, empty, given twice): no place in it is named.
     pub line: u64,
     pub column: u64,
     pub message: String,
@@ -19,7 +20,10 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)?;
+        match self.line {
+            0 => write!(f, "{}: {}", self.file.display(), self.message)?,
+            line => write!(f, "{}:{line}:{}: {}", self.file.display(), self.column, self.message)?,
+        }
         if !self.snippet.is_empty() {
             write!(f, "\n{}", self.snippet)?;
         }
@@ -41,7 +45,7 @@ impl ScenarioError {
     }
 
     pub(crate) fn whole_file(file: &Path, message: impl Into<String>) -> Self {
-        ScenarioError { file: file.to_owned(), line: 1, column: 1, message: message.into(), snippet: String::new() }
+        ScenarioError { file: file.to_owned(), line: 0, column: 0, message: message.into(), snippet: String::new() }
     }
 
     /// serde-saphyr's error at its place, its message only, with the offending lines shown.

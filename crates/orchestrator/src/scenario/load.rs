@@ -13,11 +13,30 @@ use super::validate::{check_implementation, check_implementation_name};
 /// big is not a scenario, and a device such as /dev/zero would never end.
 const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// The YAML file in `path`'s folder whose name is closest to the missing one's, within a few
+/// edits (`sead.yaml`: `seed.yaml`), as the path would be written with it.
+fn closest_beside(path: &Path) -> Option<String> {
+    let wanted = path.file_name()?.to_str()?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (distance, name) = std::fs::read_dir(folder)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+        .map(|name| (strsim::levenshtein(wanted, &name), name))
+        .min()?;
+    (distance <= 3).then(|| path.with_file_name(name).display().to_string())
+}
+
 /// Reads a file as UTF-8 text, with the problems a user can cause named. Only regular files of a
 /// sane size are read: a device such as /dev/zero would never end, a FIFO would block.
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
     use std::io::Read;
-    let cannot_read = |e: std::io::Error| ScenarioError::whole_file(path, format!("cannot read: {e}"));
+    let cannot_read = |e: std::io::Error| {
+        let guess = (e.kind() == std::io::ErrorKind::NotFound).then(|| closest_beside(path)).flatten();
+        let hint = guess.map_or(String::new(), |name| format!(" (did you mean {name}?)"));
+        ScenarioError::whole_file(path, format!("cannot read: {e}{hint}"))
+    };
     let meta = std::fs::metadata(path).map_err(cannot_read)?;
     if meta.is_dir() {
         return Err(ScenarioError::whole_file(path, "is a directory, expected a YAML file"));
@@ -61,4 +80,28 @@ pub fn load_implementations(path: &Path) -> Result<ImplementationsFile, Scenario
         }
     }
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_named_with_the_closest_yaml_file_beside_it() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for name in ["seed.yaml", "scaling.yaml", "notes.txt"] {
+            std::fs::write(dir.path().join(name), "name: x\n").expect("written");
+        }
+        let typo = dir.path().join("sead.yaml");
+        let message = read_text(&typo).expect_err("missing").to_string();
+        let want = format!(
+            "{}: cannot read: No such file or directory (os error 2) (did you mean {}?)",
+            typo.display(),
+            dir.path().join("seed.yaml").display()
+        );
+        assert_eq!(message, want);
+        let far = read_text(&dir.path().join("production.yaml")).expect_err("missing").to_string();
+        assert!(far.ends_with("(os error 2)"), "nothing close: no guess: {far}");
+        assert_eq!(closest_beside(&dir.path().join("notes.tx")), None, "only YAML files are guessed");
+    }
 }
