@@ -186,6 +186,13 @@ fn level_with<'a>(point: &'a PointSummary, figure: FitsFigure, (winner, fits, _)
     level
 }
 
+/// The winner of `figure` at `point`, then those level with it ([`level_with`]): the names the
+/// first screen gives for each view; none when nothing has the figure.
+fn leaders(point: &PointSummary, figure: FitsFigure) -> Vec<&str> {
+    let Some(won) = winner(point, figure) else { return Vec::new() };
+    std::iter::once(won.0).chain(level_with(point, figure, won).into_iter().map(|(i, _)| i)).map(|i| i.implementation.as_str()).collect()
+}
+
 /// "a, b and c".
 fn and_list(items: &[String]) -> String {
     match items.split_last() {
@@ -202,11 +209,12 @@ pub(super) fn opening_line(report: &Analysis) -> Option<String> {
     let winners = |figure: FitsFigure| {
         let mut by_winner: Vec<(String, Vec<String>)> = Vec::new();
         for point in &summary.points {
-            let Some(won) = winner(point, figure) else { continue };
-            let level: Vec<String> = level_with(point, figure, won).iter().map(|(i, _)| i.implementation.clone()).collect();
+            let leaders = leaders(point, figure);
+            let Some((won, level)) = leaders.split_first() else { continue };
+            let level: Vec<String> = level.iter().map(|name| name.to_string()).collect();
             let name = match level.is_empty() {
-                true => format!("**{}**", won.0.implementation),
-                false => format!("**{}** (level with {})", won.0.implementation, and_list(&level)),
+                true => format!("**{won}**"),
+                false => format!("**{won}** (level with {})", and_list(&level)),
             };
             let size = format::count(point.n);
             match by_winner.iter_mut().find(|(named, _)| *named == name) {
@@ -245,11 +253,10 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
         // Per side (native, Python): the sizes where it leads or is level, and the names.
         let mut sides: [(Vec<String>, Vec<String>); 2] = Default::default();
         for point in &summary.points {
-            let Some(won) = winner(point, figure) else { continue };
-            let best: Vec<&str> = std::iter::once(won.0)
-                .chain(level_with(point, figure, won).into_iter().map(|(i, _)| i))
-                .map(|i| i.implementation.as_str())
-                .collect();
+            let best = leaders(point, figure);
+            if best.is_empty() {
+                continue;
+            }
             let python = best.iter().any(|name| is_python(name));
             let (sizes, names) = &mut sides[usize::from(python)];
             sizes.push(format::count(point.n));
