@@ -193,6 +193,61 @@ fn quick_runs_cap_the_fits() {
     assert!(rows.iter().filter(|r| r.implementation != "floor").all(|r| r.fits == Some(2)), "{rows:?}");
 }
 
+/// The one-off script is a process of its own, making one fit, run before each counted run of K
+/// fits and timed whole; not wall − train + first of the run of K fits, which counts that
+/// process's exit after its work (here 300 ms held before the fits: a one-off figure derived from
+/// it would be above 0.3 s). Where the one-fit process fails, the run of K fits stands, its message
+/// says so, and the report says which figures are derived.
+#[test]
+fn the_one_off_script_is_a_one_fit_process_of_its_own() {
+    let dir = scratch();
+    let text = format!(
+        "name: one-off
+dataset:
+  generate: {{n: 50, slope: 2, intercept: 0.5, noise: 0.1, seed: 3}}
+training: {{epochs: 10, learning_rate: 0.01, fits: 4}}
+implementations: [held, service-only]
+baseline: held
+define:
+  held: {{command: {FIXTURE}, \"--hold-ms\", \"300\"]}}
+  service-only: {{command: {FIXTURE}, \"--needs-fits\", \"yes\"]}}
+measure: {{warmup: 1, repetitions: 2}}
+"
+    );
+    let path = dir.path().join("one-off.yaml");
+    std::fs::write(&path, text).unwrap();
+    let (run_dir, output) = run(dir.path(), &path, &[]);
+    assert!(output.status.success(), "{}", show(&output));
+    let rows = records::read_raw(&run_dir).unwrap();
+    assert_eq!(rows.len(), 4, "one row a counted run: {rows:?}");
+    for row in rows_of(&rows, "held", 0) {
+        let (one_off, wall) = (row.one_off_wall_seconds.expect("timed"), row.wall_seconds.unwrap());
+        assert!(one_off < 0.3 && wall > 0.3, "a process apart, without --fits (no hold): {row:?}");
+        assert!((row.status, row.message.as_str()) == (RunStatus::Ok, ""), "{row:?}");
+    }
+    for row in rows_of(&rows, "service-only", 0) {
+        assert_eq!((row.status, row.fits, row.one_off_wall_seconds), (RunStatus::Ok, Some(4), None), "{row:?}");
+        assert!(
+            row.message.starts_with("the one-off process before this run (one fit, no --fits) did not end ok (failed: exit code"),
+            "{row:?}"
+        );
+    }
+
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
+    let fits_of = |name: &str| {
+        let implementations = summary["summary"]["scenarios"][0]["points"][0]["implementations"].as_array().unwrap();
+        implementations.iter().find(|i| i["implementation"] == name).unwrap()["fits"].clone()
+    };
+    let held = fits_of("held");
+    assert!(held["one_off"]["median"].as_f64().unwrap() < 0.3, "{held}");
+    assert_eq!(held["one_off_derived_runs"], 0, "{held}");
+    let service_only = fits_of("service-only");
+    assert_eq!(service_only["one_off_derived_runs"], 2, "{service_only}");
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
+    assert!(report.contains("run just before each run of K fits and timed whole"), "{report}");
+    assert!(report.contains("2 of the 4 runs of K fits here had no such process"), "{report}");
+}
+
 /// A program whose per-fit fields cannot be true: bad_output, said why, the other runs kept.
 #[test]
 fn impossible_per_fit_fields_are_bad_output_with_the_reason() {

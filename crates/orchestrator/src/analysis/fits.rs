@@ -27,8 +27,13 @@ pub(crate) struct FitsSummary {
     pub first_over_warm: Option<Distribution>,
     /// 1 ÷ (median warm fit × the threads the implementation reports, one when it does not).
     pub fits_per_second_per_core: Option<f64>,
-    /// Each run as a one-off script: start-up + load + the first fit (wall − train + first).
+    /// Each run as a one-off script: start-up + load + one fit + exit, the wall time of the
+    /// one-fit process run before it (records::RawRecord::one_off_seconds).
     pub one_off: Option<Distribution>,
+    /// Runs whose one-off figure is wall − train + first of the run of K fits instead (recorded
+    /// before the one-fit process was run, or it failed): it counts a long process's exit.
+    #[serde(default)]
+    pub one_off_derived_runs: usize,
     /// The largest resident memory sampled while the fits ran (the last train_seconds of a run),
     /// median over the runs that have such samples: what a service holding this data needs.
     pub steady_rss_bytes: Option<f64>,
@@ -68,6 +73,10 @@ pub(crate) fn summarise(measured: &[&RawRecord], key: &str, threads: Option<u64>
         first_over_warm: stats::describe(&ratios, stats::seed_for(&format!("{key}/first_over_warm"))),
         fits_per_second_per_core: warm_median.as_ref().filter(|d| d.median > 0.0).map(|d| 1.0 / (d.median * core_count)),
         one_off: describe(Metric::OneOff),
+        one_off_derived_runs: with_fits
+            .iter()
+            .filter(|r| r.one_off_wall_seconds.is_none() && r.derived_one_off_seconds().is_some())
+            .count(),
         steady_rss_bytes: None,
         devices,
         warm_speedup_vs_baseline: None,
@@ -144,9 +153,24 @@ mod tests {
         // One-off: 1 s wall − 0.5 − 100 × 1.1 × median + 0.5.
         let one_off = summary.one_off.as_ref().unwrap().median;
         assert!((one_off - (1.0 - 100.0 * 1.1 * 0.00103)).abs() < 1e-12, "{one_off}");
+        assert_eq!(summary.one_off_derived_runs, 5, "no run had its one-fit process");
         // Runs without --fits have none of it.
         let plain = testutil::record("rust", 1);
         assert!(summarise(&[&plain], "s/0/rust", None).is_none());
+    }
+
+    #[test]
+    fn the_one_off_script_is_the_one_fit_process_where_it_ran() {
+        // Runs 1..4 timed their one-fit process (0.1 s + k ms); run 5's failed: wall − train +
+        // first, ~0.887 s (a run that held 0.8 s outside its fits).
+        let rows: Vec<RawRecord> = (1..=5)
+            .map(|k| RawRecord { one_off_wall_seconds: (k < 5).then(|| 0.1 + f64::from(k) / 1000.0), ..run(k, 0.5, 0.001) })
+            .collect();
+        let measured: Vec<&RawRecord> = rows.iter().collect();
+        let summary = summarise(&measured, "s/0/jax", None).unwrap();
+        assert_eq!(summary.one_off_derived_runs, 1);
+        let one_off = summary.one_off.unwrap();
+        assert!((one_off.median - 0.103).abs() < 1e-12, "the middle of 0.101..0.104 and 0.89: {one_off:?}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) enum Metric {
     FitWarmMedian,
     /// With `--fits K`: the 99th percentile of the run's warm fits.
     FitWarmP99,
-    /// With `--fits K`: wall − train + the first fit, the process as a one-off script.
+    /// With `--fits K`: the one-off script, the one-fit process run before it (RawRecord::one_off_seconds).
     OneOff,
 }
 

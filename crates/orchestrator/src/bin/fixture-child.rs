@@ -101,9 +101,13 @@ fn run(args: &[String]) -> Result<u8, String> {
         ),
         ["result", n, epochs, learning_rate, flags @ ..] => {
             let (n, epochs, learning_rate): (u64, u64, f64) = (parse(n)?, parse(epochs)?, parse(learning_rate)?);
-            let (fits, device) = result_flags(flags)?;
-            let (train_seconds, extra) = match fits {
-                Some(fits) => timed_fits(fits, device),
+            let flags = result_flags(flags)?;
+            let (train_seconds, extra) = match flags.fits {
+                Some(fits) => {
+                    std::thread::sleep(flags.then_hold);
+                    timed_fits(fits, flags.device)
+                }
+                None if flags.needs_fits => return Err("no --fits: this one only runs as a service".to_string()),
                 None => (1e-6, String::new()),
             };
             println!(
@@ -127,17 +131,32 @@ fn run(args: &[String]) -> Result<u8, String> {
     Ok(0)
 }
 
-/// `--fits K` and `--device NAME`, in any order, after `result`'s point.
-fn result_flags<'a>(flags: &[&'a str]) -> Result<(Option<u64>, Option<&'a str>), String> {
-    let (mut fits, mut device) = (None, None);
+/// The flags of `result`, after its point.
+#[derive(Default)]
+struct ResultFlags<'a> {
+    /// `--fits K`.
+    fits: Option<u64>,
+    /// `--device NAME`.
+    device: Option<&'a str>,
+    /// `--hold-ms MS`: with `--fits`, sleep this long first (a run of fits that lasts).
+    then_hold: Duration,
+    /// `--needs-fits yes`: fail without `--fits`.
+    needs_fits: bool,
+}
+
+/// `--fits K`, `--device NAME`, `--hold-ms MS` and `--needs-fits yes`, in any order.
+fn result_flags<'a>(flags: &[&'a str]) -> Result<ResultFlags<'a>, String> {
+    let mut parsed = ResultFlags::default();
     for pair in flags.chunks(2) {
         match pair {
-            ["--fits", k] => fits = Some(parse::<u64>(k)?).filter(|k| *k >= 1).map(Some).ok_or("--fits must be ≥ 1")?,
-            ["--device", name] => device = Some(*name),
+            ["--fits", k] => parsed.fits = Some(parse::<u64>(k)?).filter(|k| *k >= 1).map(Some).ok_or("--fits must be ≥ 1")?,
+            ["--device", name] => parsed.device = Some(*name),
+            ["--hold-ms", ms] => parsed.then_hold = Duration::from_millis(parse(ms)?),
+            ["--needs-fits", "yes"] => parsed.needs_fits = true,
             _ => return Err(format!("unknown flags {pair:?}")),
         }
     }
-    Ok((fits, device))
+    Ok(parsed)
 }
 
 /// K fits of busy work timed by the monotonic clock, the first five times longer: the training

@@ -88,6 +88,7 @@ fn empty_record(
         fit_warm_max_seconds: None,
         fit_warm_mean_seconds: None,
         device: None,
+        one_off_wall_seconds: None,
         samples: 0,
         sampler_cpu_seconds: None,
         started_unix_seconds,
@@ -98,6 +99,19 @@ fn empty_record(
 /// Turns what the runner measured into a raw.csv row: the status (from the termination and the
 /// result line), the figures, and for failures a message saying what went wrong.
 pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
+    let point = &scenario.points[step.point];
+    let asked_fits = point.fits_of(&scenario.implementations[step.implementation].name);
+    classify_run(scenario, step, asked_fits, measured, started_unix_seconds)
+}
+
+/// [`classify`] for the one-off process run before a step of K fits: the implementation's command
+/// without `--fits`, whose result line carries no per-fit fields.
+pub(crate) fn classify_one_off(scenario: &ScenarioPlan, step: Step, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
+    classify_run(scenario, step, None, measured, started_unix_seconds)
+}
+
+/// [`classify`], the run having asked for `asked_fits` fits (None: no `--fits`).
+fn classify_run(scenario: &ScenarioPlan, step: Step, asked_fits: Option<u64>, measured: &Measured, started_unix_seconds: f64) -> RawRecord {
     let point = &scenario.points[step.point];
     let implementation = &scenario.implementations[step.implementation];
     let started = measured.pid.is_some();
@@ -123,7 +137,7 @@ pub(crate) fn classify(scenario: &ScenarioPlan, step: Step, measured: &Measured,
     let (status, message) = match &measured.termination {
         // Any command: its exit code alone decides, nothing is read from its output.
         Termination::Exited(0) if implementation.protocol == Protocol::None => (RunStatus::Ok, String::new()),
-        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point, &implementation.name)
+        Termination::Exited(0) => match parse_result(&measured.stdout, measured.stdout_truncated, point, asked_fits)
             .and_then(|(line, extras)| Ok((check_times(line, measured.wall_seconds)?, extras)))
             .and_then(|(line, extras)| {
                 let status = fill_result(&mut row, line)?;
@@ -234,8 +248,8 @@ struct PointParameters {
 }
 
 /// The one result line on stdout, parsed and checked against the point it was run on (and the
-/// fits `implementation` was asked for there).
-fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan, implementation: &str) -> Result<(ResultLine, Extras), BadOutput> {
+/// fits the run asked for).
+fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan, asked_fits: Option<u64>) -> Result<(ResultLine, Extras), BadOutput> {
     if truncated {
         return Err(BadOutput::Truncated);
     }
@@ -261,7 +275,7 @@ fn parse_result(stdout: &[u8], truncated: bool, point: &PointPlan, implementatio
     if parsed.status == ResultStatus::Ok && parsed.epochs_run != point.epochs {
         return Err(BadOutput::EpochsShort { epochs_run: parsed.epochs_run, epochs: point.epochs });
     }
-    let extras = fits::read(line, point.fits_of(implementation), parsed.train_seconds)?;
+    let extras = fits::read(line, asked_fits, parsed.train_seconds)?;
     Ok((parsed, extras))
 }
 

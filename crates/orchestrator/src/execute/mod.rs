@@ -20,19 +20,89 @@ use crate::run_dir::{RAW_CSV, SAMPLES_CSV};
 use crate::scenario::TemplateError;
 
 pub(crate) use classify::signal_name;
-use classify::{classify, sample_rows, unavailable_rows, unavailable_rows_of};
+use classify::{classify, classify_one_off, sample_rows, unavailable_rows, unavailable_rows_of};
 pub use schedule::Step;
 pub(crate) use schedule::{count_runs, runnable, schedule};
 
+/// Which process of a step: the run as planned, or the one-off process before a run of K fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Process {
+    AsPlanned,
+    OneFit,
+}
+
 /// The command of one step, ready to start.
-fn child_command(plan: &Plan, step: Step, root: &Path) -> Result<ChildCommand, TemplateError> {
-    let scenario = &plan.scenarios[step.scenario];
+fn child_command(scenario: &ScenarioPlan, step: Step, root: &Path, process: Process) -> Result<ChildCommand, TemplateError> {
     let implementation = &scenario.implementations[step.implementation];
     let point = &scenario.points[step.point];
-    let argv = plan::command_for(implementation, point)?;
+    let argv = match process {
+        Process::AsPlanned => plan::command_for(implementation, point)?,
+        Process::OneFit => plan::one_fit_command_for(implementation, point)?,
+    };
     let mut command = ChildCommand::new(argv, root);
     command.env = implementation.env.clone();
     Ok(command)
+}
+
+/// Starts one process of `step` and measures it to its end.
+fn measure_process(scenario: &ScenarioPlan, step: Step, root: &Path, process: Process, cancel: &CancelToken) -> Measured {
+    match child_command(scenario, step, root, process) {
+        Ok(command) => {
+            let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
+            let mut limits = limits_for(scenario);
+            limits.look_at_huge_pages = data_that_may_lie_on_huge_pages(scenario.points[step.point].n);
+            measure::run_measured(&command, &limits, Some(interval), cancel)
+        }
+        Err(why) => Measured::not_started(Termination::SpawnFailed(why.to_string()), 0.0),
+    }
+}
+
+/// Whether a counted step makes K ≥ 2 fits, and so has a one-off process run before it: a fresh
+/// process making one fit, timed whole. The one-off script is measured so, not derived from the
+/// run of K fits (wall − train + first), whose exit after a second of work was measured slower
+/// than a short process's (docs/protocol.md).
+fn has_one_off(scenario: &ScenarioPlan, step: Step) -> bool {
+    let implementation = &scenario.implementations[step.implementation];
+    !step.is_warmup() && scenario.points[step.point].fits_of(&implementation.name).is_some_and(|k| k >= 2)
+}
+
+/// Makes a step's run — after its one-off process, where it has one — and classifies it: its
+/// record, what was measured of it, and the wall time of the step's processes together.
+fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelToken, totals: &mut Totals) -> (RawRecord, Measured, f64) {
+    let one_off = has_one_off(scenario, step).then(|| {
+        let started_unix_seconds = unix_now();
+        let measured = measure_process(scenario, step, root, Process::OneFit, cancel);
+        totals.count_sampler(&measured);
+        (classify_one_off(scenario, step, &measured, started_unix_seconds), measured)
+    });
+    let one_off_wall_seconds = one_off.as_ref().map_or(0.0, |(_, measured)| measured.wall_seconds);
+    match one_off {
+        // Interrupted: the run of K fits is not started; the step's record says so.
+        Some((record, measured)) if record.status == RunStatus::Interrupted => (record, measured, one_off_wall_seconds),
+        one_off => {
+            let started_unix_seconds = unix_now();
+            let measured = measure_process(scenario, step, root, Process::AsPlanned, cancel);
+            totals.count_sampler(&measured);
+            let mut record = classify(scenario, step, &measured, started_unix_seconds);
+            if let Some((one_off, _)) = &one_off {
+                attach_one_off(&mut record, one_off);
+            }
+            let wall_seconds = measured.wall_seconds + one_off_wall_seconds;
+            (record, measured, wall_seconds)
+        }
+    }
+}
+
+/// Keeps the one-off process's wall time in the record of the run of K fits after it, or says in
+/// the record's message why there is none.
+fn attach_one_off(record: &mut RawRecord, one_off: &RawRecord) {
+    if one_off.status == RunStatus::Ok {
+        record.one_off_wall_seconds = one_off.wall_seconds;
+        return;
+    }
+    let why = if one_off.message.is_empty() { one_off.status.to_string() } else { format!("{}: {}", one_off.status, one_off.message) };
+    let note = format!("the one-off process before this run (one fit, no --fits) did not end ok ({why})");
+    record.message = if record.message.is_empty() { note } else { format!("{}; {note}", record.message) };
 }
 
 /// The limits every run of a scenario gets.
@@ -60,6 +130,7 @@ pub(crate) struct RunEvent<'a> {
     pub scenario: &'a ScenarioPlan,
     /// None for a warm-up.
     pub record: Option<&'a RawRecord>,
+    /// The step's processes: the run, and the one-off process before a counted run of K fits.
     pub wall_seconds: f64,
 }
 
@@ -177,6 +248,14 @@ pub(crate) struct Totals {
     pub prepared: BTreeMap<String, Option<String>>,
 }
 
+impl Totals {
+    /// Adds what the sampler spent on a measured process, and the time it watched it.
+    fn count_sampler(&mut self, measured: &Measured) {
+        self.sampler_cpu_seconds += measured.sampler_cpu_seconds;
+        self.sampled_wall_seconds += if measured.pid.is_some() { measured.wall_seconds } else { 0.0 };
+    }
+}
+
 /// Runs every step in order, appending each counted run to raw.csv and samples.csv in `run_dir`
 /// before the next starts, and telling `on_event` of each run and each scenario's start and end
 /// (between two scenarios nothing runs until it returns). Stops early (marking the run in
@@ -223,20 +302,8 @@ pub(crate) fn execute(
             point_under_way = Some((step.scenario, step.point));
             on_event(Event::PointStarts { scenario, point: &scenario.points[step.point] });
         }
-        let started_unix_seconds = unix_now();
-        let measured = match child_command(plan, step, root) {
-            Ok(command) => {
-                let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
-                let mut limits = limits_for(scenario);
-                limits.look_at_huge_pages = data_that_may_lie_on_huge_pages(scenario.points[step.point].n);
-                measure::run_measured(&command, &limits, Some(interval), cancel)
-            }
-            Err(why) => Measured::not_started(Termination::SpawnFailed(why.to_string()), 0.0),
-        };
+        let (record, measured, wall_seconds) = run_step(scenario, step, root, cancel, &mut totals);
         totals.runs += 1;
-        totals.sampler_cpu_seconds += measured.sampler_cpu_seconds;
-        totals.sampled_wall_seconds += if measured.pid.is_some() { measured.wall_seconds } else { 0.0 };
-        let record = classify(scenario, step, &measured, started_unix_seconds);
         if record.status == RunStatus::Interrupted {
             totals.interrupted = true;
         }
@@ -247,7 +314,7 @@ pub(crate) fn execute(
             }
         }
         let shown = (!step.is_warmup()).then_some(&record);
-        on_event(Event::Run(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds: measured.wall_seconds }));
+        on_event(Event::Run(RunEvent { step, index, total: steps.len(), scenario, record: shown, wall_seconds }));
         if totals.interrupted {
             break;
         }

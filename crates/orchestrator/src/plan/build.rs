@@ -253,17 +253,23 @@ pub(super) fn beside(scenario: &Path, data: &str) -> PathBuf {
 /// The argv of one run: the implementation's template with the point's values filled in, and
 /// `--fits K` after it when the point asks this implementation for K fits.
 pub(crate) fn command_for(implementation: &ImplementationPlan, point: &PointPlan) -> Result<Vec<String>, scenario::TemplateError> {
+    let mut argv = one_fit_command_for(implementation, point)?;
+    if let Some(fits) = point.fits.get(&implementation.name) {
+        argv.extend(["--fits".to_string(), fits.to_string()]);
+    }
+    Ok(argv)
+}
+
+/// The argv of a run making one fit at `point`, without `--fits` whatever the point asks: the
+/// implementation's template with the point's values filled in.
+pub(crate) fn one_fit_command_for(implementation: &ImplementationPlan, point: &PointPlan) -> Result<Vec<String>, scenario::TemplateError> {
     let values = BTreeMap::from([
         ("data", point.data_path.display().to_string()),
         ("epochs", point.epochs.to_string()),
         ("learning_rate", format!("{:?}", point.learning_rate)),
         ("n", point.n.to_string()),
     ]);
-    let mut argv = implementation.command.iter().map(|a| scenario::fill(a, &values)).collect::<Result<Vec<_>, _>>()?;
-    if let Some(fits) = point.fits.get(&implementation.name) {
-        argv.extend(["--fits".to_string(), fits.to_string()]);
-    }
-    Ok(argv)
+    implementation.command.iter().map(|a| scenario::fill(a, &values)).collect()
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Protocol;
 pub use crate::scenario::{AbsoluteClaim, Claim, FitClaim, MemoryRatioClaim, Order, SpeedupClaim, TimeMetric};
 pub(crate) use availability::prepare;
-pub(crate) use build::{build, command_for};
+pub(crate) use build::{build, command_for, one_fit_command_for};
 pub use build::{load, sort_by_declared_order, Loaded};
 pub(crate) use check::{check, check_run_count};
 pub(crate) use context::PlanContext;

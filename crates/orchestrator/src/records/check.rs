@@ -39,6 +39,11 @@ fn not_negative(column: &'static str, value: Option<f64>) -> Option<ImpossibleVa
     value.filter(|v| !(v.is_finite() && *v >= 0.0)).and_then(|v| impossible(column, v, "must be a finite number ≥ 0"))
 }
 
+/// A span of the clock a process took: finite, > 0.
+fn above_zero(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
+    value.filter(|v| !(v.is_finite() && *v > 0.0)).and_then(|v| impossible(column, v, "must be a finite number > 0"))
+}
+
 fn finite(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
     value.filter(|v| !v.is_finite()).and_then(|v| impossible(column, v, "must be a finite number"))
 }
@@ -114,14 +119,13 @@ impl RawRecord {
 
 impl Checked for RawRecord {
     fn impossible_value(&self) -> Option<ImpossibleValue> {
-        self.wall_seconds
-            .filter(|w| !(w.is_finite() && *w > 0.0))
-            .and_then(|w| impossible("wall_seconds", w, "must be a finite number > 0"))
+        above_zero("wall_seconds", self.wall_seconds)
             .or_else(|| not_negative("user_seconds", self.user_seconds))
             .or_else(|| not_negative("system_seconds", self.system_seconds))
             .or_else(|| not_negative("load_seconds", self.load_seconds))
             .or_else(|| not_negative("train_seconds", self.train_seconds))
             .or_else(|| not_negative("sampler_cpu_seconds", self.sampler_cpu_seconds))
+            .or_else(|| above_zero("one_off_wall_seconds", self.one_off_wall_seconds))
             .or_else(|| not_negative("started_unix_seconds", Some(self.started_unix_seconds)))
             .or_else(|| finite("learning_rate", Some(self.learning_rate)))
             .or_else(|| {
@@ -159,6 +163,8 @@ mod tests {
         for (row, column) in [
             (RawRecord { wall_seconds: Some(f64::NAN), ..good.clone() }, "wall_seconds"),
             (RawRecord { wall_seconds: Some(0.0), ..good.clone() }, "wall_seconds"),
+            (RawRecord { one_off_wall_seconds: Some(-1e-3), ..good.clone() }, "one_off_wall_seconds"),
+            (RawRecord { one_off_wall_seconds: Some(f64::INFINITY), ..good.clone() }, "one_off_wall_seconds"),
             (RawRecord { system_seconds: Some(-1e-9), ..good.clone() }, "system_seconds"),
             (RawRecord { train_seconds: Some(f64::INFINITY), ..good.clone() }, "train_seconds"),
             (RawRecord { b: Some(f64::NEG_INFINITY), ..good.clone() }, "b"),

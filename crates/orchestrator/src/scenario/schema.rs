@@ -299,7 +299,7 @@ pub enum TimeMetric {
     WarmP99,
     /// With fits: the run's first fit.
     FirstFit,
-    /// With fits: the process as a one-off script would be, start-up + load + the first fit.
+    /// With fits: the one-off script, a one-fit process run before each run of K fits.
     OneOff,
 }
 

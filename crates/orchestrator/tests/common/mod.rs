@@ -120,6 +120,7 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         fit_warm_max_seconds: None,
         fit_warm_mean_seconds: None,
         device: None,
+        one_off_wall_seconds: None,
         samples: 0,
         sampler_cpu_seconds: Some(1e-5),
         started_unix_seconds: 1.8e9,

@@ -27,6 +27,19 @@ pub(super) fn results_note(out: &mut String, plan: &ScenarioPlan) {
     }
 }
 
+/// What the one-off figures are where some are not a one-fit process's (runs recorded before that
+/// process was run, or whose one-fit process failed); nothing where all are.
+fn derived_one_off_note(summary: &ScenarioSummary) -> String {
+    let with_fits = summary.points.iter().flat_map(|p| &p.implementations).filter_map(|i| Some((i.runs, i.fits.as_ref()?)));
+    let (runs, derived) = with_fits.fold((0, 0), |(runs, derived), (r, f)| (runs + r, derived + f.one_off_derived_runs));
+    if derived == 0 {
+        return String::new();
+    }
+    format!(
+        " {derived} of the {runs} runs of K fits here had no such process (recorded before it was run, or it did not end ok): their one-off figure is wall − train + the first fit of the run of K fits, which counts the exit of a process that has worked for a second, slower than a short process's (0.2 ms more for `rust` on a Zen 4 VM: docs/protocol.md)."
+    )
+}
+
 /// The section of one scenario with fits; nothing for a scenario without.
 pub(super) fn section(out: &mut String, plan: &ScenarioPlan, summary: &ScenarioSummary) {
     if !plan.has_fits() {
@@ -35,8 +48,9 @@ pub(super) fn section(out: &mut String, plan: &ScenarioPlan, summary: &ScenarioS
     let _ = writeln!(out, "<a id=\"fits-{}\"></a>\n### Warm, repeated fits: one process, many fits\n", summary.name);
     let _ = writeln!(
         out,
-        "Each run loads the data once, then fits K times from w = b = 0, each fit timed by the implementation's monotonic clock. The **first fit** pays for what is cold: caches, page faults, anything compiled at the first call; the **warm** fits 2..K are what a long-lived service pays per request. Per run: its first fit, and the median and 99th percentile (nearest rank) of its warm fits; the tables give the median over the runs [95% bootstrap CI]. **Fits/s/core** = 1 ÷ (warm median × the threads the implementation reports; one when it does not say, so threads a library starts on its own, such as a BLAS's, are not counted). **Memory while fitting**: the largest resident memory sampled while the fits ran (the process's peak, in the results table, may come earlier: an import, the loading). **One-off script**: the same runs as a process that fits once, start-up + load + the first fit (wall − train + first); its speed-up and the warm fit's are against **{}**.\n",
-        summary.baseline
+        "Each run loads the data once, then fits K times from w = b = 0, each fit timed by the implementation's monotonic clock. The **first fit** pays for what is cold: caches, page faults, anything compiled at the first call; the **warm** fits 2..K are what a long-lived service pays per request. Per run: its first fit, and the median and 99th percentile (nearest rank) of its warm fits; the tables give the median over the runs [95% bootstrap CI]. **Fits/s/core** = 1 ÷ (warm median × the threads the implementation reports; one when it does not say, so threads a library starts on its own, such as a BLAS's, are not counted). **Memory while fitting**: the largest resident memory sampled while the fits ran (the process's peak, in the results table, may come earlier: an import, the loading). **One-off script**: the same program as a fresh process that fits once (its command without `--fits`), run just before each run of K fits and timed whole: start-up, load, one fit, exit; its speed-up and the warm fit's are against **{}**.{}\n",
+        summary.baseline,
+        derived_one_off_note(summary)
     );
     for point in &summary.points {
         let rows: Vec<(&ImplementationSummary, &FitsSummary)> =
