@@ -107,6 +107,7 @@ pub(crate) fn record(implementation: &str, repetition: u32) -> RawRecord {
         fit_warm_mean_seconds: None,
         device: None,
         one_off_wall_seconds: None,
+        one_off_status: None,
         samples: 0,
         sampler_cpu_seconds: None,
         started_unix_seconds: 0.0,

@@ -205,12 +205,13 @@ fn the_one_off_script_is_a_one_fit_process_of_its_own() {
         "name: one-off
 dataset:
   generate: {{n: 50, slope: 2, intercept: 0.5, noise: 0.1, seed: 3}}
-training: {{epochs: 10, learning_rate: 0.01, fits: 4}}
-implementations: [held, service-only]
+training: {{epochs: 10, learning_rate: 0.01, fits: {{held: 4, service-only: 4, single: 1}}}}
+implementations: [held, service-only, single]
 baseline: held
 define:
   held: {{command: {FIXTURE}, \"--hold-ms\", \"300\"]}}
   service-only: {{command: {FIXTURE}, \"--needs-fits\", \"yes\"]}}
+  single: {{command: {FIXTURE}]}}
 measure: {{warmup: 1, repetitions: 2}}
 "
     );
@@ -219,19 +220,24 @@ measure: {{warmup: 1, repetitions: 2}}
     let (run_dir, output) = run(dir.path(), &path, &[]);
     assert!(output.status.success(), "{}", show(&output));
     let rows = records::read_raw(&run_dir).unwrap();
-    assert_eq!(rows.len(), 4, "one row a counted run: {rows:?}");
+    assert_eq!(rows.len(), 6, "one row a counted run: {rows:?}");
     for row in rows_of(&rows, "held", 0) {
         let (one_off, wall) = (row.one_off_wall_seconds.expect("timed"), row.wall_seconds.unwrap());
         assert!(one_off < 0.3 && wall > 0.3, "a process apart, without --fits (no hold): {row:?}");
-        assert!((row.status, row.message.as_str()) == (RunStatus::Ok, ""), "{row:?}");
+        assert_eq!((row.status, row.one_off_status, row.message.as_str()), (RunStatus::Ok, Some(RunStatus::Ok), ""), "{row:?}");
     }
     for row in rows_of(&rows, "service-only", 0) {
-        assert_eq!((row.status, row.fits, row.one_off_wall_seconds), (RunStatus::Ok, Some(4), None), "{row:?}");
+        assert_eq!((row.status, row.fits, row.one_off_status), (RunStatus::Ok, Some(4), Some(RunStatus::Failed)), "{row:?}");
         assert!(
             row.message.starts_with("the one-off process before this run (one fit, no --fits) did not end ok (failed: exit code"),
             "{row:?}"
         );
     }
+    for row in rows_of(&rows, "single", 0) {
+        assert_eq!((row.fits, row.one_off_status, row.one_off_wall_seconds), (Some(1), None, None), "K = 1: no process before: {row:?}");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("service-only rep 1: ok: the one-off process before this run"), "said as it happens: {stderr}");
 
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
     let fits_of = |name: &str| {
@@ -240,12 +246,14 @@ measure: {{warmup: 1, repetitions: 2}}
     };
     let held = fits_of("held");
     assert!(held["one_off"]["median"].as_f64().unwrap() < 0.3, "{held}");
-    assert_eq!(held["one_off_derived_runs"], 0, "{held}");
+    assert_eq!((&held["one_off_derived_runs"], &held["one_off_failed_runs"]), (&0.into(), &0.into()), "{held}");
     let service_only = fits_of("service-only");
-    assert_eq!(service_only["one_off_derived_runs"], 2, "{service_only}");
+    assert_eq!((&service_only["one_off_failed_runs"], &service_only["one_off"]), (&2.into(), &serde_json::Value::Null), "{service_only}");
+    assert_eq!(fits_of("single")["one_off_derived_runs"], 0, "K = 1 is a one-fit process itself");
     let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
-    assert!(report.contains("run just before each run of K fits and timed whole"), "{report}");
-    assert!(report.contains("2 of the 4 runs of K fits here had no such process"), "{report}");
+    assert!(report.contains("run just before each run of K ≥ 2 fits and timed whole"), "{report}");
+    assert!(report.contains("2 one-fit processes did not end ok (`service-only`): those runs have no one-off figure"), "{report}");
+    assert!(!report.contains("were recorded before that process was run"), "{report}");
 }
 
 /// A program whose per-fit fields cannot be true: bad_output, said why, the other runs kept.

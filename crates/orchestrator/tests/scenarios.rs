@@ -67,7 +67,7 @@ fn each_mistake_is_located_and_explained() {
         (
             "unknown-impl.yaml",
             GOOD.replace("[rust, python-numpy]", "[rust, python-numpyy]"),
-            "5:25: unknown implementation 'python-numpyy'",
+            "5:25: unknown implementation 'python-numpyy' (did you mean 'python-numpy'? known: python-jax,",
         ),
         ("baseline.yaml", GOOD.replace("baseline: python-numpy", "baseline: python-pure"), "6:11: baseline 'python-pure' is not among"),
         ("twice.yaml", GOOD.replace("[rust, python-numpy]", "[rust, rust]"), "5:25: implementation 'rust' is listed twice"),

@@ -30,10 +30,13 @@ pub(crate) struct FitsSummary {
     /// Each run as a one-off script: start-up + load + one fit + exit, the wall time of the
     /// one-fit process run before it (records::RawRecord::one_off_seconds).
     pub one_off: Option<Distribution>,
-    /// Runs whose one-off figure is wall − train + first of the run of K fits instead (recorded
-    /// before the one-fit process was run, or it failed): it counts a long process's exit.
+    /// Runs of K ≥ 2 fits whose one-off figure is wall − train + first instead (recorded before
+    /// the one-fit process was run): it counts a long process's exit.
     #[serde(default)]
     pub one_off_derived_runs: usize,
+    /// Runs whose one-fit process did not end ok: no one-off figure (their messages say why).
+    #[serde(default)]
+    pub one_off_failed_runs: usize,
     /// The largest resident memory sampled while the fits ran (the last train_seconds of a run),
     /// median over the runs that have such samples: what a service holding this data needs.
     pub steady_rss_bytes: Option<f64>,
@@ -73,10 +76,8 @@ pub(crate) fn summarise(measured: &[&RawRecord], key: &str, threads: Option<u64>
         first_over_warm: stats::describe(&ratios, stats::seed_for(&format!("{key}/first_over_warm"))),
         fits_per_second_per_core: warm_median.as_ref().filter(|d| d.median > 0.0).map(|d| 1.0 / (d.median * core_count)),
         one_off: describe(Metric::OneOff),
-        one_off_derived_runs: with_fits
-            .iter()
-            .filter(|r| r.one_off_wall_seconds.is_none() && r.derived_one_off_seconds().is_some())
-            .count(),
+        one_off_derived_runs: with_fits.iter().filter(|r| r.one_off_is_derived()).count(),
+        one_off_failed_runs: with_fits.iter().filter(|r| r.one_off_failed()).count(),
         steady_rss_bytes: None,
         devices,
         warm_speedup_vs_baseline: None,
@@ -116,6 +117,7 @@ impl<'a> SamplesByRun<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::RunStatus;
     use crate::testutil;
 
     /// A run of 101 fits: the first `first`, the warm ones median `median`, p99 twice that.
@@ -161,16 +163,26 @@ mod tests {
 
     #[test]
     fn the_one_off_script_is_the_one_fit_process_where_it_ran() {
-        // Runs 1..4 timed their one-fit process (0.1 s + k ms); run 5's failed: wall − train +
-        // first, ~0.887 s (a run that held 0.8 s outside its fits).
+        // Runs 1..4 timed their one-fit process (0.1 s + k ms); run 5's failed (its wall time
+        // kept, 0.05 s): no figure, and not the derived one (~0.89 s: a run that held 0.8 s
+        // outside its fits).
         let rows: Vec<RawRecord> = (1..=5)
-            .map(|k| RawRecord { one_off_wall_seconds: (k < 5).then(|| 0.1 + f64::from(k) / 1000.0), ..run(k, 0.5, 0.001) })
+            .map(|k| RawRecord {
+                one_off_wall_seconds: Some(if k < 5 { 0.1 + f64::from(k) / 1000.0 } else { 0.05 }),
+                one_off_status: Some(if k < 5 { RunStatus::Ok } else { RunStatus::Failed }),
+                ..run(k, 0.5, 0.001)
+            })
             .collect();
         let measured: Vec<&RawRecord> = rows.iter().collect();
         let summary = summarise(&measured, "s/0/jax", None).unwrap();
-        assert_eq!(summary.one_off_derived_runs, 1);
+        assert_eq!((summary.one_off_derived_runs, summary.one_off_failed_runs), (0, 1));
         let one_off = summary.one_off.unwrap();
-        assert!((one_off.median - 0.103).abs() < 1e-12, "the middle of 0.101..0.104 and 0.89: {one_off:?}");
+        assert!((one_off.median - 0.1025).abs() < 1e-12, "the middle of 0.101..0.104: {one_off:?}");
+        // K = 1: the run is itself a one-fit process, its figure exactly its wall time, not derived.
+        let single = RawRecord { fits: Some(1), train_seconds: Some(0.5), fit_first_seconds: Some(0.5), ..testutil::record("jax", 1) };
+        let summary = summarise(&[&single], "s/0/jax", None).unwrap();
+        assert_eq!(summary.one_off_derived_runs, 0);
+        assert!((summary.one_off.unwrap().median - single.wall_seconds.unwrap()).abs() < 1e-15);
     }
 
     #[test]

@@ -184,7 +184,8 @@ impl Progress {
         self.eta.finished(event.step, event.wall_seconds);
         self.bar.set_prefix(format::duration_words(self.eta.remaining_seconds()));
         self.bar.inc(1);
-        if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged)) {
+        // A failed run, or a measured one with something to say (its one-off process did not end ok).
+        if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged) || !r.message.is_empty()) {
             let first_line = record.message.lines().next().unwrap_or("");
             self.say(format!(
                 "  {} {} {implementation} rep {}: {}: {first_line}",

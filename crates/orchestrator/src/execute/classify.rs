@@ -89,6 +89,7 @@ fn empty_record(
         fit_warm_mean_seconds: None,
         device: None,
         one_off_wall_seconds: None,
+        one_off_status: None,
         samples: 0,
         sampler_cpu_seconds: None,
         started_unix_seconds,

@@ -57,13 +57,14 @@ fn measure_process(scenario: &ScenarioPlan, step: Step, root: &Path, process: Pr
     }
 }
 
-/// Whether a counted step makes K ≥ 2 fits, and so has a one-off process run before it: a fresh
-/// process making one fit, timed whole. The one-off script is measured so, not derived from the
-/// run of K fits (wall − train + first), whose exit after a second of work was measured slower
-/// than a short process's (docs/protocol.md).
+/// Whether a step makes K ≥ 2 fits, and so has a one-off process run before it (a warm-up too,
+/// unrecorded, so that it warms what the one-off process touches): a fresh process making one
+/// fit, timed whole. The one-off script is measured so, not derived from the run of K fits
+/// (wall − train + first), whose exit after a second of work was measured slower than a short
+/// process's (docs/protocol.md).
 fn has_one_off(scenario: &ScenarioPlan, step: Step) -> bool {
     let implementation = &scenario.implementations[step.implementation];
-    !step.is_warmup() && scenario.points[step.point].fits_of(&implementation.name).is_some_and(|k| k >= 2)
+    scenario.points[step.point].fits_of(&implementation.name).is_some_and(|k| k >= 2)
 }
 
 /// Makes a step's run — after its one-off process, where it has one — and classifies it: its
@@ -77,8 +78,14 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
     });
     let one_off_wall_seconds = one_off.as_ref().map_or(0.0, |(_, measured)| measured.wall_seconds);
     match one_off {
-        // Interrupted: the run of K fits is not started; the step's record says so.
-        Some((record, measured)) if record.status == RunStatus::Interrupted => (record, measured, one_off_wall_seconds),
+        // Interrupted: the run of K fits is not started; the step's record says so (nothing of the
+        // one-off process is kept as its).
+        Some((one_off, _)) if one_off.status == RunStatus::Interrupted => {
+            let not_started = Measured::not_started(Termination::Cancelled, 0.0);
+            let mut record = classify(scenario, step, &not_started, one_off.started_unix_seconds);
+            record.message = "the orchestrator was interrupted during the one-off process before this run".to_string();
+            (record, not_started, one_off_wall_seconds)
+        }
         one_off => {
             let started_unix_seconds = unix_now();
             let measured = measure_process(scenario, step, root, Process::AsPlanned, cancel);
@@ -93,16 +100,17 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
     }
 }
 
-/// Keeps the one-off process's wall time in the record of the run of K fits after it, or says in
-/// the record's message why there is none.
+/// Keeps how the one-off process ended and its wall time in the record of the run of K fits after
+/// it; when it was no measurement (neither ok nor diverged) and the run is one, the record's
+/// message says why (a failed run has its own message).
 fn attach_one_off(record: &mut RawRecord, one_off: &RawRecord) {
-    if one_off.status == RunStatus::Ok {
-        record.one_off_wall_seconds = one_off.wall_seconds;
+    record.one_off_status = Some(one_off.status);
+    record.one_off_wall_seconds = one_off.wall_seconds;
+    if one_off.status.is_measurement() || !record.status.is_measurement() {
         return;
     }
     let why = if one_off.message.is_empty() { one_off.status.to_string() } else { format!("{}: {}", one_off.status, one_off.message) };
-    let note = format!("the one-off process before this run (one fit, no --fits) did not end ok ({why})");
-    record.message = if record.message.is_empty() { note } else { format!("{}; {note}", record.message) };
+    record.message = format!("the one-off process before this run (one fit, no --fits) did not end ok ({why})");
 }
 
 /// The limits every run of a scenario gets.
@@ -341,7 +349,32 @@ fn unix_now() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::data_that_may_lie_on_huge_pages;
+    use super::{attach_one_off, data_that_may_lie_on_huge_pages};
+    use crate::records::{RawRecord, RunStatus};
+    use crate::testutil;
+
+    #[test]
+    fn a_one_off_process_that_measured_is_kept_and_one_that_did_not_is_said() {
+        let run = || RawRecord { fits: Some(4), ..testutil::record("a", 1) };
+        for status in [RunStatus::Ok, RunStatus::Diverged] {
+            let mut record = run();
+            attach_one_off(&mut record, &RawRecord { status, wall_seconds: Some(0.002), ..testutil::record("a", 1) });
+            assert_eq!(
+                (record.one_off_status, record.one_off_wall_seconds, record.one_off_seconds()),
+                (Some(status), Some(0.002), Some(0.002))
+            );
+            assert_eq!(record.message, "");
+        }
+        let mut record = run();
+        let failed = RawRecord { status: RunStatus::Failed, message: "exit code 1: no".into(), ..testutil::record("a", 1) };
+        attach_one_off(&mut record, &failed);
+        assert_eq!((record.one_off_status, record.one_off_seconds()), (Some(RunStatus::Failed), None), "no figure, not a derived one");
+        assert_eq!(record.message, "the one-off process before this run (one fit, no --fits) did not end ok (failed: exit code 1: no)");
+        // A run that failed itself keeps its own message.
+        let mut record = RawRecord { status: RunStatus::Crashed, message: "killed by SIGSEGV".into(), ..run() };
+        attach_one_off(&mut record, &failed);
+        assert_eq!(record.message, "killed by SIGSEGV");
+    }
 
     #[test]
     fn only_points_whose_data_linreg_would_place_are_looked_at() {

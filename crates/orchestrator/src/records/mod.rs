@@ -168,12 +168,15 @@ pub struct RawRecord {
     /// e.g. JAX's `cpu:0`): text, shown as text.
     #[serde(default, serialize_with = "cell::serialize_optional", deserialize_with = "cell::deserialize_optional")]
     pub device: Option<String>,
-    /// With `--fits K`: the wall time of a fresh process making one fit at the same point (the
-    /// implementation's command without `--fits`), run just before this one: the one-off script,
-    /// measured whole. Empty for a run without `--fits`, when that process did not end ok (the
-    /// message says why), and in run directories written before it was measured.
+    /// With `--fits K` (K ≥ 2): the wall time of a fresh process making one fit at the same point
+    /// (the implementation's command without `--fits`), run just before this one: the one-off
+    /// script, measured whole; and how that process ended (when not ok or diverged, the message
+    /// says why, and the run has no one-off figure). Both empty for a run without `--fits` or with
+    /// K = 1 (itself a one-fit process), and in run directories written before they were measured.
     #[serde(default)]
     pub one_off_wall_seconds: Option<f64>,
+    #[serde(default)]
+    pub one_off_status: Option<RunStatus>,
     /// Samples taken during this run, and the CPU the sampler spent taking them.
     pub samples: u32,
     pub sampler_cpu_seconds: Option<f64>,
@@ -196,12 +199,28 @@ impl RawRecord {
     }
 
     /// The process as a one-off script (start-up, loading, one cold fit, exit), for a run of warm
-    /// fits: the fresh one-fit process run before it, measured whole; else (a run directory from
-    /// before those, or that process failed) wall − train + the first fit of this run, which
-    /// counts the exit of a process that has worked for a second: 0.2 ms more than a short one's
-    /// on a Zen 4 VM (docs/protocol.md), a quarter of `rust`'s one-off script.
+    /// fits: the fresh one-fit process run before it, measured whole; none when that process did
+    /// not end ok; wall − train + the first fit of this run where no such process was run (K = 1:
+    /// exactly its wall time; K ≥ 2 in a run directory from before them: it counts the exit of a
+    /// process that has worked for a second, 0.2 ms more than a short one's on a Zen 4 VM,
+    /// docs/protocol.md, a quarter of `rust`'s one-off script).
     pub(crate) fn one_off_seconds(&self) -> Option<f64> {
-        self.one_off_wall_seconds.or_else(|| self.derived_one_off_seconds())
+        match self.one_off_status {
+            Some(status) if status.is_measurement() => self.one_off_wall_seconds,
+            Some(_) => None,
+            None => self.one_off_wall_seconds.or_else(|| self.derived_one_off_seconds()),
+        }
+    }
+
+    /// Whether this run's one-off figure is derived from a run of K ≥ 2 fits, no one-fit process
+    /// having been run before it (a run directory from before those).
+    pub(crate) fn one_off_is_derived(&self) -> bool {
+        self.fits.is_some_and(|k| k >= 2) && self.one_off_status.is_none() && self.one_off_wall_seconds.is_none()
+    }
+
+    /// Whether the one-fit process run before this run did not end ok: no one-off figure.
+    pub(crate) fn one_off_failed(&self) -> bool {
+        self.one_off_status.is_some_and(|s| !s.is_measurement())
     }
 
     /// wall − train + the first fit: the one-off script as a run of K fits implies it.

@@ -13,19 +13,26 @@ use super::validate::{check_implementation, check_implementation_name};
 /// big is not a scenario, and a device such as /dev/zero would never end.
 const MAX_FILE_BYTES: u64 = 16 << 20;
 
-/// The YAML file in `path`'s folder whose name is closest to the missing one's, within a few
-/// edits (`sead.yaml`: `seed.yaml`), as the path would be written with it.
+/// The YAML file in `path`'s folder, or else in its `scenarios/` folder (`sead.yaml` typed at the
+/// project's root), whose name is closest to the missing one's, within a few edits (`sead.yaml`:
+/// `seed.yaml`), as the path would be written with it.
 fn closest_beside(path: &Path) -> Option<String> {
     let wanted = path.file_name()?.to_str()?;
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let (distance, name) = std::fs::read_dir(folder)
-        .ok()?
-        .flatten()
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
-        .map(|name| (strsim::levenshtein(wanted, &name), name))
-        .min()?;
-    (distance <= 3).then(|| path.with_file_name(name).display().to_string())
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let in_folder = |folder: &Path| {
+        let listed = std::fs::read_dir(if folder.as_os_str().is_empty() { Path::new(".") } else { folder });
+        let mut names: Vec<String> = listed
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+            .collect();
+        names.sort();
+        let name = super::closest::closest(wanted, names.iter().map(String::as_str))?;
+        Some(folder.join(name).display().to_string())
+    };
+    in_folder(folder).or_else(|| in_folder(&folder.join("scenarios")))
 }
 
 /// Reads a file as UTF-8 text, with the problems a user can cause named. Only regular files of a
@@ -103,5 +110,11 @@ mod tests {
         let far = read_text(&dir.path().join("production.yaml")).expect_err("missing").to_string();
         assert!(far.ends_with("(os error 2)"), "nothing close: no guess: {far}");
         assert_eq!(closest_beside(&dir.path().join("notes.tx")), None, "only YAML files are guessed");
+        // From a project's root: the scenarios folder.
+        std::fs::create_dir(dir.path().join("root")).expect("created");
+        std::fs::create_dir(dir.path().join("root/scenarios")).expect("created");
+        std::fs::write(dir.path().join("root/scenarios/seed.yaml"), "name: x\n").expect("written");
+        let guess = closest_beside(&dir.path().join("root/sead.yaml"));
+        assert_eq!(guess, Some(dir.path().join("root/scenarios/seed.yaml").display().to_string()));
     }
 }

@@ -5,6 +5,7 @@
 //! This module only parses and validates; `plan` turns a valid scenario into runs. It imports
 //! nothing from the rest of the crate.
 
+mod closest;
 mod error;
 mod fits;
 mod load;

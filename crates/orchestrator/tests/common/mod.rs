@@ -121,6 +121,7 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         fit_warm_mean_seconds: None,
         device: None,
         one_off_wall_seconds: None,
+        one_off_status: None,
         samples: 0,
         sampler_cpu_seconds: Some(1e-5),
         started_unix_seconds: 1.8e9,

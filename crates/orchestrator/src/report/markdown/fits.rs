@@ -27,17 +27,39 @@ pub(super) fn results_note(out: &mut String, plan: &ScenarioPlan) {
     }
 }
 
-/// What the one-off figures are where some are not a one-fit process's (runs recorded before that
-/// process was run, or whose one-fit process failed); nothing where all are.
+/// What the one-off figures are where some are not a one-fit process's: runs recorded before
+/// that process was run (derived), runs whose one-fit process did not end ok (none); nothing
+/// where all are.
 fn derived_one_off_note(summary: &ScenarioSummary) -> String {
-    let with_fits = summary.points.iter().flat_map(|p| &p.implementations).filter_map(|i| Some((i.runs, i.fits.as_ref()?)));
-    let (runs, derived) = with_fits.fold((0, 0), |(runs, derived), (r, f)| (runs + r, derived + f.one_off_derived_runs));
-    if derived == 0 {
-        return String::new();
+    let with_fits: Vec<(&ImplementationSummary, &FitsSummary)> =
+        summary.points.iter().flat_map(|p| &p.implementations).filter_map(|i| Some((i, i.fits.as_ref()?))).collect();
+    let names = |count: fn(&FitsSummary) -> usize| {
+        let mut names: Vec<&str> = Vec::new();
+        for (i, _) in with_fits.iter().filter(|(_, f)| count(f) > 0) {
+            if !names.contains(&i.implementation.as_str()) {
+                names.push(&i.implementation);
+            }
+        }
+        names.iter().map(|n| escape::code(n).to_string()).collect::<Vec<_>>().join(", ")
+    };
+    let total = |count: fn(&FitsSummary) -> usize| with_fits.iter().map(|(_, f)| count(f)).sum::<usize>();
+    let (derived, failed) = (total(|f| f.one_off_derived_runs), total(|f| f.one_off_failed_runs));
+    let mut note = String::new();
+    if derived > 0 {
+        let runs: usize = with_fits.iter().map(|(i, _)| i.runs).sum();
+        note.push_str(&format!(
+            " {derived} of the {runs} runs of K fits here ({}) were recorded before that process was run: their one-off figure is wall − train + the first fit of the run of K fits, which counts the exit of a process that has worked for a second, slower than a short process's (0.2 ms more for `rust` on a Zen 4 VM: docs/protocol.md).",
+            names(|f| f.one_off_derived_runs)
+        ));
     }
-    format!(
-        " {derived} of the {runs} runs of K fits here had no such process (recorded before it was run, or it did not end ok): their one-off figure is wall − train + the first fit of the run of K fits, which counts the exit of a process that has worked for a second, slower than a short process's (0.2 ms more for `rust` on a Zen 4 VM: docs/protocol.md)."
-    )
+    if failed > 0 {
+        note.push_str(&format!(
+            " {failed} one-fit process{} did not end ok ({}): those runs have no one-off figure; raw.csv's messages say why.",
+            if failed == 1 { "" } else { "es" },
+            names(|f| f.one_off_failed_runs)
+        ));
+    }
+    note
 }
 
 /// The section of one scenario with fits; nothing for a scenario without.
@@ -48,7 +70,7 @@ pub(super) fn section(out: &mut String, plan: &ScenarioPlan, summary: &ScenarioS
     let _ = writeln!(out, "<a id=\"fits-{}\"></a>\n### Warm, repeated fits: one process, many fits\n", summary.name);
     let _ = writeln!(
         out,
-        "Each run loads the data once, then fits K times from w = b = 0, each fit timed by the implementation's monotonic clock. The **first fit** pays for what is cold: caches, page faults, anything compiled at the first call; the **warm** fits 2..K are what a long-lived service pays per request. Per run: its first fit, and the median and 99th percentile (nearest rank) of its warm fits; the tables give the median over the runs [95% bootstrap CI]. **Fits/s/core** = 1 ÷ (warm median × the threads the implementation reports; one when it does not say, so threads a library starts on its own, such as a BLAS's, are not counted). **Memory while fitting**: the largest resident memory sampled while the fits ran (the process's peak, in the results table, may come earlier: an import, the loading). **One-off script**: the same program as a fresh process that fits once (its command without `--fits`), run just before each run of K fits and timed whole: start-up, load, one fit, exit; its speed-up and the warm fit's are against **{}**.{}\n",
+        "Each run loads the data once, then fits K times from w = b = 0, each fit timed by the implementation's monotonic clock. The **first fit** pays for what is cold: caches, page faults, anything compiled at the first call; the **warm** fits 2..K are what a long-lived service pays per request. Per run: its first fit, and the median and 99th percentile (nearest rank) of its warm fits; the tables give the median over the runs [95% bootstrap CI]. **Fits/s/core** = 1 ÷ (warm median × the threads the implementation reports; one when it does not say, so threads a library starts on its own, such as a BLAS's, are not counted). **Memory while fitting**: the largest resident memory sampled while the fits ran (the process's peak, in the results table, may come earlier: an import, the loading). **One-off script**: the same program as a fresh process that fits once (its command without `--fits`), run just before each run of K ≥ 2 fits and timed whole: start-up, load, one fit, exit (a run of one fit is one already); its speed-up and the warm fit's are against **{}**.{}\n",
         summary.baseline,
         derived_one_off_note(summary)
     );

@@ -116,15 +116,19 @@ pub(super) fn check_implementations(path: &Path, scenario: &ScenarioFile, catalo
         return Err(ScenarioError::at(path, &scenario.implementations, "implementations must list at least one implementation"));
     }
     let known = |name: &str| scenario.define.contains_key(name) || catalogue.contains_key(name);
-    let known_list = || {
+    let known_names = || {
         let mut all: Vec<&str> = catalogue.keys().chain(scenario.define.keys()).map(String::as_str).collect();
         all.sort();
         all.dedup();
-        all.join(", ")
+        all
     };
     for (i, name) in names.iter().enumerate() {
         if !known(&name.value) {
-            return Err(ScenarioError::at(path, name, format!("unknown implementation '{}' (known: {})", name.value, known_list())));
+            let all = known_names();
+            let guess = crate::scenario::closest::closest(&name.value, all.iter().copied())
+                .map_or(String::new(), |g| format!("did you mean '{g}'? "));
+            let message = format!("unknown implementation '{}' ({guess}known: {})", name.value, all.join(", "));
+            return Err(ScenarioError::at(path, name, message));
         }
         if names[..i].iter().any(|other| other.value == name.value) {
             return Err(ScenarioError::at(path, name, format!("implementation '{}' is listed twice", name.value)));
