@@ -250,6 +250,12 @@ measure: {{warmup: 1, repetitions: 2}}
     let service_only = fits_of("service-only");
     assert_eq!((&service_only["one_off_failed_runs"], &service_only["one_off"]), (&2.into(), &serde_json::Value::Null), "{service_only}");
     assert_eq!(fits_of("single")["one_off_derived_runs"], 0, "K = 1 is a one-fit process itself");
+    // summary.csv says it too.
+    let csv = std::fs::read_to_string(run_dir.join("summary.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    let cells = csv.lines().map(|l| l.split(',').collect::<Vec<_>>()).find(|c| c.contains(&"service-only")).unwrap();
+    assert_eq!((cells[column("one_off_failed_runs")], cells[column("one_off_median_s")]), ("2", ""), "{csv}");
     let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
     assert!(report.contains("run just before each run of K ≥ 2 fits and timed whole"), "{report}");
     assert!(report.contains("2 one-fit processes did not end ok (`service-only`): those runs have no one-off figure"), "{report}");

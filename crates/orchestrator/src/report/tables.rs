@@ -81,6 +81,10 @@ pub(crate) struct FitsColumns {
     pub(crate) first_over_warm: Option<f64>,
     pub(crate) fits_per_second_per_core: Option<f64>,
     pub(crate) one_off_median_s: Option<f64>,
+    /// Runs whose one-off figure is derived from the run of K fits (recorded before the one-fit
+    /// process was run), and runs whose one-fit process did not end ok (no figure).
+    pub(crate) one_off_derived_runs: Option<usize>,
+    pub(crate) one_off_failed_runs: Option<usize>,
     pub(crate) steady_rss_bytes: Option<f64>,
     pub(crate) warm_speedup_vs_baseline: Option<f64>,
     pub(crate) warm_speedup_ci_low: Option<f64>,
@@ -116,6 +120,8 @@ impl FitsColumns {
             first_over_warm: median(&f.first_over_warm),
             fits_per_second_per_core: f.fits_per_second_per_core,
             one_off_median_s: median(&f.one_off),
+            one_off_derived_runs: Some(f.one_off_derived_runs),
+            one_off_failed_runs: Some(f.one_off_failed_runs),
             steady_rss_bytes: f.steady_rss_bytes,
             warm_speedup_vs_baseline,
             warm_speedup_ci_low,
