@@ -315,12 +315,41 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
             ),
         }
     };
+    let tails = heavier_tails(summary);
+    let tails = if tails.is_empty() { String::new() } else { format!(", though with a heavier tail: {}", and_list(&tails)) };
     Some(format!(
-        "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}.",
+        "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}{tails}.",
         summary.name,
         choice(one_off),
         choice(warm)
     ))
+}
+
+/// A tail this much heavier than the winner's is worth a word on the first screen (a service
+/// answers every request, not the median one); a lesser one is in the fits section's tables.
+const HEAVIER_TAIL: f64 = 1.2;
+
+/// For a service, those level with the winner by the median warm fit whose tail is not: the CI
+/// of their warm p99 lies wholly above the winner's and its median is [`HEAVIER_TAIL`] times the
+/// winner's or more, e.g. "python-numba-fast's p99 1.46× rust-parallel's at n = 10^6".
+fn heavier_tails(summary: &ScenarioSummary) -> Vec<String> {
+    let mut notes = Vec::new();
+    for point in &summary.points {
+        let Some(won) = winner(point, warm) else { continue };
+        let Some(best) = won.1.warm_p99.as_ref().filter(|d| d.median > 0.0) else { continue };
+        for (level, _) in level_with(point, warm, won) {
+            let heavier = |d: &&Distribution| d.ci_low > best.ci_high && d.median >= HEAVIER_TAIL * best.median;
+            let Some(p99) = level.fits.as_ref().and_then(|f| f.warm_p99.as_ref()).filter(heavier) else { continue };
+            notes.push(format!(
+                "{}'s p99 {}× {}'s at n = {}",
+                escape::text(&level.implementation),
+                sig3(p99.median / best.median),
+                escape::text(&won.0.implementation),
+                format::count(point.n)
+            ));
+        }
+    }
+    notes
 }
 
 /// After the headline chart: per size, the winner of each view against the baseline, and where
@@ -450,6 +479,11 @@ mod tests {
     /// A production-like analysis of rust (a native program), python-rust and numpy (Python, the
     /// baseline): three runs each with the given warm medians, the first fit twice the warm one.
     fn service(medians_by_name: [(&str, [f64; 3]); 3]) -> Analysis {
+        service_with_tails(medians_by_name, [1.5; 3])
+    }
+
+    /// [`service`], each implementation's warm p99 its median times its `p99_factors` entry.
+    fn service_with_tails(medians_by_name: [(&str, [f64; 3]); 3], p99_factors: [f64; 3]) -> Analysis {
         let mut plan = plan_of(&["rust", "python-rust", "numpy"], "numpy");
         let scenario = &mut plan.scenarios[0];
         for implementation in &mut scenario.implementations {
@@ -459,12 +493,13 @@ mod tests {
         }
         let rows: Vec<RawRecord> = medians_by_name
             .iter()
-            .flat_map(|(name, medians)| {
+            .zip(p99_factors)
+            .flat_map(|((name, medians), p99_factor)| {
                 medians.iter().enumerate().map(move |(k, median)| RawRecord {
                     fits: Some(101),
                     fit_first_seconds: Some(2.0 * median),
                     fit_warm_median_seconds: Some(*median),
-                    fit_warm_p99_seconds: Some(1.5 * median),
+                    fit_warm_p99_seconds: Some(p99_factor * median),
                     ..row(name, k as u32 + 1, RunStatus::Ok, if *name == "rust" { 0.1 } else { 0.5 }, 0.01, 101.0 * median, 1)
                 })
             })
@@ -482,6 +517,22 @@ mod tests {
         let apart = service([("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.5e-3, 1.6e-3, 1.7e-3]), ("numpy", [2e-3; 3])]);
         let line = pick_line(&apart).expect("a fits scenario");
         assert!(line.contains("for a long-lived service, a native program at every size measured (rust)."), "{line}");
+    }
+
+    #[test]
+    fn which_to_pick_says_when_one_level_by_the_median_has_a_heavier_tail() {
+        let medians = [("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]), ("numpy", [2e-3; 3])];
+        let line = pick_line(&service_with_tails(medians, [1.5, 4.5, 1.5])).expect("a fits scenario");
+        assert!(
+            line.ends_with("a Python program is as fast at every size measured (python-rust), though with a heavier tail: python-rust's p99 3.03× rust's at n = 5."),
+            "{line}"
+        );
+        // A tail 2% heavier (its CI apart: these runs hardly spread), or one whose CI meets the
+        // winner's: nothing said.
+        for factors in [[1.5, 1.53, 1.5], [1.5, 1.49, 1.5]] {
+            let line = pick_line(&service_with_tails(medians, factors)).expect("a fits scenario");
+            assert!(!line.contains("heavier tail"), "{factors:?}: {line}");
+        }
     }
 
     #[test]
