@@ -8,6 +8,7 @@
 //! (bad_output); a row of raw.csv read back that breaks them is set aside (records::screen).
 
 use super::{RawRecord, SampleRecord};
+use crate::environment::Environment;
 use crate::format;
 
 /// More threads than any machine runs (the largest have a few thousand hardware threads): a
@@ -134,6 +135,41 @@ impl Checked for RawRecord {
             })
             .or_else(|| self.impossible_result())
     }
+}
+
+/// The first of environment.json's figures that no machine gives — 0 or 2^64 logical CPUs, a
+/// negative spawn floor, a bandwidth of 0, a load average below 0, a share of the CPUs outside
+/// 0–1 — naming its field (`at` the path to this environment in a merged one's, ending with a
+/// dot, or empty); then the same in each merged shard's environment. Such a file is not used:
+/// the report says the machine is unknown rather than print `cpu-18446744073709551615c` or a
+/// floor of −3 ms.
+pub(crate) fn environment_problem(env: &Environment, at: &str) -> Option<String> {
+    let name = |field: &str| format!("{at}{field}");
+    let at_least_zero =
+        |field: &str, v: f64| (!(v.is_finite() && v >= 0.0)).then(|| format!("{} = {v}: must be a finite number ≥ 0", name(field)));
+    let above_zero = |field: &str, v: Option<f64>| {
+        v.filter(|v| !(v.is_finite() && *v > 0.0)).map(|v| format!("{} = {v}: must be a finite number > 0", name(field)))
+    };
+    let cpus = env.logical_cpus as u64;
+    let loads = env.load_average_start.iter().chain(env.load_average_end.iter().flatten());
+    (!(1..=MAX_THREADS).contains(&cpus))
+        .then(|| format!("{} = {cpus}: must be between 1 and {MAX_THREADS}", name("logical_cpus")))
+        .or_else(|| at_least_zero("sampler_cpu_seconds", env.sampler_cpu_seconds))
+        .or_else(|| at_least_zero("sampled_wall_seconds", env.sampled_wall_seconds))
+        .or_else(|| loads.copied().find_map(|load| at_least_zero("load_average", load)))
+        .or_else(|| above_zero("bandwidth_single_thread_bytes_per_second", env.bandwidth_single_thread_bytes_per_second))
+        .or_else(|| above_zero("bandwidth_all_threads_bytes_per_second", env.bandwidth_all_threads_bytes_per_second))
+        .or_else(|| above_zero("spawn_floor_seconds", env.spawn_floor_seconds))
+        .or_else(|| {
+            let outside = env.other_cpu_share.filter(|share| !(0.0..=1.0).contains(share));
+            outside.map(|share| format!("{} = {share}: must be between 0 and 1", name("other_cpu_share")))
+        })
+        .or_else(|| {
+            let mut machines = env.merged.iter().flat_map(|m| m.machines.iter().enumerate());
+            machines.find_map(|(k, m)| {
+                m.environment.as_ref().and_then(|e| environment_problem(e, &format!("{at}merged.machines[{k}].environment.")))
+            })
+        })
 }
 
 impl Checked for SampleRecord {

@@ -35,7 +35,7 @@ impl CheckedJson for PlanFile {
 
 impl CheckedJson for Environment {
     fn problem(&self) -> Option<String> {
-        self.shard_problem()
+        self.shard_problem().or_else(|| super::check::environment_problem(self, ""))
     }
 }
 
@@ -130,7 +130,8 @@ mod tests {
 
         let environment_json = scratch.path().join("environment.json");
         let shard = |index, count| ShardRef { index, count };
-        let with_shard = |own: ShardRef| Environment { shard: Some(own), ..Environment::default() };
+        let two_cpus = || Environment { logical_cpus: 2, ..Environment::default() };
+        let with_shard = |own: ShardRef| Environment { shard: Some(own), ..two_cpus() };
         let merged = |machine: ShardRef, kept: Option<Environment>| Environment {
             merged: Some(Merged {
                 fingerprint: "f".repeat(64),
@@ -139,7 +140,7 @@ mod tests {
                 missing: Vec::new(),
                 machines_alike: true,
             }),
-            ..Environment::default()
+            ..two_cpus()
         };
         for (environment, want) in [
             (with_shard(shard(7, 2)), "shard.index is 7: there is no shard 7 of 2"),
@@ -151,6 +152,51 @@ mod tests {
             assert!(error.starts_with(&format!("{}: {want}", environment_json.display())), "{error}");
         }
         write_json_atomic(&environment_json, &merged(shard(2, 2), Some(with_shard(shard(2, 2))))).unwrap();
+        assert!(read_json::<Environment>(&environment_json).is_ok());
+    }
+
+    #[test]
+    fn figures_no_machine_gives_are_refused_naming_the_field() {
+        use crate::environment::{MachineRun, Merged};
+        use crate::plan::shard::ShardRef;
+        let scratch = tempfile::Builder::new().prefix("records-environment-").tempdir().unwrap();
+        let environment_json = scratch.path().join("environment.json");
+        let good = Environment { logical_cpus: 2, spawn_floor_seconds: Some(7e-4), other_cpu_share: Some(0.0), ..Environment::default() };
+        let in_merged = |inner: Environment| Environment {
+            merged: Some(Merged {
+                fingerprint: "f".repeat(64),
+                shard_count: 1,
+                machines: vec![MachineRun {
+                    shard: ShardRef { index: 1, count: 1 },
+                    source: "s".into(),
+                    points: Vec::new(),
+                    environment: Some(inner),
+                }],
+                missing: Vec::new(),
+                machines_alike: true,
+            }),
+            ..good.clone()
+        };
+        for (environment, want) in [
+            (Environment { logical_cpus: usize::MAX, ..good.clone() }, "logical_cpus = 18446744073709551615: must be between 1 and 65536"),
+            (Environment { logical_cpus: 0, ..good.clone() }, "logical_cpus = 0: must be between 1 and 65536"),
+            (Environment { spawn_floor_seconds: Some(-3e-3), ..good.clone() }, "spawn_floor_seconds = -0.003: must be a finite number > 0"),
+            (
+                Environment { bandwidth_single_thread_bytes_per_second: Some(0.0), ..good.clone() },
+                "bandwidth_single_thread_bytes_per_second = 0",
+            ),
+            (Environment { load_average_end: Some([0.5, -1.0, 0.5]), ..good.clone() }, "load_average = -1: must be a finite number ≥ 0"),
+            (Environment { other_cpu_share: Some(1.5), ..good.clone() }, "other_cpu_share = 1.5: must be between 0 and 1"),
+            (
+                in_merged(Environment { sampler_cpu_seconds: -1.0, ..good.clone() }),
+                "merged.machines[0].environment.sampler_cpu_seconds = -1",
+            ),
+        ] {
+            write_json_atomic(&environment_json, &environment).unwrap();
+            let error = read_json::<Environment>(&environment_json).unwrap_err().to_string();
+            assert!(error.starts_with(&format!("{}: {want}", environment_json.display())), "{error}");
+        }
+        write_json_atomic(&environment_json, &in_merged(good.clone())).unwrap();
         assert!(read_json::<Environment>(&environment_json).is_ok());
     }
 
