@@ -86,6 +86,9 @@ impl RawRecord {
                 return impossible("load_seconds + train_seconds", format::seconds(load + train), rule);
             }
         }
+        if let Some(problem) = self.impossible_one_off() {
+            return Some(problem);
+        }
         let (fits, first, train) = (self.fits?, self.fit_first_seconds?, self.train_seconds?);
         let warm = self.fit_warm_mean_seconds.zip(self.fit_warm_max_seconds);
         let fits_seconds = fits_seconds(fits, first, warm);
@@ -94,6 +97,25 @@ impl RawRecord {
             value: format::seconds(fits_seconds),
             rule: format!("more than train_seconds = {}, which is their sum", format::seconds(train)),
         })
+    }
+
+    /// One-off columns no run writes: on a run of fewer than 2 fits (which has no one-off process
+    /// before it), or a one-off process that ended ok or diverged without its wall time.
+    fn impossible_one_off(&self) -> Option<ImpossibleValue> {
+        let columns = self.one_off_wall_seconds.is_some() || self.one_off_status.is_some();
+        if columns && !self.has_warm_fits() {
+            let value =
+                self.one_off_wall_seconds.map_or_else(|| self.one_off_status.map_or(String::new(), |s| s.to_string()), format::seconds);
+            let fits = self.fits.map_or("no fits".to_string(), |k| format!("fits = {k}"));
+            return impossible(
+                "one_off_wall_seconds, one_off_status",
+                value,
+                format!("only a run of 2 or more fits has a one-off process before it ({fits})"),
+            );
+        }
+        let ended = self.one_off_status.filter(|s| s.is_measurement() && self.one_off_wall_seconds.is_none());
+        ended
+            .and_then(|s| impossible("one_off_status", s, "a one-off process that ended so has a wall time: one_off_wall_seconds is empty"))
     }
 
     /// The result line's figures of this row (w, b, mse, epochs, threads), checked against the
@@ -215,5 +237,24 @@ mod tests {
         }
         let message = RawRecord { mse: Some(-1.0), ..good }.impossible_value().map(|bad| bad.to_string());
         assert_eq!(message.as_deref(), Some("mse = -1: must be a finite number ≥ 0"));
+    }
+
+    #[test]
+    fn one_off_columns_only_where_a_run_writes_them() {
+        use crate::records::RunStatus;
+        let service = RawRecord { fits: Some(4), fit_first_seconds: Some(1e-4), train_seconds: Some(4e-4), ..testutil::record("rust", 1) };
+        let measured = RawRecord { one_off_wall_seconds: Some(7e-4), one_off_status: Some(RunStatus::Ok), ..service.clone() };
+        let failed = RawRecord { one_off_wall_seconds: Some(1e-3), one_off_status: Some(RunStatus::Failed), ..service.clone() };
+        for row in [&service, &measured, &failed] {
+            assert_eq!(row.implausible_times(), None, "{row:?}");
+        }
+        let columns = |row: RawRecord| row.implausible_times().map(|bad| bad.column);
+        let on_one_fit = RawRecord { fits: Some(1), ..measured.clone() };
+        assert_eq!(columns(on_one_fit), Some("one_off_wall_seconds, one_off_status"));
+        let on_no_fits = RawRecord { one_off_wall_seconds: Some(1e-2), ..testutil::record("rust", 1) };
+        assert_eq!(columns(on_no_fits.clone()), Some("one_off_wall_seconds, one_off_status"));
+        assert_eq!(on_no_fits.one_off_seconds(), None, "and never a figure");
+        let no_wall = RawRecord { one_off_wall_seconds: None, ..measured };
+        assert_eq!(columns(no_wall), Some("one_off_status"));
     }
 }

@@ -205,6 +205,9 @@ impl RawRecord {
     /// process that has worked for a second, 0.2 ms more than a short one's on a Zen 4 VM,
     /// docs/protocol.md, a quarter of `rust`'s one-off script).
     pub(crate) fn one_off_seconds(&self) -> Option<f64> {
+        if !self.has_warm_fits() {
+            return self.derived_one_off_seconds();
+        }
         match self.one_off_status {
             Some(status) if status.is_measurement() => self.one_off_wall_seconds,
             Some(_) => None,
@@ -215,12 +218,17 @@ impl RawRecord {
     /// Whether this run's one-off figure is derived from a run of K ≥ 2 fits, no one-fit process
     /// having been run before it (a run directory from before those).
     pub(crate) fn one_off_is_derived(&self) -> bool {
-        self.fits.is_some_and(|k| k >= 2) && self.one_off_status.is_none() && self.one_off_wall_seconds.is_none()
+        self.has_warm_fits() && self.one_off_status.is_none() && self.one_off_wall_seconds.is_none()
     }
 
     /// Whether the one-fit process run before this run did not end ok: no one-off figure.
     pub(crate) fn one_off_failed(&self) -> bool {
         self.one_off_status.is_some_and(|s| !s.is_measurement())
+    }
+
+    /// Whether the run made K ≥ 2 fits: warm ones, and a one-off process before it.
+    pub(crate) fn has_warm_fits(&self) -> bool {
+        self.fits.is_some_and(|k| k >= 2)
     }
 
     /// wall − train + the first fit: the one-off script as a run of K fits implies it.

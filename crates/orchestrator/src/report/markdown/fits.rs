@@ -46,9 +46,10 @@ fn derived_one_off_note(summary: &ScenarioSummary) -> String {
     let (derived, failed) = (total(|f| f.one_off_derived_runs), total(|f| f.one_off_failed_runs));
     let mut note = String::new();
     if derived > 0 {
-        let runs: usize = with_fits.iter().map(|(i, _)| i.runs).sum();
+        let runs: usize = with_fits.iter().filter(|(_, f)| f.fits >= 2).map(|(i, _)| i.runs).sum();
+        let (were, their) = if derived == 1 { ("was", "its") } else { ("were", "their") };
         note.push_str(&format!(
-            " {derived} of the {runs} runs of K fits here ({}) were recorded before that process was run: their one-off figure is wall − train + the first fit of the run of K fits, which counts the exit of a process that has worked for a second, slower than a short process's (0.2 ms more for `rust` on a Zen 4 VM: docs/protocol.md).",
+            " {derived} of the {runs} runs of K ≥ 2 fits here ({}) {were} recorded before that process was run: {their} one-off figure is wall − train + the first fit of the run of K fits, which counts the exit of a process that has worked for a second, slower than a short process's (0.2 ms more for `rust` on a Zen 4 VM: docs/protocol.md).",
             names(|f| f.one_off_derived_runs)
         ));
     }
@@ -316,7 +317,11 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
         }
     };
     let tails = heavier_tails(summary);
-    let tails = if tails.is_empty() { String::new() } else { format!(", though with a heavier tail: {}", and_list(&tails)) };
+    let tails = match tails.len() {
+        0 => String::new(),
+        1 => format!(", though with a heavier tail: {}", tails[0]),
+        _ => format!(", though with heavier tails: {}", and_list(&tails)),
+    };
     Some(format!(
         "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}{tails}.",
         summary.name,
@@ -329,24 +334,37 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
 /// answers every request, not the median one); a lesser one is in the fits section's tables.
 const HEAVIER_TAIL: f64 = 1.2;
 
-/// For a service, those level with the winner by the median warm fit whose tail is not: the CI
-/// of their warm p99 lies wholly above the winner's and its median is [`HEAVIER_TAIL`] times the
-/// winner's or more, e.g. "python-numba-fast's p99 1.46× rust-parallel's at n = 10^6".
+/// Warm fits a run needs for its p99 to be more than its slowest fit (nearest rank: 100 or more).
+const WARM_FITS_FOR_A_P99: u64 = 100;
+
+/// For a service, the winner and each implementation level with it by the median warm fit whose
+/// tails are not level, either way: one's warm p99 has a CI wholly above the other's and a median
+/// [`HEAVIER_TAIL`] times it or more, e.g. "python-numba-fast's p99 1.46× rust-parallel's at
+/// n = 10^6". Only where both runs made 100 warm fits or more: below that a p99 is the slowest
+/// fit, and K differs between implementations.
 fn heavier_tails(summary: &ScenarioSummary) -> Vec<String> {
+    let tail = |f: &FitsSummary| f.warm_p99.as_ref().filter(|d| d.median > 0.0 && f.fits > WARM_FITS_FOR_A_P99).cloned();
     let mut notes = Vec::new();
     for point in &summary.points {
         let Some(won) = winner(point, warm) else { continue };
-        let Some(best) = won.1.warm_p99.as_ref().filter(|d| d.median > 0.0) else { continue };
+        let Some(best) = tail(won.1) else { continue };
         for (level, _) in level_with(point, warm, won) {
-            let heavier = |d: &&Distribution| d.ci_low > best.ci_high && d.median >= HEAVIER_TAIL * best.median;
-            let Some(p99) = level.fits.as_ref().and_then(|f| f.warm_p99.as_ref()).filter(heavier) else { continue };
-            notes.push(format!(
-                "{}'s p99 {}× {}'s at n = {}",
-                escape::text(&level.implementation),
-                sig3(p99.median / best.median),
-                escape::text(&won.0.implementation),
-                format::count(point.n)
-            ));
+            let Some(other) = level.fits.as_ref().and_then(tail) else { continue };
+            let pair = [
+                (level.implementation.as_str(), &other, won.0.implementation.as_str(), &best),
+                (won.0.implementation.as_str(), &best, level.implementation.as_str(), &other),
+            ];
+            for (heavy, heavy_p99, light, light_p99) in pair {
+                if heavy_p99.ci_low > light_p99.ci_high && heavy_p99.median >= HEAVIER_TAIL * light_p99.median {
+                    notes.push(format!(
+                        "{}'s p99 {}× {}'s at n = {}",
+                        escape::text(heavy),
+                        sig3(heavy_p99.median / light_p99.median),
+                        escape::text(light),
+                        format::count(point.n)
+                    ));
+                }
+            }
         }
     }
     notes
@@ -527,6 +545,9 @@ mod tests {
             line.ends_with("a Python program is as fast at every size measured (python-rust), though with a heavier tail: python-rust's p99 3.03× rust's at n = 5."),
             "{line}"
         );
+        // The winner's own tail, heavier than the level one's: said the other way round.
+        let line = pick_line(&service_with_tails(medians, [4.5, 1.5, 1.5])).expect("a fits scenario");
+        assert!(line.ends_with("though with a heavier tail: rust's p99 2.97× python-rust's at n = 5."), "{line}");
         // A tail 2% heavier (its CI apart: these runs hardly spread), or one whose CI meets the
         // winner's: nothing said.
         for factors in [[1.5, 1.53, 1.5], [1.5, 1.49, 1.5]] {
