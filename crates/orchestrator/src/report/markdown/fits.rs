@@ -548,6 +548,19 @@ mod tests {
         // The winner's own tail, heavier than the level one's: said the other way round.
         let line = pick_line(&service_with_tails(medians, [4.5, 1.5, 1.5])).expect("a fits scenario");
         assert!(line.ends_with("though with a heavier tail: rust's p99 2.97× python-rust's at n = 5."), "{line}");
+        // Fewer than 100 warm fits a run: a p99 is the slowest fit, not a tail; nothing said.
+        let mut few = service_with_tails(medians, [1.5, 4.5, 1.5]);
+        for f in few
+            .summary
+            .scenarios
+            .iter_mut()
+            .flat_map(|s| &mut s.points)
+            .flat_map(|p| &mut p.implementations)
+            .filter_map(|i| i.fits.as_mut())
+        {
+            f.fits = 99;
+        }
+        assert!(!pick_line(&few).expect("a fits scenario").contains("heavier tail"));
         // A tail 2% heavier (its CI apart: these runs hardly spread), or one whose CI meets the
         // winner's: nothing said.
         for factors in [[1.5, 1.53, 1.5], [1.5, 1.49, 1.5]] {
