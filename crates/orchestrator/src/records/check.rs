@@ -166,26 +166,21 @@ impl Checked for RawRecord {
 /// the report says the machine is unknown rather than print `cpu-18446744073709551615c` or a
 /// floor of −3 ms.
 pub(crate) fn environment_problem(env: &Environment, at: &str) -> Option<String> {
-    let name = |field: &str| format!("{at}{field}");
-    let at_least_zero =
-        |field: &str, v: f64| (!(v.is_finite() && v >= 0.0)).then(|| format!("{} = {v}: must be a finite number ≥ 0", name(field)));
-    let above_zero = |field: &str, v: Option<f64>| {
-        v.filter(|v| !(v.is_finite() && *v > 0.0)).map(|v| format!("{} = {v}: must be a finite number > 0", name(field)))
-    };
-    let cpus = env.logical_cpus as u64;
-    let loads = env.load_average_start.iter().chain(env.load_average_end.iter().flatten());
-    (!(1..=MAX_THREADS).contains(&cpus))
-        .then(|| format!("{} = {cpus}: must be between 1 and {MAX_THREADS}", name("logical_cpus")))
-        .or_else(|| at_least_zero("sampler_cpu_seconds", env.sampler_cpu_seconds))
-        .or_else(|| at_least_zero("sampled_wall_seconds", env.sampled_wall_seconds))
-        .or_else(|| loads.copied().find_map(|load| at_least_zero("load_average", load)))
+    let mut loads = env.load_average_start.iter().chain(env.load_average_end.iter().flatten());
+    let cpus_outside = Some(env.logical_cpus as u64).filter(|cpus| !(1..=MAX_THREADS).contains(cpus));
+    cpus_outside
+        .and_then(|cpus| impossible("logical_cpus", cpus, format!("must be between 1 and {MAX_THREADS}")))
+        .or_else(|| not_negative("sampler_cpu_seconds", Some(env.sampler_cpu_seconds)))
+        .or_else(|| not_negative("sampled_wall_seconds", Some(env.sampled_wall_seconds)))
+        .or_else(|| loads.find_map(|&load| not_negative("load_average", Some(load))))
         .or_else(|| above_zero("bandwidth_single_thread_bytes_per_second", env.bandwidth_single_thread_bytes_per_second))
         .or_else(|| above_zero("bandwidth_all_threads_bytes_per_second", env.bandwidth_all_threads_bytes_per_second))
         .or_else(|| above_zero("spawn_floor_seconds", env.spawn_floor_seconds))
         .or_else(|| {
             let outside = env.other_cpu_share.filter(|share| !(0.0..=1.0).contains(share));
-            outside.map(|share| format!("{} = {share}: must be between 0 and 1", name("other_cpu_share")))
+            outside.and_then(|share| impossible("other_cpu_share", share, "must be between 0 and 1"))
         })
+        .map(|bad| format!("{at}{bad}"))
         .or_else(|| {
             let mut machines = env.merged.iter().flat_map(|m| m.machines.iter().enumerate());
             machines.find_map(|(k, m)| {

@@ -101,6 +101,23 @@ mod tests {
 
     impl CheckedJson for Vec<i32> {}
 
+    /// A merged run of `shard_count` shards whose one machine ran `shard`, its environment `kept`,
+    /// on an environment of 2 CPUs.
+    fn merged_run(shard: crate::plan::shard::ShardRef, shard_count: u32, kept: Option<Environment>) -> Environment {
+        use crate::environment::{MachineRun, Merged};
+        Environment {
+            logical_cpus: 2,
+            merged: Some(Merged {
+                fingerprint: "f".repeat(64),
+                shard_count,
+                machines: vec![MachineRun { shard, source: "s".into(), points: Vec::new(), environment: kept }],
+                missing: Vec::new(),
+                machines_alike: true,
+            }),
+            ..Environment::default()
+        }
+    }
+
     #[test]
     fn atomic_writes_leave_no_temporary_behind() {
         let scratch = tempfile::Builder::new().prefix("records-atomic-").tempdir().unwrap();
@@ -117,7 +134,6 @@ mod tests {
     /// reads the file, naming it and the field.
     #[test]
     fn shards_out_of_range_are_refused_by_every_reader_naming_the_field() {
-        use crate::environment::{MachineRun, Merged};
         use crate::plan::shard::ShardRef;
         let scratch = tempfile::Builder::new().prefix("records-shards-").tempdir().unwrap();
         let plan_json = scratch.path().join("plan.json");
@@ -132,16 +148,7 @@ mod tests {
         let shard = |index, count| ShardRef { index, count };
         let two_cpus = || Environment { logical_cpus: 2, ..Environment::default() };
         let with_shard = |own: ShardRef| Environment { shard: Some(own), ..two_cpus() };
-        let merged = |machine: ShardRef, kept: Option<Environment>| Environment {
-            merged: Some(Merged {
-                fingerprint: "f".repeat(64),
-                shard_count: 2,
-                machines: vec![MachineRun { shard: machine, source: "s".into(), points: Vec::new(), environment: kept }],
-                missing: Vec::new(),
-                machines_alike: true,
-            }),
-            ..two_cpus()
-        };
+        let merged = |machine: ShardRef, kept: Option<Environment>| merged_run(machine, 2, kept);
         for (environment, want) in [
             (with_shard(shard(7, 2)), "shard.index is 7: there is no shard 7 of 2"),
             (merged(shard(3, 2), None), "merged.machines[0].shard.index is 3: there is no shard 3 of 2"),
@@ -157,26 +164,11 @@ mod tests {
 
     #[test]
     fn figures_no_machine_gives_are_refused_naming_the_field() {
-        use crate::environment::{MachineRun, Merged};
         use crate::plan::shard::ShardRef;
         let scratch = tempfile::Builder::new().prefix("records-environment-").tempdir().unwrap();
         let environment_json = scratch.path().join("environment.json");
         let good = Environment { logical_cpus: 2, spawn_floor_seconds: Some(7e-4), other_cpu_share: Some(0.0), ..Environment::default() };
-        let in_merged = |inner: Environment| Environment {
-            merged: Some(Merged {
-                fingerprint: "f".repeat(64),
-                shard_count: 1,
-                machines: vec![MachineRun {
-                    shard: ShardRef { index: 1, count: 1 },
-                    source: "s".into(),
-                    points: Vec::new(),
-                    environment: Some(inner),
-                }],
-                missing: Vec::new(),
-                machines_alike: true,
-            }),
-            ..good.clone()
-        };
+        let in_merged = |inner: Environment| merged_run(ShardRef { index: 1, count: 1 }, 1, Some(inner));
         for (environment, want) in [
             (Environment { logical_cpus: usize::MAX, ..good.clone() }, "logical_cpus = 18446744073709551615: must be between 1 and 65536"),
             (Environment { logical_cpus: 0, ..good.clone() }, "logical_cpus = 0: must be between 1 and 65536"),
