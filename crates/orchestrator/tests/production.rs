@@ -237,7 +237,7 @@ measure: {{warmup: 1, repetitions: 2}}
         assert_eq!((row.fits, row.one_off_status, row.one_off_wall_seconds), (Some(1), None, None), "K = 1: no process before: {row:?}");
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("service-only rep 1: ok: the one-off process before this run"), "said as it happens: {stderr}");
+    assert!(stderr.contains("service-only rep 1: the one-off process before this run (one fit, no --fits) did not end ok (failed: exit code") && stderr.contains("; the run itself: ok"), "said as it happens: {stderr}");
 
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
     let fits_of = |name: &str| {

@@ -187,10 +187,12 @@ impl Progress {
         // A failed run, or a measured one with something to say (its one-off process did not end ok).
         if let Some(record) = event.record.filter(|r| !matches!(r.status, RunStatus::Ok | RunStatus::Diverged) || !r.message.is_empty()) {
             let first_line = record.message.lines().next().unwrap_or("");
-            self.say(format!(
-                "  {} {} {implementation} rep {}: {}: {first_line}",
-                event.scenario.name, point.label, record.repetition, record.status
-            ));
+            let said = if record.status.is_measurement() {
+                format!("{first_line}; the run itself: {}", record.status)
+            } else {
+                format!("{}: {first_line}", record.status)
+            };
+            self.say(format!("  {} {} {implementation} rep {}: {said}", event.scenario.name, point.label, record.repetition));
         }
     }
 

@@ -75,7 +75,18 @@ impl SamplerCost {
     pub(crate) fn slowdown_fraction(&self) -> f64 {
         self.median_ratio - 1.0
     }
+
+    /// The bootstrap interval of the median ratio over the pairs (seeded: the same pairs give the
+    /// same interval), so that a verdict against a budget is drawn only where the pairs separate
+    /// the two; None without a finite ratio.
+    pub(crate) fn ratio_ci(&self) -> Option<(f64, f64)> {
+        let ratios: Vec<f64> = self.pairs.iter().map(SamplerPair::ratio).collect();
+        stats::bootstrap_median_ci(&ratios, stats::CONFIDENCE, stats::BOOTSTRAP_RESAMPLES, RATIO_CI_SEED)
+    }
 }
+
+/// The seed of [`SamplerCost::ratio_ci`]'s resamples.
+const RATIO_CI_SEED: u64 = 0x5a3b_1e5c;
 
 /// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs on
 /// one thread per CPU this process may use, through the same runner as every implementation;

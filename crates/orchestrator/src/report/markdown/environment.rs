@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
+use crate::environment::probes::SamplerCost;
 use crate::environment::Environment;
 use crate::format::{self, bytes, compact, seconds, sig3};
 use crate::report::escape::text;
@@ -200,22 +201,7 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         ));
     }
     if let Some(cost) = &e.sampler_cost {
-        let ratios: Vec<f64> = cost.pairs.iter().map(|p| p.ratio()).collect();
-        let (low, high) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
-        rows.push((
-            "sampler's cost on a child using every CPU",
-            format!(
-                "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds; pairs {}–{}×){}",
-                cost.slowdown_fraction() * 100.0,
-                compact(cost.default_interval_ms),
-                compact(cost.sparse_interval_ms),
-                cost.pairs.len(),
-                format::counted(cost.threads as u64, "busy thread", "busy threads"),
-                sig3(low),
-                sig3(high),
-                if cost.slowdown_fraction() >= SAMPLER_COST_BUDGET { ": above the 3% budget" } else { "" }
-            ),
-        ));
+        rows.push(("sampler's cost on a child using every CPU", sampler_cost_text(cost)));
     }
     if let Some(seconds) = e.probe_seconds {
         rows.push(("the probes took", format::seconds_one_decimal(seconds)));
@@ -225,6 +211,38 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
 
 /// How much the sampler may slow a child that uses every CPU.
 const SAMPLER_COST_BUDGET: f64 = 0.03;
+
+/// The sampler's cost, with its interval over the pairs and the verdict against
+/// [`SAMPLER_COST_BUDGET`] only where the interval lies wholly on one side of it: a handful of
+/// pairs on a shared machine often cannot tell 3% from its noise, and the row then says so.
+fn sampler_cost_text(cost: &SamplerCost) -> String {
+    let ratios: Vec<f64> = cost.pairs.iter().map(|p| p.ratio()).collect();
+    let (low, high) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+    let budget = 1.0 + SAMPLER_COST_BUDGET;
+    let (interval, verdict) = match cost.ratio_ci() {
+        Some((ci_low, ci_high)) => (
+            format!("; 95% CI {}–{}×", sig3(ci_low), sig3(ci_high)),
+            if ci_low > budget {
+                ": above the 3% budget"
+            } else if ci_high <= budget {
+                ": within the 3% budget"
+            } else {
+                ": these pairs cannot tell it from the 3% budget"
+            },
+        ),
+        None => (String::new(), ""),
+    };
+    format!(
+        "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds; pairs {}–{}×{interval}){verdict}",
+        cost.slowdown_fraction() * 100.0,
+        compact(cost.default_interval_ms),
+        compact(cost.sparse_interval_ms),
+        cost.pairs.len(),
+        format::counted(cost.threads as u64, "busy thread", "busy threads"),
+        sig3(low),
+        sig3(high),
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -241,5 +259,24 @@ mod tests {
         assert!(placement_text(&e).is_some_and(|t| t.contains("on whole huge pages of 2") && !t.contains("set span")));
         e.whole_pages = Some(Some(placed.with_set_span(Some(128 << 10))));
         assert!(placement_text(&e).is_some_and(|t| t.contains("half the L2's set span (128")), "{:?}", placement_text(&e));
+    }
+
+    fn cost_of(ratios: &[f64]) -> SamplerCost {
+        use crate::environment::probes::sampler_cost::SamplerPair;
+        let pairs: Vec<SamplerPair> =
+            ratios.iter().map(|r| SamplerPair { default_seconds: 0.05 * r, sparse_seconds: 0.05, default_sampler_cpu_seconds: 0.0 }).collect();
+        let median_ratio = crate::stats::median(ratios).unwrap();
+        SamplerCost { command: vec![], threads: 2, default_interval_ms: 1.0, sparse_interval_ms: 100.0, pairs, median_ratio }
+    }
+
+    #[test]
+    fn the_sampler_is_held_to_its_budget_only_where_the_pairs_separate_it() {
+        let above = sampler_cost_text(&cost_of(&[1.06, 1.07, 1.05, 1.08, 1.06, 1.07, 1.05]));
+        assert!(above.ends_with(": above the 3% budget") && above.contains("95% CI 1.05–1.07×"), "{above}");
+        let within = sampler_cost_text(&cost_of(&[1.00, 1.01, 0.99, 1.02, 1.00, 1.01, 1.00]));
+        assert!(within.ends_with(": within the 3% budget"), "{within}");
+        // The pairs of the Zen 4's gallery run (docs/machines/zen4-2c-32m, 2026-12-06 20:51 UTC).
+        let noisy = sampler_cost_text(&cost_of(&[1.018, 1.054, 1.041, 1.018, 1.344, 1.05, 1.066]));
+        assert!(noisy.ends_with(": these pairs cannot tell it from the 3% budget") && noisy.starts_with("+5.0% "), "{noisy}");
     }
 }
