@@ -103,6 +103,7 @@ fn run(args: &[String]) -> Result<u8, String> {
             let (n, epochs, learning_rate): (u64, u64, f64) = (parse(n)?, parse(epochs)?, parse(learning_rate)?);
             let flags = result_flags(flags)?;
             let (train_seconds, extra) = match flags.fits {
+                Some(_) if flags.refuses_fits => return Ok(3),
                 Some(fits) => {
                     std::thread::sleep(flags.then_hold);
                     timed_fits(fits, flags.device)
@@ -142,9 +143,12 @@ struct ResultFlags<'a> {
     then_hold: Duration,
     /// `--needs-fits yes`: fail without `--fits`.
     needs_fits: bool,
+    /// `--refuses-fits yes`: exit 3 with `--fits`, printing nothing.
+    refuses_fits: bool,
 }
 
-/// `--fits K`, `--device NAME`, `--hold-ms MS` and `--needs-fits yes`, in any order.
+/// `--fits K`, `--device NAME`, `--hold-ms MS`, `--needs-fits yes` and `--refuses-fits yes`, in
+/// any order.
 fn result_flags<'a>(flags: &[&'a str]) -> Result<ResultFlags<'a>, String> {
     let mut parsed = ResultFlags::default();
     for pair in flags.chunks(2) {
@@ -153,6 +157,7 @@ fn result_flags<'a>(flags: &[&'a str]) -> Result<ResultFlags<'a>, String> {
             ["--device", name] => parsed.device = Some(*name),
             ["--hold-ms", ms] => parsed.then_hold = Duration::from_millis(parse(ms)?),
             ["--needs-fits", "yes"] => parsed.needs_fits = true,
+            ["--refuses-fits", "yes"] => parsed.refuses_fits = true,
             _ => return Err(format!("unknown flags {pair:?}")),
         }
     }

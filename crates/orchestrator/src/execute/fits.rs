@@ -58,6 +58,11 @@ pub(crate) enum FitsProblem {
     NotReported { asked: u64 },
     #[error("the result line reports fits = {reported}, but the run asked for --fits {asked}")]
     OtherCount { reported: u64, asked: u64 },
+    #[error(
+        "the result line reports fits = {reported}, but the run asked for one fit (no --fits): its times are not one fit's \
+         (does the command's template hold --fits?)"
+    )]
+    NotAsked { reported: u64 },
     #[error("fits = {fits} but {field} is missing")]
     Missing { fits: u64, field: &'static str },
     #[error("fits = 1 has no warm fits, but {field} is given")]
@@ -77,13 +82,17 @@ pub(crate) enum FitsProblem {
 }
 
 /// The per-fit fields and device of `line` (a result line that parsed), checked against the fits
-/// the run asked for (None: no `--fits`, and any per-fit fields are ignored) and its training time.
+/// the run asked for (None: no `--fits`: one fit, so a `fits` field other than 1 is refused, and
+/// any other per-fit field is ignored) and its training time.
 pub(crate) fn read(line: &str, asked: Option<u64>, train_seconds: f64) -> Result<Extras, FitsProblem> {
     let printed: Printed = serde_json::from_str(line.trim()).map_err(|e| FitsProblem::Invalid(e.to_string()))?;
     let device = printed.device.as_deref().map(|d| d.chars().take(MAX_DEVICE_CHARS).collect());
     let per_fit = match asked {
         Some(asked) => Some(per_fit(&printed, asked, train_seconds)?),
-        None => None,
+        None => match printed.fits {
+            Some(reported) if reported != 1 => return Err(FitsProblem::NotAsked { reported }),
+            _ => None,
+        },
     };
     Ok(Extras { per_fit, device })
 }
@@ -167,9 +176,11 @@ pub(crate) mod tests {
         // One fit: the first alone.
         let one = read(&line(r#""fits":1,"fit_first_seconds":0.004"#), Some(1), 0.004).unwrap().per_fit.unwrap();
         assert_eq!((one.fits, one.first_seconds, one.warm), (1, 0.004, None));
-        // Without --fits the fields are not the run's: ignored. The device is kept either way.
-        let extras = read(&line(&format!(r#"{FIVE_FITS},"device":"cpu:0""#)), None, 0.0).unwrap();
+        // Without --fits the run makes one fit: the per-fit fields of one are ignored, the device
+        // is kept; a line of five fits is not one fit's (a template holding --fits).
+        let extras = read(&line(r#""fits":1,"fit_first_seconds":0.004,"device":"cpu:0""#), None, 0.004).unwrap();
         assert_eq!(extras, Extras { per_fit: None, device: Some("cpu:0".into()) });
+        assert_eq!(read(&line(FIVE_FITS), None, 0.01), Err(FitsProblem::NotAsked { reported: 5 }));
     }
 
     #[test]

@@ -99,11 +99,13 @@ impl RawRecord {
         })
     }
 
-    /// One-off columns no run writes: on a run of fewer than 2 fits (which has no one-off process
-    /// before it), or a one-off process that ended ok or diverged without its wall time.
+    /// One-off columns no run writes: on a run that measured fewer than 2 fits (which has no
+    /// one-off process before it), or a one-off process that ended ok or diverged without its wall
+    /// time. A run of K fits that did not end ok has no result line to count its fits by, and
+    /// keeps the columns of the one-off process before it.
     fn impossible_one_off(&self) -> Option<ImpossibleValue> {
         let columns = self.one_off_wall_seconds.is_some() || self.one_off_status.is_some();
-        if columns && !self.has_warm_fits() {
+        if columns && self.status.is_measurement() && !self.has_warm_fits() {
             let value =
                 self.one_off_wall_seconds.map_or_else(|| self.one_off_status.map_or(String::new(), |s| s.to_string()), format::seconds);
             let fits = self.fits.map_or("no fits".to_string(), |k| format!("fits = {k}"));
@@ -249,7 +251,19 @@ mod tests {
         let on_no_fits = RawRecord { one_off_wall_seconds: Some(1e-2), ..testutil::record("rust", 1) };
         assert_eq!(columns(on_no_fits.clone()), Some("one_off_wall_seconds, one_off_status"));
         assert_eq!(on_no_fits.one_off_seconds(), None, "and never a figure");
-        let no_wall = RawRecord { one_off_wall_seconds: None, ..measured };
+        let no_wall = RawRecord { one_off_wall_seconds: None, ..measured.clone() };
         assert_eq!(columns(no_wall), Some("one_off_status"));
+        // A run of K fits that failed after its one-off process ended ok: no result line, no fits.
+        let k_run_failed = RawRecord {
+            status: RunStatus::Failed,
+            exit_code: Some(3),
+            fits: None,
+            fit_first_seconds: None,
+            train_seconds: None,
+            load_seconds: None,
+            ..measured
+        };
+        assert_eq!(columns(k_run_failed.clone()), None, "{k_run_failed:?}");
+        assert_eq!(k_run_failed.one_off_seconds(), None, "a figure only beside a run that measured");
     }
 }

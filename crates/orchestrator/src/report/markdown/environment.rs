@@ -263,8 +263,10 @@ mod tests {
 
     fn cost_of(ratios: &[f64]) -> SamplerCost {
         use crate::environment::probes::sampler_cost::SamplerPair;
-        let pairs: Vec<SamplerPair> =
-            ratios.iter().map(|r| SamplerPair { default_seconds: 0.05 * r, sparse_seconds: 0.05, default_sampler_cpu_seconds: 0.0 }).collect();
+        let pairs: Vec<SamplerPair> = ratios
+            .iter()
+            .map(|r| SamplerPair { default_seconds: 0.05 * r, sparse_seconds: 0.05, default_sampler_cpu_seconds: 0.0 })
+            .collect();
         let median_ratio = crate::stats::median(ratios).unwrap();
         SamplerCost { command: vec![], threads: 2, default_interval_ms: 1.0, sparse_interval_ms: 100.0, pairs, median_ratio }
     }
