@@ -99,7 +99,8 @@ impl<'a> SamplesByRun<'a> {
     }
 
     /// The median over `runs` (of one implementation at one point) of the largest resident memory
-    /// sampled while each run's fits ran: from wall − train_seconds to its end.
+    /// sampled while each run's fits ran: from wall − train_seconds to its end. A sample of no
+    /// resident memory is the process already gone (a zombie's statm), not a reading.
     pub(crate) fn steady_rss(&self, runs: &[&RawRecord]) -> Option<f64> {
         let peaks: Vec<f64> = runs
             .iter()
@@ -107,7 +108,8 @@ impl<'a> SamplesByRun<'a> {
             .filter_map(|r| {
                 let fits_began = r.wall_seconds? - r.train_seconds?;
                 let samples = self.0.get(&(r.scenario.as_str(), r.point, r.implementation.as_str(), r.repetition))?;
-                samples.iter().filter(|s| s.t_seconds >= fits_began).map(|s| s.rss_bytes as f64).reduce(f64::max)
+                let while_fitting = samples.iter().filter(|s| s.t_seconds >= fits_began && s.rss_bytes > 0);
+                while_fitting.map(|s| s.rss_bytes as f64).reduce(f64::max)
             })
             .collect();
         stats::median(&peaks)
@@ -203,5 +205,8 @@ mod tests {
         assert_eq!(SamplesByRun::new(&samples).steady_rss(&runs), Some(130.0));
         // Without a sample inside the fits' time there is nothing to say.
         assert_eq!(SamplesByRun::new(&samples[..1]).steady_rss(&runs), None);
+        // Nor with only the exited process's last sample there (a 1.6 ms run once read 0 KiB).
+        let gone = [sample(1, 0.2, 900), sample(1, 0.99, 0)];
+        assert_eq!(SamplesByRun::new(&gone).steady_rss(&runs[..1]), None);
     }
 }

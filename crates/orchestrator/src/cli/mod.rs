@@ -123,7 +123,7 @@ fn check_exit(check: bool, rendered: &crate::report::Rendered) -> ExitCode {
     }
     if rendered.claims_without_data > 0 {
         errln!(
-            "--check: {} claim(s) without data: an implementation they name has no ok or diverged run there (see raw.csv)",
+            "--check: {} claim(s) without data: an implementation they name has no figure there (no ok or diverged run, or, in a scenario of warm fits, no one-off process that ended ok; see the Claims section of the report and raw.csv)",
             rendered.claims_without_data
         );
     }

@@ -230,6 +230,10 @@ fn leaders(point: &PointSummary, figure: FitsFigure) -> Vec<&str> {
     std::iter::once(won.0).chain(level_with(point, figure, won).into_iter().map(|(i, _)| i)).map(|i| i.implementation.as_str()).collect()
 }
 
+/// Why a view has no figure at a point: none of its runs gave one.
+const NO_ONE_OFF: &str = "no one-off process ended ok";
+const NO_SERVICE: &str = "no run of 2 or more fits ended ok";
+
 /// "a, b and c".
 fn and_list(items: &[String]) -> String {
     match items.split_last() {
@@ -243,7 +247,7 @@ fn and_list(items: &[String]) -> String {
 /// implementations level with the winner, [`level_with`]).
 pub(super) fn opening_line(report: &Analysis) -> Option<String> {
     let (_, summary) = fits_scenario(report)?;
-    let winners = |figure: FitsFigure| {
+    let winners = |figure: FitsFigure, missing: &str| {
         let mut by_winner: Vec<(String, Vec<String>)> = Vec::new();
         for point in &summary.points {
             let leaders = leaders(point, figure);
@@ -261,7 +265,7 @@ pub(super) fn opening_line(report: &Analysis) -> Option<String> {
         }
         let each: Vec<String> = by_winner.iter().map(|(name, sizes)| format!("{name} at n = {}", sizes.join(", "))).collect();
         if each.is_empty() {
-            "—".into()
+            format!("not known ({missing})")
         } else {
             and_list(&each)
         }
@@ -269,8 +273,8 @@ pub(super) fn opening_line(report: &Analysis) -> Option<String> {
     Some(format!(
         "**Script or service** (`{}`, [each size below](#verdict-fits)): the fastest one-off script is {}; the fastest long-lived service, by the median warm fit, is {}.",
         summary.name,
-        winners(one_off),
-        winners(warm)
+        winners(one_off, NO_ONE_OFF),
+        winners(warm, NO_SERVICE)
     ))
 }
 
@@ -286,7 +290,7 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
         let program = plan.implementations.iter().find(|i| i.name == name).and_then(|i| i.command.first());
         program.and_then(|p| Path::new(p).file_name()).is_some_and(|f| f.to_string_lossy().starts_with("python"))
     };
-    let choice = |figure: FitsFigure| {
+    let choice = |figure: FitsFigure, missing: &str| {
         // Per side (native, Python): the sizes where it leads or is level, and the names.
         let mut sides: [(Vec<String>, Vec<String>); 2] = Default::default();
         for point in &summary.points {
@@ -305,6 +309,7 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
         }
         let [(native, natives), (python, pythons)] = sides;
         match (native.is_empty(), python.is_empty()) {
+            (true, true) => format!("not known at any size ({missing})"),
             (_, true) => format!("a native program at every size measured ({})", and_list(&natives)),
             (true, false) => format!("a Python program is as fast at every size measured ({})", and_list(&pythons)),
             (false, false) => format!(
@@ -317,16 +322,12 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
         }
     };
     let tails = heavier_tails(summary);
-    let tails = match tails.len() {
-        0 => String::new(),
-        1 => format!(", though with a heavier tail: {}", tails[0]),
-        _ => format!(", though with heavier tails: {}", and_list(&tails)),
-    };
+    let tails = if tails.is_empty() { String::new() } else { format!("; not level by the tail: {}", and_list(&tails)) };
     Some(format!(
         "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}{tails}.",
         summary.name,
-        choice(one_off),
-        choice(warm)
+        choice(one_off, NO_ONE_OFF),
+        choice(warm, NO_SERVICE)
     ))
 }
 
@@ -380,24 +381,24 @@ pub(super) fn verdict(out: &mut String, report: &Analysis) {
         summary.name, summary.name
     );
     for point in &summary.points {
-        let (Some(script), Some(service)) = (winner(point, one_off), winner(point, warm)) else { continue };
+        let script = winner(point, one_off).map(|won| (won, level_with(point, one_off, won)));
+        let service = winner(point, warm).map(|won| (won, level_with(point, warm, won)));
+        if script.is_none() && service.is_none() {
+            continue;
+        }
         let baseline = point.implementations.iter().find(|i| i.implementation == summary.baseline);
-        let (script_level, service_level) = (level_with(point, one_off, script), level_with(point, warm, service));
-        let mut parts = vec![
-            format!(
-                "script: {}{}",
-                winner_text(script, baseline, (one_off, false), |f| f.one_off_speedup_vs_baseline.as_ref()),
-                level_text(&script_level)
-            ),
-            format!(
-                "service: {}{}",
-                winner_text(service, baseline, (warm, true), |f| f.warm_speedup_vs_baseline.as_ref()),
-                level_text(&service_level)
-            ),
-        ];
-        parts.extend(
-            plan.highlight.iter().filter_map(|name| highlight_text(point, name, (script, &script_level), (service, &service_level))),
-        );
+        let view =
+            |name: &str, figure: FitsFigure, won: &Option<(Winner<'_>, Vec<(&ImplementationSummary, f64)>)>, p99: bool, missing: &str| {
+                let ratio: fn(&FitsSummary) -> Option<&Ratio> =
+                    if p99 { |f| f.warm_speedup_vs_baseline.as_ref() } else { |f| f.one_off_speedup_vs_baseline.as_ref() };
+                match won {
+                    Some((won, level)) => format!("{name}: {}{}", winner_text(*won, baseline, (figure, p99), ratio), level_text(level)),
+                    None => format!("{name}: not known ({missing})"),
+                }
+            };
+        let mut parts = vec![view("script", one_off, &script, false, NO_ONE_OFF), view("service", warm, &service, true, NO_SERVICE)];
+        let (script, service) = (script.as_ref().map(|(w, l)| (*w, l.as_slice())), service.as_ref().map(|(w, l)| (*w, l.as_slice())));
+        parts.extend(plan.highlight.iter().filter_map(|name| highlight_text(point, name, script, service)));
         let _ = writeln!(out, "- **n = {}:** {}", format::count(point.n), parts.join(" · "));
     }
     let _ = writeln!(out);
@@ -442,8 +443,8 @@ fn winner_text(
 fn highlight_text(
     point: &PointSummary,
     name: &str,
-    script: (Winner<'_>, &[(&ImplementationSummary, f64)]),
-    service: (Winner<'_>, &[(&ImplementationSummary, f64)]),
+    script: Option<(Winner<'_>, &[(&ImplementationSummary, f64)])>,
+    service: Option<(Winner<'_>, &[(&ImplementationSummary, f64)])>,
 ) -> Option<String> {
     let i = point.implementations.iter().find(|i| i.implementation == name)?;
     let Some(f) = i.fits.as_ref().filter(|_| i.measured()) else {
@@ -452,8 +453,8 @@ fn highlight_text(
             outcome => Some(format!("{name}: {}", outcome.as_str())),
         };
     };
-    let against = |figure: FitsFigure, ((winner, _, best), level): (Winner<'_>, &[(&ImplementationSummary, f64)])| {
-        let Some(mine) = figure(f) else { return "—".to_string() };
+    let against = |figure: FitsFigure, view: Option<(Winner<'_>, &[(&ImplementationSummary, f64)])>| {
+        let (Some(mine), Some(((winner, _, best), level))) = (figure(f), view) else { return "—".to_string() };
         if winner.implementation == name {
             format!("{} (the winner)", seconds(mine.median))
         } else if level.iter().any(|(i, _)| i.implementation == name) {
@@ -488,7 +489,7 @@ mod tests {
         let names: Vec<&str> = level.iter().map(|(i, _)| i.implementation.as_str()).collect();
         assert_eq!(names, ["python-rust"], "numpy's interval lies far above");
         assert_eq!(level_text(&level), "; level with python-rust 1.02 ms (95% CIs overlap)");
-        let line = highlight_text(point, "python-rust", (won, &level), (won, &level)).expect("highlighted");
+        let line = highlight_text(point, "python-rust", Some((won, &level)), Some((won, &level))).expect("highlighted");
         assert!(line.contains("1.02 ms (1.01× the winner's, level with it)"), "{line}");
         assert_eq!(level_text(&[]), "");
         assert_eq!(and_list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
@@ -502,6 +503,11 @@ mod tests {
 
     /// [`service`], each implementation's warm p99 its median times its `p99_factors` entry.
     fn service_with_tails(medians_by_name: [(&str, [f64; 3]); 3], p99_factors: [f64; 3]) -> Analysis {
+        service_where(medians_by_name, p99_factors, |_| {})
+    }
+
+    /// [`service_with_tails`], each row then changed by `edit`.
+    fn service_where(medians_by_name: [(&str, [f64; 3]); 3], p99_factors: [f64; 3], edit: fn(&mut RawRecord)) -> Analysis {
         let mut plan = plan_of(&["rust", "python-rust", "numpy"], "numpy");
         let scenario = &mut plan.scenarios[0];
         for implementation in &mut scenario.implementations {
@@ -521,6 +527,10 @@ mod tests {
                     ..row(name, k as u32 + 1, RunStatus::Ok, if *name == "rust" { 0.1 } else { 0.5 }, 0.01, 101.0 * median, 1)
                 })
             })
+            .map(|mut row| {
+                edit(&mut row);
+                row
+            })
             .collect();
         let summary = summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         crate::testutil::analysis(plan, summary)
@@ -538,16 +548,35 @@ mod tests {
     }
 
     #[test]
+    fn a_view_without_a_figure_says_why_and_the_other_view_stands() {
+        let medians = [("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.5e-3, 1.6e-3, 1.7e-3]), ("numpy", [2e-3; 3])];
+        let no_one_off = service_where(medians, [1.5; 3], |row| {
+            (row.one_off_status, row.one_off_wall_seconds) = (Some(RunStatus::Failed), Some(1e-3));
+        });
+        let pick = pick_line(&no_one_off).expect("a fits scenario");
+        assert!(pick.contains("for a one-off script, not known at any size (no one-off process ended ok);"), "{pick}");
+        assert!(pick.contains("for a long-lived service, a native program at every size measured (rust)."), "{pick}");
+        let opening = opening_line(&no_one_off).expect("a fits scenario");
+        assert!(opening.contains("the fastest one-off script is not known (no one-off process ended ok);"), "{opening}");
+        let mut verdict_text = String::new();
+        verdict(&mut verdict_text, &no_one_off);
+        assert!(
+            verdict_text.contains("- **n = 5:** script: not known (no one-off process ended ok) · service: **rust**"),
+            "{verdict_text}"
+        );
+    }
+
+    #[test]
     fn which_to_pick_says_when_one_level_by_the_median_has_a_heavier_tail() {
         let medians = [("rust", [1.00e-3, 1.01e-3, 1.02e-3]), ("python-rust", [1.015e-3, 1.02e-3, 1.03e-3]), ("numpy", [2e-3; 3])];
         let line = pick_line(&service_with_tails(medians, [1.5, 4.5, 1.5])).expect("a fits scenario");
         assert!(
-            line.ends_with("a Python program is as fast at every size measured (python-rust), though with a heavier tail: python-rust's p99 3.03× rust's at n = 5."),
+            line.ends_with("a Python program is as fast at every size measured (python-rust); not level by the tail: python-rust's p99 3.03× rust's at n = 5."),
             "{line}"
         );
         // The winner's own tail, heavier than the level one's: said the other way round.
         let line = pick_line(&service_with_tails(medians, [4.5, 1.5, 1.5])).expect("a fits scenario");
-        assert!(line.ends_with("though with a heavier tail: rust's p99 2.97× python-rust's at n = 5."), "{line}");
+        assert!(line.ends_with("(python-rust); not level by the tail: rust's p99 2.97× python-rust's at n = 5."), "{line}");
         // Fewer than 100 warm fits a run: a p99 is the slowest fit, not a tail; nothing said.
         let mut few = service_with_tails(medians, [1.5, 4.5, 1.5]);
         for f in few
@@ -560,12 +589,12 @@ mod tests {
         {
             f.fits = 99;
         }
-        assert!(!pick_line(&few).expect("a fits scenario").contains("heavier tail"));
+        assert!(!pick_line(&few).expect("a fits scenario").contains("by the tail"));
         // A tail 2% heavier (its CI apart: these runs hardly spread), or one whose CI meets the
         // winner's: nothing said.
         for factors in [[1.5, 1.53, 1.5], [1.5, 1.49, 1.5]] {
             let line = pick_line(&service_with_tails(medians, factors)).expect("a fits scenario");
-            assert!(!line.contains("heavier tail"), "{factors:?}: {line}");
+            assert!(!line.contains("by the tail"), "{factors:?}: {line}");
         }
     }
 
