@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench bench-engine bench-kernels bench-placement bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench bench-engine bench-kernels bench-placement bench-sampler bench-python-rust clean
 
 all: build
 
@@ -229,6 +229,12 @@ PLACEMENT_ARGS ?= --sizes 'l2*0.25,l2*0.5,l2*0.75,l2*0.92,l2*1.25,l2-overlap,l2*
 bench-placement: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(PLACEMENT_ARGS)
+
+# What the /proc sampler costs a child that keeps every CPU busy, in many pairs (SAMPLER_PAIRS,
+# 41 by default; a run's probe takes 7): 1 ms against 100 ms sampling, the median ratio with its
+# 95% CI against the 3% budget (a benchmark: it prints, asserts nothing).
+bench-sampler: build-core
+	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --release -p orchestrator --lib -- --ignored --exact environment::probes::sampler_cost::tests::print_the_sampler_cost_in_many_pairs --nocapture
 
 # The three benchmarks of a CPU new to the gallery, one after the other (never beside each other:
 # each measures the machine): the instrument, the kernels against their limits, the data's placement.

@@ -205,15 +205,16 @@ fn the_one_off_script_is_a_one_fit_process_of_its_own() {
         "name: one-off
 dataset:
   generate: {{n: 50, slope: 2, intercept: 0.5, noise: 0.1, seed: 3}}
-training: {{epochs: 10, learning_rate: 0.01, fits: {{held: 4, service-only: 4, single: 1, k-fails: 4}}}}
-implementations: [held, service-only, single, k-fails]
+training: {{epochs: 10, learning_rate: 0.01, fits: {{held: 4, service-only: 4, single: 1, k-fails: 4, one-off-hangs: 4}}}}
+implementations: [held, service-only, single, k-fails, one-off-hangs]
 baseline: held
 define:
   held: {{command: {FIXTURE}, \"--hold-ms\", \"300\"]}}
   service-only: {{command: {FIXTURE}, \"--needs-fits\", \"yes\"]}}
   single: {{command: {FIXTURE}]}}
   k-fails: {{command: {FIXTURE}, \"--refuses-fits\", \"yes\"]}}
-measure: {{warmup: 1, repetitions: 2}}
+  one-off-hangs: {{command: {FIXTURE}, \"--hangs-without-fits\", \"yes\"]}}
+measure: {{warmup: 1, repetitions: 2, timeout_seconds: 1}}
 "
     );
     let path = dir.path().join("one-off.yaml");
@@ -221,7 +222,7 @@ measure: {{warmup: 1, repetitions: 2}}
     let (run_dir, output) = run(dir.path(), &path, &[]);
     assert!(output.status.success(), "{}", show(&output));
     let rows = records::read_raw(&run_dir).unwrap();
-    assert_eq!(rows.len(), 8, "one row a counted run: {rows:?}");
+    assert_eq!(rows.len(), 10, "one row a counted run: {rows:?}");
     for row in rows_of(&rows, "held", 0) {
         let (one_off, wall) = (row.one_off_wall_seconds.expect("timed"), row.wall_seconds.unwrap());
         assert!(one_off < 0.3 && wall > 0.3, "a process apart, without --fits (no hold): {row:?}");
@@ -236,6 +237,12 @@ measure: {{warmup: 1, repetitions: 2}}
     }
     for row in rows_of(&rows, "single", 0) {
         assert_eq!((row.fits, row.one_off_status, row.one_off_wall_seconds), (Some(1), None, None), "K = 1: no process before: {row:?}");
+    }
+    // A one-off process that timed out (in the warm-up) is not run again at the point: its
+    // timeout is not paid before every run.
+    for row in rows_of(&rows, "one-off-hangs", 0) {
+        assert_eq!((row.status, row.one_off_status, row.one_off_wall_seconds), (RunStatus::Ok, Some(RunStatus::Timeout), None), "{row:?}");
+        assert!(row.message.contains("was not run: it timed out (timeout_seconds = 1)"), "{row:?}");
     }
     // A run of K fits that failed after a one-off process that ended ok is kept as the failure it is.
     for row in rows_of(&rows, "k-fails", 0) {
@@ -267,7 +274,12 @@ measure: {{warmup: 1, repetitions: 2}}
     assert_eq!((cells[column("one_off_failed_runs")], cells[column("one_off_median_s")]), ("2", ""), "{csv}");
     let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
     assert!(report.contains("run just before each run of K ≥ 2 fits and timed whole"), "{report}");
-    assert!(report.contains("2 one-fit processes did not end ok (`service-only`): those runs have no one-off figure"), "{report}");
+    assert!(
+        report.contains(
+            "4 runs of K fits have no one-off figure (`service-only`, `one-off-hangs`): the one-fit process before them did not end ok"
+        ),
+        "{report}"
+    );
     assert!(!report.contains("were recorded before that process was run"), "{report}");
     assert!(!report.contains("left out of every statistic"), "no row of this run is set aside: {report}");
     assert!(report.contains("| k-fails | — | — | — | — | — | **failed** |") && report.contains("k-fails: 2 failed run(s)"), "{report}");

@@ -69,7 +69,11 @@ fn each_mistake_is_located_and_explained() {
             GOOD.replace("[rust, python-numpy]", "[rust, python-numpyy]"),
             "5:25: unknown implementation 'python-numpyy' (did you mean 'python-numpy'? known: python-jax,",
         ),
-        ("baseline.yaml", GOOD.replace("baseline: python-numpy", "baseline: python-pure"), "6:11: baseline 'python-pure' is not among"),
+        (
+            "baseline.yaml",
+            GOOD.replace("baseline: python-numpy", "baseline: python-pure"),
+            "6:11: the baseline is 'python-pure', which is not among",
+        ),
         ("twice.yaml", GOOD.replace("[rust, python-numpy]", "[rust, rust]"), "5:25: implementation 'rust' is listed twice"),
         ("lengths.yaml", GOOD.replace("y: [2, 4, 6]", "y: [2, 4]"), "3:29: y has 2 values but x has 3"),
         (
@@ -86,6 +90,16 @@ fn each_mistake_is_located_and_explained() {
             "claim.yaml",
             format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-pure, at_least: 2}}\n"),
             "which is not among this scenario's implementations",
+        ),
+        (
+            "baseline-typo.yaml",
+            GOOD.replace("baseline: python-numpy", "baseline: python-numpyy"),
+            "the baseline is 'python-numpyy', which is not among this scenario's implementations (did you mean 'python-numpy'?)",
+        ),
+        (
+            "long-name.yaml",
+            GOOD.replace("[rust, python-numpy]", &format!("[rust, python-numpy, {}]", "x".repeat(100_000))),
+            "unknown implementation 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (100000 characters) (known:",
         ),
         (
             "claim-bounds.yaml",

@@ -1,6 +1,7 @@
 //! Rows of raw.csv that the plan does not name — a scenario, point or implementation it lacks, a
 //! repetition past the plan's count, a point measured with another n, epochs or learning rate
-//! than the plan's (a raw.csv edited or put together by hand, a plan.json edited after the run):
+//! than the plan's, a measured run of another number of fits than the plan asked of it (a raw.csv
+//! edited or put together by hand, a plan.json edited after the run):
 //! left out of every statistic, and counted here so that the report and the command say so instead
 //! of counting or dropping them without a word.
 
@@ -22,8 +23,10 @@ pub(crate) struct Unplanned {
 /// What the plan lacks for those rows: their scenario, their point, (at a point it has) their
 /// implementation, their repetition (0 but for the one row of an implementation that could not
 /// be prepared, or past the plan's count: seven rows of a run planned
-/// with two would move its median), or their point's n, epochs and learning rate (the plan's point
-/// is another measurement).
+/// with two would move its median), their point's n, epochs and learning rate (the plan's point
+/// is another measurement), or, for a run that measured, its number of fits (`--fits K` as the
+/// plan asked, or none or 1 where it asked for none: a run of 101 fits beside runs of 10 would
+/// lend the point a p99 the others do not have).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Lacks {
     Scenario,
@@ -31,6 +34,7 @@ pub(crate) enum Lacks {
     Implementation,
     Repetition,
     Setup,
+    Fits,
 }
 
 impl Lacks {
@@ -41,6 +45,7 @@ impl Lacks {
             Lacks::Implementation => "implementation",
             Lacks::Repetition => "repetition",
             Lacks::Setup => "point with the rows' n, epochs and learning rate",
+            Lacks::Fits => "number of fits as the rows' (--fits K) for it there",
         }
     }
 }
@@ -65,6 +70,8 @@ struct Planned<'a> {
     repetitions: BTreeMap<&'a str, u32>,
     /// Each point's (n, epochs, learning rate's bits).
     points: BTreeMap<(&'a str, usize), (u64, u64, u64)>,
+    /// Each point's `--fits K` by implementation.
+    fits: BTreeMap<(&'a str, usize), &'a BTreeMap<String, u64>>,
     implementations: BTreeSet<(&'a str, &'a str)>,
 }
 
@@ -77,6 +84,7 @@ impl<'a> Planned<'a> {
                 .iter()
                 .flat_map(|s| s.points.iter().map(move |p| ((s.name.as_str(), p.index), (p.n, p.epochs, p.learning_rate.to_bits()))))
                 .collect(),
+            fits: plan.scenarios.iter().flat_map(|s| s.points.iter().map(move |p| ((s.name.as_str(), p.index), &p.fits))).collect(),
             implementations: plan
                 .scenarios
                 .iter()
@@ -95,9 +103,18 @@ impl<'a> Planned<'a> {
             Some(Lacks::Repetition)
         } else if setup != (row.n, row.epochs, row.learning_rate.to_bits()) {
             Some(Lacks::Setup)
+        } else if row.status.is_measurement() && row.fits.filter(|&k| k != 1) != self.asked_fits(row) {
+            Some(Lacks::Fits)
         } else {
             None
         }
+    }
+
+    /// The fits the plan asked of the row's implementation at its point; None for none or one
+    /// (a run of one fit may say so or not).
+    fn asked_fits(&self, row: &RawRecord) -> Option<u64> {
+        let fits = self.fits.get(&(row.scenario.as_str(), row.point))?;
+        fits.get(&row.implementation).copied().filter(|&k| k != 1)
     }
 }
 
@@ -144,6 +161,7 @@ mod tests {
             RawRecord { repetition: 2, ..testutil::record("rust", 1) },
             RawRecord { repetition: 0, ..testutil::record("rust", 1) },
             RawRecord { n: 999, ..testutil::record("rust", 1) },
+            RawRecord { fits: Some(101), ..testutil::record("rust", 1) },
         ];
         let (named, unplanned) = split(&plan, rows.clone());
         assert_eq!(named, rows[..1], "only the planned run is counted");
@@ -156,9 +174,24 @@ mod tests {
                 ("s".into(), 0, "julia".into(), 2, Lacks::Implementation),
                 ("s".into(), 0, "rust".into(), 2, Lacks::Repetition),
                 ("s".into(), 0, "rust".into(), 1, Lacks::Setup),
+                ("s".into(), 0, "rust".into(), 1, Lacks::Fits),
                 ("s".into(), 7, "rust".into(), 1, Lacks::Point),
             ]
         );
         assert!(split(&plan, rows[..1].to_vec()).1.is_empty());
+        // Where the plan asked for 10 fits: a run of 10 is counted, one of 101 is not, nor one
+        // without fits; a run that failed has no line to count its fits by.
+        let mut asked = plan.clone();
+        asked.scenarios[0].points[0].fits.insert("rust".into(), 10);
+        let of = |fits: Option<u64>, status: RunStatus| RawRecord { fits, status, ..testutil::record("rust", 1) };
+        for (row, counted) in [
+            (of(Some(10), RunStatus::Ok), true),
+            (of(Some(101), RunStatus::Ok), false),
+            (of(None, RunStatus::Diverged), false),
+            (of(None, RunStatus::Failed), true),
+        ] {
+            assert_eq!(split(&asked, vec![row.clone()]).1.is_empty(), counted, "{row:?}");
+        }
+        assert!(split(&plan, vec![of(Some(1), RunStatus::Ok)]).1.is_empty(), "one fit, said or not");
     }
 }

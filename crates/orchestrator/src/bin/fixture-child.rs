@@ -109,6 +109,9 @@ fn run(args: &[String]) -> Result<u8, String> {
                     timed_fits(fits, flags.device)
                 }
                 None if flags.needs_fits => return Err("no --fits: this one only runs as a service".to_string()),
+                None if flags.hangs_without_fits => loop {
+                    std::thread::sleep(Duration::from_secs(60));
+                },
                 None => (1e-6, String::new()),
             };
             println!(
@@ -145,10 +148,12 @@ struct ResultFlags<'a> {
     needs_fits: bool,
     /// `--refuses-fits yes`: exit 3 with `--fits`, printing nothing.
     refuses_fits: bool,
+    /// `--hangs-without-fits yes`: without `--fits`, never end.
+    hangs_without_fits: bool,
 }
 
-/// `--fits K`, `--device NAME`, `--hold-ms MS`, `--needs-fits yes` and `--refuses-fits yes`, in
-/// any order.
+/// `--fits K`, `--device NAME`, `--hold-ms MS`, `--needs-fits yes`, `--refuses-fits yes` and
+/// `--hangs-without-fits yes`, in any order.
 fn result_flags<'a>(flags: &[&'a str]) -> Result<ResultFlags<'a>, String> {
     let mut parsed = ResultFlags::default();
     for pair in flags.chunks(2) {
@@ -158,6 +163,7 @@ fn result_flags<'a>(flags: &[&'a str]) -> Result<ResultFlags<'a>, String> {
             ["--hold-ms", ms] => parsed.then_hold = Duration::from_millis(parse(ms)?),
             ["--needs-fits", "yes"] => parsed.needs_fits = true,
             ["--refuses-fits", "yes"] => parsed.refuses_fits = true,
+            ["--hangs-without-fits", "yes"] => parsed.hangs_without_fits = true,
             _ => return Err(format!("unknown flags {pair:?}")),
         }
     }

@@ -464,9 +464,13 @@ mod tests {
         let warm = [row.fit_warm_min_seconds, row.fit_warm_median_seconds, row.fit_warm_p99_seconds, row.fit_warm_max_seconds];
         assert_eq!(warm, [Some(0.001), Some(0.0015), Some(0.002), Some(0.002)]);
         assert_eq!(row.fit_warm_mean_seconds, Some(0.00155));
-        // b was not asked for fits: whatever per-fit fields its line has are not its run's.
-        let other = fits_status(&format!(",{FIVE_FITS}"), 1);
-        assert_eq!((other.status, other.fits, other.fit_first_seconds), (RunStatus::Ok, None, None));
+        // b was not asked for fits: the per-fit fields of one fit are not kept; a line of five
+        // fits is not one fit's times.
+        let other = fits_status(",\"fits\":1,\"fit_first_seconds\":0.004", 1);
+        assert_eq!((other.status, other.fits, other.fit_first_seconds), (RunStatus::Ok, None, None), "{other:?}");
+        let five = fits_status(&format!(",{FIVE_FITS}"), 1);
+        assert_eq!(five.status, RunStatus::BadOutput);
+        assert!(five.message.starts_with("the result line reports fits = 5, but the run asked for one fit (no --fits)"), "{five:?}");
     }
 
     #[test]

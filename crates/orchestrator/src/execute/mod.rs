@@ -8,7 +8,7 @@ mod classify;
 mod fits;
 mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -70,12 +70,16 @@ fn has_one_off(scenario: &ScenarioPlan, step: Step) -> bool {
 /// Makes a step's run — after its one-off process, where it has one — and classifies it: its
 /// record, what was measured of it, and the wall time of the step's processes together.
 fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelToken, totals: &mut Totals) -> (RawRecord, Measured, f64) {
-    let one_off = has_one_off(scenario, step).then(|| {
+    let timed_out_before = totals.one_offs_timed_out.contains(&(step.scenario, step.point, step.implementation));
+    let one_off = (has_one_off(scenario, step) && !timed_out_before).then(|| {
         let started_unix_seconds = unix_now();
         let measured = measure_process(scenario, step, root, Process::OneFit, cancel);
         totals.count_sampler(&measured);
         (classify_one_off(scenario, step, &measured, started_unix_seconds), measured)
     });
+    if one_off.as_ref().is_some_and(|(record, _)| record.status == RunStatus::Timeout) {
+        totals.one_offs_timed_out.insert((step.scenario, step.point, step.implementation));
+    }
     let one_off_wall_seconds = one_off.as_ref().map_or(0.0, |(_, measured)| measured.wall_seconds);
     match one_off {
         // Interrupted: the run of K fits is not started; the step's record says so (nothing of the
@@ -93,6 +97,14 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
             let mut record = classify(scenario, step, &measured, started_unix_seconds);
             if let Some((one_off, _)) = &one_off {
                 attach_one_off(&mut record, one_off);
+            } else if timed_out_before && has_one_off(scenario, step) {
+                record.one_off_status = Some(RunStatus::Timeout);
+                if record.status.is_measurement() {
+                    record.message = format!(
+                        "the one-off process before this run (one fit, no --fits) was not run: it timed out (timeout_seconds = {}) before an earlier run of this implementation here",
+                        scenario.measure.timeout_seconds
+                    );
+                }
             }
             let wall_seconds = measured.wall_seconds + one_off_wall_seconds;
             (record, measured, wall_seconds)
@@ -102,11 +114,23 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
 
 /// Keeps how the one-off process ended and its wall time in the record of the run of K fits after
 /// it; when it was no measurement (neither ok nor diverged) and the run is one, the record's
-/// message says why (a failed run has its own message).
+/// message says why (a failed run has its own message). A one-off process that ended otherwise
+/// than the run (diverged where the run's fits converged, or the reverse) made another fit than
+/// the run's: it gives no figure, as bad output.
 fn attach_one_off(record: &mut RawRecord, one_off: &RawRecord) {
     record.one_off_status = Some(one_off.status);
     record.one_off_wall_seconds = one_off.wall_seconds;
-    if one_off.status.is_measurement() || !record.status.is_measurement() {
+    if !record.status.is_measurement() {
+        return;
+    }
+    if one_off.status.is_measurement() {
+        if one_off.status != record.status {
+            record.one_off_status = Some(RunStatus::BadOutput);
+            record.message = format!(
+                "the one-off process before this run (one fit, no --fits) ended {} where this run's fits ended {}: not the same fit, no one-off figure",
+                one_off.status, record.status
+            );
+        }
         return;
     }
     let why = if one_off.message.is_empty() { one_off.status.to_string() } else { format!("{}: {}", one_off.status, one_off.message) };
@@ -254,6 +278,9 @@ pub(crate) struct Totals {
     pub record_notes: Vec<String>,
     /// The pending implementations prepared, by key: None when they ran, else why not.
     pub prepared: BTreeMap<String, Option<String>>,
+    /// (scenario, point, implementation) whose one-off process timed out: not run again there,
+    /// so that it does not cost `timeout_seconds` before every run.
+    one_offs_timed_out: BTreeSet<(usize, usize, usize)>,
 }
 
 impl Totals {
@@ -357,7 +384,7 @@ mod tests {
     fn a_one_off_process_that_measured_is_kept_and_one_that_did_not_is_said() {
         let run = || RawRecord { fits: Some(4), ..testutil::record("a", 1) };
         for status in [RunStatus::Ok, RunStatus::Diverged] {
-            let mut record = run();
+            let mut record = RawRecord { status, ..run() };
             attach_one_off(&mut record, &RawRecord { status, wall_seconds: Some(0.002), ..testutil::record("a", 1) });
             assert_eq!(
                 (record.one_off_status, record.one_off_wall_seconds, record.one_off_seconds()),
@@ -365,6 +392,11 @@ mod tests {
             );
             assert_eq!(record.message, "");
         }
+        // A one-off process that diverged before a run whose fits converged made another fit.
+        let mut record = run();
+        attach_one_off(&mut record, &RawRecord { status: RunStatus::Diverged, wall_seconds: Some(0.002), ..testutil::record("a", 1) });
+        assert_eq!((record.one_off_status, record.one_off_seconds()), (Some(RunStatus::BadOutput), None));
+        assert!(record.message.contains("ended diverged where this run's fits ended ok"), "{}", record.message);
         let mut record = run();
         let failed = RawRecord { status: RunStatus::Failed, message: "exit code 1: no".into(), ..testutil::record("a", 1) };
         attach_one_off(&mut record, &failed);

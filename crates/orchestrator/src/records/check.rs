@@ -8,6 +8,7 @@
 //! (bad_output); a row of raw.csv read back that breaks them is set aside (records::screen).
 
 use super::{RawRecord, SampleRecord};
+use crate::environment::probes::Spread;
 use crate::environment::Environment;
 use crate::format;
 
@@ -35,18 +36,41 @@ fn impossible(column: &'static str, value: impl ToString, rule: impl Into<String
     Some(ImpossibleValue { column, value: value.to_string(), rule: rule.into() })
 }
 
-/// Seconds of CPU, of a phase or of the clock: finite, ≥ 0.
-fn not_negative(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
-    value.filter(|v| !(v.is_finite() && *v >= 0.0)).and_then(|v| impossible(column, v, "must be a finite number ≥ 0"))
+/// A number as a message shows it: as written where that is short, else in exponent form (a
+/// value of 1e300 is not 301 digits).
+fn shown(value: f64) -> String {
+    let plain = value.to_string();
+    if plain.len() <= 24 {
+        plain
+    } else {
+        format!("{value:e}")
+    }
 }
 
-/// A span of the clock a process took: finite, > 0.
+/// A finite number ≥ 0 (a count of seconds of CPU, a load average).
+fn not_negative(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
+    value.filter(|v| !(v.is_finite() && *v >= 0.0)).and_then(|v| impossible(column, shown(v), "must be a finite number ≥ 0"))
+}
+
+/// A finite number > 0 (a bandwidth, a floor).
 fn above_zero(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
-    value.filter(|v| !(v.is_finite() && *v > 0.0)).and_then(|v| impossible(column, v, "must be a finite number > 0"))
+    value.filter(|v| !(v.is_finite() && *v > 0.0)).and_then(|v| impossible(column, shown(v), "must be a finite number > 0"))
 }
 
 fn finite(column: &'static str, value: Option<f64>) -> Option<ImpossibleValue> {
-    value.filter(|v| !v.is_finite()).and_then(|v| impossible(column, v, "must be a finite number"))
+    value.filter(|v| !v.is_finite()).and_then(|v| impossible(column, shown(v), "must be a finite number"))
+}
+
+/// Longer than any run measured here can last (about 32 years): a duration above it is no
+/// clock's reading, and it would turn a ratio of medians into infinity.
+const MAX_SECONDS: f64 = 1e9;
+
+/// Seconds of a phase, of CPU or of the clock: ≥ 0 (> 0 with `above_zero`), at most [`MAX_SECONDS`].
+fn seconds(column: &'static str, value: Option<f64>, above_zero: bool) -> Option<ImpossibleValue> {
+    let possible = |v: f64| v.is_finite() && (v > 0.0 || (!above_zero && v == 0.0)) && v <= MAX_SECONDS;
+    let rule =
+        if above_zero { "must be a number of seconds > 0 and at most 1e9" } else { "must be a number of seconds ≥ 0 and at most 1e9" };
+    value.filter(|v| !possible(*v)).and_then(|v| impossible(column, shown(v), rule))
 }
 
 /// How far load + train may exceed the wall time measured from outside: the child's clock and
@@ -80,6 +104,17 @@ impl RawRecord {
     /// Times that each can be but not together: load + train beyond the wall time, the fits
     /// beyond the training. The first such problem.
     pub(crate) fn implausible_times(&self) -> Option<ImpossibleValue> {
+        let durations = [
+            ("wall_seconds", self.wall_seconds),
+            ("user_seconds", self.user_seconds),
+            ("system_seconds", self.system_seconds),
+            ("load_seconds", self.load_seconds),
+            ("train_seconds", self.train_seconds),
+            ("one_off_wall_seconds", self.one_off_wall_seconds),
+        ];
+        if let Some(problem) = durations.into_iter().find_map(|(column, value)| seconds(column, value, false)) {
+            return Some(problem);
+        }
         if let (Some(load), Some(train), Some(wall)) = (self.load_seconds, self.train_seconds, self.wall_seconds) {
             if phases_exceed_wall(load, train, wall) {
                 let rule = format!("more than wall_seconds = {}, the whole process measured from outside", format::seconds(wall));
@@ -168,13 +203,13 @@ impl Checked for RawRecord {
 /// the report says the machine is unknown rather than print `cpu-18446744073709551615c` or a
 /// floor of −3 ms.
 pub(crate) fn environment_problem(env: &Environment, at: &str) -> Option<String> {
-    let mut loads = env.load_average_start.iter().chain(env.load_average_end.iter().flatten());
     let cpus_outside = Some(env.logical_cpus as u64).filter(|cpus| !(1..=MAX_THREADS).contains(cpus));
     cpus_outside
         .and_then(|cpus| impossible("logical_cpus", cpus, format!("must be between 1 and {MAX_THREADS}")))
-        .or_else(|| not_negative("sampler_cpu_seconds", Some(env.sampler_cpu_seconds)))
-        .or_else(|| not_negative("sampled_wall_seconds", Some(env.sampled_wall_seconds)))
-        .or_else(|| loads.find_map(|&load| not_negative("load_average", Some(load))))
+        .or_else(|| seconds("sampler_cpu_seconds", Some(env.sampler_cpu_seconds), false))
+        .or_else(|| seconds("sampled_wall_seconds", Some(env.sampled_wall_seconds), false))
+        .or_else(|| seconds("probe_seconds", env.probe_seconds, false))
+        .or_else(|| load_average_problem(env))
         .or_else(|| above_zero("bandwidth_single_thread_bytes_per_second", env.bandwidth_single_thread_bytes_per_second))
         .or_else(|| above_zero("bandwidth_all_threads_bytes_per_second", env.bandwidth_all_threads_bytes_per_second))
         .or_else(|| above_zero("spawn_floor_seconds", env.spawn_floor_seconds))
@@ -182,6 +217,7 @@ pub(crate) fn environment_problem(env: &Environment, at: &str) -> Option<String>
             let outside = env.other_cpu_share.filter(|share| !(0.0..=1.0).contains(share));
             outside.and_then(|share| impossible("other_cpu_share", share, "must be between 0 and 1"))
         })
+        .or_else(|| probes_problem(env))
         .map(|bad| format!("{at}{bad}"))
         .or_else(|| {
             let mut machines = env.merged.iter().flat_map(|m| m.machines.iter().enumerate());
@@ -191,9 +227,58 @@ pub(crate) fn environment_problem(env: &Environment, at: &str) -> Option<String>
         })
 }
 
+/// More processes than Linux allows (PID_MAX_LIMIT on 64-bit): no load average reaches it.
+const MAX_LOAD_AVERAGE: f64 = 4_194_304.0;
+
+/// The first load average of the run or of a scenario that is negative or beyond any machine's.
+fn load_average_problem(env: &Environment) -> Option<ImpossibleValue> {
+    let of_scenarios = env.scenarios.iter().flat_map(|s| s.load_average_start.iter().chain(s.load_average_end.iter()));
+    let mut loads = std::iter::once(&env.load_average_start).chain(env.load_average_end.iter()).chain(of_scenarios).flatten();
+    loads.find_map(|&load| {
+        not_negative("load_average", Some(load))
+            .or_else(|| (load > MAX_LOAD_AVERAGE).then(|| impossible("load_average", shown(load), "must be at most 4194304")).flatten())
+    })
+}
+
+/// A best, median and worst rate of a probe: each finite and > 0.
+fn spread_problem(column: &'static str, spread: &Spread) -> Option<ImpossibleValue> {
+    [spread.best, spread.median, spread.worst].into_iter().find_map(|v| above_zero(column, Some(v)))
+}
+
+/// The first impossible figure of the probes environment.json keeps in full (the compute
+/// ceiling, the bandwidth curve, each point's limit, the spawn floor, a CPUID's cost): each sets
+/// a limit or a floor beside the measurements, so one of them negative or zero would move a
+/// figure of the report without a word.
+fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
+    let ceiling = env.compute_ceiling.as_ref().and_then(|c| {
+        above_zero("compute_ceiling.flops_per_point", Some(c.flops_per_point))
+            .or_else(|| spread_problem("compute_ceiling.single_thread_flops_per_second", &c.single_thread_flops_per_second))
+            .or_else(|| spread_problem("compute_ceiling.all_threads_flops_per_second", &c.all_threads_flops_per_second))
+    });
+    let curve = || {
+        let sizes = env.bandwidth_curve.iter().flat_map(|c| c.single_thread.iter().chain(&c.all_threads));
+        sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("bandwidth_curve.bytes_per_second", s))
+    };
+    let points = || {
+        let probes = env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
+        let sizes = probes.flat_map(|b| std::iter::once(&b.single_thread).chain(b.all_threads.as_ref()));
+        sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("point_bandwidth.bytes_per_second", s))
+    };
+    let floor = || {
+        let floor = env.spawn_floor.as_ref()?;
+        let walls = [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds];
+        walls.into_iter().chain(floor.median_spawn_seconds).find_map(|s| seconds("spawn_floor.wall_seconds", Some(s), true))
+    };
+    let cpuid = || {
+        let cost = env.cpuid_cost.as_ref()?;
+        [cost.best_seconds, cost.median_seconds, cost.worst_seconds].into_iter().find_map(|s| seconds("cpuid_cost.seconds", Some(s), true))
+    };
+    ceiling.or_else(curve).or_else(points).or_else(floor).or_else(cpuid)
+}
+
 impl Checked for SampleRecord {
     fn impossible_value(&self) -> Option<ImpossibleValue> {
-        not_negative("t_seconds", Some(self.t_seconds)).or_else(|| not_negative("cpu_seconds", Some(self.cpu_seconds)))
+        seconds("t_seconds", Some(self.t_seconds), false).or_else(|| seconds("cpu_seconds", Some(self.cpu_seconds), false))
     }
 }
 
@@ -232,8 +317,23 @@ mod tests {
         ] {
             assert_eq!(row.impossible_value().map(|bad| bad.column), Some(column), "{row:?}");
         }
-        let message = RawRecord { mse: Some(-1.0), ..good }.impossible_value().map(|bad| bad.to_string());
+        let message = RawRecord { mse: Some(-1.0), ..good.clone() }.impossible_value().map(|bad| bad.to_string());
         assert_eq!(message.as_deref(), Some("mse = -1: must be a finite number ≥ 0"));
+        // A value far out is shown in exponent form, not in 301 digits.
+        let message = RawRecord { train_seconds: Some(-1e-300), ..good.clone() }.impossible_value().map(|bad| bad.to_string());
+        assert_eq!(message.as_deref(), Some("train_seconds = -1e-300: must be a finite number ≥ 0"));
+        // A duration longer than any run (a forged 1e308 made a speed-up of inf× [1.10–NaN]):
+        // the row is set aside, as times that cannot be true together are.
+        for (row, column) in [
+            (RawRecord { one_off_wall_seconds: Some(1e308), ..good.clone() }, "one_off_wall_seconds"),
+            (RawRecord { wall_seconds: Some(1.1e9), ..good.clone() }, "wall_seconds"),
+            (RawRecord { user_seconds: Some(1e300), ..good.clone() }, "user_seconds"),
+        ] {
+            assert_eq!(row.impossible_value(), None, "{row:?}");
+            assert_eq!(row.implausible_times().map(|bad| bad.column), Some(column), "{row:?}");
+        }
+        let message = RawRecord { wall_seconds: Some(1e308), ..good }.implausible_times().map(|bad| bad.to_string());
+        assert_eq!(message.as_deref(), Some("wall_seconds = 1e308: must be a number of seconds ≥ 0 and at most 1e9"));
     }
 
     #[test]

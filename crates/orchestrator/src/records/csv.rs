@@ -335,16 +335,29 @@ fn cut_text(mut file: File, start: u64, length: u64) -> std::io::Result<String> 
 }
 
 /// "column wall_seconds: invalid float literal", from csv's "CSV deserialize error: record 3 (line
-/// 4, byte 1021): field 9: invalid float literal".
+/// 4, byte 1021): field 9: invalid float literal"; a status the file spells as no run ends
+/// ("unknown variant `bogus`, expected one of …") names the status columns, since csv does not
+/// say which field its enum was. At most [`MAX_PROBLEM_CHARS`] characters of it: a cell of
+/// 100 KB is not quoted whole.
 fn field_problem(error: &csv::Error, headers: &csv::StringRecord) -> String {
-    match error.kind() {
+    let problem = match error.kind() {
         csv::ErrorKind::Deserialize { err, .. } => {
-            let column = err.field().and_then(|i| headers.get(i as usize)).map_or(String::new(), |name| format!("column {name}: "));
-            format!("{column}{}", err.kind())
+            let column = err.field().and_then(|i| headers.get(i as usize)).map(|name| format!("column {name}: "));
+            let kind = err.kind().to_string();
+            let column = column.or_else(|| kind.starts_with("unknown variant").then(|| "column status or one_off_status: ".to_string()));
+            format!("{}{kind}", column.unwrap_or_default())
         }
         _ => error.to_string(),
+    };
+    let length = problem.chars().count();
+    match problem.char_indices().nth(MAX_PROBLEM_CHARS) {
+        Some((cut, _)) => format!("{}… ({length} characters)", &problem[..cut]),
+        None => problem,
     }
 }
+
+/// How much of a row's problem a message quotes.
+const MAX_PROBLEM_CHARS: usize = 300;
 
 /// Every row of raw.csv, as written (none set aside).
 pub fn read_raw(run_dir: &Path) -> Result<Vec<RawRecord>, RecordsError> {

@@ -162,6 +162,29 @@ mod tests {
         assert!(read_json::<Environment>(&environment_json).is_ok());
     }
 
+    fn scenario_with_load(load: f64) -> crate::environment::ScenarioConditions {
+        crate::environment::ScenarioConditions {
+            scenario: "seed".into(),
+            started_utc: "2026-12-06T00:00:00Z".into(),
+            load_average_start: Some([load, 0.0, 0.0]),
+            ended_utc: None,
+            load_average_end: None,
+        }
+    }
+
+    fn ceiling_with_best(best: f64) -> crate::environment::probes::ComputeCeiling {
+        use crate::environment::probes::{Isa, Spread};
+        let spread = |best: f64| Spread { best, median: 1e9, worst: 1e9 };
+        crate::environment::probes::ComputeCeiling {
+            instruction_set: Isa::Portable,
+            flops_per_point: 6.0,
+            threads: 2,
+            samples: 7,
+            single_thread_flops_per_second: spread(best),
+            all_threads_flops_per_second: spread(2e9),
+        }
+    }
+
     #[test]
     fn figures_no_machine_gives_are_refused_naming_the_field() {
         use crate::plan::shard::ShardRef;
@@ -182,6 +205,18 @@ mod tests {
             (
                 in_merged(Environment { sampler_cpu_seconds: -1.0, ..good.clone() }),
                 "merged.machines[0].environment.sampler_cpu_seconds = -1",
+            ),
+            // The figures inside the probes, and the load averages of each scenario.
+            (Environment { probe_seconds: Some(-100.0), ..good.clone() }, "probe_seconds = -100: must be a number of seconds ≥ 0"),
+            (
+                Environment { sampler_cpu_seconds: 1e12, ..good.clone() },
+                "sampler_cpu_seconds = 1000000000000: must be a number of seconds ≥ 0",
+            ),
+            (Environment { load_average_start: [1e300, 0.0, 0.0], ..good.clone() }, "load_average = 1e300: must be at most 4194304"),
+            (Environment { scenarios: vec![scenario_with_load(-7.0)], ..good.clone() }, "load_average = -7: must be a finite number ≥ 0"),
+            (
+                Environment { compute_ceiling: Some(ceiling_with_best(-1.0)), ..good.clone() },
+                "compute_ceiling.single_thread_flops_per_second = -1: must be a finite number > 0",
             ),
         ] {
             write_json_atomic(&environment_json, &environment).unwrap();

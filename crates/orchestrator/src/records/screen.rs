@@ -108,7 +108,7 @@ mod tests {
             testutil::record("rust", 2),
             one.clone(),
             RawRecord { wall_seconds: Some(9.0), ..one.clone() },
-            RawRecord { train_seconds: Some(1e300), load_seconds: Some(1e300), ..testutil::record("rust", 3) },
+            RawRecord { train_seconds: Some(1000.0), load_seconds: Some(1000.0), ..testutil::record("rust", 3) },
             RawRecord { point: 1, ..one.clone() },
         ];
         let lines: Vec<u64> = (2..).take(rows.len()).collect();

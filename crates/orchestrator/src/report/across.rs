@@ -55,7 +55,7 @@ fn machines_section(out: &mut String, across: &Across) {
             text(&m.label),
             text(&m.cpu_model),
             m.logical_cpus,
-            format::bytes(m.memory_total_bytes as f64),
+            format::memory_total(m.memory_total_bytes),
             text(&identity_text(m)),
             start_up_text(m),
             text(&m.run_dir.display().to_string()),

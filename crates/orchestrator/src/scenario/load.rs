@@ -15,7 +15,8 @@ const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// The YAML file in `path`'s folder, or else in its `scenarios/` folder (`sead.yaml` typed at the
 /// project's root), whose name is closest to the missing one's, within a few edits (`sead.yaml`:
-/// `seed.yaml`), as the path would be written with it.
+/// `seed.yaml`), as the path would be written with it; never the missing name itself (a link to
+/// nowhere is listed under it).
 fn closest_beside(path: &Path) -> Option<String> {
     let wanted = path.file_name()?.to_str()?;
     let folder = path.parent().unwrap_or(Path::new(""));
@@ -26,7 +27,7 @@ fn closest_beside(path: &Path) -> Option<String> {
             .flatten()
             .flatten()
             .filter_map(|entry| entry.file_name().into_string().ok())
-            .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+            .filter(|name| (name.ends_with(".yaml") || name.ends_with(".yml")) && name != wanted)
             .collect();
         names.sort();
         let name = super::closest::closest(wanted, names.iter().map(String::as_str))?;
@@ -116,5 +117,8 @@ mod tests {
         std::fs::write(dir.path().join("root/scenarios/seed.yaml"), "name: x\n").expect("written");
         let guess = closest_beside(&dir.path().join("root/sead.yaml"));
         assert_eq!(guess, Some(dir.path().join("root/scenarios/seed.yaml").display().to_string()));
+        // A link to nowhere is listed under the very name that cannot be read: not offered.
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), dir.path().join("gone.yaml")).expect("linked");
+        assert_eq!(closest_beside(&dir.path().join("gone.yaml")), None);
     }
 }

@@ -160,6 +160,34 @@ mod tests {
         assert!((cost.slowdown_fraction() - 0.03).abs() < 1e-12);
     }
 
+    /// `make bench-sampler`: the probe with `SAMPLER_PAIRS` pairs (41 unless set), for a verdict
+    /// on the 3% budget that a run's 7 pairs cannot give on a noisy machine: the median ratio, its
+    /// 95% CI, and every pair.
+    #[test]
+    #[ignore = "takes seconds and prints measurements; run by hand (make bench-sampler)"]
+    fn print_the_sampler_cost_in_many_pairs() {
+        let pairs = std::env::var("SAMPLER_PAIRS").ok().and_then(|p| p.parse().ok()).unwrap_or(41);
+        // The fixture child is built beside the test binary's directory (target/release/deps/..).
+        let exe = std::env::current_exe().expect("the test binary");
+        let child = exe.parent().and_then(Path::parent).map(|dir| dir.join("fixture-child")).filter(|p| p.is_file());
+        let child = child.expect("build fixture-child first (cargo build --release --bins)");
+        let cost =
+            measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL, pairs, &CancelToken::new()).expect("the child runs");
+        let (low, high) = cost.ratio_ci().expect("finite ratios");
+        let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
+        println!("sampler's cost on {} busy threads, {} pairs of ~50 ms children (1 ms against 100 ms sampling):", cost.threads, pairs);
+        println!("  median ratio {:.4} [95% CI {low:.4}–{high:.4}]", cost.median_ratio);
+        println!("  pairs: {}", ratios.join(" "));
+        let verdict = if low > 1.03 {
+            "above the 3% budget"
+        } else if high <= 1.03 {
+            "within the 3% budget"
+        } else {
+            "these pairs cannot tell it from the 3% budget"
+        };
+        println!("  {verdict}");
+    }
+
     #[test]
     fn no_pairs_is_an_error() {
         assert!(matches!(

@@ -23,7 +23,7 @@ pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let mut rows: Vec<(&str, String)> = vec![
         ("CPU", format!("{} ({})", e.cpu_model, format::counted(e.logical_cpus as u64, "logical CPU", "logical CPUs"))),
         ("machine", machine_text(e)),
-        ("memory", bytes(e.memory_total_bytes as f64)),
+        ("memory", format::memory_total(e.memory_total_bytes)),
         ("OS, kernel", format!("{}, {}", e.os, e.kernel)),
         ("frequency governor", e.frequency_governor.clone().unwrap_or_else(|| "not readable (a VM?)".into())),
         (

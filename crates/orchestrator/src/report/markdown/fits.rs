@@ -55,9 +55,11 @@ fn derived_one_off_note(summary: &ScenarioSummary) -> String {
     }
     if failed > 0 {
         note.push_str(&format!(
-            " {failed} one-fit process{} did not end ok ({}): those runs have no one-off figure; raw.csv's messages say why.",
-            if failed == 1 { "" } else { "es" },
-            names(|f| f.one_off_failed_runs)
+            " {failed} run{} of K fits ha{} no one-off figure ({}): the one-fit process before {} did not end ok, or was not run after one timed out there; raw.csv's messages say which.",
+            if failed == 1 { "" } else { "s" },
+            if failed == 1 { "s" } else { "ve" },
+            names(|f| f.one_off_failed_runs),
+            if failed == 1 { "it" } else { "them" }
         ));
     }
     note

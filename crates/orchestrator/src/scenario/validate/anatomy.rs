@@ -12,11 +12,7 @@ pub(super) fn check(path: &Path, scenario: &ScenarioFile) -> Result<(), Scenario
             return Err(ScenarioError::at(path, chain, "an anatomy chain needs at least two steps: each is read against the one before"));
         }
         if let Some(name) = chain.value.iter().find(|n| !listed(scenario, &n.value)) {
-            return Err(ScenarioError::at(
-                path,
-                name,
-                format!("anatomy step '{}' is not among this scenario's implementations", name.value),
-            ));
+            return Err(ScenarioError::at(path, name, super::not_listed(scenario, "an anatomy step is", &name.value)));
         }
     }
     Ok(())

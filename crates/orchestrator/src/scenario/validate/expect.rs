@@ -27,7 +27,7 @@ fn check_claim(path: &Path, scenario: &ScenarioFile, points: usize, claim: &Span
         Claim::WallMs(c) | Claim::PeakRssMb(c) => (vec![&c.implementation], c.point),
     };
     if let Some(name) = names.into_iter().find(|n| !listed(scenario, n)) {
-        return Err(err(format!("claim names '{name}', which is not among this scenario's implementations")));
+        return Err(err(super::not_listed(scenario, "claim names", name)));
     }
     if point.is_some_and(|p| p >= points) {
         return Err(err(format!("claim point must be below {points} (the scenario has {points} point(s), counted from 0)")));

@@ -26,11 +26,7 @@ pub(super) fn check(path: &Path, scenario: &ScenarioFile, catalogue: &Catalogue)
         }
     }
     if let Some(name) = scenario.highlight.iter().find(|name| !listed(scenario, &name.value)) {
-        return Err(ScenarioError::at(
-            path,
-            name,
-            format!("highlight names '{}', which is not among this scenario's implementations", name.value),
-        ));
+        return Err(ScenarioError::at(path, name, super::not_listed(scenario, "highlight names", &name.value)));
     }
     check_claims(path, scenario, catalogue)
 }
@@ -67,9 +63,10 @@ fn check_spec(
     };
     let protocol = following_protocol(scenario, catalogue);
     for (name, count) in entries {
-        let problem = if !listed(scenario, &name.value) {
-            Some("which is not among this scenario's implementations")
-        } else if !protocol.contains(&name.value.as_str()) {
+        if !listed(scenario, &name.value) {
+            return Err(ScenarioError::at(path, count, super::not_listed(scenario, "fits names", &name.value)));
+        }
+        let problem = if !protocol.contains(&name.value.as_str()) {
             Some("which has `protocol: none`: it prints no result line, so it cannot report its fits")
         } else if skipped.iter().any(|skip| skip.value == name.value) {
             Some("which this point skips")
@@ -77,7 +74,7 @@ fn check_spec(
             None
         };
         if let Some(problem) = problem {
-            return Err(ScenarioError::at(path, count, format!("fits names '{}', {problem}", name.value)));
+            return Err(ScenarioError::at(path, count, format!("fits names {}, {problem}", super::named(&name.value))));
         }
         check_count(path, count)?;
     }

@@ -127,11 +127,11 @@ pub(super) fn check_implementations(path: &Path, scenario: &ScenarioFile, catalo
             let all = known_names();
             let guess = crate::scenario::closest::closest(&name.value, all.iter().copied())
                 .map_or(String::new(), |g| format!("did you mean '{g}'? "));
-            let message = format!("unknown implementation '{}' ({guess}known: {})", name.value, all.join(", "));
+            let message = format!("unknown implementation {} ({guess}known: {})", super::named(&name.value), all.join(", "));
             return Err(ScenarioError::at(path, name, message));
         }
         if names[..i].iter().any(|other| other.value == name.value) {
-            return Err(ScenarioError::at(path, name, format!("implementation '{}' is listed twice", name.value)));
+            return Err(ScenarioError::at(path, name, format!("implementation {} is listed twice", super::named(&name.value))));
         }
     }
     Ok(())
@@ -140,11 +140,7 @@ pub(super) fn check_implementations(path: &Path, scenario: &ScenarioFile, catalo
 /// Ratios are taken against the baseline: it must be run.
 pub(super) fn check_baseline(path: &Path, scenario: &ScenarioFile) -> Result<(), ScenarioError> {
     if !listed(scenario, &scenario.baseline.value) {
-        return Err(ScenarioError::at(
-            path,
-            &scenario.baseline,
-            format!("baseline '{}' is not among this scenario's implementations", scenario.baseline.value),
-        ));
+        return Err(ScenarioError::at(path, &scenario.baseline, super::not_listed(scenario, "the baseline is", &scenario.baseline.value)));
     }
     Ok(())
 }

@@ -42,3 +42,18 @@ pub(crate) fn validate(path: &Path, scenario: &ScenarioFile, catalogue: &Catalog
 fn listed(scenario: &ScenarioFile, name: &str) -> bool {
     scenario.implementations.value.iter().any(|n| n.value == name)
 }
+
+/// A name the user wrote, for a message: its start quoted and escaped (a name of megabytes is not
+/// printed whole).
+fn named(name: &str) -> String {
+    crate::format::quoted_start(name, 64)
+}
+
+/// "'rust-smid', which is not among this scenario's implementations (did you mean 'rust-simd'?)":
+/// `name`, which a part of the scenario (`what`: "baseline", "claim names") refers to and the
+/// scenario does not run.
+fn not_listed(scenario: &ScenarioFile, what: &str, name: &str) -> String {
+    let listed = scenario.implementations.value.iter().map(|n| n.value.as_str());
+    let guess = super::closest::closest(name, listed).map_or(String::new(), |g| format!(" (did you mean '{g}'?)"));
+    format!("{what} {}, which is not among this scenario's implementations{guess}", named(name))
+}

@@ -37,11 +37,7 @@ fn check_point(path: &Path, scenario: &ScenarioFile, point: &Spanned<SweepPoint>
         return Err(ScenarioError::at(path, point, "a sweep point must override at least one of n, epochs, learning_rate"));
     }
     if let Some(name) = p.skip.iter().find(|name| !listed(scenario, &name.value)) {
-        return Err(ScenarioError::at(
-            path,
-            name,
-            format!("skip names '{}', which is not among this scenario's implementations", name.value),
-        ));
+        return Err(ScenarioError::at(path, name, super::not_listed(scenario, "skip names", &name.value)));
     }
     if p.skip.iter().any(|name| name.value == scenario.baseline.value) {
         return Err(ScenarioError::at(path, point, "the baseline cannot be skipped: ratios are taken against it"));
