@@ -177,6 +177,14 @@ mod tests {
         let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
         println!("sampler's cost on {} busy threads, {} pairs of ~50 ms children (1 ms against 100 ms sampling):", cost.threads, pairs);
         println!("  median ratio {:.4} [95% CI {low:.4}–{high:.4}]", cost.median_ratio);
+        // The sampler's own CPU a sample: its CPU time in a sampled run over the samples it took
+        // (one a millisecond of the run, about).
+        let per_sample: Vec<f64> =
+            cost.pairs.iter().map(|p| p.default_sampler_cpu_seconds / (p.default_seconds * 1e3).max(1.0) * 1e6).collect();
+        println!(
+            "  the sampler's CPU: {:.1} µs a sample (median over the sampled runs)",
+            crate::stats::median(&per_sample).unwrap_or(f64::NAN)
+        );
         println!("  pairs: {}", ratios.join(" "));
         let verdict = if low > 1.03 {
             "above the 3% budget"
