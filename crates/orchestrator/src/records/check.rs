@@ -101,8 +101,9 @@ pub(crate) fn fits_exceed_training(fits_seconds: f64, train_seconds: f64) -> boo
 }
 
 impl RawRecord {
-    /// Times that each can be but not together: load + train beyond the wall time, the fits
-    /// beyond the training. The first such problem.
+    /// Times no run has: a duration longer than [`MAX_SECONDS`]; and times that each can be but
+    /// not together: load + train beyond the wall time, the fits beyond the training. The first
+    /// such problem. (A row with one is set aside, where an impossible value refuses the file.)
     pub(crate) fn implausible_times(&self) -> Option<ImpossibleValue> {
         let durations = [
             ("wall_seconds", self.wall_seconds),
