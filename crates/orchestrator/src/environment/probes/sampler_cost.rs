@@ -175,6 +175,7 @@ mod tests {
             measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL, pairs, &CancelToken::new()).expect("the child runs");
         let (low, high) = cost.ratio_ci().expect("finite ratios");
         let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
+        println!("CPU: {}", crate::environment::machine::collect().describe());
         println!("sampler's cost on {} busy threads, {} pairs of ~50 ms children (1 ms against 100 ms sampling):", cost.threads, pairs);
         println!("  median ratio {:.4} [95% CI {low:.4}–{high:.4}]", cost.median_ratio);
         // The sampler's own CPU a sample: its CPU time in a sampled run over the samples it took
