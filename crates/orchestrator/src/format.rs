@@ -45,7 +45,6 @@ pub(crate) fn signed_seconds(s: f64) -> String {
     }
 }
 
-/// "1.9 MiB", "312 MiB", "1.52 GiB".
 /// A machine's memory as environment.json keeps it: 0 where /proc/meminfo could not be read.
 pub(crate) fn memory_total(b: u64) -> String {
     if b == 0 {
@@ -55,6 +54,7 @@ pub(crate) fn memory_total(b: u64) -> String {
     }
 }
 
+/// "1.9 MiB", "312 MiB", "1.52 GiB".
 pub(crate) fn bytes(b: f64) -> String {
     if !b.is_finite() {
         return "—".into();

@@ -45,7 +45,7 @@ impl Lacks {
             Lacks::Implementation => "implementation",
             Lacks::Repetition => "repetition",
             Lacks::Setup => "point with the rows' n, epochs and learning rate",
-            Lacks::Fits => "number of fits as the rows' (--fits K) for it there",
+            Lacks::Fits => "run of the rows' number of fits there (it asks another --fits K)",
         }
     }
 }

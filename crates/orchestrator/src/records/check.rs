@@ -247,9 +247,9 @@ fn spread_problem(column: &'static str, spread: &Spread) -> Option<ImpossibleVal
 }
 
 /// The first impossible figure of the probes environment.json keeps in full (the compute
-/// ceiling, the bandwidth curve, each point's limit, the spawn floor, a CPUID's cost): each sets
-/// a limit or a floor beside the measurements, so one of them negative or zero would move a
-/// figure of the report without a word.
+/// ceiling, the bandwidth curve, each point's limit, the spawn floor, a CPUID's cost, the
+/// sampler's cost): each sets a limit, a floor or a verdict beside the measurements, so one of
+/// them negative or zero would move a figure of the report without a word.
 fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
     let ceiling = env.compute_ceiling.as_ref().and_then(|c| {
         above_zero("compute_ceiling.flops_per_point", Some(c.flops_per_point))
@@ -268,13 +268,26 @@ fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
     let floor = || {
         let floor = env.spawn_floor.as_ref()?;
         let walls = [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds];
-        walls.into_iter().chain(floor.median_spawn_seconds).find_map(|s| seconds("spawn_floor.wall_seconds", Some(s), true))
+        walls
+            .into_iter()
+            .find_map(|s| seconds("spawn_floor.wall_seconds", Some(s), true))
+            .or_else(|| seconds("spawn_floor.median_spawn_seconds", floor.median_spawn_seconds, true))
+    };
+    let sampler = || {
+        let cost = env.sampler_cost.as_ref()?;
+        let times = cost.pairs.iter().flat_map(|p| [p.default_seconds, p.sparse_seconds]);
+        let mut cpu = cost.pairs.iter().map(|p| p.default_sampler_cpu_seconds);
+        times
+            .into_iter()
+            .find_map(|s| seconds("sampler_cost.pairs.seconds", Some(s), true))
+            .or_else(|| cpu.find_map(|s| seconds("sampler_cost.pairs.default_sampler_cpu_seconds", Some(s), false)))
+            .or_else(|| above_zero("sampler_cost.median_ratio", Some(cost.median_ratio)))
     };
     let cpuid = || {
         let cost = env.cpuid_cost.as_ref()?;
         [cost.best_seconds, cost.median_seconds, cost.worst_seconds].into_iter().find_map(|s| seconds("cpuid_cost.seconds", Some(s), true))
     };
-    ceiling.or_else(curve).or_else(points).or_else(floor).or_else(cpuid)
+    ceiling.or_else(curve).or_else(points).or_else(floor).or_else(cpuid).or_else(sampler)
 }
 
 impl Checked for SampleRecord {

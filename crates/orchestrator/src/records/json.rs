@@ -172,6 +172,19 @@ mod tests {
         }
     }
 
+    fn sampler_cost_with(default_seconds: f64, median_ratio: f64) -> crate::environment::probes::SamplerCost {
+        use crate::environment::probes::sampler_cost::SamplerPair;
+        let pair = SamplerPair { default_seconds, sparse_seconds: 0.05, default_sampler_cpu_seconds: 1e-3 };
+        crate::environment::probes::SamplerCost {
+            command: vec![],
+            threads: 2,
+            default_interval_ms: 1.0,
+            sparse_interval_ms: 100.0,
+            pairs: vec![pair; 7],
+            median_ratio,
+        }
+    }
+
     fn ceiling_with_best(best: f64) -> crate::environment::probes::ComputeCeiling {
         use crate::environment::probes::{Isa, Spread};
         let spread = |best: f64| Spread { best, median: 1e9, worst: 1e9 };
@@ -217,6 +230,10 @@ mod tests {
             (
                 Environment { compute_ceiling: Some(ceiling_with_best(-1.0)), ..good.clone() },
                 "compute_ceiling.single_thread_flops_per_second = -1: must be a finite number > 0",
+            ),
+            (
+                Environment { sampler_cost: Some(sampler_cost_with(-0.05, -1.0)), ..good.clone() },
+                "sampler_cost.pairs.seconds = -0.05: must be a number of seconds > 0",
             ),
         ] {
             write_json_atomic(&environment_json, &environment).unwrap();

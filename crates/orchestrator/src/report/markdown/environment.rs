@@ -221,7 +221,8 @@ fn sampler_cost_text(cost: &SamplerCost) -> String {
     let budget = 1.0 + SAMPLER_COST_BUDGET;
     let (interval, verdict) = match cost.ratio_ci() {
         Some((ci_low, ci_high)) => (
-            format!("; 95% CI {}–{}×", sig3(ci_low), sig3(ci_high)),
+            // Three decimals: the budget's 1.03 must not hide in a rounded 1.031.
+            format!("; 95% CI {ci_low:.3}–{ci_high:.3}×"),
             if ci_low > budget {
                 ": above the 3% budget"
             } else if ci_high <= budget {
@@ -274,7 +275,7 @@ mod tests {
     #[test]
     fn the_sampler_is_held_to_its_budget_only_where_the_pairs_separate_it() {
         let above = sampler_cost_text(&cost_of(&[1.06, 1.07, 1.05, 1.08, 1.06, 1.07, 1.05]));
-        assert!(above.ends_with(": above the 3% budget") && above.contains("95% CI 1.05–1.07×"), "{above}");
+        assert!(above.ends_with(": above the 3% budget") && above.contains("95% CI 1.050–1.070×"), "{above}");
         let within = sampler_cost_text(&cost_of(&[1.00, 1.01, 0.99, 1.02, 1.00, 1.01, 1.00]));
         assert!(within.ends_with(": within the 3% budget"), "{within}");
         // The pairs of the Zen 4's gallery run (docs/machines/zen4-2c-32m, 2026-12-06 20:51 UTC).

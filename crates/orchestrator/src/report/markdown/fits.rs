@@ -55,7 +55,7 @@ fn derived_one_off_note(summary: &ScenarioSummary) -> String {
     }
     if failed > 0 {
         note.push_str(&format!(
-            " {failed} run{} of K fits ha{} no one-off figure ({}): the one-fit process before {} did not end ok, or was not run after one timed out there; raw.csv's messages say which.",
+            " {failed} run{} of K fits ha{} no one-off figure ({}): the one-fit process before {} did not end ok, ended otherwise than the run's fits, or was not run after one timed out there; raw.csv's messages say which.",
             if failed == 1 { "" } else { "s" },
             if failed == 1 { "s" } else { "ve" },
             names(|f| f.one_off_failed_runs),
@@ -233,7 +233,7 @@ fn leaders(point: &PointSummary, figure: FitsFigure) -> Vec<&str> {
 }
 
 /// Why a view has no figure at a point: none of its runs gave one.
-const NO_ONE_OFF: &str = "no one-off process ended ok";
+const NO_ONE_OFF: &str = "no one-off figure: see the fits section";
 const NO_SERVICE: &str = "no run of 2 or more fits ended ok";
 
 /// "a, b and c".
@@ -556,14 +556,14 @@ mod tests {
             (row.one_off_status, row.one_off_wall_seconds) = (Some(RunStatus::Failed), Some(1e-3));
         });
         let pick = pick_line(&no_one_off).expect("a fits scenario");
-        assert!(pick.contains("for a one-off script, not known at any size (no one-off process ended ok);"), "{pick}");
+        assert!(pick.contains("for a one-off script, not known at any size (no one-off figure: see the fits section);"), "{pick}");
         assert!(pick.contains("for a long-lived service, a native program at every size measured (rust)."), "{pick}");
         let opening = opening_line(&no_one_off).expect("a fits scenario");
-        assert!(opening.contains("the fastest one-off script is not known (no one-off process ended ok);"), "{opening}");
+        assert!(opening.contains("the fastest one-off script is not known (no one-off figure: see the fits section);"), "{opening}");
         let mut verdict_text = String::new();
         verdict(&mut verdict_text, &no_one_off);
         assert!(
-            verdict_text.contains("- **n = 5:** script: not known (no one-off process ended ok) · service: **rust**"),
+            verdict_text.contains("- **n = 5:** script: not known (no one-off figure: see the fits section) · service: **rust**"),
             "{verdict_text}"
         );
     }

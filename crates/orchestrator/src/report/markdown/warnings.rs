@@ -57,7 +57,11 @@ pub(super) fn warnings_section(out: &mut String, report: &Analysis) {
                     Lacks::Implementation => format!("implementation {} in {}", plain(&u.implementation), plain(&u.scenario)),
                     Lacks::Repetition => format!("repetition of that number in {}", plain(&u.scenario)),
                     Lacks::Setup => format!("point #{} in {} with the rows' n, epochs and learning rate", u.point, plain(&u.scenario)),
-                    Lacks::Fits => format!("point #{} in {} asking the rows' number of fits (--fits K) of it", u.point, plain(&u.scenario)),
+                    Lacks::Fits => format!(
+                        "run of the rows' number of fits at point #{} in {} (it asks another --fits K there)",
+                        u.point,
+                        plain(&u.scenario)
+                    ),
                 };
                 format!("{what} ({} row(s) of {} at #{})", u.rows, plain(&u.implementation), u.point)
             })
