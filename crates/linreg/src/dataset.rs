@@ -385,9 +385,12 @@ fn is_blank(record: &csv::StringRecord) -> bool {
     record.len() == 1 && record[0].is_empty()
 }
 
-/// Opens a dataset file, refusing what is not a regular file before opening it: a FIFO would
-/// block the open itself, and a device such as /dev/zero would never end.
+/// Opens a dataset file and refuses what is not a regular file: a device such as /dev/zero would
+/// never end. The open itself does not wait (O_NONBLOCK, which a regular file's reads ignore), so
+/// a FIFO in the name's place — there from the start or put there after any look at the name —
+/// cannot block it; what was opened is then looked at, one system call.
 fn open(path: &Path) -> Result<File, DatasetError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let refuse = |meta: &std::fs::Metadata| {
         if meta.is_dir() {
             Err(format_error(path, "is a directory, not a dataset file"))
@@ -397,9 +400,7 @@ fn open(path: &Path) -> Result<File, DatasetError> {
             Ok(())
         }
     };
-    refuse(&std::fs::metadata(path).map_err(|e| io_error(path, e))?)?;
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
-    // Checked again on what was opened, in case the path was replaced in between.
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| io_error(path, e))?;
     refuse(&file.metadata().map_err(|e| io_error(path, e))?)?;
     Ok(file)
 }
