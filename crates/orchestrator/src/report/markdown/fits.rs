@@ -325,12 +325,38 @@ pub(super) fn pick_line(report: &Analysis) -> Option<String> {
     };
     let tails = heavier_tails(summary);
     let tails = if tails.is_empty() { String::new() } else { format!("; not level by the tail: {}", and_list(&tails)) };
+    let unscripted = without_one_off(summary);
+    let unscripted = if unscripted.is_empty() {
+        String::new()
+    } else {
+        format!(", with no figure for {} at any size (see the fits section)", and_list(&unscripted))
+    };
     Some(format!(
-        "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}; for a long-lived service, {}{tails}.",
+        "**Which to pick** (`{}`; the winner or level with it, by the 95% CIs): for a one-off script, {}{unscripted}; for a long-lived service, {}{tails}.",
         summary.name,
         choice(one_off, NO_ONE_OFF),
         choice(warm, NO_SERVICE)
     ))
+}
+
+/// The implementations that made warm fits but gave no one-off figure at any size, their one-fit
+/// processes having failed there, where others gave one: left out of the script view without a
+/// word otherwise (where none gave one, the view says so itself).
+fn without_one_off(summary: &ScenarioSummary) -> Vec<String> {
+    let mut seen: Vec<(&str, bool)> = Vec::new();
+    for (name, fits) in
+        summary.points.iter().flat_map(|p| &p.implementations).filter_map(|i| Some((i.implementation.as_str(), i.fits.as_ref()?)))
+    {
+        let missing = fits.one_off.is_none() && fits.one_off_failed_runs > 0;
+        match seen.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, all_missing)) => *all_missing &= missing,
+            None => seen.push((name, missing)),
+        }
+    }
+    if seen.iter().all(|(_, missing)| *missing) {
+        return Vec::new();
+    }
+    seen.into_iter().filter(|(_, missing)| *missing).map(|(name, _)| escape::text(name).to_string()).collect()
 }
 
 /// A tail this much heavier than the winner's is worth a word on the first screen (a service
@@ -560,6 +586,14 @@ mod tests {
         assert!(pick.contains("for a long-lived service, a native program at every size measured (rust)."), "{pick}");
         let opening = opening_line(&no_one_off).expect("a fits scenario");
         assert!(opening.contains("the fastest one-off script is not known (no one-off figure: see the fits section);"), "{opening}");
+        // One implementation without a one-off figure, the others with: named, not left out silently.
+        let one_failed = service_where(medians, [1.5; 3], |row| {
+            if row.implementation == "python-rust" {
+                (row.one_off_status, row.one_off_wall_seconds) = (Some(RunStatus::Failed), Some(1e-3));
+            }
+        });
+        let pick = pick_line(&one_failed).expect("a fits scenario");
+        assert!(pick.contains("(rust), with no figure for python-rust at any size (see the fits section); for a long-lived"), "{pick}");
         let mut verdict_text = String::new();
         verdict(&mut verdict_text, &no_one_off);
         assert!(
