@@ -180,6 +180,13 @@ mod tests {
         assert_eq!((summary.one_off_derived_runs, summary.one_off_failed_runs), (0, 1));
         let one_off = summary.one_off.unwrap();
         assert!((one_off.median - 0.1025).abs() < 1e-12, "the middle of 0.101..0.104: {one_off:?}");
+        // A row written before the classification compared them: a one-off that diverged beside a
+        // run that converged is not this run's one-off script either.
+        let mut mismatched = rows.clone();
+        mismatched[0].one_off_status = Some(RunStatus::Diverged);
+        let summary = summarise(&mismatched.iter().collect::<Vec<_>>(), "s/0/jax", None).unwrap();
+        assert_eq!(summary.one_off_failed_runs, 2);
+        assert!((summary.one_off.unwrap().median - 0.103).abs() < 1e-12, "0.102..0.104 left");
         // K = 1: the run is itself a one-fit process, its figure exactly its wall time, not derived.
         let single = RawRecord { fits: Some(1), train_seconds: Some(0.5), fit_first_seconds: Some(0.5), ..testutil::record("jax", 1) };
         let summary = summarise(&[&single], "s/0/jax", None).unwrap();

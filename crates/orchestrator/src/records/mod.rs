@@ -200,7 +200,9 @@ impl RawRecord {
 
     /// The process as a one-off script (start-up, loading, one cold fit, exit), for a run of warm
     /// fits: the fresh one-fit process run before it, measured whole; none when that process did
-    /// not end ok; wall − train + the first fit of this run where no such process was run (K = 1:
+    /// not end ok, or ended otherwise than this run (a fit that diverged in one and converged in the
+    /// other is not the same fit; checked when the run was classified, and again here for rows
+    /// written before that); wall − train + the first fit of this run where no such process was run (K = 1:
     /// exactly its wall time; K ≥ 2 in a run directory from before them: it counts the exit of a
     /// process that has worked for a second, 0.2 ms more than a short one's on a Zen 4 VM,
     /// docs/protocol.md, a quarter of `rust`'s one-off script).
@@ -209,7 +211,7 @@ impl RawRecord {
             return self.derived_one_off_seconds();
         }
         match self.one_off_status {
-            Some(status) if status.is_measurement() => self.one_off_wall_seconds,
+            Some(status) if status == self.status => self.one_off_wall_seconds,
             Some(_) => None,
             None => self.one_off_wall_seconds.or_else(|| self.derived_one_off_seconds()),
         }
@@ -221,9 +223,10 @@ impl RawRecord {
         self.has_warm_fits() && self.one_off_status.is_none() && self.one_off_wall_seconds.is_none()
     }
 
-    /// Whether the one-fit process run before this run did not end ok: no one-off figure.
+    /// Whether the one-fit process run before this run did not end ok, or ended otherwise than
+    /// this run that measured: no one-off figure.
     pub(crate) fn one_off_failed(&self) -> bool {
-        self.one_off_status.is_some_and(|s| !s.is_measurement())
+        self.one_off_status.is_some_and(|s| !s.is_measurement() || (self.status.is_measurement() && s != self.status))
     }
 
     /// Whether the run made K ≥ 2 fits: warm ones, and a one-off process before it.
