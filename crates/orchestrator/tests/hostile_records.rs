@@ -246,6 +246,37 @@ fn impossible_measured_values_are_refused_naming_file_line_and_column() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
+/// `compare` matches points by scenario and label: a plan with two points under one label (an
+/// edited plan.json) is refused, as `machines` refuses it, rather than its rows pooled; and a
+/// row's own label, which anyone could edit, does not move it to another point.
+#[test]
+fn compare_refuses_a_label_named_twice_and_reads_labels_from_the_plan() {
+    let dir = scratch();
+    let (whole, edited) = (dir.path().join("whole"), dir.path().join("edited"));
+    write_run(&whole, 5, &runs(5, 5));
+    std::fs::create_dir_all(&edited).unwrap();
+    let mut plan = two_point_plan(&dataset(&edited));
+    plan.scenarios[0].points[1].label = plan.scenarios[0].points[0].label.clone();
+    records::write_json_atomic(&edited.join(records::PLAN_JSON), &plan).unwrap();
+    CsvAppender::open(&edited.join(records::RAW_CSV)).unwrap().append(&[point_rows(0), point_rows(1)].concat()).unwrap();
+    let out = orchestrator([OsStr::new("compare"), whole.as_os_str(), edited.as_os_str()]);
+    assert_eq!(out.code, Some(2), "{}", out.show());
+    assert!(out.stderr.contains("has two points labelled 'n=5 epochs=1000 lr=0.01' (#0 and #1)"), "{}", out.show());
+
+    let relabelled = dir.path().join("relabelled");
+    write_run(&relabelled, 5, &runs(5, 5));
+    // Every rust row relabelled: read by their own label they would match nothing in the old run,
+    // and rust would drop out of the comparison without a word.
+    for line in 2..=6 {
+        set_field(&relabelled.join(records::RAW_CSV), line, "point_label", "n=6 epochs=1000 lr=0.01");
+    }
+    let out = orchestrator([OsStr::new("compare"), whole.as_os_str(), relabelled.as_os_str()]);
+    assert_eq!(out.code, Some(0), "{}", out.show());
+    let rust_wall = out.stdout.lines().find(|l| l.contains(" rust ") && l.contains(" wall "));
+    assert!(rust_wall.is_some_and(|l| l.contains("n=5 epochs=1000 lr=0.01")), "{}", out.show());
+    assert!(!out.stdout.contains("n=6"), "{}", out.show());
+}
+
 /// A status no run ends in names the status columns (csv does not say which field an enum was),
 /// and a cell of 100 KB is not quoted whole.
 #[test]

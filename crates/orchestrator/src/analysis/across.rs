@@ -222,23 +222,14 @@ pub(crate) fn analyse(run_dirs: &[MachineRunDir]) -> anyhow::Result<Across> {
 /// point's n, epochs and learning rate, and a scenario measures each point once), so the run's
 /// plan.json was edited: which point a label means is for its author to say, not to guess.
 fn one_point_a_label(run: &MachineRunDir, analysis: &Analysis) -> anyhow::Result<()> {
-    for scenario in &analysis.plan.scenarios {
-        let mut first_of: HashMap<&str, usize> = HashMap::new();
-        for point in &scenario.points {
-            if let Some(first) = first_of.insert(point.label.as_str(), point.index) {
-                anyhow::bail!(
-                    "{}: scenario '{}' has two points labelled {} (#{first} and #{}): `machines` matches points across machines by \
-                     scenario and label, so a label must name one point (`orchestrator run` never writes such a plan: was plan.json \
-                     edited?)",
-                    run.dir.join(PLAN_JSON).display(),
-                    scenario.name,
-                    crate::format::quoted_start(&point.label, 80),
-                    point.index
-                );
-            }
-        }
+    match analysis.plan.label_named_twice() {
+        Some(twice) => anyhow::bail!(
+            "{}: {twice}: `machines` matches points across machines by scenario and label, so a label must name one point \
+             (`orchestrator run` never writes such a plan: was plan.json edited?)",
+            run.dir.join(PLAN_JSON).display()
+        ),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The comparison of already analysed runs (one per machine, in the order given), each plan

@@ -316,11 +316,26 @@ fn read_run(dir: &Path, which: &str, warn: &mut impl FnMut(String)) -> anyhow::R
     }
     let mut rows = raw.counted();
     if let Some(plan) = &plan {
-        // Only the runs the plan names, as the report counts them.
+        if let Some(twice) = plan.label_named_twice() {
+            anyhow::bail!(
+                "{}: {twice}: `compare` matches points of two runs by scenario and label, so a label must name one point \
+                 (`orchestrator run` never writes such a plan: was plan.json edited?)",
+                dir.join(PLAN_JSON).display()
+            );
+        }
+        // Only the runs the plan names, as the report counts them; each under its point's label
+        // in the plan (the row's own copy of it is text anyone could have edited).
         let unplanned;
         (rows, unplanned) = super::unplanned::split(plan, rows);
         for group in unplanned {
             warn(format!("warning: {}: {group}", dir.display()));
+        }
+        let labels: std::collections::HashMap<(&str, usize), &str> =
+            plan.scenarios.iter().flat_map(|s| s.points.iter().map(move |p| ((s.name.as_str(), p.index), p.label.as_str()))).collect();
+        for row in &mut rows {
+            if let Some(label) = labels.get(&(row.scenario.as_str(), row.point)) {
+                row.point_label = (*label).to_string();
+            }
         }
     }
     Ok(Run { rows, plan })

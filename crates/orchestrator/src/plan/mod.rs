@@ -54,6 +54,28 @@ impl Plan {
         }
         Ok(())
     }
+
+    /// The first label two points of one scenario share, for a message: "scenario 's' has two
+    /// points labelled 'lr=0.1' (#1 and #2)". `orchestrator run` never writes such a plan (a label
+    /// names the point's n, epochs and learning rate, and a scenario measures each point once);
+    /// whatever matches points by label across runs (`compare`, `machines`) must refuse it, or it
+    /// pools or drops one of the two without a word.
+    pub(crate) fn label_named_twice(&self) -> Option<String> {
+        for scenario in &self.scenarios {
+            let mut first_of: BTreeMap<&str, usize> = BTreeMap::new();
+            for point in &scenario.points {
+                if let Some(first) = first_of.insert(point.label.as_str(), point.index) {
+                    return Some(format!(
+                        "scenario '{}' has two points labelled {} (#{first} and #{})",
+                        scenario.name,
+                        crate::format::quoted_start(&point.label, 80),
+                        point.index
+                    ));
+                }
+            }
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
