@@ -70,8 +70,9 @@ fn has_one_off(scenario: &ScenarioPlan, step: Step) -> bool {
 /// Makes a step's run — after its one-off process, where it has one — and classifies it: its
 /// record, what was measured of it, and the wall time of the step's processes together.
 fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelToken, totals: &mut Totals) -> (RawRecord, Measured, f64) {
+    let wants_one_off = has_one_off(scenario, step);
     let timed_out_before = totals.one_offs_timed_out.contains(&(step.scenario, step.point, step.implementation));
-    let one_off = (has_one_off(scenario, step) && !timed_out_before).then(|| {
+    let one_off = (wants_one_off && !timed_out_before).then(|| {
         let started_unix_seconds = unix_now();
         let measured = measure_process(scenario, step, root, Process::OneFit, cancel);
         totals.count_sampler(&measured);
@@ -97,7 +98,7 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
             let mut record = classify(scenario, step, &measured, started_unix_seconds);
             if let Some((one_off, _)) = &one_off {
                 attach_one_off(&mut record, one_off);
-            } else if timed_out_before && has_one_off(scenario, step) {
+            } else if wants_one_off {
                 record.one_off_status = Some(RunStatus::Timeout);
                 if record.status.is_measurement() {
                     record.message = format!(

@@ -211,8 +211,8 @@ impl RawRecord {
             return self.derived_one_off_seconds();
         }
         match self.one_off_status {
-            Some(status) if status == self.status => self.one_off_wall_seconds,
-            Some(_) => None,
+            Some(_) if self.one_off_failed() => None,
+            Some(_) => self.one_off_wall_seconds,
             None => self.one_off_wall_seconds.or_else(|| self.derived_one_off_seconds()),
         }
     }

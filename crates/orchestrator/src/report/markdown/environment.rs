@@ -209,29 +209,17 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
     rows
 }
 
-/// How much the sampler may slow a child that uses every CPU.
-const SAMPLER_COST_BUDGET: f64 = 0.03;
-
-/// The sampler's cost, with its interval over the pairs and the verdict against
-/// [`SAMPLER_COST_BUDGET`] only where the interval lies wholly on one side of it: a handful of
-/// pairs on a shared machine often cannot tell 3% from its noise, and the row then says so.
+/// The sampler's cost, with its interval over the pairs and the verdict against its budget
+/// ([`SamplerCost::verdict`]: said only where the interval lies wholly on one side of it).
 fn sampler_cost_text(cost: &SamplerCost) -> String {
     let ratios: Vec<f64> = cost.pairs.iter().map(|p| p.ratio()).collect();
     let (low, high) = ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
-    let budget = 1.0 + SAMPLER_COST_BUDGET;
     let (interval, verdict) = match cost.ratio_ci() {
-        Some((ci_low, ci_high)) => (
-            // Three decimals: the budget's 1.03 must not hide in a rounded 1.031.
-            format!("; 95% CI {ci_low:.3}–{ci_high:.3}×"),
-            if ci_low > budget {
-                ": above the 3% budget"
-            } else if ci_high <= budget {
-                ": within the 3% budget"
-            } else {
-                ": these pairs cannot tell it from the 3% budget"
-            },
-        ),
-        None => (String::new(), ""),
+        // Three decimals: the budget's 1.03 must not hide in a rounded 1.031.
+        Some((ci_low, ci_high)) => {
+            (format!("; 95% CI {ci_low:.3}–{ci_high:.3}×"), format!(": {}", SamplerCost::verdict((ci_low, ci_high))))
+        }
+        None => (String::new(), String::new()),
     };
     format!(
         "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds; pairs {}–{}×{interval}){verdict}",

@@ -372,7 +372,9 @@ const WARM_FITS_FOR_A_P99: u64 = 100;
 /// n = 10^6". Only where both runs made 100 warm fits or more: below that a p99 is the slowest
 /// fit, and K differs between implementations.
 fn heavier_tails(summary: &ScenarioSummary) -> Vec<String> {
-    let tail = |f: &FitsSummary| f.warm_p99.as_ref().filter(|d| d.median > 0.0 && f.fits > WARM_FITS_FOR_A_P99).cloned();
+    fn tail(f: &FitsSummary) -> Option<&Distribution> {
+        f.warm_p99.as_ref().filter(|d| d.median > 0.0 && f.fits > WARM_FITS_FOR_A_P99)
+    }
     let mut notes = Vec::new();
     for point in &summary.points {
         let Some(won) = winner(point, warm) else { continue };
@@ -380,8 +382,8 @@ fn heavier_tails(summary: &ScenarioSummary) -> Vec<String> {
         for (level, _) in level_with(point, warm, won) {
             let Some(other) = level.fits.as_ref().and_then(tail) else { continue };
             let pair = [
-                (level.implementation.as_str(), &other, won.0.implementation.as_str(), &best),
-                (won.0.implementation.as_str(), &best, level.implementation.as_str(), &other),
+                (level.implementation.as_str(), other, won.0.implementation.as_str(), best),
+                (won.0.implementation.as_str(), best, level.implementation.as_str(), other),
             ];
             for (heavy, heavy_p99, light, light_p99) in pair {
                 if heavy_p99.ci_low > light_p99.ci_high && heavy_p99.median >= HEAVIER_TAIL * light_p99.median {
