@@ -42,7 +42,16 @@ pub(crate) fn point(index: usize) -> PointPlan {
 
 /// No warm-up, `repetitions` runs in `order`, 1 ms sampling, a 10 s timeout, no limits.
 pub(crate) fn measure(repetitions: u32, order: Order) -> Measure {
-    Measure { warmup: 0, repetitions, sample_interval_ms: 1, timeout_seconds: 10.0, order, cpus: None, memory_limit_mb: None }
+    Measure {
+        warmup: 0,
+        repetitions,
+        sample_interval_ms: 1,
+        sample_interval_max_ms: None,
+        timeout_seconds: 10.0,
+        order,
+        cpus: None,
+        memory_limit_mb: None,
+    }
 }
 
 /// A one-scenario plan, scenario "s" (from s.yaml) of these implementations at these points.

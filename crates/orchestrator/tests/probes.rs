@@ -3,10 +3,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use orchestrator::environment::probes::sampler_cost;
-use orchestrator::measure::CancelToken;
+use orchestrator::measure::{CancelToken, Sampling};
 
 const FIXTURE_CHILD: &str = env!("CARGO_BIN_EXE_fixture-child");
 
@@ -22,7 +21,7 @@ fn spin_does_its_work_on_every_thread_and_prints_its_seconds() {
 
 #[test]
 fn the_sampler_cost_is_a_median_of_paired_runs() {
-    let cost = sampler_cost::measure_sampler_cost(Path::new(FIXTURE_CHILD), Duration::from_millis(1), 3, &CancelToken::new())
+    let cost = sampler_cost::measure_sampler_cost(Path::new(FIXTURE_CHILD), Sampling::default(), 3, &CancelToken::new())
         .expect("the busy child runs");
     assert_eq!(cost.pairs.len(), 3);
     assert_eq!((cost.default_interval_ms, cost.sparse_interval_ms), (1.0, 100.0));
@@ -37,7 +36,7 @@ fn the_sampler_cost_is_a_median_of_paired_runs() {
 
 #[test]
 fn a_child_that_is_not_the_fixture_is_an_error() {
-    let result = sampler_cost::measure_sampler_cost(Path::new("/bin/true"), Duration::from_millis(1), 1, &CancelToken::new());
+    let result = sampler_cost::measure_sampler_cost(Path::new("/bin/true"), Sampling::default(), 1, &CancelToken::new());
     assert!(result.is_err(), "{result:?}");
 }
 

@@ -8,7 +8,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use orchestrator::measure::{run_measured, CancelToken, ChildCommand, Measured, RunLimits, Termination, DEFAULT_SAMPLE_INTERVAL};
+use orchestrator::measure::{run_measured, CancelToken, ChildCommand, Measured, RunLimits, Sampling, Termination};
 
 const MIB: u64 = 1 << 20;
 
@@ -27,7 +27,7 @@ fn limits(timeout_seconds: f64) -> RunLimits {
 }
 
 fn run(cmd: &ChildCommand, limits: &RunLimits) -> Measured {
-    run_measured(cmd, limits, Some(DEFAULT_SAMPLE_INTERVAL), &CancelToken::new())
+    run_measured(cmd, limits, Some(Sampling::default()), &CancelToken::new())
 }
 
 fn mib(bytes: Option<u64>) -> f64 {
@@ -175,6 +175,28 @@ fn samples_are_taken_every_millisecond_and_cpu_never_decreases() {
     // it released its memory, on its way out.
     let running = &measured.samples[1..measured.samples.len() - 1];
     assert!(running.iter().all(|s| s.rss_bytes > 0));
+}
+
+/// A run's samples thin out as it lasts: from 100 µs at the start (dense for 0.1 s), they are 0.8
+/// ms apart between 0.4 and 0.8 s, so that stretch holds at most a quarter of a millisecond's
+/// share — the watchdog wakes less often too, as its ticks follow the samples.
+#[test]
+fn samples_thin_out_as_a_run_lasts() {
+    let _serial = one_at_a_time();
+    let sampling = Sampling { first: Duration::from_micros(100), longest: Duration::from_millis(100) };
+    let measured = run_measured(&fixture(&["sleep", "0.7"]), &limits(30.0), Some(sampling), &CancelToken::new());
+    assert_eq!(measured.termination, Termination::Exited(0));
+    let count = |from: f64, to: f64| measured.samples.iter().filter(|s| (from..to).contains(&s.t_seconds)).count();
+    let (dense, thin) = (count(0.02, 0.1), count(0.4, 0.6));
+    println!("sleep 0.7 from 100 µs: {} samples, {dense} in 0.02–0.1 s, {thin} in 0.4–0.6 s", measured.samples.len());
+    // 0.2 s at 0.8 ms is 250 samples; at 100 µs throughout it would be 2 000.
+    assert!((1..=251).contains(&thin), "{thin} samples in 0.4–0.6 s");
+    assert!(measured.samples.windows(2).all(|w| w[1].t_seconds > w[0].t_seconds));
+    let mut late_gaps: Vec<f64> =
+        measured.samples.windows(2).filter(|w| w[0].t_seconds >= 0.45).map(|w| w[1].t_seconds - w[0].t_seconds).collect();
+    late_gaps.sort_by(f64::total_cmp);
+    let median_gap = late_gaps.get(late_gaps.len() / 2).copied().unwrap_or(0.0);
+    assert!(median_gap >= 0.0007, "the median gap after 0.45 s is {median_gap} s");
 }
 
 #[test]
@@ -403,7 +425,7 @@ fn cancellation_from_another_thread_stops_the_run_promptly() {
     };
     let mut limits = limits(30.0);
     limits.kill_grace = Duration::from_millis(500);
-    let measured = run_measured(&fixture(&["sleep", "10"]), &limits, Some(DEFAULT_SAMPLE_INTERVAL), &cancel);
+    let measured = run_measured(&fixture(&["sleep", "10"]), &limits, Some(Sampling::default()), &cancel);
     canceller.join().expect("canceller");
     println!("cancelled after 0.2 s: wall {:.3} s", measured.wall_seconds);
     assert_eq!(measured.termination, Termination::Cancelled);

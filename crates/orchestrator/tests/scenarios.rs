@@ -87,6 +87,17 @@ fn each_mistake_is_located_and_explained() {
         ("reps.yaml", format!("{GOOD}measure: {{repetitions: 0}}\n"), "7:24: must be ≥ 1"),
         ("order.yaml", format!("{GOOD}measure: {{order: random}}\n"), "7:18: unknown variant `random`"),
         (
+            "max-interval.yaml",
+            format!("{GOOD}measure: {{sample_interval_ms: 10, sample_interval_max_ms: 5}}\n"),
+            "7:59: sample_interval_max_ms must be at least sample_interval_ms (10)",
+        ),
+        ("max-interval-default.yaml", format!("{GOOD}measure: {{sample_interval_max_ms: 0}}\n"), "must be at least sample_interval_ms (1)"),
+        (
+            "max-interval-long.yaml",
+            format!("{GOOD}measure: {{sample_interval_max_ms: 60001}}\n"),
+            "sample_interval_max_ms must be at most 60000",
+        ),
+        (
             "claim.yaml",
             format!("{GOOD}expect:\n  - speedup: {{faster: rust, than: python-pure, at_least: 2}}\n"),
             "which is not among this scenario's implementations",

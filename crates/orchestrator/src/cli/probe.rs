@@ -24,9 +24,9 @@ fn probe_all(env: &mut Environment, array_mib: u64, cancel: &CancelToken) -> Res
     // bandwidth and compute probes it read 10% above hyperfine's /bin/true (0.574 against 0.521
     // ms, median of 5 probes); first, 0.975–1.028× in 5 probes alternating with hyperfine (AMD
     // EPYC 2-vCPU VM, the same hour).
-    let interval = crate::measure::DEFAULT_SAMPLE_INTERVAL;
+    let sampling = crate::measure::Sampling::default();
     if let Some(floor) =
-        warn_unless_interrupted("the spawn floor", probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(interval), cancel))?
+        warn_unless_interrupted("the spawn floor", probes::spawn_floor(probes::DEFAULT_SPAWN_FLOOR_RUNS, Some(sampling), cancel))?
     {
         env.spawn_floor_seconds = Some(floor.median_wall_seconds);
         env.spawn_floor = Some(floor);
@@ -46,7 +46,7 @@ fn probe_all(env: &mut Environment, array_mib: u64, cancel: &CancelToken) -> Res
     // The busy child is the workspace's fixture, built beside the orchestrator.
     match std::env::current_exe().map(|exe| exe.with_file_name("fixture-child")) {
         Ok(child) if child.is_file() => {
-            env.sampler_cost = warn_unless_interrupted("the sampler's cost", probes::measure_sampler_cost(&child, interval, cancel))?;
+            env.sampler_cost = warn_unless_interrupted("the sampler's cost", probes::measure_sampler_cost(&child, sampling, cancel))?;
         }
         _ => errln!("note: no fixture-child beside the orchestrator (`make build` builds it): the sampler's cost is not measured"),
     }

@@ -48,10 +48,9 @@ fn child_command(scenario: &ScenarioPlan, step: Step, root: &Path, process: Proc
 fn measure_process(scenario: &ScenarioPlan, step: Step, root: &Path, process: Process, cancel: &CancelToken) -> Measured {
     match child_command(scenario, step, root, process) {
         Ok(command) => {
-            let interval = Duration::from_millis(scenario.measure.sample_interval_ms);
             let mut limits = limits_for(scenario);
             limits.look_at_huge_pages = data_that_may_lie_on_huge_pages(scenario.points[step.point].n);
-            measure::run_measured(&command, &limits, Some(interval), cancel)
+            measure::run_measured(&command, &limits, Some(scenario.measure.sampling()), cancel)
         }
         Err(why) => Measured::not_started(Termination::SpawnFailed(why.to_string()), 0.0),
     }

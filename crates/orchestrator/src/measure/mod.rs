@@ -69,7 +69,7 @@ pub use huge_pages::AnonMemory;
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub(crate) use procfs::smaps_field_bytes;
-pub use sampler::{Sample, DEFAULT_SAMPLE_INTERVAL};
+pub use sampler::{Sample, Sampling, DEFAULT_LONGEST_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL, DENSE_SAMPLES};
 pub(crate) use sys::check_cpus;
 
 use output::{Output, OutputPipes};
@@ -100,16 +100,16 @@ const PIPE_BYTES: libc::c_int = 1 << 20;
 
 /// Runs `cmd` to completion under `limits` and measures it; see the module documentation.
 ///
-/// `sample_interval`: record a [`Sample`] of the process tree at this interval (None: no samples;
-/// the timeout, memory limit and cancellation are still enforced every few milliseconds). Never
-/// panics: every failure is a [`Termination`].
-pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sample_interval: Option<Duration>, cancel: &CancelToken) -> Measured {
+/// `sampling`: when to record a [`Sample`] of the process tree (None: no samples; the timeout,
+/// memory limit and cancellation are still enforced every few milliseconds). Never panics: every
+/// failure is a [`Termination`].
+pub fn run_measured(cmd: &ChildCommand, limits: &RunLimits, sampling: Option<Sampling>, cancel: &CancelToken) -> Measured {
     let prepared = match prepare(cmd, limits, cancel) {
         Ok(prepared) => prepared,
         Err(termination) => return Measured::not_started(termination, 0.0),
     };
     let settings = WatchSettings {
-        sample_interval,
+        sampling,
         timeout: limits.timeout,
         kill_grace: limits.kill_grace,
         memory_limit_bytes: limits.memory_limit_bytes,

@@ -1,14 +1,68 @@
-//! The sampler: keeps a [`Sample`] of the process tree's readings once per sample interval, on
-//! absolute deadlines (multiples of the interval since the start) so ticks do not drift.
+//! The sampler: keeps a [`Sample`] of the process tree's readings on absolute deadlines (multiples
+//! of the interval since the start, so ticks do not drift), every [`Sampling::first`] for a run's
+//! first [`DENSE_SAMPLES`] samples and then less often: the interval doubles each time the run's
+//! length does, up to [`Sampling::longest`]. A millisecond program is seen in detail, a long run in
+//! about 500 samples an octave of its length, and the sampler's wake-ups — what it costs a child
+//! that keeps every CPU busy (`environment::probes::sampler_cost`) — fall as the run goes on.
 
 use std::time::{Duration, Instant};
 
 use super::procfs::TreeReading;
 
-/// The sampling interval when a scenario does not choose one.
+/// The first sampling interval when a scenario does not choose one.
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
+/// The longest sampling interval when a scenario does not choose one (the first, if longer).
+pub const DEFAULT_LONGEST_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
 /// Shorter intervals are raised to this: below it the sampler would cost more than it tells.
 pub(crate) const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
+/// A run is sampled at the first interval until it has lasted this many of them; from then on the
+/// interval is the largest power-of-two multiple of the first that the run's length is at least
+/// this many times (so each octave of the run's length holds half as many samples).
+pub const DENSE_SAMPLES: u32 = 1000;
+
+/// How often a run is sampled: every `first` at its start, then less often as it lasts (see the
+/// module), never less often than every `longest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sampling {
+    pub first: Duration,
+    pub longest: Duration,
+}
+
+impl Sampling {
+    /// Every `first` at the start, sparser later, to at most [`DEFAULT_LONGEST_SAMPLE_INTERVAL`]
+    /// (or `first`, if longer).
+    pub fn thinning(first: Duration) -> Self {
+        Sampling { first, longest: first.max(DEFAULT_LONGEST_SAMPLE_INTERVAL) }
+    }
+
+    /// Every `every`, however long the run.
+    pub fn fixed(every: Duration) -> Self {
+        Sampling { first: every, longest: every }
+    }
+
+    /// The interval both ends are raised to [`MIN_SAMPLE_INTERVAL`], `longest` at least `first`.
+    fn bounded(self) -> Self {
+        let first = self.first.max(MIN_SAMPLE_INTERVAL);
+        Sampling { first, longest: self.longest.max(first) }
+    }
+
+    /// The interval after a run has lasted `elapsed`.
+    pub fn interval_after(&self, elapsed: Duration) -> Duration {
+        let mut interval = self.first;
+        while interval < self.longest && elapsed >= interval.saturating_mul(DENSE_SAMPLES) {
+            interval = interval.saturating_mul(2).min(self.longest);
+        }
+        interval
+    }
+}
+
+impl Default for Sampling {
+    /// Every [`DEFAULT_SAMPLE_INTERVAL`] at the start, to at most
+    /// [`DEFAULT_LONGEST_SAMPLE_INTERVAL`].
+    fn default() -> Self {
+        Sampling::thinning(DEFAULT_SAMPLE_INTERVAL)
+    }
+}
 
 /// The whole process tree of one run at one instant.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,27 +81,44 @@ pub struct Sample {
 pub(crate) struct Sampler {
     start: Instant,
     /// None: no samples are wanted.
-    every: Option<Duration>,
+    sampling: Option<Sampling>,
     next_at: Instant,
     samples: Vec<Sample>,
 }
 
 impl Sampler {
-    /// Samples every `interval` (raised to [`MIN_SAMPLE_INTERVAL`]) from `start`, room reserved for
-    /// a run that lasts until `timeout`.
-    pub(crate) fn new(start: Instant, interval: Option<Duration>, timeout: Duration) -> Self {
-        let every = interval.map(|i| i.max(MIN_SAMPLE_INTERVAL));
+    /// Samples as `sampling` says (both intervals raised to [`MIN_SAMPLE_INTERVAL`]) from `start`,
+    /// room reserved for the samples of a run's dense start, or of a run that lasts until
+    /// `timeout` if sooner.
+    pub(crate) fn new(start: Instant, sampling: Option<Sampling>, timeout: Duration) -> Self {
+        let sampling = sampling.map(Sampling::bounded);
         let mut samples = Vec::new();
-        if let Some(every) = every {
-            let expected = timeout.as_secs_f64() / every.as_secs_f64();
-            samples.reserve(if expected.is_finite() { expected.min(65_536.0) as usize } else { 1024 });
+        if let Some(sampling) = sampling {
+            let until_timeout = timeout.as_secs_f64() / sampling.first.as_secs_f64();
+            let expected = if until_timeout.is_finite() { until_timeout.min(f64::from(DENSE_SAMPLES) * 2.0) } else { 1024.0 };
+            samples.reserve(expected as usize);
         }
-        Sampler { start, every, next_at: start, samples }
+        Sampler { start, sampling, next_at: start, samples }
     }
 
-    /// The sample interval; None when no samples are wanted.
-    pub(crate) fn every(&self) -> Option<Duration> {
-        self.every
+    /// How often the watchdog is to look, `now`: at the sample interval while it is shorter than
+    /// `watch_every`; past that, every `watch_every` — or, where the first interval is shorter,
+    /// every largest power-of-two multiple of it within `watch_every`, on which the later samples'
+    /// deadlines fall (no wake-up but the watchdog's).
+    pub(crate) fn tick(&self, now: Instant, watch_every: Duration) -> Duration {
+        let Some(sampling) = self.sampling else { return watch_every };
+        let interval = sampling.interval_after(now.saturating_duration_since(self.start));
+        if interval <= watch_every {
+            return interval;
+        }
+        let mut tick = sampling.first;
+        if tick > watch_every {
+            return watch_every;
+        }
+        while tick.saturating_mul(2) <= watch_every {
+            tick = tick.saturating_mul(2);
+        }
+        tick
     }
 
     /// The first sample is due at `at`.
@@ -57,19 +128,20 @@ impl Sampler {
 
     /// Keeps `reading`, taken at `now`, when a sample is due.
     pub(crate) fn offer(&mut self, reading: &TreeReading, now: Instant) {
-        if let Some(every) = self.every.filter(|_| now >= self.next_at) {
+        if let Some(sampling) = self.sampling.filter(|_| now >= self.next_at) {
             self.samples.push(Sample {
                 t_seconds: now.duration_since(self.start).as_secs_f64(),
                 rss_bytes: reading.rss_bytes,
                 cpu_seconds: reading.cpu_seconds,
             });
+            let every = sampling.interval_after(now.saturating_duration_since(self.start));
             self.next_at = next_multiple(self.start, every, now);
         }
     }
 
     /// `wake`, or the next sample's deadline when that is earlier (never before `now`).
     pub(crate) fn wake_by(&self, wake: Instant, now: Instant) -> Instant {
-        if self.every.is_some() {
+        if self.sampling.is_some() {
             wake.min(self.next_at.max(now))
         } else {
             wake
@@ -86,4 +158,63 @@ pub(crate) fn next_multiple(start: Instant, every: Duration, now: Instant) -> In
     let periods = now.saturating_duration_since(start).as_nanos() / every.as_nanos().max(1) + 1;
     let after = u32::try_from(periods).ok().and_then(|k| every.checked_mul(k)).and_then(|d| start.checked_add(d));
     after.or_else(|| now.checked_add(every)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_interval_doubles_as_the_run_lasts_up_to_the_longest() {
+        let sampling = Sampling::default();
+        let after = |ms: u64| sampling.interval_after(Duration::from_millis(ms));
+        assert_eq!([after(0), after(999), after(1000), after(1999), after(2000), after(4000)], [MS, MS, 2 * MS, 2 * MS, 4 * MS, 8 * MS]);
+        // 512 ms from 256 s on, then the longest (1 s) from 512 s, however long the run.
+        assert_eq!([after(255_999), after(256_000), after(512_000), after(u64::MAX / 4)], [256 * MS, 512 * MS, 1000 * MS, 1000 * MS]);
+        let fixed = Sampling::fixed(3 * MS);
+        assert_eq!([fixed.interval_after(Duration::ZERO), fixed.interval_after(Duration::from_secs(86_400))], [3 * MS, 3 * MS]);
+        // A first interval above the default longest is kept throughout.
+        assert_eq!(Sampling::thinning(Duration::from_secs(2)).interval_after(Duration::from_secs(86_400)), Duration::from_secs(2));
+    }
+
+    /// The watchdog looks at the sample interval while it is within its own, then at the largest
+    /// power-of-two multiple of the first interval within its own, so later samples fall on its
+    /// looks; never more often than the samples, never less often than its own.
+    #[test]
+    fn the_watchdog_ticks_on_the_samples_deadlines_and_at_least_as_often_as_its_own() {
+        let start = Instant::now();
+        let watch = 5 * MS;
+        let tick = |first: Duration, at_ms: u64| {
+            Sampler::new(start, Some(Sampling::thinning(first)), Duration::from_secs(60)).tick(start + Duration::from_millis(at_ms), watch)
+        };
+        assert_eq!([tick(MS, 0), tick(MS, 1500), tick(MS, 3000), tick(MS, 60_000)], [MS, 2 * MS, 4 * MS, 4 * MS]);
+        assert_eq!([tick(3 * MS, 0), tick(3 * MS, 10_000)], [3 * MS, 3 * MS]);
+        assert_eq!(tick(10 * MS, 0), watch);
+        assert_eq!(Sampler::new(start, None, Duration::from_secs(60)).tick(start, watch), watch);
+    }
+
+    /// Offered a reading every 1 ms for 10 s, the sampler keeps every one of the first second and
+    /// then 500 an octave of the run's length (16 ms apart from 8 s): ~2 625 samples, not 10 000,
+    /// in time order.
+    #[test]
+    fn a_long_run_keeps_about_500_samples_an_octave_of_its_length() {
+        let start = Instant::now();
+        let mut sampler = Sampler::new(start, Some(Sampling::default()), Duration::from_secs(60));
+        sampler.first_due_at(start + MS);
+        let reading = TreeReading { rss_bytes: 1, cpu_seconds: 0.0, processes: 1 };
+        for k in 1..=10_000u64 {
+            let now = start + Duration::from_millis(k);
+            sampler.offer(&reading, now);
+        }
+        let samples = sampler.into_samples();
+        let times: Vec<f64> = samples.iter().map(|s| s.t_seconds).collect();
+        assert!(times.windows(2).all(|w| w[1] > w[0]));
+        assert_eq!(times.iter().filter(|&&t| t < 1.0).count(), 999);
+        let (from_1_to_2, from_8_to_10) =
+            (times.iter().filter(|&&t| (1.0..2.0).contains(&t)).count(), times.iter().filter(|&&t| t >= 8.0).count());
+        assert_eq!((from_1_to_2, from_8_to_10), (500, 126));
+        assert!((2600..2700).contains(&samples.len()), "{}", samples.len());
+    }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::cancel::CancelToken;
 use super::huge_pages::{AnonMemory, HugePageLooks};
 use super::procfs::{ProcessTree, TreeReading};
-use super::sampler::{next_multiple, Sample, Sampler};
+use super::sampler::{next_multiple, Sample, Sampler, Sampling};
 use super::sys;
 
 /// How often the watchdog looks (timeout, cancellation, memory limit) when samples are rarer or not wanted.
@@ -19,8 +19,8 @@ pub(crate) const WATCHDOG_INTERVAL: Duration = Duration::from_millis(5);
 /// What the watchdog is to enforce for one run.
 #[derive(Debug, Clone)]
 pub(crate) struct WatchSettings {
-    /// Record a sample at this interval; None: only watch (every [`WATCHDOG_INTERVAL`]).
-    pub sample_interval: Option<Duration>,
+    /// Record samples so; None: only watch (every [`WATCHDOG_INTERVAL`]).
+    pub sampling: Option<Sampling>,
     pub timeout: Duration,
     pub kill_grace: Duration,
     pub memory_limit_bytes: Option<u64>,
@@ -54,9 +54,9 @@ pub(crate) struct WatchReport {
 }
 
 /// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick (the
-/// sample interval, or [`WATCHDOG_INTERVAL`] when that is shorter) until `finished` is set (the
-/// runner then unparks this thread), enforcing `settings` on the way and keeping a sample once per
-/// sample interval.
+/// sample interval while it is shorter than [`WATCHDOG_INTERVAL`], about that after: see
+/// [`Sampler::tick`]) until `finished` is set (the runner then unparks this thread), enforcing
+/// `settings` on the way and keeping a sample when one is due.
 ///
 /// Timeout and cancellation send SIGTERM to the group, then SIGKILL after the grace period; the
 /// memory limit sends SIGKILL at once (a process over its budget gets no time to grow further).
@@ -68,10 +68,10 @@ pub(crate) fn watch(
     finished: &AtomicBool,
 ) -> WatchReport {
     let cpu_at_start = sys::thread_cpu_seconds();
-    let mut sampler = Sampler::new(start, settings.sample_interval, settings.timeout);
+    let mut sampler = Sampler::new(start, settings.sampling, settings.timeout);
     // The watchdog looks at least every WATCHDOG_INTERVAL however rare the samples: the memory
     // limit and a cancellation must not wait for the next sample.
-    let tick = sampler.every().map_or(WATCHDOG_INTERVAL, |every| every.min(WATCHDOG_INTERVAL));
+    let tick = sampler.tick(start, WATCHDOG_INTERVAL);
     let mut watchdog = Watchdog::new(pid, start, settings);
     let mut report = WatchReport::default();
     // The first look waits one tick: opening another process's /proc files while it execs and
@@ -99,6 +99,7 @@ pub(crate) fn watch(
         watchdog.enforce(&reading, &mut tree, cancel, now);
         // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
         // machine was busy are skipped, not made up in a burst), or to an earlier deadline.
+        let tick = sampler.tick(now, WATCHDOG_INTERVAL);
         let wake = watchdog.wake_by(sampler.wake_by(next_multiple(start, tick, now), now));
         sleep_until(wake, finished);
     }

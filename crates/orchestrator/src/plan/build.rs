@@ -12,8 +12,8 @@ use super::datasets::{self, Generated};
 use super::shard::PlanOptions;
 use super::{AccuracySettings, ImplementationPlan, Measure, Plan, PointPlan, ScenarioPlan};
 use crate::scenario::{
-    self, Catalogue, DatasetSpec, FitsSpec, ImplementationSpec, Protocol, ScenarioError, ScenarioFile, DEFAULT_QUICK_FITS, DEFAULT_X_MAX,
-    DEFAULT_X_MIN,
+    self, Catalogue, DatasetSpec, FitsSpec, ImplementationSpec, MeasureSpec, Protocol, ScenarioError, ScenarioFile, DEFAULT_QUICK_FITS,
+    DEFAULT_X_MAX, DEFAULT_X_MIN,
 };
 
 /// Defaults for what a scenario's `measure:` leaves out.
@@ -22,6 +22,9 @@ const DEFAULT_REPETITIONS: u32 = 10;
 const DEFAULT_QUICK_REPETITIONS: u32 = 3;
 /// `sample_interval_ms` when a scenario gives none: the sampler's own default.
 const DEFAULT_SAMPLE_INTERVAL_MS: u64 = crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64;
+/// `sample_interval_max_ms` when a scenario gives none: the sampler's own default (or the first
+/// interval, if longer).
+const DEFAULT_SAMPLE_INTERVAL_MAX_MS: u64 = crate::measure::DEFAULT_LONGEST_SAMPLE_INTERVAL.as_millis() as u64;
 const DEFAULT_TIMEOUT_SECONDS: f64 = 120.0;
 
 /// A scenario file parsed and validated, with the catalogue it was checked against.
@@ -90,6 +93,7 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
         let m = &file.measure;
         let options = PlanOptions { quick: ctx.quick, repetitions: ctx.repetitions, warmup: ctx.warmup };
         let (warmup, repetitions) = run_counts(file, options);
+        let (sample_interval_ms, sample_interval_max_ms) = sample_intervals(m);
         scenarios.push(ScenarioPlan {
             name: file.name.value.clone(),
             description: file.description.trim().to_string(),
@@ -100,7 +104,8 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
             measure: Measure {
                 warmup,
                 repetitions,
-                sample_interval_ms: m.sample_interval_ms.as_ref().map_or(DEFAULT_SAMPLE_INTERVAL_MS, |v| v.value),
+                sample_interval_ms,
+                sample_interval_max_ms: Some(sample_interval_max_ms),
                 timeout_seconds: m.timeout_seconds.as_ref().map_or(DEFAULT_TIMEOUT_SECONDS, |v| v.value),
                 order: m.order,
                 cpus: m.cpus.as_ref().map(|c| c.value.clone()),
@@ -116,6 +121,13 @@ pub(crate) fn build(loaded: &[Loaded], catalogue: &Catalogue, ctx: &PlanContext)
         });
     }
     Ok(Plan { scenarios })
+}
+
+/// The first and the longest sample interval of `m`'s runs, in ms: the scenario's, else the
+/// defaults (the longest never below the first).
+fn sample_intervals(m: &MeasureSpec) -> (u64, u64) {
+    let first = m.sample_interval_ms.as_ref().map_or(DEFAULT_SAMPLE_INTERVAL_MS, |v| v.value);
+    (first, m.sample_interval_max_ms.as_ref().map_or(DEFAULT_SAMPLE_INTERVAL_MAX_MS.max(first), |v| v.value))
 }
 
 /// The warm-up runs and the counted runs of each implementation at each point of `file`: the

@@ -17,6 +17,7 @@ pub mod shard;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -204,7 +205,12 @@ pub struct Measure {
     /// Uncounted runs before the counted ones, per implementation and point.
     pub warmup: u32,
     pub repetitions: u32,
+    /// Samples every this many ms at a run's start ([`Measure::sampling`]).
     pub sample_interval_ms: u64,
+    /// ... and less often as the run lasts, at most every this many ms. None in plans written
+    /// before samples thinned out (every `sample_interval_ms` throughout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_interval_max_ms: Option<u64>,
     pub timeout_seconds: f64,
     pub order: Order,
     /// Pin every child to these CPUs (sched_setaffinity), when given.
@@ -213,6 +219,16 @@ pub struct Measure {
     /// Kill a child whose process tree's resident memory goes above this (status oom), when given.
     #[serde(default)]
     pub memory_limit_mb: Option<u64>,
+}
+
+impl Measure {
+    /// When the runs are sampled: every `sample_interval_ms` at first, then less often as a run
+    /// lasts, to at most every `sample_interval_max_ms`.
+    pub(crate) fn sampling(&self) -> crate::measure::Sampling {
+        let first = Duration::from_millis(self.sample_interval_ms);
+        let longest = self.sample_interval_max_ms.map_or(first, Duration::from_millis);
+        crate::measure::Sampling { first, longest }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -131,6 +131,8 @@ pub struct MeasureSpec {
     pub warmup: Option<Spanned<u32>>,
     pub repetitions: Option<Spanned<u32>>,
     pub sample_interval_ms: Option<Spanned<u64>>,
+    /// Samples grow sparser as a run lasts, to at most one every this many ms.
+    pub sample_interval_max_ms: Option<Spanned<u64>>,
     pub timeout_seconds: Option<Spanned<f64>>,
     #[serde(default)]
     pub order: Order,

@@ -67,6 +67,7 @@ pub fn plan(data: &Path, claims: Vec<Claim>) -> Plan {
                 warmup: 0,
                 repetitions: 5,
                 sample_interval_ms: 1,
+                sample_interval_max_ms: None,
                 timeout_seconds: 10.0,
                 order: Order::Interleaved,
                 cpus: None,

@@ -30,7 +30,7 @@ pub use isa::Isa;
 pub(crate) use limits::{cache_edge, LimitBound, MachineLimits};
 pub use sampler_cost::SamplerCost;
 
-use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Sampling, Termination};
 use crate::stats;
 
 /// What one point costs an epoch once the data lives in memory: x_i and y_i, one f64 each, read
@@ -123,14 +123,11 @@ pub(crate) fn measure_compute_ceiling(cancel: &CancelToken) -> Result<ComputeCei
     compute::measure_ceiling(compute::DEFAULT_SAMPLES)
 }
 
-/// What sampling at `default_interval` costs a child using every CPU, against sparse sampling:
-/// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.05 s runs of `fixture_child spin`.
-pub(crate) fn measure_sampler_cost(
-    fixture_child: &Path,
-    default_interval: Duration,
-    cancel: &CancelToken,
-) -> Result<SamplerCost, ProbeError> {
-    sampler_cost::measure_sampler_cost(fixture_child, default_interval, sampler_cost::DEFAULT_PAIRS, cancel)
+/// What sampling as `sampling` says costs a child using every CPU, against sparse sampling:
+/// [`sampler_cost::DEFAULT_PAIRS`] pairs of ~0.05 s runs of `fixture_child spin` (its first
+/// interval: the dearest).
+pub(crate) fn measure_sampler_cost(fixture_child: &Path, sampling: Sampling, cancel: &CancelToken) -> Result<SamplerCost, ProbeError> {
+    sampler_cost::measure_sampler_cost(fixture_child, sampling, sampler_cost::DEFAULT_PAIRS, cancel)
 }
 
 /// The whole-process wall time of a program that does nothing: the least any implementation's
@@ -161,14 +158,14 @@ pub struct SpawnFloor {
 /// Runs `true` a few times untimed, then `runs` times through the runner with the given sample
 /// interval (pass the one the real runs use: sampling costs the child a little) and summarises
 /// the wall times. Any run that does not exit with status 0 is an error; `cancel` stops it.
-pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>, cancel: &CancelToken) -> Result<SpawnFloor, ProbeError> {
+pub(crate) fn spawn_floor(runs: usize, sampling: Option<Sampling>, cancel: &CancelToken) -> Result<SpawnFloor, ProbeError> {
     if runs == 0 {
         return Err(ProbeError::NoRuns);
     }
     let program = if Path::new("/bin/true").exists() { "/bin/true" } else { "true" };
     let command = ChildCommand::new([program], "/");
     let limits = RunLimits::with_timeout(SPAWN_FLOOR_TIMEOUT);
-    let measured = run_after_warmup(&command, runs, sample_interval, &limits, cancel).map_err(|FailedRun { run, termination }| {
+    let measured = run_after_warmup(&command, runs, sampling, &limits, cancel).map_err(|FailedRun { run, termination }| {
         if termination == Termination::Cancelled {
             ProbeError::Interrupted
         } else {
@@ -191,17 +188,17 @@ pub(crate) fn spawn_floor(runs: usize, sample_interval: Option<Duration>, cancel
         median_spawn_seconds: (spawn_seconds.len() == runs).then(|| stats::median(&spawn_seconds)).flatten(),
         median_peak_rss_bytes: peak_rss_bytes.get(peak_rss_bytes.len() / 2).copied(),
         peak_rss_exact: measured.iter().all(|m| m.peak_rss_exact),
-        static_noop_median_wall_seconds: static_noop_median(runs, sample_interval, &limits, cancel),
+        static_noop_median_wall_seconds: static_noop_median(runs, sampling, &limits, cancel),
     })
     .and_then(|floor| stop_if_cancelled(cancel).map(|()| floor))
 }
 
 /// The median wall time of `launcher --exit` run `runs` times (after the same warm-up), when the
 /// launcher is found and every run exits 0.
-fn static_noop_median(runs: usize, sample_interval: Option<Duration>, limits: &RunLimits, cancel: &CancelToken) -> Option<f64> {
+fn static_noop_median(runs: usize, sampling: Option<Sampling>, limits: &RunLimits, cancel: &CancelToken) -> Option<f64> {
     let launcher = measure::launcher_path().ok()?;
     let command = ChildCommand::new([launcher.display().to_string(), "--exit".to_string()], "/");
-    let measured = run_after_warmup(&command, runs, sample_interval, limits, cancel).ok()?;
+    let measured = run_after_warmup(&command, runs, sampling, limits, cancel).ok()?;
     let mut walls: Vec<f64> = measured.iter().map(|m| m.wall_seconds).collect();
     walls.sort_by(f64::total_cmp);
     stats::median(&walls)
@@ -219,13 +216,13 @@ struct FailedRun {
 fn run_after_warmup(
     command: &ChildCommand,
     runs: usize,
-    sample_interval: Option<Duration>,
+    sampling: Option<Sampling>,
     limits: &RunLimits,
     cancel: &CancelToken,
 ) -> Result<Vec<measure::Measured>, FailedRun> {
     let mut measured = Vec::with_capacity(runs);
     for run in 0..SPAWN_FLOOR_WARMUP_RUNS + runs {
-        let result = measure::run_measured(command, limits, sample_interval, cancel);
+        let result = measure::run_measured(command, limits, sampling, cancel);
         if result.termination != Termination::Exited(0) {
             return Err(FailedRun { run, termination: result.termination });
         }
@@ -292,7 +289,7 @@ mod tests {
 
     #[test]
     fn spawn_floor_of_true_is_small_and_measured_like_a_real_run() {
-        let floor = spawn_floor(5, Some(crate::measure::DEFAULT_SAMPLE_INTERVAL), &CancelToken::new()).expect("true runs");
+        let floor = spawn_floor(5, Some(Sampling::default()), &CancelToken::new()).expect("true runs");
         assert_eq!(floor.runs, 5);
         for seconds in [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds] {
             assert!(seconds.is_finite() && seconds > 0.0, "{seconds} s");
@@ -344,8 +341,7 @@ mod tests {
             ceiling.ns_per_point(true),
             started.elapsed().as_secs_f64()
         );
-        let sample_interval = Some(crate::measure::DEFAULT_SAMPLE_INTERVAL);
-        let floor = spawn_floor(DEFAULT_SPAWN_FLOOR_RUNS, sample_interval, &go).expect("true runs");
+        let floor = spawn_floor(DEFAULT_SPAWN_FLOOR_RUNS, Some(Sampling::default()), &go).expect("true runs");
         println!(
             "spawn floor ({}, {} runs): median {:.3} ms, min {:.3}, max {:.3}, spawn part {:?} ms, peak RSS {:?} bytes (exact: {})",
             floor.program,
@@ -362,7 +358,7 @@ mod tests {
         match fixture_child.filter(|path| path.is_file()) {
             Some(child) => {
                 let started = Instant::now();
-                let cost = measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL, &go).expect("the busy child runs");
+                let cost = measure_sampler_cost(&child, Sampling::default(), &go).expect("the busy child runs");
                 let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
                 println!(
                     "sampler cost on {} busy threads: {:+.1}% (median of {} pairs: {}), {:.2} s",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::harness::alternating_pairs;
 use super::ProbeError;
-use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Termination};
+use crate::measure::{self, CancelToken, ChildCommand, RunLimits, Sampling, Termination};
 use crate::stats;
 
 /// The baseline's sampling: at most one sample in a run of about [`TARGET_CHILD_SECONDS`], as good as none.
@@ -52,9 +52,11 @@ impl SamplerPair {
 }
 
 /// One run of the busy child: its own seconds of work and what the sampler spent on it.
-struct ChildRun {
-    seconds: f64,
-    sampler_cpu_seconds: f64,
+pub(crate) struct ChildRun {
+    pub(crate) seconds: f64,
+    pub(crate) sampler_cpu_seconds: f64,
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by make bench-sampler's rounds only"))]
+    pub(crate) samples: usize,
 }
 
 /// The sampler's cost on a child using every CPU.
@@ -105,41 +107,23 @@ pub(crate) const BUDGET: f64 = 0.03;
 /// The seed of [`SamplerCost::ratio_ci`]'s resamples.
 const RATIO_CI_SEED: u64 = 0x5a3b_1e5c;
 
-/// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs on
-/// one thread per CPU this process may use, through the same runner as every implementation;
-/// `cancel` stops it (the child running is killed).
+/// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs of
+/// ~[`TARGET_CHILD_SECONDS`] on one thread per CPU this process may use, through the same runner as
+/// every implementation, sampled as `sampling` says against every [`SPARSE_INTERVAL`]: runs this
+/// short see only the first interval, the sampler's dearest. `cancel` stops it (the child running is
+/// killed).
 pub fn measure_sampler_cost(
     fixture_child: &Path,
-    default_interval: Duration,
+    sampling: Sampling,
     pairs: usize,
     cancel: &CancelToken,
 ) -> Result<SamplerCost, ProbeError> {
     if pairs == 0 {
         return Err(ProbeError::NoRuns);
     }
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let program = fixture_child.display().to_string();
-    let command_of =
-        |units: u64, rounds: u64| [program.clone(), "spin".into(), threads.to_string(), units.to_string(), rounds.to_string()].to_vec();
-    let run = |argv: &[String], interval: Duration| -> Result<ChildRun, ProbeError> {
-        let command = ChildCommand::new(argv.iter().cloned(), "/");
-        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(interval), cancel);
-        super::stop_if_cancelled(cancel)?;
-        if measured.termination != Termination::Exited(0) {
-            return Err(ProbeError::SamplerCostRun { program: program.clone(), termination: measured.termination });
-        }
-        let text = String::from_utf8_lossy(&measured.stdout);
-        let seconds = text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0);
-        let seconds = seconds.ok_or_else(|| ProbeError::SamplerCostOutput { program: program.clone(), output: text.trim().to_owned() })?;
-        Ok(ChildRun { seconds, sampler_cpu_seconds: measured.sampler_cpu_seconds })
-    };
-
-    let calibration_seconds = run(&command_of(CALIBRATION_UNITS, CALIBRATION_ROUNDS), SPARSE_INTERVAL)?.seconds;
-    let units = ((CALIBRATION_UNITS as f64 * TARGET_CHILD_SECONDS / calibration_seconds) as u64).max(1);
-    let rounds = ((TARGET_CHILD_SECONDS / TARGET_ROUND_SECONDS) as u64).clamp(1, units);
-    let argv = command_of(units, rounds);
-
-    let measured: Vec<SamplerPair> = alternating_pairs(pairs, || run(&argv, default_interval), || run(&argv, SPARSE_INTERVAL))?
+    let child = BusyChild::calibrated(fixture_child, TARGET_CHILD_SECONDS, cancel)?;
+    let sparse = Sampling::fixed(SPARSE_INTERVAL);
+    let measured: Vec<SamplerPair> = alternating_pairs(pairs, || child.run(sampling), || child.run(sparse))?
         .into_iter()
         .map(|(default, sparse)| SamplerPair {
             default_seconds: default.seconds,
@@ -149,13 +133,58 @@ pub fn measure_sampler_cost(
         .collect();
     let ratios: Vec<f64> = measured.iter().map(SamplerPair::ratio).collect();
     Ok(SamplerCost {
-        command: argv,
-        threads,
-        default_interval_ms: default_interval.as_secs_f64() * 1e3,
+        command: child.argv,
+        threads: child.threads,
+        default_interval_ms: sampling.first.as_secs_f64() * 1e3,
         sparse_interval_ms: SPARSE_INTERVAL.as_secs_f64() * 1e3,
         median_ratio: stats::median(&ratios).unwrap_or(f64::NAN),
         pairs: measured,
     })
+}
+
+/// `fixture-child spin` on one thread per CPU this process may use, its work sized to last about
+/// as long as asked.
+pub(crate) struct BusyChild<'a> {
+    program: &'a Path,
+    threads: usize,
+    argv: Vec<String>,
+    cancel: &'a CancelToken,
+}
+
+impl<'a> BusyChild<'a> {
+    /// Runs a guess at the work once, sparsely sampled, and scales it to `seconds`, in rounds of
+    /// about [`TARGET_ROUND_SECONDS`].
+    pub(crate) fn calibrated(program: &'a Path, seconds: f64, cancel: &'a CancelToken) -> Result<Self, ProbeError> {
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let mut child = BusyChild { program, threads, argv: Vec::new(), cancel };
+        child.argv = child.command(CALIBRATION_UNITS, CALIBRATION_ROUNDS);
+        let calibration_seconds = child.run(Sampling::fixed(SPARSE_INTERVAL))?.seconds;
+        let units = ((CALIBRATION_UNITS as f64 * seconds / calibration_seconds) as u64).max(1);
+        let rounds = ((seconds / TARGET_ROUND_SECONDS) as u64).clamp(1, units);
+        child.argv = child.command(units, rounds);
+        Ok(child)
+    }
+
+    fn command(&self, units: u64, rounds: u64) -> Vec<String> {
+        let program = self.program.display().to_string();
+        [program, "spin".into(), self.threads.to_string(), units.to_string(), rounds.to_string()].to_vec()
+    }
+
+    /// One run sampled as `sampling` says: the child's own seconds of work (it prints them) and the
+    /// sampler's CPU.
+    pub(crate) fn run(&self, sampling: Sampling) -> Result<ChildRun, ProbeError> {
+        let program = self.program.display().to_string();
+        let command = ChildCommand::new(self.argv.iter().cloned(), "/");
+        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(sampling), self.cancel);
+        super::stop_if_cancelled(self.cancel)?;
+        if measured.termination != Termination::Exited(0) {
+            return Err(ProbeError::SamplerCostRun { program, termination: measured.termination });
+        }
+        let text = String::from_utf8_lossy(&measured.stdout);
+        let seconds = text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0);
+        let seconds = seconds.ok_or_else(|| ProbeError::SamplerCostOutput { program, output: text.trim().to_owned() })?;
+        Ok(ChildRun { seconds, sampler_cpu_seconds: measured.sampler_cpu_seconds, samples: measured.samples.len() })
+    }
 }
 
 #[cfg(test)]
@@ -179,21 +208,28 @@ mod tests {
 
     /// `make bench-sampler`: the probe with `SAMPLER_PAIRS` pairs (41 unless set), for a verdict
     /// on the 3% budget that a run's 7 pairs cannot give on a noisy machine: the median ratio, its
-    /// 95% CI, and every pair.
+    /// 95% CI, and every pair. With `SAMPLER_SECONDS` (children of about that many seconds, 0.05
+    /// unless set) of a second or more, rounds of three runs instead — sampled every 1 ms
+    /// throughout, as runs are sampled by default (sparser as they last), and every 100 ms — for
+    /// what thinning the samples saves a long run, in one measurement.
     #[test]
     #[ignore = "takes seconds and prints measurements; run by hand (make bench-sampler)"]
     fn print_the_sampler_cost_in_many_pairs() {
         let pairs = std::env::var("SAMPLER_PAIRS").ok().and_then(|p| p.parse().ok()).unwrap_or(41);
+        let seconds = std::env::var("SAMPLER_SECONDS").ok().and_then(|p| p.parse().ok()).unwrap_or(TARGET_CHILD_SECONDS);
         // The fixture child is built beside the test binary's directory (target/release/deps/..).
         let exe = std::env::current_exe().expect("the test binary");
         let child = exe.parent().and_then(Path::parent).map(|dir| dir.join("fixture-child")).filter(|p| p.is_file());
         let child = child.expect("build fixture-child first (cargo build --release --bins)");
-        let cost =
-            measure_sampler_cost(&child, crate::measure::DEFAULT_SAMPLE_INTERVAL, pairs, &CancelToken::new()).expect("the child runs");
+        println!("CPU: {}", crate::environment::machine::collect().describe());
+        if seconds >= 1.0 {
+            print_thinning_in_rounds(&child, seconds, pairs);
+            return;
+        }
+        let cost = measure_sampler_cost(&child, Sampling::default(), pairs, &CancelToken::new()).expect("the child runs");
         let interval = cost.ratio_ci().expect("finite ratios");
         let (low, high) = interval;
         let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
-        println!("CPU: {}", crate::environment::machine::collect().describe());
         println!("sampler's cost on {} busy threads, {} pairs of ~50 ms children (1 ms against 100 ms sampling):", cost.threads, pairs);
         println!("  median ratio {:.4} [95% CI {low:.4}–{high:.4}]", cost.median_ratio);
         // The sampler's own CPU a sample: its CPU time in a sampled run over the samples it took
@@ -208,10 +244,44 @@ mod tests {
         println!("  {}", SamplerCost::verdict(interval));
     }
 
+    /// `rounds` rounds of a ~`seconds` busy child sampled every 1 ms throughout, as by default,
+    /// and every 100 ms, in rotating order: each way's ratio to the sparse run (median, 95% CI),
+    /// the default's to the fixed 1 ms, and the samples each kept.
+    fn print_thinning_in_rounds(child: &Path, seconds: f64, rounds: usize) {
+        let cancel = CancelToken::new();
+        let busy = BusyChild::calibrated(child, seconds, &cancel).expect("the child runs");
+        let (fixed, thinning, sparse) =
+            (Sampling::fixed(crate::measure::DEFAULT_SAMPLE_INTERVAL), Sampling::default(), Sampling::fixed(SPARSE_INTERVAL));
+        let runs = super::super::harness::rotating_triples(rounds, || busy.run(fixed), || busy.run(thinning), || busy.run(sparse))
+            .expect("the child runs");
+        let median_of = |values: Vec<f64>| crate::stats::median(&values).unwrap_or(f64::NAN);
+        let lasted = median_of(runs.iter().map(|r| r.2.seconds).collect());
+        println!("the sampler on {} busy threads, {rounds} rounds of children asked for ~{seconds} s (they lasted {lasted:.2} s, median sparsely sampled):", busy.threads);
+        let ratio_line = |name: &str, ratios: Vec<f64>| {
+            let median = crate::stats::median(&ratios).unwrap_or(f64::NAN);
+            let (low, high) =
+                crate::stats::bootstrap_median_ci(&ratios, crate::stats::CONFIDENCE, crate::stats::BOOTSTRAP_RESAMPLES, RATIO_CI_SEED)
+                    .unwrap_or((f64::NAN, f64::NAN));
+            println!("  {name}: median {median:.4} [95% CI {low:.4}–{high:.4}]");
+        };
+        ratio_line("every 1 ms throughout / every 100 ms", runs.iter().map(|(f, _, s)| f.seconds / s.seconds).collect());
+        ratio_line("by default (thinning) / every 100 ms", runs.iter().map(|(_, t, s)| t.seconds / s.seconds).collect());
+        ratio_line("by default / every 1 ms throughout", runs.iter().map(|(f, t, _)| t.seconds / f.seconds).collect());
+        for (name, pick) in [("every 1 ms", 0), ("by default", 1)] {
+            let run_of = |r: &(ChildRun, ChildRun, ChildRun)| if pick == 0 { r.0.samples } else { r.1.samples };
+            let cpu_of = |r: &(ChildRun, ChildRun, ChildRun)| if pick == 0 { r.0.sampler_cpu_seconds } else { r.1.sampler_cpu_seconds };
+            println!(
+                "  {name}: {:.0} samples a run, the sampler's CPU {:.2}% of the run (medians)",
+                median_of(runs.iter().map(|r| run_of(r) as f64).collect()),
+                median_of(runs.iter().map(|r| cpu_of(r) / r.2.seconds * 100.0).collect())
+            );
+        }
+    }
+
     #[test]
     fn no_pairs_is_an_error() {
         assert!(matches!(
-            measure_sampler_cost(Path::new("/nonexistent"), Duration::from_millis(1), 0, &CancelToken::new()),
+            measure_sampler_cost(Path::new("/nonexistent"), Sampling::default(), 0, &CancelToken::new()),
             Err(ProbeError::NoRuns)
         ));
     }

@@ -7,7 +7,7 @@ use super::status_cell;
 use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary, ScenarioSummary};
 use crate::analysis::Analysis;
 use crate::format::{self, bytes, percent, seconds, seconds_with_ci};
-use crate::plan::{Order, ScenarioPlan};
+use crate::plan::{Measure, Order, ScenarioPlan};
 use crate::report::escape::{code, id, paragraphs, text};
 use crate::report::figures::Figures;
 use crate::report::ShortLabels;
@@ -28,7 +28,7 @@ pub(super) fn scenario_section(
     let data = plan.points.first().map_or(String::new(), |p| p.data_description.clone());
     let _ = writeln!(
         out,
-        "Data: {}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled every {} ms; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).{}\n",
+        "Data: {}. Each point: {} warm-up and {} counted run(s) per implementation, {}, sampled {}; timeout {} s. Ratios are against **{}** (> 1× means faster or leaner).{}\n",
         text(&data),
         m.warmup,
         m.repetitions,
@@ -36,7 +36,7 @@ pub(super) fn scenario_section(
             Order::Interleaved => "interleaved (A B C A B C …)",
             Order::Grouped => "grouped (A A … B B …)",
         },
-        m.sample_interval_ms,
+        sampled(m),
         m.timeout_seconds,
         text(&summary.baseline),
         super::warnings::shortfall([summary])
@@ -147,4 +147,17 @@ fn phases_table(out: &mut String, point: &PointSummary, report: &Analysis) {
         );
     }
     let _ = writeln!(out);
+}
+
+/// How the runs were sampled, as the scenario's sentence says it: "every 1 ms for a run's first
+/// 1 s, then …", or "every N ms" for plans that sampled at one interval throughout.
+fn sampled(m: &Measure) -> String {
+    let first = m.sample_interval_ms;
+    match m.sample_interval_max_ms.filter(|&max| max > first) {
+        Some(max) => {
+            let dense_seconds = (u64::from(crate::measure::DENSE_SAMPLES) * first) as f64 / 1e3;
+            format!("every {first} ms for a run's first {dense_seconds} s, then less often (the interval doubling as the run's length does, to at most {max} ms)")
+        }
+        None => format!("every {first} ms"),
+    }
 }

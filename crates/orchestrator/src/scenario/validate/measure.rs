@@ -22,6 +22,19 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
             return Err(ScenarioError::at(path, ms, "sample_interval_ms must be between 1 and 60000"));
         }
     }
+    if let Some(max) = &m.sample_interval_max_ms {
+        let first = m.sample_interval_ms.as_ref().map_or(crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64, |ms| ms.value);
+        if max.value > 60_000 {
+            return Err(ScenarioError::at(path, max, "sample_interval_max_ms must be at most 60000"));
+        }
+        if max.value < first {
+            return Err(ScenarioError::at(
+                path,
+                max,
+                format!("sample_interval_max_ms must be at least sample_interval_ms ({first}): samples only grow sparser as a run lasts"),
+            ));
+        }
+    }
     if let Some(t) = &m.timeout_seconds {
         if !(t.value.is_finite() && t.value > 0.0 && t.value <= 86_400.0) {
             return Err(ScenarioError::at(path, t, "timeout_seconds must be > 0 and at most 86400"));
