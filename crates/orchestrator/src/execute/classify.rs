@@ -155,7 +155,7 @@ fn classify_run(scenario: &ScenarioPlan, step: Step, asked_fits: Option<u64>, me
         }
         Termination::MemoryLimit => {
             let limit = scenario.measure.memory_limit_mb.unwrap_or(0);
-            (RunStatus::Oom, format!("resident memory of the process tree went above memory_limit_mb = {limit}: killed"))
+            (RunStatus::Oom, format!("resident memory of the process tree went above memory_limit_mb = {limit} (MiB): killed"))
         }
         Termination::Cancelled => (RunStatus::Interrupted, "the orchestrator was interrupted during this run".to_string()),
         Termination::SpawnFailed(why) => (RunStatus::SpawnFailed, why.clone()),

@@ -114,7 +114,8 @@ fn run_step(scenario: &ScenarioPlan, step: Step, root: &Path, cancel: &CancelTok
 
 /// Keeps how the one-off process ended and its wall time in the record of the run of K fits after
 /// it; when it was no measurement (neither ok nor diverged) and the run is one, the record's
-/// message says why (a failed run has its own message). A one-off process that ended otherwise
+/// message says why (a failed run keeps its own message; a measurement has none to lose: `classify`
+/// writes one only for a failure). A one-off process that ended otherwise
 /// than the run (diverged where the run's fits converged, or the reverse) made another fit than
 /// the run's: it gives no figure, as bad output.
 fn attach_one_off(record: &mut RawRecord, one_off: &RawRecord) {
