@@ -233,8 +233,9 @@ bench-placement: build-core
 # What the /proc sampler costs a child that keeps every CPU busy, in many pairs (SAMPLER_PAIRS,
 # 41 by default; a run's probe takes 7): 1 ms against 100 ms sampling, the median ratio with its
 # 95% CI against the 3% budget (a benchmark: it prints, asserts nothing). SAMPLER_SECONDS=10:
-# children of about that long, in rounds of three — sampled as runs are (every 1 ms, sparser as
-# they last), every 1 ms throughout, every 100 ms — for what thinning the samples saves.
+# children of about that long (1 to 600 s), in SAMPLER_PAIRS rounds (15 unless set: ~8 minutes
+# at 10 s) of three — sampled as runs are (every 1 ms, sparser as they last), every 1 ms
+# throughout, every 100 ms — for what thinning the samples saves.
 bench-sampler: build-core
 	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --release -p orchestrator --lib -- --ignored --exact environment::probes::sampler_cost::tests::print_the_sampler_cost_in_many_pairs --nocapture
 

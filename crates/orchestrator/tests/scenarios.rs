@@ -91,7 +91,11 @@ fn each_mistake_is_located_and_explained() {
             format!("{GOOD}measure: {{sample_interval_ms: 10, sample_interval_max_ms: 5}}\n"),
             "7:59: sample_interval_max_ms must be at least sample_interval_ms (10)",
         ),
-        ("max-interval-default.yaml", format!("{GOOD}measure: {{sample_interval_max_ms: 0}}\n"), "must be at least sample_interval_ms (1)"),
+        (
+            "max-interval-default.yaml",
+            format!("{GOOD}measure: {{sample_interval_max_ms: 0}}\n"),
+            "must be at least sample_interval_ms (1, the default)",
+        ),
         (
             "max-interval-long.yaml",
             format!("{GOOD}measure: {{sample_interval_max_ms: 60001}}\n"),

@@ -32,7 +32,9 @@ const MIN_GROWTH: u64 = 4 << 20;
 const MAX_LOOKS: u32 = 64;
 /// The RSS has settled when it has not changed for this long: a program filling its data may
 /// pause between two 1 ms ticks (a fault zeroing a huge page, a moment off its CPU), and a look
-/// then would see part of it (seen in a test: 62 of 64 MiB).
+/// then would see part of it (seen in a test: 62 of 64 MiB). Ticks are 1 ms apart in a run's
+/// first second only (the sampler's); by 4 s they are 5 ms apart and a settling is seen 5–10 ms
+/// after it began.
 const SETTLED_FOR: Duration = Duration::from_millis(5);
 /// Settled this long after any growth since the last look, the RSS is looked at again: a pause of
 /// 5 ms in the middle of loading is possible on a busy machine (seen in a test: a look at 62 of

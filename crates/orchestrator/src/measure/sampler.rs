@@ -46,11 +46,12 @@ impl Sampling {
         Sampling { first, longest: self.longest.max(first) }
     }
 
-    /// The interval after a run has lasted `elapsed`.
+    /// The interval after a run has lasted `elapsed` (both ends raised to [`MIN_SAMPLE_INTERVAL`]).
     pub fn interval_after(&self, elapsed: Duration) -> Duration {
-        let mut interval = self.first;
-        while interval < self.longest && elapsed >= interval.saturating_mul(DENSE_SAMPLES) {
-            interval = interval.saturating_mul(2).min(self.longest);
+        let Sampling { first, longest } = self.bounded();
+        let mut interval = first;
+        while interval < longest && elapsed >= interval.saturating_mul(DENSE_SAMPLES) {
+            interval = interval.saturating_mul(2).min(longest);
         }
         interval
     }
@@ -101,24 +102,17 @@ impl Sampler {
         Sampler { start, sampling, next_at: start, samples }
     }
 
-    /// How often the watchdog is to look, `now`: at the sample interval while it is shorter than
-    /// `watch_every`; past that, every `watch_every` — or, where the first interval is shorter,
-    /// every largest power-of-two multiple of it within `watch_every`, on which the later samples'
-    /// deadlines fall (no wake-up but the watchdog's).
+    /// The sample interval `now`, when samples are wanted.
+    fn interval(&self, now: Instant) -> Option<Duration> {
+        self.sampling.map(|sampling| sampling.interval_after(now.saturating_duration_since(self.start)))
+    }
+
+    /// How often the watchdog is to look, `now`: at the sample interval while that is shorter than
+    /// `watch_every`, else every `watch_every`, the samples then taken at the first look on or
+    /// after their deadlines (up to `watch_every` late: [`Sampler::wake_by`] adds no wake-up of its
+    /// own).
     pub(crate) fn tick(&self, now: Instant, watch_every: Duration) -> Duration {
-        let Some(sampling) = self.sampling else { return watch_every };
-        let interval = sampling.interval_after(now.saturating_duration_since(self.start));
-        if interval <= watch_every {
-            return interval;
-        }
-        let mut tick = sampling.first;
-        if tick > watch_every {
-            return watch_every;
-        }
-        while tick.saturating_mul(2) <= watch_every {
-            tick = tick.saturating_mul(2);
-        }
-        tick
+        self.interval(now).map_or(watch_every, |interval| interval.min(watch_every))
     }
 
     /// The first sample is due at `at`.
@@ -126,25 +120,28 @@ impl Sampler {
         self.next_at = at;
     }
 
-    /// Keeps `reading`, taken at `now`, when a sample is due.
+    /// Keeps `reading`, taken at `now`, when a sample is due; a reading that found no process is
+    /// no sample, but its deadline passes all the same (else the watchdog would wake at once,
+    /// again and again, for a sample it cannot take).
     pub(crate) fn offer(&mut self, reading: &TreeReading, now: Instant) {
-        if let Some(sampling) = self.sampling.filter(|_| now >= self.next_at) {
-            self.samples.push(Sample {
-                t_seconds: now.duration_since(self.start).as_secs_f64(),
-                rss_bytes: reading.rss_bytes,
-                cpu_seconds: reading.cpu_seconds,
-            });
-            let every = sampling.interval_after(now.saturating_duration_since(self.start));
+        if let Some(every) = self.interval(now).filter(|_| now >= self.next_at) {
+            if reading.processes > 0 {
+                self.samples.push(Sample {
+                    t_seconds: now.duration_since(self.start).as_secs_f64(),
+                    rss_bytes: reading.rss_bytes,
+                    cpu_seconds: reading.cpu_seconds,
+                });
+            }
             self.next_at = next_multiple(self.start, every, now);
         }
     }
 
-    /// `wake`, or the next sample's deadline when that is earlier (never before `now`).
-    pub(crate) fn wake_by(&self, wake: Instant, now: Instant) -> Instant {
-        if self.sampling.is_some() {
-            wake.min(self.next_at.max(now))
-        } else {
-            wake
+    /// `wake`, or the next sample's deadline when that is earlier (never before `now`) while the
+    /// sample interval is within `watch_every`; past it the watchdog's own looks take the samples.
+    pub(crate) fn wake_by(&self, wake: Instant, now: Instant, watch_every: Duration) -> Instant {
+        match self.interval(now) {
+            Some(interval) if interval <= watch_every => wake.min(self.next_at.max(now)),
+            _ => wake,
         }
     }
 
@@ -177,22 +174,39 @@ mod tests {
         assert_eq!([fixed.interval_after(Duration::ZERO), fixed.interval_after(Duration::from_secs(86_400))], [3 * MS, 3 * MS]);
         // A first interval above the default longest is kept throughout.
         assert_eq!(Sampling::thinning(Duration::from_secs(2)).interval_after(Duration::from_secs(86_400)), Duration::from_secs(2));
+        // A zero interval is raised to the least the sampler takes (it never doubles zero forever).
+        let zero = Sampling { first: Duration::ZERO, longest: Duration::ZERO };
+        assert_eq!(zero.interval_after(Duration::from_secs(60)), MIN_SAMPLE_INTERVAL);
+        assert_eq!(Sampling { first: Duration::ZERO, longest: MS }.interval_after(Duration::from_secs(60)), MS);
     }
 
-    /// The watchdog looks at the sample interval while it is within its own, then at the largest
-    /// power-of-two multiple of the first interval within its own, so later samples fall on its
-    /// looks; never more often than the samples, never less often than its own.
+    /// The watchdog looks at the sample interval while it is within its own, then at its own,
+    /// and the samples then wait for its looks: no wake-up of theirs.
     #[test]
-    fn the_watchdog_ticks_on_the_samples_deadlines_and_at_least_as_often_as_its_own() {
+    fn the_watchdog_ticks_at_the_sample_interval_up_to_its_own_and_then_takes_the_samples() {
         let start = Instant::now();
         let watch = 5 * MS;
-        let tick = |first: Duration, at_ms: u64| {
-            Sampler::new(start, Some(Sampling::thinning(first)), Duration::from_secs(60)).tick(start + Duration::from_millis(at_ms), watch)
-        };
-        assert_eq!([tick(MS, 0), tick(MS, 1500), tick(MS, 3000), tick(MS, 60_000)], [MS, 2 * MS, 4 * MS, 4 * MS]);
-        assert_eq!([tick(3 * MS, 0), tick(3 * MS, 10_000)], [3 * MS, 3 * MS]);
-        assert_eq!(tick(10 * MS, 0), watch);
+        let sampler = |first: Duration| Sampler::new(start, Some(Sampling::thinning(first)), Duration::from_secs(60));
+        let tick = |first: Duration, at_ms: u64| sampler(first).tick(start + Duration::from_millis(at_ms), watch);
+        assert_eq!([tick(MS, 0), tick(MS, 1500), tick(MS, 3000), tick(MS, 5000), tick(MS, 60_000)], [MS, 2 * MS, 4 * MS, watch, watch]);
+        assert_eq!([tick(3 * MS, 0), tick(3 * MS, 10_000), tick(10 * MS, 0)], [3 * MS, watch, watch]);
         assert_eq!(Sampler::new(start, None, Duration::from_secs(60)).tick(start, watch), watch);
+        let (early, late) = (start + MS / 2, start + Duration::from_secs(10));
+        let wake = |now: Instant| now + watch;
+        assert_eq!(sampler(MS).wake_by(wake(early), early, watch), early, "the first sample is due at the start");
+        assert_eq!(sampler(MS).wake_by(wake(late), late, watch), wake(late), "16 ms samples wait for the watchdog's look");
+    }
+
+    /// A reading that found no process (the child reaped, its /proc gone) is no sample, but the
+    /// deadline passes: the watchdog does not wake at once again for it.
+    #[test]
+    fn a_reading_of_no_process_is_no_sample_but_its_deadline_passes() {
+        let start = Instant::now();
+        let mut sampler = Sampler::new(start, Some(Sampling::default()), Duration::from_secs(60));
+        let now = start + 3 * MS / 2;
+        sampler.offer(&TreeReading { rss_bytes: 0, cpu_seconds: 0.0, processes: 0 }, now);
+        assert_eq!(sampler.wake_by(now + 5 * MS, now, 5 * MS), start + 2 * MS);
+        assert!(sampler.into_samples().is_empty());
     }
 
     /// Offered a reading every 1 ms for 10 s, the sampler keeps every one of the first second and

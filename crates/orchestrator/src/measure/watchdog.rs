@@ -54,7 +54,7 @@ pub(crate) struct WatchReport {
 }
 
 /// The sampler thread's body: reads the tree of `pid` (a process group leader) every tick (the
-/// sample interval while it is shorter than [`WATCHDOG_INTERVAL`], about that after: see
+/// sample interval while it is shorter than [`WATCHDOG_INTERVAL`], that after: see
 /// [`Sampler::tick`]) until `finished` is set (the runner then unparks this thread), enforcing
 /// `settings` on the way and keeping a sample when one is due.
 ///
@@ -89,9 +89,9 @@ pub(crate) fn watch(
     while !finished.load(Ordering::Acquire) {
         let reading = tree.read();
         let now = Instant::now();
+        sampler.offer(&reading, now);
         if reading.processes > 0 {
             report.max_rss_bytes = Some(report.max_rss_bytes.unwrap_or(0).max(reading.rss_bytes));
-            sampler.offer(&reading, now);
             if let Some(looks) = looks.as_mut() {
                 looks.offer(&reading, now);
             }
@@ -100,7 +100,7 @@ pub(crate) fn watch(
         // Sleep to the next multiple of the tick since start (no drift; ticks missed while the
         // machine was busy are skipped, not made up in a burst), or to an earlier deadline.
         let tick = sampler.tick(now, WATCHDOG_INTERVAL);
-        let wake = watchdog.wake_by(sampler.wake_by(next_multiple(start, tick, now), now));
+        let wake = watchdog.wake_by(sampler.wake_by(next_multiple(start, tick, now), now, WATCHDOG_INTERVAL));
         sleep_until(wake, finished);
     }
     report.samples = sampler.into_samples();

@@ -32,7 +32,8 @@ const TARGET_ROUND_SECONDS: f64 = 5e-4;
 const CALIBRATION_UNITS: u64 = 20_000;
 const CALIBRATION_ROUNDS: u64 = 40;
 
-/// No child should come near this; one that does is stuck.
+/// No child should come near this (or ten times what it was sized for, if longer); one that
+/// does is stuck.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One pair: the child's own seconds of work under each sampling interval.
@@ -148,6 +149,7 @@ pub(crate) struct BusyChild<'a> {
     program: &'a Path,
     threads: usize,
     argv: Vec<String>,
+    timeout: Duration,
     cancel: &'a CancelToken,
 }
 
@@ -156,7 +158,8 @@ impl<'a> BusyChild<'a> {
     /// about [`TARGET_ROUND_SECONDS`].
     pub(crate) fn calibrated(program: &'a Path, seconds: f64, cancel: &'a CancelToken) -> Result<Self, ProbeError> {
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let mut child = BusyChild { program, threads, argv: Vec::new(), cancel };
+        let timeout = CHILD_TIMEOUT.max(Duration::try_from_secs_f64(seconds * 10.0).unwrap_or(Duration::MAX));
+        let mut child = BusyChild { program, threads, argv: Vec::new(), timeout, cancel };
         child.argv = child.command(CALIBRATION_UNITS, CALIBRATION_ROUNDS);
         let calibration_seconds = child.run(Sampling::fixed(SPARSE_INTERVAL))?.seconds;
         let units = ((CALIBRATION_UNITS as f64 * seconds / calibration_seconds) as u64).max(1);
@@ -175,7 +178,7 @@ impl<'a> BusyChild<'a> {
     pub(crate) fn run(&self, sampling: Sampling) -> Result<ChildRun, ProbeError> {
         let program = self.program.display().to_string();
         let command = ChildCommand::new(self.argv.iter().cloned(), "/");
-        let measured = measure::run_measured(&command, &RunLimits::with_timeout(CHILD_TIMEOUT), Some(sampling), self.cancel);
+        let measured = measure::run_measured(&command, &RunLimits::with_timeout(self.timeout), Some(sampling), self.cancel);
         super::stop_if_cancelled(self.cancel)?;
         if measured.termination != Termination::Exited(0) {
             return Err(ProbeError::SamplerCostRun { program, termination: measured.termination });
@@ -208,24 +211,29 @@ mod tests {
 
     /// `make bench-sampler`: the probe with `SAMPLER_PAIRS` pairs (41 unless set), for a verdict
     /// on the 3% budget that a run's 7 pairs cannot give on a noisy machine: the median ratio, its
-    /// 95% CI, and every pair. With `SAMPLER_SECONDS` (children of about that many seconds, 0.05
-    /// unless set) of a second or more, rounds of three runs instead — sampled every 1 ms
+    /// 95% CI, and every pair. With `SAMPLER_SECONDS` set (children of about that many seconds, 1
+    /// or more), `SAMPLER_PAIRS` rounds (15 unless set) of three runs instead — sampled every 1 ms
     /// throughout, as runs are sampled by default (sparser as they last), and every 100 ms — for
     /// what thinning the samples saves a long run, in one measurement.
     #[test]
     #[ignore = "takes seconds and prints measurements; run by hand (make bench-sampler)"]
     fn print_the_sampler_cost_in_many_pairs() {
-        let pairs = std::env::var("SAMPLER_PAIRS").ok().and_then(|p| p.parse().ok()).unwrap_or(41);
-        let seconds = std::env::var("SAMPLER_SECONDS").ok().and_then(|p| p.parse().ok()).unwrap_or(TARGET_CHILD_SECONDS);
+        let pairs = std::env::var("SAMPLER_PAIRS").ok().map(|p| p.parse::<usize>().expect("SAMPLER_PAIRS is a count"));
+        let seconds = std::env::var("SAMPLER_SECONDS").ok().map(|s| s.parse::<f64>().expect("SAMPLER_SECONDS is a number of seconds"));
         // The fixture child is built beside the test binary's directory (target/release/deps/..).
         let exe = std::env::current_exe().expect("the test binary");
         let child = exe.parent().and_then(Path::parent).map(|dir| dir.join("fixture-child")).filter(|p| p.is_file());
         let child = child.expect("build fixture-child first (cargo build --release --bins)");
         println!("CPU: {}", crate::environment::machine::collect().describe());
-        if seconds >= 1.0 {
-            print_thinning_in_rounds(&child, seconds, pairs);
+        if let Some(seconds) = seconds {
+            assert!(
+                (1.0..=600.0).contains(&seconds),
+                "SAMPLER_SECONDS must be between 1 and 600 (shorter children see only the first interval)"
+            );
+            print_thinning_in_rounds(&child, seconds, pairs.unwrap_or(15));
             return;
         }
+        let pairs = pairs.unwrap_or(41);
         let cost = measure_sampler_cost(&child, Sampling::default(), pairs, &CancelToken::new()).expect("the child runs");
         let interval = cost.ratio_ci().expect("finite ratios");
         let (low, high) = interval;

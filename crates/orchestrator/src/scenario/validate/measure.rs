@@ -23,7 +23,10 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
         }
     }
     if let Some(max) = &m.sample_interval_max_ms {
-        let first = m.sample_interval_ms.as_ref().map_or(crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64, |ms| ms.value);
+        let (first, default) = match &m.sample_interval_ms {
+            Some(ms) => (ms.value, ""),
+            None => (crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64, ", the default"),
+        };
         if max.value > 60_000 {
             return Err(ScenarioError::at(path, max, "sample_interval_max_ms must be at most 60000"));
         }
@@ -31,7 +34,7 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
             return Err(ScenarioError::at(
                 path,
                 max,
-                format!("sample_interval_max_ms must be at least sample_interval_ms ({first}): samples only grow sparser as a run lasts"),
+                format!("sample_interval_max_ms must be at least sample_interval_ms ({first}{default}): samples only grow sparser as a run lasts"),
             ));
         }
     }
