@@ -239,12 +239,14 @@ bench-placement: build-core
 bench-sampler: build-core
 	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --release -p orchestrator --lib -- --ignored --exact environment::probes::sampler_cost::tests::print_the_sampler_cost_in_many_pairs --nocapture
 
-# The three benchmarks of a CPU new to the gallery, one after the other (never beside each other:
-# each measures the machine): the instrument, the kernels against their limits, the data's placement.
+# The benchmarks of a CPU new to the gallery, one after the other (never beside each other: each
+# measures the machine): the instrument, the kernels against their limits, the data's placement,
+# the sampler's cost in many pairs.
 bench:
 	$(MAKE) bench-engine
 	$(MAKE) bench-kernels
 	$(MAKE) bench-placement
+	$(MAKE) bench-sampler
 
 # Python calling the Rust kernels (python-rust) against the same kernels in the linreg binary at
 # 10^6 and 10^7 points, and python-numpy's peak memory beside them (a benchmark: its report says

@@ -9,6 +9,7 @@ use crate::environment::probes::SamplerCost;
 use crate::environment::Environment;
 use crate::format::{self, bytes, compact, seconds, sig3};
 use crate::report::escape::text;
+use crate::stats;
 
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
@@ -221,8 +222,12 @@ fn sampler_cost_text(cost: &SamplerCost) -> String {
         }
         None => (String::new(), String::new()),
     };
+    // How long the children worked: the sampled runs' own figure is what the cost is a share of,
+    // and says which part of a run's sampling it measured (the first second's is the densest).
+    let child_seconds: Vec<f64> = cost.pairs.iter().map(|p| p.sparse_seconds).collect();
+    let lasting = stats::median(&child_seconds).filter(|s| s.is_finite()).map_or(String::new(), |s| format!(", each child {}", seconds(s)));
     format!(
-        "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds; pairs {}–{}×{interval}){verdict}",
+        "{:+.1}% time at {} ms sampling against {} ms (median of {} pairs of {} in barrier-separated rounds{lasting}; pairs {}–{}×{interval}){verdict}",
         cost.slowdown_fraction() * 100.0,
         compact(cost.default_interval_ms),
         compact(cost.sparse_interval_ms),
