@@ -84,7 +84,7 @@ impl SamplerCost {
     /// the two; None without a finite ratio.
     pub(crate) fn ratio_ci(&self) -> Option<(f64, f64)> {
         let ratios: Vec<f64> = self.pairs.iter().map(SamplerPair::ratio).collect();
-        stats::bootstrap_median_ci(&ratios, stats::CONFIDENCE, stats::BOOTSTRAP_RESAMPLES, RATIO_CI_SEED)
+        median_ratio_ci(&ratios)
     }
 
     /// The verdict against [`BUDGET`] from the interval `ratio_ci` gives: "above" or "within" only
@@ -105,8 +105,13 @@ impl SamplerCost {
 /// How much the sampler may slow a child that uses every CPU.
 pub(crate) const BUDGET: f64 = 0.03;
 
-/// The seed of [`SamplerCost::ratio_ci`]'s resamples.
+/// The seed of [`median_ratio_ci`]'s resamples.
 const RATIO_CI_SEED: u64 = 0x5a3b_1e5c;
+
+/// The seeded bootstrap interval of the median of `ratios`; None without a finite one.
+fn median_ratio_ci(ratios: &[f64]) -> Option<(f64, f64)> {
+    stats::bootstrap_median_ci(ratios, stats::CONFIDENCE, stats::BOOTSTRAP_RESAMPLES, RATIO_CI_SEED)
+}
 
 /// Runs `fixture_child` (the workspace's test child, which has a `spin` mode) in `pairs` pairs of
 /// ~[`TARGET_CHILD_SECONDS`] on one thread per CPU this process may use, through the same runner as
@@ -266,22 +271,21 @@ mod tests {
         let lasted = median_of(runs.iter().map(|r| r.2.seconds).collect());
         println!("the sampler on {} busy threads, {rounds} rounds of children asked for ~{seconds} s (they lasted {lasted:.2} s, median sparsely sampled):", busy.threads);
         let ratio_line = |name: &str, ratios: Vec<f64>| {
-            let median = crate::stats::median(&ratios).unwrap_or(f64::NAN);
-            let (low, high) =
-                crate::stats::bootstrap_median_ci(&ratios, crate::stats::CONFIDENCE, crate::stats::BOOTSTRAP_RESAMPLES, RATIO_CI_SEED)
-                    .unwrap_or((f64::NAN, f64::NAN));
-            println!("  {name}: median {median:.4} [95% CI {low:.4}–{high:.4}]");
+            let (low, high) = median_ratio_ci(&ratios).unwrap_or((f64::NAN, f64::NAN));
+            println!("  {name}: median {:.4} [95% CI {low:.4}–{high:.4}]", median_of(ratios));
         };
         ratio_line("every 1 ms throughout / every 100 ms", runs.iter().map(|(f, _, s)| f.seconds / s.seconds).collect());
         ratio_line("by default (thinning) / every 100 ms", runs.iter().map(|(_, t, s)| t.seconds / s.seconds).collect());
         ratio_line("by default / every 1 ms throughout", runs.iter().map(|(f, t, _)| t.seconds / f.seconds).collect());
-        for (name, pick) in [("every 1 ms", 0), ("by default", 1)] {
-            let run_of = |r: &(ChildRun, ChildRun, ChildRun)| if pick == 0 { r.0.samples } else { r.1.samples };
-            let cpu_of = |r: &(ChildRun, ChildRun, ChildRun)| if pick == 0 { r.0.sampler_cpu_seconds } else { r.1.sampler_cpu_seconds };
+        type Round = (ChildRun, ChildRun, ChildRun);
+        type Way = fn(&Round) -> &ChildRun;
+        let ways: [(&str, Way); 2] = [("every 1 ms", |r| &r.0), ("by default", |r| &r.1)];
+        for (name, sampled) in ways {
+            // The sampler's CPU as a share of the round's sparsely sampled run.
             println!(
                 "  {name}: {:.0} samples a run, the sampler's CPU {:.2}% of the run (medians)",
-                median_of(runs.iter().map(|r| run_of(r) as f64).collect()),
-                median_of(runs.iter().map(|r| cpu_of(r) / r.2.seconds * 100.0).collect())
+                median_of(runs.iter().map(|r| sampled(r).samples as f64).collect()),
+                median_of(runs.iter().map(|r| sampled(r).sampler_cpu_seconds / r.2.seconds * 100.0).collect())
             );
         }
     }
