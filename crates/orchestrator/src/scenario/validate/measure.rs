@@ -6,6 +6,9 @@ use std::path::Path;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::schema::{MeasureSpec, MAX_RUNS_PER_POINT};
 
+/// The longest sample interval a scenario may ask for, first or last (a minute).
+const MAX_SAMPLE_INTERVAL_MS: u64 = 60_000;
+
 pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
     for count in [&m.repetitions, &m.quick_repetitions].into_iter().flatten() {
         if count.value == 0 {
@@ -18,8 +21,8 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
         }
     }
     if let Some(ms) = &m.sample_interval_ms {
-        if ms.value == 0 || ms.value > 60_000 {
-            return Err(ScenarioError::at(path, ms, "sample_interval_ms must be between 1 and 60000"));
+        if ms.value == 0 || ms.value > MAX_SAMPLE_INTERVAL_MS {
+            return Err(ScenarioError::at(path, ms, format!("sample_interval_ms must be between 1 and {MAX_SAMPLE_INTERVAL_MS}")));
         }
     }
     if let Some(max) = &m.sample_interval_max_ms {
@@ -27,8 +30,8 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
             Some(ms) => (ms.value, ""),
             None => (crate::measure::DEFAULT_SAMPLE_INTERVAL.as_millis() as u64, ", the default"),
         };
-        if max.value > 60_000 {
-            return Err(ScenarioError::at(path, max, "sample_interval_max_ms must be at most 60000"));
+        if max.value > MAX_SAMPLE_INTERVAL_MS {
+            return Err(ScenarioError::at(path, max, format!("sample_interval_max_ms must be at most {MAX_SAMPLE_INTERVAL_MS}")));
         }
         if max.value < first {
             return Err(ScenarioError::at(
