@@ -66,6 +66,11 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
         assert!(limit >= compute && limit <= best.max(compute), "{line}");
         assert_eq!(line["bound"], if limit == compute { "compute" } else { "bandwidth" }, "{line}");
         assert!(line.get("kernel_loop").is_none(), "only asked for: {line}");
+        // All threads' arithmetic over one thread's, on the all-threads lines alone.
+        match line["threads"].as_u64() {
+            Some(1) => assert!(line.get("compute_speedup").is_none(), "{line}"),
+            _ => assert!(number("compute_speedup") > 0.0, "{line}"),
+        }
     }
 
     let too_few = Command::new(env!("CARGO_BIN_EXE_orchestrator")).args(["limit", "10"]).output().expect("the orchestrator runs");

@@ -30,6 +30,11 @@ struct LimitLine {
     bandwidth_ns_median: f64,
     bandwidth_ns_worst: f64,
     compute_ns: Option<f64>,
+    /// On all threads: their arithmetic over one thread's (best samples), measured once before the
+    /// first point. Well below the thread count, the host was not running the CPUs at once then
+    /// ([`probes::compute::ComputeCeiling::speedup`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compute_speedup: Option<f64>,
     /// With `--kernel-loop`: the kernels' loop against the probe's on these threads.
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel_loop: Option<LoopComparison>,
@@ -76,6 +81,7 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
                 bandwidth_ns_worst: probes::ns_per_point(spread.worst),
                 // The ceiling the limit used: never slower on all threads than on one.
                 compute_ns: limits.compute_ns(threads),
+                compute_speedup: compute.as_ref().filter(|c| threads > 1 && threads == c.threads).map(|c| c.speedup()),
                 kernel_loop: loops.iter().find(|c| c.threads == threads).cloned(),
             };
             outln!("{}", serde_json::to_string(&line)?);

@@ -46,6 +46,22 @@ impl ComputeCeiling {
         let flops = if all_threads { self.all_threads_flops_per_second.best } else { self.single_thread_flops_per_second.best };
         self.flops_per_point / flops * 1e9
     }
+
+    /// How many times one thread's arithmetic all threads did together (best samples): near the
+    /// thread count when the machine's CPUs ran at once, near 1 when the host ran them on fewer
+    /// cores than it shows (seen on a 2-vCPU guest in spells: two pinned copies of a vector loop
+    /// each taking twice their time alone). 1 on one thread.
+    pub(crate) fn speedup(&self) -> f64 {
+        self.all_threads_flops_per_second.best / self.single_thread_flops_per_second.best
+    }
+
+    /// Whether the speed-up got at least halfway from one thread to all of them: below that the
+    /// CPUs were not all running at once during the probe, and every figure this run measured on
+    /// all threads may be the host's sharing rather than the machine.
+    pub(crate) fn threads_ran_at_once(&self) -> bool {
+        let halfway = 1.0 + (self.threads as f64 - 1.0) / 2.0;
+        self.threads <= 1 || self.speedup() >= halfway
+    }
 }
 
 /// Measures the ceiling with `samples` samples on one thread and on every thread this process may

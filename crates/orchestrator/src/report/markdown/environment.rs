@@ -5,11 +5,16 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
-use crate::environment::probes::SamplerCost;
+use crate::environment::probes::{ComputeCeiling, SamplerCost};
 use crate::environment::Environment;
 use crate::format::{self, bytes, compact, seconds, sig3};
 use crate::report::escape::text;
 use crate::stats;
+
+/// Said after the compute ceiling when all threads did less than halfway to the thread count's
+/// arithmetic ([`crate::environment::probes::compute::ComputeCeiling::threads_ran_at_once`]).
+const NOT_AT_ONCE: &str = ": the CPUs did not all run at once during this probe (other work held some, or the host ran them on \
+     fewer cores than it shows), so this run's figures on all threads may be slower than this machine can do";
 
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
@@ -95,10 +100,15 @@ fn spawn_floor_text(e: &Environment) -> String {
     let Some(floor) = e.spawn_floor_seconds else { return "not measured".into() };
     match e.spawn_floor.as_ref().and_then(|f| f.static_noop_median_wall_seconds) {
         Some(noop) => format!(
-            "{} (median): a static no-op linked with glibc takes {} (exec, exit and the C library's start-up, which the startup scenario takes apart), so loading libc dynamically adds {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
+            "{} (median): a static no-op linked with glibc takes {} (exec, exit and the C library's start-up, which the startup scenario takes apart), {}. The instrument adds nothing inside the interval: the clock starts in the child at its execve and stops when the launcher's wait4 returns",
             seconds(floor),
             seconds(noop),
-            seconds(floor - noop)
+            if floor >= noop {
+                format!("so loading libc dynamically adds {}", seconds(floor - noop))
+            } else {
+                // Medians of a few hundred runs each on a noisy machine: a difference, never "adds −x".
+                format!("and /bin/true, though it loads libc dynamically, took {} less here", seconds(noop - floor))
+            }
         ),
         None => format!("{} (median)", seconds(floor)),
     }
@@ -181,25 +191,7 @@ fn limits_rows(e: &Environment) -> Vec<(&'static str, String)> {
         ));
     }
     if let Some(c) = &e.compute_ceiling {
-        rows.push((
-            "compute ceiling (2 FMA + 2 adds a point)",
-            format!(
-                "{}: {} on 1 thread ({} ns/point){}",
-                c.instruction_set.name(),
-                format::gigaflops(c.single_thread_flops_per_second.best),
-                sig3(c.ns_per_point(false)),
-                if c.threads > 1 {
-                    format!(
-                        ", {} on {} threads ({} ns/point)",
-                        format::gigaflops(c.all_threads_flops_per_second.best),
-                        c.threads,
-                        sig3(c.ns_per_point(true))
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-        ));
+        rows.push(("compute ceiling (2 FMA + 2 adds a point)", compute_text(c)));
     }
     if let Some(cost) = &e.sampler_cost {
         rows.push(("sampler's cost on a child using every CPU", sampler_cost_text(cost)));
@@ -238,6 +230,29 @@ fn sampler_cost_text(cost: &SamplerCost) -> String {
     )
 }
 
+/// The compute ceiling's row: one thread's and all threads' best, how many times one thread's
+/// arithmetic all of them did, and a warning where that was not even halfway to their count.
+fn compute_text(c: &ComputeCeiling) -> String {
+    let mut text = format!(
+        "{}: {} on 1 thread ({} ns/point)",
+        c.instruction_set.name(),
+        format::gigaflops(c.single_thread_flops_per_second.best),
+        sig3(c.ns_per_point(false))
+    );
+    if c.threads > 1 {
+        let _ = write!(
+            text,
+            ", {} on {} threads ({} ns/point, {}× one thread's){}",
+            format::gigaflops(c.all_threads_flops_per_second.best),
+            c.threads,
+            sig3(c.ns_per_point(true)),
+            sig3(c.speedup()),
+            if c.threads_ran_at_once() { "" } else { NOT_AT_ONCE }
+        );
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +268,55 @@ mod tests {
         assert!(placement_text(&e).is_some_and(|t| t.contains("on whole huge pages of 2") && !t.contains("set span")));
         e.whole_pages = Some(Some(placed.with_set_span(Some(128 << 10))));
         assert!(placement_text(&e).is_some_and(|t| t.contains("half the L2's set span (128")), "{:?}", placement_text(&e));
+    }
+
+    #[test]
+    fn the_compute_row_warns_where_all_threads_did_not_run_at_once() {
+        use crate::environment::probes::{Isa, Spread};
+        let ceiling = |one: f64, all: f64, threads: usize| ComputeCeiling {
+            instruction_set: Isa::Avx2Fma,
+            flops_per_point: 6.0,
+            threads,
+            samples: 5,
+            single_thread_flops_per_second: Spread { best: one, median: one, worst: one },
+            all_threads_flops_per_second: Spread { best: all, median: all, worst: all },
+        };
+        let together = compute_text(&ceiling(60e9, 118e9, 2));
+        assert!(together.contains("on 2 threads (0.051 ns/point, 1.97× one thread's)") && !together.contains("at once"), "{together}");
+        let shared = compute_text(&ceiling(60e9, 61e9, 2));
+        assert!(shared.contains("1.02× one thread's): the CPUs did not all run at once"), "{shared}");
+        // Halfway on 8 threads is 4.5×.
+        assert!(compute_text(&ceiling(10e9, 44e9, 8)).contains("did not all run at once"));
+        assert!(!compute_text(&ceiling(10e9, 46e9, 8)).contains("did not all run at once"));
+        let one = compute_text(&ceiling(60e9, 60e9, 1));
+        assert!(one.ends_with("on 1 thread (0.100 ns/point)"), "{one}");
+    }
+
+    #[test]
+    fn the_spawn_floor_never_says_dynamic_loading_adds_a_negative_time() {
+        use crate::environment::probes::SpawnFloor;
+        let with = |floor: f64, noop: f64| {
+            let e = Environment {
+                spawn_floor_seconds: Some(floor),
+                spawn_floor: Some(SpawnFloor {
+                    program: "/bin/true".into(),
+                    runs: 200,
+                    median_wall_seconds: floor,
+                    min_wall_seconds: floor,
+                    max_wall_seconds: floor,
+                    median_spawn_seconds: None,
+                    median_peak_rss_bytes: None,
+                    peak_rss_exact: true,
+                    static_noop_median_wall_seconds: Some(noop),
+                }),
+                ..Environment::default()
+            };
+            spawn_floor_text(&e)
+        };
+        let slower = with(1.05e-3, 0.85e-3);
+        assert!(slower.contains("so loading libc dynamically adds 200 µs"), "{slower}");
+        let faster = with(1.05e-3, 1.12e-3);
+        assert!(faster.contains("and /bin/true, though it loads libc dynamically, took 70.0 µs less here") && !faster.contains("dynamically adds"), "{faster}");
     }
 
     fn cost_of(ratios: &[f64]) -> SamplerCost {
