@@ -147,16 +147,12 @@ def measure_limits(n, kernel_loop=False):
 
 
 def ran_at_once(probe):
-    """Whether the probe's all-threads arithmetic got at least halfway from one thread's to the
-    thread count (`compute_speedup`, the report's rule): below that the host was not running this
-    machine's CPUs at once while it probed (seen on a 2-vCPU guest in spells), and a run on all
-    threads right after may be the host's sharing, not the kernel. True where there is no such
-    line (one CPU, or an orchestrator from before the field)."""
-    for threads, line in probe.items():
-        speedup = line.get("compute_speedup")
-        if threads > 1 and speedup is not None and speedup < 1 + (threads - 1) / 2:
-            return False
-    return True
+    """Whether the probe's all-threads line says the CPUs ran at once (`cpus_at_once`, the report's
+    rule: all threads' arithmetic at least halfway from one thread's to the cores' count of it).
+    Where they did not, the host was likely not running this machine's CPUs at once while it probed
+    (seen on a 2-vCPU guest in spells), and a run on all threads right after may measure the host's
+    sharing, not the kernel. True where no line says (one CPU, or an orchestrator from before)."""
+    return all(line.get("cpus_at_once", True) for threads, line in probe.items() if threads > 1)
 
 
 def spread(values, fmt):
@@ -184,21 +180,25 @@ def print_limits(sizes, variants, limits, percent, at_once):
         apart = [probe for probe in measured if not ran_at_once(probe)]
         if apart:
             speedups = [line["compute_speedup"] for probe in apart for line in probe.values() if line.get("compute_speedup")]
-            parts.append(f"the CPUs not at once in {len(apart)} of {len(measured)} probes"
-                         f" (all threads' arithmetic {spread(speedups, lambda v: f'{v:.2f}')}x one thread's)")
+            arithmetic = f" (all threads' arithmetic {spread(speedups, lambda v: f'{v:.2f}')}x one thread's)" if speedups else ""
+            parts.append(f"the CPUs not at once in {len(apart)} of {len(measured)} probes{arithmetic}")
         print(f"  n = {n}: limit " + "; ".join(parts))
         for v in variants:
             values = percent.get((n, v))
             if values:
-                print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}{at_once_share(values, at_once.get((n, v)))}")
+                print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}{at_once_text(values, at_once.get((n, v)), lambda t: spread(t, lambda p: f'{p:.0f}%'))}")
 
 
-def at_once_share(values, flags):
-    """`; 92% [..] over the 8 probes with the CPUs at once` where some were not, else nothing."""
+def at_once_text(values, flags, summary):
+    """`; <summary of the shares> over the 8 probes with the CPUs at once` where some probes found
+    them not at once, `; no probe with the CPUs at once` where none did, else nothing; `flags`
+    lines up with `values`, one a repetition."""
     together = [p for p, flag in zip(values, flags or []) if flag]
-    if not flags or len(together) == len(values) or not together:
+    if not flags or len(together) == len(values):
         return ""
-    return f"; {spread(together, lambda p: f'{p:.0f}%')} over the {len(together)} probes with the CPUs at once"
+    if not together:
+        return "; no probe with the CPUs at once"
+    return f"; {summary(together)} over the {len(together)} probes with the CPUs at once"
 
 
 def print_kernel_loops(sizes, limits):
@@ -316,6 +316,12 @@ TARGET_SHARE = 90.0
 TARGET_MIN_N = 10_000
 
 
+def floor_percent(values):
+    """The median rounded down to one decimal: a median of 89.97% is short of the target, and "90%"
+    or "90.0%" would not say why."""
+    return f"{math.floor(statistics.median(values) * 10) / 10:.1f}%"
+
+
 def print_verdict(sizes, variants, percent, at_once):
     """Whether each Rust variant met the kernels' target on this CPU, and where it did not: the
     figure a run on another CPU is checked by. The references are yardsticks and the `+heap` and
@@ -327,19 +333,9 @@ def print_verdict(sizes, variants, percent, at_once):
         medians = {n: statistics.median(percent[(n, v)]) for n in sizes if n >= TARGET_MIN_N and (n, v) in percent}
         if not medians:
             continue
-        # Rounded down to one decimal: a median of 89.97% is short of the target, and "90%" or
-        # "90.0%" would not say why.
-        short = [f"n = {n} ({math.floor(p * 10) / 10:.1f}%{at_once_note(percent[(n, v)], at_once.get((n, v)))})"
+        short = [f"n = {n} ({floor_percent([p])}{at_once_text(percent[(n, v)], at_once.get((n, v)), floor_percent)})"
                  for n, p in medians.items() if p < TARGET_SHARE]
         print(f"  {v}: " + ("met at every n measured" if not short else "NOT met at " + ", ".join(short)))
-
-
-def at_once_note(values, flags):
-    """`; 93.1% with the CPUs at once` for a verdict where some probes found them not at once."""
-    together = [p for p, flag in zip(values, flags or []) if flag]
-    if not together or len(together) == len(values):
-        return ""
-    return f"; {math.floor(statistics.median(together) * 10) / 10:.1f}% over the {len(together)} with the CPUs at once"
 
 
 # Where Linux lists CPU 0's caches, one `index*` folder a cache.

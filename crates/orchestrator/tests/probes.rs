@@ -68,8 +68,8 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
         assert!(line.get("kernel_loop").is_none(), "only asked for: {line}");
         // All threads' arithmetic over one thread's, on the all-threads lines alone.
         match line["threads"].as_u64() {
-            Some(1) => assert!(line.get("compute_speedup").is_none(), "{line}"),
-            _ => assert!(number("compute_speedup") > 0.0, "{line}"),
+            Some(1) => assert!(line.get("compute_speedup").is_none() && line.get("cpus_at_once").is_none(), "{line}"),
+            _ => assert!(number("compute_speedup") > 0.0 && line["cpus_at_once"].is_boolean(), "{line}"),
         }
     }
 

@@ -31,10 +31,13 @@ struct LimitLine {
     bandwidth_ns_worst: f64,
     compute_ns: Option<f64>,
     /// On all threads: their arithmetic over one thread's (best samples), measured once before the
-    /// first point. Well below the thread count, the host was not running the CPUs at once then
-    /// ([`probes::compute::ComputeCeiling::speedup`]).
+    /// first point ([`probes::compute::ComputeCeiling::speedup`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     compute_speedup: Option<f64>,
+    /// On all threads: false where that speed-up was less than halfway to the cores the threads
+    /// ran on, the report's rule: the CPUs were likely not all running at once then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpus_at_once: Option<bool>,
     /// With `--kernel-loop`: the kernels' loop against the probe's on these threads.
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel_loop: Option<LoopComparison>,
@@ -64,6 +67,8 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
         };
         drop(point);
         let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
+        // The ceiling's all-threads figures belong on the line of that many threads alone.
+        let all_threads_ceiling = |threads: usize| compute.as_ref().filter(|c| threads > 1 && threads == c.threads);
         let mut thread_counts = vec![(1, &bandwidth.single_thread)];
         if let Some(all) = &bandwidth.all_threads {
             thread_counts.push((bandwidth.threads, all));
@@ -81,7 +86,8 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
                 bandwidth_ns_worst: probes::ns_per_point(spread.worst),
                 // The ceiling the limit used: never slower on all threads than on one.
                 compute_ns: limits.compute_ns(threads),
-                compute_speedup: compute.as_ref().filter(|c| threads > 1 && threads == c.threads).map(|c| c.speedup()),
+                compute_speedup: all_threads_ceiling(threads).and_then(|c| c.speedup()),
+                cpus_at_once: all_threads_ceiling(threads).map(|c| c.threads_ran_at_once()),
                 kernel_loop: loops.iter().find(|c| c.threads == threads).cloned(),
             };
             outln!("{}", serde_json::to_string(&line)?);

@@ -23,17 +23,23 @@ pub(crate) fn check_cpus(cpus: &[usize]) -> Result<(), CpuSetError> {
     if cpus.is_empty() {
         return Err(CpuSetError::Empty);
     }
+    let allowed = allowed_cpus().map_err(CpuSetError::Unreadable)?;
+    match cpus.iter().find(|cpu| !allowed.contains(cpu)) {
+        Some(&cpu) => Err(CpuSetError::Unavailable(cpu)),
+        None => Ok(()),
+    }
+}
+
+/// The CPUs this process may run on (its affinity), ascending.
+pub(crate) fn allowed_cpus() -> io::Result<Vec<usize>> {
     // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size; CPU_ISSET only
-    // reads the set, with indices checked below CPU_SETSIZE.
+    // reads the set, with indices below CPU_SETSIZE.
     unsafe {
         let mut allowed: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
-            return Err(CpuSetError::Unreadable(io::Error::last_os_error()));
+            return Err(io::Error::last_os_error());
         }
-        match cpus.iter().find(|&&cpu| cpu >= libc::CPU_SETSIZE as usize || !libc::CPU_ISSET(cpu, &allowed)) {
-            Some(&cpu) => Err(CpuSetError::Unavailable(cpu)),
-            None => Ok(()),
-        }
+        Ok((0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &allowed)).collect())
     }
 }
 

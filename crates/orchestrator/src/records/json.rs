@@ -195,6 +195,7 @@ mod tests {
             samples: 7,
             single_thread_flops_per_second: spread(best),
             all_threads_flops_per_second: spread(2e9),
+            cores: Some(2),
         }
     }
 

@@ -38,6 +38,11 @@ pub struct ComputeCeiling {
     pub samples: usize,
     pub single_thread_flops_per_second: Spread,
     pub all_threads_flops_per_second: Spread,
+    /// The distinct cores among the CPUs this process may use, as Linux lists them
+    /// (`topology/core_cpus_list`): fewer than `threads` where some are SMT siblings, which share
+    /// the units this arithmetic runs on. Absent where unreadable, and in older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<usize>,
 }
 
 impl ComputeCeiling {
@@ -48,19 +53,27 @@ impl ComputeCeiling {
     }
 
     /// How many times one thread's arithmetic all threads did together (best samples): near the
-    /// thread count when the machine's CPUs ran at once, near 1 when the host ran them on fewer
-    /// cores than it shows (seen on a 2-vCPU guest in spells: two pinned copies of a vector loop
-    /// each taking twice their time alone). 1 on one thread.
-    pub(crate) fn speedup(&self) -> f64 {
-        self.all_threads_flops_per_second.best / self.single_thread_flops_per_second.best
+    /// count of cores when the CPUs ran at once, near 1 when they did not (seen on a 2-vCPU guest
+    /// in spells: two pinned copies of a vector loop each taking twice their time alone). None
+    /// unless both rates are finite and positive (a probe without samples, or a damaged record).
+    pub(crate) fn speedup(&self) -> Option<f64> {
+        let (one, all) = (self.single_thread_flops_per_second.best, self.all_threads_flops_per_second.best);
+        (one.is_finite() && all.is_finite() && one > 0.0 && all > 0.0).then(|| all / one)
     }
 
-    /// Whether the speed-up got at least halfway from one thread to all of them: below that the
-    /// CPUs were not all running at once during the probe, and every figure this run measured on
-    /// all threads may be the host's sharing rather than the machine.
+    /// The cores the all-threads samples ran on: the threads where the cores are unknown.
+    pub(crate) fn cores_used(&self) -> usize {
+        self.cores.unwrap_or(self.threads).min(self.threads)
+    }
+
+    /// False where the speed-up got less than halfway from 1 to the cores the threads ran on (the
+    /// threads where the cores are unknown): then the CPUs were likely not all running at once
+    /// during the probe, and figures on all threads may be slower than this machine can do. True
+    /// where nothing is expected of several threads (one core) or the speed-up is unknown.
     pub(crate) fn threads_ran_at_once(&self) -> bool {
-        let halfway = 1.0 + (self.threads as f64 - 1.0) / 2.0;
-        self.threads <= 1 || self.speedup() >= halfway
+        let cores = self.cores_used();
+        let halfway = 1.0 + (cores as f64 - 1.0) / 2.0;
+        cores <= 1 || self.speedup().is_none_or(|s| s >= halfway)
     }
 }
 
@@ -88,7 +101,24 @@ pub(crate) fn measure_ceiling(samples: usize) -> Result<ComputeCeiling, ProbeErr
         samples,
         single_thread_flops_per_second,
         all_threads_flops_per_second,
+        cores: cores_of_allowed_cpus(),
     })
+}
+
+/// The distinct cores among the CPUs this process may use: CPUs listing the same
+/// `core_cpus_list` (or, on older kernels, `thread_siblings_list`) in sysfs are one core's SMT
+/// threads. None when the affinity or any CPU's topology cannot be read.
+fn cores_of_allowed_cpus() -> Option<usize> {
+    let cpus = crate::measure::allowed_cpus().ok()?;
+    let mut cores = std::collections::BTreeSet::new();
+    for cpu in cpus {
+        let topology = format!("/sys/devices/system/cpu/cpu{cpu}/topology");
+        let siblings = std::fs::read_to_string(format!("{topology}/core_cpus_list"))
+            .or_else(|_| std::fs::read_to_string(format!("{topology}/thread_siblings_list")))
+            .ok()?;
+        cores.insert(siblings.trim().to_owned());
+    }
+    (!cores.is_empty()).then_some(cores.len())
 }
 
 /// Iterations that take about [`TARGET_SAMPLE_SECONDS`] on this thread.

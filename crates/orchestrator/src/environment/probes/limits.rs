@@ -221,6 +221,7 @@ pub(crate) mod tests {
             samples: 1,
             single_thread_flops_per_second: flops(6e9),
             all_threads_flops_per_second: flops(12e9),
+            cores: None,
         };
         (curve, ceiling)
     }

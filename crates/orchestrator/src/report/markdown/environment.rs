@@ -11,11 +11,6 @@ use crate::format::{self, bytes, compact, seconds, sig3};
 use crate::report::escape::text;
 use crate::stats;
 
-/// Said after the compute ceiling when all threads did less than halfway to the thread count's
-/// arithmetic ([`crate::environment::probes::compute::ComputeCeiling::threads_ran_at_once`]).
-const NOT_AT_ONCE: &str = ": the CPUs did not all run at once during this probe (other work held some, or the host ran them on \
-     fewer cores than it shows), so this run's figures on all threads may be slower than this machine can do";
-
 pub(super) fn environment_section(out: &mut String, report: &Analysis) {
     let _ = writeln!(out, "## Environment\n");
     let Some(e) = &report.environment else {
@@ -242,13 +237,25 @@ fn compute_text(c: &ComputeCeiling) -> String {
     if c.threads > 1 {
         let _ = write!(
             text,
-            ", {} on {} threads ({} ns/point, {}× one thread's){}",
+            ", {} on {} threads ({} ns/point",
             format::gigaflops(c.all_threads_flops_per_second.best),
             c.threads,
-            sig3(c.ns_per_point(true)),
-            sig3(c.speedup()),
-            if c.threads_ran_at_once() { "" } else { NOT_AT_ONCE }
+            sig3(c.ns_per_point(true))
         );
+        if let Some(speedup) = c.speedup() {
+            let _ = write!(text, ", {}× one thread's", sig3(speedup));
+        }
+        if let Some(cores) = c.cores.filter(|&cores| cores < c.threads) {
+            let _ = write!(text, "; {cores} cores, as Linux lists them: the others are their SMT siblings");
+        }
+        text.push(')');
+        if !c.threads_ran_at_once() {
+            let cores = c.cores_used();
+            let _ = write!(
+                text,
+                ": not even halfway to the {cores}× that {cores} cores can do, so the CPUs were likely not all running at once then (other work, or a host sharing its cores), and this run's figures on all threads may be slower than this machine can do"
+            );
+        }
     }
     text
 }
@@ -273,21 +280,35 @@ mod tests {
     #[test]
     fn the_compute_row_warns_where_all_threads_did_not_run_at_once() {
         use crate::environment::probes::{Isa, Spread};
-        let ceiling = |one: f64, all: f64, threads: usize| ComputeCeiling {
+        let on_cores = |one: f64, all: f64, threads: usize, cores: Option<usize>| ComputeCeiling {
             instruction_set: Isa::Avx2Fma,
             flops_per_point: 6.0,
             threads,
             samples: 5,
             single_thread_flops_per_second: Spread { best: one, median: one, worst: one },
             all_threads_flops_per_second: Spread { best: all, median: all, worst: all },
+            cores,
         };
+        let ceiling = |one: f64, all: f64, threads: usize| on_cores(one, all, threads, Some(threads));
+        const WARNING: &str = "likely not all running at once";
         let together = compute_text(&ceiling(60e9, 118e9, 2));
-        assert!(together.contains("on 2 threads (0.051 ns/point, 1.97× one thread's)") && !together.contains("at once"), "{together}");
+        assert!(together.contains("on 2 threads (0.051 ns/point, 1.97× one thread's)") && !together.contains(WARNING), "{together}");
         let shared = compute_text(&ceiling(60e9, 61e9, 2));
-        assert!(shared.contains("1.02× one thread's): the CPUs did not all run at once"), "{shared}");
-        // Halfway on 8 threads is 4.5×.
-        assert!(compute_text(&ceiling(10e9, 44e9, 8)).contains("did not all run at once"));
-        assert!(!compute_text(&ceiling(10e9, 46e9, 8)).contains("did not all run at once"));
+        assert!(
+            shared.contains("1.02× one thread's): not even halfway to the 2× that 2 cores can do") && shared.contains(WARNING),
+            "{shared}"
+        );
+        // Halfway on 8 cores is 4.5×; where the cores are unknown, the threads count.
+        assert!(compute_text(&ceiling(10e9, 44e9, 8)).contains(WARNING));
+        assert!(!compute_text(&ceiling(10e9, 46e9, 8)).contains(WARNING));
+        assert!(compute_text(&on_cores(10e9, 44e9, 8, None)).contains(WARNING));
+        // SMT siblings share this arithmetic's units: 8 threads on 4 cores are held to 2.5×.
+        let smt = compute_text(&on_cores(10e9, 30e9, 8, Some(4)));
+        assert!(smt.contains("3.00× one thread's; 4 cores, as Linux lists them") && !smt.contains(WARNING), "{smt}");
+        assert!(!compute_text(&on_cores(60e9, 61e9, 2, Some(1))).contains(WARNING), "one core: nothing expected of two threads");
+        // A record without samples, or damaged: no multiple, no warning.
+        let broken = compute_text(&ceiling(0.0, 61e9, 2));
+        assert!(!broken.contains("one thread's") && !broken.contains("NaN") && !broken.contains(WARNING), "{broken}");
         let one = compute_text(&ceiling(60e9, 60e9, 1));
         assert!(one.ends_with("on 1 thread (0.100 ns/point)"), "{one}");
     }
@@ -316,7 +337,11 @@ mod tests {
         let slower = with(1.05e-3, 0.85e-3);
         assert!(slower.contains("so loading libc dynamically adds 200 µs"), "{slower}");
         let faster = with(1.05e-3, 1.12e-3);
-        assert!(faster.contains("and /bin/true, though it loads libc dynamically, took 70.0 µs less here") && !faster.contains("dynamically adds"), "{faster}");
+        assert!(
+            faster.contains("and /bin/true, though it loads libc dynamically, took 70.0 µs less here")
+                && !faster.contains("dynamically adds"),
+            "{faster}"
+        );
     }
 
     fn cost_of(ratios: &[f64]) -> SamplerCost {
