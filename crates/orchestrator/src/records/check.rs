@@ -255,6 +255,7 @@ fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
         above_zero("compute_ceiling.flops_per_point", Some(c.flops_per_point))
             .or_else(|| spread_problem("compute_ceiling.single_thread_flops_per_second", &c.single_thread_flops_per_second))
             .or_else(|| spread_problem("compute_ceiling.all_threads_flops_per_second", &c.all_threads_flops_per_second))
+            .or_else(|| above_zero("compute_ceiling.cores", c.cores.map(|cores| cores as f64)))
     });
     let curve = || {
         let sizes = env.bandwidth_curve.iter().flat_map(|c| c.single_thread.iter().chain(&c.all_threads));

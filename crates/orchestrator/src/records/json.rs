@@ -233,6 +233,13 @@ mod tests {
                 "compute_ceiling.single_thread_flops_per_second = -1: must be a finite number > 0",
             ),
             (
+                Environment {
+                    compute_ceiling: Some(crate::environment::probes::ComputeCeiling { cores: Some(0), ..ceiling_with_best(1e9) }),
+                    ..good.clone()
+                },
+                "compute_ceiling.cores = 0: must be a finite number > 0",
+            ),
+            (
                 Environment { sampler_cost: Some(sampler_cost_with(-0.05, -1.0)), ..good.clone() },
                 "sampler_cost.pairs.seconds = -0.05: must be a number of seconds > 0",
             ),
