@@ -183,10 +183,11 @@ def print_limits(sizes, variants, limits, percent, at_once):
             arithmetic = f" (all threads' arithmetic {spread(speedups, lambda v: f'{v:.2f}')}x one thread's)" if speedups else ""
             parts.append(f"the CPUs not at once in {len(apart)} of {len(measured)} probes{arithmetic}")
         print(f"  n = {n}: limit " + "; ".join(parts))
+        shares = lambda values: spread(values, lambda p: f"{p:.0f}%")
         for v in variants:
             values = percent.get((n, v))
             if values:
-                print(f"    {v}: {spread(values, lambda p: f'{p:.0f}%')}{at_once_text(values, at_once.get((n, v)), lambda t: spread(t, lambda p: f'{p:.0f}%'))}")
+                print(f"    {v}: {shares(values)}{at_once_text(values, at_once.get((n, v)), shares)}")
 
 
 def at_once_text(values, flags, summary):

@@ -67,8 +67,6 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
         };
         drop(point);
         let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
-        // The ceiling's all-threads figures belong on the line of that many threads alone.
-        let all_threads_ceiling = |threads: usize| compute.as_ref().filter(|c| threads > 1 && threads == c.threads);
         let mut thread_counts = vec![(1, &bandwidth.single_thread)];
         if let Some(all) = &bandwidth.all_threads {
             thread_counts.push((bandwidth.threads, all));
@@ -76,6 +74,8 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
         for (threads, measured) in thread_counts {
             let Some(limit) = limits.at(n, threads) else { continue };
             let spread = &measured.bytes_per_second;
+            // The ceiling's all-threads figures belong on the line of that many threads alone.
+            let all_threads_ceiling = compute.as_ref().filter(|c| threads > 1 && threads == c.threads);
             let line = LimitLine {
                 points: n,
                 threads,
@@ -86,8 +86,8 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
                 bandwidth_ns_worst: probes::ns_per_point(spread.worst),
                 // The ceiling the limit used: never slower on all threads than on one.
                 compute_ns: limits.compute_ns(threads),
-                compute_speedup: all_threads_ceiling(threads).and_then(|c| c.speedup()),
-                cpus_at_once: all_threads_ceiling(threads).map(|c| c.threads_ran_at_once()),
+                compute_speedup: all_threads_ceiling.and_then(|c| c.speedup()),
+                cpus_at_once: all_threads_ceiling.map(|c| c.threads_ran_at_once()),
                 kernel_loop: loops.iter().find(|c| c.threads == threads).cloned(),
             };
             outln!("{}", serde_json::to_string(&line)?);
