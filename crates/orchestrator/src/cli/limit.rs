@@ -1,8 +1,8 @@
 //! `orchestrator limit N...`: the limit a run sets beside each point, measured on its own, so a
 //! benchmark outside the orchestrator (crates/linreg/benches/standalone.py) can put its kernels
 //! against the same figure the report uses: the compute ceiling once, then for each N the read
-//! bandwidth of its own working set (the probe a run makes right before a point), combined as
-//! the report combines them. One JSON object a line on stdout, for one thread and for all; with
+//! bandwidth of its own working set (the probe a run makes right before a point, with its check
+//! that the CPUs ran at once), combined as the report combines them. One JSON object a line on stdout, for one thread and for all; with
 //! `--kernel-loop`, each line also holds the kernels' own loop timed against the probe's in this
 //! process ([`probes::kernel_loop`]).
 
@@ -30,8 +30,9 @@ struct LimitLine {
     bandwidth_ns_median: f64,
     bandwidth_ns_worst: f64,
     compute_ns: Option<f64>,
-    /// On all threads: their arithmetic over one thread's (best samples), measured once before the
-    /// first point ([`probes::compute::ComputeCeiling::speedup`]).
+    /// On all threads: their arithmetic over one thread's (best samples), measured right after this
+    /// point's bandwidth, as a run's probe of a point does
+    /// ([`probes::compute::ComputeCeiling::speedup`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     compute_speedup: Option<f64>,
     /// On all threads: false where that speed-up was less than halfway to the cores the threads
@@ -74,8 +75,9 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
         for (threads, measured) in thread_counts {
             let Some(limit) = limits.at(n, threads) else { continue };
             let spread = &measured.bytes_per_second;
-            // The ceiling's all-threads figures belong on the line of that many threads alone.
-            let all_threads_ceiling = compute.as_ref().filter(|c| threads > 1 && threads == c.threads);
+            // The point's own ceiling says whether the CPUs ran at once for this probe; its
+            // all-threads figures belong on the line of that many threads alone.
+            let all_threads_ceiling = bandwidth.compute.as_ref().filter(|c| threads > 1 && threads == c.threads);
             let line = LimitLine {
                 points: n,
                 threads,

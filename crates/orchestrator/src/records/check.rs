@@ -8,7 +8,7 @@
 //! (bad_output); a row of raw.csv read back that breaks them is set aside (records::screen).
 
 use super::{RawRecord, SampleRecord};
-use crate::environment::probes::Spread;
+use crate::environment::probes::{ComputeCeiling, Spread};
 use crate::environment::Environment;
 use crate::format;
 
@@ -241,22 +241,40 @@ fn load_average_problem(env: &Environment) -> Option<ImpossibleValue> {
     })
 }
 
+/// The columns [`ceiling_problem`] names: the start-of-run ceiling's, or a point probe's.
+const CEILING_FIELDS: [&str; 4] = [
+    "compute_ceiling.flops_per_point",
+    "compute_ceiling.single_thread_flops_per_second",
+    "compute_ceiling.all_threads_flops_per_second",
+    "compute_ceiling.cores",
+];
+const POINT_CEILING_FIELDS: [&str; 4] = [
+    "point_bandwidth.compute.flops_per_point",
+    "point_bandwidth.compute.single_thread_flops_per_second",
+    "point_bandwidth.compute.all_threads_flops_per_second",
+    "point_bandwidth.compute.cores",
+];
+
+/// The first impossible figure of a compute ceiling, named by `fields`.
+fn ceiling_problem(c: &ComputeCeiling, fields: &[&'static str; 4]) -> Option<ImpossibleValue> {
+    let [per_point, one, all, cores] = *fields;
+    above_zero(per_point, Some(c.flops_per_point))
+        .or_else(|| spread_problem(one, &c.single_thread_flops_per_second))
+        .or_else(|| spread_problem(all, &c.all_threads_flops_per_second))
+        .or_else(|| above_zero(cores, c.cores.map(|cores| cores as f64)))
+}
+
 /// A best, median and worst rate of a probe: each finite and > 0.
 fn spread_problem(column: &'static str, spread: &Spread) -> Option<ImpossibleValue> {
     [spread.best, spread.median, spread.worst].into_iter().find_map(|v| above_zero(column, Some(v)))
 }
 
 /// The first impossible figure of the probes environment.json keeps in full (the compute
-/// ceiling, the bandwidth curve, each point's limit, the spawn floor, a CPUID's cost, the
-/// sampler's cost): each sets a limit, a floor or a verdict beside the measurements, so one of
+/// ceiling, the bandwidth curve, each point's limit and its check of the CPUs, the spawn floor,
+/// a CPUID's cost, the sampler's cost): each sets a limit, a floor or a verdict beside the measurements, so one of
 /// them negative or zero would move a figure of the report without a word.
 fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
-    let ceiling = env.compute_ceiling.as_ref().and_then(|c| {
-        above_zero("compute_ceiling.flops_per_point", Some(c.flops_per_point))
-            .or_else(|| spread_problem("compute_ceiling.single_thread_flops_per_second", &c.single_thread_flops_per_second))
-            .or_else(|| spread_problem("compute_ceiling.all_threads_flops_per_second", &c.all_threads_flops_per_second))
-            .or_else(|| above_zero("compute_ceiling.cores", c.cores.map(|cores| cores as f64)))
-    });
+    let ceiling = env.compute_ceiling.as_ref().and_then(|c| ceiling_problem(c, &CEILING_FIELDS));
     let curve = || {
         let sizes = env.bandwidth_curve.iter().flat_map(|c| c.single_thread.iter().chain(&c.all_threads));
         sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("bandwidth_curve.bytes_per_second", s))
@@ -265,6 +283,10 @@ fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
         let probes = env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
         let sizes = probes.flat_map(|b| std::iter::once(&b.single_thread).chain(b.all_threads.as_ref()));
         sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("point_bandwidth.bytes_per_second", s))
+    };
+    let point_ceilings = || {
+        let probes = env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
+        probes.filter_map(|b| b.compute.as_ref()).find_map(|c| ceiling_problem(c, &POINT_CEILING_FIELDS))
     };
     let floor = || {
         let floor = env.spawn_floor.as_ref()?;
@@ -288,7 +310,7 @@ fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
         let cost = env.cpuid_cost.as_ref()?;
         [cost.best_seconds, cost.median_seconds, cost.worst_seconds].into_iter().find_map(|s| seconds("cpuid_cost.seconds", Some(s), true))
     };
-    ceiling.or_else(curve).or_else(points).or_else(floor).or_else(cpuid).or_else(sampler)
+    ceiling.or_else(curve).or_else(points).or_else(point_ceilings).or_else(floor).or_else(cpuid).or_else(sampler)
 }
 
 impl Checked for SampleRecord {

@@ -199,6 +199,22 @@ mod tests {
         }
     }
 
+    /// A point probed once, whose check of the CPUs read `compute`.
+    fn point_probe_with(compute: crate::environment::probes::ComputeCeiling) -> crate::environment::PointLimitProbe {
+        use crate::environment::probes::{BandwidthAtSize, PointBandwidth, Spread};
+        let at = BandwidthAtSize {
+            working_set_bytes: 1 << 20,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: Spread { best: 3e10, median: 2e10, worst: 1e10 },
+            meets_every_pass: true,
+            blocks_back_and_forth: true,
+        };
+        let bandwidth =
+            PointBandwidth { threads: 2, single_thread: at.clone(), all_threads: Some(at), huge_page_share: None, compute: Some(compute) };
+        crate::environment::PointLimitProbe::first("s", 0, bandwidth, "2026-12-07T06:00:00Z".into())
+    }
+
     #[test]
     fn figures_no_machine_gives_are_refused_naming_the_field() {
         use crate::plan::shard::ShardRef;
@@ -238,6 +254,10 @@ mod tests {
                     ..good.clone()
                 },
                 "compute_ceiling.cores = 0: must be a finite number > 0",
+            ),
+            (
+                Environment { point_bandwidth: vec![point_probe_with(ceiling_with_best(0.0))], ..good.clone() },
+                "point_bandwidth.compute.single_thread_flops_per_second = 0: must be a finite number > 0",
             ),
             (
                 Environment { sampler_cost: Some(sampler_cost_with(-0.05, -1.0)), ..good.clone() },

@@ -438,7 +438,7 @@ mod tests {
                 meets_every_pass: false,
                 blocks_back_and_forth: false,
             };
-            let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None, huge_page_share: None };
+            let bandwidth = PointBandwidth { threads: 1, single_thread, all_threads: None, huge_page_share: None, compute: None };
             env.point_bandwidth = vec![PointLimitProbe::first("s", index, bandwidth, String::new())];
             env.other_cpu_share = Some(0.05 * (index + 1) as f64);
         }

@@ -12,6 +12,7 @@ use std::time::Instant;
 use linreg::placement::{second_column_start, Buffer};
 use serde::{Deserialize, Serialize};
 
+use super::compute::{self, ComputeCeiling};
 use super::harness::{time_meeting_every_pass, time_together, Spread};
 use super::isa::Isa;
 use super::{ProbeError, BYTES_PER_POINT};
@@ -232,11 +233,19 @@ pub(crate) fn measure_on(point: &PointBuffer, cancel: &CancelToken) -> Result<Op
     };
     let Some(single_thread) = at(1)? else { return Ok(None) };
     let all_threads = if point.threads > 1 { at(point.threads)? } else { None };
+    let compute = if point.threads > 1 {
+        super::stop_if_cancelled(cancel)?;
+        // Only a check beside the bandwidth: without it the probe still sets the limit.
+        compute::measure_ceiling(compute::POINT_SAMPLES).ok()
+    } else {
+        None
+    };
     Ok(Some(PointBandwidth {
         threads: point.threads,
         single_thread,
         all_threads,
         huge_page_share: super::huge_pages::share(&point.buffer),
+        compute,
     }))
 }
 
@@ -341,6 +350,13 @@ pub struct PointBandwidth {
     /// made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub huge_page_share: Option<f64>,
+    /// The epoch's arithmetic on one thread and on every thread, timed right after the bandwidth
+    /// ([`compute::POINT_SAMPLES`] samples each): whether the CPUs ran at once during this probe
+    /// ([`ComputeCeiling::threads_ran_at_once`]), which the start-of-run ceiling cannot say for a
+    /// point an hour later. None on one CPU, where it could not be timed, in [`PointBandwidth::union`]
+    /// (each probe keeps its own), and in runs made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeCeiling>,
 }
 
 impl PointBandwidth {
@@ -356,6 +372,8 @@ impl PointBandwidth {
             all_threads: BandwidthAtSize::union(&all),
             // The least any probe got: the limit may come from either.
             huge_page_share: probes.iter().filter_map(|p| p.huge_page_share).reduce(f64::min),
+            // Each probe's own saw its moment; one probe is its own union.
+            compute: if probes.len() == 1 { first.compute.clone() } else { None },
         })
     }
 }
@@ -771,6 +789,11 @@ mod tests {
         // Shared out only among threads that get a few blocks each: on more than 32 CPUs, none.
         let shared = point.threads > 1 && 8192 >= point.threads * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD;
         assert_eq!(point.all_threads.as_ref().map(|a| (a.meets_every_pass, a.blocks_back_and_forth)), shared.then_some((true, true)));
+        // On several CPUs the probe also checks that they ran at once, on as many threads.
+        assert_eq!(
+            point.compute.as_ref().map(|c| (c.threads, c.samples)),
+            (point.threads > 1).then_some((point.threads, compute::POINT_SAMPLES))
+        );
         let recorded_before: BandwidthAtSize = serde_json::from_value(serde_json::json!({
             "working_set_bytes": 16384, "passes_per_sample": 4, "samples": 7,
             "bytes_per_second": {"best": 2e10, "median": 1.9e10, "worst": 1.5e10}, "meets_every_pass": true
@@ -798,13 +821,24 @@ mod tests {
             single_thread: at(10.0, 8.0, 5.0, false),
             all_threads: Some(at(18.0, 16.0, 12.0, true)),
             huge_page_share: None,
+            compute: None,
         };
-        let after = PointBandwidth { threads: 2, single_thread: at(12.0, 11.0, 9.0, false), all_threads: None, huge_page_share: None };
+        let after = PointBandwidth {
+            threads: 2,
+            single_thread: at(12.0, 11.0, 9.0, false),
+            all_threads: None,
+            huge_page_share: None,
+            compute: None,
+        };
         let both = PointBandwidth::union(&[before.clone(), after]).expect("two probes");
         assert_eq!(both.single_thread.bytes_per_second, Spread { best: 12.0, median: 9.5, worst: 5.0 });
         assert_eq!((both.single_thread.samples, both.single_thread.passes_per_sample), (14, 9));
         assert_eq!(both.all_threads, before.all_threads, "only one probe shared the point out");
-        assert_eq!(PointBandwidth::union(std::slice::from_ref(&before)), Some(before));
+        assert_eq!(PointBandwidth::union(std::slice::from_ref(&before)), Some(before.clone()));
+        // Each probe keeps its own check of the CPUs; one probe is its own union.
+        let checked = PointBandwidth { compute: Some(ComputeCeiling::of_rates(6e10, 1.2e11, 2, Some(2))), ..before };
+        assert_eq!(PointBandwidth::union(std::slice::from_ref(&checked)), Some(checked.clone()));
+        assert_eq!(PointBandwidth::union(&[checked.clone(), checked]).and_then(|b| b.compute), None);
         assert_eq!(PointBandwidth::union(&[]), None);
     }
 

@@ -22,6 +22,10 @@ pub(crate) const FLOPS_PER_POINT: f64 = (2 * FMAS_PER_POINT + ADDS_PER_POINT) as
 /// Timed samples at each thread count.
 pub(crate) const DEFAULT_SAMPLES: usize = 9;
 
+/// Timed samples at each thread count in a point's probe (`bandwidth::measure_on`), whose ceiling
+/// only says whether the CPUs ran at once then: ~0.1 s on top of the bandwidth's samples.
+pub(crate) const POINT_SAMPLES: usize = 5;
+
 /// How long each sample lasts, about: long beside the skew between threads starting a sample
 /// (their wake-ups from the barrier, up to a millisecond or so on a busy VM), which a sample's
 /// window includes.
@@ -258,6 +262,23 @@ mod x86 {
             total += _mm512_reduce_add_pd(_mm512_add_pd(dw[k], db[k]));
         }
         total
+    }
+}
+
+#[cfg(test)]
+impl ComputeCeiling {
+    /// A ceiling whose samples all read `one` FLOP/s on one thread and `all` on `threads`, for
+    /// tests of what is made of it.
+    pub(crate) fn of_rates(one: f64, all: f64, threads: usize, cores: Option<usize>) -> ComputeCeiling {
+        ComputeCeiling {
+            instruction_set: Isa::Avx2Fma,
+            flops_per_point: FLOPS_PER_POINT,
+            threads,
+            samples: 5,
+            single_thread_flops_per_second: Spread { best: one, median: one, worst: one },
+            all_threads_flops_per_second: Spread { best: all, median: all, worst: all },
+            cores,
+        }
     }
 }
 

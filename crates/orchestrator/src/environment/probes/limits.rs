@@ -312,7 +312,8 @@ pub(crate) mod tests {
             meets_every_pass: false,
             blocks_back_and_forth: false,
         };
-        let point = PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)), huge_page_share: None };
+        let point =
+            PointBandwidth { threads: 2, single_thread: at(16e9), all_threads: Some(at(32e9)), huge_page_share: None, compute: None };
         let limits = MachineLimits { bandwidth: Some(&curve), compute: None, at_point: Some(&point) };
         // 16 bytes a point at the best sample: 1 ns on one thread, 0.5 ns on two.
         assert!((limits.at(1000, 1).unwrap().ns_per_point_epoch - 1.0).abs() < 1e-12);

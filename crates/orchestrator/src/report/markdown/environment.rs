@@ -279,16 +279,7 @@ mod tests {
 
     #[test]
     fn the_compute_row_warns_where_all_threads_did_not_run_at_once() {
-        use crate::environment::probes::{Isa, Spread};
-        let on_cores = |one: f64, all: f64, threads: usize, cores: Option<usize>| ComputeCeiling {
-            instruction_set: Isa::Avx2Fma,
-            flops_per_point: 6.0,
-            threads,
-            samples: 5,
-            single_thread_flops_per_second: Spread { best: one, median: one, worst: one },
-            all_threads_flops_per_second: Spread { best: all, median: all, worst: all },
-            cores,
-        };
+        let on_cores = ComputeCeiling::of_rates;
         let ceiling = |one: f64, all: f64, threads: usize| on_cores(one, all, threads, Some(threads));
         const WARNING: &str = "likely not all running at once";
         let together = compute_text(&ceiling(60e9, 118e9, 2));

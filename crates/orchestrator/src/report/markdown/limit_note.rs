@@ -2,14 +2,17 @@
 //! right before the point ran, with its spread, or the start-of-run curve's — why any row that
 //! was measured faster than its limit (above 105% of it) could be, which rows reached the
 //! limit in their fastest run though not in their median one, which ran on fewer threads in
-//! some runs than the limit they are held to counts, and whether the point's working set lies on
-//! a cache's edge, where its limit and its runs depend on their histories.
+//! some runs than the limit they are held to counts, whether a probe found the CPUs not all
+//! running at once, and whether the point's working set lies on a cache's edge, where its limit
+//! and its runs depend on their histories.
 
 use std::fmt::Write as _;
 
 use crate::analysis::summary::{ImplementationSummary, Outcome, PointSummary};
 use crate::analysis::Analysis;
-use crate::environment::probes::{cache_edge, ns_per_point, BandwidthAtSize, BandwidthCurve, BYTES_PER_POINT};
+use crate::environment::probes::{
+    cache_edge, ns_per_point, BandwidthAtSize, BandwidthCurve, ComputeCeiling, PointBandwidth, BYTES_PER_POINT,
+};
 use crate::environment::{Environment, PointLimitProbe};
 use crate::format::{self, percent};
 use crate::report::escape::text;
@@ -84,6 +87,9 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     };
     let _ = writeln!(out, "{source} {}\n", fit_passes(point.epochs));
     if let Some(line) = environment.point_probe(scenario, point.index).and_then(probes_disagree) {
+        let _ = writeln!(out, "{line}\n");
+    }
+    if let Some(line) = environment.point_probe(scenario, point.index).and_then(|probe| cpus_apart(probe, &rows)) {
         let _ = writeln!(out, "{line}\n");
     }
     if let Some(line) = environment.bandwidth_curve.as_ref().and_then(|curve| on_a_cache_edge(curve, point.n)) {
@@ -168,6 +174,41 @@ pub(super) fn disagreement(probe: &PointLimitProbe) -> Option<String> {
     .flatten()
     .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The line saying that a probe of this point found its CPUs not all running at once — all
+/// threads did less than halfway from 1 to the cores' count times one thread's arithmetic
+/// ([`ComputeCeiling::threads_ran_at_once`]) — where a row ran on several threads. The
+/// start-of-run ceiling says this of the run's first minute only; on an Emerald Rapids host
+/// (family 6 model 207, 2 vCPUs) three of five probes within one minute found it, the next 18
+/// none. None for probes made before the check (2026-12-07), and on one CPU.
+fn cpus_apart(probe: &PointLimitProbe, rows: &[&ImplementationSummary]) -> Option<String> {
+    if !rows.iter().any(|i| i.threads.is_some_and(|t| t > 1)) {
+        return None;
+    }
+    let each: Vec<(&str, &PointBandwidth)> = match probe.probes.as_slice() {
+        [before, after] => vec![("before its first run", before), ("after its last run", after)],
+        _ if probe.measured_after_utc.is_some() => vec![("after its last run", &probe.bandwidth)],
+        _ => vec![("before its first run", &probe.bandwidth)],
+    };
+    let apart: Vec<(&str, &ComputeCeiling)> =
+        each.into_iter().filter_map(|(when, b)| b.compute.as_ref().filter(|c| !c.threads_ran_at_once()).map(|c| (when, c))).collect();
+    let (_, first) = apart.first()?;
+    let cores = first.cores_used();
+    let parts: Vec<String> = apart
+        .iter()
+        .map(|(when, c)| match c.speedup() {
+            Some(speedup) => {
+                format!("{when} ({} did {}× one thread's arithmetic)", format::threads(c.threads as u64), format::sig3(speedup))
+            }
+            None => (*when).to_string(),
+        })
+        .collect();
+    let (probes, whose) = if apart.len() > 1 { ("probes", "those probes'") } else { ("probe", "that probe's") };
+    Some(format!(
+        "> The CPUs were likely not all running at once during this point's {probes} {}: not even halfway to the {cores}× that {cores} cores can do (other work, or a host sharing its cores). Rows here on several threads may read below their limit for that reason, and {whose} figures on several threads may be slower than this machine can do.",
+        parts.join(" and ")
+    ))
 }
 
 /// The line saying that the point's working set lies on a cache's edge of the start-of-run curve
@@ -276,6 +317,7 @@ mod tests {
                 single_thread: at(single),
                 all_threads: Some(at(1.5e11)),
                 huge_page_share: None,
+                compute: None,
             };
             let mut probe = PointLimitProbe::first("s", 0, bandwidth(before), "before".into());
             probe.add_after(bandwidth(after), "after".into());
@@ -288,6 +330,64 @@ mod tests {
         assert_eq!(probes_disagree(&probe_of(1.6e11, 1.5e11)), None, "7% apart");
         let only_before = PointLimitProbe::first("s", 0, probe_of(1.6e11, 1.0e11).bandwidth, "before".into());
         assert_eq!(probes_disagree(&only_before), None, "one probe");
+    }
+
+    #[test]
+    fn a_probe_that_found_the_cpus_apart_is_named_where_a_row_ran_on_several_threads() {
+        let plan = plan_of(&["rust-parallel", "numpy"], "numpy");
+        let rows_on = |threads: Option<u64>| -> Vec<RawRecord> {
+            (1..=3)
+                .map(|k| RawRecord { threads, ..row("rust-parallel", k, RunStatus::Ok, 1.1, 0.01, 1.0, 1) })
+                .chain((1..=3).map(|k| row("numpy", k, RunStatus::Ok, 11.0, 0.01, 10.0, 1)))
+                .collect()
+        };
+        let (two, one) = (rows_on(Some(2)), rows_on(Some(1)));
+        let rows_of = |records: &[RawRecord]| -> Vec<ImplementationSummary> {
+            summary::summarise(&plan, &crate::analysis::index::by_point(records), None).scenarios[0].points[0].implementations.clone()
+        };
+        let (on_two, on_one) = (rows_of(&two), rows_of(&one));
+        let (on_two, on_one): (Vec<_>, Vec<_>) = (on_two.iter().collect(), on_one.iter().collect());
+        let at = BandwidthAtSize {
+            working_set_bytes: 1 << 20,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
+            meets_every_pass: true,
+            blocks_back_and_forth: true,
+        };
+        let probe = |compute: Option<ComputeCeiling>| PointBandwidth {
+            threads: 2,
+            single_thread: at.clone(),
+            all_threads: Some(at.clone()),
+            huge_page_share: None,
+            compute,
+        };
+        let apart = || Some(ComputeCeiling::of_rates(60e9, 61e9, 2, Some(2)));
+        let together = || Some(ComputeCeiling::of_rates(60e9, 118e9, 2, Some(2)));
+        let before = PointLimitProbe::first("s", 0, probe(apart()), "before".into());
+        let line = cpus_apart(&before, &on_two).expect("the probe before found them apart");
+        assert!(
+            line.contains("during this point's probe before its first run (2 threads did 1.02× one thread's arithmetic): not even halfway to the 2× that 2 cores can do"),
+            "{line}"
+        );
+        assert_eq!(cpus_apart(&before, &on_one), None, "no row ran on several threads");
+        let mut both = before.clone();
+        both.add_after(probe(apart()), "after".into());
+        let line = cpus_apart(&both, &on_two).expect("both found them apart");
+        assert!(
+            line.contains("this point's probes before its first run (2 threads did 1.02×")
+                && line.contains(") and after its last run (2 threads"),
+            "{line}"
+        );
+        let mut then_together = before.clone();
+        then_together.add_after(probe(together()), "after".into());
+        let line = cpus_apart(&then_together, &on_two).expect("the first found them apart");
+        assert!(line.contains("probe before its first run") && !line.contains("after its last run"), "{line}");
+        let mut only_after = PointLimitProbe::first("s", 0, probe(apart()), "after".into());
+        only_after.measured_after_utc = Some("after".into());
+        assert!(cpus_apart(&only_after, &on_two).is_some_and(|line| line.contains("probe after its last run (")));
+        assert_eq!(cpus_apart(&PointLimitProbe::first("s", 0, probe(together()), "t".into()), &on_two), None, "1.97×: at once");
+        assert_eq!(cpus_apart(&PointLimitProbe::first("s", 0, probe(None), "t".into()), &on_two), None, "a probe from before the check");
     }
 
     #[test]
@@ -329,8 +429,13 @@ mod tests {
             meets_every_pass: false,
             blocks_back_and_forth: false,
         };
-        let bandwidth =
-            crate::environment::probes::PointBandwidth { threads: 1, single_thread: at, all_threads: None, huge_page_share: None };
+        let bandwidth = crate::environment::probes::PointBandwidth {
+            threads: 1,
+            single_thread: at,
+            all_threads: None,
+            huge_page_share: None,
+            compute: None,
+        };
         let mut probe = PointLimitProbe::first("s", 0, bandwidth.clone(), "before".into());
         assert_eq!(probed_when(&probe), "measured right before its first run");
         probe.add_after(bandwidth.clone(), "after".into());
