@@ -347,14 +347,7 @@ mod tests {
         };
         let (on_two, on_one) = (rows_of(&two), rows_of(&one));
         let (on_two, on_one): (Vec<_>, Vec<_>) = (on_two.iter().collect(), on_one.iter().collect());
-        let at = BandwidthAtSize {
-            working_set_bytes: 1 << 20,
-            passes_per_sample: 1,
-            samples: 7,
-            bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
-            meets_every_pass: true,
-            blocks_back_and_forth: true,
-        };
+        let at = one_mib(true);
         let probe = |compute: Option<ComputeCeiling>| PointBandwidth {
             threads: 2,
             single_thread: at.clone(),
@@ -419,16 +412,22 @@ mod tests {
         assert_eq!(placed(&environment, 100_000 * 16, None), "", "no huge pages on this machine");
     }
 
-    #[test]
-    fn the_limit_line_says_which_probes_were_made() {
-        let at = BandwidthAtSize {
+    /// A probe of 1 MiB at 30, 20 and 10 GB/s (best, median, worst), read as the all-threads
+    /// probe reads or as one thread does.
+    fn one_mib(as_the_pool: bool) -> BandwidthAtSize {
+        BandwidthAtSize {
             working_set_bytes: 1 << 20,
             passes_per_sample: 1,
             samples: 7,
             bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
-            meets_every_pass: false,
-            blocks_back_and_forth: false,
-        };
+            meets_every_pass: as_the_pool,
+            blocks_back_and_forth: as_the_pool,
+        }
+    }
+
+    #[test]
+    fn the_limit_line_says_which_probes_were_made() {
+        let at = one_mib(false);
         let bandwidth = crate::environment::probes::PointBandwidth {
             threads: 1,
             single_thread: at,
