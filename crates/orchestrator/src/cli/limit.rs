@@ -2,9 +2,9 @@
 //! benchmark outside the orchestrator (crates/linreg/benches/standalone.py) can put its kernels
 //! against the same figure the report uses: the compute ceiling once, then for each N the read
 //! bandwidth of its own working set (the probe a run makes right before a point, with its check
-//! that the CPUs ran at once), combined as the report combines them. One JSON object a line on stdout, for one thread and for all; with
-//! `--kernel-loop`, each line also holds the kernels' own loop timed against the probe's in this
-//! process ([`probes::kernel_loop`]).
+//! that the CPUs ran at once), combined as the report combines them. One JSON object a line on
+//! stdout, for one thread and for all; with `--kernel-loop`, each line also holds the kernels' own
+//! loop timed against the probe's in this process ([`probes::kernel_loop`]).
 
 use std::process::ExitCode;
 

@@ -271,8 +271,8 @@ fn spread_problem(column: &'static str, spread: &Spread) -> Option<ImpossibleVal
 
 /// The first impossible figure of the probes environment.json keeps in full (the compute
 /// ceiling, the bandwidth curve, each point's limit and its check of the CPUs, the spawn floor,
-/// a CPUID's cost, the sampler's cost): each sets a limit, a floor or a verdict beside the measurements, so one of
-/// them negative or zero would move a figure of the report without a word.
+/// a CPUID's cost, the sampler's cost): each sets a limit, a floor or a verdict beside the
+/// measurements, so one of them negative or zero would move a figure of the report without a word.
 fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
     let ceiling = env.compute_ceiling.as_ref().and_then(|c| ceiling_problem(c, &CEILING_FIELDS));
     let curve = || {
