@@ -31,6 +31,20 @@ pub(super) struct Between<'a> {
 /// limit to say anything (start-up and the loop's overhead decide), and they keep the curve's.
 const PROBED_POINT_MIN_N: u64 = 1024;
 
+/// Said at once, as the report's note under the point will say it: the probe just made at `label`
+/// found the CPUs likely not all running at once (all threads' arithmetic less than halfway to
+/// the cores' count of one thread's). A host that runs a 2-vCPU guest's CPUs as one core does so
+/// in spells of seconds to minutes (docs/limits.md); someone watching may want to wait one out.
+fn cpus_apart_warning(bandwidth: &probes::PointBandwidth, label: &str) -> Option<String> {
+    let ceiling = bandwidth.compute.as_ref().filter(|c| !c.threads_ran_at_once())?;
+    let speedup = ceiling
+        .speedup()
+        .map_or(String::new(), |s| format!(" ({} threads did {}× one thread's arithmetic)", ceiling.threads, crate::format::sig3(s)));
+    Some(format!(
+        "warning: the CPUs were likely not all running at once while {label} was probed{speedup}: its runs on several threads may read below their limit"
+    ))
+}
+
 impl Between<'_> {
     /// A pending implementation's prepare command starts: said, and the bar hidden for its output.
     pub(super) fn preparing(
@@ -114,7 +128,12 @@ impl Between<'_> {
         }
         let points = usize::try_from(point.n).ok()?;
         match probes::measure_at_point(points, cancel) {
-            Ok(bandwidth) => bandwidth,
+            Ok(bandwidth) => {
+                if let Some(warning) = bandwidth.as_ref().and_then(|b| cpus_apart_warning(b, &point.label)) {
+                    progress.say(warning);
+                }
+                bandwidth
+            }
             Err(e) if cancel.is_cancelled() => {
                 drop(e);
                 None
@@ -163,5 +182,24 @@ impl Between<'_> {
         if let Err(e) = records::write_json_atomic(&self.run_dir.join(ENVIRONMENT_JSON), &self.env) {
             progress.say(format!("warning: could not update {ENVIRONMENT_JSON}: {e:#}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::probes::bandwidth::tests::one_mib_probe;
+    use crate::environment::probes::ComputeCeiling;
+
+    #[test]
+    fn a_probe_that_found_the_cpus_apart_is_said_at_once() {
+        let probe = |one: f64, all: f64| one_mib_probe(Some(ComputeCeiling::of_rates(one, all, 2, Some(2))));
+        let apart = cpus_apart_warning(&probe(60e9, 61e9), "n=10000").expect("1.02×");
+        assert_eq!(
+            apart,
+            "warning: the CPUs were likely not all running at once while n=10000 was probed (2 threads did 1.02× one thread's arithmetic): its runs on several threads may read below their limit"
+        );
+        assert_eq!(cpus_apart_warning(&probe(60e9, 118e9), "n=10000"), None);
+        assert_eq!(cpus_apart_warning(&one_mib_probe(None), "n=10000"), None, "one CPU, or no check");
     }
 }

@@ -201,17 +201,7 @@ mod tests {
 
     /// A point probed once, whose check of the CPUs read `compute`.
     fn point_probe_with(compute: crate::environment::probes::ComputeCeiling) -> crate::environment::PointLimitProbe {
-        use crate::environment::probes::{BandwidthAtSize, PointBandwidth, Spread};
-        let at = BandwidthAtSize {
-            working_set_bytes: 1 << 20,
-            passes_per_sample: 1,
-            samples: 7,
-            bytes_per_second: Spread { best: 3e10, median: 2e10, worst: 1e10 },
-            meets_every_pass: true,
-            blocks_back_and_forth: true,
-        };
-        let bandwidth =
-            PointBandwidth { threads: 2, single_thread: at.clone(), all_threads: Some(at), huge_page_share: None, compute: Some(compute) };
+        let bandwidth = crate::environment::probes::bandwidth::tests::one_mib_probe(Some(compute));
         crate::environment::PointLimitProbe::first("s", 0, bandwidth, "2026-12-07T06:00:00Z".into())
     }
 

@@ -682,8 +682,23 @@ mod x86 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A probe of 1 MiB read at 30, 20 and 10 GB/s (best, median, worst) on one thread and on two,
+    /// the two meeting every pass and reading their blocks back and forth, with `compute` as its
+    /// check of the CPUs: for tests of what is made of a probe.
+    pub(crate) fn one_mib_probe(compute: Option<ComputeCeiling>) -> PointBandwidth {
+        let at = |as_the_pool: bool| BandwidthAtSize {
+            working_set_bytes: 1 << 20,
+            passes_per_sample: 1,
+            samples: 7,
+            bytes_per_second: Spread { best: 3e10, median: 2e10, worst: 1e10 },
+            meets_every_pass: as_the_pool,
+            blocks_back_and_forth: as_the_pool,
+        };
+        PointBandwidth { threads: 2, single_thread: at(false), all_threads: Some(at(true)), huge_page_share: None, compute }
+    }
     use linreg::placement::LINE_VALUES;
 
     #[test]

@@ -347,14 +347,7 @@ mod tests {
         };
         let (on_two, on_one) = (rows_of(&two), rows_of(&one));
         let (on_two, on_one): (Vec<_>, Vec<_>) = (on_two.iter().collect(), on_one.iter().collect());
-        let at = one_mib(true);
-        let probe = |compute: Option<ComputeCeiling>| PointBandwidth {
-            threads: 2,
-            single_thread: at.clone(),
-            all_threads: Some(at.clone()),
-            huge_page_share: None,
-            compute,
-        };
+        let probe = crate::environment::probes::bandwidth::tests::one_mib_probe;
         let apart = || Some(ComputeCeiling::of_rates(60e9, 61e9, 2, Some(2)));
         let together = || Some(ComputeCeiling::of_rates(60e9, 118e9, 2, Some(2)));
         let before = PointLimitProbe::first("s", 0, probe(apart()), "before".into());
