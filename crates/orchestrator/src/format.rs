@@ -380,6 +380,12 @@ pub(crate) fn threads(n: u64) -> String {
     counted(n, "thread", "threads")
 }
 
+/// "2 threads did 1.02× one thread's arithmetic": a compute probe's all-threads rate over its
+/// one thread's, as the terminal and the report both say it.
+pub(crate) fn threads_did(threads: usize, multiple: f64) -> String {
+    format!("{} did {}× one thread's arithmetic", self::threads(threads as u64), sig3(multiple))
+}
+
 /// A median of counts, rounded to a whole number: "2637".
 pub(crate) fn whole(v: f64) -> String {
     format!("{v:.0}")

@@ -37,9 +37,7 @@ const PROBED_POINT_MIN_N: u64 = 1024;
 /// in spells of seconds to minutes (docs/limits.md); someone watching may want to wait one out.
 fn cpus_apart_warning(bandwidth: &probes::PointBandwidth, label: &str) -> Option<String> {
     let ceiling = bandwidth.compute.as_ref().filter(|c| !c.threads_ran_at_once())?;
-    let speedup = ceiling
-        .speedup()
-        .map_or(String::new(), |s| format!(" ({} threads did {}× one thread's arithmetic)", ceiling.threads, crate::format::sig3(s)));
+    let speedup = ceiling.speedup().map_or(String::new(), |s| format!(" ({})", crate::format::threads_did(ceiling.threads, s)));
     Some(format!(
         "warning: the CPUs were likely not all running at once while {label} was probed{speedup}: its runs on several threads may read below their limit"
     ))

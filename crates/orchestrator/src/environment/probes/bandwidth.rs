@@ -684,6 +684,7 @@ mod x86 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use linreg::placement::LINE_VALUES;
 
     /// A probe of 1 MiB read at 30, 20 and 10 GB/s (best, median, worst) on one thread and on two,
     /// the two meeting every pass and reading their blocks back and forth, with `compute` as its
@@ -699,7 +700,6 @@ pub(crate) mod tests {
         };
         PointBandwidth { threads: 2, single_thread: at(false), all_threads: Some(at(true)), huge_page_share: None, compute }
     }
-    use linreg::placement::LINE_VALUES;
 
     #[test]
     fn sizes_are_log_spaced_whole_blocks_ending_at_the_largest() {

@@ -198,9 +198,7 @@ fn cpus_apart(probe: &PointLimitProbe, rows: &[&ImplementationSummary]) -> Optio
     let parts: Vec<String> = apart
         .iter()
         .map(|(when, c)| match c.speedup() {
-            Some(speedup) => {
-                format!("{when} ({} did {}× one thread's arithmetic)", format::threads(c.threads as u64), format::sig3(speedup))
-            }
+            Some(speedup) => format!("{when} ({})", format::threads_did(c.threads, speedup)),
             None => (*when).to_string(),
         })
         .collect();
@@ -405,29 +403,10 @@ mod tests {
         assert_eq!(placed(&environment, 100_000 * 16, None), "", "no huge pages on this machine");
     }
 
-    /// A probe of 1 MiB at 30, 20 and 10 GB/s (best, median, worst), read as the all-threads
-    /// probe reads or as one thread does.
-    fn one_mib(as_the_pool: bool) -> BandwidthAtSize {
-        BandwidthAtSize {
-            working_set_bytes: 1 << 20,
-            passes_per_sample: 1,
-            samples: 7,
-            bytes_per_second: crate::environment::probes::Spread { best: 3e10, median: 2e10, worst: 1e10 },
-            meets_every_pass: as_the_pool,
-            blocks_back_and_forth: as_the_pool,
-        }
-    }
-
     #[test]
     fn the_limit_line_says_which_probes_were_made() {
-        let at = one_mib(false);
-        let bandwidth = crate::environment::probes::PointBandwidth {
-            threads: 1,
-            single_thread: at,
-            all_threads: None,
-            huge_page_share: None,
-            compute: None,
-        };
+        let on_two = crate::environment::probes::bandwidth::tests::one_mib_probe(None);
+        let bandwidth = crate::environment::probes::PointBandwidth { threads: 1, all_threads: None, ..on_two };
         let mut probe = PointLimitProbe::first("s", 0, bandwidth.clone(), "before".into());
         assert_eq!(probed_when(&probe), "measured right before its first run");
         probe.add_after(bandwidth.clone(), "after".into());
