@@ -89,7 +89,9 @@ fn machines(runs: &[&std::ffi::OsStr], out: &Path) -> (String, serde_json::Value
 fn runs_of_two_machines_are_set_side_by_side_with_their_claims_and_a_chart() {
     let scratch = tempfile::Builder::new().prefix("machines-").tempdir().unwrap();
     let dir = scratch.path();
-    let (speed, extra) = write_scenarios(dir, 0.02);
+    // The slow one sleeps long enough for "faster on every machine" to hold on a busy machine too
+    // (at 20 ms it was 10× a quick run's ~2 ms, which a busy CPU can stretch).
+    let (speed, extra) = write_scenarios(dir, 0.2);
     let (a, b) = (dir.join("a"), dir.join("b"));
     run(dir, &a, &[&speed, &extra], &[]);
     run(dir, &b, &[&speed], &[]);
