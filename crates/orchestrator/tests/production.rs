@@ -147,7 +147,8 @@ fn the_report_opens_with_the_verdict_and_has_the_section_and_its_chart() {
     let cells: Vec<&str> = fast_row.split(" | ").collect();
     let shown: f64 = cells[5].strip_suffix('×').and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{fast_row}"));
     let raw = records::read_raw(&run_dir).unwrap();
-    let mut ratios: Vec<f64> = rows_of(&raw, "fast", 0).iter().map(|r| r.fit_first_seconds.unwrap() / r.fit_warm_median_seconds.unwrap()).collect();
+    let mut ratios: Vec<f64> =
+        rows_of(&raw, "fast", 0).iter().map(|r| r.fit_first_seconds.unwrap() / r.fit_warm_median_seconds.unwrap()).collect();
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
     assert!((shown - median).abs() <= 0.005 * median && median > 1.0, "{fast_row}: the runs' ratios {ratios:?}");
