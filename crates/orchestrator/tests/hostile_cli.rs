@@ -178,6 +178,7 @@ fn sigterm_during_merge_says_so_and_leaves_no_half_written_out() {
             break outcome;
         }
         assert!(attempts < 5, "the merge ended before the signal could be sent, {attempts} times:\n{}", outcome.show());
+        assert_eq!(outcome.code, Some(0), "a merge that ended on its own succeeds:\n{}", outcome.show());
         std::fs::remove_dir_all(&out).expect("the finished merge's --out is removed before the next try");
     };
     assert_eq!(outcome.code, Some(143), "{}", outcome.show());
