@@ -279,15 +279,13 @@ fn probes_problem(env: &Environment) -> Option<ImpossibleValue> {
         let sizes = env.bandwidth_curve.iter().flat_map(|c| c.single_thread.iter().chain(&c.all_threads));
         sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("bandwidth_curve.bytes_per_second", s))
     };
+    // Each point's limit as kept (both probes together) and each probe it was made of.
+    let point_probes = || env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
     let points = || {
-        let probes = env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
-        let sizes = probes.flat_map(|b| std::iter::once(&b.single_thread).chain(b.all_threads.as_ref()));
+        let sizes = point_probes().flat_map(|b| std::iter::once(&b.single_thread).chain(b.all_threads.as_ref()));
         sizes.map(|size| &size.bytes_per_second).find_map(|s| spread_problem("point_bandwidth.bytes_per_second", s))
     };
-    let point_ceilings = || {
-        let probes = env.point_bandwidth.iter().flat_map(|p| std::iter::once(&p.bandwidth).chain(&p.probes));
-        probes.filter_map(|b| b.compute.as_ref()).find_map(|c| ceiling_problem(c, &POINT_CEILING_FIELDS))
-    };
+    let point_ceilings = || point_probes().filter_map(|b| b.compute.as_ref()).find_map(|c| ceiling_problem(c, &POINT_CEILING_FIELDS));
     let floor = || {
         let floor = env.spawn_floor.as_ref()?;
         let walls = [floor.min_wall_seconds, floor.median_wall_seconds, floor.max_wall_seconds];
