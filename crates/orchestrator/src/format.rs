@@ -171,6 +171,23 @@ pub(crate) fn percent(fraction: f64) -> String {
     }
 }
 
+/// [`percent`], with as many more decimals (up to three) as it takes not to read as `mark` when it
+/// is not: a median run at 89.6% of the limit set against a 90% target reads "89.6%", not "90%".
+pub(crate) fn percent_against(fraction: f64, mark: f64) -> String {
+    let plain = percent(fraction);
+    if fraction == mark || plain != percent(mark) || !fraction.is_finite() || is_absurd(fraction * 100.0) {
+        return plain;
+    }
+    let (p, m) = (fraction * 100.0 + 0.0, mark * 100.0);
+    for decimals in 1..=3 {
+        let (this, that) = (format!("{p:.decimals$}%"), format!("{m:.decimals$}%"));
+        if this != that {
+            return this;
+        }
+    }
+    plain
+}
+
 /// "2.50" → "2.5", "3.00" → "3"; a number in scientific form ("1.00e10") is left as it is.
 fn trim_zeros(number: &str) -> &str {
     if number.contains('.') && !number.contains('e') {
@@ -527,6 +544,11 @@ mod tests {
         assert_eq!(percent(0.0031), "0.31%");
         assert_eq!(percent(f64::NAN), "—");
         assert_eq!(percent(-0.0), "0%");
+        assert_eq!(percent_against(0.896, 0.90), "89.6%", "not the mark it falls short of");
+        assert_eq!(percent_against(0.89996, 0.90), "89.996%");
+        assert_eq!(percent_against(0.904, 0.90), "90.4%");
+        assert_eq!(percent_against(0.90, 0.90), "90%");
+        assert_eq!(percent_against(0.873, 0.90), "87%", "plain where it cannot be taken for the mark");
         assert_eq!(signed_percent(0.05), "+5%");
         assert_eq!(signed_percent(-0.025), "-2.5%");
         assert_eq!(signed_percent(-0.0), "+0%");

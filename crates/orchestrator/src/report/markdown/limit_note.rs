@@ -14,11 +14,12 @@ use crate::environment::probes::{
     cache_edge, ns_per_point, BandwidthAtSize, BandwidthCurve, ComputeCeiling, PointBandwidth, BYTES_PER_POINT,
 };
 use crate::environment::{Environment, PointLimitProbe};
-use crate::format::{self, percent};
+use crate::format::{self, percent, percent_against};
 use crate::report::escape::text;
 
-/// Above this fraction of its limit a row gets a line saying why it can be.
-const ABOVE_LIMIT: f64 = 1.05;
+/// Above this fraction of its limit a row gets a line saying why it can be (here, under its point)
+/// and a warning (the measurement notes): a few percent is the probes' own spread.
+pub(super) const ABOVE_LIMIT: f64 = 1.05;
 
 /// Above this ratio between a point's probe before its runs and its probe after them (their best
 /// samples, either thread count), the note says that the machine's speed moved while the point
@@ -98,7 +99,11 @@ pub(super) fn point(out: &mut String, scenario: &str, point: &PointSummary, repo
     let above: Vec<String> = rows
         .iter()
         .filter(|i| i.outcome == Outcome::Ok)
-        .filter_map(|i| i.fraction_of_limit.filter(|f| *f > ABOVE_LIMIT).map(|f| format!("**{}** {}", text(&i.implementation), percent(f))))
+        .filter_map(|i| {
+            i.fraction_of_limit
+                .filter(|f| *f > ABOVE_LIMIT)
+                .map(|f| format!("**{}** {}", text(&i.implementation), percent_against(f, ABOVE_LIMIT)))
+        })
         .collect();
     if !above.is_empty() {
         let _ = writeln!(
@@ -268,7 +273,12 @@ fn at_limit_in_the_fastest_run(rows: &[&ImplementationSummary]) -> Option<String
             let train = i.train.as_ref().filter(|t| t.count > 1 && t.min > 0.0)?;
             let fastest = median * train.median / train.min;
             (fastest >= AT_LIMIT).then(|| {
-                format!("**{}** {} in its median run, {} in its fastest", text(&i.implementation), percent(median), percent(fastest))
+                format!(
+                    "**{}** {} in its median run, {} in its fastest",
+                    text(&i.implementation),
+                    percent_against(median, AT_LIMIT),
+                    percent(fastest)
+                )
             })
         })
         .collect();
@@ -469,6 +479,9 @@ mod tests {
         assert!(line.contains("**rust** 80% in its median run, 96% in its fastest"), "{line}");
         assert!(!line.contains("numpy"), "far below in every run: {line}");
         assert!(!line.contains("numba"), "its fastest run is below too: {line}");
+        implementations[0].fraction_of_limit = Some(0.8996);
+        let line = at_limit_in_the_fastest_run(&implementations.iter().collect::<Vec<_>>()).expect("rust is named");
+        assert!(line.contains("**rust** 89.96% in its median run"), "short of 90%, so not written as 90%: {line}");
         implementations[0].fraction_of_limit = Some(0.95);
         assert_eq!(at_limit_in_the_fastest_run(&implementations.iter().collect::<Vec<_>>()), None, "at the limit in the median");
     }

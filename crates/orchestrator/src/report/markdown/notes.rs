@@ -3,11 +3,12 @@
 
 use std::fmt::Write as _;
 
+use super::limit_note::ABOVE_LIMIT;
 use super::status_words;
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
 use crate::environment::Environment;
-use crate::format::{percent, seconds};
+use crate::format::{percent, percent_against, seconds};
 use crate::report::escape::text;
 use crate::report::figures::{Figures, CPU_CLOCK_STEP_SECONDS};
 use crate::report::marks::Mark;
@@ -90,10 +91,6 @@ fn machine_notes(out: &mut String, e: &Environment) -> Vec<String> {
     warnings
 }
 
-/// A training cost this far past the measured limit is worth a word: a few percent is the
-/// probes' own spread.
-const ABOVE_LIMIT: f64 = 1.05;
-
 /// Per scenario point and implementation: outliers among the wall times, failed runs, a training
 /// cost past the measured limit, and an implementation that was unavailable.
 fn point_warnings(report: &Analysis) -> Vec<String> {
@@ -131,7 +128,7 @@ fn point_warnings(report: &Analysis) -> Vec<String> {
                         scenario.name,
                         point.label,
                         i.implementation,
-                        percent(fraction)
+                        percent_against(fraction, ABOVE_LIMIT)
                     ));
                 }
                 if i.outcome == Outcome::Unavailable {
