@@ -243,135 +243,126 @@ fn prefetch_ahead<const POINTS: usize>(x: &[f64], y: &[f64]) {
     }
 }
 
+/// One vector instruction set's sums, written once for both widths: blocks of `ACCUMULATORS`
+/// vectors of points into as many pairs of accumulators, then the remaining whole vectors into
+/// the first pair, then fewer points than a vector holds with the scalar code; at the end the
+/// accumulators folded pairwise and the lanes pairwise (`lanes`, spelled out per width so that
+/// the compiler keeps the order): a fixed order, so a fixed result. Each module's `gradient_sums`
+/// may be called only where the CPU has the module's `features` (see [`Isa`]), with `x` and `y`
+/// of the same length.
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
+macro_rules! vector_sums {
+    (
+        $(#[$doc:meta])*
+        mod $name:ident {
+            features: $features:literal,
+            vector: $vector:ident,
+            $(#[$width_doc:meta])*
+            width: $width:literal,
+            $(#[$accumulators_doc:meta])*
+            accumulators: $accumulators:literal,
+            intrinsics: [$set1:ident, $zero:ident, $load:ident, $store:ident, $fmadd:ident, $add:ident, $sub:ident],
+            lanes: |$lanes:ident| $fold:expr $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        mod $name {
+            use std::arch::x86_64::*;
 
-    /// f64 lanes in one AVX2 vector.
-    pub(super) const WIDTH: usize = 4;
-    /// Independent vector accumulators for each sum: 4 hide the 3–4 cycle latency of the adds at two
-    /// vector ops a cycle; 8 of the 16 ymm registers hold them, leaving room for x, y and e.
-    const ACCUMULATORS: usize = 4;
-    const BLOCK: usize = WIDTH * ACCUMULATORS;
+            $(#[$width_doc])*
+            pub(super) const WIDTH: usize = $width;
+            $(#[$accumulators_doc])*
+            const ACCUMULATORS: usize = $accumulators;
+            const BLOCK: usize = WIDTH * ACCUMULATORS;
+            const _: () = assert!(ACCUMULATORS == 4, "horizontal_sum folds four accumulators");
 
-    /// The AVX2+FMA sums: blocks of 16 points into 4+4 accumulators, then the remaining whole vectors
-    /// into the first pair, then fewer than 4 points with the scalar code.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA, and `x` and `y` must have the same length.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn gradient_sums<const PREFETCH: bool>(x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
-        debug_assert_eq!(x.len(), y.len());
-        let w_v = _mm256_set1_pd(w);
-        let b_v = _mm256_set1_pd(b);
-        let mut sum_ex = [_mm256_setzero_pd(); ACCUMULATORS];
-        let mut sum_e = [_mm256_setzero_pd(); ACCUMULATORS];
+            /// # Safety
+            /// The CPU must support this module's instruction set, and `x` and `y` must have the
+            /// same length.
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn gradient_sums<const PREFETCH: bool>(x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
+                debug_assert_eq!(x.len(), y.len());
+                let w_v = $set1(w);
+                let b_v = $set1(b);
+                let mut sum_ex = [$zero(); ACCUMULATORS];
+                let mut sum_e = [$zero(); ACCUMULATORS];
 
-        let mut x_blocks = x.chunks_exact(BLOCK);
-        let mut y_blocks = y.chunks_exact(BLOCK);
-        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
-            if PREFETCH {
-                super::prefetch_ahead::<BLOCK>(xb, yb);
+                let mut x_blocks = x.chunks_exact(BLOCK);
+                let mut y_blocks = y.chunks_exact(BLOCK);
+                for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
+                    if PREFETCH {
+                        super::prefetch_ahead::<BLOCK>(xb, yb);
+                    }
+                    for k in 0..ACCUMULATORS {
+                        // SAFETY: both blocks hold BLOCK = ACCUMULATORS·WIDTH values, so the WIDTH
+                        // values from k·WIDTH are in bounds; loadu has no alignment requirement.
+                        let (x_v, y_v) = unsafe { ($load(xb.as_ptr().add(k * WIDTH)), $load(yb.as_ptr().add(k * WIDTH))) };
+                        let e = $sub($fmadd(w_v, x_v, b_v), y_v);
+                        sum_ex[k] = $fmadd(e, x_v, sum_ex[k]);
+                        sum_e[k] = $add(sum_e[k], e);
+                    }
+                }
+
+                let mut x_vectors = x_blocks.remainder().chunks_exact(WIDTH);
+                let mut y_vectors = y_blocks.remainder().chunks_exact(WIDTH);
+                for (xv, yv) in (&mut x_vectors).zip(&mut y_vectors) {
+                    // SAFETY: both chunks hold exactly WIDTH values.
+                    let (x_v, y_v) = unsafe { ($load(xv.as_ptr()), $load(yv.as_ptr())) };
+                    let e = $sub($fmadd(w_v, x_v, b_v), y_v);
+                    sum_ex[0] = $fmadd(e, x_v, sum_ex[0]);
+                    sum_e[0] = $add(sum_e[0], e);
+                }
+
+                let (tail_ex, tail_e) = super::super::scalar::gradient_sums(x_vectors.remainder(), y_vectors.remainder(), w, b);
+                (horizontal_sum(sum_ex) + tail_ex, horizontal_sum(sum_e) + tail_e)
             }
-            for k in 0..ACCUMULATORS {
-                // SAFETY: both blocks hold BLOCK = ACCUMULATORS·WIDTH values, so the WIDTH values
-                // from k·WIDTH are in bounds; loadu has no alignment requirement.
-                let (x_v, y_v) = unsafe { (_mm256_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm256_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
-                let e = _mm256_sub_pd(_mm256_fmadd_pd(w_v, x_v, b_v), y_v);
-                sum_ex[k] = _mm256_fmadd_pd(e, x_v, sum_ex[k]);
-                sum_e[k] = _mm256_add_pd(sum_e[k], e);
+
+            /// The accumulators folded pairwise, then the lanes in the module's fixed order (not a
+            /// reduce intrinsic, whose order is the compiler's).
+            #[target_feature(enable = $features)]
+            fn horizontal_sum(acc: [$vector; ACCUMULATORS]) -> f64 {
+                let v = $add($add(acc[0], acc[1]), $add(acc[2], acc[3]));
+                let mut $lanes = [0.0f64; WIDTH];
+                // SAFETY: the array has room for exactly WIDTH f64; storeu has no alignment
+                // requirement.
+                unsafe { $store($lanes.as_mut_ptr(), v) };
+                $fold
             }
         }
+    };
+}
 
-        let mut x_vectors = x_blocks.remainder().chunks_exact(WIDTH);
-        let mut y_vectors = y_blocks.remainder().chunks_exact(WIDTH);
-        for (xv, yv) in (&mut x_vectors).zip(&mut y_vectors) {
-            // SAFETY: both chunks hold exactly WIDTH values.
-            let (x_v, y_v) = unsafe { (_mm256_loadu_pd(xv.as_ptr()), _mm256_loadu_pd(yv.as_ptr())) };
-            let e = _mm256_sub_pd(_mm256_fmadd_pd(w_v, x_v, b_v), y_v);
-            sum_ex[0] = _mm256_fmadd_pd(e, x_v, sum_ex[0]);
-            sum_e[0] = _mm256_add_pd(sum_e[0], e);
-        }
-
-        let (tail_ex, tail_e) = super::super::scalar::gradient_sums(x_vectors.remainder(), y_vectors.remainder(), w, b);
-        (horizontal_sum(sum_ex) + tail_ex, horizontal_sum(sum_e) + tail_e)
-    }
-
-    /// The accumulators folded pairwise, then the 4 lanes as (l0 + l1) + (l2 + l3).
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn horizontal_sum(acc: [__m256d; ACCUMULATORS]) -> f64 {
-        let v = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
-        let mut lanes = [0.0f64; WIDTH];
-        // SAFETY: `lanes` has room for exactly WIDTH f64; storeu has no alignment requirement.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), v) };
-        (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+#[cfg(target_arch = "x86_64")]
+vector_sums! {
+    /// The AVX2+FMA sums: blocks of 16 points into 4+4 accumulators.
+    mod avx2 {
+        features: "avx2,fma",
+        vector: __m256d,
+        /// f64 lanes in one AVX2 vector.
+        width: 4,
+        /// Independent vector accumulators for each sum: 4 hide the 3–4 cycle latency of the adds
+        /// at two vector ops a cycle; 8 of the 16 ymm registers hold them, leaving room for x, y
+        /// and e.
+        accumulators: 4,
+        intrinsics: [_mm256_set1_pd, _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_sub_pd],
+        lanes: |lanes| (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use std::arch::x86_64::*;
-
-    /// f64 lanes in one AVX-512 vector.
-    pub(super) const WIDTH: usize = 8;
-    /// Independent vector accumulators for each sum. Zen 5 issues two 512-bit FMAs and two adds a
-    /// cycle, so one vector of points a cycle (2 FMA + sub + add) with a 4-cycle FMA latency needs
-    /// 4 chains in flight; 8 of the 32 zmm registers hold them.
-    const ACCUMULATORS: usize = 4;
-    const BLOCK: usize = WIDTH * ACCUMULATORS;
-
-    /// The AVX-512 sums, shaped as the AVX2 ones: blocks of 32 points into 4+4 accumulators, then
-    /// the remaining whole vectors into the first pair, then fewer than 8 points with the scalar code.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F, and `x` and `y` must have the same length.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn gradient_sums<const PREFETCH: bool>(x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
-        debug_assert_eq!(x.len(), y.len());
-        let w_v = _mm512_set1_pd(w);
-        let b_v = _mm512_set1_pd(b);
-        let mut sum_ex = [_mm512_setzero_pd(); ACCUMULATORS];
-        let mut sum_e = [_mm512_setzero_pd(); ACCUMULATORS];
-
-        let mut x_blocks = x.chunks_exact(BLOCK);
-        let mut y_blocks = y.chunks_exact(BLOCK);
-        for (xb, yb) in (&mut x_blocks).zip(&mut y_blocks) {
-            if PREFETCH {
-                super::prefetch_ahead::<BLOCK>(xb, yb);
-            }
-            for k in 0..ACCUMULATORS {
-                // SAFETY: both blocks hold BLOCK = ACCUMULATORS·WIDTH values, so the WIDTH values
-                // from k·WIDTH are in bounds; loadu has no alignment requirement.
-                let (x_v, y_v) = unsafe { (_mm512_loadu_pd(xb.as_ptr().add(k * WIDTH)), _mm512_loadu_pd(yb.as_ptr().add(k * WIDTH))) };
-                let e = _mm512_sub_pd(_mm512_fmadd_pd(w_v, x_v, b_v), y_v);
-                sum_ex[k] = _mm512_fmadd_pd(e, x_v, sum_ex[k]);
-                sum_e[k] = _mm512_add_pd(sum_e[k], e);
-            }
-        }
-
-        let mut x_vectors = x_blocks.remainder().chunks_exact(WIDTH);
-        let mut y_vectors = y_blocks.remainder().chunks_exact(WIDTH);
-        for (xv, yv) in (&mut x_vectors).zip(&mut y_vectors) {
-            // SAFETY: both chunks hold exactly WIDTH values.
-            let (x_v, y_v) = unsafe { (_mm512_loadu_pd(xv.as_ptr()), _mm512_loadu_pd(yv.as_ptr())) };
-            let e = _mm512_sub_pd(_mm512_fmadd_pd(w_v, x_v, b_v), y_v);
-            sum_ex[0] = _mm512_fmadd_pd(e, x_v, sum_ex[0]);
-            sum_e[0] = _mm512_add_pd(sum_e[0], e);
-        }
-
-        let (tail_ex, tail_e) = super::super::scalar::gradient_sums(x_vectors.remainder(), y_vectors.remainder(), w, b);
-        (horizontal_sum(sum_ex) + tail_ex, horizontal_sum(sum_e) + tail_e)
-    }
-
-    /// The accumulators folded pairwise, then the 8 lanes pairwise: a fixed order (not
-    /// `_mm512_reduce_add_pd`, whose order is the compiler's).
-    #[target_feature(enable = "avx512f")]
-    fn horizontal_sum(acc: [__m512d; ACCUMULATORS]) -> f64 {
-        let v = _mm512_add_pd(_mm512_add_pd(acc[0], acc[1]), _mm512_add_pd(acc[2], acc[3]));
-        let mut lanes = [0.0f64; WIDTH];
-        // SAFETY: `lanes` has room for exactly WIDTH f64; storeu has no alignment requirement.
-        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
-        ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+vector_sums! {
+    /// The AVX-512 sums, shaped as the AVX2 ones: blocks of 32 points into 4+4 accumulators.
+    mod avx512 {
+        features: "avx512f",
+        vector: __m512d,
+        /// f64 lanes in one AVX-512 vector.
+        width: 8,
+        /// Independent vector accumulators for each sum. Zen 5 issues two 512-bit FMAs and two
+        /// adds a cycle, so one vector of points a cycle (2 FMA + sub + add) with a 4-cycle FMA
+        /// latency needs 4 chains in flight; 8 of the 32 zmm registers hold them.
+        accumulators: 4,
+        intrinsics: [_mm512_set1_pd, _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_sub_pd],
+        lanes: |lanes| ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])),
     }
 }
 
