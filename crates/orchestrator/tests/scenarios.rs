@@ -54,6 +54,19 @@ fn the_good_example_loads() {
     plan::load(&[path], &catalogue().implementations).unwrap();
 }
 
+/// The annotated example of docs/scenarios.md (its first YAML block) is a scenario the code
+/// accepts as written: a reader copies it.
+#[test]
+fn the_documented_example_loads() {
+    let doc = std::fs::read_to_string(root().join("docs/scenarios.md")).unwrap();
+    let example = doc.split("```yaml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("docs/scenarios.md has a YAML block");
+    let dir = tempfile::Builder::new().prefix("scenario-doc-").tempdir().unwrap();
+    let path = dir.path().join("example.yaml");
+    std::fs::write(&path, example).unwrap();
+    let loaded = plan::load(&[path], &catalogue().implementations).unwrap_or_else(|e| panic!("docs/scenarios.md's example: {e}"));
+    assert_eq!(loaded[0].file.name.value, "seed");
+}
+
 #[test]
 fn each_mistake_is_located_and_explained() {
     let cases: Vec<(&str, String, &str)> = vec![
