@@ -68,7 +68,11 @@ build-musl:
 # The venv is (re)built when missing or when requirements.txt changes; then the Rust extension
 # (python-rust) is built into it.
 venv: venv-base python-ext
+# The stamp says when requirements.txt was last installed, not whether the venv still holds it: a
+# package it pins that was since removed or changed (by hand, by another pip) is installed again.
+VENV_PINS_HELD := import importlib.metadata as m, pathlib, sys; pins = [l.split('\#')[0].split('==') for l in pathlib.Path('python_impl/requirements.txt').read_text().splitlines() if '==' in l]; sys.exit(any(m.version(n.strip()) != v.strip() for n, v in pins))
 venv-base: $(VENV_STAMP)
+	@$(VENV_PY) -c "$(VENV_PINS_HELD)" 2>/dev/null || { echo "python_impl/.venv: a package python_impl/requirements.txt pins is missing or of another version: installing them again"; $(VENV_PY) -m pip install --quiet --disable-pip-version-check -r python_impl/requirements.txt; }
 $(VENV_STAMP): python_impl/requirements.txt
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "error: $(PYTHON_BOOTSTRAP) not found: install Python 3.11+ (e.g. apt-get install python3 python3-venv)"; exit 1; }
 	@test -x $(VENV_PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
