@@ -135,10 +135,12 @@ quick: build venv-optional
 # raw.csv and summary.csv copied into docs/machines/<the run's machine label>/ (LABEL=... names
 # the machine instead), the checkout's absolute paths made relative and the Python interpreter
 # named by its file alone (nothing measured changes; the folder names no path of this machine).
-# It refuses a folder that exists: remove it to replace that machine's run.
+# It refuses a folder that exists (before the run when LABEL names it): remove it to replace that
+# machine's run.
 # gallery-page: docs/gallery/machines.md and its chart from every run in docs/machines/.
 GALLERY_RUNS := docs/machines
 gallery-run: build venv-optional
+	@$(if $(LABEL),test ! -e $(GALLERY_RUNS)/$(LABEL) || { echo "gallery-run: $(GALLERY_RUNS)/$(LABEL) exists: this machine kind is in the gallery already (remove the folder to replace its run)"; exit 1; })
 	./target/release/orchestrator run $(if $(LABEL),--machine-label $(LABEL)) $(ARGS)
 	@label=$$(sed -n 's/^ *"machine_label": *"\([^"]*\)".*/\1/p' results/latest/environment.json | head -n 1); \
 	test -n "$$label" || { echo "gallery-run: results/latest/environment.json names no machine_label"; exit 1; }; \

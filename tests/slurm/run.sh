@@ -148,31 +148,35 @@ done
 [[ $state == idle ]] || fail "the node did not become idle (sinfo says '${state:-nothing}')"
 say "one-node Slurm up on $node in $((SECONDS - started)) s ($(sinfo -V))"
 
-# The run: two exclusive shards of a --quick run, then the merge.
+# submit.sh with ARGS (then `--`, the run's arguments), its jobs waited for: each must have
+# COMPLETED (a job can complete and have done nothing: the outputs are checked after), and the
+# merge must have left a report of 2 shards.
 read -r -a scenarios <<<"$SCENARIOS"
-submitted=$(cd "$root" && env "$marker" deploy/slurm/submit.sh -n 2 -d "$tmp/run" -- --quick --probe-array-mib 32 "${scenarios[@]}")
-say "submitted: $submitted"
-for word in $submitted; do
-    case $word in build=*|array=*|merge=*) jobs_submitted+=("${word#*=}") ;; esac
-done
-merge_id=${submitted#*merge=}
-merge_id=${merge_id%% *}
+submit_and_wait() {
+    local submitted word id states f
+    submitted=$(cd "$root" && env "$marker" deploy/slurm/submit.sh -n 2 -d "$tmp/run" "$@" -- --quick --probe-array-mib 32 "${scenarios[@]}")
+    say "submitted: $submitted"
+    local ids=()
+    for word in $submitted; do
+        case $word in build=none) ;; build=*|array=*|merge=*) ids+=("${word#*=}"); jobs_submitted+=("${word#*=}") ;; esac
+    done
+    while squeue -h -o %i 2>/dev/null | grep -q .; do
+        ((SECONDS - started < LIMIT_SECONDS)) || fail "jobs still queued after $LIMIT_SECONDS s: $(squeue -h -o '%i %j %T %r' | tr '\n' ';')"
+        sleep 0.5
+    done
+    for id in "${ids[@]}"; do
+        states=$(scontrol -o show job "$id" | grep -o 'JobState=[A-Z_]*' | sort -u | tr '\n' ' ')
+        [[ $states == "JobState=COMPLETED " ]] || fail "job $id ended as: $states"
+    done
+    for f in plan.json environment.json raw.csv report.md summary.json; do
+        [[ -s $merged/$f ]] || fail "the merge job left no $f in $merged"
+    done
+    grep -q "Merged from 2 of 2 shard(s)" "$merged/report.md" || fail "the merged report does not say it merged 2 shards"
+}
 
-while squeue -h -o %i 2>/dev/null | grep -q .; do
-    ((SECONDS - started < LIMIT_SECONDS)) || fail "jobs still queued after $LIMIT_SECONDS s: $(squeue -h -o '%i %j %T %r' | tr '\n' ';')"
-    sleep 0.5
-done
-
-# Job states first, then the outputs (a job can be COMPLETED and have done nothing).
-for id in "${jobs_submitted[@]}"; do
-    states=$(scontrol -o show job "$id" | grep -o 'JobState=[A-Z_]*' | sort -u | tr '\n' ' ')
-    [[ $states == "JobState=COMPLETED " ]] || fail "job $id ended as: $states"
-done
+# The run: two exclusive shards of a --quick run, then the merge.
 merged=$tmp/run/merged
-for f in plan.json environment.json raw.csv report.md summary.json; do
-    [[ -s $merged/$f ]] || fail "the merge job left no $f in $merged"
-done
-grep -q "Merged from 2 of 2 shard(s)" "$merged/report.md" || fail "the merged report does not say it merged 2 shards"
+submit_and_wait
 
 python3 - "$tmp/run" <<'PY' || fail "the merged run does not match the plan"
 import csv, json, sys, pathlib
@@ -202,4 +206,17 @@ for scenario, point in whole:
     assert f"{scenario}#{point}" in report, f"{scenario}#{point} is not in the report's Machines table"
 print(f"test-slurm: {len(whole)} points, {len(rows)} rows, shards held {sorted(len(h) for h in held)} points; runs {spans}")
 PY
+
+# A failed shard run again (submit.sh --rerun): the second shard taken as failed and the merge as
+# not made. An array of that one index would read as a one-shard plan under `--shard auto`; the
+# rerun names its shard, moves the failed folder aside, and the merge takes the new one.
+mv "$merged" "$tmp/merged-first"
+submit_and_wait --rerun 1
+[[ -d $(echo "$tmp"/run/failed/task-1-*) ]] || fail "the rerun did not move the failed shard's folder to failed/"
+python3 - "$tmp/run/shards/task-1/plan.json" <<'PY' || fail "the rerun did not run shard 2 of 2"
+import json, sys
+shard = json.load(open(sys.argv[1]))["shard"]
+assert (shard["index"], shard["count"]) == (2, 2), shard
+PY
+say "a failed shard run again (--rerun 1) and merged"
 say "passed in $((SECONDS - started)) s"

@@ -160,3 +160,30 @@ fn non_utf8_and_directories_are_named() {
     let err = scenario::load_scenario(dir.path()).unwrap_err();
     assert!(err.message.contains("is a directory"), "{err}");
 }
+
+/// deploy/ci/github-actions.yaml builds the binaries once and hands them to every shard: each
+/// `{bin_dir}/NAME` a shipped implementation runs is among them, but one whose implementation
+/// builds it itself (`prepare:`: the dynamic and musl `linreg`). The startup scenario's
+/// `exec-noop` was missing, and the shard holding its point refused to run.
+#[test]
+fn the_ci_example_hands_every_shard_the_binaries_it_runs() {
+    let ci = std::fs::read_to_string(root().join("deploy/ci/github-actions.yaml")).unwrap();
+    let paths: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("implementations.yaml"))
+        .collect();
+    let loaded = plan::load(&paths, &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
+    let catalogue = catalogue();
+    let specs = catalogue.implementations.values().chain(loaded.iter().flat_map(|l| l.file.define.values()));
+    let mut needed = std::collections::BTreeSet::new();
+    for spec in specs.filter(|spec| spec.value.prepare.is_none()) {
+        if let Some(name) = spec.value.command.value.first().and_then(|program| program.value.strip_prefix("{bin_dir}/")) {
+            needed.insert(name.to_string());
+        }
+    }
+    assert!(needed.contains("exec-noop") && needed.contains("linreg-static"), "{needed:?}");
+    for name in needed {
+        assert!(ci.contains(&format!("target/release/{name}\n")), "deploy/ci/github-actions.yaml does not hand the shards {name}");
+    }
+}

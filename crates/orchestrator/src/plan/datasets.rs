@@ -4,6 +4,7 @@
 //! from its own memory right after writing (or checking) it.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use linreg::Dataset;
 
@@ -120,7 +121,7 @@ fn store(
     }
     std::fs::create_dir_all(cache_dir).with_context(|| format!("cannot create the dataset cache {}", cache_dir.display()))?;
     remove_stale_temporaries(cache_dir);
-    let temp = cache_dir.join(format!(".{name}{TEMPORARY_MARK}{}", std::process::id()));
+    let temp = cache_dir.join(temporary_name(name, this_host(), std::process::id()));
     let stop = || cancel.is_cancelled();
     let interrupted = || anyhow::anyhow!("interrupted while preparing {what}");
     errln!("preparing {what} (once, into {})…", cache_dir.display());
@@ -142,22 +143,61 @@ fn store(
     prepared.map(|()| path)
 }
 
-/// What marks a temporary in the cache: `.NAME.tmp-PID`.
+/// What marks a temporary in the cache: `.NAME.tmp-HOST-PID`. HOST is this machine's name, so
+/// that on a cache several machines share (the shards of a Slurm array run from one checkout on a
+/// shared filesystem, docs/scale.md) a process tells its own machine's temporaries, whose PIDs it
+/// can check, from another's, which it leaves alone, and two machines' equal PIDs never make the
+/// same name.
 const TEMPORARY_MARK: &str = ".tmp-";
+
+/// The most characters of the host's name a temporary's name holds (with the longest cache name
+/// and PID, 255 bytes at most: Linux's limit for a file name).
+const HOST_IN_NAME: usize = 32;
+
+fn temporary_name(name: &str, host: &str, pid: u32) -> String {
+    format!(".{name}{TEMPORARY_MARK}{host}-{pid}")
+}
+
+/// This machine's host name as a temporary's name holds it: letters, digits, `.`, `_` and `-`
+/// kept, anything else `_`, at most [`HOST_IN_NAME`] characters; `unknown` if it cannot be read.
+fn this_host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host: String = raw
+            .trim()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .take(HOST_IN_NAME)
+            .collect();
+        if host.is_empty() {
+            "unknown".into()
+        } else {
+            host
+        }
+    })
+}
+
+/// The host (None for a name written before temporaries named theirs: `.NAME.tmp-PID`) and the
+/// PID of a temporary's file name; None for any other file.
+fn temporary_owner(file_name: &str) -> Option<(Option<&str>, i32)> {
+    let (_, owner) = file_name.strip_prefix('.')?.rsplit_once(TEMPORARY_MARK)?;
+    match owner.rsplit_once('-') {
+        Some((host, pid)) => Some((Some(host), pid.parse().ok()?)),
+        None => Some((None, owner.parse().ok()?)),
+    }
+}
 
 /// Removes the temporaries that processes no longer alive left in the cache (a run killed by
 /// SIGKILL, a machine that lost power): each can be gigabytes, and no one else would remove it.
-/// A temporary of a live process (another run preparing the same file) is left alone.
+/// A temporary of a live process (another run preparing the same file) is left alone, and so is
+/// one of another machine, whose process this one cannot see.
 fn remove_stale_temporaries(cache_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(name) = file_name.to_str() else { continue };
-        let Some(pid) = name.strip_prefix('.').and_then(|n| n.rsplit_once(TEMPORARY_MARK)).and_then(|(_, pid)| pid.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid > 0 && !process_exists(pid) {
+        let Some((host, pid)) = file_name.to_str().and_then(temporary_owner) else { continue };
+        if host.is_none_or(|host| host == this_host()) && pid > 0 && !process_exists(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -236,7 +276,7 @@ mod tests {
         assert_eq!(spec.cache_name(), "gen-v1-n1000-slope2-intercept-0.5-noise0.1-seed42-x-1.5_10.npy", "ordinary values as always");
         assert_eq!(Generated::from_cache_name(&spec.cache_name()), Some(spec));
         // Extreme values: a short name that still gives them back exactly, with room for the
-        // temporary's mark (".NAME.tmp-PID") within Linux's 255 bytes.
+        // temporary's mark (".NAME.tmp-HOST-PID") within Linux's 255 bytes.
         let tiny = Generated {
             n: u64::MAX,
             slope: -f64::MAX,
@@ -248,7 +288,7 @@ mod tests {
         };
         let name = tiny.cache_name();
         assert_eq!(name, "gen-v1-n18446744073709551615-slope-1.7976931348623157e308-intercept-1.2345678901234568e-300-noise1e-300-seed18446744073709551615-x-2.2250738585072014e-308_5e-324.npy");
-        assert!(format!(".{name}{TEMPORARY_MARK}{}", i32::MAX).len() <= 255, "{name}");
+        assert!(temporary_name(&name, &"h".repeat(HOST_IN_NAME), u32::MAX).len() <= 255, "{name}");
         assert_eq!(Generated::from_cache_name(&name), Some(tiny.clone()));
         assert!(
             tiny.describe().contains("y = -1.7976931348623157e308·x + -1.2345678901234568e-300 + 1e-300·N(0,1)"),
@@ -290,16 +330,27 @@ mod tests {
     fn an_interrupted_preparation_leaves_nothing_and_stale_temporaries_go() {
         let scratch = tempfile::Builder::new().prefix("datasets-cancel-").tempdir().unwrap();
         let dir = scratch.path();
-        // i32::MAX is above any pid_max: no process has it.
-        std::fs::write(dir.join(format!(".old.npy{TEMPORARY_MARK}{}", i32::MAX)), "").unwrap();
-        let mine = format!(".mine.npy{TEMPORARY_MARK}{}", std::process::id());
-        std::fs::write(dir.join(&mine), "").unwrap();
+        // i32::MAX is above any pid_max: no process has it. Gone: a dead process's, of this host
+        // or written before hosts were named. Kept: a live one's, and another machine's, whose
+        // process this one cannot see.
+        let dead = i32::MAX as u32;
+        std::fs::write(dir.join(temporary_name("old.npy", this_host(), dead)), "").unwrap();
+        std::fs::write(dir.join(format!(".older.npy{TEMPORARY_MARK}{dead}")), "").unwrap();
+        let mine = temporary_name("mine.npy", this_host(), std::process::id());
+        let elsewhere = temporary_name("theirs.npy", "another-node.cluster", dead);
+        for kept in [&mine, &elsewhere] {
+            std::fs::write(dir.join(kept), "").unwrap();
+        }
         let stopped = CancelToken::new();
         stopped.cancel();
         let err = prepare_generated(dir, &spec(1000, 1), &stopped).unwrap_err().to_string();
         assert!(err.contains("interrupted while preparing the dataset n=1000"), "{err}");
-        let left: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-        assert_eq!(left, vec![mine]);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        let mut kept = vec![mine, elsewhere];
+        kept.sort();
+        assert_eq!(left, kept);
         assert_eq!(spec(10, 3).generate_until(&|| true), None);
     }
 }
