@@ -42,7 +42,7 @@ pub fn monotonic_ns() -> u64 {
 pub struct Started {
     pub pid: i32,
     /// CLOCK_MONOTONIC in the child immediately before its execve: the start of the measured
-    /// interval. Creating the child (a fork, whose cost depends on the parent) is outside it.
+    /// interval. Creating the child (a clone sharing the launcher's memory until the exec) is outside it.
     pub t0_ns: u64,
     /// From `t0_ns` to the kernel releasing the launcher during the exec (the old image gone).
     pub spawn_ns: u64,
@@ -57,7 +57,8 @@ pub struct Started {
 /// child with getrusage just before the exec): the program's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Exited {
-    /// CLOCK_MONOTONIC from just before the child was created to just after it was reaped.
+    /// CLOCK_MONOTONIC from just before the child's execve (`Started::t0_ns`) to just after it was
+    /// reaped.
     pub wall_ns: u64,
     /// The raw wait status (WIFEXITED / WTERMSIG apply).
     pub status: i32,

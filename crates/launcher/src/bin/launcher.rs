@@ -537,7 +537,7 @@ extern "C" fn on_termination(_signal: libc::c_int) {
 fn kill_child_group() {
     let pid = CHILD.load(Ordering::Acquire);
     if pid > 0 {
-        // SAFETY: kill is async-signal-safe; the group is the child's own (POSIX_SPAWN_SETPGROUP).
+        // SAFETY: kill is async-signal-safe; the group is the child's own (it calls setpgid(0, 0) before its exec).
         unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
 }

@@ -21,7 +21,8 @@ impl ChildCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunLimits {
-    /// From spawn; then SIGTERM to the process group.
+    /// From the child's execve (the start of the measured interval); then SIGTERM to the process
+    /// group.
     pub timeout: Duration,
     /// Between SIGTERM and SIGKILL, after a timeout or a cancellation.
     pub kill_grace: Duration,

@@ -132,8 +132,10 @@ pub(crate) fn assemble(started: Started, exited: Result<Exited, String>, report:
             let kernel_peak = exited.max_rss_kib.saturating_mul(1024);
             let sampled = report.max_rss_bytes.unwrap_or(0);
             (measured.peak_rss_bytes, measured.peak_rss_exact) = match (own, report.descendants_seen) {
-                (true, true) => (Some(kernel_peak.max(sampled)), true),
-                (true, false) => (Some(kernel_peak), true),
+                // The tree's sampled sum above the kernel's figure is the peak, but a sampled one
+                // (shared pages counted once a process, moments between samples missed): not exact.
+                (true, true) if sampled > kernel_peak => (Some(sampled), false),
+                (true, _) => (Some(kernel_peak), true),
                 // The program stayed below what the launcher carried: only the samples are its own.
                 (false, _) => (report.max_rss_bytes.or(Some(kernel_peak)), false),
             };

@@ -68,7 +68,7 @@ impl Default for Sampling {
 /// The whole process tree of one run at one instant.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
-    /// Since the instant just before spawn.
+    /// Since the child's execve (the start of the measured interval).
     pub t_seconds: f64,
     /// Sum of the resident set sizes of the tree's live processes (shared pages count once per
     /// process, as in every RSS sum).

@@ -18,7 +18,7 @@ use crate::stats;
 pub(crate) const SPARSE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Pairs of runs; the median ratio over them is the figure. Many short pairs rather than a few long
-/// ones: on a shared machine one pair can be off by 20% either way, and the median of nine is
+/// ones: on a shared machine one pair can be off by 20% either way, and the median of seven is
 /// steadier than the median of three.
 pub(crate) const DEFAULT_PAIRS: usize = 7;
 
