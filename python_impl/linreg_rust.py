@@ -9,9 +9,9 @@ the arrays' memory without copying it, releases the GIL and runs the `linreg` bi
 This is the pattern of polars or pydantic-core: Python for the glue, compiled code for the loop.
 Optional: the module is built by `make venv` where cargo and maturin are available.
 
-The kernel is `parallel` with `--threads auto`, the fastest of the `linreg` binary (every core
-from 4 096 points on, unless, in a fit of 400 epochs or more, its first epochs measure one thread
-faster); `--kernel scalar|simd|parallel` picks another. One fit is one call of `linreg_py.fit`,
+The kernel is `parallel` with `--threads auto`, the fastest of the `linreg` binary (two threads
+once the data fills one core's L1d, every core from 2 048 points a core, unless, over 400 epochs
+or more of all the fits, the first epochs measure one thread faster); `--kernel scalar|simd|parallel` picks another. One fit is one call of `linreg_py.fit`,
 as a one-off script would make it: the parallel kernel starts its threads inside the timed call.
 With `--fits K` the fits are a service's: a `linreg_py.Trainer`, started before the clock, copies
 the data once and keeps the threads and `auto`'s choices between its fits, as the `linreg` binary

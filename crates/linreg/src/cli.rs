@@ -20,9 +20,10 @@ Options:
                             CPU's vector sets on the first block of the data, timed in the first epoch
                             past the widest set's warm-up; the widest in a fit too short for that),
                             avx512, avx2 (AVX2+FMA) or portable [default: auto]
-      --threads <N>         Threads of the parallel kernel: auto (every core from 4 096 points on,
-                            unless, in a fit of 400 epochs or more, its first epochs measure one
-                            thread faster) or N [default: auto]
+      --threads <N>         Threads of the parallel kernel: auto (two once the data fills one core's
+                            L1d, every core from 2 048 points a core, unless, over 400 epochs or
+                            more of all the fits, the first epochs measure one thread faster) or N
+                            [default: auto]
       --fits <K>            Fits to run on the data loaded once, each from w = b = 0 and timed apart
                             (≥ 1); the result line then carries the per-fit times [default: 1, without them]
       --placement <WHERE>   Where the data lies: auto (from about a third of the L2 up, on whole huge

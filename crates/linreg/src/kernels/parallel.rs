@@ -10,8 +10,9 @@
 //! 2-vCPU VM the kernel falls back to about the single-thread speed instead of waiting for a
 //! descheduled thread. A block sums to the same bits whoever sums it, and the blocks are added in
 //! one order (block order within a group of consecutive blocks a core, then the groups in order;
-//! see `group_len`), so the result depends on n and the machine's core count alone: not on the
-//! thread count asked for, nor on which thread summed what, nor on timing.
+//! see `group_len`), so the result depends on n and the machine alone (the CPUs this process may
+//! use, by its affinity and cgroup quota, and the L1d's size: see [`block_len`]): not on the thread
+//! count asked for, nor on which thread summed what, nor on timing.
 //!
 //! **Every other epoch backwards.** Even epochs claim each run's blocks in ascending order, odd
 //! ones in descending order ([`block_at`]), so that an epoch starts on the blocks the last one
@@ -104,7 +105,7 @@ use crate::dataset::Columns;
 /// Points in a block at most (see [`block_len`]): 256 KiB of x and y, 1–2 µs of summing in cache,
 /// 4–8 µs from memory. Large
 /// enough that claiming a block (one compare-and-swap on the thread's own cache line) and storing
-/// its sums cost < 1% of summing it; small enough that 10^6 points make 61 blocks, so the last
+/// its sums cost < 1% of summing it; small enough that 10^6 points make 62 blocks, so the last
 /// block of an epoch leaves the other thread idle for a few percent of it at most. A multiple of
 /// every vector block (32 points for AVX-512).
 ///
@@ -178,8 +179,10 @@ pub fn default_threads() -> NonZeroUsize {
 /// cores, so that no thread sums a whole block while another has a short one or none: cut at the
 /// nominal length, 20 000 points made blocks of 16 384 and 3 616, and two threads took 1.45× the
 /// time of two threads on halves (Zen 3, `standalone.py`, 7 interleaved runs). Longer blocks only
-/// when n would make more than [`MAX_BLOCKS`]. Depends on n and the machine alone, never on the
-/// threads asked for, so every thread count sums the same blocks, the same bits.
+/// when n would make more than [`MAX_BLOCKS`]. Depends on n and the machine alone (the CPUs this
+/// process may use, [`default_threads`], and below one nominal block the L1d's size), never on the
+/// threads asked for, so every thread count sums the same blocks, the same bits; the same machine
+/// under another affinity mask or CPU quota may cut the data otherwise, and add it otherwise.
 fn block_len(n: usize, nominal_len: usize) -> usize {
     let cores = default_threads().get();
     let blocks = n.div_ceil(nominal_len);
@@ -236,8 +239,8 @@ fn leaves_l1d(n: usize, l1d: impl FnOnce() -> Option<u64>) -> bool {
 /// `auto` measures whether the cores pay there: at 10^4 points two
 /// threads took 0.119 ns a point against one thread's 0.161, at 6 000 points 0.141 against 0.162
 /// (Zen 3, 9 paired rounds of 10^9 point-epochs); with one block up to 16 384 points every fit
-/// below ran on one thread. Below two of the smallest no split can pay what `auto`'s first
-/// epochs spend finding that out.
+/// below ran on one thread. Below two of the smallest a split pays only once the data leaves one
+/// core's L1d ([`leaves_one_l1d`]: two blocks, one a core); smaller data stays one block.
 const NOMINAL_PER_SMALLEST: usize = 8;
 
 /// How many blocks `n` points make, with blocks of up to `nominal_len` (see [`block_len`]).
