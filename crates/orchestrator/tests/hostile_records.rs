@@ -460,6 +460,14 @@ fn a_plan_whose_names_are_paths_is_refused_and_nothing_is_written_outside_the_ru
         written.retain(|p| p.is_file());
         assert!(written.is_empty(), "{what}: written outside the run directory: {written:?}");
         assert!(!run.join("report.md").exists() && !run.join("charts").exists(), "{what}: a report of a refused plan");
+        // `compare` refuses it too, either side (it printed a table and exited 0).
+        let base = dir.path().join("base");
+        write_run(&base, 5, &runs(5, 5));
+        for pair in [[base.as_os_str(), run.as_os_str()], [run.as_os_str(), base.as_os_str()]] {
+            let out = orchestrator([OsStr::new("compare"), pair[0], pair[1]]);
+            assert_eq!(out.code, Some(2), "compare, {what}: {}", out.show());
+            assert!(out.stderr.contains("plan.json") && out.stderr.contains("'../../escaped'"), "compare, {what}: {}", out.show());
+        }
     }
 }
 

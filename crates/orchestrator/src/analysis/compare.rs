@@ -290,13 +290,15 @@ fn table_line(c: &Comparison) -> String {
 }
 
 /// A run directory's plan.json: None when there is none (a run made before plans were kept);
-/// one that is there but cannot be read is an error, as for `report`.
+/// one that is there but cannot be read, or names a scenario or implementation with a name no run
+/// could have (`../x`), is an error, as for `report`.
 fn read_plan(run_dir: &Path) -> anyhow::Result<Option<Plan>> {
     let path = run_dir.join(PLAN_JSON);
     if !path.exists() {
         return Ok(None);
     }
     let file: PlanFile = records::read_json(&path).context("the run's plan (plan.json)")?;
+    file.plan.check_names().map_err(|problem| anyhow::anyhow!("{}: {problem}", path.display()))?;
     Ok(Some(file.plan))
 }
 

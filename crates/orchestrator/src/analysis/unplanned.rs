@@ -99,7 +99,9 @@ impl<'a> Planned<'a> {
         let Some(&setup) = self.points.get(&(row.scenario.as_str(), row.point)) else { return Some(Lacks::Point) };
         if !self.implementations.contains(&(row.scenario.as_str(), row.implementation.as_str())) {
             Some(Lacks::Implementation)
-        } else if !((1..=repetitions).contains(&row.repetition) || (row.repetition == 0 && row.status == RunStatus::Unavailable)) {
+        } else if !((1..=repetitions).contains(&row.repetition)
+            || (row.repetition == 0 && matches!(row.status, RunStatus::Unavailable | RunStatus::Interrupted)))
+        {
             Some(Lacks::Repetition)
         } else if setup != (row.n, row.epochs, row.learning_rate.to_bits()) {
             Some(Lacks::Setup)
@@ -193,5 +195,9 @@ mod tests {
             assert_eq!(split(&asked, vec![row.clone()]).1.is_empty(), counted, "{row:?}");
         }
         assert!(split(&plan, vec![of(Some(1), RunStatus::Ok)]).1.is_empty(), "one fit, said or not");
+        // A warm-up cut short by Ctrl-C is written as repetition 0, as an unavailable row is: the
+        // run's own record, not a row the plan lacks.
+        let warmup_cut = RawRecord { repetition: 0, status: RunStatus::Interrupted, ..testutil::record("rust", 1) };
+        assert!(split(&plan, vec![warmup_cut]).1.is_empty(), "an interrupted warm-up is the plan's");
     }
 }

@@ -26,6 +26,12 @@ use crate::records::{self, ENVIRONMENT_JSON, PLAN_JSON};
 use crate::scenario::ImplementationsFile;
 use crate::{execute, report, run_dir};
 
+/// A signal before the run directory was claimed: nothing ran and nothing was written.
+fn interrupted_while_preparing(signal: i32, what: &str) -> ExitCode {
+    errln!("interrupted while preparing {what}: nothing ran, no run directory was made");
+    interrupted_exit(signal)
+}
+
 pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let signals = Signals::listen()?;
     let scenarios = load_scenarios(root, &args)?;
@@ -40,12 +46,16 @@ pub(super) fn run(root: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let ctx = plan_context(root, &args, &results_dir, &signals.cancel)?;
     let built = plan::build(&scenarios.loaded, &scenarios.catalogue.implementations, &ctx);
     if let Some(signal) = signals.received() {
-        errln!("interrupted while preparing the datasets and checks: nothing ran, no run directory was made");
-        return Ok(interrupted_exit(signal));
+        return Ok(interrupted_while_preparing(signal, "the datasets and checks"));
     }
     let mut sharded = shard_plan(root, &args, &scenarios.files, built?, shard_ref)?;
     check_runnable(&sharded.plan, args.keep_going)?;
     plan::references::attach(&mut sharded.plan, &signals.cancel);
+    // The reference fits read every dataset (up to 2·10^9 point-epochs a point): a signal there
+    // stops before any directory is made, as one while the datasets are prepared does.
+    if let Some(signal) = signals.received() {
+        return Ok(interrupted_while_preparing(signal, "the reference fits"));
+    }
 
     // Held to the end of the run: no other run can write into this directory meanwhile.
     let claimed = claim_run_dir(&args, &results_dir, &ctx)?;
