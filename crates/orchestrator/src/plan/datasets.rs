@@ -158,24 +158,29 @@ fn temporary_name(name: &str, host: &str, pid: u32) -> String {
     format!(".{name}{TEMPORARY_MARK}{host}-{pid}")
 }
 
-/// This machine's host name as a temporary's name holds it: letters, digits, `.`, `_` and `-`
-/// kept, anything else `_`, at most [`HOST_IN_NAME`] characters; `unknown` if it cannot be read.
+/// This machine's host name as a temporary's name holds it (see [`host_in_name`]); `unknown` if it
+/// cannot be read.
 fn this_host() -> &'static str {
     static HOST: OnceLock<String> = OnceLock::new();
-    HOST.get_or_init(|| {
-        let raw = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        let host: String = raw
-            .trim()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
-            .take(HOST_IN_NAME)
-            .collect();
-        if host.is_empty() {
-            "unknown".into()
-        } else {
-            host
-        }
-    })
+    HOST.get_or_init(|| host_in_name(&std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default()))
+}
+
+/// `host` as a file name may hold it: letters, digits, `.`, `_` and `-` kept, anything else `_`;
+/// a name longer than [`HOST_IN_NAME`] cut and ended with a hash of the whole, so that two long
+/// names with one beginning (`cluster-node-17`, `cluster-node-18` behind a long common prefix)
+/// stay apart.
+fn host_in_name(host: &str) -> String {
+    let safe: String =
+        host.trim().chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
+    if safe.is_empty() {
+        return "unknown".into();
+    }
+    if safe.len() <= HOST_IN_NAME {
+        return safe;
+    }
+    // FNV-1a, 32 bits: a name, not a secret.
+    let hash = safe.bytes().fold(0x811c_9dc5_u32, |h, byte| (h ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    format!("{}{hash:08x}", &safe[..HOST_IN_NAME - 8])
 }
 
 /// The host (None for a name written before temporaries named theirs: `.NAME.tmp-PID`) and the
@@ -288,7 +293,7 @@ mod tests {
         };
         let name = tiny.cache_name();
         assert_eq!(name, "gen-v1-n18446744073709551615-slope-1.7976931348623157e308-intercept-1.2345678901234568e-300-noise1e-300-seed18446744073709551615-x-2.2250738585072014e-308_5e-324.npy");
-        assert!(temporary_name(&name, &"h".repeat(HOST_IN_NAME), u32::MAX).len() <= 255, "{name}");
+        assert!(temporary_name(&name, &host_in_name(&"h".repeat(300)), u32::MAX).len() <= 255, "{name}");
         assert_eq!(Generated::from_cache_name(&name), Some(tiny.clone()));
         assert!(
             tiny.describe().contains("y = -1.7976931348623157e308·x + -1.2345678901234568e-300 + 1e-300·N(0,1)"),
@@ -303,6 +308,18 @@ mod tests {
         for name in ["inline-v1-f1c6358e3fe69c7d.npy", "gen-v2-n10-slope2-intercept0.5-noise0.1-seed42-x0_10.npy", "gen-v1-n10.npy"] {
             assert_eq!(Generated::from_cache_name(name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn a_host_name_becomes_a_short_safe_part_of_a_file_name() {
+        assert_eq!(host_in_name("node-7.cluster\n"), "node-7.cluster");
+        assert_eq!(host_in_name("a/b c"), "a_b_c");
+        assert_eq!(host_in_name(""), "unknown");
+        let prefix = "benchmark-cluster-rack-04-chassis-";
+        let (a, b) = (host_in_name(&format!("{prefix}17")), host_in_name(&format!("{prefix}18")));
+        assert_eq!((a.len(), b.len()), (HOST_IN_NAME, HOST_IN_NAME));
+        assert_ne!(a, b, "long names with one beginning stay apart");
+        assert_eq!(temporary_owner(&temporary_name("x.npy", &a, 42)), Some((Some(a.as_str()), 42)));
     }
 
     #[test]
