@@ -1271,6 +1271,11 @@ fn a_disk_that_fills_up_mid_run_exits_3() {
     assert_eq!(outcome.code, Some(3), "{}", outcome.show());
     let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
     assert!(message.contains("stopped after runs had started") && message.contains("No space left on device"), "{}", outcome.show());
+    // What was written is kept, and the error names where it could not write.
+    let run_dir = run_dirs(&results).into_iter().next().expect("the run's directory is kept");
+    assert!(message.contains(&run_dir.display().to_string()), "the error names the file: {}", outcome.show());
+    let kept = records::read_raw(&run_dir).unwrap_or_else(|e| panic!("raw.csv kept readable: {e}"));
+    assert!(!kept.is_empty(), "the rows written before the disk filled are kept");
 }
 
 /// Point 14: quoted numbers (`epochs: "1000"`) are read as the numbers they spell, as the README
