@@ -9,14 +9,18 @@ use std::path::PathBuf;
 use orchestrator::plan;
 use orchestrator::scenario;
 
-#[test]
-fn every_shipped_scenario_is_valid() {
-    let dir = root().join("scenarios");
-    let paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The scenario files `make compare` runs by default: scenarios/*.yaml but the catalogue.
+fn shipped_scenarios() -> Vec<PathBuf> {
+    std::fs::read_dir(root().join("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("implementations.yaml"))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_shipped_scenario_is_valid() {
+    let paths = shipped_scenarios();
     assert!(paths.len() >= 3, "{paths:?}");
     let loaded = plan::load(&paths, &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = loaded.iter().map(|l| l.file.name.value.as_str()).collect();
@@ -46,12 +50,17 @@ fn error_of(name: &str, text: &str) -> String {
     format!("{}:{}: {}", err.line, err.column, err.message)
 }
 
+/// Loads `text` written as a scenario file of its own.
+fn load_text(text: &str) -> Result<Vec<plan::Loaded>, scenario::ScenarioError> {
+    let dir = tempfile::Builder::new().prefix("scenario-text-").tempdir().unwrap();
+    let path = dir.path().join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    plan::load(&[path], &catalogue().implementations)
+}
+
 #[test]
 fn the_good_example_loads() {
-    let dir = tempfile::Builder::new().prefix("scenario-good-").tempdir().unwrap();
-    let path = dir.path().join("good.yaml");
-    std::fs::write(&path, GOOD).unwrap();
-    plan::load(&[path], &catalogue().implementations).unwrap();
+    load_text(GOOD).unwrap();
 }
 
 /// The annotated example of docs/scenarios.md (its first YAML block) is a scenario the code
@@ -60,10 +69,7 @@ fn the_good_example_loads() {
 fn the_documented_example_loads() {
     let doc = std::fs::read_to_string(root().join("docs/scenarios.md")).unwrap();
     let example = doc.split("```yaml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("docs/scenarios.md has a YAML block");
-    let dir = tempfile::Builder::new().prefix("scenario-doc-").tempdir().unwrap();
-    let path = dir.path().join("example.yaml");
-    std::fs::write(&path, example).unwrap();
-    let loaded = plan::load(&[path], &catalogue().implementations).unwrap_or_else(|e| panic!("docs/scenarios.md's example: {e}"));
+    let loaded = load_text(example).unwrap_or_else(|e| panic!("docs/scenarios.md's example: {e}"));
     assert_eq!(loaded[0].file.name.value, "seed");
 }
 
@@ -168,13 +174,8 @@ fn non_utf8_and_directories_are_named() {
 #[test]
 fn the_ci_example_hands_every_shard_the_binaries_it_runs() {
     let ci = std::fs::read_to_string(root().join("deploy/ci/github-actions.yaml")).unwrap();
-    let paths: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("implementations.yaml"))
-        .collect();
-    let loaded = plan::load(&paths, &catalogue().implementations).unwrap_or_else(|e| panic!("{e}"));
     let catalogue = catalogue();
+    let loaded = plan::load(&shipped_scenarios(), &catalogue.implementations).unwrap_or_else(|e| panic!("{e}"));
     let specs = catalogue.implementations.values().chain(loaded.iter().flat_map(|l| l.file.define.values()));
     let mut needed = std::collections::BTreeSet::new();
     for spec in specs.filter(|spec| spec.value.prepare.is_none()) {
