@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{catalogue, limit_memory, mkfifo, orchestrator, root, start, Outcome, ORCHESTRATOR};
+use common::{catalogue, limit_file_size, limit_memory, mkfifo, orchestrator, root, start, Outcome, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -871,8 +871,15 @@ fn two_runs_at_once_into_one_results_directory_never_mix() {
 }
 
 fn assert_refused_before_any_run(results: &Path, dir: &Path, want: &str) {
+    assert_refused_before_any_run_of(results, dir, want, |_| {});
+}
+
+/// As `assert_refused_before_any_run`, the orchestrator's command first passed to `adjust`.
+fn assert_refused_before_any_run_of(results: &Path, dir: &Path, want: &str, adjust: impl FnOnce(&mut Command)) {
     let scenario = scenario_over(dir, "{inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}");
-    let outcome = run(orchestrator(run_args(&scenario, results, &[])), dir);
+    let mut command = orchestrator(run_args(&scenario, results, &[]));
+    adjust(&mut command);
+    let outcome = run(command, dir);
     assert_eq!(outcome.code, Some(2), "{}", outcome.show());
     let message = outcome.stderr.lines().next().unwrap_or("");
     assert!(
@@ -912,18 +919,30 @@ impl Drop for Mounted {
 #[test]
 fn read_only_results_directory_is_refused_before_any_run() {
     let dir = scratch();
-    let Some(mounted) = Mounted::tmpfs(&dir.path().join("ro"), "ro,size=64k") else {
-        eprintln!("note: mounting a tmpfs is not permitted here: the read-only case is not exercised");
-        return;
-    };
-    assert_refused_before_any_run(&mounted.0.join("results"), dir.path(), "Read-only file system");
+    if let Some(mounted) = Mounted::tmpfs(&dir.path().join("ro"), "ro,size=64k") {
+        assert_refused_before_any_run(&mounted.0.join("results"), dir.path(), "Read-only file system");
+    } else if !is_root() {
+        // Not root (so no mount): a directory without write permission refuses the same way.
+        use std::os::unix::fs::PermissionsExt;
+        let locked = dir.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+        assert_refused_before_any_run(&locked.join("results"), dir.path(), "Permission denied");
+    } else {
+        eprintln!("note: root without the right to mount (a container): the read-only case is not exercised");
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 #[test]
 fn full_results_directory_is_refused_before_any_run() {
     let dir = scratch();
     let Some(mounted) = Mounted::tmpfs(&dir.path().join("full"), "size=64k") else {
-        eprintln!("note: mounting a tmpfs is not permitted here: the full-disk case is not exercised");
+        eprintln!("note: mounting a tmpfs is not permitted here: the full-disk case is exercised by a file-size limit only");
         return;
     };
     let results = mounted.0.join("results");
@@ -932,6 +951,17 @@ fn full_results_directory_is_refused_before_any_run() {
     while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
     drop(filler);
     assert_refused_before_any_run(&results, dir.path(), "does not take writes (full or read-only?)");
+}
+
+/// The same promise on any machine, root or not: a file-size limit below the write check's 4 KiB
+/// fails its write as a full disk would (EFBIG for ENOSPC).
+#[test]
+fn results_directory_that_takes_no_write_is_refused_before_any_run() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    assert_refused_before_any_run_of(&results, dir.path(), "does not take writes (full or read-only?): File too large", |command| {
+        limit_file_size(command, 1024)
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1245,34 +1275,62 @@ fn an_error_says_its_cause_once() {
     }
 }
 
+/// A scenario of 40 runs, a quick child and one taking `slow_seconds`, for the cases where the
+/// disk stops taking writes during a run.
+fn filling_scenario(dir: &Path, slow_seconds: &str) -> PathBuf {
+    let scenario = dir.join("filling.yaml");
+    let text = format!(
+        "name: filling\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
+         fast: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n  \
+         slow: {{command: [\"{{bin_dir}}/fixture-child\", \"sleep\", \"{slow_seconds}\"]}}\n"
+    );
+    std::fs::write(&scenario, text).unwrap();
+    scenario
+}
+
 /// Point 14: a disk that fills up mid-run exited 2, which says "before anything ran". It is 3:
 /// stopped after runs had started, what was written kept.
 #[test]
 fn a_disk_that_fills_up_mid_run_exits_3() {
     let dir = scratch();
     let Some(mounted) = Mounted::tmpfs(&dir.path().join("filling"), "size=1m") else {
-        eprintln!("note: mounting a tmpfs is not permitted here: the disk-full-mid-run case is not exercised");
+        eprintln!("note: mounting a tmpfs is not permitted here: the disk-full-mid-run case is exercised by a file-size limit only");
         return;
     };
     let results = mounted.0.join("results");
-    let scenario = dir.path().join("filling.yaml");
-    let text =
-        "name: filling\ndataset: {inline: {x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}\ntraining: {epochs: 1000, learning_rate: 0.01}\n\
-                implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
-                fast: {command: [\"{bin_dir}/fixture-child\", \"json\"]}\n  \
-                slow: {command: [\"{bin_dir}/fixture-child\", \"sleep\", \"0.3\"]}\n";
-    std::fs::write(&scenario, text).unwrap();
+    let scenario = filling_scenario(dir.path(), "0.3");
     let running = start(orchestrator(run_args(&scenario, &results, &["--repetitions", "20"])), dir.path());
     wait_for("the first row", HANG, || run_dirs(&results).first().is_some_and(|d| records::read_raw(d).is_ok_and(|r| !r.is_empty())));
     let mut filler = File::create(mounted.0.join("filler")).unwrap();
     while filler.write_all(&[0u8; 4096]).and_then(|()| filler.sync_all()).is_ok() {}
     let outcome = running.finish(HANG);
     drop(filler);
+    assert_stopped_mid_run_keeping_rows(&outcome, &results, "No space left on device");
+}
+
+/// The same promise on any machine, root or not: a file-size limit of 16 KiB lets the run start
+/// (its write check, environment.json and plan.json are smaller) and stops its files growing a few
+/// runs in, as a disk filling up would (EFBIG for ENOSPC).
+#[test]
+fn a_file_that_stops_growing_mid_run_exits_3() {
+    let dir = scratch();
+    let results = dir.path().join("results");
+    let scenario = filling_scenario(dir.path(), "0.05");
+    let mut command = orchestrator(run_args(&scenario, &results, &["--repetitions", "20"]));
+    limit_file_size(&mut command, 16 << 10);
+    let outcome = run(command, dir.path());
+    assert_stopped_mid_run_keeping_rows(&outcome, &results, "File too large");
+}
+
+/// Exit 3 with one error that says the run had started and why it stopped (`errno_text`), names
+/// the run's file it could not write, and the rows written before kept readable.
+fn assert_stopped_mid_run_keeping_rows(outcome: &Outcome, results: &Path, errno_text: &str) {
     assert_eq!(outcome.code, Some(3), "{}", outcome.show());
     let message = outcome.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
-    assert!(message.contains("stopped after runs had started") && message.contains("No space left on device"), "{}", outcome.show());
+    assert!(message.contains("stopped after runs had started") && message.contains(errno_text), "{}", outcome.show());
     // What was written is kept, and the error names where it could not write.
-    let run_dir = run_dirs(&results).into_iter().next().expect("the run's directory is kept");
+    let run_dir = run_dirs(results).into_iter().next().expect("the run's directory is kept");
     assert!(message.contains(&run_dir.display().to_string()), "the error names the file: {}", outcome.show());
     let kept = records::read_raw(&run_dir).unwrap_or_else(|e| panic!("raw.csv kept readable: {e}"));
     assert!(!kept.is_empty(), "the rows written before the disk filled are kept");

@@ -534,6 +534,42 @@ fn a_child_that_deletes_raw_csv_loses_no_row() {
     assert_eq!(summary_runs(&out_dir), vec![("fixture".into(), 3), ("vandal".into(), 3)]);
 }
 
+/// A raw.csv cut short from outside cannot be written again (its rows are gone from the open copy
+/// too): the run stops with exit 3, naming the file and saying the rows it held are lost
+/// (docs/statuses.md), rather than go on appending to a file that no longer says what ran.
+#[test]
+fn a_child_that_cuts_raw_csv_short_stops_the_run_with_exit_3() {
+    let dir = scratch();
+    let out_dir = dir.path().join("run");
+    let raw = out_dir.join(records::RAW_CSV);
+    let vandal = format!("{{command: [\"/bin/sh\", \"-c\", ': > \"$0\"', {}], protocol: none}}", yaml_string(&raw));
+    let scenario = scenario(dir.path(), &[("vandal", vandal)]);
+    let out = run(&scenario, &dir.path().join("results"), 3, &[OsStr::new("--out"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(3), "{}", out.show());
+    let error = first_error(&out);
+    assert!(error.contains("stopped after runs had started"), "{}", out.show());
+    assert!(error.contains(&raw.display().to_string()) && error.contains("the rows it held are lost"), "{}", out.show());
+}
+
+/// A report that cannot be rendered (here a measured program put directories where report.md and
+/// report.html go) ends the run with exit 3 saying where the raw records are; they are kept whole.
+#[test]
+fn a_report_that_cannot_be_rendered_exits_3_and_keeps_the_rows() {
+    let dir = scratch();
+    let out_dir = dir.path().join("run");
+    let blocked = ["report.md", "report.html"].map(|name| yaml_string(&out_dir.join(name).join("blocked")));
+    let vandal = format!("{{command: [\"/bin/mkdir\", \"-p\", {}, {}], protocol: none}}", blocked[0], blocked[1]);
+    let scenario = scenario(dir.path(), &[("vandal", vandal)]);
+    let out = run(&scenario, &dir.path().join("results"), 3, &[OsStr::new("--out"), out_dir.as_os_str()]);
+    assert_eq!(out.code, Some(3), "{}", out.show());
+    let error = first_error(&out);
+    let raw = out_dir.join(records::RAW_CSV).display().to_string();
+    assert!(error.contains("rendering the report") && error.contains(&format!("the raw records are in {raw}")), "{}", out.show());
+    let rows = records::read_raw(&out_dir).unwrap_or_else(|e| panic!("{e}\n{}", out.show()));
+    let count = |name: &str| rows.iter().filter(|r| r.implementation == name && r.status == RunStatus::Ok).count();
+    assert_eq!((count("fixture"), count("vandal")), (3, 3), "{rows:#?}");
+}
+
 #[test]
 fn a_latest_of_the_users_own_is_left_alone_and_no_temporary_link_is_left() {
     let dir = scratch();

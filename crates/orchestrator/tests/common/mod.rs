@@ -258,6 +258,24 @@ pub fn limit_memory(command: &mut Command, bytes: u64) {
     }
 }
 
+/// Limits the size of every file the orchestrator (and its children) write to `bytes`, with
+/// SIGXFSZ ignored so that a write past it fails with EFBIG ("File too large") instead of killing
+/// the process: a full disk for one process, on any machine, where a tmpfs cannot be mounted.
+pub fn limit_file_size(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal and setrlimit are async-signal-safe and touch only the child's disposition
+    // and limits (an ignored signal stays ignored across exec).
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            if libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR || libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 pub fn read_lossy(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
 }
