@@ -53,8 +53,15 @@ pub(crate) struct ClaimResult {
 }
 
 /// Every claim of the scenario at every point it applies to (judged on every CPU: a claim without
-/// a point is judged at each of thousands of points).
-pub(crate) fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: &Grouped<AtPoint>) -> Vec<ClaimResult> {
+/// a point is judged at each of thousands of points). `spawn_floor` is the median wall time of
+/// /bin/true on this machine, in seconds, where the run measured it: a wall-time claim whose
+/// upper bound lies below it is out of reach of /bin/true itself here, and its verdict says so.
+pub(crate) fn evaluate(
+    plan: &ScenarioPlan,
+    summary: &ScenarioSummary,
+    records: &Grouped<AtPoint>,
+    spawn_floor: Option<f64>,
+) -> Vec<ClaimResult> {
     let judged: Vec<(&Claim, &PointSummary)> = plan
         .expect
         .iter()
@@ -66,7 +73,7 @@ pub(crate) fn evaluate(plan: &ScenarioPlan, summary: &ScenarioSummary, records: 
         let ratio = |numerator: &str, denominator: &str, metric: Metric| {
             summary::ratio_between(records, &summary.name, point.index, numerator, denominator, metric)
         };
-        let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio);
+        let Judged { claim: claim_text, source, measured, short, verdict } = judge(claim, point, &ratio, spawn_floor);
         ClaimResult {
             scenario: summary.name.clone(),
             point: point.index,
@@ -166,12 +173,12 @@ impl Judged {
     }
 }
 
-fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>) -> Judged {
+fn judge(claim: &Claim, point: &PointSummary, ratio: &RatioOf<'_>, spawn_floor: Option<f64>) -> Judged {
     match claim {
         Claim::Speedup(c) => judge_speedup(c, point, ratio),
         Claim::MemoryRatio(c) => judge_memory_ratio(c, point, ratio),
         Claim::Fit(c) => judge_fit(c, point),
-        Claim::WallMs(c) | Claim::PeakRssMb(c) => judge_absolute(claim, c, point),
+        Claim::WallMs(c) | Claim::PeakRssMb(c) => judge_absolute(claim, c, point, spawn_floor),
     }
 }
 
@@ -260,8 +267,11 @@ fn judge_fit(c: &FitClaim, point: &PointSummary) -> Judged {
     }
 }
 
-/// A wall-time (ms) or peak-memory (MB) claim: `claim` says which, `c` holds its bounds.
-fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary) -> Judged {
+/// A wall-time (ms) or peak-memory (MB) claim: `claim` says which, `c` holds its bounds. A
+/// wall-time claim not held whose upper bound is below `spawn_floor` (seconds) says that not even
+/// /bin/true finishes that soon on this machine (a program without glibc's start-up may: the
+/// startup scenario's anatomy shows the pieces).
+fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary, spawn_floor: Option<f64>) -> Judged {
     let (unit, text) = match claim {
         Claim::WallMs(_) => ("ms", format!("{} takes {} (wall time)", c.implementation, bounds(c.at_least, c.at_most, " ms"))),
         _ => ("MB", format!("{} peaks at {} of memory", c.implementation, bounds(c.at_least, c.at_most, " MB"))),
@@ -271,13 +281,15 @@ fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary) -> Jud
         return Judged::no_data(text, &c.source, &short_claim);
     };
     let InClaimUnit { median, ci_low: low, ci_high: high } = value;
-    Judged {
-        claim: text,
-        source: c.source.clone(),
-        measured: format!("{} {unit} (95% CI {}–{} {unit})", sig3(median), sig3(low), sig3(high)),
-        short: format!("{short_claim}: {} {unit}", sig3(median)),
-        verdict: judge_interval(low, high, c.at_least, c.at_most),
+    let verdict = judge_interval(low, high, c.at_least, c.at_most);
+    let mut measured = format!("{} {unit} (95% CI {}–{} {unit})", sig3(median), sig3(low), sig3(high));
+    let mut short = format!("{short_claim}: {} {unit}", sig3(median));
+    let floor_ms = spawn_floor.filter(|_| matches!(claim, Claim::WallMs(_)) && verdict == Verdict::NotHeld).map(|s| s * 1e3);
+    if let Some(floor_ms) = floor_ms.filter(|floor| c.at_most.is_some_and(|most| *floor > most)) {
+        measured.push_str(&format!("; not even /bin/true finishes that soon here: {} ms", sig3(floor_ms)));
+        short.push_str(&format!(" (/bin/true alone: {} ms)", sig3(floor_ms)));
     }
+    Judged { claim: text, source: c.source.clone(), measured, short, verdict }
 }
 
 /// How many claims did not hold.
@@ -328,8 +340,46 @@ mod tests {
         }
         let summary = crate::analysis::summary::summarise(&plan, &crate::analysis::index::by_point(&rows), None);
         let table = summary.scenarios[0].points[0].implementations[0].speedup_vs_baseline.expect("a ratio");
-        let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &crate::analysis::index::by_point(&rows));
+        let claims = evaluate(&plan.scenarios[0], &summary.scenarios[0], &crate::analysis::index::by_point(&rows), None);
         assert_eq!(claims[0].measured, format::ratio_with_ci_in_words(&table, ""));
+    }
+
+    #[test]
+    fn a_wall_time_below_the_spawn_floor_is_named_unreachable_here() {
+        use crate::analysis::summary::tests::{plan_of, row};
+        use crate::plan::AbsoluteClaim;
+        use crate::records::RunStatus;
+        let claim = |at_most: f64| AbsoluteClaim {
+            implementation: "rust".into(),
+            at_least: Some(0.3),
+            at_most: Some(at_most),
+            point: None,
+            source: None,
+        };
+        let mut plan = plan_of(&["rust"], "rust");
+        plan.scenarios[0].expect = vec![Claim::WallMs(claim(0.8)), Claim::WallMs(claim(1.5)), Claim::PeakRssMb(claim(0.8))];
+        let rows: Vec<_> =
+            (1..=10u32).map(|k| row("rust", k, RunStatus::Ok, (1.1 + f64::from(k) * 1e-3) * 1e-3, 0.0, 0.0, 1 << 20)).collect();
+        let grouped = crate::analysis::index::by_point(&rows);
+        let summary = crate::analysis::summary::summarise(&plan, &grouped, None);
+        let judged = |floor| evaluate(&plan.scenarios[0], &summary.scenarios[0], &grouped, floor);
+        let with_floor = judged(Some(1.09e-3));
+        // Not held, and below what /bin/true takes here: said, in the table and the opening line.
+        assert_eq!(with_floor[0].verdict, Verdict::NotHeld);
+        assert!(
+            with_floor[0].measured.ends_with("; not even /bin/true finishes that soon here: 1.09 ms"),
+            "{with_floor:?}"
+        );
+        assert!(with_floor[0].short.ends_with("(/bin/true alone: 1.09 ms)"), "{with_floor:?}");
+        // Held (the bound is above the floor), or a memory claim: nothing added.
+        assert_eq!(with_floor[1].verdict, Verdict::Held);
+        assert!(!with_floor[1].measured.contains("/bin/true") && !with_floor[2].measured.contains("/bin/true"), "{with_floor:?}");
+        // A floor below the bound, or none measured: the claim is judged as before, without a word of it.
+        for floor in [Some(0.5e-3), None] {
+            let judged = judged(floor);
+            assert_eq!(judged[0].verdict, Verdict::NotHeld);
+            assert!(!judged[0].measured.contains("/bin/true"), "{judged:?}");
+        }
     }
 
     #[test]

@@ -95,7 +95,7 @@ mod tests {
                 .collect();
             let grouped = by_point(&records);
             let summary = summary::summarise(&plan, &grouped, None);
-            assert_eq!(claims::evaluate(&plan.scenarios[0], &summary.scenarios[0], &grouped).len(), points);
+            assert_eq!(claims::evaluate(&plan.scenarios[0], &summary.scenarios[0], &grouped, None).len(), points);
             anatomy::chains(&plan.scenarios[0], &summary.scenarios[0], &grouped);
             assert_eq!(conditions::repeated(&plan, &summary, &grouped, None).len(), 1, "a and b run one command, at every point");
             reads_per_row.push(grouped.rows_read() as f64 / records.len() as f64);

@@ -99,7 +99,13 @@ pub(crate) fn analyse(run_dir: &Path) -> anyhow::Result<Analysis> {
         .zip(&summary.scenarios)
         .map(|(scenario, s)| scenario.points.iter().zip(&s.points).map(|(point, p)| accuracy::assess(scenario, point, p)).collect())
         .collect();
-    let claims = plan.scenarios.iter().zip(&summary.scenarios).flat_map(|(scenario, s)| claims::evaluate(scenario, s, &grouped)).collect();
+    let spawn_floor = environment.as_ref().and_then(|e| e.spawn_floor_seconds).filter(|s| *s > 0.0);
+    let claims = plan
+        .scenarios
+        .iter()
+        .zip(&summary.scenarios)
+        .flat_map(|(scenario, s)| claims::evaluate(scenario, s, &grouped, spawn_floor))
+        .collect();
     let anatomy = plan.scenarios.iter().zip(&summary.scenarios).map(|(scenario, s)| anatomy::chains(scenario, s, &grouped)).collect();
     let repeated = conditions::repeated(&plan, &summary, &grouped, environment.as_ref());
     drop(grouped);
