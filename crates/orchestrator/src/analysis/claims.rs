@@ -366,10 +366,7 @@ mod tests {
         let with_floor = judged(Some(1.09e-3));
         // Not held, and below what /bin/true takes here: said, in the table and the opening line.
         assert_eq!(with_floor[0].verdict, Verdict::NotHeld);
-        assert!(
-            with_floor[0].measured.ends_with("; not even /bin/true finishes that soon here: 1.09 ms"),
-            "{with_floor:?}"
-        );
+        assert!(with_floor[0].measured.ends_with("; not even /bin/true finishes that soon here: 1.09 ms"), "{with_floor:?}");
         assert!(with_floor[0].short.ends_with("(/bin/true alone: 1.09 ms)"), "{with_floor:?}");
         // Held (the bound is above the floor), or a memory claim: nothing added.
         assert_eq!(with_floor[1].verdict, Verdict::Held);

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::status_words;
-use crate::analysis::claims::Verdict;
+use crate::analysis::claims::{ClaimResult, Verdict};
 use crate::analysis::summary::Outcome;
 use crate::analysis::Analysis;
 use crate::format::{self, bytes, seconds};
@@ -30,14 +30,50 @@ pub(crate) fn terminal_summary(report: &Analysis) -> String {
             }
         }
     }
-    let held = report.claims.iter().filter(|c| c.verdict == Verdict::Held).count();
     if !report.claims.is_empty() {
-        let _ = writeln!(
-            out,
-            "claims: {held} of {} held ({} not held)",
-            report.claims.len(),
-            crate::analysis::claims::not_held(&report.claims)
-        );
+        let _ = writeln!(out, "{}", claims_count(&report.claims));
     }
     out
+}
+
+/// "claims: 10 of 17 held (6 not held, 1 inconclusive)": every verdict other than held that
+/// occurs, so that the counts add up to the whole.
+fn claims_count(claims: &[ClaimResult]) -> String {
+    let count = |verdict: Verdict| claims.iter().filter(|c| c.verdict == verdict).count();
+    let others: Vec<String> = [Verdict::NotHeld, Verdict::Inconclusive, Verdict::NoData]
+        .into_iter()
+        .map(|verdict| (count(verdict), verdict))
+        .filter(|(n, verdict)| *n > 0 || *verdict == Verdict::NotHeld)
+        .map(|(n, verdict)| format!("{n} {}", verdict.as_str()))
+        .collect();
+    format!("claims: {} of {} held ({})", count(Verdict::Held), claims.len(), others.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(verdict: Verdict) -> ClaimResult {
+        ClaimResult {
+            scenario: "seed".into(),
+            point: 0,
+            point_label: "n=5".into(),
+            claim: String::new(),
+            source: None,
+            measured: String::new(),
+            subject: "rust".into(),
+            short: String::new(),
+            verdict,
+        }
+    }
+
+    #[test]
+    fn the_claims_count_adds_up_to_the_whole() {
+        let mut claims: Vec<ClaimResult> = [Verdict::Held, Verdict::Held, Verdict::NotHeld].map(claim).into();
+        assert_eq!(claims_count(&claims), "claims: 2 of 3 held (1 not held)");
+        claims.extend([Verdict::Inconclusive, Verdict::NoData, Verdict::NoData].map(claim));
+        assert_eq!(claims_count(&claims), "claims: 2 of 6 held (1 not held, 1 inconclusive, 2 no data)");
+        claims.retain(|c| c.verdict != Verdict::NotHeld);
+        assert_eq!(claims_count(&claims), "claims: 2 of 5 held (0 not held, 1 inconclusive, 2 no data)");
+    }
 }
