@@ -721,20 +721,29 @@ fn memory_limit_and_interruption_do_not_wait_for_a_rare_sample() {
 // ---------------------------------------------------------------------------------------------
 // Interruption, concurrency, and a results directory that cannot take the results
 
+/// NAME.yaml in `dir`: the write-up's five points, `fast` (a valid result line, the baseline) and
+/// `slow` (fixture-child with `slow_args`), run in turn.
+fn fast_and_slow_scenario(dir: &Path, name: &str, slow_args: &[&str]) -> PathBuf {
+    let scenario = dir.join(format!("{name}.yaml"));
+    let slow: Vec<String> = slow_args.iter().map(|a| format!(", \"{a}\"")).collect();
+    let text = format!(
+        "name: {name}\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
+         implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
+         fast: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n  \
+         slow: {{command: [\"{{bin_dir}}/fixture-child\"{}]}}\n",
+        slow.concat()
+    );
+    std::fs::write(&scenario, text).unwrap();
+    scenario
+}
+
 /// Starts a run of a fast implementation and a slow one (a child with a child of its own),
 /// sends `signal` once the fast one's row is in raw.csv and the slow one is running, and checks
 /// what a user is promised.
 fn interrupt_mid_run(signal: i32, marker: &str) {
     let dir = scratch();
     let results = dir.path().join("results");
-    let scenario = dir.path().join("interrupted.yaml");
-    let text = format!(
-        "name: interrupted\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
-         implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
-         fast: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n  \
-         slow: {{command: [\"{{bin_dir}}/fixture-child\", \"spawn-wait\", \"sleep\", \"{marker}\"]}}\n"
-    );
-    std::fs::write(&scenario, text).unwrap();
+    let scenario = fast_and_slow_scenario(dir.path(), "interrupted", &["spawn-wait", "sleep", marker]);
     let mut command = orchestrator(run_args(&scenario, &results, &["--repetitions", "3"]));
     // The signal's default disposition, whatever the test was started with (under nohup SIGHUP is
     // ignored, and an orchestrator rightly keeps it so: sighup_ignored_on_entry_stays_ignored).
@@ -1278,15 +1287,7 @@ fn an_error_says_its_cause_once() {
 /// A scenario of 40 runs, a quick child and one taking `slow_seconds`, for the cases where the
 /// disk stops taking writes during a run.
 fn filling_scenario(dir: &Path, slow_seconds: &str) -> PathBuf {
-    let scenario = dir.join("filling.yaml");
-    let text = format!(
-        "name: filling\ndataset: {{inline: {{x: [1, 2, 3, 4, 5], y: [2, 4, 6, 8, 10]}}}}\ntraining: {{epochs: 1000, learning_rate: 0.01}}\n\
-         implementations: [fast, slow]\nbaseline: fast\ndefine:\n  \
-         fast: {{command: [\"{{bin_dir}}/fixture-child\", \"json\"]}}\n  \
-         slow: {{command: [\"{{bin_dir}}/fixture-child\", \"sleep\", \"{slow_seconds}\"]}}\n"
-    );
-    std::fs::write(&scenario, text).unwrap();
-    scenario
+    fast_and_slow_scenario(dir, "filling", &["sleep", slow_seconds])
 }
 
 /// Point 14: a disk that fills up mid-run exited 2, which says "before anything ran". It is 3:
