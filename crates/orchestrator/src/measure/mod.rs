@@ -69,7 +69,7 @@ pub use huge_pages::AnonMemory;
 pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub(crate) use procfs::smaps_field_bytes;
-pub use sampler::{Sample, Sampling, DEFAULT_LONGEST_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL, DENSE_SAMPLES};
+pub use sampler::{Sample, Sampling, CROWDED_SPACING, DEFAULT_LONGEST_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL, DENSE_SAMPLES};
 pub(crate) use sys::{allowed_cpus, check_cpus};
 
 use output::{Output, OutputPipes};

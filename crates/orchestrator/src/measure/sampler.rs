@@ -4,6 +4,15 @@
 //! length does, up to [`Sampling::longest`]. A millisecond program is seen in detail, a long run in
 //! about 500 samples an octave of its length, and the sampler's wake-ups — what it costs a child
 //! that keeps every CPU busy (`environment::probes::sampler_cost`) — fall as the run goes on.
+//!
+//! While the tree keeps every CPU this process may use busy (its CPU time over the last
+//! [`CROWDED_WINDOW`] or more at least the CPUs less a half, times that wall time: the kernel
+//! counts another process's CPU time in whole scheduler ticks, 4 ms at 250 Hz, so a shorter
+//! window would see a single thread run at 0 or 4 CPUs), each wake-up takes a
+//! CPU from one of its threads, and a parallel fit then waits at its next barrier: samples are
+//! then spaced [`CROWDED_SPACING`] times wider (never wider than [`Sampling::longest`]), back to the
+//! interval of the moment as soon as the tree leaves a CPU free. A one-thread program on a
+//! two-CPU machine keeps the dense start; a two-thread fit pays an eighth of the wake-ups.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +28,11 @@ pub(crate) const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
 /// interval is the largest power-of-two multiple of the first that the run's length is at least
 /// this many times (so each octave of the run's length holds half as many samples).
 pub const DENSE_SAMPLES: u32 = 1000;
+/// How many times wider samples are spaced while the tree keeps every CPU busy (see the module).
+pub const CROWDED_SPACING: u32 = 8;
+/// The least wall time over which the tree's CPU rate is judged: three ticks of a 100 Hz kernel,
+/// so that counting in ticks moves a rate by a third of a CPU at most.
+pub const CROWDED_WINDOW: Duration = Duration::from_millis(30);
 
 /// How often a run is sampled: every `first` at its start, then less often as it lasts (see the
 /// module), never less often than every `longest`.
@@ -55,6 +69,13 @@ impl Sampling {
         }
         interval
     }
+
+    /// The interval after `elapsed` while the tree keeps every CPU busy: [`CROWDED_SPACING`] times
+    /// [`Sampling::interval_after`], at most `longest` (so a fixed interval stays fixed).
+    pub fn crowded_interval_after(&self, elapsed: Duration) -> Duration {
+        let interval = self.interval_after(elapsed);
+        interval.saturating_mul(CROWDED_SPACING).min(self.bounded().longest).max(interval)
+    }
 }
 
 impl Default for Sampling {
@@ -85,6 +106,17 @@ pub(crate) struct Sampler {
     sampling: Option<Sampling>,
     next_at: Instant,
     samples: Vec<Sample>,
+    /// The tree's CPU rate (CPU seconds a second) from which it leaves the sampler no CPU of its
+    /// own: the CPUs this process may use, less a half.
+    crowded_from: f64,
+    /// The tree kept every CPU busy over the last [`CROWDED_WINDOW`] or more.
+    crowded: bool,
+}
+
+/// The CPUs this process may run on (its affinity), read once.
+fn usable_cpus() -> usize {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 }
 
 impl Sampler {
@@ -99,12 +131,17 @@ impl Sampler {
             let expected = if until_timeout.is_finite() { until_timeout.min(f64::from(DENSE_SAMPLES) * 2.0) } else { 1024.0 };
             samples.reserve(expected as usize);
         }
-        Sampler { start, sampling, next_at: start, samples }
+        Sampler::with_cpus(start, sampling, samples, usable_cpus())
     }
 
-    /// The sample interval `now`, when samples are wanted.
+    fn with_cpus(start: Instant, sampling: Option<Sampling>, samples: Vec<Sample>, cpus: usize) -> Self {
+        Sampler { start, sampling, next_at: start, samples, crowded_from: cpus as f64 - 0.5, crowded: false }
+    }
+
+    /// The sample interval `now`, when samples are wanted: wider while the tree keeps every CPU busy.
     fn interval(&self, now: Instant) -> Option<Duration> {
-        self.sampling.map(|sampling| sampling.interval_after(now.saturating_duration_since(self.start)))
+        let elapsed = now.saturating_duration_since(self.start);
+        self.sampling.map(|sampling| if self.crowded { sampling.crowded_interval_after(elapsed) } else { sampling.interval_after(elapsed) })
     }
 
     /// How often the watchdog is to look, `now`: at the sample interval while that is shorter than
@@ -126,14 +163,28 @@ impl Sampler {
     pub(crate) fn offer(&mut self, reading: &TreeReading, now: Instant) {
         if let Some(every) = self.interval(now).filter(|_| now >= self.next_at) {
             if reading.processes > 0 {
-                self.samples.push(Sample {
+                let sample = Sample {
                     t_seconds: now.duration_since(self.start).as_secs_f64(),
                     rss_bytes: reading.rss_bytes,
                     cpu_seconds: reading.cpu_seconds,
-                });
+                };
+                self.crowded = self.crowded_at(&sample);
+                self.samples.push(sample);
             }
+            let every = self.interval(now).unwrap_or(every);
             self.next_at = next_multiple(self.start, every, now);
         }
+    }
+
+    /// Whether the tree kept every CPU busy from the last sample at least [`CROWDED_WINDOW`]
+    /// before `sample` to it; not while the run is younger than that.
+    fn crowded_at(&self, sample: &Sample) -> bool {
+        let window_start = sample.t_seconds - CROWDED_WINDOW.as_secs_f64();
+        let before = self.samples.partition_point(|s| s.t_seconds <= window_start);
+        before.checked_sub(1).map(|i| &self.samples[i]).is_some_and(|from| {
+            let rate = (sample.cpu_seconds - from.cpu_seconds) / (sample.t_seconds - from.t_seconds);
+            rate >= self.crowded_from
+        })
     }
 
     /// `wake`, or the next sample's deadline when that is earlier (never before `now`) while the
@@ -195,6 +246,43 @@ mod tests {
         let wake = |now: Instant| now + watch;
         assert_eq!(sampler(MS).wake_by(wake(early), early, watch), early, "the first sample is due at the start");
         assert_eq!(sampler(MS).wake_by(wake(late), late, watch), wake(late), "16 ms samples wait for the watchdog's look");
+    }
+
+    /// A tree that keeps every CPU busy is sampled 8× less often, judged over 30 ms or more, and
+    /// densely again once it leaves a CPU free; a tree on fewer CPUs than there are keeps the
+    /// dense start, even as its CPU time comes in whole ticks; a fixed interval stays fixed.
+    #[test]
+    fn a_tree_that_keeps_every_cpu_busy_is_sampled_less_often() {
+        let start = Instant::now();
+        let reading = |cpu_ms: u64| TreeReading { rss_bytes: 1, cpu_seconds: cpu_ms as f64 / 1e3, processes: 1 };
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        // Offered a reading every ms to `to_ms`, CPU time `cpu(ms)` at each; the tick after it.
+        let run = |cpus: usize, sampling: Sampling, to_ms: u64, cpu: &dyn Fn(u64) -> u64| {
+            let mut sampler = Sampler::with_cpus(start, Some(sampling), Vec::new(), cpus);
+            for ms in 0..=to_ms {
+                sampler.offer(&reading(cpu(ms)), at(ms));
+            }
+            sampler
+        };
+        let both_busy = |ms: u64| 2 * ms;
+        assert_eq!(run(2, Sampling::default(), 29, &both_busy).tick(at(29), 50 * MS), MS, "under 30 ms: too soon to tell");
+        let crowded = run(2, Sampling::default(), 30, &both_busy);
+        assert_eq!((crowded.tick(at(30), 50 * MS), crowded.wake_by(at(100), at(30), 50 * MS)), (8 * MS, at(32)));
+        // One thread on two CPUs, its CPU time counted in 4 ms ticks (0 or 4 ms in a 1 ms interval):
+        // never crowded.
+        let in_ticks = |ms: u64| ms / 4 * 4;
+        assert_eq!(run(2, Sampling::default(), 200, &in_ticks).tick(at(200), 50 * MS), MS);
+        // The same thread alone on one CPU: crowded.
+        assert_eq!(run(1, Sampling::default(), 200, &in_ticks).tick(at(200), 50 * MS), 8 * MS);
+        // Busy on both CPUs for 100 ms, then on one: dense again within the window.
+        let then_one = |ms: u64| if ms <= 100 { 2 * ms } else { 200 + (ms - 100) };
+        assert_eq!(run(2, Sampling::default(), 100, &then_one).tick(at(100), 50 * MS), 8 * MS);
+        assert_eq!(run(2, Sampling::default(), 160, &then_one).tick(at(160), 50 * MS), MS);
+        // A fixed interval is what the scenario asked for: kept however busy the tree.
+        assert_eq!(run(2, Sampling::fixed(MS), 100, &both_busy).tick(at(100), 50 * MS), MS);
+        // Late in a run, wider still, but never past the longest.
+        assert_eq!(Sampling::default().crowded_interval_after(Duration::from_secs(300)), Duration::from_secs(1));
+        assert_eq!(Sampling::default().crowded_interval_after(Duration::from_secs(2)), 32 * MS);
     }
 
     /// A reading that found no process (the child reaped, its /proc gone) is no sample, but the

@@ -3,6 +3,9 @@
 //! kernel waits at each barrier for its slowest thread. Measured as pairs of runs of a fixed amount
 //! of barrier-synchronised work on one thread per CPU, once sampled at the default interval and
 //! once sampled sparsely, in alternating order so that drift of a shared machine hits both alike.
+//! At the default interval such a child is sampled [`measure::CROWDED_SPACING`] times less often
+//! once its first two samples show every CPU busy (`measure::sampler`): the figure is what a run
+//! that keeps every CPU busy pays, which `make bench-sampler` sets beside 1 ms throughout.
 
 use std::path::Path;
 use std::time::Duration;
@@ -218,8 +221,9 @@ mod tests {
     /// on the 3% budget that a run's 7 pairs cannot give on a noisy machine: the median ratio, its
     /// 95% CI, and every pair. With `SAMPLER_SECONDS` set (children of about that many seconds, 1
     /// or more), `SAMPLER_PAIRS` rounds (15 unless set) of three runs instead — sampled every 1 ms
-    /// throughout, as runs are sampled by default (sparser as they last), and every 100 ms — for
-    /// what thinning the samples saves a long run, in one measurement.
+    /// throughout, as runs are sampled by default (sparser as they last, and while they keep every
+    /// CPU busy), and every 100 ms — for what the default's sparser samples save, in one
+    /// measurement.
     #[test]
     #[ignore = "takes seconds and prints measurements; run by hand (make bench-sampler)"]
     fn print_the_sampler_cost_in_many_pairs() {
@@ -245,13 +249,13 @@ mod tests {
         let ratios: Vec<String> = cost.pairs.iter().map(|p| format!("{:.3}", p.ratio())).collect();
         println!("sampler's cost on {} busy threads, {} pairs of ~50 ms children (1 ms against 100 ms sampling):", cost.threads, pairs);
         println!("  median ratio {:.4} [95% CI {low:.4}–{high:.4}]", cost.median_ratio);
-        // The sampler's own CPU a sample: its CPU time in a sampled run over the samples it took
-        // (one a millisecond of the run, about).
-        let per_sample: Vec<f64> =
+        // The sampler's own CPU a millisecond of the run (a sample a millisecond at first, fewer
+        // once the child is seen to keep every CPU busy).
+        let per_ms: Vec<f64> =
             cost.pairs.iter().map(|p| p.default_sampler_cpu_seconds / (p.default_seconds * 1e3).max(1.0) * 1e6).collect();
         println!(
-            "  the sampler's CPU: {:.1} µs a sample (median over the sampled runs)",
-            crate::stats::median(&per_sample).unwrap_or(f64::NAN)
+            "  the sampler's CPU: {:.1} µs a millisecond of the run (median over the sampled runs)",
+            crate::stats::median(&per_ms).unwrap_or(f64::NAN)
         );
         println!("  pairs: {}", ratios.join(" "));
         println!("  {}", SamplerCost::verdict(interval));

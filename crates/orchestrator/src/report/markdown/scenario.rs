@@ -156,7 +156,8 @@ fn sampled(m: &Measure) -> String {
     match m.sample_interval_max_ms.filter(|&max| max > first) {
         Some(max) => {
             let dense_seconds = (u64::from(crate::measure::DENSE_SAMPLES) * first) as f64 / 1e3;
-            format!("every {first} ms for a run's first {dense_seconds} s, then less often (the interval doubling as the run's length does, to at most {max} ms)")
+            let crowded = crate::measure::CROWDED_SPACING;
+            format!("every {first} ms for a run's first {dense_seconds} s, then less often (the interval doubling as the run's length does, to at most {max} ms; {crowded}× as far apart while the run keeps every CPU busy, so as not to take a CPU from it)")
         }
         None => format!("every {first} ms"),
     }
