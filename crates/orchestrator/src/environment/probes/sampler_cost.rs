@@ -4,7 +4,7 @@
 //! of barrier-synchronised work on one thread per CPU, once sampled at the default interval and
 //! once sampled sparsely, in alternating order so that drift of a shared machine hits both alike.
 //! At the default interval such a child is sampled [`measure::CROWDED_SPACING`] times less often
-//! once its first two samples show every CPU busy (`measure::sampler`): the figure is what a run
+//! once 30 ms of its samples show every CPU busy (`measure::sampler`): the figure is what a run
 //! that keeps every CPU busy pays, which `make bench-sampler` sets beside 1 ms throughout.
 
 use std::path::Path;
