@@ -282,3 +282,52 @@ fn shard_auto_reads_a_slurm_array_and_a_kubernetes_index() {
     let block = plan_file(&k8s).shard.unwrap();
     assert_eq!((block.index, block.count), (1, 3));
 }
+
+/// deploy/kubernetes: the two manifests agree with each other and with the orchestrator, as their
+/// comments ask: `completions`, `parallelism` and `--shard-count` equal; one run folder, image,
+/// working directory and volume; the merge reads the folders the shards write; and every flag
+/// they pass is one `orchestrator run` (or `merge`) takes.
+#[test]
+fn the_kubernetes_manifests_agree_with_each_other_and_with_the_orchestrator() {
+    let load = |name: &str| -> serde_json::Value {
+        let path = root().join("deploy/kubernetes").join(name);
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let (shards, merge) = (load("shards.yaml"), load("merge.yaml"));
+    let pod = |job: &serde_json::Value| job["spec"]["template"]["spec"].clone();
+    let container = |job: &serde_json::Value| pod(job)["containers"][0].clone();
+    let env = |job: &serde_json::Value, name: &str| {
+        let vars = container(job)["env"].as_array().cloned().unwrap_or_default();
+        vars.iter().find(|v| v["name"] == name).map(|v| v["value"].clone()).unwrap_or_else(|| panic!("{name} is not set"))
+    };
+    let script = |job: &serde_json::Value| {
+        container(job)["args"][0].as_str().expect("one shell line").split_whitespace().map(String::from).collect::<Vec<_>>()
+    };
+    let (shard_line, merge_line) = (script(&shards), script(&merge));
+    let after = |line: &[String], flag: &str| line.iter().position(|w| w == flag).map(|i| line[i + 1].clone());
+
+    let count: u64 = after(&shard_line, "--shard-count").expect("--shard-count").parse().unwrap();
+    let spec = &shards["spec"];
+    assert_eq!((spec["completions"].as_u64(), spec["parallelism"].as_u64()), (Some(count), Some(count)));
+    assert_eq!((spec["completionMode"].as_str(), spec["backoffLimit"].as_u64()), (Some("Indexed"), Some(0)));
+    assert_eq!(after(&shard_line, "--shard").as_deref(), Some("auto"));
+    for key in ["image", "workingDir"] {
+        assert_eq!(container(&shards)[key], container(&merge)[key], "{key}");
+    }
+    assert_eq!(env(&shards, "RUN_ID"), env(&merge, "RUN_ID"));
+    let claim = |job: &serde_json::Value| pod(job)["volumes"][0]["persistentVolumeClaim"]["claimName"].clone();
+    assert_eq!(claim(&shards), claim(&merge));
+    assert_eq!(after(&shard_line, "--out").as_deref(), Some("\"/results/$RUN_ID/shard-$JOB_COMPLETION_INDEX\""));
+    assert!(merge_line.windows(2).any(|w| w[0] == "merge" && w[1] == "/results/$RUN_ID/shard-*"), "{merge_line:?}");
+
+    for (line, subcommand) in [(&shard_line, "run"), (&merge_line, "merge")] {
+        let help = output(orchestrator(&[std::ffi::OsStr::new(subcommand), std::ffi::OsStr::new("--help")]));
+        let help = String::from_utf8_lossy(&help.stdout).into_owned();
+        for flag in line.iter().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag},")) || help.contains(&format!("{flag}\n")),
+                "`orchestrator {subcommand}` takes no {flag}"
+            );
+        }
+    }
+}
