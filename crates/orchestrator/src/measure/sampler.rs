@@ -113,12 +113,6 @@ pub(crate) struct Sampler {
     crowded: bool,
 }
 
-/// The CPUs this process may run on (its affinity), read once.
-fn usable_cpus() -> usize {
-    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-}
-
 impl Sampler {
     /// Samples as `sampling` says (both intervals raised to [`MIN_SAMPLE_INTERVAL`]) from `start`,
     /// room reserved for the samples of a run's dense start, or of a run that lasts until
@@ -131,7 +125,8 @@ impl Sampler {
             let expected = if until_timeout.is_finite() { until_timeout.min(f64::from(DENSE_SAMPLES) * 2.0) } else { 1024.0 };
             samples.reserve(expected as usize);
         }
-        Sampler::with_cpus(start, sampling, samples, usable_cpus())
+        // The CPUs this process may run on (affinity and cgroup quota), asked once a process.
+        Sampler::with_cpus(start, sampling, samples, linreg::kernels::parallel::default_threads().get())
     }
 
     fn with_cpus(start: Instant, sampling: Option<Sampling>, samples: Vec<Sample>, cpus: usize) -> Self {
@@ -161,17 +156,20 @@ impl Sampler {
     /// no sample, but its deadline passes all the same (else the watchdog would wake at once,
     /// again and again, for a sample it cannot take).
     pub(crate) fn offer(&mut self, reading: &TreeReading, now: Instant) {
-        if let Some(every) = self.interval(now).filter(|_| now >= self.next_at) {
-            if reading.processes > 0 {
-                let sample = Sample {
-                    t_seconds: now.duration_since(self.start).as_secs_f64(),
-                    rss_bytes: reading.rss_bytes,
-                    cpu_seconds: reading.cpu_seconds,
-                };
-                self.crowded = self.crowded_at(&sample);
-                self.samples.push(sample);
-            }
-            let every = self.interval(now).unwrap_or(every);
+        if self.sampling.is_none() || now < self.next_at {
+            return;
+        }
+        if reading.processes > 0 {
+            let sample = Sample {
+                t_seconds: now.duration_since(self.start).as_secs_f64(),
+                rss_bytes: reading.rss_bytes,
+                cpu_seconds: reading.cpu_seconds,
+            };
+            self.crowded = self.crowded_at(&sample);
+            self.samples.push(sample);
+        }
+        // The next deadline at the interval the sample just taken decides.
+        if let Some(every) = self.interval(now) {
             self.next_at = next_multiple(self.start, every, now);
         }
     }
