@@ -292,14 +292,9 @@ fn judge_absolute(claim: &Claim, c: &AbsoluteClaim, point: &PointSummary, spawn_
     Judged { claim: text, source: c.source.clone(), measured, short, verdict }
 }
 
-/// How many claims did not hold.
-pub(crate) fn not_held(results: &[ClaimResult]) -> usize {
-    results.iter().filter(|r| r.verdict == Verdict::NotHeld).count()
-}
-
-/// How many claims could not be judged: an implementation they name has no measurement there.
-pub(crate) fn without_data(results: &[ClaimResult]) -> usize {
-    results.iter().filter(|r| r.verdict == Verdict::NoData).count()
+/// How many claims got `verdict` (`NoData`: an implementation they name has no measurement there).
+pub(crate) fn count(results: &[ClaimResult], verdict: Verdict) -> usize {
+    results.iter().filter(|r| r.verdict == verdict).count()
 }
 
 #[cfg(test)]

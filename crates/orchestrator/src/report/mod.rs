@@ -71,8 +71,8 @@ pub(crate) fn render_until(run_dir: &Path, stop: &dyn Fn() -> bool) -> anyhow::R
     records::write_atomic(&run_dir.join(REPORT_HTML), html::render(&text).as_bytes())?;
     Ok(Some(Rendered {
         terminal_summary: markdown::terminal_summary(&report),
-        claims_not_held: claims::not_held(&report.claims),
-        claims_without_data: claims::without_data(&report.claims),
+        claims_not_held: claims::count(&report.claims, claims::Verdict::NotHeld),
+        claims_without_data: claims::count(&report.claims, claims::Verdict::NoData),
         warnings: report.warnings(),
     }))
 }

@@ -39,7 +39,7 @@ pub(crate) fn terminal_summary(report: &Analysis) -> String {
 /// "claims: 10 of 17 held (6 not held, 1 inconclusive)": every verdict other than held that
 /// occurs, so that the counts add up to the whole.
 fn claims_count(claims: &[ClaimResult]) -> String {
-    let count = |verdict: Verdict| claims.iter().filter(|c| c.verdict == verdict).count();
+    let count = |verdict: Verdict| crate::analysis::claims::count(claims, verdict);
     let others: Vec<String> = [Verdict::NotHeld, Verdict::Inconclusive, Verdict::NoData]
         .into_iter()
         .map(|verdict| (count(verdict), verdict))
