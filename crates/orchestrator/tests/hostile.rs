@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{catalogue, limit_file_size, limit_memory, mkfifo, orchestrator, root, start, Outcome, ORCHESTRATOR};
+use common::{catalogue, is_root, limit_file_size, limit_memory, mkfifo, orchestrator, root, start, Outcome, ORCHESTRATOR};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
@@ -940,11 +940,6 @@ fn read_only_results_directory_is_refused_before_any_run() {
     } else {
         eprintln!("note: root without the right to mount (a container): the read-only case is not exercised");
     }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 #[test]

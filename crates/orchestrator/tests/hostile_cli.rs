@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{mkfifo, orchestrator, root, start, Outcome};
+use common::{is_root, mkfifo, orchestrator, root, start, Outcome};
 use orchestrator::records::{self, RunStatus};
 use tempfile::TempDir;
 
@@ -298,8 +298,7 @@ fn a_run_directory_that_cannot_be_read_is_named_with_its_error() {
 
 /// The command run as `nobody` (uid and gid 65534) when this test runs as root; as it is otherwise.
 fn unprivileged(mut command: Command) -> Command {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         // SAFETY: setgroups, setgid and setuid are async-signal-safe system calls on the child.
         unsafe {
             command.pre_exec(|| {

@@ -276,6 +276,12 @@ pub fn limit_file_size(command: &mut Command, bytes: u64) {
     }
 }
 
+/// Whether the tests run as root (who may mount, and whom permissions do not stop).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 pub fn read_lossy(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
 }
