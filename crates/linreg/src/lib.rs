@@ -19,7 +19,7 @@ pub use dataset::{Columns, Dataset, DatasetError};
 pub use fit::{fit, mse, Fit, FitStatus, Kernel, Ran};
 pub use fit_times::{FitStats, FitTimes};
 pub use kernels::isa_choice::IsaChoice;
-pub use kernels::parallel::Threads;
+pub use kernels::parallel::{default_threads, Threads};
 pub use kernels::simd::{Isa, IsaError};
 pub use ols::{ols, Ols};
 pub use protocol::ResultLine;

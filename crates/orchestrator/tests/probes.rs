@@ -49,7 +49,7 @@ fn the_limit_command_prints_the_limit_of_each_point_for_one_thread_and_for_all()
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cpus = linreg::default_threads().get();
     // All threads only where every one gets a few blocks of 64 points (4 096 points: up to 16 CPUs).
     let shared = |points: usize| usize::from(cpus > 1 && points >= cpus * 256);
     assert_eq!(lines.len(), 2 + shared(4096) + shared(20000), "{lines:?}");
@@ -97,7 +97,7 @@ fn the_limit_command_times_the_kernels_loop_against_the_probes_when_asked() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cpus = linreg::default_threads().get();
     // One line for one thread, one for all where 8 192 points give every thread a few blocks.
     assert_eq!(lines.len(), if cpus > 1 && 8192 >= cpus * 256 { 2 } else { 1 }, "{lines:?}");
     for line in &lines {

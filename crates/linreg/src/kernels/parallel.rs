@@ -167,7 +167,9 @@ pub enum Threads {
 }
 
 /// Every core this process may run on (affinity and cgroup quota included), 1 if unknown. Asked
-/// once a process: the answer takes ~20 system calls.
+/// once a process: the answer takes ~20 system calls. The orchestrator counts the CPUs it may use
+/// with it too (its probes' threads, its sampler, its analysis), so that a limit is probed on as
+/// many threads as the kernel runs on, under the same mask and quota.
 pub fn default_threads() -> NonZeroUsize {
     static THREADS: OnceLock<NonZeroUsize> = OnceLock::new();
     *THREADS.get_or_init(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))

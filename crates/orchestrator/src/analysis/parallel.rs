@@ -5,10 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// `f` of every item, in order, on up to `available_parallelism` threads; `done` is told each
-/// time an item is finished (from the thread that finished it).
+/// `f` of every item, in order, on up to `linreg::default_threads` threads (the CPUs this process
+/// may use); `done` is told each time an item is finished (from the thread that finished it).
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync, done: impl Fn() + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(items.len());
+    let threads = linreg::default_threads().get().min(items.len());
     if threads <= 1 {
         return items.iter().map(|item| (f(item), done()).0).collect();
     }

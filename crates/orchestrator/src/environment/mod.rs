@@ -373,7 +373,7 @@ pub(crate) fn collect(root: &Path, python: &Path, command_line: Vec<String>, mac
     let python_executable = python.canonicalize().ok();
     let python_facts = python_facts(python);
     let identity = machine::collect();
-    let logical_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let logical_cpus = linreg::default_threads().get();
     Environment {
         orchestrator_version: env!("CARGO_PKG_VERSION").to_string(),
         command_line,

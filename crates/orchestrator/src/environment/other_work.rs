@@ -23,7 +23,7 @@ impl CpuSnapshot {
         // SAFETY: sysconf has no memory-safety preconditions.
         let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
         let busy_seconds = busy_ticks(&stat)? / (ticks_per_second > 0).then_some(ticks_per_second as f64)?;
-        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cpus = linreg::default_threads().get();
         Some(CpuSnapshot { busy_seconds, ours_seconds: ours_seconds(), at: Instant::now(), cpus })
     }
 

@@ -126,7 +126,7 @@ impl Sampler {
             samples.reserve(expected as usize);
         }
         // The CPUs this process may run on (affinity and cgroup quota), asked once a process.
-        Sampler::with_cpus(start, sampling, samples, linreg::kernels::parallel::default_threads().get())
+        Sampler::with_cpus(start, sampling, samples, linreg::default_threads().get())
     }
 
     fn with_cpus(start: Instant, sampling: Option<Sampling>, samples: Vec<Sample>, cpus: usize) -> Self {

@@ -107,7 +107,7 @@ pub struct BandwidthAtSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BandwidthCurve {
     pub instruction_set: Isa,
-    /// The thread count of `all_threads`: `available_parallelism` (affinity and cgroup quota
+    /// The thread count of `all_threads`: `linreg::default_threads` (affinity and cgroup quota
     /// included).
     pub threads: usize,
     pub single_thread: Vec<BandwidthAtSize>,
@@ -157,7 +157,7 @@ pub(crate) fn working_set_sizes(min_bytes: usize, max_bytes: usize, per_octave: 
 /// `cancel` stops it between two sizes.
 pub(crate) fn measure_curve(settings: &CurveSettings, cancel: &CancelToken) -> Result<BandwidthCurve, ProbeError> {
     let started = Instant::now();
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = linreg::default_threads().get();
     let isa = Isa::widest();
     let max_points = settings.max_working_set_bytes / BYTES_PER_POINT;
     if settings.samples == 0 {
@@ -263,7 +263,7 @@ pub(crate) struct PointBuffer {
 impl PointBuffer {
     /// None for a working set too small to time (below [`MIN_BLOCKS_PER_THREAD`] blocks a thread).
     pub(crate) fn new(points: usize) -> Result<Option<PointBuffer>, ProbeError> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let threads = linreg::default_threads().get();
         // No allocation holds more than isize::MAX bytes; below that, the layout's arithmetic
         // (y placed up to a set span past x) cannot overflow.
         if points > MOST_POINTS {

@@ -84,7 +84,7 @@ impl ComputeCeiling {
 /// Measures the ceiling with `samples` samples on one thread and on every thread this process may
 /// use; each thread works on its own registers, nothing is shared.
 pub(crate) fn measure_ceiling(samples: usize) -> Result<ComputeCeiling, ProbeError> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = linreg::default_threads().get();
     let isa = Isa::widest();
     let iterations = calibrate(isa);
     let points_per_sample = (iterations * points_per_iteration(isa)) as f64;

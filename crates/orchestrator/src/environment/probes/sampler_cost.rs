@@ -165,7 +165,7 @@ impl<'a> BusyChild<'a> {
     /// Runs a guess at the work once, sparsely sampled, and scales it to `seconds`, in rounds of
     /// about [`TARGET_ROUND_SECONDS`].
     pub(crate) fn calibrated(program: &'a Path, seconds: f64, cancel: &'a CancelToken) -> Result<Self, ProbeError> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let threads = linreg::default_threads().get();
         let timeout = CHILD_TIMEOUT.max(Duration::try_from_secs_f64(seconds * 10.0).unwrap_or(Duration::MAX));
         let mut child = BusyChild { program, threads, argv: Vec::new(), timeout, cancel };
         child.argv = child.command(CALIBRATION_UNITS, CALIBRATION_ROUNDS);

@@ -47,7 +47,7 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
         }
     }
     if let Some(cpus) = &m.cpus {
-        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let available = linreg::default_threads().get();
         if cpus.value.is_empty() || cpus.value.iter().any(|&c| c >= 1024) {
             return Err(ScenarioError::at(path, cpus, format!("cpus must list CPU numbers (this machine has 0–{})", available - 1)));
         }
