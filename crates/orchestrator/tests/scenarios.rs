@@ -115,6 +115,8 @@ fn each_mistake_is_located_and_explained() {
             format!("{GOOD}measure: {{sample_interval_max_ms: 0}}\n"),
             "must be at least sample_interval_ms (1, the default)",
         ),
+        ("no-cpus.yaml", format!("{GOOD}measure: {{cpus: []}}\n"), "7:17: cpus must name one CPU at least; this process may use "),
+        ("cpu-number.yaml", format!("{GOOD}measure: {{cpus: [0, 4000]}}\n"), "7:17: cpus: 4000 is no CPU number (they are below 1024)"),
         (
             "max-interval-long.yaml",
             format!("{GOOD}measure: {{sample_interval_max_ms: 60001}}\n"),

@@ -70,7 +70,7 @@ pub(crate) use launcher::launcher_path;
 pub use measured::{Measured, Termination};
 pub(crate) use procfs::smaps_field_bytes;
 pub use sampler::{Sample, Sampling, CROWDED_SPACING, DEFAULT_LONGEST_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL, DENSE_SAMPLES};
-pub(crate) use sys::{allowed_cpus, check_cpus};
+pub(crate) use sys::{allowed_cpus, check_cpus, cpu_ranges};
 
 use output::{Output, OutputPipes};
 use watchdog::{WatchReport, WatchSettings};

@@ -13,8 +13,8 @@ pub(crate) enum CpuSetError {
     Empty,
     #[error("cannot read this process's CPU affinity: {0}")]
     Unreadable(io::Error),
-    #[error("CPU {0} is not available to this process")]
-    Unavailable(usize),
+    #[error("CPU {cpu} is not available to this process (it may use {})", cpu_ranges(allowed))]
+    Unavailable { cpu: usize, allowed: Vec<usize> },
 }
 
 /// Checks `cpus` against the CPUs this process may use, so that a bad list is reported by name
@@ -25,7 +25,7 @@ pub(crate) fn check_cpus(cpus: &[usize]) -> Result<(), CpuSetError> {
     }
     let allowed = allowed_cpus().map_err(CpuSetError::Unreadable)?;
     match cpus.iter().find(|cpu| !allowed.contains(cpu)) {
-        Some(&cpu) => Err(CpuSetError::Unavailable(cpu)),
+        Some(&cpu) => Err(CpuSetError::Unavailable { cpu, allowed }),
         None => Ok(()),
     }
 }
@@ -41,6 +41,22 @@ pub(crate) fn allowed_cpus() -> io::Result<Vec<usize>> {
         }
         Ok((0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &allowed)).collect())
     }
+}
+
+/// `cpus` (ascending) as a person writes them: runs of three or more as ranges, "0–3, 6, 8, 9".
+pub(crate) fn cpu_ranges(cpus: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = cpus;
+    while let Some(&first) = rest.first() {
+        let run = rest.iter().enumerate().take_while(|&(i, &cpu)| cpu == first + i).count();
+        match run {
+            1 => parts.push(first.to_string()),
+            2 => parts.extend([first.to_string(), (first + 1).to_string()]),
+            _ => parts.push(format!("{first}–{}", first + run - 1)),
+        }
+        rest = &rest[run..];
+    }
+    parts.join(", ")
 }
 
 /// Sets the capacity of the pipe behind `fd`; failure only leaves the default size.
@@ -188,5 +204,24 @@ mod tests {
         assert!(wait_readable(&done_fd, Duration::from_secs(10)));
         done.wait().expect("reaped");
         assert!(wait_readable(&done_fd, Duration::from_millis(1)), "and stays readable once reaped");
+    }
+
+    #[test]
+    fn cpu_lists_are_written_as_runs() {
+        assert_eq!(cpu_ranges(&[]), "");
+        assert_eq!(cpu_ranges(&[0]), "0");
+        assert_eq!(cpu_ranges(&[0, 1]), "0, 1");
+        assert_eq!(cpu_ranges(&[0, 1, 2, 3]), "0–3");
+        assert_eq!(cpu_ranges(&[0, 1, 2, 3, 6, 8, 9, 12, 13, 14]), "0–3, 6, 8, 9, 12–14");
+    }
+
+    #[test]
+    fn a_cpu_outside_the_affinity_is_refused_with_the_ones_allowed() {
+        let allowed = allowed_cpus().expect("affinity readable");
+        let outside = (0..).find(|cpu| !allowed.contains(cpu)).expect("some CPU number is outside");
+        let error = check_cpus(&[outside]).expect_err("refused").to_string();
+        assert_eq!(error, format!("CPU {outside} is not available to this process (it may use {})", cpu_ranges(&allowed)));
+        assert!(matches!(check_cpus(&[]), Err(CpuSetError::Empty)));
+        assert!(check_cpus(&allowed).is_ok());
     }
 }

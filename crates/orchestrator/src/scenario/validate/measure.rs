@@ -47,9 +47,15 @@ pub(super) fn check(path: &Path, m: &MeasureSpec) -> Result<(), ScenarioError> {
         }
     }
     if let Some(cpus) = &m.cpus {
-        let available = linreg::default_threads().get();
-        if cpus.value.is_empty() || cpus.value.iter().any(|&c| c >= 1024) {
-            return Err(ScenarioError::at(path, cpus, format!("cpus must list CPU numbers (this machine has 0–{})", available - 1)));
+        let problem = match cpus.value.iter().find(|&&cpu| cpu >= 1024) {
+            _ if cpus.value.is_empty() => Some("cpus must name one CPU at least".to_string()),
+            Some(cpu) => Some(format!("cpus: {cpu} is no CPU number (they are below 1024)")),
+            None => None,
+        };
+        if let Some(problem) = problem {
+            let allowed =
+                crate::measure::allowed_cpus().map(|cpus| format!("; this process may use {}", crate::measure::cpu_ranges(&cpus)));
+            return Err(ScenarioError::at(path, cpus, format!("{problem}{}", allowed.unwrap_or_default())));
         }
     }
     if let Some(mb) = &m.memory_limit_mb {
