@@ -2,7 +2,7 @@
 //! that live for the whole fit and, in a fit, each take every step of the descent themselves.
 //!
 //! **Blocks, not halves.** The data is cut into blocks of about [`BLOCK_POINTS`], their count a
-//! multiple of the cores (see [`block_len`]); each thread owns a contiguous run of them (so a block
+//! multiple of the cores (see [`block_count`]); each thread owns a contiguous run of them (so a block
 //! stays in the same core's L2 from one epoch to the next) and claims its own first, then any left
 //! in the others' runs. A thread, once nothing is left to claim, waits about one block's time for
 //! blocks still in flight and then sums any still missing itself. So a thread that the hypervisor
@@ -11,7 +11,7 @@
 //! descheduled thread. A block sums to the same bits whoever sums it, and the blocks are added in
 //! one order (block order within a group of consecutive blocks a core, then the groups in order;
 //! see `group_len`), so the result depends on n and the machine alone (the CPUs this process may
-//! use, by its affinity and cgroup quota, and the L1d's size: see [`block_len`]): not on the thread
+//! use, by its affinity and cgroup quota, and the L1d's size: see [`block_count`]): not on the thread
 //! count asked for, nor on which thread summed what, nor on timing.
 //!
 //! **Every other epoch backwards.** Even epochs claim each run's blocks in ascending order, odd
@@ -102,7 +102,7 @@ use super::squared_errors::squared_errors;
 use super::Ran;
 use crate::dataset::Columns;
 
-/// Points in a block at most (see [`block_len`]): 256 KiB of x and y, 1–2 µs of summing in cache,
+/// Points in a block, about (see [`block_count`]): 256 KiB of x and y, 1–2 µs of summing in cache,
 /// 4–8 µs from memory. Large
 /// enough that claiming a block (one compare-and-swap on the thread's own cache line) and storing
 /// its sums cost < 1% of summing it; small enough that 10^6 points make 62 blocks, so the last
@@ -152,7 +152,7 @@ const SPIN_WAIT: Duration = Duration::from_micros(20);
 /// a block of a later one with the parameters of an earlier one, nor have its late sums read.
 const INDEX_BITS: u32 = 24;
 const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
-/// At most 2^24 − 1 blocks, so that an index one past the last still fits: [`block_len`]
+/// At most 2^24 − 1 blocks, so that an index one past the last still fits: [`block_count`]
 /// grows the blocks for data larger than that many × BLOCK_POINTS.
 const MAX_BLOCKS: usize = (1 << INDEX_BITS) - 1;
 
@@ -175,32 +175,60 @@ pub fn default_threads() -> NonZeroUsize {
     *THREADS.get_or_init(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
 }
 
-/// Points per block for `n` points: up to `nominal_len` ([`BLOCK_POINTS`]; see also
-/// [`NOMINAL_PER_SMALLEST`] for less data than that), the data cut into
-/// blocks of one length (to a multiple of 32 points) whose count is a multiple of this machine's
-/// cores, so that no thread sums a whole block while another has a short one or none: cut at the
-/// nominal length, 20 000 points made blocks of 16 384 and 3 616, and two threads took 1.45× the
-/// time of two threads on halves (Zen 3, `standalone.py`, 7 interleaved runs). Longer blocks only
-/// when n would make more than [`MAX_BLOCKS`]. Depends on n and the machine alone (the CPUs this
-/// process may use, [`default_threads`], and below one nominal block the L1d's size), never on the
-/// threads asked for, so every thread count sums the same blocks, the same bits; the same machine
-/// under another affinity mask or CPU quota may cut the data otherwise, and add it otherwise.
-fn block_len(n: usize, nominal_len: usize) -> usize {
-    let cores = default_threads().get();
-    let blocks = n.div_ceil(nominal_len);
-    let blocks = if blocks <= 1 {
+/// How many blocks `n` points are cut into: about `nominal_len` points each ([`BLOCK_POINTS`];
+/// see also [`NOMINAL_PER_SMALLEST`] for less data than that), their count a multiple of this
+/// machine's cores, and each within one vector block of an even share ([`block_range`]), so
+/// that no thread sums a whole block while another has a short one or none: cut at the nominal
+/// length, 20 000 points made blocks of 16 384 and 3 616, and two threads took 1.45× the time of
+/// two threads on halves (Zen 3, `standalone.py`, 7 interleaved runs). Longer blocks only when n
+/// would make more than [`MAX_BLOCKS`]; fewer than a multiple of the cores only where that many
+/// would be shorter than the smallest block (more cores than blocks of 2 048 points). Depends on n
+/// and the machine alone (the CPUs this process may use, [`default_threads`], and below one
+/// nominal block the L1d's size), never on the threads asked for, so every thread count sums the
+/// same blocks, the same bits; the same machine under another affinity mask or CPU quota may cut
+/// the data otherwise, and add it otherwise.
+fn block_count(n: usize, nominal_len: usize) -> usize {
+    block_count_on(n, nominal_len, default_threads().get())
+}
+
+/// [`block_count`] on a machine of `cores` cores.
+fn block_count_on(n: usize, nominal_len: usize, cores: usize) -> usize {
+    let smallest = (nominal_len / NOMINAL_PER_SMALLEST).max(1);
+    let nominal_blocks = n.div_ceil(nominal_len);
+    if nominal_blocks <= 1 {
         // Less than one nominal block: a block a core, none shorter than the smallest, and two
         // at least once the data leaves one core's L1d.
-        let blocks = (n / (nominal_len / NOMINAL_PER_SMALLEST).max(1)).min(cores);
+        let blocks = (n / smallest).min(cores);
         let blocks = if blocks < 2 && leaves_one_l1d(n) { cores.min(2) } else { blocks };
-        if blocks <= 1 {
-            return nominal_len;
+        return blocks.max(1);
+    }
+    let most = (n / smallest).clamp(1, MAX_BLOCKS);
+    match nominal_blocks.next_multiple_of(cores) {
+        blocks if blocks <= most => blocks,
+        _ if most >= cores => most - most % cores,
+        _ => most,
+    }
+}
+
+/// Block `block`'s points when `n` points are cut into `blocks`: from its share's start, `block ·
+/// n / blocks`, back to a whole vector block ([`VECTOR_BLOCK_POINTS`], or the largest power of two
+/// in a share where a share is shorter, as in tests), to the next block's start. Every block is
+/// then within one vector block of `n / blocks` points, and none is empty. A single length
+/// rounded up to whole vector blocks could not promise that: from ~5·10^6 points (300 blocks and
+/// more, each up to 31 points longer than its share) the last block of 10^7 points on one core was
+/// 5 760 points of 16 384, and 9.6·10^6 on two cores made 587 blocks instead of 588.
+fn block_range(n: usize, blocks: usize, block: usize) -> std::ops::Range<usize> {
+    let blocks = blocks.max(1);
+    let align = VECTOR_BLOCK_POINTS.min(1 << (n / blocks).max(1).ilog2());
+    let start = |k: usize| {
+        if k >= blocks {
+            return n;
         }
-        blocks
-    } else {
-        blocks.next_multiple_of(cores).min(MAX_BLOCKS)
+        // k · n < 2^24 · n fits in 128 bits for every n.
+        let share = (k as u128 * n as u128 / blocks as u128) as usize;
+        share - share % align
     };
-    n.div_ceil(blocks).next_multiple_of(VECTOR_BLOCK_POINTS.min(nominal_len))
+    start(block)..start(block + 1)
 }
 
 /// Blocks start on a whole vector block of the widest instruction set (AVX-512: 4 × 8 points).
@@ -244,11 +272,6 @@ fn leaves_l1d(n: usize, l1d: impl FnOnce() -> Option<u64>) -> bool {
 /// below ran on one thread. Below two of the smallest a split pays only once the data leaves one
 /// core's L1d ([`leaves_one_l1d`]: two blocks, one a core); smaller data stays one block.
 const NOMINAL_PER_SMALLEST: usize = 8;
-
-/// How many blocks `n` points make, with blocks of up to `nominal_len` (see [`block_len`]).
-fn block_count(n: usize, nominal_len: usize) -> usize {
-    n.div_ceil(block_len(n, nominal_len)).max(1)
-}
 
 /// Whether `n` points make more than one block (else the parallel kernel is the simd kernel).
 pub fn splits(n: usize) -> bool {
@@ -491,7 +514,7 @@ pub fn with_descent<R>(
     descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs), step, body)
 }
 
-/// The data cut into blocks of up to `nominal_block_len` points (see [`block_len`]; small blocks
+/// The data cut into blocks of about `nominal_block_len` points (see [`block_count`]; small blocks
 /// let the tests run many threads on little data) and grouped by `cores` (see [`group_len`]:
 /// this machine's, or more in tests, so that many threads each sum a group), the instruction
 /// set's picker, and how many threads it may use.
@@ -514,11 +537,12 @@ fn prepare<'a>(
     epochs: u64,
 ) -> Prepared<'a> {
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
-    let block_len = block_len(x.len(), nominal_block_len);
+    let work = Work::new(x, y, OnceLock::new(), block_count(x.len(), nominal_block_len), cores);
+    // Timed on one block, what each thread sums at a time.
+    let first_block = block_range(x.len(), work.blocks, 0).len();
     Prepared {
-        work: Work::new(x, y, OnceLock::new(), block_len, cores),
-        // Timed on one block, what each thread sums at a time.
-        picker: Picker::new(isa, x, y, block_len, epochs),
+        work,
+        picker: Picker::new(isa, x, y, first_block, epochs),
         threads: threads_for(x.len(), threads, nominal_block_len),
         requested: threads,
         epochs,
@@ -923,7 +947,8 @@ struct Work<'a> {
     y: &'a [f64],
     /// Set by the calling thread in the first epoch, before it publishes it (see [`IsaChoice`]).
     isa: OnceLock<Isa>,
-    block_len: usize,
+    /// How many blocks the data is cut into (see [`block_count`], [`block_range`]).
+    blocks: usize,
     /// Blocks a group (see [`group_len`]).
     group_len: usize,
 }
@@ -931,7 +956,7 @@ struct Work<'a> {
 /// Blocks a group: the pool adds the blocks' sums in block order within each group of
 /// consecutive blocks, then the groups' totals in order. One group a core when the blocks divide
 /// evenly among the cores (their count is a multiple of them from two nominal blocks on, see
-/// [`block_len`]), else a group a block. Like the blocks, a property of n and the machine alone,
+/// [`block_count`]), else a group a block. Like the blocks, a property of n and the machine alone,
 /// so every thread count adds the same way, to the same bits. Why groups: a thread that sums a
 /// whole group itself, as each does when the pool has a thread a core, records the group's total
 /// too, and the others read that one record instead of each of its blocks': at 5·10^4–10^5 points
@@ -947,13 +972,13 @@ fn group_len(blocks: usize, cores: usize) -> usize {
 }
 
 impl<'a> Work<'a> {
-    fn new(x: &'a [f64], y: &'a [f64], isa: OnceLock<Isa>, block_len: usize, cores: usize) -> Work<'a> {
-        let blocks = x.len().div_ceil(block_len).max(1);
-        Work { x, y, isa, block_len, group_len: group_len(blocks, cores) }
+    fn new(x: &'a [f64], y: &'a [f64], isa: OnceLock<Isa>, blocks: usize, cores: usize) -> Work<'a> {
+        let blocks = blocks.clamp(1, x.len().max(1));
+        Work { x, y, isa, blocks, group_len: group_len(blocks, cores) }
     }
 
     fn blocks(&self) -> usize {
-        self.x.len().div_ceil(self.block_len).max(1)
+        self.blocks
     }
 
     fn groups(&self) -> usize {
@@ -980,9 +1005,8 @@ impl<'a> Work<'a> {
     }
 
     fn block(&self, block: usize) -> (&[f64], &[f64]) {
-        let start = block * self.block_len;
-        let end = (start + self.block_len).min(self.x.len());
-        (&self.x[start..end], &self.y[start..end])
+        let points = block_range(self.x.len(), self.blocks, block);
+        (&self.x[points.clone()], &self.y[points])
     }
 
     /// What a pass sums over a block: the gradient sums (with software prefetches if `prefetch`,
@@ -2211,26 +2235,53 @@ mod tests {
 
     #[test]
     fn blocks_are_cut_evenly_and_in_a_multiple_of_the_cores() {
-        let cores = default_threads().get();
-        for n in [16_385, 20_000, 33_000, 100_000, 1_000_000, 10_000_000] {
-            let len = block_len(n, BLOCK_POINTS);
-            let blocks = n.div_ceil(len);
-            assert!(len <= BLOCK_POINTS && len.is_multiple_of(VECTOR_BLOCK_POINTS), "{n}: {len}");
-            assert!(blocks.is_multiple_of(cores), "{n} points: {blocks} blocks of {len} for {cores} cores");
-            let last = n - (blocks - 1) * len;
-            // Each block rounded up to whole vector blocks: the last one gives back less than one
-            // vector block a block.
-            assert!(last + VECTOR_BLOCK_POINTS * blocks >= len, "{n} points: blocks of {len}, the last {last}");
-            // Cut at the nominal length, 20 000 points left a last block of 3 616.
-            assert!(2 * last >= len, "{n} points: blocks of {len}, the last {last}");
+        // 5 115 926 and 9 615 521 points: where blocks of one length rounded up to whole vector
+        // blocks left the last one short (one core) or one block fewer (two cores).
+        let sizes = [16_385, 20_000, 33_000, 100_000, 1_000_000, 5_115_926, 9_615_521, 10_000_000, 40_000_000];
+        for cores in [1, 2, 3, 4, 8, 64, default_threads().get()] {
+            for n in sizes {
+                let blocks = block_count_on(n, BLOCK_POINTS, cores);
+                // A multiple of the cores, unless that many would be shorter than the smallest.
+                let smallest_fit = n / (BLOCK_POINTS / NOMINAL_PER_SMALLEST);
+                assert!(blocks.is_multiple_of(cores) || blocks == smallest_fit, "{n} points: {blocks} blocks for {cores} cores");
+                let lens: Vec<usize> = (0..blocks).map(|block| block_range(n, blocks, block).len()).collect();
+                let share = n as f64 / blocks as f64;
+                for &len in &lens {
+                    let off = (len as f64 - share).abs();
+                    assert!(off < VECTOR_BLOCK_POINTS as f64, "{n} points, {cores} cores: a block of {len} for a share of {share}");
+                    assert!(len < BLOCK_POINTS + VECTOR_BLOCK_POINTS, "{n} points, {cores} cores: a block of {len}");
+                }
+                assert_eq!(lens.iter().sum::<usize>(), n, "{n} points, {cores} cores: every point in one block");
+                for block in 0..blocks {
+                    let points = block_range(n, blocks, block);
+                    assert!(points.start.is_multiple_of(VECTOR_BLOCK_POINTS), "{n}, block {block}: starts at {}", points.start);
+                    assert_eq!(points.end, block_range(n, blocks, block + 1).start, "{n}, block {block}: blocks touch");
+                }
+            }
         }
     }
 
     #[test]
+    fn more_cores_than_smallest_blocks_cut_into_as_many_as_fit() {
+        let smallest = BLOCK_POINTS / NOMINAL_PER_SMALLEST;
+        // 16 385 points hold 8 blocks of the smallest: on 1 024 cores, 8 blocks, not 1 024.
+        assert_eq!(block_count_on(16_385, BLOCK_POINTS, 1024), 16_385 / smallest);
+        // 10 of the smallest on 16 cores: 10; on 8, 8.
+        assert_eq!(block_count_on(10 * smallest + 5, BLOCK_POINTS, 16), 10);
+        assert_eq!(block_count_on(10 * smallest + 5, BLOCK_POINTS, 8), 8);
+        assert_eq!(block_count_on(3 * BLOCK_POINTS, BLOCK_POINTS, 2), 4);
+    }
+
+    #[test]
     fn blocks_grow_past_the_index_bits() {
-        assert_eq!(block_len(1000, BLOCK_POINTS), BLOCK_POINTS, "too little to cut");
+        assert_eq!(block_count(1000, BLOCK_POINTS), 1, "too little to cut");
         let huge = MAX_BLOCKS * BLOCK_POINTS * 3;
-        assert!(huge.div_ceil(block_len(huge, BLOCK_POINTS)) <= MAX_BLOCKS);
+        for cores in [1, 2, 3] {
+            let blocks = block_count_on(huge, BLOCK_POINTS, cores);
+            assert!(blocks <= MAX_BLOCKS && blocks.is_multiple_of(cores), "{blocks} blocks for {cores} cores");
+            let last = block_range(huge, blocks, blocks - 1);
+            assert_eq!(last.end, huge);
+        }
     }
 
     /// Noisy, not exactly summable data: the pool must still match the one-thread order bit for
@@ -2364,7 +2415,7 @@ mod tests {
             descend_blocks(prepared, step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
         assert_eq!(got.last().map(|&(_, last)| last), Some(ran), "the last descent ran on what the whole did");
         let got = got.into_iter().map(|(descent, _)| descent).collect();
-        let work = Work::new(x, y, OnceLock::from(Isa::PORTABLE), block_len(x.len(), block), cores);
+        let work = Work::new(x, y, OnceLock::from(Isa::PORTABLE), block_count(x.len(), block), cores);
         let n = x.len() as f64;
         let want = descents
             .iter()
@@ -2456,7 +2507,7 @@ mod tests {
     /// hand. Leaked with its data, so that a part can run on a thread of its own.
     fn pool_of_two(n: usize, block: usize, quick_looks: Option<u32>) -> &'static Pool<'static> {
         let (x, y) = data(n);
-        let work = Box::leak(Box::new(Work::new(x.leak(), y.leak(), OnceLock::from(Isa::PORTABLE), block, 2)));
+        let work = Box::leak(Box::new(Work::new(x.leak(), y.leak(), OnceLock::from(Isa::PORTABLE), n.div_ceil(block), 2)));
         let mut pool = Pool::new(work, 2, None, Isa::PORTABLE);
         pool.quick_looks = quick_looks.unwrap_or(pool.quick_looks);
         Box::leak(Box::new(pool))
@@ -2687,7 +2738,8 @@ mod tests {
     fn many_short_epochs_with_more_threads_than_cpus_finish() {
         // Oversubscribed: workers are often off-CPU, so epochs run with late and parked workers.
         let (x, y) = data(640);
-        let want = Work::new(&x, &y, OnceLock::from(Isa::PORTABLE), 16, default_threads().get()).sum_in_order(0.3, 0.2);
+        let want =
+            Work::new(&x, &y, OnceLock::from(Isa::PORTABLE), block_count(x.len(), 16), default_threads().get()).sum_in_order(0.3, 0.2);
         let (got, _) =
             with_blocks(&x, &y, exactly(8), IsaChoice::Only(Isa::PORTABLE), 16, 1, |sums| (0..2000).map(|_| sums(0.3, 0.2)).last());
         assert_eq!(got, Some(want));
