@@ -539,7 +539,7 @@ fn prepare<'a>(
     assert_eq!(x.len(), y.len(), "x and y must have the same length");
     let work = Work::new(x, y, OnceLock::new(), block_count(x.len(), nominal_block_len), cores);
     // Timed on one block, what each thread sums at a time.
-    let first_block = block_range(x.len(), work.blocks, 0).len();
+    let first_block = work.block(0).0.len();
     Prepared {
         work,
         picker: Picker::new(isa, x, y, first_block, epochs),
@@ -947,8 +947,9 @@ struct Work<'a> {
     y: &'a [f64],
     /// Set by the calling thread in the first epoch, before it publishes it (see [`IsaChoice`]).
     isa: OnceLock<Isa>,
-    /// How many blocks the data is cut into (see [`block_count`], [`block_range`]).
-    blocks: usize,
+    /// Where each block starts, and the data's end (see [`block_count`], [`block_range`]):
+    /// computed once, not at each block's every pass.
+    starts: Vec<usize>,
     /// Blocks a group (see [`group_len`]).
     group_len: usize,
 }
@@ -973,12 +974,13 @@ fn group_len(blocks: usize, cores: usize) -> usize {
 
 impl<'a> Work<'a> {
     fn new(x: &'a [f64], y: &'a [f64], isa: OnceLock<Isa>, blocks: usize, cores: usize) -> Work<'a> {
-        let blocks = blocks.clamp(1, x.len().max(1));
-        Work { x, y, isa, blocks, group_len: group_len(blocks, cores) }
+        let (n, blocks) = (x.len(), blocks.clamp(1, x.len().max(1)));
+        let starts = (0..blocks).map(|block| block_range(n, blocks, block).start).chain([n]).collect();
+        Work { x, y, isa, starts, group_len: group_len(blocks, cores) }
     }
 
     fn blocks(&self) -> usize {
-        self.blocks
+        self.starts.len() - 1
     }
 
     fn groups(&self) -> usize {
@@ -1005,7 +1007,7 @@ impl<'a> Work<'a> {
     }
 
     fn block(&self, block: usize) -> (&[f64], &[f64]) {
-        let points = block_range(self.x.len(), self.blocks, block);
+        let points = self.starts[block]..self.starts[block + 1];
         (&self.x[points.clone()], &self.y[points])
     }
 
