@@ -285,7 +285,11 @@ pub fn threads_used(n: usize, threads: Threads) -> usize {
 }
 
 fn threads_for(n: usize, threads: Threads, nominal_block_len: usize) -> usize {
-    let blocks = block_count(n, nominal_block_len);
+    threads_on(block_count(n, nominal_block_len), threads)
+}
+
+/// How many threads a fit on `blocks` blocks may use (see [`threads_used`]).
+fn threads_on(blocks: usize, threads: Threads) -> usize {
     if blocks == 1 {
         return 1;
     }
@@ -540,13 +544,8 @@ fn prepare<'a>(
     let work = Work::new(x, y, OnceLock::new(), block_count(x.len(), nominal_block_len), cores);
     // Timed on one block, what each thread sums at a time.
     let first_block = work.block(0).0.len();
-    Prepared {
-        work,
-        picker: Picker::new(isa, x, y, first_block, epochs),
-        threads: threads_for(x.len(), threads, nominal_block_len),
-        requested: threads,
-        epochs,
-    }
+    let allowed = threads_on(work.blocks(), threads);
+    Prepared { work, picker: Picker::new(isa, x, y, first_block, epochs), threads: allowed, requested: threads, epochs }
 }
 
 fn with_blocks<R>(
