@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 SCENARIOS ?=
 ARGS ?=
 
-.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench bench-engine bench-kernels bench-placement bench-sampler bench-python-rust clean
+.PHONY: all build build-core build-measured build-dynamic build-musl venv venv-base venv-optional venv-numba venv-jax python-ext compare quick gallery-run gallery-page test test-rust test-python test-e2e test-browser lint bench bench-engine bench-kernels bench-spells bench-placement bench-sampler bench-python-rust clean
 
 all: build
 
@@ -245,12 +245,22 @@ bench-placement: build-core
 bench-sampler: build-core
 	ORCHESTRATOR_LAUNCHER=$(CURDIR)/target/release/launcher-static $(CARGO) test --release -p orchestrator --lib -- --ignored --exact environment::probes::sampler_cost::tests::print_the_sampler_cost_in_many_pairs --nocapture
 
+# What the machine's slow spells cost the kernels' loop against the limit's probe loop, pass by
+# pass on each thread free-running (`orchestrator limit --spells`): where `bench-kernels` reads
+# below 90% of the limit, whether the loop or the host's spells lose it (docs/limits.md). About
+# 3 minutes; SPELLS_ARGS replaces its sizes, seconds or rounds.
+SPELLS_ARGS ?= --sizes 1e4,5e4,1e5,2.5e5,1e6 --seconds 5 --rounds 3
+bench-spells: build-core
+	python3 crates/linreg/benches/spells.py $(SPELLS_ARGS)
+
 # The benchmarks of a CPU new to the gallery, one after the other (never beside each other: each
-# measures the machine): the instrument, the kernels against their limits, the data's placement,
+# measures the machine): the instrument, the kernels against their limits, what the host's slow
+# spells cost them, the data's placement,
 # the sampler's cost in many pairs.
 bench:
 	$(MAKE) bench-engine
 	$(MAKE) bench-kernels
+	$(MAKE) bench-spells
 	$(MAKE) bench-placement
 	$(MAKE) bench-sampler
 

@@ -70,6 +70,13 @@ pub(crate) fn median(values: &[f64]) -> Option<f64> {
     Some(median_in_place(&mut buffer))
 }
 
+/// The `p`-quantile (0 ≤ p ≤ 1) of the finite values, interpolated as [`percentile_by_selection`]
+/// gives it. None when there are no finite values.
+pub(crate) fn quantile(values: &[f64], p: f64) -> Option<f64> {
+    let mut buffer = finite(values);
+    (!buffer.is_empty()).then(|| percentile_by_selection(&mut buffer, p.clamp(0.0, 1.0)))
+}
+
 /// Raw (unscaled) median absolute deviation from the median. Multiply by 1.4826 to estimate σ
 /// for normal data; the report shows it raw. None when there are no finite values.
 pub(crate) fn mad(values: &[f64]) -> Option<f64> {
@@ -340,6 +347,17 @@ mod tests {
         assert_eq!(seed_for("a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(seed_for("foobar"), 0x8594_4171_f739_67e8);
         assert_ne!(seed_for("seed/0/rust/wall"), seed_for("seed/0/rust/cpu"));
+    }
+
+    #[test]
+    fn quantiles_of_the_finite_values() {
+        let values = [4.0, f64::NAN, 1.0, 3.0, 2.0, f64::INFINITY];
+        assert_eq!(quantile(&values, 0.0), Some(1.0));
+        assert_eq!(quantile(&values, 0.5), Some(2.5));
+        assert_eq!(quantile(&values, 1.0), Some(4.0));
+        assert_eq!(quantile(&values, 0.1), Some(1.3));
+        assert_eq!(quantile(&[f64::NAN], 0.5), None);
+        assert_eq!(quantile(&[], 0.01), None);
     }
 
     #[test]

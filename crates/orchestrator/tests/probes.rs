@@ -112,6 +112,36 @@ fn the_limit_command_times_the_kernels_loop_against_the_probes_when_asked() {
     }
 }
 
+/// `orchestrator limit --spells SECONDS N`: each line also holds the two loops timed pass by pass
+/// on its threads, free-running, with the share of pairs the host slowed; a bad number of seconds
+/// is one message and exit 2. A debug build's figures: only their relations are checked.
+#[test]
+fn the_limit_command_times_the_loops_pass_by_pass_when_asked() {
+    let run =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_orchestrator")).arg("limit").args(args).output().expect("the orchestrator runs");
+    let out = run(&["--spells", "0.05", "8192"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let spells = &line["spells"];
+        let number = |key: &str| spells[key].as_f64().unwrap_or_else(|| panic!("{key} in {line}"));
+        assert_eq!(spells["threads"], line["threads"], "{line}");
+        assert!(line.get("kernel_loop").is_none(), "only asked for the spells: {line}");
+        assert!(number("pairs") >= number("threads") && number("passes_per_timing") >= 1.0, "{line}");
+        assert!(number("probe_ns_fastest") > 0.0 && number("kernel_ns_fastest") > 0.0, "{line}");
+        assert!(number("kernel_over_probe_median") > 0.0 && number("kernel_over_probe_overall") > 0.0, "{line}");
+        assert!((0.0..=1.0).contains(&number("slowed_share")), "{line}");
+    }
+    for bad in ["0", "-2", "soon"] {
+        let out = run(&[&format!("--spells={bad}"), "8192"]);
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        assert!(message.contains(&format!("'{bad}'")) && message.contains("--spells") && !message.contains("panicked"), "{message}");
+    }
+}
+
 /// A run that probes its points measures each one right before its first run and again after its
 /// last, before the next point starts, and holds it to the union of both: environment.json keeps
 /// both probes, and the report says so under the point's phases table.

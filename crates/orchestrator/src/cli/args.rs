@@ -68,6 +68,13 @@ pub(super) enum Command {
         /// whether a fit below its limit loses in its loop or around it
         #[arg(long)]
         kernel_loop: bool,
+        /// Also time the probe's loop and the kernels' pass by pass, in pairs, on each thread
+        /// free-running for about this many seconds (on one thread, then on all), and add to each
+        /// line their ratio where the host leaves a core alone, over the whole time, and what each
+        /// loses in the pairs the host slowed: whether a fit below its limit loses in the
+        /// machine's slow spells
+        #[arg(long, value_name = "SECONDS", value_parser = parse_spell_seconds)]
+        spells: Option<f64>,
     },
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {
@@ -147,9 +154,27 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--spells`: seconds a thread count, more than none and at most an hour.
+fn parse_spell_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!("expected seconds above 0 and at most 3600, such as 5, got '{text}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_percent;
+    use super::{parse_percent, parse_spell_seconds};
+
+    #[test]
+    fn spell_seconds_are_positive_and_bounded() {
+        assert_eq!(parse_spell_seconds("5"), Ok(5.0));
+        assert_eq!(parse_spell_seconds("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "3601", "", "5s"] {
+            let message = parse_spell_seconds(bad).expect_err(bad);
+            assert!(message.contains(&format!("'{bad}'")), "{message}");
+        }
+    }
 
     #[test]
     fn thresholds_are_plain_percentages() {

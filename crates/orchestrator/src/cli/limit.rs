@@ -4,7 +4,8 @@
 //! bandwidth of its own working set (the probe a run makes right before a point, with its check
 //! that the CPUs ran at once), combined as the report combines them. One JSON object a line on
 //! stdout, for one thread and for all; with `--kernel-loop`, each line also holds the kernels' own
-//! loop timed against the probe's in this process ([`probes::kernel_loop`]).
+//! loop timed against the probe's in this process ([`probes::kernel_loop`]); with `--spells`, the
+//! two loops pass by pass, and what each loses where the host slows a core ([`probes::spells`]).
 
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::environment::probes::bandwidth::{self, PointBuffer};
 use crate::environment::probes::kernel_loop::{self, LoopComparison};
+use crate::environment::probes::spells::{self, Spells};
 use crate::environment::probes::{self, MachineLimits, ProbeError};
 use crate::measure::CancelToken;
 
@@ -42,9 +44,12 @@ struct LimitLine {
     /// With `--kernel-loop`: the kernels' loop against the probe's on these threads.
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel_loop: Option<LoopComparison>,
+    /// With `--spells`: the two loops pass by pass on these threads, free-running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spells: Option<Spells>,
 }
 
-pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<ExitCode> {
+pub(super) fn limit(points: &[u64], with_kernel_loop: bool, spell_seconds: Option<f64>) -> anyhow::Result<ExitCode> {
     let cancel = CancelToken::new();
     let compute = match probes::compute::measure_ceiling(probes::compute::DEFAULT_SAMPLES) {
         Ok(ceiling) => Some(ceiling),
@@ -65,6 +70,11 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
                 .map_err(|e| anyhow::anyhow!("the kernels' loop at {n} points could not be timed: {e}"))?
         } else {
             Vec::new()
+        };
+        let spells = match spell_seconds {
+            Some(seconds) => spells::measure_on(&point, seconds, &cancel)
+                .map_err(|e| anyhow::anyhow!("the loops at {n} points could not be timed pass by pass: {e}"))?,
+            None => Vec::new(),
         };
         drop(point);
         let limits = MachineLimits { bandwidth: None, compute: compute.as_ref(), at_point: Some(&bandwidth) };
@@ -91,6 +101,7 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool) -> anyhow::Result<Ex
                 compute_speedup: all_threads_ceiling.and_then(|c| c.speedup()),
                 cpus_at_once: all_threads_ceiling.map(|c| c.threads_ran_at_once()),
                 kernel_loop: loops.iter().find(|c| c.threads == threads).cloned(),
+                spells: spells.iter().find(|s| s.threads == threads).cloned(),
             };
             outln!("{}", serde_json::to_string(&line)?);
         }

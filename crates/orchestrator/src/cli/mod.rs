@@ -98,7 +98,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::merge(&args),
         Command::Machines { runs, out, check } => machines::machines(&runs, &out, check),
         Command::Compare { old_run, new_run, threshold } => compare::compare(&old_run, &new_run, threshold),
-        Command::Limit { points, kernel_loop } => limit::limit(&points, kernel_loop),
+        Command::Limit { points, kernel_loop, spells } => limit::limit(&points, kernel_loop, spells),
     }
 }
 

@@ -13,6 +13,7 @@ pub(crate) mod isa;
 pub(crate) mod kernel_loop;
 pub(crate) mod limits;
 pub mod sampler_cost;
+pub(crate) mod spells;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,0 +1,91 @@
+"""What the machine's slow spells cost the kernels' loop and the limit's probe loop, size by size.
+
+`orchestrator limit --spells SECONDS N` times the probe's read loop and the kernels' own loop
+(`linreg::kernels::simd::gradient_sums`) pass by pass, in pairs taking turns, on each thread
+free-running, on one thread and then on all. This runs it at each size, `--rounds` times
+(interleaved: every size once, then again), and prints the medians over the rounds:
+
+- the loops' ratio by the median pair: their pace where the host leaves a core alone;
+- the ratio of their sums: what a run pays, spells included;
+- the share of pairs that took 1.15x the fastest pair or more (the spells), and in those each
+  loop's time over its own fastest;
+- each loop's mean time over its own fastest, and the kernels' loop as a % of the probe's fastest
+  over the whole time: the most of a limit (the probe's best sample) a fit could read in those
+  minutes, were it its loop alone.
+
+Where the median ratio is near 1 but the kernels' loop loses more than the probe's in the slowed
+pairs, a fit reading below its limit (the probe's best sample) does so by the host's spells, not
+by its loop: `make bench-kernels` asks whether the kernels reach 90% of the limit; this says
+why not, on whatever CPU runs it. A benchmark: it asserts nothing. Standard library only.
+
+    make build && python3 crates/linreg/benches/spells.py [--sizes 1e4,1e5] [--seconds 5] [--rounds 3]
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+from standalone import ORCHESTRATOR, cpu_identity
+
+FIELDS = ["probe_ns_fastest", "kernel_ns_fastest", "kernel_over_probe_median", "kernel_over_probe_overall",
+          "slowed_share", "probe_slowdown_when_slowed", "kernel_slowdown_when_slowed",
+          "probe_mean_over_fastest", "kernel_mean_over_fastest", "kernel_mean_over_probe_fastest"]
+
+
+def spells_at(n, seconds):
+    """{threads: spells} from one `orchestrator limit --spells seconds n`."""
+    command = [str(ORCHESTRATOR), "limit", f"--spells={seconds}", str(n)]
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"spells.py: `{' '.join(command[1:])}` failed: {out.stderr.strip()} (an orchestrator built before --spells? `make build`)")
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    return {line["threads"]: line["spells"] for line in lines if line.get("spells")}
+
+
+def median_of(rounds, field):
+    values = [r[field] for r in rounds if r.get(field) is not None]
+    return statistics.median(values) if values else None
+
+
+def show(value, digits=3):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e4,5e4,1e5,2.5e5,1e6", help="points, comma-separated")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds a thread count a size a round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        sys.exit(f"spells.py: --sizes takes numbers of points such as 1e4,1e5, not {args.sizes!r}")
+    if not sizes or args.rounds < 1 or not 0 < args.seconds <= 3600:
+        sys.exit("spells.py: give at least one size, one round, and seconds above 0 (at most 3600)")
+    if not ORCHESTRATOR.exists():
+        sys.exit(f"spells.py: {ORCHESTRATOR} is not built (`make build`)")
+    print(f"# {cpu_identity()}")
+    print(f"# {args.rounds} rounds of {args.seconds} s a thread count at each size; medians over the rounds")
+    measured = {}
+    for round_number in range(args.rounds):
+        for n in sizes:
+            for threads, spells in spells_at(n, args.seconds).items():
+                measured.setdefault((n, threads), []).append(spells)
+            print(f"# round {round_number + 1}: {n} points done", file=sys.stderr)
+    print("points threads | probe ns kernel ns (fastest) | kernel/probe: median pair, overall | "
+          "slowed pairs | in them, time / fastest: probe, kernel | mean / fastest: probe, kernel | "
+          "the kernels' loop, % of the probe's fastest")
+    for (n, threads), rounds in sorted(measured.items()):
+        m = {field: median_of(rounds, field) for field in FIELDS}
+        print(f"{n:>9} {threads:>2} | {show(m['probe_ns_fastest'], 4)} {show(m['kernel_ns_fastest'], 4)} | "
+              f"{show(m['kernel_over_probe_median'])} {show(m['kernel_over_probe_overall'])} | "
+              f"{100 * m['slowed_share']:5.1f}% | {show(m['probe_slowdown_when_slowed'], 2)} "
+              f"{show(m['kernel_slowdown_when_slowed'], 2)} | {show(m['probe_mean_over_fastest'])} "
+              f"{show(m['kernel_mean_over_fastest'])} | {100 / m['kernel_mean_over_probe_fastest']:.1f}%")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+//! What a machine's slow spells cost each loop: the probe's read loop and the kernels' loop timed
+//! pass by pass, in pairs, on each thread free-running (no meeting), for a few seconds. A limit is
+//! the probe's best sample, a fit's time the sum of all its epochs: where the host slows a core now
+//! and then (a 2-vCPU guest whose cores the host shares out, seen on an Emerald Rapids), the two
+//! differ by how much each loop loses in those spells, and a loop with more arithmetic a point
+//! (the kernels', two fused multiply-adds, a subtract and an add a vector of points, against the
+//! probe's fused multiply-add and add) may lose more. `orchestrator limit --spells SECONDS N...`
+//! prints, for one thread and for all: the pairs' median ratio (the loops' pace where the host
+//! leaves the core alone), the ratio of their sums (what a run pays), and in the pairs that took
+//! [`SLOWED`]× the fastest pair or more, how much slower each loop went than its own fastest. On a machine without such spells the slowed share is near 0 and both ratios near 1.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::bandwidth::{in_pool_order, one_pass, PointBuffer};
+use super::isa::Isa;
+use super::ProbeError;
+use crate::measure::CancelToken;
+
+/// A pair whose two timings together took this many times the thread's fastest pair (its 1st
+/// percentile) or more counts as slowed: past the few % a quiet core's passes vary by. Judged by
+/// the pair, not by one loop's timing, so that neither loop is picked for its own hiccups (an
+/// interrupt inside one timing) and the other then compared against it.
+pub(crate) const SLOWED: f64 = 1.15;
+
+/// The quantile of a thread's timings taken as its fastest: the 1st percentile, not the minimum,
+/// so that one lucky timing does not set it.
+const FASTEST_QUANTILE: f64 = 0.01;
+
+/// The shortest a timing may be: some 1 600 times the clock's read (31 ns on the Emerald Rapids
+/// guest), and 5–10 times an interrupt's cost there; passes shorter than this are timed a few at a
+/// time.
+const SHORTEST_TIMING: Duration = Duration::from_micros(50);
+
+/// As in `kernel_loop`: any slope and intercept do, the loop's time does not depend on them.
+const WEIGHT: f64 = 0.5;
+const BIAS: f64 = 0.25;
+
+/// The two loops pass by pass on one thread count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spells {
+    pub threads: usize,
+    /// Pairs timed over every thread (a pair: a timing of each loop, in turns).
+    pub pairs: usize,
+    /// Passes in each timing.
+    pub passes_per_timing: u64,
+    /// ns a point a pass at each thread's fastest (1st percentile; the mean over the threads), a
+    /// point of the whole data, as `limit_ns` counts: the pace of all threads together, had they
+    /// all gone at it. Free-running, so on several threads faster than the limit where a pass is
+    /// short (the limit's threads meet after every pass, as a fit's do).
+    pub probe_ns_fastest: f64,
+    pub kernel_ns_fastest: f64,
+    /// The median over the pairs of kernel ÷ probe: the loops' pace where the host leaves the
+    /// core alone.
+    pub kernel_over_probe_median: f64,
+    /// The kernels' timings added up ÷ the probe's: what a run pays, spells included.
+    pub kernel_over_probe_overall: f64,
+    /// The share of pairs that took [`SLOWED`]× their thread's fastest pair or more.
+    pub slowed_share: f64,
+    /// Each loop's mean timing ÷ its own fastest: what the spells cost it over the whole time.
+    pub probe_mean_over_fastest: f64,
+    pub kernel_mean_over_fastest: f64,
+    /// The kernels' mean timing ÷ the probe's fastest: the inverse of the share of a limit (the
+    /// probe's best sample) the kernels' loop reads over this time, spells included, free-running.
+    pub kernel_mean_over_probe_fastest: f64,
+    /// Over those pairs, each loop's mean time ÷ its thread's fastest. Absent without any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe_slowdown_when_slowed: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_slowdown_when_slowed: Option<f64>,
+}
+
+/// One thread's pairs: the seconds of each loop's timing, probe first.
+type Pairs = Vec<(f64, f64)>;
+
+/// Both loops on `point`'s buffer for about `seconds` on one thread, then on every thread, each
+/// thread on the chunk the probe gives it, in the order it reads it (forward on one thread, blocks
+/// back and forth on several).
+pub(crate) fn measure_on(point: &PointBuffer, seconds: f64, cancel: &CancelToken) -> Result<Vec<Spells>, ProbeError> {
+    let thread_counts = if point.threads() > 1 { vec![1, point.threads()] } else { vec![1] };
+    let mut measured = Vec::new();
+    for t in thread_counts {
+        super::stop_if_cancelled(cancel)?;
+        if point.passes(t).is_none() {
+            continue;
+        }
+        let chunks = point.chunks(t);
+        let per_thread = run_free(&chunks, point.isa(), Duration::from_secs_f64(seconds.max(0.0)))?;
+        if let Some(spells) = summarise(t, point.points() as f64, &per_thread) {
+            measured.push(spells);
+        }
+    }
+    Ok(measured)
+}
+
+/// Each chunk's thread timing pairs of the loops until `how_long` has passed; the passes a timing
+/// makes, and each thread's pairs.
+fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result<(u64, Vec<Pairs>), ProbeError> {
+    let kernels_isa = isa.for_kernels();
+    let several = chunks.len() > 1;
+    let pass = |kernel: bool, chunk: (&[f64], &[f64]), number: u64| -> f64 {
+        let sum = |(x, y): (&[f64], &[f64])| {
+            let (x, y) = (black_box(x), black_box(y));
+            if kernel {
+                let (sum_ex, sum_e) = linreg::kernels::simd::gradient_sums(kernels_isa, x, y, WEIGHT, BIAS);
+                sum_ex + sum_e
+            } else {
+                one_pass(isa, (x, y))
+            }
+        };
+        if several {
+            in_pool_order(chunk, number, sum)
+        } else {
+            sum(chunk)
+        }
+    };
+    // Passes a timing from the first chunk's pass, timed once after one untimed (the same for
+    // every thread: the chunks are within a block of each other).
+    black_box(pass(false, chunks[0], 0));
+    let start = Instant::now();
+    black_box(pass(false, chunks[0], 1));
+    let reps = passes_per_timing(start.elapsed());
+    let threads = std::thread::scope(|scope| -> Result<Vec<Pairs>, ProbeError> {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&chunk| {
+                std::thread::Builder::new().name("spells-probe".into()).spawn_scoped(scope, move || {
+                    let mut number = 0u64;
+                    let mut timed = |kernel: bool| {
+                        let start = Instant::now();
+                        for _ in 0..reps {
+                            black_box(pass(kernel, chunk, number));
+                            number += 1;
+                        }
+                        start.elapsed().as_secs_f64()
+                    };
+                    let started = Instant::now();
+                    let mut pairs = Pairs::new();
+                    while started.elapsed() < how_long || pairs.is_empty() {
+                        // Turns: probe first in even pairs, the kernels' loop first in odd ones.
+                        let pair = if pairs.len().is_multiple_of(2) {
+                            let p = timed(false);
+                            (p, timed(true))
+                        } else {
+                            let k = timed(true);
+                            (timed(false), k)
+                        };
+                        pairs.push(pair);
+                    }
+                    pairs
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(ProbeError::ThreadStart)?;
+        handles.into_iter().map(|h| h.join().map_err(|_| ProbeError::ThreadPanicked)).collect::<Result<Vec<Pairs>, ProbeError>>()
+    })?;
+    Ok((reps, threads))
+}
+
+/// Passes a timing makes where one pass took `one`: enough for [`SHORTEST_TIMING`].
+fn passes_per_timing(one: Duration) -> u64 {
+    let one = one.as_secs_f64().max(1e-9);
+    (SHORTEST_TIMING.as_secs_f64() / one).ceil().clamp(1.0, 1e6) as u64
+}
+
+/// Each thread's pairs, of `reps` passes a timing over its chunk of `points` points, as
+/// [`Spells`]; a timing the clock could not time takes its pair out. None without a pair.
+fn summarise(threads: usize, points: f64, (reps, per_thread): &(u64, Vec<Pairs>)) -> Option<Spells> {
+    let ns = |seconds: f64| seconds / (points * *reps as f64) * 1e9;
+    let timed_ok = |s: f64| s > 0.0 && s.is_finite();
+    let mut ratios = Vec::new();
+    let (mut probe_sum, mut kernel_sum) = (0.0, 0.0);
+    let (mut probe_fastest, mut kernel_fastest) = (Vec::new(), Vec::new());
+    let (mut slowed, mut probe_slowdown, mut kernel_slowdown) = (0usize, 0.0, 0.0);
+    // Each timing ÷ its loop's fastest, and the kernels' ÷ the probe's fastest, added up.
+    let (mut probe_pace, mut kernel_pace, mut kernel_against_probe) = (0.0, 0.0, 0.0);
+    for pairs in per_thread {
+        let kept: Vec<(f64, f64)> = pairs.iter().copied().filter(|&(p, k)| timed_ok(p) && timed_ok(k)).collect();
+        let fastest = |of: fn(&(f64, f64)) -> f64| crate::stats::quantile(&kept.iter().map(of).collect::<Vec<_>>(), FASTEST_QUANTILE);
+        let (Some(p_fast), Some(k_fast), Some(pair_fast)) =
+            (fastest(|pair| pair.0), fastest(|pair| pair.1), fastest(|pair| pair.0 + pair.1))
+        else {
+            continue;
+        };
+        probe_fastest.push(p_fast);
+        kernel_fastest.push(k_fast);
+        for &(p, k) in &kept {
+            ratios.push(k / p);
+            probe_sum += p;
+            kernel_sum += k;
+            probe_pace += p / p_fast;
+            kernel_pace += k / k_fast;
+            kernel_against_probe += k / p_fast;
+            if p + k >= SLOWED * pair_fast {
+                slowed += 1;
+                probe_slowdown += p / p_fast;
+                kernel_slowdown += k / k_fast;
+            }
+        }
+    }
+    let mean = |values: &[f64]| values.iter().sum::<f64>() / values.len() as f64;
+    let when_slowed = |total: f64| (slowed > 0).then(|| total / slowed as f64);
+    let over_all = |total: f64| total / ratios.len() as f64;
+    Some(Spells {
+        threads,
+        pairs: ratios.len(),
+        passes_per_timing: *reps,
+        probe_ns_fastest: ns(mean(&probe_fastest)),
+        kernel_ns_fastest: ns(mean(&kernel_fastest)),
+        kernel_over_probe_median: crate::stats::median(&ratios)?,
+        kernel_over_probe_overall: kernel_sum / probe_sum,
+        slowed_share: over_all(slowed as f64),
+        probe_mean_over_fastest: over_all(probe_pace),
+        kernel_mean_over_fastest: over_all(kernel_pace),
+        kernel_mean_over_probe_fastest: over_all(kernel_against_probe),
+        probe_slowdown_when_slowed: when_slowed(probe_slowdown),
+        kernel_slowdown_when_slowed: when_slowed(kernel_slowdown),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pairs_give_the_quiet_pace_what_a_run_pays_and_each_loops_loss_in_the_slowed_ones() {
+        // 100 pairs a thread of one pass over 1 000 points: 1 µs is 1 ns a point a pass. 90 quiet pairs
+        // level (1 µs each), 10 where the host slowed the core: the probe 1.2×, the kernel 1.5×.
+        let thread = |quiet: f64| {
+            let mut pairs: Pairs = vec![(quiet, quiet); 90];
+            pairs.extend(vec![(1.2 * quiet, 1.5 * quiet); 10]);
+            pairs
+        };
+        let got = summarise(2, 1000.0, &(1, vec![thread(1e-6), thread(2e-6)])).expect("pairs");
+        assert_eq!((got.threads, got.pairs, got.passes_per_timing), (2, 200, 1));
+        assert!((got.probe_ns_fastest - 1.5).abs() < 1e-9 && (got.kernel_ns_fastest - 1.5).abs() < 1e-9, "{got:?}");
+        assert!((got.kernel_over_probe_median - 1.0).abs() < 1e-9, "{got:?}");
+        // (90 + 15) / (90 + 12) on each thread.
+        assert!((got.kernel_over_probe_overall - 105.0 / 102.0).abs() < 1e-9, "{got:?}");
+        assert!((got.slowed_share - 0.1).abs() < 1e-9, "{got:?}");
+        assert!((got.probe_slowdown_when_slowed.expect("slowed") - 1.2).abs() < 1e-9, "{got:?}");
+        assert!((got.kernel_slowdown_when_slowed.expect("slowed") - 1.5).abs() < 1e-9, "{got:?}");
+        // Over the whole time: the probe (90 + 12) / 100 of its fastest, the kernels' loop
+        // (90 + 15) / 100 of its own and of the probe's.
+        assert!((got.probe_mean_over_fastest - 1.02).abs() < 1e-9, "{got:?}");
+        assert!((got.kernel_mean_over_fastest - 1.05).abs() < 1e-9 && (got.kernel_mean_over_probe_fastest - 1.05).abs() < 1e-9, "{got:?}");
+    }
+
+    #[test]
+    fn a_quiet_core_has_no_slowed_pairs_and_an_untimed_pair_is_left_out() {
+        let mut pairs: Pairs = vec![(1e-6, 1.1e-6); 50];
+        // A hiccup inside one timing (the probe's 1.2×: the pair 1.1× its fastest) is no spell.
+        pairs[7] = (1.2e-6, 1.1e-6);
+        pairs.extend([(0.0, 1e-6), (1e-6, f64::NAN)]);
+        // Timings of 4 passes: the figures are a pass's.
+        let got = summarise(1, 1000.0, &(4, vec![pairs])).expect("pairs");
+        assert_eq!(got.pairs, 50);
+        assert!((got.probe_ns_fastest - 0.25).abs() < 1e-9 && (got.kernel_ns_fastest - 0.275).abs() < 1e-9, "{got:?}");
+        assert_eq!((got.slowed_share, got.probe_slowdown_when_slowed, got.kernel_slowdown_when_slowed), (0.0, None, None));
+        assert_eq!(summarise(1, 1000.0, &(1, vec![vec![(0.0, 0.0)]])), None);
+        assert_eq!(summarise(1, 1000.0, &(1, vec![])), None);
+    }
+
+    #[test]
+    fn a_timing_lasts_the_shortest_timing_at_least() {
+        assert_eq!(passes_per_timing(Duration::from_micros(60)), 1);
+        assert_eq!(passes_per_timing(Duration::from_micros(10)), 5);
+        assert_eq!(passes_per_timing(Duration::from_nanos(15_000)), 4);
+        // A pass too short to see is taken as 1 ns.
+        assert_eq!(passes_per_timing(Duration::ZERO), 50_000);
+    }
+
+    #[test]
+    fn a_point_is_timed_pass_by_pass_on_the_thread_counts_its_probe_shares_it_among() {
+        let point = PointBuffer::new(16_384).expect("a buffer").expect("16 384 points are timed");
+        let measured = measure_on(&point, 0.02, &CancelToken::new()).expect("a short run");
+        let mut want = vec![1];
+        if point.threads() > 1 && point.passes(point.threads()).is_some() {
+            want.push(point.threads());
+        }
+        assert_eq!(measured.iter().map(|s| s.threads).collect::<Vec<_>>(), want);
+        for s in &measured {
+            assert!(s.pairs >= s.threads && s.passes_per_timing >= 1, "{s:?}");
+            assert!(s.probe_ns_fastest > 0.0 && s.kernel_ns_fastest > 0.0 && s.kernel_over_probe_median > 0.0, "{s:?}");
+            assert!((0.0..=1.0).contains(&s.slowed_share), "{s:?}");
+            assert_eq!(s.probe_slowdown_when_slowed.is_some(), s.slowed_share > 0.0, "{s:?}");
+        }
+        let cancelled = CancelToken::new();
+        cancelled.cancel();
+        assert!(matches!(measure_on(&point, 0.02, &cancelled), Err(ProbeError::Interrupted)));
+    }
+}
