@@ -331,6 +331,7 @@ def print_verdict(sizes, variants, percent, at_once, fit_percent):
     host whose speed moves within a run: on the 260 MiB Emerald Rapids host each vCPU is slowed on
     its own in spells, and two threads meeting every epoch pay the slower), not the kernel."""
     print(f"\ntarget: >= {TARGET_SHARE:.0f}% of the limit (median) at every n >= {TARGET_MIN_N}, on {cpu_identity()}:")
+    any_short = False
     for v in variants:
         if v.startswith("reference") or "+" in v:
             continue
@@ -340,12 +341,16 @@ def print_verdict(sizes, variants, percent, at_once, fit_percent):
         short = [n for n, p in medians.items() if p < TARGET_SHARE]
         named = [f"n = {n} ({floor_percent([medians[n]])}{at_once_text(percent[(n, v)], at_once.get((n, v)), floor_percent)})" for n in short]
         line = "met at every n measured" if not short else "NOT met at " + ", ".join(named)
+        any_short = any_short or bool(short)
         by_fit = {n: statistics.median(fit_percent[(n, v)]) for n in short if (n, v) in fit_percent}
         if by_fit:
             below = [f"n = {n}" for n, p in by_fit.items() if p < TARGET_SHARE]
             line += "; by its fastest warm fit there " + ", ".join(f"{floor_percent([p])} at n = {n}" for n, p in by_fit.items())
             line += f": below the target at {', '.join(below)} too" if below else ": at the target, so the runs' own spread, not the kernel"
         print(f"  {v}: {line}")
+    if any_short:
+        print("  where a kernel falls short: `make bench-spells` tells whether the host's slow spells cost the kernels' loop"
+              " more than the probe's (a limit is the probe's best sample; a run pays the spells too)")
 
 
 # Where Linux lists CPU 0's caches, one `index*` folder a cache.
