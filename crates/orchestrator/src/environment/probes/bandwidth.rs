@@ -280,11 +280,6 @@ impl PointBuffer {
         Ok(Some(PointBuffer { threads, isa, buffer, points, first_guess }))
     }
 
-    /// Every thread this process may use: the probes' "all threads".
-    pub(super) fn threads(&self) -> usize {
-        self.threads
-    }
-
     /// The instruction set of the probe's loop.
     pub(super) fn isa(&self) -> Isa {
         self.isa
@@ -306,6 +301,16 @@ impl PointBuffer {
         let size = (self.points * BYTES_PER_POINT) as u64;
         (self.points >= t * CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD)
             .then(|| passes_for(size, self.first_guess * t as f64, DEFAULT_TARGET_SAMPLE_SECONDS))
+    }
+
+    /// The thread counts the loops are compared on over this buffer (`kernel_loop`, `spells`):
+    /// one, and every thread where the working set is large enough to share out among them.
+    pub(super) fn thread_counts(&self) -> Vec<usize> {
+        let mut counts = vec![1];
+        if self.threads > 1 && self.passes(self.threads).is_some() {
+            counts.push(self.threads);
+        }
+        counts
     }
 
     /// Each of `t` threads' share of x and y, the chunks the probe gives them ([`chunk_bounds`]).
@@ -699,6 +704,19 @@ pub(crate) mod tests {
             blocks_back_and_forth: as_the_pool,
         };
         PointBandwidth { threads: 2, single_thread: at(false), all_threads: Some(at(true)), huge_page_share: None, compute }
+    }
+
+    #[test]
+    fn loops_are_compared_on_every_thread_only_where_each_gets_a_few_blocks() {
+        let cpus = linreg::default_threads().get();
+        let smallest = CHUNK_ALIGN_POINTS * MIN_BLOCKS_PER_THREAD;
+        let counts = |points: usize| PointBuffer::new(points).expect("a buffer").expect("timed").thread_counts();
+        assert_eq!(counts(smallest), vec![1]);
+        let enough = cpus * smallest;
+        assert_eq!(counts(enough), if cpus > 1 { vec![1, cpus] } else { vec![1] });
+        if cpus > 1 {
+            assert_eq!(counts(enough - CHUNK_ALIGN_POINTS), vec![1]);
+        }
     }
 
     #[test]

@@ -79,13 +79,9 @@ type Pairs = Vec<(f64, f64)>;
 /// thread on the chunk the probe gives it, in the order it reads it (forward on one thread, blocks
 /// back and forth on several).
 pub(crate) fn measure_on(point: &PointBuffer, seconds: f64, cancel: &CancelToken) -> Result<Vec<Spells>, ProbeError> {
-    let thread_counts = if point.threads() > 1 { vec![1, point.threads()] } else { vec![1] };
     let mut measured = Vec::new();
-    for t in thread_counts {
+    for t in point.thread_counts() {
         super::stop_if_cancelled(cancel)?;
-        if point.passes(t).is_none() {
-            continue;
-        }
         let chunks = point.chunks(t);
         let per_thread = run_free(&chunks, point.isa(), Duration::from_secs_f64(seconds.max(0.0)))?;
         if let Some(spells) = summarise(t, point.points() as f64, &per_thread) {
@@ -276,10 +272,9 @@ mod tests {
     fn a_point_is_timed_pass_by_pass_on_the_thread_counts_its_probe_shares_it_among() {
         let point = PointBuffer::new(16_384).expect("a buffer").expect("16 384 points are timed");
         let measured = measure_on(&point, 0.02, &CancelToken::new()).expect("a short run");
-        let mut want = vec![1];
-        if point.threads() > 1 && point.passes(point.threads()).is_some() {
-            want.push(point.threads());
-        }
+        // One thread, and all where 16 384 points give each a few blocks (as `kernel_loop`'s test).
+        let want = point.thread_counts();
+        assert!(want == [1] || want == [1, linreg::default_threads().get()], "{want:?}");
         assert_eq!(measured.iter().map(|s| s.threads).collect::<Vec<_>>(), want);
         for s in &measured {
             assert!(s.pairs >= s.threads && s.passes_per_timing >= 1, "{s:?}");
