@@ -65,7 +65,7 @@ pub struct Spells {
     /// The kernels' mean timing ÷ the probe's fastest: the inverse of the share of a limit (the
     /// probe's best sample) the kernels' loop reads over this time, spells included, free-running.
     pub kernel_mean_over_probe_fastest: f64,
-    /// Over those pairs, each loop's mean time ÷ its thread's fastest. Absent without any.
+    /// Over the slowed pairs, each loop's mean time ÷ its thread's fastest. Absent without any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe_slowdown_when_slowed: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
