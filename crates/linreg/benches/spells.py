@@ -68,7 +68,7 @@ def main():
     if not ORCHESTRATOR.exists():
         sys.exit(f"spells.py: {ORCHESTRATOR} is not built (`make build`)")
     print(f"# {cpu_identity()}")
-    print(f"# {args.rounds} rounds of {args.seconds} s a thread count at each size; medians over the rounds")
+    print(f"# {args.rounds} rounds of {args.seconds} s a thread count at each size; medians over the rounds, the last column's range too")
     measured = {}
     for round_number in range(args.rounds):
         for n in sizes:
@@ -77,14 +77,21 @@ def main():
             print(f"# round {round_number + 1}: {n} points done", file=sys.stderr)
     print("points threads | probe ns kernel ns (fastest) | kernel/probe: median pair, overall | "
           "slowed pairs | in them, time / fastest: probe, kernel | mean / fastest: probe, kernel | "
-          "the kernels' loop, % of the probe's fastest")
+          "the kernels' loop, % of the probe's fastest [range over the rounds]")
     for (n, threads), rounds in sorted(measured.items()):
         m = {field: median_of(rounds, field) for field in FIELDS}
         print(f"{n:>9} {threads:>2} | {show(m['probe_ns_fastest'], 4)} {show(m['kernel_ns_fastest'], 4)} | "
               f"{show(m['kernel_over_probe_median'])} {show(m['kernel_over_probe_overall'])} | "
               f"{100 * m['slowed_share']:5.1f}% | {show(m['probe_slowdown_when_slowed'], 2)} "
               f"{show(m['kernel_slowdown_when_slowed'], 2)} | {show(m['probe_mean_over_fastest'])} "
-              f"{show(m['kernel_mean_over_fastest'])} | {100 / m['kernel_mean_over_probe_fastest']:.1f}%")
+              f"{show(m['kernel_mean_over_fastest'])} | {100 / m['kernel_mean_over_probe_fastest']:.1f}% "
+              f"[{percent_range(rounds)}]")
+
+
+def percent_range(rounds):
+    """The kernels' loop as a % of the probe's fastest, lowest and highest over the rounds."""
+    shares = [100 / r["kernel_mean_over_probe_fastest"] for r in rounds]
+    return f"{min(shares):.1f}-{max(shares):.1f}%"
 
 
 if __name__ == "__main__":
