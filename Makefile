@@ -214,10 +214,12 @@ bench-engine: build
 # threads' own L2 edge (2.5·10^5 on a 2 MiB L2, 6.2·10^4 on a 512 KiB one), where the parallel
 # kernel met a cliff on the Emerald Rapids, and `l2*2.2`, halves 1.1 × each L2 (2.9·10^5 there),
 # where it read 84–89% of its limit before each thread chose whether to prefetch (docs/limits.md).
-# 3–8 minutes with nothing else running, by how busy the host is (3–4 min with `mem`, builds
+# Where a variant falls short, the kernels' loop alone against the probe's fastest right after
+# (`--spells 2`: 2 s a thread count a size, `orchestrator limit --spells`), whether the host's slow
+# spells took it. 3–8 minutes with nothing else running, by how busy the host is (3–4 min with `mem`, builds
 # included, on the 300 MiB Emerald Rapids host; `mem`'s data is written once, ~45 s, into
 # target/standalone-bench); KERNEL_ARGS replaces its sizes, variants or repetitions.
-KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9','l2*2.2','l2*3',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop
+KERNEL_ARGS ?= --sizes 1e4,2e4,5e4,1e5,'l2*1.9','l2*2.2','l2*3',1e6,1e7,mem --variants simd,parallel-auto,parallel-2,reference-symmetric --repetitions 11 --kernel-loop --spells 2
 bench-kernels: build-core
 	$(CARGO) build --profile measured -p linreg --bins --examples
 	python3 crates/linreg/benches/standalone.py $(KERNEL_ARGS)

@@ -22,26 +22,14 @@ why not, on whatever CPU runs it. A benchmark: it asserts nothing. Standard libr
 """
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 
-from standalone import ORCHESTRATOR, cpu_identity
+from standalone import ORCHESTRATOR, cpu_identity, spells_at
 
 FIELDS = ["probe_ns_fastest", "kernel_ns_fastest", "kernel_over_probe_median", "kernel_over_probe_overall",
           "slowed_share", "probe_slowdown_when_slowed", "kernel_slowdown_when_slowed",
           "probe_mean_over_fastest", "kernel_mean_over_fastest", "kernel_mean_over_probe_fastest"]
-
-
-def spells_at(n, seconds):
-    """{threads: spells} from one `orchestrator limit --spells seconds n`."""
-    command = [str(ORCHESTRATOR), "limit", f"--spells={seconds}", str(n)]
-    out = subprocess.run(command, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"spells.py: `{' '.join(command[1:])}` failed: {out.stderr.strip()} (an orchestrator built before --spells? `make build`)")
-    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
-    return {line["threads"]: line["spells"] for line in lines if line.get("spells")}
 
 
 def median_of(rounds, field):

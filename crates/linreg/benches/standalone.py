@@ -39,6 +39,13 @@ probe's process (on the buffer it has just read, same chunks, threads meeting af
 samples alternating): where a run reads below its limit, whether its loop loses or what a fit
 does around it.
 
+`--spells SECONDS` adds, after the verdict, at each size where a variant fell short, the kernels'
+loop alone against the probe's fastest over SECONDS a thread count, free-running, and what the
+host's slow spells cost each loop then (`orchestrator limit --spells`; `make bench-spells` does
+it at fixed sizes in rounds): near 100%, the shortfall is the kernel's or around its loop; well
+below, the host's spells took it (on the 260 MiB Emerald Rapids host, busy: 79-89% on two
+threads at 10^4-10^5 points).
+
 `--fits K` runs each linreg variant's epochs as K fits (linreg --fits) and also sets the fastest
 warm fit against the same limit (and the verdict gives it beside a variant's shortfall): best
 stretch against best sample, for a host whose speed changes within a run (on the 300 MiB Emerald Rapids host, busy, 3 repetitions, K = 10: simd at 10^4 83% by
@@ -144,6 +151,18 @@ def measure_limits(n, kernel_loop=False):
                  " (an orchestrator built before the flag? `make build`)")
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     return {line["threads"]: line for line in lines}
+
+
+def spells_at(n, seconds):
+    """{threads: spells} from one `orchestrator limit --spells seconds n`: the probe's loop and the
+    kernels' pass by pass on each thread free-running, and what each loses in the host's slow
+    spells (crates/linreg/benches/spells.py prints them size by size)."""
+    command = [str(ORCHESTRATOR), "limit", f"--spells={seconds}", str(n)]
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"`{' '.join(command[1:])}` failed: {out.stderr.strip()} (an orchestrator built before --spells? `make build`)")
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    return {line["threads"]: line["spells"] for line in lines if line.get("spells")}
 
 
 def ran_at_once(probe):
@@ -323,7 +342,7 @@ def floor_percent(values):
     return f"{math.floor(statistics.median(values) * 10) / 10:.1f}%"
 
 
-def print_verdict(sizes, variants, percent, at_once, fit_percent):
+def print_verdict(sizes, variants, percent, at_once, fit_percent, spells_follow):
     """Whether each Rust variant met the kernels' target on this CPU, and where it did not: the
     figure a run on another CPU is checked by. The references are yardsticks and the `+heap` and
     `+adjacent` runs an experiment: neither is judged. With `--fits`, where a variant falls short,
@@ -331,7 +350,7 @@ def print_verdict(sizes, variants, percent, at_once, fit_percent):
     host whose speed moves within a run: on the 260 MiB Emerald Rapids host each vCPU is slowed on
     its own in spells, and two threads meeting every epoch pay the slower), not the kernel."""
     print(f"\ntarget: >= {TARGET_SHARE:.0f}% of the limit (median) at every n >= {TARGET_MIN_N}, on {cpu_identity()}:")
-    any_short = False
+    short_sizes = set()
     for v in variants:
         if v.startswith("reference") or "+" in v:
             continue
@@ -341,16 +360,38 @@ def print_verdict(sizes, variants, percent, at_once, fit_percent):
         short = [n for n, p in medians.items() if p < TARGET_SHARE]
         named = [f"n = {n} ({floor_percent([medians[n]])}{at_once_text(percent[(n, v)], at_once.get((n, v)), floor_percent)})" for n in short]
         line = "met at every n measured" if not short else "NOT met at " + ", ".join(named)
-        any_short = any_short or bool(short)
+        short_sizes.update(short)
         by_fit = {n: statistics.median(fit_percent[(n, v)]) for n in short if (n, v) in fit_percent}
         if by_fit:
             below = [f"n = {n}" for n, p in by_fit.items() if p < TARGET_SHARE]
             line += "; by its fastest warm fit there " + ", ".join(f"{floor_percent([p])} at n = {n}" for n, p in by_fit.items())
             line += f": below the target at {', '.join(below)} too" if below else ": at the target, so the runs' own spread, not the kernel"
         print(f"  {v}: {line}")
-    if any_short:
-        print("  where a kernel falls short: `make bench-spells` tells whether the host's slow spells cost the kernels' loop"
-              " more than the probe's (a limit is the probe's best sample; a run pays the spells too)")
+    if short_sizes and not spells_follow:
+        print("  where a kernel falls short: `make bench-spells` (or --spells SECONDS here) tells whether the host's slow spells"
+              " cost the kernels' loop more than the probe's (a limit is the probe's best sample; a run pays the spells too)")
+    return sorted(short_sizes)
+
+
+def print_spells(short_sizes, seconds):
+    """Where a variant fell short: the kernels' loop alone, free-running, against the probe's fastest
+    over `seconds` right after the runs, and what the host's slow spells cost each loop then
+    (`orchestrator limit --spells`): near 100% and the spells rare, the shortfall is the kernel's
+    (or around its loop); well below, the host's spells took it."""
+    if not short_sizes:
+        return
+    print(f"\nwhere a variant fell short, the kernels' loop alone against the probe's fastest over {seconds} s right after"
+          " (free-running; slowed pairs: 1.15x their fastest or more):")
+    for n in short_sizes:
+        parts = []
+        for threads, sp in sorted(spells_at(n, seconds).items()):
+            in_spells = ""
+            if sp.get("probe_slowdown_when_slowed") is not None:
+                in_spells = (f", in them the probe's loop {sp['probe_slowdown_when_slowed']:.2f}x its fastest and the kernels' "
+                             f"{sp['kernel_slowdown_when_slowed']:.2f}x")
+            parts.append(f"{threads} thr. {100 / sp['kernel_mean_over_probe_fastest']:.1f}% "
+                         f"({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells})")
+        print(f"  n = {n}: " + "; ".join(parts))
 
 
 # Where Linux lists CPU 0's caches, one `index*` folder a cache.
@@ -504,6 +545,9 @@ def main():
     parser.add_argument("--no-limits", action="store_true", help="skip `orchestrator limit` before each repetition")
     parser.add_argument("--fits", type=int, default=1,
                         help="run each linreg variant's epochs as this many fits and also set its fastest warm fit against the limit")
+    parser.add_argument("--spells", type=float, default=0.0, metavar="SECONDS",
+                        help="after the verdict, where a variant fell short, time the kernels' loop alone against the probe's "
+                             "fastest for SECONDS a thread count (orchestrator limit --spells): whether the host's spells took it")
     parser.add_argument("--kernel-loop", action="store_true",
                         help="with each limit, time the kernels' own loop against the probe's in one process (orchestrator limit --kernel-loop)")
     args = parser.parse_args()
@@ -529,6 +573,8 @@ def main():
         print(f"# no {ORCHESTRATOR} (`make build`): no limits, no % of limit", file=sys.stderr)
     if args.kernel_loop and not with_limits:
         print("# --kernel-loop is timed with each limit: without limits, no kernels' loop either", file=sys.stderr)
+    if not 0 <= args.spells <= 3600:
+        sys.exit(f"standalone.py: --spells takes seconds from 0 (off) to 3600, not {args.spells}")
     limits, percent, ran_on, fit_percent, fastest, at_once = {}, {}, {}, {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
@@ -583,9 +629,11 @@ def main():
     print_placement(sizes, variants, ns, fastest)
     if with_limits:
         print_limits(sizes, variants, limits, percent, at_once)
-        print_verdict(sizes, variants, percent, at_once, fit_percent)
+        short_sizes = print_verdict(sizes, variants, percent, at_once, fit_percent, args.spells > 0)
         if args.kernel_loop:
             print_kernel_loops(sizes, limits)
+        if args.spells > 0:
+            print_spells(short_sizes, args.spells)
         if fit_percent:
             print_fastest_fits(sizes, variants, fit_percent, args.fits)
 
