@@ -10,8 +10,9 @@ free-running, on one thread and then on all. This runs it at each size, `--round
 - the share of pairs that took 1.15x the fastest pair or more (the spells), and in those each
   loop's time over its own fastest;
 - each loop's mean time over its own fastest, and the kernels' loop as a % of the probe's fastest
-  over the whole time: the most of a limit (the probe's best sample) a fit could read in those
-  minutes, were it its loop alone.
+  over the whole time: what a fit that were its loop alone would read of a limit (the probe's best
+  sample) in those minutes (free-running, where a fit's threads and the limit's meet every pass:
+  a figure to set beside a fit's % of its limit, not the same measure).
 
 Where the median ratio is near 1 but the kernels' loop loses more than the probe's in the slowed
 pairs, a fit reading below its limit (the probe's best sample) does so by the host's spells, not
