@@ -35,9 +35,9 @@ const WEIGHT: f64 = 0.5;
 /// The intercept, likewise.
 const BIAS: f64 = 0.25;
 
-/// Which loop a sample runs.
+/// Which loop a sample runs (here and in `spells`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Loop {
+pub(super) enum Loop {
     /// The probe's read loop: one fused multiply-add and one add a point.
     Probe,
     /// `linreg::kernels::simd::gradient_sums`: two fused multiply-adds, a subtract and an add.
@@ -45,6 +45,38 @@ enum Loop {
     /// The same with a software prefetch ahead of the loads
     /// (`linreg::kernels::simd::gradient_sums_prefetching`).
     KernelPrefetching,
+}
+
+/// The loops compared, on one instruction set: the probe's, and the kernels' of the same kind.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Loops {
+    isa: Isa,
+    kernels_isa: linreg::Isa,
+}
+
+impl Loops {
+    pub(super) fn on(isa: Isa) -> Loops {
+        Loops { isa, kernels_isa: isa.for_kernels() }
+    }
+
+    /// One pass of `which` over a thread's chunk: forward where `order` is None (one thread, as
+    /// the simd kernel reads), else in the parallel kernel's order of blocks for pass number
+    /// `order` ([`in_pool_order`]).
+    pub(super) fn pass(self, which: Loop, chunk: (&[f64], &[f64]), order: Option<u64>) -> f64 {
+        let one = |(x, y): (&[f64], &[f64])| {
+            let (x, y) = (black_box(x), black_box(y));
+            let (sum_ex, sum_e) = match which {
+                Loop::Probe => return one_pass(self.isa, (x, y)),
+                Loop::Kernel => linreg::kernels::simd::gradient_sums(self.kernels_isa, x, y, WEIGHT, BIAS),
+                Loop::KernelPrefetching => linreg::kernels::simd::gradient_sums_prefetching(self.kernels_isa, x, y, WEIGHT, BIAS),
+            };
+            sum_ex + sum_e
+        };
+        match order {
+            None => one(chunk),
+            Some(pass) => in_pool_order(chunk, pass, one),
+        }
+    }
 }
 
 /// The two loops at one point on one thread count.
@@ -87,32 +119,17 @@ pub struct PrefetchingLoop {
 /// thread count the probe does not share the point out among is left out).
 pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken) -> Result<Vec<LoopComparison>, ProbeError> {
     let isa = point.isa();
-    let kernels_isa = isa.for_kernels();
+    let loops = Loops::on(isa);
     let mut compared = Vec::new();
     for t in point.thread_counts() {
         super::stop_if_cancelled(cancel)?;
         let Some(passes) = point.passes(t) else { continue };
         let chunks = point.chunks(t);
-        let pass = |which: Loop, (x, y): (&[f64], &[f64])| {
-            let (x, y) = (black_box(x), black_box(y));
-            let (sum_ex, sum_e) = match which {
-                Loop::Probe => return one_pass(isa, (x, y)),
-                Loop::Kernel => linreg::kernels::simd::gradient_sums(kernels_isa, x, y, WEIGHT, BIAS),
-                Loop::KernelPrefetching => linreg::kernels::simd::gradient_sums_prefetching(kernels_isa, x, y, WEIGHT, BIAS),
-            };
-            sum_ex + sum_e
-        };
         // One count of passes for every sample, so that each sample starts where the last left
         // the caches, whichever loop it ran.
         let order = PassCounts::new(t);
         let sample = |which: Loop| -> Result<f64, ProbeError> {
-            let seconds = time_meeting_every_pass(t, 1, passes, |i| {
-                if t == 1 {
-                    pass(which, chunks[i])
-                } else {
-                    in_pool_order(chunks[i], order.next(i), |block| pass(which, block))
-                }
-            })?;
+            let seconds = time_meeting_every_pass(t, 1, passes, |i| loops.pass(which, chunks[i], (t > 1).then(|| order.next(i))))?;
             Ok(seconds.first().copied().unwrap_or(f64::NAN))
         };
         let timed: Vec<Round> = if t == 1 {

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::bandwidth::{in_pool_order, one_pass, PointBuffer};
+use super::bandwidth::PointBuffer;
 use super::isa::Isa;
+use super::kernel_loop::{Loop, Loops};
 use super::ProbeError;
 use crate::measure::CancelToken;
 
@@ -33,10 +34,6 @@ const FASTEST_QUANTILE: f64 = 0.01;
 /// guest), and 5–10 times an interrupt's cost there; passes shorter than this are timed a few at a
 /// time.
 const SHORTEST_TIMING: Duration = Duration::from_micros(50);
-
-/// As in `kernel_loop`: any slope and intercept do, the loop's time does not depend on them.
-const WEIGHT: f64 = 0.5;
-const BIAS: f64 = 0.25;
 
 /// The two loops pass by pass on one thread count.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,29 +91,15 @@ pub(crate) fn measure_on(point: &PointBuffer, seconds: f64, cancel: &CancelToken
 /// Each chunk's thread timing pairs of the loops until `how_long` has passed; the passes a timing
 /// makes, and each thread's pairs.
 fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result<(u64, Vec<Pairs>), ProbeError> {
-    let kernels_isa = isa.for_kernels();
+    let loops = Loops::on(isa);
     let several = chunks.len() > 1;
-    let pass = |kernel: bool, chunk: (&[f64], &[f64]), number: u64| -> f64 {
-        let sum = |(x, y): (&[f64], &[f64])| {
-            let (x, y) = (black_box(x), black_box(y));
-            if kernel {
-                let (sum_ex, sum_e) = linreg::kernels::simd::gradient_sums(kernels_isa, x, y, WEIGHT, BIAS);
-                sum_ex + sum_e
-            } else {
-                one_pass(isa, (x, y))
-            }
-        };
-        if several {
-            in_pool_order(chunk, number, sum)
-        } else {
-            sum(chunk)
-        }
-    };
+    // Forward on one thread, blocks back and forth (pass `number`) on several.
+    let pass = |which: Loop, chunk: (&[f64], &[f64]), number: u64| loops.pass(which, chunk, several.then_some(number));
     // Passes a timing from the first chunk's pass, timed once after one untimed (the same for
     // every thread: the chunks are within a block of each other).
-    black_box(pass(false, chunks[0], 0));
+    black_box(pass(Loop::Probe, chunks[0], 0));
     let start = Instant::now();
-    black_box(pass(false, chunks[0], 1));
+    black_box(pass(Loop::Probe, chunks[0], 1));
     let reps = passes_per_timing(start.elapsed());
     let threads = std::thread::scope(|scope| -> Result<Vec<Pairs>, ProbeError> {
         let handles: Vec<_> = chunks
@@ -124,10 +107,10 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result
             .map(|&chunk| {
                 std::thread::Builder::new().name("spells-probe".into()).spawn_scoped(scope, move || {
                     let mut number = 0u64;
-                    let mut timed = |kernel: bool| {
+                    let mut timed = |which: Loop| {
                         let start = Instant::now();
                         for _ in 0..reps {
-                            black_box(pass(kernel, chunk, number));
+                            black_box(pass(which, chunk, number));
                             number += 1;
                         }
                         start.elapsed().as_secs_f64()
@@ -137,11 +120,11 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result
                     while started.elapsed() < how_long || pairs.is_empty() {
                         // Turns: probe first in even pairs, the kernels' loop first in odd ones.
                         let pair = if pairs.len().is_multiple_of(2) {
-                            let p = timed(false);
-                            (p, timed(true))
+                            let p = timed(Loop::Probe);
+                            (p, timed(Loop::Kernel))
                         } else {
-                            let k = timed(true);
-                            (timed(false), k)
+                            let k = timed(Loop::Kernel);
+                            (timed(Loop::Probe), k)
                         };
                         pairs.push(pair);
                     }
