@@ -1,6 +1,7 @@
 //! The command line's arguments (clap): the subcommands and their options, nothing else.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -74,7 +75,7 @@ pub(super) enum Command {
         /// loses in the pairs the host slowed: whether a fit below its limit loses in the
         /// machine's slow spells
         #[arg(long, value_name = "SECONDS", value_parser = parse_spell_seconds)]
-        spells: Option<f64>,
+        spells: Option<Duration>,
     },
     /// Compare two runs: every median's change with its 95% CI; exit 1 on a regression
     Compare {
@@ -155,21 +156,21 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 }
 
 /// `--spells`: seconds a thread count, more than none and at most an hour.
-fn parse_spell_seconds(text: &str) -> Result<f64, String> {
+fn parse_spell_seconds(text: &str) -> Result<Duration, String> {
     match text.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(Duration::from_secs_f64(v)),
         _ => Err(format!("expected seconds above 0 and at most 3600, such as 5, got '{text}'")),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_percent, parse_spell_seconds};
+    use super::{parse_percent, parse_spell_seconds, Duration};
 
     #[test]
     fn spell_seconds_are_positive_and_bounded() {
-        assert_eq!(parse_spell_seconds("5"), Ok(5.0));
-        assert_eq!(parse_spell_seconds("0.5"), Ok(0.5));
+        assert_eq!(parse_spell_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_spell_seconds("0.5"), Ok(Duration::from_millis(500)));
         for bad in ["0", "-1", "nan", "inf", "3601", "", "5s"] {
             let message = parse_spell_seconds(bad).expect_err(bad);
             assert!(message.contains(&format!("'{bad}'")), "{message}");

@@ -8,6 +8,7 @@
 //! two loops pass by pass, and what each loses where the host slows a core ([`probes::spells`]).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -49,7 +50,7 @@ struct LimitLine {
     spells: Option<Spells>,
 }
 
-pub(super) fn limit(points: &[u64], with_kernel_loop: bool, spell_seconds: Option<f64>) -> anyhow::Result<ExitCode> {
+pub(super) fn limit(points: &[u64], with_kernel_loop: bool, spell_time: Option<Duration>) -> anyhow::Result<ExitCode> {
     let cancel = CancelToken::new();
     let compute = match probes::compute::measure_ceiling(probes::compute::DEFAULT_SAMPLES) {
         Ok(ceiling) => Some(ceiling),
@@ -71,8 +72,8 @@ pub(super) fn limit(points: &[u64], with_kernel_loop: bool, spell_seconds: Optio
         } else {
             Vec::new()
         };
-        let spells = match spell_seconds {
-            Some(seconds) => spells::measure_on(&point, seconds, &cancel)
+        let spells = match spell_time {
+            Some(how_long) => spells::measure_on(&point, how_long, &cancel)
                 .map_err(|e| anyhow::anyhow!("the loops at {n} points could not be timed pass by pass: {e}"))?,
             None => Vec::new(),
         };

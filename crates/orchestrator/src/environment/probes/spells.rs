@@ -72,15 +72,15 @@ pub struct Spells {
 /// One thread's pairs: the seconds of each loop's timing, probe first.
 type Pairs = Vec<(f64, f64)>;
 
-/// Both loops on `point`'s buffer for about `seconds` on one thread, then on every thread, each
+/// Both loops on `point`'s buffer for about `how_long` on one thread, then on every thread, each
 /// thread on the chunk the probe gives it, in the order it reads it (forward on one thread, blocks
 /// back and forth on several).
-pub(crate) fn measure_on(point: &PointBuffer, seconds: f64, cancel: &CancelToken) -> Result<Vec<Spells>, ProbeError> {
+pub(crate) fn measure_on(point: &PointBuffer, how_long: Duration, cancel: &CancelToken) -> Result<Vec<Spells>, ProbeError> {
     let mut measured = Vec::new();
     for t in point.thread_counts() {
         super::stop_if_cancelled(cancel)?;
         let chunks = point.chunks(t);
-        let per_thread = run_free(&chunks, point.isa(), Duration::from_secs_f64(seconds.max(0.0)))?;
+        let per_thread = run_free(&chunks, point.isa(), how_long)?;
         if let Some(spells) = summarise(t, point.points() as f64, &per_thread) {
             measured.push(spells);
         }
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn a_point_is_timed_pass_by_pass_on_the_thread_counts_its_probe_shares_it_among() {
         let point = PointBuffer::new(16_384).expect("a buffer").expect("16 384 points are timed");
-        let measured = measure_on(&point, 0.02, &CancelToken::new()).expect("a short run");
+        let measured = measure_on(&point, Duration::from_millis(20), &CancelToken::new()).expect("a short run");
         assert_eq!(measured.iter().map(|s| s.threads).collect::<Vec<_>>(), point.thread_counts());
         for s in &measured {
             assert!(s.pairs >= s.threads && s.passes_per_timing >= 1, "{s:?}");
@@ -264,6 +264,6 @@ mod tests {
         }
         let cancelled = CancelToken::new();
         cancelled.cancel();
-        assert!(matches!(measure_on(&point, 0.02, &cancelled), Err(ProbeError::Interrupted)));
+        assert!(matches!(measure_on(&point, Duration::from_millis(20), &cancelled), Err(ProbeError::Interrupted)));
     }
 }
