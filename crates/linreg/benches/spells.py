@@ -17,7 +17,11 @@ free-running, on one thread and then on all. This runs it at each size, `--round
 Where the median ratio is near 1 but the kernels' loop loses more than the probe's in the slowed
 pairs, a fit reading below its limit (the probe's best sample) does so by the host's spells, not
 by its loop: `make bench-kernels` asks whether the kernels reach 90% of the limit; this says
-why not, on whatever CPU runs it. A benchmark: it asserts nothing. Standard library only.
+why not, on whatever CPU runs it. The last column says so in words: the loop keeps pace (90% of
+the probe's fastest or more), or the host's spells took it (level with the probe's loop, within
+5%, by the median pair), or the loop is slower even there (its own), or, where the host slowed
+half the pairs or more, that it cannot tell. A benchmark: it asserts
+nothing. Standard library only.
 
     make build && python3 crates/linreg/benches/spells.py [--sizes 1e4,1e5] [--seconds 5] [--rounds 3]
 """
@@ -26,7 +30,7 @@ import argparse
 import statistics
 import sys
 
-from standalone import ORCHESTRATOR, cpu_identity, spells_at
+from standalone import ORCHESTRATOR, cpu_identity, spells_at, spells_reading
 
 FIELDS = ["probe_ns_fastest", "kernel_ns_fastest", "kernel_over_probe_median", "kernel_over_probe_overall",
           "slowed_share", "probe_slowdown_when_slowed", "kernel_slowdown_when_slowed",
@@ -66,15 +70,16 @@ def main():
             print(f"# round {round_number + 1}: {n} points done", file=sys.stderr)
     print("points threads | probe ns kernel ns (fastest) | kernel/probe: median pair, overall | "
           "slowed pairs | in them, time / fastest: probe, kernel | mean / fastest: probe, kernel | "
-          "the kernels' loop, % of the probe's fastest [range over the rounds]")
+          "the kernels' loop, % of the probe's fastest [range over the rounds] | reading")
     for (n, threads), rounds in sorted(measured.items()):
         m = {field: median_of(rounds, field) for field in FIELDS}
+        percent = 100 / m['kernel_mean_over_probe_fastest']
         print(f"{n:>9} {threads:>2} | {show(m['probe_ns_fastest'], 4)} {show(m['kernel_ns_fastest'], 4)} | "
               f"{show(m['kernel_over_probe_median'])} {show(m['kernel_over_probe_overall'])} | "
               f"{100 * m['slowed_share']:5.1f}% | {show(m['probe_slowdown_when_slowed'], 2)} "
               f"{show(m['kernel_slowdown_when_slowed'], 2)} | {show(m['probe_mean_over_fastest'])} "
-              f"{show(m['kernel_mean_over_fastest'])} | {100 / m['kernel_mean_over_probe_fastest']:.1f}% "
-              f"[{percent_range(rounds)}]")
+              f"{show(m['kernel_mean_over_fastest'])} | {percent:.1f}% [{percent_range(rounds)}] | "
+              f"{spells_reading(percent, m['kernel_over_probe_median'], m['slowed_share'])}")
 
 
 def percent_range(rounds):

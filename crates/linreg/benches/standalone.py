@@ -373,6 +373,29 @@ def print_verdict(sizes, variants, percent, at_once, fit_percent, spells_follow)
     return sorted(short_sizes)
 
 
+# The kernels' loop by itself at this share of the probe's fastest keeps pace with the limit (the
+# kernels' target), and within this ratio of the probe's loop by the median pair is level with it
+# where the host leaves a core alone (the two loops' pace on this host's quiet cores was 1.00-1.02
+# by the median pair: docs/limits.md).
+KEEPS_PACE_PERCENT = 90.0
+LEVEL_PAIR = 1.05
+
+
+def spells_reading(percent, median_pair, slowed_share):
+    """What one spells line says about a fit short of its limit: the loop keeps pace (the shortfall is
+    around it: the threads meeting, the first epochs), or it is level with the probe's outside the
+    host's spells (the spells took it), or it is slower even then (the loop's own). Where the host
+    slowed half the pairs or more, the median pair is one of them, and says nothing of the loops'
+    pace outside the spells."""
+    if percent >= KEEPS_PACE_PERCENT:
+        return "keeps pace: what a fit lost is around the loop"
+    if slowed_share >= 0.5:
+        return "cannot tell: the host slowed most pairs, the median one too (again in a quieter hour)"
+    if median_pair <= LEVEL_PAIR:
+        return "the host's spells: level with the probe's loop outside them"
+    return f"the loop's own: {median_pair:.2f}x the probe's even by the median pair"
+
+
 def print_spells(short_sizes, seconds):
     """Where a variant fell short: the kernels' loop alone, free-running, against the probe's fastest
     over `seconds` right after the runs, and what the host's slow spells cost each loop then
@@ -389,8 +412,9 @@ def print_spells(short_sizes, seconds):
             if sp.get("probe_slowdown_when_slowed") is not None:
                 in_spells = (f", in them the probe's loop {sp['probe_slowdown_when_slowed']:.2f}x its fastest and the kernels' "
                              f"{sp['kernel_slowdown_when_slowed']:.2f}x")
-            parts.append(f"{threads} thr. {100 / sp['kernel_mean_over_probe_fastest']:.1f}% "
-                         f"({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells})")
+            percent = 100 / sp['kernel_mean_over_probe_fastest']
+            parts.append(f"{threads} thr. {percent:.1f}% ({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells}): "
+                         f"{spells_reading(percent, sp['kernel_over_probe_median'], sp['slowed_share'])}")
         print(f"  n = {n}: " + "; ".join(parts))
 
 
