@@ -248,8 +248,8 @@ def print_kernel_loops(sizes, limits):
             rows.append(f"  n = {n}: " + "; ".join(parts))
     if rows:
         print("\nthe kernels' loop / the probe's loop, in the probe's process (same buffer, chunks, meetings and, on every"
-              " thread, the same order: blocks back and forth; time over time, the median of the rounds a repetition; on"
-              " every thread also the kernels' loop with the prefetch a pool's thread may choose), median [min-max] over"
+              " thread, the same order: blocks back and forth; time over time, the median of the rounds a repetition; also"
+              " the kernels' loop with the prefetch a kernel's thread may choose past its L2), median [min-max] over"
               " repetitions:")
         print("\n".join(rows))
 

@@ -8,6 +8,7 @@ use std::fmt;
 
 use crate::kernels::isa_choice::{IsaChoice, Picker};
 use crate::kernels::parallel::{self, Descent, Threads};
+use crate::kernels::prefetch_choice::Prefetching;
 use crate::kernels::scalar;
 use crate::kernels::simd;
 use crate::kernels::squared_errors::squared_errors;
@@ -172,10 +173,11 @@ impl Kernel {
 
 /// The sums of a kernel on the calling thread alone: the scalar loop, or the simd kernel on the
 /// instruction set its picker chooses (timed on what a thread of the parallel kernel sums: one
-/// block).
+/// block), with software prefetches where its epochs measure them faster (data past the core's
+/// L2 only: [`Prefetching`]).
 enum Alone<'a> {
     Scalar { x: &'a [f64], y: &'a [f64] },
-    Simd { x: &'a [f64], y: &'a [f64], picker: Picker<'a> },
+    Simd { x: &'a [f64], y: &'a [f64], picker: Picker<'a>, prefetching: Option<Prefetching> },
 }
 
 impl<'a> Alone<'a> {
@@ -188,7 +190,8 @@ impl<'a> Alone<'a> {
                 Alone::Scalar { x, y }
             }
             Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
-                Alone::Simd { x, y, picker: Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs) }
+                let picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs);
+                Alone::Simd { x, y, picker, prefetching: Prefetching::for_points(x.len().min(y.len())) }
             }
         }
     }
@@ -197,14 +200,17 @@ impl<'a> Alone<'a> {
     fn sums(&mut self, w: f64, b: f64) -> (f64, f64) {
         match self {
             Alone::Scalar { x, y } => scalar::gradient_sums(x, y, w, b),
-            Alone::Simd { x, y, picker } => simd::gradient_sums(picker.isa(w, b), x, y, w, b),
+            Alone::Simd { x, y, picker, prefetching: None } => simd::gradient_sums(picker.isa(w, b), x, y, w, b),
+            Alone::Simd { x, y, picker, prefetching: Some(prefetching) } => prefetching.sums(picker.isa(w, b), x, y, w, b),
         }
     }
 
     fn ran(&self) -> Ran {
         match self {
             Alone::Scalar { .. } => Ran { threads: 1, isa: None, prefetching: None },
-            Alone::Simd { picker, .. } => Ran { threads: 1, isa: Some(picker.used()), prefetching: None },
+            Alone::Simd { picker, prefetching, .. } => {
+                Ran { threads: 1, isa: Some(picker.used()), prefetching: prefetching.as_ref().map(Prefetching::threads) }
+            }
         }
     }
 }
@@ -429,6 +435,26 @@ mod tests {
             let isa = picker.used();
             let want = fit(&x, &y, 20, 0.005, simd(isa));
             assert_eq!((got.w.to_bits(), got.b.to_bits()), (want.w.to_bits(), want.b.to_bits()), "{isa}");
+        }
+    }
+
+    /// The simd kernel past the core's L2 (or with the L2 unknown) tries prefetching, chooses, and
+    /// gives the bits of the loop that never prefetches; within the L2 it never tries.
+    #[test]
+    fn the_simd_kernel_tries_prefetching_past_the_l2_and_sums_the_same_bits() {
+        use crate::kernels::prefetch_choice::{share_past_l2, PREFETCH_SETTLING_EPOCHS, PREFETCH_TRIALS};
+        let epochs = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64 + 10;
+        let isa = Isa::detect();
+        for n in [1_000, 600_000] {
+            let (x, y) = noisy_line(n, 3);
+            let want = descend(&x, &y, epochs, 1e-3, &mut |w, b| simd::gradient_sums(isa, &x, &y, w, b));
+            let (got, ran) = simd(isa).with_fits(&x, &y, epochs, |fit| fit(epochs, 1e-3).0);
+            assert_eq!((got.w.to_bits(), got.b.to_bits()), (want.w.to_bits(), want.b.to_bits()), "n = {n}");
+            let tries = share_past_l2(n, 1, crate::caches::cpu0_l2_bytes());
+            assert_eq!(tries, n == 600_000 || crate::caches::cpu0_l2_bytes().is_none(), "9.6 MB is past every L2 met");
+            // Tried: 1 or 0 threads chose it, the choice made; not tried: None.
+            assert_eq!(ran.prefetching.is_some(), tries, "n = {n}: {ran:?}");
+            assert!(ran.prefetching.is_none_or(|threads| threads <= 1), "{ran:?}");
         }
     }
 

@@ -4,10 +4,9 @@
 //! (the one-thread probe instead carries its sums across passes: the comparison's one-thread
 //! figures are its own). On every thread each thread reads its chunk in the order the
 //! all-threads probe and the parallel kernel read theirs (blocks, ascending one pass and
-//! descending the next, [`in_pool_order`]), and the kernels' loop is timed twice, without and
-//! with the software prefetch a thread of the parallel kernel may choose
-//! (`linreg::kernels::simd::gradient_sums_prefetching`); on one thread, forward, as the simd
-//! kernel reads. Where a fit reads below its point's limit, this tells the loop (the gradient's
+//! descending the next, [`in_pool_order`]); on one thread, forward, as the simd kernel reads. The
+//! kernels' loop is timed twice, without and with the software prefetch a thread of either kernel
+//! may choose where its data is past its L2 (`linreg::kernels::simd::gradient_sums_prefetching`). Where a fit reads below its point's limit, this tells the loop (the gradient's
 //! arithmetic over the same loads, in the same order) from everything a fit adds around it (its
 //! exchange of sums, its step, its process, the host's speed between the probe and the run), on
 //! whatever CPU runs it: `orchestrator limit --kernel-loop N...`. Read forward, as it once was on
@@ -20,7 +19,7 @@ use std::hint::black_box;
 use serde::Serialize;
 
 use super::bandwidth::{in_pool_order, one_pass, PassCounts, PointBuffer};
-use super::harness::{alternating_pairs, rotating_triples, time_meeting_every_pass};
+use super::harness::{rotating_triples, time_meeting_every_pass};
 use super::isa::Isa;
 use super::ProbeError;
 use crate::measure::CancelToken;
@@ -96,14 +95,13 @@ pub struct LoopComparison {
     pub kernel_over_probe_median: f64,
     pub kernel_over_probe_min: f64,
     pub kernel_over_probe_max: f64,
-    /// On every thread: the kernels' loop with the software prefetch, in the same rounds; absent
-    /// on one thread (the simd kernel never prefetches).
+    /// The kernels' loop with the software prefetch, in the same rounds (absent only where a
+    /// summary is made of pairs without it, as in tests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefetching: Option<PrefetchingLoop>,
 }
 
-/// A round's seconds: the probe's loop, the kernels', and the kernels' with the prefetch (on every
-/// thread only).
+/// A round's seconds: the probe's loop, the kernels', and the kernels' with the prefetch.
 type Round = (f64, f64, Option<f64>);
 
 /// The kernels' loop with the software prefetch, against the probe's in the same rounds.
@@ -132,14 +130,11 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
             let seconds = time_meeting_every_pass(t, 1, passes, |i| loops.pass(which, chunks[i], (t > 1).then(|| order.next(i))))?;
             Ok(seconds.first().copied().unwrap_or(f64::NAN))
         };
-        let timed: Vec<Round> = if t == 1 {
-            alternating_pairs(pairs, || sample(Loop::Probe), || sample(Loop::Kernel))?.into_iter().map(|(p, k)| (p, k, None)).collect()
-        } else {
+        let timed: Vec<Round> =
             rotating_triples(pairs, || sample(Loop::Probe), || sample(Loop::Kernel), || sample(Loop::KernelPrefetching))?
                 .into_iter()
                 .map(|(p, k, f)| (p, k, Some(f)))
-                .collect()
-        };
+                .collect();
         if let Some(comparison) = summarise(t, isa, point.points() as f64 * passes as f64, &timed) {
             compared.push(comparison);
         }
@@ -245,8 +240,8 @@ mod tests {
                 c.kernel_over_probe_min <= c.kernel_over_probe_median && c.kernel_over_probe_median <= c.kernel_over_probe_max,
                 "{c:?}"
             );
-            // The prefetching loop on every thread, as the parallel kernel may run it; not on one.
-            assert_eq!(c.prefetching.is_some(), c.threads > 1, "{c:?}");
+            // The prefetching loop on every thread count, as either kernel may run it.
+            assert!(c.prefetching.is_some(), "{c:?}");
             if let Some(f) = &c.prefetching {
                 assert!(f.kernel_loop_ns_median > 0.0 && f.kernel_over_probe_min <= f.kernel_over_probe_max, "{c:?}");
             }
