@@ -20,8 +20,8 @@ from collections import namedtuple
 # What a training loop returns. `epochs_run` is the epoch it stopped at; a fit whose w, b or mse is
 # not finite is diverged, and then epochs_run is also diverged_at_epoch (see the protocol).
 # `kernel` and `threads`, where a fit knows them (python-rust; python-numba-fast's threads), go
-# into the result line, and python-rust's `prefetching_threads` (how many of the parallel kernel's
-# threads chose to prefetch; see docs/protocol.md) where its threads tried.
+# into the result line, and python-rust's `prefetching_threads` (how many of the kernel's threads
+# chose to prefetch; see docs/protocol.md) where its threads tried.
 Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads", "prefetching_threads"], defaults=[None, None, None])
 
 NPY_MAGIC = b"\x93NUMPY"

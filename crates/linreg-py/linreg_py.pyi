@@ -33,8 +33,9 @@ class Fit:
         """How many threads summed."""
     @property
     def prefetching_threads(self) -> int | None:
-        """How many of the parallel kernel's threads had chosen to prefetch when the fit ended;
-        None where none tried (no pool, or every thread's share within its core's L2)."""
+        """How many of the kernel's threads had chosen to prefetch when the fit ended (0 or 1 for
+        the simd kernel); None where none tried (the scalar kernel, or the data within the cores'
+        L2s)."""
     @property
     def data_addresses(self) -> tuple[int, int]:
         """Where the x and y buffers the fit read lie: NumPy's own addresses (nothing copied)."""

@@ -56,8 +56,9 @@ def test_test_vector_on_every_kernel(options):
 
 def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     # 2·10^6 points: each of two threads' halves is 16 MB, past any core's L2 (or sysfs names
-    # none), so both try; 60 epochs take them past the trials (8 settling, 32 timed, ~44 in all),
-    # and each chose one way or the other, the same bits either way.
+    # none), so both try, and so does the simd kernel's one thread on the whole; 60 epochs take
+    # them past the trials (8 settling, 32 timed, ~44 in all), and each chose one way or the
+    # other, the same bits either way.
     x = np.linspace(0.0, 1.0, 2_000_000)
     y = 2 * x + 1
     result = linreg_py.fit(x, y, 60, 0.1, kernel="parallel", threads=2)
@@ -65,14 +66,17 @@ def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     assert result.prefetching_threads in (0, 1, 2)
     assert f"prefetching_threads={result.prefetching_threads})" in repr(result)
     single = linreg_py.fit(x, y, 60, 0.1, kernel="simd")
-    assert single.prefetching_threads is None and "prefetching_threads=None" in repr(single)
+    assert single.prefetching_threads in (0, 1) and f"prefetching_threads={single.prefetching_threads})" in repr(single)
     assert_close(result.w, single.w)
     assert_close(result.b, single.b)
+    # Within the L2 (1 000 points, 16 KB) no thread tries: None.
+    small = linreg_py.fit(x[:1000], y[:1000], 60, 0.1, kernel="simd")
+    assert small.prefetching_threads is None and "prefetching_threads=None" in repr(small)
     # python-rust's result line carries it as the `linreg` binary's does, and leaves it out where
     # no thread tried.
     line = json.loads(linreg_common.result_line("python-rust", x.size, 60, 0.1, result, 0.0, 0.0))
     assert line["prefetching_threads"] == result.prefetching_threads and line["threads"] == 2
-    assert "prefetching_threads" not in json.loads(linreg_common.result_line("python-rust", x.size, 60, 0.1, single, 0.0, 0.0))
+    assert "prefetching_threads" not in json.loads(linreg_common.result_line("python-rust", 1000, 60, 0.1, small, 0.0, 0.0))
 
 
 def test_agrees_with_the_numpy_reference_on_random_data():

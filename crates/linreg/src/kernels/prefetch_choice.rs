@@ -10,8 +10,10 @@
 //!
 //! On one thread, reading forward (the simd kernel; a scratch program alternating the two loops
 //! pass by pass on heap pages, 30–2 000 pairs a size, median of the pairs' ratios, Emerald Rapids
-//! family 6 model 207, 2 MiB L2, 2026-12-07): prefetching 0.935× the time at 10^5 points, 0.954×
-//! at 1.5·10^5, 0.96–0.99× at 3·10^5–3·10^6 (the L3), 0.905–0.912× at 10^7 and 4·10^7 (memory).
+//! family 6 model 207, 2 MiB L2, 2026-12-07): prefetching 0.954× the time at 1.5·10^5 points,
+//! 0.96–0.99× at 3·10^5–3·10^6 (the L3), 0.905–0.912× at 10^7 and 4·10^7 (memory); and 0.935× at
+//! 10^5, within the L2 but on 4 KiB heap pages, some of whose lines the L2's sets cannot all hold
+//! (the kernels' data lies on whole huge pages there, and the kernel does not try within the L2).
 
 use std::time::{Duration, Instant};
 
