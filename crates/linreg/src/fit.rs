@@ -131,7 +131,7 @@ impl Kernel {
             // block, said here and not only inside `parallel` so that `body` is inlined with the
             // sums: at 100 points (~30 ns an epoch) going through the pool's function cost ~60% more.
             _ => {
-                let mut alone = Alone::new(self, x, y, epochs);
+                let mut alone = Alone::new(self, x, y, epochs, Prefetching::for_points(x.len().min(y.len())));
                 (body(&mut |w, b| alone.sums(w, b)), alone.ran())
             }
         }
@@ -159,15 +159,31 @@ impl Kernel {
                     })
                 })
             }
-            _ => {
-                let mut alone = Alone::new(self, x, y, epochs);
-                let result = body(&mut |epochs, learning_rate| {
-                    let fit = descend(x, y, epochs, learning_rate, &mut |w, b| alone.sums(w, b));
-                    (fit, alone.ran())
-                });
-                (result, alone.ran())
-            }
+            _ => self.with_fits_alone(x, y, epochs, &mut Prefetching::for_points(x.len().min(y.len())), body),
         }
+    }
+
+    /// [`Kernel::with_fits`] on the calling thread, the simd kernel's prefetch choice taken from
+    /// `prefetching` and left there for the next call: a `Trainer`'s fits go on with the choice
+    /// its first fits made, as `linreg --fits K`'s do, rather than choose again each fit.
+    pub(crate) fn with_fits_alone<R>(
+        self,
+        x: &[f64],
+        y: &[f64],
+        epochs: u64,
+        prefetching: &mut Option<Prefetching>,
+        body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Fit, Ran)) -> R,
+    ) -> (R, Ran) {
+        let mut alone = Alone::new(self, x, y, epochs, prefetching.take());
+        let result = body(&mut |epochs, learning_rate| {
+            let fit = descend(x, y, epochs, learning_rate, &mut |w, b| alone.sums(w, b));
+            (fit, alone.ran())
+        });
+        let ran = alone.ran();
+        if let Alone::Simd { prefetching: kept, .. } = alone {
+            *prefetching = kept;
+        }
+        (result, ran)
     }
 }
 
@@ -181,7 +197,8 @@ enum Alone<'a> {
 }
 
 impl<'a> Alone<'a> {
-    fn new(kernel: Kernel, x: &'a [f64], y: &'a [f64], epochs: u64) -> Alone<'a> {
+    /// `prefetching`: the simd kernel's choice (None: it never tries), for data past the L2.
+    fn new(kernel: Kernel, x: &'a [f64], y: &'a [f64], epochs: u64, prefetching: Option<Prefetching>) -> Alone<'a> {
         match kernel {
             Kernel::Scalar => {
                 // The vector kernels ask the CPU what it has while choosing; the final MSE's pass
@@ -191,7 +208,7 @@ impl<'a> Alone<'a> {
             }
             Kernel::Simd(isa) | Kernel::Parallel { isa, .. } => {
                 let picker = Picker::new(isa, x, y, parallel::BLOCK_POINTS, epochs);
-                Alone::Simd { x, y, picker, prefetching: Prefetching::for_points(x.len().min(y.len())) }
+                Alone::Simd { x, y, picker, prefetching }
             }
         }
     }

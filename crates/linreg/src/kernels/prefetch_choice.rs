@@ -165,6 +165,12 @@ impl Prefetching {
         sums
     }
 
+    /// The epochs summed so far, over every fit that carried this choice.
+    #[cfg(test)]
+    pub(crate) fn epochs(&self) -> u64 {
+        self.epochs
+    }
+
     /// 1 if the thread chose to prefetch, 0 if it has not (yet): as a pool counts its threads.
     pub(crate) fn threads(&self) -> usize {
         usize::from(self.choice.chosen == Some(true))
