@@ -145,9 +145,13 @@ pub(crate) struct Prefetching {
 }
 
 impl Prefetching {
-    /// For `n` points on one thread: where they are past the core's L2 (or the L2 is unknown).
+    /// For `n` points on one thread: where they are past the core's L2. Where sysfs names no L2,
+    /// past one block of the parallel kernel (256 KiB, within every L2 met), where a pool would
+    /// start: not on every fit, a few points included, as "unknown: try" would have it.
     pub(crate) fn for_points(n: usize) -> Option<Prefetching> {
-        share_past_l2(n, 1, crate::caches::cpu0_l2_bytes()).then(Prefetching::default)
+        let one_block = 2 * std::mem::size_of::<f64>() as u64 * super::parallel::BLOCK_POINTS as u64;
+        let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(one_block);
+        share_past_l2(n, 1, Some(l2)).then(Prefetching::default)
     }
 
     /// One epoch's gradient sums, with or without prefetches as the choice stands.
