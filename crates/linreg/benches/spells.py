@@ -30,7 +30,7 @@ import argparse
 import statistics
 import sys
 
-from standalone import ORCHESTRATOR, cpu_identity, spells_at, spells_reading
+from standalone import ORCHESTRATOR, cpu_identity, loop_percent, spells_at, spells_reading
 
 FIELDS = ["probe_ns_fastest", "kernel_ns_fastest", "kernel_over_probe_median", "kernel_over_probe_overall",
           "slowed_share", "probe_slowdown_when_slowed", "kernel_slowdown_when_slowed",
@@ -73,7 +73,7 @@ def main():
           "the kernels' loop, % of the probe's fastest [range over the rounds] | reading")
     for (n, threads), rounds in sorted(measured.items()):
         m = {field: median_of(rounds, field) for field in FIELDS}
-        percent = 100 / m['kernel_mean_over_probe_fastest']
+        percent = loop_percent(m)
         print(f"{n:>9} {threads:>2} | {show(m['probe_ns_fastest'], 4)} {show(m['kernel_ns_fastest'], 4)} | "
               f"{show(m['kernel_over_probe_median'])} {show(m['kernel_over_probe_overall'])} | "
               f"{100 * m['slowed_share']:5.1f}% | {show(m['probe_slowdown_when_slowed'], 2)} "
@@ -84,7 +84,7 @@ def main():
 
 def percent_range(rounds):
     """The kernels' loop as a % of the probe's fastest, lowest and highest over the rounds."""
-    shares = [100 / r["kernel_mean_over_probe_fastest"] for r in rounds]
+    shares = [loop_percent(r) for r in rounds]
     return f"{min(shares):.1f}-{max(shares):.1f}%"
 
 

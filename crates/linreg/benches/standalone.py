@@ -381,6 +381,11 @@ KEEPS_PACE_PERCENT = 90.0
 LEVEL_PAIR = 1.05
 
 
+def loop_percent(spells):
+    """The kernels' loop alone as a % of the probe's fastest, from a spells line (or its medians)."""
+    return 100 / spells["kernel_mean_over_probe_fastest"]
+
+
 def spells_reading(percent, median_pair, slowed_share):
     """What one spells line says about a fit short of its limit: the loop keeps pace (the shortfall is
     around it: the threads meeting, the first epochs), or it is level with the probe's outside the
@@ -412,7 +417,7 @@ def print_spells(short_sizes, seconds):
             if sp.get("probe_slowdown_when_slowed") is not None:
                 in_spells = (f", in them the probe's loop {sp['probe_slowdown_when_slowed']:.2f}x its fastest and the kernels' "
                              f"{sp['kernel_slowdown_when_slowed']:.2f}x")
-            percent = 100 / sp['kernel_mean_over_probe_fastest']
+            percent = loop_percent(sp)
             parts.append(f"{threads} thr. {percent:.1f}% ({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells}): "
                          f"{spells_reading(percent, sp['kernel_over_probe_median'], sp['slowed_share'])}")
         print(f"  n = {n}: " + "; ".join(parts))

@@ -236,7 +236,7 @@ fn block_range(n: usize, blocks: usize, block: usize) -> std::ops::Range<usize> 
 const VECTOR_BLOCK_POINTS: usize = 32;
 
 /// The bytes of `n` points: an f64 of x and one of y each.
-fn data_bytes(n: usize) -> u64 {
+pub(crate) fn data_bytes(n: usize) -> u64 {
     (n as u64).saturating_mul(2 * std::mem::size_of::<f64>() as u64)
 }
 

@@ -17,6 +17,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::parallel::{data_bytes, BLOCK_POINTS};
 use super::simd::{self, Isa};
 
 /// Whether a thread of a pool sums its blocks with software prefetches
@@ -131,7 +132,7 @@ impl PrefetchChoice {
 /// Whether each of `threads` threads' share of `n` points (16 bytes each: x and y) is larger than
 /// an L2 of `l2_bytes`, or the L2 is unknown.
 pub(crate) fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> bool {
-    let share = (n as u64).saturating_mul(2 * std::mem::size_of::<f64>() as u64) / threads.max(1) as u64;
+    let share = data_bytes(n) / threads.max(1) as u64;
     l2_bytes.is_none_or(|l2| share > l2)
 }
 
@@ -149,8 +150,7 @@ impl Prefetching {
     /// past one block of the parallel kernel (256 KiB, within every L2 met), where a pool would
     /// start: not on every fit, a few points included, as "unknown: try" would have it.
     pub(crate) fn for_points(n: usize) -> Option<Prefetching> {
-        let one_block = 2 * std::mem::size_of::<f64>() as u64 * super::parallel::BLOCK_POINTS as u64;
-        let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(one_block);
+        let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(data_bytes(BLOCK_POINTS));
         share_past_l2(n, 1, Some(l2)).then(Prefetching::default)
     }
 

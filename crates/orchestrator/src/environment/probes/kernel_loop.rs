@@ -95,14 +95,12 @@ pub struct LoopComparison {
     pub kernel_over_probe_median: f64,
     pub kernel_over_probe_min: f64,
     pub kernel_over_probe_max: f64,
-    /// The kernels' loop with the software prefetch, in the same rounds (absent only where a
-    /// summary is made of pairs without it, as in tests).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prefetching: Option<PrefetchingLoop>,
+    /// The kernels' loop with the software prefetch, in the same rounds.
+    pub prefetching: PrefetchingLoop,
 }
 
 /// A round's seconds: the probe's loop, the kernels', and the kernels' with the prefetch.
-type Round = (f64, f64, Option<f64>);
+type Round = (f64, f64, f64);
 
 /// The kernels' loop with the software prefetch, against the probe's in the same rounds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,10 +129,7 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
             Ok(seconds.first().copied().unwrap_or(f64::NAN))
         };
         let timed: Vec<Round> =
-            rotating_triples(pairs, || sample(Loop::Probe), || sample(Loop::Kernel), || sample(Loop::KernelPrefetching))?
-                .into_iter()
-                .map(|(p, k, f)| (p, k, Some(f)))
-                .collect();
+            rotating_triples(pairs, || sample(Loop::Probe), || sample(Loop::Kernel), || sample(Loop::KernelPrefetching))?;
         if let Some(comparison) = summarise(t, isa, point.points() as f64 * passes as f64, &timed) {
             compared.push(comparison);
         }
@@ -142,15 +137,15 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
     Ok(compared)
 }
 
-/// Rounds of (probe, kernel, kernel with prefetches if timed) seconds, of `point_passes`
+/// Rounds of (probe, kernel, kernel with prefetches) seconds, of `point_passes`
 /// point-passes each, as a [`LoopComparison`]: every figure from the rounds whose samples were
 /// all timed; None without one.
 fn summarise(threads: usize, instruction_set: Isa, point_passes: f64, timed: &[Round]) -> Option<LoopComparison> {
     let timed_ok = |s: f64| s > 0.0 && s.is_finite();
-    let kept: Vec<Round> = timed.iter().copied().filter(|&(p, k, f)| timed_ok(p) && timed_ok(k) && f.is_none_or(timed_ok)).collect();
+    let kept: Vec<Round> = timed.iter().copied().filter(|&(p, k, f)| timed_ok(p) && timed_ok(k) && timed_ok(f)).collect();
     let ns = |seconds: Vec<f64>| crate::stats::median(&seconds).map(|s| s / point_passes * 1e9);
-    let against_probe = |of: &dyn Fn(&Round) -> Option<f64>| -> Option<(f64, f64, f64, f64)> {
-        let seconds: Vec<f64> = kept.iter().map(of).collect::<Option<_>>()?;
+    let against_probe = |of: &dyn Fn(&Round) -> f64| -> Option<(f64, f64, f64, f64)> {
+        let seconds: Vec<f64> = kept.iter().map(of).collect();
         let ratios: Vec<f64> = kept.iter().zip(&seconds).map(|(&(probe, _, _), s)| s / probe).collect();
         Some((
             ns(seconds)?,
@@ -159,13 +154,14 @@ fn summarise(threads: usize, instruction_set: Isa, point_passes: f64, timed: &[R
             ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         ))
     };
-    let (kernel_ns, median, min, max) = against_probe(&|&(_, k, _)| Some(k))?;
-    let prefetching = against_probe(&|&(_, _, f)| f).map(|(ns, median, min, max)| PrefetchingLoop {
-        kernel_loop_ns_median: ns,
-        kernel_over_probe_median: median,
-        kernel_over_probe_min: min,
-        kernel_over_probe_max: max,
-    });
+    let (kernel_ns, median, min, max) = against_probe(&|&(_, k, _)| k)?;
+    let (prefetching_ns, prefetching_median, prefetching_min, prefetching_max) = against_probe(&|&(_, _, f)| f)?;
+    let prefetching = PrefetchingLoop {
+        kernel_loop_ns_median: prefetching_ns,
+        kernel_over_probe_median: prefetching_median,
+        kernel_over_probe_min: prefetching_min,
+        kernel_over_probe_max: prefetching_max,
+    };
     Some(LoopComparison {
         threads,
         instruction_set,
@@ -185,10 +181,17 @@ mod tests {
 
     #[test]
     fn pairs_give_the_median_ratio_and_its_range_from_the_timed_pairs_only() {
-        // 1 000 point-passes: 1 µs is 1 ns a point a pass. One thread: no prefetching loop.
-        let pairs = |timed: &[(f64, f64)]| timed.iter().map(|&(p, k)| (p, k, None)).collect::<Vec<_>>();
+        // 1 000 point-passes: 1 µs is 1 ns a point a pass. The prefetching loop timed as the
+        // kernels' in each round here: its figures are the same.
+        let pairs = |timed: &[(f64, f64)]| timed.iter().map(|&(p, k)| (p, k, k)).collect::<Vec<_>>();
         let got = summarise(2, Isa::Portable, 1000.0, &pairs(&[(1e-6, 1.1e-6), (2e-6, 2.0e-6), (1e-6, 1.3e-6)])).expect("three pairs");
-        assert_eq!(got.prefetching, None);
+        let same = PrefetchingLoop {
+            kernel_loop_ns_median: got.kernel_loop_ns_median,
+            kernel_over_probe_median: got.kernel_over_probe_median,
+            kernel_over_probe_min: got.kernel_over_probe_min,
+            kernel_over_probe_max: got.kernel_over_probe_max,
+        };
+        assert_eq!(got.prefetching, same);
         assert_eq!((got.threads, got.instruction_set, got.pairs), (2, Isa::Portable, 3));
         assert!((got.probe_loop_ns_median - 1.0).abs() < 1e-9, "{got:?}");
         assert!((got.kernel_loop_ns_median - 1.3).abs() < 1e-9, "{got:?}");
@@ -204,12 +207,12 @@ mod tests {
 
     #[test]
     fn rounds_of_three_give_the_prefetching_loop_against_the_probe_in_the_same_rounds() {
-        let rounds = [(1e-6, 1.2e-6, Some(1.0e-6)), (2e-6, 2.2e-6, Some(2.2e-6)), (1e-6, 1.1e-6, Some(0.9e-6)), (1e-6, 5e-6, Some(0.0))];
+        let rounds = [(1e-6, 1.2e-6, 1.0e-6), (2e-6, 2.2e-6, 2.2e-6), (1e-6, 1.1e-6, 0.9e-6), (1e-6, 5e-6, 0.0)];
         let got = summarise(2, Isa::Portable, 1000.0, &rounds).expect("three rounds timed");
         // The last round's prefetching sample was not timed: the round is out of every figure.
         assert_eq!(got.pairs, 3);
         assert!((got.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
-        let prefetching = got.prefetching.expect("timed on every thread");
+        let prefetching = got.prefetching;
         assert!((prefetching.kernel_loop_ns_median - 1.0).abs() < 1e-9, "{prefetching:?}");
         assert!((prefetching.kernel_over_probe_median - 1.0).abs() < 1e-9, "{prefetching:?}");
         assert!(
@@ -241,10 +244,8 @@ mod tests {
                 "{c:?}"
             );
             // The prefetching loop on every thread count, as either kernel may run it.
-            assert!(c.prefetching.is_some(), "{c:?}");
-            if let Some(f) = &c.prefetching {
-                assert!(f.kernel_loop_ns_median > 0.0 && f.kernel_over_probe_min <= f.kernel_over_probe_max, "{c:?}");
-            }
+            let f = &c.prefetching;
+            assert!(f.kernel_loop_ns_median > 0.0 && f.kernel_over_probe_min <= f.kernel_over_probe_max, "{c:?}");
         }
         assert!(PointBuffer::new(100).expect("too small is no error").is_none());
     }
