@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "crates" / "linreg" / "benches"))
 
-from standalone import spells_reading  # noqa: E402
+from standalone import kernels_loop_named, spells_reading  # noqa: E402
 
 
 def test_a_loop_at_ninety_percent_keeps_pace_whatever_its_pairs():
@@ -23,3 +23,9 @@ def test_below_ninety_the_median_pair_tells_the_host_from_the_loop():
 def test_with_most_pairs_slowed_the_median_pair_says_nothing():
     assert spells_reading(66.0, 1.14, 0.97).startswith("cannot tell")
     assert spells_reading(80.0, 1.01, 0.5).startswith("cannot tell")
+
+
+def test_the_kernels_loop_is_named_only_where_they_try_prefetches():
+    assert kernels_loop_named([{"threads": 1}, {"kernel_prefetches": None}]) == ""
+    lines = [{"kernel_prefetches": True}, {"kernel_prefetches": False}, {"kernel_prefetches": True}]
+    assert kernels_loop_named(lines) == "the prefetching loop in 2 of 3"

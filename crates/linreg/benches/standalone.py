@@ -386,6 +386,15 @@ def loop_percent(spells):
     return 100 / spells["kernel_mean_over_probe_fastest"]
 
 
+def kernels_loop_named(spells_lines):
+    """Which of the kernels' loops spells lines timed: past the L2, where the kernels try prefetches,
+    the faster of their two by the median pair (`kernel_prefetches`); "" where they do not try."""
+    chosen = [line["kernel_prefetches"] for line in spells_lines if line.get("kernel_prefetches") is not None]
+    if not chosen:
+        return ""
+    return f"the prefetching loop in {sum(chosen)} of {len(chosen)}"
+
+
 def spells_reading(percent, median_pair, slowed_share):
     """What one spells line says about a fit short of its limit: the loop keeps pace (the shortfall is
     around it: the threads meeting, the first epochs), or it is level with the probe's outside the
@@ -418,6 +427,9 @@ def print_spells(short_sizes, seconds):
                 in_spells = (f", in them the probe's loop {sp['probe_slowdown_when_slowed']:.2f}x its fastest and the kernels' "
                              f"{sp['kernel_slowdown_when_slowed']:.2f}x")
             percent = loop_percent(sp)
+            loop_named = kernels_loop_named([sp])
+            if loop_named:
+                in_spells += f"; {loop_named}, {sp['other_kernel_over_probe_median']:.3f} the other by the median pair"
             parts.append(f"{threads} thr. {percent:.1f}% ({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells}): "
                          f"{spells_reading(percent, sp['kernel_over_probe_median'], sp['slowed_share'])}")
         print(f"  n = {n}: " + "; ".join(parts))

@@ -27,6 +27,18 @@ pub struct Ran {
     pub prefetching: Option<usize>,
 }
 
+/// Whether the vector kernels try software prefetches on `n` points over `threads` threads, and
+/// choose by timing whether to keep them (see `prefetch_choice`): the simd kernel's one thread
+/// where its data is past its core's L2, the parallel kernel's pool where each thread's share is
+/// (or the L2 is unknown). For a probe timing the kernels' loop as they run it.
+pub fn prefetch_tried(n: usize, threads: usize) -> bool {
+    if threads <= 1 {
+        prefetch_choice::one_thread_tries(n)
+    } else {
+        prefetch_choice::share_past_l2(n, threads, crate::caches::cpu0_l2_bytes())
+    }
+}
+
 /// Asks the CPU now what it has, for a caller setting up fits before their clock starts. std
 /// remembers the answer, but finding it out the first time runs CPUID a dozen times, and in a
 /// virtual machine every CPUID exits to the hypervisor: 60–65 µs in all on a 2-vCPU Emerald

@@ -136,6 +136,12 @@ pub(crate) fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> 
     l2_bytes.is_none_or(|l2| share > l2)
 }
 
+/// Whether the simd kernel's one thread tries prefetches on `n` points ([`Prefetching::for_points`]).
+pub(crate) fn one_thread_tries(n: usize) -> bool {
+    let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(data_bytes(BLOCK_POINTS));
+    share_past_l2(n, 1, Some(l2))
+}
+
 /// The simd kernel's one thread choosing as a pool's thread does ([`PrefetchChoice`]): its epochs
 /// counted from the first (one run of epochs: the fits of a process follow each other on data the
 /// caches already hold), the timed ones timed whole, with two clock reads each, 32 epochs in all.
@@ -150,8 +156,7 @@ impl Prefetching {
     /// past one block of the parallel kernel (256 KiB, within every L2 met), where a pool would
     /// start: not on every fit, a few points included, as "unknown: try" would have it.
     pub(crate) fn for_points(n: usize) -> Option<Prefetching> {
-        let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(data_bytes(BLOCK_POINTS));
-        share_past_l2(n, 1, Some(l2)).then(Prefetching::default)
+        one_thread_tries(n).then(Prefetching::default)
     }
 
     /// One epoch's gradient sums, with or without prefetches as the choice stands.

@@ -8,6 +8,11 @@
 //! prints, for one thread and for all: the pairs' median ratio (the loops' pace where the host
 //! leaves the core alone), the ratio of their sums (what a run pays), and in the pairs that took
 //! [`SLOWED`]× the fastest pair or more, how much slower each loop went than its own fastest. On a machine without such spells the slowed share is near 0 and both ratios near 1.
+//!
+//! Where the kernels try software prefetches (past the L2: `linreg::kernels::prefetch_tried`),
+//! the kernels' prefetching loop takes turns too, and the figures are those of whichever of the
+//! kernels' two loops was the faster by the median pair: the one the kernels keep, where their own
+//! sign test over their epochs finds a difference (`Spells::kernel_prefetches` says which).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -67,10 +72,22 @@ pub struct Spells {
     pub probe_slowdown_when_slowed: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_slowdown_when_slowed: Option<f64>,
+    /// Where the kernels try prefetches: whether the kernels' loop above is the prefetching one,
+    /// the faster of the two by the median pair. Absent where they do not try (within the L2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_prefetches: Option<bool>,
+    /// Where the kernels try prefetches: the other of their two loops' median pair ratio to the
+    /// probe's, so that the margin of the choice shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_kernel_over_probe_median: Option<f64>,
 }
 
 /// One thread's pairs: the seconds of each loop's timing, probe first.
 type Pairs = Vec<(f64, f64)>;
+
+/// One thread's turns: the seconds of the probe's loop, the kernels' and their prefetching loop's
+/// (NaN where it was not timed), each turn's loops timed one after the other.
+type Turns = Vec<[f64; 3]>;
 
 /// Both loops on `point`'s buffer for about `how_long` on one thread, then on every thread, each
 /// thread on the chunk the probe gives it, in the order it reads it (forward on one thread, blocks
@@ -80,17 +97,36 @@ pub(crate) fn measure_on(point: &PointBuffer, how_long: Duration, cancel: &Cance
     for t in point.thread_counts() {
         super::stop_if_cancelled(cancel)?;
         let chunks = point.chunks(t);
-        let per_thread = run_free(&chunks, point.isa(), how_long)?;
-        if let Some(spells) = summarise(t, point.points() as f64, &per_thread) {
-            measured.push(spells);
-        }
+        let tried = linreg::kernels::prefetch_tried(point.points(), t);
+        let (reps, turns) = run_free(&chunks, point.isa(), how_long, tried)?;
+        let summary = |kernel: usize| summarise(t, point.points() as f64, &(reps, pairs_of(&turns, kernel)));
+        let spells = if tried { kernels_choice(summary(1), summary(2)) } else { summary(1) };
+        measured.extend(spells);
     }
     Ok(measured)
 }
 
-/// Each chunk's thread timing pairs of the loops until `how_long` has passed; the passes a timing
-/// makes, and each thread's pairs.
-fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result<(u64, Vec<Pairs>), ProbeError> {
+/// Each thread's pairs of the probe's timing with the kernels' loop in slot `kernel` of its turns.
+fn pairs_of(turns: &[Turns], kernel: usize) -> Vec<Pairs> {
+    turns.iter().map(|thread| thread.iter().map(|turn| (turn[0], turn[kernel])).collect()).collect()
+}
+
+/// Of the kernels' loop without and with prefetches, the faster by the median pair, as the
+/// kernels keep the one their epochs find faster; with the other's median pair beside it.
+fn kernels_choice(plain: Option<Spells>, prefetching: Option<Spells>) -> Option<Spells> {
+    let (Some(plain), Some(prefetching)) = (plain.clone(), prefetching.clone()) else {
+        return plain.or(prefetching);
+    };
+    let prefetches = prefetching.kernel_over_probe_median < plain.kernel_over_probe_median;
+    let (mut kept, other) = if prefetches { (prefetching, plain) } else { (plain, prefetching) };
+    kept.kernel_prefetches = Some(prefetches);
+    kept.other_kernel_over_probe_median = Some(other.kernel_over_probe_median);
+    Some(kept)
+}
+
+/// Each chunk's thread timing turns of the loops until `how_long` has passed (the kernels'
+/// prefetching loop too where `prefetching`); the passes a timing makes, and each thread's turns.
+fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration, prefetching: bool) -> Result<(u64, Vec<Turns>), ProbeError> {
     let loops = Loops::on(isa);
     let several = chunks.len() > 1;
     // Forward on one thread, blocks back and forth (pass `number`) on several.
@@ -101,7 +137,15 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result
     let start = Instant::now();
     black_box(pass(Loop::Probe, chunks[0], 1));
     let reps = passes_per_timing(start.elapsed());
-    let threads = std::thread::scope(|scope| -> Result<Vec<Pairs>, ProbeError> {
+    // The loops of a turn and their slots; the order reversed every other turn, so that a drift in
+    // the machine's speed falls on each alike.
+    let mut forward = vec![(Loop::Probe, 0), (Loop::Kernel, 1)];
+    if prefetching {
+        forward.push((Loop::KernelPrefetching, 2));
+    }
+    let backward: Vec<_> = forward.iter().rev().copied().collect();
+    let orders = &[forward, backward];
+    let threads = std::thread::scope(|scope| -> Result<Vec<Turns>, ProbeError> {
         let handles: Vec<_> = chunks
             .iter()
             .map(|&chunk| {
@@ -116,24 +160,20 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration) -> Result
                         start.elapsed().as_secs_f64()
                     };
                     let started = Instant::now();
-                    let mut pairs = Pairs::new();
-                    while started.elapsed() < how_long || pairs.is_empty() {
-                        // Turns: probe first in even pairs, the kernels' loop first in odd ones.
-                        let pair = if pairs.len().is_multiple_of(2) {
-                            let p = timed(Loop::Probe);
-                            (p, timed(Loop::Kernel))
-                        } else {
-                            let k = timed(Loop::Kernel);
-                            (timed(Loop::Probe), k)
-                        };
-                        pairs.push(pair);
+                    let mut turns = Turns::new();
+                    while started.elapsed() < how_long || turns.is_empty() {
+                        let mut turn = [f64::NAN; 3];
+                        for &(which, slot) in &orders[turns.len() % 2] {
+                            turn[slot] = timed(which);
+                        }
+                        turns.push(turn);
                     }
-                    pairs
+                    turns
                 })
             })
             .collect::<Result<_, _>>()
             .map_err(ProbeError::ThreadStart)?;
-        handles.into_iter().map(|h| h.join().map_err(|_| ProbeError::ThreadPanicked)).collect::<Result<Vec<Pairs>, ProbeError>>()
+        handles.into_iter().map(|h| h.join().map_err(|_| ProbeError::ThreadPanicked)).collect::<Result<Vec<Turns>, ProbeError>>()
     })?;
     Ok((reps, threads))
 }
@@ -196,6 +236,8 @@ fn summarise(threads: usize, points: f64, (reps, per_thread): &(u64, Vec<Pairs>)
         kernel_mean_over_probe_fastest: over_all(kernel_against_probe),
         probe_slowdown_when_slowed: when_slowed(probe_slowdown),
         kernel_slowdown_when_slowed: when_slowed(kernel_slowdown),
+        kernel_prefetches: None,
+        other_kernel_over_probe_median: None,
     })
 }
 
@@ -243,6 +285,41 @@ mod tests {
     }
 
     #[test]
+    fn where_the_kernels_try_prefetches_the_faster_of_their_loops_by_the_median_pair_is_shown() {
+        // The probe 1 µs a timing; the kernels' plain loop 1.1 µs, the prefetching one 1.05, except
+        // in 40 of 100 turns where the prefetching loop hit a spell (2 µs): faster by the median
+        // pair, slower by the sums, which the choice does not go by.
+        let turns: Turns = (0..100).map(|i| [1e-6, 1.1e-6, if i % 5 < 2 { 2e-6 } else { 1.05e-6 }]).collect();
+        let turns = vec![turns];
+        let summary = |kernel| summarise(1, 1000.0, &(1, pairs_of(&turns, kernel)));
+        let got = kernels_choice(summary(1), summary(2)).expect("turns");
+        assert_eq!(got.kernel_prefetches, Some(true), "{got:?}");
+        assert!((got.kernel_over_probe_median - 1.05).abs() < 1e-9, "{got:?}");
+        assert!((got.other_kernel_over_probe_median.expect("the other") - 1.1).abs() < 1e-9, "{got:?}");
+        assert!(got.kernel_over_probe_overall > 1.1, "{got:?}");
+        // The plain loop where it is the faster; and within the L2 (one loop), no choice to show.
+        let slower: Vec<Turns> = vec![(0..10).map(|_| [1e-6, 1.1e-6, 1.2e-6]).collect()];
+        let summary = |kernel| summarise(1, 1000.0, &(1, pairs_of(&slower, kernel)));
+        let got = kernels_choice(summary(1), summary(2)).expect("turns");
+        assert_eq!((got.kernel_prefetches, got.other_kernel_over_probe_median.map(|m| (m * 10.0).round())), (Some(false), Some(12.0)));
+        assert_eq!(summary(1).expect("turns").kernel_prefetches, None);
+        assert_eq!(kernels_choice(None, None), None);
+    }
+
+    #[test]
+    fn the_prefetching_loop_takes_its_turn_only_where_asked() {
+        let point = PointBuffer::new(16_384).expect("a buffer").expect("16 384 points are timed");
+        for prefetching in [false, true] {
+            let (reps, turns) = run_free(&point.chunks(1), point.isa(), Duration::from_millis(5), prefetching).expect("a short run");
+            assert!(reps >= 1 && !turns[0].is_empty());
+            for turn in &turns[0] {
+                assert!(turn[0] > 0.0 && turn[1] > 0.0, "{turn:?}");
+                assert_eq!(turn[2] > 0.0, prefetching, "{turn:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_timing_lasts_the_shortest_timing_at_least() {
         assert_eq!(passes_per_timing(Duration::from_micros(60)), 1);
         assert_eq!(passes_per_timing(Duration::from_micros(10)), 5);
@@ -261,6 +338,8 @@ mod tests {
             assert!(s.probe_ns_fastest > 0.0 && s.kernel_ns_fastest > 0.0 && s.kernel_over_probe_median > 0.0, "{s:?}");
             assert!((0.0..=1.0).contains(&s.slowed_share), "{s:?}");
             assert_eq!(s.probe_slowdown_when_slowed.is_some(), s.slowed_share > 0.0, "{s:?}");
+            let tried = linreg::kernels::prefetch_tried(point.points(), s.threads);
+            assert_eq!((s.kernel_prefetches.is_some(), s.other_kernel_over_probe_median.is_some()), (tried, tried), "{s:?}");
         }
         let cancelled = CancelToken::new();
         cancelled.cancel();
