@@ -56,7 +56,7 @@ def test_test_vector_on_every_kernel(options):
 
 def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     # 2·10^6 points: each of two threads' halves is 16 MB, past any core's L2 (or sysfs names
-    # none), so both try, and so does the simd kernel's one thread on the whole; 60 epochs take
+    # none), so both try, and so does one thread on the whole (simd, or parallel on one); 60 epochs take
     # them past the trials (8 settling, 32 timed, ~44 in all), and each chose one way or the
     # other, the same bits either way.
     x = np.linspace(0.0, 1.0, 2_000_000)
@@ -69,6 +69,10 @@ def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     assert single.prefetching_threads in (0, 1) and f"prefetching_threads={single.prefetching_threads})" in repr(single)
     assert_close(result.w, single.w)
     assert_close(result.b, single.b)
+    # The parallel kernel on one thread chooses as the simd kernel does.
+    alone = linreg_py.fit(x, y, 60, 0.1, kernel="parallel", threads=1)
+    assert alone.threads == 1 and alone.prefetching_threads in (0, 1), repr(alone)
+    assert_close(alone.w, single.w)
     # Within the L2 (1 000 points, 16 KB) no thread tries: None.
     small = linreg_py.fit(x[:1000], y[:1000], 60, 0.1, kernel="simd")
     assert small.prefetching_threads is None and "prefetching_threads=None" in repr(small)

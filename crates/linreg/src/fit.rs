@@ -150,23 +150,36 @@ impl Kernel {
         epochs: u64,
         body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Fit, Ran)) -> R,
     ) -> (R, Ran) {
+        self.with_fits_carrying(x, y, epochs, &mut Prefetching::for_points(x.len().min(y.len())), body)
+    }
+
+    /// [`Kernel::with_fits`], a fit on one thread taking its prefetch choice from `prefetching`
+    /// and leaving it there for the next call: a `Trainer`'s fits go on with the choice its first
+    /// fits made, as `linreg --fits K`'s do, rather than choose again each fit. (A pool's threads
+    /// keep theirs in the pool: a `Trainer` keeps its pool.)
+    pub(crate) fn with_fits_carrying<R>(
+        self,
+        x: &[f64],
+        y: &[f64],
+        epochs: u64,
+        prefetching: &mut Option<Prefetching>,
+        body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Fit, Ran)) -> R,
+    ) -> (R, Ran) {
         match self {
             Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
-                parallel::with_descent(x, y, threads, isa, epochs, step, |descent| {
+                parallel::with_descent_carrying(x, y, threads, isa, epochs, step, prefetching, |descent| {
                     body(&mut |epochs, learning_rate| {
                         let (end, ran) = descent(epochs, learning_rate);
                         (of_descent(x, y, end, epochs), ran)
                     })
                 })
             }
-            _ => self.with_fits_alone(x, y, epochs, &mut Prefetching::for_points(x.len().min(y.len())), body),
+            _ => self.with_fits_alone(x, y, epochs, prefetching, body),
         }
     }
 
-    /// [`Kernel::with_fits`] on the calling thread, the simd kernel's prefetch choice taken from
-    /// `prefetching` and left there for the next call: a `Trainer`'s fits go on with the choice
-    /// its first fits made, as `linreg --fits K`'s do, rather than choose again each fit.
-    pub(crate) fn with_fits_alone<R>(
+    /// [`Kernel::with_fits_carrying`] on the calling thread.
+    fn with_fits_alone<R>(
         self,
         x: &[f64],
         y: &[f64],
@@ -471,6 +484,31 @@ mod tests {
             // L2 met.
             let tries = n == 600_000;
             // Tried: 1 or 0 threads chose it, the choice made; not tried: None.
+            assert_eq!(ran.prefetching.is_some(), tries, "n = {n}: {ran:?}");
+            assert!(ran.prefetching.is_none_or(|threads| threads <= 1), "{ran:?}");
+        }
+    }
+
+    /// So does the parallel kernel on one thread, summing its blocks in the pool's order: the
+    /// bits of its loop that never prefetches.
+    #[test]
+    fn the_parallel_kernel_on_one_thread_tries_prefetching_past_the_l2_too() {
+        use crate::kernels::prefetch_choice::{PREFETCH_SETTLING_EPOCHS, PREFETCH_TRIALS};
+        let epochs = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64 + 10;
+        let (isa, one) = (IsaChoice::Only(Isa::detect()), Threads::Exactly(std::num::NonZeroUsize::MIN));
+        for n in [40_000, 600_000] {
+            let (x, y) = noisy_line(n, 3);
+            let fits = |prefetching: &mut Option<Prefetching>| {
+                parallel::with_descent_carrying(&x, &y, one, isa, epochs, step, prefetching, |descend| descend(epochs, 1e-3))
+            };
+            let ((want, _), never) = fits(&mut None);
+            let (got, ran) = Kernel::Parallel { threads: one, isa }.with_fits(&x, &y, epochs, |fit| fit(epochs, 1e-3).0);
+            assert_eq!((got.w.to_bits(), got.b.to_bits()), (want.w.to_bits(), want.b.to_bits()), "n = {n}");
+            assert_eq!((ran.threads, never.prefetching), (1, None), "n = {n}: {ran:?}");
+            // 640 KB is past a 512 KiB L2 (Zen 1, Zen 3) and within the larger ones; 9.6 MB past
+            // every L2 met.
+            let tries = Prefetching::for_points(n).is_some();
+            assert!(tries || n < 600_000, "past every L2 met: {n}");
             assert_eq!(ran.prefetching.is_some(), tries, "n = {n}: {ran:?}");
             assert!(ran.prefetching.is_none_or(|threads| threads <= 1), "{ran:?}");
         }

@@ -46,7 +46,8 @@ enum Engine {
     Calls {
         kernel: Kernel,
         epochs: u64,
-        /// The simd kernel's prefetch choice, carried from fit to fit (data past the L2 only).
+        /// The prefetch choice of the simd kernel, or of the parallel kernel on one thread, carried
+        /// from fit to fit (data past the L2 only).
         prefetching: Option<Prefetching>,
     },
     Pool(Box<StandingPool>),
@@ -82,10 +83,7 @@ impl Trainer {
         let (x, y) = (self.data.x(), self.data.y());
         match self.engine.as_mut().ok_or(TrainerError::Closed)? {
             Engine::Calls { kernel, epochs: budget, prefetching } => {
-                let ((fit, ran), _) = match kernel {
-                    Kernel::Simd(_) => kernel.with_fits_alone(x, y, *budget, prefetching, |fit| fit(epochs, learning_rate)),
-                    _ => kernel.with_fits(x, y, *budget, |fit| fit(epochs, learning_rate)),
-                };
+                let ((fit, ran), _) = kernel.with_fits_carrying(x, y, *budget, prefetching, |fit| fit(epochs, learning_rate));
                 if let Some(named) = ran.isa.and_then(|isa| kernel.with_isa(IsaChoice::Only(isa))) {
                     *kernel = named;
                 }
@@ -160,25 +158,29 @@ mod tests {
         }
     }
 
-    /// Past the L2 (9.6 MB, past every L2 met, or the L2 unknown) the simd kernel's first fit
-    /// makes the prefetch choice and the later ones keep it, short ones too, as `linreg --fits K`
-    /// does: a fit of 7 epochs choosing afresh would end before the choice and say 0.
+    /// Past the L2 (9.6 MB, past every L2 met, or the L2 unknown) the first fit of the simd
+    /// kernel, or of the parallel kernel on one thread, makes the prefetch choice and the later
+    /// ones keep it, short ones too, as `linreg --fits K` does: a fit of 7 epochs choosing afresh
+    /// would end before the choice and say 0.
     #[test]
-    fn the_simd_kernels_prefetch_choice_is_made_once_and_kept_over_the_fits() {
+    fn a_one_thread_kernels_prefetch_choice_is_made_once_and_kept_over_the_fits() {
         use crate::kernels::prefetch_choice::{PREFETCH_SETTLING_EPOCHS, PREFETCH_TRIALS};
         let choosing = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64;
-        let mut trainer = Trainer::start(line(600_000), Kernel::Simd(IsaChoice::Fastest), u64::MAX).expect("starts");
-        let (_, first) = trainer.fit(choosing + 2, 0.01).expect("fits");
-        assert!(first.prefetching.is_some(), "past the L2 the kernel tries: {first:?}");
-        for epochs in [7, 1, choosing] {
-            let (got, ran) = trainer.fit(epochs, 0.01).expect("fits");
-            assert_eq!(ran, first, "kept after {epochs} epochs");
-            let named = Kernel::Simd(IsaChoice::Only(ran.isa.expect("a vector kernel")));
-            let elsewhere = line(600_000);
-            assert_eq!(got, fit(elsewhere.x(), elsewhere.y(), epochs, 0.01, named), "the same bits either way");
+        let one = Threads::Exactly(NonZeroUsize::MIN);
+        for kernel in [Kernel::Simd(IsaChoice::Fastest), Kernel::Parallel { threads: one, isa: IsaChoice::Fastest }] {
+            let mut trainer = Trainer::start(line(600_000), kernel, u64::MAX).expect("starts");
+            let (_, first) = trainer.fit(choosing + 2, 0.01).expect("fits");
+            assert!(first.prefetching.is_some(), "past the L2 the kernel tries: {kernel:?} {first:?}");
+            for epochs in [7, 1, choosing] {
+                let (got, ran) = trainer.fit(epochs, 0.01).expect("fits");
+                assert_eq!(ran, first, "{kernel:?} kept after {epochs} epochs");
+                let named = kernel.with_isa(IsaChoice::Only(ran.isa.expect("a vector kernel"))).expect("a vector kernel");
+                let elsewhere = line(600_000);
+                assert_eq!(got, fit(elsewhere.x(), elsewhere.y(), epochs, 0.01, named), "{kernel:?}: the same bits either way");
+            }
+            let Some(Engine::Calls { prefetching: Some(carried), .. }) = &trainer.engine else { panic!("{kernel:?} carries its choice") };
+            assert_eq!(carried.epochs(), choosing + 2 + 7 + 1 + choosing, "{kernel:?}: one count of epochs over every fit");
         }
-        let Some(Engine::Calls { prefetching: Some(carried), .. }) = &trainer.engine else { panic!("a simd trainer carries its choice") };
-        assert_eq!(carried.epochs(), choosing + 2 + 7 + 1 + choosing, "one count of epochs over every fit");
     }
 
     #[test]

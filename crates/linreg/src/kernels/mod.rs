@@ -21,8 +21,8 @@ pub struct Ran {
     pub isa: Option<Isa>,
     /// On a pool of a descent whose threads' shares are past their L2s (or whose L2 is unknown):
     /// how many of its threads had chosen to sum with software prefetches when the calling
-    /// thread finished (`prefetch_choice::PrefetchChoice`); on the simd kernel's one thread, with
-    /// its data past the L2, 1 or 0 the same way. None where no thread tries (the scalar kernel,
+    /// thread finished (`prefetch_choice::PrefetchChoice`); on the simd kernel's one thread, or
+    /// the parallel kernel's where it runs one, with the data past the L2, 1 or 0 the same way. None where no thread tries (the scalar kernel,
     /// a pool of `with_gradient_sums`, data within the L2s) and where `auto` kept one thread.
     pub prefetching: Option<usize>,
 }

@@ -97,7 +97,7 @@ use std::time::{Duration, Instant};
 
 use super::back_and_forth::block_at;
 use super::isa_choice::{budget_for, IsaChoice, Picker, SHARE};
-use super::prefetch_choice::{share_past_l2, PrefetchChoice};
+use super::prefetch_choice::{share_past_l2, PrefetchChoice, Prefetching};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
 use super::Ran;
@@ -516,7 +516,24 @@ pub fn with_descent<R>(
     step: Step,
     body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R,
 ) -> (R, Ran) {
-    descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs), step, body)
+    with_descent_carrying(x, y, threads, isa, epochs, step, &mut Prefetching::for_points(x.len()), body)
+}
+
+/// [`with_descent`], a fit on one thread taking its prefetch choice from `prefetching` (where
+/// its data is past the L2: [`Prefetching::for_points`]) and leaving it there for the next call,
+/// as a `Trainer`'s fits do.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn with_descent_carrying<R>(
+    x: &[f64],
+    y: &[f64],
+    threads: Threads,
+    isa: IsaChoice,
+    epochs: u64,
+    step: Step,
+    prefetching: &mut Option<Prefetching>,
+    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R,
+) -> (R, Ran) {
+    descend_blocks(prepare(x, y, threads, isa, BLOCK_POINTS, default_threads().get(), epochs), step, prefetching, body)
 }
 
 /// The data cut into blocks of about `nominal_block_len` points (see [`block_count`]; small blocks
@@ -642,18 +659,36 @@ fn with_blocks<R>(
     (result, Ran { threads, isa: Some(picker.used()), prefetching: None })
 }
 
-fn descend_blocks<R>(prepared: Prepared, step: Step, body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R) -> (R, Ran) {
+/// `prefetching`: the choice of a fit on one thread over several blocks, which sums them in the
+/// pool's order with or without prefetches as the simd kernel's one thread does (the same bits).
+fn descend_blocks<R>(
+    prepared: Prepared,
+    step: Step,
+    prefetching: &mut Option<Prefetching>,
+    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R,
+) -> (R, Ran) {
     let Prepared { work, mut picker, threads, requested, epochs: fit_epochs } = prepared;
     let (x, y) = (work.x, work.y);
     let n = x.len() as f64;
     if work.blocks() == 1 || threads == 1 {
+        let mut choice = prefetching.take().filter(|_| work.blocks() > 1);
+        let ran =
+            |isa, choice: &Option<Prefetching>| Ran { threads: 1, isa: Some(isa), prefetching: choice.as_ref().map(Prefetching::threads) };
         let result = body(&mut |epochs, learning_rate| {
             let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
-            let sums = |w, b| if work.blocks() == 1 { simd::gradient_sums(isa, x, y, w, b) } else { work.sum_in_order(w, b) };
+            let sums = |w, b| match choice.as_mut() {
+                _ if work.blocks() == 1 => simd::gradient_sums(isa, x, y, w, b),
+                Some(choice) => {
+                    choice.sums_with(|prefetch| work.add_in_order(|block| work.pass_sums(Pass::Gradient, block, w, b, prefetch)))
+                }
+                None => work.sum_in_order(w, b),
+            };
             let end = descend_alone(sums, (0.0, 0.0), epochs, |w, b, sums| step(w, b, sums, n, learning_rate), None);
-            (work.with_squared_errors(end), Ran { threads: 1, isa: Some(isa), prefetching: None })
+            (work.with_squared_errors(end), ran(isa, &choice))
         });
-        return (result, Ran { threads: 1, isa: Some(picker.used()), prefetching: None });
+        let ran = ran(picker.used(), &choice);
+        *prefetching = choice;
+        return (result, ran);
     }
     let warm_isa = picker.used();
     on_pool(&work, threads, Some(step), warm_isa, |pool, workers, _stop| {
@@ -2303,7 +2338,7 @@ mod tests {
         // Of unknown length, so that `auto` calibrates.
         let prepared = prepare(x, y, threads, isa, block, cores, u64::MAX);
         let (got, ran): (Vec<(Descent, Ran)>, Ran) =
-            descend_blocks(prepared, step, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
+            descend_blocks(prepared, step, &mut None, |descend| descents.iter().map(|&(e, lr)| descend(e, lr)).collect());
         assert_eq!(got.last().map(|&(_, last)| last), Some(ran), "the last descent ran on what the whole did");
         let got = got.into_iter().map(|(descent, _)| descent).collect();
         let work = Work::new(x, y, OnceLock::from(Isa::PORTABLE), block_count(x.len(), block), cores);

@@ -1,7 +1,7 @@
 //! Whether to sum with software prefetches ([`super::simd::gradient_sums_prefetching`]): chosen
 //! by timing, where the data a thread reads every epoch is larger than its core's L2, by each
-//! thread of the parallel kernel's pool (`parallel`) and by the simd kernel's one thread
-//! ([`Prefetching`]). Where the data is past the L2 the lines a pass needs come from the L3 or
+//! thread of the parallel kernel's pool (`parallel`) and by the simd kernel's one thread, or the
+//! parallel kernel's where it runs one ([`Prefetching`]). Where the data is past the L2 the lines a pass needs come from the L3 or
 //! memory, and how many of those misses the gradient loop keeps in flight (four vector operations
 //! waiting on each vector of points) is the core's: a prefetch 32 lines ahead adds more. It is an
 //! instruction more a line where the line is there anyway, so it pays on some cores and costs on
@@ -162,9 +162,17 @@ impl Prefetching {
     /// One epoch's gradient sums, with or without prefetches as the choice stands.
     #[inline(never)]
     pub(crate) fn sums(&mut self, isa: Isa, x: &[f64], y: &[f64], w: f64, b: f64) -> (f64, f64) {
+        self.sums_with(
+            |prefetch| if prefetch { simd::gradient_sums_prefetching(isa, x, y, w, b) } else { simd::gradient_sums(isa, x, y, w, b) },
+        )
+    }
+
+    /// One epoch's gradient sums by `sum`, told whether to prefetch as the choice stands (the same
+    /// bits either way): the simd kernel's loop over all the data, or the parallel kernel's
+    /// blocks on its one thread.
+    pub(crate) fn sums_with(&mut self, sum: impl FnOnce(bool) -> (f64, f64)) -> (f64, f64) {
         self.epochs += 1;
         let (prefetch, timed) = self.choice.for_epoch(self.epochs, self.epochs - 1);
-        let sum = |prefetch| if prefetch { simd::gradient_sums_prefetching(isa, x, y, w, b) } else { simd::gradient_sums(isa, x, y, w, b) };
         if !timed {
             return sum(prefetch);
         }
