@@ -35,7 +35,7 @@
 //! fewer such misses in flight than the bandwidth probe's loop of two, and reached 84–89% of the
 //! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
 //! and without a software prefetch 32 lines ahead and keeps it only where it was the faster in 12
-//! or more of 16 pairs ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
+//! or more of 16 pairs, a test that stops once settled ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
 //! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was tried (0–23% slower), and no
 //! thread keeps it there. The same bits either way.
 //!

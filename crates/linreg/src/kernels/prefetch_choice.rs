@@ -30,7 +30,10 @@ use super::simd::{self, Isa};
 /// [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, until each way has [`PREFETCH_TRIALS`];
 /// the prefetch is kept for the pool's life only where it was the faster in [`PREFETCH_WINS`] or
 /// more of the pairs (the `k`th epoch timed with it against the `k`th without, two epochs apart):
-/// a sign test, which a prefetch that changes nothing passes 4% of the time. The sums are the
+/// a sign test, which a prefetch that changes nothing passes 4% of the time. The test stops as
+/// soon as its outcome is settled, the same outcome as over all the pairs: kept at the 12th pair
+/// won, refused at the 5th lost (at epoch 32 where the prefetch wins every pair, 19 where it
+/// loses every one, against 40). The sums are the
 /// same bits either way. A choice each thread makes, not a rule about sizes: how much of a share
 /// past the L2 misses, and what a miss costs the loop, are the core's.
 ///
@@ -122,9 +125,20 @@ impl PrefetchChoice {
             return;
         }
         if prefetched { &mut self.with } else { &mut self.without }.push(per_block);
-        if self.with.len() >= PREFETCH_TRIALS && self.without.len() >= PREFETCH_TRIALS {
-            let wins = self.with.iter().zip(&self.without).filter(|(with, without)| with < without).count();
-            self.chosen = Some(wins >= PREFETCH_WINS);
+        // The pairs so far (zip stops at the shorter way): settled once the prefetch has won
+        // enough of them, or lost more than the trials leave it.
+        let (mut wins, mut losses) = (0, 0);
+        for (with, without) in self.with.iter().zip(&self.without) {
+            if with < without {
+                wins += 1
+            } else {
+                losses += 1
+            }
+        }
+        if wins >= PREFETCH_WINS {
+            self.chosen = Some(true);
+        } else if losses > PREFETCH_TRIALS - PREFETCH_WINS {
+            self.chosen = Some(false);
         }
     }
 }
@@ -224,15 +238,17 @@ mod tests {
     #[test]
     fn a_thread_tries_prefetching_in_turns_after_settling_and_keeps_the_faster_way() {
         let turn = [true, true, false, false, false, false, true, true];
-        for faster in [true, false] {
+        // Faster in every pair: kept at the 12th pair, 12 epochs each way. Slower in every pair:
+        // refused at the 5th, 6 epochs with and 5 without.
+        for (faster, with, without) in [(true, 12, 12), (false, 6, 5)] {
             // One long run: 8 settling epochs without, untimed, then pairs with, without,
-            // without, with, until 16 each way.
+            // without, with, until the sign test is settled.
             let (mut choice, epochs) = trials(faster, u64::MAX);
             let settling = PREFETCH_SETTLING_EPOCHS as usize;
             assert!(epochs[..settling].iter().all(|&e| e == (false, false)), "{epochs:?}");
             let ways: Vec<bool> = epochs[settling..].iter().map(|&(prefetch, timed)| timed.then_some(prefetch).expect("timed")).collect();
-            assert_eq!(ways, [turn; 4].concat());
-            assert_eq!((choice.chosen, choice.with.len(), choice.without.len()), (Some(faster), PREFETCH_TRIALS, PREFETCH_TRIALS));
+            assert_eq!(ways, [turn; 4].concat()[..with + without]);
+            assert_eq!((choice.chosen, choice.with.len(), choice.without.len()), (Some(faster), with, without));
             // Kept, and no longer timed; a late time changes nothing.
             choice.record(!faster, Duration::ZERO);
             assert_eq!((choice.for_epoch(1000, 5), choice.chosen), ((faster, false), Some(faster)));
@@ -240,7 +256,7 @@ mod tests {
             // the turns go on over them, as if they were not there.
             let (choice, epochs) = trials(faster, 8);
             let timed: Vec<bool> = epochs.iter().filter(|&&(_, timed)| timed).map(|&(prefetch, _)| prefetch).collect();
-            assert_eq!(timed, [turn; 4].concat());
+            assert_eq!(timed, [turn; 4].concat()[..with + without]);
             assert!(epochs.chunks(8).all(|run| run[..2].iter().all(|&e| e == (false, false))), "{epochs:?}");
             assert_eq!(choice.chosen, Some(faster));
         }
@@ -262,6 +278,24 @@ mod tests {
             let median_lower = median(&mut choice.with.clone()) < median(&mut choice.without.clone());
             assert_eq!(median_lower, won >= 9, "{won}");
             assert_eq!(choice.chosen, Some(won >= 12), "{won} pairs won of 16");
+        }
+    }
+
+    /// Stopping once the outcome is settled chooses as the whole test would, for every way the
+    /// 16 pairs can fall (each won or lost, in any order).
+    #[test]
+    fn the_test_stops_early_with_the_outcome_of_all_the_pairs() {
+        for outcomes in 0u32..1 << PREFETCH_TRIALS {
+            let won = |pair: usize| outcomes & (1 << pair) != 0;
+            let mut choice = PrefetchChoice::default();
+            let mut pairs = 0;
+            while choice.chosen.is_none() {
+                choice.record(true, Duration::from_micros(if won(pairs) { 90 } else { 100 }));
+                choice.record(false, Duration::from_micros(95));
+                pairs += 1;
+            }
+            assert!(pairs <= PREFETCH_TRIALS);
+            assert_eq!(choice.chosen, Some(outcomes.count_ones() as usize >= PREFETCH_WINS), "{outcomes:016b} settled after {pairs}");
         }
     }
 
