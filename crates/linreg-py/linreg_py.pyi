@@ -34,8 +34,8 @@ class Fit:
     @property
     def prefetching_threads(self) -> int | None:
         """How many of the kernel's threads had chosen to prefetch when the fit ended (0 or 1 for
-        the simd kernel and the parallel kernel on one thread); None where none tried (the scalar kernel, or the data within the cores'
-        L2s)."""
+        the simd kernel and the parallel kernel on one thread); None where none tried (the scalar
+        kernel, or the data within the cores' L2s)."""
     @property
     def data_addresses(self) -> tuple[int, int]:
         """Where the x and y buffers the fit read lie: NumPy's own addresses (nothing copied)."""

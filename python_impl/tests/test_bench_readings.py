@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "crates" / "linreg" / "benches"))
 
-from standalone import kernels_loop_named, spells_reading  # noqa: E402
+from standalone import spells_reading, with_prefetch  # noqa: E402
 
 
 def test_a_loop_at_ninety_percent_keeps_pace_whatever_its_pairs():
@@ -25,7 +25,15 @@ def test_with_most_pairs_slowed_the_median_pair_says_nothing():
     assert spells_reading(80.0, 1.01, 0.5).startswith("cannot tell")
 
 
-def test_the_kernels_loop_is_named_only_where_they_try_prefetches():
-    assert kernels_loop_named([{"threads": 1}, {"kernel_prefetches": None}]) == ""
-    lines = [{"kernel_prefetches": True}, {"kernel_prefetches": False}, {"kernel_prefetches": True}]
-    assert kernels_loop_named(lines) == "the prefetching loop in 2 of 3"
+def test_the_prefetching_loop_is_read_only_where_the_kernels_try_it():
+    assert with_prefetch([{"threads": 1}, {"threads": 2, "prefetching": None}]) == ""
+
+    def line(mean_over_fastest, pair, won):
+        nested = {"kernel_mean_over_probe_fastest": mean_over_fastest, "kernel_over_probe_median": pair, "slowed_share": 0.1}
+        return {"prefetching": nested, "prefetch_won_share": won}
+
+    # Medians over the rounds: 100 / 1.02 = 98.0%, pair 1.01, won 70% of turns.
+    got = with_prefetch([line(1.02, 1.01, 0.7), line(1.3, 1.2, 0.2), line(1.01, 1.0, 0.9)])
+    assert got.startswith("; with the prefetch: 98.0%, 1.010x by the median pair") and "in 70% of turns" in got
+    assert got.endswith("keeps pace: what a fit lost is around the loop")
+    assert "the loop's own" in with_prefetch([line(1.25, 1.12, 0.1)])

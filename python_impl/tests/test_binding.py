@@ -57,7 +57,7 @@ def test_test_vector_on_every_kernel(options):
 def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     # 2·10^6 points: each of two threads' halves is 16 MB, past any core's L2 (or sysfs names
     # none), so both try, and so does one thread on the whole (simd, or parallel on one); 60 epochs take
-    # them past the trials (8 settling, 32 timed, ~44 in all), and each chose one way or the
+    # them past the trials (8 settling, at most 32 timed, ~44 in all for the pools), and each chose one way or the
     # other, the same bits either way.
     x = np.linspace(0.0, 1.0, 2_000_000)
     y = 2 * x + 1

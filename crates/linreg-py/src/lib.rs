@@ -33,8 +33,9 @@ struct Fit {
     /// How many threads summed.
     threads: usize,
     /// How many of the kernel's threads had chosen to prefetch when the fit ended (0 or 1 for the
-    /// simd kernel and the parallel kernel on one thread); None where none tried (the scalar kernel, or the data within the cores'
-    /// L2s), as the `linreg` result line's `prefetching_threads` (docs/protocol.md).
+    /// simd kernel and the parallel kernel on one thread); None where none tried (the scalar
+    /// kernel, or the data within the cores' L2s), as the `linreg` result line's
+    /// `prefetching_threads` (docs/protocol.md).
     prefetching_threads: Option<usize>,
     /// The addresses of the x and y buffers the fit read: equal to NumPy's own
     /// (`arr.__array_interface__['data'][0]`), which shows nothing was copied.

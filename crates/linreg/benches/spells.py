@@ -20,9 +20,9 @@ by its loop: `make bench-kernels` asks whether the kernels reach 90% of the limi
 why not, on whatever CPU runs it. The last column says so in words: the loop keeps pace (90% of
 the probe's fastest or more), or the host's spells took it (level with the probe's loop, within
 5%, by the median pair), or the loop is slower even there (its own), or, where the host slowed
-half the pairs or more, that it cannot tell. Past the L2, where the kernels try software prefetches,
-the kernels' loop is the faster of their two (with and without) by the median pair, as the kernels
-keep the faster: the line says in how many rounds that was the prefetching one. A benchmark: it asserts
+half the pairs or more, that it cannot tell. Past the L2, where the kernels try software prefetches
+(and keep them by a sign test over their own epochs), their prefetching loop takes its turn too, and
+the line ends with its figures and reading beside the plain loop's. A benchmark: it asserts
 nothing. Standard library only.
 
     make build && python3 crates/linreg/benches/spells.py [--sizes 1e4,1e5] [--seconds 5] [--rounds 3]
@@ -32,7 +32,7 @@ import argparse
 import statistics
 import sys
 
-from standalone import ORCHESTRATOR, cpu_identity, kernels_loop_named, loop_percent, spells_at, spells_reading
+from standalone import ORCHESTRATOR, cpu_identity, loop_percent, spells_at, spells_reading, with_prefetch
 
 FIELDS = ["probe_ns_fastest", "kernel_ns_fastest", "kernel_over_probe_median", "kernel_over_probe_overall",
           "slowed_share", "probe_slowdown_when_slowed", "kernel_slowdown_when_slowed",
@@ -81,8 +81,7 @@ def main():
               f"{100 * m['slowed_share']:5.1f}% | {show(m['probe_slowdown_when_slowed'], 2)} "
               f"{show(m['kernel_slowdown_when_slowed'], 2)} | {show(m['probe_mean_over_fastest'])} "
               f"{show(m['kernel_mean_over_fastest'])} | {percent:.1f}% [{percent_range(rounds)}] | "
-              f"{spells_reading(percent, m['kernel_over_probe_median'], m['slowed_share'])}"
-              + (f" ({loop_named} rounds)" if (loop_named := kernels_loop_named(rounds)) else ""))
+              f"{spells_reading(percent, m['kernel_over_probe_median'], m['slowed_share'])}{with_prefetch(rounds)}")
 
 
 def percent_range(rounds):

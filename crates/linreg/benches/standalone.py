@@ -386,13 +386,21 @@ def loop_percent(spells):
     return 100 / spells["kernel_mean_over_probe_fastest"]
 
 
-def kernels_loop_named(spells_lines):
-    """Which of the kernels' loops spells lines timed: past the L2, where the kernels try prefetches,
-    the faster of their two by the median pair (`kernel_prefetches`); "" where they do not try."""
-    chosen = [line["kernel_prefetches"] for line in spells_lines if line.get("kernel_prefetches") is not None]
-    if not chosen:
+def with_prefetch(spells_lines):
+    """Past the L2, where the kernels try software prefetches and keep them by their own epochs'
+    sign test, the spells lines time their prefetching loop too (`prefetching`, from the same
+    turns): its share of the probe's fastest, its median pair and the share of turns it beat the
+    plain loop in (medians over the lines), with its own reading. "" where the kernels do not try."""
+    tried = [line for line in spells_lines if line.get("prefetching")]
+    if not tried:
         return ""
-    return f"the prefetching loop in {sum(chosen)} of {len(chosen)}"
+    nested = [line["prefetching"] for line in tried]
+    percent = statistics.median(loop_percent(n) for n in nested)
+    pair = statistics.median(n["kernel_over_probe_median"] for n in nested)
+    slowed = statistics.median(n["slowed_share"] for n in nested)
+    won = statistics.median(line["prefetch_won_share"] for line in tried)
+    return (f"; with the prefetch: {percent:.1f}%, {pair:.3f}x by the median pair, the faster of the kernels' two"
+            f" in {100 * won:.0f}% of turns: {spells_reading(percent, pair, slowed)}")
 
 
 def spells_reading(percent, median_pair, slowed_share):
@@ -427,11 +435,8 @@ def print_spells(short_sizes, seconds):
                 in_spells = (f", in them the probe's loop {sp['probe_slowdown_when_slowed']:.2f}x its fastest and the kernels' "
                              f"{sp['kernel_slowdown_when_slowed']:.2f}x")
             percent = loop_percent(sp)
-            loop_named = kernels_loop_named([sp])
-            if loop_named:
-                in_spells += f"; {loop_named}, {sp['other_kernel_over_probe_median']:.3f} the other by the median pair"
             parts.append(f"{threads} thr. {percent:.1f}% ({100 * sp['slowed_share']:.0f}% of pairs slowed{in_spells}): "
-                         f"{spells_reading(percent, sp['kernel_over_probe_median'], sp['slowed_share'])}")
+                         f"{spells_reading(percent, sp['kernel_over_probe_median'], sp['slowed_share'])}{with_prefetch([sp])}")
         print(f"  n = {n}: " + "; ".join(parts))
 
 

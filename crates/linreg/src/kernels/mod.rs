@@ -21,9 +21,10 @@ pub struct Ran {
     pub isa: Option<Isa>,
     /// On a pool of a descent whose threads' shares are past their L2s (or whose L2 is unknown):
     /// how many of its threads had chosen to sum with software prefetches when the calling
-    /// thread finished (`prefetch_choice::PrefetchChoice`); on the simd kernel's one thread, or
-    /// the parallel kernel's where it runs one, with the data past the L2, 1 or 0 the same way. None where no thread tries (the scalar kernel,
-    /// a pool of `with_gradient_sums`, data within the L2s) and where `auto` kept one thread.
+    /// thread finished (`prefetch_choice::PrefetchChoice`); on one thread with the data past the
+    /// L2 (the simd kernel's fits, the parallel kernel's descents on one thread), 1 or 0 the same
+    /// way. None where no thread tries: the scalar kernel, `with_gradient_sums`, data within the
+    /// L2s, and a pool whose `auto` calibration settled on its calling thread alone.
     pub prefetching: Option<usize>,
 }
 

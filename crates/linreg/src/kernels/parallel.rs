@@ -35,9 +35,9 @@
 //! fewer such misses in flight than the bandwidth probe's loop of two, and reached 84–89% of the
 //! two-thread limit at 2.7–3·10^5 points on the Emerald Rapids. Each thread times its epochs with
 //! and without a software prefetch 32 lines ahead and keeps it only where it was the faster in 12
-//! or more of 16 pairs, a test that stops once settled ([`PrefetchChoice`]): the fit 0.92× the time at 2.8–2.9·10^5 points, level
-//! from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was tried (0–23% slower), and no
-//! thread keeps it there. The same bits either way.
+//! or more of 16 pairs, a test that stops once settled ([`PrefetchChoice`]): the fit 0.92× the time
+//! at 2.8–2.9·10^5 points, level from 3.5·10^5 on. On a Zen 4 (1 MiB L2) it pays nowhere it was
+//! tried (0–23% slower), and no thread keeps it there. The same bits either way.
 //!
 //! **Every thread takes every step.** In a fit ([`with_descent`]) the calling thread publishes a
 //! run of epochs once: where it starts, how many, the learning rate. Then each thread, every epoch,
@@ -678,9 +678,7 @@ fn descend_blocks<R>(
             let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
             let sums = |w, b| match choice.as_mut() {
                 _ if work.blocks() == 1 => simd::gradient_sums(isa, x, y, w, b),
-                Some(choice) => {
-                    choice.sums_with(|prefetch| work.add_in_order(|block| work.pass_sums(Pass::Gradient, block, w, b, prefetch)))
-                }
+                Some(choice) => choice.sums_with(|prefetch| work.sum_in_order_with(w, b, prefetch)),
                 None => work.sum_in_order(w, b),
             };
             let end = descend_alone(sums, (0.0, 0.0), epochs, |w, b, sums| step(w, b, sums, n, learning_rate), None);
@@ -1075,7 +1073,12 @@ impl<'a> Work<'a> {
 
     /// What the pool computes, on the calling thread alone: block sums added in the pool's order.
     fn sum_in_order(&self, w: f64, b: f64) -> (f64, f64) {
-        self.add_in_order(|block| self.block_sums(block, w, b))
+        self.sum_in_order_with(w, b, false)
+    }
+
+    /// [`Work::sum_in_order`], with software prefetches if `prefetch` (the same bits either way).
+    fn sum_in_order_with(&self, w: f64, b: f64, prefetch: bool) -> (f64, f64) {
+        self.add_in_order(|block| self.pass_sums(Pass::Gradient, block, w, b, prefetch))
     }
 }
 

@@ -1,12 +1,12 @@
-//! Whether to sum with software prefetches ([`super::simd::gradient_sums_prefetching`]): chosen
-//! by timing, where the data a thread reads every epoch is larger than its core's L2, by each
-//! thread of the parallel kernel's pool (`parallel`) and by the simd kernel's one thread, or the
-//! parallel kernel's where it runs one ([`Prefetching`]). Where the data is past the L2 the lines a pass needs come from the L3 or
-//! memory, and how many of those misses the gradient loop keeps in flight (four vector operations
-//! waiting on each vector of points) is the core's: a prefetch 32 lines ahead adds more. It is an
-//! instruction more a line where the line is there anyway, so it pays on some cores and costs on
-//! others; no rule about sizes or CPUs decides, the fit's own epochs do. The sums are the same
-//! bits either way.
+//! Whether to sum with software prefetches ([`super::simd::gradient_sums_prefetching`]): chosen by
+//! timing, where the data a thread reads every epoch is larger than its core's L2, by each thread
+//! of the parallel kernel's pool (`parallel`) and by a kernel on one thread, the simd kernel's or
+//! the parallel kernel's ([`Prefetching`]). Where the data is past the L2 the lines a pass needs
+//! come from the L3 or memory, and how many of those misses the gradient loop keeps in flight (four
+//! vector operations waiting on each vector of points) is the core's: a prefetch 32 lines ahead
+//! adds more. It is an instruction more a line where the line is there anyway, so it pays on some
+//! cores and costs on others; no rule about sizes or CPUs decides, the fit's own epochs do. The
+//! sums are the same bits either way.
 //!
 //! On one thread, reading forward (the simd kernel; a scratch program alternating the two loops
 //! pass by pass on heap pages, 30–2 000 pairs a size, median of the pairs' ratios, Emerald Rapids
@@ -22,19 +22,19 @@ use super::simd::{self, Isa};
 
 /// Whether a thread of a pool sums its blocks with software prefetches
 /// ([`simd::gradient_sums_prefetching`]), chosen by timing the thread's own epochs where its share
-/// of the data is larger than its core's L2 (`parallel`'s `Pool::prefetch_may_pay`; below it every line is in
-/// the L2 and a prefetch only costs an instruction: 5–8% of an epoch at 10^5 points on two
-/// threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of timed epochs
-/// (one each way, see [`super::back_and_forth::block_at`], where runs of epochs are even) take turns, with, without,
-/// without, with (so that a drift in the machine's speed falls on both alike), the first
-/// [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, until each way has [`PREFETCH_TRIALS`];
-/// the prefetch is kept for the pool's life only where it was the faster in [`PREFETCH_WINS`] or
-/// more of the pairs (the `k`th epoch timed with it against the `k`th without, two epochs apart):
-/// a sign test, which a prefetch that changes nothing passes 4% of the time. The test stops as
-/// soon as its outcome is settled, the same outcome as over all the pairs: kept at the 12th pair
-/// won, refused at the 5th lost (at epoch 32 where the prefetch wins every pair, 19 where it
-/// loses every one, against 40). The sums are the
-/// same bits either way. A choice each thread makes, not a rule about sizes: how much of a share
+/// of the data is larger than its core's L2 (`parallel`'s `Pool::prefetch_may_pay`; below it
+/// every line is in the L2 and a prefetch only costs an instruction: 5–8% of an epoch at 10^5
+/// points on two threads, Emerald Rapids). After [`PREFETCH_SETTLING_EPOCHS`] without, pairs of
+/// timed epochs (one each way, see [`super::back_and_forth::block_at`], where runs of epochs are
+/// even) take turns, with, without, without, with (so that a drift in the machine's speed falls
+/// on both alike), the first [`RUN_SETTLING_EPOCHS`] of each run of epochs untimed, up to
+/// [`PREFETCH_TRIALS`] each way; the prefetch is kept for the pool's life only where it was the
+/// faster in [`PREFETCH_WINS`] or more of those pairs (the `k`th epoch timed with it against the
+/// `k`th without, two epochs apart): a sign test, which a prefetch that changes nothing passes 4%
+/// of the time. The test stops as soon as its outcome is settled, the same outcome as over all
+/// the pairs: kept at the 12th pair won, refused at the 5th lost (at epoch 32 where the prefetch
+/// wins every pair, 19 where it loses every one; 40 at most). The sums are the same bits either
+/// way. A choice each thread makes, not a rule about sizes: how much of a share
 /// past the L2 misses, and what a miss costs the loop, are the core's.
 ///
 /// Why a sign test and not the lower median: on a Zen 4 (family 25 model 17, AVX2, 1 MiB L2 a
@@ -67,8 +67,8 @@ pub(crate) struct PrefetchChoice {
 /// [`PrefetchChoice`]): the pool's first epochs are slower than the rest.
 pub(crate) const PREFETCH_SETTLING_EPOCHS: u64 = 8;
 
-/// Epochs timed each way before a thread chooses whether to prefetch: 8 turns of two epochs each
-/// way, 16 pairs.
+/// The most epochs timed each way before a thread chooses whether to prefetch: 8 turns of two
+/// epochs each way, 16 pairs (fewer where the outcome is settled sooner).
 pub(crate) const PREFETCH_TRIALS: usize = 16;
 
 /// The pairs of [`PREFETCH_TRIALS`] the prefetch must win to be kept: the fewest that a way
@@ -125,16 +125,11 @@ impl PrefetchChoice {
             return;
         }
         if prefetched { &mut self.with } else { &mut self.without }.push(per_block);
-        // The pairs so far (zip stops at the shorter way): settled once the prefetch has won
-        // enough of them, or lost more than the trials leave it.
-        let (mut wins, mut losses) = (0, 0);
-        for (with, without) in self.with.iter().zip(&self.without) {
-            if with < without {
-                wins += 1
-            } else {
-                losses += 1
-            }
-        }
+        // The pairs so far (the shorter way's count): settled once the prefetch has won enough of
+        // them, or lost more than the trials leave it.
+        let pairs = self.with.len().min(self.without.len());
+        let wins = self.with.iter().zip(&self.without).filter(|(with, without)| with < without).count();
+        let losses = pairs - wins;
         if wins >= PREFETCH_WINS {
             self.chosen = Some(true);
         } else if losses > PREFETCH_TRIALS - PREFETCH_WINS {
@@ -158,7 +153,7 @@ pub(crate) fn one_thread_tries(n: usize) -> bool {
 
 /// The simd kernel's one thread choosing as a pool's thread does ([`PrefetchChoice`]): its epochs
 /// counted from the first (one run of epochs: the fits of a process follow each other on data the
-/// caches already hold), the timed ones timed whole, with two clock reads each, 32 epochs in all.
+/// caches already hold), the timed ones timed whole, with two clock reads each, 11–32 of them.
 #[derive(Debug, Default)]
 pub(crate) struct Prefetching {
     choice: PrefetchChoice,

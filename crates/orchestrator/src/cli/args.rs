@@ -73,7 +73,8 @@ pub(super) enum Command {
         /// free-running for about this many seconds (on one thread, then on all), and add to each
         /// line their ratio where the host leaves a core alone, over the whole time, and what each
         /// loses in the pairs the host slowed: whether a fit below its limit loses in the
-        /// machine's slow spells
+        /// machine's slow spells. Past the L2, where the kernels try software prefetches, their
+        /// prefetching loop takes its turn too, with the same figures
         #[arg(long, value_name = "SECONDS", value_parser = parse_spell_seconds)]
         spells: Option<Duration>,
     },

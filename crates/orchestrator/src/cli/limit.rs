@@ -5,7 +5,8 @@
 //! that the CPUs ran at once), combined as the report combines them. One JSON object a line on
 //! stdout, for one thread and for all; with `--kernel-loop`, each line also holds the kernels' own
 //! loop timed against the probe's in this process ([`probes::kernel_loop`]); with `--spells`, the
-//! two loops pass by pass, and what each loses where the host slows a core ([`probes::spells`]).
+//! loops pass by pass (past the L2 the kernels' prefetching loop too), and what each loses where
+//! the host slows a core ([`probes::spells`]).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -45,7 +46,7 @@ struct LimitLine {
     /// With `--kernel-loop`: the kernels' loop against the probe's on these threads.
     #[serde(skip_serializing_if = "Option::is_none")]
     kernel_loop: Option<LoopComparison>,
-    /// With `--spells`: the two loops pass by pass on these threads, free-running.
+    /// With `--spells`: the loops pass by pass on these threads, free-running.
     #[serde(skip_serializing_if = "Option::is_none")]
     spells: Option<Spells>,
 }

@@ -117,9 +117,15 @@ pub(super) fn alternating_pairs<T, E>(
         .collect()
 }
 
-/// [`alternating_pairs`] of three: `pairs` rounds of `a`, `b` and `c`, the one that goes first
-/// turning every round, so that each goes first, second and third as often as the others (over a
-/// multiple of three rounds).
+/// The order of `count` things timed in turn number `round`: the one that goes first turning
+/// every turn (`(round + k) % count`), so that each goes first, second and last as often as the
+/// others, and each two are next to each other as often (over a multiple of `count` turns); of
+/// two, turns A B then B A.
+pub(super) fn turn_order(round: usize, count: usize) -> impl Iterator<Item = usize> {
+    (0..count).map(move |k| (round + k) % count)
+}
+
+/// [`alternating_pairs`] of three: `pairs` rounds of `a`, `b` and `c` in [`turn_order`].
 pub(super) fn rotating_triples<T, E>(
     rounds: usize,
     mut a: impl FnMut() -> Result<T, E>,
@@ -129,8 +135,7 @@ pub(super) fn rotating_triples<T, E>(
     (0..rounds)
         .map(|round| {
             let mut got: [Option<T>; 3] = [None, None, None];
-            for k in 0..3 {
-                let which = (round + k) % 3;
+            for which in turn_order(round, 3) {
                 got[which] = Some(match which {
                     0 => a()?,
                     1 => b()?,

@@ -34,16 +34,17 @@ const WEIGHT: f64 = 0.5;
 /// The intercept, likewise.
 const BIAS: f64 = 0.25;
 
-/// Which loop a sample runs (here and in `spells`).
+/// Which loop a sample runs (here and in `spells`, whose turns hold a timing of each at its
+/// number).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Loop {
     /// The probe's read loop: one fused multiply-add and one add a point.
-    Probe,
+    Probe = 0,
     /// `linreg::kernels::simd::gradient_sums`: two fused multiply-adds, a subtract and an add.
-    Kernel,
+    Kernel = 1,
     /// The same with a software prefetch ahead of the loads
     /// (`linreg::kernels::simd::gradient_sums_prefetching`).
-    KernelPrefetching,
+    KernelPrefetching = 2,
 }
 
 /// The loops compared, on one instruction set: the probe's, and the kernels' of the same kind.

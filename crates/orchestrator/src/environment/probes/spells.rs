@@ -10,9 +10,10 @@
 //! [`SLOWED`]× the fastest pair or more, how much slower each loop went than its own fastest. On a machine without such spells the slowed share is near 0 and both ratios near 1.
 //!
 //! Where the kernels try software prefetches (past the L2: `linreg::kernels::prefetch_tried`),
-//! the kernels' prefetching loop takes turns too, and the figures are those of whichever of the
-//! kernels' two loops was the faster by the median pair: the one the kernels keep, where their own
-//! sign test over their epochs finds a difference (`Spells::kernel_prefetches` says which).
+//! the kernels' prefetching loop takes its turn too, three loops a turn, and the same figures
+//! follow for it ([`Spells::prefetching`]), with the share of turns it beat the plain loop in:
+//! which of the two a fit runs is the kernels' choice over its own epochs, and a fit too short to
+//! choose runs both, so both are shown, not one picked here.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -40,11 +41,13 @@ const FASTEST_QUANTILE: f64 = 0.01;
 /// time.
 const SHORTEST_TIMING: Duration = Duration::from_micros(50);
 
-/// The two loops pass by pass on one thread count.
+/// The loops pass by pass on one thread count: the probe's and the kernels' (and, past the L2,
+/// the kernels' prefetching loop, in [`Spells::prefetching`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spells {
     pub threads: usize,
-    /// Pairs timed over every thread (a pair: a timing of each loop, in turns).
+    /// Pairs timed over every thread (a pair: a timing of the probe's loop and of the kernels', in
+    /// the same turn).
     pub pairs: usize,
     /// Passes in each timing.
     pub passes_per_timing: u64,
@@ -72,56 +75,72 @@ pub struct Spells {
     pub probe_slowdown_when_slowed: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_slowdown_when_slowed: Option<f64>,
-    /// Where the kernels try prefetches: whether the kernels' loop above is the prefetching one,
-    /// the faster of the two by the median pair. Absent where they do not try (within the L2).
+    /// Where the kernels try prefetches (past the L2): the same figures from the same turns with
+    /// the kernels' prefetching loop in the kernels' place (the probe's timings shared). Absent
+    /// where they do not try.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel_prefetches: Option<bool>,
-    /// Where the kernels try prefetches: the other of their two loops' median pair ratio to the
-    /// probe's, so that the margin of the choice shows.
+    pub prefetching: Option<Box<Spells>>,
+    /// Where they try: the share of turns in which the prefetching loop was the faster of the
+    /// kernels' two, the comparison the kernels' sign test makes over their epochs (keeping the
+    /// prefetch where it wins 12 of 16, 75%).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub other_kernel_over_probe_median: Option<f64>,
+    pub prefetch_won_share: Option<f64>,
 }
 
 /// One thread's pairs: the seconds of each loop's timing, probe first.
 type Pairs = Vec<(f64, f64)>;
 
-/// One thread's turns: the seconds of the probe's loop, the kernels' and their prefetching loop's
-/// (NaN where it was not timed), each turn's loops timed one after the other.
+/// One thread's turns: the seconds of each [`Loop`]'s timing, indexed by the loop (NaN where it
+/// was not timed), a turn's loops timed one after the other.
 type Turns = Vec<[f64; 3]>;
 
-/// Both loops on `point`'s buffer for about `how_long` on one thread, then on every thread, each
+/// The loops on `point`'s buffer for about `how_long` on one thread, then on every thread, each
 /// thread on the chunk the probe gives it, in the order it reads it (forward on one thread, blocks
 /// back and forth on several).
 pub(crate) fn measure_on(point: &PointBuffer, how_long: Duration, cancel: &CancelToken) -> Result<Vec<Spells>, ProbeError> {
+    measure_where(point, how_long, cancel, linreg::kernels::prefetch_tried)
+}
+
+/// [`measure_on`], the kernels' prefetching loop timed too where `tried(points, threads)`.
+fn measure_where(
+    point: &PointBuffer,
+    how_long: Duration,
+    cancel: &CancelToken,
+    tried: fn(usize, usize) -> bool,
+) -> Result<Vec<Spells>, ProbeError> {
     let mut measured = Vec::new();
     for t in point.thread_counts() {
         super::stop_if_cancelled(cancel)?;
         let chunks = point.chunks(t);
-        let tried = linreg::kernels::prefetch_tried(point.points(), t);
+        let tried = tried(point.points(), t);
         let (reps, turns) = run_free(&chunks, point.isa(), how_long, tried)?;
-        let summary = |kernel: usize| summarise(t, point.points() as f64, &(reps, pairs_of(&turns, kernel)));
-        let spells = if tried { kernels_choice(summary(1), summary(2)) } else { summary(1) };
-        measured.extend(spells);
+        let summary = |kernel| summarise(t, point.points() as f64, &(reps, pairs_of(&turns, kernel)));
+        let Some(mut spells) = summary(Loop::Kernel) else {
+            continue;
+        };
+        if tried {
+            spells.prefetching = summary(Loop::KernelPrefetching).map(Box::new);
+            spells.prefetch_won_share = won_share(&turns);
+        }
+        measured.push(spells);
     }
     Ok(measured)
 }
 
-/// Each thread's pairs of the probe's timing with the kernels' loop in slot `kernel` of its turns.
-fn pairs_of(turns: &[Turns], kernel: usize) -> Vec<Pairs> {
-    turns.iter().map(|thread| thread.iter().map(|turn| (turn[0], turn[kernel])).collect()).collect()
+/// Each thread's pairs of the probe's timing with `kernel`'s of the same turn.
+fn pairs_of(turns: &[Turns], kernel: Loop) -> Vec<Pairs> {
+    turns.iter().map(|thread| thread.iter().map(|turn| (turn[Loop::Probe as usize], turn[kernel as usize])).collect()).collect()
 }
 
-/// Of the kernels' loop without and with prefetches, the faster by the median pair, as the
-/// kernels keep the one their epochs find faster; with the other's median pair beside it.
-fn kernels_choice(plain: Option<Spells>, prefetching: Option<Spells>) -> Option<Spells> {
-    let (Some(plain), Some(prefetching)) = (plain.clone(), prefetching.clone()) else {
-        return plain.or(prefetching);
-    };
-    let prefetches = prefetching.kernel_over_probe_median < plain.kernel_over_probe_median;
-    let (mut kept, other) = if prefetches { (prefetching, plain) } else { (plain, prefetching) };
-    kept.kernel_prefetches = Some(prefetches);
-    kept.other_kernel_over_probe_median = Some(other.kernel_over_probe_median);
-    Some(kept)
+/// The share of turns timed on both in which the kernels' prefetching loop beat their plain one.
+fn won_share(turns: &[Turns]) -> Option<f64> {
+    let both = turns.iter().flatten().map(|turn| (turn[Loop::Kernel as usize], turn[Loop::KernelPrefetching as usize]));
+    let (mut timed, mut won) = (0usize, 0usize);
+    for (plain, prefetching) in both.filter(|&(a, b)| a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
+        timed += 1;
+        won += usize::from(prefetching < plain);
+    }
+    (timed > 0).then(|| won as f64 / timed as f64)
 }
 
 /// Each chunk's thread timing turns of the loops until `how_long` has passed (the kernels'
@@ -137,14 +156,12 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration, prefetchi
     let start = Instant::now();
     black_box(pass(Loop::Probe, chunks[0], 1));
     let reps = passes_per_timing(start.elapsed());
-    // The loops of a turn and their slots; the order reversed every other turn, so that a drift in
-    // the machine's speed falls on each alike.
-    let mut forward = vec![(Loop::Probe, 0), (Loop::Kernel, 1)];
+    // The loops of a turn, the first of them turning every turn (see `harness::turn_order`).
+    let mut in_turn = vec![Loop::Probe, Loop::Kernel];
     if prefetching {
-        forward.push((Loop::KernelPrefetching, 2));
+        in_turn.push(Loop::KernelPrefetching);
     }
-    let backward: Vec<_> = forward.iter().rev().copied().collect();
-    let orders = &[forward, backward];
+    let in_turn = &in_turn;
     let threads = std::thread::scope(|scope| -> Result<Vec<Turns>, ProbeError> {
         let handles: Vec<_> = chunks
             .iter()
@@ -163,8 +180,9 @@ fn run_free(chunks: &[(&[f64], &[f64])], isa: Isa, how_long: Duration, prefetchi
                     let mut turns = Turns::new();
                     while started.elapsed() < how_long || turns.is_empty() {
                         let mut turn = [f64::NAN; 3];
-                        for &(which, slot) in &orders[turns.len() % 2] {
-                            turn[slot] = timed(which);
+                        for k in super::harness::turn_order(turns.len(), in_turn.len()) {
+                            let which = in_turn[k];
+                            turn[which as usize] = timed(which);
                         }
                         turns.push(turn);
                     }
@@ -236,8 +254,8 @@ fn summarise(threads: usize, points: f64, (reps, per_thread): &(u64, Vec<Pairs>)
         kernel_mean_over_probe_fastest: over_all(kernel_against_probe),
         probe_slowdown_when_slowed: when_slowed(probe_slowdown),
         kernel_slowdown_when_slowed: when_slowed(kernel_slowdown),
-        kernel_prefetches: None,
-        other_kernel_over_probe_median: None,
+        prefetching: None,
+        prefetch_won_share: None,
     })
 }
 
@@ -285,38 +303,49 @@ mod tests {
     }
 
     #[test]
-    fn where_the_kernels_try_prefetches_the_faster_of_their_loops_by_the_median_pair_is_shown() {
-        // The probe 1 µs a timing; the kernels' plain loop 1.1 µs, the prefetching one 1.05, except
-        // in 40 of 100 turns where the prefetching loop hit a spell (2 µs): faster by the median
-        // pair, slower by the sums, which the choice does not go by.
+    fn where_the_kernels_try_prefetches_their_prefetching_loop_gets_the_same_figures_from_the_same_turns() {
+        // The probe 1 µs a timing; the kernels' plain loop 1.1 µs, the prefetching one 1.05,
+        // except in 40 of 100 turns where it hit a spell (2 µs): faster by the median pair and in
+        // 60% of the turns, slower by the sums.
         let turns: Turns = (0..100).map(|i| [1e-6, 1.1e-6, if i % 5 < 2 { 2e-6 } else { 1.05e-6 }]).collect();
         let turns = vec![turns];
-        let summary = |kernel| summarise(1, 1000.0, &(1, pairs_of(&turns, kernel)));
-        let got = kernels_choice(summary(1), summary(2)).expect("turns");
-        assert_eq!(got.kernel_prefetches, Some(true), "{got:?}");
-        assert!((got.kernel_over_probe_median - 1.05).abs() < 1e-9, "{got:?}");
-        assert!((got.other_kernel_over_probe_median.expect("the other") - 1.1).abs() < 1e-9, "{got:?}");
-        assert!(got.kernel_over_probe_overall > 1.1, "{got:?}");
-        // The plain loop where it is the faster; and within the L2 (one loop), no choice to show.
-        let slower: Vec<Turns> = vec![(0..10).map(|_| [1e-6, 1.1e-6, 1.2e-6]).collect()];
-        let summary = |kernel| summarise(1, 1000.0, &(1, pairs_of(&slower, kernel)));
-        let got = kernels_choice(summary(1), summary(2)).expect("turns");
-        assert_eq!((got.kernel_prefetches, got.other_kernel_over_probe_median.map(|m| (m * 10.0).round())), (Some(false), Some(12.0)));
-        assert_eq!(summary(1).expect("turns").kernel_prefetches, None);
-        assert_eq!(kernels_choice(None, None), None);
+        let summary = |kernel| summarise(1, 1000.0, &(1, pairs_of(&turns, kernel))).expect("turns");
+        let (plain, prefetching) = (summary(Loop::Kernel), summary(Loop::KernelPrefetching));
+        assert!((plain.kernel_over_probe_median - 1.1).abs() < 1e-9 && (plain.kernel_over_probe_overall - 1.1).abs() < 1e-9, "{plain:?}");
+        assert!((prefetching.kernel_over_probe_median - 1.05).abs() < 1e-9, "{prefetching:?}");
+        assert!(prefetching.kernel_over_probe_overall > 1.1 && prefetching.slowed_share > 0.3, "{prefetching:?}");
+        // The probe's timings are shared: the same figures for it either way.
+        assert_eq!((plain.probe_ns_fastest, plain.pairs), (prefetching.probe_ns_fastest, prefetching.pairs));
+        assert!((won_share(&turns).expect("timed") - 0.6).abs() < 1e-9);
+        // A turn the clock could not time on either kernels' loop is left out of the share; none left, none.
+        let untimed = vec![vec![[1e-6, 1e-6, f64::NAN], [1e-6, 0.0, 1e-6], [1e-6, 2e-6, 1e-6]]];
+        assert_eq!(won_share(&untimed), Some(1.0));
+        assert_eq!(won_share(&[vec![[1e-6, 1e-6, f64::NAN]]]), None);
     }
 
     #[test]
-    fn the_prefetching_loop_takes_its_turn_only_where_asked() {
+    fn past_the_l2_each_thread_count_shows_the_prefetching_loop_too() {
         let point = PointBuffer::new(16_384).expect("a buffer").expect("16 384 points are timed");
-        for prefetching in [false, true] {
-            let (reps, turns) = run_free(&point.chunks(1), point.isa(), Duration::from_millis(5), prefetching).expect("a short run");
-            assert!(reps >= 1 && !turns[0].is_empty());
-            for turn in &turns[0] {
-                assert!(turn[0] > 0.0 && turn[1] > 0.0, "{turn:?}");
-                assert_eq!(turn[2] > 0.0, prefetching, "{turn:?}");
-            }
+        let cancel = CancelToken::new();
+        let measured = measure_where(&point, Duration::from_millis(10), &cancel, |_, _| true).expect("a short run");
+        assert_eq!(measured.iter().map(|s| s.threads).collect::<Vec<_>>(), point.thread_counts());
+        for s in &measured {
+            let with = s.prefetching.as_deref().expect("tried: the prefetching loop's figures");
+            assert_eq!((with.threads, with.pairs, with.prefetching.is_none()), (s.threads, s.pairs, true), "{s:?}");
+            assert!(with.kernel_ns_fastest > 0.0 && with.kernel_over_probe_median > 0.0, "{with:?}");
+            assert!(s.prefetch_won_share.is_some_and(|won| (0.0..=1.0).contains(&won)), "{s:?}");
         }
+        for s in measure_where(&point, Duration::from_millis(10), &cancel, |_, _| false).expect("a short run") {
+            assert_eq!((s.prefetching, s.prefetch_won_share), (None, None));
+        }
+    }
+
+    #[test]
+    fn turns_take_the_loops_in_rotating_order() {
+        let orders =
+            |count| (0..count).map(|round| super::super::harness::turn_order(round, count).collect::<Vec<_>>()).collect::<Vec<_>>();
+        assert_eq!(orders(2), [[0, 1], [1, 0]]);
+        assert_eq!(orders(3), [[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
     }
 
     #[test]
@@ -339,7 +368,7 @@ mod tests {
             assert!((0.0..=1.0).contains(&s.slowed_share), "{s:?}");
             assert_eq!(s.probe_slowdown_when_slowed.is_some(), s.slowed_share > 0.0, "{s:?}");
             let tried = linreg::kernels::prefetch_tried(point.points(), s.threads);
-            assert_eq!((s.kernel_prefetches.is_some(), s.other_kernel_over_probe_median.is_some()), (tried, tried), "{s:?}");
+            assert_eq!((s.prefetching.is_some(), s.prefetch_won_share.is_some()), (tried, tried), "{s:?}");
         }
         let cancelled = CancelToken::new();
         cancelled.cancel();
