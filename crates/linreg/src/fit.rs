@@ -167,36 +167,27 @@ impl Kernel {
     ) -> (R, Ran) {
         match self {
             Kernel::Parallel { threads, isa } if parallel::splits(x.len()) => {
-                parallel::with_descent_carrying(x, y, threads, isa, epochs, step, prefetching, |descent| {
+                parallel::with_descent(x, y, threads, isa, epochs, step, prefetching, |descent| {
                     body(&mut |epochs, learning_rate| {
                         let (end, ran) = descent(epochs, learning_rate);
                         (of_descent(x, y, end, epochs), ran)
                     })
                 })
             }
-            _ => self.with_fits_alone(x, y, epochs, prefetching, body),
+            _ => {
+                // On the calling thread alone.
+                let mut alone = Alone::new(self, x, y, epochs, prefetching.take());
+                let result = body(&mut |epochs, learning_rate| {
+                    let fit = descend(x, y, epochs, learning_rate, &mut |w, b| alone.sums(w, b));
+                    (fit, alone.ran())
+                });
+                let ran = alone.ran();
+                if let Alone::Simd { prefetching: kept, .. } = alone {
+                    *prefetching = kept;
+                }
+                (result, ran)
+            }
         }
-    }
-
-    /// [`Kernel::with_fits_carrying`] on the calling thread.
-    fn with_fits_alone<R>(
-        self,
-        x: &[f64],
-        y: &[f64],
-        epochs: u64,
-        prefetching: &mut Option<Prefetching>,
-        body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Fit, Ran)) -> R,
-    ) -> (R, Ran) {
-        let mut alone = Alone::new(self, x, y, epochs, prefetching.take());
-        let result = body(&mut |epochs, learning_rate| {
-            let fit = descend(x, y, epochs, learning_rate, &mut |w, b| alone.sums(w, b));
-            (fit, alone.ran())
-        });
-        let ran = alone.ran();
-        if let Alone::Simd { prefetching: kept, .. } = alone {
-            *prefetching = kept;
-        }
-        (result, ran)
     }
 }
 
@@ -499,7 +490,7 @@ mod tests {
         for n in [40_000, 600_000] {
             let (x, y) = noisy_line(n, 3);
             let fits = |prefetching: &mut Option<Prefetching>| {
-                parallel::with_descent_carrying(&x, &y, one, isa, epochs, step, prefetching, |descend| descend(epochs, 1e-3))
+                parallel::with_descent(&x, &y, one, isa, epochs, step, prefetching, |descend| descend(epochs, 1e-3))
             };
             let ((want, _), never) = fits(&mut None);
             let (got, ran) = Kernel::Parallel { threads: one, isa }.with_fits(&x, &y, epochs, |fit| fit(epochs, 1e-3).0);

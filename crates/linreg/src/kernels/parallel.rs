@@ -506,24 +506,11 @@ pub fn with_gradient_sums<R>(
 /// epochs from w = b = 0 by `step`, every thread of the pool taking every step (see the module
 /// comment), and what the descents so far ran on; the threads as in [`with_gradient_sums`], and
 /// the same sums, the same bits. `epochs` is how many epochs all the descents take together
-/// (`u64::MAX` when unknown).
-pub fn with_descent<R>(
-    x: &[f64],
-    y: &[f64],
-    threads: Threads,
-    isa: IsaChoice,
-    epochs: u64,
-    step: Step,
-    body: impl FnOnce(&mut dyn FnMut(u64, f64) -> (Descent, Ran)) -> R,
-) -> (R, Ran) {
-    with_descent_carrying(x, y, threads, isa, epochs, step, &mut Prefetching::for_points(x.len()), body)
-}
-
-/// [`with_descent`], a fit on one thread taking its prefetch choice from `prefetching` (where
-/// its data is past the L2: [`Prefetching::for_points`]) and leaving it there for the next call,
-/// as a `Trainer`'s fits do.
+/// (`u64::MAX` when unknown). A descent on one thread takes its prefetch choice from
+/// `prefetching` (where its data is past the L2: [`Prefetching::for_points`]) and leaves it there
+/// for the next call, as a `Trainer`'s fits do.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn with_descent_carrying<R>(
+pub(crate) fn with_descent<R>(
     x: &[f64],
     y: &[f64],
     threads: Threads,
@@ -2581,7 +2568,9 @@ mod tests {
         let (x, y) = data(600_000);
         let isa = IsaChoice::Only(Isa::detect());
         let epochs = PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64 + 24;
-        let fit = |threads| with_descent(&x, &y, threads, isa, epochs, step, |descend| descend(epochs, 1e-3));
+        let fit = |threads| {
+            with_descent(&x, &y, threads, isa, epochs, step, &mut Prefetching::for_points(x.len()), |descend| descend(epochs, 1e-3))
+        };
         let ((want, _), _) = fit(exactly(1));
         let ((got, ran), _) = fit(exactly(2));
         assert_eq!(bits(&[got]), bits(&[want]));
