@@ -153,6 +153,17 @@ fn the_report_opens_with_the_verdict_and_has_the_section_and_its_chart() {
     let median = ratios[ratios.len() / 2];
     assert!((shown - median).abs() <= 0.005 * median && median > 1.0, "{fast_row}: the runs' ratios {ratios:?}");
     assert!(section.contains("| slow | 3 | "), "{section}");
+    // The short table on stdout shows one warm fit where the runs made several (K differs by
+    // implementation, so whole-run walls do not compare), the same median the section shows.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("service · ")).collect();
+    assert!(headers.len() == 2 && headers.iter().all(|h| h.ends_with(" · one warm fit (median) where a run made several")), "{stdout}");
+    let fast_line = stdout.lines().find(|l| l.trim_start().starts_with("fast ")).unwrap_or_else(|| panic!("{stdout}"));
+    let time: Vec<&str> = fast_line.split_whitespace().skip(1).take(2).collect();
+    assert!(cells[2].starts_with(&time.join(" ")), "{fast_line} against {fast_row}");
+    assert!(fast_line.contains("× vs slow, warm fit"), "{fast_line}");
+    let floor_line = stdout.lines().find(|l| l.trim_start().starts_with("floor ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!floor_line.contains("warm fit"), "no fits: its whole run, {floor_line}");
     let slow_row = section
         .lines()
         .find(|l| l.starts_with("| slow | ") && l.contains(" | baseline | baseline | "))
