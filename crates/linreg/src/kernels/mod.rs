@@ -23,8 +23,9 @@ pub struct Ran {
     /// how many of its threads had chosen to sum with software prefetches when the calling
     /// thread finished (`prefetch_choice::PrefetchChoice`); on one thread with the data past the
     /// L2 (the simd kernel's fits, the parallel kernel's descents on one thread), 1 or 0 the same
-    /// way. None where no thread tries: the scalar kernel, `with_gradient_sums`, data within the
-    /// L2s, and a pool whose `auto` calibration settled on its calling thread alone.
+    /// way. None where no thread tries: the scalar kernel, the parallel kernel's
+    /// `with_gradient_sums`, data within the L2s, and a pool whose `auto` calibration settled on
+    /// its calling thread alone.
     pub prefetching: Option<usize>,
 }
 
@@ -36,7 +37,7 @@ pub fn prefetch_tried(n: usize, threads: usize) -> bool {
     if threads <= 1 {
         prefetch_choice::one_thread_tries(n)
     } else {
-        prefetch_choice::share_past_l2(n, threads, crate::caches::cpu0_l2_bytes())
+        prefetch_choice::pool_tries(n, threads)
     }
 }
 

@@ -97,7 +97,7 @@ use std::time::{Duration, Instant};
 
 use super::back_and_forth::block_at;
 use super::isa_choice::{budget_for, IsaChoice, Picker, SHARE};
-use super::prefetch_choice::{share_past_l2, PrefetchChoice, Prefetching};
+use super::prefetch_choice::{pool_tries, PrefetchChoice, Prefetching};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
 use super::Ran;
@@ -1432,7 +1432,7 @@ impl<'a> Pool<'a> {
             progress: (0..threads).map(|_| Padded(Progress::default())).collect(),
             quick_looks: pauses_in(QUICK_WAIT),
             spin_rounds: pauses_in(SPIN_WAIT),
-            prefetch_may_pay: share_past_l2(work.x.len(), threads, crate::caches::cpu0_l2_bytes()),
+            prefetch_may_pay: pool_tries(work.x.len(), threads),
             prefetching: AtomicUsize::new(0),
         }
     }
@@ -2574,7 +2574,7 @@ mod tests {
         let ((want, _), _) = fit(exactly(1));
         let ((got, ran), _) = fit(exactly(2));
         assert_eq!(bits(&[got]), bits(&[want]));
-        let tries = share_past_l2(x.len(), 2, crate::caches::cpu0_l2_bytes());
+        let tries = pool_tries(x.len(), 2);
         assert_eq!(ran.prefetching.is_some(), tries, "{ran:?}");
         assert!(ran.prefetching.is_none_or(|threads| threads <= 2), "{ran:?}");
     }

@@ -145,6 +145,12 @@ pub(crate) fn share_past_l2(n: usize, threads: usize, l2_bytes: Option<u64>) -> 
     l2_bytes.is_none_or(|l2| share > l2)
 }
 
+/// Whether the threads of a pool of `threads` try prefetches on `n` points (`parallel`'s
+/// `Pool::prefetch_may_pay`): each share past its core's L2, or the L2 unknown.
+pub(crate) fn pool_tries(n: usize, threads: usize) -> bool {
+    share_past_l2(n, threads, crate::caches::cpu0_l2_bytes())
+}
+
 /// Whether the simd kernel's one thread tries prefetches on `n` points ([`Prefetching::for_points`]).
 pub(crate) fn one_thread_tries(n: usize) -> bool {
     let l2 = crate::caches::cpu0_l2_bytes().unwrap_or(data_bytes(BLOCK_POINTS));
