@@ -117,6 +117,12 @@ pub(super) fn alternating_pairs<T, E>(
         .collect()
 }
 
+/// Whether the clock timed a sample of `seconds`: above zero and finite (a pass too short for the
+/// clock reads 0).
+pub(super) fn timed_ok(seconds: f64) -> bool {
+    seconds > 0.0 && seconds.is_finite()
+}
+
 /// The order of `count` things timed in turn number `round`: the one that goes first turning
 /// every turn (`(round + k) % count`), so that each goes first, second and last as often as the
 /// others, and each two are next to each other as often (over a multiple of `count` turns); of

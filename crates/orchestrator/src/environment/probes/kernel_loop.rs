@@ -19,7 +19,7 @@ use std::hint::black_box;
 use serde::Serialize;
 
 use super::bandwidth::{in_pool_order, one_pass, PassCounts, PointBuffer};
-use super::harness::{rotating_triples, time_meeting_every_pass};
+use super::harness::{rotating_triples, time_meeting_every_pass, timed_ok};
 use super::isa::Isa;
 use super::ProbeError;
 use crate::measure::CancelToken;
@@ -90,23 +90,23 @@ pub struct LoopComparison {
     pub pairs: usize,
     /// ns a point a pass, the median over those pairs' samples.
     pub probe_loop_ns_median: f64,
-    pub kernel_loop_ns_median: f64,
-    /// The kernel's sample time over the probe's in the same pair: what the kernels' loop itself
-    /// costs beside the probe's, free of the host's drift between pairs. 1.0 is level.
-    pub kernel_over_probe_median: f64,
-    pub kernel_over_probe_min: f64,
-    pub kernel_over_probe_max: f64,
+    /// The kernels' loop (its fields side by side with the probe's in the JSON line).
+    #[serde(flatten)]
+    pub kernel: KernelLoop,
     /// The kernels' loop with the software prefetch, in the same rounds.
-    pub prefetching: PrefetchingLoop,
+    pub prefetching: KernelLoop,
 }
 
 /// A round's seconds: the probe's loop, the kernels', and the kernels' with the prefetch.
 type Round = (f64, f64, f64);
 
-/// The kernels' loop with the software prefetch, against the probe's in the same rounds.
+/// One of the kernels' loops against the probe's in the same rounds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PrefetchingLoop {
+pub struct KernelLoop {
+    /// ns a point a pass, the median over the rounds' samples.
     pub kernel_loop_ns_median: f64,
+    /// The kernels' sample time over the probe's in the same round: what the loop itself costs
+    /// beside the probe's, free of the host's drift between rounds. 1.0 is level.
     pub kernel_over_probe_median: f64,
     pub kernel_over_probe_min: f64,
     pub kernel_over_probe_max: f64,
@@ -142,37 +142,25 @@ pub(crate) fn compare_on(point: &PointBuffer, pairs: usize, cancel: &CancelToken
 /// point-passes each, as a [`LoopComparison`]: every figure from the rounds whose samples were
 /// all timed; None without one.
 fn summarise(threads: usize, instruction_set: Isa, point_passes: f64, timed: &[Round]) -> Option<LoopComparison> {
-    let timed_ok = |s: f64| s > 0.0 && s.is_finite();
     let kept: Vec<Round> = timed.iter().copied().filter(|&(p, k, f)| timed_ok(p) && timed_ok(k) && timed_ok(f)).collect();
     let ns = |seconds: Vec<f64>| crate::stats::median(&seconds).map(|s| s / point_passes * 1e9);
-    let against_probe = |of: &dyn Fn(&Round) -> f64| -> Option<(f64, f64, f64, f64)> {
+    let against_probe = |of: &dyn Fn(&Round) -> f64| -> Option<KernelLoop> {
         let seconds: Vec<f64> = kept.iter().map(of).collect();
         let ratios: Vec<f64> = kept.iter().zip(&seconds).map(|(&(probe, _, _), s)| s / probe).collect();
-        Some((
-            ns(seconds)?,
-            crate::stats::median(&ratios)?,
-            ratios.iter().copied().fold(f64::INFINITY, f64::min),
-            ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        ))
-    };
-    let (kernel_ns, median, min, max) = against_probe(&|&(_, k, _)| k)?;
-    let (prefetching_ns, prefetching_median, prefetching_min, prefetching_max) = against_probe(&|&(_, _, f)| f)?;
-    let prefetching = PrefetchingLoop {
-        kernel_loop_ns_median: prefetching_ns,
-        kernel_over_probe_median: prefetching_median,
-        kernel_over_probe_min: prefetching_min,
-        kernel_over_probe_max: prefetching_max,
+        Some(KernelLoop {
+            kernel_loop_ns_median: ns(seconds)?,
+            kernel_over_probe_median: crate::stats::median(&ratios)?,
+            kernel_over_probe_min: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            kernel_over_probe_max: ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
     };
     Some(LoopComparison {
         threads,
         instruction_set,
         pairs: kept.len(),
         probe_loop_ns_median: ns(kept.iter().map(|&(p, _, _)| p).collect())?,
-        kernel_loop_ns_median: kernel_ns,
-        kernel_over_probe_median: median,
-        kernel_over_probe_min: min,
-        kernel_over_probe_max: max,
-        prefetching,
+        kernel: against_probe(&|&(_, k, _)| k)?,
+        prefetching: against_probe(&|&(_, _, f)| f)?,
     })
 }
 
@@ -186,23 +174,18 @@ mod tests {
         // kernels' in each round here: its figures are the same.
         let pairs = |timed: &[(f64, f64)]| timed.iter().map(|&(p, k)| (p, k, k)).collect::<Vec<_>>();
         let got = summarise(2, Isa::Portable, 1000.0, &pairs(&[(1e-6, 1.1e-6), (2e-6, 2.0e-6), (1e-6, 1.3e-6)])).expect("three pairs");
-        let same = PrefetchingLoop {
-            kernel_loop_ns_median: got.kernel_loop_ns_median,
-            kernel_over_probe_median: got.kernel_over_probe_median,
-            kernel_over_probe_min: got.kernel_over_probe_min,
-            kernel_over_probe_max: got.kernel_over_probe_max,
-        };
-        assert_eq!(got.prefetching, same);
+        assert_eq!(got.prefetching, got.kernel);
         assert_eq!((got.threads, got.instruction_set, got.pairs), (2, Isa::Portable, 3));
         assert!((got.probe_loop_ns_median - 1.0).abs() < 1e-9, "{got:?}");
-        assert!((got.kernel_loop_ns_median - 1.3).abs() < 1e-9, "{got:?}");
-        assert!((got.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
-        assert!((got.kernel_over_probe_min - 1.0).abs() < 1e-9 && (got.kernel_over_probe_max - 1.3).abs() < 1e-9, "{got:?}");
+        let kernel = &got.kernel;
+        assert!((kernel.kernel_loop_ns_median - 1.3).abs() < 1e-9, "{got:?}");
+        assert!((kernel.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
+        assert!((kernel.kernel_over_probe_min - 1.0).abs() < 1e-9 && (kernel.kernel_over_probe_max - 1.3).abs() < 1e-9, "{got:?}");
         assert_eq!(summarise(1, Isa::Portable, 1000.0, &[]), None);
         // A sample the clock could not time takes its pair out of every figure, its partner too.
         let one = summarise(1, Isa::Portable, 1000.0, &pairs(&[(0.0, 9e-6), (1e-6, 2e-6), (f64::NAN, 1e-6)])).expect("one pair");
         assert_eq!(one.pairs, 1);
-        assert!((one.probe_loop_ns_median - 1.0).abs() < 1e-9 && (one.kernel_loop_ns_median - 2.0).abs() < 1e-9, "{one:?}");
+        assert!((one.probe_loop_ns_median - 1.0).abs() < 1e-9 && (one.kernel.kernel_loop_ns_median - 2.0).abs() < 1e-9, "{one:?}");
         assert_eq!(summarise(1, Isa::Portable, 1000.0, &pairs(&[(0.0, 1e-6)])), None);
     }
 
@@ -212,7 +195,7 @@ mod tests {
         let got = summarise(2, Isa::Portable, 1000.0, &rounds).expect("three rounds timed");
         // The last round's prefetching sample was not timed: the round is out of every figure.
         assert_eq!(got.pairs, 3);
-        assert!((got.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
+        assert!((got.kernel.kernel_over_probe_median - 1.1).abs() < 1e-9, "{got:?}");
         let prefetching = got.prefetching;
         assert!((prefetching.kernel_loop_ns_median - 1.0).abs() < 1e-9, "{prefetching:?}");
         assert!((prefetching.kernel_over_probe_median - 1.0).abs() < 1e-9, "{prefetching:?}");
@@ -239,9 +222,10 @@ mod tests {
         assert_eq!(compared.iter().map(|c| c.threads).collect::<Vec<_>>(), point.thread_counts());
         for c in &compared {
             assert_eq!((c.pairs, c.instruction_set), (2, Isa::widest()), "{c:?}");
-            assert!(c.probe_loop_ns_median > 0.0 && c.kernel_loop_ns_median > 0.0, "{c:?}");
+            let k = &c.kernel;
+            assert!(c.probe_loop_ns_median > 0.0 && k.kernel_loop_ns_median > 0.0, "{c:?}");
             assert!(
-                c.kernel_over_probe_min <= c.kernel_over_probe_median && c.kernel_over_probe_median <= c.kernel_over_probe_max,
+                k.kernel_over_probe_min <= k.kernel_over_probe_median && k.kernel_over_probe_median <= k.kernel_over_probe_max,
                 "{c:?}"
             );
             // The prefetching loop on every thread count, as either kernel may run it.

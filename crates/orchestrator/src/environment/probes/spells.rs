@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::bandwidth::PointBuffer;
+use super::harness::timed_ok;
 use super::isa::Isa;
 use super::kernel_loop::{Loop, Loops};
 use super::ProbeError;
@@ -136,7 +137,7 @@ fn pairs_of(turns: &[Turns], kernel: Loop) -> Vec<Pairs> {
 fn won_share(turns: &[Turns]) -> Option<f64> {
     let both = turns.iter().flatten().map(|turn| (turn[Loop::Kernel as usize], turn[Loop::KernelPrefetching as usize]));
     let (mut timed, mut won) = (0usize, 0usize);
-    for (plain, prefetching) in both.filter(|&(a, b)| a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
+    for (plain, prefetching) in both.filter(|&(a, b)| timed_ok(a) && timed_ok(b)) {
         timed += 1;
         won += usize::from(prefetching < plain);
     }
@@ -206,7 +207,6 @@ fn passes_per_timing(one: Duration) -> u64 {
 /// [`Spells`]; a timing the clock could not time takes its pair out. None without a pair.
 fn summarise(threads: usize, points: f64, (reps, per_thread): &(u64, Vec<Pairs>)) -> Option<Spells> {
     let ns = |seconds: f64| seconds / (points * *reps as f64) * 1e9;
-    let timed_ok = |s: f64| s > 0.0 && s.is_finite();
     let mut ratios = Vec::new();
     let (mut probe_sum, mut kernel_sum) = (0.0, 0.0);
     let (mut probe_fastest, mut kernel_fastest) = (Vec::new(), Vec::new());
