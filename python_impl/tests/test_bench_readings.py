@@ -1,11 +1,12 @@
-"""The words the kernel benches print beside a spells line (crates/linreg/benches/standalone.py)."""
+"""The words the kernel benches print beside a spells line and a run's prefetch choices
+(crates/linreg/benches/standalone.py)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "crates" / "linreg" / "benches"))
 
-from standalone import spells_reading, with_prefetch  # noqa: E402
+from standalone import prefetch_label, spells_reading, with_prefetch  # noqa: E402
 
 
 def test_a_loop_at_ninety_percent_keeps_pace_whatever_its_pairs():
@@ -37,3 +38,13 @@ def test_the_prefetching_loop_is_read_only_where_the_kernels_try_it():
     assert got.startswith("; with the prefetch: 98.0%, 1.010x by the median pair") and "in 70% of turns" in got
     assert got.endswith("keeps pace: what a fit lost is around the loop")
     assert "the loop's own" in with_prefetch([line(1.25, 1.12, 0.1)])
+
+
+def test_a_runs_prefetch_choices_are_counted_kept_refused_and_undecided():
+    line = {"threads": 2, "kernel": "parallel/avx512"}
+    assert prefetch_label(line) == ""
+    assert prefetch_label({**line, "prefetching_threads": 2, "prefetch_refused_threads": 0}) == ", prefetch 2 kept"
+    assert prefetch_label({**line, "prefetching_threads": 1, "prefetch_refused_threads": 1}) == ", prefetch 1 kept/1 refused"
+    assert prefetch_label({**line, "prefetching_threads": 0, "prefetch_refused_threads": 1}) == ", prefetch 1 refused/1 undecided"
+    # A linreg that counted only the threads that kept it.
+    assert prefetch_label({**line, "prefetching_threads": 1}) == ", 1 prefetching"

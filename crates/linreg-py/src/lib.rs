@@ -75,7 +75,7 @@ impl Fit {
             diverged_at_epoch,
             kernel: ran.label(kernel),
             threads: ran.threads,
-            prefetching_threads: ran.prefetching,
+            prefetching_threads: ran.prefetching.map(|c| c.kept),
             data_addresses,
         }
     }

@@ -313,21 +313,40 @@ def print_placement(sizes, variants, ns, fastest):
             print(f"  n = {n}: " + "; ".join(parts))
 
 
-def print_ran_on(sizes, variants, ran_on):
+def prefetch_label(line):
+    """Where a run's threads tried software prefetches (past their L2s), how many kept them, refused
+    them, or had not chosen when the fit ended, as the result line counts them: ", prefetch 2 kept",
+    ", prefetch 1 kept/1 refused". Empty where none tried."""
+    if "prefetching_threads" not in line:
+        return ""
+    kept, refused = line["prefetching_threads"], line.get("prefetch_refused_threads")
+    if refused is None:  # a linreg from before the refusals were counted
+        return f", {kept} prefetching"
+    counts = ((kept, "kept"), (refused, "refused"), (line["threads"] - kept - refused, "undecided"))
+    return ", prefetch " + "/".join(f"{count} {what}" for count, what in counts if count)
+
+
+def print_ran_on(sizes, variants, ran_on, prefetch_pairs):
     """What each variant's runs used: threads, kernel and instruction set, with how many runs each.
     `auto` choices show here and nowhere else: "% of the limit" is against the limit of the threads
     a run used, so a fit that settled on one thread where two were faster reads as near its limit
     (on an Emerald Rapids `auto` kept one thread in 4-6 of 11 fits at 2*10^4-5*10^4 points, and
-    only these counts showed it)."""
-    print("\nwhat the runs used (threads, kernel/instruction set[, threads that chose to prefetch]: runs):")
+    only these counts showed it). Where threads tried prefetches, their choices, and the pairs of
+    epochs the sign test took to make them (the most of a run's threads; two epochs a pair: where
+    the prefetch costs, the epochs that paid for it)."""
+    print("\nwhat the runs used (threads, kernel/instruction set[, the threads' prefetch choices]: runs):")
     for n in sizes:
-        parts = []
+        parts, pairs = [], []
         for v in variants:
             used = ran_on.get((n, v))
             if used:
                 mixed = " (MIXED)" if len(used) > 1 else ""
                 parts.append(f"{v}: " + ", ".join(f"{what} x{count}" for what, count in used.most_common()) + mixed)
+            if prefetch_pairs.get((n, v)):
+                pairs.append(f"{v} {spread(prefetch_pairs[(n, v)], str)}")
         print(f"  n = {n}: " + "; ".join(parts))
+        if pairs:
+            print("    prefetch pairs timed, median [min-max] over runs: " + "; ".join(pairs))
 
 
 # The kernels' target (README, "Performance targets"): every Rust kernel at this share of its limit
@@ -621,7 +640,7 @@ def main():
         print("# --kernel-loop is timed with each limit: without limits, no kernels' loop either", file=sys.stderr)
     if not 0 <= args.spells <= 3600:
         sys.exit(f"standalone.py: --spells takes seconds from 0 (off) to 3600, not {args.spells}")
-    limits, percent, ran_on, fit_percent, fastest, at_once = {}, {}, {}, {}, {}, {}
+    limits, percent, ran_on, prefetch_pairs, fit_percent, fastest, at_once = {}, {}, {}, {}, {}, {}, {}
     print(f"# {os.uname().nodename}, load {os.getloadavg()}", file=sys.stderr)
     print(f"# machine: {cpu_identity()}")
     if any("+" in v for v in variants):
@@ -639,8 +658,9 @@ def main():
             ns[(n, v)].append(ns_per_point)
             if line.get("fit_warm_min_seconds"):
                 fastest.setdefault((n, v), []).append(line["fit_warm_min_seconds"] / (n * line["epochs"]) * 1e9)
-            prefetching = f", {line['prefetching_threads']} prefetching" if "prefetching_threads" in line else ""
-            ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}{prefetching}"] += 1
+            ran_on.setdefault((n, v), Counter())[f"{line['threads']} thr. {line['kernel']}{prefetch_label(line)}"] += 1
+            if "prefetch_pairs" in line:
+                prefetch_pairs.setdefault((n, v), []).append(line["prefetch_pairs"])
             limit = limits[n][-1].get(line["threads"]) if probed == n else None
             if limit:
                 # As the report does: the fit's limit counts its final MSE, one more pass than its
@@ -671,7 +691,7 @@ def main():
             if (n, a) in med and (n, b) in med:
                 parts.append(f"{a}/{b} = {med[(n, a)] / med[(n, b)]:.3f}")
         print(f"  n = {n}: " + (", ".join(parts) or "(no two variants of a pair ran)"))
-    print_ran_on(sizes, variants, ran_on)
+    print_ran_on(sizes, variants, ran_on, prefetch_pairs)
     print_placement(sizes, variants, ns, fastest)
     if with_limits:
         print_limits(sizes, variants, limits, percent, at_once)

@@ -32,6 +32,13 @@ pub struct ResultLine {
     /// threads chose to sum with software prefetches; absent where none tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefetching_threads: Option<u64>,
+    /// Extra (optional), beside `prefetching_threads`: how many of those threads refused the
+    /// prefetch (the rest had not chosen when the fit ended), and the most pairs of epochs any of
+    /// them timed to choose (or until the fit ended); absent where none tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch_refused_threads: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch_pairs: Option<u64>,
     /// With `--fits K` (docs/protocol.md): the count, the first fit's time and the warm fits'
     /// statistics; absent without it.
     #[serde(flatten)]
@@ -72,6 +79,8 @@ impl ResultLine {
             kernel: None,
             threads: None,
             prefetching_threads: None,
+            prefetch_refused_threads: None,
+            prefetch_pairs: None,
             per_fit: FitStats::default(),
         }
     }
@@ -141,16 +150,26 @@ mod tests {
             kernel: None,
             threads: None,
             prefetching_threads: None,
+            prefetch_refused_threads: None,
+            prefetch_pairs: None,
             per_fit: FitStats::default(),
         }
     }
 
     #[test]
     fn the_prefetching_threads_travel_when_known_and_are_left_out_when_not() {
-        let with = ResultLine { kernel: Some("parallel/avx512".into()), threads: Some(2), prefetching_threads: Some(2), ..line() };
-        assert!(with.to_json().contains(r#""threads":2,"prefetching_threads":2"#), "{}", with.to_json());
-        assert_eq!(ResultLine::parse(&with.to_json()), Ok(with));
-        assert!(!line().to_json().contains("prefetching"), "{}", line().to_json());
+        let with = ResultLine {
+            kernel: Some("parallel/avx512".into()),
+            threads: Some(2),
+            prefetching_threads: Some(1),
+            prefetch_refused_threads: Some(0),
+            prefetch_pairs: Some(14),
+            ..line()
+        };
+        let json = with.to_json();
+        assert!(json.contains(r#""threads":2,"prefetching_threads":1,"prefetch_refused_threads":0,"prefetch_pairs":14"#), "{json}");
+        assert_eq!(ResultLine::parse(&json), Ok(with));
+        assert!(!line().to_json().contains("prefetch"), "{}", line().to_json());
     }
 
     #[test]

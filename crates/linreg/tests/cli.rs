@@ -310,3 +310,36 @@ fn bad_fits_exits_2_with_one_line() {
         assert!(stderr.starts_with("linreg: error: --fits must be an integer ≥ 1, got"), "{value}: {stderr}");
     }
 }
+
+/// Past the L2 the result line says how the threads chose whether to prefetch: how many kept it,
+/// how many refused it, and the most pairs of epochs a thread timed to choose (5-16: the sign test
+/// stops once settled); where none tried, none of the three.
+#[test]
+fn the_prefetch_choices_travel_past_the_l2_and_are_absent_within_it() {
+    let dir = tempfile::Builder::new().prefix("linreg-cli-prefetch-").tempdir().unwrap();
+    let path = dir.path().join("line.npy");
+    // 9.6 MB: past every L2 met, and each half of it too.
+    let n = 600_000;
+    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
+    let y: Vec<f64> = x.iter().map(|x| 2.0 * x + 0.5).collect();
+    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    for (kernel, threads) in [("simd", 1), ("parallel", 1), ("parallel", 2)] {
+        let output = Command::new(env!("CARGO_BIN_EXE_linreg"))
+            .arg("--data")
+            .arg(&path)
+            .args(["--epochs", "60", "--learning-rate", "0.01", "--kernel", kernel])
+            .args(if kernel == "parallel" { vec!["--threads".to_string(), threads.to_string()] } else { vec![] })
+            .output()
+            .unwrap();
+        let line = result(&output);
+        assert_eq!(line.threads, Some(threads), "{kernel}");
+        let (kept, refused, pairs) = (line.prefetching_threads, line.prefetch_refused_threads, line.prefetch_pairs);
+        let (Some(kept), Some(refused), Some(pairs)) = (kept, refused, pairs) else { panic!("{kernel} x{threads}: {line:?}") };
+        // 60 epochs hold the longest test (8 settling, 16 pairs): one thread always chooses; of
+        // two, one that was off its CPU catches up untimed and may not have.
+        assert!(kept + refused <= threads && (threads > 1 || kept + refused == 1), "{kernel} x{threads}: {line:?}");
+        assert!(pairs <= 16 && (threads > 1 || pairs >= 5), "{kernel} x{threads}: {line:?}");
+    }
+    let seed = result(&linreg(&["--kernel", "parallel", "--threads", "2"], &[]));
+    assert_eq!((seed.prefetching_threads, seed.prefetch_refused_threads, seed.prefetch_pairs), (None, None, None));
+}

@@ -20,13 +20,25 @@ pub struct Ran {
     /// None for the scalar kernel.
     pub isa: Option<Isa>,
     /// On a pool of a descent whose threads' shares are past their L2s (or whose L2 is unknown):
-    /// how many of its threads had chosen to sum with software prefetches when the calling
-    /// thread finished (`prefetch_choice::PrefetchChoice`); on one thread with the data past the
-    /// L2 (the simd kernel's fits, the parallel kernel's descents on one thread), 1 or 0 the same
-    /// way. None where no thread tries: the scalar kernel, the parallel kernel's
+    /// how its threads had chosen whether to sum with software prefetches when the calling thread
+    /// finished (`prefetch_choice::PrefetchChoice`); on one thread with the data past the L2 (the
+    /// simd kernel's fits, the parallel kernel's descents on one thread), that thread's choice the
+    /// same way. None where no thread tries: the scalar kernel, the parallel kernel's
     /// `with_gradient_sums`, data within the L2s, and a pool whose `auto` calibration settled on
     /// its calling thread alone.
-    pub prefetching: Option<usize>,
+    pub prefetching: Option<PrefetchChoices>,
+}
+
+/// The prefetch choices of the threads that tried (see [`Ran::prefetching`]): how many kept the
+/// prefetch, how many refused it (the rest had not chosen yet), and the most pairs of epochs any of
+/// them timed, up to its choice or up to the fit's end: the sign test settles after 12 to 16 pairs
+/// where it keeps, 5 to 16 where it refuses, so where the prefetch costs, this says how many epochs
+/// it was paid for (two a pair, 8 settling epochs before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrefetchChoices {
+    pub kept: usize,
+    pub refused: usize,
+    pub most_pairs: usize,
 }
 
 /// Whether the vector kernels try software prefetches on `n` points over `threads` threads, and

@@ -100,7 +100,7 @@ use super::isa_choice::{budget_for, IsaChoice, Picker, SHARE};
 use super::prefetch_choice::{pool_tries, PrefetchChoice, Prefetching};
 use super::simd::{self, Isa};
 use super::squared_errors::squared_errors;
-use super::Ran;
+use super::{PrefetchChoices, Ran};
 use crate::dataset::Columns;
 
 /// Points in a block, about (see [`block_count`]): 256 KiB of x and y, 1–2 µs of summing in cache,
@@ -660,7 +660,7 @@ fn descend_blocks<R>(
     if work.blocks() == 1 || threads == 1 {
         let mut choice = prefetching.take().filter(|_| work.blocks() > 1);
         let ran =
-            |isa, choice: &Option<Prefetching>| Ran { threads: 1, isa: Some(isa), prefetching: choice.as_ref().map(Prefetching::threads) };
+            |isa, choice: &Option<Prefetching>| Ran { threads: 1, isa: Some(isa), prefetching: choice.as_ref().map(Prefetching::choices) };
         let result = body(&mut |epochs, learning_rate| {
             let isa = *work.isa.get_or_init(|| picker.isa(0.0, 0.0));
             let sums = |w, b| match choice.as_mut() {
@@ -767,7 +767,7 @@ impl<'a> Descender<'a> {
         Ran {
             threads: self.chooser.threads(self.threads),
             isa: Some(self.picker.used()),
-            prefetching: pool.prefetching_threads().filter(|_| on_pool),
+            prefetching: pool.prefetch_choices().filter(|_| on_pool),
         }
     }
 }
@@ -1371,8 +1371,38 @@ struct Pool<'a> {
     /// Whether a thread's share of the data is larger than its core's L2 (or the L2 is unknown):
     /// where a thread of a descent tries prefetching ([`PrefetchChoice`]).
     prefetch_may_pay: bool,
-    /// Threads that chose to prefetch, for the result line ([`Ran::prefetching`]).
-    prefetching: AtomicUsize,
+    /// The threads' prefetch choices, for the result line ([`Ran::prefetching`]), on a line of
+    /// their own: the threads update them as they time their first epochs, while the others read
+    /// the pool's other fields.
+    choices: Padded<Choices>,
+}
+
+/// What a pool's threads chose about prefetching ([`PrefetchChoices`]), counted as they choose.
+#[derive(Default)]
+struct Choices {
+    kept: AtomicUsize,
+    refused: AtomicUsize,
+    most_pairs: AtomicUsize,
+}
+
+impl Choices {
+    /// A thread's choice after its latest timed epoch: counted once, when it chooses.
+    fn update(&self, choice: &PrefetchChoice) {
+        self.most_pairs.fetch_max(choice.pairs(), Ordering::Relaxed);
+        match choice.chosen {
+            Some(true) => self.kept.fetch_add(1, Ordering::Relaxed),
+            Some(false) => self.refused.fetch_add(1, Ordering::Relaxed),
+            None => 0,
+        };
+    }
+
+    fn read(&self) -> PrefetchChoices {
+        PrefetchChoices {
+            kept: self.kept.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            most_pairs: self.most_pairs.load(Ordering::Relaxed),
+        }
+    }
 }
 
 fn cursor_word(epoch: u64, block: usize) -> u64 {
@@ -1433,7 +1463,7 @@ impl<'a> Pool<'a> {
             quick_looks: pauses_in(QUICK_WAIT),
             spin_rounds: pauses_in(SPIN_WAIT),
             prefetch_may_pay: pool_tries(work.x.len(), threads),
-            prefetching: AtomicUsize::new(0),
+            choices: Padded(Choices::default()),
         }
     }
 
@@ -1441,9 +1471,9 @@ impl<'a> Pool<'a> {
         self.cursors.len()
     }
 
-    /// How many threads chose to prefetch so far, where they try (see [`PrefetchChoice`]).
-    fn prefetching_threads(&self) -> Option<usize> {
-        self.prefetch_may_pay.then(|| self.prefetching.load(Ordering::Relaxed))
+    /// The threads' prefetch choices so far, where they try (see [`PrefetchChoice`]).
+    fn prefetch_choices(&self) -> Option<PrefetchChoices> {
+        self.prefetch_may_pay.then(|| self.choices.0.read())
     }
 
     fn run_start(&self, t: usize) -> usize {
@@ -1739,10 +1769,8 @@ impl<'a> Pool<'a> {
                 let per_block = start.elapsed() / *summed;
                 if trying {
                     mine.prefetch.record(prefetch, per_block);
-                    // Once: a thread tries only until it has chosen.
-                    if mine.prefetch.chosen == Some(true) {
-                        self.prefetching.fetch_add(1, Ordering::Relaxed);
-                    }
+                    // A thread tries only until it has chosen: its choice is counted once.
+                    self.choices.0.update(&mine.prefetch);
                 }
                 if mine.epochs % RETIME_EPOCHS == 1 {
                     mine.block_time = per_block;
@@ -2554,9 +2582,13 @@ mod tests {
             let got = pool.descend_span(0, &span, &mut mine, None);
             assert_eq!(bits(&[got]), bits(&[want]), "prefetching tried: {may_pay}");
             assert_eq!(mine.prefetch.chosen.is_some(), may_pay, "{:?}", mine.prefetch);
-            // What the result line says: the threads that chose to prefetch, where they try.
-            let chose = mine.prefetch.chosen.map(usize::from);
-            assert_eq!(pool.prefetching_threads(), chose);
+            // What the result line says, where they try: the one thread's choice counted once
+            // (the epochs after it are not timed), and the pairs it timed to make it.
+            assert_eq!(pool.prefetch_choices(), may_pay.then(|| mine.prefetch.choices()));
+            if let Some(choices) = pool.prefetch_choices() {
+                assert_eq!(choices.kept + choices.refused, 1, "{choices:?}");
+                assert!((5..=PREFETCH_TRIALS).contains(&choices.most_pairs), "{choices:?}");
+            }
         }
     }
 
@@ -2576,7 +2608,7 @@ mod tests {
         assert_eq!(bits(&[got]), bits(&[want]));
         let tries = pool_tries(x.len(), 2);
         assert_eq!(ran.prefetching.is_some(), tries, "{ran:?}");
-        assert!(ran.prefetching.is_none_or(|threads| threads <= 2), "{ran:?}");
+        assert!(ran.prefetching.is_none_or(|c| c.kept + c.refused <= 2 && c.most_pairs <= PREFETCH_TRIALS), "{ran:?}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::parallel::{data_bytes, BLOCK_POINTS};
 use super::simd::{self, Isa};
+use super::PrefetchChoices;
 
 /// Whether a thread of a pool sums its blocks with software prefetches
 /// ([`simd::gradient_sums_prefetching`]), chosen by timing the thread's own epochs where its share
@@ -125,15 +126,29 @@ impl PrefetchChoice {
             return;
         }
         if prefetched { &mut self.with } else { &mut self.without }.push(per_block);
-        // The pairs so far (the shorter way's count): settled once the prefetch has won enough of
-        // them, or lost more than the trials leave it.
-        let pairs = self.with.len().min(self.without.len());
+        // Settled once the prefetch has won enough of the pairs so far, or lost more than the
+        // trials leave it.
+        let pairs = self.pairs();
         let wins = self.with.iter().zip(&self.without).filter(|(with, without)| with < without).count();
         let losses = pairs - wins;
         if wins >= PREFETCH_WINS {
             self.chosen = Some(true);
         } else if losses > PREFETCH_TRIALS - PREFETCH_WINS {
             self.chosen = Some(false);
+        }
+    }
+
+    /// The pairs timed so far (the shorter way's count), none after the choice.
+    pub(crate) fn pairs(&self) -> usize {
+        self.with.len().min(self.without.len())
+    }
+
+    /// This thread's choice as [`PrefetchChoices`] counts it.
+    pub(crate) fn choices(&self) -> PrefetchChoices {
+        PrefetchChoices {
+            kept: usize::from(self.chosen == Some(true)),
+            refused: usize::from(self.chosen == Some(false)),
+            most_pairs: self.pairs(),
         }
     }
 }
@@ -203,9 +218,9 @@ impl Prefetching {
         self.epochs
     }
 
-    /// 1 if the thread chose to prefetch, 0 if it has not (yet): as a pool counts its threads.
-    pub(crate) fn threads(&self) -> usize {
-        usize::from(self.choice.chosen == Some(true))
+    /// The one thread's choice, as a pool counts its threads'.
+    pub(crate) fn choices(&self) -> PrefetchChoices {
+        self.choice.choices()
     }
 }
 
