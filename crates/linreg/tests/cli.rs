@@ -18,6 +18,17 @@ fn seed_file() -> (TempDir, PathBuf) {
     (dir, path)
 }
 
+/// `n` points on a noisy line as a .npy file, in a directory of its own that is removed when the
+/// returned TempDir is dropped.
+fn line_file(n: usize) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix("linreg-cli-line-").tempdir().unwrap();
+    let path = dir.path().join("line.npy");
+    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
+    let y: Vec<f64> = x.iter().enumerate().map(|(i, x)| 2.0 * x + 0.5 + ((i * 7919) % 13) as f64 / 100.0).collect();
+    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    (dir, path)
+}
+
 fn linreg(extra: &[&str], env: &[(&str, &str)]) -> Output {
     let (_dir, data) = seed_file();
     let mut command = Command::new(env!("CARGO_BIN_EXE_linreg"));
@@ -222,12 +233,8 @@ fn every_fit_of_a_diverging_run_diverges_at_the_same_epoch() {
 /// page) every kernel fits the same bits from the heap, or with y right after x, as placed.
 #[test]
 fn placement_on_the_heap_fits_the_same_bits() {
-    let dir = tempfile::Builder::new().prefix("linreg-cli-placement-").tempdir().unwrap();
-    let path = dir.path().join("line.npy");
     let n = 200_000;
-    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
-    let y: Vec<f64> = x.iter().enumerate().map(|(i, x)| 2.0 * x + 0.5 + ((i * 7919) % 13) as f64 / 100.0).collect();
-    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    let (_dir, path) = line_file(n);
     let fit = |kernel: &str, placement: &str| {
         let output = Command::new(env!("CARGO_BIN_EXE_linreg"))
             .arg("--data")
@@ -251,12 +258,8 @@ fn placement_on_the_heap_fits_the_same_bits() {
 /// /proc/PID/smaps_rollup once its anonymous memory holds them; None where smaps_rollup is not
 /// there.
 fn huge_pages_while_fitting(placement: &str) -> Option<u64> {
-    let dir = tempfile::Builder::new().prefix("linreg-cli-huge-").tempdir().unwrap();
-    let path = dir.path().join("line.npy");
     let n = 400_000;
-    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
-    let y: Vec<f64> = x.iter().map(|x| 2.0 * x + 0.5).collect();
-    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    let (_dir, path) = line_file(n);
     let mut child = Command::new(env!("CARGO_BIN_EXE_linreg"))
         .arg("--data")
         .arg(&path)
@@ -316,13 +319,8 @@ fn bad_fits_exits_2_with_one_line() {
 /// stops once settled); where none tried, none of the three.
 #[test]
 fn the_prefetch_choices_travel_past_the_l2_and_are_absent_within_it() {
-    let dir = tempfile::Builder::new().prefix("linreg-cli-prefetch-").tempdir().unwrap();
-    let path = dir.path().join("line.npy");
     // 9.6 MB: past every L2 met, and each half of it too.
-    let n = 600_000;
-    let x: Vec<f64> = (0..n).map(|i| (i % 1000) as f64 / 100.0).collect();
-    let y: Vec<f64> = x.iter().map(|x| 2.0 * x + 0.5).collect();
-    Dataset::new(x, y).unwrap().write_npy(&path).unwrap();
+    let (_dir, path) = line_file(600_000);
     for (kernel, threads) in [("simd", 1), ("parallel", 1), ("parallel", 2)] {
         let output = Command::new(env!("CARGO_BIN_EXE_linreg"))
             .arg("--data")
