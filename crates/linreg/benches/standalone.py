@@ -332,8 +332,8 @@ def print_ran_on(sizes, variants, ran_on, prefetch_pairs):
     a run used, so a fit that settled on one thread where two were faster reads as near its limit
     (on an Emerald Rapids `auto` kept one thread in 4-6 of 11 fits at 2*10^4-5*10^4 points, and
     only these counts showed it). Where threads tried prefetches, their choices, and the pairs of
-    epochs the sign test took to make them (the most of a run's threads; two epochs a pair: where
-    the prefetch costs, the epochs that paid for it)."""
+    epochs the sign test timed (the most of a run's threads, to its choice or to the fit's end where
+    one had not chosen; where the prefetch costs, about one epoch a pair ran with it)."""
     print("\nwhat the runs used (threads, kernel/instruction set[, the threads' prefetch choices]: runs):")
     for n in sizes:
         parts, pairs = [], []

@@ -28,13 +28,13 @@ pub struct ResultLine {
     /// Extra (optional): how many threads summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<u64>,
-    /// Extra (optional): of a parallel fit whose threads' shares are past their L2s, how many
-    /// threads chose to sum with software prefetches; absent where none tried.
+    /// Extra (optional): of a fit whose threads' shares are past their L2s (a pool's, or one
+    /// thread's), how many threads chose to sum with software prefetches; absent where none tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefetching_threads: Option<u64>,
-    /// Extra (optional), beside `prefetching_threads`: how many of those threads refused the
-    /// prefetch (the rest had not chosen when the fit ended), and the most pairs of epochs any of
-    /// them timed to choose (or until the fit ended); absent where none tried.
+    /// Extra (optional), beside `prefetching_threads`: how many of the threads that tried refused
+    /// the prefetch (the rest had not chosen when the fit ended), and the most pairs of epochs any
+    /// of them timed to choose (or until the fit ended); absent where none tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefetch_refused_threads: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

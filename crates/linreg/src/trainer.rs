@@ -183,6 +183,30 @@ mod tests {
         }
     }
 
+    /// A standing pool's threads keep their prefetch choices from fit to fit, so the counts a fit
+    /// reports are the pool's so far: they never go down, and hold together as the sign test
+    /// makes them (a worker may choose after the calling thread has read them, and show in the
+    /// next fit's).
+    #[test]
+    fn a_pools_prefetch_choices_only_add_up_over_the_fits() {
+        use crate::kernels::PrefetchChoices;
+        let two = Threads::Exactly(NonZeroUsize::new(2).expect("2 > 0"));
+        let mut trainer =
+            Trainer::start(line(600_000), Kernel::Parallel { threads: two, isa: IsaChoice::Fastest }, u64::MAX).expect("starts");
+        let mut before = PrefetchChoices::default();
+        for epochs in [20, 7, 30, 1, 40] {
+            let (_, ran) = trainer.fit(epochs, 0.01).expect("fits");
+            // 9.6 MB: each half past every L2 met (or the L2 unknown), so the pool tries.
+            let Some(now) = ran.prefetching else { panic!("each share past the L2: {ran:?}") };
+            assert!(now.hold_together(2), "{now:?}");
+            assert!(
+                now.kept >= before.kept && now.refused >= before.refused && now.most_pairs >= before.most_pairs,
+                "{before:?} then {now:?}"
+            );
+            before = now;
+        }
+    }
+
     #[test]
     fn bad_requests_are_refused_and_the_trainer_goes_on() {
         let mut trainer = Trainer::start(line(100), Kernel::Scalar, 10).expect("starts");

@@ -30,15 +30,32 @@ pub struct Ran {
 }
 
 /// The prefetch choices of the threads that tried (see [`Ran::prefetching`]): how many kept the
-/// prefetch, how many refused it (the rest had not chosen yet), and the most pairs of epochs any of
-/// them timed, up to its choice or up to the fit's end: the sign test settles after 12 to 16 pairs
-/// where it keeps, 5 to 16 where it refuses, so where the prefetch costs, this says how many epochs
-/// it was paid for (two a pair, 8 settling epochs before).
+/// prefetch, how many refused it (the rest had not chosen when the calling thread read the counts:
+/// a fit shorter than the test, or a thread whose epochs went untimed, caught up or summed by
+/// another), and the most pairs of epochs any of them timed, up to its choice or until then. The
+/// sign test settles after 12 to 16 pairs where it keeps, 5 to 16 where it refuses: where the
+/// prefetch costs, about one epoch a pair ran with it (`most_pairs` to `most_pairs + 1`), after 8
+/// settling epochs without. Over every fit so far where a choice is carried (`--fits K`, a
+/// `Trainer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PrefetchChoices {
     pub kept: usize,
     pub refused: usize,
     pub most_pairs: usize,
+}
+
+#[cfg(test)]
+impl PrefetchChoices {
+    /// Whether the counts of `threads` threads hold together as the sign test makes them: no
+    /// more choices than threads, no more than 16 pairs, at least 12 behind a kept prefetch and 5
+    /// behind a refused one.
+    pub(crate) fn hold_together(&self, threads: usize) -> bool {
+        use prefetch_choice::{PREFETCH_TRIALS, PREFETCH_WINS};
+        self.kept + self.refused <= threads
+            && self.most_pairs <= PREFETCH_TRIALS
+            && (self.kept == 0 || self.most_pairs >= PREFETCH_WINS)
+            && (self.refused == 0 || self.most_pairs > PREFETCH_TRIALS - PREFETCH_WINS)
+    }
 }
 
 /// Whether the vector kernels try software prefetches on `n` points over `threads` threads, and

@@ -75,7 +75,7 @@ pub(crate) const PREFETCH_TRIALS: usize = 16;
 /// The pairs of [`PREFETCH_TRIALS`] the prefetch must win to be kept: the fewest that a way
 /// which changes nothing (each pair won or lost at even odds) reaches no more than one time in
 /// [`PREFETCH_CHANCE`] (12 of 16: 3.8%).
-const PREFETCH_WINS: usize = sign_test_wins(PREFETCH_TRIALS as u32, PREFETCH_CHANCE);
+pub(crate) const PREFETCH_WINS: usize = sign_test_wins(PREFETCH_TRIALS as u32, PREFETCH_CHANCE);
 
 /// See [`PREFETCH_WINS`]: one time in 20, a one-sided test at 5%.
 const PREFETCH_CHANCE: u64 = 20;
@@ -138,7 +138,7 @@ impl PrefetchChoice {
         }
     }
 
-    /// The pairs timed so far (the shorter way's count), none after the choice.
+    /// The pairs timed so far (the shorter way's count); no more are timed after the choice.
     pub(crate) fn pairs(&self) -> usize {
         self.with.len().min(self.without.len())
     }
