@@ -20,9 +20,11 @@ from collections import namedtuple
 # What a training loop returns. `epochs_run` is the epoch it stopped at; a fit whose w, b or mse is
 # not finite is diverged, and then epochs_run is also diverged_at_epoch (see the protocol).
 # `kernel` and `threads`, where a fit knows them (python-rust; python-numba-fast's threads), go
-# into the result line, and python-rust's `prefetching_threads` (how many of the kernel's threads
-# chose to prefetch; see docs/protocol.md) where its threads tried.
-Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads", "prefetching_threads"], defaults=[None, None, None])
+# into the result line, and python-rust's `prefetching_threads`, `prefetch_refused_threads` and
+# `prefetch_pairs` (how the kernel's threads chose whether to prefetch; see docs/protocol.md) where
+# its threads tried.
+PREFETCH_FIELDS = ("prefetching_threads", "prefetch_refused_threads", "prefetch_pairs")
+Fit = namedtuple("Fit", ["w", "b", "mse", "epochs_run", "kernel", "threads", *PREFETCH_FIELDS], defaults=[None] * 5)
 
 NPY_MAGIC = b"\x93NUMPY"
 NPY_DTYPE = "<f8"
@@ -468,8 +470,9 @@ def result_line(implementation, n, epochs, learning_rate, fit, load_seconds, tra
         result["kernel"] = fit.kernel
     if fit.threads is not None:
         result["threads"] = fit.threads
-    if fit.prefetching_threads is not None:
-        result["prefetching_threads"] = fit.prefetching_threads
+    for field in PREFETCH_FIELDS:
+        if getattr(fit, field) is not None:
+            result[field] = getattr(fit, field)
     result.update(extra or {})
     return json.dumps(result, allow_nan=False)
 

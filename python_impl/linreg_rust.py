@@ -82,7 +82,7 @@ def add_arguments(parser):
 
 
 # A fit comes back as the module's own `linreg_py.Fit`, which has every field the result line takes
-# (w, b, mse, epochs_run, kernel, threads, prefetching_threads), and is used as it is, as a service
+# (w, b, mse, epochs_run, kernel, threads and the prefetch choices), and is used as it is, as a service
 # would use it: copying them into a `common.Fit` took 0.84 µs a fit, where a warm fit of 5 points
 # takes 17 (7 × 3 000 calls each way, Emerald Rapids, family 6 model 207).
 def train(x, y, epochs, learning_rate, kernel=DEFAULT_KERNEL):

@@ -37,6 +37,14 @@ class Fit:
         the simd kernel and the parallel kernel on one thread); None where none tried (the scalar
         kernel, or the data within the cores' L2s)."""
     @property
+    def prefetch_refused_threads(self) -> int | None:
+        """How many of them had refused the prefetch (the rest had not chosen yet); None where none
+        tried. A `Trainer`'s threads keep their choices: its fits count every fit so far."""
+    @property
+    def prefetch_pairs(self) -> int | None:
+        """The most pairs of epochs a thread timed to choose, or until the fit ended (12 to 16
+        behind a kept prefetch, 5 to 16 behind a refused one); None where none tried."""
+    @property
     def data_addresses(self) -> tuple[int, int]:
         """Where the x and y buffers the fit read lie: NumPy's own addresses (nothing copied)."""
 

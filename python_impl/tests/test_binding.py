@@ -64,9 +64,14 @@ def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     result = linreg_py.fit(x, y, 60, 0.1, kernel="parallel", threads=2)
     assert result.threads == 2
     assert result.prefetching_threads in (0, 1, 2)
-    assert f"prefetching_threads={result.prefetching_threads})" in repr(result)
+    assert result.prefetching_threads + result.prefetch_refused_threads <= 2, repr(result)
+    assert_choices_hold_together(result)
+    assert f"prefetching_threads={result.prefetching_threads}, " in repr(result)
     single = linreg_py.fit(x, y, 60, 0.1, kernel="simd")
-    assert single.prefetching_threads in (0, 1) and f"prefetching_threads={single.prefetching_threads})" in repr(single)
+    # One thread always chooses within 60 epochs.
+    assert single.prefetching_threads + single.prefetch_refused_threads == 1, repr(single)
+    assert_choices_hold_together(single)
+    assert f"prefetch_pairs={single.prefetch_pairs})" in repr(single)
     assert_close(result.w, single.w)
     assert_close(result.b, single.b)
     # The parallel kernel on one thread chooses as the simd kernel does.
@@ -75,12 +80,27 @@ def test_the_threads_that_chose_to_prefetch_are_counted_where_they_tried():
     assert_close(alone.w, single.w)
     # Within the L2 (1 000 points, 16 KB) no thread tries: None.
     small = linreg_py.fit(x[:1000], y[:1000], 60, 0.1, kernel="simd")
-    assert small.prefetching_threads is None and "prefetching_threads=None" in repr(small)
+    assert (small.prefetching_threads, small.prefetch_refused_threads, small.prefetch_pairs) == (None, None, None)
+    assert "prefetching_threads=None, prefetch_refused_threads=None, prefetch_pairs=None)" in repr(small)
     # python-rust's result line carries it as the `linreg` binary's does, and leaves it out where
     # no thread tried.
     line = json.loads(linreg_common.result_line("python-rust", x.size, 60, 0.1, result, 0.0, 0.0))
-    assert line["prefetching_threads"] == result.prefetching_threads and line["threads"] == 2
-    assert "prefetching_threads" not in json.loads(linreg_common.result_line("python-rust", 1000, 60, 0.1, small, 0.0, 0.0))
+    assert line["threads"] == 2
+    assert [line[field] for field in linreg_common.PREFETCH_FIELDS] == [
+        result.prefetching_threads,
+        result.prefetch_refused_threads,
+        result.prefetch_pairs,
+    ]
+    small_line = json.loads(linreg_common.result_line("python-rust", 1000, 60, 0.1, small, 0.0, 0.0))
+    assert not any(field in small_line for field in linreg_common.PREFETCH_FIELDS), small_line
+
+
+def assert_choices_hold_together(fit):
+    """The sign test's counts: no more than 16 pairs, 12 or more behind a kept prefetch, 5 or more
+    behind a refused one."""
+    assert fit.prefetch_pairs <= 16, repr(fit)
+    assert fit.prefetching_threads == 0 or fit.prefetch_pairs >= 12, repr(fit)
+    assert fit.prefetch_refused_threads == 0 or fit.prefetch_pairs >= 5, repr(fit)
 
 
 def test_agrees_with_the_numpy_reference_on_random_data():

@@ -37,6 +37,11 @@ struct Fit {
     /// kernel, or the data within the cores' L2s), as the `linreg` result line's
     /// `prefetching_threads` (docs/protocol.md).
     prefetching_threads: Option<usize>,
+    /// Beside it, how many refused the prefetch and the most pairs of epochs a thread timed to
+    /// choose, as the result line's `prefetch_refused_threads` and `prefetch_pairs`; None where
+    /// none tried. A `Trainer`'s threads keep their choices: its fits count every fit so far.
+    prefetch_refused_threads: Option<usize>,
+    prefetch_pairs: Option<usize>,
     /// The addresses of the x and y buffers the fit read: equal to NumPy's own
     /// (`arr.__array_interface__['data'][0]`), which shows nothing was copied.
     data_addresses: (usize, usize),
@@ -46,7 +51,7 @@ struct Fit {
 impl Fit {
     fn __repr__(&self) -> String {
         format!(
-            "Fit(w={:?}, b={:?}, mse={:?}, status={:?}, epochs_run={}, diverged_at_epoch={:?}, kernel={:?}, threads={}, prefetching_threads={})",
+            "Fit(w={:?}, b={:?}, mse={:?}, status={:?}, epochs_run={}, diverged_at_epoch={:?}, kernel={:?}, threads={}, prefetching_threads={}, prefetch_refused_threads={}, prefetch_pairs={})",
             self.w,
             self.b,
             self.mse,
@@ -55,7 +60,9 @@ impl Fit {
             self.diverged_at_epoch,
             self.kernel,
             self.threads,
-            self.prefetching_threads.map_or("None".to_string(), |threads| threads.to_string())
+            or_none(self.prefetching_threads),
+            or_none(self.prefetch_refused_threads),
+            or_none(self.prefetch_pairs),
         )
     }
 }
@@ -76,9 +83,16 @@ impl Fit {
             kernel: ran.label(kernel),
             threads: ran.threads,
             prefetching_threads: ran.prefetching.map(|c| c.kept),
+            prefetch_refused_threads: ran.prefetching.map(|c| c.refused),
+            prefetch_pairs: ran.prefetching.map(|c| c.most_pairs),
             data_addresses,
         }
     }
+}
+
+/// A count as Python writes it, `None` where there is none.
+fn or_none(count: Option<usize>) -> String {
+    count.map_or("None".to_string(), |count| count.to_string())
 }
 
 /// Where `x` and `y` lie, for [`Fit::data_addresses`].
