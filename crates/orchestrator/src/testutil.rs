@@ -107,6 +107,7 @@ pub(crate) fn record(implementation: &str, repetition: u32) -> RawRecord {
         load_seconds: Some(1e-5),
         train_seconds: Some(2e-6),
         threads: None,
+        prefetching_threads: None,
         fits: None,
         fit_first_seconds: None,
         fit_warm_min_seconds: None,

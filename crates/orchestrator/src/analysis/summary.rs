@@ -116,6 +116,13 @@ pub(crate) struct ImplementationSummary {
     pub runs_on_fewer_threads: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fewest_threads: Option<u64>,
+    /// Measured runs whose threads tried software prefetches (their result lines say how many
+    /// kept them: the `linreg` kernels past their L2s), and of those, the runs in which at least
+    /// one thread kept them. Absent from summary.json when none tried.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prefetch_tried_runs: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prefetch_kept_runs: usize,
     /// Baseline median wall / this median wall, with a bootstrap CI: > 1 means faster.
     pub speedup_vs_baseline: Option<Ratio>,
     /// The same for training time alone.
@@ -341,6 +348,8 @@ fn summarise_implementation(
         threads,
         runs_on_fewer_threads,
         fewest_threads,
+        prefetch_tried_runs: measured.iter().filter(|r| r.prefetching_threads.is_some()).count(),
+        prefetch_kept_runs: measured.iter().filter(|r| r.prefetching_threads.is_some_and(|p| p > 0)).count(),
         speedup_vs_baseline: None,
         train_speedup_vs_baseline: None,
         memory_ratio_vs_baseline: None,

@@ -80,6 +80,7 @@ fn empty_record(
         load_seconds: None,
         train_seconds: None,
         threads: None,
+        prefetching_threads: None,
         fits: None,
         fit_first_seconds: None,
         fit_warm_min_seconds: None,
@@ -193,6 +194,7 @@ fn fill_result(row: &mut RawRecord, line: ResultLine) -> Result<RunStatus, BadOu
         load_seconds: Some(line.load_seconds),
         train_seconds: Some(line.train_seconds),
         threads: line.threads,
+        prefetching_threads: line.prefetching_threads,
         ..row.clone()
     };
     if let Some(impossible) = filled.impossible_result() {
@@ -404,6 +406,19 @@ mod tests {
         assert_eq!(status_of(Termination::SpawnFailed("nope".into()), "", "").0, RunStatus::SpawnFailed);
     }
 
+    /// The threads that kept a prefetch go into the row beside the threads that summed; the
+    /// line's other prefetch fields are the kernels' own, not the row's.
+    #[test]
+    fn the_prefetching_threads_go_into_the_row() {
+        let p = plan(Order::Interleaved);
+        let step = Step { scenario: 0, point: 0, implementation: 0, repetition: 1 };
+        let line = GOOD.replace("}", ",\"threads\":2,\"prefetching_threads\":1,\"prefetch_refused_threads\":1,\"prefetch_pairs\":14}");
+        let row = classify(&p.scenarios[0], step, &measured(Termination::Exited(0), &line, ""), 0.0);
+        assert_eq!((row.status, row.threads, row.prefetching_threads), (RunStatus::Ok, Some(2), Some(1)), "{}", row.message);
+        let row = classify(&p.scenarios[0], step, &measured(Termination::Exited(0), GOOD, ""), 0.0);
+        assert_eq!((row.threads, row.prefetching_threads), (None, None));
+    }
+
     #[test]
     fn bad_output_is_explained() {
         for (stdout, want) in [
@@ -416,6 +431,10 @@ mod tests {
             (&format!("\u{feff}{GOOD}") as &str, "starts with a byte-order mark"),
             (&GOOD.replace("\"mse\":1e-4", "\"mse\":-1e-4") as &str, "mse = -0.0001: must be a finite number ≥ 0"),
             (&GOOD.replace("}", ",\"threads\":0}") as &str, "threads = 0: must be between 1 and 65536"),
+            (
+                &GOOD.replace("}", ",\"threads\":2,\"prefetching_threads\":3}") as &str,
+                "prefetching_threads = 3: must be at most the threads that summed (2)",
+            ),
         ] {
             let (status, message) = status_of(Termination::Exited(0), stdout, "");
             assert_eq!(status, RunStatus::BadOutput, "{stdout}");

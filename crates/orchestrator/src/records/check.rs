@@ -156,8 +156,8 @@ impl RawRecord {
             .and_then(|s| impossible("one_off_status", s, "a one-off process that ended so has a wall time: one_off_wall_seconds is empty"))
     }
 
-    /// The result line's figures of this row (w, b, mse, epochs, threads), checked against the
-    /// epochs the run asked for.
+    /// The result line's figures of this row (w, b, mse, epochs, threads and the prefetching
+    /// ones among them), checked against the epochs the run asked for.
     pub(crate) fn impossible_result(&self) -> Option<ImpossibleValue> {
         let epochs = self.epochs;
         finite("w", self.w)
@@ -174,6 +174,12 @@ impl RawRecord {
             .or_else(|| {
                 let outside = self.threads.filter(|t| !(1..=MAX_THREADS).contains(t));
                 outside.and_then(|t| impossible("threads", t, format!("must be between 1 and {MAX_THREADS}")))
+            })
+            .or_else(|| {
+                // Of the threads that summed; one where the line names none.
+                let most = self.threads.unwrap_or(1);
+                let more = self.prefetching_threads.filter(|&p| p > most);
+                more.and_then(|p| impossible("prefetching_threads", p, format!("must be at most the threads that summed ({most})")))
             })
     }
 }
@@ -329,6 +335,7 @@ mod tests {
         let zero_cpu = RawRecord {
             user_seconds: Some(0.0),
             threads: Some(MAX_THREADS),
+            prefetching_threads: Some(MAX_THREADS),
             diverged_at_epoch: Some(1000),
             anon_bytes: Some(2 << 20),
             anon_huge_pages_bytes: Some(2 << 20),
@@ -348,6 +355,8 @@ mod tests {
             (RawRecord { diverged_at_epoch: Some(0), ..good.clone() }, "diverged_at_epoch"),
             (RawRecord { threads: Some(0), ..good.clone() }, "threads"),
             (RawRecord { threads: Some(1_000_000_000_000), ..good.clone() }, "threads"),
+            (RawRecord { threads: Some(2), prefetching_threads: Some(3), ..good.clone() }, "prefetching_threads"),
+            (RawRecord { threads: None, prefetching_threads: Some(2), ..good.clone() }, "prefetching_threads"),
             (RawRecord { anon_bytes: Some(1 << 20), anon_huge_pages_bytes: Some(2 << 20), ..good.clone() }, "anon_huge_pages_bytes"),
         ] {
             assert_eq!(row.impossible_value().map(|bad| bad.column), Some(column), "{row:?}");

@@ -146,6 +146,11 @@ pub struct RawRecord {
     pub train_seconds: Option<f64>,
     /// Threads the implementation says it summed with (an optional field of the result line).
     pub threads: Option<u64>,
+    /// Of those, how many had chosen to sum with software prefetches, where they tried (the
+    /// `linreg` kernels past their L2s: docs/protocol.md); empty where none tried, and in run
+    /// directories written before it was recorded.
+    #[serde(default)]
+    pub prefetching_threads: Option<u64>,
     /// Warm, repeated fits (`--fits K`, docs/protocol.md), as the implementation timed them: K,
     /// the first fit, and the minimum, median, 99th percentile (nearest rank), maximum and mean of
     /// fits 2..K (those only when K ≥ 2). Empty for a run without `--fits` and in run directories

@@ -113,6 +113,7 @@ pub fn record(implementation: &str, repetition: u32, wall: f64, rss: u64) -> Raw
         load_seconds: Some(wall * 0.01),
         train_seconds: Some(wall * 0.1),
         threads: None,
+        prefetching_threads: None,
         fits: None,
         fit_first_seconds: None,
         fit_warm_min_seconds: None,

@@ -21,6 +21,7 @@ mod limit_note;
 mod notes;
 mod opening;
 mod partial;
+mod prefetch;
 mod scenario;
 mod terminal;
 mod warnings;

@@ -53,6 +53,7 @@ pub(super) fn scenario_section(
         phases_table(out, point, report);
         super::limit_note::point(out, &summary.name, point, report);
         super::huge_pages::point(out, point);
+        super::prefetch::point(out, point);
     }
     if let Some(paragraph) = super::conditions::scenario_paragraph(report, summary, &labels) {
         let _ = writeln!(out, "{paragraph}");
