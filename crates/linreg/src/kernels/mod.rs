@@ -58,6 +58,12 @@ impl PrefetchChoices {
     }
 }
 
+/// The epoch of a thread's first run of epochs at which its prefetch choice is made: the soonest
+/// (the prefetch losing every pair: 8 settling epochs, then 11 timed, 6 with and 5 without, in the
+/// test's turns) and the latest (all 16 pairs timed). A process of fewer epochs, over all its
+/// fits, ends before it (`prefetch_choice`'s tests run the test to check both).
+pub const PREFETCH_CHOICE_EPOCHS: (u64, u64) = (19, 40);
+
 /// Whether the vector kernels try software prefetches on `n` points over `threads` threads, and
 /// choose by timing whether to keep them (see `prefetch_choice`): the simd kernel's one thread
 /// where its data is past its core's L2, the parallel kernel's pool where each thread's share is

@@ -278,6 +278,17 @@ mod tests {
         }
     }
 
+    /// The epochs `kernels::PREFETCH_CHOICE_EPOCHS` says a choice takes are the test's own: the
+    /// soonest where the prefetch loses every pair (sooner than where it wins every one), the
+    /// latest where all the pairs are timed.
+    #[test]
+    fn the_choice_is_made_within_the_epochs_the_kernels_state() {
+        let (soonest, latest) = crate::kernels::PREFETCH_CHOICE_EPOCHS;
+        let made_at = |faster: bool| trials(faster, u64::MAX).1.len() as u64;
+        assert_eq!((made_at(false), made_at(true)), (soonest, 32));
+        assert_eq!(PREFETCH_SETTLING_EPOCHS + 2 * PREFETCH_TRIALS as u64, latest);
+    }
+
     #[test]
     fn the_prefetch_is_kept_only_where_it_wins_enough_pairs_not_by_a_lower_median() {
         assert_eq!(PREFETCH_WINS, 12, "12 of 16: 2517 / 65536 = 3.8% by chance, 11: 10.5%");

@@ -8,12 +8,10 @@
 
 use std::fmt::Write as _;
 
+use linreg::kernels::PREFETCH_CHOICE_EPOCHS;
+
 use super::super::escape::code;
 use crate::analysis::summary::PointSummary;
-
-/// The fewest and the most epochs a thread's choice takes: 8 settling epochs, then pairs until
-/// the prefetch has lost 5 of them or won 12 (`linreg::kernels::prefetch_choice`).
-const CHOICE_EPOCHS: (u64, u64) = (19, 40);
 
 /// One sentence for the point, nothing where no run's threads tried.
 pub(super) fn point(out: &mut String, point: &PointSummary) {
@@ -28,7 +26,7 @@ pub(super) fn point(out: &mut String, point: &PointSummary) {
             format!("{} {} of {}{threads}", code(&i.implementation), i.prefetch_kept_runs, i.prefetch_tried_runs)
         })
         .collect();
-    let (fewest, most) = CHOICE_EPOCHS;
+    let (fewest, most) = PREFETCH_CHOICE_EPOCHS;
     // A process of one fit whose epochs end before any choice can be made.
     let one_fit = tried.iter().all(|i| i.fits.as_ref().is_none_or(|f| f.fits <= 1));
     let short = if one_fit && point.epochs < fewest {
